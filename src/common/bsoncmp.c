@@ -1,0 +1,1 @@
+/* src/common/bsoncmp.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/common/channel.c -- (being written) */

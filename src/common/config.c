@@ -1,0 +1,1 @@
+/* src/common/config.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/common/errors.c -- (being written) */

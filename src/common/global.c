@@ -1,0 +1,1 @@
+/* src/common/global.c -- (being written) */

@@ -1,0 +1,54 @@
+/*
+ * src/common/global.h -- the global shared segment every process maps.
+ *
+ * The master creates it (memfd) before spawning workers and publishes read-only values:
+ * the catalog version (a worker refreshes its cached catalog when it changes), the oplog
+ * head timestamp and its wake-up word.  Each worker owns one counters slot and is the only
+ * writer of that slot; serverStatus sums the slots.  Fields are atomics; no locks.
+ */
+#ifndef SDB_GLOBAL_H
+#define SDB_GLOBAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
+#define SDB_GLOBAL_VERSION 1u
+#define SDB_MAX_WORKERS 64
+
+typedef struct sdb_worker_counters {
+    _Atomic uint64_t op_insert;   /* worker writes (its own slot) */
+    _Atomic uint64_t op_query;
+    _Atomic uint64_t op_update;
+    _Atomic uint64_t op_delete;
+    _Atomic uint64_t op_getmore;
+    _Atomic uint64_t op_command;
+    _Atomic uint64_t conn_current;
+    _Atomic uint64_t conn_total;
+    _Atomic uint64_t bytes_in;
+    _Atomic uint64_t bytes_out;
+    _Atomic uint64_t requests;
+    uint64_t pad[5];
+} sdb_worker_counters_t;
+
+typedef struct sdb_global {
+    uint32_t magic;                    /* master writes once */
+    uint32_t version;                  /* master writes once */
+    uint32_t nworkers;                 /* master writes once */
+    uint32_t pad0;
+    int64_t start_time_ms;             /* master writes once: wall clock at start */
+    _Atomic uint64_t catalog_version;  /* master writes */
+    _Atomic uint64_t oplog_head;       /* master writes: last committed oplog ts (secs<<32|inc) */
+    _Atomic uint32_t oplog_wake;       /* master writes: bumped on every oplog append */
+    _Atomic uint64_t next_conn_id;     /* every worker fetch_adds: connection ids */
+    char port_str[16];                 /* master writes once: bound port */
+    sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
+} sdb_global_t;
+
+/* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */
+int sdb_global_create(sdb_global_t **g, int *fd);
+
+/* sdb_global_attach -- worker: map an inherited memfd and validate it. */
+int sdb_global_attach(int fd, sdb_global_t **g);
+
+#endif

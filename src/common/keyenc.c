@@ -1,0 +1,1 @@
+/* src/common/keyenc.c -- (being written) */

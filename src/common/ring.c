@@ -1,0 +1,1 @@
+/* src/common/ring.c -- (being written) */

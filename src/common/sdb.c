@@ -1,0 +1,1 @@
+/* src/common/sdb.c -- (being written) */

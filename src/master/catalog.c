@@ -1,0 +1,1 @@
+/* src/master/catalog.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/master/cursors.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/master/indexes.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/master/oplog.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/master/ops.c -- (being written) */

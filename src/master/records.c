@@ -1,0 +1,1 @@
+/* src/master/records.c -- (being written) */

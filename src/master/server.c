@@ -1,0 +1,1 @@
+/* src/master/server.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/master/service.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/master/spawn.c -- (being written) */

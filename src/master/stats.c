@@ -1,0 +1,1 @@
+/* src/master/stats.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/master/store.c -- (being written) */

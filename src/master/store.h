@@ -1,0 +1,28 @@
+/*
+ * src/master/store.h -- the master's WiredTiger connection and its lifetime.
+ *
+ * ms_store_open opens (creating if needed) the WiredTiger home at cfg->dbpath (in-memory
+ * for ":memory:"), with the log enabled, an explicit cache size and snapshot isolation, and
+ * loads the catalog and the oplog position.  Called once from the master's main thread before
+ * any service thread starts; ms_store_close runs after every service thread has stopped and
+ * leaves a clean checkpoint so the next start needs no recovery.
+ */
+#ifndef MS_STORE_H
+#define MS_STORE_H
+
+#include "../common/config.h"
+#include "../common/global.h"
+
+#include <wiredtiger.h>
+
+/* ms_store_open -- open WiredTiger and the catalog; publishes into g (catalog version, oplog
+ * head). Returns 0 or an error already logged. */
+int ms_store_open(const sdb_config_t *cfg, sdb_global_t *g);
+
+/* ms_store_session_open -- a new WT_SESSION (snapshot isolation) for one service thread. */
+int ms_store_session_open(WT_SESSION **s);
+
+/* ms_store_close -- checkpoint and close the connection. */
+int ms_store_close(void);
+
+#endif

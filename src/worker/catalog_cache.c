@@ -1,0 +1,1 @@
+/* src/worker/catalog_cache.c -- (being written) */

@@ -1,0 +1,30 @@
+/*
+ * src/worker/catalog_cache.h -- the worker's cached copy of the master's catalog.
+ *
+ * Refreshed (SDB_OP_CATALOG) whenever the global segment's catalog_version differs from the
+ * cached one.  Entries are read-only views valid until the next wk_catalog_refresh call, so
+ * a handler must not keep them across a wk_store_call that changes the catalog.
+ */
+#ifndef WK_CATALOG_CACHE_H
+#define WK_CATALOG_CACHE_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+
+typedef struct wk_coll_info {
+    const char *ns;        /* "db.coll" */
+    bson_t options;        /* static view of the options document */
+    bson_t indexes;        /* static view of the array of index specs */
+    bson_t uuid_doc;       /* static view of {uuid: binary} */
+} wk_coll_info_t;
+
+/* wk_catalog_refresh -- fetch the catalog if its version changed. */
+int wk_catalog_refresh(void);
+
+/* wk_catalog_find -- the entry for ns (after a refresh), or NULL. */
+const wk_coll_info_t *wk_catalog_find(const char *ns);
+
+/* wk_catalog_list -- all entries; *n receives the count. */
+const wk_coll_info_t *wk_catalog_list(size_t *n);
+
+#endif

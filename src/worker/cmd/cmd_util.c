@@ -1,0 +1,1 @@
+/* src/worker/cmd/cmd_util.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/cmd/collection.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/cmd/count.c -- (being written) */

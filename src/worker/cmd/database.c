@@ -1,0 +1,1 @@
+/* src/worker/cmd/database.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/cmd/delete.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/cmd/diag.c -- (being written) */

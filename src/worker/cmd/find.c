@@ -1,0 +1,1 @@
+/* src/worker/cmd/find.c -- (being written) */

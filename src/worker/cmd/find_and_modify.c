@@ -1,0 +1,1 @@
+/* src/worker/cmd/find_and_modify.c -- (being written) */

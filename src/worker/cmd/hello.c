@@ -1,0 +1,1 @@
+/* src/worker/cmd/hello.c -- (being written) */

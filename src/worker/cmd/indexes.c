@@ -1,0 +1,1 @@
+/* src/worker/cmd/indexes.c -- (being written) */

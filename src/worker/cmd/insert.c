@@ -1,0 +1,1 @@
+/* src/worker/cmd/insert.c -- (being written) */

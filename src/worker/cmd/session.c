@@ -1,0 +1,1 @@
+/* src/worker/cmd/session.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/cmd/stats.c -- (being written) */

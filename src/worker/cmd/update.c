@@ -1,0 +1,1 @@
+/* src/worker/cmd/update.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/conn.c -- (being written) */

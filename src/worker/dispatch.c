@@ -1,0 +1,1 @@
+/* src/worker/dispatch.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/query/expr.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/query/matcher.c -- (being written) */

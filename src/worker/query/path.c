@@ -1,0 +1,1 @@
+/* src/worker/query/path.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/query/projection.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/query/sort.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/store_client.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/update/update.c -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/wire.c -- (being written) */

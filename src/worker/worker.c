@@ -1,0 +1,1 @@
+/* src/worker/worker.c -- (being written) */
