@@ -1,1 +1,71 @@
-/* src/common/global.c -- (being written) */
+/*
+ * src/common/global.c -- create and attach the global shared segment (global.h).
+ *
+ * The master creates the memfd before spawning workers; workers map the inherited fd and
+ * validate the magic, version and size before trusting anything in it.
+ */
+#include "global.h"
+
+#include "sdb.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * sdb_global_create --
+ *     Master: create, size and map the global segment.
+ */
+int
+sdb_global_create(sdb_global_t **g, int *fd)
+{
+    int mfd = memfd_create("secantusdb-global", MFD_CLOEXEC);
+    void *p;
+
+    if (mfd < 0)
+        return errno;
+    if (ftruncate(mfd, (off_t)sizeof(sdb_global_t)) != 0) {
+        close(mfd);
+        return errno;
+    }
+    p = mmap(NULL, sizeof(sdb_global_t), PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    if (p == MAP_FAILED) {
+        close(mfd);
+        return errno;
+    }
+    memset(p, 0, sizeof(sdb_global_t));
+    *g = p;
+    (*g)->magic = SDB_GLOBAL_MAGIC;
+    (*g)->version = SDB_GLOBAL_VERSION;
+    *fd = mfd;
+    return 0;
+}
+
+/*
+ * sdb_global_attach --
+ *     Worker: map an inherited global segment and validate its header.
+ */
+int
+sdb_global_attach(int fd, sdb_global_t **g)
+{
+    struct stat st;
+    void *p;
+
+    if (fstat(fd, &st) != 0)
+        return errno;
+    if ((size_t)st.st_size < sizeof(sdb_global_t))
+        return SDB_ECORRUPT;
+    p = mmap(NULL, sizeof(sdb_global_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    *g = p;
+    if ((*g)->magic != SDB_GLOBAL_MAGIC || (*g)->version != SDB_GLOBAL_VERSION ||
+        (*g)->nworkers > SDB_MAX_WORKERS) {
+        munmap(p, sizeof(sdb_global_t));
+        *g = NULL;
+        return SDB_ECORRUPT;
+    }
+    return 0;
+}
