@@ -1,4 +1,36 @@
-/* src/worker/query/expr.h -- (being written) */
+/*
+ * src/worker/query/expr.h -- aggregation expressions: "$a.b", {$add: [...]}, {$cond: ...}.
+ *
+ * wk_expr_parse turns an expression (a value: field path string, literal, object of fields,
+ * array, or a one-key {$op: args} document) into a tree; wk_expr_eval evaluates it against
+ * a root document ($$ROOT and $$CURRENT).  Shared by $expr in filters, expressions in find
+ * projections, pipeline-style updates, and later the aggregation stages.  A missing value
+ * evaluates to a value of type BSON_TYPE_EOD ("missing"), which callers treat as absent.
+ *
+ * Contract: the tree copies what it needs from the input; it is immutable after parsing.
+ * wk_expr_eval's result is owned by the caller (bson_value_destroy); on error it is left
+ * as missing.
+ */
 #ifndef SRC_WORKER_QUERY_EXPR_H
 #define SRC_WORKER_QUERY_EXPR_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+
+#include "../../common/errors.h"
+
+typedef struct wk_expr wk_expr_t;
+
+/* wk_expr_parse -- parse the expression `it` is positioned on. */
+int wk_expr_parse(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err);
+
+/* wk_expr_eval -- evaluate against `root`; *out is always set (missing = BSON_TYPE_EOD). */
+int wk_expr_eval(const wk_expr_t *e, const bson_t *root, bson_value_t *out, sdb_error_t *err);
+
+/* wk_expr_free -- release a tree (NULL is fine). */
+void wk_expr_free(wk_expr_t *e);
+
+/* wk_expr_truthy -- aggregation truthiness: false, null, missing, undefined and 0 are false. */
+bool wk_expr_truthy(const bson_value_t *v);
+
 #endif

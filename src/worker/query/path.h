@@ -1,4 +1,65 @@
-/* src/worker/query/path.h -- (being written) */
+/*
+ * src/worker/query/path.h -- dotted-path helpers: parse "a.b.0.c" and walk it through documents.
+ *
+ * A wk_path_t is a parsed dotted path (its components, and which of them are array indexes).
+ * wk_path_walk is mongod's ElementPath traversal used by query predicates: a component is
+ * looked up in a document; an array met in the middle of a path is traversed element by
+ * element (each embedded document continues the same component; a numeric component also
+ * selects that element by position); at the end of the path an array may be expanded into
+ * its elements (and the array itself is offered last).  A component missing along a branch
+ * yields one "missing" visit (it == NULL), which is what makes {x: null} match missing
+ * fields.  wk_path_lookup is the simple non-traversing lookup (numeric components index
+ * arrays) used by projection, sort and update.
+ *
+ * Invariants: pure functions over caller-owned BSON; iterators passed to a visitor are only
+ * valid during the call.  Any thread.
+ */
 #ifndef SRC_WORKER_QUERY_PATH_H
 #define SRC_WORKER_QUERY_PATH_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../common/errors.h"
+
+typedef struct wk_path {
+    char *dotted;   /* the whole path, NUL-terminated */
+    char **parts;   /* n components, each NUL-terminated (owned) */
+    int32_t *index; /* per component: its value as an array index, or -1 */
+    int n;
+} wk_path_t;
+
+/* wk_path_parse -- split `dotted` (len bytes) into components.  Empty components are an
+ * error (code 2 BadValue unless the caller overrides); *out is zeroed on error. */
+int wk_path_parse(const char *dotted, size_t len, wk_path_t *out, sdb_error_t *err);
+
+/* wk_path_destroy -- release what wk_path_parse allocated (safe on a zeroed path). */
+void wk_path_destroy(wk_path_t *p);
+
+/* wk_path_index -- the array index a component names ("0", "12"; not "01", "-1"), or -1. */
+int32_t wk_path_index(const char *part);
+
+/* Visitor for wk_path_walk: `it` is the value reached (NULL = missing along this branch),
+ * `arr_idx` the position taken in the first array met along the path (-1 = none).  Return
+ * true to stop the walk (a match was found). */
+typedef bool (*wk_path_visit_fn)(void *ctx, const bson_iter_t *it, int32_t arr_idx);
+
+/* wk_path_walk -- mongod's ElementPath traversal of `path` from `start` (components from
+ * `from`), calling `fn` for every value reached; with expand_leaf the elements of an array at
+ * the end of the path are visited, then the array itself.  Returns true if fn stopped it. */
+bool wk_path_walk(const bson_t *doc, const wk_path_t *path, int from, bool expand_leaf,
+                  wk_path_visit_fn fn, void *ctx);
+
+/* wk_path_walk_iter -- the same, starting at a value rather than a document. */
+bool wk_path_walk_iter(const bson_iter_t *start, const wk_path_t *path, int from,
+                       bool expand_leaf, int32_t arr_idx, wk_path_visit_fn fn, void *ctx);
+
+/* wk_path_lookup -- find the value at a dotted path, descending documents and (for numeric
+ * components) arrays by position, without traversing arrays.  False when absent. */
+bool wk_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out);
+
+/* wk_iter_find_index -- position `it` (recursed into an array or document) on element `idx`. */
+bool wk_iter_find_index(bson_iter_t *child, int32_t idx);
+
 #endif

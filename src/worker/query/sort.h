@@ -1,4 +1,33 @@
-/* src/worker/query/sort.h -- (being written) */
+/*
+ * src/worker/query/sort.h -- sort specifications ({a: 1, "b.c": -1}) and document ordering.
+ *
+ * A sort key for each field is taken mongod's way: an array contributes its smallest element
+ * to an ascending sort and its largest to a descending one, an empty array sorts before
+ * null, a missing field sorts as null, and different types follow MongoDB's comparison
+ * order (src/common/bsoncmp.h).  wk_sort_docs is stable.
+ *
+ * Contract: the sort is immutable after construction; documents stay caller-owned.
+ */
 #ifndef SRC_WORKER_QUERY_SORT_H
 #define SRC_WORKER_QUERY_SORT_H
+
+#include <bson/bson.h>
+#include <stddef.h>
+
+#include "../../common/errors.h"
+
+typedef struct wk_sort wk_sort_t;
+
+/* wk_sort_new -- parse a sort spec (values 1/-1, or {$meta: ...}); mongod's errors. */
+int wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err);
+
+/* wk_sort_cmp -- <0, 0, >0: the order of a and b under the sort. */
+int wk_sort_cmp(const wk_sort_t *s, const bson_t *a, const bson_t *b);
+
+/* wk_sort_docs -- stable sort of n document pointers in place. */
+void wk_sort_docs(const wk_sort_t *s, bson_t **docs, size_t n);
+
+/* wk_sort_free -- release a sort (NULL is fine). */
+void wk_sort_free(wk_sort_t *s);
+
 #endif
