@@ -1,1 +1,303 @@
-/* src/common/config.c -- (being written) */
+/*
+ * src/common/config.c -- command-line parsing with mongod's flag names.
+ *
+ * The option table is data: one row per flag with its kind and destination.  The master
+ * parses the user's argv; it spawns workers with the same argv plus `--worker N --fds ...`
+ * so both sides hold identical settings.  Called once at start-up on the main thread.
+ */
+#include "config.h"
+
+#include "global.h"
+#include "sdb.h"
+
+#include <bson/bson.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum { OPT_INT, OPT_STR, OPT_FLAG, OPT_IGNORE_ARG, OPT_IGNORE, OPT_SPECIAL } opt_kind_t;
+
+typedef struct opt_def {
+    const char *name;
+    opt_kind_t kind;
+    size_t off;   /* offset into sdb_config_t */
+    size_t size;  /* for strings */
+} opt_def_t;
+
+#define OFF(f) offsetof(sdb_config_t, f)
+#define SZ(f) sizeof(((sdb_config_t *)0)->f)
+
+static const opt_def_t opts[] = {
+    {"port", OPT_INT, OFF(port), 0},
+    {"bind_ip", OPT_STR, OFF(bind_ip), SZ(bind_ip)},
+    {"dbpath", OPT_STR, OFF(dbpath), SZ(dbpath)},
+    {"workers", OPT_INT, OFF(workers), 0},
+    {"logpath", OPT_STR, OFF(logpath), SZ(logpath)},
+    {"quiet", OPT_FLAG, OFF(quiet), 0},
+    {"replSet", OPT_STR, OFF(repl_set), SZ(repl_set)},
+    {"worker", OPT_INT, OFF(worker_slot), 0},
+    {"fds", OPT_SPECIAL, 0, 0},
+    {"wiredTigerCacheSizeGB", OPT_SPECIAL, 0, 0},
+    {"storageEngine", OPT_IGNORE_ARG, 0, 0},
+    {"setParameter", OPT_IGNORE_ARG, 0, 0},
+    {"keyFile", OPT_IGNORE_ARG, 0, 0},
+    {"oplogSize", OPT_IGNORE_ARG, 0, 0},
+    {"noauth", OPT_IGNORE, 0, 0},
+    {"notablescan", OPT_IGNORE, 0, 0},
+    {"bind_ip_all", OPT_SPECIAL, 0, 0},
+    {"version", OPT_SPECIAL, 0, 0},
+    {"help", OPT_SPECIAL, 0, 0},
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "Usage: secantusdb [options]\n"
+               "  --port N          port to listen on (default 27017; 0 = pick a free port and\n"
+               "                    print the URI as the first line on stdout)\n"
+               "  --bind_ip ADDR    address to listen on (default 127.0.0.1)\n"
+               "  --bind_ip_all     listen on all addresses\n"
+               "  --dbpath DIR      data directory (default ./data; :memory: = in memory)\n"
+               "  --workers N       worker processes (default: number of cores)\n"
+               "  --logpath FILE    log file (default: stdout)\n"
+               "  --quiet           log warnings and errors only\n"
+               "  --replSet NAME    replica set name to report (default rs0)\n"
+               "  --version         print the version and exit\n");
+}
+
+static int
+parse_int(const char *name, const char *s, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *s == '\0' || *end != '\0' || v < -1 || v > 1000000) {
+        fprintf(stderr, "secantusdb: bad value for --%s: '%s'\n", name, s);
+        return 2;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int
+parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_now)
+{
+    if (strcmp(name, "version") == 0) {
+        printf("db version v%s\nBuild Info: {\"version\": \"%s\", \"engine\": \"secantusdb\"}\n",
+               SDB_VERSION, SDB_VERSION);
+        *exit_now = true;
+        return 0;
+    }
+    if (strcmp(name, "help") == 0) {
+        usage(stdout);
+        *exit_now = true;
+        return 0;
+    }
+    if (strcmp(name, "bind_ip_all") == 0) {
+        snprintf(cfg->bind_ip, sizeof(cfg->bind_ip), "0.0.0.0");
+        return 0;
+    }
+    if (strcmp(name, "wiredTigerCacheSizeGB") == 0) {
+        double gb = strtod(val, NULL);
+        if (gb <= 0 || gb > 1024) {
+            fprintf(stderr, "secantusdb: bad value for --%s: '%s'\n", name, val);
+            return 2;
+        }
+        cfg->cache_mb = (long)(gb * 1024);
+        return 0;
+    }
+    /* --fds listen,chan,wake_master,wake_worker,global,death */
+    if (sscanf(val, "%d,%d,%d,%d,%d,%d", &cfg->fd_listen, &cfg->fd_chan, &cfg->fd_wake_master,
+               &cfg->fd_wake_worker, &cfg->fd_global, &cfg->fd_death) != 6) {
+        fprintf(stderr, "secantusdb: bad value for --fds\n");
+        return 2;
+    }
+    return 0;
+}
+
+static bool
+takes_arg(opt_kind_t k, const char *name)
+{
+    if (k == OPT_INT || k == OPT_STR || k == OPT_IGNORE_ARG)
+        return true;
+    return k == OPT_SPECIAL && (strcmp(name, "fds") == 0 || strcmp(name, "wiredTigerCacheSizeGB") == 0);
+}
+
+static int
+apply_opt(sdb_config_t *cfg, const opt_def_t *o, const char *val, bool *exit_now)
+{
+    char *base = (char *)cfg;
+
+    switch (o->kind) {
+    case OPT_INT:
+        return parse_int(o->name, val, (int *)(base + o->off));
+    case OPT_STR:
+        if (strlen(val) >= o->size) {
+            fprintf(stderr, "secantusdb: value for --%s is too long\n", o->name);
+            return 2;
+        }
+        memcpy(base + o->off, val, strlen(val) + 1);
+        return 0;
+    case OPT_FLAG:
+        *(bool *)(base + o->off) = true;
+        return 0;
+    case OPT_SPECIAL:
+        return parse_special(cfg, o->name, val, exit_now);
+    default:
+        return 0;
+    }
+}
+
+static void
+record_argv(sdb_config_t *cfg, int argc, char **argv)
+{
+    bson_t arr;
+    char key[16];
+    char *json;
+    int i, n = 0;
+
+    bson_init(&arr);
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--worker") == 0 || strcmp(argv[i], "--fds") == 0) {
+            i++;
+            continue;
+        }
+        snprintf(key, sizeof(key), "%d", n++);
+        BSON_APPEND_UTF8(&arr, key, argv[i]);
+    }
+    json = bson_array_as_json(&arr, NULL);
+    snprintf(cfg->argv_json, sizeof(cfg->argv_json), "%s", json ? json : "[]");
+    bson_free(json);
+    bson_destroy(&arr);
+}
+
+/*
+ * sdb_config_parse --
+ *     Parse argv into *cfg; 2 after printing a message for a bad flag.
+ */
+int
+sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
+{
+    int i;
+    size_t k;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->port = SDB_DEFAULT_PORT;
+    snprintf(cfg->bind_ip, sizeof(cfg->bind_ip), "127.0.0.1");
+    snprintf(cfg->dbpath, sizeof(cfg->dbpath), "./data");
+    snprintf(cfg->repl_set, sizeof(cfg->repl_set), "rs0");
+    cfg->workers = ncpu > 0 ? (int)ncpu : 2;
+    cfg->cache_mb = 256;
+    cfg->worker_slot = -1;
+    cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
+    cfg->fd_global = cfg->fd_death = -1;
+    *exit_now = false;
+    record_argv(cfg, argc, argv);
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL, *eq;
+        char name[64];
+        size_t nlen;
+
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "secantusdb: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        nlen = eq ? (size_t)(eq - a) : strlen(a);
+        if (nlen >= sizeof(name))
+            nlen = sizeof(name) - 1;
+        memcpy(name, a, nlen);
+        name[nlen] = '\0';
+        for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+            if (strcmp(opts[k].name, name) == 0)
+                break;
+        if (k == sizeof(opts) / sizeof(opts[0])) {
+            fprintf(stderr, "secantusdb: unrecognised option '--%s'\n", name);
+            usage(stderr);
+            return 2;
+        }
+        if (takes_arg(opts[k].kind, name)) {
+            if (eq != NULL)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else {
+                fprintf(stderr, "secantusdb: option '--%s' needs a value\n", name);
+                return 2;
+            }
+        }
+        SDB_RET(apply_opt(cfg, &opts[k], val, exit_now));
+        if (*exit_now)
+            return 0;
+    }
+    if (cfg->port < 0 || cfg->port > 65535 || cfg->workers < 1 || cfg->workers > SDB_MAX_WORKERS) {
+        fprintf(stderr, "secantusdb: --port must be 0-65535 and --workers 1-%d\n",
+                SDB_MAX_WORKERS);
+        return 2;
+    }
+    return 0;
+}
+
+/*
+ * sdb_config_worker_argv --
+ *     argv for spawning worker `slot`: the user's flags plus --worker and --fds.
+ */
+char **
+sdb_config_worker_argv(const sdb_config_t *cfg, const char *exe, int slot)
+{
+    bson_t arr;
+    bson_iter_t it;
+    char **argv;
+    size_t n = 0, cap = 8;
+    char buf[128];
+
+    argv = bson_malloc0(sizeof(char *) * cap);
+    argv[n++] = bson_strdup(exe);
+    if (bson_init_from_json(&arr, cfg->argv_json, -1, NULL)) {
+        bson_iter_init(&it, &arr);
+        if (bson_iter_next(&it)) /* skip argv[0] */
+            while (bson_iter_next(&it)) {
+                if (n + 6 >= cap) {
+                    cap *= 2;
+                    argv = bson_realloc(argv, sizeof(char *) * cap);
+                }
+                argv[n++] = bson_strdup(bson_iter_utf8(&it, NULL));
+            }
+        bson_destroy(&arr);
+    }
+    if (n + 6 >= cap) {
+        cap += 8;
+        argv = bson_realloc(argv, sizeof(char *) * cap);
+    }
+    argv[n++] = bson_strdup("--worker");
+    snprintf(buf, sizeof(buf), "%d", slot);
+    argv[n++] = bson_strdup(buf);
+    argv[n++] = bson_strdup("--fds");
+    snprintf(buf, sizeof(buf), "%d,%d,%d,%d,%d,%d", cfg->fd_listen, cfg->fd_chan,
+             cfg->fd_wake_master, cfg->fd_wake_worker, cfg->fd_global, cfg->fd_death);
+    argv[n++] = bson_strdup(buf);
+    argv[n] = NULL;
+    return argv;
+}
+
+/*
+ * sdb_config_free_argv --
+ *     Free an argv built by sdb_config_worker_argv.
+ */
+void
+sdb_config_free_argv(char **argv)
+{
+    size_t i;
+
+    for (i = 0; argv[i] != NULL; i++)
+        bson_free(argv[i]);
+    bson_free(argv);
+}
