@@ -1,0 +1,399 @@
+/*
+ * tests/unit/check_bsoncmp.c -- unit tests for src/common/bsoncmp.c (MongoDB sort order).
+ *
+ * A table of values across every type in strictly ascending order is compared pairwise
+ * (i < j must give cmp < 0 and cmp > 0 the other way, and each value equals itself); groups
+ * of values that must compare equal (numbers across types, zeros, NaNs) are checked apart.
+ * Single-threaded; no server is started.
+ */
+#include "../../src/common/bsoncmp.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* table_key -- the next array index as a string (arrays need keys "0", "1", ...). */
+static const char *
+table_key(bson_t *arr, char *buf, size_t len)
+{
+    const char *key;
+
+    bson_uint32_to_string(bson_count_keys(arr), &key, buf, len);
+    return key;
+}
+
+#define K table_key(arr, kb, sizeof(kb))
+
+static bson_decimal128_t
+dec(const char *s)
+{
+    bson_decimal128_t d;
+
+    ck_assert(bson_decimal128_from_string(s, &d));
+    return d;
+}
+
+static void
+oid_fill(bson_oid_t *o, uint8_t fill, uint8_t last)
+{
+    memset(o->bytes, fill, 12);
+    o->bytes[11] = last;
+}
+
+/* build_numbers -- numbers in strictly ascending order, every numeric type mixed. */
+static void
+build_numbers(bson_t *arr)
+{
+    char kb[16];
+    bson_decimal128_t d;
+
+    bson_append_double(arr, K, -1, NAN);
+    bson_append_double(arr, K, -1, -INFINITY);
+    d = dec("-1E+6000");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, -1e308);
+    bson_append_double(arr, K, -1, -9223372036854777856.0); /* next double below -2^63 */
+    bson_append_int64(arr, K, -1, INT64_MIN);
+    bson_append_int64(arr, K, -1, INT64_MIN + 1);
+    bson_append_int64(arr, K, -1, -9007199254740993LL);
+    bson_append_double(arr, K, -1, -9007199254740992.0);
+    bson_append_double(arr, K, -1, -1.5);
+    bson_append_int32(arr, K, -1, -1);
+    d = dec("-0.5");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, -5e-324);
+    bson_append_int32(arr, K, -1, 0);
+    d = dec("1E-6000");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 5e-324);
+    bson_append_double(arr, K, -1, 1e-300);
+    d = dec("0.1");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 0.1); /* 0.1000000000000000055511... */
+    d = dec("0.1000000000000000055511151231257828");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_int64(arr, K, -1, 1);
+    d = dec("1.000000000000000000000000000000001");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 1.5);
+    bson_append_int32(arr, K, -1, 2);
+    bson_append_double(arr, K, -1, 9007199254740992.0);
+    bson_append_int64(arr, K, -1, 9007199254740993LL);
+    bson_append_double(arr, K, -1, 9007199254740994.0);
+    bson_append_int64(arr, K, -1, INT64_MAX - 1);
+    bson_append_int64(arr, K, -1, INT64_MAX);
+    bson_append_double(arr, K, -1, 9223372036854775808.0);
+    d = dec("9223372036854775809");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 1e308);
+    d = dec("1E+6000");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, INFINITY);
+}
+
+static void
+build_strings_objects(bson_t *arr)
+{
+    char kb[16];
+    bson_t *o;
+
+    bson_append_utf8(arr, K, -1, "", 0);
+    bson_append_utf8(arr, K, -1, "\0", 1);
+    bson_append_utf8(arr, K, -1, "\0\0", 2);
+    bson_append_utf8(arr, K, -1, "\0a", 2);
+    bson_append_utf8(arr, K, -1, "a", 1);
+    bson_append_utf8(arr, K, -1, "a\0", 2);
+    bson_append_utf8(arr, K, -1, "a\0\0", 3);
+    bson_append_utf8(arr, K, -1, "a\x01", 2);
+    bson_append_utf8(arr, K, -1, "ab", 2);
+    bson_append_symbol(arr, K, -1, "abc", 3);
+    bson_append_utf8(arr, K, -1, "b", 1);
+    bson_append_utf8(arr, K, -1, "\xff", 1);
+    /* objects: bracket of the value, then name, then value; prefix smaller */
+    const char *objs[] = {
+        "{}",
+        "{\"b\": null}",
+        "{\"a\": 1}",
+        "{\"a\": 1, \"b\": null}",
+        "{\"a\": 1, \"b\": 1}",
+        "{\"a\": 2}",
+        "{\"b\": 1}",
+        "{\"ba\": 1}",
+        "{\"a\": \"x\"}",
+        "{\"a\": {}}",
+        "{\"a\": {\"a\": 1}}",
+        "{\"a\": []}",
+        "{\"a\": true}",
+    };
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+        o = bson_new_from_json((const uint8_t *)objs[i], -1, NULL);
+        ck_assert_ptr_nonnull(o);
+        bson_append_document(arr, K, -1, o);
+        bson_destroy(o);
+    }
+}
+
+static void
+build_arrays(bson_t *arr)
+{
+    char kb[16];
+    const char *arrs[] = {
+        "{\"v\": []}",     "{\"v\": [null]}", "{\"v\": [1]}",     "{\"v\": [1, null]}",
+        "{\"v\": [1, 1]}", "{\"v\": [1.5]}",  "{\"v\": [\"a\"]}", "{\"v\": [{}]}",
+        "{\"v\": [[]]}",   "{\"v\": [[1]]}",  "{\"v\": [true]}",
+    };
+    bson_t *o;
+    bson_iter_t it;
+
+    for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
+        o = bson_new_from_json((const uint8_t *)arrs[i], -1, NULL);
+        ck_assert_ptr_nonnull(o);
+        ck_assert(bson_iter_init_find(&it, o, "v"));
+        bson_append_iter(arr, K, -1, &it);
+        bson_destroy(o);
+    }
+}
+
+static void
+build_rest(bson_t *arr)
+{
+    char kb[16];
+    bson_oid_t oid;
+    bson_t *scope;
+
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"", 0);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"\x01", 1);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"\x02", 1);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_UUID, (const uint8_t *)"\x00", 1);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"\x00\x00", 2);
+    oid_fill(&oid, 0, 0);
+    bson_append_oid(arr, K, -1, &oid);
+    oid_fill(&oid, 0, 1);
+    bson_append_oid(arr, K, -1, &oid);
+    oid_fill(&oid, 0xff, 0xff);
+    bson_append_oid(arr, K, -1, &oid);
+    bson_append_bool(arr, K, -1, false);
+    bson_append_bool(arr, K, -1, true);
+    bson_append_date_time(arr, K, -1, INT64_MIN);
+    bson_append_date_time(arr, K, -1, -1);
+    bson_append_date_time(arr, K, -1, 0);
+    bson_append_date_time(arr, K, -1, INT64_MAX);
+    bson_append_timestamp(arr, K, -1, 0, 0);
+    bson_append_timestamp(arr, K, -1, 1, 0);
+    bson_append_timestamp(arr, K, -1, 1, 0xffffffffu);
+    bson_append_timestamp(arr, K, -1, 0xffffffffu, 0);
+    bson_append_regex(arr, K, -1, "a", "");
+    bson_append_regex(arr, K, -1, "a", "i");
+    bson_append_regex(arr, K, -1, "ab", "");
+    bson_append_regex(arr, K, -1, "b", "");
+    oid_fill(&oid, 1, 1);
+    bson_append_dbpointer(arr, K, -1, "b", &oid);
+    bson_append_dbpointer(arr, K, -1, "aa", &oid);
+    bson_append_code(arr, K, -1, "");
+    bson_append_code(arr, K, -1, "a");
+    bson_append_code(arr, K, -1, "b");
+    scope = bson_new();
+    bson_append_code_with_scope(arr, K, -1, "a", scope);
+    BSON_APPEND_INT32(scope, "x", 1);
+    bson_append_code_with_scope(arr, K, -1, "a", scope);
+    bson_append_code_with_scope(arr, K, -1, "b", scope);
+    bson_destroy(scope);
+}
+
+/* build_table -- every test value in strictly ascending MongoDB order. */
+static void
+build_table(bson_t *arr)
+{
+    char kb[16];
+
+    bson_init(arr);
+    bson_append_minkey(arr, K, -1);
+    bson_append_undefined(arr, K, -1);
+    bson_append_null(arr, K, -1);
+    build_numbers(arr);
+    build_strings_objects(arr);
+    build_arrays(arr);
+    build_rest(arr);
+    bson_append_maxkey(arr, K, -1);
+}
+
+static size_t
+table_values(const bson_t *arr, bson_value_t *vals, size_t max)
+{
+    bson_iter_t it;
+    size_t n = 0;
+
+    ck_assert(bson_iter_init(&it, arr));
+    while (bson_iter_next(&it)) {
+        ck_assert_uint_lt(n, max);
+        vals[n++] = *bson_iter_value(&it);
+    }
+    return n;
+}
+
+START_TEST(test_table_order)
+{
+    bson_t arr;
+    bson_value_t vals[256];
+    size_t n, i, j;
+
+    build_table(&arr);
+    n = table_values(&arr, vals, 256);
+    ck_assert_uint_gt(n, 100);
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < n; j++) {
+            int c = sdb_bson_value_cmp(&vals[i], &vals[j]);
+            int want = (i > j) - (i < j);
+
+            ck_assert_msg(c == want, "cmp(#%zu, #%zu) = %d, want %d", i, j, c, want);
+        }
+    }
+    bson_destroy(&arr);
+}
+END_TEST
+
+/* check_all_equal -- every value of an array document compares equal to every other. */
+static void
+check_all_equal(const char *json)
+{
+    bson_t *doc = bson_new_from_json((const uint8_t *)json, -1, NULL);
+    bson_value_t vals[32];
+    bson_iter_t it, sub;
+    size_t n = 0;
+
+    ck_assert_msg(doc != NULL, "bad json %s", json);
+    ck_assert(bson_iter_init_find(&it, doc, "v") && bson_iter_recurse(&it, &sub));
+    while (bson_iter_next(&sub))
+        vals[n++] = *bson_iter_value(&sub);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            ck_assert_msg(sdb_bson_value_cmp(&vals[i], &vals[j]) == 0, "%s: #%zu != #%zu", json, i,
+                          j);
+    bson_destroy(doc);
+}
+
+START_TEST(test_numeric_equality)
+{
+    check_all_equal("{\"v\": [1, {\"$numberLong\": \"1\"}, 1.0, {\"$numberDecimal\": \"1\"},"
+                    " {\"$numberDecimal\": \"1.000\"}, {\"$numberDecimal\": \"0.01E2\"}]}");
+    check_all_equal("{\"v\": [0, {\"$numberLong\": \"0\"}, 0.0, -0.0,"
+                    " {\"$numberDecimal\": \"0\"}, {\"$numberDecimal\": \"-0\"},"
+                    " {\"$numberDecimal\": \"0E+300\"}, {\"$numberDecimal\": \"-0E-300\"}]}");
+    check_all_equal("{\"v\": [{\"$numberDouble\": \"NaN\"}, {\"$numberDouble\": \"-NaN\"},"
+                    " {\"$numberDecimal\": \"NaN\"}, {\"$numberDecimal\": \"-NaN\"}]}");
+    check_all_equal("{\"v\": [{\"$numberDouble\": \"Infinity\"},"
+                    " {\"$numberDecimal\": \"Infinity\"}]}");
+    check_all_equal("{\"v\": [{\"$numberLong\": \"9007199254740992\"}, 9007199254740992.0,"
+                    " {\"$numberDecimal\": \"9.007199254740992E15\"}]}");
+    check_all_equal("{\"v\": [{\"$numberLong\": \"-9223372036854775808\"},"
+                    " -9223372036854775808.0, {\"$numberDecimal\": \"-9223372036854775808\"}]}");
+    check_all_equal(
+        "{\"v\": [0.5, {\"$numberDecimal\": \"0.5\"}, {\"$numberDecimal\": \"5E-1\"}]}");
+    check_all_equal("{\"v\": [0.375, {\"$numberDecimal\": \"0.3750000\"}]}");
+    check_all_equal("{\"v\": [\"abc\", {\"$symbol\": \"abc\"}]}");
+    check_all_equal("{\"v\": [null, null]}");
+    check_all_equal("{\"v\": [[1, 2], [1.0, {\"$numberLong\": \"2\"}]]}");
+    check_all_equal("{\"v\": [{\"a\": 1, \"b\": [0]}, {\"a\": 1.0, \"b\": [-0.0]}]}");
+}
+END_TEST
+
+START_TEST(test_int_double_exact)
+{
+    bson_value_t a, b;
+
+    a.value_type = BSON_TYPE_INT64;
+    b.value_type = BSON_TYPE_DOUBLE;
+    a.value.v_int64 = INT64_MAX;
+    b.value.v_double = 9223372036854775807.0; /* rounds to 2^63 */
+    ck_assert_int_lt(sdb_bson_value_cmp(&a, &b), 0);
+    ck_assert_int_gt(sdb_bson_value_cmp(&b, &a), 0);
+    a.value.v_int64 = (1LL << 53) + 1;
+    b.value.v_double = 9007199254740992.0;
+    ck_assert_int_gt(sdb_bson_value_cmp(&a, &b), 0);
+    b.value.v_double = 9007199254740994.0;
+    ck_assert_int_lt(sdb_bson_value_cmp(&a, &b), 0);
+    a.value.v_int64 = -3;
+    b.value.v_double = -2.5;
+    ck_assert_int_lt(sdb_bson_value_cmp(&a, &b), 0);
+    b.value.v_double = -3.5;
+    ck_assert_int_gt(sdb_bson_value_cmp(&a, &b), 0);
+    b.value.v_double = NAN;
+    ck_assert_int_gt(sdb_bson_value_cmp(&a, &b), 0);
+    a.value.v_int64 = INT64_MIN;
+    b.value.v_double = -INFINITY;
+    ck_assert_int_gt(sdb_bson_value_cmp(&a, &b), 0);
+}
+END_TEST
+
+START_TEST(test_num_canonical)
+{
+    sdb_num_t n;
+
+    sdb_num_from_double(0.1, &n);
+    ck_assert_int_eq(n.cls, SDB_NUM_POS);
+    ck_assert_int_eq(n.exp10, 0);
+    ck_assert_int_eq(n.ndigits, 55);
+    sdb_num_from_double(1000.0, &n);
+    ck_assert_int_eq(n.exp10, 4);
+    ck_assert_int_eq(n.ndigits, 1);
+    sdb_num_from_double(5e-324, &n);
+    ck_assert_int_eq(n.exp10, -323);
+    ck_assert_int_eq(n.ndigits, 751);
+    sdb_num_from_double(1.7976931348623157e308, &n);
+    ck_assert_int_eq(n.exp10, 309);
+    ck_assert_int_eq(n.ndigits, 309); /* (2^53-1) * 2^971: no factor 5, no trailing 0 */
+    sdb_num_from_int64(INT64_MIN, &n);
+    ck_assert_int_eq(n.cls, SDB_NUM_NEG);
+    ck_assert_int_eq(n.exp10, 19);
+    ck_assert_int_eq(n.digits[18], 8);
+}
+END_TEST
+
+START_TEST(test_doc_and_iter)
+{
+    bson_t *a = bson_new_from_json((const uint8_t *)"{\"x\": 1, \"y\": [1, 2]}", -1, NULL);
+    bson_t *b = bson_new_from_json((const uint8_t *)"{\"x\": 1, \"y\": [1, 3]}", -1, NULL);
+    bson_iter_t ia, ib;
+
+    ck_assert_int_lt(sdb_bson_doc_cmp(a, b), 0);
+    ck_assert_int_gt(sdb_bson_doc_cmp(b, a), 0);
+    ck_assert_int_eq(sdb_bson_doc_cmp(a, a), 0);
+    ck_assert(bson_iter_init_find(&ia, a, "x") && bson_iter_init_find(&ib, b, "y"));
+    ck_assert_int_lt(sdb_bson_iter_cmp(&ia, &ib), 0); /* number < array */
+    ck_assert_int_lt(sdb_bson_type_order(BSON_TYPE_MINKEY),
+                     sdb_bson_type_order(BSON_TYPE_UNDEFINED));
+    ck_assert_int_eq(sdb_bson_type_order(BSON_TYPE_EOD), sdb_bson_type_order(BSON_TYPE_NULL));
+    ck_assert_int_eq(sdb_bson_type_order(BSON_TYPE_SYMBOL), sdb_bson_type_order(BSON_TYPE_UTF8));
+    bson_destroy(a);
+    bson_destroy(b);
+}
+END_TEST
+
+static Suite *
+bsoncmp_suite(void)
+{
+    Suite *s = suite_create("bsoncmp");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_table_order);
+    tcase_add_test(tc, test_numeric_equality);
+    tcase_add_test(tc, test_int_double_exact);
+    tcase_add_test(tc, test_num_canonical);
+    tcase_add_test(tc, test_doc_and_iter);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(bsoncmp_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
