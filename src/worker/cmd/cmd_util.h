@@ -1,4 +1,162 @@
-/* src/worker/cmd/cmd_util.h -- (being written) */
+/*
+ * src/worker/cmd/cmd_util.h -- helpers shared by the data commands (insert, find, update, ...).
+ *
+ * Three groups of helpers live here:
+ *  - argument checking in mongod's words: unknown fields (40415), wrong types (14), numbers
+ *    and booleans read the way mongod's IDL reads them;
+ *  - the read executor (wk_exec_t): it plans a read of one namespace -- an _id index lookup
+ *    (IXSCAN on "_id_") when the filter pins _id to equality/$in values, a collection scan
+ *    (SCAN in growing batches) otherwise -- applies the matcher and yields matching documents
+ *    with their record ids.  Its position can be saved into a cursor state document and
+ *    restored by any worker (wk_exec_save / wk_exec_restore);
+ *  - write plumbing: write concern, writeErrors entries, re-reading one record, opcounters.
+ *
+ * Invariants: event-loop thread only (these call wk_store_call).  A document yielded by
+ * wk_exec_next is a read-only view that stays valid until the next wk_exec_next,
+ * wk_exec_unget-then-next, or wk_exec_close; copy it to keep it.  Every function returning int
+ * returns 0 or SDB_ECLIENT with *err set (or a negative SDB_E* for internal failures).
+ */
 #ifndef SRC_WORKER_CMD_CMD_UTIL_H
 #define SRC_WORKER_CMD_CMD_UTIL_H
+
+#include "../../common/errors.h"
+#include "../../common/sdb.h"
+#include "../command.h"
+#include "../query/matcher.h"
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WK_NS_MAX 512                     /* longest "db.collection" we accept */
+#define WK_BSON_MAX (16 * 1024 * 1024)    /* BSONObjMaxUserSize */
+#define WK_BATCH_MAX_BYTES WK_BSON_MAX    /* a reply batch stops growing at 16 MiB */
+#define WK_SORT_MEM_MAX (100 * 1024 * 1024) /* in-memory sort limit without allowDiskUse */
+
+/* mongod codes that have no codeName yet (error_codes.def answers "Location<code>"). */
+#define WK_CODE_UNKNOWN_FIELD 40415       /* IDL: "BSON field 'x.y' is an unknown field." */
+#define WK_CODE_MISSING_FIELD 40414       /* IDL: "BSON field 'x.y' is missing but ..." */
+#define WK_CODE_UPDATE_TOO_LARGE 17419    /* "Resulting document after update is larger..." */
+#define WK_CODE_BAD_LIMIT 51024           /* find: "BSON field 'limit' value must be >= 0" */
+
+/* ---- argument checking ----------------------------------------------------------------- */
+
+/* wk_cmdu_type_name -- mongod's name for a BSON type ("int", "string", "object", ...). */
+const char *wk_cmdu_type_name(bson_type_t t);
+
+/* wk_cmdu_is_generic -- true for the generic command arguments every command accepts
+ * ($db, lsid, txnNumber, writeConcern, readConcern, comment, maxTimeMS, ...). */
+bool wk_cmdu_is_generic(const char *field);
+
+/* wk_cmdu_check_fields -- 40415 "BSON field '<cmd>.<x>' is an unknown field." for the first
+ * body field (after the command name) that is neither generic nor in the NULL-terminated
+ * `known` list. */
+int wk_cmdu_check_fields(wk_cmd_t *cmd, const char *const *known);
+
+/* wk_cmdu_type_error -- 14 "BSON field '<cmd>.<field>' is the wrong type '<t>', expected
+ * type '<expected>'"; returns SDB_ECLIENT. */
+int wk_cmdu_type_error(wk_cmd_t *cmd, const char *field, bson_type_t got, const char *expected);
+
+/* wk_cmdu_get_doc -- read the document-valued field `it` points at into a static view of
+ * `out` (null -> empty document); 14 TypeMismatch for any other type. */
+int wk_cmdu_get_doc(wk_cmd_t *cmd, const bson_iter_t *it, const char *field, bson_t *out);
+
+/* wk_cmdu_get_i64 -- a number (int, long, or integral double) as int64; 14 otherwise. */
+int wk_cmdu_get_i64(wk_cmd_t *cmd, const bson_iter_t *it, const char *field, int64_t *out);
+
+/* wk_cmdu_truthy -- mongod's trueValue(): numbers non-zero, bool, everything else true
+ * except null/undefined/EOO. */
+bool wk_cmdu_truthy(const bson_iter_t *it);
+
+/* ---- the read executor ----------------------------------------------------------------- */
+
+/* wk_cmdu_store -- wk_store_call with *reply always initialized (destroy it in every case). */
+int wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+enum { WK_EXEC_EMPTY = 0, WK_EXEC_SCAN = 1, WK_EXEC_IX = 2 };
+
+typedef struct wk_exec_item {
+    int64_t r;     /* record id */
+    bson_t doc;    /* static view into the current store reply */
+} wk_exec_item_t;
+
+typedef struct wk_exec {
+    char ns[WK_NS_MAX];
+    wk_matcher_t *matcher;   /* owned */
+    int mode;                /* WK_EXEC_* */
+    bson_t ids;              /* IX: the _id values to look up, sorted, de-duplicated */
+    bool has_after;          /* SCAN: resume after record id `after` */
+    int64_t after;
+    bool has_last_id;        /* IX: resume after _id value last_id */
+    bson_value_t last_id;    /* owned copy */
+    bson_t reply;            /* the current store reply (items point into it) */
+    bool has_reply;
+    wk_exec_item_t *items;
+    size_t nitems, cap, idx; /* idx: next item to examine */
+    bool eof;                /* the store has nothing after the current reply */
+    uint32_t fetch_limit;    /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
+    uint64_t docs_examined;
+} wk_exec_t;
+
+/* wk_exec_open -- plan a read of ns with `filter` (NULL = everything).  Parses the filter
+ * (its errors come back in err).  The catalog is refreshed here. */
+int wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *err);
+
+/* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
+ * NULL.  `doc` becomes a static view (see the header invariants). */
+int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details,
+                 bool *found, sdb_error_t *err);
+
+/* wk_exec_unget -- push back the document the last wk_exec_next returned (it will be
+ * returned again; its view stays valid). */
+void wk_exec_unget(wk_exec_t *ex);
+
+/* wk_exec_save -- append the executor's position as a sub-document {mode, after?, lastId?}
+ * named `key` to `state`. */
+void wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key);
+
+/* wk_exec_restore -- open (as wk_exec_open) and move to a position saved by wk_exec_save. */
+int wk_exec_restore(wk_exec_t *ex, const char *ns, const bson_t *filter, const bson_t *pos,
+                    sdb_error_t *err);
+
+/* wk_exec_close -- release everything (safe on a zeroed or failed executor). */
+void wk_exec_close(wk_exec_t *ex);
+
+/* wk_cmdu_read_record -- re-read record r of ns into *out (a copy, initialized when *found);
+ * used after a WriteConflict. */
+int wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb_error_t *err);
+
+/* ---- writes ---------------------------------------------------------------------------- */
+
+typedef struct wk_write_concern {
+    bool journal;   /* j: true or w: "majority": FLUSH after the writes */
+} wk_write_concern_t;
+
+/* wk_cmdu_write_concern -- parse the writeConcern field of the command (absent is fine). */
+int wk_cmdu_write_concern(wk_cmd_t *cmd, wk_write_concern_t *wc);
+
+/* wk_cmdu_write_concern_finish -- after the writes: FLUSH when the concern asks for it. */
+int wk_cmdu_write_concern_finish(wk_cmd_t *cmd, const wk_write_concern_t *wc);
+
+/* wk_cmdu_write_error -- append {index, code, errmsg[, errInfo|keyPattern, keyValue]} to the
+ * writeErrors array being built in `arr` (element `nerr`); `detail` (may be NULL) is the
+ * store's error body, from which keyPattern and keyValue are copied. */
+void wk_cmdu_write_error(bson_t *arr, uint32_t nerr, int32_t index, const sdb_error_t *e,
+                         const bson_t *detail);
+
+/* wk_cmdu_ensure_id -- copy `doc` into `out` with _id first, adding an ObjectId when it has
+ * none; mongod's checks on _id (no arrays, regexes, undefined, $-prefixed sub-fields) and on
+ * size.  `out` is always initialized. */
+int wk_cmdu_ensure_id(const bson_t *doc, bson_t *out, sdb_error_t *err);
+
+/* ---- opcounters ------------------------------------------------------------------------ */
+
+enum { WK_OPC_INSERT, WK_OPC_QUERY, WK_OPC_UPDATE, WK_OPC_DELETE, WK_OPC_GETMORE };
+
+/* wk_cmdu_opcount -- add n to this worker's opcounter `which` (WK_OPC_*). */
+void wk_cmdu_opcount(int which, uint64_t n);
+
+/* wk_cmdu_append_iter_as -- append the value `it` points at to `b` under `key`. */
+void wk_cmdu_append_iter_as(bson_t *b, const char *key, const bson_iter_t *it);
+
 #endif

@@ -1,1 +1,250 @@
-/* src/worker/cmd/insert.c -- (being written) */
+/*
+ * src/worker/cmd/insert.c -- the insert command.
+ *
+ * Each document gets its _id first (an ObjectId when it has none) and mongod's checks on _id
+ * and size, then goes to the master in INSERT batches of at most WK_INSERT_BATCH_DOCS
+ * documents or WK_INSERT_BATCH_BYTES bytes.  A document the worker rejects never reaches the
+ * master: the pending batch is sent first, so write errors keep statement order.  The reply
+ * is {n, writeErrors?}; an ordered insert stops at its first error.  A collection validator
+ * (options.validator) is enforced here unless bypassDocumentValidation is set.
+ *
+ * Invariants: event-loop thread; the command owns every bson it builds and frees it on every
+ * path.  writeErrors indexes are positions in the client's documents array.
+ */
+#include "cmd_util.h"
+
+#include "../catalog_cache.h"
+#include "../store_client.h"
+
+#include <string.h>
+
+#define WK_INSERT_BATCH_DOCS 1000u
+#define WK_INSERT_BATCH_BYTES (8u * 1024u * 1024u)
+
+typedef struct insert_state {
+    char ns[WK_NS_MAX];
+    bool ordered;
+    bool stop;              /* an ordered insert met an error */
+    wk_matcher_t *validator; /* NULL when none applies */
+    bool validate_warn;     /* validationAction "warn": log, do not reject */
+    bson_t batch;           /* array being built */
+    int32_t *map;           /* batch position -> documents index */
+    uint32_t nbatch, cap;
+    uint32_t batch_bytes;
+    int32_t n;              /* documents inserted */
+    bson_t errors;          /* writeErrors array */
+    uint32_t nerr;
+} insert_state_t;
+
+static const char *const insert_fields[] = {
+    "documents", "ordered", "bypassDocumentValidation", "stmtIds", "isTimeseriesNamespace",
+    NULL,
+};
+
+/* flush -- send the pending batch; maps its writeErrors back to documents indexes. */
+static int
+flush(insert_state_t *st, sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_iter_t it, we, f;
+    int ret = 0;
+
+    if (st->nbatch == 0)
+        goto err;
+    BSON_APPEND_UTF8(&req, "ns", st->ns);
+    BSON_APPEND_ARRAY(&req, "docs", &st->batch);
+    BSON_APPEND_BOOL(&req, "ordered", st->ordered);
+    SDB_ERR(wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err));
+    if (bson_iter_init_find(&it, &reply, "n"))
+        st->n += (int32_t)bson_iter_as_int64(&it);
+    if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &we)) {
+        while (bson_iter_next(&we)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t e;
+            sdb_error_t werr;
+            int64_t idx = 0;
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&we))
+                continue;
+            bson_iter_document(&we, &len, &data);
+            if (!bson_init_static(&e, data, len))
+                continue;
+            sdb_error_from_bson(&e, &werr);
+            if (bson_iter_init_find(&f, &e, "index"))
+                idx = bson_iter_as_int64(&f);
+            if (idx < 0 || idx >= (int64_t)st->nbatch)
+                idx = 0;
+            wk_cmdu_write_error(&st->errors, st->nerr++, st->map[idx], &werr, &e);
+            if (st->ordered)
+                st->stop = true;
+        }
+    }
+err:
+    bson_destroy(&reply);
+    bson_destroy(&req);
+    bson_reinit(&st->batch);
+    st->nbatch = 0;
+    st->batch_bytes = 0;
+    return ret;
+}
+
+/* validate -- the collection validator, mongod's DocumentValidationFailure. */
+static bool
+validate(insert_state_t *st, const bson_t *doc, sdb_error_t *werr)
+{
+    if (st->validator == NULL || wk_matcher_matches(st->validator, doc, NULL))
+        return true;
+    if (st->validate_warn)
+        return true;
+    sdb_error_set(werr, SDB_CODE_DocumentValidationFailure, "Document failed validation");
+    return false;
+}
+
+/* add_one -- check one document and queue it (or record its write error). */
+static int
+add_one(insert_state_t *st, const bson_iter_t *it, int32_t index, sdb_error_t *err)
+{
+    const uint8_t *data;
+    uint32_t len;
+    bson_t view, doc;
+    sdb_error_t werr;
+    char key[16];
+    const char *k;
+    int ret = 0;
+
+    memset(&werr, 0, sizeof(werr));
+    bson_init(&doc);
+    if (!BSON_ITER_HOLDS_DOCUMENT(it)) {
+        sdb_error_set(&werr, SDB_CODE_TypeMismatch,
+                      "BSON field 'insert.documents.%d' is the wrong type '%s', expected type "
+                      "'object'",
+                      index, wk_cmdu_type_name(bson_iter_type(it)));
+        goto rejected;
+    }
+    bson_iter_document(it, &len, &data);
+    if (!bson_init_static(&view, data, len)) {
+        sdb_error_set(&werr, SDB_CODE_InvalidBSON, "invalid BSON document");
+        goto rejected;
+    }
+    bson_destroy(&doc);
+    if (wk_cmdu_ensure_id(&view, &doc, &werr) != 0 || !validate(st, &doc, &werr))
+        goto rejected;
+    if (st->nbatch > 0 && (st->nbatch >= WK_INSERT_BATCH_DOCS ||
+                           st->batch_bytes + doc.len > WK_INSERT_BATCH_BYTES))
+        SDB_ERR(flush(st, err));
+    if (st->stop)
+        goto err;
+    if (st->nbatch == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        st->map = bson_realloc(st->map, st->cap * sizeof(*st->map));
+    }
+    bson_uint32_to_string(st->nbatch, &k, key, sizeof(key));
+    BSON_APPEND_DOCUMENT(&st->batch, k, &doc);
+    st->map[st->nbatch++] = index;
+    st->batch_bytes += doc.len;
+    goto err;
+rejected:
+    SDB_ERR(flush(st, err));
+    if (st->stop)
+        goto err;
+    wk_cmdu_write_error(&st->errors, st->nerr++, index, &werr, NULL);
+    if (st->ordered)
+        st->stop = true;
+err:
+    bson_destroy(&doc);
+    return ret;
+}
+
+/* load_validator -- the collection's validator unless bypassed or off. */
+static int
+load_validator(wk_cmd_t *cmd, insert_state_t *st, bool bypass)
+{
+    const wk_coll_info_t *ci;
+    bson_iter_t it;
+    bson_t v;
+
+    if (bypass)
+        return 0;
+    SDB_RET(wk_catalog_refresh());
+    ci = wk_catalog_find(st->ns);
+    if (ci == NULL || !bson_iter_init_find(&it, &ci->options, "validator") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return 0;
+    if (wk_cmdu_get_doc(cmd, &it, "validator", &v) != 0 || bson_empty(&v))
+        return 0;
+    if (bson_iter_init_find(&it, &ci->options, "validationLevel") && BSON_ITER_HOLDS_UTF8(&it) &&
+        strcmp(bson_iter_utf8(&it, NULL), "off") == 0)
+        return 0;
+    if (bson_iter_init_find(&it, &ci->options, "validationAction") && BSON_ITER_HOLDS_UTF8(&it) &&
+        strcmp(bson_iter_utf8(&it, NULL), "warn") == 0)
+        st->validate_warn = true;
+    return wk_matcher_new(&v, &st->validator, &cmd->err);
+}
+
+/* parse_args -- documents, ordered, bypassDocumentValidation. */
+static int
+parse_args(wk_cmd_t *cmd, insert_state_t *st, bson_iter_t *docs, bool *bypass)
+{
+    bson_iter_t it;
+    bool have_docs = false;
+
+    st->ordered = true;
+    SDB_RET(wk_cmdu_check_fields(cmd, insert_fields));
+    bson_iter_init(&it, cmd->body);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strcmp(k, "documents") == 0) {
+            if (!BSON_ITER_HOLDS_ARRAY(&it))
+                return wk_cmdu_type_error(cmd, k, bson_iter_type(&it), "array");
+            bson_iter_recurse(&it, docs);
+            have_docs = true;
+        } else if (strcmp(k, "ordered") == 0) {
+            st->ordered = wk_cmdu_truthy(&it);
+        } else if (strcmp(k, "bypassDocumentValidation") == 0) {
+            *bypass = wk_cmdu_truthy(&it);
+        }
+    }
+    if (!have_docs)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'insert.documents' is missing but a required field");
+    return 0;
+}
+
+/* wk_cmd_insert -- {insert, documents, ordered} -> {n, writeErrors?}. */
+int
+wk_cmd_insert(wk_cmd_t *cmd)
+{
+    insert_state_t st;
+    wk_write_concern_t wc;
+    bson_iter_t docs;
+    bool bypass = false;
+    int32_t index = 0;
+    int ret = 0;
+
+    memset(&st, 0, sizeof(st));
+    bson_init(&st.batch);
+    bson_init(&st.errors);
+    SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
+    SDB_ERR(parse_args(cmd, &st, &docs, &bypass));
+    SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
+    SDB_ERR(load_validator(cmd, &st, bypass));
+    while (!st.stop && bson_iter_next(&docs)) {
+        SDB_ERR(add_one(&st, &docs, index, &cmd->err));
+        index++;
+    }
+    if (!st.stop)
+        SDB_ERR(flush(&st, &cmd->err));
+    wk_cmdu_opcount(WK_OPC_INSERT, (uint64_t)index);
+    BSON_APPEND_INT32(cmd->reply, "n", st.n);
+    if (st.nerr > 0)
+        BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &st.errors);
+    SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
+err:
+    wk_matcher_free(st.validator);
+    bson_free(st.map);
+    bson_destroy(&st.batch);
+    bson_destroy(&st.errors);
+    return ret;
+}
