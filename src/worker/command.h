@@ -30,6 +30,8 @@ typedef struct wk_cmd {
     sdb_error_t err;       /* set on failure */
     bool unacknowledged;   /* w:0 or moreToCome: the reply will be dropped */
     bool deferred;         /* handler will answer later (awaitable hello); see conn.h */
+    bool resumed;          /* this is the re-run of a deferred command: answer now */
+    int32_t opcode;        /* wire opcode the command came in (OP_MSG or OP_QUERY) */
 } wk_cmd_t;
 
 typedef int (*wk_cmd_fn)(wk_cmd_t *cmd);

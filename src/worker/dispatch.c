@@ -1,1 +1,218 @@
-/* src/worker/dispatch.c -- (being written) */
+/*
+ * src/worker/dispatch.c -- run one decoded request through the command table.
+ *
+ * Rules applied here, once, for every command: OP_QUERY is accepted only for the
+ * handshake commands (352 UnsupportedOpQueryCommand otherwise, as mongod 6.0+); the command
+ * name is the first field, looked up case-sensitively (59 CommandNotFound); OP_MSG needs
+ * `$db` (40571); admin-only commands check the database (13 Unauthorized); `writeConcern:
+ * {w: 0}` and the moreToCome flag make the command unacknowledged (run, no reply).  The
+ * reply is the handler's fields, then ok, then $clusterTime and operationTime.
+ * Event-loop thread only.
+ */
+#include "dispatch.h"
+
+#include "../common/errors.h"
+#include "../common/log.h"
+#include "../common/sdb.h"
+#include "command.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define OP_QUERY 2004
+#define OP_MSG 2013
+#define MSG_FLAG_CHECKSUM 0x1u
+#define MSG_FLAG_MORE_TO_COME 0x2u
+
+static const wk_cmd_def_t table[] = {
+#define X(name, fn, flags) {#name, fn, flags},
+#include "commands.def"
+#undef X
+};
+
+/*
+ * wk_command_lookup --
+ *     The table entry for a command name (exact case), or NULL.
+ */
+const wk_cmd_def_t *
+wk_command_lookup(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+/*
+ * wk_command_table --
+ *     The whole command table.
+ */
+const wk_cmd_def_t *
+wk_command_table(size_t *n)
+{
+    *n = sizeof(table) / sizeof(table[0]);
+    return table;
+}
+
+static void
+append_times(bson_t *reply)
+{
+    bson_t ct, sig;
+    uint32_t t, i;
+    uint8_t zero[20];
+
+    memset(zero, 0, sizeof(zero));
+    wk_cluster_time(&t, &i);
+    BSON_APPEND_DOCUMENT_BEGIN(reply, "$clusterTime", &ct);
+    BSON_APPEND_TIMESTAMP(&ct, "clusterTime", t, i);
+    BSON_APPEND_DOCUMENT_BEGIN(&ct, "signature", &sig);
+    BSON_APPEND_BINARY(&sig, "hash", BSON_SUBTYPE_BINARY, zero, sizeof(zero));
+    BSON_APPEND_INT64(&sig, "keyId", 0);
+    bson_append_document_end(&ct, &sig);
+    bson_append_document_end(reply, &ct);
+    BSON_APPEND_TIMESTAMP(reply, "operationTime", t, i);
+}
+
+static void
+encode(const bson_t *doc, int32_t request_id, int32_t opcode, uint32_t req_flags, uint8_t **out,
+       size_t *outlen)
+{
+    static int32_t next_id = 1;
+
+    if (opcode == OP_QUERY)
+        wk_wire_encode_reply(doc, next_id++, request_id, out, outlen);
+    else
+        wk_wire_encode_msg(doc, next_id++, request_id, req_flags & MSG_FLAG_CHECKSUM, out,
+                           outlen);
+}
+
+/*
+ * wk_dispatch_error_reply --
+ *     Encode {ok: 0, errmsg, code, codeName} for a request that failed to decode.
+ */
+void
+wk_dispatch_error_reply(const sdb_error_t *err, int32_t request_id, int32_t opcode,
+                        uint8_t **out, size_t *outlen)
+{
+    bson_t reply;
+
+    bson_init(&reply);
+    BSON_APPEND_DOUBLE(&reply, "ok", 0.0);
+    sdb_error_append(err, &reply);
+    encode(&reply, request_id, opcode == OP_QUERY ? OP_QUERY : OP_MSG, 0, out, outlen);
+    bson_destroy(&reply);
+}
+
+static bool
+is_unacknowledged(const bson_t *body)
+{
+    bson_iter_t it, wc;
+
+    if (bson_iter_init_find(&it, body, "writeConcern") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_recurse(&it, &wc) && bson_iter_find(&wc, "w") && BSON_ITER_HOLDS_NUMBER(&wc))
+        return bson_iter_as_int64(&wc) == 0;
+    return false;
+}
+
+/* Resolve the command, its database and the generic rules; 0 or SDB_ECLIENT. */
+static int
+prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen)
+{
+    bson_iter_t it;
+    const char *dot;
+
+    if (!bson_iter_init(&it, &req->cmd) || !bson_iter_next(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidBSON, "Empty command object");
+    cmd->name = bson_iter_key(&it);
+    *def = wk_command_lookup(cmd->name);
+    if (req->opcode == OP_QUERY) {
+        if (*def == NULL || !((*def)->flags & WK_CMD_F_HANDSHAKE))
+            return sdb_error_set(&cmd->err, SDB_CODE_UnsupportedOpQueryCommand,
+                                 "Unsupported OP_QUERY command: %s. The client driver may "
+                                 "require an upgrade. For more details see "
+                                 "https://dochub.mongodb.org/core/legacy-opcode-removal",
+                                 cmd->name);
+        dot = strchr(req->ns, '.');
+        snprintf(db, dblen, "%.*s", dot ? (int)(dot - req->ns) : (int)strlen(req->ns), req->ns);
+    } else {
+        if (!bson_iter_init_find(&it, &req->cmd, "$db") || !BSON_ITER_HOLDS_UTF8(&it))
+            return sdb_error_set(&cmd->err, 40571, "OP_MSG requests require a $db argument");
+        snprintf(db, dblen, "%s", bson_iter_utf8(&it, NULL));
+    }
+    if (*def == NULL)
+        return sdb_error_set(&cmd->err, SDB_CODE_CommandNotFound, "no such command: '%s'",
+                             cmd->name);
+    if (((*def)->flags & WK_CMD_F_ADMIN_ONLY) && strcmp(db, "admin") != 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
+                             "%s may only be run against the admin database.", cmd->name);
+    return 0;
+}
+
+static void
+count_command(const wk_cmd_def_t *def)
+{
+    /* CRUD commands count themselves in their own opcounters; the rest are commands. */
+    if (def == NULL || (def->fn != wk_cmd_insert && def->fn != wk_cmd_find &&
+                        def->fn != wk_cmd_update && def->fn != wk_cmd_delete &&
+                        def->fn != wk_cmd_get_more))
+        atomic_fetch_add(&wk_counters()->op_command, 1);
+}
+
+/*
+ * wk_dispatch_request --
+ *     Run one request and encode its reply (or none).
+ */
+void
+wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **out,
+                    size_t *outlen)
+{
+    const wk_cmd_def_t *def = NULL;
+    wk_cmd_t cmd;
+    bson_t reply;
+    char db[128];
+    int ret;
+
+    *out = NULL;
+    *outlen = 0;
+    memset(&cmd, 0, sizeof(cmd));
+    bson_init(&reply);
+    cmd.conn = c;
+    cmd.body = &req->cmd;
+    cmd.reply = &reply;
+    cmd.resumed = resumed;
+    cmd.opcode = req->opcode;
+    cmd.unacknowledged = (req->flags & MSG_FLAG_MORE_TO_COME) || is_unacknowledged(&req->cmd);
+    db[0] = '\0';
+    ret = prepare(req, &cmd, &def, db, sizeof(db));
+    count_command(def);
+    if (ret == 0) {
+        cmd.db = db;
+        sdb_log_set_inflight(cmd.name);
+        ret = def->fn(&cmd);
+        sdb_log_set_inflight(NULL);
+    }
+    if (ret == 0 && cmd.deferred) {
+        c->defer_request_id = req->request_id;
+        c->defer_opcode = req->opcode;
+        c->defer_flags = req->flags;
+        bson_destroy(&reply);
+        return;
+    }
+    if (ret != 0) {
+        if (ret != SDB_ECLIENT)
+            sdb_error_set(&cmd.err, SDB_CODE_InternalError, "internal error: %s",
+                          sdb_strerror(ret));
+        bson_reinit(&reply);
+        BSON_APPEND_DOUBLE(&reply, "ok", 0.0);
+        sdb_error_append(&cmd.err, &reply);
+    } else {
+        BSON_APPEND_DOUBLE(&reply, "ok", 1.0);
+    }
+    append_times(&reply);
+    if (!(req->flags & MSG_FLAG_MORE_TO_COME))
+        encode(&reply, req->request_id, req->opcode, req->flags, out, outlen);
+    bson_destroy(&reply);
+}

@@ -1,1 +1,451 @@
-/* src/worker/cmd/diag.c -- (being written) */
+/*
+ * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getParameter,
+ * getCmdLineOpts, serverStatus, hostInfo, whatsmyuri, connectionStatus, getLog,
+ * listCommands, getFreeMonitoringStatus.
+ *
+ * Figures come from the global segment (every worker's counters, summed), /proc for this
+ * server's memory, and the configuration.  Reply shapes follow mongod 7.0 so mongosh's
+ * start-up sequence (buildInfo, getCmdLineOpts, getLog startupWarnings) works unchanged.
+ */
+#include "../../common/config.h"
+#include "../command.h"
+#include "../conn.h"
+#include "../worker.h"
+
+#include <dirent.h>
+#include <openssl/opensslv.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t
+now_ms(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/*
+ * wk_cmd_ping --
+ *     Liveness check.
+ */
+int
+wk_cmd_ping(wk_cmd_t *cmd)
+{
+    return 0;
+}
+
+/*
+ * wk_cmd_build_info --
+ *     Version and build facts (mongosh reads version, versionArray, modules, openssl).
+ */
+int
+wk_cmd_build_info(wk_cmd_t *cmd)
+{
+    bson_t *r = cmd->reply, arr, ssl, env, eng;
+
+    BSON_APPEND_UTF8(r, "version", SDB_VERSION);
+    BSON_APPEND_UTF8(r, "gitVersion", "secantusdb-" PACKAGE_VERSION);
+    BSON_APPEND_ARRAY_BEGIN(r, "modules", &arr);
+    bson_append_array_end(r, &arr);
+    BSON_APPEND_UTF8(r, "allocator", "jemalloc");
+    BSON_APPEND_UTF8(r, "javascriptEngine", "none");
+    BSON_APPEND_UTF8(r, "sysInfo", "deprecated");
+    BSON_APPEND_ARRAY_BEGIN(r, "versionArray", &arr);
+    BSON_APPEND_INT32(&arr, "0", 7);
+    BSON_APPEND_INT32(&arr, "1", 0);
+    BSON_APPEND_INT32(&arr, "2", 0);
+    BSON_APPEND_INT32(&arr, "3", 0);
+    bson_append_array_end(r, &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "openssl", &ssl);
+    BSON_APPEND_UTF8(&ssl, "running", OpenSSL_version(OPENSSL_VERSION));
+    BSON_APPEND_UTF8(&ssl, "compiled", OPENSSL_VERSION_TEXT);
+    bson_append_document_end(r, &ssl);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "buildEnvironment", &env);
+    BSON_APPEND_UTF8(&env, "distmod", "debian12");
+    BSON_APPEND_UTF8(&env, "distarch", "x86_64");
+    BSON_APPEND_UTF8(&env, "cc", "gcc");
+    BSON_APPEND_UTF8(&env, "ccflags", "");
+    BSON_APPEND_UTF8(&env, "cxx", "");
+    BSON_APPEND_UTF8(&env, "cxxflags", "");
+    BSON_APPEND_UTF8(&env, "linkflags", "");
+    BSON_APPEND_UTF8(&env, "target_arch", "x86_64");
+    BSON_APPEND_UTF8(&env, "target_os", "linux");
+    bson_append_document_end(r, &env);
+    BSON_APPEND_INT32(r, "bits", 64);
+    BSON_APPEND_BOOL(r, "debug", false);
+    BSON_APPEND_INT32(r, "maxBsonObjectSize", 16777216);
+    BSON_APPEND_ARRAY_BEGIN(r, "storageEngines", &eng);
+    BSON_APPEND_UTF8(&eng, "0", "wiredTiger");
+    bson_append_array_end(r, &eng);
+    return 0;
+}
+
+typedef void (*param_fn)(bson_t *r, const char *name);
+
+static void
+param_fcv(bson_t *r, const char *name)
+{
+    bson_t d;
+
+    BSON_APPEND_DOCUMENT_BEGIN(r, name, &d);
+    BSON_APPEND_UTF8(&d, "version", "7.0");
+    bson_append_document_end(r, &d);
+}
+
+static void
+param_auth_mechs(bson_t *r, const char *name)
+{
+    bson_t a;
+
+    BSON_APPEND_ARRAY_BEGIN(r, name, &a);
+    bson_append_array_end(r, &a);
+}
+
+static void
+param_session_timeout(bson_t *r, const char *name)
+{
+    BSON_APPEND_INT32(r, name, 30);
+}
+
+static void
+param_max_bson(bson_t *r, const char *name)
+{
+    BSON_APPEND_INT32(r, name, 16777216);
+}
+
+static void
+param_true(bson_t *r, const char *name)
+{
+    BSON_APPEND_BOOL(r, name, true);
+}
+
+static const struct {
+    const char *name;
+    param_fn fn;
+} params[] = {
+    {"featureCompatibilityVersion", param_fcv},
+    {"authenticationMechanisms", param_auth_mechs},
+    {"localLogicalSessionTimeoutMinutes", param_session_timeout},
+    {"maxBSONDepth", param_max_bson},
+    {"enableTestCommands", param_true},
+};
+
+/*
+ * wk_cmd_get_parameter --
+ *     {getParameter: 1, name: 1} or {getParameter: "*"}.
+ */
+int
+wk_cmd_get_parameter(wk_cmd_t *cmd)
+{
+    bson_iter_t it;
+    size_t i, found = 0;
+    bool all = false;
+
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    if (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "*") == 0)
+        all = true;
+    else if (BSON_ITER_HOLDS_DOCUMENT(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "getParameter options are not supported");
+    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+        bson_iter_t f;
+        if (all || bson_iter_init_find(&f, cmd->body, params[i].name)) {
+            params[i].fn(cmd->reply, params[i].name);
+            found++;
+        }
+    }
+    if (found == 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "no option found to get");
+    return 0;
+}
+
+/*
+ * wk_cmd_get_cmd_line_opts --
+ *     The argv the server was started with and the parsed settings.
+ */
+int
+wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
+{
+    bson_t argv, parsed, net, storage, repl;
+    bson_error_t e;
+
+    if (bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e)) {
+        BSON_APPEND_ARRAY(cmd->reply, "argv", &argv);
+        bson_destroy(&argv);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "parsed", &parsed);
+    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "net", &net);
+    BSON_APPEND_UTF8(&net, "bindIp", wk_cfg->bind_ip);
+    BSON_APPEND_INT32(&net, "port", (int32_t)strtol(wk_global->port_str, NULL, 10));
+    bson_append_document_end(&parsed, &net);
+    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "replication", &repl);
+    BSON_APPEND_UTF8(&repl, "replSet", wk_cfg->repl_set);
+    bson_append_document_end(&parsed, &repl);
+    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "storage", &storage);
+    BSON_APPEND_UTF8(&storage, "dbPath", wk_cfg->dbpath);
+    bson_append_document_end(&parsed, &storage);
+    bson_append_document_end(cmd->reply, &parsed);
+    return 0;
+}
+
+/* Resident and virtual memory of one pid in kB, from /proc/<pid>/status. */
+static void
+proc_mem(int pid, int64_t *rss_kb, int64_t *virt_kb)
+{
+    char path[64], line[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            *rss_kb += strtoll(line + 6, NULL, 10);
+        else if (strncmp(line, "VmSize:", 7) == 0)
+            *virt_kb += strtoll(line + 7, NULL, 10);
+    }
+    fclose(f);
+}
+
+/* Memory of the master and all its workers (the children listed by /proc). */
+static void
+server_mem(int master, int64_t *rss_kb, int64_t *virt_kb)
+{
+    char path[96];
+    FILE *f;
+    int pid;
+
+    proc_mem(master, rss_kb, virt_kb);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", master, master);
+    if ((f = fopen(path, "r")) == NULL)
+        return;
+    while (fscanf(f, "%d", &pid) == 1)
+        proc_mem(pid, rss_kb, virt_kb);
+    fclose(f);
+}
+
+static void
+append_opcounters(bson_t *r, uint64_t *conn_cur, uint64_t *conn_total)
+{
+    uint64_t ins = 0, q = 0, up = 0, del = 0, gm = 0, c = 0;
+    uint32_t i;
+    bson_t oc;
+
+    *conn_cur = *conn_total = 0;
+    for (i = 0; i < wk_global->nworkers; i++) {
+        sdb_worker_counters_t *w = &wk_global->workers[i];
+        ins += atomic_load(&w->op_insert);
+        q += atomic_load(&w->op_query);
+        up += atomic_load(&w->op_update);
+        del += atomic_load(&w->op_delete);
+        gm += atomic_load(&w->op_getmore);
+        c += atomic_load(&w->op_command);
+        *conn_cur += atomic_load(&w->conn_current);
+        *conn_total += atomic_load(&w->conn_total);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(r, "opcounters", &oc);
+    BSON_APPEND_INT64(&oc, "insert", (int64_t)ins);
+    BSON_APPEND_INT64(&oc, "query", (int64_t)q);
+    BSON_APPEND_INT64(&oc, "update", (int64_t)up);
+    BSON_APPEND_INT64(&oc, "delete", (int64_t)del);
+    BSON_APPEND_INT64(&oc, "getmore", (int64_t)gm);
+    BSON_APPEND_INT64(&oc, "command", (int64_t)c);
+    bson_append_document_end(r, &oc);
+}
+
+/*
+ * wk_cmd_server_status --
+ *     Process facts, connections, opcounters (summed over workers) and memory.
+ */
+int
+wk_cmd_server_status(wk_cmd_t *cmd)
+{
+    bson_t *r = cmd->reply, conns, mem, se;
+    char host[256];
+    int64_t now = now_ms(), up = now - wk_global->start_time_ms;
+    int64_t rss = 0, virt = 0;
+    uint64_t cur, total;
+    int ppid = (int)getppid();
+
+    gethostname(host, sizeof(host));
+    BSON_APPEND_UTF8(r, "host", host);
+    BSON_APPEND_UTF8(r, "version", SDB_VERSION);
+    BSON_APPEND_UTF8(r, "process", "mongod");
+    BSON_APPEND_INT64(r, "pid", ppid);
+    BSON_APPEND_DOUBLE(r, "uptime", (double)(up / 1000));
+    BSON_APPEND_INT64(r, "uptimeMillis", up);
+    BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
+    BSON_APPEND_DATE_TIME(r, "localTime", now);
+    append_opcounters(r, &cur, &total);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
+    BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
+    BSON_APPEND_INT32(&conns, "available", (int32_t)(1000000 - cur));
+    BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
+    BSON_APPEND_INT32(&conns, "active", 1);
+    bson_append_document_end(r, &conns);
+    server_mem(ppid, &rss, &virt);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "mem", &mem);
+    BSON_APPEND_INT32(&mem, "bits", 64);
+    BSON_APPEND_INT32(&mem, "resident", (int32_t)(rss / 1024));
+    BSON_APPEND_INT32(&mem, "virtual", (int32_t)(virt / 1024));
+    BSON_APPEND_BOOL(&mem, "supported", true);
+    bson_append_document_end(r, &mem);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "storageEngine", &se);
+    BSON_APPEND_UTF8(&se, "name", "wiredTiger");
+    BSON_APPEND_BOOL(&se, "supportsCommittedReads", true);
+    BSON_APPEND_BOOL(&se, "persistent", strcmp(wk_cfg->dbpath, ":memory:") != 0);
+    bson_append_document_end(r, &se);
+    return 0;
+}
+
+/*
+ * wk_cmd_host_info --
+ *     Facts about the machine.
+ */
+int
+wk_cmd_host_info(wk_cmd_t *cmd)
+{
+    bson_t *r = cmd->reply, sys, os, extra;
+    struct utsname u;
+    char host[256];
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    int64_t mem_mb = (int64_t)pages * psize / (1024 * 1024);
+
+    uname(&u);
+    gethostname(host, sizeof(host));
+    BSON_APPEND_DOCUMENT_BEGIN(r, "system", &sys);
+    BSON_APPEND_DATE_TIME(&sys, "currentTime", now_ms());
+    BSON_APPEND_UTF8(&sys, "hostname", host);
+    BSON_APPEND_INT32(&sys, "cpuAddrSize", 64);
+    BSON_APPEND_INT64(&sys, "memSizeMB", mem_mb);
+    BSON_APPEND_INT64(&sys, "memLimitMB", mem_mb);
+    BSON_APPEND_INT32(&sys, "numCores", (int32_t)sysconf(_SC_NPROCESSORS_ONLN));
+    BSON_APPEND_INT32(&sys, "numPhysicalCores", (int32_t)sysconf(_SC_NPROCESSORS_ONLN));
+    BSON_APPEND_UTF8(&sys, "cpuArch", u.machine);
+    BSON_APPEND_BOOL(&sys, "numaEnabled", false);
+    bson_append_document_end(r, &sys);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "os", &os);
+    BSON_APPEND_UTF8(&os, "type", "Linux");
+    BSON_APPEND_UTF8(&os, "name", u.sysname);
+    BSON_APPEND_UTF8(&os, "version", u.release);
+    bson_append_document_end(r, &os);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "extra", &extra);
+    BSON_APPEND_UTF8(&extra, "versionString", u.version);
+    BSON_APPEND_INT64(&extra, "pageSize", psize);
+    bson_append_document_end(r, &extra);
+    return 0;
+}
+
+/*
+ * wk_cmd_whatsmyuri --
+ *     The client's own address as the server sees it.
+ */
+int
+wk_cmd_whatsmyuri(wk_cmd_t *cmd)
+{
+    BSON_APPEND_UTF8(cmd->reply, "you", cmd->conn->peer);
+    return 0;
+}
+
+/*
+ * wk_cmd_connection_status --
+ *     Authentication state: no users are authenticated (authentication is not enabled).
+ */
+int
+wk_cmd_connection_status(wk_cmd_t *cmd)
+{
+    bson_t ai, a;
+    bson_iter_t it;
+
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "authInfo", &ai);
+    BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUsers", &a);
+    bson_append_array_end(&ai, &a);
+    BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUserRoles", &a);
+    bson_append_array_end(&ai, &a);
+    if (bson_iter_init_find(&it, cmd->body, "showPrivileges") && bson_iter_as_bool(&it)) {
+        BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUserPrivileges", &a);
+        bson_append_array_end(&ai, &a);
+    }
+    bson_append_document_end(cmd->reply, &ai);
+    return 0;
+}
+
+/*
+ * wk_cmd_get_log --
+ *     {getLog: "*"} lists the logs; "startupWarnings" holds none (we emit no start-up
+ *     warnings); "global" is not kept in memory by this server.
+ */
+int
+wk_cmd_get_log(wk_cmd_t *cmd)
+{
+    bson_iter_t it;
+    const char *which;
+    bson_t a;
+
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    if (!BSON_ITER_HOLDS_UTF8(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
+                             "Argument to getLog must be of type String; found %s",
+                             "another type");
+    which = bson_iter_utf8(&it, NULL);
+    if (strcmp(which, "*") == 0) {
+        BSON_APPEND_ARRAY_BEGIN(cmd->reply, "names", &a);
+        BSON_APPEND_UTF8(&a, "0", "startupWarnings");
+        bson_append_array_end(cmd->reply, &a);
+        return 0;
+    }
+    if (strcmp(which, "startupWarnings") != 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_NotImplemented,
+                             "getLog: log '%s' is not kept in memory by SecantusDB; "
+                             "see --logpath", which);
+    BSON_APPEND_INT32(cmd->reply, "totalLinesWritten", 0);
+    BSON_APPEND_ARRAY_BEGIN(cmd->reply, "log", &a);
+    bson_append_array_end(cmd->reply, &a);
+    return 0;
+}
+
+/*
+ * wk_cmd_list_commands --
+ *     Every command in the table with its basic properties.
+ */
+int
+wk_cmd_list_commands(wk_cmd_t *cmd)
+{
+    size_t n, i;
+    const wk_cmd_def_t *t = wk_command_table(&n);
+    bson_t all, one;
+
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "commands", &all);
+    for (i = 0; i < n; i++) {
+        BSON_APPEND_DOCUMENT_BEGIN(&all, t[i].name, &one);
+        BSON_APPEND_UTF8(&one, "help", "");
+        BSON_APPEND_BOOL(&one, "requiresAuth", !(t[i].flags & WK_CMD_F_NO_AUTH));
+        BSON_APPEND_BOOL(&one, "secondaryOk", true);
+        BSON_APPEND_BOOL(&one, "adminOnly", (t[i].flags & WK_CMD_F_ADMIN_ONLY) != 0);
+        bson_append_document_end(&all, &one);
+    }
+    bson_append_document_end(cmd->reply, &all);
+    return 0;
+}
+
+/*
+ * wk_cmd_get_free_monitoring_status --
+ *     Free monitoring does not exist here: report it disabled, as mongod 7.0 does once the
+ *     service was decommissioned.
+ */
+int
+wk_cmd_get_free_monitoring_status(wk_cmd_t *cmd)
+{
+    BSON_APPEND_UTF8(cmd->reply, "state", "disabled");
+    return 0;
+}
