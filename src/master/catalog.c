@@ -1,1 +1,848 @@
-/* src/master/catalog.c -- (being written) */
+/*
+ * src/master/catalog.c -- the catalog table, its in-memory cache and collection DDL.
+ *
+ * `table:catalog` maps ns -> {ns, uuid, options, table, indexes: [{...spec, table}]}.  At
+ * open every row is loaded into an ms_coll_t (index specs kept without their "table" field,
+ * exactly as listIndexes shows them), each collection's record-id counter starts after the
+ * largest key in its table, and tables named coll-<n>/index-<n> that no row references
+ * (left by a crash between a DDL's steps) are dropped.  Table numbers come from one counter
+ * that starts above every number in the WiredTiger metadata, so a name is never reused.
+ * A DDL operation creates or drops WiredTiger tables outside any transaction, then writes
+ * the catalog row and its "c" oplog entry in one transaction.  A table drop that finds the
+ * table busy (a checkpoint, a cursor) is retried from ms_catalog_tick.
+ *
+ * Invariants: cat_lock (writer-preferring rwlock) guards cat_colls and every ms_coll_t /
+ * ms_index_t field except next_rid (atomic); see catalog.h for who holds it how.  The
+ * pending-drop list has its own mutex.  Catalog version bumps happen only after a DDL
+ * change is committed.
+ */
+#include "catalog.h"
+
+#include "../common/log.h"
+#include "../common/sdb.h"
+#include "oplog.h"
+#include "store.h"
+#include "storereq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define CATALOG_URI "table:catalog"
+
+static pthread_rwlock_t cat_lock;
+static pthread_once_t cat_once = PTHREAD_ONCE_INIT;
+static ms_coll_t **cat_colls;
+static size_t cat_n, cat_cap;
+static _Atomic uint64_t cat_ident;
+static pthread_mutex_t cat_drop_mu = PTHREAD_MUTEX_INITIALIZER;
+static char **cat_pending;
+static size_t cat_npending;
+
+static void
+lock_init(void)
+{
+    pthread_rwlockattr_t a;
+
+    pthread_rwlockattr_init(&a);
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&cat_lock, &a);
+    pthread_rwlockattr_destroy(&a);
+}
+
+void
+ms_catalog_rdlock(void)
+{
+    pthread_once(&cat_once, lock_init);
+    pthread_rwlock_rdlock(&cat_lock);
+}
+
+void
+ms_catalog_wrlock(void)
+{
+    pthread_once(&cat_once, lock_init);
+    pthread_rwlock_wrlock(&cat_lock);
+}
+
+void
+ms_catalog_unlock(void)
+{
+    pthread_rwlock_unlock(&cat_lock);
+}
+
+/* ---- cache structures ------------------------------------------------------------------ */
+
+static void
+index_free(ms_index_t *ix)
+{
+    bson_free(ix->name);
+    if (ix->spec != NULL)
+        bson_destroy(ix->spec);
+    if (ix->key != NULL)
+        bson_destroy(ix->key);
+    memset(ix, 0, sizeof(*ix));
+}
+
+static void
+coll_free(ms_coll_t *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->nidx; i++)
+        index_free(&c->idx[i]);
+    bson_free(c->idx);
+    bson_free(c->ns);
+    if (c->options != NULL)
+        bson_destroy(c->options);
+    bson_free(c);
+}
+
+int
+ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
+{
+    ms_index_t ix;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+
+    memset(&ix, 0, sizeof(ix));
+    if (!bson_iter_init_find(&it, spec, "name") || !BSON_ITER_HOLDS_UTF8(&it))
+        return SDB_ECORRUPT;
+    ix.name = bson_strdup(bson_iter_utf8(&it, NULL));
+    if (!bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_free(ix.name);
+        return SDB_ECORRUPT;
+    }
+    bson_iter_document(&it, &len, &data);
+    ix.key = bson_new_from_data(data, len);
+    ix.spec = bson_new();
+    bson_copy_to_excluding_noinit(spec, ix.spec, "table", NULL);
+    ix.unique = strcmp(ix.name, "_id_") == 0 ||
+                (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it));
+    snprintf(ix.uri, sizeof(ix.uri), "%s", uri);
+    c->idx = bson_realloc(c->idx, (c->nidx + 1) * sizeof(*c->idx));
+    c->idx[c->nidx++] = ix;
+    return 0;
+}
+
+void
+ms_catalog_index_remove_locked(ms_coll_t *c, size_t i)
+{
+    if (i >= c->nidx)
+        return;
+    index_free(&c->idx[i]);
+    memmove(&c->idx[i], &c->idx[i + 1], (c->nidx - i - 1) * sizeof(*c->idx));
+    c->nidx--;
+}
+
+static void
+cache_add(ms_coll_t *c)
+{
+    if (cat_n == cat_cap) {
+        cat_cap = cat_cap ? cat_cap * 2 : 16;
+        cat_colls = bson_realloc(cat_colls, cat_cap * sizeof(*cat_colls));
+    }
+    cat_colls[cat_n++] = c;
+}
+
+static void
+cache_remove(ms_coll_t *c)
+{
+    for (size_t i = 0; i < cat_n; i++) {
+        if (cat_colls[i] == c) {
+            memmove(&cat_colls[i], &cat_colls[i + 1], (cat_n - i - 1) * sizeof(*cat_colls));
+            cat_n--;
+            return;
+        }
+    }
+}
+
+ms_coll_t *
+ms_catalog_find_locked(const char *ns)
+{
+    for (size_t i = 0; i < cat_n; i++)
+        if (strcmp(cat_colls[i]->ns, ns) == 0)
+            return cat_colls[i];
+    return NULL;
+}
+
+size_t
+ms_catalog_count_locked(void)
+{
+    return cat_n;
+}
+
+ms_coll_t *
+ms_catalog_at_locked(size_t i)
+{
+    return i < cat_n ? cat_colls[i] : NULL;
+}
+
+void
+ms_catalog_free(void)
+{
+    for (size_t i = 0; i < cat_n; i++)
+        coll_free(cat_colls[i]);
+    bson_free(cat_colls);
+    cat_colls = NULL;
+    cat_n = cat_cap = 0;
+    pthread_mutex_lock(&cat_drop_mu);
+    for (size_t i = 0; i < cat_npending; i++)
+        bson_free(cat_pending[i]);
+    bson_free(cat_pending);
+    cat_pending = NULL;
+    cat_npending = 0;
+    pthread_mutex_unlock(&cat_drop_mu);
+}
+
+void
+ms_catalog_new_uri(const char *kind, char *uri, size_t len)
+{
+    unsigned long long n = (unsigned long long)atomic_fetch_add(&cat_ident, 1) + 1;
+
+    snprintf(uri, len, "table:%s-%llu", kind, n);
+}
+
+/* ---- rows ------------------------------------------------------------------------------ */
+
+static void
+row_build(const ms_coll_t *c, bson_t *b)
+{
+    bson_t arr, spec;
+    char k[24];
+
+    bson_init(b);
+    BSON_APPEND_UTF8(b, "ns", c->ns);
+    BSON_APPEND_BINARY(b, "uuid", BSON_SUBTYPE_UUID, c->uuid, 16);
+    BSON_APPEND_DOCUMENT(b, "options", c->options);
+    BSON_APPEND_UTF8(b, "table", c->uri);
+    BSON_APPEND_ARRAY_BEGIN(b, "indexes", &arr);
+    for (size_t i = 0; i < c->nidx; i++) {
+        snprintf(k, sizeof(k), "%zu", i);
+        bson_append_document_begin(&arr, k, -1, &spec);
+        bson_concat(&spec, c->idx[i].spec);
+        BSON_APPEND_UTF8(&spec, "table", c->idx[i].uri);
+        bson_append_document_end(&arr, &spec);
+    }
+    bson_append_array_end(b, &arr);
+}
+
+int
+ms_catalog_persist_locked(WT_SESSION *s, const ms_coll_t *c)
+{
+    WT_CURSOR *cur = NULL;
+    WT_ITEM v;
+    bson_t b;
+    int ret = 0;
+
+    row_build(c, &b);
+    SDB_ERR(s->open_cursor(s, CATALOG_URI, NULL, NULL, &cur));
+    v.data = bson_get_data(&b);
+    v.size = b.len;
+    cur->set_key(cur, c->ns);
+    cur->set_value(cur, &v);
+    SDB_ERR(cur->insert(cur));
+err:
+    if (cur != NULL)
+        SDB_TRET(cur->close(cur));
+    bson_destroy(&b);
+    return ret;
+}
+
+static int
+row_remove(WT_SESSION *s, const char *ns)
+{
+    WT_CURSOR *cur = NULL;
+    int ret = 0;
+
+    SDB_ERR(s->open_cursor(s, CATALOG_URI, NULL, NULL, &cur));
+    cur->set_key(cur, ns);
+    ret = cur->remove(cur);
+    if (ret == WT_NOTFOUND)
+        ret = 0;
+err:
+    if (cur != NULL)
+        SDB_TRET(cur->close(cur));
+    return ret;
+}
+
+/* max_rid -- the largest record id in a collection table (0 if empty). */
+static int
+max_rid(WT_SESSION *s, const char *uri, int64_t *out)
+{
+    WT_CURSOR *cur = NULL;
+    int ret = 0;
+
+    *out = 0;
+    SDB_ERR(s->open_cursor(s, uri, NULL, NULL, &cur));
+    ret = cur->prev(cur);
+    if (ret == 0)
+        ret = cur->get_key(cur, out);
+    else if (ret == WT_NOTFOUND)
+        ret = 0;
+err:
+    if (cur != NULL)
+        SDB_TRET(cur->close(cur));
+    return ret;
+}
+
+/* row_parse -- one catalog row into a new ms_coll_t. */
+static int
+row_parse(WT_SESSION *s, const bson_t *row, ms_coll_t **out)
+{
+    ms_coll_t *c = bson_malloc0(sizeof(*c));
+    bson_iter_t it, arr;
+    const uint8_t *data;
+    uint32_t len;
+    bson_subtype_t st;
+    bson_t spec;
+    int64_t rid;
+    int ret = 0;
+
+    *out = NULL;
+    if (!bson_iter_init_find(&it, row, "ns") || !BSON_ITER_HOLDS_UTF8(&it))
+        SDB_ERR(SDB_ECORRUPT);
+    c->ns = bson_strdup(bson_iter_utf8(&it, NULL));
+    if (!bson_iter_init_find(&it, row, "uuid") || !BSON_ITER_HOLDS_BINARY(&it))
+        SDB_ERR(SDB_ECORRUPT);
+    bson_iter_binary(&it, &st, &len, &data);
+    if (len != 16)
+        SDB_ERR(SDB_ECORRUPT);
+    memcpy(c->uuid, data, 16);
+    if (bson_iter_init_find(&it, row, "options") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        c->options = bson_new_from_data(data, len);
+    } else {
+        c->options = bson_new();
+    }
+    if (!bson_iter_init_find(&it, row, "table") || !BSON_ITER_HOLDS_UTF8(&it))
+        SDB_ERR(SDB_ECORRUPT);
+    snprintf(c->uri, sizeof(c->uri), "%s", bson_iter_utf8(&it, NULL));
+    if (!bson_iter_init_find(&it, row, "indexes") || !bson_iter_recurse(&it, &arr))
+        SDB_ERR(SDB_ECORRUPT);
+    while (bson_iter_next(&arr)) {
+        bson_iter_t t;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            SDB_ERR(SDB_ECORRUPT);
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&spec, data, len) || !bson_iter_init_find(&t, &spec, "table") ||
+            !BSON_ITER_HOLDS_UTF8(&t))
+            SDB_ERR(SDB_ECORRUPT);
+        SDB_ERR(ms_catalog_index_add_locked(c, &spec, bson_iter_utf8(&t, NULL)));
+    }
+    SDB_ERR(max_rid(s, c->uri, &rid));
+    atomic_store(&c->next_rid, rid + 1);
+    *out = c;
+    return 0;
+err:
+    coll_free(c);
+    return ret;
+}
+
+/* ---- load ------------------------------------------------------------------------------ */
+
+static int
+uri_referenced(const char *uri)
+{
+    for (size_t i = 0; i < cat_n; i++) {
+        if (strcmp(cat_colls[i]->uri, uri) == 0)
+            return 1;
+        for (size_t j = 0; j < cat_colls[i]->nidx; j++)
+            if (strcmp(cat_colls[i]->idx[j].uri, uri) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* scan_metadata -- raise the table counter above every existing coll-/index- table and drop
+ * the ones no catalog row references. */
+static int
+scan_metadata(WT_SESSION *s)
+{
+    static const char *const kinds[] = {"table:coll-", "table:index-"};
+    WT_CURSOR *cur = NULL;
+    char **orphans = NULL;
+    size_t norphans = 0;
+    const char *key;
+    int ret = 0, r;
+
+    SDB_ERR(s->open_cursor(s, "metadata:", NULL, NULL, &cur));
+    while ((r = cur->next(cur)) == 0) {
+        SDB_ERR(cur->get_key(cur, &key));
+        for (size_t k = 0; k < 2; k++) {
+            size_t pl = strlen(kinds[k]);
+            if (strncmp(key, kinds[k], pl) != 0)
+                continue;
+            uint64_t n = strtoull(key + pl, NULL, 10);
+            if (n > atomic_load(&cat_ident))
+                atomic_store(&cat_ident, n);
+            if (!uri_referenced(key)) {
+                orphans = bson_realloc(orphans, (norphans + 1) * sizeof(*orphans));
+                orphans[norphans++] = bson_strdup(key);
+            }
+        }
+    }
+    if (r != WT_NOTFOUND)
+        SDB_ERR(r);
+err:
+    if (cur != NULL)
+        SDB_TRET(cur->close(cur));
+    for (size_t i = 0; i < norphans; i++) {
+        if (ret == 0) {
+            sdb_logf(SDB_LOG_I, "STORAGE", 22510, "Dropping orphaned table", "%s", orphans[i]);
+            SDB_TRET(ms_catalog_drop_table(s, orphans[i]));
+        }
+        bson_free(orphans[i]);
+    }
+    bson_free(orphans);
+    return ret;
+}
+
+int
+ms_catalog_load(WT_SESSION *s)
+{
+    WT_CURSOR *cur = NULL;
+    ms_coll_t *c;
+    WT_ITEM v;
+    bson_t row;
+    int ret = 0, r;
+
+    ms_catalog_wrlock();
+    SDB_ERR(ms_store_wt_error(s->create(s, CATALOG_URI, "key_format=S,value_format=u"),
+                              "create catalog"));
+    SDB_ERR(s->open_cursor(s, CATALOG_URI, NULL, NULL, &cur));
+    while ((r = cur->next(cur)) == 0) {
+        SDB_ERR(cur->get_value(cur, &v));
+        if (!bson_init_static(&row, v.data, v.size))
+            SDB_ERR(SDB_ECORRUPT);
+        SDB_ERR(row_parse(s, &row, &c));
+        cache_add(c);
+    }
+    if (r != WT_NOTFOUND)
+        SDB_ERR(r);
+    SDB_ERR(cur->close(cur));
+    cur = NULL;
+    SDB_ERR(scan_metadata(s));
+err:
+    if (cur != NULL)
+        SDB_TRET(cur->close(cur));
+    ms_catalog_unlock();
+    if (ret != 0)
+        sdb_logf(SDB_LOG_E, "STORAGE", 22511, "Cannot load the catalog", "%s",
+                 ret < -31000 ? wiredtiger_strerror(ret) : sdb_strerror(ret));
+    return ret;
+}
+
+/* ---- table drops ----------------------------------------------------------------------- */
+
+int
+ms_catalog_drop_table(WT_SESSION *s, const char *uri)
+{
+    int ret = s->drop(s, uri, "force=true");
+
+    if (ret == EBUSY) {
+        pthread_mutex_lock(&cat_drop_mu);
+        cat_pending = bson_realloc(cat_pending, (cat_npending + 1) * sizeof(*cat_pending));
+        cat_pending[cat_npending++] = bson_strdup(uri);
+        pthread_mutex_unlock(&cat_drop_mu);
+        return 0;
+    }
+    return ms_store_wt_error(ret, "drop table");
+}
+
+void
+ms_catalog_tick(WT_SESSION *s)
+{
+    size_t kept = 0;
+
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&cat_drop_mu);
+    for (size_t i = 0; i < cat_npending; i++) {
+        int r = s->drop(s, cat_pending[i], "force=true");
+        if (r == EBUSY)
+            cat_pending[kept++] = cat_pending[i];
+        else
+            bson_free(cat_pending[i]);
+    }
+    cat_npending = kept;
+    pthread_mutex_unlock(&cat_drop_mu);
+}
+
+/* ---- names ----------------------------------------------------------------------------- */
+
+static const char *const system_allowed[] = {
+    "system.js",    "system.views",   "system.profile", "system.users",
+    "system.roles", "system.version", "system.sessions", NULL,
+};
+
+int
+ms_catalog_check_ns(const char *ns, sdb_error_t *err)
+{
+    char db[128];
+    const char *coll;
+    size_t dblen;
+
+    if (strlen(ns) >= MS_NS_MAX)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
+                             "Fully qualified namespace is too long. Namespace: %s Max: %d", ns,
+                             MS_NS_MAX - 1);
+    if (ms_req_ns_split(ns, db, sizeof(db), &coll, err) != 0)
+        return SDB_ECLIENT;
+    dblen = strlen(db);
+    if (dblen == 0 || dblen >= 64 || strpbrk(db, "/\\. \"$") != NULL || coll[0] == '\0' ||
+        coll[0] == '.' || strchr(coll, '$') != NULL)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'",
+                             ns);
+    if (strncmp(coll, "system.", 7) == 0) {
+        for (size_t i = 0; system_allowed[i] != NULL; i++)
+            if (strcmp(coll, system_allowed[i]) == 0)
+                return 0;
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid system namespace: %s", ns);
+    }
+    return 0;
+}
+
+/* ---- DDL ------------------------------------------------------------------------------- */
+
+int
+ms_catalog_oplog_cmd(WT_SESSION *s, const char *db, const uint8_t *uuid, const bson_t *o)
+{
+    char ns[MS_NS_MAX + 8];
+    ms_oplog_entry_t e = {"c", ns, uuid, o, NULL};
+
+    snprintf(ns, sizeof(ns), "%s.$cmd", db);
+    return ms_oplog_commit(s, &e, NULL);
+}
+
+static void
+new_uuid(uint8_t uuid[16])
+{
+    if (getrandom(uuid, 16, 0) != 16) {
+        uint64_t a = (uint64_t)ms_now_ms() ^ (uint64_t)rand(), b = (uint64_t)rand() << 17;
+        memcpy(uuid, &a, 8);
+        memcpy(uuid + 8, &b, 8);
+    }
+    uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+    uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+}
+
+static void
+id_index_spec(bson_t *spec)
+{
+    bson_t key;
+
+    bson_init(spec);
+    BSON_APPEND_INT32(spec, "v", 2);
+    BSON_APPEND_DOCUMENT_BEGIN(spec, "key", &key);
+    BSON_APPEND_INT32(&key, "_id", 1);
+    bson_append_document_end(spec, &key);
+    BSON_APPEND_UTF8(spec, "name", "_id_");
+}
+
+/* create_tables -- make c's collection table and its _id index table. */
+static int
+create_tables(WT_SESSION *s, ms_coll_t *c)
+{
+    int ret;
+
+    ret = s->create(s, c->uri, "key_format=q,value_format=u");
+    if (ret == 0)
+        ret = s->create(s, c->idx[0].uri, "key_format=u,value_format=u");
+    return ms_store_wt_error(ret, "create table");
+}
+
+int
+ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options, ms_coll_t **out,
+                         sdb_error_t *err)
+{
+    char db[128], uri[MS_URI_MAX];
+    const char *coll;
+    ms_coll_t *c;
+    bson_t spec, o;
+    int ret = 0;
+
+    *out = NULL;
+    SDB_RET(ms_catalog_check_ns(ns, err));
+    if (ms_catalog_find_locked(ns) != NULL)
+        return sdb_error_set(err, SDB_CODE_NamespaceExists, "Collection %s already exists.", ns);
+    SDB_RET(ms_req_ns_split(ns, db, sizeof(db), &coll, err));
+    c = bson_malloc0(sizeof(*c));
+    c->ns = bson_strdup(ns);
+    new_uuid(c->uuid);
+    c->options = options != NULL ? bson_copy(options) : bson_new();
+    ms_catalog_new_uri("coll", c->uri, sizeof(c->uri));
+    atomic_store(&c->next_rid, 1);
+    id_index_spec(&spec);
+    ms_catalog_new_uri("index", uri, sizeof(uri));
+    ret = ms_catalog_index_add_locked(c, &spec, uri);
+    bson_init(&o);
+    BSON_APPEND_UTF8(&o, "create", coll);
+    bson_concat(&o, c->options);
+    BSON_APPEND_DOCUMENT(&o, "idIndex", &spec);
+    bson_destroy(&spec);
+    SDB_ERR(ret);
+    SDB_ERR(create_tables(s, c));
+    SDB_ERR(s->begin_transaction(s, NULL));
+    if ((ret = ms_catalog_persist_locked(s, c)) != 0) {
+        s->rollback_transaction(s, NULL);
+        goto err;
+    }
+    SDB_ERR(ms_catalog_oplog_cmd(s, db, c->uuid, &o));
+    cache_add(c);
+    ms_store_bump_catalog();
+    *out = c;
+    bson_destroy(&o);
+    return 0;
+err:
+    bson_destroy(&o);
+    ms_catalog_drop_table(s, c->uri);
+    if (c->nidx > 0)
+        ms_catalog_drop_table(s, c->idx[0].uri);
+    coll_free(c);
+    return ret;
+}
+
+int
+ms_catalog_drop_locked(WT_SESSION *s, ms_coll_t *c)
+{
+    char db[128];
+    const char *coll;
+    sdb_error_t e;
+    bson_t o;
+    int ret = 0;
+
+    SDB_RET(ms_req_ns_split(c->ns, db, sizeof(db), &coll, &e));
+    bson_init(&o);
+    BSON_APPEND_UTF8(&o, "drop", coll);
+    SDB_ERR(s->begin_transaction(s, NULL));
+    if ((ret = row_remove(s, c->ns)) != 0) {
+        s->rollback_transaction(s, NULL);
+        goto err;
+    }
+    SDB_ERR(ms_catalog_oplog_cmd(s, db, c->uuid, &o));
+    cache_remove(c);
+    ms_store_bump_catalog();
+    SDB_TRET(ms_catalog_drop_table(s, c->uri));
+    for (size_t i = 0; i < c->nidx; i++)
+        SDB_TRET(ms_catalog_drop_table(s, c->idx[i].uri));
+    coll_free(c);
+err:
+    bson_destroy(&o);
+    return ret;
+}
+
+int
+ms_catalog_open_for_write(WT_SESSION *s, const char *ns, ms_coll_t **out, sdb_error_t *err)
+{
+    ms_coll_t *c;
+
+    for (int attempt = 0; attempt < 5; attempt++) {
+        ms_catalog_rdlock();
+        if ((*out = ms_catalog_find_locked(ns)) != NULL)
+            return 0;
+        ms_catalog_unlock();
+        ms_catalog_wrlock();
+        if (ms_catalog_find_locked(ns) == NULL) {
+            int ret = ms_catalog_create_locked(s, ns, NULL, &c, err);
+            if (ret != 0) {
+                ms_catalog_unlock();
+                return ret;
+            }
+        }
+        ms_catalog_unlock();
+    }
+    return sdb_error_set(err, SDB_CODE_WriteConflict,
+                         "WriteConflict error: this operation conflicted with another operation. "
+                         "Please retry your operation or multi-document transaction.");
+}
+
+/* ---- operation handlers ---------------------------------------------------------------- */
+
+static void
+append_coll(bson_t *arr, size_t i, const ms_coll_t *c)
+{
+    bson_t d, ixs;
+    char k[24];
+
+    snprintf(k, sizeof(k), "%zu", i);
+    bson_append_document_begin(arr, k, -1, &d);
+    BSON_APPEND_UTF8(&d, "ns", c->ns);
+    BSON_APPEND_BINARY(&d, "uuid", BSON_SUBTYPE_UUID, c->uuid, 16);
+    BSON_APPEND_DOCUMENT(&d, "options", c->options);
+    BSON_APPEND_ARRAY_BEGIN(&d, "indexes", &ixs);
+    for (size_t j = 0; j < c->nidx; j++) {
+        snprintf(k, sizeof(k), "%zu", j);
+        bson_append_document(&ixs, k, -1, c->idx[j].spec);
+    }
+    bson_append_array_end(&d, &ixs);
+    bson_append_document_end(arr, &d);
+}
+
+int
+ms_catalog_op_catalog(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    bson_t arr;
+
+    ms_catalog_rdlock();
+    BSON_APPEND_INT64(reply, "version",
+                      (int64_t)atomic_load(&ms_store_global()->catalog_version));
+    BSON_APPEND_ARRAY_BEGIN(reply, "collections", &arr);
+    for (size_t i = 0; i < cat_n; i++)
+        append_coll(&arr, i, cat_colls[i]);
+    bson_append_array_end(reply, &arr);
+    ms_catalog_unlock();
+    return 0;
+}
+
+int
+ms_catalog_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    const char *ns;
+    bool has_opts, if_not_exists;
+    bson_t opts;
+    ms_coll_t *c;
+    int ret;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    SDB_RET(ms_req_doc(req, "options", true, &opts, &has_opts, err));
+    SDB_RET(ms_req_bool(req, "ifNotExists", false, &if_not_exists, err));
+    ms_catalog_wrlock();
+    if (if_not_exists && ms_catalog_find_locked(ns) != NULL) {
+        ms_catalog_unlock();
+        BSON_APPEND_BOOL(reply, "created", false);
+        return 0;
+    }
+    ret = ms_catalog_create_locked(ctx->session, ns, has_opts ? &opts : NULL, &c, err);
+    ms_catalog_unlock();
+    if (ret == 0)
+        BSON_APPEND_BOOL(reply, "created", true);
+    return ret;
+}
+
+int
+ms_catalog_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    const char *ns;
+    ms_coll_t *c;
+    int32_t nidx;
+    int ret;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    ms_catalog_wrlock();
+    if ((c = ms_catalog_find_locked(ns)) == NULL) {
+        ms_catalog_unlock();
+        return sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns not found");
+    }
+    nidx = (int32_t)c->nidx;
+    ret = ms_catalog_drop_locked(ctx->session, c);
+    ms_catalog_unlock();
+    if (ret == 0)
+        BSON_APPEND_INT32(reply, "nIndexesWas", nidx);
+    return ret;
+}
+
+int
+ms_catalog_op_drop_db(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    const char *db;
+    size_t dblen, n = 0;
+    bson_t arr;
+    char k[24];
+    int ret = 0;
+
+    SDB_RET(ms_req_str(req, "db", false, &db, err));
+    dblen = strlen(db);
+    BSON_APPEND_ARRAY_BEGIN(reply, "dropped", &arr);
+    ms_catalog_wrlock();
+    for (size_t i = 0; i < cat_n && ret == 0;) {
+        ms_coll_t *c = cat_colls[i];
+        if (strncmp(c->ns, db, dblen) != 0 || c->ns[dblen] != '.') {
+            i++;
+            continue;
+        }
+        snprintf(k, sizeof(k), "%zu", n++);
+        bson_append_utf8(&arr, k, -1, c->ns, -1);
+        ret = ms_catalog_drop_locked(ctx->session, c); /* removes cat_colls[i] */
+    }
+    ms_catalog_unlock();
+    bson_append_array_end(reply, &arr);
+    return ret;
+}
+
+/* rename_locked -- move c to `to` (which does not exist): one transaction rewrites the row
+ * under its new key and logs the command. */
+static int
+rename_locked(WT_SESSION *s, ms_coll_t *c, const char *to, bool drop_target)
+{
+    char db[128];
+    const char *coll;
+    char *old_ns = c->ns;
+    sdb_error_t e;
+    bson_t o;
+    int ret = 0;
+
+    SDB_RET(ms_req_ns_split(old_ns, db, sizeof(db), &coll, &e));
+    bson_init(&o);
+    BSON_APPEND_UTF8(&o, "renameCollection", old_ns);
+    BSON_APPEND_UTF8(&o, "to", to);
+    BSON_APPEND_BOOL(&o, "stayTemp", false);
+    BSON_APPEND_BOOL(&o, "dropTarget", drop_target);
+    SDB_ERR(s->begin_transaction(s, NULL));
+    c->ns = bson_strdup(to);
+    if ((ret = row_remove(s, old_ns)) == 0)
+        ret = ms_catalog_persist_locked(s, c);
+    if (ret != 0)
+        s->rollback_transaction(s, NULL);
+    else
+        ret = ms_catalog_oplog_cmd(s, db, c->uuid, &o);
+    if (ret != 0) {
+        bson_free(c->ns);
+        c->ns = old_ns;
+        goto err;
+    }
+    bson_free(old_ns);
+    ms_store_bump_catalog();
+err:
+    bson_destroy(&o);
+    return ret;
+}
+
+int
+ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    const char *from, *to;
+    bool drop_target;
+    ms_coll_t *c, *t;
+    int ret = 0;
+
+    SDB_RET(ms_req_str(req, "from", false, &from, err));
+    SDB_RET(ms_req_str(req, "to", false, &to, err));
+    SDB_RET(ms_req_bool(req, "dropTarget", false, &drop_target, err));
+    if (ms_catalog_check_ns(to, err) != 0)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid target namespace: %s", to);
+    ms_catalog_wrlock();
+    if ((c = ms_catalog_find_locked(from)) == NULL) {
+        ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "source namespace does not exist");
+        goto err;
+    }
+    if (strcmp(from, to) == 0) {
+        ret = sdb_error_set(err, SDB_CODE_IllegalOperation,
+                            "Can't rename a collection to itself");
+        goto err;
+    }
+    if ((t = ms_catalog_find_locked(to)) != NULL) {
+        if (!drop_target) {
+            ret = sdb_error_set(err, SDB_CODE_NamespaceExists, "target namespace exists");
+            goto err;
+        }
+        SDB_ERR(ms_catalog_drop_locked(ctx->session, t));
+    }
+    SDB_ERR(rename_locked(ctx->session, c, to, drop_target));
+err:
+    ms_catalog_unlock();
+    return ret;
+}

@@ -1,4 +1,114 @@
-/* src/master/catalog.h -- (being written) */
-#ifndef SRC_MASTER_CATALOG_H
-#define SRC_MASTER_CATALOG_H
+/*
+ * src/master/catalog.h -- the catalog: namespaces, their tables, options and index specs.
+ *
+ * The catalog lives in `table:catalog` (key ns -> BSON {ns, uuid, options, table,
+ * indexes: [{...spec, table}]}) and is cached in master memory as ms_coll_t structures.
+ *
+ * Locking contract (one process-wide writer-preferring rwlock, the "catalog lock"):
+ *   - every data operation (insert, update, delete, scan batch, stats) holds it shared
+ *     (ms_catalog_rdlock) for its whole duration, so the ms_coll_t and ms_index_t it looked
+ *     up stay valid and no index appears or disappears under a write;
+ *   - every DDL operation (create, drop, rename, index build or drop) holds it exclusive
+ *     (ms_catalog_wrlock), which also serializes DDL.
+ * Never take it twice on one thread (the writer preference would deadlock).  Functions
+ * named *_locked expect the lock held in the mode their comment states.  Every catalog
+ * change bumps the published catalog version.
+ */
+#ifndef MS_CATALOG_H
+#define MS_CATALOG_H
+
+#include "../common/errors.h"
+#include "ops.h"
+
+#include <bson/bson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <wiredtiger.h>
+
+#define MS_URI_MAX 48
+#define MS_NS_MAX 256 /* mongod: a namespace is at most 255 bytes */
+
+typedef struct ms_index {
+    char *name;           /* spec.name */
+    bson_t *spec;         /* {v, key, name, ...options} exactly as listIndexes shows it */
+    bson_t *key;          /* spec.key (the key pattern) */
+    char uri[MS_URI_MAX]; /* "table:index-<n>" */
+    bool unique;          /* spec.unique, or the _id index */
+} ms_index_t;
+
+typedef struct ms_coll {
+    char *ns;                /* "db.coll" */
+    uint8_t uuid[16];        /* collection UUID (binary subtype 4) */
+    bson_t *options;         /* create options (never NULL) */
+    char uri[MS_URI_MAX];    /* "table:coll-<n>": record id (q) -> BSON (u) */
+    _Atomic int64_t next_rid; /* next record id to hand out */
+    ms_index_t *idx;         /* idx[0] is the _id index */
+    size_t nidx;
+} ms_coll_t;
+
+/* ms_catalog_load -- create `table:catalog` if needed, load every entry into the cache,
+ * initialize record-id counters from the tables, drop orphaned tables.  Main thread, once. */
+int ms_catalog_load(WT_SESSION *s);
+
+/* ms_catalog_free -- drop the cache (at close). */
+void ms_catalog_free(void);
+
+void ms_catalog_rdlock(void);
+void ms_catalog_wrlock(void);
+void ms_catalog_unlock(void);
+
+/* ms_catalog_find_locked -- the collection for ns, or NULL.  Lock held (either mode). */
+ms_coll_t *ms_catalog_find_locked(const char *ns);
+
+/* ms_catalog_count_locked / ms_catalog_at_locked -- iterate the cache (lock held). */
+size_t ms_catalog_count_locked(void);
+ms_coll_t *ms_catalog_at_locked(size_t i);
+
+/* ms_catalog_open_for_write -- take the shared lock and find ns, creating it first (with
+ * default options) when missing.  On success the shared lock is HELD and *out is valid until
+ * ms_catalog_unlock; on error no lock is held. */
+int ms_catalog_open_for_write(WT_SESSION *s, const char *ns, ms_coll_t **out, sdb_error_t *err);
+
+/* ms_catalog_check_ns -- mongod's namespace rules (InvalidNamespace 73). */
+int ms_catalog_check_ns(const char *ns, sdb_error_t *err);
+
+/* ms_catalog_create_locked -- create ns (exclusive lock held): tables, the _id index, the
+ * catalog row and a "c" oplog entry.  48 NamespaceExists if present. */
+int ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options,
+                             ms_coll_t **out, sdb_error_t *err);
+
+/* ms_catalog_drop_locked -- drop a collection and its index tables (exclusive lock held);
+ * `c` is freed. */
+int ms_catalog_drop_locked(WT_SESSION *s, ms_coll_t *c);
+
+/* ms_catalog_persist_locked -- rewrite c's catalog row inside the session's running
+ * transaction (exclusive lock held) and bump the catalog version. */
+int ms_catalog_persist_locked(WT_SESSION *s, const ms_coll_t *c);
+
+/* ms_catalog_new_uri -- a fresh table URI "table:<kind>-<n>". */
+void ms_catalog_new_uri(const char *kind, char *uri, size_t len);
+
+/* ms_catalog_drop_table -- drop a WiredTiger table now, or later (ms_catalog_tick) if busy. */
+int ms_catalog_drop_table(WT_SESSION *s, const char *uri);
+
+/* ms_catalog_tick -- retry deferred table drops (main thread, housekeeping session). */
+void ms_catalog_tick(WT_SESSION *s);
+
+/* ms_catalog_index_add_locked -- append an index to c (exclusive lock held); the spec is
+ * copied.  ms_catalog_index_remove_locked removes idx[i] (its table is not dropped). */
+int ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri);
+void ms_catalog_index_remove_locked(ms_coll_t *c, size_t i);
+
+/* ms_catalog_oplog_cmd -- commit the session's running transaction with a "c" oplog entry
+ * {ns: "<db>.$cmd", ui?, o}. */
+int ms_catalog_oplog_cmd(WT_SESSION *s, const char *db, const uint8_t *uuid, const bson_t *o);
+
+/* Operation handlers (storeop.def). */
+int ms_catalog_op_catalog(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_catalog_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_catalog_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_catalog_op_drop_db(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
 #endif

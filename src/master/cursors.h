@@ -1,4 +1,40 @@
-/* src/master/cursors.h -- (being written) */
-#ifndef SRC_MASTER_CURSORS_H
-#define SRC_MASTER_CURSORS_H
+/*
+ * src/master/cursors.h -- the master's cursor table (CURSOR_NEW/GET/PUT/KILL).
+ *
+ * A cursor outlives the request and the connection that made it: any worker may continue
+ * it.  It holds its namespace, the worker's opaque state document (how to resume a
+ * streaming plan) and an optional spool of remaining documents (a blocking plan's result).
+ * CURSOR_GET checks a cursor out to the calling worker slot until CURSOR_PUT; a cursor
+ * checked out elsewhere answers 143 CursorInUse.  Idle cursors (not checked out) expire
+ * after MS_CURSOR_IDLE_MS; a dead worker's checked-out cursors are checked back in.
+ *
+ * Thread safety: every function may be called from any thread (one internal mutex).
+ */
+#ifndef MS_CURSORS_H
+#define MS_CURSORS_H
+
+#include "ops.h"
+
+#include <stdint.h>
+
+#define MS_CURSOR_IDLE_MS (10 * 60 * 1000)
+
+int ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_cursors_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_cursors_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* ms_cursors_expire -- drop cursors idle since before now_ms - MS_CURSOR_IDLE_MS; returns
+ * how many were dropped. */
+size_t ms_cursors_expire(int64_t now_ms);
+
+/* ms_cursors_channel_died -- check in every cursor worker `slot` had checked out. */
+void ms_cursors_channel_died(int slot);
+
+/* ms_cursors_count -- cursors in the table (tests, serverStatus). */
+size_t ms_cursors_count(void);
+
+/* ms_cursors_clear -- drop every cursor (at close). */
+void ms_cursors_clear(void);
+
 #endif

@@ -1,1 +1,196 @@
-/* src/master/oplog.c -- (being written) */
+/*
+ * src/master/oplog.c -- the oplog table, its clock and its size cap.
+ *
+ * The clock hands out (seconds, increment) strictly increasing: the wall-clock second if it
+ * moved forward, else the last second with increment + 1.  ms_oplog_commit holds the clock
+ * mutex from taking the timestamp until the transaction has committed, so entries commit in
+ * timestamp order; the published head is therefore always a point below which everything
+ * has committed.  The byte count of live entries is kept approximately (counted at open,
+ * added on append, subtracted on trim) and drives the size cap.
+ *
+ * Invariants: oplog_clock protects clock_secs/clock_inc/oplog_bytes and the order of
+ * commits; the global segment's oplog_head and oplog_wake are written only here, after a
+ * commit, with that mutex held.  Trimming runs on the main thread only.
+ */
+#include "oplog.h"
+
+#include "../common/sdb.h"
+#include "store.h"
+#include "storereq.h"
+
+#include <pthread.h>
+#include <string.h>
+
+static pthread_mutex_t oplog_clock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t clock_secs, clock_inc;
+static uint64_t oplog_bytes;
+static _Atomic uint64_t oplog_cap = MS_OPLOG_CAP_DEFAULT;
+
+#define TS_SECS(ts) ((uint32_t)((ts) >> 32))
+#define TS_INC(ts) ((uint32_t)((ts)&0xffffffffu))
+
+int
+ms_oplog_open(WT_SESSION *s)
+{
+    WT_CURSOR *c = NULL;
+    uint64_t ts = 0, bytes = 0;
+    WT_ITEM v;
+    int ret = 0, r;
+
+    SDB_ERR(ms_store_wt_error(s->create(s, MS_OPLOG_URI, "key_format=Q,value_format=u"),
+                              "create oplog"));
+    SDB_ERR(ms_store_wt_error(s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c), "open oplog"));
+    while ((r = c->next(c)) == 0) {
+        SDB_ERR(c->get_key(c, &ts));
+        SDB_ERR(c->get_value(c, &v));
+        bytes += v.size;
+    }
+    if (r != WT_NOTFOUND)
+        SDB_ERR(ms_store_wt_error(r, "scan oplog"));
+    pthread_mutex_lock(&oplog_clock);
+    clock_secs = TS_SECS(ts);
+    clock_inc = TS_INC(ts);
+    oplog_bytes = bytes;
+    atomic_store(&ms_store_global()->oplog_head, ts);
+    pthread_mutex_unlock(&oplog_clock);
+err:
+    if (c != NULL)
+        SDB_TRET(c->close(c));
+    return ret;
+}
+
+/* next_ts_locked -- the next timestamp (oplog_clock held). */
+static uint64_t
+next_ts_locked(void)
+{
+    uint32_t now = (uint32_t)(ms_now_ms() / 1000);
+
+    if (now > clock_secs) {
+        clock_secs = now;
+        clock_inc = 1;
+    } else if (++clock_inc == 0) {
+        clock_secs++;
+        clock_inc = 1;
+    }
+    return ((uint64_t)clock_secs << 32) | clock_inc;
+}
+
+static void
+build_entry(const ms_oplog_entry_t *e, uint64_t ts, bson_t *b)
+{
+    bson_init(b);
+    BSON_APPEND_UTF8(b, "op", e->op);
+    BSON_APPEND_UTF8(b, "ns", e->ns);
+    if (e->uuid != NULL)
+        BSON_APPEND_BINARY(b, "ui", BSON_SUBTYPE_UUID, e->uuid, 16);
+    BSON_APPEND_DOCUMENT(b, "o", e->o);
+    if (e->o2 != NULL)
+        BSON_APPEND_DOCUMENT(b, "o2", e->o2);
+    BSON_APPEND_TIMESTAMP(b, "ts", TS_SECS(ts), TS_INC(ts));
+    BSON_APPEND_INT64(b, "t", 1);
+    BSON_APPEND_INT64(b, "v", 2);
+    BSON_APPEND_DATE_TIME(b, "wall", ms_now_ms());
+}
+
+int
+ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
+{
+    WT_CURSOR *c = NULL;
+    sdb_global_t *g = ms_store_global();
+    uint64_t ts;
+    WT_ITEM v;
+    bson_t b;
+    int ret;
+
+    ret = s->open_cursor(s, MS_OPLOG_URI, NULL, "overwrite=false", &c);
+    if (ret != 0) {
+        s->rollback_transaction(s, NULL);
+        return ret;
+    }
+    pthread_mutex_lock(&oplog_clock);
+    ts = next_ts_locked();
+    build_entry(e, ts, &b);
+    v.data = bson_get_data(&b);
+    v.size = b.len;
+    c->set_key(c, ts);
+    c->set_value(c, &v);
+    ret = c->insert(c);
+    if (ret == 0)
+        ret = c->close(c);
+    else
+        c->close(c);
+    if (ret == 0)
+        ret = s->commit_transaction(s, NULL);
+    else
+        s->rollback_transaction(s, NULL);
+    if (ret == 0) {
+        oplog_bytes += v.size;
+        atomic_store(&g->oplog_head, ts);
+        atomic_fetch_add(&g->oplog_wake, 1);
+        if (ts_out != NULL)
+            *ts_out = ts;
+    }
+    pthread_mutex_unlock(&oplog_clock);
+    bson_destroy(&b);
+    return ret;
+}
+
+uint64_t
+ms_oplog_head(void)
+{
+    return atomic_load(&ms_store_global()->oplog_head);
+}
+
+void
+ms_oplog_set_cap(uint64_t bytes)
+{
+    atomic_store(&oplog_cap, bytes != 0 ? bytes : MS_OPLOG_CAP_DEFAULT);
+}
+
+/* trim_batch -- delete up to 1000 oldest entries while over `target`; returns the count. */
+static uint64_t
+trim_batch(WT_SESSION *s, uint64_t target, int *more)
+{
+    WT_CURSOR *c = NULL;
+    uint64_t n = 0, removed = 0, bytes;
+    WT_ITEM v;
+
+    *more = 0;
+    pthread_mutex_lock(&oplog_clock);
+    bytes = oplog_bytes;
+    pthread_mutex_unlock(&oplog_clock);
+    if (bytes <= target || s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c) != 0)
+        return 0;
+    s->begin_transaction(s, NULL);
+    while (n < 1000 && bytes - removed > target && c->next(c) == 0) {
+        if (c->get_value(c, &v) != 0 || c->remove(c) != 0)
+            break;
+        removed += v.size;
+        n++;
+    }
+    c->close(c);
+    if (s->commit_transaction(s, NULL) != 0)
+        return 0;
+    pthread_mutex_lock(&oplog_clock);
+    oplog_bytes = oplog_bytes > removed ? oplog_bytes - removed : 0;
+    *more = n == 1000 && oplog_bytes > target;
+    pthread_mutex_unlock(&oplog_clock);
+    return n;
+}
+
+uint64_t
+ms_oplog_tick(WT_SESSION *s)
+{
+    uint64_t cap = atomic_load(&oplog_cap), total = 0;
+    int more = 1;
+
+    if (s == NULL)
+        return 0;
+    pthread_mutex_lock(&oplog_clock);
+    more = oplog_bytes > cap;
+    pthread_mutex_unlock(&oplog_clock);
+    /* Trim to 90% of the cap so that trimming is not needed on every tick. */
+    while (more)
+        total += trim_batch(s, cap - cap / 10, &more);
+    return total;
+}

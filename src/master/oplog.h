@@ -1,4 +1,49 @@
-/* src/master/oplog.h -- (being written) */
-#ifndef SRC_MASTER_OPLOG_H
-#define SRC_MASTER_OPLOG_H
+/*
+ * src/master/oplog.h -- the oplog: `table:oplog`, timestamp (secs<<32|inc) -> entry BSON.
+ *
+ * Entries have mongod's shape {op, ns, ui?, o, o2?, ts, t: 1L, v: 2L, wall}.  A write puts
+ * its record and index changes in a WiredTiger transaction and then calls ms_oplog_commit,
+ * which takes the oplog clock mutex, stamps the next timestamp, inserts the entry and
+ * commits, then publishes the head (global segment oplog_head, oplog_wake++).  Because the
+ * timestamp is taken and the commit done under one mutex, commits land in timestamp order and
+ * a reader up to oplog_head never sees a hole.  The table is capped by size: ms_oplog_tick
+ * deletes the oldest entries beyond the cap.
+ */
+#ifndef MS_OPLOG_H
+#define MS_OPLOG_H
+
+#include <bson/bson.h>
+#include <stdint.h>
+#include <wiredtiger.h>
+
+#define MS_OPLOG_URI "table:oplog"
+#define MS_OPLOG_CAP_DEFAULT (256ull << 20)
+
+typedef struct ms_oplog_entry {
+    const char *op;      /* "i", "u", "d", "c", "n" */
+    const char *ns;      /* "db.coll" or "db.$cmd" */
+    const uint8_t *uuid; /* 16 bytes, or NULL */
+    const bson_t *o;     /* required */
+    const bson_t *o2;    /* or NULL */
+} ms_oplog_entry_t;
+
+/* ms_oplog_open -- create the table if needed, restore the clock from its last entry and
+ * publish it as the head.  Main thread, at open. */
+int ms_oplog_open(WT_SESSION *s);
+
+/* ms_oplog_commit -- append e inside the session's running transaction and commit it.  On
+ * any failure the transaction has been rolled back (WT_ROLLBACK may be retried).  *ts_out
+ * (may be NULL) receives the entry's timestamp. */
+int ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out);
+
+/* ms_oplog_head -- the last committed timestamp. */
+uint64_t ms_oplog_head(void);
+
+/* ms_oplog_set_cap -- change the size cap in bytes (tests; 0 restores the default). */
+void ms_oplog_set_cap(uint64_t bytes);
+
+/* ms_oplog_tick -- trim the oldest entries beyond the cap (main thread, housekeeping
+ * session).  Returns the number of entries deleted. */
+uint64_t ms_oplog_tick(WT_SESSION *s);
+
 #endif

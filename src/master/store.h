@@ -25,4 +25,19 @@ int ms_store_session_open(WT_SESSION **s);
 /* ms_store_close -- checkpoint and close the connection. */
 int ms_store_close(void);
 
+/* Accessors for the storage modules (valid between open and close). */
+WT_CONNECTION *ms_store_conn(void);
+sdb_global_t *ms_store_global(void);
+int ms_store_in_memory(void);
+
+/* ms_store_house_session -- the housekeeping session owned by the master's main thread (used
+ * by open, ms_ops_tick and ms_ops_channel_died only; never by a service thread). */
+WT_SESSION *ms_store_house_session(void);
+
+/* ms_store_bump_catalog -- publish a new catalog version (after every catalog change). */
+void ms_store_bump_catalog(void);
+
+/* ms_store_wt_error -- log a WiredTiger failure (op names the call) and return ret. */
+int ms_store_wt_error(int ret, const char *op);
+
 #endif
