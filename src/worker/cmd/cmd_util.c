@@ -222,15 +222,21 @@ plan_ids(const bson_t *values, bson_t *ids)
     return ok;
 }
 
+void
+wk_exec_init(wk_exec_t *ex)
+{
+    memset(ex, 0, sizeof(*ex));
+    bson_init(&ex->ids);
+    bson_init(&ex->reply);
+}
+
 int
 wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *err)
 {
     bson_t values;
     int ret = 0;
 
-    memset(ex, 0, sizeof(*ex));
-    bson_init(&ex->ids);
-    bson_init(&ex->reply);
+    wk_exec_close(ex);
     bson_init(&values);
     if (strlen(ns) >= sizeof(ex->ns))
         SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'",
@@ -358,6 +364,7 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
     remember_position(ex);
     bson_destroy(&ex->reply);
     bson_init(&ex->reply);
+    /* the reply is re-initialized by wk_cmdu_store below; an empty one is always valid */
     ex->has_reply = false;
     ex->nitems = ex->idx = 0;
     if (ex->mode == WK_EXEC_IX) {
@@ -376,7 +383,6 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
         if (ex->fetch_limit < WK_EXEC_FETCH_MAX)
             ex->fetch_limit *= 2;
     }
-    bson_destroy(&ex->reply);
     SDB_ERR(wk_cmdu_store(op, &req, &ex->reply, err));
     ex->has_reply = true;
     SDB_ERR(parse_items(ex, err));
@@ -467,15 +473,12 @@ void
 wk_exec_close(wk_exec_t *ex)
 {
     wk_matcher_free(ex->matcher);
-    ex->matcher = NULL;
     bson_destroy(&ex->ids);
     bson_destroy(&ex->reply);
     if (ex->has_last_id)
         bson_value_destroy(&ex->last_id);
-    ex->has_last_id = false;
     bson_free(ex->items);
-    ex->items = NULL;
-    ex->nitems = ex->cap = ex->idx = 0;
+    wk_exec_init(ex);
 }
 
 int

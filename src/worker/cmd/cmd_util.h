@@ -98,8 +98,12 @@ typedef struct wk_exec {
     uint64_t docs_examined;
 } wk_exec_t;
 
+/* wk_exec_init -- make `ex` an empty, closed executor (wk_exec_close is then safe). */
+void wk_exec_init(wk_exec_t *ex);
+
 /* wk_exec_open -- plan a read of ns with `filter` (NULL = everything).  Parses the filter
- * (its errors come back in err).  The catalog is refreshed here. */
+ * (its errors come back in err).  The catalog is refreshed here.  `ex` must be initialized or
+ * closed; after a failure it still needs wk_exec_close. */
 int wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *err);
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
@@ -119,7 +123,7 @@ void wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key);
 int wk_exec_restore(wk_exec_t *ex, const char *ns, const bson_t *filter, const bson_t *pos,
                     sdb_error_t *err);
 
-/* wk_exec_close -- release everything (safe on a zeroed or failed executor). */
+/* wk_exec_close -- release everything; leaves `ex` as wk_exec_init does (idempotent). */
 void wk_exec_close(wk_exec_t *ex);
 
 /* wk_cmdu_read_record -- re-read record r of ns into *out (a copy, initialized when *found);

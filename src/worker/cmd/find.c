@@ -1,1 +1,788 @@
-/* src/worker/cmd/find.c -- (being written) */
+/*
+ * src/worker/cmd/find.c -- find, getMore and killCursors.
+ *
+ * find plans the read with the shared executor (cmd_util.h).  Without a sort it streams:
+ * documents are matched, skipped, projected and batched as the executor yields them; when
+ * more remain the executor's position, the filter, the projection and the remaining
+ * skip/limit go into the cursor's state document (CURSOR_NEW {state}), so that any worker
+ * can rebuild the plan for getMore.  With a sort it blocks: every match is collected (only
+ * the best skip+limit are kept when a limit is given), sorted in memory (error 292 past
+ * 100 MiB unless allowDiskUse), and what does not fit in the first batch is projected and
+ * spooled into the master (CURSOR_NEW {docs}), which hands it back batch by batch.
+ *
+ * Batches hold at most batchSize documents (find: 101 by default; getMore: unlimited) and
+ * stop growing at 16 MiB, always holding at least one document.  A cursor is reported open
+ * only when a document is known to remain (the executor peeks one ahead), or when the batch
+ * was cut by batchSize 0.
+ *
+ * Invariants: event-loop thread; a cursor checked out with CURSOR_GET is always checked back
+ * in (CURSOR_PUT) before the handler returns, on error paths too.
+ */
+#include "cmd_util.h"
+
+#include "../catalog_cache.h"
+#include "../query/projection.h"
+#include "../query/sort.h"
+#include "../store_client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WK_FIND_DEFAULT_BATCH 101
+#define WK_SPOOL_DEFAULT_GET 10000
+
+typedef struct find_args {
+    bson_t filter, projection, sort; /* static views; empty when absent */
+    int64_t skip, limit, batch_size; /* limit 0 = none; batch_size -1 = default */
+    bool single_batch, allow_disk_use;
+    bool has_hint;
+    bson_iter_t hint;
+} find_args_t;
+
+typedef struct batch {
+    bson_t arr;
+    uint32_t n;
+    size_t bytes;
+} batch_t;
+
+/* stream -- what a streaming plan needs to continue. */
+typedef struct stream {
+    wk_exec_t ex;
+    wk_projection_t *proj;
+    int64_t skip;     /* still to skip */
+    int64_t limit;    /* still to return; 0 = no limit */
+    bool has_limit;
+    bool exhausted;   /* nothing remains */
+} stream_t;
+
+static const char *const find_fields[] = {
+    "filter", "projection", "sort", "hint", "skip", "limit", "batchSize", "singleBatch",
+    "max", "min", "returnKey", "showRecordId", "tailable", "oplogReplay", "noCursorTimeout",
+    "awaitData", "allowPartialResults", "collation", "allowDiskUse", "let", "term", "readOnce",
+    "allowSpeculativeMajorityRead", "$_requestResumeToken", "$_resumeAfter", "$_startAt",
+    "includeQueryStatsMetrics", "$_isTimeseriesNamespace", "querySettings", NULL,
+};
+
+static void
+batch_init(batch_t *b)
+{
+    bson_init(&b->arr);
+    b->n = 0;
+    b->bytes = 0;
+}
+
+static bool
+batch_fits(const batch_t *b, const bson_t *doc)
+{
+    return b->n == 0 || b->bytes + doc->len <= WK_BATCH_MAX_BYTES;
+}
+
+static void
+batch_add(batch_t *b, const bson_t *doc)
+{
+    char key[16];
+    const char *k;
+
+    bson_uint32_to_string(b->n++, &k, key, sizeof(key));
+    BSON_APPEND_DOCUMENT(&b->arr, k, doc);
+    b->bytes += doc->len;
+}
+
+/* append_cursor -- {cursor: {<which>: [...], id, ns}} */
+static void
+append_cursor(bson_t *reply, const char *which, const batch_t *b, int64_t id, const char *ns)
+{
+    bson_t cur;
+
+    BSON_APPEND_DOCUMENT_BEGIN(reply, "cursor", &cur);
+    BSON_APPEND_ARRAY(&cur, which, &b->arr);
+    BSON_APPEND_INT64(&cur, "id", id);
+    BSON_APPEND_UTF8(&cur, "ns", ns);
+    bson_append_document_end(reply, &cur);
+}
+
+/* nonneg -- read a number that mongod's IDL requires to be >= 0. */
+static int
+nonneg(wk_cmd_t *cmd, const bson_iter_t *it, const char *field, int64_t *out)
+{
+    SDB_RET(wk_cmdu_get_i64(cmd, it, field, out));
+    if (*out < 0)
+        return sdb_error_set(&cmd->err, WK_CODE_BAD_LIMIT,
+                             "BSON field '%s' value must be >= 0, actual value '%lld'", field,
+                             (long long)*out);
+    return 0;
+}
+
+/* parse_one -- one field of the find command. */
+static int
+parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
+{
+    const char *k = bson_iter_key(it);
+
+    if (strcmp(k, "filter") == 0)
+        return wk_cmdu_get_doc(cmd, it, k, &a->filter);
+    if (strcmp(k, "projection") == 0)
+        return wk_cmdu_get_doc(cmd, it, k, &a->projection);
+    if (strcmp(k, "sort") == 0)
+        return wk_cmdu_get_doc(cmd, it, k, &a->sort);
+    if (strcmp(k, "skip") == 0)
+        return nonneg(cmd, it, k, &a->skip);
+    if (strcmp(k, "batchSize") == 0)
+        return nonneg(cmd, it, k, &a->batch_size);
+    if (strcmp(k, "limit") == 0) {
+        SDB_RET(wk_cmdu_get_i64(cmd, it, k, &a->limit));
+        if (a->limit < 0) {
+            a->limit = a->limit == INT64_MIN ? INT64_MAX : -a->limit;
+            a->single_batch = true;
+        }
+        return 0;
+    }
+    if (strcmp(k, "singleBatch") == 0) {
+        a->single_batch = a->single_batch || wk_cmdu_truthy(it);
+        return 0;
+    }
+    if (strcmp(k, "allowDiskUse") == 0) {
+        a->allow_disk_use = wk_cmdu_truthy(it);
+        return 0;
+    }
+    if (strcmp(k, "hint") == 0) {
+        a->has_hint = true;
+        a->hint = *it;
+    }
+    return 0;
+}
+
+static int
+parse_find(wk_cmd_t *cmd, find_args_t *a)
+{
+    bson_iter_t it;
+
+    memset(a, 0, sizeof(*a));
+    bson_init(&a->filter);
+    bson_init(&a->projection);
+    bson_init(&a->sort);
+    a->batch_size = -1;
+    SDB_RET(wk_cmdu_check_fields(cmd, find_fields));
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    while (bson_iter_next(&it))
+        SDB_RET(parse_one(cmd, a, &it));
+    return 0;
+}
+
+/* check_hint -- a hint must name an existing index (or $natural) when the collection exists. */
+static int
+check_hint(wk_cmd_t *cmd, const char *ns, const find_args_t *a)
+{
+    const wk_coll_info_t *ci;
+    bson_iter_t ix, spec;
+    bson_t key;
+
+    if (!a->has_hint)
+        return 0;
+    SDB_RET(wk_catalog_refresh());
+    ci = wk_catalog_find(ns);
+    if (ci == NULL)
+        return 0;
+    if (BSON_ITER_HOLDS_DOCUMENT(&a->hint)) {
+        SDB_RET(wk_cmdu_get_doc(cmd, &a->hint, "hint", &key));
+        if (bson_empty(&key) || bson_has_field(&key, "$natural"))
+            return 0;
+    } else if (!BSON_ITER_HOLDS_UTF8(&a->hint)) {
+        return sdb_error_set(&cmd->err, SDB_CODE_FailedToParse,
+                             "hint must be a string or an object");
+    }
+    bson_iter_init(&ix, &ci->indexes);
+    while (bson_iter_next(&ix)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&ix) || !bson_iter_recurse(&ix, &spec))
+            continue;
+        while (bson_iter_next(&spec)) {
+            if (BSON_ITER_HOLDS_UTF8(&a->hint) && strcmp(bson_iter_key(&spec), "name") == 0 &&
+                BSON_ITER_HOLDS_UTF8(&spec) &&
+                strcmp(bson_iter_utf8(&spec, NULL), bson_iter_utf8(&a->hint, NULL)) == 0)
+                return 0;
+            if (BSON_ITER_HOLDS_DOCUMENT(&a->hint) && strcmp(bson_iter_key(&spec), "key") == 0 &&
+                BSON_ITER_HOLDS_DOCUMENT(&spec)) {
+                bson_t pat;
+                if (wk_cmdu_get_doc(cmd, &spec, "key", &pat) == 0 && bson_equal(&pat, &key))
+                    return 0;
+            }
+        }
+    }
+    return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                         "hint provided does not correspond to an existing index");
+}
+
+/* first_batch_size -- batchSize, else 101; never more than the limit; a single batch
+ * without batchSize holds up to the whole limit. */
+static int64_t
+first_batch_size(const find_args_t *a)
+{
+    int64_t want = a->batch_size < 0 ? WK_FIND_DEFAULT_BATCH : a->batch_size;
+
+    if (a->limit > 0 && a->batch_size < 0 && a->single_batch)
+        want = a->limit;
+    if (a->limit > 0 && want > a->limit)
+        want = a->limit;
+    return want;
+}
+
+/* stream_fill -- move up to `want` (0 = unlimited) projected documents into the batch. */
+static int
+stream_fill(stream_t *s, int64_t want, batch_t *b, sdb_error_t *err)
+{
+    int ret = 0;
+
+    while (!s->exhausted && (want <= 0 || (int64_t)b->n < want)) {
+        wk_match_details_t det;
+        bson_t doc, out;
+        int64_t r;
+        bool found;
+
+        SDB_RET(wk_exec_next(&s->ex, &doc, &r, &det, &found, err));
+        if (!found) {
+            s->exhausted = true;
+            break;
+        }
+        if (s->skip > 0) {
+            s->skip--;
+            continue;
+        }
+        if (s->proj != NULL) {
+            ret = wk_projection_apply(s->proj, &doc, &det, &out, err);
+            if (ret != 0) {
+                bson_destroy(&out);
+                return ret;
+            }
+        } else {
+            bson_init_static(&out, bson_get_data(&doc), doc.len);
+        }
+        if (!batch_fits(b, &out)) {
+            bson_destroy(&out);
+            wk_exec_unget(&s->ex);
+            return 0;
+        }
+        batch_add(b, &out);
+        bson_destroy(&out);
+        if (s->has_limit && --s->limit == 0)
+            s->exhausted = true;
+    }
+    return 0;
+}
+
+/* stream_peek -- after a full batch, learn whether anything remains. */
+static int
+stream_peek(stream_t *s, sdb_error_t *err)
+{
+    bson_t doc;
+    int64_t r;
+    bool found;
+
+    if (s->exhausted)
+        return 0;
+    SDB_RET(wk_exec_next(&s->ex, &doc, &r, NULL, &found, err));
+    if (found)
+        wk_exec_unget(&s->ex);
+    else
+        s->exhausted = true;
+    return 0;
+}
+
+/* stream_state -- the self-contained description a later getMore continues from. */
+static void
+stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, bson_t *state)
+{
+    BSON_APPEND_UTF8(state, "kind", "stream");
+    BSON_APPEND_DOCUMENT(state, "filter", filter);
+    BSON_APPEND_DOCUMENT(state, "projection", projection);
+    BSON_APPEND_INT64(state, "skip", s->skip);
+    if (s->has_limit)
+        BSON_APPEND_INT64(state, "limit", s->limit);
+    wk_exec_save(&s->ex, state, "pos");
+}
+
+/* cursor_new -- park a cursor in the master; *id receives its id. */
+static int
+cursor_new(const char *ns, const bson_t *state, const bson_t *docs, int64_t *id,
+           sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_iter_t it;
+    int ret = 0;
+
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    BSON_APPEND_DOCUMENT(&req, "state", state);
+    if (docs != NULL)
+        BSON_APPEND_ARRAY(&req, "docs", docs);
+    SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, err));
+    *id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
+err:
+    bson_destroy(&reply);
+    bson_destroy(&req);
+    return ret;
+}
+
+/* find_stream -- the unsorted plan: first batch, then a streaming cursor if more remain. */
+static int
+find_stream(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s)
+{
+    int64_t want = first_batch_size(a);
+    bson_t state = BSON_INITIALIZER;
+    batch_t b;
+    int64_t id = 0;
+    int ret = 0;
+
+    batch_init(&b);
+    s->skip = a->skip;
+    s->limit = a->limit;
+    s->has_limit = a->limit > 0;
+    if (a->batch_size != 0) {
+        SDB_ERR(stream_fill(s, want, &b, &cmd->err));
+        SDB_ERR(stream_peek(s, &cmd->err));
+    }
+    if (!s->exhausted && !a->single_batch) {
+        stream_state(s, &a->filter, &a->projection, &state);
+        SDB_ERR(cursor_new(ns, &state, NULL, &id, &cmd->err));
+    }
+    append_cursor(cmd->reply, "firstBatch", &b, id, ns);
+err:
+    bson_destroy(&state);
+    bson_destroy(&b.arr);
+    return ret;
+}
+
+/* sorted_collect -- every match (copies), keeping only the best `keep` when keep > 0. */
+static int
+sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort_t *so,
+               bson_t ***docs_out, size_t *n_out)
+{
+    size_t keep = a->limit > 0 ? (size_t)(a->skip + a->limit) : 0, n = 0, cap = 0, bytes = 0;
+    bson_t **docs = NULL;
+    int ret = 0;
+
+    for (;;) {
+        bson_t doc;
+        int64_t r;
+        bool found;
+
+        SDB_ERR(wk_exec_next(ex, &doc, &r, NULL, &found, &cmd->err));
+        if (!found)
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            docs = bson_realloc(docs, cap * sizeof(*docs));
+        }
+        docs[n++] = bson_copy(&doc);
+        bytes += doc.len;
+        if (keep > 0 && n >= 2 * keep + 256) {
+            wk_sort_docs(so, docs, n);
+            while (n > keep) {
+                bytes -= docs[n - 1]->len;
+                bson_destroy(docs[--n]);
+            }
+        }
+        if (bytes > WK_SORT_MEM_MAX && !a->allow_disk_use)
+            SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
+                                  "Sort exceeded memory limit of %d bytes, but did not opt in "
+                                  "to external sorting.",
+                                  WK_SORT_MEM_MAX));
+    }
+    wk_sort_docs(so, docs, n);
+err:
+    *docs_out = docs;
+    *n_out = n;
+    return ret;
+}
+
+/* project_one -- shape a sorted document (re-matching it for the positional details). */
+static int
+project_one(const wk_exec_t *ex, const wk_projection_t *proj, const bson_t *doc, bson_t *out,
+            sdb_error_t *err)
+{
+    wk_match_details_t det;
+
+    if (proj == NULL) {
+        bson_copy_to(doc, out);
+        return 0;
+    }
+    memset(&det, 0, sizeof(det));
+    wk_matcher_matches(ex->matcher, doc, &det);
+    return wk_projection_apply(proj, doc, &det, out, err);
+}
+
+/* find_sorted -- the blocking plan: sort, first batch, spool the rest. */
+static int
+find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s,
+            const wk_sort_t *so)
+{
+    int64_t want = first_batch_size(a);
+    bson_t **docs = NULL, spool = BSON_INITIALIZER, state = BSON_INITIALIZER;
+    size_t n = 0, i, end;
+    uint32_t nspool = 0;
+    int64_t id = 0;
+    batch_t b;
+    int ret = 0;
+
+    batch_init(&b);
+    SDB_ERR(sorted_collect(cmd, a, &s->ex, so, &docs, &n));
+    i = (size_t)a->skip < n ? (size_t)a->skip : n;
+    end = a->limit > 0 && (size_t)a->limit < n - i ? i + (size_t)a->limit : n;
+    for (; i < end; i++) {
+        bson_t out;
+        char key[16];
+        const char *k;
+
+        ret = project_one(&s->ex, s->proj, docs[i], &out, &cmd->err);
+        if (ret != 0) {
+            bson_destroy(&out);
+            goto err;
+        }
+        if (nspool == 0 && (int64_t)b.n < want && batch_fits(&b, &out)) {
+            batch_add(&b, &out);
+        } else if (a->single_batch) {
+            bson_destroy(&out);
+            break;
+        } else {
+            bson_uint32_to_string(nspool++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&spool, k, &out);
+        }
+        bson_destroy(&out);
+    }
+    if (nspool > 0) {
+        BSON_APPEND_UTF8(&state, "kind", "spool");
+        BSON_APPEND_INT64(&state, "remaining", nspool);
+        SDB_ERR(cursor_new(ns, &state, &spool, &id, &cmd->err));
+    }
+    append_cursor(cmd->reply, "firstBatch", &b, id, ns);
+err:
+    for (i = 0; i < n; i++)
+        bson_destroy(docs[i]);
+    bson_free(docs);
+    bson_destroy(&spool);
+    bson_destroy(&state);
+    bson_destroy(&b.arr);
+    return ret;
+}
+
+/* natural_sort -- true when the sort is absent or only {$natural: ...}. */
+static bool
+natural_sort(const bson_t *sort)
+{
+    bson_iter_t it;
+
+    return bson_empty(sort) ||
+           (bson_iter_init(&it, sort) && bson_iter_next(&it) &&
+            strcmp(bson_iter_key(&it), "$natural") == 0);
+}
+
+/* wk_cmd_find -- {find, filter, projection, sort, skip, limit, batchSize, ...} ->
+ * {cursor: {firstBatch, id, ns}}. */
+int
+wk_cmd_find(wk_cmd_t *cmd)
+{
+    char ns[WK_NS_MAX];
+    find_args_t a;
+    stream_t s;
+    wk_sort_t *so = NULL;
+    int ret = 0;
+
+    memset(&s, 0, sizeof(s));
+    wk_exec_init(&s.ex);
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(parse_find(cmd, &a));
+    wk_cmdu_opcount(WK_OPC_QUERY, 1);
+    if (!bson_empty(&a.projection))
+        SDB_ERR(wk_projection_new(&a.projection, &a.filter, &s.proj, &cmd->err));
+    if (!natural_sort(&a.sort))
+        SDB_ERR(wk_sort_new(&a.sort, &so, &cmd->err));
+    SDB_ERR(check_hint(cmd, ns, &a));
+    SDB_ERR(wk_exec_open(&s.ex, ns, &a.filter, &cmd->err));
+    if (so != NULL)
+        SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
+    else
+        SDB_ERR(find_stream(cmd, ns, &a, &s));
+err:
+    wk_exec_close(&s.ex);
+    wk_projection_free(s.proj);
+    wk_sort_free(so);
+    return ret;
+}
+
+/* ---- getMore --------------------------------------------------------------------------- */
+
+typedef struct getmore_args {
+    int64_t id;
+    const char *coll;
+    int64_t batch_size; /* 0 = unlimited (16 MiB) */
+} getmore_args_t;
+
+static const char *const getmore_fields[] = {
+    "collection", "batchSize", "term", "lastKnownCommittedOpTime", "includeQueryStatsMetrics",
+    NULL,
+};
+
+static int
+parse_getmore(wk_cmd_t *cmd, getmore_args_t *g)
+{
+    bson_iter_t it;
+
+    memset(g, 0, sizeof(*g));
+    SDB_RET(wk_cmdu_check_fields(cmd, getmore_fields));
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    if (!BSON_ITER_HOLDS_INT64(&it))
+        return wk_cmdu_type_error(cmd, "getMore", bson_iter_type(&it), "long");
+    g->id = bson_iter_int64(&it);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strcmp(k, "collection") == 0) {
+            if (!BSON_ITER_HOLDS_UTF8(&it))
+                return wk_cmdu_type_error(cmd, k, bson_iter_type(&it), "string");
+            g->coll = bson_iter_utf8(&it, NULL);
+        } else if (strcmp(k, "batchSize") == 0) {
+            SDB_RET(nonneg(cmd, &it, k, &g->batch_size));
+        }
+    }
+    if (g->coll == NULL)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'getMore.collection' is missing but a required field");
+    return 0;
+}
+
+/* cursor_put -- check the cursor back in, with its new state, or drop it when done. */
+static int
+cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    int ret;
+
+    BSON_APPEND_INT64(&req, "id", id);
+    if (state != NULL && !done)
+        BSON_APPEND_DOCUMENT(&req, "state", state);
+    BSON_APPEND_BOOL(&req, "done", done);
+    ret = wk_cmdu_store(SDB_OP_CURSOR_PUT, &req, &reply, err);
+    bson_destroy(&reply);
+    bson_destroy(&req);
+    return ret;
+}
+
+/* more_stream -- continue a streaming plan from its state. */
+static int
+more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *next,
+            bool *done, sdb_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER, projection = BSON_INITIALIZER, pos = BSON_INITIALIZER;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    stream_t s;
+    int ret = 0;
+
+    memset(&s, 0, sizeof(s));
+    wk_exec_init(&s.ex);
+    if (bson_iter_init_find(&it, st, "filter") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&filter, data, len);
+    }
+    if (bson_iter_init_find(&it, st, "projection") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&projection, data, len);
+    }
+    if (bson_iter_init_find(&it, st, "pos") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&pos, data, len);
+    }
+    s.skip = bson_iter_init_find(&it, st, "skip") ? bson_iter_as_int64(&it) : 0;
+    s.has_limit = bson_iter_init_find(&it, st, "limit");
+    s.limit = s.has_limit ? bson_iter_as_int64(&it) : 0;
+    if (s.has_limit && (want == 0 || want > s.limit))
+        want = s.limit;
+    if (!bson_empty(&projection))
+        SDB_ERR(wk_projection_new(&projection, &filter, &s.proj, err));
+    SDB_ERR(wk_exec_restore(&s.ex, ns, &filter, &pos, err));
+    SDB_ERR(stream_fill(&s, want, b, err));
+    SDB_ERR(stream_peek(&s, err));
+    *done = s.exhausted;
+    if (!s.exhausted)
+        stream_state(&s, &filter, &projection, next);
+err:
+    wk_exec_close(&s.ex);
+    wk_projection_free(s.proj);
+    return ret;
+}
+
+/* more_spool -- hand out spooled documents (pending ones from an earlier cut batch first). */
+static void
+more_spool(const bson_t *st, const bson_t *got, int64_t want, batch_t *b, bson_t *next,
+           bool *done)
+{
+    bson_t pending = BSON_INITIALIZER;
+    const bson_t *srcs[2] = {NULL, got};
+    bson_t pend_view;
+    int64_t remaining = 0;
+    uint32_t npend = 0;
+    bson_iter_t it;
+
+    if (bson_iter_init_find(&it, st, "remaining"))
+        remaining = bson_iter_as_int64(&it);
+    if (bson_iter_init_find(&it, st, "pending") && BSON_ITER_HOLDS_ARRAY(&it)) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_array(&it, &len, &data);
+        if (bson_init_static(&pend_view, data, len))
+            srcs[0] = &pend_view;
+    }
+    for (int s = 0; s < 2; s++) {
+        if (srcs[s] == NULL || !bson_iter_init(&it, srcs[s]))
+            continue;
+        while (bson_iter_next(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t doc;
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+                continue;
+            bson_iter_document(&it, &len, &data);
+            if (!bson_init_static(&doc, data, len))
+                continue;
+            if (npend == 0 && (want <= 0 || (int64_t)b->n < want) && batch_fits(b, &doc)) {
+                batch_add(b, &doc);
+                remaining--;
+            } else {
+                char key[16];
+                const char *k;
+                bson_uint32_to_string(npend++, &k, key, sizeof(key));
+                BSON_APPEND_DOCUMENT(&pending, k, &doc);
+            }
+        }
+    }
+    *done = remaining <= 0 || (b->n == 0 && npend == 0);
+    BSON_APPEND_UTF8(next, "kind", "spool");
+    BSON_APPEND_INT64(next, "remaining", remaining);
+    if (npend > 0)
+        BSON_APPEND_ARRAY(next, "pending", &pending);
+    bson_destroy(&pending);
+}
+
+/* getmore_run -- the checked-out part of getMore: build the batch and the next state. */
+static int
+getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t *got,
+            batch_t *b, bson_t *next, bool *done)
+{
+    bson_t st = BSON_INITIALIZER, docs = BSON_INITIALIZER;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    const char *cns = "", *kind = "";
+
+    if (bson_iter_init_find(&it, got, "ns") && BSON_ITER_HOLDS_UTF8(&it))
+        cns = bson_iter_utf8(&it, NULL);
+    if (strcmp(cns, ns) != 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
+                             "Requested getMore on namespace '%s', but cursor belongs to a "
+                             "different namespace %s",
+                             ns, cns);
+    if (bson_iter_init_find(&it, got, "state") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&st, data, len);
+    }
+    if (bson_iter_init_find(&it, got, "docs") && BSON_ITER_HOLDS_ARRAY(&it)) {
+        bson_iter_array(&it, &len, &data);
+        bson_init_static(&docs, data, len);
+    }
+    if (bson_iter_init_find(&it, &st, "kind") && BSON_ITER_HOLDS_UTF8(&it))
+        kind = bson_iter_utf8(&it, NULL);
+    if (strcmp(kind, "stream") == 0)
+        return more_stream(ns, &st, g->batch_size, b, next, done, &cmd->err);
+    more_spool(&st, &docs, g->batch_size, b, next, done);
+    return 0;
+}
+
+/* wk_cmd_get_more -- {getMore: id, collection, batchSize} -> {cursor: {nextBatch, id, ns}}. */
+int
+wk_cmd_get_more(wk_cmd_t *cmd)
+{
+    bson_t req = BSON_INITIALIZER, got = BSON_INITIALIZER, next = BSON_INITIALIZER;
+    char ns[WK_NS_MAX];
+    getmore_args_t g;
+    batch_t b;
+    bool done = true, checked_out = false;
+    int ret = 0;
+
+    batch_init(&b);
+    SDB_ERR(parse_getmore(cmd, &g));
+    wk_cmdu_opcount(WK_OPC_GETMORE, 1);
+    if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", cmd->db, g.coll) >= sizeof(ns))
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
+    BSON_APPEND_INT64(&req, "id", g.id);
+    BSON_APPEND_INT32(&req, "n", g.batch_size > 0 && g.batch_size < INT32_MAX
+                                      ? (int32_t)g.batch_size
+                                      : WK_SPOOL_DEFAULT_GET);
+    ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
+    if (ret != 0) {
+        if (cmd->err.code == SDB_CODE_CursorNotFound)
+            sdb_error_set(&cmd->err, SDB_CODE_CursorNotFound, "cursor id %lld not found",
+                          (long long)g.id);
+        goto err;
+    }
+    checked_out = true;
+    SDB_ERR(getmore_run(cmd, ns, &g, &got, &b, &next, &done));
+    checked_out = false;
+    SDB_ERR(cursor_put(g.id, &next, done, &cmd->err));
+    append_cursor(cmd->reply, "nextBatch", &b, done ? 0 : g.id, ns);
+err:
+    if (checked_out) {
+        sdb_error_t ignored;
+        /* A failed batch leaves the cursor where it was (mongod kills it on a plan error). */
+        cursor_put(g.id, NULL, cmd->err.code != SDB_CODE_Unauthorized, &ignored);
+    }
+    bson_destroy(&req);
+    bson_destroy(&got);
+    bson_destroy(&next);
+    bson_destroy(&b.arr);
+    return ret;
+}
+
+/* ---- killCursors ----------------------------------------------------------------------- */
+
+/* wk_cmd_kill_cursors -- {killCursors: coll, cursors: [id...]} ->
+ * {cursorsKilled, cursorsNotFound, cursorsAlive, cursorsUnknown}. */
+int
+wk_cmd_kill_cursors(wk_cmd_t *cmd)
+{
+    static const char *const fields[] = {"cursors", NULL};
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, empty = BSON_INITIALIZER;
+    bson_iter_t it, ids;
+    char ns[WK_NS_MAX];
+    int ret = 0;
+
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    if (!bson_iter_init_find(&it, cmd->body, "cursors"))
+        SDB_ERR(sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                              "BSON field 'killCursors.cursors' is missing but a required field"));
+    if (!BSON_ITER_HOLDS_ARRAY(&it))
+        SDB_ERR(wk_cmdu_type_error(cmd, "cursors", bson_iter_type(&it), "array"));
+    bson_iter_recurse(&it, &ids);
+    while (bson_iter_next(&ids))
+        if (!BSON_ITER_HOLDS_INT64(&ids))
+            SDB_ERR(wk_cmdu_type_error(cmd, "cursors.0", bson_iter_type(&ids), "long"));
+    BSON_APPEND_VALUE(&req, "ids", bson_iter_value(&it));
+    SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_KILL, &req, &reply, &cmd->err));
+    if (bson_iter_init_find(&it, &reply, "killed"))
+        wk_cmdu_append_iter_as(cmd->reply, "cursorsKilled", &it);
+    else
+        BSON_APPEND_ARRAY(cmd->reply, "cursorsKilled", &empty);
+    if (bson_iter_init_find(&it, &reply, "notFound"))
+        wk_cmdu_append_iter_as(cmd->reply, "cursorsNotFound", &it);
+    else
+        BSON_APPEND_ARRAY(cmd->reply, "cursorsNotFound", &empty);
+    BSON_APPEND_ARRAY(cmd->reply, "cursorsAlive", &empty);
+    BSON_APPEND_ARRAY(cmd->reply, "cursorsUnknown", &empty);
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    bson_destroy(&empty);
+    return ret;
+}
