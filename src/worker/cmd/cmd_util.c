@@ -638,6 +638,266 @@ wk_cmdu_ensure_id(const bson_t *doc, bson_t *out, sdb_error_t *err)
     return 0;
 }
 
+int
+wk_cmdu_check_batch(wk_cmd_t *cmd, uint32_t n)
+{
+    if (n >= 1 && n <= 100000)
+        return 0;
+    return sdb_error_set(&cmd->err, SDB_CODE_InvalidLength,
+                         "Write batch sizes must be between 1 and 100000. Got %u operations.", n);
+}
+
+/* value_text -- a value as mongod prints it in messages (relaxed extended JSON). */
+static void
+value_text(const bson_value_t *v, char *buf, size_t len)
+{
+    bson_t tmp = BSON_INITIALIZER;
+    char *json, *p;
+    size_t n;
+
+    BSON_APPEND_VALUE(&tmp, "v", v);
+    json = bson_as_relaxed_extended_json(&tmp, NULL);
+    p = json != NULL ? strstr(json, " : ") : NULL;
+    if (p == NULL) {
+        bson_strncpy(buf, "?", len);
+    } else {
+        p += 3;
+        n = strlen(p);
+        if (n >= 2 && strcmp(p + n - 2, " }") == 0)
+            p[n - 2] = '\0';
+        bson_strncpy(buf, p, len);
+    }
+    bson_free(json);
+    bson_destroy(&tmp);
+}
+
+/* fix_id -- the updated document with the original _id first; 66 if the update changed it. */
+static int
+fix_id(const bson_t *cur, const bson_t *out, bson_t *fixed, sdb_error_t *err)
+{
+    bson_iter_t cid, oid, it;
+    char text[256];
+
+    bson_init(fixed);
+    if (!bson_iter_init_find(&cid, cur, "_id")) {
+        bson_concat(fixed, out);
+        return 0;
+    }
+    if (bson_iter_init_find(&oid, out, "_id") &&
+        (bson_iter_type(&oid) != bson_iter_type(&cid) || sdb_bson_iter_cmp(&oid, &cid) != 0)) {
+        value_text(bson_iter_value(&oid), text, sizeof(text));
+        return sdb_error_set(err, SDB_CODE_ImmutableField,
+                             "After applying the update, the (immutable) field '_id' was found "
+                             "to have been altered to _id: %s",
+                             text);
+    }
+    wk_cmdu_append_iter_as(fixed, "_id", &cid);
+    bson_iter_init(&it, out);
+    while (bson_iter_next(&it))
+        if (strcmp(bson_iter_key(&it), "_id") != 0)
+            bson_append_iter(fixed, bson_iter_key(&it), (int)bson_iter_key_len(&it), &it);
+    if (fixed->len > WK_BSON_MAX)
+        return sdb_error_set(err, WK_CODE_UPDATE_TOO_LARGE,
+                             "Resulting document after update is larger than %d", WK_BSON_MAX);
+    return 0;
+}
+
+/* try_update -- one compare-and-swap attempt; *conflict on WriteConflict. */
+static int
+try_update(const char *ns, const wk_update_t *u, int64_t r, const bson_t *cur,
+           const wk_match_details_t *det, bool *conflict, bool *matched, bool *modified,
+           bson_t *after, bson_t *detail, sdb_error_t *err)
+{
+    bson_t out, fixed = BSON_INITIALIZER, req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_iter_t it;
+    bool changed = false;
+    int ret = 0;
+
+    *conflict = false;
+    ret = wk_update_apply(u, cur, det, false, &out, &changed, err);
+    if (ret != 0) {
+        bson_destroy(&out);
+        goto err;
+    }
+    bson_destroy(&fixed);
+    ret = fix_id(cur, &out, &fixed, err);
+    bson_destroy(&out);
+    SDB_ERR(ret);
+    *matched = true;
+    if (changed) {
+        BSON_APPEND_UTF8(&req, "ns", ns);
+        BSON_APPEND_INT64(&req, "r", r);
+        BSON_APPEND_DOCUMENT(&req, "old", cur);
+        BSON_APPEND_DOCUMENT(&req, "new", &fixed);
+        ret = wk_cmdu_store(SDB_OP_UPDATE, &req, &reply, err);
+        if (ret != 0 && err->code == SDB_CODE_WriteConflict) {
+            *conflict = true;
+            ret = 0;
+            goto err;
+        }
+        if (ret != 0 && detail != NULL)
+            bson_concat(detail, &reply);
+        SDB_ERR(ret);
+        *matched = bson_iter_init_find(&it, &reply, "n") && bson_iter_as_int64(&it) > 0;
+        *modified = *matched;
+    }
+    if (after != NULL && *matched)
+        bson_concat(after, changed ? &fixed : cur);
+err:
+    bson_destroy(&fixed);
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    return ret;
+}
+
+/* reread -- after a conflict: the record's current bytes, if it still exists and matches. */
+static int
+reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_details_t *det,
+       bool *still, sdb_error_t *err)
+{
+    bool found = false;
+    int ret;
+
+    memset(det, 0, sizeof(*det));
+    *still = false;
+    bson_destroy(cur);
+    ret = wk_cmdu_read_record(ns, r, cur, &found, err);
+    if (!found)
+        bson_init(cur);
+    SDB_RET(ret);
+    *still = found && wk_matcher_matches(m, cur, det);
+    return 0;
+}
+
+#define WK_CAS_RETRIES 1000
+
+int
+wk_cmdu_update_one(const char *ns, const wk_matcher_t *m, const wk_update_t *u, int64_t r,
+                   const bson_t *doc, const wk_match_details_t *details, bool *matched,
+                   bool *modified, bson_t *before, bson_t *after, bson_t *detail,
+                   sdb_error_t *err)
+{
+    wk_match_details_t det;
+    bson_t cur;
+    bool conflict = false, still;
+    int ret = 0;
+
+    *matched = *modified = false;
+    memset(&det, 0, sizeof(det));
+    if (details != NULL)
+        det = *details;
+    bson_copy_to(doc, &cur);
+    for (int i = 0; i < WK_CAS_RETRIES; i++) {
+        SDB_ERR(try_update(ns, u, r, &cur, &det, &conflict, matched, modified, after, detail,
+                           err));
+        if (!conflict) {
+            if (before != NULL && *matched)
+                bson_concat(before, &cur);
+            goto err;
+        }
+        *matched = false;
+        SDB_ERR(reread(ns, m, r, &cur, &det, &still, err));
+        if (!still)
+            goto err;
+    }
+    ret = sdb_error_set(err, SDB_CODE_WriteConflict, "Write conflict during plan execution");
+err:
+    bson_destroy(&cur);
+    return ret;
+}
+
+int
+wk_cmdu_upsert(const char *ns, const bson_t *q, const wk_update_t *u, bson_t *out,
+               bson_t *detail, sdb_error_t *err)
+{
+    bson_t seed, applied, req = BSON_INITIALIZER, reply = BSON_INITIALIZER, arr;
+    bson_iter_t it, we;
+    bool changed;
+    int ret = 0;
+
+    bson_init(out);
+    /* zeroed so that we can tell whether the seed was initialized on a failure */
+    memset(&seed, 0, sizeof(seed));
+    ret = wk_update_upsert_seed(q, &seed, err);
+    if (ret != 0) {
+        if (seed.flags != 0)
+            bson_destroy(&seed);
+        goto err;
+    }
+    ret = wk_update_apply(u, &seed, NULL, true, &applied, &changed, err);
+    bson_destroy(&seed);
+    if (ret == 0) {
+        bson_destroy(out);
+        ret = wk_cmdu_ensure_id(&applied, out, err);
+    }
+    bson_destroy(&applied);
+    SDB_ERR(ret);
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    BSON_APPEND_ARRAY_BEGIN(&req, "docs", &arr);
+    BSON_APPEND_DOCUMENT(&arr, "0", out);
+    bson_append_array_end(&req, &arr);
+    BSON_APPEND_BOOL(&req, "ordered", true);
+    SDB_ERR(wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err));
+    if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &we) &&
+        bson_iter_next(&we) && BSON_ITER_HOLDS_DOCUMENT(&we)) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_t e;
+
+        bson_iter_document(&we, &len, &data);
+        if (bson_init_static(&e, data, len)) {
+            sdb_error_from_bson(&e, err);
+            if (detail != NULL)
+                bson_concat(detail, &e);
+        }
+        ret = SDB_ECLIENT;
+    }
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    return ret;
+}
+
+int
+wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_t *doc,
+                   bool *deleted, bson_t *old, sdb_error_t *err)
+{
+    wk_match_details_t det;
+    bson_t cur, req, reply = BSON_INITIALIZER;
+    bson_iter_t it;
+    bool still;
+    int ret = 0;
+
+    *deleted = false;
+    bson_copy_to(doc, &cur);
+    for (int i = 0; i < WK_CAS_RETRIES; i++) {
+        bson_init(&req);
+        BSON_APPEND_UTF8(&req, "ns", ns);
+        BSON_APPEND_INT64(&req, "r", r);
+        BSON_APPEND_DOCUMENT(&req, "old", &cur);
+        bson_destroy(&reply);
+        ret = wk_cmdu_store(SDB_OP_DELETE, &req, &reply, err);
+        bson_destroy(&req);
+        if (ret == 0) {
+            *deleted = bson_iter_init_find(&it, &reply, "n") && bson_iter_as_int64(&it) > 0;
+            if (*deleted && old != NULL)
+                bson_concat(old, &cur);
+            goto err;
+        }
+        if (err->code != SDB_CODE_WriteConflict)
+            goto err;
+        ret = 0;
+        SDB_ERR(reread(ns, m, r, &cur, &det, &still, err));
+        if (!still)
+            goto err;
+    }
+    ret = sdb_error_set(err, SDB_CODE_WriteConflict, "Write conflict during plan execution");
+err:
+    bson_destroy(&reply);
+    bson_destroy(&cur);
+    return ret;
+}
+
 /* ---- opcounters ------------------------------------------------------------------------ */
 
 void

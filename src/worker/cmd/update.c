@@ -1,1 +1,258 @@
-/* src/worker/cmd/update.c -- (being written) */
+/*
+ * src/worker/cmd/update.c -- the update command.
+ *
+ * Each statement {q, u, upsert, multi, arrayFilters} runs the shared executor over q and
+ * hands every match to wk_cmdu_update_one, which applies the update and writes the record
+ * with compare-and-swap (re-reading and re-matching on WriteConflict).  A collection scan
+ * visits each record once and UPDATE keeps the record id, so an updateMany never applies
+ * twice to one document; an _id lookup yields each _id once.  multi: false stops after the
+ * first match.  When nothing matched and upsert is set, the upsert document is built from
+ * the query's equality fields and inserted.  Statement failures become writeErrors
+ * ({index, code, errmsg}); an ordered update stops at the first.  Reply: {n, nModified,
+ * upserted?, writeErrors?}.
+ *
+ * Invariants: event-loop thread; n counts matched plus upserted documents, nModified only
+ * documents whose bytes changed.
+ */
+#include "cmd_util.h"
+
+#include "../store_client.h"
+
+#include <string.h>
+
+typedef struct upd_ctx {
+    char ns[WK_NS_MAX];
+    bool ordered;
+    int64_t n, nmod;
+    bson_t upserted; /* [{index, _id}] */
+    uint32_t nups;
+    bson_t errors;   /* writeErrors */
+    uint32_t nerr;
+} upd_ctx_t;
+
+typedef struct upd_stmt {
+    bson_t q;
+    bson_iter_t u;
+    bson_t array_filters;
+    bool has_q, has_u, has_af, upsert, multi;
+} upd_stmt_t;
+
+static const char *const update_fields[] = {
+    "updates", "ordered", "bypassDocumentValidation", "let", "stmtIds",
+    "isTimeseriesNamespace", "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery", NULL,
+};
+
+static const char *const stmt_fields[] = {
+    "q", "u", "upsert", "multi", "arrayFilters", "hint", "collation", "c", "upsertSupplied",
+    "sort", "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery", NULL,
+};
+
+/* stmt_field -- one field of an update statement. */
+static int
+stmt_field(wk_cmd_t *cmd, upd_stmt_t *st, const bson_iter_t *it)
+{
+    const char *k = bson_iter_key(it);
+    bool known = false;
+
+    for (size_t i = 0; stmt_fields[i] != NULL && !known; i++)
+        known = strcmp(stmt_fields[i], k) == 0;
+    if (!known)
+        return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                             "BSON field 'update.updates.%s' is an unknown field.", k);
+    if (strcmp(k, "q") == 0) {
+        st->has_q = true;
+        return wk_cmdu_get_doc(cmd, it, "updates.q", &st->q);
+    }
+    if (strcmp(k, "u") == 0) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(it) && !BSON_ITER_HOLDS_ARRAY(it))
+            return wk_cmdu_type_error(cmd, "updates.u", bson_iter_type(it), "[object, array]");
+        st->has_u = true;
+        st->u = *it;
+    } else if (strcmp(k, "upsert") == 0) {
+        st->upsert = wk_cmdu_truthy(it);
+    } else if (strcmp(k, "multi") == 0) {
+        st->multi = wk_cmdu_truthy(it);
+    } else if (strcmp(k, "arrayFilters") == 0) {
+        const uint8_t *data;
+        uint32_t len;
+
+        if (!BSON_ITER_HOLDS_ARRAY(it))
+            return wk_cmdu_type_error(cmd, "updates.arrayFilters", bson_iter_type(it), "array");
+        bson_iter_array(it, &len, &data);
+        st->has_af = bson_init_static(&st->array_filters, data, len);
+    }
+    return 0;
+}
+
+/* parse_stmt -- a statement's fields; problems here fail the whole command, as in mongod. */
+static int
+parse_stmt(wk_cmd_t *cmd, const bson_iter_t *elem, upd_stmt_t *st)
+{
+    bson_iter_t it;
+
+    memset(st, 0, sizeof(*st));
+    bson_init(&st->q);
+    if (!BSON_ITER_HOLDS_DOCUMENT(elem))
+        return wk_cmdu_type_error(cmd, "updates.0", bson_iter_type(elem), "object");
+    bson_iter_recurse(elem, &it);
+    while (bson_iter_next(&it))
+        SDB_RET(stmt_field(cmd, st, &it));
+    if (!st->has_q)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'update.updates.q' is missing but a required field");
+    if (!st->has_u)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'update.updates.u' is missing but a required field");
+    return 0;
+}
+
+/* upserted_add -- record {index, _id} of an upserted document. */
+static void
+upserted_add(upd_ctx_t *c, int32_t index, const bson_t *doc)
+{
+    bson_t e;
+    bson_iter_t id;
+    char key[16];
+    const char *k;
+
+    bson_uint32_to_string(c->nups++, &k, key, sizeof(key));
+    bson_append_document_begin(&c->upserted, k, -1, &e);
+    BSON_APPEND_INT32(&e, "index", index);
+    if (bson_iter_init_find(&id, doc, "_id"))
+        wk_cmdu_append_iter_as(&e, "_id", &id);
+    bson_append_document_end(&c->upserted, &e);
+}
+
+/* run_stmt -- execute one statement; failures go to werr (and detail). */
+static int
+run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_error_t *werr)
+{
+    wk_update_t *upd = NULL;
+    wk_exec_t ex;
+    bson_t up = BSON_INITIALIZER;
+    int64_t n = 0;
+    int ret = 0;
+
+    wk_exec_init(&ex);
+    SDB_ERR(wk_update_new(&st->u, st->has_af ? &st->array_filters : NULL, &upd, werr));
+    if (st->multi && wk_update_is_replacement(upd))
+        SDB_ERR(sdb_error_set(werr, SDB_CODE_FailedToParse,
+                              "multi update is not supported for replacement-style update"));
+    SDB_ERR(wk_exec_open(&ex, c->ns, &st->q, werr));
+    for (;;) {
+        wk_match_details_t det;
+        bson_t doc;
+        int64_t r;
+        bool found, matched, modified;
+
+        SDB_ERR(wk_exec_next(&ex, &doc, &r, &det, &found, werr));
+        if (!found)
+            break;
+        SDB_ERR(wk_cmdu_update_one(c->ns, ex.matcher, upd, r, &doc, &det, &matched, &modified,
+                                   NULL, NULL, detail, werr));
+        if (!matched)
+            continue;
+        n++;
+        c->n++;
+        c->nmod += modified ? 1 : 0;
+        if (!st->multi)
+            break;
+    }
+    if (n == 0 && st->upsert) {
+        bson_destroy(&up);
+        SDB_ERR(wk_cmdu_upsert(c->ns, &st->q, upd, &up, detail, werr));
+        upserted_add(c, index, &up);
+        c->n++;
+    }
+err:
+    bson_destroy(&up);
+    wk_exec_close(&ex);
+    wk_update_free(upd);
+    return ret;
+}
+
+/* parse_update -- updates array and ordered. */
+static int
+parse_update(wk_cmd_t *cmd, upd_ctx_t *c, bson_iter_t *updates)
+{
+    bson_iter_t it;
+    bool have = false;
+    uint32_t count = 0;
+
+    c->ordered = true;
+    SDB_RET(wk_cmdu_check_fields(cmd, update_fields));
+    bson_iter_init(&it, cmd->body);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strcmp(k, "updates") == 0) {
+            if (!BSON_ITER_HOLDS_ARRAY(&it))
+                return wk_cmdu_type_error(cmd, k, bson_iter_type(&it), "array");
+            bson_iter_recurse(&it, updates);
+            have = true;
+        } else if (strcmp(k, "ordered") == 0) {
+            c->ordered = wk_cmdu_truthy(&it);
+        }
+    }
+    if (!have)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'update.updates' is missing but a required field");
+    it = *updates;
+    while (bson_iter_next(&it))
+        count++;
+    return wk_cmdu_check_batch(cmd, count);
+}
+
+/* wk_cmd_update -- {update, updates: [{q, u, upsert, multi, arrayFilters}], ordered} ->
+ * {n, nModified, upserted?, writeErrors?}. */
+int
+wk_cmd_update(wk_cmd_t *cmd)
+{
+    upd_ctx_t c;
+    wk_write_concern_t wc;
+    bson_iter_t updates, chk;
+    upd_stmt_t st;
+    int32_t index = 0;
+    int ret = 0;
+
+    memset(&c, 0, sizeof(c));
+    bson_init(&c.upserted);
+    bson_init(&c.errors);
+    SDB_ERR(wk_cmd_ns(cmd, c.ns, sizeof(c.ns)));
+    SDB_ERR(parse_update(cmd, &c, &updates));
+    chk = updates;
+    while (bson_iter_next(&chk))
+        SDB_ERR(parse_stmt(cmd, &chk, &st));
+    SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
+    while (bson_iter_next(&updates)) {
+        bson_t detail = BSON_INITIALIZER;
+        sdb_error_t werr;
+
+        memset(&werr, 0, sizeof(werr));
+        SDB_ERR(parse_stmt(cmd, &updates, &st));
+        wk_cmdu_opcount(WK_OPC_UPDATE, 1);
+        ret = run_stmt(&c, &st, index, &detail, &werr);
+        if (ret == SDB_ECLIENT)
+            wk_cmdu_write_error(&c.errors, c.nerr++, index, &werr, &detail);
+        bson_destroy(&detail);
+        if (ret != 0 && ret != SDB_ECLIENT)
+            goto err;
+        index++;
+        if (ret != 0 && c.ordered) {
+            ret = 0;
+            break;
+        }
+        ret = 0;
+    }
+    BSON_APPEND_INT32(cmd->reply, "n", (int32_t)c.n);
+    BSON_APPEND_INT32(cmd->reply, "nModified", (int32_t)c.nmod);
+    if (c.nups > 0)
+        BSON_APPEND_ARRAY(cmd->reply, "upserted", &c.upserted);
+    if (c.nerr > 0)
+        BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &c.errors);
+    SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
+err:
+    bson_destroy(&c.upserted);
+    bson_destroy(&c.errors);
+    return ret;
+}
