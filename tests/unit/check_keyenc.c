@@ -1,0 +1,647 @@
+/*
+ * tests/unit/check_keyenc.c -- unit tests for src/common/keyenc.c (index key encoding).
+ *
+ * The same ascending table of values as check_bsoncmp.c is encoded, and memcmp order of the
+ * encodings must equal sdb_bson_value_cmp order for every pair, ascending and descending;
+ * equal numbers of every type must encode identically; decoding must give back an equal
+ * value.  Key generation is checked through sdb_keyenc_keys on small documents: compound
+ * and descending keys, multikey expansion, missing fields, empty arrays, positional paths
+ * and the parallel-arrays error.  Single-threaded; no server is started.
+ */
+#include "../../src/common/bsoncmp.h"
+#include "../../src/common/errors.h"
+#include "../../src/common/keyenc.h"
+#include "../../src/common/sdb.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* table_key -- the next array index as a string (arrays need keys "0", "1", ...). */
+static const char *
+table_key(bson_t *arr, char *buf, size_t len)
+{
+    const char *key;
+
+    bson_uint32_to_string(bson_count_keys(arr), &key, buf, len);
+    return key;
+}
+
+#define K table_key(arr, kb, sizeof(kb))
+
+static bson_decimal128_t
+dec(const char *s)
+{
+    bson_decimal128_t d;
+
+    ck_assert(bson_decimal128_from_string(s, &d));
+    return d;
+}
+
+static void
+oid_fill(bson_oid_t *o, uint8_t fill, uint8_t last)
+{
+    memset(o->bytes, fill, 12);
+    o->bytes[11] = last;
+}
+
+/* build_numbers -- numbers in strictly ascending order, every numeric type mixed. */
+static void
+build_numbers(bson_t *arr)
+{
+    char kb[16];
+    bson_decimal128_t d;
+
+    bson_append_double(arr, K, -1, NAN);
+    bson_append_double(arr, K, -1, -INFINITY);
+    d = dec("-1E+6000");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, -1e308);
+    bson_append_double(arr, K, -1, -9223372036854777856.0); /* next double below -2^63 */
+    bson_append_int64(arr, K, -1, INT64_MIN);
+    bson_append_int64(arr, K, -1, INT64_MIN + 1);
+    bson_append_int64(arr, K, -1, -9007199254740993LL);
+    bson_append_double(arr, K, -1, -9007199254740992.0);
+    bson_append_double(arr, K, -1, -1.5);
+    bson_append_int32(arr, K, -1, -1);
+    d = dec("-0.5");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, -5e-324);
+    bson_append_int32(arr, K, -1, 0);
+    d = dec("1E-6000");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 5e-324);
+    bson_append_double(arr, K, -1, 1e-300);
+    d = dec("0.1");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 0.1); /* 0.1000000000000000055511... */
+    d = dec("0.1000000000000000055511151231257828");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_int64(arr, K, -1, 1);
+    d = dec("1.000000000000000000000000000000001");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 1.5);
+    bson_append_int32(arr, K, -1, 2);
+    bson_append_double(arr, K, -1, 9007199254740992.0);
+    bson_append_int64(arr, K, -1, 9007199254740993LL);
+    bson_append_double(arr, K, -1, 9007199254740994.0);
+    bson_append_int64(arr, K, -1, INT64_MAX - 1);
+    bson_append_int64(arr, K, -1, INT64_MAX);
+    bson_append_double(arr, K, -1, 9223372036854775808.0);
+    d = dec("9223372036854775809");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, 1e308);
+    d = dec("1E+6000");
+    bson_append_decimal128(arr, K, -1, &d);
+    bson_append_double(arr, K, -1, INFINITY);
+}
+
+static void
+build_strings_objects(bson_t *arr)
+{
+    char kb[16];
+    bson_t *o;
+
+    bson_append_utf8(arr, K, -1, "", 0);
+    bson_append_utf8(arr, K, -1, "\0", 1);
+    bson_append_utf8(arr, K, -1, "\0\0", 2);
+    bson_append_utf8(arr, K, -1, "\0a", 2);
+    bson_append_utf8(arr, K, -1, "a", 1);
+    bson_append_utf8(arr, K, -1, "a\0", 2);
+    bson_append_utf8(arr, K, -1, "a\0\0", 3);
+    bson_append_utf8(arr, K, -1, "a\x01", 2);
+    bson_append_utf8(arr, K, -1, "ab", 2);
+    bson_append_symbol(arr, K, -1, "abc", 3);
+    bson_append_utf8(arr, K, -1, "b", 1);
+    bson_append_utf8(arr, K, -1, "\xff", 1);
+    /* objects: bracket of the value, then name, then value; prefix smaller */
+    const char *objs[] = {
+        "{}",
+        "{\"b\": null}",
+        "{\"a\": 1}",
+        "{\"a\": 1, \"b\": null}",
+        "{\"a\": 1, \"b\": 1}",
+        "{\"a\": 2}",
+        "{\"b\": 1}",
+        "{\"ba\": 1}",
+        "{\"a\": \"x\"}",
+        "{\"a\": {}}",
+        "{\"a\": {\"a\": 1}}",
+        "{\"a\": []}",
+        "{\"a\": true}",
+    };
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+        o = bson_new_from_json((const uint8_t *)objs[i], -1, NULL);
+        ck_assert_ptr_nonnull(o);
+        bson_append_document(arr, K, -1, o);
+        bson_destroy(o);
+    }
+}
+
+static void
+build_arrays(bson_t *arr)
+{
+    char kb[16];
+    const char *arrs[] = {
+        "{\"v\": []}",     "{\"v\": [null]}", "{\"v\": [1]}",     "{\"v\": [1, null]}",
+        "{\"v\": [1, 1]}", "{\"v\": [1.5]}",  "{\"v\": [\"a\"]}", "{\"v\": [{}]}",
+        "{\"v\": [[]]}",   "{\"v\": [[1]]}",  "{\"v\": [true]}",
+    };
+    bson_t *o;
+    bson_iter_t it;
+
+    for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++) {
+        o = bson_new_from_json((const uint8_t *)arrs[i], -1, NULL);
+        ck_assert_ptr_nonnull(o);
+        ck_assert(bson_iter_init_find(&it, o, "v"));
+        bson_append_iter(arr, K, -1, &it);
+        bson_destroy(o);
+    }
+}
+
+static void
+build_rest(bson_t *arr)
+{
+    char kb[16];
+    bson_oid_t oid;
+    bson_t *scope;
+
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"", 0);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"\x01", 1);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"\x02", 1);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_UUID, (const uint8_t *)"\x00", 1);
+    bson_append_binary(arr, K, -1, BSON_SUBTYPE_BINARY, (const uint8_t *)"\x00\x00", 2);
+    oid_fill(&oid, 0, 0);
+    bson_append_oid(arr, K, -1, &oid);
+    oid_fill(&oid, 0, 1);
+    bson_append_oid(arr, K, -1, &oid);
+    oid_fill(&oid, 0xff, 0xff);
+    bson_append_oid(arr, K, -1, &oid);
+    bson_append_bool(arr, K, -1, false);
+    bson_append_bool(arr, K, -1, true);
+    bson_append_date_time(arr, K, -1, INT64_MIN);
+    bson_append_date_time(arr, K, -1, -1);
+    bson_append_date_time(arr, K, -1, 0);
+    bson_append_date_time(arr, K, -1, INT64_MAX);
+    bson_append_timestamp(arr, K, -1, 0, 0);
+    bson_append_timestamp(arr, K, -1, 1, 0);
+    bson_append_timestamp(arr, K, -1, 1, 0xffffffffu);
+    bson_append_timestamp(arr, K, -1, 0xffffffffu, 0);
+    bson_append_regex(arr, K, -1, "a", "");
+    bson_append_regex(arr, K, -1, "a", "i");
+    bson_append_regex(arr, K, -1, "ab", "");
+    bson_append_regex(arr, K, -1, "b", "");
+    oid_fill(&oid, 1, 1);
+    bson_append_dbpointer(arr, K, -1, "b", &oid);
+    bson_append_dbpointer(arr, K, -1, "aa", &oid);
+    bson_append_code(arr, K, -1, "");
+    bson_append_code(arr, K, -1, "a");
+    bson_append_code(arr, K, -1, "b");
+    scope = bson_new();
+    bson_append_code_with_scope(arr, K, -1, "a", scope);
+    BSON_APPEND_INT32(scope, "x", 1);
+    bson_append_code_with_scope(arr, K, -1, "a", scope);
+    bson_append_code_with_scope(arr, K, -1, "b", scope);
+    bson_destroy(scope);
+}
+
+/* build_table -- every test value in strictly ascending MongoDB order. */
+static void
+build_table(bson_t *arr)
+{
+    char kb[16];
+
+    bson_init(arr);
+    bson_append_minkey(arr, K, -1);
+    bson_append_undefined(arr, K, -1);
+    bson_append_null(arr, K, -1);
+    build_numbers(arr);
+    build_strings_objects(arr);
+    build_arrays(arr);
+    build_rest(arr);
+    bson_append_maxkey(arr, K, -1);
+}
+
+static size_t
+table_values(const bson_t *arr, bson_value_t *vals, size_t max)
+{
+    bson_iter_t it;
+    size_t n = 0;
+
+    ck_assert(bson_iter_init(&it, arr));
+    while (bson_iter_next(&it)) {
+        ck_assert_uint_lt(n, max);
+        vals[n++] = *bson_iter_value(&it);
+    }
+    return n;
+}
+
+/* encode -- a value's encoding into a fresh buffer (caller frees). */
+static void
+encode(const bson_value_t *v, int desc, sdb_keybuf_t *kb)
+{
+    sdb_keybuf_init(kb);
+    ck_assert_int_eq(sdb_keyenc_value(kb, v, desc), 0);
+}
+
+static int
+kb_cmp(const sdb_keybuf_t *a, const sdb_keybuf_t *b)
+{
+    size_t m = a->len < b->len ? a->len : b->len;
+    int c = m > 0 ? memcmp(a->data, b->data, m) : 0;
+
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+START_TEST(test_table_order)
+{
+    bson_t arr;
+    bson_value_t vals[256];
+    sdb_keybuf_t asc[256], desc[256];
+    size_t n, i, j;
+
+    build_table(&arr);
+    n = table_values(&arr, vals, 256);
+    for (i = 0; i < n; i++) {
+        encode(&vals[i], 0, &asc[i]);
+        encode(&vals[i], 1, &desc[i]);
+    }
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < n; j++) {
+            int want = (i > j) - (i < j);
+
+            ck_assert_msg(kb_cmp(&asc[i], &asc[j]) == want, "asc memcmp(#%zu, #%zu) != %d", i, j,
+                          want);
+            ck_assert_msg(kb_cmp(&desc[i], &desc[j]) == -want, "desc memcmp(#%zu, #%zu)", i, j);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        sdb_keybuf_free(&asc[i]);
+        sdb_keybuf_free(&desc[i]);
+    }
+    bson_destroy(&arr);
+}
+END_TEST
+
+/* check_roundtrip -- decode(encode(v)) compares equal to v and re-encodes identically. */
+static void
+check_roundtrip(const bson_value_t *v, int desc, size_t idx)
+{
+    sdb_keybuf_t kb, kb2;
+    bson_t out = BSON_INITIALIZER;
+    bson_iter_t it;
+    size_t pos = 0;
+
+    encode(v, desc, &kb);
+    ck_assert_int_eq(sdb_keyenc_decode_value(kb.data, kb.len, &pos, desc, &out, "v"), 0);
+    ck_assert_uint_eq(pos, kb.len);
+    ck_assert(bson_iter_init_find(&it, &out, "v"));
+    ck_assert_msg(sdb_bson_value_cmp(bson_iter_value(&it), v) == 0, "roundtrip #%zu", idx);
+    encode(bson_iter_value(&it), desc, &kb2);
+    ck_assert_msg(kb_cmp(&kb, &kb2) == 0, "re-encode #%zu", idx);
+    sdb_keybuf_free(&kb);
+    sdb_keybuf_free(&kb2);
+    bson_destroy(&out);
+}
+
+/* holds_decimal -- true when v is or contains a decimal128 (decoded as double: inexact). */
+static int
+holds_decimal(const bson_value_t *v)
+{
+    return v->value_type == BSON_TYPE_DECIMAL128;
+}
+
+START_TEST(test_decode_roundtrip)
+{
+    bson_t arr;
+    bson_value_t vals[256];
+    size_t n, i;
+
+    build_table(&arr);
+    n = table_values(&arr, vals, 256);
+    for (i = 0; i < n; i++) {
+        if (holds_decimal(&vals[i]))
+            continue;
+        check_roundtrip(&vals[i], 0, i);
+        check_roundtrip(&vals[i], 1, i);
+    }
+    bson_destroy(&arr);
+}
+END_TEST
+
+/* check_same_encoding -- every element of the array "v" encodes to the same bytes. */
+static void
+check_same_encoding(const char *json)
+{
+    bson_t *doc = bson_new_from_json((const uint8_t *)json, -1, NULL);
+    bson_iter_t it, sub;
+    sdb_keybuf_t first, kb;
+    int n = 0;
+
+    ck_assert_msg(doc != NULL, "bad json %s", json);
+    ck_assert(bson_iter_init_find(&it, doc, "v") && bson_iter_recurse(&it, &sub));
+    while (bson_iter_next(&sub)) {
+        encode(bson_iter_value(&sub), 0, n == 0 ? &first : &kb);
+        if (n++ == 0)
+            continue;
+        ck_assert_msg(kb_cmp(&first, &kb) == 0, "%s: #%d encodes differently", json, n - 1);
+        sdb_keybuf_free(&kb);
+    }
+    sdb_keybuf_free(&first);
+    bson_destroy(doc);
+}
+
+START_TEST(test_numeric_canonical)
+{
+    check_same_encoding("{\"v\": [1, {\"$numberLong\": \"1\"}, 1.0, {\"$numberDecimal\": \"1\"},"
+                        " {\"$numberDecimal\": \"1.000\"}, {\"$numberDecimal\": \"0.01E2\"}]}");
+    check_same_encoding("{\"v\": [0, 0.0, -0.0, {\"$numberDecimal\": \"-0\"},"
+                        " {\"$numberDecimal\": \"0E+300\"}]}");
+    check_same_encoding("{\"v\": [{\"$numberDouble\": \"NaN\"}, {\"$numberDouble\": \"-NaN\"},"
+                        " {\"$numberDecimal\": \"NaN\"}, {\"$numberDecimal\": \"-NaN\"}]}");
+    check_same_encoding("{\"v\": [{\"$numberDouble\": \"-Infinity\"},"
+                        " {\"$numberDecimal\": \"-Infinity\"}]}");
+    check_same_encoding("{\"v\": [{\"$numberLong\": \"-9223372036854775808\"},"
+                        " -9223372036854775808.0]}");
+    check_same_encoding("{\"v\": [-2.5, {\"$numberDecimal\": \"-2.50\"}]}");
+    check_same_encoding("{\"v\": [\"abc\", {\"$symbol\": \"abc\"}]}");
+    check_same_encoding("{\"v\": [{\"a\": [1, 2.0]}, {\"a\": [1.0, {\"$numberLong\": \"2\"}]}]}");
+}
+END_TEST
+
+START_TEST(test_rid)
+{
+    int64_t rids[] = {INT64_MIN, -1000, -1, 0, 1, 255, 256, 1LL << 40, INT64_MAX};
+    sdb_keybuf_t a, b;
+    size_t i, n = sizeof(rids) / sizeof(rids[0]);
+
+    sdb_keybuf_init(&a);
+    sdb_keybuf_init(&b);
+    for (i = 0; i < n; i++) {
+        sdb_keybuf_reset(&a);
+        sdb_keyenc_rid(&a, rids[i]);
+        ck_assert_uint_eq(a.len, 8);
+        ck_assert_int_eq(sdb_keyenc_decode_rid(a.data, a.len), rids[i]);
+        if (i > 0)
+            ck_assert_int_lt(memcmp(b.data, a.data, 8), 0);
+        sdb_keybuf_reset(&b);
+        sdb_keyenc_rid(&b, rids[i]);
+    }
+    sdb_keybuf_free(&a);
+    sdb_keybuf_free(&b);
+}
+END_TEST
+
+/* encode_pair -- the compound key (a, b) under directions (da, db). */
+static void
+encode_pair(const char *json, int da, int db, sdb_keybuf_t *kb)
+{
+    bson_t *doc = bson_new_from_json((const uint8_t *)json, -1, NULL);
+    bson_iter_t it;
+
+    ck_assert_msg(doc != NULL, "bad json %s", json);
+    sdb_keybuf_init(kb);
+    ck_assert(bson_iter_init_find(&it, doc, "a"));
+    ck_assert_int_eq(sdb_keyenc_value(kb, bson_iter_value(&it), da), 0);
+    ck_assert(bson_iter_init_find(&it, doc, "b"));
+    ck_assert_int_eq(sdb_keyenc_value(kb, bson_iter_value(&it), db), 0);
+    bson_destroy(doc);
+}
+
+/* check_pair_order -- the JSON documents {a, b} are in ascending key order. */
+static void
+check_pair_order(const char **docs, size_t n, int da, int db)
+{
+    sdb_keybuf_t prev, cur;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        encode_pair(docs[i], da, db, &cur);
+        if (i > 0) {
+            ck_assert_msg(kb_cmp(&prev, &cur) < 0, "%s !< %s (dirs %d %d)", docs[i - 1], docs[i],
+                          da, db);
+            sdb_keybuf_free(&prev);
+        }
+        prev = cur;
+    }
+    sdb_keybuf_free(&prev);
+}
+
+START_TEST(test_compound_descending)
+{
+    const char *asc_desc[] = {
+        "{\"a\": 1, \"b\": \"z\"}",
+        "{\"a\": 1, \"b\": \"ab\"}",
+        "{\"a\": 1, \"b\": \"a\\u0000\"}",
+        "{\"a\": 1, \"b\": \"a\"}",
+        "{\"a\": 1, \"b\": 5}",
+        "{\"a\": 1, \"b\": null}",
+        "{\"a\": 1.5, \"b\": [1, 2]}",
+        "{\"a\": 1.5, \"b\": [1]}",
+        "{\"a\": 1.5, \"b\": []}",
+        "{\"a\": 2, \"b\": {\"x\": 1, \"y\": 1}}",
+        "{\"a\": 2, \"b\": {\"x\": 1}}",
+        "{\"a\": \"s\", \"b\": 1}",
+    };
+    const char *desc_asc[] = {
+        "{\"a\": [1, 2], \"b\": 1}",       "{\"a\": [1], \"b\": 1}",
+        "{\"a\": {\"x\": [1]}, \"b\": 1}", "{\"a\": {\"x\": []}, \"b\": -1}",
+        "{\"a\": {\"x\": []}, \"b\": 7}",  "{\"a\": \"ab\", \"b\": 1}",
+        "{\"a\": \"a\", \"b\": 0}",        "{\"a\": \"a\", \"b\": 2}",
+        "{\"a\": 10, \"b\": 1}",           "{\"a\": -10, \"b\": 1}",
+        "{\"a\": null, \"b\": 1}",
+    };
+
+    check_pair_order(asc_desc, sizeof(asc_desc) / sizeof(asc_desc[0]), 0, 1);
+    check_pair_order(desc_asc, sizeof(desc_asc) / sizeof(desc_asc[0]), 1, 0);
+}
+END_TEST
+
+typedef struct keyset {
+    const bson_t *pattern;
+    char out[2048];
+} keyset_t;
+
+static int
+collect(const uint8_t *key, size_t len, void *ctx)
+{
+    keyset_t *ks = ctx;
+    bson_t doc = BSON_INITIALIZER;
+    bson_iter_t it;
+    size_t pos = 0, used;
+    char *json;
+
+    ck_assert(bson_iter_init(&it, ks->pattern));
+    while (bson_iter_next(&it)) {
+        int desc = bson_iter_as_double(&it) < 0;
+
+        ck_assert_int_eq(sdb_keyenc_decode_value(key, len, &pos, desc, &doc, bson_iter_key(&it)),
+                         0);
+    }
+    ck_assert_uint_eq(pos, len);
+    json = bson_as_relaxed_extended_json(&doc, NULL);
+    used = strlen(ks->out);
+    snprintf(ks->out + used, sizeof(ks->out) - used, "%s%s", used > 0 ? "|" : "", json);
+    bson_free(json);
+    bson_destroy(&doc);
+    return 0;
+}
+
+/* run_keys -- generate the keys of a document; the keys as "|"-joined JSON in ks->out. */
+static int
+run_keys(const char *doc_json, const char *pattern_json, keyset_t *ks, int *mk, sdb_error_t *err)
+{
+    bson_t *doc = bson_new_from_json((const uint8_t *)doc_json, -1, NULL);
+    bson_t *pat = bson_new_from_json((const uint8_t *)pattern_json, -1, NULL);
+    int ret;
+
+    ck_assert_msg(doc != NULL && pat != NULL, "bad json %s / %s", doc_json, pattern_json);
+    ks->pattern = pat;
+    ks->out[0] = '\0';
+    *mk = -1;
+    memset(err, 0, sizeof(*err));
+    ret = sdb_keyenc_keys(doc, pat, collect, ks, mk, err);
+    bson_destroy(doc);
+    bson_destroy(pat);
+    return ret;
+}
+
+static void
+check_keys(const char *doc_json, const char *pattern_json, const char *want, int want_mk)
+{
+    keyset_t ks;
+    sdb_error_t err;
+    int mk;
+
+    ck_assert_msg(run_keys(doc_json, pattern_json, &ks, &mk, &err) == 0, "%s %s: %s", doc_json,
+                  pattern_json, err.msg);
+    ck_assert_msg(strcmp(ks.out, want) == 0, "%s %s: got %s want %s", doc_json, pattern_json,
+                  ks.out, want);
+    ck_assert_msg(mk == want_mk, "%s %s: multikey %d", doc_json, pattern_json, mk);
+}
+
+START_TEST(test_keys_basic)
+{
+    check_keys("{\"a\": 1, \"b\": \"x\"}", "{\"a\": 1}", "{ \"a\" : 1 }", 0);
+    check_keys("{\"b\": 1}", "{\"a\": 1}", "{ \"a\" : null }", 0);
+    check_keys("{\"a\": {\"b\": 1}}", "{\"a\": 1}", "{ \"a\" : { \"b\" : 1 } }", 0);
+    check_keys("{\"a\": {\"b\": {\"c\": 2.5}}}", "{\"a.b.c\": 1}", "{ \"a.b.c\" : 2.5 }", 0);
+    check_keys("{\"a\": 5}", "{\"a.b\": 1}", "{ \"a.b\" : null }", 0);
+    check_keys("{\"a\": 1, \"b\": 2}", "{\"b\": -1, \"a\": 1}", "{ \"b\" : 2, \"a\" : 1 }", 0);
+    check_keys("{\"a\": {\"$numberLong\": \"9007199254740993\"}}", "{\"a\": 1}",
+               "{ \"a\" : 9007199254740993 }", 0);
+}
+END_TEST
+
+START_TEST(test_keys_multikey)
+{
+    check_keys("{\"a\": []}", "{\"a\": 1}", "{ \"a\" : { \"$undefined\" : true } }", 1);
+    check_keys("{\"a\": []}", "{\"a.b\": 1}", "{ \"a.b\" : null }", 1);
+    check_keys("{\"a\": [3, 1, 2, 1]}", "{\"a\": 1}", "{ \"a\" : 1 }|{ \"a\" : 2 }|{ \"a\" : 3 }",
+               1);
+    check_keys("{\"a\": [3, 1, 2]}", "{\"a\": -1}", "{ \"a\" : 3 }|{ \"a\" : 2 }|{ \"a\" : 1 }", 1);
+    check_keys("{\"a\": [1, 1.0, {\"$numberLong\": \"1\"}]}", "{\"a\": 1}", "{ \"a\" : 1 }", 1);
+    check_keys("{\"a\": [1, 2], \"b\": 5}", "{\"a\": 1, \"b\": -1}",
+               "{ \"a\" : 1, \"b\" : 5 }|{ \"a\" : 2, \"b\" : 5 }", 1);
+    check_keys("{\"a\": [{\"b\": 1, \"c\": 2}, {\"b\": 3, \"c\": 4}]}", "{\"a.b\": 1, \"a.c\": 1}",
+               "{ \"a.b\" : 1, \"a.c\" : 2 }|{ \"a.b\" : 3, \"a.c\" : 4 }", 1);
+    check_keys("{\"a\": [{\"b\": 1}, {\"c\": 2}, 5]}", "{\"a.b\": 1}",
+               "{ \"a.b\" : null }|{ \"a.b\" : 1 }", 1);
+    check_keys("{\"a\": {\"b\": [1, 2]}}", "{\"a.b\": 1}", "{ \"a.b\" : 1 }|{ \"a.b\" : 2 }", 1);
+    check_keys("{\"a\": [{\"b\": [1, 2]}, {\"b\": [3]}]}", "{\"a.b\": 1}",
+               "{ \"a.b\" : 1 }|{ \"a.b\" : 2 }|{ \"a.b\" : 3 }", 1);
+    check_keys("{\"a\": [{\"b\": [1, 2]}]}", "{\"a.b\": 1, \"a.c\": 1}",
+               "{ \"a.b\" : 1, \"a.c\" : null }|{ \"a.b\" : 2, \"a.c\" : null }", 1);
+    check_keys("{\"a\": [1, [2, 3]]}", "{\"a\": 1}", "{ \"a\" : 1 }|{ \"a\" : [ 2, 3 ] }", 1);
+    check_keys("{\"a\": [{\"b\": 1}, {\"b\": 2}]}", "{\"a\": 1, \"a.b\": 1}",
+               "{ \"a\" : { \"b\" : 1 }, \"a.b\" : 1 }|{ \"a\" : { \"b\" : 2 }, \"a.b\" : 2 }", 1);
+}
+END_TEST
+
+START_TEST(test_keys_positional)
+{
+    check_keys("{\"a\": [{\"b\": 1}, {\"b\": 2}]}", "{\"a.0.b\": 1}", "{ \"a.0.b\" : 1 }", 0);
+    check_keys("{\"a\": [1, 2]}", "{\"a.1\": 1}", "{ \"a.1\" : 2 }", 0);
+    check_keys("{\"a\": [[1, 2]]}", "{\"a.0\": 1}", "{ \"a.0\" : [ 1, 2 ] }", 0);
+    check_keys("{\"a\": [1]}", "{\"a.5\": 1}", "{ \"a.5\" : null }", 1);
+}
+END_TEST
+
+START_TEST(test_keys_errors)
+{
+    keyset_t ks;
+    sdb_error_t err;
+    int mk;
+
+    ck_assert_int_eq(run_keys("{\"a\": [1], \"b\": [2]}", "{\"a\": 1, \"b\": 1}", &ks, &mk, &err),
+                     SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_CannotIndexParallelArrays);
+    ck_assert_str_eq(err.msg, "cannot index parallel arrays [b] [a]");
+    ck_assert_str_eq(ks.out, "");
+    ck_assert_int_eq(run_keys("{\"x\": {\"a\": [1]}, \"y\": {\"a\": []}}",
+                              "{\"x.a\": 1, \"y.a\": 1}", &ks, &mk, &err),
+                     SDB_ECLIENT);
+    ck_assert_str_eq(err.msg, "cannot index parallel arrays [a] [a]");
+    ck_assert_int_eq(run_keys("{\"a\": [{\"0\": 1}]}", "{\"a.0\": 1}", &ks, &mk, &err),
+                     SDB_ECLIENT);
+    ck_assert_int_eq(run_keys("{\"a\": 1}", "{}", &ks, &mk, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_CannotCreateIndex);
+    /* a single array shared by two fields is not parallel */
+    ck_assert_int_eq(run_keys("{\"a\": [1, 2]}", "{\"a\": 1, \"a.b\": 1}", &ks, &mk, &err), 0);
+}
+END_TEST
+
+START_TEST(test_decode_corrupt)
+{
+    const uint8_t bad[][3] = {{0x30, 'a', 0x00}, {0x24, 0x80, 0x00}, {0xee, 0, 0}};
+    bson_t out = BSON_INITIALIZER;
+    size_t pos, i;
+
+    for (i = 0; i < 3; i++) {
+        pos = 0;
+        ck_assert_int_eq(sdb_keyenc_decode_value(bad[i], 3, &pos, 0, &out, "v"), SDB_ECORRUPT);
+        ck_assert_uint_eq(pos, 0);
+    }
+    bson_destroy(&out);
+}
+END_TEST
+
+static Suite *
+keyenc_suite(void)
+{
+    Suite *s = suite_create("keyenc");
+    TCase *tc = tcase_create("encoding");
+    TCase *tk = tcase_create("keys");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_table_order);
+    tcase_add_test(tc, test_decode_roundtrip);
+    tcase_add_test(tc, test_numeric_canonical);
+    tcase_add_test(tc, test_rid);
+    tcase_add_test(tc, test_compound_descending);
+    tcase_add_test(tc, test_decode_corrupt);
+    suite_add_tcase(s, tc);
+    tcase_set_timeout(tk, 30);
+    tcase_add_test(tk, test_keys_basic);
+    tcase_add_test(tk, test_keys_multikey);
+    tcase_add_test(tk, test_keys_positional);
+    tcase_add_test(tk, test_keys_errors);
+    suite_add_tcase(s, tk);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(keyenc_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
