@@ -152,10 +152,12 @@ num_set_u128(sdb_num_t *n, u128_t v, int32_t scale)
     uint8_t tmp[40];
     int k = 0;
 
-    while (v != 0) {
+    while (v > UINT64_MAX) {
         tmp[k++] = (uint8_t)(v % 10);
         v /= 10;
     }
+    for (uint64_t w = (uint64_t)v; w != 0; w /= 10)
+        tmp[k++] = (uint8_t)(w % 10); /* 64-bit division: the common case, much cheaper */
     n->ndigits = 0;
     while (k > 0)
         n->digits[n->ndigits++] = tmp[--k];

@@ -11,6 +11,8 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* table_key -- the next array index as a string (arrays need keys "0", "1", ...). */
@@ -370,6 +372,108 @@ START_TEST(test_doc_and_iter)
 }
 END_TEST
 
+/* rnd -- xorshift64*, deterministic so failures reproduce. */
+static uint64_t
+rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+/* random_number -- a random int32, int64, double or decimal128, biased to collide. */
+static void
+random_number(uint64_t *seed, bson_value_t *v)
+{
+    uint64_t r = rnd(seed);
+    int64_t small = (int64_t)(rnd(seed) % 2001) - 1000;
+    char text[64];
+
+    switch (r % 7) {
+    case 0:
+        v->value_type = BSON_TYPE_INT32;
+        v->value.v_int32 = (int32_t)small;
+        break;
+    case 1:
+        v->value_type = BSON_TYPE_INT64;
+        v->value.v_int64 = (r & 8) ? (int64_t)rnd(seed) : small * (int64_t)(1ull << 52) + small;
+        break;
+    case 2:
+        v->value_type = BSON_TYPE_DOUBLE;
+        v->value.v_double = (double)small / 8;
+        break;
+    case 3: {
+        uint64_t bits = rnd(seed);
+
+        v->value_type = BSON_TYPE_DOUBLE;
+        memcpy(&v->value.v_double, &bits, sizeof(bits));
+        break;
+    }
+    case 4:
+        v->value_type = BSON_TYPE_DOUBLE;
+        v->value.v_double = (double)((int64_t)rnd(seed) >> (r % 64));
+        break;
+    default:
+        snprintf(text, sizeof(text), "%lldE%d", (long long)(small * (int64_t)(rnd(seed) % 100000)),
+                 (int)(rnd(seed) % 41) - 25);
+        v->value_type = BSON_TYPE_DECIMAL128;
+        ck_assert(bson_decimal128_from_string(text, &v->value.v_decimal128));
+        break;
+    }
+}
+
+/* as_long_double -- a correctly rounded long double for v (exact unless decimal). */
+static long double
+as_long_double(const bson_value_t *v)
+{
+    char text[BSON_DECIMAL128_STRING];
+
+    switch (v->value_type) {
+    case BSON_TYPE_INT32:
+        return v->value.v_int32;
+    case BSON_TYPE_INT64:
+        return (long double)v->value.v_int64;
+    case BSON_TYPE_DOUBLE:
+        return v->value.v_double;
+    default:
+        bson_decimal128_to_string(&v->value.v_decimal128, text);
+        return strtold(text, NULL);
+    }
+}
+
+/* An oracle: rounding to long double is monotonic, so ld(a) < ld(b) implies a < b. */
+START_TEST(test_random_numbers)
+{
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    bson_value_t a, b;
+    int i, checked = 0;
+
+    for (i = 0; i < 200000; i++) {
+        long double la, lb;
+        int c;
+
+        random_number(&seed, &a);
+        random_number(&seed, &b);
+        c = sdb_bson_value_cmp(&a, &b);
+        ck_assert_int_eq(c, -sdb_bson_value_cmp(&b, &a));
+        la = as_long_double(&a);
+        lb = as_long_double(&b);
+        if (isnan(la) || isnan(lb)) {
+            ck_assert_int_eq(c, isnan(la) && isnan(lb) ? 0 : (isnan(la) ? -1 : 1));
+            continue;
+        }
+        if (la != lb) {
+            ck_assert_msg(c == (la < lb ? -1 : 1), "random pair %d: cmp %d", i, c);
+            checked++;
+        } else if (a.value_type != BSON_TYPE_DECIMAL128 && b.value_type != BSON_TYPE_DECIMAL128) {
+            ck_assert_int_eq(c, 0); /* both exact in long double */
+        }
+    }
+    ck_assert_int_gt(checked, 100000);
+}
+END_TEST
+
 static Suite *
 bsoncmp_suite(void)
 {
@@ -382,6 +486,7 @@ bsoncmp_suite(void)
     tcase_add_test(tc, test_int_double_exact);
     tcase_add_test(tc, test_num_canonical);
     tcase_add_test(tc, test_doc_and_iter);
+    tcase_add_test(tc, test_random_numbers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* table_key -- the next array index as a string (arrays need keys "0", "1", ...). */
@@ -396,6 +397,138 @@ START_TEST(test_rid)
 }
 END_TEST
 
+/* rnd -- xorshift64*, deterministic so failures reproduce. */
+static uint64_t
+rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+/* random_number -- a random int32, int64, double or decimal128, biased to collide. */
+static void
+random_number(uint64_t *seed, bson_value_t *v)
+{
+    uint64_t r = rnd(seed);
+    int64_t small = (int64_t)(rnd(seed) % 2001) - 1000;
+    char text[64];
+
+    switch (r % 7) {
+    case 0:
+        v->value_type = BSON_TYPE_INT32;
+        v->value.v_int32 = (int32_t)small;
+        break;
+    case 1:
+        v->value_type = BSON_TYPE_INT64;
+        v->value.v_int64 = (r & 8) ? (int64_t)rnd(seed) : small * (int64_t)(1ull << 52) + small;
+        break;
+    case 2:
+        v->value_type = BSON_TYPE_DOUBLE;
+        v->value.v_double = (double)small / 8;
+        break;
+    case 3: {
+        uint64_t bits = rnd(seed);
+
+        v->value_type = BSON_TYPE_DOUBLE;
+        memcpy(&v->value.v_double, &bits, sizeof(bits));
+        break;
+    }
+    case 4:
+        v->value_type = BSON_TYPE_DOUBLE;
+        v->value.v_double = (double)((int64_t)rnd(seed) >> (r % 64));
+        break;
+    default:
+        snprintf(text, sizeof(text), "%lldE%d", (long long)(small * (int64_t)(rnd(seed) % 100000)),
+                 (int)(rnd(seed) % 41) - 25);
+        v->value_type = BSON_TYPE_DECIMAL128;
+        ck_assert(bson_decimal128_from_string(text, &v->value.v_decimal128));
+        break;
+    }
+}
+
+/* random_value -- a random number, short string, or array/document of such. */
+static void
+random_value(uint64_t *seed, bson_t *holder, int depth)
+{
+    uint64_t r = rnd(seed);
+    char key[16], text[4];
+    bson_value_t v;
+    bson_t child;
+    int i, n;
+
+    if (depth < 2 && r % 5 == 0) {
+        n = (int)(rnd(seed) % 3);
+        if (r & 32)
+            bson_append_array_begin(holder, "v", -1, &child);
+        else
+            bson_append_document_begin(holder, "v", -1, &child);
+        for (i = 0; i < n; i++) {
+            bson_t tmp = BSON_INITIALIZER;
+            bson_iter_t it;
+
+            random_value(seed, &tmp, depth + 1);
+            ck_assert(bson_iter_init_find(&it, &tmp, "v"));
+            if (r & 32)
+                snprintf(key, sizeof(key), "%d", i);
+            else
+                snprintf(key, sizeof(key), "k%d", (r & 64) ? i : n - i);
+            bson_append_iter(&child, key, -1, &it);
+            bson_destroy(&tmp);
+        }
+        if (r & 32)
+            bson_append_array_end(holder, &child);
+        else
+            bson_append_document_end(holder, &child);
+    } else if (r % 5 == 1) {
+        n = (int)(rnd(seed) % 4);
+        for (i = 0; i < n; i++)
+            text[i] = "\0ab"[rnd(seed) % 3];
+        bson_append_utf8(holder, "v", -1, text, n);
+    } else {
+        random_number(seed, &v);
+        bson_append_value(holder, "v", -1, &v);
+    }
+}
+
+START_TEST(test_random_consistency)
+{
+    enum {
+        N = 600
+    };
+    uint64_t seed = 0x243f6a8885a308d3ull;
+    bson_t *holders = bson_malloc(N * sizeof(bson_t));
+    bson_value_t vals[N];
+    sdb_keybuf_t asc[N], desc[N];
+    bson_iter_t it;
+    int i, j;
+
+    for (i = 0; i < N; i++) {
+        bson_init(&holders[i]);
+        random_value(&seed, &holders[i], 0);
+        ck_assert(bson_iter_init_find(&it, &holders[i], "v"));
+        vals[i] = *bson_iter_value(&it);
+        encode(&vals[i], 0, &asc[i]);
+        encode(&vals[i], 1, &desc[i]);
+    }
+    for (i = 0; i < N; i++) {
+        for (j = 0; j < N; j++) {
+            int c = sdb_bson_value_cmp(&vals[i], &vals[j]);
+
+            ck_assert_msg(kb_cmp(&asc[i], &asc[j]) == c, "asc pair %d %d: cmp %d", i, j, c);
+            ck_assert_msg(kb_cmp(&desc[i], &desc[j]) == -c, "desc pair %d %d", i, j);
+        }
+    }
+    for (i = 0; i < N; i++) {
+        sdb_keybuf_free(&asc[i]);
+        sdb_keybuf_free(&desc[i]);
+        bson_destroy(&holders[i]);
+    }
+    bson_free(holders);
+}
+END_TEST
+
 /* encode_pair -- the compound key (a, b) under directions (da, db). */
 static void
 encode_pair(const char *json, int da, int db, sdb_keybuf_t *kb)
@@ -624,6 +757,7 @@ keyenc_suite(void)
     tcase_add_test(tc, test_rid);
     tcase_add_test(tc, test_compound_descending);
     tcase_add_test(tc, test_decode_corrupt);
+    tcase_add_test(tc, test_random_consistency);
     suite_add_tcase(s, tc);
     tcase_set_timeout(tk, 30);
     tcase_add_test(tk, test_keys_basic);
