@@ -1,1 +1,588 @@
-/* src/master/indexes.c -- (being written) */
+/*
+ * src/master/indexes.c -- index entries, unique checks, index builds and drops.
+ *
+ * Entries: sdb_keyenc_keys derives the distinct keys of a document for a key pattern; each
+ * becomes one WiredTiger entry (layout in indexes.h).  Unique indexes are opened with
+ * overwrite=false, so a second key is WT_DUPLICATE_KEY, answered as mongod's E11000 error
+ * with keyPattern and keyValue (decoded from the conflicting key bytes).  Two writers racing
+ * for one unique key conflict in WiredTiger (WT_ROLLBACK); the caller retries and the loser
+ * then sees the duplicate.
+ * Builds (CREATE_INDEXES) run under the exclusive catalog lock: a second session reads the
+ * collection while the service session writes entries in transactions of BUILD_BATCH
+ * documents; the catalog row and the oplog entries are written only after every requested
+ * index is built, and a failed request drops every index it started (all or nothing).
+ *
+ * Invariants: entry writers run inside the caller's transaction under the shared catalog
+ * lock; builds and drops hold the exclusive lock.  Index scans live in ixscan.c.
+ */
+#include "indexes.h"
+
+#include "../common/bsoncmp.h"
+#include "../common/keyenc.h"
+#include "../common/sdb.h"
+#include "store.h"
+#include "storereq.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BUILD_BATCH 500
+
+/* ---- mongod's BSONObj::toString, for E11000 messages ----------------------------------- */
+
+static void fmt_doc(bson_string_t *s, const bson_t *d, bool array);
+
+static void
+fmt_value(bson_string_t *s, const bson_iter_t *it)
+{
+    const bson_value_t *v = bson_iter_value((bson_iter_t *)it);
+    char oid[25];
+    bson_t sub;
+
+    switch (v->value_type) {
+    case BSON_TYPE_INT32:
+        bson_string_append_printf(s, "%" PRId32, v->value.v_int32);
+        break;
+    case BSON_TYPE_INT64:
+        bson_string_append_printf(s, "%" PRId64, v->value.v_int64);
+        break;
+    case BSON_TYPE_DOUBLE:
+        if (v->value.v_double == (double)(int64_t)v->value.v_double &&
+            v->value.v_double < 1e15 && v->value.v_double > -1e15)
+            bson_string_append_printf(s, "%.1f", v->value.v_double);
+        else
+            bson_string_append_printf(s, "%.17g", v->value.v_double);
+        break;
+    case BSON_TYPE_UTF8:
+        bson_string_append_printf(s, "\"%.*s\"", (int)v->value.v_utf8.len, v->value.v_utf8.str);
+        break;
+    case BSON_TYPE_OID:
+        bson_oid_to_string(&v->value.v_oid, oid);
+        bson_string_append_printf(s, "ObjectId('%s')", oid);
+        break;
+    case BSON_TYPE_BOOL:
+        bson_string_append(s, v->value.v_bool ? "true" : "false");
+        break;
+    case BSON_TYPE_NULL:
+        bson_string_append(s, "null");
+        break;
+    case BSON_TYPE_UNDEFINED:
+        bson_string_append(s, "undefined");
+        break;
+    case BSON_TYPE_MINKEY:
+        bson_string_append(s, "MinKey");
+        break;
+    case BSON_TYPE_MAXKEY:
+        bson_string_append(s, "MaxKey");
+        break;
+    case BSON_TYPE_DATE_TIME:
+        bson_string_append_printf(s, "new Date(%" PRId64 ")", v->value.v_datetime);
+        break;
+    case BSON_TYPE_TIMESTAMP:
+        bson_string_append_printf(s, "Timestamp(%" PRIu32 ", %" PRIu32 ")",
+                                  v->value.v_timestamp.timestamp,
+                                  v->value.v_timestamp.increment);
+        break;
+    case BSON_TYPE_DOCUMENT:
+    case BSON_TYPE_ARRAY:
+        if (bson_init_static(&sub, v->value.v_doc.data, v->value.v_doc.data_len))
+            fmt_doc(s, &sub, v->value_type == BSON_TYPE_ARRAY);
+        break;
+    case BSON_TYPE_DECIMAL128: {
+        char dec[BSON_DECIMAL128_STRING];
+        bson_decimal128_to_string(&v->value.v_decimal128, dec);
+        bson_string_append_printf(s, "NumberDecimal(\"%s\")", dec);
+        break;
+    }
+    case BSON_TYPE_BINARY:
+        bson_string_append_printf(s, "BinData(%d, ", (int)v->value.v_binary.subtype);
+        for (uint32_t i = 0; i < v->value.v_binary.data_len; i++)
+            bson_string_append_printf(s, "%02X", v->value.v_binary.data[i]);
+        bson_string_append(s, ")");
+        break;
+    case BSON_TYPE_REGEX:
+        bson_string_append_printf(s, "/%s/%s", v->value.v_regex.regex, v->value.v_regex.options);
+        break;
+    default:
+        bson_string_append(s, "?");
+        break;
+    }
+}
+
+static void
+fmt_doc(bson_string_t *s, const bson_t *d, bool array)
+{
+    bson_iter_t it;
+    bool first = true;
+
+    if (bson_count_keys(d) == 0) {
+        bson_string_append(s, array ? "[]" : "{}");
+        return;
+    }
+    bson_string_append(s, array ? "[ " : "{ ");
+    if (bson_iter_init(&it, d)) {
+        while (bson_iter_next(&it)) {
+            if (!first)
+                bson_string_append(s, ", ");
+            first = false;
+            if (!array)
+                bson_string_append_printf(s, "%s: ", bson_iter_key(&it));
+            fmt_value(s, &it);
+        }
+    }
+    bson_string_append(s, array ? " ]" : " }");
+}
+
+/* ---- entries --------------------------------------------------------------------------- */
+
+static int
+field_descending(const bson_iter_t *it)
+{
+    return BSON_ITER_HOLDS_NUMBER(it) && bson_iter_as_double((bson_iter_t *)it) < 0;
+}
+
+/* dup_error -- 11000 for `key` (encoded key bytes) in ix. */
+static int
+dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t len, bson_t *info,
+          sdb_error_t *err)
+{
+    bson_t kv = BSON_INITIALIZER;
+    bson_string_t *s = bson_string_new(NULL);
+    bson_iter_t it;
+    size_t pos = 0;
+    int ret;
+
+    if (bson_iter_init(&it, ix->key)) {
+        while (bson_iter_next(&it)) {
+            if (sdb_keyenc_decode_value(key, len, &pos, field_descending(&it), &kv,
+                                        bson_iter_key(&it)) != 0)
+                break;
+        }
+    }
+    fmt_doc(s, &kv, false);
+    ret = sdb_error_set(err, SDB_CODE_DuplicateKey,
+                        "E11000 duplicate key error collection: %s index: %s dup key: %s", c->ns,
+                        ix->name, s->str);
+    if (info != NULL) {
+        BSON_APPEND_DOCUMENT(info, "keyPattern", ix->key);
+        BSON_APPEND_DOCUMENT(info, "keyValue", &kv);
+    }
+    bson_string_free(s, true);
+    bson_destroy(&kv);
+    return ret;
+}
+
+typedef struct entry_ctx {
+    WT_CURSOR *cur;
+    const ms_index_t *ix;
+    int64_t rid;
+    int remove;
+    sdb_keybuf_t rb;     /* encoded rid */
+    uint8_t *buf;        /* non-unique entry key */
+    size_t cap;
+    const uint8_t *dup;  /* the key that hit a unique violation */
+    size_t duplen;
+} entry_ctx_t;
+
+static int
+entry_cb(const uint8_t *key, size_t len, void *arg)
+{
+    entry_ctx_t *e = arg;
+    WT_CURSOR *cur = e->cur;
+    WT_ITEM k, v;
+    int ret;
+
+    sdb_keybuf_reset(&e->rb);
+    sdb_keyenc_rid(&e->rb, e->rid);
+    k.data = key;
+    k.size = len;
+    v.data = e->rb.data;
+    v.size = e->rb.len;
+    if (!e->ix->unique) {
+        /* entry = key bytes + rid */
+        if (e->cap < len + e->rb.len) {
+            e->cap = (len + e->rb.len) * 2;
+            e->buf = bson_realloc(e->buf, e->cap);
+        }
+        memcpy(e->buf, key, len);
+        memcpy(e->buf + len, e->rb.data, e->rb.len);
+        k.data = e->buf;
+        k.size = len + e->rb.len;
+        v.size = 0;
+    }
+    cur->set_key(cur, &k);
+    if (e->remove) {
+        ret = cur->remove(cur);
+        return ret == WT_NOTFOUND ? 0 : ret;
+    }
+    cur->set_value(cur, &v);
+    ret = cur->insert(cur);
+    if (ret == WT_DUPLICATE_KEY) {
+        e->dup = key;
+        e->duplen = len;
+    }
+    return ret;
+}
+
+/* index_doc -- add (or remove) doc's entries in one index. */
+static int
+index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc, int64_t rid,
+          int remove, bson_t *info, sdb_error_t *err)
+{
+    entry_ctx_t e;
+    int multikey = 0, ret = 0;
+
+    memset(&e, 0, sizeof(e));
+    e.ix = ix;
+    e.rid = rid;
+    e.remove = remove;
+    sdb_keybuf_init(&e.rb);
+    SDB_ERR(s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL,
+                           &e.cur));
+    ret = sdb_keyenc_keys(doc, ix->key, entry_cb, &e, &multikey, err);
+    if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
+        ret = dup_error(c, ix, e.dup, e.duplen, info, err);
+err:
+    if (e.cur != NULL)
+        SDB_TRET(e.cur->close(e.cur));
+    bson_free(e.buf);
+    sdb_keybuf_free(&e.rb);
+    return ret;
+}
+
+int
+ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
+                      bson_t *info, sdb_error_t *err)
+{
+    for (size_t i = 0; i < c->nidx; i++)
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, rid, 0, info, err));
+    return 0;
+}
+
+int
+ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
+                      sdb_error_t *err)
+{
+    for (size_t i = 0; i < c->nidx; i++)
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, rid, 1, NULL, err));
+    return 0;
+}
+
+int64_t
+ms_indexes_table_size(WT_SESSION *s, const char *uri)
+{
+    char stat_uri[MS_URI_MAX + 16];
+    WT_CURSOR *cur = NULL;
+    int64_t size = 0;
+    const char *desc, *pvalue;
+
+    if (ms_store_in_memory())
+        return 0;
+    snprintf(stat_uri, sizeof(stat_uri), "statistics:%s", uri);
+    if (s->open_cursor(s, stat_uri, NULL, "statistics=(fast)", &cur) != 0)
+        return 0;
+    cur->set_key(cur, WT_STAT_DSRC_BLOCK_SIZE);
+    if (cur->search(cur) != 0 || cur->get_value(cur, &desc, &pvalue, &size) != 0)
+        size = 0;
+    cur->close(cur);
+    return size;
+}
+
+/* ---- builds ---------------------------------------------------------------------------- */
+
+/* build_index -- fill ix (already in c) from every record of c. */
+static int
+build_index(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *info,
+            sdb_error_t *err)
+{
+    WT_SESSION *rs = NULL;
+    WT_CURSOR *cur = NULL;
+    int64_t rid;
+    WT_ITEM v;
+    bson_t doc;
+    int ret = 0, r, n = 0, in_txn = 0;
+
+    SDB_ERR(s->create(s, ix->uri, "key_format=u,value_format=u"));
+    SDB_ERR(ms_store_conn()->open_session(ms_store_conn(), NULL, "isolation=snapshot", &rs));
+    SDB_ERR(rs->open_cursor(rs, c->uri, NULL, NULL, &cur));
+    while ((r = cur->next(cur)) == 0) {
+        SDB_ERR(cur->get_key(cur, &rid));
+        SDB_ERR(cur->get_value(cur, &v));
+        if (!bson_init_static(&doc, v.data, v.size))
+            SDB_ERR(SDB_ECORRUPT);
+        if (!in_txn) {
+            SDB_ERR(s->begin_transaction(s, NULL));
+            in_txn = 1;
+        }
+        SDB_ERR(index_doc(s, c, ix, &doc, rid, 0, info, err));
+        if (++n % BUILD_BATCH == 0) {
+            in_txn = 0;
+            SDB_ERR(s->commit_transaction(s, NULL));
+        }
+    }
+    if (r != WT_NOTFOUND)
+        SDB_ERR(r);
+    if (in_txn) {
+        in_txn = 0;
+        SDB_ERR(s->commit_transaction(s, NULL));
+    }
+err:
+    if (in_txn)
+        s->rollback_transaction(s, NULL);
+    if (rs != NULL)
+        SDB_TRET(rs->close(rs, NULL));
+    return ret;
+}
+
+/* spec_options -- the spec without v, key, name, ns and background (what "same options"
+ * compares). */
+static void
+spec_options(const bson_t *spec, bson_t *out)
+{
+    bson_init(out);
+    bson_copy_to_excluding_noinit(spec, out, "v", "key", "name", "ns", "background", NULL);
+}
+
+static int
+same_options(const bson_t *a, const bson_t *b)
+{
+    bson_t oa, ob;
+    int same;
+
+    spec_options(a, &oa);
+    spec_options(b, &ob);
+    same = sdb_bson_doc_cmp(&oa, &ob) == 0;
+    bson_destroy(&oa);
+    bson_destroy(&ob);
+    return same;
+}
+
+static char *
+spec_str(const bson_t *spec)
+{
+    bson_string_t *s = bson_string_new(NULL);
+
+    fmt_doc(s, spec, false);
+    return bson_string_free(s, false);
+}
+
+/* check_spec -- validate one requested spec against the indexes c has; *exists = 1 when an
+ * identical index is already there. */
+static int
+check_spec(const ms_coll_t *c, const bson_t *spec, int *exists, sdb_error_t *err)
+{
+    const char *name;
+    bson_t key;
+    char *a, *b;
+    int ret;
+
+    *exists = 0;
+    SDB_RET(ms_req_str(spec, "name", false, &name, err));
+    SDB_RET(ms_req_doc(spec, "key", false, &key, NULL, err));
+    if (name[0] == '\0' || bson_count_keys(&key) == 0)
+        return sdb_error_set(err, SDB_CODE_CannotCreateIndex, "Index keys cannot be empty.");
+    for (size_t i = 0; i < c->nidx; i++) {
+        const ms_index_t *ix = &c->idx[i];
+        int same_key = sdb_bson_doc_cmp(&key, ix->key) == 0;
+        if (strcmp(ix->name, name) == 0) {
+            if (same_key && same_options(spec, ix->spec)) {
+                *exists = 1;
+                return 0;
+            }
+            a = spec_str(spec);
+            b = spec_str(ix->spec);
+            ret = same_key ? sdb_error_set(err, SDB_CODE_IndexOptionsConflict,
+                                           "An equivalent index already exists with the same "
+                                           "name but different options. Requested index: %s, "
+                                           "existing index: %s",
+                                           a, b)
+                           : sdb_error_set(err, SDB_CODE_IndexKeySpecsConflict,
+                                           "An existing index has the same name as the "
+                                           "requested index. When index names are not "
+                                           "specified, they are auto generated and can cause "
+                                           "conflicts. Please refer to our documentation. "
+                                           "Requested index: %s, existing index: %s",
+                                           a, b);
+            bson_free(a);
+            bson_free(b);
+            return ret;
+        }
+        if (same_key)
+            return sdb_error_set(err, SDB_CODE_IndexOptionsConflict,
+                                 "Index already exists with a different name: %s", ix->name);
+    }
+    return 0;
+}
+
+/* log_index_ddl -- commit a transaction holding c's row (if `persist`) and one "c" oplog
+ * entry {<cmd>: coll, <field>: value}. */
+static int
+log_index_ddl(WT_SESSION *s, const ms_coll_t *c, int persist, const bson_t *o)
+{
+    char db[128];
+    const char *coll;
+    sdb_error_t e;
+    int ret;
+
+    SDB_RET(ms_req_ns_split(c->ns, db, sizeof(db), &coll, &e));
+    SDB_RET(s->begin_transaction(s, NULL));
+    if (persist && (ret = ms_catalog_persist_locked(s, c)) != 0) {
+        s->rollback_transaction(s, NULL);
+        return ret;
+    }
+    return ms_catalog_oplog_cmd(s, db, c->uuid, o);
+}
+
+/* add_indexes_locked -- check, build and record every spec of `specs` (exclusive lock). */
+static int
+add_indexes_locked(WT_SESSION *s, ms_coll_t *c, bson_iter_t *specs, bson_t *reply,
+                   sdb_error_t *err)
+{
+    size_t before = c->nidx, n;
+    char uri[MS_URI_MAX];
+    int exists, ret = 0;
+    const char *coll = strchr(c->ns, '.') + 1;
+    bson_t spec, o;
+
+    while (bson_iter_next(specs)) {
+        SDB_ERR(ms_req_iter_doc(specs, "indexes", &spec, err));
+        SDB_ERR(check_spec(c, &spec, &exists, err));
+        if (exists)
+            continue;
+        ms_catalog_new_uri("index", uri, sizeof(uri));
+        SDB_ERR(ms_catalog_index_add_locked(c, &spec, uri));
+        SDB_ERR(build_index(s, c, &c->idx[c->nidx - 1], reply, err));
+    }
+    for (size_t i = before; i < c->nidx; i++) {
+        bson_init(&o);
+        BSON_APPEND_UTF8(&o, "createIndexes", coll);
+        bson_concat(&o, c->idx[i].spec);
+        ret = log_index_ddl(s, c, i == before, &o);
+        bson_destroy(&o);
+        SDB_ERR(ret);
+    }
+    return 0;
+err:
+    n = c->nidx;
+    for (size_t i = n; i > before; i--) {
+        ms_catalog_drop_table(s, c->idx[i - 1].uri);
+        ms_catalog_index_remove_locked(c, i - 1);
+    }
+    return ret;
+}
+
+int
+ms_indexes_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    const char *ns;
+    bson_iter_t specs;
+    ms_coll_t *c;
+    int created = 0, ret = 0;
+    size_t before;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    SDB_RET(ms_req_array(req, "indexes", false, &specs, NULL, err));
+    ms_catalog_wrlock();
+    if ((c = ms_catalog_find_locked(ns)) == NULL) {
+        SDB_ERR(ms_catalog_create_locked(ctx->session, ns, NULL, &c, err));
+        created = 1;
+    }
+    before = c->nidx;
+    SDB_ERR(add_indexes_locked(ctx->session, c, &specs, reply, err));
+    if (c->nidx != before)
+        ms_store_bump_catalog();
+    BSON_APPEND_INT32(reply, "numIndexesBefore", (int32_t)before);
+    BSON_APPEND_INT32(reply, "numIndexesAfter", (int32_t)c->nidx);
+    BSON_APPEND_BOOL(reply, "createdCollectionAutomatically", created);
+    if (c->nidx == before)
+        BSON_APPEND_UTF8(reply, "note", "all indexes already exist");
+err:
+    ms_catalog_unlock();
+    return ret;
+}
+
+/* find_drop_target -- resolve DROP_INDEXES' `index` to one position (or all for "*"). */
+static int
+find_drop_target(const ms_coll_t *c, const bson_t *req, size_t *pos, int *all, sdb_error_t *err)
+{
+    bson_iter_t it;
+    bson_t key;
+    char *str;
+    int ret;
+
+    *all = 0;
+    if (!bson_iter_init_find(&it, req, "index"))
+        return sdb_error_set(err, SDB_CODE_BadValue, "missing required field 'index'");
+    if (BSON_ITER_HOLDS_UTF8(&it)) {
+        const char *name = bson_iter_utf8(&it, NULL);
+        if (strcmp(name, "*") == 0) {
+            *all = 1;
+            return 0;
+        }
+        for (*pos = 0; *pos < c->nidx; (*pos)++)
+            if (strcmp(c->idx[*pos].name, name) == 0)
+                return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions,
+                                                 "cannot drop _id index")
+                                 : 0;
+        return sdb_error_set(err, SDB_CODE_IndexNotFound, "index not found with name [%s]", name);
+    }
+    SDB_RET(ms_req_iter_doc(&it, "index", &key, err));
+    for (*pos = 0; *pos < c->nidx; (*pos)++)
+        if (sdb_bson_doc_cmp(&key, c->idx[*pos].key) == 0)
+            return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions,
+                                             "cannot drop _id index")
+                             : 0;
+    str = spec_str(&key);
+    ret = sdb_error_set(err, SDB_CODE_IndexNotFound, "can't find index with key: %s", str);
+    bson_free(str);
+    return ret;
+}
+
+/* drop_one_locked -- remove c->idx[i]: catalog row and oplog entry, then the table. */
+static int
+drop_one_locked(WT_SESSION *s, ms_coll_t *c, size_t i)
+{
+    char uri[MS_URI_MAX];
+    bson_t o;
+    int ret;
+
+    bson_init(&o);
+    BSON_APPEND_UTF8(&o, "dropIndexes", strchr(c->ns, '.') + 1);
+    BSON_APPEND_UTF8(&o, "index", c->idx[i].name);
+    snprintf(uri, sizeof(uri), "%s", c->idx[i].uri);
+    ms_catalog_index_remove_locked(c, i);
+    ret = log_index_ddl(s, c, 1, &o);
+    bson_destroy(&o);
+    if (ret == 0)
+        ret = ms_catalog_drop_table(s, uri);
+    return ret;
+}
+
+int
+ms_indexes_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    const char *ns;
+    ms_coll_t *c;
+    size_t pos = 0;
+    int all, ret = 0;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    ms_catalog_wrlock();
+    if ((c = ms_catalog_find_locked(ns)) == NULL) {
+        ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns not found");
+        goto err;
+    }
+    SDB_ERR(find_drop_target(c, req, &pos, &all, err));
+    BSON_APPEND_INT32(reply, "nIndexesWas", (int32_t)c->nidx);
+    if (all) {
+        while (c->nidx > 1)
+            SDB_ERR(drop_one_locked(ctx->session, c, c->nidx - 1));
+    } else {
+        SDB_ERR(drop_one_locked(ctx->session, c, pos));
+    }
+    ms_store_bump_catalog();
+err:
+    ms_catalog_unlock();
+    return ret;
+}

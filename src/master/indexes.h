@@ -1,4 +1,39 @@
-/* src/master/indexes.h -- (being written) */
-#ifndef SRC_MASTER_INDEXES_H
-#define SRC_MASTER_INDEXES_H
+/*
+ * src/master/indexes.h -- index entries, index builds and index scans.
+ *
+ * The master derives every index entry itself from the stored document and the index key
+ * pattern (sdb_keyenc_keys), never from the worker.  Entry layout in `table:index-<n>`:
+ *   non-unique: key = encoded key bytes + encoded record id, value = empty;
+ *   unique:     key = encoded key bytes,                      value = encoded record id,
+ * so a unique violation is WiredTiger's duplicate-key answer to an overwrite=false insert.
+ * Entry writers run inside the caller's transaction and under the shared catalog lock.
+ */
+#ifndef MS_INDEXES_H
+#define MS_INDEXES_H
+
+#include "catalog.h"
+#include "ops.h"
+
+#include <bson/bson.h>
+#include <stdint.h>
+#include <wiredtiger.h>
+
+/* ms_indexes_insert_doc -- add every index entry of doc (record rid) in the running
+ * transaction.  A unique violation returns SDB_ECLIENT with err = 11000 DuplicateKey in
+ * mongod's wording and appends keyPattern and keyValue to `info` (may be NULL). */
+int ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
+                          bson_t *info, sdb_error_t *err);
+
+/* ms_indexes_remove_doc -- remove every index entry of doc (record rid). */
+int ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
+                          sdb_error_t *err);
+
+/* ms_indexes_table_size -- bytes WiredTiger reports for a table (0 if unknown). */
+int64_t ms_indexes_table_size(WT_SESSION *s, const char *uri);
+
+/* Operation handlers (storeop.def). */
+int ms_indexes_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_indexes_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_indexes_op_ixscan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
 #endif

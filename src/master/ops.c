@@ -1,1 +1,86 @@
-/* src/master/ops.c -- (being written) */
+/*
+ * src/master/ops.c -- the storage operation table and the master's storage housekeeping.
+ *
+ * ops_table maps each SDB_OP_* number (storeop.def) to its handler in the module that owns
+ * the data (catalog, indexes, records, cursors, stats); ms_ops_dispatch is a bounds check
+ * and an indexed call.  ms_ops_tick expires idle cursors, retries deferred table drops and
+ * trims the oplog; ms_ops_channel_died checks a dead worker's cursors back in.
+ *
+ * Invariants: the table is constant; dispatch is reentrant (handlers take their own locks).
+ * ms_ops_tick and ms_ops_channel_died run on the master's main thread (they use the
+ * housekeeping session).
+ */
+#include "ops.h"
+
+#include "../common/sdb.h"
+#include "../common/storeop.h"
+#include "catalog.h"
+#include "cursors.h"
+#include "indexes.h"
+#include "oplog.h"
+#include "records.h"
+#include "stats.h"
+#include "store.h"
+#include "storereq.h"
+
+#include <errno.h>
+
+typedef int (*ops_handler_t)(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* op_flush -- FLUSH: wait until the WiredTiger log is on disk. */
+static int
+op_flush(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    if (ms_store_in_memory())
+        return 0;
+    return ctx->session->log_flush(ctx->session, "sync=on");
+}
+
+static const ops_handler_t ops_table[SDB_OP__MAX] = {
+    [SDB_OP_CATALOG] = ms_catalog_op_catalog,
+    [SDB_OP_CREATE] = ms_catalog_op_create,
+    [SDB_OP_DROP] = ms_catalog_op_drop,
+    [SDB_OP_DROP_DB] = ms_catalog_op_drop_db,
+    [SDB_OP_RENAME] = ms_catalog_op_rename,
+    [SDB_OP_CREATE_INDEXES] = ms_indexes_op_create,
+    [SDB_OP_DROP_INDEXES] = ms_indexes_op_drop,
+    [SDB_OP_INSERT] = ms_records_op_insert,
+    [SDB_OP_SCAN] = ms_records_op_scan,
+    [SDB_OP_IXSCAN] = ms_indexes_op_ixscan,
+    [SDB_OP_UPDATE] = ms_records_op_update,
+    [SDB_OP_DELETE] = ms_records_op_delete,
+    [SDB_OP_CURSOR_NEW] = ms_cursors_op_new,
+    [SDB_OP_CURSOR_GET] = ms_cursors_op_get,
+    [SDB_OP_CURSOR_PUT] = ms_cursors_op_put,
+    [SDB_OP_CURSOR_KILL] = ms_cursors_op_kill,
+    [SDB_OP_STATS] = ms_stats_op_stats,
+    [SDB_OP_FLUSH] = op_flush,
+};
+
+int
+ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    if (op <= 0 || op >= SDB_OP__MAX || ops_table[op] == NULL)
+        return sdb_error_set(err, SDB_CODE_BadValue, "unknown storage operation %d", op);
+    if (ctx == NULL || ctx->session == NULL || req == NULL || reply == NULL)
+        return EINVAL;
+    return ops_table[op](ctx, req, reply, err);
+}
+
+void
+ms_ops_channel_died(int slot)
+{
+    ms_cursors_channel_died(slot);
+}
+
+void
+ms_ops_tick(void)
+{
+    WT_SESSION *s = ms_store_house_session();
+
+    ms_cursors_expire(ms_now_ms());
+    if (s != NULL) {
+        ms_catalog_tick(s);
+        ms_oplog_tick(s);
+    }
+}

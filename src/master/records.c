@@ -1,1 +1,375 @@
-/* src/master/records.c -- (being written) */
+/*
+ * src/master/records.c -- record writes and collection scans.
+ *
+ * Record ids come from the collection's atomic counter (catalog.c initializes it above the
+ * largest stored id), so concurrent inserts never collide on a record key; an insert that
+ * fails leaves a gap, which is harmless.  A write's transaction is: record change, index
+ * changes (derived here from the stored and the new document), then ms_oplog_commit, which
+ * appends the oplog entry and commits.  Retries start over from begin_transaction, with a
+ * short growing pause.  Scans run in one snapshot per batch and return at least one document
+ * whatever maxBytes says, so a 16 MiB document still makes progress.
+ *
+ * Invariants: every handler holds the shared catalog lock while it touches a collection and
+ * releases it before returning; WiredTiger cursors are opened and closed per operation (the
+ * session caches them).
+ */
+#include "records.h"
+
+#include "../common/sdb.h"
+#include "indexes.h"
+#include "oplog.h"
+#include "storereq.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+ms_records_write_conflict(sdb_error_t *err)
+{
+    return sdb_error_set(err, SDB_CODE_WriteConflict,
+                         "WriteConflict error: this operation conflicted with another operation. "
+                         "Please retry your operation or multi-document transaction.");
+}
+
+void
+ms_records_append_doc(bson_t *arr, uint32_t i, int64_t rid, const void *data, size_t len)
+{
+    const char *key;
+    char buf[16];
+    bson_t e, d;
+
+    bson_uint32_to_string(i, &key, buf, sizeof(buf));
+    bson_append_document_begin(arr, key, -1, &e);
+    BSON_APPEND_INT64(&e, "r", rid);
+    if (bson_init_static(&d, data, len))
+        BSON_APPEND_DOCUMENT(&e, "d", &d);
+    bson_append_document_end(arr, &e);
+}
+
+static void
+backoff(int attempt)
+{
+    if (attempt < 2)
+        sched_yield();
+    else
+        usleep((useconds_t)(100 * attempt));
+}
+
+/* id_doc -- {_id: <doc's first field>} for oplog o/o2. */
+static void
+id_doc(const bson_t *doc, bson_t *out)
+{
+    bson_iter_t it;
+
+    bson_init(out);
+    if (bson_iter_init_find(&it, doc, "_id"))
+        bson_append_iter(out, "_id", 3, &it);
+}
+
+/* ---- insert ---------------------------------------------------------------------------- */
+
+/* insert_txn -- one attempt: record, index entries, oplog entry, commit. */
+static int
+insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, bson_t *info,
+           sdb_error_t *err)
+{
+    ms_oplog_entry_t e = {"i", c->ns, c->uuid, doc, NULL};
+    WT_CURSOR *cur = NULL;
+    WT_ITEM v = {.data = bson_get_data(doc), .size = doc->len};
+    bson_t o2;
+    int ret = 0;
+
+    id_doc(doc, &o2);
+    e.o2 = &o2;
+    SDB_ERR(s->begin_transaction(s, NULL));
+    if ((ret = s->open_cursor(s, c->uri, NULL, "overwrite=false", &cur)) == 0) {
+        cur->set_key(cur, rid);
+        cur->set_value(cur, &v);
+        ret = cur->insert(cur);
+        SDB_TRET(cur->close(cur));
+    }
+    if (ret == 0)
+        ret = ms_indexes_insert_doc(s, c, doc, rid, info, err);
+    if (ret != 0) {
+        s->rollback_transaction(s, NULL);
+        goto err;
+    }
+    ret = ms_oplog_commit(s, &e, NULL);
+err:
+    bson_destroy(&o2);
+    return ret;
+}
+
+/* insert_one -- insert doc into ns (created if missing), retrying write conflicts. */
+static int
+insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, bson_t *info, sdb_error_t *err)
+{
+    bson_iter_t it;
+    ms_coll_t *c;
+    int64_t rid;
+    int ret = WT_ROLLBACK;
+
+    if (!bson_validate(doc, BSON_VALIDATE_NONE, NULL) || !bson_iter_init(&it, doc) ||
+        !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
+        return sdb_error_set(err, SDB_CODE_BadValue, "document must be valid BSON with _id first");
+    SDB_RET(ms_catalog_open_for_write(s, ns, &c, err));
+    rid = atomic_fetch_add(&c->next_rid, 1);
+    for (int attempt = 0; attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK; attempt++) {
+        if (attempt > 0)
+            backoff(attempt);
+        ret = insert_txn(s, c, doc, rid, info, err);
+    }
+    ms_catalog_unlock();
+    return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
+}
+
+static void
+append_write_error(bson_t *arr, uint32_t n, int32_t index, const sdb_error_t *e,
+                   const bson_t *info)
+{
+    const char *key;
+    char buf[16];
+    bson_t we;
+
+    bson_uint32_to_string(n, &key, buf, sizeof(buf));
+    bson_append_document_begin(arr, key, -1, &we);
+    BSON_APPEND_INT32(&we, "index", index);
+    BSON_APPEND_INT32(&we, "code", e->code);
+    BSON_APPEND_UTF8(&we, "errmsg", e->msg);
+    bson_concat(&we, info);
+    bson_append_document_end(arr, &we);
+}
+
+int
+ms_records_op_insert(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    bson_t errs = BSON_INITIALIZER, doc, info;
+    const char *ns;
+    bson_iter_t docs;
+    bool ordered;
+    int32_t n = 0, index = 0;
+    uint32_t nerr = 0;
+    int ret = 0;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    SDB_RET(ms_req_array(req, "docs", false, &docs, NULL, err));
+    SDB_RET(ms_req_bool(req, "ordered", true, &ordered, err));
+    for (; bson_iter_next(&docs); index++) {
+        sdb_error_t e = {0};
+        bson_init(&info);
+        ret = ms_req_iter_doc(&docs, "docs", &doc, &e);
+        if (ret == 0)
+            ret = insert_one(ctx->session, ns, &doc, &info, &e);
+        if (ret == 0)
+            n++;
+        else if (ret == SDB_ECLIENT)
+            append_write_error(&errs, nerr++, index, &e, &info);
+        bson_destroy(&info);
+        if (ret != 0 && (ret != SDB_ECLIENT || ordered))
+            break;
+    }
+    if (ret != 0 && ret != SDB_ECLIENT) {
+        bson_destroy(&errs);
+        return ret;
+    }
+    BSON_APPEND_INT32(reply, "n", n);
+    if (nerr > 0)
+        BSON_APPEND_ARRAY(reply, "writeErrors", &errs);
+    bson_destroy(&errs);
+    return 0;
+}
+
+/* ---- update and delete ----------------------------------------------------------------- */
+
+typedef struct change {
+    const ms_coll_t *c;
+    int64_t rid;
+    const bson_t *old; /* expected stored bytes, or NULL (DELETE without old) */
+    const bson_t *new; /* replacement, or NULL for a delete */
+    int n;             /* out: records changed */
+} change_t;
+
+static int
+same_bytes(const WT_ITEM *v, const bson_t *doc)
+{
+    return v->size == doc->len && memcmp(v->data, bson_get_data(doc), v->size) == 0;
+}
+
+/* change_txn -- one attempt of an update or delete of record ch->rid. */
+static int
+change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
+{
+    const ms_coll_t *c = ch->c;
+    WT_CURSOR *cur = NULL;
+    ms_oplog_entry_t e = {ch->new != NULL ? "u" : "d", c->ns, c->uuid, NULL, NULL};
+    bson_t stored, idd;
+    WT_ITEM v;
+    int ret = 0;
+
+    bson_init(&idd);
+    SDB_ERR(s->begin_transaction(s, NULL));
+    if ((ret = s->open_cursor(s, c->uri, NULL, NULL, &cur)) != 0)
+        goto rollback;
+    cur->set_key(cur, ch->rid);
+    if ((ret = cur->search(cur)) != 0 || (ret = cur->get_value(cur, &v)) != 0)
+        goto rollback;
+    if (ch->old != NULL && !same_bytes(&v, ch->old)) {
+        ret = ms_records_write_conflict(err);
+        goto rollback;
+    }
+    if (!bson_init_static(&stored, v.data, v.size)) {
+        ret = SDB_ECORRUPT;
+        goto rollback;
+    }
+    bson_destroy(&idd);
+    id_doc(ch->new != NULL ? ch->new : &stored, &idd);
+    /* Index entries first: `stored` points into the cursor's value until it changes. */
+    if ((ret = ms_indexes_remove_doc(s, c, &stored, ch->rid, err)) != 0)
+        goto rollback;
+    if (ch->new != NULL) {
+        if ((ret = ms_indexes_insert_doc(s, c, ch->new, ch->rid, info, err)) != 0)
+            goto rollback;
+        v.data = bson_get_data(ch->new);
+        v.size = ch->new->len;
+        cur->set_value(cur, &v);
+        ret = cur->update(cur);
+        e.o = ch->new;
+        e.o2 = &idd;
+    } else {
+        ret = cur->remove(cur);
+        e.o = &idd;
+    }
+    if (ret != 0)
+        goto rollback;
+    SDB_TRET(cur->close(cur));
+    cur = NULL;
+    if (ret == 0 && (ret = ms_oplog_commit(s, &e, NULL)) == 0)
+        ch->n = 1;
+    goto err;
+rollback:
+    if (cur != NULL)
+        cur->close(cur);
+    s->rollback_transaction(s, NULL);
+    if (ret == WT_NOTFOUND)
+        ret = 0; /* the record is gone: n = 0 */
+err:
+    bson_destroy(&idd);
+    return ret;
+}
+
+/* change_op -- the common part of UPDATE and DELETE. */
+static int
+change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_error_t *err)
+{
+    bson_t old, new;
+    bool has_old, has_new;
+    const char *ns;
+    change_t ch = {0};
+    int ret = WT_ROLLBACK;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    SDB_RET(ms_req_int64(req, "r", 0, &ch.rid, NULL, err));
+    SDB_RET(ms_req_doc(req, "old", !is_update, &old, &has_old, err));
+    SDB_RET(ms_req_doc(req, "new", !is_update, &new, &has_new, err));
+    if (is_update && !bson_validate(&new, BSON_VALIDATE_NONE, NULL))
+        return sdb_error_set(err, SDB_CODE_InvalidBSON, "'new' is not valid BSON");
+    ch.old = has_old ? &old : NULL;
+    ch.new = is_update ? &new : NULL;
+    ms_catalog_rdlock();
+    if ((ch.c = ms_catalog_find_locked(ns)) == NULL)
+        ret = 0;
+    for (int attempt = 0; ch.c != NULL && attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK;
+         attempt++) {
+        if (attempt > 0)
+            backoff(attempt);
+        ret = change_txn(ctx->session, &ch, reply, err);
+    }
+    ms_catalog_unlock();
+    if (ret == WT_ROLLBACK)
+        ret = ms_records_write_conflict(err);
+    if (ret == 0)
+        BSON_APPEND_INT32(reply, "n", ch.n);
+    return ret;
+}
+
+int
+ms_records_op_update(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    return change_op(ctx, req, 1, reply, err);
+}
+
+int
+ms_records_op_delete(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    return change_op(ctx, req, 0, reply, err);
+}
+
+/* ---- scan ------------------------------------------------------------------------------ */
+
+/* scan_batch -- fill arr from cur (positioned before the first record to return). */
+static int
+scan_batch(WT_CURSOR *cur, int64_t after, int have_after, int64_t limit, int64_t max_bytes,
+           bson_t *arr, bool *eof)
+{
+    int64_t rid, n = 0, bytes = 0;
+    int ret, exact;
+    WT_ITEM v;
+
+    *eof = false;
+    if (have_after) {
+        cur->set_key(cur, after);
+        ret = cur->search_near(cur, &exact);
+        if (ret == 0 && exact <= 0)
+            ret = cur->next(cur);
+    } else {
+        ret = cur->next(cur);
+    }
+    for (; ret == 0; ret = cur->next(cur)) {
+        if ((limit > 0 && n >= limit) || (n > 0 && bytes >= max_bytes))
+            return 0;
+        SDB_RET(cur->get_key(cur, &rid));
+        SDB_RET(cur->get_value(cur, &v));
+        ms_records_append_doc(arr, (uint32_t)n++, rid, v.data, v.size);
+        bytes += (int64_t)v.size;
+    }
+    if (ret == WT_NOTFOUND) {
+        *eof = true;
+        ret = 0;
+    }
+    return ret;
+}
+
+int
+ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    WT_SESSION *s = ctx->session;
+    WT_CURSOR *cur = NULL;
+    int64_t after, limit, max_bytes;
+    bool have_after, eof = true;
+    const char *ns;
+    ms_coll_t *c;
+    bson_t arr;
+    int ret = 0;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    SDB_RET(ms_req_int64(req, "after", 0, &after, &have_after, err));
+    SDB_RET(ms_req_int64(req, "limit", 0, &limit, NULL, err));
+    SDB_RET(ms_req_int64(req, "maxBytes", MS_BATCH_BYTES_DEFAULT, &max_bytes, NULL, err));
+    BSON_APPEND_ARRAY_BEGIN(reply, "docs", &arr);
+    ms_catalog_rdlock();
+    if ((c = ms_catalog_find_locked(ns)) != NULL) {
+        SDB_ERR(s->begin_transaction(s, NULL));
+        if ((ret = s->open_cursor(s, c->uri, NULL, NULL, &cur)) == 0) {
+            ret = scan_batch(cur, after, have_after, limit, max_bytes, &arr, &eof);
+            SDB_TRET(cur->close(cur));
+        }
+        SDB_TRET(s->rollback_transaction(s, NULL));
+    }
+err:
+    ms_catalog_unlock();
+    bson_append_array_end(reply, &arr);
+    BSON_APPEND_BOOL(reply, "eof", eof);
+    return ret;
+}

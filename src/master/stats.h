@@ -1,4 +1,17 @@
-/* src/master/stats.h -- (being written) */
-#ifndef SRC_MASTER_STATS_H
-#define SRC_MASTER_STATS_H
+/*
+ * src/master/stats.h -- STATS: per-collection counts and sizes for collStats/dbStats.
+ *
+ * count and size (sum of stored BSON sizes) come from a cursor walk of the collection in
+ * one snapshot (exact, O(n)).  storageSize and indexSizes are WiredTiger's "block-manager:
+ * file size in bytes" statistic for each table on disk; in memory (":memory:") they are
+ * estimates: the bytes of the stored values (collection) and of the entry keys and values
+ * (indexes).  Runs under the shared catalog lock; any service thread.
+ */
+#ifndef MS_STATS_H
+#define MS_STATS_H
+
+#include "ops.h"
+
+int ms_stats_op_stats(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
 #endif
