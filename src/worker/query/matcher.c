@@ -1,1 +1,316 @@
-/* src/worker/query/matcher.c -- (being written) */
+/*
+ * src/worker/query/matcher.c -- query filters: the tree, top-level parsing and the public API.
+ *
+ * wk_matcher_new turns a filter document into a tree of wk_mnode_t (matcher_int.h): the
+ * document's fields are ANDed; each field either names a path (its value is an equality, a
+ * regex, or a document of operators parsed by matcher_ops.c) or is a top-level operator
+ * ($and, $or, $nor, $expr, $jsonSchema, $comment, $alwaysTrue, $alwaysFalse).  Evaluation
+ * lives in matcher_eval.c.  Also here: PCRE2 regex compilation with MongoDB's options.
+ *
+ * Invariants: a tree is immutable once built; every error path frees what was built.
+ */
+#include "matcher_int.h"
+
+#include <string.h>
+
+#include "../../common/sdb.h"
+
+wk_mnode_t *
+wk_mnode_new(wk_mkind_t kind)
+{
+    wk_mnode_t *n = bson_malloc0(sizeof(*n));
+
+    n->kind = kind;
+    return n;
+}
+
+void
+wk_mnode_free(wk_mnode_t *n)
+{
+    size_t i;
+
+    if (n == NULL)
+        return;
+    wk_path_destroy(&n->path);
+    if (n->val.value_type != 0)
+        bson_value_destroy(&n->val);
+    wk_regex_destroy(&n->re);
+    for (i = 0; i < n->n_in; i++)
+        bson_value_destroy(&n->in_vals[i]);
+    bson_free(n->in_vals);
+    for (i = 0; i < n->n_in_res; i++)
+        wk_regex_destroy(&n->in_res[i]);
+    bson_free(n->in_res);
+    bson_free(n->bits);
+    wk_expr_free(n->expr);
+    wk_schema_free(n->schema);
+    for (i = 0; i < n->n_kids; i++)
+        wk_mnode_free(n->kids[i]);
+    bson_free(n->kids);
+    bson_free(n);
+}
+
+void
+wk_mnode_add(wk_mnode_t *parent, wk_mnode_t *kid)
+{
+    parent->kids = bson_realloc(parent->kids, sizeof(*parent->kids) * (parent->n_kids + 1));
+    parent->kids[parent->n_kids++] = kid;
+}
+
+/* ---- regular expressions ---------------------------------------------------------------- */
+
+int
+wk_regex_compile(const char *pattern, const char *options, wk_regex_t *re, sdb_error_t *err)
+{
+    uint32_t flags = PCRE2_UTF;
+    const char *o;
+    int ecode = 0;
+    PCRE2_SIZE eoff = 0;
+    PCRE2_UCHAR msg[256];
+
+    memset(re, 0, sizeof(*re));
+    for (o = options; *o != '\0'; o++) {
+        switch (*o) {
+        case 'i': flags |= PCRE2_CASELESS; break;
+        case 'm': flags |= PCRE2_MULTILINE; break;
+        case 's': flags |= PCRE2_DOTALL; break;
+        case 'x': flags |= PCRE2_EXTENDED; break;
+        case 'u': break;
+        default:
+            return sdb_error_set(err, SDB_CODE_Location51108, "invalid flag in regex options: %c",
+                                 *o);
+        }
+    }
+    re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &ecode, &eoff,
+                             NULL);
+    if (re->code == NULL) {
+        pcre2_get_error_message(ecode, msg, sizeof(msg));
+        return sdb_error_set(err, SDB_CODE_Location51091, "Regular expression is invalid: %s",
+                             (const char *)msg);
+    }
+    re->pattern = bson_strdup(pattern);
+    re->options = bson_strdup(options);
+    return 0;
+}
+
+void
+wk_regex_destroy(wk_regex_t *re)
+{
+    if (re->code != NULL)
+        pcre2_code_free(re->code);
+    bson_free(re->pattern);
+    bson_free(re->options);
+    memset(re, 0, sizeof(*re));
+}
+
+bool
+wk_regex_match(const wk_regex_t *re, const char *s, size_t len)
+{
+    pcre2_match_data *md;
+    int rc;
+
+    if (re->code == NULL)
+        return false;
+    md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    if (md == NULL)
+        return false;
+    rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
+/* ---- top-level parsing ------------------------------------------------------------------ */
+
+/* parse_logical -- $and / $or / $nor: a non-empty array of filter documents. */
+static int
+parse_logical(const char *op, const bson_iter_t *it, wk_mkind_t kind, wk_mnode_t **out,
+              sdb_error_t *err)
+{
+    bson_iter_t child;
+    wk_mnode_t *n = NULL, *kid = NULL;
+    bson_t sub;
+    const uint8_t *data;
+    uint32_t len;
+    int ret = 0;
+
+    if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
+        return sdb_error_set(err, SDB_CODE_BadValue, "%s must be an array", op);
+    n = wk_mnode_new(kind);
+    while (bson_iter_next(&child)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&child))
+            SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s argument's entries must be objects",
+                                  op));
+        bson_iter_document(&child, &len, &data);
+        if (!bson_init_static(&sub, data, len))
+            SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidBSON, "invalid BSON in %s", op));
+        SDB_ERR(wk_mparse_doc(&sub, &kid, err));
+        wk_mnode_add(n, kid);
+    }
+    if (n->n_kids == 0)
+        SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s argument must be a non-empty array",
+                              op));
+    *out = n;
+    return 0;
+err:
+    wk_mnode_free(n);
+    return ret;
+}
+
+/* parse_toplevel -- one $-prefixed field of a filter document. */
+static int
+parse_toplevel(const char *key, const bson_iter_t *it, wk_mnode_t **out, sdb_error_t *err)
+{
+    bson_iter_t sub;
+    int ret = 0;
+
+    *out = NULL;
+    if (strcmp(key, "$and") == 0)
+        return parse_logical(key, it, WK_MN_AND, out, err);
+    if (strcmp(key, "$or") == 0)
+        return parse_logical(key, it, WK_MN_OR, out, err);
+    if (strcmp(key, "$nor") == 0)
+        return parse_logical(key, it, WK_MN_NOR, out, err);
+    if (strcmp(key, "$comment") == 0)
+        return 0;
+    if (strcmp(key, "$alwaysTrue") == 0 || strcmp(key, "$alwaysFalse") == 0) {
+        if (!BSON_ITER_HOLDS_NUMBER(it) || bson_iter_as_int64(it) != 1)
+            return sdb_error_set(err, SDB_CODE_FailedToParse, "%s must be an integer value of 1",
+                                 key);
+        *out = wk_mnode_new(key[7] == 'T' ? WK_MN_TRUE : WK_MN_FALSE);
+        return 0;
+    }
+    if (strcmp(key, "$expr") == 0) {
+        *out = wk_mnode_new(WK_MN_EXPR);
+        SDB_ERR(wk_expr_parse(it, &(*out)->expr, err));
+        return 0;
+    }
+    if (strcmp(key, "$jsonSchema") == 0) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(it))
+            return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                                 "$jsonSchema must be an object");
+        *out = wk_mnode_new(WK_MN_SCHEMA);
+        sub = *it;
+        SDB_ERR(wk_schema_parse(&sub, &(*out)->schema, err));
+        return 0;
+    }
+    if (strcmp(key, "$where") == 0)
+        return sdb_error_set(err, SDB_CODE_BadValue, "$where is not allowed in this context");
+    if (strcmp(key, "$text") == 0)
+        return sdb_error_set(err, SDB_CODE_IndexNotFound, "text index required for $text query");
+    return sdb_error_set(err, SDB_CODE_BadValue, "unknown top level operator: %s", key);
+err:
+    wk_mnode_free(*out);
+    *out = NULL;
+    return ret;
+}
+
+int
+wk_mparse_doc(const bson_t *filter, wk_mnode_t **out, sdb_error_t *err)
+{
+    bson_iter_t it;
+    wk_mnode_t *n = wk_mnode_new(WK_MN_AND), *kid = NULL;
+    int ret = 0;
+
+    if (filter != NULL && bson_iter_init(&it, filter)) {
+        while (bson_iter_next(&it)) {
+            const char *key = bson_iter_key(&it);
+            kid = NULL;
+            if (key[0] == '$')
+                SDB_ERR(parse_toplevel(key, &it, &kid, err));
+            else
+                SDB_ERR(wk_mparse_field(key, bson_iter_key_len(&it), &it, &kid, err));
+            if (kid != NULL)
+                wk_mnode_add(n, kid);
+        }
+    }
+    *out = n;
+    return 0;
+err:
+    wk_mnode_free(n);
+    *out = NULL;
+    return ret;
+}
+
+/* ---- public API -------------------------------------------------------------------------- */
+
+int
+wk_matcher_new(const bson_t *filter, wk_matcher_t **out, sdb_error_t *err)
+{
+    wk_mnode_t *root = NULL;
+
+    *out = NULL;
+    SDB_RET(wk_mparse_doc(filter, &root, err));
+    *out = bson_malloc0(sizeof(**out));
+    (*out)->root = root;
+    return 0;
+}
+
+bool
+wk_matcher_matches(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *details)
+{
+    if (details != NULL) {
+        details->has_elem_index = false;
+        details->elem_index = 0;
+    }
+    return wk_mnode_matches_doc(m->root, doc, details);
+}
+
+void
+wk_matcher_free(wk_matcher_t *m)
+{
+    if (m == NULL)
+        return;
+    wk_mnode_free(m->root);
+    bson_free(m);
+}
+
+/* id_node_values -- append the values of an _id equality / $in node; false if not one. */
+static bool
+id_node_values(const wk_mnode_t *n, bson_t *arr, uint32_t *k)
+{
+    char key[16];
+    const char *kp;
+    size_t i;
+
+    if (n->path.n != 1 || strcmp(n->path.parts[0], "_id") != 0)
+        return false;
+    if (n->kind == WK_MN_EQ) {
+        if (n->val.value_type == BSON_TYPE_ARRAY || n->val.value_type == BSON_TYPE_NULL ||
+            n->val.value_type == BSON_TYPE_UNDEFINED)
+            return false;
+        bson_uint32_to_string((*k)++, &kp, key, sizeof(key));
+        bson_append_value(arr, kp, -1, &n->val);
+        return true;
+    }
+    if (n->kind != WK_MN_IN || n->n_in_res > 0 || n->in_has_null)
+        return false;
+    for (i = 0; i < n->n_in; i++)
+        if (n->in_vals[i].value_type == BSON_TYPE_ARRAY)
+            return false;
+    for (i = 0; i < n->n_in; i++) {
+        bson_uint32_to_string((*k)++, &kp, key, sizeof(key));
+        bson_append_value(arr, kp, -1, &n->in_vals[i]);
+    }
+    return true;
+}
+
+bool
+wk_matcher_id_values(const wk_matcher_t *m, bson_t *values_array_out)
+{
+    const wk_mnode_t *root = m->root;
+    uint32_t k = 0;
+    size_t i;
+
+    while (root->kind == WK_MN_AND && root->n_kids == 1 && root->kids[0]->kind == WK_MN_AND)
+        root = root->kids[0];
+    if (root->kind != WK_MN_AND)
+        return id_node_values(root, values_array_out, &k);
+    for (i = 0; i < root->n_kids; i++) {
+        const wk_mnode_t *kid = root->kids[i];
+        if (kid->kind == WK_MN_AND && kid->n_kids == 1)
+            kid = kid->kids[0];
+        if (id_node_values(kid, values_array_out, &k))
+            return true;
+    }
+    return false;
+}

@@ -30,9 +30,12 @@ typedef struct wk_path {
     int n;
 } wk_path_t;
 
-/* wk_path_parse -- split `dotted` (len bytes) into components.  Empty components are an
- * error (code 2 BadValue unless the caller overrides); *out is zeroed on error. */
+/* wk_path_parse -- split `dotted` (len bytes) into components.  Empty components are kept
+ * (queries may name a field ""); callers that forbid them check wk_path_has_empty. */
 int wk_path_parse(const char *dotted, size_t len, wk_path_t *out, sdb_error_t *err);
+
+/* wk_path_has_empty -- true if some component is empty ("a..b", ".a", "a."). */
+bool wk_path_has_empty(const wk_path_t *p);
 
 /* wk_path_destroy -- release what wk_path_parse allocated (safe on a zeroed path). */
 void wk_path_destroy(wk_path_t *p);
@@ -58,6 +61,9 @@ bool wk_path_walk_iter(const bson_iter_t *start, const wk_path_t *path, int from
 /* wk_path_lookup -- find the value at a dotted path, descending documents and (for numeric
  * components) arrays by position, without traversing arrays.  False when absent. */
 bool wk_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out);
+
+/* wk_iter_count -- number of elements in the array or document `it` is positioned on. */
+uint32_t wk_iter_count(const bson_iter_t *it);
 
 /* wk_iter_find_index -- position `it` (recursed into an array or document) on element `idx`. */
 bool wk_iter_find_index(bson_iter_t *child, int32_t idx);

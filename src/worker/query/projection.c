@@ -1,1 +1,532 @@
-/* src/worker/query/projection.c -- (being written) */
+/*
+ * src/worker/query/projection.c -- find()'s projection: parsing into a field tree, applying it.
+ *
+ * The spec becomes a tree keyed by path component ("a.b": 1 and {a: {b: 1}} give the same
+ * tree).  Leaves include, exclude, compute an aggregation expression, $slice an array, pick
+ * the first array element matching an $elemMatch query, or pick the element matched by the
+ * filter (positional "a.$").  Inclusion mode copies only listed fields (plus _id unless
+ * excluded), in document order, with computed fields after; exclusion mode copies all but
+ * the listed ones.  Sub-trees apply to embedded documents and to each document in an array
+ * (inclusion drops other array members; exclusion keeps them).
+ *
+ * Invariants: a projection is immutable after parsing; apply allocates only its output.
+ */
+#include "projection.h"
+
+#include <string.h>
+
+#include "../../common/sdb.h"
+#include "expr.h"
+#include "matcher_int.h"
+#include "path.h"
+
+typedef enum pkind { PN_SUB, PN_INCLUDE, PN_EXCLUDE, PN_EXPR, PN_SLICE, PN_ELEM, PN_POS } pkind_t;
+
+typedef struct pnode {
+    char *name;
+    pkind_t kind;
+    wk_expr_t *expr;     /* PN_EXPR */
+    int64_t skip, limit; /* PN_SLICE; has_skip when given as [skip, limit] */
+    bool has_skip;
+    wk_mnode_t *elem;    /* PN_ELEM: an ELEM_* node on path "x" */
+    struct pnode **kids; /* PN_SUB */
+    size_t n;
+} pnode_t;
+
+struct wk_projection {
+    pnode_t root;
+    bool empty;
+    bool inclusion;
+    bool id_excluded;
+};
+
+static void
+pnode_clear(pnode_t *n)
+{
+    size_t i;
+
+    bson_free(n->name);
+    wk_expr_free(n->expr);
+    wk_mnode_free(n->elem);
+    for (i = 0; i < n->n; i++) {
+        pnode_clear(n->kids[i]);
+        bson_free(n->kids[i]);
+    }
+    bson_free(n->kids);
+    memset(n, 0, sizeof(*n));
+}
+
+void
+wk_projection_free(wk_projection_t *p)
+{
+    if (p == NULL)
+        return;
+    pnode_clear(&p->root);
+    bson_free(p);
+}
+
+static pnode_t *
+pnode_find(const pnode_t *t, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        if (strcmp(t->kids[i]->name, name) == 0)
+            return t->kids[i];
+    return NULL;
+}
+
+/* pnode_insert -- the node for `path` below t, created as needed; NULL on a path collision. */
+static pnode_t *
+pnode_insert(wk_projection_t *p, const wk_path_t *path, sdb_error_t *err)
+{
+    pnode_t *t = &p->root, *k;
+    int i;
+
+    for (i = 0; i < path->n; i++) {
+        k = pnode_find(t, path->parts[i]);
+        if (k != NULL && (k->kind != PN_SUB || i + 1 == path->n)) {
+            if (k->kind != PN_SUB)
+                sdb_error_set(err, SDB_CODE_Location31249, "Path collision at %s remaining "
+                              "portion %s", path->dotted, path->parts[i + 1 < path->n ? i + 1 : i]);
+            else
+                sdb_error_set(err, SDB_CODE_Location31250, "Path collision at %s", path->dotted);
+            return NULL;
+        }
+        if (k == NULL) {
+            k = bson_malloc0(sizeof(*k));
+            k->name = bson_strdup(path->parts[i]);
+            k->kind = PN_SUB;
+            t->kids = bson_realloc(t->kids, sizeof(*t->kids) * (t->n + 1));
+            t->kids[t->n++] = k;
+        }
+        t = k;
+    }
+    return t;
+}
+
+/* set_mode -- record inclusion/exclusion, reporting a mix. */
+static int
+set_mode(wk_projection_t *p, bool *decided, bool incl, const char *path, sdb_error_t *err)
+{
+    if (strcmp(path, "_id") == 0) {
+        if (!incl)
+            p->id_excluded = true;
+        return 0;
+    }
+    if (*decided && p->inclusion != incl)
+        return sdb_error_set(err, incl ? SDB_CODE_Location31253 : SDB_CODE_Location31254,
+                             incl ? "Cannot do inclusion on field %s in exclusion projection"
+                                  : "Cannot do exclusion on field %s in inclusion projection",
+                             path);
+    *decided = true;
+    p->inclusion = incl;
+    return 0;
+}
+
+/* parse_slice -- {$slice: n} or {$slice: [skip, limit]}. */
+static int
+parse_slice(pnode_t *n, const bson_iter_t *arg, sdb_error_t *err)
+{
+    bson_iter_t child;
+    int count = 0;
+
+    n->kind = PN_SLICE;
+    if (BSON_ITER_HOLDS_NUMBER(arg)) {
+        n->limit = bson_iter_as_int64(arg);
+        return 0;
+    }
+    if (!BSON_ITER_HOLDS_ARRAY(arg) || !bson_iter_recurse(arg, &child))
+        return sdb_error_set(err, SDB_CODE_Location28724, "First argument to $slice must be an "
+                             "array");
+    while (bson_iter_next(&child)) {
+        if (!BSON_ITER_HOLDS_NUMBER(&child))
+            return sdb_error_set(err, SDB_CODE_Location28724, "$slice only supports numbers");
+        if (count == 0)
+            n->skip = bson_iter_as_int64(&child);
+        else
+            n->limit = bson_iter_as_int64(&child);
+        count++;
+    }
+    if (count != 2)
+        return sdb_error_set(err, SDB_CODE_Location28724, "$slice array argument must have two "
+                             "elements");
+    if (n->limit <= 0)
+        return sdb_error_set(err, SDB_CODE_Location28724, "$slice limit must be positive");
+    n->has_skip = true;
+    return 0;
+}
+
+/* parse_leaf_op -- {$slice: ...}, {$elemMatch: ...} or an expression for `path`. */
+static int
+parse_leaf_op(wk_projection_t *p, bool *decided, const wk_path_t *path, const bson_iter_t *it,
+              sdb_error_t *err)
+{
+    bson_iter_t child;
+    pnode_t *n = pnode_insert(p, path, err);
+    const char *op;
+
+    if (n == NULL)
+        return SDB_ECLIENT;
+    bson_iter_recurse(it, &child);
+    bson_iter_next(&child);
+    op = bson_iter_key(&child);
+    if (strcmp(op, "$slice") == 0)
+        return parse_slice(n, &child, err);
+    if (strcmp(op, "$elemMatch") == 0) {
+        if (path->n > 1)
+            return sdb_error_set(err, SDB_CODE_Location31275, "Cannot use $elemMatch projection "
+                                 "on a nested field.");
+        n->kind = PN_ELEM;
+        SDB_RET(wk_mparse_op("x", 1, "$elemMatch", &child, &n->elem, err));
+        return set_mode(p, decided, true, path->dotted, err);
+    }
+    n->kind = PN_EXPR;
+    SDB_RET(wk_expr_parse(it, &n->expr, err));
+    return set_mode(p, decided, true, path->dotted, err);
+}
+
+static int parse_level(wk_projection_t *p, bool *decided, const char *prefix,
+                       const bson_iter_t *it, sdb_error_t *err);
+
+/* parse_field -- one field of the spec, with its full dotted path. */
+static int
+parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_iter_t *it,
+            sdb_error_t *err)
+{
+    wk_path_t path;
+    bson_iter_t child;
+    pnode_t *n;
+    size_t len = strlen(dotted);
+    bool positional = len >= 2 && strcmp(dotted + len - 2, ".$") == 0;
+    int ret = 0;
+
+    wk_path_parse(dotted, positional ? len - 2 : len, &path, NULL);
+    if (wk_path_has_empty(&path))
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998, "FieldPath field names may not be "
+                              "empty strings."));
+    if (path.parts[0][0] == '$')
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location16410, "FieldPath field names may not "
+                              "start with '$'. Consider using $getField or $setField."));
+    if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &child) && bson_iter_next(&child)) {
+        if (bson_iter_key(&child)[0] == '$')
+            SDB_ERR(parse_leaf_op(p, decided, &path, it, err));
+        else
+            SDB_ERR(parse_level(p, decided, dotted, it, err));
+    } else if (BSON_ITER_HOLDS_DOCUMENT(it)) {
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51270, "An empty sub-projection is not a "
+                              "valid value. Found empty object at path"));
+    } else if (BSON_ITER_HOLDS_NUMBER(it) || BSON_ITER_HOLDS_BOOL(it)) {
+        bool incl = bson_iter_as_bool(it);
+        if ((n = pnode_insert(p, &path, err)) == NULL)
+            SDB_ERR(SDB_ECLIENT);
+        n->kind = positional ? PN_POS : incl ? PN_INCLUDE : PN_EXCLUDE;
+        SDB_ERR(set_mode(p, decided, incl || positional, path.dotted, err));
+    } else {
+        if ((n = pnode_insert(p, &path, err)) == NULL)
+            SDB_ERR(SDB_ECLIENT);
+        n->kind = PN_EXPR;
+        SDB_ERR(wk_expr_parse(it, &n->expr, err));
+        SDB_ERR(set_mode(p, decided, true, path.dotted, err));
+    }
+err:
+    wk_path_destroy(&path);
+    return ret;
+}
+
+static int
+parse_level(wk_projection_t *p, bool *decided, const char *prefix, const bson_iter_t *it,
+            sdb_error_t *err)
+{
+    bson_iter_t child;
+    char *full;
+    int ret = 0;
+
+    bson_iter_recurse(it, &child);
+    while (bson_iter_next(&child)) {
+        full = prefix != NULL ? bson_strdup_printf("%s.%s", prefix, bson_iter_key(&child))
+                              : bson_strdup(bson_iter_key(&child));
+        ret = parse_field(p, decided, full, &child, err);
+        bson_free(full);
+        SDB_RET(ret);
+    }
+    return 0;
+}
+
+int
+wk_projection_new(const bson_t *spec, const bson_t *filter, wk_projection_t **out,
+                  sdb_error_t *err)
+{
+    wk_projection_t *p = bson_malloc0(sizeof(*p));
+    bson_iter_t it;
+    bool decided = false;
+    bson_t wrap;
+    int ret = 0;
+
+    *out = NULL;
+    p->empty = spec == NULL || bson_empty(spec);
+    if (!p->empty) {
+        bson_init(&wrap);
+        bson_append_document(&wrap, "p", 1, spec);
+        bson_iter_init_find(&it, &wrap, "p");
+        ret = parse_level(p, &decided, NULL, &it, err);
+        bson_destroy(&wrap);
+        SDB_ERR(ret);
+        if (!decided)
+            p->inclusion = !p->id_excluded && pnode_find(&p->root, "_id") != NULL;
+    }
+    *out = p;
+    return 0;
+err:
+    wk_projection_free(p);
+    return ret;
+}
+
+/* ---- applying ------------------------------------------------------------------------------ */
+
+typedef struct papply {
+    const wk_projection_t *p;
+    const bson_t *root;
+    const wk_match_details_t *details;
+    sdb_error_t *err;
+} papply_t;
+
+static int apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bool top,
+                     bson_t *out);
+
+static void
+append_slice(const pnode_t *n, const bson_iter_t *it, const char *key, bson_t *out)
+{
+    bson_iter_t child;
+    bson_t arr;
+    int64_t len = wk_iter_count(it), from, to, i = 0, k = 0;
+    char buf[16];
+    const char *kp;
+
+    if (n->has_skip) {
+        from = n->skip < 0 ? (len + n->skip < 0 ? 0 : len + n->skip) : n->skip;
+        to = from + n->limit;
+    } else if (n->limit >= 0) {
+        from = 0;
+        to = n->limit;
+    } else {
+        from = len + n->limit < 0 ? 0 : len + n->limit;
+        to = len;
+    }
+    bson_append_array_begin(out, key, -1, &arr);
+    bson_iter_recurse(it, &child);
+    while (bson_iter_next(&child)) {
+        if (i >= from && i < to) {
+            bson_uint32_to_string((uint32_t)k++, &kp, buf, sizeof(buf));
+            bson_append_value(&arr, kp, -1, bson_iter_value(&child));
+        }
+        i++;
+    }
+    bson_append_array_end(out, &arr);
+}
+
+/* append_elem_match -- [first element matching the $elemMatch], or nothing. */
+static void
+append_elem_match(const pnode_t *n, const bson_iter_t *it, const char *key, bson_t *out)
+{
+    bson_iter_t child, wit;
+    bson_t wrap, one, arr;
+
+    bson_iter_recurse(it, &child);
+    while (bson_iter_next(&child)) {
+        bson_init(&wrap);
+        bson_append_array_begin(&wrap, "x", 1, &one);
+        bson_append_value(&one, "0", 1, bson_iter_value(&child));
+        bson_append_array_end(&wrap, &one);
+        if (bson_iter_init_find(&wit, &wrap, "x") && wk_mnode_matches_value(n->elem, &wit)) {
+            bson_destroy(&wrap);
+            bson_append_array_begin(out, key, -1, &arr);
+            bson_append_value(&arr, "0", 1, bson_iter_value(&child));
+            bson_append_array_end(out, &arr);
+            return;
+        }
+        bson_destroy(&wrap);
+    }
+}
+
+static int
+append_positional(const papply_t *a, const bson_iter_t *it, const char *key, bson_t *out)
+{
+    bson_iter_t child;
+    bson_t arr;
+
+    if (!BSON_ITER_HOLDS_ARRAY(it)) {
+        bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it));
+        return 0;
+    }
+    if (a->details == NULL || !a->details->has_elem_index || !bson_iter_recurse(it, &child) ||
+        !wk_iter_find_index(&child, a->details->elem_index))
+        return sdb_error_set(a->err, SDB_CODE_Location51246, "Executor error during find command "
+                             ":: caused by :: positional operator '.$' couldn't find a matching "
+                             "element in the array");
+    bson_append_array_begin(out, key, -1, &arr);
+    bson_append_value(&arr, "0", 1, bson_iter_value(&child));
+    bson_append_array_end(out, &arr);
+    return 0;
+}
+
+/* apply_array -- a sub-tree applied to each member of an array. */
+static int
+apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const char *key,
+            bson_t *out)
+{
+    bson_iter_t child;
+    bson_t arr, sub;
+    char buf[16];
+    const char *kp;
+    uint32_t k = 0;
+    int ret = 0;
+
+    bson_append_array_begin(out, key, -1, &arr);
+    bson_iter_recurse(it, &child);
+    while (bson_iter_next(&child) && ret == 0) {
+        bson_uint32_to_string(k, &kp, buf, sizeof(buf));
+        if (BSON_ITER_HOLDS_DOCUMENT(&child)) {
+            bson_append_document_begin(&arr, kp, -1, &sub);
+            ret = apply_doc(a, t, &child, false, &sub);
+            bson_append_document_end(&arr, &sub);
+        } else if (BSON_ITER_HOLDS_ARRAY(&child)) {
+            ret = apply_array(a, t, &child, kp, &arr);
+        } else if (!a->p->inclusion) {
+            bson_append_value(&arr, kp, -1, bson_iter_value(&child));
+        } else {
+            continue;
+        }
+        k++;
+    }
+    bson_append_array_end(out, &arr);
+    return ret;
+}
+
+/* apply_field -- one existing field under its projection node. */
+static int
+apply_field(const papply_t *a, const pnode_t *n, const bson_iter_t *it, bson_t *out)
+{
+    const char *key = bson_iter_key(it);
+    bson_t sub;
+    int ret = 0;
+
+    switch (n->kind) {
+    case PN_INCLUDE: bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it)); break;
+    case PN_EXCLUDE:
+    case PN_EXPR: break;
+    case PN_SLICE:
+        if (BSON_ITER_HOLDS_ARRAY(it))
+            append_slice(n, it, key, out);
+        else
+            bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it));
+        break;
+    case PN_ELEM:
+        if (BSON_ITER_HOLDS_ARRAY(it))
+            append_elem_match(n, it, key, out);
+        break;
+    case PN_POS: return append_positional(a, it, key, out);
+    case PN_SUB:
+        if (BSON_ITER_HOLDS_DOCUMENT(it)) {
+            bson_append_document_begin(out, key, -1, &sub);
+            ret = apply_doc(a, n, it, false, &sub);
+            bson_append_document_end(out, &sub);
+        } else if (BSON_ITER_HOLDS_ARRAY(it)) {
+            ret = apply_array(a, n, it, key, out);
+        } else if (!a->p->inclusion) {
+            bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it));
+        }
+        break;
+    }
+    return ret;
+}
+
+/* has_expr -- does the sub-tree compute any field? */
+static bool
+has_expr(const pnode_t *t)
+{
+    size_t i;
+
+    if (t->kind == PN_EXPR)
+        return true;
+    for (i = 0; i < t->n; i++)
+        if (has_expr(t->kids[i]))
+            return true;
+    return false;
+}
+
+/* append_computed -- computed fields (and sub-trees holding them) absent from the document. */
+static int
+append_computed(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bson_t *out)
+{
+    bson_iter_t child;
+    bson_value_t v;
+    bson_t sub;
+    size_t i;
+    int ret = 0;
+
+    for (i = 0; i < t->n && ret == 0; i++) {
+        const pnode_t *k = t->kids[i];
+        bool present = doc != NULL && bson_iter_recurse(doc, &child) &&
+                       bson_iter_find(&child, k->name);
+        if (k->kind == PN_EXPR) {
+            SDB_RET(wk_expr_eval(k->expr, a->root, &v, a->err));
+            if (v.value_type != BSON_TYPE_EOD)
+                bson_append_value(out, k->name, -1, &v);
+            bson_value_destroy(&v);
+        } else if (k->kind == PN_SUB && has_expr(k) && !present) {
+            bson_append_document_begin(out, k->name, -1, &sub);
+            ret = append_computed(a, k, NULL, &sub);
+            bson_append_document_end(out, &sub);
+        }
+    }
+    return ret;
+}
+
+static int
+apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bool top, bson_t *out)
+{
+    bson_iter_t child;
+    const pnode_t *n;
+    const char *key;
+
+    bson_iter_recurse(doc, &child);
+    while (bson_iter_next(&child)) {
+        key = bson_iter_key(&child);
+        n = pnode_find(t, key);
+        if (n == NULL) {
+            if (!a->p->inclusion || (top && strcmp(key, "_id") == 0 && !a->p->id_excluded))
+                bson_append_value(out, key, -1, bson_iter_value(&child));
+            continue;
+        }
+        if (top && strcmp(key, "_id") == 0 && n->kind == PN_INCLUDE && !a->p->inclusion)
+            n = NULL;
+        if (n != NULL)
+            SDB_RET(apply_field(a, n, &child, out));
+        else
+            bson_append_value(out, key, -1, bson_iter_value(&child));
+    }
+    return a->p->inclusion ? append_computed(a, t, doc, out) : 0;
+}
+
+int
+wk_projection_apply(const wk_projection_t *p, const bson_t *doc,
+                    const wk_match_details_t *details, bson_t *out, sdb_error_t *err)
+{
+    papply_t a = {p, doc, details, err};
+    bson_iter_t it;
+    bson_t wrap;
+    int ret;
+
+    bson_init(out);
+    if (p->empty) {
+        bson_concat(out, doc);
+        return 0;
+    }
+    bson_init(&wrap);
+    bson_append_document(&wrap, "d", 1, doc);
+    bson_iter_init_find(&it, &wrap, "d");
+    ret = apply_doc(&a, &p->root, &it, true, out);
+    bson_destroy(&wrap);
+    return ret;
+}

@@ -1,1 +1,252 @@
-/* src/worker/query/sort.c -- (being written) */
+/*
+ * src/worker/query/sort.c -- sort specifications and mongod's document order.
+ *
+ * For each sort field the document's key is computed the way mongod's sort key generator
+ * does: the path is followed through documents and through arrays of documents; an array
+ * at the end contributes each of its elements (an empty one sorts as undefined, below
+ * null); a missing field or a non-document met mid-path counts as null.  Of all the values
+ * so collected, the smallest is the key of an ascending field and the largest the key of a
+ * descending one.  wk_sort_docs computes keys once per document and merge-sorts indexes,
+ * which keeps it stable.
+ *
+ * Invariants: keys point into the documents being sorted (no copies); pure functions.
+ */
+#include "sort.h"
+
+#include <string.h>
+
+#include "../../common/bsoncmp.h"
+#include "../../common/sdb.h"
+#include "path.h"
+
+typedef struct sort_field {
+    wk_path_t path;
+    int dir;   /* 1 or -1 */
+    bool meta; /* {$meta: ...}: all documents tie */
+} sort_field_t;
+
+struct wk_sort {
+    sort_field_t *fields;
+    size_t n;
+};
+
+static const bson_value_t null_value = {.value_type = BSON_TYPE_NULL};
+static const bson_value_t undef_value = {.value_type = BSON_TYPE_UNDEFINED};
+
+int
+wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err)
+{
+    wk_sort_t *s = bson_malloc0(sizeof(*s));
+    bson_iter_t it, sub;
+    sort_field_t *f;
+    int ret = 0;
+
+    *out = NULL;
+    if (spec != NULL && bson_iter_init(&it, spec)) {
+        while (bson_iter_next(&it)) {
+            s->fields = bson_realloc(s->fields, sizeof(*s->fields) * (s->n + 1));
+            f = &s->fields[s->n++];
+            memset(f, 0, sizeof(*f));
+            wk_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, NULL);
+            if (wk_path_has_empty(&f->path))
+                SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998, "FieldPath field names may "
+                                      "not be empty strings."));
+            if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) &&
+                bson_iter_find(&sub, "$meta")) {
+                f->meta = true;
+                f->dir = 1;
+                continue;
+            }
+            if (BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) == 1.0)
+                f->dir = 1;
+            else if (BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) == -1.0)
+                f->dir = -1;
+            else
+                SDB_ERR(sdb_error_set(err, SDB_CODE_Location15975, "$sort key ordering must be 1 "
+                                      "(for ascending) or -1 (for descending)"));
+        }
+    }
+    *out = s;
+    return 0;
+err:
+    wk_sort_free(s);
+    return ret;
+}
+
+void
+wk_sort_free(wk_sort_t *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->n; i++)
+        wk_path_destroy(&s->fields[i].path);
+    bson_free(s->fields);
+    bson_free(s);
+}
+
+typedef struct key_acc {
+    int dir;
+    bson_value_t best; /* shallow: points into the document or a static */
+    bool have;
+} key_acc_t;
+
+static void
+offer(key_acc_t *acc, const bson_value_t *v)
+{
+    int c;
+
+    if (acc->have) {
+        c = sdb_bson_value_cmp(v, &acc->best);
+        if ((acc->dir > 0 && c >= 0) || (acc->dir < 0 && c <= 0))
+            return;
+    }
+    acc->best = *v;
+    acc->have = true;
+}
+
+/* collect -- offer every sort-key value under `it` for path components from `i`. */
+static void
+collect(const bson_iter_t *it, const wk_path_t *p, int i, key_acc_t *acc)
+{
+    bson_iter_t child;
+    bool any = false;
+
+    if (i >= p->n) {
+        if (BSON_ITER_HOLDS_ARRAY(it) && bson_iter_recurse(it, &child)) {
+            while (bson_iter_next(&child)) {
+                offer(acc, bson_iter_value(&child));
+                any = true;
+            }
+            if (!any)
+                offer(acc, &undef_value);
+            return;
+        }
+        offer(acc, bson_iter_value((bson_iter_t *)it));
+        return;
+    }
+    if (BSON_ITER_HOLDS_DOCUMENT(it)) {
+        if (bson_iter_recurse(it, &child) && bson_iter_find(&child, p->parts[i]))
+            collect(&child, p, i + 1, acc);
+        else
+            offer(acc, &null_value);
+        return;
+    }
+    if (BSON_ITER_HOLDS_ARRAY(it) && bson_iter_recurse(it, &child)) {
+        while (bson_iter_next(&child)) {
+            any = true;
+            if (BSON_ITER_HOLDS_DOCUMENT(&child))
+                collect(&child, p, i, acc);
+            else if (p->index[i] < 0)
+                offer(acc, &null_value);
+        }
+        if (p->index[i] >= 0 && bson_iter_recurse(it, &child) &&
+            wk_iter_find_index(&child, p->index[i]))
+            collect(&child, p, i + 1, acc);
+        if (!any)
+            offer(acc, &null_value);
+        return;
+    }
+    offer(acc, &null_value);
+}
+
+/* doc_key -- the key of one document for one field (a shallow value). */
+static bson_value_t
+doc_key(const sort_field_t *f, const bson_t *doc)
+{
+    key_acc_t acc = {f->dir, {0}, false};
+    bson_iter_t it;
+
+    if (f->meta)
+        return null_value;
+    if (bson_iter_init_find(&it, doc, f->path.parts[0]))
+        collect(&it, &f->path, 1, &acc);
+    else
+        offer(&acc, &null_value);
+    return acc.best;
+}
+
+int
+wk_sort_cmp(const wk_sort_t *s, const bson_t *a, const bson_t *b)
+{
+    bson_value_t ka, kb;
+    size_t i;
+    int c;
+
+    for (i = 0; i < s->n; i++) {
+        ka = doc_key(&s->fields[i], a);
+        kb = doc_key(&s->fields[i], b);
+        c = sdb_bson_value_cmp(&ka, &kb);
+        if (c != 0)
+            return s->fields[i].dir * (c < 0 ? -1 : 1);
+    }
+    return 0;
+}
+
+typedef struct sort_run {
+    const wk_sort_t *s;
+    bson_value_t *keys; /* n docs x s->n fields */
+} sort_run_t;
+
+static int
+keys_cmp(const sort_run_t *r, size_t a, size_t b)
+{
+    size_t i, nf = r->s->n;
+    int c;
+
+    for (i = 0; i < nf; i++) {
+        c = sdb_bson_value_cmp(&r->keys[a * nf + i], &r->keys[b * nf + i]);
+        if (c != 0)
+            return r->s->fields[i].dir * (c < 0 ? -1 : 1);
+    }
+    return 0;
+}
+
+/* merge_sort -- stable sort of idx[lo, hi) using tmp. */
+static void
+merge_sort(const sort_run_t *r, size_t *idx, size_t *tmp, size_t lo, size_t hi)
+{
+    size_t mid, i, j, k;
+
+    if (hi - lo < 2)
+        return;
+    mid = lo + (hi - lo) / 2;
+    merge_sort(r, idx, tmp, lo, mid);
+    merge_sort(r, idx, tmp, mid, hi);
+    for (i = lo, j = mid, k = lo; k < hi; k++) {
+        if (i < mid && (j >= hi || keys_cmp(r, idx[i], idx[j]) <= 0))
+            tmp[k] = idx[i++];
+        else
+            tmp[k] = idx[j++];
+    }
+    memcpy(idx + lo, tmp + lo, (hi - lo) * sizeof(*idx));
+}
+
+void
+wk_sort_docs(const wk_sort_t *s, bson_t **docs, size_t n)
+{
+    sort_run_t r = {s, NULL};
+    size_t *idx, *tmp, i, f;
+    bson_t **copy;
+
+    if (n < 2 || s->n == 0)
+        return;
+    r.keys = bson_malloc(sizeof(*r.keys) * n * s->n);
+    idx = bson_malloc(sizeof(*idx) * n);
+    tmp = bson_malloc(sizeof(*tmp) * n);
+    copy = bson_malloc(sizeof(*copy) * n);
+    for (i = 0; i < n; i++) {
+        idx[i] = i;
+        copy[i] = docs[i];
+        for (f = 0; f < s->n; f++)
+            r.keys[i * s->n + f] = doc_key(&s->fields[f], docs[i]);
+    }
+    merge_sort(&r, idx, tmp, 0, n);
+    for (i = 0; i < n; i++)
+        docs[i] = copy[idx[i]];
+    bson_free(copy);
+    bson_free(tmp);
+    bson_free(idx);
+    bson_free(r.keys);
+}

@@ -1,0 +1,351 @@
+/*
+ * src/worker/query/matcher_eval.c -- evaluation of a parsed filter against documents.
+ *
+ * Logical nodes combine their children; a path node walks its path (path.c) and asks
+ * whether any value reached satisfies its predicate (wk_mnode_matches_value).  Comparison
+ * follows mongod: values compare only within one type bracket (MinKey and MaxKey operands
+ * excepted), null also matches missing and undefined, NaN equals only NaN, and an array is
+ * tried element by element and then as a whole.  $size and $elemMatch look at arrays
+ * without expanding them.
+ *
+ * Invariants: evaluation allocates nothing except in $expr; any thread.
+ */
+#include "matcher_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../../common/bsoncmp.h"
+#include "../../common/sdb.h"
+
+static bool
+value_is_nan(const bson_value_t *v)
+{
+    if (v->value_type == BSON_TYPE_DOUBLE)
+        return isnan(v->value.v_double);
+    if (v->value_type == BSON_TYPE_DECIMAL128)
+        return (v->value.v_decimal128.high & 0x7C00000000000000ull) == 0x7C00000000000000ull;
+    return false;
+}
+
+static bool
+value_is_nullish(const bson_value_t *v)
+{
+    return v == NULL || v->value_type == BSON_TYPE_NULL || v->value_type == BSON_TYPE_UNDEFINED;
+}
+
+/* cmp_match -- a comparison predicate (EQ, LT, LTE, GT, GTE) on one value (NULL = missing). */
+static bool
+cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs)
+{
+    int c;
+
+    if (rhs->value_type == BSON_TYPE_NULL)
+        return kind != WK_MN_LT && kind != WK_MN_GT && value_is_nullish(v);
+    if (v == NULL)
+        return false;
+    if (sdb_bson_type_order(v->value_type) != sdb_bson_type_order(rhs->value_type)) {
+        if (rhs->value_type == BSON_TYPE_MINKEY)
+            return kind == WK_MN_GT || kind == WK_MN_GTE;
+        if (rhs->value_type == BSON_TYPE_MAXKEY)
+            return kind == WK_MN_LT || kind == WK_MN_LTE;
+        return false;
+    }
+    if (value_is_nan(v) || value_is_nan(rhs)) {
+        bool both = value_is_nan(v) && value_is_nan(rhs);
+        return both && kind != WK_MN_LT && kind != WK_MN_GT;
+    }
+    c = sdb_bson_value_cmp(v, rhs);
+    switch (kind) {
+    case WK_MN_EQ: return c == 0;
+    case WK_MN_LT: return c < 0;
+    case WK_MN_LTE: return c <= 0;
+    case WK_MN_GT: return c > 0;
+    case WK_MN_GTE: return c >= 0;
+    default: return false;
+    }
+}
+
+bool
+wk_value_eq_match(const bson_value_t *a, const bson_value_t *b)
+{
+    return cmp_match(WK_MN_EQ, a, b);
+}
+
+static bool
+regex_value_match(const wk_regex_t *re, const bson_iter_t *it)
+{
+    const char *s, *opts;
+    uint32_t len;
+
+    if (BSON_ITER_HOLDS_UTF8(it)) {
+        s = bson_iter_utf8(it, &len);
+        return wk_regex_match(re, s, len);
+    }
+    if (BSON_ITER_HOLDS_SYMBOL(it)) {
+        s = bson_iter_symbol(it, &len);
+        return wk_regex_match(re, s, len);
+    }
+    if (BSON_ITER_HOLDS_REGEX(it)) {
+        s = bson_iter_regex(it, &opts);
+        return strcmp(s, re->pattern) == 0 && strcmp(opts != NULL ? opts : "", re->options) == 0;
+    }
+    return false;
+}
+
+static bool
+in_match(const wk_mnode_t *n, const bson_iter_t *it)
+{
+    const bson_value_t *v;
+    size_t i;
+
+    if (it == NULL)
+        return n->in_has_null;
+    v = bson_iter_value((bson_iter_t *)it);
+    for (i = 0; i < n->n_in; i++)
+        if (cmp_match(WK_MN_EQ, v, &n->in_vals[i]))
+            return true;
+    for (i = 0; i < n->n_in_res; i++)
+        if (regex_value_match(&n->in_res[i], it))
+            return true;
+    return false;
+}
+
+static bool
+type_match(const wk_mnode_t *n, const bson_iter_t *it)
+{
+    bson_type_t t;
+
+    if (it == NULL)
+        return false;
+    t = bson_iter_type(it);
+    if (t == BSON_TYPE_MINKEY)
+        return n->type_minkey;
+    if (t == BSON_TYPE_MAXKEY)
+        return n->type_maxkey;
+    if (n->type_number && (t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 ||
+                           t == BSON_TYPE_DOUBLE || t == BSON_TYPE_DECIMAL128))
+        return true;
+    return (unsigned)t < 64 && (n->type_mask & ((uint64_t)1 << t)) != 0;
+}
+
+/* value_as_int64 -- an integral number that fits int64 (doubles must be exact). */
+static bool
+value_as_int64(const bson_iter_t *it, bool truncate, int64_t *out)
+{
+    double d;
+
+    if (BSON_ITER_HOLDS_INT32(it) || BSON_ITER_HOLDS_INT64(it)) {
+        *out = bson_iter_as_int64(it);
+        return true;
+    }
+    if (!BSON_ITER_HOLDS_DOUBLE(it))
+        return false;
+    d = bson_iter_double(it);
+    if (isnan(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0)
+        return false;
+    if (!truncate && d != floor(d))
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
+static bool
+mod_match(const wk_mnode_t *n, const bson_iter_t *it)
+{
+    int64_t x;
+
+    if (it == NULL || !value_as_int64(it, true, &x))
+        return false;
+    if (n->mod_div == -1)
+        return n->mod_rem == 0;
+    return x % n->mod_div == n->mod_rem;
+}
+
+static bool
+bits_match(const wk_mnode_t *n, const bson_iter_t *it)
+{
+    const uint8_t *bin = NULL;
+    uint32_t blen = 0, b;
+    bson_subtype_t st;
+    int64_t x = 0;
+    size_t i;
+    bool set;
+
+    if (it == NULL)
+        return false;
+    if (BSON_ITER_HOLDS_BINARY(it))
+        bson_iter_binary(it, &st, &blen, &bin);
+    else if (!value_as_int64(it, false, &x))
+        return false;
+    for (i = 0; i < n->n_bits; i++) {
+        b = n->bits[i];
+        if (bin != NULL)
+            set = b / 8 < blen && (bin[b / 8] >> (b % 8)) & 1;
+        else
+            set = b < 64 ? (((uint64_t)x >> b) & 1) != 0 : x < 0;
+        switch (n->kind) {
+        case WK_MN_BITS_ALL_SET: if (!set) return false; break;
+        case WK_MN_BITS_ALL_CLEAR: if (set) return false; break;
+        case WK_MN_BITS_ANY_SET: if (set) return true; break;
+        default: if (!set) return true; break;
+        }
+    }
+    return n->kind == WK_MN_BITS_ALL_SET || n->kind == WK_MN_BITS_ALL_CLEAR;
+}
+
+static bool
+elem_match(const wk_mnode_t *n, const bson_iter_t *it)
+{
+    bson_iter_t child;
+    const uint8_t *data;
+    uint32_t len;
+    bson_t sub;
+    size_t i;
+    bool ok;
+
+    if (it == NULL || !BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
+        return false;
+    while (bson_iter_next(&child)) {
+        if (n->kind == WK_MN_ELEM_OBJ) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&child) && !BSON_ITER_HOLDS_ARRAY(&child))
+                continue;
+            if (BSON_ITER_HOLDS_DOCUMENT(&child))
+                bson_iter_document(&child, &len, &data);
+            else
+                bson_iter_array(&child, &len, &data);
+            if (bson_init_static(&sub, data, len) && wk_mnode_matches_doc(n->kids[0], &sub, NULL))
+                return true;
+            continue;
+        }
+        ok = true;
+        for (i = 0; i < n->n_kids && ok; i++)
+            ok = wk_mnode_matches_value(n->kids[i], &child);
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+bool
+wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
+{
+    size_t i;
+
+    switch (n->kind) {
+    case WK_MN_AND:
+        for (i = 0; i < n->n_kids; i++)
+            if (!wk_mnode_matches_value(n->kids[i], it))
+                return false;
+        return true;
+    case WK_MN_OR:
+        for (i = 0; i < n->n_kids; i++)
+            if (wk_mnode_matches_value(n->kids[i], it))
+                return true;
+        return false;
+    case WK_MN_NOR:
+    case WK_MN_NOT:
+        for (i = 0; i < n->n_kids; i++)
+            if (wk_mnode_matches_value(n->kids[i], it))
+                return false;
+        return true;
+    case WK_MN_TRUE: return true;
+    case WK_MN_FALSE: return false;
+    case WK_MN_EQ:
+    case WK_MN_LT:
+    case WK_MN_LTE:
+    case WK_MN_GT:
+    case WK_MN_GTE:
+        return cmp_match(n->kind, it != NULL ? bson_iter_value((bson_iter_t *)it) : NULL,
+                         &n->val);
+    case WK_MN_IN: return in_match(n, it);
+    case WK_MN_EXISTS: return it != NULL;
+    case WK_MN_TYPE: return type_match(n, it);
+    case WK_MN_REGEX: return it != NULL && regex_value_match(&n->re, it);
+    case WK_MN_MOD: return mod_match(n, it);
+    case WK_MN_SIZE:
+        return it != NULL && BSON_ITER_HOLDS_ARRAY(it) && n->size == (int64_t)wk_iter_count(it);
+    case WK_MN_ELEM_OBJ:
+    case WK_MN_ELEM_VAL: return elem_match(n, it);
+    case WK_MN_BITS_ALL_SET:
+    case WK_MN_BITS_ALL_CLEAR:
+    case WK_MN_BITS_ANY_SET:
+    case WK_MN_BITS_ANY_CLEAR: return bits_match(n, it);
+    default: return false;
+    }
+}
+
+typedef struct visit_ctx {
+    const wk_mnode_t *n;
+    int32_t idx;
+} visit_ctx_t;
+
+static bool
+visit(void *vctx, const bson_iter_t *it, int32_t arr_idx)
+{
+    visit_ctx_t *ctx = vctx;
+
+    if (!wk_mnode_matches_value(ctx->n, it))
+        return false;
+    ctx->idx = arr_idx;
+    return true;
+}
+
+/* path_matches -- walk the node's path; true when some value reached satisfies it. */
+static bool
+path_matches(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d)
+{
+    visit_ctx_t ctx = {n, -1};
+    bool expand = n->kind != WK_MN_SIZE && n->kind != WK_MN_ELEM_OBJ &&
+                  n->kind != WK_MN_ELEM_VAL;
+
+    if (!wk_path_walk(doc, &n->path, 0, expand, visit, &ctx))
+        return false;
+    if (d != NULL && ctx.idx >= 0) {
+        d->has_elem_index = true;
+        d->elem_index = ctx.idx;
+    }
+    return true;
+}
+
+bool
+wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d)
+{
+    bson_value_t v;
+    sdb_error_t err;
+    size_t i;
+    bool r;
+
+    switch (n->kind) {
+    case WK_MN_AND:
+        for (i = 0; i < n->n_kids; i++)
+            if (!wk_mnode_matches_doc(n->kids[i], doc, d))
+                return false;
+        return true;
+    case WK_MN_OR:
+        for (i = 0; i < n->n_kids; i++)
+            if (wk_mnode_matches_doc(n->kids[i], doc, d))
+                return true;
+        return false;
+    case WK_MN_NOR:
+    case WK_MN_NOT:
+        for (i = 0; i < n->n_kids; i++)
+            if (wk_mnode_matches_doc(n->kids[i], doc, NULL))
+                return false;
+        return true;
+    case WK_MN_TRUE: return true;
+    case WK_MN_FALSE: return false;
+    case WK_MN_EXPR:
+        if (wk_expr_eval(n->expr, doc, &v, &err) != 0)
+            return false;
+        r = wk_expr_truthy(&v);
+        bson_value_destroy(&v);
+        return r;
+    case WK_MN_SCHEMA: return wk_schema_matches(n->schema, doc);
+    case WK_MN_ALL_EMPTY: return false;
+    default:
+        if (n->path.n == 0)
+            return false;
+        return path_matches(n, doc, d);
+    }
+}

@@ -1,0 +1,133 @@
+/*
+ * src/worker/query/matcher_int.h -- the matcher's predicate tree, shared by its parser
+ * (matcher.c, matcher_ops.c), its evaluator (matcher_eval.c) and $jsonSchema (jsonschema.c).
+ *
+ * A filter becomes a tree of wk_mnode_t.  Logical nodes (AND, OR, NOR, NOT) combine
+ * children; a path node holds one predicate on the values reached by its path (an empty
+ * path, n == 0, means "the value under test", as inside value-$elemMatch).  Every node is
+ * immutable after parsing and owns everything it points to.
+ *
+ * Invariants: internal to src/worker/query; not part of any exported contract.
+ */
+#ifndef SRC_WORKER_QUERY_MATCHER_INT_H
+#define SRC_WORKER_QUERY_MATCHER_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "expr.h"
+#include "matcher.h"
+#include "path.h"
+
+typedef enum wk_mkind {
+    WK_MN_AND,
+    WK_MN_OR,
+    WK_MN_NOR,
+    WK_MN_NOT,
+    WK_MN_TRUE,
+    WK_MN_FALSE,
+    WK_MN_EXPR,     /* $expr: expression truthiness on the whole document */
+    WK_MN_SCHEMA,   /* $jsonSchema: validator on the whole document */
+    WK_MN_EQ,
+    WK_MN_LT,
+    WK_MN_LTE,
+    WK_MN_GT,
+    WK_MN_GTE,
+    WK_MN_IN,
+    WK_MN_EXISTS,
+    WK_MN_TYPE,
+    WK_MN_REGEX,
+    WK_MN_MOD,
+    WK_MN_SIZE,
+    WK_MN_ALL_EMPTY, /* $all: [] matches nothing */
+    WK_MN_ELEM_OBJ, /* $elemMatch with a query on documents: kids[0] */
+    WK_MN_ELEM_VAL, /* $elemMatch with operators on values: kids, all must hold */
+    WK_MN_BITS_ALL_SET,
+    WK_MN_BITS_ALL_CLEAR,
+    WK_MN_BITS_ANY_SET,
+    WK_MN_BITS_ANY_CLEAR,
+} wk_mkind_t;
+
+typedef struct wk_regex {
+    pcre2_code *code;
+    char *pattern;
+    char *options; /* normalized flags as given */
+} wk_regex_t;
+
+typedef struct wk_schema wk_schema_t;
+
+typedef struct wk_mnode {
+    wk_mkind_t kind;
+    wk_path_t path;              /* path nodes; n == 0 for "the value itself" */
+    bson_value_t val;            /* comparison operand (EQ..GTE) */
+    wk_regex_t re;               /* REGEX */
+    bson_value_t *in_vals;       /* IN: plain values */
+    size_t n_in;
+    wk_regex_t *in_res;          /* IN: regexes */
+    size_t n_in_res;
+    bool in_has_null;
+    int64_t mod_div, mod_rem;    /* MOD */
+    int64_t size;                /* SIZE */
+    uint64_t type_mask;          /* TYPE: bit per bson_type_t (0..0x13) */
+    bool type_number, type_minkey, type_maxkey;
+    uint32_t *bits;              /* BITS*: bit positions */
+    size_t n_bits;
+    wk_expr_t *expr;             /* EXPR */
+    wk_schema_t *schema;         /* SCHEMA */
+    struct wk_mnode **kids;
+    size_t n_kids;
+} wk_mnode_t;
+
+struct wk_matcher {
+    wk_mnode_t *root;
+};
+
+/* wk_mnode_new -- a zeroed node of `kind`. */
+wk_mnode_t *wk_mnode_new(wk_mkind_t kind);
+
+/* wk_mnode_free -- release a node and its subtree. */
+void wk_mnode_free(wk_mnode_t *n);
+
+/* wk_mnode_add -- append a child. */
+void wk_mnode_add(wk_mnode_t *parent, wk_mnode_t *kid);
+
+/* wk_mparse_doc -- parse a filter document into an AND node (top-level operators allowed). */
+int wk_mparse_doc(const bson_t *filter, wk_mnode_t **out, sdb_error_t *err);
+
+/* wk_mparse_field -- parse the predicate(s) for one field value `it` on `path` (len bytes). */
+int wk_mparse_field(const char *path, size_t len, const bson_iter_t *it, wk_mnode_t **out,
+                    sdb_error_t *err);
+
+/* wk_mparse_ops -- parse an operator document ({$gt: 1, $lt: 5}) for `path` (may be "" for
+ * value-$elemMatch) into an AND node. */
+int wk_mparse_ops(const char *path, size_t len, const bson_iter_t *ops, wk_mnode_t **out,
+                  sdb_error_t *err);
+
+/* wk_mparse_op -- parse one operator `op` with argument `arg` into a node on `path`. */
+int wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *arg,
+                 wk_mnode_t **out, sdb_error_t *err);
+
+/* wk_regex_compile -- compile a pattern with MongoDB options (i m s x u). */
+int wk_regex_compile(const char *pattern, const char *options, wk_regex_t *re, sdb_error_t *err);
+
+/* wk_regex_destroy -- release a compiled regex. */
+void wk_regex_destroy(wk_regex_t *re);
+
+/* wk_regex_match -- does the string (len bytes) match? */
+bool wk_regex_match(const wk_regex_t *re, const char *s, size_t len);
+
+/* wk_mnode_matches_doc -- evaluate a node against a document. */
+bool wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d);
+
+/* wk_mnode_matches_value -- evaluate a node's predicate on one value (NULL = missing). */
+bool wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it);
+
+/* wk_value_eq_match -- equality as a query predicate: same type bracket and equal. */
+bool wk_value_eq_match(const bson_value_t *a, const bson_value_t *b);
+
+/* wk_schema_parse / wk_schema_matches / wk_schema_free -- $jsonSchema (jsonschema.c). */
+int wk_schema_parse(const bson_iter_t *it, wk_schema_t **out, sdb_error_t *err);
+bool wk_schema_matches(const wk_schema_t *s, const bson_t *doc);
+void wk_schema_free(wk_schema_t *s);
+
+#endif

@@ -1,0 +1,1 @@
+/* src/worker/update/udoc.h -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/update/update_arrays.c -- (being written) */

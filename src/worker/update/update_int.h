@@ -1,0 +1,1 @@
+/* src/worker/update/update_int.h -- (being written) */

@@ -1,0 +1,1 @@
+/* src/worker/update/update_pipeline.c -- (being written) */
