@@ -172,6 +172,17 @@ wk_cmdu_append_iter_as(bson_t *b, const char *key, const bson_iter_t *it)
     bson_append_value(b, key, -1, bson_iter_value((bson_iter_t *)it));
 }
 
+int
+wk_cmdu_refresh(sdb_error_t *err)
+{
+    int ret = wk_catalog_refresh();
+
+    if (ret != 0)
+        return sdb_error_set(err, SDB_CODE_InternalError, "catalog refresh failed: %s",
+                             sdb_strerror(ret));
+    return 0;
+}
+
 /* ---- the read executor ----------------------------------------------------------------- */
 
 int
@@ -244,7 +255,7 @@ wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *e
     bson_strncpy(ex->ns, ns, sizeof(ex->ns));
     ex->fetch_limit = WK_EXEC_FETCH_FIRST;
     SDB_ERR(wk_matcher_new(filter, &ex->matcher, err));
-    SDB_ERR(wk_catalog_refresh());
+    SDB_ERR(wk_cmdu_refresh(err));
     if (wk_catalog_find(ns) == NULL)
         ex->mode = WK_EXEC_EMPTY;
     else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))

@@ -69,6 +69,9 @@ int wk_cmdu_get_i64(wk_cmd_t *cmd, const bson_iter_t *it, const char *field, int
  * except null/undefined/EOO. */
 bool wk_cmdu_truthy(const bson_iter_t *it);
 
+/* wk_cmdu_refresh -- refresh the catalog cache; a failure becomes InternalError in err. */
+int wk_cmdu_refresh(sdb_error_t *err);
+
 /* ---- the read executor ----------------------------------------------------------------- */
 
 /* wk_cmdu_store -- wk_store_call with *reply always initialized (destroy it in every case). */

@@ -1,1 +1,371 @@
-/* src/worker/cmd/collection.c -- (being written) */
+/*
+ * src/worker/cmd/collection.c -- create, drop, renameCollection and listCollections.
+ *
+ * create validates its options in mongod's words (unknown fields, capped without size,
+ * validator parse errors, enumerations) and passes everything but the command name and the
+ * generic arguments to the master as the collection's options; creating a collection that
+ * already exists with the same options succeeds, as in mongod 7.0.  listCollections is
+ * answered from the worker's catalog cache: one entry per collection of the database,
+ * filtered with the query matcher, sorted by name, in a cursor that is already exhausted
+ * (id 0).
+ *
+ * Invariants: event-loop thread; catalog entries are read only between refreshes, and never
+ * across a wk_store_call that changes the catalog.
+ */
+#include "cmd_util.h"
+
+#include "../catalog_cache.h"
+#include "../store_client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const create_fields[] = {
+    "capped", "size", "max", "autoIndexId", "idIndex", "validator", "validationLevel",
+    "validationAction", "indexOptionDefaults", "viewOn", "pipeline", "collation",
+    "storageEngine", "timeseries", "expireAfterSeconds", "clusteredIndex",
+    "changeStreamPreAndPostImages", "encryptedFields", "recordIdsReplicated", "flags", "temp",
+    NULL,
+};
+
+/* check_enum -- mongod's IDL error for a string outside an enumeration. */
+static int
+check_enum(wk_cmd_t *cmd, const bson_iter_t *it, const char *const *allowed)
+{
+    const char *v;
+
+    if (!BSON_ITER_HOLDS_UTF8(it))
+        return wk_cmdu_type_error(cmd, bson_iter_key(it), bson_iter_type(it), "string");
+    v = bson_iter_utf8(it, NULL);
+    for (size_t i = 0; allowed[i] != NULL; i++)
+        if (strcmp(allowed[i], v) == 0)
+            return 0;
+    return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                         "Enumeration value '%s' for field '%s.%s' is not a valid value.", v,
+                         cmd->name, bson_iter_key(it));
+}
+
+/* check_option -- type and value checks of one create option. */
+static int
+check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
+{
+    static const char *const levels[] = {"off", "strict", "moderate", NULL};
+    static const char *const actions[] = {"error", "warn", NULL};
+    const char *k = bson_iter_key(it);
+    wk_matcher_t *m = NULL;
+    bson_t v;
+
+    if (strcmp(k, "validator") == 0) {
+        SDB_RET(wk_cmdu_get_doc(cmd, it, k, &v));
+        SDB_RET(wk_matcher_new(&v, &m, &cmd->err));
+        wk_matcher_free(m);
+        *validator = !bson_empty(&v);
+        return 0;
+    }
+    if (strcmp(k, "validationLevel") == 0)
+        return check_enum(cmd, it, levels);
+    if (strcmp(k, "validationAction") == 0)
+        return check_enum(cmd, it, actions);
+    if ((strcmp(k, "size") == 0 || strcmp(k, "max") == 0) && !BSON_ITER_HOLDS_NUMBER(it))
+        return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "number");
+    if ((strcmp(k, "idIndex") == 0 || strcmp(k, "storageEngine") == 0 ||
+         strcmp(k, "indexOptionDefaults") == 0 || strcmp(k, "collation") == 0) &&
+        !BSON_ITER_HOLDS_DOCUMENT(it))
+        return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "object");
+    if (strcmp(k, "viewOn") == 0 || strcmp(k, "timeseries") == 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
+                             "%s is not supported by this server", k);
+    return 0;
+}
+
+/* create_options -- the options document for CREATE, checked. */
+static int
+create_options(wk_cmd_t *cmd, bson_t *opts)
+{
+    bson_iter_t it;
+    bool capped = false, has_size = false, validator = false, level = false, action = false;
+
+    SDB_RET(wk_cmdu_check_fields(cmd, create_fields));
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (wk_cmdu_is_generic(k))
+            continue;
+        SDB_RET(check_option(cmd, &it, &validator));
+        if (strcmp(k, "capped") == 0) {
+            capped = wk_cmdu_truthy(&it);
+            BSON_APPEND_BOOL(opts, k, capped);
+            continue;
+        }
+        has_size = has_size || strcmp(k, "size") == 0;
+        level = level || strcmp(k, "validationLevel") == 0;
+        action = action || strcmp(k, "validationAction") == 0;
+        bson_append_iter(opts, k, -1, &it);
+    }
+    if (capped && !has_size)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "the 'size' field is required when 'capped' is true");
+    if (validator && !level)
+        BSON_APPEND_UTF8(opts, "validationLevel", "strict");
+    if (validator && !action)
+        BSON_APPEND_UTF8(opts, "validationAction", "error");
+    return 0;
+}
+
+/* check_coll_name -- mongod's rules for a collection name. */
+static int
+check_coll_name(wk_cmd_t *cmd, const char *ns)
+{
+    const char *coll = strchr(ns, '.');
+
+    if (coll == NULL || coll[1] == '\0' || strchr(coll + 1, '$') != NULL || coll[1] == '.')
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
+                             "Invalid namespace specified '%s'", ns);
+    if (strlen(ns) > 255)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
+                             "Fully qualified namespace is too long. Namespace: %s Max: 255", ns);
+    return 0;
+}
+
+/* same_options -- does the existing collection already have exactly these options? */
+static bool
+same_options(const char *ns, const bson_t *opts)
+{
+    const wk_coll_info_t *ci;
+
+    if (wk_catalog_refresh() != 0 || (ci = wk_catalog_find(ns)) == NULL)
+        return false;
+    return bson_equal(&ci->options, opts);
+}
+
+/* wk_cmd_create -- {create: name, capped, size, max, validator, ...} -> {}. */
+int
+wk_cmd_create(wk_cmd_t *cmd)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    char ns[WK_NS_MAX];
+    int ret = 0;
+
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(check_coll_name(cmd, ns));
+    SDB_ERR(create_options(cmd, &opts));
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    BSON_APPEND_DOCUMENT(&req, "options", &opts);
+    ret = wk_cmdu_store(SDB_OP_CREATE, &req, &reply, &cmd->err);
+    if (ret == SDB_ECLIENT && cmd->err.code == SDB_CODE_NamespaceExists) {
+        if (same_options(ns, &opts))
+            ret = 0;
+        else
+            sdb_error_set(&cmd->err, SDB_CODE_NamespaceExists,
+                          "Collection %s already exists with different options", ns);
+    }
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    bson_destroy(&opts);
+    return ret;
+}
+
+/* wk_cmd_drop -- {drop: name} -> {nIndexesWas, ns}; 26 when it does not exist. */
+int
+wk_cmd_drop(wk_cmd_t *cmd)
+{
+    static const char *const fields[] = {"collectionUUID", NULL};
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    char ns[WK_NS_MAX];
+    bson_iter_t it;
+    int ret = 0;
+
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    SDB_ERR(wk_cmdu_store(SDB_OP_DROP, &req, &reply, &cmd->err));
+    BSON_APPEND_INT32(cmd->reply, "nIndexesWas",
+                      bson_iter_init_find(&it, &reply, "nIndexesWas")
+                          ? (int32_t)bson_iter_as_int64(&it)
+                          : 1);
+    BSON_APPEND_UTF8(cmd->reply, "ns", ns);
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    return ret;
+}
+
+/* rename_arg -- a full namespace argument of renameCollection. */
+static int
+rename_arg(wk_cmd_t *cmd, const char *field, const char *which, const char **out)
+{
+    bson_iter_t it;
+    const char *v, *dot;
+
+    if (!bson_iter_init_find(&it, cmd->body, field))
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'renameCollection.%s' is missing but a required field",
+                             field);
+    if (!BSON_ITER_HOLDS_UTF8(&it))
+        return wk_cmdu_type_error(cmd, field, bson_iter_type(&it), "string");
+    v = bson_iter_utf8(&it, NULL);
+    dot = strchr(v, '.');
+    if (dot == NULL || dot == v || dot[1] == '\0' || strlen(v) >= WK_NS_MAX)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid %s namespace: %s",
+                             which, v);
+    *out = v;
+    return 0;
+}
+
+/* wk_cmd_rename_collection -- {renameCollection: "db.a", to: "db.b", dropTarget} -> {}. */
+int
+wk_cmd_rename_collection(wk_cmd_t *cmd)
+{
+    static const char *const fields[] = {"to", "dropTarget", "stayTemp", "collectionUUID",
+                                         "expectedSourceUUID", "expectedTargetUUID", NULL};
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    const char *from = NULL, *to = NULL;
+    bool drop_target = false;
+    bson_iter_t it;
+    int ret = 0;
+
+    SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(rename_arg(cmd, "renameCollection", "source", &from));
+    SDB_ERR(rename_arg(cmd, "to", "target", &to));
+    if (bson_iter_init_find(&it, cmd->body, "dropTarget"))
+        drop_target = wk_cmdu_truthy(&it);
+    if (strcmp(from, to) == 0)
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_IllegalOperation,
+                              "Can't rename a collection to itself"));
+    if (strchr(strchr(to, '.') + 1, '$') != NULL)
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
+                              "error with target namespace: Invalid collection name: %s",
+                              strchr(to, '.') + 1));
+    BSON_APPEND_UTF8(&req, "from", from);
+    BSON_APPEND_UTF8(&req, "to", to);
+    BSON_APPEND_BOOL(&req, "dropTarget", drop_target);
+    SDB_ERR(wk_cmdu_store(SDB_OP_RENAME, &req, &reply, &cmd->err));
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    return ret;
+}
+
+/* ---- listCollections ------------------------------------------------------------------- */
+
+/* id_index -- the _id index spec of a collection (or the default one). */
+static void
+append_id_index(const wk_coll_info_t *ci, bson_t *entry)
+{
+    bson_iter_t ix, f;
+    bson_t spec, key;
+
+    bson_iter_init(&ix, &ci->indexes);
+    while (bson_iter_next(&ix)) {
+        if (BSON_ITER_HOLDS_DOCUMENT(&ix) && bson_iter_recurse(&ix, &f) &&
+            bson_iter_find(&f, "name") && BSON_ITER_HOLDS_UTF8(&f) &&
+            strcmp(bson_iter_utf8(&f, NULL), "_id_") == 0) {
+            wk_cmdu_append_iter_as(entry, "idIndex", &ix);
+            return;
+        }
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(entry, "idIndex", &spec);
+    BSON_APPEND_INT32(&spec, "v", 2);
+    BSON_APPEND_DOCUMENT_BEGIN(&spec, "key", &key);
+    BSON_APPEND_INT32(&key, "_id", 1);
+    bson_append_document_end(&spec, &key);
+    BSON_APPEND_UTF8(&spec, "name", "_id_");
+    bson_append_document_end(entry, &spec);
+}
+
+/* build_entry -- one listCollections entry. */
+static void
+build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *entry)
+{
+    bson_t info;
+    bson_iter_t it;
+
+    BSON_APPEND_UTF8(entry, "name", name);
+    BSON_APPEND_UTF8(entry, "type", "collection");
+    if (name_only)
+        return;
+    BSON_APPEND_DOCUMENT(entry, "options", &ci->options);
+    BSON_APPEND_DOCUMENT_BEGIN(entry, "info", &info);
+    BSON_APPEND_BOOL(&info, "readOnly", false);
+    if (bson_iter_init_find(&it, &ci->uuid_doc, "uuid"))
+        wk_cmdu_append_iter_as(&info, "uuid", &it);
+    bson_append_document_end(entry, &info);
+    append_id_index(ci, entry);
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp((*(const wk_coll_info_t *const *)a)->ns, (*(const wk_coll_info_t *const *)b)->ns);
+}
+
+/* list_parse -- filter and nameOnly. */
+static int
+list_parse(wk_cmd_t *cmd, bson_t *filter, bool *name_only)
+{
+    static const char *const fields[] = {"filter", "nameOnly", "authorizedCollections", "cursor",
+                                         "includePendingDrops", NULL};
+    bson_iter_t it;
+
+    bson_init(filter);
+    *name_only = false;
+    SDB_RET(wk_cmdu_check_fields(cmd, fields));
+    if (bson_iter_init_find(&it, cmd->body, "filter"))
+        SDB_RET(wk_cmdu_get_doc(cmd, &it, "filter", filter));
+    if (bson_iter_init_find(&it, cmd->body, "nameOnly"))
+        *name_only = wk_cmdu_truthy(&it);
+    if (bson_iter_init_find(&it, cmd->body, "cursor") && !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return wk_cmdu_type_error(cmd, "cursor", bson_iter_type(&it), "object");
+    return 0;
+}
+
+/* wk_cmd_list_collections -- {listCollections, filter, nameOnly} -> {cursor: {id: 0, ns,
+ * firstBatch}}. */
+int
+wk_cmd_list_collections(wk_cmd_t *cmd)
+{
+    const wk_coll_info_t *all, **sel = NULL;
+    wk_matcher_t *m = NULL;
+    bson_t filter, cur, batch;
+    size_t n = 0, nsel = 0, dblen = strlen(cmd->db);
+    uint32_t out = 0;
+    bool name_only;
+    char cns[WK_NS_MAX];
+    int ret = 0;
+
+    SDB_ERR(list_parse(cmd, &filter, &name_only));
+    SDB_ERR(wk_matcher_new(&filter, &m, &cmd->err));
+    SDB_ERR(wk_cmdu_refresh(&cmd->err));
+    all = wk_catalog_list(&n);
+    sel = bson_malloc0((n + 1) * sizeof(*sel));
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(all[i].ns, cmd->db, dblen) == 0 && all[i].ns[dblen] == '.')
+            sel[nsel++] = &all[i];
+    qsort(sel, nsel, sizeof(*sel), cmp_names);
+    snprintf(cns, sizeof(cns), "%s.$cmd.listCollections", cmd->db);
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
+    BSON_APPEND_INT64(&cur, "id", 0);
+    BSON_APPEND_UTF8(&cur, "ns", cns);
+    BSON_APPEND_ARRAY_BEGIN(&cur, "firstBatch", &batch);
+    for (size_t i = 0; i < nsel; i++) {
+        bson_t entry = BSON_INITIALIZER;
+        char key[16];
+        const char *k;
+
+        build_entry(sel[i], sel[i]->ns + dblen + 1, name_only, &entry);
+        if (wk_matcher_matches(m, &entry, NULL)) {
+            bson_uint32_to_string(out++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&batch, k, &entry);
+        }
+        bson_destroy(&entry);
+    }
+    bson_append_array_end(&cur, &batch);
+    bson_append_document_end(cmd->reply, &cur);
+err:
+    bson_free(sel);
+    wk_matcher_free(m);
+    return ret;
+}

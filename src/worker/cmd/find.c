@@ -180,7 +180,7 @@ check_hint(wk_cmd_t *cmd, const char *ns, const find_args_t *a)
 
     if (!a->has_hint)
         return 0;
-    SDB_RET(wk_catalog_refresh());
+    SDB_RET(wk_cmdu_refresh(&cmd->err));
     ci = wk_catalog_find(ns);
     if (ci == NULL)
         return 0;

@@ -166,7 +166,7 @@ load_validator(wk_cmd_t *cmd, insert_state_t *st, bool bypass)
 
     if (bypass)
         return 0;
-    SDB_RET(wk_catalog_refresh());
+    SDB_RET(wk_cmdu_refresh(&cmd->err));
     ci = wk_catalog_find(st->ns);
     if (ci == NULL || !bson_iter_init_find(&it, &ci->options, "validator") ||
         !BSON_ITER_HOLDS_DOCUMENT(&it))
