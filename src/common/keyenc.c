@@ -380,6 +380,19 @@ sdb_keyenc_decode_rid(const uint8_t *entry, size_t len)
     return (int64_t)(v ^ (1ull << 63));
 }
 
+/*
+ * sdb_keyenc_bracket -- a sentinel byte at the start or past the end of a type bracket.
+ */
+void
+sdb_keyenc_bracket(sdb_keybuf_t *kb, bson_type_t t, int end, int descending)
+{
+    uint8_t b = type_byte(t);
+
+    if (end)
+        b = (uint8_t)(b == KE_NUM ? KE_NUM + SDB_NUM_POSINF + 1 : b + 1);
+    kb_byte(kb, descending ? (uint8_t)~b : b);
+}
+
 /* ---- decoding -------------------------------------------------------------------------- */
 
 /* A reader over an encoding; every byte read is XORed with x (0xff inside a descending field
@@ -710,6 +723,38 @@ sdb_keyenc_decode_value(const uint8_t *buf, size_t len, size_t *pos, int descend
     return 0;
 }
 
+/* pattern_desc -- a key pattern field is descending when its value is a negative number
+ * ("hashed", "text" and other strings count as ascending). */
+static int
+pattern_desc(const bson_iter_t *it)
+{
+    bson_decimal128_t d;
+
+    if (BSON_ITER_HOLDS_DECIMAL128(it)) {
+        bson_iter_decimal128(it, &d);
+        return (d.high >> 63) != 0 && (d.high & (0x1full << 58)) != (0x1full << 58);
+    }
+    return BSON_ITER_HOLDS_NUMBER(it) && bson_iter_as_double(it) < 0;
+}
+
+/*
+ * sdb_keyenc_decode_key -- every field of a compound key, named and directed by the pattern.
+ */
+int
+sdb_keyenc_decode_key(const uint8_t *key, size_t len, const bson_t *key_pattern, bson_t *out)
+{
+    bson_iter_t it;
+    size_t pos = 0;
+
+    if (!bson_iter_init(&it, key_pattern))
+        return SDB_ECORRUPT;
+    while (bson_iter_next(&it)) {
+        SDB_RET(
+            sdb_keyenc_decode_value(key, len, &pos, pattern_desc(&it), out, bson_iter_key(&it)));
+    }
+    return 0;
+}
+
 /* ---- index key generation -------------------------------------------------------------- */
 
 /* The generator: the key pattern, and every key produced so far (concatenated in `all`,
@@ -940,15 +985,7 @@ gen_pattern(kgen_t *g, const bson_t *key_pattern)
             return sdb_error_set(g->err, SDB_CODE_CannotCreateIndex,
                                  "Index key pattern too large: more than %d fields", KE_MAX_FIELDS);
         g->names[g->n] = bson_iter_key(&it);
-        if (BSON_ITER_HOLDS_DECIMAL128(&it)) {
-            bson_decimal128_t d;
-
-            bson_iter_decimal128(&it, &d);
-            g->desc[g->n] = (d.high >> 63) != 0;
-        } else {
-            g->desc[g->n] = BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) < 0;
-        }
-        g->n++;
+        g->desc[g->n++] = pattern_desc(&it);
     }
     if (g->n == 0)
         return sdb_error_set(g->err, SDB_CODE_CannotCreateIndex, "Index keys cannot be empty.");

@@ -6,6 +6,17 @@
  * type that are equal encode equally (1, 1L, 1.0, decimal 1 -> same bytes).  An index entry
  * in WiredTiger is encoded key bytes followed by the record id (big-endian, sign-flipped) so
  * entries are unique and ordered by (key, record id).  Pure functions; any thread.
+ *
+ * Encoding (details in keyenc.c): a type byte rising with the type bracket, then a body;
+ * numbers are exact (every int64, double and decimal128 keeps its full value, so equal keys
+ * mean equal values); strings escape NUL; objects and arrays nest with terminators so no
+ * encoding is a prefix of another, which is what lets a descending field simply invert its
+ * bytes.  Undefined has its own bracket below null, as in mongod; missing fields key as null;
+ * an empty array keys as undefined.
+ *
+ * Ownership: a keybuf owns its data (bson_realloc; growth aborts on OOM rather than fail);
+ * sdb_keybuf_free releases it.  After an error return a keybuf may hold a partial value:
+ * reset or free it.  Nothing here logs.
  */
 #ifndef SDB_KEYENC_H
 #define SDB_KEYENC_H
@@ -37,6 +48,18 @@ int64_t sdb_keyenc_decode_rid(const uint8_t *entry, size_t len);
 int sdb_keyenc_decode_value(const uint8_t *buf, size_t len, size_t *pos, int descending,
                             bson_t *out, const char *name);
 
+/* sdb_keyenc_decode_key -- decode a whole compound key (as produced by sdb_keyenc_keys, with
+ * or without a trailing record id) into {field: value, ...} named by key_pattern: mongod's
+ * keyValue for DuplicateKey errors.  SDB_ECORRUPT on malformed bytes. */
+int sdb_keyenc_decode_key(const uint8_t *key, size_t len, const bson_t *key_pattern, bson_t *out);
+
+/* sdb_keyenc_bracket -- append a one-byte bound for one key field: with end == 0 it sorts at
+ * or before every value of t's type bracket (equal only to one-byte values such as NaN or
+ * null), with end != 0 after every value of it and before the next bracket.  Index scans use
+ * it for type-bracketed bounds such as {$gt: 5} -> (5, end of numbers).  descending inverts
+ * it like a value, so the order of the two sentinels flips too. */
+void sdb_keyenc_bracket(sdb_keybuf_t *kb, bson_type_t t, int end, int descending);
+
 /* sdb_keyenc_keys -- derive every index key of a document for a key pattern
  * ({a: 1, "b.c": -1}): dotted paths descend through sub-documents and arrays; an array
  * value makes one key per element (multikey; an empty array keys as undefined; a missing
@@ -45,7 +68,7 @@ int sdb_keyenc_decode_value(const uint8_t *buf, size_t len, size_t *pos, int des
  * or SDB_ECLIENT with err set (code 171 CannotIndexParallelArrays) for two array fields. */
 struct sdb_error;
 int sdb_keyenc_keys(const bson_t *doc, const bson_t *key_pattern,
-                    int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx,
-                    int *multikey, struct sdb_error *err);
+                    int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, int *multikey,
+                    struct sdb_error *err);
 
 #endif

@@ -743,6 +743,70 @@ START_TEST(test_decode_corrupt)
 }
 END_TEST
 
+/* keep_first -- a keys callback that copies the (only) key into a keybuf. */
+static int
+keep_first(const uint8_t *key, size_t len, void *ctx)
+{
+    sdb_keybuf_t *kb = ctx;
+
+    ck_assert_uint_eq(kb->len, 0);
+    kb->data = bson_realloc(kb->data, len);
+    memcpy(kb->data, key, len);
+    kb->len = kb->cap = len;
+    return 0;
+}
+
+START_TEST(test_decode_key_and_brackets)
+{
+    bson_t *doc = bson_new_from_json(
+        (const uint8_t *)"{\"a\": \"x\", \"b\": {\"c\": -2.5}, \"d\": [true]}", -1, NULL);
+    bson_t *pat = bson_new_from_json(
+        (const uint8_t *)"{\"a\": 1, \"b.c\": -1, \"d\": {\"$numberDecimal\": \"-1\"}}", -1, NULL);
+    bson_t out = BSON_INITIALIZER, arr;
+    bson_value_t vals[256];
+    sdb_keybuf_t kb, lo, hi;
+    sdb_error_t err;
+    char *json;
+    size_t n, i;
+    int mk, desc;
+
+    sdb_keybuf_init(&kb);
+    ck_assert_int_eq(sdb_keyenc_keys(doc, pat, keep_first, &kb, &mk, &err), 0);
+    sdb_keyenc_rid(&kb, 42);
+    ck_assert_int_eq(sdb_keyenc_decode_key(kb.data, kb.len, pat, &out), 0);
+    ck_assert_int_eq(sdb_keyenc_decode_rid(kb.data, kb.len), 42);
+    json = bson_as_relaxed_extended_json(&out, NULL);
+    ck_assert_str_eq(json, "{ \"a\" : \"x\", \"b.c\" : -2.5, \"d\" : true }");
+    bson_free(json);
+    sdb_keybuf_free(&kb);
+    /* every number lies inside the number bracket's bounds, every other value outside */
+    build_table(&arr);
+    n = table_values(&arr, vals, 256);
+    for (desc = 0; desc < 2; desc++) {
+        sdb_keybuf_init(&lo);
+        sdb_keybuf_init(&hi);
+        sdb_keyenc_bracket(&lo, BSON_TYPE_INT32, desc, desc);
+        sdb_keyenc_bracket(&hi, BSON_TYPE_DECIMAL128, !desc, desc);
+        for (i = 0; i < n; i++) {
+            int inside = sdb_bson_is_number(vals[i].value_type);
+
+            encode(&vals[i], desc, &kb);
+            int in = desc ? kb_cmp(&lo, &kb) < 0 && kb_cmp(&kb, &hi) <= 0
+                          : kb_cmp(&lo, &kb) <= 0 && kb_cmp(&kb, &hi) < 0;
+
+            ck_assert_msg(in == inside, "#%zu desc %d", i, desc);
+            sdb_keybuf_free(&kb);
+        }
+        sdb_keybuf_free(&lo);
+        sdb_keybuf_free(&hi);
+    }
+    bson_destroy(&arr);
+    bson_destroy(&out);
+    bson_destroy(doc);
+    bson_destroy(pat);
+}
+END_TEST
+
 static Suite *
 keyenc_suite(void)
 {
@@ -764,6 +828,7 @@ keyenc_suite(void)
     tcase_add_test(tk, test_keys_multikey);
     tcase_add_test(tk, test_keys_positional);
     tcase_add_test(tk, test_keys_errors);
+    tcase_add_test(tk, test_decode_key_and_brackets);
     suite_add_tcase(s, tk);
     return s;
 }
