@@ -52,7 +52,7 @@ wk_cmd_build_info(wk_cmd_t *cmd)
     bson_t *r = cmd->reply, arr, ssl, env, eng;
 
     BSON_APPEND_UTF8(r, "version", SDB_VERSION);
-    BSON_APPEND_UTF8(r, "gitVersion", "secantusdb-" PACKAGE_VERSION);
+    BSON_APPEND_UTF8(r, "gitVersion", "secantusdb");
     BSON_APPEND_ARRAY_BEGIN(r, "modules", &arr);
     bson_append_array_end(r, &arr);
     BSON_APPEND_UTF8(r, "allocator", "jemalloc");
