@@ -1,1 +1,272 @@
-/* src/worker/cmd/indexes.c -- (being written) */
+/*
+ * src/worker/cmd/indexes.c -- listIndexes, createIndexes and dropIndexes.
+ *
+ * listIndexes is answered from the catalog cache (an exhausted cursor over the index specs).
+ * createIndexes checks each spec in mongod's words, normalizes it to {v: 2, key, name, ...}
+ * and lets the master build the indexes from the existing records (CREATE_INDEXES), which
+ * also reports conflicts (85/86) and unique violations (11000).  dropIndexes accepts a name,
+ * "*", a key pattern or a list of names; the _id index can never be dropped.
+ *
+ * Invariants: event-loop thread; catalog views are not kept across store calls.
+ */
+#include "cmd_util.h"
+
+#include "../catalog_cache.h"
+#include "../store_client.h"
+
+#include <string.h>
+
+/* wk_cmd_list_indexes -- {listIndexes: coll} -> {cursor: {id: 0, ns, firstBatch: specs}}. */
+int
+wk_cmd_list_indexes(wk_cmd_t *cmd)
+{
+    static const char *const fields[] = {"cursor", "includeBuildUUIDs", "includeIndexBuildInfo",
+                                         NULL};
+    const wk_coll_info_t *ci;
+    char ns[WK_NS_MAX];
+    bson_t cur;
+    int ret = 0;
+
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_cmdu_refresh(&cmd->err));
+    ci = wk_catalog_find(ns);
+    if (ci == NULL)
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_NamespaceNotFound, "ns does not exist: %s", ns));
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
+    BSON_APPEND_INT64(&cur, "id", 0);
+    BSON_APPEND_UTF8(&cur, "ns", ns);
+    BSON_APPEND_ARRAY(&cur, "firstBatch", &ci->indexes);
+    bson_append_document_end(cmd->reply, &cur);
+err:
+    return ret;
+}
+
+/* spec_error -- mongod's "Error in specification" wrapper. */
+static int
+spec_error(wk_cmd_t *cmd, int code, const bson_t *spec, const char *why)
+{
+    char *json = bson_as_relaxed_extended_json(spec, NULL);
+    int ret = sdb_error_set(&cmd->err, code, "Error in specification %s :: caused by :: %s",
+                            json != NULL ? json : "{}", why);
+
+    bson_free(json);
+    return ret;
+}
+
+/* check_key -- a key pattern: non-empty, values numbers (non-zero) or index type strings. */
+static int
+check_key(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+{
+    bson_iter_t it;
+
+    if (bson_empty(key))
+        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
+                          "Index keys cannot be an empty field.");
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it)) {
+        if (bson_iter_key(&it)[0] == '\0')
+            return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
+                              "Index keys cannot be an empty field.");
+        if (BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) != 0.0)
+            continue;
+        if (BSON_ITER_HOLDS_UTF8(&it))
+            continue;
+        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
+                          "Values in the index key pattern can only be positive numbers, "
+                          "negative numbers, or strings");
+    }
+    return 0;
+}
+
+/* normalize_spec -- {v: 2, key, name, ...rest} from one client spec. */
+static int
+normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
+{
+    bson_t spec, key;
+    bson_iter_t it;
+    bool have_key = false, have_name = false;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(elem))
+        return wk_cmdu_type_error(cmd, "indexes.0", bson_iter_type(elem), "object");
+    SDB_RET(wk_cmdu_get_doc(cmd, elem, "indexes.0", &spec));
+    if (bson_iter_init_find(&it, &spec, "key")) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+            return spec_error(cmd, SDB_CODE_TypeMismatch, &spec,
+                              "The field 'key' must be an object");
+        SDB_RET(wk_cmdu_get_doc(cmd, &it, "key", &key));
+        SDB_RET(check_key(cmd, &spec, &key));
+        have_key = true;
+    }
+    if (bson_iter_init_find(&it, &spec, "name")) {
+        if (!BSON_ITER_HOLDS_UTF8(&it) || bson_iter_utf8(&it, NULL)[0] == '\0')
+            return spec_error(cmd, SDB_CODE_TypeMismatch, &spec,
+                              "The field 'name' must be a non-empty string");
+        have_name = true;
+    }
+    if (!have_key)
+        return spec_error(cmd, SDB_CODE_FailedToParse, &spec,
+                          "The 'key' field is a required property of an index specification");
+    if (!have_name)
+        return spec_error(cmd, SDB_CODE_FailedToParse, &spec,
+                          "The 'name' field is a required property of an index specification");
+    BSON_APPEND_INT32(out, "v", 2);
+    BSON_APPEND_DOCUMENT(out, "key", &key);
+    bson_iter_init_find(&it, &spec, "name");
+    wk_cmdu_append_iter_as(out, "name", &it);
+    bson_iter_init(&it, &spec);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        if (strcmp(k, "v") != 0 && strcmp(k, "key") != 0 && strcmp(k, "name") != 0 &&
+            strcmp(k, "ns") != 0)
+            bson_append_iter(out, k, -1, &it);
+    }
+    return 0;
+}
+
+/* build_specs -- the normalized specs array; 2 BadValue when there are none. */
+static int
+build_specs(wk_cmd_t *cmd, bson_t *arr)
+{
+    bson_iter_t it, el;
+    uint32_t n = 0;
+
+    if (!bson_iter_init_find(&it, cmd->body, "indexes"))
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'createIndexes.indexes' is missing but a required field");
+    if (!BSON_ITER_HOLDS_ARRAY(&it))
+        return wk_cmdu_type_error(cmd, "indexes", bson_iter_type(&it), "array");
+    bson_iter_recurse(&it, &el);
+    while (bson_iter_next(&el)) {
+        bson_t spec = BSON_INITIALIZER;
+        char key[16];
+        const char *k;
+        int ret = normalize_spec(cmd, &el, &spec);
+
+        if (ret == 0) {
+            bson_uint32_to_string(n++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(arr, k, &spec);
+        }
+        bson_destroy(&spec);
+        SDB_RET(ret);
+    }
+    if (n == 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "Must specify at least one index to create");
+    return 0;
+}
+
+/* wk_cmd_create_indexes -- {createIndexes: coll, indexes: [spec...]} ->
+ * {numIndexesBefore, numIndexesAfter, createdCollectionAutomatically | note}. */
+int
+wk_cmd_create_indexes(wk_cmd_t *cmd)
+{
+    static const char *const fields[] = {"indexes", "commitQuorum", "ignoreUnknownIndexOptions",
+                                         "isTimeseriesNamespace", "collectionUUID", NULL};
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, specs = BSON_INITIALIZER;
+    wk_write_concern_t wc;
+    char ns[WK_NS_MAX];
+    bson_iter_t it;
+    int64_t before = 0, after = 0;
+    int ret = 0;
+
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
+    SDB_ERR(build_specs(cmd, &specs));
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    BSON_APPEND_ARRAY(&req, "indexes", &specs);
+    SDB_ERR(wk_cmdu_store(SDB_OP_CREATE_INDEXES, &req, &reply, &cmd->err));
+    if (bson_iter_init_find(&it, &reply, "numIndexesBefore"))
+        before = bson_iter_as_int64(&it);
+    if (bson_iter_init_find(&it, &reply, "numIndexesAfter"))
+        after = bson_iter_as_int64(&it);
+    BSON_APPEND_INT32(cmd->reply, "numIndexesBefore", (int32_t)before);
+    BSON_APPEND_INT32(cmd->reply, "numIndexesAfter", (int32_t)after);
+    if (before == after) {
+        BSON_APPEND_UTF8(cmd->reply, "note", "all indexes already exist");
+    } else {
+        BSON_APPEND_BOOL(cmd->reply, "createdCollectionAutomatically",
+                         bson_iter_init_find(&it, &reply, "createdCollectionAutomatically") &&
+                             bson_iter_as_bool(&it));
+    }
+    SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    bson_destroy(&specs);
+    return ret;
+}
+
+/* is_id_index -- "_id_" or {_id: 1}. */
+static bool
+is_id_index(const bson_iter_t *it)
+{
+    bson_iter_t k;
+
+    if (BSON_ITER_HOLDS_UTF8(it))
+        return strcmp(bson_iter_utf8(it, NULL), "_id_") == 0;
+    if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &k) && bson_iter_next(&k) &&
+        strcmp(bson_iter_key(&k), "_id") == 0 && !bson_iter_next(&k))
+        return true;
+    return false;
+}
+
+/* drop_one -- DROP_INDEXES for one name, "*" or pattern; *was gets nIndexesWas. */
+static int
+drop_one(wk_cmd_t *cmd, const char *ns, const bson_iter_t *index, int64_t *was)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_iter_t it;
+    int ret = 0;
+
+    if (!BSON_ITER_HOLDS_UTF8(index) && !BSON_ITER_HOLDS_DOCUMENT(index))
+        SDB_ERR(wk_cmdu_type_error(cmd, "index", bson_iter_type(index),
+                                   "[string, object, array]"));
+    if (is_id_index(index))
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "cannot drop _id index"));
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    wk_cmdu_append_iter_as(&req, "index", index);
+    SDB_ERR(wk_cmdu_store(SDB_OP_DROP_INDEXES, &req, &reply, &cmd->err));
+    if (bson_iter_init_find(&it, &reply, "nIndexesWas"))
+        *was = bson_iter_as_int64(&it);
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    return ret;
+}
+
+/* wk_cmd_drop_indexes -- {dropIndexes: coll, index: name | "*" | pattern | [names]} ->
+ * {nIndexesWas[, msg]}. */
+int
+wk_cmd_drop_indexes(wk_cmd_t *cmd)
+{
+    static const char *const fields[] = {"index", "collectionUUID", "isTimeseriesNamespace",
+                                         NULL};
+    char ns[WK_NS_MAX];
+    bson_iter_t it, el;
+    int64_t was = 0, w;
+    bool first = true;
+    int ret = 0;
+
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    if (!bson_iter_init_find(&it, cmd->body, "index"))
+        SDB_ERR(sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                              "BSON field 'dropIndexes.index' is missing but a required field"));
+    if (BSON_ITER_HOLDS_ARRAY(&it)) {
+        bson_iter_recurse(&it, &el);
+        while (bson_iter_next(&el)) {
+            SDB_ERR(drop_one(cmd, ns, &el, &w));
+            was = first ? w : was;
+            first = false;
+        }
+    } else {
+        SDB_ERR(drop_one(cmd, ns, &it, &was));
+    }
+    BSON_APPEND_INT32(cmd->reply, "nIndexesWas", (int32_t)was);
+    if (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "*") == 0)
+        BSON_APPEND_UTF8(cmd->reply, "msg", "non-_id indexes dropped for collection");
+err:
+    return ret;
+}
