@@ -181,7 +181,7 @@ typedef struct entry_ctx {
     sdb_keybuf_t rb;     /* encoded rid */
     uint8_t *buf;        /* non-unique entry key */
     size_t cap;
-    const uint8_t *dup;  /* the key that hit a unique violation */
+    uint8_t *dup;        /* copy of the key that hit a unique violation */
     size_t duplen;
 } entry_ctx_t;
 
@@ -219,7 +219,9 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     cur->set_value(cur, &v);
     ret = cur->insert(cur);
     if (ret == WT_DUPLICATE_KEY) {
-        e->dup = key;
+        /* key is only valid during this call: keep a copy for the error message. */
+        e->dup = bson_malloc(len > 0 ? len : 1);
+        memcpy(e->dup, key, len);
         e->duplen = len;
     }
     return ret;
@@ -247,6 +249,7 @@ err:
     if (e.cur != NULL)
         SDB_TRET(e.cur->close(e.cur));
     bson_free(e.buf);
+    bson_free(e.dup);
     sdb_keybuf_free(&e.rb);
     return ret;
 }
