@@ -475,7 +475,7 @@ ms_catalog_tick(WT_SESSION *s)
 /* ---- names ----------------------------------------------------------------------------- */
 
 static const char *const system_allowed[] = {
-    "system.js",    "system.views",   "system.profile", "system.users",
+    "system.js",    "system.views",   "system.profile",  "system.users",
     "system.roles", "system.version", "system.sessions", NULL,
 };
 
@@ -688,8 +688,7 @@ ms_catalog_op_catalog(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error
     bson_t arr;
 
     ms_catalog_rdlock();
-    BSON_APPEND_INT64(reply, "version",
-                      (int64_t)atomic_load(&ms_store_global()->catalog_version));
+    BSON_APPEND_INT64(reply, "version", (int64_t)atomic_load(&ms_store_global()->catalog_version));
     BSON_APPEND_ARRAY_BEGIN(reply, "collections", &arr);
     for (size_t i = 0; i < cat_n; i++)
         append_coll(&arr, i, cat_colls[i]);
@@ -830,8 +829,7 @@ ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
         goto err;
     }
     if (strcmp(from, to) == 0) {
-        ret = sdb_error_set(err, SDB_CODE_IllegalOperation,
-                            "Can't rename a collection to itself");
+        ret = sdb_error_set(err, SDB_CODE_IllegalOperation, "Can't rename a collection to itself");
         goto err;
     }
     if ((t = ms_catalog_find_locked(to)) != NULL) {

@@ -38,12 +38,12 @@ typedef struct ms_index {
 } ms_index_t;
 
 typedef struct ms_coll {
-    char *ns;                /* "db.coll" */
-    uint8_t uuid[16];        /* collection UUID (binary subtype 4) */
-    bson_t *options;         /* create options (never NULL) */
-    char uri[MS_URI_MAX];    /* "table:coll-<n>": record id (q) -> BSON (u) */
+    char *ns;                 /* "db.coll" */
+    uint8_t uuid[16];         /* collection UUID (binary subtype 4) */
+    bson_t *options;          /* create options (never NULL) */
+    char uri[MS_URI_MAX];     /* "table:coll-<n>": record id (q) -> BSON (u) */
     _Atomic int64_t next_rid; /* next record id to hand out */
-    ms_index_t *idx;         /* idx[0] is the _id index */
+    ms_index_t *idx;          /* idx[0] is the _id index */
     size_t nidx;
 } ms_coll_t;
 
@@ -75,8 +75,8 @@ int ms_catalog_check_ns(const char *ns, sdb_error_t *err);
 
 /* ms_catalog_create_locked -- create ns (exclusive lock held): tables, the _id index, the
  * catalog row and a "c" oplog entry.  48 NamespaceExists if present. */
-int ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options,
-                             ms_coll_t **out, sdb_error_t *err);
+int ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options, ms_coll_t **out,
+                             sdb_error_t *err);
 
 /* ms_catalog_drop_locked -- drop a collection and its index tables (exclusive lock held);
  * `c` is freed. */

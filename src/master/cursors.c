@@ -176,8 +176,8 @@ ms_cursors_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
         goto err;
     }
     if (c->out_slot >= 0) {
-        ret = sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use",
-                            id);
+        ret =
+            sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use", id);
         goto err;
     }
     c->out_slot = ctx != NULL ? ctx->slot : 0;

@@ -48,8 +48,8 @@ fmt_value(bson_string_t *s, const bson_iter_t *it)
         bson_string_append_printf(s, "%" PRId64, v->value.v_int64);
         break;
     case BSON_TYPE_DOUBLE:
-        if (v->value.v_double == (double)(int64_t)v->value.v_double &&
-            v->value.v_double < 1e15 && v->value.v_double > -1e15)
+        if (v->value.v_double == (double)(int64_t)v->value.v_double && v->value.v_double < 1e15 &&
+            v->value.v_double > -1e15)
             bson_string_append_printf(s, "%.1f", v->value.v_double);
         else
             bson_string_append_printf(s, "%.17g", v->value.v_double);
@@ -81,8 +81,7 @@ fmt_value(bson_string_t *s, const bson_iter_t *it)
         break;
     case BSON_TYPE_TIMESTAMP:
         bson_string_append_printf(s, "Timestamp(%" PRIu32 ", %" PRIu32 ")",
-                                  v->value.v_timestamp.timestamp,
-                                  v->value.v_timestamp.increment);
+                                  v->value.v_timestamp.timestamp, v->value.v_timestamp.increment);
         break;
     case BSON_TYPE_DOCUMENT:
     case BSON_TYPE_ARRAY:
@@ -178,10 +177,10 @@ typedef struct entry_ctx {
     const ms_index_t *ix;
     int64_t rid;
     int remove;
-    sdb_keybuf_t rb;     /* encoded rid */
-    uint8_t *buf;        /* non-unique entry key */
+    sdb_keybuf_t rb; /* encoded rid */
+    uint8_t *buf;    /* non-unique entry key */
     size_t cap;
-    uint8_t *dup;        /* copy of the key that hit a unique violation */
+    uint8_t *dup; /* copy of the key that hit a unique violation */
     size_t duplen;
 } entry_ctx_t;
 
@@ -240,8 +239,8 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     e.rid = rid;
     e.remove = remove;
     sdb_keybuf_init(&e.rb);
-    SDB_ERR(s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL,
-                           &e.cur));
+    SDB_ERR(
+        s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
     ret = sdb_keyenc_keys(doc, ix->key, entry_cb, &e, &multikey, err);
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
         ret = dup_error(c, ix, e.dup, e.duplen, info, err);
@@ -296,8 +295,7 @@ ms_indexes_table_size(WT_SESSION *s, const char *uri)
 
 /* build_index -- fill ix (already in c) from every record of c. */
 static int
-build_index(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *info,
-            sdb_error_t *err)
+build_index(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *info, sdb_error_t *err)
 {
     WT_SESSION *rs = NULL;
     WT_CURSOR *cur = NULL;
@@ -439,8 +437,7 @@ log_index_ddl(WT_SESSION *s, const ms_coll_t *c, int persist, const bson_t *o)
 
 /* add_indexes_locked -- check, build and record every spec of `specs` (exclusive lock). */
 static int
-add_indexes_locked(WT_SESSION *s, ms_coll_t *c, bson_iter_t *specs, bson_t *reply,
-                   sdb_error_t *err)
+add_indexes_locked(WT_SESSION *s, ms_coll_t *c, bson_iter_t *specs, bson_t *reply, sdb_error_t *err)
 {
     size_t before = c->nidx, n;
     char uri[MS_URI_MAX];
@@ -525,16 +522,15 @@ find_drop_target(const ms_coll_t *c, const bson_t *req, size_t *pos, int *all, s
         }
         for (*pos = 0; *pos < c->nidx; (*pos)++)
             if (strcmp(c->idx[*pos].name, name) == 0)
-                return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions,
-                                                 "cannot drop _id index")
-                                 : 0;
+                return *pos == 0
+                           ? sdb_error_set(err, SDB_CODE_InvalidOptions, "cannot drop _id index")
+                           : 0;
         return sdb_error_set(err, SDB_CODE_IndexNotFound, "index not found with name [%s]", name);
     }
     SDB_RET(ms_req_iter_doc(&it, "index", &key, err));
     for (*pos = 0; *pos < c->nidx; (*pos)++)
         if (sdb_bson_doc_cmp(&key, c->idx[*pos].key) == 0)
-            return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions,
-                                             "cannot drop _id index")
+            return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions, "cannot drop _id index")
                              : 0;
     str = spec_str(&key);
     ret = sdb_error_set(err, SDB_CODE_IndexNotFound, "can't find index with key: %s", str);

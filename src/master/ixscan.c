@@ -31,15 +31,15 @@ typedef struct range {
 typedef struct scan {
     const ms_coll_t *c;
     const ms_index_t *ix;
-    WT_CURSOR *ic, *rc;          /* index cursor, record cursor */
-    int dir;                     /* 1 or -1 */
-    const uint8_t *after;        /* resume token or NULL */
+    WT_CURSOR *ic, *rc;   /* index cursor, record cursor */
+    int dir;              /* 1 or -1 */
+    const uint8_t *after; /* resume token or NULL */
     size_t after_len;
     int64_t limit, max_bytes, n, bytes;
     bson_t *arr;
-    uint8_t *last;               /* key of the last entry returned */
+    uint8_t *last; /* key of the last entry returned */
     size_t last_len;
-    bool full;                   /* stopped on limit or bytes */
+    bool full; /* stopped on limit or bytes */
 } scan_t;
 
 static int
@@ -255,8 +255,7 @@ index_named(const ms_coll_t *c, const char *name)
 
 /* parse_ranges -- the request's ranges, encoded for ix and sorted. */
 static int
-parse_ranges(const bson_t *req, const ms_index_t *ix, range_t **out, size_t *nout,
-             sdb_error_t *err)
+parse_ranges(const bson_t *req, const ms_index_t *ix, range_t **out, size_t *nout, sdb_error_t *err)
 {
     bson_iter_t it;
     range_t *r = NULL;
@@ -329,8 +328,8 @@ ms_indexes_op_ixscan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
     ms_catalog_rdlock();
     if ((sc.c = ms_catalog_find_locked(ns)) != NULL) {
         if ((sc.ix = index_named(sc.c, name)) == NULL) {
-            ret = sdb_error_set(err, SDB_CODE_IndexNotFound, "index not found with name [%s]",
-                                name);
+            ret =
+                sdb_error_set(err, SDB_CODE_IndexNotFound, "index not found with name [%s]", name);
             goto err;
         }
         SDB_ERR(parse_ranges(req, sc.ix, &ranges, &nr, err));

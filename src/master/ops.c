@@ -37,24 +37,15 @@ op_flush(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 }
 
 static const ops_handler_t ops_table[SDB_OP__MAX] = {
-    [SDB_OP_CATALOG] = ms_catalog_op_catalog,
-    [SDB_OP_CREATE] = ms_catalog_op_create,
-    [SDB_OP_DROP] = ms_catalog_op_drop,
-    [SDB_OP_DROP_DB] = ms_catalog_op_drop_db,
-    [SDB_OP_RENAME] = ms_catalog_op_rename,
-    [SDB_OP_CREATE_INDEXES] = ms_indexes_op_create,
-    [SDB_OP_DROP_INDEXES] = ms_indexes_op_drop,
-    [SDB_OP_INSERT] = ms_records_op_insert,
-    [SDB_OP_SCAN] = ms_records_op_scan,
-    [SDB_OP_IXSCAN] = ms_indexes_op_ixscan,
-    [SDB_OP_UPDATE] = ms_records_op_update,
-    [SDB_OP_DELETE] = ms_records_op_delete,
-    [SDB_OP_CURSOR_NEW] = ms_cursors_op_new,
-    [SDB_OP_CURSOR_GET] = ms_cursors_op_get,
-    [SDB_OP_CURSOR_PUT] = ms_cursors_op_put,
-    [SDB_OP_CURSOR_KILL] = ms_cursors_op_kill,
-    [SDB_OP_STATS] = ms_stats_op_stats,
-    [SDB_OP_FLUSH] = op_flush,
+    [SDB_OP_CATALOG] = ms_catalog_op_catalog,   [SDB_OP_CREATE] = ms_catalog_op_create,
+    [SDB_OP_DROP] = ms_catalog_op_drop,         [SDB_OP_DROP_DB] = ms_catalog_op_drop_db,
+    [SDB_OP_RENAME] = ms_catalog_op_rename,     [SDB_OP_CREATE_INDEXES] = ms_indexes_op_create,
+    [SDB_OP_DROP_INDEXES] = ms_indexes_op_drop, [SDB_OP_INSERT] = ms_records_op_insert,
+    [SDB_OP_SCAN] = ms_records_op_scan,         [SDB_OP_IXSCAN] = ms_indexes_op_ixscan,
+    [SDB_OP_UPDATE] = ms_records_op_update,     [SDB_OP_DELETE] = ms_records_op_delete,
+    [SDB_OP_CURSOR_NEW] = ms_cursors_op_new,    [SDB_OP_CURSOR_GET] = ms_cursors_op_get,
+    [SDB_OP_CURSOR_PUT] = ms_cursors_op_put,    [SDB_OP_CURSOR_KILL] = ms_cursors_op_kill,
+    [SDB_OP_STATS] = ms_stats_op_stats,         [SDB_OP_FLUSH] = op_flush,
 };
 
 int

@@ -126,8 +126,7 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, bson_t *info, sdb_e
 }
 
 static void
-append_write_error(bson_t *arr, uint32_t n, int32_t index, const sdb_error_t *e,
-                   const bson_t *info)
+append_write_error(bson_t *arr, uint32_t n, int32_t index, const sdb_error_t *e, const bson_t *info)
 {
     const char *key;
     char buf[16];

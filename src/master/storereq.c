@@ -28,8 +28,7 @@ find(const bson_t *req, const char *field, bool optional, bson_iter_t *it, bool 
 }
 
 int
-ms_req_str(const bson_t *req, const char *field, bool optional, const char **out,
-           sdb_error_t *err)
+ms_req_str(const bson_t *req, const char *field, bool optional, const char **out, sdb_error_t *err)
 {
     bson_iter_t it;
     bool present;

@@ -42,8 +42,7 @@ int ms_req_iter_doc(const bson_iter_t *it, const char *what, bson_t *out, sdb_er
 
 /* ms_req_ns_split -- split "db.coll" at the first dot into db (copied, NUL-terminated, into
  * dbbuf of size dblen) and *coll (pointer into ns).  SDB_ECLIENT InvalidNamespace if no dot. */
-int ms_req_ns_split(const char *ns, char *dbbuf, size_t dblen, const char **coll,
-                    sdb_error_t *err);
+int ms_req_ns_split(const char *ns, char *dbbuf, size_t dblen, const char **coll, sdb_error_t *err);
 
 /* ms_now_ms -- wall clock in milliseconds since the epoch. */
 int64_t ms_now_ms(void);

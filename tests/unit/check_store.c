@@ -237,8 +237,10 @@ START_TEST(test_insert_scan)
     bson_destroy(&r);
 
     char req[128];
-    snprintf(req, sizeof(req), "{\"ns\":\"test.c\",\"after\":{\"$numberLong\":\"%lld\"},"
-             "\"limit\":10}", (long long)last);
+    snprintf(req, sizeof(req),
+             "{\"ns\":\"test.c\",\"after\":{\"$numberLong\":\"%lld\"},"
+             "\"limit\":10}",
+             (long long)last);
     run_ok(SDB_OP_SCAN, req, &r);
     ck_assert_int_eq(count_of(&r, "docs"), 1);
     ck_assert_int_eq(get_int(&r, "docs.0.d._id"), 3);
@@ -280,9 +282,10 @@ START_TEST(test_duplicate_id)
     bson_destroy(&r);
 
     /* Unordered: the error is reported and the rest goes in. */
-    run_ok(SDB_OP_INSERT,
-           "{\"ns\":\"test.c\",\"docs\":[{\"_id\":7},{\"_id\":1},{\"_id\":\"s\"}],\"ordered\":false}",
-           &r);
+    run_ok(
+        SDB_OP_INSERT,
+        "{\"ns\":\"test.c\",\"docs\":[{\"_id\":7},{\"_id\":1},{\"_id\":\"s\"}],\"ordered\":false}",
+        &r);
     ck_assert_int_eq(get_int(&r, "n"), 2);
     ck_assert_int_eq(get_int(&r, "writeErrors.0.index"), 1);
     bson_destroy(&r);
@@ -579,13 +582,11 @@ START_TEST(test_ddl)
     run_ok(SDB_OP_SCAN, "{\"ns\":\"db1.b\",\"limit\":100}", &r);
     ck_assert_int_eq(count_of(&r, "docs"), 5);
     bson_destroy(&r);
-    ck_assert_int_eq(run(SDB_OP_RENAME, "{\"from\":\"db1.a\",\"to\":\"db1.c\"}", &r),
-                     SDB_ECLIENT);
+    ck_assert_int_eq(run(SDB_OP_RENAME, "{\"from\":\"db1.a\",\"to\":\"db1.c\"}", &r), SDB_ECLIENT);
     ck_assert_int_eq(terr.code, 26);
     bson_destroy(&r);
     insert_n("db1.c", 0, 1);
-    ck_assert_int_eq(run(SDB_OP_RENAME, "{\"from\":\"db1.b\",\"to\":\"db1.c\"}", &r),
-                     SDB_ECLIENT);
+    ck_assert_int_eq(run(SDB_OP_RENAME, "{\"from\":\"db1.b\",\"to\":\"db1.c\"}", &r), SDB_ECLIENT);
     ck_assert_int_eq(terr.code, 48);
     bson_destroy(&r);
     run_drop(SDB_OP_RENAME, "{\"from\":\"db1.b\",\"to\":\"db1.c\",\"dropTarget\":true}");
@@ -621,7 +622,8 @@ START_TEST(test_cursors)
     int64_t id;
 
     run_ok(SDB_OP_CURSOR_NEW,
-           "{\"ns\":\"test.c\",\"state\":{\"pos\":1},\"docs\":[{\"a\":1},{\"a\":2},{\"a\":3}]}", &r);
+           "{\"ns\":\"test.c\",\"state\":{\"pos\":1},\"docs\":[{\"a\":1},{\"a\":2},{\"a\":3}]}",
+           &r);
     id = get_int(&r, "id");
     ck_assert_int_gt(id, 0);
     bson_destroy(&r);
@@ -643,8 +645,10 @@ START_TEST(test_cursors)
     ck_assert_int_eq(count_of(&r, "docs"), 1);
     ck_assert_int_eq(get_int(&r, "docs.0.a"), 3);
     bson_destroy(&r);
-    snprintf(req, sizeof(req), "{\"id\":{\"$numberLong\":\"%lld\"},\"state\":{\"pos\":2},"
-             "\"done\":false}", (long long)id);
+    snprintf(req, sizeof(req),
+             "{\"id\":{\"$numberLong\":\"%lld\"},\"state\":{\"pos\":2},"
+             "\"done\":false}",
+             (long long)id);
     run_drop(SDB_OP_CURSOR_PUT, req);
     snprintf(req, sizeof(req), "{\"id\":{\"$numberLong\":\"%lld\"},\"n\":5}", (long long)id);
     run_ok(SDB_OP_CURSOR_GET, req, &r);
