@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -494,6 +495,52 @@ START_TEST(test_chan_timeout_and_wake)
 }
 END_TEST
 
+/* The worker side of a dead master: a grandchild attaches under a middle process that then
+ * exits; the grandchild's blocked receive notices getppid() changed and returns SDB_EPEER. */
+START_TEST(test_chan_master_gone)
+{
+    sdb_chan_t m, w;
+    int attached[2], result[2];
+    struct pollfd pfd;
+    char c = 0;
+    pid_t mid;
+
+    ck_assert_int_eq(sdb_chan_create(&m), 0);
+    ck_assert_int_eq(pipe(attached), 0);
+    ck_assert_int_eq(pipe(result), 0);
+    if ((mid = fork()) == 0) {
+        if (fork() == 0) {
+            sdb_msg_hdr_t h;
+            const void *body;
+            int rc;
+            if (sdb_chan_attach(&w, dup(m.memfd), dup(m.wake_master), dup(m.wake_worker)) != 0)
+                _exit(3);
+            c = 'a';
+            if (write(attached[1], &c, 1) != 1)
+                _exit(4);
+            rc = sdb_chan_recv(&w, &h, &body, -1);
+            c = rc == SDB_EPEER ? 'E' : 'X';
+            if (write(result[1], &c, 1) != 1)
+                _exit(5);
+            _exit(0);
+        }
+        if (read(attached[0], &c, 1) != 1)
+            _exit(6);
+        _exit(0); /* the "master" dies */
+    }
+    close(result[1]);
+    ck_assert_int_eq(waitpid(mid, NULL, 0), mid);
+    pfd = (struct pollfd){.fd = result[0], .events = POLLIN};
+    ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+    ck_assert_int_eq(read(result[0], &c, 1), 1);
+    ck_assert_int_eq(c, 'E');
+    close(result[0]);
+    close(attached[0]);
+    close(attached[1]);
+    sdb_chan_close(&m);
+}
+END_TEST
+
 /* ---- channel: validation --------------------------------------------------------------- */
 
 static void
@@ -589,6 +636,7 @@ ring_suite(void)
     tcase_add_test(tch, test_chan_dead_consumer);
     tcase_add_test(tch, test_chan_dead_producer);
     tcase_add_test(tch, test_chan_timeout_and_wake);
+    tcase_add_test(tch, test_chan_master_gone);
     tcase_add_test(tch, test_chan_bad_frames);
     tcase_add_test(tch, test_chan_attach_validation);
     suite_add_tcase(s, tch);
