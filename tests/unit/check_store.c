@@ -22,6 +22,7 @@
 #include "../../src/master/storereq.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -763,6 +764,79 @@ START_TEST(test_in_memory)
 }
 END_TEST
 
+typedef struct racer {
+    int t;
+    int ok, dup, other;
+} racer_t;
+
+/* racer_main -- insert _id = t*1000+i, u = i for i < 300 on its own session. */
+static void *
+racer_main(void *arg)
+{
+    racer_t *rc = arg;
+    ms_ctx_t ctx = {NULL, rc->t};
+
+    if (ms_store_session_open(&ctx.session) != 0) {
+        rc->other = -1;
+        return NULL;
+    }
+    for (int i = 0; i < 300; i++) {
+        bson_t *req = BCON_NEW("ns", BCON_UTF8("test.race"), "docs", "[", "{", "_id",
+                               BCON_INT32(rc->t * 1000 + i), "u", BCON_INT32(i), "}", "]");
+        sdb_error_t e = {0};
+        bson_t reply = BSON_INITIALIZER;
+        bson_iter_t it;
+        int ret = ms_ops_dispatch(&ctx, SDB_OP_INSERT, req, &reply, &e);
+        if (ret != 0)
+            rc->other++;
+        else if (bson_iter_init_find(&it, &reply, "n") && bson_iter_as_int64(&it) == 1)
+            rc->ok++;
+        else if (has(&reply, "writeErrors.0.code") &&
+                 get_int(&reply, "writeErrors.0.code") == 11000)
+            rc->dup++;
+        else
+            rc->other++;
+        bson_destroy(&reply);
+        bson_destroy(req);
+    }
+    ctx.session->close(ctx.session, NULL);
+    return NULL;
+}
+
+START_TEST(test_concurrent_unique)
+{
+    pthread_t th[4];
+    racer_t rc[4];
+    int ok = 0, dup = 0;
+    bson_t r;
+
+    run_drop(SDB_OP_CREATE_INDEXES,
+             "{\"ns\":\"test.race\",\"indexes\":[{\"v\":2,\"key\":{\"u\":1},\"name\":\"u_1\","
+             "\"unique\":true}]}");
+    for (int t = 0; t < 4; t++) {
+        rc[t] = (racer_t){t + 1, 0, 0, 0};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, racer_main, &rc[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_int_eq(rc[t].other, 0);
+        ok += rc[t].ok;
+        dup += rc[t].dup;
+    }
+    ck_assert_int_eq(ok, 300);
+    ck_assert_int_eq(dup, 900);
+    run_ok(SDB_OP_STATS, "{\"ns\":\"test.race\"}", &r);
+    ck_assert_int_eq(get_int(&r, "collections.0.count"), 300);
+    bson_destroy(&r);
+    run_ok(SDB_OP_IXSCAN,
+           "{\"ns\":\"test.race\",\"index\":\"u_1\",\"ranges\":[{\"lo\":{\"u\":{\"$minKey\":1}},"
+           "\"hi\":{\"u\":{\"$maxKey\":1}}}],\"limit\":1000}",
+           &r);
+    ck_assert_int_eq(count_of(&r, "docs"), 300);
+    bson_destroy(&r);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -782,6 +856,7 @@ store_suite(void)
     tcase_add_test(tc, test_reopen);
     tcase_add_test(tc, test_oplog_cap);
     tcase_add_test(tc, test_in_memory);
+    tcase_add_test(tc, test_concurrent_unique);
     suite_add_tcase(s, tc);
     return s;
 }
