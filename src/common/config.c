@@ -17,13 +17,20 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { OPT_INT, OPT_STR, OPT_FLAG, OPT_IGNORE_ARG, OPT_IGNORE, OPT_SPECIAL } opt_kind_t;
+typedef enum {
+    OPT_INT,
+    OPT_STR,
+    OPT_FLAG,
+    OPT_IGNORE_ARG,
+    OPT_IGNORE,
+    OPT_SPECIAL
+} opt_kind_t;
 
 typedef struct opt_def {
     const char *name;
     opt_kind_t kind;
-    size_t off;   /* offset into sdb_config_t */
-    size_t size;  /* for strings */
+    size_t off;  /* offset into sdb_config_t */
+    size_t size; /* for strings */
 } opt_def_t;
 
 #define OFF(f) offsetof(sdb_config_t, f)
@@ -124,7 +131,8 @@ takes_arg(opt_kind_t k, const char *name)
 {
     if (k == OPT_INT || k == OPT_STR || k == OPT_IGNORE_ARG)
         return true;
-    return k == OPT_SPECIAL && (strcmp(name, "fds") == 0 || strcmp(name, "wiredTigerCacheSizeGB") == 0);
+    return k == OPT_SPECIAL &&
+           (strcmp(name, "fds") == 0 || strcmp(name, "wiredTigerCacheSizeGB") == 0);
 }
 
 static int
@@ -239,8 +247,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
             return 0;
     }
     if (cfg->port < 0 || cfg->port > 65535 || cfg->workers < 1 || cfg->workers > SDB_MAX_WORKERS) {
-        fprintf(stderr, "secantusdb: --port must be 0-65535 and --workers 1-%d\n",
-                SDB_MAX_WORKERS);
+        fprintf(stderr, "secantusdb: --port must be 0-65535 and --workers 1-%d\n", SDB_MAX_WORKERS);
         return 2;
     }
     return 0;

@@ -14,18 +14,18 @@
 #define SDB_DEFAULT_PORT 27017
 
 typedef struct sdb_config {
-    int port;              /* --port (0 = pick a free port) */
-    char bind_ip[256];     /* --bind_ip (comma-separated; first one is used) */
-    char dbpath[1024];     /* --dbpath, ":memory:" for in-memory */
-    int workers;           /* --workers (default: number of cores) */
-    char logpath[1024];    /* --logpath ("" = stdout) */
-    bool quiet;            /* --quiet */
-    char repl_set[128];    /* --replSet (accepted; we are always a one-member set) */
-    long cache_mb;         /* --wiredTigerCacheSizeGB converted, default 256 */
+    int port;           /* --port (0 = pick a free port) */
+    char bind_ip[256];  /* --bind_ip (comma-separated; first one is used) */
+    char dbpath[1024];  /* --dbpath, ":memory:" for in-memory */
+    int workers;        /* --workers (default: number of cores) */
+    char logpath[1024]; /* --logpath ("" = stdout) */
+    bool quiet;         /* --quiet */
+    char repl_set[128]; /* --replSet (accepted; we are always a one-member set) */
+    long cache_mb;      /* --wiredTigerCacheSizeGB converted, default 256 */
     /* worker role (set by the master when it spawns a worker) */
-    int worker_slot;       /* --worker N; -1 in the master */
+    int worker_slot; /* --worker N; -1 in the master */
     int fd_listen, fd_chan, fd_wake_master, fd_wake_worker, fd_global, fd_death;
-    char argv_json[4096];  /* the original argv as a JSON array (getCmdLineOpts) */
+    char argv_json[4096]; /* the original argv as a JSON array (getCmdLineOpts) */
 } sdb_config_t;
 
 /* sdb_config_parse -- parse argv into *cfg.  Returns 0, or 2 after printing a clear message

@@ -21,14 +21,14 @@ enum {
 #define SDB_ERRMSG_MAX 512
 
 typedef struct sdb_error {
-    int code;                     /* 0 = no error */
-    char msg[SDB_ERRMSG_MAX];     /* errmsg as mongod words it */
-    unsigned labels;              /* SDB_LABEL_* bits */
+    int code;                 /* 0 = no error */
+    char msg[SDB_ERRMSG_MAX]; /* errmsg as mongod words it */
+    unsigned labels;          /* SDB_LABEL_* bits */
 } sdb_error_t;
 
-#define SDB_LABEL_TRANSIENT_TXN 0x1u    /* TransientTransactionError */
-#define SDB_LABEL_UNKNOWN_COMMIT 0x2u   /* UnknownTransactionCommitResult */
-#define SDB_LABEL_RETRYABLE_WRITE 0x4u  /* RetryableWriteError */
+#define SDB_LABEL_TRANSIENT_TXN 0x1u   /* TransientTransactionError */
+#define SDB_LABEL_UNKNOWN_COMMIT 0x2u  /* UnknownTransactionCommitResult */
+#define SDB_LABEL_RETRYABLE_WRITE 0x4u /* RetryableWriteError */
 
 /* sdb_error_codename -- mongod's codeName for a code ("Location<code>" when it has none). */
 const char *sdb_error_codename(int code, char *buf, size_t buflen);

@@ -17,7 +17,7 @@
 #define SDB_MAX_WORKERS 64
 
 typedef struct sdb_worker_counters {
-    _Atomic uint64_t op_insert;   /* worker writes (its own slot) */
+    _Atomic uint64_t op_insert; /* worker writes (its own slot) */
     _Atomic uint64_t op_query;
     _Atomic uint64_t op_update;
     _Atomic uint64_t op_delete;
@@ -32,16 +32,16 @@ typedef struct sdb_worker_counters {
 } sdb_worker_counters_t;
 
 typedef struct sdb_global {
-    uint32_t magic;                    /* master writes once */
-    uint32_t version;                  /* master writes once */
-    uint32_t nworkers;                 /* master writes once */
+    uint32_t magic;    /* master writes once */
+    uint32_t version;  /* master writes once */
+    uint32_t nworkers; /* master writes once */
     uint32_t pad0;
-    int64_t start_time_ms;             /* master writes once: wall clock at start */
-    _Atomic uint64_t catalog_version;  /* master writes */
-    _Atomic uint64_t oplog_head;       /* master writes: last committed oplog ts (secs<<32|inc) */
-    _Atomic uint32_t oplog_wake;       /* master writes: bumped on every oplog append */
-    _Atomic uint64_t next_conn_id;     /* every worker fetch_adds: connection ids */
-    char port_str[16];                 /* master writes once: bound port */
+    int64_t start_time_ms;            /* master writes once: wall clock at start */
+    _Atomic uint64_t catalog_version; /* master writes */
+    _Atomic uint64_t oplog_head;      /* master writes: last committed oplog ts (secs<<32|inc) */
+    _Atomic uint32_t oplog_wake;      /* master writes: bumped on every oplog append */
+    _Atomic uint64_t next_conn_id;    /* every worker fetch_adds: connection ids */
+    char port_str[16];                /* master writes once: bound port */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
 } sdb_global_t;
 

@@ -99,8 +99,7 @@ sdb_log(sdb_log_sev_t sev, const char *component, int id, const char *msg, const
  *     Write one line whose attr is {"detail": formatted text}.
  */
 void
-sdb_logf(sdb_log_sev_t sev, const char *component, int id, const char *msg, const char *fmt,
-         ...)
+sdb_logf(sdb_log_sev_t sev, const char *component, int id, const char *msg, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;

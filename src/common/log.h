@@ -10,7 +10,13 @@
 
 #include <bson/bson.h>
 
-typedef enum { SDB_LOG_D = 0, SDB_LOG_I, SDB_LOG_W, SDB_LOG_E, SDB_LOG_F } sdb_log_sev_t;
+typedef enum {
+    SDB_LOG_D = 0,
+    SDB_LOG_I,
+    SDB_LOG_W,
+    SDB_LOG_E,
+    SDB_LOG_F
+} sdb_log_sev_t;
 
 /* sdb_log_init -- set the role tag, the output fd (default 1) and the quiet flag. */
 void sdb_log_init(const char *role, int fd, int quiet);
@@ -19,8 +25,7 @@ void sdb_log_init(const char *role, int fd, int quiet);
 void sdb_log_set_fd(int fd);
 
 /* sdb_log -- write one line; attr may be NULL. */
-void sdb_log(sdb_log_sev_t sev, const char *component, int id, const char *msg,
-             const bson_t *attr);
+void sdb_log(sdb_log_sev_t sev, const char *component, int id, const char *msg, const bson_t *attr);
 
 /* sdb_logf -- write one line whose attr is {"detail": formatted text}. */
 void sdb_logf(sdb_log_sev_t sev, const char *component, int id, const char *msg, const char *fmt,

@@ -16,13 +16,13 @@
 #include <stdint.h>
 
 /* Negative internal status codes (positive values are errno). */
-#define SDB_EPEER -1001   /* the other side of a channel is gone */
-#define SDB_EAGAIN -1002  /* nothing available right now */
-#define SDB_ECORRUPT -1003 /* shared state or a message failed validation */
-#define SDB_ETOOBIG -1004 /* a message or document exceeds a limit */
-#define SDB_ECLIENT -1005 /* a client-visible error was recorded in an sdb_error_t */
+#define SDB_EPEER -1001     /* the other side of a channel is gone */
+#define SDB_EAGAIN -1002    /* nothing available right now */
+#define SDB_ECORRUPT -1003  /* shared state or a message failed validation */
+#define SDB_ETOOBIG -1004   /* a message or document exceeds a limit */
+#define SDB_ECLIENT -1005   /* a client-visible error was recorded in an sdb_error_t */
 #define SDB_ENOTFOUND -1006 /* the key, record or namespace does not exist */
-#define SDB_ECLOSED -1007 /* the channel or connection was closed in an orderly way */
+#define SDB_ECLOSED -1007   /* the channel or connection was closed in an orderly way */
 
 #define SDB_RET(x)                                                                                 \
     do {                                                                                           \

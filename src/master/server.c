@@ -44,11 +44,11 @@
 
 typedef struct slot {
     ms_service_t svc;
-    pid_t pid;              /* 0 = not running */
-    int crashes;            /* crashes within the current window */
-    int64_t window_start;   /* ms */
-    int64_t respawn_at;     /* ms; 0 = none pending */
-    bool fatal;             /* exited with code 2: never respawn */
+    pid_t pid;            /* 0 = not running */
+    int crashes;          /* crashes within the current window */
+    int64_t window_start; /* ms */
+    int64_t respawn_at;   /* ms; 0 = none pending */
+    bool fatal;           /* exited with code 2: never respawn */
 } slot_t;
 
 typedef struct master {
@@ -103,8 +103,7 @@ open_listener(master_t *m)
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     if ((ret = getaddrinfo(host, port, &hints, &res)) != 0) {
-        fprintf(stderr, "secantusdb: cannot resolve --bind_ip %s: %s\n", host,
-                gai_strerror(ret));
+        fprintf(stderr, "secantusdb: cannot resolve --bind_ip %s: %s\n", host, gai_strerror(ret));
         return 2;
     }
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -396,8 +395,8 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     if ((ret = setup(&m)) != 0)
         return ret == 48 ? 48 : 2;
     if (cfg->port == 0) {
-        printf("mongodb://%s:%s/\n", strcmp(cfg->bind_ip, "0.0.0.0") == 0 ? "127.0.0.1"
-                                                                         : cfg->bind_ip,
+        printf("mongodb://%s:%s/\n",
+               strcmp(cfg->bind_ip, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind_ip,
                m.global->port_str);
         fflush(stdout);
     }

@@ -49,8 +49,7 @@ serve_one(ms_service_t *svc, ms_ctx_t *ctx, const sdb_msg_hdr_t *hdr, const void
         BSON_APPEND_UTF8(&reply, "errmsg", err.msg);
         flags = SDB_MSG_ERROR;
     }
-    ret = sdb_chan_send(&svc->chan, hdr->op, flags, hdr->reqid, bson_get_data(&reply),
-                        reply.len);
+    ret = sdb_chan_send(&svc->chan, hdr->op, flags, hdr->reqid, bson_get_data(&reply), reply.len);
     bson_destroy(&reply);
     atomic_store(&svc->inflight_op, 0);
     return ret;

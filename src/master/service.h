@@ -18,7 +18,7 @@
 
 typedef struct ms_service {
     int slot;
-    sdb_chan_t chan;                 /* created by the main thread, used by the service thread */
+    sdb_chan_t chan; /* created by the main thread, used by the service thread */
     pthread_t thread;
     bool started;
     atomic_int stop;                 /* main thread writes: finish and exit */

@@ -18,7 +18,14 @@
 
 extern char **environ;
 
-enum { FD_LISTEN = 3, FD_CHAN, FD_WAKE_MASTER, FD_WAKE_WORKER, FD_GLOBAL, FD_DEATH };
+enum {
+    FD_LISTEN = 3,
+    FD_CHAN,
+    FD_WAKE_MASTER,
+    FD_WAKE_WORKER,
+    FD_GLOBAL,
+    FD_DEATH
+};
 
 /*
  * ms_spawn_worker --

@@ -12,10 +12,10 @@
 #include <stdbool.h>
 
 typedef struct wk_coll_info {
-    const char *ns;        /* "db.coll" */
-    bson_t options;        /* static view of the options document */
-    bson_t indexes;        /* static view of the array of index specs */
-    bson_t uuid_doc;       /* static view of {uuid: binary} */
+    const char *ns;  /* "db.coll" */
+    bson_t options;  /* static view of the options document */
+    bson_t indexes;  /* static view of the array of index specs */
+    bson_t uuid_doc; /* static view of {uuid: binary} */
 } wk_coll_info_t;
 
 /* wk_catalog_refresh -- fetch the catalog if its version changed. */

@@ -22,24 +22,24 @@
 struct wk_conn;
 
 typedef struct wk_cmd {
-    struct wk_conn *conn;  /* the client connection (conn.h) */
-    const char *name;      /* command name as the client spelled it */
-    const char *db;        /* $db */
-    const bson_t *body;    /* the whole command document, sequences merged as arrays */
-    bson_t *reply;         /* handler appends here */
-    sdb_error_t err;       /* set on failure */
-    bool unacknowledged;   /* w:0 or moreToCome: the reply will be dropped */
-    bool deferred;         /* handler will answer later (awaitable hello); see conn.h */
-    bool resumed;          /* this is the re-run of a deferred command: answer now */
-    int32_t opcode;        /* wire opcode the command came in (OP_MSG or OP_QUERY) */
+    struct wk_conn *conn; /* the client connection (conn.h) */
+    const char *name;     /* command name as the client spelled it */
+    const char *db;       /* $db */
+    const bson_t *body;   /* the whole command document, sequences merged as arrays */
+    bson_t *reply;        /* handler appends here */
+    sdb_error_t err;      /* set on failure */
+    bool unacknowledged;  /* w:0 or moreToCome: the reply will be dropped */
+    bool deferred;        /* handler will answer later (awaitable hello); see conn.h */
+    bool resumed;         /* this is the re-run of a deferred command: answer now */
+    int32_t opcode;       /* wire opcode the command came in (OP_MSG or OP_QUERY) */
 } wk_cmd_t;
 
 typedef int (*wk_cmd_fn)(wk_cmd_t *cmd);
 
-#define WK_CMD_F_ADMIN_ONLY 0x1u  /* must run against the admin database */
-#define WK_CMD_F_WRITE 0x2u       /* counts as a write (opcounters) */
-#define WK_CMD_F_NO_AUTH 0x4u     /* allowed before authentication */
-#define WK_CMD_F_HANDSHAKE 0x8u   /* hello/isMaster: allowed over OP_QUERY, never compressed */
+#define WK_CMD_F_ADMIN_ONLY 0x1u /* must run against the admin database */
+#define WK_CMD_F_WRITE 0x2u      /* counts as a write (opcounters) */
+#define WK_CMD_F_NO_AUTH 0x4u    /* allowed before authentication */
+#define WK_CMD_F_HANDSHAKE 0x8u  /* hello/isMaster: allowed over OP_QUERY, never compressed */
 
 typedef struct wk_cmd_def {
     const char *name;

@@ -104,8 +104,8 @@ on_read(struct bufferevent *bev, void *arg)
             break;
         evbuffer_copyout(in, head, 4);
         if (wk_wire_frame_len(head, 4, &msglen) != 0) {
-            sdb_logf(SDB_LOG_W, "NETWORK", 22989, "Closing connection: bad message length",
-                     "%s", c->peer);
+            sdb_logf(SDB_LOG_W, "NETWORK", 22989, "Closing connection: bad message length", "%s",
+                     c->peer);
             conn_free(c);
             return;
         }

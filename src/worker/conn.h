@@ -19,18 +19,18 @@ struct bufferevent;
 
 typedef struct wk_conn {
     struct bufferevent *bev;
-    int64_t id;               /* connectionId */
-    char peer[64];            /* "ip:port" of the client */
+    int64_t id;    /* connectionId */
+    char peer[64]; /* "ip:port" of the client */
     bool closing;
     /* deferred reply (awaitable hello) */
     struct event *defer_timer;
     int32_t defer_request_id;
     int32_t defer_opcode;
     uint32_t defer_flags;
-    bson_t *defer_cmd;        /* copy of the deferred command */
+    bson_t *defer_cmd; /* copy of the deferred command */
     char defer_db[128];
-    bool hello_done;          /* first hello/isMaster seen */
-    char client_meta[256];    /* driver name/version for the log */
+    bool hello_done;       /* first hello/isMaster seen */
+    char client_meta[256]; /* driver name/version for the log */
 } wk_conn_t;
 
 /* wk_conn_accept -- take ownership of an accepted socket. */

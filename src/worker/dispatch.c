@@ -20,11 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define OP_QUERY 2004
-#define OP_MSG 2013
-#define MSG_FLAG_CHECKSUM 0x1u
-#define MSG_FLAG_MORE_TO_COME 0x2u
-
 static const wk_cmd_def_t table[] = {
 #define X(name, fn, flags) {#name, fn, flags},
 #include "commands.def"
@@ -82,10 +77,10 @@ encode(const bson_t *doc, int32_t request_id, int32_t opcode, uint32_t req_flags
 {
     static int32_t next_id = 1;
 
-    if (opcode == OP_QUERY)
+    if (opcode == WK_WIRE_OP_QUERY)
         wk_wire_encode_reply(doc, next_id++, request_id, out, outlen);
     else
-        wk_wire_encode_msg(doc, next_id++, request_id, req_flags & MSG_FLAG_CHECKSUM, out,
+        wk_wire_encode_msg(doc, next_id++, request_id, req_flags & WK_WIRE_MSG_CHECKSUM, out,
                            outlen);
 }
 
@@ -94,15 +89,16 @@ encode(const bson_t *doc, int32_t request_id, int32_t opcode, uint32_t req_flags
  *     Encode {ok: 0, errmsg, code, codeName} for a request that failed to decode.
  */
 void
-wk_dispatch_error_reply(const sdb_error_t *err, int32_t request_id, int32_t opcode,
-                        uint8_t **out, size_t *outlen)
+wk_dispatch_error_reply(const sdb_error_t *err, int32_t request_id, int32_t opcode, uint8_t **out,
+                        size_t *outlen)
 {
     bson_t reply;
 
     bson_init(&reply);
     BSON_APPEND_DOUBLE(&reply, "ok", 0.0);
     sdb_error_append(err, &reply);
-    encode(&reply, request_id, opcode == OP_QUERY ? OP_QUERY : OP_MSG, 0, out, outlen);
+    encode(&reply, request_id, opcode == WK_WIRE_OP_QUERY ? WK_WIRE_OP_QUERY : WK_WIRE_OP_MSG, 0,
+           out, outlen);
     bson_destroy(&reply);
 }
 
@@ -128,7 +124,7 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidBSON, "Empty command object");
     cmd->name = bson_iter_key(&it);
     *def = wk_command_lookup(cmd->name);
-    if (req->opcode == OP_QUERY) {
+    if (req->opcode == WK_WIRE_OP_QUERY) {
         if (*def == NULL || !((*def)->flags & WK_CMD_F_HANDSHAKE))
             return sdb_error_set(&cmd->err, SDB_CODE_UnsupportedOpQueryCommand,
                                  "Unsupported OP_QUERY command: %s. The client driver may "
@@ -155,9 +151,9 @@ static void
 count_command(const wk_cmd_def_t *def)
 {
     /* CRUD commands count themselves in their own opcounters; the rest are commands. */
-    if (def == NULL || (def->fn != wk_cmd_insert && def->fn != wk_cmd_find &&
-                        def->fn != wk_cmd_update && def->fn != wk_cmd_delete &&
-                        def->fn != wk_cmd_get_more))
+    if (def == NULL ||
+        (def->fn != wk_cmd_insert && def->fn != wk_cmd_find && def->fn != wk_cmd_update &&
+         def->fn != wk_cmd_delete && def->fn != wk_cmd_get_more))
         atomic_fetch_add(&wk_counters()->op_command, 1);
 }
 
@@ -166,8 +162,7 @@ count_command(const wk_cmd_def_t *def)
  *     Run one request and encode its reply (or none).
  */
 void
-wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **out,
-                    size_t *outlen)
+wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **out, size_t *outlen)
 {
     const wk_cmd_def_t *def = NULL;
     wk_cmd_t cmd;
@@ -184,7 +179,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **ou
     cmd.reply = &reply;
     cmd.resumed = resumed;
     cmd.opcode = req->opcode;
-    cmd.unacknowledged = (req->flags & MSG_FLAG_MORE_TO_COME) || is_unacknowledged(&req->cmd);
+    cmd.unacknowledged = (req->flags & WK_WIRE_MSG_MORE_TO_COME) || is_unacknowledged(&req->cmd);
     db[0] = '\0';
     ret = prepare(req, &cmd, &def, db, sizeof(db));
     count_command(def);
@@ -212,7 +207,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **ou
         BSON_APPEND_DOUBLE(&reply, "ok", 1.0);
     }
     append_times(&reply);
-    if (!(req->flags & MSG_FLAG_MORE_TO_COME))
+    if (!(req->flags & WK_WIRE_MSG_MORE_TO_COME))
         encode(&reply, req->request_id, req->opcode, req->flags, out, outlen);
     bson_destroy(&reply);
 }

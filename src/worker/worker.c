@@ -154,8 +154,8 @@ attach(const sdb_config_t *cfg)
 
     if ((ret = sdb_global_attach(cfg->fd_global, &wk_global)) != 0)
         return ret;
-    if ((ret = sdb_chan_attach(&wk_chan, cfg->fd_chan, cfg->fd_wake_master,
-                               cfg->fd_wake_worker)) != 0)
+    if ((ret = sdb_chan_attach(&wk_chan, cfg->fd_chan, cfg->fd_wake_master, cfg->fd_wake_worker)) !=
+        0)
         return ret;
     atomic_store(&wk_chan.shm->worker_pid, (uint32_t)getpid());
     atomic_store(&wk_chan.shm->state, SDB_CHAN_ACTIVE);

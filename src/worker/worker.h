@@ -14,11 +14,11 @@
 
 #include <bson/bson.h>
 
-extern sdb_global_t *wk_global;     /* mapped global segment */
-extern int wk_slot;                 /* this worker's slot */
-extern sdb_chan_t wk_chan;          /* this worker's channel to the master */
-extern const sdb_config_t *wk_cfg;  /* options (same as the master's) */
-extern struct event_base *wk_base;  /* the event loop */
+extern sdb_global_t *wk_global;    /* mapped global segment */
+extern int wk_slot;                /* this worker's slot */
+extern sdb_chan_t wk_chan;         /* this worker's channel to the master */
+extern const sdb_config_t *wk_cfg; /* options (same as the master's) */
+extern struct event_base *wk_base; /* the event loop */
 
 /* wk_worker_run -- run worker cfg->worker_slot until the master goes away or asks it to
  * stop; returns the exit code (0 orderly, 2 fatal init error). */

@@ -13,8 +13,8 @@
 #include "../worker.h"
 
 #include <dirent.h>
-#include <openssl/opensslv.h>
 #include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,8 +395,7 @@ wk_cmd_get_log(wk_cmd_t *cmd)
     bson_iter_next(&it);
     if (!BSON_ITER_HOLDS_UTF8(&it))
         return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                             "Argument to getLog must be of type String; found %s",
-                             "another type");
+                             "Argument to getLog must be of type String; found %s", "another type");
     which = bson_iter_utf8(&it, NULL);
     if (strcmp(which, "*") == 0) {
         BSON_APPEND_ARRAY_BEGIN(cmd->reply, "names", &a);
@@ -407,7 +406,8 @@ wk_cmd_get_log(wk_cmd_t *cmd)
     if (strcmp(which, "startupWarnings") != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_NotImplemented,
                              "getLog: log '%s' is not kept in memory by SecantusDB; "
-                             "see --logpath", which);
+                             "see --logpath",
+                             which);
     BSON_APPEND_INT32(cmd->reply, "totalLinesWritten", 0);
     BSON_APPEND_ARRAY_BEGIN(cmd->reply, "log", &a);
     bson_append_array_end(cmd->reply, &a);

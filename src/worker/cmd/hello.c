@@ -43,14 +43,14 @@ awaitable(wk_cmd_t *cmd, int64_t *wait_ms)
     if (!has_tv && !has_mt)
         return 0;
     if (has_tv != has_mt)
-        return sdb_error_set(&cmd->err, 9, "A request with a 'topologyVersion' must include "
-                                           "'maxAwaitTimeMS', and vice versa");
+        return sdb_error_set(&cmd->err, 9,
+                             "A request with a 'topologyVersion' must include "
+                             "'maxAwaitTimeMS', and vice versa");
     if (!BSON_ITER_HOLDS_NUMBER(&mt) || bson_iter_as_int64(&mt) < 0)
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "maxAwaitTimeMS must be a non-negative integer");
     if (!BSON_ITER_HOLDS_DOCUMENT(&tv))
-        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                             "topologyVersion must be an object");
+        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch, "topologyVersion must be an object");
     wk_process_id(&ours);
     bson_iter_recurse(&tv, &f);
     if (bson_iter_find(&f, "processId") && BSON_ITER_HOLDS_OID(&f) &&
