@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# scripts/test.sh -- install what is missing, build, and run every test; the CI entry point.
+#
+# Usage: scripts/test.sh [--quick]
+#   Phase 1 (skipped with --quick): sanitizer build (--enable-sanitizers --enable-werror),
+#     unit and libmongoc integration tests (everything in check_PROGRAMS).
+#   Phase 2: normal build (--enable-werror), every test (unit, integration, e2e), make lint.
+#   Phase 2 runs last so the tree is left with a normal build for scripts/run.sh.
+# Each phase's test logs are kept in test-results/<phase>/ (the build tree's own logs are
+# removed by the next configure).  Exit status: 0 only when every phase passed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+quick=no
+[ "${1:-}" = "--quick" ] && quick=yes
+jobs=${JOBS:-$(nproc)}
+results=$top/test-results
+rm -rf "$results"
+mkdir -p "$results"
+status=0
+
+"$top/scripts/deps.sh" --node || exit 1
+
+# save_logs PHASE: copy the automake test logs of the current build into test-results/PHASE.
+save_logs() {
+    local dest=$results/$1
+    mkdir -p "$dest"
+    for f in test-suite.log tests/*/*.log tests/*/*.trs; do
+        [ -f "$f" ] || continue
+        mkdir -p "$dest/$(dirname "$f")"
+        cp "$f" "$dest/$f"
+    done
+}
+
+# phase NAME CMD...: run a step, report it, remember a failure.
+phase() {
+    local name=$1
+    shift
+    echo "==== $name: $*"
+    if "$@"; then
+        echo "==== $name: PASS"
+        echo "PASS $name" >>"$results/summary"
+    else
+        echo "==== $name: FAIL"
+        echo "FAIL $name" >>"$results/summary"
+        status=1
+    fi
+}
+
+if [ "$quick" = no ]; then
+    # Sanitizer builds skip jemalloc (Makefile.am); leaks are reported by LeakSanitizer.
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+    if phase "sanitize-build" "$top/scripts/build.sh" --enable-sanitizers --enable-werror; then
+        phase "sanitize-check" make -j"$jobs" check 'TESTS=$(check_PROGRAMS)'
+    fi
+    save_logs sanitize
+    unset UBSAN_OPTIONS
+fi
+
+if phase "build" "$top/scripts/build.sh" --enable-werror; then
+    phase "check" make -j"$jobs" check
+    save_logs normal
+    phase "lint" make lint
+else
+    save_logs normal
+fi
+
+echo "==== summary"
+cat "$results/summary"
+exit "$status"

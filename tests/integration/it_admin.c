@@ -1,0 +1,326 @@
+/*
+ * tests/integration/it_admin.c -- the diagnostic and session commands of issue 3.
+ *
+ * ping, buildInfo, getParameter, getCmdLineOpts, serverStatus (opcounters summed across
+ * workers), hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
+ * getFreeMonitoringStatus / atlasVersion as mongod answers mongosh, endSessions,
+ * killAllSessions, logout, unknown commands (59), the generic fields every command accepts,
+ * and $clusterTime / operationTime on replies.  One shared server.
+ */
+#include "harness.h"
+
+#include <unistd.h>
+
+START_TEST(test_ping)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin", "{'ping': 1}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "anydb", "{'ping': 1.0}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_unknown_command)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_ERR(c, "test", "{'x': 1}", &r, 59, "CommandNotFound");
+    ASSERT_STR(&r, "errmsg", "no such command: 'x'");
+    ASSERT_INT(&r, "ok", 0);
+    bson_destroy(&r);
+    CMD_ERR(c, "admin", "{'frobnicate': 1, 'extra': 'field'}", &r, 59, "CommandNotFound");
+    ASSERT_STR(&r, "errmsg", "no such command: 'frobnicate'");
+    bson_destroy(&r);
+    /* the connection is still fine */
+    CMD_OK(c, "admin", "{'ping': 1}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_build_info)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin", "{'buildInfo': 1}", &r);
+    const char *v = fx_str(&r, "version");
+    ck_assert_msg(v != NULL && strncmp(v, "7.0.", 4) == 0, "version: %s", fx_to_json(&r));
+    ck_assert_int_ge(fx_array_len(&r, "versionArray"), 4);
+    ASSERT_INT(&r, "versionArray.0", 7);
+    ASSERT_INT(&r, "versionArray.1", 0);
+    ASSERT_TYPE(&r, "gitVersion", BSON_TYPE_UTF8);
+    ASSERT_TYPE(&r, "modules", BSON_TYPE_ARRAY);
+    ASSERT_TYPE(&r, "openssl", BSON_TYPE_DOCUMENT);
+    ASSERT_TYPE(&r, "buildEnvironment", BSON_TYPE_DOCUMENT);
+    ASSERT_INT(&r, "bits", 64);
+    ASSERT_INT(&r, "maxBsonObjectSize", 16777216);
+    bson_destroy(&r);
+    /* also under its lower-case alias, on any database */
+    CMD_OK(c, "test", "{'buildinfo': 1}", &r);
+    ck_assert_str_eq(fx_str(&r, "version"), v != NULL ? v : "");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_get_parameter)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin", "{'getParameter': 1, 'featureCompatibilityVersion': 1}", &r);
+    ASSERT_STR(&r, "featureCompatibilityVersion.version", "7.0");
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'getParameter': '*'}", &r);
+    ASSERT_STR(&r, "featureCompatibilityVersion.version", "7.0");
+    bson_destroy(&r);
+    /* admin-only, as in mongod */
+    CMD_ERR(c, "test", "{'getParameter': 1, 'featureCompatibilityVersion': 1}", &r, 13,
+            "Unauthorized");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_get_cmd_line_opts)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ASSERT_TYPE(&r, "argv", BSON_TYPE_ARRAY);
+    ck_assert_int_ge(fx_array_len(&r, "argv"), 2);
+    ASSERT_TYPE(&r, "parsed", BSON_TYPE_DOCUMENT);
+    ASSERT_STR(&r, "parsed.storage.dbPath", it_srv.dbpath);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_server_status)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    ASSERT_TYPE(&r, "host", BSON_TYPE_UTF8);
+    ck_assert_msg(strncmp(fx_str(&r, "version"), "7.0.", 4) == 0, "%s", fx_to_json(&r));
+    ASSERT_TYPE(&r, "process", BSON_TYPE_UTF8);
+    ck_assert_int_gt(fx_int(&r, "pid"), 0);
+    ck_assert(fx_has(&r, "uptime") && fx_has(&r, "uptimeMillis"));
+    ck_assert_int_ge(fx_int(&r, "uptimeMillis"), 0);
+    ASSERT_TYPE(&r, "localTime", BSON_TYPE_DATE_TIME);
+    ck_assert_int_ge(fx_int(&r, "connections.current"), 1);
+    ck_assert(fx_has(&r, "connections.available"));
+    ck_assert_int_ge(fx_int(&r, "connections.totalCreated"), fx_int(&r, "connections.current"));
+    static const char *ops[] = {"insert", "query", "update", "delete", "getmore", "command"};
+    for (int i = 0; i < 6; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "opcounters.%s", ops[i]);
+        ck_assert_msg(fx_has(&r, path), "no %s: %s", path, fx_to_json(&r));
+    }
+    ck_assert(fx_has(&r, "mem.resident") && fx_has(&r, "mem.virtual") && fx_has(&r, "mem.bits"));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_server_status_sums_workers)
+{
+    /* Counters live per worker and serverStatus sums them: inserts and connections made
+     * through several connections (so, with 2 workers, most likely both) all show up. */
+    mongoc_client_t *obs = IT_CLIENT();
+    bson_t r0, r1;
+    CMD_OK(obs, "admin", "{'serverStatus': 1}", &r0);
+    enum { NCLIENTS = 6 };
+    mongoc_client_t *cl[NCLIENTS];
+    for (int i = 0; i < NCLIENTS; i++) {
+        bson_t r;
+        cl[i] = fx_client(&it_srv);
+        CMD_OK(cl[i], "ss", "{'insert': 'c', 'documents': [{'a': 1}, {'a': 2}]}", &r);
+        ASSERT_INT(&r, "n", 2);
+        bson_destroy(&r);
+    }
+    CMD_OK(obs, "admin", "{'serverStatus': 1}", &r1);
+    ck_assert_msg(fx_int(&r1, "opcounters.insert") - fx_int(&r0, "opcounters.insert") ==
+                      2 * NCLIENTS,
+                  "opcounters.insert went %lld -> %lld after %d inserted documents",
+                  (long long)fx_int(&r0, "opcounters.insert"),
+                  (long long)fx_int(&r1, "opcounters.insert"), 2 * NCLIENTS);
+    ck_assert_msg(fx_int(&r1, "connections.current") >= fx_int(&r0, "connections.current") + NCLIENTS,
+                  "connections.current %lld -> %lld with %d more open",
+                  (long long)fx_int(&r0, "connections.current"),
+                  (long long)fx_int(&r1, "connections.current"), NCLIENTS);
+    ck_assert_int_ge(fx_int(&r1, "connections.totalCreated"),
+                     fx_int(&r0, "connections.totalCreated") + NCLIENTS);
+    ck_assert_int_gt(fx_int(&r1, "opcounters.command"), fx_int(&r0, "opcounters.command"));
+    for (int i = 0; i < NCLIENTS; i++)
+        mongoc_client_destroy(cl[i]);
+    bson_destroy(&r0);
+    bson_destroy(&r1);
+    mongoc_client_destroy(obs);
+}
+END_TEST
+
+START_TEST(test_host_info_whatsmyuri_connection_status)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    int port = fx_client_local_port(&it_srv, c);
+    bson_t r;
+    CMD_OK(c, "admin", "{'hostInfo': 1}", &r);
+    ck_assert_int_gt(fx_int(&r, "system.numCores"), 0);
+    ASSERT_TYPE(&r, "system.hostname", BSON_TYPE_UTF8);
+    ASSERT_TYPE(&r, "os.type", BSON_TYPE_UTF8);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'whatsmyuri': 1}", &r);
+    if (port > 0) {
+        char want[64];
+        snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+        ASSERT_STR(&r, "you", want);
+    } else {
+        ASSERT_TYPE(&r, "you", BSON_TYPE_UTF8);
+    }
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'connectionStatus': 1}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "authInfo.authenticatedUsers"), 0);
+    ck_assert_int_eq(fx_array_len(&r, "authInfo.authenticatedUserRoles"), 0);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_get_log_and_list_commands)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin", "{'getLog': 'startupWarnings'}", &r);
+    ck_assert(fx_has(&r, "totalLinesWritten"));
+    ASSERT_TYPE(&r, "log", BSON_TYPE_ARRAY);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'getLog': '*'}", &r);
+    ASSERT_TYPE(&r, "names", BSON_TYPE_ARRAY);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'listCommands': 1}", &r);
+    static const char *must[] = {"find", "insert", "update", "delete", "getMore", "hello",
+                                 "ping", "listCollections", "findAndModify"};
+    for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "commands.%s", must[i]);
+        ASSERT_TYPE(&r, path, BSON_TYPE_DOCUMENT);
+    }
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_mongosh_startup_commands)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin", "{'getFreeMonitoringStatus': 1}", &r);
+    ASSERT_TYPE(&r, "state", BSON_TYPE_UTF8);
+    bson_destroy(&r);
+    /* mongod (not Atlas) does not know atlasVersion */
+    CMD_ERR(c, "admin", "{'atlasVersion': 1}", &r, 59, "CommandNotFound");
+    ASSERT_STR(&r, "errmsg", "no such command: 'atlasVersion'");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_session_commands)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "admin",
+           "{'endSessions': [{'id': {'$binary': {'base64': 'AAECAwQFBgcICQoLDA0ODw==',"
+           " 'subType': '04'}}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'killAllSessions': []}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'logout': 1}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'ping': 1}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_generic_fields_accepted)
+{
+    /* Over a raw socket, so that the driver adds nothing of its own: every generic field a
+     * driver may send, on a retryable insert and on a find. */
+    ck_assert(it_up);
+    int fd = rw_connect(it_srv.host, it_srv.port);
+    ck_assert_int_ge(fd, 0);
+    bson_t r;
+    bson_t *hello = fx_json("{'hello': 1, '$db': 'admin'}");
+    ck_assert_int_eq(rw_roundtrip(fd, hello, &r), 1);
+    bson_t ct;
+    bson_t *cmd = fx_json("{'insert': 'gen', 'documents': [{'_id': 1}], '$db': 'gen',"
+                          " 'lsid': {'id': {'$binary': {'base64': 'EBESExQVFhcYGRobHB0eHw==',"
+                          " 'subType': '04'}}}, 'txnNumber': {'$numberLong': '1'},"
+                          " 'writeConcern': {'w': 1, 'j': true}, 'comment': 'generic',"
+                          " 'apiVersion': '1', '$readPreference': {'mode': 'primary'}}");
+    if (fx_sub(&r, "$clusterTime", &ct))
+        BSON_APPEND_DOCUMENT(cmd, "$clusterTime", &ct);
+    bson_t r2;
+    ck_assert_int_eq(rw_roundtrip(fd, cmd, &r2), 1);
+    ASSERT_INT(&r2, "ok", 1);
+    ASSERT_INT(&r2, "n", 1);
+    bson_destroy(&r2);
+    bson_destroy(cmd);
+    bson_destroy(&r);
+    cmd = fx_json("{'find': 'gen', 'filter': {}, '$db': 'gen', 'readConcern': {'level': 'local'},"
+                  " '$readPreference': {'mode': 'primaryPreferred'}, 'comment': {'any': 'thing'},"
+                  " 'lsid': {'id': {'$binary': {'base64': 'EBESExQVFhcYGRobHB0eHw==',"
+                  " 'subType': '04'}}}, 'apiVersion': '1', 'apiStrict': false}");
+    ck_assert_int_eq(rw_roundtrip(fd, cmd, &r), 1);
+    ASSERT_INT(&r, "ok", 1);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    bson_destroy(&r);
+    bson_destroy(cmd);
+    bson_destroy(hello);
+    close(fd);
+}
+END_TEST
+
+START_TEST(test_cluster_time_on_replies)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    CMD_OK(c, "ct", "{'insert': 'c', 'documents': [{'x': 1}]}", &r);
+    ASSERT_TYPE(&r, "operationTime", BSON_TYPE_TIMESTAMP);
+    ASSERT_TYPE(&r, "$clusterTime.clusterTime", BSON_TYPE_TIMESTAMP);
+    ASSERT_TYPE(&r, "$clusterTime.signature.hash", BSON_TYPE_BINARY);
+    ASSERT_TYPE(&r, "$clusterTime.signature.keyId", BSON_TYPE_INT64);
+    bson_destroy(&r);
+    CMD_OK(c, "ct", "{'find': 'c'}", &r);
+    ASSERT_TYPE(&r, "operationTime", BSON_TYPE_TIMESTAMP);
+    ASSERT_TYPE(&r, "$clusterTime.clusterTime", BSON_TYPE_TIMESTAMP);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("admin");
+    TCase *tc = it_tcase(s, "diagnostics", true);
+    tcase_add_test(tc, test_ping);
+    tcase_add_test(tc, test_unknown_command);
+    tcase_add_test(tc, test_build_info);
+    tcase_add_test(tc, test_get_parameter);
+    tcase_add_test(tc, test_get_cmd_line_opts);
+    tcase_add_test(tc, test_server_status);
+    tcase_add_test(tc, test_server_status_sums_workers);
+    tcase_add_test(tc, test_host_info_whatsmyuri_connection_status);
+    tcase_add_test(tc, test_get_log_and_list_commands);
+    tcase_add_test(tc, test_mongosh_startup_commands);
+    tcase_add_test(tc, test_session_commands);
+    tcase_add_test(tc, test_generic_fields_accepted);
+    tcase_add_test(tc, test_cluster_time_on_replies);
+    return it_main(s);
+}
