@@ -122,6 +122,7 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
     bson_copy_to_excluding_noinit(spec, ix.spec, "table", NULL);
     ix.unique = strcmp(ix.name, "_id_") == 0 ||
                 (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it));
+    ix.sparse = bson_iter_init_find(&it, spec, "sparse") && bson_iter_as_bool(&it);
     snprintf(ix.uri, sizeof(ix.uri), "%s", uri);
     c->idx = bson_realloc(c->idx, (c->nidx + 1) * sizeof(*c->idx));
     c->idx[c->nidx++] = ix;

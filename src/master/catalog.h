@@ -35,6 +35,7 @@ typedef struct ms_index {
     bson_t *key;          /* spec.key (the key pattern) */
     char uri[MS_URI_MAX]; /* "table:index-<n>" */
     bool unique;          /* spec.unique, or the _id index */
+    bool sparse;          /* spec.sparse: documents without any key field have no entry */
 } ms_index_t;
 
 typedef struct ms_coll {

@@ -25,6 +25,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BUILD_BATCH 500
@@ -32,6 +33,20 @@
 /* ---- mongod's BSONObj::toString, for E11000 messages ----------------------------------- */
 
 static void fmt_doc(bson_string_t *s, const bson_t *d, bool array);
+
+/* fmt_double -- the shortest %g form that reads back as the same double. */
+static void
+fmt_double(bson_string_t *s, double d)
+{
+    char buf[40];
+
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, d);
+        if (strtod(buf, NULL) == d || prec == 17)
+            break;
+    }
+    bson_string_append(s, buf);
+}
 
 static void
 fmt_value(bson_string_t *s, const bson_iter_t *it)
@@ -52,7 +67,7 @@ fmt_value(bson_string_t *s, const bson_iter_t *it)
             v->value.v_double > -1e15)
             bson_string_append_printf(s, "%.1f", v->value.v_double);
         else
-            bson_string_append_printf(s, "%.17g", v->value.v_double);
+            fmt_double(s, v->value.v_double);
         break;
     case BSON_TYPE_UTF8:
         bson_string_append_printf(s, "\"%.*s\"", (int)v->value.v_utf8.len, v->value.v_utf8.str);
@@ -226,6 +241,54 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     return ret;
 }
 
+/* path_present -- whether dotted `path` names at least one value in the document at `it`
+ * (descending through arrays of documents, as index keys do). */
+static bool
+path_present(bson_iter_t *it, const char *path)
+{
+    const char *dot = strchr(path, '.');
+    size_t n = dot != NULL ? (size_t)(dot - path) : strlen(path);
+    bson_iter_t child, arr;
+
+    while (bson_iter_next(it)) {
+        if (strlen(bson_iter_key(it)) != n || strncmp(bson_iter_key(it), path, n) != 0)
+            continue;
+        if (dot == NULL)
+            return true;
+        if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &child))
+            return path_present(&child, dot + 1);
+        if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &arr))
+            return false;
+        const char *rest = strchr(dot + 1, '.');
+        size_t m = rest != NULL ? (size_t)(rest - dot - 1) : strlen(dot + 1);
+        while (bson_iter_next(&arr)) {
+            const char *k = bson_iter_key(&arr);
+            bool pos = strlen(k) == m && strncmp(k, dot + 1, m) == 0; /* "a.0" */
+            if (pos && rest == NULL)
+                return true;
+            if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_iter_recurse(&arr, &child) &&
+                path_present(&child, pos ? rest + 1 : dot + 1))
+                return true;
+        }
+        return false;
+    }
+    return false;
+}
+
+/* sparse_skip -- a sparse index has no entry for a document with none of its key fields. */
+static bool
+sparse_skip(const ms_index_t *ix, const bson_t *doc)
+{
+    bson_iter_t kp, d;
+
+    if (!ix->sparse || !bson_iter_init(&kp, ix->key))
+        return false;
+    while (bson_iter_next(&kp))
+        if (bson_iter_init(&d, doc) && path_present(&d, bson_iter_key(&kp)))
+            return false;
+    return true;
+}
+
 /* index_doc -- add (or remove) doc's entries in one index. */
 static int
 index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc, int64_t rid,
@@ -234,6 +297,8 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     entry_ctx_t e;
     int multikey = 0, ret = 0;
 
+    if (sparse_skip(ix, doc))
+        return 0;
     memset(&e, 0, sizeof(e));
     e.ix = ix;
     e.rid = rid;

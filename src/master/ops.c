@@ -12,6 +12,7 @@
  */
 #include "ops.h"
 
+#include "../common/log.h"
 #include "../common/sdb.h"
 #include "../common/storeop.h"
 #include "catalog.h"
@@ -51,11 +52,19 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
 int
 ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
+    int ret;
+
     if (op <= 0 || op >= SDB_OP__MAX || ops_table[op] == NULL)
         return sdb_error_set(err, SDB_CODE_BadValue, "unknown storage operation %d", op);
     if (ctx == NULL || ctx->session == NULL || req == NULL || reply == NULL)
         return EINVAL;
-    return ops_table[op](ctx, req, reply, err);
+    ret = ops_table[op](ctx, req, reply, err);
+    if (ret == WT_PANIC)
+        sdb_logf(SDB_LOG_F, "STORAGE", 22600, "WiredTiger panic", "in %s: %s", sdb_storeop_name(op),
+                 wiredtiger_strerror(ret));
+    else if (ret != 0 && ret != SDB_ECLIENT && (ret > 0 || ret <= WT_ROLLBACK))
+        ms_store_wt_error(ret, sdb_storeop_name(op)); /* WiredTiger/errno: name it in the log */
+    return ret;
 }
 
 void

@@ -460,6 +460,22 @@ START_TEST(test_unique_index)
     run_ok(SDB_OP_INSERT, "{\"ns\":\"test.u\",\"docs\":[{\"_id\":101,\"s\":\"x3\"}]}", &r);
     ck_assert_int_eq(get_int(&r, "n"), 1);
     bson_destroy(&r);
+
+    /* Sparse unique: documents without the field have no entry; equal values conflict. */
+    run_drop(SDB_OP_CREATE_INDEXES,
+             "{\"ns\":\"test.u\",\"indexes\":[{\"v\":2,\"key\":{\"e.f\":1},\"name\":\"e\","
+             "\"unique\":true,\"sparse\":true}]}");
+    run_ok(SDB_OP_INSERT,
+           "{\"ns\":\"test.u\",\"docs\":[{\"_id\":200},{\"_id\":201},{\"_id\":202,\"e\":[{\"f\":1."
+           "5}]},"
+           "{\"_id\":203,\"e\":{\"f\":1.5}}],\"ordered\":false}",
+           &r);
+    ck_assert_int_eq(get_int(&r, "n"), 3);
+    ck_assert_int_eq(get_int(&r, "writeErrors.0.index"), 3);
+    ck_assert_str_eq(get_str(&r, "writeErrors.0.errmsg"),
+                     "E11000 duplicate key error collection: test.u index: e dup key: "
+                     "{ e.f: 1.5 }");
+    bson_destroy(&r);
 }
 END_TEST
 
