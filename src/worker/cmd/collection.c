@@ -344,7 +344,8 @@ wk_cmd_list_collections(wk_cmd_t *cmd)
     for (size_t i = 0; i < n; i++)
         if (strncmp(all[i].ns, cmd->db, dblen) == 0 && all[i].ns[dblen] == '.')
             sel[nsel++] = &all[i];
-    qsort(sel, nsel, sizeof(*sel), cmp_names);
+    if (nsel > 1)
+        qsort(sel, nsel, sizeof(*sel), cmp_names);
     snprintf(cns, sizeof(cns), "%s.$cmd.listCollections", cmd->db);
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
     BSON_APPEND_INT64(&cur, "id", 0);

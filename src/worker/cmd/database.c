@@ -101,7 +101,8 @@ gather(db_list_t *l, sdb_error_t *err)
                 db_add(l, ns, size);
         }
     }
-    qsort(l->v, l->n, sizeof(*l->v), db_cmp);
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), db_cmp);
 err:
     bson_destroy(&req);
     bson_destroy(&reply);
