@@ -29,7 +29,7 @@
 #include <string.h>
 
 #define WK_FIND_DEFAULT_BATCH 101
-#define WK_SPOOL_DEFAULT_GET 10000
+#define WK_SPOOL_DEFAULT_GET 0 /* the master stops a batch at 16 MiB */
 
 typedef struct find_args {
     bson_t filter, projection, sort; /* static views; empty when absent */
