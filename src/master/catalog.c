@@ -498,6 +498,9 @@ ms_catalog_check_ns(const char *ns, sdb_error_t *err)
         coll[0] == '.' || strchr(coll, '$') != NULL)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'",
                              ns);
+    if (strcmp(ns, MS_OPLOG_NS) == 0)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
+                             "%s is the oplog and cannot be written directly", ns);
     if (strncmp(coll, "system.", 7) == 0) {
         for (size_t i = 0; system_allowed[i] != NULL; i++)
             if (strcmp(coll, system_allowed[i]) == 0)

@@ -15,6 +15,7 @@
 #include "oplog.h"
 
 #include "../common/sdb.h"
+#include "records.h"
 #include "store.h"
 #include "storereq.h"
 
@@ -193,4 +194,54 @@ ms_oplog_tick(WT_SESSION *s)
     while (more)
         total += trim_batch(s, cap - cap / 10, &more);
     return total;
+}
+
+/* scan_entries -- walk the oplog cursor from after `after` up to `head`. */
+static int
+scan_entries(WT_CURSOR *c, uint64_t after, uint64_t head, int64_t limit, int64_t max_bytes,
+             bson_t *arr, bool *eof)
+{
+    int64_t n = 0, bytes = 0;
+    uint64_t ts;
+    int ret, exact;
+    WT_ITEM v;
+
+    *eof = false;
+    c->set_key(c, after);
+    ret = c->search_near(c, &exact);
+    if (ret == 0 && exact <= 0)
+        ret = c->next(c);
+    for (; ret == 0; ret = c->next(c)) {
+        SDB_RET(c->get_key(c, &ts));
+        if (ts > head)
+            break;
+        if ((limit > 0 && n >= limit) || (n > 0 && bytes >= max_bytes))
+            return 0;
+        SDB_RET(c->get_value(c, &v));
+        ms_records_append_doc(arr, (uint32_t)n++, (int64_t)ts, v.data, v.size);
+        bytes += (int64_t)v.size;
+    }
+    if (ret != 0 && ret != WT_NOTFOUND)
+        return ret;
+    *eof = true;
+    return 0;
+}
+
+int
+ms_oplog_scan(WT_SESSION *s, uint64_t after, int64_t limit, int64_t max_bytes, bson_t *arr,
+              bool *eof)
+{
+    uint64_t head = ms_oplog_head();
+    WT_CURSOR *c = NULL;
+    int ret = 0;
+
+    *eof = true;
+    SDB_RET(s->begin_transaction(s, NULL));
+    SDB_ERR(s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c));
+    ret = scan_entries(c, after, head, limit, max_bytes, arr, eof);
+err:
+    if (c != NULL)
+        SDB_TRET(c->close(c));
+    SDB_TRET(s->rollback_transaction(s, NULL));
+    return ret;
 }

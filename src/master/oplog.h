@@ -13,6 +13,7 @@
 #define MS_OPLOG_H
 
 #include <bson/bson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <wiredtiger.h>
 
@@ -41,6 +42,14 @@ uint64_t ms_oplog_head(void);
 
 /* ms_oplog_set_cap -- change the size cap in bytes (tests; 0 restores the default). */
 void ms_oplog_set_cap(uint64_t bytes);
+
+#define MS_OPLOG_NS "local.oplog.rs"
+
+/* ms_oplog_scan -- SCAN of local.oplog.rs: entries after timestamp `after` (0 = from the
+ * start) up to the published head, as {r: ts as int64, d: entry} in `arr`; same limit and
+ * maxBytes rules as a collection scan. */
+int ms_oplog_scan(WT_SESSION *s, uint64_t after, int64_t limit, int64_t max_bytes, bson_t *arr,
+                  bool *eof);
 
 /* ms_oplog_tick -- trim the oldest entries beyond the cap (main thread, housekeeping
  * session).  Returns the number of entries deleted. */

@@ -357,6 +357,12 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     SDB_RET(ms_req_int64(req, "limit", 0, &limit, NULL, err));
     SDB_RET(ms_req_int64(req, "maxBytes", MS_BATCH_BYTES_DEFAULT, &max_bytes, NULL, err));
     BSON_APPEND_ARRAY_BEGIN(reply, "docs", &arr);
+    if (strcmp(ns, MS_OPLOG_NS) == 0) {
+        ret = ms_oplog_scan(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr, &eof);
+        bson_append_array_end(reply, &arr);
+        BSON_APPEND_BOOL(reply, "eof", eof);
+        return ret;
+    }
     ms_catalog_rdlock();
     if ((c = ms_catalog_find_locked(ns)) != NULL) {
         SDB_ERR(s->begin_transaction(s, NULL));

@@ -753,6 +753,42 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+START_TEST(test_oplog_read)
+{
+    bson_t r;
+    char req[160];
+    int64_t last;
+
+    insert_n("o.c", 0, 3);
+    run_ok(SDB_OP_SCAN, "{\"ns\":\"local.oplog.rs\",\"limit\":2}", &r);
+    ck_assert_int_eq(count_of(&r, "docs"), 2);
+    ck_assert(!get_bool(&r, "eof"));
+    ck_assert_str_eq(get_str(&r, "docs.0.d.op"), "c"); /* create */
+    ck_assert_str_eq(get_str(&r, "docs.0.d.ns"), "o.$cmd");
+    ck_assert_str_eq(get_str(&r, "docs.0.d.o.create"), "c");
+    ck_assert_str_eq(get_str(&r, "docs.1.d.op"), "i");
+    ck_assert_str_eq(get_str(&r, "docs.1.d.ns"), "o.c");
+    ck_assert_int_eq(get_int(&r, "docs.1.d.o._id"), 0);
+    ck_assert_int_eq(get_int(&r, "docs.1.d.v"), 2);
+    ck_assert_int_gt(get_int(&r, "docs.1.r"), get_int(&r, "docs.0.r"));
+    last = get_int(&r, "docs.1.r");
+    bson_destroy(&r);
+    snprintf(req, sizeof(req),
+             "{\"ns\":\"local.oplog.rs\",\"after\":{\"$numberLong\":\"%lld\"},\"limit\":10}",
+             (long long)last);
+    run_ok(SDB_OP_SCAN, req, &r);
+    ck_assert_int_eq(count_of(&r, "docs"), 2);
+    ck_assert(get_bool(&r, "eof"));
+    ck_assert_int_eq(get_int(&r, "docs.1.d.o._id"), 2);
+    ck_assert_uint_eq((uint64_t)get_int(&r, "docs.1.r"), atomic_load(&tglobal.oplog_head));
+    bson_destroy(&r);
+    ck_assert_int_eq(run(SDB_OP_INSERT, "{\"ns\":\"local.oplog.rs\",\"docs\":[{\"_id\":1}]}", &r),
+                     0);
+    ck_assert_int_eq(get_int(&r, "writeErrors.0.code"), 73);
+    bson_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_oplog_cap)
 {
     insert_n("o.c", 0, 200);
@@ -870,6 +906,7 @@ store_suite(void)
     tcase_add_test(tc, test_cursors);
     tcase_add_test(tc, test_stats_flush);
     tcase_add_test(tc, test_reopen);
+    tcase_add_test(tc, test_oplog_read);
     tcase_add_test(tc, test_oplog_cap);
     tcase_add_test(tc, test_in_memory);
     tcase_add_test(tc, test_concurrent_unique);
