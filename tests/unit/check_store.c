@@ -889,6 +889,50 @@ START_TEST(test_concurrent_unique)
 }
 END_TEST
 
+/* count_tables -- WiredTiger tables whose name starts with prefix. */
+static int
+count_tables(WT_SESSION *s, const char *prefix)
+{
+    WT_CURSOR *c;
+    const char *key;
+    int n = 0;
+
+    ck_assert_int_eq(s->open_cursor(s, "metadata:", NULL, NULL, &c), 0);
+    while (c->next(c) == 0) {
+        ck_assert_int_eq(c->get_key(c, &key), 0);
+        if (strncmp(key, prefix, strlen(prefix)) == 0)
+            n++;
+    }
+    c->close(c);
+    return n;
+}
+
+START_TEST(test_drop_with_other_sessions)
+{
+    ms_ctx_t other = {NULL, 1};
+    bson_t r, req;
+
+    /* Another service thread's session has used (and cached cursors on) the tables. */
+    ck_assert_int_eq(ms_store_session_open(&other.session), 0);
+    run_drop(SDB_OP_CREATE_INDEXES,
+             "{\"ns\":\"test.d\",\"indexes\":[{\"v\":2,\"key\":{\"a\":1},\"name\":\"a_1\"}]}");
+    bson_init(&req);
+    BCON_APPEND(&req, "ns", BCON_UTF8("test.d"), "docs", "[", "{", "_id", BCON_INT32(1), "a",
+                BCON_INT32(1), "}", "]");
+    bson_init(&r);
+    ck_assert_int_eq(ms_ops_dispatch(&other, SDB_OP_INSERT, &req, &r, &terr), 0);
+    bson_destroy(&r);
+    bson_destroy(&req);
+    ck_assert_int_eq(count_tables(tctx.session, "table:coll-"), 1);
+    ck_assert_int_eq(count_tables(tctx.session, "table:index-"), 2);
+    run_drop(SDB_OP_DROP, "{\"ns\":\"test.d\"}");
+    ms_ops_tick();
+    ck_assert_int_eq(count_tables(tctx.session, "table:coll-"), 0);
+    ck_assert_int_eq(count_tables(tctx.session, "table:index-"), 0);
+    other.session->close(other.session, NULL);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -910,6 +954,7 @@ store_suite(void)
     tcase_add_test(tc, test_oplog_cap);
     tcase_add_test(tc, test_in_memory);
     tcase_add_test(tc, test_concurrent_unique);
+    tcase_add_test(tc, test_drop_with_other_sessions);
     suite_add_tcase(s, tc);
     return s;
 }
