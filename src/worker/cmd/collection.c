@@ -4,7 +4,8 @@
  * create validates its options in mongod's words (unknown fields, capped without size,
  * validator parse errors, enumerations) and passes everything but the command name and the
  * generic arguments to the master as the collection's options; creating a collection that
- * already exists with the same options succeeds, as in mongod 7.0.  listCollections is
+ * already exists is 48 NamespaceExists, as in mongod 7.0 (8.0 made it idempotent).
+ * listCollections is
  * answered from the worker's catalog cache: one entry per collection of the database,
  * filtered with the query matcher, sorted by name, in a cursor that is already exhausted
  * (id 0).
@@ -129,17 +130,6 @@ check_coll_name(wk_cmd_t *cmd, const char *ns)
     return 0;
 }
 
-/* same_options -- does the existing collection already have exactly these options? */
-static bool
-same_options(const char *ns, const bson_t *opts)
-{
-    const wk_coll_info_t *ci;
-
-    if (wk_catalog_refresh() != 0 || (ci = wk_catalog_find(ns)) == NULL)
-        return false;
-    return bson_equal(&ci->options, opts);
-}
-
 /* wk_cmd_create -- {create: name, capped, size, max, validator, ...} -> {}. */
 int
 wk_cmd_create(wk_cmd_t *cmd)
@@ -154,13 +144,8 @@ wk_cmd_create(wk_cmd_t *cmd)
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "options", &opts);
     ret = wk_cmdu_store(SDB_OP_CREATE, &req, &reply, &cmd->err);
-    if (ret == SDB_ECLIENT && cmd->err.code == SDB_CODE_NamespaceExists) {
-        if (same_options(ns, &opts))
-            ret = 0;
-        else
-            sdb_error_set(&cmd->err, SDB_CODE_NamespaceExists,
-                          "Collection %s already exists with different options", ns);
-    }
+    if (ret == SDB_ECLIENT && cmd->err.code == SDB_CODE_NamespaceExists)
+        sdb_error_set(&cmd->err, SDB_CODE_NamespaceExists, "Collection %s already exists.", ns);
 err:
     bson_destroy(&req);
     bson_destroy(&reply);
