@@ -23,6 +23,16 @@ typedef struct coll_stats {
     bson_t index_sizes; /* {name: bytes}, scaled */
 } coll_stats_t;
 
+/* append_num -- mongod's appendNumber: int when it fits, long otherwise. */
+static void
+append_num(bson_t *b, const char *key, int64_t v)
+{
+    if (v >= INT32_MIN && v <= INT32_MAX)
+        BSON_APPEND_INT32(b, key, (int32_t)v);
+    else
+        BSON_APPEND_INT64(b, key, v);
+}
+
 /* get_scale -- the scale argument (default 1). */
 static int
 get_scale(wk_cmd_t *cmd, int64_t *scale)
@@ -60,8 +70,7 @@ add_coll(coll_stats_t *s, const bson_iter_t *entry, int64_t scale)
         else if (strcmp(k, "indexSizes") == 0 && bson_iter_recurse(&c, &ix))
             while (bson_iter_next(&ix)) {
                 s->nindexes++;
-                BSON_APPEND_INT64(&s->index_sizes, bson_iter_key(&ix),
-                                  bson_iter_as_int64(&ix) / scale);
+                append_num(&s->index_sizes, bson_iter_key(&ix), bson_iter_as_int64(&ix) / scale);
             }
     }
 }
@@ -106,9 +115,9 @@ capped_info(const char *ns, bson_t *reply, int64_t scale)
     if (!capped)
         return;
     if (bson_iter_init_find(&it, &ci->options, "max"))
-        BSON_APPEND_INT64(reply, "max", bson_iter_as_int64(&it));
+        append_num(reply, "max", bson_iter_as_int64(&it));
     if (bson_iter_init_find(&it, &ci->options, "size"))
-        BSON_APPEND_INT64(reply, "maxSize", bson_iter_as_int64(&it) / scale);
+        append_num(reply, "maxSize", bson_iter_as_int64(&it) / scale);
 }
 
 /* wk_cmd_coll_stats -- {collStats: coll, scale} -> {ns, count, size, avgObjSize, ...}. */
@@ -131,19 +140,19 @@ wk_cmd_coll_stats(wk_cmd_t *cmd)
     bson_destroy(&s.index_sizes);
     SDB_ERR(fetch_stats("ns", ns, &s, scale, &ncolls, &cmd->err));
     BSON_APPEND_UTF8(cmd->reply, "ns", ns);
-    BSON_APPEND_INT64(cmd->reply, "size", s.size / scale);
-    BSON_APPEND_INT64(cmd->reply, "count", s.count);
+    append_num(cmd->reply, "size", s.size / scale);
+    append_num(cmd->reply, "count", s.count);
     if (s.count > 0)
-        BSON_APPEND_INT64(cmd->reply, "avgObjSize", s.size / s.count);
-    BSON_APPEND_INT64(cmd->reply, "storageSize", s.storage / scale);
-    BSON_APPEND_INT64(cmd->reply, "freeStorageSize", 0);
+        append_num(cmd->reply, "avgObjSize", s.size / s.count);
+    append_num(cmd->reply, "storageSize", s.storage / scale);
+    append_num(cmd->reply, "freeStorageSize", 0);
     capped_info(ns, cmd->reply, scale);
-    BSON_APPEND_INT32(cmd->reply, "nindexes", s.nindexes);
+    append_num(cmd->reply, "nindexes", s.nindexes);
     BSON_APPEND_DOCUMENT(cmd->reply, "indexDetails", &empty);
-    BSON_APPEND_INT64(cmd->reply, "totalIndexSize", s.index_total / scale);
-    BSON_APPEND_INT64(cmd->reply, "totalSize", (s.storage + s.index_total) / scale);
+    append_num(cmd->reply, "totalIndexSize", s.index_total / scale);
+    append_num(cmd->reply, "totalSize", (s.storage + s.index_total) / scale);
     BSON_APPEND_DOCUMENT(cmd->reply, "indexSizes", &s.index_sizes);
-    BSON_APPEND_INT64(cmd->reply, "scaleFactor", scale);
+    append_num(cmd->reply, "scaleFactor", scale);
 err:
     bson_destroy(&s.index_sizes);
     bson_destroy(&empty);
@@ -184,18 +193,18 @@ wk_cmd_db_stats(wk_cmd_t *cmd)
     SDB_ERR(fetch_stats("db", cmd->db, &s, scale, &ncolls, &cmd->err));
     fs_sizes(&used, &total);
     BSON_APPEND_UTF8(cmd->reply, "db", cmd->db);
-    BSON_APPEND_INT64(cmd->reply, "collections", ncolls);
-    BSON_APPEND_INT64(cmd->reply, "views", 0);
-    BSON_APPEND_INT64(cmd->reply, "objects", s.count);
+    append_num(cmd->reply, "collections", ncolls);
+    append_num(cmd->reply, "views", 0);
+    append_num(cmd->reply, "objects", s.count);
     BSON_APPEND_DOUBLE(cmd->reply, "avgObjSize",
                        s.count > 0 ? (double)s.size / (double)s.count : 0.0);
     BSON_APPEND_DOUBLE(cmd->reply, "dataSize", (double)s.size / (double)scale);
     BSON_APPEND_DOUBLE(cmd->reply, "storageSize", (double)s.storage / (double)scale);
-    BSON_APPEND_INT64(cmd->reply, "indexes", s.nindexes);
+    append_num(cmd->reply, "indexes", s.nindexes);
     BSON_APPEND_DOUBLE(cmd->reply, "indexSize", (double)s.index_total / (double)scale);
     BSON_APPEND_DOUBLE(cmd->reply, "totalSize",
                        (double)(s.storage + s.index_total) / (double)scale);
-    BSON_APPEND_INT64(cmd->reply, "scaleFactor", scale);
+    append_num(cmd->reply, "scaleFactor", scale);
     BSON_APPEND_DOUBLE(cmd->reply, "fsUsedSize", (double)used / (double)scale);
     BSON_APPEND_DOUBLE(cmd->reply, "fsTotalSize", (double)total / (double)scale);
 err:
