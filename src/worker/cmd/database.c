@@ -139,7 +139,7 @@ wk_cmd_list_databases(wk_cmd_t *cmd)
 
         BSON_APPEND_UTF8(&e, "name", l.v[i].name);
         if (!name_only) {
-            BSON_APPEND_INT64(&e, "sizeOnDisk", l.v[i].size);
+            BSON_APPEND_DOUBLE(&e, "sizeOnDisk", (double)l.v[i].size);
             BSON_APPEND_BOOL(&e, "empty", false);
         }
         if (wk_matcher_matches(m, &e, NULL)) {
@@ -151,7 +151,7 @@ wk_cmd_list_databases(wk_cmd_t *cmd)
     }
     bson_append_array_end(cmd->reply, &arr);
     if (!name_only) {
-        BSON_APPEND_INT64(cmd->reply, "totalSize", total);
+        BSON_APPEND_DOUBLE(cmd->reply, "totalSize", (double)total);
         BSON_APPEND_INT64(cmd->reply, "totalSizeMb", total / (1024 * 1024));
     }
 err:
