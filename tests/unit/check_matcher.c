@@ -1,0 +1,331 @@
+/*
+ * tests/unit/check_matcher.c -- query filter semantics (src/worker/query/matcher.c).
+ *
+ * Table-driven: each row is a filter, a document and the expected outcome (match, no
+ * match, or a parse error code), mirroring the manual's examples and mongod's edge cases
+ * (null vs missing, arrays, type bracketing, regex options, $mod errors, ...).
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "../../src/worker/query/matcher.h"
+
+#define ERR_NONE 0
+
+typedef struct mcase {
+    const char *filter;
+    const char *doc;
+    int expect; /* 1 match, 0 no match, or -code for a parse error */
+} mcase_t;
+
+static const mcase_t cases[] = {
+    /* equality, null and missing */
+    {"{\"a\": 1}", "{\"a\": 1}", 1},
+    {"{\"a\": 1}", "{\"a\": 1.0}", 1},
+    {"{\"a\": 1}", "{\"a\": \"1\"}", 0},
+    {"{\"a\": 1}", "{\"a\": [2, 1]}", 1},
+    {"{\"a\": [1, 2]}", "{\"a\": [1, 2]}", 1},
+    {"{\"a\": [1, 2]}", "{\"a\": [[1, 2], 3]}", 1},
+    {"{\"a\": [1, 2]}", "{\"a\": [2, 1]}", 0},
+    {"{\"a\": null}", "{}", 1},
+    {"{\"a\": null}", "{\"a\": null}", 1},
+    {"{\"a\": null}", "{\"a\": 0}", 0},
+    {"{\"a\": null}", "{\"a\": []}", 0},
+    {"{\"a.b\": null}", "{\"a\": [{\"b\": 5}]}", 0},
+    {"{\"a.b\": null}", "{\"a\": [{}]}", 1},
+    {"{\"a.b\": null}", "{\"a\": []}", 0},
+    {"{\"a.b\": null}", "{\"a\": [5, {\"b\": 5}]}", 0},
+    {"{\"a.b\": null}", "{\"a\": 4}", 1},
+    {"{\"a\": {\"$ne\": null}}", "{\"a\": 1}", 1},
+    {"{\"a\": {\"$ne\": null}}", "{}", 0},
+    {"{\"a\": {\"b\": 1}}", "{\"a\": {\"b\": 1}}", 1},
+    {"{\"a\": {\"b\": 1}}", "{\"a\": {\"b\": 1, \"c\": 2}}", 0},
+    {"{\"a\": {\"b\": 1, \"c\": 2}}", "{\"a\": {\"c\": 2, \"b\": 1}}", 0},
+    /* dotted paths */
+    {"{\"a.b\": 2}", "{\"a\": {\"b\": 2}}", 1},
+    {"{\"a.b\": 2}", "{\"a\": [{\"b\": 1}, {\"b\": 2}]}", 1},
+    {"{\"a.b.c\": 3}", "{\"a\": [{\"b\": [{\"c\": 3}]}]}", 1},
+    {"{\"a.1\": 5}", "{\"a\": [4, 5]}", 1},
+    {"{\"a.0\": 5}", "{\"a\": [4, 5]}", 0},
+    {"{\"a.0.b\": 1}", "{\"a\": [{\"b\": 1}]}", 1},
+    {"{\"a.1\": 5}", "{\"a\": {\"1\": 5}}", 1},
+    /* comparison, type bracketing */
+    {"{\"a\": {\"$gt\": 1}}", "{\"a\": 2}", 1},
+    {"{\"a\": {\"$gt\": 1}}", "{\"a\": \"2\"}", 0},
+    {"{\"a\": {\"$gt\": 1}}", "{\"a\": [0, 5]}", 1},
+    {"{\"a\": {\"$gt\": 1, \"$lt\": 3}}", "{\"a\": [0, 5]}", 1},
+    {"{\"a\": {\"$elemMatch\": {\"$gt\": 1, \"$lt\": 3}}}", "{\"a\": [0, 5]}", 0},
+    {"{\"a\": {\"$elemMatch\": {\"$gt\": 1, \"$lt\": 3}}}", "{\"a\": [0, 2]}", 1},
+    {"{\"a\": {\"$gte\": null}}", "{}", 1},
+    {"{\"a\": {\"$gt\": null}}", "{\"a\": null}", 0},
+    {"{\"a\": {\"$lt\": \"b\"}}", "{\"a\": \"a\"}", 1},
+    {"{\"a\": {\"$gt\": {\"$minKey\": 1}}}", "{\"a\": \"x\"}", 1},
+    {"{\"a\": {\"$lt\": {\"$maxKey\": 1}}}", "{\"a\": 5}", 1},
+    {"{\"a\": {\"$gt\": [1]}}", "{\"a\": [2]}", 1},
+    {"{\"a\": {\"$lte\": 5}}", "{\"a\": {\"$numberLong\": \"5\"}}", 1},
+    {"{\"a\": {\"$eq\": NaN}}", "{\"a\": NaN}", 1},
+    {"{\"a\": {\"$gt\": NaN}}", "{\"a\": 1}", 0},
+    {"{\"a\": {\"$lt\": 1}}", "{\"a\": NaN}", 0},
+    {"{\"a\": {\"$gte\": {\"$date\": \"2020-01-01T00:00:00Z\"}}}",
+     "{\"a\": {\"$date\": \"2021-01-01T00:00:00Z\"}}", 1},
+    /* $in / $nin */
+    {"{\"a\": {\"$in\": [1, 2]}}", "{\"a\": 2}", 1},
+    {"{\"a\": {\"$in\": [1, 2]}}", "{\"a\": [3, 2]}", 1},
+    {"{\"a\": {\"$in\": [null]}}", "{}", 1},
+    {"{\"a\": {\"$in\": [{\"$regex\": \"^x\"}]}}", "{\"a\": \"xy\"}", 1},
+    {"{\"a\": {\"$nin\": [1, 2]}}", "{\"a\": 3}", 1},
+    {"{\"a\": {\"$nin\": [1, 2]}}", "{}", 1},
+    {"{\"a\": {\"$nin\": [1, 2]}}", "{\"a\": [3, 1]}", 0},
+    {"{\"a\": {\"$in\": 1}}", "{}", -2},
+    /* logical */
+    {"{\"$and\": [{\"a\": 1}, {\"b\": 2}]}", "{\"a\": 1, \"b\": 2}", 1},
+    {"{\"$or\": [{\"a\": 1}, {\"b\": 2}]}", "{\"b\": 2}", 1},
+    {"{\"$or\": [{\"a\": 1}, {\"b\": 2}]}", "{\"b\": 3}", 0},
+    {"{\"$nor\": [{\"a\": 1}, {\"b\": 2}]}", "{\"b\": 3}", 1},
+    {"{\"$and\": []}", "{}", -2},
+    {"{\"$or\": [1]}", "{}", -2},
+    {"{\"a\": {\"$not\": {\"$gt\": 5}}}", "{\"a\": 3}", 1},
+    {"{\"a\": {\"$not\": {\"$gt\": 5}}}", "{}", 1},
+    {"{\"a\": {\"$not\": {\"$gt\": 5}}}", "{\"a\": 7}", 0},
+    {"{\"a\": {\"$not\": {\"$regex\": \"^p\"}}}", "{\"a\": \"pq\"}", 0},
+    {"{\"a\": {\"$not\": 5}}", "{}", -2},
+    {"{\"a\": {\"$not\": {}}}", "{}", -2},
+    /* $exists, $type */
+    {"{\"a\": {\"$exists\": true}}", "{\"a\": null}", 1},
+    {"{\"a\": {\"$exists\": false}}", "{\"a\": null}", 0},
+    {"{\"a.b\": {\"$exists\": false}}", "{\"a\": [1, 2]}", 1},
+    {"{\"a.b\": {\"$exists\": true}}", "{\"a\": [{\"b\": 1}, {}]}", 1},
+    {"{\"a\": {\"$$type\": \"string\"}}", "{\"a\": \"x\"}", 1},
+    {"{\"a\": {\"$$type\": 2}}", "{\"a\": \"x\"}", 1},
+    {"{\"a\": {\"$$type\": \"number\"}}", "{\"a\": {\"$numberLong\": \"4\"}}", 1},
+    {"{\"a\": {\"$$type\": [\"string\", \"int\"]}}", "{\"a\": 4}", 1},
+    {"{\"a\": {\"$$type\": \"array\"}}", "{\"a\": []}", 1},
+    {"{\"a\": {\"$$type\": \"int\"}}", "{\"a\": [1.5, 2]}", 1},
+    {"{\"a\": {\"$$type\": \"null\"}}", "{}", 0},
+    {"{\"a\": {\"$$type\": \"foo\"}}", "{}", -2},
+    {"{\"a\": {\"$$type\": 99}}", "{}", -2},
+    /* $regex */
+    {"{\"a\": {\"$regex\": \"^ab\"}}", "{\"a\": \"abc\"}", 1},
+    {"{\"a\": {\"$$regex\": \"^AB\", \"$$options\": \"i\"}}", "{\"a\": \"abc\"}", 1},
+    {"{\"a\": {\"$$regex\": \"^b\", \"$$options\": \"m\"}}", "{\"a\": \"a\\nb\"}", 1},
+    {"{\"a\": {\"$regex\": \"^b\"}}", "{\"a\": \"a\\nb\"}", 0},
+    {"{\"a\": {\"$$regex\": \"a.b\", \"$$options\": \"s\"}}", "{\"a\": \"a\\nb\"}", 1},
+    {"{\"a\": {\"$$regex\": \"a b # c\", \"$$options\": \"x\"}}", "{\"a\": \"ab\"}", 1},
+    {"{\"a\": {\"$regularExpression\": {\"pattern\": \"B\", \"options\": \"i\"}}}",
+     "{\"a\": [\"x\", \"abc\"]}", 1},
+    {"{\"a\": {\"$regex\": \"x\"}}", "{\"a\": 5}", 0},
+    {"{\"a\": {\"$$regex\": \"x\", \"$$options\": \"z\"}}", "{}", -51108},
+    {"{\"a\": {\"$regex\": \"(\"}}", "{}", -51091},
+    {"{\"a\": {\"$$options\": \"i\"}}", "{}", -2},
+    /* $mod */
+    {"{\"a\": {\"$mod\": [4, 0]}}", "{\"a\": 8}", 1},
+    {"{\"a\": {\"$mod\": [4, 0]}}", "{\"a\": 8.9}", 1},
+    {"{\"a\": {\"$mod\": [4, 1]}}", "{\"a\": -7}", 0},
+    {"{\"a\": {\"$mod\": [4, -3]}}", "{\"a\": -7}", 1},
+    {"{\"a\": {\"$mod\": [4]}}", "{}", -2},
+    {"{\"a\": {\"$mod\": [4, 1, 2]}}", "{}", -2},
+    {"{\"a\": {\"$mod\": [0, 1]}}", "{}", -2},
+    {"{\"a\": {\"$mod\": 4}}", "{}", -2},
+    {"{\"a\": {\"$mod\": [\"x\", 1]}}", "{}", -2},
+    /* $all, $size, $elemMatch */
+    {"{\"a\": {\"$all\": [1, 2]}}", "{\"a\": [2, 3, 1]}", 1},
+    {"{\"a\": {\"$all\": [1, 2]}}", "{\"a\": [2, 3]}", 0},
+    {"{\"a\": {\"$all\": []}}", "{\"a\": [1]}", 0},
+    {"{\"a\": {\"$all\": [[1, 2]]}}", "{\"a\": [1, 2]}", 1},
+    {"{\"a\": {\"$all\": [{\"$elemMatch\": {\"b\": 1}}]}}", "{\"a\": [{\"b\": 1}]}", 1},
+    {"{\"a\": {\"$size\": 2}}", "{\"a\": [1, 2]}", 1},
+    {"{\"a\": {\"$size\": 1}}", "{\"a\": [[1, 2]]}", 1},
+    {"{\"a\": {\"$size\": 0}}", "{}", 0},
+    {"{\"a\": {\"$size\": -1}}", "{}", -2},
+    {"{\"a\": {\"$size\": 1.5}}", "{}", -2},
+    {"{\"a\": {\"$elemMatch\": {\"b\": 1, \"c\": 2}}}", "{\"a\": [{\"b\": 1}, {\"c\": 2}]}", 0},
+    {"{\"a\": {\"$elemMatch\": {\"b\": 1, \"c\": 2}}}", "{\"a\": [{\"b\": 1, \"c\": 2}]}", 1},
+    {"{\"a.b\": 1, \"a.c\": 2}", "{\"a\": [{\"b\": 1}, {\"c\": 2}]}", 1},
+    {"{\"a\": {\"$elemMatch\": {\"$or\": [{\"b\": 1}, {\"c\": 3}]}}}", "{\"a\": [{\"c\": 3}]}", 1},
+    {"{\"a\": {\"$elemMatch\": 1}}", "{}", -2},
+    /* $bits */
+    {"{\"a\": {\"$bitsAllSet\": [1, 5]}}", "{\"a\": 54}", 1},
+    {"{\"a\": {\"$bitsAllSet\": 35}}", "{\"a\": 54}", 0},
+    {"{\"a\": {\"$bitsAnySet\": 35}}", "{\"a\": 54}", 1},
+    {"{\"a\": {\"$bitsAllClear\": [0, 3]}}", "{\"a\": 54}", 1},
+    {"{\"a\": {\"$bitsAnyClear\": [1, 5]}}", "{\"a\": 54}", 0},
+    {"{\"a\": {\"$bitsAllSet\": [70]}}", "{\"a\": -1}", 1},
+    {"{\"a\": {\"$bitsAllSet\": 1}}", "{\"a\": 1.5}", 0},
+    {"{\"a\": {\"$bitsAllSet\": -1}}", "{}", -2},
+    /* $expr */
+    {"{\"$expr\": {\"$gt\": [\"$a\", \"$b\"]}}", "{\"a\": 3, \"b\": 2}", 1},
+    {"{\"$expr\": {\"$gt\": [\"$a\", \"$b\"]}}", "{\"a\": 1, \"b\": 2}", 0},
+    {"{\"$expr\": {\"$eq\": [{\"$add\": [\"$a\", 1]}, 4]}}", "{\"a\": 3}", 1},
+    {"{\"$expr\": {\"$lt\": [\"$missing\", null]}}", "{}", 1},
+    {"{\"$expr\": {\"$foo\": 1}}", "{}", -168},
+    /* misc */
+    {"{\"a\": 1, \"$comment\": \"hi\"}", "{\"a\": 1}", 1},
+    {"{\"a\": {\"$eq\": 1, \"$comment\": \"x\"}}", "{\"a\": 1}", 1},
+    {"{\"a\": {\"$foo\": 1}}", "{}", -2},
+    {"{\"$foo\": 1}", "{}", -2},
+    {"{\"$alwaysFalse\": 1}", "{}", 0},
+    {"{}", "{\"x\": 1}", 1},
+};
+
+/* unescape -- copy `in`, renaming keys "$$x" to "$x" (libbson's JSON reader would take
+ * {"$type": ...} and {"$regex": ..., "$options": ...} as extended JSON). */
+static void
+unescape(const bson_t *in, bson_t *out)
+{
+    bson_iter_t it;
+    bson_t sub, child;
+    const uint8_t *data;
+    uint32_t len;
+    const char *k;
+
+    bson_iter_init(&it, in);
+    while (bson_iter_next(&it)) {
+        k = bson_iter_key(&it);
+        if (k[0] == '$' && k[1] == '$')
+            k++;
+        if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
+            bool arr = BSON_ITER_HOLDS_ARRAY(&it);
+            if (arr)
+                bson_iter_array(&it, &len, &data);
+            else
+                bson_iter_document(&it, &len, &data);
+            bson_init_static(&sub, data, len);
+            if (arr)
+                bson_append_array_begin(out, k, -1, &child);
+            else
+                bson_append_document_begin(out, k, -1, &child);
+            unescape(&sub, &child);
+            if (arr)
+                bson_append_array_end(out, &child);
+            else
+                bson_append_document_end(out, &child);
+        } else {
+            bson_append_value(out, k, -1, bson_iter_value(&it));
+        }
+    }
+}
+
+static bson_t *
+json(const char *s)
+{
+    bson_error_t e;
+    bson_t *b = bson_new_from_json((const uint8_t *)s, -1, &e), *r;
+
+    ck_assert_msg(b != NULL, "bad json %s: %s", s, e.message);
+    r = bson_new();
+    unescape(b, r);
+    bson_destroy(b);
+    return r;
+}
+
+START_TEST(test_table)
+{
+    const mcase_t *c = &cases[_i];
+    bson_t *f = json(c->filter), *d = json(c->doc);
+    wk_matcher_t *m = NULL;
+    sdb_error_t err = {0};
+    int rc = wk_matcher_new(f, &m, &err);
+
+    if (c->expect < 0) {
+        ck_assert_msg(rc != 0, "%s: expected error %d", c->filter, -c->expect);
+        ck_assert_msg(err.code == -c->expect, "%s: code %d (%s), want %d", c->filter, err.code,
+                      err.msg, -c->expect);
+        ck_assert_ptr_null(m);
+    } else {
+        ck_assert_msg(rc == 0, "%s: parse error %d %s", c->filter, err.code, err.msg);
+        ck_assert_msg(wk_matcher_matches(m, d, NULL) == (c->expect == 1), "%s on %s: want %d",
+                      c->filter, c->doc, c->expect);
+    }
+    wk_matcher_free(m);
+    bson_destroy(f);
+    bson_destroy(d);
+}
+END_TEST
+
+START_TEST(test_messages)
+{
+    bson_t *f = json("{\"a\": {\"$foo\": 1}}");
+    wk_matcher_t *m = NULL;
+    sdb_error_t err = {0};
+
+    ck_assert_int_ne(wk_matcher_new(f, &m, &err), 0);
+    ck_assert_str_eq(err.msg, "unknown operator: $foo");
+    bson_destroy(f);
+    f = json("{\"a\": {\"$mod\": [4]}}");
+    ck_assert_int_ne(wk_matcher_new(f, &m, &err), 0);
+    ck_assert_str_eq(err.msg, "malformed mod, not enough elements");
+    bson_destroy(f);
+    f = json("{\"$bar\": 1}");
+    ck_assert_int_ne(wk_matcher_new(f, &m, &err), 0);
+    ck_assert_str_eq(err.msg, "unknown top level operator: $bar");
+    bson_destroy(f);
+}
+END_TEST
+
+START_TEST(test_details_and_ids)
+{
+    bson_t *f = json("{\"a.b\": 5}"), *d = json("{\"a\": [{\"b\": 1}, {\"b\": 5}]}");
+    wk_matcher_t *m = NULL;
+    wk_match_details_t det;
+    sdb_error_t err = {0};
+    bson_t ids;
+    char *s;
+
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    ck_assert(wk_matcher_matches(m, d, &det));
+    ck_assert(det.has_elem_index);
+    ck_assert_int_eq(det.elem_index, 1);
+    bson_init(&ids);
+    ck_assert(!wk_matcher_id_values(m, &ids));
+    bson_destroy(&ids);
+    wk_matcher_free(m);
+    bson_destroy(f);
+
+    f = json("{\"_id\": {\"$in\": [1, \"x\"]}, \"b\": 2}");
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    bson_init(&ids);
+    ck_assert(wk_matcher_id_values(m, &ids));
+    s = bson_as_canonical_extended_json(&ids, NULL);
+    ck_assert_str_eq(s, "{ \"0\" : { \"$numberInt\" : \"1\" }, \"1\" : \"x\" }");
+    bson_free(s);
+    bson_destroy(&ids);
+    wk_matcher_free(m);
+    bson_destroy(f);
+
+    f = json("{\"_id\": 7}");
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    bson_init(&ids);
+    ck_assert(wk_matcher_id_values(m, &ids));
+    ck_assert_int_eq(bson_count_keys(&ids), 1);
+    bson_destroy(&ids);
+    wk_matcher_free(m);
+    bson_destroy(f);
+    bson_destroy(d);
+}
+END_TEST
+
+static Suite *
+matcher_suite(void)
+{
+    Suite *s = suite_create("matcher");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_messages);
+    tcase_add_test(tc, test_details_and_ids);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(matcher_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
