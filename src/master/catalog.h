@@ -55,6 +55,8 @@ int ms_catalog_load(WT_SESSION *s);
 /* ms_catalog_free -- drop the cache (at close). */
 void ms_catalog_free(void);
 
+/* ms_catalog_rdlock / ms_catalog_wrlock / ms_catalog_unlock -- take the catalog lock shared
+ * (data operations) or exclusive (DDL), and release it (see the contract above). */
 void ms_catalog_rdlock(void);
 void ms_catalog_wrlock(void);
 void ms_catalog_unlock(void);
@@ -84,7 +86,8 @@ int ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *option
 int ms_catalog_drop_locked(WT_SESSION *s, ms_coll_t *c);
 
 /* ms_catalog_persist_locked -- rewrite c's catalog row inside the session's running
- * transaction (exclusive lock held) and bump the catalog version. */
+ * transaction (exclusive lock held); the caller bumps the catalog version once the DDL has
+ * committed (ms_store_bump_catalog). */
 int ms_catalog_persist_locked(WT_SESSION *s, const ms_coll_t *c);
 
 /* ms_catalog_new_uri -- a fresh table URI "table:<kind>-<n>". */
