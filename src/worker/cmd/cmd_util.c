@@ -267,6 +267,13 @@ err:
     return ret;
 }
 
+/* item_id -- position `it` on the _id of an item's document. */
+static bool
+item_id(const wk_exec_item_t *item, bson_iter_t *it)
+{
+    return bson_iter_init_from_data(it, item->data, item->len) && bson_iter_find(it, "_id");
+}
+
 /* remember_position -- before dropping a reply, keep the position of its last item. */
 static void
 remember_position(wk_exec_t *ex)
@@ -278,7 +285,7 @@ remember_position(wk_exec_t *ex)
     if (ex->mode == WK_EXEC_SCAN) {
         ex->has_after = true;
         ex->after = ex->items[ex->nitems - 1].r;
-    } else if (bson_iter_init_find(&it, &ex->items[ex->nitems - 1].doc, "_id")) {
+    } else if (item_id(&ex->items[ex->nitems - 1], &it)) {
         if (ex->has_last_id)
             bson_value_destroy(&ex->last_id);
         bson_value_copy(bson_iter_value(&it), &ex->last_id);
@@ -353,7 +360,9 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
                 r = bson_iter_as_int64(&ent);
             } else if (strcmp(bson_iter_key(&ent), "d") == 0 && BSON_ITER_HOLDS_DOCUMENT(&ent)) {
                 bson_iter_document(&ent, &len, &data);
-                have_d = bson_init_static(&item->doc, data, len);
+                item->data = data;
+                item->len = len;
+                have_d = len >= 5;
             }
         }
         if (!have_d)
@@ -425,8 +434,9 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
         ex->docs_examined++;
         if (details != NULL)
             memset(details, 0, sizeof(*details));
-        if (wk_matcher_matches(ex->matcher, &item->doc, details)) {
-            *doc = item->doc;
+        if (!bson_init_static(doc, item->data, item->len))
+            continue;
+        if (wk_matcher_matches(ex->matcher, doc, details)) {
             *r = item->r;
             *found = true;
             return 0;
@@ -452,7 +462,7 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
     if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
         BSON_APPEND_INT64(&pos, "after", ex->items[ex->idx - 1].r);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_IX) {
-        if (bson_iter_init_find(&it, &ex->items[ex->idx - 1].doc, "_id"))
+        if (item_id(&ex->items[ex->idx - 1], &it))
             BSON_APPEND_VALUE(&pos, "lastId", bson_iter_value(&it));
     } else if (ex->has_after) {
         BSON_APPEND_INT64(&pos, "after", ex->after);

@@ -80,9 +80,10 @@ int wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err);
 enum { WK_EXEC_EMPTY = 0, WK_EXEC_SCAN = 1, WK_EXEC_IX = 2 };
 
 typedef struct wk_exec_item {
-    int64_t r;     /* record id */
-    bson_t doc;    /* static view into the current store reply */
-} wk_exec_item_t;
+    int64_t r;             /* record id */
+    const uint8_t *data;   /* the document's bytes inside the current store reply */
+    uint32_t len;
+} wk_exec_item_t;         /* no bson_t inside: heap arrays of it stay properly aligned */
 
 typedef struct wk_exec {
     char ns[WK_NS_MAX];
