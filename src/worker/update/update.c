@@ -67,7 +67,8 @@ wk_update_free(wk_update_t *u)
     }
     bson_free(u->filters);
     wk_upd_free_pipeline(u);
-    bson_destroy(&u->replacement);
+    if (u->replacement != NULL)
+        bson_destroy(u->replacement);
     bson_free(u);
 }
 
@@ -340,8 +341,7 @@ parse_replacement(wk_update_t *u, const bson_t *doc, sdb_error_t *err)
                                      "aggregation pipeline with $replaceWith.",
                                      bson_iter_key(&it), bson_iter_key(&it));
     u->kind = WK_UK_REPLACE;
-    bson_destroy(&u->replacement);
-    bson_copy_to(doc, &u->replacement);
+    u->replacement = bson_copy(doc);
     return 0;
 }
 
@@ -357,7 +357,6 @@ wk_update_new(const bson_iter_t *uit, const bson_t *array_filters, wk_update_t *
     int ret = 0;
 
     *out = NULL;
-    bson_init(&u->replacement);
     SDB_ERR(parse_array_filters(u, array_filters, err));
     if (BSON_ITER_HOLDS_ARRAY(uit)) {
         u->kind = WK_UK_PIPELINE;
@@ -399,22 +398,22 @@ apply_replacement(const wk_uctx_t *c, bson_t *out)
 
     bson_init(out);
     if (bson_iter_init_find(&oid, c->orig, "_id")) {
-        if (bson_iter_init_find(&nid, &c->u->replacement, "_id")) {
+        if (bson_iter_init_find(&nid, c->u->replacement, "_id")) {
             if (sdb_bson_iter_cmp(&oid, &nid) != 0 ||
                 bson_iter_type(&oid) != bson_iter_type(&nid)) {
-                char *s = wk_upd_fmt_id(&c->u->replacement);
+                char *s = wk_upd_fmt_id(c->u->replacement);
                 sdb_error_set(c->err, SDB_CODE_ImmutableField, "After applying the update, the "
                               "(immutable) field '_id' was found to have been altered to %.*s",
                               (int)strlen(s) - 2, s + 1);
                 bson_free(s);
                 return SDB_ECLIENT;
             }
-            bson_concat(out, &c->u->replacement);
+            bson_concat(out, c->u->replacement);
             return 0;
         }
         bson_append_value(out, "_id", 3, bson_iter_value(&oid));
     }
-    if (bson_iter_init(&it, &c->u->replacement))
+    if (bson_iter_init(&it, c->u->replacement))
         while (bson_iter_next(&it))
             bson_append_value(out, bson_iter_key(&it), -1, bson_iter_value(&it));
     return 0;

@@ -87,7 +87,7 @@ typedef enum wk_ukind { WK_UK_OPS, WK_UK_REPLACE, WK_UK_PIPELINE } wk_ukind_t;
 
 struct wk_update {
     wk_ukind_t kind;
-    bson_t replacement;
+    bson_t *replacement; /* WK_UK_REPLACE (heap: bson_t needs 128-byte alignment) */
     wk_uaction_t *acts;
     size_t n_acts;
     wk_afilter_t *filters;

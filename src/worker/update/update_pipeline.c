@@ -277,24 +277,24 @@ restore_id(const wk_uctx_t *c, bson_t *doc)
 int
 wk_upd_apply_pipeline(const wk_uctx_t *c, bson_t *out)
 {
-    bson_t cur, next;
+    bson_t docs[2]; /* current and next; never copied by value (bson_t points into itself) */
     size_t i;
-    int ret = 0;
+    int cur = 0, ret = 0;
 
-    bson_init(&cur);
-    bson_concat(&cur, c->orig);
+    bson_init(&docs[0]);
+    bson_concat(&docs[0], c->orig);
     for (i = 0; i < c->u->n_stages; i++) {
-        ret = apply_stage(c, &c->u->stages[i], &cur, &next);
-        bson_destroy(&cur);
-        cur = next;
+        ret = apply_stage(c, &c->u->stages[i], &docs[cur], &docs[1 - cur]);
+        bson_destroy(&docs[cur]);
+        cur = 1 - cur;
         if (ret != 0)
             break;
     }
     if (ret == 0)
-        ret = restore_id(c, &cur);
+        ret = restore_id(c, &docs[cur]);
     bson_init(out);
     if (ret == 0)
-        bson_concat(out, &cur);
-    bson_destroy(&cur);
+        bson_concat(out, &docs[cur]);
+    bson_destroy(&docs[cur]);
     return ret;
 }

@@ -1,0 +1,340 @@
+/*
+ * tests/unit/check_update.c -- update semantics (src/worker/update/).
+ *
+ * Table-driven: an update ({"u": ..., "f": arrayFilters}), a document, and the exact
+ * result (relaxed extended JSON) or mongod's error code.  Keys written "$$x" in the JSON
+ * become "$x" (libbson's JSON reader would otherwise take some of them as extended JSON).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/worker/update/update.h"
+
+
+typedef struct ucase {
+    const char *update;  /* {"u": <update>} */
+    const char *doc;
+    const char *expect;  /* canonical extended JSON, or NULL when an error is expected */
+    int code;            /* expected error code (0 = none) */
+} ucase_t;
+
+static const ucase_t cases[] = {
+    /* $set / $unset, field order */
+    {"{\"u\": {\"$$set\": {\"a\": 2}}}", "{\"_id\": 1, \"a\": 1, \"b\": 1}",
+     "{ \"_id\" : 1, \"a\" : 2, \"b\" : 1 }", 0},
+    {"{\"u\": {\"$$set\": {\"z\": 1, \"c\": 2}}}", "{\"_id\": 1, \"a\": 1}",
+     "{ \"_id\" : 1, \"a\" : 1, \"c\" : 2, \"z\" : 1 }", 0},
+    {"{\"u\": {\"$$set\": {\"a.b.c\": 1}}}", "{\"_id\": 1}",
+     "{ \"_id\" : 1, \"a\" : { \"b\" : { \"c\" : 1 } } }", 0},
+    {"{\"u\": {\"$$set\": {\"a.2\": 9}}}", "{\"_id\": 1, \"a\": [1]}",
+     "{ \"_id\" : 1, \"a\" : [ 1, null, 9 ] }", 0},
+    {"{\"u\": {\"$$set\": {\"a.b\": 1}}}", "{\"_id\": 1, \"a\": 5}", NULL, 28},
+    {"{\"u\": {\"$$set\": {\"a.b\": 1}}}", "{\"_id\": 1, \"a\": [1]}", NULL, 28},
+    {"{\"u\": {\"$$unset\": {\"a\": \"\"}}}", "{\"_id\": 1, \"a\": 1, \"b\": 2}",
+     "{ \"_id\" : 1, \"b\" : 2 }", 0},
+    {"{\"u\": {\"$$unset\": {\"a.1\": 1}}}", "{\"_id\": 1, \"a\": [1, 2, 3]}",
+     "{ \"_id\" : 1, \"a\" : [ 1, null, 3 ] }", 0},
+    {"{\"u\": {\"$$unset\": {\"x.y\": 1}}}", "{\"_id\": 1}", "{ \"_id\" : 1 }", 0},
+    /* arithmetic */
+    {"{\"u\": {\"$$inc\": {\"a\": 1}}}", "{\"_id\": 1, \"a\": 1}", "{ \"_id\" : 1, \"a\" : 2 }", 0},
+    {"{\"u\": {\"$$inc\": {\"a\": 1.5}}}", "{\"_id\": 1}", "{ \"_id\" : 1, \"a\" : 1.5 }", 0},
+    {"{\"u\": {\"$$inc\": {\"a\": 1}}}", "{\"_id\": 1, \"a\": 2147483647}",
+     "{ \"_id\" : 1, \"a\" : 2147483648 }", 0},
+    {"{\"u\": {\"$$inc\": {\"a\": 1}}}", "{\"_id\": 1, \"a\": \"x\"}", NULL, 14},
+    {"{\"u\": {\"$$inc\": {\"a\": \"x\"}}}", "{\"_id\": 1}", NULL, 14},
+    {"{\"u\": {\"$$mul\": {\"a\": 3}}}", "{\"_id\": 1, \"a\": 2}", "{ \"_id\" : 1, \"a\" : 6 }", 0},
+    {"{\"u\": {\"$$mul\": {\"a\": 3}}}", "{\"_id\": 1}", "{ \"_id\" : 1, \"a\" : 0 }", 0},
+    {"{\"u\": {\"$$min\": {\"a\": 3}}}", "{\"_id\": 1, \"a\": 5}", "{ \"_id\" : 1, \"a\" : 3 }", 0},
+    {"{\"u\": {\"$$min\": {\"a\": 7}}}", "{\"_id\": 1, \"a\": 5}", "{ \"_id\" : 1, \"a\" : 5 }", 0},
+    {"{\"u\": {\"$$max\": {\"a\": 7}}}", "{\"_id\": 1, \"a\": 5}", "{ \"_id\" : 1, \"a\" : 7 }", 0},
+    {"{\"u\": {\"$$max\": {\"a\": \"s\"}}}", "{\"_id\": 1, \"a\": 5}",
+     "{ \"_id\" : 1, \"a\" : \"s\" }", 0},
+    {"{\"u\": {\"$$bit\": {\"a\": {\"and\": 10}}}}", "{\"_id\": 1, \"a\": 13}",
+     "{ \"_id\" : 1, \"a\" : 8 }", 0},
+    {"{\"u\": {\"$$bit\": {\"a\": {\"or\": 5, \"xor\": 1}}}}", "{\"_id\": 1, \"a\": 8}",
+     "{ \"_id\" : 1, \"a\" : 12 }", 0},
+    {"{\"u\": {\"$$bit\": {\"a\": {\"and\": 1.5}}}}", "{\"_id\": 1}", NULL, 2},
+    /* $rename */
+    {"{\"u\": {\"$$rename\": {\"a\": \"z\"}}}", "{\"_id\": 1, \"a\": 1, \"b\": 2}",
+     "{ \"_id\" : 1, \"b\" : 2, \"z\" : 1 }", 0},
+    {"{\"u\": {\"$$rename\": {\"a.b\": \"c\"}}}", "{\"_id\": 1, \"a\": {\"b\": 1}}",
+     "{ \"_id\" : 1, \"a\" : {  }, \"c\" : 1 }", 0},
+    {"{\"u\": {\"$$rename\": {\"q\": \"z\"}}}", "{\"_id\": 1}", "{ \"_id\" : 1 }", 0},
+    {"{\"u\": {\"$$rename\": {\"a\": \"a\"}}}", "{\"_id\": 1}", NULL, 2},
+    {"{\"u\": {\"$$rename\": {\"a\": 5}}}", "{\"_id\": 1}", NULL, 2},
+    /* arrays */
+    {"{\"u\": {\"$$push\": {\"a\": 3}}}", "{\"_id\": 1, \"a\": [1]}",
+     "{ \"_id\" : 1, \"a\" : [ 1, 3 ] }", 0},
+    {"{\"u\": {\"$$push\": {\"a\": 3}}}", "{\"_id\": 1}", "{ \"_id\" : 1, \"a\" : [ 3 ] }", 0},
+    {"{\"u\": {\"$$push\": {\"a\": 3}}}", "{\"_id\": 1, \"a\": 2}", NULL, 2},
+    {"{\"u\": {\"$$push\": {\"a\": {\"$$each\": [5, 1, 4], \"$$sort\": 1, \"$$slice\": 3}}}}",
+     "{\"_id\": 1, \"a\": [3, 2]}", "{ \"_id\" : 1, \"a\" : [ 1, 2, 3 ] }", 0},
+    {"{\"u\": {\"$$push\": {\"a\": {\"$$each\": [5, 6], \"$$position\": 0}}}}",
+     "{\"_id\": 1, \"a\": [1]}", "{ \"_id\" : 1, \"a\" : [ 5, 6, 1 ] }", 0},
+    {"{\"u\": {\"$$push\": {\"a\": {\"$$each\": [9], \"$$slice\": -2}}}}",
+     "{\"_id\": 1, \"a\": [1, 2, 3]}", "{ \"_id\" : 1, \"a\" : [ 3, 9 ] }", 0},
+    {"{\"u\": {\"$$push\": {\"a\": {\"$$each\": [{\"s\": 2}], \"$$sort\": {\"s\": -1}}}}}",
+     "{\"_id\": 1, \"a\": [{\"s\": 1}, {\"s\": 3}]}",
+     "{ \"_id\" : 1, \"a\" : [ { \"s\" : 3 }, { \"s\" : 2 }, { \"s\" : 1 } ] }", 0},
+    {"{\"u\": {\"$$push\": {\"a\": {\"$$each\": 1}}}}", "{\"_id\": 1}", NULL, 2},
+    {"{\"u\": {\"$$addToSet\": {\"a\": 2}}}", "{\"_id\": 1, \"a\": [1, 2]}",
+     "{ \"_id\" : 1, \"a\" : [ 1, 2 ] }", 0},
+    {"{\"u\": {\"$$addToSet\": {\"a\": {\"$$each\": [2, 3, 3]}}}}", "{\"_id\": 1, \"a\": [1, 2]}",
+     "{ \"_id\" : 1, \"a\" : [ 1, 2, 3 ] }", 0},
+    {"{\"u\": {\"$$pop\": {\"a\": 1}}}", "{\"_id\": 1, \"a\": [1, 2, 3]}",
+     "{ \"_id\" : 1, \"a\" : [ 1, 2 ] }", 0},
+    {"{\"u\": {\"$$pop\": {\"a\": -1}}}", "{\"_id\": 1, \"a\": [1, 2, 3]}",
+     "{ \"_id\" : 1, \"a\" : [ 2, 3 ] }", 0},
+    {"{\"u\": {\"$$pop\": {\"a\": 2}}}", "{\"_id\": 1}", NULL, 9},
+    {"{\"u\": {\"$$pull\": {\"a\": {\"$$gte\": 6}}}}", "{\"_id\": 1, \"a\": [1, 6, 7, 2]}",
+     "{ \"_id\" : 1, \"a\" : [ 1, 2 ] }", 0},
+    {"{\"u\": {\"$$pull\": {\"a\": 2}}}", "{\"_id\": 1, \"a\": [2, 1, 2]}",
+     "{ \"_id\" : 1, \"a\" : [ 1 ] }", 0},
+    {"{\"u\": {\"$$pull\": {\"a\": {\"s\": 8}}}}",
+     "{\"_id\": 1, \"a\": [{\"s\": 8, \"i\": 1}, {\"s\": 7}]}",
+     "{ \"_id\" : 1, \"a\" : [ { \"s\" : 7 } ] }", 0},
+    {"{\"u\": {\"$$pullAll\": {\"a\": [0, 5]}}}", "{\"_id\": 1, \"a\": [0, 2, 5, 5, 1]}",
+     "{ \"_id\" : 1, \"a\" : [ 2, 1 ] }", 0},
+    /* positional and filtered positional */
+    {"{\"u\": {\"$$set\": {\"a.$[]\": 0}}}", "{\"_id\": 1, \"a\": [1, 2]}",
+     "{ \"_id\" : 1, \"a\" : [ 0, 0 ] }", 0},
+    {"{\"u\": {\"$$inc\": {\"a.$[].n\": 1}}}", "{\"_id\": 1, \"a\": [{\"n\": 1}, {\"n\": 5}]}",
+     "{ \"_id\" : 1, \"a\" : [ { \"n\" : 2 }, { \"n\" : 6 } ] }", 0},
+    {"{\"u\": {\"$$set\": {\"a.$[x]\": 100}}, \"f\": [{\"x\": {\"$$gte\": 100}}]}",
+     "{\"_id\": 1, \"a\": [95, 102, 90, 150]}",
+     "{ \"_id\" : 1, \"a\" : [ 95, 100, 90, 100 ] }", 0},
+    {"{\"u\": {\"$$set\": {\"a.$[e].g\": 1}}, \"f\": [{\"e.s\": 2}]}",
+     "{\"_id\": 1, \"a\": [{\"s\": 1}, {\"s\": 2}]}",
+     "{ \"_id\" : 1, \"a\" : [ { \"s\" : 1 }, { \"s\" : 2, \"g\" : 1 } ] }", 0},
+    {"{\"u\": {\"$$set\": {\"a.$[y]\": 1}}, \"f\": [{\"x\": 1}]}", "{\"_id\": 1}", NULL, 2},
+    {"{\"u\": {\"$$set\": {\"a\": 1}}, \"f\": [{\"x\": 1}]}", "{\"_id\": 1}", NULL, 9},
+    {"{\"u\": {\"$$set\": {\"a.$\": 1}}}", "{\"_id\": 1, \"a\": [1]}", NULL, 2},
+    /* conflicts, _id, parse errors */
+    {"{\"u\": {\"$$set\": {\"a\": 1}, \"$$inc\": {\"a\": 1}}}", "{\"_id\": 1}", NULL, 40},
+    {"{\"u\": {\"$$set\": {\"a.b\": 1, \"a\": 1}}}", "{\"_id\": 1}", NULL, 40},
+    {"{\"u\": {\"$$set\": {\"_id\": 2}}}", "{\"_id\": 1}", NULL, 66},
+    {"{\"u\": {\"$$set\": {\"_id\": 1}}}", "{\"_id\": 1}", "{ \"_id\" : 1 }", 0},
+    {"{\"u\": {\"$$foo\": {\"a\": 1}}}", "{\"_id\": 1}", NULL, 9},
+    {"{\"u\": {\"$$set\": 5}}", "{\"_id\": 1}", NULL, 9},
+    {"{\"u\": {\"$$set\": {\"a..b\": 5}}}", "{\"_id\": 1}", NULL, 56},
+    {"{\"u\": {\"$$setOnInsert\": {\"a\": 1}}}", "{\"_id\": 1}", "{ \"_id\" : 1 }", 0},
+    {"{\"u\": {\"$$currentDate\": {\"a\": {\"$$type\": \"x\"}}}}", "{\"_id\": 1}", NULL, 2},
+    /* replacement */
+    {"{\"u\": {\"x\": 1}}", "{\"_id\": 1, \"a\": 1}", "{ \"_id\" : 1, \"x\" : 1 }", 0},
+    {"{\"u\": {}}", "{\"_id\": 1, \"a\": 1}", "{ \"_id\" : 1 }", 0},
+    {"{\"u\": {\"_id\": 2, \"x\": 1}}", "{\"_id\": 1}", NULL, 66},
+    {"{\"u\": {\"x\": 1, \"$$set\": {\"a\": 1}}}", "{\"_id\": 1}", NULL, 52},
+    /* pipelines */
+    {"{\"u\": [{\"$$set\": {\"t\": {\"$$add\": [\"$a\", \"$b\"]}}}]}",
+     "{\"_id\": 1, \"a\": 1, \"b\": 2}", "{ \"_id\" : 1, \"a\" : 1, \"b\" : 2, \"t\" : 3 }", 0},
+    {"{\"u\": [{\"$$set\": {\"s.x\": 1}}, {\"$$unset\": [\"a\"]}]}",
+     "{\"_id\": 1, \"a\": 1, \"s\": {\"y\": 2}}", "{ \"_id\" : 1, \"s\" : { \"y\" : 2, \"x\" : 1 } }",
+     0},
+    {"{\"u\": [{\"$$replaceWith\": {\"n\": \"$a\"}}]}", "{\"_id\": 1, \"a\": 5}",
+     "{ \"_id\" : 1, \"n\" : 5 }", 0},
+    {"{\"u\": [{\"$$project\": {\"a\": 1}}]}", "{\"_id\": 1, \"a\": 5, \"b\": 1}",
+     "{ \"_id\" : 1, \"a\" : 5 }", 0},
+    {"{\"u\": [{\"$$set\": {\"_id\": 3}}]}", "{\"_id\": 1}", NULL, 66},
+    {"{\"u\": [{\"$$group\": {}}]}", "{\"_id\": 1}", NULL, 72},
+};
+
+/* unescape -- copy `in`, renaming keys "$$x" to "$x" (libbson's JSON reader would take
+ * {"$type": ...} and {"$regex": ..., "$options": ...} as extended JSON). */
+static void
+unescape(const bson_t *in, bson_t *out)
+{
+    bson_iter_t it;
+    bson_t sub, child;
+    const uint8_t *data;
+    uint32_t len;
+    const char *k;
+
+    bson_iter_init(&it, in);
+    while (bson_iter_next(&it)) {
+        k = bson_iter_key(&it);
+        if (k[0] == '$' && k[1] == '$')
+            k++;
+        if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
+            bool arr = BSON_ITER_HOLDS_ARRAY(&it);
+            if (arr)
+                bson_iter_array(&it, &len, &data);
+            else
+                bson_iter_document(&it, &len, &data);
+            bson_init_static(&sub, data, len);
+            if (arr)
+                bson_append_array_begin(out, k, -1, &child);
+            else
+                bson_append_document_begin(out, k, -1, &child);
+            unescape(&sub, &child);
+            if (arr)
+                bson_append_array_end(out, &child);
+            else
+                bson_append_document_end(out, &child);
+        } else {
+            bson_append_value(out, k, -1, bson_iter_value(&it));
+        }
+    }
+}
+
+static bson_t *
+json(const char *s)
+{
+    bson_error_t e;
+    bson_t *b = bson_new_from_json((const uint8_t *)s, -1, &e), *r;
+
+    ck_assert_msg(b != NULL, "bad json %s: %s", s, e.message);
+    r = bson_new();
+    unescape(b, r);
+    bson_destroy(b);
+    return r;
+}
+
+
+static char *
+canon(const bson_t *b)
+{
+    return bson_as_relaxed_extended_json(b, NULL);
+}
+
+START_TEST(test_table)
+{
+    const ucase_t *c = &cases[_i];
+    bson_t *spec = json(c->update), *doc = json(c->doc), out, filters;
+    bson_iter_t u, f;
+    wk_update_t *up = NULL;
+    sdb_error_t err = {0};
+    bool changed = false, have_filters = false;
+    char *s;
+    int rc;
+
+    ck_assert(bson_iter_init_find(&u, spec, "u"));
+    if (bson_iter_init_find(&f, spec, "f")) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_array(&f, &len, &data);
+        bson_init_static(&filters, data, len);
+        have_filters = true;
+    }
+    rc = wk_update_new(&u, have_filters ? &filters : NULL, &up, &err);
+    if (rc == 0) {
+        rc = wk_update_apply(up, doc, NULL, false, &out, &changed, &err);
+        if (rc == 0 && c->expect != NULL) {
+            s = canon(&out);
+            ck_assert_msg(strcmp(s, c->expect) == 0, "%s on %s:\n got %s\nwant %s", c->update,
+                          c->doc, s, c->expect);
+            bson_free(s);
+        }
+        bson_destroy(&out);
+    }
+    if (c->expect == NULL)
+        ck_assert_msg(rc != 0 && err.code == c->code, "%s on %s: rc %d code %d (%s), want %d",
+                      c->update, c->doc, rc, err.code, err.msg, c->code);
+    else
+        ck_assert_msg(rc == 0, "%s: error %d %s", c->update, err.code, err.msg);
+    wk_update_free(up);
+    bson_destroy(spec);
+    bson_destroy(doc);
+}
+END_TEST
+
+/* apply_one -- parse and apply an update given as {"u": ...}, return the relaxed JSON. */
+static char *
+apply_one(const char *spec_json, const char *doc_json, const wk_match_details_t *d, bool ins,
+          sdb_error_t *err)
+{
+    bson_t *spec = json(spec_json), *doc = json(doc_json), out;
+    bson_iter_t u;
+    wk_update_t *up = NULL;
+    bool changed;
+    char *s = NULL;
+
+    bson_iter_init_find(&u, spec, "u");
+    if (wk_update_new(&u, NULL, &up, err) == 0) {
+        if (wk_update_apply(up, doc, d, ins, &out, &changed, err) == 0)
+            s = canon(&out);
+        bson_destroy(&out);
+    }
+    wk_update_free(up);
+    bson_destroy(spec);
+    bson_destroy(doc);
+    return s;
+}
+
+START_TEST(test_positional_and_upsert)
+{
+    wk_match_details_t d = {1, true};
+    sdb_error_t err = {0};
+    bson_t *q, seed;
+    char *s;
+
+    s = apply_one("{\"u\": {\"$$set\": {\"a.$\": 9}}}", "{\"_id\": 1, \"a\": [1, 2, 3]}", &d,
+                  false, &err);
+    ck_assert_str_eq(s, "{ \"_id\" : 1, \"a\" : [ 1, 9, 3 ] }");
+    bson_free(s);
+    s = apply_one("{\"u\": {\"$$setOnInsert\": {\"x\": 1}, \"$$set\": {\"y\": 2}}}", "{\"_id\": 1}",
+                  NULL, true, &err);
+    ck_assert_str_eq(s, "{ \"_id\" : 1, \"x\" : 1, \"y\" : 2 }");
+    bson_free(s);
+
+    q = json("{\"a\": 1, \"b.c\": {\"$$eq\": 2}, \"d\": {\"$$gt\": 1}, \"_id\": 5, "
+             "\"$$and\": [{\"e\": \"x\"}]}");
+    ck_assert_int_eq(wk_update_upsert_seed(q, &seed, &err), 0);
+    s = canon(&seed);
+    ck_assert_str_eq(s, "{ \"_id\" : 5, \"a\" : 1, \"b\" : { \"c\" : 2 }, \"e\" : \"x\" }");
+    bson_free(s);
+    bson_destroy(&seed);
+    bson_destroy(q);
+}
+END_TEST
+
+START_TEST(test_messages)
+{
+    sdb_error_t err = {0};
+    char *s;
+
+    s = apply_one("{\"u\": {\"$$inc\": {\"a\": 1}}}", "{\"_id\": 1, \"a\": \"x\"}", NULL, false,
+                  &err);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(err.msg, "Cannot apply $inc to a value of non-numeric type. {_id: 1} has "
+                              "the field 'a' of non-numeric type string");
+    s = apply_one("{\"u\": {\"$$set\": {\"a\": 1}, \"$$unset\": {\"a\": 1}}}", "{}", NULL, false,
+                  &err);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(err.msg, "Updating the path 'a' would create a conflict at 'a'");
+    s = apply_one("{\"u\": {\"$$set\": {\"_id\": 2}}}", "{\"_id\": 1}", NULL, false, &err);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(err.msg, "Performing an update on the path '_id' would modify the "
+                              "immutable field '_id'");
+    s = apply_one("{\"u\": {\"$$set\": {\"a.b\": 1}}}", "{\"_id\": 1, \"a\": 5}", NULL, false,
+                  &err);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(err.msg, "Cannot create field 'b' in element {a: 5}");
+}
+END_TEST
+
+static Suite *
+update_suite(void)
+{
+    Suite *s = suite_create("update");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_positional_and_upsert);
+    tcase_add_test(tc, test_messages);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(update_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
