@@ -60,13 +60,13 @@ sdb_log(sdb_log_sev_t sev, const char *component, int id, const char *msg, const
     char *json;
     size_t len;
 
-    if (log_quiet && sev < SDB_LOG_W)
+    if (log_quiet && sev < SDB_LOG_I)
         return;
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
     len = strlen(ts);
-    snprintf(ts + len, sizeof(ts) - len, ".%03d+00:00", (int)(tv.tv_usec / 1000));
+    snprintf(ts + len, sizeof(ts) - len, ".%03dZ", (int)(tv.tv_usec / 1000));
     snprintf(ctx, sizeof(ctx), "%s-%d", log_role, (int)getpid());
 
     bson_init(&line);
@@ -105,7 +105,7 @@ sdb_logf(sdb_log_sev_t sev, const char *component, int id, const char *msg, cons
     va_list ap;
     bson_t attr;
 
-    if (log_quiet && sev < SDB_LOG_W)
+    if (log_quiet && sev < SDB_LOG_I)
         return;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);

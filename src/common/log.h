@@ -1,6 +1,7 @@
 /*
  * src/common/log.h -- JSON-line logging in mongod's format.
  *
+ * --quiet drops debug-level lines (connection chatter); start-up and shutdown lines stay.
  * Every line is {"t":{"$date":...},"s":"I","c":"NETWORK","id":N,"ctx":"...","msg":"...",
  * "attr":{...}}.  ctx names the process role and slot ("master", "worker-3") and pid.
  * Logging is synchronous and line-atomic (one write(2) per line); safe from any thread.
