@@ -44,7 +44,7 @@ static const char *const update_fields[] = {
 
 static const char *const stmt_fields[] = {
     "q", "u", "upsert", "multi", "arrayFilters", "hint", "collation", "c", "upsertSupplied",
-    "sort", "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery", NULL,
+    "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery", NULL, /* no "sort": that is 8.0 */
 };
 
 /* stmt_field -- one field of an update statement. */
