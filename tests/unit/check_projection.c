@@ -1,0 +1,193 @@
+/*
+ * tests/unit/check_projection.c -- find() projection semantics (src/worker/query/projection.c).
+ *
+ * Table-driven: projection, filter, document, and the exact output (relaxed extended JSON)
+ * or mongod's error code.  Keys written "$$x" in the JSON become "$x".
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/worker/query/projection.h"
+
+typedef struct pcase {
+    const char *proj;
+    const char *filter;
+    const char *doc;
+    const char *expect; /* NULL: error `code` */
+    int code;
+} pcase_t;
+
+#define DOC "{\"_id\": 1, \"a\": 1, \"b\": {\"c\": 2, \"d\": 3}, \"e\": [1, 2, 3, 4, 5]}"
+
+static const pcase_t cases[] = {
+    {"{}", "{}", DOC, "{ \"_id\" : 1, \"a\" : 1, \"b\" : { \"c\" : 2, \"d\" : 3 }, \"e\" : [ 1, 2, 3, 4, 5 ] }", 0},
+    {"{\"a\": 1}", "{}", DOC, "{ \"_id\" : 1, \"a\" : 1 }", 0},
+    {"{\"a\": 1, \"_id\": 0}", "{}", DOC, "{ \"a\" : 1 }", 0},
+    {"{\"a\": 0}", "{}", DOC, "{ \"_id\" : 1, \"b\" : { \"c\" : 2, \"d\" : 3 }, \"e\" : [ 1, 2, 3, 4, 5 ] }", 0},
+    {"{\"_id\": 0}", "{}", "{\"_id\": 1, \"a\": 1}", "{ \"a\" : 1 }", 0},
+    {"{\"_id\": 1}", "{}", "{\"_id\": 1, \"a\": 1}", "{ \"_id\" : 1 }", 0},
+    {"{\"b.c\": 1}", "{}", DOC, "{ \"_id\" : 1, \"b\" : { \"c\" : 2 } }", 0},
+    {"{\"b\": {\"c\": 1}}", "{}", DOC, "{ \"_id\" : 1, \"b\" : { \"c\" : 2 } }", 0},
+    {"{\"b.c\": 0, \"e\": 0}", "{}", DOC, "{ \"_id\" : 1, \"a\" : 1, \"b\" : { \"d\" : 3 } }", 0},
+    {"{\"x.y\": 1}", "{}", "{\"_id\": 1, \"x\": [{\"y\": 1, \"z\": 2}, 5, {\"z\": 3}]}",
+     "{ \"_id\" : 1, \"x\" : [ { \"y\" : 1 }, {  } ] }", 0},
+    {"{\"x.y\": 0}", "{}", "{\"_id\": 1, \"x\": [{\"y\": 1, \"z\": 2}, 5]}",
+     "{ \"_id\" : 1, \"x\" : [ { \"z\" : 2 }, 5 ] }", 0},
+    {"{\"a\": 1, \"b\": 0}", "{}", DOC, NULL, 31254},
+    {"{\"a\": 0, \"b\": 1}", "{}", DOC, NULL, 31253},
+    {"{\"b\": 1, \"b.c\": 1}", "{}", DOC, NULL, 31249},
+    {"{\"e\": {\"$$slice\": 2}}", "{}", DOC, "{ \"_id\" : 1, \"a\" : 1, \"b\" : { \"c\" : 2, \"d\" : 3 }, \"e\" : [ 1, 2 ] }", 0},
+    {"{\"e\": {\"$$slice\": -2}, \"a\": 1}", "{}", DOC, "{ \"_id\" : 1, \"a\" : 1, \"e\" : [ 4, 5 ] }", 0},
+    {"{\"e\": {\"$$slice\": [1, 2]}, \"_id\": 0, \"a\": 1}", "{}", DOC, "{ \"a\" : 1, \"e\" : [ 2, 3 ] }", 0},
+    {"{\"e\": {\"$$slice\": [-2, 5]}, \"_id\": 1}", "{}", DOC, "{ \"_id\" : 1, \"e\" : [ 4, 5 ] }", 0},
+    {"{\"e\": {\"$$slice\": [1, 0]}}", "{}", DOC, NULL, 28724},
+    {"{\"s\": {\"$$elemMatch\": {\"k\": 2}}}", "{}",
+     "{\"_id\": 1, \"z\": 0, \"s\": [{\"k\": 1}, {\"k\": 2, \"v\": 1}, {\"k\": 2}]}",
+     "{ \"_id\" : 1, \"s\" : [ { \"k\" : 2, \"v\" : 1 } ] }", 0},
+    {"{\"s\": {\"$$elemMatch\": {\"k\": 9}}}", "{}", "{\"_id\": 1, \"s\": [{\"k\": 1}]}",
+     "{ \"_id\" : 1 }", 0},
+    {"{\"sum\": {\"$$add\": [\"$a\", 10]}, \"a\": 1}", "{}", DOC,
+     "{ \"_id\" : 1, \"a\" : 1, \"sum\" : 11 }", 0},
+    {"{\"n\": \"$b.c\", \"_id\": 0}", "{}", DOC, "{ \"n\" : 2 }", 0},
+    {"{\"lit\": \"hello\", \"_id\": 0}", "{}", DOC, "{ \"lit\" : \"hello\" }", 0},
+    {"{\"p.q\": {\"$$literal\": 1}, \"_id\": 0}", "{}", DOC, "{ \"p\" : { \"q\" : 1 } }", 0},
+    {"{\"x\": {\"$$foo\": 1}}", "{}", DOC, NULL, 168},
+    {"{\"$$a\": 1}", "{}", DOC, NULL, 16410},
+};
+
+/* unescape -- copy `in`, renaming keys "$$x" to "$x" (libbson's JSON reader would take
+ * {"$type": ...} and {"$regex": ..., "$options": ...} as extended JSON). */
+static void
+unescape(const bson_t *in, bson_t *out)
+{
+    bson_iter_t it;
+    bson_t sub, child;
+    const uint8_t *data;
+    uint32_t len;
+    const char *k;
+
+    bson_iter_init(&it, in);
+    while (bson_iter_next(&it)) {
+        k = bson_iter_key(&it);
+        if (k[0] == '$' && k[1] == '$')
+            k++;
+        if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
+            bool arr = BSON_ITER_HOLDS_ARRAY(&it);
+            if (arr)
+                bson_iter_array(&it, &len, &data);
+            else
+                bson_iter_document(&it, &len, &data);
+            bson_init_static(&sub, data, len);
+            if (arr)
+                bson_append_array_begin(out, k, -1, &child);
+            else
+                bson_append_document_begin(out, k, -1, &child);
+            unescape(&sub, &child);
+            if (arr)
+                bson_append_array_end(out, &child);
+            else
+                bson_append_document_end(out, &child);
+        } else {
+            bson_append_value(out, k, -1, bson_iter_value(&it));
+        }
+    }
+}
+
+static bson_t *
+json(const char *s)
+{
+    bson_error_t e;
+    bson_t *b = bson_new_from_json((const uint8_t *)s, -1, &e), *r;
+
+    ck_assert_msg(b != NULL, "bad json %s: %s", s, e.message);
+    r = bson_new();
+    unescape(b, r);
+    bson_destroy(b);
+    return r;
+}
+
+
+
+
+START_TEST(test_table)
+{
+    const pcase_t *c = &cases[_i];
+    bson_t *p = json(c->proj), *f = json(c->filter), *d = json(c->doc), out;
+    wk_projection_t *pr = NULL;
+    sdb_error_t err = {0};
+    char *s;
+    int rc = wk_projection_new(p, f, &pr, &err);
+
+    if (rc == 0) {
+        rc = wk_projection_apply(pr, d, NULL, &out, &err);
+        if (rc == 0 && c->expect != NULL) {
+            s = bson_as_relaxed_extended_json(&out, NULL);
+            ck_assert_msg(strcmp(s, c->expect) == 0, "%s:\n got %s\nwant %s", c->proj, s,
+                          c->expect);
+            bson_free(s);
+        }
+        bson_destroy(&out);
+    }
+    if (c->expect == NULL)
+        ck_assert_msg(rc != 0 && err.code == c->code, "%s: code %d (%s), want %d", c->proj,
+                      err.code, err.msg, c->code);
+    else
+        ck_assert_msg(rc == 0, "%s: error %d %s", c->proj, err.code, err.msg);
+    wk_projection_free(pr);
+    bson_destroy(p);
+    bson_destroy(f);
+    bson_destroy(d);
+}
+END_TEST
+
+START_TEST(test_positional)
+{
+    bson_t *p = json("{\"g.$\": 1}"), *d = json("{\"_id\": 1, \"g\": [80, 85, 90]}"), out;
+    wk_match_details_t det = {2, true};
+    wk_projection_t *pr = NULL;
+    sdb_error_t err = {0};
+    char *s;
+
+    ck_assert_int_eq(wk_projection_new(p, NULL, &pr, &err), 0);
+    ck_assert_int_eq(wk_projection_apply(pr, d, &det, &out, &err), 0);
+    s = bson_as_relaxed_extended_json(&out, NULL);
+    ck_assert_str_eq(s, "{ \"_id\" : 1, \"g\" : [ 90 ] }");
+    bson_free(s);
+    bson_destroy(&out);
+    ck_assert_int_ne(wk_projection_apply(pr, d, NULL, &out, &err), 0);
+    bson_destroy(&out);
+    wk_projection_free(pr);
+    bson_destroy(p);
+    bson_destroy(d);
+    p = json("{\"a\": 1, \"b\": 0}");
+    ck_assert_int_ne(wk_projection_new(p, NULL, &pr, &err), 0);
+    ck_assert_str_eq(err.msg, "Cannot do exclusion on field b in inclusion projection");
+    bson_destroy(p);
+}
+END_TEST
+
+static Suite *
+projection_suite(void)
+{
+    Suite *s = suite_create("projection");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_positional);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(projection_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
