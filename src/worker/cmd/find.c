@@ -5,7 +5,7 @@
  * documents are matched, skipped, projected and batched as the executor yields them; when
  * more remain the executor's position, the filter, the projection and the remaining
  * skip/limit go into the cursor's state document (CURSOR_NEW {state}), so that any worker
- * can rebuild the plan for getMore.  With a sort it blocks: every match is collected (only
+ * can rebuild the plan for getMore.  With a sort (or {$natural: -1}) it blocks: every match is collected (only
  * the best skip+limit are kept when a limit is given), sorted in memory (error 292 past
  * 100 MiB unless allowDiskUse), and what does not fit in the first batch is projected and
  * spooled into the master (CURSOR_NEW {docs}), which hands it back batch by batch.
@@ -351,6 +351,44 @@ err:
     return ret;
 }
 
+/* prune -- keep the best `keep` documents: the least under the sort, or (so == NULL, reverse
+ * natural order) the latest read. */
+static void
+prune(const wk_sort_t *so, bson_t **docs, size_t *n, size_t keep, size_t *bytes)
+{
+    size_t drop = *n - keep;
+
+    if (so != NULL) {
+        wk_sort_docs(so, docs, *n);
+        while (*n > keep) {
+            *bytes -= docs[*n - 1]->len;
+            bson_destroy(docs[--*n]);
+        }
+        return;
+    }
+    for (size_t i = 0; i < drop; i++) {
+        *bytes -= docs[i]->len;
+        bson_destroy(docs[i]);
+    }
+    memmove(docs, docs + drop, keep * sizeof(*docs));
+    *n = keep;
+}
+
+/* order -- the final order: sorted, or reversed for {$natural: -1} (so == NULL). */
+static void
+order(const wk_sort_t *so, bson_t **docs, size_t n)
+{
+    if (so != NULL) {
+        wk_sort_docs(so, docs, n);
+        return;
+    }
+    for (size_t i = 0; i < n / 2; i++) {
+        bson_t *t = docs[i];
+        docs[i] = docs[n - 1 - i];
+        docs[n - 1 - i] = t;
+    }
+}
+
 /* sorted_collect -- every match (copies), keeping only the best `keep` when keep > 0. */
 static int
 sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort_t *so,
@@ -374,20 +412,15 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
         }
         docs[n++] = bson_copy(&doc);
         bytes += doc.len;
-        if (keep > 0 && n >= 2 * keep + 256) {
-            wk_sort_docs(so, docs, n);
-            while (n > keep) {
-                bytes -= docs[n - 1]->len;
-                bson_destroy(docs[--n]);
-            }
-        }
+        if (keep > 0 && n >= 2 * keep + 256)
+            prune(so, docs, &n, keep, &bytes);
         if (bytes > WK_SORT_MEM_MAX && !a->allow_disk_use)
             SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
                                   "Sort exceeded memory limit of %d bytes, but did not opt in "
                                   "to external sorting.",
                                   WK_SORT_MEM_MAX));
     }
-    wk_sort_docs(so, docs, n);
+    order(so, docs, n);
 err:
     *docs_out = docs;
     *n_out = n;
@@ -464,15 +497,19 @@ err:
     return ret;
 }
 
-/* natural_sort -- true when the sort is absent or only {$natural: ...}. */
-static bool
-natural_sort(const bson_t *sort)
+/* natural_dir -- 1 when the sort is absent or {$natural: 1}, -1 for {$natural: -1}, 0 for
+ * a real sort. */
+static int
+natural_dir(const bson_t *sort)
 {
     bson_iter_t it;
 
-    return bson_empty(sort) ||
-           (bson_iter_init(&it, sort) && bson_iter_next(&it) &&
-            strcmp(bson_iter_key(&it), "$natural") == 0);
+    if (bson_empty(sort))
+        return 1;
+    if (!bson_iter_init(&it, sort) || !bson_iter_next(&it) ||
+        strcmp(bson_iter_key(&it), "$natural") != 0)
+        return 0;
+    return BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) < 0 ? -1 : 1;
 }
 
 /* wk_cmd_find -- {find, filter, projection, sort, skip, limit, batchSize, ...} ->
@@ -484,7 +521,7 @@ wk_cmd_find(wk_cmd_t *cmd)
     find_args_t a;
     stream_t s;
     wk_sort_t *so = NULL;
-    int ret = 0;
+    int dir, ret = 0;
 
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
@@ -493,11 +530,12 @@ wk_cmd_find(wk_cmd_t *cmd)
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
     if (!bson_empty(&a.projection))
         SDB_ERR(wk_projection_new(&a.projection, &a.filter, &s.proj, &cmd->err));
-    if (!natural_sort(&a.sort))
+    dir = natural_dir(&a.sort);
+    if (dir == 0)
         SDB_ERR(wk_sort_new(&a.sort, &so, &cmd->err));
     SDB_ERR(check_hint(cmd, ns, &a));
     SDB_ERR(wk_exec_open(&s.ex, ns, &a.filter, &cmd->err));
-    if (so != NULL)
+    if (so != NULL || dir < 0)
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else
         SDB_ERR(find_stream(cmd, ns, &a, &s));
