@@ -24,6 +24,7 @@
 #include <string.h>
 
 static int64_t nconns;
+static wk_conn_t *conns; /* list head of open connections */
 
 /*
  * wk_conn_count --
@@ -43,9 +44,26 @@ conn_free(wk_conn_t *c)
     if (c->defer_cmd != NULL)
         bson_destroy(c->defer_cmd);
     bufferevent_free(c->bev);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
     nconns--;
     atomic_fetch_sub(&wk_counters()->conn_current, 1);
     bson_free(c);
+}
+
+/*
+ * wk_conn_close_all --
+ *     Close every open connection (orderly worker exit).
+ */
+void
+wk_conn_close_all(void)
+{
+    while (conns != NULL)
+        conn_free(conns);
 }
 
 static void
@@ -146,6 +164,10 @@ wk_conn_accept(int fd, const char *peer)
     c->id = (int64_t)atomic_fetch_add(&wk_global->next_conn_id, 1) + 1;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
     nconns++;
+    c->next = conns;
+    if (conns != NULL)
+        conns->prev = c;
+    conns = c;
     atomic_fetch_add(&wk_counters()->conn_current, 1);
     atomic_fetch_add(&wk_counters()->conn_total, 1);
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);

@@ -40,6 +40,9 @@ void wk_conn_accept(int fd, const char *peer);
  * milliseconds with `rerun` set. The connection reads nothing else meanwhile. */
 void wk_conn_defer(wk_conn_t *c, const bson_t *cmd, const char *db, int64_t ms);
 
+/* wk_conn_close_all -- close every connection (orderly worker exit). */
+void wk_conn_close_all(void);
+
 /* wk_conn_count -- open connections in this worker. */
 int64_t wk_conn_count(void);
 

@@ -219,6 +219,7 @@ wk_worker_run(const sdb_config_t *cfg)
 
     event_base_dispatch(wk_base);
 
+    wk_conn_close_all();
     atomic_store(&wk_chan.shm->state, 0);
     event_free(ev_listen);
     event_free(ev_death);
