@@ -412,7 +412,7 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
         }
         docs[n++] = bson_copy(&doc);
         bytes += doc.len;
-        if (keep > 0 && n >= 2 * keep + 256)
+        if (keep > 0 && n > keep && (n >= 2 * keep + 256 || bytes > WK_SORT_MEM_MAX))
             prune(so, docs, &n, keep, &bytes);
         if (bytes > WK_SORT_MEM_MAX && !a->allow_disk_use)
             SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
