@@ -31,6 +31,7 @@ typedef struct wk_conn {
     char defer_db[128];
     bool hello_done;       /* first hello/isMaster seen */
     char client_meta[256]; /* driver name/version for the log */
+    struct wk_conn *prev, *next; /* this worker's list of open connections */
 } wk_conn_t;
 
 /* wk_conn_accept -- take ownership of an accepted socket. */
@@ -39,6 +40,9 @@ void wk_conn_accept(int fd, const char *peer);
 /* wk_conn_defer -- answer the current request later: re-dispatch `cmd` after `ms`
  * milliseconds with `rerun` set. The connection reads nothing else meanwhile. */
 void wk_conn_defer(wk_conn_t *c, const bson_t *cmd, const char *db, int64_t ms);
+
+/* wk_conn_close_all -- close every connection (orderly worker exit). */
+void wk_conn_close_all(void);
 
 /* wk_conn_close_all -- close every connection (orderly worker exit). */
 void wk_conn_close_all(void);
