@@ -36,38 +36,84 @@ const char *
 wk_cmdu_type_name(bson_type_t t)
 {
     switch (t) {
-    case BSON_TYPE_DOUBLE: return "double";
-    case BSON_TYPE_UTF8: return "string";
-    case BSON_TYPE_DOCUMENT: return "object";
-    case BSON_TYPE_ARRAY: return "array";
-    case BSON_TYPE_BINARY: return "binData";
-    case BSON_TYPE_UNDEFINED: return "undefined";
-    case BSON_TYPE_OID: return "objectId";
-    case BSON_TYPE_BOOL: return "bool";
-    case BSON_TYPE_DATE_TIME: return "date";
-    case BSON_TYPE_NULL: return "null";
-    case BSON_TYPE_REGEX: return "regex";
-    case BSON_TYPE_DBPOINTER: return "dbPointer";
-    case BSON_TYPE_CODE: return "javascript";
-    case BSON_TYPE_SYMBOL: return "symbol";
-    case BSON_TYPE_CODEWSCOPE: return "javascriptWithScope";
-    case BSON_TYPE_INT32: return "int";
-    case BSON_TYPE_TIMESTAMP: return "timestamp";
-    case BSON_TYPE_INT64: return "long";
-    case BSON_TYPE_DECIMAL128: return "decimal";
-    case BSON_TYPE_MINKEY: return "minKey";
-    case BSON_TYPE_MAXKEY: return "maxKey";
-    default: return "missing";
+    case BSON_TYPE_DOUBLE:
+        return "double";
+    case BSON_TYPE_UTF8:
+        return "string";
+    case BSON_TYPE_DOCUMENT:
+        return "object";
+    case BSON_TYPE_ARRAY:
+        return "array";
+    case BSON_TYPE_BINARY:
+        return "binData";
+    case BSON_TYPE_UNDEFINED:
+        return "undefined";
+    case BSON_TYPE_OID:
+        return "objectId";
+    case BSON_TYPE_BOOL:
+        return "bool";
+    case BSON_TYPE_DATE_TIME:
+        return "date";
+    case BSON_TYPE_NULL:
+        return "null";
+    case BSON_TYPE_REGEX:
+        return "regex";
+    case BSON_TYPE_DBPOINTER:
+        return "dbPointer";
+    case BSON_TYPE_CODE:
+        return "javascript";
+    case BSON_TYPE_SYMBOL:
+        return "symbol";
+    case BSON_TYPE_CODEWSCOPE:
+        return "javascriptWithScope";
+    case BSON_TYPE_INT32:
+        return "int";
+    case BSON_TYPE_TIMESTAMP:
+        return "timestamp";
+    case BSON_TYPE_INT64:
+        return "long";
+    case BSON_TYPE_DECIMAL128:
+        return "decimal";
+    case BSON_TYPE_MINKEY:
+        return "minKey";
+    case BSON_TYPE_MAXKEY:
+        return "maxKey";
+    default:
+        return "missing";
     }
 }
 
 static const char *const generic_args[] = {
-    "$db", "lsid", "txnNumber", "autocommit", "startTransaction", "stmtId", "writeConcern",
-    "readConcern", "$readPreference", "$clusterTime", "comment", "maxTimeMS", "apiVersion",
-    "apiStrict", "apiDeprecationErrors", "$audit", "$client", "$configServerState",
-    "clientOperationKey", "maxTimeMSOpOnly", "databaseVersion", "shardVersion",
-    "mayBypassWriteBlocking", "txnRetryCounter", "$configTime", "$topologyTime",
-    "usesDefaultMaxTimeMS", "versionContext", "$queryOptions", NULL,
+    "$db",
+    "lsid",
+    "txnNumber",
+    "autocommit",
+    "startTransaction",
+    "stmtId",
+    "writeConcern",
+    "readConcern",
+    "$readPreference",
+    "$clusterTime",
+    "comment",
+    "maxTimeMS",
+    "apiVersion",
+    "apiStrict",
+    "apiDeprecationErrors",
+    "$audit",
+    "$client",
+    "$configServerState",
+    "clientOperationKey",
+    "maxTimeMSOpOnly",
+    "databaseVersion",
+    "shardVersion",
+    "mayBypassWriteBlocking",
+    "txnRetryCounter",
+    "$configTime",
+    "$topologyTime",
+    "usesDefaultMaxTimeMS",
+    "versionContext",
+    "$queryOptions",
+    NULL,
 };
 
 bool
@@ -110,8 +156,8 @@ int
 wk_cmdu_type_error(wk_cmd_t *cmd, const char *field, bson_type_t got, const char *expected)
 {
     return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                         "BSON field '%s.%s' is the wrong type '%s', expected type '%s'",
-                         cmd->name, field, wk_cmdu_type_name(got), expected);
+                         "BSON field '%s.%s' is the wrong type '%s', expected type '%s'", cmd->name,
+                         field, wk_cmdu_type_name(got), expected);
 }
 
 int
@@ -136,8 +182,12 @@ int
 wk_cmdu_get_i64(wk_cmd_t *cmd, const bson_iter_t *it, const char *field, int64_t *out)
 {
     switch (bson_iter_type(it)) {
-    case BSON_TYPE_INT32: *out = bson_iter_int32(it); return 0;
-    case BSON_TYPE_INT64: *out = bson_iter_int64(it); return 0;
+    case BSON_TYPE_INT32:
+        *out = bson_iter_int32(it);
+        return 0;
+    case BSON_TYPE_INT64:
+        *out = bson_iter_int64(it);
+        return 0;
     case BSON_TYPE_DOUBLE: {
         double d = bson_iter_double(it);
         if (d != d || d > 9.2e18 || d < -9.2e18 || (double)(int64_t)d != d)
@@ -155,14 +205,20 @@ bool
 wk_cmdu_truthy(const bson_iter_t *it)
 {
     switch (bson_iter_type(it)) {
-    case BSON_TYPE_BOOL: return bson_iter_bool(it);
-    case BSON_TYPE_INT32: return bson_iter_int32(it) != 0;
-    case BSON_TYPE_INT64: return bson_iter_int64(it) != 0;
-    case BSON_TYPE_DOUBLE: return bson_iter_double(it) != 0.0;
+    case BSON_TYPE_BOOL:
+        return bson_iter_bool(it);
+    case BSON_TYPE_INT32:
+        return bson_iter_int32(it) != 0;
+    case BSON_TYPE_INT64:
+        return bson_iter_int64(it) != 0;
+    case BSON_TYPE_DOUBLE:
+        return bson_iter_double(it) != 0.0;
     case BSON_TYPE_NULL:
     case BSON_TYPE_UNDEFINED:
-    case BSON_TYPE_EOD: return false;
-    default: return true;
+    case BSON_TYPE_EOD:
+        return false;
+    default:
+        return true;
     }
 }
 
@@ -250,8 +306,8 @@ wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *e
     wk_exec_close(ex);
     bson_init(&values);
     if (strlen(ns) >= sizeof(ex->ns))
-        SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'",
-                              ns));
+        SDB_ERR(
+            sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'", ns));
     bson_strncpy(ex->ns, ns, sizeof(ex->ns));
     ex->fetch_limit = WK_EXEC_FETCH_FIRST;
     SDB_ERR(wk_matcher_new(filter, &ex->matcher, err));
@@ -515,10 +571,9 @@ wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb_err
     BSON_APPEND_INT32(&req, "limit", 1);
     SDB_ERR(wk_cmdu_store(SDB_OP_SCAN, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "docs") && bson_iter_recurse(&it, &docs) &&
-        bson_iter_next(&docs) && bson_iter_recurse(&docs, &ent) &&
-        bson_iter_find(&ent, "r") && bson_iter_as_int64(&ent) == r &&
-        bson_iter_recurse(&docs, &ent) && bson_iter_find(&ent, "d") &&
-        BSON_ITER_HOLDS_DOCUMENT(&ent)) {
+        bson_iter_next(&docs) && bson_iter_recurse(&docs, &ent) && bson_iter_find(&ent, "r") &&
+        bson_iter_as_int64(&ent) == r && bson_iter_recurse(&docs, &ent) &&
+        bson_iter_find(&ent, "d") && BSON_ITER_HOLDS_DOCUMENT(&ent)) {
         const uint8_t *data;
         uint32_t len;
         bson_t view;
@@ -795,8 +850,7 @@ reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_d
 int
 wk_cmdu_update_one(const char *ns, const wk_matcher_t *m, const wk_update_t *u, int64_t r,
                    const bson_t *doc, const wk_match_details_t *details, bool *matched,
-                   bool *modified, bson_t *before, bson_t *after, bson_t *detail,
-                   sdb_error_t *err)
+                   bool *modified, bson_t *before, bson_t *after, bson_t *detail, sdb_error_t *err)
 {
     wk_match_details_t det;
     bson_t cur;
@@ -809,8 +863,7 @@ wk_cmdu_update_one(const char *ns, const wk_matcher_t *m, const wk_update_t *u, 
         det = *details;
     bson_copy_to(doc, &cur);
     for (int i = 0; i < WK_CAS_RETRIES; i++) {
-        SDB_ERR(try_update(ns, u, r, &cur, &det, &conflict, matched, modified, after, detail,
-                           err));
+        SDB_ERR(try_update(ns, u, r, &cur, &det, &conflict, matched, modified, after, detail, err));
         if (!conflict) {
             if (before != NULL && *matched)
                 bson_concat(before, &cur);
@@ -828,8 +881,8 @@ err:
 }
 
 int
-wk_cmdu_upsert(const char *ns, const bson_t *q, const wk_update_t *u, bson_t *out,
-               bson_t *detail, sdb_error_t *err)
+wk_cmdu_upsert(const char *ns, const bson_t *q, const wk_update_t *u, bson_t *out, bson_t *detail,
+               sdb_error_t *err)
 {
     bson_t seed, applied, req = BSON_INITIALIZER, reply = BSON_INITIALIZER, arr;
     bson_iter_t it, we;
@@ -930,12 +983,23 @@ wk_cmdu_opcount(int which, uint64_t n)
         return;
     c = &wk_global->workers[wk_slot];
     switch (which) {
-    case WK_OPC_INSERT: atomic_fetch_add(&c->op_insert, n); break;
-    case WK_OPC_QUERY: atomic_fetch_add(&c->op_query, n); break;
-    case WK_OPC_UPDATE: atomic_fetch_add(&c->op_update, n); break;
-    case WK_OPC_DELETE: atomic_fetch_add(&c->op_delete, n); break;
-    case WK_OPC_GETMORE: atomic_fetch_add(&c->op_getmore, n); break;
-    default: break;
+    case WK_OPC_INSERT:
+        atomic_fetch_add(&c->op_insert, n);
+        break;
+    case WK_OPC_QUERY:
+        atomic_fetch_add(&c->op_query, n);
+        break;
+    case WK_OPC_UPDATE:
+        atomic_fetch_add(&c->op_update, n);
+        break;
+    case WK_OPC_DELETE:
+        atomic_fetch_add(&c->op_delete, n);
+        break;
+    case WK_OPC_GETMORE:
+        atomic_fetch_add(&c->op_getmore, n);
+        break;
+    default:
+        break;
     }
 }
 
@@ -953,8 +1017,8 @@ wk_cmd_ns(wk_cmd_t *cmd, char *ns, size_t nslen)
                              "collection name has invalid type %s",
                              wk_cmdu_type_name(bson_iter_type(&it)));
     coll = bson_iter_utf8(&it, &len);
-    if (len == 0 || strlen(coll) != len || (size_t)snprintf(ns, nslen, "%s.%s", cmd->db, coll) >=
-                                               nslen)
+    if (len == 0 || strlen(coll) != len ||
+        (size_t)snprintf(ns, nslen, "%s.%s", cmd->db, coll) >= nslen)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
                              "Invalid namespace specified '%s.%s'", cmd->db, coll);
     return 0;

@@ -29,16 +29,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WK_NS_MAX 512                     /* longest "db.collection" we accept */
-#define WK_BSON_MAX (16 * 1024 * 1024)    /* BSONObjMaxUserSize */
-#define WK_BATCH_MAX_BYTES WK_BSON_MAX    /* a reply batch stops growing at 16 MiB */
+#define WK_NS_MAX 512                       /* longest "db.collection" we accept */
+#define WK_BSON_MAX (16 * 1024 * 1024)      /* BSONObjMaxUserSize */
+#define WK_BATCH_MAX_BYTES WK_BSON_MAX      /* a reply batch stops growing at 16 MiB */
 #define WK_SORT_MEM_MAX (100 * 1024 * 1024) /* in-memory sort limit without allowDiskUse */
 
 /* mongod codes that have no codeName yet (error_codes.def answers "Location<code>"). */
-#define WK_CODE_UNKNOWN_FIELD 40415       /* IDL: "BSON field 'x.y' is an unknown field." */
-#define WK_CODE_MISSING_FIELD 40414       /* IDL: "BSON field 'x.y' is missing but ..." */
-#define WK_CODE_UPDATE_TOO_LARGE 17419    /* "Resulting document after update is larger..." */
-#define WK_CODE_BAD_LIMIT 51024           /* find: "BSON field 'limit' value must be >= 0" */
+#define WK_CODE_UNKNOWN_FIELD 40415    /* IDL: "BSON field 'x.y' is an unknown field." */
+#define WK_CODE_MISSING_FIELD 40414    /* IDL: "BSON field 'x.y' is missing but ..." */
+#define WK_CODE_UPDATE_TOO_LARGE 17419 /* "Resulting document after update is larger..." */
+#define WK_CODE_BAD_LIMIT 51024        /* find: "BSON field 'limit' value must be >= 0" */
 
 /* ---- argument checking ----------------------------------------------------------------- */
 
@@ -77,24 +77,28 @@ int wk_cmdu_refresh(sdb_error_t *err);
 /* wk_cmdu_store -- wk_store_call with *reply always initialized (destroy it in every case). */
 int wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
-enum { WK_EXEC_EMPTY = 0, WK_EXEC_SCAN = 1, WK_EXEC_IX = 2 };
+enum {
+    WK_EXEC_EMPTY = 0,
+    WK_EXEC_SCAN = 1,
+    WK_EXEC_IX = 2
+};
 
 typedef struct wk_exec_item {
-    int64_t r;             /* record id */
-    const uint8_t *data;   /* the document's bytes inside the current store reply */
+    int64_t r;           /* record id */
+    const uint8_t *data; /* the document's bytes inside the current store reply */
     uint32_t len;
-} wk_exec_item_t;         /* no bson_t inside: heap arrays of it stay properly aligned */
+} wk_exec_item_t; /* no bson_t inside: heap arrays of it stay properly aligned */
 
 typedef struct wk_exec {
     char ns[WK_NS_MAX];
-    wk_matcher_t *matcher;   /* owned */
-    int mode;                /* WK_EXEC_* */
-    bson_t ids;              /* IX: the _id values to look up, sorted, de-duplicated */
-    bool has_after;          /* SCAN: resume after record id `after` */
+    wk_matcher_t *matcher; /* owned */
+    int mode;              /* WK_EXEC_* */
+    bson_t ids;            /* IX: the _id values to look up, sorted, de-duplicated */
+    bool has_after;        /* SCAN: resume after record id `after` */
     int64_t after;
-    bool has_last_id;        /* IX: resume after _id value last_id */
-    bson_value_t last_id;    /* owned copy */
-    bson_t reply;            /* the current store reply (items point into it) */
+    bool has_last_id;     /* IX: resume after _id value last_id */
+    bson_value_t last_id; /* owned copy */
+    bson_t reply;         /* the current store reply (items point into it) */
     bool has_reply;
     wk_exec_item_t *items;
     size_t nitems, cap, idx; /* idx: next item to examine */
@@ -113,8 +117,8 @@ int wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */
-int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details,
-                 bool *found, sdb_error_t *err);
+int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details, bool *found,
+                 sdb_error_t *err);
 
 /* wk_exec_unget -- push back the document the last wk_exec_next returned (it will be
  * returned again; its view stays valid). */
@@ -138,7 +142,7 @@ int wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb
 /* ---- writes ---------------------------------------------------------------------------- */
 
 typedef struct wk_write_concern {
-    bool journal;   /* j: true or w: "majority": FLUSH after the writes */
+    bool journal; /* j: true or w: "majority": FLUSH after the writes */
 } wk_write_concern_t;
 
 /* wk_cmdu_write_concern -- parse the writeConcern field of the command (absent is fine). */
@@ -186,7 +190,13 @@ int wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const b
 
 /* ---- opcounters ------------------------------------------------------------------------ */
 
-enum { WK_OPC_INSERT, WK_OPC_QUERY, WK_OPC_UPDATE, WK_OPC_DELETE, WK_OPC_GETMORE };
+enum {
+    WK_OPC_INSERT,
+    WK_OPC_QUERY,
+    WK_OPC_UPDATE,
+    WK_OPC_DELETE,
+    WK_OPC_GETMORE
+};
 
 /* wk_cmdu_opcount -- add n to this worker's opcounter `which` (WK_OPC_*). */
 void wk_cmdu_opcount(int which, uint64_t n);

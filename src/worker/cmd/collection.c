@@ -22,10 +22,27 @@
 #include <string.h>
 
 static const char *const create_fields[] = {
-    "capped", "size", "max", "autoIndexId", "idIndex", "validator", "validationLevel",
-    "validationAction", "indexOptionDefaults", "viewOn", "pipeline", "collation",
-    "storageEngine", "timeseries", "expireAfterSeconds", "clusteredIndex",
-    "changeStreamPreAndPostImages", "encryptedFields", "recordIdsReplicated", "flags", "temp",
+    "capped",
+    "size",
+    "max",
+    "autoIndexId",
+    "idIndex",
+    "validator",
+    "validationLevel",
+    "validationAction",
+    "indexOptionDefaults",
+    "viewOn",
+    "pipeline",
+    "collation",
+    "storageEngine",
+    "timeseries",
+    "expireAfterSeconds",
+    "clusteredIndex",
+    "changeStreamPreAndPostImages",
+    "encryptedFields",
+    "recordIdsReplicated",
+    "flags",
+    "temp",
     NULL,
 };
 
@@ -167,10 +184,9 @@ wk_cmd_drop(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
     BSON_APPEND_UTF8(&req, "ns", ns);
     SDB_ERR(wk_cmdu_store(SDB_OP_DROP, &req, &reply, &cmd->err));
-    BSON_APPEND_INT32(cmd->reply, "nIndexesWas",
-                      bson_iter_init_find(&it, &reply, "nIndexesWas")
-                          ? (int32_t)bson_iter_as_int64(&it)
-                          : 1);
+    BSON_APPEND_INT32(
+        cmd->reply, "nIndexesWas",
+        bson_iter_init_find(&it, &reply, "nIndexesWas") ? (int32_t)bson_iter_as_int64(&it) : 1);
     BSON_APPEND_UTF8(cmd->reply, "ns", ns);
 err:
     bson_destroy(&req);
@@ -204,8 +220,13 @@ rename_arg(wk_cmd_t *cmd, const char *field, const char *which, const char **out
 int
 wk_cmd_rename_collection(wk_cmd_t *cmd)
 {
-    static const char *const fields[] = {"to", "dropTarget", "stayTemp", "collectionUUID",
-                                         "expectedSourceUUID", "expectedTargetUUID", NULL};
+    static const char *const fields[] = {"to",
+                                         "dropTarget",
+                                         "stayTemp",
+                                         "collectionUUID",
+                                         "expectedSourceUUID",
+                                         "expectedTargetUUID",
+                                         NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     const char *from = NULL, *to = NULL;
     bool drop_target = false;
@@ -291,8 +312,8 @@ cmp_names(const void *a, const void *b)
 static int
 list_parse(wk_cmd_t *cmd, bson_t *filter, bool *name_only)
 {
-    static const char *const fields[] = {"filter", "nameOnly", "authorizedCollections", "cursor",
-                                         "includePendingDrops", NULL};
+    static const char *const fields[] = {
+        "filter", "nameOnly", "authorizedCollections", "cursor", "includePendingDrops", NULL};
     bson_iter_t it;
 
     bson_init(filter);

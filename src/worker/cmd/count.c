@@ -21,7 +21,7 @@
 #include <string.h>
 
 static const char *const count_fields[] = {
-    "query", "limit", "skip", "hint", "collation", "fields", "encryptionInformation",
+    "query",    "limit",    "skip", "hint", "collation", "fields", "encryptionInformation",
     "mirrored", "sampleId", NULL,
 };
 

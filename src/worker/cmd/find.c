@@ -49,18 +49,43 @@ typedef struct batch {
 typedef struct stream {
     wk_exec_t ex;
     wk_projection_t *proj;
-    int64_t skip;     /* still to skip */
-    int64_t limit;    /* still to return; 0 = no limit */
+    int64_t skip;  /* still to skip */
+    int64_t limit; /* still to return; 0 = no limit */
     bool has_limit;
-    bool exhausted;   /* nothing remains */
+    bool exhausted; /* nothing remains */
 } stream_t;
 
 static const char *const find_fields[] = {
-    "filter", "projection", "sort", "hint", "skip", "limit", "batchSize", "singleBatch",
-    "max", "min", "returnKey", "showRecordId", "tailable", "oplogReplay", "noCursorTimeout",
-    "awaitData", "allowPartialResults", "collation", "allowDiskUse", "let", "term", "readOnce",
-    "allowSpeculativeMajorityRead", "$_requestResumeToken", "$_resumeAfter", "$_startAt",
-    "includeQueryStatsMetrics", "$_isTimeseriesNamespace", "querySettings", NULL,
+    "filter",
+    "projection",
+    "sort",
+    "hint",
+    "skip",
+    "limit",
+    "batchSize",
+    "singleBatch",
+    "max",
+    "min",
+    "returnKey",
+    "showRecordId",
+    "tailable",
+    "oplogReplay",
+    "noCursorTimeout",
+    "awaitData",
+    "allowPartialResults",
+    "collation",
+    "allowDiskUse",
+    "let",
+    "term",
+    "readOnce",
+    "allowSpeculativeMajorityRead",
+    "$_requestResumeToken",
+    "$_resumeAfter",
+    "$_startAt",
+    "includeQueryStatsMetrics",
+    "$_isTimeseriesNamespace",
+    "querySettings",
+    NULL,
 };
 
 static void
@@ -303,8 +328,7 @@ stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, 
 
 /* cursor_new -- park a cursor in the master; *id receives its id. */
 static int
-cursor_new(const char *ns, const bson_t *state, const bson_t *docs, int64_t *id,
-           sdb_error_t *err)
+cursor_new(const char *ns, const bson_t *state, const bson_t *docs, int64_t *id, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -445,8 +469,7 @@ project_one(const wk_exec_t *ex, const wk_projection_t *proj, const bson_t *doc,
 
 /* find_sorted -- the blocking plan: sort, first batch, spool the rest. */
 static int
-find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s,
-            const wk_sort_t *so)
+find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s, const wk_sort_t *so)
 {
     int64_t want = first_batch_size(a);
     bson_t **docs = NULL, spool = BSON_INITIALIZER, state = BSON_INITIALIZER;
@@ -555,8 +578,7 @@ typedef struct getmore_args {
 } getmore_args_t;
 
 static const char *const getmore_fields[] = {
-    "collection", "batchSize", "term", "lastKnownCommittedOpTime", "includeQueryStatsMetrics",
-    NULL,
+    "collection", "batchSize", "term", "lastKnownCommittedOpTime", "includeQueryStatsMetrics", NULL,
 };
 
 static int
@@ -607,8 +629,8 @@ cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err)
 
 /* more_stream -- continue a streaming plan from its state. */
 static int
-more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *next,
-            bool *done, sdb_error_t *err)
+more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *next, bool *done,
+            sdb_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, projection = BSON_INITIALIZER, pos = BSON_INITIALIZER;
     bson_iter_t it;
@@ -652,8 +674,7 @@ err:
 
 /* more_spool -- hand out spooled documents (pending ones from an earlier cut batch first). */
 static void
-more_spool(const bson_t *st, const bson_t *got, int64_t want, batch_t *b, bson_t *next,
-           bool *done)
+more_spool(const bson_t *st, const bson_t *got, int64_t want, batch_t *b, bson_t *next, bool *done)
 {
     bson_t pending = BSON_INITIALIZER;
     const bson_t *srcs[2] = {NULL, got};
@@ -705,8 +726,8 @@ more_spool(const bson_t *st, const bson_t *got, int64_t want, batch_t *b, bson_t
 
 /* getmore_run -- the checked-out part of getMore: build the batch and the next state. */
 static int
-getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t *got,
-            batch_t *b, bson_t *next, bool *done)
+getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t *got, batch_t *b,
+            bson_t *next, bool *done)
 {
     bson_t st = BSON_INITIALIZER, docs = BSON_INITIALIZER;
     bson_iter_t it;
@@ -754,9 +775,9 @@ wk_cmd_get_more(wk_cmd_t *cmd)
     if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", cmd->db, g.coll) >= sizeof(ns))
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
     BSON_APPEND_INT64(&req, "id", g.id);
-    BSON_APPEND_INT32(&req, "n", g.batch_size > 0 && g.batch_size < INT32_MAX
-                                      ? (int32_t)g.batch_size
-                                      : WK_SPOOL_DEFAULT_GET);
+    BSON_APPEND_INT32(&req, "n",
+                      g.batch_size > 0 && g.batch_size < INT32_MAX ? (int32_t)g.batch_size
+                                                                   : WK_SPOOL_DEFAULT_GET);
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
         if (cmd->err.code == SDB_CODE_CursorNotFound)

@@ -35,8 +35,14 @@ typedef struct fam_plan {
 } fam_plan_t;
 
 static const char *const fam_fields[] = {
-    "query", "sort", "remove", "update", "new", "fields", "upsert", "bypassDocumentValidation",
-    "collation", "arrayFilters", "hint", "let", "stmtId", "$_requestResumeToken", NULL,
+    "query",     "sort",
+    "remove",    "update",
+    "new",       "fields",
+    "upsert",    "bypassDocumentValidation",
+    "collation", "arrayFilters",
+    "hint",      "let",
+    "stmtId",    "$_requestResumeToken",
+    NULL,
 };
 
 /* fam_field -- one field of the command. */
@@ -281,8 +287,7 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
     if (!bson_empty(&a.sort))
         SDB_ERR(wk_sort_new(&a.sort, &p.sort, &cmd->err));
     if (a.has_update)
-        SDB_ERR(wk_update_new(&a.update, a.has_af ? &a.array_filters : NULL, &p.upd,
-                              &cmd->err));
+        SDB_ERR(wk_update_new(&a.update, a.has_af ? &a.array_filters : NULL, &p.upd, &cmd->err));
     wk_cmdu_opcount(a.remove ? WK_OPC_DELETE : WK_OPC_UPDATE, 1);
     SDB_ERR(run(cmd, &p, &a));
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));

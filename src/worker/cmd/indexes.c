@@ -161,8 +161,12 @@ build_specs(wk_cmd_t *cmd, bson_t *arr)
 int
 wk_cmd_create_indexes(wk_cmd_t *cmd)
 {
-    static const char *const fields[] = {"indexes", "commitQuorum", "ignoreUnknownIndexOptions",
-                                         "isTimeseriesNamespace", "collectionUUID", NULL};
+    static const char *const fields[] = {"indexes",
+                                         "commitQuorum",
+                                         "ignoreUnknownIndexOptions",
+                                         "isTimeseriesNamespace",
+                                         "collectionUUID",
+                                         NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, specs = BSON_INITIALIZER;
     wk_write_concern_t wc;
     char ns[WK_NS_MAX];
@@ -221,8 +225,7 @@ drop_one(wk_cmd_t *cmd, const char *ns, const bson_iter_t *index, int64_t *was)
     int ret = 0;
 
     if (!BSON_ITER_HOLDS_UTF8(index) && !BSON_ITER_HOLDS_DOCUMENT(index))
-        SDB_ERR(wk_cmdu_type_error(cmd, "index", bson_iter_type(index),
-                                   "[string, object, array]"));
+        SDB_ERR(wk_cmdu_type_error(cmd, "index", bson_iter_type(index), "[string, object, array]"));
     if (is_id_index(index))
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "cannot drop _id index"));
     BSON_APPEND_UTF8(&req, "ns", ns);
@@ -241,8 +244,7 @@ err:
 int
 wk_cmd_drop_indexes(wk_cmd_t *cmd)
 {
-    static const char *const fields[] = {"index", "collectionUUID", "isTimeseriesNamespace",
-                                         NULL};
+    static const char *const fields[] = {"index", "collectionUUID", "isTimeseriesNamespace", NULL};
     char ns[WK_NS_MAX];
     bson_iter_t it, el;
     int64_t was = 0, w;

@@ -24,21 +24,20 @@
 typedef struct insert_state {
     char ns[WK_NS_MAX];
     bool ordered;
-    bool stop;              /* an ordered insert met an error */
+    bool stop;               /* an ordered insert met an error */
     wk_matcher_t *validator; /* NULL when none applies */
-    bool validate_warn;     /* validationAction "warn": log, do not reject */
-    bson_t batch;           /* array being built */
-    int32_t *map;           /* batch position -> documents index */
+    bool validate_warn;      /* validationAction "warn": log, do not reject */
+    bson_t batch;            /* array being built */
+    int32_t *map;            /* batch position -> documents index */
     uint32_t nbatch, cap;
     uint32_t batch_bytes;
-    int32_t n;              /* documents inserted */
-    bson_t errors;          /* writeErrors array */
+    int32_t n;     /* documents inserted */
+    bson_t errors; /* writeErrors array */
     uint32_t nerr;
 } insert_state_t;
 
 static const char *const insert_fields[] = {
-    "documents", "ordered", "bypassDocumentValidation", "stmtIds", "isTimeseriesNamespace",
-    NULL,
+    "documents", "ordered", "bypassDocumentValidation", "stmtIds", "isTimeseriesNamespace", NULL,
 };
 
 /* flush -- send the pending batch; maps its writeErrors back to documents indexes. */
@@ -130,8 +129,8 @@ add_one(insert_state_t *st, const bson_iter_t *it, int32_t index, sdb_error_t *e
     bson_destroy(&doc);
     if (wk_cmdu_ensure_id(&view, &doc, &werr) != 0 || !validate(st, &doc, &werr))
         goto rejected;
-    if (st->nbatch > 0 && (st->nbatch >= WK_INSERT_BATCH_DOCS ||
-                           st->batch_bytes + doc.len > WK_INSERT_BATCH_BYTES))
+    if (st->nbatch > 0 &&
+        (st->nbatch >= WK_INSERT_BATCH_DOCS || st->batch_bytes + doc.len > WK_INSERT_BATCH_BYTES))
         SDB_ERR(flush(st, err));
     if (st->stop)
         goto err;

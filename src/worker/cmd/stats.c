@@ -77,8 +77,8 @@ add_coll(coll_stats_t *s, const bson_iter_t *entry, int64_t scale)
 
 /* fetch_stats -- STATS for {ns} or {db}; sums every collection it returns. */
 static int
-fetch_stats(const char *field, const char *value, coll_stats_t *s, int64_t scale,
-            int32_t *ncolls, sdb_error_t *err)
+fetch_stats(const char *field, const char *value, coll_stats_t *s, int64_t scale, int32_t *ncolls,
+            sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it, colls;

@@ -26,7 +26,7 @@ typedef struct upd_ctx {
     int64_t n, nmod;
     bson_t upserted; /* [{index, _id}] */
     uint32_t nups;
-    bson_t errors;   /* writeErrors */
+    bson_t errors; /* writeErrors */
     uint32_t nerr;
 } upd_ctx_t;
 
@@ -38,13 +38,28 @@ typedef struct upd_stmt {
 } upd_stmt_t;
 
 static const char *const update_fields[] = {
-    "updates", "ordered", "bypassDocumentValidation", "let", "stmtIds",
-    "isTimeseriesNamespace", "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery", NULL,
+    "updates",
+    "ordered",
+    "bypassDocumentValidation",
+    "let",
+    "stmtIds",
+    "isTimeseriesNamespace",
+    "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery",
+    NULL,
 };
 
 static const char *const stmt_fields[] = {
-    "q", "u", "upsert", "multi", "arrayFilters", "hint", "collation", "c", "upsertSupplied",
-    "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery", NULL, /* no "sort": that is 8.0 */
+    "q",
+    "u",
+    "upsert",
+    "multi",
+    "arrayFilters",
+    "hint",
+    "collation",
+    "c",
+    "upsertSupplied",
+    "$_allowShardKeyUpdatesWithoutFullShardKeyInQuery",
+    NULL, /* no "sort": that is 8.0 */
 };
 
 /* stmt_field -- one field of an update statement. */
@@ -148,8 +163,8 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
         SDB_ERR(wk_exec_next(&ex, &doc, &r, &det, &found, werr));
         if (!found)
             break;
-        SDB_ERR(wk_cmdu_update_one(c->ns, ex.matcher, upd, r, &doc, &det, &matched, &modified,
-                                   NULL, NULL, detail, werr));
+        SDB_ERR(wk_cmdu_update_one(c->ns, ex.matcher, upd, r, &doc, &det, &matched, &modified, NULL,
+                                   NULL, detail, werr));
         if (!matched)
             continue;
         n++;
