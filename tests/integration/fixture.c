@@ -235,8 +235,8 @@ fx_server_start(fx_server_t *s)
         if (waitpid(pid, &status, WNOHANG) == pid) {
             s->pid = 0;
             s->last_status = status;
-            fprintf(stderr, "fixture: %s exited before printing its URI (status 0x%x)\n",
-                    argv[0], status);
+            fprintf(stderr, "fixture: %s exited before printing its URI (status 0x%x)\n", argv[0],
+                    status);
             fx_server_dump(s);
             return -1;
         }
@@ -559,8 +559,7 @@ fx_json(const char *json)
 }
 
 bool
-fx_cmd_bson(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply,
-            bson_error_t *err)
+fx_cmd_bson(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply, bson_error_t *err)
 {
     bson_t r;
     bool ok = mongoc_client_command_simple(c, db, cmd, NULL, &r, err);

@@ -26,17 +26,17 @@
 #define FX_MAX_WORKERS 64
 
 typedef struct fx_server {
-    pid_t pid;          /* the master; also its process group id; 0 when not running */
-    char tmpdir[512];   /* owned temporary directory: dbpath, stdout, stderr */
-    char dbpath[600];   /* --dbpath */
-    char out_path[600]; /* captured stdout (the URI line, then the log unless --logpath) */
-    char err_path[600]; /* captured stderr */
-    char uri[1024];     /* the first stdout line, as printed */
-    char host[256];     /* host of the URI */
-    int port;           /* port of the URI */
-    int workers;        /* --workers */
+    pid_t pid;                /* the master; also its process group id; 0 when not running */
+    char tmpdir[512];         /* owned temporary directory: dbpath, stdout, stderr */
+    char dbpath[600];         /* --dbpath */
+    char out_path[600];       /* captured stdout (the URI line, then the log unless --logpath) */
+    char err_path[600];       /* captured stderr */
+    char uri[1024];           /* the first stdout line, as printed */
+    char host[256];           /* host of the URI */
+    int port;                 /* port of the URI */
+    int workers;              /* --workers */
     const char *const *extra; /* extra arguments (NULL-terminated) or NULL */
-    int last_status;    /* wait status of the last stopped process */
+    int last_status;          /* wait status of the last stopped process */
 } fx_server_t;
 
 /* fx_binary -- path of the server binary under test. */
@@ -92,8 +92,7 @@ pid_t fx_conn_owner(const fx_server_t *s, int client_port);
 /* fx_cmd -- run `cmd` (JSON, relaxed extended JSON) against `db`; the server's reply is
  * always stored in *reply (initialised; caller destroys).  Returns the reply's ok as bool;
  * false also on a network error (then *reply is empty and err is set). */
-bool fx_cmd(mongoc_client_t *c, const char *db, const char *json, bson_t *reply,
-            bson_error_t *err);
+bool fx_cmd(mongoc_client_t *c, const char *db, const char *json, bson_t *reply, bson_error_t *err);
 
 /* fx_cmd_bson -- fx_cmd with a BSON command. */
 bool fx_cmd_bson(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply,

@@ -42,48 +42,47 @@ it_shared_down(void)
 }
 
 /* IT_CLIENT -- a client of the shared server, failing the test when it did not start. */
-#define IT_CLIENT()                                                                        \
-    (ck_assert_msg(it_up, "the shared server did not start (see the log above)"),          \
+#define IT_CLIENT()                                                                                \
+    (ck_assert_msg(it_up, "the shared server did not start (see the log above)"),                  \
      fx_client(&it_srv))
 
 /* CMD_OK -- run a JSON command that must succeed; the reply stays in *reply. */
-#define CMD_OK(c, db, json, reply)                                                         \
-    do {                                                                                   \
-        bson_error_t e_;                                                                   \
-        bool ok_ = fx_cmd((c), (db), (json), (reply), &e_);                                \
-        ck_assert_msg(ok_, "%s -> %s (%s)", (json), fx_to_json(reply), e_.message);        \
+#define CMD_OK(c, db, json, reply)                                                                 \
+    do {                                                                                           \
+        bson_error_t e_;                                                                           \
+        bool ok_ = fx_cmd((c), (db), (json), (reply), &e_);                                        \
+        ck_assert_msg(ok_, "%s -> %s (%s)", (json), fx_to_json(reply), e_.message);                \
     } while (0)
 
 /* CMD_ERR -- run a JSON command that must fail with `code` and `code_name`. */
-#define CMD_ERR(c, db, json, reply, code, code_name)                                       \
-    do {                                                                                   \
-        bson_error_t e_;                                                                   \
-        bool ok_ = fx_cmd((c), (db), (json), (reply), &e_);                                \
-        ck_assert_msg(!ok_ && fx_has((reply), "ok"), "%s should fail with %d: got %s (%s)", \
-                      (json), (code), fx_to_json(reply), e_.message);                      \
-        ck_assert_msg(fx_int((reply), "code") == (code), "%s: code %lld, want %d: %s",     \
-                      (json), (long long)fx_int((reply), "code"), (code),                  \
-                      fx_to_json(reply));                                                  \
-        ck_assert_msg(fx_str((reply), "codeName") != NULL &&                               \
-                          strcmp(fx_str((reply), "codeName"), (code_name)) == 0,           \
-                      "%s: codeName want %s: %s", (json), (code_name), fx_to_json(reply)); \
-        ck_assert_msg(fx_str((reply), "errmsg") != NULL, "%s: no errmsg: %s", (json),      \
-                      fx_to_json(reply));                                                  \
+#define CMD_ERR(c, db, json, reply, code, code_name)                                               \
+    do {                                                                                           \
+        bson_error_t e_;                                                                           \
+        bool ok_ = fx_cmd((c), (db), (json), (reply), &e_);                                        \
+        ck_assert_msg(!ok_ && fx_has((reply), "ok"), "%s should fail with %d: got %s (%s)",        \
+                      (json), (code), fx_to_json(reply), e_.message);                              \
+        ck_assert_msg(fx_int((reply), "code") == (code), "%s: code %lld, want %d: %s", (json),     \
+                      (long long)fx_int((reply), "code"), (code), fx_to_json(reply));              \
+        ck_assert_msg(fx_str((reply), "codeName") != NULL &&                                       \
+                          strcmp(fx_str((reply), "codeName"), (code_name)) == 0,                   \
+                      "%s: codeName want %s: %s", (json), (code_name), fx_to_json(reply));         \
+        ck_assert_msg(fx_str((reply), "errmsg") != NULL, "%s: no errmsg: %s", (json),              \
+                      fx_to_json(reply));                                                          \
     } while (0)
 
 /* ASSERT_STR -- the string at path equals want. */
-#define ASSERT_STR(doc, path, want)                                                        \
-    ck_assert_msg(fx_str((doc), (path)) != NULL && strcmp(fx_str((doc), (path)), (want)) == 0, \
+#define ASSERT_STR(doc, path, want)                                                                \
+    ck_assert_msg(fx_str((doc), (path)) != NULL && strcmp(fx_str((doc), (path)), (want)) == 0,     \
                   "%s: want \"%s\" in %s", (path), (want), fx_to_json(doc))
 
 /* ASSERT_INT -- the number at path equals want (any numeric type). */
-#define ASSERT_INT(doc, path, want)                                                        \
-    ck_assert_msg(fx_has((doc), (path)) && fx_int((doc), (path)) == (int64_t)(want),       \
+#define ASSERT_INT(doc, path, want)                                                                \
+    ck_assert_msg(fx_has((doc), (path)) && fx_int((doc), (path)) == (int64_t)(want),               \
                   "%s: want %lld in %s", (path), (long long)(want), fx_to_json(doc))
 
 /* ASSERT_TYPE -- the value at path has BSON type `t`. */
-#define ASSERT_TYPE(doc, path, t)                                                          \
-    ck_assert_msg(fx_type((doc), (path)) == (t), "%s: want BSON type 0x%x, got 0x%x in %s", \
+#define ASSERT_TYPE(doc, path, t)                                                                  \
+    ck_assert_msg(fx_type((doc), (path)) == (t), "%s: want BSON type 0x%x, got 0x%x in %s",        \
                   (path), (unsigned)(t), (unsigned)fx_type((doc), (path)), fx_to_json(doc))
 
 /* it_tcase -- a test case with a generous hang guard (not a timing assertion). */

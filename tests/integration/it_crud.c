@@ -115,8 +115,7 @@ START_TEST(test_insert_ordered_duplicate)
                       strstr(msg, "index: _id_") != NULL && strstr(msg, "crud.ins_o") != NULL,
                   "errmsg: %s", fx_to_json(&r));
     bson_t kp, kv;
-    ck_assert_msg(fx_sub(&r, "writeErrors.0.keyPattern", &kp), "no keyPattern: %s",
-                  fx_to_json(&r));
+    ck_assert_msg(fx_sub(&r, "writeErrors.0.keyPattern", &kp), "no keyPattern: %s", fx_to_json(&r));
     ck_assert(fx_eq_json(&kp, "{'_id': 1}"));
     ck_assert(fx_sub(&r, "writeErrors.0.keyValue", &kv));
     ck_assert_msg(fx_eq_json(&kv, "{'_id': 1}"), "keyValue: %s", fx_to_json(&kv));
@@ -194,7 +193,9 @@ START_TEST(test_insert_many_document_sequence)
     /* libmongoc sends insert_many as an OP_MSG kind-1 "documents" sequence */
     mongoc_client_t *c = IT_CLIENT();
     mongoc_collection_t *coll = mongoc_client_get_collection(c, DB, "ins_seq");
-    enum { N = 500 };
+    enum {
+        N = 500
+    };
     bson_t *docs[N];
     for (int i = 0; i < N; i++) {
         docs[i] = bson_new();
@@ -203,14 +204,14 @@ START_TEST(test_insert_many_document_sequence)
     }
     bson_t reply;
     bson_error_t err;
-    ck_assert_msg(mongoc_collection_insert_many(coll, (const bson_t **)docs, N, NULL, &reply,
-                                                &err),
+    ck_assert_msg(mongoc_collection_insert_many(coll, (const bson_t **)docs, N, NULL, &reply, &err),
                   "insert_many: %s %s", err.message, fx_to_json(&reply));
     ASSERT_INT(&reply, "insertedCount", N);
     bson_destroy(&reply);
-    int64_t n = mongoc_collection_count_documents(coll, &(bson_t)BSON_INITIALIZER, NULL, NULL,
-                                                  NULL, &err);
-    ck_assert_msg(n == N, "count_documents: %lld (%s)", (long long)n, err.message);
+    /* count_documents would need aggregate (not in this scope): ask count */
+    CMD_OK(c, DB, "{'count': 'ins_seq'}", &reply);
+    ASSERT_INT(&reply, "n", N);
+    bson_destroy(&reply);
     for (int i = 0; i < N; i++)
         bson_destroy(docs[i]);
     mongoc_collection_destroy(coll);
@@ -267,8 +268,7 @@ START_TEST(test_find_projection_sort_skip_limit)
     ck_assert_msg(fx_eq_json(&d, "{'a': 2}"), "inclusion without _id: %s", fx_to_json(&d));
     bson_destroy(&r);
     CMD_OK(c, DB,
-           "{'find': 'proj', 'filter': {'_id': 7}, 'projection': {'tags': 0, 's': 0, 'b': 0}}",
-           &r);
+           "{'find': 'proj', 'filter': {'_id': 7}, 'projection': {'tags': 0, 's': 0, 'b': 0}}", &r);
     ck_assert(fx_sub(&r, "cursor.firstBatch.0", &d));
     ck_assert_msg(fx_eq_json(&d, "{'_id': 7, 'a': 2}"), "exclusion: %s", fx_to_json(&d));
     bson_destroy(&r);
@@ -456,14 +456,12 @@ START_TEST(test_update)
     mongoc_client_t *c = IT_CLIENT();
     seed(c, "upd", 10);
     bson_t r, d;
-    CMD_OK(c, DB, "{'update': 'upd', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'x': 5}}}]}",
-           &r);
+    CMD_OK(c, DB, "{'update': 'upd', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'x': 5}}}]}", &r);
     ASSERT_INT(&r, "n", 1);
     ASSERT_INT(&r, "nModified", 1);
     bson_destroy(&r);
     /* the same $set again matches but modifies nothing */
-    CMD_OK(c, DB, "{'update': 'upd', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'x': 5}}}]}",
-           &r);
+    CMD_OK(c, DB, "{'update': 'upd', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'x': 5}}}]}", &r);
     ASSERT_INT(&r, "n", 1);
     ASSERT_INT(&r, "nModified", 0);
     bson_destroy(&r);
@@ -516,8 +514,7 @@ START_TEST(test_update)
     bson_destroy(&r);
     CMD_OK(c, DB, "{'find': 'upd', 'filter': {'_id': 99}}", &r);
     ck_assert(fx_sub(&r, "cursor.firstBatch.0", &d));
-    ck_assert_msg(fx_eq_json(&d, "{'_id': 99, 'k': 'v', 'x': 1}"), "upserted: %s",
-                  fx_to_json(&d));
+    ck_assert_msg(fx_eq_json(&d, "{'_id': 99, 'k': 'v', 'x': 1}"), "upserted: %s", fx_to_json(&d));
     bson_destroy(&r);
     /* upsert without _id in the query generates an ObjectId */
     CMD_OK(c, DB,
@@ -610,8 +607,8 @@ START_TEST(test_find_and_modify)
     ASSERT_INT(&r, "lastErrorObject.upserted", 50);
     bson_destroy(&r);
     /* replacement */
-    CMD_OK(c, DB,
-           "{'findAndModify': 'fam', 'query': {'_id': 4}, 'update': {'r': 1}, 'new': true}", &r);
+    CMD_OK(c, DB, "{'findAndModify': 'fam', 'query': {'_id': 4}, 'update': {'r': 1}, 'new': true}",
+           &r);
     ck_assert(fx_sub(&r, "value", &v));
     ck_assert(fx_eq_json(&v, "{'_id': 4, 'r': 1}"));
     bson_destroy(&r);

@@ -50,8 +50,8 @@ START_TEST(test_clean_restart_keeps_acknowledged_writes)
         snprintf(json + n, sizeof(json) - (size_t)n, "]}");
         insert_one_json(c, json);
     }
-    CMD_OK(c, DB, "{'update': 'p', 'updates': [{'q': {'_id': 5}, 'u': {'$set': {'changed': true}}}]}",
-           &r);
+    CMD_OK(c, DB,
+           "{'update': 'p', 'updates': [{'q': {'_id': 5}, 'u': {'$set': {'changed': true}}}]}", &r);
     bson_destroy(&r);
     CMD_OK(c, DB, "{'delete': 'p', 'deletes': [{'q': {'_id': 6}, 'limit': 1}]}", &r);
     bson_destroy(&r);
@@ -106,9 +106,10 @@ START_TEST(test_journaled_writes_survive_kill9)
            &r);
     ASSERT_INT(&r, "nModified", 1);
     bson_destroy(&r);
-    CMD_OK(c, DB,
-           "{'delete': 'j', 'deletes': [{'q': {'_id': 1}, 'limit': 1}], 'writeConcern': {'j': true}}",
-           &r);
+    CMD_OK(
+        c, DB,
+        "{'delete': 'j', 'deletes': [{'q': {'_id': 1}, 'limit': 1}], 'writeConcern': {'j': true}}",
+        &r);
     ASSERT_INT(&r, "n", 1);
     bson_destroy(&r);
     /* through the driver's API as well */

@@ -69,8 +69,7 @@ START_TEST(test_kill_one_worker)
     /* the victim is a worker that serves connections when both do */
     pid_t victim = spread ? cs[0].owner : (on0 == 0 ? w[0] : w[1]);
     if (!spread)
-        fprintf(stderr, "note: all %d connections landed on one worker; killing the idle one\n",
-                n);
+        fprintf(stderr, "note: all %d connections landed on one worker; killing the idle one\n", n);
 
     bson_t r;
     CMD_OK(cs[0].c, DB, "{'insert': 'k', 'documents': [{'_id': 'before'}]}", &r);

@@ -236,13 +236,14 @@ START_TEST(test_bad_bson)
     pid_t before[FX_MAX_WORKERS];
     int nb = worker_set(before);
     /* {ping: 1} with an element of unknown type 0x42 */
-    static const uint8_t bad_type[] = {0x13, 0, 0, 0, 0x42, 'p', 'i', 'n', 'g', 0, 1, 0,
-                                       0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t bad_type[] = {0x13, 0, 0, 0, 0x42, 'p', 'i', 'n', 'g', 0,
+                                       1,    0, 0, 0, 0,    0,   0,   0,   0};
     /* a document without its terminating zero byte */
-    static const uint8_t bad_len[] = {0x10, 0, 0, 0, 0x10, 'p', 'i', 'n', 'g', 0, 1, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t bad_len[] = {0x10, 0, 0, 0, 0x10, 'p', 'i',  'n',
+                                      'g',  0, 1, 0, 0,    0,   0xff, 0xff};
     /* a string element whose length is negative */
-    static const uint8_t bad_str[] = {0x14, 0, 0, 0, 0x02, 'p', 'i', 'n', 'g', 0, 0xf0, 0xff,
-                                      0xff, 0xff, 'a', 'b', 'c', 0, 0, 0};
+    static const uint8_t bad_str[] = {0x14, 0,    0,    0,    0x02, 'p', 'i', 'n', 'g', 0,
+                                      0xf0, 0xff, 0xff, 0xff, 'a',  'b', 'c', 0,   0,   0};
     const uint8_t *docs[] = {bad_type, bad_len, bad_str};
     size_t sizes[] = {sizeof(bad_type), sizeof(bad_len), sizeof(bad_str)};
     const char *what[] = {"unknown element type", "truncated document", "negative string length"};
@@ -433,14 +434,16 @@ START_TEST(test_pipelined_requests)
     ck_assert(it_up);
     int fd = rw_connect(it_srv.host, it_srv.port);
     ck_assert_int_ge(fd, 0);
-    enum { N = 16 };
+    enum {
+        N = 16
+    };
     int32_t ids[N];
     size_t cap = 0, used = 0;
     uint8_t *all = NULL;
     for (int i = 0; i < N; i++) {
         char json[128];
-        snprintf(json, sizeof(json), "{'insert': 'pipe', '$db': 'wire', 'documents': [{'_id': %d}]}",
-                 i);
+        snprintf(json, sizeof(json),
+                 "{'insert': 'pipe', '$db': 'wire', 'documents': [{'_id': %d}]}", i);
         bson_t *b = fx_json(json);
         uint32_t len;
         ids[i] = next_id++;

@@ -1,0 +1,575 @@
+/*
+ * tests/bench/bench_load.c -- `make bench`: start-up, idle memory and throughput, measured.
+ *
+ * One run reports: the start-up time of ./secantusdb (spawn to URI line, and spawn to the
+ * first answered request on a fresh connection), its idle RSS (master + workers, from
+ * /proc/<pid>/status), and ping / insertOne / find-by-_id throughput through libmongoc on 1
+ * and 8 connections (one thread and one single-connection client each).  Beside each
+ * figure it measures, in the same run, a bare loopback TCP echo server answering messages
+ * of the same request and reply sizes on the same number of connections, and prints the
+ * ratio server/echo with the goal.  Numbers are printed, never asserted.
+ *
+ * Every loop is bounded by an operation count and a time cap; all traffic is on loopback.
+ * Usage: bench_load [--server PATH] [--workers N] [--ops N] [--cap-ms N]
+ */
+#include <mongoc/mongoc.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_THREADS 8
+
+static const char *server_path = "./secantusdb";
+static int workers = 0;
+static long ops_per_run = 20000; /* per measurement, split over the threads */
+static long cap_ms = 3000;       /* per measurement */
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- the server under test ------------------------------------------------------------ */
+
+static pid_t server_pid;
+static char server_uri[512];
+static char tmpdir[256];
+static int server_port;
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void
+stop_server(void)
+{
+    if (server_pid > 0) {
+        kill(server_pid, SIGTERM);
+        waitpid(server_pid, NULL, 0);
+        server_pid = 0;
+    }
+    if (tmpdir[0] != '\0')
+        nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+static int
+io_all(int fd, void *buf, size_t len, bool wr)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* opmsg -- an OP_MSG with a kind-0 body; caller frees. */
+static uint8_t *
+opmsg(const bson_t *body, int32_t response_to, uint32_t *len)
+{
+    uint32_t total = 16 + 4 + 1 + body->len;
+    uint8_t *m = calloc(1, total);
+    int32_t h[5] = {(int32_t)total, 1, response_to, 2013, 0};
+    memcpy(m, h, 20);
+    memcpy(m + 21, bson_get_data(body), body->len);
+    *len = total;
+    return m;
+}
+
+/* roundtrip -- send msg and read one reply; returns the reply's size or -1. */
+static int
+roundtrip(int fd, const uint8_t *msg, uint32_t len)
+{
+    uint8_t hdr[16], buf[65536];
+    if (io_all(fd, (void *)msg, len, true) != 0 || io_all(fd, hdr, 16, false) != 0)
+        return -1;
+    int32_t total;
+    memcpy(&total, hdr, 4);
+    if (total < 16)
+        return -1;
+    for (int32_t left = total - 16; left > 0;) {
+        int32_t chunk = left < (int32_t)sizeof(buf) ? left : (int32_t)sizeof(buf);
+        if (io_all(fd, buf, (size_t)chunk, false) != 0)
+            return -1;
+        left -= chunk;
+    }
+    return total;
+}
+
+static int
+start_server(double *uri_ms, double *first_ms)
+{
+    char dbpath[300], nworkers[16];
+    snprintf(tmpdir, sizeof(tmpdir), "%s/sdb-bench.XXXXXX",
+             getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    snprintf(dbpath, sizeof(dbpath), "%s/db", tmpdir);
+    mkdir(dbpath, 0700);
+    snprintf(nworkers, sizeof(nworkers), "%d", workers);
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return -1;
+    double t0 = now_ms();
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 2);
+        const char *argv[] = {server_path, "--port",   "0",    "--bind_ip",
+                              "127.0.0.1", "--dbpath", dbpath, "--quiet",
+                              "--workers", nworkers,   NULL};
+        if (workers <= 0)
+            argv[8] = NULL;
+        execv(server_path, (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    server_pid = pid;
+    size_t used = 0;
+    while (used < sizeof(server_uri) - 1) {
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        if (poll(&p, 1, 30000) <= 0)
+            return -1;
+        ssize_t n = read(pfd[0], server_uri + used, 1);
+        if (n <= 0)
+            return -1;
+        if (server_uri[used] == '\n') {
+            server_uri[used] = '\0';
+            break;
+        }
+        used++;
+    }
+    *uri_ms = now_ms() - t0;
+    /* keep draining stdout in the background: a thread-free trick, hand it to /dev/null */
+    if (fork() == 0) {
+        char sink[4096];
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        while (read(pfd[0], sink, sizeof(sink)) > 0) {
+        }
+        _exit(0);
+    }
+    close(pfd[0]);
+    const char *colon = strrchr(server_uri, ':');
+    server_port = colon != NULL ? (int)strtol(colon + 1, NULL, 10) : 0;
+    int fd = tcp_connect(server_port);
+    if (fd < 0)
+        return -1;
+    bson_t *hello = BCON_NEW("hello", BCON_INT32(1), "$db", BCON_UTF8("admin"));
+    uint32_t len;
+    uint8_t *m = opmsg(hello, 0, &len);
+    int got = roundtrip(fd, m, len);
+    *first_ms = now_ms() - t0;
+    free(m);
+    bson_destroy(hello);
+    close(fd);
+    return got > 0 ? 0 : -1;
+}
+
+/* ---- idle memory ----------------------------------------------------------------------- */
+
+static long
+rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    long kb = 0;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+/* children_rss_kb -- RSS of the master's children (the workers); *n gets their count. */
+static long
+children_rss_kb(pid_t master, int *n)
+{
+    long total = 0;
+    *n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300], buf[512];
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[got] = '\0';
+        char *rp = strrchr(buf, ')'), st;
+        int ppid = 0;
+        if (rp != NULL && sscanf(rp + 1, " %c %d", &st, &ppid) == 2 && ppid == master &&
+            st != 'Z') {
+            total += rss_kb((pid_t)pid);
+            (*n)++;
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+    return total;
+}
+
+/* ---- the bare loopback echo server ------------------------------------------------------ */
+/* It reads one length-prefixed message and answers with a message whose size is the
+ * request's responseTo field: so request and reply sizes match the real server's. */
+
+static int echo_listen_fd;
+static int echo_port;
+
+static void *
+echo_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    uint8_t *buf = malloc(1 << 20);
+    memset(buf, 0, 1 << 20);
+    for (;;) {
+        int32_t hdr[4];
+        if (io_all(fd, hdr, 16, false) != 0 || hdr[0] < 16 || hdr[0] > (1 << 20))
+            break;
+        if (hdr[0] > 16 && io_all(fd, buf, (size_t)hdr[0] - 16, false) != 0)
+            break;
+        int32_t reply = hdr[2] >= 16 && hdr[2] <= (1 << 20) ? hdr[2] : 16;
+        memcpy(buf, &reply, 4);
+        if (io_all(fd, buf, (size_t)reply, true) != 0)
+            break;
+    }
+    free(buf);
+    close(fd);
+    return NULL;
+}
+
+static void *
+echo_accept(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int fd = accept(echo_listen_fd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            return NULL;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        pthread_t t;
+        pthread_create(&t, NULL, echo_conn, (void *)(intptr_t)fd);
+        pthread_detach(t);
+    }
+}
+
+static int
+start_echo(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t alen = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    echo_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (echo_listen_fd < 0 || bind(echo_listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        listen(echo_listen_fd, 64) != 0 ||
+        getsockname(echo_listen_fd, (struct sockaddr *)&a, &alen) != 0)
+        return -1;
+    echo_port = ntohs(a.sin_port);
+    pthread_t t;
+    pthread_create(&t, NULL, echo_accept, NULL);
+    pthread_detach(t);
+    return 0;
+}
+
+/* ---- workloads --------------------------------------------------------------------------- */
+
+typedef enum {
+    OP_PING,
+    OP_INSERT,
+    OP_FIND
+} op_t;
+static const char *op_names[] = {"ping", "insertOne", "find _id"};
+static const double op_goals[] = {0.9, 0.6, 0.7};
+
+typedef struct job {
+    op_t op;
+    int thread;
+    long ops;        /* to do */
+    double deadline; /* now_ms() cap */
+    long done;       /* done */
+    long errors;
+    bool echo;        /* run against the echo server */
+    uint32_t req_len; /* echo: request size */
+    uint32_t rep_len; /* echo: reply size */
+} job_t;
+
+static atomic_long next_insert_id;
+#define FIND_DOCS 1000
+
+static const char *payload = "secantusdb-bench-payload-0123456789abcdef";
+
+static void *
+run_server_job(void *arg)
+{
+    job_t *j = arg;
+    mongoc_client_t *c = mongoc_client_new(server_uri);
+    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
+    mongoc_collection_t *coll =
+        mongoc_client_get_collection(c, "bench", j->op == OP_FIND ? "find" : "ins");
+    bson_t *ping = BCON_NEW("ping", BCON_INT32(1));
+    bson_t *find_opts = BCON_NEW("limit", BCON_INT64(1), "singleBatch", BCON_BOOL(true));
+    bson_error_t err;
+    unsigned seed = (unsigned)j->thread * 7919u + 1;
+    for (long i = 0; i < j->ops && (i & 63 || now_ms() < j->deadline); i++) {
+        bool ok;
+        if (j->op == OP_PING) {
+            ok = mongoc_client_command_simple(c, "admin", ping, NULL, NULL, &err);
+        } else if (j->op == OP_INSERT) {
+            bson_t *doc = BCON_NEW("_id", BCON_INT64(atomic_fetch_add(&next_insert_id, 1)), "a",
+                                   BCON_INT64(i), "s", BCON_UTF8(payload));
+            ok = mongoc_collection_insert_one(coll, doc, NULL, NULL, &err);
+            bson_destroy(doc);
+        } else {
+            seed = seed * 1103515245u + 12345u;
+            bson_t *filter = BCON_NEW("_id", BCON_INT64((int64_t)((seed >> 8) % FIND_DOCS)));
+            mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, find_opts, NULL);
+            const bson_t *doc;
+            ok = mongoc_cursor_next(cur, &doc) && !mongoc_cursor_error(cur, &err);
+            mongoc_cursor_destroy(cur);
+            bson_destroy(filter);
+        }
+        if (ok)
+            j->done++;
+        else
+            j->errors++;
+    }
+    bson_destroy(ping);
+    bson_destroy(find_opts);
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+    return NULL;
+}
+
+static void *
+run_echo_job(void *arg)
+{
+    job_t *j = arg;
+    int fd = tcp_connect(echo_port);
+    if (fd < 0) {
+        j->errors++;
+        return NULL;
+    }
+    uint8_t *msg = calloc(1, j->req_len);
+    int32_t h[4] = {(int32_t)j->req_len, 1, (int32_t)j->rep_len, 2013};
+    memcpy(msg, h, 16);
+    for (long i = 0; i < j->ops && (i & 63 || now_ms() < j->deadline); i++) {
+        if (roundtrip(fd, msg, j->req_len) > 0)
+            j->done++;
+        else
+            j->errors++;
+    }
+    free(msg);
+    close(fd);
+    return NULL;
+}
+
+/* measure -- ops/s over `threads` connections. */
+static double
+measure(op_t op, int threads, bool echo, uint32_t req_len, uint32_t rep_len, long *errors)
+{
+    job_t jobs[MAX_THREADS];
+    pthread_t t[MAX_THREADS];
+    double t0 = now_ms();
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = (job_t){.op = op,
+                          .thread = i,
+                          .ops = ops_per_run / threads,
+                          .deadline = t0 + (double)cap_ms,
+                          .echo = echo,
+                          .req_len = req_len,
+                          .rep_len = rep_len};
+        pthread_create(&t[i], NULL, echo ? run_echo_job : run_server_job, &jobs[i]);
+    }
+    long done = 0;
+    *errors = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        done += jobs[i].done;
+        *errors += jobs[i].errors;
+    }
+    double secs = (now_ms() - t0) / 1e3;
+    return secs > 0 ? (double)done / secs : 0;
+}
+
+/* wire_sizes -- request and reply sizes of one op, measured with a raw OP_MSG. */
+static void
+wire_sizes(op_t op, uint32_t *req, uint32_t *rep)
+{
+    bson_t *body;
+    if (op == OP_PING)
+        body = BCON_NEW("ping", BCON_INT32(1), "$db", BCON_UTF8("admin"));
+    else if (op == OP_INSERT)
+        body = BCON_NEW("insert", BCON_UTF8("sizes"), "documents", "[", "{", "_id", BCON_INT64(-1),
+                        "a", BCON_INT64(1), "s", BCON_UTF8(payload), "}", "]", "ordered",
+                        BCON_BOOL(true), "$db", BCON_UTF8("bench"));
+    else
+        body =
+            BCON_NEW("find", BCON_UTF8("find"), "filter", "{", "_id", BCON_INT64(1), "}", "limit",
+                     BCON_INT64(1), "singleBatch", BCON_BOOL(true), "$db", BCON_UTF8("bench"));
+    int fd = tcp_connect(server_port);
+    uint32_t len;
+    uint8_t *m = opmsg(body, 0, &len);
+    int got = fd >= 0 ? roundtrip(fd, m, len) : -1;
+    *req = len;
+    *rep = got > 0 ? (uint32_t)got : len;
+    free(m);
+    bson_destroy(body);
+    if (fd >= 0)
+        close(fd);
+}
+
+static void
+prefill(void)
+{
+    mongoc_client_t *c = mongoc_client_new(server_uri);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, "bench", "find");
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, NULL);
+    for (int i = 0; i < FIND_DOCS; i++) {
+        bson_t *doc = BCON_NEW("_id", BCON_INT64(i), "a", BCON_INT64(i), "s", BCON_UTF8(payload));
+        mongoc_bulk_operation_insert(bulk, doc);
+        bson_destroy(doc);
+    }
+    bson_error_t err;
+    if (!mongoc_bulk_operation_execute(bulk, NULL, &err))
+        fprintf(stderr, "bench: prefill failed: %s\n", err.message);
+    mongoc_bulk_operation_destroy(bulk);
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+}
+
+int
+main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
+            server_path = argv[++i];
+        else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+            workers = (int)strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc)
+            ops_per_run = strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--cap-ms") == 0 && i + 1 < argc)
+            cap_ms = strtol(argv[++i], NULL, 10);
+        else {
+            fprintf(stderr, "usage: %s [--server PATH] [--workers N] [--ops N] [--cap-ms N]\n",
+                    argv[0]);
+            return 2;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN);
+    mongoc_init();
+    double uri_ms = 0, first_ms = 0;
+    if (start_server(&uri_ms, &first_ms) != 0) {
+        fprintf(stderr, "bench: could not start %s\n", server_path);
+        stop_server();
+        return 1;
+    }
+    /* the URI as printed, plus directConnection for the driver */
+    char uri[600];
+    snprintf(uri, sizeof(uri), "%s%sdirectConnection=true", server_uri,
+             strchr(server_uri, '?') != NULL
+                 ? "&"
+                 : (server_uri[strlen(server_uri) - 1] == '/' ? "?" : "/?"));
+    if (strlen(uri) < sizeof(server_uri))
+        memcpy(server_uri, uri, strlen(uri) + 1);
+
+    usleep(300 * 1000); /* let the workers settle before reading RSS */
+    int nworkers = 0;
+    long master_kb = rss_kb(server_pid), workers_kb = children_rss_kb(server_pid, &nworkers);
+
+    printf("secantusdb bench: %s, %d workers, %ld cores, %ld ops per figure (cap %ld ms)\n",
+           server_path, nworkers, sysconf(_SC_NPROCESSORS_ONLN), ops_per_run, cap_ms);
+    printf("start-up: URI printed after %.1f ms; first request answered after %.1f ms "
+           "(goal <= 50 ms)\n",
+           uri_ms, first_ms);
+    printf("idle RSS: master %.1f MB + %d workers %.1f MB = %.1f MB (goal <= 30 MB)\n",
+           master_kb / 1024.0, nworkers, workers_kb / 1024.0, (master_kb + workers_kb) / 1024.0);
+
+    if (start_echo() != 0) {
+        fprintf(stderr, "bench: echo server failed\n");
+        stop_server();
+        return 1;
+    }
+    prefill();
+    printf("%-10s %5s %8s %8s %12s %12s %7s %6s\n", "op", "conns", "req B", "reply B",
+           "server op/s", "echo op/s", "ratio", "goal");
+    static const int conns[] = {1, 8};
+    for (int op = OP_PING; op <= OP_FIND; op++) {
+        uint32_t req, rep;
+        wire_sizes((op_t)op, &req, &rep);
+        for (int k = 0; k < 2; k++) {
+            long e1 = 0, e2 = 0;
+            double srv = measure((op_t)op, conns[k], false, req, rep, &e1);
+            double echo = measure((op_t)op, conns[k], true, req, rep, &e2);
+            printf("%-10s %5d %8u %8u %12.0f %12.0f %7.2f %6.2f%s\n", op_names[op], conns[k], req,
+                   rep, srv, echo, echo > 0 ? srv / echo : 0, op_goals[op],
+                   e1 + e2 > 0 ? "  (errors!)" : "");
+            if (e1 > 0)
+                fprintf(stderr, "bench: %ld failed %s operations\n", e1, op_names[op]);
+        }
+    }
+    fflush(stdout);
+    stop_server();
+    mongoc_cleanup();
+    return 0;
+}

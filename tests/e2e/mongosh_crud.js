@@ -1,0 +1,86 @@
+// tests/e2e/mongosh_crud.js -- evaluated by `mongosh --quiet <uri> --eval` (mongosh_crud.sh).
+// Connect, insert, find with a cursor of many batches, update, delete, listCollections,
+// drop, db.stats() and db.coll.stats(); prints "N passed, N failed" and exits 1 on failure.
+let passed = 0;
+let failed = 0;
+function check(name, fn) {
+  try {
+    const res = fn();
+    if (res === true) {
+      passed++;
+      print(`ok - ${name}`);
+    } else {
+      failed++;
+      print(`not ok - ${name}: ${EJSON.stringify(res)}`);
+    }
+  } catch (e) {
+    failed++;
+    print(`not ok - ${name}: threw ${e.codeName || ''} ${e.message}`);
+  }
+}
+
+const d = db.getSiblingDB('e2e_mongosh');
+const c = d.items;
+
+check('ping', () => d.adminCommand({ ping: 1 }).ok === 1);
+check('insertOne', () => {
+  const r = c.insertOne({ _id: 1, name: 'one' });
+  return r.acknowledged && r.insertedId === 1 ? true : r;
+});
+check('insertMany 1000', () => {
+  const docs = [];
+  for (let i = 2; i <= 1001; i++) docs.push({ _id: i, n: i % 7 });
+  const r = c.insertMany(docs);
+  return Object.keys(r.insertedIds).length === 1000 ? true : r;
+});
+check('find with batchSize 10 over 1000 documents', () => {
+  let count = 0;
+  let last = 0;
+  let ordered = true;
+  c.find({ n: { $gte: 0 } }).sort({ _id: 1 }).batchSize(10).forEach((doc) => {
+    count++;
+    if (doc._id <= last) ordered = false;
+    last = doc._id;
+  });
+  return count === 1000 && ordered ? true : { count, ordered };
+});
+check('find with projection, skip and limit', () => {
+  const docs = c.find({}, { n: 1 }).sort({ _id: 1 }).skip(1).limit(3).toArray();
+  return docs.length === 3 && docs[0]._id === 2 && docs[0].n === 2 && docs[0].name === undefined
+    ? true : docs;
+});
+check('updateOne', () => {
+  const r = c.updateOne({ _id: 1 }, { $set: { name: 'uno' } });
+  return r.matchedCount === 1 && r.modifiedCount === 1 ? true : r;
+});
+check('findOne sees the update', () => c.findOne({ _id: 1 }).name === 'uno');
+const threes = c.find({ n: 3 }).toArray().length;
+check('updateMany', () => {
+  const r = c.updateMany({ n: 3 }, { $inc: { n: 100 } });
+  return r.matchedCount === threes && r.modifiedCount === threes && threes > 100 ? true : r;
+});
+check('upsert', () => {
+  const r = c.updateOne({ _id: 'new' }, { $set: { n: -1 } }, { upsert: true });
+  return r.upsertedId === 'new' ? true : r;
+});
+check('deleteOne', () => c.deleteOne({ _id: 1 }).deletedCount === 1);
+check('deleteMany', () => {
+  const r = c.deleteMany({ n: 103 });
+  return r.deletedCount === threes ? true : r;
+});
+check('count after deletes', () => c.find().toArray().length === 1000 - threes + 1);
+check('db.stats()', () => {
+  const s = d.stats();
+  return s.ok === 1 && s.collections >= 1 && s.objects === 1000 - threes + 1 ? true : s;
+});
+check('db.items.stats()', () => {
+  const s = c.stats();
+  return s.ok === 1 && s.count === 1000 - threes + 1 ? true : s;
+});
+check('listCollections', () => d.getCollectionNames().includes('items'));
+check('drop', () => c.drop() === true);
+check('dropped', () => !d.getCollectionNames().includes('items'));
+check('dropDatabase', () => d.dropDatabase().ok === 1);
+
+print(`${passed} passed, ${failed} failed`);
+if (failed > 0) quit(1);
