@@ -1,0 +1,91 @@
+/*
+ * src/worker/agg/agg.h -- the aggregation pipeline engine: parse a pipeline, run it.
+ *
+ * A pipeline is an array of stages ({$match: ...}, {$group: ...}, ...).  wk_agg_parse checks
+ * every stage against the stage table (stages.def) and parses its specification once, with
+ * mongod's error codes and messages.  wk_agg_run evaluates it over a vector of documents:
+ * each stage consumes the whole vector its predecessor produced and yields a new one (a
+ * blocking, materializing model: the command spools what does not fit in the first batch).
+ * The source of a pipeline is the caller's vector, a leading $documents / $collStats /
+ * $indexStats stage, or the collection named in the context, read through the shared read
+ * executor (cmd_util.h) with a leading $match as its filter so that an _id lookup is used.
+ *
+ * Contract: event-loop thread only (stages such as $lookup, $out and $merge call the store).
+ * A parsed pipeline is immutable and owns copies of everything it needs.  Every document in
+ * a wk_agg_docs_t is owned by the vector.  On error, err holds the client error and the output
+ * vector is left empty (but still needs wk_agg_docs_free).
+ */
+#ifndef SRC_WORKER_AGG_AGG_H
+#define SRC_WORKER_AGG_AGG_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../common/errors.h"
+
+#define WK_AGG_MEM_MAX (100 * 1024 * 1024) /* per blocking stage without allowDiskUse */
+#define WK_AGG_MAX_DEPTH 20                /* nested $lookup / $facet pipelines */
+
+/* wk_agg_docs_t -- a growable vector of owned documents (NULL slots are skipped). */
+typedef struct wk_agg_docs {
+    bson_t **v;
+    size_t n, cap;
+} wk_agg_docs_t;
+
+/* wk_agg_ctx_t -- where a pipeline runs; owned by the caller, read by the stages. */
+typedef struct wk_agg_ctx {
+    const char *db;      /* database of the command */
+    const char *coll;    /* source collection; NULL for {aggregate: 1} */
+    bool allow_disk_use; /* lifts the 100 MiB limit of $sort and $group */
+    int depth;           /* nesting level of sub-pipelines */
+} wk_agg_ctx_t;
+
+typedef struct wk_agg_pipeline wk_agg_pipeline_t;
+
+/* wk_agg_docs_init -- an empty vector. */
+void wk_agg_docs_init(wk_agg_docs_t *d);
+
+/* wk_agg_docs_push -- append `doc`, taking ownership (a heap bson_t from bson_new/copy). */
+void wk_agg_docs_push(wk_agg_docs_t *d, bson_t *doc);
+
+/* wk_agg_docs_bytes -- total size of the documents. */
+size_t wk_agg_docs_bytes(const wk_agg_docs_t *d);
+
+/* wk_agg_docs_free -- destroy every document and the vector; leaves it empty. */
+void wk_agg_docs_free(wk_agg_docs_t *d);
+
+/* wk_agg_parse -- parse the pipeline array `it` points at (14 TypeMismatch otherwise).  `ctx`
+ * tells which stages are allowed ({aggregate: 1} needs a collection-less first stage). */
+int wk_agg_parse(const bson_iter_t *it, const wk_agg_ctx_t *ctx, wk_agg_pipeline_t **out,
+                 sdb_error_t *err);
+
+/* wk_agg_parse_doc -- the same for a pipeline held in a bson_t array. */
+int wk_agg_parse_doc(const bson_t *arr, const wk_agg_ctx_t *ctx, wk_agg_pipeline_t **out,
+                     sdb_error_t *err);
+
+/* wk_agg_run -- run the pipeline.  `input` (may be NULL) replaces the collection source and is
+ * consumed (left empty); `out` must be initialized and receives the results. */
+int wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input,
+               wk_agg_docs_t *out, sdb_error_t *err);
+
+/* wk_agg_leading_filter -- the filter of a leading $match (empty when there is none), a
+ * static view valid while the pipeline lives; for explain. */
+void wk_agg_leading_filter(const wk_agg_pipeline_t *p, bson_t *out);
+
+/* wk_agg_writes -- true when the pipeline ends in $out or $merge. */
+bool wk_agg_writes(const wk_agg_pipeline_t *p);
+
+/* wk_agg_append_stages -- append the stage specifications as an array named `key` (explain). */
+void wk_agg_append_stages(const wk_agg_pipeline_t *p, bson_t *b, const char *key);
+
+/* wk_agg_free -- release a pipeline (NULL is fine). */
+void wk_agg_free(wk_agg_pipeline_t *p);
+
+/* wk_agg_subst_vars -- copy the pipeline array `in` into `out` (initialized here), replacing
+ * every string "$$name" or "$$name.path" whose name is a field of `vars` with {$literal: v}:
+ * how $lookup's `let` and the command's `let` reach the stages. */
+void wk_agg_subst_vars(const bson_t *in, const bson_t *vars, bson_t *out);
+
+#endif

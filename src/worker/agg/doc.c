@@ -1,0 +1,142 @@
+/*
+ * src/worker/agg/doc.c -- document helpers of the stages: read and write dotted paths,
+ * append values, evaluate expressions, check the memory limit.
+ *
+ * Paths here are the stages' plain dotted paths: reading does not traverse arrays (as
+ * $unwind's path does not), writing creates missing documents on the way and replaces a
+ * non-document in the way, keeping the position of an existing field and appending new ones.
+ *
+ * Invariants: pure functions over caller-owned documents; results are owned by the caller.
+ */
+#include "agg_int.h"
+
+#include <string.h>
+
+void
+wk_agg_doc_get(const bson_t *doc, const char *path, bson_value_t *out)
+{
+    bson_iter_t it, found;
+
+    memset(out, 0, sizeof(*out));
+    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &found))
+        bson_value_copy(bson_iter_value(&found), out);
+}
+
+bool
+wk_agg_value_doc(const bson_value_t *v, bson_t *view)
+{
+    if (v->value_type != BSON_TYPE_DOCUMENT && v->value_type != BSON_TYPE_ARRAY)
+        return false;
+    return bson_init_static(view, v->value.v_doc.data, v->value.v_doc.data_len);
+}
+
+void
+wk_agg_append_value(bson_t *b, const char *key, const bson_value_t *v)
+{
+    if (v->value_type != BSON_TYPE_EOD)
+        bson_append_value(b, key, -1, v);
+}
+
+/* set_rest -- append under `key` a document built from `sub` (may be NULL) with `rest` set. */
+static void
+set_rest(bson_t *b, const char *key, const bson_t *sub, const char *rest, const bson_value_t *v)
+{
+    bson_t empty = BSON_INITIALIZER, built;
+
+    wk_agg_doc_set(sub != NULL ? sub : &empty, rest, v, &built);
+    if (!bson_empty(&built) || v->value_type != BSON_TYPE_EOD || sub != NULL)
+        BSON_APPEND_DOCUMENT(b, key, &built);
+    bson_destroy(&built);
+    bson_destroy(&empty);
+}
+
+void
+wk_agg_doc_set(const bson_t *doc, const char *path, const bson_value_t *v, bson_t *out)
+{
+    const char *dot = strchr(path, '.');
+    size_t hlen = dot ? (size_t)(dot - path) : strlen(path);
+    bool done = false;
+    bson_iter_t it;
+    char head[512];
+
+    bson_init(out);
+    if (hlen >= sizeof(head))
+        hlen = sizeof(head) - 1;
+    memcpy(head, path, hlen);
+    head[hlen] = '\0';
+    if (bson_iter_init(&it, doc)) {
+        while (bson_iter_next(&it)) {
+            const char *k = bson_iter_key(&it);
+
+            if (done || strcmp(k, head) != 0) {
+                bson_append_iter(out, k, -1, &it);
+                continue;
+            }
+            done = true;
+            if (dot == NULL) {
+                wk_agg_append_value(out, k, v);
+            } else if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
+                bson_t sub;
+                bson_value_t sv;
+
+                bson_value_copy(bson_iter_value(&it), &sv);
+                wk_agg_value_doc(&sv, &sub);
+                set_rest(out, k, &sub, dot + 1, v);
+                bson_value_destroy(&sv);
+            } else if (v->value_type != BSON_TYPE_EOD) {
+                set_rest(out, k, NULL, dot + 1, v);
+            } else {
+                bson_append_iter(out, k, -1, &it);
+            }
+        }
+    }
+    if (!done && v->value_type != BSON_TYPE_EOD) {
+        if (dot == NULL)
+            bson_append_value(out, head, -1, v);
+        else
+            set_rest(out, head, NULL, dot + 1, v);
+    }
+}
+
+const char *
+wk_agg_type_name(bson_type_t t)
+{
+    static const char *names[] = {"missing", "double", "string", "object", "array", "binData",
+                                  "undefined", "objectId", "bool", "date", "null", "regex",
+                                  "dbPointer", "javascript", "symbol", "javascriptWithScope",
+                                  "int", "timestamp", "long", "decimal"};
+
+    if (t == BSON_TYPE_MINKEY)
+        return "minKey";
+    if (t == BSON_TYPE_MAXKEY)
+        return "maxKey";
+    if ((unsigned)t < sizeof(names) / sizeof(names[0]))
+        return names[t];
+    return "unknown";
+}
+
+int
+wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_t *err)
+{
+    int ret = wk_expr_eval(e, doc, out, err);
+
+    if (ret != 0)
+        memset(out, 0, sizeof(*out));
+    return ret;
+}
+
+int
+wk_agg_check_mem(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, sdb_error_t *err)
+{
+    if (bytes <= WK_AGG_MEM_MAX || ctx->allow_disk_use)
+        return 0;
+    if (strcmp(what, "$sort") == 0)
+        return sdb_error_set(err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
+                             "Sort exceeded memory limit of %d bytes, but did not opt in to "
+                             "external sorting.",
+                             WK_AGG_MEM_MAX);
+    return sdb_error_set(err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
+                         "Exceeded memory limit for %s, but didn't allow external sort. Pass "
+                         "allowDiskUse:true to opt in.",
+                         what);
+}

@@ -1,0 +1,514 @@
+/*
+ * src/worker/agg/stage_lookup.c -- $lookup and $facet, the stages that run other pipelines,
+ * and the collection reads they (and the pipeline source) share.
+ *
+ * $lookup's equality form reads the foreign documents whose foreignField equals the input's
+ * localField (an array local value matches any of its elements, missing matches null): with
+ * foreignField _id through the executor's _id lookup per input document, otherwise by
+ * reading the foreign collection once and matching in memory.  The pipeline form runs its
+ * pipeline per input document, over the foreign collection (the executor absorbs a leading
+ * $match) or, combined with localField/foreignField, over the matched documents; `let`
+ * variables are evaluated against the input document and substituted into the pipeline as
+ * literals before it is parsed.  $facet runs each of its pipelines over a copy of the input.
+ *
+ * Invariants: event-loop thread (the store is called); private states are immutable.
+ */
+#include "agg_int.h"
+
+#include "../cmd/cmd_util.h"
+#include "../query/matcher.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, wk_agg_docs_t *out,
+            sdb_error_t *err)
+{
+    wk_exec_t ex;
+    int ret = 0;
+
+    wk_exec_init(&ex);
+    SDB_ERR(wk_exec_open(&ex, ns, filter, err));
+    while (limit < 0 || (int64_t)out->n < limit) {
+        bson_t doc;
+        int64_t r;
+        bool found;
+
+        SDB_ERR(wk_exec_next(&ex, &doc, &r, NULL, &found, err));
+        if (!found)
+            break;
+        wk_agg_docs_push(out, bson_copy(&doc));
+    }
+err:
+    wk_exec_close(&ex);
+    return ret;
+}
+
+int
+wk_agg_run_sub(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const char *coll,
+               wk_agg_docs_t *input, wk_agg_docs_t *out, sdb_error_t *err)
+{
+    wk_agg_ctx_t sub = *ctx;
+
+    sub.coll = coll;
+    sub.depth = ctx->depth + 1;
+    return wk_agg_run(p, &sub, input, out, err);
+}
+
+/* ---- $lookup --------------------------------------------------------------------------- */
+
+typedef struct lookup {
+    char *from, *local, *foreign, *as;
+    char **let_names;
+    wk_expr_t **let_exprs;
+    size_t nlet;
+    bool has_pipeline;
+    bson_t pipeline;            /* the raw pipeline (substituted per document with let) */
+    wk_agg_pipeline_t *parsed;  /* parsed once when there is no let */
+} lookup_t;
+
+static void
+lookup_free(lookup_t *l)
+{
+    if (l == NULL)
+        return;
+    bson_free(l->from);
+    bson_free(l->local);
+    bson_free(l->foreign);
+    bson_free(l->as);
+    for (size_t i = 0; i < l->nlet; i++) {
+        bson_free(l->let_names[i]);
+        wk_expr_free(l->let_exprs[i]);
+    }
+    bson_free(l->let_names);
+    bson_free(l->let_exprs);
+    if (l->has_pipeline)
+        bson_destroy(&l->pipeline);
+    wk_agg_free(l->parsed);
+    bson_free(l);
+}
+
+static int
+lookup_str(const bson_iter_t *it, char **out, sdb_error_t *err)
+{
+    if (!BSON_ITER_HOLDS_UTF8(it))
+        return sdb_error_set(err, SDB_CODE_FailedToParse,
+                             "$lookup argument '%s' must be a string, is type %s",
+                             bson_iter_key(it), wk_agg_type_name(bson_iter_type(it)));
+    bson_free(*out);
+    *out = bson_strdup(bson_iter_utf8(it, NULL));
+    return 0;
+}
+
+static int
+lookup_let(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
+{
+    bson_iter_t v;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return sdb_error_set(err, SDB_CODE_FailedToParse,
+                             "$lookup argument 'let' must be an object, is type %s",
+                             wk_agg_type_name(bson_iter_type(it)));
+    bson_iter_recurse(it, &v);
+    while (bson_iter_next(&v)) {
+        l->let_names = bson_realloc(l->let_names, (l->nlet + 1) * sizeof(char *));
+        l->let_exprs = bson_realloc(l->let_exprs, (l->nlet + 1) * sizeof(wk_expr_t *));
+        l->let_names[l->nlet] = bson_strdup(bson_iter_key(&v));
+        l->let_exprs[l->nlet] = NULL;
+        l->nlet++;
+        SDB_RET(wk_expr_parse(&v, &l->let_exprs[l->nlet - 1], err));
+    }
+    return 0;
+}
+
+/* lookup_field -- one option of $lookup. */
+static int
+lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
+{
+    const char *k = bson_iter_key(it);
+
+    if (strcmp(k, "from") == 0) {
+        bson_iter_t c;
+        if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &c) &&
+            bson_iter_find(&c, "coll"))
+            return lookup_str(&c, &l->from, err);
+        return lookup_str(it, &l->from, err);
+    }
+    if (strcmp(k, "localField") == 0)
+        return lookup_str(it, &l->local, err);
+    if (strcmp(k, "foreignField") == 0)
+        return lookup_str(it, &l->foreign, err);
+    if (strcmp(k, "as") == 0)
+        return lookup_str(it, &l->as, err);
+    if (strcmp(k, "let") == 0)
+        return lookup_let(l, it, err);
+    if (strcmp(k, "pipeline") == 0) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_t view;
+
+        if (!BSON_ITER_HOLDS_ARRAY(it))
+            return sdb_error_set(err, SDB_CODE_FailedToParse,
+                                 "$lookup argument 'pipeline' must be an array, is type %s",
+                                 wk_agg_type_name(bson_iter_type(it)));
+        bson_iter_array(it, &len, &data);
+        bson_init_static(&view, data, len);
+        bson_copy_to(&view, &l->pipeline);
+        l->has_pipeline = true;
+        return 0;
+    }
+    return sdb_error_set(err, SDB_CODE_FailedToParse, "unknown argument to $lookup: %s", k);
+}
+
+int
+wk_agg_parse_lookup(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
+                    sdb_error_t *err)
+{
+    lookup_t *l;
+    bson_iter_t it;
+    int ret = 0;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(spec))
+        return sdb_error_set(err, SDB_CODE_FailedToParse,
+                             "the $lookup specification must be an Object, but found %s",
+                             wk_agg_type_name(bson_iter_type(spec)));
+    l = bson_malloc0(sizeof(*l));
+    bson_iter_recurse(spec, &it);
+    while (bson_iter_next(&it))
+        SDB_ERR(lookup_field(l, &it, err));
+    if (l->as == NULL)
+        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse, "must specify 'as' field for a "
+                                                           "$lookup"));
+    if (!l->has_pipeline && (l->local == NULL || l->foreign == NULL || l->from == NULL))
+        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
+                              "$lookup requires either 'pipeline' or both 'localField' and "
+                              "'foreignField' to be specified"));
+    if ((l->local == NULL) != (l->foreign == NULL))
+        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
+                              "$lookup requires both or neither of 'localField' and "
+                              "'foreignField' to be specified"));
+    if (l->has_pipeline && l->nlet == 0) {
+        wk_agg_ctx_t sub = *ctx;
+
+        sub.coll = l->from != NULL ? l->from : (l->local != NULL ? "" : NULL);
+        sub.depth = ctx->depth + 1;
+        SDB_ERR(wk_agg_parse_doc(&l->pipeline, &sub, &l->parsed, err));
+    }
+    *priv = l;
+    return 0;
+err:
+    lookup_free(l);
+    return ret;
+}
+
+/* local_filter -- {foreign: {$in: [values of localField]}} for one input document. */
+static int
+local_filter(const lookup_t *l, const bson_t *doc, bson_t *filter, sdb_error_t *err)
+{
+    bson_t src = BSON_INITIALIZER, in, arr, view;
+    bson_iter_t it;
+    bson_value_t v;
+    wk_expr_t *e = NULL;
+    uint32_t n = 0;
+    char buf[16];
+    const char *k;
+    char *path = bson_strdup_printf("$%s", l->local);
+    int ret = 0;
+
+    bson_init(filter);
+    BSON_APPEND_UTF8(&src, "p", path);
+    bson_free(path);
+    bson_iter_init(&it, &src);
+    bson_iter_next(&it);
+    SDB_ERR(wk_expr_parse(&it, &e, err));
+    SDB_ERR(wk_agg_eval(e, doc, &v, err));
+    BSON_APPEND_DOCUMENT_BEGIN(filter, l->foreign, &in);
+    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+    if (v.value_type == BSON_TYPE_ARRAY && wk_agg_value_doc(&v, &view)) {
+        bson_iter_init(&it, &view);
+        while (bson_iter_next(&it)) {
+            bson_uint32_to_string(n++, &k, buf, sizeof(buf));
+            bson_append_iter(&arr, k, -1, &it);
+        }
+    }
+    if (v.value_type == BSON_TYPE_EOD || v.value_type == BSON_TYPE_UNDEFINED)
+        BSON_APPEND_NULL(&arr, "0");
+    else if (v.value_type != BSON_TYPE_ARRAY)
+        bson_append_value(&arr, "0", 1, &v);
+    bson_append_array_end(&in, &arr);
+    bson_append_document_end(filter, &in);
+    if (v.value_type != BSON_TYPE_EOD)
+        bson_value_destroy(&v);
+err:
+    wk_expr_free(e);
+    bson_destroy(&src);
+    return ret;
+}
+
+/* matched -- the foreign documents of one input for the equality part. */
+static int
+matched(const lookup_t *l, const char *ns, const bson_t *doc, const wk_agg_docs_t *cache,
+        wk_agg_docs_t *out, sdb_error_t *err)
+{
+    wk_matcher_t *m = NULL;
+    bson_t filter;
+    int ret = 0;
+
+    SDB_ERR(local_filter(l, doc, &filter, err));
+    if (strcmp(l->foreign, "_id") == 0) {
+        SDB_ERR(wk_agg_read(ns, &filter, -1, out, err));
+    } else {
+        SDB_ERR(wk_matcher_new(&filter, &m, err));
+        for (size_t i = 0; i < cache->n; i++)
+            if (wk_matcher_matches(m, cache->v[i], NULL))
+                wk_agg_docs_push(out, bson_copy(cache->v[i]));
+    }
+err:
+    wk_matcher_free(m);
+    bson_destroy(&filter);
+    return ret;
+}
+
+/* run_pipeline -- the pipeline part for one input (input docs consumed, may be NULL). */
+static int
+run_pipeline(const lookup_t *l, wk_agg_ctx_t *ctx, const bson_t *doc, wk_agg_docs_t *input,
+             wk_agg_docs_t *out, sdb_error_t *err)
+{
+    bson_t vars = BSON_INITIALIZER, subst = BSON_INITIALIZER;
+    wk_agg_pipeline_t *p = NULL;
+    const char *coll = l->from != NULL ? l->from : (input != NULL ? "" : NULL);
+    int ret = 0;
+
+    if (l->parsed != NULL)
+        return wk_agg_run_sub(l->parsed, ctx, coll, input, out, err);
+    for (size_t i = 0; i < l->nlet; i++) {
+        bson_value_t v;
+        SDB_ERR(wk_agg_eval(l->let_exprs[i], doc, &v, err));
+        if (v.value_type == BSON_TYPE_EOD)
+            BSON_APPEND_NULL(&vars, l->let_names[i]);
+        else
+            bson_append_value(&vars, l->let_names[i], -1, &v);
+        if (v.value_type != BSON_TYPE_EOD)
+            bson_value_destroy(&v);
+    }
+    bson_destroy(&subst);
+    wk_agg_subst_vars(&l->pipeline, &vars, &subst);
+    {
+        wk_agg_ctx_t sub = *ctx;
+        sub.coll = coll;
+        sub.depth = ctx->depth + 1;
+        SDB_ERR(wk_agg_parse_doc(&subst, &sub, &p, err));
+    }
+    SDB_ERR(wk_agg_run_sub(p, ctx, coll, input, out, err));
+err:
+    wk_agg_free(p);
+    bson_destroy(&vars);
+    bson_destroy(&subst);
+    return ret;
+}
+
+/* move_all -- move every document of `from` to `to`. */
+static int
+move_all(wk_agg_docs_t *from, wk_agg_docs_t *to)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        if (from->v[i] != NULL)
+            wk_agg_docs_push(to, from->v[i]);
+        from->v[i] = NULL;
+    }
+    return 0;
+}
+
+/* lookup_one -- the output document for one input. */
+static int
+lookup_one(const lookup_t *l, wk_agg_ctx_t *ctx, const char *ns, const bson_t *doc,
+           const wk_agg_docs_t *cache, wk_agg_docs_t *out, sdb_error_t *err)
+{
+    wk_agg_docs_t got, res;
+    bson_t arr = BSON_INITIALIZER, next;
+    bson_value_t av;
+    char buf[16];
+    const char *k;
+    int ret = 0;
+
+    wk_agg_docs_init(&got);
+    wk_agg_docs_init(&res);
+    if (l->local != NULL)
+        SDB_ERR(matched(l, ns, doc, cache, &got, err));
+    if (l->has_pipeline)
+        SDB_ERR(run_pipeline(l, ctx, doc, l->local != NULL ? &got : NULL, &res, err));
+    else
+        SDB_ERR(move_all(&got, &res));
+    for (size_t i = 0; i < res.n; i++) {
+        bson_uint32_to_string((uint32_t)i, &k, buf, sizeof(buf));
+        BSON_APPEND_DOCUMENT(&arr, k, res.v[i]);
+    }
+    memset(&av, 0, sizeof(av));
+    av.value_type = BSON_TYPE_ARRAY;
+    av.value.v_doc.data = (uint8_t *)bson_get_data(&arr);
+    av.value.v_doc.data_len = arr.len;
+    wk_agg_doc_set(doc, l->as, &av, &next);
+    wk_agg_docs_push(out, bson_copy(&next));
+    bson_destroy(&next);
+err:
+    bson_destroy(&arr);
+    wk_agg_docs_free(&got);
+    wk_agg_docs_free(&res);
+    return ret;
+}
+
+int
+wk_agg_run_lookup(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                  sdb_error_t *err)
+{
+    const lookup_t *l = priv;
+    wk_agg_docs_t cache;
+    char ns[WK_NS_MAX];
+    int ret = 0;
+
+    wk_agg_docs_init(&cache);
+    snprintf(ns, sizeof(ns), "%s.%s", ctx->db, l->from != NULL ? l->from : "");
+    if (l->local != NULL && strcmp(l->foreign, "_id") != 0)
+        SDB_ERR(wk_agg_read(ns, NULL, -1, &cache, err));
+    for (size_t i = 0; i < in->n; i++)
+        if (in->v[i] != NULL)
+            SDB_ERR(lookup_one(l, ctx, ns, in->v[i], &cache, out, err));
+err:
+    wk_agg_docs_free(&cache);
+    return ret;
+}
+
+void
+wk_agg_free_lookup(void *priv)
+{
+    lookup_free(priv);
+}
+
+/* ---- $facet ---------------------------------------------------------------------------- */
+
+typedef struct facet {
+    char **names;
+    wk_agg_pipeline_t **pipes;
+    size_t n;
+} facet_t;
+
+static void
+facet_free(facet_t *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        bson_free(f->names[i]);
+        wk_agg_free(f->pipes[i]);
+    }
+    bson_free(f->names);
+    bson_free(f->pipes);
+    bson_free(f);
+}
+
+/* facet_check -- stages a facet may not hold. */
+static int
+facet_check(const bson_iter_t *arr, sdb_error_t *err)
+{
+    static const char *const banned[] = {"$out", "$merge", "$facet", "$collStats",
+                                         "$indexStats", "$documents", NULL};
+    bson_iter_t el, st;
+
+    bson_iter_recurse(arr, &el);
+    while (bson_iter_next(&el)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&el) || !bson_iter_recurse(&el, &st) ||
+            !bson_iter_next(&st))
+            continue;
+        for (size_t i = 0; banned[i] != NULL; i++)
+            if (strcmp(bson_iter_key(&st), banned[i]) == 0)
+                return sdb_error_set(err, SDB_CODE_Location40600,
+                                     "%s is not allowed to be used within a $facet stage",
+                                     banned[i]);
+    }
+    return 0;
+}
+
+int
+wk_agg_parse_facet(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
+                   sdb_error_t *err)
+{
+    wk_agg_ctx_t sub = *ctx;
+    bson_iter_t it;
+    facet_t *f;
+    int ret = 0;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(spec))
+        return sdb_error_set(err, SDB_CODE_Location15947,
+                             "a facet's fields must be specified in an object");
+    sub.coll = ctx->coll != NULL ? ctx->coll : "";
+    sub.depth = ctx->depth + 1;
+    f = bson_malloc0(sizeof(*f));
+    bson_iter_recurse(spec, &it);
+    while (bson_iter_next(&it)) {
+        if (!BSON_ITER_HOLDS_ARRAY(&it))
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location40170,
+                                  "arguments to $facet must be arrays, %s is type %s",
+                                  bson_iter_key(&it), wk_agg_type_name(bson_iter_type(&it))));
+        SDB_ERR(facet_check(&it, err));
+        f->names = bson_realloc(f->names, (f->n + 1) * sizeof(char *));
+        f->pipes = bson_realloc(f->pipes, (f->n + 1) * sizeof(wk_agg_pipeline_t *));
+        f->names[f->n] = bson_strdup(bson_iter_key(&it));
+        f->pipes[f->n] = NULL;
+        f->n++;
+        SDB_ERR(wk_agg_parse(&it, &sub, &f->pipes[f->n - 1], err));
+    }
+    if (f->n == 0)
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location40169,
+                              "the $facet specification must be a non-empty object"));
+    *priv = f;
+    return 0;
+err:
+    facet_free(f);
+    return ret;
+}
+
+int
+wk_agg_run_facet(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                 sdb_error_t *err)
+{
+    const facet_t *f = priv;
+    bson_t *doc = bson_new();
+    int ret = 0;
+
+    for (size_t i = 0; i < f->n; i++) {
+        wk_agg_docs_t copy, res;
+        bson_t arr;
+        char buf[16];
+        const char *k;
+
+        wk_agg_docs_init(&copy);
+        wk_agg_docs_init(&res);
+        for (size_t j = 0; j < in->n; j++)
+            if (in->v[j] != NULL)
+                wk_agg_docs_push(&copy, bson_copy(in->v[j]));
+        ret = wk_agg_run_sub(f->pipes[i], ctx, ctx->coll != NULL ? ctx->coll : "", &copy,
+                             &res, err);
+        wk_agg_docs_free(&copy);
+        if (ret != 0) {
+            wk_agg_docs_free(&res);
+            bson_destroy(doc);
+            return ret;
+        }
+        BSON_APPEND_ARRAY_BEGIN(doc, f->names[i], &arr);
+        for (size_t j = 0; j < res.n; j++) {
+            bson_uint32_to_string((uint32_t)j, &k, buf, sizeof(buf));
+            BSON_APPEND_DOCUMENT(&arr, k, res.v[j]);
+        }
+        bson_append_array_end(doc, &arr);
+        wk_agg_docs_free(&res);
+    }
+    wk_agg_docs_push(out, doc);
+    return 0;
+}
+
+void
+wk_agg_free_facet(void *priv)
+{
+    facet_free(priv);
+}

@@ -1,0 +1,394 @@
+/*
+ * src/worker/agg/stage_write.c -- the writing stages: $out and $merge.
+ *
+ * $out writes the results into a temporary collection (with the target's secondary indexes
+ * re-created on it), then renames it over the target with dropTarget, so readers see either
+ * the old or the new contents.  $merge (on _id) looks each result up in the target through
+ * the executor's _id lookup and replaces, merges into, keeps or fails on a match, and
+ * inserts, discards or fails otherwise.  Both emit no documents.
+ *
+ * Invariants: event-loop thread (store calls).  A failed $out drops its temporary
+ * collection; a failed $merge leaves the writes done before the failure, as mongod does.
+ */
+#include "agg_int.h"
+
+#include "../catalog_cache.h"
+#include "../cmd/cmd_util.h"
+#include "../store_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INSERT_CHUNK_BYTES (8 * 1024 * 1024)
+
+enum { WM_REPLACE, WM_KEEP, WM_MERGE, WM_FAIL };
+enum { WN_INSERT, WN_DISCARD, WN_FAIL };
+
+typedef struct target {
+    char db[256], coll[256];
+    int matched, not_matched; /* $merge: WM_*, WN_* */
+} target_t;
+
+/* parse_ns -- "coll" or {db, coll} into t. */
+static int
+parse_ns(const char *stage, const bson_iter_t *it, const wk_agg_ctx_t *ctx, target_t *t,
+         sdb_error_t *err)
+{
+    bson_iter_t c;
+
+    snprintf(t->db, sizeof(t->db), "%s", ctx->db);
+    if (BSON_ITER_HOLDS_UTF8(it)) {
+        snprintf(t->coll, sizeof(t->coll), "%s", bson_iter_utf8(it, NULL));
+    } else if (BSON_ITER_HOLDS_DOCUMENT(it)) {
+        bson_iter_recurse(it, &c);
+        while (bson_iter_next(&c)) {
+            if (strcmp(bson_iter_key(&c), "db") == 0 && BSON_ITER_HOLDS_UTF8(&c))
+                snprintf(t->db, sizeof(t->db), "%s", bson_iter_utf8(&c, NULL));
+            else if (strcmp(bson_iter_key(&c), "coll") == 0 && BSON_ITER_HOLDS_UTF8(&c))
+                snprintf(t->coll, sizeof(t->coll), "%s", bson_iter_utf8(&c, NULL));
+        }
+    } else {
+        return sdb_error_set(err, SDB_CODE_Location16990,
+                             "%s only supports a string or object argument, not %s", stage,
+                             wk_agg_type_name(bson_iter_type(it)));
+    }
+    if (t->coll[0] == '\0')
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid %s target namespace",
+                             stage);
+    return 0;
+}
+
+/* insert_docs -- INSERT the documents (with _id) into ns in chunks; the first write error
+ * becomes the stage's error. */
+static int
+insert_docs(const char *ns, bson_t **docs, size_t n, sdb_error_t *err)
+{
+    size_t i = 0;
+    int ret = 0;
+
+    while (i < n) {
+        bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, arr;
+        bson_iter_t it, we;
+        size_t bytes = 0;
+        uint32_t k = 0;
+
+        BSON_APPEND_UTF8(&req, "ns", ns);
+        BSON_APPEND_ARRAY_BEGIN(&req, "docs", &arr);
+        for (; i < n && (k == 0 || bytes + docs[i]->len < INSERT_CHUNK_BYTES); i++, k++) {
+            bson_t withid;
+            char buf[16];
+            const char *key;
+
+            ret = wk_cmdu_ensure_id(docs[i], &withid, err);
+            bson_uint32_to_string(k, &key, buf, sizeof(buf));
+            if (ret == 0)
+                BSON_APPEND_DOCUMENT(&arr, key, &withid);
+            bytes += withid.len;
+            bson_destroy(&withid);
+            if (ret != 0)
+                break;
+        }
+        bson_append_array_end(&req, &arr);
+        BSON_APPEND_BOOL(&req, "ordered", true);
+        if (ret == 0)
+            ret = wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err);
+        if (ret == 0 && bson_iter_init_find(&it, &reply, "writeErrors") &&
+            bson_iter_recurse(&it, &we) && bson_iter_next(&we) && BSON_ITER_HOLDS_DOCUMENT(&we)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t e;
+
+            bson_iter_document(&we, &len, &data);
+            bson_init_static(&e, data, len);
+            sdb_error_from_bson(&e, err);
+            ret = SDB_ECLIENT;
+        }
+        bson_destroy(&req);
+        bson_destroy(&reply);
+        SDB_RET(ret);
+    }
+    return 0;
+}
+
+/* simple_op -- a store call whose reply is not needed. */
+static int
+simple_op(int op, const bson_t *req, sdb_error_t *err)
+{
+    bson_t reply;
+    int ret = wk_cmdu_store(op, req, &reply, err);
+
+    bson_destroy(&reply);
+    return ret;
+}
+
+/* copy_indexes -- re-create target's secondary indexes on tmp. */
+static int
+copy_indexes(const char *target, const char *tmp, sdb_error_t *err)
+{
+    const wk_coll_info_t *ci;
+    bson_t req = BSON_INITIALIZER, arr;
+    bson_iter_t it, f;
+    uint32_t n = 0;
+    int ret = 0;
+
+    SDB_RET(wk_cmdu_refresh(err));
+    ci = wk_catalog_find(target);
+    BSON_APPEND_UTF8(&req, "ns", tmp);
+    BSON_APPEND_ARRAY_BEGIN(&req, "indexes", &arr);
+    if (ci != NULL && bson_iter_init(&it, &ci->indexes)) {
+        while (bson_iter_next(&it)) {
+            char buf[16];
+            const char *k;
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &f) ||
+                !bson_iter_find(&f, "name") || !BSON_ITER_HOLDS_UTF8(&f) ||
+                strcmp(bson_iter_utf8(&f, NULL), "_id_") == 0)
+                continue;
+            bson_uint32_to_string(n++, &k, buf, sizeof(buf));
+            bson_append_iter(&arr, k, -1, &it);
+        }
+    }
+    bson_append_array_end(&req, &arr);
+    if (n > 0)
+        ret = simple_op(SDB_OP_CREATE_INDEXES, &req, err);
+    else
+        ret = 0;
+    bson_destroy(&req);
+    return ret;
+}
+
+/* ---- $out ------------------------------------------------------------------------------ */
+
+int
+wk_agg_parse_out(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
+                 sdb_error_t *err)
+{
+    target_t *t = bson_malloc0(sizeof(*t));
+    int ret = parse_ns("$out", spec, ctx, t, err);
+
+    if (ret != 0) {
+        bson_free(t);
+        return ret;
+    }
+    *priv = t;
+    return 0;
+}
+
+int
+wk_agg_run_out(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+               sdb_error_t *err)
+{
+    const target_t *t = priv;
+    bson_t req = BSON_INITIALIZER;
+    char ns[WK_NS_MAX], tmp[WK_NS_MAX];
+    sdb_error_t ignored;
+    bool created = false;
+    int ret = 0;
+
+    SDB_UNUSED(ctx);
+    SDB_UNUSED(out);
+    snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.agg_out.%08lx%08lx", t->db, (unsigned long)random(),
+             (unsigned long)random());
+    BSON_APPEND_UTF8(&req, "ns", tmp);
+    SDB_ERR(simple_op(SDB_OP_CREATE, &req, err));
+    created = true;
+    SDB_ERR(copy_indexes(ns, tmp, err));
+    SDB_ERR(insert_docs(tmp, in->v, in->n, err));
+    bson_reinit(&req);
+    BSON_APPEND_UTF8(&req, "from", tmp);
+    BSON_APPEND_UTF8(&req, "to", ns);
+    BSON_APPEND_BOOL(&req, "dropTarget", true);
+    SDB_ERR(simple_op(SDB_OP_RENAME, &req, err));
+    created = false;
+err:
+    if (created) {
+        bson_reinit(&req);
+        BSON_APPEND_UTF8(&req, "ns", tmp);
+        simple_op(SDB_OP_DROP, &req, &ignored);
+    }
+    bson_destroy(&req);
+    return ret;
+}
+
+void
+wk_agg_free_out(void *priv)
+{
+    bson_free(priv);
+}
+
+/* ---- $merge ---------------------------------------------------------------------------- */
+
+static int
+merge_mode(const bson_iter_t *it, const char *const *names, int *out, sdb_error_t *err)
+{
+    const char *s = BSON_ITER_HOLDS_UTF8(it) ? bson_iter_utf8(it, NULL) : "";
+
+    for (int i = 0; names[i] != NULL; i++) {
+        if (strcmp(names[i], s) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    if (BSON_ITER_HOLDS_ARRAY(it))
+        return sdb_error_set(err, SDB_CODE_NotImplemented,
+                             "$merge with a pipeline for whenMatched is not supported");
+    return sdb_error_set(err, SDB_CODE_BadValue,
+                         "Enumeration value '%s' for field '$merge.%s' is not a valid value.", s,
+                         bson_iter_key(it));
+}
+
+/* merge_option -- one field of the $merge object form. */
+static int
+merge_option(const bson_iter_t *it, const wk_agg_ctx_t *ctx, target_t *t, sdb_error_t *err)
+{
+    static const char *const matched[] = {"replace", "keepExisting", "merge", "fail", NULL};
+    static const char *const not_matched[] = {"insert", "discard", "fail", NULL};
+    const char *k = bson_iter_key(it);
+    bson_iter_t on;
+
+    if (strcmp(k, "into") == 0)
+        return parse_ns("$merge", it, ctx, t, err);
+    if (strcmp(k, "whenMatched") == 0)
+        return merge_mode(it, matched, &t->matched, err);
+    if (strcmp(k, "whenNotMatched") == 0)
+        return merge_mode(it, not_matched, &t->not_matched, err);
+    if (strcmp(k, "let") == 0)
+        return 0;
+    if (strcmp(k, "on") == 0) {
+        if (BSON_ITER_HOLDS_UTF8(it) && strcmp(bson_iter_utf8(it, NULL), "_id") == 0)
+            return 0;
+        if (BSON_ITER_HOLDS_ARRAY(it) && bson_iter_recurse(it, &on) && bson_iter_next(&on) &&
+            BSON_ITER_HOLDS_UTF8(&on) && strcmp(bson_iter_utf8(&on, NULL), "_id") == 0 &&
+            !bson_iter_next(&on))
+            return 0;
+        return sdb_error_set(err, SDB_CODE_Location51183,
+                             "Cannot find index to verify that join fields will be unique");
+    }
+    return sdb_error_set(err, WK_CODE_UNKNOWN_FIELD,
+                         "BSON field '$merge.%s' is an unknown field.", k);
+}
+
+int
+wk_agg_parse_merge(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
+                   sdb_error_t *err)
+{
+    target_t *t = bson_malloc0(sizeof(*t));
+    bson_iter_t it;
+    int ret = 0;
+
+    t->matched = WM_MERGE;
+    t->not_matched = WN_INSERT;
+    if (BSON_ITER_HOLDS_UTF8(spec)) {
+        SDB_ERR(parse_ns("$merge", spec, ctx, t, err));
+    } else if (BSON_ITER_HOLDS_DOCUMENT(spec)) {
+        bson_iter_recurse(spec, &it);
+        while (bson_iter_next(&it))
+            SDB_ERR(merge_option(&it, ctx, t, err));
+        if (t->coll[0] == '\0')
+            SDB_ERR(sdb_error_set(err, WK_CODE_MISSING_FIELD,
+                                  "BSON field '$merge.into' is missing but a required field"));
+    } else {
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51182,
+                              "$merge only supports a string or object argument, not %s",
+                              wk_agg_type_name(bson_iter_type(spec))));
+    }
+    *priv = t;
+    return 0;
+err:
+    bson_free(t);
+    return ret;
+}
+
+/* merged -- old with every top-level field of doc set (the "merge" mode). */
+static void
+merged(const bson_t *old, const bson_t *doc, bson_t *out)
+{
+    bson_iter_t c, it;
+
+    bson_init(out);
+    bson_iter_init(&c, old);
+    while (bson_iter_next(&c)) {
+        if (bson_iter_init_find(&it, doc, bson_iter_key(&c)))
+            bson_append_iter(out, bson_iter_key(&c), -1, &it);
+        else
+            bson_append_iter(out, bson_iter_key(&c), -1, &c);
+    }
+    bson_iter_init(&it, doc);
+    while (bson_iter_next(&it))
+        if (!bson_has_field(old, bson_iter_key(&it)))
+            bson_append_iter(out, bson_iter_key(&it), -1, &it);
+}
+
+/* merge_one -- apply one result to the target. */
+static int
+merge_one(const target_t *t, const char *ns, const bson_t *src, sdb_error_t *err)
+{
+    bson_t doc, filter = BSON_INITIALIZER, req = BSON_INITIALIZER, nu, old;
+    bson_iter_t id;
+    wk_exec_t ex;
+    int64_t r;
+    bool found = false;
+    int ret = 0;
+
+    wk_exec_init(&ex);
+    SDB_ERR(wk_cmdu_ensure_id(src, &doc, err));
+    bson_iter_init_find(&id, &doc, "_id");
+    bson_append_iter(&filter, "_id", 3, &id);
+    SDB_ERR(wk_exec_open(&ex, ns, &filter, err));
+    SDB_ERR(wk_exec_next(&ex, &old, &r, NULL, &found, err));
+    if (!found) {
+        bson_t *one = &doc;
+        if (t->not_matched == WN_FAIL)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_MergeStageNoMatchingDocument,
+                                  "$merge could not find a matching document in the target "
+                                  "collection for at least one document in the source "
+                                  "collection"));
+        if (t->not_matched == WN_INSERT)
+            SDB_ERR(insert_docs(ns, &one, 1, err));
+    } else if (t->matched == WM_FAIL) {
+        SDB_ERR(sdb_error_set(err, SDB_CODE_DuplicateKey,
+                              "$merge failed to update the matching document, did you attempt "
+                              "to modify the _id or the shard key?"));
+    } else if (t->matched != WM_KEEP) {
+        if (t->matched == WM_MERGE)
+            merged(&old, &doc, &nu);
+        else
+            bson_copy_to(&doc, &nu);
+        BSON_APPEND_UTF8(&req, "ns", ns);
+        BSON_APPEND_INT64(&req, "r", r);
+        BSON_APPEND_DOCUMENT(&req, "old", &old);
+        BSON_APPEND_DOCUMENT(&req, "new", &nu);
+        bson_destroy(&nu);
+        SDB_ERR(simple_op(SDB_OP_UPDATE, &req, err));
+    }
+err:
+    wk_exec_close(&ex);
+    bson_destroy(&doc);
+    bson_destroy(&filter);
+    bson_destroy(&req);
+    return ret;
+}
+
+int
+wk_agg_run_merge(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                 sdb_error_t *err)
+{
+    const target_t *t = priv;
+    char ns[WK_NS_MAX];
+
+    SDB_UNUSED(ctx);
+    SDB_UNUSED(out);
+    snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
+    for (size_t i = 0; i < in->n; i++)
+        if (in->v[i] != NULL)
+            SDB_RET(merge_one(t, ns, in->v[i], err));
+    return 0;
+}
+
+void
+wk_agg_free_merge(void *priv)
+{
+    bson_free(priv);
+}

@@ -1,0 +1,296 @@
+/*
+ * src/worker/cmd/aggregate.c -- the aggregate command.
+ *
+ * {aggregate: <coll> | 1, pipeline: [...], cursor: {batchSize}, explain, allowDiskUse, let,
+ * hint, collation, comment, ...} -> {cursor: {firstBatch, id, ns}}.  The pipeline is parsed
+ * and run by the engine in src/worker/agg/ (the command's `let` variables are substituted
+ * into it first); the whole result is materialized, the first batch (batchSize, default 101,
+ * at most 16 MiB) is returned and the rest is spooled into the master as a "spool" cursor
+ * (CURSOR_NEW {state: {kind: "spool", remaining}, docs}), the same state find's blocking plan
+ * uses, so getMore (find.c) continues it on any worker.  {aggregate: 1} cursors live on the
+ * namespace "<db>.$cmd.aggregate".  With explain the pipeline is parsed, not run.
+ *
+ * Invariants: event-loop thread.  A cursor is only created once the whole result exists, so
+ * an error never leaves a cursor behind.
+ */
+#include "cmd_util.h"
+
+#include "../agg/agg.h"
+#include "../query/expr.h"
+#include "../store_client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define WK_AGG_DEFAULT_BATCH 101
+
+typedef struct agg_args {
+    const char *coll;          /* NULL for {aggregate: 1} */
+    bson_iter_t pipeline;
+    bool has_pipeline, has_cursor, explain, allow_disk_use;
+    int64_t batch_size;        /* default 101 */
+    bson_t let;                /* static view; empty when absent */
+} agg_args_t;
+
+static const char *const agg_fields[] = {
+    "pipeline", "cursor", "explain", "allowDiskUse", "hint", "let", "collation",
+    "bypassDocumentValidation", "fromMongos", "needsMerge", "isMapReduceCommand",
+    "collectionUUID", "encryptionInformation", "exchange", "runtimeConstants",
+    "$_requestReshardingResumeToken", "$_isTimeseriesNamespace", "querySettings",
+    "includeQueryStatsMetrics", NULL,
+};
+
+/* parse_target -- the aggregate field: a collection name or 1. */
+static int
+parse_target(wk_cmd_t *cmd, const bson_iter_t *it, agg_args_t *a)
+{
+    if (BSON_ITER_HOLDS_UTF8(it) && bson_iter_utf8(it, NULL)[0] != '\0') {
+        a->coll = bson_iter_utf8(it, NULL);
+        return 0;
+    }
+    if ((BSON_ITER_HOLDS_INT32(it) || BSON_ITER_HOLDS_INT64(it) || BSON_ITER_HOLDS_DOUBLE(it)) &&
+        bson_iter_as_double(it) == 1.0) {
+        a->coll = NULL;
+        return 0;
+    }
+    if (BSON_ITER_HOLDS_UTF8(it))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
+                             "Invalid namespace specified '%s.'", cmd->db);
+    return sdb_error_set(&cmd->err, SDB_CODE_FailedToParse,
+                         "Invalid command format: the 'aggregate' field must specify a "
+                         "collection name or 1");
+}
+
+/* parse_cursor -- {batchSize}. */
+static int
+parse_cursor(wk_cmd_t *cmd, const bson_iter_t *it, agg_args_t *a)
+{
+    bson_iter_t c;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return wk_cmdu_type_error(cmd, "cursor", bson_iter_type(it), "object");
+    a->has_cursor = true;
+    bson_iter_recurse(it, &c);
+    while (bson_iter_next(&c)) {
+        if (strcmp(bson_iter_key(&c), "batchSize") != 0)
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field 'aggregate.cursor.%s' is an unknown field.",
+                                 bson_iter_key(&c));
+        SDB_RET(wk_cmdu_get_i64(cmd, &c, "cursor.batchSize", &a->batch_size));
+        if (a->batch_size < 0)
+            return sdb_error_set(&cmd->err, WK_CODE_BAD_LIMIT,
+                                 "BSON field 'batchSize' value must be >= 0, actual value "
+                                 "'%lld'",
+                                 (long long)a->batch_size);
+    }
+    return 0;
+}
+
+static int
+parse_args(wk_cmd_t *cmd, agg_args_t *a)
+{
+    bson_iter_t it;
+
+    memset(a, 0, sizeof(*a));
+    bson_init(&a->let);
+    a->batch_size = WK_AGG_DEFAULT_BATCH;
+    SDB_RET(wk_cmdu_check_fields(cmd, agg_fields));
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    SDB_RET(parse_target(cmd, &it, a));
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strcmp(k, "pipeline") == 0) {
+            a->pipeline = it;
+            a->has_pipeline = true;
+        } else if (strcmp(k, "cursor") == 0) {
+            SDB_RET(parse_cursor(cmd, &it, a));
+        } else if (strcmp(k, "explain") == 0) {
+            if (!BSON_ITER_HOLDS_BOOL(&it))
+                return wk_cmdu_type_error(cmd, k, bson_iter_type(&it), "bool");
+            a->explain = bson_iter_bool(&it);
+        } else if (strcmp(k, "allowDiskUse") == 0) {
+            if (!BSON_ITER_HOLDS_BOOL(&it))
+                return wk_cmdu_type_error(cmd, k, bson_iter_type(&it), "bool");
+            a->allow_disk_use = bson_iter_bool(&it);
+        } else if (strcmp(k, "let") == 0) {
+            SDB_RET(wk_cmdu_get_doc(cmd, &it, k, &a->let));
+        }
+    }
+    if (!a->has_pipeline)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'aggregate.pipeline' is missing but a required field");
+    if (!BSON_ITER_HOLDS_ARRAY(&a->pipeline))
+        return wk_cmdu_type_error(cmd, "pipeline", bson_iter_type(&a->pipeline), "array");
+    if (!a->has_cursor && !a->explain)
+        return sdb_error_set(&cmd->err, SDB_CODE_FailedToParse,
+                             "The 'cursor' option is required, except for aggregate with the "
+                             "explain argument");
+    return 0;
+}
+
+/* let_vars -- evaluate the command's let expressions (against an empty document). */
+static int
+let_vars(wk_cmd_t *cmd, const bson_t *let, bson_t *vars)
+{
+    bson_t empty = BSON_INITIALIZER;
+    bson_iter_t it;
+    int ret = 0;
+
+    bson_iter_init(&it, let);
+    while (bson_iter_next(&it)) {
+        wk_expr_t *e = NULL;
+        bson_value_t v;
+
+        SDB_ERR(wk_expr_parse(&it, &e, &cmd->err));
+        ret = wk_expr_eval(e, &empty, &v, &cmd->err);
+        wk_expr_free(e);
+        if (ret != 0)
+            goto err;
+        if (v.value_type != BSON_TYPE_EOD) {
+            bson_append_value(vars, bson_iter_key(&it), -1, &v);
+            bson_value_destroy(&v);
+        }
+    }
+err:
+    bson_destroy(&empty);
+    return ret;
+}
+
+/* parse_pipeline -- the pipeline, with the command's let variables substituted. */
+static int
+parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const wk_agg_ctx_t *ctx,
+               wk_agg_pipeline_t **p)
+{
+    bson_t vars = BSON_INITIALIZER, raw, subst = BSON_INITIALIZER;
+    const uint8_t *data;
+    uint32_t len;
+    int ret = 0;
+
+    if (bson_empty(&a->let))
+        return wk_agg_parse(&a->pipeline, ctx, p, &cmd->err);
+    SDB_ERR(let_vars(cmd, &a->let, &vars));
+    bson_iter_array(&a->pipeline, &len, &data);
+    bson_init_static(&raw, data, len);
+    bson_destroy(&subst);
+    wk_agg_subst_vars(&raw, &vars, &subst);
+    SDB_ERR(wk_agg_parse_doc(&subst, ctx, p, &cmd->err));
+err:
+    bson_destroy(&vars);
+    bson_destroy(&subst);
+    return ret;
+}
+
+/* reply_explain -- {explainVersion, stages: [{$cursor: {queryPlanner}}, ...], command}. */
+static int
+reply_explain(wk_cmd_t *cmd, const char *ns, const wk_agg_pipeline_t *p)
+{
+    bson_t filter, ids = BSON_INITIALIZER, stages, cur, qp, plan;
+    wk_matcher_t *m = NULL;
+    bool idhack = false;
+
+    wk_agg_leading_filter(p, &filter);
+    if (wk_matcher_new(&filter, &m, &cmd->err) == 0)
+        idhack = wk_matcher_id_values(m, &ids);
+    wk_matcher_free(m);
+    bson_destroy(&ids);
+    BSON_APPEND_UTF8(cmd->reply, "explainVersion", "1");
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "queryPlanner", &qp);
+    BSON_APPEND_UTF8(&qp, "namespace", ns);
+    BSON_APPEND_DOCUMENT(&qp, "parsedQuery", &filter);
+    BSON_APPEND_DOCUMENT_BEGIN(&qp, "winningPlan", &plan);
+    BSON_APPEND_UTF8(&plan, "stage", idhack ? "IDHACK" : "COLLSCAN");
+    bson_append_document_end(&qp, &plan);
+    bson_append_document_end(cmd->reply, &qp);
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "$cursor", &cur);
+    BSON_APPEND_UTF8(&cur, "namespace", ns);
+    bson_append_document_end(cmd->reply, &cur);
+    wk_agg_append_stages(p, cmd->reply, "stages");
+    SDB_UNUSED(stages);
+    BSON_APPEND_DOCUMENT(cmd->reply, "command", cmd->body);
+    return 0;
+}
+
+/* reply_cursor -- first batch, spool the rest. */
+static int
+reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_docs_t *res)
+{
+    bson_t first = BSON_INITIALIZER, spool = BSON_INITIALIZER, state = BSON_INITIALIZER;
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, cur;
+    uint32_t nfirst = 0, nspool = 0;
+    size_t bytes = 0;
+    int64_t id = 0;
+    bson_iter_t it;
+    int ret = 0;
+
+    for (size_t i = 0; i < res->n; i++) {
+        char key[16];
+        const char *k;
+
+        if (nspool == 0 && (int64_t)nfirst < a->batch_size &&
+            (nfirst == 0 || bytes + res->v[i]->len <= WK_BATCH_MAX_BYTES)) {
+            bson_uint32_to_string(nfirst++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&first, k, res->v[i]);
+            bytes += res->v[i]->len;
+        } else {
+            bson_uint32_to_string(nspool++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&spool, k, res->v[i]);
+        }
+    }
+    if (nspool > 0) {
+        BSON_APPEND_UTF8(&state, "kind", "spool");
+        BSON_APPEND_INT64(&state, "remaining", nspool);
+        BSON_APPEND_UTF8(&req, "ns", ns);
+        BSON_APPEND_DOCUMENT(&req, "state", &state);
+        BSON_APPEND_ARRAY(&req, "docs", &spool);
+        SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, &cmd->err));
+        id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
+    BSON_APPEND_ARRAY(&cur, "firstBatch", &first);
+    BSON_APPEND_INT64(&cur, "id", id);
+    BSON_APPEND_UTF8(&cur, "ns", ns);
+    bson_append_document_end(cmd->reply, &cur);
+err:
+    bson_destroy(&first);
+    bson_destroy(&spool);
+    bson_destroy(&state);
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    return ret;
+}
+
+/* wk_cmd_aggregate -- {aggregate, pipeline, cursor, ...} -> {cursor: {firstBatch, id, ns}}. */
+int
+wk_cmd_aggregate(wk_cmd_t *cmd)
+{
+    wk_agg_pipeline_t *p = NULL;
+    wk_agg_docs_t res;
+    wk_agg_ctx_t ctx;
+    agg_args_t a;
+    char ns[WK_NS_MAX];
+    int ret = 0;
+
+    wk_agg_docs_init(&res);
+    SDB_ERR(parse_args(cmd, &a));
+    if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", cmd->db,
+                         a.coll != NULL ? a.coll : "$cmd.aggregate") >= sizeof(ns))
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.db = cmd->db;
+    ctx.coll = a.coll;
+    ctx.allow_disk_use = a.allow_disk_use;
+    SDB_ERR(parse_pipeline(cmd, &a, &ctx, &p));
+    if (a.explain)
+        SDB_ERR(reply_explain(cmd, ns, p));
+    else {
+        wk_cmdu_opcount(WK_OPC_QUERY, 1);
+        SDB_ERR(wk_agg_run(p, &ctx, NULL, &res, &cmd->err));
+        SDB_ERR(reply_cursor(cmd, ns, &a, &res));
+    }
+err:
+    wk_agg_docs_free(&res);
+    wk_agg_free(p);
+    return ret;
+}
