@@ -11,12 +11,11 @@
 
 #include "../../src/worker/update/update.h"
 
-
 typedef struct ucase {
-    const char *update;  /* {"u": <update>} */
+    const char *update; /* {"u": <update>} */
     const char *doc;
-    const char *expect;  /* canonical extended JSON, or NULL when an error is expected */
-    int code;            /* expected error code (0 = none) */
+    const char *expect; /* canonical extended JSON, or NULL when an error is expected */
+    int code;           /* expected error code (0 = none) */
 } ucase_t;
 
 static const ucase_t cases[] = {
@@ -102,8 +101,7 @@ static const ucase_t cases[] = {
     {"{\"u\": {\"$$inc\": {\"a.$[].n\": 1}}}", "{\"_id\": 1, \"a\": [{\"n\": 1}, {\"n\": 5}]}",
      "{ \"_id\" : 1, \"a\" : [ { \"n\" : 2 }, { \"n\" : 6 } ] }", 0},
     {"{\"u\": {\"$$set\": {\"a.$[x]\": 100}}, \"f\": [{\"x\": {\"$$gte\": 100}}]}",
-     "{\"_id\": 1, \"a\": [95, 102, 90, 150]}",
-     "{ \"_id\" : 1, \"a\" : [ 95, 100, 90, 100 ] }", 0},
+     "{\"_id\": 1, \"a\": [95, 102, 90, 150]}", "{ \"_id\" : 1, \"a\" : [ 95, 100, 90, 100 ] }", 0},
     {"{\"u\": {\"$$set\": {\"a.$[e].g\": 1}}, \"f\": [{\"e.s\": 2}]}",
      "{\"_id\": 1, \"a\": [{\"s\": 1}, {\"s\": 2}]}",
      "{ \"_id\" : 1, \"a\" : [ { \"s\" : 1 }, { \"s\" : 2, \"g\" : 1 } ] }", 0},
@@ -129,8 +127,8 @@ static const ucase_t cases[] = {
     {"{\"u\": [{\"$$set\": {\"t\": {\"$$add\": [\"$a\", \"$b\"]}}}]}",
      "{\"_id\": 1, \"a\": 1, \"b\": 2}", "{ \"_id\" : 1, \"a\" : 1, \"b\" : 2, \"t\" : 3 }", 0},
     {"{\"u\": [{\"$$set\": {\"s.x\": 1}}, {\"$$unset\": [\"a\"]}]}",
-     "{\"_id\": 1, \"a\": 1, \"s\": {\"y\": 2}}", "{ \"_id\" : 1, \"s\" : { \"y\" : 2, \"x\" : 1 } }",
-     0},
+     "{\"_id\": 1, \"a\": 1, \"s\": {\"y\": 2}}",
+     "{ \"_id\" : 1, \"s\" : { \"y\" : 2, \"x\" : 1 } }", 0},
     {"{\"u\": [{\"$$replaceWith\": {\"n\": \"$a\"}}]}", "{\"_id\": 1, \"a\": 5}",
      "{ \"_id\" : 1, \"n\" : 5 }", 0},
     {"{\"u\": [{\"$$project\": {\"a\": 1}}]}", "{\"_id\": 1, \"a\": 5, \"b\": 1}",
@@ -189,7 +187,6 @@ json(const char *s)
     bson_destroy(b);
     return r;
 }
-
 
 static char *
 canon(const bson_t *b)
@@ -268,8 +265,8 @@ START_TEST(test_positional_and_upsert)
     bson_t *q, seed;
     char *s;
 
-    s = apply_one("{\"u\": {\"$$set\": {\"a.$\": 9}}}", "{\"_id\": 1, \"a\": [1, 2, 3]}", &d,
-                  false, &err);
+    s = apply_one("{\"u\": {\"$$set\": {\"a.$\": 9}}}", "{\"_id\": 1, \"a\": [1, 2, 3]}", &d, false,
+                  &err);
     ck_assert_str_eq(s, "{ \"_id\" : 1, \"a\" : [ 1, 9, 3 ] }");
     bson_free(s);
     s = apply_one("{\"u\": {\"$$setOnInsert\": {\"x\": 1}, \"$$set\": {\"y\": 2}}}", "{\"_id\": 1}",

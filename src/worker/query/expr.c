@@ -104,10 +104,11 @@ wk_value_cmp(const bson_value_t *a, const bson_value_t *b)
 const char *
 wk_value_type_name(const bson_value_t *v)
 {
-    static const char *names[] = {"missing", "double", "string", "object", "array", "binData",
-                                  "undefined", "objectId", "bool", "date", "null", "regex",
-                                  "dbPointer", "javascript", "symbol", "javascriptWithScope",
-                                  "int", "timestamp", "long", "decimal"};
+    static const char *names[] = {"missing",   "double",     "string",    "object",
+                                  "array",     "binData",    "undefined", "objectId",
+                                  "bool",      "date",       "null",      "regex",
+                                  "dbPointer", "javascript", "symbol",    "javascriptWithScope",
+                                  "int",       "timestamp",  "long",      "decimal"};
 
     if (v->value_type == BSON_TYPE_MINKEY)
         return "minKey";
@@ -124,15 +125,21 @@ wk_expr_truthy(const bson_value_t *v)
     switch (v->value_type) {
     case BSON_TYPE_EOD:
     case BSON_TYPE_NULL:
-    case BSON_TYPE_UNDEFINED: return false;
-    case BSON_TYPE_BOOL: return v->value.v_bool;
-    case BSON_TYPE_INT32: return v->value.v_int32 != 0;
-    case BSON_TYPE_INT64: return v->value.v_int64 != 0;
-    case BSON_TYPE_DOUBLE: return v->value.v_double != 0.0;
+    case BSON_TYPE_UNDEFINED:
+        return false;
+    case BSON_TYPE_BOOL:
+        return v->value.v_bool;
+    case BSON_TYPE_INT32:
+        return v->value.v_int32 != 0;
+    case BSON_TYPE_INT64:
+        return v->value.v_int64 != 0;
+    case BSON_TYPE_DOUBLE:
+        return v->value.v_double != 0.0;
     case BSON_TYPE_DECIMAL128:
         return (v->value.v_decimal128.low != 0 ||
                 (v->value.v_decimal128.high & 0x0001FFFFFFFFFFFFull) != 0);
-    default: return true;
+    default:
+        return true;
     }
 }
 
@@ -228,8 +235,8 @@ parse_op(const bson_iter_t *opit, wk_expr_t **out, sdb_error_t *err)
         return 0;
     }
     if (op == NULL)
-        return sdb_error_set(err, SDB_CODE_InvalidPipelineOperator,
-                             "Unrecognized expression '%s'", name);
+        return sdb_error_set(err, SDB_CODE_InvalidPipelineOperator, "Unrecognized expression '%s'",
+                             name);
     e = expr_new(WK_EX_OP);
     e->op = op;
     if (BSON_ITER_HOLDS_ARRAY(opit)) {
@@ -249,15 +256,17 @@ parse_op(const bson_iter_t *opit, wk_expr_t **out, sdb_error_t *err)
         SDB_ERR(wk_expr_parse(opit, &kid, err));
         expr_add(e, kid, NULL);
     }
-    if (op->max_args != -2 && ((int)e->n < op->min_args ||
-                               (op->max_args >= 0 && (int)e->n > op->max_args))) {
+    if (op->max_args != -2 &&
+        ((int)e->n < op->min_args || (op->max_args >= 0 && (int)e->n > op->max_args))) {
         if (op->min_args == op->max_args)
-            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16020, "Expression %s takes exactly %d "
-                                  "arguments. %d were passed in.", name, op->min_args,
-                                  (int)e->n));
-        SDB_ERR(sdb_error_set(err, SDB_CODE_Location16020, "Expression %s takes at least %d "
-                              "arguments, and at most %d. %d were passed in.", name,
-                              op->min_args, op->max_args, (int)e->n));
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16020,
+                                  "Expression %s takes exactly %d "
+                                  "arguments. %d were passed in.",
+                                  name, op->min_args, (int)e->n));
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location16020,
+                              "Expression %s takes at least %d "
+                              "arguments, and at most %d. %d were passed in.",
+                              name, op->min_args, op->max_args, (int)e->n));
     }
     *out = e;
     return 0;
@@ -278,9 +287,11 @@ parse_object(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err)
     if (bson_iter_next(&child) && bson_iter_key(&child)[0] == '$') {
         first = child;
         if (bson_iter_next(&child))
-            return sdb_error_set(err, SDB_CODE_Location15983, "an expression specification must "
+            return sdb_error_set(err, SDB_CODE_Location15983,
+                                 "an expression specification must "
                                  "contain exactly one field, the name of the expression. Found "
-                                 "%u fields", wk_iter_count(it));
+                                 "%u fields",
+                                 wk_iter_count(it));
         return parse_op(&first, out, err);
     }
     e = expr_new(WK_EX_OBJECT);
@@ -288,10 +299,12 @@ parse_object(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err)
     while (bson_iter_next(&child)) {
         const char *k = bson_iter_key(&child);
         if (k[0] == '$')
-            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16410, "FieldPath field names may not "
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16410,
+                                  "FieldPath field names may not "
                                   "start with '$'. Consider using $getField or $setField."));
         if (strchr(k, '.') != NULL)
-            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16412, "FieldPath field names may not "
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16412,
+                                  "FieldPath field names may not "
                                   "contain '.'."));
         SDB_ERR(wk_expr_parse(&child, &kid, err));
         expr_add(e, kid, k);
@@ -452,11 +465,16 @@ wk_expr_eval_ctx(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_
 {
     memset(out, 0, sizeof(*out));
     switch (e->kind) {
-    case WK_EX_CONST: bson_value_copy(&e->cst, out); return 0;
-    case WK_EX_FIELD: return eval_field(e, ctx, out, err);
+    case WK_EX_CONST:
+        bson_value_copy(&e->cst, out);
+        return 0;
+    case WK_EX_FIELD:
+        return eval_field(e, ctx, out, err);
     case WK_EX_OBJECT:
-    case WK_EX_ARRAY: return eval_composite(e, ctx, out, err);
-    case WK_EX_OP: return e->op->fn(e, ctx, out, err);
+    case WK_EX_ARRAY:
+        return eval_composite(e, ctx, out, err);
+    case WK_EX_OP:
+        return e->op->fn(e, ctx, out, err);
     }
     return 0;
 }

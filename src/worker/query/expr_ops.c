@@ -66,14 +66,19 @@ num_double(const bson_value_t *v)
     char buf[BSON_DECIMAL128_STRING];
 
     switch (v->value_type) {
-    case BSON_TYPE_INT32: return v->value.v_int32;
-    case BSON_TYPE_INT64: return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE: return v->value.v_double;
+    case BSON_TYPE_INT32:
+        return v->value.v_int32;
+    case BSON_TYPE_INT64:
+        return (double)v->value.v_int64;
+    case BSON_TYPE_DOUBLE:
+        return v->value.v_double;
     case BSON_TYPE_DECIMAL128:
         bson_decimal128_to_string(&v->value.v_decimal128, buf);
         return strtod(buf, NULL);
-    case BSON_TYPE_DATE_TIME: return (double)v->value.v_datetime;
-    default: return 0;
+    case BSON_TYPE_DATE_TIME:
+        return (double)v->value.v_datetime;
+    default:
+        return 0;
     }
 }
 
@@ -163,8 +168,10 @@ op_cond(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *
                                      "Missing '%s' parameter to $cond", names[k]);
     } else {
         if (e->n != 3)
-            return sdb_error_set(err, SDB_CODE_Location16020, "Expression $cond takes exactly 3 "
-                                 "arguments. %d were passed in.", (int)e->n);
+            return sdb_error_set(err, SDB_CODE_Location16020,
+                                 "Expression $cond takes exactly 3 "
+                                 "arguments. %d were passed in.",
+                                 (int)e->n);
         for (k = 0; k < 3; k++)
             parts[k] = e->kids[k];
     }
@@ -282,8 +289,7 @@ op_subtract(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error
         if (v[1].value_type == BSON_TYPE_INT64)
             y = v[1].value.v_int64;
         ovf = !dbl && __builtin_sub_overflow(x, y, &r);
-        num_result(out, dbl || ovf, lng, dbl || ovf ? 0 : r,
-                   num_double(&v[0]) - num_double(&v[1]));
+        num_result(out, dbl || ovf, lng, dbl || ovf ? 0 : r, num_double(&v[0]) - num_double(&v[1]));
     } else {
         ret = sdb_error_set(err, SDB_CODE_Location16556, "cant $subtract a %s from a %s",
                             wk_value_type_name(&v[1]), wk_value_type_name(&v[0]));
@@ -319,8 +325,8 @@ op_div_mod(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
             a = v[0].value.v_int64;
         if (v[1].value_type == BSON_TYPE_INT64)
             b = v[1].value.v_int64;
-        num_result(out, false, v[0].value_type == BSON_TYPE_INT64 ||
-                                   v[1].value_type == BSON_TYPE_INT64,
+        num_result(out, false,
+                   v[0].value_type == BSON_TYPE_INT64 || v[1].value_type == BSON_TYPE_INT64,
                    b == -1 ? 0 : a % b, 0);
     }
     free_args(e, v);
@@ -337,8 +343,10 @@ op_abs(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *e
     if (is_nullish(&v))
         wk_value_null(out);
     else if (!is_number(&v))
-        ret = sdb_error_set(err, SDB_CODE_Location28765, "$abs only supports numeric types, not "
-                            "%s", wk_value_type_name(&v));
+        ret = sdb_error_set(err, SDB_CODE_Location28765,
+                            "$abs only supports numeric types, not "
+                            "%s",
+                            wk_value_type_name(&v));
     else if (v.value_type == BSON_TYPE_INT32)
         num_result(out, false, false, llabs((int64_t)v.value.v_int32), 0);
     else if (v.value_type == BSON_TYPE_INT64 && v.value.v_int64 == INT64_MIN)
@@ -368,8 +376,10 @@ op_concat(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t
         if (is_nullish(&v[i]))
             null = true;
         else if (v[i].value_type != BSON_TYPE_UTF8)
-            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16702, "$concat only supports strings, "
-                                  "not %s", wk_value_type_name(&v[i])));
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location16702,
+                                  "$concat only supports strings, "
+                                  "not %s",
+                                  wk_value_type_name(&v[i])));
         else
             bson_string_append(s, v[i].value.v_utf8.str);
     }
@@ -392,8 +402,10 @@ op_size(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *
 
     SDB_RET(wk_expr_eval_ctx(e->kids[0], ctx, &v, err));
     if (v.value_type != BSON_TYPE_ARRAY)
-        ret = sdb_error_set(err, SDB_CODE_Location17124, "The argument to $size must be an "
-                            "array. Type of argument: %s", wk_value_type_name(&v));
+        ret = sdb_error_set(err, SDB_CODE_Location17124,
+                            "The argument to $size must be an "
+                            "array. Type of argument: %s",
+                            wk_value_type_name(&v));
     else if (bson_init_static(&arr, v.value.v_doc.data, v.value.v_doc.data_len))
         wk_value_int32(out, (int32_t)bson_count_keys(&arr));
     wk_value_clear(&v);
@@ -411,8 +423,10 @@ op_in(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *er
 
     SDB_RET(eval_args(e, ctx, v, err));
     if (v[1].value_type != BSON_TYPE_ARRAY) {
-        ret = sdb_error_set(err, SDB_CODE_Location40081, "$in requires an array as a second "
-                            "argument, found: %s", wk_value_type_name(&v[1]));
+        ret = sdb_error_set(err, SDB_CODE_Location40081,
+                            "$in requires an array as a second "
+                            "argument, found: %s",
+                            wk_value_type_name(&v[1]));
     } else {
         if (bson_init_static(&arr, v[1].value.v_doc.data, v[1].value.v_doc.data_len) &&
             bson_iter_init(&it, &arr))
@@ -488,11 +502,15 @@ op_array_elem_at(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_
     if (is_nullish(&v[0]) || is_nullish(&v[1])) {
         wk_value_null(out);
     } else if (v[0].value_type != BSON_TYPE_ARRAY) {
-        ret = sdb_error_set(err, SDB_CODE_Location28689, "$arrayElemAt's first argument must be "
-                            "an array, but is %s", wk_value_type_name(&v[0]));
+        ret = sdb_error_set(err, SDB_CODE_Location28689,
+                            "$arrayElemAt's first argument must be "
+                            "an array, but is %s",
+                            wk_value_type_name(&v[0]));
     } else if (!is_number(&v[1]) || num_double(&v[1]) != floor(num_double(&v[1]))) {
-        ret = sdb_error_set(err, SDB_CODE_Location28691, "$arrayElemAt's second argument must "
-                            "be representable as a 32-bit integer: %g", num_double(&v[1]));
+        ret = sdb_error_set(err, SDB_CODE_Location28691,
+                            "$arrayElemAt's second argument must "
+                            "be representable as a 32-bit integer: %g",
+                            num_double(&v[1]));
     } else if (bson_init_static(&arr, v[0].value.v_doc.data, v[0].value.v_doc.data_len)) {
         n = bson_count_keys(&arr);
         idx = (int64_t)num_double(&v[1]);
@@ -522,8 +540,8 @@ op_min_max(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
             bson_iter_init(&it, &arr))
             while (bson_iter_next(&it)) {
                 const bson_value_t *x = bson_iter_value(&it);
-                if (!is_nullish(x) && (out->value_type == BSON_TYPE_EOD ||
-                                       (wk_value_cmp(x, out) > 0) == max)) {
+                if (!is_nullish(x) &&
+                    (out->value_type == BSON_TYPE_EOD || (wk_value_cmp(x, out) > 0) == max)) {
                     wk_value_clear(out);
                     bson_value_copy(x, out);
                 }
@@ -542,20 +560,34 @@ op_min_max(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
 }
 
 static const wk_expr_op_t expr_ops[] = {
-    {"$eq", 2, 2, op_cmp_common},   {"$ne", 2, 2, op_cmp_common},
-    {"$gt", 2, 2, op_cmp_common},   {"$gte", 2, 2, op_cmp_common},
-    {"$lt", 2, 2, op_cmp_common},   {"$lte", 2, 2, op_cmp_common},
-    {"$cmp", 2, 2, op_cmp_common},  {"$and", 0, -1, op_and_or},
-    {"$or", 0, -1, op_and_or},      {"$not", 1, 1, op_not},
-    {"$cond", 0, -2, op_cond},      {"$ifNull", 2, -1, op_if_null},
-    {"$add", 0, -1, op_add_mul},    {"$multiply", 0, -1, op_add_mul},
-    {"$subtract", 2, 2, op_subtract}, {"$divide", 2, 2, op_div_mod},
-    {"$mod", 2, 2, op_div_mod},     {"$abs", 1, 1, op_abs},
-    {"$concat", 0, -1, op_concat},  {"$size", 1, 1, op_size},
-    {"$in", 2, 2, op_in},           {"$type", 1, 1, op_type},
-    {"$isArray", 1, 1, op_is_array}, {"$toUpper", 1, 1, op_case},
-    {"$toLower", 1, 1, op_case},    {"$arrayElemAt", 2, 2, op_array_elem_at},
-    {"$min", 1, -1, op_min_max},    {"$max", 1, -1, op_min_max},
+    {"$eq", 2, 2, op_cmp_common},
+    {"$ne", 2, 2, op_cmp_common},
+    {"$gt", 2, 2, op_cmp_common},
+    {"$gte", 2, 2, op_cmp_common},
+    {"$lt", 2, 2, op_cmp_common},
+    {"$lte", 2, 2, op_cmp_common},
+    {"$cmp", 2, 2, op_cmp_common},
+    {"$and", 0, -1, op_and_or},
+    {"$or", 0, -1, op_and_or},
+    {"$not", 1, 1, op_not},
+    {"$cond", 0, -2, op_cond},
+    {"$ifNull", 2, -1, op_if_null},
+    {"$add", 0, -1, op_add_mul},
+    {"$multiply", 0, -1, op_add_mul},
+    {"$subtract", 2, 2, op_subtract},
+    {"$divide", 2, 2, op_div_mod},
+    {"$mod", 2, 2, op_div_mod},
+    {"$abs", 1, 1, op_abs},
+    {"$concat", 0, -1, op_concat},
+    {"$size", 1, 1, op_size},
+    {"$in", 2, 2, op_in},
+    {"$type", 1, 1, op_type},
+    {"$isArray", 1, 1, op_is_array},
+    {"$toUpper", 1, 1, op_case},
+    {"$toLower", 1, 1, op_case},
+    {"$arrayElemAt", 2, 2, op_array_elem_at},
+    {"$min", 1, -1, op_min_max},
+    {"$max", 1, -1, op_min_max},
 };
 
 const wk_expr_op_t *

@@ -71,18 +71,27 @@ wk_regex_compile(const char *pattern, const char *options, wk_regex_t *re, sdb_e
     memset(re, 0, sizeof(*re));
     for (o = options; *o != '\0'; o++) {
         switch (*o) {
-        case 'i': flags |= PCRE2_CASELESS; break;
-        case 'm': flags |= PCRE2_MULTILINE; break;
-        case 's': flags |= PCRE2_DOTALL; break;
-        case 'x': flags |= PCRE2_EXTENDED; break;
-        case 'u': break;
+        case 'i':
+            flags |= PCRE2_CASELESS;
+            break;
+        case 'm':
+            flags |= PCRE2_MULTILINE;
+            break;
+        case 's':
+            flags |= PCRE2_DOTALL;
+            break;
+        case 'x':
+            flags |= PCRE2_EXTENDED;
+            break;
+        case 'u':
+            break;
         default:
             return sdb_error_set(err, SDB_CODE_Location51108, "invalid flag in regex options: %c",
                                  *o);
         }
     }
-    re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &ecode, &eoff,
-                             NULL);
+    re->code =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &ecode, &eoff, NULL);
     if (re->code == NULL) {
         pcre2_get_error_message(ecode, msg, sizeof(msg));
         return sdb_error_set(err, SDB_CODE_Location51091, "Regular expression is invalid: %s",
@@ -138,8 +147,8 @@ parse_logical(const char *op, const bson_iter_t *it, wk_mkind_t kind, wk_mnode_t
     n = wk_mnode_new(kind);
     while (bson_iter_next(&child)) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&child))
-            SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s argument's entries must be objects",
-                                  op));
+            SDB_ERR(
+                sdb_error_set(err, SDB_CODE_BadValue, "%s argument's entries must be objects", op));
         bson_iter_document(&child, &len, &data);
         if (!bson_init_static(&sub, data, len))
             SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidBSON, "invalid BSON in %s", op));
@@ -147,8 +156,7 @@ parse_logical(const char *op, const bson_iter_t *it, wk_mkind_t kind, wk_mnode_t
         wk_mnode_add(n, kid);
     }
     if (n->n_kids == 0)
-        SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s argument must be a non-empty array",
-                              op));
+        SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s argument must be a non-empty array", op));
     *out = n;
     return 0;
 err:
@@ -186,8 +194,7 @@ parse_toplevel(const char *key, const bson_iter_t *it, wk_mnode_t **out, sdb_err
     }
     if (strcmp(key, "$jsonSchema") == 0) {
         if (!BSON_ITER_HOLDS_DOCUMENT(it))
-            return sdb_error_set(err, SDB_CODE_TypeMismatch,
-                                 "$jsonSchema must be an object");
+            return sdb_error_set(err, SDB_CODE_TypeMismatch, "$jsonSchema must be an object");
         *out = wk_mnode_new(WK_MN_SCHEMA);
         sub = *it;
         SDB_ERR(wk_schema_parse(&sub, &(*out)->schema, err));

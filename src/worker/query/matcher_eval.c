@@ -57,12 +57,18 @@ cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs)
     }
     c = sdb_bson_value_cmp(v, rhs);
     switch (kind) {
-    case WK_MN_EQ: return c == 0;
-    case WK_MN_LT: return c < 0;
-    case WK_MN_LTE: return c <= 0;
-    case WK_MN_GT: return c > 0;
-    case WK_MN_GTE: return c >= 0;
-    default: return false;
+    case WK_MN_EQ:
+        return c == 0;
+    case WK_MN_LT:
+        return c < 0;
+    case WK_MN_LTE:
+        return c <= 0;
+    case WK_MN_GT:
+        return c > 0;
+    case WK_MN_GTE:
+        return c >= 0;
+    default:
+        return false;
     }
 }
 
@@ -123,8 +129,8 @@ type_match(const wk_mnode_t *n, const bson_iter_t *it)
         return n->type_minkey;
     if (t == BSON_TYPE_MAXKEY)
         return n->type_maxkey;
-    if (n->type_number && (t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 ||
-                           t == BSON_TYPE_DOUBLE || t == BSON_TYPE_DECIMAL128))
+    if (n->type_number && (t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 || t == BSON_TYPE_DOUBLE ||
+                           t == BSON_TYPE_DECIMAL128))
         return true;
     return (unsigned)t < 64 && (n->type_mask & ((uint64_t)1 << t)) != 0;
 }
@@ -185,10 +191,22 @@ bits_match(const wk_mnode_t *n, const bson_iter_t *it)
         else
             set = b < 64 ? (((uint64_t)x >> b) & 1) != 0 : x < 0;
         switch (n->kind) {
-        case WK_MN_BITS_ALL_SET: if (!set) return false; break;
-        case WK_MN_BITS_ALL_CLEAR: if (set) return false; break;
-        case WK_MN_BITS_ANY_SET: if (set) return true; break;
-        default: if (!set) return true; break;
+        case WK_MN_BITS_ALL_SET:
+            if (!set)
+                return false;
+            break;
+        case WK_MN_BITS_ALL_CLEAR:
+            if (set)
+                return false;
+            break;
+        case WK_MN_BITS_ANY_SET:
+            if (set)
+                return true;
+            break;
+        default:
+            if (!set)
+                return true;
+            break;
         }
     }
     return n->kind == WK_MN_BITS_ALL_SET || n->kind == WK_MN_BITS_ALL_CLEAR;
@@ -249,29 +267,38 @@ wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
             if (wk_mnode_matches_value(n->kids[i], it))
                 return false;
         return true;
-    case WK_MN_TRUE: return true;
-    case WK_MN_FALSE: return false;
+    case WK_MN_TRUE:
+        return true;
+    case WK_MN_FALSE:
+        return false;
     case WK_MN_EQ:
     case WK_MN_LT:
     case WK_MN_LTE:
     case WK_MN_GT:
     case WK_MN_GTE:
-        return cmp_match(n->kind, it != NULL ? bson_iter_value((bson_iter_t *)it) : NULL,
-                         &n->val);
-    case WK_MN_IN: return in_match(n, it);
-    case WK_MN_EXISTS: return it != NULL;
-    case WK_MN_TYPE: return type_match(n, it);
-    case WK_MN_REGEX: return it != NULL && regex_value_match(&n->re, it);
-    case WK_MN_MOD: return mod_match(n, it);
+        return cmp_match(n->kind, it != NULL ? bson_iter_value((bson_iter_t *)it) : NULL, &n->val);
+    case WK_MN_IN:
+        return in_match(n, it);
+    case WK_MN_EXISTS:
+        return it != NULL;
+    case WK_MN_TYPE:
+        return type_match(n, it);
+    case WK_MN_REGEX:
+        return it != NULL && regex_value_match(&n->re, it);
+    case WK_MN_MOD:
+        return mod_match(n, it);
     case WK_MN_SIZE:
         return it != NULL && BSON_ITER_HOLDS_ARRAY(it) && n->size == (int64_t)wk_iter_count(it);
     case WK_MN_ELEM_OBJ:
-    case WK_MN_ELEM_VAL: return elem_match(n, it);
+    case WK_MN_ELEM_VAL:
+        return elem_match(n, it);
     case WK_MN_BITS_ALL_SET:
     case WK_MN_BITS_ALL_CLEAR:
     case WK_MN_BITS_ANY_SET:
-    case WK_MN_BITS_ANY_CLEAR: return bits_match(n, it);
-    default: return false;
+    case WK_MN_BITS_ANY_CLEAR:
+        return bits_match(n, it);
+    default:
+        return false;
     }
 }
 
@@ -296,8 +323,7 @@ static bool
 path_matches(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d)
 {
     visit_ctx_t ctx = {n, -1};
-    bool expand = n->kind != WK_MN_SIZE && n->kind != WK_MN_ELEM_OBJ &&
-                  n->kind != WK_MN_ELEM_VAL;
+    bool expand = n->kind != WK_MN_SIZE && n->kind != WK_MN_ELEM_OBJ && n->kind != WK_MN_ELEM_VAL;
 
     if (!wk_path_walk(doc, &n->path, 0, expand, visit, &ctx))
         return false;
@@ -333,16 +359,20 @@ wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t 
             if (wk_mnode_matches_doc(n->kids[i], doc, NULL))
                 return false;
         return true;
-    case WK_MN_TRUE: return true;
-    case WK_MN_FALSE: return false;
+    case WK_MN_TRUE:
+        return true;
+    case WK_MN_FALSE:
+        return false;
     case WK_MN_EXPR:
         if (wk_expr_eval(n->expr, doc, &v, &err) != 0)
             return false;
         r = wk_expr_truthy(&v);
         bson_value_destroy(&v);
         return r;
-    case WK_MN_SCHEMA: return wk_schema_matches(n->schema, doc);
-    case WK_MN_ALL_EMPTY: return false;
+    case WK_MN_SCHEMA:
+        return wk_schema_matches(n->schema, doc);
+    case WK_MN_ALL_EMPTY:
+        return false;
     default:
         if (n->path.n == 0)
             return false;

@@ -26,8 +26,8 @@ typedef enum wk_mkind {
     WK_MN_NOT,
     WK_MN_TRUE,
     WK_MN_FALSE,
-    WK_MN_EXPR,     /* $expr: expression truthiness on the whole document */
-    WK_MN_SCHEMA,   /* $jsonSchema: validator on the whole document */
+    WK_MN_EXPR,   /* $expr: expression truthiness on the whole document */
+    WK_MN_SCHEMA, /* $jsonSchema: validator on the whole document */
     WK_MN_EQ,
     WK_MN_LT,
     WK_MN_LTE,
@@ -40,8 +40,8 @@ typedef enum wk_mkind {
     WK_MN_MOD,
     WK_MN_SIZE,
     WK_MN_ALL_EMPTY, /* $all: [] matches nothing */
-    WK_MN_ELEM_OBJ, /* $elemMatch with a query on documents: kids[0] */
-    WK_MN_ELEM_VAL, /* $elemMatch with operators on values: kids, all must hold */
+    WK_MN_ELEM_OBJ,  /* $elemMatch with a query on documents: kids[0] */
+    WK_MN_ELEM_VAL,  /* $elemMatch with operators on values: kids, all must hold */
     WK_MN_BITS_ALL_SET,
     WK_MN_BITS_ALL_CLEAR,
     WK_MN_BITS_ANY_SET,
@@ -58,22 +58,22 @@ typedef struct wk_schema wk_schema_t;
 
 typedef struct wk_mnode {
     wk_mkind_t kind;
-    wk_path_t path;              /* path nodes; n == 0 for "the value itself" */
-    bson_value_t val;            /* comparison operand (EQ..GTE) */
-    wk_regex_t re;               /* REGEX */
-    bson_value_t *in_vals;       /* IN: plain values */
+    wk_path_t path;        /* path nodes; n == 0 for "the value itself" */
+    bson_value_t val;      /* comparison operand (EQ..GTE) */
+    wk_regex_t re;         /* REGEX */
+    bson_value_t *in_vals; /* IN: plain values */
     size_t n_in;
-    wk_regex_t *in_res;          /* IN: regexes */
+    wk_regex_t *in_res; /* IN: regexes */
     size_t n_in_res;
     bool in_has_null;
-    int64_t mod_div, mod_rem;    /* MOD */
-    int64_t size;                /* SIZE */
-    uint64_t type_mask;          /* TYPE: bit per bson_type_t (0..0x13) */
+    int64_t mod_div, mod_rem; /* MOD */
+    int64_t size;             /* SIZE */
+    uint64_t type_mask;       /* TYPE: bit per bson_type_t (0..0x13) */
     bool type_number, type_minkey, type_maxkey;
-    uint32_t *bits;              /* BITS*: bit positions */
+    uint32_t *bits; /* BITS*: bit positions */
     size_t n_bits;
-    wk_expr_t *expr;             /* EXPR */
-    wk_schema_t *schema;         /* SCHEMA */
+    wk_expr_t *expr;     /* EXPR */
+    wk_schema_t *schema; /* SCHEMA */
     struct wk_mnode **kids;
     size_t n_kids;
 } wk_mnode_t;

@@ -47,8 +47,7 @@ is_operator_doc(const bson_iter_t *it)
     bson_iter_t child;
     const char *k;
 
-    if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &child) ||
-        !bson_iter_next(&child))
+    if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &child) || !bson_iter_next(&child))
         return false;
     k = bson_iter_key(&child);
     if (k[0] != '$')
@@ -80,7 +79,7 @@ parse_cmp(const char *path, size_t len, const char *op, const bson_iter_t *arg, 
     static const struct {
         const char *name;
         wk_mkind_t kind;
-    } cmps[] = {{"$eq", WK_MN_EQ}, {"$ne", WK_MN_EQ},  {"$lt", WK_MN_LT},
+    } cmps[] = {{"$eq", WK_MN_EQ},   {"$ne", WK_MN_EQ}, {"$lt", WK_MN_LT},
                 {"$lte", WK_MN_LTE}, {"$gt", WK_MN_GT}, {"$gte", WK_MN_GTE}};
     wk_mnode_t *n;
     size_t i;
@@ -90,8 +89,10 @@ parse_cmp(const char *path, size_t len, const char *op, const bson_iter_t *arg, 
             break;
     SDB_ASSERT(i < sizeof(cmps) / sizeof(cmps[0]));
     if (BSON_ITER_HOLDS_REGEX(arg) && cmps[i].kind != WK_MN_EQ)
-        return sdb_error_set(err, SDB_CODE_BadValue, "Can't have RegEx as arg to predicate over "
-                             "field '%.*s'.", (int)len, path);
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "Can't have RegEx as arg to predicate over "
+                             "field '%.*s'.",
+                             (int)len, path);
     n = path_node(cmps[i].kind, path, len);
     bson_value_copy(bson_iter_value((bson_iter_t *)arg), &n->val);
     *out = strcmp(op, "$ne") == 0 ? negate(n) : n;
@@ -133,8 +134,8 @@ err:
 }
 
 static int
-parse_exists(const char *path, size_t len, const char *op, const bson_iter_t *arg,
-             wk_mnode_t **out, sdb_error_t *err)
+parse_exists(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
+             sdb_error_t *err)
 {
     wk_mnode_t *n = path_node(WK_MN_EXISTS, path, len);
     bool want = bson_iter_as_bool(arg);
@@ -151,11 +152,14 @@ type_alias(const char *name)
         const char *name;
         int type;
     } aliases[] = {
-        {"double", 1},   {"string", 2},      {"object", 3},    {"array", 4},      {"binData", 5},
-        {"undefined", 6}, {"objectId", 7},   {"bool", 8},      {"date", 9},       {"null", 10},
-        {"regex", 11},   {"dbPointer", 12},  {"javascript", 13}, {"symbol", 14},
-        {"javascriptWithScope", 15},         {"int", 16},      {"timestamp", 17}, {"long", 18},
-        {"decimal", 19}, {"minKey", -2},     {"maxKey", -3},   {"number", -4},
+        {"double", 1},      {"string", 2},     {"object", 3},
+        {"array", 4},       {"binData", 5},    {"undefined", 6},
+        {"objectId", 7},    {"bool", 8},       {"date", 9},
+        {"null", 10},       {"regex", 11},     {"dbPointer", 12},
+        {"javascript", 13}, {"symbol", 14},    {"javascriptWithScope", 15},
+        {"int", 16},        {"timestamp", 17}, {"long", 18},
+        {"decimal", 19},    {"minKey", -2},    {"maxKey", -3},
+        {"number", -4},
     };
     size_t i;
 
@@ -232,8 +236,10 @@ mod_operand(const bson_iter_t *it, const char *what, int64_t *v, sdb_error_t *er
     if (BSON_ITER_HOLDS_DOUBLE(it) || BSON_ITER_HOLDS_DECIMAL128(it)) {
         d = bson_iter_as_double(it);
         if (isnan(d) || isinf(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0)
-            return sdb_error_set(err, SDB_CODE_BadValue, "malformed mod, %s value is invalid :: "
-                                 "caused by :: Out of bounds coercing to integral value", what);
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "malformed mod, %s value is invalid :: "
+                                 "caused by :: Out of bounds coercing to integral value",
+                                 what);
         *v = (int64_t)d;
         return 0;
     }
@@ -277,8 +283,8 @@ parse_mod(const char *path, size_t len, const char *op, const bson_iter_t *arg, 
 }
 
 static int
-parse_size(const char *path, size_t len, const char *op, const bson_iter_t *arg,
-           wk_mnode_t **out, sdb_error_t *err)
+parse_size(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
+           sdb_error_t *err)
 {
     double d;
     wk_mnode_t *n;
@@ -408,8 +414,10 @@ bits_from_array(wk_mnode_t *n, const bson_iter_t *arg, const char *op, sdb_error
     bson_iter_recurse(arg, &child);
     while (bson_iter_next(&child)) {
         if (!BSON_ITER_HOLDS_NUMBER(&child))
-            return sdb_error_set(err, SDB_CODE_BadValue, "bit positions must be an integer but "
-                                 "got: %s", bson_iter_key(&child));
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "bit positions must be an integer but "
+                                 "got: %s",
+                                 bson_iter_key(&child));
         d = bson_iter_as_double(&child);
         if (d != floor(d))
             return sdb_error_set(err, SDB_CODE_BadValue, "bit positions must be an integer");
@@ -422,8 +430,8 @@ bits_from_array(wk_mnode_t *n, const bson_iter_t *arg, const char *op, sdb_error
 }
 
 static int
-parse_bits(const char *path, size_t len, const char *op, const bson_iter_t *arg,
-           wk_mnode_t **out, sdb_error_t *err)
+parse_bits(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
+           sdb_error_t *err)
 {
     wk_mkind_t kind = strcmp(op, "$bitsAllSet") == 0     ? WK_MN_BITS_ALL_SET
                       : strcmp(op, "$bitsAllClear") == 0 ? WK_MN_BITS_ALL_CLEAR
@@ -449,11 +457,15 @@ parse_bits(const char *path, size_t len, const char *op, const bson_iter_t *arg,
     } else if (BSON_ITER_HOLDS_NUMBER(arg)) {
         d = bson_iter_as_double(arg);
         if (d != floor(d) || isnan(d))
-            SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s cannot represent value as an "
-                                  "integer", op));
+            SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue,
+                                  "%s cannot represent value as an "
+                                  "integer",
+                                  op));
         if (d < 0)
-            SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s bitmask must be a non-negative "
-                                  "number", op));
+            SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue,
+                                  "%s bitmask must be a non-negative "
+                                  "number",
+                                  op));
         mask = (uint64_t)bson_iter_as_int64(arg);
         for (i = 0; i < 64; i++)
             if (mask & ((uint64_t)1 << i)) {
@@ -461,8 +473,10 @@ parse_bits(const char *path, size_t len, const char *op, const bson_iter_t *arg,
                 n->bits[n->n_bits++] = i;
             }
     } else {
-        SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s takes an Array, a number, or a "
-                              "BinData but received: %s", op, bson_iter_key(arg)));
+        SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue,
+                              "%s takes an Array, a number, or a "
+                              "BinData but received: %s",
+                              op, bson_iter_key(arg)));
     }
     *out = n;
     return 0;
@@ -475,18 +489,30 @@ static const struct {
     const char *name;
     op_parse_fn fn;
 } ops[] = {
-    {"$eq", parse_cmp},          {"$ne", parse_cmp},         {"$lt", parse_cmp},
-    {"$lte", parse_cmp},         {"$gt", parse_cmp},         {"$gte", parse_cmp},
-    {"$in", parse_in},           {"$nin", parse_in},         {"$exists", parse_exists},
-    {"$type", parse_type},       {"$mod", parse_mod},        {"$size", parse_size},
-    {"$all", parse_all},         {"$elemMatch", parse_elem_match}, {"$not", parse_not},
-    {"$bitsAllSet", parse_bits}, {"$bitsAllClear", parse_bits},
-    {"$bitsAnySet", parse_bits}, {"$bitsAnyClear", parse_bits},
+    {"$eq", parse_cmp},
+    {"$ne", parse_cmp},
+    {"$lt", parse_cmp},
+    {"$lte", parse_cmp},
+    {"$gt", parse_cmp},
+    {"$gte", parse_cmp},
+    {"$in", parse_in},
+    {"$nin", parse_in},
+    {"$exists", parse_exists},
+    {"$type", parse_type},
+    {"$mod", parse_mod},
+    {"$size", parse_size},
+    {"$all", parse_all},
+    {"$elemMatch", parse_elem_match},
+    {"$not", parse_not},
+    {"$bitsAllSet", parse_bits},
+    {"$bitsAllClear", parse_bits},
+    {"$bitsAnySet", parse_bits},
+    {"$bitsAnyClear", parse_bits},
 };
 
 int
-wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *arg,
-             wk_mnode_t **out, sdb_error_t *err)
+wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
+             sdb_error_t *err)
 {
     size_t i;
 
@@ -563,8 +589,8 @@ wk_mparse_ops(const char *path, size_t len, const bson_iter_t *opsdoc, wk_mnode_
         }
     }
     if (have_re || have_opt) {
-        SDB_ERR(parse_regex_ops(path, len, have_re ? &re_it : NULL, have_opt ? &opt_it : NULL,
-                                &kid, err));
+        SDB_ERR(parse_regex_ops(path, len, have_re ? &re_it : NULL, have_opt ? &opt_it : NULL, &kid,
+                                err));
         wk_mnode_add(n, kid);
     }
     *out = n;

@@ -55,8 +55,8 @@ bool wk_path_walk(const bson_t *doc, const wk_path_t *path, int from, bool expan
                   wk_path_visit_fn fn, void *ctx);
 
 /* wk_path_walk_iter -- the same, starting at a value rather than a document. */
-bool wk_path_walk_iter(const bson_iter_t *start, const wk_path_t *path, int from,
-                       bool expand_leaf, int32_t arr_idx, wk_path_visit_fn fn, void *ctx);
+bool wk_path_walk_iter(const bson_iter_t *start, const wk_path_t *path, int from, bool expand_leaf,
+                       int32_t arr_idx, wk_path_visit_fn fn, void *ctx);
 
 /* wk_path_lookup -- find the value at a dotted path, descending documents and (for numeric
  * components) arrays by position, without traversing arrays.  False when absent. */

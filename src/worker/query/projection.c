@@ -20,7 +20,15 @@
 #include "matcher_int.h"
 #include "path.h"
 
-typedef enum pkind { PN_SUB, PN_INCLUDE, PN_EXCLUDE, PN_EXPR, PN_SLICE, PN_ELEM, PN_POS } pkind_t;
+typedef enum pkind {
+    PN_SUB,
+    PN_INCLUDE,
+    PN_EXCLUDE,
+    PN_EXPR,
+    PN_SLICE,
+    PN_ELEM,
+    PN_POS
+} pkind_t;
 
 typedef struct pnode {
     char *name;
@@ -87,8 +95,10 @@ pnode_insert(wk_projection_t *p, const wk_path_t *path, sdb_error_t *err)
         k = pnode_find(t, path->parts[i]);
         if (k != NULL && (k->kind != PN_SUB || i + 1 == path->n)) {
             if (k->kind != PN_SUB)
-                sdb_error_set(err, SDB_CODE_Location31249, "Path collision at %s remaining "
-                              "portion %s", path->dotted, path->parts[i + 1 < path->n ? i + 1 : i]);
+                sdb_error_set(err, SDB_CODE_Location31249,
+                              "Path collision at %s remaining "
+                              "portion %s",
+                              path->dotted, path->parts[i + 1 < path->n ? i + 1 : i]);
             else
                 sdb_error_set(err, SDB_CODE_Location31250, "Path collision at %s", path->dotted);
             return NULL;
@@ -137,7 +147,8 @@ parse_slice(pnode_t *n, const bson_iter_t *arg, sdb_error_t *err)
         return 0;
     }
     if (!BSON_ITER_HOLDS_ARRAY(arg) || !bson_iter_recurse(arg, &child))
-        return sdb_error_set(err, SDB_CODE_Location28724, "First argument to $slice must be an "
+        return sdb_error_set(err, SDB_CODE_Location28724,
+                             "First argument to $slice must be an "
                              "array");
     while (bson_iter_next(&child)) {
         if (!BSON_ITER_HOLDS_NUMBER(&child))
@@ -149,7 +160,8 @@ parse_slice(pnode_t *n, const bson_iter_t *arg, sdb_error_t *err)
         count++;
     }
     if (count != 2)
-        return sdb_error_set(err, SDB_CODE_Location28724, "$slice array argument must have two "
+        return sdb_error_set(err, SDB_CODE_Location28724,
+                             "$slice array argument must have two "
                              "elements");
     if (n->limit <= 0)
         return sdb_error_set(err, SDB_CODE_Location28724, "$slice limit must be positive");
@@ -175,7 +187,8 @@ parse_leaf_op(wk_projection_t *p, bool *decided, const wk_path_t *path, const bs
         return parse_slice(n, &child, err);
     if (strcmp(op, "$elemMatch") == 0) {
         if (path->n > 1)
-            return sdb_error_set(err, SDB_CODE_Location31275, "Cannot use $elemMatch projection "
+            return sdb_error_set(err, SDB_CODE_Location31275,
+                                 "Cannot use $elemMatch projection "
                                  "on a nested field.");
         n->kind = PN_ELEM;
         SDB_RET(wk_mparse_op("x", 1, "$elemMatch", &child, &n->elem, err));
@@ -186,8 +199,8 @@ parse_leaf_op(wk_projection_t *p, bool *decided, const wk_path_t *path, const bs
     return set_mode(p, decided, true, path->dotted, err);
 }
 
-static int parse_level(wk_projection_t *p, bool *decided, const char *prefix,
-                       const bson_iter_t *it, sdb_error_t *err);
+static int parse_level(wk_projection_t *p, bool *decided, const char *prefix, const bson_iter_t *it,
+                       sdb_error_t *err);
 
 /* parse_field -- one field of the spec, with its full dotted path. */
 static int
@@ -203,10 +216,12 @@ parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_it
 
     wk_path_parse(dotted, positional ? len - 2 : len, &path, NULL);
     if (wk_path_has_empty(&path))
-        SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998, "FieldPath field names may not be "
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
+                              "FieldPath field names may not be "
                               "empty strings."));
     if (path.parts[0][0] == '$')
-        SDB_ERR(sdb_error_set(err, SDB_CODE_Location16410, "FieldPath field names may not "
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location16410,
+                              "FieldPath field names may not "
                               "start with '$'. Consider using $getField or $setField."));
     if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &child) && bson_iter_next(&child)) {
         if (bson_iter_key(&child)[0] == '$')
@@ -214,7 +229,8 @@ parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_it
         else
             SDB_ERR(parse_level(p, decided, dotted, it, err));
     } else if (BSON_ITER_HOLDS_DOCUMENT(it)) {
-        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51270, "An empty sub-projection is not a "
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51270,
+                              "An empty sub-projection is not a "
                               "valid value. Found empty object at path"));
     } else if (BSON_ITER_HOLDS_NUMBER(it) || BSON_ITER_HOLDS_BOOL(it)) {
         bool incl = bson_iter_as_bool(it);
@@ -254,8 +270,7 @@ parse_level(wk_projection_t *p, bool *decided, const char *prefix, const bson_it
 }
 
 int
-wk_projection_new(const bson_t *spec, const bson_t *filter, wk_projection_t **out,
-                  sdb_error_t *err)
+wk_projection_new(const bson_t *spec, const bson_t *filter, wk_projection_t **out, sdb_error_t *err)
 {
     wk_projection_t *p = bson_malloc0(sizeof(*p));
     bson_iter_t it;
@@ -361,7 +376,8 @@ append_positional(const papply_t *a, const bson_iter_t *it, const char *key, bso
     }
     if (a->details == NULL || !a->details->has_elem_index || !bson_iter_recurse(it, &child) ||
         !wk_iter_find_index(&child, a->details->elem_index))
-        return sdb_error_set(a->err, SDB_CODE_Location51246, "Executor error during find command "
+        return sdb_error_set(a->err, SDB_CODE_Location51246,
+                             "Executor error during find command "
                              ":: caused by :: positional operator '.$' couldn't find a matching "
                              "element in the array");
     bson_append_array_begin(out, key, -1, &arr);
@@ -412,9 +428,12 @@ apply_field(const papply_t *a, const pnode_t *n, const bson_iter_t *it, bson_t *
     int ret = 0;
 
     switch (n->kind) {
-    case PN_INCLUDE: bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it)); break;
+    case PN_INCLUDE:
+        bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it));
+        break;
     case PN_EXCLUDE:
-    case PN_EXPR: break;
+    case PN_EXPR:
+        break;
     case PN_SLICE:
         if (BSON_ITER_HOLDS_ARRAY(it))
             append_slice(n, it, key, out);
@@ -425,7 +444,8 @@ apply_field(const papply_t *a, const pnode_t *n, const bson_iter_t *it, bson_t *
         if (BSON_ITER_HOLDS_ARRAY(it))
             append_elem_match(n, it, key, out);
         break;
-    case PN_POS: return append_positional(a, it, key, out);
+    case PN_POS:
+        return append_positional(a, it, key, out);
     case PN_SUB:
         if (BSON_ITER_HOLDS_DOCUMENT(it)) {
             bson_append_document_begin(out, key, -1, &sub);
@@ -467,8 +487,8 @@ append_computed(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bso
 
     for (i = 0; i < t->n && ret == 0; i++) {
         const pnode_t *k = t->kids[i];
-        bool present = doc != NULL && bson_iter_recurse(doc, &child) &&
-                       bson_iter_find(&child, k->name);
+        bool present =
+            doc != NULL && bson_iter_recurse(doc, &child) && bson_iter_find(&child, k->name);
         if (k->kind == PN_EXPR) {
             SDB_RET(wk_expr_eval(k->expr, a->root, &v, a->err));
             if (v.value_type != BSON_TYPE_EOD)
@@ -510,8 +530,8 @@ apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bool top,
 }
 
 int
-wk_projection_apply(const wk_projection_t *p, const bson_t *doc,
-                    const wk_match_details_t *details, bson_t *out, sdb_error_t *err)
+wk_projection_apply(const wk_projection_t *p, const bson_t *doc, const wk_match_details_t *details,
+                    bson_t *out, sdb_error_t *err)
 {
     papply_t a = {p, doc, details, err};
     bson_iter_t it;

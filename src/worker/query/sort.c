@@ -49,7 +49,8 @@ wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err)
             memset(f, 0, sizeof(*f));
             wk_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, NULL);
             if (wk_path_has_empty(&f->path))
-                SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998, "FieldPath field names may "
+                SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
+                                      "FieldPath field names may "
                                       "not be empty strings."));
             if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) &&
                 bson_iter_find(&sub, "$meta")) {
@@ -62,7 +63,8 @@ wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err)
             else if (BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) == -1.0)
                 f->dir = -1;
             else
-                SDB_ERR(sdb_error_set(err, SDB_CODE_Location15975, "$sort key ordering must be 1 "
+                SDB_ERR(sdb_error_set(err, SDB_CODE_Location15975,
+                                      "$sort key ordering must be 1 "
                                       "(for ascending) or -1 (for descending)"));
         }
     }

@@ -63,9 +63,9 @@ load_children(wk_unode_t *n, const uint8_t *data, uint32_t len)
     if (!bson_init_static(&b, data, len) || !bson_iter_init(&it, &b))
         return;
     while (bson_iter_next(&it))
-        wk_unode_insert(n, n->n, wk_unode_from_value(n->type == BSON_TYPE_ARRAY ? NULL
-                                                                                : bson_iter_key(&it),
-                                                     bson_iter_value(&it)));
+        wk_unode_insert(n, n->n,
+                        wk_unode_from_value(n->type == BSON_TYPE_ARRAY ? NULL : bson_iter_key(&it),
+                                            bson_iter_value(&it)));
 }
 
 wk_unode_t *

@@ -17,9 +17,9 @@
 #include <stdbool.h>
 
 typedef struct wk_unode {
-    char *key;             /* field name (documents); NULL in arrays and at the root */
-    bson_type_t type;      /* DOCUMENT and ARRAY use kids; other types use v */
-    bson_value_t v;        /* owned scalar value */
+    char *key;        /* field name (documents); NULL in arrays and at the root */
+    bson_type_t type; /* DOCUMENT and ARRAY use kids; other types use v */
+    bson_value_t v;   /* owned scalar value */
     struct wk_unode **kids;
     size_t n, cap;
 } wk_unode_t;

@@ -24,13 +24,20 @@ static const struct {
     const char *name;
     wk_upop_t op;
 } upops[] = {
-    {"$set", WK_UP_SET},           {"$setOnInsert", WK_UP_SET_ON_INSERT},
-    {"$unset", WK_UP_UNSET},       {"$inc", WK_UP_INC},
-    {"$mul", WK_UP_MUL},           {"$min", WK_UP_MIN},
-    {"$max", WK_UP_MAX},           {"$rename", WK_UP_RENAME},
-    {"$currentDate", WK_UP_CURRENT_DATE}, {"$push", WK_UP_PUSH},
-    {"$addToSet", WK_UP_ADD_TO_SET}, {"$pop", WK_UP_POP},
-    {"$pull", WK_UP_PULL},         {"$pullAll", WK_UP_PULL_ALL},
+    {"$set", WK_UP_SET},
+    {"$setOnInsert", WK_UP_SET_ON_INSERT},
+    {"$unset", WK_UP_UNSET},
+    {"$inc", WK_UP_INC},
+    {"$mul", WK_UP_MUL},
+    {"$min", WK_UP_MIN},
+    {"$max", WK_UP_MAX},
+    {"$rename", WK_UP_RENAME},
+    {"$currentDate", WK_UP_CURRENT_DATE},
+    {"$push", WK_UP_PUSH},
+    {"$addToSet", WK_UP_ADD_TO_SET},
+    {"$pop", WK_UP_POP},
+    {"$pull", WK_UP_PULL},
+    {"$pullAll", WK_UP_PULL_ALL},
     {"$bit", WK_UP_BIT},
 };
 
@@ -116,9 +123,10 @@ check_conflict(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
                 break;
         if (k < shorter)
             continue;
-        return sdb_error_set(err, SDB_CODE_ConflictingUpdateOperators, "Updating the path '%s' "
-                             "would create a conflict at '%s'", p->dotted,
-                             p->n <= q->n ? p->dotted : q->dotted);
+        return sdb_error_set(err, SDB_CODE_ConflictingUpdateOperators,
+                             "Updating the path '%s' "
+                             "would create a conflict at '%s'",
+                             p->dotted, p->n <= q->n ? p->dotted : q->dotted);
     }
     return 0;
 }
@@ -132,8 +140,10 @@ check_path(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
 
     for (k = 0; k < p->n; k++) {
         if (p->parts[k][0] == '\0')
-            return sdb_error_set(err, SDB_CODE_EmptyFieldName, "An update path '%s' contains an "
-                                 "empty field name, which is not allowed.", p->dotted);
+            return sdb_error_set(err, SDB_CODE_EmptyFieldName,
+                                 "An update path '%s' contains an "
+                                 "empty field name, which is not allowed.",
+                                 p->dotted);
         len = strlen(p->parts[k]);
         if (len > 3 && p->parts[k][0] == '$' && p->parts[k][1] == '[' &&
             p->parts[k][len - 1] == ']') {
@@ -142,9 +152,10 @@ check_path(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
                     strncmp(u->filters[i].id, p->parts[k] + 2, len - 3) == 0)
                     break;
             if (i == u->n_filters)
-                return sdb_error_set(err, SDB_CODE_BadValue, "No array filter found for "
-                                     "identifier '%.*s' in path '%s'", (int)(len - 3),
-                                     p->parts[k] + 2, p->dotted);
+                return sdb_error_set(err, SDB_CODE_BadValue,
+                                     "No array filter found for "
+                                     "identifier '%.*s' in path '%s'",
+                                     (int)(len - 3), p->parts[k] + 2, p->dotted);
         }
     }
     return 0;
@@ -174,20 +185,28 @@ parse_operand(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
         return 0;
     case WK_UP_RENAME:
         if (!BSON_ITER_HOLDS_UTF8(arg))
-            return sdb_error_set(err, SDB_CODE_BadValue, "The 'to' field for $rename must be a "
-                                 "string: %s: %s", a->path.dotted, wk_value_type_name(
-                                     bson_iter_value((bson_iter_t *)arg)));
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "The 'to' field for $rename must be a "
+                                 "string: %s: %s",
+                                 a->path.dotted,
+                                 wk_value_type_name(bson_iter_value((bson_iter_t *)arg)));
         t = bson_iter_utf8(arg, NULL);
         wk_path_parse(t, strlen(t), &a->to, NULL);
         if (strcmp(t, a->path.dotted) == 0)
-            return sdb_error_set(err, SDB_CODE_BadValue, "The source and target field for "
-                                 "$rename must differ: %s: \"%s\"", a->path.dotted, t);
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "The source and target field for "
+                                 "$rename must differ: %s: \"%s\"",
+                                 a->path.dotted, t);
         if (strchr(a->path.dotted, '$') != NULL)
-            return sdb_error_set(err, SDB_CODE_BadValue, "The source field for $rename may not "
-                                 "be dynamic: %s", a->path.dotted);
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "The source field for $rename may not "
+                                 "be dynamic: %s",
+                                 a->path.dotted);
         if (strchr(t, '$') != NULL)
-            return sdb_error_set(err, SDB_CODE_BadValue, "The destination field for $rename may "
-                                 "not be dynamic: %s", t);
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "The destination field for $rename may "
+                                 "not be dynamic: %s",
+                                 t);
         return 0;
     case WK_UP_CURRENT_DATE:
         if (BSON_ITER_HOLDS_BOOL(arg))
@@ -200,15 +219,18 @@ parse_operand(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
                 return 0;
             }
         }
-        return sdb_error_set(err, SDB_CODE_BadValue, "The '$type' string field is required to "
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "The '$type' string field is required to "
                              "be 'date' or 'timestamp': {$currentDate: {field : {$type: 'date'}}}");
     case WK_UP_PUSH:
     case WK_UP_ADD_TO_SET:
     case WK_UP_POP:
     case WK_UP_PULL:
     case WK_UP_PULL_ALL:
-    case WK_UP_BIT: return wk_upd_parse_array_op(a, arg, err);
-    default: return 0;
+    case WK_UP_BIT:
+        return wk_upd_parse_array_op(a, arg, err);
+    default:
+        return 0;
     }
 }
 
@@ -225,14 +247,17 @@ parse_modifier(wk_update_t *u, const bson_iter_t *mod, sdb_error_t *err)
         if (strcmp(name, upops[i].name) == 0)
             break;
     if (i == sizeof(upops) / sizeof(upops[0]))
-        return sdb_error_set(err, SDB_CODE_FailedToParse, "Unknown modifier: %s. Expected a "
+        return sdb_error_set(err, SDB_CODE_FailedToParse,
+                             "Unknown modifier: %s. Expected a "
                              "valid update modifier or pipeline-style update specified as an "
-                             "array", name);
+                             "array",
+                             name);
     if (!BSON_ITER_HOLDS_DOCUMENT(mod))
-        return sdb_error_set(err, SDB_CODE_FailedToParse, "Modifiers operate on fields but we "
+        return sdb_error_set(err, SDB_CODE_FailedToParse,
+                             "Modifiers operate on fields but we "
                              "found type %s instead. For example: {$mod: {<field>: ...}} not "
-                             "{%s: %s}", wk_value_type_name(bson_iter_value((bson_iter_t *)mod)),
-                             name, "...");
+                             "{%s: %s}",
+                             wk_value_type_name(bson_iter_value((bson_iter_t *)mod)), name, "...");
     bson_iter_recurse(mod, &f);
     while (bson_iter_next(&f)) {
         wk_path_t p;
@@ -279,7 +304,8 @@ parse_array_filters(wk_update_t *u, const bson_t *af, sdb_error_t *err)
         return 0;
     while (bson_iter_next(&it)) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&it))
-            return sdb_error_set(err, SDB_CODE_TypeMismatch, "arrayFilters entries must be "
+            return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                                 "arrayFilters entries must be "
                                  "objects");
         bson_iter_document(&it, &len, &data);
         bson_init_static(&sub, data, len);
@@ -294,7 +320,8 @@ parse_array_filters(wk_update_t *u, const bson_t *af, sdb_error_t *err)
                     id = bson_strndup(k, dot != NULL ? (size_t)(dot - k) : strlen(k));
             }
         if (id == NULL)
-            return sdb_error_set(err, SDB_CODE_FailedToParse, "Cannot use an expression without "
+            return sdb_error_set(err, SDB_CODE_FailedToParse,
+                                 "Cannot use an expression without "
                                  "a top-level field name in arrayFilters");
         u->filters = bson_realloc(u->filters, sizeof(*u->filters) * (u->n_filters + 1));
         fl = &u->filters[u->n_filters++];
@@ -319,8 +346,10 @@ check_filters_used(const wk_update_t *u, sdb_error_t *err)
             for (k = 0; k < u->acts[j].path.n; k++)
                 if (strcmp(u->acts[j].path.parts[k], want) == 0)
                     goto used;
-        return sdb_error_set(err, SDB_CODE_FailedToParse, "The array filter for identifier '%s' "
-                             "was not used in the update", u->filters[i].id);
+        return sdb_error_set(err, SDB_CODE_FailedToParse,
+                             "The array filter for identifier '%s' "
+                             "was not used in the update",
+                             u->filters[i].id);
     used:;
     }
     return 0;
@@ -335,7 +364,8 @@ parse_replacement(wk_update_t *u, const bson_t *doc, sdb_error_t *err)
     if (bson_iter_init(&it, doc))
         while (bson_iter_next(&it))
             if (bson_iter_key(&it)[0] == '$')
-                return sdb_error_set(err, SDB_CODE_DollarPrefixedFieldName, "The dollar ($) "
+                return sdb_error_set(err, SDB_CODE_DollarPrefixedFieldName,
+                                     "The dollar ($) "
                                      "prefixed field '%s' in '%s' is not allowed in the context "
                                      "of an update's replacement document. Consider using an "
                                      "aggregation pipeline with $replaceWith.",
@@ -377,11 +407,13 @@ wk_update_new(const bson_iter_t *uit, const bson_t *array_filters, wk_update_t *
                 qsort(u->acts, u->n_acts, sizeof(*u->acts), action_cmp);
         }
     } else {
-        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse, "Update argument must be either an "
+        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
+                              "Update argument must be either an "
                               "object or an array"));
     }
     if (u->kind != WK_UK_OPS && u->n_filters > 0)
-        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse, "arrayFilters may not be specified "
+        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
+                              "arrayFilters may not be specified "
                               "for pipeline-style updates"));
     *out = u;
     return 0;
@@ -402,7 +434,8 @@ apply_replacement(const wk_uctx_t *c, bson_t *out)
             if (sdb_bson_iter_cmp(&oid, &nid) != 0 ||
                 bson_iter_type(&oid) != bson_iter_type(&nid)) {
                 char *s = wk_upd_fmt_id(c->u->replacement);
-                sdb_error_set(c->err, SDB_CODE_ImmutableField, "After applying the update, the "
+                sdb_error_set(c->err, SDB_CODE_ImmutableField,
+                              "After applying the update, the "
                               "(immutable) field '_id' was found to have been altered to %.*s",
                               (int)strlen(s) - 2, s + 1);
                 bson_free(s);
@@ -430,7 +463,8 @@ check_id_unchanged(const wk_uctx_t *c, const bson_t *out)
     if (bson_iter_init_find(&nid, out, "_id") && bson_iter_type(&oid) == bson_iter_type(&nid) &&
         sdb_bson_iter_cmp(&oid, &nid) == 0)
         return 0;
-    return sdb_error_set(c->err, SDB_CODE_ImmutableField, "Performing an update on the path "
+    return sdb_error_set(c->err, SDB_CODE_ImmutableField,
+                         "Performing an update on the path "
                          "'_id' would modify the immutable field '_id'");
 }
 
@@ -457,7 +491,7 @@ wk_update_apply(const wk_update_t *u, const bson_t *doc, const wk_match_details_
         SDB_RET(ret);
         SDB_RET(check_id_unchanged(&c, out));
     }
-    *changed = out->len != doc->len || memcmp(bson_get_data(out), bson_get_data(doc),
-                                              doc->len) != 0;
+    *changed =
+        out->len != doc->len || memcmp(bson_get_data(out), bson_get_data(doc), doc->len) != 0;
     return 0;
 }

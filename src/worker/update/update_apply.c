@@ -52,24 +52,40 @@ fmt_value(const bson_value_t *v, bson_string_t *s)
     char oid[25];
 
     switch (v->value_type) {
-    case BSON_TYPE_INT32: bson_string_append_printf(s, "%d", v->value.v_int32); break;
-    case BSON_TYPE_INT64: bson_string_append_printf(s, "%" PRId64, v->value.v_int64); break;
+    case BSON_TYPE_INT32:
+        bson_string_append_printf(s, "%d", v->value.v_int32);
+        break;
+    case BSON_TYPE_INT64:
+        bson_string_append_printf(s, "%" PRId64, v->value.v_int64);
+        break;
     case BSON_TYPE_DOUBLE:
         if (v->value.v_double == floor(v->value.v_double) && fabs(v->value.v_double) < 1e15)
             bson_string_append_printf(s, "%.1f", v->value.v_double);
         else
             bson_string_append_printf(s, "%.17g", v->value.v_double);
         break;
-    case BSON_TYPE_UTF8: bson_string_append_printf(s, "\"%s\"", v->value.v_utf8.str); break;
-    case BSON_TYPE_BOOL: bson_string_append(s, v->value.v_bool ? "true" : "false"); break;
-    case BSON_TYPE_NULL: bson_string_append(s, "null"); break;
+    case BSON_TYPE_UTF8:
+        bson_string_append_printf(s, "\"%s\"", v->value.v_utf8.str);
+        break;
+    case BSON_TYPE_BOOL:
+        bson_string_append(s, v->value.v_bool ? "true" : "false");
+        break;
+    case BSON_TYPE_NULL:
+        bson_string_append(s, "null");
+        break;
     case BSON_TYPE_OID:
         bson_oid_to_string(&v->value.v_oid, oid);
         bson_string_append_printf(s, "ObjectId('%s')", oid);
         break;
-    case BSON_TYPE_DOCUMENT: fmt_children(v, false, s); break;
-    case BSON_TYPE_ARRAY: fmt_children(v, true, s); break;
-    default: bson_string_append(s, wk_value_type_name(v)); break;
+    case BSON_TYPE_DOCUMENT:
+        fmt_children(v, false, s);
+        break;
+    case BSON_TYPE_ARRAY:
+        fmt_children(v, true, s);
+        break;
+    default:
+        bson_string_append(s, wk_value_type_name(v));
+        break;
     }
 }
 
@@ -110,8 +126,7 @@ fmt_node(const wk_unode_t *n, const char *key)
 /* ---- slots ------------------------------------------------------------------------------- */
 
 void
-wk_upd_set_slot(wk_unode_t *container, wk_unode_t *cur, size_t pos, const char *key,
-                wk_unode_t *nn)
+wk_upd_set_slot(wk_unode_t *container, wk_unode_t *cur, size_t pos, const char *key, wk_unode_t *nn)
 {
     bson_value_t null = {.value_type = BSON_TYPE_NULL};
 
@@ -147,10 +162,14 @@ static double
 val_double(const bson_value_t *v)
 {
     switch (v->value_type) {
-    case BSON_TYPE_INT32: return v->value.v_int32;
-    case BSON_TYPE_INT64: return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE: return v->value.v_double;
-    default: return 0;
+    case BSON_TYPE_INT32:
+        return v->value.v_int32;
+    case BSON_TYPE_INT64:
+        return (double)v->value.v_int64;
+    case BSON_TYPE_DOUBLE:
+        return v->value.v_double;
+    default:
+        return 0;
     }
 }
 
@@ -177,31 +196,35 @@ arith(const wk_uctx_t *c, const wk_uaction_t *a, const bson_value_t *x, bson_val
     }
     if (!(inc ? __builtin_add_overflow(val_int(x), val_int(y), &i)
               : __builtin_mul_overflow(val_int(x), val_int(y), &i))) {
-        if (x->value_type == BSON_TYPE_INT64 || y->value_type == BSON_TYPE_INT64 ||
-            i > INT32_MAX || i < INT32_MIN)
+        if (x->value_type == BSON_TYPE_INT64 || y->value_type == BSON_TYPE_INT64 || i > INT32_MAX ||
+            i < INT32_MIN)
             wk_value_int64(r, i);
         else
             wk_value_int32(r, (int32_t)i);
         return 0;
     }
     id = wk_upd_fmt_id(c->orig);
-    sdb_error_set(c->err, SDB_CODE_BadValue, "Failed to apply %s operations to current value "
-                  "((NumberLong)%" PRId64 ") for document %s", a->opname, val_int(x), id);
+    sdb_error_set(c->err, SDB_CODE_BadValue,
+                  "Failed to apply %s operations to current value "
+                  "((NumberLong)%" PRId64 ") for document %s",
+                  a->opname, val_int(x), id);
     bson_free(id);
     return SDB_ECLIENT;
 }
 
 static int
-leaf_arith(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t *cur,
-           size_t pos, const char *key)
+leaf_arith(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t *cur, size_t pos,
+           const char *key)
 {
     bson_value_t r;
     char *id;
 
     if (cur != NULL && !node_is_number(cur)) {
         id = wk_upd_fmt_id(c->orig);
-        sdb_error_set(c->err, SDB_CODE_TypeMismatch, "Cannot apply %s to a value of non-numeric "
-                      "type. %s has the field '%s' of non-numeric type %s", a->opname, id, key,
+        sdb_error_set(c->err, SDB_CODE_TypeMismatch,
+                      "Cannot apply %s to a value of non-numeric "
+                      "type. %s has the field '%s' of non-numeric type %s",
+                      a->opname, id, key,
                       wk_value_type_name(&(bson_value_t){.value_type = cur->type}));
         bson_free(id);
         return SDB_ECLIENT;
@@ -225,8 +248,8 @@ leaf_arith(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode
 }
 
 static int
-leaf_bit(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t *cur,
-         size_t pos, const char *key)
+leaf_bit(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t *cur, size_t pos,
+         const char *key)
 {
     bool is64 = cur != NULL && cur->type == BSON_TYPE_INT64;
     int64_t x = 0;
@@ -236,9 +259,10 @@ leaf_bit(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t
 
     if (cur != NULL && cur->type != BSON_TYPE_INT32 && cur->type != BSON_TYPE_INT64) {
         id = wk_upd_fmt_id(c->orig);
-        sdb_error_set(c->err, SDB_CODE_TypeMismatch, "Cannot apply $bit to a value of "
-                      "non-integral type.%s has the field %s of non-integer type %s", id, key,
-                      wk_value_type_name(&(bson_value_t){.value_type = cur->type}));
+        sdb_error_set(c->err, SDB_CODE_TypeMismatch,
+                      "Cannot apply $bit to a value of "
+                      "non-integral type.%s has the field %s of non-integer type %s",
+                      id, key, wk_value_type_name(&(bson_value_t){.value_type = cur->type}));
         bson_free(id);
         return SDB_ECLIENT;
     }
@@ -246,7 +270,7 @@ leaf_bit(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t
         x = val_int(&cur->v);
     for (i = 0; i < a->n_bits; i++) {
         is64 = is64 || a->bits[i].is64;
-        x = a->bits[i].kind == 0 ? (x & a->bits[i].v)
+        x = a->bits[i].kind == 0   ? (x & a->bits[i].v)
             : a->bits[i].kind == 1 ? (x | a->bits[i].v)
                                    : (x ^ a->bits[i].v);
     }
@@ -298,7 +322,8 @@ leaf(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t *cu
             wk_unode_remove(cont, pos);
         return 0;
     case WK_UP_INC:
-    case WK_UP_MUL: return leaf_arith(c, a, cont, cur, pos, key);
+    case WK_UP_MUL:
+        return leaf_arith(c, a, cont, cur, pos, key);
     case WK_UP_MIN:
     case WK_UP_MAX:
         if (cur != NULL) {
@@ -310,9 +335,13 @@ leaf(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t *cu
         }
         wk_upd_set_slot(cont, cur, pos, key, wk_unode_from_value(key, &a->arg));
         return 0;
-    case WK_UP_CURRENT_DATE: leaf_current_date(a, cont, cur, pos, key); return 0;
-    case WK_UP_BIT: return leaf_bit(c, a, cont, cur, pos, key);
-    default: return wk_upd_leaf_array(c, a, cont, cur, pos, key);
+    case WK_UP_CURRENT_DATE:
+        leaf_current_date(a, cont, cur, pos, key);
+        return 0;
+    case WK_UP_BIT:
+        return leaf_bit(c, a, cont, cur, pos, key);
+    default:
+        return wk_upd_leaf_array(c, a, cont, cur, pos, key);
     }
 }
 
@@ -339,16 +368,16 @@ filter_passes(const wk_uctx_t *c, const char *id, size_t len, const wk_unode_t *
     return r;
 }
 
-static int walk(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p,
-                wk_unode_t *cont, int i);
+static int walk(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode_t *cont,
+                int i);
 
 static int
 path_not_viable(const wk_uctx_t *c, const char *field, const wk_unode_t *n, const char *key)
 {
     char *e = fmt_node(n, key);
 
-    sdb_error_set(c->err, SDB_CODE_PathNotViable, "Cannot create field '%s' in element %s",
-                  field, e);
+    sdb_error_set(c->err, SDB_CODE_PathNotViable, "Cannot create field '%s' in element %s", field,
+                  e);
     bson_free(e);
     return SDB_ECLIENT;
 }
@@ -364,8 +393,10 @@ walk_all(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode
 
     if (cont->type != BSON_TYPE_ARRAY) {
         e = fmt_node(cont, ckey != NULL ? ckey : "");
-        sdb_error_set(c->err, SDB_CODE_BadValue, "Cannot apply array updates to non-array "
-                      "element %s", e);
+        sdb_error_set(c->err, SDB_CODE_BadValue,
+                      "Cannot apply array updates to non-array "
+                      "element %s",
+                      e);
         bson_free(e);
         return SDB_ECLIENT;
     }
@@ -393,7 +424,8 @@ walk(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode_t *
 
     if (strcmp(comp, "$") == 0) {
         if (c->details == NULL || !c->details->has_elem_index)
-            return sdb_error_set(c->err, SDB_CODE_BadValue, "The positional operator did not "
+            return sdb_error_set(c->err, SDB_CODE_BadValue,
+                                 "The positional operator did not "
                                  "find the match needed from the query.");
         bson_snprintf(idx, sizeof(idx), "%d", c->details->elem_index);
         comp = idx;
@@ -403,17 +435,18 @@ walk(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode_t *
     if (cont->type == BSON_TYPE_ARRAY) {
         ai = wk_path_index(comp);
         if (ai < 0)
-            return creates(a->op) ? path_not_viable(c, comp, cont, cont->key != NULL ? cont->key
-                                                                                     : "")
-                                  : 0;
+            return creates(a->op)
+                       ? path_not_viable(c, comp, cont, cont->key != NULL ? cont->key : "")
+                       : 0;
         pos = (size_t)ai;
         cur = pos < cont->n ? cont->kids[pos] : NULL;
     } else {
         cur = wk_unode_find(cont, comp, &pos);
     }
     if (i + 1 == p->n)
-        return leaf(c, a, cont, cur, cur != NULL ? pos : (size_t)(cont->type == BSON_TYPE_ARRAY
-                                                                     ? pos : cont->n), comp);
+        return leaf(c, a, cont, cur,
+                    cur != NULL ? pos : (size_t)(cont->type == BSON_TYPE_ARRAY ? pos : cont->n),
+                    comp);
     if (cur == NULL) {
         if (!creates(a->op))
             return 0;
@@ -437,7 +470,8 @@ apply_rename(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *root)
 
     for (i = 0; i < a->path.n; i++) {
         if (cont->type == BSON_TYPE_ARRAY)
-            return sdb_error_set(c->err, SDB_CODE_BadValue, "The source field cannot be an array "
+            return sdb_error_set(c->err, SDB_CODE_BadValue,
+                                 "The source field cannot be an array "
                                  "element, '%s' in doc with %s has an array field called '%s'",
                                  a->path.dotted, cont->key, cont->key);
         cur = wk_unode_find(cont, a->path.parts[i], &pos);
@@ -451,9 +485,11 @@ apply_rename(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *root)
     for (i = 0, cur = root; i + 1 < a->to.n && cur != NULL; i++) {
         cur = wk_unode_find(cur, a->to.parts[i], NULL);
         if (cur != NULL && cur->type == BSON_TYPE_ARRAY)
-            return sdb_error_set(c->err, SDB_CODE_BadValue, "The destination field cannot be an "
+            return sdb_error_set(c->err, SDB_CODE_BadValue,
+                                 "The destination field cannot be an "
                                  "array element, '%s' in doc with %s has an array field called "
-                                 "'%s'", a->to.dotted, a->to.parts[i], a->to.parts[i]);
+                                 "'%s'",
+                                 a->to.dotted, a->to.parts[i], a->to.parts[i]);
     }
     memset(&set, 0, sizeof(set));
     set.op = WK_UP_SET;
@@ -497,8 +533,10 @@ seed_set(wk_unode_t *root, const wk_path_t *p, const bson_value_t *v, sdb_error_
             return 0;
         cur = wk_unode_find(cont, p->parts[i], NULL);
         if (cur != NULL && (i + 1 == p->n || cur->type != BSON_TYPE_DOCUMENT))
-            return sdb_error_set(err, SDB_CODE_NotSingleValueField, "cannot infer query fields "
-                                 "to set, path '%s' is matched twice", p->dotted);
+            return sdb_error_set(err, SDB_CODE_NotSingleValueField,
+                                 "cannot infer query fields "
+                                 "to set, path '%s' is matched twice",
+                                 p->dotted);
         if (i + 1 == p->n) {
             wk_unode_insert(cont, cont->n, wk_unode_from_value(p->parts[i], v));
             return 0;

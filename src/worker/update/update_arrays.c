@@ -40,12 +40,16 @@ int_modifier(const bson_iter_t *it, const char *what, int64_t *out, sdb_error_t 
     double d;
 
     if (!BSON_ITER_HOLDS_NUMBER(it))
-        return sdb_error_set(err, SDB_CODE_BadValue, "The value for %s must be an integer value "
-                             "but was given type: %s", what, iter_type_name(it));
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "The value for %s must be an integer value "
+                             "but was given type: %s",
+                             what, iter_type_name(it));
     d = bson_iter_as_double(it);
     if (d != floor(d))
-        return sdb_error_set(err, SDB_CODE_BadValue, "The value for %s must be an integer value "
-                             "but was given %g", what, d);
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "The value for %s must be an integer value "
+                             "but was given %g",
+                             what, d);
     *out = bson_iter_as_int64(it);
     return 0;
 }
@@ -57,8 +61,8 @@ parse_push_sort(wk_uaction_t *a, const bson_iter_t *it, sdb_error_t *err)
     const uint8_t *data;
     uint32_t len;
 
-    if (BSON_ITER_HOLDS_NUMBER(it) && (bson_iter_as_double(it) == 1.0 ||
-                                       bson_iter_as_double(it) == -1.0)) {
+    if (BSON_ITER_HOLDS_NUMBER(it) &&
+        (bson_iter_as_double(it) == 1.0 || bson_iter_as_double(it) == -1.0)) {
         a->sort_dir = bson_iter_as_double(it) > 0 ? 1 : -1;
         return 0;
     }
@@ -66,14 +70,17 @@ parse_push_sort(wk_uaction_t *a, const bson_iter_t *it, sdb_error_t *err)
         bson_iter_document(it, &len, &data);
         bson_init_static(&spec, data, len);
         if (bson_empty(&spec))
-            return sdb_error_set(err, SDB_CODE_BadValue, "The $sort pattern is empty when it "
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "The $sort pattern is empty when it "
                                  "should be a set of fields.");
         return wk_sort_new(&spec, &a->sort, err) == 0
                    ? 0
-                   : sdb_error_set(err, SDB_CODE_BadValue, "The $sort element value must be "
+                   : sdb_error_set(err, SDB_CODE_BadValue,
+                                   "The $sort element value must be "
                                    "either 1 or -1");
     }
-    return sdb_error_set(err, SDB_CODE_BadValue, "The $sort is invalid: use 1/-1 to sort the "
+    return sdb_error_set(err, SDB_CODE_BadValue,
+                         "The $sort is invalid: use 1/-1 to sort the "
                          "whole element, or {field:1/-1} to sort embedded fields");
 }
 
@@ -89,15 +96,18 @@ parse_each(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
         k = bson_iter_key(&it);
         if (strcmp(k, "$each") == 0) {
             if (!BSON_ITER_HOLDS_ARRAY(&it))
-                return sdb_error_set(err, SDB_CODE_BadValue, "The argument to $each in %s must "
-                                     "be an array but it was of type: %s", a->opname,
-                                     iter_type_name(&it));
+                return sdb_error_set(err, SDB_CODE_BadValue,
+                                     "The argument to $each in %s must "
+                                     "be an array but it was of type: %s",
+                                     a->opname, iter_type_name(&it));
             bson_iter_recurse(&it, &el);
             while (bson_iter_next(&el))
                 add_each(a, bson_iter_value(&el));
         } else if (a->op == WK_UP_ADD_TO_SET) {
-            return sdb_error_set(err, SDB_CODE_BadValue, "Found unexpected fields after $each in "
-                                 "$addToSet: %s", k);
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "Found unexpected fields after $each in "
+                                 "$addToSet: %s",
+                                 k);
         } else if (strcmp(k, "$slice") == 0) {
             a->has_slice = true;
             SDB_RET(int_modifier(&it, "$slice", &a->slice, err));
@@ -121,19 +131,26 @@ parse_bit(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
     int kind;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(arg))
-        return sdb_error_set(err, SDB_CODE_BadValue, "The $bit modifier is not compatible with a "
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "The $bit modifier is not compatible with a "
                              "%s. You must pass in an embedded document: {$bit: {field: "
-                             "{and/or/xor: #}}", iter_type_name(arg));
+                             "{and/or/xor: #}}",
+                             iter_type_name(arg));
     bson_iter_recurse(arg, &it);
     while (bson_iter_next(&it)) {
         k = bson_iter_key(&it);
-        kind = strcmp(k, "and") == 0 ? 0 : strcmp(k, "or") == 0 ? 1 : strcmp(k, "xor") == 0 ? 2
-                                                                                             : -1;
+        kind = strcmp(k, "and") == 0   ? 0
+               : strcmp(k, "or") == 0  ? 1
+               : strcmp(k, "xor") == 0 ? 2
+                                       : -1;
         if (kind < 0)
-            return sdb_error_set(err, SDB_CODE_BadValue, "The $bit modifier only supports 'and', "
-                                 "'or', and 'xor', not '%s' which is an unknown operator", k);
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "The $bit modifier only supports 'and', "
+                                 "'or', and 'xor', not '%s' which is an unknown operator",
+                                 k);
         if (!BSON_ITER_HOLDS_INT32(&it) && !BSON_ITER_HOLDS_INT64(&it))
-            return sdb_error_set(err, SDB_CODE_BadValue, "The $bit modifier field must be an "
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "The $bit modifier field must be an "
                                  "Integer(32/64 bit); a '%s' is not supported here",
                                  iter_type_name(&it));
         a->bits = bson_realloc(a->bits, sizeof(*a->bits) * (a->n_bits + 1));
@@ -191,17 +208,22 @@ wk_upd_parse_array_op(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
             return sdb_error_set(err, SDB_CODE_FailedToParse, "$pop expects 1 or -1, found: %s",
                                  BSON_ITER_HOLDS_NUMBER(arg) ? "a number" : iter_type_name(arg));
         return 0;
-    case WK_UP_PULL: return parse_pull(a, arg, err);
+    case WK_UP_PULL:
+        return parse_pull(a, arg, err);
     case WK_UP_PULL_ALL:
         if (!BSON_ITER_HOLDS_ARRAY(arg))
-            return sdb_error_set(err, SDB_CODE_BadValue, "$pullAll requires an array argument "
-                                 "but was given a %s", iter_type_name(arg));
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "$pullAll requires an array argument "
+                                 "but was given a %s",
+                                 iter_type_name(arg));
         bson_iter_recurse(arg, &it);
         while (bson_iter_next(&it))
             add_each(a, bson_iter_value(&it));
         return 0;
-    case WK_UP_BIT: return parse_bit(a, arg, err);
-    default: return 0;
+    case WK_UP_BIT:
+        return parse_bit(a, arg, err);
+    default:
+        return 0;
     }
 }
 
@@ -211,10 +233,14 @@ static double
 pop_dir(const bson_value_t *v)
 {
     switch (v->value_type) {
-    case BSON_TYPE_INT32: return v->value.v_int32;
-    case BSON_TYPE_INT64: return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE: return v->value.v_double;
-    default: return 0;
+    case BSON_TYPE_INT32:
+        return v->value.v_int32;
+    case BSON_TYPE_INT64:
+        return (double)v->value.v_int64;
+    case BSON_TYPE_DOUBLE:
+        return v->value.v_double;
+    default:
+        return 0;
     }
 }
 
@@ -346,26 +372,36 @@ not_array(const wk_uctx_t *c, const wk_uaction_t *a, const wk_unode_t *cur, cons
     switch (a->op) {
     case WK_UP_PUSH:
         id = wk_upd_fmt_id(c->orig);
-        sdb_error_set(c->err, SDB_CODE_BadValue, "The field '%s' must be an array but is of "
-                      "type %s in document %s", key, tn, id);
+        sdb_error_set(c->err, SDB_CODE_BadValue,
+                      "The field '%s' must be an array but is of "
+                      "type %s in document %s",
+                      key, tn, id);
         bson_free(id);
         return SDB_ECLIENT;
     case WK_UP_ADD_TO_SET:
-        return sdb_error_set(c->err, SDB_CODE_BadValue, "Cannot apply $addToSet to non-array "
-                             "field. Field named '%s' has non-array type %s", key, tn);
+        return sdb_error_set(c->err, SDB_CODE_BadValue,
+                             "Cannot apply $addToSet to non-array "
+                             "field. Field named '%s' has non-array type %s",
+                             key, tn);
     case WK_UP_POP:
-        return sdb_error_set(c->err, SDB_CODE_TypeMismatch, "Path '%s' contains an element of "
-                             "non-array type '%s'", key, tn);
-    case WK_UP_PULL: return sdb_error_set(c->err, SDB_CODE_BadValue, "Cannot apply $pull to a "
-                                          "non-array value");
-    default: return sdb_error_set(c->err, SDB_CODE_BadValue, "$pullAll can only be applied to "
-                                  "an array");
+        return sdb_error_set(c->err, SDB_CODE_TypeMismatch,
+                             "Path '%s' contains an element of "
+                             "non-array type '%s'",
+                             key, tn);
+    case WK_UP_PULL:
+        return sdb_error_set(c->err, SDB_CODE_BadValue,
+                             "Cannot apply $pull to a "
+                             "non-array value");
+    default:
+        return sdb_error_set(c->err, SDB_CODE_BadValue,
+                             "$pullAll can only be applied to "
+                             "an array");
     }
 }
 
 int
-wk_upd_leaf_array(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont,
-                  wk_unode_t *cur, size_t pos, const char *key)
+wk_upd_leaf_array(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t *cur,
+                  size_t pos, const char *key)
 {
     wk_unode_t *arr;
     size_t k;
@@ -384,8 +420,12 @@ wk_upd_leaf_array(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont,
     if (cur->type != BSON_TYPE_ARRAY)
         return not_array(c, a, cur, key);
     switch (a->op) {
-    case WK_UP_PUSH: push_into(a, cur); break;
-    case WK_UP_ADD_TO_SET: add_to_set(a, cur); break;
+    case WK_UP_PUSH:
+        push_into(a, cur);
+        break;
+    case WK_UP_ADD_TO_SET:
+        add_to_set(a, cur);
+        break;
     case WK_UP_POP:
         if (cur->n > 0)
             wk_unode_remove(cur, pop_dir(&a->arg) < 0 ? 0 : cur->n - 1);

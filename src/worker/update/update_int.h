@@ -48,17 +48,17 @@ typedef struct wk_uaction {
     wk_upop_t op;
     const char *opname;
     wk_path_t path;
-    bson_value_t arg;        /* owned copy of the operand */
-    wk_path_t to;            /* $rename destination */
-    bool ts;                 /* $currentDate: timestamp rather than date */
-    bson_value_t *each;      /* $push/$addToSet values */
+    bson_value_t arg;   /* owned copy of the operand */
+    wk_path_t to;       /* $rename destination */
+    bool ts;            /* $currentDate: timestamp rather than date */
+    bson_value_t *each; /* $push/$addToSet values */
     size_t n_each;
     bool has_slice, has_position;
     int64_t slice, position;
-    int sort_dir;            /* $push $sort on values: 1/-1, 0 = none */
-    wk_sort_t *sort;         /* $push $sort on documents */
-    wk_mnode_t *pull;        /* $pull condition (NULL: equality with arg) */
-    bool pull_query;         /* pull: kids match elements as documents */
+    int sort_dir;     /* $push $sort on values: 1/-1, 0 = none */
+    wk_sort_t *sort;  /* $push $sort on documents */
+    wk_mnode_t *pull; /* $pull condition (NULL: equality with arg) */
+    bool pull_query;  /* pull: kids match elements as documents */
     wk_bitop_t *bits;
     size_t n_bits;
 } wk_uaction_t;
@@ -77,13 +77,17 @@ typedef enum wk_pstage_kind {
 
 typedef struct wk_pstage {
     wk_pstage_kind_t kind;
-    wk_path_t *paths;        /* ADD_FIELDS / UNSET */
-    wk_expr_t **exprs;       /* ADD_FIELDS; REPLACE_ROOT uses exprs[0] */
+    wk_path_t *paths;  /* ADD_FIELDS / UNSET */
+    wk_expr_t **exprs; /* ADD_FIELDS; REPLACE_ROOT uses exprs[0] */
     size_t n;
     struct wk_projection *proj; /* PROJECT */
 } wk_pstage_t;
 
-typedef enum wk_ukind { WK_UK_OPS, WK_UK_REPLACE, WK_UK_PIPELINE } wk_ukind_t;
+typedef enum wk_ukind {
+    WK_UK_OPS,
+    WK_UK_REPLACE,
+    WK_UK_PIPELINE
+} wk_ukind_t;
 
 struct wk_update {
     wk_ukind_t kind;

@@ -42,11 +42,12 @@ parse_add_fields(wk_pstage_t *s, const char *prefix, const bson_iter_t *spec, sd
     while (bson_iter_next(&it) && ret == 0) {
         const char *k = bson_iter_key(&it);
         if (k[0] == '$')
-            return sdb_error_set(err, SDB_CODE_Location16410, "FieldPath field names may not "
+            return sdb_error_set(err, SDB_CODE_Location16410,
+                                 "FieldPath field names may not "
                                  "start with '$'. Consider using $getField or $setField.");
         full = prefix != NULL ? bson_strdup_printf("%s.%s", prefix, k) : bson_strdup(k);
-        if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) &&
-            bson_iter_next(&sub) && bson_iter_key(&sub)[0] != '$') {
+        if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) && bson_iter_next(&sub) &&
+            bson_iter_key(&sub)[0] != '$') {
             ret = parse_add_fields(s, full, &it, err);
         } else if ((ret = wk_expr_parse(&it, &e, err)) == 0) {
             stage_add(s, full, e);
@@ -66,12 +67,14 @@ parse_unset(wk_pstage_t *s, const bson_iter_t *arg, sdb_error_t *err)
         return 0;
     }
     if (!BSON_ITER_HOLDS_ARRAY(arg))
-        return sdb_error_set(err, SDB_CODE_Location31002, "$unset specification must be a "
+        return sdb_error_set(err, SDB_CODE_Location31002,
+                             "$unset specification must be a "
                              "string or an array");
     bson_iter_recurse(arg, &it);
     while (bson_iter_next(&it)) {
         if (!BSON_ITER_HOLDS_UTF8(&it))
-            return sdb_error_set(err, SDB_CODE_Location31120, "$unset specification must be a "
+            return sdb_error_set(err, SDB_CODE_Location31120,
+                                 "$unset specification must be a "
                                  "string or an array containing only string values");
         stage_add(s, bson_iter_utf8(&it, NULL), NULL);
     }
@@ -91,8 +94,10 @@ parse_stage(wk_pstage_t *s, const bson_iter_t *st, sdb_error_t *err)
     if (strcmp(name, "$set") == 0 || strcmp(name, "$addFields") == 0) {
         s->kind = WK_PS_ADD_FIELDS;
         if (!BSON_ITER_HOLDS_DOCUMENT(st))
-            return sdb_error_set(err, SDB_CODE_Location40272, "%s specification stage must be an "
-                                 "object", name);
+            return sdb_error_set(err, SDB_CODE_Location40272,
+                                 "%s specification stage must be an "
+                                 "object",
+                                 name);
         return parse_add_fields(s, NULL, st, err);
     }
     if (strcmp(name, "$unset") == 0 || strcmp(name, "$project") == 0) {
@@ -100,7 +105,8 @@ parse_stage(wk_pstage_t *s, const bson_iter_t *st, sdb_error_t *err)
         if (s->kind == WK_PS_UNSET)
             return parse_unset(s, st, err);
         if (!BSON_ITER_HOLDS_DOCUMENT(st))
-            return sdb_error_set(err, SDB_CODE_Location15969, "$project specification must be an "
+            return sdb_error_set(err, SDB_CODE_Location15969,
+                                 "$project specification must be an "
                                  "object");
         bson_iter_document(st, &len, &data);
         bson_init_static(&spec, data, len);
@@ -112,15 +118,18 @@ parse_stage(wk_pstage_t *s, const bson_iter_t *st, sdb_error_t *err)
         if (name[8] == 'R') {
             if (!BSON_ITER_HOLDS_DOCUMENT(st) || !bson_iter_recurse(st, &sub) ||
                 !bson_iter_find(&sub, "newRoot"))
-                return sdb_error_set(err, SDB_CODE_Location40231, "no newRoot specified for the "
+                return sdb_error_set(err, SDB_CODE_Location40231,
+                                     "no newRoot specified for the "
                                      "$replaceRoot stage");
         }
         SDB_RET(wk_expr_parse(&sub, &e, err));
         stage_add(s, "x", e);
         return 0;
     }
-    return sdb_error_set(err, SDB_CODE_InvalidOptions, "%s is not allowed to be used within an "
-                         "update", name);
+    return sdb_error_set(err, SDB_CODE_InvalidOptions,
+                         "%s is not allowed to be used within an "
+                         "update",
+                         name);
 }
 
 int
@@ -133,7 +142,8 @@ wk_upd_parse_pipeline(wk_update_t *u, const bson_iter_t *arr, sdb_error_t *err)
     while (bson_iter_next(&it)) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &st) ||
             !bson_iter_next(&st) || wk_iter_count(&it) != 1)
-            return sdb_error_set(err, SDB_CODE_Location40323, "A pipeline stage specification "
+            return sdb_error_set(err, SDB_CODE_Location40323,
+                                 "A pipeline stage specification "
                                  "object must contain exactly one field.");
         u->stages = bson_realloc(u->stages, sizeof(*u->stages) * (u->n_stages + 1));
         s = &u->stages[u->n_stages++];
@@ -213,10 +223,11 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
         bson_init(out);
         SDB_RET(wk_expr_eval(s->exprs[0], in, &v, c->err));
         if (v.value_type != BSON_TYPE_DOCUMENT) {
-            ret = sdb_error_set(c->err, SDB_CODE_Location40228, "'replacement document' must "
+            ret = sdb_error_set(c->err, SDB_CODE_Location40228,
+                                "'replacement document' must "
                                 "evaluate to an object, but resulting value was: %s. Type of "
-                                "resulting value: '%s'.", wk_value_type_name(&v),
-                                wk_value_type_name(&v));
+                                "resulting value: '%s'.",
+                                wk_value_type_name(&v), wk_value_type_name(&v));
         } else {
             bson_t b;
             if (bson_init_static(&b, v.value.v_doc.data, v.value.v_doc.data_len))
@@ -258,7 +269,8 @@ restore_id(const wk_uctx_t *c, bson_t *doc)
         if (bson_iter_type(&oid) == bson_iter_type(&nid) && sdb_bson_iter_cmp(&oid, &nid) == 0)
             return 0;
         s = wk_upd_fmt_id(doc);
-        sdb_error_set(c->err, SDB_CODE_ImmutableField, "After applying the update, the "
+        sdb_error_set(c->err, SDB_CODE_ImmutableField,
+                      "After applying the update, the "
                       "(immutable) field '_id' was found to have been altered to %.*s",
                       (int)strlen(s) - 2, s + 1);
         bson_free(s);
