@@ -612,7 +612,11 @@ wk_cmdu_write_concern(wk_cmd_t *cmd, wk_write_concern_t *wc)
         } else if (strcmp(k, "w") == 0) {
             if (BSON_ITER_HOLDS_UTF8(&sub) && strcmp(bson_iter_utf8(&sub, NULL), "majority") == 0)
                 wc->journal = true;
-            else if (!BSON_ITER_HOLDS_UTF8(&sub) && !BSON_ITER_HOLDS_NUMBER(&sub))
+            else if (BSON_ITER_HOLDS_UTF8(&sub))
+                bson_strncpy(wc->tag, bson_iter_utf8(&sub, NULL), sizeof(wc->tag));
+            else if (BSON_ITER_HOLDS_NUMBER(&sub))
+                wc->w = bson_iter_as_int64(&sub);
+            else
                 return sdb_error_set(&cmd->err, SDB_CODE_FailedToParse,
                                      "w has to be a number or string");
         }
@@ -623,15 +627,31 @@ wk_cmdu_write_concern(wk_cmd_t *cmd, wk_write_concern_t *wc)
 int
 wk_cmdu_write_concern_finish(wk_cmd_t *cmd, const wk_write_concern_t *wc)
 {
-    bson_t req = BSON_INITIALIZER, reply;
-    int ret;
+    bson_t req = BSON_INITIALIZER, reply, wce;
+    int ret = 0;
 
-    if (!wc->journal)
-        return 0;
-    ret = wk_cmdu_store(SDB_OP_FLUSH, &req, &reply, &cmd->err);
-    bson_destroy(&reply);
+    if (wc->journal) {
+        ret = wk_cmdu_store(SDB_OP_FLUSH, &req, &reply, &cmd->err);
+        bson_destroy(&reply);
+    }
     bson_destroy(&req);
-    return ret;
+    if (ret != 0 || (wc->w <= 1 && wc->tag[0] == '\0'))
+        return ret;
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "writeConcernError", &wce);
+    if (wc->w > 1) {
+        BSON_APPEND_INT32(&wce, "code", WK_CODE_UNSATISFIABLE_WC);
+        BSON_APPEND_UTF8(&wce, "codeName", "UnsatisfiableWriteConcern");
+        BSON_APPEND_UTF8(&wce, "errmsg", "Not enough data-bearing nodes");
+    } else {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "No write concern mode named '%s' found in replica set configuration", wc->tag);
+        BSON_APPEND_INT32(&wce, "code", WK_CODE_UNKNOWN_REPL_WC);
+        BSON_APPEND_UTF8(&wce, "codeName", "UnknownReplWriteConcern");
+        BSON_APPEND_UTF8(&wce, "errmsg", msg);
+    }
+    bson_append_document_end(cmd->reply, &wce);
+    return 0;
 }
 
 void

@@ -39,6 +39,8 @@
 #define WK_CODE_MISSING_FIELD 40414    /* IDL: "BSON field 'x.y' is missing but ..." */
 #define WK_CODE_UPDATE_TOO_LARGE 17419 /* "Resulting document after update is larger..." */
 #define WK_CODE_BAD_LIMIT 51024        /* find: "BSON field 'limit' value must be >= 0" */
+#define WK_CODE_UNKNOWN_REPL_WC 79     /* UnknownReplWriteConcern */
+#define WK_CODE_UNSATISFIABLE_WC 100   /* UnsatisfiableWriteConcern */
 
 /* ---- argument checking ----------------------------------------------------------------- */
 
@@ -143,12 +145,16 @@ int wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb
 
 typedef struct wk_write_concern {
     bool journal; /* j: true or w: "majority": FLUSH after the writes */
+    int64_t w;    /* a numeric w (1 when absent or a string) */
+    char tag[64]; /* a w naming a tag set other than "majority" ("" when none) */
 } wk_write_concern_t;
 
 /* wk_cmdu_write_concern -- parse the writeConcern field of the command (absent is fine). */
 int wk_cmdu_write_concern(wk_cmd_t *cmd, wk_write_concern_t *wc);
 
-/* wk_cmdu_write_concern_finish -- after the writes: FLUSH when the concern asks for it. */
+/* wk_cmdu_write_concern_finish -- after the writes: FLUSH when the concern asks for it; a
+ * concern a one-member set cannot satisfy (w > 1, an unknown tag) adds the writeConcernError
+ * mongod reports (100 UnsatisfiableWriteConcern, 79 UnknownReplWriteConcern). */
 int wk_cmdu_write_concern_finish(wk_cmd_t *cmd, const wk_write_concern_t *wc);
 
 /* wk_cmdu_write_error -- append {index, code, errmsg[, errInfo|keyPattern, keyValue]} to the
