@@ -735,6 +735,50 @@ wk_cmdu_ensure_id(const bson_t *doc, bson_t *out, sdb_error_t *err)
 }
 
 int
+wk_cmdu_validator_load(wk_cmd_t *cmd, const char *ns, bool bypass, wk_validator_t *v)
+{
+    const wk_coll_info_t *ci;
+    bson_iter_t it;
+    bson_t doc;
+
+    memset(v, 0, sizeof(*v));
+    if (bypass)
+        return 0;
+    SDB_RET(wk_cmdu_refresh(&cmd->err));
+    ci = wk_catalog_find(ns);
+    if (ci == NULL || !bson_iter_init_find(&it, &ci->options, "validator") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return 0;
+    if (wk_cmdu_get_doc(cmd, &it, "validator", &doc) != 0 || bson_empty(&doc))
+        return 0;
+    if (bson_iter_init_find(&it, &ci->options, "validationLevel") && BSON_ITER_HOLDS_UTF8(&it)) {
+        if (strcmp(bson_iter_utf8(&it, NULL), "off") == 0)
+            return 0;
+        v->moderate = strcmp(bson_iter_utf8(&it, NULL), "moderate") == 0;
+    }
+    if (bson_iter_init_find(&it, &ci->options, "validationAction") && BSON_ITER_HOLDS_UTF8(&it))
+        v->warn = strcmp(bson_iter_utf8(&it, NULL), "warn") == 0;
+    return wk_matcher_new(&doc, &v->m, &cmd->err);
+}
+
+int
+wk_cmdu_validate(const wk_validator_t *v, const bson_t *old, const bson_t *doc, sdb_error_t *err)
+{
+    if (v == NULL || v->m == NULL || v->warn || wk_matcher_matches(v->m, doc, NULL))
+        return 0;
+    if (old != NULL && v->moderate && !wk_matcher_matches(v->m, old, NULL))
+        return 0;
+    return sdb_error_set(err, SDB_CODE_DocumentValidationFailure, "Document failed validation");
+}
+
+void
+wk_cmdu_validator_free(wk_validator_t *v)
+{
+    wk_matcher_free(v->m);
+    v->m = NULL;
+}
+
+int
 wk_cmdu_check_batch(wk_cmd_t *cmd, uint32_t n)
 {
     if (n >= 1 && n <= 100000)
@@ -800,9 +844,9 @@ fix_id(const bson_t *cur, const bson_t *out, bson_t *fixed, sdb_error_t *err)
 
 /* try_update -- one compare-and-swap attempt; *conflict on WriteConflict. */
 static int
-try_update(const char *ns, const wk_update_t *u, int64_t r, const bson_t *cur,
-           const wk_match_details_t *det, bool *conflict, bool *matched, bool *modified,
-           bson_t *after, bson_t *detail, sdb_error_t *err)
+try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_t r,
+           const bson_t *cur, const wk_match_details_t *det, bool *conflict, bool *matched,
+           bool *modified, bson_t *after, bson_t *detail, sdb_error_t *err)
 {
     bson_t out, fixed = BSON_INITIALIZER, req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -819,6 +863,8 @@ try_update(const char *ns, const wk_update_t *u, int64_t r, const bson_t *cur,
     ret = fix_id(cur, &out, &fixed, err);
     bson_destroy(&out);
     SDB_ERR(ret);
+    if (changed)
+        SDB_ERR(wk_cmdu_validate(v, cur, &fixed, err));
     *matched = true;
     if (changed) {
         BSON_APPEND_UTF8(&req, "ns", ns);
@@ -868,9 +914,10 @@ reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_d
 #define WK_CAS_RETRIES 1000
 
 int
-wk_cmdu_update_one(const char *ns, const wk_matcher_t *m, const wk_update_t *u, int64_t r,
-                   const bson_t *doc, const wk_match_details_t *details, bool *matched,
-                   bool *modified, bson_t *before, bson_t *after, bson_t *detail, sdb_error_t *err)
+wk_cmdu_update_one(const char *ns, const wk_validator_t *v, const wk_matcher_t *m,
+                   const wk_update_t *u, int64_t r, const bson_t *doc,
+                   const wk_match_details_t *details, bool *matched, bool *modified, bson_t *before,
+                   bson_t *after, bson_t *detail, sdb_error_t *err)
 {
     wk_match_details_t det;
     bson_t cur;
@@ -883,7 +930,8 @@ wk_cmdu_update_one(const char *ns, const wk_matcher_t *m, const wk_update_t *u, 
         det = *details;
     bson_copy_to(doc, &cur);
     for (int i = 0; i < WK_CAS_RETRIES; i++) {
-        SDB_ERR(try_update(ns, u, r, &cur, &det, &conflict, matched, modified, after, detail, err));
+        SDB_ERR(
+            try_update(ns, v, u, r, &cur, &det, &conflict, matched, modified, after, detail, err));
         if (!conflict) {
             if (before != NULL && *matched)
                 bson_concat(before, &cur);
@@ -901,8 +949,8 @@ err:
 }
 
 int
-wk_cmdu_upsert(const char *ns, const bson_t *q, const wk_update_t *u, bson_t *out, bson_t *detail,
-               sdb_error_t *err)
+wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const wk_update_t *u,
+               bson_t *out, bson_t *detail, sdb_error_t *err)
 {
     bson_t seed, applied, req = BSON_INITIALIZER, reply = BSON_INITIALIZER, arr;
     bson_iter_t it, we;
@@ -926,6 +974,7 @@ wk_cmdu_upsert(const char *ns, const bson_t *q, const wk_update_t *u, bson_t *ou
     }
     bson_destroy(&applied);
     SDB_ERR(ret);
+    SDB_ERR(wk_cmdu_validate(v, NULL, out, err));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY_BEGIN(&req, "docs", &arr);
     BSON_APPEND_DOCUMENT(&arr, "0", out);

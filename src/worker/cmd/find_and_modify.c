@@ -24,7 +24,7 @@
 typedef struct fam_args {
     bson_t query, sort, fields, array_filters;
     bson_iter_t update;
-    bool has_update, has_af, remove, return_new, upsert;
+    bool has_update, has_af, remove, return_new, upsert, bypass;
 } fam_args_t;
 
 typedef struct fam_plan {
@@ -32,6 +32,7 @@ typedef struct fam_plan {
     wk_projection_t *proj;
     wk_sort_t *sort;
     wk_update_t *upd;
+    wk_validator_t validator;
 } fam_plan_t;
 
 static const char *const fam_fields[] = {
@@ -63,6 +64,8 @@ fam_field(wk_cmd_t *cmd, fam_args_t *a, const bson_iter_t *it)
         a->return_new = wk_cmdu_truthy(it);
     else if (strcmp(k, "upsert") == 0)
         a->upsert = wk_cmdu_truthy(it);
+    else if (strcmp(k, "bypassDocumentValidation") == 0)
+        a->bypass = wk_cmdu_truthy(it);
     else if (strcmp(k, "update") == 0 && !BSON_ITER_HOLDS_NULL(it)) {
         if (!BSON_ITER_HOLDS_DOCUMENT(it) && !BSON_ITER_HOLDS_ARRAY(it))
             return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "[object, array]");
@@ -197,7 +200,7 @@ no_match(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_match
         goto err;
     }
     bson_destroy(&up);
-    SDB_ERR(wk_cmdu_upsert(p->ns, &a->query, p->upd, &up, &detail, &cmd->err));
+    SDB_ERR(wk_cmdu_upsert(p->ns, &p->validator, &a->query, p->upd, &up, &detail, &cmd->err));
     last_error(cmd, a, 1, false, &up);
     SDB_ERR(append_value(cmd, p, m, a->return_new ? &up : NULL));
 err:
@@ -221,8 +224,8 @@ modify(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_exec_t 
     if (a->remove)
         SDB_ERR(wk_cmdu_delete_one(p->ns, ex->matcher, r, doc, &done, &before, &cmd->err));
     else
-        SDB_ERR(wk_cmdu_update_one(p->ns, ex->matcher, p->upd, r, doc, &det, &done, &modified,
-                                   &before, &after, &detail, &cmd->err));
+        SDB_ERR(wk_cmdu_update_one(p->ns, &p->validator, ex->matcher, p->upd, r, doc, &det, &done,
+                                   &modified, &before, &after, &detail, &cmd->err));
     *gone = !done;
     if (done) {
         last_error(cmd, a, 1, true, NULL);
@@ -288,10 +291,13 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
         SDB_ERR(wk_sort_new(&a.sort, &p.sort, &cmd->err));
     if (a.has_update)
         SDB_ERR(wk_update_new(&a.update, a.has_af ? &a.array_filters : NULL, &p.upd, &cmd->err));
+    if (!a.remove)
+        SDB_ERR(wk_cmdu_validator_load(cmd, p.ns, a.bypass, &p.validator));
     wk_cmdu_opcount(a.remove ? WK_OPC_DELETE : WK_OPC_UPDATE, 1);
     SDB_ERR(run(cmd, &p, &a));
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
+    wk_cmdu_validator_free(&p.validator);
     wk_projection_free(p.proj);
     wk_sort_free(p.sort);
     wk_update_free(p.upd);

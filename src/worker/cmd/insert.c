@@ -13,7 +13,6 @@
  */
 #include "cmd_util.h"
 
-#include "../catalog_cache.h"
 #include "../store_client.h"
 
 #include <string.h>
@@ -24,11 +23,10 @@
 typedef struct insert_state {
     char ns[WK_NS_MAX];
     bool ordered;
-    bool stop;               /* an ordered insert met an error */
-    wk_matcher_t *validator; /* NULL when none applies */
-    bool validate_warn;      /* validationAction "warn": log, do not reject */
-    bson_t batch;            /* array being built */
-    int32_t *map;            /* batch position -> documents index */
+    bool stop; /* an ordered insert met an error */
+    wk_validator_t validator;
+    bson_t batch; /* array being built */
+    int32_t *map; /* batch position -> documents index */
     uint32_t nbatch, cap;
     uint32_t batch_bytes;
     int32_t n;     /* documents inserted */
@@ -88,18 +86,6 @@ err:
     return ret;
 }
 
-/* validate -- the collection validator, mongod's DocumentValidationFailure. */
-static bool
-validate(insert_state_t *st, const bson_t *doc, sdb_error_t *werr)
-{
-    if (st->validator == NULL || wk_matcher_matches(st->validator, doc, NULL))
-        return true;
-    if (st->validate_warn)
-        return true;
-    sdb_error_set(werr, SDB_CODE_DocumentValidationFailure, "Document failed validation");
-    return false;
-}
-
 /* add_one -- check one document and queue it (or record its write error). */
 static int
 add_one(insert_state_t *st, const bson_iter_t *it, int32_t index, sdb_error_t *err)
@@ -127,7 +113,8 @@ add_one(insert_state_t *st, const bson_iter_t *it, int32_t index, sdb_error_t *e
         goto rejected;
     }
     bson_destroy(&doc);
-    if (wk_cmdu_ensure_id(&view, &doc, &werr) != 0 || !validate(st, &doc, &werr))
+    if (wk_cmdu_ensure_id(&view, &doc, &werr) != 0 ||
+        wk_cmdu_validate(&st->validator, NULL, &doc, &werr) != 0)
         goto rejected;
     if (st->nbatch > 0 &&
         (st->nbatch >= WK_INSERT_BATCH_DOCS || st->batch_bytes + doc.len > WK_INSERT_BATCH_BYTES))
@@ -153,32 +140,6 @@ rejected:
 err:
     bson_destroy(&doc);
     return ret;
-}
-
-/* load_validator -- the collection's validator unless bypassed or off. */
-static int
-load_validator(wk_cmd_t *cmd, insert_state_t *st, bool bypass)
-{
-    const wk_coll_info_t *ci;
-    bson_iter_t it;
-    bson_t v;
-
-    if (bypass)
-        return 0;
-    SDB_RET(wk_cmdu_refresh(&cmd->err));
-    ci = wk_catalog_find(st->ns);
-    if (ci == NULL || !bson_iter_init_find(&it, &ci->options, "validator") ||
-        !BSON_ITER_HOLDS_DOCUMENT(&it))
-        return 0;
-    if (wk_cmdu_get_doc(cmd, &it, "validator", &v) != 0 || bson_empty(&v))
-        return 0;
-    if (bson_iter_init_find(&it, &ci->options, "validationLevel") && BSON_ITER_HOLDS_UTF8(&it) &&
-        strcmp(bson_iter_utf8(&it, NULL), "off") == 0)
-        return 0;
-    if (bson_iter_init_find(&it, &ci->options, "validationAction") && BSON_ITER_HOLDS_UTF8(&it) &&
-        strcmp(bson_iter_utf8(&it, NULL), "warn") == 0)
-        st->validate_warn = true;
-    return wk_matcher_new(&v, &st->validator, &cmd->err);
 }
 
 /* parse_args -- documents, ordered, bypassDocumentValidation. */
@@ -228,7 +189,7 @@ wk_cmd_insert(wk_cmd_t *cmd)
     SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
     SDB_ERR(parse_args(cmd, &st, &docs, &bypass));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
-    SDB_ERR(load_validator(cmd, &st, bypass));
+    SDB_ERR(wk_cmdu_validator_load(cmd, st.ns, bypass, &st.validator));
     while (!st.stop && bson_iter_next(&docs)) {
         SDB_ERR(add_one(&st, &docs, index, &cmd->err));
         index++;
@@ -241,7 +202,7 @@ wk_cmd_insert(wk_cmd_t *cmd)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &st.errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
-    wk_matcher_free(st.validator);
+    wk_cmdu_validator_free(&st.validator);
     bson_free(st.map);
     bson_destroy(&st.batch);
     bson_destroy(&st.errors);

@@ -23,6 +23,7 @@
 typedef struct upd_ctx {
     char ns[WK_NS_MAX];
     bool ordered;
+    wk_validator_t validator;
     int64_t n, nmod;
     bson_t upserted; /* [{index, _id}] */
     uint32_t nups;
@@ -163,8 +164,8 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
         SDB_ERR(wk_exec_next(&ex, &doc, &r, &det, &found, werr));
         if (!found)
             break;
-        SDB_ERR(wk_cmdu_update_one(c->ns, ex.matcher, upd, r, &doc, &det, &matched, &modified, NULL,
-                                   NULL, detail, werr));
+        SDB_ERR(wk_cmdu_update_one(c->ns, &c->validator, ex.matcher, upd, r, &doc, &det, &matched,
+                                   &modified, NULL, NULL, detail, werr));
         if (!matched)
             continue;
         n++;
@@ -175,7 +176,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
     }
     if (n == 0 && st->upsert) {
         bson_destroy(&up);
-        SDB_ERR(wk_cmdu_upsert(c->ns, &st->q, upd, &up, detail, werr));
+        SDB_ERR(wk_cmdu_upsert(c->ns, &c->validator, &st->q, upd, &up, detail, werr));
         upserted_add(c, index, &up);
         c->n++;
     }
@@ -188,7 +189,7 @@ err:
 
 /* parse_update -- updates array and ordered. */
 static int
-parse_update(wk_cmd_t *cmd, upd_ctx_t *c, bson_iter_t *updates)
+parse_update(wk_cmd_t *cmd, upd_ctx_t *c, bson_iter_t *updates, bool *bypass)
 {
     bson_iter_t it;
     bool have = false;
@@ -207,6 +208,8 @@ parse_update(wk_cmd_t *cmd, upd_ctx_t *c, bson_iter_t *updates)
             have = true;
         } else if (strcmp(k, "ordered") == 0) {
             c->ordered = wk_cmdu_truthy(&it);
+        } else if (strcmp(k, "bypassDocumentValidation") == 0) {
+            *bypass = wk_cmdu_truthy(&it);
         }
     }
     if (!have)
@@ -228,17 +231,19 @@ wk_cmd_update(wk_cmd_t *cmd)
     bson_iter_t updates, chk;
     upd_stmt_t st;
     int32_t index = 0;
+    bool bypass = false;
     int ret = 0;
 
     memset(&c, 0, sizeof(c));
     bson_init(&c.upserted);
     bson_init(&c.errors);
     SDB_ERR(wk_cmd_ns(cmd, c.ns, sizeof(c.ns)));
-    SDB_ERR(parse_update(cmd, &c, &updates));
+    SDB_ERR(parse_update(cmd, &c, &updates, &bypass));
     chk = updates;
     while (bson_iter_next(&chk))
         SDB_ERR(parse_stmt(cmd, &chk, &st));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
+    SDB_ERR(wk_cmdu_validator_load(cmd, c.ns, bypass, &c.validator));
     while (bson_iter_next(&updates)) {
         bson_t detail = BSON_INITIALIZER;
         sdb_error_t werr;
@@ -267,6 +272,7 @@ wk_cmd_update(wk_cmd_t *cmd)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &c.errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
+    wk_cmdu_validator_free(&c.validator);
     bson_destroy(&c.upserted);
     bson_destroy(&c.errors);
     return ret;
