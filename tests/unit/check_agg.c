@@ -1,0 +1,274 @@
+/*
+ * tests/unit/check_agg.c -- the pipeline engine's pure stages (src/worker/agg/).
+ *
+ * Each row runs a pipeline over an in-memory input (no collection, no store) and compares the
+ * output documents exactly (field order and numeric types included) with the expected list,
+ * or expects a parse/run error code.  JSON in the table uses single quotes (turned into
+ * double quotes before parsing); {'$numberLong': '1'} pins a long.  Covered: $group and every
+ * accumulator, _id expressions (null, documents, numeric equality across types), $unwind and
+ * its options, $project/$addFields/$set/$unset/$replaceRoot, $sort/$limit/$skip/$count,
+ * $sortByCount, $bucket, $facet, $documents, and the errors of malformed stages.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/worker/agg/agg.h"
+
+typedef struct acase {
+    const char *input;    /* JSON array of documents */
+    const char *pipeline; /* JSON array of stages */
+    const char *expect;   /* JSON array of documents; NULL: error `code` */
+    int code;
+} acase_t;
+
+static const acase_t cases[] = {
+    /* $group and accumulators */
+    {"[{'a': 1, 'v': 2}, {'a': 2, 'v': 3}, {'a': 1, 'v': 4}]",
+     "[{'$group': {'_id': '$a', 's': {'$sum': '$v'}, 'n': {'$sum': 1}}}]",
+     "[{'_id': 1, 's': 6, 'n': 2}, {'_id': 2, 's': 3, 'n': 1}]", 0},
+    {"[{'a': 1, 'v': 2}, {'a': 1.0, 'v': {'$numberLong': '3'}}, {'v': 'x'}]",
+     "[{'$group': {'_id': '$a', 's': {'$sum': '$v'}}}]",
+     "[{'_id': null, 's': 0}, {'_id': 1, 's': {'$numberLong': '5'}}]", 0},
+    {"[{'v': 1}, {'v': 2.5}]", "[{'$group': {'_id': null, 's': {'$sum': '$v'}}}]",
+     "[{'_id': null, 's': 3.5}]", 0},
+    {"[{'v': 2147483647}, {'v': 1}]", "[{'$group': {'_id': 0, 's': {'$sum': '$v'}}}]",
+     "[{'_id': 0, 's': {'$numberLong': '2147483648'}}]", 0},
+    {"[{'v': 1}, {'v': 2}, {'v': 'x'}, {}]",
+     "[{'$group': {'_id': null, 'a': {'$avg': '$v'}, 'lo': {'$min': '$v'}, "
+     "'hi': {'$max': '$v'}}}]",
+     "[{'_id': null, 'a': 1.5, 'lo': 1, 'hi': 'x'}]", 0},
+    {"[{'v': 'x'}]", "[{'$group': {'_id': null, 'a': {'$avg': '$v'}, 'm': {'$min': '$w'}}}]",
+     "[{'_id': null, 'a': null, 'm': null}]", 0},
+    {"[{'v': 1}, {}, {'v': 3}]",
+     "[{'$group': {'_id': 1, 'f': {'$first': '$v'}, 'l': {'$last': '$v'}, "
+     "'p': {'$push': '$v'}}}]",
+     "[{'_id': 1, 'f': 1, 'l': 3, 'p': [1, 3]}]", 0},
+    {"[{}, {'v': 3}]", "[{'$group': {'_id': 1, 'f': {'$first': '$v'}, 'l': {'$last': '$w'}}}]",
+     "[{'_id': 1, 'f': null, 'l': null}]", 0},
+    {"[{'v': 1}, {'v': 1.0}, {'v': 2}, {'v': 1}]",
+     "[{'$group': {'_id': 0, 's': {'$addToSet': '$v'}, 'c': {'$count': {}}}}]",
+     "[{'_id': 0, 's': [1, 2], 'c': 4}]", 0},
+    {"[{'a': 1, 'b': 2}, {'a': 1, 'b': 2}, {'a': 1}]",
+     "[{'$group': {'_id': {'x': '$a', 'y': '$b'}, 'n': {'$sum': 1}}}]",
+     "[{'_id': {'x': 1}, 'n': 1}, {'_id': {'x': 1, 'y': 2}, 'n': 2}]", 0},
+    {"[]", "[{'$group': {'_id': null, 'n': {'$sum': 1}}}]", "[]", 0},
+    {"[{'a': 1}]", "[{'$group': {'n': {'$sum': 1}}}]", NULL, 15955},
+    {"[{'a': 1}]", "[{'$group': {'_id': 1, 'n': {'$bogus': 1}}}]", NULL, 15952},
+    {"[{'a': 1}]", "[{'$group': {'_id': 1, 'n': 1}}]", NULL, 40234},
+    {"[{'a': 1}]", "[{'$group': {'_id': 1, 'n': {'$sum': [1]}}}]", NULL, 40237},
+    {"[{'a': 1}]", "[{'$group': {'_id': 1, 'n.x': {'$sum': 1}}}]", NULL, 40235},
+    /* countDocuments' pipeline */
+    {"[{'a': 1}, {'a': 2}, {'a': 1}, {'a': 1}]",
+     "[{'$match': {'a': 1}}, {'$skip': 1}, {'$limit': 5}, "
+     "{'$group': {'_id': 1, 'n': {'$sum': 1}}}]",
+     "[{'_id': 1, 'n': 2}]", 0},
+    /* $unwind */
+    {"[{'_id': 1, 'a': [1, 2]}, {'_id': 2, 'a': []}, {'_id': 3}, {'_id': 4, 'a': 5}]",
+     "[{'$unwind': '$a'}]", "[{'_id': 1, 'a': 1}, {'_id': 1, 'a': 2}, {'_id': 4, 'a': 5}]", 0},
+    {"[{'_id': 1, 'a': [1, 2]}, {'_id': 2, 'a': []}, {'_id': 3, 'a': null}]",
+     "[{'$unwind': {'path': '$a', 'includeArrayIndex': 'i', "
+     "'preserveNullAndEmptyArrays': true}}]",
+     "[{'_id': 1, 'a': 1, 'i': {'$numberLong': '0'}}, {'_id': 1, 'a': 2, 'i': {'$numberLong': "
+     "'1'}}, {'_id': 2, 'a': [], 'i': null}, {'_id': 3, 'a': null, 'i': null}]",
+     0},
+    {"[{'_id': 1, 'x': {'a': [7, 8]}}]", "[{'$unwind': '$x.a'}]",
+     "[{'_id': 1, 'x': {'a': 7}}, {'_id': 1, 'x': {'a': 8}}]", 0},
+    {"[]", "[{'$unwind': 'a'}]", NULL, 28818},
+    {"[]", "[{'$unwind': 5}]", NULL, 15981},
+    {"[]", "[{'$unwind': {'path': '$a', 'x': 1}}]", NULL, 28811},
+    {"[]", "[{'$unwind': {'includeArrayIndex': 'i'}}]", NULL, 28812},
+    /* $project, $addFields/$set, $unset, $replaceRoot */
+    {"[{'_id': 1, 'a': 1, 'b': {'c': 2, 'd': 3}}]", "[{'$project': {'b.c': 1}}]",
+     "[{'_id': 1, 'b': {'c': 2}}]", 0},
+    {"[{'_id': 1, 'a': 1, 'b': 2}]", "[{'$project': {'_id': 0, 'a': 0}}]", "[{'b': 2}]", 0},
+    {"[{'_id': 1, 'a': 1, 'b': 2}]", "[{'$project': {'s': {'$add': ['$a', '$b']}}}]",
+     "[{'_id': 1, 's': 3}]", 0},
+    {"[]", "[{'$project': {}}]", NULL, 51272},
+    {"[{'_id': 1, 'a': 1, 'x': {'y': 1}}]",
+     "[{'$addFields': {'a': 5, 'b': '$a', 'x': {'z': 2}, 'm': '$nope'}}]",
+     "[{'_id': 1, 'a': 5, 'x': {'y': 1, 'z': 2}, 'b': 1}]", 0},
+    {"[{'_id': 1, 'a': 1}]", "[{'$set': {'c.d': {'$multiply': ['$a', 3]}}}]",
+     "[{'_id': 1, 'a': 1, 'c': {'d': 3}}]", 0},
+    {"[{'_id': 1, 'a': 1, 'b': {'c': 1, 'd': 2}}]", "[{'$unset': ['a', 'b.c']}]",
+     "[{'_id': 1, 'b': {'d': 2}}]", 0},
+    {"[{'_id': 1, 'a': 1}]", "[{'$unset': '_id'}]", "[{'a': 1}]", 0},
+    {"[]", "[{'$unset': 1}]", NULL, 31002},
+    {"[{'_id': 1, 'x': {'y': 2}}]", "[{'$replaceRoot': {'newRoot': '$x'}}]", "[{'y': 2}]", 0},
+    {"[{'_id': 1, 'x': 3}]", "[{'$replaceWith': {'v': '$x'}}]", "[{'v': 3}]", 0},
+    {"[{'_id': 1, 'x': 3}]", "[{'$replaceRoot': {'newRoot': '$x'}}]", NULL, 40228},
+    /* $sort, $limit, $skip, $count */
+    {"[{'_id': 1, 'a': 2}, {'_id': 2, 'a': 1}, {'_id': 3, 'a': 3}]",
+     "[{'$sort': {'a': -1}}, {'$skip': 1}, {'$limit': 1}]", "[{'_id': 1, 'a': 2}]", 0},
+    {"[{'_id': 1}, {'_id': 2}]", "[{'$limit': 5}, {'$skip': 2}]", "[]", 0},
+    {"[{'_id': 1}, {'_id': 2}, {'_id': 3}]", "[{'$count': 'total'}]", "[{'total': 3}]", 0},
+    {"[]", "[{'$count': 'total'}]", "[]", 0},
+    {"[]", "[{'$limit': 0}]", NULL, 15958},
+    {"[]", "[{'$limit': 'x'}]", NULL, 15957},
+    {"[]", "[{'$skip': -1}]", NULL, 15956},
+    {"[]", "[{'$sort': 1}]", NULL, 15973},
+    {"[]", "[{'$count': '$x'}]", NULL, 40158},
+    /* $sortByCount, $bucket, $facet, $documents */
+    {"[{'a': 'x'}, {'a': 'y'}, {'a': 'y'}]", "[{'$sortByCount': '$a'}]",
+     "[{'_id': 'y', 'count': 2}, {'_id': 'x', 'count': 1}]", 0},
+    {"[{'v': 1}, {'v': 5}, {'v': 12}, {'v': 'z'}]",
+     "[{'$bucket': {'groupBy': '$v', 'boundaries': [0, 5, 10], 'default': 'o', "
+     "'output': {'t': {'$sum': '$v'}}}}]",
+     "[{'_id': 0, 't': 1}, {'_id': 5, 't': 5}, {'_id': 'o', 't': 12}]", 0},
+    {"[{'v': 12}]", "[{'$bucket': {'groupBy': '$v', 'boundaries': [0, 5]}}]", NULL, 40066},
+    {"[]", "[{'$bucket': {'groupBy': '$v', 'boundaries': [5, 0]}}]", NULL, 40194},
+    {"[{'_id': 1}, {'_id': 2}]",
+     "[{'$facet': {'n': [{'$count': 'c'}], 'f': [{'$limit': 1}]}}]",
+     "[{'n': [{'c': 2}], 'f': [{'_id': 1}]}]", 0},
+    {"[]", "[{'$facet': {'n': [{'$out': 'x'}]}}]", NULL, 40600},
+    {"[]", "[{'$documents': [{'a': 1}, {'a': 2}]}, {'$match': {'a': 2}}]", "[{'a': 2}]", 0},
+    /* pipeline shape */
+    {"[]", "[{'$foo': 1}]", NULL, 40324},
+    {"[]", "[{'$match': {}, '$limit': 1}]", NULL, 40323},
+    {"[]", "[{'$out': 'x'}, {'$limit': 1}]", NULL, 40601},
+    {"[]", "[{'$limit': 1}, {'$documents': []}]", NULL, 40602},
+};
+
+/* parse_json -- a single-quoted JSON array into a document {'v': [...]} (as `arr` view). */
+static bson_t *
+parse_json(const char *json)
+{
+    size_t n = strlen(json);
+    char *buf = malloc(n + 16);
+    bson_error_t e;
+    bson_t *b;
+
+    memcpy(buf, "{\"v\": ", 6);
+    for (size_t i = 0; i < n; i++)
+        buf[6 + i] = json[i] == '\'' ? '"' : json[i];
+    memcpy(buf + 6 + n, "}", 2);
+    b = bson_new_from_json((const uint8_t *)buf, -1, &e);
+    ck_assert_msg(b != NULL, "bad JSON %s: %s", json, e.message);
+    free(buf);
+    return b;
+}
+
+static void
+get_array(const bson_t *wrap, bson_t *arr)
+{
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+
+    ck_assert(bson_iter_init_find(&it, wrap, "v") && BSON_ITER_HOLDS_ARRAY(&it));
+    bson_iter_array(&it, &len, &data);
+    ck_assert(bson_init_static(arr, data, len));
+}
+
+START_TEST(test_table)
+{
+    const acase_t *c = &cases[_i];
+    bson_t *in_w = parse_json(c->input), *pl_w = parse_json(c->pipeline), in_arr, pl_arr;
+    wk_agg_ctx_t ctx = {.db = "test", .coll = "c"};
+    wk_agg_pipeline_t *p = NULL;
+    wk_agg_docs_t in, out;
+    sdb_error_t err;
+    bson_iter_t it;
+    int ret;
+
+    memset(&err, 0, sizeof(err));
+    wk_agg_docs_init(&in);
+    wk_agg_docs_init(&out);
+    get_array(in_w, &in_arr);
+    get_array(pl_w, &pl_arr);
+    bson_iter_init(&it, &in_arr);
+    while (bson_iter_next(&it)) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_t d;
+
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&d, data, len);
+        wk_agg_docs_push(&in, bson_copy(&d));
+    }
+    ret = wk_agg_parse_doc(&pl_arr, &ctx, &p, &err);
+    if (ret == 0)
+        ret = wk_agg_run(p, &ctx, &in, &out, &err);
+    if (c->expect == NULL) {
+        ck_assert_msg(ret != 0 && err.code == c->code, "row %d: want code %d, got %d (%s)", _i,
+                      c->code, err.code, err.msg);
+    } else {
+        bson_t *ex_w = parse_json(c->expect), ex_arr;
+        size_t k = 0;
+
+        ck_assert_msg(ret == 0, "row %d: error %d %s", _i, err.code, err.msg);
+        get_array(ex_w, &ex_arr);
+        bson_iter_init(&it, &ex_arr);
+        while (bson_iter_next(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t d;
+            char *got, *want;
+
+            bson_iter_document(&it, &len, &data);
+            bson_init_static(&d, data, len);
+            ck_assert_msg(k < out.n, "row %d: only %zu results", _i, out.n);
+            got = bson_as_canonical_extended_json(out.v[k], NULL);
+            want = bson_as_canonical_extended_json(&d, NULL);
+            ck_assert_msg(strcmp(got, want) == 0, "row %d doc %zu: got %s want %s", _i, k, got,
+                          want);
+            bson_free(got);
+            bson_free(want);
+            k++;
+        }
+        ck_assert_msg(k == out.n, "row %d: %zu results, want %zu", _i, out.n, k);
+        bson_destroy(ex_w);
+    }
+    wk_agg_free(p);
+    wk_agg_docs_free(&in);
+    wk_agg_docs_free(&out);
+    bson_destroy(in_w);
+    bson_destroy(pl_w);
+}
+END_TEST
+
+START_TEST(test_subst_vars)
+{
+    bson_t *pl = parse_json("[{'$match': {'$expr': {'$eq': ['$a', '$$x']}}}, "
+                            "{'$set': {'y': '$$d.k', 'z': '$$nope'}}]");
+    bson_t *vars = bson_new_from_json((const uint8_t *)"{\"x\": 5, \"d\": {\"k\": \"s\"}}", -1,
+                                      NULL);
+    bson_t out;
+    char *json;
+
+    wk_agg_subst_vars(pl, vars, &out);
+    json = bson_as_relaxed_extended_json(&out, NULL);
+    ck_assert_str_eq(json, "{ \"v\" : [ { \"$match\" : { \"$expr\" : { \"$eq\" : [ \"$a\", { "
+                           "\"$literal\" : 5 } ] } } }, { \"$set\" : { \"y\" : { \"$literal\" : "
+                           "\"s\" }, \"z\" : \"$$nope\" } } ] }");
+    bson_free(json);
+    bson_destroy(&out);
+    bson_destroy(vars);
+    bson_destroy(pl);
+}
+END_TEST
+
+static Suite *
+agg_suite(void)
+{
+    Suite *s = suite_create("agg");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_subst_vars);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(agg_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
