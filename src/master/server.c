@@ -1,8 +1,8 @@
 /*
  * src/master/server.c -- the master process: start-up, supervision, shutdown.
  *
- * Start-up order: log, listening socket, global segment, death pipe, WiredTiger (store.c),
- * then per worker slot a channel, a service thread and a spawned worker.  The main thread
+ * Start-up order: log, listening socket, global segment, death pipe, per worker slot a
+ * channel and a spawned worker, then WiredTiger (store.c) and one service thread per slot.  The main thread
  * then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP are blocked in every thread
  * and read here, so no code runs in signal context) with a one-second tick for
  * housekeeping.  A worker that exits while its channel is ACTIVE, or by a signal, crashed:
@@ -147,14 +147,16 @@ log_listener_error(int err)
         fprintf(stderr, "secantusdb: address already in use\n");
 }
 
+/* Spawn worker i; with_service also starts its service thread (the store must be open). */
 static int
-start_slot(master_t *m, int i)
+start_slot(master_t *m, int i, bool with_service)
 {
     slot_t *s = &m->slots[i];
     ms_spawn_fds_t fds;
     int ret;
 
-    SDB_RET(ms_service_start(&s->svc));
+    if (with_service)
+        SDB_RET(ms_service_start(&s->svc));
     fds.listen_fd = m->listen_fd;
     fds.chan_fd = s->svc.chan.memfd;
     fds.wake_master = s->svc.chan.wake_master;
@@ -187,8 +189,18 @@ init_slots(master_t *m)
         s->svc.chan.memfd = fd_high(s->svc.chan.memfd);
         s->svc.chan.wake_master = fd_high(s->svc.chan.wake_master);
         s->svc.chan.wake_worker = fd_high(s->svc.chan.wake_worker);
-        SDB_RET(start_slot(m, i));
+        SDB_RET(start_slot(m, i, false));
     }
+    return 0;
+}
+
+static int
+start_services(master_t *m)
+{
+    int i;
+
+    for (i = 0; i < m->nslots; i++)
+        SDB_RET(ms_service_start(&m->slots[i].svc));
     return 0;
 }
 
@@ -249,7 +261,7 @@ respawn_due(master_t *m)
             dead++;
         if (s->pid == 0 && !s->fatal && s->respawn_at != 0 && s->respawn_at <= now) {
             s->respawn_at = 0;
-            if (start_slot(m, i) != 0)
+            if (start_slot(m, i, true) != 0)
                 s->respawn_at = now + 1000;
         }
     }
@@ -400,15 +412,12 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
                m.global->port_str);
         fflush(stdout);
     }
-    if ((ret = ms_store_open(cfg, m.global)) != 0) {
-        sdb_logf(SDB_LOG_F, "STORAGE", 28595, "Cannot open the storage engine", "%s",
-                 sdb_strerror(ret));
-        return 2;
-    }
+    /* Workers start before WiredTiger opens (its start-up calibrates a clock for ~200 ms):
+     * connections are accepted and the handshake answered at once, and the first storage
+     * request waits in its ring until the service threads start below. */
     if ((ret = init_slots(&m)) != 0) {
         sdb_logf(SDB_LOG_F, "CONTROL", 21004, "Cannot start workers", "%s", sdb_strerror(ret));
         stop_workers(&m);
-        ms_store_close();
         return 2;
     }
     bson_init(&attr);
@@ -416,6 +425,19 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     BSON_APPEND_UTF8(&attr, "ssl", "off");
     sdb_log(SDB_LOG_I, "NETWORK", 23016, "Waiting for connections", &attr);
     bson_destroy(&attr);
+    if ((ret = ms_store_open(cfg, m.global)) != 0) {
+        sdb_logf(SDB_LOG_F, "STORAGE", 28595, "Cannot open the storage engine", "%s",
+                 sdb_strerror(ret));
+        stop_workers(&m);
+        return 2;
+    }
+    if ((ret = start_services(&m)) != 0) {
+        sdb_logf(SDB_LOG_F, "CONTROL", 21004, "Cannot start service threads", "%s",
+                 sdb_strerror(ret));
+        stop_workers(&m);
+        ms_store_close();
+        return 2;
+    }
 
     ret = main_loop(&m);
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
