@@ -158,6 +158,32 @@ static const mcase_t cases[] = {
     {"{\"$expr\": {\"$eq\": [{\"$add\": [\"$a\", 1]}, 4]}}", "{\"a\": 3}", 1},
     {"{\"$expr\": {\"$lt\": [\"$missing\", null]}}", "{}", 1},
     {"{\"$expr\": {\"$foo\": 1}}", "{}", -168},
+    /* $jsonSchema */
+    {"{\"$$jsonSchema\": {\"required\": [\"a\"], \"properties\": {\"a\": {\"bsonType\": \"int\", "
+     "\"minimum\": 1}}}}",
+     "{\"a\": 5}", 1},
+    {"{\"$$jsonSchema\": {\"required\": [\"a\"]}}", "{\"b\": 5}", 0},
+    {"{\"$$jsonSchema\": {\"properties\": {\"a\": {\"bsonType\": \"int\", \"minimum\": 10}}}}",
+     "{\"a\": 5}", 0},
+    {"{\"$$jsonSchema\": {\"properties\": {\"a\": {\"minimum\": 10}}}}", "{\"a\": \"x\"}", 1},
+    {"{\"$$jsonSchema\": {\"properties\": {\"s\": {\"type\": \"string\", \"maxLength\": 3, "
+     "\"pattern\": \"^a\"}}}}",
+     "{\"s\": \"abc\"}", 1},
+    {"{\"$$jsonSchema\": {\"properties\": {\"s\": {\"maxLength\": 2}}}}", "{\"s\": \"abc\"}", 0},
+    {"{\"$$jsonSchema\": {\"properties\": {\"s\": {\"pattern\": \"^b\"}}}}", "{\"s\": \"abc\"}", 0},
+    {"{\"$$jsonSchema\": {\"properties\": {\"e\": {\"enum\": [1, \"x\"]}}}}", "{\"e\": \"x\"}", 1},
+    {"{\"$$jsonSchema\": {\"properties\": {\"e\": {\"enum\": [1, \"x\"]}}}}", "{\"e\": 2}", 0},
+    {"{\"$$jsonSchema\": {\"additionalProperties\": false, \"properties\": {\"_id\": {}}}}",
+     "{\"_id\": 1, \"z\": 1}", 0},
+    {"{\"$$jsonSchema\": {\"properties\": {\"l\": {\"items\": {\"type\": \"number\"}, "
+     "\"minItems\": 1, \"uniqueItems\": true}}}}",
+     "{\"l\": [1, 2.5]}", 1},
+    {"{\"$$jsonSchema\": {\"properties\": {\"l\": {\"uniqueItems\": true}}}}", "{\"l\": [1, 1]}",
+     0},
+    {"{\"$$jsonSchema\": {\"properties\": {\"l\": {\"items\": {\"type\": \"number\"}}}}}",
+     "{\"l\": [1, \"x\"]}", 0},
+    {"{\"$$jsonSchema\": {\"foo\": 1}}", "{}", -9},
+    {"{\"$$jsonSchema\": {\"type\": \"integer\"}}", "{}", -9},
     /* misc */
     {"{\"a\": 1, \"$comment\": \"hi\"}", "{\"a\": 1}", 1},
     {"{\"a\": {\"$eq\": 1, \"$comment\": \"x\"}}", "{\"a\": 1}", 1},
