@@ -11,6 +11,7 @@
  * housekeeping session).
  */
 #include "ops.h"
+#include "server.h"
 
 #include "../common/log.h"
 #include "../common/sdb.h"
@@ -60,8 +61,7 @@ ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_err
         return EINVAL;
     ret = ops_table[op](ctx, req, reply, err);
     if (ret == WT_PANIC)
-        sdb_logf(SDB_LOG_F, "STORAGE", 22600, "WiredTiger panic", "in %s: %s", sdb_storeop_name(op),
-                 wiredtiger_strerror(ret));
+        ms_server_panic(sdb_storeop_name(op));
     else if (ret != 0 && ret != SDB_ECLIENT && (ret > 0 || ret <= WT_ROLLBACK))
         ms_store_wt_error(ret, sdb_storeop_name(op)); /* WiredTiger/errno: name it in the log */
     return ret;

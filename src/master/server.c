@@ -62,6 +62,25 @@ typedef struct master {
     int nslots;
 } master_t;
 
+static master_t *the_master; /* for ms_server_panic; set once before any thread starts */
+
+/*
+ * ms_server_panic --
+ *     Kill every worker and exit without touching WiredTiger.
+ */
+void
+ms_server_panic(const char *why)
+{
+    int i;
+
+    sdb_logf(SDB_LOG_F, "CONTROL", 23091, "Fatal storage error: exiting for recovery", "%s", why);
+    if (the_master != NULL && the_master->slots != NULL)
+        for (i = 0; i < the_master->nslots; i++)
+            if (the_master->slots[i].pid > 0)
+                kill(the_master->slots[i].pid, SIGKILL);
+    _exit(1);
+}
+
 static int64_t
 now_ms(void)
 {
@@ -393,6 +412,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
 
     SDB_UNUSED(argv0);
     m.cfg = cfg;
+    the_master = &m;
     if (open_log(cfg) != 0)
         return 2;
     sdb_log_install_crash_handler();

@@ -15,6 +15,7 @@
  * only (ms_store_bump_catalog).
  */
 #include "store.h"
+#include "server.h"
 
 #include "../common/log.h"
 #include "../common/sdb.h"
@@ -42,6 +43,8 @@ on_wt_error(WT_EVENT_HANDLER *h, WT_SESSION *s, int error, const char *message)
     SDB_UNUSED(h);
     SDB_UNUSED(s);
     sdb_logf(SDB_LOG_E, "WTERR", 22435, "WiredTiger error", "%d: %s", error, message);
+    if (error == WT_PANIC)
+        ms_server_panic(message);
     return 0;
 }
 
