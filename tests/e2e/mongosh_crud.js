@@ -61,7 +61,7 @@ check('updateMany', () => {
 });
 check('upsert', () => {
   const r = c.updateOne({ _id: 'new' }, { $set: { n: -1 } }, { upsert: true });
-  return r.upsertedId === 'new' ? true : r;
+  return r.upsertedCount === 1 && r.insertedId === 'new' ? true : r;
 });
 check('deleteOne', () => c.deleteOne({ _id: 1 }).deletedCount === 1);
 check('deleteMany', () => {

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """tests/e2e/pymongo_crud.py -- PyMongo (Debian's python3-pymongo) against a real secantusdb.
 
 Starts the server on port 0 with a temporary dbpath (URI read from the first stdout line),
