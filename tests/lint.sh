@@ -13,6 +13,11 @@
 #   4. src/worker never includes master headers, src/master never includes worker headers,
 #      src/common includes neither.
 # Exit status: 0 clean, 1 on any finding, 2 when a tool is missing.
+
+# `make lint` runs this with $(SHELL), i.e. /bin/sh: continue under bash.
+if [ -z "${BASH_VERSION:-}" ]; then
+    exec bash "$0" "$@"
+fi
 set -u
 
 fix=no
