@@ -155,7 +155,7 @@ class ClientEntity {
         this.ignoredRequests = new Set();
         this.checkedOut = 0;
 
-        const options = { monitorCommands: true };
+        const options = { monitorCommands: true, __skipPingOnConnect: true };
         if (spec.serverApi) {
             options.serverApi = {
                 version: spec.serverApi.version,
@@ -272,6 +272,8 @@ class EntityMap {
                         this.set(store.id, 'eventList', list);
                         c.stores.push({ names, list });
                     }
+                    // Start monitoring now (SDAM events), but without the driver's ping on
+                    // connect, so the first operation still opens the first connection.
                     await c.client.connect();
                     break;
                 }

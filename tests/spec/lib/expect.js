@@ -186,8 +186,17 @@ function matchEvent(ctx, expected, recorded, path) {
             } else if (k === 'reason' && (name === 'connectionClosedEvent' || name === 'connectionCheckOutFailedEvent')) {
                 if (ev.reason !== v) throw fail(`${p}: expected ${v}, got ${ev.reason}`);
             } else throw new RunnerError(`${p}: unsupported event assertion`);
+        } else if ((k === 'previousDescription' || k === 'newDescription') &&
+            (name === 'serverDescriptionChangedEvent' || name === 'topologyDescriptionChangedEvent')) {
+            for (const [dk, dv] of Object.entries(v)) {
+                if (dk !== 'type') throw new RunnerError(`${p}.${dk}: unsupported description assertion`);
+                const have = ev[k] && ev[k].type;
+                if (have !== dv) throw fail(`${p}.type: expected ${dv}, got ${have}`);
+            }
+        } else if (k === 'awaited' && name.startsWith('serverHeartbeat')) {
+            if (ev.awaited !== v) throw fail(`${p}: expected ${v}, got ${ev.awaited}`);
         } else {
-            throw new RunnerError(`${p}: ${category} event assertions are not supported by this runner`);
+            throw new RunnerError(`${p}: unsupported event assertion`);
         }
     }
 }
