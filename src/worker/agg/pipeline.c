@@ -18,14 +18,13 @@
 typedef struct agg_stage {
     const wk_agg_stage_def_t *def;
     void *priv;
-    bson_t spec; /* {<name>: <spec>} */
+    bson_t *spec; /* {<name>: <spec>} (heap: bson_t needs its 128-byte alignment) */
 } agg_stage_t;
 
 struct wk_agg_pipeline {
     agg_stage_t *st;
     size_t n;
-    bool has_lead;  /* stage 0 is a $match that the collection source can absorb */
-    bson_t lead;    /* its filter (a copy) */
+    bson_t *lead; /* filter of a leading $match the collection source absorbs, or NULL */
 };
 
 static const wk_agg_stage_def_t stage_table[] = {
@@ -123,8 +122,8 @@ parse_stage(const bson_iter_t *el, size_t i, size_t n, const wk_agg_ctx_t *ctx,
     if (st->def == NULL)
         return sdb_error_set(err, SDB_CODE_Location40324,
                              "Unrecognized pipeline stage name: '%s'", name);
-    bson_init(&st->spec);
-    bson_append_value(&st->spec, name, -1, bson_iter_value(&sit));
+    st->spec = bson_new();
+    bson_append_value(st->spec, name, -1, bson_iter_value(&sit));
     {
         bson_iter_t more = sit;
         if (bson_iter_next(&more))
@@ -133,7 +132,7 @@ parse_stage(const bson_iter_t *el, size_t i, size_t n, const wk_agg_ctx_t *ctx,
                                  "one field.");
     }
     SDB_RET(check_position(st->def, i, n, ctx, err));
-    bson_iter_init(&sit, &st->spec);
+    bson_iter_init(&sit, st->spec);
     bson_iter_next(&sit);
     return st->def->parse(&sit, ctx, &st->priv, err);
 }
@@ -171,10 +170,10 @@ wk_agg_parse_doc(const bson_t *arr, const wk_agg_ctx_t *ctx, wk_agg_pipeline_t *
         const uint8_t *data;
         uint32_t len;
 
-        bson_iter_init(&m, &p->st[0].spec);
+        bson_iter_init(&m, p->st[0].spec);
         bson_iter_next(&m);
         bson_iter_document(&m, &len, &data);
-        p->has_lead = bson_init_static(&p->lead, data, len);
+        p->lead = bson_new_from_data(data, len);
     }
     *out = p;
     return 0;
@@ -211,9 +210,11 @@ wk_agg_free(wk_agg_pipeline_t *p)
     for (size_t i = 0; i < p->n; i++) {
         if (p->st[i].def != NULL) {
             p->st[i].def->free(p->st[i].priv);
-            bson_destroy(&p->st[i].spec);
+            bson_destroy(p->st[i].spec);
         }
     }
+    if (p->lead != NULL)
+        bson_destroy(p->lead);
     bson_free(p->st);
     bson_free(p);
 }
@@ -226,7 +227,7 @@ stage_num(const agg_stage_t *st)
 {
     bson_iter_t it;
 
-    bson_iter_init(&it, &st->spec);
+    bson_iter_init(&it, st->spec);
     bson_iter_next(&it);
     return bson_iter_as_int64(&it);
 }
@@ -273,8 +274,8 @@ wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input,
                                   "{aggregate: 1} is not valid for an empty pipeline."));
         if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll) >= sizeof(ns))
             SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
-        from = p->has_lead ? 1 : 0;
-        SDB_ERR(wk_agg_read(ns, p->has_lead ? &p->lead : NULL, read_limit(p, from), &cur, err));
+        from = p->lead != NULL ? 1 : 0;
+        SDB_ERR(wk_agg_read(ns, p->lead, read_limit(p, from), &cur, err));
     }
     for (size_t i = from; i < p->n; i++) {
         SDB_ERR(p->st[i].def->run(p->st[i].priv, ctx, &cur, &next, err));
@@ -296,8 +297,8 @@ err:
 void
 wk_agg_leading_filter(const wk_agg_pipeline_t *p, bson_t *out)
 {
-    if (p->has_lead)
-        bson_init_static(out, bson_get_data(&p->lead), p->lead.len);
+    if (p->lead != NULL)
+        bson_init_static(out, bson_get_data(p->lead), p->lead->len);
     else
         bson_init(out);
 }
@@ -318,7 +319,7 @@ wk_agg_append_stages(const wk_agg_pipeline_t *p, bson_t *b, const char *key)
     BSON_APPEND_ARRAY_BEGIN(b, key, &arr);
     for (size_t i = 0; i < p->n; i++) {
         bson_uint32_to_string((uint32_t)i, &k, buf, sizeof(buf));
-        BSON_APPEND_DOCUMENT(&arr, k, &p->st[i].spec);
+        BSON_APPEND_DOCUMENT(&arr, k, p->st[i].spec);
     }
     bson_append_array_end(b, &arr);
 }

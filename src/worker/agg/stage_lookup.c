@@ -64,7 +64,7 @@ typedef struct lookup {
     wk_expr_t **let_exprs;
     size_t nlet;
     bool has_pipeline;
-    bson_t pipeline;            /* the raw pipeline (substituted per document with let) */
+    bson_t *pipeline;           /* the raw pipeline (substituted per document with let) */
     wk_agg_pipeline_t *parsed;  /* parsed once when there is no let */
 } lookup_t;
 
@@ -83,8 +83,8 @@ lookup_free(lookup_t *l)
     }
     bson_free(l->let_names);
     bson_free(l->let_exprs);
-    if (l->has_pipeline)
-        bson_destroy(&l->pipeline);
+    if (l->pipeline != NULL)
+        bson_destroy(l->pipeline);
     wk_agg_free(l->parsed);
     bson_free(l);
 }
@@ -146,16 +146,16 @@ lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
     if (strcmp(k, "pipeline") == 0) {
         const uint8_t *data;
         uint32_t len;
-        bson_t view;
 
         if (!BSON_ITER_HOLDS_ARRAY(it))
             return sdb_error_set(err, SDB_CODE_FailedToParse,
                                  "$lookup argument 'pipeline' must be an array, is type %s",
                                  wk_agg_type_name(bson_iter_type(it)));
         bson_iter_array(it, &len, &data);
-        bson_init_static(&view, data, len);
-        bson_copy_to(&view, &l->pipeline);
-        l->has_pipeline = true;
+        if (l->pipeline != NULL)
+            bson_destroy(l->pipeline);
+        l->pipeline = bson_new_from_data(data, len);
+        l->has_pipeline = l->pipeline != NULL;
         return 0;
     }
     return sdb_error_set(err, SDB_CODE_FailedToParse, "unknown argument to $lookup: %s", k);
@@ -193,7 +193,7 @@ wk_agg_parse_lookup(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
 
         sub.coll = l->from != NULL ? l->from : (l->local != NULL ? "" : NULL);
         sub.depth = ctx->depth + 1;
-        SDB_ERR(wk_agg_parse_doc(&l->pipeline, &sub, &l->parsed, err));
+        SDB_ERR(wk_agg_parse_doc(l->pipeline, &sub, &l->parsed, err));
     }
     *priv = l;
     return 0;
@@ -293,7 +293,7 @@ run_pipeline(const lookup_t *l, wk_agg_ctx_t *ctx, const bson_t *doc, wk_agg_doc
             bson_value_destroy(&v);
     }
     bson_destroy(&subst);
-    wk_agg_subst_vars(&l->pipeline, &vars, &subst);
+    wk_agg_subst_vars(l->pipeline, &vars, &subst);
     {
         wk_agg_ctx_t sub = *ctx;
         sub.coll = coll;
