@@ -6,7 +6,7 @@
  * checks generic fields, and calls the handler with a wk_cmd_t.  A handler appends its reply
  * fields to `reply` (which starts empty) and returns 0, or returns SDB_ECLIENT after
  * sdb_error_set(&cmd->err, ...): the dispatcher then discards `reply` and answers
- * {ok: 0, errmsg, code, codeName}.  The dispatcher adds `ok: 1`, `$clusterTime` and
+ * {ok: 0, errmsg, code, codeName} plus the fields of cmd->err_extra when the handler set it.  The dispatcher adds `ok: 1`, `$clusterTime` and
  * `operationTime`.  Handlers run on the worker's single event-loop thread and may block in
  * wk_store_call (store_client.h).
  */
@@ -28,6 +28,8 @@ typedef struct wk_cmd {
     const bson_t *body;   /* the whole command document, sequences merged as arrays */
     bson_t *reply;        /* handler appends here */
     sdb_error_t err;      /* set on failure */
+    bson_t *err_extra;    /* optional: fields appended after codeName on failure (e.g.
+                            * keyPattern/keyValue); the dispatcher destroys it */
     bool unacknowledged;  /* w:0 or moreToCome: the reply will be dropped */
     bool deferred;        /* handler will answer later (awaitable hello); see conn.h */
     bool resumed;         /* this is the re-run of a deferred command: answer now */

@@ -203,9 +203,13 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **ou
         bson_reinit(&reply);
         BSON_APPEND_DOUBLE(&reply, "ok", 0.0);
         sdb_error_append(&cmd.err, &reply);
+        if (cmd.err_extra != NULL)
+            bson_concat(&reply, cmd.err_extra);
     } else {
         BSON_APPEND_DOUBLE(&reply, "ok", 1.0);
     }
+    if (cmd.err_extra != NULL)
+        bson_destroy(cmd.err_extra);
     append_times(&reply);
     if (!(req->flags & WK_WIRE_MSG_MORE_TO_COME))
         encode(&reply, req->request_id, req->opcode, req->flags, out, outlen);

@@ -187,6 +187,21 @@ last_error(wk_cmd_t *cmd, const fam_args_t *a, int n, bool existing, const bson_
     bson_append_document_end(cmd->reply, &le);
 }
 
+/* dup_key_extra -- a DuplicateKey error reply carries keyPattern and keyValue, as mongod's. */
+static void
+dup_key_extra(wk_cmd_t *cmd, const bson_t *detail)
+{
+    bson_iter_t it;
+
+    if (cmd->err.code != SDB_CODE_DuplicateKey || cmd->err_extra != NULL)
+        return;
+    cmd->err_extra = bson_new();
+    if (bson_iter_init_find(&it, detail, "keyPattern"))
+        wk_cmdu_append_iter_as(cmd->err_extra, "keyPattern", &it);
+    if (bson_iter_init_find(&it, detail, "keyValue"))
+        wk_cmdu_append_iter_as(cmd->err_extra, "keyValue", &it);
+}
+
 /* no_match -- nothing matched: upsert or report n: 0. */
 static int
 no_match(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_matcher_t *m)
@@ -204,6 +219,8 @@ no_match(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_match
     last_error(cmd, a, 1, false, &up);
     SDB_ERR(append_value(cmd, p, m, a->return_new ? &up : NULL));
 err:
+    if (ret == SDB_ECLIENT)
+        dup_key_extra(cmd, &detail);
     bson_destroy(&up);
     bson_destroy(&detail);
     return ret;
@@ -232,6 +249,8 @@ modify(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_exec_t 
         SDB_ERR(append_value(cmd, p, ex->matcher, a->return_new ? &after : &before));
     }
 err:
+    if (ret == SDB_ECLIENT)
+        dup_key_extra(cmd, &detail);
     bson_destroy(&before);
     bson_destroy(&after);
     bson_destroy(&detail);
