@@ -117,8 +117,7 @@ static const acase_t cases[] = {
      "[{'_id': 0, 't': 1}, {'_id': 5, 't': 5}, {'_id': 'o', 't': 12}]", 0},
     {"[{'v': 12}]", "[{'$bucket': {'groupBy': '$v', 'boundaries': [0, 5]}}]", NULL, 40066},
     {"[]", "[{'$bucket': {'groupBy': '$v', 'boundaries': [5, 0]}}]", NULL, 40194},
-    {"[{'_id': 1}, {'_id': 2}]",
-     "[{'$facet': {'n': [{'$count': 'c'}], 'f': [{'$limit': 1}]}}]",
+    {"[{'_id': 1}, {'_id': 2}]", "[{'$facet': {'n': [{'$count': 'c'}], 'f': [{'$limit': 1}]}}]",
      "[{'n': [{'c': 2}], 'f': [{'_id': 1}]}]", 0},
     {"[]", "[{'$facet': {'n': [{'$out': 'x'}]}}]", NULL, 40600},
     {"[]", "[{'$documents': [{'a': 1}, {'a': 2}]}, {'$match': {'a': 2}}]", "[{'a': 2}]", 0},
@@ -231,8 +230,8 @@ START_TEST(test_subst_vars)
 {
     bson_t *pl = parse_json("[{'$match': {'$expr': {'$eq': ['$a', '$$x']}}}, "
                             "{'$set': {'y': '$$d.k', 'z': '$$nope'}}]");
-    bson_t *vars = bson_new_from_json((const uint8_t *)"{\"x\": 5, \"d\": {\"k\": \"s\"}}", -1,
-                                      NULL);
+    bson_t *vars =
+        bson_new_from_json((const uint8_t *)"{\"x\": 5, \"d\": {\"k\": \"s\"}}", -1, NULL);
     bson_t out;
     char *json;
 

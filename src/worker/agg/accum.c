@@ -51,13 +51,17 @@ num_as_double(const bson_value_t *v)
     char buf[BSON_DECIMAL128_STRING];
 
     switch (v->value_type) {
-    case BSON_TYPE_INT32: return v->value.v_int32;
-    case BSON_TYPE_INT64: return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE: return v->value.v_double;
+    case BSON_TYPE_INT32:
+        return v->value.v_int32;
+    case BSON_TYPE_INT64:
+        return (double)v->value.v_int64;
+    case BSON_TYPE_DOUBLE:
+        return v->value.v_double;
     case BSON_TYPE_DECIMAL128:
         bson_decimal128_to_string(&v->value.v_decimal128, buf);
         return strtod(buf, NULL);
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -232,10 +236,10 @@ array_final(wk_acc_state_t *st, bson_value_t *out)
 }
 
 static const wk_acc_def_t acc_defs[] = {
-    {"$sum", sum_step, sum_final},        {"$avg", avg_step, avg_final},
-    {"$min", min_step, value_final},      {"$max", max_step, value_final},
-    {"$first", first_step, value_final},  {"$last", last_step, value_final},
-    {"$push", push_step, array_final},    {"$addToSet", add_to_set_step, array_final},
+    {"$sum", sum_step, sum_final},       {"$avg", avg_step, avg_final},
+    {"$min", min_step, value_final},     {"$max", max_step, value_final},
+    {"$first", first_step, value_final}, {"$last", last_step, value_final},
+    {"$push", push_step, array_final},   {"$addToSet", add_to_set_step, array_final},
     {"$count", sum_step, sum_final},
 };
 
@@ -266,8 +270,8 @@ wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_
     if (spec->def == NULL)
         return sdb_error_set(err, SDB_CODE_Location15952, "unknown group operator '%s'", name);
     if (BSON_ITER_HOLDS_ARRAY(&op))
-        return sdb_error_set(err, SDB_CODE_Location40237,
-                             "The %s accumulator is a unary operator", name);
+        return sdb_error_set(err, SDB_CODE_Location40237, "The %s accumulator is a unary operator",
+                             name);
     if (strcmp(name, "$count") == 0) {
         bson_t one = BSON_INITIALIZER;
         bson_iter_t oit;

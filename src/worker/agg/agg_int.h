@@ -37,11 +37,11 @@ typedef struct wk_agg_stage_def {
 } wk_agg_stage_def_t;
 
 /* One parse/run/free prototype per stage, generated from the table. */
-#define X(name, stem, flags)                                                                    \
-    int wk_agg_parse_##stem(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,      \
-                            sdb_error_t *err);                                                  \
-    int wk_agg_run_##stem(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,               \
-                          wk_agg_docs_t *out, sdb_error_t *err);                                \
+#define X(name, stem, flags)                                                                       \
+    int wk_agg_parse_##stem(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,         \
+                            sdb_error_t *err);                                                     \
+    int wk_agg_run_##stem(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,                  \
+                          wk_agg_docs_t *out, sdb_error_t *err);                                   \
     void wk_agg_free_##stem(void *priv);
 #include "stages.def"
 #undef X
@@ -83,19 +83,18 @@ typedef struct wk_acc_spec {
 } wk_acc_spec_t;
 
 typedef struct wk_acc_state {
-    bson_value_t v;      /* $min $max $first $last */
-    bool seen;           /* $first: a value was taken */
-    int ntype;           /* $sum: 0 int32, 1 int64, 2 double */
-    int64_t i;           /* $sum integer part */
-    double d;            /* $sum / $avg double part */
-    int64_t count;       /* $avg: numbers seen */
-    bson_value_t *vals;  /* $push / $addToSet */
+    bson_value_t v;     /* $min $max $first $last */
+    bool seen;          /* $first: a value was taken */
+    int ntype;          /* $sum: 0 int32, 1 int64, 2 double */
+    int64_t i;          /* $sum integer part */
+    double d;           /* $sum / $avg double part */
+    int64_t count;      /* $avg: numbers seen */
+    bson_value_t *vals; /* $push / $addToSet */
     size_t nvals, cap;
 } wk_acc_state_t;
 
 /* wk_acc_parse -- parse {$op: expr} for output field `field` of `stage`. */
-int wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec,
-                 sdb_error_t *err);
+int wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_error_t *err);
 
 /* wk_acc_step -- feed one value (owned by the caller; may be missing). */
 void wk_acc_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v);
@@ -108,8 +107,8 @@ void wk_acc_spec_destroy(wk_acc_spec_t *spec);
 
 /* wk_agg_group_docs -- the grouping engine of $group and $bucket: docs with equal keys[i]
  * (owned values, consumed) form one output {_id: key, <acc fields>}, in key order. */
-int wk_agg_group_docs(const wk_acc_spec_t *accs, size_t nacc, bson_value_t *keys,
-                      wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err);
+int wk_agg_group_docs(const wk_acc_spec_t *accs, size_t nacc, bson_value_t *keys, wk_agg_docs_t *in,
+                      wk_agg_docs_t *out, sdb_error_t *err);
 
 /* ---- collection access (stage_io.c) ---------------------------------------------------- */
 

@@ -101,10 +101,11 @@ wk_agg_doc_set(const bson_t *doc, const char *path, const bson_value_t *v, bson_
 const char *
 wk_agg_type_name(bson_type_t t)
 {
-    static const char *names[] = {"missing", "double", "string", "object", "array", "binData",
-                                  "undefined", "objectId", "bool", "date", "null", "regex",
-                                  "dbPointer", "javascript", "symbol", "javascriptWithScope",
-                                  "int", "timestamp", "long", "decimal"};
+    static const char *names[] = {"missing",   "double",     "string",    "object",
+                                  "array",     "binData",    "undefined", "objectId",
+                                  "bool",      "date",       "null",      "regex",
+                                  "dbPointer", "javascript", "symbol",    "javascriptWithScope",
+                                  "int",       "timestamp",  "long",      "decimal"};
 
     if (t == BSON_TYPE_MINKEY)
         return "minKey";

@@ -103,8 +103,8 @@ check_position(const wk_agg_stage_def_t *def, size_t i, size_t n, const wk_agg_c
 
 /* parse_stage -- one {$name: spec} element. */
 static int
-parse_stage(const bson_iter_t *el, size_t i, size_t n, const wk_agg_ctx_t *ctx,
-            agg_stage_t *st, sdb_error_t *err)
+parse_stage(const bson_iter_t *el, size_t i, size_t n, const wk_agg_ctx_t *ctx, agg_stage_t *st,
+            sdb_error_t *err)
 {
     bson_iter_t sit;
     const char *name;
@@ -120,8 +120,8 @@ parse_stage(const bson_iter_t *el, size_t i, size_t n, const wk_agg_ctx_t *ctx,
     name = bson_iter_key(&sit);
     st->def = find_stage(name);
     if (st->def == NULL)
-        return sdb_error_set(err, SDB_CODE_Location40324,
-                             "Unrecognized pipeline stage name: '%s'", name);
+        return sdb_error_set(err, SDB_CODE_Location40324, "Unrecognized pipeline stage name: '%s'",
+                             name);
     st->spec = bson_new();
     bson_append_value(st->spec, name, -1, bson_iter_value(&sit));
     {
@@ -254,8 +254,8 @@ read_limit(const wk_agg_pipeline_t *p, size_t from)
 }
 
 int
-wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input,
-           wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
+           sdb_error_t *err)
 {
     wk_agg_docs_t cur, next;
     size_t from = 0;

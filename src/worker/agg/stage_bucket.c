@@ -107,8 +107,7 @@ parse_field(bucket_t *b, bson_iter_t *it, bool *has_output, sdb_error_t *err)
         return 0;
     }
     if (strcmp(k, "output") != 0)
-        return sdb_error_set(err, SDB_CODE_Location40197, "Unrecognized option to $bucket: %s.",
-                             k);
+        return sdb_error_set(err, SDB_CODE_Location40197, "Unrecognized option to $bucket: %s.", k);
     if (!BSON_ITER_HOLDS_DOCUMENT(it))
         return sdb_error_set(err, SDB_CODE_Location40196,
                              "The $bucket 'output' field must be an object, but found type: %s",
@@ -144,8 +143,7 @@ default_output(bucket_t *b, sdb_error_t *err)
 }
 
 int
-wk_agg_parse_bucket(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                    sdb_error_t *err)
+wk_agg_parse_bucket(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     bool has_output = false;
     bson_iter_t it;

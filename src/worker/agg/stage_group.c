@@ -43,8 +43,8 @@ keyed_cmp(const void *a, const void *b)
 
 /* emit_group -- accumulate docs order[from, to) and append the group's document. */
 static int
-emit_group(const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order, size_t from,
-           size_t to, wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err)
+emit_group(const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order, size_t from, size_t to,
+           wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err)
 {
     wk_acc_state_t *st = bson_malloc0((nacc ? nacc : 1) * sizeof(*st));
     bson_t *doc = bson_new();
@@ -164,8 +164,8 @@ add_acc(group_t *g, const char *stage, const bson_iter_t *it, sdb_error_t *err)
     const char *k = bson_iter_key(it);
 
     if (strchr(k, '.') != NULL)
-        return sdb_error_set(err, SDB_CODE_Location40235,
-                             "The field name '%s' cannot contain '.'", k);
+        return sdb_error_set(err, SDB_CODE_Location40235, "The field name '%s' cannot contain '.'",
+                             k);
     if (k[0] == '$')
         return sdb_error_set(err, SDB_CODE_Location40236,
                              "The field name '%s' cannot be an operator name", k);
@@ -178,8 +178,7 @@ add_acc(group_t *g, const char *stage, const bson_iter_t *it, sdb_error_t *err)
 /* ---- $group ---------------------------------------------------------------------------- */
 
 int
-wk_agg_parse_group(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                   sdb_error_t *err)
+wk_agg_parse_group(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     group_t *g;
     bson_iter_t it;
@@ -262,8 +261,8 @@ err:
 }
 
 int
-wk_agg_run_sort_by_count(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
-                         wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_run_sort_by_count(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                         sdb_error_t *err)
 {
     const group_t *g = priv;
 

@@ -64,8 +64,8 @@ typedef struct lookup {
     wk_expr_t **let_exprs;
     size_t nlet;
     bool has_pipeline;
-    bson_t *pipeline;           /* the raw pipeline (substituted per document with let) */
-    wk_agg_pipeline_t *parsed;  /* parsed once when there is no let */
+    bson_t *pipeline;          /* the raw pipeline (substituted per document with let) */
+    wk_agg_pipeline_t *parsed; /* parsed once when there is no let */
 } lookup_t;
 
 static void
@@ -130,8 +130,7 @@ lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
 
     if (strcmp(k, "from") == 0) {
         bson_iter_t c;
-        if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &c) &&
-            bson_iter_find(&c, "coll"))
+        if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &c) && bson_iter_find(&c, "coll"))
             return lookup_str(&c, &l->from, err);
         return lookup_str(it, &l->from, err);
     }
@@ -162,8 +161,7 @@ lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
 }
 
 int
-wk_agg_parse_lookup(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                    sdb_error_t *err)
+wk_agg_parse_lookup(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     lookup_t *l;
     bson_iter_t it;
@@ -178,8 +176,9 @@ wk_agg_parse_lookup(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
     while (bson_iter_next(&it))
         SDB_ERR(lookup_field(l, &it, err));
     if (l->as == NULL)
-        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse, "must specify 'as' field for a "
-                                                           "$lookup"));
+        SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
+                              "must specify 'as' field for a "
+                              "$lookup"));
     if (!l->has_pipeline && (l->local == NULL || l->foreign == NULL || l->from == NULL))
         SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
                               "$lookup requires either 'pipeline' or both 'localField' and "
@@ -411,14 +410,13 @@ facet_free(facet_t *f)
 static int
 facet_check(const bson_iter_t *arr, sdb_error_t *err)
 {
-    static const char *const banned[] = {"$out", "$merge", "$facet", "$collStats",
+    static const char *const banned[] = {"$out",        "$merge",     "$facet", "$collStats",
                                          "$indexStats", "$documents", NULL};
     bson_iter_t el, st;
 
     bson_iter_recurse(arr, &el);
     while (bson_iter_next(&el)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&el) || !bson_iter_recurse(&el, &st) ||
-            !bson_iter_next(&st))
+        if (!BSON_ITER_HOLDS_DOCUMENT(&el) || !bson_iter_recurse(&el, &st) || !bson_iter_next(&st))
             continue;
         for (size_t i = 0; banned[i] != NULL; i++)
             if (strcmp(bson_iter_key(&st), banned[i]) == 0)
@@ -430,8 +428,7 @@ facet_check(const bson_iter_t *arr, sdb_error_t *err)
 }
 
 int
-wk_agg_parse_facet(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                   sdb_error_t *err)
+wk_agg_parse_facet(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     wk_agg_ctx_t sub = *ctx;
     bson_iter_t it;
@@ -487,8 +484,8 @@ wk_agg_run_facet(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_
         for (size_t j = 0; j < in->n; j++)
             if (in->v[j] != NULL)
                 wk_agg_docs_push(&copy, bson_copy(in->v[j]));
-        ret = wk_agg_run_sub(f->pipes[i], ctx, ctx->coll != NULL ? ctx->coll : "", &copy,
-                             &res, err);
+        ret =
+            wk_agg_run_sub(f->pipes[i], ctx, ctx->coll != NULL ? ctx->coll : "", &copy, &res, err);
         wk_agg_docs_free(&copy);
         if (ret != 0) {
             wk_agg_docs_free(&res);

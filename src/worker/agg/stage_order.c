@@ -44,8 +44,7 @@ compact(wk_agg_docs_t *d)
 /* ---- $sort ----------------------------------------------------------------------------- */
 
 int
-wk_agg_parse_sort(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                  sdb_error_t *err)
+wk_agg_parse_sort(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     const uint8_t *data;
     uint32_t len;
@@ -110,8 +109,7 @@ get_count(const bson_iter_t *spec, int64_t *out)
 }
 
 int
-wk_agg_parse_limit(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                   sdb_error_t *err)
+wk_agg_parse_limit(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     int64_t n;
 
@@ -147,8 +145,7 @@ wk_agg_free_limit(void *priv)
 }
 
 int
-wk_agg_parse_skip(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                  sdb_error_t *err)
+wk_agg_parse_skip(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     int64_t n;
 
@@ -156,8 +153,7 @@ wk_agg_parse_skip(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
     if (!get_count(spec, &n))
         return sdb_error_set(err, SDB_CODE_Location15972, "Argument to $skip must be a number");
     if (n < 0)
-        return sdb_error_set(err, SDB_CODE_Location15956,
-                             "Argument to $skip cannot be negative");
+        return sdb_error_set(err, SDB_CODE_Location15956, "Argument to $skip cannot be negative");
     *priv = bson_malloc(sizeof(int64_t));
     memcpy(*priv, &n, sizeof(n));
     return 0;
@@ -187,8 +183,7 @@ wk_agg_free_skip(void *priv)
 /* ---- $count ---------------------------------------------------------------------------- */
 
 int
-wk_agg_parse_count(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                   sdb_error_t *err)
+wk_agg_parse_count(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     const char *s;
     uint32_t len;
@@ -241,8 +236,7 @@ wk_agg_free_count(void *priv)
 /* ---- $sample --------------------------------------------------------------------------- */
 
 int
-wk_agg_parse_sample(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                    sdb_error_t *err)
+wk_agg_parse_sample(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     bson_iter_t it;
     int64_t n = -1;
@@ -254,8 +248,8 @@ wk_agg_parse_sample(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
     bson_iter_recurse(spec, &it);
     while (bson_iter_next(&it)) {
         if (strcmp(bson_iter_key(&it), "size") != 0)
-            return sdb_error_set(err, SDB_CODE_Location28748,
-                                 "unrecognized option to $sample: %s", bson_iter_key(&it));
+            return sdb_error_set(err, SDB_CODE_Location28748, "unrecognized option to $sample: %s",
+                                 bson_iter_key(&it));
         if (!get_count(&it, &n) && !BSON_ITER_HOLDS_DOUBLE(&it))
             return sdb_error_set(err, SDB_CODE_Location28746,
                                  "size argument to $sample must be a number");

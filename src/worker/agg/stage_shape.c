@@ -35,8 +35,7 @@ spec_doc(const bson_iter_t *spec, bson_t *out)
 /* ---- $match ---------------------------------------------------------------------------- */
 
 int
-wk_agg_parse_match(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                   sdb_error_t *err)
+wk_agg_parse_match(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     bson_t filter;
     wk_matcher_t *m = NULL;
@@ -121,8 +120,7 @@ wk_agg_free_project(void *priv)
 }
 
 int
-wk_agg_parse_unset(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                   sdb_error_t *err)
+wk_agg_parse_unset(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     bson_t proj = BSON_INITIALIZER;
     wk_projection_t *p = NULL;
@@ -286,8 +284,8 @@ err:
 }
 
 int
-wk_agg_run_add_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
-                      wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_run_add_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                      sdb_error_t *err)
 {
     SDB_UNUSED(ctx);
     for (size_t i = 0; i < in->n; i++) {
@@ -341,8 +339,8 @@ wk_agg_parse_replace_root(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void
 }
 
 int
-wk_agg_run_replace_root(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
-                        wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_run_replace_root(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                        sdb_error_t *err)
 {
     SDB_UNUSED(ctx);
     for (size_t i = 0; i < in->n; i++) {
@@ -390,8 +388,8 @@ wk_agg_parse_replace_with(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void
 }
 
 int
-wk_agg_run_replace_with(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
-                        wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_run_replace_with(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                        sdb_error_t *err)
 {
     return wk_agg_run_replace_root(priv, ctx, in, out, err);
 }

@@ -47,8 +47,7 @@ wk_agg_run_documents(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_
     SDB_UNUSED(in);
     SDB_ERR(wk_agg_eval(priv, &empty, &v, err));
     if (v.value_type != BSON_TYPE_ARRAY || !wk_agg_value_doc(&v, &arr)) {
-        ret = sdb_error_set(err, SDB_CODE_Location5858203,
-                            "an array is expected");
+        ret = sdb_error_set(err, SDB_CODE_Location5858203, "an array is expected");
     } else {
         bson_iter_init(&it, &arr);
         while (ret == 0 && bson_iter_next(&it)) {
@@ -132,8 +131,8 @@ header(bson_t *doc, const char *ns)
 }
 
 int
-wk_agg_run_coll_stats(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
-                      wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_run_coll_stats(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                      sdb_error_t *err)
 {
     const coll_stats_t *c = priv;
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, *doc = bson_new(), st;
@@ -216,8 +215,8 @@ index_doc(const bson_t *spec)
 }
 
 int
-wk_agg_run_index_stats(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
-                       wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_run_index_stats(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                       sdb_error_t *err)
 {
     const wk_coll_info_t *ci;
     char ns[WK_NS_MAX];

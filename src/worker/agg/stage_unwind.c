@@ -14,8 +14,8 @@
 #include <string.h>
 
 typedef struct unwind {
-    char *path;   /* without the '$' */
-    char *index;  /* includeArrayIndex or NULL */
+    char *path;  /* without the '$' */
+    char *index; /* includeArrayIndex or NULL */
     bool preserve;
 } unwind_t;
 
@@ -89,8 +89,7 @@ parse_option(unwind_t *u, const bson_iter_t *it, sdb_error_t *err)
 }
 
 int
-wk_agg_parse_unwind(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                    sdb_error_t *err)
+wk_agg_parse_unwind(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     unwind_t *u = bson_malloc0(sizeof(*u));
     bson_iter_t it;
@@ -104,8 +103,8 @@ wk_agg_parse_unwind(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
         while (bson_iter_next(&it))
             SDB_ERR(parse_option(u, &it, err));
         if (u->path == NULL)
-            SDB_ERR(sdb_error_set(err, SDB_CODE_Location28812,
-                                  "no path specified to $unwind stage"));
+            SDB_ERR(
+                sdb_error_set(err, SDB_CODE_Location28812, "no path specified to $unwind stage"));
     } else {
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location15981,
                               "expected either a string or an object as specification for "
@@ -121,8 +120,7 @@ err:
 
 /* emit -- doc with path = v (NULL: unchanged) and the index field (-1: null). */
 static void
-emit(const unwind_t *u, const bson_t *doc, const bson_value_t *v, int64_t idx,
-     wk_agg_docs_t *out)
+emit(const unwind_t *u, const bson_t *doc, const bson_value_t *v, int64_t idx, wk_agg_docs_t *out)
 {
     bson_t a, b;
     bson_value_t iv;

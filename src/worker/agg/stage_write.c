@@ -22,8 +22,17 @@
 
 #define INSERT_CHUNK_BYTES (8 * 1024 * 1024)
 
-enum { WM_REPLACE, WM_KEEP, WM_MERGE, WM_FAIL };
-enum { WN_INSERT, WN_DISCARD, WN_FAIL };
+enum {
+    WM_REPLACE,
+    WM_KEEP,
+    WM_MERGE,
+    WM_FAIL
+};
+enum {
+    WN_INSERT,
+    WN_DISCARD,
+    WN_FAIL
+};
 
 typedef struct target {
     char db[256], coll[256];
@@ -54,8 +63,7 @@ parse_ns(const char *stage, const bson_iter_t *it, const wk_agg_ctx_t *ctx, targ
                              wk_agg_type_name(bson_iter_type(it)));
     }
     if (t->coll[0] == '\0')
-        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid %s target namespace",
-                             stage);
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid %s target namespace", stage);
     return 0;
 }
 
@@ -161,8 +169,7 @@ copy_indexes(const char *target, const char *tmp, sdb_error_t *err)
 /* ---- $out ------------------------------------------------------------------------------ */
 
 int
-wk_agg_parse_out(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                 sdb_error_t *err)
+wk_agg_parse_out(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     target_t *t = bson_malloc0(sizeof(*t));
     int ret = parse_ns("$out", spec, ctx, t, err);
@@ -266,13 +273,12 @@ merge_option(const bson_iter_t *it, const wk_agg_ctx_t *ctx, target_t *t, sdb_er
         return sdb_error_set(err, SDB_CODE_Location51183,
                              "Cannot find index to verify that join fields will be unique");
     }
-    return sdb_error_set(err, WK_CODE_UNKNOWN_FIELD,
-                         "BSON field '$merge.%s' is an unknown field.", k);
+    return sdb_error_set(err, WK_CODE_UNKNOWN_FIELD, "BSON field '$merge.%s' is an unknown field.",
+                         k);
 }
 
 int
-wk_agg_parse_merge(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                   sdb_error_t *err)
+wk_agg_parse_merge(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
     target_t *t = bson_malloc0(sizeof(*t));
     bson_iter_t it;

@@ -25,19 +25,34 @@
 #define WK_AGG_DEFAULT_BATCH 101
 
 typedef struct agg_args {
-    const char *coll;          /* NULL for {aggregate: 1} */
+    const char *coll; /* NULL for {aggregate: 1} */
     bson_iter_t pipeline;
     bool has_pipeline, has_cursor, explain, allow_disk_use;
-    int64_t batch_size;        /* default 101 */
-    bson_t let;                /* static view; empty when absent */
+    int64_t batch_size; /* default 101 */
+    bson_t let;         /* static view; empty when absent */
 } agg_args_t;
 
 static const char *const agg_fields[] = {
-    "pipeline", "cursor", "explain", "allowDiskUse", "hint", "let", "collation",
-    "bypassDocumentValidation", "fromMongos", "needsMerge", "isMapReduceCommand",
-    "collectionUUID", "encryptionInformation", "exchange", "runtimeConstants",
-    "$_requestReshardingResumeToken", "$_isTimeseriesNamespace", "querySettings",
-    "includeQueryStatsMetrics", NULL,
+    "pipeline",
+    "cursor",
+    "explain",
+    "allowDiskUse",
+    "hint",
+    "let",
+    "collation",
+    "bypassDocumentValidation",
+    "fromMongos",
+    "needsMerge",
+    "isMapReduceCommand",
+    "collectionUUID",
+    "encryptionInformation",
+    "exchange",
+    "runtimeConstants",
+    "$_requestReshardingResumeToken",
+    "$_isTimeseriesNamespace",
+    "querySettings",
+    "includeQueryStatsMetrics",
+    NULL,
 };
 
 /* parse_target -- the aggregate field: a collection name or 1. */
@@ -160,8 +175,7 @@ err:
 
 /* parse_pipeline -- the pipeline, with the command's let variables substituted. */
 static int
-parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const wk_agg_ctx_t *ctx,
-               wk_agg_pipeline_t **p)
+parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const wk_agg_ctx_t *ctx, wk_agg_pipeline_t **p)
 {
     bson_t vars = BSON_INITIALIZER, raw, subst = BSON_INITIALIZER;
     const uint8_t *data;
@@ -182,11 +196,12 @@ err:
     return ret;
 }
 
-/* reply_explain -- {explainVersion, stages: [{$cursor: {queryPlanner}}, ...], command}. */
+/* reply_explain -- {explainVersion, queryPlanner: {namespace, parsedQuery, winningPlan},
+ * stages: [the pipeline as given], command}: the plan of the collection read only. */
 static int
 reply_explain(wk_cmd_t *cmd, const char *ns, const wk_agg_pipeline_t *p)
 {
-    bson_t filter, ids = BSON_INITIALIZER, stages, cur, qp, plan;
+    bson_t filter, ids = BSON_INITIALIZER, qp, plan;
     wk_matcher_t *m = NULL;
     bool idhack = false;
 
@@ -203,11 +218,7 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const wk_agg_pipeline_t *p)
     BSON_APPEND_UTF8(&plan, "stage", idhack ? "IDHACK" : "COLLSCAN");
     bson_append_document_end(&qp, &plan);
     bson_append_document_end(cmd->reply, &qp);
-    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "$cursor", &cur);
-    BSON_APPEND_UTF8(&cur, "namespace", ns);
-    bson_append_document_end(cmd->reply, &cur);
     wk_agg_append_stages(p, cmd->reply, "stages");
-    SDB_UNUSED(stages);
     BSON_APPEND_DOCUMENT(cmd->reply, "command", cmd->body);
     return 0;
 }
