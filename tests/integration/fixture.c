@@ -392,11 +392,44 @@ fx_server_kill9(fx_server_t *s)
     s->pid = 0;
 }
 
+/* sanitizer_findings -- copy any sanitizer report in the server's stderr to the file named by
+ * $SDB_IT_REPORT (set by the harness), so the runner can fail even when the report came
+ * from a server that a forked test or a teardown stopped. */
+static void
+sanitizer_findings(const fx_server_t *s)
+{
+    static const char *marks[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                  "runtime error:", "WARNING: ThreadSanitizer"};
+    const char *report = getenv("SDB_IT_REPORT");
+    FILE *in = fopen(s->err_path, "r");
+    if (in == NULL)
+        return;
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), in) != NULL)
+        for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+            found = found || strstr(line, marks[i]) != NULL;
+    if (found) {
+        FILE *out = report != NULL ? fopen(report, "a") : NULL;
+        fprintf(out != NULL ? out : stderr, "==== sanitizer report from %s (dbpath %s) ====\n",
+                fx_binary(), s->dbpath);
+        rewind(in);
+        size_t n;
+        char buf[4096];
+        while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+            fwrite(buf, 1, n, out != NULL ? out : stderr);
+        if (out != NULL)
+            fclose(out);
+    }
+    fclose(in);
+}
+
 void
 fx_server_cleanup(fx_server_t *s)
 {
     if (s->pid > 0)
         fx_server_stop(s);
+    sanitizer_findings(s);
     if (getenv("SDB_KEEP_TMP") == NULL)
         fx_rm_rf(s->tmpdir);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static fx_server_t it_srv;
 static bool it_up;
@@ -101,6 +102,11 @@ it_tcase(Suite *s, const char *name, bool shared_server)
 static int
 it_main(Suite *s)
 {
+    char dir[600], report[700];
+    if (fx_mkdtemp(dir, sizeof(dir), "sdb-report") != 0)
+        return 1;
+    snprintf(report, sizeof(report), "%s/sanitizer.log", dir);
+    setenv("SDB_IT_REPORT", report, 1);
     mongoc_init();
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
@@ -108,6 +114,20 @@ it_main(Suite *s)
     int run = srunner_ntests_run(sr);
     srunner_free(sr);
     mongoc_cleanup();
+    /* a sanitizer report from any server this suite ran fails the suite */
+    FILE *f = fopen(report, "r");
+    if (f != NULL) {
+        char buf[4096];
+        size_t n;
+        fprintf(stderr, "the server reported sanitizer errors:\n");
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+            fwrite(buf, 1, n, stderr);
+        fclose(f);
+        run++;
+        failed++;
+    }
+    remove(report);
+    rmdir(dir);
     printf("%d passed, %d failed\n", run - failed, failed);
     return failed == 0 ? 0 : 1;
 }
