@@ -3,22 +3,30 @@
  *
  * The master bumps catalog_version in the global segment after every catalog change; a
  * worker compares it with the version of its cached CATALOG reply before using the cache.
- * Entries are static views into the cached reply and die with the next refresh.
- * Event-loop thread only.
+ * Each refresh builds a new snapshot (the reply plus an index of entries pointing into it).
+ * Because requests run on coroutines (coro.h), a handler suspended in a storage call may
+ * still hold entries of an older snapshot, so replaced snapshots are retired, not freed, and
+ * wk_catalog_gc frees them once no coroutine is running.  Event-loop thread only.
  */
 #include "catalog_cache.h"
 
 #include "../common/sdb.h"
+#include "coro.h"
 #include "store_client.h"
 #include "worker.h"
 
 #include <string.h>
 
-static bson_t cached;
-static bool have_cache;
+typedef struct snapshot {
+    bson_t doc;              /* the CATALOG reply */
+    wk_coll_info_t *entries; /* views into doc */
+    size_t n;
+    struct snapshot *next; /* retired list */
+} snapshot_t;
+
+static snapshot_t *cur;
+static snapshot_t *retired;
 static uint64_t cached_version = UINT64_MAX;
-static wk_coll_info_t *entries;
-static size_t nentries;
 
 static void
 view_of(bson_iter_t *it, bson_t *out)
@@ -38,44 +46,60 @@ view_of(bson_iter_t *it, bson_t *out)
 }
 
 static void
-parse_entries(void)
+parse_entry(bson_iter_t *coll, wk_coll_info_t *e)
+{
+    memset(e, 0, sizeof(*e));
+    bson_init(&e->options);
+    bson_init(&e->indexes);
+    bson_init(&e->uuid_doc);
+    while (bson_iter_next(coll)) {
+        const char *k = bson_iter_key(coll);
+        if (strcmp(k, "ns") == 0 && BSON_ITER_HOLDS_UTF8(coll))
+            e->ns = bson_iter_utf8(coll, NULL);
+        else if (strcmp(k, "options") == 0)
+            view_of(coll, &e->options);
+        else if (strcmp(k, "indexes") == 0)
+            view_of(coll, &e->indexes);
+        else if (strcmp(k, "uuid") == 0)
+            bson_append_iter(&e->uuid_doc, "uuid", 4, coll);
+    }
+}
+
+static void
+parse_entries(snapshot_t *s)
 {
     bson_iter_t it, arr, coll;
     size_t cap = 16;
 
-    while (nentries > 0)
-        bson_destroy(&entries[--nentries].uuid_doc);
-    entries = bson_realloc(entries, cap * sizeof(*entries));
-    if (!bson_iter_init_find(&it, &cached, "collections") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+    s->entries = bson_malloc(cap * sizeof(*s->entries));
+    if (!bson_iter_init_find(&it, &s->doc, "collections") || !BSON_ITER_HOLDS_ARRAY(&it) ||
         !bson_iter_recurse(&it, &arr))
         return;
     while (bson_iter_next(&arr)) {
-        wk_coll_info_t *e;
         if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &coll))
             continue;
-        if (nentries == cap) {
+        if (s->n == cap) {
             cap *= 2;
-            entries = bson_realloc(entries, cap * sizeof(*entries));
+            s->entries = bson_realloc(s->entries, cap * sizeof(*s->entries));
         }
-        e = &entries[nentries];
-        memset(e, 0, sizeof(*e));
-        bson_init(&e->options);
-        bson_init(&e->indexes);
-        bson_init(&e->uuid_doc);
-        while (bson_iter_next(&coll)) {
-            const char *k = bson_iter_key(&coll);
-            if (strcmp(k, "ns") == 0 && BSON_ITER_HOLDS_UTF8(&coll))
-                e->ns = bson_iter_utf8(&coll, NULL);
-            else if (strcmp(k, "options") == 0)
-                view_of(&coll, &e->options);
-            else if (strcmp(k, "indexes") == 0)
-                view_of(&coll, &e->indexes);
-            else if (strcmp(k, "uuid") == 0)
-                bson_append_iter(&e->uuid_doc, "uuid", 4, &coll);
-        }
-        if (e->ns != NULL)
-            nentries++;
+        parse_entry(&coll, &s->entries[s->n]);
+        if (s->entries[s->n].ns != NULL)
+            s->n++;
+        else
+            bson_destroy(&s->entries[s->n].uuid_doc);
     }
+}
+
+static void
+snapshot_free(snapshot_t *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        bson_destroy(&s->entries[i].uuid_doc);
+    bson_free(s->entries);
+    bson_destroy(&s->doc);
+    bson_free(s);
 }
 
 /*
@@ -88,9 +112,10 @@ wk_catalog_refresh(void)
     uint64_t v = atomic_load(&wk_global->catalog_version);
     bson_t req, reply;
     sdb_error_t err;
+    snapshot_t *s;
     int ret;
 
-    if (have_cache && v == cached_version)
+    if (cur != NULL && v == cached_version)
         return 0;
     bson_init(&req);
     ret = wk_store_call(SDB_OP_CATALOG, &req, &reply, &err);
@@ -99,13 +124,33 @@ wk_catalog_refresh(void)
         bson_destroy(&reply);
         return ret;
     }
-    if (have_cache)
-        bson_destroy(&cached);
-    bson_steal(&cached, &reply);
-    have_cache = true;
+    s = bson_malloc0(sizeof(*s));
+    bson_steal(&s->doc, &reply);
+    parse_entries(s);
+    if (cur != NULL) {
+        cur->next = retired;
+        retired = cur;
+    }
+    cur = s;
     cached_version = v;
-    parse_entries();
+    wk_catalog_gc();
     return 0;
+}
+
+/*
+ * wk_catalog_gc --
+ *     Free retired snapshots once no request can still hold their entries.
+ */
+void
+wk_catalog_gc(void)
+{
+    if (wk_coro_active() > 0)
+        return;
+    while (retired != NULL) {
+        snapshot_t *s = retired;
+        retired = s->next;
+        snapshot_free(s);
+    }
 }
 
 /*
@@ -117,9 +162,11 @@ wk_catalog_find(const char *ns)
 {
     size_t i;
 
-    for (i = 0; i < nentries; i++)
-        if (strcmp(entries[i].ns, ns) == 0)
-            return &entries[i];
+    if (cur == NULL)
+        return NULL;
+    for (i = 0; i < cur->n; i++)
+        if (strcmp(cur->entries[i].ns, ns) == 0)
+            return &cur->entries[i];
     return NULL;
 }
 
@@ -130,6 +177,25 @@ wk_catalog_find(const char *ns)
 const wk_coll_info_t *
 wk_catalog_list(size_t *n)
 {
-    *n = nentries;
-    return entries;
+    *n = cur != NULL ? cur->n : 0;
+    return cur != NULL ? cur->entries : NULL;
+}
+
+/*
+ * wk_catalog_free --
+ *     Release every snapshot (orderly exit).
+ */
+void
+wk_catalog_free(void)
+{
+    if (cur != NULL) {
+        cur->next = retired;
+        retired = cur;
+        cur = NULL;
+    }
+    while (retired != NULL) {
+        snapshot_t *s = retired;
+        retired = s->next;
+        snapshot_free(s);
+    }
 }

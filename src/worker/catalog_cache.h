@@ -2,8 +2,9 @@
  * src/worker/catalog_cache.h -- the worker's cached copy of the master's catalog.
  *
  * Refreshed (SDB_OP_CATALOG) whenever the global segment's catalog_version differs from the
- * cached one.  Entries are read-only views valid until the next wk_catalog_refresh call, so
- * a handler must not keep them across a wk_store_call that changes the catalog.
+ * cached one.  Entries are read-only views that stay valid until the request that obtained
+ * them finishes (older snapshots are freed by wk_catalog_gc only when no request is
+ * running), but they may be stale after a storage call: refresh again to see changes.
  */
 #ifndef WK_CATALOG_CACHE_H
 #define WK_CATALOG_CACHE_H
@@ -26,5 +27,11 @@ const wk_coll_info_t *wk_catalog_find(const char *ns);
 
 /* wk_catalog_list -- all entries; *n receives the count. */
 const wk_coll_info_t *wk_catalog_list(size_t *n);
+
+/* wk_catalog_gc -- free retired snapshots when no request is running (called by conn.c). */
+void wk_catalog_gc(void);
+
+/* wk_catalog_free -- release everything (orderly worker exit). */
+void wk_catalog_free(void);
 
 #endif

@@ -31,8 +31,6 @@ typedef struct wk_cmd {
     bson_t *err_extra;    /* optional: fields appended after codeName on failure (e.g.
                             * keyPattern/keyValue); the dispatcher destroys it */
     bool unacknowledged;  /* w:0 or moreToCome: the reply will be dropped */
-    bool deferred;        /* handler will answer later (awaitable hello); see conn.h */
-    bool resumed;         /* this is the re-run of a deferred command: answer now */
     int32_t opcode;       /* wire opcode the command came in (OP_MSG or OP_QUERY) */
 } wk_cmd_t;
 

@@ -1,30 +1,46 @@
 /*
- * src/worker/conn.c -- client connections: read whole messages, dispatch, write replies.
+ * src/worker/conn.c -- client connections: read whole messages, run them, write replies.
  *
- * Each connection is a libevent bufferevent.  The read callback takes as many complete
- * messages as the input buffer holds (length prefix validated first: under 16 or over 48 MB
- * closes the connection, as mongod does), decodes each (wire.c) and dispatches it
- * (dispatch.c).  A message that fails to decode is answered with an error reply when its
- * header was sane.  A deferred reply (awaitable hello) parks the connection: reading stops
- * until the timer fires and the command is re-run.  Counters in the global segment are this
- * worker's own slot.  Event-loop thread only.
+ * Each connection has a persistent read event and its own input buffer.  on_read reads what
+ * the socket has, then takes complete messages in order: the length prefix is validated
+ * first (under 16 or over 48 MB closes the connection, as mongod does), the message is
+ * decoded (wire.c; a message that fails to decode is answered with an error reply) and the
+ * request runs on a coroutine (coro.h).  While a request of a connection runs, no further
+ * message of that connection starts; when a suspended request finishes, the connection is
+ * kicked to continue with what is buffered.  A reply is written with one send(); only what
+ * the kernel does not take at once is kept and written on the write event.  A connection
+ * that closes while a request runs is freed when the request finishes.  Counters in the
+ * global segment are this worker's own slot.  Event-loop thread only.
  */
 #include "conn.h"
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "catalog_cache.h"
+#include "coro.h"
 #include "dispatch.h"
 #include "wire.h"
 #include "worker.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IOBUF_MIN (16 * 1024)
+#define IOBUF_KEEP (256 * 1024) /* shrink back to IOBUF_MIN above this once drained */
+
+typedef struct request {
+    wk_conn_t *c;
+    wk_wire_req_t req;
+} request_t;
 
 static int64_t nconns;
 static wk_conn_t *conns; /* list head of open connections */
+
+static void on_read(evutil_socket_t fd, short what, void *arg);
 
 /*
  * wk_conn_count --
@@ -36,14 +52,47 @@ wk_conn_count(void)
     return nconns;
 }
 
+static int
+iobuf_reserve(wk_iobuf_t *b, size_t want)
+{
+    size_t cap;
+
+    if (b->off > 0 && (b->off == b->len || b->cap - b->len < want)) {
+        memmove(b->data, b->data + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+    }
+    if (b->cap - b->len >= want)
+        return 0;
+    cap = b->cap < IOBUF_MIN ? IOBUF_MIN : b->cap;
+    while (cap - b->len < want)
+        cap *= 2;
+    b->data = bson_realloc(b->data, cap);
+    b->cap = cap;
+    return 0;
+}
+
+static void
+iobuf_consumed(wk_iobuf_t *b)
+{
+    if (b->off < b->len)
+        return;
+    b->off = b->len = 0;
+    if (b->cap > IOBUF_KEEP) {
+        bson_free(b->data);
+        b->data = NULL;
+        b->cap = 0;
+    }
+}
+
 static void
 conn_free(wk_conn_t *c)
 {
-    if (c->defer_timer != NULL)
-        event_free(c->defer_timer);
-    if (c->defer_cmd != NULL)
-        bson_destroy(c->defer_cmd);
-    bufferevent_free(c->bev);
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    close(c->fd);
+    bson_free(c->in.data);
+    bson_free(c->out.data);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
@@ -55,9 +104,20 @@ conn_free(wk_conn_t *c)
     bson_free(c);
 }
 
+/* Stop serving c; free it now or, while a request runs, when that request ends. */
+static void
+conn_close(wk_conn_t *c)
+{
+    c->closing = true;
+    event_del(c->ev_read);
+    event_del(c->ev_write);
+    if (!c->busy && !c->in_process)
+        conn_free(c);
+}
+
 /*
  * wk_conn_close_all --
- *     Close every open connection (orderly worker exit).
+ *     Close every open connection (orderly worker exit; suspended requests are abandoned).
  */
 void
 wk_conn_close_all(void)
@@ -67,83 +127,152 @@ wk_conn_close_all(void)
 }
 
 static void
-free_reply(const void *data, size_t len, void *arg)
-{
-    bson_free((void *)data);
-}
-
-static void
 send_out(wk_conn_t *c, uint8_t *out, size_t outlen)
 {
+    ssize_t n = 0;
+
     if (out == NULL)
         return;
     atomic_fetch_add(&wk_counters()->bytes_out, outlen);
-    evbuffer_add_reference(bufferevent_get_output(c->bev), out, outlen, free_reply, NULL);
+    if (!c->closing && c->out.off == c->out.len) {
+        n = send(c->fd, out, outlen, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            bson_free(out);
+            conn_close(c);
+            return;
+        }
+        if (n < 0)
+            n = 0;
+    }
+    if (!c->closing && (size_t)n < outlen) {
+        iobuf_reserve(&c->out, outlen - (size_t)n);
+        memcpy(c->out.data + c->out.len, out + n, outlen - (size_t)n);
+        c->out.len += outlen - (size_t)n;
+        event_add(c->ev_write, NULL);
+    }
+    bson_free(out);
 }
 
 static void
-handle_message(wk_conn_t *c, const uint8_t *msg, size_t len)
+on_write(evutil_socket_t fd, short what, void *arg)
 {
-    wk_wire_req_t req;
+    wk_conn_t *c = arg;
+    ssize_t n = send(fd, c->out.data + c->out.off, c->out.len - c->out.off, MSG_NOSIGNAL);
+
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        conn_close(c);
+        return;
+    }
+    if (n > 0)
+        c->out.off += (size_t)n;
+    if (c->out.off == c->out.len) {
+        iobuf_consumed(&c->out);
+        event_del(c->ev_write);
+    }
+}
+
+/* The body of a request coroutine. */
+static void
+request_main(void *arg)
+{
+    request_t *r = arg;
+    wk_conn_t *c = r->c;
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+
+    wk_dispatch_request(c, &r->req, &out, &outlen);
+    wk_wire_req_destroy(&r->req);
+    bson_free(r);
+    send_out(c, out, outlen);
+    c->busy = false;
+    if (c->closing && !c->in_process)
+        conn_free(c);
+    else if (!c->in_process && c->in.off < c->in.len)
+        event_active(c->ev_read, EV_TIMEOUT, 0); /* continue with what is buffered */
+}
+
+/* Decode one message and start it on a coroutine (or answer its decode error). */
+static void
+start_message(wk_conn_t *c, const uint8_t *msg, size_t len)
+{
+    request_t *r = bson_malloc0(sizeof(*r));
     sdb_error_t err;
     uint8_t *out = NULL;
     size_t outlen = 0;
     int32_t reqid, opcode;
 
-    memset(&req, 0, sizeof(req));
     memset(&err, 0, sizeof(err));
     atomic_fetch_add(&wk_counters()->requests, 1);
     atomic_fetch_add(&wk_counters()->bytes_in, len);
-    if (wk_wire_decode(msg, len, &req, &err) != 0) {
+    if (wk_wire_decode(msg, len, &r->req, &err) != 0) {
         memcpy(&reqid, msg + 4, 4);
         memcpy(&opcode, msg + 12, 4);
         sdb_logf(SDB_LOG_W, "NETWORK", 22988, "Bad message from client", "%s: %s", c->peer,
                  err.msg);
+        wk_wire_req_destroy(&r->req);
+        bson_free(r);
         wk_dispatch_error_reply(&err, reqid, opcode, &out, &outlen);
         send_out(c, out, outlen);
         return;
     }
-    wk_dispatch_request(c, &req, false, &out, &outlen);
-    wk_wire_req_destroy(&req);
-    send_out(c, out, outlen);
+    r->c = c;
+    c->busy = true;
+    if (wk_coro_spawn(request_main, r) != 0)
+        request_main(r); /* no memory for a stack: run inline, blocking this worker */
 }
 
+/* Start buffered messages of c in order until one is still running. */
 static void
-on_read(struct bufferevent *bev, void *arg)
+process_input(wk_conn_t *c)
 {
-    wk_conn_t *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    uint8_t head[4];
     int32_t msglen;
 
-    while (!c->closing && c->defer_cmd == NULL) {
-        size_t avail = evbuffer_get_length(in);
-        if (avail < 4)
-            break;
-        evbuffer_copyout(in, head, 4);
-        if (wk_wire_frame_len(head, 4, &msglen) != 0) {
+    c->in_process = true;
+    while (!c->closing && !c->busy && c->in.len - c->in.off >= 4) {
+        if (wk_wire_frame_len(c->in.data + c->in.off, c->in.len - c->in.off, &msglen) != 0) {
             sdb_logf(SDB_LOG_W, "NETWORK", 22989, "Closing connection: bad message length", "%s",
                      c->peer);
-            conn_free(c);
-            return;
-        }
-        if (avail < (size_t)msglen) {
-            bufferevent_setwatermark(bev, EV_READ, (size_t)msglen, 0);
+            conn_close(c);
             break;
         }
-        bufferevent_setwatermark(bev, EV_READ, 0, 0);
-        handle_message(c, evbuffer_pullup(in, msglen), (size_t)msglen);
-        evbuffer_drain(in, (size_t)msglen);
+        if (c->in.len - c->in.off < (size_t)msglen) {
+            iobuf_reserve(&c->in, (size_t)msglen - (c->in.len - c->in.off));
+            break;
+        }
+        c->in.off += (size_t)msglen;
+        start_message(c, c->in.data + c->in.off - msglen, (size_t)msglen);
     }
+    c->in_process = false;
+    if (c->closing && !c->busy) {
+        conn_free(c);
+        return;
+    }
+    if (!c->busy)
+        iobuf_consumed(&c->in);
+    if (wk_coro_active() == 0)
+        wk_catalog_gc();
 }
 
 static void
-on_event(struct bufferevent *bev, short what, void *arg)
+on_read(evutil_socket_t fd, short what, void *arg)
 {
     wk_conn_t *c = arg;
+    ssize_t n;
 
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        conn_free(c);
+    if (what & EV_READ) {
+        if (c->busy && c->in.len - c->in.off > WK_WIRE_MAX_MESSAGE) {
+            return; /* enough buffered; the socket backs up until the request ends */
+        }
+        iobuf_reserve(&c->in, IOBUF_MIN);
+        n = read(fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            conn_close(c);
+            return;
+        }
+        if (n > 0)
+            c->in.len += (size_t)n;
+    }
+    process_input(c);
 }
 
 /*
@@ -155,12 +284,9 @@ wk_conn_accept(int fd, const char *peer)
 {
     wk_conn_t *c = bson_malloc0(sizeof(*c));
 
-    c->bev = bufferevent_socket_new(wk_base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
-        close(fd);
-        bson_free(c);
-        return;
-    }
+    c->fd = fd;
+    c->ev_read = event_new(wk_base, fd, EV_READ | EV_PERSIST, on_read, c);
+    c->ev_write = event_new(wk_base, fd, EV_WRITE | EV_PERSIST, on_write, c);
     c->id = (int64_t)atomic_fetch_add(&wk_global->next_conn_id, 1) + 1;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
     nconns++;
@@ -170,45 +296,5 @@ wk_conn_accept(int fd, const char *peer)
     conns = c;
     atomic_fetch_add(&wk_counters()->conn_current, 1);
     atomic_fetch_add(&wk_counters()->conn_total, 1);
-    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
-static void
-on_defer_timer(evutil_socket_t fd, short what, void *arg)
-{
-    wk_conn_t *c = arg;
-    wk_wire_req_t req;
-    uint8_t *out = NULL;
-    size_t outlen = 0;
-
-    memset(&req, 0, sizeof(req));
-    req.request_id = c->defer_request_id;
-    req.opcode = c->defer_opcode;
-    req.flags = c->defer_flags;
-    bson_copy_to(c->defer_cmd, &req.cmd);
-    bson_destroy(c->defer_cmd);
-    c->defer_cmd = NULL;
-    wk_dispatch_request(c, &req, true, &out, &outlen);
-    wk_wire_req_destroy(&req);
-    send_out(c, out, outlen);
-    on_read(c->bev, c); /* anything that arrived meanwhile */
-}
-
-/*
- * wk_conn_defer --
- *     Park the current request and re-run it after `ms` milliseconds.
- */
-void
-wk_conn_defer(wk_conn_t *c, const bson_t *cmd, const char *db, int64_t ms)
-{
-    struct timeval tv;
-
-    if (c->defer_timer == NULL)
-        c->defer_timer = evtimer_new(wk_base, on_defer_timer, c);
-    c->defer_cmd = bson_copy(cmd);
-    snprintf(c->defer_db, sizeof(c->defer_db), "%s", db);
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    evtimer_add(c->defer_timer, &tv);
+    event_add(c->ev_read, NULL);
 }

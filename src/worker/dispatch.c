@@ -162,7 +162,7 @@ count_command(const wk_cmd_def_t *def)
  *     Run one request and encode its reply (or none).
  */
 void
-wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **out, size_t *outlen)
+wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *outlen)
 {
     const wk_cmd_def_t *def = NULL;
     wk_cmd_t cmd;
@@ -177,7 +177,6 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **ou
     cmd.conn = c;
     cmd.body = &req->cmd;
     cmd.reply = &reply;
-    cmd.resumed = resumed;
     cmd.opcode = req->opcode;
     cmd.unacknowledged = (req->flags & WK_WIRE_MSG_MORE_TO_COME) || is_unacknowledged(&req->cmd);
     db[0] = '\0';
@@ -188,13 +187,6 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **ou
         sdb_log_set_inflight(cmd.name);
         ret = def->fn(&cmd);
         sdb_log_set_inflight(NULL);
-    }
-    if (ret == 0 && cmd.deferred) {
-        c->defer_request_id = req->request_id;
-        c->defer_opcode = req->opcode;
-        c->defer_flags = req->flags;
-        bson_destroy(&reply);
-        return;
     }
     if (ret != 0) {
         if (ret != SDB_ECLIENT)

@@ -4,8 +4,8 @@
  * wk_dispatch_request runs one decoded wire request: it checks the opcode rules (OP_QUERY
  * only for the handshake), finds the command in the table, checks generic fields, calls the
  * handler, decorates the reply (ok, $clusterTime, operationTime) and encodes it in the
- * request's framing.  *out is NULL when there is nothing to send (moreToCome, w:0, or a
- * deferred reply).  Event-loop thread only.
+ * request's framing.  *out is NULL when there is nothing to send (moreToCome).  Runs on the
+ * request's coroutine.
  */
 #ifndef WK_DISPATCH_H
 #define WK_DISPATCH_H
@@ -18,8 +18,7 @@
 #include <stdint.h>
 
 /* wk_dispatch_request -- run one request; *out (bson_malloc'd) is the reply or NULL. */
-void wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, bool resumed, uint8_t **out,
-                         size_t *outlen);
+void wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *outlen);
 
 /* wk_dispatch_error_reply -- encode an error reply for a request that could not be decoded. */
 void wk_dispatch_error_reply(const sdb_error_t *err, int32_t request_id, int32_t opcode,

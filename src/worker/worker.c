@@ -12,7 +12,10 @@
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "catalog_cache.h"
 #include "conn.h"
+#include "coro.h"
+#include "store_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -142,6 +145,12 @@ on_death(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+on_chan_wake(evutil_socket_t fd, short what, void *arg)
+{
+    wk_store_on_wake();
+}
+
+static void
 on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
     event_base_loopbreak(wk_base);
@@ -187,7 +196,7 @@ open_worker_log(const sdb_config_t *cfg)
 int
 wk_worker_run(const sdb_config_t *cfg)
 {
-    struct event *ev_listen, *ev_death, *ev_term, *ev_int;
+    struct event *ev_listen, *ev_death, *ev_term, *ev_int, *ev_chan;
     int ret;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -212,6 +221,10 @@ wk_worker_run(const sdb_config_t *cfg)
     ev_death = event_new(wk_base, cfg->fd_death, EV_READ, on_death, NULL);
     ev_term = evsignal_new(wk_base, SIGTERM, on_sigterm, NULL);
     ev_int = evsignal_new(wk_base, SIGINT, on_sigterm, NULL);
+    ev_chan =
+        event_new(wk_base, sdb_chan_wake_fd(&wk_chan), EV_READ | EV_PERSIST, on_chan_wake, NULL);
+    event_add(ev_chan, NULL);
+    wk_store_on_wake(); /* arm the channel's wake fd (see store_client.c) */
     event_add(ev_listen, NULL);
     event_add(ev_death, NULL);
     event_add(ev_term, NULL);
@@ -220,11 +233,14 @@ wk_worker_run(const sdb_config_t *cfg)
     event_base_dispatch(wk_base);
 
     wk_conn_close_all();
+    wk_catalog_free();
+    wk_coro_free_pool();
     atomic_store(&wk_chan.shm->state, 0);
     event_free(ev_listen);
     event_free(ev_death);
     event_free(ev_term);
     event_free(ev_int);
+    event_free(ev_chan);
     event_base_free(wk_base);
     return 0;
 }

@@ -6,10 +6,11 @@
  * connectionId and topologyVersion.counter are Int64 (the Go driver insists).  Awaitable
  * hello: with both topologyVersion and maxAwaitTimeMS, and a topologyVersion equal to ours,
  * the reply waits until maxAwaitTimeMS passes (our topology never changes) without blocking
- * the worker: the connection parks the request (conn.c) and re-runs it with `resumed`.
+ * the worker: the request's coroutine sleeps (coro.h) while the loop serves the rest.
  */
 #include "../command.h"
 #include "../conn.h"
+#include "../coro.h"
 #include "../worker.h"
 
 #include <string.h>
@@ -115,11 +116,8 @@ wk_cmd_hello(wk_cmd_t *cmd)
     const char *me = wk_host_port();
 
     SDB_RET(awaitable(cmd, &wait_ms));
-    if (wait_ms > 0 && !cmd->resumed) {
-        wk_conn_defer(cmd->conn, cmd->body, cmd->db, wait_ms);
-        cmd->deferred = true;
-        return 0;
-    }
+    if (wait_ms > 0)
+        wk_coro_sleep_ms(wait_ms);
     append_topology(r);
     if (strcmp(cmd->name, "hello") == 0) {
         BSON_APPEND_BOOL(r, "isWritablePrimary", true);

@@ -1,0 +1,46 @@
+/*
+ * src/worker/coro.h -- coroutines for command handlers, so one worker keeps many storage
+ * requests in flight.
+ *
+ * Every client request runs on a coroutine of its own (a ucontext with a private 1 MiB
+ * stack, lazily committed, from a reuse pool).  When a handler waits for the master
+ * (store_client.c) its coroutine yields back to the event loop, which serves other
+ * connections and resumes the coroutine when the reply with its request id arrives.  Handlers
+ * therefore read as straight-line code, and a worker still has a single thread: nothing runs
+ * concurrently, but anything a handler holds across a storage call may be changed by another
+ * request meanwhile (the catalog cache defers freeing old snapshots for that reason).
+ * Event-loop thread only.
+ */
+#ifndef WK_CORO_H
+#define WK_CORO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct wk_coro wk_coro_t;
+
+/* wk_coro_spawn -- run fn(arg) on a new coroutine until it yields or returns.  Returns 0 or
+ * ENOMEM (then nothing ran). */
+int wk_coro_spawn(void (*fn)(void *), void *arg);
+
+/* wk_coro_self -- the running coroutine, or NULL on the event loop's own stack. */
+wk_coro_t *wk_coro_self(void);
+
+/* wk_coro_yield -- from a coroutine: give control back to whoever resumed it. */
+void wk_coro_yield(void);
+
+/* wk_coro_resume -- from the event loop: continue a yielded coroutine until it yields again
+ * or returns (its stack then goes back to the pool). */
+void wk_coro_resume(wk_coro_t *co);
+
+/* wk_coro_sleep_ms -- from a coroutine: suspend for ms milliseconds (a libevent timer resumes
+ * it); a no-op on the loop's own stack. */
+void wk_coro_sleep_ms(int64_t ms);
+
+/* wk_coro_active -- coroutines started and not yet finished. */
+int wk_coro_active(void);
+
+/* wk_coro_free_pool -- release pooled stacks (orderly exit). */
+void wk_coro_free_pool(void);
+
+#endif
