@@ -15,10 +15,11 @@
 #include "store_client.h"
 #include "worker.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct snapshot {
-    bson_t doc;              /* the CATALOG reply */
+    bson_t *doc;             /* the CATALOG reply (heap: bson_t wants 128-byte alignment) */
     wk_coll_info_t *entries; /* views into doc */
     size_t n;
     struct snapshot *next; /* retired list */
@@ -69,19 +70,21 @@ static void
 parse_entries(snapshot_t *s)
 {
     bson_iter_t it, arr, coll;
-    size_t cap = 16;
+    size_t cap = 0;
 
-    s->entries = bson_malloc(cap * sizeof(*s->entries));
-    if (!bson_iter_init_find(&it, &s->doc, "collections") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+    if (!bson_iter_init_find(&it, s->doc, "collections") || !BSON_ITER_HOLDS_ARRAY(&it) ||
         !bson_iter_recurse(&it, &arr))
         return;
-    while (bson_iter_next(&arr)) {
+    while (bson_iter_next(&arr))
+        cap++;
+    /* the entries embed bson_t, which needs its declared alignment */
+    s->entries = aligned_alloc(BSON_ALIGNOF(wk_coll_info_t), (cap + 1) * sizeof(*s->entries));
+    if (s->entries == NULL)
+        return;
+    bson_iter_recurse(&it, &arr);
+    while (bson_iter_next(&arr) && s->n < cap) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &coll))
             continue;
-        if (s->n == cap) {
-            cap *= 2;
-            s->entries = bson_realloc(s->entries, cap * sizeof(*s->entries));
-        }
         parse_entry(&coll, &s->entries[s->n]);
         if (s->entries[s->n].ns != NULL)
             s->n++;
@@ -97,8 +100,8 @@ snapshot_free(snapshot_t *s)
 
     for (i = 0; i < s->n; i++)
         bson_destroy(&s->entries[i].uuid_doc);
-    bson_free(s->entries);
-    bson_destroy(&s->doc);
+    free(s->entries);
+    bson_destroy(s->doc);
     bson_free(s);
 }
 
@@ -125,7 +128,8 @@ wk_catalog_refresh(void)
         return ret;
     }
     s = bson_malloc0(sizeof(*s));
-    bson_steal(&s->doc, &reply);
+    s->doc = bson_copy(&reply);
+    bson_destroy(&reply);
     parse_entries(s);
     if (cur != NULL) {
         cur->next = retired;

@@ -131,13 +131,12 @@ coro_release(wk_coro_t *co)
 static void
 run(wk_coro_t *co)
 {
-    long page = sysconf(_SC_PAGESIZE);
     wk_coro_t *prev = current;
 
     SDB_ASSERT(prev == NULL); /* coroutines are only resumed from the loop */
     current = co;
     co->caller = &loop_ctx;
-    switch_to(&loop_ctx, &co->ctx, (char *)co->stack + page, CORO_STACK);
+    switch_to(&loop_ctx, &co->ctx, (char *)co->stack + (co->stack_len - CORO_STACK), CORO_STACK);
     current = prev;
     if (co->done)
         coro_release(co);
@@ -150,8 +149,8 @@ run(wk_coro_t *co)
 int
 wk_coro_spawn(void (*fn)(void *), void *arg)
 {
-    wk_coro_t *co = coro_alloc();
-    long page = sysconf(_SC_PAGESIZE);
+    /* getcontext returns twice in principle: keep what lives across it in volatile storage */
+    wk_coro_t *volatile co = coro_alloc();
     uintptr_t p;
 
     if (co == NULL)
@@ -160,7 +159,7 @@ wk_coro_spawn(void (*fn)(void *), void *arg)
     co->arg = arg;
     co->done = false;
     getcontext(&co->ctx);
-    co->ctx.uc_stack.ss_sp = (char *)co->stack + page;
+    co->ctx.uc_stack.ss_sp = (char *)co->stack + (co->stack_len - CORO_STACK);
     co->ctx.uc_stack.ss_size = CORO_STACK;
     co->ctx.uc_link = NULL;
     p = (uintptr_t)co;
