@@ -3,7 +3,8 @@
  *
  * The master creates it (memfd) before spawning workers and publishes read-only values:
  * the catalog version (a worker refreshes its cached catalog when it changes), the oplog
- * head timestamp and its wake-up word.  Each worker owns one counters slot and is the only
+ * head timestamp and its wake-up word, the failpoint version (a worker refreshes its cached
+ * failpoints when it changes).  Each worker owns one counters slot and is the only
  * writer of that slot; serverStatus sums the slots.  Fields are atomics; no locks.
  */
 #ifndef SDB_GLOBAL_H
@@ -13,7 +14,7 @@
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 1u
+#define SDB_GLOBAL_VERSION 2u
 #define SDB_MAX_WORKERS 64
 
 typedef struct sdb_worker_counters {
@@ -42,6 +43,7 @@ typedef struct sdb_global {
     _Atomic uint32_t oplog_wake;      /* master writes: bumped on every oplog append */
     _Atomic uint64_t next_conn_id;    /* every worker fetch_adds: connection ids */
     char port_str[16];                /* master writes once: bound port */
+    _Atomic uint64_t failpoint_version; /* master writes: bumped on every failpoint change */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
 } sdb_global_t;
 

@@ -2,8 +2,8 @@
  * src/master/ops.c -- the storage operation table and the master's storage housekeeping.
  *
  * ops_table maps each SDB_OP_* number (storeop.def) to its handler in the module that owns
- * the data (catalog, indexes, records, cursors, stats); ms_ops_dispatch is a bounds check
- * and an indexed call.  ms_ops_tick expires idle cursors, retries deferred table drops and
+ * the data (catalog, indexes, records, cursors, stats, failpoints); ms_ops_dispatch is a
+ * bounds check and an indexed call.  ms_ops_tick expires idle cursors, retries deferred table drops and
  * trims the oplog; ms_ops_channel_died checks a dead worker's cursors back in.
  *
  * Invariants: the table is constant; dispatch is reentrant (handlers take their own locks).
@@ -18,6 +18,7 @@
 #include "../common/storeop.h"
 #include "catalog.h"
 #include "cursors.h"
+#include "failpoints.h"
 #include "indexes.h"
 #include "oplog.h"
 #include "records.h"
@@ -39,15 +40,27 @@ op_flush(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 }
 
 static const ops_handler_t ops_table[SDB_OP__MAX] = {
-    [SDB_OP_CATALOG] = ms_catalog_op_catalog,   [SDB_OP_CREATE] = ms_catalog_op_create,
-    [SDB_OP_DROP] = ms_catalog_op_drop,         [SDB_OP_DROP_DB] = ms_catalog_op_drop_db,
-    [SDB_OP_RENAME] = ms_catalog_op_rename,     [SDB_OP_CREATE_INDEXES] = ms_indexes_op_create,
-    [SDB_OP_DROP_INDEXES] = ms_indexes_op_drop, [SDB_OP_INSERT] = ms_records_op_insert,
-    [SDB_OP_SCAN] = ms_records_op_scan,         [SDB_OP_IXSCAN] = ms_indexes_op_ixscan,
-    [SDB_OP_UPDATE] = ms_records_op_update,     [SDB_OP_DELETE] = ms_records_op_delete,
-    [SDB_OP_CURSOR_NEW] = ms_cursors_op_new,    [SDB_OP_CURSOR_GET] = ms_cursors_op_get,
-    [SDB_OP_CURSOR_PUT] = ms_cursors_op_put,    [SDB_OP_CURSOR_KILL] = ms_cursors_op_kill,
-    [SDB_OP_STATS] = ms_stats_op_stats,         [SDB_OP_FLUSH] = op_flush,
+    [SDB_OP_CATALOG] = ms_catalog_op_catalog,
+    [SDB_OP_CREATE] = ms_catalog_op_create,
+    [SDB_OP_DROP] = ms_catalog_op_drop,
+    [SDB_OP_DROP_DB] = ms_catalog_op_drop_db,
+    [SDB_OP_RENAME] = ms_catalog_op_rename,
+    [SDB_OP_CREATE_INDEXES] = ms_indexes_op_create,
+    [SDB_OP_DROP_INDEXES] = ms_indexes_op_drop,
+    [SDB_OP_INSERT] = ms_records_op_insert,
+    [SDB_OP_SCAN] = ms_records_op_scan,
+    [SDB_OP_IXSCAN] = ms_indexes_op_ixscan,
+    [SDB_OP_UPDATE] = ms_records_op_update,
+    [SDB_OP_DELETE] = ms_records_op_delete,
+    [SDB_OP_CURSOR_NEW] = ms_cursors_op_new,
+    [SDB_OP_CURSOR_GET] = ms_cursors_op_get,
+    [SDB_OP_CURSOR_PUT] = ms_cursors_op_put,
+    [SDB_OP_CURSOR_KILL] = ms_cursors_op_kill,
+    [SDB_OP_STATS] = ms_stats_op_stats,
+    [SDB_OP_FLUSH] = op_flush,
+    [SDB_OP_FAILPOINT_SET] = ms_failpoints_op_set,
+    [SDB_OP_FAILPOINT_GET] = ms_failpoints_op_get,
+    [SDB_OP_FAILPOINT_FIRE] = ms_failpoints_op_fire,
 };
 
 int

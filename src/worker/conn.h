@@ -34,6 +34,8 @@ typedef struct wk_conn {
     bool closing;                /* peer gone or fatal error: free when no longer busy */
     bool in_process;             /* process_input is on the stack: it frees a closing conn */
     bool hello_done;             /* first hello/isMaster seen */
+    bool internal_client;        /* first hello carried internalClient (failpoints skip it) */
+    char app_name[128];          /* client.application.name of the first hello, or "" */
     struct wk_conn *prev, *next; /* this worker's list of open connections */
 } wk_conn_t;
 

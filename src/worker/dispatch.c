@@ -5,8 +5,10 @@
  * handshake commands (352 UnsupportedOpQueryCommand otherwise, as mongod 6.0+); the command
  * name is the first field, looked up case-sensitively (59 CommandNotFound); OP_MSG needs
  * `$db` (40571); admin-only commands check the database (13 Unauthorized); `writeConcern:
- * {w: 0}` and the moreToCome flag make the command unacknowledged (run, no reply).  The
- * reply is the handler's fields, then ok, then $clusterTime and operationTime.
+ * {w: 0}` and the moreToCome flag make the command unacknowledged (run, no reply); the
+ * failCommand failpoint and the RetryableWriteError label rule wrap every handler
+ * (cmd/failpoint.h).  The reply is the handler's fields, then ok, then $clusterTime and
+ * operationTime.
  * Event-loop thread only.
  */
 #include "dispatch.h"
@@ -14,6 +16,7 @@
 #include "../common/errors.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "cmd/failpoint.h"
 #include "command.h"
 #include "worker.h"
 
@@ -165,6 +168,7 @@ void
 wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *outlen)
 {
     const wk_cmd_def_t *def = NULL;
+    wk_fp_hit_t fp = {false, false, NULL};
     wk_cmd_t cmd;
     bson_t reply;
     char db[128];
@@ -185,7 +189,10 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     if (ret == 0) {
         cmd.db = db;
         sdb_log_set_inflight(cmd.name);
-        ret = def->fn(&cmd);
+        ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: cmd/failpoint.h */
+        if (ret == 0 && !fp.closed)
+            ret = def->fn(&cmd);
+        wk_failpoint_leave(&cmd, def, &fp, ret);
         sdb_log_set_inflight(NULL);
     }
     if (ret != 0) {
@@ -203,7 +210,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     if (cmd.err_extra != NULL)
         bson_destroy(cmd.err_extra);
     append_times(&reply);
-    if (!(req->flags & WK_WIRE_MSG_MORE_TO_COME))
+    if (!(req->flags & WK_WIRE_MSG_MORE_TO_COME) && !fp.closed)
         encode(&reply, req->request_id, req->opcode, req->flags, out, outlen);
     bson_destroy(&reply);
 }

@@ -12,6 +12,7 @@
 #include "../conn.h"
 #include "../coro.h"
 #include "../worker.h"
+#include "failpoint.h"
 
 #include <string.h>
 #include <sys/time.h>
@@ -141,6 +142,7 @@ wk_cmd_hello(wk_cmd_t *cmd)
     BSON_APPEND_INT32(r, "minWireVersion", MIN_WIRE);
     BSON_APPEND_INT32(r, "maxWireVersion", MAX_WIRE);
     BSON_APPEND_BOOL(r, "readOnly", false);
+    wk_failpoint_note_client(cmd->conn, cmd->body);
     cmd->conn->hello_done = true;
     return 0;
 }

@@ -1,0 +1,560 @@
+/*
+ * src/worker/cmd/failpoint.c -- configureFailPoint, the failCommand failpoint and the
+ * RetryableWriteError label rule.
+ *
+ * configureFailPoint validates the mode as mongod does ("off", "alwaysOn", {times}, {skip},
+ * {activationProbability}) and stores it in the master (FAILPOINT_SET), which answers how
+ * often the failpoint had fired.  The master's table is the truth, so a failpoint set on
+ * one connection fires on any worker: this worker caches the table (FAILPOINT_GET) and
+ * re-reads it whenever the global failpoint_version moved, so an idle failpoint costs one
+ * atomic load per command.  When failCommand is on and a command matches its data
+ * (failCommands, appName, namespace, failInternalCommands), the worker asks the master to
+ * consume one activation (FAILPOINT_FIRE) and, if granted, applies it in mongod's order:
+ * blockConnection sleeps on the request's coroutine, closeConnection hangs up without a
+ * reply, errorCode fails the command, writeConcernError is added to the command's reply.
+ * configureFailPoint itself is never failed; hello is, when listed (drivers' SDAM tests).
+ *
+ * Error labels: from wire version 9 mongod labels a retryable write's error (or its
+ * writeConcernError) RetryableWriteError when the code is one of the retryable ones, unless
+ * the failpoint gave errorLabels explicitly: wk_failpoint_leave applies that to every reply.
+ *
+ * Invariants: the cache (`cache`) is replaced only by a FAILPOINT_GET reply whose version is
+ * newer than the cached one; a request never keeps a pointer into it across a storage call
+ * (it copies the data first).  Event-loop thread, on request coroutines.
+ */
+#include "failpoint.h"
+
+#include "../coro.h"
+#include "../store_client.h"
+#include "../worker.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#define FP_NAME "failCommand"
+#define FP_ERRMSG "Failing command via 'failCommand' failpoint"
+#define FP_FIRE_TRIES 4
+
+/* Modes, as numbered in storeop.def (FAILPOINT_SET). */
+enum {
+    FP_OFF = 0,
+    FP_ALWAYS = 1,
+    FP_TIMES = 2,
+    FP_SKIP = 3,
+    FP_PROB = 4
+};
+
+/* This worker's copy of the master's failCommand row. */
+static struct {
+    uint64_t version; /* the table version it was read at (0: the master's initial table) */
+    bool active;      /* a mode that can still fire */
+    bson_t *data;     /* owned, or NULL */
+} cache;
+
+/* Codes mongod labels RetryableWriteError on a retryable write. */
+static const int retryable_codes[] = {
+    SDB_CODE_InterruptedAtShutdown, SDB_CODE_InterruptedDueToReplStateChange,
+    SDB_CODE_NotWritablePrimary,    SDB_CODE_NotPrimaryNoSecondaryOk,
+    SDB_CODE_NotPrimaryOrSecondary, SDB_CODE_PrimarySteppedDown,
+    SDB_CODE_ShutdownInProgress,    SDB_CODE_HostNotFound,
+    SDB_CODE_HostUnreachable,       SDB_CODE_NetworkTimeout,
+    SDB_CODE_SocketException,       SDB_CODE_ExceededTimeLimit,
+};
+
+/* Commands that are retryable writes when they carry a txnNumber outside a transaction. */
+static const char *const retryable_writes[] = {"insert", "update", "delete", "findAndModify",
+                                               "bulkWrite"};
+
+/* Commands that always take the label rule (they end a transaction). */
+static const char *const txn_enders[] = {"commitTransaction", "abortTransaction"};
+
+static bool
+in_list(const char *name, const char *const *list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(name, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The name the command table first lists for def's handler (findandmodify -> findAndModify). */
+static const char *
+canonical_name(const wk_cmd_def_t *def)
+{
+    size_t n, i;
+    const wk_cmd_def_t *t = wk_command_table(&n);
+
+    for (i = 0; i < n; i++)
+        if (t[i].fn == def->fn)
+            return t[i].name;
+    return def->name;
+}
+
+/* ---- the cache -------------------------------------------------------------------------- */
+
+/* Install a FAILPOINT_GET reply when it is newer than the cache. */
+static void
+install(const bson_t *reply)
+{
+    bson_iter_t it, arr, one;
+    uint64_t v;
+    int32_t mode = FP_OFF;
+    int64_t n = 0;
+    bson_t *data = NULL, tmp;
+    const uint8_t *buf;
+    uint32_t len;
+
+    if (!bson_iter_init_find(&it, reply, "version") || !BSON_ITER_HOLDS_INT64(&it))
+        return;
+    v = (uint64_t)bson_iter_int64(&it);
+    if (cache.version != 0 && v <= cache.version)
+        return;
+    if (!bson_iter_init_find(&arr, reply, "failpoints") || !BSON_ITER_HOLDS_ARRAY(&arr) ||
+        !bson_iter_recurse(&arr, &it))
+        return;
+    while (bson_iter_next(&it)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+            continue;
+        bson_iter_document(&it, &len, &buf);
+        if (!bson_init_static(&tmp, buf, len) || !bson_iter_init_find(&one, &tmp, "name") ||
+            !BSON_ITER_HOLDS_UTF8(&one) || strcmp(bson_iter_utf8(&one, NULL), FP_NAME) != 0)
+            continue;
+        if (bson_iter_init_find(&one, &tmp, "mode") && BSON_ITER_HOLDS_INT32(&one))
+            mode = bson_iter_int32(&one);
+        if (bson_iter_init_find(&one, &tmp, "n") && BSON_ITER_HOLDS_INT64(&one))
+            n = bson_iter_int64(&one);
+        if (bson_iter_init_find(&one, &tmp, "data") && BSON_ITER_HOLDS_DOCUMENT(&one)) {
+            bson_iter_document(&one, &len, &buf);
+            data = bson_new_from_data(buf, len);
+        }
+    }
+    if (cache.data != NULL)
+        bson_destroy(cache.data);
+    cache.version = v;
+    cache.data = data;
+    cache.active = mode != FP_OFF && !(mode == FP_TIMES && n <= 0);
+}
+
+/* Re-read the master's table when the published version moved. */
+static int
+refresh(void)
+{
+    bson_t req = BSON_INITIALIZER, reply;
+    sdb_error_t err;
+    int ret;
+
+    if (atomic_load(&wk_global->failpoint_version) == cache.version)
+        return 0;
+    ret = wk_store_call(SDB_OP_FAILPOINT_GET, &req, &reply, &err);
+    if (ret == 0)
+        install(&reply);
+    bson_destroy(&reply);
+    bson_destroy(&req);
+    return ret;
+}
+
+/* ---- matching ----------------------------------------------------------------------------- */
+
+static bool
+data_bool(const bson_t *data, const char *key)
+{
+    bson_iter_t it;
+
+    return bson_iter_init_find(&it, data, key) && bson_iter_as_bool(&it);
+}
+
+static bool
+data_has(const bson_t *data, const char *key)
+{
+    bson_iter_t it;
+
+    return bson_iter_init_find(&it, data, key);
+}
+
+/* The failCommands array lists the command under the name it was sent or its table name. */
+static bool
+listed(const bson_t *data, const wk_cmd_t *cmd, const wk_cmd_def_t *def)
+{
+    bson_iter_t it, arr;
+    const char *canon = canonical_name(def), *s;
+
+    if (!bson_iter_init_find(&it, data, "failCommands") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return false;
+    while (bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_UTF8(&arr))
+            continue;
+        s = bson_iter_utf8(&arr, NULL);
+        if (strcmp(s, cmd->name) == 0 || strcmp(s, canon) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The client's application name: the connection's, or this very hello's before it ran. */
+static const char *
+app_name(const wk_cmd_t *cmd, const wk_cmd_def_t *def)
+{
+    bson_iter_t it, f;
+
+    if (cmd->conn->hello_done || !(def->flags & WK_CMD_F_HANDSHAKE))
+        return cmd->conn->app_name;
+    if (bson_iter_init_find(&it, cmd->body, "client") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_recurse(&it, &f) && bson_iter_find_descendant(&f, "application.name", &it) &&
+        BSON_ITER_HOLDS_UTF8(&it))
+        return bson_iter_utf8(&it, NULL);
+    return "";
+}
+
+/* data.namespace ("db.coll") against the command's database and first-field collection. */
+static bool
+namespace_matches(const bson_t *data, const wk_cmd_t *cmd)
+{
+    bson_iter_t it, first;
+    const char *ns, *coll;
+    size_t dblen = strlen(cmd->db);
+
+    if (!bson_iter_init_find(&it, data, "namespace") || !BSON_ITER_HOLDS_UTF8(&it))
+        return true;
+    ns = bson_iter_utf8(&it, NULL);
+    if (!bson_iter_init(&first, cmd->body) || !bson_iter_next(&first) ||
+        !BSON_ITER_HOLDS_UTF8(&first))
+        return false;
+    coll = bson_iter_utf8(&first, NULL);
+    return strncmp(ns, cmd->db, dblen) == 0 && ns[dblen] == '.' &&
+           strcmp(ns + dblen + 1, coll) == 0;
+}
+
+/* A command that takes a write concern (writeConcernError applies only to those). */
+static bool
+takes_write_concern(const wk_cmd_t *cmd, const wk_cmd_def_t *def)
+{
+    return (def->flags & WK_CMD_F_WRITE) ||
+           in_list(cmd->name, txn_enders, sizeof(txn_enders) / sizeof(txn_enders[0])) ||
+           strcmp(cmd->name, "bulkWrite") == 0;
+}
+
+/* Whether failCommand, with this data, applies to this command (before asking the master). */
+static bool
+matches(const bson_t *data, const wk_cmd_t *cmd, const wk_cmd_def_t *def)
+{
+    bson_iter_t it;
+    bool acts;
+
+    if (def->fn == wk_cmd_configure_fail_point || !listed(data, cmd, def))
+        return false;
+    if (cmd->conn->internal_client && !data_bool(data, "failInternalCommands"))
+        return false;
+    if (bson_iter_init_find(&it, data, "appName") && BSON_ITER_HOLDS_UTF8(&it) &&
+        strcmp(bson_iter_utf8(&it, NULL), app_name(cmd, def)) != 0)
+        return false;
+    if (!namespace_matches(data, cmd))
+        return false;
+    /* mongod enters failCommand only when it has an effect on this command */
+    acts = data_bool(data, "closeConnection") || data_has(data, "errorCode") ||
+           data_bool(data, "blockConnection");
+    return acts || (data_has(data, "writeConcernError") && takes_write_concern(cmd, def));
+}
+
+/* Ask the master for one activation of the data in *snap (re-read and re-matched when the
+ * table changed meanwhile); *fire_out is the answer. */
+static int
+fire(const wk_cmd_t *cmd, const wk_cmd_def_t *def, bson_t **snap, bool *fire_out)
+{
+    bson_t req, reply;
+    bson_iter_t it;
+    sdb_error_t err;
+    int tries, ret = 0;
+
+    *fire_out = false;
+    for (tries = 0; tries < FP_FIRE_TRIES && cache.active && *snap != NULL; tries++) {
+        bson_init(&req);
+        BSON_APPEND_UTF8(&req, "name", FP_NAME);
+        BSON_APPEND_INT64(&req, "version", (int64_t)cache.version);
+        ret = wk_store_call(SDB_OP_FAILPOINT_FIRE, &req, &reply, &err);
+        bson_destroy(&req);
+        if (ret == 0 && bson_iter_init_find(&it, &reply, "fire"))
+            *fire_out = bson_iter_as_bool(&it);
+        if (ret == 0 && !*fire_out && bson_iter_init_find(&it, &reply, "stale") &&
+            bson_iter_as_bool(&it)) {
+            bson_destroy(&reply);
+            bson_destroy(*snap);
+            *snap = NULL;
+            SDB_RET(refresh());
+            if (cache.data != NULL && matches(cache.data, cmd, def))
+                *snap = bson_copy(cache.data);
+            continue;
+        }
+        bson_destroy(&reply);
+        break;
+    }
+    return ret;
+}
+
+/* ---- the hook ------------------------------------------------------------------------------ */
+
+/*
+ * wk_failpoint_enter --
+ *     Apply failCommand to a command about to run.
+ */
+int
+wk_failpoint_enter(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit)
+{
+    bson_t *snap;
+    bson_iter_t it;
+    bool granted;
+    int ret;
+
+    memset(hit, 0, sizeof(*hit));
+    SDB_RET(refresh());
+    if (!cache.active || cache.data == NULL || !matches(cache.data, cmd, def))
+        return 0;
+    snap = bson_copy(cache.data); /* the cache may be replaced while FIRE waits */
+    ret = fire(cmd, def, &snap, &granted);
+    if (ret != 0 || !granted || snap == NULL) {
+        if (snap != NULL)
+            bson_destroy(snap);
+        return ret;
+    }
+    hit->fired = true;
+    hit->data = snap;
+    if (data_bool(snap, "blockConnection") && bson_iter_init_find(&it, snap, "blockTimeMS") &&
+        BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_int64(&it) > 0)
+        wk_coro_sleep_ms(bson_iter_as_int64(&it));
+    if (data_bool(snap, "closeConnection")) {
+        shutdown(cmd->conn->fd, SHUT_RDWR); /* the loop sees EOF and closes it */
+        hit->closed = true;
+        return 0;
+    }
+    if (bson_iter_init_find(&it, snap, "errorCode") && BSON_ITER_HOLDS_NUMBER(&it))
+        return sdb_error_set(&cmd->err, (int)bson_iter_as_int64(&it), FP_ERRMSG);
+    return 0;
+}
+
+static bool
+retryable_code(int code)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(retryable_codes) / sizeof(retryable_codes[0]); i++)
+        if (retryable_codes[i] == code)
+            return true;
+    return false;
+}
+
+/* A retryable write: a write with txnNumber outside a transaction, or commit/abort. */
+static bool
+retryable_write(const wk_cmd_t *cmd, const wk_cmd_def_t *def)
+{
+    bson_iter_t it;
+    const char *canon = canonical_name(def);
+
+    if (in_list(canon, txn_enders, sizeof(txn_enders) / sizeof(txn_enders[0])))
+        return true;
+    return in_list(canon, retryable_writes,
+                   sizeof(retryable_writes) / sizeof(retryable_writes[0])) &&
+           bson_iter_init_find(&it, cmd->body, "txnNumber") &&
+           !bson_iter_init_find(&it, cmd->body, "autocommit");
+}
+
+/* Append errorLabels: the failpoint's own array, or ["RetryableWriteError"]. */
+static void
+append_labels(bson_t *doc, const bson_t *data)
+{
+    bson_iter_t it;
+    const uint8_t *buf;
+    uint32_t len;
+    bson_t arr;
+
+    if (data != NULL && bson_iter_init_find(&it, data, "errorLabels") &&
+        BSON_ITER_HOLDS_ARRAY(&it)) {
+        bson_iter_array(&it, &len, &buf);
+        if (bson_init_static(&arr, buf, len))
+            BSON_APPEND_ARRAY(doc, "errorLabels", &arr);
+        return;
+    }
+    BSON_APPEND_ARRAY_BEGIN(doc, "errorLabels", &arr);
+    BSON_APPEND_UTF8(&arr, "0", "RetryableWriteError");
+    bson_append_array_end(doc, &arr);
+}
+
+/* Labels of an error reply: the failpoint's errorLabels (in err_extra) or the code rule. */
+static void
+label_error(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
+{
+    if (hit->fired && data_has(hit->data, "errorLabels")) {
+        cmd->err.labels = 0;
+        if (cmd->err_extra == NULL)
+            cmd->err_extra = bson_new();
+        append_labels(cmd->err_extra, hit->data);
+    } else if (retryable_code(cmd->err.code) && retryable_write(cmd, def)) {
+        cmd->err.labels |= SDB_LABEL_RETRYABLE_WRITE;
+    }
+}
+
+/* A successful reply: the failpoint's writeConcernError (replacing the command's), then the
+ * labels for a writeConcernError with a retryable code. */
+static void
+label_success(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
+{
+    bson_iter_t it, wce;
+    bson_t copy;
+    bool explicit_labels = hit->fired && data_has(hit->data, "errorLabels");
+
+    if (hit->fired && bson_iter_init_find(&it, hit->data, "writeConcernError") &&
+        BSON_ITER_HOLDS_DOCUMENT(&it) && takes_write_concern(cmd, def)) {
+        bson_init(&copy);
+        bson_copy_to_excluding_noinit(cmd->reply, &copy, "writeConcernError", "errorLabels", NULL);
+        bson_reinit(cmd->reply);
+        bson_concat(cmd->reply, &copy);
+        bson_destroy(&copy);
+        bson_append_iter(cmd->reply, "writeConcernError", -1, &it);
+    }
+    if (!bson_iter_init_find(&it, cmd->reply, "writeConcernError") ||
+        bson_iter_init_find(&wce, cmd->reply, "errorLabels"))
+        return;
+    if (explicit_labels) {
+        append_labels(cmd->reply, hit->data);
+        return;
+    }
+    if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &wce) &&
+        bson_iter_find(&wce, "code") && BSON_ITER_HOLDS_NUMBER(&wce) &&
+        retryable_code((int)bson_iter_as_int64(&wce)) && retryable_write(cmd, def))
+        append_labels(cmd->reply, NULL);
+}
+
+/*
+ * wk_failpoint_leave --
+ *     writeConcernError and error labels of a command's reply; release the hit.
+ */
+void
+wk_failpoint_leave(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit, int ret)
+{
+    if (ret == SDB_ECLIENT)
+        label_error(cmd, def, hit);
+    else if (ret == 0 && !hit->closed && (hit->fired || (def->flags & WK_CMD_F_WRITE)))
+        label_success(cmd, def, hit);
+    if (hit->data != NULL)
+        bson_destroy(hit->data);
+    hit->data = NULL;
+}
+
+/*
+ * wk_failpoint_note_client --
+ *     Remember the first hello's application name and internalClient flag.
+ */
+void
+wk_failpoint_note_client(wk_conn_t *c, const bson_t *hello)
+{
+    bson_iter_t it, f;
+
+    if (c->hello_done)
+        return;
+    c->internal_client = bson_iter_init_find(&it, hello, "internalClient");
+    if (bson_iter_init_find(&it, hello, "client") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_recurse(&it, &f) && bson_iter_find_descendant(&f, "application.name", &it) &&
+        BSON_ITER_HOLDS_UTF8(&it))
+        bson_strncpy(c->app_name, bson_iter_utf8(&it, NULL), sizeof(c->app_name));
+}
+
+/* ---- configureFailPoint ---------------------------------------------------------------------- */
+
+/* mongod's mode forms -> (mode, n, p) as FAILPOINT_SET takes them. */
+static int
+parse_mode(wk_cmd_t *cmd, int32_t *mode, int64_t *n, double *p)
+{
+    bson_iter_t it, m;
+    const char *s;
+
+    *mode = FP_OFF;
+    *n = 0;
+    *p = 0.0;
+    if (!bson_iter_init_find(&it, cmd->body, "mode"))
+        return sdb_error_set(&cmd->err, SDB_CODE_IllegalOperation,
+                             "When making a fail point request, 'mode' must be specified");
+    if (BSON_ITER_HOLDS_UTF8(&it)) {
+        s = bson_iter_utf8(&it, NULL);
+        if (strcmp(s, "off") == 0)
+            *mode = FP_OFF;
+        else if (strcmp(s, "alwaysOn") == 0)
+            *mode = FP_ALWAYS;
+        else
+            return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "unknown mode: %s", s);
+        return 0;
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &m) || !bson_iter_next(&m))
+        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
+                             "'mode' must be a string or JSON object");
+    if (strcmp(bson_iter_key(&m), "activationProbability") == 0) {
+        if (!BSON_ITER_HOLDS_NUMBER(&m))
+            return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
+                                 "'activationProbability' option to 'mode' must be a double");
+        *p = bson_iter_as_double(&m);
+        if (!(*p >= 0.0 && *p <= 1.0))
+            return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                                 "activationProbability must be between 0.0 and 1.0");
+        *mode = FP_PROB;
+        return 0;
+    }
+    *mode = strcmp(bson_iter_key(&m), "times") == 0  ? FP_TIMES
+            : strcmp(bson_iter_key(&m), "skip") == 0 ? FP_SKIP
+                                                     : FP_OFF;
+    if (*mode == FP_OFF)
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "'mode' must be one of 'off', 'alwaysOn', 'times', 'skip' and "
+                             "'activationProbability'");
+    if (!BSON_ITER_HOLDS_NUMBER(&m))
+        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch, "'%s' must be a number",
+                             bson_iter_key(&m));
+    if ((*n = bson_iter_as_int64(&m)) < 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "'%s' must be positive",
+                             bson_iter_key(&m));
+    return 0;
+}
+
+/*
+ * wk_cmd_configure_fail_point --
+ *     {configureFailPoint: name, mode, data?} -> {count}: set a failpoint in the master.
+ */
+int
+wk_cmd_configure_fail_point(wk_cmd_t *cmd)
+{
+    bson_t req, reply;
+    bson_iter_t it;
+    int32_t mode = FP_OFF;
+    int64_t n = 0, count = 0;
+    double p = 0.0;
+    int ret;
+
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    if (!BSON_ITER_HOLDS_UTF8(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
+                             "the failpoint name must be a string");
+    SDB_RET(parse_mode(cmd, &mode, &n, &p));
+    bson_init(&req);
+    BSON_APPEND_UTF8(&req, "name", bson_iter_utf8(&it, NULL));
+    BSON_APPEND_INT32(&req, "mode", mode);
+    BSON_APPEND_INT64(&req, "n", n);
+    BSON_APPEND_DOUBLE(&req, "p", p);
+    if (bson_iter_init_find(&it, cmd->body, "data") && !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_destroy(&req);
+        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch, "'data' must be an object");
+    }
+    if (bson_iter_init_find(&it, cmd->body, "data"))
+        bson_append_iter(&req, "data", -1, &it);
+    ret = wk_store_call(SDB_OP_FAILPOINT_SET, &req, &reply, &cmd->err);
+    if (ret == 0 && bson_iter_init_find(&it, &reply, "count") && BSON_ITER_HOLDS_NUMBER(&it))
+        count = bson_iter_as_int64(&it);
+    bson_destroy(&reply);
+    bson_destroy(&req);
+    if (ret != 0)
+        return ret;
+    if (count <= INT32_MAX)
+        BSON_APPEND_INT32(cmd->reply, "count", (int32_t)count);
+    else
+        BSON_APPEND_INT64(cmd->reply, "count", count);
+    return 0;
+}
