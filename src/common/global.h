@@ -37,12 +37,12 @@ typedef struct sdb_global {
     uint32_t version;  /* master writes once */
     uint32_t nworkers; /* master writes once */
     uint32_t pad0;
-    int64_t start_time_ms;            /* master writes once: wall clock at start */
-    _Atomic uint64_t catalog_version; /* master writes */
-    _Atomic uint64_t oplog_head;      /* master writes: last committed oplog ts (secs<<32|inc) */
-    _Atomic uint32_t oplog_wake;      /* master writes: bumped on every oplog append */
-    _Atomic uint64_t next_conn_id;    /* every worker fetch_adds: connection ids */
-    char port_str[16];                /* master writes once: bound port */
+    int64_t start_time_ms;              /* master writes once: wall clock at start */
+    _Atomic uint64_t catalog_version;   /* master writes */
+    _Atomic uint64_t oplog_head;        /* master writes: last committed oplog ts (secs<<32|inc) */
+    _Atomic uint32_t oplog_wake;        /* master writes: bumped on every oplog append */
+    _Atomic uint64_t next_conn_id;      /* every worker fetch_adds: connection ids */
+    char port_str[16];                  /* master writes once: bound port */
     _Atomic uint64_t failpoint_version; /* master writes: bumped on every failpoint change */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
 } sdb_global_t;
