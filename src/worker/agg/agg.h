@@ -36,10 +36,11 @@ typedef struct wk_agg_docs {
 
 /* wk_agg_ctx_t -- where a pipeline runs; owned by the caller, read by the stages. */
 typedef struct wk_agg_ctx {
-    const char *db;      /* database of the command */
-    const char *coll;    /* source collection; NULL for {aggregate: 1} */
-    bool allow_disk_use; /* lifts the 100 MiB limit of $sort and $group */
-    int depth;           /* nesting level of sub-pipelines */
+    const char *db;                       /* database of the command */
+    const char *coll;                     /* source collection; NULL for {aggregate: 1} */
+    bool allow_disk_use;                  /* lifts the 100 MiB limit of $sort and $group */
+    int depth;                            /* nesting level of sub-pipelines */
+    const struct wk_collation *collation; /* the command's (borrowed); NULL = simple */
 } wk_agg_ctx_t;
 
 typedef struct wk_agg_pipeline wk_agg_pipeline_t;

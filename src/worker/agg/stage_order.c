@@ -51,7 +51,6 @@ wk_agg_parse_sort(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
     bson_t doc;
     wk_sort_t *s = NULL;
 
-    SDB_UNUSED(ctx);
     if (!BSON_ITER_HOLDS_DOCUMENT(spec))
         return sdb_error_set(err, SDB_CODE_Location15973,
                              "the $sort key specification must be an object");
@@ -60,7 +59,7 @@ wk_agg_parse_sort(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
     if (bson_empty(&doc))
         return sdb_error_set(err, SDB_CODE_Location15976,
                              "$sort stage must have at least one sort key");
-    SDB_RET(wk_sort_new(&doc, &s, err));
+    SDB_RET(wk_sort_new_ex(&doc, ctx->collation, &s, err));
     *priv = s;
     return 0;
 }

@@ -37,14 +37,14 @@ spec_doc(const bson_iter_t *spec, bson_t *out)
 int
 wk_agg_parse_match(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
+    wk_match_opts_t mo = {NULL, ctx->collation};
     bson_t filter;
     wk_matcher_t *m = NULL;
 
-    SDB_UNUSED(ctx);
     if (!spec_doc(spec, &filter))
         return sdb_error_set(err, SDB_CODE_Location15959,
                              "the match filter must be an expression in an object");
-    SDB_RET(wk_matcher_new(&filter, &m, err));
+    SDB_RET(wk_matcher_new_ex(&filter, &mo, &m, err));
     *priv = m;
     return 0;
 }

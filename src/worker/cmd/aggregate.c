@@ -15,6 +15,8 @@
  */
 #include "cmd_util.h"
 
+#include "../query/collation.h"
+
 #include "../agg/agg.h"
 #include "../query/expr.h"
 #include "../store_client.h"
@@ -30,6 +32,8 @@ typedef struct agg_args {
     bool has_pipeline, has_cursor, explain, allow_disk_use;
     int64_t batch_size; /* default 101 */
     bson_t let;         /* static view; empty when absent */
+    bson_iter_t collation;
+    bool has_collation;
 } agg_args_t;
 
 static const char *const agg_fields[] = {
@@ -131,6 +135,9 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
             a->allow_disk_use = bson_iter_bool(&it);
         } else if (strcmp(k, "let") == 0) {
             SDB_RET(wk_cmdu_get_doc(cmd, &it, k, &a->let));
+        } else if (strcmp(k, "collation") == 0) {
+            a->collation = it;
+            a->has_collation = true;
         }
     }
     if (!a->has_pipeline)
@@ -280,6 +287,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     wk_agg_docs_t res;
     wk_agg_ctx_t ctx;
     agg_args_t a;
+    wk_collation_t *coll = NULL;
     char ns[WK_NS_MAX];
     int ret = 0;
 
@@ -292,6 +300,9 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     ctx.db = cmd->db;
     ctx.coll = a.coll;
     ctx.allow_disk_use = a.allow_disk_use;
+    if (a.has_collation)
+        SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));
+    ctx.collation = coll;
     SDB_ERR(parse_pipeline(cmd, &a, &ctx, &p));
     if (a.explain)
         SDB_ERR(reply_explain(cmd, ns, p));
@@ -303,5 +314,6 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
 err:
     wk_agg_docs_free(&res);
     wk_agg_free(p);
+    wk_collation_free(coll);
     return ret;
 }

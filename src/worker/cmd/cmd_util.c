@@ -19,6 +19,8 @@
 #include "../../common/bsoncmp.h"
 #include "../../common/global.h"
 #include "../catalog_cache.h"
+#include "../query/collation.h"
+#include "../query/expr.h"
 #include "../store_client.h"
 #include "../worker.h"
 
@@ -300,6 +302,13 @@ wk_exec_init(wk_exec_t *ex)
 int
 wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *err)
 {
+    return wk_exec_open_ex(ex, ns, filter, NULL, err);
+}
+
+int
+wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                sdb_error_t *err)
+{
     bson_t values;
     int ret = 0;
 
@@ -310,11 +319,12 @@ wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *e
             sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'", ns));
     bson_strncpy(ex->ns, ns, sizeof(ex->ns));
     ex->fetch_limit = WK_EXEC_FETCH_FIRST;
-    SDB_ERR(wk_matcher_new(filter, &ex->matcher, err));
+    SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
     if (wk_catalog_find(ns) == NULL)
         ex->mode = WK_EXEC_EMPTY;
-    else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
+    else if ((opts == NULL || opts->coll == NULL) && /* the _id index is binary */
+             wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
     else
         ex->mode = WK_EXEC_SCAN;
@@ -532,9 +542,16 @@ int
 wk_exec_restore(wk_exec_t *ex, const char *ns, const bson_t *filter, const bson_t *pos,
                 sdb_error_t *err)
 {
+    return wk_exec_restore_ex(ex, ns, filter, NULL, pos, err);
+}
+
+int
+wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                   const bson_t *pos, sdb_error_t *err)
+{
     bson_iter_t it;
 
-    SDB_RET(wk_exec_open(ex, ns, filter, err));
+    SDB_RET(wk_exec_open_ex(ex, ns, filter, opts, err));
     if (bson_iter_init_find(&it, pos, "after") && ex->mode == WK_EXEC_SCAN) {
         ex->has_after = true;
         ex->after = bson_iter_as_int64(&it);
@@ -1091,4 +1108,52 @@ wk_cmd_ns(wk_cmd_t *cmd, char *ns, size_t nslen)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
                              "Invalid namespace specified '%s.%s'", cmd->db, coll);
     return 0;
+}
+
+int
+wk_cmdu_let_vars(wk_cmd_t *cmd, const bson_iter_t *let, bson_t **vars)
+{
+    bson_t empty = BSON_INITIALIZER, doc;
+    bson_iter_t it;
+    int ret = 0;
+
+    *vars = bson_new();
+    SDB_ERR(wk_cmdu_get_doc(cmd, let, "let", &doc));
+    bson_iter_init(&it, &doc);
+    while (bson_iter_next(&it)) {
+        wk_expr_t *e = NULL;
+        bson_value_t v;
+
+        SDB_ERR(wk_expr_parse(&it, &e, &cmd->err));
+        ret = wk_expr_eval_vars(e, &empty, *vars, &v, &cmd->err);
+        wk_expr_free(e);
+        if (ret != 0)
+            goto err;
+        if (v.value_type != BSON_TYPE_EOD) {
+            bson_append_value(*vars, bson_iter_key(&it), -1, &v);
+            bson_value_destroy(&v);
+        }
+    }
+err:
+    bson_destroy(&empty);
+    return ret;
+}
+
+int
+wk_cmdu_collation_new(const bson_iter_t *it, const char *field, wk_collation_t **out,
+                      sdb_error_t *err)
+{
+    const uint8_t *data;
+    uint32_t len;
+    bson_t spec;
+
+    *out = NULL;
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "BSON field '%s' is the wrong type '%s', expected type 'object'",
+                             field, wk_cmdu_type_name(bson_iter_type(it)));
+    bson_iter_document(it, &len, &data);
+    if (!bson_init_static(&spec, data, len))
+        return sdb_error_set(err, SDB_CODE_BadValue, "invalid collation document");
+    return wk_collation_new(&spec, out, err);
 }

@@ -117,6 +117,11 @@ void wk_exec_init(wk_exec_t *ex);
  * closed; after a failure it still needs wk_exec_close. */
 int wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *err);
 
+/* wk_exec_open_ex -- the same with the command's let variables and collation (opts may be
+ * NULL; the collation must outlive the executor).  A collation turns off the _id lookup. */
+int wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                    const wk_match_opts_t *opts, sdb_error_t *err);
+
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */
 int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details, bool *found,
@@ -133,6 +138,10 @@ void wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key);
 /* wk_exec_restore -- open (as wk_exec_open) and move to a position saved by wk_exec_save. */
 int wk_exec_restore(wk_exec_t *ex, const char *ns, const bson_t *filter, const bson_t *pos,
                     sdb_error_t *err);
+
+/* wk_exec_restore_ex -- wk_exec_restore with options, as wk_exec_open_ex. */
+int wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                       const wk_match_opts_t *opts, const bson_t *pos, sdb_error_t *err);
 
 /* wk_exec_close -- release everything; leaves `ex` as wk_exec_init does (idempotent). */
 void wk_exec_close(wk_exec_t *ex);
@@ -212,6 +221,16 @@ int wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, con
  * copy of the deleted document. */
 int wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_t *doc,
                        bool *deleted, bson_t *old, sdb_error_t *err);
+
+/* wk_cmdu_let_vars -- evaluate the command's `let` document (`let` points at it; 14 unless a
+ * document) into *vars, a bson_new() document {name: value} the caller destroys (also on
+ * error).  Each expression sees the variables defined before it. */
+int wk_cmdu_let_vars(wk_cmd_t *cmd, const bson_iter_t *let, bson_t **vars);
+
+/* wk_cmdu_collation_new -- the collation document `it` points at (option `field`, for the
+ * 14 TypeMismatch message) as a collation (*out NULL for "simple"; wk_collation_free). */
+int wk_cmdu_collation_new(const bson_iter_t *it, const char *field, wk_collation_t **out,
+                          sdb_error_t *err);
 
 /* ---- opcounters ------------------------------------------------------------------------ */
 

@@ -14,6 +14,7 @@
 #include "cmd_util.h"
 
 #include "../../common/bsoncmp.h"
+#include "../query/collation.h"
 #include "../query/path.h"
 #include "../store_client.h"
 
@@ -51,7 +52,7 @@ err:
 
 /* parse_count -- query, skip, limit. */
 static int
-parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit)
+parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit, wk_collation_t **coll)
 {
     bson_iter_t it;
 
@@ -75,6 +76,8 @@ parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit)
             SDB_RET(wk_cmdu_get_i64(cmd, &it, k, limit));
             if (*limit < 0)
                 *limit = *limit == INT64_MIN ? INT64_MAX : -*limit;
+        } else if (strcmp(k, "collation") == 0 && *coll == NULL) {
+            SDB_RET(wk_cmdu_collation_new(&it, k, coll, &cmd->err));
         }
     }
     return 0;
@@ -87,17 +90,20 @@ wk_cmd_count(wk_cmd_t *cmd)
     char ns[WK_NS_MAX];
     bson_t query;
     int64_t skip, limit, n = 0;
+    wk_match_opts_t mo = {NULL, NULL};
+    wk_collation_t *coll = NULL;
     wk_exec_t ex;
     int ret = 0;
 
     wk_exec_init(&ex);
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
-    SDB_ERR(parse_count(cmd, &query, &skip, &limit));
+    SDB_ERR(parse_count(cmd, &query, &skip, &limit, &coll));
+    mo.coll = coll;
     if (bson_empty(&query)) {
         SDB_ERR(stats_count(ns, &n, &cmd->err));
         n = n > skip ? n - skip : 0;
     } else {
-        SDB_ERR(wk_exec_open(&ex, ns, &query, &cmd->err));
+        SDB_ERR(wk_exec_open_ex(&ex, ns, &query, &mo, &cmd->err));
         for (;;) {
             bson_t doc;
             int64_t r;
@@ -122,6 +128,7 @@ wk_cmd_count(wk_cmd_t *cmd)
         BSON_APPEND_INT64(cmd->reply, "n", n);
 err:
     wk_exec_close(&ex);
+    wk_collation_free(coll);
     return ret;
 }
 
@@ -161,43 +168,61 @@ visit(void *ctx, const bson_iter_t *it, int32_t arr_idx)
     return false;
 }
 
+typedef struct order_ctx {
+    const values_t *vs;
+    const wk_collation_t *coll;
+} order_ctx_t;
+
+/* order_cmp -- indexes into the values by value, then by position (a stable order, so the
+ * first of values equal under a collation is the one kept). */
 static int
-value_cmp(const void *a, const void *b)
+order_cmp(const void *a, const void *b, void *arg)
 {
-    return sdb_bson_value_cmp((const bson_value_t *)a, (const bson_value_t *)b);
+    const order_ctx_t *o = arg;
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    int c = wk_collation_value_cmp(o->coll, &o->vs->v[ia], &o->vs->v[ib]);
+
+    return c != 0 ? c : (ia < ib ? -1 : (ia > ib ? 1 : 0));
 }
 
 /* values_reply -- sorted, de-duplicated values as the reply's `values` array. */
 static void
-values_reply(values_t *vs, bson_t *reply)
+values_reply(values_t *vs, const wk_collation_t *coll, bson_t *reply)
 {
+    order_ctx_t o = {vs, coll};
+    size_t *idx = bson_malloc((vs->n + 1) * sizeof(*idx));
     bson_t arr;
     uint32_t out = 0;
 
+    for (size_t i = 0; i < vs->n; i++)
+        idx[i] = i;
     if (vs->n > 1)
-        qsort(vs->v, vs->n, sizeof(*vs->v), value_cmp);
+        qsort_r(idx, vs->n, sizeof(*idx), order_cmp, &o);
     BSON_APPEND_ARRAY_BEGIN(reply, "values", &arr);
     for (size_t i = 0; i < vs->n; i++) {
         char key[16];
         const char *k;
 
-        if (i > 0 && sdb_bson_value_cmp(&vs->v[i - 1], &vs->v[i]) == 0)
+        if (i > 0 && wk_collation_value_cmp(coll, &vs->v[idx[i - 1]], &vs->v[idx[i]]) == 0)
             continue;
         bson_uint32_to_string(out++, &k, key, sizeof(key));
-        bson_append_value(&arr, k, -1, &vs->v[i]);
+        bson_append_value(&arr, k, -1, &vs->v[idx[i]]);
     }
     bson_append_array_end(reply, &arr);
+    bson_free(idx);
 }
 
 /* parse_distinct -- key (required string) and query. */
 static int
-parse_distinct(wk_cmd_t *cmd, const char **key, bson_t *query)
+parse_distinct(wk_cmd_t *cmd, const char **key, bson_t *query, wk_collation_t **coll)
 {
     bson_iter_t it;
 
     *key = NULL;
     bson_init(query);
     SDB_RET(wk_cmdu_check_fields(cmd, distinct_fields));
+    if (bson_iter_init_find(&it, cmd->body, "collation"))
+        SDB_RET(wk_cmdu_collation_new(&it, "collation", coll, &cmd->err));
     if (bson_iter_init_find(&it, cmd->body, "query"))
         SDB_RET(wk_cmdu_get_doc(cmd, &it, "query", query));
     if (!bson_iter_init_find(&it, cmd->body, "key"))
@@ -219,15 +244,18 @@ wk_cmd_distinct(wk_cmd_t *cmd)
     wk_path_t path;
     values_t vs;
     wk_exec_t ex;
+    wk_match_opts_t mo = {NULL, NULL};
+    wk_collation_t *coll = NULL;
     int ret = 0;
 
     memset(&path, 0, sizeof(path));
     memset(&vs, 0, sizeof(vs));
     wk_exec_init(&ex);
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
-    SDB_ERR(parse_distinct(cmd, &key, &query));
+    SDB_ERR(parse_distinct(cmd, &key, &query, &coll));
+    mo.coll = coll;
     SDB_ERR(wk_path_parse(key, strlen(key), &path, &cmd->err));
-    SDB_ERR(wk_exec_open(&ex, ns, &query, &cmd->err));
+    SDB_ERR(wk_exec_open_ex(&ex, ns, &query, &mo, &cmd->err));
     for (;;) {
         bson_t doc;
         int64_t r;
@@ -238,12 +266,13 @@ wk_cmd_distinct(wk_cmd_t *cmd)
             break;
         wk_path_walk(&doc, &path, 0, false, visit, &vs);
     }
-    values_reply(&vs, cmd->reply);
+    values_reply(&vs, coll, cmd->reply);
 err:
     for (size_t i = 0; i < vs.n; i++)
         bson_value_destroy(&vs.v[i]);
     bson_free(vs.v);
     wk_path_destroy(&path);
     wk_exec_close(&ex);
+    wk_collation_free(coll);
     return ret;
 }

@@ -11,12 +11,15 @@
  */
 #include "cmd_util.h"
 
+#include "../query/collation.h"
+
 #include <string.h>
 
 typedef struct del_stmt {
     bson_t q;
     int64_t limit;
-    bool has_q, has_limit;
+    bson_iter_t collation;
+    bool has_q, has_limit, has_coll;
 } del_stmt_t;
 
 static const char *const delete_fields[] = {
@@ -51,6 +54,9 @@ parse_stmt(wk_cmd_t *cmd, const bson_iter_t *elem, del_stmt_t *st)
         } else if (strcmp(k, "limit") == 0) {
             st->has_limit = true;
             SDB_RET(wk_cmdu_get_i64(cmd, &it, "deletes.limit", &st->limit));
+        } else if (strcmp(k, "collation") == 0) {
+            st->has_coll = true;
+            st->collation = it;
         }
     }
     if (!st->has_q)
@@ -68,13 +74,18 @@ parse_stmt(wk_cmd_t *cmd, const bson_iter_t *elem, del_stmt_t *st)
 
 /* run_stmt -- delete what one statement matches; *n grows by the documents removed. */
 static int
-run_stmt(const char *ns, const del_stmt_t *st, int64_t *n, sdb_error_t *werr)
+run_stmt(const char *ns, const del_stmt_t *st, const bson_t *vars, int64_t *n, sdb_error_t *werr)
 {
+    wk_match_opts_t mo = {vars, NULL};
+    wk_collation_t *coll = NULL;
     wk_exec_t ex;
     int ret = 0;
 
     wk_exec_init(&ex);
-    SDB_ERR(wk_exec_open(&ex, ns, &st->q, werr));
+    if (st->has_coll)
+        SDB_ERR(wk_cmdu_collation_new(&st->collation, "delete.deletes.collation", &coll, werr));
+    mo.coll = coll;
+    SDB_ERR(wk_exec_open_ex(&ex, ns, &st->q, &mo, werr));
     for (;;) {
         bson_t doc;
         int64_t r;
@@ -92,12 +103,13 @@ run_stmt(const char *ns, const del_stmt_t *st, int64_t *n, sdb_error_t *werr)
     }
 err:
     wk_exec_close(&ex);
+    wk_collation_free(coll);
     return ret;
 }
 
 /* parse_delete -- deletes array and ordered. */
 static int
-parse_delete(wk_cmd_t *cmd, bson_iter_t *deletes, bool *ordered)
+parse_delete(wk_cmd_t *cmd, bson_iter_t *deletes, bool *ordered, bson_t **vars)
 {
     bson_iter_t it;
     bool have = false;
@@ -117,6 +129,8 @@ parse_delete(wk_cmd_t *cmd, bson_iter_t *deletes, bool *ordered)
             have = true;
         } else if (strcmp(k, "ordered") == 0) {
             *ordered = wk_cmdu_truthy(&it);
+        } else if (strcmp(k, "let") == 0) {
+            SDB_RET(wk_cmdu_let_vars(cmd, &it, vars));
         }
     }
     if (!have)
@@ -143,10 +157,11 @@ wk_cmd_delete(wk_cmd_t *cmd)
     int64_t n = 0;
     bool ordered;
     del_stmt_t st;
+    bson_t *vars = NULL;
     int ret = 0;
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
-    SDB_ERR(parse_delete(cmd, &deletes, &ordered));
+    SDB_ERR(parse_delete(cmd, &deletes, &ordered, &vars));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     while (bson_iter_next(&deletes)) {
         sdb_error_t werr;
@@ -154,7 +169,7 @@ wk_cmd_delete(wk_cmd_t *cmd)
         memset(&werr, 0, sizeof(werr));
         SDB_ERR(parse_stmt(cmd, &deletes, &st));
         wk_cmdu_opcount(WK_OPC_DELETE, 1);
-        ret = run_stmt(ns, &st, &n, &werr);
+        ret = run_stmt(ns, &st, vars, &n, &werr);
         if (ret == SDB_ECLIENT)
             wk_cmdu_write_error(&errors, nerr++, index, &werr, NULL);
         else if (ret != 0)
@@ -172,5 +187,7 @@ wk_cmd_delete(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
     bson_destroy(&errors);
+    if (vars != NULL)
+        bson_destroy(vars);
     return ret;
 }

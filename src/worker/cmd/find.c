@@ -21,6 +21,7 @@
 #include "cmd_util.h"
 
 #include "../catalog_cache.h"
+#include "../query/collation.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
 #include "../store_client.h"
@@ -37,6 +38,9 @@ typedef struct find_args {
     bool single_batch, allow_disk_use;
     bool has_hint;
     bson_iter_t hint;
+    bson_t *vars;         /* the command's let variables (bson_new) or NULL */
+    bson_t collation;     /* static view; empty when absent */
+    wk_collation_t *coll; /* NULL = simple */
 } find_args_t;
 
 typedef struct batch {
@@ -174,6 +178,12 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
         a->has_hint = true;
         a->hint = *it;
     }
+    if (strcmp(k, "let") == 0 && a->vars == NULL)
+        return wk_cmdu_let_vars(cmd, it, &a->vars);
+    if (strcmp(k, "collation") == 0 && a->coll == NULL) {
+        SDB_RET(wk_cmdu_collation_new(it, "collation", &a->coll, &cmd->err));
+        return wk_cmdu_get_doc(cmd, it, k, &a->collation);
+    }
     return 0;
 }
 
@@ -186,6 +196,7 @@ parse_find(wk_cmd_t *cmd, find_args_t *a)
     bson_init(&a->filter);
     bson_init(&a->projection);
     bson_init(&a->sort);
+    bson_init(&a->collation);
     a->batch_size = -1;
     SDB_RET(wk_cmdu_check_fields(cmd, find_fields));
     bson_iter_init(&it, cmd->body);
@@ -315,11 +326,16 @@ stream_peek(stream_t *s, sdb_error_t *err)
 
 /* stream_state -- the self-contained description a later getMore continues from. */
 static void
-stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, bson_t *state)
+stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, const bson_t *vars,
+             const bson_t *collation, bson_t *state)
 {
     BSON_APPEND_UTF8(state, "kind", "stream");
     BSON_APPEND_DOCUMENT(state, "filter", filter);
     BSON_APPEND_DOCUMENT(state, "projection", projection);
+    if (vars != NULL && !bson_empty(vars))
+        BSON_APPEND_DOCUMENT(state, "let", vars);
+    if (!bson_empty(collation))
+        BSON_APPEND_DOCUMENT(state, "collation", collation);
     BSON_APPEND_INT64(state, "skip", s->skip);
     if (s->has_limit)
         BSON_APPEND_INT64(state, "limit", s->limit);
@@ -365,7 +381,7 @@ find_stream(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s)
         SDB_ERR(stream_peek(s, &cmd->err));
     }
     if (!s->exhausted && !a->single_batch) {
-        stream_state(s, &a->filter, &a->projection, &state);
+        stream_state(s, &a->filter, &a->projection, a->vars, &a->collation, &state);
         SDB_ERR(cursor_new(ns, &state, NULL, &id, &cmd->err));
     }
     append_cursor(cmd->reply, "firstBatch", &b, id, ns);
@@ -544,8 +560,10 @@ wk_cmd_find(wk_cmd_t *cmd)
     find_args_t a;
     stream_t s;
     wk_sort_t *so = NULL;
+    wk_match_opts_t mo = {NULL, NULL};
     int dir, ret = 0;
 
+    memset(&a, 0, sizeof(a));
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
@@ -555,9 +573,11 @@ wk_cmd_find(wk_cmd_t *cmd)
         SDB_ERR(wk_projection_new(&a.projection, &a.filter, &s.proj, &cmd->err));
     dir = natural_dir(&a.sort);
     if (dir == 0)
-        SDB_ERR(wk_sort_new(&a.sort, &so, &cmd->err));
+        SDB_ERR(wk_sort_new_ex(&a.sort, a.coll, &so, &cmd->err));
     SDB_ERR(check_hint(cmd, ns, &a));
-    SDB_ERR(wk_exec_open(&s.ex, ns, &a.filter, &cmd->err));
+    mo.vars = a.vars;
+    mo.coll = a.coll;
+    SDB_ERR(wk_exec_open_ex(&s.ex, ns, &a.filter, &mo, &cmd->err));
     if (so != NULL || dir < 0)
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else
@@ -566,6 +586,9 @@ err:
     wk_exec_close(&s.ex);
     wk_projection_free(s.proj);
     wk_sort_free(so);
+    wk_collation_free(a.coll);
+    if (a.vars != NULL)
+        bson_destroy(a.vars);
     return ret;
 }
 
@@ -633,6 +656,9 @@ more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *
             sdb_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, projection = BSON_INITIALIZER, pos = BSON_INITIALIZER;
+    bson_t vars = BSON_INITIALIZER, collation = BSON_INITIALIZER;
+    wk_match_opts_t mo = {NULL, NULL};
+    wk_collation_t *coll = NULL;
     bson_iter_t it;
     const uint8_t *data;
     uint32_t len;
@@ -641,6 +667,17 @@ more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *
 
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
+    if (bson_iter_init_find(&it, st, "let") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&vars, data, len);
+        mo.vars = &vars;
+    }
+    if (bson_iter_init_find(&it, st, "collation") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&collation, data, len);
+        SDB_ERR(wk_collation_new(&collation, &coll, err));
+        mo.coll = coll;
+    }
     if (bson_iter_init_find(&it, st, "filter") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_iter_document(&it, &len, &data);
         bson_init_static(&filter, data, len);
@@ -660,15 +697,16 @@ more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *
         want = s.limit;
     if (!bson_empty(&projection))
         SDB_ERR(wk_projection_new(&projection, &filter, &s.proj, err));
-    SDB_ERR(wk_exec_restore(&s.ex, ns, &filter, &pos, err));
+    SDB_ERR(wk_exec_restore_ex(&s.ex, ns, &filter, &mo, &pos, err));
     SDB_ERR(stream_fill(&s, want, b, err));
     SDB_ERR(stream_peek(&s, err));
     *done = s.exhausted;
     if (!s.exhausted)
-        stream_state(&s, &filter, &projection, next);
+        stream_state(&s, &filter, &projection, mo.vars, &collation, next);
 err:
     wk_exec_close(&s.ex);
     wk_projection_free(s.proj);
+    wk_collation_free(coll);
     return ret;
 }
 

@@ -14,6 +14,7 @@
  */
 #include "cmd_util.h"
 
+#include "../query/collation.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
 
@@ -23,8 +24,8 @@
 
 typedef struct fam_args {
     bson_t query, sort, fields, array_filters;
-    bson_iter_t update;
-    bool has_update, has_af, remove, return_new, upsert, bypass;
+    bson_iter_t update, let, collation;
+    bool has_update, has_af, has_let, has_coll, remove, return_new, upsert, bypass;
 } fam_args_t;
 
 typedef struct fam_plan {
@@ -33,6 +34,9 @@ typedef struct fam_plan {
     wk_sort_t *sort;
     wk_update_t *upd;
     wk_validator_t validator;
+    bson_t *vars;         /* the command's let variables (bson_new) or NULL */
+    wk_collation_t *coll; /* NULL = simple */
+    wk_match_opts_t mo;   /* {vars, coll} */
 } fam_plan_t;
 
 static const char *const fam_fields[] = {
@@ -71,6 +75,12 @@ fam_field(wk_cmd_t *cmd, fam_args_t *a, const bson_iter_t *it)
             return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "[object, array]");
         a->update = *it;
         a->has_update = true;
+    } else if (strcmp(k, "let") == 0) {
+        a->let = *it;
+        a->has_let = true;
+    } else if (strcmp(k, "collation") == 0) {
+        a->collation = *it;
+        a->has_coll = true;
     } else if (strcmp(k, "arrayFilters") == 0 && !BSON_ITER_HOLDS_NULL(it)) {
         const uint8_t *data;
         uint32_t len;
@@ -124,7 +134,7 @@ choose(const fam_plan_t *p, const fam_args_t *a, wk_exec_t *ex, bson_t *doc, int
        bool *found, sdb_error_t *err)
 {
     *found = false;
-    SDB_RET(wk_exec_open(ex, p->ns, &a->query, err));
+    SDB_RET(wk_exec_open_ex(ex, p->ns, &a->query, &p->mo, err));
     for (;;) {
         bson_t cand;
         int64_t cr;
@@ -304,12 +314,19 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
     SDB_ERR(wk_cmd_ns(cmd, p.ns, sizeof(p.ns)));
     SDB_ERR(parse_fam(cmd, &a));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
+    if (a.has_let)
+        SDB_ERR(wk_cmdu_let_vars(cmd, &a.let, &p.vars));
+    if (a.has_coll)
+        SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &p.coll, &cmd->err));
+    p.mo.vars = p.vars;
+    p.mo.coll = p.coll;
     if (!bson_empty(&a.fields))
         SDB_ERR(wk_projection_new(&a.fields, &a.query, &p.proj, &cmd->err));
     if (!bson_empty(&a.sort))
-        SDB_ERR(wk_sort_new(&a.sort, &p.sort, &cmd->err));
+        SDB_ERR(wk_sort_new_ex(&a.sort, p.coll, &p.sort, &cmd->err));
     if (a.has_update)
-        SDB_ERR(wk_update_new(&a.update, a.has_af ? &a.array_filters : NULL, &p.upd, &cmd->err));
+        SDB_ERR(wk_update_new_ex(&a.update, a.has_af ? &a.array_filters : NULL, &p.mo, &p.upd,
+                                 &cmd->err));
     if (!a.remove)
         SDB_ERR(wk_cmdu_validator_load(cmd, p.ns, a.bypass, &p.validator));
     wk_cmdu_opcount(a.remove ? WK_OPC_DELETE : WK_OPC_UPDATE, 1);
@@ -320,5 +337,8 @@ err:
     wk_projection_free(p.proj);
     wk_sort_free(p.sort);
     wk_update_free(p.upd);
+    wk_collation_free(p.coll);
+    if (p.vars != NULL)
+        bson_destroy(p.vars);
     return ret;
 }

@@ -16,6 +16,7 @@
  */
 #include "cmd_util.h"
 
+#include "../query/collation.h"
 #include "../store_client.h"
 
 #include <string.h>
@@ -29,13 +30,15 @@ typedef struct upd_ctx {
     uint32_t nups;
     bson_t errors; /* writeErrors */
     uint32_t nerr;
+    bson_t *vars; /* the command's let variables (bson_new) or NULL */
 } upd_ctx_t;
 
 typedef struct upd_stmt {
     bson_t q;
     bson_iter_t u;
     bson_t array_filters;
-    bool has_q, has_u, has_af, upsert, multi;
+    bson_iter_t collation;
+    bool has_q, has_u, has_af, has_coll, upsert, multi;
 } upd_stmt_t;
 
 static const char *const update_fields[] = {
@@ -96,6 +99,9 @@ stmt_field(wk_cmd_t *cmd, upd_stmt_t *st, const bson_iter_t *it)
             return wk_cmdu_type_error(cmd, "updates.arrayFilters", bson_iter_type(it), "array");
         bson_iter_array(it, &len, &data);
         st->has_af = bson_init_static(&st->array_filters, data, len);
+    } else if (strcmp(k, "collation") == 0) {
+        st->has_coll = true;
+        st->collation = *it;
     }
     return 0;
 }
@@ -144,17 +150,22 @@ static int
 run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_error_t *werr)
 {
     wk_update_t *upd = NULL;
+    wk_match_opts_t mo = {c->vars, NULL};
+    wk_collation_t *coll = NULL;
     wk_exec_t ex;
     bson_t up = BSON_INITIALIZER;
     int64_t n = 0;
     int ret = 0;
 
     wk_exec_init(&ex);
-    SDB_ERR(wk_update_new(&st->u, st->has_af ? &st->array_filters : NULL, &upd, werr));
+    if (st->has_coll)
+        SDB_ERR(wk_cmdu_collation_new(&st->collation, "update.updates.collation", &coll, werr));
+    mo.coll = coll;
+    SDB_ERR(wk_update_new_ex(&st->u, st->has_af ? &st->array_filters : NULL, &mo, &upd, werr));
     if (st->multi && wk_update_is_replacement(upd))
         SDB_ERR(sdb_error_set(werr, SDB_CODE_FailedToParse,
                               "multi update is not supported for replacement-style update"));
-    SDB_ERR(wk_exec_open(&ex, c->ns, &st->q, werr));
+    SDB_ERR(wk_exec_open_ex(&ex, c->ns, &st->q, &mo, werr));
     for (;;) {
         wk_match_details_t det;
         bson_t doc;
@@ -184,6 +195,7 @@ err:
     bson_destroy(&up);
     wk_exec_close(&ex);
     wk_update_free(upd);
+    wk_collation_free(coll);
     return ret;
 }
 
@@ -210,6 +222,8 @@ parse_update(wk_cmd_t *cmd, upd_ctx_t *c, bson_iter_t *updates, bool *bypass)
             c->ordered = wk_cmdu_truthy(&it);
         } else if (strcmp(k, "bypassDocumentValidation") == 0) {
             *bypass = wk_cmdu_truthy(&it);
+        } else if (strcmp(k, "let") == 0) {
+            SDB_RET(wk_cmdu_let_vars(cmd, &it, &c->vars));
         }
     }
     if (!have)
@@ -275,5 +289,7 @@ err:
     wk_cmdu_validator_free(&c.validator);
     bson_destroy(&c.upserted);
     bson_destroy(&c.errors);
+    if (c.vars != NULL)
+        bson_destroy(c.vars);
     return ret;
 }

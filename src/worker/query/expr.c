@@ -12,6 +12,7 @@
 #include "expr_int.h"
 
 #include <string.h>
+#include <sys/time.h>
 
 #include "../../common/bsoncmp.h"
 #include "../../common/sdb.h"
@@ -351,6 +352,17 @@ err:
     return ret;
 }
 
+const wk_expr_t *
+wk_expr_kid(const wk_expr_t *e, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < e->n; i++)
+        if (e->keys[i] != NULL && strcmp(e->keys[i], name) == 0)
+            return e->kids[i];
+    return NULL;
+}
+
 /* ---- evaluation --------------------------------------------------------------------------- */
 
 /* path_get -- the value at path[from..] below `it`, mapping over arrays; missing = EOD. */
@@ -390,34 +402,77 @@ path_get(const bson_iter_t *it, const wk_path_t *p, int from, bson_value_t *out)
     wk_value_from_bson(out, &arr, BSON_TYPE_ARRAY);
 }
 
+/* builtin_var -- $$NOW, $$CLUSTER_TIME and $$REMOVE into *tmp; false for other names. */
+static bool
+builtin_var(const char *name, bson_value_t *tmp)
+{
+    struct timeval tv;
+
+    memset(tmp, 0, sizeof(*tmp));
+    if (strcmp(name, "REMOVE") == 0)
+        return true;
+    if (strcmp(name, "NOW") != 0 && strcmp(name, "CLUSTER_TIME") != 0)
+        return false;
+    bson_gettimeofday(&tv);
+    if (name[0] == 'N') {
+        tmp->value_type = BSON_TYPE_DATE_TIME;
+        tmp->value.v_datetime = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    } else {
+        tmp->value_type = BSON_TYPE_TIMESTAMP;
+        tmp->value.v_timestamp.timestamp = (uint32_t)tv.tv_sec;
+        tmp->value.v_timestamp.increment = 1;
+    }
+    return true;
+}
+
+/* find_var -- the value of variable `name`: bound names first, then the command's `let`
+ * variables, then $$ROOT/$$CURRENT (a view of the root in *tmp) and the builtins. */
+static int
+find_var(const char *name, wk_eval_ctx_t *ctx, bson_value_t *tmp, const bson_value_t **base,
+         sdb_error_t *err)
+{
+    bson_iter_t it;
+    size_t i;
+
+    for (i = ctx->n_vars; i > 0; i--)
+        if (strcmp(ctx->var_names[i - 1], name) == 0) {
+            *base = &ctx->var_vals[i - 1];
+            return 0;
+        }
+    if (ctx->vars != NULL && bson_iter_init_find(&it, ctx->vars, name)) {
+        *base = bson_iter_value(&it);
+        return 0;
+    }
+    memset(tmp, 0, sizeof(*tmp));
+    *base = tmp;
+    if (strcmp(name, "ROOT") == 0 || strcmp(name, "CURRENT") == 0) {
+        tmp->value_type = BSON_TYPE_DOCUMENT;
+        tmp->value.v_doc.data = (uint8_t *)bson_get_data(ctx->root);
+        tmp->value.v_doc.data_len = ctx->root->len;
+        return 0;
+    }
+    if (builtin_var(name, tmp))
+        return 0;
+    return sdb_error_set(err, SDB_CODE_Location17276, "Use of undefined variable: %s", name);
+}
+
 /* eval_field -- a field path on a variable. */
 static int
 eval_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
 {
     const bson_value_t *base = NULL;
-    bson_value_t rootv;
+    bson_value_t tmp;
     bson_t wrap;
     bson_iter_t it;
-    size_t i;
 
     memset(out, 0, sizeof(*out));
-    for (i = ctx->n_vars; i > 0; i--)
-        if (strcmp(ctx->var_names[i - 1], e->var) == 0) {
-            base = &ctx->var_vals[i - 1];
-            break;
-        }
-    if (base == NULL) {
-        if (strcmp(e->var, "ROOT") != 0 && strcmp(e->var, "CURRENT") != 0)
-            return sdb_error_set(err, SDB_CODE_Location17276, "Use of undefined variable: %s",
-                                 e->var);
-        memset(&rootv, 0, sizeof(rootv));
-        rootv.value_type = BSON_TYPE_DOCUMENT;
-        rootv.value.v_doc.data = (uint8_t *)bson_get_data(ctx->root);
-        rootv.value.v_doc.data_len = ctx->root->len;
-        base = &rootv;
-    }
+    SDB_RET(find_var(e->var, ctx, &tmp, &base, err));
     if (base->value_type == BSON_TYPE_EOD)
         return 0;
+    if (e->path.n == 0) {
+        bson_value_copy(base, out);
+        return 0;
+    }
     /* wrap the base value as {"": value} so path_get can start from an iterator */
     bson_init(&wrap);
     bson_append_value(&wrap, "", 0, base);
@@ -482,7 +537,14 @@ wk_expr_eval_ctx(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_
 int
 wk_expr_eval(const wk_expr_t *e, const bson_t *root, bson_value_t *out, sdb_error_t *err)
 {
-    wk_eval_ctx_t ctx = {root, NULL, NULL, 0};
+    return wk_expr_eval_vars(e, root, NULL, out, err);
+}
+
+int
+wk_expr_eval_vars(const wk_expr_t *e, const bson_t *root, const bson_t *vars, bson_value_t *out,
+                  sdb_error_t *err)
+{
+    wk_eval_ctx_t ctx = {root, NULL, NULL, 0, vars};
     int ret;
 
     if ((ret = wk_expr_eval_ctx(e, &ctx, out, err)) != 0)

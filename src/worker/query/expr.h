@@ -3,7 +3,8 @@
  *
  * wk_expr_parse turns an expression (a value: field path string, literal, object of fields,
  * array, or a one-key {$op: args} document) into a tree; wk_expr_eval evaluates it against
- * a root document ($$ROOT and $$CURRENT).  Shared by $expr in filters, expressions in find
+ * a root document ($$ROOT and $$CURRENT) and, with wk_expr_eval_vars, the command's `let`
+ * variables.  Shared by $expr in filters, expressions in find
  * projections, pipeline-style updates, and later the aggregation stages.  A missing value
  * evaluates to a value of type BSON_TYPE_EOD ("missing"), which callers treat as absent.
  *
@@ -26,6 +27,13 @@ int wk_expr_parse(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err);
 
 /* wk_expr_eval -- evaluate against `root`; *out is always set (missing = BSON_TYPE_EOD). */
 int wk_expr_eval(const wk_expr_t *e, const bson_t *root, bson_value_t *out, sdb_error_t *err);
+
+/* wk_expr_eval_vars -- the same with the command's `let` variables: `vars` (may be NULL) is a
+ * document {name: value} the expression reads as $$name.  $$NOW, $$CLUSTER_TIME, $$ROOT,
+ * $$CURRENT and $$REMOVE are always defined; any other name is 17276 "Use of undefined
+ * variable". */
+int wk_expr_eval_vars(const wk_expr_t *e, const bson_t *root, const bson_t *vars, bson_value_t *out,
+                      sdb_error_t *err);
 
 /* wk_expr_free -- release a tree (NULL is fine). */
 void wk_expr_free(wk_expr_t *e);

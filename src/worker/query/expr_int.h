@@ -27,6 +27,7 @@ typedef struct wk_eval_ctx {
     const char **var_names; /* bound by $let/$map/$filter etc. */
     bson_value_t *var_vals;
     size_t n_vars;
+    const bson_t *vars; /* the command's `let` variables {name: value}; NULL for none */
 } wk_eval_ctx_t;
 
 struct wk_expr;
@@ -56,6 +57,17 @@ int wk_expr_eval_ctx(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *
 
 /* wk_expr_find_op -- the operator named `name`, or NULL. */
 const wk_expr_op_t *wk_expr_find_op(const char *name);
+
+/* wk_expr_kid -- the named argument `name` of an operator with named arguments, or NULL. */
+const struct wk_expr *wk_expr_kid(const struct wk_expr *e, const char *name);
+
+/* Operators on fields and randomness (expr_fields.c): $getField, $setField, $unsetField, $rand. */
+int wk_expr_op_get_field(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *out,
+                         sdb_error_t *err);
+int wk_expr_op_set_field(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *out,
+                         sdb_error_t *err);
+int wk_expr_op_rand(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *out,
+                    sdb_error_t *err);
 
 /* wk_value_* -- owned-value helpers. */
 void wk_value_null(bson_value_t *v);

@@ -588,6 +588,10 @@ static const wk_expr_op_t expr_ops[] = {
     {"$arrayElemAt", 2, 2, op_array_elem_at},
     {"$min", 1, -1, op_min_max},
     {"$max", 1, -1, op_min_max},
+    {"$getField", 1, -2, wk_expr_op_get_field},
+    {"$setField", 0, -2, wk_expr_op_set_field},
+    {"$unsetField", 0, -2, wk_expr_op_set_field},
+    {"$rand", 0, -2, wk_expr_op_rand},
 };
 
 const wk_expr_op_t *

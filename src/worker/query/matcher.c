@@ -240,8 +240,27 @@ err:
 
 /* ---- public API -------------------------------------------------------------------------- */
 
+/* bind -- give every node of the tree the matcher's variables and collation. */
+static void
+bind(wk_mnode_t *n, const bson_t *vars, const wk_collation_t *coll)
+{
+    size_t i;
+
+    n->vars = vars;
+    n->coll = coll;
+    for (i = 0; i < n->n_kids; i++)
+        bind(n->kids[i], vars, coll);
+}
+
 int
 wk_matcher_new(const bson_t *filter, wk_matcher_t **out, sdb_error_t *err)
+{
+    return wk_matcher_new_ex(filter, NULL, out, err);
+}
+
+int
+wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_t **out,
+                  sdb_error_t *err)
 {
     wk_mnode_t *root = NULL;
 
@@ -249,6 +268,10 @@ wk_matcher_new(const bson_t *filter, wk_matcher_t **out, sdb_error_t *err)
     SDB_RET(wk_mparse_doc(filter, &root, err));
     *out = bson_malloc0(sizeof(**out));
     (*out)->root = root;
+    if (opts != NULL && opts->vars != NULL && !bson_empty(opts->vars))
+        (*out)->vars = bson_copy(opts->vars);
+    if (opts != NULL && ((*out)->vars != NULL || opts->coll != NULL))
+        bind(root, (*out)->vars, opts->coll);
     return 0;
 }
 
@@ -268,6 +291,8 @@ wk_matcher_free(wk_matcher_t *m)
     if (m == NULL)
         return;
     wk_mnode_free(m->root);
+    if (m->vars != NULL)
+        bson_destroy(m->vars);
     bson_free(m);
 }
 

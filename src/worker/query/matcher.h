@@ -27,9 +27,21 @@ typedef struct wk_match_details {
 } wk_match_details_t;
 
 typedef struct wk_matcher wk_matcher_t;
+typedef struct wk_collation wk_collation_t; /* collation.h */
+
+/* What a command adds to its filters: its `let` variables and its collation. */
+typedef struct wk_match_opts {
+    const bson_t *vars;         /* {name: value} read by $expr as $$name; NULL for none */
+    const wk_collation_t *coll; /* string comparisons; NULL = simple (binary) */
+} wk_match_opts_t;
 
 /* wk_matcher_new -- parse `filter` (NULL or empty matches everything). */
 int wk_matcher_new(const bson_t *filter, wk_matcher_t **out, sdb_error_t *err);
+
+/* wk_matcher_new_ex -- the same with options (NULL = none).  The matcher copies `vars`; the
+ * collation is borrowed and must outlive the matcher. */
+int wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_t **out,
+                      sdb_error_t *err);
 
 /* wk_matcher_matches -- does `doc` satisfy the filter?  Fills details when non-NULL. */
 bool wk_matcher_matches(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *details);

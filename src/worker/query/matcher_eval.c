@@ -17,6 +17,7 @@
 
 #include "../../common/bsoncmp.h"
 #include "../../common/sdb.h"
+#include "collation.h"
 
 static bool
 value_is_nan(const bson_value_t *v)
@@ -36,7 +37,8 @@ value_is_nullish(const bson_value_t *v)
 
 /* cmp_match -- a comparison predicate (EQ, LT, LTE, GT, GTE) on one value (NULL = missing). */
 static bool
-cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs)
+cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs,
+          const wk_collation_t *coll)
 {
     int c;
 
@@ -55,7 +57,7 @@ cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs)
         bool both = value_is_nan(v) && value_is_nan(rhs);
         return both && kind != WK_MN_LT && kind != WK_MN_GT;
     }
-    c = sdb_bson_value_cmp(v, rhs);
+    c = coll != NULL ? wk_collation_value_cmp(coll, v, rhs) : sdb_bson_value_cmp(v, rhs);
     switch (kind) {
     case WK_MN_EQ:
         return c == 0;
@@ -75,7 +77,7 @@ cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs)
 bool
 wk_value_eq_match(const bson_value_t *a, const bson_value_t *b)
 {
-    return cmp_match(WK_MN_EQ, a, b);
+    return cmp_match(WK_MN_EQ, a, b, NULL);
 }
 
 static bool
@@ -109,7 +111,7 @@ in_match(const wk_mnode_t *n, const bson_iter_t *it)
         return n->in_has_null;
     v = bson_iter_value((bson_iter_t *)it);
     for (i = 0; i < n->n_in; i++)
-        if (cmp_match(WK_MN_EQ, v, &n->in_vals[i]))
+        if (cmp_match(WK_MN_EQ, v, &n->in_vals[i], n->coll))
             return true;
     for (i = 0; i < n->n_in_res; i++)
         if (regex_value_match(&n->in_res[i], it))
@@ -276,7 +278,8 @@ wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
     case WK_MN_LTE:
     case WK_MN_GT:
     case WK_MN_GTE:
-        return cmp_match(n->kind, it != NULL ? bson_iter_value((bson_iter_t *)it) : NULL, &n->val);
+        return cmp_match(n->kind, it != NULL ? bson_iter_value((bson_iter_t *)it) : NULL, &n->val,
+                         n->coll);
     case WK_MN_IN:
         return in_match(n, it);
     case WK_MN_EXISTS:
@@ -364,7 +367,7 @@ wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t 
     case WK_MN_FALSE:
         return false;
     case WK_MN_EXPR:
-        if (wk_expr_eval(n->expr, doc, &v, &err) != 0)
+        if (wk_expr_eval_vars(n->expr, doc, n->vars, &v, &err) != 0)
             return false;
         r = wk_expr_truthy(&v);
         bson_value_destroy(&v);

@@ -15,6 +15,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "collation.h"
 #include "expr.h"
 #include "matcher.h"
 #include "path.h"
@@ -72,14 +73,17 @@ typedef struct wk_mnode {
     bool type_number, type_minkey, type_maxkey;
     uint32_t *bits; /* BITS*: bit positions */
     size_t n_bits;
-    wk_expr_t *expr;     /* EXPR */
-    wk_schema_t *schema; /* SCHEMA */
+    wk_expr_t *expr;            /* EXPR */
+    const bson_t *vars;         /* EXPR: the matcher's let variables (owned by the matcher) */
+    wk_schema_t *schema;        /* SCHEMA */
+    const wk_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
     struct wk_mnode **kids;
     size_t n_kids;
 } wk_mnode_t;
 
 struct wk_matcher {
     wk_mnode_t *root;
+    bson_t *vars; /* copy of the options' vars, or NULL */
 };
 
 /* wk_mnode_new -- a zeroed node of `kind`. */

@@ -17,6 +17,7 @@
 
 #include "../../common/bsoncmp.h"
 #include "../../common/sdb.h"
+#include "collation.h"
 #include "path.h"
 
 typedef struct sort_field {
@@ -28,6 +29,7 @@ typedef struct sort_field {
 struct wk_sort {
     sort_field_t *fields;
     size_t n;
+    const wk_collation_t *coll; /* string order (borrowed); NULL = binary */
 };
 
 static const bson_value_t null_value = {.value_type = BSON_TYPE_NULL};
@@ -35,6 +37,12 @@ static const bson_value_t undef_value = {.value_type = BSON_TYPE_UNDEFINED};
 
 int
 wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err)
+{
+    return wk_sort_new_ex(spec, NULL, out, err);
+}
+
+int
+wk_sort_new_ex(const bson_t *spec, const wk_collation_t *coll, wk_sort_t **out, sdb_error_t *err)
 {
     wk_sort_t *s = bson_malloc0(sizeof(*s));
     bson_iter_t it, sub;
@@ -68,6 +76,7 @@ wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err)
                                       "(for ascending) or -1 (for descending)"));
         }
     }
+    s->coll = coll;
     *out = s;
     return 0;
 err:
@@ -89,6 +98,7 @@ wk_sort_free(wk_sort_t *s)
 }
 
 typedef struct key_acc {
+    const wk_collation_t *coll;
     int dir;
     bson_value_t best; /* shallow: points into the document or a static */
     bool have;
@@ -100,7 +110,7 @@ offer(key_acc_t *acc, const bson_value_t *v)
     int c;
 
     if (acc->have) {
-        c = sdb_bson_value_cmp(v, &acc->best);
+        c = wk_collation_value_cmp(acc->coll, v, &acc->best);
         if ((acc->dir > 0 && c >= 0) || (acc->dir < 0 && c <= 0))
             return;
     }
@@ -155,9 +165,9 @@ collect(const bson_iter_t *it, const wk_path_t *p, int i, key_acc_t *acc)
 
 /* doc_key -- the key of one document for one field (a shallow value). */
 static bson_value_t
-doc_key(const sort_field_t *f, const bson_t *doc)
+doc_key(const wk_sort_t *s, const sort_field_t *f, const bson_t *doc)
 {
-    key_acc_t acc = {f->dir, {0}, false};
+    key_acc_t acc = {s->coll, f->dir, {0}, false};
     bson_iter_t it;
 
     if (f->meta)
@@ -177,9 +187,9 @@ wk_sort_cmp(const wk_sort_t *s, const bson_t *a, const bson_t *b)
     int c;
 
     for (i = 0; i < s->n; i++) {
-        ka = doc_key(&s->fields[i], a);
-        kb = doc_key(&s->fields[i], b);
-        c = sdb_bson_value_cmp(&ka, &kb);
+        ka = doc_key(s, &s->fields[i], a);
+        kb = doc_key(s, &s->fields[i], b);
+        c = wk_collation_value_cmp(s->coll, &ka, &kb);
         if (c != 0)
             return s->fields[i].dir * (c < 0 ? -1 : 1);
     }
@@ -198,7 +208,7 @@ keys_cmp(const sort_run_t *r, size_t a, size_t b)
     int c;
 
     for (i = 0; i < nf; i++) {
-        c = sdb_bson_value_cmp(&r->keys[a * nf + i], &r->keys[b * nf + i]);
+        c = wk_collation_value_cmp(r->s->coll, &r->keys[a * nf + i], &r->keys[b * nf + i]);
         if (c != 0)
             return r->s->fields[i].dir * (c < 0 ? -1 : 1);
     }
@@ -242,7 +252,7 @@ wk_sort_docs(const wk_sort_t *s, bson_t **docs, size_t n)
         idx[i] = i;
         copy[i] = docs[i];
         for (f = 0; f < s->n; f++)
-            r.keys[i * s->n + f] = doc_key(&s->fields[f], docs[i]);
+            r.keys[i * s->n + f] = doc_key(s, &s->fields[f], docs[i]);
     }
     merge_sort(&r, idx, tmp, 0, n);
     for (i = 0; i < n; i++)

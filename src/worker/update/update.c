@@ -76,6 +76,8 @@ wk_update_free(wk_update_t *u)
     wk_upd_free_pipeline(u);
     if (u->replacement != NULL)
         bson_destroy(u->replacement);
+    if (u->vars != NULL)
+        bson_destroy(u->vars);
     bson_free(u);
 }
 
@@ -292,6 +294,7 @@ parse_modifier(wk_update_t *u, const bson_iter_t *mod, sdb_error_t *err)
 static int
 parse_array_filters(wk_update_t *u, const bson_t *af, sdb_error_t *err)
 {
+    wk_match_opts_t mo = {NULL, u->coll};
     bson_iter_t it, f;
     bson_t sub;
     const uint8_t *data;
@@ -327,7 +330,7 @@ parse_array_filters(wk_update_t *u, const bson_t *af, sdb_error_t *err)
         fl = &u->filters[u->n_filters++];
         fl->id = id;
         fl->m = NULL;
-        SDB_RET(wk_matcher_new(&sub, &fl->m, err));
+        SDB_RET(wk_matcher_new_ex(&sub, &mo, &fl->m, err));
     }
     return 0;
 }
@@ -379,6 +382,13 @@ int
 wk_update_new(const bson_iter_t *uit, const bson_t *array_filters, wk_update_t **out,
               sdb_error_t *err)
 {
+    return wk_update_new_ex(uit, array_filters, NULL, out, err);
+}
+
+int
+wk_update_new_ex(const bson_iter_t *uit, const bson_t *array_filters, const wk_match_opts_t *opts,
+                 wk_update_t **out, sdb_error_t *err)
+{
     wk_update_t *u = bson_malloc0(sizeof(*u));
     bson_iter_t it;
     bson_t doc;
@@ -387,6 +397,9 @@ wk_update_new(const bson_iter_t *uit, const bson_t *array_filters, wk_update_t *
     int ret = 0;
 
     *out = NULL;
+    if (opts != NULL && opts->vars != NULL && !bson_empty(opts->vars))
+        u->vars = bson_copy(opts->vars);
+    u->coll = opts != NULL ? opts->coll : NULL;
     SDB_ERR(parse_array_filters(u, array_filters, err));
     if (BSON_ITER_HOLDS_ARRAY(uit)) {
         u->kind = WK_UK_PIPELINE;

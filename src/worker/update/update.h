@@ -27,6 +27,12 @@ typedef struct wk_update wk_update_t;
 int wk_update_new(const bson_iter_t *u, const bson_t *array_filters, wk_update_t **out,
                   sdb_error_t *err);
 
+/* wk_update_new_ex -- the same with the command's `let` variables (read by pipeline updates,
+ * copied) and collation (for arrayFilters, borrowed: it must outlive the update); opts may
+ * be NULL. */
+int wk_update_new_ex(const bson_iter_t *u, const bson_t *array_filters, const wk_match_opts_t *opts,
+                     wk_update_t **out, sdb_error_t *err);
+
 /* wk_update_is_replacement -- true for a replacement document (no operators). */
 bool wk_update_is_replacement(const wk_update_t *u);
 

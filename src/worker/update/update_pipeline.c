@@ -221,7 +221,7 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
         return wk_projection_apply(s->proj, in, NULL, out, c->err);
     if (s->kind == WK_PS_REPLACE_ROOT) {
         bson_init(out);
-        SDB_RET(wk_expr_eval(s->exprs[0], in, &v, c->err));
+        SDB_RET(wk_expr_eval_vars(s->exprs[0], in, c->u->vars, &v, c->err));
         if (v.value_type != BSON_TYPE_DOCUMENT) {
             ret = sdb_error_set(c->err, SDB_CODE_Location40228,
                                 "'replacement document' must "
@@ -243,7 +243,7 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
             pset(root, &s->paths[k], 0, &none);
             continue;
         }
-        if ((ret = wk_expr_eval(s->exprs[k], in, &v, c->err)) == 0) {
+        if ((ret = wk_expr_eval_vars(s->exprs[k], in, c->u->vars, &v, c->err)) == 0) {
             pset(root, &s->paths[k], 0, &v);
             if (v.value_type != BSON_TYPE_EOD)
                 bson_value_destroy(&v);
