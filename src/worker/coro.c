@@ -36,6 +36,7 @@
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
                                      size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #else
 #define CORO_ASAN 0
 #endif
@@ -162,6 +163,10 @@ static void
 ctx_init(wk_coro_t *co)
 {
     char *base = (char *)co->stack + (co->stack_len - CORO_STACK);
+#if CORO_ASAN
+    /* A pooled stack keeps the redzones of the frames its last coroutine never unwound. */
+    __asan_unpoison_memory_region(base, CORO_STACK);
+#endif
 #if CORO_ASM
     uintptr_t top = ((uintptr_t)base + CORO_STACK) & ~(uintptr_t)15;
     uint64_t *f = (uint64_t *)(top - 16) - 7; /* ret slot 16-aligned: entry sees rsp % 16 == 8 */
