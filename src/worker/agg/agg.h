@@ -41,6 +41,8 @@ typedef struct wk_agg_ctx {
     bool allow_disk_use;                  /* lifts the 100 MiB limit of $sort and $group */
     int depth;                            /* nesting level of sub-pipelines */
     const struct wk_collation *collation; /* the command's (borrowed); NULL = simple */
+    bson_t *err_extra; /* optional: a failing write stage appends mongod's extra error-reply
+                        * fields here (keyPattern/keyValue of a DuplicateKey) */
 } wk_agg_ctx_t;
 
 typedef struct wk_agg_pipeline wk_agg_pipeline_t;
@@ -77,6 +79,9 @@ void wk_agg_leading_filter(const wk_agg_pipeline_t *p, bson_t *out);
 
 /* wk_agg_writes -- true when the pipeline ends in $out or $merge. */
 bool wk_agg_writes(const wk_agg_pipeline_t *p);
+
+/* wk_agg_last_stage_name -- the name of the last stage ("$out"), "" for an empty pipeline. */
+const char *wk_agg_last_stage_name(const wk_agg_pipeline_t *p);
 
 /* wk_agg_append_stages -- append the stage specifications as an array named `key` (explain). */
 void wk_agg_append_stages(const wk_agg_pipeline_t *p, bson_t *b, const char *key);

@@ -309,6 +309,12 @@ wk_agg_writes(const wk_agg_pipeline_t *p)
     return p->n > 0 && (p->st[p->n - 1].def->flags & WK_AGG_F_LAST);
 }
 
+const char *
+wk_agg_last_stage_name(const wk_agg_pipeline_t *p)
+{
+    return p->n > 0 ? p->st[p->n - 1].def->name : "";
+}
+
 void
 wk_agg_append_stages(const wk_agg_pipeline_t *p, bson_t *b, const char *key)
 {

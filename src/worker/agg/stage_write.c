@@ -67,10 +67,24 @@ parse_ns(const char *stage, const bson_iter_t *it, const wk_agg_ctx_t *ctx, targ
     return 0;
 }
 
+/* dup_key_extra -- copy keyPattern/keyValue of a write error into `extra` (may be NULL). */
+static void
+dup_key_extra(const bson_t *we, bson_t *extra)
+{
+    bson_iter_t it;
+
+    if (extra == NULL)
+        return;
+    if (bson_iter_init_find(&it, we, "keyPattern"))
+        wk_cmdu_append_iter_as(extra, "keyPattern", &it);
+    if (bson_iter_init_find(&it, we, "keyValue"))
+        wk_cmdu_append_iter_as(extra, "keyValue", &it);
+}
+
 /* insert_docs -- INSERT the documents (with _id) into ns in chunks; the first write error
- * becomes the stage's error. */
+ * becomes the stage's error (its keyPattern/keyValue go to `extra` when not NULL). */
 static int
-insert_docs(const char *ns, bson_t **docs, size_t n, sdb_error_t *err)
+insert_docs(const char *ns, bson_t **docs, size_t n, bson_t *extra, sdb_error_t *err)
 {
     size_t i = 0;
     int ret = 0;
@@ -110,6 +124,7 @@ insert_docs(const char *ns, bson_t **docs, size_t n, sdb_error_t *err)
             bson_iter_document(&we, &len, &data);
             bson_init_static(&e, data, len);
             sdb_error_from_bson(&e, err);
+            dup_key_extra(&e, extra);
             ret = SDB_ECLIENT;
         }
         bson_destroy(&req);
@@ -193,7 +208,6 @@ wk_agg_run_out(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_do
     bool created = false;
     int ret = 0;
 
-    SDB_UNUSED(ctx);
     SDB_UNUSED(out);
     snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
     snprintf(tmp, sizeof(tmp), "%s.tmp.agg_out.%08lx%08lx", t->db, (unsigned long)random(),
@@ -202,7 +216,7 @@ wk_agg_run_out(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_do
     SDB_ERR(simple_op(SDB_OP_CREATE, &req, err));
     created = true;
     SDB_ERR(copy_indexes(ns, tmp, err));
-    SDB_ERR(insert_docs(tmp, in->v, in->n, err));
+    SDB_ERR(insert_docs(tmp, in->v, in->n, ctx->err_extra, err));
     bson_reinit(&req);
     BSON_APPEND_UTF8(&req, "from", tmp);
     BSON_APPEND_UTF8(&req, "to", ns);
@@ -327,11 +341,11 @@ merged(const bson_t *old, const bson_t *doc, bson_t *out)
             bson_append_iter(out, bson_iter_key(&it), -1, &it);
 }
 
-/* merge_one -- apply one result to the target. */
+/* merge_lookup -- apply one result (`doc` has its _id) by looking its _id up in the target. */
 static int
-merge_one(const target_t *t, const char *ns, const bson_t *src, sdb_error_t *err)
+merge_lookup(const target_t *t, const char *ns, bson_t *doc, bson_t *extra, sdb_error_t *err)
 {
-    bson_t doc, filter = BSON_INITIALIZER, req = BSON_INITIALIZER, nu, old;
+    bson_t filter = BSON_INITIALIZER, req = BSON_INITIALIZER, nu, old;
     bson_iter_t id;
     wk_exec_t ex;
     int64_t r;
@@ -339,29 +353,33 @@ merge_one(const target_t *t, const char *ns, const bson_t *src, sdb_error_t *err
     int ret = 0;
 
     wk_exec_init(&ex);
-    SDB_ERR(wk_cmdu_ensure_id(src, &doc, err));
-    bson_iter_init_find(&id, &doc, "_id");
+    bson_iter_init_find(&id, doc, "_id");
     bson_append_iter(&filter, "_id", 3, &id);
     SDB_ERR(wk_exec_open(&ex, ns, &filter, err));
     SDB_ERR(wk_exec_next(&ex, &old, &r, NULL, &found, err));
     if (!found) {
-        bson_t *one = &doc;
         if (t->not_matched == WN_FAIL)
             SDB_ERR(sdb_error_set(err, SDB_CODE_MergeStageNoMatchingDocument,
                                   "$merge could not find a matching document in the target "
                                   "collection for at least one document in the source "
                                   "collection"));
         if (t->not_matched == WN_INSERT)
-            SDB_ERR(insert_docs(ns, &one, 1, err));
+            SDB_ERR(insert_docs(ns, &doc, 1, extra, err));
     } else if (t->matched == WM_FAIL) {
+        if (extra != NULL) {
+            BSON_APPEND_DOCUMENT_BEGIN(extra, "keyPattern", &nu);
+            BSON_APPEND_INT32(&nu, "_id", 1);
+            bson_append_document_end(extra, &nu);
+            BSON_APPEND_DOCUMENT(extra, "keyValue", &filter);
+        }
         SDB_ERR(sdb_error_set(err, SDB_CODE_DuplicateKey,
                               "$merge failed to update the matching document, did you attempt "
                               "to modify the _id or the shard key?"));
     } else if (t->matched != WM_KEEP) {
         if (t->matched == WM_MERGE)
-            merged(&old, &doc, &nu);
+            merged(&old, doc, &nu);
         else
-            bson_copy_to(&doc, &nu);
+            bson_copy_to(doc, &nu);
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", &old);
@@ -371,9 +389,26 @@ merge_one(const target_t *t, const char *ns, const bson_t *src, sdb_error_t *err
     }
 err:
     wk_exec_close(&ex);
-    bson_destroy(&doc);
     bson_destroy(&filter);
     bson_destroy(&req);
+    return ret;
+}
+
+/* merge_one -- apply one result to the target.  whenMatched "fail" with whenNotMatched
+ * "insert" is a plain insert, as in mongod: its DuplicateKey (with keyPattern/keyValue) is
+ * the stage's error. */
+static int
+merge_one(const target_t *t, const char *ns, const bson_t *src, bson_t *extra, sdb_error_t *err)
+{
+    bson_t doc, *one = &doc;
+    int ret;
+
+    ret = wk_cmdu_ensure_id(src, &doc, err); /* `doc` is initialized even on error */
+    if (ret == 0 && t->matched == WM_FAIL && t->not_matched == WN_INSERT)
+        ret = insert_docs(ns, &one, 1, extra, err);
+    else if (ret == 0)
+        ret = merge_lookup(t, ns, &doc, extra, err);
+    bson_destroy(&doc);
     return ret;
 }
 
@@ -384,12 +419,11 @@ wk_agg_run_merge(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_
     const target_t *t = priv;
     char ns[WK_NS_MAX];
 
-    SDB_UNUSED(ctx);
     SDB_UNUSED(out);
     snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
     for (size_t i = 0; i < in->n; i++)
         if (in->v[i] != NULL)
-            SDB_RET(merge_one(t, ns, in->v[i], err));
+            SDB_RET(merge_one(t, ns, in->v[i], ctx->err_extra, err));
     return 0;
 }
 

@@ -279,6 +279,22 @@ err:
     return ret;
 }
 
+/* check_read_concern -- mongod refuses $out and $merge under a linearizable read concern. */
+static int
+check_read_concern(wk_cmd_t *cmd, const wk_agg_pipeline_t *p)
+{
+    bson_iter_t it, lv;
+
+    if (!wk_agg_writes(p) || !bson_iter_init_find(&it, cmd->body, "readConcern") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &lv) ||
+        !bson_iter_find(&lv, "level") || !BSON_ITER_HOLDS_UTF8(&lv) ||
+        strcmp(bson_iter_utf8(&lv, NULL), "linearizable") != 0)
+        return 0;
+    return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                         "%s cannot be used with a 'linearizable' read concern level",
+                         wk_agg_last_stage_name(p));
+}
+
 /* wk_cmd_aggregate -- {aggregate, pipeline, cursor, ...} -> {cursor: {firstBatch, id, ns}}. */
 int
 wk_cmd_aggregate(wk_cmd_t *cmd)
@@ -304,6 +320,10 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));
     ctx.collation = coll;
     SDB_ERR(parse_pipeline(cmd, &a, &ctx, &p));
+    SDB_ERR(check_read_concern(cmd, p));
+    if (cmd->err_extra == NULL)
+        cmd->err_extra = bson_new();
+    ctx.err_extra = cmd->err_extra;
     if (a.explain)
         SDB_ERR(reply_explain(cmd, ns, p));
     else {
