@@ -330,6 +330,50 @@ START_TEST(test_details_and_ids)
 }
 END_TEST
 
+/* Errors raised while evaluating fail the whole query in mongod, wherever $expr sits. */
+typedef struct ecase {
+    const char *filter;
+    const char *doc;
+    int code; /* 0: no error, then `match` is the outcome */
+    int match;
+} ecase_t;
+
+static const ecase_t eval_cases[] = {
+    {"{\"$expr\": {\"$divide\": [\"$a\", \"$b\"]}}", "{\"a\": 1, \"b\": 0}", 16608, 0},
+    {"{\"$expr\": {\"$divide\": [\"$a\", \"$b\"]}}", "{\"a\": 1, \"b\": 2}", 0, 1},
+    {"{\"$expr\": {\"$eq\": [\"$$nope\", 1]}}", "{}", 17276, 0},
+    {"{\"$expr\": {\"$add\": [\"$a\", \"x\"]}}", "{\"a\": 1}", 16554, 0},
+    {"{\"$nor\": [{\"$expr\": {\"$divide\": [1, 0]}}]}", "{}", 16608, 0},
+    {"{\"$or\": [{\"b\": 1}, {\"$expr\": {\"$divide\": [1, 0]}}]}", "{}", 16608, 0},
+    {"{\"$or\": [{\"b\": 1}, {\"$expr\": {\"$divide\": [1, 0]}}]}", "{\"b\": 1}", 0, 1},
+    {"{\"b\": 2, \"$expr\": {\"$divide\": [1, 0]}}", "{\"b\": 1}", 0, 0},
+};
+
+START_TEST(test_eval_errors)
+{
+    const ecase_t *c = &eval_cases[_i];
+    bson_t *f = json(c->filter), *d = json(c->doc);
+    wk_matcher_t *m = NULL;
+    sdb_error_t err = {0};
+    bool matched = true;
+    int rc;
+
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    rc = wk_matcher_match(m, d, NULL, &matched, &err);
+    if (c->code != 0) {
+        ck_assert_msg(rc != 0 && err.code == c->code, "%s on %s: rc %d code %d, want %d", c->filter,
+                      c->doc, rc, err.code, c->code);
+        ck_assert(!matched);
+    } else {
+        ck_assert_msg(rc == 0, "%s on %s: error %d %s", c->filter, c->doc, err.code, err.msg);
+        ck_assert_int_eq(matched, c->match);
+    }
+    wk_matcher_free(m);
+    bson_destroy(f);
+    bson_destroy(d);
+}
+END_TEST
+
 static Suite *
 matcher_suite(void)
 {
@@ -339,6 +383,7 @@ matcher_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_messages);
+    tcase_add_loop_test(tc, test_eval_errors, 0, (int)(sizeof(eval_cases) / sizeof(eval_cases[0])));
     tcase_add_test(tc, test_details_and_ids);
     suite_add_tcase(s, tc);
     return s;

@@ -15,6 +15,7 @@
  * its reply.
  */
 #include "cmd_util.h"
+#include "validation.h"
 
 #include "../../common/bsoncmp.h"
 #include "../../common/global.h"
@@ -488,6 +489,7 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
         return 0;
     for (;;) {
         wk_exec_item_t *item;
+        bool matched;
 
         if (ex->idx >= ex->nitems) {
             if (ex->has_reply && ex->eof)
@@ -502,7 +504,8 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             memset(details, 0, sizeof(*details));
         if (!bson_init_static(doc, item->data, item->len))
             continue;
-        if (wk_matcher_matches(ex->matcher, doc, details)) {
+        SDB_RET(wk_matcher_match(ex->matcher, doc, details, &matched, err));
+        if (matched) {
             *r = item->r;
             *found = true;
             return 0;
@@ -775,6 +778,7 @@ wk_cmdu_validator_load(wk_cmd_t *cmd, const char *ns, bool bypass, wk_validator_
     }
     if (bson_iter_init_find(&it, &ci->options, "validationAction") && BSON_ITER_HOLDS_UTF8(&it))
         v->warn = strcmp(bson_iter_utf8(&it, NULL), "warn") == 0;
+    v->spec = doc;
     return wk_matcher_new(&doc, &v->m, &cmd->err);
 }
 
@@ -880,8 +884,9 @@ try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_
     ret = fix_id(cur, &out, &fixed, err);
     bson_destroy(&out);
     SDB_ERR(ret);
-    if (changed)
-        SDB_ERR(wk_cmdu_validate(v, cur, &fixed, err));
+    if (changed && (ret = wk_cmdu_validate(v, cur, &fixed, err)) != 0 && detail != NULL)
+        wk_validation_info(&v->spec, &fixed, detail);
+    SDB_ERR(ret);
     *matched = true;
     if (changed) {
         BSON_APPEND_UTF8(&req, "ns", ns);
@@ -924,7 +929,8 @@ reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_d
     if (!found)
         bson_init(cur);
     SDB_RET(ret);
-    *still = found && wk_matcher_matches(m, cur, det);
+    if (found)
+        SDB_RET(wk_matcher_match(m, cur, det, still, err));
     return 0;
 }
 
@@ -991,7 +997,9 @@ wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const w
     }
     bson_destroy(&applied);
     SDB_ERR(ret);
-    SDB_ERR(wk_cmdu_validate(v, NULL, out, err));
+    if ((ret = wk_cmdu_validate(v, NULL, out, err)) != 0 && detail != NULL)
+        wk_validation_info(&v->spec, out, detail);
+    SDB_ERR(ret);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY_BEGIN(&req, "docs", &arr);
     BSON_APPEND_DOCUMENT(&arr, "0", out);

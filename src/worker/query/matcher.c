@@ -285,6 +285,22 @@ wk_matcher_matches(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t 
     return wk_mnode_matches_doc(m->root, doc, details);
 }
 
+int
+wk_matcher_match(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *details,
+                 bool *matched, sdb_error_t *err)
+{
+    wk_meval_t ev = {0, err};
+
+    if (details != NULL) {
+        details->has_elem_index = false;
+        details->elem_index = 0;
+    }
+    *matched = wk_mnode_match_doc(m->root, doc, details, &ev);
+    if (ev.ret != 0)
+        *matched = false;
+    return ev.ret;
+}
+
 void
 wk_matcher_free(wk_matcher_t *m)
 {

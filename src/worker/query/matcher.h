@@ -43,8 +43,15 @@ int wk_matcher_new(const bson_t *filter, wk_matcher_t **out, sdb_error_t *err);
 int wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_t **out,
                       sdb_error_t *err);
 
-/* wk_matcher_matches -- does `doc` satisfy the filter?  Fills details when non-NULL. */
+/* wk_matcher_matches -- does `doc` satisfy the filter?  Fills details when non-NULL.  An
+ * evaluation error makes the document not match (validators, listCollections filters). */
 bool wk_matcher_matches(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *details);
+
+/* wk_matcher_match -- the same, reporting errors raised while evaluating (by $expr: 17276
+ * undefined variable, $divide by zero, type errors), which mongod returns for the whole
+ * command.  On error *matched is false and err holds the client error. */
+int wk_matcher_match(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *details,
+                     bool *matched, sdb_error_t *err);
 
 /* wk_matcher_free -- release a matcher (NULL is fine). */
 void wk_matcher_free(wk_matcher_t *m);

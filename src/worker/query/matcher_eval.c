@@ -337,29 +337,59 @@ path_matches(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d)
     return true;
 }
 
-bool
-wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d)
+/* eval_expr -- $expr: the expression's truthiness; an evaluation error is recorded in `ev`
+ * (the first one wins) and the document does not match. */
+static bool
+eval_expr(const wk_mnode_t *n, const bson_t *doc, wk_meval_t *ev)
 {
     bson_value_t v;
     sdb_error_t err;
-    size_t i;
+    int ret;
     bool r;
+
+    ret = wk_expr_eval_vars(n->expr, doc, n->vars, &v, &err);
+    if (ret != 0) {
+        if (ev != NULL && ev->ret == 0) {
+            ev->ret = ret;
+            if (ev->err != NULL)
+                *ev->err = err;
+        }
+        return false;
+    }
+    r = wk_expr_truthy(&v);
+    bson_value_destroy(&v);
+    return r;
+}
+
+/* failed -- has evaluation already failed?  Logical nodes stop at once when so. */
+static bool
+failed(const wk_meval_t *ev)
+{
+    return ev != NULL && ev->ret != 0;
+}
+
+bool
+wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d, wk_meval_t *ev)
+{
+    size_t i;
 
     switch (n->kind) {
     case WK_MN_AND:
         for (i = 0; i < n->n_kids; i++)
-            if (!wk_mnode_matches_doc(n->kids[i], doc, d))
+            if (!wk_mnode_match_doc(n->kids[i], doc, d, ev))
                 return false;
         return true;
     case WK_MN_OR:
         for (i = 0; i < n->n_kids; i++)
-            if (wk_mnode_matches_doc(n->kids[i], doc, d))
+            if (wk_mnode_match_doc(n->kids[i], doc, d, ev))
                 return true;
+            else if (failed(ev))
+                return false;
         return false;
     case WK_MN_NOR:
     case WK_MN_NOT:
         for (i = 0; i < n->n_kids; i++)
-            if (wk_mnode_matches_doc(n->kids[i], doc, NULL))
+            if (wk_mnode_match_doc(n->kids[i], doc, NULL, ev) || failed(ev))
                 return false;
         return true;
     case WK_MN_TRUE:
@@ -367,11 +397,7 @@ wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t 
     case WK_MN_FALSE:
         return false;
     case WK_MN_EXPR:
-        if (wk_expr_eval_vars(n->expr, doc, n->vars, &v, &err) != 0)
-            return false;
-        r = wk_expr_truthy(&v);
-        bson_value_destroy(&v);
-        return r;
+        return eval_expr(n, doc, ev);
     case WK_MN_SCHEMA:
         return wk_schema_matches(n->schema, doc);
     case WK_MN_ALL_EMPTY:
@@ -381,4 +407,10 @@ wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t 
             return false;
         return path_matches(n, doc, d);
     }
+}
+
+bool
+wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d)
+{
+    return wk_mnode_match_doc(n, doc, d, NULL);
 }

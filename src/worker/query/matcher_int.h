@@ -120,7 +120,19 @@ void wk_regex_destroy(wk_regex_t *re);
 /* wk_regex_match -- does the string (len bytes) match? */
 bool wk_regex_match(const wk_regex_t *re, const char *s, size_t len);
 
-/* wk_mnode_matches_doc -- evaluate a node against a document. */
+/* Evaluation errors ($expr's: undefined variables, $divide by zero, type errors): the first
+ * one is kept, and the logical nodes above it stop evaluating. */
+typedef struct wk_meval {
+    int ret;          /* 0, or the first error's status */
+    sdb_error_t *err; /* receives that error (NULL: only `ret` is kept) */
+} wk_meval_t;
+
+/* wk_mnode_match_doc -- evaluate a node against a document; errors go to `ev` (may be NULL,
+ * when an error only makes the document not match). */
+bool wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d,
+                        wk_meval_t *ev);
+
+/* wk_mnode_matches_doc -- wk_mnode_match_doc ignoring evaluation errors. */
 bool wk_mnode_matches_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d);
 
 /* wk_mnode_matches_value -- evaluate a node's predicate on one value (NULL = missing). */
