@@ -60,6 +60,15 @@ static const pcase_t cases[] = {
     {"{\"p.q\": {\"$$literal\": 1}, \"_id\": 0}", "{}", DOC, "{ \"p\" : { \"q\" : 1 } }", 0},
     {"{\"x\": {\"$$foo\": 1}}", "{}", DOC, NULL, 168},
     {"{\"$$a\": 1}", "{}", DOC, NULL, 16410},
+    /* computed fields are refused in exclusion projections, and make a projection inclusive */
+    {"{\"a\": 0, \"x\": {\"$$add\": [1, 2]}}", "{}", DOC, NULL, 31252},
+    {"{\"a\": 0, \"x\": \"lit\"}", "{}", DOC, NULL, 31310},
+    {"{\"x\": {\"$$add\": [1, 2]}, \"a\": 0}", "{}", DOC, NULL, 31254},
+    {"{\"_id\": 0, \"x\": {\"$$add\": [1, 2]}}", "{}", DOC, "{ \"x\" : 3 }", 0},
+    /* one positional projection, and never with $elemMatch */
+    {"{\"e.$\": 1, \"a.$\": 1}", "{\"e\": 3}", DOC, NULL, 31276},
+    {"{\"e.$\": 1, \"f\": {\"$$elemMatch\": {\"x\": 1}}}", "{\"e\": 3}", DOC, NULL, 31255},
+    {"{\"f\": {\"$$elemMatch\": {\"x\": 1}}, \"e.$\": 1}", "{\"e\": 3}", DOC, NULL, 31256},
 };
 
 /* unescape -- copy `in`, renaming keys "$$x" to "$x" (libbson's JSON reader would take

@@ -46,6 +46,8 @@ struct wk_projection {
     bool empty;
     bool inclusion;
     bool id_excluded;
+    bool has_pos;  /* a positional "a.$" was parsed */
+    bool has_elem; /* an $elemMatch was parsed */
 };
 
 static void
@@ -134,6 +136,38 @@ set_mode(wk_projection_t *p, bool *decided, bool incl, const char *path, sdb_err
     return 0;
 }
 
+/* set_computed -- an expression or literal on `path`: it makes the projection an inclusion
+ * one, and is refused in an exclusion projection (31252 for an operator expression, 31310 for
+ * a literal, as mongod). */
+static int
+set_computed(wk_projection_t *p, bool *decided, const char *path, const bson_iter_t *it,
+             bool literal, sdb_error_t *err)
+{
+    bson_t wrap = BSON_INITIALIZER;
+    char *json;
+    size_t len;
+
+    if (!*decided || p->inclusion)
+        return set_mode(p, decided, true, path, err);
+    if (!literal)
+        return sdb_error_set(err, SDB_CODE_Location31252,
+                             "Cannot use expression other than $meta in exclusion projection");
+    bson_append_value(&wrap, bson_iter_key(it), -1, bson_iter_value((bson_iter_t *)it));
+    json = bson_as_relaxed_extended_json(&wrap, NULL);
+    len = json != NULL ? strlen(json) : 0;
+    if (len >= 4) { /* "{ k : v }" -> "k : v" */
+        json[len - 2] = '\0';
+        sdb_error_set(err, SDB_CODE_Location31310,
+                      "Cannot use an expression %s in an exclusion projection", json + 2);
+    } else {
+        sdb_error_set(err, SDB_CODE_Location31310,
+                      "Cannot use an expression in an exclusion projection");
+    }
+    bson_free(json);
+    bson_destroy(&wrap);
+    return SDB_ECLIENT;
+}
+
 /* parse_slice -- {$slice: n} or {$slice: [skip, limit]}. */
 static int
 parse_slice(pnode_t *n, const bson_iter_t *arg, sdb_error_t *err)
@@ -190,13 +224,17 @@ parse_leaf_op(wk_projection_t *p, bool *decided, const wk_path_t *path, const bs
             return sdb_error_set(err, SDB_CODE_Location31275,
                                  "Cannot use $elemMatch projection "
                                  "on a nested field.");
+        if (p->has_pos)
+            return sdb_error_set(err, SDB_CODE_Location31255,
+                                 "Cannot specify positional operator and $elemMatch.");
         n->kind = PN_ELEM;
+        p->has_elem = true;
         SDB_RET(wk_mparse_op("x", 1, "$elemMatch", &child, &n->elem, err));
         return set_mode(p, decided, true, path->dotted, err);
     }
     n->kind = PN_EXPR;
-    SDB_RET(wk_expr_parse(it, &n->expr, err));
-    return set_mode(p, decided, true, path->dotted, err);
+    SDB_RET(set_computed(p, decided, path->dotted, it, false, err));
+    return wk_expr_parse(it, &n->expr, err);
 }
 
 static int parse_level(wk_projection_t *p, bool *decided, const char *prefix, const bson_iter_t *it,
@@ -234,6 +272,13 @@ parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_it
                               "valid value. Found empty object at path"));
     } else if (BSON_ITER_HOLDS_NUMBER(it) || BSON_ITER_HOLDS_BOOL(it)) {
         bool incl = bson_iter_as_bool(it);
+        if (positional && p->has_pos)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location31276,
+                                  "Cannot specify more than one positional projection per query."));
+        if (positional && p->has_elem)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location31256,
+                                  "Cannot specify positional operator and $elemMatch."));
+        p->has_pos = p->has_pos || positional;
         if ((n = pnode_insert(p, &path, err)) == NULL)
             SDB_ERR(SDB_ECLIENT);
         n->kind = positional ? PN_POS : incl ? PN_INCLUDE : PN_EXCLUDE;
@@ -242,8 +287,8 @@ parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_it
         if ((n = pnode_insert(p, &path, err)) == NULL)
             SDB_ERR(SDB_ECLIENT);
         n->kind = PN_EXPR;
+        SDB_ERR(set_computed(p, decided, path.dotted, it, true, err));
         SDB_ERR(wk_expr_parse(it, &n->expr, err));
-        SDB_ERR(set_mode(p, decided, true, path.dotted, err));
     }
 err:
     wk_path_destroy(&path);
