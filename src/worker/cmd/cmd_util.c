@@ -856,7 +856,7 @@ fix_id(const bson_t *cur, const bson_t *out, bson_t *fixed, sdb_error_t *err)
         if (strcmp(bson_iter_key(&it), "_id") != 0)
             bson_append_iter(fixed, bson_iter_key(&it), (int)bson_iter_key_len(&it), &it);
     if (fixed->len > WK_BSON_MAX)
-        return sdb_error_set(err, WK_CODE_UPDATE_TOO_LARGE,
+        return sdb_error_set(err, SDB_CODE_BSONObjectTooLarge,
                              "Resulting document after update is larger than %d", WK_BSON_MAX);
     return 0;
 }

@@ -481,6 +481,33 @@ check_id_unchanged(const wk_uctx_t *c, const bson_t *out)
                          "'_id' would modify the immutable field '_id'");
 }
 
+/* check_top_dollar -- an operator update may not create or change a top-level field whose
+ * name starts with '$' in an existing document (upserted documents are validated as inserts,
+ * which allow them); untouched ones may stay. */
+static int
+check_top_dollar(const wk_uctx_t *c, const bson_t *out)
+{
+    bson_iter_t it, old;
+    const char *k;
+
+    if (c->upsert_insert || !bson_iter_init(&it, out))
+        return 0;
+    while (bson_iter_next(&it)) {
+        k = bson_iter_key(&it);
+        if (k[0] != '$')
+            continue;
+        if (bson_iter_init_find(&old, c->orig, k) && bson_iter_type(&old) == bson_iter_type(&it) &&
+            sdb_bson_iter_cmp(&old, &it) == 0)
+            continue;
+        return sdb_error_set(c->err, SDB_CODE_DollarPrefixedFieldName,
+                             "The dollar ($) prefixed field '%s' in '%s' is not allowed in the "
+                             "context of an update's replacement document. Consider using an "
+                             "aggregation pipeline with $replaceWith.",
+                             k, k);
+    }
+    return 0;
+}
+
 int
 wk_update_apply(const wk_update_t *u, const bson_t *doc, const wk_match_details_t *details,
                 bool upsert_insert, bson_t *out, bool *changed, sdb_error_t *err)
@@ -503,6 +530,7 @@ wk_update_apply(const wk_update_t *u, const bson_t *doc, const wk_match_details_
         wk_unode_free(root);
         SDB_RET(ret);
         SDB_RET(check_id_unchanged(&c, out));
+        SDB_RET(check_top_dollar(&c, out));
     }
     *changed =
         out->len != doc->len || memcmp(bson_get_data(out), bson_get_data(doc), doc->len) != 0;
