@@ -158,14 +158,8 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
         return nonneg(cmd, it, k, &a->skip);
     if (strcmp(k, "batchSize") == 0)
         return nonneg(cmd, it, k, &a->batch_size);
-    if (strcmp(k, "limit") == 0) {
-        SDB_RET(wk_cmdu_get_i64(cmd, it, k, &a->limit));
-        if (a->limit < 0) {
-            a->limit = a->limit == INT64_MIN ? INT64_MAX : -a->limit;
-            a->single_batch = true;
-        }
-        return 0;
-    }
+    if (strcmp(k, "limit") == 0) /* drivers turn a negative limit into limit + singleBatch */
+        return nonneg(cmd, it, k, &a->limit);
     if (strcmp(k, "singleBatch") == 0) {
         a->single_batch = a->single_batch || wk_cmdu_truthy(it);
         return 0;
