@@ -646,7 +646,13 @@ ms_catalog_open_for_write(WT_SESSION *s, const char *ns, ms_coll_t **out, sdb_er
 
     for (int attempt = 0; attempt < 5; attempt++) {
         ms_catalog_rdlock();
-        if ((*out = ms_catalog_find_locked(ns)) != NULL)
+        if ((*out = ms_catalog_find_locked(ns)) != NULL &&
+            bson_has_field((*out)->options, "viewOn")) {
+            ms_catalog_unlock();
+            return sdb_error_set(err, SDB_CODE_CommandNotSupportedOnView,
+                                 "Namespace %s is a view, not a collection", ns);
+        }
+        if (*out != NULL)
             return 0;
         ms_catalog_unlock();
         ms_catalog_wrlock();
@@ -846,5 +852,69 @@ ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
     SDB_ERR(rename_locked(ctx->session, c, to, drop_target));
 err:
     ms_catalog_unlock();
+    return ret;
+}
+
+/* options_modified -- c's options with the fields of `set` replaced or appended. */
+static bson_t *
+options_modified(const ms_coll_t *c, const bson_t *set)
+{
+    bson_t *o = bson_new();
+    bson_iter_t it, f;
+
+    bson_iter_init(&it, c->options);
+    while (bson_iter_next(&it)) {
+        if (bson_iter_init_find(&f, set, bson_iter_key(&it)))
+            bson_append_iter(o, bson_iter_key(&it), -1, &f);
+        else
+            bson_append_iter(o, bson_iter_key(&it), -1, &it);
+    }
+    bson_iter_init(&it, set);
+    while (bson_iter_next(&it))
+        if (!bson_has_field(c->options, bson_iter_key(&it)))
+            bson_append_iter(o, bson_iter_key(&it), -1, &it);
+    return o;
+}
+
+int
+ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    WT_SESSION *s = ctx->session;
+    char db[128];
+    const char *ns, *coll;
+    bson_t set, o = BSON_INITIALIZER, *nopts = NULL, *old;
+    bool has_set;
+    ms_coll_t *c;
+    int ret = 0;
+
+    SDB_RET(ms_req_str(req, "ns", false, &ns, err));
+    SDB_RET(ms_req_doc(req, "set", false, &set, &has_set, err));
+    SDB_RET(ms_req_ns_split(ns, db, sizeof(db), &coll, err));
+    ms_catalog_wrlock();
+    if ((c = ms_catalog_find_locked(ns)) == NULL) {
+        ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns does not exist");
+        goto err;
+    }
+    BSON_APPEND_UTF8(&o, "collMod", coll);
+    bson_concat(&o, &set);
+    nopts = options_modified(c, &set);
+    SDB_ERR(s->begin_transaction(s, NULL));
+    old = c->options;
+    c->options = nopts;
+    if ((ret = ms_catalog_persist_locked(s, c)) != 0)
+        s->rollback_transaction(s, NULL);
+    else
+        ret = ms_catalog_oplog_cmd(s, db, c->uuid, &o);
+    if (ret != 0) {
+        c->options = old;
+        goto err;
+    }
+    nopts = old; /* freed below */
+    ms_store_bump_catalog();
+err:
+    ms_catalog_unlock();
+    if (nopts != NULL)
+        bson_destroy(nopts);
+    bson_destroy(&o);
     return ret;
 }

@@ -114,5 +114,6 @@ int ms_catalog_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_er
 int ms_catalog_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 int ms_catalog_op_drop_db(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 int ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * ops_table maps each SDB_OP_* number (storeop.def) to its handler in the module that owns
  * the data (catalog, indexes, records, cursors, stats, failpoints); ms_ops_dispatch is a
- * bounds check and an indexed call.  ms_ops_tick expires idle cursors, retries deferred table drops and
- * trims the oplog; ms_ops_channel_died checks a dead worker's cursors back in.
+ * bounds check and an indexed call.  ms_ops_tick expires idle cursors and sessions, retries
+ * deferred table drops and trims the oplog; ms_ops_channel_died checks a dead worker's
+ * cursors back in.
  *
  * Invariants: the table is constant; dispatch is reentrant (handlers take their own locks).
  * ms_ops_tick and ms_ops_channel_died run on the master's main thread (they use the
@@ -22,6 +23,7 @@
 #include "indexes.h"
 #include "oplog.h"
 #include "records.h"
+#include "sessions.h"
 #include "stats.h"
 #include "store.h"
 #include "storereq.h"
@@ -61,6 +63,10 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_FAILPOINT_SET] = ms_failpoints_op_set,
     [SDB_OP_FAILPOINT_GET] = ms_failpoints_op_get,
     [SDB_OP_FAILPOINT_FIRE] = ms_failpoints_op_fire,
+    [SDB_OP_COLL_MOD] = ms_catalog_op_coll_mod,
+    [SDB_OP_SESSION_NOTE] = ms_sessions_op_note,
+    [SDB_OP_SESSION_END] = ms_sessions_op_end,
+    [SDB_OP_SESSION_LIST] = ms_sessions_op_list,
 };
 
 int
@@ -92,6 +98,7 @@ ms_ops_tick(void)
     WT_SESSION *s = ms_store_house_session();
 
     ms_cursors_expire(ms_now_ms());
+    ms_sessions_expire(ms_now_ms());
     if (s != NULL) {
         ms_catalog_tick(s);
         ms_oplog_tick(s);

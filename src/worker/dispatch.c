@@ -17,6 +17,7 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "cmd/failpoint.h"
+#include "cmd/session.h"
 #include "command.h"
 #include "worker.h"
 
@@ -189,6 +190,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     if (ret == 0) {
         cmd.db = db;
         sdb_log_set_inflight(cmd.name);
+        wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
         ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: cmd/failpoint.h */
         if (ret == 0 && !fp.closed)
             ret = def->fn(&cmd);

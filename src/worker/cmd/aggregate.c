@@ -8,7 +8,8 @@
  * at most 16 MiB) is returned and the rest is spooled into the master as a "spool" cursor
  * (CURSOR_NEW {state: {kind: "spool", remaining}, docs}), the same state find's blocking plan
  * uses, so getMore (find.c) continues it on any worker.  {aggregate: 1} cursors live on the
- * namespace "<db>.$cmd.aggregate".  With explain the pipeline is parsed, not run.
+ * namespace "<db>.$cmd.aggregate".  With explain the pipeline is parsed, not run.  On a view
+ * (view.h) the view's pipeline runs first, on the collection it is defined on.
  *
  * Invariants: event-loop thread.  A cursor is only created once the whole result exists, so
  * an error never leaves a cursor behind.
@@ -20,6 +21,7 @@
 #include "../agg/agg.h"
 #include "../query/expr.h"
 #include "../store_client.h"
+#include "view.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -180,22 +182,48 @@ err:
     return ret;
 }
 
-/* parse_pipeline -- the pipeline, with the command's let variables substituted. */
+/* pipeline_array -- the stages to run: those of the view(s) a.coll resolves to (ctx->coll
+ * then names the backing collection, `src` holding it) followed by the command's own; `arr`
+ * is an initialized empty document. */
 static int
-parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const wk_agg_ctx_t *ctx, wk_agg_pipeline_t **p)
+pipeline_array(wk_cmd_t *cmd, const agg_args_t *a, wk_agg_ctx_t *ctx, char *src, size_t srclen,
+               bson_t *arr)
 {
-    bson_t vars = BSON_INITIALIZER, raw, subst = BSON_INITIALIZER;
-    const uint8_t *data;
-    uint32_t len;
+    bson_iter_t it;
+    bool is_view = false;
+    uint32_t n;
+    char key[16];
+    const char *k;
+
+    if (a->coll != NULL)
+        SDB_RET(wk_view_resolve(cmd->db, a->coll, src, srclen, arr, &is_view, &cmd->err));
+    if (is_view)
+        ctx->coll = src;
+    n = (uint32_t)bson_count_keys(arr);
+    bson_iter_recurse(&a->pipeline, &it);
+    while (bson_iter_next(&it)) {
+        bson_uint32_to_string(n++, &k, key, sizeof(key));
+        bson_append_iter(arr, k, -1, &it);
+    }
+    return 0;
+}
+
+/* parse_pipeline -- the pipeline array, with the command's let variables substituted. */
+static int
+parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const bson_t *raw, const wk_agg_ctx_t *ctx,
+               wk_agg_pipeline_t **p)
+{
+    bson_t vars = BSON_INITIALIZER, subst = BSON_INITIALIZER;
     int ret = 0;
 
-    if (bson_empty(&a->let))
-        return wk_agg_parse(&a->pipeline, ctx, p, &cmd->err);
+    if (bson_empty(&a->let)) {
+        bson_destroy(&vars);
+        bson_destroy(&subst);
+        return wk_agg_parse_doc(raw, ctx, p, &cmd->err);
+    }
     SDB_ERR(let_vars(cmd, &a->let, &vars));
-    bson_iter_array(&a->pipeline, &len, &data);
-    bson_init_static(&raw, data, len);
     bson_destroy(&subst);
-    wk_agg_subst_vars(&raw, &vars, &subst);
+    wk_agg_subst_vars(raw, &vars, &subst);
     SDB_ERR(wk_agg_parse_doc(&subst, ctx, p, &cmd->err));
 err:
     bson_destroy(&vars);
@@ -304,7 +332,8 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     wk_agg_ctx_t ctx;
     agg_args_t a;
     wk_collation_t *coll = NULL;
-    char ns[WK_NS_MAX];
+    char ns[WK_NS_MAX], src[WK_NS_MAX];
+    bson_t stages = BSON_INITIALIZER;
     int ret = 0;
 
     wk_agg_docs_init(&res);
@@ -319,7 +348,8 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     if (a.has_collation)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));
     ctx.collation = coll;
-    SDB_ERR(parse_pipeline(cmd, &a, &ctx, &p));
+    SDB_ERR(pipeline_array(cmd, &a, &ctx, src, sizeof(src), &stages));
+    SDB_ERR(parse_pipeline(cmd, &a, &stages, &ctx, &p));
     SDB_ERR(check_read_concern(cmd, p));
     if (cmd->err_extra == NULL)
         cmd->err_extra = bson_new();
@@ -332,6 +362,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
         SDB_ERR(reply_cursor(cmd, ns, &a, &res));
     }
 err:
+    bson_destroy(&stages);
     wk_agg_docs_free(&res);
     wk_agg_free(p);
     wk_collation_free(coll);

@@ -15,6 +15,7 @@
  * its reply.
  */
 #include "cmd_util.h"
+#include "validation.h"
 
 #include "../../common/bsoncmp.h"
 #include "../../common/global.h"
@@ -777,6 +778,8 @@ wk_cmdu_validator_load(wk_cmd_t *cmd, const char *ns, bool bypass, wk_validator_
     }
     if (bson_iter_init_find(&it, &ci->options, "validationAction") && BSON_ITER_HOLDS_UTF8(&it))
         v->warn = strcmp(bson_iter_utf8(&it, NULL), "warn") == 0;
+    v->spec = bson_get_data(&doc);
+    v->spec_len = doc.len;
     return wk_matcher_new(&doc, &v->m, &cmd->err);
 }
 
@@ -882,8 +885,9 @@ try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_
     ret = fix_id(cur, &out, &fixed, err);
     bson_destroy(&out);
     SDB_ERR(ret);
-    if (changed)
-        SDB_ERR(wk_cmdu_validate(v, cur, &fixed, err));
+    if (changed && (ret = wk_cmdu_validate(v, cur, &fixed, err)) != 0 && detail != NULL)
+        wk_validation_info(v->spec, v->spec_len, &fixed, detail);
+    SDB_ERR(ret);
     *matched = true;
     if (changed) {
         BSON_APPEND_UTF8(&req, "ns", ns);
@@ -994,7 +998,9 @@ wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const w
     }
     bson_destroy(&applied);
     SDB_ERR(ret);
-    SDB_ERR(wk_cmdu_validate(v, NULL, out, err));
+    if ((ret = wk_cmdu_validate(v, NULL, out, err)) != 0 && detail != NULL)
+        wk_validation_info(v->spec, v->spec_len, out, detail);
+    SDB_ERR(ret);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY_BEGIN(&req, "docs", &arr);
     BSON_APPEND_DOCUMENT(&arr, "0", out);

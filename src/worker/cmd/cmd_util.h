@@ -179,9 +179,11 @@ int wk_cmdu_ensure_id(const bson_t *doc, bson_t *out, sdb_error_t *err);
 
 /* A collection validator (options.validator) as it applies to one write command. */
 typedef struct wk_validator {
-    wk_matcher_t *m; /* NULL: nothing to check (none, validationLevel off, or bypassed) */
-    bool moderate;   /* validationLevel "moderate": updates of invalid documents pass */
-    bool warn;       /* validationAction "warn": log instead of rejecting */
+    wk_matcher_t *m;     /* NULL: nothing to check (none, validationLevel off, or bypassed) */
+    bool moderate;       /* validationLevel "moderate": updates of invalid documents pass */
+    bool warn;           /* validationAction "warn": log instead of rejecting */
+    const uint8_t *spec; /* the validator's bytes (catalog cache) when m is set */
+    uint32_t spec_len;
 } wk_validator_t;
 
 /* wk_cmdu_validator_load -- the validator of ns unless `bypass` (bypassDocumentValidation). */

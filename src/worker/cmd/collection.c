@@ -15,6 +15,7 @@
  */
 #include "cmd_util.h"
 
+#include "../agg/agg.h"
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
@@ -90,10 +91,78 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
          strcmp(k, "indexOptionDefaults") == 0 || strcmp(k, "collation") == 0) &&
         !BSON_ITER_HOLDS_DOCUMENT(it))
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "object");
-    if (strcmp(k, "viewOn") == 0 || strcmp(k, "timeseries") == 0)
+    if (strcmp(k, "viewOn") == 0 && !BSON_ITER_HOLDS_UTF8(it))
+        return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "string");
+    if (strcmp(k, "pipeline") == 0 && !BSON_ITER_HOLDS_ARRAY(it))
+        return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "array");
+    if (strcmp(k, "timeseries") == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
                              "%s is not supported by this server", k);
     return 0;
+}
+
+/* check_view_pipeline -- a view's pipeline must parse and must not write. */
+static int
+check_view_pipeline(wk_cmd_t *cmd, const char *on, const bson_t *pipeline)
+{
+    wk_agg_pipeline_t *p = NULL;
+    wk_agg_ctx_t ctx;
+    int ret = 0;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.db = cmd->db;
+    ctx.coll = on;
+    SDB_ERR(wk_agg_parse_doc(pipeline, &ctx, &p, &cmd->err));
+    if (wk_agg_writes(p))
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_OptionNotSupportedOnView,
+                              "%s cannot be used in a view definition", wk_agg_last_stage_name(p)));
+err:
+    wk_agg_free(p);
+    return ret;
+}
+
+/* view_options -- {viewOn, pipeline[, collation]} for create with viewOn (mongod's rules: no
+ * other option, a non-empty source name in the same database). */
+static int
+view_options(wk_cmd_t *cmd, bson_t *opts)
+{
+    static const char *const allowed[] = {"viewOn", "pipeline", "collation", NULL};
+    bson_t pipeline = BSON_INITIALIZER;
+    const uint8_t *data;
+    uint32_t len;
+    bson_iter_t it;
+    const char *on;
+    int ret = 0;
+
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        bool ok = wk_cmdu_is_generic(k);
+
+        for (size_t i = 0; allowed[i] != NULL && !ok; i++)
+            ok = strcmp(k, allowed[i]) == 0;
+        if (!ok)
+            SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                                  "Invalid option specified for a view: %s", k));
+    }
+    bson_iter_init_find(&it, cmd->body, "viewOn");
+    on = bson_iter_utf8(&it, NULL);
+    if (on[0] == '\0')
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_BadValue, "'viewOn' cannot be empty"));
+    BSON_APPEND_UTF8(opts, "viewOn", on);
+    if (bson_iter_init_find(&it, cmd->body, "pipeline")) {
+        bson_iter_array(&it, &len, &data);
+        bson_destroy(&pipeline);
+        bson_init_static(&pipeline, data, len);
+    }
+    SDB_ERR(check_view_pipeline(cmd, on, &pipeline));
+    BSON_APPEND_ARRAY(opts, "pipeline", &pipeline);
+    if (bson_iter_init_find(&it, cmd->body, "collation"))
+        bson_append_iter(opts, "collation", -1, &it);
+err:
+    bson_destroy(&pipeline);
+    return ret;
 }
 
 /* create_options -- the options document for CREATE, checked. */
@@ -122,6 +191,13 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
         action = action || strcmp(k, "validationAction") == 0;
         bson_append_iter(opts, k, -1, &it);
     }
+    if (bson_has_field(cmd->body, "viewOn")) {
+        bson_reinit(opts);
+        return view_options(cmd, opts);
+    }
+    if (bson_has_field(cmd->body, "pipeline"))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "'pipeline' requires 'viewOn' to also be specified");
     if (capped && !has_size)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "the 'size' field is required when 'capped' is true");
@@ -288,14 +364,19 @@ build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *
 {
     bson_t info;
     bson_iter_t it;
+    bool view = bson_has_field(&ci->options, "viewOn");
 
     BSON_APPEND_UTF8(entry, "name", name);
-    BSON_APPEND_UTF8(entry, "type", "collection");
+    BSON_APPEND_UTF8(entry, "type", view ? "view" : "collection");
     if (name_only)
         return;
     BSON_APPEND_DOCUMENT(entry, "options", &ci->options);
     BSON_APPEND_DOCUMENT_BEGIN(entry, "info", &info);
-    BSON_APPEND_BOOL(&info, "readOnly", false);
+    BSON_APPEND_BOOL(&info, "readOnly", view);
+    if (view) {
+        bson_append_document_end(entry, &info);
+        return;
+    }
     if (bson_iter_init_find(&it, &ci->uuid_doc, "uuid"))
         wk_cmdu_append_iter_as(&info, "uuid", &it);
     bson_append_document_end(entry, &info);
@@ -374,5 +455,114 @@ wk_cmd_list_collections(wk_cmd_t *cmd)
 err:
     bson_free(sel);
     wk_matcher_free(m);
+    return ret;
+}
+
+/* ---- collMod --------------------------------------------------------------------------- */
+
+static const char *const collmod_fields[] = {
+    "validator",      "validationLevel", "validationAction",   "viewOn",
+    "pipeline",       "index",           "expireAfterSeconds", "changeStreamPreAndPostImages",
+    "clusteredIndex", "timeseries",      "cappedSize",         "cappedMax",
+    "dryRun",         "collectionUUID",  "recordPreImages",    NULL,
+};
+
+/* collmod_collection -- the `set` of a collMod on a collection: the validation options. */
+static int
+collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
+{
+    bson_iter_t it;
+    bool validator = false;
+
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0)
+            continue;
+        if (strcmp(k, "viewOn") == 0 || strcmp(k, "pipeline") == 0)
+            return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                                 "option only supported on a view: %s", k);
+        if (strcmp(k, "validator") != 0 && strcmp(k, "validationLevel") != 0 &&
+            strcmp(k, "validationAction") != 0)
+            return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                                 "collMod option '%s' is not supported by this server", k);
+        SDB_RET(check_option(cmd, &it, &validator));
+        bson_append_iter(set, k, -1, &it);
+    }
+    if (bson_has_field(set, "validator")) {
+        if (!bson_has_field(set, "validationLevel") &&
+            !bson_has_field(&ci->options, "validationLevel"))
+            BSON_APPEND_UTF8(set, "validationLevel", "strict");
+        if (!bson_has_field(set, "validationAction") &&
+            !bson_has_field(&ci->options, "validationAction"))
+            BSON_APPEND_UTF8(set, "validationAction", "error");
+    }
+    return 0;
+}
+
+/* collmod_view -- the `set` of a collMod on a view: viewOn and pipeline, both required. */
+static int
+collmod_view(wk_cmd_t *cmd, bson_t *set)
+{
+    bson_iter_t it, on, pl;
+    bson_t pipeline;
+    const uint8_t *data;
+    uint32_t len;
+    bool validator = false;
+
+    bson_iter_init(&it, cmd->body);
+    bson_iter_next(&it);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0)
+            continue;
+        if (strcmp(k, "viewOn") != 0 && strcmp(k, "pipeline") != 0)
+            return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                                 "option not supported on a view: %s", k);
+        SDB_RET(check_option(cmd, &it, &validator));
+    }
+    if (!bson_iter_init_find(&on, cmd->body, "viewOn") ||
+        !bson_iter_init_find(&pl, cmd->body, "pipeline"))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "Must specify both 'viewOn' and 'pipeline' when modifying a view "
+                             "and auth is enabled");
+    bson_iter_array(&pl, &len, &data);
+    bson_init_static(&pipeline, data, len);
+    SDB_RET(check_view_pipeline(cmd, bson_iter_utf8(&on, NULL), &pipeline));
+    bson_append_iter(set, "viewOn", -1, &on);
+    bson_append_iter(set, "pipeline", -1, &pl);
+    return 0;
+}
+
+/* wk_cmd_coll_mod -- {collMod: name, validator, validationLevel, validationAction} on a
+ * collection, {collMod: name, viewOn, pipeline} on a view -> {}.  Index and TTL changes
+ * answer InvalidOptions (not supported); 26 when the namespace does not exist. */
+int
+wk_cmd_coll_mod(wk_cmd_t *cmd)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    const wk_coll_info_t *ci;
+    char ns[WK_NS_MAX];
+    int ret = 0;
+
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_cmdu_check_fields(cmd, collmod_fields));
+    SDB_ERR(wk_cmdu_refresh(&cmd->err));
+    if ((ci = wk_catalog_find(ns)) == NULL)
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_NamespaceNotFound, "ns does not exist"));
+    if (bson_has_field(&ci->options, "viewOn"))
+        SDB_ERR(collmod_view(cmd, &set));
+    else
+        SDB_ERR(collmod_collection(cmd, ci, &set));
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    BSON_APPEND_DOCUMENT(&req, "set", &set);
+    SDB_ERR(wk_cmdu_store(SDB_OP_COLL_MOD, &req, &reply, &cmd->err));
+err:
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    bson_destroy(&set);
     return ret;
 }

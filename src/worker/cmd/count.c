@@ -12,6 +12,7 @@
  * at the next document).
  */
 #include "cmd_util.h"
+#include "view.h"
 
 #include "../../common/bsoncmp.h"
 #include "../query/collation.h"
@@ -83,9 +84,9 @@ parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit, wk_coll
     return 0;
 }
 
-/* wk_cmd_count -- {count, query, skip, limit} -> {n}. */
-int
-wk_cmd_count(wk_cmd_t *cmd)
+/* count_collection -- {count, query, skip, limit} -> {n}. */
+static int
+count_collection(wk_cmd_t *cmd)
 {
     char ns[WK_NS_MAX];
     bson_t query;
@@ -234,9 +235,9 @@ parse_distinct(wk_cmd_t *cmd, const char **key, bson_t *query, wk_collation_t **
     return 0;
 }
 
-/* wk_cmd_distinct -- {distinct, key, query} -> {values}. */
-int
-wk_cmd_distinct(wk_cmd_t *cmd)
+/* distinct_collection -- {distinct, key, query} -> {values}. */
+static int
+distinct_collection(wk_cmd_t *cmd)
 {
     char ns[WK_NS_MAX];
     const char *key;
@@ -275,4 +276,26 @@ err:
     wk_exec_close(&ex);
     wk_collation_free(coll);
     return ret;
+}
+
+/* wk_cmd_count -- on a view, an aggregation (view.h); else the collection path above. */
+int
+wk_cmd_count(wk_cmd_t *cmd)
+{
+    char ns[WK_NS_MAX];
+
+    if (wk_cmd_ns(cmd, ns, sizeof(ns)) == 0 && wk_view_is(ns))
+        return wk_view_count(cmd);
+    return count_collection(cmd);
+}
+
+/* wk_cmd_distinct -- on a view, an aggregation (view.h); else the collection path above. */
+int
+wk_cmd_distinct(wk_cmd_t *cmd)
+{
+    char ns[WK_NS_MAX];
+
+    if (wk_cmd_ns(cmd, ns, sizeof(ns)) == 0 && wk_view_is(ns))
+        return wk_view_distinct(cmd);
+    return distinct_collection(cmd);
 }

@@ -10,6 +10,7 @@
  * Invariants: event-loop thread; n counts documents actually removed.
  */
 #include "cmd_util.h"
+#include "view.h"
 
 #include "../query/collation.h"
 
@@ -161,6 +162,7 @@ wk_cmd_delete(wk_cmd_t *cmd)
     int ret = 0;
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(parse_delete(cmd, &deletes, &ordered, &vars));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     while (bson_iter_next(&deletes)) {

@@ -19,6 +19,7 @@
  * in (CURSOR_PUT) before the handler returns, on error paths too.
  */
 #include "cmd_util.h"
+#include "view.h"
 
 #include "../catalog_cache.h"
 #include "../query/collation.h"
@@ -545,10 +546,10 @@ natural_dir(const bson_t *sort)
     return BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) < 0 ? -1 : 1;
 }
 
-/* wk_cmd_find -- {find, filter, projection, sort, skip, limit, batchSize, ...} ->
+/* find_collection -- {find, filter, projection, sort, skip, limit, batchSize, ...} ->
  * {cursor: {firstBatch, id, ns}}. */
-int
-wk_cmd_find(wk_cmd_t *cmd)
+static int
+find_collection(wk_cmd_t *cmd)
 {
     char ns[WK_NS_MAX];
     find_args_t a;
@@ -876,4 +877,15 @@ err:
     bson_destroy(&reply);
     bson_destroy(&empty);
     return ret;
+}
+
+/* wk_cmd_find -- on a view, an aggregation (view.h); else the collection path above. */
+int
+wk_cmd_find(wk_cmd_t *cmd)
+{
+    char ns[WK_NS_MAX];
+
+    if (wk_cmd_ns(cmd, ns, sizeof(ns)) == 0 && wk_view_is(ns))
+        return wk_view_find(cmd);
+    return find_collection(cmd);
 }

@@ -13,6 +13,7 @@
  * view, since the executor may fetch again before it is written.
  */
 #include "cmd_util.h"
+#include "view.h"
 
 #include "../query/collation.h"
 #include "../query/projection.h"
@@ -197,15 +198,20 @@ last_error(wk_cmd_t *cmd, const fam_args_t *a, int n, bool existing, const bson_
     bson_append_document_end(cmd->reply, &le);
 }
 
-/* dup_key_extra -- a DuplicateKey error reply carries keyPattern and keyValue, as mongod's. */
+/* dup_key_extra -- a DuplicateKey error reply carries keyPattern and keyValue, a
+ * DocumentValidationFailure its errInfo, as mongod's. */
 static void
 dup_key_extra(wk_cmd_t *cmd, const bson_t *detail)
 {
     bson_iter_t it;
 
-    if (cmd->err.code != SDB_CODE_DuplicateKey || cmd->err_extra != NULL)
+    if ((cmd->err.code != SDB_CODE_DuplicateKey &&
+         cmd->err.code != SDB_CODE_DocumentValidationFailure) ||
+        cmd->err_extra != NULL)
         return;
     cmd->err_extra = bson_new();
+    if (bson_iter_init_find(&it, detail, "errInfo"))
+        wk_cmdu_append_iter_as(cmd->err_extra, "errInfo", &it);
     if (bson_iter_init_find(&it, detail, "keyPattern"))
         wk_cmdu_append_iter_as(cmd->err_extra, "keyPattern", &it);
     if (bson_iter_init_find(&it, detail, "keyValue"))
@@ -312,6 +318,7 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
 
     memset(&p, 0, sizeof(p));
     SDB_ERR(wk_cmd_ns(cmd, p.ns, sizeof(p.ns)));
+    SDB_ERR(wk_view_refuse_write(cmd, p.ns));
     SDB_ERR(parse_fam(cmd, &a));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     if (a.has_let)

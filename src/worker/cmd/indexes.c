@@ -10,6 +10,7 @@
  * Invariants: event-loop thread; catalog views are not kept across store calls.
  */
 #include "cmd_util.h"
+#include "view.h"
 
 #include "../catalog_cache.h"
 #include "../store_client.h"
@@ -29,6 +30,7 @@ wk_cmd_list_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_refresh(&cmd->err));
     ci = wk_catalog_find(ns);
     if (ci == NULL)
@@ -176,6 +178,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(build_specs(cmd, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);
@@ -253,6 +256,7 @@ wk_cmd_drop_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_view_refuse_write(cmd, ns));
     if (!bson_iter_init_find(&it, cmd->body, "index"))
         SDB_ERR(sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
                               "BSON field 'dropIndexes.index' is missing but a required field"));

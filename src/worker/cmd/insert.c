@@ -12,6 +12,8 @@
  * path.  writeErrors indexes are positions in the client's documents array.
  */
 #include "cmd_util.h"
+#include "validation.h"
+#include "view.h"
 
 #include "../store_client.h"
 
@@ -134,7 +136,14 @@ rejected:
     SDB_ERR(flush(st, err));
     if (st->stop)
         goto err;
-    wk_cmdu_write_error(&st->errors, st->nerr++, index, &werr, NULL);
+    if (werr.code == SDB_CODE_DocumentValidationFailure && st->validator.m != NULL) {
+        bson_t detail = BSON_INITIALIZER;
+        wk_validation_info(st->validator.spec, st->validator.spec_len, &doc, &detail);
+        wk_cmdu_write_error(&st->errors, st->nerr++, index, &werr, &detail);
+        bson_destroy(&detail);
+    } else {
+        wk_cmdu_write_error(&st->errors, st->nerr++, index, &werr, NULL);
+    }
     if (st->ordered)
         st->stop = true;
 err:
@@ -187,6 +196,7 @@ wk_cmd_insert(wk_cmd_t *cmd)
     bson_init(&st.batch);
     bson_init(&st.errors);
     SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
+    SDB_ERR(wk_view_refuse_write(cmd, st.ns));
     SDB_ERR(parse_args(cmd, &st, &docs, &bypass));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(wk_cmdu_validator_load(cmd, st.ns, bypass, &st.validator));

@@ -15,6 +15,7 @@
  * documents whose bytes changed.
  */
 #include "cmd_util.h"
+#include "view.h"
 
 #include "../query/collation.h"
 #include "../store_client.h"
@@ -252,6 +253,7 @@ wk_cmd_update(wk_cmd_t *cmd)
     bson_init(&c.upserted);
     bson_init(&c.errors);
     SDB_ERR(wk_cmd_ns(cmd, c.ns, sizeof(c.ns)));
+    SDB_ERR(wk_view_refuse_write(cmd, c.ns));
     SDB_ERR(parse_update(cmd, &c, &updates, &bypass));
     chk = updates;
     while (bson_iter_next(&chk))

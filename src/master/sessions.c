@@ -1,0 +1,210 @@
+/*
+ * src/master/sessions.c -- the logical session cache behind $listLocalSessions.
+ *
+ * mongod keeps the sessions it has seen in a local cache, which $listLocalSessions lists as
+ * {_id: {id, uid}, lastUse[, user]}.  Here a worker reports an lsid the first time it sees it
+ * (and again when its last report is a minute old), SESSION_NOTE inserts or refreshes it,
+ * endSessions removes it (SESSION_END), and ms_sessions_expire drops sessions idle for 30
+ * minutes.  The cache is a chained hash table on the 16-byte session id; it grows by
+ * doubling and holds at most SESS_MAX sessions (mongod's maxSessions), beyond which new
+ * sessions are not recorded.
+ *
+ * Invariants: sess_mu guards every field below; it is never held across a call out of this
+ * file.  Entries live in master memory only (sessions do not survive a restart, as in
+ * mongod's local cache).
+ */
+#include "sessions.h"
+
+#include "../common/sdb.h"
+#include "storereq.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define SESS_MAX 1000000
+#define SESS_TIMEOUT_MS (30 * 60 * 1000)
+#define SESS_UID_LEN 32
+
+typedef struct sess {
+    struct sess *next;
+    uint8_t id[16];
+    uint8_t uid[SESS_UID_LEN];
+    int64_t last_use; /* ms since the epoch */
+} sess_t;
+
+static pthread_mutex_t sess_mu = PTHREAD_MUTEX_INITIALIZER;
+static sess_t **sess_tab;
+static size_t sess_nb, sess_n;
+
+static size_t
+hash_id(const uint8_t id[16], size_t nb)
+{
+    uint64_t h;
+
+    memcpy(&h, id + 8, sizeof(h)); /* random bits of a v4 UUID */
+    return (size_t)(h % nb);
+}
+
+/* grow_locked -- double the bucket array (or create it). */
+static void
+grow_locked(void)
+{
+    size_t nb = sess_nb ? sess_nb * 2 : 1024;
+    sess_t **tab = bson_malloc0(nb * sizeof(*tab));
+
+    for (size_t i = 0; i < sess_nb; i++) {
+        while (sess_tab[i] != NULL) {
+            sess_t *s = sess_tab[i];
+            size_t h = hash_id(s->id, nb);
+
+            sess_tab[i] = s->next;
+            s->next = tab[h];
+            tab[h] = s;
+        }
+    }
+    bson_free(sess_tab);
+    sess_tab = tab;
+    sess_nb = nb;
+}
+
+/* find_locked -- the link that points at the entry for id (or at the NULL ending its chain). */
+static sess_t **
+find_locked(const uint8_t id[16])
+{
+    sess_t **p = &sess_tab[hash_id(id, sess_nb)];
+
+    while (*p != NULL && memcmp((*p)->id, id, 16) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+/* binary_of -- a binary field of an entry; false unless present with length len. */
+static bool
+binary_of(const bson_t *d, const char *field, size_t len, const uint8_t **out)
+{
+    bson_iter_t it;
+    bson_subtype_t st;
+    uint32_t n;
+
+    if (!bson_iter_init_find(&it, d, field) || !BSON_ITER_HOLDS_BINARY(&it))
+        return false;
+    bson_iter_binary(&it, &st, &n, out);
+    return n == len;
+}
+
+/* note_locked -- insert or refresh one {id, uid} entry. */
+static void
+note_locked(const bson_t *e, int64_t now)
+{
+    const uint8_t *id, *uid;
+    sess_t **p, *s;
+
+    if (!binary_of(e, "id", 16, &id) || !binary_of(e, "uid", SESS_UID_LEN, &uid))
+        return;
+    if (sess_nb == 0 || sess_n >= sess_nb * 2)
+        grow_locked();
+    p = find_locked(id);
+    if (*p == NULL) {
+        if (sess_n >= SESS_MAX)
+            return;
+        s = bson_malloc0(sizeof(*s));
+        memcpy(s->id, id, 16);
+        *p = s;
+        sess_n++;
+    }
+    memcpy((*p)->uid, uid, SESS_UID_LEN);
+    (*p)->last_use = now;
+}
+
+int
+ms_sessions_op_note(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    int64_t now = ms_now_ms();
+    bson_iter_t it;
+    bool present;
+    bson_t e;
+
+    SDB_RET(ms_req_array(req, "sessions", false, &it, &present, err));
+    pthread_mutex_lock(&sess_mu);
+    while (bson_iter_next(&it))
+        if (ms_req_iter_doc(&it, "sessions", &e, err) == 0)
+            note_locked(&e, now);
+    pthread_mutex_unlock(&sess_mu);
+    return 0;
+}
+
+int
+ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    int32_t ended = 0;
+    const uint8_t *id;
+    bson_iter_t it;
+    bool present;
+    bson_t e;
+
+    SDB_RET(ms_req_array(req, "sessions", false, &it, &present, err));
+    pthread_mutex_lock(&sess_mu);
+    while (bson_iter_next(&it) && sess_nb > 0) {
+        sess_t **p, *s;
+
+        if (ms_req_iter_doc(&it, "sessions", &e, err) != 0 || !binary_of(&e, "id", 16, &id))
+            continue;
+        if ((s = *(p = find_locked(id))) == NULL)
+            continue;
+        *p = s->next;
+        bson_free(s);
+        sess_n--;
+        ended++;
+    }
+    pthread_mutex_unlock(&sess_mu);
+    BSON_APPEND_INT32(reply, "ended", ended);
+    return 0;
+}
+
+int
+ms_sessions_op_list(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    bson_t arr, d, id;
+    uint32_t n = 0;
+    char key[16];
+    const char *k;
+
+    BSON_APPEND_ARRAY_BEGIN(reply, "sessions", &arr);
+    pthread_mutex_lock(&sess_mu);
+    for (size_t i = 0; i < sess_nb; i++) {
+        for (const sess_t *s = sess_tab[i]; s != NULL; s = s->next) {
+            bson_uint32_to_string(n++, &k, key, sizeof(key));
+            bson_append_document_begin(&arr, k, -1, &d);
+            BSON_APPEND_DOCUMENT_BEGIN(&d, "_id", &id);
+            BSON_APPEND_BINARY(&id, "id", BSON_SUBTYPE_UUID, s->id, 16);
+            BSON_APPEND_BINARY(&id, "uid", BSON_SUBTYPE_BINARY, s->uid, SESS_UID_LEN);
+            bson_append_document_end(&d, &id);
+            BSON_APPEND_DATE_TIME(&d, "lastUse", s->last_use);
+            bson_append_document_end(&arr, &d);
+        }
+    }
+    pthread_mutex_unlock(&sess_mu);
+    bson_append_array_end(reply, &arr);
+    return 0;
+}
+
+void
+ms_sessions_expire(int64_t now_ms)
+{
+    pthread_mutex_lock(&sess_mu);
+    for (size_t i = 0; i < sess_nb; i++) {
+        sess_t **p = &sess_tab[i];
+
+        while (*p != NULL) {
+            sess_t *s = *p;
+            if (s->last_use < now_ms - SESS_TIMEOUT_MS) {
+                *p = s->next;
+                bson_free(s);
+                sess_n--;
+            } else {
+                p = &s->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&sess_mu);
+}

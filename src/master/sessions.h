@@ -1,0 +1,30 @@
+/*
+ * src/master/sessions.h -- the logical session cache ($listLocalSessions, endSessions).
+ *
+ * The master keeps every logical session id (lsid) a worker has reported, with its uid and
+ * last use, in private memory; sessions idle for the logical session timeout (30 minutes, as
+ * mongod's localLogicalSessionTimeoutMinutes) are dropped by ms_sessions_expire.
+ *
+ * Contract: the handlers are storage operations (ops.h), called from any service thread
+ * concurrently; they take the module's mutex.  A malformed entry in a request is skipped.
+ */
+#ifndef MS_SESSIONS_H
+#define MS_SESSIONS_H
+
+#include "ops.h"
+
+#include <stdint.h>
+
+/* ms_sessions_op_note -- SESSION_NOTE (storeop.def): record or refresh sessions. */
+int ms_sessions_op_note(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* ms_sessions_op_end -- SESSION_END: forget sessions (endSessions). */
+int ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* ms_sessions_op_list -- SESSION_LIST: every cached session. */
+int ms_sessions_op_list(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* ms_sessions_expire -- drop sessions idle since before now_ms - timeout (main thread). */
+void ms_sessions_expire(int64_t now_ms);
+
+#endif
