@@ -440,7 +440,9 @@ find_var(const char *name, wk_eval_ctx_t *ctx, bson_value_t *tmp, const bson_val
             return 0;
         }
     if (ctx->vars != NULL && bson_iter_init_find(&it, ctx->vars, name)) {
-        *base = bson_iter_value(&it);
+        /* the iterator's value lives in this frame: copy the (shallow) view out */
+        *tmp = *bson_iter_value(&it);
+        *base = tmp;
         return 0;
     }
     memset(tmp, 0, sizeof(*tmp));
