@@ -8,7 +8,7 @@
  * blocking, materializing model: the command spools what does not fit in the first batch).
  * The source of a pipeline is the caller's vector, a leading $documents / $collStats /
  * $indexStats stage, or the collection named in the context, read through the shared read
- * executor (cmd_util.h) with a leading $match as its filter so that an _id lookup is used.
+ * executor (cmd/exec.h) with a leading $match as its filter so that an _id lookup is used.
  *
  * Contract: event-loop thread only (stages such as $lookup, $out and $merge call the store).
  * A parsed pipeline is immutable and owns copies of everything it needs.  Every document in

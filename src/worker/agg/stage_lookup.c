@@ -15,7 +15,8 @@
  */
 #include "agg_int.h"
 
-#include "../cmd/cmd_util.h"
+#include "../cmd/args.h"
+#include "../cmd/exec.h"
 #include "../query/matcher.h"
 
 #include <stdio.h>

@@ -12,7 +12,8 @@
 #include "agg_int.h"
 
 #include "../../common/storeop.h"
-#include "../cmd/cmd_util.h"
+#include "../cmd/args.h"
+#include "../cmd/exec.h"
 #include "../cmd/session.h"
 #include "../store_client.h"
 

@@ -13,7 +13,7 @@
  */
 #include "agg_int.h"
 
-#include "../cmd/cmd_util.h"
+#include "../cmd/args.h"
 #include "../query/matcher.h"
 #include "../query/projection.h"
 

@@ -12,7 +12,8 @@
 #include "agg_int.h"
 
 #include "../catalog_cache.h"
-#include "../cmd/cmd_util.h"
+#include "../cmd/args.h"
+#include "../cmd/exec.h"
 #include "../store_client.h"
 
 #include <stdio.h>

@@ -14,7 +14,9 @@
  * Invariants: event-loop thread.  A cursor is only created once the whole result exists, so
  * an error never leaves a cursor behind.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
+#include "opcount.h"
 
 #include "../query/collation.h"
 

@@ -13,7 +13,8 @@
  * Invariants: event-loop thread; catalog entries are read only between refreshes, and never
  * across a wk_store_call that changes the catalog.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
 
 #include "../agg/agg.h"
 #include "../catalog_cache.h"

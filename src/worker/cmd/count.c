@@ -11,7 +11,8 @@
  * Invariants: event-loop thread; distinct keeps its own copies of values (executor views die
  * at the next document).
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
 #include "view.h"
 
 #include "../../common/bsoncmp.h"

@@ -7,7 +7,9 @@
  *
  * Invariants: event-loop thread; no state kept between commands.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
+#include "write.h"
 
 #include "../store_client.h"
 

@@ -9,8 +9,11 @@
  *
  * Invariants: event-loop thread; n counts documents actually removed.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
+#include "opcount.h"
 #include "view.h"
+#include "write.h"
 
 #include "../query/collation.h"
 

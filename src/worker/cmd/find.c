@@ -1,7 +1,7 @@
 /*
  * src/worker/cmd/find.c -- find, getMore and killCursors.
  *
- * find plans the read with the shared executor (cmd_util.h).  Without a sort it streams:
+ * find plans the read with the shared executor (exec.h).  Without a sort it streams:
  * documents are matched, skipped, projected and batched as the executor yields them; when
  * more remain the executor's position, the filter, the projection and the remaining
  * skip/limit go into the cursor's state document (CURSOR_NEW {state}), so that any worker
@@ -18,7 +18,9 @@
  * Invariants: event-loop thread; a cursor checked out with CURSOR_GET is always checked back
  * in (CURSOR_PUT) before the handler returns, on error paths too.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
+#include "opcount.h"
 #include "view.h"
 
 #include "../catalog_cache.h"

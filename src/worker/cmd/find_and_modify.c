@@ -2,7 +2,7 @@
  * src/worker/cmd/find_and_modify.c -- the findAndModify command.
  *
  * Picks one document -- the first match, or the smallest under `sort` -- and removes or
- * updates it with the compare-and-swap helpers of cmd_util.h.  If the chosen document
+ * updates it with the compare-and-swap helpers of write.h.  If the chosen document
  * changed or vanished underneath (the helper re-reads it on WriteConflict and reports it
  * no longer matches), the choice is made again, so the command acts atomically on a document
  * that matched at the moment it was written.  Nothing matched plus upsert inserts the upsert
@@ -12,8 +12,11 @@
  * Invariants: event-loop thread; the chosen candidate is an owned copy, never an executor
  * view, since the executor may fetch again before it is written.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
+#include "opcount.h"
 #include "view.h"
+#include "write.h"
 
 #include "../query/collation.h"
 #include "../query/projection.h"

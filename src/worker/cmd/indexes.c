@@ -9,8 +9,10 @@
  *
  * Invariants: event-loop thread; catalog views are not kept across store calls.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
 #include "view.h"
+#include "write.h"
 
 #include "../catalog_cache.h"
 #include "../store_client.h"

@@ -11,9 +11,12 @@
  * Invariants: event-loop thread; the command owns every bson it builds and frees it on every
  * path.  writeErrors indexes are positions in the client's documents array.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
+#include "opcount.h"
 #include "validation.h"
 #include "view.h"
+#include "write.h"
 
 #include "../store_client.h"
 

@@ -16,7 +16,7 @@
 
 #include "../../common/storeop.h"
 #include "../command.h"
-#include "cmd_util.h"
+#include "exec.h"
 
 #include <openssl/sha.h>
 #include <string.h>

@@ -8,7 +8,8 @@
  *
  * Invariants: event-loop thread; no state kept between commands.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
 
 #include "../catalog_cache.h"
 #include "../store_client.h"

@@ -14,8 +14,11 @@
  * Invariants: event-loop thread; n counts matched plus upserted documents, nModified only
  * documents whose bytes changed.
  */
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
+#include "opcount.h"
 #include "view.h"
+#include "write.h"
 
 #include "../query/collation.h"
 #include "../store_client.h"

@@ -16,7 +16,7 @@
 #include "validation.h"
 
 #include "../query/matcher.h"
-#include "cmd_util.h"
+#include "args.h"
 
 #include <string.h>
 

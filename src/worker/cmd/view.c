@@ -16,7 +16,8 @@
 #include "view.h"
 
 #include "../catalog_cache.h"
-#include "cmd_util.h"
+#include "args.h"
+#include "exec.h"
 
 #include <stdio.h>
 #include <string.h>

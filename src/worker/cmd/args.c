@@ -1,0 +1,293 @@
+/*
+ * src/worker/cmd/args.c -- checking a command's arguments in mongod's words.
+ *
+ * Each check answers with mongod's code and message for the same mistake (the IDL's 40415
+ * unknown field and 14 wrong type, BadValue for a non-integral number), so that drivers and
+ * tests written against mongod see the same errors.  The generic arguments every command
+ * accepts are one table.
+ *
+ * Invariants: event-loop thread only; nothing here keeps state between calls.
+ */
+#include "args.h"
+
+#include "../catalog_cache.h"
+#include "../query/expr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *
+wk_cmdu_type_name(bson_type_t t)
+{
+    switch (t) {
+    case BSON_TYPE_DOUBLE:
+        return "double";
+    case BSON_TYPE_UTF8:
+        return "string";
+    case BSON_TYPE_DOCUMENT:
+        return "object";
+    case BSON_TYPE_ARRAY:
+        return "array";
+    case BSON_TYPE_BINARY:
+        return "binData";
+    case BSON_TYPE_UNDEFINED:
+        return "undefined";
+    case BSON_TYPE_OID:
+        return "objectId";
+    case BSON_TYPE_BOOL:
+        return "bool";
+    case BSON_TYPE_DATE_TIME:
+        return "date";
+    case BSON_TYPE_NULL:
+        return "null";
+    case BSON_TYPE_REGEX:
+        return "regex";
+    case BSON_TYPE_DBPOINTER:
+        return "dbPointer";
+    case BSON_TYPE_CODE:
+        return "javascript";
+    case BSON_TYPE_SYMBOL:
+        return "symbol";
+    case BSON_TYPE_CODEWSCOPE:
+        return "javascriptWithScope";
+    case BSON_TYPE_INT32:
+        return "int";
+    case BSON_TYPE_TIMESTAMP:
+        return "timestamp";
+    case BSON_TYPE_INT64:
+        return "long";
+    case BSON_TYPE_DECIMAL128:
+        return "decimal";
+    case BSON_TYPE_MINKEY:
+        return "minKey";
+    case BSON_TYPE_MAXKEY:
+        return "maxKey";
+    default:
+        return "missing";
+    }
+}
+
+static const char *const generic_args[] = {
+    "$db",
+    "lsid",
+    "txnNumber",
+    "autocommit",
+    "startTransaction",
+    "stmtId",
+    "writeConcern",
+    "readConcern",
+    "$readPreference",
+    "$clusterTime",
+    "comment",
+    "maxTimeMS",
+    "apiVersion",
+    "apiStrict",
+    "apiDeprecationErrors",
+    "$audit",
+    "$client",
+    "$configServerState",
+    "clientOperationKey",
+    "maxTimeMSOpOnly",
+    "databaseVersion",
+    "shardVersion",
+    "mayBypassWriteBlocking",
+    "txnRetryCounter",
+    "$configTime",
+    "$topologyTime",
+    "usesDefaultMaxTimeMS",
+    "versionContext",
+    "$queryOptions",
+    NULL,
+};
+
+bool
+wk_cmdu_is_generic(const char *field)
+{
+    for (size_t i = 0; generic_args[i] != NULL; i++)
+        if (strcmp(generic_args[i], field) == 0)
+            return true;
+    return false;
+}
+
+int
+wk_cmdu_check_fields(wk_cmd_t *cmd, const char *const *known)
+{
+    bson_iter_t it;
+    bool first = true;
+
+    if (!bson_iter_init(&it, cmd->body))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidBSON, "invalid command document");
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        bool ok = false;
+
+        if (first) {
+            first = false;
+            continue;
+        }
+        if (wk_cmdu_is_generic(k))
+            continue;
+        for (size_t i = 0; known[i] != NULL && !ok; i++)
+            ok = strcmp(known[i], k) == 0;
+        if (!ok)
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field '%s.%s' is an unknown field.", cmd->name, k);
+    }
+    return 0;
+}
+
+int
+wk_cmdu_type_error(wk_cmd_t *cmd, const char *field, bson_type_t got, const char *expected)
+{
+    return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
+                         "BSON field '%s.%s' is the wrong type '%s', expected type '%s'", cmd->name,
+                         field, wk_cmdu_type_name(got), expected);
+}
+
+int
+wk_cmdu_get_doc(wk_cmd_t *cmd, const bson_iter_t *it, const char *field, bson_t *out)
+{
+    const uint8_t *data;
+    uint32_t len;
+
+    if (BSON_ITER_HOLDS_NULL(it)) {
+        bson_init(out);
+        return 0;
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return wk_cmdu_type_error(cmd, field, bson_iter_type(it), "object");
+    bson_iter_document(it, &len, &data);
+    if (!bson_init_static(out, data, len))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidBSON, "invalid BSON in '%s'", field);
+    return 0;
+}
+
+int
+wk_cmdu_get_i64(wk_cmd_t *cmd, const bson_iter_t *it, const char *field, int64_t *out)
+{
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32:
+        *out = bson_iter_int32(it);
+        return 0;
+    case BSON_TYPE_INT64:
+        *out = bson_iter_int64(it);
+        return 0;
+    case BSON_TYPE_DOUBLE: {
+        double d = bson_iter_double(it);
+        if (d != d || d > 9.2e18 || d < -9.2e18 || (double)(int64_t)d != d)
+            return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                                 "Expected an integer, but found %g in: %s", d, field);
+        *out = (int64_t)d;
+        return 0;
+    }
+    default:
+        return wk_cmdu_type_error(cmd, field, bson_iter_type(it), "long");
+    }
+}
+
+bool
+wk_cmdu_truthy(const bson_iter_t *it)
+{
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_BOOL:
+        return bson_iter_bool(it);
+    case BSON_TYPE_INT32:
+        return bson_iter_int32(it) != 0;
+    case BSON_TYPE_INT64:
+        return bson_iter_int64(it) != 0;
+    case BSON_TYPE_DOUBLE:
+        return bson_iter_double(it) != 0.0;
+    case BSON_TYPE_NULL:
+    case BSON_TYPE_UNDEFINED:
+    case BSON_TYPE_EOD:
+        return false;
+    default:
+        return true;
+    }
+}
+
+void
+wk_cmdu_append_iter_as(bson_t *b, const char *key, const bson_iter_t *it)
+{
+    bson_append_value(b, key, -1, bson_iter_value((bson_iter_t *)it));
+}
+
+int
+wk_cmdu_refresh(sdb_error_t *err)
+{
+    int ret = wk_catalog_refresh();
+
+    if (ret != 0)
+        return sdb_error_set(err, SDB_CODE_InternalError, "catalog refresh failed: %s",
+                             sdb_strerror(ret));
+    return 0;
+}
+
+int
+wk_cmd_ns(wk_cmd_t *cmd, char *ns, size_t nslen)
+{
+    bson_iter_t it;
+    const char *coll;
+    uint32_t len;
+
+    if (!bson_iter_init(&it, cmd->body) || !bson_iter_next(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid namespace");
+    if (!BSON_ITER_HOLDS_UTF8(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
+                             "collection name has invalid type %s",
+                             wk_cmdu_type_name(bson_iter_type(&it)));
+    coll = bson_iter_utf8(&it, &len);
+    if (len == 0 || strlen(coll) != len ||
+        (size_t)snprintf(ns, nslen, "%s.%s", cmd->db, coll) >= nslen)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
+                             "Invalid namespace specified '%s.%s'", cmd->db, coll);
+    return 0;
+}
+
+int
+wk_cmdu_let_vars(wk_cmd_t *cmd, const bson_iter_t *let, bson_t **vars)
+{
+    bson_t empty = BSON_INITIALIZER, doc;
+    bson_iter_t it;
+    int ret = 0;
+
+    *vars = bson_new();
+    SDB_ERR(wk_cmdu_get_doc(cmd, let, "let", &doc));
+    bson_iter_init(&it, &doc);
+    while (bson_iter_next(&it)) {
+        wk_expr_t *e = NULL;
+        bson_value_t v;
+
+        SDB_ERR(wk_expr_parse(&it, &e, &cmd->err));
+        ret = wk_expr_eval_vars(e, &empty, *vars, &v, &cmd->err);
+        wk_expr_free(e);
+        if (ret != 0)
+            goto err;
+        if (v.value_type != BSON_TYPE_EOD) {
+            bson_append_value(*vars, bson_iter_key(&it), -1, &v);
+            bson_value_destroy(&v);
+        }
+    }
+err:
+    bson_destroy(&empty);
+    return ret;
+}
+
+int
+wk_cmdu_collation_new(const bson_iter_t *it, const char *field, wk_collation_t **out,
+                      sdb_error_t *err)
+{
+    const uint8_t *data;
+    uint32_t len;
+    bson_t spec;
+
+    *out = NULL;
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "BSON field '%s' is the wrong type '%s', expected type 'object'",
+                             field, wk_cmdu_type_name(bson_iter_type(it)));
+    bson_iter_document(it, &len, &data);
+    if (!bson_init_static(&spec, data, len))
+        return sdb_error_set(err, SDB_CODE_BadValue, "invalid collation document");
+    return wk_collation_new(&spec, out, err);
+}

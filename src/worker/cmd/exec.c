@@ -1,0 +1,393 @@
+/*
+ * src/worker/cmd/exec.c -- the read executor: plan, fetch in batches, match, resume.
+ *
+ * The executor asks the master for documents in batches and filters them here, because the
+ * worker owns query semantics.  Its position is "the last document handed to the caller":
+ * for a collection scan the record id (SCAN resumes strictly after it), for an _id lookup the
+ * _id value (the lookup values are sorted in index order, so the remaining ones are those
+ * above it).  Both survive in a cursor state document, which is what lets any worker continue
+ * a cursor.  A record is replaced in place by UPDATE (same record id), so a scan never meets
+ * a document it already passed, which is what keeps a multi-update from applying twice.
+ *
+ * Invariants: event-loop thread only.  Items point into ex->reply; a new fetch happens only
+ * when every item was consumed, so no view handed out (except the last, see unget) outlives
+ * its reply.
+ */
+#include "exec.h"
+
+#include "../../common/bsoncmp.h"
+#include "../catalog_cache.h"
+#include "../store_client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WK_EXEC_FETCH_FIRST 128u
+#define WK_EXEC_FETCH_MAX 4096u
+#define WK_EXEC_FETCH_BYTES (8 * 1024 * 1024)
+
+int
+wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    bson_init(reply);
+    return wk_store_call(op, req, reply, err);
+}
+
+static int
+value_cmp_qsort(const void *a, const void *b)
+{
+    return sdb_bson_value_cmp((const bson_value_t *)a, (const bson_value_t *)b);
+}
+
+/* plan_ids -- sort and de-duplicate the _id values; false when one cannot be looked up. */
+static bool
+plan_ids(const bson_t *values, bson_t *ids)
+{
+    bson_iter_t it;
+    bson_value_t *v = NULL;
+    size_t n = 0, cap = 0, out = 0;
+    bool ok = true;
+
+    bson_iter_init(&it, values);
+    while (bson_iter_next(&it)) {
+        bson_type_t t = bson_iter_type(&it);
+        if (t == BSON_TYPE_ARRAY || t == BSON_TYPE_REGEX || t == BSON_TYPE_UNDEFINED) {
+            ok = false;
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = bson_realloc(v, cap * sizeof(*v));
+        }
+        v[n++] = *bson_iter_value(&it);
+    }
+    if (ok && n > 1)
+        qsort(v, n, sizeof(*v), value_cmp_qsort);
+    for (size_t i = 0; ok && i < n; i++) {
+        char key[16];
+        if (i > 0 && sdb_bson_value_cmp(&v[i - 1], &v[i]) == 0)
+            continue;
+        bson_snprintf(key, sizeof(key), "%zu", out++);
+        bson_append_value(ids, key, -1, &v[i]);
+    }
+    bson_free(v);
+    return ok;
+}
+
+void
+wk_exec_init(wk_exec_t *ex)
+{
+    memset(ex, 0, sizeof(*ex));
+    bson_init(&ex->ids);
+    bson_init(&ex->reply);
+}
+
+int
+wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *err)
+{
+    return wk_exec_open_ex(ex, ns, filter, NULL, err);
+}
+
+int
+wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                sdb_error_t *err)
+{
+    bson_t values;
+    int ret = 0;
+
+    wk_exec_close(ex);
+    bson_init(&values);
+    if (strlen(ns) >= sizeof(ex->ns))
+        SDB_ERR(
+            sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'", ns));
+    bson_strncpy(ex->ns, ns, sizeof(ex->ns));
+    ex->fetch_limit = WK_EXEC_FETCH_FIRST;
+    SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
+    SDB_ERR(wk_cmdu_refresh(err));
+    if (wk_catalog_find(ns) == NULL)
+        ex->mode = WK_EXEC_EMPTY;
+    else if ((opts == NULL || opts->coll == NULL) && /* the _id index is binary */
+             wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
+        ex->mode = WK_EXEC_IX;
+    else
+        ex->mode = WK_EXEC_SCAN;
+err:
+    bson_destroy(&values);
+    return ret;
+}
+
+/* item_id -- position `it` on the _id of an item's document. */
+static bool
+item_id(const wk_exec_item_t *item, bson_iter_t *it)
+{
+    return bson_iter_init_from_data(it, item->data, item->len) && bson_iter_find(it, "_id");
+}
+
+/* remember_position -- before dropping a reply, keep the position of its last item. */
+static void
+remember_position(wk_exec_t *ex)
+{
+    bson_iter_t it;
+
+    if (ex->nitems == 0)
+        return;
+    if (ex->mode == WK_EXEC_SCAN) {
+        ex->has_after = true;
+        ex->after = ex->items[ex->nitems - 1].r;
+    } else if (item_id(&ex->items[ex->nitems - 1], &it)) {
+        if (ex->has_last_id)
+            bson_value_destroy(&ex->last_id);
+        bson_value_copy(bson_iter_value(&it), &ex->last_id);
+        ex->has_last_id = true;
+    }
+}
+
+/* build_ix_request -- {ns, index: "_id_", ranges: [point per remaining id], dir, limit}. */
+static uint32_t
+build_ix_request(wk_exec_t *ex, bson_t *req)
+{
+    bson_t ranges, range, lo, hi;
+    bson_iter_t it;
+    uint32_t n = 0;
+
+    BSON_APPEND_UTF8(req, "ns", ex->ns);
+    BSON_APPEND_UTF8(req, "index", "_id_");
+    BSON_APPEND_ARRAY_BEGIN(req, "ranges", &ranges);
+    bson_iter_init(&it, &ex->ids);
+    while (bson_iter_next(&it)) {
+        const bson_value_t *v = bson_iter_value(&it);
+        char key[16];
+
+        if (ex->has_last_id && sdb_bson_value_cmp(v, &ex->last_id) <= 0)
+            continue;
+        bson_snprintf(key, sizeof(key), "%u", n++);
+        bson_append_document_begin(&ranges, key, -1, &range);
+        BSON_APPEND_DOCUMENT_BEGIN(&range, "lo", &lo);
+        BSON_APPEND_VALUE(&lo, "_id", v);
+        bson_append_document_end(&range, &lo);
+        BSON_APPEND_DOCUMENT_BEGIN(&range, "hi", &hi);
+        BSON_APPEND_VALUE(&hi, "_id", v);
+        bson_append_document_end(&range, &hi);
+        BSON_APPEND_BOOL(&range, "loIncl", true);
+        BSON_APPEND_BOOL(&range, "hiIncl", true);
+        bson_append_document_end(&ranges, &range);
+    }
+    bson_append_array_end(req, &ranges);
+    BSON_APPEND_INT32(req, "dir", 1);
+    BSON_APPEND_INT32(req, "limit", (int32_t)(n + 1));
+    BSON_APPEND_INT32(req, "maxBytes", WK_EXEC_FETCH_BYTES);
+    return n;
+}
+
+/* parse_items -- index the {r, d} entries of the current reply. */
+static int
+parse_items(wk_exec_t *ex, sdb_error_t *err)
+{
+    bson_iter_t it, docs, ent;
+
+    ex->nitems = ex->idx = 0;
+    ex->eof = bson_iter_init_find(&it, &ex->reply, "eof") && bson_iter_as_bool(&it);
+    if (!bson_iter_init_find(&it, &ex->reply, "docs") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &docs))
+        return sdb_error_set(err, SDB_CODE_InternalError, "malformed scan reply");
+    while (bson_iter_next(&docs)) {
+        wk_exec_item_t *item;
+        const uint8_t *data;
+        uint32_t len;
+        int64_t r = 0;
+        bool have_d = false;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&docs) || !bson_iter_recurse(&docs, &ent))
+            return sdb_error_set(err, SDB_CODE_InternalError, "malformed scan reply");
+        if (ex->nitems == ex->cap) {
+            ex->cap = ex->cap ? ex->cap * 2 : 64;
+            ex->items = bson_realloc(ex->items, ex->cap * sizeof(*ex->items));
+        }
+        item = &ex->items[ex->nitems];
+        while (bson_iter_next(&ent)) {
+            if (strcmp(bson_iter_key(&ent), "r") == 0) {
+                r = bson_iter_as_int64(&ent);
+            } else if (strcmp(bson_iter_key(&ent), "d") == 0 && BSON_ITER_HOLDS_DOCUMENT(&ent)) {
+                bson_iter_document(&ent, &len, &data);
+                item->data = data;
+                item->len = len;
+                have_d = len >= 5;
+            }
+        }
+        if (!have_d)
+            return sdb_error_set(err, SDB_CODE_InternalError, "malformed scan reply");
+        item->r = r;
+        ex->nitems++;
+    }
+    return 0;
+}
+
+/* fetch -- replace the consumed reply with the next batch from the store. */
+static int
+fetch(wk_exec_t *ex, sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER;
+    int op = SDB_OP_SCAN;
+    int ret = 0;
+
+    remember_position(ex);
+    bson_destroy(&ex->reply);
+    bson_init(&ex->reply);
+    /* the reply is re-initialized by wk_cmdu_store below; an empty one is always valid */
+    ex->has_reply = false;
+    ex->nitems = ex->idx = 0;
+    if (ex->mode == WK_EXEC_IX) {
+        op = SDB_OP_IXSCAN;
+        if (build_ix_request(ex, &req) == 0) {
+            ex->has_reply = true;
+            ex->eof = true;
+            goto err;
+        }
+    } else {
+        BSON_APPEND_UTF8(&req, "ns", ex->ns);
+        if (ex->has_after)
+            BSON_APPEND_INT64(&req, "after", ex->after);
+        BSON_APPEND_INT32(&req, "limit", (int32_t)ex->fetch_limit);
+        BSON_APPEND_INT32(&req, "maxBytes", WK_EXEC_FETCH_BYTES);
+        if (ex->fetch_limit < WK_EXEC_FETCH_MAX)
+            ex->fetch_limit *= 2;
+    }
+    SDB_ERR(wk_cmdu_store(op, &req, &ex->reply, err));
+    ex->has_reply = true;
+    SDB_ERR(parse_items(ex, err));
+    if (ex->nitems == 0)
+        ex->eof = true;
+err:
+    bson_destroy(&req);
+    return ret;
+}
+
+int
+wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details, bool *found,
+             sdb_error_t *err)
+{
+    *found = false;
+    if (ex->mode == WK_EXEC_EMPTY)
+        return 0;
+    for (;;) {
+        wk_exec_item_t *item;
+        bool matched;
+
+        if (ex->idx >= ex->nitems) {
+            if (ex->has_reply && ex->eof)
+                return 0;
+            SDB_RET(fetch(ex, err));
+            if (ex->nitems == 0)
+                return 0;
+        }
+        item = &ex->items[ex->idx++];
+        ex->docs_examined++;
+        if (details != NULL)
+            memset(details, 0, sizeof(*details));
+        if (!bson_init_static(doc, item->data, item->len))
+            continue;
+        SDB_RET(wk_matcher_match(ex->matcher, doc, details, &matched, err));
+        if (matched) {
+            *r = item->r;
+            *found = true;
+            return 0;
+        }
+    }
+}
+
+void
+wk_exec_unget(wk_exec_t *ex)
+{
+    if (ex->idx > 0)
+        ex->idx--;
+}
+
+void
+wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
+{
+    bson_t pos;
+    bson_iter_t it;
+
+    bson_append_document_begin(state, key, -1, &pos);
+    BSON_APPEND_INT32(&pos, "mode", ex->mode);
+    if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
+        BSON_APPEND_INT64(&pos, "after", ex->items[ex->idx - 1].r);
+    } else if (ex->idx > 0 && ex->mode == WK_EXEC_IX) {
+        if (item_id(&ex->items[ex->idx - 1], &it))
+            BSON_APPEND_VALUE(&pos, "lastId", bson_iter_value(&it));
+    } else if (ex->has_after) {
+        BSON_APPEND_INT64(&pos, "after", ex->after);
+    } else if (ex->has_last_id) {
+        BSON_APPEND_VALUE(&pos, "lastId", &ex->last_id);
+    }
+    bson_append_document_end(state, &pos);
+}
+
+int
+wk_exec_restore(wk_exec_t *ex, const char *ns, const bson_t *filter, const bson_t *pos,
+                sdb_error_t *err)
+{
+    return wk_exec_restore_ex(ex, ns, filter, NULL, pos, err);
+}
+
+int
+wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                   const bson_t *pos, sdb_error_t *err)
+{
+    bson_iter_t it;
+
+    SDB_RET(wk_exec_open_ex(ex, ns, filter, opts, err));
+    if (bson_iter_init_find(&it, pos, "after") && ex->mode == WK_EXEC_SCAN) {
+        ex->has_after = true;
+        ex->after = bson_iter_as_int64(&it);
+    }
+    if (bson_iter_init_find(&it, pos, "lastId") && ex->mode == WK_EXEC_IX) {
+        bson_value_copy(bson_iter_value(&it), &ex->last_id);
+        ex->has_last_id = true;
+    }
+    return 0;
+}
+
+void
+wk_exec_close(wk_exec_t *ex)
+{
+    wk_matcher_free(ex->matcher);
+    bson_destroy(&ex->ids);
+    bson_destroy(&ex->reply);
+    if (ex->has_last_id)
+        bson_value_destroy(&ex->last_id);
+    bson_free(ex->items);
+    wk_exec_init(ex);
+}
+
+int
+wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    bson_iter_t it, docs, ent;
+    int ret = 0;
+
+    *found = false;
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    BSON_APPEND_INT64(&req, "after", r - 1);
+    BSON_APPEND_INT32(&req, "limit", 1);
+    SDB_ERR(wk_cmdu_store(SDB_OP_SCAN, &req, &reply, err));
+    if (bson_iter_init_find(&it, &reply, "docs") && bson_iter_recurse(&it, &docs) &&
+        bson_iter_next(&docs) && bson_iter_recurse(&docs, &ent) && bson_iter_find(&ent, "r") &&
+        bson_iter_as_int64(&ent) == r && bson_iter_recurse(&docs, &ent) &&
+        bson_iter_find(&ent, "d") && BSON_ITER_HOLDS_DOCUMENT(&ent)) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_t view;
+
+        bson_iter_document(&ent, &len, &data);
+        if (bson_init_static(&view, data, len)) {
+            bson_copy_to(&view, out);
+            *found = true;
+        }
+    }
+err:
+    bson_destroy(&reply);
+    bson_destroy(&req);
+    return ret;
+}

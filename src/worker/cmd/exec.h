@@ -1,0 +1,100 @@
+/*
+ * src/worker/cmd/exec.h -- the read executor shared by the data commands.
+ *
+ * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
+ * "_id_") when the filter pins _id to equality/$in values, a collection scan (SCAN in growing
+ * batches) otherwise -- applies the matcher and yields matching documents with their record
+ * ids.  Its position can be saved into a cursor state document and restored by any worker
+ * (wk_exec_save / wk_exec_restore).
+ *
+ * Invariants: event-loop thread only (these call wk_store_call).  A document yielded by
+ * wk_exec_next is a read-only view that stays valid until the next wk_exec_next,
+ * wk_exec_unget-then-next, or wk_exec_close; copy it to keep it.  Every function returning int
+ * returns 0 or SDB_ECLIENT with *err set (or a negative SDB_E* for internal failures).
+ */
+#ifndef SRC_WORKER_CMD_EXEC_H
+#define SRC_WORKER_CMD_EXEC_H
+
+#include "../../common/errors.h"
+#include "../query/matcher.h"
+#include "args.h"
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* wk_cmdu_store -- wk_store_call with *reply always initialized (destroy it in every case). */
+int wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+enum {
+    WK_EXEC_EMPTY = 0,
+    WK_EXEC_SCAN = 1,
+    WK_EXEC_IX = 2
+};
+
+typedef struct wk_exec_item {
+    int64_t r;           /* record id */
+    const uint8_t *data; /* the document's bytes inside the current store reply */
+    uint32_t len;
+} wk_exec_item_t; /* no bson_t inside: heap arrays of it stay properly aligned */
+
+typedef struct wk_exec {
+    char ns[WK_NS_MAX];
+    wk_matcher_t *matcher; /* owned */
+    int mode;              /* WK_EXEC_* */
+    bson_t ids;            /* IX: the _id values to look up, sorted, de-duplicated */
+    bool has_after;        /* SCAN: resume after record id `after` */
+    int64_t after;
+    bool has_last_id;     /* IX: resume after _id value last_id */
+    bson_value_t last_id; /* owned copy */
+    bson_t reply;         /* the current store reply (items point into it) */
+    bool has_reply;
+    wk_exec_item_t *items;
+    size_t nitems, cap, idx; /* idx: next item to examine */
+    bool eof;                /* the store has nothing after the current reply */
+    uint32_t fetch_limit;    /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
+    uint64_t docs_examined;
+} wk_exec_t;
+
+/* wk_exec_init -- make `ex` an empty, closed executor (wk_exec_close is then safe). */
+void wk_exec_init(wk_exec_t *ex);
+
+/* wk_exec_open -- plan a read of ns with `filter` (NULL = everything).  Parses the filter
+ * (its errors come back in err).  The catalog is refreshed here.  `ex` must be initialized or
+ * closed; after a failure it still needs wk_exec_close. */
+int wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *err);
+
+/* wk_exec_open_ex -- the same with the command's let variables and collation (opts may be
+ * NULL; the collation must outlive the executor).  A collation turns off the _id lookup. */
+int wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                    const wk_match_opts_t *opts, sdb_error_t *err);
+
+/* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
+ * NULL.  `doc` becomes a static view (see the header invariants). */
+int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details, bool *found,
+                 sdb_error_t *err);
+
+/* wk_exec_unget -- push back the document the last wk_exec_next returned (it will be
+ * returned again; its view stays valid). */
+void wk_exec_unget(wk_exec_t *ex);
+
+/* wk_exec_save -- append the executor's position as a sub-document {mode, after?, lastId?}
+ * named `key` to `state`. */
+void wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key);
+
+/* wk_exec_restore -- open (as wk_exec_open) and move to a position saved by wk_exec_save. */
+int wk_exec_restore(wk_exec_t *ex, const char *ns, const bson_t *filter, const bson_t *pos,
+                    sdb_error_t *err);
+
+/* wk_exec_restore_ex -- wk_exec_restore with options, as wk_exec_open_ex. */
+int wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                       const wk_match_opts_t *opts, const bson_t *pos, sdb_error_t *err);
+
+/* wk_exec_close -- release everything; leaves `ex` as wk_exec_init does (idempotent). */
+void wk_exec_close(wk_exec_t *ex);
+
+/* wk_cmdu_read_record -- re-read record r of ns into *out (a copy, initialized when *found);
+ * used after a WriteConflict. */
+int wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb_error_t *err);
+
+#endif
