@@ -145,6 +145,11 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
     if (*def == NULL)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotFound, "no such command: '%s'",
                              cmd->name);
+    /* Never run a transaction's statement as if it were not in one. */
+    if (bson_iter_init_find(&it, &req->cmd, "startTransaction") ||
+        bson_iter_init_find(&it, &req->cmd, "autocommit"))
+        return sdb_error_set(&cmd->err, SDB_CODE_NotImplemented,
+                             "multi-document transactions are not supported by SecantusDB yet");
     if (((*def)->flags & WK_CMD_F_ADMIN_ONLY) && strcmp(db, "admin") != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
                              "%s may only be run against the admin database.", cmd->name);
