@@ -138,6 +138,22 @@ test('sessions: explicit session with a retryable write', async () => {
   }
 });
 
+test('transactions are refused clearly, never run half-way', async () => {
+  const coll = client.db('e2e_node').collection('txn');
+  const session = client.startSession();
+  try {
+    await assert.rejects(
+      session.withTransaction(async () => {
+        await coll.insertOne({ _id: 'in-txn' }, { session });
+      }),
+      (e) => e instanceof MongoServerError && e.code === 238 && e.codeName === 'NotImplemented',
+    );
+    assert.equal(await coll.countDocuments({ _id: 'in-txn' }), 0);
+  } finally {
+    await session.endSession();
+  }
+});
+
 test('mongoose: model save, find, update, delete', async () => {
   const conn = await mongoose.createConnection(url, { dbName: 'e2e_mongoose' }).asPromise();
   try {
