@@ -14,6 +14,7 @@
 #include "agg_int.h"
 
 #include "../../common/bsoncmp.h"
+#include "../query/num.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,48 +45,21 @@ val_clear(bson_value_t *v)
     memset(v, 0, sizeof(*v));
 }
 
-/* num_as_double -- any numeric value as a double. */
-static double
-num_as_double(const bson_value_t *v)
-{
-    char buf[BSON_DECIMAL128_STRING];
-
-    switch (v->value_type) {
-    case BSON_TYPE_INT32:
-        return v->value.v_int32;
-    case BSON_TYPE_INT64:
-        return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE:
-        return v->value.v_double;
-    case BSON_TYPE_DECIMAL128:
-        bson_decimal128_to_string(&v->value.v_decimal128, buf);
-        return strtod(buf, NULL);
-    default:
-        return 0;
-    }
-}
-
-static bool
-is_num(const bson_value_t *v)
-{
-    return v->value_type == BSON_TYPE_INT32 || v->value_type == BSON_TYPE_INT64 ||
-           v->value_type == BSON_TYPE_DOUBLE || v->value_type == BSON_TYPE_DECIMAL128;
-}
-
+/* sum_step -- $sum keeps its integer and double totals apart (as mongod's does) and adds them
+ * at the end, so it is not wk_num_fold: [1, 0.1, 0.2] sums to 1.3, not 1.3000000000000003. */
 static void
 sum_step(wk_acc_state_t *st, const bson_value_t *v)
 {
     int64_t x, r;
 
-    if (!is_num(v))
+    if (!wk_num_is(v))
         return;
-    if (v->value_type == BSON_TYPE_DOUBLE || v->value_type == BSON_TYPE_DECIMAL128 ||
-        st->ntype == 2) {
+    if (wk_num_is_fractional(v) || st->ntype == 2) {
         st->ntype = 2;
-        st->d += num_as_double(v);
+        st->d += wk_num_double(v);
         return;
     }
-    x = v->value_type == BSON_TYPE_INT32 ? v->value.v_int32 : v->value.v_int64;
+    x = wk_num_int64(v);
     if (v->value_type == BSON_TYPE_INT64 && st->ntype == 0)
         st->ntype = 1;
     if (__builtin_add_overflow(st->i, x, &r)) {
@@ -102,24 +76,15 @@ sum_step(wk_acc_state_t *st, const bson_value_t *v)
 static void
 sum_final(wk_acc_state_t *st, bson_value_t *out)
 {
-    if (st->ntype == 2) {
-        val_set(out, BSON_TYPE_DOUBLE);
-        out->value.v_double = st->d + (double)st->i;
-    } else if (st->ntype == 1) {
-        val_set(out, BSON_TYPE_INT64);
-        out->value.v_int64 = st->i;
-    } else {
-        val_set(out, BSON_TYPE_INT32);
-        out->value.v_int32 = (int32_t)st->i;
-    }
+    wk_num_result(out, st->ntype == 2, st->ntype == 1, st->i, st->d + (double)st->i);
 }
 
 static void
 avg_step(wk_acc_state_t *st, const bson_value_t *v)
 {
-    if (!is_num(v))
+    if (!wk_num_is(v))
         return;
-    st->d += num_as_double(v);
+    st->d += wk_num_double(v);
     st->count++;
 }
 

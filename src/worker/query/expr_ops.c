@@ -2,7 +2,7 @@
  * src/worker/query/expr_ops.c -- aggregation expression operators: the table and their code.
  *
  * Each operator receives its parsed argument expressions and evaluates them itself (so
- * $cond, $and, $or and $ifNull can short-circuit).  Arithmetic follows mongod's numeric
+ * $cond, $and, $or and $ifNull can short-circuit).  Arithmetic (num.h) follows mongod's numeric
  * widening: int + int stays int until it overflows to long, long overflows to double, any
  * double makes the result double; dates add milliseconds.  null or missing operands make
  * most operators return null.  Errors carry mongod's codes and wording.  Decimal128 operands
@@ -11,6 +11,7 @@
  * Invariants: every value produced is owned by the caller; arguments are freed on all paths.
  */
 #include "expr_int.h"
+#include "num.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -51,41 +52,6 @@ is_nullish(const bson_value_t *v)
 {
     return v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
            v->value_type == BSON_TYPE_UNDEFINED;
-}
-
-static bool
-is_number(const bson_value_t *v)
-{
-    return v->value_type == BSON_TYPE_INT32 || v->value_type == BSON_TYPE_INT64 ||
-           v->value_type == BSON_TYPE_DOUBLE || v->value_type == BSON_TYPE_DECIMAL128;
-}
-
-static double
-num_double(const bson_value_t *v)
-{
-    char buf[BSON_DECIMAL128_STRING];
-
-    switch (v->value_type) {
-    case BSON_TYPE_INT32:
-        return v->value.v_int32;
-    case BSON_TYPE_INT64:
-        return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE:
-        return v->value.v_double;
-    case BSON_TYPE_DECIMAL128:
-        bson_decimal128_to_string(&v->value.v_decimal128, buf);
-        return strtod(buf, NULL);
-    case BSON_TYPE_DATE_TIME:
-        return (double)v->value.v_datetime;
-    default:
-        return 0;
-    }
-}
-
-static bool
-is_dbl(const bson_value_t *v)
-{
-    return v->value_type == BSON_TYPE_DOUBLE || v->value_type == BSON_TYPE_DECIMAL128;
 }
 
 /* ---- comparison and logic ------------------------------------------------------------------ */
@@ -200,30 +166,19 @@ op_if_null(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
 
 /* ---- arithmetic ---------------------------------------------------------------------------- */
 
-/* num_result -- the narrowest of int32/int64 holding x, or double when `dbl`. */
-static void
-num_result(bson_value_t *out, bool dbl, bool lng, int64_t i, double d)
-{
-    if (dbl)
-        wk_value_double(out, d);
-    else if (lng || i > INT32_MAX || i < INT32_MIN)
-        wk_value_int64(out, i);
-    else
-        wk_value_int32(out, (int32_t)i);
-}
-
 static int
 op_add_mul(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
 {
-    bool add = strcmp(e->op->name, "$add") == 0, dbl = false, lng = false, ovf = false;
+    bool add = strcmp(e->op->name, "$add") == 0;
     bson_value_t v[MAX_ARGS];
-    int64_t isum = add ? 0 : 1, date = 0;
-    double dsum = add ? 0 : 1;
+    wk_num_fold_t f;
+    int64_t date = 0;
     bool have_date = false, have_null = false;
     size_t i;
     int ret = 0;
 
     SDB_RET(eval_args(e, ctx, v, err));
+    wk_num_fold_init(&f, add ? WK_NUM_ADD : WK_NUM_MUL);
     for (i = 0; i < e->n && i < MAX_ARGS; i++) {
         if (is_nullish(&v[i])) {
             have_null = true;
@@ -233,20 +188,12 @@ op_add_mul(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
                                       "only one date allowed in an $add expression"));
             have_date = true;
             date = v[i].value.v_datetime;
-        } else if (!is_number(&v[i])) {
+        } else if (!wk_num_is(&v[i])) {
             SDB_ERR(sdb_error_set(err, add ? SDB_CODE_Location16554 : SDB_CODE_Location16555,
                                   "%s only supports numeric%s types, not %s", e->op->name,
                                   add ? " or date" : "", wk_value_type_name(&v[i])));
         } else {
-            int64_t x = v[i].value_type == BSON_TYPE_INT32   ? v[i].value.v_int32
-                        : v[i].value_type == BSON_TYPE_INT64 ? v[i].value.v_int64
-                                                             : 0;
-            dbl = dbl || is_dbl(&v[i]);
-            lng = lng || v[i].value_type == BSON_TYPE_INT64;
-            dsum = add ? dsum + num_double(&v[i]) : dsum * num_double(&v[i]);
-            if (!ovf && !is_dbl(&v[i]))
-                ovf = add ? __builtin_add_overflow(isum, x, &isum)
-                          : __builtin_mul_overflow(isum, x, &isum);
+            wk_num_fold_step(&f, &v[i]);
         }
     }
     if (have_null)
@@ -254,9 +201,9 @@ op_add_mul(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
     else if (have_date) {
         memset(out, 0, sizeof(*out));
         out->value_type = BSON_TYPE_DATE_TIME;
-        out->value.v_datetime = dbl ? date + llround(dsum) : date + isum;
+        out->value.v_datetime = f.dbl ? date + llround(f.d) : date + f.i;
     } else
-        num_result(out, dbl || ovf, lng, isum, dsum);
+        wk_num_fold_result(&f, out);
 err:
     free_args(e, v);
     return ret;
@@ -266,7 +213,6 @@ static int
 op_subtract(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
 {
     bson_value_t v[2];
-    int64_t r;
     int ret = 0;
 
     SDB_RET(eval_args(e, ctx, v, err));
@@ -274,22 +220,12 @@ op_subtract(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error
         wk_value_null(out);
     } else if (v[0].value_type == BSON_TYPE_DATE_TIME && v[1].value_type == BSON_TYPE_DATE_TIME) {
         wk_value_int64(out, v[0].value.v_datetime - v[1].value.v_datetime);
-    } else if (v[0].value_type == BSON_TYPE_DATE_TIME && is_number(&v[1])) {
+    } else if (v[0].value_type == BSON_TYPE_DATE_TIME && wk_num_is(&v[1])) {
         memset(out, 0, sizeof(*out));
         out->value_type = BSON_TYPE_DATE_TIME;
-        out->value.v_datetime = v[0].value.v_datetime - (int64_t)llround(num_double(&v[1]));
-    } else if (is_number(&v[0]) && is_number(&v[1])) {
-        bool dbl = is_dbl(&v[0]) || is_dbl(&v[1]);
-        bool lng = v[0].value_type == BSON_TYPE_INT64 || v[1].value_type == BSON_TYPE_INT64;
-        int64_t x = v[0].value_type == BSON_TYPE_INT32 ? v[0].value.v_int32 : 0;
-        int64_t y = v[1].value_type == BSON_TYPE_INT32 ? v[1].value.v_int32 : 0;
-        bool ovf;
-        if (v[0].value_type == BSON_TYPE_INT64)
-            x = v[0].value.v_int64;
-        if (v[1].value_type == BSON_TYPE_INT64)
-            y = v[1].value.v_int64;
-        ovf = !dbl && __builtin_sub_overflow(x, y, &r);
-        num_result(out, dbl || ovf, lng, dbl || ovf ? 0 : r, num_double(&v[0]) - num_double(&v[1]));
+        out->value.v_datetime = v[0].value.v_datetime - (int64_t)llround(wk_num_double(&v[1]));
+    } else if (wk_num_is(&v[0]) && wk_num_is(&v[1])) {
+        (void)wk_num_arith(WK_NUM_SUB, &v[0], &v[1], out); /* an overflow answers a double */
     } else {
         ret = sdb_error_set(err, SDB_CODE_Location16556, "cant $subtract a %s from a %s",
                             wk_value_type_name(&v[1]), wk_value_type_name(&v[0]));
@@ -308,26 +244,26 @@ op_div_mod(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
     SDB_RET(eval_args(e, ctx, v, err));
     if (is_nullish(&v[0]) || is_nullish(&v[1])) {
         wk_value_null(out);
-    } else if (!is_number(&v[0]) || !is_number(&v[1])) {
+    } else if (!wk_num_is(&v[0]) || !wk_num_is(&v[1])) {
         ret = sdb_error_set(err, div ? SDB_CODE_Location16609 : SDB_CODE_Location16611,
                             "%s only supports numeric types, not %s and %s", e->op->name,
                             wk_value_type_name(&v[0]), wk_value_type_name(&v[1]));
-    } else if (num_double(&v[1]) == 0) {
+    } else if (wk_num_double(&v[1]) == 0) {
         ret = sdb_error_set(err, div ? SDB_CODE_Location16608 : SDB_CODE_Location16610,
                             "can't %s by zero", e->op->name);
     } else if (div) {
-        wk_value_double(out, num_double(&v[0]) / num_double(&v[1]));
-    } else if (is_dbl(&v[0]) || is_dbl(&v[1])) {
-        wk_value_double(out, fmod(num_double(&v[0]), num_double(&v[1])));
+        wk_value_double(out, wk_num_double(&v[0]) / wk_num_double(&v[1]));
+    } else if (wk_num_is_fractional(&v[0]) || wk_num_is_fractional(&v[1])) {
+        wk_value_double(out, fmod(wk_num_double(&v[0]), wk_num_double(&v[1])));
     } else {
-        int64_t a = (int64_t)num_double(&v[0]), b = (int64_t)num_double(&v[1]);
+        int64_t a = (int64_t)wk_num_double(&v[0]), b = (int64_t)wk_num_double(&v[1]);
         if (v[0].value_type == BSON_TYPE_INT64)
             a = v[0].value.v_int64;
         if (v[1].value_type == BSON_TYPE_INT64)
             b = v[1].value.v_int64;
-        num_result(out, false,
-                   v[0].value_type == BSON_TYPE_INT64 || v[1].value_type == BSON_TYPE_INT64,
-                   b == -1 ? 0 : a % b, 0);
+        wk_num_result(out, false,
+                      v[0].value_type == BSON_TYPE_INT64 || v[1].value_type == BSON_TYPE_INT64,
+                      b == -1 ? 0 : a % b, 0);
     }
     free_args(e, v);
     return ret;
@@ -342,19 +278,19 @@ op_abs(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *e
     SDB_RET(wk_expr_eval_ctx(e->kids[0], ctx, &v, err));
     if (is_nullish(&v))
         wk_value_null(out);
-    else if (!is_number(&v))
+    else if (!wk_num_is(&v))
         ret = sdb_error_set(err, SDB_CODE_Location28765,
                             "$abs only supports numeric types, not "
                             "%s",
                             wk_value_type_name(&v));
     else if (v.value_type == BSON_TYPE_INT32)
-        num_result(out, false, false, llabs((int64_t)v.value.v_int32), 0);
+        wk_num_result(out, false, false, llabs((int64_t)v.value.v_int32), 0);
     else if (v.value_type == BSON_TYPE_INT64 && v.value.v_int64 == INT64_MIN)
         ret = sdb_error_set(err, SDB_CODE_Location28680, "can't take $abs of long long min");
     else if (v.value_type == BSON_TYPE_INT64)
         wk_value_int64(out, llabs(v.value.v_int64));
     else
-        wk_value_double(out, fabs(num_double(&v)));
+        wk_value_double(out, fabs(wk_num_double(&v)));
     wk_value_clear(&v);
     return ret;
 }
@@ -506,14 +442,14 @@ op_array_elem_at(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_
                             "$arrayElemAt's first argument must be "
                             "an array, but is %s",
                             wk_value_type_name(&v[0]));
-    } else if (!is_number(&v[1]) || num_double(&v[1]) != floor(num_double(&v[1]))) {
+    } else if (!wk_num_is(&v[1]) || wk_num_double(&v[1]) != floor(wk_num_double(&v[1]))) {
         ret = sdb_error_set(err, SDB_CODE_Location28691,
                             "$arrayElemAt's second argument must "
                             "be representable as a 32-bit integer: %g",
-                            num_double(&v[1]));
+                            wk_num_double(&v[1]));
     } else if (bson_init_static(&arr, v[0].value.v_doc.data, v[0].value.v_doc.data_len)) {
         n = bson_count_keys(&arr);
-        idx = (int64_t)num_double(&v[1]);
+        idx = (int64_t)wk_num_double(&v[1]);
         if (idx < 0)
             idx += n;
         if (idx >= 0 && idx < n && bson_iter_init(&it, &arr) &&

@@ -21,6 +21,7 @@
 #include "../../common/bsoncmp.h"
 #include "../../common/sdb.h"
 #include "../query/expr_int.h"
+#include "../query/num.h"
 
 /* ---- formatting values the way mongod's messages do: {_id: 1, a: "x"} ------------------- */
 
@@ -154,60 +155,23 @@ creates(wk_upop_t op)
 static bool
 node_is_number(const wk_unode_t *n)
 {
-    return n->type == BSON_TYPE_INT32 || n->type == BSON_TYPE_INT64 ||
-           n->type == BSON_TYPE_DOUBLE || n->type == BSON_TYPE_DECIMAL128;
+    return wk_num_is(&(bson_value_t){.value_type = n->type});
 }
 
-static double
-val_double(const bson_value_t *v)
-{
-    switch (v->value_type) {
-    case BSON_TYPE_INT32:
-        return v->value.v_int32;
-    case BSON_TYPE_INT64:
-        return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE:
-        return v->value.v_double;
-    default:
-        return 0;
-    }
-}
-
-static int64_t
-val_int(const bson_value_t *v)
-{
-    return v->value_type == BSON_TYPE_INT32 ? v->value.v_int32 : v->value.v_int64;
-}
-
-/* arith -- $inc / $mul on two numbers with mongod's widening. */
+/* arith -- $inc / $mul on two numbers with mongod's widening; an int64 overflow is BadValue. */
 static int
 arith(const wk_uctx_t *c, const wk_uaction_t *a, const bson_value_t *x, bson_value_t *r)
 {
-    const bson_value_t *y = &a->arg;
-    bool inc = a->op == WK_UP_INC;
-    int64_t i;
     char *id;
 
+    if (wk_num_arith(a->op == WK_UP_INC ? WK_NUM_ADD : WK_NUM_MUL, x, &a->arg, r))
+        return 0;
     memset(r, 0, sizeof(*r));
-    if (x->value_type == BSON_TYPE_DOUBLE || y->value_type == BSON_TYPE_DOUBLE ||
-        x->value_type == BSON_TYPE_DECIMAL128 || y->value_type == BSON_TYPE_DECIMAL128) {
-        wk_value_double(r, inc ? val_double(x) + val_double(y) : val_double(x) * val_double(y));
-        return 0;
-    }
-    if (!(inc ? __builtin_add_overflow(val_int(x), val_int(y), &i)
-              : __builtin_mul_overflow(val_int(x), val_int(y), &i))) {
-        if (x->value_type == BSON_TYPE_INT64 || y->value_type == BSON_TYPE_INT64 || i > INT32_MAX ||
-            i < INT32_MIN)
-            wk_value_int64(r, i);
-        else
-            wk_value_int32(r, (int32_t)i);
-        return 0;
-    }
     id = wk_upd_fmt_id(c->orig);
     sdb_error_set(c->err, SDB_CODE_BadValue,
                   "Failed to apply %s operations to current value "
                   "((NumberLong)%" PRId64 ") for document %s",
-                  a->opname, val_int(x), id);
+                  a->opname, wk_num_int64(x), id);
     bson_free(id);
     return SDB_ECLIENT;
 }
@@ -267,7 +231,7 @@ leaf_bit(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, wk_unode_t
         return SDB_ECLIENT;
     }
     if (cur != NULL)
-        x = val_int(&cur->v);
+        x = wk_num_int64(&cur->v);
     for (i = 0; i < a->n_bits; i++) {
         is64 = is64 || a->bits[i].is64;
         x = a->bits[i].kind == 0   ? (x & a->bits[i].v)

@@ -19,6 +19,7 @@
 #include "../../common/bsoncmp.h"
 #include "../../common/sdb.h"
 #include "../query/expr_int.h"
+#include "../query/num.h"
 
 static const char *
 iter_type_name(const bson_iter_t *it)
@@ -229,21 +230,6 @@ wk_upd_parse_array_op(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
 
 /* ---- applying ------------------------------------------------------------------------------ */
 
-static double
-pop_dir(const bson_value_t *v)
-{
-    switch (v->value_type) {
-    case BSON_TYPE_INT32:
-        return v->value.v_int32;
-    case BSON_TYPE_INT64:
-        return (double)v->value.v_int64;
-    case BSON_TYPE_DOUBLE:
-        return v->value.v_double;
-    default:
-        return 0;
-    }
-}
-
 static int
 node_cmp_value(const wk_unode_t *n, const bson_value_t *v)
 {
@@ -428,7 +414,7 @@ wk_upd_leaf_array(const wk_uctx_t *c, const wk_uaction_t *a, wk_unode_t *cont, w
         break;
     case WK_UP_POP:
         if (cur->n > 0)
-            wk_unode_remove(cur, pop_dir(&a->arg) < 0 ? 0 : cur->n - 1);
+            wk_unode_remove(cur, wk_num_double(&a->arg) < 0 ? 0 : cur->n - 1);
         break;
     default:
         for (k = cur->n; k > 0; k--)
