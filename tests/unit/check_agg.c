@@ -53,6 +53,9 @@ static const acase_t cases[] = {
      "[{'$group': {'_id': {'x': '$a', 'y': '$b'}, 'n': {'$sum': 1}}}]",
      "[{'_id': {'x': 1}, 'n': 1}, {'_id': {'x': 1, 'y': 2}, 'n': 2}]", 0},
     {"[]", "[{'$group': {'_id': null, 'n': {'$sum': 1}}}]", "[]", 0},
+    /* an $expr error in a $match after another stage fails the pipeline (mongod) */
+    {"[{'x': 0}]", "[{'$project': {'x': 1}}, {'$match': {'$expr': {'$divide': [1, '$x']}}}]", NULL,
+     16608},
     {"[{'a': 1}]", "[{'$group': {'n': {'$sum': 1}}}]", NULL, 15955},
     {"[{'a': 1}]", "[{'$group': {'_id': 1, 'n': {'$bogus': 1}}}]", NULL, 15952},
     {"[{'a': 1}]", "[{'$group': {'_id': 1, 'n': 1}}]", NULL, 40234},

@@ -53,10 +53,15 @@ int
 wk_agg_run_match(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                  sdb_error_t *err)
 {
+    bool matched;
+
     SDB_UNUSED(ctx);
-    SDB_UNUSED(err);
     for (size_t i = 0; i < in->n; i++) {
-        if (in->v[i] != NULL && wk_matcher_matches(priv, in->v[i], NULL)) {
+        if (in->v[i] == NULL)
+            continue;
+        /* an evaluation error ($expr) fails the whole aggregate, as in mongod */
+        SDB_RET(wk_matcher_match(priv, in->v[i], NULL, &matched, err));
+        if (matched) {
             wk_agg_docs_push(out, in->v[i]);
             in->v[i] = NULL;
         }
