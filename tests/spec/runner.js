@@ -3,7 +3,7 @@
 // Unified test format runner for SecantusDB.
 //
 // Starts ./secantusdb (port 0, temporary dbpath, 2 workers), runs the MongoDB driver
-// specification tests in the unified test format (tests/spec/crud by default) on the
+// specification tests in the unified test format (every suite under tests/spec by default) on the
 // official Node driver, prints one line per test and ends with "N passed, M failed, K
 // skipped". tests/spec/expected-failures.txt lists tests known to fail (XFAIL); a listed
 // test that passes (XPASS) fails the run, so the list can only shrink. See README.md.
@@ -26,7 +26,10 @@ const { EJSON } = BSON;
 const HERE = __dirname;
 const TOP = path.resolve(HERE, '..', '..');
 const SCHEMA_VERSION = [1, 21]; // the newest schema version whose features this runner covers
-const DEFAULT_SUITES = [path.join(HERE, 'crud')];
+// The suites copied from mongodb/specifications (README.md), run when no path is given.
+const SUITES = ['crud', 'collection-management', 'index-management', 'run-command', 'retryable-reads',
+    'retryable-writes', 'sessions', 'read-write-concern', 'versioned-api'];
+const DEFAULT_SUITES = SUITES.map((s) => path.join(HERE, s));
 const DEFAULT_EXPECTED = path.join(HERE, 'expected-failures.txt');
 
 // ---- command line -----------------------------------------------------------------------
@@ -43,7 +46,8 @@ function usage() {
   --timeout MS             per-test time limit (default 60000)
   --keep                   keep the server's dbpath and log
   --verbose                print stacks of runner errors
-Test files default to ${path.relative(process.cwd(), DEFAULT_SUITES[0]) || DEFAULT_SUITES[0]}.`;
+Paths are test files or suite directories (several may be given); the default is every
+copied suite under ${path.relative(process.cwd(), HERE) || HERE}: ${SUITES.join(', ')}.`;
 }
 
 function parseArgs(argv) {
@@ -227,6 +231,7 @@ class Runner {
         this.opts = opts;
         this.server = null;
         this.uri = null;
+        this.setName = null; // the replica set the server reports: test clients discover it
         this.internal = null;
         this.requirements = null;
         this.expected = loadExpectedFailures(opts.expected);
@@ -267,6 +272,7 @@ class Runner {
         const admin = this.internal.db('admin');
         const build = await admin.command({ buildInfo: 1 });
         const hello = await admin.command({ hello: 1 });
+        this.setName = hello.setName || null;
         let topology = 'single';
         if (hello.msg === 'isdbgrid') topology = 'sharded';
         else if (hello.setName) topology = 'replicaset';
@@ -479,7 +485,7 @@ class Runner {
             // A fresh copy of the file for each test: the driver mutates what it is given
             // (insertMany adds _id), and nothing may leak from one test to the next.
             const fresh = EJSON.parse(text, { relaxed: false });
-            const entities = new EntityMap(this.uri);
+            const entities = new EntityMap(this.uri, this.setName);
             const running = this.runTest(fresh, fresh.tests[i], entities);
             const err = await this.withTimeout(running, this.opts.timeout);
             if (err && err.timedOut) {

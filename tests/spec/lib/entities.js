@@ -2,7 +2,7 @@
 // The entity map of one test: clients (with their observed events), databases, collections,
 // sessions, cursors and saved BSON values.
 
-const { MongoClient, ReadPreference } = require('mongodb');
+const { MongoClient, ReadPreference, GridFSBucket } = require('mongodb');
 const { RunnerError, bsonType, isPlainDocument, numericValue, isNumeric } = require('./match');
 
 // Spec event name -> [Node driver event name, category].
@@ -113,9 +113,14 @@ function transactionOptions(o = {}) {
     return out;
 }
 
-function uriWithOptions(baseUri, uriOptions = {}) {
+// A test client's URI. setName: the replica set the server reports; the client then
+// discovers it as drivers' own spec runners do (topology ReplicaSetWithPrimary, so no
+// $readPreference is added for the primary). Without it (the runner's own client, or a
+// server that is no replica set member) the connection is direct.
+function uriWithOptions(baseUri, uriOptions = {}, setName = null) {
     const url = new URL(baseUri);
-    url.searchParams.set('directConnection', 'true');
+    if (setName && !('directConnection' in uriOptions)) url.searchParams.set('replicaSet', setName);
+    else url.searchParams.set('directConnection', 'true');
     if (!('serverSelectionTimeoutMS' in uriOptions)) url.searchParams.set('serverSelectionTimeoutMS', '10000');
     for (const [k, raw] of Object.entries(uriOptions)) {
         if (isPlainDocument(raw) && '$$placeholder' in raw) throw new RunnerError(`uriOptions.${k} is a $$placeholder`);
@@ -135,7 +140,7 @@ function uriWithOptions(baseUri, uriOptions = {}) {
 }
 
 class ClientEntity {
-    constructor(spec, baseUri) {
+    constructor(spec, baseUri, setName) {
         const known = ['id', 'uriOptions', 'useMultipleMongoses', 'observeEvents', 'ignoreCommandMonitoringEvents',
             'observeSensitiveCommands', 'storeEventsAsEntities', 'serverApi'];
         for (const k of Object.keys(spec)) {
@@ -155,7 +160,10 @@ class ClientEntity {
         this.ignoredRequests = new Set();
         this.checkedOut = 0;
 
-        const options = { monitorCommands: true, __skipPingOnConnect: true };
+        // minHeartbeatFrequencyMS 50 (the driver's default is 500, its own spec runner lowers
+        // it too): after a "not primary" error from a failpoint the driver re-checks the
+        // server before retrying, and each of those checks would otherwise wait half a second.
+        const options = { monitorCommands: true, __skipPingOnConnect: true, minHeartbeatFrequencyMS: 50 };
         if (spec.serverApi) {
             options.serverApi = {
                 version: spec.serverApi.version,
@@ -163,7 +171,7 @@ class ClientEntity {
                 deprecationErrors: spec.serverApi.deprecationErrors
             };
         }
-        this.uri = uriWithOptions(baseUri, spec.uriOptions);
+        this.uri = uriWithOptions(baseUri, spec.uriOptions, setName);
         this.client = new MongoClient(this.uri, options);
         for (const [specName, [nodeName]] of Object.entries(EVENTS)) {
             this.client.on(nodeName, (ev) => this.onEvent(specName, ev));
@@ -217,8 +225,9 @@ class ClientEntity {
 }
 
 class EntityMap {
-    constructor(baseUri) {
+    constructor(baseUri, setName = null) {
         this.baseUri = baseUri;
+        this.setName = setName;
         this.map = new Map(); // id -> { type, value }
     }
 
@@ -261,7 +270,7 @@ class EntityMap {
             const spec = entity[kind];
             switch (kind) {
                 case 'client': {
-                    const c = new ClientEntity(spec, this.baseUri);
+                    const c = new ClientEntity(spec, this.baseUri, this.setName);
                     this.set(spec.id, 'client', c);
                     for (const store of spec.storeEventsAsEntities || []) {
                         const names = new Set(store.events.map((n) => {
@@ -302,6 +311,20 @@ class EntityMap {
                     const session = c.client.startSession(opts);
                     session.unifiedClient = c;
                     this.set(spec.id, 'session', session);
+                    break;
+                }
+                case 'bucket': {
+                    const db = this.get(spec.database, 'database');
+                    const o = {};
+                    for (const [k, v] of Object.entries(spec.bucketOptions || {})) {
+                        if (k === 'bucketName') o.bucketName = v;
+                        else if (k === 'chunkSizeBytes') o.chunkSizeBytes = plain(v);
+                        else if (k === 'readConcern') o.readConcern = readConcern(v);
+                        else if (k === 'readPreference') o.readPreference = readPreference(v);
+                        else if (k === 'writeConcern') o.writeConcern = writeConcern(v);
+                        else throw new RunnerError(`unsupported bucket option ${k}`);
+                    }
+                    this.set(spec.id, 'bucket', new GridFSBucket(db, o));
                     break;
                 }
                 default:

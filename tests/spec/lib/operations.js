@@ -153,6 +153,25 @@ async function findCursor(ctx, coll, a) {
     return coll.find(a.filter || {}, opts);
 }
 
+const CHANGE_STREAM_OPTS = ['pipeline', 'session', 'batchSize', 'comment', 'fullDocument', 'fullDocumentBeforeChange',
+    'maxAwaitTimeMS', 'resumeAfter', 'startAfter', 'startAtOperationTime', 'showExpandedEvents', 'timeoutMS'];
+
+// A change stream on a client, database or collection. The driver sends the aggregate on
+// first use; the test format expects it sent when the stream is created, so the stream's
+// cursor is initialised here (its first batch stays buffered for the first iteration).
+async function changeStream(ctx, target, a) {
+    const stream = target.watch(a.pipeline || [], options(ctx, a, ['pipeline']));
+    try {
+        if (stream.cursor && typeof stream.cursor.cursorInit === 'function') await stream.cursor.cursorInit();
+        else throw new RunnerError('createChangeStream: the driver\'s change stream cursor has no cursorInit');
+    } catch (e) {
+        await stream.close().catch(() => {});
+        throw e;
+    }
+    stream.unifiedType = 'changeStream';
+    return stream;
+}
+
 // kind: how expectResult is matched: 'root' (default: the result is a root-level value),
 // 'docs' (an array of root-level documents).
 const COLLECTION_OPS = {
@@ -279,12 +298,12 @@ const COLLECTION_OPS = {
     },
     createIndex: {
         args: ['session', 'name', 'unique', 'sparse', 'expireAfterSeconds', 'partialFilterExpression', 'collation',
-            'hidden', 'background', 'commitQuorum', 'comment', 'timeoutMS', 'writeConcern', 'maxTimeMS'],
+            'hidden', 'background', 'commitQuorum', 'comment', 'timeoutMS', 'writeConcern', 'maxTimeMS', 'rawData'],
         required: ['keys'],
         run: (ctx, coll, a) => coll.createIndex(plain(a.keys), options(ctx, a, ['keys']))
     },
     dropIndex: {
-        args: ['session', 'comment', 'timeoutMS', 'writeConcern', 'maxTimeMS'],
+        args: ['session', 'comment', 'timeoutMS', 'writeConcern', 'maxTimeMS', 'rawData'],
         required: ['name'],
         run: async (ctx, coll, a) => {
             await coll.dropIndex(a.name, options(ctx, a, ['name']));
@@ -292,16 +311,77 @@ const COLLECTION_OPS = {
         }
     },
     dropIndexes: {
-        args: ['session', 'comment', 'timeoutMS', 'writeConcern', 'maxTimeMS'],
+        args: ['session', 'comment', 'timeoutMS', 'writeConcern', 'maxTimeMS', 'rawData'],
         run: async (ctx, coll, a) => {
             await coll.dropIndexes(options(ctx, a));
             return undefined;
         }
     },
     listIndexes: {
-        args: ['session', 'batchSize', 'comment', 'timeoutMS'],
+        args: ['session', 'batchSize', 'comment', 'timeoutMS', 'rawData'],
         kind: 'docs',
         run: (ctx, coll, a) => coll.listIndexes(options(ctx, a)).toArray()
+    },
+    listIndexNames: {
+        args: ['session', 'batchSize', 'comment', 'timeoutMS'],
+        run: async (ctx, coll, a) => (await coll.listIndexes(options(ctx, a)).toArray()).map((i) => i.name)
+    },
+    // The Node driver has no mapReduce helper any more: the command, as drivers sent it.
+    mapReduce: {
+        args: ['session', 'readConcern', 'readPreference', 'comment', 'maxTimeMS', 'finalize', 'query', 'sort',
+            'limit', 'scope', 'jsMode', 'verbose', 'bypassDocumentValidation', 'collation'],
+        required: ['map', 'reduce', 'out'],
+        run: async (ctx, coll, a) => {
+            const cmd = { mapReduce: coll.collectionName };
+            const opts = {};
+            for (const [k, v] of Object.entries(a)) {
+                if (k === 'session') opts.session = ctx.entities.get(v, 'session');
+                else if (k === 'readPreference') opts.readPreference = readPreference(v);
+                else if (k === 'readConcern') cmd.readConcern = readConcern(v);
+                else cmd[k] = v;
+            }
+            const r = await coll.client.db(coll.dbName).command(cmd, opts);
+            return r.results !== undefined ? r.results : r;
+        }
+    },
+    createChangeStream: {
+        args: CHANGE_STREAM_OPTS,
+        noExpectResult: true,
+        run: (ctx, coll, a) => changeStream(ctx, coll, a)
+    },
+    createSearchIndex: {
+        args: [],
+        required: ['model'],
+        run: (ctx, coll, a) => coll.createSearchIndex(a.model)
+    },
+    createSearchIndexes: {
+        args: [],
+        required: ['models'],
+        run: (ctx, coll, a) => coll.createSearchIndexes(a.models)
+    },
+    dropSearchIndex: {
+        args: [],
+        required: ['name'],
+        run: async (ctx, coll, a) => {
+            await coll.dropSearchIndex(a.name);
+            return undefined;
+        }
+    },
+    updateSearchIndex: {
+        args: [],
+        required: ['name', 'definition'],
+        run: async (ctx, coll, a) => {
+            await coll.updateSearchIndex(a.name, a.definition);
+            return undefined;
+        }
+    },
+    listSearchIndexes: {
+        args: ['name', 'aggregationOptions'],
+        kind: 'docs',
+        run: (ctx, coll, a) => {
+            const opts = a.aggregationOptions ? options(ctx, a.aggregationOptions) : {};
+            return (a.name !== undefined ? coll.listSearchIndexes(a.name, opts) : coll.listSearchIndexes(opts)).toArray();
+        }
     },
     drop: {
         args: ['session', 'comment', 'writeConcern', 'timeoutMS'],
@@ -335,8 +415,9 @@ const DATABASE_OPS = {
             'encryptedFields'],
         required: ['collection'],
         run: async (ctx, db, a) => {
-            await db.createCollection(a.collection, options(ctx, a, ['collection']));
-            return undefined;
+            const coll = await db.createCollection(a.collection, options(ctx, a, ['collection']));
+            coll.unifiedType = 'collection';
+            return coll;
         }
     },
     dropCollection: {
@@ -348,9 +429,20 @@ const DATABASE_OPS = {
         }
     },
     listCollections: {
-        args: ['session', 'filter', 'batchSize', 'nameOnly', 'authorizedCollections', 'comment', 'timeoutMS'],
+        args: ['session', 'filter', 'batchSize', 'nameOnly', 'authorizedCollections', 'comment', 'timeoutMS', 'rawData'],
         kind: 'docs',
         run: (ctx, db, a) => db.listCollections(a.filter || {}, options(ctx, a, ['filter'])).toArray()
+    },
+    // "Objects": the driver's collection info documents, as listCollections returns them.
+    listCollectionObjects: {
+        args: ['session', 'filter', 'batchSize', 'authorizedCollections', 'comment', 'timeoutMS'],
+        kind: 'docs',
+        run: (ctx, db, a) => db.listCollections(a.filter || {}, options(ctx, a, ['filter'])).toArray()
+    },
+    createChangeStream: {
+        args: CHANGE_STREAM_OPTS,
+        noExpectResult: true,
+        run: (ctx, db, a) => changeStream(ctx, db, a)
     },
     listCollectionNames: {
         args: ['session', 'filter', 'batchSize', 'authorizedCollections', 'comment', 'timeoutMS'],
@@ -398,6 +490,16 @@ const CLIENT_OPS = {
         args: ['session', 'filter', 'nameOnly', 'authorizedDatabases', 'comment', 'timeoutMS'],
         kind: 'docs',
         run: async (ctx, c, a) => (await c.client.db('admin').admin().listDatabases(options(ctx, a))).databases
+    },
+    listDatabaseObjects: {
+        args: ['session', 'filter', 'authorizedDatabases', 'comment', 'timeoutMS'],
+        kind: 'docs',
+        run: async (ctx, c, a) => (await c.client.db('admin').admin().listDatabases(options(ctx, a))).databases
+    },
+    createChangeStream: {
+        args: CHANGE_STREAM_OPTS,
+        noExpectResult: true,
+        run: (ctx, c, a) => changeStream(ctx, c.client, a)
     },
     listDatabaseNames: {
         args: ['session', 'filter', 'authorizedDatabases', 'comment', 'timeoutMS'],
@@ -450,6 +552,14 @@ const SESSION_OPS = {
             return undefined;
         }
     },
+    // The snapshot read time the session took from its first snapshot read's reply.
+    getSnapshotTime: {
+        args: [],
+        run: (ctx, s) => {
+            if (s.snapshotTime == null) throw new RunnerError('getSnapshotTime: the session has no snapshot time yet');
+            return s.snapshotTime;
+        }
+    },
     endSession: {
         args: [],
         run: async (ctx, s) => {
@@ -466,6 +576,49 @@ const SESSION_OPS = {
                 for (const op of a.callback) await ctx.runOperation(op, { rethrow: true });
             }, opts);
             return undefined;
+        }
+    }
+};
+
+async function readStream(stream) {
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+
+// GridFS buckets (GridFSBucket): the downloads retryable-reads uses, plus upload and delete.
+const BUCKET_OPS = {
+    download: {
+        args: ['session', 'timeoutMS'],
+        required: ['id'],
+        run: (ctx, b, a) => readStream(b.openDownloadStream(a.id, options(ctx, a, ['id'])))
+    },
+    downloadByName: {
+        args: ['session', 'revision', 'timeoutMS'],
+        required: ['filename'],
+        run: (ctx, b, a) => readStream(b.openDownloadStreamByName(a.filename, options(ctx, a, ['filename'])))
+    },
+    delete: {
+        args: ['session', 'timeoutMS'],
+        required: ['id'],
+        run: async (ctx, b, a) => {
+            await b.delete(a.id, options(ctx, a, ['id']));
+            return undefined;
+        }
+    },
+    upload: {
+        args: ['session', 'chunkSizeBytes', 'metadata', 'contentType', 'disableMD5', 'timeoutMS'],
+        required: ['filename', 'source'],
+        run: async (ctx, b, a) => {
+            const up = b.openUploadStream(a.filename, options(ctx, a, ['filename', 'source']));
+            const hex = a.source && a.source.$$hexBytes;
+            if (typeof hex !== 'string') throw new RunnerError('upload: source must be {$$hexBytes: ...}');
+            await new Promise((resolve, reject) => {
+                up.once('error', reject);
+                up.once('finish', resolve);
+                up.end(Buffer.from(hex, 'hex'));
+            });
+            return up.id;
         }
     }
 };
@@ -702,7 +855,10 @@ function tableFor(type) {
         case 'database': return DATABASE_OPS;
         case 'client': return CLIENT_OPS;
         case 'session': return SESSION_OPS;
-        case 'cursor': return CURSOR_OPS;
+        case 'cursor':
+        case 'changeStream':
+            return CURSOR_OPS;
+        case 'bucket': return BUCKET_OPS;
         case 'testRunner': return TEST_RUNNER_OPS;
         default: return {};
     }
