@@ -5,7 +5,9 @@
  * createIndexes checks each spec in mongod's words, normalizes it to {v: 2, key, name, ...}
  * and lets the master build the indexes from the existing records (CREATE_INDEXES), which
  * also reports conflicts (85/86) and unique violations (11000).  dropIndexes accepts a name,
- * "*", a key pattern or a list of names; the _id index can never be dropped.
+ * "*", a key pattern or a list of names; the _id index can never be dropped.  The search
+ * index commands (createSearchIndexes, updateSearchIndex, dropSearchIndex) exist, as in
+ * mongod 7.0 without a search index management host, only to refuse in mongod's words.
  *
  * Invariants: event-loop thread; catalog views are not kept across store calls.
  */
@@ -277,4 +279,14 @@ wk_cmd_drop_indexes(wk_cmd_t *cmd)
         BSON_APPEND_UTF8(cmd->reply, "msg", "non-_id indexes dropped for collection");
 err:
     return ret;
+}
+
+/* wk_cmd_search_indexes -- createSearchIndexes, updateSearchIndex, dropSearchIndex: always
+ * CommandNotSupported, as mongod 7.0 answers when searchIndexManagementHostAndPort is unset
+ * (drivers' index-management tests expect "Atlas" in the message). */
+int
+wk_cmd_search_indexes(wk_cmd_t *cmd)
+{
+    return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
+                         "Search index commands are only supported with Atlas.");
 }
