@@ -11,7 +11,8 @@
  *
  * Invariants: every handler holds the shared catalog lock while it touches a collection and
  * releases it before returning; WiredTiger cursors are opened and closed per operation (the
- * session caches them).
+ * session caches them).  A write naming a retryable statement (`txn`, txns.h) records it in the
+ * same transaction, just before the oplog entry.
  */
 #include "records.h"
 
@@ -19,6 +20,7 @@
 #include "indexes.h"
 #include "oplog.h"
 #include "storereq.h"
+#include "txns.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -70,10 +72,34 @@ id_doc(const bson_t *doc, bson_t *out)
 
 /* ---- insert ---------------------------------------------------------------------------- */
 
+/* A retryable statement a write belongs to (tx NULL: none). */
+typedef struct stmt_ref {
+    const ms_txn_ref_t *tx;
+    int32_t stmt;
+} stmt_ref_t;
+
+/* record_insert -- the statement record of an inserted document: {op: "i", id, post?}. */
+static int
+record_insert(WT_SESSION *s, const stmt_ref_t *st, const bson_t *doc, sdb_error_t *err)
+{
+    bson_t rec = BSON_INITIALIZER;
+    bson_iter_t it;
+    int ret;
+
+    BSON_APPEND_UTF8(&rec, "op", "i");
+    if (bson_iter_init_find(&it, doc, "_id"))
+        bson_append_iter(&rec, "id", 2, &it);
+    if (st->tx->images)
+        BSON_APPEND_DOCUMENT(&rec, "post", doc);
+    ret = ms_txns_record(s, st->tx, st->stmt, &rec, err);
+    bson_destroy(&rec);
+    return ret;
+}
+
 /* insert_txn -- one attempt: record, index entries, oplog entry, commit. */
 static int
-insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, bson_t *info,
-           sdb_error_t *err)
+insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, const stmt_ref_t *st,
+           bson_t *info, sdb_error_t *err)
 {
     ms_oplog_entry_t e = {"i", c->ns, c->uuid, doc, NULL};
     WT_CURSOR *cur = NULL;
@@ -92,6 +118,8 @@ insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, bs
     }
     if (ret == 0)
         ret = ms_indexes_insert_doc(s, c, doc, rid, info, err);
+    if (ret == 0 && st->tx != NULL)
+        ret = record_insert(s, st, doc, err);
     if (ret != 0) {
         s->rollback_transaction(s, NULL);
         goto err;
@@ -104,7 +132,8 @@ err:
 
 /* insert_one -- insert doc into ns (created if missing), retrying write conflicts. */
 static int
-insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, bson_t *info, sdb_error_t *err)
+insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, const stmt_ref_t *st, bson_t *info,
+           sdb_error_t *err)
 {
     bson_iter_t it;
     ms_coll_t *c;
@@ -119,7 +148,7 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, bson_t *info, sdb_e
     for (int attempt = 0; attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK; attempt++) {
         if (attempt > 0)
             backoff(attempt);
-        ret = insert_txn(s, c, doc, rid, info, err);
+        ret = insert_txn(s, c, doc, rid, st, info, err);
     }
     ms_catalog_unlock();
     return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
@@ -147,7 +176,9 @@ ms_records_op_insert(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
     bson_t errs = BSON_INITIALIZER, doc, info;
     const char *ns;
     bson_iter_t docs;
-    bool ordered;
+    ms_txn_ref_t tx;
+    stmt_ref_t st = {NULL, 0};
+    bool ordered, have_tx;
     int32_t n = 0, index = 0;
     uint32_t nerr = 0;
     int ret = 0;
@@ -155,12 +186,17 @@ ms_records_op_insert(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
     SDB_RET(ms_req_array(req, "docs", false, &docs, NULL, err));
     SDB_RET(ms_req_bool(req, "ordered", true, &ordered, err));
+    SDB_RET(ms_txns_parse(req, &tx, &have_tx, err));
+    st.tx = have_tx ? &tx : NULL;
     for (; bson_iter_next(&docs); index++) {
         sdb_error_t e = {0};
         bson_init(&info);
+        st.stmt = tx.stmt + index;
+        if (have_tx && tx.has_stmts && bson_iter_next(&tx.stmts))
+            st.stmt = (int32_t)bson_iter_as_int64(&tx.stmts);
         ret = ms_req_iter_doc(&docs, "docs", &doc, &e);
         if (ret == 0)
-            ret = insert_one(ctx->session, ns, &doc, &info, &e);
+            ret = insert_one(ctx->session, ns, &doc, &st, &info, &e);
         if (ret == 0)
             n++;
         else if (ret == SDB_ECLIENT)
@@ -185,15 +221,34 @@ ms_records_op_insert(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
 typedef struct change {
     const ms_coll_t *c;
     int64_t rid;
-    const bson_t *old; /* expected stored bytes, or NULL (DELETE without old) */
-    const bson_t *new; /* replacement, or NULL for a delete */
-    int n;             /* out: records changed */
+    const bson_t *old;      /* expected stored bytes, or NULL (DELETE without old) */
+    const bson_t *new;      /* replacement, or NULL for a delete */
+    const ms_txn_ref_t *tx; /* the retryable statement this write is, or NULL */
+    int n;                  /* out: records changed */
 } change_t;
 
 static int
 same_bytes(const WT_ITEM *v, const bson_t *doc)
 {
     return v->size == doc->len && memcmp(v->data, bson_get_data(doc), v->size) == 0;
+}
+
+/* record_change -- the statement record of an update or delete: {op: "u"|"d", pre?, post?}. */
+static int
+record_change(WT_SESSION *s, const change_t *ch, const bson_t *stored, sdb_error_t *err)
+{
+    bson_t rec = BSON_INITIALIZER;
+    int ret;
+
+    BSON_APPEND_UTF8(&rec, "op", ch->new != NULL ? "u" : "d");
+    if (ch->tx->images) {
+        BSON_APPEND_DOCUMENT(&rec, "pre", stored);
+        if (ch->new != NULL)
+            BSON_APPEND_DOCUMENT(&rec, "post", ch->new);
+    }
+    ret = ms_txns_record(s, ch->tx, ch->tx->stmt, &rec, err);
+    bson_destroy(&rec);
+    return ret;
 }
 
 /* change_txn -- one attempt of an update or delete of record ch->rid. */
@@ -224,6 +279,8 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
     }
     bson_destroy(&idd);
     id_doc(ch->new != NULL ? ch->new : &stored, &idd);
+    if (ch->tx != NULL && (ret = record_change(s, ch, &stored, err)) != 0)
+        goto rollback;
     /* Index entries first: `stored` points into the cursor's value until it changes. */
     if ((ret = ms_indexes_remove_doc(s, c, &stored, ch->rid, err)) != 0)
         goto rollback;
@@ -266,6 +323,8 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     bool has_old, has_new;
     const char *ns;
     change_t ch = {0};
+    ms_txn_ref_t tx;
+    bool have_tx;
     int ret = WT_ROLLBACK;
 
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
@@ -274,6 +333,8 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     SDB_RET(ms_req_doc(req, "new", !is_update, &new, &has_new, err));
     if (is_update && !bson_validate(&new, BSON_VALIDATE_NONE, NULL))
         return sdb_error_set(err, SDB_CODE_InvalidBSON, "'new' is not valid BSON");
+    SDB_RET(ms_txns_parse(req, &tx, &have_tx, err));
+    ch.tx = have_tx ? &tx : NULL;
     ch.old = has_old ? &old : NULL;
     ch.new = is_update ? &new : NULL;
     ms_catalog_rdlock();

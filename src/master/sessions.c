@@ -11,12 +11,15 @@
  *
  * Invariants: sess_mu guards every field below; it is never held across a call out of this
  * file.  Entries live in master memory only (sessions do not survive a restart, as in
- * mongod's local cache).
+ * mongod's local cache).  SESSION_END also drops the sessions' retryable write records
+ * (txns.c), before taking sess_mu.
  */
 #include "sessions.h"
 
+#include "../common/log.h"
 #include "../common/sdb.h"
 #include "storereq.h"
+#include "txns.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -133,6 +136,31 @@ ms_sessions_op_note(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
     return 0;
 }
 
+/* forget_txns -- drop the session's retryable write records (txns.c); a failure only logs. */
+static void
+forget_txns(ms_ctx_t *ctx, const uint8_t id[16])
+{
+    int ret = ms_txns_forget(ctx->session, id);
+
+    if (ret != 0)
+        sdb_logf(SDB_LOG_W, "STORAGE", 22503, "could not drop retryable write records", "error=%d",
+                 ret);
+}
+
+/* forget_all -- forget_txns for every entry of the SESSION_END array (before sess_mu). */
+static void
+forget_all(ms_ctx_t *ctx, const bson_iter_t *arr)
+{
+    bson_iter_t it = *arr;
+    const uint8_t *id;
+    sdb_error_t err;
+    bson_t e;
+
+    while (bson_iter_next(&it))
+        if (ms_req_iter_doc(&it, "sessions", &e, &err) == 0 && binary_of(&e, "id", 16, &id))
+            forget_txns(ctx, id);
+}
+
 int
 ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -143,6 +171,7 @@ ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     bson_t e;
 
     SDB_RET(ms_req_array(req, "sessions", false, &it, &present, err));
+    forget_all(ctx, &it);
     pthread_mutex_lock(&sess_mu);
     while (bson_iter_next(&it) && sess_nb > 0) {
         sess_t **p, *s;

@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "cursors.h"
 #include "oplog.h"
+#include "txns.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -141,6 +142,7 @@ ms_store_open(const sdb_config_t *cfg, sdb_global_t *g)
     }
     SDB_ERR(ms_catalog_load(store_house));
     SDB_ERR(ms_oplog_open(store_house));
+    SDB_ERR(ms_txns_open(store_house));
     ms_store_bump_catalog();
     sdb_logf(SDB_LOG_I, "STORAGE", 22502, "WiredTiger opened", "home=%s",
              store_mem ? ":memory:" : cfg->dbpath);

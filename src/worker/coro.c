@@ -92,6 +92,7 @@ struct wk_coro {
     void (*fn)(void *);
     void *arg;
     bool done;
+    void *local; /* wk_coro_set_local: the handler's own pointer, NULL at spawn */
     wk_coro_t *next_free;
 };
 
@@ -253,6 +254,7 @@ wk_coro_spawn(void (*fn)(void *), void *arg)
     co->fn = fn;
     co->arg = arg;
     co->done = false;
+    co->local = NULL;
     ctx_init(co);
     active++;
     run(co);
@@ -267,6 +269,19 @@ wk_coro_t *
 wk_coro_self(void)
 {
     return current;
+}
+
+void *
+wk_coro_local(void)
+{
+    return current != NULL ? current->local : NULL;
+}
+
+void
+wk_coro_set_local(void *p)
+{
+    if (current != NULL)
+        current->local = p;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "exec.h"
 #include "opcount.h"
+#include "retry.h"
 #include "view.h"
 #include "write.h"
 
@@ -157,24 +158,38 @@ wk_cmd_delete(wk_cmd_t *cmd)
     bson_iter_t deletes;
     bson_t errors = BSON_INITIALIZER;
     uint32_t nerr = 0;
-    int32_t index = 0;
+    int32_t index = 0, stmt;
     int64_t n = 0;
     bool ordered;
     del_stmt_t st;
     bson_t *vars = NULL;
+    wk_retry_t rt;
+    wk_retry_tag_t tag;
     int ret = 0;
 
+    memset(&rt, 0, sizeof(rt));
+    bson_init(&rt.done);
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(parse_delete(cmd, &deletes, &ordered, &vars));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
+    SDB_ERR(wk_retry_begin(cmd, &rt));
     while (bson_iter_next(&deletes)) {
         sdb_error_t werr;
 
         memset(&werr, 0, sizeof(werr));
         SDB_ERR(parse_stmt(cmd, &deletes, &st));
         wk_cmdu_opcount(WK_OPC_DELETE, 1);
+        stmt = wk_retry_stmt_id(&rt, index);
+        if (wk_retry_done(&rt, stmt, NULL)) {
+            n++; /* a recorded delete removed one document */
+            index++;
+            continue;
+        }
+        if (st.limit == 1)
+            wk_retry_tag(&rt, stmt, false, &tag);
         ret = run_stmt(ns, &st, vars, &n, &werr);
+        wk_retry_untag();
         if (ret == SDB_ECLIENT)
             wk_cmdu_write_error(&errors, nerr++, index, &werr, NULL);
         else if (ret != 0)
@@ -191,6 +206,7 @@ wk_cmd_delete(wk_cmd_t *cmd)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
+    wk_retry_end(&rt);
     bson_destroy(&errors);
     if (vars != NULL)
         bson_destroy(vars);

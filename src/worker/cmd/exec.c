@@ -14,6 +14,7 @@
  * its reply.
  */
 #include "exec.h"
+#include "retry.h"
 
 #include "../../common/bsoncmp.h"
 #include "../catalog_cache.h"
@@ -29,8 +30,15 @@
 int
 wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
+    bson_t tagged;
+    int ret;
+
     bson_init(reply);
-    return wk_store_call(op, req, reply, err);
+    if (!wk_retry_tag_request(op, req, &tagged))
+        return wk_store_call(op, req, reply, err);
+    ret = wk_store_call(op, &tagged, reply, err);
+    bson_destroy(&tagged);
+    return ret;
 }
 
 static int

@@ -15,6 +15,7 @@
 #include "args.h"
 #include "exec.h"
 #include "opcount.h"
+#include "retry.h"
 #include "view.h"
 #include "write.h"
 
@@ -309,6 +310,38 @@ err:
     return ret;
 }
 
+/* replay -- the reply of a retried findAndModify whose write is recorded: lastErrorObject and
+ * the recorded pre- or post-image (shaped by `fields`, without positional match details). */
+static int
+replay(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const bson_t *rec)
+{
+    bson_t pre = BSON_INITIALIZER, post = BSON_INITIALIZER, id = BSON_INITIALIZER;
+    const uint8_t *data;
+    uint32_t len;
+    bson_iter_t it;
+    bool inserted;
+    int ret;
+
+    inserted = bson_iter_init_find(&it, rec, "op") && BSON_ITER_HOLDS_UTF8(&it) &&
+               strcmp(bson_iter_utf8(&it, NULL), "i") == 0;
+    if (bson_iter_init_find(&it, rec, "pre") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_destroy(&pre);
+        bson_init_static(&pre, data, len);
+    }
+    if (bson_iter_init_find(&it, rec, "post") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        bson_destroy(&post);
+        bson_init_static(&post, data, len);
+    }
+    if (inserted && bson_iter_init_find(&it, rec, "id"))
+        bson_append_iter(&id, "_id", 3, &it);
+    last_error(cmd, a, 1, !inserted, inserted ? &id : NULL);
+    ret = append_value(cmd, p, NULL, a->return_new ? &post : (inserted ? NULL : &pre));
+    bson_destroy(&id);
+    return ret;
+}
+
 /* wk_cmd_find_and_modify -- {findAndModify, query, sort, remove, update, new, fields, upsert}
  * -> {lastErrorObject, value}. */
 int
@@ -317,9 +350,14 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
     fam_plan_t p;
     fam_args_t a;
     wk_write_concern_t wc;
+    wk_retry_t rt;
+    wk_retry_tag_t tag;
+    bson_t rec;
     int ret = 0;
 
     memset(&p, 0, sizeof(p));
+    memset(&rt, 0, sizeof(rt));
+    bson_init(&rt.done);
     SDB_ERR(wk_cmd_ns(cmd, p.ns, sizeof(p.ns)));
     SDB_ERR(wk_view_refuse_write(cmd, p.ns));
     SDB_ERR(parse_fam(cmd, &a));
@@ -340,9 +378,16 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
     if (!a.remove)
         SDB_ERR(wk_cmdu_validator_load(cmd, p.ns, a.bypass, &p.validator));
     wk_cmdu_opcount(a.remove ? WK_OPC_DELETE : WK_OPC_UPDATE, 1);
-    SDB_ERR(run(cmd, &p, &a));
+    SDB_ERR(wk_retry_begin(cmd, &rt));
+    if (wk_retry_done(&rt, rt.stmt_id, &rec)) {
+        SDB_ERR(replay(cmd, &p, &a, &rec));
+    } else {
+        wk_retry_tag(&rt, rt.stmt_id, true, &tag);
+        SDB_ERR(run(cmd, &p, &a));
+    }
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
+    wk_retry_end(&rt);
     wk_cmdu_validator_free(&p.validator);
     wk_projection_free(p.proj);
     wk_sort_free(p.sort);

@@ -9,11 +9,14 @@
  * (options.validator) is enforced here unless bypassDocumentValidation is set.
  *
  * Invariants: event-loop thread; the command owns every bson it builds and frees it on every
- * path.  writeErrors indexes are positions in the client's documents array.
+ * path.  writeErrors indexes are positions in the client's documents array.  A retryable
+ * insert (retry.h) skips the documents whose statements already ran, counting them in n, and
+ * sends the stmtId of each other document with its batch.
  */
 #include "args.h"
 #include "exec.h"
 #include "opcount.h"
+#include "retry.h"
 #include "validation.h"
 #include "view.h"
 #include "write.h"
@@ -37,6 +40,8 @@ typedef struct insert_state {
     int32_t n;     /* documents inserted */
     bson_t errors; /* writeErrors array */
     uint32_t nerr;
+    wk_retry_t retry;
+    int32_t *stmts; /* batch position -> stmtId (retryable inserts) */
 } insert_state_t;
 
 static const char *const insert_fields[] = {
@@ -56,6 +61,12 @@ flush(insert_state_t *st, sdb_error_t *err)
     BSON_APPEND_UTF8(&req, "ns", st->ns);
     BSON_APPEND_ARRAY(&req, "docs", &st->batch);
     BSON_APPEND_BOOL(&req, "ordered", st->ordered);
+    if (st->retry.on) {
+        st->stmts = bson_realloc(st->stmts, st->cap * sizeof(*st->stmts));
+        for (uint32_t i = 0; i < st->nbatch; i++)
+            st->stmts[i] = wk_retry_stmt_id(&st->retry, st->map[i]);
+        wk_retry_append_txn(&req, &st->retry, 0, st->stmts, st->nbatch, false);
+    }
     SDB_ERR(wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "n"))
         st->n += (int32_t)bson_iter_as_int64(&it);
@@ -198,13 +209,18 @@ wk_cmd_insert(wk_cmd_t *cmd)
     memset(&st, 0, sizeof(st));
     bson_init(&st.batch);
     bson_init(&st.errors);
+    bson_init(&st.retry.done);
     SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
     SDB_ERR(wk_view_refuse_write(cmd, st.ns));
     SDB_ERR(parse_args(cmd, &st, &docs, &bypass));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(wk_cmdu_validator_load(cmd, st.ns, bypass, &st.validator));
+    SDB_ERR(wk_retry_begin(cmd, &st.retry));
     while (!st.stop && bson_iter_next(&docs)) {
-        SDB_ERR(add_one(&st, &docs, index, &cmd->err));
+        if (wk_retry_done(&st.retry, wk_retry_stmt_id(&st.retry, index), NULL))
+            st.n++;
+        else
+            SDB_ERR(add_one(&st, &docs, index, &cmd->err));
         index++;
     }
     if (!st.stop)
@@ -215,7 +231,9 @@ wk_cmd_insert(wk_cmd_t *cmd)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &st.errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
+    wk_retry_end(&st.retry);
     wk_cmdu_validator_free(&st.validator);
+    bson_free(st.stmts);
     bson_free(st.map);
     bson_destroy(&st.batch);
     bson_destroy(&st.errors);

@@ -11,12 +11,17 @@
  * ({index, code, errmsg}); an ordered update stops at the first.  Reply: {n, nModified,
  * upserted?, writeErrors?}.
  *
+ * A retryable update (retry.h) answers a statement that already ran from its record and
+ * tags the writes of a single-document statement with its stmtId; multi statements are not
+ * retryable and run untagged.
+ *
  * Invariants: event-loop thread; n counts matched plus upserted documents, nModified only
  * documents whose bytes changed.
  */
 #include "args.h"
 #include "exec.h"
 #include "opcount.h"
+#include "retry.h"
 #include "view.h"
 #include "write.h"
 
@@ -149,6 +154,25 @@ upserted_add(upd_ctx_t *c, int32_t index, const bson_t *doc)
     bson_append_document_end(&c->upserted, &e);
 }
 
+/* replay_stmt -- the counts of a statement that already ran, from its record. */
+static void
+replay_stmt(upd_ctx_t *c, int32_t index, const bson_t *rec)
+{
+    bson_iter_t it;
+    bson_t id = BSON_INITIALIZER;
+
+    c->n++;
+    if (bson_iter_init_find(&it, rec, "op") && BSON_ITER_HOLDS_UTF8(&it) &&
+        strcmp(bson_iter_utf8(&it, NULL), "i") == 0) {
+        if (bson_iter_init_find(&it, rec, "id"))
+            bson_append_iter(&id, "_id", 3, &it);
+        upserted_add(c, index, &id);
+    } else {
+        c->nmod++;
+    }
+    bson_destroy(&id);
+}
+
 /* run_stmt -- execute one statement; failures go to werr (and detail). */
 static int
 run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_error_t *werr)
@@ -248,11 +272,16 @@ wk_cmd_update(wk_cmd_t *cmd)
     wk_write_concern_t wc;
     bson_iter_t updates, chk;
     upd_stmt_t st;
-    int32_t index = 0;
+    wk_retry_t rt;
+    wk_retry_tag_t tag;
+    bson_t rec;
+    int32_t index = 0, stmt;
     bool bypass = false;
     int ret = 0;
 
     memset(&c, 0, sizeof(c));
+    memset(&rt, 0, sizeof(rt));
+    bson_init(&rt.done);
     bson_init(&c.upserted);
     bson_init(&c.errors);
     SDB_ERR(wk_cmd_ns(cmd, c.ns, sizeof(c.ns)));
@@ -263,6 +292,7 @@ wk_cmd_update(wk_cmd_t *cmd)
         SDB_ERR(parse_stmt(cmd, &chk, &st));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(wk_cmdu_validator_load(cmd, c.ns, bypass, &c.validator));
+    SDB_ERR(wk_retry_begin(cmd, &rt));
     while (bson_iter_next(&updates)) {
         bson_t detail = BSON_INITIALIZER;
         sdb_error_t werr;
@@ -270,7 +300,17 @@ wk_cmd_update(wk_cmd_t *cmd)
         memset(&werr, 0, sizeof(werr));
         SDB_ERR(parse_stmt(cmd, &updates, &st));
         wk_cmdu_opcount(WK_OPC_UPDATE, 1);
+        stmt = wk_retry_stmt_id(&rt, index);
+        if (wk_retry_done(&rt, stmt, &rec)) {
+            replay_stmt(&c, index, &rec);
+            bson_destroy(&detail);
+            index++;
+            continue;
+        }
+        if (!st.multi)
+            wk_retry_tag(&rt, stmt, false, &tag);
         ret = run_stmt(&c, &st, index, &detail, &werr);
+        wk_retry_untag();
         if (ret == SDB_ECLIENT)
             wk_cmdu_write_error(&c.errors, c.nerr++, index, &werr, &detail);
         bson_destroy(&detail);
@@ -291,6 +331,7 @@ wk_cmd_update(wk_cmd_t *cmd)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &c.errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
+    wk_retry_end(&rt);
     wk_cmdu_validator_free(&c.validator);
     bson_destroy(&c.upserted);
     bson_destroy(&c.errors);

@@ -1,0 +1,301 @@
+/*
+ * src/master/txns.c -- retryable write records: `table:txns`.
+ *
+ * Key: the lsid's 16-byte id, the txnNumber and the stmtId, each big-endian with its sign bit
+ * flipped so byte order is numeric order; value: a BSON summary of what the statement did
+ * ({op: "i"|"u"|"d", id?, pre?, post?}: the worker turns it back into its command's reply).
+ * Statement -1 is a marker that says "txnNumber n has started on this session", so an older
+ * txnNumber is refused even when the newer one has recorded nothing.  A session therefore
+ * keeps the rows of one txnNumber only: TXN_BEGIN with a newer number deletes the older rows
+ * in the transaction that writes the new marker.
+ *
+ * Invariants: rows are written only inside a write's own transaction (ms_txns_record) or by
+ * TXN_BEGIN / ms_txns_forget in theirs; a WT_ROLLBACK is retried MS_TXNS_RETRIES times.
+ */
+#include "txns.h"
+
+#include "../common/sdb.h"
+#include "records.h"
+#include "store.h"
+#include "storereq.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TXN_KEY_LEN 28
+#define TXN_PREFIX_ID 16
+#define TXN_PREFIX_N 24
+#define MS_TXNS_RETRIES 8
+
+int
+ms_txns_open(WT_SESSION *s)
+{
+    return ms_store_wt_error(s->create(s, MS_TXNS_URI, "key_format=u,value_format=u"),
+                             "create txns");
+}
+
+/* key_make -- the row key of (id, n, stmt). */
+static void
+key_make(uint8_t k[TXN_KEY_LEN], const uint8_t id[16], int64_t n, int32_t stmt)
+{
+    uint64_t un = (uint64_t)n ^ (1ull << 63);
+    uint32_t us = (uint32_t)stmt ^ (1u << 31);
+
+    memcpy(k, id, 16);
+    for (int i = 0; i < 8; i++)
+        k[16 + i] = (uint8_t)(un >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        k[24 + i] = (uint8_t)(us >> (24 - 8 * i));
+}
+
+/* key_split -- txnNumber and stmtId of a row key. */
+static void
+key_split(const uint8_t *k, int64_t *n, int32_t *stmt)
+{
+    uint64_t un = 0;
+    uint32_t us = 0;
+
+    for (int i = 0; i < 8; i++)
+        un = (un << 8) | k[16 + i];
+    for (int i = 0; i < 4; i++)
+        us = (us << 8) | k[24 + i];
+    *n = (int64_t)(un ^ (1ull << 63));
+    *stmt = (int32_t)(us ^ (1u << 31));
+}
+
+int
+ms_txns_parse(const bson_t *req, ms_txn_ref_t *tx, bool *have, sdb_error_t *err)
+{
+    bson_iter_t it;
+    bson_subtype_t st;
+    uint32_t len = 0;
+    bson_t t;
+    int64_t v;
+    bool present;
+
+    memset(tx, 0, sizeof(*tx));
+    SDB_RET(ms_req_doc(req, "txn", true, &t, have, err));
+    if (!*have)
+        return 0;
+    if (!bson_iter_init_find(&it, &t, "id") || !BSON_ITER_HOLDS_BINARY(&it))
+        return sdb_error_set(err, SDB_CODE_BadValue, "txn.id must be a 16-byte binary");
+    bson_iter_binary(&it, &st, &len, &tx->id);
+    if (len != 16)
+        return sdb_error_set(err, SDB_CODE_BadValue, "txn.id must be a 16-byte binary");
+    SDB_RET(ms_req_int64(&t, "n", 0, &tx->n, NULL, err));
+    SDB_RET(ms_req_int64(&t, "stmt", 0, &v, NULL, err));
+    tx->stmt = (int32_t)v;
+    SDB_RET(ms_req_bool(&t, "img", false, &tx->images, err));
+    SDB_RET(ms_req_array(&t, "stmts", true, &tx->stmts, &present, err));
+    tx->has_stmts = present;
+    /* the iterator borrows the request's bytes, which outlive the handler */
+    return 0;
+}
+
+int
+ms_txns_record(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, const bson_t *rec,
+               sdb_error_t *err)
+{
+    uint8_t k[TXN_KEY_LEN];
+    WT_ITEM key = {.data = k, .size = sizeof(k)};
+    WT_ITEM v = {.data = bson_get_data(rec), .size = rec->len};
+    WT_CURSOR *c = NULL;
+    int ret;
+
+    key_make(k, tx->id, tx->n, stmt);
+    SDB_RET(s->open_cursor(s, MS_TXNS_URI, NULL, "overwrite=false", &c));
+    c->set_key(c, &key);
+    c->set_value(c, &v);
+    ret = c->insert(c);
+    SDB_TRET(c->close(c));
+    if (ret == WT_DUPLICATE_KEY)
+        ret = ms_records_write_conflict(err);
+    return ret;
+}
+
+/* remove_session -- remove every row of `id` below txnNumber `below` (inside a txn). */
+static int
+remove_session(WT_CURSOR *c, const uint8_t id[16], int64_t below)
+{
+    uint8_t k[TXN_KEY_LEN];
+    WT_ITEM key = {.data = k, .size = sizeof(k)}, got;
+    int ret, exact;
+    int64_t n;
+    int32_t stmt;
+
+    key_make(k, id, INT64_MIN, INT32_MIN);
+    c->set_key(c, &key);
+    ret = c->search_near(c, &exact);
+    if (ret == 0 && exact < 0)
+        ret = c->next(c);
+    for (; ret == 0; ret = c->next(c)) {
+        SDB_RET(c->get_key(c, &got));
+        if (got.size != TXN_KEY_LEN || memcmp(got.data, id, TXN_PREFIX_ID) != 0)
+            break;
+        key_split(got.data, &n, &stmt);
+        if (n >= below)
+            break;
+        SDB_RET(c->remove(c));
+    }
+    return ret == WT_NOTFOUND ? 0 : ret;
+}
+
+/* highest -- the session's highest txnNumber (*found false when it has no rows). */
+static int
+highest(WT_CURSOR *c, const uint8_t id[16], int64_t *n, bool *found)
+{
+    uint8_t k[TXN_KEY_LEN];
+    WT_ITEM key = {.data = k, .size = sizeof(k)}, got;
+    int32_t stmt;
+    int ret, exact;
+
+    *found = false;
+    key_make(k, id, INT64_MAX, INT32_MAX);
+    c->set_key(c, &key);
+    ret = c->search_near(c, &exact);
+    if (ret == 0 && exact > 0)
+        ret = c->prev(c);
+    if (ret == WT_NOTFOUND)
+        return 0;
+    SDB_RET(ret);
+    SDB_RET(c->get_key(c, &got));
+    if (got.size == TXN_KEY_LEN && memcmp(got.data, id, TXN_PREFIX_ID) == 0) {
+        key_split(got.data, n, &stmt);
+        *found = true;
+    }
+    return 0;
+}
+
+/* list_done -- append {stmt, rec} for every statement recorded under (id, n). */
+static int
+list_done(WT_CURSOR *c, const uint8_t id[16], int64_t n, bson_t *arr)
+{
+    uint8_t k[TXN_KEY_LEN], pre[TXN_PREFIX_N];
+    WT_ITEM key = {.data = k, .size = sizeof(k)}, got, v;
+    uint32_t i = 0;
+    int64_t rn;
+    int32_t stmt;
+    int ret, exact;
+
+    key_make(k, id, n, 0);
+    memcpy(pre, k, sizeof(pre));
+    c->set_key(c, &key);
+    ret = c->search_near(c, &exact);
+    if (ret == 0 && exact < 0)
+        ret = c->next(c);
+    for (; ret == 0; ret = c->next(c)) {
+        char buf[16];
+        const char *ks;
+        bson_t e, rec;
+
+        SDB_RET(c->get_key(c, &got));
+        if (got.size != TXN_KEY_LEN || memcmp(got.data, pre, sizeof(pre)) != 0)
+            break;
+        SDB_RET(c->get_value(c, &v));
+        key_split(got.data, &rn, &stmt);
+        if (!bson_init_static(&rec, v.data, v.size))
+            return SDB_ECORRUPT;
+        bson_uint32_to_string(i++, &ks, buf, sizeof(buf));
+        bson_append_document_begin(arr, ks, -1, &e);
+        BSON_APPEND_INT32(&e, "stmt", stmt);
+        BSON_APPEND_DOCUMENT(&e, "rec", &rec);
+        bson_append_document_end(arr, &e);
+    }
+    return ret == WT_NOTFOUND ? 0 : ret;
+}
+
+/* too_old -- mongod's 225 TransactionTooOld for a retry below the session's txnNumber. */
+static int
+too_old(const uint8_t id[16], int64_t n, int64_t hi, sdb_error_t *err)
+{
+    return sdb_error_set(err, SDB_CODE_TransactionTooOld,
+                         "Retryable write with txnNumber %lld is prohibited on session "
+                         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x "
+                         "because a newer retryable write with txnNumber %lld has already "
+                         "started on this session.",
+                         (long long)n, id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7],
+                         id[8], id[9], id[10], id[11], id[12], id[13], id[14], id[15],
+                         (long long)hi);
+}
+
+/* begin_txn -- one attempt of TXN_BEGIN; commits or rolls back. */
+static int
+begin_txn(WT_SESSION *s, const uint8_t id[16], int64_t n, bson_t *arr, sdb_error_t *err)
+{
+    uint8_t k[TXN_KEY_LEN];
+    WT_ITEM key = {.data = k, .size = sizeof(k)}, v;
+    bson_t empty = BSON_INITIALIZER;
+    WT_CURSOR *c = NULL;
+    int64_t hi = 0;
+    bool found;
+    int ret;
+
+    SDB_RET(s->begin_transaction(s, NULL));
+    SDB_ERR(s->open_cursor(s, MS_TXNS_URI, NULL, NULL, &c));
+    SDB_ERR(highest(c, id, &hi, &found));
+    if (found && hi > n)
+        SDB_ERR(too_old(id, n, hi, err));
+    if (found && hi == n) {
+        SDB_ERR(list_done(c, id, n, arr));
+    } else {
+        SDB_ERR(remove_session(c, id, n));
+        key_make(k, id, n, -1);
+        v.data = bson_get_data(&empty);
+        v.size = empty.len;
+        c->set_key(c, &key);
+        c->set_value(c, &v);
+        SDB_ERR(c->insert(c));
+    }
+    SDB_ERR(c->close(c));
+    c = NULL;
+    return s->commit_transaction(s, NULL);
+err:
+    if (c != NULL)
+        c->close(c);
+    s->rollback_transaction(s, NULL);
+    return ret;
+}
+
+int
+ms_txns_op_begin(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    bson_iter_t it;
+    bson_subtype_t st;
+    const uint8_t *id;
+    uint32_t len = 0;
+    int64_t n;
+    bson_t arr;
+    int ret = WT_ROLLBACK;
+
+    if (!bson_iter_init_find(&it, req, "id") || !BSON_ITER_HOLDS_BINARY(&it))
+        return sdb_error_set(err, SDB_CODE_BadValue, "id must be a 16-byte binary");
+    bson_iter_binary(&it, &st, &len, &id);
+    if (len != 16)
+        return sdb_error_set(err, SDB_CODE_BadValue, "id must be a 16-byte binary");
+    SDB_RET(ms_req_int64(req, "n", 0, &n, NULL, err));
+    for (int attempt = 0; attempt < MS_TXNS_RETRIES && ret == WT_ROLLBACK; attempt++) {
+        bson_init(&arr);
+        ret = begin_txn(ctx->session, id, n, &arr, err);
+        if (ret == 0)
+            BSON_APPEND_ARRAY(reply, "done", &arr);
+        bson_destroy(&arr);
+    }
+    return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
+}
+
+int
+ms_txns_forget(WT_SESSION *s, const uint8_t id[16])
+{
+    WT_CURSOR *c = NULL;
+    int ret;
+
+    SDB_RET(s->begin_transaction(s, NULL));
+    if ((ret = s->open_cursor(s, MS_TXNS_URI, NULL, NULL, &c)) == 0) {
+        ret = remove_session(c, id, INT64_MAX);
+        SDB_TRET(c->close(c));
+    }
+    if (ret == 0)
+        return s->commit_transaction(s, NULL);
+    s->rollback_transaction(s, NULL);
+    return ret;
+}
