@@ -1,8 +1,9 @@
 /*
  * src/master/failpoints.c -- FAILPOINT_SET / _GET / _FIRE: the failpoint table and its count-down.
  *
- * The table is data: one row per failpoint this server implements (today only failCommand,
- * which the worker's dispatcher evaluates).  A row holds the mode (the numbers documented
+ * The table is data: one row per failpoint this server implements (failCommand, which the
+ * worker's dispatcher evaluates, and onPrimaryTransactionalWrite, which retryable writes
+ * evaluate before each recorded write: worker/cmd/retry.c).  A row holds the mode (the numbers documented
  * in storeop.def), the remaining count of a times/skip mode, the activation probability,
  * the data document as the client gave it and how often the failpoint fired.  SET replaces a
  * row's mode and data (the fire count survives, as mongod's timesEntered does) and bumps
@@ -48,6 +49,7 @@ typedef struct fp {
 /* The failpoints this server implements. */
 static fp_t table[] = {
     {"failCommand", FP_OFF, 0, 0.0, NULL, 0},
+    {"onPrimaryTransactionalWrite", FP_OFF, 0, 0.0, NULL, 0},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

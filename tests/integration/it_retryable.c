@@ -156,6 +156,39 @@ START_TEST(test_older_txn_number_refused)
 }
 END_TEST
 
+START_TEST(test_failpoint_closes_after_commit)
+{
+    /* onPrimaryTransactionalWrite: the write commits, the connection drops before the reply;
+     * the retry (same lsid + txnNumber, new connection) finds it recorded. */
+    const char *ins = "{'insert': 'fp', 'documents': [{'_id': 1}], " LSID2 ", 'txnNumber': 40}";
+    mongoc_client_t *c = IT_CLIENT(), *c2;
+    bson_error_t err;
+    bson_t r;
+
+    CMD_OK(c, "admin",
+           "{'configureFailPoint': 'onPrimaryTransactionalWrite', 'mode': {'times': 1}}", &r);
+    bson_destroy(&r);
+    ck_assert_msg(!fx_cmd(c, DB, ins, &r, &err), "first attempt answered: %s", fx_to_json(&r));
+    bson_destroy(&r);
+    c2 = IT_CLIENT();
+    CMD_OK(c2, DB, ins, &r);
+    ck_assert_msg(fx_int(&r, "n") == 1 && !fx_has(&r, "writeErrors"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    ck_assert_int_eq(count(c2, "fp"), 1);
+    CMD_OK(c2, "admin",
+           "{'configureFailPoint': 'onPrimaryTransactionalWrite', 'mode': {'times': 1}, 'data': "
+           "{'failBeforeCommitExceptionCode': 1, 'closeConnection': false}}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c2, DB, "{'insert': 'fp', 'documents': [{'_id': 2}], " LSID2 ", 'txnNumber': 41}", &r);
+    ck_assert_msg(fx_has(&r, "writeErrors") || fx_int(&r, "n") == 0, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    ck_assert_int_eq(count(c2, "fp"), 1);
+    mongoc_client_destroy(c);
+    mongoc_client_destroy(c2);
+}
+END_TEST
+
 START_TEST(test_records_survive_restart)
 {
     const char *json = "{'update': 'rs', 'updates': [{'q': {'_id': 1}, 'u': {'$inc': {'x': 1}}}], "
@@ -196,6 +229,7 @@ main(void)
     tcase_add_test(tc, test_update_inc_retried);
     tcase_add_test(tc, test_delete_and_fam_retried);
     tcase_add_test(tc, test_older_txn_number_refused);
+    tcase_add_test(tc, test_failpoint_closes_after_commit);
     TCase *tr = it_tcase(s, "restart", false);
     tcase_add_test(tr, test_records_survive_restart);
     return it_main(s);

@@ -31,13 +31,16 @@ int
 wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     bson_t tagged;
+    bool is_tagged;
     int ret;
 
     bson_init(reply);
-    if (!wk_retry_tag_request(op, req, &tagged))
+    SDB_RET(wk_retry_tag_request(op, req, &tagged, &is_tagged, err));
+    if (!is_tagged)
         return wk_store_call(op, req, reply, err);
     ret = wk_store_call(op, &tagged, reply, err);
     bson_destroy(&tagged);
+    wk_retry_tagged_done();
     return ret;
 }
 

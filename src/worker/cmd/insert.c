@@ -48,6 +48,17 @@ static const char *const insert_fields[] = {
     "documents", "ordered", "bypassDocumentValidation", "stmtIds", "isTimeseriesNamespace", NULL,
 };
 
+/* batch_failed -- every document of the pending batch failed with `e` (an ordered insert:
+ * the first, then it stops). */
+static void
+batch_failed(insert_state_t *st, const sdb_error_t *e)
+{
+    for (uint32_t i = 0; i < st->nbatch && !st->stop; i++) {
+        wk_cmdu_write_error(&st->errors, st->nerr++, st->map[i], e, NULL);
+        st->stop = st->ordered;
+    }
+}
+
 /* flush -- send the pending batch; maps its writeErrors back to documents indexes. */
 static int
 flush(insert_state_t *st, sdb_error_t *err)
@@ -62,12 +73,21 @@ flush(insert_state_t *st, sdb_error_t *err)
     BSON_APPEND_ARRAY(&req, "docs", &st->batch);
     BSON_APPEND_BOOL(&req, "ordered", st->ordered);
     if (st->retry.on) {
+        if ((ret = wk_retry_before_write(&st->retry, err)) == SDB_ECLIENT) {
+            ret = 0;
+            batch_failed(st, err); /* the failpoint refused the write: writeErrors, as mongod */
+            goto err;
+        }
+        SDB_ERR(ret);
         st->stmts = bson_realloc(st->stmts, st->cap * sizeof(*st->stmts));
         for (uint32_t i = 0; i < st->nbatch; i++)
             st->stmts[i] = wk_retry_stmt_id(&st->retry, st->map[i]);
         wk_retry_append_txn(&req, &st->retry, 0, st->stmts, st->nbatch, false);
     }
-    SDB_ERR(wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err));
+    ret = wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err);
+    if (st->retry.on)
+        wk_retry_after_write(&st->retry);
+    SDB_ERR(ret);
     if (bson_iter_init_find(&it, &reply, "n"))
         st->n += (int32_t)bson_iter_as_int64(&it);
     if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &we)) {

@@ -13,11 +13,14 @@
  */
 #include "retry.h"
 #include "exec.h"
+#include "failpoint.h"
 
 #include "../../common/storeop.h"
+#include "../conn.h"
 #include "../coro.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 int
 wk_retry_begin(wk_cmd_t *cmd, wk_retry_t *rt)
@@ -43,6 +46,7 @@ wk_retry_begin(wk_cmd_t *cmd, wk_retry_t *rt)
     if (len != 16)
         goto err;
     memcpy(rt->id, data, 16);
+    rt->cmd = cmd;
     if (bson_iter_init_find(&it, cmd->body, "stmtIds") && BSON_ITER_HOLDS_ARRAY(&it)) {
         bson_iter_recurse(&it, &rt->stmt_ids);
         rt->has_stmt_ids = true;
@@ -100,7 +104,7 @@ wk_retry_done(const wk_retry_t *rt, int32_t stmt, bson_t *rec)
 }
 
 void
-wk_retry_tag(const wk_retry_t *rt, int32_t stmt, bool images, wk_retry_tag_t *tag)
+wk_retry_tag(wk_retry_t *rt, int32_t stmt, bool images, wk_retry_tag_t *tag)
 {
     if (!rt->on)
         return;
@@ -140,18 +144,55 @@ wk_retry_append_txn(bson_t *req, const wk_retry_t *rt, int32_t stmt, const int32
     bson_append_document_end(req, &t);
 }
 
-bool
-wk_retry_tag_request(int op, const bson_t *req, bson_t *out)
+int
+wk_retry_before_write(wk_retry_t *rt, sdb_error_t *err)
 {
-    const wk_retry_tag_t *tag = wk_coro_local();
+    bool hang_up = false;
+    int ret;
+
+    if (rt->closed)
+        return sdb_error_set(err, SDB_CODE_HostUnreachable, "connection closed by a failpoint");
+    ret = wk_failpoint_txn_write(&hang_up, err);
+    rt->hang_up = hang_up;
+    if (ret != 0)
+        wk_retry_after_write(rt); /* no write follows: hang up now */
+    return ret;
+}
+
+void
+wk_retry_after_write(wk_retry_t *rt)
+{
+    if (!rt->hang_up)
+        return;
+    rt->hang_up = false;
+    rt->closed = true;
+    shutdown(rt->cmd->conn->fd, SHUT_RDWR); /* the loop sees EOF and closes it */
+}
+
+void
+wk_retry_tagged_done(void)
+{
+    wk_retry_tag_t *tag = wk_coro_local();
+
+    if (tag != NULL)
+        wk_retry_after_write(tag->rt);
+}
+
+int
+wk_retry_tag_request(int op, const bson_t *req, bson_t *out, bool *tagged, sdb_error_t *err)
+{
+    wk_retry_tag_t *tag = wk_coro_local();
     bson_iter_t it;
 
+    *tagged = false;
     if (tag == NULL || (op != SDB_OP_INSERT && op != SDB_OP_UPDATE && op != SDB_OP_DELETE) ||
         bson_iter_init_find(&it, req, "txn"))
-        return false;
+        return 0;
+    SDB_RET(wk_retry_before_write(tag->rt, err));
     bson_copy_to(req, out);
     wk_retry_append_txn(out, tag->rt, tag->stmt, NULL, 0, tag->images);
-    return true;
+    *tagged = true;
+    return 0;
 }
 
 void

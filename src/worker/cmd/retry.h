@@ -30,11 +30,14 @@ typedef struct wk_retry {
     bson_iter_t stmt_ids; /* the command's stmtIds (valid when has_stmt_ids) */
     bool has_stmt_ids;
     int32_t stmt_id; /* findAndModify's stmtId (0 when absent) */
+    wk_cmd_t *cmd;   /* the command (its connection, for the failpoint) */
+    bool closed;     /* onPrimaryTransactionalWrite hung up: write nothing more */
+    bool hang_up;    /* ... and will, once the write in flight has committed */
 } wk_retry_t;
 
 /* The statement that the writes of the running coroutine belong to. */
 typedef struct wk_retry_tag {
-    const wk_retry_t *rt;
+    wk_retry_t *rt;
     int32_t stmt;
     bool images; /* findAndModify: keep the pre/post images */
 } wk_retry_tag_t;
@@ -52,7 +55,7 @@ bool wk_retry_done(const wk_retry_t *rt, int32_t stmt, bson_t *rec);
 
 /* wk_retry_tag -- tag the coroutine's following writes with statement `stmt` (`tag` is the
  * caller's storage and must outlive the tag); nothing when rt is not on. */
-void wk_retry_tag(const wk_retry_t *rt, int32_t stmt, bool images, wk_retry_tag_t *tag);
+void wk_retry_tag(wk_retry_t *rt, int32_t stmt, bool images, wk_retry_tag_t *tag);
 
 /* wk_retry_untag -- clear the coroutine's tag. */
 void wk_retry_untag(void);
@@ -62,9 +65,23 @@ void wk_retry_untag(void);
 void wk_retry_append_txn(bson_t *req, const wk_retry_t *rt, int32_t stmt, const int32_t *stmts,
                          uint32_t nstmts, bool images);
 
+/* wk_retry_before_write -- just before a recorded write is sent: the onPrimaryTransactionalWrite
+ * failpoint (failpoint.h), and a refusal once it has hung up the connection.  SDB_ECLIENT
+ * (err set): do not send the write. */
+int wk_retry_before_write(wk_retry_t *rt, sdb_error_t *err);
+
+/* wk_retry_after_write -- after the write's reply: hang up when the failpoint said so (a
+ * retry on another connection must not overtake the write). */
+void wk_retry_after_write(wk_retry_t *rt);
+
 /* wk_retry_tag_request -- for wk_cmdu_store: when the coroutine is tagged and `op` is a write
- * without its own txn, *out receives a copy of req with the tag appended and true returns. */
-bool wk_retry_tag_request(int op, const bson_t *req, bson_t *out);
+ * without its own txn, *out receives a copy of req with the tag appended and *tagged is set
+ * (wk_retry_before_write ran; call wk_retry_tagged_done once the write returned).  On error
+ * *out is not initialized. */
+int wk_retry_tag_request(int op, const bson_t *req, bson_t *out, bool *tagged, sdb_error_t *err);
+
+/* wk_retry_tagged_done -- wk_retry_after_write for the coroutine's tag (if any). */
+void wk_retry_tagged_done(void);
 
 /* wk_retry_end -- clear the tag and free what wk_retry_begin built. */
 void wk_retry_end(wk_retry_t *rt);
