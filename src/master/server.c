@@ -298,14 +298,19 @@ stop_workers(master_t *m)
             kill(m->slots[i].pid, SIGTERM);
     for (i = 0; i < m->nslots; i++) {
         slot_t *s = &m->slots[i];
+        bool killed = false;
         while (s->pid > 0) {
             pid_t r = waitpid(s->pid, &status, WNOHANG);
             if (r == s->pid || r < 0) {
                 s->pid = 0;
                 break;
             }
-            if (now_ms() > deadline)
+            if (now_ms() > deadline && !killed) {
+                sdb_logf(SDB_LOG_W, "CONTROL", 21005, "Worker did not stop in time; killing it",
+                         "slot %d", i);
                 kill(s->pid, SIGKILL);
+                killed = true;
+            }
             usleep(2000);
         }
         ms_service_stop(&s->svc);

@@ -228,7 +228,7 @@ process_input(wk_conn_t *c)
     int32_t msglen;
 
     c->in_process = true;
-    while (!c->closing && !c->busy && c->in.len - c->in.off >= 4) {
+    while (!c->closing && !c->busy && !wk_stopping && c->in.len - c->in.off >= 4) {
         if (wk_wire_frame_len(c->in.data + c->in.off, c->in.len - c->in.off, &msglen) != 0) {
             sdb_logf(SDB_LOG_W, "NETWORK", 22989, "Closing connection: bad message length", "%s",
                      c->peer);

@@ -337,6 +337,15 @@ wk_coro_free_pool(void)
     pool_len = 0;
 }
 
+/* A coroutine sleeping in wk_coro_sleep_ms; lives on that coroutine's stack. */
+typedef struct sleeper {
+    struct event *ev;
+    struct sleeper *prev, *next;
+} sleeper_t;
+
+static sleeper_t *sleepers;
+static bool waking_all;
+
 static void
 on_sleep_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -350,18 +359,43 @@ on_sleep_timer(evutil_socket_t fd, short what, void *arg)
 void
 wk_coro_sleep_ms(int64_t ms)
 {
-    struct event *ev;
+    sleeper_t sl;
     struct timeval tv;
     wk_coro_t *co = current;
 
-    if (co == NULL || ms <= 0)
+    if (co == NULL || ms <= 0 || waking_all)
         return;
-    ev = evtimer_new(wk_base, on_sleep_timer, co);
-    if (ev == NULL)
+    sl.ev = evtimer_new(wk_base, on_sleep_timer, co);
+    if (sl.ev == NULL)
         return;
+    sl.prev = NULL;
+    sl.next = sleepers;
+    if (sleepers != NULL)
+        sleepers->prev = &sl;
+    sleepers = &sl;
     tv.tv_sec = ms / 1000;
     tv.tv_usec = (ms % 1000) * 1000;
-    evtimer_add(ev, &tv);
+    evtimer_add(sl.ev, &tv);
     wk_coro_yield();
-    event_free(ev);
+    if (sl.prev != NULL)
+        sl.prev->next = sl.next;
+    else
+        sleepers = sl.next;
+    if (sl.next != NULL)
+        sl.next->prev = sl.prev;
+    event_free(sl.ev);
+}
+
+/*
+ * wk_coro_wake_sleepers --
+ *     Orderly exit: every sleeping coroutine wakes now, and later sleeps return at once.
+ */
+void
+wk_coro_wake_sleepers(void)
+{
+    sleeper_t *sl;
+
+    waking_all = true;
+    for (sl = sleepers; sl != NULL; sl = sl->next)
+        event_active(sl->ev, EV_TIMEOUT, 1);
 }

@@ -43,6 +43,10 @@ void wk_coro_resume(wk_coro_t *co);
  * it); a no-op on the loop's own stack. */
 void wk_coro_sleep_ms(int64_t ms);
 
+/* wk_coro_wake_sleepers -- orderly exit: wake every sleeping coroutine now; later sleeps
+ * return at once. */
+void wk_coro_wake_sleepers(void);
+
 /* wk_coro_active -- coroutines started and not yet finished. */
 int wk_coro_active(void);
 

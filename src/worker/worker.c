@@ -37,6 +37,7 @@ int wk_slot;
 sdb_chan_t wk_chan;
 const sdb_config_t *wk_cfg;
 struct event_base *wk_base;
+bool wk_stopping;
 
 static char host_port[300];
 static pid_t master_pid;
@@ -150,10 +151,37 @@ on_chan_wake(evutil_socket_t fd, short what, void *arg)
     wk_store_on_wake();
 }
 
+#define DRAIN_MS 2000 /* longest an orderly exit waits for running requests */
+
+static struct event *ev_listen_ref;
+static struct event *ev_drain;
+static int drain_ticks;
+
+/* While stopping: end the loop once no request runs (or the drain time is up). */
+static void
+on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct timeval tick = {0, 10000};
+
+    if (wk_coro_active() == 0 || ++drain_ticks * 10 >= DRAIN_MS) {
+        event_base_loopbreak(wk_base);
+        return;
+    }
+    evtimer_add(ev_drain, &tick);
+}
+
+/* SIGTERM/SIGINT: stop accepting, start no new request, let running ones finish (sleepers
+ * such as awaitable hello wake at once), then leave the loop. */
 static void
 on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
-    event_base_loopbreak(wk_base);
+    if (wk_stopping)
+        return;
+    wk_stopping = true;
+    event_del(ev_listen_ref);
+    wk_coro_wake_sleepers();
+    ev_drain = evtimer_new(wk_base, on_drain_tick, NULL);
+    on_drain_tick(-1, 0, NULL);
 }
 
 static int
@@ -225,6 +253,7 @@ wk_worker_run(const sdb_config_t *cfg)
         event_new(wk_base, sdb_chan_wake_fd(&wk_chan), EV_READ | EV_PERSIST, on_chan_wake, NULL);
     event_add(ev_chan, NULL);
     wk_store_on_wake(); /* arm the channel's wake fd (see store_client.c) */
+    ev_listen_ref = ev_listen;
     event_add(ev_listen, NULL);
     event_add(ev_death, NULL);
     event_add(ev_term, NULL);
@@ -241,6 +270,8 @@ wk_worker_run(const sdb_config_t *cfg)
     event_free(ev_term);
     event_free(ev_int);
     event_free(ev_chan);
+    if (ev_drain != NULL)
+        event_free(ev_drain);
     event_base_free(wk_base);
     return 0;
 }

@@ -19,6 +19,7 @@ extern int wk_slot;                /* this worker's slot */
 extern sdb_chan_t wk_chan;         /* this worker's channel to the master */
 extern const sdb_config_t *wk_cfg; /* options (same as the master's) */
 extern struct event_base *wk_base; /* the event loop */
+extern bool wk_stopping;           /* orderly exit under way: start no new request */
 
 /* wk_worker_run -- run worker cfg->worker_slot until the master goes away or asks it to
  * stop; returns the exit code (0 orderly, 2 fatal init error). */
