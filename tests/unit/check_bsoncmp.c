@@ -155,57 +155,6 @@ START_TEST(test_doc_and_iter)
 }
 END_TEST
 
-/* rnd -- xorshift64*, deterministic so failures reproduce. */
-static uint64_t
-rnd(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ull;
-}
-
-/* random_number -- a random int32, int64, double or decimal128, biased to collide. */
-static void
-random_number(uint64_t *seed, bson_value_t *v)
-{
-    uint64_t r = rnd(seed);
-    int64_t small = (int64_t)(rnd(seed) % 2001) - 1000;
-    char text[64];
-
-    switch (r % 7) {
-    case 0:
-        v->value_type = BSON_TYPE_INT32;
-        v->value.v_int32 = (int32_t)small;
-        break;
-    case 1:
-        v->value_type = BSON_TYPE_INT64;
-        v->value.v_int64 = (r & 8) ? (int64_t)rnd(seed) : small * (int64_t)(1ull << 52) + small;
-        break;
-    case 2:
-        v->value_type = BSON_TYPE_DOUBLE;
-        v->value.v_double = (double)small / 8;
-        break;
-    case 3: {
-        uint64_t bits = rnd(seed);
-
-        v->value_type = BSON_TYPE_DOUBLE;
-        memcpy(&v->value.v_double, &bits, sizeof(bits));
-        break;
-    }
-    case 4:
-        v->value_type = BSON_TYPE_DOUBLE;
-        v->value.v_double = (double)((int64_t)rnd(seed) >> (r % 64));
-        break;
-    default:
-        snprintf(text, sizeof(text), "%lldE%d", (long long)(small * (int64_t)(rnd(seed) % 100000)),
-                 (int)(rnd(seed) % 41) - 25);
-        v->value_type = BSON_TYPE_DECIMAL128;
-        ck_assert(bson_decimal128_from_string(text, &v->value.v_decimal128));
-        break;
-    }
-}
-
 /* as_long_double -- a correctly rounded long double for v (exact unless decimal). */
 static long double
 as_long_double(const bson_value_t *v)

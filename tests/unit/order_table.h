@@ -4,7 +4,8 @@
  *
  * Static helpers only: include it once per test program, after <check.h> and bsoncmp.h.
  * table_build fills an array with values of every type in strictly ascending MongoDB order;
- * table_values points bson_value_t views into it.
+ * table_values points bson_value_t views into it; rnd and random_number make deterministic
+ * random numbers of every numeric type for the randomized order checks.
  */
 #ifndef TESTS_UNIT_ORDER_TABLE_H
 #define TESTS_UNIT_ORDER_TABLE_H
@@ -233,4 +234,55 @@ table_values(const bson_t *arr, bson_value_t *vals, size_t max)
     }
     return n;
 }
+/* rnd -- xorshift64*, deterministic so failures reproduce. */
+static uint64_t
+rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+/* random_number -- a random int32, int64, double or decimal128, biased to collide. */
+static void
+random_number(uint64_t *seed, bson_value_t *v)
+{
+    uint64_t r = rnd(seed);
+    int64_t small = (int64_t)(rnd(seed) % 2001) - 1000;
+    char text[64];
+
+    switch (r % 7) {
+    case 0:
+        v->value_type = BSON_TYPE_INT32;
+        v->value.v_int32 = (int32_t)small;
+        break;
+    case 1:
+        v->value_type = BSON_TYPE_INT64;
+        v->value.v_int64 = (r & 8) ? (int64_t)rnd(seed) : small * (int64_t)(1ull << 52) + small;
+        break;
+    case 2:
+        v->value_type = BSON_TYPE_DOUBLE;
+        v->value.v_double = (double)small / 8;
+        break;
+    case 3: {
+        uint64_t bits = rnd(seed);
+
+        v->value_type = BSON_TYPE_DOUBLE;
+        memcpy(&v->value.v_double, &bits, sizeof(bits));
+        break;
+    }
+    case 4:
+        v->value_type = BSON_TYPE_DOUBLE;
+        v->value.v_double = (double)((int64_t)rnd(seed) >> (r % 64));
+        break;
+    default:
+        snprintf(text, sizeof(text), "%lldE%d", (long long)(small * (int64_t)(rnd(seed) % 100000)),
+                 (int)(rnd(seed) % 41) - 25);
+        v->value_type = BSON_TYPE_DECIMAL128;
+        ck_assert(bson_decimal128_from_string(text, &v->value.v_decimal128));
+        break;
+    }
+}
+
 #endif
