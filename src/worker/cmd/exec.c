@@ -6,7 +6,11 @@
  * for a collection scan the record id (SCAN resumes strictly after it), for an _id lookup the
  * _id value (the lookup values are sorted in index order, so the remaining ones are those
  * above it).  Both survive in a cursor state document, which is what lets any worker continue
- * a cursor.  A record is replaced in place by UPDATE (same record id), so a scan never meets
+ * a cursor.  For a secondary-index scan (SEC) it is an index entry: the resume token of the
+ * last consumed reply, or the first in-range entry (exec_plan.h) of the last record met for
+ * the first time; a record is handed out only when its first in-range entry lies after the
+ * batch's start, and once per executor (a seen set), so neither a multikey record nor a
+ * resumed cursor returns a record twice.  A record is replaced in place by UPDATE (same record id), so a scan never meets
  * a document it already passed, which is what keeps a multi-update from applying twice.
  *
  * Invariants: event-loop thread only.  Items point into ex->reply; a new fetch happens only
@@ -89,6 +93,9 @@ void
 wk_exec_init(wk_exec_t *ex)
 {
     memset(ex, 0, sizeof(*ex));
+    wk_exec_plan_init(&ex->plan);
+    sdb_keybuf_init(&ex->sec_after);
+    sdb_keybuf_init(&ex->sec_next);
     bson_init(&ex->ids);
     bson_init(&ex->reply);
 }
@@ -99,11 +106,14 @@ wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *e
     return wk_exec_open_ex(ex, ns, filter, NULL, err);
 }
 
-int
-wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
-                sdb_error_t *err)
+/* open_plan -- wk_exec_open_ex; `want` WK_EXEC_SCAN forces a collection scan. */
+static int
+open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+          int want, sdb_error_t *err)
 {
+    const wk_coll_info_t *ci;
     bson_t values;
+    bool sec = false;
     int ret = 0;
 
     wk_exec_close(ex);
@@ -115,16 +125,40 @@ wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_ma
     ex->fetch_limit = WK_EXEC_FETCH_FIRST;
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
-    if (wk_catalog_find(ns) == NULL)
+    if ((ci = wk_catalog_find(ns)) == NULL)
         ex->mode = WK_EXEC_EMPTY;
-    else if ((opts == NULL || opts->coll == NULL) && /* the _id index is binary */
-             wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
+    else if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
+        ex->mode = WK_EXEC_SCAN;
+    else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
+    else if ((ret = wk_exec_plan_index(ci, filter, &ex->plan, &sec)) == 0 && sec)
+        ex->mode = WK_EXEC_SEC;
     else
         ex->mode = WK_EXEC_SCAN;
+    ret = 0;
 err:
     bson_destroy(&values);
     return ret;
+}
+
+int
+wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                sdb_error_t *err)
+{
+    return open_plan(ex, ns, filter, opts, -1, err);
+}
+
+/* keybuf_set -- make kb hold a copy of data. */
+static void
+keybuf_set(sdb_keybuf_t *kb, const uint8_t *data, size_t len)
+{
+    sdb_keybuf_reset(kb);
+    if (kb->cap < len) {
+        kb->data = bson_realloc(kb->data, len);
+        kb->cap = len;
+    }
+    memcpy(kb->data, data, len);
+    kb->len = len;
 }
 
 /* item_id -- position `it` on the _id of an item's document. */
@@ -142,7 +176,12 @@ remember_position(wk_exec_t *ex)
 
     if (ex->nitems == 0)
         return;
-    if (ex->mode == WK_EXEC_SCAN) {
+    if (ex->mode == WK_EXEC_SEC) {
+        if (ex->has_sec_next) {
+            keybuf_set(&ex->sec_after, ex->sec_next.data, ex->sec_next.len);
+            ex->has_sec_after = true;
+        }
+    } else if (ex->mode == WK_EXEC_SCAN) {
         ex->has_after = true;
         ex->after = ex->items[ex->nitems - 1].r;
     } else if (item_id(&ex->items[ex->nitems - 1], &it)) {
@@ -190,6 +229,23 @@ build_ix_request(wk_exec_t *ex, bson_t *req)
     return n;
 }
 
+/* build_sec_request -- {ns, index, ranges, dir: 1, after?, limit, maxBytes}. */
+static void
+build_sec_request(wk_exec_t *ex, bson_t *req)
+{
+    BSON_APPEND_UTF8(req, "ns", ex->ns);
+    BSON_APPEND_UTF8(req, "index", ex->plan.name);
+    BSON_APPEND_ARRAY(req, "ranges", &ex->plan.ranges);
+    BSON_APPEND_INT32(req, "dir", 1);
+    if (ex->has_sec_after)
+        BSON_APPEND_BINARY(req, "after", BSON_SUBTYPE_BINARY, ex->sec_after.data,
+                           (uint32_t)ex->sec_after.len);
+    BSON_APPEND_INT32(req, "limit", (int32_t)ex->fetch_limit);
+    BSON_APPEND_INT32(req, "maxBytes", WK_EXEC_FETCH_BYTES);
+    if (ex->fetch_limit < WK_EXEC_FETCH_MAX)
+        ex->fetch_limit *= 2;
+}
+
 /* parse_items -- index the {r, d} entries of the current reply. */
 static int
 parse_items(wk_exec_t *ex, sdb_error_t *err)
@@ -198,6 +254,15 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
 
     ex->nitems = ex->idx = 0;
     ex->eof = bson_iter_init_find(&it, &ex->reply, "eof") && bson_iter_as_bool(&it);
+    ex->has_sec_next = false;
+    if (bson_iter_init_find(&it, &ex->reply, "resume") && BSON_ITER_HOLDS_BINARY(&it)) {
+        const uint8_t *tok;
+        uint32_t toklen;
+
+        bson_iter_binary(&it, NULL, &toklen, &tok);
+        keybuf_set(&ex->sec_next, tok, toklen);
+        ex->has_sec_next = true;
+    }
     if (!bson_iter_init_find(&it, &ex->reply, "docs") || !BSON_ITER_HOLDS_ARRAY(&it) ||
         !bson_iter_recurse(&it, &docs))
         return sdb_error_set(err, SDB_CODE_InternalError, "malformed scan reply");
@@ -228,6 +293,7 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
         if (!have_d)
             return sdb_error_set(err, SDB_CODE_InternalError, "malformed scan reply");
         item->r = r;
+        item->state = 0;
         ex->nitems++;
     }
     return 0;
@@ -254,6 +320,9 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
             ex->eof = true;
             goto err;
         }
+    } else if (ex->mode == WK_EXEC_SEC) {
+        op = SDB_OP_IXSCAN;
+        build_sec_request(ex, &req);
     } else {
         BSON_APPEND_UTF8(&req, "ns", ex->ns);
         if (ex->has_after)
@@ -271,6 +340,32 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
 err:
     bson_destroy(&req);
     return ret;
+}
+
+/* sec_first -- whether a SEC item meets its record for the first time (see the banner). */
+static int
+sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
+{
+    sdb_keybuf_t m;
+    bool any = false;
+    int ret;
+
+    if (item->state == 0) {
+        sdb_keybuf_init(&m);
+        ret = wk_exec_plan_first_entry(&ex->plan, doc, item->r, &m, &any);
+        if (ret != 0) {
+            sdb_keybuf_free(&m);
+            return ret;
+        }
+        if (!any || (ex->has_sec_after && wk_exec_plan_keycmp(m.data, m.len, ex->sec_after.data,
+                                                              ex->sec_after.len) <= 0))
+            item->state = 2;
+        else
+            item->state = wk_exec_plan_seen(&ex->plan, item->r) ? 2 : 1;
+        sdb_keybuf_free(&m);
+    }
+    *first = item->state == 1;
+    return 0;
 }
 
 int
@@ -297,6 +392,13 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             memset(details, 0, sizeof(*details));
         if (!bson_init_static(doc, item->data, item->len))
             continue;
+        if (ex->mode == WK_EXEC_SEC) {
+            bool first;
+
+            SDB_RET(sec_first(ex, item, doc, &first));
+            if (!first)
+                continue;
+        }
         SDB_RET(wk_matcher_match(ex->matcher, doc, details, &matched, err));
         if (matched) {
             *r = item->r;
@@ -313,6 +415,32 @@ wk_exec_unget(wk_exec_t *ex)
         ex->idx--;
 }
 
+/* save_sec -- {ix, afterKey?}: the first entry of the last record met first in this reply,
+ * else the start of this reply. */
+static void
+save_sec(const wk_exec_t *ex, bson_t *pos)
+{
+    sdb_keybuf_t m;
+    bool any = false;
+
+    BSON_APPEND_UTF8(pos, "ix", ex->plan.name);
+    sdb_keybuf_init(&m);
+    for (size_t i = ex->idx; i > 0 && !any; i--) {
+        const wk_exec_item_t *item = &ex->items[i - 1];
+        bson_t doc;
+
+        if (item->state == 1 && bson_init_static(&doc, item->data, item->len) &&
+            wk_exec_plan_first_entry(&ex->plan, &doc, item->r, &m, &any) != 0)
+            any = false;
+    }
+    if (any)
+        BSON_APPEND_BINARY(pos, "afterKey", BSON_SUBTYPE_BINARY, m.data, (uint32_t)m.len);
+    else if (ex->has_sec_after)
+        BSON_APPEND_BINARY(pos, "afterKey", BSON_SUBTYPE_BINARY, ex->sec_after.data,
+                           (uint32_t)ex->sec_after.len);
+    sdb_keybuf_free(&m);
+}
+
 void
 wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
 {
@@ -321,7 +449,9 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
 
     bson_append_document_begin(state, key, -1, &pos);
     BSON_APPEND_INT32(&pos, "mode", ex->mode);
-    if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
+    if (ex->mode == WK_EXEC_SEC) {
+        save_sec(ex, &pos);
+    } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
         BSON_APPEND_INT64(&pos, "after", ex->items[ex->idx - 1].r);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_IX) {
         if (item_id(&ex->items[ex->idx - 1], &it))
@@ -346,8 +476,24 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
                    const bson_t *pos, sdb_error_t *err)
 {
     bson_iter_t it;
+    int mode = -1;
 
-    SDB_RET(wk_exec_open_ex(ex, ns, filter, opts, err));
+    if (bson_iter_init_find(&it, pos, "mode") && BSON_ITER_HOLDS_INT32(&it))
+        mode = bson_iter_int32(&it);
+    SDB_RET(open_plan(ex, ns, filter, opts, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
+    if (mode == WK_EXEC_SEC &&
+        (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
+         !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), ex->plan.name) != 0))
+        return sdb_error_set(err, SDB_CODE_QueryPlanKilled, "query plan killed :: index dropped");
+    if (bson_iter_init_find(&it, pos, "afterKey") && BSON_ITER_HOLDS_BINARY(&it) &&
+        ex->mode == WK_EXEC_SEC) {
+        const uint8_t *tok;
+        uint32_t toklen;
+
+        bson_iter_binary(&it, NULL, &toklen, &tok);
+        keybuf_set(&ex->sec_after, tok, toklen);
+        ex->has_sec_after = true;
+    }
     if (bson_iter_init_find(&it, pos, "after") && ex->mode == WK_EXEC_SCAN) {
         ex->has_after = true;
         ex->after = bson_iter_as_int64(&it);
@@ -368,6 +514,9 @@ wk_exec_close(wk_exec_t *ex)
     if (ex->has_last_id)
         bson_value_destroy(&ex->last_id);
     bson_free(ex->items);
+    wk_exec_plan_free(&ex->plan);
+    sdb_keybuf_free(&ex->sec_after);
+    sdb_keybuf_free(&ex->sec_next);
     wk_exec_init(ex);
 }
 

@@ -2,8 +2,9 @@
  * src/worker/cmd/exec.h -- the read executor shared by the data commands.
  *
  * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
- * "_id_") when the filter pins _id to equality/$in values, a collection scan (SCAN in growing
- * batches) otherwise -- applies the matcher and yields matching documents with their record
+ * "_id_") when the filter pins _id to equality/$in values, else a secondary-index scan when
+ * exec_plan.h finds a usable index, a collection scan (SCAN in growing batches) otherwise --
+ * applies the matcher and yields matching documents with their record
  * ids.  Its position can be saved into a cursor state document and restored by any worker
  * (wk_exec_save / wk_exec_restore).
  *
@@ -18,6 +19,7 @@
 #include "../../common/errors.h"
 #include "../query/matcher.h"
 #include "args.h"
+#include "exec_plan.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -29,13 +31,15 @@ int wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err);
 enum {
     WK_EXEC_EMPTY = 0,
     WK_EXEC_SCAN = 1,
-    WK_EXEC_IX = 2
+    WK_EXEC_IX = 2,
+    WK_EXEC_SEC = 3 /* secondary-index scan (exec_plan.h) */
 };
 
 typedef struct wk_exec_item {
     int64_t r;           /* record id */
     const uint8_t *data; /* the document's bytes inside the current store reply */
     uint32_t len;
+    int state;    /* SEC: 0 not examined yet, 1 first meeting of the record, 2 already met */
 } wk_exec_item_t; /* no bson_t inside: heap arrays of it stay properly aligned */
 
 typedef struct wk_exec {
@@ -54,6 +58,11 @@ typedef struct wk_exec {
     bool eof;                /* the store has nothing after the current reply */
     uint32_t fetch_limit;    /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
     uint64_t docs_examined;
+    wk_exec_plan_t plan;    /* SEC: the index, its ranges and the records met */
+    sdb_keybuf_t sec_after; /* SEC: the scan resumes strictly after this entry */
+    bool has_sec_after;
+    sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
+    bool has_sec_next;
 } wk_exec_t;
 
 /* wk_exec_init -- make `ex` an empty, closed executor (wk_exec_close is then safe). */
@@ -78,11 +87,13 @@ int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *det
  * returned again; its view stays valid). */
 void wk_exec_unget(wk_exec_t *ex);
 
-/* wk_exec_save -- append the executor's position as a sub-document {mode, after?, lastId?}
- * named `key` to `state`. */
+/* wk_exec_save -- append the executor's position as a sub-document {mode, after?, lastId?,
+ * ix?, afterKey?} named `key` to `state`. */
 void wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key);
 
-/* wk_exec_restore -- open (as wk_exec_open) and move to a position saved by wk_exec_save. */
+/* wk_exec_restore -- open (as wk_exec_open) and move to a position saved by wk_exec_save.
+ * A saved collection scan stays one; a saved index scan whose index is gone or no longer
+ * chosen fails with QueryPlanKilled. */
 int wk_exec_restore(wk_exec_t *ex, const char *ns, const bson_t *filter, const bson_t *pos,
                     sdb_error_t *err);
 

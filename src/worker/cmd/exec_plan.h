@@ -1,0 +1,65 @@
+/*
+ * src/worker/cmd/exec_plan.h -- secondary-index plans of the read executor.
+ *
+ * wk_exec_plan_index picks, for a filter without collation, a non-sparse, non-partial,
+ * non-hidden, collation-free ascending/descending index whose first field the filter (top
+ * level or top-level $and) pins to a scalar equality, an $in of scalars, or one side of a
+ * numeric or string range, and builds the disjoint key ranges an IXSCAN walks.  Only one
+ * side of a range is ever used, because a multikey field may match {$gt: a, $lt: b} through
+ * two different elements.  The plan also answers, for a fetched document, the first index
+ * entry of that document the scan visits (wk_exec_plan_first_entry): the executor hands a
+ * document out only at that entry, which makes a resumed scan skip records it already met.
+ *
+ * Ownership: a plan owns copies of everything it holds; wk_exec_plan_free releases it.
+ * Event-loop thread only; nothing here calls the store.
+ */
+#ifndef SRC_WORKER_CMD_EXEC_PLAN_H
+#define SRC_WORKER_CMD_EXEC_PLAN_H
+
+#include "../../common/keyenc.h"
+#include "../catalog_cache.h"
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WK_EXEC_IXNAME_MAX 256
+
+typedef struct wk_exec_range {
+    sdb_keybuf_t lo, hi; /* encoded bounds, in index order */
+    bool lo_incl, hi_incl;
+} wk_exec_range_t;
+
+typedef struct wk_exec_plan {
+    char name[WK_EXEC_IXNAME_MAX];
+    bson_t key;    /* owned copy of the key pattern */
+    bool unique;   /* entries are key bytes only (the record id lives in the value) */
+    bson_t ranges; /* the IXSCAN request's ranges array */
+    wk_exec_range_t *r;
+    size_t nr;
+    int64_t *seen; /* open-addressing set of record ids already met by this executor */
+    size_t nseen, seencap;
+} wk_exec_plan_t;
+
+/* wk_exec_plan_init -- an empty plan (wk_exec_plan_free is then safe). */
+void wk_exec_plan_init(wk_exec_plan_t *p);
+
+/* wk_exec_plan_free -- release everything; leaves the plan as wk_exec_plan_init does. */
+void wk_exec_plan_free(wk_exec_plan_t *p);
+
+/* wk_exec_plan_index -- plan an index scan of ci for filter; *ok false (plan untouched) when
+ * no index applies.  Returns 0 or a negative SDB_E* (encoding failure). */
+int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok);
+
+/* wk_exec_plan_first_entry -- the lowest index entry (key bytes, plus the record id for a
+ * non-unique index) of doc/rid inside the plan's ranges; *any false when it has none. */
+int wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid,
+                             sdb_keybuf_t *out, bool *any);
+
+/* wk_exec_plan_seen -- record rid in the seen set; true when it was already there. */
+bool wk_exec_plan_seen(wk_exec_plan_t *p, int64_t rid);
+
+/* wk_exec_plan_keycmp -- memcmp order of two entry keys (a shorter prefix sorts first). */
+int wk_exec_plan_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+#endif
