@@ -13,45 +13,10 @@
  * shared server; each test its own collection.  Keys written "$$x" in JSON become "$x"
  * (libbson's JSON reader would take {"$type": ...} or {"$regex": ...} as extended JSON).
  */
+#include "../unit/json_case.h"
 #include "harness.h"
 
 #define DB "query"
-
-/* unescape -- copy `in`, renaming keys "$$x" to "$x", recursively. */
-static void
-unescape(const bson_t *in, bson_t *out)
-{
-    bson_iter_t it;
-
-    bson_iter_init(&it, in);
-    while (bson_iter_next(&it)) {
-        const char *k = bson_iter_key(&it);
-        if (k[0] == '$' && k[1] == '$')
-            k++;
-        if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
-            bool arr = BSON_ITER_HOLDS_ARRAY(&it);
-            const uint8_t *data;
-            uint32_t len;
-            bson_t sub, child;
-            if (arr)
-                bson_iter_array(&it, &len, &data);
-            else
-                bson_iter_document(&it, &len, &data);
-            bson_init_static(&sub, data, len);
-            if (arr)
-                bson_append_array_begin(out, k, -1, &child);
-            else
-                bson_append_document_begin(out, k, -1, &child);
-            unescape(&sub, &child);
-            if (arr)
-                bson_append_array_end(out, &child);
-            else
-                bson_append_document_end(out, &child);
-        } else {
-            bson_append_value(out, k, -1, bson_iter_value(&it));
-        }
-    }
-}
 
 /* run -- run a JSON command ($$-keys unescaped); returns ok, the reply in *reply. */
 static bool

@@ -4,8 +4,8 @@
  *
  * The tables write operator keys as "$$x" so that libbson's JSON reader does not take
  * {"$type": ...} or {"$regex": ..., "$options": ...} for extended JSON; json() parses a
- * table string and renames those keys back to "$x".  Static helpers for one test program;
- * include after <check.h> and <bson/bson.h>.
+ * table string and renames those keys back to "$x".  Static inline helpers, shared by the
+ * unit tables and tests/integration/it_query.c.
  */
 #ifndef TESTS_UNIT_JSON_CASE_H
 #define TESTS_UNIT_JSON_CASE_H
@@ -16,7 +16,7 @@
 
 /* unescape -- copy `in`, renaming keys "$$x" to "$x" (libbson's JSON reader would take
  * {"$type": ...} and {"$regex": ..., "$options": ...} as extended JSON). */
-static void
+static inline void
 unescape(const bson_t *in, bson_t *out)
 {
     bson_iter_t it;
@@ -52,7 +52,7 @@ unescape(const bson_t *in, bson_t *out)
     }
 }
 
-static bson_t *
+static inline bson_t *
 json(const char *s)
 {
     bson_error_t e;
