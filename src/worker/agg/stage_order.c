@@ -107,6 +107,25 @@ get_count(const bson_iter_t *spec, int64_t *out)
     return false;
 }
 
+/* count_new / count_of -- the int64 a $limit, $skip or $sample stage keeps as its state. */
+static void *
+count_new(int64_t n)
+{
+    int64_t *p = bson_malloc(sizeof(*p));
+
+    *p = n;
+    return p;
+}
+
+static int64_t
+count_of(const void *priv)
+{
+    int64_t n;
+
+    memcpy(&n, priv, sizeof(n));
+    return n;
+}
+
 int
 wk_agg_parse_limit(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
@@ -118,8 +137,7 @@ wk_agg_parse_limit(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv
                              "the limit must be specified as a number");
     if (n <= 0)
         return sdb_error_set(err, SDB_CODE_Location15958, "the limit must be positive");
-    *priv = bson_malloc(sizeof(int64_t));
-    memcpy(*priv, &n, sizeof(n));
+    *priv = count_new(n);
     return 0;
 }
 
@@ -127,11 +145,10 @@ int
 wk_agg_run_limit(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                  sdb_error_t *err)
 {
-    int64_t n;
+    int64_t n = count_of(priv);
 
     SDB_UNUSED(ctx);
     SDB_UNUSED(err);
-    memcpy(&n, priv, sizeof(n));
     compact(in);
     move_range(in, 0, (uint64_t)n < in->n ? (size_t)n : in->n, out);
     return 0;
@@ -153,8 +170,7 @@ wk_agg_parse_skip(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
         return sdb_error_set(err, SDB_CODE_Location15972, "Argument to $skip must be a number");
     if (n < 0)
         return sdb_error_set(err, SDB_CODE_Location15956, "Argument to $skip cannot be negative");
-    *priv = bson_malloc(sizeof(int64_t));
-    memcpy(*priv, &n, sizeof(n));
+    *priv = count_new(n);
     return 0;
 }
 
@@ -162,11 +178,10 @@ int
 wk_agg_run_skip(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                 sdb_error_t *err)
 {
-    int64_t n;
+    int64_t n = count_of(priv);
 
     SDB_UNUSED(ctx);
     SDB_UNUSED(err);
-    memcpy(&n, priv, sizeof(n));
     compact(in);
     if ((uint64_t)n < in->n)
         move_range(in, (size_t)n, in->n, out);
@@ -260,8 +275,7 @@ wk_agg_parse_sample(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
     }
     if (n < 0)
         return sdb_error_set(err, SDB_CODE_Location28749, "$sample stage must specify a size");
-    *priv = bson_malloc(sizeof(int64_t));
-    memcpy(*priv, &n, sizeof(n));
+    *priv = count_new(n);
     return 0;
 }
 
@@ -269,12 +283,11 @@ int
 wk_agg_run_sample(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                   sdb_error_t *err)
 {
-    int64_t n;
+    int64_t n = count_of(priv);
     size_t take;
 
     SDB_UNUSED(ctx);
     SDB_UNUSED(err);
-    memcpy(&n, priv, sizeof(n));
     compact(in);
     take = (uint64_t)n < in->n ? (size_t)n : in->n;
     for (size_t i = 0; i < take; i++) {
