@@ -4,6 +4,11 @@
  * The option table is data: one row per flag with its kind and destination.  The master
  * parses the user's argv; it spawns workers with the same argv plus `--worker N --fds ...`
  * so both sides hold identical settings.  Called once at start-up on the main thread.
+ *
+ * Server parameters (--setParameter name=value) are a second table: name, type, field and
+ * bounds.  An unknown name, a bad value or a refused option (--keyFile) exits 2 with
+ * mongod's message; nothing is accepted and ignored except the rows marked OPT_IGNORE*,
+ * whose absence of effect is the same as mongod's on a single node.
  */
 #include "config.h"
 
@@ -23,39 +28,51 @@ typedef enum {
     OPT_FLAG,
     OPT_IGNORE_ARG,
     OPT_IGNORE,
-    OPT_SPECIAL
+    OPT_SPECIAL,
+    OPT_PARAM,  /* --setParameter name=value: the parameter table below */
+    OPT_REFUSED /* an option we must not accept silently: exit 2 with `why` */
 } opt_kind_t;
 
 typedef struct opt_def {
     const char *name;
     opt_kind_t kind;
-    size_t off;  /* offset into sdb_config_t */
-    size_t size; /* for strings */
+    bool arg;        /* takes a value (--name V or --name=V) */
+    size_t off;      /* offset into sdb_config_t */
+    size_t size;     /* for strings */
+    const char *why; /* OPT_REFUSED: the message */
 } opt_def_t;
 
 #define OFF(f) offsetof(sdb_config_t, f)
 #define SZ(f) sizeof(((sdb_config_t *)0)->f)
 
 static const opt_def_t opts[] = {
-    {"port", OPT_INT, OFF(port), 0},
-    {"bind_ip", OPT_STR, OFF(bind_ip), SZ(bind_ip)},
-    {"dbpath", OPT_STR, OFF(dbpath), SZ(dbpath)},
-    {"workers", OPT_INT, OFF(workers), 0},
-    {"logpath", OPT_STR, OFF(logpath), SZ(logpath)},
-    {"quiet", OPT_FLAG, OFF(quiet), 0},
-    {"replSet", OPT_STR, OFF(repl_set), SZ(repl_set)},
-    {"worker", OPT_INT, OFF(worker_slot), 0},
-    {"fds", OPT_SPECIAL, 0, 0},
-    {"wiredTigerCacheSizeGB", OPT_SPECIAL, 0, 0},
-    {"storageEngine", OPT_IGNORE_ARG, 0, 0},
-    {"setParameter", OPT_IGNORE_ARG, 0, 0},
-    {"keyFile", OPT_IGNORE_ARG, 0, 0},
-    {"oplogSize", OPT_IGNORE_ARG, 0, 0},
-    {"noauth", OPT_IGNORE, 0, 0},
-    {"notablescan", OPT_IGNORE, 0, 0},
-    {"bind_ip_all", OPT_SPECIAL, 0, 0},
-    {"version", OPT_SPECIAL, 0, 0},
-    {"help", OPT_SPECIAL, 0, 0},
+    {"port", OPT_INT, true, OFF(port), 0, NULL},
+    {"bind_ip", OPT_STR, true, OFF(bind_ip), SZ(bind_ip), NULL},
+    {"dbpath", OPT_STR, true, OFF(dbpath), SZ(dbpath), NULL},
+    {"workers", OPT_INT, true, OFF(workers), 0, NULL},
+    {"logpath", OPT_STR, true, OFF(logpath), SZ(logpath), NULL},
+    {"quiet", OPT_FLAG, false, OFF(quiet), 0, NULL},
+    {"replSet", OPT_STR, true, OFF(repl_set), SZ(repl_set), NULL},
+    {"worker", OPT_INT, true, OFF(worker_slot), 0, NULL},
+    {"fds", OPT_SPECIAL, true, 0, 0, NULL},
+    {"wiredTigerCacheSizeGB", OPT_SPECIAL, true, 0, 0, NULL},
+    {"setParameter", OPT_PARAM, true, 0, 0, NULL},
+    {"keyFile", OPT_REFUSED, true, 0, 0,
+     "--keyFile turns on access control, and SecantusDB has no authentication yet: "
+     "refusing to start rather than run without the access control you asked for"},
+    {"storageEngine", OPT_IGNORE_ARG, true, 0, 0, NULL},
+    {"oplogSize", OPT_IGNORE_ARG, true, 0, 0, NULL},
+    {"noauth", OPT_IGNORE, false, 0, 0, NULL},
+    {"notablescan", OPT_IGNORE, false, 0, 0, NULL},
+    {"bind_ip_all", OPT_SPECIAL, false, 0, 0, NULL},
+    {"version", OPT_SPECIAL, false, 0, 0, NULL},
+    {"help", OPT_SPECIAL, false, 0, 0, NULL},
+};
+
+/* Every parameter is settable at start-up only; getParameter reports them all. */
+static const sdb_param_t params[] = {
+    {"cursorTimeoutMillis", SDB_PARAM_INT64, OFF(cursor_timeout_ms), 0, INT64_MAX},
+    {"enableTestCommands", SDB_PARAM_BOOL, OFF(enable_test_commands), 0, 1},
 };
 
 static void
@@ -71,6 +88,9 @@ usage(FILE *f)
                "  --logpath FILE    log file (default: stdout)\n"
                "  --quiet           log warnings and errors only\n"
                "  --replSet NAME    replica set name to report (default rs0)\n"
+               "  --setParameter NAME=VALUE\n"
+               "                    cursorTimeoutMillis (default 600000), enableTestCommands\n"
+               "                    (default 1)\n"
                "  --version         print the version and exit\n");
 }
 
@@ -88,6 +108,108 @@ parse_int(const char *name, const char *s, int *out)
     }
     *out = (int)v;
     return 0;
+}
+
+/* mongod's start-up refusal of an option value: "BadValue: ..." and the --help hint. */
+static int
+refuse(const char *what, const char *name, const char *reason)
+{
+    fprintf(stderr, "BadValue: %s \"%s\"%s%s\ntry 'secantusdb --help' for more information\n", what,
+            name, reason != NULL ? ": " : "", reason != NULL ? reason : "");
+    return 2;
+}
+
+/* A decimal int64 as mongod's NumberParser reads it: no blanks, the whole string. */
+static const char *
+param_int64(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (*s == '\0')
+        return "No digits";
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
+        return "Did not consume whole string.";
+    if (errno == ERANGE)
+        return "Overflow";
+    *out = (int64_t)v;
+    return NULL;
+}
+
+/* Parse and bound one value into the parameter's field; NULL, or the reason it is bad. */
+static const char *
+param_value(sdb_config_t *cfg, const sdb_param_t *p, const char *val, char *why, size_t whylen)
+{
+    char *field = (char *)cfg + p->off;
+    const char *bad;
+    int64_t v = 0;
+
+    if (p->type == SDB_PARAM_BOOL) {
+        if (strcmp(val, "1") == 0 || strcmp(val, "true") == 0)
+            *(bool *)field = true;
+        else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0)
+            *(bool *)field = false;
+        else
+            return "Value is not a valid boolean";
+        return NULL;
+    }
+    if ((bad = param_int64(val, &v)) != NULL)
+        return bad;
+    if (v < p->min || v > p->max) {
+        snprintf(why, whylen, "Invalid value for parameter %s: %lld is not %s %lld", p->name,
+                 (long long)v, v < p->min ? "greater than or equal to" : "less than or equal to",
+                 (long long)(v < p->min ? p->min : p->max));
+        return why;
+    }
+    *(int64_t *)field = v;
+    return NULL;
+}
+
+/* --setParameter name=value: a known name and a good value, or exit 2 as mongod does. */
+static int
+set_param(sdb_config_t *cfg, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    const char *bad;
+    size_t i, nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+    char name[64], why[256];
+
+    snprintf(name, sizeof(name), "%.*s", (int)nlen, arg);
+    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+        if (strlen(params[i].name) == nlen && strncmp(params[i].name, arg, nlen) == 0)
+            break;
+    if (i == sizeof(params) / sizeof(params[0]))
+        return refuse("Illegal --setParameter parameter:", name, NULL);
+    bad = param_value(cfg, &params[i], eq != NULL ? eq + 1 : "", why, sizeof(why));
+    return bad != NULL ? refuse("Bad value for parameter", name, bad) : 0;
+}
+
+/*
+ * sdb_config_params --
+ *     The server parameter table.
+ */
+const sdb_param_t *
+sdb_config_params(size_t *n)
+{
+    *n = sizeof(params) / sizeof(params[0]);
+    return params;
+}
+
+/*
+ * sdb_config_param_append --
+ *     Append one parameter's current value under its name.
+ */
+void
+sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out)
+{
+    const char *field = (const char *)cfg + p->off;
+
+    if (p->type == SDB_PARAM_BOOL)
+        BSON_APPEND_BOOL(out, p->name, *(const bool *)field);
+    else
+        BSON_APPEND_INT64(out, p->name, *(const int64_t *)field);
 }
 
 static int
@@ -126,15 +248,6 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
     return 0;
 }
 
-static bool
-takes_arg(opt_kind_t k, const char *name)
-{
-    if (k == OPT_INT || k == OPT_STR || k == OPT_IGNORE_ARG)
-        return true;
-    return k == OPT_SPECIAL &&
-           (strcmp(name, "fds") == 0 || strcmp(name, "wiredTigerCacheSizeGB") == 0);
-}
-
 static int
 apply_opt(sdb_config_t *cfg, const opt_def_t *o, const char *val, bool *exit_now)
 {
@@ -155,6 +268,11 @@ apply_opt(sdb_config_t *cfg, const opt_def_t *o, const char *val, bool *exit_now
         return 0;
     case OPT_SPECIAL:
         return parse_special(cfg, o->name, val, exit_now);
+    case OPT_PARAM:
+        return set_param(cfg, val);
+    case OPT_REFUSED:
+        fprintf(stderr, "secantusdb: %s\n", o->why);
+        return 2;
     default:
         return 0;
     }
@@ -201,6 +319,8 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     snprintf(cfg->repl_set, sizeof(cfg->repl_set), "rs0");
     cfg->workers = ncpu > 0 ? (int)ncpu : 2;
     cfg->cache_mb = 256;
+    cfg->cursor_timeout_ms = 600000;
+    cfg->enable_test_commands = true;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
     cfg->fd_global = cfg->fd_death = -1;
@@ -232,7 +352,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
             usage(stderr);
             return 2;
         }
-        if (takes_arg(opts[k].kind, name)) {
+        if (opts[k].arg) {
             if (eq != NULL)
                 val = eq + 1;
             else if (i + 1 < argc)

@@ -8,7 +8,10 @@
 #ifndef SDB_CONFIG_H
 #define SDB_CONFIG_H
 
+#include <bson/bson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define SDB_VERSION "7.0.0"
 #define SDB_DEFAULT_PORT 27017
@@ -22,6 +25,10 @@ typedef struct sdb_config {
     bool quiet;         /* --quiet */
     char repl_set[128]; /* --replSet (accepted; we are always a one-member set) */
     long cache_mb;      /* --wiredTigerCacheSizeGB converted, default 256 */
+    /* server parameters (--setParameter name=value; the table in config.c) */
+    int64_t cursor_timeout_ms; /* cursorTimeoutMillis, default 600000 (10 minutes) */
+    bool enable_test_commands; /* enableTestCommands, default true (README: our users are
+                                * test fixtures); off hides configureFailPoint & co. */
     /* worker role (set by the master when it spawns a worker) */
     int worker_slot; /* --worker N; -1 in the master */
     int fd_listen, fd_chan, fd_wake_master, fd_wake_worker, fd_global, fd_death;
@@ -31,6 +38,27 @@ typedef struct sdb_config {
 /* sdb_config_parse -- parse argv into *cfg.  Returns 0, or 2 after printing a clear message
  * for a bad flag (exit code 2 = fatal config error); *exit_now is set for --help/--version. */
 int sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now);
+
+/* The server parameters --setParameter sets and getParameter reports: name, type, field of
+ * sdb_config_t and bounds (integers only).  All are settable at start-up only. */
+typedef enum {
+    SDB_PARAM_INT64,
+    SDB_PARAM_BOOL
+} sdb_param_type_t;
+
+typedef struct sdb_param {
+    const char *name;
+    sdb_param_type_t type;
+    size_t off;       /* offset of the field in sdb_config_t */
+    int64_t min, max; /* inclusive bounds (SDB_PARAM_INT64) */
+} sdb_param_t;
+
+/* sdb_config_params -- the parameter table; *n receives its length. */
+const sdb_param_t *sdb_config_params(size_t *n);
+
+/* sdb_config_param_append -- append parameter p's value in *cfg to `out` under its name
+ * (int64 as NumberLong, bool as a boolean, as mongod's getParameter does). */
+void sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out);
 
 /* sdb_config_worker_argv -- build argv for spawning worker `slot` (NULL-terminated; caller
  * frees with sdb_config_free_argv). */

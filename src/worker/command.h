@@ -40,6 +40,7 @@ typedef int (*wk_cmd_fn)(wk_cmd_t *cmd);
 #define WK_CMD_F_WRITE 0x2u      /* counts as a write (opcounters) */
 #define WK_CMD_F_NO_AUTH 0x4u    /* allowed before authentication */
 #define WK_CMD_F_HANDSHAKE 0x8u  /* hello/isMaster: allowed over OP_QUERY, never compressed */
+#define WK_CMD_F_TEST_ONLY 0x10u /* exists only with --setParameter enableTestCommands=1 */
 
 typedef struct wk_cmd_def {
     const char *name;
@@ -52,11 +53,16 @@ typedef struct wk_cmd_def {
 #include "commands.def"
 #undef X
 
-/* wk_command_lookup -- the table entry for a command name, or NULL. */
+/* wk_command_lookup -- the table entry for a command name, or NULL (also for a test-only
+ * command while enableTestCommands is off: it does not exist then, as in mongod). */
 const wk_cmd_def_t *wk_command_lookup(const char *name);
 
 /* wk_command_table -- the whole table (for listCommands); *n receives its length. */
 const wk_cmd_def_t *wk_command_table(size_t *n);
+
+/* wk_command_enabled -- whether a table entry exists on this server (test-only commands
+ * need enableTestCommands). */
+bool wk_command_enabled(const wk_cmd_def_t *def);
 
 /* wk_cmd_ns -- "db.coll" for a command whose first field is the collection name; returns
  * SDB_ECLIENT with code 73 InvalidNamespace when that field is not a non-empty string. */

@@ -31,8 +31,18 @@ static const wk_cmd_def_t table[] = {
 };
 
 /*
+ * wk_command_enabled --
+ *     Test-only commands exist only while enableTestCommands is on.
+ */
+bool
+wk_command_enabled(const wk_cmd_def_t *def)
+{
+    return !(def->flags & WK_CMD_F_TEST_ONLY) || wk_cfg->enable_test_commands;
+}
+
+/*
  * wk_command_lookup --
- *     The table entry for a command name (exact case), or NULL.
+ *     The table entry for a command name (exact case) that exists on this server, or NULL.
  */
 const wk_cmd_def_t *
 wk_command_lookup(const char *name)
@@ -41,7 +51,7 @@ wk_command_lookup(const char *name)
 
     for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strcmp(table[i].name, name) == 0)
-            return &table[i];
+            return wk_command_enabled(&table[i]) ? &table[i] : NULL;
     return NULL;
 }
 

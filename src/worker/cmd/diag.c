@@ -121,12 +121,6 @@ param_max_bson(bson_t *r, const char *name)
     BSON_APPEND_INT32(r, name, 16777216);
 }
 
-static void
-param_true(bson_t *r, const char *name)
-{
-    BSON_APPEND_BOOL(r, name, true);
-}
-
 static const struct {
     const char *name;
     param_fn fn;
@@ -135,18 +129,19 @@ static const struct {
     {"authenticationMechanisms", param_auth_mechs},
     {"localLogicalSessionTimeoutMinutes", param_session_timeout},
     {"maxBSONDepth", param_max_bson},
-    {"enableTestCommands", param_true},
 };
 
 /*
  * wk_cmd_get_parameter --
- *     {getParameter: 1, name: 1} or {getParameter: "*"}.
+ *     {getParameter: 1, name: 1} or {getParameter: "*"}: the fixed facts above and the
+ *     --setParameter table (config.h) with the values this server runs with.
  */
 int
 wk_cmd_get_parameter(wk_cmd_t *cmd)
 {
-    bson_iter_t it;
-    size_t i, found = 0;
+    bson_iter_t it, f;
+    size_t i, n, found = 0;
+    const sdb_param_t *set = sdb_config_params(&n);
     bool all = false;
 
     bson_iter_init(&it, cmd->body);
@@ -156,13 +151,16 @@ wk_cmd_get_parameter(wk_cmd_t *cmd)
     else if (BSON_ITER_HOLDS_DOCUMENT(&it))
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "getParameter options are not supported");
-    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
-        bson_iter_t f;
+    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
         if (all || bson_iter_init_find(&f, cmd->body, params[i].name)) {
             params[i].fn(cmd->reply, params[i].name);
             found++;
         }
-    }
+    for (i = 0; i < n; i++)
+        if (all || bson_iter_init_find(&f, cmd->body, set[i].name)) {
+            sdb_config_param_append(wk_cfg, &set[i], cmd->reply);
+            found++;
+        }
     if (found == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "no option found to get");
     return 0;
@@ -427,6 +425,8 @@ wk_cmd_list_commands(wk_cmd_t *cmd)
 
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "commands", &all);
     for (i = 0; i < n; i++) {
+        if (!wk_command_enabled(&t[i]))
+            continue;
         BSON_APPEND_DOCUMENT_BEGIN(&all, t[i].name, &one);
         BSON_APPEND_UTF8(&one, "help", "");
         BSON_APPEND_BOOL(&one, "requiresAuth", !(t[i].flags & WK_CMD_F_NO_AUTH));
