@@ -32,6 +32,8 @@ typedef struct wk_cmd {
                             * keyPattern/keyValue); the dispatcher destroys it */
     bool unacknowledged;  /* w:0 or moreToCome: the reply will be dropped */
     int32_t opcode;       /* wire opcode the command came in (OP_MSG or OP_QUERY) */
+    bool streamable;      /* set by the handler: the reply may stream under exhaustAllowed
+                           * (awaitable hello; dispatch.h) */
 } wk_cmd_t;
 
 typedef int (*wk_cmd_fn)(wk_cmd_t *cmd);

@@ -180,7 +180,12 @@ request_main(void *arg)
     uint8_t *out = NULL;
     size_t outlen = 0;
 
-    wk_dispatch_request(c, &r->req, &out, &outlen);
+    /* An exhaust reply streams: run the rewritten request again until it stops. */
+    while (wk_dispatch_request(c, &r->req, &out, &outlen) && !c->closing && !wk_stopping) {
+        send_out(c, out, outlen);
+        out = NULL;
+        outlen = 0;
+    }
     wk_wire_req_destroy(&r->req);
     bson_free(r);
     send_out(c, out, outlen);

@@ -94,8 +94,7 @@ encode(const bson_t *doc, int32_t request_id, int32_t opcode, uint32_t req_flags
     if (opcode == WK_WIRE_OP_QUERY)
         wk_wire_encode_reply(doc, next_id++, request_id, out, outlen);
     else
-        wk_wire_encode_msg(doc, next_id++, request_id, req_flags & WK_WIRE_MSG_CHECKSUM, out,
-                           outlen);
+        wk_wire_encode_msg(doc, next_id++, request_id, req_flags, out, outlen);
 }
 
 /*
@@ -177,12 +176,35 @@ count_command(const wk_cmd_def_t *def)
 }
 
 /*
- * wk_dispatch_request --
- *     Run one request and encode its reply (or none).
+ * Rewrite an exhaust request for its next iteration: the same command with the
+ * topologyVersion the reply reported (so the next one waits for a change), answering the
+ * reply just encoded.
  */
-void
+static void
+exhaust_next(wk_wire_req_t *req, const bson_t *reply, const uint8_t *out)
+{
+    bson_iter_t it;
+    bson_t next;
+    int32_t reply_id;
+
+    bson_init(&next);
+    bson_copy_to_excluding_noinit(&req->cmd, &next, "topologyVersion", NULL);
+    if (bson_iter_init_find(&it, reply, "topologyVersion"))
+        bson_append_iter(&next, "topologyVersion", -1, &it);
+    bson_destroy(&req->cmd);
+    bson_steal(&req->cmd, &next); /* never copy a bson_t by value: a heap one points at itself */
+    memcpy(&reply_id, out + 4, sizeof(reply_id));
+    req->request_id = (int32_t)BSON_UINT32_FROM_LE((uint32_t)reply_id);
+}
+
+/*
+ * wk_dispatch_request --
+ *     Run one request and encode its reply (or none); true when the reply streams.
+ */
+bool
 wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *outlen)
 {
+    bool stream;
     const wk_cmd_def_t *def = NULL;
     wk_fp_hit_t fp = {false, false, NULL};
     wk_cmd_t cmd;
@@ -227,7 +249,15 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     if (cmd.err_extra != NULL)
         bson_destroy(cmd.err_extra);
     append_times(&reply);
+    stream = ret == 0 && cmd.streamable && req->opcode == WK_WIRE_OP_MSG &&
+             (req->flags & WK_WIRE_MSG_EXHAUST) && !(req->flags & WK_WIRE_MSG_MORE_TO_COME);
     if (!(req->flags & WK_WIRE_MSG_MORE_TO_COME) && !fp.closed)
-        encode(&reply, req->request_id, req->opcode, req->flags, out, outlen);
+        encode(&reply, req->request_id, req->opcode,
+               (req->flags & WK_WIRE_MSG_CHECKSUM) | (stream ? WK_WIRE_MSG_MORE_TO_COME : 0), out,
+               outlen);
+    stream = stream && *out != NULL;
+    if (stream)
+        exhaust_next(req, &reply, *out);
     bson_destroy(&reply);
+    return stream;
 }

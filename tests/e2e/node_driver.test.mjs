@@ -171,3 +171,32 @@ test('mongoose: model save, find, update, delete', async () => {
     await conn.close();
   }
 });
+
+test('streaming monitor: awaited hello replies stream with moreToCome and never fail', async () => {
+  // The driver's monitor sends hello with topologyVersion + maxAwaitTimeMS and exhaustAllowed;
+  // a reply without moreToCome ends its stream with "Server ended moreToCome unexpectedly",
+  // marks the server Unknown and clears the pool under running operations.
+  const events = { succeeded: 0, awaited: 0, failed: [] };
+  const mon = new MongoClient(url, { heartbeatFrequencyMS: 500, serverMonitoringMode: 'stream' });
+  mon.on('serverHeartbeatSucceeded', (ev) => {
+    events.succeeded++;
+    if (ev.awaited) events.awaited++;
+  });
+  mon.on('serverHeartbeatFailed', (ev) => events.failed.push(String(ev.failure)));
+  const cleared = [];
+  mon.on('connectionPoolCleared', () => cleared.push(Date.now()));
+  await mon.connect();
+  const coll = mon.db('e2e_node').collection('stream');
+  const until = Date.now() + 3000;
+  let i = 0;
+  while (Date.now() < until) {
+    await coll.insertOne({ i: i++ });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const failed = [...events.failed]; // closing the client ends the stream: not counted
+  const clearedBeforeClose = [...cleared];
+  await mon.close();
+  assert.deepEqual(failed, []);
+  assert.deepEqual(clearedBeforeClose, []);
+  assert.ok(events.awaited >= 3, `expected >= 3 streamed heartbeats, saw ${events.awaited}`);
+});

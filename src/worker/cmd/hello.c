@@ -117,6 +117,7 @@ wk_cmd_hello(wk_cmd_t *cmd)
     const char *me = wk_host_port();
 
     SDB_RET(awaitable(cmd, &wait_ms));
+    cmd->streamable = bson_has_field(cmd->body, "topologyVersion");
     if (wait_ms > 0)
         wk_coro_sleep_ms(wait_ms);
     append_topology(r);
