@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef enum {
@@ -53,6 +54,7 @@ static const opt_def_t opts[] = {
     {"logpath", OPT_STR, true, OFF(logpath), SZ(logpath), NULL},
     {"quiet", OPT_FLAG, false, OFF(quiet), 0, NULL},
     {"replSet", OPT_STR, true, OFF(repl_set), SZ(repl_set), NULL},
+    {"maxConns", OPT_INT, true, OFF(max_conns), 0, NULL},
     {"worker", OPT_INT, true, OFF(worker_slot), 0, NULL},
     {"fds", OPT_SPECIAL, true, 0, 0, NULL},
     {"wiredTigerCacheSizeGB", OPT_SPECIAL, true, 0, 0, NULL},
@@ -88,6 +90,8 @@ usage(FILE *f)
                "  --logpath FILE    log file (default: stdout)\n"
                "  --quiet           log warnings and errors only\n"
                "  --replSet NAME    replica set name to report (default rs0)\n"
+               "  --maxConns N      most connections open at once (default: 80%% of the\n"
+               "                    descriptor limit)\n"
                "  --setParameter NAME=VALUE\n"
                "                    cursorTimeoutMillis (default 600000), enableTestCommands\n"
                "                    (default 1)\n"
@@ -319,6 +323,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     snprintf(cfg->repl_set, sizeof(cfg->repl_set), "rs0");
     cfg->workers = ncpu > 0 ? (int)ncpu : 2;
     cfg->cache_mb = 256;
+    cfg->max_conns = SDB_DEFAULT_MAX_CONNS;
     cfg->cursor_timeout_ms = 600000;
     cfg->enable_test_commands = true;
     cfg->worker_slot = -1;
@@ -370,7 +375,30 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         fprintf(stderr, "secantusdb: --port must be 0-65535 and --workers 1-%d\n", SDB_MAX_WORKERS);
         return 2;
     }
+    if (cfg->max_conns < 5) {
+        fprintf(stderr, "BadValue: maxConns has to be at least 5\n"
+                        "try 'secantusdb --help' for more information\n");
+        return 2;
+    }
     return 0;
+}
+
+/*
+ * sdb_config_conn_limit --
+ *     mongod's cap: min(--maxConns, 80 % of the soft descriptor limit).
+ */
+int64_t
+sdb_config_conn_limit(const sdb_config_t *cfg, int64_t *fd_soft)
+{
+    struct rlimit rl;
+    int64_t by_fds = INT64_MAX;
+
+    *fd_soft = -1;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        *fd_soft = (int64_t)rl.rlim_cur;
+        by_fds = (int64_t)((double)rl.rlim_cur * 0.8);
+    }
+    return by_fds < cfg->max_conns ? by_fds : cfg->max_conns;
 }
 
 /*
