@@ -235,9 +235,10 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         return 0;
     }
     if (strcmp(name, "wiredTigerCacheSizeGB") == 0) {
-        double gb = strtod(val, NULL);
-        if (gb <= 0 || gb > 1024) {
-            fprintf(stderr, "secantusdb: bad value for --%s: '%s'\n", name, val);
+        char *end;
+        double gb = strtod(val, &end);
+        if (end == val || *end != '\0' || !(gb >= 0.25 && gb <= 10000)) {
+            fprintf(stderr, "secantusdb: bad value for --%s: '%s' (0.25 to 10000)\n", name, val);
             return 2;
         }
         cfg->cache_mb = (long)(gb * 1024);
@@ -305,6 +306,61 @@ record_argv(sdb_config_t *cfg, int argc, char **argv)
     bson_destroy(&arr);
 }
 
+/* A cgroup memory limit in bytes (v2, then v1), or -1 when none is set. */
+static int64_t
+cgroup_limit(void)
+{
+    static const char *const files[] = {"/sys/fs/cgroup/memory.max",
+                                        "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    char line[64];
+    size_t i;
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        FILE *f = fopen(files[i], "r");
+        bool got;
+        if (f == NULL)
+            continue;
+        got = fgets(line, sizeof(line), f) != NULL;
+        fclose(f);
+        if (got && line[0] >= '0' && line[0] <= '9')
+            return strtoll(line, NULL, 10);
+        if (got)
+            return -1; /* "max": no limit */
+    }
+    return -1;
+}
+
+/*
+ * sdb_config_mem_limit_mb --
+ *     Memory this server may use: the machine's, or the cgroup limit when lower (as mongod's
+ *     ProcessInfo memLimit).
+ */
+int64_t
+sdb_config_mem_limit_mb(void)
+{
+    int64_t phys = (int64_t)sysconf(_SC_PHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE);
+    int64_t cg = cgroup_limit();
+
+    if (cg > 0 && cg < phys)
+        phys = cg;
+    return phys / (1024 * 1024);
+}
+
+/* mongod's default WiredTiger cache: 50 % of (memory - 1 GB), at least 256 MB, at most
+ * 10,000,000 MB.  The same rule sizes :memory: (where the cache holds all the data), as
+ * mongod's in-memory engine sizes inMemorySizeGB. */
+static long
+default_cache_mb(void)
+{
+    double mb = ((double)sdb_config_mem_limit_mb() - 1024) * 0.5;
+
+    if (mb < 256)
+        mb = 256;
+    if (mb > 10000000)
+        mb = 10000000;
+    return (long)mb;
+}
+
 /*
  * sdb_config_parse --
  *     Parse argv into *cfg; 2 after printing a message for a bad flag.
@@ -322,7 +378,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     snprintf(cfg->dbpath, sizeof(cfg->dbpath), "./data");
     snprintf(cfg->repl_set, sizeof(cfg->repl_set), "rs0");
     cfg->workers = ncpu > 0 ? (int)ncpu : 2;
-    cfg->cache_mb = 256;
+    cfg->cache_mb = default_cache_mb();
     cfg->max_conns = SDB_DEFAULT_MAX_CONNS;
     cfg->cursor_timeout_ms = 600000;
     cfg->enable_test_commands = true;

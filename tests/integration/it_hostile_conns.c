@@ -346,6 +346,43 @@ START_TEST(test_max_conns_refused)
 }
 END_TEST
 
+START_TEST(test_cache_size)
+{
+    static const char *const two_gb[] = {"--wiredTigerCacheSizeGB", "2", NULL};
+    fx_server_t s;
+    bson_t r;
+
+    /* default: mongod's rule from the memory limit hostInfo reports */
+    server_with(&s, NULL);
+    mongoc_client_t *c = fx_client(&s);
+    CMD_OK(c, "admin", "{'hostInfo': 1}", &r);
+    int64_t mem_mb = fx_int(&r, "system.memLimitMB");
+    bson_destroy(&r);
+    int64_t want_mb = (mem_mb - 1024) / 2 > 256 ? (mem_mb - 1024) / 2 : 256;
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    ASSERT_TYPE(&r, "wiredTiger.cache.maximum bytes configured", BSON_TYPE_INT64);
+    int64_t got = fx_int(&r, "wiredTiger.cache.maximum bytes configured");
+    ck_assert_msg(got / (1024 * 1024) - want_mb <= 1 && want_mb - got / (1024 * 1024) <= 1,
+                  "cache %lld bytes, want about %lld MB (memLimitMB %lld)", (long long)got,
+                  (long long)want_mb, (long long)mem_mb);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+
+    /* explicit: the flag reaches WiredTiger (the master's log) and serverStatus */
+    server_with(&s, two_gb);
+    c = fx_client(&s);
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    ASSERT_INT(&r, "wiredTiger.cache.maximum bytes configured", 2048LL * 1024 * 1024);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    ck_assert(log_has(&s, "cache_size=2048MB"));
+    fx_server_cleanup(&s);
+    run_refused("--wiredTigerCacheSizeGB 0.1", "--wiredTigerCacheSizeGB");
+    run_refused("--wiredTigerCacheSizeGB 1x", "--wiredTigerCacheSizeGB");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -356,6 +393,7 @@ main(void)
     tcase_add_test(tc, test_get_parameter_defaults);
     tcase_add_test(tc, test_set_parameter_applies);
     tcase_add_test(tc, test_max_conns_refused);
+    tcase_add_test(tc, test_cache_size);
     tc = it_tcase(s, "connections", false);
     tcase_add_test(tc, test_descriptor_limit);
     tcase_add_test(tc, test_max_conns);

@@ -268,7 +268,7 @@ append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected)
 int
 wk_cmd_server_status(wk_cmd_t *cmd)
 {
-    bson_t *r = cmd->reply, conns, mem, se;
+    bson_t *r = cmd->reply, conns, mem, se, wt, cache;
     char host[256];
     int64_t now = now_ms(), up = now - wk_global->start_time_ms;
     int64_t rss = 0, virt = 0;
@@ -305,6 +305,12 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     BSON_APPEND_BOOL(&se, "supportsCommittedReads", true);
     BSON_APPEND_BOOL(&se, "persistent", strcmp(wk_cfg->dbpath, ":memory:") != 0);
     bson_append_document_end(r, &se);
+    /* the cache size the master opened WiredTiger with (the same configuration) */
+    BSON_APPEND_DOCUMENT_BEGIN(r, "wiredTiger", &wt);
+    BSON_APPEND_DOCUMENT_BEGIN(&wt, "cache", &cache);
+    BSON_APPEND_INT64(&cache, "maximum bytes configured", (int64_t)wk_cfg->cache_mb * 1024 * 1024);
+    bson_append_document_end(&wt, &cache);
+    bson_append_document_end(r, &wt);
     return 0;
 }
 
@@ -328,7 +334,7 @@ wk_cmd_host_info(wk_cmd_t *cmd)
     BSON_APPEND_UTF8(&sys, "hostname", host);
     BSON_APPEND_INT32(&sys, "cpuAddrSize", 64);
     BSON_APPEND_INT64(&sys, "memSizeMB", mem_mb);
-    BSON_APPEND_INT64(&sys, "memLimitMB", mem_mb);
+    BSON_APPEND_INT64(&sys, "memLimitMB", sdb_config_mem_limit_mb());
     BSON_APPEND_INT32(&sys, "numCores", (int32_t)sysconf(_SC_NPROCESSORS_ONLN));
     BSON_APPEND_INT32(&sys, "numPhysicalCores", (int32_t)sysconf(_SC_NPROCESSORS_ONLN));
     BSON_APPEND_UTF8(&sys, "cpuArch", u.machine);
