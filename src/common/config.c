@@ -6,7 +6,7 @@
  * so both sides hold identical settings.  Called once at start-up on the main thread.
  *
  * Server parameters (--setParameter name=value) are a second table: name, type, field and
- * bounds.  An unknown name, a bad value or a refused option (--keyFile) exits 2 with
+ * bounds.  An unknown name, a bad value or a refused option (--keyFile, --auth) exits 2 with
  * mongod's message; nothing is accepted and ignored except the rows marked OPT_IGNORE*,
  * whose absence of effect is the same as mongod's on a single node.
  */
@@ -40,7 +40,7 @@ typedef struct opt_def {
     bool arg;        /* takes a value (--name V or --name=V) */
     size_t off;      /* offset into sdb_config_t */
     size_t size;     /* for strings */
-    const char *why; /* OPT_REFUSED: the message */
+    const char *why; /* OPT_REFUSED: what the option would do that we cannot */
 } opt_def_t;
 
 #define OFF(f) offsetof(sdb_config_t, f)
@@ -59,9 +59,8 @@ static const opt_def_t opts[] = {
     {"fds", OPT_SPECIAL, true, 0, 0, NULL},
     {"wiredTigerCacheSizeGB", OPT_SPECIAL, true, 0, 0, NULL},
     {"setParameter", OPT_PARAM, true, 0, 0, NULL},
-    {"keyFile", OPT_REFUSED, true, 0, 0,
-     "--keyFile turns on access control, and SecantusDB has no authentication yet: "
-     "refusing to start rather than run without the access control you asked for"},
+    {"keyFile", OPT_REFUSED, true, 0, 0, "turns on access control"},
+    {"auth", OPT_REFUSED, false, 0, 0, "turns on access control"},
     {"storageEngine", OPT_IGNORE_ARG, true, 0, 0, NULL},
     {"oplogSize", OPT_IGNORE_ARG, true, 0, 0, NULL},
     {"noauth", OPT_IGNORE, false, 0, 0, NULL},
@@ -276,7 +275,10 @@ apply_opt(sdb_config_t *cfg, const opt_def_t *o, const char *val, bool *exit_now
     case OPT_PARAM:
         return set_param(cfg, val);
     case OPT_REFUSED:
-        fprintf(stderr, "secantusdb: %s\n", o->why);
+        fprintf(stderr,
+                "secantusdb: --%s %s, and SecantusDB has no authentication yet: refusing to "
+                "start rather than run without the access control you asked for\n",
+                o->name, o->why);
         return 2;
     default:
         return 0;

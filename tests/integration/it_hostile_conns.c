@@ -64,6 +64,8 @@ END_TEST
 START_TEST(test_key_file_refused)
 {
     run_refused("--keyFile /dev/null", "--keyFile turns on access control");
+    run_refused("--keyFile=/dev/null", "--keyFile turns on access control");
+    run_refused("--auth", "--auth turns on access control");
 }
 END_TEST
 
