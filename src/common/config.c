@@ -6,7 +6,7 @@
  * so both sides hold identical settings.  Called once at start-up on the main thread.
  *
  * Server parameters (--setParameter name=value) are a second table: name, type, field and
- * bounds.  An unknown name, a bad value or a refused option (--keyFile) exits 2 with
+ * bounds.  An unknown name, a bad value or a refused option (--keyFile, --auth) exits 2 with
  * mongod's message; nothing is accepted and ignored except the rows marked OPT_IGNORE*,
  * whose absence of effect is the same as mongod's on a single node.
  */
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef enum {
@@ -39,7 +40,7 @@ typedef struct opt_def {
     bool arg;        /* takes a value (--name V or --name=V) */
     size_t off;      /* offset into sdb_config_t */
     size_t size;     /* for strings */
-    const char *why; /* OPT_REFUSED: the message */
+    const char *why; /* OPT_REFUSED: what the option would do that we cannot */
 } opt_def_t;
 
 #define OFF(f) offsetof(sdb_config_t, f)
@@ -53,13 +54,13 @@ static const opt_def_t opts[] = {
     {"logpath", OPT_STR, true, OFF(logpath), SZ(logpath), NULL},
     {"quiet", OPT_FLAG, false, OFF(quiet), 0, NULL},
     {"replSet", OPT_STR, true, OFF(repl_set), SZ(repl_set), NULL},
+    {"maxConns", OPT_INT, true, OFF(max_conns), 0, NULL},
     {"worker", OPT_INT, true, OFF(worker_slot), 0, NULL},
     {"fds", OPT_SPECIAL, true, 0, 0, NULL},
     {"wiredTigerCacheSizeGB", OPT_SPECIAL, true, 0, 0, NULL},
     {"setParameter", OPT_PARAM, true, 0, 0, NULL},
-    {"keyFile", OPT_REFUSED, true, 0, 0,
-     "--keyFile turns on access control, and SecantusDB has no authentication yet: "
-     "refusing to start rather than run without the access control you asked for"},
+    {"keyFile", OPT_REFUSED, true, 0, 0, "turns on access control"},
+    {"auth", OPT_REFUSED, false, 0, 0, "turns on access control"},
     {"storageEngine", OPT_IGNORE_ARG, true, 0, 0, NULL},
     {"oplogSize", OPT_IGNORE_ARG, true, 0, 0, NULL},
     {"noauth", OPT_IGNORE, false, 0, 0, NULL},
@@ -88,6 +89,8 @@ usage(FILE *f)
                "  --logpath FILE    log file (default: stdout)\n"
                "  --quiet           log warnings and errors only\n"
                "  --replSet NAME    replica set name to report (default rs0)\n"
+               "  --maxConns N      most connections open at once (default: 80%% of the\n"
+               "                    descriptor limit)\n"
                "  --setParameter NAME=VALUE\n"
                "                    cursorTimeoutMillis (default 600000), enableTestCommands\n"
                "                    (default 1)\n"
@@ -231,9 +234,10 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         return 0;
     }
     if (strcmp(name, "wiredTigerCacheSizeGB") == 0) {
-        double gb = strtod(val, NULL);
-        if (gb <= 0 || gb > 1024) {
-            fprintf(stderr, "secantusdb: bad value for --%s: '%s'\n", name, val);
+        char *end;
+        double gb = strtod(val, &end);
+        if (end == val || *end != '\0' || !(gb >= 0.25 && gb <= 10000)) {
+            fprintf(stderr, "secantusdb: bad value for --%s: '%s' (0.25 to 10000)\n", name, val);
             return 2;
         }
         cfg->cache_mb = (long)(gb * 1024);
@@ -271,7 +275,10 @@ apply_opt(sdb_config_t *cfg, const opt_def_t *o, const char *val, bool *exit_now
     case OPT_PARAM:
         return set_param(cfg, val);
     case OPT_REFUSED:
-        fprintf(stderr, "secantusdb: %s\n", o->why);
+        fprintf(stderr,
+                "secantusdb: --%s %s, and SecantusDB has no authentication yet: refusing to "
+                "start rather than run without the access control you asked for\n",
+                o->name, o->why);
         return 2;
     default:
         return 0;
@@ -301,6 +308,61 @@ record_argv(sdb_config_t *cfg, int argc, char **argv)
     bson_destroy(&arr);
 }
 
+/* A cgroup memory limit in bytes (v2, then v1), or -1 when none is set. */
+static int64_t
+cgroup_limit(void)
+{
+    static const char *const files[] = {"/sys/fs/cgroup/memory.max",
+                                        "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    char line[64];
+    size_t i;
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        FILE *f = fopen(files[i], "r");
+        bool got;
+        if (f == NULL)
+            continue;
+        got = fgets(line, sizeof(line), f) != NULL;
+        fclose(f);
+        if (got && line[0] >= '0' && line[0] <= '9')
+            return strtoll(line, NULL, 10);
+        if (got)
+            return -1; /* "max": no limit */
+    }
+    return -1;
+}
+
+/*
+ * sdb_config_mem_limit_mb --
+ *     Memory this server may use: the machine's, or the cgroup limit when lower (as mongod's
+ *     ProcessInfo memLimit).
+ */
+int64_t
+sdb_config_mem_limit_mb(void)
+{
+    int64_t phys = (int64_t)sysconf(_SC_PHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE);
+    int64_t cg = cgroup_limit();
+
+    if (cg > 0 && cg < phys)
+        phys = cg;
+    return phys / (1024 * 1024);
+}
+
+/* mongod's default WiredTiger cache: 50 % of (memory - 1 GB), at least 256 MB, at most
+ * 10,000,000 MB.  The same rule sizes :memory: (where the cache holds all the data), as
+ * mongod's in-memory engine sizes inMemorySizeGB. */
+static long
+default_cache_mb(void)
+{
+    double mb = ((double)sdb_config_mem_limit_mb() - 1024) * 0.5;
+
+    if (mb < 256)
+        mb = 256;
+    if (mb > 10000000)
+        mb = 10000000;
+    return (long)mb;
+}
+
 /*
  * sdb_config_parse --
  *     Parse argv into *cfg; 2 after printing a message for a bad flag.
@@ -318,7 +380,8 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     snprintf(cfg->dbpath, sizeof(cfg->dbpath), "./data");
     snprintf(cfg->repl_set, sizeof(cfg->repl_set), "rs0");
     cfg->workers = ncpu > 0 ? (int)ncpu : 2;
-    cfg->cache_mb = 256;
+    cfg->cache_mb = default_cache_mb();
+    cfg->max_conns = SDB_DEFAULT_MAX_CONNS;
     cfg->cursor_timeout_ms = 600000;
     cfg->enable_test_commands = true;
     cfg->worker_slot = -1;
@@ -370,7 +433,30 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         fprintf(stderr, "secantusdb: --port must be 0-65535 and --workers 1-%d\n", SDB_MAX_WORKERS);
         return 2;
     }
+    if (cfg->max_conns < 5) {
+        fprintf(stderr, "BadValue: maxConns has to be at least 5\n"
+                        "try 'secantusdb --help' for more information\n");
+        return 2;
+    }
     return 0;
+}
+
+/*
+ * sdb_config_conn_limit --
+ *     mongod's cap: min(--maxConns, 80 % of the soft descriptor limit).
+ */
+int64_t
+sdb_config_conn_limit(const sdb_config_t *cfg, int64_t *fd_soft)
+{
+    struct rlimit rl;
+    int64_t by_fds = INT64_MAX;
+
+    *fd_soft = -1;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        *fd_soft = (int64_t)rl.rlim_cur;
+        by_fds = (int64_t)((double)rl.rlim_cur * 0.8);
+    }
+    return by_fds < cfg->max_conns ? by_fds : cfg->max_conns;
 }
 
 /*

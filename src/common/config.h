@@ -15,6 +15,7 @@
 
 #define SDB_VERSION "7.0.0"
 #define SDB_DEFAULT_PORT 27017
+#define SDB_DEFAULT_MAX_CONNS 1000000 /* mongod's DEFAULT_MAX_CONN */
 
 typedef struct sdb_config {
     int port;           /* --port (0 = pick a free port) */
@@ -24,7 +25,10 @@ typedef struct sdb_config {
     char logpath[1024]; /* --logpath ("" = stdout) */
     bool quiet;         /* --quiet */
     char repl_set[128]; /* --replSet (accepted; we are always a one-member set) */
-    long cache_mb;      /* --wiredTigerCacheSizeGB converted, default 256 */
+    long cache_mb;      /* --wiredTigerCacheSizeGB in MB; default mongod's rule: 50 % of
+                         * (memory - 1 GB), at least 256 (config.c default_cache_mb) */
+    int max_conns;      /* --maxConns (net.maxIncomingConnections), default 1000000; the cap
+                         * in force is sdb_config_conn_limit() */
     /* server parameters (--setParameter name=value; the table in config.c) */
     int64_t cursor_timeout_ms; /* cursorTimeoutMillis, default 600000 (10 minutes) */
     bool enable_test_commands; /* enableTestCommands, default true (README: our users are
@@ -59,6 +63,14 @@ const sdb_param_t *sdb_config_params(size_t *n);
 /* sdb_config_param_append -- append parameter p's value in *cfg to `out` under its name
  * (int64 as NumberLong, bool as a boolean, as mongod's getParameter does). */
 void sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out);
+
+/* sdb_config_mem_limit_mb -- memory this server may use in MB: the machine's, or its cgroup
+ * limit when lower (mongod's memLimitMB). */
+int64_t sdb_config_mem_limit_mb(void);
+
+/* sdb_config_conn_limit -- the connection cap in force, by mongod's rule: --maxConns, but at
+ * most 80 % of this process's RLIMIT_NOFILE soft limit.  *fd_soft receives that limit. */
+int64_t sdb_config_conn_limit(const sdb_config_t *cfg, int64_t *fd_soft);
 
 /* sdb_config_worker_argv -- build argv for spawning worker `slot` (NULL-terminated; caller
  * frees with sdb_config_free_argv). */

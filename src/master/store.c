@@ -144,8 +144,8 @@ ms_store_open(const sdb_config_t *cfg, sdb_global_t *g)
     SDB_ERR(ms_oplog_open(store_house));
     SDB_ERR(ms_txns_open(store_house));
     ms_store_bump_catalog();
-    sdb_logf(SDB_LOG_I, "STORAGE", 22502, "WiredTiger opened", "home=%s",
-             store_mem ? ":memory:" : cfg->dbpath);
+    sdb_logf(SDB_LOG_I, "STORAGE", 22502, "WiredTiger opened", "home=%s cache_size=%ldMB",
+             store_mem ? ":memory:" : cfg->dbpath, cfg->cache_mb > 0 ? cfg->cache_mb : 256);
     return 0;
 err:
     SDB_TRET(ms_store_close());

@@ -10,12 +10,14 @@
  * kicked to continue with what is buffered.  A reply is written with one send(); only what
  * the kernel does not take at once is kept and written on the write event.  A connection
  * that closes while a request runs is freed when the request finishes.  Counters in the
- * global segment are this worker's own slot.  Event-loop thread only.
+ * global segment are this worker's own slot; conn_current is counted up by accept.c when it
+ * admits a connection and down here when it is freed.  Event-loop thread only.
  */
 #include "conn.h"
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "accept.h"
 #include "catalog_cache.h"
 #include "coro.h"
 #include "dispatch.h"
@@ -100,8 +102,9 @@ conn_free(wk_conn_t *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     nconns--;
-    atomic_fetch_sub(&wk_counters()->conn_current, 1);
+    atomic_fetch_sub(&wk_counters()->conn_current, 1); /* accept.c counted it */
     bson_free(c);
+    wk_accept_conn_closed();
 }
 
 /* Stop serving c; free it now or, while a request runs, when that request ends. */
@@ -299,7 +302,6 @@ wk_conn_accept(int fd, const char *peer)
     if (conns != NULL)
         conns->prev = c;
     conns = c;
-    atomic_fetch_add(&wk_counters()->conn_current, 1);
     atomic_fetch_add(&wk_counters()->conn_total, 1);
     event_add(c->ev_read, NULL);
 }

@@ -39,7 +39,8 @@ typedef struct wk_conn {
     struct wk_conn *prev, *next; /* this worker's list of open connections */
 } wk_conn_t;
 
-/* wk_conn_accept -- take ownership of an accepted socket. */
+/* wk_conn_accept -- take ownership of an accepted socket that accept.c admitted (and counted
+ * in conn_current). */
 void wk_conn_accept(int fd, const char *peer);
 
 /* wk_conn_close_all -- close every connection (orderly worker exit). */

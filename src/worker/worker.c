@@ -5,30 +5,27 @@
  * asks the kernel to kill it when the master dies (PR_SET_PDEATHSIG) and also watches the
  * death pipe, attaches the global segment and its channel, marks the channel ACTIVE (the
  * dead-man switch: an exit while ACTIVE is a crash), and runs a libevent loop that accepts
- * connections on the shared listening socket.  SIGTERM ends the loop in an orderly way:
- * the channel is marked inactive and the process exits 0.  Single-threaded.
+ * connections on the shared listening socket (accept.c).  SIGTERM ends the loop in an
+ * orderly way: the channel is marked inactive and the process exits 0.  Single-threaded.
  */
 #include "worker.h"
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "accept.h"
 #include "catalog_cache.h"
 #include "conn.h"
 #include "coro.h"
 #include "store_client.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,33 +109,6 @@ wk_cluster_time(uint32_t *t, uint32_t *i)
 }
 
 static void
-on_accept(evutil_socket_t lfd, short what, void *arg)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    char ip[INET6_ADDRSTRLEN], peer[64];
-    int fd, one = 1, n;
-
-    for (n = 0; n < 64; n++) {
-        sl = sizeof(ss);
-        fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN: another worker took it, or the queue is empty */
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (ss.ss_family == AF_INET6) {
-            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-            inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-            snprintf(peer, sizeof(peer), "%s:%d", ip, ntohs(a->sin6_port));
-        } else {
-            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-            inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-            snprintf(peer, sizeof(peer), "%s:%d", ip, ntohs(a->sin_port));
-        }
-        wk_conn_accept(fd, peer);
-    }
-}
-
-static void
 on_death(evutil_socket_t fd, short what, void *arg)
 {
     /* EOF on the death pipe: the master is gone. */
@@ -153,7 +123,6 @@ on_chan_wake(evutil_socket_t fd, short what, void *arg)
 
 #define DRAIN_MS 2000 /* longest an orderly exit waits for running requests */
 
-static struct event *ev_listen_ref;
 static struct event *ev_drain;
 static int drain_ticks;
 
@@ -178,7 +147,7 @@ on_sigterm(evutil_socket_t sig, short what, void *arg)
     if (wk_stopping)
         return;
     wk_stopping = true;
-    event_del(ev_listen_ref);
+    wk_accept_stop();
     wk_coro_wake_sleepers();
     ev_drain = evtimer_new(wk_base, on_drain_tick, NULL);
     on_drain_tick(-1, 0, NULL);
@@ -224,7 +193,7 @@ open_worker_log(const sdb_config_t *cfg)
 int
 wk_worker_run(const sdb_config_t *cfg)
 {
-    struct event *ev_listen, *ev_death, *ev_term, *ev_int, *ev_chan;
+    struct event *ev_death, *ev_term, *ev_int, *ev_chan;
     int ret;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -245,7 +214,6 @@ wk_worker_run(const sdb_config_t *cfg)
     wk_base = event_base_new();
     if (wk_base == NULL)
         return 2;
-    ev_listen = event_new(wk_base, cfg->fd_listen, EV_READ | EV_PERSIST, on_accept, NULL);
     ev_death = event_new(wk_base, cfg->fd_death, EV_READ, on_death, NULL);
     ev_term = evsignal_new(wk_base, SIGTERM, on_sigterm, NULL);
     ev_int = evsignal_new(wk_base, SIGINT, on_sigterm, NULL);
@@ -253,8 +221,10 @@ wk_worker_run(const sdb_config_t *cfg)
         event_new(wk_base, sdb_chan_wake_fd(&wk_chan), EV_READ | EV_PERSIST, on_chan_wake, NULL);
     event_add(ev_chan, NULL);
     wk_store_on_wake(); /* arm the channel's wake fd (see store_client.c) */
-    ev_listen_ref = ev_listen;
-    event_add(ev_listen, NULL);
+    if ((ret = wk_accept_start(cfg->fd_listen)) != 0) {
+        sdb_logf(SDB_LOG_E, "CONTROL", 21101, "Worker cannot listen", "%s", sdb_strerror(ret));
+        return 2;
+    }
     event_add(ev_death, NULL);
     event_add(ev_term, NULL);
     event_add(ev_int, NULL);
@@ -265,7 +235,7 @@ wk_worker_run(const sdb_config_t *cfg)
     wk_catalog_free();
     wk_coro_free_pool();
     atomic_store(&wk_chan.shm->state, 0);
-    event_free(ev_listen);
+    wk_accept_free();
     event_free(ev_death);
     event_free(ev_term);
     event_free(ev_int);

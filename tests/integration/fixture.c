@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -220,6 +221,15 @@ fx_server_start(fx_server_t *s)
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, STDIN_FILENO);
+        if (s->nofile > 0) {
+            struct rlimit rl = {(rlim_t)s->nofile, (rlim_t)s->nofile};
+            close(out);
+            close(err);
+            if (devnull >= 0)
+                close(devnull);
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                _exit(127);
+        }
         execv(argv[0], (char *const *)argv);
         dprintf(STDERR_FILENO, "fixture: exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);

@@ -36,6 +36,7 @@ typedef struct fx_server {
     int port;                 /* port of the URI */
     int workers;              /* --workers */
     const char *const *extra; /* extra arguments (NULL-terminated) or NULL */
+    int nofile;               /* RLIMIT_NOFILE (soft and hard) set before exec; 0 = inherit */
     int last_status;          /* wait status of the last stopped process */
 } fx_server_t;
 

@@ -6,9 +6,17 @@
  * mongod's message), --keyFile is refused (exit 2) while there is no authentication, the
  * parameters' values show in getParameter, and enableTestCommands=0 removes the test-only
  * commands.  Each case starts its own server (or none, for the refusals).
+ *
+ * Connections: under a low RLIMIT_NOFILE (fx_server_t.nofile) with more connections opened
+ * than the one worker can hold, every connection is either served or closed (never left
+ * hanging), the server does not spin (its CPU time over a saturated second, median of
+ * three, stays well under half a core), the log says so, and once connections close new
+ * clients are served again.  With --maxConns N, connection N+1 is closed at once, logged,
+ * and serverStatus connections reports current, available and rejected.
  */
 #include "harness.h"
 
+#include <poll.h>
 #include <sys/wait.h>
 
 /* run_refused -- run the binary with `args` (a shell word list appended to it); the exit
@@ -56,6 +64,8 @@ END_TEST
 START_TEST(test_key_file_refused)
 {
     run_refused("--keyFile /dev/null", "--keyFile turns on access control");
+    run_refused("--keyFile=/dev/null", "--keyFile turns on access control");
+    run_refused("--auth", "--auth turns on access control");
 }
 END_TEST
 
@@ -122,6 +132,259 @@ START_TEST(test_set_parameter_applies)
 }
 END_TEST
 
+/* ping_raw -- 1 when a ping on raw socket fd is answered, 0 when the server closed it. */
+static int
+ping_raw(int fd)
+{
+    bson_t cmd, reply;
+    int r;
+
+    bson_init(&cmd);
+    BSON_APPEND_INT32(&cmd, "ping", 1);
+    BSON_APPEND_UTF8(&cmd, "$db", "admin");
+    r = rw_roundtrip(fd, &cmd, &reply);
+    bson_destroy(&cmd);
+    if (r == 1)
+        bson_destroy(&reply);
+    ck_assert_msg(r == 0 || r == 1, "a connection neither answered nor closed (hang guard)");
+    return r;
+}
+
+/* closed_unasked -- the server closes fd without being sent anything (read returns 0). */
+static bool
+closed_unasked(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char c;
+
+    if (poll(&p, 1, RW_TIMEOUT_MS) != 1)
+        return false;
+    return read(fd, &c, 1) == 0;
+}
+
+/* server_cpu_ticks -- user + system clock ticks of the master and its workers. */
+static long long
+server_cpu_ticks(const fx_server_t *s)
+{
+    pid_t pids[FX_MAX_WORKERS + 1];
+    int n = fx_worker_pids(s, pids, FX_MAX_WORKERS);
+    long long total = 0;
+
+    pids[n++] = s->pid;
+    for (int i = 0; i < n; i++) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[i]);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        /* fields after the ")" of comm: state is field 3, utime 14, stime 15 */
+        char *p = strrchr(buf, ')');
+        unsigned long ut = 0, st = 0;
+        if (p != NULL &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+            total += (long long)(ut + st);
+    }
+    return total;
+}
+
+/* log_has -- the server's captured stdout (its log) contains `needle`. */
+static bool
+log_has(const fx_server_t *s, const char *needle)
+{
+    FILE *f = fopen(s->out_path, "r");
+    char line[8192];
+    bool found = false;
+
+    if (f == NULL)
+        return false;
+    while (!found && fgets(line, sizeof(line), f) != NULL)
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* status_conns -- serverStatus connections.<field> asked over raw socket fd. */
+static int64_t
+status_conns(int fd, const char *field)
+{
+    bson_t cmd, reply;
+    char path[64];
+    int64_t v;
+
+    bson_init(&cmd);
+    BSON_APPEND_INT32(&cmd, "serverStatus", 1);
+    BSON_APPEND_UTF8(&cmd, "$db", "admin");
+    ck_assert_int_eq(rw_roundtrip(fd, &cmd, &reply), 1);
+    bson_destroy(&cmd);
+    snprintf(path, sizeof(path), "connections.%s", field);
+    ck_assert_msg(fx_has(&reply, path), "no %s in %s", path, fx_to_json(&reply));
+    v = fx_int(&reply, path);
+    bson_destroy(&reply);
+    return v;
+}
+
+/* served_again -- poll (hang guard) until a new connection's ping is answered. */
+static bool
+served_again(const fx_server_t *s)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = rw_connect(s->host, s->port);
+        int r = fd >= 0 ? ping_raw(fd) : 0;
+        if (fd >= 0)
+            close(fd);
+        if (r == 1)
+            return true;
+        fx_sleep_ms(100);
+    }
+    return false;
+}
+
+#define FD_LIMIT 64 /* the server's RLIMIT_NOFILE: the cap is 51, one worker holds fewer */
+#define FD_CONNS 90
+
+START_TEST(test_descriptor_limit)
+{
+    fx_server_t s;
+    int fds[FD_CONNS], served = 0, closed = 0;
+    long long ticks[3];
+    long hz = sysconf(_SC_CLK_TCK);
+
+    ck_assert_int_eq(fx_server_init(&s, 1), 0);
+    s.nofile = FD_LIMIT;
+    ck_assert_msg(fx_server_start(&s) == 0, "the server did not start under a low fd limit");
+    for (int i = 0; i < FD_CONNS; i++) {
+        fds[i] = rw_connect(s.host, s.port);
+        ck_assert_int_ge(fds[i], 0);
+    }
+    /* every connection is answered or closed; none hangs */
+    for (int i = 0; i < FD_CONNS; i++) {
+        if (ping_raw(fds[i]) == 1) {
+            served++;
+        } else {
+            closed++;
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    ck_assert_msg(served >= 30 && closed >= 1, "served %d, closed %d", served, closed);
+    ck_assert_msg(log_has(&s, "Error accepting new connection on local endpoint") &&
+                      log_has(&s, "Too many open files"),
+                  "no descriptor-limit line in the log");
+    /* saturated: new clients keep coming, are closed, and the server does not spin */
+    for (int w = 0; w < 3; w++) {
+        long long t0 = server_cpu_ticks(&s);
+        for (int k = 0; k < 5; k++) {
+            int fd = rw_connect(s.host, s.port);
+            ck_assert_int_ge(fd, 0);
+            ck_assert_msg(closed_unasked(fd), "an excess connection was not closed");
+            close(fd);
+        }
+        fx_sleep_ms(1000);
+        ticks[w] = server_cpu_ticks(&s) - t0;
+    }
+    long long a = ticks[0], b = ticks[1], c = ticks[2];
+    long long median = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
+    ck_assert_msg(median * 2 < hz, "the server used %lld of %ld ticks a second while saturated",
+                  median, hz);
+    /* descriptors free up: new clients are served again */
+    int fd0 = -1;
+    for (int i = 0; i < FD_CONNS; i++)
+        if (fds[i] >= 0) {
+            if (fd0 < 0)
+                fd0 = fds[i];
+            else
+                close(fds[i]);
+        }
+    ck_assert(served_again(&s));
+    mongoc_client_t *cl = fx_client(&s);
+    bson_t r;
+    CMD_OK(cl, "admin", "{'ping': 1}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(cl);
+    /* the default cap is mongod's: 80 % of the descriptor limit */
+    ck_assert_int_eq(status_conns(fd0, "current") + status_conns(fd0, "available"),
+                     FD_LIMIT * 8 / 10);
+    close(fd0);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
+START_TEST(test_max_conns)
+{
+    static const char *const extra[] = {"--maxConns", "5", NULL};
+    fx_server_t s;
+    int fds[5];
+
+    server_with(&s, extra);
+    for (int i = 0; i < 5; i++) {
+        fds[i] = rw_connect(s.host, s.port);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(ping_raw(fds[i]), 1);
+    }
+    int extra_fd = rw_connect(s.host, s.port);
+    ck_assert_int_ge(extra_fd, 0);
+    ck_assert_msg(closed_unasked(extra_fd), "connection 6 of --maxConns 5 was not closed");
+    close(extra_fd);
+    ck_assert_int_eq(status_conns(fds[0], "current"), 5);
+    ck_assert_int_eq(status_conns(fds[0], "available"), 0);
+    ck_assert_int_ge(status_conns(fds[0], "rejected"), 1);
+    ck_assert_int_ge(status_conns(fds[0], "totalCreated"), 5);
+    ck_assert(log_has(&s, "Connection refused because there are too many open connections"));
+    /* a place frees up: the next client is served */
+    close(fds[4]);
+    ck_assert(served_again(&s));
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
+START_TEST(test_max_conns_refused)
+{
+    run_refused("--maxConns 4", "BadValue: maxConns has to be at least 5");
+}
+END_TEST
+
+START_TEST(test_cache_size)
+{
+    static const char *const two_gb[] = {"--wiredTigerCacheSizeGB", "2", NULL};
+    fx_server_t s;
+    bson_t r;
+
+    /* default: mongod's rule from the memory limit hostInfo reports */
+    server_with(&s, NULL);
+    mongoc_client_t *c = fx_client(&s);
+    CMD_OK(c, "admin", "{'hostInfo': 1}", &r);
+    int64_t mem_mb = fx_int(&r, "system.memLimitMB");
+    bson_destroy(&r);
+    int64_t want_mb = (mem_mb - 1024) / 2 > 256 ? (mem_mb - 1024) / 2 : 256;
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    ASSERT_TYPE(&r, "wiredTiger.cache.maximum bytes configured", BSON_TYPE_INT64);
+    int64_t got = fx_int(&r, "wiredTiger.cache.maximum bytes configured");
+    ck_assert_msg(got / (1024 * 1024) - want_mb <= 1 && want_mb - got / (1024 * 1024) <= 1,
+                  "cache %lld bytes, want about %lld MB (memLimitMB %lld)", (long long)got,
+                  (long long)want_mb, (long long)mem_mb);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+
+    /* explicit: the flag reaches WiredTiger (the master's log) and serverStatus */
+    server_with(&s, two_gb);
+    c = fx_client(&s);
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    ASSERT_INT(&r, "wiredTiger.cache.maximum bytes configured", 2048LL * 1024 * 1024);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    ck_assert(log_has(&s, "cache_size=2048MB"));
+    fx_server_cleanup(&s);
+    run_refused("--wiredTigerCacheSizeGB 0.1", "--wiredTigerCacheSizeGB");
+    run_refused("--wiredTigerCacheSizeGB 1x", "--wiredTigerCacheSizeGB");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -131,5 +394,10 @@ main(void)
     tcase_add_test(tc, test_key_file_refused);
     tcase_add_test(tc, test_get_parameter_defaults);
     tcase_add_test(tc, test_set_parameter_applies);
+    tcase_add_test(tc, test_max_conns_refused);
+    tcase_add_test(tc, test_cache_size);
+    tc = it_tcase(s, "connections", false);
+    tcase_add_test(tc, test_descriptor_limit);
+    tcase_add_test(tc, test_max_conns);
     return it_main(s);
 }

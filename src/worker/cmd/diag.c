@@ -8,6 +8,7 @@
  * start-up sequence (buildInfo, getCmdLineOpts, getLog startupWarnings) works unchanged.
  */
 #include "../../common/config.h"
+#include "../accept.h"
 #include "../command.h"
 #include "../conn.h"
 #include "../worker.h"
@@ -232,13 +233,13 @@ server_mem(int master, int64_t *rss_kb, int64_t *virt_kb)
 }
 
 static void
-append_opcounters(bson_t *r, uint64_t *conn_cur, uint64_t *conn_total)
+append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected)
 {
     uint64_t ins = 0, q = 0, up = 0, del = 0, gm = 0, c = 0;
     uint32_t i;
     bson_t oc;
 
-    *conn_cur = *conn_total = 0;
+    *conn_total = *conn_rejected = 0;
     for (i = 0; i < wk_global->nworkers; i++) {
         sdb_worker_counters_t *w = &wk_global->workers[i];
         ins += atomic_load(&w->op_insert);
@@ -247,8 +248,8 @@ append_opcounters(bson_t *r, uint64_t *conn_cur, uint64_t *conn_total)
         del += atomic_load(&w->op_delete);
         gm += atomic_load(&w->op_getmore);
         c += atomic_load(&w->op_command);
-        *conn_cur += atomic_load(&w->conn_current);
         *conn_total += atomic_load(&w->conn_total);
+        *conn_rejected += atomic_load(&w->conn_rejected);
     }
     BSON_APPEND_DOCUMENT_BEGIN(r, "opcounters", &oc);
     BSON_APPEND_INT64(&oc, "insert", (int64_t)ins);
@@ -267,11 +268,12 @@ append_opcounters(bson_t *r, uint64_t *conn_cur, uint64_t *conn_total)
 int
 wk_cmd_server_status(wk_cmd_t *cmd)
 {
-    bson_t *r = cmd->reply, conns, mem, se;
+    bson_t *r = cmd->reply, conns, mem, se, wt, cache;
     char host[256];
     int64_t now = now_ms(), up = now - wk_global->start_time_ms;
     int64_t rss = 0, virt = 0;
-    uint64_t cur, total;
+    uint64_t total, rejected;
+    int64_t cur = wk_accept_open(), limit = wk_accept_limit();
     int ppid = (int)getppid();
 
     gethostname(host, sizeof(host));
@@ -283,11 +285,12 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     BSON_APPEND_INT64(r, "uptimeMillis", up);
     BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
     BSON_APPEND_DATE_TIME(r, "localTime", now);
-    append_opcounters(r, &cur, &total);
+    append_opcounters(r, &total, &rejected);
     BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
     BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
-    BSON_APPEND_INT32(&conns, "available", (int32_t)(1000000 - cur));
+    BSON_APPEND_INT32(&conns, "available", (int32_t)(cur < limit ? limit - cur : 0));
     BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
+    BSON_APPEND_INT32(&conns, "rejected", (int32_t)rejected);
     BSON_APPEND_INT32(&conns, "active", 1);
     bson_append_document_end(r, &conns);
     server_mem(ppid, &rss, &virt);
@@ -302,6 +305,12 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     BSON_APPEND_BOOL(&se, "supportsCommittedReads", true);
     BSON_APPEND_BOOL(&se, "persistent", strcmp(wk_cfg->dbpath, ":memory:") != 0);
     bson_append_document_end(r, &se);
+    /* the cache size the master opened WiredTiger with (the same configuration) */
+    BSON_APPEND_DOCUMENT_BEGIN(r, "wiredTiger", &wt);
+    BSON_APPEND_DOCUMENT_BEGIN(&wt, "cache", &cache);
+    BSON_APPEND_INT64(&cache, "maximum bytes configured", (int64_t)wk_cfg->cache_mb * 1024 * 1024);
+    bson_append_document_end(&wt, &cache);
+    bson_append_document_end(r, &wt);
     return 0;
 }
 
@@ -325,7 +334,7 @@ wk_cmd_host_info(wk_cmd_t *cmd)
     BSON_APPEND_UTF8(&sys, "hostname", host);
     BSON_APPEND_INT32(&sys, "cpuAddrSize", 64);
     BSON_APPEND_INT64(&sys, "memSizeMB", mem_mb);
-    BSON_APPEND_INT64(&sys, "memLimitMB", mem_mb);
+    BSON_APPEND_INT64(&sys, "memLimitMB", sdb_config_mem_limit_mb());
     BSON_APPEND_INT32(&sys, "numCores", (int32_t)sysconf(_SC_NPROCESSORS_ONLN));
     BSON_APPEND_INT32(&sys, "numPhysicalCores", (int32_t)sysconf(_SC_NPROCESSORS_ONLN));
     BSON_APPEND_UTF8(&sys, "cpuArch", u.machine);
