@@ -15,6 +15,7 @@
 
 #include "../common/errors.h"
 #include "../common/sdb.h"
+#include "op.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -32,6 +33,7 @@ typedef struct wk_cmd {
                             * keyPattern/keyValue); the dispatcher destroys it */
     bool unacknowledged;  /* w:0 or moreToCome: the reply will be dropped */
     int32_t opcode;       /* wire opcode the command came in (OP_MSG or OP_QUERY) */
+    wk_op_t op;           /* maxTimeMS and the client: interrupt points (op.h) */
 } wk_cmd_t;
 
 typedef int (*wk_cmd_fn)(wk_cmd_t *cmd);
