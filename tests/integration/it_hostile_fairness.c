@@ -30,14 +30,6 @@
 #define BIG_PAD 1000    /* bytes of padding per big document */
 #define MAX_PINGS 20000 /* the bystander's samples */
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* the single worker's pid */
 static pid_t
 worker_pid(const fx_server_t *s)
@@ -103,9 +95,9 @@ expect_err_within(mongoc_client_t *c, const char *json, int code, const char *na
                   const char *msg_part, double max_ms)
 {
     bson_t r;
-    double t0 = now_ms(), el;
+    double t0 = fx_now_ms(), el;
     CMD_ERR(c, DB, json, &r, code, name);
-    el = now_ms() - t0;
+    el = fx_now_ms() - t0;
     if (msg_part != NULL)
         ck_assert_msg(strstr(fx_str(&r, "errmsg"), msg_part) != NULL, "%s: want \"%s\" in %s", json,
                       msg_part, fx_to_json(&r));
@@ -217,13 +209,13 @@ group_loop(void *arg)
     while (!x->stop && x->runs < 64) {
         bson_t r;
         bson_error_t err;
-        double t0 = now_ms();
+        double t0 = fx_now_ms();
         bool ok = fx_cmd(c, DB,
                          "{'aggregate': 'big', 'pipeline': [{'$group': {'_id': '$g', "
                          "'n': {'$sum': 1}, 'm': {'$max': '$pad'}}}, {'$count': 'groups'}], "
                          "'cursor': {}, 'allowDiskUse': true}",
                          &r, &err);
-        double t1 = now_ms();
+        double t1 = fx_now_ms();
         if (!ok || fx_int(&r, "cursor.firstBatch.0.groups") != 4000) {
             x->failures++;
             snprintf(x->last_err, sizeof(x->last_err), "%.700s %.200s", fx_to_json(&r),
@@ -259,13 +251,6 @@ regex_loop(void *arg)
     return NULL;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 START_TEST(test_bystander_ping_during_slow_work)
 {
     fx_server_t s;
@@ -284,13 +269,13 @@ START_TEST(test_bystander_ping_during_slow_work)
     /* ping while at least 3 $group runs complete (hang guard 60 s) */
     static double lat[MAX_PINGS], done_at[MAX_PINGS];
     int n = 0;
-    double t_begin = now_ms();
-    while (n < MAX_PINGS && g.runs < 3 && now_ms() - t_begin < 60000) {
+    double t_begin = fx_now_ms();
+    while (n < MAX_PINGS && g.runs < 3 && fx_now_ms() - t_begin < 60000) {
         bson_t r;
         bson_error_t err;
-        double t0 = now_ms();
+        double t0 = fx_now_ms();
         ck_assert_msg(fx_cmd(c, "admin", "{'ping': 1}", &r, &err), "ping: %s", err.message);
-        done_at[n] = now_ms();
+        done_at[n] = fx_now_ms();
         lat[n] = done_at[n] - t0;
         n++;
         bson_destroy(&r);
@@ -315,7 +300,7 @@ START_TEST(test_bystander_ping_during_slow_work)
         if (g.t_end[k] - g.t_start[k] > longest)
             longest = g.t_end[k] - g.t_start[k];
     }
-    qsort(lat, (size_t)n, sizeof(lat[0]), cmp_double);
+    fx_sort_doubles(lat, (size_t)n);
     double p50 = lat[n / 2], p99 = lat[(n * 99) / 100], max = lat[n - 1];
     fprintf(stderr,
             "bystander: %d pings, p50 %.2f ms, p99 %.2f ms, max %.2f ms; $group runs %d "
@@ -356,9 +341,9 @@ START_TEST(test_max_time_ms)
     slow_data(c);
 
     /* without a limit the scan takes long enough for a 50 ms limit to matter */
-    double t0 = now_ms();
+    double t0 = fx_now_ms();
     CMD_OK(c, DB, "{'count': 'slow', 'query': {'s': {'$regex': '(a+)+$'}}}", &r);
-    double full = now_ms() - t0;
+    double full = fx_now_ms() - t0;
     ASSERT_INT(&r, "n", 3);
     bson_destroy(&r);
     fprintf(stderr, "the slow scan takes %.0f ms without maxTimeMS\n", full);
@@ -448,10 +433,10 @@ slow_count(void *arg)
     shut_ctx_t *x = arg;
     mongoc_client_t *c = fx_client(x->s);
     bson_error_t err;
-    double t0 = now_ms();
+    double t0 = fx_now_ms();
     x->ok =
         fx_cmd(c, DB, "{'count': 'slow', 'query': {'s': {'$regex': '(a+)+$'}}}", &x->reply, &err);
-    x->took = now_ms() - t0;
+    x->took = fx_now_ms() - t0;
     mongoc_client_destroy(c);
     return NULL;
 }
