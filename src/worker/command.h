@@ -15,6 +15,7 @@
 
 #include "../common/errors.h"
 #include "../common/sdb.h"
+#include "op.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -34,6 +35,7 @@ typedef struct wk_cmd {
     int32_t opcode;       /* wire opcode the command came in (OP_MSG or OP_QUERY) */
     bool streamable;      /* set by the handler: the reply may stream under exhaustAllowed
                            * (awaitable hello; dispatch.h) */
+    wk_op_t op;           /* maxTimeMS and the client: interrupt points (op.h) */
 } wk_cmd_t;
 
 typedef int (*wk_cmd_fn)(wk_cmd_t *cmd);

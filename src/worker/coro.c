@@ -15,6 +15,10 @@
  * Nothing here changes the signal mask, so there is none to save.  A new coroutine's stack
  * is prepared so that the first switch "returns" into coro_entry.  Other architectures use
  * ucontext.  Not compatible with hardware shadow stacks (CET SHSTK is off by default).
+ * Fair turns.  A coroutine that computes for long (wk_coro_checkpoint) gives the loop a turn
+ * after a time slice: run() stamps the start of every slice, the checkpoint yields through a
+ * zero-delay timer of the coroutine's own (libevent runs due timers after it has polled the
+ * sockets, so what became ready meanwhile is served first) and the timer resumes it.
  * Event-loop thread only; no locks.
  */
 #include "coro.h"
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -92,7 +97,8 @@ struct wk_coro {
     void (*fn)(void *);
     void *arg;
     bool done;
-    void *local; /* wk_coro_set_local: the handler's own pointer, NULL at spawn */
+    void *local;           /* wk_coro_set_local: the handler's own pointer, NULL at spawn */
+    struct event *ev_turn; /* wk_coro_checkpoint's zero-delay timer (created on first use) */
     wk_coro_t *next_free;
 };
 
@@ -101,6 +107,8 @@ static coro_ctx_t loop_ctx;
 static wk_coro_t *pool;
 static int pool_len;
 static int active;
+static int64_t slice_start;  /* CLOCK_MONOTONIC ns when the running coroutine got the loop */
+static uint32_t slice_calls; /* wk_coro_checkpoint calls since then */
 #if CORO_ASAN
 static const void *loop_stack_bottom;
 static size_t loop_stack_size;
@@ -212,6 +220,15 @@ coro_alloc(void)
 }
 
 static void
+coro_destroy(wk_coro_t *co)
+{
+    if (co->ev_turn != NULL)
+        event_free(co->ev_turn);
+    munmap(co->stack, co->stack_len);
+    free(co);
+}
+
+static void
 coro_release(wk_coro_t *co)
 {
     active--;
@@ -221,8 +238,16 @@ coro_release(wk_coro_t *co)
         pool_len++;
         return;
     }
-    munmap(co->stack, co->stack_len);
-    free(co);
+    coro_destroy(co);
+}
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Run co until it yields or finishes; recycle it when finished. */
@@ -233,6 +258,8 @@ run(wk_coro_t *co)
 
     SDB_ASSERT(prev == NULL); /* coroutines are only resumed from the loop */
     current = co;
+    slice_start = now_ns();
+    slice_calls = 0;
     co->caller = &loop_ctx;
     switch_to(&loop_ctx, &co->ctx, (char *)co->stack + (co->stack_len - CORO_STACK), CORO_STACK);
     current = prev;
@@ -331,10 +358,36 @@ wk_coro_free_pool(void)
     while (pool != NULL) {
         wk_coro_t *co = pool;
         pool = co->next_free;
-        munmap(co->stack, co->stack_len);
-        free(co);
+        coro_destroy(co);
     }
     pool_len = 0;
+}
+
+static void
+on_turn(evutil_socket_t fd, short what, void *arg)
+{
+    wk_coro_resume(arg);
+}
+
+/*
+ * wk_coro_checkpoint --
+ *     Give the loop a turn when the running coroutine's slice is used up.
+ */
+bool
+wk_coro_checkpoint(void)
+{
+    static const struct timeval zero = {0, 0};
+    wk_coro_t *co = current;
+
+    if (co == NULL || wk_base == NULL)
+        return false;
+    if (++slice_calls < WK_CORO_SLICE_CALLS && now_ns() - slice_start < WK_CORO_SLICE_NS)
+        return false;
+    if (co->ev_turn == NULL && (co->ev_turn = evtimer_new(wk_base, on_turn, co)) == NULL)
+        return false; /* no memory for the timer: keep the loop rather than fail the work */
+    evtimer_add(co->ev_turn, &zero);
+    wk_coro_yield();
+    return true;
 }
 
 /* A coroutine sleeping in wk_coro_sleep_ms; lives on that coroutine's stack. */

@@ -39,6 +39,18 @@ void wk_coro_yield(void);
  * or returns (its stack then goes back to the pool). */
 void wk_coro_resume(wk_coro_t *co);
 
+/* wk_coro_checkpoint -- from a coroutine doing a long piece of work (a scan, a $group, a
+ * sort): once it has held the loop for WK_CORO_SLICE_NS or been called WK_CORO_SLICE_CALLS
+ * times since it last got the loop, give the loop one turn and continue after it: a
+ * zero-delay timer resumes the coroutine after the loop has polled every socket and run what
+ * was ready, so other connections of this worker are served in between.  Returns true when
+ * it yielded (anything the caller borrowed from shared state may have changed).  A no-op on
+ * the loop's own stack (start-up, unit tests). */
+bool wk_coro_checkpoint(void);
+
+#define WK_CORO_SLICE_NS 1000000 /* about a millisecond of work between turns */
+#define WK_CORO_SLICE_CALLS 256  /* or a few hundred documents */
+
 /* wk_coro_sleep_ms -- from a coroutine: suspend for ms milliseconds (a libevent timer resumes
  * it); a no-op on the loop's own stack. */
 void wk_coro_sleep_ms(int64_t ms);

@@ -132,6 +132,7 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
 {
     bson_iter_t it;
     const char *dot;
+    int64_t max_time_ms;
 
     if (!bson_iter_init(&it, &req->cmd) || !bson_iter_next(&it))
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidBSON, "Empty command object");
@@ -162,6 +163,8 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
     if (((*def)->flags & WK_CMD_F_ADMIN_ONLY) && strcmp(db, "admin") != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
                              "%s may only be run against the admin database.", cmd->name);
+    SDB_RET(wk_op_parse_max_time(&req->cmd, &max_time_ms, &cmd->err));
+    wk_op_init(&cmd->op, cmd->conn, max_time_ms);
     return 0;
 }
 

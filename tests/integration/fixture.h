@@ -124,5 +124,9 @@ int fx_mkdtemp(char *buf, size_t len, const char *prefix);
 void fx_rm_rf(const char *path);
 /* fx_sleep_ms -- sleep (used only between polls). */
 void fx_sleep_ms(int ms);
+/* fx_now_ms -- CLOCK_MONOTONIC in milliseconds (latency samples, hang guards). */
+double fx_now_ms(void);
+/* fx_sort_doubles -- sort samples ascending (for medians and percentiles). */
+void fx_sort_doubles(double *v, size_t n);
 
 #endif

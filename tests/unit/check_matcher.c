@@ -236,6 +236,18 @@ START_TEST(test_messages)
     ck_assert_int_ne(wk_matcher_new(f, &m, &err), 0);
     ck_assert_str_eq(err.msg, "unknown top level operator: $bar");
     bson_destroy(f);
+    f = json("{\"s\": {\"$regex\": \"(a+)+$\"}}");
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    {
+        bson_t *d = json("{\"s\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}");
+        bool matched = true;
+        ck_assert_int_ne(wk_matcher_match(m, d, NULL, &matched, &err), 0);
+        ck_assert_str_eq(err.msg, "Error occurred while executing the regular expression in "
+                                  "$regex. Result code: match limit exceeded");
+        bson_destroy(d);
+    }
+    wk_matcher_free(m);
+    bson_destroy(f);
 }
 END_TEST
 
@@ -298,6 +310,15 @@ static const ecase_t eval_cases[] = {
     {"{\"$or\": [{\"b\": 1}, {\"$expr\": {\"$divide\": [1, 0]}}]}", "{}", 16608, 0},
     {"{\"$or\": [{\"b\": 1}, {\"$expr\": {\"$divide\": [1, 0]}}]}", "{\"b\": 1}", 0, 1},
     {"{\"b\": 2, \"$expr\": {\"$divide\": [1, 0]}}", "{\"b\": 1}", 0, 0},
+    /* a regex match that hits its PCRE2 limit (matcher_int.h): mongod's execution error */
+    {"{\"s\": {\"$regex\": \"(a+)+$\"}}", "{\"s\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}", 51156, 0},
+    {"{\"s\": {\"$in\": [{\"$regularExpression\": {\"pattern\": \"(a+)+$\", \"options\": \"\"}}]}}",
+     "{\"s\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}", 51156, 0},
+    {"{\"s\": {\"$elemMatch\": {\"t\": {\"$regex\": \"(a+)+$\"}}}}",
+     "{\"s\": [{\"t\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}]}", 51156, 0},
+    {"{\"s\": {\"$not\": {\"$regex\": \"(a+)+$\"}}}", "{\"s\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}",
+     51156, 0},
+    {"{\"s\": {\"$regex\": \"^a+b$\"}}", "{\"s\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}", 0, 1},
 };
 
 START_TEST(test_eval_errors)

@@ -3,7 +3,8 @@
  *
  * Each row sorts a list of documents under a spec and compares the resulting _id order:
  * arrays by their smallest (ascending) or largest (descending) element, empty arrays before
- * null, missing as null, mixed types in MongoDB order, stability, compound keys.
+ * null, missing as null, mixed types in MongoDB order, stability, compound keys.  The
+ * checked array sort (wk_sort_array_op) keeps equal elements in their order.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ START_TEST(test_table)
         bson_init_static(&sub, data, len);
         docs[n++] = bson_copy(&sub);
     }
-    wk_sort_docs(s, docs, n);
+    ck_assert_int_eq(wk_sort_docs_op(s, docs, n, NULL, &err), 0); /* the checked sort, same order */
     for (i = 0; i < n; i++) {
         char num[8];
         ck_assert(bson_iter_init_find(&id, docs[i], "_id"));
@@ -100,6 +101,43 @@ done:
 }
 END_TEST
 
+/* wk_sort_array_op (the checked sort of group keys and distinct values) is a stable sort. */
+typedef struct pair {
+    int key, seq;
+} pair_t;
+
+static int
+pair_cmp(const void *a, const void *b, void *arg)
+{
+    const pair_t *x = a, *y = b;
+
+    (void)arg;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+START_TEST(test_array_op_stable)
+{
+    enum {
+        N = 5000
+    };
+    static pair_t v[N];
+    sdb_error_t err = {0};
+
+    srandom(7);
+    for (int i = 0; i < N; i++) {
+        v[i].key = (int)(random() % 50);
+        v[i].seq = i;
+    }
+    /* outside a worker's coroutine the interrupt points neither yield nor fail */
+    ck_assert_int_eq(wk_sort_array_op(v, N, sizeof(v[0]), pair_cmp, NULL, NULL, &err), 0);
+    for (int i = 1; i < N; i++) {
+        ck_assert_int_le(v[i - 1].key, v[i].key);
+        if (v[i - 1].key == v[i].key)
+            ck_assert_int_lt(v[i - 1].seq, v[i].seq);
+    }
+}
+END_TEST
+
 static Suite *
 sort_suite(void)
 {
@@ -108,6 +146,7 @@ sort_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_array_op_stable);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,6 +10,10 @@
  * $indexStats stage, or the collection named in the context, read through the shared read
  * executor (cmd/exec.h) with a leading $match as its filter so that an _id lookup is used.
  *
+ * Every stage is an interrupt point per document it handles (and per few hundred
+ * comparisons while sorting or grouping): wk_op_check on ctx->op gives the worker's loop
+ * its turns and stops the pipeline at maxTimeMS, shutdown or a gone client.
+ *
  * Contract: event-loop thread only (stages such as $lookup, $out and $merge call the store).
  * A parsed pipeline is immutable and owns copies of everything it needs.  Every document in
  * a wk_agg_docs_t is owned by the vector.  On error, err holds the client error and the output
@@ -24,6 +28,7 @@
 #include <stdint.h>
 
 #include "../../common/errors.h"
+#include "../op.h"
 
 #define WK_AGG_MEM_MAX (100 * 1024 * 1024) /* per blocking stage without allowDiskUse */
 #define WK_AGG_MAX_DEPTH 20                /* nested $lookup / $facet pipelines */
@@ -43,6 +48,7 @@ typedef struct wk_agg_ctx {
     const struct wk_collation *collation; /* the command's (borrowed); NULL = simple */
     bson_t *err_extra; /* optional: a failing write stage appends mongod's extra error-reply
                         * fields here (keyPattern/keyValue of a DuplicateKey) */
+    const wk_op_t *op; /* the command's interrupt state (op.h); NULL = none */
 } wk_agg_ctx_t;
 
 typedef struct wk_agg_pipeline wk_agg_pipeline_t;

@@ -212,6 +212,7 @@ wk_agg_run_bucket(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg
     for (size_t i = 0; i < in->n; i++) {
         bson_value_t v;
 
+        SDB_ERR(wk_op_check(ctx->op, err));
         if (in->v[i] == NULL)
             continue;
         SDB_ERR(wk_agg_eval(b->by, in->v[i], &v, err));
@@ -221,7 +222,7 @@ wk_agg_run_bucket(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg
         if (ret != 0)
             goto err;
     }
-    ret = wk_agg_group_docs(b->accs, b->nacc, keys, in, out, err);
+    ret = wk_agg_group_docs(ctx, b->accs, b->nacc, keys, in, out, err);
     bson_free(keys);
     return ret;
 err:

@@ -30,15 +30,14 @@ typedef struct keyed {
     size_t idx;
 } keyed_t;
 
+/* keyed_cmp -- by key only: the sort is stable, so equal keys keep their input order. */
 static int
-keyed_cmp(const void *a, const void *b)
+keyed_cmp(const void *a, const void *b, void *arg)
 {
     const keyed_t *x = a, *y = b;
-    int c = sdb_bson_value_cmp(x->key, y->key);
 
-    if (c != 0)
-        return c;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
+    SDB_UNUSED(arg);
+    return sdb_bson_value_cmp(x->key, y->key);
 }
 
 /* emit_group -- accumulate docs order[from, to) and append the group's document. */
@@ -85,8 +84,8 @@ err:
 }
 
 int
-wk_agg_group_docs(const wk_acc_spec_t *accs, size_t nacc, bson_value_t *keys, wk_agg_docs_t *in,
-                  wk_agg_docs_t *out, sdb_error_t *err)
+wk_agg_group_docs(const wk_agg_ctx_t *ctx, const wk_acc_spec_t *accs, size_t nacc,
+                  bson_value_t *keys, wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err)
 {
     keyed_t *order = bson_malloc0((in->n ? in->n : 1) * sizeof(*order));
     size_t n = 0, from = 0;
@@ -100,10 +99,11 @@ wk_agg_group_docs(const wk_acc_spec_t *accs, size_t nacc, bson_value_t *keys, wk
         order[n].key = &keys[i];
         order[n++].idx = i;
     }
-    qsort(order, n, sizeof(*order), keyed_cmp);
+    SDB_ERR(wk_sort_array_op(order, n, sizeof(*order), keyed_cmp, NULL, ctx->op, err));
     for (size_t i = 1; i <= n; i++) {
         if (i < n && sdb_bson_value_cmp(order[i].key, order[from].key) == 0)
             continue;
+        SDB_ERR(wk_op_check(ctx->op, err));
         SDB_ERR(emit_group(accs, nacc, order, from, i, in, out, err));
         from = i;
     }
@@ -126,6 +126,8 @@ run_keyed(const group_t *g, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t 
     SDB_RET(wk_agg_check_mem(ctx, wk_agg_docs_bytes(in), "$group", err));
     keys = bson_malloc0((in->n ? in->n : 1) * sizeof(*keys));
     for (size_t i = 0; i < in->n; i++) {
+        if ((ret = wk_op_check(ctx->op, err)) != 0)
+            break;
         if (in->v[i] == NULL)
             continue;
         ret = wk_agg_eval(g->id, in->v[i], &keys[i], err);
@@ -133,7 +135,7 @@ run_keyed(const group_t *g, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t 
             break;
     }
     if (ret == 0) {
-        ret = wk_agg_group_docs(g->accs, g->nacc, keys, in, out, err);
+        ret = wk_agg_group_docs(ctx, g->accs, g->nacc, keys, in, out, err);
         bson_free(keys);
         return ret;
     }
@@ -267,8 +269,7 @@ wk_agg_run_sort_by_count(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
     const group_t *g = priv;
 
     SDB_RET(run_keyed(g, ctx, in, out, err));
-    wk_sort_docs(g->sort, out->v, out->n);
-    return 0;
+    return wk_sort_docs_op(g->sort, out->v, out->n, ctx->op, err);
 }
 
 void

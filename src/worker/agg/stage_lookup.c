@@ -24,13 +24,14 @@
 
 int
 wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const wk_collation_t *coll,
-            wk_agg_docs_t *out, sdb_error_t *err)
+            const wk_op_t *op, wk_agg_docs_t *out, sdb_error_t *err)
 {
     wk_match_opts_t mo = {NULL, coll};
     wk_exec_t ex;
     int ret = 0;
 
     wk_exec_init(&ex);
+    ex.op = op;
     SDB_ERR(wk_exec_open_ex(&ex, ns, filter, &mo, err));
     while (limit < 0 || (int64_t)out->n < limit) {
         bson_t doc;
@@ -249,8 +250,8 @@ err:
 
 /* matched -- the foreign documents of one input for the equality part. */
 static int
-matched(const lookup_t *l, const char *ns, const bson_t *doc, const wk_agg_docs_t *cache,
-        wk_agg_docs_t *out, sdb_error_t *err)
+matched(const lookup_t *l, const wk_agg_ctx_t *ctx, const char *ns, const bson_t *doc,
+        const wk_agg_docs_t *cache, wk_agg_docs_t *out, sdb_error_t *err)
 {
     wk_matcher_t *m = NULL;
     bson_t filter;
@@ -258,12 +259,14 @@ matched(const lookup_t *l, const char *ns, const bson_t *doc, const wk_agg_docs_
 
     SDB_ERR(local_filter(l, doc, &filter, err));
     if (strcmp(l->foreign, "_id") == 0) {
-        SDB_ERR(wk_agg_read(ns, &filter, -1, NULL, out, err));
+        SDB_ERR(wk_agg_read(ns, &filter, -1, NULL, ctx->op, out, err));
     } else {
         SDB_ERR(wk_matcher_new(&filter, &m, err));
-        for (size_t i = 0; i < cache->n; i++)
+        for (size_t i = 0; i < cache->n; i++) {
+            SDB_ERR(wk_op_check(ctx->op, err));
             if (wk_matcher_matches(m, cache->v[i], NULL))
                 wk_agg_docs_push(out, bson_copy(cache->v[i]));
+        }
     }
 err:
     wk_matcher_free(m);
@@ -336,7 +339,7 @@ lookup_one(const lookup_t *l, wk_agg_ctx_t *ctx, const char *ns, const bson_t *d
     wk_agg_docs_init(&got);
     wk_agg_docs_init(&res);
     if (l->local != NULL)
-        SDB_ERR(matched(l, ns, doc, cache, &got, err));
+        SDB_ERR(matched(l, ctx, ns, doc, cache, &got, err));
     if (l->has_pipeline)
         SDB_ERR(run_pipeline(l, ctx, doc, l->local != NULL ? &got : NULL, &res, err));
     else
@@ -371,7 +374,7 @@ wk_agg_run_lookup(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg
     wk_agg_docs_init(&cache);
     snprintf(ns, sizeof(ns), "%s.%s", ctx->db, l->from != NULL ? l->from : "");
     if (l->local != NULL && strcmp(l->foreign, "_id") != 0)
-        SDB_ERR(wk_agg_read(ns, NULL, -1, ctx->collation, &cache, err));
+        SDB_ERR(wk_agg_read(ns, NULL, -1, ctx->collation, ctx->op, &cache, err));
     for (size_t i = 0; i < in->n; i++)
         if (in->v[i] != NULL)
             SDB_ERR(lookup_one(l, ctx, ns, in->v[i], &cache, out, err));

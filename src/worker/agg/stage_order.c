@@ -70,7 +70,7 @@ wk_agg_run_sort(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_d
 {
     SDB_RET(wk_agg_check_mem(ctx, wk_agg_docs_bytes(in), "$sort", err));
     compact(in);
-    wk_sort_docs(priv, in->v, in->n);
+    SDB_RET(wk_sort_docs_op(priv, in->v, in->n, ctx->op, err));
     move_range(in, 0, in->n, out);
     return 0;
 }

@@ -55,8 +55,8 @@ wk_agg_run_match(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_
 {
     bool matched;
 
-    SDB_UNUSED(ctx);
     for (size_t i = 0; i < in->n; i++) {
+        SDB_RET(wk_op_check(ctx->op, err));
         if (in->v[i] == NULL)
             continue;
         /* an evaluation error ($expr) fails the whole aggregate, as in mongod */
@@ -101,8 +101,8 @@ int
 wk_agg_run_project(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                    sdb_error_t *err)
 {
-    SDB_UNUSED(ctx);
     for (size_t i = 0; i < in->n; i++) {
+        SDB_RET(wk_op_check(ctx->op, err));
         bson_t res, *copy;
 
         if (in->v[i] == NULL)
@@ -292,8 +292,8 @@ int
 wk_agg_run_add_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                       sdb_error_t *err)
 {
-    SDB_UNUSED(ctx);
     for (size_t i = 0; i < in->n; i++) {
+        SDB_RET(wk_op_check(ctx->op, err));
         bson_t *res = NULL;
 
         if (in->v[i] == NULL)
@@ -347,8 +347,8 @@ int
 wk_agg_run_replace_root(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                         sdb_error_t *err)
 {
-    SDB_UNUSED(ctx);
     for (size_t i = 0; i < in->n; i++) {
+        SDB_RET(wk_op_check(ctx->op, err));
         bson_value_t v;
         bson_t view;
 

@@ -172,11 +172,11 @@ int
 wk_agg_run_unwind(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                   sdb_error_t *err)
 {
-    SDB_UNUSED(ctx);
-    SDB_UNUSED(err);
-    for (size_t i = 0; i < in->n; i++)
+    for (size_t i = 0; i < in->n; i++) {
+        SDB_RET(wk_op_check(ctx->op, err));
         if (in->v[i] != NULL)
             unwind_one(priv, in->v[i], out);
+    }
     return 0;
 }
 

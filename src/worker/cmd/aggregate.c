@@ -346,6 +346,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     memset(&ctx, 0, sizeof(ctx));
     ctx.db = cmd->db;
     ctx.coll = a.coll;
+    ctx.op = &cmd->op;
     ctx.allow_disk_use = a.allow_disk_use;
     if (a.has_collation)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));

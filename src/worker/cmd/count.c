@@ -18,6 +18,7 @@
 #include "../../common/bsoncmp.h"
 #include "../query/collation.h"
 #include "../query/path.h"
+#include "../query/sort.h"
 #include "../store_client.h"
 
 #include <stdlib.h>
@@ -98,6 +99,7 @@ count_collection(wk_cmd_t *cmd)
     int ret = 0;
 
     wk_exec_init(&ex);
+    ex.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_count(cmd, &query, &skip, &limit, &coll));
     mo.coll = coll;
@@ -188,8 +190,8 @@ order_cmp(const void *a, const void *b, void *arg)
 }
 
 /* values_reply -- sorted, de-duplicated values as the reply's `values` array. */
-static void
-values_reply(values_t *vs, const wk_collation_t *coll, bson_t *reply)
+static int
+values_reply(wk_cmd_t *cmd, values_t *vs, const wk_collation_t *coll)
 {
     order_ctx_t o = {vs, coll};
     size_t *idx = bson_malloc((vs->n + 1) * sizeof(*idx));
@@ -198,9 +200,11 @@ values_reply(values_t *vs, const wk_collation_t *coll, bson_t *reply)
 
     for (size_t i = 0; i < vs->n; i++)
         idx[i] = i;
-    if (vs->n > 1)
-        qsort_r(idx, vs->n, sizeof(*idx), order_cmp, &o);
-    BSON_APPEND_ARRAY_BEGIN(reply, "values", &arr);
+    if (wk_sort_array_op(idx, vs->n, sizeof(*idx), order_cmp, &o, &cmd->op, &cmd->err) != 0) {
+        bson_free(idx);
+        return SDB_ECLIENT;
+    }
+    BSON_APPEND_ARRAY_BEGIN(cmd->reply, "values", &arr);
     for (size_t i = 0; i < vs->n; i++) {
         char key[16];
         const char *k;
@@ -210,8 +214,9 @@ values_reply(values_t *vs, const wk_collation_t *coll, bson_t *reply)
         bson_uint32_to_string(out++, &k, key, sizeof(key));
         bson_append_value(&arr, k, -1, &vs->v[idx[i]]);
     }
-    bson_append_array_end(reply, &arr);
+    bson_append_array_end(cmd->reply, &arr);
     bson_free(idx);
+    return 0;
 }
 
 /* parse_distinct -- key (required string) and query. */
@@ -253,6 +258,7 @@ distinct_collection(wk_cmd_t *cmd)
     memset(&path, 0, sizeof(path));
     memset(&vs, 0, sizeof(vs));
     wk_exec_init(&ex);
+    ex.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_distinct(cmd, &key, &query, &coll));
     mo.coll = coll;
@@ -268,7 +274,7 @@ distinct_collection(wk_cmd_t *cmd)
             break;
         wk_path_walk(&doc, &path, 0, false, visit, &vs);
     }
-    values_reply(&vs, coll, cmd->reply);
+    SDB_ERR(values_reply(cmd, &vs, coll));
 err:
     for (size_t i = 0; i < vs.n; i++)
         bson_value_destroy(&vs.v[i]);

@@ -79,7 +79,8 @@ parse_stmt(wk_cmd_t *cmd, const bson_iter_t *elem, del_stmt_t *st)
 
 /* run_stmt -- delete what one statement matches; *n grows by the documents removed. */
 static int
-run_stmt(const char *ns, const del_stmt_t *st, const bson_t *vars, int64_t *n, sdb_error_t *werr)
+run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t *vars, int64_t *n,
+         sdb_error_t *werr)
 {
     wk_match_opts_t mo = {vars, NULL};
     wk_collation_t *coll = NULL;
@@ -87,6 +88,7 @@ run_stmt(const char *ns, const del_stmt_t *st, const bson_t *vars, int64_t *n, s
     int ret = 0;
 
     wk_exec_init(&ex);
+    ex.op = &cmd->op;
     if (st->has_coll)
         SDB_ERR(wk_cmdu_collation_new(&st->collation, "delete.deletes.collation", &coll, werr));
     mo.coll = coll;
@@ -188,8 +190,12 @@ wk_cmd_delete(wk_cmd_t *cmd)
         }
         if (st.limit == 1)
             wk_retry_tag(&rt, stmt, false, &tag);
-        ret = run_stmt(ns, &st, vars, &n, &werr);
+        ret = run_stmt(cmd, ns, &st, vars, &n, &werr);
         wk_retry_untag();
+        if (ret == SDB_ECLIENT && wk_op_is_interruption(werr.code)) {
+            cmd->err = werr; /* an interruption fails the whole command, as in mongod */
+            goto err;
+        }
         if (ret == SDB_ECLIENT)
             wk_cmdu_write_error(&errors, nerr++, index, &werr, NULL);
         else if (ret != 0)

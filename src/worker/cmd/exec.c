@@ -112,11 +112,13 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
           int want, sdb_error_t *err)
 {
     const wk_coll_info_t *ci;
+    const wk_op_t *op = ex->op;
     bson_t values;
     bool sec = false;
     int ret = 0;
 
     wk_exec_close(ex);
+    ex->op = op;
     bson_init(&values);
     if (strlen(ns) >= sizeof(ex->ns))
         SDB_ERR(
@@ -386,6 +388,7 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             if (ex->nitems == 0)
                 return 0;
         }
+        SDB_RET(wk_op_check(ex->op, err));
         item = &ex->items[ex->idx++];
         ex->docs_examined++;
         if (details != NULL)

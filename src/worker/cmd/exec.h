@@ -8,6 +8,10 @@
  * ids.  Its position can be saved into a cursor state document and restored by any worker
  * (wk_exec_save / wk_exec_restore).
  *
+ * Every document examined is an interrupt point (wk_op_check on ex->op): the scan gives the
+ * worker's loop a turn when its slice is used up and stops with the operation's interrupt
+ * error (maxTimeMS, shutdown, a gone client).
+ *
  * Invariants: event-loop thread only (these call wk_store_call).  A document yielded by
  * wk_exec_next is a read-only view that stays valid until the next wk_exec_next,
  * wk_exec_unget-then-next, or wk_exec_close; copy it to keep it.  Every function returning int
@@ -17,6 +21,7 @@
 #define SRC_WORKER_CMD_EXEC_H
 
 #include "../../common/errors.h"
+#include "../op.h"
 #include "../query/matcher.h"
 #include "args.h"
 #include "exec_plan.h"
@@ -63,6 +68,8 @@ typedef struct wk_exec {
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
     bool has_sec_next;
+    const wk_op_t *op; /* the operation (op.h): checked before each document; NULL = none.
+                        * Set by the caller after wk_exec_init; open and restore keep it. */
 } wk_exec_t;
 
 /* wk_exec_init -- make `ex` an empty, closed executor (wk_exec_close is then safe). */

@@ -336,6 +336,8 @@ stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, 
     BSON_APPEND_INT64(state, "skip", s->skip);
     if (s->has_limit)
         BSON_APPEND_INT64(state, "limit", s->limit);
+    if (wk_op_remaining_ms(s->ex.op) > 0) /* mongod's leftover time: getMores share the limit */
+        BSON_APPEND_INT64(state, "maxTimeMS", wk_op_remaining_ms(s->ex.op));
     wk_exec_save(&s->ex, state, "pos");
 }
 
@@ -390,18 +392,18 @@ err:
 
 /* prune -- keep the best `keep` documents: the least under the sort, or (so == NULL, reverse
  * natural order) the latest read. */
-static void
-prune(const wk_sort_t *so, bson_t **docs, size_t *n, size_t keep, size_t *bytes)
+static int
+prune(wk_cmd_t *cmd, const wk_sort_t *so, bson_t **docs, size_t *n, size_t keep, size_t *bytes)
 {
     size_t drop = *n - keep;
 
     if (so != NULL) {
-        wk_sort_docs(so, docs, *n);
+        SDB_RET(wk_sort_docs_op(so, docs, *n, &cmd->op, &cmd->err));
         while (*n > keep) {
             *bytes -= docs[*n - 1]->len;
             bson_destroy(docs[--*n]);
         }
-        return;
+        return 0;
     }
     for (size_t i = 0; i < drop; i++) {
         *bytes -= docs[i]->len;
@@ -409,21 +411,21 @@ prune(const wk_sort_t *so, bson_t **docs, size_t *n, size_t keep, size_t *bytes)
     }
     memmove(docs, docs + drop, keep * sizeof(*docs));
     *n = keep;
+    return 0;
 }
 
 /* order -- the final order: sorted, or reversed for {$natural: -1} (so == NULL). */
-static void
-order(const wk_sort_t *so, bson_t **docs, size_t n)
+static int
+order(wk_cmd_t *cmd, const wk_sort_t *so, bson_t **docs, size_t n)
 {
-    if (so != NULL) {
-        wk_sort_docs(so, docs, n);
-        return;
-    }
+    if (so != NULL)
+        return wk_sort_docs_op(so, docs, n, &cmd->op, &cmd->err);
     for (size_t i = 0; i < n / 2; i++) {
         bson_t *t = docs[i];
         docs[i] = docs[n - 1 - i];
         docs[n - 1 - i] = t;
     }
+    return 0;
 }
 
 /* sorted_collect -- every match (copies), keeping only the best `keep` when keep > 0. */
@@ -450,14 +452,14 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
         docs[n++] = bson_copy(&doc);
         bytes += doc.len;
         if (keep > 0 && n > keep && (n >= 2 * keep + 256 || bytes > WK_SORT_MEM_MAX))
-            prune(so, docs, &n, keep, &bytes);
+            SDB_ERR(prune(cmd, so, docs, &n, keep, &bytes));
         if (bytes > WK_SORT_MEM_MAX && !a->allow_disk_use)
             SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
                                   "Sort exceeded memory limit of %d bytes, but did not opt in "
                                   "to external sorting.",
                                   WK_SORT_MEM_MAX));
     }
-    order(so, docs, n);
+    SDB_ERR(order(cmd, so, docs, n));
 err:
     *docs_out = docs;
     *n_out = n;
@@ -563,6 +565,7 @@ find_collection(wk_cmd_t *cmd)
     memset(&a, 0, sizeof(a));
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
+    s.ex.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
@@ -649,8 +652,8 @@ cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err)
 
 /* more_stream -- continue a streaming plan from its state. */
 static int
-more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *next, bool *done,
-            sdb_error_t *err)
+more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, batch_t *b,
+            bson_t *next, bool *done, sdb_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, projection = BSON_INITIALIZER, pos = BSON_INITIALIZER;
     bson_t vars = BSON_INITIALIZER, collation = BSON_INITIALIZER;
@@ -664,6 +667,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, batch_t *b, bson_t *
 
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
+    s.ex.op = op;
     if (bson_iter_init_find(&it, st, "let") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_iter_document(&it, &len, &data);
         bson_init_static(&vars, data, len);
@@ -785,10 +789,15 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
         bson_iter_array(&it, &len, &data);
         bson_init_static(&docs, data, len);
     }
+    if (cmd->op.deadline_ns != 0) /* no awaitData cursors here */
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
+    if (bson_iter_init_find(&it, &st, "maxTimeMS") && BSON_ITER_HOLDS_INT64(&it))
+        wk_op_init(&cmd->op, cmd->conn, bson_iter_int64(&it)); /* the find's leftover time */
     if (bson_iter_init_find(&it, &st, "kind") && BSON_ITER_HOLDS_UTF8(&it))
         kind = bson_iter_utf8(&it, NULL);
     if (strcmp(kind, "stream") == 0)
-        return more_stream(ns, &st, g->batch_size, b, next, done, &cmd->err);
+        return more_stream(ns, &st, g->batch_size, &cmd->op, b, next, done, &cmd->err);
     more_spool(&st, &docs, g->batch_size, b, next, done);
     return 0;
 }

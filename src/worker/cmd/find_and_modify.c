@@ -288,6 +288,7 @@ run(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a)
     int ret = 0;
 
     wk_exec_init(&ex);
+    ex.op = &cmd->op;
     for (int i = 0; i < WK_FAM_RETRIES && gone; i++) {
         SDB_ERR(choose(p, a, &ex, &doc, &r, &found, &cmd->err));
         if (!found) {

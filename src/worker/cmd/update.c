@@ -39,7 +39,8 @@ typedef struct upd_ctx {
     uint32_t nups;
     bson_t errors; /* writeErrors */
     uint32_t nerr;
-    bson_t *vars; /* the command's let variables (bson_new) or NULL */
+    bson_t *vars;      /* the command's let variables (bson_new) or NULL */
+    const wk_op_t *op; /* the command's interrupt state */
 } upd_ctx_t;
 
 typedef struct upd_stmt {
@@ -186,6 +187,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
     int ret = 0;
 
     wk_exec_init(&ex);
+    ex.op = c->op;
     if (st->has_coll)
         SDB_ERR(wk_cmdu_collation_new(&st->collation, "update.updates.collation", &coll, werr));
     mo.coll = coll;
@@ -284,6 +286,7 @@ wk_cmd_update(wk_cmd_t *cmd)
     bson_init(&rt.done);
     bson_init(&c.upserted);
     bson_init(&c.errors);
+    c.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, c.ns, sizeof(c.ns)));
     SDB_ERR(wk_view_refuse_write(cmd, c.ns));
     SDB_ERR(parse_update(cmd, &c, &updates, &bypass));
@@ -311,6 +314,11 @@ wk_cmd_update(wk_cmd_t *cmd)
             wk_retry_tag(&rt, stmt, false, &tag);
         ret = run_stmt(&c, &st, index, &detail, &werr);
         wk_retry_untag();
+        if (ret == SDB_ECLIENT && wk_op_is_interruption(werr.code)) {
+            bson_destroy(&detail);
+            cmd->err = werr; /* an interruption fails the whole command, as in mongod */
+            goto err;
+        }
         if (ret == SDB_ECLIENT)
             wk_cmdu_write_error(&c.errors, c.nerr++, index, &werr, &detail);
         bson_destroy(&detail);

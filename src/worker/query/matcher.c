@@ -69,6 +69,8 @@ wk_regex_compile(const char *pattern, const char *options, wk_regex_t *re, sdb_e
     PCRE2_UCHAR msg[256];
 
     memset(re, 0, sizeof(*re));
+    if (strlen(pattern) > WK_REGEX_MAX_PATTERN)
+        return sdb_error_set(err, SDB_CODE_BadValue, "Regular expression is too long");
     for (o = options; *o != '\0'; o++) {
         switch (*o) {
         case 'i':
@@ -97,6 +99,14 @@ wk_regex_compile(const char *pattern, const char *options, wk_regex_t *re, sdb_e
         return sdb_error_set(err, SDB_CODE_Location51091, "Regular expression is invalid: %s",
                              (const char *)msg);
     }
+    re->limits = pcre2_match_context_create(NULL);
+    if (re->limits == NULL) {
+        wk_regex_destroy(re);
+        return sdb_error_set(err, SDB_CODE_Location51091,
+                             "Regular expression is invalid: failed to get memory");
+    }
+    pcre2_set_match_limit(re->limits, WK_REGEX_MATCH_LIMIT);
+    pcre2_set_heap_limit(re->limits, WK_REGEX_HEAP_LIMIT_KB);
     re->pattern = bson_strdup(pattern);
     re->options = bson_strdup(options);
     return 0;
@@ -107,25 +117,35 @@ wk_regex_destroy(wk_regex_t *re)
 {
     if (re->code != NULL)
         pcre2_code_free(re->code);
+    if (re->limits != NULL)
+        pcre2_match_context_free(re->limits);
     bson_free(re->pattern);
     bson_free(re->options);
     memset(re, 0, sizeof(*re));
 }
 
-bool
-wk_regex_match(const wk_regex_t *re, const char *s, size_t len)
+int
+wk_regex_exec(const wk_regex_t *re, const char *s, size_t len)
 {
     pcre2_match_data *md;
     int rc;
 
     if (re->code == NULL)
-        return false;
+        return 0;
     md = pcre2_match_data_create_from_pattern(re->code, NULL);
     if (md == NULL)
-        return false;
-    rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+        return PCRE2_ERROR_NOMEMORY;
+    rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, re->limits);
     pcre2_match_data_free(md);
-    return rc >= 0;
+    if (rc >= 0)
+        return 1;
+    return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
+}
+
+bool
+wk_regex_match(const wk_regex_t *re, const char *s, size_t len)
+{
+    return wk_regex_exec(re, s, len) > 0;
 }
 
 /* ---- top-level parsing ------------------------------------------------------------------ */

@@ -8,6 +8,9 @@
  * tried element by element and then as a whole.  $size and $elemMatch look at arrays
  * without expanding them.
  *
+ * A regex match that hits its limit (matcher_int.h) is an evaluation error, recorded like
+ * $expr's: the first one is kept and fails the command (51156).
+ *
  * Invariants: evaluation allocates nothing except in $expr; any thread.
  */
 #include "matcher_int.h"
@@ -80,19 +83,49 @@ wk_value_eq_match(const bson_value_t *a, const bson_value_t *b)
     return cmp_match(WK_MN_EQ, a, b, NULL);
 }
 
+/* regex_failed -- a match hit its limit (matcher_int.h): mongod's regex execution error. */
+static void
+regex_failed(wk_meval_t *ev, int rc)
+{
+    PCRE2_UCHAR msg[120];
+
+    if (ev == NULL || ev->ret != 0)
+        return;
+    ev->ret = SDB_ECLIENT;
+    if (ev->err == NULL)
+        return;
+    if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
+        bson_strncpy((char *)msg, "unknown error", sizeof(msg));
+    sdb_error_set(ev->err, SDB_CODE_Location51156,
+                  "Error occurred while executing the regular expression in $regex. Result "
+                  "code: %s",
+                  (const char *)msg);
+}
+
+/* regex_string -- run a regex on a string value (a limit hit is recorded in ev). */
 static bool
-regex_value_match(const wk_regex_t *re, const bson_iter_t *it)
+regex_string(const wk_regex_t *re, const char *s, uint32_t len, wk_meval_t *ev)
+{
+    int rc = wk_regex_exec(re, s, len);
+
+    if (rc < 0)
+        regex_failed(ev, rc);
+    return rc > 0;
+}
+
+static bool
+regex_value_match(const wk_regex_t *re, const bson_iter_t *it, wk_meval_t *ev)
 {
     const char *s, *opts;
     uint32_t len;
 
     if (BSON_ITER_HOLDS_UTF8(it)) {
         s = bson_iter_utf8(it, &len);
-        return wk_regex_match(re, s, len);
+        return regex_string(re, s, len, ev);
     }
     if (BSON_ITER_HOLDS_SYMBOL(it)) {
         s = bson_iter_symbol(it, &len);
-        return wk_regex_match(re, s, len);
+        return regex_string(re, s, len, ev);
     }
     if (BSON_ITER_HOLDS_REGEX(it)) {
         s = bson_iter_regex(it, &opts);
@@ -102,7 +135,7 @@ regex_value_match(const wk_regex_t *re, const bson_iter_t *it)
 }
 
 static bool
-in_match(const wk_mnode_t *n, const bson_iter_t *it)
+in_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
 {
     const bson_value_t *v;
     size_t i;
@@ -114,7 +147,7 @@ in_match(const wk_mnode_t *n, const bson_iter_t *it)
         if (cmp_match(WK_MN_EQ, v, &n->in_vals[i], n->coll))
             return true;
     for (i = 0; i < n->n_in_res; i++)
-        if (regex_value_match(&n->in_res[i], it))
+        if (regex_value_match(&n->in_res[i], it, ev))
             return true;
     return false;
 }
@@ -214,8 +247,10 @@ bits_match(const wk_mnode_t *n, const bson_iter_t *it)
     return n->kind == WK_MN_BITS_ALL_SET || n->kind == WK_MN_BITS_ALL_CLEAR;
 }
 
+static bool value_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev);
+
 static bool
-elem_match(const wk_mnode_t *n, const bson_iter_t *it)
+elem_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
 {
     bson_iter_t child;
     const uint8_t *data;
@@ -234,39 +269,40 @@ elem_match(const wk_mnode_t *n, const bson_iter_t *it)
                 bson_iter_document(&child, &len, &data);
             else
                 bson_iter_array(&child, &len, &data);
-            if (bson_init_static(&sub, data, len) && wk_mnode_matches_doc(n->kids[0], &sub, NULL))
+            if (bson_init_static(&sub, data, len) && wk_mnode_match_doc(n->kids[0], &sub, NULL, ev))
                 return true;
             continue;
         }
         ok = true;
         for (i = 0; i < n->n_kids && ok; i++)
-            ok = wk_mnode_matches_value(n->kids[i], &child);
+            ok = value_match(n->kids[i], &child, ev);
         if (ok)
             return true;
     }
     return false;
 }
 
-bool
-wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
+/* value_match -- a node's predicate on one value; regex limit hits are recorded in ev. */
+static bool
+value_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
 {
     size_t i;
 
     switch (n->kind) {
     case WK_MN_AND:
         for (i = 0; i < n->n_kids; i++)
-            if (!wk_mnode_matches_value(n->kids[i], it))
+            if (!value_match(n->kids[i], it, ev))
                 return false;
         return true;
     case WK_MN_OR:
         for (i = 0; i < n->n_kids; i++)
-            if (wk_mnode_matches_value(n->kids[i], it))
+            if (value_match(n->kids[i], it, ev))
                 return true;
         return false;
     case WK_MN_NOR:
     case WK_MN_NOT:
         for (i = 0; i < n->n_kids; i++)
-            if (wk_mnode_matches_value(n->kids[i], it))
+            if (value_match(n->kids[i], it, ev))
                 return false;
         return true;
     case WK_MN_TRUE:
@@ -281,20 +317,20 @@ wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
         return cmp_match(n->kind, it != NULL ? bson_iter_value((bson_iter_t *)it) : NULL, &n->val,
                          n->coll);
     case WK_MN_IN:
-        return in_match(n, it);
+        return in_match(n, it, ev);
     case WK_MN_EXISTS:
         return it != NULL;
     case WK_MN_TYPE:
         return type_match(n, it);
     case WK_MN_REGEX:
-        return it != NULL && regex_value_match(&n->re, it);
+        return it != NULL && regex_value_match(&n->re, it, ev);
     case WK_MN_MOD:
         return mod_match(n, it);
     case WK_MN_SIZE:
         return it != NULL && BSON_ITER_HOLDS_ARRAY(it) && n->size == (int64_t)wk_iter_count(it);
     case WK_MN_ELEM_OBJ:
     case WK_MN_ELEM_VAL:
-        return elem_match(n, it);
+        return elem_match(n, it, ev);
     case WK_MN_BITS_ALL_SET:
     case WK_MN_BITS_ALL_CLEAR:
     case WK_MN_BITS_ANY_SET:
@@ -305,9 +341,16 @@ wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
     }
 }
 
+bool
+wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
+{
+    return value_match(n, it, NULL);
+}
+
 typedef struct visit_ctx {
     const wk_mnode_t *n;
     int32_t idx;
+    wk_meval_t *ev;
 } visit_ctx_t;
 
 static bool
@@ -315,7 +358,7 @@ visit(void *vctx, const bson_iter_t *it, int32_t arr_idx)
 {
     visit_ctx_t *ctx = vctx;
 
-    if (!wk_mnode_matches_value(ctx->n, it))
+    if (!value_match(ctx->n, it, ctx->ev))
         return false;
     ctx->idx = arr_idx;
     return true;
@@ -323,9 +366,9 @@ visit(void *vctx, const bson_iter_t *it, int32_t arr_idx)
 
 /* path_matches -- walk the node's path; true when some value reached satisfies it. */
 static bool
-path_matches(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d)
+path_matches(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d, wk_meval_t *ev)
 {
-    visit_ctx_t ctx = {n, -1};
+    visit_ctx_t ctx = {n, -1, ev};
     bool expand = n->kind != WK_MN_SIZE && n->kind != WK_MN_ELEM_OBJ && n->kind != WK_MN_ELEM_VAL;
 
     if (!wk_path_walk(doc, &n->path, 0, expand, visit, &ctx))
@@ -405,7 +448,7 @@ wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d
     default:
         if (n->path.n == 0)
             return false;
-        return path_matches(n, doc, d);
+        return path_matches(n, doc, d, ev);
     }
 }
 

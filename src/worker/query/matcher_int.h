@@ -51,9 +51,19 @@ typedef enum wk_mkind {
 
 typedef struct wk_regex {
     pcre2_code *code;
+    pcre2_match_context *limits; /* WK_REGEX_MATCH_LIMIT, WK_REGEX_HEAP_LIMIT_KB */
     char *pattern;
     char *options; /* normalized flags as given */
 } wk_regex_t;
+
+/* One regex match is bounded, so no single document can hold a worker's loop for long (its
+ * backtracking and its memory); past a limit the match fails and so does the command (51156,
+ * see wk_regex_exec).  mongod 7.0 leaves PCRE2's defaults (10,000,000 steps, about 150 ms
+ * here) and silently treats a match that hits them as no match; this limit is ten times
+ * lower (about 20 ms) and is an error, never a silent wrong answer. */
+#define WK_REGEX_MATCH_LIMIT 1000000
+#define WK_REGEX_HEAP_LIMIT_KB (64 * 1024)
+#define WK_REGEX_MAX_PATTERN 32764 /* mongod's kMaxPatternSize: 2 BadValue above it */
 
 typedef struct wk_schema wk_schema_t;
 
@@ -117,8 +127,12 @@ int wk_regex_compile(const char *pattern, const char *options, wk_regex_t *re, s
 /* wk_regex_destroy -- release a compiled regex. */
 void wk_regex_destroy(wk_regex_t *re);
 
-/* wk_regex_match -- does the string (len bytes) match? */
+/* wk_regex_match -- does the string (len bytes) match?  A match that hits a limit is no
+ * match (for the callers that cannot report errors: $jsonSchema's pattern). */
 bool wk_regex_match(const wk_regex_t *re, const char *s, size_t len);
+
+/* wk_regex_exec -- 1 match, 0 no match, or a negative PCRE2 error (a limit was hit). */
+int wk_regex_exec(const wk_regex_t *re, const char *s, size_t len);
 
 /* Evaluation errors ($expr's: undefined variables, $divide by zero, type errors): the first
  * one is kept, and the logical nodes above it stop evaluating. */

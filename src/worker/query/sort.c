@@ -7,7 +7,8 @@
  * null); a missing field or a non-document met mid-path counts as null.  Of all the values
  * so collected, the smallest is the key of an ascending field and the largest the key of a
  * descending one.  wk_sort_docs computes keys once per document and merge-sorts indexes,
- * which keeps it stable.
+ * which keeps it stable.  wk_sort_docs_op does the same with interrupt points (op.h) between
+ * merges, so a large sort shares its worker's loop and honours maxTimeMS.
  *
  * Invariants: keys point into the documents being sorted (no copies); pure functions.
  */
@@ -199,6 +200,10 @@ wk_sort_cmp(const wk_sort_t *s, const bson_t *a, const bson_t *b)
 typedef struct sort_run {
     const wk_sort_t *s;
     bson_value_t *keys; /* n docs x s->n fields */
+    bool checked;       /* wk_sort_docs_op: interrupt points on */
+    const wk_op_t *op;
+    sdb_error_t *err;
+    size_t since; /* comparisons since the last interrupt point */
 } sort_run_t;
 
 static int
@@ -215,17 +220,28 @@ keys_cmp(const sort_run_t *r, size_t a, size_t b)
     return 0;
 }
 
-/* merge_sort -- stable sort of idx[lo, hi) using tmp. */
-static void
-merge_sort(const sort_run_t *r, size_t *idx, size_t *tmp, size_t lo, size_t hi)
+/* tick -- count one step of work; an interrupt point every WK_SORT_CHECK_EVERY steps. */
+static int
+tick(sort_run_t *r)
+{
+    if (!r->checked || ++r->since < WK_SORT_CHECK_EVERY)
+        return 0;
+    r->since = 0;
+    return wk_op_check(r->op, r->err);
+}
+
+/* merge_sort -- stable sort of idx[lo, hi) using tmp.  On an interrupt idx[lo, hi) still
+ * holds each index once. */
+static int
+merge_sort(sort_run_t *r, size_t *idx, size_t *tmp, size_t lo, size_t hi)
 {
     size_t mid, i, j, k;
 
     if (hi - lo < 2)
-        return;
+        return 0;
     mid = lo + (hi - lo) / 2;
-    merge_sort(r, idx, tmp, lo, mid);
-    merge_sort(r, idx, tmp, mid, hi);
+    SDB_RET(merge_sort(r, idx, tmp, lo, mid));
+    SDB_RET(merge_sort(r, idx, tmp, mid, hi));
     for (i = lo, j = mid, k = lo; k < hi; k++) {
         if (i < mid && (j >= hi || keys_cmp(r, idx[i], idx[j]) <= 0))
             tmp[k] = idx[i++];
@@ -233,32 +249,104 @@ merge_sort(const sort_run_t *r, size_t *idx, size_t *tmp, size_t lo, size_t hi)
             tmp[k] = idx[j++];
     }
     memcpy(idx + lo, tmp + lo, (hi - lo) * sizeof(*idx));
+    for (k = lo; k < hi; k++) /* a merge's work as ticks, outside the loop that must finish */
+        SDB_RET(tick(r));
+    return 0;
 }
 
-void
-wk_sort_docs(const wk_sort_t *s, bson_t **docs, size_t n)
+/* sort_run -- compute the keys, sort the indexes, apply the order. */
+static int
+sort_run(sort_run_t *r, bson_t **docs, size_t n)
 {
-    sort_run_t r = {s, NULL};
+    const wk_sort_t *s = r->s;
     size_t *idx, *tmp, i, f;
     bson_t **copy;
+    int ret = 0;
 
     if (n < 2 || s->n == 0)
-        return;
-    r.keys = bson_malloc(sizeof(*r.keys) * n * s->n);
+        return 0;
+    r->keys = bson_malloc(sizeof(*r->keys) * n * s->n);
     idx = bson_malloc(sizeof(*idx) * n);
     tmp = bson_malloc(sizeof(*tmp) * n);
     copy = bson_malloc(sizeof(*copy) * n);
     for (i = 0; i < n; i++) {
         idx[i] = i;
         copy[i] = docs[i];
-        for (f = 0; f < s->n; f++)
-            r.keys[i * s->n + f] = doc_key(s, &s->fields[f], docs[i]);
     }
-    merge_sort(&r, idx, tmp, 0, n);
+    for (i = 0; i < n; i++) {
+        for (f = 0; f < s->n; f++)
+            r->keys[i * s->n + f] = doc_key(s, &s->fields[f], docs[i]);
+        SDB_ERR(tick(r));
+    }
+    SDB_ERR(merge_sort(r, idx, tmp, 0, n));
     for (i = 0; i < n; i++)
         docs[i] = copy[idx[i]];
+err:
     bson_free(copy);
     bson_free(tmp);
     bson_free(idx);
-    bson_free(r.keys);
+    bson_free(r->keys);
+    return ret;
+}
+
+/* An array sort: elements of `size` bytes compared by cmp. */
+typedef struct array_run {
+    char *base, *tmp;
+    size_t size;
+    int (*cmp)(const void *, const void *, void *);
+    void *arg;
+    sort_run_t ticks; /* only its interrupt fields are used */
+} array_run_t;
+
+static int
+array_merge_sort(array_run_t *a, size_t lo, size_t hi)
+{
+    size_t mid, i, j, k, sz = a->size;
+
+    if (hi - lo < 2)
+        return 0;
+    mid = lo + (hi - lo) / 2;
+    SDB_RET(array_merge_sort(a, lo, mid));
+    SDB_RET(array_merge_sort(a, mid, hi));
+    for (i = lo, j = mid, k = lo; k < hi; k++) {
+        if (i < mid && (j >= hi || a->cmp(a->base + i * sz, a->base + j * sz, a->arg) <= 0))
+            memcpy(a->tmp + k * sz, a->base + sz * i++, sz);
+        else
+            memcpy(a->tmp + k * sz, a->base + sz * j++, sz);
+    }
+    memcpy(a->base + lo * sz, a->tmp + lo * sz, (hi - lo) * sz);
+    for (k = lo; k < hi; k++)
+        SDB_RET(tick(&a->ticks));
+    return 0;
+}
+
+int
+wk_sort_array_op(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+                 void *arg, const wk_op_t *op, sdb_error_t *err)
+{
+    array_run_t a = {base, NULL, size, cmp, arg, {NULL, NULL, true, op, err, 0}};
+    int ret;
+
+    if (n < 2)
+        return 0;
+    a.tmp = bson_malloc(n * size);
+    ret = array_merge_sort(&a, 0, n);
+    bson_free(a.tmp);
+    return ret;
+}
+
+void
+wk_sort_docs(const wk_sort_t *s, bson_t **docs, size_t n)
+{
+    sort_run_t r = {s, NULL, false, NULL, NULL, 0};
+
+    (void)sort_run(&r, docs, n); /* without interrupt points it cannot fail */
+}
+
+int
+wk_sort_docs_op(const wk_sort_t *s, bson_t **docs, size_t n, const wk_op_t *op, sdb_error_t *err)
+{
+    sort_run_t r = {s, NULL, true, op, err, 0};
+
+    return sort_run(&r, docs, n);
 }

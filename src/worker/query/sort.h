@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "../../common/errors.h"
+#include "../op.h"
 
 typedef struct wk_sort wk_sort_t;
 typedef struct wk_collation wk_collation_t; /* collation.h */
@@ -32,6 +33,21 @@ int wk_sort_cmp(const wk_sort_t *s, const bson_t *a, const bson_t *b);
 
 /* wk_sort_docs -- stable sort of n document pointers in place. */
 void wk_sort_docs(const wk_sort_t *s, bson_t **docs, size_t n);
+
+/* wk_sort_docs_op -- the same as an operation's work (op.h): an interrupt point every
+ * WK_SORT_CHECK_EVERY comparisons, so a large sort gives the worker's loop its turns.  On an
+ * interrupt the documents are left in some order (none lost) and err is set. */
+int wk_sort_docs_op(const wk_sort_t *s, bson_t **docs, size_t n, const wk_op_t *op,
+                    sdb_error_t *err);
+
+#define WK_SORT_CHECK_EVERY 256
+
+/* wk_sort_array_op -- stable sort of n elements of `size` bytes at `base` by cmp(a, b, arg),
+ * with the interrupt points of wk_sort_docs_op (for the sorts that are not of documents: group
+ * keys, distinct values).  On an interrupt `base` holds its elements in some order. */
+int wk_sort_array_op(void *base, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *, void *), void *arg, const wk_op_t *op,
+                     sdb_error_t *err);
 
 /* wk_sort_free -- release a sort (NULL is fine). */
 void wk_sort_free(wk_sort_t *s);

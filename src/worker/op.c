@@ -1,0 +1,140 @@
+/*
+ * src/worker/op.c -- interrupt points of a running operation: fair turns, shutdown, a gone
+ * client, maxTimeMS.
+ *
+ * wk_op_check first lets the coroutine give the loop a turn when its slice is used up
+ * (coro.h); the interrupts are checked after that turn, because that is when the loop may
+ * have noticed a closed socket (conn.c marks the connection closing and frees it only once
+ * its request has finished, so op->conn stays valid for the whole request) or a SIGTERM
+ * (worker.c sets wk_stopping).  The deadline is read from CLOCK_MONOTONIC, only for an
+ * operation that has one.  Event-loop thread only.
+ */
+#include "op.h"
+
+#include "../common/sdb.h"
+#include "conn.h"
+#include "coro.h"
+#include "worker.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * wk_op_parse_max_time --
+ *     The command's maxTimeMS in mongod's words.
+ */
+int
+wk_op_parse_max_time(const bson_t *body, int64_t *ms, sdb_error_t *err)
+{
+    bson_iter_t it;
+    int64_t v;
+
+    *ms = 0;
+    if (!bson_iter_init_find(&it, body, "maxTimeMS"))
+        return 0;
+    if (!BSON_ITER_HOLDS_NUMBER(&it) && !BSON_ITER_HOLDS_DECIMAL128(&it))
+        return sdb_error_set(err, SDB_CODE_BadValue, "maxTimeMS must be a number");
+    if (BSON_ITER_HOLDS_DOUBLE(&it)) {
+        double d = bson_iter_double(&it);
+
+        /* safeNumberLong: NaN is 0, out-of-range doubles saturate */
+        v = isnan(d) ? 0 : d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : (int64_t)d;
+    } else {
+        v = bson_iter_as_int64(&it);
+    }
+    if (v < 0 || v > INT_MAX)
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "%lld value for maxTimeMS is out of range [0, %d]", (long long)v,
+                             INT_MAX);
+    if (BSON_ITER_HOLDS_DOUBLE(&it) && floor(bson_iter_double(&it)) != bson_iter_double(&it))
+        return sdb_error_set(err, SDB_CODE_BadValue, "maxTimeMS has non-integral value");
+    *ms = v;
+    return 0;
+}
+
+/*
+ * wk_op_init --
+ *     Start an operation's clock.
+ */
+void
+wk_op_init(wk_op_t *op, const struct wk_conn *conn, int64_t max_time_ms)
+{
+    memset(op, 0, sizeof(*op));
+    op->conn = conn;
+    if (max_time_ms > 0)
+        op->deadline_ns = now_ns() + max_time_ms * 1000000;
+}
+
+/*
+ * wk_op_remaining_ms --
+ *     Time left before the deadline.
+ */
+int64_t
+wk_op_remaining_ms(const wk_op_t *op)
+{
+    int64_t left;
+
+    if (op == NULL || op->deadline_ns == 0)
+        return 0;
+    left = (op->deadline_ns - now_ns()) / 1000000;
+    return left < 1 ? 1 : left;
+}
+
+/*
+ * wk_op_interrupted --
+ *     Shutdown, a gone client or an expired deadline, without yielding.
+ */
+int
+wk_op_interrupted(const wk_op_t *op, sdb_error_t *err)
+{
+    if (wk_stopping)
+        return sdb_error_set(err, SDB_CODE_InterruptedAtShutdown, "interrupted at shutdown");
+    if (op == NULL)
+        return 0;
+    if (op->conn != NULL && op->conn->closing)
+        return sdb_error_set(err, SDB_CODE_ClientDisconnect,
+                             "operation was interrupted because a client disconnected");
+    if (op->deadline_ns != 0 && now_ns() >= op->deadline_ns)
+        return sdb_error_set(err, SDB_CODE_MaxTimeMSExpired, "operation exceeded time limit");
+    return 0;
+}
+
+/*
+ * wk_op_is_interruption --
+ *     mongod's Interruption category.
+ */
+bool
+wk_op_is_interruption(int code)
+{
+    static const int codes[] = {
+        SDB_CODE_Interrupted,       SDB_CODE_InterruptedAtShutdown, SDB_CODE_MaxTimeMSExpired,
+        SDB_CODE_ExceededTimeLimit, SDB_CODE_ClientDisconnect,      SDB_CODE_CursorKilled,
+    };
+
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (codes[i] == code)
+            return true;
+    return false;
+}
+
+/*
+ * wk_op_check --
+ *     An interrupt point: give the loop its turn when due, then check the interrupts.
+ */
+int
+wk_op_check(const wk_op_t *op, sdb_error_t *err)
+{
+    wk_coro_checkpoint();
+    return wk_op_interrupted(op, err);
+}

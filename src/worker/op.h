@@ -1,0 +1,58 @@
+/*
+ * src/worker/op.h -- the running operation: its time limit and what interrupts it.
+ *
+ * Every command runs with a wk_op_t (the dispatcher fills cmd->op from the command's
+ * `maxTimeMS` and its connection).  Code that evaluates many documents -- the read executor,
+ * count, distinct, update and delete scans, the aggregation stages, sorts -- calls
+ * wk_op_check at bounded intervals (once per document or per few hundred comparisons).  A
+ * check is where the coroutine gives the worker's loop a turn when its time slice is used up
+ * (wk_coro_checkpoint), so other connections keep being served, and where the operation
+ * stops, as mongod's interrupt points do: 11600 InterruptedAtShutdown once the worker is
+ * stopping, 279 ClientDisconnect when its client has gone, 50 MaxTimeMSExpired past its
+ * deadline.  The operation travels explicitly (cmd->op, wk_exec_t.op, wk_agg_ctx_t.op); NULL
+ * means "no time limit, no client": the check still yields and still stops at shutdown.
+ *
+ * Contract: event-loop thread only.  A wk_op_t is plain data owned by the command; it holds
+ * no resources.  After a check that yielded, anything borrowed from shared worker state (the
+ * catalog cache) may have changed, exactly as across a storage call.
+ */
+#ifndef WK_OP_H
+#define WK_OP_H
+
+#include "../common/errors.h"
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct wk_conn;
+
+typedef struct wk_op {
+    int64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = no time limit */
+    const struct wk_conn *conn; /* the client; NULL for none */
+} wk_op_t;
+
+/* wk_op_parse_max_time -- read the generic `maxTimeMS` argument of `body` as mongod does (a
+ * number, integral, 0..INT32_MAX; 2 BadValue otherwise): *ms is 0 when absent (no limit). */
+int wk_op_parse_max_time(const bson_t *body, int64_t *ms, sdb_error_t *err);
+
+/* wk_op_init -- an operation of `conn` (may be NULL) with a limit of max_time_ms from now
+ * (0 = none). */
+void wk_op_init(wk_op_t *op, const struct wk_conn *conn, int64_t max_time_ms);
+
+/* wk_op_remaining_ms -- milliseconds left before the deadline (at least 1), 0 without one:
+ * what a cursor keeps for its getMores. */
+int64_t wk_op_remaining_ms(const wk_op_t *op);
+
+/* wk_op_check -- an interrupt point (see above; `op` may be NULL): 0 to go on, else
+ * SDB_ECLIENT with err set. */
+int wk_op_check(const wk_op_t *op, sdb_error_t *err);
+
+/* wk_op_interrupted -- the same checks without giving the loop a turn. */
+int wk_op_interrupted(const wk_op_t *op, sdb_error_t *err);
+
+/* wk_op_is_interruption -- a code of mongod's Interruption category: such an error fails the
+ * whole command, never one statement of a write (mongod's write path rethrows it). */
+bool wk_op_is_interruption(int code);
+
+#endif
