@@ -214,8 +214,10 @@ bits_match(const wk_mnode_t *n, const bson_iter_t *it)
     return n->kind == WK_MN_BITS_ALL_SET || n->kind == WK_MN_BITS_ALL_CLEAR;
 }
 
+/* elem_match -- $elemMatch: true when some element of the array satisfies it, with the first
+ * such element's position in *pos (what mongod records for the positional $). */
 static bool
-elem_match(const wk_mnode_t *n, const bson_iter_t *it)
+elem_match(const wk_mnode_t *n, const bson_iter_t *it, int32_t *pos)
 {
     bson_iter_t child;
     const uint8_t *data;
@@ -226,7 +228,7 @@ elem_match(const wk_mnode_t *n, const bson_iter_t *it)
 
     if (it == NULL || !BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
         return false;
-    while (bson_iter_next(&child)) {
+    for (*pos = 0; bson_iter_next(&child); (*pos)++) {
         if (n->kind == WK_MN_ELEM_OBJ) {
             if (!BSON_ITER_HOLDS_DOCUMENT(&child) && !BSON_ITER_HOLDS_ARRAY(&child))
                 continue;
@@ -244,12 +246,14 @@ elem_match(const wk_mnode_t *n, const bson_iter_t *it)
         if (ok)
             return true;
     }
+    *pos = -1;
     return false;
 }
 
 bool
 wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
 {
+    int32_t pos;
     size_t i;
 
     switch (n->kind) {
@@ -294,7 +298,7 @@ wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it)
         return it != NULL && BSON_ITER_HOLDS_ARRAY(it) && n->size == (int64_t)wk_iter_count(it);
     case WK_MN_ELEM_OBJ:
     case WK_MN_ELEM_VAL:
-        return elem_match(n, it);
+        return elem_match(n, it, &pos);
     case WK_MN_BITS_ALL_SET:
     case WK_MN_BITS_ALL_CLEAR:
     case WK_MN_BITS_ANY_SET:
@@ -310,14 +314,23 @@ typedef struct visit_ctx {
     int32_t idx;
 } visit_ctx_t;
 
+/* visit -- one value reached by the path.  The position recorded for the positional $ is the
+ * one taken in the outermost array the path traversed implicitly; failing that, the element
+ * an $elemMatch picked in the array the path ends on (mongod's elemMatchKey). */
 static bool
 visit(void *vctx, const bson_iter_t *it, int32_t arr_idx)
 {
     visit_ctx_t *ctx = vctx;
+    int32_t inner = -1;
+    bool ok;
 
-    if (!wk_mnode_matches_value(ctx->n, it))
+    if (ctx->n->kind == WK_MN_ELEM_OBJ || ctx->n->kind == WK_MN_ELEM_VAL)
+        ok = elem_match(ctx->n, it, &inner);
+    else
+        ok = wk_mnode_matches_value(ctx->n, it);
+    if (!ok)
         return false;
-    ctx->idx = arr_idx;
+    ctx->idx = arr_idx >= 0 ? arr_idx : inner;
     return true;
 }
 
@@ -379,9 +392,9 @@ wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d
             if (!wk_mnode_match_doc(n->kids[i], doc, d, ev))
                 return false;
         return true;
-    case WK_MN_OR:
+    case WK_MN_OR: /* as mongod: a match under $or records no array position */
         for (i = 0; i < n->n_kids; i++)
-            if (wk_mnode_match_doc(n->kids[i], doc, d, ev))
+            if (wk_mnode_match_doc(n->kids[i], doc, NULL, ev))
                 return true;
             else if (failed(ev))
                 return false;
