@@ -558,6 +558,8 @@ find_collection(wk_cmd_t *cmd)
     stream_t s;
     wk_sort_t *so = NULL;
     wk_match_opts_t mo = {NULL, NULL};
+    const bson_value_t *hint = NULL;
+    bson_value_t natural;
     int dir, ret = 0;
 
     memset(&a, 0, sizeof(a));
@@ -574,7 +576,16 @@ find_collection(wk_cmd_t *cmd)
     SDB_ERR(check_hint(cmd, ns, &a));
     mo.vars = a.vars;
     mo.coll = a.coll;
-    SDB_ERR(wk_exec_open_ex(&s.ex, ns, &a.filter, &mo, &cmd->err));
+    if (a.has_hint) {
+        hint = bson_iter_value(&a.hint);
+    } else if (dir < 0) { /* sort {$natural: -1} is a backward scan, streamed */
+        natural.value_type = BSON_TYPE_DOCUMENT;
+        natural.value.v_doc.data = (uint8_t *)bson_get_data(&a.sort);
+        natural.value.v_doc.data_len = a.sort.len;
+        hint = &natural;
+        dir = 1;
+    }
+    SDB_ERR(wk_exec_open_hint(&s.ex, ns, &a.filter, &mo, hint, &cmd->err));
     if (so != NULL || dir < 0)
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else
