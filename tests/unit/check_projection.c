@@ -131,11 +131,14 @@ START_TEST(test_positional)
 }
 END_TEST
 
-/* "a.$" shows the element the filter's match recorded; 51246 when it recorded none. */
+/* "a.$" shows the element the filter's match recorded, taken from the first array on its path
+ * as projected; 51246 when the match recorded none, 51247 when the array has no such element. */
 typedef struct poscase {
     const char *filter;
     const char *proj;
-    const char *expect; /* NULL: 51246 */
+    const char *expect; /* NULL: the error `code` */
+    const char *doc;    /* NULL: PDOC */
+    int code;
 } poscase_t;
 
 #define PDOC "{\"_id\": 1, \"a\": [{\"k\": 1}, {\"k\": 2, \"v\": 1}], \"n\": [5, 9, 7]}"
@@ -149,14 +152,24 @@ static const poscase_t pos_cases[] = {
     {"{\"a.v\": {\"$$exists\": true}}", "{\"a.$\": 1}",
      "{ \"_id\" : 1, \"a\" : [ { \"k\" : 2, \"v\" : 1 } ] }"},
     {"{\"$$or\": [{\"n\": 7}, {\"n\": 9}]}", "{\"n.$\": 1}", "{ \"_id\" : 1, \"n\" : [ 9 ] }"},
-    {"{\"$$or\": [{\"n\": 7}, {\"a.k\": 9}]}", "{\"n.$\": 1}", NULL},
-    {"{\"n\": {\"$$not\": {\"$$gt\": 10}}}", "{\"n.$\": 1}", NULL},
+    {"{\"$$or\": [{\"n\": 7}, {\"a.k\": 9}]}", "{\"n.$\": 1}", NULL, NULL, 51246},
+    {"{\"n\": {\"$$not\": {\"$$gt\": 10}}}", "{\"n.$\": 1}", NULL, NULL, 51246},
+    /* a path below the array: the element of the projected array */
+    {"{\"a.b\": 2}", "{\"a.b.$\": 1}", "{ \"_id\" : 1, \"a\" : [ { \"b\" : 2 } ] }",
+     "{\"_id\": 1, \"a\": [{\"b\": 1, \"c\": 1}, {\"b\": 2, \"c\": 2}]}"},
+    {"{\"x.a.b\": 2}", "{\"x.a.b.$\": 1, \"_id\": 0}",
+     "{ \"x\" : { \"a\" : [ { \"b\" : [ 3, 2 ] } ] } }",
+     "{\"x\": {\"a\": [{\"b\": [1], \"c\": 1}, {\"b\": [3, 2], \"c\": 2}]}}"},
+    {"{\"s\": 1}", "{\"a.b.$\": 1, \"_id\": 0}", "{ \"a\" : { \"b\" : 5 } }",
+     "{\"s\": 1, \"a\": {\"b\": 5}}"},
+    /* the projected array is shorter than the recorded position */
+    {"{\"a.c\": 3}", "{\"a.b.$\": 1}", NULL, "{\"_id\": 1, \"a\": [5, 6, {\"c\": 3}]}", 51247},
 };
 
 START_TEST(test_positional_after_match)
 {
     const poscase_t *c = &pos_cases[_i];
-    bson_t *p = json(c->proj), *f = json(c->filter), *d = json(PDOC), out;
+    bson_t *p = json(c->proj), *f = json(c->filter), *d = json(c->doc ? c->doc : PDOC), out;
     wk_match_details_t det;
     wk_projection_t *pr = NULL;
     wk_matcher_t *m = NULL;
@@ -169,7 +182,7 @@ START_TEST(test_positional_after_match)
     ck_assert_int_eq(wk_projection_new(p, f, &pr, &err), 0);
     rc = wk_projection_apply(pr, d, &det, &out, &err);
     if (c->expect == NULL) {
-        ck_assert_msg(rc != 0 && err.code == 51246, "%s: rc %d code %d", c->filter, rc, err.code);
+        ck_assert_msg(rc != 0 && err.code == c->code, "%s: rc %d code %d", c->filter, rc, err.code);
     } else {
         ck_assert_msg(rc == 0, "%s: error %d %s", c->filter, err.code, err.msg);
         s = bson_as_relaxed_extended_json(&out, NULL);
