@@ -13,7 +13,8 @@
  * Hints: a find hinted by key pattern or name returns the index's order (ascending,
  * descending, multikey once per document), {$natural: -1} the reverse insertion order, with
  * skip, limit and small batches whose getMores run on a second connection (another worker
- * when the server puts it there).  One shared server.
+ * when the server puts it there); an update, delete or findAndModify of one document takes the
+ * first in the hinted order, and a hint naming no index is 2 BadValue.  One shared server.
  */
 #include "harness.h"
 
@@ -412,6 +413,56 @@ START_TEST(test_hint_order)
 }
 END_TEST
 
+START_TEST(test_hint_writes)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    CMD_OK(c, DB,
+           "{'insert': 'hw', 'documents': [{'_id': 1, 'a': 5}, {'_id': 2, 'a': 9}, "
+           "{'_id': 3, 'a': 1}, {'_id': 4, 'a': 7}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'createIndexes': 'hw', 'indexes': [{'key': {'a': -1}, 'name': 'a_desc'}]}", &r);
+    bson_destroy(&r);
+    /* one document: the first in the hinted index's order */
+    CMD_OK(c, DB,
+           "{'update': 'hw', 'updates': [{'q': {}, 'u': {'$set': {'top': true}}, "
+           "'hint': {'a': -1}}]}",
+           &r);
+    ASSERT_INT(&r, "nModified", 1);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'count': 'hw', 'query': {'_id': 2, 'top': true}}", &r);
+    ASSERT_INT(&r, "n", 1);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'findAndModify': 'hw', 'query': {'a': {'$lt': 9}}, 'hint': 'a_desc', "
+           "'update': {'$set': {'next': true}}}",
+           &r);
+    ASSERT_INT(&r, "value._id", 4);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'delete': 'hw', 'deletes': [{'q': {}, 'limit': 1, 'hint': {'$natural': -1}}]}",
+           &r);
+    ASSERT_INT(&r, "n", 1);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'count': 'hw', 'query': {'_id': 4}}", &r);
+    ASSERT_INT(&r, "n", 0);
+    bson_destroy(&r);
+    /* a hint that names no index */
+    CMD_OK(c, DB,
+           "{'update': 'hw', 'updates': [{'q': {}, 'u': {'$set': {'x': 1}}, 'hint': 'nope'}]}", &r);
+    ASSERT_INT(&r, "writeErrors.0.code", 2);
+    ASSERT_STR(&r, "writeErrors.0.errmsg",
+               "hint provided does not correspond to an existing index");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'hw', 'hint': {'b': 1}}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'findAndModify': 'hw', 'hint': {'b': 1}, 'remove': true}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -424,5 +475,6 @@ main(void)
     tcase_add_loop_test(tc, test_projection, 0, (int)(sizeof(pcases) / sizeof(pcases[0])));
     tcase_add_loop_test(tc, test_dbref, 0, (int)(sizeof(dcases) / sizeof(dcases[0])));
     tcase_add_test(tc, test_hint_order);
+    tcase_add_test(tc, test_hint_writes);
     return it_main(s);
 }

@@ -119,6 +119,36 @@ natural_dir(const bson_value_t *hint)
     return bson_iter_as_double(&it) < 0 ? -1 : 1;
 }
 
+/* hint_needs_index -- {} is no hint and {$natural: n} needs no index. */
+static bool
+hint_needs_index(const bson_value_t *hint)
+{
+    bson_t doc;
+
+    if (hint->value_type != BSON_TYPE_DOCUMENT ||
+        !bson_init_static(&doc, hint->value.v_doc.data, hint->value.v_doc.data_len))
+        return true;
+    return !bson_empty(&doc) && !bson_has_field(&doc, "$natural");
+}
+
+/* hint_check -- a hint must be a string or a document (FailedToParse) naming an existing
+ * index of ns (BadValue), unless it is {} or {$natural: n} or ns does not exist. */
+static int
+hint_check(const char *ns, const bson_value_t *hint, sdb_error_t *err)
+{
+    const wk_coll_info_t *ci;
+
+    if (!hint_needs_index(hint))
+        return 0;
+    if (hint->value_type != BSON_TYPE_UTF8 && hint->value_type != BSON_TYPE_DOCUMENT)
+        return sdb_error_set(err, SDB_CODE_FailedToParse, "hint must be a string or an object");
+    SDB_RET(wk_cmdu_refresh(err));
+    if ((ci = wk_catalog_find(ns)) == NULL || wk_exec_plan_hint_exists(ci, hint))
+        return 0;
+    return sdb_error_set(err, SDB_CODE_BadValue,
+                         "hint provided does not correspond to an existing index");
+}
+
 /* plan_hint -- the plan a hint asks for; *done false when it asks for nothing we follow. */
 static int
 plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool binary, bool *done)
@@ -191,6 +221,8 @@ int
 wk_exec_open_hint(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                   const bson_value_t *hint, sdb_error_t *err)
 {
+    if (hint != NULL)
+        SDB_RET(hint_check(ns, hint, err));
     return open_plan(ex, ns, filter, opts, hint, -1, err);
 }
 

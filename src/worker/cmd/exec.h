@@ -86,7 +86,10 @@ int wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter,
  * ascending/descending index named by name or key pattern is scanned in its order, over the
  * filter's ranges on its first field (every entry with a collation); {$natural: 1 | -1} scans
  * the collection forward or backward.  The hint travels in the saved position, so a restored
- * cursor keeps the order.  Other hints plan as without one. */
+ * cursor keeps the order.  A hint must be a string or a document (FailedToParse) naming an
+ * existing index (BadValue "hint provided does not correspond to an existing index"), unless it
+ * is {} (none) or $natural or the collection does not exist; an index that is not a plain
+ * ascending/descending one plans as without a hint. */
 int wk_exec_open_hint(wk_exec_t *ex, const char *ns, const bson_t *filter,
                       const wk_match_opts_t *opts, const bson_value_t *hint, sdb_error_t *err);
 

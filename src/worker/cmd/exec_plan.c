@@ -501,19 +501,14 @@ hint_names(const bson_t *spec, const bson_value_t *hint)
     return bson_init_static(&pat, d, len) && bson_equal(&pat, &want);
 }
 
-int
-wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
-                    bool bounds, wk_exec_plan_t *p, bool *ok)
+/* hinted_spec -- the spec (a view into ci) of the index `hint` names. */
+static bool
+hinted_spec(const wk_coll_info_t *ci, const bson_value_t *hint, bson_t *spec)
 {
     bson_iter_t it;
-    bson_t spec, key;
-    const char *first;
-    bool desc;
-    pred_t pr;
 
-    *ok = false;
     if (!bson_iter_init(&it, &ci->indexes))
-        return 0;
+        return false;
     while (bson_iter_next(&it)) {
         const uint8_t *d;
         uint32_t len;
@@ -521,11 +516,31 @@ wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_v
         if (!BSON_ITER_HOLDS_DOCUMENT(&it))
             continue;
         bson_iter_document(&it, &len, &d);
-        if (bson_init_static(&spec, d, len) && hint_names(&spec, hint))
-            break;
-        spec.len = 0;
+        if (bson_init_static(spec, d, len) && hint_names(spec, hint))
+            return true;
     }
-    if (spec.len == 0 || !index_usable(&spec, true, &key, &first, &desc))
+    return false;
+}
+
+bool
+wk_exec_plan_hint_exists(const wk_coll_info_t *ci, const bson_value_t *hint)
+{
+    bson_t spec;
+
+    return hinted_spec(ci, hint, &spec);
+}
+
+int
+wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
+                    bool bounds, wk_exec_plan_t *p, bool *ok)
+{
+    bson_t spec, key;
+    const char *first;
+    bool desc;
+    pred_t pr;
+
+    *ok = false;
+    if (!hinted_spec(ci, hint, &spec) || !index_usable(&spec, true, &key, &first, &desc))
         return 0;
     memset(&pr, 0, sizeof(pr));
     if (bounds && filter != NULL && path_plain(first))

@@ -58,6 +58,9 @@ int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_p
 int wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
                         bool bounds, wk_exec_plan_t *p, bool *ok);
 
+/* wk_exec_plan_hint_exists -- does ci have the index `hint` names (by name or key pattern)? */
+bool wk_exec_plan_hint_exists(const wk_coll_info_t *ci, const bson_value_t *hint);
+
 /* wk_exec_plan_first_entry -- the lowest index entry (key bytes, plus the record id for a
  * non-unique index) of doc/rid inside the plan's ranges; *any false when it has none. */
 int wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid,
