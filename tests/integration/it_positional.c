@@ -463,6 +463,49 @@ START_TEST(test_hint_writes)
 }
 END_TEST
 
+START_TEST(test_hint_aggregate_count)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, b;
+
+    CMD_OK(c, DB,
+           "{'insert': 'hr', 'documents': [{'_id': 1, 'a': 5, 's': 1}, {'_id': 2, 'a': 9}, "
+           "{'_id': 3, 'a': 1, 's': 2}, {'_id': 4, 'a': 7}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'hr', 'indexes': [{'key': {'a': -1}, 'name': 'a_desc'}, "
+           "{'key': {'s': 1}, 'name': 's_1', 'sparse': true}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'hr', 'pipeline': [{'$match': {'a': {'$gt': 1}}}, "
+           "{'$project': {'a': 1}}], 'hint': 'a_desc', 'cursor': {}}",
+           &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch", &b));
+    ck_assert_msg(fx_eq_json(&b, "{'0': {'_id': 2, 'a': 9}, '1': {'_id': 4, 'a': 7}, "
+                                 "'2': {'_id': 1, 'a': 5}}"),
+                  "%s", fx_to_json(&b));
+    bson_destroy(&b);
+    bson_destroy(&r);
+    /* a hinted sparse index counts the documents it holds, as the manual warns */
+    CMD_OK(c, DB, "{'count': 'hr', 'query': {}, 'hint': 's_1'}", &r);
+    ASSERT_INT(&r, "n", 2);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'count': 'hr', 'query': {}}", &r);
+    ASSERT_INT(&r, "n", 4);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'count': 'hr', 'hint': 'nope'}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'aggregate': 'hr', 'pipeline': [], 'hint': {'z': 1}, 'cursor': {}}", &r, 2,
+            "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'distinct': 'hr', 'key': 'a', 'hint': 5}", &r, 9, "FailedToParse");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -476,5 +519,6 @@ main(void)
     tcase_add_loop_test(tc, test_dbref, 0, (int)(sizeof(dcases) / sizeof(dcases[0])));
     tcase_add_test(tc, test_hint_order);
     tcase_add_test(tc, test_hint_writes);
+    tcase_add_test(tc, test_hint_aggregate_count);
     return it_main(s);
 }

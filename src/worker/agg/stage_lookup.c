@@ -24,14 +24,14 @@
 
 int
 wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const wk_collation_t *coll,
-            wk_agg_docs_t *out, sdb_error_t *err)
+            const bson_value_t *hint, wk_agg_docs_t *out, sdb_error_t *err)
 {
     wk_match_opts_t mo = {NULL, coll};
     wk_exec_t ex;
     int ret = 0;
 
     wk_exec_init(&ex);
-    SDB_ERR(wk_exec_open_ex(&ex, ns, filter, &mo, err));
+    SDB_ERR(wk_exec_open_hint(&ex, ns, filter, &mo, hint, err));
     while (limit < 0 || (int64_t)out->n < limit) {
         bson_t doc;
         int64_t r;
@@ -258,7 +258,7 @@ matched(const lookup_t *l, const char *ns, const bson_t *doc, const wk_agg_docs_
 
     SDB_ERR(local_filter(l, doc, &filter, err));
     if (strcmp(l->foreign, "_id") == 0) {
-        SDB_ERR(wk_agg_read(ns, &filter, -1, NULL, out, err));
+        SDB_ERR(wk_agg_read(ns, &filter, -1, NULL, NULL, out, err));
     } else {
         SDB_ERR(wk_matcher_new(&filter, &m, err));
         for (size_t i = 0; i < cache->n; i++)
@@ -371,7 +371,7 @@ wk_agg_run_lookup(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg
     wk_agg_docs_init(&cache);
     snprintf(ns, sizeof(ns), "%s.%s", ctx->db, l->from != NULL ? l->from : "");
     if (l->local != NULL && strcmp(l->foreign, "_id") != 0)
-        SDB_ERR(wk_agg_read(ns, NULL, -1, ctx->collation, &cache, err));
+        SDB_ERR(wk_agg_read(ns, NULL, -1, ctx->collation, NULL, &cache, err));
     for (size_t i = 0; i < in->n; i++)
         if (in->v[i] != NULL)
             SDB_ERR(lookup_one(l, ctx, ns, in->v[i], &cache, out, err));
