@@ -368,11 +368,13 @@ ms_records_op_delete(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
 
 /* ---- scan ------------------------------------------------------------------------------ */
 
-/* scan_batch -- fill arr from cur (positioned before the first record to return). */
+/* scan_batch -- fill arr from cur in record-id order (dir 1) or its reverse (dir -1), starting
+ * strictly after `after` in that order when have_after. */
 static int
-scan_batch(WT_CURSOR *cur, int64_t after, int have_after, int64_t limit, int64_t max_bytes,
+scan_batch(WT_CURSOR *cur, int dir, int64_t after, int have_after, int64_t limit, int64_t max_bytes,
            bson_t *arr, bool *eof)
 {
+    int (*step)(WT_CURSOR *) = dir < 0 ? cur->prev : cur->next;
     int64_t rid, n = 0, bytes = 0;
     int ret, exact;
     WT_ITEM v;
@@ -381,12 +383,12 @@ scan_batch(WT_CURSOR *cur, int64_t after, int have_after, int64_t limit, int64_t
     if (have_after) {
         cur->set_key(cur, after);
         ret = cur->search_near(cur, &exact);
-        if (ret == 0 && exact <= 0)
-            ret = cur->next(cur);
+        if (ret == 0 && (dir < 0 ? exact >= 0 : exact <= 0))
+            ret = step(cur);
     } else {
-        ret = cur->next(cur);
+        ret = step(cur);
     }
-    for (; ret == 0; ret = cur->next(cur)) {
+    for (; ret == 0; ret = step(cur)) {
         if ((limit > 0 && n >= limit) || (n > 0 && bytes >= max_bytes))
             return 0;
         SDB_RET(cur->get_key(cur, &rid));
@@ -406,7 +408,7 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
 {
     WT_SESSION *s = ctx->session;
     WT_CURSOR *cur = NULL;
-    int64_t after, limit, max_bytes;
+    int64_t after, limit, max_bytes, dir;
     bool have_after, eof = true;
     const char *ns;
     ms_coll_t *c;
@@ -417,6 +419,7 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     SDB_RET(ms_req_int64(req, "after", 0, &after, &have_after, err));
     SDB_RET(ms_req_int64(req, "limit", 0, &limit, NULL, err));
     SDB_RET(ms_req_int64(req, "maxBytes", MS_BATCH_BYTES_DEFAULT, &max_bytes, NULL, err));
+    SDB_RET(ms_req_int64(req, "dir", 1, &dir, NULL, err));
     BSON_APPEND_ARRAY_BEGIN(reply, "docs", &arr);
     if (strcmp(ns, MS_OPLOG_NS) == 0) {
         ret = ms_oplog_scan(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr, &eof);
@@ -428,7 +431,8 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     if ((c = ms_catalog_find_locked(ns)) != NULL) {
         SDB_ERR(s->begin_transaction(s, NULL));
         if ((ret = s->open_cursor(s, c->uri, NULL, NULL, &cur)) == 0) {
-            ret = scan_batch(cur, after, have_after, limit, max_bytes, &arr, &eof);
+            ret =
+                scan_batch(cur, dir < 0 ? -1 : 1, after, have_after, limit, max_bytes, &arr, &eof);
             SDB_TRET(cur->close(cur));
         }
         SDB_TRET(s->rollback_transaction(s, NULL));

@@ -200,3 +200,43 @@ test('streaming monitor: awaited hello replies stream with moreToCome and never 
   assert.deepEqual(clearedBeforeClose, []);
   assert.ok(events.awaited >= 3, `expected >= 3 streamed heartbeats, saw ${events.awaited}`);
 });
+
+test('mongoose: positional $ after $elemMatch, DBRef match, hinted order', async () => {
+  const conn = await mongoose.createConnection(url, { dbName: 'e2e_mongoose' }).asPromise();
+  try {
+    const Order = conn.model('Order', new mongoose.Schema({
+      n: Number,
+      items: [{ sku: String, qty: Number }],
+      refs: [mongoose.Schema.Types.Mixed],
+    }));
+    await Order.createIndexes();
+    await Order.collection.createIndex({ n: -1 }, { name: 'n_desc' });
+    const o = await Order.create({
+      n: 1,
+      items: [{ sku: 'a', qty: 1 }, { sku: 'b', qty: 1 }, { sku: 'b', qty: 2 }],
+      refs: [{ $ref: 'users', $id: 7 }],
+    });
+    await Order.create({ n: 3, items: [] });
+    await Order.create({ n: 2, items: [] });
+    const res = await Order.updateOne(
+      { _id: o._id, items: { $elemMatch: { sku: 'b', qty: 2 } } },
+      { $set: { 'items.$.qty': 5 } },
+    );
+    assert.equal(res.modifiedCount, 1);
+    const back = await Order.findById(o._id).lean();
+    assert.deepEqual(back.items.map((i) => i.qty), [1, 1, 5]);
+    const proj = await Order.findOne({ items: { $elemMatch: { qty: 5 } } }, { 'items.$': 1 }).lean();
+    assert.deepEqual(proj.items.map((i) => [i.sku, i.qty]), [['b', 5]]);
+    const after = await Order.findOneAndUpdate(
+      { 'items.sku': 'a' }, { $inc: { 'items.$.qty': 10 } }, { new: true },
+    ).lean();
+    assert.deepEqual(after.items.map((i) => i.qty), [11, 1, 5]);
+    assert.equal(await Order.countDocuments({ refs: { $elemMatch: { $ref: 'users', $id: 7 } } }), 1);
+    const byHint = await Order.find({}).hint('n_desc').batchSize(1).lean();
+    assert.deepEqual(byHint.map((d) => d.n), [3, 2, 1]);
+    const natural = await Order.find({}).hint({ $natural: -1 }).lean();
+    assert.deepEqual(natural.map((d) => d.n), [2, 3, 1]);
+  } finally {
+    await conn.close();
+  }
+});

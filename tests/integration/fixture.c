@@ -601,6 +601,23 @@ fx_conn_owner(const fx_server_t *s, int client_port)
     return 0;
 }
 
+mongoc_client_t *
+fx_client_other_worker(const fx_server_t *s, mongoc_client_t *a)
+{
+    int pa = fx_client_local_port(s, a);
+    pid_t wa = pa > 0 ? fx_conn_owner(s, pa) : 0;
+    for (int tries = 0; tries < 40; tries++) {
+        mongoc_client_t *b = fx_client(s);
+        int pb = fx_client_local_port(s, b);
+        pid_t wb = pb > 0 ? fx_conn_owner(s, pb) : 0;
+        if (wa == 0 || wb == 0 || wb != wa)
+            return b;
+        mongoc_client_destroy(b);
+    }
+    fprintf(stderr, "note: every connection landed on worker %d\n", (int)wa);
+    return fx_client(s);
+}
+
 /* ---- commands and replies ------------------------------------------------------------ */
 
 bson_t *

@@ -90,6 +90,11 @@ int fx_client_local_port(const fx_server_t *s, mongoc_client_t *c);
  * from client port `client_port`, or 0. */
 pid_t fx_conn_owner(const fx_server_t *s, int client_port);
 
+/* fx_client_other_worker -- a new client that another worker than a's serves, when one
+ * turns up within a few connections (else a note on stderr and any new client).  Tests use
+ * it to show that a cursor or a setting crosses workers.  Never NULL. */
+mongoc_client_t *fx_client_other_worker(const fx_server_t *s, mongoc_client_t *a);
+
 /* fx_cmd -- run `cmd` (JSON, relaxed extended JSON) against `db`; the server's reply is
  * always stored in *reply (initialised; caller destroys).  Returns the reply's ok as bool;
  * false also on a network error (then *reply is empty and err is set). */

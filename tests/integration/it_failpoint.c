@@ -45,28 +45,10 @@ ping_code(mongoc_client_t *c)
     return code;
 }
 
-/* other_worker_client -- a client served by another worker than `a`, when one turns up. */
-static mongoc_client_t *
-other_worker_client(mongoc_client_t *a)
-{
-    int pa = fx_client_local_port(&it_srv, a);
-    pid_t wa = pa > 0 ? fx_conn_owner(&it_srv, pa) : 0;
-    for (int tries = 0; tries < 40; tries++) {
-        mongoc_client_t *b = fx_client(&it_srv);
-        int pb = fx_client_local_port(&it_srv, b);
-        pid_t wb = pb > 0 ? fx_conn_owner(&it_srv, pb) : 0;
-        if (wa == 0 || wb == 0 || wb != wa)
-            return b;
-        mongoc_client_destroy(b);
-    }
-    fprintf(stderr, "note: every connection landed on worker %d\n", (int)wa);
-    return fx_client(&it_srv);
-}
-
 START_TEST(test_times_across_workers)
 {
     mongoc_client_t *a = IT_CLIENT();
-    mongoc_client_t *b = other_worker_client(a);
+    mongoc_client_t *b = fx_client_other_worker(&it_srv, a);
     int64_t c0 = fp_off(a);
     ck_assert_int_eq(fp(a, "{'configureFailPoint': 'failCommand', 'mode': {'times': 2}, "
                            "'data': {'failCommands': ['ping'], 'errorCode': 2}}"),
@@ -85,7 +67,7 @@ END_TEST
 START_TEST(test_always_on_and_off)
 {
     mongoc_client_t *c = IT_CLIENT();
-    mongoc_client_t *d = other_worker_client(c);
+    mongoc_client_t *d = fx_client_other_worker(&it_srv, c);
     bson_t r;
     int64_t c0 = fp_off(c);
     fp(c, "{'configureFailPoint': 'failCommand', 'mode': 'alwaysOn', "

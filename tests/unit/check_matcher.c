@@ -193,6 +193,30 @@ static const mcase_t cases[] = {
     {"{\"$foo\": 1}", "{}", -2},
     {"{\"$alwaysFalse\": 1}", "{}", 0},
     {"{}", "{\"x\": 1}", 1},
+    /* DBRef fields are field names, not operators */
+    {"{\"r\": {\"$$ref\": \"x\", \"$$id\": 1}}", "{\"r\": {\"$$ref\": \"x\", \"$$id\": 1}}", 1},
+    {"{\"r\": {\"$$ref\": \"x\", \"$$id\": 1}}", "{\"r\": {\"$$ref\": \"x\", \"$$id\": 2}}", 0},
+    {"{\"r\": {\"$$ref\": \"x\"}}", "{}", -2},
+    {"{\"r.$id\": 1}", "{\"r\": {\"$$ref\": \"x\", \"$$id\": 1}}", 1},
+    {"{\"$$ref\": \"x\"}", "{\"$$ref\": \"x\", \"$$id\": 1}", 1},
+    {"{\"$$id\": 2}", "{\"$$ref\": \"x\", \"$$id\": 1}", 0},
+    {"{\"r\": {\"$$elemMatch\": {\"$$ref\": \"x\", \"$$id\": 1}}}",
+     "{\"r\": [{\"$$ref\": \"y\", \"$$id\": 1}, {\"$$ref\": \"x\", \"$$id\": 1}]}", 1},
+    {"{\"r\": {\"$$elemMatch\": {\"$$ref\": \"x\", \"$$id\": 1}}}",
+     "{\"r\": [{\"$$ref\": \"y\", \"$$id\": 1}, {\"$$ref\": \"x\", \"$$id\": 2}]}", 0},
+    {"{\"r\": {\"$$elemMatch\": {\"$$id\": 1}}}", "{\"r\": [{\"$$ref\": \"y\", \"$$id\": 1}]}", 1},
+    {"{\"r\": {\"$$elemMatch\": {\"$$db\": \"d\", \"$$id\": {\"$$gt\": 0}}}}",
+     "{\"r\": [{\"$$ref\": \"y\", \"$$id\": 1, \"$$db\": \"d\"}]}", 0},
+    {"{\"r\": {\"$$elemMatch\": {\"$$db\": \"d\", \"$$id\": 1}}}",
+     "{\"r\": [{\"$$ref\": \"y\", \"$$id\": 1, \"$$db\": \"d\"}]}", 1},
+    {"{\"r\": {\"$$in\": [{\"$$ref\": \"x\", \"$$id\": 1}]}}",
+     "{\"r\": [{\"$$ref\": \"x\", \"$$id\": 1}]}", 1},
+    /* $or branches on one path become an $in, with the same answers */
+    {"{\"$or\": [{\"a\": 1}, {\"a\": {\"$regex\": \"^x\"}}, {\"b\": 2}]}", "{\"a\": \"xy\"}", 1},
+    {"{\"$or\": [{\"a\": 1}, {\"a\": null}]}", "{}", 1},
+    {"{\"$or\": [{\"a\": 1}, {\"a\": [2, 3]}]}", "{\"a\": [2, 3]}", 1},
+    {"{\"$or\": [{\"a\": 1}, {\"a\": {\"$eq\": {\"$regex\": \"^x\"}}}]}", "{\"a\": \"xy\"}", 0},
+    {"{\"$or\": [{\"$or\": [{\"a\": 1}, {\"c\": 1}]}, {\"a\": 4}]}", "{\"a\": 4}", 1},
 };
 
 START_TEST(test_table)
@@ -293,6 +317,71 @@ START_TEST(test_details_and_ids)
 }
 END_TEST
 
+/* The array position a match records for the positional $ (mongod's elemMatchKey): the
+ * element matched in the outermost array the path traverses, or the one $elemMatch picked;
+ * none (-1) under $or, $not, $ne, $nin, for a whole-array match or an index the path names. */
+typedef struct pcase {
+    const char *filter;
+    const char *doc;
+    int idx;
+} pcase_t;
+
+static const pcase_t pos_cases[] = {
+    {"{\"a\": {\"$elemMatch\": {\"k\": 1, \"v\": 2}}}",
+     "{\"a\": [{\"k\": 1, \"v\": 1}, {\"k\": 1, \"v\": 2}, {\"k\": 1, \"v\": 2}]}", 1},
+    {"{\"a\": {\"$elemMatch\": {\"$gt\": 5, \"$lt\": 9}}}", "{\"a\": [1, 9, 7, 8]}", 2},
+    {"{\"a\": {\"$elemMatch\": {\"$ne\": 1}}}", "{\"a\": [1, 1, 2]}", 2},
+    {"{\"a\": {\"$elemMatch\": {\"$elemMatch\": {\"$gt\": 4}}}}", "{\"a\": [[1], [2, 5]]}", 1},
+    {"{\"a.b\": {\"$elemMatch\": {\"$gt\": 4}}}",
+     "{\"a\": [{\"b\": [1]}, {\"b\": [2]}, {\"b\": [3, 5]}]}", 2},
+    {"{\"a\": {\"$in\": [3, 9]}}", "{\"a\": [1, 9, 3]}", 1},
+    {"{\"a\": {\"$all\": [9]}}", "{\"a\": [1, 9, 3]}", 1},
+    {"{\"a\": {\"$all\": [{\"$elemMatch\": {\"k\": 2}}]}}", "{\"a\": [{\"k\": 1}, {\"k\": 2}]}", 1},
+    {"{\"a.k\": 2}", "{\"a\": [{\"k\": 1}, {\"k\": 2}]}", 1},
+    {"{\"a.b.c\": 3}", "{\"a\": [{\"b\": [{\"c\": 1}]}, {\"b\": [{\"c\": 2}, {\"c\": 3}]}]}", 1},
+    {"{\"a.b\": 5}", "{\"a\": [{\"b\": [1]}, {\"b\": [2, 5]}]}", 1},
+    {"{\"a.1.b\": 5}", "{\"a\": [{\"b\": [0]}, {\"b\": [5, 6]}]}", 0},
+    {"{\"a.1\": 5}", "{\"a\": [4, 5]}", -1},
+    {"{\"a\": {\"$gte\": 5}}", "{\"a\": [1, 6, 7]}", 1},
+    {"{\"a\": {\"$regex\": \"^x\"}}", "{\"a\": [\"y\", \"xz\"]}", 1},
+    {"{\"a\": {\"$exists\": true}}", "{\"a\": [4, 5]}", 0},
+    {"{\"a\": {\"$$type\": \"string\"}}", "{\"a\": [4, \"s\"]}", 1},
+    {"{\"a\": [1, 2]}", "{\"a\": [1, 2]}", -1},
+    {"{\"a\": [1, 2]}", "{\"a\": [3, [1, 2]]}", 1},
+    {"{\"a\": {\"$ne\": 1}}", "{\"a\": [2, 3]}", -1},
+    {"{\"a\": {\"$nin\": [1]}}", "{\"a\": [2, 3]}", -1},
+    {"{\"a\": {\"$not\": {\"$lt\": 2}}}", "{\"a\": [2, 3]}", -1},
+    {"{\"$or\": [{\"a\": 5}, {\"b\": 1}]}", "{\"a\": [4, 5]}", -1},
+    {"{\"$or\": [{\"a\": 5}, {\"a\": 4}]}", "{\"a\": [3, 4, 5]}", 1},
+    {"{\"$or\": [{\"a\": {\"$regex\": \"^x\"}}, {\"a\": \"q\"}]}", "{\"a\": [\"q\", \"xa\"]}", 0},
+    {"{\"$or\": [{\"a.k\": 2}]}", "{\"a\": [{\"k\": 1}, {\"k\": 2}]}", 1},
+    {"{\"$or\": [{\"a\": {\"$gt\": 3}}, {\"a\": {\"$lt\": 1}}]}", "{\"a\": [2, 4]}", -1},
+    {"{\"$and\": [{\"a\": {\"$elemMatch\": {\"k\": 2}}}]}", "{\"a\": [{\"k\": 1}, {\"k\": 2}]}", 1},
+    {"{\"$nor\": [{\"a\": 1}]}", "{\"a\": [2, 3]}", -1},
+    {"{\"a\": {\"$size\": 2}}", "{\"a\": [2, 3]}", -1},
+    {"{\"_id\": 1, \"a\": {\"$elemMatch\": {\"$$ref\": \"x\"}}}",
+     "{\"_id\": 1, \"a\": [{\"$$ref\": \"y\", \"$$id\": 1}, {\"$$ref\": \"x\", \"$$id\": 1}]}", 1},
+};
+
+START_TEST(test_positional)
+{
+    const pcase_t *c = &pos_cases[_i];
+    bson_t *f = json(c->filter), *d = json(c->doc);
+    wk_matcher_t *m = NULL;
+    wk_match_details_t det;
+    sdb_error_t err = {0};
+
+    ck_assert_msg(wk_matcher_new(f, &m, &err) == 0, "%s: %s", c->filter, err.msg);
+    ck_assert_msg(wk_matcher_matches(m, d, &det), "%s does not match %s", c->filter, c->doc);
+    ck_assert_msg(det.has_elem_index == (c->idx >= 0) && (c->idx < 0 || det.elem_index == c->idx),
+                  "%s on %s: position %d (%d), want %d", c->filter, c->doc, det.elem_index,
+                  det.has_elem_index, c->idx);
+    wk_matcher_free(m);
+    bson_destroy(f);
+    bson_destroy(d);
+}
+END_TEST
+
 /* Errors raised while evaluating fail the whole query in mongod, wherever $expr sits. */
 typedef struct ecase {
     const char *filter;
@@ -357,6 +446,7 @@ matcher_suite(void)
     tcase_add_test(tc, test_messages);
     tcase_add_loop_test(tc, test_eval_errors, 0, (int)(sizeof(eval_cases) / sizeof(eval_cases[0])));
     tcase_add_test(tc, test_details_and_ids);
+    tcase_add_loop_test(tc, test_positional, 0, (int)(sizeof(pos_cases) / sizeof(pos_cases[0])));
     suite_add_tcase(s, tc);
     return s;
 }

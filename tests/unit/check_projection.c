@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/worker/query/matcher.h"
 #include "../../src/worker/query/projection.h"
 
 #include "json_case.h"
@@ -130,6 +131,73 @@ START_TEST(test_positional)
 }
 END_TEST
 
+/* "a.$" shows the element the filter's match recorded, taken from the first array on its path
+ * as projected; 51246 when the match recorded none, 51247 when the array has no such element. */
+typedef struct poscase {
+    const char *filter;
+    const char *proj;
+    const char *expect; /* NULL: the error `code` */
+    const char *doc;    /* NULL: PDOC */
+    int code;
+} poscase_t;
+
+#define PDOC "{\"_id\": 1, \"a\": [{\"k\": 1}, {\"k\": 2, \"v\": 1}], \"n\": [5, 9, 7]}"
+
+static const poscase_t pos_cases[] = {
+    {"{\"a\": {\"$$elemMatch\": {\"k\": 2}}}", "{\"a.$\": 1}",
+     "{ \"_id\" : 1, \"a\" : [ { \"k\" : 2, \"v\" : 1 } ] }"},
+    {"{\"n\": {\"$$elemMatch\": {\"$$gt\": 6, \"$$lt\": 9}}}", "{\"n.$\": 1, \"_id\": 0}",
+     "{ \"n\" : [ 7 ] }"},
+    {"{\"n\": {\"$$all\": [9]}}", "{\"n.$\": 1}", "{ \"_id\" : 1, \"n\" : [ 9 ] }"},
+    {"{\"a.v\": {\"$$exists\": true}}", "{\"a.$\": 1}",
+     "{ \"_id\" : 1, \"a\" : [ { \"k\" : 2, \"v\" : 1 } ] }"},
+    {"{\"$$or\": [{\"n\": 7}, {\"n\": 9}]}", "{\"n.$\": 1}", "{ \"_id\" : 1, \"n\" : [ 9 ] }"},
+    {"{\"$$or\": [{\"n\": 7}, {\"a.k\": 9}]}", "{\"n.$\": 1}", NULL, NULL, 51246},
+    {"{\"n\": {\"$$not\": {\"$$gt\": 10}}}", "{\"n.$\": 1}", NULL, NULL, 51246},
+    /* a path below the array: the element of the projected array */
+    {"{\"a.b\": 2}", "{\"a.b.$\": 1}", "{ \"_id\" : 1, \"a\" : [ { \"b\" : 2 } ] }",
+     "{\"_id\": 1, \"a\": [{\"b\": 1, \"c\": 1}, {\"b\": 2, \"c\": 2}]}"},
+    {"{\"x.a.b\": 2}", "{\"x.a.b.$\": 1, \"_id\": 0}",
+     "{ \"x\" : { \"a\" : [ { \"b\" : [ 3, 2 ] } ] } }",
+     "{\"x\": {\"a\": [{\"b\": [1], \"c\": 1}, {\"b\": [3, 2], \"c\": 2}]}}"},
+    {"{\"s\": 1}", "{\"a.b.$\": 1, \"_id\": 0}", "{ \"a\" : { \"b\" : 5 } }",
+     "{\"s\": 1, \"a\": {\"b\": 5}}"},
+    /* the projected array is shorter than the recorded position */
+    {"{\"a.c\": 3}", "{\"a.b.$\": 1}", NULL, "{\"_id\": 1, \"a\": [5, 6, {\"c\": 3}]}", 51247},
+};
+
+START_TEST(test_positional_after_match)
+{
+    const poscase_t *c = &pos_cases[_i];
+    bson_t *p = json(c->proj), *f = json(c->filter), *d = json(c->doc ? c->doc : PDOC), out;
+    wk_match_details_t det;
+    wk_projection_t *pr = NULL;
+    wk_matcher_t *m = NULL;
+    sdb_error_t err = {0};
+    char *s;
+    int rc;
+
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    ck_assert(wk_matcher_matches(m, d, &det));
+    ck_assert_int_eq(wk_projection_new(p, f, &pr, &err), 0);
+    rc = wk_projection_apply(pr, d, &det, &out, &err);
+    if (c->expect == NULL) {
+        ck_assert_msg(rc != 0 && err.code == c->code, "%s: rc %d code %d", c->filter, rc, err.code);
+    } else {
+        ck_assert_msg(rc == 0, "%s: error %d %s", c->filter, err.code, err.msg);
+        s = bson_as_relaxed_extended_json(&out, NULL);
+        ck_assert_msg(strcmp(s, c->expect) == 0, "%s: got %s", c->filter, s);
+        bson_free(s);
+    }
+    bson_destroy(&out);
+    wk_projection_free(pr);
+    wk_matcher_free(m);
+    bson_destroy(p);
+    bson_destroy(f);
+    bson_destroy(d);
+}
+END_TEST
+
 static Suite *
 projection_suite(void)
 {
@@ -139,6 +207,8 @@ projection_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_positional);
+    tcase_add_loop_test(tc, test_positional_after_match, 0,
+                        (int)(sizeof(pos_cases) / sizeof(pos_cases[0])));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/worker/query/matcher.h"
 #include "../../src/worker/update/update.h"
 
 #include "json_case.h"
@@ -244,6 +245,58 @@ START_TEST(test_positional_and_upsert)
 }
 END_TEST
 
+/* The positional $ takes the element the filter's match recorded (matcher.h details). */
+typedef struct poscase {
+    const char *filter;
+    const char *update;
+    const char *doc;
+    const char *expect; /* NULL: 2 BadValue, no element recorded */
+} poscase_t;
+
+static const poscase_t pos_cases[] = {
+    {"{\"a\": {\"$$elemMatch\": {\"k\": 1, \"v\": 2}}}", "{\"u\": {\"$$set\": {\"a.$.v\": 3}}}",
+     "{\"_id\": 1, \"a\": [{\"k\": 1, \"v\": 1}, {\"k\": 1, \"v\": 2}]}",
+     "{ \"_id\" : 1, \"a\" : [ { \"k\" : 1, \"v\" : 1 }, { \"k\" : 1, \"v\" : 3 } ] }"},
+    {"{\"a\": {\"$$elemMatch\": {\"$$gt\": 2}}}", "{\"u\": {\"$$inc\": {\"a.$\": 10}}}",
+     "{\"_id\": 1, \"a\": [1, 2, 3]}", "{ \"_id\" : 1, \"a\" : [ 1, 2, 13 ] }"},
+    {"{\"a\": {\"$$in\": [2, 3]}}", "{\"u\": {\"$$unset\": {\"a.$\": 1}}}",
+     "{\"_id\": 1, \"a\": [1, 2, 3]}", "{ \"_id\" : 1, \"a\" : [ 1, null, 3 ] }"},
+    {"{\"b.c\": 5}", "{\"u\": {\"$$set\": {\"b.$.d\": true}}}",
+     "{\"_id\": 1, \"b\": [{\"c\": [4]}, {\"c\": [6, 5]}]}",
+     "{ \"_id\" : 1, \"b\" : [ { \"c\" : [ 4 ] }, { \"c\" : [ 6, 5 ], \"d\" : true } ] }"},
+    {"{\"$$or\": [{\"a\": 3}, {\"x\": 1}]}", "{\"u\": {\"$$set\": {\"a.$\": 0}}}",
+     "{\"_id\": 1, \"a\": [1, 2, 3]}", NULL},
+    {"{\"a\": {\"$$nin\": [7]}}", "{\"u\": {\"$$set\": {\"a.$\": 0}}}",
+     "{\"_id\": 1, \"a\": [1, 2, 3]}", NULL},
+};
+
+START_TEST(test_positional_after_match)
+{
+    const poscase_t *c = &pos_cases[_i];
+    bson_t *f = json(c->filter), *d = json(c->doc);
+    wk_match_details_t det;
+    wk_matcher_t *m = NULL;
+    sdb_error_t err = {0};
+    char *s;
+
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    ck_assert(wk_matcher_matches(m, d, &det));
+    s = apply_one(c->update, c->doc, &det, false, &err);
+    if (c->expect == NULL) {
+        ck_assert_ptr_null(s);
+        ck_assert_int_eq(err.code, 2);
+        ck_assert_str_eq(err.msg, "The positional operator did not find the match needed from "
+                                  "the query.");
+    } else {
+        ck_assert_msg(s != NULL && strcmp(s, c->expect) == 0, "%s: got %s", c->filter, s);
+    }
+    bson_free(s);
+    wk_matcher_free(m);
+    bson_destroy(f);
+    bson_destroy(d);
+}
+END_TEST
+
 START_TEST(test_messages)
 {
     sdb_error_t err = {0};
@@ -278,6 +331,8 @@ update_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_positional_and_upsert);
+    tcase_add_loop_test(tc, test_positional_after_match, 0,
+                        (int)(sizeof(pos_cases) / sizeof(pos_cases[0])));
     tcase_add_test(tc, test_messages);
     suite_add_tcase(s, tc);
     return s;

@@ -46,9 +46,11 @@ typedef struct wk_agg_ctx {
     bool allow_disk_use;                  /* lifts the 100 MiB limit of $sort and $group */
     int depth;                            /* nesting level of sub-pipelines */
     const struct wk_collation *collation; /* the command's (borrowed); NULL = simple */
-    bson_t *err_extra; /* optional: a failing write stage appends mongod's extra error-reply
+    bson_t *err_extra;        /* optional: a failing write stage appends mongod's extra error-reply
                         * fields here (keyPattern/keyValue of a DuplicateKey) */
-    const wk_op_t *op; /* the command's interrupt state (op.h); NULL = none */
+    const wk_op_t *op;        /* the command's interrupt state (op.h); NULL = none */
+    const bson_value_t *hint; /* the command's hint (borrowed; NULL = none): the plan, and so
+                               * the order, of the top-level pipeline's collection read */
 } wk_agg_ctx_t;
 
 typedef struct wk_agg_pipeline wk_agg_pipeline_t;

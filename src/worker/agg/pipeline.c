@@ -275,7 +275,8 @@ wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, 
         if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll) >= sizeof(ns))
             SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
         from = p->lead != NULL ? 1 : 0;
-        SDB_ERR(wk_agg_read(ns, p->lead, read_limit(p, from), ctx->collation, ctx->op, &cur, err));
+        SDB_ERR(wk_agg_read(ns, p->lead, read_limit(p, from), ctx->collation,
+                            ctx->depth == 0 ? ctx->hint : NULL, ctx->op, &cur, err));
     }
     for (size_t i = from; i < p->n; i++) {
         SDB_ERR(wk_op_check(ctx->op, err));

@@ -36,8 +36,8 @@ typedef struct agg_args {
     bool has_pipeline, has_cursor, explain, allow_disk_use;
     int64_t batch_size; /* default 101 */
     bson_t let;         /* static view; empty when absent */
-    bson_iter_t collation;
-    bool has_collation;
+    bson_iter_t collation, hint;
+    bool has_collation, has_hint;
 } agg_args_t;
 
 static const char *const agg_fields[] = {
@@ -142,6 +142,9 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
         } else if (strcmp(k, "collation") == 0) {
             a->collation = it;
             a->has_collation = true;
+        } else if (strcmp(k, "hint") == 0) {
+            a->hint = it;
+            a->has_hint = true;
         }
     }
     if (!a->has_pipeline)
@@ -348,6 +351,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     ctx.coll = a.coll;
     ctx.op = &cmd->op;
     ctx.allow_disk_use = a.allow_disk_use;
+    ctx.hint = a.has_hint ? bson_iter_value(&a.hint) : NULL;
     if (a.has_collation)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));
     ctx.collation = coll;

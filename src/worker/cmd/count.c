@@ -53,6 +53,13 @@ err:
     return ret;
 }
 
+/* body_hint -- the command's hint (a view into its body, positioned by `it`), or NULL. */
+static const bson_value_t *
+body_hint(const wk_cmd_t *cmd, bson_iter_t *it)
+{
+    return bson_iter_init_find(it, cmd->body, "hint") ? bson_iter_value(it) : NULL;
+}
+
 /* parse_count -- query, skip, limit. */
 static int
 parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit, wk_collation_t **coll)
@@ -95,6 +102,8 @@ count_collection(wk_cmd_t *cmd)
     int64_t skip, limit, n = 0;
     wk_match_opts_t mo = {NULL, NULL};
     wk_collation_t *coll = NULL;
+    const bson_value_t *hint;
+    bson_iter_t hint_it;
     wk_exec_t ex;
     int ret = 0;
 
@@ -103,11 +112,12 @@ count_collection(wk_cmd_t *cmd)
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_count(cmd, &query, &skip, &limit, &coll));
     mo.coll = coll;
-    if (bson_empty(&query)) {
+    hint = body_hint(cmd, &hint_it);
+    if (bson_empty(&query) && hint == NULL) {
         SDB_ERR(stats_count(ns, &n, &cmd->err));
         n = n > skip ? n - skip : 0;
-    } else {
-        SDB_ERR(wk_exec_open_ex(&ex, ns, &query, &mo, &cmd->err));
+    } else { /* a hinted sparse index counts only its entries, as in mongod */
+        SDB_ERR(wk_exec_open_hint(&ex, ns, &query, &mo, hint, &cmd->err));
         for (;;) {
             bson_t doc;
             int64_t r;
@@ -253,6 +263,7 @@ distinct_collection(wk_cmd_t *cmd)
     wk_exec_t ex;
     wk_match_opts_t mo = {NULL, NULL};
     wk_collation_t *coll = NULL;
+    bson_iter_t hint_it;
     int ret = 0;
 
     memset(&path, 0, sizeof(path));
@@ -263,7 +274,7 @@ distinct_collection(wk_cmd_t *cmd)
     SDB_ERR(parse_distinct(cmd, &key, &query, &coll));
     mo.coll = coll;
     SDB_ERR(wk_path_parse(key, strlen(key), &path, &cmd->err));
-    SDB_ERR(wk_exec_open_ex(&ex, ns, &query, &mo, &cmd->err));
+    SDB_ERR(wk_exec_open_hint(&ex, ns, &query, &mo, body_hint(cmd, &hint_it), &cmd->err));
     for (;;) {
         bson_t doc;
         int64_t r;

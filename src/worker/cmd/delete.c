@@ -24,7 +24,8 @@ typedef struct del_stmt {
     bson_t q;
     int64_t limit;
     bson_iter_t collation;
-    bool has_q, has_limit, has_coll;
+    bson_iter_t hint;
+    bool has_q, has_limit, has_coll, has_hint;
 } del_stmt_t;
 
 static const char *const delete_fields[] = {
@@ -62,6 +63,9 @@ parse_stmt(wk_cmd_t *cmd, const bson_iter_t *elem, del_stmt_t *st)
         } else if (strcmp(k, "collation") == 0) {
             st->has_coll = true;
             st->collation = it;
+        } else if (strcmp(k, "hint") == 0) {
+            st->has_hint = true;
+            st->hint = it;
         }
     }
     if (!st->has_q)
@@ -92,7 +96,9 @@ run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t
     if (st->has_coll)
         SDB_ERR(wk_cmdu_collation_new(&st->collation, "delete.deletes.collation", &coll, werr));
     mo.coll = coll;
-    SDB_ERR(wk_exec_open_ex(&ex, ns, &st->q, &mo, werr));
+    SDB_ERR(wk_exec_open_hint(&ex, ns, &st->q, &mo,
+                              st->has_hint ? bson_iter_value((bson_iter_t *)&st->hint) : NULL,
+                              werr));
     for (;;) {
         bson_t doc;
         int64_t r;

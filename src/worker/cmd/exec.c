@@ -106,15 +106,75 @@ wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_t *e
     return wk_exec_open_ex(ex, ns, filter, NULL, err);
 }
 
-/* open_plan -- wk_exec_open_ex; `want` WK_EXEC_SCAN forces a collection scan. */
+/* natural_dir -- the direction of a {$natural: n} hint; 0 when it is not one. */
+static int
+natural_dir(const bson_value_t *hint)
+{
+    bson_iter_t it;
+
+    if (hint->value_type != BSON_TYPE_DOCUMENT ||
+        !bson_iter_init_from_data(&it, hint->value.v_doc.data, hint->value.v_doc.data_len) ||
+        !bson_iter_find(&it, "$natural") || !BSON_ITER_HOLDS_NUMBER(&it))
+        return 0;
+    return bson_iter_as_double(&it) < 0 ? -1 : 1;
+}
+
+/* hint_needs_index -- {} is no hint and {$natural: n} needs no index. */
+static bool
+hint_needs_index(const bson_value_t *hint)
+{
+    bson_t doc;
+
+    if (hint->value_type != BSON_TYPE_DOCUMENT ||
+        !bson_init_static(&doc, hint->value.v_doc.data, hint->value.v_doc.data_len))
+        return true;
+    return !bson_empty(&doc) && !bson_has_field(&doc, "$natural");
+}
+
+/* hint_check -- a hint must be a string or a document (FailedToParse) naming an existing
+ * index of ns (BadValue), unless it is {} or {$natural: n} or ns does not exist. */
+static int
+hint_check(const char *ns, const bson_value_t *hint, sdb_error_t *err)
+{
+    const wk_coll_info_t *ci;
+
+    if (!hint_needs_index(hint))
+        return 0;
+    if (hint->value_type != BSON_TYPE_UTF8 && hint->value_type != BSON_TYPE_DOCUMENT)
+        return sdb_error_set(err, SDB_CODE_FailedToParse, "hint must be a string or an object");
+    SDB_RET(wk_cmdu_refresh(err));
+    if ((ci = wk_catalog_find(ns)) == NULL || wk_exec_plan_hint_exists(ci, hint))
+        return 0;
+    return sdb_error_set(err, SDB_CODE_BadValue,
+                         "hint provided does not correspond to an existing index");
+}
+
+/* plan_hint -- the plan a hint asks for; *done false when it asks for nothing we follow. */
+static int
+plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool binary, bool *done)
+{
+    ex->dir = natural_dir(&ex->hint);
+    *done = ex->dir != 0;
+    if (*done) {
+        ex->mode = WK_EXEC_SCAN;
+        return 0;
+    }
+    ex->dir = 1;
+    SDB_RET(wk_exec_plan_hinted(ci, filter, &ex->hint, binary, &ex->plan, done));
+    if (*done)
+        ex->mode = WK_EXEC_SEC;
+    return 0;
+}
+
+/* open_plan -- wk_exec_open_hint; `want` WK_EXEC_SCAN forces a collection scan. */
 static int
 open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
-          int want, sdb_error_t *err)
+          const bson_value_t *hint, int want, sdb_error_t *err)
 {
     const wk_coll_info_t *ci;
     const wk_op_t *op = ex->op;
     bson_t values;
-    bool sec = false;
+    bool sec = false, hinted = false;
     int ret = 0;
 
     wk_exec_close(ex);
@@ -125,11 +185,20 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
             sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'", ns));
     bson_strncpy(ex->ns, ns, sizeof(ex->ns));
     ex->fetch_limit = WK_EXEC_FETCH_FIRST;
+    ex->dir = 1;
+    if (hint != NULL) {
+        bson_value_copy(hint, &ex->hint);
+        ex->has_hint = true;
+    }
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL)
         ex->mode = WK_EXEC_EMPTY;
-    else if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
+    else if (hint != NULL)
+        SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted));
+    if (ci == NULL || hinted)
+        goto err;
+    if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
         ex->mode = WK_EXEC_SCAN;
     else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
@@ -147,7 +216,16 @@ int
 wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                 sdb_error_t *err)
 {
-    return open_plan(ex, ns, filter, opts, -1, err);
+    return open_plan(ex, ns, filter, opts, NULL, -1, err);
+}
+
+int
+wk_exec_open_hint(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                  const bson_value_t *hint, sdb_error_t *err)
+{
+    if (hint != NULL)
+        SDB_RET(hint_check(ns, hint, err));
+    return open_plan(ex, ns, filter, opts, hint, -1, err);
 }
 
 /* keybuf_set -- make kb hold a copy of data. */
@@ -329,6 +407,8 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
         BSON_APPEND_UTF8(&req, "ns", ex->ns);
         if (ex->has_after)
             BSON_APPEND_INT64(&req, "after", ex->after);
+        if (ex->dir < 0)
+            BSON_APPEND_INT32(&req, "dir", -1);
         BSON_APPEND_INT32(&req, "limit", (int32_t)ex->fetch_limit);
         BSON_APPEND_INT32(&req, "maxBytes", WK_EXEC_FETCH_BYTES);
         if (ex->fetch_limit < WK_EXEC_FETCH_MAX)
@@ -452,6 +532,8 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
 
     bson_append_document_begin(state, key, -1, &pos);
     BSON_APPEND_INT32(&pos, "mode", ex->mode);
+    if (ex->has_hint)
+        BSON_APPEND_VALUE(&pos, "hint", &ex->hint);
     if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
@@ -479,11 +561,14 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
                    const bson_t *pos, sdb_error_t *err)
 {
     bson_iter_t it;
+    const bson_value_t *hint = NULL;
     int mode = -1;
 
     if (bson_iter_init_find(&it, pos, "mode") && BSON_ITER_HOLDS_INT32(&it))
         mode = bson_iter_int32(&it);
-    SDB_RET(open_plan(ex, ns, filter, opts, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
+    if (bson_iter_init_find(&it, pos, "hint"))
+        hint = bson_iter_value(&it);
+    SDB_RET(open_plan(ex, ns, filter, opts, hint, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), ex->plan.name) != 0))
@@ -512,6 +597,8 @@ void
 wk_exec_close(wk_exec_t *ex)
 {
     wk_matcher_free(ex->matcher);
+    if (ex->has_hint)
+        bson_value_destroy(&ex->hint);
     bson_destroy(&ex->ids);
     bson_destroy(&ex->reply);
     if (ex->has_last_id)

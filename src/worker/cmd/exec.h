@@ -3,7 +3,8 @@
  *
  * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
  * "_id_") when the filter pins _id to equality/$in values, else a secondary-index scan when
- * exec_plan.h finds a usable index, a collection scan (SCAN in growing batches) otherwise --
+ * exec_plan.h finds a usable index, a collection scan (SCAN in growing batches) otherwise;
+ * a hint overrides the choice (the hinted index in its order, or $natural either way) --
  * applies the matcher and yields matching documents with their record
  * ids.  Its position can be saved into a cursor state document and restored by any worker
  * (wk_exec_save / wk_exec_restore).
@@ -54,6 +55,9 @@ typedef struct wk_exec {
     bson_t ids;            /* IX: the _id values to look up, sorted, de-duplicated */
     bool has_after;        /* SCAN: resume after record id `after` */
     int64_t after;
+    int dir;              /* SCAN: 1 record-id order, -1 its reverse ({$natural: -1}) */
+    bool has_hint;        /* the plan follows `hint` (find's hint: an index or $natural) */
+    bson_value_t hint;    /* owned copy */
     bool has_last_id;     /* IX: resume after _id value last_id */
     bson_value_t last_id; /* owned copy */
     bson_t reply;         /* the current store reply (items point into it) */
@@ -85,6 +89,17 @@ int wk_exec_open(wk_exec_t *ex, const char *ns, const bson_t *filter, sdb_error_
 int wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter,
                     const wk_match_opts_t *opts, sdb_error_t *err);
 
+/* wk_exec_open_hint -- wk_exec_open_ex following find's `hint` (NULL = none): a plain
+ * ascending/descending index named by name or key pattern is scanned in its order, over the
+ * filter's ranges on its first field (every entry with a collation); {$natural: 1 | -1} scans
+ * the collection forward or backward.  The hint travels in the saved position, so a restored
+ * cursor keeps the order.  A hint must be a string or a document (FailedToParse) naming an
+ * existing index (BadValue "hint provided does not correspond to an existing index"), unless it
+ * is {} (none) or $natural or the collection does not exist; an index that is not a plain
+ * ascending/descending one plans as without a hint. */
+int wk_exec_open_hint(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                      const wk_match_opts_t *opts, const bson_value_t *hint, sdb_error_t *err);
+
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */
 int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details, bool *found,
@@ -95,7 +110,7 @@ int wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *det
 void wk_exec_unget(wk_exec_t *ex);
 
 /* wk_exec_save -- append the executor's position as a sub-document {mode, after?, lastId?,
- * ix?, afterKey?} named `key` to `state`. */
+ * ix?, afterKey?, dir?, hint?} named `key` to `state`. */
 void wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key);
 
 /* wk_exec_restore -- open (as wk_exec_open) and move to a position saved by wk_exec_save.

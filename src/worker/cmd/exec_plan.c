@@ -26,7 +26,8 @@ enum {
     PRED_EQ,
     PRED_IN,
     PRED_GT,
-    PRED_LT
+    PRED_LT,
+    PRED_ALL /* a hinted index without a usable predicate: every entry */
 };
 
 typedef struct pred {
@@ -285,7 +286,11 @@ pred_bounds(const bson_t *key, bool desc, const pred_t *pr, bound_t **out, size_
     } else {
         b = bson_malloc(sizeof(*b));
         n = 1;
-        if (pr->kind == PRED_EQ) {
+        if (pr->kind == PRED_ALL) {
+            bson_value_t lo = {.value_type = BSON_TYPE_MINKEY},
+                         hi = {.value_type = BSON_TYPE_MAXKEY};
+            ret = make_bound(key, desc, &lo, true, &hi, true, b);
+        } else if (pr->kind == PRED_EQ) {
             ret = make_bound(key, desc, &pr->v, true, &pr->v, true, b);
         } else if (pr->kind == PRED_GT) {
             bracket_value(&pr->v, 1, &ext);
@@ -335,9 +340,11 @@ take_bounds(wk_exec_plan_t *p, const char *field, bound_t *b, size_t n)
 }
 
 /* index_usable -- a plain ascending/descending index whose first field is a plain path;
- * *first receives that field and *desc its direction. */
+ * *first receives that field and *desc its direction.  A hinted index may also be sparse,
+ * hidden or partial (its scan returns what its entries hold); never one with a collation,
+ * whose keys the executor cannot recompute. */
 static bool
-index_usable(const bson_t *spec, bson_t *key, const char **first, bool *desc)
+index_usable(const bson_t *spec, bool hinted, bson_t *key, const char **first, bool *desc)
 {
     bson_iter_t it, kp;
     const uint8_t *d;
@@ -354,9 +361,10 @@ index_usable(const bson_t *spec, bson_t *key, const char **first, bool *desc)
             if (!bson_init_static(key, d, len))
                 return false;
         } else if ((strcmp(k, "sparse") == 0 || strcmp(k, "hidden") == 0) &&
-                   bson_iter_as_bool(&it)) {
+                   bson_iter_as_bool(&it) && !hinted) {
             return false;
-        } else if (strcmp(k, "partialFilterExpression") == 0 || strcmp(k, "collation") == 0) {
+        } else if ((strcmp(k, "partialFilterExpression") == 0 && !hinted) ||
+                   strcmp(k, "collation") == 0) {
             return false;
         }
     }
@@ -448,7 +456,7 @@ wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_
         if (!BSON_ITER_HOLDS_DOCUMENT(&it))
             continue;
         bson_iter_document(&it, &len, &d);
-        if (!bson_init_static(&spec, d, len) || !index_usable(&spec, &key, &first, &desc) ||
+        if (!bson_init_static(&spec, d, len) || !index_usable(&spec, false, &key, &first, &desc) ||
             !path_plain(first) || strcmp(first, "_id") == 0)
             continue;
         memset(&pr, 0, sizeof(pr));
@@ -468,6 +476,78 @@ wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_
         !bson_init_static(&key, best_key, best_key_len))
         return 0;
     SDB_RET(use_index(&spec, &key, best_first, best_desc, &best, p));
+    *ok = p->name[0] != '\0';
+    return 0;
+}
+
+/* hint_names -- does index spec name the index `hint` asks for (its name, or its key pattern
+ * byte for byte, as find's hint check compares them)? */
+static bool
+hint_names(const bson_t *spec, const bson_value_t *hint)
+{
+    bson_iter_t it;
+    bson_t pat, want;
+    const uint8_t *d;
+    uint32_t len;
+
+    if (hint->value_type == BSON_TYPE_UTF8)
+        return bson_iter_init_find(&it, spec, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
+               strcmp(bson_iter_utf8(&it, NULL), hint->value.v_utf8.str) == 0;
+    if (hint->value_type != BSON_TYPE_DOCUMENT ||
+        !bson_init_static(&want, hint->value.v_doc.data, hint->value.v_doc.data_len) ||
+        !bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return false;
+    bson_iter_document(&it, &len, &d);
+    return bson_init_static(&pat, d, len) && bson_equal(&pat, &want);
+}
+
+/* hinted_spec -- the spec (a view into ci) of the index `hint` names. */
+static bool
+hinted_spec(const wk_coll_info_t *ci, const bson_value_t *hint, bson_t *spec)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init(&it, &ci->indexes))
+        return false;
+    while (bson_iter_next(&it)) {
+        const uint8_t *d;
+        uint32_t len;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+            continue;
+        bson_iter_document(&it, &len, &d);
+        if (bson_init_static(spec, d, len) && hint_names(spec, hint))
+            return true;
+    }
+    return false;
+}
+
+bool
+wk_exec_plan_hint_exists(const wk_coll_info_t *ci, const bson_value_t *hint)
+{
+    bson_t spec;
+
+    return hinted_spec(ci, hint, &spec);
+}
+
+int
+wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
+                    bool bounds, wk_exec_plan_t *p, bool *ok)
+{
+    bson_t spec, key;
+    const char *first;
+    bool desc;
+    pred_t pr;
+
+    *ok = false;
+    if (!hinted_spec(ci, hint, &spec) || !index_usable(&spec, true, &key, &first, &desc))
+        return 0;
+    memset(&pr, 0, sizeof(pr));
+    if (bounds && filter != NULL && path_plain(first))
+        find_pred(filter, first, true, &pr);
+    if (pr.kind == PRED_NONE)
+        pr.kind = PRED_ALL;
+    SDB_RET(use_index(&spec, &key, first, desc, &pr, p));
     *ok = p->name[0] != '\0';
     return 0;
 }

@@ -51,6 +51,16 @@ void wk_exec_plan_free(wk_exec_plan_t *p);
  * no index applies.  Returns 0 or a negative SDB_E* (encoding failure). */
 int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok);
 
+/* wk_exec_plan_hinted -- plan a scan of the index `hint` names (its name, or its key pattern)
+ * in index order, as mongod runs a hinted find: over the filter's ranges on its first field
+ * when `bounds` (no collation) and the filter has some, else over every entry.  *ok false
+ * (plan untouched) when no such index exists or it is not a plain ascending/descending one. */
+int wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
+                        bool bounds, wk_exec_plan_t *p, bool *ok);
+
+/* wk_exec_plan_hint_exists -- does ci have the index `hint` names (by name or key pattern)? */
+bool wk_exec_plan_hint_exists(const wk_coll_info_t *ci, const bson_value_t *hint);
+
 /* wk_exec_plan_first_entry -- the lowest index entry (key bytes, plus the record id for a
  * non-unique index) of doc/rid inside the plan's ranges; *any false when it has none. */
 int wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid,

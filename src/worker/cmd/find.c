@@ -203,49 +203,6 @@ parse_find(wk_cmd_t *cmd, find_args_t *a)
     return 0;
 }
 
-/* check_hint -- a hint must name an existing index (or $natural) when the collection exists. */
-static int
-check_hint(wk_cmd_t *cmd, const char *ns, const find_args_t *a)
-{
-    const wk_coll_info_t *ci;
-    bson_iter_t ix, spec;
-    bson_t key;
-
-    if (!a->has_hint)
-        return 0;
-    SDB_RET(wk_cmdu_refresh(&cmd->err));
-    ci = wk_catalog_find(ns);
-    if (ci == NULL)
-        return 0;
-    if (BSON_ITER_HOLDS_DOCUMENT(&a->hint)) {
-        SDB_RET(wk_cmdu_get_doc(cmd, &a->hint, "hint", &key));
-        if (bson_empty(&key) || bson_has_field(&key, "$natural"))
-            return 0;
-    } else if (!BSON_ITER_HOLDS_UTF8(&a->hint)) {
-        return sdb_error_set(&cmd->err, SDB_CODE_FailedToParse,
-                             "hint must be a string or an object");
-    }
-    bson_iter_init(&ix, &ci->indexes);
-    while (bson_iter_next(&ix)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&ix) || !bson_iter_recurse(&ix, &spec))
-            continue;
-        while (bson_iter_next(&spec)) {
-            if (BSON_ITER_HOLDS_UTF8(&a->hint) && strcmp(bson_iter_key(&spec), "name") == 0 &&
-                BSON_ITER_HOLDS_UTF8(&spec) &&
-                strcmp(bson_iter_utf8(&spec, NULL), bson_iter_utf8(&a->hint, NULL)) == 0)
-                return 0;
-            if (BSON_ITER_HOLDS_DOCUMENT(&a->hint) && strcmp(bson_iter_key(&spec), "key") == 0 &&
-                BSON_ITER_HOLDS_DOCUMENT(&spec)) {
-                bson_t pat;
-                if (wk_cmdu_get_doc(cmd, &spec, "key", &pat) == 0 && bson_equal(&pat, &key))
-                    return 0;
-            }
-        }
-    }
-    return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
-                         "hint provided does not correspond to an existing index");
-}
-
 /* first_batch_size -- batchSize, else 101; never more than the limit; a single batch
  * without batchSize holds up to the whole limit. */
 static int64_t
@@ -560,6 +517,8 @@ find_collection(wk_cmd_t *cmd)
     stream_t s;
     wk_sort_t *so = NULL;
     wk_match_opts_t mo = {NULL, NULL};
+    const bson_value_t *hint = NULL;
+    bson_value_t natural;
     int dir, ret = 0;
 
     memset(&a, 0, sizeof(a));
@@ -574,10 +533,18 @@ find_collection(wk_cmd_t *cmd)
     dir = natural_dir(&a.sort);
     if (dir == 0)
         SDB_ERR(wk_sort_new_ex(&a.sort, a.coll, &so, &cmd->err));
-    SDB_ERR(check_hint(cmd, ns, &a));
     mo.vars = a.vars;
     mo.coll = a.coll;
-    SDB_ERR(wk_exec_open_ex(&s.ex, ns, &a.filter, &mo, &cmd->err));
+    if (a.has_hint) {
+        hint = bson_iter_value(&a.hint);
+    } else if (dir < 0) { /* sort {$natural: -1} is a backward scan, streamed */
+        natural.value_type = BSON_TYPE_DOCUMENT;
+        natural.value.v_doc.data = (uint8_t *)bson_get_data(&a.sort);
+        natural.value.v_doc.data_len = a.sort.len;
+        hint = &natural;
+        dir = 1;
+    }
+    SDB_ERR(wk_exec_open_hint(&s.ex, ns, &a.filter, &mo, hint, &cmd->err));
     if (so != NULL || dir < 0)
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else

@@ -29,8 +29,8 @@
 
 typedef struct fam_args {
     bson_t query, sort, fields, array_filters;
-    bson_iter_t update, let, collation;
-    bool has_update, has_af, has_let, has_coll, remove, return_new, upsert, bypass;
+    bson_iter_t update, let, collation, hint;
+    bool has_update, has_af, has_let, has_coll, has_hint, remove, return_new, upsert, bypass;
 } fam_args_t;
 
 typedef struct fam_plan {
@@ -86,6 +86,9 @@ fam_field(wk_cmd_t *cmd, fam_args_t *a, const bson_iter_t *it)
     } else if (strcmp(k, "collation") == 0) {
         a->collation = *it;
         a->has_coll = true;
+    } else if (strcmp(k, "hint") == 0) {
+        a->hint = *it;
+        a->has_hint = true;
     } else if (strcmp(k, "arrayFilters") == 0 && !BSON_ITER_HOLDS_NULL(it)) {
         const uint8_t *data;
         uint32_t len;
@@ -139,7 +142,8 @@ choose(const fam_plan_t *p, const fam_args_t *a, wk_exec_t *ex, bson_t *doc, int
        bool *found, sdb_error_t *err)
 {
     *found = false;
-    SDB_RET(wk_exec_open_ex(ex, p->ns, &a->query, &p->mo, err));
+    SDB_RET(wk_exec_open_hint(ex, p->ns, &a->query, &p->mo,
+                              a->has_hint ? bson_iter_value((bson_iter_t *)&a->hint) : NULL, err));
     for (;;) {
         bson_t cand;
         int64_t cr;

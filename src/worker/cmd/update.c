@@ -48,7 +48,8 @@ typedef struct upd_stmt {
     bson_iter_t u;
     bson_t array_filters;
     bson_iter_t collation;
-    bool has_q, has_u, has_af, has_coll, upsert, multi;
+    bson_iter_t hint;
+    bool has_q, has_u, has_af, has_coll, has_hint, upsert, multi;
 } upd_stmt_t;
 
 static const char *const update_fields[] = {
@@ -112,6 +113,9 @@ stmt_field(wk_cmd_t *cmd, upd_stmt_t *st, const bson_iter_t *it)
     } else if (strcmp(k, "collation") == 0) {
         st->has_coll = true;
         st->collation = *it;
+    } else if (strcmp(k, "hint") == 0) {
+        st->has_hint = true;
+        st->hint = *it;
     }
     return 0;
 }
@@ -195,7 +199,9 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
     if (st->multi && wk_update_is_replacement(upd))
         SDB_ERR(sdb_error_set(werr, SDB_CODE_FailedToParse,
                               "multi update is not supported for replacement-style update"));
-    SDB_ERR(wk_exec_open_ex(&ex, c->ns, &st->q, &mo, werr));
+    SDB_ERR(wk_exec_open_hint(&ex, c->ns, &st->q, &mo,
+                              st->has_hint ? bson_iter_value((bson_iter_t *)&st->hint) : NULL,
+                              werr));
     for (;;) {
         wk_match_details_t det;
         bson_t doc;

@@ -148,6 +148,109 @@ wk_regex_match(const wk_regex_t *re, const char *s, size_t len)
     return wk_regex_exec(re, s, len) > 0;
 }
 
+/* ---- $or normalization ------------------------------------------------------------------ */
+
+/* unwrap -- a one-child AND (what a one-field filter document parses to) or OR is its child. */
+static wk_mnode_t *
+unwrap(wk_mnode_t *n)
+{
+    wk_mnode_t *kid;
+
+    while ((n->kind == WK_MN_AND || n->kind == WK_MN_OR) && n->n_kids == 1) {
+        kid = n->kids[0];
+        n->n_kids = 0;
+        wk_mnode_free(n);
+        n = kid;
+    }
+    return n;
+}
+
+/* in_member -- can this $or branch become one value of an $in: an equality to a non-regex
+ * value ({a: 1}, {a: {$eq: 1}}) or a regex match ({a: /x/}, {a: {$regex: "x"}})? */
+static bool
+in_member(const wk_mnode_t *n)
+{
+    if (n->path.dotted == NULL)
+        return false;
+    return (n->kind == WK_MN_EQ && n->val.value_type != BSON_TYPE_REGEX) || n->kind == WK_MN_REGEX;
+}
+
+/* in_absorb -- move the value or regex of `kid` (an in_member) into the $in node `in`. */
+static void
+in_absorb(wk_mnode_t *in, wk_mnode_t *kid)
+{
+    if (kid->kind == WK_MN_REGEX) {
+        in->in_res = bson_realloc(in->in_res, sizeof(*in->in_res) * (in->n_in_res + 1));
+        in->in_res[in->n_in_res++] = kid->re;
+        memset(&kid->re, 0, sizeof(kid->re));
+    } else {
+        in->in_has_null = in->in_has_null || kid->val.value_type == BSON_TYPE_NULL;
+        in->in_vals = bson_realloc(in->in_vals, sizeof(*in->in_vals) * (in->n_in + 1));
+        in->in_vals[in->n_in++] = kid->val;
+        memset(&kid->val, 0, sizeof(kid->val));
+    }
+    wk_mnode_free(kid);
+}
+
+/* or_group_in -- mongod's $or-to-$in rewrite: branches that are equalities or regexes on one
+ * path (two or more) become one $in on that path, in the first one's place. */
+static void
+or_group_in(wk_mnode_t *n)
+{
+    size_t i, j, k;
+    wk_mnode_t *in;
+
+    for (i = 0; i < n->n_kids; i++) {
+        if (!in_member(n->kids[i]))
+            continue;
+        in = NULL;
+        for (j = i + 1, k = i + 1; j < n->n_kids; j++) {
+            wk_mnode_t *kid = n->kids[j];
+            if (!in_member(kid) || strcmp(kid->path.dotted, n->kids[i]->path.dotted) != 0) {
+                n->kids[k++] = kid;
+                continue;
+            }
+            if (in == NULL) {
+                in = wk_mnode_new(WK_MN_IN);
+                wk_path_parse(n->kids[i]->path.dotted, strlen(n->kids[i]->path.dotted), &in->path,
+                              NULL);
+                in_absorb(in, n->kids[i]);
+                n->kids[i] = in;
+            }
+            in_absorb(in, kid);
+        }
+        n->n_kids = k;
+    }
+}
+
+/* or_normalize -- what mongod's optimizer makes of an $or before anything evaluates it, which
+ * decides whether the positional $ sees its match: one-child ANDs are their child, nested $or
+ * branches join this one, equalities on one path become an $in, and an $or left with a single
+ * branch is that branch.  Returns the node that replaces `n`. */
+static wk_mnode_t *
+or_normalize(wk_mnode_t *n)
+{
+    wk_mnode_t **kids = n->kids, *kid;
+    size_t i, j, count = n->n_kids;
+
+    n->kids = NULL;
+    n->n_kids = 0;
+    for (i = 0; i < count; i++) {
+        kid = unwrap(kids[i]);
+        if (kid->kind != WK_MN_OR) {
+            wk_mnode_add(n, kid);
+            continue;
+        }
+        for (j = 0; j < kid->n_kids; j++)
+            wk_mnode_add(n, kid->kids[j]);
+        kid->n_kids = 0;
+        wk_mnode_free(kid);
+    }
+    bson_free(kids);
+    or_group_in(n);
+    return unwrap(n);
+}
+
 /* ---- top-level parsing ------------------------------------------------------------------ */
 
 /* parse_logical -- $and / $or / $nor: a non-empty array of filter documents. */
@@ -177,7 +280,7 @@ parse_logical(const char *op, const bson_iter_t *it, wk_mkind_t kind, wk_mnode_t
     }
     if (n->n_kids == 0)
         SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "%s argument must be a non-empty array", op));
-    *out = n;
+    *out = kind == WK_MN_OR ? or_normalize(n) : n;
     return 0;
 err:
     wk_mnode_free(n);
@@ -200,6 +303,13 @@ parse_toplevel(const char *key, const bson_iter_t *it, wk_mnode_t **out, sdb_err
         return parse_logical(key, it, WK_MN_NOR, out, err);
     if (strcmp(key, "$comment") == 0)
         return 0;
+    if (strcmp(key, "$ref") == 0 || strcmp(key, "$id") == 0 || strcmp(key, "$db") == 0) {
+        /* DBRef fields are field names: equality on them, as in {$elemMatch: {$ref: "c"}} */
+        *out = wk_mnode_new(WK_MN_EQ);
+        wk_path_parse(key, strlen(key), &(*out)->path, NULL);
+        bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->val);
+        return 0;
+    }
     if (strcmp(key, "$alwaysTrue") == 0 || strcmp(key, "$alwaysFalse") == 0) {
         if (!BSON_ITER_HOLDS_NUMBER(it) || bson_iter_as_int64(it) != 1)
             return sdb_error_set(err, SDB_CODE_FailedToParse, "%s must be an integer value of 1",
@@ -260,6 +370,14 @@ err:
 
 /* ---- public API -------------------------------------------------------------------------- */
 
+/* binary_dbref_field -- a DBRef's $ref or $db, which mongod compares without collation. */
+static bool
+binary_dbref_field(const wk_mnode_t *n)
+{
+    return n->path.n == 1 &&
+           (strcmp(n->path.parts[0], "$ref") == 0 || strcmp(n->path.parts[0], "$db") == 0);
+}
+
 /* bind -- give every node of the tree the matcher's variables and collation. */
 static void
 bind(wk_mnode_t *n, const bson_t *vars, const wk_collation_t *coll)
@@ -267,7 +385,7 @@ bind(wk_mnode_t *n, const bson_t *vars, const wk_collation_t *coll)
     size_t i;
 
     n->vars = vars;
-    n->coll = coll;
+    n->coll = binary_dbref_field(n) ? NULL : coll;
     for (i = 0; i < n->n_kids; i++)
         bind(n->kids[i], vars, coll);
 }

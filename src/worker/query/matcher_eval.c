@@ -249,8 +249,10 @@ bits_match(const wk_mnode_t *n, const bson_iter_t *it)
 
 static bool value_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev);
 
+/* elem_match -- $elemMatch: true when some element of the array satisfies it, with the first
+ * such element's position in *pos (what mongod records for the positional $). */
 static bool
-elem_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
+elem_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev, int32_t *pos)
 {
     bson_iter_t child;
     const uint8_t *data;
@@ -261,7 +263,7 @@ elem_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
 
     if (it == NULL || !BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
         return false;
-    while (bson_iter_next(&child)) {
+    for (*pos = 0; bson_iter_next(&child); (*pos)++) {
         if (n->kind == WK_MN_ELEM_OBJ) {
             if (!BSON_ITER_HOLDS_DOCUMENT(&child) && !BSON_ITER_HOLDS_ARRAY(&child))
                 continue;
@@ -279,6 +281,7 @@ elem_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
         if (ok)
             return true;
     }
+    *pos = -1;
     return false;
 }
 
@@ -286,6 +289,7 @@ elem_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
 static bool
 value_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
 {
+    int32_t pos;
     size_t i;
 
     switch (n->kind) {
@@ -330,7 +334,7 @@ value_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
         return it != NULL && BSON_ITER_HOLDS_ARRAY(it) && n->size == (int64_t)wk_iter_count(it);
     case WK_MN_ELEM_OBJ:
     case WK_MN_ELEM_VAL:
-        return elem_match(n, it, ev);
+        return elem_match(n, it, ev, &pos);
     case WK_MN_BITS_ALL_SET:
     case WK_MN_BITS_ALL_CLEAR:
     case WK_MN_BITS_ANY_SET:
@@ -353,14 +357,23 @@ typedef struct visit_ctx {
     wk_meval_t *ev;
 } visit_ctx_t;
 
+/* visit -- one value reached by the path.  The position recorded for the positional $ is the
+ * one taken in the outermost array the path traversed implicitly; failing that, the element
+ * an $elemMatch picked in the array the path ends on (mongod's elemMatchKey). */
 static bool
 visit(void *vctx, const bson_iter_t *it, int32_t arr_idx)
 {
     visit_ctx_t *ctx = vctx;
+    int32_t inner = -1;
+    bool ok;
 
-    if (!value_match(ctx->n, it, ctx->ev))
+    if (ctx->n->kind == WK_MN_ELEM_OBJ || ctx->n->kind == WK_MN_ELEM_VAL)
+        ok = elem_match(ctx->n, it, ctx->ev, &inner);
+    else
+        ok = value_match(ctx->n, it, ctx->ev);
+    if (!ok)
         return false;
-    ctx->idx = arr_idx;
+    ctx->idx = arr_idx >= 0 ? arr_idx : inner;
     return true;
 }
 
@@ -422,9 +435,9 @@ wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d
             if (!wk_mnode_match_doc(n->kids[i], doc, d, ev))
                 return false;
         return true;
-    case WK_MN_OR:
+    case WK_MN_OR: /* as mongod: a match under $or records no array position */
         for (i = 0; i < n->n_kids; i++)
-            if (wk_mnode_match_doc(n->kids[i], doc, d, ev))
+            if (wk_mnode_match_doc(n->kids[i], doc, NULL, ev))
                 return true;
             else if (failed(ev))
                 return false;

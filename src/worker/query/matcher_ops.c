@@ -40,19 +40,42 @@ negate(wk_mnode_t *kid)
     return n;
 }
 
-/* is_operator_doc -- a document whose first key starts with '$' (and is not a DBRef). */
+/* is_dbref -- mongod's test for a DBRef among operators: the document holds $ref and $id, or,
+ * when `incomplete` is allowed (inside $elemMatch), any of $ref, $id and $db. */
 static bool
-is_operator_doc(const bson_iter_t *it)
+is_dbref(const bson_iter_t *doc, bool incomplete)
 {
     bson_iter_t child;
-    const char *k;
+    bool ref = false, id = false, db = false;
+
+    if (!bson_iter_recurse(doc, &child))
+        return false;
+    while (bson_iter_next(&child)) {
+        const char *k = bson_iter_key(&child);
+        ref = ref || strcmp(k, "$ref") == 0;
+        id = id || strcmp(k, "$id") == 0;
+        db = db || strcmp(k, "$db") == 0;
+    }
+    return incomplete ? ref || id || db : ref && id;
+}
+
+/* is_expression_doc -- a non-empty document whose first key starts with '$' and that is not a
+ * DBRef (mongod's isExpressionDocument). */
+static bool
+is_expression_doc(const bson_iter_t *it, bool incomplete_dbref)
+{
+    bson_iter_t child;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &child) || !bson_iter_next(&child))
         return false;
-    k = bson_iter_key(&child);
-    if (k[0] != '$')
-        return false;
-    return strcmp(k, "$ref") != 0 && strcmp(k, "$id") != 0 && strcmp(k, "$db") != 0;
+    return bson_iter_key(&child)[0] == '$' && !is_dbref(it, incomplete_dbref);
+}
+
+/* is_operator_doc -- a field's value that holds operators, not a value to compare with. */
+static bool
+is_operator_doc(const bson_iter_t *it)
+{
+    return is_expression_doc(it, false);
 }
 
 static int
@@ -339,18 +362,17 @@ err:
     return ret;
 }
 
-/* elem_is_value_form -- $elemMatch's argument holds operators on values, not a query. */
+/* elem_is_value_form -- $elemMatch's argument holds operators on values, not a query (a
+ * document naming any DBRef field is a query on DBRefs). */
 static bool
 elem_is_value_form(const bson_iter_t *arg)
 {
     bson_iter_t child;
     const char *k;
 
-    if (!bson_iter_recurse(arg, &child) || !bson_iter_next(&child))
+    if (!is_expression_doc(arg, true) || !bson_iter_recurse(arg, &child) || !bson_iter_next(&child))
         return false;
     k = bson_iter_key(&child);
-    if (k[0] != '$')
-        return false;
     return strcmp(k, "$and") != 0 && strcmp(k, "$or") != 0 && strcmp(k, "$nor") != 0 &&
            strcmp(k, "$expr") != 0 && strcmp(k, "$where") != 0 && strcmp(k, "$comment") != 0 &&
            strcmp(k, "$jsonSchema") != 0 && strcmp(k, "$alwaysTrue") != 0 &&

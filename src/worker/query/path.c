@@ -98,12 +98,13 @@ walk_array_mid(const bson_iter_t *arr, const wk_path_t *path, int from, bool exp
     if (!bson_iter_recurse(arr, &child))
         return false;
     while (bson_iter_next(&child)) {
-        int32_t pos = arr_idx >= 0 ? arr_idx : i;
         if (want == i) {
-            if (wk_path_walk_iter(&child, path, from + 1, expand_leaf, pos, fn, ctx))
+            /* selected by position, not traversed: it records no position of its own */
+            if (wk_path_walk_iter(&child, path, from + 1, expand_leaf, arr_idx, fn, ctx))
                 return true;
         } else if (BSON_ITER_HOLDS_DOCUMENT(&child)) {
-            if (wk_path_walk_iter(&child, path, from, expand_leaf, pos, fn, ctx))
+            if (wk_path_walk_iter(&child, path, from, expand_leaf, arr_idx >= 0 ? arr_idx : i, fn,
+                                  ctx))
                 return true;
         }
         i++;

@@ -44,7 +44,8 @@ void wk_path_destroy(wk_path_t *p);
 int32_t wk_path_index(const char *part);
 
 /* Visitor for wk_path_walk: `it` is the value reached (NULL = missing along this branch),
- * `arr_idx` the position taken in the first array met along the path (-1 = none).  Return
+ * `arr_idx` the position taken in the first array traversed along the path (an element a numeric
+ * component selects is not traversed; -1 = none).  Return
  * true to stop the walk (a match was found). */
 typedef bool (*wk_path_visit_fn)(void *ctx, const bson_iter_t *it, int32_t arr_idx);
 

@@ -349,6 +349,7 @@ typedef struct papply {
     const bson_t *root;
     const wk_match_details_t *details;
     sdb_error_t *err;
+    bool pos_done; /* below the array the positional $ picked from: "a.$" is a plain include */
 } papply_t;
 
 static int apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bool top,
@@ -409,26 +410,61 @@ append_elem_match(const pnode_t *n, const bson_iter_t *it, const char *key, bson
     }
 }
 
+/* pick -- mongod's positional projection at the first array on the "a.b.$" path: of that
+ * array as projected so far, only the element the filter's match recorded, as [elem]. */
 static int
-append_positional(const papply_t *a, const bson_iter_t *it, const char *key, bson_t *out)
+pick(const papply_t *a, const bson_iter_t *it, const char *key, bson_t *out)
 {
     bson_iter_t child;
     bson_t arr;
 
-    if (!BSON_ITER_HOLDS_ARRAY(it)) {
-        bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it));
-        return 0;
-    }
-    if (a->details == NULL || !a->details->has_elem_index || !bson_iter_recurse(it, &child) ||
-        !wk_iter_find_index(&child, a->details->elem_index))
+    if (a->details == NULL || !a->details->has_elem_index)
         return sdb_error_set(a->err, SDB_CODE_Location51246,
                              "Executor error during find command "
                              ":: caused by :: positional operator '.$' couldn't find a matching "
                              "element in the array");
+    if (!bson_iter_recurse(it, &child) || !wk_iter_find_index(&child, a->details->elem_index))
+        return sdb_error_set(a->err, SDB_CODE_Location51247,
+                             "Executor error during find command "
+                             ":: caused by :: positional operator '.$' element mismatch");
     bson_append_array_begin(out, key, -1, &arr);
     bson_append_value(&arr, "0", 1, bson_iter_value(&child));
     bson_append_array_end(out, &arr);
     return 0;
+}
+
+/* has_pos -- does the sub-tree hold the positional "a.$"? */
+static bool
+has_pos(const pnode_t *t)
+{
+    if (t->kind == PN_POS)
+        return true;
+    for (size_t i = 0; i < t->n; i++)
+        if (has_pos(t->kids[i]))
+            return true;
+    return false;
+}
+
+static int apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const char *key,
+                       bson_t *out);
+
+/* apply_positional_array -- an array met on the positional path above its end: project it
+ * (the path below is then a plain include), then pick the recorded element of the result. */
+static int
+apply_positional_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const char *key,
+                       bson_t *out)
+{
+    papply_t below = *a;
+    bson_t tmp = BSON_INITIALIZER;
+    bson_iter_t arr;
+    int ret;
+
+    below.pos_done = true;
+    ret = apply_array(&below, t, it, key, &tmp);
+    if (ret == 0 && bson_iter_init(&arr, &tmp) && bson_iter_next(&arr))
+        ret = pick(a, &arr, key, out);
+    bson_destroy(&tmp);
+    return ret;
 }
 
 /* apply_array -- a sub-tree applied to each member of an array. */
@@ -490,12 +526,17 @@ apply_field(const papply_t *a, const pnode_t *n, const bson_iter_t *it, bson_t *
             append_elem_match(n, it, key, out);
         break;
     case PN_POS:
-        return append_positional(a, it, key, out);
+        if (!a->pos_done && BSON_ITER_HOLDS_ARRAY(it))
+            return pick(a, it, key, out);
+        bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it));
+        break;
     case PN_SUB:
         if (BSON_ITER_HOLDS_DOCUMENT(it)) {
             bson_append_document_begin(out, key, -1, &sub);
             ret = apply_doc(a, n, it, false, &sub);
             bson_append_document_end(out, &sub);
+        } else if (BSON_ITER_HOLDS_ARRAY(it) && !a->pos_done && has_pos(n)) {
+            ret = apply_positional_array(a, n, it, key, out);
         } else if (BSON_ITER_HOLDS_ARRAY(it)) {
             ret = apply_array(a, n, it, key, out);
         } else if (!a->p->inclusion) {
@@ -578,7 +619,7 @@ int
 wk_projection_apply(const wk_projection_t *p, const bson_t *doc, const wk_match_details_t *details,
                     bson_t *out, sdb_error_t *err)
 {
-    papply_t a = {p, doc, details, err};
+    papply_t a = {p, doc, details, err, false};
     bson_iter_t it;
     bson_t wrap;
     int ret;
