@@ -16,6 +16,7 @@
  */
 #include "wire.h"
 
+#include "../common/bsonvalid.h"
 #include "../common/sdb.h"
 
 #include <stdatomic.h>
@@ -23,19 +24,10 @@
 
 /* ---- little-endian access -------------------------------------------------------------- */
 
-static uint32_t
-rd_u32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return BSON_UINT32_FROM_LE(v);
-}
-
 static int32_t
 rd_i32(const uint8_t *p)
 {
-    return (int32_t)rd_u32(p);
+    return (int32_t)sdb_le32(p);
 }
 
 static void
@@ -297,7 +289,7 @@ merge_seq(const seq_t *s, const bson_t *body, bson_t *cmd, sdb_error_t *err)
     if (!bson_append_array_begin(cmd, s->id, (int)idlen, &arr))
         return sdb_error_set(err, SDB_CODE_BSONObjectTooLarge, "Command is too large");
     for (q = s->docs; q < s->end; q += n, i++) {
-        n = rd_u32(q);
+        n = sdb_le32(q);
         bson_init_static(&doc, q, n);
         bson_uint32_to_string(i, &key, keybuf, sizeof(keybuf));
         if (!bson_append_document(&arr, key, -1, &doc)) {
@@ -319,7 +311,7 @@ msg_flags(const uint8_t *msg, size_t len, const uint8_t **end, wk_wire_req_t *re
 
     if (len < WK_WIRE_HEADER_LEN + 4)
         return sdb_error_set(err, SDB_CODE_ProtocolError, "OP_MSG is too short");
-    flags = rd_u32(msg + WK_WIRE_HEADER_LEN);
+    flags = sdb_le32(msg + WK_WIRE_HEADER_LEN);
     bad = flags & WK_WIRE_MSG_REQUIRED & ~(WK_WIRE_MSG_CHECKSUM | WK_WIRE_MSG_MORE_TO_COME);
     if (bad != 0) {
         for (bit = 0; (bad & (1u << bit)) == 0; bit++)
@@ -337,7 +329,7 @@ msg_flags(const uint8_t *msg, size_t len, const uint8_t **end, wk_wire_req_t *re
     if (len < WK_WIRE_HEADER_LEN + 8)
         return sdb_error_set(err, SDB_CODE_ProtocolError,
                              "OP_MSG has checksumPresent but is too short for a checksum");
-    stored = rd_u32(msg + len - 4);
+    stored = sdb_le32(msg + len - 4);
     if (wk_wire_crc32c(0, msg, len - 4) != stored)
         return sdb_error_set(err, SDB_CODE_ProtocolError,
                              "OP_MSG checksum does not match contents");
@@ -362,7 +354,7 @@ decode_msg(const uint8_t *msg, size_t len, wk_wire_req_t *req, sdb_error_t *err)
     /* Second pass: the structure is known good, so only the merge can fail. */
     while (p < end) {
         if (*p++ == 0) {
-            p += rd_u32(p);
+            p += sdb_le32(p);
             continue;
         }
         seq_at(p, end, &s, &n, err);
