@@ -12,6 +12,7 @@
  */
 #include "agg_int.h"
 
+#include "../../common/bsonvalid.h"
 #include "../catalog_cache.h"
 #include "../cmd/args.h"
 #include "../cmd/exec.h"
@@ -403,10 +404,14 @@ static int
 merge_one(const target_t *t, const char *ns, const bson_t *src, bson_t *extra, sdb_error_t *err)
 {
     bson_t doc, *one = &doc;
-    int ret;
+    bool insert = t->matched == WM_FAIL && t->not_matched == WN_INSERT;
+    int ret = insert ? 0 : sdb_bson_check_stored(src, true, err); /* an upsert, as in mongod */
 
-    ret = wk_cmdu_ensure_id(src, &doc, err); /* `doc` is initialized even on error */
-    if (ret == 0 && t->matched == WM_FAIL && t->not_matched == WN_INSERT)
+    if (ret == 0)
+        ret = wk_cmdu_ensure_id(src, &doc, err); /* `doc` is initialized even on error */
+    else
+        bson_init(&doc);
+    if (ret == 0 && insert)
         ret = insert_docs(ns, &one, 1, extra, err);
     else if (ret == 0)
         ret = merge_lookup(t, ns, &doc, extra, err);
