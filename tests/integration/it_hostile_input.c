@@ -524,6 +524,122 @@ START_TEST(test_command_depth)
 }
 END_TEST
 
+/* db_names -- the names listDatabases reports, joined with ',' (in its order). */
+static void
+db_names(mongoc_client_t *c, char *out, size_t len)
+{
+    bson_t r, dbs;
+    bson_iter_t it, d;
+
+    CMD_OK(c, "admin", "{'listDatabases': 1, 'nameOnly': true}", &r);
+    ck_assert(fx_sub(&r, "databases", &dbs));
+    out[0] = '\0';
+    bson_iter_init(&it, &dbs);
+    while (bson_iter_next(&it))
+        if (bson_iter_recurse(&it, &d) && bson_iter_find(&d, "name"))
+            snprintf(out + strlen(out), len - strlen(out), "%s,", bson_iter_utf8(&d, NULL));
+    bson_destroy(&dbs);
+    bson_destroy(&r);
+}
+
+/* insert_in_db -- {insert: coll, documents: [{_id: 1}], $db: db[0..dblen)} sent raw. */
+static void
+insert_in_db(const char *db, int dblen, const char *coll, int collen, bson_t *reply)
+{
+    bson_t cmd, arr, doc;
+    uint32_t len;
+    uint8_t *msg;
+
+    bson_init(&cmd);
+    bson_append_utf8(&cmd, "insert", 6, coll, collen);
+    BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &doc);
+    BSON_APPEND_INT32(&doc, "_id", 1);
+    bson_append_document_end(&arr, &doc);
+    bson_append_array_end(&cmd, &arr);
+    bson_append_utf8(&cmd, "$db", 3, db, dblen);
+    msg = rw_opmsg(12, 0, &cmd, NULL, NULL, 0, &len);
+    send_raw(msg, len, reply);
+    free(msg);
+    bson_destroy(&cmd);
+}
+
+/* A $db with a dot or a NUL, or a collection name with a NUL, is 73 and creates nothing:
+ * before, "zz.b" + "c" landed in zz's collection b.c and "yy\0evil" in yy. */
+START_TEST(test_db_names_never_folded)
+{
+    static const struct {
+        const char *db, *coll;
+        int dblen, collen;
+        const char *msg;
+    } cases[] = {
+        {"zz.b", "c", 4, 1, "'.' is an invalid character in a db name: zz.b"},
+        {"yy\0evil", "c", 7, 1, "database names cannot have embedded null characters"},
+        {"yy", "c\0evil", 2, 6, "namespaces cannot have embedded null characters"},
+        {"", "c", 0, 1, "Invalid database name: ''"},
+        {"a b", "c", 3, 1, "Invalid database name: 'a b'"},
+        {"a/b", "c", 3, 1, "Invalid database name: 'a/b'"},
+        {"d123456789012345678901234567890123456789012345678901234567890123", "c", 64, 1,
+         "db name must be at most 63 characters, found: 64"},
+    };
+    bystander_t b;
+    bson_t reply;
+    char before[4096], after[4096];
+
+    case_begin(&b);
+    db_names(b.c, before, sizeof(before));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        insert_in_db(cases[i].db, cases[i].dblen, cases[i].coll, cases[i].collen, &reply);
+        expect_error(&reply, 73, "InvalidNamespace", cases[i].msg);
+        bson_destroy(&reply);
+    }
+    db_names(b.c, after, sizeof(after));
+    ck_assert_str_eq(after, before);
+    ck_assert_int_eq(fx_count(b.c, "zz", "b.c", "{}"), 0);
+    ck_assert_int_eq(fx_count(b.c, "yy", "c", "{}"), 0);
+    /* 63 bytes is a database name */
+    insert_in_db("d12345678901234567890123456789012345678901234567890123456789012", 63, "c", 1,
+                 &reply);
+    ASSERT_INT(&reply, "n", 1);
+    bson_destroy(&reply);
+    case_end(&b);
+}
+END_TEST
+
+/* Creating a database whose name differs only in case from an existing one: 13297. */
+START_TEST(test_db_case_clash)
+{
+    bystander_t b;
+    bson_t reply;
+    char before[4096], after[4096];
+    const char *msg = "db already exists with different case already have: [CaseDb] trying to "
+                      "create [casedb]";
+
+    case_begin(&b);
+    CMD_OK(b.c, "CaseDb", "{'insert': 'c', 'documents': [{'_id': 1}]}", &reply);
+    bson_destroy(&reply);
+    db_names(b.c, before, sizeof(before));
+    CMD_ERR(b.c, "casedb", "{'create': 'c'}", &reply, 13297, "DatabaseDifferCase");
+    ASSERT_STR(&reply, "errmsg", msg);
+    bson_destroy(&reply);
+    CMD_OK(b.c, "casedb", "{'insert': 'c', 'documents': [{'_id': 1}]}", &reply);
+    ASSERT_INT(&reply, "n", 0);
+    ASSERT_INT(&reply, "writeErrors.0.code", 13297);
+    ASSERT_STR(&reply, "writeErrors.0.errmsg", msg);
+    bson_destroy(&reply);
+    CMD_ERR(b.c, "admin", "{'renameCollection': 'CaseDb.c', 'to': 'casedb.c'}", &reply, 13297,
+            "DatabaseDifferCase");
+    bson_destroy(&reply);
+    db_names(b.c, after, sizeof(after));
+    ck_assert_str_eq(after, before);
+    ck_assert_int_eq(fx_count(b.c, "CaseDb", "c", "{}"), 1);
+    /* the database that exists takes more collections */
+    CMD_OK(b.c, "CaseDb", "{'create': 'd'}", &reply);
+    bson_destroy(&reply);
+    case_end(&b);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -539,6 +655,8 @@ hostile_suite(void)
     tcase_add_test(tc, test_update_deepens_past_100);
     tcase_add_test(tc, test_out_merge_past_100);
     tcase_add_test(tc, test_command_depth);
+    tcase_add_test(tc, test_db_names_never_folded);
+    tcase_add_test(tc, test_db_case_clash);
     return s;
 }
 
