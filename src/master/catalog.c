@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #define CATALOG_URI "table:catalog"
@@ -487,17 +488,14 @@ ms_catalog_check_ns(const char *ns, sdb_error_t *err)
     const char *coll;
     size_t dblen;
 
-    if (strlen(ns) >= MS_NS_MAX)
-        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
-                             "Fully qualified namespace is too long. Namespace: %s Max: %d", ns,
-                             MS_NS_MAX - 1);
     if (ms_req_ns_split(ns, db, sizeof(db), &coll, err) != 0)
         return SDB_ECLIENT;
     dblen = strlen(db);
-    if (dblen == 0 || dblen >= 64 || strpbrk(db, "/\\. \"$") != NULL || coll[0] == '\0' ||
-        coll[0] == '.' || strchr(coll, '$') != NULL)
-        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s'",
-                             ns);
+    /* mongod's userAllowedCreateNS, in its order and words */
+    if (dblen == 0 || dblen > 63 || strpbrk(db, "/\\. \"$") != NULL || coll[0] == '\0')
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace: %s", ns);
+    if (coll[0] == '.' || strchr(coll, '$') != NULL)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid collection name: %s", coll);
     if (strcmp(ns, MS_OPLOG_NS) == 0)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace,
                              "%s is the oplog and cannot be written directly", ns);
@@ -507,7 +505,37 @@ ms_catalog_check_ns(const char *ns, sdb_error_t *err)
                 return 0;
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid system namespace: %s", ns);
     }
+    if (strlen(ns) >= MS_NS_MAX)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
+                             "Fully qualified namespace is too long. Namespace: %s Max: %d", ns,
+                             MS_NS_MAX - 1);
     return 0;
+}
+
+/* db_case_clash_locked -- 13297 when ns would create a database whose name differs only in
+ * case from an existing one (mongod's DatabaseHolder refuses it: the names would collide on
+ * a case-insensitive filesystem, and one would be folded into the other). */
+static int
+db_case_clash_locked(const char *ns, sdb_error_t *err)
+{
+    const char *dot = strchr(ns, '.'), *other = NULL;
+    size_t n = dot != NULL ? (size_t)(dot - ns) : strlen(ns);
+
+    for (size_t i = 0; i < cat_n; i++) {
+        const char *c = cat_colls[i]->ns, *cdot = strchr(c, '.');
+
+        if (cdot == NULL || (size_t)(cdot - c) != n || strncasecmp(c, ns, n) != 0)
+            continue;
+        if (strncmp(c, ns, n) == 0)
+            return 0; /* the database exists: nothing is created */
+        other = c;
+    }
+    if (other == NULL)
+        return 0;
+    return sdb_error_set(err, SDB_CODE_DatabaseDifferCase,
+                         "db already exists with different case already have: [%.*s] trying to "
+                         "create [%.*s]",
+                         (int)n, other, (int)n, ns);
 }
 
 /* ---- DDL ------------------------------------------------------------------------------- */
@@ -573,6 +601,7 @@ ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options, m
     SDB_RET(ms_catalog_check_ns(ns, err));
     if (ms_catalog_find_locked(ns) != NULL)
         return sdb_error_set(err, SDB_CODE_NamespaceExists, "Collection %s already exists.", ns);
+    SDB_RET(db_case_clash_locked(ns, err));
     SDB_RET(ms_req_ns_split(ns, db, sizeof(db), &coll, err));
     c = bson_malloc0(sizeof(*c));
     c->ns = bson_strdup(ns);
@@ -849,6 +878,7 @@ ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
         }
         SDB_ERR(ms_catalog_drop_locked(ctx->session, t));
     }
+    SDB_ERR(db_case_clash_locked(to, err));
     SDB_ERR(rename_locked(ctx->session, c, to, drop_target));
 err:
     ms_catalog_unlock();

@@ -9,6 +9,10 @@
  * short growing pause.  Scans run in one snapshot per batch and return at least one document
  * whatever maxBytes says, so a 16 MiB document still makes progress.
  *
+ * Every document written passes sdb_bson_check_stored first (mongod's 100-level storage limit,
+ * 15 Overflow in its insert or update words), so index key encoding and comparison, which
+ * recurse, only ever see bounded documents.
+ *
  * Invariants: every handler holds the shared catalog lock while it touches a collection and
  * releases it before returning; WiredTiger cursors are opened and closed per operation (the
  * session caches them).  A write naming a retryable statement (`txn`, txns.h) records it in the
@@ -16,6 +20,7 @@
  */
 #include "records.h"
 
+#include "../common/bsonvalid.h"
 #include "../common/sdb.h"
 #include "indexes.h"
 #include "oplog.h"
@@ -140,9 +145,9 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, const stmt_ref_t *s
     int64_t rid;
     int ret = WT_ROLLBACK;
 
-    if (!bson_validate(doc, BSON_VALIDATE_NONE, NULL) || !bson_iter_init(&it, doc) ||
-        !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
-        return sdb_error_set(err, SDB_CODE_BadValue, "document must be valid BSON with _id first");
+    SDB_RET(sdb_bson_check_stored(doc, false, err));
+    if (!bson_iter_init(&it, doc) || !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
+        return sdb_error_set(err, SDB_CODE_BadValue, "document must have _id first");
     SDB_RET(ms_catalog_open_for_write(s, ns, &c, err));
     rid = atomic_fetch_add(&c->next_rid, 1);
     for (int attempt = 0; attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK; attempt++) {
@@ -331,8 +336,8 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     SDB_RET(ms_req_int64(req, "r", 0, &ch.rid, NULL, err));
     SDB_RET(ms_req_doc(req, "old", !is_update, &old, &has_old, err));
     SDB_RET(ms_req_doc(req, "new", !is_update, &new, &has_new, err));
-    if (is_update && !bson_validate(&new, BSON_VALIDATE_NONE, NULL))
-        return sdb_error_set(err, SDB_CODE_InvalidBSON, "'new' is not valid BSON");
+    if (is_update)
+        SDB_RET(sdb_bson_check_stored(&new, true, err));
     SDB_RET(ms_txns_parse(req, &tx, &have_tx, err));
     ch.tx = have_tx ? &tx : NULL;
     ch.old = has_old ? &old : NULL;

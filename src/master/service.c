@@ -2,7 +2,8 @@
  * src/master/service.c -- the per-channel service thread of the master.
  *
  * Loop: receive one request (waiting up to 200 ms so a stop request is noticed), validate
- * its BSON body, dispatch it (ops.c) and send the reply with the same request id.  Errors
+ * its BSON body completely (sdb_bson_check: a worker is not trusted with the master's
+ * integrity, and the master's index and comparison code recurses over what it stores), dispatch it (ops.c) and send the reply with the same request id.  Errors
  * the operation reports for the client travel as SDB_MSG_ERROR replies carrying {code,
  * errmsg, ...}; storage failures become InternalError.  A dead peer (SDB_EPEER) or corrupt
  * channel ends the loop; the main thread cleans up (server.c).  The thread owns one
@@ -10,6 +11,7 @@
  */
 #include "service.h"
 
+#include "../common/bsonvalid.h"
 #include "../common/errors.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
@@ -33,9 +35,11 @@ serve_one(ms_service_t *svc, ms_ctx_t *ctx, const sdb_msg_hdr_t *hdr, const void
     bson_init(&reply);
     atomic_store(&svc->inflight_op, hdr->op);
     atomic_store(&svc->inflight_reqid, hdr->reqid);
-    if (!bson_init_static(&req, body, hdr->len) || !bson_validate(&req, 0, NULL)) {
-        ret = sdb_error_set(&err, SDB_CODE_InvalidBSON, "invalid storage request body");
+    /* A request wraps a worker's documents in at most two levels ({docs: [doc]}). */
+    if (sdb_bson_check(body, hdr->len, SDB_BSON_DEPTH_EVAL + 2, &err) != 0) {
+        ret = SDB_ECLIENT;
     } else {
+        bson_init_static(&req, body, hdr->len); /* cannot fail: checked */
         ret = ms_ops_dispatch(ctx, hdr->op, &req, &reply, &err);
     }
     if (ret != 0) {

@@ -17,6 +17,7 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "cmd/failpoint.h"
+#include "cmd/namespace.h"
 #include "cmd/session.h"
 #include "command.h"
 #include "worker.h"
@@ -131,8 +132,9 @@ static int
 prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen)
 {
     bson_iter_t it;
-    const char *dot;
+    const char *dot, *name;
     int64_t max_time_ms;
+    uint32_t len;
 
     if (!bson_iter_init(&it, &req->cmd) || !bson_iter_next(&it))
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidBSON, "Empty command object");
@@ -146,12 +148,15 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
                                  "https://dochub.mongodb.org/core/legacy-opcode-removal",
                                  cmd->name);
         dot = strchr(req->ns, '.');
-        snprintf(db, dblen, "%.*s", dot ? (int)(dot - req->ns) : (int)strlen(req->ns), req->ns);
+        name = req->ns;
+        len = dot ? (uint32_t)(dot - req->ns) : (uint32_t)strlen(req->ns);
     } else {
         if (!bson_iter_init_find(&it, &req->cmd, "$db") || !BSON_ITER_HOLDS_UTF8(&it))
             return sdb_error_set(&cmd->err, 40571, "OP_MSG requests require a $db argument");
-        snprintf(db, dblen, "%s", bson_iter_utf8(&it, NULL));
+        name = bson_iter_utf8(&it, &len);
     }
+    SDB_RET(wk_ns_db_check(name, len, &cmd->err)); /* cmd/namespace.h: never folded */
+    snprintf(db, dblen, "%.*s", (int)len, name);
     if (*def == NULL)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotFound, "no such command: '%s'",
                              cmd->name);

@@ -5,17 +5,27 @@
  * little-endian) and a body.  Decoding accepts OP_MSG (flagBits, sections, optional CRC-32C),
  * OP_QUERY (legacy handshake: flags, ns, skip, limit, query[, fields]) and OP_COMPRESSED with
  * the noop compressor (the original message is rebuilt and decoded).  Every length is checked
- * against the bytes that remain before anything is read, every document goes through
- * bson_init_static (exact length, trailing NUL) and bson_validate, and the command is copied
- * out, so the request never points into the caller's buffer.  OP_MSG document sequences are
- * appended to the body as arrays named by their identifiers, after the body's own fields.
+ * against the bytes that remain before anything is read, and every document of every
+ * message (the OP_MSG body, each document of each document sequence, OP_QUERY's query and
+ * fields, and so the inner message of an OP_COMPRESSED) passes sdb_bson_check completely,
+ * nested documents included, with mongod's command nesting limit (bsonvalid.h): 22
+ * InvalidBSON or 15 Overflow, answered as an error reply on a connection that stays open, as
+ * mongod answers them.  The command is copied out, so the request never points into the
+ * caller's buffer.  OP_MSG document sequences are appended to the body as arrays named by
+ * their identifiers, after the body's own fields.
+ *
+ * THIS IS THE DOOR: past wk_wire_decode the command's bytes are well-formed BSON nested at most
+ * SDB_BSON_LEVELS_COMMAND levels (+ 2 for a sequence document merged as an array element), so
+ * code after it may iterate them (bson_iter_recurse, bson_init_static of any nested document)
+ * without re-checking lengths or terminators.
  *
  * Invariants: no global state but the constant CRC table and a once-computed CPU flag; all
  * functions are reentrant; input bytes are untrusted, so every failure is an sdb_error_t in
- * mongod's words (ProtocolError, InvalidBSON, BSONObjectTooLarge), never an abort.
+ * mongod's words (ProtocolError, InvalidBSON, Overflow, BSONObjectTooLarge), never an abort.
  */
 #include "wire.h"
 
+#include "../common/bsonvalid.h"
 #include "../common/sdb.h"
 
 #include <stdatomic.h>
@@ -23,19 +33,10 @@
 
 /* ---- little-endian access -------------------------------------------------------------- */
 
-static uint32_t
-rd_u32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return BSON_UINT32_FROM_LE(v);
-}
-
 static int32_t
 rd_i32(const uint8_t *p)
 {
-    return (int32_t)rd_u32(p);
+    return (int32_t)sdb_le32(p);
 }
 
 static void
@@ -185,7 +186,6 @@ wk_wire_frame_len(const uint8_t *buf, size_t avail, int32_t *msglen)
 static int
 doc_at(const uint8_t *p, const uint8_t *end, bson_t *doc, size_t *doclen, sdb_error_t *err)
 {
-    size_t off = 0;
     int32_t n;
 
     if (end - p < 5)
@@ -199,10 +199,8 @@ doc_at(const uint8_t *p, const uint8_t *end, bson_t *doc, size_t *doclen, sdb_er
     if (n < 5 || n > end - p)
         return sdb_error_set(err, SDB_CODE_InvalidBSON,
                              "Invalid BSON: document length %d does not fit the message", n);
-    if (!bson_init_static(doc, p, (size_t)n))
-        return sdb_error_set(err, SDB_CODE_InvalidBSON, "Invalid BSON: bad document terminator");
-    if (!bson_validate(doc, BSON_VALIDATE_NONE, &off))
-        return sdb_error_set(err, SDB_CODE_InvalidBSON, "Invalid BSON at offset %zu", off);
+    SDB_RET(sdb_bson_check(p, (size_t)n, SDB_BSON_LEVELS_COMMAND, err));
+    bson_init_static(doc, p, (size_t)n); /* cannot fail: the check saw length and NUL */
     *doclen = (size_t)n;
     return 0;
 }
@@ -297,7 +295,7 @@ merge_seq(const seq_t *s, const bson_t *body, bson_t *cmd, sdb_error_t *err)
     if (!bson_append_array_begin(cmd, s->id, (int)idlen, &arr))
         return sdb_error_set(err, SDB_CODE_BSONObjectTooLarge, "Command is too large");
     for (q = s->docs; q < s->end; q += n, i++) {
-        n = rd_u32(q);
+        n = sdb_le32(q);
         bson_init_static(&doc, q, n);
         bson_uint32_to_string(i, &key, keybuf, sizeof(keybuf));
         if (!bson_append_document(&arr, key, -1, &doc)) {
@@ -319,7 +317,7 @@ msg_flags(const uint8_t *msg, size_t len, const uint8_t **end, wk_wire_req_t *re
 
     if (len < WK_WIRE_HEADER_LEN + 4)
         return sdb_error_set(err, SDB_CODE_ProtocolError, "OP_MSG is too short");
-    flags = rd_u32(msg + WK_WIRE_HEADER_LEN);
+    flags = sdb_le32(msg + WK_WIRE_HEADER_LEN);
     bad = flags & WK_WIRE_MSG_REQUIRED & ~(WK_WIRE_MSG_CHECKSUM | WK_WIRE_MSG_MORE_TO_COME);
     if (bad != 0) {
         for (bit = 0; (bad & (1u << bit)) == 0; bit++)
@@ -337,7 +335,7 @@ msg_flags(const uint8_t *msg, size_t len, const uint8_t **end, wk_wire_req_t *re
     if (len < WK_WIRE_HEADER_LEN + 8)
         return sdb_error_set(err, SDB_CODE_ProtocolError,
                              "OP_MSG has checksumPresent but is too short for a checksum");
-    stored = rd_u32(msg + len - 4);
+    stored = sdb_le32(msg + len - 4);
     if (wk_wire_crc32c(0, msg, len - 4) != stored)
         return sdb_error_set(err, SDB_CODE_ProtocolError,
                              "OP_MSG checksum does not match contents");
@@ -362,7 +360,7 @@ decode_msg(const uint8_t *msg, size_t len, wk_wire_req_t *req, sdb_error_t *err)
     /* Second pass: the structure is known good, so only the merge can fail. */
     while (p < end) {
         if (*p++ == 0) {
-            p += rd_u32(p);
+            p += sdb_le32(p);
             continue;
         }
         seq_at(p, end, &s, &n, err);

@@ -13,8 +13,13 @@
  * part of every server figure and of no echo figure, which caps the ratios well below 1 at
  * 8 connections even for a server that did no work.  Numbers are printed, never asserted.
  *
+ * With --compare BASE it measures instead what one change costs: insertOne and insertMany
+ * (1,000 documents of about 1 KB) throughput of BASE (e.g. a build of main before the change)
+ * and of --server, alternately on fresh dbpaths for CMP_ROUNDS rounds, and prints medians,
+ * spreads and the ratio of medians (make bench BENCH_FLAGS='--compare /path/to/secantusdb').
+ *
  * Every loop is bounded by an operation count and a time cap; all traffic is on loopback.
- * Usage: bench_load [--server PATH] [--workers N] [--ops N] [--cap-ms N]
+ * Usage: bench_load [--server PATH] [--workers N] [--ops N] [--cap-ms N] [--compare BASE]
  */
 #include <mongoc/mongoc.h>
 
@@ -217,6 +222,19 @@ start_server(double *uri_ms, double *first_ms)
     bson_destroy(hello);
     close(fd);
     return got > 0 ? 0 : -1;
+}
+
+/* direct_uri -- the URI as printed, plus directConnection for the driver. */
+static void
+direct_uri(void)
+{
+    char uri[600];
+    snprintf(uri, sizeof(uri), "%s%sdirectConnection=true", server_uri,
+             strchr(server_uri, '?') != NULL
+                 ? "&"
+                 : (server_uri[strlen(server_uri) - 1] == '/' ? "?" : "/?"));
+    if (strlen(uri) < sizeof(server_uri))
+        memcpy(server_uri, uri, strlen(uri) + 1);
 }
 
 /* ---- idle memory ----------------------------------------------------------------------- */
@@ -537,9 +555,121 @@ prefill(void)
     mongoc_client_destroy(c);
 }
 
+/* ---- --compare: the same write load against two binaries, alternately -------------------- */
+
+#define CMP_ROUNDS 7
+#define CMP_DOC_BYTES 1000  /* the string that makes each document about 1 KB */
+#define CMP_MANY_DOCS 1000  /* documents per insertMany */
+#define CMP_ONE_OPS 3000    /* insertOne calls per figure (capped by cap_ms) */
+#define CMP_MANY_BATCHES 20 /* insertMany calls per figure (capped by cap_ms) */
+
+/* cmp_doc -- {_id, a, s: 1000 bytes}: about 1 KB. */
+static bson_t *
+cmp_doc(int64_t id, const char *big)
+{
+    return BCON_NEW("_id", BCON_INT64(id), "a", BCON_INT64(id), "s", BCON_UTF8(big));
+}
+
+/* cmp_load -- documents per second inserted by insertOne (many == false) or by insertMany of
+ * CMP_MANY_DOCS documents, on one connection of the running server. */
+static double
+cmp_load(bool many, const char *big)
+{
+    mongoc_client_t *c = mongoc_client_new(server_uri);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, "bench", many ? "many" : "one");
+    bson_t *docs[CMP_MANY_DOCS];
+    bson_error_t err;
+    long done = 0, calls = many ? CMP_MANY_BATCHES : CMP_ONE_OPS;
+    int64_t id = 0;
+    double t0 = now_ms();
+
+    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
+    for (long i = 0; i < calls && now_ms() < t0 + (double)cap_ms; i++) {
+        if (!many) {
+            bson_t *d = cmp_doc(id++, big);
+            done += mongoc_collection_insert_one(coll, d, NULL, NULL, &err) ? 1 : 0;
+            bson_destroy(d);
+            continue;
+        }
+        for (int k = 0; k < CMP_MANY_DOCS; k++)
+            docs[k] = cmp_doc(id++, big);
+        if (mongoc_collection_insert_many(coll, (const bson_t **)docs, CMP_MANY_DOCS, NULL, NULL,
+                                          &err))
+            done += CMP_MANY_DOCS;
+        for (int k = 0; k < CMP_MANY_DOCS; k++)
+            bson_destroy(docs[k]);
+    }
+    double secs = (now_ms() - t0) / 1e3;
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+    return secs > 0 ? (double)done / secs : 0;
+}
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* cmp_median -- median of v[0..n) (sorts v). */
+static double
+cmp_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* compare_main -- each round starts each binary on a fresh dbpath (order alternating between
+ * rounds) and measures insertOne and insertMany of 1 KB documents; prints medians, the spread
+ * (min..max) and the ratio of medians, this binary over the base. */
+static int
+compare_main(const char *base)
+{
+    const char *bins[2] = {base, server_path};
+    double one[2][CMP_ROUNDS], many[2][CMP_ROUNDS];
+    char big[CMP_DOC_BYTES + 1];
+
+    memset(big, 'x', CMP_DOC_BYTES);
+    big[CMP_DOC_BYTES] = '\0';
+    for (int r = 0; r < CMP_ROUNDS; r++) {
+        for (int k = 0; k < 2; k++) {
+            int b = (r % 2) ? 1 - k : k;
+            double uri_ms, first_ms;
+            server_path = bins[b];
+            if (start_server(&uri_ms, &first_ms) != 0) {
+                fprintf(stderr, "bench: could not start %s\n", bins[b]);
+                stop_server();
+                return 1;
+            }
+            direct_uri();
+            one[b][r] = cmp_load(false, big);
+            many[b][r] = cmp_load(true, big);
+            stop_server();
+        }
+    }
+    printf("door validation cost: %d rounds, 1 connection, documents of ~1 KB, workers %d\n",
+           CMP_ROUNDS, workers);
+    printf("%-32s %12s %22s\n", "load / binary", "median doc/s", "spread (min..max)");
+    const char *loads[2] = {"insertOne", "insertMany (1000 docs)"};
+    double med[2][2];
+    for (int l = 0; l < 2; l++) {
+        for (int b = 0; b < 2; b++) {
+            double *v = l == 0 ? one[b] : many[b];
+            med[l][b] = cmp_median(v, CMP_ROUNDS);
+            printf("%-22s %-9s %12.0f %10.0f..%-10.0f\n", loads[l], b == 0 ? "base" : "this",
+                   med[l][b], v[0], v[CMP_ROUNDS - 1]);
+        }
+        printf("%-22s ratio this/base: %.3f\n", loads[l],
+               med[l][0] > 0 ? med[l][1] / med[l][0] : 0);
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    const char *compare = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
             server_path = argv[++i];
@@ -549,28 +679,30 @@ main(int argc, char **argv)
             ops_per_run = strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--cap-ms") == 0 && i + 1 < argc)
             cap_ms = strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--compare") == 0 && i + 1 < argc)
+            compare = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--server PATH] [--workers N] [--ops N] [--cap-ms N]\n",
+            fprintf(stderr,
+                    "usage: %s [--server PATH] [--workers N] [--ops N] [--cap-ms N] "
+                    "[--compare BASE]\n",
                     argv[0]);
             return 2;
         }
     }
     signal(SIGPIPE, SIG_IGN);
     mongoc_init();
+    if (compare != NULL) {
+        int rc = compare_main(compare);
+        mongoc_cleanup();
+        return rc;
+    }
     double uri_ms = 0, first_ms = 0;
     if (start_server(&uri_ms, &first_ms) != 0) {
         fprintf(stderr, "bench: could not start %s\n", server_path);
         stop_server();
         return 1;
     }
-    /* the URI as printed, plus directConnection for the driver */
-    char uri[600];
-    snprintf(uri, sizeof(uri), "%s%sdirectConnection=true", server_uri,
-             strchr(server_uri, '?') != NULL
-                 ? "&"
-                 : (server_uri[strlen(server_uri) - 1] == '/' ? "?" : "/?"));
-    if (strlen(uri) < sizeof(server_uri))
-        memcpy(server_uri, uri, strlen(uri) + 1);
+    direct_uri();
 
     usleep(300 * 1000); /* let the workers settle before reading RSS */
     int nworkers = 0;

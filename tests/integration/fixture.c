@@ -658,6 +658,21 @@ fx_cmd(mongoc_client_t *c, const char *db, const char *json, bson_t *reply, bson
     return ok;
 }
 
+int64_t
+fx_count(mongoc_client_t *c, const char *db, const char *coll, const char *filter)
+{
+    char json[1024];
+    bson_t r;
+    bson_error_t e;
+    int64_t n = -1;
+
+    snprintf(json, sizeof(json), "{'count': '%s', 'query': %s}", coll, filter);
+    if (fx_cmd(c, db, json, &r, &e))
+        n = fx_int(&r, "n");
+    bson_destroy(&r);
+    return n;
+}
+
 static bool
 find_path(const bson_t *doc, const char *path, bson_iter_t *it)
 {

@@ -104,6 +104,9 @@ bool fx_cmd(mongoc_client_t *c, const char *db, const char *json, bson_t *reply,
 bool fx_cmd_bson(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply,
                  bson_error_t *err);
 
+/* fx_count -- documents of db.coll matching the JSON filter (count command); -1 on error. */
+int64_t fx_count(mongoc_client_t *c, const char *db, const char *coll, const char *filter);
+
 /* fx_json -- parse relaxed extended JSON into a new bson_t (aborts on a parse error). */
 bson_t *fx_json(const char *json);
 

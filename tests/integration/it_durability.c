@@ -23,18 +23,6 @@ insert_one_json(mongoc_client_t *c, const char *json)
     bson_destroy(&r);
 }
 
-static int64_t
-count(mongoc_client_t *c, const char *coll, const char *query)
-{
-    char json[512];
-    bson_t r;
-    snprintf(json, sizeof(json), "{'count': '%s', 'query': %s}", coll, query);
-    CMD_OK(c, DB, json, &r);
-    int64_t n = fx_int(&r, "n");
-    bson_destroy(&r);
-    return n;
-}
-
 START_TEST(test_clean_restart_keeps_acknowledged_writes)
 {
     fx_server_t s;
@@ -65,10 +53,10 @@ START_TEST(test_clean_restart_keeps_acknowledged_writes)
     for (int round = 0; round < 2; round++) {
         ck_assert_msg(fx_server_start(&s) == 0, "restart %d on the same dbpath failed", round);
         c = fx_client(&s);
-        ck_assert_int_eq(count(c, "p", "{}"), 99);
-        ck_assert_int_eq(count(c, "p", "{'_id': 5, 'changed': true}"), 1);
-        ck_assert_int_eq(count(c, "p", "{'_id': 6}"), 0);
-        ck_assert_int_eq(count(c, "p", "{'v': 'value-99'}"), 1);
+        ck_assert_int_eq(fx_count(c, DB, "p", "{}"), 99);
+        ck_assert_int_eq(fx_count(c, DB, "p", "{'_id': 5, 'changed': true}"), 1);
+        ck_assert_int_eq(fx_count(c, DB, "p", "{'_id': 6}"), 0);
+        ck_assert_int_eq(fx_count(c, DB, "p", "{'v': 'value-99'}"), 1);
         CMD_OK(c, DB, "{'listCollections': 1, 'filter': {'name': 'empty_but_created'}}", &r);
         ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
         bson_destroy(&r);
@@ -134,11 +122,11 @@ START_TEST(test_journaled_writes_survive_kill9)
 
     ck_assert_msg(fx_server_start(&s) == 0, "restart after kill -9 failed (recovery)");
     c = fx_client(&s);
-    ck_assert_int_eq(count(c, "j", "{'how': 'j'}"), 39);
-    ck_assert_int_eq(count(c, "j", "{'_id': 0, 'updated': 1}"), 1);
-    ck_assert_int_eq(count(c, "j", "{'_id': 1}"), 0);
-    ck_assert_int_eq(count(c, "j", "{'how': 'majority'}"), 2);
-    ck_assert_int_eq(count(c, "j", "{'_id': 200}"), 1);
+    ck_assert_int_eq(fx_count(c, DB, "j", "{'how': 'j'}"), 39);
+    ck_assert_int_eq(fx_count(c, DB, "j", "{'_id': 0, 'updated': 1}"), 1);
+    ck_assert_int_eq(fx_count(c, DB, "j", "{'_id': 1}"), 0);
+    ck_assert_int_eq(fx_count(c, DB, "j", "{'how': 'majority'}"), 2);
+    ck_assert_int_eq(fx_count(c, DB, "j", "{'_id': 200}"), 1);
     /* and the recovered server takes writes */
     insert_one_json(c, "{'insert': 'j', 'documents': [{'_id': 300}]}");
     mongoc_client_destroy(c);
@@ -167,8 +155,8 @@ START_TEST(test_kill9_under_unjournaled_load_recovers)
     fx_server_kill9(&s);
     ck_assert_msg(fx_server_start(&s) == 0, "restart after kill -9 failed (recovery)");
     c = fx_client(&s);
-    ck_assert_int_eq(count(c, "u", "{'_id': 'anchor'}"), 1);
-    int64_t n = count(c, "u", "{'sq': {'$exists': true}}");
+    ck_assert_int_eq(fx_count(c, DB, "u", "{'_id': 'anchor'}"), 1);
+    int64_t n = fx_count(c, DB, "u", "{'sq': {'$exists': true}}");
     ck_assert_int_le(n, 200);
     bson_t r;
     CMD_OK(c, DB, "{'find': 'u', 'filter': {'sq': {'$exists': true}}, 'batchSize': 1000}", &r);

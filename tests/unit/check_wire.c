@@ -8,6 +8,7 @@
  *
  * Invariants: pure, single-threaded; each test frees what it builds.
  */
+#include "../../src/common/bsonvalid.h"
 #include "../../src/common/sdb.h"
 #include "../../src/worker/wire.h"
 
@@ -709,7 +710,10 @@ START_TEST(test_fuzz_mutations)
         rc = wk_wire_decode(m, len, &req, &err);
         ck_assert(rc == 0 || rc == SDB_ECLIENT);
         if (rc == 0) {
-            ck_assert(bson_validate(&req.cmd, BSON_VALIDATE_NONE, NULL));
+            /* the door's promise: complete and bounded (keys are not UTF-8 checked, as in
+             * mongod, so libbson's bson_validate, which checks keys, is not the measure) */
+            ck_assert(sdb_bson_check(bson_get_data(&req.cmd), req.cmd.len,
+                                     SDB_BSON_LEVELS_COMMAND + 2, &err) == 0);
             ok++;
         } else {
             ck_assert_int_ne(err.code, 0);
@@ -731,6 +735,73 @@ START_TEST(test_destroy_zeroed)
     memset(&req, 0, sizeof(req));
     wk_wire_req_destroy(&req);
     ck_assert_uint_eq(req.cmd.len, 0);
+}
+END_TEST
+
+/* corrupt_last -- replace the NUL of the last {a: 1} in b with 0x80 (every length unchanged). */
+static void
+corrupt_last(buf_t *b)
+{
+    static const uint8_t a1[] = {0x0C, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0};
+    uint8_t *hit = NULL;
+
+    for (uint8_t *p = b->p; (p = memmem(p, b->len - (size_t)(p - b->p), a1, sizeof(a1))) != NULL;
+         p++)
+        hit = p;
+    ck_assert_ptr_nonnull(hit);
+    hit[sizeof(a1) - 1] = 0x80;
+}
+
+/* A nested document whose NUL is wrong is InvalidBSON wherever it sits: a sequence document,
+ * the body, OP_QUERY's fields, the inner message of OP_COMPRESSED; nesting past mongod's
+ * limit is Overflow. */
+START_TEST(test_nested_malformed_and_deep)
+{
+    bson_t *q = BCON_NEW("isMaster", BCON_INT32(1)),
+           *f = BCON_NEW("x", "{", "a", BCON_INT32(1), "}");
+    bson_t *body = BCON_NEW("find", "c", "filter", "{", "a", BCON_INT32(1), "}", "$db", "t");
+    bson_t deep = BSON_INITIALIZER, *kids = calloc(SDB_BSON_LEVELS_COMMAND, sizeof(bson_t));
+    buf_t b, c;
+
+    msg_with_seqs(&b, 0);
+    corrupt_last(&b);
+    expect_error(&b, SDB_CODE_InvalidBSON, NULL);
+    compressed(&c, &b, 0, 0);
+    expect_error(&c, SDB_CODE_InvalidBSON, NULL);
+    free(b.p);
+    free(c.p);
+    query_msg(&b, "admin.$cmd", q, f);
+    corrupt_last(&b);
+    expect_error(&b, SDB_CODE_InvalidBSON, NULL);
+    free(b.p);
+    b_header(&b, 5, WK_WIRE_OP_MSG);
+    b_i32(&b, 0);
+    b_u8(&b, 0);
+    b_doc(&b, body);
+    b_finish(&b, 0);
+    corrupt_last(&b);
+    expect_error(&b, SDB_CODE_InvalidBSON, NULL);
+    free(b.p);
+    /* {ping: 1, x: {x: ...}} with SDB_BSON_LEVELS_COMMAND levels below x: one too many */
+    BSON_APPEND_INT32(&deep, "ping", 1);
+    bson_append_document_begin(&deep, "x", 1, &kids[0]);
+    for (int i = 1; i < SDB_BSON_LEVELS_COMMAND; i++)
+        bson_append_document_begin(&kids[i - 1], "x", 1, &kids[i]);
+    for (int i = SDB_BSON_LEVELS_COMMAND - 1; i > 0; i--)
+        bson_append_document_end(&kids[i - 1], &kids[i]);
+    bson_append_document_end(&deep, &kids[0]);
+    b_header(&b, 6, WK_WIRE_OP_MSG);
+    b_i32(&b, 0);
+    b_u8(&b, 0);
+    b_doc(&b, &deep);
+    b_finish(&b, 0);
+    expect_error(&b, SDB_CODE_Overflow, "BSONObj exceeds maximum nested object depth");
+    free(b.p);
+    bson_destroy(&deep);
+    free(kids);
+    bson_destroy(body);
+    bson_destroy(f);
+    bson_destroy(q);
 }
 END_TEST
 
@@ -756,6 +827,7 @@ wire_suite(void)
     tcase_add_test(tc, test_op_compressed);
     tcase_add_test(tc, test_truncated_and_oversized);
     tcase_add_test(tc, test_destroy_zeroed);
+    tcase_add_test(tc, test_nested_malformed_and_deep);
     suite_add_tcase(s, tc);
     tcase_set_timeout(tf, 120);
     tcase_add_test(tf, test_fuzz_mutations);

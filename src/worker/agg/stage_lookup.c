@@ -125,18 +125,31 @@ lookup_let(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
     return 0;
 }
 
+/* lookup_from -- from: "coll" or {coll}; a NUL inside the name is refused, never cut at. */
+static int
+lookup_from(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
+{
+    bson_iter_t c;
+    uint32_t len;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &c) || !bson_iter_find(&c, "coll"))
+        c = *it;
+    SDB_RET(lookup_str(&c, &l->from, err));
+    bson_iter_utf8(&c, &len);
+    if (strlen(l->from) != len)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
+                             "namespaces cannot have embedded null characters");
+    return 0;
+}
+
 /* lookup_field -- one option of $lookup. */
 static int
 lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
 {
     const char *k = bson_iter_key(it);
 
-    if (strcmp(k, "from") == 0) {
-        bson_iter_t c;
-        if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &c) && bson_iter_find(&c, "coll"))
-            return lookup_str(&c, &l->from, err);
-        return lookup_str(it, &l->from, err);
-    }
+    if (strcmp(k, "from") == 0)
+        return lookup_from(l, it, err);
     if (strcmp(k, "localField") == 0)
         return lookup_str(it, &l->local, err);
     if (strcmp(k, "foreignField") == 0)

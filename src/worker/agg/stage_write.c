@@ -12,9 +12,11 @@
  */
 #include "agg_int.h"
 
+#include "../../common/bsonvalid.h"
 #include "../catalog_cache.h"
 #include "../cmd/args.h"
 #include "../cmd/exec.h"
+#include "../cmd/namespace.h"
 #include "../cmd/write.h"
 #include "../store_client.h"
 
@@ -47,25 +49,34 @@ parse_ns(const char *stage, const bson_iter_t *it, const wk_agg_ctx_t *ctx, targ
          sdb_error_t *err)
 {
     bson_iter_t c;
+    const char *coll = "";
+    uint32_t len = 0, dblen;
+    char ns[WK_NS_MAX];
 
     snprintf(t->db, sizeof(t->db), "%s", ctx->db);
     if (BSON_ITER_HOLDS_UTF8(it)) {
-        snprintf(t->coll, sizeof(t->coll), "%s", bson_iter_utf8(it, NULL));
+        coll = bson_iter_utf8(it, &len);
     } else if (BSON_ITER_HOLDS_DOCUMENT(it)) {
         bson_iter_recurse(it, &c);
         while (bson_iter_next(&c)) {
-            if (strcmp(bson_iter_key(&c), "db") == 0 && BSON_ITER_HOLDS_UTF8(&c))
-                snprintf(t->db, sizeof(t->db), "%s", bson_iter_utf8(&c, NULL));
-            else if (strcmp(bson_iter_key(&c), "coll") == 0 && BSON_ITER_HOLDS_UTF8(&c))
-                snprintf(t->coll, sizeof(t->coll), "%s", bson_iter_utf8(&c, NULL));
+            if (strcmp(bson_iter_key(&c), "db") == 0 && BSON_ITER_HOLDS_UTF8(&c)) {
+                const char *db = bson_iter_utf8(&c, &dblen);
+
+                SDB_RET(wk_ns_db_check(db, dblen, err)); /* never folded: cmd/namespace.h */
+                snprintf(t->db, sizeof(t->db), "%s", db);
+            } else if (strcmp(bson_iter_key(&c), "coll") == 0 && BSON_ITER_HOLDS_UTF8(&c)) {
+                coll = bson_iter_utf8(&c, &len);
+            }
         }
     } else {
         return sdb_error_set(err, SDB_CODE_Location16990,
                              "%s only supports a string or object argument, not %s", stage,
                              wk_agg_type_name(bson_iter_type(it)));
     }
-    if (t->coll[0] == '\0')
+    if (len == 0)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid %s target namespace", stage);
+    SDB_RET(wk_ns_join(t->db, coll, len, ns, sizeof(ns), err));
+    snprintf(t->coll, sizeof(t->coll), "%s", coll);
     return 0;
 }
 
@@ -403,10 +414,14 @@ static int
 merge_one(const target_t *t, const char *ns, const bson_t *src, bson_t *extra, sdb_error_t *err)
 {
     bson_t doc, *one = &doc;
-    int ret;
+    bool insert = t->matched == WM_FAIL && t->not_matched == WN_INSERT;
+    int ret = insert ? 0 : sdb_bson_check_stored(src, true, err); /* an upsert, as in mongod */
 
-    ret = wk_cmdu_ensure_id(src, &doc, err); /* `doc` is initialized even on error */
-    if (ret == 0 && t->matched == WM_FAIL && t->not_matched == WN_INSERT)
+    if (ret == 0)
+        ret = wk_cmdu_ensure_id(src, &doc, err); /* `doc` is initialized even on error */
+    else
+        bson_init(&doc);
+    if (ret == 0 && insert)
         ret = insert_docs(ns, &one, 1, extra, err);
     else if (ret == 0)
         ret = merge_lookup(t, ns, &doc, extra, err);

@@ -23,6 +23,7 @@
 #include "../agg/agg.h"
 #include "../query/expr.h"
 #include "../store_client.h"
+#include "namespace.h"
 #include "view.h"
 
 #include <stdio.h>
@@ -68,8 +69,11 @@ static int
 parse_target(wk_cmd_t *cmd, const bson_iter_t *it, agg_args_t *a)
 {
     if (BSON_ITER_HOLDS_UTF8(it) && bson_iter_utf8(it, NULL)[0] != '\0') {
-        a->coll = bson_iter_utf8(it, NULL);
-        return 0;
+        char ns[WK_NS_MAX];
+        uint32_t len;
+
+        a->coll = bson_iter_utf8(it, &len);
+        return wk_ns_join(cmd->db, a->coll, len, ns, sizeof(ns), &cmd->err);
     }
     if ((BSON_ITER_HOLDS_INT32(it) || BSON_ITER_HOLDS_INT64(it) || BSON_ITER_HOLDS_DOUBLE(it)) &&
         bson_iter_as_double(it) == 1.0) {

@@ -12,6 +12,7 @@
 
 #include "../catalog_cache.h"
 #include "../query/expr.h"
+#include "namespace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -237,11 +238,7 @@ wk_cmd_ns(wk_cmd_t *cmd, char *ns, size_t nslen)
                              "collection name has invalid type %s",
                              wk_cmdu_type_name(bson_iter_type(&it)));
     coll = bson_iter_utf8(&it, &len);
-    if (len == 0 || strlen(coll) != len ||
-        (size_t)snprintf(ns, nslen, "%s.%s", cmd->db, coll) >= nslen)
-        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
-                             "Invalid namespace specified '%s.%s'", cmd->db, coll);
-    return 0;
+    return wk_ns_join(cmd->db, coll, len, ns, nslen, &cmd->err);
 }
 
 int

@@ -15,6 +15,7 @@
  */
 #include "args.h"
 #include "exec.h"
+#include "namespace.h"
 
 #include "../agg/agg.h"
 #include "../catalog_cache.h"
@@ -276,7 +277,8 @@ static int
 rename_arg(wk_cmd_t *cmd, const char *field, const char *which, const char **out)
 {
     bson_iter_t it;
-    const char *v, *dot;
+    const char *v;
+    uint32_t len;
 
     if (!bson_iter_init_find(&it, cmd->body, field))
         return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
@@ -284,9 +286,9 @@ rename_arg(wk_cmd_t *cmd, const char *field, const char *which, const char **out
                              field);
     if (!BSON_ITER_HOLDS_UTF8(&it))
         return wk_cmdu_type_error(cmd, field, bson_iter_type(&it), "string");
-    v = bson_iter_utf8(&it, NULL);
-    dot = strchr(v, '.');
-    if (dot == NULL || dot == v || dot[1] == '\0' || strlen(v) >= WK_NS_MAX)
+    v = bson_iter_utf8(&it, &len);
+    SDB_RET(wk_ns_full_check(v, len, which, &cmd->err));
+    if (len >= WK_NS_MAX)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid %s namespace: %s",
                              which, v);
     *out = v;

@@ -20,6 +20,7 @@
  */
 #include "args.h"
 #include "exec.h"
+#include "namespace.h"
 #include "opcount.h"
 #include "view.h"
 
@@ -589,7 +590,11 @@ parse_getmore(wk_cmd_t *cmd, getmore_args_t *g)
         if (strcmp(k, "collection") == 0) {
             if (!BSON_ITER_HOLDS_UTF8(&it))
                 return wk_cmdu_type_error(cmd, k, bson_iter_type(&it), "string");
-            g->coll = bson_iter_utf8(&it, NULL);
+            char ns[WK_NS_MAX];
+            uint32_t len;
+
+            g->coll = bson_iter_utf8(&it, &len);
+            SDB_RET(wk_ns_join(cmd->db, g->coll, len, ns, sizeof(ns), &cmd->err));
         } else if (strcmp(k, "batchSize") == 0) {
             SDB_RET(nonneg(cmd, &it, k, &g->batch_size));
         }

@@ -7,6 +7,11 @@
  * the write retried, up to WK_CAS_RETRIES times.  A one-member replica set can honour only
  * w <= 1 and "majority"; other concerns get the writeConcernError mongod reports.
  *
+ * Every document about to be stored is checked against mongod's storage nesting limit here,
+ * before any check that recurses over it (validators): wk_cmdu_ensure_id for inserts (insert,
+ * $out, $merge) in mongod's insert words, try_update and wk_cmdu_upsert for the results of
+ * updates, replacements and upserts in its update words.  The master checks again (records.c).
+ *
  * Invariants: event-loop thread only.  The validator's spec points into the catalog cache
  * and is valid until the next refresh; wk_cmdu_validator_load refreshes first.
  */
@@ -15,6 +20,7 @@
 #include "validation.h"
 
 #include "../../common/bsoncmp.h"
+#include "../../common/bsonvalid.h"
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
@@ -142,6 +148,7 @@ wk_cmdu_ensure_id(const bson_t *doc, bson_t *out, sdb_error_t *err)
     bool have_id;
 
     bson_init(out);
+    SDB_RET(sdb_bson_check_stored(doc, false, err)); /* before any check that recurses */
     have_id = bson_iter_init_find(&it, doc, "_id");
     if (have_id) {
         SDB_RET(check_id(&it, err));
@@ -294,6 +301,8 @@ try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_
     ret = fix_id(cur, &out, &fixed, err);
     bson_destroy(&out);
     SDB_ERR(ret);
+    if (changed)
+        SDB_ERR(sdb_bson_check_stored(&fixed, true, err));
     if (changed && (ret = wk_cmdu_validate(v, cur, &fixed, err)) != 0 && detail != NULL)
         wk_validation_info(v->spec, v->spec_len, &fixed, detail);
     SDB_ERR(ret);
@@ -401,6 +410,8 @@ wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const w
     }
     ret = wk_update_apply(u, &seed, NULL, true, &applied, &changed, err);
     bson_destroy(&seed);
+    if (ret == 0)
+        ret = sdb_bson_check_stored(&applied, true, err); /* mongod's update words */
     if (ret == 0) {
         bson_destroy(out);
         ret = wk_cmdu_ensure_id(&applied, out, err);

@@ -45,8 +45,8 @@ void wk_cmdu_write_error(bson_t *arr, uint32_t nerr, int32_t index, const sdb_er
                          const bson_t *detail);
 
 /* wk_cmdu_ensure_id -- copy `doc` into `out` with _id first, adding an ObjectId when it has
- * none; mongod's checks on _id (no arrays, regexes, undefined, $-prefixed sub-fields) and on
- * size.  `out` is always initialized. */
+ * none; mongod's checks on nesting depth (15 Overflow, insert words), on _id (no arrays,
+ * regexes, undefined, $-prefixed sub-fields) and on size.  `out` is always initialized. */
 int wk_cmdu_ensure_id(const bson_t *doc, bson_t *out, sdb_error_t *err);
 
 /* A collection validator (options.validator) as it applies to one write command. */
