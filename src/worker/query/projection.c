@@ -229,7 +229,7 @@ parse_leaf_op(wk_projection_t *p, bool *decided, const wk_path_t *path, const bs
                                  "Cannot specify positional operator and $elemMatch.");
         n->kind = PN_ELEM;
         p->has_elem = true;
-        SDB_RET(wk_mparse_op("x", 1, "$elemMatch", &child, &n->elem, err));
+        SDB_RET(wk_mparse_op("x", 1, "$elemMatch", &child, 1, &n->elem, err));
         return set_mode(p, decided, true, path->dotted, err);
     }
     n->kind = PN_EXPR;
@@ -252,7 +252,7 @@ parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_it
     bool positional = len >= 2 && strcmp(dotted + len - 2, ".$") == 0;
     int ret = 0;
 
-    wk_path_parse(dotted, positional ? len - 2 : len, &path, NULL);
+    SDB_ERR(wk_path_parse(dotted, positional ? len - 2 : len, &path, err));
     if (wk_path_has_empty(&path))
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
                               "FieldPath field names may not be "
