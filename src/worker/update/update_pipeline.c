@@ -176,20 +176,24 @@ wk_upd_free_pipeline(wk_update_t *u)
 
 /* ---- applying ------------------------------------------------------------------------------ */
 
-/* pset -- set v (missing removes) at p[i..] below cont, mapping over arrays. */
-static void
-pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v)
+/* pset -- set v (missing removes) at p[i..] below cont, mapping over arrays.  Arrays in
+ * arrays map without consuming a component, so `depth` (levels below the root) bounds the
+ * recursion: 15 Overflow past SDB_BSON_DEPTH_EVAL. */
+static int
+pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v, int depth,
+     sdb_error_t *err)
 {
     wk_unode_t *cur;
     size_t k, pos = 0;
 
+    SDB_DEPTH_CHECK(depth, err, "document");
     if (cont->type == BSON_TYPE_ARRAY) {
         for (k = 0; k < cont->n; k++) {
             if (!wk_unode_is_container(cont->kids[k]))
                 wk_unode_replace(cont, k, wk_unode_new_doc(NULL));
-            pset(cont->kids[k], p, i, v);
+            SDB_RET(pset(cont->kids[k], p, i, v, depth + 1, err));
         }
-        return;
+        return 0;
     }
     cur = wk_unode_find(cont, p->parts[i], &pos);
     if (i + 1 == p->n) {
@@ -199,18 +203,18 @@ pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v)
         } else {
             wk_upd_set_slot(cont, cur, pos, p->parts[i], wk_unode_from_value(p->parts[i], v));
         }
-        return;
+        return 0;
     }
     if (cur == NULL) {
         if (v->value_type == BSON_TYPE_EOD)
-            return;
+            return 0;
         cur = wk_unode_new_doc(p->parts[i]);
         wk_unode_insert(cont, cont->n, cur);
     } else if (!wk_unode_is_container(cur)) {
         wk_unode_replace(cont, pos, wk_unode_new_doc(NULL));
         cur = cont->kids[pos];
     }
-    pset(cur, p, i + 1, v);
+    return pset(cur, p, i + 1, v, depth + 1, err);
 }
 
 static int
@@ -244,11 +248,11 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
     root = wk_unode_from_bson(in);
     for (k = 0; k < s->n && ret == 0; k++) {
         if (s->kind == WK_PS_UNSET) {
-            pset(root, &s->paths[k], 0, &none);
+            ret = pset(root, &s->paths[k], 0, &none, 0, c->err);
             continue;
         }
         if ((ret = wk_expr_eval_vars(s->exprs[k], in, c->u->vars, &v, c->err)) == 0) {
-            pset(root, &s->paths[k], 0, &v);
+            ret = pset(root, &s->paths[k], 0, &v, 0, c->err);
             if (v.value_type != BSON_TYPE_EOD)
                 bson_value_destroy(&v);
         }
