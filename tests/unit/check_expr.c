@@ -195,7 +195,7 @@ START_TEST(test_depth_paths)
     char *s;
     int code, i;
 
-    /* root = {a: [[[...[{b: 1}]...]]]}: "$a.b" maps over arrays in arrays */
+    /* root = {a: [[[...[1]...]]]}: "$a.b" maps over arrays in arrays */
     bson_append_array(root, "a", 1, inner);
     s = eval(BCON_NEW("e", "$a.b"), root, NULL, &code);
     ck_assert_ptr_null(s);

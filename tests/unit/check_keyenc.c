@@ -486,7 +486,7 @@ START_TEST(test_depth)
     int n = 0;
 
     sdb_keybuf_init(&kb);
-    bson_append_array(&arr, "a", 1, inner); /* {a: [[[...[{x: 1}]...]]]} */
+    bson_append_array(&arr, "a", 1, inner); /* {a: [[[...[1]...]]]} */
     deep_value(far, &v);
     ck_assert_int_eq(sdb_keyenc_value(&kb, &v, 0), SDB_ETOOBIG);
     sdb_keybuf_reset(&kb);

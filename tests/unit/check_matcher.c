@@ -13,6 +13,7 @@
 
 #include "deep.h"
 #include "json_case.h"
+#include "stackmeter.h"
 
 #define ERR_NONE 0
 
@@ -583,6 +584,86 @@ START_TEST(test_depth_path)
 }
 END_TEST
 
+/* ---- stack use at the bound: parse and evaluate the deepest filters that are accepted ---- */
+
+typedef struct stack_case {
+    bson_t *filter, *doc;
+    bool want;
+} stack_case_t;
+
+static void
+parse_and_match(void *arg)
+{
+    stack_case_t *c = arg;
+    wk_matcher_t *m = NULL;
+    sdb_error_t err;
+
+    ck_assert_int_eq(wk_matcher_new(c->filter, &m, &err), 0);
+    ck_assert(wk_matcher_matches(m, c->doc, NULL) == c->want);
+    wk_matcher_free(m);
+}
+
+/* measure -- the stack one case takes; every case must fit the budget (a quarter of the
+ * coroutine stack) in the plain and the sanitizer builds. */
+static void
+measure(const char *what, bson_t *filter, bson_t *doc, bool want)
+{
+    stack_case_t c = {filter, doc, want};
+    size_t used = stackmeter_run(what, parse_and_match, &c);
+
+    ck_assert_msg(used < STACKMETER_BUDGET, "%s: %zu bytes of stack", what, used);
+    bson_destroy(filter);
+    bson_destroy(doc);
+}
+
+/* wrap -- {key: inner} (consumes inner). */
+static bson_t *
+wrap(const char *key, bson_t *inner)
+{
+    bson_t *b = bson_new();
+
+    bson_append_document(b, key, -1, inner);
+    bson_destroy(inner);
+    return b;
+}
+
+START_TEST(test_depth_stack)
+{
+    static const deep_level_t elem_doc[] = {{BSON_TYPE_ARRAY, "a"}, {BSON_TYPE_DOCUMENT, "0"}};
+    static const deep_level_t add[] = {{BSON_TYPE_ARRAY, "$add"}, {BSON_TYPE_DOCUMENT, "0"}};
+    static const deep_level_t schema[] = {{BSON_TYPE_DOCUMENT, "properties"},
+                                          {BSON_TYPE_DOCUMENT, "a"}};
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    bson_t *x1 = BCON_NEW("x", BCON_INT32(1)), *eq = BCON_NEW("$eq", BCON_INT32(1));
+    bson_t *b1 = BCON_NEW("b", BCON_INT32(1)), *one = BCON_NEW("$literal", BCON_INT32(1));
+    bson_t *inty = BCON_NEW("bsonType", "object"), *v1 = BCON_NEW("v", BCON_INT32(1));
+
+    measure("$and nested to level 399", deep_build(and_levels, 2, 398, x1),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    measure("$or nested to level 399", deep_build(or_levels, 2, 398, x1),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    measure("$not nested to level 400", wrap("x", deep_build(not_levels, 1, 398, eq)),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    /* $elemMatch 199 deep over a document nesting {a: [{a: [...]}]} as deep: every level is
+     * evaluated */
+    measure("$elemMatch nested to level 399, matched", deep_build(elem_levels, 2, 398, b1),
+            deep_build(elem_doc, 2, 398, b1), true);
+    /* {$expr: {$add: [{$add: [... {$literal: 1}]}]}} with the innermost document at level 400 */
+    measure("$expr of $add nested to level 400", wrap("$expr", deep_build(add, 2, 398, one)),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    /* {$jsonSchema: {properties: {a: {properties: ... {bsonType: "object"}}}}} on {a: {a: ...}} */
+    measure("$jsonSchema nested to level 400",
+            wrap("$jsonSchema", deep_build(schema, 2, 398, inty)), deep_build(docs, 1, 199, v1),
+            true);
+    bson_destroy(x1);
+    bson_destroy(eq);
+    bson_destroy(b1);
+    bson_destroy(one);
+    bson_destroy(inty);
+    bson_destroy(v1);
+}
+END_TEST
+
 static Suite *
 matcher_suite(void)
 {
@@ -599,6 +680,7 @@ matcher_suite(void)
     tcase_add_test(tc, test_depth_not_elem_match);
     tcase_add_test(tc, test_depth_document);
     tcase_add_test(tc, test_depth_path);
+    tcase_add_test(tc, test_depth_stack);
     suite_add_tcase(s, tc);
     return s;
 }

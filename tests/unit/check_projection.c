@@ -12,6 +12,7 @@
 #include "../../src/worker/query/matcher.h"
 #include "../../src/worker/query/projection.h"
 #include "deep.h"
+#include "stackmeter.h"
 
 #include "json_case.h"
 
@@ -233,12 +234,12 @@ START_TEST(test_depth)
     int code;
 
     doc = bson_new();
-    bson_append_array(doc, "a", 1, far); /* {a: [[...[{b: 1, c: 2}]...]]} */
+    bson_append_array(doc, "a", 1, far); /* {a: [[...[1, 2]...]]} */
     ck_assert_int_eq(project(excl, doc, &code), SDB_ECLIENT);
     ck_assert_int_eq(code, SDB_CODE_Overflow);
     bson_destroy(doc);
     doc = bson_new();
-    bson_append_array(doc, "a", 1, at); /* the innermost array at level 400 */
+    bson_append_array(doc, "a", 1, at); /* the innermost array [1, 2] at level 400 */
     ck_assert_int_eq(project(excl, doc, &code), 0);
     bson_destroy(doc);
     ck_assert_int_eq(project(deep_spec, leaf, &code), SDB_ECLIENT);
@@ -260,6 +261,40 @@ START_TEST(test_depth)
 }
 END_TEST
 
+typedef struct pcase_stack {
+    const bson_t *spec, *doc;
+} pcase_stack_t;
+
+static void
+project_at_bound(void *arg)
+{
+    pcase_stack_t *c = arg;
+    int code;
+
+    ck_assert_int_eq(project(c->spec, c->doc, &code), 0);
+}
+
+/* The stack an exclusion takes through arrays nested to level 400 (the deepest accepted; the
+ * innermost array holds the leaf's values [1, 2]). */
+START_TEST(test_depth_stack)
+{
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    bson_t *leaf = BCON_NEW("b", BCON_INT32(1), "c", BCON_INT32(2));
+    bson_t *at = deep_build(arrs, 1, 399, leaf), *doc = bson_new();
+    bson_t *excl = BCON_NEW("a.b", BCON_INT32(0));
+    pcase_stack_t c = {excl, doc};
+
+    bson_append_array(doc, "a", 1, at);
+    ck_assert_uint_lt(
+        stackmeter_run("projection through arrays to level 400", project_at_bound, &c),
+        STACKMETER_BUDGET);
+    bson_destroy(leaf);
+    bson_destroy(at);
+    bson_destroy(doc);
+    bson_destroy(excl);
+}
+END_TEST
+
 static Suite *
 projection_suite(void)
 {
@@ -272,6 +307,7 @@ projection_suite(void)
     tcase_add_loop_test(tc, test_positional_after_match, 0,
                         (int)(sizeof(pos_cases) / sizeof(pos_cases[0])));
     tcase_add_test(tc, test_depth);
+    tcase_add_test(tc, test_depth_stack);
     suite_add_tcase(s, tc);
     return s;
 }

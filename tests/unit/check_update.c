@@ -16,6 +16,7 @@
 #include "../../src/common/sdb.h"
 #include "deep.h"
 #include "json_case.h"
+#include "stackmeter.h"
 
 typedef struct ucase {
     const char *update; /* {"u": <update>} */
@@ -444,6 +445,36 @@ START_TEST(test_depth_specs)
 }
 END_TEST
 
+static void
+pipeline_at_bound(void *arg)
+{
+    bson_t out;
+    sdb_error_t err;
+    int rc = apply_doc(BCON_NEW("u", "[", "{", "$set", "{", "a.y", BCON_INT32(1), "}", "}", "]"),
+                       arg, &out, &err);
+
+    ck_assert_msg(rc == 0, "%d %s", err.code, err.msg);
+    bson_destroy(&out);
+}
+
+/* The stack a pipeline update takes mapping over arrays nested 399 deep (the innermost holds
+ * [1]; its 1 becomes {y: 1}, a document at level 400). */
+START_TEST(test_depth_stack)
+{
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *at = deep_build(arrs, 1, 398, leaf);
+    bson_t *doc = bson_new();
+
+    bson_append_array(doc, "a", 1, at);
+    ck_assert_uint_lt(
+        stackmeter_run("pipeline update through arrays to level 399", pipeline_at_bound, doc),
+        STACKMETER_BUDGET);
+    bson_destroy(leaf);
+    bson_destroy(at);
+    bson_destroy(doc);
+}
+END_TEST
+
 static Suite *
 update_suite(void)
 {
@@ -458,6 +489,7 @@ update_suite(void)
     tcase_add_test(tc, test_messages);
     tcase_add_test(tc, test_depth_documents);
     tcase_add_test(tc, test_depth_specs);
+    tcase_add_test(tc, test_depth_stack);
     suite_add_tcase(s, tc);
     return s;
 }
