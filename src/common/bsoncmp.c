@@ -8,10 +8,16 @@
  * key encoding agree by construction.  A double becomes exact decimal digits with a small
  * bignum (multiply by 5^k, divide by 10^19): no rounding anywhere.
  *
- * Invariants: pure functions of their arguments; no allocation, no global state, so any
- * thread of any process may call them.  Inputs must be well-formed BSON; an embedded
- * document that fails to iterate compares as empty.  Recursion depth is bounded by the
- * nesting depth of the documents compared (BSON limits it to about 100 levels in practice).
+ * Documents, arrays and CodeWScope scopes are walked with an explicit stack of iterator
+ * pairs (cmp_walk_t), never by recursion: a comparison has no error path, so it must give the
+ * right order for values of any depth (a value built during evaluation may nest far deeper
+ * than anything stored) in a fixed amount of C stack.  Strings may be compared by a caller's
+ * function (a collation), at every depth, through the same walk.
+ *
+ * Invariants: pure functions of their arguments; no global state, so any thread of any
+ * process may call them.  The only allocation is the walk's stack past 16 levels, freed
+ * before returning.  Inputs must be well-formed BSON; an embedded document that fails to
+ * iterate compares as empty.
  */
 #include "bsoncmp.h"
 
@@ -430,53 +436,18 @@ cmp_bytes(const void *a, size_t al, const void *b, size_t bl)
     return (al > bl) - (al < bl);
 }
 
-/* cmp_docs -- element by element: bracket, then (for objects) name, then value. */
+/* cmp_strings -- strings and symbols: bytes, or the caller's comparison (a collation). */
 static int
-cmp_docs(const uint8_t *ad, uint32_t al, const uint8_t *bd, uint32_t bl, int names)
+cmp_strings(const bson_value_t *a, const bson_value_t *b, const sdb_bson_str_cmp_t *sc)
 {
-    bson_iter_t ia, ib;
-    bool ma, mb;
-    int oa, ob, r;
+    const char *as =
+        a->value_type == BSON_TYPE_SYMBOL ? a->value.v_symbol.symbol : a->value.v_utf8.str;
+    const char *bs =
+        b->value_type == BSON_TYPE_SYMBOL ? b->value.v_symbol.symbol : b->value.v_utf8.str;
+    size_t al = a->value_type == BSON_TYPE_SYMBOL ? a->value.v_symbol.len : a->value.v_utf8.len;
+    size_t bl = b->value_type == BSON_TYPE_SYMBOL ? b->value.v_symbol.len : b->value.v_utf8.len;
 
-    ma = bson_iter_init_from_data(&ia, ad, al);
-    mb = bson_iter_init_from_data(&ib, bd, bl);
-    for (;;) {
-        ma = ma && bson_iter_next(&ia);
-        mb = mb && bson_iter_next(&ib);
-        if (!ma || !mb)
-            return (ma > mb) - (ma < mb);
-        oa = sdb_bson_type_order(bson_iter_type(&ia));
-        ob = sdb_bson_type_order(bson_iter_type(&ib));
-        if (oa != ob)
-            return oa < ob ? -1 : 1;
-        if (names && (r = sign_of(strcmp(bson_iter_key(&ia), bson_iter_key(&ib)))) != 0)
-            return r;
-        if ((r = sdb_bson_value_cmp(bson_iter_value(&ia), bson_iter_value(&ib))) != 0)
-            return r;
-    }
-}
-
-static int
-cmp_strings(const bson_value_t *a, const bson_value_t *b)
-{
-    const char *as, *bs;
-    size_t al, bl;
-
-    if (a->value_type == BSON_TYPE_SYMBOL) {
-        as = a->value.v_symbol.symbol;
-        al = a->value.v_symbol.len;
-    } else {
-        as = a->value.v_utf8.str;
-        al = a->value.v_utf8.len;
-    }
-    if (b->value_type == BSON_TYPE_SYMBOL) {
-        bs = b->value.v_symbol.symbol;
-        bl = b->value.v_symbol.len;
-    } else {
-        bs = b->value.v_utf8.str;
-        bl = b->value.v_utf8.len;
-    }
-    return cmp_bytes(as, al, bs, bl);
+    return sc != NULL ? sc->fn(sc->ctx, as, al, bs, bl) : cmp_bytes(as, al, bs, bl);
 }
 
 /* cmp_rare -- the brackets past Date: timestamp, regex, DBPointer, code, CodeWScope. */
@@ -508,36 +479,24 @@ cmp_rare(int order, const bson_value_t *a, const bson_value_t *b)
     case 60:
         return cmp_bytes(a->value.v_code.code, a->value.v_code.code_len, b->value.v_code.code,
                          b->value.v_code.code_len);
-    case 65:
-        if ((r = cmp_bytes(a->value.v_codewscope.code, a->value.v_codewscope.code_len,
-                           b->value.v_codewscope.code, b->value.v_codewscope.code_len)) != 0)
-            return r;
-        return cmp_docs(a->value.v_codewscope.scope_data, a->value.v_codewscope.scope_len,
-                        b->value.v_codewscope.scope_data, b->value.v_codewscope.scope_len, 1);
+    case 65: /* the code; the scope documents are compared by the walk */
+        return cmp_bytes(a->value.v_codewscope.code, a->value.v_codewscope.code_len,
+                         b->value.v_codewscope.code, b->value.v_codewscope.code_len);
     default:
         return 0;
     }
 }
 
-/*
- * sdb_bson_value_cmp -- bracket first, then the bracket's own order.
- */
-int
-sdb_bson_value_cmp(const bson_value_t *a, const bson_value_t *b)
+/* cmp_scalar -- two values of the same bracket `order`, as far as they go without descending:
+ * everything but the members of documents, arrays and CodeWScope scopes. */
+static int
+cmp_scalar(int order, const bson_value_t *a, const bson_value_t *b, const sdb_bson_str_cmp_t *sc)
 {
-    int oa = sdb_bson_type_order(a->value_type), ob = sdb_bson_type_order(b->value_type);
-
-    if (oa != ob)
-        return oa < ob ? -1 : 1;
-    switch (oa) {
+    switch (order) {
     case 10:
         return cmp_numbers(a, b);
     case 15:
-        return cmp_strings(a, b);
-    case 20:
-    case 25:
-        return cmp_docs(a->value.v_doc.data, a->value.v_doc.data_len, b->value.v_doc.data,
-                        b->value.v_doc.data_len, oa == 20);
+        return cmp_strings(a, b, sc);
     case 30:
         if (a->value.v_binary.data_len != b->value.v_binary.data_len)
             return a->value.v_binary.data_len < b->value.v_binary.data_len ? -1 : 1;
@@ -553,8 +512,138 @@ sdb_bson_value_cmp(const bson_value_t *a, const bson_value_t *b)
         return (a->value.v_datetime > b->value.v_datetime) -
                (a->value.v_datetime < b->value.v_datetime);
     default:
-        return cmp_rare(oa, a, b); /* MinKey, undefined, null, MaxKey: 0 */
+        return cmp_rare(order, a, b); /* MinKey, undefined, null, MaxKey: 0 */
     }
+}
+
+/*
+ * The walk: documents, arrays and CodeWScope scopes are compared with an explicit stack of
+ * iterator pairs instead of recursion, so values of any depth compare without touching more
+ * than a fixed amount of the C stack.  The first CMP_STACK_INLINE levels live in the
+ * caller's frame; deeper values grow a heap array (bson_realloc aborts rather than fail).
+ */
+#define CMP_STACK_INLINE 16
+
+typedef struct cmp_level {
+    bson_iter_t a, b;
+    bool ma, mb; /* iterators usable (the bytes parsed) */
+    int names;   /* objects and scopes compare field names; arrays do not */
+} cmp_level_t;
+
+typedef struct cmp_walk {
+    cmp_level_t inline_levels[CMP_STACK_INLINE];
+    cmp_level_t *levels;
+    size_t n, cap;
+} cmp_walk_t;
+
+/* walk_push -- open a level on two embedded documents (or arrays, names == 0). */
+static void
+walk_push(cmp_walk_t *w, const uint8_t *ad, uint32_t al, const uint8_t *bd, uint32_t bl, int names)
+{
+    cmp_level_t *l;
+
+    if (w->n == w->cap) {
+        w->cap *= 2;
+        if (w->levels == w->inline_levels) {
+            w->levels = bson_malloc(w->cap * sizeof(*w->levels));
+            memcpy(w->levels, w->inline_levels, sizeof(w->inline_levels));
+        } else {
+            w->levels = bson_realloc(w->levels, w->cap * sizeof(*w->levels));
+        }
+    }
+    l = &w->levels[w->n++];
+    l->ma = bson_iter_init_from_data(&l->a, ad, al);
+    l->mb = bson_iter_init_from_data(&l->b, bd, bl);
+    l->names = names;
+}
+
+/* walk_open -- descend into two values of bracket `order` when they nest; true if it did. */
+static bool
+walk_open(cmp_walk_t *w, int order, const bson_value_t *a, const bson_value_t *b)
+{
+    if (order == 20 || order == 25) {
+        walk_push(w, a->value.v_doc.data, a->value.v_doc.data_len, b->value.v_doc.data,
+                  b->value.v_doc.data_len, order == 20);
+        return true;
+    }
+    if (order == 65) {
+        walk_push(w, a->value.v_codewscope.scope_data, a->value.v_codewscope.scope_len,
+                  b->value.v_codewscope.scope_data, b->value.v_codewscope.scope_len, 1);
+        return true;
+    }
+    return false;
+}
+
+/* walk_step -- compare the next pair of elements of the innermost level: <0 / >0 decides,
+ * 0 means equal so far (a level may have been opened or closed). */
+static int
+walk_step(cmp_walk_t *w, const sdb_bson_str_cmp_t *sc)
+{
+    cmp_level_t *l = &w->levels[w->n - 1];
+    const bson_value_t *va, *vb;
+    int oa, ob, r;
+
+    l->ma = l->ma && bson_iter_next(&l->a);
+    l->mb = l->mb && bson_iter_next(&l->b);
+    if (!l->ma || !l->mb) {
+        r = (l->ma > l->mb) - (l->ma < l->mb);
+        w->n--;
+        return r;
+    }
+    oa = sdb_bson_type_order(bson_iter_type(&l->a));
+    ob = sdb_bson_type_order(bson_iter_type(&l->b));
+    if (oa != ob)
+        return oa < ob ? -1 : 1;
+    if (l->names && (r = sign_of(strcmp(bson_iter_key(&l->a), bson_iter_key(&l->b)))) != 0)
+        return r;
+    va = bson_iter_value(&l->a);
+    vb = bson_iter_value(&l->b);
+    if ((r = cmp_scalar(oa, va, vb, sc)) != 0)
+        return r;
+    walk_open(w, oa, va, vb);
+    return 0;
+}
+
+/* cmp_values -- MongoDB order of two values, descending iteratively. */
+static int
+cmp_values(const bson_value_t *a, const bson_value_t *b, const sdb_bson_str_cmp_t *sc)
+{
+    int oa = sdb_bson_type_order(a->value_type), ob = sdb_bson_type_order(b->value_type);
+    cmp_walk_t w;
+    int r;
+
+    if (oa != ob)
+        return oa < ob ? -1 : 1;
+    if ((r = cmp_scalar(oa, a, b, sc)) != 0)
+        return r;
+    w.levels = w.inline_levels;
+    w.n = 0;
+    w.cap = CMP_STACK_INLINE;
+    if (!walk_open(&w, oa, a, b))
+        return 0;
+    while (w.n > 0 && (r = walk_step(&w, sc)) == 0)
+        ;
+    if (w.levels != w.inline_levels)
+        bson_free(w.levels);
+    return r;
+}
+
+/*
+ * sdb_bson_value_cmp -- bracket first, then the bracket's own order.
+ */
+int
+sdb_bson_value_cmp(const bson_value_t *a, const bson_value_t *b)
+{
+    return cmp_values(a, b, NULL);
+}
+
+/*
+ * sdb_bson_value_cmp_str -- the same with strings (and symbols) compared by sc.
+ */
+int
+sdb_bson_value_cmp_str(const bson_value_t *a, const bson_value_t *b, const sdb_bson_str_cmp_t *sc)
+{
+    return cmp_values(a, b, sc);
 }
 
 /*
@@ -574,5 +663,12 @@ sdb_bson_iter_cmp(const bson_iter_t *a, const bson_iter_t *b)
 int
 sdb_bson_doc_cmp(const bson_t *a, const bson_t *b)
 {
-    return cmp_docs(bson_get_data(a), a->len, bson_get_data(b), b->len, 1);
+    bson_value_t va, vb;
+
+    va.value_type = vb.value_type = BSON_TYPE_DOCUMENT;
+    va.value.v_doc.data = (uint8_t *)bson_get_data(a);
+    va.value.v_doc.data_len = a->len;
+    vb.value.v_doc.data = (uint8_t *)bson_get_data(b);
+    vb.value.v_doc.data_len = b->len;
+    return cmp_values(&va, &vb, NULL);
 }

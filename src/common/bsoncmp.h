@@ -18,7 +18,11 @@
  *     Non-canonical decimal128 coefficients (> 10^34 - 1) read as zero, as in the spec.
  *   - code compares as a string; CodeWScope by code, then scope document; DBPointer by
  *     namespace length, then namespace bytes, then ObjectId.
- * Values must be well-formed BSON (validate at the boundary); nothing here allocates.
+ * Values must be well-formed BSON (validate at the boundary).  Depth: comparisons have no
+ * error path, so documents and arrays are compared with an explicit stack rather than by
+ * recursion: any depth compares correctly in a fixed amount of C stack; levels past the
+ * first 16 take heap memory for the comparison's duration (bson_realloc aborts rather than
+ * fail).  Nothing else allocates.
  */
 #ifndef SDB_BSONCMP_H
 #define SDB_BSONCMP_H
@@ -31,6 +35,17 @@ int sdb_bson_type_order(bson_type_t t);
 
 /* sdb_bson_value_cmp -- <0, 0, >0 comparing two values in MongoDB order. */
 int sdb_bson_value_cmp(const bson_value_t *a, const bson_value_t *b);
+
+/* A string comparison for sdb_bson_value_cmp_str (a collation): <0, 0, >0. */
+typedef struct sdb_bson_str_cmp {
+    int (*fn)(void *ctx, const char *a, size_t alen, const char *b, size_t blen);
+    void *ctx;
+} sdb_bson_str_cmp_t;
+
+/* sdb_bson_value_cmp_str -- sdb_bson_value_cmp with strings and symbols, at any depth,
+ * compared by sc (NULL = bytes). */
+int sdb_bson_value_cmp_str(const bson_value_t *a, const bson_value_t *b,
+                           const sdb_bson_str_cmp_t *sc);
 
 /* sdb_bson_iter_cmp -- same for two iterators positioned on elements. */
 int sdb_bson_iter_cmp(const bson_iter_t *a, const bson_iter_t *b);

@@ -23,12 +23,16 @@
  * Invariants: pure functions; keybufs grow with bson_realloc (which aborts rather than fail),
  * so an encoder never leaves a half-written value except on an error return, when the
  * caller discards the buffer.  Any thread of any process may call these functions.
- * Limits: at most 32 fields in a key pattern; nesting deeper than KE_MAX_DEPTH is refused.
+ * Limits: at most 32 fields in a key pattern; values nested deeper than KE_MAX_DEPTH
+ * (SDB_BSON_DEPTH_EVAL) are refused: SDB_ETOOBIG from the value encoder and decoder, which
+ * have no client error, and 15 Overflow from sdb_keyenc_keys.  Every recursion here carries
+ * its depth, so no value reaches the end of the caller's stack.
  * Non-numeric pattern values ("hashed", "text", "2dsphere") are treated as ascending.
  */
 #include "keyenc.h"
 
 #include "bsoncmp.h"
+#include "depth.h"
 #include "errors.h"
 #include "sdb.h"
 
@@ -58,7 +62,7 @@
 #define KE_MAXKEY 0xf8
 
 #define KE_EXP_BIAS 0x8000
-#define KE_MAX_DEPTH 180
+#define KE_MAX_DEPTH SDB_BSON_DEPTH_EVAL /* depth.h: the bound of every recursive walk */
 #define KE_MAX_FIELDS 32
 
 /* ---- key buffers ----------------------------------------------------------------------- */
@@ -852,8 +856,13 @@ emit(kgen_t *g, const kstate_t *st)
         g->offs = bson_realloc(g->offs, g->capoffs * sizeof(*g->offs));
     }
     g->offs[g->noffs++] = g->all.len;
-    for (i = 0; i < g->n; i++)
-        SDB_RET(sdb_keyenc_value(&g->all, &st->fixed[i], g->desc[i]));
+    for (i = 0; i < g->n; i++) {
+        int ret = sdb_keyenc_value(&g->all, &st->fixed[i], g->desc[i]);
+
+        if (ret == SDB_ETOOBIG)
+            return sdb_depth_error(g->err, "index key");
+        SDB_RET(ret);
+    }
     return 0;
 }
 
@@ -916,8 +925,7 @@ keys_impl(kgen_t *g, kstate_t *st, const bson_t *obj, const bson_t *arr, int dep
     bson_iter_t it;
     size_t i;
 
-    if (depth > KE_MAX_DEPTH)
-        return SDB_ETOOBIG;
+    SDB_DEPTH_CHECK(depth, g->err, "index key");
     arr_elt.value_type = BSON_TYPE_EOD;
     for (i = 0; i < g->n; i++) {
         if (st->paths[i][0] == '\0')
@@ -1021,8 +1029,8 @@ err:
  * sdb_keyenc_keys -- every distinct index key of `doc` under `key_pattern`, ascending.
  * Errors: SDB_ECLIENT with *err set (CannotIndexParallelArrays; BadValue for a numeric field
  * name that is ambiguous with an array position; CannotCreateIndex for an empty or oversized
- * pattern), SDB_ECORRUPT for malformed BSON, SDB_ETOOBIG for nesting past KE_MAX_DEPTH, or
- * the first non-zero value fn returned.  No key is delivered unless generation succeeded.
+ * pattern; 15 Overflow for values or arrays nested past KE_MAX_DEPTH), SDB_ECORRUPT for
+ * malformed BSON, or the first non-zero value fn returned.  No key is delivered unless generation succeeded.
  */
 int
 sdb_keyenc_keys(const bson_t *doc, const bson_t *key_pattern,

@@ -33,7 +33,9 @@ void sdb_keybuf_init(sdb_keybuf_t *kb);
 void sdb_keybuf_reset(sdb_keybuf_t *kb);
 void sdb_keybuf_free(sdb_keybuf_t *kb);
 
-/* sdb_keyenc_value -- append the encoding of one value; descending inverts its bytes. */
+/* sdb_keyenc_value -- append the encoding of one value; descending inverts its bytes.
+ * SDB_ETOOBIG for a value nested past SDB_BSON_DEPTH_EVAL levels (the encoder carries its
+ * depth), SDB_ECORRUPT for malformed BSON; the buffer then holds a partial value. */
 int sdb_keyenc_value(sdb_keybuf_t *kb, const bson_value_t *v, int descending);
 
 /* sdb_keyenc_rid -- append a record id so that memcmp order equals numeric order. */
@@ -65,7 +67,8 @@ void sdb_keyenc_bracket(sdb_keybuf_t *kb, bson_type_t t, int end, int descending
  * value makes one key per element (multikey; an empty array keys as undefined; a missing
  * field keys as null).  Calls fn(key_bytes, len, ctx) for each distinct key; `*multikey` is
  * set when an array was expanded.  Returns 0 or the first non-zero value fn returned,
- * or SDB_ECLIENT with err set (code 171 CannotIndexParallelArrays) for two array fields. */
+ * or SDB_ECLIENT with err set (code 171 CannotIndexParallelArrays for two array fields,
+ * 15 Overflow for a value nested past SDB_BSON_DEPTH_EVAL levels). */
 struct sdb_error;
 int sdb_keyenc_keys(const bson_t *doc, const bson_t *key_pattern,
                     int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, int *multikey,

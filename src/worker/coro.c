@@ -3,9 +3,13 @@
  *
  * A coroutine is created by wk_coro_spawn and runs at once; wk_coro_yield swaps back to the
  * context that last resumed it (always the event loop's stack: coroutines never resume each
- * other).  Stacks are 1 MiB mmap regions with a PROT_NONE guard page below, so an overflow is
+ * other).  Stacks are 4 MiB mmap regions with a PROT_NONE guard page below, so an overflow is
  * a clean SIGSEGV; pages are committed only when touched, so idle stacks cost address space,
- * not RSS.  Finished coroutines return their stack to a small pool.  Under AddressSanitizer
+ * not RSS.  The size is set by the depth bound (depth.h): the deepest parse or evaluation
+ * accepted at SDB_BSON_DEPTH_EVAL levels, measured by the unit suites (stackmeter.h), takes
+ * up to 460 KB of stack in the plain build and 790 KB under AddressSanitizer, which would
+ * leave no margin in 1 MiB once a request's own frames are added; 4 MiB keeps it under a
+ * fifth.  Finished coroutines return their stack to a small pool.  Under AddressSanitizer
  * every switch is announced with __sanitizer_start/finish_switch_fiber.
  *
  * Switching.  On x86-64 a switch is coro_swap (below): push the callee-saved registers and
@@ -46,7 +50,7 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define CORO_ASAN 0
 #endif
 
-#define CORO_STACK (1024 * 1024)
+#define CORO_STACK (4 * 1024 * 1024) /* see the banner: the depth bound sets it */
 #define CORO_POOL_MAX 64
 
 #if defined(__x86_64__)

@@ -2,7 +2,7 @@
  * src/worker/coro.h -- coroutines for command handlers, so one worker keeps many storage
  * requests in flight.
  *
- * Every client request runs on a coroutine of its own (a ucontext with a private 1 MiB
+ * Every client request runs on a coroutine of its own (a ucontext with a private 4 MiB
  * stack, lazily committed, from a reuse pool).  When a handler waits for the master
  * (store_client.c) its coroutine yields back to the event loop, which serves other
  * connections and resumes the coroutine when the reply with its request id arrives.  Handlers

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/common/sdb.h"
 #include "../../src/worker/agg/agg.h"
+#include "deep.h"
 
 typedef struct acase {
     const char *input;    /* JSON array of documents */
@@ -236,9 +238,10 @@ START_TEST(test_subst_vars)
     bson_t *vars =
         bson_new_from_json((const uint8_t *)"{\"x\": 5, \"d\": {\"k\": \"s\"}}", -1, NULL);
     bson_t out;
+    sdb_error_t err;
     char *json;
 
-    wk_agg_subst_vars(pl, vars, &out);
+    ck_assert_int_eq(wk_agg_subst_vars(pl, vars, &out, &err), 0);
     json = bson_as_relaxed_extended_json(&out, NULL);
     ck_assert_str_eq(json, "{ \"v\" : [ { \"$match\" : { \"$expr\" : { \"$eq\" : [ \"$a\", { "
                            "\"$literal\" : 5 } ] } } }, { \"$set\" : { \"y\" : { \"$literal\" : "
@@ -247,6 +250,116 @@ START_TEST(test_subst_vars)
     bson_destroy(&out);
     bson_destroy(vars);
     bson_destroy(pl);
+}
+END_TEST
+
+/* ---- depth ------------------------------------------------------------------------------- */
+
+/* run_stages -- run the pipeline array `pl` over {a: 1}; the status, outputs in *out. */
+static int
+run_stages(const bson_t *pl, wk_agg_docs_t *out, sdb_error_t *err)
+{
+    wk_agg_ctx_t ctx = {.db = "test", .coll = "c"};
+    wk_agg_pipeline_t *p = NULL;
+    wk_agg_docs_t in;
+    int ret;
+
+    memset(err, 0, sizeof(*err));
+    wk_agg_docs_init(&in);
+    wk_agg_docs_init(out);
+    wk_agg_docs_push(&in, BCON_NEW("a", BCON_INT32(1)));
+    ret = wk_agg_parse_doc(pl, &ctx, &p, err);
+    if (ret == 0)
+        ret = wk_agg_run(p, &ctx, &in, out, err);
+    wk_agg_free(p);
+    wk_agg_docs_free(&in);
+    return ret;
+}
+
+/* A pipeline whose stages wrap the document 1,000 times builds a value far deeper than the
+ * evaluation bound; $sort, $group and $match then compare it without recursion. */
+START_TEST(test_depth_built_values)
+{
+    bson_t pl = BSON_INITIALIZER, st;
+    wk_agg_docs_t out;
+    sdb_error_t err;
+    char key[16];
+    const char *kp;
+    uint32_t i, n = 0;
+    bson_iter_t it;
+    int depth = 0;
+
+    for (i = 0; i < 1000; i++) { /* {$set: {a: {w: "$a"}}} */
+        bson_uint32_to_string(n++, &kp, key, sizeof(key));
+        BSON_APPEND_DOCUMENT_BEGIN(&pl, kp, &st);
+        BCON_APPEND(&st, "$set", "{", "a", "{", "w", "$a", "}", "}");
+        bson_append_document_end(&pl, &st);
+    }
+    bson_uint32_to_string(n++, &kp, key, sizeof(key));
+    BSON_APPEND_DOCUMENT_BEGIN(&pl, kp, &st);
+    BCON_APPEND(&st, "$sort", "{", "a", BCON_INT32(1), "}");
+    bson_append_document_end(&pl, &st);
+    bson_uint32_to_string(n++, &kp, key, sizeof(key));
+    BSON_APPEND_DOCUMENT_BEGIN(&pl, kp, &st);
+    BCON_APPEND(&st, "$group", "{", "_id", "$a", "n", "{", "$sum", BCON_INT32(1), "}", "}");
+    bson_append_document_end(&pl, &st);
+    bson_uint32_to_string(n++, &kp, key, sizeof(key));
+    BSON_APPEND_DOCUMENT_BEGIN(&pl, kp, &st);
+    BCON_APPEND(&st, "$match", "{", "_id", "{", "$gt", "{", "}", "}", "}");
+    bson_append_document_end(&pl, &st);
+    ck_assert_int_eq(run_stages(&pl, &out, &err), 0);
+    ck_assert_uint_eq(out.n, 1);
+    /* _id is {w: {w: ... 1}} 1,000 levels deep */
+    ck_assert(bson_iter_init_find(&it, out.v[0], "_id"));
+    while (BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_t child;
+
+        ck_assert(bson_iter_recurse(&it, &child) && bson_iter_find(&child, "w"));
+        it = child;
+        depth++;
+    }
+    ck_assert_int_eq(depth, 1000);
+    ck_assert_int_eq(bson_iter_as_int64(&it), 1);
+    wk_agg_docs_free(&out);
+    bson_destroy(&pl);
+}
+END_TEST
+
+/* Stage specs nested or pathed past the bounds: 15 Overflow at parse time. */
+START_TEST(test_depth_specs)
+{
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    bson_t *one = BCON_NEW("x", BCON_INT32(1)), *fields = deep_build(docs, 1, 5000, one);
+    bson_t pl, st, *pls[3];
+    wk_agg_docs_t out;
+    sdb_error_t err;
+    char path[2 * 5000 + 1];
+    int i;
+
+    path[0] = '$';
+    for (i = 0; i < 5000; i++)
+        memcpy(path + 1 + 2 * i, "a.", 2);
+    path[2 * 5000] = '\0';
+    bson_init(&pl); /* [{$addFields: {a: {a: ... {x: 1}}}}] */
+    BSON_APPEND_DOCUMENT_BEGIN(&pl, "0", &st);
+    BSON_APPEND_DOCUMENT(&st, "$addFields", fields);
+    bson_append_document_end(&pl, &st);
+    pls[0] = &pl;
+    pls[1] = BCON_NEW("0", "{", "$unwind", path, "}");
+    pls[2] = BCON_NEW("0", "{", "$set", "{", path + 1, BCON_INT32(1), "}", "}");
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(run_stages(pls[i], &out, &err), SDB_ECLIENT);
+        ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+        ck_assert_str_eq(err.msg, "FieldPath is too long");
+        wk_agg_docs_free(&out);
+        bson_destroy(pls[i]);
+    }
+    /* $$variable substitution into a pipeline nested 5,000 levels */
+    ck_assert_int_eq(wk_agg_subst_vars(fields, one, &pl, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    bson_destroy(&pl);
+    bson_destroy(one);
+    bson_destroy(fields);
 }
 END_TEST
 
@@ -259,6 +372,8 @@ agg_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_subst_vars);
+    tcase_add_test(tc, test_depth_built_values);
+    tcase_add_test(tc, test_depth_specs);
     suite_add_tcase(s, tc);
     return s;
 }

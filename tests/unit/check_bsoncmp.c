@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deep.h"
 #include "order_table.h"
 
 START_TEST(test_table_order)
@@ -206,6 +207,55 @@ START_TEST(test_random_numbers)
 }
 END_TEST
 
+/* Values 10,000 levels deep (far past any depth bound) compare correctly, without recursion:
+ * documents, arrays, and CodeWScope scopes; equal, differing at the bottom, and by shape. */
+START_TEST(test_deep_values)
+{
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}, {BSON_TYPE_DOCUMENT, "0"}};
+    bson_t *l1 = BCON_NEW("x", BCON_INT32(1)), *l2 = BCON_NEW("x", BCON_INT32(2));
+    bson_t *a = deep_build(docs, 1, 10000, l1), *a2 = deep_build(docs, 1, 10000, l1);
+    bson_t *b = deep_build(docs, 1, 10000, l2), *c = deep_build(docs, 1, 9999, l2);
+    bson_t *ra = deep_build(arrs, 2, 10000, l1), *rb = deep_build(arrs, 2, 10000, l2);
+    bson_value_t va, va2, vb, vc, vra, vrb, wa, wb;
+
+    deep_value(a, &va);
+    deep_value(a2, &va2);
+    deep_value(b, &vb);
+    deep_value(c, &vc);
+    deep_value(ra, &vra);
+    deep_value(rb, &vrb);
+    ck_assert_int_eq(sdb_bson_value_cmp(&va, &va2), 0);
+    ck_assert_int_eq(sdb_bson_value_cmp(&va, &vb), -1);
+    ck_assert_int_eq(sdb_bson_value_cmp(&vb, &va), 1);
+    ck_assert_int_eq(sdb_bson_doc_cmp(a, b), -1);
+    /* at level 9,999 c holds {x: 2} where b holds {a: ...}: a number sorts below an object */
+    ck_assert_int_eq(sdb_bson_value_cmp(&vb, &vc), 1);
+    ck_assert_int_eq(sdb_bson_value_cmp(&vra, &vrb), -1);
+    ck_assert_int_eq(sdb_bson_value_cmp(&vrb, &vrb), 0);
+    /* the same values as CodeWScope scopes: code first, then the scope documents */
+    memset(&wa, 0, sizeof(wa));
+    wa.value_type = BSON_TYPE_CODEWSCOPE;
+    wa.value.v_codewscope.code = "f";
+    wa.value.v_codewscope.code_len = 1;
+    wb = wa;
+    wa.value.v_codewscope.scope_data = (uint8_t *)bson_get_data(a);
+    wa.value.v_codewscope.scope_len = a->len;
+    wb.value.v_codewscope.scope_data = (uint8_t *)bson_get_data(b);
+    wb.value.v_codewscope.scope_len = b->len;
+    ck_assert_int_eq(sdb_bson_value_cmp(&wa, &wb), -1);
+    ck_assert_int_eq(sdb_bson_value_cmp(&wb, &wb), 0);
+    bson_destroy(l1);
+    bson_destroy(l2);
+    bson_destroy(a);
+    bson_destroy(a2);
+    bson_destroy(b);
+    bson_destroy(c);
+    bson_destroy(ra);
+    bson_destroy(rb);
+}
+END_TEST
+
 static Suite *
 bsoncmp_suite(void)
 {
@@ -219,6 +269,7 @@ bsoncmp_suite(void)
     tcase_add_test(tc, test_num_canonical);
     tcase_add_test(tc, test_doc_and_iter);
     tcase_add_test(tc, test_random_numbers);
+    tcase_add_test(tc, test_deep_values);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../src/worker/query/expr.h"
+#include "deep.h"
 
 /* eval -- evaluate the expression held as field "e" of `spec` on `root` with `vars`; returns
  * the canonical JSON of {"v": result} (caller frees) or NULL with *code set. */
@@ -139,6 +140,79 @@ START_TEST(test_fields)
 }
 END_TEST
 
+/* ---- depth bound: nesting past SDB_BSON_DEPTH_EVAL (400) is 15 Overflow, never the stack --- */
+
+/* deep_eval -- {e: <levels of pattern around leaf>} evaluated on root. */
+static char *
+deep_eval(const deep_level_t *pat, size_t np, int levels, bson_t *leaf, const bson_t *root,
+          int *code)
+{
+    bson_t *deep = deep_build(pat, np, levels, leaf), *spec = bson_new();
+
+    bson_concat(spec, deep);
+    bson_destroy(deep);
+    bson_destroy(leaf);
+    return eval(spec, root, NULL, code);
+}
+
+START_TEST(test_depth_operators)
+{
+    static const deep_level_t add[] = {{BSON_TYPE_DOCUMENT, "e"}, {BSON_TYPE_ARRAY, "$add"}};
+    static const deep_level_t obj[] = {{BSON_TYPE_DOCUMENT, "e"}};
+    bson_t *root = BCON_NEW("a", BCON_INT32(5));
+    char *s;
+    int code;
+
+    /* 5,000 nested $add, and one level past the bound */
+    s = deep_eval(add, 2, 10000, BCON_NEW("0", BCON_INT32(1)), root, &code);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    s = deep_eval(add, 2, 401, BCON_NEW("0", BCON_INT32(1)), root, &code);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    /* at the bound: the innermost array at level 400 evaluates */
+    s = deep_eval(add, 2, 400, BCON_NEW("0", "$a"), root, &code);
+    ck_assert_str_eq(s, "{ \"v\" : { \"$numberInt\" : \"5\" } }");
+    bson_free(s);
+    /* object literals nesting a field: over, and at the bound (a value 400 levels deep) */
+    s = deep_eval(obj, 1, 5000, BCON_NEW("x", "$a"), root, &code);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    s = deep_eval(obj, 1, 400, BCON_NEW("x", "$a"), root, &code);
+    ck_assert_ptr_nonnull(s);
+    bson_free(s);
+    bson_destroy(root);
+}
+END_TEST
+
+/* "$a.a.a..." over arrays nested 10,000 deep, and a path of 5,000 components. */
+START_TEST(test_depth_paths)
+{
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    bson_t *leaf = BCON_NEW("b", BCON_INT32(1));
+    bson_t *inner = deep_build(arrs, 1, 10000, leaf), *root = bson_new();
+    char path[2 * 5000 + 1];
+    char *s;
+    int code, i;
+
+    /* root = {a: [[[...[1]...]]]}: "$a.b" maps over arrays in arrays */
+    bson_append_array(root, "a", 1, inner);
+    s = eval(BCON_NEW("e", "$a.b"), root, NULL, &code);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    path[0] = '$';
+    for (i = 0; i < 5000; i++)
+        memcpy(path + 1 + 2 * i, "a.", 2);
+    path[2 * 5000] = '\0';
+    s = eval(BCON_NEW("e", path), root, NULL, &code);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    bson_destroy(leaf);
+    bson_destroy(inner);
+    bson_destroy(root);
+}
+END_TEST
+
 static Suite *
 expr_suite(void)
 {
@@ -148,6 +222,8 @@ expr_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_variables);
     tcase_add_test(tc, test_fields);
+    tcase_add_test(tc, test_depth_operators);
+    tcase_add_test(tc, test_depth_paths);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deep.h"
 #include "order_table.h"
 
 /* encode -- a value's encoding into a fresh buffer (caller frees). */
@@ -460,6 +461,64 @@ START_TEST(test_keys_errors)
 }
 END_TEST
 
+static int
+count_key(const uint8_t *key, size_t len, void *ctx)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* Values nested past SDB_BSON_DEPTH_EVAL (400) are refused by a check, not the stack: the
+ * encoder answers SDB_ETOOBIG, key generation 15 Overflow; a value at the bound encodes and
+ * decodes back. */
+START_TEST(test_depth)
+{
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *pat = BCON_NEW("a", BCON_INT32(1));
+    bson_t *far = deep_build(docs, 1, 10000, leaf), *over = deep_build(docs, 1, 402, leaf);
+    bson_t *at = deep_build(docs, 1, 401, leaf), *inner = deep_build(arrs, 1, 10000, leaf);
+    bson_t back = BSON_INITIALIZER, wrap = BSON_INITIALIZER, arr = BSON_INITIALIZER;
+    bson_value_t v;
+    sdb_keybuf_t kb;
+    sdb_error_t err;
+    size_t pos = 0;
+    int n = 0;
+
+    sdb_keybuf_init(&kb);
+    bson_append_array(&arr, "a", 1, inner); /* {a: [[[...[1]...]]]} */
+    deep_value(far, &v);
+    ck_assert_int_eq(sdb_keyenc_value(&kb, &v, 0), SDB_ETOOBIG);
+    sdb_keybuf_reset(&kb);
+    deep_value(over, &v); /* 401 documents: the innermost at depth 400 past the value */
+    ck_assert_int_eq(sdb_keyenc_value(&kb, &v, 1), SDB_ETOOBIG);
+    sdb_keybuf_reset(&kb);
+    deep_value(at, &v);
+    ck_assert_int_eq(sdb_keyenc_value(&kb, &v, 1), 0);
+    ck_assert_int_eq(sdb_keyenc_decode_value(kb.data, kb.len, &pos, 1, &back, "a"), 0);
+    ck_assert_uint_eq(pos, kb.len);
+    bson_append_value(&wrap, "a", 1, &v);
+    ck_assert_int_eq(sdb_bson_doc_cmp(&back, &wrap), 0);
+    ck_assert_int_eq(sdb_keyenc_keys(far, pat, count_key, &n, NULL, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    ck_assert_int_eq(sdb_keyenc_keys(&arr, pat, count_key, &n, NULL, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(sdb_keyenc_keys(at, pat, count_key, &n, NULL, &err), 0);
+    ck_assert_int_eq(n, 1);
+    sdb_keybuf_free(&kb);
+    bson_destroy(&back);
+    bson_destroy(&wrap);
+    bson_destroy(leaf);
+    bson_destroy(pat);
+    bson_destroy(far);
+    bson_destroy(over);
+    bson_destroy(at);
+    bson_destroy(inner);
+    bson_destroy(&arr);
+}
+END_TEST
+
 START_TEST(test_decode_corrupt)
 {
     const uint8_t bad[][3] = {{0x30, 'a', 0x00}, {0x24, 0x80, 0x00}, {0xee, 0, 0}};
@@ -549,6 +608,7 @@ keyenc_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_table_order);
     tcase_add_test(tc, test_decode_roundtrip);
+    tcase_add_test(tc, test_depth);
     tcase_add_test(tc, test_numeric_canonical);
     tcase_add_test(tc, test_rid);
     tcase_add_test(tc, test_compound_descending);

@@ -8,9 +8,12 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "../../src/common/sdb.h"
 #include "../../src/worker/query/matcher.h"
 
+#include "deep.h"
 #include "json_case.h"
+#include "stackmeter.h"
 
 #define ERR_NONE 0
 
@@ -435,6 +438,232 @@ START_TEST(test_eval_errors)
 }
 END_TEST
 
+/* ---- depth bound: nesting past SDB_BSON_DEPTH_EVAL (400) is 15 Overflow, never the stack --- */
+
+static const deep_level_t and_levels[] = {{BSON_TYPE_ARRAY, "$and"}, {BSON_TYPE_DOCUMENT, "0"}};
+static const deep_level_t or_levels[] = {{BSON_TYPE_ARRAY, "$or"}, {BSON_TYPE_DOCUMENT, "0"}};
+static const deep_level_t nor_levels[] = {{BSON_TYPE_ARRAY, "$nor"}, {BSON_TYPE_DOCUMENT, "0"}};
+static const deep_level_t not_levels[] = {{BSON_TYPE_DOCUMENT, "$not"}};
+static const deep_level_t elem_levels[] = {{BSON_TYPE_DOCUMENT, "a"},
+                                           {BSON_TYPE_DOCUMENT, "$elemMatch"}};
+
+/* deep_parse -- wk_matcher_new on a filter of `levels` nested pattern elements around leaf
+ * (under field `field` when non-NULL); the status, with the matcher in *m on success. */
+static int
+deep_parse(const deep_level_t *pat, size_t np, int levels, const char *leaf_json, const char *field,
+           wk_matcher_t **m, sdb_error_t *err)
+{
+    bson_t *leaf = bson_new_from_json((const uint8_t *)leaf_json, -1, NULL);
+    bson_t *deep = deep_build(pat, np, levels, leaf), filter = BSON_INITIALIZER;
+    int ret;
+
+    if (field != NULL)
+        bson_append_document(&filter, field, -1, deep);
+    else
+        bson_concat(&filter, deep);
+    memset(err, 0, sizeof(*err));
+    ret = wk_matcher_new(&filter, m, err);
+    bson_destroy(&filter);
+    bson_destroy(deep);
+    bson_destroy(leaf);
+    return ret;
+}
+
+static void
+assert_overflow(const deep_level_t *pat, size_t np, int levels, const char *leaf, const char *field)
+{
+    wk_matcher_t *m = NULL;
+    sdb_error_t err;
+
+    ck_assert_int_eq(deep_parse(pat, np, levels, leaf, field, &m, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    ck_assert_str_eq(err.msg, "query exceeds the limit of 400 levels of nesting");
+    ck_assert_ptr_null(m);
+}
+
+/* matches_json -- does the parsed matcher match the document? */
+static bool
+matches_json(const wk_matcher_t *m, const char *json)
+{
+    bson_t *doc = bson_new_from_json((const uint8_t *)json, -1, NULL);
+    bool r = wk_matcher_matches(m, doc, NULL);
+
+    bson_destroy(doc);
+    return r;
+}
+
+START_TEST(test_depth_logical)
+{
+    const deep_level_t *pats[] = {and_levels, or_levels, nor_levels};
+    wk_matcher_t *m = NULL;
+    sdb_error_t err;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        /* far over: 5,000 nested operators (10,000 BSON levels) */
+        assert_overflow(pats[i], 2, 10000, "{\"x\": 1}", NULL);
+        /* just over: the innermost filter document at level 401 */
+        assert_overflow(pats[i], 2, 400, "{\"x\": 1}", NULL);
+        /* at the bound: level 399 parses and evaluates ($nor twice 199 times is $nor once) */
+        ck_assert_int_eq(deep_parse(pats[i], 2, 398, "{\"x\": 1}", NULL, &m, &err), 0);
+        ck_assert(matches_json(m, "{\"x\": 1}") == (i != 2));
+        ck_assert(matches_json(m, "{\"x\": 2}") == (i == 2));
+        wk_matcher_free(m);
+    }
+}
+END_TEST
+
+START_TEST(test_depth_not_elem_match)
+{
+    wk_matcher_t *m = NULL;
+    sdb_error_t err;
+
+    assert_overflow(not_levels, 1, 5000, "{\"$eq\": 1}", "x");
+    assert_overflow(not_levels, 1, 399, "{\"$eq\": 1}", "x");
+    /* {x: {$not: ... {$eq: 1}}}: 398 $not (an even number) around the operators at level 400 */
+    ck_assert_int_eq(deep_parse(not_levels, 1, 398, "{\"$eq\": 1}", "x", &m, &err), 0);
+    ck_assert(matches_json(m, "{\"x\": 1}"));
+    ck_assert(!matches_json(m, "{\"x\": 2}"));
+    wk_matcher_free(m);
+
+    assert_overflow(elem_levels, 2, 10000, "{\"b\": 1}", NULL);
+    assert_overflow(elem_levels, 2, 400, "{\"b\": 1}", NULL);
+    /* {a: {$elemMatch: {a: {$elemMatch: ... {b: 1}}}}} with the last filter at level 399 */
+    ck_assert_int_eq(deep_parse(elem_levels, 2, 398, "{\"b\": 1}", NULL, &m, &err), 0);
+    ck_assert(!matches_json(m, "{\"a\": [{\"b\": 1}]}"));
+    wk_matcher_free(m);
+}
+END_TEST
+
+/* A document 10,000 levels deep is compared, walked and matched without recursion limits. */
+START_TEST(test_depth_document)
+{
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    bson_t *leaf = BCON_NEW("x", BCON_INT32(1));
+    bson_t *doc = deep_build(docs, 1, 10000, leaf);
+    bson_t *f1 = BCON_NEW("a", "{", "$gt", "{", "}", "}");
+    bson_t *f2 = BCON_NEW("a.a.a.x", BCON_INT32(1));
+    wk_matcher_t *m1 = NULL, *m2 = NULL;
+    sdb_error_t err;
+
+    ck_assert_int_eq(wk_matcher_new(f1, &m1, &err), 0);
+    ck_assert_int_eq(wk_matcher_new(f2, &m2, &err), 0);
+    ck_assert(wk_matcher_matches(m1, doc, NULL));
+    ck_assert(!wk_matcher_matches(m2, doc, NULL));
+    wk_matcher_free(m1);
+    wk_matcher_free(m2);
+    bson_destroy(f1);
+    bson_destroy(f2);
+    bson_destroy(doc);
+    bson_destroy(leaf);
+}
+END_TEST
+
+/* A dotted path of more than 200 components is 15 "FieldPath is too long". */
+START_TEST(test_depth_path)
+{
+    char path[2 * 5000];
+    wk_matcher_t *m = NULL;
+    sdb_error_t err;
+    bson_t *f;
+    int i;
+
+    for (i = 0; i < 5000; i++)
+        memcpy(path + 2 * i, "a.", 2);
+    path[2 * 5000 - 1] = '\0';
+    f = BCON_NEW(path, BCON_INT32(1));
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    ck_assert_str_eq(err.msg, "FieldPath is too long");
+    bson_destroy(f);
+    path[2 * 200 - 1] = '\0'; /* 200 components: allowed */
+    f = BCON_NEW(path, BCON_INT32(1));
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
+    wk_matcher_free(m);
+    bson_destroy(f);
+}
+END_TEST
+
+/* ---- stack use at the bound: parse and evaluate the deepest filters that are accepted ---- */
+
+typedef struct stack_case {
+    bson_t *filter, *doc;
+    bool want;
+} stack_case_t;
+
+static void
+parse_and_match(void *arg)
+{
+    stack_case_t *c = arg;
+    wk_matcher_t *m = NULL;
+    sdb_error_t err;
+
+    ck_assert_int_eq(wk_matcher_new(c->filter, &m, &err), 0);
+    ck_assert(wk_matcher_matches(m, c->doc, NULL) == c->want);
+    wk_matcher_free(m);
+}
+
+/* measure -- the stack one case takes; every case must fit the budget (a quarter of the
+ * coroutine stack) in the plain and the sanitizer builds. */
+static void
+measure(const char *what, bson_t *filter, bson_t *doc, bool want)
+{
+    stack_case_t c = {filter, doc, want};
+    size_t used = stackmeter_run(what, parse_and_match, &c);
+
+    ck_assert_msg(used < STACKMETER_BUDGET, "%s: %zu bytes of stack", what, used);
+    bson_destroy(filter);
+    bson_destroy(doc);
+}
+
+/* wrap -- {key: inner} (consumes inner). */
+static bson_t *
+wrap(const char *key, bson_t *inner)
+{
+    bson_t *b = bson_new();
+
+    bson_append_document(b, key, -1, inner);
+    bson_destroy(inner);
+    return b;
+}
+
+START_TEST(test_depth_stack)
+{
+    static const deep_level_t elem_doc[] = {{BSON_TYPE_ARRAY, "a"}, {BSON_TYPE_DOCUMENT, "0"}};
+    static const deep_level_t add[] = {{BSON_TYPE_ARRAY, "$add"}, {BSON_TYPE_DOCUMENT, "0"}};
+    static const deep_level_t schema[] = {{BSON_TYPE_DOCUMENT, "properties"},
+                                          {BSON_TYPE_DOCUMENT, "a"}};
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    bson_t *x1 = BCON_NEW("x", BCON_INT32(1)), *eq = BCON_NEW("$eq", BCON_INT32(1));
+    bson_t *b1 = BCON_NEW("b", BCON_INT32(1)), *one = BCON_NEW("$literal", BCON_INT32(1));
+    bson_t *inty = BCON_NEW("bsonType", "object"), *v1 = BCON_NEW("v", BCON_INT32(1));
+
+    measure("$and nested to level 399", deep_build(and_levels, 2, 398, x1),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    measure("$or nested to level 399", deep_build(or_levels, 2, 398, x1),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    measure("$not nested to level 400", wrap("x", deep_build(not_levels, 1, 398, eq)),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    /* $elemMatch 199 deep over a document nesting {a: [{a: [...]}]} as deep: every level is
+     * evaluated */
+    measure("$elemMatch nested to level 399, matched", deep_build(elem_levels, 2, 398, b1),
+            deep_build(elem_doc, 2, 398, b1), true);
+    /* {$expr: {$add: [{$add: [... {$literal: 1}]}]}} with the innermost document at level 400 */
+    measure("$expr of $add nested to level 400", wrap("$expr", deep_build(add, 2, 398, one)),
+            BCON_NEW("x", BCON_INT32(1)), true);
+    /* {$jsonSchema: {properties: {a: {properties: ... {bsonType: "object"}}}}} on {a: {a: ...}} */
+    measure("$jsonSchema nested to level 400",
+            wrap("$jsonSchema", deep_build(schema, 2, 398, inty)), deep_build(docs, 1, 199, v1),
+            true);
+    bson_destroy(x1);
+    bson_destroy(eq);
+    bson_destroy(b1);
+    bson_destroy(one);
+    bson_destroy(inty);
+    bson_destroy(v1);
+}
+END_TEST
+
 static Suite *
 matcher_suite(void)
 {
@@ -447,6 +676,11 @@ matcher_suite(void)
     tcase_add_loop_test(tc, test_eval_errors, 0, (int)(sizeof(eval_cases) / sizeof(eval_cases[0])));
     tcase_add_test(tc, test_details_and_ids);
     tcase_add_loop_test(tc, test_positional, 0, (int)(sizeof(pos_cases) / sizeof(pos_cases[0])));
+    tcase_add_test(tc, test_depth_logical);
+    tcase_add_test(tc, test_depth_not_elem_match);
+    tcase_add_test(tc, test_depth_document);
+    tcase_add_test(tc, test_depth_path);
+    tcase_add_test(tc, test_depth_stack);
     suite_add_tcase(s, tc);
     return s;
 }

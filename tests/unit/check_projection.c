@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/common/sdb.h"
 #include "../../src/worker/query/matcher.h"
 #include "../../src/worker/query/projection.h"
+#include "deep.h"
+#include "stackmeter.h"
 
 #include "json_case.h"
 
@@ -198,6 +201,100 @@ START_TEST(test_positional_after_match)
 }
 END_TEST
 
+/* project -- parse spec and apply it to doc; the status, with the error code in *code. */
+static int
+project(const bson_t *spec, const bson_t *doc, int *code)
+{
+    wk_projection_t *pr = NULL;
+    sdb_error_t err = {0};
+    bson_t out;
+    int rc = wk_projection_new(spec, NULL, &pr, &err);
+
+    if (rc == 0) {
+        rc = wk_projection_apply(pr, doc, NULL, &out, &err);
+        bson_destroy(&out);
+    }
+    *code = err.code;
+    wk_projection_free(pr);
+    return rc;
+}
+
+/* Depth: arrays nested in a document past 400 levels and specs nested past the path bound
+ * are 15 Overflow, never a stack overflow; at the bound the projection applies. */
+START_TEST(test_depth)
+{
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    static const deep_level_t elem[] = {{BSON_TYPE_DOCUMENT, "a"},
+                                        {BSON_TYPE_DOCUMENT, "$elemMatch"}};
+    bson_t *leaf = BCON_NEW("b", BCON_INT32(1), "c", BCON_INT32(2)), *one = BCON_NEW("x", "1");
+    bson_t *excl = BCON_NEW("a.b", BCON_INT32(0)), *spec = bson_new(), *doc;
+    bson_t *far = deep_build(arrs, 1, 10000, leaf), *at = deep_build(arrs, 1, 399, leaf);
+    bson_t *deep_spec = deep_build(docs, 1, 5000, one), *deep_elem;
+    int code;
+
+    doc = bson_new();
+    bson_append_array(doc, "a", 1, far); /* {a: [[...[1, 2]...]]} */
+    ck_assert_int_eq(project(excl, doc, &code), SDB_ECLIENT);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    bson_destroy(doc);
+    doc = bson_new();
+    bson_append_array(doc, "a", 1, at); /* the innermost array [1, 2] at level 400 */
+    ck_assert_int_eq(project(excl, doc, &code), 0);
+    bson_destroy(doc);
+    ck_assert_int_eq(project(deep_spec, leaf, &code), SDB_ECLIENT);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    bson_destroy(one);
+    one = BCON_NEW("b", BCON_INT32(1));
+    deep_elem = deep_build(elem, 2, 10000, one);
+    bson_concat(spec, deep_elem);
+    ck_assert_int_eq(project(spec, leaf, &code), SDB_ECLIENT);
+    ck_assert_int_eq(code, SDB_CODE_Overflow);
+    bson_destroy(leaf);
+    bson_destroy(one);
+    bson_destroy(excl);
+    bson_destroy(spec);
+    bson_destroy(far);
+    bson_destroy(at);
+    bson_destroy(deep_spec);
+    bson_destroy(deep_elem);
+}
+END_TEST
+
+typedef struct pcase_stack {
+    const bson_t *spec, *doc;
+} pcase_stack_t;
+
+static void
+project_at_bound(void *arg)
+{
+    pcase_stack_t *c = arg;
+    int code;
+
+    ck_assert_int_eq(project(c->spec, c->doc, &code), 0);
+}
+
+/* The stack an exclusion takes through arrays nested to level 400 (the deepest accepted; the
+ * innermost array holds the leaf's values [1, 2]). */
+START_TEST(test_depth_stack)
+{
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    bson_t *leaf = BCON_NEW("b", BCON_INT32(1), "c", BCON_INT32(2));
+    bson_t *at = deep_build(arrs, 1, 399, leaf), *doc = bson_new();
+    bson_t *excl = BCON_NEW("a.b", BCON_INT32(0));
+    pcase_stack_t c = {excl, doc};
+
+    bson_append_array(doc, "a", 1, at);
+    ck_assert_uint_lt(
+        stackmeter_run("projection through arrays to level 400", project_at_bound, &c),
+        STACKMETER_BUDGET);
+    bson_destroy(leaf);
+    bson_destroy(at);
+    bson_destroy(doc);
+    bson_destroy(excl);
+}
+END_TEST
+
 static Suite *
 projection_suite(void)
 {
@@ -209,6 +306,8 @@ projection_suite(void)
     tcase_add_test(tc, test_positional);
     tcase_add_loop_test(tc, test_positional_after_match, 0,
                         (int)(sizeof(pos_cases) / sizeof(pos_cases[0])));
+    tcase_add_test(tc, test_depth);
+    tcase_add_test(tc, test_depth_stack);
     suite_add_tcase(s, tc);
     return s;
 }

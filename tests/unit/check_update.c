@@ -12,7 +12,11 @@
 #include "../../src/worker/query/matcher.h"
 #include "../../src/worker/update/update.h"
 
+#include "../../src/common/bsoncmp.h"
+#include "../../src/common/sdb.h"
+#include "deep.h"
 #include "json_case.h"
+#include "stackmeter.h"
 
 typedef struct ucase {
     const char *update; /* {"u": <update>} */
@@ -322,6 +326,155 @@ START_TEST(test_messages)
 }
 END_TEST
 
+/* ---- depth: documents of any depth load and serialize; nesting past 400 is 15 Overflow ---- */
+
+/* apply_doc -- parse the update {"u": ...} (spec) and apply it to doc; the status. */
+static int
+apply_doc(bson_t *spec, const bson_t *doc, bson_t *out, sdb_error_t *err)
+{
+    bson_iter_t u;
+    wk_update_t *up = NULL;
+    bool changed;
+    int rc;
+
+    memset(err, 0, sizeof(*err));
+    bson_init(out);
+    ck_assert(bson_iter_init_find(&u, spec, "u"));
+    rc = wk_update_new(&u, NULL, &up, err);
+    if (rc == 0) {
+        bson_destroy(out);
+        rc = wk_update_apply(up, doc, NULL, false, out, &changed, err);
+    }
+    wk_update_free(up);
+    bson_destroy(spec);
+    return rc;
+}
+
+START_TEST(test_depth_documents)
+{
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *deep = deep_build(docs, 1, 10000, leaf);
+    bson_t *arr = deep_build(arrs, 1, 10000, leaf), *want, *spec, doc, out, u, set;
+    bson_value_t dv;
+    sdb_error_t err;
+
+    /* {$set: {b: 1}} on a document 10,000 levels deep: loaded and written back unchanged */
+    ck_assert_int_eq(
+        apply_doc(BCON_NEW("u", "{", "$set", "{", "b", BCON_INT32(1), "}", "}"), deep, &out, &err),
+        0);
+    want = bson_copy(deep);
+    BSON_APPEND_INT32(want, "b", 1);
+    ck_assert_int_eq(sdb_bson_doc_cmp(&out, want), 0);
+    bson_destroy(&out);
+    bson_destroy(want);
+    /* a value 10,000 levels deep as $set's argument */
+    deep_value(deep, &dv);
+    spec = bson_new();
+    bson_append_document_begin(spec, "u", 1, &u);
+    bson_append_document_begin(&u, "$set", 4, &set);
+    bson_append_value(&set, "c", 1, &dv);
+    bson_append_document_end(&u, &set);
+    bson_append_document_end(spec, &u);
+    ck_assert_int_eq(apply_doc(spec, leaf, &out, &err), 0);
+    want = bson_copy(leaf);
+    bson_append_value(want, "c", 1, &dv);
+    ck_assert_int_eq(sdb_bson_doc_cmp(&out, want), 0);
+    bson_destroy(want);
+    bson_destroy(&out);
+    /* a mongod message formatting the deep value (levels past 400 print as "...") */
+    bson_init(&doc);
+    bson_append_array(&doc, "a", 1, arr);
+    ck_assert_int_ne(apply_doc(BCON_NEW("u", "{", "$set", "{", "a.y", BCON_INT32(1), "}", "}"),
+                               &doc, &out, &err),
+                     0);
+    ck_assert_int_eq(err.code, SDB_CODE_PathNotViable);
+    ck_assert(strncmp(err.msg, "Cannot create field 'y' in element {a: [ [ [", 39) == 0);
+    bson_destroy(&out);
+    /* a pipeline update mapping over arrays nested 10,000 deep: 15 Overflow */
+    ck_assert_int_eq(
+        apply_doc(BCON_NEW("u", "[", "{", "$set", "{", "a.y", BCON_INT32(1), "}", "}", "]"), &doc,
+                  &out, &err),
+        SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    bson_destroy(&out);
+    bson_destroy(&doc);
+    bson_destroy(leaf);
+    bson_destroy(deep);
+    bson_destroy(arr);
+}
+END_TEST
+
+/* Update specs nested past the bound: $pull's condition, a pipeline $set's nested fields, an
+ * upsert's filter. */
+START_TEST(test_depth_specs)
+{
+    static const deep_level_t elem[] = {{BSON_TYPE_DOCUMENT, "$elemMatch"}};
+    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
+    static const deep_level_t and_levels[] = {{BSON_TYPE_ARRAY, "$and"}, {BSON_TYPE_DOCUMENT, "0"}};
+    bson_t *one = BCON_NEW("$eq", BCON_INT32(1)), *x = BCON_NEW("x", BCON_INT32(1));
+    bson_t *cond = deep_build(elem, 1, 5000, one), *fields = deep_build(docs, 1, 5000, x);
+    bson_t *filter = deep_build(and_levels, 2, 10000, x), *spec, u, arr, st, pull, out;
+    sdb_error_t err;
+
+    spec = bson_new(); /* {u: {$pull: {a: {$elemMatch: {$elemMatch: ... {$eq: 1}}}}}} */
+    bson_append_document_begin(spec, "u", 1, &u);
+    bson_append_document_begin(&u, "$pull", 5, &pull);
+    bson_append_document(&pull, "a", 1, cond);
+    bson_append_document_end(&u, &pull);
+    bson_append_document_end(spec, &u);
+    ck_assert_int_eq(apply_doc(spec, x, &out, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    bson_destroy(&out);
+    spec = bson_new(); /* {u: [{$set: {a: {a: ... {x: 1}}}}]} */
+    bson_append_array_begin(spec, "u", 1, &arr);
+    bson_append_document_begin(&arr, "0", 1, &st);
+    bson_append_document(&st, "$set", 4, fields);
+    bson_append_document_end(&arr, &st);
+    bson_append_array_end(spec, &arr);
+    ck_assert_int_eq(apply_doc(spec, x, &out, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    bson_destroy(&out);
+    ck_assert_int_eq(wk_update_upsert_seed(filter, &out, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    bson_destroy(one);
+    bson_destroy(x);
+    bson_destroy(cond);
+    bson_destroy(fields);
+    bson_destroy(filter);
+}
+END_TEST
+
+static void
+pipeline_at_bound(void *arg)
+{
+    bson_t out;
+    sdb_error_t err;
+    int rc = apply_doc(BCON_NEW("u", "[", "{", "$set", "{", "a.y", BCON_INT32(1), "}", "}", "]"),
+                       arg, &out, &err);
+
+    ck_assert_msg(rc == 0, "%d %s", err.code, err.msg);
+    bson_destroy(&out);
+}
+
+/* The stack a pipeline update takes mapping over arrays nested 399 deep (the innermost holds
+ * [1]; its 1 becomes {y: 1}, a document at level 400). */
+START_TEST(test_depth_stack)
+{
+    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
+    bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *at = deep_build(arrs, 1, 398, leaf);
+    bson_t *doc = bson_new();
+
+    bson_append_array(doc, "a", 1, at);
+    ck_assert_uint_lt(
+        stackmeter_run("pipeline update through arrays to level 399", pipeline_at_bound, doc),
+        STACKMETER_BUDGET);
+    bson_destroy(leaf);
+    bson_destroy(at);
+    bson_destroy(doc);
+}
+END_TEST
+
 static Suite *
 update_suite(void)
 {
@@ -334,6 +487,9 @@ update_suite(void)
     tcase_add_loop_test(tc, test_positional_after_match, 0,
                         (int)(sizeof(pos_cases) / sizeof(pos_cases[0])));
     tcase_add_test(tc, test_messages);
+    tcase_add_test(tc, test_depth_documents);
+    tcase_add_test(tc, test_depth_specs);
+    tcase_add_test(tc, test_depth_stack);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -99,7 +99,8 @@ void wk_agg_free(wk_agg_pipeline_t *p);
 
 /* wk_agg_subst_vars -- copy the pipeline array `in` into `out` (initialized here), replacing
  * every string "$$name" or "$$name.path" whose name is a field of `vars` with {$literal: v}:
- * how $lookup's `let` and the command's `let` reach the stages. */
-void wk_agg_subst_vars(const bson_t *in, const bson_t *vars, bson_t *out);
+ * how $lookup's `let` and the command's `let` reach the stages.  Nesting past
+ * SDB_BSON_DEPTH_EVAL is 15 Overflow (out is still initialized). */
+int wk_agg_subst_vars(const bson_t *in, const bson_t *vars, bson_t *out, sdb_error_t *err);
 
 #endif

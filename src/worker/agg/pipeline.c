@@ -12,6 +12,8 @@
  */
 #include "agg_int.h"
 
+#include "../../common/depth.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -374,11 +376,15 @@ subst_string(bson_t *b, const char *key, const char *s, const bson_t *vars)
     return true;
 }
 
-/* subst_into -- copy the members of `it`'s container into b, substituting. */
-static void
-subst_into(bson_iter_t *it, bson_t *b, const bson_t *vars)
+/* subst_into -- copy the members of `it`'s container (at level `depth`) into b,
+ * substituting; 15 Overflow past SDB_BSON_DEPTH_EVAL. */
+static int
+subst_into(bson_iter_t *it, bson_t *b, const bson_t *vars, int depth, sdb_error_t *err)
 {
-    while (bson_iter_next(it)) {
+    int ret = 0;
+
+    SDB_DEPTH_CHECK(depth, err, "pipeline");
+    while (bson_iter_next(it) && ret == 0) {
         const char *k = bson_iter_key(it);
         bson_iter_t child;
         bson_t sub;
@@ -387,24 +393,26 @@ subst_into(bson_iter_t *it, bson_t *b, const bson_t *vars)
             continue;
         if (BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &child)) {
             BSON_APPEND_DOCUMENT_BEGIN(b, k, &sub);
-            subst_into(&child, &sub, vars);
+            ret = subst_into(&child, &sub, vars, depth + 1, err);
             bson_append_document_end(b, &sub);
         } else if (BSON_ITER_HOLDS_ARRAY(it) && bson_iter_recurse(it, &child)) {
             BSON_APPEND_ARRAY_BEGIN(b, k, &sub);
-            subst_into(&child, &sub, vars);
+            ret = subst_into(&child, &sub, vars, depth + 1, err);
             bson_append_array_end(b, &sub);
         } else {
             bson_append_value(b, k, -1, bson_iter_value(it));
         }
     }
+    return ret;
 }
 
-void
-wk_agg_subst_vars(const bson_t *in, const bson_t *vars, bson_t *out)
+int
+wk_agg_subst_vars(const bson_t *in, const bson_t *vars, bson_t *out, sdb_error_t *err)
 {
     bson_iter_t it;
 
     bson_init(out);
     if (bson_iter_init(&it, in))
-        subst_into(&it, out, vars);
+        return subst_into(&it, out, vars, 1, err);
+    return 0;
 }

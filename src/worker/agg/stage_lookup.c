@@ -154,8 +154,10 @@ lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
         return lookup_str(it, &l->local, err);
     if (strcmp(k, "foreignField") == 0)
         return lookup_str(it, &l->foreign, err);
-    if (strcmp(k, "as") == 0)
-        return lookup_str(it, &l->as, err);
+    if (strcmp(k, "as") == 0) {
+        SDB_RET(lookup_str(it, &l->as, err));
+        return wk_path_check(l->as, strlen(l->as), err);
+    }
     if (strcmp(k, "let") == 0)
         return lookup_let(l, it, err);
     if (strcmp(k, "pipeline") == 0) {
@@ -310,7 +312,7 @@ run_pipeline(const lookup_t *l, wk_agg_ctx_t *ctx, const bson_t *doc, wk_agg_doc
             bson_value_destroy(&v);
     }
     bson_destroy(&subst);
-    wk_agg_subst_vars(l->pipeline, &vars, &subst);
+    SDB_ERR(wk_agg_subst_vars(l->pipeline, &vars, &subst, err));
     {
         wk_agg_ctx_t sub = *ctx;
         sub.coll = coll;

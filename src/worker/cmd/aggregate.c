@@ -232,7 +232,7 @@ parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const bson_t *raw, const wk_a
     }
     SDB_ERR(let_vars(cmd, &a->let, &vars));
     bson_destroy(&subst);
-    wk_agg_subst_vars(raw, &vars, &subst);
+    SDB_ERR(wk_agg_subst_vars(raw, &vars, &subst, &cmd->err));
     SDB_ERR(wk_agg_parse_doc(&subst, ctx, p, &cmd->err));
 err:
     bson_destroy(&vars);

@@ -237,70 +237,19 @@ wk_collation_str_cmp(const wk_collation_t *c, const char *a, size_t alen, const 
     return r == UCOL_LESS ? -1 : (r == UCOL_GREATER ? 1 : 0);
 }
 
-/* str_of -- the bytes of a string or symbol value; false for other types. */
-static bool
-str_of(const bson_value_t *v, const char **s, size_t *len)
-{
-    if (v->value_type == BSON_TYPE_UTF8) {
-        *s = v->value.v_utf8.str;
-        *len = v->value.v_utf8.len;
-        return true;
-    }
-    if (v->value_type == BSON_TYPE_SYMBOL) {
-        *s = v->value.v_symbol.symbol;
-        *len = v->value.v_symbol.len;
-        return true;
-    }
-    return false;
-}
-
-/* container_cmp -- two documents or two arrays, element by element. */
+/* str_cmp -- the collator as bsoncmp's string comparison. */
 static int
-container_cmp(const wk_collation_t *c, const bson_value_t *a, const bson_value_t *b, bool names)
+str_cmp(void *ctx, const char *a, size_t alen, const char *b, size_t blen)
 {
-    bson_t da, db;
-    bson_iter_t ia, ib;
-    bool ha, hb;
-    int r;
-
-    if (!bson_init_static(&da, a->value.v_doc.data, a->value.v_doc.data_len) ||
-        !bson_init_static(&db, b->value.v_doc.data, b->value.v_doc.data_len) ||
-        !bson_iter_init(&ia, &da) || !bson_iter_init(&ib, &db))
-        return sdb_bson_value_cmp(a, b);
-    for (;;) {
-        ha = bson_iter_next(&ia);
-        hb = bson_iter_next(&ib);
-        if (!ha || !hb)
-            return ha ? 1 : (hb ? -1 : 0);
-        r = sdb_bson_type_order(bson_iter_type(&ia)) - sdb_bson_type_order(bson_iter_type(&ib));
-        if (r != 0)
-            return r < 0 ? -1 : 1;
-        if (names && (r = strcmp(bson_iter_key(&ia), bson_iter_key(&ib))) != 0)
-            return r < 0 ? -1 : 1;
-        r = wk_collation_value_cmp(c, bson_iter_value(&ia), bson_iter_value(&ib));
-        if (r != 0)
-            return r;
-    }
+    return wk_collation_str_cmp(ctx, a, alen, b, blen);
 }
 
 int
 wk_collation_value_cmp(const wk_collation_t *c, const bson_value_t *a, const bson_value_t *b)
 {
-    const char *sa, *sb;
-    size_t la, lb;
-    int oa, ob;
+    sdb_bson_str_cmp_t sc = {str_cmp, (void *)c};
 
     if (c == NULL)
         return sdb_bson_value_cmp(a, b);
-    oa = sdb_bson_type_order(a->value_type);
-    ob = sdb_bson_type_order(b->value_type);
-    if (oa != ob)
-        return oa < ob ? -1 : 1;
-    if (str_of(a, &sa, &la) && str_of(b, &sb, &lb))
-        return wk_collation_str_cmp(c, sa, la, sb, lb);
-    if (a->value_type == BSON_TYPE_DOCUMENT && b->value_type == BSON_TYPE_DOCUMENT)
-        return container_cmp(c, a, b, true);
-    if (a->value_type == BSON_TYPE_ARRAY && b->value_type == BSON_TYPE_ARRAY)
-        return container_cmp(c, a, b, false);
-    return sdb_bson_value_cmp(a, b);
+    return sdb_bson_value_cmp_str(a, b, &sc);
 }

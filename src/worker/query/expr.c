@@ -15,6 +15,7 @@
 #include <sys/time.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 
 /* ---- values -------------------------------------------------------------------------------- */
@@ -192,6 +193,7 @@ parse_field_path(const char *s, uint32_t len, wk_expr_t **out, sdb_error_t *err)
     wk_expr_t *e;
     const char *dot;
     size_t vlen;
+    int ret = 0;
 
     if (len == 1)
         return sdb_error_set(err, SDB_CODE_Location16872, "'$' by itself is not a valid FieldPath");
@@ -201,27 +203,26 @@ parse_field_path(const char *s, uint32_t len, wk_expr_t **out, sdb_error_t *err)
         vlen = dot != NULL ? (size_t)(dot - (s + 2)) : len - 2;
         e->var = bson_strndup(s + 2, vlen);
         if (dot != NULL)
-            wk_path_parse(dot + 1, len - 2 - vlen - 1, &e->path, NULL);
-        if (vlen == 0) {
-            wk_expr_free(e);
-            return sdb_error_set(err, SDB_CODE_FailedToParse, "empty variable name");
-        }
+            SDB_ERR(wk_path_parse(dot + 1, len - 2 - vlen - 1, &e->path, err));
+        if (vlen == 0)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse, "empty variable name"));
     } else {
         e->var = bson_strdup("CURRENT");
-        wk_path_parse(s + 1, len - 1, &e->path, NULL);
+        SDB_ERR(wk_path_parse(s + 1, len - 1, &e->path, err));
     }
-    if (wk_path_has_empty(&e->path)) {
-        wk_expr_free(e);
-        return sdb_error_set(err, SDB_CODE_Location15998,
-                             "FieldPath field names may not be empty strings.");
-    }
+    if (wk_path_has_empty(&e->path))
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
+                              "FieldPath field names may not be empty strings."));
     *out = e;
     return 0;
+err:
+    wk_expr_free(e);
+    return ret;
 }
 
-/* parse_op -- {$op: args}. */
+/* parse_op -- {$op: args}; opit is an element of a document at level `depth`. */
 static int
-parse_op(const bson_iter_t *opit, wk_expr_t **out, sdb_error_t *err)
+parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
 {
     const char *name = bson_iter_key(opit);
     const wk_expr_op_t *op = wk_expr_find_op(name);
@@ -243,18 +244,18 @@ parse_op(const bson_iter_t *opit, wk_expr_t **out, sdb_error_t *err)
     if (BSON_ITER_HOLDS_ARRAY(opit)) {
         bson_iter_recurse(opit, &child);
         while (bson_iter_next(&child)) {
-            SDB_ERR(wk_expr_parse(&child, &kid, err));
+            SDB_ERR(wk_expr_parse_at(&child, depth + 1, &kid, err));
             expr_add(e, kid, NULL);
         }
     } else if (BSON_ITER_HOLDS_DOCUMENT(opit) && op->max_args == -2) {
         /* named arguments: {if:, then:, else:} and the like */
         bson_iter_recurse(opit, &child);
         while (bson_iter_next(&child)) {
-            SDB_ERR(wk_expr_parse(&child, &kid, err));
+            SDB_ERR(wk_expr_parse_at(&child, depth + 1, &kid, err));
             expr_add(e, kid, bson_iter_key(&child));
         }
     } else {
-        SDB_ERR(wk_expr_parse(opit, &kid, err));
+        SDB_ERR(wk_expr_parse_at(opit, depth, &kid, err));
         expr_add(e, kid, NULL);
     }
     if (op->max_args != -2 &&
@@ -276,9 +277,10 @@ err:
     return ret;
 }
 
-/* parse_object -- a document: an operator or an object of expressions. */
+/* parse_object -- a document: an operator or an object of expressions; the document is at
+ * level `depth`. */
 static int
-parse_object(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err)
+parse_object(const bson_iter_t *it, int depth, wk_expr_t **out, sdb_error_t *err)
 {
     bson_iter_t child, first;
     wk_expr_t *e, *kid = NULL;
@@ -293,7 +295,7 @@ parse_object(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err)
                                  "contain exactly one field, the name of the expression. Found "
                                  "%u fields",
                                  wk_iter_count(it));
-        return parse_op(&first, out, err);
+        return parse_op(&first, depth, out, err);
     }
     e = expr_new(WK_EX_OBJECT);
     bson_iter_recurse(it, &child);
@@ -307,7 +309,7 @@ parse_object(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err)
             SDB_ERR(sdb_error_set(err, SDB_CODE_Location16412,
                                   "FieldPath field names may not "
                                   "contain '.'."));
-        SDB_ERR(wk_expr_parse(&child, &kid, err));
+        SDB_ERR(wk_expr_parse_at(&child, depth, &kid, err));
         expr_add(e, kid, k);
     }
     *out = e;
@@ -319,6 +321,12 @@ err:
 
 int
 wk_expr_parse(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err)
+{
+    return wk_expr_parse_at(it, 0, out, err);
+}
+
+int
+wk_expr_parse_at(const bson_iter_t *it, int depth, wk_expr_t **out, sdb_error_t *err)
 {
     bson_iter_t child;
     wk_expr_t *e, *kid = NULL;
@@ -332,12 +340,14 @@ wk_expr_parse(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err)
         if (len > 0 && s[0] == '$')
             return parse_field_path(s, len, out, err);
     } else if (BSON_ITER_HOLDS_DOCUMENT(it)) {
-        return parse_object(it, out, err);
+        SDB_DEPTH_CHECK(depth + 1, err, "expression");
+        return parse_object(it, depth + 1, out, err);
     } else if (BSON_ITER_HOLDS_ARRAY(it)) {
+        SDB_DEPTH_CHECK(depth + 1, err, "expression");
         e = expr_new(WK_EX_ARRAY);
         bson_iter_recurse(it, &child);
         while (bson_iter_next(&child)) {
-            SDB_ERR(wk_expr_parse(&child, &kid, err));
+            SDB_ERR(wk_expr_parse_at(&child, depth + 1, &kid, err));
             expr_add(e, kid, NULL);
         }
         *out = e;
@@ -365,9 +375,12 @@ wk_expr_kid(const wk_expr_t *e, const char *name)
 
 /* ---- evaluation --------------------------------------------------------------------------- */
 
-/* path_get -- the value at path[from..] below `it`, mapping over arrays; missing = EOD. */
-static void
-path_get(const bson_iter_t *it, const wk_path_t *p, int from, bson_value_t *out)
+/* path_get -- the value at path[from..] below `it`, mapping over arrays; missing = EOD.
+ * Arrays nested in arrays map without consuming a component, so `depth` (levels below the
+ * variable) bounds them: 15 Overflow past SDB_BSON_DEPTH_EVAL. */
+static int
+path_get(const bson_iter_t *it, const wk_path_t *p, int from, int depth, bson_value_t *out,
+         sdb_error_t *err)
 {
     bson_iter_t child;
     bson_value_t v;
@@ -375,24 +388,26 @@ path_get(const bson_iter_t *it, const wk_path_t *p, int from, bson_value_t *out)
     char key[16];
     const char *kp;
     uint32_t k = 0;
+    int ret = 0;
 
     memset(out, 0, sizeof(*out));
+    SDB_DEPTH_CHECK(depth, err, "document");
     if (from >= p->n) {
         bson_value_copy(bson_iter_value((bson_iter_t *)it), out);
-        return;
+        return 0;
     }
     if (BSON_ITER_HOLDS_DOCUMENT(it)) {
         if (bson_iter_recurse(it, &child) && bson_iter_find(&child, p->parts[from]))
-            path_get(&child, p, from + 1, out);
-        return;
+            return path_get(&child, p, from + 1, depth + 1, out, err);
+        return 0;
     }
     if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
-        return;
+        return 0;
     bson_init(&arr);
     while (bson_iter_next(&child)) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&child) && !BSON_ITER_HOLDS_ARRAY(&child))
             continue;
-        path_get(&child, p, from, &v);
+        SDB_ERR(path_get(&child, p, from, depth + 1, &v, err));
         if (v.value_type == BSON_TYPE_EOD)
             continue;
         bson_uint32_to_string(k++, &kp, key, sizeof(key));
@@ -400,6 +415,10 @@ path_get(const bson_iter_t *it, const wk_path_t *p, int from, bson_value_t *out)
         bson_value_destroy(&v);
     }
     wk_value_from_bson(out, &arr, BSON_TYPE_ARRAY);
+    return 0;
+err:
+    bson_destroy(&arr);
+    return ret;
 }
 
 /* builtin_var -- $$NOW, $$CLUSTER_TIME and $$REMOVE into *tmp; false for other names. */
@@ -466,6 +485,7 @@ eval_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
     bson_value_t tmp;
     bson_t wrap;
     bson_iter_t it;
+    int ret = 0;
 
     memset(out, 0, sizeof(*out));
     SDB_RET(find_var(e->var, ctx, &tmp, &base, err));
@@ -479,9 +499,9 @@ eval_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
     bson_init(&wrap);
     bson_append_value(&wrap, "", 0, base);
     if (bson_iter_init(&it, &wrap) && bson_iter_next(&it))
-        path_get(&it, &e->path, 0, out);
+        ret = path_get(&it, &e->path, 0, 0, out, err);
     bson_destroy(&wrap);
-    return 0;
+    return ret;
 }
 
 /* eval_composite -- an object or array of expressions. */

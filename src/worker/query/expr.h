@@ -25,6 +25,12 @@ typedef struct wk_expr wk_expr_t;
 /* wk_expr_parse -- parse the expression `it` is positioned on. */
 int wk_expr_parse(const bson_iter_t *it, wk_expr_t **out, sdb_error_t *err);
 
+/* wk_expr_parse_at -- the same for an expression that is an element of a document nested
+ * `depth` levels deep (a filter's $expr, say).  A tree nested past SDB_BSON_DEPTH_EVAL levels
+ * in all is 15 Overflow, so evaluation (which recurses along the tree) is bounded too; a
+ * value it builds nests at most as deep as the tree above the deepest value it reads. */
+int wk_expr_parse_at(const bson_iter_t *it, int depth, wk_expr_t **out, sdb_error_t *err);
+
 /* wk_expr_eval -- evaluate against `root`; *out is always set (missing = BSON_TYPE_EOD). */
 int wk_expr_eval(const wk_expr_t *e, const bson_t *root, bson_value_t *out, sdb_error_t *err);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 #include "expr_int.h"
 #include "matcher_int.h"
@@ -161,7 +162,7 @@ parse_count(const bson_iter_t *it, int64_t *out, sdb_error_t *err)
 }
 
 static int
-parse_properties(wk_schema_t *s, const bson_iter_t *it, sdb_error_t *err)
+parse_properties(wk_schema_t *s, const bson_iter_t *it, int depth, sdb_error_t *err)
 {
     bson_iter_t child;
     wk_schema_t *sub;
@@ -171,7 +172,7 @@ parse_properties(wk_schema_t *s, const bson_iter_t *it, sdb_error_t *err)
                              "$jsonSchema keyword 'properties' must "
                              "be an object");
     while (bson_iter_next(&child)) {
-        SDB_RET(wk_schema_parse(&child, &sub, err));
+        SDB_RET(wk_schema_parse(&child, depth + 2, &sub, err));
         s->prop_names = bson_realloc(s->prop_names, sizeof(char *) * (s->n_props + 1));
         s->props = bson_realloc(s->props, sizeof(*s->props) * (s->n_props + 1));
         s->prop_names[s->n_props] = bson_strdup(bson_iter_key(&child));
@@ -211,9 +212,9 @@ parse_list(const bson_iter_t *it, bool strings, wk_schema_t *s, sdb_error_t *err
     return 0;
 }
 
-/* parse_keyword -- one keyword of a schema object. */
+/* parse_keyword -- one keyword of a schema object at level `depth`. */
 static int
-parse_keyword(wk_schema_t *s, const bson_iter_t *it, sdb_error_t *err)
+parse_keyword(wk_schema_t *s, const bson_iter_t *it, int depth, sdb_error_t *err)
 {
     const char *k = bson_iter_key(it);
 
@@ -224,16 +225,16 @@ parse_keyword(wk_schema_t *s, const bson_iter_t *it, sdb_error_t *err)
     if (strcmp(k, "enum") == 0)
         return parse_list(it, false, s, err);
     if (strcmp(k, "properties") == 0)
-        return parse_properties(s, it, err);
+        return parse_properties(s, it, depth, err);
     if (strcmp(k, "additionalProperties") == 0) {
         if (BSON_ITER_HOLDS_BOOL(it)) {
             s->addl = bson_iter_bool(it);
             return 0;
         }
-        return wk_schema_parse(it, &s->addl_schema, err);
+        return wk_schema_parse(it, depth + 1, &s->addl_schema, err);
     }
     if (strcmp(k, "items") == 0)
-        return wk_schema_parse(it, &s->items, err);
+        return wk_schema_parse(it, depth + 1, &s->items, err);
     if (strcmp(k, "minimum") == 0 || strcmp(k, "maximum") == 0) {
         if (!BSON_ITER_HOLDS_NUMBER(it))
             return sdb_error_set(err, SDB_CODE_TypeMismatch,
@@ -286,20 +287,21 @@ parse_keyword(wk_schema_t *s, const bson_iter_t *it, sdb_error_t *err)
 }
 
 int
-wk_schema_parse(const bson_iter_t *it, wk_schema_t **out, sdb_error_t *err)
+wk_schema_parse(const bson_iter_t *it, int depth, wk_schema_t **out, sdb_error_t *err)
 {
     wk_schema_t *s;
     bson_iter_t child;
     int ret = 0;
 
     *out = NULL;
+    SDB_DEPTH_CHECK(depth, err, "$jsonSchema");
     if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &child))
         return sdb_error_set(err, SDB_CODE_TypeMismatch, "$jsonSchema must be an object");
     s = bson_malloc0(sizeof(*s));
     s->addl = -1;
     s->min_len = s->max_len = s->min_items = s->max_items = s->min_props = s->max_props = -1;
     while (bson_iter_next(&child))
-        SDB_ERR(parse_keyword(s, &child, err));
+        SDB_ERR(parse_keyword(s, &child, depth, err));
     *out = s;
     return 0;
 err:

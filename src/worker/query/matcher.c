@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 
 wk_mnode_t *
@@ -255,7 +256,7 @@ or_normalize(wk_mnode_t *n)
 
 /* parse_logical -- $and / $or / $nor: a non-empty array of filter documents. */
 static int
-parse_logical(const char *op, const bson_iter_t *it, wk_mkind_t kind, wk_mnode_t **out,
+parse_logical(const char *op, const bson_iter_t *it, wk_mkind_t kind, int depth, wk_mnode_t **out,
               sdb_error_t *err)
 {
     bson_iter_t child;
@@ -275,7 +276,7 @@ parse_logical(const char *op, const bson_iter_t *it, wk_mkind_t kind, wk_mnode_t
         bson_iter_document(&child, &len, &data);
         if (!bson_init_static(&sub, data, len))
             SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidBSON, "invalid BSON in %s", op));
-        SDB_ERR(wk_mparse_doc(&sub, &kid, err));
+        SDB_ERR(wk_mparse_doc(&sub, depth + 2, &kid, err));
         wk_mnode_add(n, kid);
     }
     if (n->n_kids == 0)
@@ -289,18 +290,19 @@ err:
 
 /* parse_toplevel -- one $-prefixed field of a filter document. */
 static int
-parse_toplevel(const char *key, const bson_iter_t *it, wk_mnode_t **out, sdb_error_t *err)
+parse_toplevel(const char *key, const bson_iter_t *it, int depth, wk_mnode_t **out,
+               sdb_error_t *err)
 {
     bson_iter_t sub;
     int ret = 0;
 
     *out = NULL;
     if (strcmp(key, "$and") == 0)
-        return parse_logical(key, it, WK_MN_AND, out, err);
+        return parse_logical(key, it, WK_MN_AND, depth, out, err);
     if (strcmp(key, "$or") == 0)
-        return parse_logical(key, it, WK_MN_OR, out, err);
+        return parse_logical(key, it, WK_MN_OR, depth, out, err);
     if (strcmp(key, "$nor") == 0)
-        return parse_logical(key, it, WK_MN_NOR, out, err);
+        return parse_logical(key, it, WK_MN_NOR, depth, out, err);
     if (strcmp(key, "$comment") == 0)
         return 0;
     if (strcmp(key, "$ref") == 0 || strcmp(key, "$id") == 0 || strcmp(key, "$db") == 0) {
@@ -319,7 +321,7 @@ parse_toplevel(const char *key, const bson_iter_t *it, wk_mnode_t **out, sdb_err
     }
     if (strcmp(key, "$expr") == 0) {
         *out = wk_mnode_new(WK_MN_EXPR);
-        SDB_ERR(wk_expr_parse(it, &(*out)->expr, err));
+        SDB_ERR(wk_expr_parse_at(it, depth, &(*out)->expr, err));
         return 0;
     }
     if (strcmp(key, "$jsonSchema") == 0) {
@@ -327,7 +329,7 @@ parse_toplevel(const char *key, const bson_iter_t *it, wk_mnode_t **out, sdb_err
             return sdb_error_set(err, SDB_CODE_TypeMismatch, "$jsonSchema must be an object");
         *out = wk_mnode_new(WK_MN_SCHEMA);
         sub = *it;
-        SDB_ERR(wk_schema_parse(&sub, &(*out)->schema, err));
+        SDB_ERR(wk_schema_parse(&sub, depth + 1, &(*out)->schema, err));
         return 0;
     }
     if (strcmp(key, "$where") == 0)
@@ -342,20 +344,25 @@ err:
 }
 
 int
-wk_mparse_doc(const bson_t *filter, wk_mnode_t **out, sdb_error_t *err)
+wk_mparse_doc(const bson_t *filter, int depth, wk_mnode_t **out, sdb_error_t *err)
 {
     bson_iter_t it;
-    wk_mnode_t *n = wk_mnode_new(WK_MN_AND), *kid = NULL;
+    wk_mnode_t *n, *kid = NULL;
     int ret = 0;
 
+    *out = NULL;
+    if (depth == 0)
+        depth = 1;
+    SDB_DEPTH_CHECK(depth, err, "query");
+    n = wk_mnode_new(WK_MN_AND);
     if (filter != NULL && bson_iter_init(&it, filter)) {
         while (bson_iter_next(&it)) {
             const char *key = bson_iter_key(&it);
             kid = NULL;
             if (key[0] == '$')
-                SDB_ERR(parse_toplevel(key, &it, &kid, err));
+                SDB_ERR(parse_toplevel(key, &it, depth, &kid, err));
             else
-                SDB_ERR(wk_mparse_field(key, bson_iter_key_len(&it), &it, &kid, err));
+                SDB_ERR(wk_mparse_field(key, bson_iter_key_len(&it), &it, depth, &kid, err));
             if (kid != NULL)
                 wk_mnode_add(n, kid);
         }
@@ -403,7 +410,7 @@ wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_
     wk_mnode_t *root = NULL;
 
     *out = NULL;
-    SDB_RET(wk_mparse_doc(filter, &root, err));
+    SDB_RET(wk_mparse_doc(filter, 0, &root, err));
     *out = bson_malloc0(sizeof(**out));
     (*out)->root = root;
     if (opts != NULL && opts->vars != NULL && !bson_empty(opts->vars))

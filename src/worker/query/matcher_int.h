@@ -105,20 +105,27 @@ void wk_mnode_free(wk_mnode_t *n);
 /* wk_mnode_add -- append a child. */
 void wk_mnode_add(wk_mnode_t *parent, wk_mnode_t *kid);
 
-/* wk_mparse_doc -- parse a filter document into an AND node (top-level operators allowed). */
-int wk_mparse_doc(const bson_t *filter, wk_mnode_t **out, sdb_error_t *err);
+/* Parsing depth: every wk_mparse_* takes `depth`, the BSON nesting level of the document it
+ * reads (a filter's own fields are at 1; pass 0 at an entry point).  Past SDB_BSON_DEPTH_EVAL
+ * parsing fails with 15 Overflow (depth.h), so every tree is at most that deep and the
+ * recursive evaluation, binding and freeing below are bounded by the parse. */
 
-/* wk_mparse_field -- parse the predicate(s) for one field value `it` on `path` (len bytes). */
-int wk_mparse_field(const char *path, size_t len, const bson_iter_t *it, wk_mnode_t **out,
-                    sdb_error_t *err);
+/* wk_mparse_doc -- parse a filter document into an AND node (top-level operators allowed). */
+int wk_mparse_doc(const bson_t *filter, int depth, wk_mnode_t **out, sdb_error_t *err);
+
+/* wk_mparse_field -- parse the predicate(s) for one field value `it` on `path` (len bytes);
+ * `depth` is the level of the document holding the field. */
+int wk_mparse_field(const char *path, size_t len, const bson_iter_t *it, int depth,
+                    wk_mnode_t **out, sdb_error_t *err);
 
 /* wk_mparse_ops -- parse an operator document ({$gt: 1, $lt: 5}) for `path` (may be "" for
- * value-$elemMatch) into an AND node. */
-int wk_mparse_ops(const char *path, size_t len, const bson_iter_t *ops, wk_mnode_t **out,
+ * value-$elemMatch) into an AND node; `depth` is the operator document's level. */
+int wk_mparse_ops(const char *path, size_t len, const bson_iter_t *ops, int depth, wk_mnode_t **out,
                   sdb_error_t *err);
 
-/* wk_mparse_op -- parse one operator `op` with argument `arg` into a node on `path`. */
-int wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *arg,
+/* wk_mparse_op -- parse one operator `op` with argument `arg` (an element of a document at
+ * level `depth`) into a node on `path`. */
+int wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
                  wk_mnode_t **out, sdb_error_t *err);
 
 /* wk_regex_compile -- compile a pattern with MongoDB options (i m s x u). */
@@ -155,8 +162,9 @@ bool wk_mnode_matches_value(const wk_mnode_t *n, const bson_iter_t *it);
 /* wk_value_eq_match -- equality as a query predicate: same type bracket and equal. */
 bool wk_value_eq_match(const bson_value_t *a, const bson_value_t *b);
 
-/* wk_schema_parse / wk_schema_matches / wk_schema_free -- $jsonSchema (jsonschema.c). */
-int wk_schema_parse(const bson_iter_t *it, wk_schema_t **out, sdb_error_t *err);
+/* wk_schema_parse / wk_schema_matches / wk_schema_free -- $jsonSchema (jsonschema.c); `depth`
+ * is the level of the schema document `it` is positioned on, bounded as above. */
+int wk_schema_parse(const bson_iter_t *it, int depth, wk_schema_t **out, sdb_error_t *err);
 bool wk_schema_matches(const wk_schema_t *s, const bson_t *doc);
 void wk_schema_free(wk_schema_t *s);
 

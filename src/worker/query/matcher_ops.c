@@ -15,10 +15,11 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 
 typedef int (*op_parse_fn)(const char *path, size_t len, const char *op, const bson_iter_t *arg,
-                           wk_mnode_t **out, sdb_error_t *err);
+                           int depth, wk_mnode_t **out, sdb_error_t *err);
 
 /* path_node -- a new node on `path`. */
 static wk_mnode_t *
@@ -96,8 +97,8 @@ parse_regex_value(const char *path, size_t len, const bson_iter_t *arg, wk_mnode
 }
 
 static int
-parse_cmp(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-          sdb_error_t *err)
+parse_cmp(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+          wk_mnode_t **out, sdb_error_t *err)
 {
     static const struct {
         const char *name;
@@ -123,8 +124,8 @@ parse_cmp(const char *path, size_t len, const char *op, const bson_iter_t *arg, 
 }
 
 static int
-parse_in(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-         sdb_error_t *err)
+parse_in(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+         wk_mnode_t **out, sdb_error_t *err)
 {
     bson_iter_t child;
     wk_mnode_t *n;
@@ -157,8 +158,8 @@ err:
 }
 
 static int
-parse_exists(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-             sdb_error_t *err)
+parse_exists(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+             wk_mnode_t **out, sdb_error_t *err)
 {
     wk_mnode_t *n = path_node(WK_MN_EXISTS, path, len);
     bool want = bson_iter_as_bool(arg);
@@ -228,8 +229,8 @@ add_type(wk_mnode_t *n, const bson_iter_t *t, sdb_error_t *err)
 }
 
 static int
-parse_type(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-           sdb_error_t *err)
+parse_type(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+           wk_mnode_t **out, sdb_error_t *err)
 {
     wk_mnode_t *n = path_node(WK_MN_TYPE, path, len);
     bson_iter_t child;
@@ -271,8 +272,8 @@ mod_operand(const bson_iter_t *it, const char *what, int64_t *v, sdb_error_t *er
 }
 
 static int
-parse_mod(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-          sdb_error_t *err)
+parse_mod(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+          wk_mnode_t **out, sdb_error_t *err)
 {
     bson_iter_t child, d, r;
     wk_mnode_t *n;
@@ -306,8 +307,8 @@ parse_mod(const char *path, size_t len, const char *op, const bson_iter_t *arg, 
 }
 
 static int
-parse_size(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-           sdb_error_t *err)
+parse_size(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+           wk_mnode_t **out, sdb_error_t *err)
 {
     double d;
     wk_mnode_t *n;
@@ -326,8 +327,8 @@ parse_size(const char *path, size_t len, const char *op, const bson_iter_t *arg,
 }
 
 static int
-parse_all(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-          sdb_error_t *err)
+parse_all(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+          wk_mnode_t **out, sdb_error_t *err)
 {
     bson_iter_t child, sub;
     wk_mnode_t *n, *kid = NULL;
@@ -344,7 +345,7 @@ parse_all(const char *path, size_t len, const char *op, const bson_iter_t *arg, 
             bson_iter_next(&sub);
             if (strcmp(bson_iter_key(&sub), "$elemMatch") != 0)
                 SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue, "no $ expressions in $all"));
-            SDB_ERR(wk_mparse_op(path, len, "$elemMatch", &sub, &kid, err));
+            SDB_ERR(wk_mparse_op(path, len, "$elemMatch", &sub, depth + 2, &kid, err));
         } else {
             kid = path_node(WK_MN_EQ, path, len);
             bson_value_copy(bson_iter_value(&child), &kid->val);
@@ -380,7 +381,7 @@ elem_is_value_form(const bson_iter_t *arg)
 }
 
 static int
-parse_elem_match(const char *path, size_t len, const char *op, const bson_iter_t *arg,
+parse_elem_match(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
                  wk_mnode_t **out, sdb_error_t *err)
 {
     wk_mnode_t *n, *kid = NULL;
@@ -392,13 +393,13 @@ parse_elem_match(const char *path, size_t len, const char *op, const bson_iter_t
     if (!BSON_ITER_HOLDS_DOCUMENT(arg))
         return sdb_error_set(err, SDB_CODE_BadValue, "$elemMatch needs an Object");
     if (elem_is_value_form(arg)) {
-        SDB_RET(wk_mparse_ops("", 0, arg, &kid, err));
+        SDB_RET(wk_mparse_ops("", 0, arg, depth + 1, &kid, err));
         n = path_node(WK_MN_ELEM_VAL, path, len);
     } else {
         bson_iter_document(arg, &dlen, &data);
         if (!bson_init_static(&sub, data, dlen))
             return sdb_error_set(err, SDB_CODE_InvalidBSON, "invalid $elemMatch");
-        SDB_RET(wk_mparse_doc(&sub, &kid, err));
+        SDB_RET(wk_mparse_doc(&sub, depth + 1, &kid, err));
         n = path_node(WK_MN_ELEM_OBJ, path, len);
     }
     wk_mnode_add(n, kid);
@@ -407,8 +408,8 @@ parse_elem_match(const char *path, size_t len, const char *op, const bson_iter_t
 }
 
 static int
-parse_not(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-          sdb_error_t *err)
+parse_not(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+          wk_mnode_t **out, sdb_error_t *err)
 {
     wk_mnode_t *kid = NULL;
     bson_iter_t child;
@@ -418,7 +419,7 @@ parse_not(const char *path, size_t len, const char *op, const bson_iter_t *arg, 
     } else if (BSON_ITER_HOLDS_DOCUMENT(arg)) {
         if (!bson_iter_recurse(arg, &child) || !bson_iter_next(&child))
             return sdb_error_set(err, SDB_CODE_BadValue, "$not cannot be empty");
-        SDB_RET(wk_mparse_ops(path, len, arg, &kid, err));
+        SDB_RET(wk_mparse_ops(path, len, arg, depth + 1, &kid, err));
     } else {
         return sdb_error_set(err, SDB_CODE_BadValue, "$not needs a regex or a document");
     }
@@ -452,8 +453,8 @@ bits_from_array(wk_mnode_t *n, const bson_iter_t *arg, const char *op, sdb_error
 }
 
 static int
-parse_bits(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-           sdb_error_t *err)
+parse_bits(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+           wk_mnode_t **out, sdb_error_t *err)
 {
     wk_mkind_t kind = strcmp(op, "$bitsAllSet") == 0     ? WK_MN_BITS_ALL_SET
                       : strcmp(op, "$bitsAllClear") == 0 ? WK_MN_BITS_ALL_CLEAR
@@ -533,14 +534,15 @@ static const struct {
 };
 
 int
-wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *arg, wk_mnode_t **out,
-             sdb_error_t *err)
+wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
+             wk_mnode_t **out, sdb_error_t *err)
 {
     size_t i;
 
+    SDB_DEPTH_CHECK(depth, err, "query");
     for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
         if (strcmp(op, ops[i].name) == 0)
-            return ops[i].fn(path, len, op, arg, out, err);
+            return ops[i].fn(path, len, op, arg, depth, out, err);
     if (strcmp(op, "$near") == 0 || strcmp(op, "$nearSphere") == 0 ||
         strcmp(op, "$geoWithin") == 0 || strcmp(op, "$geoIntersects") == 0 ||
         strcmp(op, "$within") == 0)
@@ -587,14 +589,16 @@ parse_regex_ops(const char *path, size_t len, const bson_iter_t *re_it, const bs
 }
 
 int
-wk_mparse_ops(const char *path, size_t len, const bson_iter_t *opsdoc, wk_mnode_t **out,
+wk_mparse_ops(const char *path, size_t len, const bson_iter_t *opsdoc, int depth, wk_mnode_t **out,
               sdb_error_t *err)
 {
     bson_iter_t child, re_it, opt_it;
     bool have_re = false, have_opt = false;
-    wk_mnode_t *n = wk_mnode_new(WK_MN_AND), *kid = NULL;
+    wk_mnode_t *n, *kid = NULL;
     int ret = 0;
 
+    SDB_DEPTH_CHECK(depth, err, "query");
+    n = wk_mnode_new(WK_MN_AND);
     bson_iter_recurse(opsdoc, &child);
     while (bson_iter_next(&child)) {
         const char *op = bson_iter_key(&child);
@@ -606,7 +610,7 @@ wk_mparse_ops(const char *path, size_t len, const bson_iter_t *opsdoc, wk_mnode_
             opt_it = child;
             have_opt = true;
         } else if (strcmp(op, "$comment") != 0) {
-            SDB_ERR(wk_mparse_op(path, len, op, &child, &kid, err));
+            SDB_ERR(wk_mparse_op(path, len, op, &child, depth, &kid, err));
             wk_mnode_add(n, kid);
         }
     }
@@ -623,15 +627,16 @@ err:
 }
 
 int
-wk_mparse_field(const char *path, size_t len, const bson_iter_t *it, wk_mnode_t **out,
+wk_mparse_field(const char *path, size_t len, const bson_iter_t *it, int depth, wk_mnode_t **out,
                 sdb_error_t *err)
 {
     wk_mnode_t *n;
 
+    SDB_RET(wk_path_check(path, len, err)); /* path_node may then parse it without err */
     if (BSON_ITER_HOLDS_REGEX(it))
         return parse_regex_value(path, len, it, out, err);
     if (is_operator_doc(it))
-        return wk_mparse_ops(path, len, it, out, err);
+        return wk_mparse_ops(path, len, it, depth + 1, out, err);
     n = path_node(WK_MN_EQ, path, len);
     bson_value_copy(bson_iter_value((bson_iter_t *)it), &n->val);
     *out = n;

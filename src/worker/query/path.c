@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 
 int32_t
@@ -35,13 +36,28 @@ wk_path_index(const char *part)
 }
 
 int
+wk_path_check(const char *dotted, size_t len, sdb_error_t *err)
+{
+    const char *p = dotted, *end = dotted + len;
+    int n = 1;
+
+    while ((p = memchr(p, '.', (size_t)(end - p))) != NULL) {
+        if (++n > SDB_DEPTH_PATH_MAX)
+            return err != NULL ? sdb_error_set(err, SDB_CODE_Overflow, "FieldPath is too long")
+                               : SDB_ETOOBIG;
+        p++;
+    }
+    return 0;
+}
+
+int
 wk_path_parse(const char *dotted, size_t len, wk_path_t *out, sdb_error_t *err)
 {
-    SDB_UNUSED(err);
     size_t i, start = 0;
     int n = 1, k = 0;
 
     memset(out, 0, sizeof(*out));
+    SDB_RET(wk_path_check(dotted, len, err));
     for (i = 0; i < len; i++)
         if (dotted[i] == '.')
             n++;

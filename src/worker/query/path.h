@@ -31,8 +31,14 @@ typedef struct wk_path {
 } wk_path_t;
 
 /* wk_path_parse -- split `dotted` (len bytes) into components.  Empty components are kept
- * (queries may name a field ""); callers that forbid them check wk_path_has_empty. */
+ * (queries may name a field ""); callers that forbid them check wk_path_has_empty.  More
+ * than SDB_DEPTH_PATH_MAX components is 15 Overflow "FieldPath is too long" (SDB_ETOOBIG
+ * when err is NULL); *out is then zeroed, an empty path.  Every walk along a
+ * path recurses at most twice per component, so this bounds them all. */
 int wk_path_parse(const char *dotted, size_t len, wk_path_t *out, sdb_error_t *err);
+
+/* wk_path_check -- wk_path_parse's bound alone: 0, or 15 Overflow (SDB_ETOOBIG without err). */
+int wk_path_check(const char *dotted, size_t len, sdb_error_t *err);
 
 /* wk_path_has_empty -- true if some component is empty ("a..b", ".a", "a."). */
 bool wk_path_has_empty(const wk_path_t *p);

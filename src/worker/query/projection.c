@@ -9,12 +9,17 @@
  * the listed ones.  Sub-trees apply to embedded documents and to each document in an array
  * (inclusion drops other array members; exclusion keeps them).
  *
+ * Depth: a spec's paths are bounded by wk_path_parse (200 components), so the tree is; apply
+ * descends the document with it and carries the document level, 15 Overflow past
+ * SDB_BSON_DEPTH_EVAL (arrays nested in arrays follow the document, not the tree).
+ *
  * Invariants: a projection is immutable after parsing; apply allocates only its output.
  */
 #include "projection.h"
 
 #include <string.h>
 
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 #include "expr.h"
 #include "matcher_int.h"
@@ -229,7 +234,7 @@ parse_leaf_op(wk_projection_t *p, bool *decided, const wk_path_t *path, const bs
                                  "Cannot specify positional operator and $elemMatch.");
         n->kind = PN_ELEM;
         p->has_elem = true;
-        SDB_RET(wk_mparse_op("x", 1, "$elemMatch", &child, &n->elem, err));
+        SDB_RET(wk_mparse_op("x", 1, "$elemMatch", &child, 1, &n->elem, err));
         return set_mode(p, decided, true, path->dotted, err);
     }
     n->kind = PN_EXPR;
@@ -252,7 +257,7 @@ parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_it
     bool positional = len >= 2 && strcmp(dotted + len - 2, ".$") == 0;
     int ret = 0;
 
-    wk_path_parse(dotted, positional ? len - 2 : len, &path, NULL);
+    SDB_ERR(wk_path_parse(dotted, positional ? len - 2 : len, &path, err));
     if (wk_path_has_empty(&path))
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
                               "FieldPath field names may not be "
@@ -352,7 +357,7 @@ typedef struct papply {
     bool pos_done; /* below the array the positional $ picked from: "a.$" is a plain include */
 } papply_t;
 
-static int apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bool top,
+static int apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, int depth,
                      bson_t *out);
 
 static void
@@ -446,13 +451,13 @@ has_pos(const pnode_t *t)
 }
 
 static int apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const char *key,
-                       bson_t *out);
+                       int depth, bson_t *out);
 
 /* apply_positional_array -- an array met on the positional path above its end: project it
  * (the path below is then a plain include), then pick the recorded element of the result. */
 static int
 apply_positional_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const char *key,
-                       bson_t *out)
+                       int depth, bson_t *out)
 {
     papply_t below = *a;
     bson_t tmp = BSON_INITIALIZER;
@@ -460,16 +465,16 @@ apply_positional_array(const papply_t *a, const pnode_t *t, const bson_iter_t *i
     int ret;
 
     below.pos_done = true;
-    ret = apply_array(&below, t, it, key, &tmp);
+    ret = apply_array(&below, t, it, key, depth, &tmp);
     if (ret == 0 && bson_iter_init(&arr, &tmp) && bson_iter_next(&arr))
         ret = pick(a, &arr, key, out);
     bson_destroy(&tmp);
     return ret;
 }
 
-/* apply_array -- a sub-tree applied to each member of an array. */
+/* apply_array -- a sub-tree applied to each member of an array at level `depth`. */
 static int
-apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const char *key,
+apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const char *key, int depth,
             bson_t *out)
 {
     bson_iter_t child;
@@ -479,16 +484,17 @@ apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const ch
     uint32_t k = 0;
     int ret = 0;
 
+    SDB_DEPTH_CHECK(depth, a->err, "document");
     bson_append_array_begin(out, key, -1, &arr);
     bson_iter_recurse(it, &child);
     while (bson_iter_next(&child) && ret == 0) {
         bson_uint32_to_string(k, &kp, buf, sizeof(buf));
         if (BSON_ITER_HOLDS_DOCUMENT(&child)) {
             bson_append_document_begin(&arr, kp, -1, &sub);
-            ret = apply_doc(a, t, &child, false, &sub);
+            ret = apply_doc(a, t, &child, depth + 1, &sub);
             bson_append_document_end(&arr, &sub);
         } else if (BSON_ITER_HOLDS_ARRAY(&child)) {
-            ret = apply_array(a, t, &child, kp, &arr);
+            ret = apply_array(a, t, &child, kp, depth + 1, &arr);
         } else if (!a->p->inclusion) {
             bson_append_value(&arr, kp, -1, bson_iter_value(&child));
         } else {
@@ -500,9 +506,9 @@ apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const ch
     return ret;
 }
 
-/* apply_field -- one existing field under its projection node. */
+/* apply_field -- one existing field (of a document at level `depth`) under its node. */
 static int
-apply_field(const papply_t *a, const pnode_t *n, const bson_iter_t *it, bson_t *out)
+apply_field(const papply_t *a, const pnode_t *n, const bson_iter_t *it, int depth, bson_t *out)
 {
     const char *key = bson_iter_key(it);
     bson_t sub;
@@ -533,12 +539,12 @@ apply_field(const papply_t *a, const pnode_t *n, const bson_iter_t *it, bson_t *
     case PN_SUB:
         if (BSON_ITER_HOLDS_DOCUMENT(it)) {
             bson_append_document_begin(out, key, -1, &sub);
-            ret = apply_doc(a, n, it, false, &sub);
+            ret = apply_doc(a, n, it, depth + 1, &sub);
             bson_append_document_end(out, &sub);
         } else if (BSON_ITER_HOLDS_ARRAY(it) && !a->pos_done && has_pos(n)) {
-            ret = apply_positional_array(a, n, it, key, out);
+            ret = apply_positional_array(a, n, it, key, depth + 1, out);
         } else if (BSON_ITER_HOLDS_ARRAY(it)) {
-            ret = apply_array(a, n, it, key, out);
+            ret = apply_array(a, n, it, key, depth + 1, out);
         } else if (!a->p->inclusion) {
             bson_append_value(out, key, -1, bson_iter_value((bson_iter_t *)it));
         }
@@ -589,13 +595,17 @@ append_computed(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bso
     return ret;
 }
 
+/* apply_doc -- the document `doc` (at level `depth`, 0 for the top) under node t.  Recursion
+ * follows the document, so `depth` bounds it: 15 Overflow past SDB_BSON_DEPTH_EVAL. */
 static int
-apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bool top, bson_t *out)
+apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, int depth, bson_t *out)
 {
+    bool top = depth == 0;
     bson_iter_t child;
     const pnode_t *n;
     const char *key;
 
+    SDB_DEPTH_CHECK(depth, a->err, "document");
     bson_iter_recurse(doc, &child);
     while (bson_iter_next(&child)) {
         key = bson_iter_key(&child);
@@ -608,7 +618,7 @@ apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bool top,
         if (top && strcmp(key, "_id") == 0 && n->kind == PN_INCLUDE && !a->p->inclusion)
             n = NULL;
         if (n != NULL)
-            SDB_RET(apply_field(a, n, &child, out));
+            SDB_RET(apply_field(a, n, &child, depth, out));
         else
             bson_append_value(out, key, -1, bson_iter_value(&child));
     }
@@ -632,7 +642,7 @@ wk_projection_apply(const wk_projection_t *p, const bson_t *doc, const wk_match_
     bson_init(&wrap);
     bson_append_document(&wrap, "d", 1, doc);
     bson_iter_init_find(&it, &wrap, "d");
-    ret = apply_doc(&a, &p->root, &it, true, out);
+    ret = apply_doc(&a, &p->root, &it, 0, out);
     bson_destroy(&wrap);
     return ret;
 }

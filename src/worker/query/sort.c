@@ -56,7 +56,7 @@ wk_sort_new_ex(const bson_t *spec, const wk_collation_t *coll, wk_sort_t **out, 
             s->fields = bson_realloc(s->fields, sizeof(*s->fields) * (s->n + 1));
             f = &s->fields[s->n++];
             memset(f, 0, sizeof(*f));
-            wk_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, NULL);
+            SDB_ERR(wk_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, err));
             if (wk_path_has_empty(&f->path))
                 SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
                                       "FieldPath field names may "

@@ -193,7 +193,7 @@ parse_operand(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
                                  a->path.dotted,
                                  wk_value_type_name(bson_iter_value((bson_iter_t *)arg)));
         t = bson_iter_utf8(arg, NULL);
-        wk_path_parse(t, strlen(t), &a->to, NULL);
+        SDB_RET(wk_path_parse(t, strlen(t), &a->to, err));
         if (strcmp(t, a->path.dotted) == 0)
             return sdb_error_set(err, SDB_CODE_BadValue,
                                  "The source and target field for "
@@ -263,8 +263,8 @@ parse_modifier(wk_update_t *u, const bson_iter_t *mod, sdb_error_t *err)
     bson_iter_recurse(mod, &f);
     while (bson_iter_next(&f)) {
         wk_path_t p;
-        wk_path_parse(bson_iter_key(&f), bson_iter_key_len(&f), &p, NULL);
-        if (check_path(u, &p, err) != 0 || check_conflict(u, &p, err) != 0) {
+        if (wk_path_parse(bson_iter_key(&f), bson_iter_key_len(&f), &p, err) != 0 ||
+            check_path(u, &p, err) != 0 || check_conflict(u, &p, err) != 0) {
             wk_path_destroy(&p);
             return SDB_ECLIENT;
         }

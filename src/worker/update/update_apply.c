@@ -19,21 +19,28 @@
 #include <sys/time.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 #include "../query/expr_int.h"
 #include "../query/num.h"
 
 /* ---- formatting values the way mongod's messages do: {_id: 1, a: "x"} ------------------- */
 
-static void fmt_value(const bson_value_t *v, bson_string_t *s);
+static void fmt_value(const bson_value_t *v, int depth, bson_string_t *s);
 
+/* fmt_children -- the members of a document or array at level `depth`; a message has no
+ * error path, so levels past SDB_BSON_DEPTH_EVAL print as "..." instead of recursing. */
 static void
-fmt_children(const bson_value_t *v, bool array, bson_string_t *s)
+fmt_children(const bson_value_t *v, bool array, int depth, bson_string_t *s)
 {
     bson_t b;
     bson_iter_t it;
     bool first = true;
 
+    if (depth > SDB_BSON_DEPTH_EVAL) {
+        bson_string_append(s, array ? "[ ... ]" : "{ ... }");
+        return;
+    }
     bson_string_append(s, array ? "[ " : "{");
     if (bson_init_static(&b, v->value.v_doc.data, v->value.v_doc.data_len) &&
         bson_iter_init(&it, &b))
@@ -42,13 +49,13 @@ fmt_children(const bson_value_t *v, bool array, bson_string_t *s)
             first = false;
             if (!array)
                 bson_string_append_printf(s, "%s: ", bson_iter_key(&it));
-            fmt_value(bson_iter_value(&it), s);
+            fmt_value(bson_iter_value(&it), depth + 1, s);
         }
     bson_string_append(s, array ? (first ? "]" : " ]") : "}");
 }
 
 static void
-fmt_value(const bson_value_t *v, bson_string_t *s)
+fmt_value(const bson_value_t *v, int depth, bson_string_t *s)
 {
     char oid[25];
 
@@ -79,10 +86,10 @@ fmt_value(const bson_value_t *v, bson_string_t *s)
         bson_string_append_printf(s, "ObjectId('%s')", oid);
         break;
     case BSON_TYPE_DOCUMENT:
-        fmt_children(v, false, s);
+        fmt_children(v, false, depth, s);
         break;
     case BSON_TYPE_ARRAY:
-        fmt_children(v, true, s);
+        fmt_children(v, true, depth, s);
         break;
     default:
         bson_string_append(s, wk_value_type_name(v));
@@ -94,7 +101,7 @@ void
 wk_upd_fmt_elem(const char *key, const bson_value_t *v, bson_string_t *s)
 {
     bson_string_append_printf(s, "{%s: ", key);
-    fmt_value(v, s);
+    fmt_value(v, 1, s);
     bson_string_append(s, "}");
 }
 

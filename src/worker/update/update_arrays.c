@@ -173,7 +173,7 @@ parse_pull(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
     const char *k;
 
     if (BSON_ITER_HOLDS_REGEX(arg))
-        return wk_mparse_field("", 0, arg, &a->pull, err);
+        return wk_mparse_field("", 0, arg, 0, &a->pull, err);
     if (!BSON_ITER_HOLDS_DOCUMENT(arg))
         return 0;
     bson_iter_recurse(arg, &it);
@@ -181,12 +181,12 @@ parse_pull(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
         k = bson_iter_key(&it);
         if (k[0] == '$' && strcmp(k, "$and") != 0 && strcmp(k, "$or") != 0 &&
             strcmp(k, "$nor") != 0 && strcmp(k, "$expr") != 0)
-            return wk_mparse_ops("", 0, arg, &a->pull, err);
+            return wk_mparse_ops("", 0, arg, 1, &a->pull, err);
     }
     bson_iter_document(arg, &len, &data);
     bson_init_static(&q, data, len);
     a->pull_query = true;
-    return wk_mparse_doc(&q, &a->pull, err);
+    return wk_mparse_doc(&q, 1, &a->pull, err);
 }
 
 int

@@ -15,29 +15,35 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 #include "../query/expr_int.h"
 #include "../query/projection.h"
 
-static void
-stage_add(wk_pstage_t *s, const char *dotted, wk_expr_t *e)
+/* stage_add -- append a path and its expression (owned by the stage, even on error). */
+static int
+stage_add(wk_pstage_t *s, const char *dotted, wk_expr_t *e, sdb_error_t *err)
 {
     s->paths = bson_realloc(s->paths, sizeof(*s->paths) * (s->n + 1));
     s->exprs = bson_realloc(s->exprs, sizeof(*s->exprs) * (s->n + 1));
-    wk_path_parse(dotted, strlen(dotted), &s->paths[s->n], NULL);
     s->exprs[s->n] = e;
-    s->n++;
+    SDB_RET(wk_path_parse(dotted, strlen(dotted), &s->paths[s->n++], err));
+    return 0;
 }
 
-/* parse_add_fields -- {path: expr, nested: {path: expr}} flattened to dotted paths. */
+/* parse_add_fields -- {path: expr, nested: {path: expr}} flattened to dotted paths; `depth`
+ * levels of nesting above this one (each adds a path component, bounded like one). */
 static int
-parse_add_fields(wk_pstage_t *s, const char *prefix, const bson_iter_t *spec, sdb_error_t *err)
+parse_add_fields(wk_pstage_t *s, const char *prefix, const bson_iter_t *spec, int depth,
+                 sdb_error_t *err)
 {
     bson_iter_t it, sub;
     wk_expr_t *e = NULL;
     char *full;
     int ret = 0;
 
+    if (depth >= SDB_DEPTH_PATH_MAX)
+        return sdb_error_set(err, SDB_CODE_Overflow, "FieldPath is too long");
     bson_iter_recurse(spec, &it);
     while (bson_iter_next(&it) && ret == 0) {
         const char *k = bson_iter_key(&it);
@@ -48,9 +54,9 @@ parse_add_fields(wk_pstage_t *s, const char *prefix, const bson_iter_t *spec, sd
         full = prefix != NULL ? bson_strdup_printf("%s.%s", prefix, k) : bson_strdup(k);
         if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) && bson_iter_next(&sub) &&
             bson_iter_key(&sub)[0] != '$') {
-            ret = parse_add_fields(s, full, &it, err);
+            ret = parse_add_fields(s, full, &it, depth + 1, err);
         } else if ((ret = wk_expr_parse(&it, &e, err)) == 0) {
-            stage_add(s, full, e);
+            ret = stage_add(s, full, e, err);
         }
         bson_free(full);
     }
@@ -63,8 +69,7 @@ parse_unset(wk_pstage_t *s, const bson_iter_t *arg, sdb_error_t *err)
     bson_iter_t it;
 
     if (BSON_ITER_HOLDS_UTF8(arg)) {
-        stage_add(s, bson_iter_utf8(arg, NULL), NULL);
-        return 0;
+        return stage_add(s, bson_iter_utf8(arg, NULL), NULL, err);
     }
     if (!BSON_ITER_HOLDS_ARRAY(arg))
         return sdb_error_set(err, SDB_CODE_Location31002,
@@ -76,7 +81,7 @@ parse_unset(wk_pstage_t *s, const bson_iter_t *arg, sdb_error_t *err)
             return sdb_error_set(err, SDB_CODE_Location31120,
                                  "$unset specification must be a "
                                  "string or an array containing only string values");
-        stage_add(s, bson_iter_utf8(&it, NULL), NULL);
+        SDB_RET(stage_add(s, bson_iter_utf8(&it, NULL), NULL, err));
     }
     return 0;
 }
@@ -98,7 +103,7 @@ parse_stage(wk_pstage_t *s, const bson_iter_t *st, sdb_error_t *err)
                                  "%s specification stage must be an "
                                  "object",
                                  name);
-        return parse_add_fields(s, NULL, st, err);
+        return parse_add_fields(s, NULL, st, 0, err);
     }
     if (strcmp(name, "$unset") == 0 || strcmp(name, "$project") == 0) {
         s->kind = name[1] == 'u' ? WK_PS_UNSET : WK_PS_PROJECT;
@@ -123,8 +128,7 @@ parse_stage(wk_pstage_t *s, const bson_iter_t *st, sdb_error_t *err)
                                      "$replaceRoot stage");
         }
         SDB_RET(wk_expr_parse(&sub, &e, err));
-        stage_add(s, "x", e);
-        return 0;
+        return stage_add(s, "x", e, err);
     }
     return sdb_error_set(err, SDB_CODE_InvalidOptions,
                          "%s is not allowed to be used within an "
@@ -172,20 +176,24 @@ wk_upd_free_pipeline(wk_update_t *u)
 
 /* ---- applying ------------------------------------------------------------------------------ */
 
-/* pset -- set v (missing removes) at p[i..] below cont, mapping over arrays. */
-static void
-pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v)
+/* pset -- set v (missing removes) at p[i..] below cont, mapping over arrays.  Arrays in
+ * arrays map without consuming a component, so `depth` (levels below the root) bounds the
+ * recursion: 15 Overflow past SDB_BSON_DEPTH_EVAL. */
+static int
+pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v, int depth,
+     sdb_error_t *err)
 {
     wk_unode_t *cur;
     size_t k, pos = 0;
 
+    SDB_DEPTH_CHECK(depth, err, "document");
     if (cont->type == BSON_TYPE_ARRAY) {
         for (k = 0; k < cont->n; k++) {
             if (!wk_unode_is_container(cont->kids[k]))
                 wk_unode_replace(cont, k, wk_unode_new_doc(NULL));
-            pset(cont->kids[k], p, i, v);
+            SDB_RET(pset(cont->kids[k], p, i, v, depth + 1, err));
         }
-        return;
+        return 0;
     }
     cur = wk_unode_find(cont, p->parts[i], &pos);
     if (i + 1 == p->n) {
@@ -195,18 +203,18 @@ pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v)
         } else {
             wk_upd_set_slot(cont, cur, pos, p->parts[i], wk_unode_from_value(p->parts[i], v));
         }
-        return;
+        return 0;
     }
     if (cur == NULL) {
         if (v->value_type == BSON_TYPE_EOD)
-            return;
+            return 0;
         cur = wk_unode_new_doc(p->parts[i]);
         wk_unode_insert(cont, cont->n, cur);
     } else if (!wk_unode_is_container(cur)) {
         wk_unode_replace(cont, pos, wk_unode_new_doc(NULL));
         cur = cont->kids[pos];
     }
-    pset(cur, p, i + 1, v);
+    return pset(cur, p, i + 1, v, depth + 1, err);
 }
 
 static int
@@ -240,11 +248,11 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
     root = wk_unode_from_bson(in);
     for (k = 0; k < s->n && ret == 0; k++) {
         if (s->kind == WK_PS_UNSET) {
-            pset(root, &s->paths[k], 0, &none);
+            ret = pset(root, &s->paths[k], 0, &none, 0, c->err);
             continue;
         }
         if ((ret = wk_expr_eval_vars(s->exprs[k], in, c->u->vars, &v, c->err)) == 0) {
-            pset(root, &s->paths[k], 0, &v);
+            ret = pset(root, &s->paths[k], 0, &v, 0, c->err);
             if (v.value_type != BSON_TYPE_EOD)
                 bson_value_destroy(&v);
         }
