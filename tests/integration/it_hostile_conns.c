@@ -245,16 +245,38 @@ served_again(const fx_server_t *s)
 #define FD_LIMIT 64 /* the server's RLIMIT_NOFILE: the cap is 51, one worker holds fewer */
 #define FD_CONNS 90
 
+/* one_worker -- the pid of the server's only worker. */
+static pid_t
+one_worker(const fx_server_t *s)
+{
+    pid_t pids[FX_MAX_WORKERS];
+
+    ck_assert_int_eq(fx_worker_pids(s, pids, FX_MAX_WORKERS), 1);
+    return pids[0];
+}
+
+/* median3 -- the median of three numbers. */
+static long long
+median3(long long a, long long b, long long c)
+{
+    if ((a <= b && b <= c) || (c <= b && b <= a))
+        return b;
+    if ((b <= a && a <= c) || (c <= a && a <= b))
+        return a;
+    return c;
+}
+
 START_TEST(test_descriptor_limit)
 {
     fx_server_t s;
-    int fds[FD_CONNS], served = 0, closed = 0;
+    int fds[FD_CONNS], served = 0, closed = 0, bystander = -1;
     long long ticks[3];
     long hz = sysconf(_SC_CLK_TCK);
 
     ck_assert_int_eq(fx_server_init(&s, 1), 0);
     s.nofile = FD_LIMIT;
     ck_assert_msg(fx_server_start(&s) == 0, "the server did not start under a low fd limit");
+    pid_t worker = one_worker(&s);
     for (int i = 0; i < FD_CONNS; i++) {
         fds[i] = rw_connect(s.host, s.port);
         ck_assert_int_ge(fds[i], 0);
@@ -263,6 +285,8 @@ START_TEST(test_descriptor_limit)
     for (int i = 0; i < FD_CONNS; i++) {
         if (ping_raw(fds[i]) == 1) {
             served++;
+            if (bystander < 0)
+                bystander = fds[i];
         } else {
             closed++;
             close(fds[i]);
@@ -273,7 +297,8 @@ START_TEST(test_descriptor_limit)
     ck_assert_msg(log_has(&s, "Error accepting new connection on local endpoint") &&
                       log_has(&s, "Too many open files"),
                   "no descriptor-limit line in the log");
-    /* saturated: new clients keep coming, are closed, and the server does not spin */
+    /* saturated: new clients keep coming and are closed, the server does not spin, and a
+     * bystander connection on the same worker is answered */
     for (int w = 0; w < 3; w++) {
         long long t0 = server_cpu_ticks(&s);
         for (int k = 0; k < 5; k++) {
@@ -282,32 +307,32 @@ START_TEST(test_descriptor_limit)
             ck_assert_msg(closed_unasked(fd), "an excess connection was not closed");
             close(fd);
         }
+        ck_assert_int_eq(ping_raw(bystander), 1);
         fx_sleep_ms(1000);
         ticks[w] = server_cpu_ticks(&s) - t0;
     }
-    long long a = ticks[0], b = ticks[1], c = ticks[2];
-    long long median = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
+    long long median = median3(ticks[0], ticks[1], ticks[2]);
+    printf("descriptor limit: server CPU while saturated %lld of %ld ticks a second "
+           "(median of 3)\n",
+           median, hz);
     ck_assert_msg(median * 2 < hz, "the server used %lld of %ld ticks a second while saturated",
                   median, hz);
-    /* descriptors free up: new clients are served again */
-    int fd0 = -1;
+    /* descriptors free up: new clients are served again, by the same worker */
     for (int i = 0; i < FD_CONNS; i++)
-        if (fds[i] >= 0) {
-            if (fd0 < 0)
-                fd0 = fds[i];
-            else
-                close(fds[i]);
-        }
+        if (fds[i] >= 0 && fds[i] != bystander)
+            close(fds[i]);
     ck_assert(served_again(&s));
     mongoc_client_t *cl = fx_client(&s);
     bson_t r;
     CMD_OK(cl, "admin", "{'ping': 1}", &r);
     bson_destroy(&r);
     mongoc_client_destroy(cl);
+    ck_assert_int_eq(ping_raw(bystander), 1);
+    ck_assert_int_eq(one_worker(&s), worker);
     /* the default cap is mongod's: 80 % of the descriptor limit */
-    ck_assert_int_eq(status_conns(fd0, "current") + status_conns(fd0, "available"),
+    ck_assert_int_eq(status_conns(bystander, "current") + status_conns(bystander, "available"),
                      FD_LIMIT * 8 / 10);
-    close(fd0);
+    close(bystander);
     fx_server_cleanup(&s);
 }
 END_TEST
@@ -319,6 +344,8 @@ START_TEST(test_max_conns)
     int fds[5];
 
     server_with(&s, extra);
+    pid_t before[FX_MAX_WORKERS], after[FX_MAX_WORKERS];
+    ck_assert_int_eq(fx_worker_pids(&s, before, FX_MAX_WORKERS), 2);
     for (int i = 0; i < 5; i++) {
         fds[i] = rw_connect(s.host, s.port);
         ck_assert_int_ge(fds[i], 0);
@@ -336,6 +363,10 @@ START_TEST(test_max_conns)
     /* a place frees up: the next client is served */
     close(fds[4]);
     ck_assert(served_again(&s));
+    ck_assert_int_eq(ping_raw(fds[0]), 1);
+    ck_assert_int_eq(fx_worker_pids(&s, after, FX_MAX_WORKERS), 2);
+    ck_assert(after[0] + after[1] == before[0] + before[1] &&
+              (after[0] == before[0] || after[0] == before[1]));
     for (int i = 0; i < 4; i++)
         close(fds[i]);
     fx_server_cleanup(&s);
