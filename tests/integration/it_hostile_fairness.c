@@ -351,6 +351,8 @@ START_TEST(test_max_time_ms)
     ck_assert_msg(full > 300, "the slow scan took only %.0f ms: the test needs a slower one", full);
 
     static const char *const cmds[] = {
+        "{'find': 'slow', 'filter': {'s': {'$regex': '(a+)+$'}}, 'sort': {'s': -1}, "
+        "'maxTimeMS': 50}",
         "{'find': 'slow', 'filter': {'s': {'$regex': '(a+)+$'}, '_id': {'$gte': 3}}, "
         "'maxTimeMS': 50}",
         "{'aggregate': 'slow', 'pipeline': [{'$match': {'s': {'$regex': '(a+)+$'}}}], 'cursor': "
