@@ -10,7 +10,8 @@
  * maxTimeMS ends a slow scan with 50 MaxTimeMSExpired for find, aggregate, count, distinct,
  * update, delete, findAndModify and a find's getMore (which inherits the find's leftover
  * time); a malformed maxTimeMS is 2 BadValue; SIGTERM interrupts a running scan with 11600
- * InterruptedAtShutdown.  Each case checks that the worker's pid did not change.
+ * InterruptedAtShutdown; a scan whose client closed its connection stops (the worker's CPU
+ * time stays flat afterwards: 279 ClientDisconnect has no one to be sent to).  Each case checks that the worker's pid did not change.
  *
  * Timing: the few bounds here are what the issue asks for (a regex must not run for seconds,
  * maxTimeMS must be honoured, pings must not wait for the slow request) and are generous
@@ -350,6 +351,8 @@ START_TEST(test_max_time_ms)
     ck_assert_msg(full > 300, "the slow scan took only %.0f ms: the test needs a slower one", full);
 
     static const char *const cmds[] = {
+        "{'find': 'slow', 'filter': {'s': {'$regex': '(a+)+$'}}, 'sort': {'s': -1}, "
+        "'maxTimeMS': 50}",
         "{'find': 'slow', 'filter': {'s': {'$regex': '(a+)+$'}, '_id': {'$gte': 3}}, "
         "'maxTimeMS': 50}",
         "{'aggregate': 'slow', 'pipeline': [{'$match': {'s': {'$regex': '(a+)+$'}}}], 'cursor': "
@@ -467,6 +470,59 @@ START_TEST(test_sigterm_interrupts_scan)
 }
 END_TEST
 
+/* ---- a client that goes away --------------------------------------------------------- */
+
+/* cpu_ms -- user + system CPU time of a process so far (from /proc/<pid>/stat). */
+static double
+cpu_ms(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long ut = 0, st = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* fields after the command name */
+    ck_assert(p != NULL &&
+              sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2);
+    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+START_TEST(test_client_gone_stops_its_scan)
+{
+    fx_server_t s;
+    fx_server_up(&s, 1);
+    pid_t w = worker_pid(&s);
+    mongoc_client_t *c = fx_client(&s);
+    bson_t *body =
+        fx_json("{'count': 'slow', 'query': {'s': {'$regex': '(a+)+$'}}, '$db': '" DB "'}");
+    uint32_t len;
+    slow_data(c);
+
+    /* the scan (over a second of CPU) is sent on a raw connection that then closes */
+    int fd = rw_connect(s.host, s.port);
+    ck_assert_int_ge(fd, 0);
+    uint8_t *msg = rw_opmsg(1, 0, body, NULL, NULL, 0, &len);
+    ck_assert_int_eq(rw_send(fd, msg, len), 0);
+    fx_sleep_ms(150);
+    close(fd);
+    fx_sleep_ms(100); /* the worker notices the close at its next turn */
+    double before = cpu_ms(w);
+    fx_sleep_ms(600);
+    double used = cpu_ms(w) - before;
+    fprintf(stderr, "worker CPU in the 600 ms after the client left: %.0f ms\n", used);
+    ck_assert_msg(used < 200,
+                  "the worker used %.0f ms of CPU in 600 ms after the client of the "
+                  "scan left: the scan went on (want it interrupted, 279 ClientDisconnect)",
+                  used);
+    bson_free(msg);
+    bson_destroy(body);
+    down_same_worker(&s, w, c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -476,5 +532,6 @@ main(void)
     tcase_add_test(tc, test_bystander_ping_during_slow_work);
     tcase_add_test(tc, test_max_time_ms);
     tcase_add_test(tc, test_sigterm_interrupts_scan);
+    tcase_add_test(tc, test_client_gone_stops_its_scan);
     return it_main(s);
 }

@@ -438,9 +438,11 @@ wk_agg_run_merge(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_
 
     SDB_UNUSED(out);
     snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
-    for (size_t i = 0; i < in->n; i++)
+    for (size_t i = 0; i < in->n; i++) {
+        SDB_RET(wk_op_check(ctx->op, err));
         if (in->v[i] != NULL)
             SDB_RET(merge_one(t, ns, in->v[i], ctx->err_extra, err));
+    }
     return 0;
 }
 

@@ -461,6 +461,7 @@ find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s, co
         char key[16];
         const char *k;
 
+        SDB_ERR(wk_op_check(&cmd->op, &cmd->err));
         ret = project_one(&s->ex, s->proj, docs[i], &out, &cmd->err);
         if (ret != 0) {
             bson_destroy(&out);
