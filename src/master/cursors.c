@@ -5,7 +5,7 @@
  * spool (spool.h) holds the rest of a blocking plan's result, in the heap when small, else in
  * a temporary WiredTiger table.  CURSOR_GET returns at most n documents and at most
  * CURSOR_BATCH_BYTES (always one at least) and reports how many remain.  Idle cursors expire
- * after the timeout (ms_cursors_set_timeout, default MS_CURSOR_IDLE_MS) unless created with
+ * after cursorTimeoutMillis (ms_cursors_set_timeout, default MS_CURSOR_IDLE_MS) unless created with
  * noTimeout; the table's counts are published in the global segment for serverStatus.
  *
  * Invariants: cur_mu guards the hash table, every cursor's fields and the counts; it is never
@@ -394,7 +394,7 @@ ms_cursors_channel_died(int slot)
 void
 ms_cursors_set_timeout(int64_t ms)
 {
-    atomic_store(&cur_timeout_ms, ms > 0 ? ms : MS_CURSOR_IDLE_MS);
+    atomic_store(&cur_timeout_ms, ms >= 0 ? ms : MS_CURSOR_IDLE_MS);
 }
 
 size_t

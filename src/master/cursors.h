@@ -31,7 +31,8 @@ int ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
  * were dropped (counted in metrics.cursor.timedOut).  Main thread (housekeeping session). */
 size_t ms_cursors_expire(int64_t now_ms);
 
-/* ms_cursors_set_timeout -- the idle timeout in ms (cursorTimeoutMillis); <= 0: default. */
+/* ms_cursors_set_timeout -- the idle timeout in ms (cursorTimeoutMillis); < 0: the default.
+ * Checked by ms_cursors_expire, which the master's one-second tick calls. */
 void ms_cursors_set_timeout(int64_t ms);
 
 /* ms_cursors_channel_died -- check in every cursor worker `slot` had checked out (and free

@@ -18,6 +18,7 @@
 #include "../common/global.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "cursors.h"
 #include "disk.h"
 #include "ops.h"
 #include "service.h"
@@ -434,6 +435,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread we and WT start */
 
+    ms_cursors_set_timeout(cfg->cursor_timeout_ms);
     ms_disk_init(cfg->dbpath);
     if (ms_disk_preflight() != 0) /* before listening: a full disk refuses to start */
         return 2;

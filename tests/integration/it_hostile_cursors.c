@@ -5,7 +5,9 @@
  * collection keep the master's RSS under its documented cursor cap above a baseline taken
  * before them (each spool is 20 MB: today's heap spool held 4 GB); then every cursor read to
  * the end returns every document in sort order, and the spool tables are gone.  killCursors
- * drops spool tables, and a restart after kill -9 sweeps the ones left behind.
+ * drops spool tables, and a restart after kill -9 sweeps the ones left behind.  With
+ * cursorTimeoutMillis=1000 idle cursors (streaming, heap and table spools) expire, answer 43
+ * CursorNotFound and count in metrics.cursor.timedOut; a noCursorTimeout one stays.
  *
  * Disk full (root only, skipped with a reason otherwise): a 64 MB tmpfs is the dbpath, with a
  * filler file beside the data.  Inserts run until one fails with 14031 OutOfDiskSpace; reads
@@ -77,21 +79,21 @@ wait_spool_files(const fx_server_t *s, int n)
     return got;
 }
 
-/* fill -- NDOCS documents {_id: i, k: a permutation of 0..NDOCS-1, pad}. */
+/* fill -- n (a multiple of 1000) documents {_id: i, k: a permutation of 0..n-1, pad}. */
 static void
-fill(mongoc_client_t *c)
+fill(mongoc_client_t *c, int n)
 {
     mongoc_collection_t *coll = mongoc_client_get_collection(c, "hc", "big");
     char pad[PAD + 1];
     bson_error_t e;
 
-    for (int base = 0; base < NDOCS; base += 1000) {
+    for (int base = 0; base < n; base += 1000) {
         bson_t *docs[1000];
         for (int i = 0; i < 1000; i++) {
             int id = base + i;
             memset(pad, 'a' + id % 26, PAD);
             pad[PAD] = '\0';
-            docs[i] = BCON_NEW("_id", BCON_INT32(id), "k", BCON_INT32((id * 7919) % NDOCS), "pad",
+            docs[i] = BCON_NEW("_id", BCON_INT32(id), "k", BCON_INT32((id * 7919) % n), "pad",
                                BCON_UTF8(pad));
         }
         ck_assert_msg(
@@ -118,9 +120,10 @@ open_sorted(mongoc_client_t *c)
     return id;
 }
 
-/* drain -- getMore until the cursor ends; every document must be the next k in order. */
+/* drain -- getMore until the cursor ends; every document must be the next k in order, up to
+ * n in all. */
 static void
-drain(mongoc_client_t *c, int64_t id)
+drain(mongoc_client_t *c, int64_t id, int n)
 {
     int64_t want = 2;
 
@@ -144,7 +147,7 @@ drain(mongoc_client_t *c, int64_t id)
         bson_destroy(&reply);
         bson_destroy(cmd);
     }
-    ck_assert_int_eq(want, NDOCS);
+    ck_assert_int_eq(want, n);
 }
 
 /* metric -- serverStatus metrics.cursor.<path>. */
@@ -175,7 +178,7 @@ START_TEST(test_cursor_memory)
     s.extra = small_cache;
     ck_assert_int_eq(fx_server_start(&s), 0);
     c = fx_client(&s);
-    fill(c);
+    fill(c, NDOCS);
     /* Warm-up: one spool made and killed, so channel buffers count in the baseline. */
     snprintf(kill, sizeof(kill),
              "{\"killCursors\": \"big\", \"cursors\": [{\"$numberLong\": \"%lld\"}]}",
@@ -197,7 +200,7 @@ START_TEST(test_cursor_memory)
     ck_assert_int_eq(spool_files(&s), NCURSORS);
     t0 = bson_get_monotonic_time();
     for (int i = 0; i < NCURSORS; i++)
-        drain(c, ids[i]);
+        drain(c, ids[i], NDOCS);
     printf("drain: %lld ms\n", (long long)(bson_get_monotonic_time() - t0) / 1000);
     ck_assert_int_eq(metric(c, "open.total"), 0);
     ck_assert_int_eq(wait_spool_files(&s, 0), 0);
@@ -216,7 +219,7 @@ START_TEST(test_kill_and_crash_drop_spools)
 
     fx_server_up(&s, 2);
     c = fx_client(&s);
-    fill(c);
+    fill(c, NDOCS);
     a = open_sorted(c);
     b = open_sorted(c);
     ck_assert_int_eq(spool_files(&s), 2);
@@ -234,7 +237,7 @@ START_TEST(test_kill_and_crash_drop_spools)
              "{\"getMore\": {\"$numberLong\": \"%lld\"}, \"collection\": \"big\"}", (long long)a);
     CMD_ERR(c, "hc", kill, &reply, 43, "CursorNotFound");
     bson_destroy(&reply);
-    drain(c, b);
+    drain(c, b, NDOCS);
     ck_assert_int_eq(wait_spool_files(&s, 0), 0);
 
     /* A crash leaves spools behind; the next start drops them. */
@@ -247,6 +250,70 @@ START_TEST(test_kill_and_crash_drop_spools)
     c = fx_client(&s);
     CMD_OK(c, "admin", "{\"ping\": 1}", &reply);
     bson_destroy(&reply);
+    ck_assert_int_eq(wait_spool_files(&s, 0), 0);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
+/* getmore_code -- 0 when a getMore on id succeeds, else its error code. */
+static int64_t
+getmore_code(mongoc_client_t *c, int64_t id)
+{
+    bson_t *cmd = BCON_NEW("getMore", BCON_INT64(id), "collection", BCON_UTF8("big"));
+    bson_t reply;
+    bson_error_t e;
+    int64_t code = fx_cmd_bson(c, "hc", cmd, &reply, &e) ? 0 : fx_int(&reply, "code");
+
+    bson_destroy(&reply);
+    bson_destroy(cmd);
+    return code;
+}
+
+START_TEST(test_cursor_timeout)
+{
+    static const char *const extra[] = {"--setParameter", "cursorTimeoutMillis=1000", NULL};
+    int64_t stream, spool, heap, keep;
+    mongoc_client_t *c;
+    fx_server_t s;
+    bson_t reply;
+
+    ck_assert_int_eq(fx_server_init(&s, 2), 0);
+    s.extra = extra;
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    c = fx_client(&s);
+    fill(c, 2000); /* 2 MB: a sorted cursor's spool goes to a table */
+    CMD_OK(c, "hc", "{\"find\": \"big\", \"batchSize\": 2}", &reply);
+    stream = fx_int(&reply, "cursor.id");
+    bson_destroy(&reply);
+    spool = open_sorted(c);
+    CMD_OK(c, "hc", "{\"find\": \"big\", \"sort\": {\"k\": 1}, \"limit\": 5, \"batchSize\": 2}",
+           &reply);
+    heap = fx_int(&reply, "cursor.id"); /* 3 small documents left: a heap spool */
+    bson_destroy(&reply);
+    CMD_OK(c, "hc",
+           "{\"find\": \"big\", \"sort\": {\"k\": 1}, \"batchSize\": 2, \"noCursorTimeout\": true}",
+           &reply);
+    keep = fx_int(&reply, "cursor.id");
+    bson_destroy(&reply);
+    ck_assert(stream != 0 && heap != 0 && keep != 0);
+    ck_assert_int_eq(metric(c, "open.total"), 4);
+    ck_assert_int_eq(metric(c, "open.noTimeout"), 1);
+    ck_assert_int_eq(metric(c, "open.pinned"), 0);
+    ck_assert_int_eq(metric(c, "timedOut"), 0);
+    ck_assert_int_eq(spool_files(&s), 2);
+
+    for (int i = 0; i < POLL_S * 10 && metric(c, "timedOut") < 3; i++)
+        fx_sleep_ms(100);
+    ck_assert_int_eq(metric(c, "timedOut"), 3);
+    ck_assert_int_eq(metric(c, "open.total"), 1);
+    ck_assert_int_eq(getmore_code(c, stream), 43);
+    ck_assert_int_eq(getmore_code(c, spool), 43);
+    ck_assert_int_eq(getmore_code(c, heap), 43);
+    ck_assert_int_eq(wait_spool_files(&s, 1), 1); /* the timed-out spool's table is dropped */
+    drain(c, keep, 2000);                         /* noCursorTimeout: still there */
+    ck_assert_int_eq(metric(c, "open.total"), 0);
+    ck_assert_int_eq(metric(c, "open.noTimeout"), 0);
     ck_assert_int_eq(wait_spool_files(&s, 0), 0);
     mongoc_client_destroy(c);
     fx_server_cleanup(&s);
@@ -463,11 +530,13 @@ static Suite *
 suite(void)
 {
     Suite *s = suite_create("hostile_cursors");
-    TCase *tc = it_tcase(s, "cursors", false);
+    TCase *tc = it_tcase(s, "memory", false);
 
-    tcase_set_timeout(tc, 600); /* hang guard: 200 sorts of 20 MB on a small machine */
+    tcase_set_timeout(tc, 900); /* hang guard: 200 sorts of 20 MB on a small, busy machine */
     tcase_add_test(tc, test_cursor_memory);
+    tc = it_tcase(s, "spools", false);
     tcase_add_test(tc, test_kill_and_crash_drop_spools);
+    tcase_add_test(tc, test_cursor_timeout);
     tc = it_tcase(s, "disk", false);
     tcase_add_unchecked_fixture(tc, disk_up, disk_down);
     tcase_add_test(tc, test_disk_full);
