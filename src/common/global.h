@@ -4,7 +4,7 @@
  * The master creates it (memfd) before spawning workers and publishes read-only values:
  * the catalog version (a worker refreshes its cached catalog when it changes), the oplog
  * head timestamp and its wake-up word, the failpoint version (a worker refreshes its cached
- * failpoints when it changes).  Each worker owns one counters slot and is the only
+ * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor).  Each worker owns one counters slot and is the only
  * writer of that slot; serverStatus sums the slots.  Fields are atomics; no locks.
  */
 #ifndef SDB_GLOBAL_H
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 2u
+#define SDB_GLOBAL_VERSION 3u
 #define SDB_MAX_WORKERS 64
 
 typedef struct sdb_worker_counters {
@@ -45,6 +45,10 @@ typedef struct sdb_global {
     _Atomic uint64_t next_conn_id;      /* every worker fetch_adds: connection ids */
     char port_str[16];                  /* master writes once: bound port */
     _Atomic uint64_t failpoint_version; /* master writes: bumped on every failpoint change */
+    _Atomic uint64_t cursor_open;       /* master writes (cursors.c): cursors in the table */
+    _Atomic uint64_t cursor_no_timeout; /* master writes: of those, noCursorTimeout ones */
+    _Atomic uint64_t cursor_pinned;     /* master writes: of those, checked out by a getMore */
+    _Atomic uint64_t cursor_timed_out;  /* master writes: cursors expired since start */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
 } sdb_global_t;
 

@@ -1,20 +1,28 @@
 /*
  * src/master/cursors.c -- the cursor table: id -> {ns, state, spool, checkout}.
  *
- * A chained hash table of MS cursors keyed by a random positive non-zero int64 id.  The spool
- * is the concatenated bytes of the remaining documents (each validated as BSON when the
- * cursor is created) with a read offset, so handing out a batch is a walk over lengths.
- * CURSOR_GET returns at most n documents and at most CURSOR_BATCH_BYTES (always one at
- * least) and reports how many remain.
+ * A chained hash table of cursors keyed by a random positive non-zero int64 id.  A cursor's
+ * spool (spool.h) holds the rest of a blocking plan's result, in the heap when small, else in
+ * a temporary WiredTiger table.  CURSOR_GET returns at most n documents and at most
+ * CURSOR_BATCH_BYTES (always one at least) and reports how many remain.  Idle cursors expire
+ * after cursorTimeoutMillis (ms_cursors_set_timeout, default MS_CURSOR_IDLE_MS) unless created with
+ * noTimeout; the table's counts are published in the global segment for serverStatus.
  *
- * Invariants: cur_mu guards the whole table and every cursor in it; nothing here touches
- * WiredTiger, so it is never held across storage work.  A checked-out cursor is never
- * expired; CURSOR_KILL removes a cursor even when it is checked out (its CURSOR_PUT then
- * answers CursorNotFound, as a killed cursor's getMore does in mongod).
+ * Invariants: cur_mu guards the hash table, every cursor's fields and the counts; it is never
+ * held across WiredTiger work.  The work is done by the thread that owns the cursor at the
+ * moment: GET checks the cursor out under the lock and reads its spool after releasing it
+ * (a checked-out cursor's ns, state and spool change only through its owner, and a checked-out
+ * cursor is never freed by anyone else); a cursor leaving the table (done, killed, expired) is
+ * unlinked under the lock and its spool dropped after.  CURSOR_KILL of a checked-out cursor
+ * marks it killed: it no longer counts or answers, and its owner frees it at CURSOR_PUT
+ * (answering CursorNotFound, as a killed cursor's getMore does in mongod) or when its channel
+ * dies.
  */
 #include "cursors.h"
 
 #include "../common/sdb.h"
+#include "spool.h"
+#include "store.h"
 #include "storereq.h"
 
 #include <inttypes.h>
@@ -27,20 +35,21 @@
 #define CURSOR_BATCH_BYTES (16 * 1024 * 1024)
 
 typedef struct cursor {
-    struct cursor *next; /* hash chain */
+    struct cursor *next; /* hash chain, or a list of cursors being freed */
     int64_t id;
     char *ns;
     bson_t *state;
-    uint8_t *spool; /* concatenated BSON documents */
-    size_t spool_len, spool_pos;
-    int64_t spool_left; /* documents not yet handed out */
-    int out_slot;       /* checked out by this worker slot, -1 when in the table */
+    ms_spool_t *spool; /* the rest of a blocking plan's result, or NULL */
+    int out_slot;      /* checked out by this worker slot, -1 when in the table */
+    bool killed;       /* killed while checked out: its owner frees it */
+    bool no_timeout;   /* never expires */
     int64_t last_used_ms;
 } cursor_t;
 
 static pthread_mutex_t cur_mu = PTHREAD_MUTEX_INITIALIZER;
 static cursor_t *cur_buckets[CURSOR_BUCKETS];
-static size_t cur_count;
+static size_t cur_count, cur_no_timeout, cur_pinned; /* live (not killed) cursors */
+static _Atomic int64_t cur_timeout_ms = MS_CURSOR_IDLE_MS;
 
 static cursor_t **
 slot_of_locked(int64_t id)
@@ -52,14 +61,65 @@ slot_of_locked(int64_t id)
     return p;
 }
 
+/* publish_locked -- the counts, for serverStatus metrics.cursor. */
 static void
-cursor_free(cursor_t *c)
+publish_locked(void)
 {
-    bson_free(c->ns);
-    if (c->state != NULL)
-        bson_destroy(c->state);
-    bson_free(c->spool);
-    bson_free(c);
+    sdb_global_t *g = ms_store_global();
+
+    atomic_store(&g->cursor_open, cur_count);
+    atomic_store(&g->cursor_no_timeout, cur_no_timeout);
+    atomic_store(&g->cursor_pinned, cur_pinned);
+}
+
+/* count_locked -- add (sign 1) or remove (sign -1) c's share of the counts. */
+static void
+count_locked(const cursor_t *c, int sign)
+{
+    if (c->killed)
+        return;
+    cur_count += (size_t)sign;
+    if (c->no_timeout)
+        cur_no_timeout += (size_t)sign;
+    if (c->out_slot >= 0)
+        cur_pinned += (size_t)sign;
+}
+
+/* unlink_locked -- take the cursor at *p out of the table. */
+static cursor_t *
+unlink_locked(cursor_t **p)
+{
+    cursor_t *c = *p;
+
+    count_locked(c, -1);
+    *p = c->next;
+    c->next = NULL;
+    return c;
+}
+
+/* set_out_locked -- check c out to slot (or back in with -1). */
+static void
+set_out_locked(cursor_t *c, int slot)
+{
+    count_locked(c, -1);
+    c->out_slot = slot;
+    c->last_used_ms = ms_now_ms();
+    count_locked(c, 1);
+}
+
+/* free_list -- free a list of unlinked cursors, dropping their spools (no lock held). */
+static void
+free_list(WT_SESSION *s, cursor_t *c)
+{
+    while (c != NULL) {
+        cursor_t *next = c->next;
+        ms_spool_free(s, c->spool);
+        bson_free(c->ns);
+        if (c->state != NULL)
+            bson_destroy(c->state);
+        bson_free(c);
+        c = next;
+    }
 }
 
 static int64_t
@@ -76,56 +136,39 @@ new_id_locked(void)
     return id;
 }
 
-/* spool_fill -- copy the documents of array `docs` into c's spool. */
-static int
-spool_fill(cursor_t *c, bson_iter_t *docs, sdb_error_t *err)
-{
-    size_t cap = 0;
-    bson_t d;
-
-    while (bson_iter_next(docs)) {
-        SDB_RET(ms_req_iter_doc(docs, "docs", &d, err));
-        if (c->spool_len + d.len > cap) {
-            cap = (c->spool_len + d.len) * 2;
-            c->spool = bson_realloc(c->spool, cap);
-        }
-        memcpy(c->spool + c->spool_len, bson_get_data(&d), d.len);
-        c->spool_len += d.len;
-        c->spool_left++;
-    }
-    return 0;
-}
-
 int
 ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     const char *ns;
     bson_t state;
     bson_iter_t docs;
-    bool has_docs;
+    bool has_docs, no_timeout;
     cursor_t *c;
     int ret = 0;
 
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
     SDB_RET(ms_req_doc(req, "state", false, &state, NULL, err));
     SDB_RET(ms_req_array(req, "docs", true, &docs, &has_docs, err));
+    SDB_RET(ms_req_bool(req, "noTimeout", false, &no_timeout, err));
     c = bson_malloc0(sizeof(*c));
     c->ns = bson_strdup(ns);
     c->state = bson_copy(&state);
     c->out_slot = -1;
+    c->no_timeout = no_timeout;
     c->last_used_ms = ms_now_ms();
     if (has_docs)
-        SDB_ERR(spool_fill(c, &docs, err));
+        SDB_ERR(ms_spool_new(ctx->session, &docs, &c->spool, err));
     pthread_mutex_lock(&cur_mu);
     c->id = new_id_locked();
     c->next = cur_buckets[(uint64_t)c->id % CURSOR_BUCKETS];
     cur_buckets[(uint64_t)c->id % CURSOR_BUCKETS] = c;
-    cur_count++;
+    count_locked(c, 1);
+    publish_locked();
     BSON_APPEND_INT64(reply, "id", c->id);
     pthread_mutex_unlock(&cur_mu);
     return 0;
 err:
-    cursor_free(c);
+    free_list(ctx->session, c);
     return ret;
 }
 
@@ -135,29 +178,41 @@ not_found(sdb_error_t *err, int64_t id)
     return sdb_error_set(err, SDB_CODE_CursorNotFound, "cursor id %" PRId64 " not found", id);
 }
 
-/* spool_out_locked -- append up to n spooled documents (n <= 0: no count limit) to arr. */
-static void
-spool_out_locked(cursor_t *c, int64_t n, bson_t *arr)
+/* check_out -- take cursor id for slot; *out is the cursor, which the caller now owns. */
+static int
+check_out(int64_t id, int slot, cursor_t **out, sdb_error_t *err)
 {
-    size_t bytes = 0;
-    char k[24];
-    int64_t i = 0;
-    bson_t d;
+    cursor_t *c;
+    int ret = 0;
 
-    while (c->spool_left > 0 && (n <= 0 || i < n)) {
-        uint32_t len;
-        memcpy(&len, c->spool + c->spool_pos, 4);
-        len = BSON_UINT32_FROM_LE(len);
-        if (i > 0 && bytes + len > CURSOR_BATCH_BYTES)
-            break;
-        if (!bson_init_static(&d, c->spool + c->spool_pos, len))
-            break;
-        snprintf(k, sizeof(k), "%" PRId64, i++);
-        bson_append_document(arr, k, -1, &d);
-        c->spool_pos += len;
-        c->spool_left--;
-        bytes += len;
-    }
+    pthread_mutex_lock(&cur_mu);
+    if ((c = *slot_of_locked(id)) == NULL || c->killed)
+        SDB_ERR(not_found(err, id));
+    if (c->out_slot >= 0)
+        SDB_ERR(sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use",
+                              id));
+    set_out_locked(c, slot);
+    publish_locked();
+    *out = c;
+err:
+    pthread_mutex_unlock(&cur_mu);
+    return ret;
+}
+
+/* check_in -- return a checked-out cursor to the table (or free it when it was killed). */
+static void
+check_in(WT_SESSION *s, cursor_t *c)
+{
+    cursor_t *dead = NULL;
+
+    pthread_mutex_lock(&cur_mu);
+    if (c->killed)
+        dead = unlink_locked(slot_of_locked(c->id));
+    else
+        set_out_locked(c, -1);
+    publish_locked();
+    pthread_mutex_unlock(&cur_mu);
+    free_list(s, dead);
 }
 
 int
@@ -166,37 +221,26 @@ ms_cursors_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     int64_t id, n;
     cursor_t *c;
     bson_t arr;
-    int ret = 0;
+    int ret;
 
     SDB_RET(ms_req_int64(req, "id", 0, &id, NULL, err));
     SDB_RET(ms_req_int64(req, "n", 0, &n, NULL, err));
-    pthread_mutex_lock(&cur_mu);
-    if ((c = *slot_of_locked(id)) == NULL) {
-        ret = not_found(err, id);
-        goto err;
-    }
-    if (c->out_slot >= 0) {
-        ret =
-            sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use", id);
-        goto err;
-    }
-    c->out_slot = ctx != NULL ? ctx->slot : 0;
-    c->last_used_ms = ms_now_ms();
+    SDB_RET(check_out(id, ctx->slot, &c, err));
     BSON_APPEND_UTF8(reply, "ns", c->ns);
     BSON_APPEND_DOCUMENT(reply, "state", c->state);
     BSON_APPEND_ARRAY_BEGIN(reply, "docs", &arr);
-    spool_out_locked(c, n, &arr);
+    ret = ms_spool_out(ctx->session, c->spool, n, CURSOR_BATCH_BYTES, &arr);
     bson_append_array_end(reply, &arr);
-    BSON_APPEND_INT64(reply, "remaining", c->spool_left);
-err:
-    pthread_mutex_unlock(&cur_mu);
+    BSON_APPEND_INT64(reply, "remaining", ms_spool_left(c->spool));
+    if (ret != 0) /* the worker does not check in after a failed GET */
+        check_in(ctx->session, c);
     return ret;
 }
 
 int
 ms_cursors_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    cursor_t **p, *c;
+    cursor_t **p, *c, *dead = NULL;
     bool has_state, done;
     bson_t state;
     int64_t id;
@@ -209,36 +253,43 @@ ms_cursors_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     p = slot_of_locked(id);
     if ((c = *p) == NULL) {
         ret = not_found(err, id);
-        goto err;
+    } else if (c->out_slot >= 0 && c->out_slot != ctx->slot) {
+        ret =
+            sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use", id);
+    } else if (done || c->killed) {
+        if (c->killed)
+            ret = not_found(err, id);
+        dead = unlink_locked(p);
+    } else {
+        if (has_state) {
+            bson_destroy(c->state);
+            c->state = bson_copy(&state);
+        }
+        set_out_locked(c, -1);
     }
-    if (done) {
-        *p = c->next;
-        cur_count--;
-        cursor_free(c);
-        goto err;
-    }
-    if (has_state) {
-        bson_destroy(c->state);
-        c->state = bson_copy(&state);
-    }
-    c->out_slot = -1;
-    c->last_used_ms = ms_now_ms();
-err:
+    publish_locked();
     pthread_mutex_unlock(&cur_mu);
+    free_list(ctx->session, dead);
     return ret;
 }
 
-/* kill_one_locked -- remove cursor id; 1 if it existed. */
+/* kill_one_locked -- kill cursor id (onto *dead, or marked when checked out); 1 if it
+ * existed. */
 static int
-kill_one_locked(int64_t id)
+kill_one_locked(int64_t id, cursor_t **dead)
 {
     cursor_t **p = slot_of_locked(id), *c = *p;
 
-    if (c == NULL)
+    if (c == NULL || c->killed)
         return 0;
-    *p = c->next;
-    cur_count--;
-    cursor_free(c);
+    if (c->out_slot >= 0) {
+        count_locked(c, -1);
+        c->killed = true;
+        return 1;
+    }
+    c = unlink_locked(p);
+    c->next = *dead;
+    *dead = c;
     return 1;
 }
 
@@ -246,6 +297,7 @@ int
 ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     bson_t killed = BSON_INITIALIZER, missing = BSON_INITIALIZER;
+    cursor_t *dead = NULL;
     bson_iter_t ids;
     uint32_t nk = 0, nm = 0;
     char k[24];
@@ -254,7 +306,7 @@ ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     pthread_mutex_lock(&cur_mu);
     while (bson_iter_next(&ids)) {
         int64_t id = BSON_ITER_HOLDS_NUMBER(&ids) ? bson_iter_as_int64(&ids) : 0;
-        if (kill_one_locked(id)) {
+        if (kill_one_locked(id, &dead)) {
             snprintf(k, sizeof(k), "%" PRIu32, nk++);
             bson_append_int64(&killed, k, -1, id);
         } else {
@@ -262,7 +314,9 @@ ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
             bson_append_int64(&missing, k, -1, id);
         }
     }
+    publish_locked();
     pthread_mutex_unlock(&cur_mu);
+    free_list(ctx->session, dead);
     BSON_APPEND_ARRAY(reply, "killed", &killed);
     BSON_APPEND_ARRAY(reply, "notFound", &missing);
     bson_destroy(&killed);
@@ -270,45 +324,77 @@ ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     return 0;
 }
 
-size_t
-ms_cursors_expire(int64_t now_ms)
+/* take_if_locked -- unlink every cursor `pick` selects onto a list; returns how many. */
+static size_t
+take_if_locked(bool (*pick)(const cursor_t *c, int64_t arg), int64_t arg, cursor_t **list)
 {
     size_t n = 0;
 
-    pthread_mutex_lock(&cur_mu);
     for (size_t b = 0; b < CURSOR_BUCKETS; b++) {
         cursor_t **p = &cur_buckets[b];
         while (*p != NULL) {
-            cursor_t *c = *p;
-            if (c->out_slot < 0 && c->last_used_ms + MS_CURSOR_IDLE_MS < now_ms) {
-                *p = c->next;
-                cur_count--;
-                cursor_free(c);
-                n++;
-            } else {
-                p = &c->next;
+            if (!pick(*p, arg)) {
+                p = &(*p)->next;
+                continue;
             }
+            cursor_t *c = unlink_locked(p);
+            c->next = *list;
+            *list = c;
+            n++;
         }
     }
-    pthread_mutex_unlock(&cur_mu);
     return n;
+}
+
+/* idle_since -- an expirable cursor last used before arg. */
+static bool
+idle_since(const cursor_t *c, int64_t arg)
+{
+    return c->out_slot < 0 && !c->no_timeout && c->last_used_ms < arg;
+}
+
+size_t
+ms_cursors_expire(int64_t now_ms)
+{
+    cursor_t *dead = NULL;
+    size_t n;
+
+    pthread_mutex_lock(&cur_mu);
+    n = take_if_locked(idle_since, now_ms - atomic_load(&cur_timeout_ms), &dead);
+    atomic_fetch_add(&ms_store_global()->cursor_timed_out, n);
+    publish_locked();
+    pthread_mutex_unlock(&cur_mu);
+    free_list(ms_store_house_session(), dead);
+    return n;
+}
+
+/* killed_on -- a killed cursor checked out by worker slot arg. */
+static bool
+killed_on(const cursor_t *c, int64_t arg)
+{
+    return c->killed && c->out_slot == arg;
 }
 
 void
 ms_cursors_channel_died(int slot)
 {
-    int64_t now = ms_now_ms();
+    cursor_t *dead = NULL;
 
     pthread_mutex_lock(&cur_mu);
-    for (size_t b = 0; b < CURSOR_BUCKETS; b++) {
-        for (cursor_t *c = cur_buckets[b]; c != NULL; c = c->next) {
-            if (c->out_slot == slot) {
-                c->out_slot = -1;
-                c->last_used_ms = now;
-            }
-        }
-    }
+    take_if_locked(killed_on, slot, &dead);
+    for (size_t b = 0; b < CURSOR_BUCKETS; b++)
+        for (cursor_t *c = cur_buckets[b]; c != NULL; c = c->next)
+            if (c->out_slot == slot)
+                set_out_locked(c, -1);
+    publish_locked();
     pthread_mutex_unlock(&cur_mu);
+    free_list(ms_store_house_session(), dead);
+}
+
+void
+ms_cursors_set_timeout(int64_t ms)
+{
+    atomic_store(&cur_timeout_ms, ms >= 0 ? ms : MS_CURSOR_IDLE_MS);
 }
 
 size_t
@@ -322,17 +408,23 @@ ms_cursors_count(void)
     return n;
 }
 
+/* any -- every cursor. */
+static bool
+any(const cursor_t *c, int64_t arg)
+{
+    SDB_UNUSED(c);
+    SDB_UNUSED(arg);
+    return true;
+}
+
 void
 ms_cursors_clear(void)
 {
+    cursor_t *dead = NULL;
+
     pthread_mutex_lock(&cur_mu);
-    for (size_t b = 0; b < CURSOR_BUCKETS; b++) {
-        while (cur_buckets[b] != NULL) {
-            cursor_t *c = cur_buckets[b];
-            cur_buckets[b] = c->next;
-            cursor_free(c);
-        }
-    }
-    cur_count = 0;
+    take_if_locked(any, 0, &dead);
+    publish_locked();
     pthread_mutex_unlock(&cur_mu);
+    free_list(ms_store_house_session(), dead);
 }

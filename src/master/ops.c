@@ -3,7 +3,8 @@
  *
  * ops_table maps each SDB_OP_* number (storeop.def) to its handler in the module that owns
  * the data (catalog, indexes, records, cursors, stats, failpoints); ms_ops_dispatch is a
- * bounds check and an indexed call.  ms_ops_tick expires idle cursors and sessions, retries
+ * bounds check, the free-space guard for operations that make the data grow (disk.h), and an
+ * indexed call.  ms_ops_tick expires idle cursors and sessions, retries
  * deferred table drops and trims the oplog; ms_ops_channel_died checks a dead worker's
  * cursors back in.
  *
@@ -19,6 +20,7 @@
 #include "../common/storeop.h"
 #include "catalog.h"
 #include "cursors.h"
+#include "disk.h"
 #include "failpoints.h"
 #include "indexes.h"
 #include "oplog.h"
@@ -71,6 +73,13 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_TXN_BEGIN] = ms_txns_op_begin,
 };
 
+/* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).
+ * Deletes and drops still run, so a user can make room. */
+static const bool ops_grow[SDB_OP__MAX] = {
+    [SDB_OP_CREATE] = true, [SDB_OP_RENAME] = true, [SDB_OP_CREATE_INDEXES] = true,
+    [SDB_OP_INSERT] = true, [SDB_OP_UPDATE] = true, [SDB_OP_COLL_MOD] = true,
+};
+
 int
 ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -80,7 +89,12 @@ ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_err
         return sdb_error_set(err, SDB_CODE_BadValue, "unknown storage operation %d", op);
     if (ctx == NULL || ctx->session == NULL || req == NULL || reply == NULL)
         return EINVAL;
+    if (ops_grow[op])
+        SDB_RET(ms_disk_check(ctx->session, req->len, err));
     ret = ops_table[op](ctx, req, reply, err);
+    if (ret == ENOSPC) /* past the guard (disk.h): still the client's error, not a crash */
+        return sdb_error_set(err, SDB_CODE_OutOfDiskSpace, "%s: No space left on device",
+                             sdb_storeop_name(op));
     if (ret == WT_PANIC)
         ms_server_panic(sdb_storeop_name(op));
     else if (ret != 0 && ret != SDB_ECLIENT && (ret > 0 || ret <= WT_ROLLBACK))

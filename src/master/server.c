@@ -18,6 +18,8 @@
 #include "../common/global.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "cursors.h"
+#include "disk.h"
 #include "ops.h"
 #include "service.h"
 #include "spawn.h"
@@ -73,7 +75,11 @@ ms_server_panic(const char *why)
 {
     int i;
 
+    char full[1200];
+
     sdb_logf(SDB_LOG_F, "CONTROL", 23091, "Fatal storage error: exiting for recovery", "%s", why);
+    if (ms_disk_explain(full, sizeof(full)))
+        sdb_logf(SDB_LOG_F, "CONTROL", 23092, "Fatal storage error: cause", "%s", full);
     if (the_master != NULL && the_master->slots != NULL)
         for (i = 0; i < the_master->nslots; i++)
             if (the_master->slots[i].pid > 0)
@@ -429,6 +435,10 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread we and WT start */
 
+    ms_cursors_set_timeout(cfg->cursor_timeout_ms);
+    ms_disk_init(cfg->dbpath);
+    if (ms_disk_preflight() != 0) /* before listening: a full disk refuses to start */
+        return 2;
     if ((ret = setup(&m)) != 0)
         return ret == 48 ? 48 : 2;
     if (cfg->port == 0) {

@@ -21,16 +21,18 @@
 #include "../common/sdb.h"
 #include "catalog.h"
 #include "cursors.h"
+#include "disk.h"
 #include "oplog.h"
+#include "spool.h"
 #include "txns.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #define STORE_SESSION_MAX 1024
-#define STORE_LOG_FILE_MAX "100MB"
 
 static WT_CONNECTION *store_conn;
 static WT_SESSION *store_house;
@@ -114,9 +116,9 @@ open_connection(const sdb_config_t *cfg)
         }
         n = snprintf(conf, sizeof(conf),
                      "create,cache_size=%ldMB,session_max=%d,statistics=(fast),"
-                     "log=(enabled=true,file_max=%s,archive=true),checkpoint=(wait=60),"
-                     "file_manager=(close_idle_time=600)",
-                     cache_mb, STORE_SESSION_MAX, STORE_LOG_FILE_MAX);
+                     "log=(enabled=true,file_max=%" PRId64 ",prealloc=true,archive=true),"
+                     "checkpoint=(wait=60),file_manager=(close_idle_time=600)",
+                     cache_mb, STORE_SESSION_MAX, ms_disk_log_file_max());
     }
     if (n < 0 || (size_t)n >= sizeof(conf))
         return EINVAL;
@@ -143,6 +145,7 @@ ms_store_open(const sdb_config_t *cfg, sdb_global_t *g)
     SDB_ERR(ms_catalog_load(store_house));
     SDB_ERR(ms_oplog_open(store_house));
     SDB_ERR(ms_txns_open(store_house));
+    SDB_ERR(ms_spool_sweep(store_house));
     ms_store_bump_catalog();
     sdb_logf(SDB_LOG_I, "STORAGE", 22502, "WiredTiger opened", "home=%s cache_size=%ldMB",
              store_mem ? ":memory:" : cfg->dbpath, cfg->cache_mb > 0 ? cfg->cache_mb : 256);

@@ -652,12 +652,15 @@ START_TEST(test_cursors)
     ck_assert_int_eq(count_of(&r, "docs"), 2);
     ck_assert_int_eq(get_int(&r, "docs.1.a"), 2);
     bson_destroy(&r);
+    ck_assert_uint_eq(atomic_load(&ms_store_global()->cursor_open), 1);
+    ck_assert_uint_eq(atomic_load(&ms_store_global()->cursor_pinned), 1); /* metrics.cursor */
     /* Checked out: a second GET is CursorInUse. */
     ck_assert_int_eq(run(SDB_OP_CURSOR_GET, req, &r), SDB_ECLIENT);
     ck_assert_int_eq(terr.code, 143);
     bson_destroy(&r);
     /* The worker died: the cursor is back in the table. */
     ms_ops_channel_died(0);
+    ck_assert_uint_eq(atomic_load(&ms_store_global()->cursor_pinned), 0);
     run_ok(SDB_OP_CURSOR_GET, req, &r);
     ck_assert_int_eq(count_of(&r, "docs"), 1);
     ck_assert_int_eq(get_int(&r, "docs.0.a"), 3);
@@ -690,6 +693,8 @@ START_TEST(test_cursors)
     ck_assert_uint_eq(ms_cursors_expire(ms_now_ms()), 0);
     ck_assert_uint_eq(ms_cursors_expire(ms_now_ms() + MS_CURSOR_IDLE_MS + 1000), 1);
     ck_assert_uint_eq(ms_cursors_count(), 0);
+    ck_assert_uint_eq(atomic_load(&ms_store_global()->cursor_open), 0);
+    ck_assert_uint_eq(atomic_load(&ms_store_global()->cursor_timed_out), 1);
 }
 END_TEST
 

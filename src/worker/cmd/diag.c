@@ -261,6 +261,24 @@ append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected)
     bson_append_document_end(r, &oc);
 }
 
+/* append_metrics -- metrics.cursor: the master's cursor table counts (global segment). */
+static void
+append_metrics(bson_t *r)
+{
+    bson_t m, cur, open;
+
+    BSON_APPEND_DOCUMENT_BEGIN(r, "metrics", &m);
+    BSON_APPEND_DOCUMENT_BEGIN(&m, "cursor", &cur);
+    BSON_APPEND_INT64(&cur, "timedOut", (int64_t)atomic_load(&wk_global->cursor_timed_out));
+    BSON_APPEND_DOCUMENT_BEGIN(&cur, "open", &open);
+    BSON_APPEND_INT64(&open, "noTimeout", (int64_t)atomic_load(&wk_global->cursor_no_timeout));
+    BSON_APPEND_INT64(&open, "pinned", (int64_t)atomic_load(&wk_global->cursor_pinned));
+    BSON_APPEND_INT64(&open, "total", (int64_t)atomic_load(&wk_global->cursor_open));
+    bson_append_document_end(&cur, &open);
+    bson_append_document_end(&m, &cur);
+    bson_append_document_end(r, &m);
+}
+
 /*
  * wk_cmd_server_status --
  *     Process facts, connections, opcounters (summed over workers) and memory.
@@ -311,6 +329,7 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     BSON_APPEND_INT64(&cache, "maximum bytes configured", (int64_t)wk_cfg->cache_mb * 1024 * 1024);
     bson_append_document_end(&wt, &cache);
     bson_append_document_end(r, &wt);
+    append_metrics(r);
     return 0;
 }
 

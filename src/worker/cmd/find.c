@@ -39,7 +39,7 @@
 typedef struct find_args {
     bson_t filter, projection, sort; /* static views; empty when absent */
     int64_t skip, limit, batch_size; /* limit 0 = none; batch_size -1 = default */
-    bool single_batch, allow_disk_use;
+    bool single_batch, allow_disk_use, no_timeout;
     bool has_hint;
     bson_iter_t hint;
     bson_t *vars;         /* the command's let variables (bson_new) or NULL */
@@ -172,6 +172,10 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
         a->allow_disk_use = wk_cmdu_truthy(it);
         return 0;
     }
+    if (strcmp(k, "noCursorTimeout") == 0) {
+        a->no_timeout = wk_cmdu_truthy(it);
+        return 0;
+    }
     if (strcmp(k, "hint") == 0) {
         a->has_hint = true;
         a->hint = *it;
@@ -299,9 +303,10 @@ stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, 
     wk_exec_save(&s->ex, state, "pos");
 }
 
-/* cursor_new -- park a cursor in the master; *id receives its id. */
+/* cursor_new -- park a cursor in the master (noCursorTimeout from a); *id receives its id. */
 static int
-cursor_new(const char *ns, const bson_t *state, const bson_t *docs, int64_t *id, sdb_error_t *err)
+cursor_new(const char *ns, const find_args_t *a, const bson_t *state, const bson_t *docs,
+           int64_t *id, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -311,6 +316,8 @@ cursor_new(const char *ns, const bson_t *state, const bson_t *docs, int64_t *id,
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
         BSON_APPEND_ARRAY(&req, "docs", docs);
+    if (a->no_timeout)
+        BSON_APPEND_BOOL(&req, "noTimeout", true);
     SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, err));
     *id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
 err:
@@ -339,7 +346,7 @@ find_stream(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s)
     }
     if (!s->exhausted && !a->single_batch) {
         stream_state(s, &a->filter, &a->projection, a->vars, &a->collation, &state);
-        SDB_ERR(cursor_new(ns, &state, NULL, &id, &cmd->err));
+        SDB_ERR(cursor_new(ns, a, &state, NULL, &id, &cmd->err));
     }
     append_cursor(cmd->reply, "firstBatch", &b, id, ns);
 err:
@@ -481,7 +488,7 @@ find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s, co
     if (nspool > 0) {
         BSON_APPEND_UTF8(&state, "kind", "spool");
         BSON_APPEND_INT64(&state, "remaining", nspool);
-        SDB_ERR(cursor_new(ns, &state, &spool, &id, &cmd->err));
+        SDB_ERR(cursor_new(ns, a, &state, &spool, &id, &cmd->err));
     }
     append_cursor(cmd->reply, "firstBatch", &b, id, ns);
 err:
