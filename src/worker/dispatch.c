@@ -127,6 +127,28 @@ is_unacknowledged(const bson_t *body)
     return false;
 }
 
+/*
+ * mongod's NotPrimaryError and ShutdownError categories: their error replies carry the
+ * topologyVersion, so a driver that already knows it treats the error as stale (no pool
+ * clear, no wait for the monitor) and retries at once, as against mongod.
+ */
+static bool
+state_change_error(int code)
+{
+    switch (code) {
+    case SDB_CODE_NotWritablePrimary:
+    case SDB_CODE_NotPrimaryNoSecondaryOk:
+    case SDB_CODE_NotPrimaryOrSecondary:
+    case SDB_CODE_InterruptedDueToReplStateChange:
+    case SDB_CODE_PrimarySteppedDown:
+    case SDB_CODE_ShutdownInProgress:
+    case SDB_CODE_InterruptedAtShutdown:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Resolve the command, its database and the generic rules; 0 or SDB_ECLIENT. */
 static int
 prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen)
@@ -251,6 +273,8 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         sdb_error_append(&cmd.err, &reply);
         if (cmd.err_extra != NULL)
             bson_concat(&reply, cmd.err_extra);
+        if (state_change_error(cmd.err.code))
+            wk_topology_version_append(&reply);
     } else {
         BSON_APPEND_DOUBLE(&reply, "ok", 1.0);
     }

@@ -71,6 +71,24 @@ wk_host_port(void)
 }
 
 /*
+ * wk_topology_version_append --
+ *     {processId, counter: Int64}: 0 while the server runs, 1 once it is shutting down (as
+ *     mongod bumps it), so a driver never mistakes a shutdown error for a stale one.
+ */
+void
+wk_topology_version_append(bson_t *doc)
+{
+    bson_t tv;
+    bson_oid_t pid;
+
+    wk_process_id(&pid);
+    BSON_APPEND_DOCUMENT_BEGIN(doc, "topologyVersion", &tv);
+    BSON_APPEND_OID(&tv, "processId", &pid);
+    BSON_APPEND_INT64(&tv, "counter", wk_stopping ? 1 : 0);
+    bson_append_document_end(doc, &tv);
+}
+
+/*
  * wk_process_id --
  *     One ObjectId per master start, identical in every worker.
  */

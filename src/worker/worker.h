@@ -39,6 +39,10 @@ const char *wk_host_port(void);
 /* wk_process_id -- the topologyVersion.processId: one ObjectId per master start. */
 void wk_process_id(bson_oid_t *oid);
 
+/* wk_topology_version_append -- append `topologyVersion` (hello replies, and the error
+ * replies whose code tells a driver the server changed state, dispatch.c). */
+void wk_topology_version_append(bson_t *doc);
+
 /* wk_cluster_time -- the current cluster/operation time as (seconds, increment). */
 void wk_cluster_time(uint32_t *t, uint32_t *i);
 

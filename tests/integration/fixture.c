@@ -258,8 +258,14 @@ fx_server_start(fx_server_t *s)
 
     double deadline = now_s() + FX_START_TIMEOUT_S;
     while (now_s() < deadline) {
-        if (read_line_at(s->out_path, off, s->uri, sizeof(s->uri)))
-            return parse_uri(s) == 0 ? 0 : (fx_server_dump(s), -1);
+        if (read_line_at(s->out_path, off, s->uri, sizeof(s->uri))) {
+            if (parse_uri(s) != 0)
+                return fx_server_dump(s), -1;
+            /* The URI comes before the workers are spawned: let a test that counts worker
+             * pids right after start see them all (a hang guard, never an assertion). */
+            fx_wait_workers(s, s->workers > 0 ? s->workers : 2, NULL, 0, FX_START_TIMEOUT_S);
+            return 0;
+        }
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             s->pid = 0;

@@ -4,8 +4,8 @@
  * fx_server_start() runs `secantusdb --port 0 --dbpath DIR --workers N` as a child in its own
  * process group, with stdout and stderr captured in files under a temporary directory, and
  * waits (up to FX_START_TIMEOUT_S, a hang guard, not a timed assertion) for the first line
- * of stdout: the URI the server listens on.  Clients come from fx_client(), one libmongoc
- * client (one connection) each, with directConnection=true.
+ * of stdout, the URI the server listens on, and then for its N workers.  Clients come from
+ * fx_client(), one libmongoc client (one connection) each, with directConnection=true.
  *
  * Invariants: one fx_server_t per server process; only the process that started a server
  * may stop, kill or restart it (it must be that process's child).  The server gets

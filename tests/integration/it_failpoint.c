@@ -145,12 +145,30 @@ START_TEST(test_error_labels)
     CMD_ERR(c, DB, retryable, &r, 91, "ShutdownInProgress");
     ck_assert_msg(fx_array_len(&r, "errorLabels") <= 0, "labels: %s", fx_to_json(&r));
     bson_destroy(&r);
-    /* a code that is not retryable gets none */
+    /* a code that is not retryable gets none (and no topologyVersion) */
     fp(c, "{'configureFailPoint': 'failCommand', 'mode': {'times': 1}, "
           "'data': {'failCommands': ['insert'], 'errorCode': 8}}");
     CMD_ERR(c, DB, retryable, &r, 8, "UnknownError");
     ck_assert_msg(!fx_has(&r, "errorLabels"), "labels: %s", fx_to_json(&r));
+    ck_assert_msg(!fx_has(&r, "topologyVersion"), "reply: %s", fx_to_json(&r));
     bson_destroy(&r);
+    /* a state-change error carries the current topologyVersion, as mongod's do, so drivers
+     * take it as stale and retry at once instead of waiting for their monitor */
+    bson_t hello;
+    CMD_OK(c, "admin", "{'hello': 1}", &hello);
+    for (int i = 0; i < 2; i++) {
+        fp(c, i == 0 ? "{'configureFailPoint': 'failCommand', 'mode': {'times': 1}, "
+                       "'data': {'failCommands': ['ping'], 'errorCode': 91}}"
+                     : "{'configureFailPoint': 'failCommand', 'mode': {'times': 1}, "
+                       "'data': {'failCommands': ['ping'], 'errorCode': 10107}}");
+        CMD_ERR(c, DB, "{'ping': 1}", &r, i == 0 ? 91 : 10107,
+                i == 0 ? "ShutdownInProgress" : "NotWritablePrimary");
+        ck_assert_msg(fx_has(&r, "topologyVersion.processId"), "reply: %s", fx_to_json(&r));
+        ck_assert_int_eq(fx_int(&r, "topologyVersion.counter"),
+                         fx_int(&hello, "topologyVersion.counter"));
+        bson_destroy(&r);
+    }
+    bson_destroy(&hello);
     fp_off(c);
     mongoc_client_destroy(c);
 }

@@ -79,16 +79,11 @@ append_optime(bson_t *doc, const char *name, uint32_t t, uint32_t i)
 static void
 append_topology(bson_t *r)
 {
-    bson_t tv, hosts, lw;
-    bson_oid_t pid;
+    bson_t hosts, lw;
     uint32_t t, i;
     const char *me = wk_host_port();
 
-    wk_process_id(&pid);
-    BSON_APPEND_DOCUMENT_BEGIN(r, "topologyVersion", &tv);
-    BSON_APPEND_OID(&tv, "processId", &pid);
-    BSON_APPEND_INT64(&tv, "counter", 0);
-    bson_append_document_end(r, &tv);
+    wk_topology_version_append(r);
     BSON_APPEND_ARRAY_BEGIN(r, "hosts", &hosts);
     BSON_APPEND_UTF8(&hosts, "0", me);
     bson_append_array_end(r, &hosts);
