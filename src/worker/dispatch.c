@@ -4,7 +4,8 @@
  * Rules applied here, once, for every command: OP_QUERY is accepted only for the
  * handshake commands (352 UnsupportedOpQueryCommand otherwise, as mongod 6.0+); the command
  * name is the first field, looked up case-sensitively (59 CommandNotFound); OP_MSG needs
- * `$db` (40571); admin-only commands check the database (13 Unauthorized); `writeConcern:
+ * `$db` (40571), and the database name (`$db` or OP_QUERY's) passes cmd/namespace.h by its
+ * BSON length (73 InvalidNamespace), so no name is ever folded into another; admin-only commands check the database (13 Unauthorized); `writeConcern:
  * {w: 0}` and the moreToCome flag make the command unacknowledged (run, no reply); the
  * failCommand failpoint and the RetryableWriteError label rule wrap every handler
  * (cmd/failpoint.h).  The reply is the handler's fields, then ok, then $clusterTime and

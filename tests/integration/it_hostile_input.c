@@ -640,6 +640,32 @@ START_TEST(test_db_case_clash)
 }
 END_TEST
 
+/* system.views and system.profile are the server's: user writes get 73, as mongod's
+ * userAllowedWriteNS answers. */
+START_TEST(test_system_writes)
+{
+    bystander_t b;
+    bson_t reply;
+
+    case_begin(&b);
+    CMD_ERR(b.c, DB, "{'insert': 'system.views', 'documents': [{'_id': 'x'}]}", &reply, 73,
+            "InvalidNamespace");
+    ASSERT_STR(&reply, "errmsg", "cannot write to " DB ".system.views");
+    bson_destroy(&reply);
+    CMD_ERR(b.c, DB, "{'delete': 'system.profile', 'deletes': [{'q': {}, 'limit': 0}]}", &reply, 73,
+            "InvalidNamespace");
+    bson_destroy(&reply);
+    CMD_ERR(b.c, DB, "{'create': 'a$b'}", &reply, 73, "InvalidNamespace");
+    ASSERT_STR(&reply, "errmsg", "Invalid collection name: a$b");
+    bson_destroy(&reply);
+    CMD_ERR(b.c, DB, "{'create': 'system.foo'}", &reply, 73, "InvalidNamespace");
+    ASSERT_STR(&reply, "errmsg", "Invalid system namespace: " DB ".system.foo");
+    bson_destroy(&reply);
+    ck_assert_int_eq(fx_count(b.c, DB, "system.views", "{}"), 0);
+    case_end(&b);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -657,6 +683,7 @@ hostile_suite(void)
     tcase_add_test(tc, test_command_depth);
     tcase_add_test(tc, test_db_names_never_folded);
     tcase_add_test(tc, test_db_case_clash);
+    tcase_add_test(tc, test_system_writes);
     return s;
 }
 

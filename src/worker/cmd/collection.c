@@ -210,21 +210,6 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
     return 0;
 }
 
-/* check_coll_name -- mongod's rules for a collection name. */
-static int
-check_coll_name(wk_cmd_t *cmd, const char *ns)
-{
-    const char *coll = strchr(ns, '.');
-
-    if (coll == NULL || coll[1] == '\0' || strchr(coll + 1, '$') != NULL || coll[1] == '.')
-        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
-                             "Invalid namespace specified '%s'", ns);
-    if (strlen(ns) > 255)
-        return sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
-                             "Fully qualified namespace is too long. Namespace: %s Max: 255", ns);
-    return 0;
-}
-
 /* wk_cmd_create -- {create: name, capped, size, max, validator, ...} -> {}. */
 int
 wk_cmd_create(wk_cmd_t *cmd)
@@ -233,8 +218,7 @@ wk_cmd_create(wk_cmd_t *cmd)
     char ns[WK_NS_MAX];
     int ret = 0;
 
-    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
-    SDB_ERR(check_coll_name(cmd, ns));
+    SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns))); /* what it may be created as: the master's check */
     SDB_ERR(create_options(cmd, &opts));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "options", &opts);

@@ -11,6 +11,7 @@
  */
 #include "args.h"
 #include "exec.h"
+#include "namespace.h"
 #include "opcount.h"
 #include "retry.h"
 #include "view.h"
@@ -178,6 +179,7 @@ wk_cmd_delete(wk_cmd_t *cmd)
     memset(&rt, 0, sizeof(rt));
     bson_init(&rt.done);
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
+    SDB_ERR(wk_ns_write_check(ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(parse_delete(cmd, &deletes, &ordered, &vars));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));

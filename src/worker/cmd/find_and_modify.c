@@ -14,6 +14,7 @@
  */
 #include "args.h"
 #include "exec.h"
+#include "namespace.h"
 #include "opcount.h"
 #include "retry.h"
 #include "view.h"
@@ -364,6 +365,7 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
     memset(&rt, 0, sizeof(rt));
     bson_init(&rt.done);
     SDB_ERR(wk_cmd_ns(cmd, p.ns, sizeof(p.ns)));
+    SDB_ERR(wk_ns_write_check(p.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, p.ns));
     SDB_ERR(parse_fam(cmd, &a));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));

@@ -15,6 +15,7 @@
  */
 #include "args.h"
 #include "exec.h"
+#include "namespace.h"
 #include "opcount.h"
 #include "retry.h"
 #include "validation.h"
@@ -231,6 +232,7 @@ wk_cmd_insert(wk_cmd_t *cmd)
     bson_init(&st.errors);
     bson_init(&st.retry.done);
     SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
+    SDB_ERR(wk_ns_write_check(st.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, st.ns));
     SDB_ERR(parse_args(cmd, &st, &docs, &bypass));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));

@@ -75,3 +75,14 @@ wk_ns_full_check(const char *ns, size_t len, const char *which, sdb_error_t *err
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid %s namespace: %s", which, ns);
     return wk_ns_db_check(ns, (size_t)(dot - ns), err);
 }
+
+int
+wk_ns_write_check(const char *ns, sdb_error_t *err)
+{
+    const char *dot = strchr(ns, '.');
+
+    if (dot != NULL &&
+        (strcmp(dot + 1, "system.profile") == 0 || strcmp(dot + 1, "system.views") == 0))
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "cannot write to %s", ns);
+    return 0;
+}

@@ -33,4 +33,8 @@ int wk_ns_join(const char *db, const char *coll, size_t len, char *ns, size_t ns
  * renameCollection's arguments); `which` names it in the message ("source", "target"). */
 int wk_ns_full_check(const char *ns, size_t len, const char *which, sdb_error_t *err);
 
+/* wk_ns_write_check -- mongod's userAllowedWriteNS before a user write (insert, update,
+ * delete, findAndModify): system.profile and system.views belong to the server. */
+int wk_ns_write_check(const char *ns, sdb_error_t *err);
+
 #endif

@@ -20,6 +20,7 @@
  */
 #include "args.h"
 #include "exec.h"
+#include "namespace.h"
 #include "opcount.h"
 #include "retry.h"
 #include "view.h"
@@ -294,6 +295,7 @@ wk_cmd_update(wk_cmd_t *cmd)
     bson_init(&c.errors);
     c.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, c.ns, sizeof(c.ns)));
+    SDB_ERR(wk_ns_write_check(c.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, c.ns));
     SDB_ERR(parse_update(cmd, &c, &updates, &bypass));
     chk = updates;
