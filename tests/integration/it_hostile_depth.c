@@ -293,6 +293,13 @@ START_TEST(test_deep_writes)
                 "cannot convert document to BSON because it exceeds the limit of 400 levels of "
                 "nesting",
                 "$out");
+    expect_code(&e,
+                deep_pipeline("{\"v\": [{\"$merge\": {\"into\": \"c\", \"whenMatched\": "
+                              "\"replace\"}}]}"),
+                15, "Overflow",
+                "cannot convert document to BSON because it exceeds the limit of 400 levels of "
+                "nesting",
+                "$merge");
     env_down(&e);
 }
 END_TEST

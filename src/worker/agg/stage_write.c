@@ -399,6 +399,10 @@ merge_lookup(const target_t *t, const char *ns, bson_t *doc, bson_t *extra, sdb_
             merged(&old, doc, &nu);
         else
             bson_copy_to(doc, &nu);
+        if (!sdb_depth_doc_ok(&nu, SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
+            bson_destroy(&nu);
+            SDB_ERR(sdb_depth_doc_error(err));
+        }
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", &old);
