@@ -4,11 +4,12 @@
  * Issue 7: "recursive parsers and evaluators carry a depth bound".  Each case sends one
  * small hostile command to a server with a single worker (so the bystander shares it):
  * filters, expressions and projections nested 200 levels (the deepest the door admits)
- * answer correctly; dotted paths of 5,000 components in a filter, a sort and an expression
- * answer 15 Overflow "FieldPath is too long"; a pipeline of 1,000 stages builds documents
+ * answer correctly; dotted paths of 5,000 components answer "FieldPath is too long" (5729100
+ * in a filter, 15 Overflow in a sort and an expression, as mongod); a pipeline of 1,000 stages builds documents
  * 1,000 levels deep during evaluation, far past every bound, and $sort, $group and $match
- * compare them correctly.  After every case the worker's pid is unchanged and a bystander
- * connection answers ping.  (Commands nested past 200 levels are the door's: bsonvalid.h.)
+ * compare them correctly, while a pipeline update or $out that would write such documents
+ * answers 15 Overflow.  After every case the master lives, the worker's pid is unchanged and
+ * a bystander connection answers ping.  (Commands nested past 200 levels are the door's: bsonvalid.h.)
  */
 #include "harness.h"
 
@@ -62,13 +63,14 @@ env_up(depth_env_t *e)
     bson_destroy(&reply);
 }
 
-/* env_check -- the worker survived and still serves the bystander. */
+/* env_check -- the master and the worker survived; the worker still serves the bystander. */
 static void
 env_check(depth_env_t *e, const char *what)
 {
     pid_t now = 0;
     bson_t reply;
 
+    ck_assert_msg(fx_pid_alive(e->srv.pid), "%s: the master is gone", what);
     ck_assert_msg(fx_worker_pids(&e->srv, &now, 1) == 1 && now == e->worker,
                   "%s: the worker changed (%d -> %d)", what, (int)e->worker, (int)now);
     CMD_OK(e->bystander, "admin", "{\"ping\": 1}", &reply);
@@ -83,9 +85,10 @@ env_down(depth_env_t *e)
     fx_server_cleanup(&e->srv);
 }
 
-/* expect_overflow -- run cmd; it must fail with 15 Overflow, the worker unharmed. */
+/* expect_code -- run cmd; it must fail with `code`, `name` and `msg`, the worker unharmed. */
 static void
-expect_overflow(depth_env_t *e, bson_t *cmd, const char *what)
+expect_code(depth_env_t *e, bson_t *cmd, int code, const char *name, const char *msg,
+            const char *what)
 {
     bson_error_t err;
     bson_t reply;
@@ -93,9 +96,10 @@ expect_overflow(depth_env_t *e, bson_t *cmd, const char *what)
 
     ck_assert_msg(!ok && fx_has(&reply, "ok"), "%s: want an error reply, got %s (%s)", what,
                   fx_to_json(&reply), err.message);
-    ck_assert_msg(fx_int(&reply, "code") == 15, "%s: code %lld, want 15: %s", what,
-                  (long long)fx_int(&reply, "code"), fx_to_json(&reply));
-    ASSERT_STR(&reply, "codeName", "Overflow");
+    ck_assert_msg(fx_int(&reply, "code") == code, "%s: code %lld, want %d: %s", what,
+                  (long long)fx_int(&reply, "code"), code, fx_to_json(&reply));
+    ASSERT_STR(&reply, "codeName", name);
+    ASSERT_STR(&reply, "errmsg", msg);
     bson_destroy(&reply);
     bson_destroy(cmd);
     env_check(e, what);
@@ -176,37 +180,54 @@ START_TEST(test_long_paths)
         memcpy(path + 2 * i, "a.", 2);
     path[2 * 5000 - 1] = '\0';
     env_up(&e);
-    expect_overflow(&e, find_with("filter", BCON_NEW(path, BCON_INT32(1))), "filter path");
-    expect_overflow(&e, find_with("sort", BCON_NEW(path, BCON_INT32(1))), "sort path");
+    /* a filter's path: mongod's 5729100 past 100 components; elsewhere 15 past 200 */
+    expect_code(&e, find_with("filter", BCON_NEW(path, BCON_INT32(1))), 5729100, "Location5729100",
+                "FieldPath is too long", "filter path");
+    expect_code(&e, find_with("sort", BCON_NEW(path, BCON_INT32(1))), 15, "Overflow",
+                "FieldPath is too long", "sort path");
     memmove(path + 1, path, sizeof(path) - 1);
     path[0] = '$';
-    expect_overflow(&e,
-                    BCON_NEW("aggregate", "c", "pipeline", "[", "{", "$project", "{", "x", path,
-                             "}", "}", "]", "cursor", "{", "}"),
-                    "expression path");
+    expect_code(&e,
+                BCON_NEW("aggregate", "c", "pipeline", "[", "{", "$project", "{", "x", path, "}",
+                         "}", "]", "cursor", "{", "}"),
+                15, "Overflow", "FieldPath is too long", "expression path");
     env_down(&e);
 }
 END_TEST
 
-/* deep_pipeline -- {aggregate: "c", pipeline: [1,000 x {$set: {a: {w: "$a"}}}, ...tail]}
- * (documents 1,000 levels deep after the first 1,000 stages); tail is {"v": [stages]}. */
-static bson_t *
-deep_pipeline(const char *tail_json)
+/* wrap_stages -- append 1,000 stages {$set: {a: {w: "$a"}}} to the array `pl`; each wraps
+ * the document one level deeper.  Returns the next array index. */
+static uint32_t
+wrap_stages(bson_t *pl)
 {
-    bson_t *cmd = BCON_NEW("aggregate", "c", "cursor", "{", "}"), pl, st;
-    bson_t *tail = fx_json(tail_json);
-    bson_iter_t it;
+    bson_t st;
     char key[16];
     const char *kp;
     uint32_t n = 0;
 
-    bson_append_array_begin(cmd, "pipeline", -1, &pl);
     for (; n < 1000; n++) {
         bson_uint32_to_string(n, &kp, key, sizeof(key));
-        bson_append_document_begin(&pl, kp, -1, &st);
+        bson_append_document_begin(pl, kp, -1, &st);
         BCON_APPEND(&st, "$set", "{", "a", "{", "w", "$a", "}", "}");
-        bson_append_document_end(&pl, &st);
+        bson_append_document_end(pl, &st);
     }
+    return n;
+}
+
+/* deep_pipeline -- {aggregate: "c", pipeline: [1,000 wrapping stages, ...tail]} (documents
+ * 1,000 levels deep after them); tail is {"v": [stages]}. */
+static bson_t *
+deep_pipeline(const char *tail_json)
+{
+    bson_t *cmd = BCON_NEW("aggregate", "c", "cursor", "{", "}"), pl;
+    bson_t *tail = fx_json(tail_json);
+    bson_iter_t it;
+    char key[16];
+    const char *kp;
+    uint32_t n;
+
+    bson_append_array_begin(cmd, "pipeline", -1, &pl);
+    n = wrap_stages(&pl);
     ck_assert(bson_iter_init_find(&it, tail, "v") && BSON_ITER_HOLDS_ARRAY(&it));
     bson_iter_recurse(&it, &it);
     while (bson_iter_next(&it)) {
@@ -241,6 +262,48 @@ START_TEST(test_deep_built_values)
 }
 END_TEST
 
+/* Documents built past the bound are never written: a pipeline update of 1,000 wrapping
+ * stages and an aggregation's $out of such documents answer 15 Overflow (mongod's "cannot
+ * convert document to BSON"), and the master, whose own checks recurse, never sees them. */
+START_TEST(test_deep_writes)
+{
+    bson_t *upd = BCON_NEW("update", "c"), arr, st, u, reply;
+    bson_error_t err;
+    depth_env_t e;
+
+    env_up(&e);
+    bson_append_array_begin(upd, "updates", -1, &arr);
+    bson_append_document_begin(&arr, "0", 1, &st);
+    BCON_APPEND(&st, "q", "{", "_id", BCON_INT32(1), "}");
+    bson_append_array_begin(&st, "u", 1, &u);
+    wrap_stages(&u);
+    bson_append_array_end(&st, &u);
+    bson_append_document_end(&arr, &st);
+    bson_append_array_end(upd, &arr);
+    ck_assert(fx_cmd_bson(e.c, DB, upd, &reply, &err));
+    ASSERT_INT(&reply, "writeErrors.0.code", 15);
+    ASSERT_STR(&reply, "writeErrors.0.errmsg",
+               "cannot convert document to BSON because it exceeds the limit of 400 levels of "
+               "nesting");
+    ASSERT_INT(&reply, "nModified", 0);
+    bson_destroy(&reply);
+    bson_destroy(upd);
+    env_check(&e, "update");
+    expect_code(&e, deep_pipeline("{\"v\": [{\"$out\": \"o\"}]}"), 15, "Overflow",
+                "cannot convert document to BSON because it exceeds the limit of 400 levels of "
+                "nesting",
+                "$out");
+    expect_code(&e,
+                deep_pipeline("{\"v\": [{\"$merge\": {\"into\": \"c\", \"whenMatched\": "
+                              "\"replace\"}}]}"),
+                15, "Overflow",
+                "cannot convert document to BSON because it exceeds the limit of 400 levels of "
+                "nesting",
+                "$merge");
+    env_down(&e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -249,5 +312,6 @@ main(void)
     tcase_add_test(tc, test_filters_at_door_limit);
     tcase_add_test(tc, test_long_paths);
     tcase_add_test(tc, test_deep_built_values);
+    tcase_add_test(tc, test_deep_writes);
     return it_main(s);
 }

@@ -559,7 +559,8 @@ START_TEST(test_depth_document)
 }
 END_TEST
 
-/* A dotted path of more than 200 components is 15 "FieldPath is too long". */
+/* A filter path of more than 100 components (what a stored document may nest) is mongod's
+ * 5729100 "FieldPath is too long". */
 START_TEST(test_depth_path)
 {
     char path[2 * 5000];
@@ -573,10 +574,15 @@ START_TEST(test_depth_path)
     path[2 * 5000 - 1] = '\0';
     f = BCON_NEW(path, BCON_INT32(1));
     ck_assert_int_eq(wk_matcher_new(f, &m, &err), SDB_ECLIENT);
-    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    ck_assert_int_eq(err.code, SDB_CODE_Location5729100);
     ck_assert_str_eq(err.msg, "FieldPath is too long");
     bson_destroy(f);
-    path[2 * 200 - 1] = '\0'; /* 200 components: allowed */
+    path[2 * 101 - 1] = '\0'; /* 101 components */
+    f = BCON_NEW("$and", "[", "{", path, BCON_INT32(1), "}", "]");
+    ck_assert_int_eq(wk_matcher_new(f, &m, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Location5729100);
+    bson_destroy(f);
+    path[2 * 100 - 1] = '\0'; /* 100 components: allowed */
     f = BCON_NEW(path, BCON_INT32(1));
     ck_assert_int_eq(wk_matcher_new(f, &m, &err), 0);
     wk_matcher_free(m);

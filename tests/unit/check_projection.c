@@ -229,7 +229,7 @@ START_TEST(test_depth)
                                         {BSON_TYPE_DOCUMENT, "$elemMatch"}};
     bson_t *leaf = BCON_NEW("b", BCON_INT32(1), "c", BCON_INT32(2)), *one = BCON_NEW("x", "1");
     bson_t *excl = BCON_NEW("a.b", BCON_INT32(0)), *spec = bson_new(), *doc;
-    bson_t *far = deep_build(arrs, 1, 10000, leaf), *at = deep_build(arrs, 1, 399, leaf);
+    bson_t *far = deep_build(arrs, 1, 10000, leaf), *at = deep_build(arrs, 1, 398, leaf);
     bson_t *deep_spec = deep_build(docs, 1, 5000, one), *deep_elem;
     int code;
 
@@ -239,7 +239,7 @@ START_TEST(test_depth)
     ck_assert_int_eq(code, SDB_CODE_Overflow);
     bson_destroy(doc);
     doc = bson_new();
-    bson_append_array(doc, "a", 1, at); /* the innermost array [1, 2] at level 400 */
+    bson_append_array(doc, "a", 1, at); /* the innermost array's members [1, 2] at level 400 */
     ck_assert_int_eq(project(excl, doc, &code), 0);
     bson_destroy(doc);
     ck_assert_int_eq(project(deep_spec, leaf, &code), SDB_ECLIENT);
@@ -280,7 +280,7 @@ START_TEST(test_depth_stack)
 {
     static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
     bson_t *leaf = BCON_NEW("b", BCON_INT32(1), "c", BCON_INT32(2));
-    bson_t *at = deep_build(arrs, 1, 399, leaf), *doc = bson_new();
+    bson_t *at = deep_build(arrs, 1, 398, leaf), *doc = bson_new();
     bson_t *excl = BCON_NEW("a.b", BCON_INT32(0));
     pcase_stack_t c = {excl, doc};
 

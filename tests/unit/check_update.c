@@ -355,20 +355,28 @@ START_TEST(test_depth_documents)
     static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
     static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
     bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *deep = deep_build(docs, 1, 10000, leaf);
-    bson_t *arr = deep_build(arrs, 1, 10000, leaf), *want, *spec, doc, out, u, set;
+    bson_t *arr = deep_build(arrs, 1, 10000, leaf), *at = deep_build(docs, 1, 399, leaf);
+    bson_t *want, *spec, doc, out, u, set;
     bson_value_t dv;
     sdb_error_t err;
 
-    /* {$set: {b: 1}} on a document 10,000 levels deep: loaded and written back unchanged */
+    /* {$set: {b: 1}} on a document 400 levels deep (x at level 400): written back with b */
     ck_assert_int_eq(
-        apply_doc(BCON_NEW("u", "{", "$set", "{", "b", BCON_INT32(1), "}", "}"), deep, &out, &err),
+        apply_doc(BCON_NEW("u", "{", "$set", "{", "b", BCON_INT32(1), "}", "}"), at, &out, &err),
         0);
-    want = bson_copy(deep);
+    want = bson_copy(at);
     BSON_APPEND_INT32(want, "b", 1);
     ck_assert_int_eq(sdb_bson_doc_cmp(&out, want), 0);
     bson_destroy(&out);
     bson_destroy(want);
-    /* a value 10,000 levels deep as $set's argument */
+    /* ... and on one 10,000 levels deep: loaded and serialized without recursion, then refused
+     * as a result no store may take */
+    ck_assert_int_eq(
+        apply_doc(BCON_NEW("u", "{", "$set", "{", "b", BCON_INT32(1), "}", "}"), deep, &out, &err),
+        SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+    bson_destroy(&out);
+    /* a value 10,000 levels deep as $set's argument: the same */
     deep_value(deep, &dv);
     spec = bson_new();
     bson_append_document_begin(spec, "u", 1, &u);
@@ -376,11 +384,8 @@ START_TEST(test_depth_documents)
     bson_append_value(&set, "c", 1, &dv);
     bson_append_document_end(&u, &set);
     bson_append_document_end(spec, &u);
-    ck_assert_int_eq(apply_doc(spec, leaf, &out, &err), 0);
-    want = bson_copy(leaf);
-    bson_append_value(want, "c", 1, &dv);
-    ck_assert_int_eq(sdb_bson_doc_cmp(&out, want), 0);
-    bson_destroy(want);
+    ck_assert_int_eq(apply_doc(spec, leaf, &out, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Overflow);
     bson_destroy(&out);
     /* a mongod message formatting the deep value (levels past 400 print as "...") */
     bson_init(&doc);
@@ -402,6 +407,7 @@ START_TEST(test_depth_documents)
     bson_destroy(leaf);
     bson_destroy(deep);
     bson_destroy(arr);
+    bson_destroy(at);
 }
 END_TEST
 
@@ -445,6 +451,41 @@ START_TEST(test_depth_specs)
 }
 END_TEST
 
+/* A pipeline update whose 1,000 stages each wrap the document stops with 15 Overflow once
+ * the result passes 400 levels (mongod: "cannot convert document to BSON ..."); 300 pass. */
+START_TEST(test_depth_built_result)
+{
+    bson_t *doc = BCON_NEW("_id", BCON_INT32(1), "a", BCON_INT32(1)), out, arr, st;
+    sdb_error_t err;
+    char key[16];
+    const char *kp;
+    int stages[] = {300, 1000};
+
+    for (int k = 0; k < 2; k++) {
+        bson_t *spec = bson_new();
+
+        bson_append_array_begin(spec, "u", 1, &arr);
+        for (uint32_t i = 0; i < (uint32_t)stages[k]; i++) {
+            bson_uint32_to_string(i, &kp, key, sizeof(key));
+            bson_append_document_begin(&arr, kp, -1, &st);
+            BCON_APPEND(&st, "$set", "{", "a", "{", "w", "$a", "}", "}");
+            bson_append_document_end(&arr, &st);
+        }
+        bson_append_array_end(spec, &arr);
+        if (k == 0) {
+            ck_assert_int_eq(apply_doc(spec, doc, &out, &err), 0);
+        } else {
+            ck_assert_int_eq(apply_doc(spec, doc, &out, &err), SDB_ECLIENT);
+            ck_assert_int_eq(err.code, SDB_CODE_Overflow);
+            ck_assert_str_eq(err.msg, "cannot convert document to BSON because it exceeds the "
+                                      "limit of 400 levels of nesting");
+        }
+        bson_destroy(&out);
+    }
+    bson_destroy(doc);
+}
+END_TEST
+
 static void
 pipeline_at_bound(void *arg)
 {
@@ -457,17 +498,17 @@ pipeline_at_bound(void *arg)
     bson_destroy(&out);
 }
 
-/* The stack a pipeline update takes mapping over arrays nested 399 deep (the innermost holds
- * [1]; its 1 becomes {y: 1}, a document at level 400). */
+/* The stack a pipeline update takes mapping over arrays nested 398 deep (the innermost holds
+ * [1]; its 1 becomes {y: 1}, whose field is at level 400, the deepest accepted). */
 START_TEST(test_depth_stack)
 {
     static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}};
-    bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *at = deep_build(arrs, 1, 398, leaf);
+    bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *at = deep_build(arrs, 1, 397, leaf);
     bson_t *doc = bson_new();
 
     bson_append_array(doc, "a", 1, at);
     ck_assert_uint_lt(
-        stackmeter_run("pipeline update through arrays to level 399", pipeline_at_bound, doc),
+        stackmeter_run("pipeline update through arrays to level 400", pipeline_at_bound, doc),
         STACKMETER_BUDGET);
     bson_destroy(leaf);
     bson_destroy(at);
@@ -490,6 +531,7 @@ update_suite(void)
     tcase_add_test(tc, test_depth_documents);
     tcase_add_test(tc, test_depth_specs);
     tcase_add_test(tc, test_depth_stack);
+    tcase_add_test(tc, test_depth_built_result);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -13,6 +13,7 @@
 #include "agg_int.h"
 
 #include "../../common/bsonvalid.h"
+#include "../../common/depth.h"
 #include "../catalog_cache.h"
 #include "../cmd/args.h"
 #include "../cmd/exec.h"
@@ -95,7 +96,8 @@ dup_key_extra(const bson_t *we, bson_t *extra)
 }
 
 /* insert_docs -- INSERT the documents (with _id) into ns in chunks; the first write error
- * becomes the stage's error (its keyPattern/keyValue go to `extra` when not NULL). */
+ * becomes the stage's error (its keyPattern/keyValue go to `extra` when not NULL).  A
+ * document the pipeline built past SDB_BSON_DEPTH_EVAL levels is 15 Overflow, never sent. */
 static int
 insert_docs(const char *ns, bson_t **docs, size_t n, bson_t *extra, sdb_error_t *err)
 {
@@ -115,6 +117,10 @@ insert_docs(const char *ns, bson_t **docs, size_t n, bson_t *extra, sdb_error_t 
             char buf[16];
             const char *key;
 
+            if (!sdb_depth_doc_ok(docs[i], SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
+                ret = sdb_depth_doc_error(err);
+                break;
+            }
             ret = wk_cmdu_ensure_id(docs[i], &withid, err);
             bson_uint32_to_string(k, &key, buf, sizeof(buf));
             if (ret == 0)
@@ -393,6 +399,10 @@ merge_lookup(const target_t *t, const char *ns, bson_t *doc, bson_t *extra, sdb_
             merged(&old, doc, &nu);
         else
             bson_copy_to(doc, &nu);
+        if (!sdb_depth_doc_ok(&nu, SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
+            bson_destroy(&nu);
+            SDB_ERR(sdb_depth_doc_error(err));
+        }
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", &old);

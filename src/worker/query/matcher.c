@@ -343,6 +343,19 @@ err:
     return ret;
 }
 
+/* path_too_long -- mongod refuses a filter path of more components than a stored document
+ * may nest (5729100), before anything walks it. */
+static bool
+path_too_long(const char *path)
+{
+    int n = 1;
+
+    for (; *path != '\0'; path++)
+        if (*path == '.' && ++n > SDB_BSON_DEPTH_STORED)
+            return true;
+    return false;
+}
+
 int
 wk_mparse_doc(const bson_t *filter, int depth, wk_mnode_t **out, sdb_error_t *err)
 {
@@ -361,6 +374,8 @@ wk_mparse_doc(const bson_t *filter, int depth, wk_mnode_t **out, sdb_error_t *er
             kid = NULL;
             if (key[0] == '$')
                 SDB_ERR(parse_toplevel(key, &it, depth, &kid, err));
+            else if (path_too_long(key))
+                SDB_ERR(sdb_error_set(err, SDB_CODE_Location5729100, "FieldPath is too long"));
             else
                 SDB_ERR(wk_mparse_field(key, bson_iter_key_len(&it), &it, depth, &kid, err));
             if (kid != NULL)

@@ -484,7 +484,7 @@ apply_array(const papply_t *a, const pnode_t *t, const bson_iter_t *it, const ch
     uint32_t k = 0;
     int ret = 0;
 
-    SDB_DEPTH_CHECK(depth, a->err, "document");
+    SDB_DEPTH_CHECK(depth + 1, a->err, "document"); /* the level of its members */
     bson_append_array_begin(out, key, -1, &arr);
     bson_iter_recurse(it, &child);
     while (bson_iter_next(&child) && ret == 0) {
@@ -605,7 +605,7 @@ apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, int depth
     const pnode_t *n;
     const char *key;
 
-    SDB_DEPTH_CHECK(depth, a->err, "document");
+    SDB_DEPTH_CHECK(depth + 1, a->err, "document"); /* the level of its members */
     bson_iter_recurse(doc, &child);
     while (bson_iter_next(&child)) {
         key = bson_iter_key(&child);

@@ -8,8 +8,8 @@
  * Depth: loading, serializing and freeing visit every level of a document, and a document
  * may nest deeper than any bound (one stored before limits existed, or one built by a
  * pipeline of stages), so they walk with an explicit heap stack (ustack_t) rather than by
- * recursion: no tree reaches the end of the C stack, and a tree too deep to store is
- * refused where it is written, not here.  The operators that descend the tree follow an
+ * recursion: no tree reaches the end of the C stack; a result nested past
+ * SDB_BSON_DEPTH_EVAL is refused by wk_update_apply (15 Overflow), not here.  The operators that descend the tree follow an
  * update's path, which wk_path_parse bounds.
  *
  * Invariants: every node owns its key, value and children; no sharing between trees.

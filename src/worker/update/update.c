@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/depth.h"
 #include "../../common/sdb.h"
 #include "../query/expr_int.h"
 
@@ -532,6 +533,8 @@ wk_update_apply(const wk_update_t *u, const bson_t *doc, const wk_match_details_
         SDB_RET(check_id_unchanged(&c, out));
         SDB_RET(check_top_dollar(&c, out));
     }
+    if (!sdb_depth_doc_ok(out, SDB_BSON_DEPTH_EVAL)) /* built past the bound: never stored */
+        return sdb_depth_doc_error(err);
     *changed =
         out->len != doc->len || memcmp(bson_get_data(out), bson_get_data(doc), doc->len) != 0;
     return 0;

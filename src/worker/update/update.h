@@ -37,7 +37,9 @@ int wk_update_new_ex(const bson_iter_t *u, const bson_t *array_filters, const wk
 bool wk_update_is_replacement(const wk_update_t *u);
 
 /* wk_update_apply -- apply to `doc` (details: the positional $ match, may be NULL);
- * upsert_insert makes $setOnInsert apply.  *changed tells whether out differs from doc. */
+ * upsert_insert makes $setOnInsert apply.  *changed tells whether out differs from doc.  A
+ * result nested past SDB_BSON_DEPTH_EVAL levels (a pipeline's stages can wrap it without
+ * limit) is 15 Overflow, so nothing that deep is ever sent to be stored. */
 int wk_update_apply(const wk_update_t *u, const bson_t *doc, const wk_match_details_t *details,
                     bool upsert_insert, bson_t *out, bool *changed, sdb_error_t *err);
 

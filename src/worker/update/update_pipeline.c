@@ -186,7 +186,7 @@ pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v, int dep
     wk_unode_t *cur;
     size_t k, pos = 0;
 
-    SDB_DEPTH_CHECK(depth, err, "document");
+    SDB_DEPTH_CHECK(depth + 1, err, "document"); /* the level of its members */
     if (cont->type == BSON_TYPE_ARRAY) {
         for (k = 0; k < cont->n; k++) {
             if (!wk_unode_is_container(cont->kids[k]))
@@ -307,6 +307,8 @@ wk_upd_apply_pipeline(const wk_uctx_t *c, bson_t *out)
         ret = apply_stage(c, &c->u->stages[i], &docs[cur], &docs[1 - cur]);
         bson_destroy(&docs[cur]);
         cur = 1 - cur;
+        if (ret == 0 && !sdb_depth_doc_ok(&docs[cur], SDB_BSON_DEPTH_EVAL))
+            ret = sdb_depth_doc_error(c->err); /* stop at once: each stage only wraps deeper */
         if (ret != 0)
             break;
     }
