@@ -251,6 +251,7 @@ one_worker(const fx_server_t *s)
 {
     pid_t pids[FX_MAX_WORKERS];
 
+    ck_assert(fx_wait_workers(s, 1, NULL, 0, FX_START_TIMEOUT_S));
     ck_assert_int_eq(fx_worker_pids(s, pids, FX_MAX_WORKERS), 1);
     return pids[0];
 }
@@ -345,6 +346,7 @@ START_TEST(test_max_conns)
 
     server_with(&s, extra);
     pid_t before[FX_MAX_WORKERS], after[FX_MAX_WORKERS];
+    ck_assert(fx_wait_workers(&s, 2, NULL, 0, FX_START_TIMEOUT_S));
     ck_assert_int_eq(fx_worker_pids(&s, before, FX_MAX_WORKERS), 2);
     for (int i = 0; i < 5; i++) {
         fds[i] = rw_connect(s.host, s.port);
