@@ -127,6 +127,11 @@ START_TEST(test_set_parameter_applies)
     ck_assert(fx_has(&r, "commands.ping"));
     ck_assert(!fx_has(&r, "commands.configureFailPoint"));
     bson_destroy(&r);
+    /* getCmdLineOpts shows what was set, as text like mongod */
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ASSERT_STR(&r, "parsed.setParameter.cursorTimeoutMillis", "1234");
+    ASSERT_STR(&r, "parsed.setParameter.enableTestCommands", "false");
+    bson_destroy(&r);
     mongoc_client_destroy(c);
     fx_server_cleanup(&s);
 }
@@ -409,6 +414,11 @@ START_TEST(test_cache_size)
     c = fx_client(&s);
     CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
     ASSERT_INT(&r, "wiredTiger.cache.maximum bytes configured", 2048LL * 1024 * 1024);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ck_assert(fx_double(&r, "parsed.storage.wiredTiger.engineConfig.cacheSizeGB") == 2.0);
+    ck_assert(!fx_has(&r, "parsed.setParameter"));
+    ck_assert(!fx_has(&r, "parsed.net.maxIncomingConnections"));
     bson_destroy(&r);
     mongoc_client_destroy(c);
     ck_assert(log_has(&s, "cache_size=2048MB"));
