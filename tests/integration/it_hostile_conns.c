@@ -366,6 +366,24 @@ START_TEST(test_max_conns)
     ck_assert_int_eq(status_conns(fds[0], "available"), 0);
     ck_assert_int_ge(status_conns(fds[0], "rejected"), 1);
     ck_assert_int_ge(status_conns(fds[0], "totalCreated"), 5);
+    /* active: connections with a request running (serverStatus itself, and a blocked ping) */
+    ck_assert_int_eq(status_conns(fds[0], "active"), 1);
+    bson_t *fp = fx_json("{'configureFailPoint': 'failCommand', 'mode': {'times': 1}, 'data': "
+                         "{'failCommands': ['ping'], 'blockConnection': true, 'blockTimeMS': "
+                         "3000}, '$db': 'admin'}");
+    bson_t *ping = fx_json("{'ping': 1, '$db': 'admin'}"), reply;
+    uint32_t len;
+    ck_assert_int_eq(rw_roundtrip(fds[1], fp, &reply), 1);
+    bson_destroy(&reply);
+    uint8_t *msg = rw_opmsg(7, 0, ping, NULL, NULL, 0, &len);
+    ck_assert_int_eq(rw_send(fds[2], msg, len), 0);
+    free(msg);
+    fx_sleep_ms(200); /* let the ping arrive and block (for 3 s: a hang guard, not a bound) */
+    ck_assert_int_eq(status_conns(fds[0], "active"), 2);
+    ck_assert_int_eq(rw_recv(fds[2], RW_TIMEOUT_MS, &msg, &len), 1);
+    free(msg);
+    bson_destroy(fp);
+    bson_destroy(ping);
     ck_assert(log_has(&s, "Connection refused because there are too many open connections"));
     /* a place frees up: the next client is served */
     close(fds[4]);

@@ -260,13 +260,13 @@ server_mem(int master, int64_t *rss_kb, int64_t *virt_kb)
 }
 
 static void
-append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected)
+append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected, uint64_t *active)
 {
     uint64_t ins = 0, q = 0, up = 0, del = 0, gm = 0, c = 0;
     uint32_t i;
     bson_t oc;
 
-    *conn_total = *conn_rejected = 0;
+    *conn_total = *conn_rejected = *active = 0;
     for (i = 0; i < wk_global->nworkers; i++) {
         sdb_worker_counters_t *w = &wk_global->workers[i];
         ins += atomic_load(&w->op_insert);
@@ -277,6 +277,7 @@ append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected)
         c += atomic_load(&w->op_command);
         *conn_total += atomic_load(&w->conn_total);
         *conn_rejected += atomic_load(&w->conn_rejected);
+        *active += atomic_load(&w->conn_active);
     }
     BSON_APPEND_DOCUMENT_BEGIN(r, "opcounters", &oc);
     BSON_APPEND_INT64(&oc, "insert", (int64_t)ins);
@@ -317,7 +318,7 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     char host[256];
     int64_t now = now_ms(), up = now - wk_global->start_time_ms;
     int64_t rss = 0, virt = 0;
-    uint64_t total, rejected;
+    uint64_t total, rejected, active;
     int64_t cur = wk_accept_open(), limit = wk_accept_limit();
     int ppid = (int)getppid();
 
@@ -330,13 +331,13 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     BSON_APPEND_INT64(r, "uptimeMillis", up);
     BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
     BSON_APPEND_DATE_TIME(r, "localTime", now);
-    append_opcounters(r, &total, &rejected);
+    append_opcounters(r, &total, &rejected, &active);
     BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
     BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
     BSON_APPEND_INT32(&conns, "available", (int32_t)(cur < limit ? limit - cur : 0));
     BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
     BSON_APPEND_INT32(&conns, "rejected", (int32_t)rejected);
-    BSON_APPEND_INT32(&conns, "active", 1);
+    BSON_APPEND_INT32(&conns, "active", (int32_t)active);
     bson_append_document_end(r, &conns);
     server_mem(ppid, &rss, &virt);
     BSON_APPEND_DOCUMENT_BEGIN(r, "mem", &mem);
