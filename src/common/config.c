@@ -71,10 +71,14 @@ static const opt_def_t opts[] = {
 };
 
 /* Every parameter is settable at start-up only; getParameter reports them all. */
+_Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 bits");
+
 static const sdb_param_t params[] = {
     {"cursorTimeoutMillis", SDB_PARAM_INT64, OFF(cursor_timeout_ms), 0, INT64_MAX},
     {"enableTestCommands", SDB_PARAM_BOOL, OFF(enable_test_commands), 0, 1},
 };
+
+_Static_assert(sizeof(params) / sizeof(params[0]) <= 32, "sdb_config_t.params_given has 32 bits");
 
 static void
 usage(FILE *f)
@@ -185,8 +189,24 @@ set_param(sdb_config_t *cfg, const char *arg)
             break;
     if (i == sizeof(params) / sizeof(params[0]))
         return refuse("Illegal --setParameter parameter:", name, NULL);
+    cfg->params_given |= 1u << i;
     bad = param_value(cfg, &params[i], eq != NULL ? eq + 1 : "", why, sizeof(why));
     return bad != NULL ? refuse("Bad value for parameter", name, bad) : 0;
+}
+
+/*
+ * sdb_config_given --
+ *     Whether --flag was passed.
+ */
+bool
+sdb_config_given(const sdb_config_t *cfg, const char *flag)
+{
+    size_t k;
+
+    for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+        if (strcmp(opts[k].name, flag) == 0)
+            return (cfg->given & ((uint64_t)1 << k)) != 0;
+    return false;
 }
 
 /*
@@ -205,13 +225,19 @@ sdb_config_params(size_t *n)
  *     Append one parameter's current value under its name.
  */
 void
-sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out)
+sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out, bool as_text)
 {
     const char *field = (const char *)cfg + p->off;
+    char text[32];
 
-    if (p->type == SDB_PARAM_BOOL)
+    if (p->type == SDB_PARAM_BOOL && as_text)
+        BSON_APPEND_UTF8(out, p->name, *(const bool *)field ? "true" : "false");
+    else if (p->type == SDB_PARAM_BOOL)
         BSON_APPEND_BOOL(out, p->name, *(const bool *)field);
-    else
+    else if (as_text) {
+        snprintf(text, sizeof(text), "%lld", (long long)*(const int64_t *)field);
+        BSON_APPEND_UTF8(out, p->name, text);
+    } else
         BSON_APPEND_INT64(out, p->name, *(const int64_t *)field);
 }
 
@@ -426,6 +452,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
             }
         }
         SDB_RET(apply_opt(cfg, &opts[k], val, exit_now));
+        cfg->given |= (uint64_t)1 << k;
         if (*exit_now)
             return 0;
     }

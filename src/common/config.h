@@ -36,7 +36,9 @@ typedef struct sdb_config {
     /* worker role (set by the master when it spawns a worker) */
     int worker_slot; /* --worker N; -1 in the master */
     int fd_listen, fd_chan, fd_wake_master, fd_wake_worker, fd_global, fd_death;
-    char argv_json[4096]; /* the original argv as a JSON array (getCmdLineOpts) */
+    char argv_json[4096];  /* the original argv as a JSON array (getCmdLineOpts) */
+    uint64_t given;        /* bit k: the k-th option of config.c's table was passed */
+    uint32_t params_given; /* bit i: sdb_config_params()[i] was set by --setParameter */
 } sdb_config_t;
 
 /* sdb_config_parse -- parse argv into *cfg.  Returns 0, or 2 after printing a clear message
@@ -60,9 +62,14 @@ typedef struct sdb_param {
 /* sdb_config_params -- the parameter table; *n receives its length. */
 const sdb_param_t *sdb_config_params(size_t *n);
 
-/* sdb_config_param_append -- append parameter p's value in *cfg to `out` under its name
- * (int64 as NumberLong, bool as a boolean, as mongod's getParameter does). */
-void sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out);
+/* sdb_config_param_append -- append parameter p's value in *cfg to `out` under its name:
+ * int64 as NumberLong and bool as a boolean, as mongod's getParameter does, or as text when
+ * `as_text` (getCmdLineOpts' parsed.setParameter). */
+void sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out,
+                             bool as_text);
+
+/* sdb_config_given -- whether --flag was passed (for getCmdLineOpts' "parsed"). */
+bool sdb_config_given(const sdb_config_t *cfg, const char *flag);
 
 /* sdb_config_mem_limit_mb -- memory this server may use in MB: the machine's, or its cgroup
  * limit when lower (mongod's memLimitMB). */

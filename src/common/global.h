@@ -27,10 +27,11 @@ typedef struct sdb_worker_counters {
     _Atomic uint64_t conn_current; /* open connections: accept.c adds, conn.c subtracts */
     _Atomic uint64_t conn_total;
     _Atomic uint64_t conn_rejected; /* refused past the connection cap or descriptor limit */
+    _Atomic uint64_t conn_active;   /* connections with a request running (conn.c) */
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t bytes_out;
     _Atomic uint64_t requests;
-    uint64_t pad[4];
+    uint64_t pad[3];
 } sdb_worker_counters_t;
 
 typedef struct sdb_global {

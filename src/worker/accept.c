@@ -283,6 +283,7 @@ wk_accept_start(int fd_listen)
                  "limit %lld (80%% of the descriptor limit %lld)", (long long)conn_limit,
                  (long long)fd_soft);
     atomic_store(&wk_counters()->conn_current, 0);
+    atomic_store(&wk_counters()->conn_active, 0);
     reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     ev_listen = event_new(wk_base, fd_listen, EV_READ | EV_PERSIST, on_accept, NULL);
     ev_retry = evtimer_new(wk_base, on_retry, NULL);

@@ -15,7 +15,8 @@
 #include <stdint.h>
 
 /* wk_accept_start -- start accepting on fd_listen (adds the listen event to wk_base) and
- * zero this slot's open-connection count (a respawned worker inherits none).  0 or errno. */
+ * zero this slot's open and active connection counts (a respawned worker inherits none of
+ * its predecessor's connections).  0 or errno. */
 int wk_accept_start(int fd_listen);
 
 /* wk_accept_stop -- stop accepting for good (orderly exit). */

@@ -193,6 +193,7 @@ request_main(void *arg)
     bson_free(r);
     send_out(c, out, outlen);
     c->busy = false;
+    atomic_fetch_sub(&wk_counters()->conn_active, 1);
     if (c->closing && !c->in_process)
         conn_free(c);
     else if (!c->in_process && c->in.off < c->in.len)
@@ -225,6 +226,7 @@ start_message(wk_conn_t *c, const uint8_t *msg, size_t len)
     }
     r->c = c;
     c->busy = true;
+    atomic_fetch_add(&wk_counters()->conn_active, 1);
     if (wk_coro_spawn(request_main, r) != 0)
         request_main(r); /* no memory for a stack: run inline, blocking this worker */
 }

@@ -127,6 +127,11 @@ START_TEST(test_set_parameter_applies)
     ck_assert(fx_has(&r, "commands.ping"));
     ck_assert(!fx_has(&r, "commands.configureFailPoint"));
     bson_destroy(&r);
+    /* getCmdLineOpts shows what was set, as text like mongod */
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ASSERT_STR(&r, "parsed.setParameter.cursorTimeoutMillis", "1234");
+    ASSERT_STR(&r, "parsed.setParameter.enableTestCommands", "false");
+    bson_destroy(&r);
     mongoc_client_destroy(c);
     fx_server_cleanup(&s);
 }
@@ -251,6 +256,7 @@ one_worker(const fx_server_t *s)
 {
     pid_t pids[FX_MAX_WORKERS];
 
+    ck_assert(fx_wait_workers(s, 1, NULL, 0, FX_START_TIMEOUT_S));
     ck_assert_int_eq(fx_worker_pids(s, pids, FX_MAX_WORKERS), 1);
     return pids[0];
 }
@@ -345,6 +351,7 @@ START_TEST(test_max_conns)
 
     server_with(&s, extra);
     pid_t before[FX_MAX_WORKERS], after[FX_MAX_WORKERS];
+    ck_assert(fx_wait_workers(&s, 2, NULL, 0, FX_START_TIMEOUT_S));
     ck_assert_int_eq(fx_worker_pids(&s, before, FX_MAX_WORKERS), 2);
     for (int i = 0; i < 5; i++) {
         fds[i] = rw_connect(s.host, s.port);
@@ -359,6 +366,24 @@ START_TEST(test_max_conns)
     ck_assert_int_eq(status_conns(fds[0], "available"), 0);
     ck_assert_int_ge(status_conns(fds[0], "rejected"), 1);
     ck_assert_int_ge(status_conns(fds[0], "totalCreated"), 5);
+    /* active: connections with a request running (serverStatus itself, and a blocked ping) */
+    ck_assert_int_eq(status_conns(fds[0], "active"), 1);
+    bson_t *fp = fx_json("{'configureFailPoint': 'failCommand', 'mode': {'times': 1}, 'data': "
+                         "{'failCommands': ['ping'], 'blockConnection': true, 'blockTimeMS': "
+                         "3000}, '$db': 'admin'}");
+    bson_t *ping = fx_json("{'ping': 1, '$db': 'admin'}"), reply;
+    uint32_t len;
+    ck_assert_int_eq(rw_roundtrip(fds[1], fp, &reply), 1);
+    bson_destroy(&reply);
+    uint8_t *msg = rw_opmsg(7, 0, ping, NULL, NULL, 0, &len);
+    ck_assert_int_eq(rw_send(fds[2], msg, len), 0);
+    free(msg);
+    fx_sleep_ms(200); /* let the ping arrive and block (for 3 s: a hang guard, not a bound) */
+    ck_assert_int_eq(status_conns(fds[0], "active"), 2);
+    ck_assert_int_eq(rw_recv(fds[2], RW_TIMEOUT_MS, &msg, &len), 1);
+    free(msg);
+    bson_destroy(fp);
+    bson_destroy(ping);
     ck_assert(log_has(&s, "Connection refused because there are too many open connections"));
     /* a place frees up: the next client is served */
     close(fds[4]);
@@ -407,6 +432,11 @@ START_TEST(test_cache_size)
     c = fx_client(&s);
     CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
     ASSERT_INT(&r, "wiredTiger.cache.maximum bytes configured", 2048LL * 1024 * 1024);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ck_assert(fx_double(&r, "parsed.storage.wiredTiger.engineConfig.cacheSizeGB") == 2.0);
+    ck_assert(!fx_has(&r, "parsed.setParameter"));
+    ck_assert(!fx_has(&r, "parsed.net.maxIncomingConnections"));
     bson_destroy(&r);
     mongoc_client_destroy(c);
     ck_assert(log_has(&s, "cache_size=2048MB"));

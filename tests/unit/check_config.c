@@ -90,6 +90,7 @@ START_TEST(test_refused_options)
     PARSE_BAD(&cfg, "--maxConns", "4");
     PARSE_OK(&cfg, "--maxConns", "5");
     ck_assert_int_eq(cfg.max_conns, 5);
+    ck_assert(sdb_config_given(&cfg, "maxConns"));
 }
 END_TEST
 
@@ -104,7 +105,7 @@ START_TEST(test_param_table)
     PARSE_OK(&cfg, "--setParameter", "cursorTimeoutMillis=77");
     bson_init(&out);
     for (i = 0; i < n; i++)
-        sdb_config_param_append(&cfg, &p[i], &out);
+        sdb_config_param_append(&cfg, &p[i], &out, false);
     ck_assert(bson_iter_init_find(&it, &out, "cursorTimeoutMillis"));
     ck_assert(BSON_ITER_HOLDS_INT64(&it) && bson_iter_int64(&it) == 77);
     seen++;
@@ -114,6 +115,18 @@ START_TEST(test_param_table)
     ck_assert_uint_eq(bson_count_keys(&out), n);
     ck_assert_uint_eq(seen, n);
     bson_destroy(&out);
+    /* as text, for getCmdLineOpts; and which ones were given */
+    bson_init(&out);
+    for (i = 0; i < n; i++)
+        sdb_config_param_append(&cfg, &p[i], &out, true);
+    ck_assert(bson_iter_init_find(&it, &out, "cursorTimeoutMillis"));
+    ck_assert_str_eq(bson_iter_utf8(&it, NULL), "77");
+    ck_assert(bson_iter_init_find(&it, &out, "enableTestCommands"));
+    ck_assert_str_eq(bson_iter_utf8(&it, NULL), "true");
+    bson_destroy(&out);
+    ck_assert_uint_eq(cfg.params_given, 1u);
+    ck_assert(sdb_config_given(&cfg, "setParameter"));
+    ck_assert(!sdb_config_given(&cfg, "maxConns"));
 }
 END_TEST
 

@@ -159,7 +159,7 @@ wk_cmd_get_parameter(wk_cmd_t *cmd)
         }
     for (i = 0; i < n; i++)
         if (all || bson_iter_init_find(&f, cmd->body, set[i].name)) {
-            sdb_config_param_append(wk_cfg, &set[i], cmd->reply);
+            sdb_config_param_append(wk_cfg, &set[i], cmd->reply, false);
             found++;
         }
     if (found == 0)
@@ -171,10 +171,27 @@ wk_cmd_get_parameter(wk_cmd_t *cmd)
  * wk_cmd_get_cmd_line_opts --
  *     The argv the server was started with and the parsed settings.
  */
+/* parsed.setParameter: the parameters --setParameter set, as text (mongod keeps strings). */
+static void
+append_set_parameters(bson_t *parsed)
+{
+    size_t i, n;
+    const sdb_param_t *p = sdb_config_params(&n);
+    bson_t sp;
+
+    if (wk_cfg->params_given == 0)
+        return;
+    BSON_APPEND_DOCUMENT_BEGIN(parsed, "setParameter", &sp);
+    for (i = 0; i < n; i++)
+        if (wk_cfg->params_given & (1u << i))
+            sdb_config_param_append(wk_cfg, &p[i], &sp, true);
+    bson_append_document_end(parsed, &sp);
+}
+
 int
 wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
 {
-    bson_t argv, parsed, net, storage, repl;
+    bson_t argv, parsed, net, storage, repl, wt, engine;
     bson_error_t e;
 
     if (bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e)) {
@@ -185,13 +202,23 @@ wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
     BSON_APPEND_DOCUMENT_BEGIN(&parsed, "net", &net);
     BSON_APPEND_UTF8(&net, "bindIp", wk_cfg->bind_ip);
     BSON_APPEND_INT32(&net, "port", (int32_t)strtol(wk_global->port_str, NULL, 10));
+    if (sdb_config_given(wk_cfg, "maxConns"))
+        BSON_APPEND_INT32(&net, "maxIncomingConnections", wk_cfg->max_conns);
     bson_append_document_end(&parsed, &net);
     BSON_APPEND_DOCUMENT_BEGIN(&parsed, "replication", &repl);
     BSON_APPEND_UTF8(&repl, "replSet", wk_cfg->repl_set);
     bson_append_document_end(&parsed, &repl);
     BSON_APPEND_DOCUMENT_BEGIN(&parsed, "storage", &storage);
     BSON_APPEND_UTF8(&storage, "dbPath", wk_cfg->dbpath);
+    if (sdb_config_given(wk_cfg, "wiredTigerCacheSizeGB")) {
+        BSON_APPEND_DOCUMENT_BEGIN(&storage, "wiredTiger", &wt);
+        BSON_APPEND_DOCUMENT_BEGIN(&wt, "engineConfig", &engine);
+        BSON_APPEND_DOUBLE(&engine, "cacheSizeGB", (double)wk_cfg->cache_mb / 1024);
+        bson_append_document_end(&wt, &engine);
+        bson_append_document_end(&storage, &wt);
+    }
     bson_append_document_end(&parsed, &storage);
+    append_set_parameters(&parsed);
     bson_append_document_end(cmd->reply, &parsed);
     return 0;
 }
@@ -233,13 +260,13 @@ server_mem(int master, int64_t *rss_kb, int64_t *virt_kb)
 }
 
 static void
-append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected)
+append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected, uint64_t *active)
 {
     uint64_t ins = 0, q = 0, up = 0, del = 0, gm = 0, c = 0;
     uint32_t i;
     bson_t oc;
 
-    *conn_total = *conn_rejected = 0;
+    *conn_total = *conn_rejected = *active = 0;
     for (i = 0; i < wk_global->nworkers; i++) {
         sdb_worker_counters_t *w = &wk_global->workers[i];
         ins += atomic_load(&w->op_insert);
@@ -250,6 +277,7 @@ append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected)
         c += atomic_load(&w->op_command);
         *conn_total += atomic_load(&w->conn_total);
         *conn_rejected += atomic_load(&w->conn_rejected);
+        *active += atomic_load(&w->conn_active);
     }
     BSON_APPEND_DOCUMENT_BEGIN(r, "opcounters", &oc);
     BSON_APPEND_INT64(&oc, "insert", (int64_t)ins);
@@ -290,7 +318,7 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     char host[256];
     int64_t now = now_ms(), up = now - wk_global->start_time_ms;
     int64_t rss = 0, virt = 0;
-    uint64_t total, rejected;
+    uint64_t total, rejected, active;
     int64_t cur = wk_accept_open(), limit = wk_accept_limit();
     int ppid = (int)getppid();
 
@@ -303,13 +331,13 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     BSON_APPEND_INT64(r, "uptimeMillis", up);
     BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
     BSON_APPEND_DATE_TIME(r, "localTime", now);
-    append_opcounters(r, &total, &rejected);
+    append_opcounters(r, &total, &rejected, &active);
     BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
     BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
     BSON_APPEND_INT32(&conns, "available", (int32_t)(cur < limit ? limit - cur : 0));
     BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
     BSON_APPEND_INT32(&conns, "rejected", (int32_t)rejected);
-    BSON_APPEND_INT32(&conns, "active", 1);
+    BSON_APPEND_INT32(&conns, "active", (int32_t)active);
     bson_append_document_end(r, &conns);
     server_mem(ppid, &rss, &virt);
     BSON_APPEND_DOCUMENT_BEGIN(r, "mem", &mem);
