@@ -95,6 +95,9 @@ ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_err
     if (ret == ENOSPC) /* past the guard (disk.h): still the client's error, not a crash */
         return sdb_error_set(err, SDB_CODE_OutOfDiskSpace, "%s: No space left on device",
                              sdb_storeop_name(op));
+    if (ret == WT_CACHE_FULL) /* :memory: holds everything, spilled cursor spools too */
+        return sdb_error_set(err, SDB_CODE_ExceededMemoryLimit,
+                             "WT_CACHE_FULL: operation would overflow cache");
     if (ret == WT_PANIC)
         ms_server_panic(sdb_storeop_name(op));
     else if (ret != 0 && ret != SDB_ECLIENT && (ret > 0 || ret <= WT_ROLLBACK))

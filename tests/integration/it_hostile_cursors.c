@@ -480,6 +480,7 @@ START_TEST(test_disk_full)
     snprintf(full, sizeof(full), "%s/filler-all", disk_dir);
     ck_assert_int_eq(fx_server_start(&s), 0);
     pid_t master = s.pid;
+    ck_assert(fx_wait_workers(&s, 2, NULL, 0, POLL_S));
     ck_assert_int_eq(fx_worker_pids(&s, workers, 2), 2);
     c = fx_client(&s);
     by = fx_client(&s);
