@@ -4,8 +4,8 @@
  * ops_table maps each SDB_OP_* number (storeop.def) to its handler in the module that owns
  * the data (catalog, indexes, records, cursors, stats, failpoints); ms_ops_dispatch is a
  * bounds check, the free-space guard for operations that make the data grow (disk.h), and an
- * indexed call.  ms_ops_tick expires idle cursors and sessions, retries
- * deferred table drops and trims the oplog; ms_ops_channel_died checks a dead worker's
+ * indexed call.  ms_ops_tick expires idle cursors and sessions, drops freed cursor spools,
+ * retries deferred table drops and trims the oplog; ms_ops_channel_died checks a dead worker's
  * cursors back in.
  *
  * Invariants: the table is constant; dispatch is reentrant (handlers take their own locks).
@@ -26,6 +26,7 @@
 #include "oplog.h"
 #include "records.h"
 #include "sessions.h"
+#include "spool.h"
 #include "stats.h"
 #include "store.h"
 #include "storereq.h"
@@ -119,6 +120,7 @@ ms_ops_tick(void)
     ms_cursors_expire(ms_now_ms());
     ms_sessions_expire(ms_now_ms());
     if (s != NULL) {
+        ms_spool_tick(s, MS_SPOOL_TICK_MS);
         ms_catalog_tick(s);
         ms_oplog_tick(s);
     }
