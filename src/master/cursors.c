@@ -428,5 +428,5 @@ ms_cursors_clear(void)
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
     free_list(dead);
-    ms_spool_tick(ms_store_house_session(), -1); /* every queued table: none left on disk */
+    ms_spool_close(ms_store_house_session()); /* no spool table left on disk */
 }

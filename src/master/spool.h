@@ -27,6 +27,7 @@
 #define MS_SPOOL_HEAP_ONE (1024 * 1024)      /* a larger spool goes to a table */
 #define MS_SPOOL_HEAP_CAP (64 * 1024 * 1024) /* all heap spools together */
 #define MS_SPOOL_TICK_MS 200                 /* table drops per housekeeping tick */
+#define MS_SPOOL_READY 4                     /* empty tables kept created ahead */
 
 typedef struct ms_spool ms_spool_t;
 
@@ -42,12 +43,16 @@ int ms_spool_out(WT_SESSION *s, ms_spool_t *sp, int64_t n, size_t max_bytes, bso
 int64_t ms_spool_left(const ms_spool_t *sp);
 
 /* ms_spool_free -- release the spool; its table, if any, is queued for ms_spool_tick to drop
- * (a drop costs about 20 ms, too long for a service thread). */
+ * (a drop costs about 20 ms, too long for a service thread).  Any thread. */
 void ms_spool_free(ms_spool_t *sp);
 
-/* ms_spool_tick -- drop queued spool tables for at most budget_ms (< 0: all of them); main
- * thread, housekeeping session. */
+/* ms_spool_tick -- drop queued spool tables, then create empty ones ahead (up to
+ * MS_SPOOL_READY), for at most about budget_ms; main thread, housekeeping session. */
 void ms_spool_tick(WT_SESSION *s, int64_t budget_ms);
+
+/* ms_spool_close -- at close: drop every queued and every ready table (s NULL: forget them;
+ * the next start-up's sweep drops them). */
+void ms_spool_close(WT_SESSION *s);
 
 /* ms_spool_sweep -- at start-up, before any service thread: drop every spool table a
  * previous run left behind. */

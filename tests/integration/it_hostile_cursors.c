@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #define NDOCS 20000
@@ -65,17 +66,23 @@ master_rss_kb(const fx_server_t *s)
     return kb;
 }
 
-/* spool_files -- spool tables' files in the dbpath. */
+/* spool_files -- spool tables holding data (over 1 MiB) in the dbpath; the master also keeps
+ * a few empty ones created ahead. */
 static int
 spool_files(const fx_server_t *s)
 {
     DIR *d = opendir(s->dbpath);
     struct dirent *e;
+    struct stat st;
+    char path[1024];
     int n = 0;
 
     ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)) != NULL)
-        n += strncmp(e->d_name, "spool-", 6) == 0;
+    while ((e = readdir(d)) != NULL) {
+        snprintf(path, sizeof(path), "%s/%s", s->dbpath, e->d_name);
+        n += strncmp(e->d_name, "spool-", 6) == 0 && stat(path, &st) == 0 &&
+             st.st_size > 1024 * 1024;
+    }
     closedir(d);
     return n;
 }
