@@ -13,7 +13,8 @@
  * moment: GET checks the cursor out under the lock and reads its spool after releasing it
  * (a checked-out cursor's ns, state and spool change only through its owner, and a checked-out
  * cursor is never freed by anyone else); a cursor leaving the table (done, killed, expired) is
- * unlinked under the lock and its spool dropped after.  CURSOR_KILL of a checked-out cursor
+ * unlinked under the lock and its spool released after (a table spool's drop is queued for
+ * the housekeeping tick, spool.h).  CURSOR_KILL of a checked-out cursor
  * marks it killed: it no longer counts or answers, and its owner frees it at CURSOR_PUT
  * (answering CursorNotFound, as a killed cursor's getMore does in mongod) or when its channel
  * dies.
@@ -107,13 +108,13 @@ set_out_locked(cursor_t *c, int slot)
     count_locked(c, 1);
 }
 
-/* free_list -- free a list of unlinked cursors, dropping their spools (no lock held). */
+/* free_list -- free a list of unlinked cursors and their spools (no lock held). */
 static void
-free_list(WT_SESSION *s, cursor_t *c)
+free_list(cursor_t *c)
 {
     while (c != NULL) {
         cursor_t *next = c->next;
-        ms_spool_free(s, c->spool);
+        ms_spool_free(c->spool);
         bson_free(c->ns);
         if (c->state != NULL)
             bson_destroy(c->state);
@@ -168,7 +169,7 @@ ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     pthread_mutex_unlock(&cur_mu);
     return 0;
 err:
-    free_list(ctx->session, c);
+    free_list(c);
     return ret;
 }
 
@@ -201,7 +202,7 @@ err:
 
 /* check_in -- return a checked-out cursor to the table (or free it when it was killed). */
 static void
-check_in(WT_SESSION *s, cursor_t *c)
+check_in(cursor_t *c)
 {
     cursor_t *dead = NULL;
 
@@ -212,7 +213,7 @@ check_in(WT_SESSION *s, cursor_t *c)
         set_out_locked(c, -1);
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
-    free_list(s, dead);
+    free_list(dead);
 }
 
 int
@@ -233,7 +234,7 @@ ms_cursors_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     bson_append_array_end(reply, &arr);
     BSON_APPEND_INT64(reply, "remaining", ms_spool_left(c->spool));
     if (ret != 0) /* the worker does not check in after a failed GET */
-        check_in(ctx->session, c);
+        check_in(c);
     return ret;
 }
 
@@ -269,7 +270,7 @@ ms_cursors_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     }
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
-    free_list(ctx->session, dead);
+    free_list(dead);
     return ret;
 }
 
@@ -316,7 +317,7 @@ ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     }
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
-    free_list(ctx->session, dead);
+    free_list(dead);
     BSON_APPEND_ARRAY(reply, "killed", &killed);
     BSON_APPEND_ARRAY(reply, "notFound", &missing);
     bson_destroy(&killed);
@@ -364,7 +365,7 @@ ms_cursors_expire(int64_t now_ms)
     atomic_fetch_add(&ms_store_global()->cursor_timed_out, n);
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
-    free_list(ms_store_house_session(), dead);
+    free_list(dead);
     return n;
 }
 
@@ -388,7 +389,7 @@ ms_cursors_channel_died(int slot)
                 set_out_locked(c, -1);
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
-    free_list(ms_store_house_session(), dead);
+    free_list(dead);
 }
 
 void
@@ -426,5 +427,6 @@ ms_cursors_clear(void)
     take_if_locked(any, 0, &dead);
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
-    free_list(ms_store_house_session(), dead);
+    free_list(dead);
+    ms_spool_close(ms_store_house_session()); /* no spool table left on disk */
 }

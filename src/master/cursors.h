@@ -42,7 +42,8 @@ void ms_cursors_channel_died(int slot);
 /* ms_cursors_count -- cursors in the table (tests, serverStatus). */
 size_t ms_cursors_count(void);
 
-/* ms_cursors_clear -- drop every cursor and its spool (at close, main thread). */
+/* ms_cursors_clear -- drop every cursor and its spool, tables included (at close, main
+ * thread, before the housekeeping session closes). */
 void ms_cursors_clear(void);
 
 #endif

@@ -4,8 +4,8 @@
  * ops_table maps each SDB_OP_* number (storeop.def) to its handler in the module that owns
  * the data (catalog, indexes, records, cursors, stats, failpoints); ms_ops_dispatch is a
  * bounds check, the free-space guard for operations that make the data grow (disk.h), and an
- * indexed call.  ms_ops_tick expires idle cursors and sessions, retries
- * deferred table drops and trims the oplog; ms_ops_channel_died checks a dead worker's
+ * indexed call.  ms_ops_tick expires idle cursors and sessions, drops freed cursor spools,
+ * retries deferred table drops and trims the oplog; ms_ops_channel_died checks a dead worker's
  * cursors back in.
  *
  * Invariants: the table is constant; dispatch is reentrant (handlers take their own locks).
@@ -26,6 +26,7 @@
 #include "oplog.h"
 #include "records.h"
 #include "sessions.h"
+#include "spool.h"
 #include "stats.h"
 #include "store.h"
 #include "storereq.h"
@@ -95,6 +96,9 @@ ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_err
     if (ret == ENOSPC) /* past the guard (disk.h): still the client's error, not a crash */
         return sdb_error_set(err, SDB_CODE_OutOfDiskSpace, "%s: No space left on device",
                              sdb_storeop_name(op));
+    if (ret == WT_CACHE_FULL) /* :memory: holds everything, spilled cursor spools too */
+        return sdb_error_set(err, SDB_CODE_ExceededMemoryLimit,
+                             "WT_CACHE_FULL: operation would overflow cache");
     if (ret == WT_PANIC)
         ms_server_panic(sdb_storeop_name(op));
     else if (ret != 0 && ret != SDB_ECLIENT && (ret > 0 || ret <= WT_ROLLBACK))
@@ -116,6 +120,7 @@ ms_ops_tick(void)
     ms_cursors_expire(ms_now_ms());
     ms_sessions_expire(ms_now_ms());
     if (s != NULL) {
+        ms_spool_tick(s, MS_SPOOL_TICK_MS);
         ms_catalog_tick(s);
         ms_oplog_tick(s);
     }

@@ -6,8 +6,9 @@
  * CURSOR_NEW {docs}.  A spool of at most MS_SPOOL_HEAP_ONE bytes stays in the heap while the
  * heap spools of every cursor together stay under MS_SPOOL_HEAP_CAP; anything else spills
  * into its own table `table:spool-<n>` (record number -> document bytes, not logged), written
- * with a bulk cursor and read back batch by batch.  Dropping the spool drops its table
- * (retried later when WiredTiger says EBUSY); tables left by a crash are dropped at start-up.
+ * with a bulk cursor and read back batch by batch.  Freeing the spool queues its table for the
+ * housekeeping tick to drop (retried later when WiredTiger says EBUSY); tables left by a crash
+ * or a shutdown are dropped at start-up.
  *
  * Ownership: the cursor table (cursors.c) owns each spool and calls these functions without
  * its lock held; a spool is used by one thread at a time (the one that checked its cursor
@@ -25,6 +26,8 @@
 
 #define MS_SPOOL_HEAP_ONE (1024 * 1024)      /* a larger spool goes to a table */
 #define MS_SPOOL_HEAP_CAP (64 * 1024 * 1024) /* all heap spools together */
+#define MS_SPOOL_TICK_MS 200                 /* table drops per housekeeping tick */
+#define MS_SPOOL_READY 4                     /* empty tables kept created ahead */
 
 typedef struct ms_spool ms_spool_t;
 
@@ -39,9 +42,17 @@ int ms_spool_out(WT_SESSION *s, ms_spool_t *sp, int64_t n, size_t max_bytes, bso
 /* ms_spool_left -- documents not handed out yet (0 for NULL). */
 int64_t ms_spool_left(const ms_spool_t *sp);
 
-/* ms_spool_free -- release the spool and drop its table (s may be NULL at shutdown: the table
- * is then left for the next start-up's sweep). */
-void ms_spool_free(WT_SESSION *s, ms_spool_t *sp);
+/* ms_spool_free -- release the spool; its table, if any, is queued for ms_spool_tick to drop
+ * (a drop costs about 20 ms, too long for a service thread).  Any thread. */
+void ms_spool_free(ms_spool_t *sp);
+
+/* ms_spool_tick -- drop queued spool tables, then create empty ones ahead (up to
+ * MS_SPOOL_READY), for at most about budget_ms; main thread, housekeeping session. */
+void ms_spool_tick(WT_SESSION *s, int64_t budget_ms);
+
+/* ms_spool_close -- at close: drop every queued and every ready table (s NULL: forget them;
+ * the next start-up's sweep drops them). */
+void ms_spool_close(WT_SESSION *s);
 
 /* ms_spool_sweep -- at start-up, before any service thread: drop every spool table a
  * previous run left behind. */

@@ -8,7 +8,9 @@
  * can rebuild the plan for getMore.  With a sort (or {$natural: -1}) it blocks: every match is collected (only
  * the best skip+limit are kept when a limit is given), sorted in memory (error 292 past
  * 100 MiB unless allowDiskUse), and what does not fit in the first batch is projected and
- * spooled into the master (CURSOR_NEW {docs}), which hands it back batch by batch.
+ * spooled into the master (CURSOR_NEW {docs}), which hands it back batch by batch (from its
+ * heap or a temporary table, master/spool.h).  noCursorTimeout travels as CURSOR_NEW
+ * {noTimeout}: the master never expires such a cursor.
  *
  * Batches hold at most batchSize documents (find: 101 by default; getMore: unlimited) and
  * stop growing at 16 MiB, always holding at least one document.  A cursor is reported open
