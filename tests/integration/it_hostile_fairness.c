@@ -472,24 +472,6 @@ END_TEST
 
 /* ---- a client that goes away --------------------------------------------------------- */
 
-/* cpu_ms -- user + system CPU time of a process so far (from /proc/<pid>/stat). */
-static double
-cpu_ms(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long ut = 0, st = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* fields after the command name */
-    ck_assert(p != NULL &&
-              sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2);
-    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-}
-
 START_TEST(test_client_gone_stops_its_scan)
 {
     fx_server_t s;
@@ -509,9 +491,9 @@ START_TEST(test_client_gone_stops_its_scan)
     fx_sleep_ms(150);
     close(fd);
     fx_sleep_ms(100); /* the worker notices the close at its next turn */
-    double before = cpu_ms(w);
+    double before = fx_cpu_ms(w);
     fx_sleep_ms(600);
-    double used = cpu_ms(w) - before;
+    double used = fx_cpu_ms(w) - before;
     fprintf(stderr, "worker CPU in the 600 ms after the client left: %.0f ms\n", used);
     ck_assert_msg(used < 200,
                   "the worker used %.0f ms of CPU in 600 ms after the client of the "
