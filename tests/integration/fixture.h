@@ -136,5 +136,8 @@ void fx_sleep_ms(int ms);
 double fx_now_ms(void);
 /* fx_sort_doubles -- sort samples ascending (for medians and percentiles). */
 void fx_sort_doubles(double *v, size_t n);
+/* fx_cpu_ms -- user + system CPU time a process has used so far (/proc/<pid>/stat), in ms;
+ * -1 when it cannot be read. */
+double fx_cpu_ms(pid_t pid);
 
 #endif

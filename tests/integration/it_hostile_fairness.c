@@ -11,7 +11,8 @@
  * update, delete, findAndModify and a find's getMore (which inherits the find's leftover
  * time); a malformed maxTimeMS is 2 BadValue; SIGTERM interrupts a running scan with 11600
  * InterruptedAtShutdown; a scan whose client closed its connection stops (the worker's CPU
- * time stays flat afterwards: 279 ClientDisconnect has no one to be sent to).  Each case checks that the worker's pid did not change.
+ * time stays flat afterwards: 279 ClientDisconnect has no one to be sent to); requests
+ * pipelined behind a slow one on the same connection are answered in order.  Each case checks that the worker's pid did not change.
  *
  * Timing: the few bounds here are what the issue asks for (a regex must not run for seconds,
  * maxTimeMS must be honoured, pings must not wait for the slow request) and are generous
@@ -421,6 +422,16 @@ START_TEST(test_max_time_ms)
 }
 END_TEST
 
+/* wait_busy -- poll until worker w has used another 100 ms of CPU since cpu0 (the slow
+ * request is running); hang guard 20 s. */
+static void
+wait_busy(pid_t w, double cpu0)
+{
+    for (int i = 0; i < 2000 && fx_cpu_ms(w) - cpu0 < 100; i++)
+        fx_sleep_ms(10);
+    ck_assert_msg(fx_cpu_ms(w) - cpu0 >= 100, "the slow request did not start");
+}
+
 /* ---- shutdown ---------------------------------------------------------------------------- */
 
 typedef struct shut_ctx {
@@ -448,6 +459,7 @@ START_TEST(test_sigterm_interrupts_scan)
 {
     fx_server_t s;
     fx_server_up(&s, 1);
+    pid_t w = worker_pid(&s);
     mongoc_client_t *c = fx_client(&s);
     slow_data(c);
     mongoc_client_destroy(c);
@@ -456,8 +468,9 @@ START_TEST(test_sigterm_interrupts_scan)
     memset(&x, 0, sizeof(x));
     x.s = &s;
     pthread_t t;
+    double cpu0 = fx_cpu_ms(w);
     ck_assert_int_eq(pthread_create(&t, NULL, slow_count, &x), 0);
-    fx_sleep_ms(150);
+    wait_busy(w, cpu0);
     int st = fx_server_stop(&s);
     pthread_join(t, NULL);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM exit status 0x%x", st);
@@ -471,24 +484,6 @@ START_TEST(test_sigterm_interrupts_scan)
 END_TEST
 
 /* ---- a client that goes away --------------------------------------------------------- */
-
-/* cpu_ms -- user + system CPU time of a process so far (from /proc/<pid>/stat). */
-static double
-cpu_ms(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long ut = 0, st = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* fields after the command name */
-    ck_assert(p != NULL &&
-              sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2);
-    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-}
 
 START_TEST(test_client_gone_stops_its_scan)
 {
@@ -505,13 +500,14 @@ START_TEST(test_client_gone_stops_its_scan)
     int fd = rw_connect(s.host, s.port);
     ck_assert_int_ge(fd, 0);
     uint8_t *msg = rw_opmsg(1, 0, body, NULL, NULL, 0, &len);
+    double cpu0 = fx_cpu_ms(w);
     ck_assert_int_eq(rw_send(fd, msg, len), 0);
-    fx_sleep_ms(150);
+    wait_busy(w, cpu0);
     close(fd);
     fx_sleep_ms(100); /* the worker notices the close at its next turn */
-    double before = cpu_ms(w);
+    double before = fx_cpu_ms(w);
     fx_sleep_ms(600);
-    double used = cpu_ms(w) - before;
+    double used = fx_cpu_ms(w) - before;
     fprintf(stderr, "worker CPU in the 600 ms after the client left: %.0f ms\n", used);
     ck_assert_msg(used < 200,
                   "the worker used %.0f ms of CPU in 600 ms after the client of the "
@@ -519,6 +515,57 @@ START_TEST(test_client_gone_stops_its_scan)
                   used);
     bson_free(msg);
     bson_destroy(body);
+    down_same_worker(&s, w, c);
+}
+END_TEST
+
+/* Pipelined requests on one connection are answered in order even when the first one gives
+ * the loop away many times: a slow count, a ping, a find, sent in one write. */
+START_TEST(test_pipelined_order_kept)
+{
+    fx_server_t s;
+    fx_server_up(&s, 1);
+    pid_t w = worker_pid(&s);
+    mongoc_client_t *c = fx_client(&s);
+    static const char *const cmds[] = {
+        "{'count': 'slow', 'query': {'s': {'$regex': '(a+)+$'}}, '$db': '" DB "'}",
+        "{'ping': 1, '$db': 'admin'}",
+        "{'find': 'slow', 'filter': {'_id': 1}, '$db': '" DB "'}",
+    };
+    uint8_t *all = NULL;
+    size_t total = 0;
+    slow_data(c);
+    for (int i = 0; i < 3; i++) {
+        bson_t *b = fx_json(cmds[i]);
+        uint32_t len;
+        uint8_t *m = rw_opmsg(100 + i, 0, b, NULL, NULL, 0, &len);
+        all = bson_realloc(all, total + len);
+        memcpy(all + total, m, len);
+        total += len;
+        bson_free(m);
+        bson_destroy(b);
+    }
+    int fd = rw_connect(s.host, s.port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(rw_send(fd, all, total), 0);
+    for (int i = 0; i < 3; i++) {
+        uint8_t *msg;
+        uint32_t len;
+        int32_t mlen, rid, to, op;
+        bson_t body;
+        ck_assert_int_eq(rw_recv(fd, RW_TIMEOUT_MS, &msg, &len), 1);
+        rw_header(msg, &mlen, &rid, &to, &op);
+        ck_assert_msg(to == 100 + i, "reply %d answers request %d", i, to);
+        ck_assert(rw_opmsg_body(msg, len, &body, NULL));
+        ASSERT_INT(&body, "ok", 1);
+        if (i == 0)
+            ASSERT_INT(&body, "n", 3);
+        if (i == 2)
+            ASSERT_INT(&body, "cursor.firstBatch.0._id", 1);
+        free(msg);
+    }
+    close(fd);
+    bson_free(all);
     down_same_worker(&s, w, c);
 }
 END_TEST
@@ -533,5 +580,6 @@ main(void)
     tcase_add_test(tc, test_max_time_ms);
     tcase_add_test(tc, test_sigterm_interrupts_scan);
     tcase_add_test(tc, test_client_gone_stops_its_scan);
+    tcase_add_test(tc, test_pipelined_order_kept);
     return it_main(s);
 }
