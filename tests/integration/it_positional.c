@@ -497,6 +497,14 @@ START_TEST(test_hint_aggregate_count)
     bson_destroy(&r);
     CMD_ERR(c, DB, "{'count': 'hr', 'hint': 'nope'}", &r, 2, "BadValue");
     bson_destroy(&r);
+    /* a hidden index cannot be hinted */
+    CMD_OK(c, DB,
+           "{'createIndexes': 'hr', 'indexes': [{'key': {'h': 1}, 'name': 'h_1', 'hidden': true}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'hr', 'hint': 'h_1'}", &r, 2, "BadValue");
+    ASSERT_STR(&r, "errmsg", "hint provided does not correspond to an existing index");
+    bson_destroy(&r);
     CMD_ERR(c, DB, "{'aggregate': 'hr', 'pipeline': [], 'hint': {'z': 1}, 'cursor': {}}", &r, 2,
             "BadValue");
     bson_destroy(&r);

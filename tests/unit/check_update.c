@@ -111,6 +111,8 @@ static const ucase_t cases[] = {
     {"{\"u\": {\"$$pullAll\": {\"a\": [0, 5]}}}", "{\"_id\": 1, \"a\": [0, 2, 5, 5, 1]}",
      "{ \"_id\" : 1, \"a\" : [ 2, 1 ] }", 0},
     /* positional and filtered positional */
+    {"{\"u\": {\"$$set\": {\"a.$.b.$\": 1}}}", "{\"_id\": 1}", NULL, 2},
+    {"{\"u\": {\"$$inc\": {\"$$.b\": 1}}}", "{\"_id\": 1}", NULL, 2},
     {"{\"u\": {\"$$set\": {\"a.$[]\": 0}}}", "{\"_id\": 1, \"a\": [1, 2]}",
      "{ \"_id\" : 1, \"a\" : [ 0, 0 ] }", 0},
     {"{\"u\": {\"$$inc\": {\"a.$[].n\": 1}}}", "{\"_id\": 1, \"a\": [{\"n\": 1}, {\"n\": 5}]}",
@@ -323,6 +325,13 @@ START_TEST(test_messages)
                   &err);
     ck_assert_ptr_null(s);
     ck_assert_str_eq(err.msg, "Cannot create field 'b' in element {a: 5}");
+    s = apply_one("{\"u\": {\"$$set\": {\"a.$.b.$\": 1}}}", "{\"_id\": 1}", NULL, false, &err);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(err.msg, "Too many positional (i.e. '$') elements found in path 'a.$.b.$'");
+    s = apply_one("{\"u\": {\"$$unset\": {\"$$.b\": 1}}}", "{\"_id\": 1}", NULL, false, &err);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(
+        err.msg, "Cannot have positional (i.e. '$') element in the first position in path '$.b'");
 }
 END_TEST
 

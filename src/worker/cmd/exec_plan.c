@@ -340,9 +340,9 @@ take_bounds(wk_exec_plan_t *p, const char *field, bound_t *b, size_t n)
 }
 
 /* index_usable -- a plain ascending/descending index whose first field is a plain path;
- * *first receives that field and *desc its direction.  A hinted index may also be sparse,
- * hidden or partial (its scan returns what its entries hold); never one with a collation,
- * whose keys the executor cannot recompute. */
+ * *first receives that field and *desc its direction.  A hinted index may also be sparse or
+ * partial (its scan returns what its entries hold); never one with a collation, whose keys
+ * the executor cannot recompute. */
 static bool
 index_usable(const bson_t *spec, bool hinted, bson_t *key, const char **first, bool *desc)
 {
@@ -360,8 +360,8 @@ index_usable(const bson_t *spec, bool hinted, bson_t *key, const char **first, b
             bson_iter_document(&it, &len, &d);
             if (!bson_init_static(key, d, len))
                 return false;
-        } else if ((strcmp(k, "sparse") == 0 || strcmp(k, "hidden") == 0) &&
-                   bson_iter_as_bool(&it) && !hinted) {
+        } else if (((strcmp(k, "sparse") == 0 && !hinted) || strcmp(k, "hidden") == 0) &&
+                   bson_iter_as_bool(&it)) {
             return false;
         } else if ((strcmp(k, "partialFilterExpression") == 0 && !hinted) ||
                    strcmp(k, "collation") == 0) {
@@ -501,11 +501,12 @@ hint_names(const bson_t *spec, const bson_value_t *hint)
     return bson_init_static(&pat, d, len) && bson_equal(&pat, &want);
 }
 
-/* hinted_spec -- the spec (a view into ci) of the index `hint` names. */
+/* hinted_spec -- the spec (a view into ci) of the index `hint` names; a hidden index cannot
+ * be hinted (it is not there for the planner). */
 static bool
 hinted_spec(const wk_coll_info_t *ci, const bson_value_t *hint, bson_t *spec)
 {
-    bson_iter_t it;
+    bson_iter_t it, h;
 
     if (!bson_iter_init(&it, &ci->indexes))
         return false;
@@ -517,7 +518,7 @@ hinted_spec(const wk_coll_info_t *ci, const bson_value_t *hint, bson_t *spec)
             continue;
         bson_iter_document(&it, &len, &d);
         if (bson_init_static(spec, d, len) && hint_names(spec, hint))
-            return true;
+            return !(bson_iter_init_find(&h, spec, "hidden") && bson_iter_as_bool(&h));
     }
     return false;
 }

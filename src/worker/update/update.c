@@ -134,7 +134,28 @@ check_conflict(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
     return 0;
 }
 
-/* check_path -- validate an update path: no empty components, known identifiers. */
+/* check_positional -- at most one positional $, and not first (mongod's wording). */
+static int
+check_positional(const wk_path_t *p, sdb_error_t *err)
+{
+    int k, count = 0;
+
+    for (k = 0; k < p->n; k++)
+        count += strcmp(p->parts[k], "$") == 0;
+    if (count > 1)
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "Too many positional (i.e. '$') elements found in path '%s'",
+                             p->dotted);
+    if (count == 1 && strcmp(p->parts[0], "$") == 0)
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "Cannot have positional (i.e. '$') element in the first position in "
+                             "path '%s'",
+                             p->dotted);
+    return 0;
+}
+
+/* check_path -- validate an update path: no empty components, known identifiers, one
+ * positional $ at most. */
 static int
 check_path(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
 {
@@ -161,7 +182,7 @@ check_path(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
                                      (int)(len - 3), p->parts[k] + 2, p->dotted);
         }
     }
-    return 0;
+    return check_positional(p, err);
 }
 
 /* parse_operand -- operator-specific validation of one field's operand. */
