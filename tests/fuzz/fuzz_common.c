@@ -44,9 +44,10 @@ fuzz_fail(const char *cond, const char *file, int line)
     abort();
 }
 
-/* walk -- iterate data[0..len) and every document and array inside it with libbson; true
- * when each one iterates to exactly its own terminating NUL (libbson's bson_validate accepts
- * a nested document whose NUL is misplaced, and its iterator then stops early or fails). */
+/* walk -- iterate data[0..len) and every document, array and code-with-scope scope inside it
+ * with libbson; true when each one iterates to exactly its own terminating NUL (libbson's
+ * bson_validate accepts a nested document whose NUL is misplaced, and its iterator then
+ * stops early or fails). */
 static bool
 walk(const uint8_t *data, uint32_t len, int depth, int max_depth)
 {
@@ -57,14 +58,22 @@ walk(const uint8_t *data, uint32_t len, int depth, int max_depth)
     if (depth > max_depth || !bson_iter_init_from_data(&it, data, len))
         return false;
     while (bson_iter_next(&it)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&it) && !BSON_ITER_HOLDS_ARRAY(&it))
-            continue;
+        int levels = 1;
+
         sub = NULL;
-        if (BSON_ITER_HOLDS_DOCUMENT(&it))
+        if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
             bson_iter_document(&it, &sublen, &sub);
-        else
+        } else if (BSON_ITER_HOLDS_ARRAY(&it)) {
             bson_iter_array(&it, &sublen, &sub);
-        if (sub == NULL || !walk(sub, sublen, depth + 1, max_depth))
+        } else if (BSON_ITER_HOLDS_CODEWSCOPE(&it)) {
+            uint32_t codelen;
+
+            bson_iter_codewscope(&it, &codelen, &sublen, &sub);
+            levels = 2; /* code, then its scope, as mongod counts it */
+        } else {
+            continue;
+        }
+        if (sub == NULL || !walk(sub, sublen, depth + levels, max_depth))
             return false;
     }
     return it.off == len - 1;

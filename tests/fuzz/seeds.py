@@ -11,7 +11,9 @@
 #                         query, aggregate $match);
 #     corpus/update/      update statements {q, u, arrayFilters} (update, findAndModify);
 #     corpus/projection/  {filter, projection} (find, findAndModify fields);
-#     corpus/agg/         pipelines (aggregate, pipeline updates' stages excluded).
+#     corpus/agg/         pipelines (aggregate, pipeline updates' stages excluded);
+#     corpus/bson/        whole command documents and document-sequence entries (inserted
+#                         documents), one per set of element types used, for the door check.
 #   Values are copied byte for byte from the captured BSON (no re-encoding), so types such as
 #   int64 and decimal128 survive.  Per target, the smallest input of each operator "shape"
 #   (the set of $-keys it uses) is kept first, then the smallest others, up to a cap, so the
@@ -28,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 CAP = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build-fuzz", "capture")
 OUT = os.path.join(HERE, "corpus")
-CAPS = {"wire": 260, "matcher": 300, "update": 260, "projection": 120, "agg": 260}
+CAPS = {"wire": 260, "matcher": 300, "update": 260, "projection": 120, "agg": 260, "bson": 200}
 MAX_SIZE = 6000
 
 # ---- raw BSON: elements as (type, key, value bytes), never re-encoded ----------------------
@@ -77,6 +79,16 @@ def field(doc, name):
         if k == name:
             return t, v
     return None, None
+
+
+def type_shape(doc, acc=None):
+    """The element types used anywhere in doc."""
+    acc = set() if acc is None else acc
+    for t, k, v in elements(doc):
+        acc.add(t)
+        if t in (3, 4):
+            type_shape(v, acc)
+    return acc
 
 
 def op_keys(doc, acc=None):
@@ -228,6 +240,10 @@ def from_capture():
             continue
         opcode, cmd, seqs = parsed
         name = from_command(cmd)
+        add("bson", cmd, type_shape(cmd))
+        for _, raw in seqs:
+            for d in seq_docs(raw):
+                add("bson", d, type_shape(d))
         stmts = [v for t, k, v in elements(cmd) if k in ("updates", "deletes") and t == 4]
         for arr in stmts:
             from_statements(name, [v for _, _, v in elements(arr)])
