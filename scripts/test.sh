@@ -5,6 +5,10 @@
 #   Phase 1 (skipped with --quick): sanitizer build (--enable-sanitizers --enable-werror),
 #     every test (unit, integration, e2e, spec) against the sanitized server: the real
 #     clients and the spec suite reach code paths the C tests do not.
+#   Phase "fuzz" (skipped with --quick): scripts/fuzz.sh builds the libFuzzer targets with clang
+#     in build-fuzz/ (out of tree: the in-tree build is untouched) and runs each for 60 s from
+#     its corpus under ASan and UBSan; any finding fails it.  Executions per target are
+#     printed and kept in test-results/fuzz/.
 #   Phase 2: normal build (--enable-werror), every test (unit, integration, e2e), make lint.
 #   Phase 2 runs last so the tree is left with a normal build for scripts/run.sh.
 # Each phase's test logs are kept in test-results/<phase>/ (the build tree's own logs are
@@ -56,6 +60,9 @@ if [ "$quick" = no ]; then
     fi
     save_logs sanitize
     unset UBSAN_OPTIONS
+    phase "fuzz" "$top/scripts/fuzz.sh" 60
+    mkdir -p "$results/fuzz"
+    cp "$top"/build-fuzz/logs/*.log "$results/fuzz/" 2>/dev/null || true
 fi
 
 if phase "build" "$top/scripts/build.sh" --enable-werror; then

@@ -37,7 +37,7 @@ command -v nm >/dev/null 2>&1 || { note "nm is missing (apt-get install binutils
 
 # ---- 1. formatting ---------------------------------------------------------------------
 mapfile -t cfiles < <(cd "$srcdir" && find src tests/unit tests/integration tests/bench \
-    \( -name '*.c' -o -name '*.h' \) -type f 2>/dev/null | sort)
+    tests/fuzz \( -name '*.c' -o -name '*.h' \) -type f 2>/dev/null | sort)
 if [ "${#cfiles[@]}" -eq 0 ]; then
     note "no C files found under $srcdir"
     exit 2
