@@ -12,16 +12,13 @@
  * A dotted path's components are bounded the same way (15 Overflow "FieldPath is too long",
  * mongod's wording), so walks along a path are bounded too.
  *
- * Pure helpers (inline here, the document walk in depth.c); any thread, either process.
+ * Pure inline helpers; any thread, either process.
  */
 #ifndef SDB_DEPTH_H
 #define SDB_DEPTH_H
 
 #include "bsonvalid.h"
 #include "errors.h"
-
-#include <bson/bson.h>
-#include <stdbool.h>
 
 /* SDB_DEPTH_PATH_MAX -- the most components of a dotted path (mongod: maxBSONDepth). */
 #define SDB_DEPTH_PATH_MAX SDB_BSON_DEPTH_COMMAND
@@ -34,14 +31,9 @@ sdb_depth_error(sdb_error_t *err, const char *what)
                          what, SDB_BSON_DEPTH_EVAL);
 }
 
-/* SDB_DEPTH_CHECK -- return 15 Overflow from the calling function when `depth` is past the
- * bound.  The caller's depth counts levels from 0 at its entry point. */
-/* sdb_depth_doc_ok -- true when `doc` nests at most max_depth levels (its own fields are at
- * level 1, each embedded document or array adds one); walks iteratively (depth.c). */
-bool sdb_depth_doc_ok(const bson_t *doc, int max_depth);
-
-/* sdb_depth_doc_error -- 15 Overflow for a built document past SDB_BSON_DEPTH_EVAL, in
- * mongod's words for a document it cannot convert to BSON. */
+/* sdb_depth_doc_error -- 15 Overflow for a built document past SDB_BSON_DEPTH_EVAL (measured
+ * with sdb_bson_depth_ok, which walks without recursion), in mongod's words for a document
+ * it cannot convert to BSON. */
 static inline int
 sdb_depth_doc_error(sdb_error_t *err)
 {
@@ -51,6 +43,9 @@ sdb_depth_doc_error(sdb_error_t *err)
                          SDB_BSON_DEPTH_EVAL);
 }
 
+/* SDB_DEPTH_CHECK -- return 15 Overflow from the calling function when `depth`, the level
+ * it is about to work at (a document's own fields are level 1, as in bsonvalid.h), is past
+ * the bound. */
 #define SDB_DEPTH_CHECK(depth, err, what)                                                          \
     do {                                                                                           \
         if ((depth) > SDB_BSON_DEPTH_EVAL)                                                         \

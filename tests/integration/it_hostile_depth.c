@@ -4,12 +4,13 @@
  * Issue 7: "recursive parsers and evaluators carry a depth bound".  Each case sends one
  * small hostile command to a server with a single worker (so the bystander shares it):
  * filters, expressions and projections nested 200 levels (the deepest the door admits)
- * answer correctly; dotted paths of 5,000 components answer "FieldPath is too long" (5729100
- * in a filter, 15 Overflow in a sort and an expression, as mongod); a pipeline of 1,000 stages builds documents
- * 1,000 levels deep during evaluation, far past every bound, and $sort, $group and $match
- * compare them correctly, while a pipeline update or $out that would write such documents
- * answers 15 Overflow.  After every case the master lives, the worker's pid is unchanged and
- * a bystander connection answers ping.  (Commands nested past 200 levels are the door's: bsonvalid.h.)
+ * answer correctly, and nested 10,000 levels answer 15 Overflow (from the door, bsonvalid.h);
+ * dotted paths of 5,000 components answer "FieldPath is too long" (5729100 in a filter, 15
+ * Overflow in a sort and an expression, as mongod); a pipeline of 1,000 stages builds
+ * documents 1,000 levels deep during evaluation, far past every bound, and $sort, $group and
+ * $match compare them correctly, while a pipeline update, $out or $merge that would write
+ * such documents answers 15 Overflow.  After every case the master lives, the worker's pid
+ * is unchanged and a bystander connection answers ping.
  */
 #include "harness.h"
 
@@ -105,6 +106,23 @@ expect_code(depth_env_t *e, bson_t *cmd, int code, const char *name, const char 
     env_check(e, what);
 }
 
+/* expect_overflow -- 15 Overflow, whichever check (door or evaluator) gives it first. */
+static void
+expect_overflow(depth_env_t *e, bson_t *cmd, const char *what)
+{
+    bson_error_t err;
+    bson_t reply;
+    bool ok = fx_cmd_bson(e->c, DB, cmd, &reply, &err);
+
+    ck_assert_msg(!ok && fx_has(&reply, "ok"), "%s: want an error reply, got %s (%s)", what,
+                  fx_to_json(&reply), err.message);
+    ASSERT_INT(&reply, "code", 15);
+    ASSERT_STR(&reply, "codeName", "Overflow");
+    bson_destroy(&reply);
+    bson_destroy(cmd);
+    env_check(e, what);
+}
+
 /* find_with -- {find: "c", <field>: doc} (consumes doc). */
 static bson_t *
 find_with(const char *field, bson_t *doc)
@@ -115,6 +133,14 @@ find_with(const char *field, bson_t *doc)
     bson_destroy(doc);
     return cmd;
 }
+
+/* The wrappers nest() repeats: {$and: [x]}, {$not: x}, {a: x}, {$add: [x]}. */
+static const char *const logical[] = {"$and"};
+static const char *const nots[] = {"$not"};
+static const char *const as[] = {"a"};
+static const char *const add[] = {"$add"};
+static const bool in_arr[] = {true};
+static const bool no_arr[] = {false};
 
 /* expect_batch -- run cmd; it must succeed with firstBatch equal to want_json. */
 static void
@@ -137,12 +163,6 @@ expect_batch(depth_env_t *e, bson_t *cmd, const char *want_json, const char *wha
  * answer correctly: the evaluators' own bound (400) lies above everything the door passes. */
 START_TEST(test_filters_at_door_limit)
 {
-    static const char *const logical[] = {"$and"};
-    static const bool in_arr[] = {true};
-    static const char *const nots[] = {"$not"};
-    static const char *const as[] = {"a"};
-    static const bool no_arr[] = {false};
-    static const char *const add[] = {"$add"};
     depth_env_t e;
 
     env_up(&e);
@@ -166,6 +186,33 @@ START_TEST(test_filters_at_door_limit)
     expect_batch(&e,
                  find_with("projection", nest(as, no_arr, 1, 198, BCON_NEW("b", BCON_INT32(1)))),
                  "{\"0\": {\"_id\": 1}, \"1\": {\"_id\": 2}}", "a projection 198 deep");
+    env_down(&e);
+}
+END_TEST
+
+/* Commands nested 10,000 levels (5,000 $and, $not, $add; a projection): 15 Overflow from the
+ * door, before anything recurses. */
+START_TEST(test_deep_commands)
+{
+    depth_env_t e;
+
+    env_up(&e);
+    expect_overflow(
+        &e, find_with("filter", nest(logical, in_arr, 1, 5000, BCON_NEW("a", BCON_INT32(1)))),
+        "5,000 nested $and");
+    expect_overflow(
+        &e,
+        find_with("filter", nest(as, no_arr, 1, 1,
+                                 nest(nots, no_arr, 1, 5000, BCON_NEW("$eq", BCON_INT32(1))))),
+        "5,000 nested $not");
+    expect_overflow(
+        &e,
+        find_with("filter", nest((const char *const[]){"$expr"}, no_arr, 1, 1,
+                                 nest(add, in_arr, 1, 5000, BCON_NEW("$literal", BCON_INT32(1))))),
+        "5,000 nested $add");
+    expect_overflow(
+        &e, find_with("projection", nest(as, no_arr, 1, 10000, BCON_NEW("b", BCON_INT32(1)))),
+        "a projection 10,000 deep");
     env_down(&e);
 }
 END_TEST
@@ -289,17 +336,11 @@ START_TEST(test_deep_writes)
     bson_destroy(&reply);
     bson_destroy(upd);
     env_check(&e, "update");
-    expect_code(&e, deep_pipeline("{\"v\": [{\"$out\": \"o\"}]}"), 15, "Overflow",
-                "cannot convert document to BSON because it exceeds the limit of 400 levels of "
-                "nesting",
-                "$out");
-    expect_code(&e,
-                deep_pipeline("{\"v\": [{\"$merge\": {\"into\": \"c\", \"whenMatched\": "
-                              "\"replace\"}}]}"),
-                15, "Overflow",
-                "cannot convert document to BSON because it exceeds the limit of 400 levels of "
-                "nesting",
-                "$merge");
+    expect_overflow(&e, deep_pipeline("{\"v\": [{\"$out\": \"o\"}]}"), "$out");
+    expect_overflow(&e,
+                    deep_pipeline("{\"v\": [{\"$merge\": {\"into\": \"c\", \"whenMatched\": "
+                                  "\"replace\"}}]}"),
+                    "$merge");
     env_down(&e);
 }
 END_TEST
@@ -310,6 +351,7 @@ main(void)
     Suite *s = suite_create("hostile_depth");
     TCase *tc = it_tcase(s, "depth", false);
     tcase_add_test(tc, test_filters_at_door_limit);
+    tcase_add_test(tc, test_deep_commands);
     tcase_add_test(tc, test_long_paths);
     tcase_add_test(tc, test_deep_built_values);
     tcase_add_test(tc, test_deep_writes);

@@ -7,7 +7,6 @@
  * Single-threaded; no server is started.
  */
 #include "../../src/common/bsoncmp.h"
-#include "../../src/common/depth.h"
 
 #include <check.h>
 #include <math.h>
@@ -257,34 +256,6 @@ START_TEST(test_deep_values)
 }
 END_TEST
 
-/* sdb_depth_doc_ok (depth.c): a document's own fields are level 1; documents, arrays and
- * CodeWScope scopes each add one; 10,000 levels are measured without recursion. */
-START_TEST(test_depth_doc_ok)
-{
-    static const deep_level_t docs[] = {{BSON_TYPE_DOCUMENT, "a"}};
-    static const deep_level_t arrs[] = {{BSON_TYPE_ARRAY, "0"}, {BSON_TYPE_DOCUMENT, "0"}};
-    bson_t *leaf = BCON_NEW("x", BCON_INT32(1)), *flat = BCON_NEW("x", BCON_INT32(1));
-    bson_t *d400 = deep_build(docs, 1, 399, leaf), *d401 = deep_build(docs, 1, 400, leaf);
-    bson_t *far = deep_build(arrs, 2, 10000, leaf), scoped = BSON_INITIALIZER;
-
-    ck_assert(sdb_depth_doc_ok(flat, 1));
-    ck_assert(sdb_depth_doc_ok(d400, 400));
-    ck_assert(!sdb_depth_doc_ok(d401, 400));
-    ck_assert(sdb_depth_doc_ok(d401, 401));
-    ck_assert(!sdb_depth_doc_ok(far, 400));
-    ck_assert(sdb_depth_doc_ok(far, 10001));
-    BSON_APPEND_CODE_WITH_SCOPE(&scoped, "f", "1", d400); /* the scope: one level deeper */
-    ck_assert(!sdb_depth_doc_ok(&scoped, 400));
-    ck_assert(sdb_depth_doc_ok(&scoped, 401));
-    bson_destroy(leaf);
-    bson_destroy(flat);
-    bson_destroy(d400);
-    bson_destroy(d401);
-    bson_destroy(far);
-    bson_destroy(&scoped);
-}
-END_TEST
-
 static Suite *
 bsoncmp_suite(void)
 {
@@ -299,7 +270,6 @@ bsoncmp_suite(void)
     tcase_add_test(tc, test_doc_and_iter);
     tcase_add_test(tc, test_random_numbers);
     tcase_add_test(tc, test_deep_values);
-    tcase_add_test(tc, test_depth_doc_ok);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -117,7 +117,7 @@ insert_docs(const char *ns, bson_t **docs, size_t n, bson_t *extra, sdb_error_t 
             char buf[16];
             const char *key;
 
-            if (!sdb_depth_doc_ok(docs[i], SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
+            if (!sdb_bson_depth_ok(docs[i], SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
                 ret = sdb_depth_doc_error(err);
                 break;
             }
@@ -399,7 +399,7 @@ merge_lookup(const target_t *t, const char *ns, bson_t *doc, bson_t *extra, sdb_
             merged(&old, doc, &nu);
         else
             bson_copy_to(doc, &nu);
-        if (!sdb_depth_doc_ok(&nu, SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
+        if (!sdb_bson_depth_ok(&nu, SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
             bson_destroy(&nu);
             SDB_ERR(sdb_depth_doc_error(err));
         }

@@ -554,7 +554,7 @@ wk_update_apply(const wk_update_t *u, const bson_t *doc, const wk_match_details_
         SDB_RET(check_id_unchanged(&c, out));
         SDB_RET(check_top_dollar(&c, out));
     }
-    if (!sdb_depth_doc_ok(out, SDB_BSON_DEPTH_EVAL)) /* built past the bound: never stored */
+    if (!sdb_bson_depth_ok(out, SDB_BSON_DEPTH_EVAL)) /* built past the bound: never stored */
         return sdb_depth_doc_error(err);
     *changed =
         out->len != doc->len || memcmp(bson_get_data(out), bson_get_data(doc), doc->len) != 0;

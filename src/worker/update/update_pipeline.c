@@ -307,7 +307,7 @@ wk_upd_apply_pipeline(const wk_uctx_t *c, bson_t *out)
         ret = apply_stage(c, &c->u->stages[i], &docs[cur], &docs[1 - cur]);
         bson_destroy(&docs[cur]);
         cur = 1 - cur;
-        if (ret == 0 && !sdb_depth_doc_ok(&docs[cur], SDB_BSON_DEPTH_EVAL))
+        if (ret == 0 && !sdb_bson_depth_ok(&docs[cur], SDB_BSON_DEPTH_EVAL))
             ret = sdb_depth_doc_error(c->err); /* stop at once: each stage only wraps deeper */
         if (ret != 0)
             break;
