@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* fuzz_fail -- report a broken property and abort. */
 void fuzz_fail(const char *cond, const char *file, int line) __attribute__((noreturn));
 
-/* fuzz_door -- true with *doc a static view of data when the server's door check accepts the
- * bytes as one BSON document (as a command, nested at most SDB_BSON_DEPTH_COMMAND levels). */
+/* fuzz_door -- true with *doc a static view of data when the server's door check
+ * (sdb_bson_check at the command limit, as wire.c applies it) accepts the bytes. */
 bool fuzz_door(const uint8_t *data, size_t size, bson_t *doc);
 
 /* fuzz_walk_ok -- the test's own oracle for "the code may iterate these bytes": libbson

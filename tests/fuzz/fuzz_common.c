@@ -88,11 +88,12 @@ fuzz_walk_ok(const uint8_t *data, size_t size, int max_depth)
 bool
 fuzz_door(const uint8_t *data, size_t size, bson_t *doc)
 {
-    size_t off;
+    sdb_error_t err;
 
-    if (!bson_init_static(doc, data, size) || !bson_validate(doc, BSON_VALIDATE_NONE, &off))
+    if (sdb_bson_check(data, size, SDB_BSON_LEVELS_COMMAND, &err) != 0)
         return false;
-    return fuzz_walk_ok(data, size, SDB_BSON_DEPTH_COMMAND);
+    FUZZ_CHECK(bson_init_static(doc, data, size));
+    return true;
 }
 
 bool
