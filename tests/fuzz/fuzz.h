@@ -60,6 +60,10 @@ bool fuzz_filter(const bson_t *doc, const char *key, bson_t *filter, wk_matcher_
  * NULL or doc does not match). */
 void fuzz_details(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *det);
 
+/* fuzz_collation -- a case-insensitive collation ({locale: "en", strength: 2}) for the
+ * targets' second, collated pass; built once. */
+const wk_collation_t *fuzz_collation(void);
+
 /* fuzz_docs -- the fixed documents every parsed filter, update, projection or pipeline is
  * applied to; *n receives their number. */
 const bson_t *const *fuzz_docs(size_t *n);
