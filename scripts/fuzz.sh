@@ -27,7 +27,7 @@ jobs=${JOBS:-$(nproc)}
 base=$top/build-fuzz
 src=$base/src
 obj=$base/obj
-targets=(wire matcher update projection agg)
+targets=(wire bson matcher update projection agg)
 
 # ---- build ------------------------------------------------------------------------------
 git -C "$top" rev-parse --git-dir >/dev/null 2>&1 ||

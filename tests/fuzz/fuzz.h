@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* fuzz_fail -- report a broken property and abort. */
 void fuzz_fail(const char *cond, const char *file, int line) __attribute__((noreturn));
 
-/* fuzz_door -- true with *doc a static view of data when the server's door check accepts the
- * bytes as one BSON document (as a command, nested at most SDB_BSON_DEPTH_COMMAND levels). */
+/* fuzz_door -- true with *doc a static view of data when the server's door check
+ * (sdb_bson_check at the command limit, as wire.c applies it) accepts the bytes. */
 bool fuzz_door(const uint8_t *data, size_t size, bson_t *doc);
 
 /* fuzz_walk_ok -- the test's own oracle for "the code may iterate these bytes": libbson
@@ -59,6 +59,10 @@ bool fuzz_filter(const bson_t *doc, const char *key, bson_t *filter, wk_matcher_
 /* fuzz_details -- the array position m records on doc for positional $ (zeroed when m is
  * NULL or doc does not match). */
 void fuzz_details(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *det);
+
+/* fuzz_collation -- a case-insensitive collation ({locale: "en", strength: 2}) for the
+ * targets' second, collated pass; built once. */
+const wk_collation_t *fuzz_collation(void);
 
 /* fuzz_docs -- the fixed documents every parsed filter, update, projection or pipeline is
  * applied to; *n receives their number. */

@@ -4,7 +4,8 @@
  *
  * The input is a pipeline: a BSON array (or any document; its values are the stages) as the
  * aggregate command's `pipeline` carries it.  What the door accepts is parsed as a pipeline
- * on collection "c"; a pipeline that parses is run over a copy of the fixed documents
+ * on collection "c", plain and under a case-insensitive collation ($match, $sort, $group
+ * compare through ICU); a pipeline that parses is run over a copy of the fixed documents
  * (fuzz.h) as its in-memory source, unless its bytes name a stage that reads or writes the
  * store through the master ($lookup, $out, $merge, $collStats, $indexStats,
  * $listLocalSessions), which needs a running server: such pipelines are parsed only.  Every
@@ -59,23 +60,35 @@ run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx)
     wk_agg_docs_free(&out);
 }
 
+/* pass -- parse the pipeline under ctx and, when it needs no store, run it. */
+static void
+pass(const bson_t *pipeline, wk_agg_ctx_t *ctx, bool store)
+{
+    wk_agg_pipeline_t *p = NULL;
+    sdb_error_t err;
+
+    memset(&err, 0, sizeof(err));
+    if (wk_agg_parse_doc(pipeline, ctx, &p, &err) != 0) {
+        FUZZ_CHECK(p == NULL && err.code != 0);
+        return;
+    }
+    if (!store)
+        run(p, ctx);
+    wk_agg_free(p);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     wk_agg_ctx_t ctx = {.db = "test", .coll = "c"};
-    wk_agg_pipeline_t *p = NULL;
-    sdb_error_t err;
     bson_t pipeline;
+    bool store;
 
     if (!fuzz_door(data, size, &pipeline))
         return 0;
-    memset(&err, 0, sizeof(err));
-    if (wk_agg_parse_doc(&pipeline, &ctx, &p, &err) != 0) {
-        FUZZ_CHECK(p == NULL && err.code != 0);
-        return 0;
-    }
-    if (!needs_store(data, size))
-        run(p, &ctx);
-    wk_agg_free(p);
+    store = needs_store(data, size);
+    pass(&pipeline, &ctx, store);
+    ctx.collation = fuzz_collation();
+    pass(&pipeline, &ctx, store);
     return 0;
 }

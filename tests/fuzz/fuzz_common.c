@@ -11,6 +11,7 @@
 #include "fuzz.h"
 
 #include "../../src/common/bsonvalid.h"
+#include "../../src/worker/query/collation.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -88,11 +89,12 @@ fuzz_walk_ok(const uint8_t *data, size_t size, int max_depth)
 bool
 fuzz_door(const uint8_t *data, size_t size, bson_t *doc)
 {
-    size_t off;
+    sdb_error_t err;
 
-    if (!bson_init_static(doc, data, size) || !bson_validate(doc, BSON_VALIDATE_NONE, &off))
+    if (sdb_bson_check(data, size, SDB_BSON_LEVELS_COMMAND, &err) != 0)
         return false;
-    return fuzz_walk_ok(data, size, SDB_BSON_DEPTH_COMMAND);
+    FUZZ_CHECK(bson_init_static(doc, data, size));
+    return true;
 }
 
 bool
@@ -135,6 +137,24 @@ fuzz_details(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *det)
     memset(det, 0, sizeof(*det));
     if (m != NULL && !wk_matcher_matches(m, doc, det))
         memset(det, 0, sizeof(*det));
+}
+
+const wk_collation_t *
+fuzz_collation(void)
+{
+    static wk_collation_t *coll;
+    sdb_error_t err;
+    bson_t *spec;
+
+    if (coll == NULL) {
+        spec = BCON_NEW("locale", BCON_UTF8("en"), "strength", BCON_INT32(2));
+        if (wk_collation_new(spec, &coll, &err) != 0 || coll == NULL) {
+            fprintf(stderr, "fuzz: collation: %s\n", err.msg);
+            abort();
+        }
+        bson_destroy(spec);
+    }
+    return coll;
 }
 
 const bson_t *const *

@@ -3,11 +3,13 @@
  * (src/worker/query/matcher*.c, with $expr's expressions and $jsonSchema behind it).
  *
  * The input is a filter document ({a: {$gt: 1}, $or: [...]}).  What the door accepts is
- * parsed; a filter that parses is evaluated against every fixed document (fuzz.h), both
- * through the error-reporting entry point and the boolean one, which must agree when no
- * error is raised, and the planner's _id extraction runs on it.
+ * parsed twice: plain, and with `let` variables ($$x, $$s for $expr) and a case-insensitive
+ * collation (ICU compares the filter's strings, UTF-8 or not).  A filter that parses is
+ * evaluated against every fixed document (fuzz.h), both through the error-reporting entry
+ * point and the boolean one, which must agree when no error is raised, and the planner's
+ * _id extraction runs on it.
  *
- * Invariants: single-threaded; nothing persists between inputs.
+ * Invariants: single-threaded; the variables and the collation are built once, never changed.
  */
 #include "fuzz.h"
 
@@ -15,23 +17,22 @@
 
 #include <string.h>
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* pass -- parse the filter with opts and evaluate it on every fixed document. */
+static void
+pass(const bson_t *filter, const wk_match_opts_t *opts)
 {
     const bson_t *const *docs;
     wk_match_details_t det;
     wk_matcher_t *m = NULL;
     sdb_error_t err;
-    bson_t filter, ids;
+    bson_t ids;
     size_t n;
     bool matched;
 
-    if (!fuzz_door(data, size, &filter))
-        return 0;
     memset(&err, 0, sizeof(err));
-    if (wk_matcher_new(&filter, &m, &err) != 0) {
+    if (wk_matcher_new_ex(filter, opts, &m, &err) != 0) {
         FUZZ_CHECK(m == NULL && err.code != 0);
-        return 0;
+        return;
     }
     docs = fuzz_docs(&n);
     for (size_t i = 0; i < n; i++) {
@@ -46,5 +47,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check_output(&ids);
     bson_destroy(&ids);
     wk_matcher_free(m);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bson_t *vars;
+    wk_match_opts_t opts;
+    bson_t filter;
+
+    if (!fuzz_door(data, size, &filter))
+        return 0;
+    if (vars == NULL)
+        vars = BCON_NEW("x", BCON_INT32(1), "s", BCON_UTF8("ABC"));
+    pass(&filter, NULL);
+    opts.vars = vars;
+    opts.coll = fuzz_collation();
+    pass(&filter, &opts);
     return 0;
 }
