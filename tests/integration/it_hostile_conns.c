@@ -16,6 +16,8 @@
  */
 #include "harness.h"
 
+#include <math.h>
+
 #include <poll.h>
 #include <sys/wait.h>
 
@@ -173,26 +175,15 @@ server_cpu_ticks(const fx_server_t *s)
 {
     pid_t pids[FX_MAX_WORKERS + 1];
     int n = fx_worker_pids(s, pids, FX_MAX_WORKERS);
-    long long total = 0;
+    double ms = 0;
 
     pids[n++] = s->pid;
     for (int i = 0; i < n; i++) {
-        char path[64], buf[1024];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[i]);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        /* fields after the ")" of comm: state is field 3, utime 14, stime 15 */
-        char *p = strrchr(buf, ')');
-        unsigned long ut = 0, st = 0;
-        if (p != NULL &&
-            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-            total += (long long)(ut + st);
+        double one = fx_cpu_ms(pids[i]);
+        if (one > 0)
+            ms += one;
     }
-    return total;
+    return llround(ms * (double)sysconf(_SC_CLK_TCK) / 1000.0);
 }
 
 /* log_has -- the server's captured stdout (its log) contains `needle`. */
