@@ -55,6 +55,11 @@ void sdb_assert_fail(const char *cond, const char *file, int line) __attribute__
 
 #define SDB_UNUSED(x) ((void)(x))
 
+/* mongod's name limits, which the worker's request checks and the master's creation check
+ * both apply: a database name, and a whole "db.collection" namespace, in bytes. */
+#define SDB_NS_DB_MAX 63
+#define SDB_NS_LEN_MAX 255
+
 /* sdb_strerror -- a short English description of an internal status code. */
 const char *sdb_strerror(int status);
 

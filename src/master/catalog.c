@@ -492,7 +492,7 @@ ms_catalog_check_ns(const char *ns, sdb_error_t *err)
         return SDB_ECLIENT;
     dblen = strlen(db);
     /* mongod's userAllowedCreateNS, in its order and words */
-    if (dblen == 0 || dblen > 63 || strpbrk(db, "/\\. \"$") != NULL || coll[0] == '\0')
+    if (dblen == 0 || dblen > SDB_NS_DB_MAX || strpbrk(db, "/\\. \"$") != NULL || coll[0] == '\0')
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace: %s", ns);
     if (coll[0] == '.' || strchr(coll, '$') != NULL)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid collection name: %s", coll);

@@ -18,6 +18,7 @@
 #define MS_CATALOG_H
 
 #include "../common/errors.h"
+#include "../common/sdb.h"
 #include "ops.h"
 
 #include <bson/bson.h>
@@ -27,7 +28,7 @@
 #include <wiredtiger.h>
 
 #define MS_URI_MAX 48
-#define MS_NS_MAX 256 /* mongod: a namespace is at most 255 bytes */
+#define MS_NS_MAX (SDB_NS_LEN_MAX + 1) /* a namespace and its NUL */
 
 typedef struct ms_index {
     char *name;           /* spec.name */

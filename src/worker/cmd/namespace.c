@@ -41,9 +41,9 @@ wk_ns_db_check(const char *db, size_t len, sdb_error_t *err)
     if (memchr(db, '\0', len) != NULL)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace,
                              "database names cannot have embedded null characters");
-    if (len > WK_NS_DB_MAX)
+    if (len > SDB_NS_DB_MAX)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace,
-                             "db name must be at most %d characters, found: %zu", WK_NS_DB_MAX,
+                             "db name must be at most %d characters, found: %zu", SDB_NS_DB_MAX,
                              len);
     if (len == 0 || bad_db_char(db, len))
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid database name: '%.*s'", n,

@@ -20,8 +20,6 @@
 
 #include <stddef.h>
 
-#define WK_NS_DB_MAX 63 /* mongod's longest database name, in bytes */
-
 /* wk_ns_db_check -- a database name of `len` bytes (its BSON length) as a request gives it. */
 int wk_ns_db_check(const char *db, size_t len, sdb_error_t *err);
 
