@@ -71,9 +71,19 @@ wk_host_port(void)
 }
 
 /*
+ * wk_topology_counter --
+ *     topologyVersion.counter: 0 while the server runs, 1 once it is shutting down (as mongod
+ *     bumps it), so a driver never mistakes a shutdown error for a stale one.
+ */
+int64_t
+wk_topology_counter(void)
+{
+    return wk_stopping ? 1 : 0;
+}
+
+/*
  * wk_topology_version_append --
- *     {processId, counter: Int64}: 0 while the server runs, 1 once it is shutting down (as
- *     mongod bumps it), so a driver never mistakes a shutdown error for a stale one.
+ *     {processId, counter: Int64 wk_topology_counter()}.
  */
 void
 wk_topology_version_append(bson_t *doc)
@@ -84,7 +94,7 @@ wk_topology_version_append(bson_t *doc)
     wk_process_id(&pid);
     BSON_APPEND_DOCUMENT_BEGIN(doc, "topologyVersion", &tv);
     BSON_APPEND_OID(&tv, "processId", &pid);
-    BSON_APPEND_INT64(&tv, "counter", wk_stopping ? 1 : 0);
+    BSON_APPEND_INT64(&tv, "counter", wk_topology_counter());
     bson_append_document_end(doc, &tv);
 }
 

@@ -39,6 +39,9 @@ const char *wk_host_port(void);
 /* wk_process_id -- the topologyVersion.processId: one ObjectId per master start. */
 void wk_process_id(bson_oid_t *oid);
 
+/* wk_topology_counter -- the topologyVersion counter this server reports now. */
+int64_t wk_topology_counter(void);
+
 /* wk_topology_version_append -- append `topologyVersion` (hello replies, and the error
  * replies whose code tells a driver the server changed state, dispatch.c). */
 void wk_topology_version_append(bson_t *doc);

@@ -59,7 +59,7 @@ awaitable(wk_cmd_t *cmd, int64_t *wait_ms)
         bson_oid_equal(bson_iter_oid(&f), &ours)) {
         bson_iter_recurse(&tv, &f);
         if (bson_iter_find(&f, "counter") && BSON_ITER_HOLDS_NUMBER(&f) &&
-            bson_iter_as_int64(&f) == 0)
+            bson_iter_as_int64(&f) == wk_topology_counter())
             *wait_ms = bson_iter_as_int64(&mt);
     }
     return 0;
