@@ -76,6 +76,9 @@ _Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 
 static const sdb_param_t params[] = {
     {"cursorTimeoutMillis", SDB_PARAM_INT64, OFF(cursor_timeout_ms), 0, INT64_MAX},
     {"enableTestCommands", SDB_PARAM_BOOL, OFF(enable_test_commands), 0, 1},
+    {"transactionLifetimeLimitSeconds", SDB_PARAM_INT64, OFF(txn_lifetime_s), 1, INT32_MAX},
+    {"minSnapshotHistoryWindowInSeconds", SDB_PARAM_INT64, OFF(snapshot_window_s), 0, INT32_MAX},
+    {"logicalSessionTimeoutMinutes", SDB_PARAM_INT64, OFF(session_timeout_min), 1, INT32_MAX},
 };
 
 _Static_assert(sizeof(params) / sizeof(params[0]) <= 32, "sdb_config_t.params_given has 32 bits");
@@ -97,7 +100,9 @@ usage(FILE *f)
                "                    descriptor limit)\n"
                "  --setParameter NAME=VALUE\n"
                "                    cursorTimeoutMillis (default 600000), enableTestCommands\n"
-               "                    (default 1)\n"
+               "                    (default 1), transactionLifetimeLimitSeconds (60),\n"
+               "                    minSnapshotHistoryWindowInSeconds (300),\n"
+               "                    logicalSessionTimeoutMinutes (30)\n"
                "  --version         print the version and exit\n");
 }
 
@@ -409,6 +414,9 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->cache_mb = default_cache_mb();
     cfg->max_conns = SDB_DEFAULT_MAX_CONNS;
     cfg->cursor_timeout_ms = 600000;
+    cfg->txn_lifetime_s = 60;
+    cfg->snapshot_window_s = 300;
+    cfg->session_timeout_min = 30;
     cfg->enable_test_commands = true;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;

@@ -30,8 +30,11 @@ typedef struct sdb_config {
     int max_conns;      /* --maxConns (net.maxIncomingConnections), default 1000000; the cap
                          * in force is sdb_config_conn_limit() */
     /* server parameters (--setParameter name=value; the table in config.c) */
-    int64_t cursor_timeout_ms; /* cursorTimeoutMillis, default 600000 (10 minutes) */
-    bool enable_test_commands; /* enableTestCommands, default true (README: our users are
+    int64_t cursor_timeout_ms;   /* cursorTimeoutMillis, default 600000 (10 minutes) */
+    int64_t txn_lifetime_s;      /* transactionLifetimeLimitSeconds, default 60 */
+    int64_t snapshot_window_s;   /* minSnapshotHistoryWindowInSeconds, default 300 */
+    int64_t session_timeout_min; /* logicalSessionTimeoutMinutes, default 30 */
+    bool enable_test_commands;   /* enableTestCommands, default true (README: our users are
                                 * test fixtures); off hides configureFailPoint & co. */
     /* worker role (set by the master when it spawns a worker) */
     int worker_slot; /* --worker N; -1 in the master */

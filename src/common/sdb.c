@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /*
  * sdb_assert_fail --
@@ -50,4 +51,13 @@ sdb_strerror(int status)
     default:
         return status > 0 ? strerror(status) : "unknown status";
     }
+}
+
+int64_t
+sdb_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

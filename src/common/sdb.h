@@ -63,4 +63,7 @@ void sdb_assert_fail(const char *cond, const char *file, int line) __attribute__
 /* sdb_strerror -- a short English description of an internal status code. */
 const char *sdb_strerror(int status);
 
+/* sdb_mono_ms -- a monotonic clock in milliseconds (for deadlines, never for dates). */
+int64_t sdb_mono_ms(void);
+
 #endif

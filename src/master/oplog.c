@@ -5,7 +5,10 @@
  * moved forward, else the last second with increment + 1.  ms_oplog_commit holds the clock
  * mutex from taking the timestamp until the transaction has committed, so entries commit in
  * timestamp order; the published head is therefore always a point below which everything
- * has committed.  The byte count of live entries is kept approximately (counted at open,
+ * has committed.  Every entry's timestamp is also its WiredTiger transaction's commit
+ * timestamp, so a read at read_timestamp T sees exactly the writes of the entries up to T;
+ * the tick keeps WiredTiger's oldest timestamp minSnapshotHistoryWindowInSeconds behind the
+ * head (the history snapshot reads can reach) and its stable timestamp at the head.  The byte count of live entries is kept approximately (counted at open,
  * added on append, subtracted on trim) and drives the size cap.
  *
  * Invariants: oplog_clock protects clock_secs/clock_inc/oplog_bytes and the order of
@@ -19,13 +22,17 @@
 #include "store.h"
 #include "storereq.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 static pthread_mutex_t oplog_clock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t clock_secs, clock_inc;
 static uint64_t oplog_bytes;
 static _Atomic uint64_t oplog_cap = MS_OPLOG_CAP_DEFAULT;
+static _Atomic int64_t history_window_s = 300;
+static _Atomic uint64_t oldest_ts;
 
 #define TS_SECS(ts) ((uint32_t)((ts) >> 32))
 #define TS_INC(ts) ((uint32_t)((ts)&0xffffffffu))
@@ -121,7 +128,7 @@ ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
     else
         c->close(c);
     if (ret == 0)
-        ret = s->commit_transaction(s, NULL);
+        ret = ms_oplog_commit_at(s, ts);
     else
         s->rollback_transaction(s, NULL);
     if (ret == 0) {
@@ -134,6 +141,55 @@ ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
     pthread_mutex_unlock(&oplog_clock);
     bson_destroy(&b);
     return ret;
+}
+
+int
+ms_oplog_commit_at(WT_SESSION *s, uint64_t ts)
+{
+    char conf[64];
+
+    snprintf(conf, sizeof(conf), "commit_timestamp=%" PRIx64, ts);
+    return s->commit_transaction(s, conf);
+}
+
+void
+ms_oplog_set_history_window(int64_t secs)
+{
+    atomic_store(&history_window_s, secs);
+}
+
+uint64_t
+ms_oplog_oldest(void)
+{
+    return atomic_load(&oldest_ts);
+}
+
+/*
+ * advance_timestamps --
+ *     Move WiredTiger's stable timestamp to the head and its oldest timestamp to the head
+ *     minus the history window, so snapshot reads can reach that far back and no further.
+ *     Under oplog_clock, so no commit with a smaller timestamp is still in flight.
+ */
+static void
+advance_timestamps(void)
+{
+    uint64_t head, oldest, window = (uint64_t)atomic_load(&history_window_s);
+    char conf[96];
+
+    pthread_mutex_lock(&oplog_clock);
+    head = atomic_load(&ms_store_global()->oplog_head);
+    if (head != 0) {
+        oldest = TS_SECS(head) > window ? (uint64_t)(TS_SECS(head) - window) << 32 : 1;
+        if (oldest > head)
+            oldest = head;
+        if (oldest < atomic_load(&oldest_ts))
+            oldest = atomic_load(&oldest_ts);
+        snprintf(conf, sizeof(conf), "stable_timestamp=%" PRIx64 ",oldest_timestamp=%" PRIx64, head,
+                 oldest);
+        if (ms_store_conn()->set_timestamp(ms_store_conn(), conf) == 0)
+            atomic_store(&oldest_ts, oldest);
+    }
+    pthread_mutex_unlock(&oplog_clock);
 }
 
 uint64_t
@@ -187,6 +243,7 @@ ms_oplog_tick(WT_SESSION *s)
 
     if (s == NULL)
         return 0;
+    advance_timestamps();
     pthread_mutex_lock(&oplog_clock);
     more = oplog_bytes > cap;
     pthread_mutex_unlock(&oplog_clock);

@@ -8,6 +8,13 @@
  * timestamp is taken and the commit done under one mutex, commits land in timestamp order and
  * a reader up to oplog_head never sees a hole.  The table is capped by size: ms_oplog_tick
  * deletes the oldest entries beyond the cap.
+ *
+ * A multi-document transaction enters the oplog at commit as ONE entry, in the same
+ * WiredTiger transaction as its data, in mongod's shape: {op: "c", ns: "admin.$cmd",
+ * o: {applyOps: [{op, ns, ui, o, o2?}...]}, lsid: {id, uid}, txnNumber: long, stmtId?,
+ * prevOpTime: {ts: Timestamp(0, 0), t: -1L}, ts, t, v, wall}; the operations inside applyOps
+ * have the same shape as single-write entries (without ts/t/v/wall), in statement order.
+ * Change streams unpack it into one event per operation, all with the entry's clusterTime.
  */
 #ifndef MS_OPLOG_H
 #define MS_OPLOG_H
@@ -36,6 +43,17 @@ int ms_oplog_open(WT_SESSION *s);
  * any failure the transaction has been rolled back (WT_ROLLBACK may be retried).  *ts_out
  * (may be NULL) receives the entry's timestamp. */
 int ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out);
+
+/* ms_oplog_commit_at -- commit the session's running transaction with commit timestamp ts
+ * (an oplog timestamp).  Only for a caller that holds ts from the oplog clock. */
+int ms_oplog_commit_at(WT_SESSION *s, uint64_t ts);
+
+/* ms_oplog_set_history_window -- minSnapshotHistoryWindowInSeconds (start-up). */
+void ms_oplog_set_history_window(int64_t secs);
+
+/* ms_oplog_oldest -- the oldest timestamp a snapshot read may use (0 before the first tick):
+ * an earlier atClusterTime is SnapshotTooOld. */
+uint64_t ms_oplog_oldest(void);
 
 /* ms_oplog_head -- the last committed timestamp. */
 uint64_t ms_oplog_head(void);

@@ -20,6 +20,7 @@
 #include "../common/sdb.h"
 #include "cursors.h"
 #include "disk.h"
+#include "oplog.h"
 #include "ops.h"
 #include "service.h"
 #include "spawn.h"
@@ -436,6 +437,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread we and WT start */
 
     ms_cursors_set_timeout(cfg->cursor_timeout_ms);
+    ms_oplog_set_history_window(cfg->snapshot_window_s);
     ms_disk_init(cfg->dbpath);
     if (ms_disk_preflight() != 0) /* before listening: a full disk refuses to start */
         return 2;

@@ -443,6 +443,12 @@ wk_coro_sleep_ms(int64_t ms)
     event_free(sl.ev);
 }
 
+bool
+wk_coro_stopping(void)
+{
+    return waking_all;
+}
+
 /*
  * wk_coro_wake_sleepers --
  *     Orderly exit: every sleeping coroutine wakes now, and later sleeps return at once.

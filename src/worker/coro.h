@@ -59,6 +59,9 @@ void wk_coro_sleep_ms(int64_t ms);
  * return at once. */
 void wk_coro_wake_sleepers(void);
 
+/* wk_coro_stopping -- whether wk_coro_wake_sleepers has run (the worker is exiting). */
+bool wk_coro_stopping(void);
+
 /* wk_coro_active -- coroutines started and not yet finished. */
 int wk_coro_active(void);
 

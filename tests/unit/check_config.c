@@ -112,6 +112,15 @@ START_TEST(test_param_table)
     ck_assert(bson_iter_init_find(&it, &out, "enableTestCommands"));
     ck_assert(BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it));
     seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "transactionLifetimeLimitSeconds"));
+    ck_assert(bson_iter_as_int64(&it) == 60);
+    seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "minSnapshotHistoryWindowInSeconds"));
+    ck_assert(bson_iter_as_int64(&it) == 300);
+    seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "logicalSessionTimeoutMinutes"));
+    ck_assert(bson_iter_as_int64(&it) == 30);
+    seen++;
     ck_assert_uint_eq(bson_count_keys(&out), n);
     ck_assert_uint_eq(seen, n);
     bson_destroy(&out);
