@@ -103,11 +103,42 @@ build_entry(const ms_oplog_entry_t *e, uint64_t ts, bson_t *b)
 int
 ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
 {
+    return ms_oplog_commit_n(s, e, 1, ts_out);
+}
+
+/* append_locked -- insert e[0..n) under consecutive timestamps from the clock (oplog_clock
+ * held); *first receives the first one, *bytes their size. */
+static int
+append_locked(WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, uint64_t *first, uint64_t *bytes)
+{
+    int ret = 0;
+
+    *bytes = 0;
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        uint64_t ts = next_ts_locked();
+        WT_ITEM v;
+        bson_t b;
+
+        if (i == 0)
+            *first = ts;
+        build_entry(&e[i], ts, &b);
+        v.data = bson_get_data(&b);
+        v.size = b.len;
+        c->set_key(c, ts);
+        c->set_value(c, &v);
+        ret = c->insert(c);
+        *bytes += v.size;
+        bson_destroy(&b);
+    }
+    return ret;
+}
+
+int
+ms_oplog_commit_n(WT_SESSION *s, const ms_oplog_entry_t *e, size_t n, uint64_t *ts_out)
+{
     WT_CURSOR *c = NULL;
     sdb_global_t *g = ms_store_global();
-    uint64_t ts;
-    WT_ITEM v;
-    bson_t b;
+    uint64_t first = 0, bytes = 0;
     int ret;
 
     ret = s->open_cursor(s, MS_OPLOG_URI, NULL, "overwrite=false", &c);
@@ -116,30 +147,23 @@ ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
         return ret;
     }
     pthread_mutex_lock(&oplog_clock);
-    ts = next_ts_locked();
-    build_entry(e, ts, &b);
-    v.data = bson_get_data(&b);
-    v.size = b.len;
-    c->set_key(c, ts);
-    c->set_value(c, &v);
-    ret = c->insert(c);
+    ret = append_locked(c, e, n, &first, &bytes);
     if (ret == 0)
         ret = c->close(c);
     else
         c->close(c);
     if (ret == 0)
-        ret = ms_oplog_commit_at(s, ts);
+        ret = ms_oplog_commit_at(s, first);
     else
         s->rollback_transaction(s, NULL);
     if (ret == 0) {
-        oplog_bytes += v.size;
-        atomic_store(&g->oplog_head, ts);
+        oplog_bytes += bytes;
+        atomic_store(&g->oplog_head, ((uint64_t)clock_secs << 32) | clock_inc);
         atomic_fetch_add(&g->oplog_wake, 1);
         if (ts_out != NULL)
-            *ts_out = ts;
+            *ts_out = first;
     }
     pthread_mutex_unlock(&oplog_clock);
-    bson_destroy(&b);
     return ret;
 }
 

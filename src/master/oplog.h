@@ -44,6 +44,11 @@ int ms_oplog_open(WT_SESSION *s);
  * (may be NULL) receives the entry's timestamp. */
 int ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out);
 
+/* ms_oplog_commit_n -- ms_oplog_commit for n >= 1 entries written by one transaction (an
+ * insert into a capped collection and the deletes it causes): they take consecutive
+ * timestamps, in order, and the transaction commits at the first; *ts_out receives it. */
+int ms_oplog_commit_n(WT_SESSION *s, const ms_oplog_entry_t *e, size_t n, uint64_t *ts_out);
+
 /* ms_oplog_commit_at -- commit the session's running transaction with commit timestamp ts
  * (an oplog timestamp).  Only for a caller that holds ts from the oplog clock. */
 int ms_oplog_commit_at(WT_SESSION *s, uint64_t ts);

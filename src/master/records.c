@@ -22,6 +22,7 @@
 
 #include "../common/bsonvalid.h"
 #include "../common/sdb.h"
+#include "capped.h"
 #include "indexes.h"
 #include "oplog.h"
 #include "storereq.h"
@@ -129,7 +130,10 @@ insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, co
         s->rollback_transaction(s, NULL);
         goto err;
     }
-    ret = ms_oplog_commit(s, &e, NULL);
+    if (c->capped != NULL)
+        ret = ms_capped_commit_insert(s, c, rid, doc->len, &e, err);
+    else
+        ret = ms_oplog_commit(s, &e, NULL);
 err:
     bson_destroy(&o2);
     return ret;
@@ -149,12 +153,19 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, const stmt_ref_t *s
     if (!bson_iter_init(&it, doc) || !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
         return sdb_error_set(err, SDB_CODE_BadValue, "document must have _id first");
     SDB_RET(ms_catalog_open_for_write(s, ns, &c, err));
+    if ((ret = ms_capped_check_insert(c, doc, err)) != 0) {
+        ms_catalog_unlock();
+        return ret;
+    }
+    ret = WT_ROLLBACK;
+    ms_capped_lock(c); /* capped: writes take turns (capped.h) */
     rid = atomic_fetch_add(&c->next_rid, 1);
     for (int attempt = 0; attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK; attempt++) {
         if (attempt > 0)
             backoff(attempt);
         ret = insert_txn(s, c, doc, rid, st, info, err);
     }
+    ms_capped_unlock(c);
     ms_catalog_unlock();
     return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
 }
@@ -230,6 +241,7 @@ typedef struct change {
     const bson_t *new;      /* replacement, or NULL for a delete */
     const ms_txn_ref_t *tx; /* the retryable statement this write is, or NULL */
     int n;                  /* out: records changed */
+    int64_t dbytes;         /* out: data size change (capped accounting) */
 } change_t;
 
 static int
@@ -282,6 +294,7 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
         ret = SDB_ECORRUPT;
         goto rollback;
     }
+    ch->dbytes = (ch->new != NULL ? (int64_t)ch->new->len : 0) - (int64_t)v.size;
     bson_destroy(&idd);
     id_doc(ch->new != NULL ? ch->new : &stored, &idd);
     if (ch->tx != NULL && (ret = record_change(s, ch, &stored, err)) != 0)
@@ -345,12 +358,18 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     ms_catalog_rdlock();
     if ((ch.c = ms_catalog_find_locked(ns)) == NULL)
         ret = 0;
+    else
+        ms_capped_lock(ch.c);
     for (int attempt = 0; ch.c != NULL && attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK;
          attempt++) {
         if (attempt > 0)
             backoff(attempt);
         ret = change_txn(ctx->session, &ch, reply, err);
     }
+    if (ch.c != NULL && ret == 0 && ch.n > 0)
+        ms_capped_committed(ch.c, ch.dbytes, is_update ? 0 : -1);
+    if (ch.c != NULL)
+        ms_capped_unlock(ch.c);
     ms_catalog_unlock();
     if (ret == WT_ROLLBACK)
         ret = ms_records_write_conflict(err);

@@ -19,6 +19,7 @@
  */
 #include "exec.h"
 #include "retry.h"
+#include "tailable.h"
 
 #include "../../common/bsoncmp.h"
 #include "../catalog_cache.h"
@@ -193,7 +194,7 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL)
-        ex->mode = WK_EXEC_EMPTY;
+        ex->mode = wk_tailable_is_oplog(ns) ? WK_EXEC_SCAN : WK_EXEC_EMPTY; /* SCAN reads it */
     else if (hint != NULL)
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted));
     if (ci == NULL || hinted)
