@@ -281,6 +281,52 @@ START_TEST(test_natural_order)
 }
 END_TEST
 
+START_TEST(test_convert_to_capped)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    drop(c, "conv");
+    insert_range(c, "conv", 1, 10, 1000); /* 10 x 1022 bytes */
+    CMD_OK(c, DB, "{'createIndexes': 'conv', 'indexes': [{'key': {'p': 1}, 'name': 'p_1'}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'convertToCapped': 'conv', 'size': 3000}", &r); /* 3072: the newest 3 */
+    bson_destroy(&r);
+    ck_assert_str_eq(ids(c, "{'find': 'conv', 'projection': {'_id': 1}}"), "8,9,10");
+    CMD_OK(c, DB, "{'listCollections': 1, 'filter': {'name': 'conv'}}", &r);
+    ck_assert(fx_bool(&r, "cursor.firstBatch.0.options.capped"));
+    ASSERT_INT(&r, "cursor.firstBatch.0.options.size", 3072);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'conv'}", &r); /* only _id survives, as in mongod */
+    ASSERT_STR(&r, "cursor.firstBatch.0.name", "_id_");
+    ck_assert(!fx_has(&r, "cursor.firstBatch.1"));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listCollections': 1, 'filter': {'name': {'$regex': '^tmp'}}}", &r);
+    ck_assert_msg(!fx_has(&r, "cursor.firstBatch.0"), "temporary left: %s", fx_to_json(&r));
+    bson_destroy(&r);
+    insert_range(c, "conv", 11, 11, 1000); /* it is capped now */
+    ck_assert_str_eq(ids(c, "{'find': 'conv', 'projection': {'_id': 1}}"), "9,10,11");
+
+    CMD_OK(c, DB, "{'cloneCollectionAsCapped': 'conv', 'toCollection': 'conv2', 'size': 2048}", &r);
+    bson_destroy(&r);
+    ck_assert_str_eq(ids(c, "{'find': 'conv2', 'projection': {'_id': 1}}"), "10,11");
+    ck_assert_str_eq(ids(c, "{'find': 'conv', 'projection': {'_id': 1}}"), "9,10,11");
+    CMD_ERR(c, DB, "{'cloneCollectionAsCapped': 'conv', 'toCollection': 'conv2', 'size': 2048}", &r,
+            48, "NamespaceExists");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'convertToCapped': 'nosuch', 'size': 4096}", &r, 26, "NamespaceNotFound");
+    ASSERT_STR(&r, "errmsg", "source collection cappedtest.nosuch does not exist");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'convertToCapped': 'conv'}", &r, 40414, "Location40414");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'convertToCapped': 'conv', 'size': 0}", &r, 51024, "Location51024");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'convertToCapped': 'conv', 'size': 'x'}", &r, 14, "TypeMismatch");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 START_TEST(test_restart_keeps_totals)
 {
     fx_server_t s;
@@ -312,6 +358,7 @@ main(void)
     tcase_add_test(tc, test_evict_max);
     tcase_add_test(tc, test_evict_size);
     tcase_add_test(tc, test_natural_order);
+    tcase_add_test(tc, test_convert_to_capped);
     tcase_add_test(tc, test_restart_keeps_totals);
     return it_main(s);
 }
