@@ -160,6 +160,12 @@ START_TEST(test_evict_max)
     ck_assert_str_eq(ids(c, "{'find': 'cm', 'filter': {'p': 'xxxxxxxxxx'}, 'hint': 'p_1'}"),
                      "10,11");
     ck_assert_str_eq(ids(c, "{'find': 'cm', 'filter': {'_id': 7}}"), "");
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'cm', 'indexes': [{'key': {'t': 1}, 'name': 't_1', "
+            "'expireAfterSeconds': 60}]}",
+            &r, 67, "CannotCreateIndex");
+    ASSERT_STR(&r, "errmsg", "Cannot create TTL index on a capped collection");
+    bson_destroy(&r);
     /* the oplog has each insert, then the delete it caused: ..., i 11, d 8 */
     CMD_OK(c, "local",
            "{'find': 'oplog.rs', 'filter': {'ns': 'cappedtest.cm', 'op': {'$in': ['i', 'd']}}}",

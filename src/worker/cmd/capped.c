@@ -155,3 +155,18 @@ wk_capped_options(wk_cmd_t *cmd, bson_t *opts)
         append_number(opts, "max", a.max <= 0 ? CAPPED_MAX_DOCS_NONE : a.max);
     return 0;
 }
+
+int
+wk_capped_check_ttl(wk_cmd_t *cmd, const char *ns, const bson_t *specs)
+{
+    bson_iter_t it, f;
+
+    SDB_RET(wk_cmdu_refresh(&cmd->err));
+    if (!wk_capped_is(wk_catalog_find(ns)) || !bson_iter_init(&it, specs))
+        return 0;
+    while (bson_iter_next(&it))
+        if (bson_iter_recurse(&it, &f) && bson_iter_find(&f, "expireAfterSeconds"))
+            return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                                 "Cannot create TTL index on a capped collection");
+    return 0;
+}

@@ -29,4 +29,8 @@ int wk_capped_options(wk_cmd_t *cmd, bson_t *opts);
 /* wk_capped_is -- whether a catalog entry is a capped collection. */
 bool wk_capped_is(const wk_coll_info_t *ci);
 
+/* wk_capped_check_ttl -- 67 CannotCreateIndex when ns is capped and a spec of the array
+ * `specs` has expireAfterSeconds (mongod 7.0: no TTL index on a capped collection). */
+int wk_capped_check_ttl(wk_cmd_t *cmd, const char *ns, const bson_t *specs);
+
 #endif
