@@ -308,6 +308,56 @@ scan_entries(WT_CURSOR *c, uint64_t after, uint64_t head, int64_t limit, int64_t
     return 0;
 }
 
+/* scan_back -- walk the oplog cursor downward from below `before` (0: from the head). */
+static int
+scan_back(WT_CURSOR *c, uint64_t before, uint64_t head, int64_t limit, int64_t max_bytes,
+          bson_t *arr, bool *eof)
+{
+    uint64_t top = before != 0 && before - 1 < head ? before - 1 : head, ts;
+    int64_t n = 0, bytes = 0;
+    int ret, exact;
+    WT_ITEM v;
+
+    *eof = false;
+    c->set_key(c, top);
+    ret = c->search_near(c, &exact);
+    if (ret == 0 && exact > 0)
+        ret = c->prev(c);
+    for (; ret == 0; ret = c->prev(c)) {
+        SDB_RET(c->get_key(c, &ts));
+        if ((limit > 0 && n >= limit) || (n > 0 && bytes >= max_bytes))
+            return 0;
+        SDB_RET(c->get_value(c, &v));
+        ms_records_append_doc(arr, (uint32_t)n++, (int64_t)ts, v.data, v.size);
+        bytes += (int64_t)v.size;
+    }
+    if (ret != 0 && ret != WT_NOTFOUND)
+        return ret;
+    *eof = true;
+    return 0;
+}
+
+int
+ms_oplog_scan_back(WT_SESSION *s, uint64_t before, int64_t limit, int64_t max_bytes, bson_t *arr,
+                   bool *eof)
+{
+    uint64_t head = ms_oplog_head();
+    WT_CURSOR *c = NULL;
+    int ret = 0;
+
+    *eof = true;
+    if (head == 0)
+        return 0;
+    SDB_RET(s->begin_transaction(s, NULL));
+    SDB_ERR(s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c));
+    ret = scan_back(c, before, head, limit, max_bytes, arr, eof);
+err:
+    if (c != NULL)
+        SDB_TRET(c->close(c));
+    SDB_TRET(s->rollback_transaction(s, NULL));
+    return ret;
+}
+
 int
 ms_oplog_scan(WT_SESSION *s, uint64_t after, int64_t limit, int64_t max_bytes, bson_t *arr,
               bool *eof)

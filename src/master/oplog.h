@@ -74,6 +74,11 @@ void ms_oplog_set_cap(uint64_t bytes);
 int ms_oplog_scan(WT_SESSION *s, uint64_t after, int64_t limit, int64_t max_bytes, bson_t *arr,
                   bool *eof);
 
+/* ms_oplog_scan_back -- the same walking down ({$natural: -1}): entries below timestamp
+ * `before` (0 = from the published head). */
+int ms_oplog_scan_back(WT_SESSION *s, uint64_t before, int64_t limit, int64_t max_bytes,
+                       bson_t *arr, bool *eof);
+
 /* ms_oplog_tick -- trim the oldest entries beyond the cap (main thread, housekeeping
  * session).  Returns the number of entries deleted. */
 uint64_t ms_oplog_tick(WT_SESSION *s);

@@ -446,7 +446,11 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     SDB_RET(ms_req_int64(req, "dir", 1, &dir, NULL, err));
     BSON_APPEND_ARRAY_BEGIN(reply, "docs", &arr);
     if (strcmp(ns, MS_OPLOG_NS) == 0) {
-        ret = ms_oplog_scan(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr, &eof);
+        if (dir < 0) /* {$natural: -1} */
+            ret = ms_oplog_scan_back(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr,
+                                     &eof);
+        else
+            ret = ms_oplog_scan(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr, &eof);
         bson_append_array_end(reply, &arr);
         BSON_APPEND_BOOL(reply, "eof", eof);
         return ret;

@@ -188,6 +188,24 @@ START_TEST(test_evict_max)
         bson_destroy(&e2);
     }
     bson_destroy(&r);
+    CMD_OK(c, "local", /* newest first, also across getMore */
+           "{'find': 'oplog.rs', 'filter': {'ns': 'cappedtest.cm', 'op': {'$in': ['i', 'd']}}, "
+           "'sort': {'$natural': -1}, 'batchSize': 1}",
+           &r);
+    ASSERT_STR(&r, "cursor.firstBatch.0.op", "d");
+    ASSERT_INT(&r, "cursor.firstBatch.0.o._id", 8);
+    {
+        bson_t *gm = BCON_NEW("getMore", BCON_INT64(fx_int(&r, "cursor.id")), "collection",
+                              BCON_UTF8("oplog.rs"), "batchSize", BCON_INT32(1));
+        bson_t r2;
+        bson_error_t e;
+        ck_assert_msg(fx_cmd_bson(c, "local", gm, &r2, &e), "%s", fx_to_json(&r2));
+        ASSERT_STR(&r2, "cursor.nextBatch.0.op", "i");
+        ASSERT_INT(&r2, "cursor.nextBatch.0.o._id", 11);
+        bson_destroy(&r2);
+        bson_destroy(gm);
+    }
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST
