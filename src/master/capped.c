@@ -53,10 +53,16 @@ ms_capped_attach(WT_SESSION *s, ms_coll_t *c)
     int64_t size, max;
     int ret = 0;
 
-    ms_capped_free(c->capped);
-    c->capped = NULL;
-    if (!option_capped(c->options, &size, &max))
+    if (!option_capped(c->options, &size, &max)) {
+        ms_capped_free(c->capped);
+        c->capped = NULL;
         return 0;
+    }
+    if (c->capped != NULL) { /* collMod: new limits, same totals */
+        c->capped->max_size = size;
+        c->capped->max_docs = max > 0 ? max : 0;
+        return 0;
+    }
     cp = bson_malloc0(sizeof(*cp));
     cp->max_size = size;
     cp->max_docs = max > 0 ? max : 0;

@@ -36,8 +36,9 @@ typedef struct ms_capped {
     int64_t count;      /* committed record count; mu held */
 } ms_capped_t;
 
-/* ms_capped_attach -- give c its ms_capped_t when c->options say capped (else leave it NULL);
- * with a session, count the records already stored (catalog load, convertToCapped). */
+/* ms_capped_attach -- give c its ms_capped_t when c->options say capped (else NULL); with a
+ * session, count the records already stored (catalog load).  When c already has one (collMod
+ * changed the options; exclusive catalog lock held) only the limits change. */
 int ms_capped_attach(WT_SESSION *s, struct ms_coll *c);
 
 /* ms_capped_free -- release what ms_capped_attach made (NULL is fine). */
