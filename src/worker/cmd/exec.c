@@ -18,7 +18,6 @@
  * its reply.
  */
 #include "exec.h"
-#include "retry.h"
 
 #include "../../common/bsoncmp.h"
 #include "../catalog_cache.h"
@@ -34,18 +33,8 @@
 int
 wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    bson_t tagged;
-    bool is_tagged;
-    int ret;
-
     bson_init(reply);
-    SDB_RET(wk_retry_tag_request(op, req, &tagged, &is_tagged, err));
-    if (!is_tagged)
-        return wk_store_call(op, req, reply, err);
-    ret = wk_store_call(op, &tagged, reply, err);
-    bson_destroy(&tagged);
-    wk_retry_tagged_done();
-    return ret;
+    return wk_store_call(op, req, reply, err);
 }
 
 static int

@@ -14,11 +14,8 @@
  * reply, errorCode fails the command, writeConcernError is added to the command's reply.
  * configureFailPoint itself is never failed; hello is, when listed (drivers' SDAM tests).
  *
- * onPrimaryTransactionalWrite (wk_failpoint_txn_write) fires once per recorded write of a
- * retryable write (retry.c), before the write goes to the master: retry.c hangs up the
- * connection (unless data.closeConnection is false) and, with data.failBeforeCommitExceptionCode,
- * fails the write instead of making it; otherwise the write commits, the connection is hung up
- * once it has, and the driver's retry must find it recorded.
+ * onPrimaryTransactionalWrite is applied by the master inside a retryable write (txns.h);
+ * configureFailPoint sets it like any other.
  *
  * Error labels: from wire version 9 mongod labels a retryable write's error (or its
  * writeConcernError) RetryableWriteError when the code is one of the retryable ones, unless
@@ -38,7 +35,6 @@
 #include <sys/socket.h>
 
 #define FP_NAME "failCommand"
-#define FP_TXW_NAME "onPrimaryTransactionalWrite"
 #define FP_ERRMSG "Failing command via 'failCommand' failpoint"
 #define FP_FIRE_TRIES 4
 
@@ -57,12 +53,6 @@ static struct {
     bool active;      /* a mode that can still fire */
     bson_t *data;     /* owned, or NULL */
 } cache;
-
-/* This worker's copy of the onPrimaryTransactionalWrite row (same table version). */
-static struct {
-    bool active;
-    bson_t *data; /* owned, or NULL */
-} txw;
 
 /* Codes mongod labels RetryableWriteError on a retryable write. */
 static const int retryable_codes[] = {
@@ -159,8 +149,6 @@ install(const bson_t *reply)
             continue;
         if (strcmp(bson_iter_utf8(&one, NULL), FP_NAME) == 0)
             read_row(&tmp, &active, &data);
-        else if (strcmp(bson_iter_utf8(&one, NULL), FP_TXW_NAME) == 0)
-            read_row(&tmp, &txw.active, &txw.data);
     }
     if (cache.data != NULL)
         bson_destroy(cache.data);
@@ -363,53 +351,6 @@ wk_failpoint_enter(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit)
     if (bson_iter_init_find(&it, snap, "errorCode") && BSON_ITER_HOLDS_NUMBER(&it))
         return sdb_error_set(&cmd->err, (int)bson_iter_as_int64(&it), FP_ERRMSG);
     return 0;
-}
-
-/*
- * wk_failpoint_txn_write --
- *     onPrimaryTransactionalWrite, before a retryable write's storage write.
- */
-int
-wk_failpoint_txn_write(bool *hang_up, sdb_error_t *err)
-{
-    bson_t req, reply, *snap = NULL;
-    bson_iter_t it;
-    sdb_error_t ferr;
-    bool granted = false, stale;
-    int ret = 0;
-
-    *hang_up = false;
-    SDB_RET(refresh());
-    for (int tries = 0; tries < FP_FIRE_TRIES && txw.active && !granted; tries++) {
-        if (snap != NULL)
-            bson_destroy(snap);
-        snap = txw.data != NULL ? bson_copy(txw.data) : bson_new();
-        bson_init(&req);
-        BSON_APPEND_UTF8(&req, "name", FP_TXW_NAME);
-        BSON_APPEND_INT64(&req, "version", (int64_t)cache.version);
-        ret = wk_store_call(SDB_OP_FAILPOINT_FIRE, &req, &reply, &ferr);
-        bson_destroy(&req);
-        granted = ret == 0 && bson_iter_init_find(&it, &reply, "fire") && bson_iter_as_bool(&it);
-        stale = ret == 0 && !granted && bson_iter_init_find(&it, &reply, "stale") &&
-                bson_iter_as_bool(&it);
-        bson_destroy(&reply);
-        SDB_ERR(ret);
-        if (!stale)
-            break;
-        SDB_ERR(refresh()); /* the table changed: fire again if it is still on */
-    }
-    if (!granted)
-        goto err;
-    /* mongod's default: closeConnection unless the data says false */
-    *hang_up = !bson_iter_init_find(&it, snap, "closeConnection") || bson_iter_as_bool(&it);
-    if (bson_iter_init_find(&it, snap, "failBeforeCommitExceptionCode") &&
-        BSON_ITER_HOLDS_NUMBER(&it))
-        ret = sdb_error_set(err, (int)bson_iter_as_int64(&it),
-                            "Failing write due to failpoint. The write must not be reflected.");
-err:
-    if (snap != NULL)
-        bson_destroy(snap);
-    return ret;
 }
 
 static bool

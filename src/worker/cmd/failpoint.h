@@ -36,12 +36,6 @@ int wk_failpoint_enter(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit)
  * call it once after wk_failpoint_enter. */
 void wk_failpoint_leave(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit, int ret);
 
-/* wk_failpoint_txn_write -- onPrimaryTransactionalWrite, just before a retryable write's
- * storage write: when it fires, *hang_up says the caller must close the connection (unless
- * data.closeConnection is false), and with data.failBeforeCommitExceptionCode SDB_ECLIENT
- * returns with that code (the write must then not be sent).  0 otherwise. */
-int wk_failpoint_txn_write(bool *hang_up, sdb_error_t *err);
-
 /* wk_failpoint_note_client -- at a connection's first hello: remember its
  * client.application.name and whether it is an internal client (for appName and
  * failInternalCommands). */
