@@ -10,6 +10,10 @@
  * on its way (STYLE.md rule 19).  The master's `done` answer carries the record the command
  * replays; a statement whose write never reached the master asks TXN_CHECK instead.
  *
+ * The RetryableWriteError label: from wire version 9 mongod labels a retryable write's error
+ * (or its writeConcernError) when the code is one of the retryable ones; the tables below
+ * say which codes and which commands.
+ *
  * Invariants: event-loop thread; a wk_stmt_t's record is owned by the statement and freed by
  * wk_retry_stmt_end.
  */
@@ -240,4 +244,83 @@ wk_retry_after_write(wk_retry_t *rt, int ret, const bson_t *reply)
         return;
     rt->closed = true;
     shutdown(rt->cmd->conn->fd, SHUT_RDWR); /* the loop sees EOF and closes it */
+}
+
+/* ---- the RetryableWriteError label --------------------------------------------------------- */
+
+/* Codes mongod labels RetryableWriteError on a retryable write. */
+static const int retryable_codes[] = {
+    SDB_CODE_InterruptedAtShutdown, SDB_CODE_InterruptedDueToReplStateChange,
+    SDB_CODE_NotWritablePrimary,    SDB_CODE_NotPrimaryNoSecondaryOk,
+    SDB_CODE_NotPrimaryOrSecondary, SDB_CODE_PrimarySteppedDown,
+    SDB_CODE_ShutdownInProgress,    SDB_CODE_HostNotFound,
+    SDB_CODE_HostUnreachable,       SDB_CODE_NetworkTimeout,
+    SDB_CODE_SocketException,       SDB_CODE_ExceededTimeLimit,
+};
+
+/* Commands that are retryable writes when they carry a txnNumber outside a transaction
+ * (always false), and those that always are (they end a transaction). */
+static const struct {
+    const char *name;
+    bool always;
+} retryable_cmds[] = {
+    {"insert", false},          {"update", false},    {"delete", false},
+    {"findAndModify", false},   {"bulkWrite", false}, {"commitTransaction", true},
+    {"abortTransaction", true},
+};
+
+static bool
+retryable_code(int code)
+{
+    for (size_t i = 0; i < sizeof(retryable_codes) / sizeof(retryable_codes[0]); i++)
+        if (retryable_codes[i] == code)
+            return true;
+    return false;
+}
+
+/* retryable_write -- a write with txnNumber outside a transaction, or commit/abort. */
+static bool
+retryable_write(const wk_cmd_t *cmd, const wk_cmd_def_t *def)
+{
+    const char *name = wk_command_name(def);
+    bson_iter_t it;
+
+    for (size_t i = 0; i < sizeof(retryable_cmds) / sizeof(retryable_cmds[0]); i++)
+        if (strcmp(name, retryable_cmds[i].name) == 0)
+            return retryable_cmds[i].always || (bson_iter_init_find(&it, cmd->body, "txnNumber") &&
+                                                !bson_iter_init_find(&it, cmd->body, "autocommit"));
+    return false;
+}
+
+/* wce_code -- the code of the reply's writeConcernError (0 when none). */
+static int
+wce_code(const bson_t *reply)
+{
+    bson_iter_t it, wce;
+
+    if (!bson_iter_init_find(&it, reply, "writeConcernError") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        !bson_iter_recurse(&it, &wce) || !bson_iter_find(&wce, "code") ||
+        !BSON_ITER_HOLDS_NUMBER(&wce))
+        return 0;
+    return (int)bson_iter_as_int64(&wce);
+}
+
+void
+wk_retry_label(wk_cmd_t *cmd, const wk_cmd_def_t *def, int ret)
+{
+    bson_iter_t it;
+    bson_t arr;
+
+    if (ret == SDB_ECLIENT) {
+        if ((cmd->err_extra == NULL || !bson_iter_init_find(&it, cmd->err_extra, "errorLabels")) &&
+            retryable_code(cmd->err.code) && retryable_write(cmd, def))
+            cmd->err.labels |= SDB_LABEL_RETRYABLE_WRITE;
+        return;
+    }
+    if (ret != 0 || bson_iter_init_find(&it, cmd->reply, "errorLabels") ||
+        !retryable_code(wce_code(cmd->reply)) || !retryable_write(cmd, def))
+        return;
+    BSON_APPEND_ARRAY_BEGIN(cmd->reply, "errorLabels", &arr);
+    BSON_APPEND_UTF8(&arr, "0", "RetryableWriteError");
+    bson_append_array_end(cmd->reply, &arr);
 }

@@ -12,6 +12,9 @@
  * wk_retry_check (TXN_CHECK).  So a retryable write costs the storage requests of the same
  * write without a session, and a retry answers from the record.
  *
+ * The RetryableWriteError label rule (wk_retry_label) lives here too: which codes and which
+ * commands are retryable is a fact about retryable writes.
+ *
  * Contract: event-loop thread; a wk_retry_t lives on the command's stack, a wk_stmt_t on the
  * statement's; wk_retry_stmt_end frees what a statement holds.  Statements that write more than
  * one document (multi updates, deletes without limit 1) are not retryable: they get no
@@ -102,5 +105,12 @@ int wk_retry_before_write(const wk_retry_t *rt, sdb_error_t *err);
  * storeop.def) closes the connection now that the write is answered, so a retry on another
  * connection cannot overtake it. */
 void wk_retry_after_write(wk_retry_t *rt, int ret, const bson_t *reply);
+
+/* wk_retry_label -- the dispatcher, after a command (ret its status): mongod's
+ * RetryableWriteError label on the error, or beside the writeConcernError of a successful
+ * reply, when the code is a retryable one and the command a retryable write (a write with
+ * txnNumber outside a transaction, or commit/abortTransaction); nothing where labels were
+ * already given (the failCommand failpoint's errorLabels). */
+void wk_retry_label(wk_cmd_t *cmd, const wk_cmd_def_t *def, int ret);
 
 #endif
