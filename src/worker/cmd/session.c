@@ -18,6 +18,7 @@
 #include "../command.h"
 #include "exec.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <string.h>
 #include <time.h>
@@ -44,7 +45,7 @@ mono_ms(void)
 void
 wk_session_uid(const char *user, const char *db, uint8_t out[WK_SESSION_UID_LEN])
 {
-    char buf[512];
+    char buf[512] = "";
     int n = 0;
 
     if (user != NULL)
@@ -68,6 +69,32 @@ lsid_id(const bson_iter_t *lsid)
         return NULL;
     bson_iter_binary(&it, &st, &len, &data);
     return len == 16 ? data : NULL;
+}
+
+bool
+wk_session_append_lsid(const bson_t *body, bson_t *req)
+{
+    const uint8_t *id;
+    bson_iter_t it;
+
+    if (!bson_iter_init_find(&it, body, "lsid") || (id = lsid_id(&it)) == NULL)
+        return false;
+    BSON_APPEND_BINARY(req, "lsid", BSON_SUBTYPE_UUID, id, 16);
+    return true;
+}
+
+void
+wk_session_lsid_string(const uint8_t id[16], char *buf, size_t len)
+{
+    uint8_t uid[WK_SESSION_UID_LEN];
+    unsigned char b64[4 * ((WK_SESSION_UID_LEN + 2) / 3) + 1];
+
+    wk_session_uid(NULL, NULL, uid);
+    EVP_EncodeBlock(b64, uid, WK_SESSION_UID_LEN);
+    snprintf(buf, len,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x - %s -  - ",
+             id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9], id[10], id[11],
+             id[12], id[13], id[14], id[15], (const char *)b64);
 }
 
 static sess_slot_t *
