@@ -317,23 +317,33 @@ ms_cursors_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     return ret;
 }
 
-/* kill_one_locked -- kill cursor id (onto *dead, or marked when checked out); 1 if it
- * existed. */
-static int
-kill_one_locked(int64_t id, cursor_t **dead)
+/* kill_at_locked -- kill the live cursor at *p: onto *dead, or marked when checked out (its
+ * owner frees it); returns whether it stayed linked at *p. */
+static bool
+kill_at_locked(cursor_t **p, cursor_t **dead)
 {
-    cursor_t **p = slot_of_locked(id), *c = *p;
+    cursor_t *c = *p;
 
-    if (c == NULL || c->killed)
-        return 0;
     if (c->out_slot >= 0) {
         count_locked(c, -1);
         c->killed = true;
-        return 1;
+        return true;
     }
     c = unlink_locked(p);
     c->next = *dead;
     *dead = c;
+    return false;
+}
+
+/* kill_one_locked -- kill cursor id; 1 if it existed. */
+static int
+kill_one_locked(int64_t id, cursor_t **dead)
+{
+    cursor_t **p = slot_of_locked(id);
+
+    if (*p == NULL || (*p)->killed)
+        return 0;
+    kill_at_locked(p, dead);
     return 1;
 }
 
@@ -406,6 +416,34 @@ ms_cursors_expire(int64_t now_ms)
     pthread_mutex_lock(&cur_mu);
     n = take_if_locked(idle_since, now_ms - atomic_load(&cur_timeout_ms), &dead);
     atomic_fetch_add(&ms_store_global()->cursor_timed_out, n);
+    publish_locked();
+    pthread_mutex_unlock(&cur_mu);
+    free_list(dead);
+    return n;
+}
+
+size_t
+ms_cursors_kill_session(const uint8_t *id)
+{
+    cursor_t *dead = NULL;
+    size_t n = 0;
+
+    pthread_mutex_lock(&cur_mu);
+    for (size_t b = 0; b < CURSOR_BUCKETS; b++) {
+        cursor_t **p = &cur_buckets[b];
+
+        while (*p != NULL) {
+            cursor_t *c = *p;
+
+            if (c->killed || !c->has_lsid || (id != NULL && memcmp(c->lsid, id, 16) != 0)) {
+                p = &c->next;
+                continue;
+            }
+            n++;
+            if (kill_at_locked(p, &dead))
+                p = &c->next;
+        }
+    }
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
     free_list(dead);
