@@ -28,6 +28,8 @@
 #include "storereq.h"
 #include "txns.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -474,6 +476,38 @@ scan_batch(WT_CURSOR *cur, int dir, int64_t after, int have_after, int64_t limit
     return ret;
 }
 
+static int
+too_old(sdb_error_t *err, uint32_t t, uint32_t i)
+{
+    return sdb_error_set(err, SDB_CODE_SnapshotTooOld,
+                         "Read timestamp Timestamp(%" PRIu32 ", %" PRIu32
+                         ") is older than the oldest available timestamp.",
+                         t, i);
+}
+
+int
+ms_records_begin_read(WT_SESSION *s, const bson_t *req, sdb_error_t *err)
+{
+    char conf[64];
+    bson_iter_t it;
+    uint32_t t, i;
+    uint64_t ts;
+    int ret;
+
+    if (!bson_iter_init_find(&it, req, "readTs"))
+        return s->begin_transaction(s, NULL);
+    if (!BSON_ITER_HOLDS_TIMESTAMP(&it))
+        return sdb_error_set(err, SDB_CODE_TypeMismatch, "field 'readTs' must be a timestamp");
+    bson_iter_timestamp(&it, &t, &i);
+    ts = (uint64_t)t << 32 | i;
+    if (ts < ms_oplog_oldest())
+        return too_old(err, t, i);
+    snprintf(conf, sizeof(conf), "read_timestamp=%" PRIx64, ts);
+    ret = s->begin_transaction(s, conf);
+    /* the tick moved the oldest timestamp past ts since the check above */
+    return ret == EINVAL ? too_old(err, t, i) : ret;
+}
+
 int
 ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -500,7 +534,7 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     }
     ms_catalog_rdlock();
     if ((c = ms_catalog_find_locked(ns)) != NULL) {
-        SDB_ERR(s->begin_transaction(s, NULL));
+        SDB_ERR(ms_records_begin_read(s, req, err));
         if ((ret = s->open_cursor(s, c->uri, NULL, NULL, &cur)) == 0) {
             ret =
                 scan_batch(cur, dir < 0 ? -1 : 1, after, have_after, limit, max_bytes, &arr, &eof);
