@@ -34,6 +34,7 @@ typedef struct ms_capped {
     pthread_mutex_t mu; /* serializes writes to the collection */
     int64_t bytes;      /* committed data size (sum of BSON sizes); mu held */
     int64_t count;      /* committed record count; mu held */
+    int64_t oldest;     /* no live record id is below it (trims start here); mu held */
 } ms_capped_t;
 
 /* ms_capped_attach -- give c its ms_capped_t when c->options say capped (else NULL); with a
