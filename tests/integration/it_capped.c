@@ -354,6 +354,11 @@ START_TEST(test_convert_to_capped)
     CMD_ERR(c, DB, "{'cloneCollectionAsCapped': 'conv', 'toCollection': 'conv2', 'size': 2048}", &r,
             48, "NamespaceExists");
     bson_destroy(&r);
+    CMD_ERR(c, DB, "{'aggregate': 'conv', 'pipeline': [{'$out': 'conv2'}], 'cursor': {}}", &r,
+            17152, "Location17152");
+    ASSERT_STR(&r, "errmsg", "namespace 'cappedtest.conv2' is capped so it can't be used for $out");
+    bson_destroy(&r);
+    ck_assert_str_eq(ids(c, "{'find': 'conv2', 'projection': {'_id': 1}}"), "10,11");
     CMD_ERR(c, DB, "{'convertToCapped': 'nosuch', 'size': 4096}", &r, 26, "NamespaceNotFound");
     ASSERT_STR(&r, "errmsg", "source collection cappedtest.nosuch does not exist");
     bson_destroy(&r);

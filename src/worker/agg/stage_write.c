@@ -16,6 +16,7 @@
 #include "../../common/depth.h"
 #include "../catalog_cache.h"
 #include "../cmd/args.h"
+#include "../cmd/capped.h"
 #include "../cmd/exec.h"
 #include "../cmd/namespace.h"
 #include "../cmd/write.h"
@@ -229,6 +230,7 @@ wk_agg_run_out(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_do
 
     SDB_UNUSED(out);
     snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
+    SDB_ERR(wk_capped_refuse_out(ns, err));
     snprintf(tmp, sizeof(tmp), "%s.tmp.agg_out.%08lx%08lx", t->db, (unsigned long)random(),
              (unsigned long)random());
     BSON_APPEND_UTF8(&req, "ns", tmp);

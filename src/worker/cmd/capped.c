@@ -201,3 +201,13 @@ wk_capped_coll_mod(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *i
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "Collection must be capped.");
     return coll_mod_value(cmd, strcmp(bson_iter_key(it), "cappedSize") == 0, v, set);
 }
+
+int
+wk_capped_refuse_out(const char *ns, sdb_error_t *err)
+{
+    SDB_RET(wk_cmdu_refresh(err));
+    if (!wk_capped_is(wk_catalog_find(ns)))
+        return 0;
+    return sdb_error_set(err, SDB_CODE_Location17152,
+                         "namespace '%s' is capped so it can't be used for $out", ns);
+}

@@ -38,4 +38,7 @@ int wk_capped_check_ttl(wk_cmd_t *cmd, const char *ns, const bson_t *specs);
  * as create adjusts them.  The next insert trims to the new limits, as in mongod. */
 int wk_capped_coll_mod(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it, bson_t *set);
 
+/* wk_capped_refuse_out -- 17152 when $out's target ns is an existing capped collection. */
+int wk_capped_refuse_out(const char *ns, sdb_error_t *err);
+
 #endif
