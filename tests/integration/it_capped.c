@@ -96,6 +96,14 @@ START_TEST(test_create_options)
     ASSERT_INT(&r, "max", 5);
     ASSERT_INT(&r, "maxSize", 1024);
     bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'opt', 'pipeline': [{'$collStats': {'storageStats': {}}}], "
+           "'cursor': {}}",
+           &r);
+    ck_assert(fx_bool(&r, "cursor.firstBatch.0.storageStats.capped"));
+    ASSERT_INT(&r, "cursor.firstBatch.0.storageStats.maxSize", 1024);
+    ASSERT_INT(&r, "cursor.firstBatch.0.storageStats.max", 5);
+    bson_destroy(&r);
     recreate(c, "opt0", "'capped': 1, 'size': 1.5, 'max': 0");
     CMD_OK(c, DB, "{'listCollections': 1, 'filter': {'name': 'opt0'}}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.0.options.size", 256);

@@ -13,6 +13,7 @@
 
 #include "../catalog_cache.h"
 #include "../cmd/args.h"
+#include "../cmd/capped.h"
 #include "../cmd/exec.h"
 #include "../store_client.h"
 
@@ -157,6 +158,7 @@ wk_agg_run_coll_stats(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk
             while (bson_iter_next(&f))
                 if (strcmp(bson_iter_key(&f), "ns") != 0)
                     bson_append_iter(&st, bson_iter_key(&f), -1, &f);
+        wk_capped_stats(ns, &st, 1);
         bson_append_document_end(doc, &st);
     }
     if (c->count)

@@ -211,3 +211,19 @@ wk_capped_refuse_out(const char *ns, sdb_error_t *err)
     return sdb_error_set(err, SDB_CODE_Location17152,
                          "namespace '%s' is capped so it can't be used for $out", ns);
 }
+
+void
+wk_capped_stats(const char *ns, bson_t *out, int64_t scale)
+{
+    const wk_coll_info_t *ci = wk_catalog_refresh() == 0 ? wk_catalog_find(ns) : NULL;
+    bson_iter_t it;
+    bool capped = wk_capped_is(ci);
+
+    BSON_APPEND_BOOL(out, "capped", capped);
+    if (!capped)
+        return;
+    if (bson_iter_init_find(&it, &ci->options, "max"))
+        append_number(out, "max", bson_iter_as_int64(&it));
+    if (bson_iter_init_find(&it, &ci->options, "size"))
+        append_number(out, "maxSize", bson_iter_as_int64(&it) / (scale > 0 ? scale : 1));
+}

@@ -41,4 +41,7 @@ int wk_capped_coll_mod(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_
 /* wk_capped_refuse_out -- 17152 when $out's target ns is an existing capped collection. */
 int wk_capped_refuse_out(const char *ns, sdb_error_t *err);
 
+/* wk_capped_stats -- collStats' capped, max and maxSize (scaled) of ns, appended to out. */
+void wk_capped_stats(const char *ns, bson_t *out, int64_t scale);
+
 #endif

@@ -9,6 +9,7 @@
  * Invariants: event-loop thread; no state kept between commands.
  */
 #include "args.h"
+#include "capped.h"
 #include "exec.h"
 
 #include "../catalog_cache.h"
@@ -102,25 +103,6 @@ err:
     return ret;
 }
 
-/* capped_info -- capped, max and maxSize from the collection's options. */
-static void
-capped_info(const char *ns, bson_t *reply, int64_t scale)
-{
-    const wk_coll_info_t *ci = wk_catalog_refresh() == 0 ? wk_catalog_find(ns) : NULL;
-    bson_iter_t it;
-    bool capped = false;
-
-    if (ci != NULL && bson_iter_init_find(&it, &ci->options, "capped"))
-        capped = wk_cmdu_truthy(&it);
-    BSON_APPEND_BOOL(reply, "capped", capped);
-    if (!capped)
-        return;
-    if (bson_iter_init_find(&it, &ci->options, "max"))
-        append_num(reply, "max", bson_iter_as_int64(&it));
-    if (bson_iter_init_find(&it, &ci->options, "size"))
-        append_num(reply, "maxSize", bson_iter_as_int64(&it) / scale);
-}
-
 /* wk_cmd_coll_stats -- {collStats: coll, scale} -> {ns, count, size, avgObjSize, ...}. */
 int
 wk_cmd_coll_stats(wk_cmd_t *cmd)
@@ -147,7 +129,7 @@ wk_cmd_coll_stats(wk_cmd_t *cmd)
         append_num(cmd->reply, "avgObjSize", s.size / s.count);
     append_num(cmd->reply, "storageSize", s.storage / scale);
     append_num(cmd->reply, "freeStorageSize", 0);
-    capped_info(ns, cmd->reply, scale);
+    wk_capped_stats(ns, cmd->reply, scale);
     append_num(cmd->reply, "nindexes", s.nindexes);
     BSON_APPEND_DOCUMENT(cmd->reply, "indexDetails", &empty);
     append_num(cmd->reply, "totalIndexSize", s.index_total / scale);
