@@ -11,6 +11,8 @@
  */
 #include "harness.h"
 
+#include <pthread.h>
+
 #define DB "cappedtest"
 
 static void
@@ -380,6 +382,59 @@ START_TEST(test_convert_to_capped)
 }
 END_TEST
 
+typedef struct writer {
+    int base;
+} writer_t;
+
+static void *
+writer_thread(void *arg)
+{
+    writer_t *w = arg;
+    mongoc_client_t *c = fx_client(&it_srv);
+    char cmd[128];
+    bson_t r;
+
+    for (int i = 0; i < 150; i++) {
+        snprintf(cmd, sizeof(cmd), "{'insert': 'conc', 'documents': [{'_id': %d}]}", w->base + i);
+        if (!fx_cmd(c, DB, cmd, &r, NULL) || fx_int(&r, "n") != 1)
+            w->base = -1;
+        bson_destroy(&r);
+    }
+    mongoc_client_destroy(c);
+    return NULL;
+}
+
+START_TEST(test_concurrent_writers)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    writer_t w[4];
+    pthread_t th[4];
+    bson_t r;
+
+    recreate(c, "conc", "'capped': true, 'size': 1000000, 'max': 40");
+    for (int i = 0; i < 4; i++) {
+        w[i].base = i * 1000;
+        pthread_create(&th[i], NULL, writer_thread, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(w[i].base >= 0, "writer %d saw a failed insert", i);
+    }
+    /* writers on two workers took turns: exactly max remain, the last 40 inserted */
+    ck_assert_int_eq(fx_count(c, DB, "conc", "{}"), 40);
+    CMD_OK(c, DB, "{'collStats': 'conc'}", &r);
+    ASSERT_INT(&r, "count", 40);
+    bson_destroy(&r);
+    CMD_OK(c, "local",
+           "{'aggregate': 'oplog.rs', 'pipeline': [{'$match': {'ns': 'cappedtest.conc', 'op': "
+           "'d'}}, {'$count': 'n'}], 'cursor': {}}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.n", 600 - 40);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 START_TEST(test_restart_keeps_totals)
 {
     fx_server_t s;
@@ -412,6 +467,7 @@ main(void)
     tcase_add_test(tc, test_evict_size);
     tcase_add_test(tc, test_natural_order);
     tcase_add_test(tc, test_convert_to_capped);
+    tcase_add_test(tc, test_concurrent_writers);
     tcase_add_test(tc, test_restart_keeps_totals);
     return it_main(s);
 }
