@@ -784,7 +784,7 @@ more_tailable(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson
         seen = wk_oplog_head();
         bson_reinit(next);
         SDB_RET(more_stream(ns, st, g->batch_size, &cmd->op, b, next, done, &cmd->err));
-    } while (b->n == 0 && await && wk_tailable_wait(seen, deadline));
+    } while (b->n == 0 && await && wk_tailable_wait(&cmd->op, seen, deadline));
     wk_tailable_mark(next, await);
     *done = false;
     return 0;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #define TAIL_AWAIT_DEFAULT_MS 1000 /* mongod's awaitData wait without maxTimeMS */
+#define TAIL_SLICE_MS 100          /* a parked getMore looks at its client this often */
 #define TAIL_OPLOG_NS "local.oplog.rs"
 
 static const uint8_t natural_fwd[] = {
@@ -169,9 +170,16 @@ wk_tailable_begin(wk_cmd_t *cmd, const char *ns, const bson_t *state, bool await
 }
 
 bool
-wk_tailable_wait(uint64_t seen, int64_t deadline_ms)
+wk_tailable_wait(const wk_op_t *op, uint64_t seen, int64_t deadline_ms)
 {
-    int64_t left = deadline_ms - sdb_mono_ms();
+    sdb_error_t ignored;
 
-    return left > 0 && wk_oplog_wait(seen, left);
+    for (;;) {
+        int64_t left = deadline_ms - sdb_mono_ms();
+
+        if (left <= 0 || wk_op_interrupted(op, &ignored) != 0)
+            return false; /* time is up, or nobody waits for the answer any more */
+        if (wk_oplog_wait(seen, left < TAIL_SLICE_MS ? left : TAIL_SLICE_MS))
+            return true;
+    }
 }

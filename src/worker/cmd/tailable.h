@@ -48,8 +48,8 @@ bool wk_tailable_of(const bson_t *state, bool *await_data);
 int wk_tailable_begin(wk_cmd_t *cmd, const char *ns, const bson_t *state, bool await_data,
                       int64_t *deadline_ms);
 
-/* wk_tailable_wait -- park until the oplog head differs from `seen` or the deadline passes;
- * whether to scan again. */
-bool wk_tailable_wait(uint64_t seen, int64_t deadline_ms);
+/* wk_tailable_wait -- park until the oplog head differs from `seen` or the deadline passes
+ * or op's client is gone (checked every TAIL_SLICE_MS); whether to scan again. */
+bool wk_tailable_wait(const wk_op_t *op, uint64_t seen, int64_t deadline_ms);
 
 #endif
