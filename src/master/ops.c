@@ -22,9 +22,11 @@
 #include "cursors.h"
 #include "disk.h"
 #include "failpoints.h"
+#include "flush.h"
 #include "indexes.h"
 #include "oplog.h"
 #include "records.h"
+#include "service.h"
 #include "sessions.h"
 #include "spool.h"
 #include "stats.h"
@@ -36,13 +38,19 @@
 
 typedef int (*ops_handler_t)(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
-/* op_flush -- FLUSH: wait until the WiredTiger log is on disk. */
+/* op_flush -- FLUSH: answer once the WiredTiger log is on disk.  The request parks and the
+ * flusher (flush.h) answers it, so the channel's other requests go on meanwhile. */
 static int
 op_flush(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
+    ms_later_t *p;
+
     if (ms_store_in_memory())
         return 0;
-    return ctx->session->log_flush(ctx->session, "sync=on");
+    if ((p = ms_service_later(ctx)) == NULL)
+        return ctx->session->log_flush(ctx->session, "sync=on");
+    ms_flush_request(p, ctx->session);
+    return 0;
 }
 
 static const ops_handler_t ops_table[SDB_OP__MAX] = {
