@@ -19,6 +19,7 @@
 #include "../common/sdb.h"
 #include "cmd/failpoint.h"
 #include "cmd/namespace.h"
+#include "cmd/read_concern.h"
 #include "cmd/retry.h"
 #include "cmd/session.h"
 #include "command.h"
@@ -274,6 +275,8 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         sdb_log_set_inflight(cmd.name);
         wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
         ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: cmd/failpoint.h */
+        if (ret == 0 && !fp.closed)
+            ret = wk_rc_check(&cmd); /* readConcern: cmd/read_concern.h */
         if (ret == 0 && !fp.closed)
             ret = def->fn(&cmd);
         wk_failpoint_leave(&cmd, def, &fp, ret);
