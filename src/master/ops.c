@@ -72,6 +72,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_SESSION_END] = ms_sessions_op_end,
     [SDB_OP_SESSION_LIST] = ms_sessions_op_list,
     [SDB_OP_SESSION_KILL] = ms_sessions_op_kill,
+    [SDB_OP_SESSION_PERSIST] = ms_sessions_op_persist,
     [SDB_OP_TXN_BEGIN] = ms_txns_op_begin,
 };
 
@@ -124,5 +125,6 @@ ms_ops_tick(void)
         ms_spool_tick(s, MS_SPOOL_TICK_MS);
         ms_catalog_tick(s);
         ms_oplog_tick(s);
+        ms_sessions_persist_tick(s, ms_now_ms());
     }
 }
