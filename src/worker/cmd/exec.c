@@ -18,7 +18,7 @@
  * its reply.
  */
 #include "exec.h"
-#include "retry.h"
+#include "tailable.h"
 
 #include "../../common/bsoncmp.h"
 #include "../catalog_cache.h"
@@ -34,18 +34,8 @@
 int
 wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    bson_t tagged;
-    bool is_tagged;
-    int ret;
-
     bson_init(reply);
-    SDB_RET(wk_retry_tag_request(op, req, &tagged, &is_tagged, err));
-    if (!is_tagged)
-        return wk_store_call(op, req, reply, err);
-    ret = wk_store_call(op, &tagged, reply, err);
-    bson_destroy(&tagged);
-    wk_retry_tagged_done();
-    return ret;
+    return wk_store_call(op, req, reply, err);
 }
 
 static int
@@ -194,7 +184,13 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     }
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
-    if ((ci = wk_catalog_find(ns)) == NULL)
+    if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
+        ex->mode = WK_EXEC_SCAN; /* SCAN reads the oplog, either way */
+        if (hint != NULL && natural_dir(hint) < 0)
+            ex->dir = -1;
+        goto err;
+    }
+    if (ci == NULL)
         ex->mode = WK_EXEC_EMPTY;
     else if (hint != NULL)
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted));
