@@ -81,6 +81,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_SESSION_LIST] = ms_sessions_op_list,
     [SDB_OP_TXN_CHECK] = ms_txns_op_check,
     [SDB_OP_SESSION_KILL] = ms_sessions_op_kill,
+    [SDB_OP_SESSION_PERSIST] = ms_sessions_op_persist,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).
@@ -132,5 +133,6 @@ ms_ops_tick(void)
         ms_spool_tick(s, MS_SPOOL_TICK_MS);
         ms_catalog_tick(s);
         ms_oplog_tick(s);
+        ms_sessions_persist_tick(s, ms_now_ms());
     }
 }
