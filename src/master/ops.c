@@ -19,6 +19,7 @@
 #include "../common/sdb.h"
 #include "../common/storeop.h"
 #include "catalog.h"
+#include "csimages.h"
 #include "cursors.h"
 #include "disk.h"
 #include "failpoints.h"
@@ -72,6 +73,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_SESSION_END] = ms_sessions_op_end,
     [SDB_OP_SESSION_LIST] = ms_sessions_op_list,
     [SDB_OP_TXN_BEGIN] = ms_txns_op_begin,
+    [SDB_OP_CS_IMAGES] = ms_csimages_op_get,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).

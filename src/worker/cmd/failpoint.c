@@ -18,7 +18,8 @@
  * retryable write (retry.c), before the write goes to the master: retry.c hangs up the
  * connection (unless data.closeConnection is false) and, with data.failBeforeCommitExceptionCode,
  * fails the write instead of making it; otherwise the write commits, the connection is hung up
- * once it has, and the driver's retry must find it recorded.
+ * once it has, and the driver's retry must find it recorded.  failGetMoreAfterCursorCheckout
+ * (wk_failpoint_getmore) fails a getMore with data.errorCode once its cursor is checked out.
  *
  * Error labels: from wire version 9 mongod labels a retryable write's error (or its
  * writeConcernError) RetryableWriteError when the code is one of the retryable ones, unless
@@ -39,6 +40,7 @@
 
 #define FP_NAME "failCommand"
 #define FP_TXW_NAME "onPrimaryTransactionalWrite"
+#define FP_GMC_NAME "failGetMoreAfterCursorCheckout"
 #define FP_ERRMSG "Failing command via 'failCommand' failpoint"
 #define FP_FIRE_TRIES 4
 
@@ -58,11 +60,14 @@ static struct {
     bson_t *data;     /* owned, or NULL */
 } cache;
 
-/* This worker's copy of the onPrimaryTransactionalWrite row (same table version). */
-static struct {
+/* This worker's copy of one other row (same table version). */
+typedef struct fp_row {
     bool active;
     bson_t *data; /* owned, or NULL */
-} txw;
+} fp_row_t;
+
+static fp_row_t txw; /* onPrimaryTransactionalWrite */
+static fp_row_t gmc; /* failGetMoreAfterCursorCheckout */
 
 /* Codes mongod labels RetryableWriteError on a retryable write. */
 static const int retryable_codes[] = {
@@ -161,6 +166,8 @@ install(const bson_t *reply)
             read_row(&tmp, &active, &data);
         else if (strcmp(bson_iter_utf8(&one, NULL), FP_TXW_NAME) == 0)
             read_row(&tmp, &txw.active, &txw.data);
+        else if (strcmp(bson_iter_utf8(&one, NULL), FP_GMC_NAME) == 0)
+            read_row(&tmp, &gmc.active, &gmc.data);
     }
     if (cache.data != NULL)
         bson_destroy(cache.data);
@@ -369,35 +376,55 @@ wk_failpoint_enter(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit)
  * wk_failpoint_txn_write --
  *     onPrimaryTransactionalWrite, before a retryable write's storage write.
  */
-int
-wk_failpoint_txn_write(bool *hang_up, sdb_error_t *err)
+/* fire_row -- consume one activation of the named row when it is on: *granted, and *snap a
+ * copy of its data (the caller destroys it). */
+static int
+fire_row(const char *name, const fp_row_t *row, bson_t **snap, bool *granted)
 {
-    bson_t req, reply, *snap = NULL;
+    bson_t req, reply;
     bson_iter_t it;
     sdb_error_t ferr;
-    bool granted = false, stale;
+    bool stale;
     int ret = 0;
 
-    *hang_up = false;
+    *granted = false;
+    *snap = NULL;
     SDB_RET(refresh());
-    for (int tries = 0; tries < FP_FIRE_TRIES && txw.active && !granted; tries++) {
-        if (snap != NULL)
-            bson_destroy(snap);
-        snap = txw.data != NULL ? bson_copy(txw.data) : bson_new();
+    for (int tries = 0; tries < FP_FIRE_TRIES && row->active && !*granted; tries++) {
+        if (*snap != NULL)
+            bson_destroy(*snap);
+        *snap = row->data != NULL ? bson_copy(row->data) : bson_new();
         bson_init(&req);
-        BSON_APPEND_UTF8(&req, "name", FP_TXW_NAME);
+        BSON_APPEND_UTF8(&req, "name", name);
         BSON_APPEND_INT64(&req, "version", (int64_t)cache.version);
         ret = wk_store_call(SDB_OP_FAILPOINT_FIRE, &req, &reply, &ferr);
         bson_destroy(&req);
-        granted = ret == 0 && bson_iter_init_find(&it, &reply, "fire") && bson_iter_as_bool(&it);
-        stale = ret == 0 && !granted && bson_iter_init_find(&it, &reply, "stale") &&
+        *granted = ret == 0 && bson_iter_init_find(&it, &reply, "fire") && bson_iter_as_bool(&it);
+        stale = ret == 0 && !*granted && bson_iter_init_find(&it, &reply, "stale") &&
                 bson_iter_as_bool(&it);
         bson_destroy(&reply);
-        SDB_ERR(ret);
+        SDB_RET(ret);
         if (!stale)
             break;
-        SDB_ERR(refresh()); /* the table changed: fire again if it is still on */
+        SDB_RET(refresh()); /* the table changed: fire again if it is still on */
     }
+    return 0;
+}
+
+/*
+ * wk_failpoint_txn_write --
+ *     onPrimaryTransactionalWrite, before a retryable write's storage write.
+ */
+int
+wk_failpoint_txn_write(bool *hang_up, sdb_error_t *err)
+{
+    bson_t *snap = NULL;
+    bson_iter_t it;
+    bool granted = false;
+    int ret = 0;
+
+    *hang_up = false;
+    SDB_ERR(fire_row(FP_TXW_NAME, &txw, &snap, &granted));
     if (!granted)
         goto err;
     /* mongod's default: closeConnection unless the data says false */
@@ -406,6 +433,24 @@ wk_failpoint_txn_write(bool *hang_up, sdb_error_t *err)
         BSON_ITER_HOLDS_NUMBER(&it))
         ret = sdb_error_set(err, (int)bson_iter_as_int64(&it),
                             "Failing write due to failpoint. The write must not be reflected.");
+err:
+    if (snap != NULL)
+        bson_destroy(snap);
+    return ret;
+}
+
+int
+wk_failpoint_getmore(sdb_error_t *err)
+{
+    bson_t *snap = NULL;
+    bson_iter_t it;
+    bool granted = false;
+    int ret = 0;
+
+    SDB_ERR(fire_row(FP_GMC_NAME, &gmc, &snap, &granted));
+    if (granted && bson_iter_init_find(&it, snap, "errorCode") && BSON_ITER_HOLDS_NUMBER(&it))
+        ret = sdb_error_set(err, (int)bson_iter_as_int64(&it),
+                            "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
 err:
     if (snap != NULL)
         bson_destroy(snap);
