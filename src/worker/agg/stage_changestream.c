@@ -24,6 +24,7 @@
 #include "../cmd/args.h"
 #include "../cmd/exec.h"
 #include "../cmd/failpoint.h"
+#include "../cmd/session.h"
 #include "../cmd/view.h"
 #include "../oplog_wait.h"
 #include "../store_client.h"
@@ -304,7 +305,7 @@ lookup(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
 
     wk_agg_docs_init(&docs);
     BSON_APPEND_VALUE(&filter, "_id", &ev->key);
-    SDB_ERR(wk_agg_read(ev->ns, &filter, 1, NULL, NULL, r->op, &docs, err));
+    SDB_ERR(wk_agg_read(ev->ns, &filter, 1, NULL, NULL, r->op, 0, &docs, err));
     if (docs.n > 0 && docs.v[0] != NULL)
         BSON_APPEND_DOCUMENT(ev->doc, "fullDocument", docs.v[0]);
     else
@@ -665,7 +666,7 @@ start_point(cs_run_t *r, const cs_start_t *st, sdb_error_t *err)
 
 /* cursor_new -- park the stream; *id its cursor id. */
 static int
-cursor_new(const cs_run_t *r, const char *ns, int64_t *id, sdb_error_t *err)
+cursor_new(const cs_run_t *r, const bson_t *body, const char *ns, int64_t *id, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, st = BSON_INITIALIZER;
     bson_iter_t it;
@@ -674,6 +675,7 @@ cursor_new(const cs_run_t *r, const char *ns, int64_t *id, sdb_error_t *err)
     state_build(r, &st);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "state", &st);
+    wk_session_append_lsid(body, &req); /* the cursor's session: cmd/session.h */
     SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, err));
     *id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
 err:
@@ -710,7 +712,7 @@ wk_cs_aggregate(wk_cmd_t *cmd, const char *coll, const bson_iter_t *pipeline, in
     if (batch_size != 0)
         SDB_ERR(fill(&r, &b, 0, &cmd->err));
     if (!r.invalidated)
-        SDB_ERR(cursor_new(&r, ns, &id, &cmd->err));
+        SDB_ERR(cursor_new(&r, cmd->body, ns, &id, &cmd->err));
     append_reply(cmd->reply, "firstBatch", &b, &r.pos, id, ns);
 err:
     run_free(&r);

@@ -24,6 +24,8 @@
 #include "exec.h"
 #include "namespace.h"
 #include "opcount.h"
+#include "read_concern.h"
+#include "session.h"
 #include "view.h"
 
 #include "../agg/stage_changestream.h"
@@ -124,9 +126,11 @@ batch_add(batch_t *b, const bson_t *doc)
     b->bytes += doc->len;
 }
 
-/* append_cursor -- {cursor: {<which>: [...], id, ns}} */
+/* append_cursor -- {cursor: {<which>: [...], id, ns[, atClusterTime]}}; `at` is a snapshot
+ * read's time (0 = none). */
 static void
-append_cursor(bson_t *reply, const char *which, const batch_t *b, int64_t id, const char *ns)
+append_cursor(bson_t *reply, const char *which, const batch_t *b, int64_t id, const char *ns,
+              uint64_t at)
 {
     bson_t cur;
 
@@ -134,6 +138,8 @@ append_cursor(bson_t *reply, const char *which, const batch_t *b, int64_t id, co
     BSON_APPEND_ARRAY(&cur, which, &b->arr);
     BSON_APPEND_INT64(&cur, "id", id);
     BSON_APPEND_UTF8(&cur, "ns", ns);
+    if (at != 0)
+        wk_rc_append_ts(&cur, "atClusterTime", at);
     bson_append_document_end(reply, &cur);
 }
 
@@ -308,14 +314,16 @@ stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, 
 
 /* cursor_new -- park a cursor in the master (noCursorTimeout from a); *id receives its id. */
 static int
-cursor_new(const char *ns, const find_args_t *a, const bson_t *state, const bson_t *docs,
-           int64_t *id, sdb_error_t *err)
+cursor_new(wk_cmd_t *cmd, const char *ns, const find_args_t *a, const bson_t *state,
+           const bson_t *docs, int64_t *id)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    sdb_error_t *err = &cmd->err;
     bson_iter_t it;
     int ret = 0;
 
     BSON_APPEND_UTF8(&req, "ns", ns);
+    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
         BSON_APPEND_ARRAY(&req, "docs", docs);
@@ -349,9 +357,9 @@ find_stream(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s)
     }
     if (!s->exhausted && !a->single_batch) {
         stream_state(s, &a->filter, &a->projection, a->vars, &a->collation, &state);
-        SDB_ERR(cursor_new(ns, a, &state, NULL, &id, &cmd->err));
+        SDB_ERR(cursor_new(cmd, ns, a, &state, NULL, &id));
     }
-    append_cursor(cmd->reply, "firstBatch", &b, id, ns);
+    append_cursor(cmd->reply, "firstBatch", &b, id, ns, s->ex.read_ts);
 err:
     bson_destroy(&state);
     bson_destroy(&b.arr);
@@ -491,9 +499,9 @@ find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s, co
     if (nspool > 0) {
         BSON_APPEND_UTF8(&state, "kind", "spool");
         BSON_APPEND_INT64(&state, "remaining", nspool);
-        SDB_ERR(cursor_new(ns, a, &state, &spool, &id, &cmd->err));
+        SDB_ERR(cursor_new(cmd, ns, a, &state, &spool, &id));
     }
-    append_cursor(cmd->reply, "firstBatch", &b, id, ns);
+    append_cursor(cmd->reply, "firstBatch", &b, id, ns, s->ex.read_ts);
 err:
     for (i = 0; i < n; i++)
         bson_destroy(docs[i]);
@@ -537,6 +545,7 @@ find_collection(wk_cmd_t *cmd)
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
     s.ex.op = &cmd->op;
+    s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
@@ -768,6 +777,61 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
     return 0;
 }
 
+/* hex_id -- 32 hex digits into 16 bytes; false when malformed. */
+static bool
+hex_id(const char *hex, uint8_t id[16])
+{
+    for (int i = 0; i < 16; i++) {
+        unsigned v;
+
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return false;
+        id[i] = (uint8_t)v;
+    }
+    return strlen(hex) == 32;
+}
+
+/* word_session_error -- mongod's message for a getMore in the wrong session (CURSOR_GET's
+ * 50736/50737/50738 carry the cursor's session id in hex). */
+static void
+word_session_error(wk_cmd_t *cmd, int64_t id)
+{
+    char mine[128] = "", theirs[128] = "";
+    uint8_t lsid[16];
+    bson_iter_t it, f;
+    bson_subtype_t st;
+    const uint8_t *data;
+    uint32_t len;
+    int code = cmd->err.code;
+
+    if (code != SDB_CODE_Location50736 && code != SDB_CODE_Location50737 &&
+        code != SDB_CODE_Location50738)
+        return;
+    if (hex_id(cmd->err.msg, lsid))
+        wk_session_lsid_string(lsid, theirs, sizeof(theirs));
+    if (bson_iter_init_find(&it, cmd->body, "lsid") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_recurse(&it, &f) && bson_iter_find(&f, "id") && BSON_ITER_HOLDS_BINARY(&f)) {
+        bson_iter_binary(&f, &st, &len, &data);
+        if (len == 16)
+            wk_session_lsid_string(data, mine, sizeof(mine));
+    }
+    if (code == SDB_CODE_Location50736)
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was not created in a session, in "
+                      "session %s",
+                      (long long)id, mine);
+    else if (code == SDB_CODE_Location50737)
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was created in session %s, "
+                      "without an lsid",
+                      (long long)id, theirs);
+    else
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was created in session %s, in "
+                      "session %s",
+                      (long long)id, theirs, mine);
+}
+
 /* wk_cmd_get_more -- {getMore: id, collection, batchSize} -> {cursor: {nextBatch, id, ns}}. */
 int
 wk_cmd_get_more(wk_cmd_t *cmd)
@@ -788,11 +852,14 @@ wk_cmd_get_more(wk_cmd_t *cmd)
     BSON_APPEND_INT32(&req, "n",
                       g.batch_size > 0 && g.batch_size < INT32_MAX ? (int32_t)g.batch_size
                                                                    : WK_SPOOL_DEFAULT_GET);
+    wk_session_append_lsid(cmd->body, &req); /* only the cursor's session continues it */
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
         if (cmd->err.code == SDB_CODE_CursorNotFound)
             sdb_error_set(&cmd->err, SDB_CODE_CursorNotFound, "cursor id %lld not found",
                           (long long)g.id);
+        else
+            word_session_error(cmd, g.id);
         goto err;
     }
     if (wk_cs_is_state(&got)) { /* a change stream continues itself (stage_changestream.h) */
@@ -803,7 +870,7 @@ wk_cmd_get_more(wk_cmd_t *cmd)
     SDB_ERR(getmore_run(cmd, ns, &g, &got, &b, &next, &done));
     checked_out = false;
     SDB_ERR(wk_cmdu_cursor_put(g.id, &next, done, &cmd->err));
-    append_cursor(cmd->reply, "nextBatch", &b, done ? 0 : g.id, ns);
+    append_cursor(cmd->reply, "nextBatch", &b, done ? 0 : g.id, ns, 0);
 err:
     if (checked_out) {
         sdb_error_t ignored;
