@@ -92,6 +92,7 @@ parse_bool(const bson_iter_t *it, const char *field, bool *out, sdb_error_t *err
 /* Where a new stream starts. */
 typedef struct cs_start {
     bool resume, start_after, at_time;
+    bson_iter_t raw; /* the token given */
     sdb_rtoken_t tok;
     uint64_t at;
 } cs_start_t;
@@ -119,7 +120,8 @@ parse_field(cs_run_t *r, const bson_iter_t *it, cs_start_t *st, sdb_error_t *err
             st->resume = true;
         else
             st->start_after = true;
-        return sdb_rtoken_parse(bson_iter_value((bson_iter_t *)it), &st->tok, err);
+        st->raw = *it; /* decoded once the options agree (parse_spec) */
+        return 0;
     }
     if (strcmp(k, "startAtOperationTime") == 0) {
         uint32_t t, i;
@@ -153,6 +155,8 @@ parse_spec(cs_run_t *r, cs_start_t *st, sdb_error_t *err)
     bson_iter_init(&it, &r->spec);
     while (bson_iter_next(&it))
         SDB_RET(parse_field(r, &it, st, err));
+    if (st->resume || st->start_after)
+        SDB_RET(sdb_rtoken_parse(bson_iter_value(&st->raw), &st->tok, err));
     if ((st->resume || st->start_after) && st->at_time)
         return sdb_error_set(err, SDB_CODE_Location40674,
                              "Only one type of resume option is allowed, but multiple were found");
