@@ -23,6 +23,7 @@
 
 #include "../common/bsonvalid.h"
 #include "../common/sdb.h"
+#include "capped.h"
 #include "csimages.h"
 #include "indexes.h"
 #include "oplog.h"
@@ -142,25 +143,25 @@ insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, st
     id_doc(doc, &o2);
     e.o2 = &o2;
     SDB_ERR(s->begin_transaction(s, NULL));
-    if (st->tx != NULL && ((ret = ms_txns_check(s, st->tx, st->stmt, rec, done, err)) != 0 ||
-                           *done || (ret = statement_fire(st, err)) != 0))
-        goto rollback;
-    if ((ret = s->open_cursor(s, c->uri, NULL, "overwrite=false", &cur)) == 0) {
+    if (st->tx != NULL && (ret = ms_txns_check(s, st->tx, st->stmt, rec, done, err)) == 0 && !*done)
+        ret = statement_fire(st, err);
+    if (ret == 0 && !*done &&
+        (ret = s->open_cursor(s, c->uri, NULL, "overwrite=false", &cur)) == 0) {
         cur->set_key(cur, rid);
         cur->set_value(cur, &v);
         ret = cur->insert(cur);
         SDB_TRET(cur->close(cur));
     }
-    if (ret == 0)
+    if (ret == 0 && !*done)
         ret = ms_indexes_insert_doc(s, c, doc, rid, info, err);
-    if (ret == 0 && st->tx != NULL)
+    if (ret == 0 && !*done && st->tx != NULL)
         ret = record_insert(s, st, doc, err);
-    if (ret != 0)
-        goto rollback;
-    ret = ms_oplog_commit(s, &e, NULL);
-    goto err;
-rollback:
-    s->rollback_transaction(s, NULL);
+    if (ret != 0 || *done)
+        s->rollback_transaction(s, NULL);
+    else if (c->capped != NULL)
+        ret = ms_capped_commit_insert(s, c, rid, doc->len, &e, err);
+    else
+        ret = ms_oplog_commit(s, &e, NULL);
 err:
     bson_destroy(&o2);
     return ret;
@@ -181,12 +182,19 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, stmt_ref_t *st, bso
     if (!bson_iter_init(&it, doc) || !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
         return sdb_error_set(err, SDB_CODE_BadValue, "document must have _id first");
     SDB_RET(ms_catalog_open_for_write(s, ns, &c, err));
+    if ((ret = ms_capped_check_insert(c, doc, err)) != 0) {
+        ms_catalog_unlock();
+        return ret;
+    }
+    ret = WT_ROLLBACK;
+    ms_capped_lock(c); /* capped: writes take turns (capped.h) */
     rid = atomic_fetch_add(&c->next_rid, 1);
     for (int attempt = 0; attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK; attempt++) {
         if (attempt > 0)
             backoff(attempt);
         ret = insert_txn(s, c, doc, rid, st, info, rec, done, err);
     }
+    ms_capped_unlock(c);
     ms_catalog_unlock();
     return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
 }
@@ -290,6 +298,7 @@ typedef struct change {
     int n;                  /* out: records changed */
     bool done;              /* out: the statement had already run (nothing written) */
     bson_t rec;             /* out: its record, when done */
+    int64_t dbytes;         /* out: data size change (capped accounting) */
 } change_t;
 
 static int
@@ -346,6 +355,7 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
         ret = SDB_ECORRUPT;
         goto rollback;
     }
+    ch->dbytes = (ch->new != NULL ? (int64_t)ch->new->len : 0) - (int64_t)v.size;
     bson_destroy(&idd);
     id_doc(ch->new != NULL ? ch->new : &stored, &idd);
     if (ch->new != NULL && ch->diff) {
@@ -422,12 +432,18 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     ms_catalog_rdlock();
     if ((ch.c = ms_catalog_find_locked(ns)) == NULL)
         ret = 0;
+    else
+        ms_capped_lock(ch.c);
     for (int attempt = 0; ch.c != NULL && attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK;
          attempt++) {
         if (attempt > 0)
             backoff(attempt);
         ret = change_txn(ctx->session, &ch, reply, err);
     }
+    if (ch.c != NULL && ret == 0 && ch.n > 0)
+        ms_capped_committed(ch.c, ch.dbytes, is_update ? 0 : -1);
+    if (ch.c != NULL)
+        ms_capped_unlock(ch.c);
     ms_catalog_unlock();
     if (ret == WT_ROLLBACK)
         ret = ms_records_write_conflict(err);
@@ -543,7 +559,11 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     SDB_RET(ms_req_int64(req, "dir", 1, &dir, NULL, err));
     BSON_APPEND_ARRAY_BEGIN(reply, "docs", &arr);
     if (strcmp(ns, MS_OPLOG_NS) == 0) {
-        ret = ms_oplog_scan(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr, &eof);
+        if (dir < 0) /* {$natural: -1} */
+            ret = ms_oplog_scan_back(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr,
+                                     &eof);
+        else
+            ret = ms_oplog_scan(s, have_after ? (uint64_t)after : 0, limit, max_bytes, &arr, &eof);
         bson_append_array_end(reply, &arr);
         BSON_APPEND_BOOL(reply, "eof", eof);
         return ret;

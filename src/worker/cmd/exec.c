@@ -18,6 +18,7 @@
  * its reply.
  */
 #include "exec.h"
+#include "tailable.h"
 
 #include "../../common/bsoncmp.h"
 #include "../catalog_cache.h"
@@ -199,7 +200,13 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     }
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
-    if ((ci = wk_catalog_find(ns)) == NULL)
+    if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
+        ex->mode = WK_EXEC_SCAN; /* SCAN reads the oplog, either way */
+        if (hint != NULL && natural_dir(hint) < 0)
+            ex->dir = -1;
+        goto err;
+    }
+    if (ci == NULL)
         ex->mode = WK_EXEC_EMPTY;
     else if (hint != NULL)
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted));

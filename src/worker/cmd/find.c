@@ -26,10 +26,12 @@
 #include "opcount.h"
 #include "read_concern.h"
 #include "session.h"
+#include "tailable.h"
 #include "view.h"
 
 #include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
+#include "../oplog_wait.h"
 #include "../query/collation.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
@@ -45,6 +47,7 @@ typedef struct find_args {
     bson_t filter, projection, sort; /* static views; empty when absent */
     int64_t skip, limit, batch_size; /* limit 0 = none; batch_size -1 = default */
     bool single_batch, allow_disk_use, no_timeout;
+    bool tailable, await_data; /* tailable.h */
     bool has_hint;
     bson_iter_t hint;
     bson_t *vars;         /* the command's let variables (bson_new) or NULL */
@@ -183,6 +186,10 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
     }
     if (strcmp(k, "noCursorTimeout") == 0) {
         a->no_timeout = wk_cmdu_truthy(it);
+        return 0;
+    }
+    if (strcmp(k, "tailable") == 0 || strcmp(k, "awaitData") == 0) {
+        *(k[0] == 't' ? &a->tailable : &a->await_data) = wk_cmdu_truthy(it);
         return 0;
     }
     if (strcmp(k, "hint") == 0) {
@@ -355,8 +362,10 @@ find_stream(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s)
         SDB_ERR(stream_fill(s, want, &b, &cmd->err));
         SDB_ERR(stream_peek(s, &cmd->err));
     }
-    if (!s->exhausted && !a->single_batch) {
+    if ((!s->exhausted || (a->tailable && s->ex.mode != WK_EXEC_EMPTY)) && !a->single_batch) {
         stream_state(s, &a->filter, &a->projection, a->vars, &a->collation, &state);
+        if (a->tailable)
+            wk_tailable_mark(&state, a->await_data);
         SDB_ERR(cursor_new(cmd, ns, a, &state, NULL, &id));
     }
     append_cursor(cmd->reply, "firstBatch", &b, id, ns, s->ex.read_ts);
@@ -551,12 +560,17 @@ find_collection(wk_cmd_t *cmd)
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
     if (!bson_empty(&a.projection))
         SDB_ERR(wk_projection_new(&a.projection, &a.filter, &s.proj, &cmd->err));
+    if (a.tailable || a.await_data)
+        SDB_ERR(wk_tailable_check(cmd, ns, &a.filter, &a.sort, &a.projection, a.tailable,
+                                  a.await_data, a.single_batch));
     dir = natural_dir(&a.sort);
     if (dir == 0)
         SDB_ERR(wk_sort_new_ex(&a.sort, a.coll, &so, &cmd->err));
     mo.vars = a.vars;
     mo.coll = a.coll;
-    if (a.has_hint) {
+    if (a.tailable) {
+        hint = wk_tailable_hint();
+    } else if (a.has_hint) {
         hint = bson_iter_value(&a.hint);
     } else if (dir < 0) { /* sort {$natural: -1} is a backward scan, streamed */
         natural.value_type = BSON_TYPE_DOCUMENT;
@@ -677,7 +691,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
     SDB_ERR(stream_fill(&s, want, b, err));
     SDB_ERR(stream_peek(&s, err));
     *done = s.exhausted;
-    if (!s.exhausted)
+    if (!s.exhausted || wk_tailable_of(st, NULL))
         stream_state(&s, &filter, &projection, mo.vars, &collation, next);
 err:
     wk_exec_close(&s.ex);
@@ -738,6 +752,28 @@ more_spool(const bson_t *st, const bson_t *got, int64_t want, batch_t *b, bson_t
     bson_destroy(&pending);
 }
 
+/* more_tailable -- a tailable cursor's batch: never done; with awaitData an empty batch waits
+ * for the oplog head to move and scans again (tailable.h). */
+static int
+more_tailable(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t *st, batch_t *b,
+              bson_t *next, bool *done)
+{
+    int64_t deadline;
+    uint64_t seen;
+    bool await;
+
+    wk_tailable_of(st, &await);
+    SDB_RET(wk_tailable_begin(cmd, ns, st, await, &deadline));
+    do {
+        seen = wk_oplog_head();
+        bson_reinit(next);
+        SDB_RET(more_stream(ns, st, g->batch_size, &cmd->op, b, next, done, &cmd->err));
+    } while (b->n == 0 && await && wk_tailable_wait(seen, deadline));
+    wk_tailable_mark(next, await);
+    *done = false;
+    return 0;
+}
+
 /* getmore_run -- the checked-out part of getMore: build the batch and the next state. */
 static int
 getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t *got, batch_t *b,
@@ -764,7 +800,9 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
         bson_iter_array(&it, &len, &data);
         bson_init_static(&docs, data, len);
     }
-    if (cmd->op.deadline_ns != 0) /* no awaitData cursors here */
+    if (wk_tailable_of(&st, NULL))
+        return more_tailable(cmd, ns, g, &st, b, next, done);
+    if (cmd->op.deadline_ns != 0) /* awaitData cursors are tailable */
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
     if (bson_iter_init_find(&it, &st, "maxTimeMS") && BSON_ITER_HOLDS_INT64(&it))
