@@ -42,7 +42,24 @@ insert_one(mongoc_client_t *c, const char *coll, int id)
     bson_destroy(&r);
 }
 
-/* get_more -- {getMore: id, collection, maxTimeMS?}; the reply in *r; returns ok. */
+/* The one explicit session every cursor of this file is opened and continued in: a cursor
+ * continues only in the session that created it, on any client (as in mongod). */
+#define TAIL_SESSION 5
+
+/* find_tail -- run a find (JSON) in TAIL_SESSION; the reply in *r, which must be ok. */
+static void
+find_tail(mongoc_client_t *c, const char *db, const char *json, bson_t *r)
+{
+    bson_t *cmd = fx_json(json);
+    bson_error_t e;
+
+    fx_append_lsid(cmd, TAIL_SESSION);
+    ck_assert_msg(fx_cmd_bson(c, db, cmd, r, &e), "%s: %s", json, e.message);
+    bson_destroy(cmd);
+}
+
+/* get_more -- {getMore: id, collection, maxTimeMS?} in TAIL_SESSION; the reply in *r;
+ * returns ok. */
 static bool
 get_more(mongoc_client_t *c, const char *db, int64_t id, const char *coll, int max_ms, bson_t *r)
 {
@@ -50,6 +67,7 @@ get_more(mongoc_client_t *c, const char *db, int64_t id, const char *coll, int m
     bson_error_t e;
     bool ok;
 
+    fx_append_lsid(cmd, TAIL_SESSION);
     if (max_ms > 0)
         BSON_APPEND_INT32(cmd, "maxTimeMS", max_ms);
     ok = fx_cmd_bson(c, db, cmd, r, &e);
@@ -66,7 +84,7 @@ START_TEST(test_tailable_sees_inserts)
     make_capped(a, "t1", 100);
     insert_one(a, "t1", 1);
     insert_one(a, "t1", 2);
-    CMD_OK(a, DB, "{'find': 't1', 'tailable': true}", &r);
+    find_tail(a, DB, "{'find': 't1', 'tailable': true}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
     ASSERT_INT(&r, "cursor.firstBatch.1._id", 2);
     id = fx_int(&r, "cursor.id");
@@ -85,7 +103,7 @@ START_TEST(test_tailable_sees_inserts)
     ck_assert_int_eq(fx_int(&r, "cursor.id"), id);
     bson_destroy(&r);
     /* a filter applies to what arrives later too */
-    CMD_OK(a, DB, "{'find': 't1', 'tailable': true, 'filter': {'_id': {'$gt': 4}}}", &r);
+    find_tail(a, DB, "{'find': 't1', 'tailable': true, 'filter': {'_id': {'$gt': 4}}}", &r);
     id = fx_int(&r, "cursor.id");
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 0);
     ck_assert(id != 0);
@@ -94,7 +112,7 @@ START_TEST(test_tailable_sees_inserts)
     ck_assert(get_more(a, DB, id, "t1", 0, &r));
     ASSERT_INT(&r, "cursor.nextBatch.0._id", 5);
     bson_destroy(&r);
-    CMD_OK(a, DB, "{'find': 'nosuch', 'tailable': true}", &r); /* no collection: closed */
+    find_tail(a, DB, "{'find': 'nosuch', 'tailable': true}", &r); /* no collection: closed */
     ASSERT_INT(&r, "cursor.id", 0);
     bson_destroy(&r);
     mongoc_client_destroy(a);
@@ -132,7 +150,7 @@ START_TEST(test_await_data_wakes)
 
     make_capped(a, "t2", 100);
     insert_one(a, "t2", 1);
-    CMD_OK(a, DB, "{'find': 't2', 'tailable': true, 'awaitData': true}", &r);
+    find_tail(a, DB, "{'find': 't2', 'tailable': true, 'awaitData': true}", &r);
     w.id = fx_int(&r, "cursor.id");
     ck_assert(w.id != 0);
     bson_destroy(&r);
@@ -165,10 +183,10 @@ START_TEST(test_tail_oplog)
     bson_t r;
 
     make_capped(a, "t3", 100);
-    CMD_OK(a, "local",
-           "{'find': 'oplog.rs', 'filter': {'ns': 'tailtest.t3', 'op': 'i'}, 'tailable': true, "
-           "'awaitData': true}",
-           &r);
+    find_tail(a, "local",
+              "{'find': 'oplog.rs', 'filter': {'ns': 'tailtest.t3', 'op': 'i'}, 'tailable': true, "
+              "'awaitData': true}",
+              &r);
     id = fx_int(&r, "cursor.id");
     ck_assert(id != 0);
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 0);
@@ -192,7 +210,7 @@ START_TEST(test_position_lost)
     make_capped(a, "t4", 2);
     insert_one(a, "t4", 1);
     insert_one(a, "t4", 2);
-    CMD_OK(a, DB, "{'find': 't4', 'tailable': true}", &r);
+    find_tail(a, DB, "{'find': 't4', 'tailable': true}", &r);
     id = fx_int(&r, "cursor.id");
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
     bson_destroy(&r);
@@ -236,7 +254,7 @@ START_TEST(test_errors)
     CMD_ERR(a, DB, "{'find': 't5', 'tailable': true, 'singleBatch': true}", &r, 2, "BadValue");
     ASSERT_STR(&r, "errmsg", "cannot use tailable option with the 'singleBatch' option");
     bson_destroy(&r);
-    CMD_OK(a, DB, "{'find': 't5', 'tailable': true, 'sort': {'$natural': 1}}", &r);
+    find_tail(a, DB, "{'find': 't5', 'tailable': true, 'sort': {'$natural': 1}}", &r);
     id = fx_int(&r, "cursor.id");
     bson_destroy(&r);
     ck_assert(!get_more(a, DB, id, "t5", 100, &r));
