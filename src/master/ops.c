@@ -19,6 +19,7 @@
 #include "../common/sdb.h"
 #include "../common/storeop.h"
 #include "catalog.h"
+#include "csimages.h"
 #include "cursors.h"
 #include "disk.h"
 #include "failpoints.h"
@@ -82,6 +83,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_TXN_CHECK] = ms_txns_op_check,
     [SDB_OP_SESSION_KILL] = ms_sessions_op_kill,
     [SDB_OP_SESSION_PERSIST] = ms_sessions_op_persist,
+    [SDB_OP_CS_IMAGES] = ms_csimages_op_get,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).
