@@ -1,6 +1,6 @@
 /*
  * src/worker/query/expr_int.h -- the expression tree shared by expr.c (parse, eval, variables)
- * and the operator files (expr_ops.c).
+ * and the operator files (expr_ops.c, the registry, and one file per family).
  *
  * A node is a constant, a field path on a variable ($$ROOT/$$CURRENT or a bound name), an
  * object or array of sub-expressions, or an operator with arguments.  Values produced during
@@ -61,13 +61,26 @@ const wk_expr_op_t *wk_expr_find_op(const char *name);
 /* wk_expr_kid -- the named argument `name` of an operator with named arguments, or NULL. */
 const struct wk_expr *wk_expr_kid(const struct wk_expr *e, const char *name);
 
-/* Operators on fields and randomness (expr_fields.c): $getField, $setField, $unsetField, $rand. */
-int wk_expr_op_get_field(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *out,
-                         sdb_error_t *err);
-int wk_expr_op_set_field(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *out,
-                         sdb_error_t *err);
-int wk_expr_op_rand(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *out,
-                    sdb_error_t *err);
+/* The operator tables, one per family, each ending with a NULL name (expr_ops.c walks them). */
+extern const wk_expr_op_t wk_expr_ops_arith[];   /* expr_arith.c */
+extern const wk_expr_op_t wk_expr_ops_compare[]; /* expr_compare.c */
+extern const wk_expr_op_t wk_expr_ops_strings[]; /* expr_strings.c */
+extern const wk_expr_op_t wk_expr_ops_arrays[];  /* expr_arrays.c */
+extern const wk_expr_op_t wk_expr_ops_types[];   /* expr_types.c */
+extern const wk_expr_op_t wk_expr_ops_objects[]; /* expr_objects.c */
+
+/* The most arguments an operator evaluates at once with wk_expr_args. */
+#define WK_EXPR_MAX_ARGS 64
+
+/* wk_expr_args -- evaluate every argument of `e` into vals[0..n) (at most WK_EXPR_MAX_ARGS);
+ * on error nothing is left to free, else the caller frees with wk_expr_args_free. */
+int wk_expr_args(const struct wk_expr *e, wk_eval_ctx_t *ctx, bson_value_t *vals, sdb_error_t *err);
+
+/* wk_expr_args_free -- clear the values wk_expr_args produced. */
+void wk_expr_args_free(const struct wk_expr *e, bson_value_t *vals);
+
+/* wk_value_nullish -- missing, null or undefined (most operators answer null for them). */
+bool wk_value_nullish(const bson_value_t *v);
 
 /* wk_value_* -- owned-value helpers. */
 void wk_value_null(bson_value_t *v);

@@ -1,6 +1,6 @@
 /*
- * src/worker/query/expr_fields.c -- expression operators on single fields and randomness:
- * $getField, $setField, $unsetField and $rand.
+ * src/worker/query/expr_objects.c -- object and variable expression operators: $getField,
+ * $setField, $unsetField and $rand.
  *
  * $getField and $setField reach fields whose names a field path cannot express (names that
  * start with '$' or contain '.'), so `field` is a constant string, never a path: it must
@@ -59,15 +59,8 @@ eval_input(const wk_expr_t *e, wk_eval_ctx_t *ctx, bool dflt_current, bson_value
     return 0;
 }
 
-static bool
-is_nullish(const bson_value_t *v)
-{
-    return v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
-           v->value_type == BSON_TYPE_UNDEFINED;
-}
-
-int
-wk_expr_op_get_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
+static int
+op_get_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
 {
     const char *name = NULL;
     bson_value_t in;
@@ -78,7 +71,7 @@ wk_expr_op_get_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, 
     memset(&in, 0, sizeof(in));
     SDB_RET(field_name(e, "$getField", SDB_CODE_Location5654602, &name, err));
     SDB_RET(eval_input(e, ctx, true, &in, err));
-    if (is_nullish(&in)) {
+    if (wk_value_nullish(&in)) {
         if (in.value_type != BSON_TYPE_EOD)
             wk_value_null(out);
         goto done;
@@ -119,8 +112,8 @@ set_in(const bson_value_t *in, const char *name, const bson_value_t *v, bson_t *
         bson_append_value(b, name, -1, v);
 }
 
-int
-wk_expr_op_set_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
+static int
+op_set_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
 {
     bool unset = wk_expr_kid(e, "value") == NULL;
     const char *opname = unset ? "$unsetField" : "$setField";
@@ -133,7 +126,7 @@ wk_expr_op_set_field(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, 
     memset(&v, 0, sizeof(v));
     SDB_RET(field_name(e, opname, SDB_CODE_Location4161106, &name, err));
     SDB_RET(eval_input(e, ctx, false, &in, err));
-    if (is_nullish(&in)) {
+    if (wk_value_nullish(&in)) {
         wk_value_null(out);
         goto done;
     }
@@ -152,8 +145,8 @@ err:
     return ret;
 }
 
-int
-wk_expr_op_rand(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
+static int
+op_rand(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
 {
     static bool seeded;
     struct timeval tv;
@@ -170,3 +163,11 @@ wk_expr_op_rand(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_e
     wk_value_double(out, drand48());
     return 0;
 }
+
+const wk_expr_op_t wk_expr_ops_objects[] = {
+    {"$getField", 1, -2, op_get_field},
+    {"$setField", 0, -2, op_set_field},
+    {"$unsetField", 0, -2, op_set_field},
+    {"$rand", 0, -2, op_rand},
+    {NULL, 0, 0, NULL},
+};
