@@ -258,6 +258,8 @@ parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
         SDB_ERR(wk_expr_parse_at(opit, depth, &kid, err));
         expr_add(e, kid, NULL);
     }
+    if (op->check != NULL)
+        SDB_ERR(op->check(e, err));
     if (op->max_args != -2 &&
         ((int)e->n < op->min_args || (op->max_args >= 0 && (int)e->n > op->max_args))) {
         if (op->min_args == op->max_args)
@@ -362,6 +364,26 @@ err:
     return ret;
 }
 
+int
+wk_expr_check_var_name(const char *name, sdb_error_t *err)
+{
+    const unsigned char *p = (const unsigned char *)name;
+
+    if (*p == '\0')
+        return sdb_error_set(err, SDB_CODE_Location16869, "empty variable names are not allowed");
+    if (!((*p >= 'a' && *p <= 'z') || *p >= 0x80))
+        return sdb_error_set(err, SDB_CODE_Location16870,
+                             "'%s' starts with an invalid character for a user variable name",
+                             name);
+    for (p++; *p != '\0'; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p >= 0x80))
+            return sdb_error_set(err, SDB_CODE_Location16871,
+                                 "'%s' contains an invalid character for a variable name: '%c'",
+                                 name, *p);
+    return 0;
+}
+
 const wk_expr_t *
 wk_expr_kid(const wk_expr_t *e, const char *name)
 {
@@ -450,12 +472,12 @@ static int
 find_var(const char *name, wk_eval_ctx_t *ctx, bson_value_t *tmp, const bson_value_t **base,
          sdb_error_t *err)
 {
+    const wk_var_frame_t *f;
     bson_iter_t it;
-    size_t i;
 
-    for (i = ctx->n_vars; i > 0; i--)
-        if (strcmp(ctx->var_names[i - 1], name) == 0) {
-            *base = &ctx->var_vals[i - 1];
+    for (f = ctx->frames; f != NULL; f = f->up)
+        if (strcmp(f->name, name) == 0) {
+            *base = f->val;
             return 0;
         }
     if (ctx->vars != NULL && bson_iter_init_find(&it, ctx->vars, name)) {
@@ -566,7 +588,7 @@ int
 wk_expr_eval_vars(const wk_expr_t *e, const bson_t *root, const bson_t *vars, bson_value_t *out,
                   sdb_error_t *err)
 {
-    wk_eval_ctx_t ctx = {root, NULL, NULL, 0, vars};
+    wk_eval_ctx_t ctx = {root, NULL, vars};
     int ret;
 
     if ((ret = wk_expr_eval_ctx(e, &ctx, out, err)) != 0)

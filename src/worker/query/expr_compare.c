@@ -125,6 +125,77 @@ op_if_null(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
     return 0;
 }
 
+/* ---- $switch ------------------------------------------------------------------------------- */
+
+static const char *const switch_args[] = {"branches", "default", NULL};
+static const char *const switch_req[] = {"branches", NULL};
+static const int switch_missing[] = {SDB_CODE_Location40068};
+
+/* check_branch -- one branch: an object with exactly `case` and `then`. */
+static int
+check_branch(const wk_expr_t *b, sdb_error_t *err)
+{
+    size_t i;
+
+    if (b->kind != WK_EX_OBJECT)
+        return sdb_error_set(err, SDB_CODE_Location40062,
+                             "$switch expected each branch to be an object, found: %s",
+                             wk_value_type_name(&b->cst));
+    for (i = 0; i < b->n; i++)
+        if (strcmp(b->keys[i], "case") != 0 && strcmp(b->keys[i], "then") != 0)
+            return sdb_error_set(err, SDB_CODE_Location40063,
+                                 "$switch found an unknown argument to a branch: %s", b->keys[i]);
+    if (wk_expr_kid(b, "case") == NULL)
+        return sdb_error_set(err, SDB_CODE_Location40064,
+                             "$switch requires each branch have a 'case' expression");
+    if (wk_expr_kid(b, "then") == NULL)
+        return sdb_error_set(err, SDB_CODE_Location40065,
+                             "$switch requires each branch have a 'then' expression.");
+    return 0;
+}
+
+static int
+check_switch(const wk_expr_t *e, sdb_error_t *err)
+{
+    const wk_expr_t *br;
+    size_t i;
+
+    SDB_RET(wk_expr_check_named(e, switch_args, switch_req, SDB_CODE_Location40060,
+                                SDB_CODE_Location40067, switch_missing, err));
+    br = wk_expr_kid(e, "branches");
+    if (br->kind != WK_EX_ARRAY)
+        return sdb_error_set(err, SDB_CODE_Location40061,
+                             "$switch expected an array for 'branches', found: %s",
+                             wk_value_type_name(&br->cst));
+    if (br->n == 0)
+        return sdb_error_set(err, SDB_CODE_Location40068, "$switch requires at least one branch.");
+    for (i = 0; i < br->n; i++)
+        SDB_RET(check_branch(br->kids[i], err));
+    return 0;
+}
+
+static int
+op_switch(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
+{
+    const wk_expr_t *br = wk_expr_kid(e, "branches"), *dflt = wk_expr_kid(e, "default");
+    bson_value_t v;
+    size_t i;
+    bool t;
+
+    for (i = 0; i < br->n; i++) {
+        SDB_RET(wk_expr_eval_ctx(wk_expr_kid(br->kids[i], "case"), ctx, &v, err));
+        t = wk_expr_truthy(&v);
+        wk_value_clear(&v);
+        if (t)
+            return wk_expr_eval_ctx(wk_expr_kid(br->kids[i], "then"), ctx, out, err);
+    }
+    if (dflt == NULL)
+        return sdb_error_set(err, SDB_CODE_Location40066,
+                             "$switch could not find a matching branch for an input, and no "
+                             "default was specified.");
+    return wk_expr_eval_ctx(dflt, ctx, out, err);
+}
+
 const wk_expr_op_t wk_expr_ops_compare[] = {
     {"$eq", 2, 2, op_cmp_common},
     {"$ne", 2, 2, op_cmp_common},
@@ -138,5 +209,6 @@ const wk_expr_op_t wk_expr_ops_compare[] = {
     {"$not", 1, 1, op_not},
     {"$cond", 0, -2, op_cond},
     {"$ifNull", 2, -1, op_if_null},
+    {"$switch", 0, -2, op_switch, check_switch},
     {NULL, 0, 0, NULL},
 };
