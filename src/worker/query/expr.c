@@ -220,6 +220,17 @@ err:
     return ret;
 }
 
+/* is_op_doc -- the document at `it` is itself an expression {$op: ...} (its first key starts
+ * with '$'), not named arguments: {$year: {$toDate: "..."}}. */
+static bool
+is_op_doc(const bson_iter_t *it)
+{
+    bson_iter_t child;
+
+    return bson_iter_recurse(it, &child) && bson_iter_next(&child) &&
+           bson_iter_key(&child)[0] == '$';
+}
+
 /* parse_op -- {$op: args}; opit is an element of a document at level `depth`. */
 static int
 parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
@@ -247,7 +258,7 @@ parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
             SDB_ERR(wk_expr_parse_at(&child, depth + 1, &kid, err));
             expr_add(e, kid, NULL);
         }
-    } else if (BSON_ITER_HOLDS_DOCUMENT(opit) && op->max_args == -2) {
+    } else if (BSON_ITER_HOLDS_DOCUMENT(opit) && op->max_args == -2 && !is_op_doc(opit)) {
         /* named arguments: {if:, then:, else:} and the like */
         bson_iter_recurse(opit, &child);
         while (bson_iter_next(&child)) {
@@ -452,6 +463,15 @@ builtin_var(const char *name, bson_value_t *tmp)
     memset(tmp, 0, sizeof(*tmp));
     if (strcmp(name, "REMOVE") == 0)
         return true;
+    if (strcmp(name, "DESCEND") == 0 || strcmp(name, "PRUNE") == 0 || strcmp(name, "KEEP") == 0) {
+        /* $redact's verdicts: the lower-case names, which the stage compares against */
+        tmp->value_type = BSON_TYPE_UTF8;
+        tmp->value.v_utf8.str = (char *)(name[0] == 'D'   ? "descend"
+                                         : name[0] == 'P' ? "prune"
+                                                          : "keep");
+        tmp->value.v_utf8.len = (uint32_t)strlen(tmp->value.v_utf8.str);
+        return true;
+    }
     if (strcmp(name, "NOW") != 0 && strcmp(name, "CLUSTER_TIME") != 0)
         return false;
     bson_gettimeofday(&tv);

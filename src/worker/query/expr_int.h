@@ -73,15 +73,16 @@ const wk_expr_op_t *wk_expr_find_op(const char *name);
 const struct wk_expr *wk_expr_kid(const struct wk_expr *e, const char *name);
 
 /* The operator tables, one per family, each ending with a NULL name (expr_ops.c walks them). */
-extern const wk_expr_op_t wk_expr_ops_arith[];   /* expr_arith.c */
-extern const wk_expr_op_t wk_expr_ops_compare[]; /* expr_compare.c */
-extern const wk_expr_op_t wk_expr_ops_strings[]; /* expr_strings.c */
-extern const wk_expr_op_t wk_expr_ops_regex[];   /* expr_regex.c */
-extern const wk_expr_op_t wk_expr_ops_arrays[];  /* expr_arrays.c */
-extern const wk_expr_op_t wk_expr_ops_sets[];    /* expr_sets.c */
-extern const wk_expr_op_t wk_expr_ops_types[];   /* expr_types.c */
-extern const wk_expr_op_t wk_expr_ops_dates[];   /* expr_dates.c */
-extern const wk_expr_op_t wk_expr_ops_objects[]; /* expr_objects.c */
+extern const wk_expr_op_t wk_expr_ops_arith[];     /* expr_arith.c */
+extern const wk_expr_op_t wk_expr_ops_compare[];   /* expr_compare.c */
+extern const wk_expr_op_t wk_expr_ops_strings[];   /* expr_strings.c */
+extern const wk_expr_op_t wk_expr_ops_regex[];     /* expr_regex.c */
+extern const wk_expr_op_t wk_expr_ops_arrays[];    /* expr_arrays.c */
+extern const wk_expr_op_t wk_expr_ops_sets[];      /* expr_sets.c */
+extern const wk_expr_op_t wk_expr_ops_types[];     /* expr_types.c */
+extern const wk_expr_op_t wk_expr_ops_dates[];     /* expr_dates.c */
+extern const wk_expr_op_t wk_expr_ops_date_math[]; /* expr_date_math.c */
+extern const wk_expr_op_t wk_expr_ops_objects[];   /* expr_objects.c */
 
 /* The most arguments an operator evaluates at once with wk_expr_args. */
 #define WK_EXPR_MAX_ARGS 64
