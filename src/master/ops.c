@@ -71,7 +71,8 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_SESSION_NOTE] = ms_sessions_op_note,
     [SDB_OP_SESSION_END] = ms_sessions_op_end,
     [SDB_OP_SESSION_LIST] = ms_sessions_op_list,
-    [SDB_OP_TXN_BEGIN] = ms_txns_op_begin,
+    [SDB_OP_TXN_CHECK] = ms_txns_op_check,
+    [SDB_OP_SESSION_KILL] = ms_sessions_op_kill,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).
