@@ -4,9 +4,10 @@
  * ms_capped_attach reads {capped, size, max} from a collection's options and, given a session,
  * counts the stored records once (catalog load; later the counters move only with committed
  * writes).  ms_capped_commit_insert runs at the end of an insert's transaction: starting from
- * the committed totals plus the new record it walks the table from its lowest record id,
- * removing records and their index entries until the totals fit, then commits every oplog
- * entry at once.  Because writes to one capped collection are serialized by its mutex, the
+ * the committed totals plus the new record it walks the table from the oldest live record
+ * (cp->oldest, so the entries earlier trims deleted are not stepped over again), removing
+ * records and their index entries until the totals fit, then commits every oplog entry at
+ * once.  Because writes to one capped collection are serialized by its mutex, the
  * totals the walk starts from are exactly what the table holds.
  *
  * Invariants: every write to a capped collection holds cp->mu from before its transaction
