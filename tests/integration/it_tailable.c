@@ -254,6 +254,11 @@ START_TEST(test_errors)
             "BadValue");
     ASSERT_STR(&r, "errmsg", "cannot use tailable option with the 'singleBatch' option");
     bson_destroy(&r);
+    CMD_OK(a, DB, "{'create': 'v5', 'viewOn': 't5', 'pipeline': []}", &r);
+    bson_destroy(&r);
+    CMD_ERR(a, DB, "{'find': 'v5', 'tailable': true}", &r, 168, "InvalidPipelineOperator");
+    ASSERT_STR(&r, "errmsg", "Tailable cursors are not supported in aggregation.");
+    bson_destroy(&r);
     CMD_OK(a, DB, "{'find': 't5', " LSID ", 'tailable': true, 'sort': {'$natural': 1}}", &r);
     id = fx_int(&r, "cursor.id");
     bson_destroy(&r);

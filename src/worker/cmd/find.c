@@ -971,7 +971,9 @@ wk_cmd_find(wk_cmd_t *cmd)
 {
     char ns[WK_NS_MAX];
 
-    if (wk_cmd_ns(cmd, ns, sizeof(ns)) == 0 && wk_view_is(ns))
+    if (wk_cmd_ns(cmd, ns, sizeof(ns)) == 0 && wk_view_is(ns)) {
+        SDB_RET(wk_tailable_refuse_view(cmd));
         return wk_view_find(cmd);
+    }
     return find_collection(cmd);
 }

@@ -104,6 +104,17 @@ wk_tailable_check(wk_cmd_t *cmd, const char *ns, const bson_t *filter, const bso
     return not_capped(cmd, ns, filter, sort, projection);
 }
 
+int
+wk_tailable_refuse_view(wk_cmd_t *cmd)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init_find(&it, cmd->body, "tailable") || !wk_cmdu_truthy(&it))
+        return 0;
+    return sdb_error_set(&cmd->err, SDB_CODE_InvalidPipelineOperator,
+                         "Tailable cursors are not supported in aggregation.");
+}
+
 void
 wk_tailable_mark(bson_t *state, bool await_data)
 {

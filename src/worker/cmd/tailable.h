@@ -29,6 +29,10 @@
 int wk_tailable_check(wk_cmd_t *cmd, const char *ns, const bson_t *filter, const bson_t *sort,
                       const bson_t *projection, bool tailable, bool await_data, bool single_batch);
 
+/* wk_tailable_refuse_view -- a find on a view runs as an aggregation, which has no tailable
+ * cursors: 168 InvalidPipelineOperator when the find asks for one, as mongod answers. */
+int wk_tailable_refuse_view(wk_cmd_t *cmd);
+
 /* wk_tailable_hint -- {$natural: 1}: the plan of every tailable cursor. */
 const bson_value_t *wk_tailable_hint(void);
 
