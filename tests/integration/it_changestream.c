@@ -4,7 +4,8 @@
  * A stream on a collection, a database and the cluster returns insert, update (with mongod's
  * updateDescription read from the $v:2 oplog diff), replace, delete, drop, rename,
  * dropDatabase and invalidate events in oplog order; resumeAfter, startAfter (after an
- * invalidate) and startAtOperationTime continue exactly after their point; every batch
+ * invalidate) and startAtOperationTime continue exactly after their point (a token whose
+ * event the oplog does not hold is ChangeStreamFatalError); every batch
  * carries a postBatchResumeToken that advances with the oplog head; pre- and post-images come
  * from the master when the collection keeps them; bad input answers mongod's codes and the
  * connection lives; an awaitData getMore parks without stopping its worker's other
@@ -223,6 +224,20 @@ START_TEST(test_resume_points)
     bson_destroy(&r);
     ASSERT_INT(&ev, "0.documentKey._id", 4);
     bson_destroy(&ev);
+    /* a token of this oplog entry naming an event the stream never had: not found (280) */
+    {
+        char forged[128], json[512];
+        snprintf(forged, sizeof(forged), "%s", t1);
+        ck_assert(strlen(forged) > 48 && strncmp(forged + 38, "2B00000000", 10) == 0);
+        memcpy(forged + 38, "2B00000005", 10);
+        snprintf(json, sizeof(json),
+                 "{'aggregate': 'b', 'pipeline': [{'$changeStream': {'resumeAfter': {'_data': "
+                 "'%s'}}}], 'cursor': {}}",
+                 forged);
+        CMD_ERR(c, DB, json, &r, 280, "ChangeStreamFatalError");
+        ASSERT_STR(&r, "errorLabels.0", "NonResumableChangeStreamError");
+        bson_destroy(&r);
+    }
     /* startAtOperationTime of the second insert: events 2, 3, 4 */
     snprintf(spec, sizeof(spec), "{'startAtOperationTime': {'$timestamp': {'t': %u, 'i': %u}}}", ot,
              oi);

@@ -44,6 +44,7 @@ typedef struct cs_run {
     bson_t rest;          /* the stages after it (array) */
     wk_agg_pipeline_t *p; /* rest, parsed; NULL when empty */
     sdb_rtoken_t pos;     /* last point consumed */
+    bool verify;          /* pos is a client's event token not yet seen in the oplog */
     bool invalidated;
     wk_op_t *op;
 } cs_run_t;
@@ -235,6 +236,22 @@ parse_rest(cs_run_t *r, wk_op_t *op, sdb_error_t *err)
     return 0;
 }
 
+/* fatal -- a ChangeStreamFatalError: the stream cannot go on, and the driver must not
+ * resume it. */
+static int
+fatal(sdb_error_t *err, const char *msg, const bson_t *ev)
+{
+    bson_iter_t it, d;
+    const char *data = "";
+
+    if (bson_iter_init_find(&it, ev, "_id") && bson_iter_recurse(&it, &d) &&
+        bson_iter_find(&d, "_data") && BSON_ITER_HOLDS_UTF8(&d))
+        data = bson_iter_utf8(&d, NULL);
+    sdb_error_set(err, SDB_CODE_ChangeStreamFatalError, "%s{ _data: \"%s\" }", msg, data);
+    err->labels |= SDB_LABEL_NON_RESUMABLE_CS;
+    return SDB_ECLIENT;
+}
+
 /* same_id -- the output still carries the event's _id, byte for byte. */
 static bool
 same_id(const bson_t *out, const bson_t *ev)
@@ -254,7 +271,6 @@ run_rest(cs_run_t *r, bson_t *ev, bson_t **out, sdb_error_t *err)
 {
     wk_agg_docs_t in, res;
     wk_agg_ctx_t ctx;
-    char want[SDB_RTOKEN_HEX_MAX + 32];
     int ret = 0;
 
     *out = NULL;
@@ -273,20 +289,12 @@ run_rest(cs_run_t *r, bson_t *ev, bson_t **out, sdb_error_t *err)
     if (res.n == 0 || res.v[0] == NULL)
         goto err;
     if (!same_id(res.v[0], ev)) {
-        bson_iter_t it;
-        snprintf(want, sizeof(want), "%s",
-                 bson_iter_init_find(&it, ev, "_id") && bson_iter_recurse(&it, &it) &&
-                         bson_iter_next(&it) && BSON_ITER_HOLDS_UTF8(&it)
-                     ? bson_iter_utf8(&it, NULL)
-                     : "");
-        ret = sdb_error_set(err, SDB_CODE_ChangeStreamFatalError,
-                            "Encountered an event whose _id field, which contains the resume "
-                            "token, was modified by the pipeline. Modifying the _id field of an "
-                            "event makes it impossible to resume the stream from that point. "
-                            "Only transformations that retain the unmodified _id field are "
-                            "allowed. Expected: { _id: { _data: \"%s\" } }",
-                            want);
-        err->labels |= SDB_LABEL_NON_RESUMABLE_CS;
+        ret = fatal(err,
+                    "Encountered an event whose _id field, which contains the resume token, was "
+                    "modified by the pipeline. Modifying the _id field of an event makes it "
+                    "impossible to resume the stream from that point. Only transformations that "
+                    "retain the unmodified _id field are allowed. Expected: ",
+                    ev);
         goto err;
     }
     *out = res.v[0];
@@ -430,6 +438,14 @@ take_event(cs_run_t *r, wk_cs_event_t *ev, cs_batch_t *b, sdb_error_t *err)
     return 0;
 }
 
+/* token_not_found -- an event past the resume token came first: the token's event is not in
+ * this stream (mongod's check on resumeAfter / startAfter an event). */
+static int
+token_not_found(const bson_t *ev, sdb_error_t *err)
+{
+    return fatal(err, "cannot resume stream; the resume token was not found. ", ev);
+}
+
 /* entry -- the events of one oplog entry after r->pos; *cut when the batch filled first. */
 static int
 entry(cs_run_t *r, const bson_t *d, uint64_t ts, cs_batch_t *b, bool *cut, sdb_error_t *err)
@@ -440,8 +456,13 @@ entry(cs_run_t *r, const bson_t *d, uint64_t ts, cs_batch_t *b, bool *cut, sdb_e
     *cut = false;
     wk_cs_entry_events(&r->cs, d, ts, &evs);
     for (size_t i = 0; i < evs.n && !r->invalidated; i++) {
-        if (tok_cmp(&evs.v[i].tok, &r->pos) <= 0)
+        int c = tok_cmp(&evs.v[i].tok, &r->pos);
+        if (c == 0 && r->verify)
+            r->verify = false; /* the resume token's own event: the stream resumes right */
+        if (c <= 0)
             continue;
+        if (r->verify)
+            SDB_ERR(token_not_found(evs.v[i].doc, err));
         if (batch_full(b)) {
             *cut = true;
             goto err;
@@ -537,6 +558,8 @@ state_build(const cs_run_t *r, bson_t *st)
     if (r->cs.coll[0] != '\0')
         BSON_APPEND_UTF8(st, "coll", r->cs.coll);
     sdb_rtoken_append(st, "pos", &r->pos);
+    if (r->verify)
+        BSON_APPEND_BOOL(st, "verify", true);
 }
 
 static void
@@ -655,9 +678,10 @@ start_point(cs_run_t *r, const cs_start_t *st, sdb_error_t *err)
 {
     if (st->at_time)
         hwm(st->at > 0 ? st->at : 1, &r->pos);
-    else if (st->resume || st->start_after)
+    else if (st->resume || st->start_after) {
         r->pos = st->tok;
-    else {
+        r->verify = st->tok.type == SDB_RTOKEN_EVENT && !st->tok.from_invalidate;
+    } else {
         hwm(wk_oplog_head() + 1, &r->pos);
         return 0;
     }
@@ -780,6 +804,7 @@ restore(cs_run_t *r, const char *db, const bson_t *state, wk_op_t *op, sdb_error
     if (bson_iter_init_find(&it, state, "coll") && BSON_ITER_HOLDS_UTF8(&it))
         coll = bson_iter_utf8(&it, NULL);
     SDB_RET(run_init(r, db, coll, &spec, &rest, &st, op, err));
+    r->verify = bson_iter_init_find(&it, state, "verify") && bson_iter_as_bool(&it);
     if (!bson_iter_init_find(&it, state, "pos"))
         return sdb_error_set(err, SDB_CODE_InternalError,
                              "change stream cursor without a position");
