@@ -959,7 +959,8 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
         c->options = old;
         goto err;
     }
-    nopts = old; /* freed below */
+    nopts = old;               /* freed below */
+    ms_capped_attach(NULL, c); /* cappedSize / cappedMax */
     ms_store_bump_catalog();
 err:
     ms_catalog_unlock();

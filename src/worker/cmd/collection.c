@@ -493,6 +493,10 @@ collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
         if (strcmp(k, "viewOn") == 0 || strcmp(k, "pipeline") == 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                                  "option only supported on a view: %s", k);
+        if (strcmp(k, "cappedSize") == 0 || strcmp(k, "cappedMax") == 0) {
+            SDB_RET(wk_capped_coll_mod(cmd, ci, &it, set));
+            continue;
+        }
         if (strcmp(k, "validator") != 0 && strcmp(k, "validationLevel") != 0 &&
             strcmp(k, "validationAction") != 0 && strcmp(k, "changeStreamPreAndPostImages") != 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
