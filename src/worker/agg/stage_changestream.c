@@ -309,7 +309,7 @@ err:
 
 /* lookup -- updateLookup: the document's current version, or null. */
 static int
-lookup(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
+lookup(cs_run_t *r, const wk_cs_event_t *ev, bson_t *full, sdb_error_t *err)
 {
     wk_agg_docs_t docs;
     bson_t filter = BSON_INITIALIZER;
@@ -319,9 +319,9 @@ lookup(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
     BSON_APPEND_VALUE(&filter, "_id", &ev->key);
     SDB_ERR(wk_agg_read(ev->ns, &filter, 1, NULL, NULL, r->op, 0, &docs, err));
     if (docs.n > 0 && docs.v[0] != NULL)
-        BSON_APPEND_DOCUMENT(ev->doc, "fullDocument", docs.v[0]);
+        BSON_APPEND_DOCUMENT(full, "fullDocument", docs.v[0]);
     else
-        BSON_APPEND_NULL(ev->doc, "fullDocument");
+        BSON_APPEND_NULL(full, "fullDocument");
 err:
     wk_agg_docs_free(&docs);
     bson_destroy(&filter);
@@ -343,7 +343,7 @@ image_missing(const char *which, const bson_t *ev, sdb_error_t *err)
 
 /* images -- the stored pre- and post-images of the event's oplog entry (CS_IMAGES). */
 static int
-images(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
+images(cs_run_t *r, const wk_cs_event_t *ev, bson_t *full, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -358,9 +358,9 @@ images(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
         if (!have_post && r->cs.full_doc == WK_CS_IMG_REQUIRED)
             SDB_ERR(image_missing("post-image", ev->doc, err));
         if (have_post)
-            wk_cmdu_append_iter_as(ev->doc, "fullDocument", &it);
+            wk_cmdu_append_iter_as(full, "fullDocument", &it);
         else
-            BSON_APPEND_NULL(ev->doc, "fullDocument");
+            BSON_APPEND_NULL(full, "fullDocument");
     }
     if (ev->want_pre) {
         have_pre = bson_iter_init_find(&it, &reply, "pre") && BSON_ITER_HOLDS_DOCUMENT(&it);
@@ -413,6 +413,25 @@ batch_full(const cs_batch_t *b)
     return (b->want > 0 && (int64_t)b->n >= b->want) || b->bytes >= WK_BATCH_MAX_BYTES;
 }
 
+/* place_before_ns -- put the fields of `extra` (an update's fullDocument) before ns, where
+ * mongod's events carry fullDocument. */
+static void
+place_before_ns(bson_t *doc, const bson_t *extra)
+{
+    bson_t out = BSON_INITIALIZER;
+    bson_iter_t it;
+
+    bson_iter_init(&it, doc);
+    while (bson_iter_next(&it)) {
+        if (strcmp(bson_iter_key(&it), "ns") == 0)
+            bson_concat(&out, extra);
+        bson_append_iter(&out, bson_iter_key(&it), -1, &it);
+    }
+    bson_reinit(doc);
+    bson_concat(doc, &out);
+    bson_destroy(&out);
+}
+
 /* take_event -- fill in images, run the user's stages, add the result: the event is consumed. */
 static int
 take_event(cs_run_t *r, wk_cs_event_t *ev, cs_batch_t *b, sdb_error_t *err)
@@ -421,10 +440,17 @@ take_event(cs_run_t *r, wk_cs_event_t *ev, cs_batch_t *b, sdb_error_t *err)
     char key[16];
     const char *k;
 
+    bson_t full = BSON_INITIALIZER;
+    int ret = 0;
+
     if (ev->want_lookup)
-        SDB_RET(lookup(r, ev, err));
-    if (ev->want_pre || ev->want_post)
-        SDB_RET(images(r, ev, err));
+        ret = lookup(r, ev, &full, err);
+    if (ret == 0 && (ev->want_pre || ev->want_post))
+        ret = images(r, ev, &full, err);
+    if (ret == 0 && !bson_empty(&full))
+        place_before_ns(ev->doc, &full);
+    bson_destroy(&full);
+    SDB_RET(ret);
     SDB_RET(run_rest(r, ev->doc, &out, err));
     r->pos = ev->tok;
     if (ev->invalidate)
