@@ -254,6 +254,8 @@ START_TEST(test_resume_points)
     bson_destroy(&r);
     CMD_OK(c, DB, "{'insert': 'elsewhere', 'documents': [{'_id': 1}]}", &r);
     bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'elsewhere', 'documents': [{'_id': 2}]}", &r);
+    bson_destroy(&r);
     more(c, DB, "b", id, 100, &r);
     ck_assert_int_eq(fx_array_len(&r, "cursor.nextBatch"), 0);
     pbrt2 = token(&r, "cursor.postBatchResumeToken._data");
@@ -267,6 +269,13 @@ START_TEST(test_resume_points)
     bson_destroy(&r);
     ASSERT_INT(&ev, "0.documentKey._id", 5);
     bson_destroy(&ev);
+    /* an event that is the latest oplog entry: the batch's postBatchResumeToken is its token */
+    CMD_OK(c, DB, "{'insert': 'b', 'documents': [{'_id': 6}]}", &r);
+    bson_destroy(&r);
+    more(c, DB, "b", id, 2000, &r);
+    ASSERT_INT(&r, "cursor.nextBatch.0.documentKey._id", 6);
+    ASSERT_STR(&r, "cursor.postBatchResumeToken._data", fx_str(&r, "cursor.nextBatch.0._id._data"));
+    bson_destroy(&r);
     bson_free(t1);
     bson_free(t3);
     bson_free(pbrt);

@@ -6,12 +6,12 @@
  * startAtOperationTime, else just past the current oplog head), reads a first batch and parks
  * the stream as a cursor whose state is everything needed to continue:
  *   {kind: "changestream", spec: {...}, pipeline: [...], coll?, pos: {_data}}
- * pos is the last point consumed, a resume token (resume_token.h): an event token, or a
- * high-water mark "resume at ts" once every entry before ts has been read.  A batch scans the
- * oplog from pos.ts (SCAN after pos.ts - 1), skips the events of that entry up to pos, turns
- * entries into events, runs the rest of the pipeline on each, and stops when the batch is
- * full, at an invalidate, or at the end of the visible oplog; postBatchResumeToken is then
- * pos.  A getMore that finds nothing waits for the oplog head to move (wk_oplog_wait) until
+ * pos is the resume point as mongod reports it (resume_token.h): the last event returned, or
+ * the high-water mark of the latest entry read ("resume at ts") when that is later; next is
+ * the next oplog entry to read.  A batch scans the oplog from next (SCAN after next - 1),
+ * skips events up to pos, turns entries into events, runs the rest of the pipeline on each,
+ * and stops when the batch is full, at an invalidate, or at the end of the visible oplog;
+ * postBatchResumeToken is then pos.  A getMore that finds nothing waits for the oplog head to move (wk_oplog_wait) until
  * its maxTimeMS (default 1000 ms) is spent, with the cursor checked out, then returns an
  * empty batch whose postBatchResumeToken has still advanced to the head.
  *
@@ -43,7 +43,8 @@ typedef struct cs_run {
     bson_t spec;          /* the $changeStream spec */
     bson_t rest;          /* the stages after it (array) */
     wk_agg_pipeline_t *p; /* rest, parsed; NULL when empty */
-    sdb_rtoken_t pos;     /* last point consumed */
+    sdb_rtoken_t pos;     /* the resume point: postBatchResumeToken */
+    uint64_t next_ts;     /* the next oplog entry to read (the scan's start) */
     bool verify;          /* pos is a client's event token not yet seen in the oplog */
     bool invalidated;
     wk_op_t *op;
@@ -407,6 +408,19 @@ hwm(uint64_t ts, sdb_rtoken_t *t)
     t->type = SDB_RTOKEN_HWM;
 }
 
+/* advance -- every entry up to ts has been read: the resume point is at least the high-water
+ * mark of ts (mongod's: resuming there reads ts again, whose events this stream did not
+ * return -- a returned event's token sorts after it and then stays the point). */
+static void
+advance(cs_run_t *r, uint64_t ts)
+{
+    sdb_rtoken_t h;
+
+    hwm(ts, &h);
+    if (tok_cmp(&h, &r->pos) > 0)
+        r->pos = h;
+}
+
 static bool
 batch_full(const cs_batch_t *b)
 {
@@ -491,18 +505,22 @@ entry(cs_run_t *r, const bson_t *d, uint64_t ts, cs_batch_t *b, bool *cut, sdb_e
             SDB_ERR(token_not_found(evs.v[i].doc, err));
         if (batch_full(b)) {
             *cut = true;
-            goto err;
+            break;
         }
         SDB_ERR(take_event(r, &evs.v[i], b, err));
     }
-    if (!r->invalidated)
-        hwm(ts + 1, &r->pos);
+    if (*cut) {
+        r->next_ts = ts; /* read this entry again, past pos */
+    } else if (!r->invalidated) {
+        r->next_ts = ts + 1;
+        advance(r, ts);
+    }
 err:
     wk_cs_events_free(&evs);
     return ret;
 }
 
-/* scan_once -- one SCAN of the oplog from r->pos; *eof when the visible end was reached. */
+/* scan_once -- one SCAN of the oplog from r->next_ts; *eof when the visible end was reached. */
 static int
 scan_once(cs_run_t *r, cs_batch_t *b, bool *eof, sdb_error_t *err)
 {
@@ -514,7 +532,7 @@ scan_once(cs_run_t *r, cs_batch_t *b, bool *eof, sdb_error_t *err)
 
     *eof = false;
     BSON_APPEND_UTF8(&req, "ns", CS_OPLOG_NS);
-    BSON_APPEND_INT64(&req, "after", (int64_t)(r->pos.ts - 1));
+    BSON_APPEND_INT64(&req, "after", (int64_t)(r->next_ts - 1));
     BSON_APPEND_INT32(&req, "limit", CS_SCAN_LIMIT);
     SDB_ERR(wk_cmdu_store(SDB_OP_SCAN, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "docs") && bson_iter_recurse(&it, &docs))
@@ -538,11 +556,10 @@ scan_once(cs_run_t *r, cs_batch_t *b, bool *eof, sdb_error_t *err)
         }
     if (!cut && !r->invalidated && bson_iter_init_find(&it, &reply, "eof") &&
         bson_iter_as_bool(&it)) {
-        sdb_rtoken_t h;
         *eof = true;
-        hwm(head + 1, &h);
-        if (tok_cmp(&h, &r->pos) > 0)
-            r->pos = h;
+        advance(r, head); /* everything up to the head has been read */
+        if (r->next_ts <= head)
+            r->next_ts = head + 1;
     }
 err:
     bson_destroy(&req);
@@ -584,6 +601,7 @@ state_build(const cs_run_t *r, bson_t *st)
     if (r->cs.coll[0] != '\0')
         BSON_APPEND_UTF8(st, "coll", r->cs.coll);
     sdb_rtoken_append(st, "pos", &r->pos);
+    BSON_APPEND_INT64(st, "next", (int64_t)r->next_ts);
     if (r->verify)
         BSON_APPEND_BOOL(st, "verify", true);
 }
@@ -688,7 +706,7 @@ history_check(uint64_t from, sdb_error_t *err)
     SDB_ERR(wk_cmdu_store(SDB_OP_SCAN, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "docs") && bson_iter_recurse(&it, &docs) &&
         bson_iter_next(&docs) && bson_iter_recurse(&docs, &e) && bson_iter_find(&e, "r") &&
-        (uint64_t)bson_iter_as_int64(&e) > from)
+        from > 0 && (uint64_t)bson_iter_as_int64(&e) > from)
         ret = sdb_error_set(err, SDB_CODE_ChangeStreamHistoryLost,
                             "Resume of change stream was not possible, as the resume point may "
                             "no longer be in the oplog.");
@@ -708,14 +726,14 @@ start_point(cs_run_t *r, const cs_start_t *st, sdb_error_t *err)
         r->pos = st->tok;
         r->verify = st->tok.type == SDB_RTOKEN_EVENT && !st->tok.from_invalidate;
     } else {
-        hwm(wk_oplog_head() + 1, &r->pos);
+        hwm(wk_oplog_head() + 1, &r->pos); /* from the next write on */
+        r->next_ts = r->pos.ts;
         return 0;
     }
+    r->next_ts = r->pos.ts;
     if (st->start_after && st->tok.from_invalidate)
-        hwm(st->tok.ts + 1, &r->pos); /* past the invalidating entry */
-    if (r->pos.ts > 1)
-        return history_check(r->pos.type == SDB_RTOKEN_HWM ? r->pos.ts - 1 : r->pos.ts, err);
-    return 0;
+        r->next_ts = st->tok.ts + 1; /* past the invalidating entry */
+    return history_check(r->pos.ts, err);
 }
 
 /* cursor_new -- park the stream; *id its cursor id. */
@@ -834,7 +852,10 @@ restore(cs_run_t *r, const char *db, const bson_t *state, wk_op_t *op, sdb_error
     if (!bson_iter_init_find(&it, state, "pos"))
         return sdb_error_set(err, SDB_CODE_InternalError,
                              "change stream cursor without a position");
-    return sdb_rtoken_parse(bson_iter_value(&it), &r->pos, err);
+    SDB_RET(sdb_rtoken_parse(bson_iter_value(&it), &r->pos, err));
+    r->next_ts =
+        bson_iter_init_find(&it, state, "next") ? (uint64_t)bson_iter_as_int64(&it) : r->pos.ts;
+    return 0;
 }
 
 /* await_ms -- getMore's maxTimeMS is how long an awaitData cursor waits (default 1 s); the
