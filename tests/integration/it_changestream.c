@@ -470,6 +470,8 @@ START_TEST(test_bad_input)
     bad(c, DB, "'e'", "[{'$changeStream': {'fullDocument': 'sometimes'}}]", 2, "BadValue");
     bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$group': {'_id': 1}}]", 20, "IllegalOperation");
     bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$bogus': {}}]", 40324, "Location40324");
+    bad(c, DB, "'e'", "[{'$match': {}}, {'$changeStream': {}}]", 40602, "Location40602");
+    bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$changeStream': {}}]", 40602, "Location40602");
     bad(c, DB, "'system.profile'", "[{'$changeStream': {}}]", 73, "InvalidNamespace");
     bad(c, "local", "'e'", "[{'$changeStream': {}}]", 73, "InvalidNamespace");
     bad(c, "admin", "1", "[{'$changeStream': {}}]", 73, "InvalidNamespace");

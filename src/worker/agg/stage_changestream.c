@@ -660,6 +660,22 @@ wk_cs_first_stage(const bson_iter_t *pipeline)
     return strcmp(bson_iter_key(&st), "$changeStream") == 0;
 }
 
+int
+wk_cs_check_position(const bson_iter_t *pipeline, sdb_error_t *err)
+{
+    bson_iter_t it, st;
+    int i = 0;
+
+    if (!BSON_ITER_HOLDS_ARRAY(pipeline) || !bson_iter_recurse(pipeline, &it))
+        return 0;
+    for (; bson_iter_next(&it); i++)
+        if (i > 0 && BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &st) &&
+            bson_iter_next(&st) && strcmp(bson_iter_key(&st), "$changeStream") == 0)
+            return sdb_error_set(err, SDB_CODE_Location40602,
+                                 "$changeStream is only valid as the first stage in a pipeline");
+    return 0;
+}
+
 /* split_pipeline -- the $changeStream spec and the array of the stages after it. */
 static int
 split_pipeline(const bson_iter_t *pipeline, bson_t *spec, bson_t *rest, sdb_error_t *err)
