@@ -31,6 +31,7 @@
 #include "store.h"
 #include "storereq.h"
 #include "txns.h"
+#include "xact.h"
 
 #include <errno.h>
 
@@ -72,6 +73,15 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_SESSION_END] = ms_sessions_op_end,
     [SDB_OP_SESSION_LIST] = ms_sessions_op_list,
     [SDB_OP_TXN_BEGIN] = ms_txns_op_begin,
+    [SDB_OP_XACT_BEGIN] = ms_xact_op_begin,
+    [SDB_OP_XACT_COMMIT] = ms_xact_op_commit,
+    [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
+};
+
+/* Operations a transaction's statement may run inside it (request field `xact`). */
+static const bool ops_xact[SDB_OP__MAX] = {
+    [SDB_OP_INSERT] = true, [SDB_OP_UPDATE] = true, [SDB_OP_DELETE] = true,
+    [SDB_OP_SCAN] = true,   [SDB_OP_IXSCAN] = true,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).
@@ -80,6 +90,43 @@ static const bool ops_grow[SDB_OP__MAX] = {
     [SDB_OP_CREATE] = true, [SDB_OP_RENAME] = true, [SDB_OP_CREATE_INDEXES] = true,
     [SDB_OP_INSERT] = true, [SDB_OP_UPDATE] = true, [SDB_OP_COLL_MOD] = true,
 };
+
+/* The request field naming what a schema change pulls tables from under (ms_xact_abort_writers):
+ * a collection's ns, or a database. */
+static const char *const ops_schema_ns[SDB_OP__MAX] = {
+    [SDB_OP_DROP] = "ns",           [SDB_OP_DROP_DB] = "db",      [SDB_OP_RENAME] = "from",
+    [SDB_OP_CREATE_INDEXES] = "ns", [SDB_OP_DROP_INDEXES] = "ns",
+};
+
+/* before_schema_change -- abort the transactions whose uncommitted writes it would strand. */
+static void
+before_schema_change(int op, const bson_t *req)
+{
+    bson_iter_t it;
+
+    if (ops_schema_ns[op] != NULL && bson_iter_init_find(&it, req, ops_schema_ns[op]) &&
+        BSON_ITER_HOLDS_UTF8(&it))
+        ms_xact_abort_writers(bson_iter_utf8(&it, NULL), op == SDB_OP_DROP_DB);
+}
+
+/* run -- the handler, on the transaction's session when the request names one (xact.h). */
+static int
+run(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    ms_ctx_t c = *ctx;
+    int ret;
+
+    c.own = ctx->session;
+    c.xact = NULL;
+    before_schema_change(op, req);
+    if (ops_xact[op])
+        SDB_RET(ms_xact_checkout(req, &c.xact, err));
+    if (c.xact == NULL)
+        return ops_table[op](&c, req, reply, err);
+    c.session = ms_xact_session(c.xact);
+    ret = ops_table[op](&c, req, reply, err);
+    return ms_xact_checkin(c.xact, ret, err);
+}
 
 int
 ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
@@ -92,7 +139,7 @@ ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_err
         return EINVAL;
     if (ops_grow[op])
         SDB_RET(ms_disk_check(ctx->session, req->len, err));
-    ret = ops_table[op](ctx, req, reply, err);
+    ret = run(ctx, op, req, reply, err);
     if (ret == ENOSPC) /* past the guard (disk.h): still the client's error, not a crash */
         return sdb_error_set(err, SDB_CODE_OutOfDiskSpace, "%s: No space left on device",
                              sdb_storeop_name(op));
@@ -119,6 +166,7 @@ ms_ops_tick(void)
 
     ms_cursors_expire(ms_now_ms());
     ms_sessions_expire(ms_now_ms());
+    ms_xact_tick(ms_now_ms());
     if (s != NULL) {
         ms_spool_tick(s, MS_SPOOL_TICK_MS);
         ms_catalog_tick(s);

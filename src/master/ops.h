@@ -17,9 +17,15 @@
 #include <bson/bson.h>
 #include <wiredtiger.h>
 
+struct ms_xact;
+
 typedef struct ms_ctx {
-    WT_SESSION *session; /* this service thread's session */
-    int slot;            /* worker slot served */
+    WT_SESSION *session;  /* the session data operations run on: this service thread's, or
+                           * the open transaction's (xact) */
+    int slot;             /* worker slot served */
+    WT_SESSION *own;      /* this service thread's own session (schema changes, which never
+                           * run inside a transaction); set by ms_ops_dispatch */
+    struct ms_xact *xact; /* the transaction the operation belongs to (xact.h), or NULL */
 } ms_ctx_t;
 
 /* ms_ops_dispatch -- run one storage operation. */

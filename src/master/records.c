@@ -26,6 +26,7 @@
 #include "oplog.h"
 #include "storereq.h"
 #include "txns.h"
+#include "xact.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -101,12 +102,13 @@ record_insert(WT_SESSION *s, const stmt_ref_t *st, const bson_t *doc, sdb_error_
     return ret;
 }
 
-/* insert_txn -- one attempt: record, index entries, oplog entry, commit. */
+/* insert_txn -- one attempt: record, index entries, oplog entry, commit.  Inside a
+ * multi-document transaction (x): record and index entries only, the oplog entry collected. */
 static int
-insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, const stmt_ref_t *st,
-           bson_t *info, sdb_error_t *err)
+insert_txn(WT_SESSION *s, ms_xact_t *x, const ms_coll_t *c, const bson_t *doc, int64_t rid,
+           const stmt_ref_t *st, bson_t *info, sdb_error_t *err)
 {
-    ms_oplog_entry_t e = {"i", c->ns, c->uuid, doc, NULL};
+    ms_oplog_entry_t e = {"i", c->ns, c->uuid, doc, NULL, NULL};
     WT_CURSOR *cur = NULL;
     WT_ITEM v = {.data = bson_get_data(doc), .size = doc->len};
     bson_t o2;
@@ -114,7 +116,8 @@ insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, co
 
     id_doc(doc, &o2);
     e.o2 = &o2;
-    SDB_ERR(s->begin_transaction(s, NULL));
+    if (x == NULL)
+        SDB_ERR(s->begin_transaction(s, NULL));
     if ((ret = s->open_cursor(s, c->uri, NULL, "overwrite=false", &cur)) == 0) {
         cur->set_key(cur, rid);
         cur->set_value(cur, &v);
@@ -125,19 +128,21 @@ insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, co
         ret = ms_indexes_insert_doc(s, c, doc, rid, info, err);
     if (ret == 0 && st->tx != NULL)
         ret = record_insert(s, st, doc, err);
-    if (ret != 0) {
+    if (ret == 0 && x != NULL)
+        ms_xact_add_op(x, &e);
+    if (ret != 0 && x == NULL)
         s->rollback_transaction(s, NULL);
-        goto err;
-    }
-    ret = ms_oplog_commit(s, &e, NULL);
+    if (ret == 0 && x == NULL)
+        ret = ms_oplog_commit(s, &e, NULL);
 err:
     bson_destroy(&o2);
     return ret;
 }
 
-/* insert_one -- insert doc into ns (created if missing), retrying write conflicts. */
+/* insert_one -- insert doc into ns (created if missing, outside the transaction), retrying
+ * write conflicts unless in a transaction (whose conflict aborts it: xact.h). */
 static int
-insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, const stmt_ref_t *st, bson_t *info,
+insert_one(ms_ctx_t *ctx, const char *ns, const bson_t *doc, const stmt_ref_t *st, bson_t *info,
            sdb_error_t *err)
 {
     bson_iter_t it;
@@ -148,12 +153,18 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, const stmt_ref_t *s
     SDB_RET(sdb_bson_check_stored(doc, false, err));
     if (!bson_iter_init(&it, doc) || !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
         return sdb_error_set(err, SDB_CODE_BadValue, "document must have _id first");
-    SDB_RET(ms_catalog_open_for_write(s, ns, &c, err));
+    SDB_RET(ms_catalog_open_for_write(ctx->own != NULL ? ctx->own : ctx->session, ns, &c, err));
     rid = atomic_fetch_add(&c->next_rid, 1);
     for (int attempt = 0; attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK; attempt++) {
+        if (attempt > 0 && ctx->xact != NULL)
+            break;
         if (attempt > 0)
             backoff(attempt);
-        ret = insert_txn(s, c, doc, rid, st, info, err);
+        ret = insert_txn(ctx->session, ctx->xact, c, doc, rid, st, info, err);
+    }
+    if (ctx->xact != NULL) {
+        ms_catalog_unlock();
+        return ret;
     }
     ms_catalog_unlock();
     return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
@@ -201,7 +212,7 @@ ms_records_op_insert(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
             st.stmt = (int32_t)bson_iter_as_int64(&tx.stmts);
         ret = ms_req_iter_doc(&docs, "docs", &doc, &e);
         if (ret == 0)
-            ret = insert_one(ctx->session, ns, &doc, &st, &info, &e);
+            ret = insert_one(ctx, ns, &doc, &st, &info, &e);
         if (ret == 0)
             n++;
         else if (ret == SDB_ECLIENT)
@@ -229,6 +240,7 @@ typedef struct change {
     const bson_t *old;      /* expected stored bytes, or NULL (DELETE without old) */
     const bson_t *new;      /* replacement, or NULL for a delete */
     const ms_txn_ref_t *tx; /* the retryable statement this write is, or NULL */
+    ms_xact_t *xact;        /* the multi-document transaction it joins, or NULL */
     int n;                  /* out: records changed */
 } change_t;
 
@@ -262,13 +274,14 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
 {
     const ms_coll_t *c = ch->c;
     WT_CURSOR *cur = NULL;
-    ms_oplog_entry_t e = {ch->new != NULL ? "u" : "d", c->ns, c->uuid, NULL, NULL};
+    ms_oplog_entry_t e = {ch->new != NULL ? "u" : "d", c->ns, c->uuid, NULL, NULL, NULL};
     bson_t stored, idd;
     WT_ITEM v;
     int ret = 0;
 
     bson_init(&idd);
-    SDB_ERR(s->begin_transaction(s, NULL));
+    if (ch->xact == NULL)
+        SDB_ERR(s->begin_transaction(s, NULL));
     if ((ret = s->open_cursor(s, c->uri, NULL, NULL, &cur)) != 0)
         goto rollback;
     cur->set_key(cur, ch->rid);
@@ -306,13 +319,18 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
         goto rollback;
     SDB_TRET(cur->close(cur));
     cur = NULL;
-    if (ret == 0 && (ret = ms_oplog_commit(s, &e, NULL)) == 0)
+    if (ret == 0 && ch->xact != NULL) {
+        ms_xact_add_op(ch->xact, &e);
         ch->n = 1;
+    } else if (ret == 0 && (ret = ms_oplog_commit(s, &e, NULL)) == 0) {
+        ch->n = 1;
+    }
     goto err;
 rollback:
     if (cur != NULL)
         cur->close(cur);
-    s->rollback_transaction(s, NULL);
+    if (ch->xact == NULL)
+        s->rollback_transaction(s, NULL);
     if (ret == WT_NOTFOUND)
         ret = 0; /* the record is gone: n = 0 */
 err:
@@ -342,17 +360,20 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     ch.tx = have_tx ? &tx : NULL;
     ch.old = has_old ? &old : NULL;
     ch.new = is_update ? &new : NULL;
+    ch.xact = ctx->xact;
     ms_catalog_rdlock();
     if ((ch.c = ms_catalog_find_locked(ns)) == NULL)
         ret = 0;
     for (int attempt = 0; ch.c != NULL && attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK;
          attempt++) {
+        if (attempt > 0 && ch.xact != NULL)
+            break; /* the transaction's conflict: it is aborted (xact.h) */
         if (attempt > 0)
             backoff(attempt);
         ret = change_txn(ctx->session, &ch, reply, err);
     }
     ms_catalog_unlock();
-    if (ret == WT_ROLLBACK)
+    if (ret == WT_ROLLBACK && ch.xact == NULL)
         ret = ms_records_write_conflict(err);
     if (ret == 0)
         BSON_APPEND_INT32(reply, "n", ch.n);
@@ -434,13 +455,15 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     }
     ms_catalog_rdlock();
     if ((c = ms_catalog_find_locked(ns)) != NULL) {
-        SDB_ERR(s->begin_transaction(s, NULL));
+        if (ctx->xact == NULL) /* else: the transaction's snapshot */
+            SDB_ERR(s->begin_transaction(s, NULL));
         if ((ret = s->open_cursor(s, c->uri, NULL, NULL, &cur)) == 0) {
             ret =
                 scan_batch(cur, dir < 0 ? -1 : 1, after, have_after, limit, max_bytes, &arr, &eof);
             SDB_TRET(cur->close(cur));
         }
-        SDB_TRET(s->rollback_transaction(s, NULL));
+        if (ctx->xact == NULL)
+            SDB_TRET(s->rollback_transaction(s, NULL));
     }
 err:
     ms_catalog_unlock();

@@ -64,16 +64,6 @@ static struct {
     bson_t *data; /* owned, or NULL */
 } txw;
 
-/* Codes mongod labels RetryableWriteError on a retryable write. */
-static const int retryable_codes[] = {
-    SDB_CODE_InterruptedAtShutdown, SDB_CODE_InterruptedDueToReplStateChange,
-    SDB_CODE_NotWritablePrimary,    SDB_CODE_NotPrimaryNoSecondaryOk,
-    SDB_CODE_NotPrimaryOrSecondary, SDB_CODE_PrimarySteppedDown,
-    SDB_CODE_ShutdownInProgress,    SDB_CODE_HostNotFound,
-    SDB_CODE_HostUnreachable,       SDB_CODE_NetworkTimeout,
-    SDB_CODE_SocketException,       SDB_CODE_ExceededTimeLimit,
-};
-
 /* Commands that are retryable writes when they carry a txnNumber outside a transaction. */
 static const char *const retryable_writes[] = {"insert", "update", "delete", "findAndModify",
                                                "bulkWrite"};
@@ -412,15 +402,11 @@ err:
     return ret;
 }
 
+/* Codes mongod labels RetryableWriteError on a retryable write: its RetriableError category. */
 static bool
 retryable_code(int code)
 {
-    size_t i;
-
-    for (i = 0; i < sizeof(retryable_codes) / sizeof(retryable_codes[0]); i++)
-        if (retryable_codes[i] == code)
-            return true;
-    return false;
+    return sdb_error_is_retriable(code);
 }
 
 /* A retryable write: a write with txnNumber outside a transaction, or commit/abort. */
@@ -511,6 +497,7 @@ label_success(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
 void
 wk_failpoint_leave(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit, int ret)
 {
+    hit->explicit_labels = hit->fired && data_has(hit->data, "errorLabels");
     if (ret == SDB_ECLIENT)
         label_error(cmd, def, hit);
     else if (ret == 0 && !hit->closed && (hit->fired || (def->flags & WK_CMD_F_WRITE)))

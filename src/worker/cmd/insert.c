@@ -42,7 +42,8 @@ typedef struct insert_state {
     bson_t errors; /* writeErrors array */
     uint32_t nerr;
     wk_retry_t retry;
-    int32_t *stmts; /* batch position -> stmtId (retryable inserts) */
+    const wk_op_t *op; /* the command's operation (its transaction) */
+    int32_t *stmts;    /* batch position -> stmtId (retryable inserts) */
 } insert_state_t;
 
 static const char *const insert_fields[] = {
@@ -85,6 +86,7 @@ flush(insert_state_t *st, sdb_error_t *err)
             st->stmts[i] = wk_retry_stmt_id(&st->retry, st->map[i]);
         wk_retry_append_txn(&req, &st->retry, 0, st->stmts, st->nbatch, false);
     }
+    wk_op_append_xact(st->op, &req);
     ret = wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err);
     if (st->retry.on)
         wk_retry_after_write(&st->retry);
@@ -231,6 +233,7 @@ wk_cmd_insert(wk_cmd_t *cmd)
     bson_init(&st.batch);
     bson_init(&st.errors);
     bson_init(&st.retry.done);
+    st.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
     SDB_ERR(wk_ns_write_check(st.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, st.ns));

@@ -212,8 +212,8 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
         SDB_ERR(wk_exec_next(&ex, &doc, &r, &det, &found, werr));
         if (!found)
             break;
-        SDB_ERR(wk_cmdu_update_one(c->ns, &c->validator, ex.matcher, upd, r, &doc, &det, &matched,
-                                   &modified, NULL, NULL, detail, werr));
+        SDB_ERR(wk_cmdu_update_one(c->op, c->ns, &c->validator, ex.matcher, upd, r, &doc, &det,
+                                   &matched, &modified, NULL, NULL, detail, werr));
         if (!matched)
             continue;
         n++;
@@ -224,7 +224,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
     }
     if (n == 0 && st->upsert) {
         bson_destroy(&up);
-        SDB_ERR(wk_cmdu_upsert(c->ns, &c->validator, &st->q, upd, &up, detail, werr));
+        SDB_ERR(wk_cmdu_upsert(c->op, c->ns, &c->validator, &st->q, upd, &up, detail, werr));
         upserted_add(c, index, &up);
         c->n++;
     }

@@ -280,11 +280,18 @@ fix_id(const bson_t *cur, const bson_t *out, bson_t *fixed, sdb_error_t *err)
     return 0;
 }
 
+/* in_xact -- a transaction's write conflict aborted it: no retry (write.h). */
+static bool
+in_xact(const wk_op_t *op)
+{
+    return op != NULL && op->in_xact;
+}
+
 /* try_update -- one compare-and-swap attempt; *conflict on WriteConflict. */
 static int
-try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_t r,
-           const bson_t *cur, const wk_match_details_t *det, bool *conflict, bool *matched,
-           bool *modified, bson_t *after, bson_t *detail, sdb_error_t *err)
+try_update(const wk_op_t *op, const char *ns, const wk_validator_t *v, const wk_update_t *u,
+           int64_t r, const bson_t *cur, const wk_match_details_t *det, bool *conflict,
+           bool *matched, bool *modified, bson_t *after, bson_t *detail, sdb_error_t *err)
 {
     bson_t out, fixed = BSON_INITIALIZER, req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -312,8 +319,9 @@ try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", cur);
         BSON_APPEND_DOCUMENT(&req, "new", &fixed);
+        wk_op_append_xact(op, &req);
         ret = wk_cmdu_store(SDB_OP_UPDATE, &req, &reply, err);
-        if (ret != 0 && err->code == SDB_CODE_WriteConflict) {
+        if (ret != 0 && err->code == SDB_CODE_WriteConflict && !in_xact(op)) {
             *conflict = true;
             ret = 0;
             goto err;
@@ -335,8 +343,8 @@ err:
 
 /* reread -- after a conflict: the record's current bytes, if it still exists and matches. */
 static int
-reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_details_t *det,
-       bool *still, sdb_error_t *err)
+reread(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur,
+       wk_match_details_t *det, bool *still, sdb_error_t *err)
 {
     bool found = false;
     int ret;
@@ -344,7 +352,7 @@ reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_d
     memset(det, 0, sizeof(*det));
     *still = false;
     bson_destroy(cur);
-    ret = wk_cmdu_read_record(ns, r, cur, &found, err);
+    ret = wk_cmdu_read_record(op, ns, r, cur, &found, err);
     if (!found)
         bson_init(cur);
     SDB_RET(ret);
@@ -356,8 +364,8 @@ reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_d
 #define WK_CAS_RETRIES 1000
 
 int
-wk_cmdu_update_one(const char *ns, const wk_validator_t *v, const wk_matcher_t *m,
-                   const wk_update_t *u, int64_t r, const bson_t *doc,
+wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
+                   const wk_matcher_t *m, const wk_update_t *u, int64_t r, const bson_t *doc,
                    const wk_match_details_t *details, bool *matched, bool *modified, bson_t *before,
                    bson_t *after, bson_t *detail, sdb_error_t *err)
 {
@@ -372,15 +380,15 @@ wk_cmdu_update_one(const char *ns, const wk_validator_t *v, const wk_matcher_t *
         det = *details;
     bson_copy_to(doc, &cur);
     for (int i = 0; i < WK_CAS_RETRIES; i++) {
-        SDB_ERR(
-            try_update(ns, v, u, r, &cur, &det, &conflict, matched, modified, after, detail, err));
+        SDB_ERR(try_update(op, ns, v, u, r, &cur, &det, &conflict, matched, modified, after, detail,
+                           err));
         if (!conflict) {
             if (before != NULL && *matched)
                 bson_concat(before, &cur);
             goto err;
         }
         *matched = false;
-        SDB_ERR(reread(ns, m, r, &cur, &det, &still, err));
+        SDB_ERR(reread(op, ns, m, r, &cur, &det, &still, err));
         if (!still)
             goto err;
     }
@@ -391,8 +399,8 @@ err:
 }
 
 int
-wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const wk_update_t *u,
-               bson_t *out, bson_t *detail, sdb_error_t *err)
+wk_cmdu_upsert(const wk_op_t *op, const char *ns, const wk_validator_t *v, const bson_t *q,
+               const wk_update_t *u, bson_t *out, bson_t *detail, sdb_error_t *err)
 {
     bson_t seed, applied, req = BSON_INITIALIZER, reply = BSON_INITIALIZER, arr;
     bson_iter_t it, we;
@@ -426,6 +434,7 @@ wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const w
     BSON_APPEND_DOCUMENT(&arr, "0", out);
     bson_append_array_end(&req, &arr);
     BSON_APPEND_BOOL(&req, "ordered", true);
+    wk_op_append_xact(op, &req);
     SDB_ERR(wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &we) &&
         bson_iter_next(&we) && BSON_ITER_HOLDS_DOCUMENT(&we)) {
@@ -448,8 +457,8 @@ err:
 }
 
 int
-wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_t *doc,
-                   bool *deleted, bson_t *old, sdb_error_t *err)
+wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r,
+                   const bson_t *doc, bool *deleted, bson_t *old, sdb_error_t *err)
 {
     wk_match_details_t det;
     bson_t cur, req, reply = BSON_INITIALIZER;
@@ -464,6 +473,7 @@ wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", &cur);
+        wk_op_append_xact(op, &req);
         bson_destroy(&reply);
         ret = wk_cmdu_store(SDB_OP_DELETE, &req, &reply, err);
         bson_destroy(&req);
@@ -473,10 +483,10 @@ wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_
                 bson_concat(old, &cur);
             goto err;
         }
-        if (err->code != SDB_CODE_WriteConflict)
+        if (err->code != SDB_CODE_WriteConflict || in_xact(op))
             goto err;
         ret = 0;
-        SDB_ERR(reread(ns, m, r, &cur, &det, &still, err));
+        SDB_ERR(reread(op, ns, m, r, &cur, &det, &still, err));
         if (!still)
             goto err;
     }
