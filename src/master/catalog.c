@@ -20,6 +20,7 @@
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "capped.h"
 #include "oplog.h"
 #include "store.h"
 #include "storereq.h"
@@ -98,6 +99,7 @@ coll_free(ms_coll_t *c)
     bson_free(c->ns);
     if (c->options != NULL)
         bson_destroy(c->options);
+    ms_capped_free(c->capped);
     bson_free(c);
 }
 
@@ -337,6 +339,7 @@ row_parse(WT_SESSION *s, const bson_t *row, ms_coll_t **out)
     }
     SDB_ERR(max_rid(s, c->uri, &rid));
     atomic_store(&c->next_rid, rid + 1);
+    SDB_ERR(ms_capped_attach(s, c));
     *out = c;
     return 0;
 err:
@@ -607,6 +610,7 @@ ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options, m
     c->ns = bson_strdup(ns);
     new_uuid(c->uuid);
     c->options = options != NULL ? bson_copy(options) : bson_new();
+    ms_capped_attach(NULL, c); /* a new table is empty */
     ms_catalog_new_uri("coll", c->uri, sizeof(c->uri));
     atomic_store(&c->next_rid, 1);
     id_index_spec(&spec);

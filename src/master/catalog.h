@@ -47,6 +47,7 @@ typedef struct ms_coll {
     _Atomic int64_t next_rid; /* next record id to hand out */
     ms_index_t *idx;          /* idx[0] is the _id index */
     size_t nidx;
+    struct ms_capped *capped; /* limits and totals when options say capped, else NULL */
 } ms_coll_t;
 
 /* ms_catalog_load -- create `table:catalog` if needed, load every entry into the cache,

@@ -44,6 +44,8 @@ typedef struct cursor {
     int out_slot;      /* checked out by this worker slot, -1 when in the table */
     bool killed;       /* killed while checked out: its owner frees it */
     bool no_timeout;   /* never expires */
+    bool has_lsid;     /* created in a session: only that session may continue it */
+    uint8_t lsid[16];
     int64_t last_used_ms;
 } cursor_t;
 
@@ -137,6 +139,44 @@ new_id_locked(void)
     return id;
 }
 
+/* lsid_of -- the request's `lsid` (16 bytes) into id; false when absent. */
+static bool
+lsid_of(const bson_t *req, uint8_t id[16])
+{
+    bson_iter_t it;
+    bson_subtype_t st;
+    const uint8_t *data;
+    uint32_t len;
+
+    if (!bson_iter_init_find(&it, req, "lsid") || !BSON_ITER_HOLDS_BINARY(&it))
+        return false;
+    bson_iter_binary(&it, &st, &len, &data);
+    if (len != 16)
+        return false;
+    memcpy(id, data, 16);
+    return true;
+}
+
+/* session_check_locked -- a cursor made in a session continues only in that session, and one
+ * made outside any only outside (mongod's 50736/50737/50738); errmsg is the cursor's session id
+ * in hex, which the worker turns into mongod's message. */
+static int
+session_check_locked(const cursor_t *c, const bson_t *req, sdb_error_t *err)
+{
+    uint8_t id[16];
+    bool has = lsid_of(req, id);
+    char hex[33] = "";
+    int code;
+
+    if (has == c->has_lsid && (!has || memcmp(id, c->lsid, 16) == 0))
+        return 0;
+    code = !c->has_lsid ? SDB_CODE_Location50736
+                        : (!has ? SDB_CODE_Location50737 : SDB_CODE_Location50738);
+    for (int i = 0; c->has_lsid && i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", c->lsid[i]);
+    return sdb_error_set(err, code, "%s", hex);
+}
+
 int
 ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -157,6 +197,7 @@ ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     c->out_slot = -1;
     c->no_timeout = no_timeout;
     c->last_used_ms = ms_now_ms();
+    c->has_lsid = lsid_of(req, c->lsid);
     if (has_docs)
         SDB_ERR(ms_spool_new(ctx->session, &docs, &c->spool, err));
     pthread_mutex_lock(&cur_mu);
@@ -179,9 +220,10 @@ not_found(sdb_error_t *err, int64_t id)
     return sdb_error_set(err, SDB_CODE_CursorNotFound, "cursor id %" PRId64 " not found", id);
 }
 
-/* check_out -- take cursor id for slot; *out is the cursor, which the caller now owns. */
+/* check_out -- take cursor id for slot on behalf of request req (its session must match);
+ * *out is the cursor, which the caller now owns. */
 static int
-check_out(int64_t id, int slot, cursor_t **out, sdb_error_t *err)
+check_out(int64_t id, int slot, const bson_t *req, cursor_t **out, sdb_error_t *err)
 {
     cursor_t *c;
     int ret = 0;
@@ -189,6 +231,7 @@ check_out(int64_t id, int slot, cursor_t **out, sdb_error_t *err)
     pthread_mutex_lock(&cur_mu);
     if ((c = *slot_of_locked(id)) == NULL || c->killed)
         SDB_ERR(not_found(err, id));
+    SDB_ERR(session_check_locked(c, req, err));
     if (c->out_slot >= 0)
         SDB_ERR(sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use",
                               id));
@@ -226,7 +269,7 @@ ms_cursors_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
 
     SDB_RET(ms_req_int64(req, "id", 0, &id, NULL, err));
     SDB_RET(ms_req_int64(req, "n", 0, &n, NULL, err));
-    SDB_RET(check_out(id, ctx->slot, &c, err));
+    SDB_RET(check_out(id, ctx->slot, req, &c, err));
     BSON_APPEND_UTF8(reply, "ns", c->ns);
     BSON_APPEND_DOCUMENT(reply, "state", c->state);
     BSON_APPEND_ARRAY_BEGIN(reply, "docs", &arr);
@@ -274,23 +317,33 @@ ms_cursors_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     return ret;
 }
 
-/* kill_one_locked -- kill cursor id (onto *dead, or marked when checked out); 1 if it
- * existed. */
-static int
-kill_one_locked(int64_t id, cursor_t **dead)
+/* kill_at_locked -- kill the live cursor at *p: onto *dead, or marked when checked out (its
+ * owner frees it); returns whether it stayed linked at *p. */
+static bool
+kill_at_locked(cursor_t **p, cursor_t **dead)
 {
-    cursor_t **p = slot_of_locked(id), *c = *p;
+    cursor_t *c = *p;
 
-    if (c == NULL || c->killed)
-        return 0;
     if (c->out_slot >= 0) {
         count_locked(c, -1);
         c->killed = true;
-        return 1;
+        return true;
     }
     c = unlink_locked(p);
     c->next = *dead;
     *dead = c;
+    return false;
+}
+
+/* kill_one_locked -- kill cursor id; 1 if it existed. */
+static int
+kill_one_locked(int64_t id, cursor_t **dead)
+{
+    cursor_t **p = slot_of_locked(id);
+
+    if (*p == NULL || (*p)->killed)
+        return 0;
+    kill_at_locked(p, dead);
     return 1;
 }
 
@@ -363,6 +416,34 @@ ms_cursors_expire(int64_t now_ms)
     pthread_mutex_lock(&cur_mu);
     n = take_if_locked(idle_since, now_ms - atomic_load(&cur_timeout_ms), &dead);
     atomic_fetch_add(&ms_store_global()->cursor_timed_out, n);
+    publish_locked();
+    pthread_mutex_unlock(&cur_mu);
+    free_list(dead);
+    return n;
+}
+
+size_t
+ms_cursors_kill_session(const uint8_t *id)
+{
+    cursor_t *dead = NULL;
+    size_t n = 0;
+
+    pthread_mutex_lock(&cur_mu);
+    for (size_t b = 0; b < CURSOR_BUCKETS; b++) {
+        cursor_t **p = &cur_buckets[b];
+
+        while (*p != NULL) {
+            cursor_t *c = *p;
+
+            if (c->killed || !c->has_lsid || (id != NULL && memcmp(c->lsid, id, 16) != 0)) {
+                p = &c->next;
+                continue;
+            }
+            n++;
+            if (kill_at_locked(p, &dead))
+                p = &c->next;
+        }
+    }
     publish_locked();
     pthread_mutex_unlock(&cur_mu);
     free_list(dead);

@@ -35,6 +35,11 @@ size_t ms_cursors_expire(int64_t now_ms);
  * Checked by ms_cursors_expire, which the master's one-second tick calls. */
 void ms_cursors_set_timeout(int64_t ms);
 
+/* ms_cursors_kill_session -- kill every cursor created in session id (NULL: in any session),
+ * as killCursors does (a checked-out one is freed by its owner); returns how many.  The end,
+ * expiry or kill of a session takes its cursors with it. */
+size_t ms_cursors_kill_session(const uint8_t *id);
+
 /* ms_cursors_channel_died -- check in every cursor worker `slot` had checked out (and free
  * the ones killed meanwhile).  Main thread. */
 void ms_cursors_channel_died(int slot);

@@ -220,3 +220,26 @@ ms_failpoints_op_fire(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error
     BSON_APPEND_BOOL(reply, "stale", stale);
     return 0;
 }
+
+/*
+ * ms_failpoints_fire --
+ *     Decide one activation of a failpoint the master itself applies.
+ */
+bool
+ms_failpoints_fire(const char *name, bson_t *data)
+{
+    fp_t *fp = find(name);
+    bool fire = false;
+
+    bson_init(data);
+    if (fp == NULL)
+        return false;
+    pthread_mutex_lock(&lock);
+    if ((fire = decide_locked(fp))) {
+        fp->count++;
+        if (fp->data != NULL)
+            bson_concat(data, fp->data);
+    }
+    pthread_mutex_unlock(&lock);
+    return fire;
+}

@@ -18,6 +18,8 @@
 
 #include "ops.h"
 
+#include <stdbool.h>
+
 /* ms_failpoints_op_set -- FAILPOINT_SET (storeop.def): configure one failpoint. */
 int ms_failpoints_op_set(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
@@ -26,5 +28,10 @@ int ms_failpoints_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_er
 
 /* ms_failpoints_op_fire -- FAILPOINT_FIRE: consume one activation, atomically. */
 int ms_failpoints_op_fire(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* ms_failpoints_fire -- a failpoint the master applies itself (onPrimaryTransactionalWrite,
+ * txns.c): consume one activation now; *data (always initialized) receives a copy of its data
+ * when it fires.  Any thread. */
+bool ms_failpoints_fire(const char *name, bson_t *data);
 
 #endif

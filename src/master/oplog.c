@@ -105,11 +105,42 @@ build_entry(const ms_oplog_entry_t *e, uint64_t ts, bson_t *b)
 int
 ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
 {
+    return ms_oplog_commit_n(s, e, 1, ts_out);
+}
+
+/* append_locked -- insert e[0..n) under consecutive timestamps from the clock (oplog_clock
+ * held); *first receives the first one, *bytes their size. */
+static int
+append_locked(WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, uint64_t *first, uint64_t *bytes)
+{
+    int ret = 0;
+
+    *bytes = 0;
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        uint64_t ts = next_ts_locked();
+        WT_ITEM v;
+        bson_t b;
+
+        if (i == 0)
+            *first = ts;
+        build_entry(&e[i], ts, &b);
+        v.data = bson_get_data(&b);
+        v.size = b.len;
+        c->set_key(c, ts);
+        c->set_value(c, &v);
+        ret = c->insert(c);
+        *bytes += v.size;
+        bson_destroy(&b);
+    }
+    return ret;
+}
+
+int
+ms_oplog_commit_n(WT_SESSION *s, const ms_oplog_entry_t *e, size_t n, uint64_t *ts_out)
+{
     WT_CURSOR *c = NULL;
     sdb_global_t *g = ms_store_global();
-    uint64_t ts;
-    WT_ITEM v;
-    bson_t b;
+    uint64_t first = 0, bytes = 0;
     int ret;
 
     ret = s->open_cursor(s, MS_OPLOG_URI, NULL, "overwrite=false", &c);
@@ -118,30 +149,23 @@ ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
         return ret;
     }
     pthread_mutex_lock(&oplog_clock);
-    ts = next_ts_locked();
-    build_entry(e, ts, &b);
-    v.data = bson_get_data(&b);
-    v.size = b.len;
-    c->set_key(c, ts);
-    c->set_value(c, &v);
-    ret = c->insert(c);
+    ret = append_locked(c, e, n, &first, &bytes);
     if (ret == 0)
         ret = c->close(c);
     else
         c->close(c);
     if (ret == 0)
-        ret = ms_oplog_commit_at(s, ts);
+        ret = ms_oplog_commit_at(s, first);
     else
         s->rollback_transaction(s, NULL);
     if (ret == 0) {
-        oplog_bytes += v.size;
-        atomic_store(&g->oplog_head, ts);
+        oplog_bytes += bytes;
+        atomic_store(&g->oplog_head, ((uint64_t)clock_secs << 32) | clock_inc);
         atomic_fetch_add(&g->oplog_wake, 1);
         if (ts_out != NULL)
-            *ts_out = ts;
+            *ts_out = first;
     }
     pthread_mutex_unlock(&oplog_clock);
-    bson_destroy(&b);
     return ret;
 }
 
@@ -284,6 +308,56 @@ scan_entries(WT_CURSOR *c, uint64_t after, uint64_t head, int64_t limit, int64_t
         return ret;
     *eof = true;
     return 0;
+}
+
+/* scan_back -- walk the oplog cursor downward from below `before` (0: from the head). */
+static int
+scan_back(WT_CURSOR *c, uint64_t before, uint64_t head, int64_t limit, int64_t max_bytes,
+          bson_t *arr, bool *eof)
+{
+    uint64_t top = before != 0 && before - 1 < head ? before - 1 : head, ts;
+    int64_t n = 0, bytes = 0;
+    int ret, exact;
+    WT_ITEM v;
+
+    *eof = false;
+    c->set_key(c, top);
+    ret = c->search_near(c, &exact);
+    if (ret == 0 && exact > 0)
+        ret = c->prev(c);
+    for (; ret == 0; ret = c->prev(c)) {
+        SDB_RET(c->get_key(c, &ts));
+        if ((limit > 0 && n >= limit) || (n > 0 && bytes >= max_bytes))
+            return 0;
+        SDB_RET(c->get_value(c, &v));
+        ms_records_append_doc(arr, (uint32_t)n++, (int64_t)ts, v.data, v.size);
+        bytes += (int64_t)v.size;
+    }
+    if (ret != 0 && ret != WT_NOTFOUND)
+        return ret;
+    *eof = true;
+    return 0;
+}
+
+int
+ms_oplog_scan_back(WT_SESSION *s, uint64_t before, int64_t limit, int64_t max_bytes, bson_t *arr,
+                   bool *eof)
+{
+    uint64_t head = ms_oplog_head();
+    WT_CURSOR *c = NULL;
+    int ret = 0;
+
+    *eof = true;
+    if (head == 0)
+        return 0;
+    SDB_RET(s->begin_transaction(s, NULL));
+    SDB_ERR(s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c));
+    ret = scan_back(c, before, head, limit, max_bytes, arr, eof);
+err:
+    if (c != NULL)
+        SDB_TRET(c->close(c));
+    SDB_TRET(s->rollback_transaction(s, NULL));
+    return ret;
 }
 
 int

@@ -46,6 +46,11 @@ int ms_oplog_open(WT_SESSION *s);
  * (may be NULL) receives the entry's timestamp. */
 int ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out);
 
+/* ms_oplog_commit_n -- ms_oplog_commit for n >= 1 entries written by one transaction (an
+ * insert into a capped collection and the deletes it causes): they take consecutive
+ * timestamps, in order, and the transaction commits at the first; *ts_out receives it. */
+int ms_oplog_commit_n(WT_SESSION *s, const ms_oplog_entry_t *e, size_t n, uint64_t *ts_out);
+
 /* ms_oplog_commit_at -- commit the session's running transaction with commit timestamp ts
  * (an oplog timestamp).  Only for a caller that holds ts from the oplog clock. */
 int ms_oplog_commit_at(WT_SESSION *s, uint64_t ts);
@@ -70,6 +75,11 @@ void ms_oplog_set_cap(uint64_t bytes);
  * maxBytes rules as a collection scan. */
 int ms_oplog_scan(WT_SESSION *s, uint64_t after, int64_t limit, int64_t max_bytes, bson_t *arr,
                   bool *eof);
+
+/* ms_oplog_scan_back -- the same walking down ({$natural: -1}): entries below timestamp
+ * `before` (0 = from the published head). */
+int ms_oplog_scan_back(WT_SESSION *s, uint64_t before, int64_t limit, int64_t max_bytes,
+                       bson_t *arr, bool *eof);
 
 /* ms_oplog_tick -- trim the oldest entries beyond the cap (main thread, housekeeping
  * session).  Returns the number of entries deleted. */

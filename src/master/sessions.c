@@ -3,29 +3,38 @@
  *
  * mongod keeps the sessions it has seen in a local cache, which $listLocalSessions lists as
  * {_id: {id, uid}, lastUse[, user]}.  Here a worker reports an lsid the first time it sees it
- * (and again when its last report is a minute old), SESSION_NOTE inserts or refreshes it,
- * endSessions removes it (SESSION_END), and ms_sessions_expire drops sessions idle for 30
- * minutes.  The cache is a chained hash table on the 16-byte session id; it grows by
- * doubling and holds at most SESS_MAX sessions (mongod's maxSessions), beyond which new
- * sessions are not recorded.
+ * (and again when its last report is a minute old), SESSION_NOTE inserts or refreshes it
+ * (startSession, refreshSessions), endSessions removes it (SESSION_END), and
+ * ms_sessions_expire drops sessions idle for logicalSessionTimeoutMinutes
+ * (ms_sessions_set_timeout, default 30).  The cache is a chained hash table on the 16-byte
+ * session id; it grows by doubling and holds at most SESS_MAX sessions (mongod's
+ * maxSessions), beyond which new sessions are not recorded.
  *
- * Invariants: sess_mu guards every field below; it is never held across a call out of this
- * file.  Entries live in master memory only (sessions do not survive a restart, as in
- * mongod's local cache).  SESSION_END also drops the sessions' retryable write records
- * (txns.c), before taking sess_mu.
+ * What belongs to a session ends with it (DESIGN.md rule 4): an ended (SESSION_END),
+ * killed (SESSION_KILL: killSessions, killAllSessions, killAllSessionsByPattern) or expired
+ * session loses its cursors (ms_cursors_kill_session) and its open transaction
+ * (ms_xact_end_session).  A killed session stays in the cache, as in mongod ("the killed
+ * session may still be listed").
+ *
+ * Invariants: sess_mu guards the table below; it is never held across a call out of this
+ * file (ids to release are collected under it and released after).  Entries live in master
+ * memory only (sessions do not survive a restart, as in mongod's local cache).  SESSION_END
+ * also drops the sessions' retryable write records (txns.c), after releasing sess_mu.
  */
 #include "sessions.h"
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "cursors.h"
 #include "storereq.h"
 #include "txns.h"
+#include "xact.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define SESS_MAX 1000000
-#define SESS_TIMEOUT_MS (30 * 60 * 1000)
 #define SESS_UID_LEN 32
 
 typedef struct sess {
@@ -38,6 +47,50 @@ typedef struct sess {
 static pthread_mutex_t sess_mu = PTHREAD_MUTEX_INITIALIZER;
 static sess_t **sess_tab;
 static size_t sess_nb, sess_n;
+static _Atomic int64_t sess_timeout_ms = 30 * 60 * 1000;
+
+void
+ms_sessions_set_timeout(int64_t minutes)
+{
+    atomic_store(&sess_timeout_ms, (minutes > 0 ? minutes : 30) * 60 * 1000);
+}
+
+/* release -- what ends with session id: its cursors and its open transaction. */
+static void
+release(const uint8_t id[16])
+{
+    ms_cursors_kill_session(id);
+    ms_xact_end_session(id);
+}
+
+/* ids_t -- session ids collected under sess_mu, released after it. */
+typedef struct ids {
+    uint8_t (*v)[16];
+    size_t n, cap;
+} ids_t;
+
+static void
+ids_push(ids_t *ids, const uint8_t id[16])
+{
+    if (ids->n == ids->cap) {
+        ids->cap = ids->cap ? ids->cap * 2 : 16;
+        ids->v = bson_realloc(ids->v, ids->cap * sizeof(*ids->v));
+    }
+    memcpy(ids->v[ids->n++], id, 16);
+}
+
+/* ids_release -- release every collected session and free the list; returns how many. */
+static size_t
+ids_release(ids_t *ids)
+{
+    size_t n = ids->n;
+
+    for (size_t i = 0; i < ids->n; i++)
+        release(ids->v[i]);
+    bson_free(ids->v);
+    memset(ids, 0, sizeof(*ids));
+    return n;
+}
 
 static size_t
 hash_id(const uint8_t id[16], size_t nb)
@@ -147,18 +200,23 @@ forget_txns(ms_ctx_t *ctx, const uint8_t id[16])
                  ret);
 }
 
-/* forget_all -- forget_txns for every entry of the SESSION_END array (before sess_mu). */
+/* end_all -- drop the retryable write records (txns.c) of every session the SESSION_END
+ * array names (cached or not) and release it. */
 static void
-forget_all(ms_ctx_t *ctx, const bson_iter_t *arr)
+end_all(ms_ctx_t *ctx, const bson_t *req)
 {
-    bson_iter_t it = *arr;
     const uint8_t *id;
     sdb_error_t err;
+    bson_iter_t it;
     bson_t e;
 
+    if (ms_req_array(req, "sessions", true, &it, NULL, &err) != 0)
+        return;
     while (bson_iter_next(&it))
-        if (ms_req_iter_doc(&it, "sessions", &e, &err) == 0 && binary_of(&e, "id", 16, &id))
+        if (ms_req_iter_doc(&it, "sessions", &e, &err) == 0 && binary_of(&e, "id", 16, &id)) {
             forget_txns(ctx, id);
+            release(id);
+        }
 }
 
 int
@@ -171,7 +229,6 @@ ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     bson_t e;
 
     SDB_RET(ms_req_array(req, "sessions", false, &it, &present, err));
-    forget_all(ctx, &it);
     pthread_mutex_lock(&sess_mu);
     while (bson_iter_next(&it) && sess_nb > 0) {
         sess_t **p, *s;
@@ -186,6 +243,7 @@ ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
         ended++;
     }
     pthread_mutex_unlock(&sess_mu);
+    end_all(ctx, req);
     BSON_APPEND_INT32(reply, "ended", ended);
     return 0;
 }
@@ -217,16 +275,20 @@ ms_sessions_op_list(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
     return 0;
 }
 
-void
+size_t
 ms_sessions_expire(int64_t now_ms)
 {
+    int64_t before = now_ms - atomic_load(&sess_timeout_ms);
+    ids_t gone = {NULL, 0, 0};
+
     pthread_mutex_lock(&sess_mu);
     for (size_t i = 0; i < sess_nb; i++) {
         sess_t **p = &sess_tab[i];
 
         while (*p != NULL) {
             sess_t *s = *p;
-            if (s->last_use < now_ms - SESS_TIMEOUT_MS) {
+            if (s->last_use < before) {
+                ids_push(&gone, s->id);
                 *p = s->next;
                 bson_free(s);
                 sess_n--;
@@ -236,4 +298,51 @@ ms_sessions_expire(int64_t now_ms)
         }
     }
     pthread_mutex_unlock(&sess_mu);
+    return ids_release(&gone);
+}
+
+/* uid_listed -- whether uid is one of the `uids` array's binaries. */
+static bool
+uid_listed(const uint8_t uid[SESS_UID_LEN], const bson_iter_t *uids)
+{
+    bson_iter_t it = *uids;
+    bson_subtype_t st;
+    const uint8_t *u;
+    uint32_t n;
+
+    while (bson_iter_next(&it)) {
+        if (!BSON_ITER_HOLDS_BINARY(&it))
+            continue;
+        bson_iter_binary(&it, &st, &n, &u);
+        if (n == SESS_UID_LEN && memcmp(u, uid, SESS_UID_LEN) == 0)
+            return true;
+    }
+    return false;
+}
+
+int
+ms_sessions_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    ids_t hit = {NULL, 0, 0};
+    bson_iter_t ids, uids;
+    bool all, has_ids, has_uids;
+    const uint8_t *id;
+    bson_t e;
+
+    SDB_RET(ms_req_bool(req, "all", false, &all, err));
+    SDB_RET(ms_req_array(req, "ids", true, &ids, &has_ids, err));
+    SDB_RET(ms_req_array(req, "uids", true, &uids, &has_uids, err));
+    while (has_ids && bson_iter_next(&ids))
+        if (ms_req_iter_doc(&ids, "ids", &e, err) == 0 && binary_of(&e, "id", 16, &id))
+            ids_push(&hit, id);
+    pthread_mutex_lock(&sess_mu);
+    for (size_t i = 0; (all || has_uids) && i < sess_nb; i++)
+        for (const sess_t *s = sess_tab[i]; s != NULL; s = s->next)
+            if (all || uid_listed(s->uid, &uids))
+                ids_push(&hit, s->id);
+    pthread_mutex_unlock(&sess_mu);
+    if (all) /* and cursors of sessions the cache never recorded (full) */
+        ms_cursors_kill_session(NULL);
+    BSON_APPEND_INT32(reply, "killed", (int32_t)ids_release(&hit));
+    return 0;
 }

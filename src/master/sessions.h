@@ -2,8 +2,8 @@
  * src/master/sessions.h -- the logical session cache ($listLocalSessions, endSessions).
  *
  * The master keeps every logical session id (lsid) a worker has reported, with its uid and
- * last use, in private memory; sessions idle for the logical session timeout (30 minutes, as
- * mongod's localLogicalSessionTimeoutMinutes) are dropped by ms_sessions_expire.
+ * last use, in private memory; sessions idle for logicalSessionTimeoutMinutes (default 30)
+ * are dropped by ms_sessions_expire, taking their cursors and open transaction with them.
  *
  * Contract: the handlers are storage operations (ops.h), called from any service thread
  * concurrently; they take the module's mutex.  A malformed entry in a request is skipped.
@@ -13,6 +13,7 @@
 
 #include "ops.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* ms_sessions_op_note -- SESSION_NOTE (storeop.def): record or refresh sessions. */
@@ -24,7 +25,15 @@ int ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
 /* ms_sessions_op_list -- SESSION_LIST: every cached session. */
 int ms_sessions_op_list(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
-/* ms_sessions_expire -- drop sessions idle since before now_ms - timeout (main thread). */
-void ms_sessions_expire(int64_t now_ms);
+/* ms_sessions_op_kill -- SESSION_KILL: kill sessions (their cursors and open transaction);
+ * they stay in the cache. */
+int ms_sessions_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* ms_sessions_expire -- drop sessions idle since before now_ms - the timeout, with their
+ * cursors and open transactions (main thread, the one-second tick); returns how many. */
+size_t ms_sessions_expire(int64_t now_ms);
+
+/* ms_sessions_set_timeout -- logicalSessionTimeoutMinutes (start-up; <= 0: the default 30). */
+void ms_sessions_set_timeout(int64_t minutes);
 
 #endif

@@ -16,9 +16,8 @@
 
 #include <string.h>
 
-/* walk -- entries and value bytes of a table (plus key bytes when with_keys). */
-static int
-walk(WT_SESSION *s, const char *uri, int with_keys, int64_t *count, int64_t *bytes)
+int
+ms_stats_walk(WT_SESSION *s, const char *uri, int with_keys, int64_t *count, int64_t *bytes)
 {
     WT_CURSOR *cur = NULL;
     WT_ITEM k, v;
@@ -65,7 +64,7 @@ coll_stats(WT_SESSION *s, const ms_coll_t *c, bson_t *arr, uint32_t i)
     const char *key;
     char buf[16];
 
-    SDB_RET(walk(s, c->uri, 0, &count, &size));
+    SDB_RET(ms_stats_walk(s, c->uri, 0, &count, &size));
     storage = ms_indexes_table_size(s, c->uri);
     bson_uint32_to_string(i, &key, buf, sizeof(buf));
     bson_append_document_begin(arr, key, -1, &d);
@@ -77,7 +76,7 @@ coll_stats(WT_SESSION *s, const ms_coll_t *c, bson_t *arr, uint32_t i)
     for (size_t j = 0; j < c->nidx; j++) {
         isize = ms_indexes_table_size(s, c->idx[j].uri);
         if (isize <= 0)
-            SDB_RET(walk(s, c->idx[j].uri, 1, &n, &isize));
+            SDB_RET(ms_stats_walk(s, c->idx[j].uri, 1, &n, &isize));
         BSON_APPEND_INT64(&sizes, c->idx[j].name, isize);
         total += isize;
     }

@@ -12,6 +12,10 @@
 
 #include "ops.h"
 
+/* ms_stats_walk -- entries and value bytes of a table (plus key bytes when with_keys), read
+ * in the session's running transaction or its own snapshot. */
+int ms_stats_walk(WT_SESSION *s, const char *uri, int with_keys, int64_t *count, int64_t *bytes);
+
 int ms_stats_op_stats(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
 #endif

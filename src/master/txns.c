@@ -5,16 +5,23 @@
  * flipped so byte order is numeric order; value: a BSON summary of what the statement did
  * ({op: "i"|"u"|"d", id?, pre?, post?}: the worker turns it back into its command's reply).
  * Statement -1 is a marker that says "txnNumber n has started on this session", so an older
- * txnNumber is refused even when the newer one has recorded nothing.  A session therefore
- * keeps the rows of one txnNumber only: TXN_BEGIN with a newer number deletes the older rows
- * in the transaction that writes the new marker.
+ * txnNumber is refused even when the newer one has recorded nothing.  A session keeps the rows
+ * of one txnNumber only: the first statement of a newer number (a write's ms_txns_check, or
+ * TXN_CHECK) deletes the older rows in its own transaction.
  *
- * Invariants: rows are written only inside a write's own transaction (ms_txns_record) or by
- * TXN_BEGIN / ms_txns_forget in theirs; a WT_ROLLBACK is retried MS_TXNS_RETRIES times.
+ * A write learns everything about its statement inside its own WiredTiger transaction
+ * (ms_txns_check, then ms_txns_record), so a retryable write costs the worker one storage
+ * request, and a retry racing the original write meets a write conflict instead of a
+ * duplicate.
+ *
+ * Invariants: rows are written only inside a write's own transaction (ms_txns_check,
+ * ms_txns_record) or by TXN_CHECK / ms_txns_forget in theirs; a WT_ROLLBACK is retried
+ * MS_TXNS_RETRIES times.
  */
 #include "txns.h"
 
 #include "../common/sdb.h"
+#include "failpoints.h"
 #include "records.h"
 #include "store.h"
 #include "storereq.h"
@@ -83,7 +90,7 @@ ms_txns_parse(const bson_t *req, ms_txn_ref_t *tx, bool *have, sdb_error_t *err)
     if (len != 16)
         return sdb_error_set(err, SDB_CODE_BadValue, "txn.id must be a 16-byte binary");
     SDB_RET(ms_req_int64(&t, "n", 0, &tx->n, NULL, err));
-    SDB_RET(ms_req_int64(&t, "stmt", 0, &v, NULL, err));
+    SDB_RET(ms_req_int64(&t, "stmt", 0, &v, &tx->has_stmt, err));
     tx->stmt = (int32_t)v;
     SDB_RET(ms_req_bool(&t, "img", false, &tx->images, err));
     SDB_RET(ms_req_array(&t, "stmts", true, &tx->stmts, &present, err));
@@ -166,42 +173,27 @@ highest(WT_CURSOR *c, const uint8_t id[16], int64_t *n, bool *found)
     return 0;
 }
 
-/* list_done -- append {stmt, rec} for every statement recorded under (id, n). */
+/* lookup -- the record of (id, n, stmt): *done and a copy in *rec (initialized then). */
 static int
-list_done(WT_CURSOR *c, const uint8_t id[16], int64_t n, bson_t *arr)
+lookup(WT_CURSOR *c, const uint8_t id[16], int64_t n, int32_t stmt, bson_t *rec, bool *done)
 {
-    uint8_t k[TXN_KEY_LEN], pre[TXN_PREFIX_N];
-    WT_ITEM key = {.data = k, .size = sizeof(k)}, got, v;
-    uint32_t i = 0;
-    int64_t rn;
-    int32_t stmt;
-    int ret, exact;
+    uint8_t k[TXN_KEY_LEN];
+    WT_ITEM key = {.data = k, .size = sizeof(k)}, v;
+    bson_t view;
+    int ret;
 
-    key_make(k, id, n, 0);
-    memcpy(pre, k, sizeof(pre));
+    *done = false;
+    key_make(k, id, n, stmt);
     c->set_key(c, &key);
-    ret = c->search_near(c, &exact);
-    if (ret == 0 && exact < 0)
-        ret = c->next(c);
-    for (; ret == 0; ret = c->next(c)) {
-        char buf[16];
-        const char *ks;
-        bson_t e, rec;
-
-        SDB_RET(c->get_key(c, &got));
-        if (got.size != TXN_KEY_LEN || memcmp(got.data, pre, sizeof(pre)) != 0)
-            break;
-        SDB_RET(c->get_value(c, &v));
-        key_split(got.data, &rn, &stmt);
-        if (!bson_init_static(&rec, v.data, v.size))
-            return SDB_ECORRUPT;
-        bson_uint32_to_string(i++, &ks, buf, sizeof(buf));
-        bson_append_document_begin(arr, ks, -1, &e);
-        BSON_APPEND_INT32(&e, "stmt", stmt);
-        BSON_APPEND_DOCUMENT(&e, "rec", &rec);
-        bson_append_document_end(arr, &e);
-    }
-    return ret == WT_NOTFOUND ? 0 : ret;
+    if ((ret = c->search(c)) == WT_NOTFOUND)
+        return 0;
+    SDB_RET(ret);
+    SDB_RET(c->get_value(c, &v));
+    if (!bson_init_static(&view, v.data, v.size))
+        return SDB_ECORRUPT;
+    bson_copy_to(&view, rec);
+    *done = true;
+    return 0;
 }
 
 /* too_old -- mongod's 225 TransactionTooOld for a retry below the session's txnNumber. */
@@ -218,33 +210,91 @@ too_old(const uint8_t id[16], int64_t n, int64_t hi, sdb_error_t *err)
                          (long long)hi);
 }
 
-/* begin_txn -- one attempt of TXN_BEGIN; commits or rolls back. */
+/* session_at -- inside a transaction: move session `id` to txnNumber n.  An older n is 225;
+ * *current says n had already started (its records stand); otherwise the older rows go and,
+ * with `mark`, the marker of n is written. */
 static int
-begin_txn(WT_SESSION *s, const uint8_t id[16], int64_t n, bson_t *arr, sdb_error_t *err)
+session_at(WT_CURSOR *c, const uint8_t id[16], int64_t n, bool mark, bool *current,
+           sdb_error_t *err)
 {
     uint8_t k[TXN_KEY_LEN];
     WT_ITEM key = {.data = k, .size = sizeof(k)}, v;
     bson_t empty = BSON_INITIALIZER;
-    WT_CURSOR *c = NULL;
     int64_t hi = 0;
     bool found;
+
+    *current = false;
+    SDB_RET(highest(c, id, &hi, &found));
+    if (found && hi > n)
+        return too_old(id, n, hi, err);
+    if ((*current = found && hi == n))
+        return 0;
+    SDB_RET(remove_session(c, id, n));
+    if (!mark)
+        return 0;
+    key_make(k, id, n, -1);
+    v.data = bson_get_data(&empty);
+    v.size = empty.len;
+    c->set_key(c, &key);
+    c->set_value(c, &v);
+    return c->insert(c);
+}
+
+int
+ms_txns_check(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, bson_t *rec, bool *done,
+              sdb_error_t *err)
+{
+    WT_CURSOR *c = NULL;
+    bool current;
+    int ret;
+
+    *done = false;
+    SDB_RET(s->open_cursor(s, MS_TXNS_URI, NULL, NULL, &c));
+    ret = session_at(c, tx->id, tx->n, false, &current, err);
+    if (ret == 0 && current)
+        ret = lookup(c, tx->id, tx->n, stmt, rec, done);
+    SDB_TRET(c->close(c));
+    return ret;
+}
+
+int
+ms_txns_fire(bool *hang_up, sdb_error_t *err)
+{
+    bson_t data;
+    bson_iter_t it;
+    int ret = 0;
+
+    *hang_up = false;
+    if (!ms_failpoints_fire(MS_TXNS_FAILPOINT, &data))
+        goto err;
+    /* mongod's default: closeConnection unless the data says false */
+    *hang_up = !bson_iter_init_find(&it, &data, "closeConnection") || bson_iter_as_bool(&it);
+    if (bson_iter_init_find(&it, &data, "failBeforeCommitExceptionCode") &&
+        BSON_ITER_HOLDS_NUMBER(&it))
+        ret = sdb_error_set(err, (int)bson_iter_as_int64(&it),
+                            "Failing write due to failpoint. The write must not be reflected.");
+err:
+    bson_destroy(&data);
+    return ret;
+}
+
+/* check_txn -- one attempt of TXN_CHECK; commits or rolls back. */
+static int
+check_txn(WT_SESSION *s, const ms_txn_ref_t *tx, bson_t *reply, sdb_error_t *err)
+{
+    WT_CURSOR *c = NULL;
+    bson_t rec;
+    bool current, done = false;
     int ret;
 
     SDB_RET(s->begin_transaction(s, NULL));
     SDB_ERR(s->open_cursor(s, MS_TXNS_URI, NULL, NULL, &c));
-    SDB_ERR(highest(c, id, &hi, &found));
-    if (found && hi > n)
-        SDB_ERR(too_old(id, n, hi, err));
-    if (found && hi == n) {
-        SDB_ERR(list_done(c, id, n, arr));
-    } else {
-        SDB_ERR(remove_session(c, id, n));
-        key_make(k, id, n, -1);
-        v.data = bson_get_data(&empty);
-        v.size = empty.len;
-        c->set_key(c, &key);
-        c->set_value(c, &v);
-        SDB_ERR(c->insert(c));
+    SDB_ERR(session_at(c, tx->id, tx->n, true, &current, err));
+    if (current && tx->has_stmt)
+        SDB_ERR(lookup(c, tx->id, tx->n, tx->stmt, &rec, &done));
+    if (done) {
+        BSON_APPEND_DOCUMENT(reply, "done", &rec);
+        bson_destroy(&rec);
     }
     SDB_ERR(c->close(c));
     c = NULL;
@@ -257,28 +307,19 @@ err:
 }
 
 int
-ms_txns_op_begin(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+ms_txns_op_check(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    bson_iter_t it;
-    bson_subtype_t st;
-    const uint8_t *id;
-    uint32_t len = 0;
-    int64_t n;
-    bson_t arr;
-    int ret = WT_ROLLBACK;
+    ms_txn_ref_t tx;
+    bool have;
+    int ret;
 
-    if (!bson_iter_init_find(&it, req, "id") || !BSON_ITER_HOLDS_BINARY(&it))
-        return sdb_error_set(err, SDB_CODE_BadValue, "id must be a 16-byte binary");
-    bson_iter_binary(&it, &st, &len, &id);
-    if (len != 16)
-        return sdb_error_set(err, SDB_CODE_BadValue, "id must be a 16-byte binary");
-    SDB_RET(ms_req_int64(req, "n", 0, &n, NULL, err));
-    for (int attempt = 0; attempt < MS_TXNS_RETRIES && ret == WT_ROLLBACK; attempt++) {
-        bson_init(&arr);
-        ret = begin_txn(ctx->session, id, n, &arr, err);
-        if (ret == 0)
-            BSON_APPEND_ARRAY(reply, "done", &arr);
-        bson_destroy(&arr);
+    SDB_RET(ms_txns_parse(req, &tx, &have, err));
+    if (!have)
+        return sdb_error_set(err, SDB_CODE_BadValue, "txn is required");
+    ret = WT_ROLLBACK;
+    for (int attempt = 0; ret == WT_ROLLBACK && attempt < MS_TXNS_RETRIES; attempt++) {
+        bson_reinit(reply);
+        ret = check_txn(ctx->session, &tx, reply, err);
     }
     return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
 }

@@ -64,6 +64,10 @@ const wk_cmd_def_t *wk_command_lookup(const char *name);
 /* wk_command_table -- the whole table (for listCommands); *n receives its length. */
 const wk_cmd_def_t *wk_command_table(size_t *n);
 
+/* wk_command_name -- the name the table first lists for def's handler, so aliases compare
+ * as one command (findandmodify -> findAndModify). */
+const char *wk_command_name(const wk_cmd_def_t *def);
+
 /* wk_command_enabled -- whether a table entry exists on this server (test-only commands
  * need enableTestCommands). */
 bool wk_command_enabled(const wk_cmd_def_t *def);

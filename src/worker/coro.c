@@ -101,7 +101,6 @@ struct wk_coro {
     void (*fn)(void *);
     void *arg;
     bool done;
-    void *local;           /* wk_coro_set_local: the handler's own pointer, NULL at spawn */
     struct event *ev_turn; /* wk_coro_checkpoint's zero-delay timer (created on first use) */
     wk_coro_t *next_free;
 };
@@ -285,7 +284,6 @@ wk_coro_spawn(void (*fn)(void *), void *arg)
     co->fn = fn;
     co->arg = arg;
     co->done = false;
-    co->local = NULL;
     ctx_init(co);
     active++;
     run(co);
@@ -300,19 +298,6 @@ wk_coro_t *
 wk_coro_self(void)
 {
     return current;
-}
-
-void *
-wk_coro_local(void)
-{
-    return current != NULL ? current->local : NULL;
-}
-
-void
-wk_coro_set_local(void *p)
-{
-    if (current != NULL)
-        current->local = p;
 }
 
 /*

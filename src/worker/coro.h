@@ -26,12 +26,6 @@ int wk_coro_spawn(void (*fn)(void *), void *arg);
 /* wk_coro_self -- the running coroutine, or NULL on the event loop's own stack. */
 wk_coro_t *wk_coro_self(void);
 
-/* wk_coro_local -- the running coroutine's own pointer (NULL when unset or on the loop's
- * stack); wk_coro_set_local sets it (a no-op on the loop's stack).  The pointer lives as long
- * as the coroutine runs the same request: it is reset when the coroutine is reused. */
-void *wk_coro_local(void);
-void wk_coro_set_local(void *p);
-
 /* wk_coro_yield -- from a coroutine: give control back to whoever resumed it. */
 void wk_coro_yield(void);
 

@@ -7,8 +7,8 @@
  * `$db` (40571), and the database name (`$db` or OP_QUERY's) passes cmd/namespace.h by its
  * BSON length (73 InvalidNamespace), so no name is ever folded into another; admin-only commands check the database (13 Unauthorized); `writeConcern:
  * {w: 0}` and the moreToCome flag make the command unacknowledged (run, no reply); the
- * failCommand failpoint and the RetryableWriteError label rule wrap every handler
- * (cmd/failpoint.h).  The reply is the handler's fields, then ok, then $clusterTime and
+ * failCommand failpoint (cmd/failpoint.h) and the RetryableWriteError label rule
+ * (cmd/retry.h) wrap every handler.  The reply is the handler's fields, then ok, then $clusterTime and
  * operationTime.
  * Event-loop thread only.
  */
@@ -19,6 +19,8 @@
 #include "../common/sdb.h"
 #include "cmd/failpoint.h"
 #include "cmd/namespace.h"
+#include "cmd/read_concern.h"
+#include "cmd/retry.h"
 #include "cmd/session.h"
 #include "cmd/transaction.h"
 #include "command.h"
@@ -67,6 +69,19 @@ wk_command_table(size_t *n)
 {
     *n = sizeof(table) / sizeof(table[0]);
     return table;
+}
+
+/*
+ * wk_command_name --
+ *     The table's first name for def's handler.
+ */
+const char *
+wk_command_name(const wk_cmd_def_t *def)
+{
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (table[i].fn == def->fn)
+            return table[i].name;
+    return def->name;
 }
 
 static void
@@ -260,10 +275,14 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
         ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: cmd/failpoint.h */
         if (ret == 0 && !fp.closed)
+            ret = wk_rc_check(&cmd); /* readConcern: cmd/read_concern.h */
+        if (ret == 0 && !fp.closed)
             ret = wk_xact_begin(&cmd, &xs); /* the statement's transaction */
         if (ret == 0 && !fp.closed)
             ret = def->fn(&cmd);
         wk_failpoint_leave(&cmd, def, &fp, ret);
+        if (!fp.closed)
+            wk_retry_label(&cmd, def, ret); /* RetryableWriteError: cmd/retry.h */
         sdb_log_set_inflight(NULL);
     }
     wk_xact_finish(&cmd, &xs, &ret, fp.explicit_labels);

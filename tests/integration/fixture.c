@@ -677,6 +677,21 @@ fx_cmd_bson(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply
     return fx_bool(reply, "ok");
 }
 
+void
+fx_append_lsid(bson_t *cmd, uint8_t tag)
+{
+    uint8_t id[16];
+    bson_t lsid;
+
+    for (int i = 0; i < 16; i++)
+        id[i] = (uint8_t)(tag * 31 + i);
+    id[6] = (uint8_t)((id[6] & 0x0f) | 0x40); /* a version 4 UUID */
+    id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
+    BSON_APPEND_DOCUMENT_BEGIN(cmd, "lsid", &lsid);
+    BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, id, sizeof(id));
+    bson_append_document_end(cmd, &lsid);
+}
+
 bool
 fx_cmd(mongoc_client_t *c, const char *db, const char *json, bson_t *reply, bson_error_t *err)
 {

@@ -107,6 +107,11 @@ bool fx_cmd_bson(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *
 /* fx_count -- documents of db.coll matching the JSON filter (count command); -1 on error. */
 int64_t fx_count(mongoc_client_t *c, const char *db, const char *coll, const char *filter);
 
+/* fx_append_lsid -- append an explicit session, {lsid: {id: UUID}}, whose id is derived from
+ * `tag`: commands sent through several clients with the same tag belong to one session (a
+ * cursor continues only in the session that created it, as in mongod). */
+void fx_append_lsid(bson_t *cmd, uint8_t tag);
+
 /* fx_json -- parse relaxed extended JSON into a new bson_t (aborts on a parse error). */
 bson_t *fx_json(const char *json);
 

@@ -391,7 +391,11 @@ START_TEST(test_get_more_on_second_connection)
     if (wa != 0 && wb != 0 && wa == wb)
         fprintf(stderr, "note: both connections landed on worker %d\n", (int)wa);
     bson_t r;
-    CMD_OK(a, DB, "{'find': 'twoconn', 'sort': {'_id': 1}, 'batchSize': 7}", &r);
+    bson_error_t ferr;
+    bson_t *find = fx_json("{'find': 'twoconn', 'sort': {'_id': 1}, 'batchSize': 7}");
+    fx_append_lsid(find, 1); /* one session on both connections: the cursor is bound to it */
+    ck_assert_msg(fx_cmd_bson(a, DB, find, &r, &ferr), "find: %s", fx_to_json(&r));
+    bson_destroy(find);
     int64_t id = fx_int(&r, "cursor.id");
     ck_assert_int_ne(id, 0);
     bson_destroy(&r);
@@ -399,6 +403,7 @@ START_TEST(test_get_more_on_second_connection)
     while (id != 0 && rounds++ < 10) {
         bson_t *gm = get_more_cmd(id, "twoconn", 7);
         bson_error_t err;
+        fx_append_lsid(gm, 1);
         /* alternate: b, a, b, ... */
         mongoc_client_t *on = (rounds % 2) ? b : a;
         ck_assert_msg(fx_cmd_bson(on, DB, gm, &r, &err), "getMore on %s: %s",

@@ -329,8 +329,12 @@ collect(mongoc_client_t *a, mongoc_client_t *b, const char *json, const char *fi
     int n = 0, rounds = 0;
     int64_t id;
     const char *arr = "cursor.firstBatch";
+    bson_t *find = fx_json(json);
+    bson_error_t ferr;
 
-    CMD_OK(a, DB, json, &r);
+    fx_append_lsid(find, 3); /* one session on both clients: the cursor is bound to it */
+    ck_assert_msg(fx_cmd_bson(a, DB, find, &r, &ferr), "find: %s", fx_to_json(&r));
+    bson_destroy(find);
     for (;;) {
         ck_assert(fx_sub(&r, arr, &batch));
         bson_iter_init(&it, &batch);
@@ -349,6 +353,7 @@ collect(mongoc_client_t *a, mongoc_client_t *b, const char *json, const char *fi
         BSON_APPEND_INT64(gm, "getMore", id);
         BSON_APPEND_UTF8(gm, "collection", "h");
         BSON_APPEND_INT32(gm, "batchSize", 7);
+        fx_append_lsid(gm, 3);
         bson_error_t e;
         ck_assert_msg(fx_cmd_bson(b, DB, gm, &r, &e), "getMore: %s %s", e.message, fx_to_json(&r));
         bson_destroy(gm);

@@ -81,7 +81,11 @@ START_TEST(test_kill_one_worker)
         bson_destroy(&r);
     }
     /* a cursor opened through the victim (when it serves cs[0]) */
-    CMD_OK(cs[0].c, DB, "{'find': 'cur', 'sort': {'_id': 1}, 'batchSize': 4}", &r);
+    bson_error_t ferr;
+    bson_t *find = fx_json("{'find': 'cur', 'sort': {'_id': 1}, 'batchSize': 4}");
+    fx_append_lsid(find, 2); /* the getMores on another connection carry the same session */
+    ck_assert_msg(fx_cmd_bson(cs[0].c, DB, find, &r, &ferr), "find: %s", fx_to_json(&r));
+    bson_destroy(find);
     int64_t cursor = fx_int(&r, "cursor.id");
     ck_assert_int_ne(cursor, 0);
     bson_destroy(&r);
@@ -116,6 +120,7 @@ START_TEST(test_kill_one_worker)
         BSON_APPEND_INT64(gm, "getMore", cursor);
         BSON_APPEND_UTF8(gm, "collection", "cur");
         BSON_APPEND_INT32(gm, "batchSize", 4);
+        fx_append_lsid(gm, 2);
         bson_error_t err;
         ck_assert_msg(fx_cmd_bson(survivor->c, DB, gm, &r, &err),
                       "getMore after its worker died: %s", fx_to_json(&r));

@@ -18,6 +18,7 @@
 #include "../../src/master/cursors.h"
 #include "../../src/master/oplog.h"
 #include "../../src/master/ops.h"
+#include "../../src/master/sessions.h"
 #include "../../src/master/store.h"
 #include "../../src/master/storereq.h"
 
@@ -632,6 +633,89 @@ START_TEST(test_ddl)
 }
 END_TEST
 
+/* A session idle for logicalSessionTimeoutMinutes expires and takes its cursors with it; a
+ * cursor of no session, or of a live one, stays; a cursor continues only in its session. */
+#define LSID_A "{\"$binary\":{\"base64\":\"AAECAwQFRgcICQoLDA0ODw==\",\"subType\":\"04\"}}"
+#define LSID_B "{\"$binary\":{\"base64\":\"EBESExQVRhcYGRobHB0eHw==\",\"subType\":\"04\"}}"
+#define UID_0                                                                                      \
+    "{\"$binary\":{\"base64\":\"47DEQpj8HBSa+/"                                                    \
+    "TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\",\"subType\":\"00\"}}"
+
+static int64_t
+new_cursor(const char *lsid)
+{
+    char req[256];
+    bson_t r;
+    int64_t id;
+
+    snprintf(req, sizeof(req), "{\"ns\":\"test.s\",\"state\":{}%s%s}", lsid ? ",\"lsid\":" : "",
+             lsid ? lsid : "");
+    run_ok(SDB_OP_CURSOR_NEW, req, &r);
+    id = get_int(&r, "id");
+    bson_destroy(&r);
+    return id;
+}
+
+/* get_code -- CURSOR_GET of id (in session lsid or none): 0 or the error code; checks it in. */
+static int
+get_code(int64_t id, const char *lsid)
+{
+    char req[256];
+    bson_t r;
+    int ret;
+
+    snprintf(req, sizeof(req), "{\"id\":{\"$numberLong\":\"%lld\"},\"n\":1%s%s}", (long long)id,
+             lsid ? ",\"lsid\":" : "", lsid ? lsid : "");
+    ret = run(SDB_OP_CURSOR_GET, req, &r);
+    bson_destroy(&r);
+    if (ret != 0)
+        return terr.code;
+    snprintf(req, sizeof(req), "{\"id\":{\"$numberLong\":\"%lld\"},\"done\":false}", (long long)id);
+    run_drop(SDB_OP_CURSOR_PUT, req);
+    return 0;
+}
+
+START_TEST(test_session_expiry)
+{
+    int64_t now = ms_now_ms(), in_a, in_b, none;
+    bson_t r;
+
+    ms_sessions_set_timeout(1); /* logicalSessionTimeoutMinutes=1 */
+    run_drop(SDB_OP_SESSION_NOTE, "{\"sessions\":[{\"id\":" LSID_A ",\"uid\":" UID_0 "}]}");
+    in_a = new_cursor(LSID_A);
+    in_b = new_cursor(LSID_B);
+    none = new_cursor(NULL);
+    /* the binding: only the cursor's own session continues it */
+    ck_assert_int_eq(get_code(in_a, LSID_B), 50738);
+    ck_assert_int_eq(get_code(in_a, NULL), 50737);
+    ck_assert_int_eq(get_code(none, LSID_A), 50736);
+    ck_assert_int_eq(get_code(in_a, LSID_A), 0);
+    ck_assert_int_eq(get_code(none, NULL), 0);
+    /* idle less than the timeout: kept */
+    ck_assert_uint_eq(ms_sessions_expire(now + 59 * 1000), 0);
+    ck_assert_int_eq(get_code(in_a, LSID_A), 0);
+    /* idle longer: the session and its cursors are gone, nothing else */
+    ck_assert_uint_eq(ms_sessions_expire(now + 61 * 1000), 1);
+    ck_assert_int_eq(get_code(in_a, LSID_A), 43);
+    ck_assert_int_eq(get_code(in_b, LSID_B), 0);
+    ck_assert_int_eq(get_code(none, NULL), 0);
+    run_ok(SDB_OP_SESSION_LIST, "{}", &r);
+    ck_assert_int_eq(count_of(&r, "sessions"), 0);
+    bson_destroy(&r);
+    /* killing a session (killSessions) takes its cursors; it stays listed */
+    run_drop(SDB_OP_SESSION_NOTE, "{\"sessions\":[{\"id\":" LSID_B ",\"uid\":" UID_0 "}]}");
+    run_ok(SDB_OP_SESSION_KILL, "{\"ids\":[{\"id\":" LSID_B "}]}", &r);
+    ck_assert_int_eq(get_int(&r, "killed"), 1);
+    bson_destroy(&r);
+    ck_assert_int_eq(get_code(in_b, LSID_B), 43);
+    ck_assert_int_eq(get_code(none, NULL), 0);
+    run_ok(SDB_OP_SESSION_LIST, "{}", &r);
+    ck_assert_int_eq(count_of(&r, "sessions"), 1);
+    bson_destroy(&r);
+    ms_sessions_set_timeout(30);
+}
+END_TEST
+
 START_TEST(test_cursors)
 {
     bson_t r;
@@ -953,6 +1037,7 @@ store_suite(void)
     tcase_add_test(tc, test_update_delete_cas);
     tcase_add_test(tc, test_ddl);
     tcase_add_test(tc, test_cursors);
+    tcase_add_test(tc, test_session_expiry);
     tcase_add_test(tc, test_stats_flush);
     tcase_add_test(tc, test_reopen);
     tcase_add_test(tc, test_oplog_read);

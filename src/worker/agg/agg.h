@@ -51,6 +51,8 @@ typedef struct wk_agg_ctx {
     const wk_op_t *op;        /* the command's interrupt state (op.h); NULL = none */
     const bson_value_t *hint; /* the command's hint (borrowed; NULL = none): the plan, and so
                                * the order, of the top-level pipeline's collection read */
+    uint64_t read_ts;         /* readConcern snapshot: the time every collection read reads at (0 =
+                       * the latest data; cmd/read_concern.h) */
 } wk_agg_ctx_t;
 
 typedef struct wk_agg_pipeline wk_agg_pipeline_t;

@@ -278,7 +278,7 @@ wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, 
             SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
         from = p->lead != NULL ? 1 : 0;
         SDB_ERR(wk_agg_read(ns, p->lead, read_limit(p, from), ctx->collation,
-                            ctx->depth == 0 ? ctx->hint : NULL, ctx->op, &cur, err));
+                            ctx->depth == 0 ? ctx->hint : NULL, ctx->op, ctx->read_ts, &cur, err));
     }
     for (size_t i = from; i < p->n; i++) {
         SDB_ERR(wk_op_check(ctx->op, err));

@@ -24,7 +24,8 @@
 
 int
 wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const wk_collation_t *coll,
-            const bson_value_t *hint, const wk_op_t *op, wk_agg_docs_t *out, sdb_error_t *err)
+            const bson_value_t *hint, const wk_op_t *op, uint64_t read_ts, wk_agg_docs_t *out,
+            sdb_error_t *err)
 {
     wk_match_opts_t mo = {NULL, coll};
     wk_exec_t ex;
@@ -32,6 +33,7 @@ wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const wk_collat
 
     wk_exec_init(&ex);
     ex.op = op;
+    ex.read_ts = read_ts;
     SDB_ERR(wk_exec_open_hint(&ex, ns, filter, &mo, hint, err));
     while (limit < 0 || (int64_t)out->n < limit) {
         bson_t doc;
@@ -274,7 +276,7 @@ matched(const lookup_t *l, const wk_agg_ctx_t *ctx, const char *ns, const bson_t
 
     SDB_ERR(local_filter(l, doc, &filter, err));
     if (strcmp(l->foreign, "_id") == 0) {
-        SDB_ERR(wk_agg_read(ns, &filter, -1, NULL, NULL, ctx->op, out, err));
+        SDB_ERR(wk_agg_read(ns, &filter, -1, NULL, NULL, ctx->op, ctx->read_ts, out, err));
     } else {
         SDB_ERR(wk_matcher_new(&filter, &m, err));
         for (size_t i = 0; i < cache->n; i++) {
@@ -389,7 +391,8 @@ wk_agg_run_lookup(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg
     wk_agg_docs_init(&cache);
     snprintf(ns, sizeof(ns), "%s.%s", ctx->db, l->from != NULL ? l->from : "");
     if (l->local != NULL && strcmp(l->foreign, "_id") != 0)
-        SDB_ERR(wk_agg_read(ns, NULL, -1, ctx->collation, NULL, ctx->op, &cache, err));
+        SDB_ERR(
+            wk_agg_read(ns, NULL, -1, ctx->collation, NULL, ctx->op, ctx->read_ts, &cache, err));
     for (size_t i = 0; i < in->n; i++)
         if (in->v[i] != NULL)
             SDB_ERR(lookup_one(l, ctx, ns, in->v[i], &cache, out, err));

@@ -17,6 +17,8 @@
 #include "args.h"
 #include "exec.h"
 #include "opcount.h"
+#include "read_concern.h"
+#include "session.h"
 
 #include "../query/collation.h"
 
@@ -267,9 +269,10 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const wk_agg_pipeline_t *p)
     return 0;
 }
 
-/* reply_cursor -- first batch, spool the rest. */
+/* reply_cursor -- first batch, spool the rest; `at` is a snapshot read's time (0 = none). */
 static int
-reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_docs_t *res)
+reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_docs_t *res,
+             uint64_t at)
 {
     bson_t first = BSON_INITIALIZER, spool = BSON_INITIALIZER, state = BSON_INITIALIZER;
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, cur;
@@ -299,6 +302,7 @@ reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_do
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_DOCUMENT(&req, "state", &state);
         BSON_APPEND_ARRAY(&req, "docs", &spool);
+        wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
         SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, &cmd->err));
         id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
     }
@@ -306,6 +310,8 @@ reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_do
     BSON_APPEND_ARRAY(&cur, "firstBatch", &first);
     BSON_APPEND_INT64(&cur, "id", id);
     BSON_APPEND_UTF8(&cur, "ns", ns);
+    if (at != 0)
+        wk_rc_append_ts(&cur, "atClusterTime", at);
     bson_append_document_end(cmd->reply, &cur);
 err:
     bson_destroy(&first);
@@ -354,6 +360,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     ctx.db = cmd->db;
     ctx.coll = a.coll;
     ctx.op = &cmd->op;
+    ctx.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
     ctx.allow_disk_use = a.allow_disk_use;
     ctx.hint = a.has_hint ? bson_iter_value(&a.hint) : NULL;
     if (a.has_collation)
@@ -370,7 +377,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     else {
         wk_cmdu_opcount(WK_OPC_QUERY, 1);
         SDB_ERR(wk_agg_run(p, &ctx, NULL, &res, &cmd->err));
-        SDB_ERR(reply_cursor(cmd, ns, &a, &res));
+        SDB_ERR(reply_cursor(cmd, ns, &a, &res, ctx.read_ts));
     }
 err:
     bson_destroy(&stages);

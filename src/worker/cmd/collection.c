@@ -14,6 +14,7 @@
  * across a wk_store_call that changes the catalog.
  */
 #include "args.h"
+#include "capped.h"
 #include "exec.h"
 #include "namespace.h"
 
@@ -87,8 +88,6 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
         return check_enum(cmd, it, levels);
     if (strcmp(k, "validationAction") == 0)
         return check_enum(cmd, it, actions);
-    if ((strcmp(k, "size") == 0 || strcmp(k, "max") == 0) && !BSON_ITER_HOLDS_NUMBER(it))
-        return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "number");
     if ((strcmp(k, "idIndex") == 0 || strcmp(k, "storageEngine") == 0 ||
          strcmp(k, "indexOptionDefaults") == 0 || strcmp(k, "collation") == 0) &&
         !BSON_ITER_HOLDS_DOCUMENT(it))
@@ -172,23 +171,18 @@ static int
 create_options(wk_cmd_t *cmd, bson_t *opts)
 {
     bson_iter_t it;
-    bool capped = false, has_size = false, validator = false, level = false, action = false;
+    bool validator = false, level = false, action = false;
 
     SDB_RET(wk_cmdu_check_fields(cmd, create_fields));
+    SDB_RET(wk_capped_options(cmd, opts)); /* first: mongod's catalog shows them first */
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
 
-        if (wk_cmdu_is_generic(k))
+        if (wk_cmdu_is_generic(k) || wk_capped_is_option(k))
             continue;
         SDB_RET(check_option(cmd, &it, &validator));
-        if (strcmp(k, "capped") == 0) {
-            capped = wk_cmdu_truthy(&it);
-            BSON_APPEND_BOOL(opts, k, capped);
-            continue;
-        }
-        has_size = has_size || strcmp(k, "size") == 0;
         level = level || strcmp(k, "validationLevel") == 0;
         action = action || strcmp(k, "validationAction") == 0;
         bson_append_iter(opts, k, -1, &it);
@@ -200,9 +194,6 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
     if (bson_has_field(cmd->body, "pipeline"))
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "'pipeline' requires 'viewOn' to also be specified");
-    if (capped && !has_size)
-        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
-                             "the 'size' field is required when 'capped' is true");
     if (validator && !level)
         BSON_APPEND_UTF8(opts, "validationLevel", "strict");
     if (validator && !action)

@@ -13,6 +13,7 @@
  */
 #include "args.h"
 #include "exec.h"
+#include "read_concern.h"
 #include "view.h"
 
 #include "../../common/bsoncmp.h"
@@ -270,6 +271,7 @@ distinct_collection(wk_cmd_t *cmd)
     memset(&vs, 0, sizeof(vs));
     wk_exec_init(&ex);
     ex.op = &cmd->op;
+    ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_distinct(cmd, &key, &query, &coll));
     mo.coll = coll;
@@ -286,6 +288,8 @@ distinct_collection(wk_cmd_t *cmd)
         wk_path_walk(&doc, &path, 0, false, visit, &vs);
     }
     SDB_ERR(values_reply(cmd, &vs, coll));
+    if (ex.read_ts != 0)
+        wk_rc_append_ts(cmd->reply, "atClusterTime", ex.read_ts);
 err:
     for (size_t i = 0; i < vs.n; i++)
         bson_value_destroy(&vs.v[i]);

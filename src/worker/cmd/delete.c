@@ -5,7 +5,9 @@
  * (limit 0) or the first one that is still there (limit 1) with DELETE's compare rule: the
  * master removes record r only if its bytes are those we matched; on WriteConflict the
  * record is re-read and re-matched.  Statement failures become writeErrors; an ordered
- * delete stops at the first.  Reply: {n, writeErrors?}.
+ * delete stops at the first.  Reply: {n, writeErrors?}.  A retryable delete (retry.h) passes
+ * each limit-1 statement to wk_cmdu_delete_one, which sends its stmtId with the write; one
+ * that had already run counts the document its record says it removed.
  *
  * Invariants: event-loop thread; n counts documents actually removed.
  */
@@ -82,10 +84,11 @@ parse_stmt(wk_cmd_t *cmd, const bson_iter_t *elem, del_stmt_t *st)
     return 0;
 }
 
-/* run_stmt -- delete what one statement matches; *n grows by the documents removed. */
+/* run_stmt -- delete what one statement matches (`stmt`: its retryable identity or NULL); *n
+ * grows by the documents removed. */
 static int
-run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t *vars, int64_t *n,
-         sdb_error_t *werr)
+run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t *vars,
+         wk_stmt_t *stmt, int64_t *n, sdb_error_t *werr)
 {
     wk_match_opts_t mo = {vars, NULL};
     wk_collation_t *coll = NULL;
@@ -108,7 +111,9 @@ run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t
         SDB_ERR(wk_exec_next(&ex, &doc, &r, NULL, &found, werr));
         if (!found)
             break;
-        SDB_ERR(wk_cmdu_delete_one(&cmd->op, ns, ex.matcher, r, &doc, &deleted, NULL, werr));
+        SDB_ERR(wk_cmdu_delete_one(&cmd->op, ns, ex.matcher, r, &doc, stmt, &deleted, NULL, werr));
+        if (stmt != NULL && stmt->done)
+            break;
         if (!deleted)
             continue;
         (*n)++;
@@ -167,40 +172,38 @@ wk_cmd_delete(wk_cmd_t *cmd)
     bson_iter_t deletes;
     bson_t errors = BSON_INITIALIZER;
     uint32_t nerr = 0;
-    int32_t index = 0, stmt;
+    int32_t index = 0;
     int64_t n = 0;
     bool ordered;
     del_stmt_t st;
     bson_t *vars = NULL;
     wk_retry_t rt;
-    wk_retry_tag_t tag;
+    wk_stmt_t sst, *stmt;
     int ret = 0;
 
-    memset(&rt, 0, sizeof(rt));
-    bson_init(&rt.done);
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_ns_write_check(ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(parse_delete(cmd, &deletes, &ordered, &vars));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
-    SDB_ERR(wk_retry_begin(cmd, &rt));
+    wk_retry_parse(cmd, &rt);
     while (bson_iter_next(&deletes)) {
         sdb_error_t werr;
 
         memset(&werr, 0, sizeof(werr));
         SDB_ERR(parse_stmt(cmd, &deletes, &st));
         wk_cmdu_opcount(WK_OPC_DELETE, 1);
-        stmt = wk_retry_stmt_id(&rt, index);
-        if (wk_retry_done(&rt, stmt, NULL)) {
-            n++; /* a recorded delete removed one document */
-            index++;
-            continue;
-        }
+        stmt = NULL;
         if (st.limit == 1)
-            wk_retry_tag(&rt, stmt, false, &tag);
-        ret = run_stmt(cmd, ns, &st, vars, &n, &werr);
-        wk_retry_untag();
-        if (ret == SDB_ECLIENT && wk_op_is_interruption(werr.code)) {
+            stmt = wk_retry_stmt(&rt, wk_retry_stmt_id(&rt, index), false, &sst);
+        ret = stmt != NULL ? 0 : wk_retry_check_number(&rt, &werr);
+        if (ret == 0)
+            ret = wk_retry_settle(stmt, run_stmt(cmd, ns, &st, vars, stmt, &n, &werr), &werr);
+        if (stmt != NULL && stmt->done)
+            n++; /* a recorded delete removed one document */
+        wk_retry_stmt_end(stmt);
+        if (ret == SDB_ECLIENT &&
+            (wk_op_is_interruption(werr.code) || wk_retry_fails_command(&werr))) {
             cmd->err = werr; /* an interruption fails the whole command, as in mongod */
             goto err;
         }
@@ -220,7 +223,6 @@ wk_cmd_delete(wk_cmd_t *cmd)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
-    wk_retry_end(&rt);
     bson_destroy(&errors);
     if (vars != NULL)
         bson_destroy(vars);

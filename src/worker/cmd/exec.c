@@ -18,7 +18,7 @@
  * its reply.
  */
 #include "exec.h"
-#include "retry.h"
+#include "tailable.h"
 
 #include "../../common/bsoncmp.h"
 #include "../catalog_cache.h"
@@ -34,18 +34,8 @@
 int
 wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    bson_t tagged;
-    bool is_tagged;
-    int ret;
-
     bson_init(reply);
-    SDB_RET(wk_retry_tag_request(op, req, &tagged, &is_tagged, err));
-    if (!is_tagged)
-        return wk_store_call(op, req, reply, err);
-    ret = wk_store_call(op, &tagged, reply, err);
-    bson_destroy(&tagged);
-    wk_retry_tagged_done();
-    return ret;
+    return wk_store_call(op, req, reply, err);
 }
 
 static int
@@ -173,12 +163,14 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
 {
     const wk_coll_info_t *ci;
     const wk_op_t *op = ex->op;
+    uint64_t read_ts = ex->read_ts;
     bson_t values;
     bool sec = false, hinted = false;
     int ret = 0;
 
     wk_exec_close(ex);
     ex->op = op;
+    ex->read_ts = read_ts;
     bson_init(&values);
     if (strlen(ns) >= sizeof(ex->ns))
         SDB_ERR(
@@ -192,7 +184,13 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     }
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
-    if ((ci = wk_catalog_find(ns)) == NULL)
+    if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
+        ex->mode = WK_EXEC_SCAN; /* SCAN reads the oplog, either way */
+        if (hint != NULL && natural_dir(hint) < 0)
+            ex->dir = -1;
+        goto err;
+    }
+    if (ci == NULL)
         ex->mode = WK_EXEC_EMPTY;
     else if (hint != NULL)
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted));
@@ -415,6 +413,9 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
             ex->fetch_limit *= 2;
     }
     wk_op_append_xact(ex->op, &req);
+    if (ex->read_ts != 0) /* a snapshot read: every batch at the same time (storeop.def) */
+        bson_append_timestamp(&req, "readTs", -1, (uint32_t)(ex->read_ts >> 32),
+                              (uint32_t)ex->read_ts);
     SDB_ERR(wk_cmdu_store(op, &req, &ex->reply, err));
     ex->has_reply = true;
     SDB_ERR(parse_items(ex, err));
@@ -533,6 +534,9 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
 
     bson_append_document_begin(state, key, -1, &pos);
     BSON_APPEND_INT32(&pos, "mode", ex->mode);
+    if (ex->read_ts != 0)
+        bson_append_timestamp(&pos, "readTs", -1, (uint32_t)(ex->read_ts >> 32),
+                              (uint32_t)ex->read_ts);
     if (ex->has_hint)
         BSON_APPEND_VALUE(&pos, "hint", &ex->hint);
     if (ex->mode == WK_EXEC_SEC) {
@@ -569,6 +573,12 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
         mode = bson_iter_int32(&it);
     if (bson_iter_init_find(&it, pos, "hint"))
         hint = bson_iter_value(&it);
+    if (bson_iter_init_find(&it, pos, "readTs") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
+        uint32_t t, i;
+
+        bson_iter_timestamp(&it, &t, &i);
+        ex->read_ts = (uint64_t)t << 32 | i;
+    }
     SDB_RET(open_plan(ex, ns, filter, opts, hint, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||

@@ -74,6 +74,9 @@ typedef struct wk_exec {
     bool has_sec_next;
     const wk_op_t *op; /* the operation (op.h): checked before each document; NULL = none.
                         * Set by the caller after wk_exec_init; open and restore keep it. */
+    uint64_t read_ts;  /* snapshot read: the oplog time every batch reads at (SCAN/IXSCAN
+                        * readTs); 0 = the latest data.  Set like `op`; saved in the position,
+                        * so a cursor's getMores read at the same time. */
 } wk_exec_t;
 
 /* wk_exec_init -- make `ex` an empty, closed executor (wk_exec_close is then safe). */

@@ -1,6 +1,5 @@
 /*
- * src/worker/cmd/failpoint.c -- configureFailPoint, the failCommand failpoint and the
- * RetryableWriteError label rule.
+ * src/worker/cmd/failpoint.c -- configureFailPoint and the failCommand failpoint.
  *
  * configureFailPoint validates the mode as mongod does ("off", "alwaysOn", {times}, {skip},
  * {activationProbability}) and stores it in the master (FAILPOINT_SET), which answers how
@@ -14,15 +13,12 @@
  * reply, errorCode fails the command, writeConcernError is added to the command's reply.
  * configureFailPoint itself is never failed; hello is, when listed (drivers' SDAM tests).
  *
- * onPrimaryTransactionalWrite (wk_failpoint_txn_write) fires once per recorded write of a
- * retryable write (retry.c), before the write goes to the master: retry.c hangs up the
- * connection (unless data.closeConnection is false) and, with data.failBeforeCommitExceptionCode,
- * fails the write instead of making it; otherwise the write commits, the connection is hung up
- * once it has, and the driver's retry must find it recorded.
+ * onPrimaryTransactionalWrite is applied by the master inside a retryable write (txns.h);
+ * configureFailPoint sets it like any other.
  *
- * Error labels: from wire version 9 mongod labels a retryable write's error (or its
- * writeConcernError) RetryableWriteError when the code is one of the retryable ones, unless
- * the failpoint gave errorLabels explicitly: wk_failpoint_leave applies that to every reply.
+ * The failpoint's own errorLabels replace the labels of the command's error (or go beside its
+ * writeConcernError); the RetryableWriteError rule for everything else lives with retryable
+ * writes (retry.h) and runs after wk_failpoint_leave.
  *
  * Invariants: the cache (`cache`) is replaced only by a FAILPOINT_GET reply whose version is
  * newer than the cached one; a request never keeps a pointer into it across a storage call
@@ -38,7 +34,6 @@
 #include <sys/socket.h>
 
 #define FP_NAME "failCommand"
-#define FP_TXW_NAME "onPrimaryTransactionalWrite"
 #define FP_ERRMSG "Failing command via 'failCommand' failpoint"
 #define FP_FIRE_TRIES 4
 
@@ -58,42 +53,8 @@ static struct {
     bson_t *data;     /* owned, or NULL */
 } cache;
 
-/* This worker's copy of the onPrimaryTransactionalWrite row (same table version). */
-static struct {
-    bool active;
-    bson_t *data; /* owned, or NULL */
-} txw;
-
-/* Commands that are retryable writes when they carry a txnNumber outside a transaction. */
-static const char *const retryable_writes[] = {"insert", "update", "delete", "findAndModify",
-                                               "bulkWrite"};
-
-/* Commands that always take the label rule (they end a transaction). */
-static const char *const txn_enders[] = {"commitTransaction", "abortTransaction"};
-
-static bool
-in_list(const char *name, const char *const *list, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (strcmp(name, list[i]) == 0)
-            return true;
-    return false;
-}
-
-/* The name the command table first lists for def's handler (findandmodify -> findAndModify). */
-static const char *
-canonical_name(const wk_cmd_def_t *def)
-{
-    size_t n, i;
-    const wk_cmd_def_t *t = wk_command_table(&n);
-
-    for (i = 0; i < n; i++)
-        if (t[i].fn == def->fn)
-            return t[i].name;
-    return def->name;
-}
+/* Commands besides the WK_CMD_F_WRITE ones that take a write concern. */
+static const char *const wc_commands[] = {"commitTransaction", "abortTransaction", "bulkWrite"};
 
 /* ---- the cache -------------------------------------------------------------------------- */
 
@@ -149,8 +110,6 @@ install(const bson_t *reply)
             continue;
         if (strcmp(bson_iter_utf8(&one, NULL), FP_NAME) == 0)
             read_row(&tmp, &active, &data);
-        else if (strcmp(bson_iter_utf8(&one, NULL), FP_TXW_NAME) == 0)
-            read_row(&tmp, &txw.active, &txw.data);
     }
     if (cache.data != NULL)
         bson_destroy(cache.data);
@@ -200,7 +159,7 @@ static bool
 listed(const bson_t *data, const wk_cmd_t *cmd, const wk_cmd_def_t *def)
 {
     bson_iter_t it, arr;
-    const char *canon = canonical_name(def), *s;
+    const char *canon = wk_command_name(def), *s;
 
     if (!bson_iter_init_find(&it, data, "failCommands") || !BSON_ITER_HOLDS_ARRAY(&it) ||
         !bson_iter_recurse(&it, &arr))
@@ -253,9 +212,12 @@ namespace_matches(const bson_t *data, const wk_cmd_t *cmd)
 static bool
 takes_write_concern(const wk_cmd_t *cmd, const wk_cmd_def_t *def)
 {
-    return (def->flags & WK_CMD_F_WRITE) ||
-           in_list(cmd->name, txn_enders, sizeof(txn_enders) / sizeof(txn_enders[0])) ||
-           strcmp(cmd->name, "bulkWrite") == 0;
+    if (def->flags & WK_CMD_F_WRITE)
+        return true;
+    for (size_t i = 0; i < sizeof(wc_commands) / sizeof(wc_commands[0]); i++)
+        if (strcmp(cmd->name, wc_commands[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Whether failCommand, with this data, applies to this command (before asking the master). */
@@ -355,76 +317,7 @@ wk_failpoint_enter(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit)
     return 0;
 }
 
-/*
- * wk_failpoint_txn_write --
- *     onPrimaryTransactionalWrite, before a retryable write's storage write.
- */
-int
-wk_failpoint_txn_write(bool *hang_up, sdb_error_t *err)
-{
-    bson_t req, reply, *snap = NULL;
-    bson_iter_t it;
-    sdb_error_t ferr;
-    bool granted = false, stale;
-    int ret = 0;
-
-    *hang_up = false;
-    SDB_RET(refresh());
-    for (int tries = 0; tries < FP_FIRE_TRIES && txw.active && !granted; tries++) {
-        if (snap != NULL)
-            bson_destroy(snap);
-        snap = txw.data != NULL ? bson_copy(txw.data) : bson_new();
-        bson_init(&req);
-        BSON_APPEND_UTF8(&req, "name", FP_TXW_NAME);
-        BSON_APPEND_INT64(&req, "version", (int64_t)cache.version);
-        ret = wk_store_call(SDB_OP_FAILPOINT_FIRE, &req, &reply, &ferr);
-        bson_destroy(&req);
-        granted = ret == 0 && bson_iter_init_find(&it, &reply, "fire") && bson_iter_as_bool(&it);
-        stale = ret == 0 && !granted && bson_iter_init_find(&it, &reply, "stale") &&
-                bson_iter_as_bool(&it);
-        bson_destroy(&reply);
-        SDB_ERR(ret);
-        if (!stale)
-            break;
-        SDB_ERR(refresh()); /* the table changed: fire again if it is still on */
-    }
-    if (!granted)
-        goto err;
-    /* mongod's default: closeConnection unless the data says false */
-    *hang_up = !bson_iter_init_find(&it, snap, "closeConnection") || bson_iter_as_bool(&it);
-    if (bson_iter_init_find(&it, snap, "failBeforeCommitExceptionCode") &&
-        BSON_ITER_HOLDS_NUMBER(&it))
-        ret = sdb_error_set(err, (int)bson_iter_as_int64(&it),
-                            "Failing write due to failpoint. The write must not be reflected.");
-err:
-    if (snap != NULL)
-        bson_destroy(snap);
-    return ret;
-}
-
-/* Codes mongod labels RetryableWriteError on a retryable write: its RetriableError category. */
-static bool
-retryable_code(int code)
-{
-    return sdb_error_is_retriable(code);
-}
-
-/* A retryable write: a write with txnNumber outside a transaction, or commit/abort. */
-static bool
-retryable_write(const wk_cmd_t *cmd, const wk_cmd_def_t *def)
-{
-    bson_iter_t it;
-    const char *canon = canonical_name(def);
-
-    if (in_list(canon, txn_enders, sizeof(txn_enders) / sizeof(txn_enders[0])))
-        return true;
-    return in_list(canon, retryable_writes,
-                   sizeof(retryable_writes) / sizeof(retryable_writes[0])) &&
-           bson_iter_init_find(&it, cmd->body, "txnNumber") &&
-           !bson_iter_init_find(&it, cmd->body, "autocommit");
-}
-
-/* Append errorLabels: the failpoint's own array, or ["RetryableWriteError"]. */
+/* Append the failpoint's errorLabels array to doc. */
 static void
 append_labels(bson_t *doc, const bson_t *data)
 {
@@ -433,43 +326,23 @@ append_labels(bson_t *doc, const bson_t *data)
     uint32_t len;
     bson_t arr;
 
-    if (data != NULL && bson_iter_init_find(&it, data, "errorLabels") &&
-        BSON_ITER_HOLDS_ARRAY(&it)) {
+    if (bson_iter_init_find(&it, data, "errorLabels") && BSON_ITER_HOLDS_ARRAY(&it)) {
         bson_iter_array(&it, &len, &buf);
         if (bson_init_static(&arr, buf, len))
             BSON_APPEND_ARRAY(doc, "errorLabels", &arr);
-        return;
-    }
-    BSON_APPEND_ARRAY_BEGIN(doc, "errorLabels", &arr);
-    BSON_APPEND_UTF8(&arr, "0", "RetryableWriteError");
-    bson_append_array_end(doc, &arr);
-}
-
-/* Labels of an error reply: the failpoint's errorLabels (in err_extra) or the code rule. */
-static void
-label_error(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
-{
-    if (hit->fired && data_has(hit->data, "errorLabels")) {
-        cmd->err.labels = 0;
-        if (cmd->err_extra == NULL)
-            cmd->err_extra = bson_new();
-        append_labels(cmd->err_extra, hit->data);
-    } else if (retryable_code(cmd->err.code) && retryable_write(cmd, def)) {
-        cmd->err.labels |= SDB_LABEL_RETRYABLE_WRITE;
     }
 }
 
-/* A successful reply: the failpoint's writeConcernError (replacing the command's), then the
- * labels for a writeConcernError with a retryable code. */
+/* A successful reply: the failpoint's writeConcernError (replacing the command's), and its
+ * errorLabels beside any writeConcernError. */
 static void
-label_success(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
+fired_success(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
 {
     bson_iter_t it, wce;
     bson_t copy;
-    bool explicit_labels = hit->fired && data_has(hit->data, "errorLabels");
 
-    if (hit->fired && bson_iter_init_find(&it, hit->data, "writeConcernError") &&
-        BSON_ITER_HOLDS_DOCUMENT(&it) && takes_write_concern(cmd, def)) {
+    if (bson_iter_init_find(&it, hit->data, "writeConcernError") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        takes_write_concern(cmd, def)) {
         bson_init(&copy);
         bson_copy_to_excluding_noinit(cmd->reply, &copy, "writeConcernError", "errorLabels", NULL);
         bson_reinit(cmd->reply);
@@ -477,31 +350,28 @@ label_success(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
         bson_destroy(&copy);
         bson_append_iter(cmd->reply, "writeConcernError", -1, &it);
     }
-    if (!bson_iter_init_find(&it, cmd->reply, "writeConcernError") ||
-        bson_iter_init_find(&wce, cmd->reply, "errorLabels"))
-        return;
-    if (explicit_labels) {
+    if (data_has(hit->data, "errorLabels") &&
+        bson_iter_init_find(&it, cmd->reply, "writeConcernError") &&
+        !bson_iter_init_find(&wce, cmd->reply, "errorLabels"))
         append_labels(cmd->reply, hit->data);
-        return;
-    }
-    if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &wce) &&
-        bson_iter_find(&wce, "code") && BSON_ITER_HOLDS_NUMBER(&wce) &&
-        retryable_code((int)bson_iter_as_int64(&wce)) && retryable_write(cmd, def))
-        append_labels(cmd->reply, NULL);
 }
 
 /*
  * wk_failpoint_leave --
- *     writeConcernError and error labels of a command's reply; release the hit.
+ *     The failpoint's writeConcernError and errorLabels on a command's reply; release the hit.
  */
 void
 wk_failpoint_leave(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit, int ret)
 {
     hit->explicit_labels = hit->fired && data_has(hit->data, "errorLabels");
-    if (ret == SDB_ECLIENT)
-        label_error(cmd, def, hit);
-    else if (ret == 0 && !hit->closed && (hit->fired || (def->flags & WK_CMD_F_WRITE)))
-        label_success(cmd, def, hit);
+    if (hit->fired && ret == SDB_ECLIENT && data_has(hit->data, "errorLabels")) {
+        cmd->err.labels = 0;
+        if (cmd->err_extra == NULL)
+            cmd->err_extra = bson_new();
+        append_labels(cmd->err_extra, hit->data);
+    } else if (hit->fired && ret == 0 && !hit->closed) {
+        fired_success(cmd, def, hit);
+    }
     if (hit->data != NULL)
         bson_destroy(hit->data);
     hit->data = NULL;

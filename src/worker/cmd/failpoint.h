@@ -1,13 +1,12 @@
 /*
- * src/worker/cmd/failpoint.h -- the failCommand failpoint as the dispatcher applies it, and the
- * RetryableWriteError label rule for replies.
+ * src/worker/cmd/failpoint.h -- the failCommand failpoint as the dispatcher applies it.
  *
  * configureFailPoint (failpoint.c) stores a failpoint in the master (FAILPOINT_SET); every
  * worker keeps a cached copy of the master's table, refreshed when the global segment's
  * failpoint_version moves.  Around each command the dispatcher calls wk_failpoint_enter
  * (which may sleep, close the connection or fail the command) and then wk_failpoint_leave
- * (which adds writeConcernError and error labels).  Event-loop thread, on the request's
- * coroutine.
+ * (which adds the failpoint's writeConcernError and errorLabels; the RetryableWriteError rule
+ * is retry.h's).  Event-loop thread, on the request's coroutine.
  */
 #ifndef WK_CMD_FAILPOINT_H
 #define WK_CMD_FAILPOINT_H
@@ -32,16 +31,10 @@ typedef struct wk_fp_hit {
 int wk_failpoint_enter(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit);
 
 /* wk_failpoint_leave -- after the command (ret is its status): add the failpoint's
- * writeConcernError to a successful reply, set errorLabels (the failpoint's own, or
- * RetryableWriteError for a retryable code of a retryable write), and release *hit.  Always
- * call it once after wk_failpoint_enter. */
+ * writeConcernError to a successful reply, its errorLabels to the error (replacing the
+ * command's labels) or beside a writeConcernError, and release *hit.  Always call it once
+ * after wk_failpoint_enter. */
 void wk_failpoint_leave(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit, int ret);
-
-/* wk_failpoint_txn_write -- onPrimaryTransactionalWrite, just before a retryable write's
- * storage write: when it fires, *hang_up says the caller must close the connection (unless
- * data.closeConnection is false), and with data.failBeforeCommitExceptionCode SDB_ECLIENT
- * returns with that code (the write must then not be sent).  0 otherwise. */
-int wk_failpoint_txn_write(bool *hang_up, sdb_error_t *err);
 
 /* wk_failpoint_note_client -- at a connection's first hello: remember its
  * client.application.name and whether it is an internal client (for appName and

@@ -24,9 +24,13 @@
 #include "exec.h"
 #include "namespace.h"
 #include "opcount.h"
+#include "read_concern.h"
+#include "session.h"
+#include "tailable.h"
 #include "view.h"
 
 #include "../catalog_cache.h"
+#include "../oplog_wait.h"
 #include "../query/collation.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
@@ -42,6 +46,7 @@ typedef struct find_args {
     bson_t filter, projection, sort; /* static views; empty when absent */
     int64_t skip, limit, batch_size; /* limit 0 = none; batch_size -1 = default */
     bool single_batch, allow_disk_use, no_timeout;
+    bool tailable, await_data; /* tailable.h */
     bool has_hint;
     bson_iter_t hint;
     bson_t *vars;         /* the command's let variables (bson_new) or NULL */
@@ -123,9 +128,11 @@ batch_add(batch_t *b, const bson_t *doc)
     b->bytes += doc->len;
 }
 
-/* append_cursor -- {cursor: {<which>: [...], id, ns}} */
+/* append_cursor -- {cursor: {<which>: [...], id, ns[, atClusterTime]}}; `at` is a snapshot
+ * read's time (0 = none). */
 static void
-append_cursor(bson_t *reply, const char *which, const batch_t *b, int64_t id, const char *ns)
+append_cursor(bson_t *reply, const char *which, const batch_t *b, int64_t id, const char *ns,
+              uint64_t at)
 {
     bson_t cur;
 
@@ -133,6 +140,8 @@ append_cursor(bson_t *reply, const char *which, const batch_t *b, int64_t id, co
     BSON_APPEND_ARRAY(&cur, which, &b->arr);
     BSON_APPEND_INT64(&cur, "id", id);
     BSON_APPEND_UTF8(&cur, "ns", ns);
+    if (at != 0)
+        wk_rc_append_ts(&cur, "atClusterTime", at);
     bson_append_document_end(reply, &cur);
 }
 
@@ -176,6 +185,10 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
     }
     if (strcmp(k, "noCursorTimeout") == 0) {
         a->no_timeout = wk_cmdu_truthy(it);
+        return 0;
+    }
+    if (strcmp(k, "tailable") == 0 || strcmp(k, "awaitData") == 0) {
+        *(k[0] == 't' ? &a->tailable : &a->await_data) = wk_cmdu_truthy(it);
         return 0;
     }
     if (strcmp(k, "hint") == 0) {
@@ -307,14 +320,16 @@ stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, 
 
 /* cursor_new -- park a cursor in the master (noCursorTimeout from a); *id receives its id. */
 static int
-cursor_new(const char *ns, const find_args_t *a, const bson_t *state, const bson_t *docs,
-           int64_t *id, sdb_error_t *err)
+cursor_new(wk_cmd_t *cmd, const char *ns, const find_args_t *a, const bson_t *state,
+           const bson_t *docs, int64_t *id)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    sdb_error_t *err = &cmd->err;
     bson_iter_t it;
     int ret = 0;
 
     BSON_APPEND_UTF8(&req, "ns", ns);
+    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
         BSON_APPEND_ARRAY(&req, "docs", docs);
@@ -346,11 +361,13 @@ find_stream(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s)
         SDB_ERR(stream_fill(s, want, &b, &cmd->err));
         SDB_ERR(stream_peek(s, &cmd->err));
     }
-    if (!s->exhausted && !a->single_batch) {
+    if ((!s->exhausted || (a->tailable && s->ex.mode != WK_EXEC_EMPTY)) && !a->single_batch) {
         stream_state(s, &a->filter, &a->projection, a->vars, &a->collation, &state);
-        SDB_ERR(cursor_new(ns, a, &state, NULL, &id, &cmd->err));
+        if (a->tailable)
+            wk_tailable_mark(&state, a->await_data);
+        SDB_ERR(cursor_new(cmd, ns, a, &state, NULL, &id));
     }
-    append_cursor(cmd->reply, "firstBatch", &b, id, ns);
+    append_cursor(cmd->reply, "firstBatch", &b, id, ns, s->ex.read_ts);
 err:
     bson_destroy(&state);
     bson_destroy(&b.arr);
@@ -490,9 +507,9 @@ find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s, co
     if (nspool > 0) {
         BSON_APPEND_UTF8(&state, "kind", "spool");
         BSON_APPEND_INT64(&state, "remaining", nspool);
-        SDB_ERR(cursor_new(ns, a, &state, &spool, &id, &cmd->err));
+        SDB_ERR(cursor_new(cmd, ns, a, &state, &spool, &id));
     }
-    append_cursor(cmd->reply, "firstBatch", &b, id, ns);
+    append_cursor(cmd->reply, "firstBatch", &b, id, ns, s->ex.read_ts);
 err:
     for (i = 0; i < n; i++)
         bson_destroy(docs[i]);
@@ -536,17 +553,23 @@ find_collection(wk_cmd_t *cmd)
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
     s.ex.op = &cmd->op;
+    s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
     if (!bson_empty(&a.projection))
         SDB_ERR(wk_projection_new(&a.projection, &a.filter, &s.proj, &cmd->err));
+    if (a.tailable || a.await_data)
+        SDB_ERR(wk_tailable_check(cmd, ns, &a.filter, &a.sort, &a.projection, a.tailable,
+                                  a.await_data, a.single_batch));
     dir = natural_dir(&a.sort);
     if (dir == 0)
         SDB_ERR(wk_sort_new_ex(&a.sort, a.coll, &so, &cmd->err));
     mo.vars = a.vars;
     mo.coll = a.coll;
-    if (a.has_hint) {
+    if (a.tailable) {
+        hint = wk_tailable_hint();
+    } else if (a.has_hint) {
         hint = bson_iter_value(&a.hint);
     } else if (dir < 0) { /* sort {$natural: -1} is a backward scan, streamed */
         natural.value_type = BSON_TYPE_DOCUMENT;
@@ -684,7 +707,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
     SDB_ERR(stream_fill(&s, want, b, err));
     SDB_ERR(stream_peek(&s, err));
     *done = s.exhausted;
-    if (!s.exhausted)
+    if (!s.exhausted || wk_tailable_of(st, NULL))
         stream_state(&s, &filter, &projection, mo.vars, &collation, next);
 err:
     wk_exec_close(&s.ex);
@@ -745,6 +768,28 @@ more_spool(const bson_t *st, const bson_t *got, int64_t want, batch_t *b, bson_t
     bson_destroy(&pending);
 }
 
+/* more_tailable -- a tailable cursor's batch: never done; with awaitData an empty batch waits
+ * for the oplog head to move and scans again (tailable.h). */
+static int
+more_tailable(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t *st, batch_t *b,
+              bson_t *next, bool *done)
+{
+    int64_t deadline;
+    uint64_t seen;
+    bool await;
+
+    wk_tailable_of(st, &await);
+    SDB_RET(wk_tailable_begin(cmd, ns, st, await, &deadline));
+    do {
+        seen = wk_oplog_head();
+        bson_reinit(next);
+        SDB_RET(more_stream(ns, st, g->batch_size, &cmd->op, b, next, done, &cmd->err));
+    } while (b->n == 0 && await && wk_tailable_wait(seen, deadline));
+    wk_tailable_mark(next, await);
+    *done = false;
+    return 0;
+}
+
 /* getmore_run -- the checked-out part of getMore: build the batch and the next state. */
 static int
 getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t *got, batch_t *b,
@@ -771,7 +816,9 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
         bson_iter_array(&it, &len, &data);
         bson_init_static(&docs, data, len);
     }
-    if (cmd->op.deadline_ns != 0) /* no awaitData cursors here */
+    if (wk_tailable_of(&st, NULL))
+        return more_tailable(cmd, ns, g, &st, b, next, done);
+    if (cmd->op.deadline_ns != 0) /* awaitData cursors are tailable */
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
     if (bson_iter_init_find(&it, &st, "maxTimeMS") && BSON_ITER_HOLDS_INT64(&it))
@@ -782,6 +829,61 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
         return more_stream(ns, &st, g->batch_size, &cmd->op, b, next, done, &cmd->err);
     more_spool(&st, &docs, g->batch_size, b, next, done);
     return 0;
+}
+
+/* hex_id -- 32 hex digits into 16 bytes; false when malformed. */
+static bool
+hex_id(const char *hex, uint8_t id[16])
+{
+    for (int i = 0; i < 16; i++) {
+        unsigned v;
+
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return false;
+        id[i] = (uint8_t)v;
+    }
+    return strlen(hex) == 32;
+}
+
+/* word_session_error -- mongod's message for a getMore in the wrong session (CURSOR_GET's
+ * 50736/50737/50738 carry the cursor's session id in hex). */
+static void
+word_session_error(wk_cmd_t *cmd, int64_t id)
+{
+    char mine[128] = "", theirs[128] = "";
+    uint8_t lsid[16];
+    bson_iter_t it, f;
+    bson_subtype_t st;
+    const uint8_t *data;
+    uint32_t len;
+    int code = cmd->err.code;
+
+    if (code != SDB_CODE_Location50736 && code != SDB_CODE_Location50737 &&
+        code != SDB_CODE_Location50738)
+        return;
+    if (hex_id(cmd->err.msg, lsid))
+        wk_session_lsid_string(lsid, theirs, sizeof(theirs));
+    if (bson_iter_init_find(&it, cmd->body, "lsid") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_recurse(&it, &f) && bson_iter_find(&f, "id") && BSON_ITER_HOLDS_BINARY(&f)) {
+        bson_iter_binary(&f, &st, &len, &data);
+        if (len == 16)
+            wk_session_lsid_string(data, mine, sizeof(mine));
+    }
+    if (code == SDB_CODE_Location50736)
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was not created in a session, in "
+                      "session %s",
+                      (long long)id, mine);
+    else if (code == SDB_CODE_Location50737)
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was created in session %s, "
+                      "without an lsid",
+                      (long long)id, theirs);
+    else
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was created in session %s, in "
+                      "session %s",
+                      (long long)id, theirs, mine);
 }
 
 /* wk_cmd_get_more -- {getMore: id, collection, batchSize} -> {cursor: {nextBatch, id, ns}}. */
@@ -804,18 +906,21 @@ wk_cmd_get_more(wk_cmd_t *cmd)
     BSON_APPEND_INT32(&req, "n",
                       g.batch_size > 0 && g.batch_size < INT32_MAX ? (int32_t)g.batch_size
                                                                    : WK_SPOOL_DEFAULT_GET);
+    wk_session_append_lsid(cmd->body, &req); /* only the cursor's session continues it */
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
         if (cmd->err.code == SDB_CODE_CursorNotFound)
             sdb_error_set(&cmd->err, SDB_CODE_CursorNotFound, "cursor id %lld not found",
                           (long long)g.id);
+        else
+            word_session_error(cmd, g.id);
         goto err;
     }
     checked_out = true;
     SDB_ERR(getmore_run(cmd, ns, &g, &got, &b, &next, &done));
     checked_out = false;
     SDB_ERR(cursor_put(g.id, &next, done, &cmd->err));
-    append_cursor(cmd->reply, "nextBatch", &b, done ? 0 : g.id, ns);
+    append_cursor(cmd->reply, "nextBatch", &b, done ? 0 : g.id, ns, 0);
 err:
     if (checked_out) {
         sdb_error_t ignored;

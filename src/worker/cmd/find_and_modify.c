@@ -7,7 +7,9 @@
  * no longer matches), the choice is made again, so the command acts atomically on a document
  * that matched at the moment it was written.  Nothing matched plus upsert inserts the upsert
  * document.  Reply: {lastErrorObject: {n, updatedExisting?, upserted?}, value}, `value` being
- * the document before or (new: true) after the change, shaped by `fields`.
+ * the document before or (new: true) after the change, shaped by `fields`.  A retryable
+ * findAndModify (retry.h) sends its stmtId with its write, keeping the images; when the
+ * statement had already run its reply is rebuilt from the recorded images.
  *
  * Invariants: event-loop thread; the chosen candidate is an owned copy, never an executor
  * view, since the executor may fetch again before it is written.
@@ -229,7 +231,8 @@ dup_key_extra(wk_cmd_t *cmd, const bson_t *detail)
 
 /* no_match -- nothing matched: upsert or report n: 0. */
 static int
-no_match(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_matcher_t *m)
+no_match(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_matcher_t *m,
+         wk_stmt_t *stmt)
 {
     bson_t up = BSON_INITIALIZER, detail = BSON_INITIALIZER;
     int ret = 0;
@@ -240,8 +243,10 @@ no_match(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_match
         goto err;
     }
     bson_destroy(&up);
-    SDB_ERR(
-        wk_cmdu_upsert(&cmd->op, p->ns, &p->validator, &a->query, p->upd, &up, &detail, &cmd->err));
+    SDB_ERR(wk_cmdu_upsert(&cmd->op, p->ns, &p->validator, &a->query, p->upd, stmt, &up, &detail,
+                           &cmd->err));
+    if (stmt != NULL && stmt->done)
+        goto err; /* it had already run: the caller replays its record */
     last_error(cmd, a, 1, false, &up);
     SDB_ERR(append_value(cmd, p, m, a->return_new ? &up : NULL));
 err:
@@ -255,7 +260,7 @@ err:
 /* modify -- one attempt on the chosen document; *gone when it changed underneath. */
 static int
 modify(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_exec_t *ex,
-       const bson_t *doc, int64_t r, bool *gone)
+       const bson_t *doc, int64_t r, wk_stmt_t *stmt, bool *gone)
 {
     bson_t before = BSON_INITIALIZER, after = BSON_INITIALIZER, detail = BSON_INITIALIZER;
     wk_match_details_t det;
@@ -265,12 +270,13 @@ modify(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_exec_t 
     memset(&det, 0, sizeof(det));
     wk_matcher_matches(ex->matcher, doc, &det);
     if (a->remove)
-        SDB_ERR(
-            wk_cmdu_delete_one(&cmd->op, p->ns, ex->matcher, r, doc, &done, &before, &cmd->err));
+        SDB_ERR(wk_cmdu_delete_one(&cmd->op, p->ns, ex->matcher, r, doc, stmt, &done, &before,
+                                   &cmd->err));
     else
         SDB_ERR(wk_cmdu_update_one(&cmd->op, p->ns, &p->validator, ex->matcher, p->upd, r, doc,
-                                   &det, &done, &modified, &before, &after, &detail, &cmd->err));
-    *gone = !done;
+                                   &det, stmt, &done, &modified, &before, &after, &detail,
+                                   &cmd->err));
+    *gone = !done && (stmt == NULL || !stmt->done);
     if (done) {
         last_error(cmd, a, 1, true, NULL);
         SDB_ERR(append_value(cmd, p, ex->matcher, a->return_new ? &after : &before));
@@ -284,9 +290,10 @@ err:
     return ret;
 }
 
-/* run -- choose and modify, choosing again while the candidate slips away. */
+/* run -- choose and modify, choosing again while the candidate slips away.  `stmt` (may be
+ * NULL): the retryable statement; when it had already run the reply is left to the caller. */
 static int
-run(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a)
+run(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, wk_stmt_t *stmt)
 {
     wk_exec_t ex;
     bson_t doc;
@@ -299,11 +306,11 @@ run(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a)
     for (int i = 0; i < WK_FAM_RETRIES && gone; i++) {
         SDB_ERR(choose(p, a, &ex, &doc, &r, &found, &cmd->err));
         if (!found) {
-            SDB_ERR(no_match(cmd, p, a, ex.matcher));
+            SDB_ERR(no_match(cmd, p, a, ex.matcher, stmt));
             gone = false;
             break;
         }
-        ret = modify(cmd, p, a, &ex, &doc, r, &gone);
+        ret = modify(cmd, p, a, &ex, &doc, r, stmt, &gone);
         bson_destroy(&doc);
         found = false;
         SDB_ERR(ret);
@@ -359,13 +366,10 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
     fam_args_t a;
     wk_write_concern_t wc;
     wk_retry_t rt;
-    wk_retry_tag_t tag;
-    bson_t rec;
+    wk_stmt_t sst, *stmt = NULL;
     int ret = 0;
 
     memset(&p, 0, sizeof(p));
-    memset(&rt, 0, sizeof(rt));
-    bson_init(&rt.done);
     SDB_ERR(wk_cmd_ns(cmd, p.ns, sizeof(p.ns)));
     SDB_ERR(wk_ns_write_check(p.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, p.ns));
@@ -387,16 +391,17 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
     if (!a.remove)
         SDB_ERR(wk_cmdu_validator_load(cmd, p.ns, a.bypass, &p.validator));
     wk_cmdu_opcount(a.remove ? WK_OPC_DELETE : WK_OPC_UPDATE, 1);
-    SDB_ERR(wk_retry_begin(cmd, &rt));
-    if (wk_retry_done(&rt, rt.stmt_id, &rec)) {
-        SDB_ERR(replay(cmd, &p, &a, &rec));
-    } else {
-        wk_retry_tag(&rt, rt.stmt_id, true, &tag);
-        SDB_ERR(run(cmd, &p, &a));
+    wk_retry_parse(cmd, &rt);
+    stmt = wk_retry_stmt(&rt, rt.stmt_id, true, &sst);
+    ret = wk_retry_settle(stmt, run(cmd, &p, &a, stmt), &cmd->err);
+    if (stmt != NULL && stmt->done) {
+        bson_reinit(cmd->reply); /* what the retry saw does not count: the record does */
+        SDB_ERR(replay(cmd, &p, &a, &stmt->rec));
     }
+    SDB_ERR(ret);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
-    wk_retry_end(&rt);
+    wk_retry_stmt_end(stmt);
     wk_cmdu_validator_free(&p.validator);
     wk_projection_free(p.proj);
     wk_sort_free(p.sort);

@@ -133,7 +133,7 @@ wk_cmd_hello(wk_cmd_t *cmd)
     BSON_APPEND_INT32(r, "maxMessageSizeBytes", MAX_MESSAGE);
     BSON_APPEND_INT32(r, "maxWriteBatchSize", MAX_BATCH);
     BSON_APPEND_DATE_TIME(r, "localTime", now_ms());
-    BSON_APPEND_INT32(r, "logicalSessionTimeoutMinutes", 30);
+    BSON_APPEND_INT32(r, "logicalSessionTimeoutMinutes", (int32_t)wk_cfg->session_timeout_min);
     BSON_APPEND_INT64(r, "connectionId", cmd->conn->id);
     BSON_APPEND_INT32(r, "minWireVersion", MIN_WIRE);
     BSON_APPEND_INT32(r, "maxWireVersion", MAX_WIRE);

@@ -12,6 +12,7 @@
  * Invariants: event-loop thread; catalog views are not kept across store calls.
  */
 #include "args.h"
+#include "capped.h"
 #include "exec.h"
 #include "view.h"
 #include "write.h"
@@ -185,6 +186,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(build_specs(cmd, &specs));
+    SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY(&req, "indexes", &specs);
     SDB_ERR(wk_cmdu_store(SDB_OP_CREATE_INDEXES, &req, &reply, &cmd->err));

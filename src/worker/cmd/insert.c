@@ -10,8 +10,8 @@
  *
  * Invariants: event-loop thread; the command owns every bson it builds and frees it on every
  * path.  writeErrors indexes are positions in the client's documents array.  A retryable
- * insert (retry.h) skips the documents whose statements already ran, counting them in n, and
- * sends the stmtId of each other document with its batch.
+ * insert (retry.h) sends the stmtId of each document with its batch; the master skips the
+ * documents whose statements already ran and counts them in n (storeop.def).
  */
 #include "args.h"
 #include "exec.h"
@@ -77,10 +77,9 @@ flush(insert_state_t *st, sdb_error_t *err)
     if (st->retry.on) {
         if ((ret = wk_retry_before_write(&st->retry, err)) == SDB_ECLIENT) {
             ret = 0;
-            batch_failed(st, err); /* the failpoint refused the write: writeErrors, as mongod */
+            batch_failed(st, err); /* the failpoint hung up: writeErrors, as mongod */
             goto err;
         }
-        SDB_ERR(ret);
         st->stmts = bson_realloc(st->stmts, st->cap * sizeof(*st->stmts));
         for (uint32_t i = 0; i < st->nbatch; i++)
             st->stmts[i] = wk_retry_stmt_id(&st->retry, st->map[i]);
@@ -89,7 +88,7 @@ flush(insert_state_t *st, sdb_error_t *err)
     wk_op_append_xact(st->op, &req);
     ret = wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err);
     if (st->retry.on)
-        wk_retry_after_write(&st->retry);
+        wk_retry_after_write(&st->retry, ret, &reply);
     SDB_ERR(ret);
     if (bson_iter_init_find(&it, &reply, "n"))
         st->n += (int32_t)bson_iter_as_int64(&it);
@@ -232,7 +231,6 @@ wk_cmd_insert(wk_cmd_t *cmd)
     memset(&st, 0, sizeof(st));
     bson_init(&st.batch);
     bson_init(&st.errors);
-    bson_init(&st.retry.done);
     st.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
     SDB_ERR(wk_ns_write_check(st.ns, &cmd->err));
@@ -240,23 +238,18 @@ wk_cmd_insert(wk_cmd_t *cmd)
     SDB_ERR(parse_args(cmd, &st, &docs, &bypass));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(wk_cmdu_validator_load(cmd, st.ns, bypass, &st.validator));
-    SDB_ERR(wk_retry_begin(cmd, &st.retry));
-    while (!st.stop && bson_iter_next(&docs)) {
-        if (wk_retry_done(&st.retry, wk_retry_stmt_id(&st.retry, index), NULL))
-            st.n++;
-        else
-            SDB_ERR(add_one(&st, &docs, index, &cmd->err));
-        index++;
-    }
+    wk_retry_parse(cmd, &st.retry);
+    while (!st.stop && bson_iter_next(&docs))
+        SDB_ERR(add_one(&st, &docs, index++, &cmd->err));
     if (!st.stop)
         SDB_ERR(flush(&st, &cmd->err));
+    SDB_ERR(wk_retry_check_number(&st.retry, &cmd->err)); /* when no batch reached the master */
     wk_cmdu_opcount(WK_OPC_INSERT, (uint64_t)index);
     BSON_APPEND_INT32(cmd->reply, "n", st.n);
     if (st.nerr > 0)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &st.errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
-    wk_retry_end(&st.retry);
     wk_cmdu_validator_free(&st.validator);
     bson_free(st.stmts);
     bson_free(st.map);

@@ -11,9 +11,10 @@
  * ({index, code, errmsg}); an ordered update stops at the first.  Reply: {n, nModified,
  * upserted?, writeErrors?}.
  *
- * A retryable update (retry.h) answers a statement that already ran from its record and
- * tags the writes of a single-document statement with its stmtId; multi statements are not
- * retryable and run untagged.
+ * A retryable update (retry.h) passes each single-document statement to the write helpers,
+ * which send its stmtId with the write; a statement the master says already ran (or, when it
+ * wrote nothing, TXN_CHECK says so) is answered from its record.  Multi statements are not
+ * retryable and run without identity.
  *
  * Invariants: event-loop thread; n counts matched plus upserted documents, nModified only
  * documents whose bytes changed.
@@ -179,9 +180,11 @@ replay_stmt(upd_ctx_t *c, int32_t index, const bson_t *rec)
     bson_destroy(&id);
 }
 
-/* run_stmt -- execute one statement; failures go to werr (and detail). */
+/* run_stmt -- execute one statement (`stmt`: its retryable identity or NULL); failures go to
+ * werr (and detail).  Counts nothing for a statement that had already run (stmt->done). */
 static int
-run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_error_t *werr)
+run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bson_t *detail,
+         sdb_error_t *werr)
 {
     wk_update_t *upd = NULL;
     wk_match_opts_t mo = {c->vars, NULL};
@@ -213,7 +216,9 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
         if (!found)
             break;
         SDB_ERR(wk_cmdu_update_one(c->op, c->ns, &c->validator, ex.matcher, upd, r, &doc, &det,
-                                   &matched, &modified, NULL, NULL, detail, werr));
+                                   stmt, &matched, &modified, NULL, NULL, detail, werr));
+        if (stmt != NULL && stmt->done)
+            goto err;
         if (!matched)
             continue;
         n++;
@@ -224,7 +229,9 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, bson_t *detail, sdb_
     }
     if (n == 0 && st->upsert) {
         bson_destroy(&up);
-        SDB_ERR(wk_cmdu_upsert(c->op, c->ns, &c->validator, &st->q, upd, &up, detail, werr));
+        SDB_ERR(wk_cmdu_upsert(c->op, c->ns, &c->validator, &st->q, upd, stmt, &up, detail, werr));
+        if (stmt != NULL && stmt->done)
+            goto err;
         upserted_add(c, index, &up);
         c->n++;
     }
@@ -272,6 +279,31 @@ parse_update(wk_cmd_t *cmd, upd_ctx_t *c, bson_iter_t *updates, bool *bypass)
     return wk_cmdu_check_batch(cmd, count);
 }
 
+/* retry_stmt -- one statement of a retryable update: run it, and answer from its record when
+ * it had already run (told by its write, or by TXN_CHECK when it wrote nothing). */
+static int
+retry_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_retry_t *rt, bson_t *detail,
+           sdb_error_t *werr)
+{
+    wk_stmt_t sst, *stmt = NULL;
+    int64_t n = c->n, nmod = c->nmod;
+    int ret;
+
+    if (!st->multi)
+        stmt = wk_retry_stmt(rt, wk_retry_stmt_id(rt, index), false, &sst);
+    else
+        SDB_RET(wk_retry_check_number(rt, werr));
+    ret = wk_retry_settle(stmt, run_stmt(c, st, index, stmt, detail, werr), werr);
+    if (stmt != NULL && stmt->done) {
+        c->n = n; /* what the retry saw does not count: the record does */
+        c->nmod = nmod;
+        bson_reinit(detail);
+        replay_stmt(c, index, &stmt->rec);
+    }
+    wk_retry_stmt_end(stmt);
+    return ret;
+}
+
 /* wk_cmd_update -- {update, updates: [{q, u, upsert, multi, arrayFilters}], ordered} ->
  * {n, nModified, upserted?, writeErrors?}. */
 int
@@ -282,15 +314,11 @@ wk_cmd_update(wk_cmd_t *cmd)
     bson_iter_t updates, chk;
     upd_stmt_t st;
     wk_retry_t rt;
-    wk_retry_tag_t tag;
-    bson_t rec;
-    int32_t index = 0, stmt;
+    int32_t index = 0;
     bool bypass = false;
     int ret = 0;
 
     memset(&c, 0, sizeof(c));
-    memset(&rt, 0, sizeof(rt));
-    bson_init(&rt.done);
     bson_init(&c.upserted);
     bson_init(&c.errors);
     c.op = &cmd->op;
@@ -303,7 +331,7 @@ wk_cmd_update(wk_cmd_t *cmd)
         SDB_ERR(parse_stmt(cmd, &chk, &st));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(wk_cmdu_validator_load(cmd, c.ns, bypass, &c.validator));
-    SDB_ERR(wk_retry_begin(cmd, &rt));
+    wk_retry_parse(cmd, &rt);
     while (bson_iter_next(&updates)) {
         bson_t detail = BSON_INITIALIZER;
         sdb_error_t werr;
@@ -311,18 +339,9 @@ wk_cmd_update(wk_cmd_t *cmd)
         memset(&werr, 0, sizeof(werr));
         SDB_ERR(parse_stmt(cmd, &updates, &st));
         wk_cmdu_opcount(WK_OPC_UPDATE, 1);
-        stmt = wk_retry_stmt_id(&rt, index);
-        if (wk_retry_done(&rt, stmt, &rec)) {
-            replay_stmt(&c, index, &rec);
-            bson_destroy(&detail);
-            index++;
-            continue;
-        }
-        if (!st.multi)
-            wk_retry_tag(&rt, stmt, false, &tag);
-        ret = run_stmt(&c, &st, index, &detail, &werr);
-        wk_retry_untag();
-        if (ret == SDB_ECLIENT && wk_op_is_interruption(werr.code)) {
+        ret = retry_stmt(&c, &st, index, &rt, &detail, &werr);
+        if (ret == SDB_ECLIENT &&
+            (wk_op_is_interruption(werr.code) || wk_retry_fails_command(&werr))) {
             bson_destroy(&detail);
             cmd->err = werr; /* an interruption fails the whole command, as in mongod */
             goto err;
@@ -347,7 +366,6 @@ wk_cmd_update(wk_cmd_t *cmd)
         BSON_APPEND_ARRAY(cmd->reply, "writeErrors", &c.errors);
     SDB_ERR(wk_cmdu_write_concern_finish(cmd, &wc));
 err:
-    wk_retry_end(&rt);
     wk_cmdu_validator_free(&c.validator);
     bson_destroy(&c.upserted);
     bson_destroy(&c.errors);

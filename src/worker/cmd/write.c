@@ -17,6 +17,7 @@
  */
 #include "write.h"
 #include "exec.h"
+#include "retry.h"
 #include "validation.h"
 
 #include "../../common/bsoncmp.h"
@@ -290,8 +291,9 @@ in_xact(const wk_op_t *op)
 /* try_update -- one compare-and-swap attempt; *conflict on WriteConflict. */
 static int
 try_update(const wk_op_t *op, const char *ns, const wk_validator_t *v, const wk_update_t *u,
-           int64_t r, const bson_t *cur, const wk_match_details_t *det, bool *conflict,
-           bool *matched, bool *modified, bson_t *after, bson_t *detail, sdb_error_t *err)
+           int64_t r, const bson_t *cur, const wk_match_details_t *det, wk_stmt_t *stmt,
+           bool *conflict, bool *matched, bool *modified, bson_t *after, bson_t *detail,
+           sdb_error_t *err)
 {
     bson_t out, fixed = BSON_INITIALIZER, req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -320,7 +322,8 @@ try_update(const wk_op_t *op, const char *ns, const wk_validator_t *v, const wk_
         BSON_APPEND_DOCUMENT(&req, "old", cur);
         BSON_APPEND_DOCUMENT(&req, "new", &fixed);
         wk_op_append_xact(op, &req);
-        ret = wk_cmdu_store(SDB_OP_UPDATE, &req, &reply, err);
+        bson_destroy(&reply);
+        ret = wk_retry_store(stmt, SDB_OP_UPDATE, &req, &reply, err);
         if (ret != 0 && err->code == SDB_CODE_WriteConflict && !in_xact(op)) {
             *conflict = true;
             ret = 0;
@@ -330,6 +333,8 @@ try_update(const wk_op_t *op, const char *ns, const wk_validator_t *v, const wk_
             bson_concat(detail, &reply);
         SDB_ERR(ret);
         *matched = bson_iter_init_find(&it, &reply, "n") && bson_iter_as_int64(&it) > 0;
+        if (stmt != NULL && stmt->done)
+            goto err; /* it had already run: nothing was written (retry.h) */
         *modified = *matched;
     }
     if (after != NULL && *matched)
@@ -366,8 +371,8 @@ reread(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r, bson
 int
 wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
                    const wk_matcher_t *m, const wk_update_t *u, int64_t r, const bson_t *doc,
-                   const wk_match_details_t *details, bool *matched, bool *modified, bson_t *before,
-                   bson_t *after, bson_t *detail, sdb_error_t *err)
+                   const wk_match_details_t *details, wk_stmt_t *stmt, bool *matched,
+                   bool *modified, bson_t *before, bson_t *after, bson_t *detail, sdb_error_t *err)
 {
     wk_match_details_t det;
     bson_t cur;
@@ -380,8 +385,8 @@ wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
         det = *details;
     bson_copy_to(doc, &cur);
     for (int i = 0; i < WK_CAS_RETRIES; i++) {
-        SDB_ERR(try_update(op, ns, v, u, r, &cur, &det, &conflict, matched, modified, after, detail,
-                           err));
+        SDB_ERR(try_update(op, ns, v, u, r, &cur, &det, stmt, &conflict, matched, modified, after,
+                           detail, err));
         if (!conflict) {
             if (before != NULL && *matched)
                 bson_concat(before, &cur);
@@ -400,7 +405,7 @@ err:
 
 int
 wk_cmdu_upsert(const wk_op_t *op, const char *ns, const wk_validator_t *v, const bson_t *q,
-               const wk_update_t *u, bson_t *out, bson_t *detail, sdb_error_t *err)
+               const wk_update_t *u, wk_stmt_t *stmt, bson_t *out, bson_t *detail, sdb_error_t *err)
 {
     bson_t seed, applied, req = BSON_INITIALIZER, reply = BSON_INITIALIZER, arr;
     bson_iter_t it, we;
@@ -435,7 +440,8 @@ wk_cmdu_upsert(const wk_op_t *op, const char *ns, const wk_validator_t *v, const
     bson_append_array_end(&req, &arr);
     BSON_APPEND_BOOL(&req, "ordered", true);
     wk_op_append_xact(op, &req);
-    SDB_ERR(wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err));
+    bson_destroy(&reply);
+    SDB_ERR(wk_retry_store(stmt, SDB_OP_INSERT, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &we) &&
         bson_iter_next(&we) && BSON_ITER_HOLDS_DOCUMENT(&we)) {
         const uint8_t *data;
@@ -458,7 +464,7 @@ err:
 
 int
 wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r,
-                   const bson_t *doc, bool *deleted, bson_t *old, sdb_error_t *err)
+                   const bson_t *doc, wk_stmt_t *stmt, bool *deleted, bson_t *old, sdb_error_t *err)
 {
     wk_match_details_t det;
     bson_t cur, req, reply = BSON_INITIALIZER;
@@ -475,10 +481,12 @@ wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int
         BSON_APPEND_DOCUMENT(&req, "old", &cur);
         wk_op_append_xact(op, &req);
         bson_destroy(&reply);
-        ret = wk_cmdu_store(SDB_OP_DELETE, &req, &reply, err);
+        ret = wk_retry_store(stmt, SDB_OP_DELETE, &req, &reply, err);
         bson_destroy(&req);
         if (ret == 0) {
             *deleted = bson_iter_init_find(&it, &reply, "n") && bson_iter_as_int64(&it) > 0;
+            if (stmt != NULL && stmt->done)
+                goto err; /* it had already run (retry.h) */
             if (*deleted && old != NULL)
                 bson_concat(old, &cur);
             goto err;

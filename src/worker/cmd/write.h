@@ -19,6 +19,7 @@
 #include "../query/matcher.h"
 #include "../update/update.h"
 #include "args.h"
+#include "retry.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -78,25 +79,30 @@ int wk_cmdu_check_batch(wk_cmd_t *cmd, uint32_t n);
 /* wk_cmdu_update_one -- apply `u` to record r (checking the result against validator `v`, which
  * may be NULL) (current bytes `doc`, matched with `details`)
  * and write it with compare-and-swap: on WriteConflict the record is re-read, re-matched
- * against `m` and the update re-applied.  *matched and *modified say what happened (both false
+ * against `m` and the update re-applied.  `stmt` (may be NULL) is the retryable statement the
+ * write belongs to (retry.h): when it had already run nothing is written, stmt->done is set
+ * and *matched is false.  *matched and *modified say what happened (both false
  * when the record vanished or stopped matching); `after` (may be NULL) receives a copy of the
  * document as written (or as found, when unchanged), `before` (may be NULL) the document the
  * update was applied to.  On a store error `detail` (may be NULL) receives its body.  before,
  * after and detail, when given, are initialized empty documents that get appended to. */
 int wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
                        const wk_matcher_t *m, const wk_update_t *u, int64_t r, const bson_t *doc,
-                       const wk_match_details_t *details, bool *matched, bool *modified,
-                       bson_t *before, bson_t *after, bson_t *detail, sdb_error_t *err);
+                       const wk_match_details_t *details, wk_stmt_t *stmt, bool *matched,
+                       bool *modified, bson_t *before, bson_t *after, bson_t *detail,
+                       sdb_error_t *err);
 
 /* wk_cmdu_upsert -- insert the document an upsert builds from filter `q` and update `u`;
- * `out` (always initialized) receives it; `detail` as for wk_cmdu_update_one. */
+ * `out` (always initialized) receives it; `stmt` and `detail` as for wk_cmdu_update_one. */
 int wk_cmdu_upsert(const wk_op_t *op, const char *ns, const wk_validator_t *v, const bson_t *q,
-                   const wk_update_t *u, bson_t *out, bson_t *detail, sdb_error_t *err);
+                   const wk_update_t *u, wk_stmt_t *stmt, bson_t *out, bson_t *detail,
+                   sdb_error_t *err);
 
 /* wk_cmdu_delete_one -- delete record r if it still holds `doc`; on WriteConflict re-read
  * and re-match against `m`.  *deleted tells whether it went; `old` (may be NULL) receives a
- * copy of the deleted document. */
+ * copy of the deleted document; `stmt` as for wk_cmdu_update_one (*deleted false when done). */
 int wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r,
-                       const bson_t *doc, bool *deleted, bson_t *old, sdb_error_t *err);
+                       const bson_t *doc, wk_stmt_t *stmt, bool *deleted, bson_t *old,
+                       sdb_error_t *err);
 
 #endif

@@ -302,13 +302,18 @@ class EntityMap {
                     const c = this.get(spec.client, 'client');
                     const o = spec.sessionOptions || {};
                     const opts = {};
+                    let snapshotTime = null;
                     for (const [k, v] of Object.entries(o)) {
                         if (k === 'causalConsistency' || k === 'snapshot') opts[k] = v;
+                        else if (k === 'snapshotTime') snapshotTime = this.get(v); // a saved entity
                         else if (k === 'defaultTransactionOptions') opts[k] = transactionOptions(v);
                         else if (k === 'defaultTimeoutMS') opts[k] = plain(v);
                         else throw new RunnerError(`unsupported session option ${k}`);
                     }
                     const session = c.client.startSession(opts);
+                    // The Node driver (7.9) has no snapshotTime session option; it reads at the
+                    // session's snapshotTime once set, which is what the option means.
+                    if (snapshotTime != null) session.snapshotTime = snapshotTime;
                     session.unifiedClient = c;
                     this.set(spec.id, 'session', session);
                     break;

@@ -506,6 +506,14 @@ const CLIENT_OPS = {
         run: async (ctx, c, a) => (await c.client.db('admin').admin().listDatabases({ ...options(ctx, a), nameOnly: true }))
             .databases.map((d) => d.name)
     },
+    dropDatabase: {
+        args: ['session', 'writeConcern', 'comment', 'timeoutMS'],
+        required: ['database'],
+        run: async (ctx, c, a) => {
+            await c.client.db(a.database).dropDatabase(options(ctx, a, ['database']));
+            return undefined;
+        }
+    },
     clientBulkWrite: {
         args: [...WRITE, 'ordered', 'bypassDocumentValidation', 'let', 'verboseResults'],
         required: ['models'],
