@@ -5,13 +5,15 @@
  * them.  A transaction's statements go to two different workers and commit from a third
  * connection; nothing is visible outside before the commit and everything after it; abort
  * leaves nothing; the errors and labels are mongod's (251, 256, 225, 117, 263, 72, 112, 11000,
- * 125); bad input keeps the connection.  Cleanup scope: kill -9 of the worker that ran the
+ * 125); bad input keeps the connection; a write outside meeting a transaction's uncommitted
+ * write waits for it (bounded by its maxTimeMS).  Cleanup scope: kill -9 of the worker that ran the
  * statements leaves the transaction open, and another connection commits it;
  * transactionLifetimeLimitSeconds aborts a stale one; kill -9 of the whole server keeps every
  * transaction acknowledged with j:true whole and leaves no part of an open one.
  */
 #include "harness.h"
 
+#include <pthread.h>
 #include <signal.h>
 
 #define DB "xt"
@@ -211,6 +213,22 @@ START_TEST(test_refusals_keep_the_connection)
 }
 END_TEST
 
+/* hold -- {_id: 1, v: 0, w: 0} in coll, then transaction 1 of `lsid` sets v: 1 in it (open). */
+static void
+hold(mongoc_client_t *a, const char *coll, const char *lsid)
+{
+    char body[256], json[256];
+    bson_t r;
+
+    snprintf(json, sizeof(json), "{'insert': '%s', 'documents': [{'_id': 1, 'v': 0, 'w': 0}]}",
+             coll);
+    CMD_OK(a, DB, json, &r);
+    bson_destroy(&r);
+    snprintf(body, sizeof(body),
+             "'update': '%s', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'v': 1}}}]", coll);
+    ok_stmt(a, DB, lsid, 1, true, body);
+}
+
 START_TEST(test_write_conflict_aborts)
 {
     mongoc_client_t *a = IT_CLIENT(), *b = fx_client(&it_srv);
@@ -221,10 +239,7 @@ START_TEST(test_write_conflict_aborts)
     "'lsid': {'id': {'$binary': {'base64': 'MDEyMzQ1Njc4OTo7PD0+Pw==', 'subType': '04'}}}"
 #define LSID_E                                                                                     \
     "'lsid': {'id': {'$binary': {'base64': 'QEFCQ0RFRkdISUpLTE1OTw==', 'subType': '04'}}}"
-    CMD_OK(a, DB, "{'insert': 'wc', 'documents': [{'_id': 1, 'v': 0}]}", &r);
-    bson_destroy(&r);
-    ok_stmt(a, DB, LSID_D, 1, true,
-            "'update': 'wc', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'v': 1}}}]");
+    hold(a, "wc", LSID_D);
     stmt(json, sizeof(json), LSID_E, 1, true,
          "'update': 'wc', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'v': 2}}}]");
     CMD_ERR(b, DB, json, &r, 112, "WriteConflict");
@@ -238,6 +253,71 @@ START_TEST(test_write_conflict_aborts)
 }
 END_TEST
 
+/* A non-transactional update of a document a transaction holds, run on its own client. */
+typedef struct waiter {
+    bool ok;
+    bson_t reply;
+} waiter_t;
+
+static void *
+update_outside(void *arg)
+{
+    waiter_t *w = arg;
+    mongoc_client_t *c = fx_client(&it_srv);
+    bson_error_t e;
+
+    w->ok =
+        fx_cmd(c, DB, "{'update': 'wait', 'updates': [{'q': {'_id': 1}, 'u': {'$inc': {'w': 1}}}]}",
+               &w->reply, &e);
+    mongoc_client_destroy(c);
+    return NULL;
+}
+
+START_TEST(test_outside_write_waits_for_the_transaction)
+{
+    mongoc_client_t *a = IT_CLIENT(), *b = fx_client(&it_srv);
+    pthread_t t;
+    waiter_t w;
+    bson_t r;
+
+#define LSID_F                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'UFFSU1RVVldYWVpbXF1eXw==', 'subType': '04'}}}"
+    hold(a, "wait", LSID_F);
+    /* bounded by its maxTimeMS, the outside write gives up with 50, not 112 */
+    CMD_ERR(b, DB,
+            "{'update': 'wait', 'updates': [{'q': {'_id': 1}, 'u': {'$inc': {'w': 1}}}], "
+            "'maxTimeMS': 200}",
+            &r, 50, "MaxTimeMSExpired");
+    bson_destroy(&r);
+    /* without one it waits for the commit, then applies on top of it */
+    ck_assert_int_eq(pthread_create(&t, NULL, update_outside, &w), 0);
+    fx_sleep_ms(300);
+    ok_stmt(a, "admin", LSID_F, 1, false, "'commitTransaction': 1");
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(w.ok, "%s", fx_to_json(&w.reply));
+    ASSERT_INT(&w.reply, "nModified", 1);
+    bson_destroy(&w.reply);
+    ck_assert_int_eq(fx_count(b, DB, "wait", "{'v': 1, 'w': 1}"), 1);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+}
+END_TEST
+
+/* other_worker -- a client whose connection a live worker other than `victim` serves. */
+static mongoc_client_t *
+other_worker(fx_server_t *s, pid_t victim)
+{
+    for (int i = 0; i < 40; i++) {
+        mongoc_client_t *b = fx_client(s);
+        pid_t owner = fx_conn_owner(s, fx_client_local_port(s, b)); /* connects b */
+        if (owner > 0 && owner != victim)
+            return b;
+        mongoc_client_destroy(b);
+    }
+    ck_abort_msg("every connection landed on worker %d", (int)victim);
+    return NULL;
+}
+
 START_TEST(test_worker_kill9_leaves_the_transaction_open)
 {
     fx_server_t s;
@@ -248,11 +328,7 @@ START_TEST(test_worker_kill9_leaves_the_transaction_open)
     a = fx_client(&s);
     victim = fx_conn_owner(&s, fx_client_local_port(&s, a)); /* connects a */
     ck_assert_msg(victim > 0, "the worker of connection a is unknown");
-    b = fx_client(&s);
-    for (int i = 0; i < 40 && fx_conn_owner(&s, fx_client_local_port(&s, b)) == victim; i++) {
-        mongoc_client_destroy(b); /* until another worker serves b */
-        b = fx_client(&s);
-    }
+    b = other_worker(&s, victim);
     ok_stmt(a, DB, LSID_A, 1, true, "'insert': 'k', 'documents': [{'_id': 1}, {'_id': 2}]");
     ck_assert_int_eq(kill(victim, SIGKILL), 0);
     ck_assert(fx_wait_workers(&s, 2, &victim, 1, 30));
@@ -344,6 +420,7 @@ main(void)
     tcase_add_test(tc, test_abort_leaves_nothing);
     tcase_add_test(tc, test_refusals_keep_the_connection);
     tcase_add_test(tc, test_write_conflict_aborts);
+    tcase_add_test(tc, test_outside_write_waits_for_the_transaction);
     tc = it_tcase(s, "own", false);
     tcase_add_test(tc, test_worker_kill9_leaves_the_transaction_open);
     tcase_add_test(tc, test_lifetime_limit_aborts);

@@ -4,7 +4,8 @@
  * A write reads a record, computes the new bytes here (the worker owns update semantics) and
  * asks the master to replace the record only if it still holds the bytes that were read.  A
  * WriteConflict means another worker got there first: the record is re-read, re-matched and
- * the write retried, up to WK_CAS_RETRIES times.  A one-member replica set can honour only
+ * the write retried; one that keeps conflicting waits (conflict_wait) for the transaction
+ * holding the record, as mongod does, until the operation's maxTimeMS.  A one-member replica set can honour only
  * w <= 1 and "majority"; other concerns get the writeConcernError mongod reports.
  *
  * Every document about to be stored is checked against mongod's storage nesting limit here,
@@ -23,6 +24,7 @@
 #include "../../common/bsoncmp.h"
 #include "../../common/bsonvalid.h"
 #include "../catalog_cache.h"
+#include "../coro.h"
 #include "../store_client.h"
 
 #include <stdio.h>
@@ -366,7 +368,23 @@ reread(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r, bson
     return 0;
 }
 
-#define WK_CAS_RETRIES 1000
+#define WK_CAS_QUICK 8        /* conflicts retried at once; then the write waits between tries */
+#define WK_CAS_WAIT_MAX_MS 20 /* the longest pause between two tries */
+
+/* conflict_wait -- the i-th conflict on the same record in a row.  A record that keeps
+ * conflicting is held by a multi-document transaction's uncommitted write: wait for it to
+ * commit or abort (it lives at most transactionLifetimeLimitSeconds), as mongod's write
+ * retries its WriteConflict, pausing a little longer each time, bounded by the operation's
+ * maxTimeMS, the client and shutdown (op.h).  SDB_ECLIENT once the operation must stop. */
+static int
+conflict_wait(const wk_op_t *op, int i, sdb_error_t *err)
+{
+    if (i < WK_CAS_QUICK)
+        return 0;
+    wk_coro_sleep_ms(i - WK_CAS_QUICK + 1 < WK_CAS_WAIT_MAX_MS ? i - WK_CAS_QUICK + 1
+                                                               : WK_CAS_WAIT_MAX_MS);
+    return wk_op_interrupted(op, err);
+}
 
 int
 wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
@@ -384,7 +402,7 @@ wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
     if (details != NULL)
         det = *details;
     bson_copy_to(doc, &cur);
-    for (int i = 0; i < WK_CAS_RETRIES; i++) {
+    for (int i = 0;; i++) {
         SDB_ERR(try_update(op, ns, v, u, r, &cur, &det, stmt, &conflict, matched, modified, after,
                            detail, err));
         if (!conflict) {
@@ -393,11 +411,11 @@ wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
             goto err;
         }
         *matched = false;
+        SDB_ERR(conflict_wait(op, i, err));
         SDB_ERR(reread(op, ns, m, r, &cur, &det, &still, err));
         if (!still)
             goto err;
     }
-    ret = sdb_error_set(err, SDB_CODE_WriteConflict, "Write conflict during plan execution");
 err:
     bson_destroy(&cur);
     return ret;
@@ -474,7 +492,7 @@ wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int
 
     *deleted = false;
     bson_copy_to(doc, &cur);
-    for (int i = 0; i < WK_CAS_RETRIES; i++) {
+    for (int i = 0;; i++) {
         bson_init(&req);
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_INT64(&req, "r", r);
@@ -494,11 +512,11 @@ wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int
         if (err->code != SDB_CODE_WriteConflict || in_xact(op))
             goto err;
         ret = 0;
+        SDB_ERR(conflict_wait(op, i, err));
         SDB_ERR(reread(op, ns, m, r, &cur, &det, &still, err));
         if (!still)
             goto err;
     }
-    ret = sdb_error_set(err, SDB_CODE_WriteConflict, "Write conflict during plan execution");
 err:
     bson_destroy(&reply);
     bson_destroy(&cur);
