@@ -123,6 +123,19 @@ START_TEST(test_statements_on_two_workers_commit_from_a_third)
     ok_stmt(c, "admin", LSID_A, 1, false, "'commitTransaction': 1");
     ck_assert_int_eq(fx_count(c, DB, "two", "{}"), 2);
     ck_assert_int_eq(fx_count(c, DB, "two", "{'v': 1}"), 1);
+    /* ONE applyOps oplog entry, with the lsid and txnNumber, holds both writes in order */
+    CMD_OK(c, "local",
+           "{'find': 'oplog.rs', 'filter': {'op': 'c', 'ns': 'admin.$cmd', 'txnNumber': 1, "
+           "'lsid.id': {'$binary': {'base64': 'AAECAwQFBgcICQoLDA0ODw==', 'subType': '04'}}}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch.0.o.applyOps"), 2);
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.op", "i");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.ns", DB ".two");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.1.op", "u");
+    ASSERT_INT(&r, "cursor.firstBatch.0.o.applyOps.1.o.v", 1);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.ts", BSON_TYPE_TIMESTAMP);
+    bson_destroy(&r);
     /* a retried commit answers ok; abort after commit and a new statement are 256 */
     ok_stmt(b, "admin", LSID_A, 1, false, "'commitTransaction': 1");
     end_err(a, LSID_A, 1, "abortTransaction", 256, "TransactionCommitted", false);
