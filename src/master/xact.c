@@ -56,7 +56,7 @@ struct ms_xact {
     int state;        /* XS_*, of transaction n */
     WT_SESSION *s;    /* while XS_OPEN */
     int64_t start_ms; /* monotonic, when n started */
-    bson_t ops;       /* applyOps array being built */
+    bson_t *ops;      /* applyOps array being built (heap: a bson_t wants 128-byte alignment) */
     uint32_t nops;
     int refs;  /* table_mu */
     bool dead; /* unlinked (table_mu) */
@@ -116,7 +116,7 @@ acquire(const uint8_t id[16], bool create)
         memcpy(x->id, id, 16);
         pthread_mutex_init(&x->mu, NULL);
         x->n = -1;
-        bson_init(&x->ops);
+        x->ops = bson_new();
         x->next = buckets[b];
         buckets[b] = x;
     }
@@ -136,7 +136,7 @@ release(ms_xact_t *x)
     free_it = --x->refs == 0 && x->dead;
     pthread_mutex_unlock(&table_mu);
     if (free_it) {
-        bson_destroy(&x->ops);
+        bson_destroy(x->ops);
         pthread_mutex_destroy(&x->mu);
         bson_free(x);
     }
@@ -170,7 +170,7 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
     x->s->close(x->s, NULL);
     x->s = NULL;
     x->state = state;
-    bson_reinit(&x->ops);
+    bson_reinit(x->ops);
     x->nops = 0;
     atomic_fetch_sub(&nopen, 1);
 }
@@ -330,7 +330,7 @@ ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e)
     bson_t op;
 
     bson_uint32_to_string(x->nops++, &key, buf, sizeof(buf));
-    bson_append_document_begin(&x->ops, key, -1, &op);
+    bson_append_document_begin(x->ops, key, -1, &op);
     BSON_APPEND_UTF8(&op, "op", e->op);
     BSON_APPEND_UTF8(&op, "ns", e->ns);
     if (e->uuid != NULL)
@@ -338,7 +338,7 @@ ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e)
     BSON_APPEND_DOCUMENT(&op, "o", e->o);
     if (e->o2 != NULL)
         BSON_APPEND_DOCUMENT(&op, "o2", e->o2);
-    bson_append_document_end(&x->ops, &op);
+    bson_append_document_end(x->ops, &op);
 }
 
 /*
@@ -394,7 +394,7 @@ applyops_entry(const ms_xact_t *x, bson_t *o, bson_t *extra)
     bson_t lsid, prev;
 
     bson_init(o);
-    BSON_APPEND_ARRAY(o, "applyOps", &x->ops);
+    BSON_APPEND_ARRAY(o, "applyOps", x->ops);
     bson_init(extra);
     BSON_APPEND_DOCUMENT_BEGIN(extra, "lsid", &lsid);
     BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, x->id, 16);
@@ -480,7 +480,7 @@ wrote_to_locked(const ms_xact_t *x, const char *ns, bool is_db)
     bson_iter_t it, op;
     size_t len = strlen(ns);
 
-    if (x->state != XS_OPEN || !bson_iter_init(&it, &x->ops))
+    if (x->state != XS_OPEN || !bson_iter_init(&it, x->ops))
         return false;
     while (bson_iter_next(&it)) {
         const char *o;
