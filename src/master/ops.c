@@ -92,6 +92,15 @@ static const bool ops_grow[SDB_OP__MAX] = {
     [SDB_OP_INSERT] = true, [SDB_OP_UPDATE] = true, [SDB_OP_COLL_MOD] = true,
 };
 
+/* Operations that may name a retryable write (`txn`): its number ends the session's
+ * transaction (ms_xact_retryable_write). */
+static const bool ops_retryable[SDB_OP__MAX] = {
+    [SDB_OP_INSERT] = true,
+    [SDB_OP_UPDATE] = true,
+    [SDB_OP_DELETE] = true,
+    [SDB_OP_TXN_CHECK] = true,
+};
+
 /* The request field naming what a schema change pulls tables from under (ms_xact_abort_writers):
  * a collection's ns, or a database. */
 static const char *const ops_schema_ns[SDB_OP__MAX] = {
@@ -120,6 +129,8 @@ run(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
     c.own = ctx->session;
     c.xact = NULL;
     before_schema_change(op, req);
+    if (ops_retryable[op])
+        SDB_RET(ms_xact_retryable_write(req, err));
     if (ops_xact[op])
         SDB_RET(ms_xact_checkout(req, &c.xact, err));
     if (c.xact == NULL)

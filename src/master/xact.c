@@ -471,6 +471,36 @@ ms_xact_op_abort(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
     return end_op(req, false, err);
 }
 
+/* ---- retryable writes ------------------------------------------------------------------ */
+
+int
+ms_xact_retryable_write(const bson_t *req, sdb_error_t *err)
+{
+    bson_t sub;
+    bool has;
+    xref_t r;
+    ms_xact_t *x;
+    int ret = 0;
+
+    SDB_RET(ms_req_doc(req, "txn", true, &sub, &has, err));
+    if (!has || parse_ref(&sub, &r, err) != 0 || (x = acquire(r.id, false)) == NULL)
+        return 0; /* a malformed txn is the retryable-write code's to refuse */
+    pthread_mutex_lock(&x->mu);
+    if (r.n < x->n)
+        ret = too_old(x, r.n, err);
+    else if (r.n == x->n && x->state != XS_NONE)
+        ret = sdb_error_set(err, SDB_CODE_InvalidOptions,
+                            "Must specify autocommit=false on all operations of a "
+                            "multi-statement transaction.");
+    else if (r.n > x->n) {
+        finish_locked(x, XS_ABORTED, true); /* a newer txnNumber aborts the open transaction */
+        x->n = r.n;
+        x->state = XS_NONE;
+    }
+    unlock_release(x);
+    return ret;
+}
+
 /* ---- schema changes ------------------------------------------------------------------ */
 
 /* wrote_to_locked -- x's collected operations touch `ns` (db prefix "db." when is_db). */

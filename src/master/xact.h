@@ -59,6 +59,11 @@ int ms_xact_checkin(ms_xact_t *x, int ret, sdb_error_t *err);
 /* ms_xact_add_op -- record one write of a checked-out transaction for its applyOps entry. */
 void ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e);
 
+/* ms_xact_retryable_write -- a request naming a retryable write (`txn: {id, n}`, txns.h) on a
+ * session that ran transactions: a newer n aborts the open transaction (mongod's
+ * beginOrContinue); the number of a transaction is 72, an older one 225. */
+int ms_xact_retryable_write(const bson_t *req, sdb_error_t *err);
+
 /* ms_xact_abort_writers -- abort the open transactions that wrote to collection `ns` (every
  * collection of database `ns` when is_db): a schema change is about to pull its tables from
  * under them.  Call without holding any lock.  Returns how many were aborted. */

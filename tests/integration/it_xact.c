@@ -221,6 +221,20 @@ START_TEST(test_refusals_keep_the_connection)
              "DuplicateKey");
     end_err(a, LSID_C, 10, "commitTransaction", 251, "NoSuchTransaction", true);
     ck_assert_int_eq(fx_count(a, DB, "r", "{}"), 0);
+    /* a retryable write may not reuse an open transaction's number; a newer one aborts it */
+    ok_stmt(a, DB, LSID_C, 20, true, "'insert': 'r', 'documents': [{'_id': 20}]");
+    CMD_ERR(a, DB,
+            "{'insert': 'r', 'documents': [{'_id': 21}], " LSID_C
+            ", 'txnNumber': {'$numberLong': '20'}}",
+            &r, 72, "InvalidOptions");
+    bson_destroy(&r);
+    CMD_OK(a, DB,
+           "{'insert': 'r', 'documents': [{'_id': 21}], " LSID_C
+           ", 'txnNumber': {'$numberLong': '21'}}",
+           &r);
+    bson_destroy(&r);
+    end_err(a, LSID_C, 20, "commitTransaction", 225, "TransactionTooOld", false);
+    ck_assert_int_eq(fx_count(a, DB, "r", "{}"), 1);
     ping(a);
     mongoc_client_destroy(a);
 }
