@@ -19,12 +19,15 @@
 #include "../common/sdb.h"
 #include "../common/storeop.h"
 #include "catalog.h"
+#include "csimages.h"
 #include "cursors.h"
 #include "disk.h"
 #include "failpoints.h"
+#include "flush.h"
 #include "indexes.h"
 #include "oplog.h"
 #include "records.h"
+#include "service.h"
 #include "sessions.h"
 #include "spool.h"
 #include "stats.h"
@@ -37,13 +40,19 @@
 
 typedef int (*ops_handler_t)(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
-/* op_flush -- FLUSH: wait until the WiredTiger log is on disk. */
+/* op_flush -- FLUSH: answer once the WiredTiger log is on disk.  The request parks and the
+ * flusher (flush.h) answers it, so the channel's other requests go on meanwhile. */
 static int
 op_flush(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
+    ms_later_t *p;
+
     if (ms_store_in_memory())
         return 0;
-    return ctx->session->log_flush(ctx->session, "sync=on");
+    if ((p = ms_service_later(ctx)) == NULL)
+        return ctx->session->log_flush(ctx->session, "sync=on");
+    ms_flush_request(p, ctx->session);
+    return 0;
 }
 
 static const ops_handler_t ops_table[SDB_OP__MAX] = {
@@ -74,6 +83,8 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_SESSION_LIST] = ms_sessions_op_list,
     [SDB_OP_TXN_CHECK] = ms_txns_op_check,
     [SDB_OP_SESSION_KILL] = ms_sessions_op_kill,
+    [SDB_OP_SESSION_PERSIST] = ms_sessions_op_persist,
+    [SDB_OP_CS_IMAGES] = ms_csimages_op_get,
     [SDB_OP_XACT_BEGIN] = ms_xact_op_begin,
     [SDB_OP_XACT_COMMIT] = ms_xact_op_commit,
     [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
@@ -123,21 +134,24 @@ before_schema_change(int op, const bson_t *req)
 static int
 run(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    ms_ctx_t c = *ctx;
+    WT_SESSION *own = ctx->session;
     int ret;
 
-    c.own = ctx->session;
-    c.xact = NULL;
+    ctx->own = own;
+    ctx->xact = NULL;
     before_schema_change(op, req);
     if (ops_retryable[op])
         SDB_RET(ms_xact_retryable_write(req, err));
     if (ops_xact[op])
-        SDB_RET(ms_xact_checkout(req, &c.xact, err));
-    if (c.xact == NULL)
-        return ops_table[op](&c, req, reply, err);
-    c.session = ms_xact_session(c.xact);
-    ret = ops_table[op](&c, req, reply, err);
-    return ms_xact_checkin(c.xact, ret, err);
+        SDB_RET(ms_xact_checkout(req, &ctx->xact, err));
+    if (ctx->xact == NULL)
+        return ops_table[op](ctx, req, reply, err);
+    ctx->session = ms_xact_session(ctx->xact);
+    ret = ops_table[op](ctx, req, reply, err);
+    ctx->session = own;
+    ret = ms_xact_checkin(ctx->xact, ret, err);
+    ctx->xact = NULL;
+    return ret;
 }
 
 int
@@ -183,5 +197,6 @@ ms_ops_tick(void)
         ms_spool_tick(s, MS_SPOOL_TICK_MS);
         ms_catalog_tick(s);
         ms_oplog_tick(s);
+        ms_sessions_persist_tick(s, ms_now_ms());
     }
 }

@@ -133,7 +133,7 @@ START_TEST(test_statements_on_two_workers_commit_from_a_third)
     ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.op", "i");
     ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.ns", DB ".two");
     ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.1.op", "u");
-    ASSERT_INT(&r, "cursor.firstBatch.0.o.applyOps.1.o.v", 1);
+    ASSERT_INT(&r, "cursor.firstBatch.0.o.applyOps.1.o.diff.u.v", 1); /* mongod $v:2 diff */
     ASSERT_TYPE(&r, "cursor.firstBatch.0.ts", BSON_TYPE_TIMESTAMP);
     bson_destroy(&r);
     /* a retried commit answers ok; abort after commit and a new statement are 256 */

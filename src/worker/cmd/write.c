@@ -324,6 +324,8 @@ try_update(const wk_op_t *op, const char *ns, const wk_validator_t *v, const wk_
         BSON_APPEND_DOCUMENT(&req, "old", cur);
         BSON_APPEND_DOCUMENT(&req, "new", &fixed);
         wk_op_append_xact(op, &req);
+        if (!wk_update_is_replacement(u))
+            BSON_APPEND_BOOL(&req, "diff", true); /* the oplog logs mongod's $v:2 diff */
         bson_destroy(&reply);
         ret = wk_retry_store(stmt, SDB_OP_UPDATE, &req, &reply, err);
         if (ret != 0 && err->code == SDB_CODE_WriteConflict && !in_xact(op)) {
