@@ -316,6 +316,10 @@ START_TEST(test_outside_write_waits_for_the_transaction)
             "'maxTimeMS': 200}",
             &r, 50, "MaxTimeMSExpired");
     bson_destroy(&r);
+    ok_stmt(a, DB, LSID_F, 1, false, "'insert': 'wait', 'documents': [{'_id': 2}]");
+    CMD_ERR(b, DB, "{'insert': 'wait', 'documents': [{'_id': 2}], 'maxTimeMS': 200}", &r, 50,
+            "MaxTimeMSExpired");
+    bson_destroy(&r);
     /* without one it waits for the commit, then applies on top of it */
     ck_assert_int_eq(pthread_create(&t, NULL, update_outside, &w), 0);
     fx_sleep_ms(300);
@@ -325,6 +329,9 @@ START_TEST(test_outside_write_waits_for_the_transaction)
     ASSERT_INT(&w.reply, "nModified", 1);
     bson_destroy(&w.reply);
     ck_assert_int_eq(fx_count(b, DB, "wait", "{'v': 1, 'w': 1}"), 1);
+    CMD_OK(b, DB, "{'insert': 'wait', 'documents': [{'_id': 2}]}", &r); /* committed: a dup */
+    ASSERT_INT(&r, "writeErrors.0.code", 11000);
+    bson_destroy(&r);
     mongoc_client_destroy(a);
     mongoc_client_destroy(b);
 }

@@ -381,10 +381,13 @@ reread(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r, bson
 static int
 conflict_wait(const wk_op_t *op, int i, sdb_error_t *err)
 {
-    if (i < WK_CAS_QUICK)
-        return 0;
-    wk_coro_sleep_ms(i - WK_CAS_QUICK + 1 < WK_CAS_WAIT_MAX_MS ? i - WK_CAS_QUICK + 1
-                                                               : WK_CAS_WAIT_MAX_MS);
+    return i < WK_CAS_QUICK ? 0 : wk_cmdu_conflict_pause(op, i - WK_CAS_QUICK + 1, err);
+}
+
+int
+wk_cmdu_conflict_pause(const wk_op_t *op, int n, sdb_error_t *err)
+{
+    wk_coro_sleep_ms(n < WK_CAS_WAIT_MAX_MS ? n : WK_CAS_WAIT_MAX_MS);
     return wk_op_interrupted(op, err);
 }
 

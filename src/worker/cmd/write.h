@@ -73,6 +73,11 @@ void wk_cmdu_validator_free(wk_validator_t *v);
 /* wk_cmdu_check_batch -- 16 InvalidLength unless 1 <= n <= 100000 write statements. */
 int wk_cmdu_check_batch(wk_cmd_t *cmd, uint32_t n);
 
+/* wk_cmdu_conflict_pause -- the n-th wait (n >= 1) of a write outside a transaction whose
+ * document a transaction holds (its WriteConflict persists): sleep a little longer each time,
+ * then stop with the operation's interrupt error (maxTimeMS, client, shutdown) if any. */
+int wk_cmdu_conflict_pause(const wk_op_t *op, int n, sdb_error_t *err);
+
 /* The writes below run for operation `op` (op.h; may be NULL): inside a transaction they join it
  * and a WriteConflict is returned at once (the transaction is aborted), never retried. */
 
