@@ -55,6 +55,12 @@ ms_sessions_set_timeout(int64_t minutes)
     atomic_store(&sess_timeout_ms, (minutes > 0 ? minutes : 30) * 60 * 1000);
 }
 
+int64_t
+ms_sessions_timeout_ms(void)
+{
+    return atomic_load(&sess_timeout_ms);
+}
+
 /* release -- what ends with session id: its cursors and its open transaction. */
 static void
 release(const uint8_t id[16])

@@ -36,4 +36,20 @@ size_t ms_sessions_expire(int64_t now_ms);
 /* ms_sessions_set_timeout -- logicalSessionTimeoutMinutes (start-up; <= 0: the default 30). */
 void ms_sessions_set_timeout(int64_t minutes);
 
+/* ms_sessions_timeout_ms -- the session timeout in milliseconds. */
+int64_t ms_sessions_timeout_ms(void);
+
+/* ---- config.system.sessions (sessions_coll.c) ---- */
+
+/* ms_sessions_persist -- refresh config.system.sessions from the cache now (mongod's
+ * periodic refresh): insert, update and delete records until it mirrors the cache. */
+int ms_sessions_persist(ms_ctx_t *ctx, sdb_error_t *err);
+
+/* ms_sessions_op_persist -- SESSION_PERSIST (refreshLogicalSessionCacheNow). */
+int ms_sessions_op_persist(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+
+/* ms_sessions_persist_tick -- the periodic refresh, every logicalSessionRefreshMillis (5
+ * minutes); main thread, housekeeping session. */
+void ms_sessions_persist_tick(WT_SESSION *s, int64_t now_ms);
+
 #endif

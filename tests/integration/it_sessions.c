@@ -4,7 +4,8 @@
  * The session commands and their reply shapes and errors (startSession, refreshSessions,
  * endSessions, killSessions, killAllSessions, killAllSessionsByPattern), a session's end or
  * kill taking its cursors with it, the binding of a cursor to the session that created it
- * (mongod's 50736/50737/50738 on getMore), and afterClusterTime waiting for the oplog.  The
+ * (mongod's 50736/50737/50738 on getMore), afterClusterTime waiting for the oplog, and
+ * config.system.sessions / $listSessions after the session cache's refresh.  The
  * expiry rule itself (logicalSessionTimeoutMinutes) is checked in tests/unit/check_store.c,
  * where the clock can be moved; here the timeout the server reports follows the parameter.
  */
@@ -261,6 +262,65 @@ START_TEST(test_cursor_session_binding)
 }
 END_TEST
 
+/* list_sessions -- $listSessions over config.system.sessions (options JSON), matching X. */
+static int
+listed_x(mongoc_client_t *c, const char *opts)
+{
+    char json[512];
+    bson_t r;
+    int n;
+
+    snprintf(json, sizeof(json),
+             "{'aggregate': 'system.sessions', 'pipeline': [{'$listSessions': %s}, {'$match': "
+             "{'_id.id': {'$binary': {'base64': 'q83vEjRWSJCrze8SNFZ4kA==', 'subType': '04'}}}}], "
+             "'cursor': {}}",
+             opts);
+    CMD_OK(c, "config", json, &r);
+    n = fx_array_len(&r, "cursor.firstBatch");
+    if (n > 0) {
+        ASSERT_TYPE(&r, "cursor.firstBatch.0.lastUse", BSON_TYPE_DATE_TIME);
+        ASSERT_TYPE(&r, "cursor.firstBatch.0._id.uid", BSON_TYPE_BINARY);
+    }
+    bson_destroy(&r);
+    return n;
+}
+
+START_TEST(test_list_sessions)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    CMD_OK(c, DB, "{'ping': 1, 'lsid': " LSID_X "}", &r);
+    bson_destroy(&r);
+    /* the periodic refresh writes the cache to config.system.sessions; forced here */
+    CMD_OK(c, "admin", "{'refreshLogicalSessionCacheNow': 1}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(listed_x(c, "{}"), 1);
+    ck_assert_int_eq(listed_x(c, "{'allUsers': true}"), 1);
+    ck_assert_int_eq(listed_x(c, "{'users': [{'user': 'other', 'db': 'admin'}]}"), 0);
+    CMD_OK(c, "config", "{'count': 'system.sessions', 'query': {'lastUse': {'$gt': {'$date': 0}}}}",
+           &r);
+    ck_assert_int_ge(fx_int(&r, "n"), 1);
+    bson_destroy(&r);
+    CMD_OK(c, "config", "{'listIndexes': 'system.sessions'}", &r);
+    ASSERT_STR(&r, "cursor.firstBatch.1.name", "lsidTTLIndex");
+    ASSERT_INT(&r, "cursor.firstBatch.1.key.lastUse", 1);
+    ASSERT_INT(&r, "cursor.firstBatch.1.expireAfterSeconds", 1800);
+    bson_destroy(&r);
+    /* an ended session leaves the collection at the next refresh */
+    CMD_OK(c, "admin", "{'endSessions': [" LSID_X "]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'refreshLogicalSessionCacheNow': 1}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(listed_x(c, "{'allUsers': true}"), 0);
+    /* only on config.system.sessions */
+    CMD_ERR(c, DB, "{'aggregate': 'x', 'pipeline': [{'$listSessions': {}}], 'cursor': {}}", &r, 73,
+            "InvalidNamespace");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* after_cluster_time -- a find with readConcern {afterClusterTime: ts} on a raw connection,
  * sent without waiting for its reply; returns the fd. */
 static int
@@ -357,5 +417,6 @@ main(void)
     tcase_add_test(tc, test_end_and_kill_take_cursors);
     tcase_add_test(tc, test_cursor_session_binding);
     tcase_add_test(tc, test_after_cluster_time);
+    tcase_add_test(tc, test_list_sessions);
     return it_main(s);
 }

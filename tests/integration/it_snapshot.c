@@ -100,6 +100,16 @@ START_TEST(test_snapshot_sees_old_value)
     ck_assert(at == t && ai == i);
     bson_destroy(&r);
 
+    /* a view reads its collection at the same time */
+    CMD_OK(c, DB, "{'create': 'vv', 'viewOn': 'v', 'pipeline': [{'$match': {'_id': 1}}]}", &r);
+    bson_destroy(&r);
+    snprintf(json, sizeof(json), "{'find': 'vv', 'readConcern': %s}", rc);
+    CMD_OK(c, DB, json, &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.x", 1);
+    ts_at(&r, "cursor.atClusterTime", &at, &ai);
+    ck_assert(at == t && ai == i);
+    bson_destroy(&r);
+
     /* without atClusterTime: the latest write, and the time it read at */
     CMD_OK(c, DB, "{'find': 'v', 'readConcern': {'level': 'snapshot'}}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.0.x", 2);

@@ -1,5 +1,10 @@
 /*
- * src/worker/agg/stage_sessions.c -- $listLocalSessions: the sessions in the server's cache.
+ * src/worker/agg/stage_sessions.c -- $listLocalSessions (the sessions in the server's cache)
+ * and $listSessions (those persisted in config.system.sessions).
+ *
+ * {$listSessions: {allUsers?, users?}} must open a pipeline on config.system.sessions, which
+ * the master refreshes from its cache (master/sessions_coll.c); it keeps the collection's
+ * documents of the requested users, as $listLocalSessions does with the cache.
  *
  * {$listLocalSessions: {allUsers?: bool, users?: [{user, db}]}} must open an
  * {aggregate: 1} pipeline.  It reads the master's session cache (SESSION_LIST, fed by every
@@ -25,24 +30,24 @@ typedef struct lls {
     uint8_t (*uids)[WK_SESSION_UID_LEN];
 } lls_t;
 
-/* parse_users -- users: [{user, db}] into uids. */
+/* parse_users -- users: [{user, db}] into uids (`stage` names the stage in errors). */
 static int
-parse_users(const bson_iter_t *it, lls_t *l, sdb_error_t *err)
+parse_users(const char *stage, const bson_iter_t *it, lls_t *l, sdb_error_t *err)
 {
     bson_iter_t arr, f;
 
     if (!BSON_ITER_HOLDS_ARRAY(it))
         return sdb_error_set(err, SDB_CODE_TypeMismatch,
-                             "BSON field '$listLocalSessions.users' is the wrong type '%s', "
+                             "BSON field '%s.users' is the wrong type '%s', "
                              "expected type 'array'",
-                             wk_agg_type_name(bson_iter_type(it)));
+                             stage, wk_agg_type_name(bson_iter_type(it)));
     bson_iter_recurse(it, &arr);
     while (bson_iter_next(&arr)) {
         const char *user = NULL, *db = NULL;
 
         if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &f))
             return sdb_error_set(err, SDB_CODE_TypeMismatch,
-                                 "$listLocalSessions users must be documents {user, db}");
+                                 "%s users must be documents {user, db}", stage);
         while (bson_iter_next(&f)) {
             if (strcmp(bson_iter_key(&f), "user") == 0 && BSON_ITER_HOLDS_UTF8(&f))
                 user = bson_iter_utf8(&f, NULL);
@@ -51,8 +56,7 @@ parse_users(const bson_iter_t *it, lls_t *l, sdb_error_t *err)
         }
         if (user == NULL || db == NULL)
             return sdb_error_set(err, WK_CODE_MISSING_FIELD,
-                                 "BSON field '$listLocalSessions.users.%s' is missing but a "
-                                 "required field",
+                                 "BSON field '%s.users.%s' is missing but a required field", stage,
                                  user == NULL ? "user" : "db");
         l->uids = bson_realloc(l->uids, (l->n + 1) * sizeof(*l->uids));
         wk_session_uid(user, db, l->uids[l->n++]);
@@ -60,9 +64,9 @@ parse_users(const bson_iter_t *it, lls_t *l, sdb_error_t *err)
     return 0;
 }
 
-int
-wk_agg_parse_list_local_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
-                                 sdb_error_t *err)
+/* parse_options -- {allUsers?, users?} of $listLocalSessions or $listSessions. */
+static int
+parse_options(const char *stage, const bson_iter_t *spec, void **priv, sdb_error_t *err)
 {
     lls_t *l;
     bson_iter_t it;
@@ -71,13 +75,8 @@ wk_agg_parse_list_local_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ct
 
     if (!BSON_ITER_HOLDS_DOCUMENT(spec))
         return sdb_error_set(err, SDB_CODE_TypeMismatch,
-                             "$listLocalSessions options must be specified in an object, but "
-                             "found: %s",
+                             "%s options must be specified in an object, but found: %s", stage,
                              wk_agg_type_name(bson_iter_type(spec)));
-    if (ctx->coll != NULL)
-        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
-                             "$listLocalSessions must be run against the database with "
-                             "{aggregate: 1}, not a collection");
     l = bson_malloc0(sizeof(*l));
     bson_iter_recurse(spec, &it);
     while (bson_iter_next(&it)) {
@@ -87,15 +86,15 @@ wk_agg_parse_list_local_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ct
             l->all = bson_iter_bool(&it);
         } else if (strcmp(k, "users") == 0) {
             users = true;
-            SDB_ERR(parse_users(&it, l, err));
+            SDB_ERR(parse_users(stage, &it, l, err));
         } else {
             SDB_ERR(sdb_error_set(err, WK_CODE_UNKNOWN_FIELD,
-                                  "BSON field '$listLocalSessions.%s' is an unknown field.", k));
+                                  "BSON field '%s.%s' is an unknown field.", stage, k));
         }
     }
     if (l->all && users)
         SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue,
-                              "$listLocalSessions cannot be run with both allUsers and users"));
+                              "%s cannot be run with both allUsers and users", stage));
     if (!l->all && !users) {
         l->uids = bson_malloc(sizeof(*l->uids));
         wk_session_uid(NULL, NULL, l->uids[l->n++]);
@@ -105,6 +104,28 @@ wk_agg_parse_list_local_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ct
 err:
     wk_agg_free_list_local_sessions(l);
     return ret;
+}
+
+int
+wk_agg_parse_list_local_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
+                                 sdb_error_t *err)
+{
+    if (BSON_ITER_HOLDS_DOCUMENT(spec) && ctx->coll != NULL)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
+                             "$listLocalSessions must be run against the database with "
+                             "{aggregate: 1}, not a collection");
+    return parse_options("$listLocalSessions", spec, priv, err);
+}
+
+int
+wk_agg_parse_list_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
+                           sdb_error_t *err)
+{
+    if (ctx->coll == NULL || strcmp(ctx->db, "config") != 0 ||
+        strcmp(ctx->coll, "system.sessions") != 0)
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace,
+                             "$listSessions may only be run against config.system.sessions");
+    return parse_options("$listSessions", spec, priv, err);
 }
 
 /* wanted -- does the session document's _id.uid belong to the requested users? */
@@ -155,6 +176,27 @@ err:
     bson_destroy(&req);
     bson_destroy(&reply);
     return ret;
+}
+
+int
+wk_agg_run_list_sessions(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+                         sdb_error_t *err)
+{
+    SDB_UNUSED(ctx);
+    SDB_UNUSED(err);
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->v[i] != NULL && wanted(priv, in->v[i])) {
+            wk_agg_docs_push(out, in->v[i]);
+            in->v[i] = NULL;
+        }
+    }
+    return 0;
+}
+
+void
+wk_agg_free_list_sessions(void *priv)
+{
+    wk_agg_free_list_local_sessions(priv);
 }
 
 void

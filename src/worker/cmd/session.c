@@ -11,7 +11,9 @@
  * sessions (SESSION_NOTE); endSessions forgets them (SESSION_END) and killSessions,
  * killAllSessions and killAllSessionsByPattern kill them (SESSION_KILL): either way the
  * master kills their cursors and aborts their open transactions.  A cursor remembers its
- * session (wk_session_append_lsid on CURSOR_NEW and CURSOR_GET).  logout has nothing to do.
+ * session (wk_session_append_lsid on CURSOR_NEW and CURSOR_GET).  refreshLogicalSessionCacheNow
+ * (a test command) makes the master write its cache to config.system.sessions at once
+ * (SESSION_PERSIST) instead of at its periodic refresh.  logout has nothing to do.
  *
  * Invariants: event-loop thread only (the table is this process's, unshared).
  */
@@ -481,6 +483,20 @@ err:
     bson_destroy(&req);
     bson_destroy(&ids);
     bson_destroy(&uids);
+    return ret;
+}
+
+/*
+ * wk_cmd_refresh_logical_session_cache_now --
+ *     Write the session cache to config.system.sessions now (the periodic refresh).
+ */
+int
+wk_cmd_refresh_logical_session_cache_now(wk_cmd_t *cmd)
+{
+    bson_t req = BSON_INITIALIZER;
+    int ret = store_if(cmd, false, SDB_OP_SESSION_PERSIST, &req);
+
+    bson_destroy(&req);
     return ret;
 }
 

@@ -126,8 +126,9 @@ stage(bson_t *arr, uint32_t *n, const char *name, const bson_iter_t *it)
     bson_append_document_end(arr, &st);
 }
 
-/* run_agg -- run {aggregate: <view>, pipeline, cursor: {batchSize?}, collation?, let?} with
- * the request's collation and let, appending its reply to `reply`. */
+/* run_agg -- run {aggregate: <view>, pipeline, cursor: {batchSize?}, collation?, let?, lsid?,
+ * readConcern?} with the request's collation, let, session and read concern, appending its
+ * reply to `reply`. */
 static int
 run_agg(wk_cmd_t *cmd, const bson_t *pipeline, const bson_iter_t *batch, bson_t *reply)
 {
@@ -148,6 +149,11 @@ run_agg(wk_cmd_t *cmd, const bson_t *pipeline, const bson_iter_t *batch, bson_t 
         bson_append_iter(&body, "collation", -1, &it);
     if (bson_iter_init_find(&it, cmd->body, "let"))
         bson_append_iter(&body, "let", -1, &it);
+    /* the cursor belongs to the request's session and reads at its snapshot, if any */
+    if (bson_iter_init_find(&it, cmd->body, "lsid"))
+        bson_append_iter(&body, "lsid", -1, &it);
+    if (bson_iter_init_find(&it, cmd->body, "readConcern"))
+        bson_append_iter(&body, "readConcern", -1, &it);
     sub.name = "aggregate";
     sub.body = &body;
     sub.reply = reply;
