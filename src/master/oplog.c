@@ -110,6 +110,35 @@ ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
     return ms_oplog_commit_n(s, e, 1, ts_out);
 }
 
+/* put_images -- the images of an applyOps entry at ts: [{op, pre?, post?}] (built by the
+ * master itself, xact.c). */
+static int
+put_images(WT_SESSION *s, uint64_t ts, const bson_t *images)
+{
+    bson_iter_t it, f;
+    sdb_error_t err;
+    int ret = 0;
+
+    if (!bson_iter_init(&it, images))
+        return SDB_ECORRUPT;
+    while (ret == 0 && bson_iter_next(&it)) {
+        bson_t img, pre, post;
+        bool has_pre = false, has_post = false;
+        int32_t op = 0;
+
+        if (ms_req_iter_doc(&it, "image", &img, &err) != 0)
+            return SDB_ECORRUPT;
+        if (bson_iter_init_find(&f, &img, "op") && BSON_ITER_HOLDS_INT32(&f))
+            op = bson_iter_int32(&f);
+        if (bson_iter_init_find(&f, &img, "pre"))
+            has_pre = ms_req_iter_doc(&f, "pre", &pre, &err) == 0;
+        if (bson_iter_init_find(&f, &img, "post"))
+            has_post = ms_req_iter_doc(&f, "post", &post, &err) == 0;
+        ret = ms_csimages_put(s, ts, (uint32_t)op, has_pre ? &pre : NULL, has_post ? &post : NULL);
+    }
+    return ret;
+}
+
 /* append_locked -- insert e[0..n) under consecutive timestamps from the clock (oplog_clock
  * held), with their change-stream images (csimages.h); *first receives the first one, *bytes
  * their size. */
@@ -135,6 +164,8 @@ append_locked(WT_SESSION *s, WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, 
         ret = c->insert(c);
         if (ret == 0 && (e[i].pre != NULL || e[i].post != NULL))
             ret = ms_csimages_put(s, ts, 0, e[i].pre, e[i].post);
+        if (ret == 0 && e[i].images != NULL)
+            ret = put_images(s, ts, e[i].images);
         *bytes += v.size;
         bson_destroy(&b);
     }
