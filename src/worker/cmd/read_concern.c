@@ -28,6 +28,10 @@
 /* Commands that accept readConcern "snapshot" outside a transaction (mongod 5.0+). */
 static const char *const snapshot_cmds[] = {"find", "aggregate", "distinct", NULL};
 
+/* Commands that accept any readConcern and ignore it: a cursor reads as the command that
+ * created it did (drivers send a snapshot session's readConcern on getMore too). */
+static const char *const cursor_cmds[] = {"getMore", "killCursors", NULL};
+
 typedef struct rc {
     bool present, snapshot;
     uint64_t at, after; /* 0 = absent */
@@ -120,10 +124,10 @@ beyond(wk_cmd_t *cmd, const char *which, uint64_t ts, uint64_t cur)
 }
 
 static bool
-supports_snapshot(const char *name)
+listed(const char *const *names, const char *name)
 {
-    for (size_t i = 0; snapshot_cmds[i] != NULL; i++)
-        if (strcmp(snapshot_cmds[i], name) == 0)
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (strcmp(names[i], name) == 0)
             return true;
     return false;
 }
@@ -157,6 +161,8 @@ wk_rc_check(wk_cmd_t *cmd)
     uint64_t cur;
     rc_t rc;
 
+    if (listed(cursor_cmds, cmd->name))
+        return 0;
     SDB_RET(parse(cmd, &rc));
     if (!rc.present)
         return 0;
@@ -166,7 +172,7 @@ wk_rc_check(wk_cmd_t *cmd)
     if (rc.at != 0 && rc.after != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Can not specify both afterClusterTime and atClusterTime");
-    if (rc.snapshot && !in_transaction(cmd) && !supports_snapshot(cmd->name))
+    if (rc.snapshot && !in_transaction(cmd) && !listed(snapshot_cmds, cmd->name))
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Command %s does not support { readConcern: { level: \"snapshot\" } "
                              "} :: caused by :: read concern not supported",
