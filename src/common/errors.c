@@ -85,6 +85,14 @@ sdb_error_append(const sdb_error_t *err, bson_t *reply)
         snprintf(key, sizeof(key), "%d", n++);
         BSON_APPEND_UTF8(&labels, key, "RetryableWriteError");
     }
+    if (err->labels & SDB_LABEL_NON_RESUMABLE_CS) {
+        snprintf(key, sizeof(key), "%d", n++);
+        BSON_APPEND_UTF8(&labels, key, "NonResumableChangeStreamError");
+    }
+    if (err->labels & SDB_LABEL_RESUMABLE_CS) {
+        snprintf(key, sizeof(key), "%d", n++);
+        BSON_APPEND_UTF8(&labels, key, "ResumableChangeStreamError");
+    }
     bson_append_array_end(reply, &labels);
 }
 

@@ -26,9 +26,11 @@ typedef struct sdb_error {
     unsigned labels;          /* SDB_LABEL_* bits */
 } sdb_error_t;
 
-#define SDB_LABEL_TRANSIENT_TXN 0x1u   /* TransientTransactionError */
-#define SDB_LABEL_UNKNOWN_COMMIT 0x2u  /* UnknownTransactionCommitResult */
-#define SDB_LABEL_RETRYABLE_WRITE 0x4u /* RetryableWriteError */
+#define SDB_LABEL_TRANSIENT_TXN 0x1u    /* TransientTransactionError */
+#define SDB_LABEL_UNKNOWN_COMMIT 0x2u   /* UnknownTransactionCommitResult */
+#define SDB_LABEL_RETRYABLE_WRITE 0x4u  /* RetryableWriteError */
+#define SDB_LABEL_NON_RESUMABLE_CS 0x8u /* NonResumableChangeStreamError */
+#define SDB_LABEL_RESUMABLE_CS 0x10u    /* ResumableChangeStreamError */
 
 /* sdb_error_codename -- mongod's codeName for a code ("Location<code>" when it has none). */
 const char *sdb_error_codename(int code, char *buf, size_t buflen);

@@ -14,8 +14,9 @@
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 3u
+#define SDB_GLOBAL_VERSION 4u
 #define SDB_MAX_WORKERS 64
+#define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
 
 typedef struct sdb_worker_counters {
     _Atomic uint64_t op_insert; /* worker writes (its own slot) */
@@ -51,6 +52,9 @@ typedef struct sdb_global {
     _Atomic uint64_t cursor_pinned;     /* master writes: of those, checked out by a getMore */
     _Atomic uint64_t cursor_timed_out;  /* master writes: cursors expired since start */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
+    /* master writes (service.c): storage requests received, per SDB_OP_* (serverStatus
+     * storageOps shows what a command cost in channel round trips) */
+    _Atomic uint64_t store_ops[SDB_GLOBAL_STORE_OPS];
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */

@@ -66,4 +66,7 @@ const char *sdb_strerror(int status);
 /* sdb_mono_ms -- a monotonic clock in milliseconds (for deadlines, never for dates). */
 int64_t sdb_mono_ms(void);
 
+/* sdb_mono_ns -- the same clock in nanoseconds (short spins). */
+int64_t sdb_mono_ns(void);
+
 #endif

@@ -28,7 +28,8 @@ typedef struct trim {
     ms_oplog_entry_t *e;
     bson_t **ids; /* o of each delete: {_id} (heap: a bson_t may not move) */
     size_t n, cap;
-    int64_t bytes; /* removed */
+    int64_t bytes;  /* removed */
+    int64_t oldest; /* after the last removed record, or 0 */
 } trim_t;
 
 static bool
@@ -53,10 +54,16 @@ ms_capped_attach(WT_SESSION *s, ms_coll_t *c)
     int64_t size, max;
     int ret = 0;
 
-    ms_capped_free(c->capped);
-    c->capped = NULL;
-    if (!option_capped(c->options, &size, &max))
+    if (!option_capped(c->options, &size, &max)) {
+        ms_capped_free(c->capped);
+        c->capped = NULL;
         return 0;
+    }
+    if (c->capped != NULL) { /* collMod: new limits, same totals */
+        c->capped->max_size = size;
+        c->capped->max_docs = max > 0 ? max : 0;
+        return 0;
+    }
     cp = bson_malloc0(sizeof(*cp));
     cp->max_size = size;
     cp->max_docs = max > 0 ? max : 0;
@@ -140,13 +147,27 @@ trim_oldest(WT_SESSION *s, const ms_coll_t *c, int64_t rid, int64_t bytes, int64
             sdb_error_t *err)
 {
     WT_CURSOR *cur = NULL;
+    bool first = true;
+    int ret = 0, exact;
     int64_t r;
     WT_ITEM v;
     bson_t doc;
-    int ret = 0;
 
     SDB_RET(s->open_cursor(s, c->uri, NULL, NULL, &cur));
-    while (over(c->capped, bytes, count) && (ret = cur->next(cur)) == 0) {
+    /* Start at the oldest live record, not the table's start: the records trimmed before
+     * leave deleted entries there that a walk from the start would step over every time. */
+    while (over(c->capped, bytes, count)) {
+        if (first) {
+            cur->set_key(cur, c->capped->oldest);
+            ret = cur->search_near(cur, &exact);
+            if (ret == 0 && exact < 0)
+                ret = cur->next(cur);
+            first = false;
+        } else {
+            ret = cur->next(cur);
+        }
+        if (ret != 0)
+            break;
         SDB_ERR(cur->get_key(cur, &r));
         if (r == rid)
             break; /* everything older is gone: the new record stays, as in mongod */
@@ -157,6 +178,7 @@ trim_oldest(WT_SESSION *s, const ms_coll_t *c, int64_t rid, int64_t bytes, int64
         SDB_ERR(ms_indexes_remove_doc(s, c, &doc, r, err));
         bytes -= (int64_t)v.size;
         t->bytes += (int64_t)v.size;
+        t->oldest = r + 1;
         count--;
         SDB_ERR(cur->remove(cur));
     }
@@ -190,6 +212,8 @@ ms_capped_commit_insert(WT_SESSION *s, const ms_coll_t *c, int64_t rid, int64_t 
     if ((ret = ms_oplog_commit_n(s, t.e, t.n, NULL)) == 0) {
         cp->bytes += len - t.bytes;
         cp->count += 1 - (int64_t)(t.n - 1);
+        if (t.oldest > cp->oldest)
+            cp->oldest = t.oldest;
     }
 err:
     trim_free(&t);

@@ -34,10 +34,12 @@ typedef struct ms_capped {
     pthread_mutex_t mu; /* serializes writes to the collection */
     int64_t bytes;      /* committed data size (sum of BSON sizes); mu held */
     int64_t count;      /* committed record count; mu held */
+    int64_t oldest;     /* no live record id is below it (trims start here); mu held */
 } ms_capped_t;
 
-/* ms_capped_attach -- give c its ms_capped_t when c->options say capped (else leave it NULL);
- * with a session, count the records already stored (catalog load, convertToCapped). */
+/* ms_capped_attach -- give c its ms_capped_t when c->options say capped (else NULL); with a
+ * session, count the records already stored (catalog load).  When c already has one (collMod
+ * changed the options; exclusive catalog lock held) only the limits change. */
 int ms_capped_attach(WT_SESSION *s, struct ms_coll *c);
 
 /* ms_capped_free -- release what ms_capped_attach made (NULL is fine). */

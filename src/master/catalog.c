@@ -787,6 +787,20 @@ ms_catalog_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     return ret;
 }
 
+/* log_drop_database -- the {dropDatabase: 1} entry change streams turn into dropDatabase. */
+static int
+log_drop_database(WT_SESSION *s, const char *db)
+{
+    bson_t o = BSON_INITIALIZER;
+    int ret;
+
+    BSON_APPEND_INT32(&o, "dropDatabase", 1);
+    if ((ret = s->begin_transaction(s, NULL)) == 0)
+        ret = ms_catalog_oplog_cmd(s, db, NULL, &o);
+    bson_destroy(&o);
+    return ret;
+}
+
 int
 ms_catalog_op_drop_db(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -810,6 +824,8 @@ ms_catalog_op_drop_db(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error
         bson_append_utf8(&arr, k, -1, c->ns, -1);
         ret = ms_catalog_drop_locked(ctx->session, c); /* removes cat_colls[i] */
     }
+    if (ret == 0 && n > 0)
+        ret = log_drop_database(ctx->session, db);
     ms_catalog_unlock();
     bson_append_array_end(reply, &arr);
     return ret;
@@ -943,7 +959,8 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
         c->options = old;
         goto err;
     }
-    nopts = old; /* freed below */
+    nopts = old;               /* freed below */
+    ms_capped_attach(NULL, c); /* cappedSize / cappedMax */
     ms_store_bump_catalog();
 err:
     ms_catalog_unlock();

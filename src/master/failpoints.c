@@ -50,6 +50,8 @@ typedef struct fp {
 static fp_t table[] = {
     {"failCommand", FP_OFF, 0, 0.0, NULL, 0},
     {"onPrimaryTransactionalWrite", FP_OFF, 0, 0.0, NULL, 0},
+    {"pauseJournalFlusherThread", FP_OFF, 0, 0.0, NULL, 0},
+    {"failGetMoreAfterCursorCheckout", FP_OFF, 0, 0.0, NULL, 0},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

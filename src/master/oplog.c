@@ -18,6 +18,7 @@
 #include "oplog.h"
 
 #include "../common/sdb.h"
+#include "csimages.h"
 #include "records.h"
 #include "store.h"
 #include "storereq.h"
@@ -47,6 +48,7 @@ ms_oplog_open(WT_SESSION *s)
 
     SDB_ERR(ms_store_wt_error(s->create(s, MS_OPLOG_URI, "key_format=Q,value_format=u"),
                               "create oplog"));
+    SDB_ERR(ms_csimages_open(s));
     SDB_ERR(ms_store_wt_error(s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c), "open oplog"));
     while ((r = c->next(c)) == 0) {
         SDB_ERR(c->get_key(c, &ts));
@@ -107,9 +109,11 @@ ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
 }
 
 /* append_locked -- insert e[0..n) under consecutive timestamps from the clock (oplog_clock
- * held); *first receives the first one, *bytes their size. */
+ * held), with their change-stream images (csimages.h); *first receives the first one, *bytes
+ * their size. */
 static int
-append_locked(WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, uint64_t *first, uint64_t *bytes)
+append_locked(WT_SESSION *s, WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, uint64_t *first,
+              uint64_t *bytes)
 {
     int ret = 0;
 
@@ -127,6 +131,8 @@ append_locked(WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, uint64_t *first
         c->set_key(c, ts);
         c->set_value(c, &v);
         ret = c->insert(c);
+        if (ret == 0 && (e[i].pre != NULL || e[i].post != NULL))
+            ret = ms_csimages_put(s, ts, 0, e[i].pre, e[i].post);
         *bytes += v.size;
         bson_destroy(&b);
     }
@@ -147,7 +153,7 @@ ms_oplog_commit_n(WT_SESSION *s, const ms_oplog_entry_t *e, size_t n, uint64_t *
         return ret;
     }
     pthread_mutex_lock(&oplog_clock);
-    ret = append_locked(c, e, n, &first, &bytes);
+    ret = append_locked(s, c, e, n, &first, &bytes);
     if (ret == 0)
         ret = c->close(c);
     else
@@ -233,7 +239,7 @@ static uint64_t
 trim_batch(WT_SESSION *s, uint64_t target, int *more)
 {
     WT_CURSOR *c = NULL;
-    uint64_t n = 0, removed = 0, bytes;
+    uint64_t n = 0, removed = 0, bytes, last = 0;
     WT_ITEM v;
 
     *more = 0;
@@ -244,12 +250,16 @@ trim_batch(WT_SESSION *s, uint64_t target, int *more)
         return 0;
     s->begin_transaction(s, NULL);
     while (n < 1000 && bytes - removed > target && c->next(c) == 0) {
-        if (c->get_value(c, &v) != 0 || c->remove(c) != 0)
+        if (c->get_key(c, &last) != 0 || c->get_value(c, &v) != 0 || c->remove(c) != 0)
             break;
         removed += v.size;
         n++;
     }
     c->close(c);
+    if (n > 0 && ms_csimages_trim(s, last) != 0) {
+        s->rollback_transaction(s, NULL);
+        return 0;
+    }
     if (s->commit_transaction(s, NULL) != 0)
         return 0;
     pthread_mutex_lock(&oplog_clock);

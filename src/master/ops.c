@@ -19,12 +19,15 @@
 #include "../common/sdb.h"
 #include "../common/storeop.h"
 #include "catalog.h"
+#include "csimages.h"
 #include "cursors.h"
 #include "disk.h"
 #include "failpoints.h"
+#include "flush.h"
 #include "indexes.h"
 #include "oplog.h"
 #include "records.h"
+#include "service.h"
 #include "sessions.h"
 #include "spool.h"
 #include "stats.h"
@@ -36,13 +39,19 @@
 
 typedef int (*ops_handler_t)(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
-/* op_flush -- FLUSH: wait until the WiredTiger log is on disk. */
+/* op_flush -- FLUSH: answer once the WiredTiger log is on disk.  The request parks and the
+ * flusher (flush.h) answers it, so the channel's other requests go on meanwhile. */
 static int
 op_flush(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
+    ms_later_t *p;
+
     if (ms_store_in_memory())
         return 0;
-    return ctx->session->log_flush(ctx->session, "sync=on");
+    if ((p = ms_service_later(ctx)) == NULL)
+        return ctx->session->log_flush(ctx->session, "sync=on");
+    ms_flush_request(p, ctx->session);
+    return 0;
 }
 
 static const ops_handler_t ops_table[SDB_OP__MAX] = {
@@ -74,6 +83,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_TXN_CHECK] = ms_txns_op_check,
     [SDB_OP_SESSION_KILL] = ms_sessions_op_kill,
     [SDB_OP_SESSION_PERSIST] = ms_sessions_op_persist,
+    [SDB_OP_CS_IMAGES] = ms_csimages_op_get,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).

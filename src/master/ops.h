@@ -6,7 +6,8 @@
  * trusted to send well-formed BSON), performs the operation, appends the reply fields to
  * `reply` and returns 0, or returns SDB_ECLIENT with *err set (the service sends an error
  * reply; reply may hold extra fields such as keyPattern/keyValue to include).  Any other
- * non-zero return is a storage failure: logged, and answered as InternalError.
+ * non-zero return is a storage failure: logged, and answered as InternalError.  A handler that
+ * would wait (FLUSH) parks the request instead (ms_service_later, service.h) and returns 0.
  * Handlers may be called concurrently from several service threads.
  */
 #ifndef MS_OPS_H
@@ -15,11 +16,19 @@
 #include "../common/errors.h"
 
 #include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <wiredtiger.h>
 
+struct ms_service;
+
 typedef struct ms_ctx {
-    WT_SESSION *session; /* this service thread's session */
-    int slot;            /* worker slot served */
+    WT_SESSION *session;    /* this service thread's session */
+    int slot;               /* worker slot served */
+    struct ms_service *svc; /* the channel served (NULL outside a service thread) */
+    uint16_t op;            /* the request being served */
+    uint64_t reqid;
+    bool later; /* set by ms_service_later: no reply now */
 } ms_ctx_t;
 
 /* ms_ops_dispatch -- run one storage operation. */

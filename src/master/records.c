@@ -24,8 +24,10 @@
 #include "../common/bsonvalid.h"
 #include "../common/sdb.h"
 #include "capped.h"
+#include "csimages.h"
 #include "indexes.h"
 #include "oplog.h"
+#include "oplog_diff.h"
 #include "storereq.h"
 #include "txns.h"
 
@@ -291,6 +293,7 @@ typedef struct change {
     const bson_t *old;      /* expected stored bytes, or NULL (DELETE without old) */
     const bson_t *new;      /* replacement, or NULL for a delete */
     const ms_txn_ref_t *tx; /* the retryable statement this write is, or NULL */
+    bool diff;              /* an operator or pipeline update: log a $v:2 diff, not `new` */
     stmt_ref_t fp;          /* its failpoint state */
     int n;                  /* out: records changed */
     bool done;              /* out: the statement had already run (nothing written) */
@@ -329,7 +332,7 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
     const ms_coll_t *c = ch->c;
     WT_CURSOR *cur = NULL;
     ms_oplog_entry_t e = {ch->new != NULL ? "u" : "d", c->ns, c->uuid, NULL, NULL};
-    bson_t stored, idd;
+    bson_t stored, idd, o = BSON_INITIALIZER, *pre = NULL;
     WT_ITEM v;
     int ret = 0;
 
@@ -355,6 +358,15 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
     ch->dbytes = (ch->new != NULL ? (int64_t)ch->new->len : 0) - (int64_t)v.size;
     bson_destroy(&idd);
     id_doc(ch->new != NULL ? ch->new : &stored, &idd);
+    if (ch->new != NULL && ch->diff) {
+        bson_destroy(&o);
+        ms_oplog_update_o(&stored, ch->new, &o); /* before `stored` changes */
+    }
+    if (ms_csimages_enabled(c->options)) {
+        pre = bson_copy(&stored); /* change-stream images, kept with the oplog entry */
+        e.pre = pre;
+        e.post = ch->new;
+    }
     if (ch->tx != NULL && (ret = record_change(s, ch, &stored, err)) != 0)
         goto rollback;
     /* Index entries first: `stored` points into the cursor's value until it changes. */
@@ -367,7 +379,7 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
         v.size = ch->new->len;
         cur->set_value(cur, &v);
         ret = cur->update(cur);
-        e.o = ch->new;
+        e.o = ch->diff ? &o : ch->new;
         e.o2 = &idd;
     } else {
         ret = cur->remove(cur);
@@ -388,6 +400,9 @@ rollback:
         ret = 0; /* the record is gone: n = 0 */
 err:
     bson_destroy(&idd);
+    bson_destroy(&o);
+    if (pre != NULL)
+        bson_destroy(pre);
     return ret;
 }
 
@@ -409,6 +424,7 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     SDB_RET(ms_req_doc(req, "new", !is_update, &new, &has_new, err));
     if (is_update)
         SDB_RET(sdb_bson_check_stored(&new, true, err));
+    SDB_RET(ms_req_bool(req, "diff", false, &ch.diff, err));
     SDB_RET(ms_txns_parse(req, &tx, &have_tx, err));
     ch.tx = have_tx ? &tx : NULL;
     ch.old = has_old ? &old : NULL;

@@ -20,6 +20,7 @@
 #include "../common/sdb.h"
 #include "cursors.h"
 #include "disk.h"
+#include "flush.h"
 #include "oplog.h"
 #include "ops.h"
 #include "service.h"
@@ -470,10 +471,11 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         stop_workers(&m);
         return 2;
     }
-    if ((ret = start_services(&m)) != 0) {
+    if ((ret = ms_flush_start()) != 0 || (ret = start_services(&m)) != 0) {
         sdb_logf(SDB_LOG_F, "CONTROL", 21004, "Cannot start service threads", "%s",
                  sdb_strerror(ret));
         stop_workers(&m);
+        ms_flush_stop();
         ms_store_close();
         return 2;
     }
@@ -481,6 +483,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     ret = main_loop(&m);
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
     stop_workers(&m);
+    ms_flush_stop(); /* after the service threads: no FLUSH is queued any more */
     ms_store_close();
     close(m.listen_fd);
     sdb_logf(SDB_LOG_I, "CONTROL", 20565, "Now exiting", "exit code %d", ret);

@@ -149,27 +149,11 @@ one_round(fx_server_t *s, figures_t *f)
     return 0;
 }
 
-/* median and spread of one field over the rounds */
-static void
-stat_of(const figures_t *rs, int n, size_t off, double *med, double *lo, double *hi)
-{
-    double v[MAX_ROUNDS];
-    for (int i = 0; i < n; i++)
-        v[i] = *(const double *)((const char *)&rs[i] + off);
-    fx_sort_doubles(v, (size_t)n);
-    *med = v[n / 2];
-    *lo = v[0];
-    *hi = v[n - 1];
-}
-
 static void
 report(const char *label, const char *path, const figures_t *rs, int n, long docs, double *scan_med,
        double *scan_cpu)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } rows[] = {
+    static const fx_row_t rows[] = {
         {"ping p50 ms", offsetof(figures_t, p50)},
         {"ping p99 ms", offsetof(figures_t, p99)},
         {"ping max ms", offsetof(figures_t, max)},
@@ -177,16 +161,12 @@ report(const char *label, const char *path, const figures_t *rs, int n, long doc
         {"worker CPU ms", offsetof(figures_t, scan_cpu_ms)},
         {"scan + pings ms", offsetof(figures_t, scan_busy_ms)},
     };
+    double lo, hi;
+
     printf("%s (%s), %d rounds, median [min..max]:\n", label, path, n);
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        double med, lo, hi;
-        stat_of(rs, n, rows[i].off, &med, &lo, &hi);
-        printf("  %-16s %10.2f  [%.2f .. %.2f]\n", rows[i].name, med, lo, hi);
-        if (rows[i].off == offsetof(figures_t, scan_ms))
-            *scan_med = med;
-        if (rows[i].off == offsetof(figures_t, scan_cpu_ms))
-            *scan_cpu = med;
-    }
+    fx_print_spread(rows, sizeof(rows) / sizeof(rows[0]), rs, sizeof(*rs), n);
+    fx_field_spread(rs, sizeof(*rs), n, offsetof(figures_t, scan_ms), scan_med, &lo, &hi);
+    fx_field_spread(rs, sizeof(*rs), n, offsetof(figures_t, scan_cpu_ms), scan_cpu, &lo, &hi);
     int pings = 0;
     for (int i = 0; i < n; i++)
         pings += rs[i].pings;

@@ -62,6 +62,31 @@ fx_sort_doubles(double *v, size_t n)
     qsort(v, n, sizeof(*v), cmp_double);
 }
 
+void
+fx_field_spread(const void *recs, size_t size, int n, size_t off, double *med, double *lo,
+                double *hi)
+{
+    double *v = calloc((size_t)(n > 0 ? n : 1), sizeof(*v));
+
+    for (int i = 0; i < n; i++)
+        memcpy(&v[i], (const char *)recs + (size_t)i * size + off, sizeof(double));
+    fx_sort_doubles(v, (size_t)n);
+    *med = n > 0 ? v[n / 2] : 0;
+    *lo = n > 0 ? v[0] : 0;
+    *hi = n > 0 ? v[n - 1] : 0;
+    free(v);
+}
+
+void
+fx_print_spread(const fx_row_t *rows, size_t nrows, const void *recs, size_t size, int n)
+{
+    for (size_t i = 0; i < nrows; i++) {
+        double med, lo, hi;
+        fx_field_spread(recs, size, n, rows[i].off, &med, &lo, &hi);
+        printf("  %-18s %10.3f  [%.3f .. %.3f]\n", rows[i].name, med, lo, hi);
+    }
+}
+
 double
 fx_cpu_ms(pid_t pid)
 {

@@ -141,6 +141,19 @@ void fx_sleep_ms(int ms);
 double fx_now_ms(void);
 /* fx_sort_doubles -- sort samples ascending (for medians and percentiles). */
 void fx_sort_doubles(double *v, size_t n);
+/* fx_field_spread -- median, min and max of the double at byte offset `off` of n records of
+ * `size` bytes each (benchmark rounds). */
+void fx_field_spread(const void *recs, size_t size, int n, size_t off, double *med, double *lo,
+                     double *hi);
+
+/* One printed figure of a benchmark: its label and the offset of its double in a record. */
+typedef struct fx_row {
+    const char *name;
+    size_t off;
+} fx_row_t;
+
+/* fx_print_spread -- one line per row: "name  median  [min .. max]" over n records. */
+void fx_print_spread(const fx_row_t *rows, size_t nrows, const void *recs, size_t size, int n);
 /* fx_cpu_ms -- user + system CPU time a process has used so far (/proc/<pid>/stat), in ms;
  * -1 when it cannot be read. */
 double fx_cpu_ms(pid_t pid);

@@ -253,6 +253,22 @@ START_TEST(test_evict_size)
     bson_destroy(&r);
     insert_range(c, "cs", 8, 8, 1000); /* 4 (grown) goes; 4 x 1022 fit again */
     ck_assert_str_eq(ids(c, "{'find': 'cs', 'projection': {'_id': 1}}"), "5,6,7,8");
+    /* collMod changes the limits; the next insert trims to them */
+    CMD_OK(c, DB, "{'collMod': 'cs', 'cappedSize': 2100, 'cappedMax': 5}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'collStats': 'cs'}", &r);
+    ASSERT_INT(&r, "maxSize", 2304);
+    ASSERT_INT(&r, "max", 5);
+    bson_destroy(&r);
+    insert_range(c, "cs", 9, 9, 1000);
+    ck_assert_str_eq(ids(c, "{'find': 'cs', 'projection': {'_id': 1}}"), "8,9");
+    CMD_ERR(c, DB, "{'collMod': 'cs', 'cappedMax': 2147483648}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'plain', 'documents': [{'_id': 1}]}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'collMod': 'plain', 'cappedSize': 4096}", &r, 72, "InvalidOptions");
+    ASSERT_STR(&r, "errmsg", "Collection must be capped.");
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST

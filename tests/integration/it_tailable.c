@@ -15,6 +15,9 @@
 #include <pthread.h>
 
 #define DB "tailtest"
+/* One explicit session for every find and getMore: a cursor continues only in its session,
+ * and the clients of these tests (other connections, other workers) share this one. */
+#define LSID "'lsid': {'id': {'$binary': {'base64': 'q83vEjRWeJCrze8SNFZ4kQ==', 'subType': '04'}}}"
 
 static void
 make_capped(mongoc_client_t *c, const char *coll, int max)
@@ -42,32 +45,17 @@ insert_one(mongoc_client_t *c, const char *coll, int id)
     bson_destroy(&r);
 }
 
-/* The one explicit session every cursor of this file is opened and continued in: a cursor
- * continues only in the session that created it, on any client (as in mongod). */
-#define TAIL_SESSION 5
-
-/* find_tail -- run a find (JSON) in TAIL_SESSION; the reply in *r, which must be ok. */
-static void
-find_tail(mongoc_client_t *c, const char *db, const char *json, bson_t *r)
-{
-    bson_t *cmd = fx_json(json);
-    bson_error_t e;
-
-    fx_append_lsid(cmd, TAIL_SESSION);
-    ck_assert_msg(fx_cmd_bson(c, db, cmd, r, &e), "%s: %s", json, e.message);
-    bson_destroy(cmd);
-}
-
-/* get_more -- {getMore: id, collection, maxTimeMS?} in TAIL_SESSION; the reply in *r;
- * returns ok. */
+/* get_more -- {getMore: id, collection, maxTimeMS?}; the reply in *r; returns ok. */
 static bool
 get_more(mongoc_client_t *c, const char *db, int64_t id, const char *coll, int max_ms, bson_t *r)
 {
     bson_t *cmd = BCON_NEW("getMore", BCON_INT64(id), "collection", BCON_UTF8(coll));
+    bson_t *lsid = fx_json("{" LSID "}");
     bson_error_t e;
     bool ok;
 
-    fx_append_lsid(cmd, TAIL_SESSION);
+    bson_concat(cmd, lsid);
+    bson_destroy(lsid);
     if (max_ms > 0)
         BSON_APPEND_INT32(cmd, "maxTimeMS", max_ms);
     ok = fx_cmd_bson(c, db, cmd, r, &e);
@@ -84,7 +72,7 @@ START_TEST(test_tailable_sees_inserts)
     make_capped(a, "t1", 100);
     insert_one(a, "t1", 1);
     insert_one(a, "t1", 2);
-    find_tail(a, DB, "{'find': 't1', 'tailable': true}", &r);
+    CMD_OK(a, DB, "{'find': 't1', " LSID ", 'tailable': true}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
     ASSERT_INT(&r, "cursor.firstBatch.1._id", 2);
     id = fx_int(&r, "cursor.id");
@@ -103,7 +91,7 @@ START_TEST(test_tailable_sees_inserts)
     ck_assert_int_eq(fx_int(&r, "cursor.id"), id);
     bson_destroy(&r);
     /* a filter applies to what arrives later too */
-    find_tail(a, DB, "{'find': 't1', 'tailable': true, 'filter': {'_id': {'$gt': 4}}}", &r);
+    CMD_OK(a, DB, "{'find': 't1', " LSID ", 'tailable': true, 'filter': {'_id': {'$gt': 4}}}", &r);
     id = fx_int(&r, "cursor.id");
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 0);
     ck_assert(id != 0);
@@ -112,7 +100,7 @@ START_TEST(test_tailable_sees_inserts)
     ck_assert(get_more(a, DB, id, "t1", 0, &r));
     ASSERT_INT(&r, "cursor.nextBatch.0._id", 5);
     bson_destroy(&r);
-    find_tail(a, DB, "{'find': 'nosuch', 'tailable': true}", &r); /* no collection: closed */
+    CMD_OK(a, DB, "{'find': 'nosuch', 'tailable': true}", &r); /* no collection: closed */
     ASSERT_INT(&r, "cursor.id", 0);
     bson_destroy(&r);
     mongoc_client_destroy(a);
@@ -150,7 +138,7 @@ START_TEST(test_await_data_wakes)
 
     make_capped(a, "t2", 100);
     insert_one(a, "t2", 1);
-    find_tail(a, DB, "{'find': 't2', 'tailable': true, 'awaitData': true}", &r);
+    CMD_OK(a, DB, "{'find': 't2', " LSID ", 'tailable': true, 'awaitData': true}", &r);
     w.id = fx_int(&r, "cursor.id");
     ck_assert(w.id != 0);
     bson_destroy(&r);
@@ -183,10 +171,11 @@ START_TEST(test_tail_oplog)
     bson_t r;
 
     make_capped(a, "t3", 100);
-    find_tail(a, "local",
-              "{'find': 'oplog.rs', 'filter': {'ns': 'tailtest.t3', 'op': 'i'}, 'tailable': true, "
-              "'awaitData': true}",
-              &r);
+    CMD_OK(a, "local",
+           "{'find': 'oplog.rs', " LSID
+           ", 'filter': {'ns': 'tailtest.t3', 'op': 'i'}, 'tailable': true, "
+           "'awaitData': true}",
+           &r);
     id = fx_int(&r, "cursor.id");
     ck_assert(id != 0);
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 0);
@@ -210,7 +199,7 @@ START_TEST(test_position_lost)
     make_capped(a, "t4", 2);
     insert_one(a, "t4", 1);
     insert_one(a, "t4", 2);
-    find_tail(a, DB, "{'find': 't4', 'tailable': true}", &r);
+    CMD_OK(a, DB, "{'find': 't4', " LSID ", 'tailable': true}", &r);
     id = fx_int(&r, "cursor.id");
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
     bson_destroy(&r);
@@ -222,6 +211,14 @@ START_TEST(test_position_lost)
     bson_destroy(&r);
     ck_assert(!get_more(a, DB, id, "t4", 0, &r)); /* the cursor died */
     ASSERT_INT(&r, "code", 43);
+    bson_destroy(&r);
+    CMD_OK(a, DB, "{'find': 't4', " LSID ", 'tailable': true}", &r);
+    id = fx_int(&r, "cursor.id");
+    bson_destroy(&r);
+    CMD_OK(a, DB, "{'drop': 't4'}", &r);
+    bson_destroy(&r);
+    ck_assert(!get_more(a, DB, id, "t4", 0, &r));
+    ASSERT_STR(&r, "codeName", "QueryPlanKilled");
     bson_destroy(&r);
     mongoc_client_destroy(a);
 }
@@ -246,15 +243,18 @@ START_TEST(test_errors)
     CMD_ERR(a, DB, "{'find': 't5', 'awaitData': true}", &r, 9, "FailedToParse");
     ASSERT_STR(&r, "errmsg", "Cannot set 'awaitData' without also setting 'tailable'");
     bson_destroy(&r);
-    CMD_ERR(a, DB, "{'find': 't5', 'tailable': true, 'sort': {'_id': 1}}", &r, 2, "BadValue");
+    CMD_ERR(a, DB, "{'find': 't5', " LSID ", 'tailable': true, 'sort': {'_id': 1}}", &r, 2,
+            "BadValue");
     ASSERT_STR(&r, "errmsg", "cannot use tailable option with a sort other than {$natural: 1}");
     bson_destroy(&r);
-    CMD_ERR(a, DB, "{'find': 't5', 'tailable': true, 'sort': {'$natural': -1}}", &r, 2, "BadValue");
+    CMD_ERR(a, DB, "{'find': 't5', " LSID ", 'tailable': true, 'sort': {'$natural': -1}}", &r, 2,
+            "BadValue");
     bson_destroy(&r);
-    CMD_ERR(a, DB, "{'find': 't5', 'tailable': true, 'singleBatch': true}", &r, 2, "BadValue");
+    CMD_ERR(a, DB, "{'find': 't5', " LSID ", 'tailable': true, 'singleBatch': true}", &r, 2,
+            "BadValue");
     ASSERT_STR(&r, "errmsg", "cannot use tailable option with the 'singleBatch' option");
     bson_destroy(&r);
-    find_tail(a, DB, "{'find': 't5', 'tailable': true, 'sort': {'$natural': 1}}", &r);
+    CMD_OK(a, DB, "{'find': 't5', " LSID ", 'tailable': true, 'sort': {'$natural': 1}}", &r);
     id = fx_int(&r, "cursor.id");
     bson_destroy(&r);
     ck_assert(!get_more(a, DB, id, "t5", 100, &r));

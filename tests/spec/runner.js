@@ -28,7 +28,8 @@ const TOP = path.resolve(HERE, '..', '..');
 const SCHEMA_VERSION = [1, 21]; // the newest schema version whose features this runner covers
 // The suites copied from mongodb/specifications (README.md), run when no path is given.
 const SUITES = ['crud', 'collection-management', 'index-management', 'run-command', 'retryable-reads',
-    'retryable-writes', 'sessions', 'read-write-concern', 'versioned-api', 'causal-consistency'];
+    'retryable-writes', 'sessions', 'read-write-concern', 'versioned-api', 'causal-consistency',
+    'change-streams'];
 const DEFAULT_SUITES = SUITES.map((s) => path.join(HERE, s));
 const DEFAULT_EXPECTED = path.join(HERE, 'expected-failures.txt');
 

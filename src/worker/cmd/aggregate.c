@@ -23,6 +23,7 @@
 #include "../query/collation.h"
 
 #include "../agg/agg.h"
+#include "../agg/stage_changestream.h"
 #include "../query/expr.h"
 #include "../store_client.h"
 #include "namespace.h"
@@ -353,6 +354,8 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
 
     wk_agg_docs_init(&res);
     SDB_ERR(parse_args(cmd, &a));
+    if (!a.explain && wk_cs_first_stage(&a.pipeline)) /* a change stream (stage_changestream.h) */
+        return wk_cs_aggregate(cmd, a.coll, &a.pipeline, a.batch_size);
     if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", cmd->db,
                          a.coll != NULL ? a.coll : "$cmd.aggregate") >= sizeof(ns))
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid namespace"));

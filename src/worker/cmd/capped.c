@@ -170,3 +170,34 @@ wk_capped_check_ttl(wk_cmd_t *cmd, const char *ns, const bson_t *specs)
                                  "Cannot create TTL index on a capped collection");
     return 0;
 }
+
+/* coll_mod_value -- mongod's checkAndAdjustCappedSize / checkAndAdjustCappedMaxDocs. */
+static int
+coll_mod_value(wk_cmd_t *cmd, bool is_size, int64_t v, bson_t *set)
+{
+    if (is_size && v < 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "size has to be >= 0");
+    if (is_size && v > CAPPED_SIZE_MAX)
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "size cannot exceed 1 PB");
+    if (!is_size && v >= CAPPED_MAX_DOCS_LIMIT)
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "max in a capped collection has to be < 2^31 or not set");
+    if (is_size)
+        append_number(set, "size", (v + 0xff) & ~(int64_t)0xff);
+    else
+        append_number(set, "max", v <= 0 ? CAPPED_MAX_DOCS_NONE : v);
+    return 0;
+}
+
+int
+wk_capped_coll_mod(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it, bson_t *set)
+{
+    int64_t v;
+
+    if (BSON_ITER_HOLDS_NULL(it) || BSON_ITER_HOLDS_UNDEFINED(it))
+        return 0;
+    SDB_RET(safe_int64(cmd, it, &v));
+    if (!wk_capped_is(ci))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "Collection must be capped.");
+    return coll_mod_value(cmd, strcmp(bson_iter_key(it), "cappedSize") == 0, v, set);
+}

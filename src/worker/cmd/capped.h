@@ -33,4 +33,9 @@ bool wk_capped_is(const wk_coll_info_t *ci);
  * `specs` has expireAfterSeconds (mongod 7.0: no TTL index on a capped collection). */
 int wk_capped_check_ttl(wk_cmd_t *cmd, const char *ns, const bson_t *specs);
 
+/* wk_capped_coll_mod -- collMod's cappedSize or cappedMax (it points at it) on collection ci:
+ * 72 "Collection must be capped." otherwise; appends the new size or max to `set` adjusted
+ * as create adjusts them.  The next insert trims to the new limits, as in mongod. */
+int wk_capped_coll_mod(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it, bson_t *set);
+
 #endif

@@ -67,6 +67,35 @@ check_enum(wk_cmd_t *cmd, const bson_iter_t *it, const char *const *allowed)
                          cmd->name, bson_iter_key(it));
 }
 
+/* check_images_option -- changeStreamPreAndPostImages: {enabled: bool}, as mongod's IDL reads
+ * it (the master then keeps pre- and post-images of the collection's updates and deletes). */
+static int
+check_images_option(wk_cmd_t *cmd, const bson_iter_t *it)
+{
+    bson_iter_t f;
+    bool enabled = false;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return wk_cmdu_type_error(cmd, bson_iter_key(it), bson_iter_type(it), "object");
+    bson_iter_recurse(it, &f);
+    while (bson_iter_next(&f)) {
+        if (strcmp(bson_iter_key(&f), "enabled") != 0)
+            return sdb_error_set(
+                &cmd->err, WK_CODE_UNKNOWN_FIELD,
+                "BSON field 'changeStreamPreAndPostImages.%s' is an unknown field.",
+                bson_iter_key(&f));
+        if (!BSON_ITER_HOLDS_BOOL(&f))
+            return wk_cmdu_type_error(cmd, "changeStreamPreAndPostImages.enabled",
+                                      bson_iter_type(&f), "bool");
+        enabled = true;
+    }
+    if (!enabled)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'changeStreamPreAndPostImages.enabled' is missing but a "
+                             "required field");
+    return 0;
+}
+
 /* check_option -- type and value checks of one create option. */
 static int
 check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
@@ -99,6 +128,8 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
     if (strcmp(k, "timeseries") == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
                              "%s is not supported by this server", k);
+    if (strcmp(k, "changeStreamPreAndPostImages") == 0)
+        return check_images_option(cmd, it);
     return 0;
 }
 
@@ -462,8 +493,12 @@ collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
         if (strcmp(k, "viewOn") == 0 || strcmp(k, "pipeline") == 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                                  "option only supported on a view: %s", k);
+        if (strcmp(k, "cappedSize") == 0 || strcmp(k, "cappedMax") == 0) {
+            SDB_RET(wk_capped_coll_mod(cmd, ci, &it, set));
+            continue;
+        }
         if (strcmp(k, "validator") != 0 && strcmp(k, "validationLevel") != 0 &&
-            strcmp(k, "validationAction") != 0)
+            strcmp(k, "validationAction") != 0 && strcmp(k, "changeStreamPreAndPostImages") != 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                                  "collMod option '%s' is not supported by this server", k);
         SDB_RET(check_option(cmd, &it, &validator));

@@ -8,6 +8,8 @@
  * start-up sequence (buildInfo, getCmdLineOpts, getLog startupWarnings) works unchanged.
  */
 #include "../../common/config.h"
+#include "../../common/global.h"
+#include "../../common/storeop.h"
 #include "../accept.h"
 #include "../command.h"
 #include "../conn.h"
@@ -307,6 +309,20 @@ append_metrics(bson_t *r)
     bson_append_document_end(r, &m);
 }
 
+/* append_storage_ops -- storageOps: the storage requests the master has received, by
+ * operation (storeop.def), from the global segment: what commands cost in channel round trips. */
+static void
+append_storage_ops(bson_t *r)
+{
+    bson_t ops;
+
+    BSON_APPEND_DOCUMENT_BEGIN(r, "storageOps", &ops);
+    for (int op = 1; op < SDB_OP__MAX && op < SDB_GLOBAL_STORE_OPS; op++)
+        BSON_APPEND_INT64(&ops, sdb_storeop_name(op),
+                          (int64_t)atomic_load(&wk_global->store_ops[op]));
+    bson_append_document_end(r, &ops);
+}
+
 /*
  * wk_cmd_server_status --
  *     Process facts, connections, opcounters (summed over workers) and memory.
@@ -358,6 +374,7 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     bson_append_document_end(&wt, &cache);
     bson_append_document_end(r, &wt);
     append_metrics(r);
+    append_storage_ops(r);
     return 0;
 }
 

@@ -38,6 +38,22 @@ wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
     return wk_store_call(op, req, reply, err);
 }
 
+int
+wk_cmdu_cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    int ret;
+
+    BSON_APPEND_INT64(&req, "id", id);
+    if (state != NULL && !done)
+        BSON_APPEND_DOCUMENT(&req, "state", state);
+    BSON_APPEND_BOOL(&req, "done", done);
+    ret = wk_cmdu_store(SDB_OP_CURSOR_PUT, &req, &reply, err);
+    bson_destroy(&reply);
+    bson_destroy(&req);
+    return ret;
+}
+
 static int
 value_cmp_qsort(const void *a, const void *b)
 {

@@ -34,6 +34,10 @@
 /* wk_cmdu_store -- wk_store_call with *reply always initialized (destroy it in every case). */
 int wk_cmdu_store(int op, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
+/* wk_cmdu_cursor_put -- CURSOR_PUT: check a cursor back in with its new state, or drop it when
+ * done (getMore of find, aggregate and change-stream cursors). */
+int wk_cmdu_cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err);
+
 enum {
     WK_EXEC_EMPTY = 0,
     WK_EXEC_SCAN = 1,

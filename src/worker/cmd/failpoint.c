@@ -14,7 +14,8 @@
  * configureFailPoint itself is never failed; hello is, when listed (drivers' SDAM tests).
  *
  * onPrimaryTransactionalWrite is applied by the master inside a retryable write (txns.h);
- * configureFailPoint sets it like any other.
+ * configureFailPoint sets it like any other.  failGetMoreAfterCursorCheckout
+ * (wk_failpoint_getmore) fails a getMore with data.errorCode once its cursor is checked out.
  *
  * The failpoint's own errorLabels replace the labels of the command's error (or go beside its
  * writeConcernError); the RetryableWriteError rule for everything else lives with retryable
@@ -34,6 +35,7 @@
 #include <sys/socket.h>
 
 #define FP_NAME "failCommand"
+#define FP_GMC_NAME "failGetMoreAfterCursorCheckout"
 #define FP_ERRMSG "Failing command via 'failCommand' failpoint"
 #define FP_FIRE_TRIES 4
 
@@ -52,6 +54,12 @@ static struct {
     bool active;      /* a mode that can still fire */
     bson_t *data;     /* owned, or NULL */
 } cache;
+
+/* This worker's copy of the failGetMoreAfterCursorCheckout row (same table version). */
+static struct {
+    bool active;
+    bson_t *data; /* owned, or NULL */
+} gmc;
 
 /* Commands besides the WK_CMD_F_WRITE ones that take a write concern. */
 static const char *const wc_commands[] = {"commitTransaction", "abortTransaction", "bulkWrite"};
@@ -110,6 +118,8 @@ install(const bson_t *reply)
             continue;
         if (strcmp(bson_iter_utf8(&one, NULL), FP_NAME) == 0)
             read_row(&tmp, &active, &data);
+        else if (strcmp(bson_iter_utf8(&one, NULL), FP_GMC_NAME) == 0)
+            read_row(&tmp, &gmc.active, &gmc.data);
     }
     if (cache.data != NULL)
         bson_destroy(cache.data);
@@ -492,4 +502,40 @@ wk_cmd_configure_fail_point(wk_cmd_t *cmd)
     else
         BSON_APPEND_INT64(cmd->reply, "count", count);
     return 0;
+}
+
+/*
+ * wk_failpoint_getmore --
+ *     failGetMoreAfterCursorCheckout: consume one activation (re-read when the table changed
+ *     meanwhile) and fail with its errorCode.
+ */
+int
+wk_failpoint_getmore(sdb_error_t *err)
+{
+    bson_t req, reply;
+    bson_iter_t it;
+    sdb_error_t ferr;
+    int64_t code = 0;
+    bool fired = false, stale = true;
+
+    SDB_RET(refresh());
+    for (int tries = 0; tries < FP_FIRE_TRIES && gmc.active && stale; tries++) {
+        code = gmc.data != NULL && bson_iter_init_find(&it, gmc.data, "errorCode")
+                   ? bson_iter_as_int64(&it)
+                   : 0;
+        bson_init(&req);
+        BSON_APPEND_UTF8(&req, "name", FP_GMC_NAME);
+        BSON_APPEND_INT64(&req, "version", (int64_t)cache.version);
+        SDB_RET(wk_store_call(SDB_OP_FAILPOINT_FIRE, &req, &reply, &ferr));
+        bson_destroy(&req);
+        fired = bson_iter_init_find(&it, &reply, "fire") && bson_iter_as_bool(&it);
+        stale = !fired && bson_iter_init_find(&it, &reply, "stale") && bson_iter_as_bool(&it);
+        bson_destroy(&reply);
+        if (stale)
+            SDB_RET(refresh());
+    }
+    if (!fired || code == 0)
+        return 0;
+    return sdb_error_set(err, (int)code,
+                         "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
 }

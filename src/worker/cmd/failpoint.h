@@ -35,6 +35,11 @@ int wk_failpoint_enter(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit)
  * after wk_failpoint_enter. */
 void wk_failpoint_leave(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit, int ret);
 
+/* wk_failpoint_getmore -- failGetMoreAfterCursorCheckout, once getMore holds its cursor: when
+ * it fires, SDB_ECLIENT with data.errorCode (mongod's test failpoint for change-stream
+ * resumption).  0 otherwise. */
+int wk_failpoint_getmore(sdb_error_t *err);
+
 /* wk_failpoint_note_client -- at a connection's first hello: remember its
  * client.application.name and whether it is an internal client (for appName and
  * failInternalCommands). */

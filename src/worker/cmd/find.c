@@ -29,6 +29,7 @@
 #include "tailable.h"
 #include "view.h"
 
+#include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
 #include "../oplog_wait.h"
 #include "../query/collation.h"
@@ -638,23 +639,6 @@ parse_getmore(wk_cmd_t *cmd, getmore_args_t *g)
     return 0;
 }
 
-/* cursor_put -- check the cursor back in, with its new state, or drop it when done. */
-static int
-cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err)
-{
-    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
-    int ret;
-
-    BSON_APPEND_INT64(&req, "id", id);
-    if (state != NULL && !done)
-        BSON_APPEND_DOCUMENT(&req, "state", state);
-    BSON_APPEND_BOOL(&req, "done", done);
-    ret = wk_cmdu_store(SDB_OP_CURSOR_PUT, &req, &reply, err);
-    bson_destroy(&reply);
-    bson_destroy(&req);
-    return ret;
-}
-
 /* more_stream -- continue a streaming plan from its state. */
 static int
 more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, batch_t *b,
@@ -916,16 +900,20 @@ wk_cmd_get_more(wk_cmd_t *cmd)
             word_session_error(cmd, g.id);
         goto err;
     }
+    if (wk_cs_is_state(&got)) { /* a change stream continues itself (stage_changestream.h) */
+        ret = wk_cs_getmore(cmd, g.id, ns, &got, g.batch_size);
+        goto err;
+    }
     checked_out = true;
     SDB_ERR(getmore_run(cmd, ns, &g, &got, &b, &next, &done));
     checked_out = false;
-    SDB_ERR(cursor_put(g.id, &next, done, &cmd->err));
+    SDB_ERR(wk_cmdu_cursor_put(g.id, &next, done, &cmd->err));
     append_cursor(cmd->reply, "nextBatch", &b, done ? 0 : g.id, ns, 0);
 err:
     if (checked_out) {
         sdb_error_t ignored;
         /* A failed batch leaves the cursor where it was (mongod kills it on a plan error). */
-        cursor_put(g.id, NULL, cmd->err.code != SDB_CODE_Unauthorized, &ignored);
+        wk_cmdu_cursor_put(g.id, NULL, cmd->err.code != SDB_CODE_Unauthorized, &ignored);
     }
     bson_destroy(&req);
     bson_destroy(&got);

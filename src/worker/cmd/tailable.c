@@ -122,7 +122,8 @@ wk_tailable_of(const bson_t *state, bool *await_data)
     return true;
 }
 
-/* position_lost -- 136 when the record the cursor last examined no longer exists. */
+/* position_lost -- 136 when the record the cursor last examined no longer exists (175
+ * QueryPlanKilled when the whole collection is gone). */
 static int
 position_lost(const char *ns, const bson_t *state, sdb_error_t *err)
 {
@@ -135,6 +136,11 @@ position_lost(const char *ns, const bson_t *state, sdb_error_t *err)
         !bson_iter_recurse(&it, &it) || !bson_iter_find(&it, "after"))
         return 0; /* nothing examined yet: the scan starts at the oldest record */
     r = bson_iter_as_int64(&it);
+    SDB_RET(wk_cmdu_refresh(err));
+    if (!wk_tailable_is_oplog(ns) && wk_catalog_find(ns) == NULL)
+        return sdb_error_set(
+            err, SDB_CODE_QueryPlanKilled,
+            "PlanExecutor error during getMore :: caused by :: collection dropped");
     SDB_RET(wk_cmdu_read_record(ns, r, &doc, &found, err));
     if (found) {
         bson_destroy(&doc);

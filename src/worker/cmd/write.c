@@ -313,6 +313,8 @@ try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", cur);
         BSON_APPEND_DOCUMENT(&req, "new", &fixed);
+        if (!wk_update_is_replacement(u))
+            BSON_APPEND_BOOL(&req, "diff", true); /* the oplog logs mongod's $v:2 diff */
         bson_destroy(&reply);
         ret = wk_retry_store(stmt, SDB_OP_UPDATE, &req, &reply, err);
         if (ret != 0 && err->code == SDB_CODE_WriteConflict) {

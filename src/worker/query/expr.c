@@ -220,6 +220,17 @@ err:
     return ret;
 }
 
+/* is_op_doc -- the document at `it` is itself an expression {$op: ...} (its first key starts
+ * with '$'), not named arguments: {$year: {$toDate: "..."}}. */
+static bool
+is_op_doc(const bson_iter_t *it)
+{
+    bson_iter_t child;
+
+    return bson_iter_recurse(it, &child) && bson_iter_next(&child) &&
+           bson_iter_key(&child)[0] == '$';
+}
+
 /* parse_op -- {$op: args}; opit is an element of a document at level `depth`. */
 static int
 parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
@@ -247,7 +258,7 @@ parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
             SDB_ERR(wk_expr_parse_at(&child, depth + 1, &kid, err));
             expr_add(e, kid, NULL);
         }
-    } else if (BSON_ITER_HOLDS_DOCUMENT(opit) && op->max_args == -2) {
+    } else if (BSON_ITER_HOLDS_DOCUMENT(opit) && op->max_args == -2 && !is_op_doc(opit)) {
         /* named arguments: {if:, then:, else:} and the like */
         bson_iter_recurse(opit, &child);
         while (bson_iter_next(&child)) {
@@ -258,6 +269,8 @@ parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
         SDB_ERR(wk_expr_parse_at(opit, depth, &kid, err));
         expr_add(e, kid, NULL);
     }
+    if (op->check != NULL)
+        SDB_ERR(op->check(e, err));
     if (op->max_args != -2 &&
         ((int)e->n < op->min_args || (op->max_args >= 0 && (int)e->n > op->max_args))) {
         if (op->min_args == op->max_args)
@@ -362,6 +375,26 @@ err:
     return ret;
 }
 
+int
+wk_expr_check_var_name(const char *name, sdb_error_t *err)
+{
+    const unsigned char *p = (const unsigned char *)name;
+
+    if (*p == '\0')
+        return sdb_error_set(err, SDB_CODE_Location16869, "empty variable names are not allowed");
+    if (!((*p >= 'a' && *p <= 'z') || *p >= 0x80))
+        return sdb_error_set(err, SDB_CODE_Location16870,
+                             "'%s' starts with an invalid character for a user variable name",
+                             name);
+    for (p++; *p != '\0'; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p >= 0x80))
+            return sdb_error_set(err, SDB_CODE_Location16871,
+                                 "'%s' contains an invalid character for a variable name: '%c'",
+                                 name, *p);
+    return 0;
+}
+
 const wk_expr_t *
 wk_expr_kid(const wk_expr_t *e, const char *name)
 {
@@ -430,6 +463,15 @@ builtin_var(const char *name, bson_value_t *tmp)
     memset(tmp, 0, sizeof(*tmp));
     if (strcmp(name, "REMOVE") == 0)
         return true;
+    if (strcmp(name, "DESCEND") == 0 || strcmp(name, "PRUNE") == 0 || strcmp(name, "KEEP") == 0) {
+        /* $redact's verdicts: the lower-case names, which the stage compares against */
+        tmp->value_type = BSON_TYPE_UTF8;
+        tmp->value.v_utf8.str = (char *)(name[0] == 'D'   ? "descend"
+                                         : name[0] == 'P' ? "prune"
+                                                          : "keep");
+        tmp->value.v_utf8.len = (uint32_t)strlen(tmp->value.v_utf8.str);
+        return true;
+    }
     if (strcmp(name, "NOW") != 0 && strcmp(name, "CLUSTER_TIME") != 0)
         return false;
     bson_gettimeofday(&tv);
@@ -450,12 +492,12 @@ static int
 find_var(const char *name, wk_eval_ctx_t *ctx, bson_value_t *tmp, const bson_value_t **base,
          sdb_error_t *err)
 {
+    const wk_var_frame_t *f;
     bson_iter_t it;
-    size_t i;
 
-    for (i = ctx->n_vars; i > 0; i--)
-        if (strcmp(ctx->var_names[i - 1], name) == 0) {
-            *base = &ctx->var_vals[i - 1];
+    for (f = ctx->frames; f != NULL; f = f->up)
+        if (strcmp(f->name, name) == 0) {
+            *base = f->val;
             return 0;
         }
     if (ctx->vars != NULL && bson_iter_init_find(&it, ctx->vars, name)) {
@@ -566,7 +608,7 @@ int
 wk_expr_eval_vars(const wk_expr_t *e, const bson_t *root, const bson_t *vars, bson_value_t *out,
                   sdb_error_t *err)
 {
-    wk_eval_ctx_t ctx = {root, NULL, NULL, 0, vars};
+    wk_eval_ctx_t ctx = {root, NULL, vars};
     int ret;
 
     if ((ret = wk_expr_eval_ctx(e, &ctx, out, err)) != 0)

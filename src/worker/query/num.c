@@ -1,9 +1,9 @@
 /*
  * src/worker/query/num.c -- numbers across int32, int64, double and decimal128, the mongod way.
  *
- * Integer arithmetic is checked with the compiler's overflow builtins; the double total of a
- * fold is kept alongside the exact integer one so that an overflow (or a later fractional
- * operand) can switch to it without re-reading the operands.  Results are built with memset
+ * Integer arithmetic is checked with the compiler's overflow builtins; an overflow or a double
+ * operand switches the fold to a double total, a decimal operand to an exact decimal one
+ * (dec.c).  Results are built with memset
  * first so that no byte of a bson_value_t is left uninitialized.
  *
  * Invariants: pure functions; nothing here allocates.
@@ -29,8 +29,6 @@ wk_num_is_fractional(const bson_value_t *v)
 double
 wk_num_double(const bson_value_t *v)
 {
-    char buf[BSON_DECIMAL128_STRING];
-
     switch (v->value_type) {
     case BSON_TYPE_INT32:
         return v->value.v_int32;
@@ -39,8 +37,7 @@ wk_num_double(const bson_value_t *v)
     case BSON_TYPE_DOUBLE:
         return v->value.v_double;
     case BSON_TYPE_DECIMAL128:
-        bson_decimal128_to_string(&v->value.v_decimal128, buf);
-        return strtod(buf, NULL);
+        return wk_dec_to_double(v->value.v_decimal128);
     case BSON_TYPE_DATE_TIME:
         return (double)v->value.v_datetime;
     default:
@@ -79,33 +76,77 @@ wk_num_fold_init(wk_num_fold_t *f, wk_num_op_t op)
     f->d = op == WK_NUM_MUL ? 1 : 0;
 }
 
-/* fold -- fold in `v`; `first` takes it as the total (no identity: -0.0 stays -0.0). */
+/* op_double / op_dec -- one step of the fold's operator. */
+static double
+op_double(wk_num_op_t op, double a, double b)
+{
+    return op == WK_NUM_ADD ? a + b : op == WK_NUM_SUB ? a - b : a * b;
+}
+
+static wk_dec_t
+op_dec(wk_num_op_t op, wk_dec_t a, wk_dec_t b)
+{
+    return op == WK_NUM_ADD   ? wk_dec_add(a, b)
+           : op == WK_NUM_SUB ? wk_dec_sub(a, b)
+                              : wk_dec_mul(a, b);
+}
+
+/* op_int -- one integer step; true on overflow. */
+static bool
+op_int(wk_num_op_t op, int64_t a, int64_t b, int64_t *r)
+{
+    return op == WK_NUM_ADD   ? __builtin_add_overflow(a, b, r)
+           : op == WK_NUM_SUB ? __builtin_sub_overflow(a, b, r)
+                              : __builtin_mul_overflow(a, b, r);
+}
+
+/* fold_first -- take `v` as the total (no identity: -0.0 stays -0.0). */
+static void
+fold_first(wk_num_fold_t *f, const bson_value_t *v)
+{
+    f->dec = v->value_type == BSON_TYPE_DECIMAL128;
+    f->dbl = v->value_type == BSON_TYPE_DOUBLE;
+    f->lng = v->value_type == BSON_TYPE_INT64;
+    f->x = wk_dec_from_value(v);
+    f->d = wk_num_double(v);
+    f->i = wk_num_is_fractional(v) ? 0 : wk_num_int64(v);
+}
+
+/* fold -- fold in `v`; `first` takes it as the total. */
 static void
 fold(wk_num_fold_t *f, const bson_value_t *v, bool first)
 {
-    bool frac = wk_num_is_fractional(v);
-    int64_t x = frac ? 0 : wk_num_int64(v);
-    double d = wk_num_double(v);
+    int64_t r;
 
-    f->dbl = f->dbl || frac;
-    f->lng = f->lng || v->value_type == BSON_TYPE_INT64;
-    if (first) {
-        f->i = x;
-        f->d = d;
-    } else if (f->op == WK_NUM_ADD) {
-        f->d += d;
-        if (!f->ovf && !frac)
-            f->ovf = __builtin_add_overflow(f->i, x, &f->i);
-    } else if (f->op == WK_NUM_SUB) {
-        f->d -= d;
-        if (!f->ovf && !frac)
-            f->ovf = __builtin_sub_overflow(f->i, x, &f->i);
-    } else {
-        f->d *= d;
-        if (!f->ovf && !frac)
-            f->ovf = __builtin_mul_overflow(f->i, x, &f->i);
-    }
     f->n++;
+    if (first) {
+        fold_first(f, v);
+        return;
+    }
+    f->lng = f->lng || v->value_type == BSON_TYPE_INT64;
+    if (v->value_type == BSON_TYPE_DECIMAL128 && !f->dec) {
+        f->x = f->dbl ? wk_dec_from_double(f->d) : wk_dec_from_int64(f->i);
+        f->dec = true;
+    }
+    if (f->dec) {
+        f->x = op_dec(f->op, f->x, wk_dec_from_value(v));
+        return;
+    }
+    if (f->op != WK_NUM_MUL && !f->dbl && v->value_type == BSON_TYPE_DOUBLE)
+        f->d = (double)f->i; /* the exact integer total continues as a double */
+    if (f->op == WK_NUM_MUL || f->dbl || v->value_type == BSON_TYPE_DOUBLE)
+        f->d = op_double(f->op, f->d, wk_num_double(v));
+    if (f->dbl || v->value_type == BSON_TYPE_DOUBLE) {
+        f->dbl = true;
+        return;
+    }
+    if (op_int(f->op, f->i, wk_num_int64(v), &r)) {
+        f->ovf = f->dbl = true;
+        if (f->op != WK_NUM_MUL)
+            f->d = op_double(f->op, (double)f->i, wk_num_double(v));
+        return;
+    }
+    f->i = r;
 }
 
 void
@@ -117,7 +158,10 @@ wk_num_fold_step(wk_num_fold_t *f, const bson_value_t *v)
 void
 wk_num_fold_result(const wk_num_fold_t *f, bson_value_t *out)
 {
-    wk_num_result(out, f->dbl || f->ovf, f->lng, f->i, f->d);
+    if (f->dec)
+        wk_dec_value(out, f->x);
+    else
+        wk_num_result(out, f->dbl, f->lng, f->i, f->d);
 }
 
 bool
@@ -129,5 +173,5 @@ wk_num_arith(wk_num_op_t op, const bson_value_t *x, const bson_value_t *y, bson_
     fold(&f, x, true);
     fold(&f, y, false);
     wk_num_fold_result(&f, out);
-    return !f.ovf || f.dbl;
+    return !f.ovf;
 }

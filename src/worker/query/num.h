@@ -4,8 +4,9 @@
  * Expressions ($add, $subtract, $multiply, ...), accumulators ($sum, $avg) and update
  * operators ($inc, $mul) all read numbers of any BSON numeric type and widen their results
  * as mongod does: int32 op int32 stays int32 while it fits, becomes int64 when it does not or
- * when an operand is int64; an int64 overflow, or any double or decimal operand, makes the
- * result a double.  Decimal128 operands are computed in double precision (a known gap).
+ * when an operand is int64; an int64 overflow, or any double operand, makes the result a
+ * double; any decimal operand makes it an exact decimal (dec.h), the total so far converted
+ * as mongod converts it (an integer exactly, a double through 15 significant digits).
  *
  * Contract: pure functions of their arguments; any thread.  Values written to `out` are
  * plain numbers (nothing to free), written whole.
@@ -18,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dec.h"
+
 typedef enum wk_num_op {
     WK_NUM_ADD,
     WK_NUM_SUB,
@@ -25,26 +28,29 @@ typedef enum wk_num_op {
 } wk_num_op_t;
 
 /* A left fold of numbers with one operator ($add and $multiply over their arguments).  The
- * integer total is exact until it overflows; the double total runs alongside over every
- * operand, and is the result once an operand is fractional or the integer total overflowed. */
+ * integer total is exact until it overflows or meets a double, and then continues as a double
+ * (a product keeps its double alongside from the start, as mongod's does); a decimal operand
+ * turns the total so far into a decimal, exact from then on. */
 typedef struct wk_num_fold {
     wk_num_op_t op;
-    size_t n;  /* operands folded so far */
-    int64_t i; /* exact integer total (meaningless once ovf) */
-    double d;  /* the same total in double precision */
-    bool dbl;  /* an operand was a double or a decimal */
-    bool lng;  /* an operand was an int64 */
-    bool ovf;  /* the integer total overflowed int64 */
+    size_t n;   /* operands folded so far */
+    int64_t i;  /* exact integer total (meaningless once dbl) */
+    double d;   /* the double total (once dbl; always, for a product) */
+    wk_dec_t x; /* the decimal total (once dec) */
+    bool dbl;   /* an operand was a double, or the integer total overflowed */
+    bool dec;   /* an operand was a decimal */
+    bool lng;   /* an operand was an int64 */
+    bool ovf;   /* the integer total overflowed int64 */
 } wk_num_fold_t;
 
 /* wk_num_is -- true for int32, int64, double and decimal128. */
 bool wk_num_is(const bson_value_t *v);
 
-/* wk_num_is_fractional -- true for double and decimal128 (they make a result double). */
+/* wk_num_is_fractional -- true for double and decimal128 (they make a result non-integer). */
 bool wk_num_is_fractional(const bson_value_t *v);
 
 /* wk_num_double -- a number (or a date, as its milliseconds) as a double; 0 for other types.
- * A decimal128 goes through its string form. */
+ * A decimal128 rounds to the nearest double. */
 double wk_num_double(const bson_value_t *v);
 
 /* wk_num_int64 -- an int32 or int64 as int64 (callers check the type first). */
