@@ -11,7 +11,8 @@
  * (50 MaxTimeMSExpired).  mongod would write a no-op to move its clock instead; here a
  * later write or the clock's next second ends the wait.
  *
- * Snapshot reads read at atClusterTime, or at the head when none is given, on WiredTiger
+ * Snapshot reads read at atClusterTime (waited for as afterClusterTime is, when it is past
+ * the head), or at the head when none is given, on WiredTiger
  * read timestamps (every write commits at its oplog timestamp); the master answers 239
  * SnapshotTooOld for a time older than the history window.
  *
@@ -182,7 +183,9 @@ wk_rc_check(wk_cmd_t *cmd)
         return beyond(cmd, "atClusterTime", rc.at, cur);
     if (rc.after > cur)
         return beyond(cmd, "afterClusterTime", rc.after, cur);
-    return rc.after != 0 ? wait_after(cmd, rc.after) : 0;
+    /* a snapshot past the head waits as afterClusterTime does: nothing at or before it may
+     * commit after the read */
+    return rc.after != 0 || rc.at != 0 ? wait_after(cmd, rc.after != 0 ? rc.after : rc.at) : 0;
 }
 
 uint64_t
