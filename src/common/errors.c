@@ -113,3 +113,22 @@ sdb_error_from_bson(const bson_t *doc, sdb_error_t *err)
     if (bson_iter_init_find(&it, doc, "errmsg") && BSON_ITER_HOLDS_UTF8(&it))
         snprintf(err->msg, sizeof(err->msg), "%s", bson_iter_utf8(&it, NULL));
 }
+
+/* mongod's RetriableError category. */
+static const int retriable_codes[] = {
+    SDB_CODE_InterruptedAtShutdown, SDB_CODE_InterruptedDueToReplStateChange,
+    SDB_CODE_NotWritablePrimary,    SDB_CODE_NotPrimaryNoSecondaryOk,
+    SDB_CODE_NotPrimaryOrSecondary, SDB_CODE_PrimarySteppedDown,
+    SDB_CODE_ShutdownInProgress,    SDB_CODE_HostNotFound,
+    SDB_CODE_HostUnreachable,       SDB_CODE_NetworkTimeout,
+    SDB_CODE_SocketException,       SDB_CODE_ExceededTimeLimit,
+};
+
+bool
+sdb_error_is_retriable(int code)
+{
+    for (size_t i = 0; i < sizeof(retriable_codes) / sizeof(retriable_codes[0]); i++)
+        if (retriable_codes[i] == code)
+            return true;
+    return false;
+}

@@ -42,6 +42,11 @@ int sdb_error_set(sdb_error_t *err, int code, const char *fmt, ...)
 /* sdb_error_append -- append errmsg, code, codeName (and errorLabels) to a reply document. */
 void sdb_error_append(const sdb_error_t *err, bson_t *reply);
 
+/* sdb_error_is_retriable -- mongod's RetriableError category (a retryable write's error takes
+ * RetryableWriteError, a transaction statement's TransientTransactionError, a commit's
+ * UnknownTransactionCommitResult). */
+bool sdb_error_is_retriable(int code);
+
 /* sdb_error_from_bson -- read {code, errmsg} from a reply (e.g. from the master). */
 void sdb_error_from_bson(const bson_t *doc, sdb_error_t *err);
 

@@ -224,11 +224,13 @@ scan_back(scan_t *sc, const range_t *r)
 
 /* run_scan -- walk every range in scan order inside one snapshot. */
 static int
-run_scan(WT_SESSION *s, const bson_t *req, scan_t *sc, range_t *ranges, size_t nr, sdb_error_t *err)
+run_scan(WT_SESSION *s, bool in_xact, const bson_t *req, scan_t *sc, range_t *ranges, size_t nr,
+         sdb_error_t *err)
 {
     int ret = 0;
 
-    SDB_RET(ms_records_begin_read(s, req, err));
+    if (!in_xact) /* else: the transaction's snapshot (xact.h) */
+        SDB_RET(ms_records_begin_read(s, req, err));
     SDB_ERR(s->open_cursor(s, sc->ix->uri, NULL, NULL, &sc->ic));
     SDB_ERR(s->open_cursor(s, sc->c->uri, NULL, NULL, &sc->rc));
     for (size_t i = 0; i < nr && ret == 0; i++)
@@ -240,7 +242,8 @@ err:
         SDB_TRET(sc->ic->close(sc->ic));
     if (sc->rc != NULL)
         SDB_TRET(sc->rc->close(sc->rc));
-    SDB_TRET(s->rollback_transaction(s, NULL));
+    if (!in_xact)
+        SDB_TRET(s->rollback_transaction(s, NULL));
     return ret;
 }
 
@@ -333,7 +336,7 @@ ms_indexes_op_ixscan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
             goto err;
         }
         SDB_ERR(parse_ranges(req, sc.ix, &ranges, &nr, err));
-        SDB_ERR(run_scan(ctx->session, req, &sc, ranges, nr, err));
+        SDB_ERR(run_scan(ctx->session, ctx->xact != NULL, req, &sc, ranges, nr, err));
     }
 err:
     ms_catalog_unlock();

@@ -96,6 +96,8 @@ build_entry(const ms_oplog_entry_t *e, uint64_t ts, bson_t *b)
     BSON_APPEND_DOCUMENT(b, "o", e->o);
     if (e->o2 != NULL)
         BSON_APPEND_DOCUMENT(b, "o2", e->o2);
+    if (e->extra != NULL)
+        bson_concat(b, e->extra);
     BSON_APPEND_TIMESTAMP(b, "ts", TS_SECS(ts), TS_INC(ts));
     BSON_APPEND_INT64(b, "t", 1);
     BSON_APPEND_INT64(b, "v", 2);

@@ -35,6 +35,8 @@ typedef struct ms_oplog_entry {
     const bson_t *o2;    /* or NULL */
     const bson_t *pre;   /* change-stream pre-image to keep with the entry, or NULL */
     const bson_t *post;  /* change-stream post-image, or NULL (csimages.h) */
+    const bson_t *extra; /* fields appended after o2 (a transaction's lsid, txnNumber,
+                          * prevOpTime), or NULL */
 } ms_oplog_entry_t;
 
 /* ms_oplog_open -- create the table if needed, restore the clock from its last entry and

@@ -34,6 +34,7 @@
 #include "store.h"
 #include "storereq.h"
 #include "txns.h"
+#include "xact.h"
 
 #include <errno.h>
 
@@ -84,6 +85,15 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_SESSION_KILL] = ms_sessions_op_kill,
     [SDB_OP_SESSION_PERSIST] = ms_sessions_op_persist,
     [SDB_OP_CS_IMAGES] = ms_csimages_op_get,
+    [SDB_OP_XACT_BEGIN] = ms_xact_op_begin,
+    [SDB_OP_XACT_COMMIT] = ms_xact_op_commit,
+    [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
+};
+
+/* Operations a transaction's statement may run inside it (request field `xact`). */
+static const bool ops_xact[SDB_OP__MAX] = {
+    [SDB_OP_INSERT] = true, [SDB_OP_UPDATE] = true, [SDB_OP_DELETE] = true,
+    [SDB_OP_SCAN] = true,   [SDB_OP_IXSCAN] = true,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).
@@ -92,6 +102,57 @@ static const bool ops_grow[SDB_OP__MAX] = {
     [SDB_OP_CREATE] = true, [SDB_OP_RENAME] = true, [SDB_OP_CREATE_INDEXES] = true,
     [SDB_OP_INSERT] = true, [SDB_OP_UPDATE] = true, [SDB_OP_COLL_MOD] = true,
 };
+
+/* Operations that may name a retryable write (`txn`): its number ends the session's
+ * transaction (ms_xact_retryable_write). */
+static const bool ops_retryable[SDB_OP__MAX] = {
+    [SDB_OP_INSERT] = true,
+    [SDB_OP_UPDATE] = true,
+    [SDB_OP_DELETE] = true,
+    [SDB_OP_TXN_CHECK] = true,
+};
+
+/* The request field naming what a schema change pulls tables from under (ms_xact_abort_writers):
+ * a collection's ns, or a database. */
+static const char *const ops_schema_ns[SDB_OP__MAX] = {
+    [SDB_OP_DROP] = "ns",           [SDB_OP_DROP_DB] = "db",      [SDB_OP_RENAME] = "from",
+    [SDB_OP_CREATE_INDEXES] = "ns", [SDB_OP_DROP_INDEXES] = "ns",
+};
+
+/* before_schema_change -- abort the transactions whose uncommitted writes it would strand. */
+static void
+before_schema_change(int op, const bson_t *req)
+{
+    bson_iter_t it;
+
+    if (ops_schema_ns[op] != NULL && bson_iter_init_find(&it, req, ops_schema_ns[op]) &&
+        BSON_ITER_HOLDS_UTF8(&it))
+        ms_xact_abort_writers(bson_iter_utf8(&it, NULL), op == SDB_OP_DROP_DB);
+}
+
+/* run -- the handler, on the transaction's session when the request names one (xact.h). */
+static int
+run(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    WT_SESSION *own = ctx->session;
+    int ret;
+
+    ctx->own = own;
+    ctx->xact = NULL;
+    before_schema_change(op, req);
+    if (ops_retryable[op])
+        SDB_RET(ms_xact_retryable_write(req, err));
+    if (ops_xact[op])
+        SDB_RET(ms_xact_checkout(req, &ctx->xact, err));
+    if (ctx->xact == NULL)
+        return ops_table[op](ctx, req, reply, err);
+    ctx->session = ms_xact_session(ctx->xact);
+    ret = ops_table[op](ctx, req, reply, err);
+    ctx->session = own;
+    ret = ms_xact_checkin(ctx->xact, ret, err);
+    ctx->xact = NULL;
+    return ret;
+}
 
 int
 ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
@@ -104,7 +165,7 @@ ms_ops_dispatch(ms_ctx_t *ctx, int op, const bson_t *req, bson_t *reply, sdb_err
         return EINVAL;
     if (ops_grow[op])
         SDB_RET(ms_disk_check(ctx->session, req->len, err));
-    ret = ops_table[op](ctx, req, reply, err);
+    ret = run(ctx, op, req, reply, err);
     if (ret == ENOSPC) /* past the guard (disk.h): still the client's error, not a crash */
         return sdb_error_set(err, SDB_CODE_OutOfDiskSpace, "%s: No space left on device",
                              sdb_storeop_name(op));
@@ -131,6 +192,7 @@ ms_ops_tick(void)
 
     ms_cursors_expire(ms_now_ms());
     ms_sessions_expire(ms_now_ms());
+    ms_xact_tick(ms_now_ms());
     if (s != NULL) {
         ms_spool_tick(s, MS_SPOOL_TICK_MS);
         ms_catalog_tick(s);

@@ -21,14 +21,19 @@
 #include <wiredtiger.h>
 
 struct ms_service;
+struct ms_xact;
 
 typedef struct ms_ctx {
-    WT_SESSION *session;    /* this service thread's session */
+    WT_SESSION *session;    /* the session data operations run on: this service thread's, or
+                             * the open transaction's (xact) */
     int slot;               /* worker slot served */
     struct ms_service *svc; /* the channel served (NULL outside a service thread) */
     uint16_t op;            /* the request being served */
     uint64_t reqid;
-    bool later; /* set by ms_service_later: no reply now */
+    bool later;           /* set by ms_service_later: no reply now */
+    WT_SESSION *own;      /* this service thread's own session (schema changes, which never
+                           * run inside a transaction); set by ms_ops_dispatch */
+    struct ms_xact *xact; /* the transaction the operation belongs to (xact.h), or NULL */
 } ms_ctx_t;
 
 /* ms_ops_dispatch -- run one storage operation. */

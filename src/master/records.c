@@ -30,6 +30,7 @@
 #include "oplog_diff.h"
 #include "storereq.h"
 #include "txns.h"
+#include "xact.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +38,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+int
+ms_records_capped_in_xact(const ms_coll_t *c, sdb_error_t *err)
+{
+    return sdb_error_set(err, SDB_CODE_OperationNotSupportedInTransaction,
+                         "Collection '%s' is a capped collection. Writes in transactions are not "
+                         "allowed on capped collections.",
+                         c->ns);
+}
 
 int
 ms_records_write_conflict(sdb_error_t *err)
@@ -129,12 +139,14 @@ record_insert(WT_SESSION *s, const stmt_ref_t *st, const bson_t *doc, sdb_error_
 }
 
 /* insert_txn -- one attempt: record, index entries, statement record, oplog entry, commit.
- * A retryable statement that already ran writes nothing: *done, and *rec holds its record. */
+ * A retryable statement that already ran writes nothing: *done, and *rec holds its record.
+ * Inside a multi-document transaction (x): record and index entries only, the oplog entry
+ * collected for its commit (xact.h). */
 static int
-insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, stmt_ref_t *st,
-           bson_t *info, bson_t *rec, bool *done, sdb_error_t *err)
+insert_txn(WT_SESSION *s, ms_xact_t *x, const ms_coll_t *c, const bson_t *doc, int64_t rid,
+           stmt_ref_t *st, bson_t *info, bson_t *rec, bool *done, sdb_error_t *err)
 {
-    ms_oplog_entry_t e = {"i", c->ns, c->uuid, doc, NULL};
+    ms_oplog_entry_t e = {"i", c->ns, c->uuid, doc, NULL, NULL};
     WT_CURSOR *cur = NULL;
     WT_ITEM v = {.data = bson_get_data(doc), .size = doc->len};
     bson_t o2;
@@ -142,7 +154,8 @@ insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, st
 
     id_doc(doc, &o2);
     e.o2 = &o2;
-    SDB_ERR(s->begin_transaction(s, NULL));
+    if (x == NULL)
+        SDB_ERR(s->begin_transaction(s, NULL));
     if (st->tx != NULL && (ret = ms_txns_check(s, st->tx, st->stmt, rec, done, err)) == 0 && !*done)
         ret = statement_fire(st, err);
     if (ret == 0 && !*done &&
@@ -156,7 +169,10 @@ insert_txn(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, st
         ret = ms_indexes_insert_doc(s, c, doc, rid, info, err);
     if (ret == 0 && !*done && st->tx != NULL)
         ret = record_insert(s, st, doc, err);
-    if (ret != 0 || *done)
+    if (x != NULL) {
+        if (ret == 0)
+            ms_xact_add_op(x, &e);
+    } else if (ret != 0 || *done)
         s->rollback_transaction(s, NULL);
     else if (c->capped != NULL)
         ret = ms_capped_commit_insert(s, c, rid, doc->len, &e, err);
@@ -167,12 +183,14 @@ err:
     return ret;
 }
 
-/* insert_one -- insert doc into ns (created if missing), retrying write conflicts; *done as
+/* insert_one -- insert doc into ns (created if missing, outside any transaction), retrying
+ * write conflicts unless in a transaction (whose conflict aborts it: xact.h); *done as
  * insert_txn says. */
 static int
-insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, stmt_ref_t *st, bson_t *info,
+insert_one(ms_ctx_t *ctx, const char *ns, const bson_t *doc, stmt_ref_t *st, bson_t *info,
            bson_t *rec, bool *done, sdb_error_t *err)
 {
+    WT_SESSION *s = ctx->session;
     bson_iter_t it;
     ms_coll_t *c;
     int64_t rid;
@@ -181,8 +199,12 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, stmt_ref_t *st, bso
     SDB_RET(sdb_bson_check_stored(doc, false, err));
     if (!bson_iter_init(&it, doc) || !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
         return sdb_error_set(err, SDB_CODE_BadValue, "document must have _id first");
-    SDB_RET(ms_catalog_open_for_write(s, ns, &c, err));
-    if ((ret = ms_capped_check_insert(c, doc, err)) != 0) {
+    SDB_RET(ms_catalog_open_for_write(ctx->own != NULL ? ctx->own : s, ns, &c, err));
+    if (ctx->xact != NULL && c->capped != NULL)
+        ret = ms_records_capped_in_xact(c, err);
+    else
+        ret = ms_capped_check_insert(c, doc, err);
+    if (ret != 0) {
         ms_catalog_unlock();
         return ret;
     }
@@ -190,13 +212,15 @@ insert_one(WT_SESSION *s, const char *ns, const bson_t *doc, stmt_ref_t *st, bso
     ms_capped_lock(c); /* capped: writes take turns (capped.h) */
     rid = atomic_fetch_add(&c->next_rid, 1);
     for (int attempt = 0; attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK; attempt++) {
+        if (attempt > 0 && ctx->xact != NULL)
+            break; /* the transaction's conflict: it is aborted (xact.h) */
         if (attempt > 0)
             backoff(attempt);
-        ret = insert_txn(s, c, doc, rid, st, info, rec, done, err);
+        ret = insert_txn(s, ctx->xact, c, doc, rid, st, info, rec, done, err);
     }
     ms_capped_unlock(c);
     ms_catalog_unlock();
-    return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
+    return ret == WT_ROLLBACK && ctx->xact == NULL ? ms_records_write_conflict(err) : ret;
 }
 
 /* append_entry -- element n of arr for document `index`: a writeError {index, code, errmsg,
@@ -252,7 +276,7 @@ ms_records_op_insert(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
             e = st.refusal;
             ret = SDB_ECLIENT;
         } else if (ret == 0) {
-            ret = insert_one(ctx->session, ns, &doc, &st, &info, &rec, &done, &e);
+            ret = insert_one(ctx, ns, &doc, &st, &info, &rec, &done, &e);
         }
         if (ret == 0)
             n++;
@@ -295,6 +319,7 @@ typedef struct change {
     const ms_txn_ref_t *tx; /* the retryable statement this write is, or NULL */
     bool diff;              /* an operator or pipeline update: log a $v:2 diff, not `new` */
     stmt_ref_t fp;          /* its failpoint state */
+    ms_xact_t *xact;        /* the multi-document transaction it joins, or NULL */
     int n;                  /* out: records changed */
     bool done;              /* out: the statement had already run (nothing written) */
     bson_t rec;             /* out: its record, when done */
@@ -337,7 +362,8 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
     int ret = 0;
 
     bson_init(&idd);
-    SDB_ERR(s->begin_transaction(s, NULL));
+    if (ch->xact == NULL)
+        SDB_ERR(s->begin_transaction(s, NULL));
     if (ch->tx != NULL &&
         ((ret = ms_txns_check(s, ch->tx, ch->tx->stmt, &ch->rec, &ch->done, err)) != 0 ||
          ch->done || (ret = statement_fire(&ch->fp, err)) != 0))
@@ -389,13 +415,18 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
         goto rollback;
     SDB_TRET(cur->close(cur));
     cur = NULL;
-    if (ret == 0 && (ret = ms_oplog_commit(s, &e, NULL)) == 0)
+    if (ret == 0 && ch->xact != NULL) {
+        ms_xact_add_op(ch->xact, &e);
         ch->n = 1;
+    } else if (ret == 0 && (ret = ms_oplog_commit(s, &e, NULL)) == 0) {
+        ch->n = 1;
+    }
     goto err;
 rollback:
     if (cur != NULL)
         cur->close(cur);
-    s->rollback_transaction(s, NULL);
+    if (ch->xact == NULL)
+        s->rollback_transaction(s, NULL);
     if (ret == WT_NOTFOUND)
         ret = 0; /* the record is gone: n = 0 */
 err:
@@ -429,13 +460,21 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     ch.tx = have_tx ? &tx : NULL;
     ch.old = has_old ? &old : NULL;
     ch.new = is_update ? &new : NULL;
+    ch.xact = ctx->xact;
     ms_catalog_rdlock();
-    if ((ch.c = ms_catalog_find_locked(ns)) == NULL)
+    if ((ch.c = ms_catalog_find_locked(ns)) == NULL) {
         ret = 0;
-    else
+    } else if (ch.xact != NULL && ch.c->capped != NULL) {
+        ret = ms_records_capped_in_xact(ch.c, err);
+        ms_catalog_unlock();
+        return ret;
+    } else {
         ms_capped_lock(ch.c);
+    }
     for (int attempt = 0; ch.c != NULL && attempt < MS_WRITE_RETRIES && ret == WT_ROLLBACK;
          attempt++) {
+        if (attempt > 0 && ch.xact != NULL)
+            break; /* the transaction's conflict: it is aborted (xact.h) */
         if (attempt > 0)
             backoff(attempt);
         ret = change_txn(ctx->session, &ch, reply, err);
@@ -445,7 +484,7 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
     if (ch.c != NULL)
         ms_capped_unlock(ch.c);
     ms_catalog_unlock();
-    if (ret == WT_ROLLBACK)
+    if (ret == WT_ROLLBACK && ch.xact == NULL)
         ret = ms_records_write_conflict(err);
     if (ret == 0)
         BSON_APPEND_INT32(reply, "n", ch.n);
@@ -570,13 +609,15 @@ ms_records_op_scan(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     }
     ms_catalog_rdlock();
     if ((c = ms_catalog_find_locked(ns)) != NULL) {
-        SDB_ERR(ms_records_begin_read(s, req, err));
+        if (ctx->xact == NULL) /* else: the transaction's snapshot */
+            SDB_ERR(ms_records_begin_read(s, req, err));
         if ((ret = s->open_cursor(s, c->uri, NULL, NULL, &cur)) == 0) {
             ret =
                 scan_batch(cur, dir < 0 ? -1 : 1, after, have_after, limit, max_bytes, &arr, &eof);
             SDB_TRET(cur->close(cur));
         }
-        SDB_TRET(s->rollback_transaction(s, NULL));
+        if (ctx->xact == NULL)
+            SDB_TRET(s->rollback_transaction(s, NULL));
     }
 err:
     ms_catalog_unlock();

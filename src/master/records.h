@@ -20,6 +20,9 @@
 /* ms_records_write_conflict -- set mongod's WriteConflict (112) error. */
 int ms_records_write_conflict(sdb_error_t *err);
 
+/* ms_records_capped_in_xact -- 263: a transaction may not write to capped collection c. */
+int ms_records_capped_in_xact(const ms_coll_t *c, sdb_error_t *err);
+
 /* ms_records_append_doc -- append {r, d} as element `i` of a reply's docs array. */
 void ms_records_append_doc(bson_t *arr, uint32_t i, int64_t rid, const void *data, size_t len);
 

@@ -27,6 +27,7 @@
 #include "sessions.h"
 #include "spawn.h"
 #include "store.h"
+#include "xact.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -440,6 +441,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
 
     ms_cursors_set_timeout(cfg->cursor_timeout_ms);
     ms_oplog_set_history_window(cfg->snapshot_window_s);
+    ms_xact_set_lifetime(cfg->txn_lifetime_s);
     ms_sessions_set_timeout(cfg->session_timeout_min);
     ms_disk_init(cfg->dbpath);
     if (ms_disk_preflight() != 0) /* before listening: a full disk refuses to start */

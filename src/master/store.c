@@ -25,6 +25,7 @@
 #include "oplog.h"
 #include "spool.h"
 #include "txns.h"
+#include "xact.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -175,6 +176,7 @@ ms_store_close(void)
     int ret = 0;
 
     ms_cursors_clear();
+    ms_xact_clear();
     ms_catalog_free();
     store_house = NULL; /* closed with the connection */
     if (store_conn != NULL) {

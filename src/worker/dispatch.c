@@ -22,6 +22,7 @@
 #include "cmd/read_concern.h"
 #include "cmd/retry.h"
 #include "cmd/session.h"
+#include "cmd/transaction.h"
 #include "command.h"
 #include "worker.h"
 
@@ -167,7 +168,8 @@ state_change_error(int code)
 
 /* Resolve the command, its database and the generic rules; 0 or SDB_ECLIENT. */
 static int
-prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen)
+prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen,
+        wk_xact_stmt_t *xs)
 {
     bson_iter_t it;
     const char *dot, *name;
@@ -198,17 +200,13 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
     if (*def == NULL)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotFound, "no such command: '%s'",
                              cmd->name);
-    /* Never run a transaction's statement as if it were not in one. */
-    if (bson_iter_init_find(&it, &req->cmd, "startTransaction") ||
-        bson_iter_init_find(&it, &req->cmd, "autocommit"))
-        return sdb_error_set(&cmd->err, SDB_CODE_NotImplemented,
-                             "multi-document transactions are not supported by SecantusDB yet");
     if (((*def)->flags & WK_CMD_F_ADMIN_ONLY) && strcmp(db, "admin") != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
                              "%s may only be run against the admin database.", cmd->name);
     SDB_RET(wk_op_parse_max_time(&req->cmd, &max_time_ms, &cmd->err));
     wk_op_init(&cmd->op, cmd->conn, max_time_ms);
-    return 0;
+    cmd->db = db;
+    return wk_xact_prepare(cmd, *def, xs); /* a transaction's statement: cmd/transaction.h */
 }
 
 static void
@@ -252,7 +250,8 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
 {
     bool stream;
     const wk_cmd_def_t *def = NULL;
-    wk_fp_hit_t fp = {false, false, NULL};
+    wk_fp_hit_t fp = {false, false, NULL, false};
+    wk_xact_stmt_t xs = {false, false, false, false};
     wk_cmd_t cmd;
     bson_t reply;
     char db[128];
@@ -268,7 +267,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     cmd.opcode = req->opcode;
     cmd.unacknowledged = (req->flags & WK_WIRE_MSG_MORE_TO_COME) || is_unacknowledged(&req->cmd);
     db[0] = '\0';
-    ret = prepare(req, &cmd, &def, db, sizeof(db));
+    ret = prepare(req, &cmd, &def, db, sizeof(db), &xs);
     count_command(def);
     if (ret == 0) {
         cmd.db = db;
@@ -278,12 +277,15 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         if (ret == 0 && !fp.closed)
             ret = wk_rc_check(&cmd); /* readConcern: cmd/read_concern.h */
         if (ret == 0 && !fp.closed)
+            ret = wk_xact_begin(&cmd, &xs); /* the statement's transaction */
+        if (ret == 0 && !fp.closed)
             ret = def->fn(&cmd);
         wk_failpoint_leave(&cmd, def, &fp, ret);
         if (!fp.closed)
             wk_retry_label(&cmd, def, ret); /* RetryableWriteError: cmd/retry.h */
         sdb_log_set_inflight(NULL);
     }
+    wk_xact_finish(&cmd, &xs, &ret, fp.explicit_labels);
     if (ret != 0) {
         if (ret != SDB_ECLIENT)
             sdb_error_set(&cmd.err, SDB_CODE_InternalError, "internal error: %s",

@@ -31,6 +31,23 @@ now_ns(void)
 }
 
 /*
+ * wk_op_append_xact --
+ *     Name the operation's transaction in a storage request.
+ */
+void
+wk_op_append_xact(const wk_op_t *op, bson_t *req)
+{
+    bson_t x;
+
+    if (op == NULL || !op->in_xact)
+        return;
+    BSON_APPEND_DOCUMENT_BEGIN(req, "xact", &x);
+    BSON_APPEND_BINARY(&x, "id", BSON_SUBTYPE_UUID, op->xact_id, 16);
+    BSON_APPEND_INT64(&x, "n", op->xact_n);
+    bson_append_document_end(req, &x);
+}
+
+/*
  * wk_op_parse_max_time --
  *     The command's maxTimeMS in mongod's words.
  */

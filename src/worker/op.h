@@ -30,6 +30,9 @@ struct wk_conn;
 typedef struct wk_op {
     int64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = no time limit */
     const struct wk_conn *conn; /* the client; NULL for none */
+    bool in_xact;               /* a statement of a multi-document transaction: */
+    uint8_t xact_id[16];        /*   its lsid id */
+    int64_t xact_n;             /*   and txnNumber (cmd/transaction.h) */
 } wk_op_t;
 
 /* wk_op_parse_max_time -- read the generic `maxTimeMS` argument of `body` as mongod does (a
@@ -43,6 +46,10 @@ void wk_op_init(wk_op_t *op, const struct wk_conn *conn, int64_t max_time_ms);
 /* wk_op_remaining_ms -- milliseconds left before the deadline (at least 1), 0 without one:
  * what a cursor keeps for its getMores. */
 int64_t wk_op_remaining_ms(const wk_op_t *op);
+
+/* wk_op_append_xact -- a storage request made for `op` (may be NULL) names op's transaction:
+ * append xact: {id, n} (storeop.def) when op is a transaction's statement. */
+void wk_op_append_xact(const wk_op_t *op, bson_t *req);
 
 /* wk_op_check -- an interrupt point (see above; `op` may be NULL): 0 to go on, else
  * SDB_ECLIENT with err set. */

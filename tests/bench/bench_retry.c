@@ -9,7 +9,8 @@
  *       whether the flush stalls the channel's other requests (goal: >= 0.8).
  *   (b) insertOne with retryable writes (lsid + txnNumber, as a driver sends them) on one
  *       connection, beside ping on one connection in the same run: the ratio insert / ping
- *       is the write's cost in units of a bare round trip.
+ *       is the write's cost in units of a bare round trip; the server's CPU time (master and
+ *       worker, /proc) per insert is beside it, steadier than wall time on a shared machine.
  * With --base PATH the same figures are taken for a second binary (the server before a
  * change), alternating base and new binary for several rounds, each on a fresh dbpath; the
  * report gives each binary's median over the rounds and the spread (min..max).  Numbers are
@@ -34,6 +35,7 @@ static long run_ms = 2000; /* per measurement */
 typedef struct figures {
     double find_alone, find_busy, find_ratio, jinserts; /* (a), ops/s */
     double ping, rinsert, rinsert_ratio;                /* (b), ops/s */
+    double rinsert_cpu_us; /* (b): server CPU (master + worker) per retryable insert, us */
 } figures_t;
 
 /* load -- NDOCS documents {_id: i, x: i} in one insert. */
@@ -132,11 +134,26 @@ pings(mongoc_client_t *c)
     return n / (el / 1e3);
 }
 
-/* retryable_inserts -- insertOne through the driver's retryable-write path (a session, so
- * lsid and txnNumber travel with every insert) for run_ms; ops/s. */
+/* server_cpu_ms -- CPU time of the master and its worker so far. */
 static double
-retryable_inserts(const fx_server_t *s)
+server_cpu_ms(const fx_server_t *s)
 {
+    pid_t w[FX_MAX_WORKERS];
+    int n = fx_worker_pids(s, w, FX_MAX_WORKERS);
+    double ms = fx_cpu_ms(s->pid);
+
+    for (int i = 0; i < n; i++)
+        ms += fx_cpu_ms(w[i]);
+    return ms;
+}
+
+/* retryable_inserts -- insertOne through the driver's retryable-write path (a session, so
+ * lsid and txnNumber travel with every insert) for run_ms; ops/s, and in *cpu_us the server's
+ * CPU time per insert (less sensitive than wall time to a busy machine). */
+static double
+retryable_inserts(const fx_server_t *s, double *cpu_us)
+{
+    double cpu0 = server_cpu_ms(s);
     char uri[1200];
     mongoc_client_t *c;
     mongoc_collection_t *coll;
@@ -173,6 +190,7 @@ retryable_inserts(const fx_server_t *s)
         mongoc_client_session_destroy(cs);
     mongoc_collection_destroy(coll);
     mongoc_client_destroy(c);
+    *cpu_us = n > 0 ? (server_cpu_ms(s) - cpu0) * 1e3 / n : 0;
     return n < 0 ? -1 : n / (el / 1e3);
 }
 
@@ -210,7 +228,7 @@ one_round(const char *bin, figures_t *f)
         bad = 1;
     }
     f->ping = pings(a);
-    f->rinsert = retryable_inserts(&s);
+    f->rinsert = retryable_inserts(&s, &f->rinsert_cpu_us);
     mongoc_client_destroy(a);
     mongoc_client_destroy(b);
     fx_server_stop(&s);
@@ -234,6 +252,7 @@ report(const char *label, const char *path, const figures_t *rs, int n)
         {"ping /s", offsetof(figures_t, ping)},
         {"retryable ins /s", offsetof(figures_t, rinsert)},
         {"  ratio to ping", offsetof(figures_t, rinsert_ratio)},
+        {"  server CPU us/ins", offsetof(figures_t, rinsert_cpu_us)},
     };
 
     printf("%s (%s), %d rounds, median [min..max]:\n", label, path, n);

@@ -1,6 +1,7 @@
 // tests/e2e/node_driver.test.mjs -- the Node `mongodb` driver (latest) and Mongoose against a
 // real secantusdb: connect, insert, find with a cursor of many batches, update, delete,
-// findOneAndUpdate, distinct, listCollections, drop, duplicate-key errors, clean shutdown.
+// findOneAndUpdate, distinct, listCollections, drop, duplicate-key errors, withTransaction,
+// clean shutdown.
 // Run with `node --test`; the server is started on port 0 with a temp dbpath.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,17 +139,40 @@ test('sessions: explicit session with a retryable write', async () => {
   }
 });
 
-test('transactions are refused clearly, never run half-way', async () => {
+test('withTransaction commits all statements at once; a throwing callback leaves nothing', async () => {
   const coll = client.db('e2e_node').collection('txn');
+  const other = client.db('e2e_node').collection('txn_other');
+  await coll.insertOne({ _id: 'pre', n: 0 });
   const session = client.startSession();
   try {
+    await session.withTransaction(async () => {
+      await coll.insertOne({ _id: 'in-txn' }, { session });
+      await coll.updateOne({ _id: 'pre' }, { $inc: { n: 1 } }, { session });
+      await other.insertOne({ _id: 'in-txn' }, { session });
+      // reads its own writes; outside the transaction nothing is visible yet
+      assert.equal(await coll.countDocuments({}, { session }), 2);
+      assert.equal(await coll.countDocuments({ _id: 'in-txn' }), 0);
+    }, { writeConcern: { w: 'majority' } });
+    assert.equal(await coll.countDocuments({ _id: 'in-txn' }), 1);
+    assert.equal(await other.countDocuments({ _id: 'in-txn' }), 1);
+    assert.equal((await coll.findOne({ _id: 'pre' })).n, 1);
     await assert.rejects(
       session.withTransaction(async () => {
-        await coll.insertOne({ _id: 'in-txn' }, { session });
+        await coll.insertOne({ _id: 'aborted' }, { session });
+        throw new Error('callback gives up');
       }),
-      (e) => e instanceof MongoServerError && e.code === 238 && e.codeName === 'NotImplemented',
+      /callback gives up/,
     );
-    assert.equal(await coll.countDocuments({ _id: 'in-txn' }), 0);
+    assert.equal(await coll.countDocuments({ _id: 'aborted' }), 0);
+    // a duplicate key inside fails the statement with 11000 and aborts the transaction
+    await assert.rejects(
+      session.withTransaction(async () => {
+        await coll.insertOne({ _id: 'dup-new' }, { session });
+        await coll.insertOne({ _id: 'pre' }, { session });
+      }),
+      (e) => e instanceof MongoServerError && e.code === 11000,
+    );
+    assert.equal(await coll.countDocuments({ _id: 'dup-new' }), 0);
   } finally {
     await session.endSession();
   }

@@ -12,11 +12,14 @@
  * With mongod's pauseJournalFlusherThread failpoint on, a j:true insert waits for its flush;
  * a find on another connection of the same worker (--workers 1: one channel) must be answered
  * while that insert is still waiting.  Were FLUSH served on the channel's service thread, the
- * find would wait behind it (and hit its client's 10 s socket timeout).
+ * find would wait behind it (and hit its client's 10 s socket timeout).  Concurrent j:true
+ * inserts are each answered once, and a FLUSH parked for a worker that died is not delivered to
+ * its replacement.
  */
 #include "harness.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #define DB "rwc"
@@ -250,6 +253,118 @@ START_TEST(test_flush_does_not_hold_the_channel)
 }
 END_TEST
 
+/* A loop of j:true inserts with ids base .. base + JN - 1 on its own connection. */
+#define JN 25
+typedef struct jloop {
+    mongoc_client_t *c;
+    int base;
+    int ok;
+} jloop_t;
+
+static void *
+jloop_main(void *arg)
+{
+    jloop_t *j = arg;
+
+    for (int i = 0; i < JN; i++) {
+        char json[160];
+        bson_t r;
+        bson_error_t err;
+        snprintf(json, sizeof(json),
+                 "{'insert': 'g', 'documents': [{'_id': %d}], 'writeConcern': {'j': true}}",
+                 j->base + i);
+        if (fx_cmd(j->c, DB, json, &r, &err) && fx_int(&r, "n") == 1)
+            j->ok++;
+        bson_destroy(&r);
+    }
+    return NULL;
+}
+
+START_TEST(test_concurrent_j_writes_all_answered)
+{
+    /* four connections of one worker share the flusher: every j:true insert is answered once,
+     * on its own request, whatever batch its flush fell into */
+    fx_server_t s;
+    jloop_t j[4];
+    pthread_t t[4];
+    mongoc_client_t *c;
+    bson_t r;
+
+    fx_server_up(&s, 1);
+    for (int i = 0; i < 4; i++) {
+        j[i] = (jloop_t){fx_client(&s), i * JN, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, jloop_main, &j[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(j[i].ok, JN);
+        mongoc_client_destroy(j[i].c);
+    }
+    c = fx_client(&s);
+    CMD_OK(c, DB, "{'count': 'g'}", &r);
+    ASSERT_INT(&r, "n", 4 * JN);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
+START_TEST(test_parked_flush_of_a_dead_worker_is_dropped)
+{
+    /* a FLUSH parked for a worker that died is answered after its replacement attached: the
+     * answer must not reach the new worker's channel (a reply it never asked for) */
+    fx_server_t s;
+    mongoc_client_t *a, *c;
+    pid_t w[FX_MAX_WORKERS], victim, now[FX_MAX_WORKERS];
+    jwrite_t j;
+    pthread_t t;
+    int64_t f0;
+    bson_t r;
+
+    fx_server_up(&s, 1);
+    ck_assert(fx_wait_workers(&s, 1, NULL, 0, 20));
+    ck_assert_int_eq(fx_worker_pids(&s, w, FX_MAX_WORKERS), 1);
+    victim = w[0];
+    a = fx_client(&s);
+    c = fx_client(&s);
+    f0 = flushes(c);
+    CMD_OK(c, "admin", "{'configureFailPoint': 'pauseJournalFlusherThread', 'mode': 'alwaysOn'}",
+           &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    memset(&j, 0, sizeof(j));
+    j.c = a;
+    ck_assert_int_eq(pthread_create(&t, NULL, jwrite_main, &j), 0);
+    c = fx_client(&s);
+    for (int i = 0; i < 1000 && flushes(c) == f0; i++)
+        fx_sleep_ms(10);
+    ck_assert_msg(flushes(c) > f0, "the j:true insert never sent its FLUSH");
+    mongoc_client_destroy(c);
+    ck_assert_int_eq(kill(victim, SIGKILL), 0);
+    pthread_join(t, NULL);
+    ck_assert_msg(!j.ok, "the insert of a killed worker answered: %s", fx_to_json(&j.reply));
+    bson_destroy(&j.reply);
+    mongoc_client_destroy(a);
+    ck_assert_msg(fx_wait_workers(&s, 1, &victim, 1, 30), "no replacement worker");
+    ck_assert_int_eq(fx_worker_pids(&s, w, FX_MAX_WORKERS), 1);
+    c = fx_client(&s);
+    CMD_OK(c, "admin", "{'configureFailPoint': 'pauseJournalFlusherThread', 'mode': 'off'}", &r);
+    bson_destroy(&r);
+    /* this flush is queued after the dead one: once it is answered, so was that one */
+    CMD_OK(c, DB, "{'insert': 'j', 'documents': [{'_id': 2}], 'writeConcern': {'j': true}}", &r);
+    ASSERT_INT(&r, "n", 1);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'j', 'filter': {'_id': 2}}", &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0._id", 2);
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_worker_pids(&s, now, FX_MAX_WORKERS), 1);
+    ck_assert_msg(now[0] == w[0], "the replacement worker %d died (now %d)", (int)w[0],
+                  (int)now[0]);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -258,5 +373,7 @@ main(void)
     tcase_add_test(tc, test_retryable_insert_one_round_trip);
     tcase_add_test(tc, test_retryable_update_costs_its_read_and_write);
     tcase_add_test(tc, test_flush_does_not_hold_the_channel);
+    tcase_add_test(tc, test_concurrent_j_writes_all_answered);
+    tcase_add_test(tc, test_parked_flush_of_a_dead_worker_is_dropped);
     return it_main(s);
 }

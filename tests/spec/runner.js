@@ -29,7 +29,7 @@ const SCHEMA_VERSION = [1, 21]; // the newest schema version whose features this
 // The suites copied from mongodb/specifications (README.md), run when no path is given.
 const SUITES = ['crud', 'collection-management', 'index-management', 'run-command', 'retryable-reads',
     'retryable-writes', 'sessions', 'read-write-concern', 'versioned-api', 'causal-consistency',
-    'change-streams'];
+    'change-streams', 'transactions', 'transactions-convenient-api'];
 const DEFAULT_SUITES = SUITES.map((s) => path.join(HERE, s));
 const DEFAULT_EXPECTED = path.join(HERE, 'expected-failures.txt');
 

@@ -111,7 +111,7 @@ run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t
         SDB_ERR(wk_exec_next(&ex, &doc, &r, NULL, &found, werr));
         if (!found)
             break;
-        SDB_ERR(wk_cmdu_delete_one(ns, ex.matcher, r, &doc, stmt, &deleted, NULL, werr));
+        SDB_ERR(wk_cmdu_delete_one(&cmd->op, ns, ex.matcher, r, &doc, stmt, &deleted, NULL, werr));
         if (stmt != NULL && stmt->done)
             break;
         if (!deleted)

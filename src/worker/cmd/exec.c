@@ -455,6 +455,7 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
         if (ex->fetch_limit < WK_EXEC_FETCH_MAX)
             ex->fetch_limit *= 2;
     }
+    wk_op_append_xact(ex->op, &req);
     if (ex->read_ts != 0) /* a snapshot read: every batch at the same time (storeop.def) */
         bson_append_timestamp(&req, "readTs", -1, (uint32_t)(ex->read_ts >> 32),
                               (uint32_t)ex->read_ts);
@@ -665,7 +666,8 @@ wk_exec_close(wk_exec_t *ex)
 }
 
 int
-wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb_error_t *err)
+wk_cmdu_read_record(const wk_op_t *op, const char *ns, int64_t r, bson_t *out, bool *found,
+                    sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it, docs, ent;
@@ -675,6 +677,7 @@ wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb_err
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_INT64(&req, "after", r - 1);
     BSON_APPEND_INT32(&req, "limit", 1);
+    wk_op_append_xact(op, &req);
     SDB_ERR(wk_cmdu_store(SDB_OP_SCAN, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "docs") && bson_iter_recurse(&it, &docs) &&
         bson_iter_next(&docs) && bson_iter_recurse(&docs, &ent) && bson_iter_find(&ent, "r") &&

@@ -135,6 +135,7 @@ void wk_exec_close(wk_exec_t *ex);
 
 /* wk_cmdu_read_record -- re-read record r of ns into *out (a copy, initialized when *found);
  * used after a WriteConflict. */
-int wk_cmdu_read_record(const char *ns, int64_t r, bson_t *out, bool *found, sdb_error_t *err);
+int wk_cmdu_read_record(const wk_op_t *op, const char *ns, int64_t r, bson_t *out, bool *found,
+                        sdb_error_t *err);
 
 #endif

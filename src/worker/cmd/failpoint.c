@@ -373,6 +373,7 @@ fired_success(wk_cmd_t *cmd, const wk_cmd_def_t *def, const wk_fp_hit_t *hit)
 void
 wk_failpoint_leave(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_fp_hit_t *hit, int ret)
 {
+    hit->explicit_labels = hit->fired && data_has(hit->data, "errorLabels");
     if (hit->fired && ret == SDB_ECLIENT && data_has(hit->data, "errorLabels")) {
         cmd->err.labels = 0;
         if (cmd->err_extra == NULL)

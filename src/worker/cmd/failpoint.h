@@ -19,9 +19,10 @@
 
 /* What failCommand did to one command; filled by enter, released by leave. */
 typedef struct wk_fp_hit {
-    bool fired;   /* failCommand activated for this command */
-    bool closed;  /* the connection was hung up on: the dispatcher sends no reply */
-    bson_t *data; /* owned copy of the failpoint's data while fired, else NULL */
+    bool fired;           /* failCommand activated for this command */
+    bool closed;          /* the connection was hung up on: the dispatcher sends no reply */
+    bson_t *data;         /* owned copy of the failpoint's data while fired, else NULL */
+    bool explicit_labels; /* set by leave: the failpoint gave the reply's errorLabels */
 } wk_fp_hit_t;
 
 /* wk_failpoint_enter -- before `def` runs: when failCommand fires for this command, sleep

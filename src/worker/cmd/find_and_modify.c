@@ -243,7 +243,8 @@ no_match(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_match
         goto err;
     }
     bson_destroy(&up);
-    SDB_ERR(wk_cmdu_upsert(p->ns, &p->validator, &a->query, p->upd, stmt, &up, &detail, &cmd->err));
+    SDB_ERR(wk_cmdu_upsert(&cmd->op, p->ns, &p->validator, &a->query, p->upd, stmt, &up, &detail,
+                           &cmd->err));
     if (stmt != NULL && stmt->done)
         goto err; /* it had already run: the caller replays its record */
     last_error(cmd, a, 1, false, &up);
@@ -269,10 +270,12 @@ modify(wk_cmd_t *cmd, const fam_plan_t *p, const fam_args_t *a, const wk_exec_t 
     memset(&det, 0, sizeof(det));
     wk_matcher_matches(ex->matcher, doc, &det);
     if (a->remove)
-        SDB_ERR(wk_cmdu_delete_one(p->ns, ex->matcher, r, doc, stmt, &done, &before, &cmd->err));
+        SDB_ERR(wk_cmdu_delete_one(&cmd->op, p->ns, ex->matcher, r, doc, stmt, &done, &before,
+                                   &cmd->err));
     else
-        SDB_ERR(wk_cmdu_update_one(p->ns, &p->validator, ex->matcher, p->upd, r, doc, &det, stmt,
-                                   &done, &modified, &before, &after, &detail, &cmd->err));
+        SDB_ERR(wk_cmdu_update_one(&cmd->op, p->ns, &p->validator, ex->matcher, p->upd, r, doc,
+                                   &det, stmt, &done, &modified, &before, &after, &detail,
+                                   &cmd->err));
     *gone = !done && (stmt == NULL || !stmt->done);
     if (done) {
         last_error(cmd, a, 1, true, NULL);

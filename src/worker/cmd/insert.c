@@ -24,6 +24,7 @@
 
 #include "../store_client.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define WK_INSERT_BATCH_DOCS 1000u
@@ -42,7 +43,8 @@ typedef struct insert_state {
     bson_t errors; /* writeErrors array */
     uint32_t nerr;
     wk_retry_t retry;
-    int32_t *stmts; /* batch position -> stmtId (retryable inserts) */
+    const wk_op_t *op; /* the command's operation (its transaction) */
+    int32_t *stmts;    /* batch position -> stmtId (retryable inserts) */
 } insert_state_t;
 
 static const char *const insert_fields[] = {
@@ -60,16 +62,39 @@ batch_failed(insert_state_t *st, const sdb_error_t *e)
     }
 }
 
-/* flush -- send the pending batch; maps its writeErrors back to documents indexes. */
+/* keep_only -- shrink the pending batch to the positions marked in `keep` (in order). */
+static void
+keep_only(insert_state_t *st, const bool *keep)
+{
+    bson_t kept = BSON_INITIALIZER;
+    bson_iter_t it;
+    uint32_t pos = 0, n = 0;
+    char key[16];
+
+    bson_iter_init(&it, &st->batch);
+    for (; bson_iter_next(&it); pos++)
+        if (pos < st->nbatch && keep[pos]) {
+            snprintf(key, sizeof(key), "%u", n);
+            bson_append_iter(&kept, key, -1, &it);
+            st->map[n++] = st->map[pos];
+        }
+    bson_destroy(&st->batch);
+    bson_steal(&st->batch, &kept);
+    st->nbatch = n;
+}
+
+/* send_batch -- send the pending batch once; maps its writeErrors back to documents indexes.  A
+ * document that met a transaction's uncommitted write (112 outside a transaction) is marked in
+ * `keep` to be sent again, with those an ordered insert did not reach after it. */
 static int
-flush(insert_state_t *st, sdb_error_t *err)
+send_batch(insert_state_t *st, bool *keep, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it, we, f;
+    bool waits = !st->op->in_xact;
     int ret = 0;
 
-    if (st->nbatch == 0)
-        goto err;
+    memset(keep, 0, st->nbatch * sizeof(*keep));
     BSON_APPEND_UTF8(&req, "ns", st->ns);
     BSON_APPEND_ARRAY(&req, "docs", &st->batch);
     BSON_APPEND_BOOL(&req, "ordered", st->ordered);
@@ -84,6 +109,7 @@ flush(insert_state_t *st, sdb_error_t *err)
             st->stmts[i] = wk_retry_stmt_id(&st->retry, st->map[i]);
         wk_retry_append_txn(&req, &st->retry, 0, st->stmts, st->nbatch, false);
     }
+    wk_op_append_xact(st->op, &req);
     ret = wk_cmdu_store(SDB_OP_INSERT, &req, &reply, err);
     if (st->retry.on)
         wk_retry_after_write(&st->retry, ret, &reply);
@@ -108,6 +134,11 @@ flush(insert_state_t *st, sdb_error_t *err)
                 idx = bson_iter_as_int64(&f);
             if (idx < 0 || idx >= (int64_t)st->nbatch)
                 idx = 0;
+            if (waits && werr.code == SDB_CODE_WriteConflict) {
+                for (uint32_t i = (uint32_t)idx; i < (st->ordered ? st->nbatch : idx + 1); i++)
+                    keep[i] = true;
+                continue;
+            }
             wk_cmdu_write_error(&st->errors, st->nerr++, st->map[idx], &werr, &e);
             if (st->ordered)
                 st->stop = true;
@@ -116,6 +147,26 @@ flush(insert_state_t *st, sdb_error_t *err)
 err:
     bson_destroy(&reply);
     bson_destroy(&req);
+    return ret;
+}
+
+/* flush -- send the pending batch until no document of it waits for a transaction (as mongod's
+ * insert retries its WriteConflict: write.h). */
+static int
+flush(insert_state_t *st, sdb_error_t *err)
+{
+    bool *keep = bson_malloc0((st->nbatch > 0 ? st->nbatch : 1) * sizeof(*keep));
+    int ret = 0;
+
+    for (int i = 0; ret == 0 && st->nbatch > 0; i++) {
+        if (i > 0)
+            ret = wk_cmdu_conflict_pause(st->op, i, err);
+        if (ret == 0)
+            ret = send_batch(st, keep, err);
+        if (ret == 0)
+            keep_only(st, keep);
+    }
+    bson_free(keep);
     bson_reinit(&st->batch);
     st->nbatch = 0;
     st->batch_bytes = 0;
@@ -229,6 +280,7 @@ wk_cmd_insert(wk_cmd_t *cmd)
     memset(&st, 0, sizeof(st));
     bson_init(&st.batch);
     bson_init(&st.errors);
+    st.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, st.ns, sizeof(st.ns)));
     SDB_ERR(wk_ns_write_check(st.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, st.ns));

@@ -248,16 +248,6 @@ wk_retry_after_write(wk_retry_t *rt, int ret, const bson_t *reply)
 
 /* ---- the RetryableWriteError label --------------------------------------------------------- */
 
-/* Codes mongod labels RetryableWriteError on a retryable write. */
-static const int retryable_codes[] = {
-    SDB_CODE_InterruptedAtShutdown, SDB_CODE_InterruptedDueToReplStateChange,
-    SDB_CODE_NotWritablePrimary,    SDB_CODE_NotPrimaryNoSecondaryOk,
-    SDB_CODE_NotPrimaryOrSecondary, SDB_CODE_PrimarySteppedDown,
-    SDB_CODE_ShutdownInProgress,    SDB_CODE_HostNotFound,
-    SDB_CODE_HostUnreachable,       SDB_CODE_NetworkTimeout,
-    SDB_CODE_SocketException,       SDB_CODE_ExceededTimeLimit,
-};
-
 /* Commands that are retryable writes when they carry a txnNumber outside a transaction
  * (always false), and those that always are (they end a transaction). */
 static const struct {
@@ -269,13 +259,11 @@ static const struct {
     {"abortTransaction", true},
 };
 
+/* Codes mongod labels RetryableWriteError on a retryable write: its RetriableError category. */
 static bool
 retryable_code(int code)
 {
-    for (size_t i = 0; i < sizeof(retryable_codes) / sizeof(retryable_codes[0]); i++)
-        if (retryable_codes[i] == code)
-            return true;
-    return false;
+    return sdb_error_is_retriable(code);
 }
 
 /* retryable_write -- a write with txnNumber outside a transaction, or commit/abort. */

@@ -65,8 +65,9 @@ wk_stmt_t *wk_retry_stmt(wk_retry_t *rt, int32_t id, bool images, wk_stmt_t *st)
 /* wk_retry_stmt_end -- free what a statement holds (NULL is fine). */
 void wk_retry_stmt_end(wk_stmt_t *st);
 
-/* wk_retry_append_txn -- append txn: {id, n, stmt, stmts?, img} to a request; `stmts` (may be
- * NULL) holds one stmtId per INSERT document. */
+/* wk_retry_append_txn -- append txn: {id, n, stmt?, stmts?, img} to a request (stmt < 0: no
+ * stmt, as TXN_CHECK takes for the txnNumber rules alone); `stmts` (may be NULL) holds one
+ * stmtId per INSERT document. */
 void wk_retry_append_txn(bson_t *req, const wk_retry_t *rt, int32_t stmt, const int32_t *stmts,
                          uint32_t nstmts, bool images);
 

@@ -141,7 +141,7 @@ position_lost(const char *ns, const bson_t *state, sdb_error_t *err)
         return sdb_error_set(
             err, SDB_CODE_QueryPlanKilled,
             "PlanExecutor error during getMore :: caused by :: collection dropped");
-    SDB_RET(wk_cmdu_read_record(ns, r, &doc, &found, err));
+    SDB_RET(wk_cmdu_read_record(NULL, ns, r, &doc, &found, err));
     if (found) {
         bson_destroy(&doc);
         return 0;

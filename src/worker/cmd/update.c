@@ -215,8 +215,8 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
         SDB_ERR(wk_exec_next(&ex, &doc, &r, &det, &found, werr));
         if (!found)
             break;
-        SDB_ERR(wk_cmdu_update_one(c->ns, &c->validator, ex.matcher, upd, r, &doc, &det, stmt,
-                                   &matched, &modified, NULL, NULL, detail, werr));
+        SDB_ERR(wk_cmdu_update_one(c->op, c->ns, &c->validator, ex.matcher, upd, r, &doc, &det,
+                                   stmt, &matched, &modified, NULL, NULL, detail, werr));
         if (stmt != NULL && stmt->done)
             goto err;
         if (!matched)
@@ -229,7 +229,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
     }
     if (n == 0 && st->upsert) {
         bson_destroy(&up);
-        SDB_ERR(wk_cmdu_upsert(c->ns, &c->validator, &st->q, upd, stmt, &up, detail, werr));
+        SDB_ERR(wk_cmdu_upsert(c->op, c->ns, &c->validator, &st->q, upd, stmt, &up, detail, werr));
         if (stmt != NULL && stmt->done)
             goto err;
         upserted_add(c, index, &up);

@@ -4,7 +4,8 @@
  * A write reads a record, computes the new bytes here (the worker owns update semantics) and
  * asks the master to replace the record only if it still holds the bytes that were read.  A
  * WriteConflict means another worker got there first: the record is re-read, re-matched and
- * the write retried, up to WK_CAS_RETRIES times.  A one-member replica set can honour only
+ * the write retried; one that keeps conflicting waits (conflict_wait) for the transaction
+ * holding the record, as mongod does, until the operation's maxTimeMS.  A one-member replica set can honour only
  * w <= 1 and "majority"; other concerns get the writeConcernError mongod reports.
  *
  * Every document about to be stored is checked against mongod's storage nesting limit here,
@@ -23,6 +24,7 @@
 #include "../../common/bsoncmp.h"
 #include "../../common/bsonvalid.h"
 #include "../catalog_cache.h"
+#include "../coro.h"
 #include "../store_client.h"
 
 #include <stdio.h>
@@ -281,11 +283,19 @@ fix_id(const bson_t *cur, const bson_t *out, bson_t *fixed, sdb_error_t *err)
     return 0;
 }
 
+/* in_xact -- a transaction's write conflict aborted it: no retry (write.h). */
+static bool
+in_xact(const wk_op_t *op)
+{
+    return op != NULL && op->in_xact;
+}
+
 /* try_update -- one compare-and-swap attempt; *conflict on WriteConflict. */
 static int
-try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_t r,
-           const bson_t *cur, const wk_match_details_t *det, wk_stmt_t *stmt, bool *conflict,
-           bool *matched, bool *modified, bson_t *after, bson_t *detail, sdb_error_t *err)
+try_update(const wk_op_t *op, const char *ns, const wk_validator_t *v, const wk_update_t *u,
+           int64_t r, const bson_t *cur, const wk_match_details_t *det, wk_stmt_t *stmt,
+           bool *conflict, bool *matched, bool *modified, bson_t *after, bson_t *detail,
+           sdb_error_t *err)
 {
     bson_t out, fixed = BSON_INITIALIZER, req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -313,11 +323,12 @@ try_update(const char *ns, const wk_validator_t *v, const wk_update_t *u, int64_
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", cur);
         BSON_APPEND_DOCUMENT(&req, "new", &fixed);
+        wk_op_append_xact(op, &req);
         if (!wk_update_is_replacement(u))
             BSON_APPEND_BOOL(&req, "diff", true); /* the oplog logs mongod's $v:2 diff */
         bson_destroy(&reply);
         ret = wk_retry_store(stmt, SDB_OP_UPDATE, &req, &reply, err);
-        if (ret != 0 && err->code == SDB_CODE_WriteConflict) {
+        if (ret != 0 && err->code == SDB_CODE_WriteConflict && !in_xact(op)) {
             *conflict = true;
             ret = 0;
             goto err;
@@ -341,8 +352,8 @@ err:
 
 /* reread -- after a conflict: the record's current bytes, if it still exists and matches. */
 static int
-reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_details_t *det,
-       bool *still, sdb_error_t *err)
+reread(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur,
+       wk_match_details_t *det, bool *still, sdb_error_t *err)
 {
     bool found = false;
     int ret;
@@ -350,7 +361,7 @@ reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_d
     memset(det, 0, sizeof(*det));
     *still = false;
     bson_destroy(cur);
-    ret = wk_cmdu_read_record(ns, r, cur, &found, err);
+    ret = wk_cmdu_read_record(op, ns, r, cur, &found, err);
     if (!found)
         bson_init(cur);
     SDB_RET(ret);
@@ -359,11 +370,30 @@ reread(const char *ns, const wk_matcher_t *m, int64_t r, bson_t *cur, wk_match_d
     return 0;
 }
 
-#define WK_CAS_RETRIES 1000
+#define WK_CAS_QUICK 8        /* conflicts retried at once; then the write waits between tries */
+#define WK_CAS_WAIT_MAX_MS 20 /* the longest pause between two tries */
+
+/* conflict_wait -- the i-th conflict on the same record in a row.  A record that keeps
+ * conflicting is held by a multi-document transaction's uncommitted write: wait for it to
+ * commit or abort (it lives at most transactionLifetimeLimitSeconds), as mongod's write
+ * retries its WriteConflict, pausing a little longer each time, bounded by the operation's
+ * maxTimeMS, the client and shutdown (op.h).  SDB_ECLIENT once the operation must stop. */
+static int
+conflict_wait(const wk_op_t *op, int i, sdb_error_t *err)
+{
+    return i < WK_CAS_QUICK ? 0 : wk_cmdu_conflict_pause(op, i - WK_CAS_QUICK + 1, err);
+}
 
 int
-wk_cmdu_update_one(const char *ns, const wk_validator_t *v, const wk_matcher_t *m,
-                   const wk_update_t *u, int64_t r, const bson_t *doc,
+wk_cmdu_conflict_pause(const wk_op_t *op, int n, sdb_error_t *err)
+{
+    wk_coro_sleep_ms(n < WK_CAS_WAIT_MAX_MS ? n : WK_CAS_WAIT_MAX_MS);
+    return wk_op_interrupted(op, err);
+}
+
+int
+wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
+                   const wk_matcher_t *m, const wk_update_t *u, int64_t r, const bson_t *doc,
                    const wk_match_details_t *details, wk_stmt_t *stmt, bool *matched,
                    bool *modified, bson_t *before, bson_t *after, bson_t *detail, sdb_error_t *err)
 {
@@ -377,8 +407,8 @@ wk_cmdu_update_one(const char *ns, const wk_validator_t *v, const wk_matcher_t *
     if (details != NULL)
         det = *details;
     bson_copy_to(doc, &cur);
-    for (int i = 0; i < WK_CAS_RETRIES; i++) {
-        SDB_ERR(try_update(ns, v, u, r, &cur, &det, stmt, &conflict, matched, modified, after,
+    for (int i = 0;; i++) {
+        SDB_ERR(try_update(op, ns, v, u, r, &cur, &det, stmt, &conflict, matched, modified, after,
                            detail, err));
         if (!conflict) {
             if (before != NULL && *matched)
@@ -386,19 +416,19 @@ wk_cmdu_update_one(const char *ns, const wk_validator_t *v, const wk_matcher_t *
             goto err;
         }
         *matched = false;
-        SDB_ERR(reread(ns, m, r, &cur, &det, &still, err));
+        SDB_ERR(conflict_wait(op, i, err));
+        SDB_ERR(reread(op, ns, m, r, &cur, &det, &still, err));
         if (!still)
             goto err;
     }
-    ret = sdb_error_set(err, SDB_CODE_WriteConflict, "Write conflict during plan execution");
 err:
     bson_destroy(&cur);
     return ret;
 }
 
 int
-wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const wk_update_t *u,
-               wk_stmt_t *stmt, bson_t *out, bson_t *detail, sdb_error_t *err)
+wk_cmdu_upsert(const wk_op_t *op, const char *ns, const wk_validator_t *v, const bson_t *q,
+               const wk_update_t *u, wk_stmt_t *stmt, bson_t *out, bson_t *detail, sdb_error_t *err)
 {
     bson_t seed, applied, req = BSON_INITIALIZER, reply = BSON_INITIALIZER, arr;
     bson_iter_t it, we;
@@ -432,6 +462,7 @@ wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const w
     BSON_APPEND_DOCUMENT(&arr, "0", out);
     bson_append_array_end(&req, &arr);
     BSON_APPEND_BOOL(&req, "ordered", true);
+    wk_op_append_xact(op, &req);
     bson_destroy(&reply);
     SDB_ERR(wk_retry_store(stmt, SDB_OP_INSERT, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "writeErrors") && bson_iter_recurse(&it, &we) &&
@@ -455,8 +486,8 @@ err:
 }
 
 int
-wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_t *doc,
-                   wk_stmt_t *stmt, bool *deleted, bson_t *old, sdb_error_t *err)
+wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r,
+                   const bson_t *doc, wk_stmt_t *stmt, bool *deleted, bson_t *old, sdb_error_t *err)
 {
     wk_match_details_t det;
     bson_t cur, req, reply = BSON_INITIALIZER;
@@ -466,11 +497,12 @@ wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_
 
     *deleted = false;
     bson_copy_to(doc, &cur);
-    for (int i = 0; i < WK_CAS_RETRIES; i++) {
+    for (int i = 0;; i++) {
         bson_init(&req);
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_INT64(&req, "r", r);
         BSON_APPEND_DOCUMENT(&req, "old", &cur);
+        wk_op_append_xact(op, &req);
         bson_destroy(&reply);
         ret = wk_retry_store(stmt, SDB_OP_DELETE, &req, &reply, err);
         bson_destroy(&req);
@@ -482,14 +514,14 @@ wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_
                 bson_concat(old, &cur);
             goto err;
         }
-        if (err->code != SDB_CODE_WriteConflict)
+        if (err->code != SDB_CODE_WriteConflict || in_xact(op))
             goto err;
         ret = 0;
-        SDB_ERR(reread(ns, m, r, &cur, &det, &still, err));
+        SDB_ERR(conflict_wait(op, i, err));
+        SDB_ERR(reread(op, ns, m, r, &cur, &det, &still, err));
         if (!still)
             goto err;
     }
-    ret = sdb_error_set(err, SDB_CODE_WriteConflict, "Write conflict during plan execution");
 err:
     bson_destroy(&reply);
     bson_destroy(&cur);

@@ -73,6 +73,14 @@ void wk_cmdu_validator_free(wk_validator_t *v);
 /* wk_cmdu_check_batch -- 16 InvalidLength unless 1 <= n <= 100000 write statements. */
 int wk_cmdu_check_batch(wk_cmd_t *cmd, uint32_t n);
 
+/* wk_cmdu_conflict_pause -- the n-th wait (n >= 1) of a write outside a transaction whose
+ * document a transaction holds (its WriteConflict persists): sleep a little longer each time,
+ * then stop with the operation's interrupt error (maxTimeMS, client, shutdown) if any. */
+int wk_cmdu_conflict_pause(const wk_op_t *op, int n, sdb_error_t *err);
+
+/* The writes below run for operation `op` (op.h; may be NULL): inside a transaction they join it
+ * and a WriteConflict is returned at once (the transaction is aborted), never retried. */
+
 /* wk_cmdu_update_one -- apply `u` to record r (checking the result against validator `v`, which
  * may be NULL) (current bytes `doc`, matched with `details`)
  * and write it with compare-and-swap: on WriteConflict the record is re-read, re-matched
@@ -83,21 +91,23 @@ int wk_cmdu_check_batch(wk_cmd_t *cmd, uint32_t n);
  * document as written (or as found, when unchanged), `before` (may be NULL) the document the
  * update was applied to.  On a store error `detail` (may be NULL) receives its body.  before,
  * after and detail, when given, are initialized empty documents that get appended to. */
-int wk_cmdu_update_one(const char *ns, const wk_validator_t *v, const wk_matcher_t *m,
-                       const wk_update_t *u, int64_t r, const bson_t *doc,
+int wk_cmdu_update_one(const wk_op_t *op, const char *ns, const wk_validator_t *v,
+                       const wk_matcher_t *m, const wk_update_t *u, int64_t r, const bson_t *doc,
                        const wk_match_details_t *details, wk_stmt_t *stmt, bool *matched,
                        bool *modified, bson_t *before, bson_t *after, bson_t *detail,
                        sdb_error_t *err);
 
 /* wk_cmdu_upsert -- insert the document an upsert builds from filter `q` and update `u`;
  * `out` (always initialized) receives it; `stmt` and `detail` as for wk_cmdu_update_one. */
-int wk_cmdu_upsert(const char *ns, const wk_validator_t *v, const bson_t *q, const wk_update_t *u,
-                   wk_stmt_t *stmt, bson_t *out, bson_t *detail, sdb_error_t *err);
+int wk_cmdu_upsert(const wk_op_t *op, const char *ns, const wk_validator_t *v, const bson_t *q,
+                   const wk_update_t *u, wk_stmt_t *stmt, bson_t *out, bson_t *detail,
+                   sdb_error_t *err);
 
 /* wk_cmdu_delete_one -- delete record r if it still holds `doc`; on WriteConflict re-read
  * and re-match against `m`.  *deleted tells whether it went; `old` (may be NULL) receives a
  * copy of the deleted document; `stmt` as for wk_cmdu_update_one (*deleted false when done). */
-int wk_cmdu_delete_one(const char *ns, const wk_matcher_t *m, int64_t r, const bson_t *doc,
-                       wk_stmt_t *stmt, bool *deleted, bson_t *old, sdb_error_t *err);
+int wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int64_t r,
+                       const bson_t *doc, wk_stmt_t *stmt, bool *deleted, bson_t *old,
+                       sdb_error_t *err);
 
 #endif
