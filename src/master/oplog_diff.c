@@ -1,11 +1,11 @@
 /*
  * src/master/oplog_diff.c -- compute mongod's $v:2 update diff from two documents.
  *
- * Fields are walked in step while both documents name the same field: a field whose bytes
- * differ becomes a sub-diff (both documents sharing a field name, or both arrays sharing an
- * element, so that $set of "a.b" logs a.b and $set of a whole new value logs a) or an update.  Once the names part, every remaining field of the new
- * document is an insert (it lands at the end, where mongod's diff applier puts it) and every
- * remaining field of the old one that the new one lacks is a delete.  Arrays are compared
+ * Fields of the new document are matched in order with the old one's (fields the new one
+ * drops may lie between): a field whose bytes differ becomes a sub-diff (both documents sharing a field name, or both arrays sharing an
+ * element, so that $set of "a.b" logs a.b and $set of a whole new value logs a) or an update.  A field that is new, or that would break the old order, is an insert (it lands at
+ * the end, where mongod's diff applier puts it), and so is every field after it; a field of
+ * the old document that the new one lacks is a delete.  Arrays are compared
  * index by index; a shorter new array records its new length ("l").  Pure functions; the
  * recursion is bounded by the stored documents' depth (100, bsonvalid.h).
  */
@@ -126,27 +126,47 @@ field_diff(const bson_iter_t *a, const bson_iter_t *b, bson_t *u, bson_t *subs)
     bson_append_iter(u, bson_iter_key(b), -1, b);
 }
 
+/* seek_in_order -- move *a forward to the field named like *b when only fields that `post`
+ * drops lie in between (so the new document keeps the old order): true when found there. */
+static bool
+seek_in_order(bson_iter_t *a, const bson_iter_t *b, const bson_t *post)
+{
+    bson_iter_t c = *a, probe;
+
+    do {
+        if (strcmp(bson_iter_key(&c), bson_iter_key(b)) == 0) {
+            *a = c;
+            return true;
+        }
+        if (bson_iter_init_find(&probe, post, bson_iter_key(&c)))
+            return false; /* a field the new document keeps comes first: the order changed */
+    } while (bson_iter_next(&c));
+    return false;
+}
+
 static void
 diff_doc(const bson_t *pre, const bson_t *post, bson_t *out)
 {
     bson_t d = BSON_INITIALIZER, u = BSON_INITIALIZER, ins = BSON_INITIALIZER;
     bson_t subs = BSON_INITIALIZER;
     bson_iter_t a, b, probe;
-    bool more_a, more_b;
+    bool more_a, inserting = false;
 
     bson_iter_init(&a, pre);
     bson_iter_init(&b, post);
     more_a = bson_iter_next(&a);
-    more_b = bson_iter_next(&b);
-    while (more_a && more_b && strcmp(bson_iter_key(&a), bson_iter_key(&b)) == 0) {
-        if (!same_value(&a, &b))
-            field_diff(&a, &b, &u, &subs);
-        more_a = bson_iter_next(&a);
-        more_b = bson_iter_next(&b);
-    }
-    for (; more_b; more_b = bson_iter_next(&b))
+    while (bson_iter_next(&b)) {
+        if (!inserting && more_a && seek_in_order(&a, &b, post)) {
+            if (!same_value(&a, &b))
+                field_diff(&a, &b, &u, &subs);
+            more_a = bson_iter_next(&a);
+            continue;
+        }
+        inserting = true; /* an insert lands at the end: so must every field after it */
         bson_append_iter(&ins, bson_iter_key(&b), -1, &b);
-    for (; more_a; more_a = bson_iter_next(&a))
+    }
+    bson_iter_init(&a, pre);
+    while (bson_iter_next(&a))
         if (!bson_iter_init_find(&probe, post, bson_iter_key(&a)))
             bson_append_bool(&d, bson_iter_key(&a), -1, false);
     bson_init(out);

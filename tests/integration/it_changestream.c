@@ -4,7 +4,8 @@
  * A stream on a collection, a database and the cluster returns insert, update (with mongod's
  * updateDescription read from the $v:2 oplog diff), replace, delete, drop, rename,
  * dropDatabase and invalidate events in oplog order; resumeAfter, startAfter (after an
- * invalidate) and startAtOperationTime continue exactly after their point; every batch
+ * invalidate) and startAtOperationTime continue exactly after their point (a token whose
+ * event the oplog does not hold is ChangeStreamFatalError); every batch
  * carries a postBatchResumeToken that advances with the oplog head; pre- and post-images come
  * from the master when the collection keeps them; bad input answers mongod's codes and the
  * connection lives; an awaitData getMore parks without stopping its worker's other
@@ -223,6 +224,20 @@ START_TEST(test_resume_points)
     bson_destroy(&r);
     ASSERT_INT(&ev, "0.documentKey._id", 4);
     bson_destroy(&ev);
+    /* a token of this oplog entry naming an event the stream never had: not found (280) */
+    {
+        char forged[128], json[512];
+        snprintf(forged, sizeof(forged), "%s", t1);
+        ck_assert(strlen(forged) > 48 && strncmp(forged + 38, "2B00000000", 10) == 0);
+        memcpy(forged + 38, "2B00000005", 10);
+        snprintf(json, sizeof(json),
+                 "{'aggregate': 'b', 'pipeline': [{'$changeStream': {'resumeAfter': {'_data': "
+                 "'%s'}}}], 'cursor': {}}",
+                 forged);
+        CMD_ERR(c, DB, json, &r, 280, "ChangeStreamFatalError");
+        ASSERT_STR(&r, "errorLabels.0", "NonResumableChangeStreamError");
+        bson_destroy(&r);
+    }
     /* startAtOperationTime of the second insert: events 2, 3, 4 */
     snprintf(spec, sizeof(spec), "{'startAtOperationTime': {'$timestamp': {'t': %u, 'i': %u}}}", ot,
              oi);
@@ -239,6 +254,8 @@ START_TEST(test_resume_points)
     bson_destroy(&r);
     CMD_OK(c, DB, "{'insert': 'elsewhere', 'documents': [{'_id': 1}]}", &r);
     bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'elsewhere', 'documents': [{'_id': 2}]}", &r);
+    bson_destroy(&r);
     more(c, DB, "b", id, 100, &r);
     ck_assert_int_eq(fx_array_len(&r, "cursor.nextBatch"), 0);
     pbrt2 = token(&r, "cursor.postBatchResumeToken._data");
@@ -252,6 +269,13 @@ START_TEST(test_resume_points)
     bson_destroy(&r);
     ASSERT_INT(&ev, "0.documentKey._id", 5);
     bson_destroy(&ev);
+    /* an event that is the latest oplog entry: the batch's postBatchResumeToken is its token */
+    CMD_OK(c, DB, "{'insert': 'b', 'documents': [{'_id': 6}]}", &r);
+    bson_destroy(&r);
+    more(c, DB, "b", id, 2000, &r);
+    ASSERT_INT(&r, "cursor.nextBatch.0.documentKey._id", 6);
+    ASSERT_STR(&r, "cursor.postBatchResumeToken._data", fx_str(&r, "cursor.nextBatch.0._id._data"));
+    bson_destroy(&r);
     bson_free(t1);
     bson_free(t3);
     bson_free(pbrt);
@@ -446,6 +470,8 @@ START_TEST(test_bad_input)
     bad(c, DB, "'e'", "[{'$changeStream': {'fullDocument': 'sometimes'}}]", 2, "BadValue");
     bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$group': {'_id': 1}}]", 20, "IllegalOperation");
     bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$bogus': {}}]", 40324, "Location40324");
+    bad(c, DB, "'e'", "[{'$match': {}}, {'$changeStream': {}}]", 40602, "Location40602");
+    bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$changeStream': {}}]", 40602, "Location40602");
     bad(c, DB, "'system.profile'", "[{'$changeStream': {}}]", 73, "InvalidNamespace");
     bad(c, "local", "'e'", "[{'$changeStream': {}}]", 73, "InvalidNamespace");
     bad(c, "admin", "1", "[{'$changeStream': {}}]", 73, "InvalidNamespace");

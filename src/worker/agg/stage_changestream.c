@@ -6,12 +6,12 @@
  * startAtOperationTime, else just past the current oplog head), reads a first batch and parks
  * the stream as a cursor whose state is everything needed to continue:
  *   {kind: "changestream", spec: {...}, pipeline: [...], coll?, pos: {_data}}
- * pos is the last point consumed, a resume token (resume_token.h): an event token, or a
- * high-water mark "resume at ts" once every entry before ts has been read.  A batch scans the
- * oplog from pos.ts (SCAN after pos.ts - 1), skips the events of that entry up to pos, turns
- * entries into events, runs the rest of the pipeline on each, and stops when the batch is
- * full, at an invalidate, or at the end of the visible oplog; postBatchResumeToken is then
- * pos.  A getMore that finds nothing waits for the oplog head to move (wk_oplog_wait) until
+ * pos is the resume point as mongod reports it (resume_token.h): the last event returned, or
+ * the high-water mark of the latest entry read ("resume at ts") when that is later; next is
+ * the next oplog entry to read.  A batch scans the oplog from next (SCAN after next - 1),
+ * skips events up to pos, turns entries into events, runs the rest of the pipeline on each,
+ * and stops when the batch is full, at an invalidate, or at the end of the visible oplog;
+ * postBatchResumeToken is then pos.  A getMore that finds nothing waits for the oplog head to move (wk_oplog_wait) until
  * its maxTimeMS (default 1000 ms) is spent, with the cursor checked out, then returns an
  * empty batch whose postBatchResumeToken has still advanced to the head.
  *
@@ -43,7 +43,9 @@ typedef struct cs_run {
     bson_t spec;          /* the $changeStream spec */
     bson_t rest;          /* the stages after it (array) */
     wk_agg_pipeline_t *p; /* rest, parsed; NULL when empty */
-    sdb_rtoken_t pos;     /* last point consumed */
+    sdb_rtoken_t pos;     /* the resume point: postBatchResumeToken */
+    uint64_t next_ts;     /* the next oplog entry to read (the scan's start) */
+    bool verify;          /* pos is a client's event token not yet seen in the oplog */
     bool invalidated;
     wk_op_t *op;
 } cs_run_t;
@@ -235,6 +237,22 @@ parse_rest(cs_run_t *r, wk_op_t *op, sdb_error_t *err)
     return 0;
 }
 
+/* fatal -- a ChangeStreamFatalError: the stream cannot go on, and the driver must not
+ * resume it. */
+static int
+fatal(sdb_error_t *err, const char *msg, const bson_t *ev)
+{
+    bson_iter_t it, d;
+    const char *data = "";
+
+    if (bson_iter_init_find(&it, ev, "_id") && bson_iter_recurse(&it, &d) &&
+        bson_iter_find(&d, "_data") && BSON_ITER_HOLDS_UTF8(&d))
+        data = bson_iter_utf8(&d, NULL);
+    sdb_error_set(err, SDB_CODE_ChangeStreamFatalError, "%s{ _data: \"%s\" }", msg, data);
+    err->labels |= SDB_LABEL_NON_RESUMABLE_CS;
+    return SDB_ECLIENT;
+}
+
 /* same_id -- the output still carries the event's _id, byte for byte. */
 static bool
 same_id(const bson_t *out, const bson_t *ev)
@@ -254,7 +272,6 @@ run_rest(cs_run_t *r, bson_t *ev, bson_t **out, sdb_error_t *err)
 {
     wk_agg_docs_t in, res;
     wk_agg_ctx_t ctx;
-    char want[SDB_RTOKEN_HEX_MAX + 32];
     int ret = 0;
 
     *out = NULL;
@@ -273,20 +290,12 @@ run_rest(cs_run_t *r, bson_t *ev, bson_t **out, sdb_error_t *err)
     if (res.n == 0 || res.v[0] == NULL)
         goto err;
     if (!same_id(res.v[0], ev)) {
-        bson_iter_t it;
-        snprintf(want, sizeof(want), "%s",
-                 bson_iter_init_find(&it, ev, "_id") && bson_iter_recurse(&it, &it) &&
-                         bson_iter_next(&it) && BSON_ITER_HOLDS_UTF8(&it)
-                     ? bson_iter_utf8(&it, NULL)
-                     : "");
-        ret = sdb_error_set(err, SDB_CODE_ChangeStreamFatalError,
-                            "Encountered an event whose _id field, which contains the resume "
-                            "token, was modified by the pipeline. Modifying the _id field of an "
-                            "event makes it impossible to resume the stream from that point. "
-                            "Only transformations that retain the unmodified _id field are "
-                            "allowed. Expected: { _id: { _data: \"%s\" } }",
-                            want);
-        err->labels |= SDB_LABEL_NON_RESUMABLE_CS;
+        ret = fatal(err,
+                    "Encountered an event whose _id field, which contains the resume token, was "
+                    "modified by the pipeline. Modifying the _id field of an event makes it "
+                    "impossible to resume the stream from that point. Only transformations that "
+                    "retain the unmodified _id field are allowed. Expected: ",
+                    ev);
         goto err;
     }
     *out = res.v[0];
@@ -301,7 +310,7 @@ err:
 
 /* lookup -- updateLookup: the document's current version, or null. */
 static int
-lookup(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
+lookup(cs_run_t *r, const wk_cs_event_t *ev, bson_t *full, sdb_error_t *err)
 {
     wk_agg_docs_t docs;
     bson_t filter = BSON_INITIALIZER;
@@ -311,9 +320,9 @@ lookup(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
     BSON_APPEND_VALUE(&filter, "_id", &ev->key);
     SDB_ERR(wk_agg_read(ev->ns, &filter, 1, NULL, NULL, r->op, 0, &docs, err));
     if (docs.n > 0 && docs.v[0] != NULL)
-        BSON_APPEND_DOCUMENT(ev->doc, "fullDocument", docs.v[0]);
+        BSON_APPEND_DOCUMENT(full, "fullDocument", docs.v[0]);
     else
-        BSON_APPEND_NULL(ev->doc, "fullDocument");
+        BSON_APPEND_NULL(full, "fullDocument");
 err:
     wk_agg_docs_free(&docs);
     bson_destroy(&filter);
@@ -335,7 +344,7 @@ image_missing(const char *which, const bson_t *ev, sdb_error_t *err)
 
 /* images -- the stored pre- and post-images of the event's oplog entry (CS_IMAGES). */
 static int
-images(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
+images(cs_run_t *r, const wk_cs_event_t *ev, bson_t *full, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it;
@@ -350,9 +359,9 @@ images(cs_run_t *r, const wk_cs_event_t *ev, sdb_error_t *err)
         if (!have_post && r->cs.full_doc == WK_CS_IMG_REQUIRED)
             SDB_ERR(image_missing("post-image", ev->doc, err));
         if (have_post)
-            wk_cmdu_append_iter_as(ev->doc, "fullDocument", &it);
+            wk_cmdu_append_iter_as(full, "fullDocument", &it);
         else
-            BSON_APPEND_NULL(ev->doc, "fullDocument");
+            BSON_APPEND_NULL(full, "fullDocument");
     }
     if (ev->want_pre) {
         have_pre = bson_iter_init_find(&it, &reply, "pre") && BSON_ITER_HOLDS_DOCUMENT(&it);
@@ -399,10 +408,42 @@ hwm(uint64_t ts, sdb_rtoken_t *t)
     t->type = SDB_RTOKEN_HWM;
 }
 
+/* advance -- every entry up to ts has been read: the resume point is at least the high-water
+ * mark of ts (mongod's: resuming there reads ts again, whose events this stream did not
+ * return -- a returned event's token sorts after it and then stays the point). */
+static void
+advance(cs_run_t *r, uint64_t ts)
+{
+    sdb_rtoken_t h;
+
+    hwm(ts, &h);
+    if (tok_cmp(&h, &r->pos) > 0)
+        r->pos = h;
+}
+
 static bool
 batch_full(const cs_batch_t *b)
 {
     return (b->want > 0 && (int64_t)b->n >= b->want) || b->bytes >= WK_BATCH_MAX_BYTES;
+}
+
+/* place_before_ns -- put the fields of `extra` (an update's fullDocument) before ns, where
+ * mongod's events carry fullDocument. */
+static void
+place_before_ns(bson_t *doc, const bson_t *extra)
+{
+    bson_t out = BSON_INITIALIZER;
+    bson_iter_t it;
+
+    bson_iter_init(&it, doc);
+    while (bson_iter_next(&it)) {
+        if (strcmp(bson_iter_key(&it), "ns") == 0)
+            bson_concat(&out, extra);
+        bson_append_iter(&out, bson_iter_key(&it), -1, &it);
+    }
+    bson_reinit(doc);
+    bson_concat(doc, &out);
+    bson_destroy(&out);
 }
 
 /* take_event -- fill in images, run the user's stages, add the result: the event is consumed. */
@@ -413,10 +454,17 @@ take_event(cs_run_t *r, wk_cs_event_t *ev, cs_batch_t *b, sdb_error_t *err)
     char key[16];
     const char *k;
 
+    bson_t full = BSON_INITIALIZER;
+    int ret = 0;
+
     if (ev->want_lookup)
-        SDB_RET(lookup(r, ev, err));
-    if (ev->want_pre || ev->want_post)
-        SDB_RET(images(r, ev, err));
+        ret = lookup(r, ev, &full, err);
+    if (ret == 0 && (ev->want_pre || ev->want_post))
+        ret = images(r, ev, &full, err);
+    if (ret == 0 && !bson_empty(&full))
+        place_before_ns(ev->doc, &full);
+    bson_destroy(&full);
+    SDB_RET(ret);
     SDB_RET(run_rest(r, ev->doc, &out, err));
     r->pos = ev->tok;
     if (ev->invalidate)
@@ -430,6 +478,14 @@ take_event(cs_run_t *r, wk_cs_event_t *ev, cs_batch_t *b, sdb_error_t *err)
     return 0;
 }
 
+/* token_not_found -- an event past the resume token came first: the token's event is not in
+ * this stream (mongod's check on resumeAfter / startAfter an event). */
+static int
+token_not_found(const bson_t *ev, sdb_error_t *err)
+{
+    return fatal(err, "cannot resume stream; the resume token was not found. ", ev);
+}
+
 /* entry -- the events of one oplog entry after r->pos; *cut when the batch filled first. */
 static int
 entry(cs_run_t *r, const bson_t *d, uint64_t ts, cs_batch_t *b, bool *cut, sdb_error_t *err)
@@ -440,22 +496,31 @@ entry(cs_run_t *r, const bson_t *d, uint64_t ts, cs_batch_t *b, bool *cut, sdb_e
     *cut = false;
     wk_cs_entry_events(&r->cs, d, ts, &evs);
     for (size_t i = 0; i < evs.n && !r->invalidated; i++) {
-        if (tok_cmp(&evs.v[i].tok, &r->pos) <= 0)
+        int c = tok_cmp(&evs.v[i].tok, &r->pos);
+        if (c == 0 && r->verify)
+            r->verify = false; /* the resume token's own event: the stream resumes right */
+        if (c <= 0)
             continue;
+        if (r->verify)
+            SDB_ERR(token_not_found(evs.v[i].doc, err));
         if (batch_full(b)) {
             *cut = true;
-            goto err;
+            break;
         }
         SDB_ERR(take_event(r, &evs.v[i], b, err));
     }
-    if (!r->invalidated)
-        hwm(ts + 1, &r->pos);
+    if (*cut) {
+        r->next_ts = ts; /* read this entry again, past pos */
+    } else if (!r->invalidated) {
+        r->next_ts = ts + 1;
+        advance(r, ts);
+    }
 err:
     wk_cs_events_free(&evs);
     return ret;
 }
 
-/* scan_once -- one SCAN of the oplog from r->pos; *eof when the visible end was reached. */
+/* scan_once -- one SCAN of the oplog from r->next_ts; *eof when the visible end was reached. */
 static int
 scan_once(cs_run_t *r, cs_batch_t *b, bool *eof, sdb_error_t *err)
 {
@@ -467,7 +532,7 @@ scan_once(cs_run_t *r, cs_batch_t *b, bool *eof, sdb_error_t *err)
 
     *eof = false;
     BSON_APPEND_UTF8(&req, "ns", CS_OPLOG_NS);
-    BSON_APPEND_INT64(&req, "after", (int64_t)(r->pos.ts - 1));
+    BSON_APPEND_INT64(&req, "after", (int64_t)(r->next_ts - 1));
     BSON_APPEND_INT32(&req, "limit", CS_SCAN_LIMIT);
     SDB_ERR(wk_cmdu_store(SDB_OP_SCAN, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "docs") && bson_iter_recurse(&it, &docs))
@@ -491,11 +556,10 @@ scan_once(cs_run_t *r, cs_batch_t *b, bool *eof, sdb_error_t *err)
         }
     if (!cut && !r->invalidated && bson_iter_init_find(&it, &reply, "eof") &&
         bson_iter_as_bool(&it)) {
-        sdb_rtoken_t h;
         *eof = true;
-        hwm(head + 1, &h);
-        if (tok_cmp(&h, &r->pos) > 0)
-            r->pos = h;
+        advance(r, head); /* everything up to the head has been read */
+        if (r->next_ts <= head)
+            r->next_ts = head + 1;
     }
 err:
     bson_destroy(&req);
@@ -537,6 +601,9 @@ state_build(const cs_run_t *r, bson_t *st)
     if (r->cs.coll[0] != '\0')
         BSON_APPEND_UTF8(st, "coll", r->cs.coll);
     sdb_rtoken_append(st, "pos", &r->pos);
+    BSON_APPEND_INT64(st, "next", (int64_t)r->next_ts);
+    if (r->verify)
+        BSON_APPEND_BOOL(st, "verify", true);
 }
 
 static void
@@ -593,6 +660,22 @@ wk_cs_first_stage(const bson_iter_t *pipeline)
     return strcmp(bson_iter_key(&st), "$changeStream") == 0;
 }
 
+int
+wk_cs_check_position(const bson_iter_t *pipeline, sdb_error_t *err)
+{
+    bson_iter_t it, st;
+    int i = 0;
+
+    if (!BSON_ITER_HOLDS_ARRAY(pipeline) || !bson_iter_recurse(pipeline, &it))
+        return 0;
+    for (; bson_iter_next(&it); i++)
+        if (i > 0 && BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &st) &&
+            bson_iter_next(&st) && strcmp(bson_iter_key(&st), "$changeStream") == 0)
+            return sdb_error_set(err, SDB_CODE_Location40602,
+                                 "$changeStream is only valid as the first stage in a pipeline");
+    return 0;
+}
+
 /* split_pipeline -- the $changeStream spec and the array of the stages after it. */
 static int
 split_pipeline(const bson_iter_t *pipeline, bson_t *spec, bson_t *rest, sdb_error_t *err)
@@ -639,7 +722,7 @@ history_check(uint64_t from, sdb_error_t *err)
     SDB_ERR(wk_cmdu_store(SDB_OP_SCAN, &req, &reply, err));
     if (bson_iter_init_find(&it, &reply, "docs") && bson_iter_recurse(&it, &docs) &&
         bson_iter_next(&docs) && bson_iter_recurse(&docs, &e) && bson_iter_find(&e, "r") &&
-        (uint64_t)bson_iter_as_int64(&e) > from)
+        from > 0 && (uint64_t)bson_iter_as_int64(&e) > from)
         ret = sdb_error_set(err, SDB_CODE_ChangeStreamHistoryLost,
                             "Resume of change stream was not possible, as the resume point may "
                             "no longer be in the oplog.");
@@ -655,17 +738,18 @@ start_point(cs_run_t *r, const cs_start_t *st, sdb_error_t *err)
 {
     if (st->at_time)
         hwm(st->at > 0 ? st->at : 1, &r->pos);
-    else if (st->resume || st->start_after)
+    else if (st->resume || st->start_after) {
         r->pos = st->tok;
-    else {
-        hwm(wk_oplog_head() + 1, &r->pos);
+        r->verify = st->tok.type == SDB_RTOKEN_EVENT && !st->tok.from_invalidate;
+    } else {
+        hwm(wk_oplog_head() + 1, &r->pos); /* from the next write on */
+        r->next_ts = r->pos.ts;
         return 0;
     }
+    r->next_ts = r->pos.ts;
     if (st->start_after && st->tok.from_invalidate)
-        hwm(st->tok.ts + 1, &r->pos); /* past the invalidating entry */
-    if (r->pos.ts > 1)
-        return history_check(r->pos.type == SDB_RTOKEN_HWM ? r->pos.ts - 1 : r->pos.ts, err);
-    return 0;
+        r->next_ts = st->tok.ts + 1; /* past the invalidating entry */
+    return history_check(r->pos.ts, err);
 }
 
 /* cursor_new -- park the stream; *id its cursor id. */
@@ -780,10 +864,14 @@ restore(cs_run_t *r, const char *db, const bson_t *state, wk_op_t *op, sdb_error
     if (bson_iter_init_find(&it, state, "coll") && BSON_ITER_HOLDS_UTF8(&it))
         coll = bson_iter_utf8(&it, NULL);
     SDB_RET(run_init(r, db, coll, &spec, &rest, &st, op, err));
+    r->verify = bson_iter_init_find(&it, state, "verify") && bson_iter_as_bool(&it);
     if (!bson_iter_init_find(&it, state, "pos"))
         return sdb_error_set(err, SDB_CODE_InternalError,
                              "change stream cursor without a position");
-    return sdb_rtoken_parse(bson_iter_value(&it), &r->pos, err);
+    SDB_RET(sdb_rtoken_parse(bson_iter_value(&it), &r->pos, err));
+    r->next_ts =
+        bson_iter_init_find(&it, state, "next") ? (uint64_t)bson_iter_as_int64(&it) : r->pos.ts;
+    return 0;
 }
 
 /* await_ms -- getMore's maxTimeMS is how long an awaitData cursor waits (default 1 s); the

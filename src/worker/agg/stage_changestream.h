@@ -74,6 +74,10 @@ bool wk_cs_view(const bson_t *b, const char *key, bson_t *out);
 /* wk_cs_first_stage -- whether the pipeline array `it` points at starts with $changeStream. */
 bool wk_cs_first_stage(const bson_iter_t *pipeline);
 
+/* wk_cs_check_position -- 40602 when $changeStream appears past the first stage (mongod's
+ * position rule; the stage table does not know $changeStream, which aggregate runs itself). */
+int wk_cs_check_position(const bson_iter_t *pipeline, sdb_error_t *err);
+
 /* wk_cs_aggregate -- the aggregate command of a change stream: coll is NULL for
  * {aggregate: 1}; appends {cursor: {firstBatch, postBatchResumeToken, id, ns}} to the reply. */
 int wk_cs_aggregate(wk_cmd_t *cmd, const char *coll, const bson_iter_t *pipeline,

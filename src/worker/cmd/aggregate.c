@@ -354,6 +354,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
 
     wk_agg_docs_init(&res);
     SDB_ERR(parse_args(cmd, &a));
+    SDB_ERR(wk_cs_check_position(&a.pipeline, &cmd->err));
     if (!a.explain && wk_cs_first_stage(&a.pipeline)) /* a change stream (stage_changestream.h) */
         return wk_cs_aggregate(cmd, a.coll, &a.pipeline, a.batch_size);
     if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", cmd->db,
