@@ -110,6 +110,35 @@ ms_oplog_commit(WT_SESSION *s, const ms_oplog_entry_t *e, uint64_t *ts_out)
     return ms_oplog_commit_n(s, e, 1, ts_out);
 }
 
+/* put_images -- the images of an applyOps entry at ts: [{op, pre?, post?}] (built by the
+ * master itself, xact.c). */
+static int
+put_images(WT_SESSION *s, uint64_t ts, const bson_t *images)
+{
+    bson_iter_t it, f;
+    sdb_error_t err;
+    int ret = 0;
+
+    if (!bson_iter_init(&it, images))
+        return SDB_ECORRUPT;
+    while (ret == 0 && bson_iter_next(&it)) {
+        bson_t img, pre, post;
+        bool has_pre = false, has_post = false;
+        int32_t op = 0;
+
+        if (ms_req_iter_doc(&it, "image", &img, &err) != 0)
+            return SDB_ECORRUPT;
+        if (bson_iter_init_find(&f, &img, "op") && BSON_ITER_HOLDS_INT32(&f))
+            op = bson_iter_int32(&f);
+        if (bson_iter_init_find(&f, &img, "pre"))
+            has_pre = ms_req_iter_doc(&f, "pre", &pre, &err) == 0;
+        if (bson_iter_init_find(&f, &img, "post"))
+            has_post = ms_req_iter_doc(&f, "post", &post, &err) == 0;
+        ret = ms_csimages_put(s, ts, (uint32_t)op, has_pre ? &pre : NULL, has_post ? &post : NULL);
+    }
+    return ret;
+}
+
 /* append_locked -- insert e[0..n) under consecutive timestamps from the clock (oplog_clock
  * held), with their change-stream images (csimages.h); *first receives the first one, *bytes
  * their size. */
@@ -135,6 +164,8 @@ append_locked(WT_SESSION *s, WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, 
         ret = c->insert(c);
         if (ret == 0 && (e[i].pre != NULL || e[i].post != NULL))
             ret = ms_csimages_put(s, ts, 0, e[i].pre, e[i].post);
+        if (ret == 0 && e[i].images != NULL)
+            ret = put_images(s, ts, e[i].images);
         *bytes += v.size;
         bson_destroy(&b);
     }
@@ -289,22 +320,38 @@ ms_oplog_tick(WT_SESSION *s)
     return total;
 }
 
-/* scan_entries -- walk the oplog cursor from after `after` up to `head`. */
+/* position -- put c on the first entry a walk in direction dir from `from` returns: forward,
+ * the first after `from`; backward, the last below `from` (0: from the head), never above
+ * the head. */
 static int
-scan_entries(WT_CURSOR *c, uint64_t after, uint64_t head, int64_t limit, int64_t max_bytes,
-             bson_t *arr, bool *eof)
+position(WT_CURSOR *c, uint64_t from, uint64_t head, int dir)
 {
+    uint64_t key = dir > 0 ? from : (from != 0 && from - 1 < head ? from - 1 : head);
+    int ret, exact;
+
+    c->set_key(c, key);
+    ret = c->search_near(c, &exact);
+    if (ret == 0 && dir > 0 && exact <= 0)
+        ret = c->next(c);
+    else if (ret == 0 && dir < 0 && exact > 0)
+        ret = c->prev(c);
+    return ret;
+}
+
+/* walk -- append the entries from `from` in direction dir, never past the published head,
+ * within the limit and maxBytes rules of a collection scan; *eof when none remain. */
+static int
+walk(WT_CURSOR *c, uint64_t from, uint64_t head, int dir, int64_t limit, int64_t max_bytes,
+     bson_t *arr, bool *eof)
+{
+    int (*step)(WT_CURSOR *) = dir < 0 ? c->prev : c->next;
     int64_t n = 0, bytes = 0;
     uint64_t ts;
-    int ret, exact;
     WT_ITEM v;
+    int ret;
 
     *eof = false;
-    c->set_key(c, after);
-    ret = c->search_near(c, &exact);
-    if (ret == 0 && exact <= 0)
-        ret = c->next(c);
-    for (; ret == 0; ret = c->next(c)) {
+    for (ret = position(c, from, head, dir); ret == 0; ret = step(c)) {
         SDB_RET(c->get_key(c, &ts));
         if (ts > head)
             break;
@@ -320,38 +367,10 @@ scan_entries(WT_CURSOR *c, uint64_t after, uint64_t head, int64_t limit, int64_t
     return 0;
 }
 
-/* scan_back -- walk the oplog cursor downward from below `before` (0: from the head). */
+/* scan -- ms_oplog_scan (dir 1) and ms_oplog_scan_back (dir -1) in a transaction of their own. */
 static int
-scan_back(WT_CURSOR *c, uint64_t before, uint64_t head, int64_t limit, int64_t max_bytes,
-          bson_t *arr, bool *eof)
-{
-    uint64_t top = before != 0 && before - 1 < head ? before - 1 : head, ts;
-    int64_t n = 0, bytes = 0;
-    int ret, exact;
-    WT_ITEM v;
-
-    *eof = false;
-    c->set_key(c, top);
-    ret = c->search_near(c, &exact);
-    if (ret == 0 && exact > 0)
-        ret = c->prev(c);
-    for (; ret == 0; ret = c->prev(c)) {
-        SDB_RET(c->get_key(c, &ts));
-        if ((limit > 0 && n >= limit) || (n > 0 && bytes >= max_bytes))
-            return 0;
-        SDB_RET(c->get_value(c, &v));
-        ms_records_append_doc(arr, (uint32_t)n++, (int64_t)ts, v.data, v.size);
-        bytes += (int64_t)v.size;
-    }
-    if (ret != 0 && ret != WT_NOTFOUND)
-        return ret;
-    *eof = true;
-    return 0;
-}
-
-int
-ms_oplog_scan_back(WT_SESSION *s, uint64_t before, int64_t limit, int64_t max_bytes, bson_t *arr,
-                   bool *eof)
+scan(WT_SESSION *s, uint64_t from, int dir, int64_t limit, int64_t max_bytes, bson_t *arr,
+     bool *eof)
 {
     uint64_t head = ms_oplog_head();
     WT_CURSOR *c = NULL;
@@ -362,7 +381,7 @@ ms_oplog_scan_back(WT_SESSION *s, uint64_t before, int64_t limit, int64_t max_by
         return 0;
     SDB_RET(s->begin_transaction(s, NULL));
     SDB_ERR(s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c));
-    ret = scan_back(c, before, head, limit, max_bytes, arr, eof);
+    ret = walk(c, from, head, dir, limit, max_bytes, arr, eof);
 err:
     if (c != NULL)
         SDB_TRET(c->close(c));
@@ -371,20 +390,15 @@ err:
 }
 
 int
+ms_oplog_scan_back(WT_SESSION *s, uint64_t before, int64_t limit, int64_t max_bytes, bson_t *arr,
+                   bool *eof)
+{
+    return scan(s, before, -1, limit, max_bytes, arr, eof);
+}
+
+int
 ms_oplog_scan(WT_SESSION *s, uint64_t after, int64_t limit, int64_t max_bytes, bson_t *arr,
               bool *eof)
 {
-    uint64_t head = ms_oplog_head();
-    WT_CURSOR *c = NULL;
-    int ret = 0;
-
-    *eof = true;
-    SDB_RET(s->begin_transaction(s, NULL));
-    SDB_ERR(s->open_cursor(s, MS_OPLOG_URI, NULL, NULL, &c));
-    ret = scan_entries(c, after, head, limit, max_bytes, arr, eof);
-err:
-    if (c != NULL)
-        SDB_TRET(c->close(c));
-    SDB_TRET(s->rollback_transaction(s, NULL));
-    return ret;
+    return scan(s, after, 1, limit, max_bytes, arr, eof);
 }

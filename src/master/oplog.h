@@ -28,15 +28,17 @@
 #define MS_OPLOG_CAP_DEFAULT (256ull << 20)
 
 typedef struct ms_oplog_entry {
-    const char *op;      /* "i", "u", "d", "c", "n" */
-    const char *ns;      /* "db.coll" or "db.$cmd" */
-    const uint8_t *uuid; /* 16 bytes, or NULL */
-    const bson_t *o;     /* required */
-    const bson_t *o2;    /* or NULL */
-    const bson_t *pre;   /* change-stream pre-image to keep with the entry, or NULL */
-    const bson_t *post;  /* change-stream post-image, or NULL (csimages.h) */
-    const bson_t *extra; /* fields appended after o2 (a transaction's lsid, txnNumber,
+    const char *op;       /* "i", "u", "d", "c", "n" */
+    const char *ns;       /* "db.coll" or "db.$cmd" */
+    const uint8_t *uuid;  /* 16 bytes, or NULL */
+    const bson_t *o;      /* required */
+    const bson_t *o2;     /* or NULL */
+    const bson_t *pre;    /* change-stream pre-image to keep with the entry, or NULL */
+    const bson_t *post;   /* change-stream post-image, or NULL (csimages.h) */
+    const bson_t *extra;  /* fields appended after o2 (a transaction's lsid, txnNumber,
                           * prevOpTime), or NULL */
+    const bson_t *images; /* an applyOps entry's images: [{op: int32 index in applyOps, pre?,
+                           * post?}] (csimages.h), or NULL */
 } ms_oplog_entry_t;
 
 /* ms_oplog_open -- create the table if needed, restore the clock from its last entry and

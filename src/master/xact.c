@@ -58,6 +58,8 @@ struct ms_xact {
     int64_t start_ms; /* monotonic, when n started */
     bson_t *ops;      /* applyOps array being built (heap: a bson_t wants 128-byte alignment) */
     uint32_t nops;
+    bson_t *images; /* their change-stream images: [{op: index in ops, pre?, post?}] */
+    uint32_t nimages;
     int refs;  /* table_mu */
     bool dead; /* unlinked (table_mu) */
     struct ms_xact *next;
@@ -117,6 +119,7 @@ acquire(const uint8_t id[16], bool create)
         pthread_mutex_init(&x->mu, NULL);
         x->n = -1;
         x->ops = bson_new();
+        x->images = bson_new();
         x->next = buckets[b];
         buckets[b] = x;
     }
@@ -137,6 +140,7 @@ release(ms_xact_t *x)
     pthread_mutex_unlock(&table_mu);
     if (free_it) {
         bson_destroy(x->ops);
+        bson_destroy(x->images);
         pthread_mutex_destroy(&x->mu);
         bson_free(x);
     }
@@ -172,6 +176,8 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
     x->state = state;
     bson_reinit(x->ops);
     x->nops = 0;
+    bson_reinit(x->images);
+    x->nimages = 0;
     atomic_fetch_sub(&nopen, 1);
 }
 
@@ -322,6 +328,24 @@ ms_xact_checkin(ms_xact_t *x, int ret, sdb_error_t *err)
     return ret;
 }
 
+/* add_images -- keep e's change-stream images for operation `index` of the applyOps entry. */
+static void
+add_images(ms_xact_t *x, uint32_t index, const ms_oplog_entry_t *e)
+{
+    const char *key;
+    char buf[16];
+    bson_t img;
+
+    bson_uint32_to_string(x->nimages++, &key, buf, sizeof(buf));
+    bson_append_document_begin(x->images, key, -1, &img);
+    BSON_APPEND_INT32(&img, "op", (int32_t)index);
+    if (e->pre != NULL)
+        BSON_APPEND_DOCUMENT(&img, "pre", e->pre);
+    if (e->post != NULL)
+        BSON_APPEND_DOCUMENT(&img, "post", e->post);
+    bson_append_document_end(x->images, &img);
+}
+
 void
 ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e)
 {
@@ -329,6 +353,8 @@ ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e)
     char buf[16];
     bson_t op;
 
+    if (e->pre != NULL || e->post != NULL)
+        add_images(x, x->nops, e);
     bson_uint32_to_string(x->nops++, &key, buf, sizeof(buf));
     bson_append_document_begin(x->ops, key, -1, &op);
     BSON_APPEND_UTF8(&op, "op", e->op);
@@ -421,6 +447,7 @@ commit_locked(ms_xact_t *x)
         applyops_entry(x, &o, &extra);
         e.o = &o;
         e.extra = &extra;
+        e.images = x->nimages > 0 ? x->images : NULL;
         ret = ms_oplog_commit(x->s, &e, NULL); /* rolls back on failure */
         bson_destroy(&o);
         bson_destroy(&extra);

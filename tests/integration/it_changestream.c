@@ -452,6 +452,50 @@ bad(mongoc_client_t *c, const char *db, const char *coll, const char *pipeline, 
     bson_destroy(&r);
 }
 
+/* A transaction's updates and deletes keep their images too: one applyOps entry, an image
+ * per operation, found by the operation's index. */
+START_TEST(test_images_in_transaction)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    const char *txn = "'lsid': {'id': {'$binary': {'base64': 'ICEiIyQlJicoKSorLC0uLw==', "
+                      "'subType': '04'}}}, 'txnNumber': {'$numberLong': '1'}, 'autocommit': false";
+    char json[1024];
+    bson_t r, ev;
+    int64_t id;
+
+    CMD_OK(c, DB, "{'create': 'imgtx', 'changeStreamPreAndPostImages': {'enabled': true}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'imgtx', 'documents': [{'_id': 1, 'v': 1}, {'_id': 2, 'v': 5}]}", &r);
+    bson_destroy(&r);
+    id = open_stream(c, DB, "imgtx",
+                     "{'fullDocument': 'required', 'fullDocumentBeforeChange': 'required'}", &r);
+    bson_destroy(&r);
+    snprintf(json, sizeof(json),
+             "{'update': 'imgtx', 'updates': [{'q': {'_id': 1}, 'u': {'$inc': {'v': 1}}}], %s, "
+             "'startTransaction': true}",
+             txn);
+    CMD_OK(c, DB, json, &r);
+    bson_destroy(&r);
+    snprintf(json, sizeof(json),
+             "{'delete': 'imgtx', 'deletes': [{'q': {'_id': 2}, 'limit': 1}], %s}", txn);
+    CMD_OK(c, DB, json, &r);
+    bson_destroy(&r);
+    snprintf(json, sizeof(json), "{'commitTransaction': 1, %s}", txn);
+    CMD_OK(c, "admin", json, &r);
+    bson_destroy(&r);
+    more_until(c, DB, "imgtx", id, 2, &ev);
+    ASSERT_STR(&ev, "0.operationType", "update");
+    ASSERT_INT(&ev, "0.fullDocumentBeforeChange.v", 1);
+    ASSERT_INT(&ev, "0.fullDocument.v", 2);
+    ASSERT_INT(&ev, "0.txnNumber", 1);
+    ASSERT_STR(&ev, "1.operationType", "delete");
+    ASSERT_INT(&ev, "1.fullDocumentBeforeChange.v", 5);
+    ASSERT_INT(&ev, "1.txnNumber", 1);
+    bson_destroy(&ev);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -621,6 +665,7 @@ main(void)
     tcase_add_test(tc, test_resume_points);
     tcase_add_test(tc, test_db_and_cluster_streams);
     tcase_add_test(tc, test_images_and_pipeline);
+    tcase_add_test(tc, test_images_in_transaction);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(own, test_await_parks_request);
     tcase_add_test(own, test_resume_after_worker_kill9);

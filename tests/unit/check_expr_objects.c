@@ -26,6 +26,7 @@ static const expr_case_t cases[] = {
     {D, "{\"$cond\": {\"if\": true, \"then\": 1}}", NULL, 17082},
     {D, "{\"$ifNull\": [\"$nope\", null, \"$a\"]}", "{\"v\": 5}", 0},
     {D, "{\"$ifNull\": [\"$a\", 0]}", "{\"v\": 5}", 0},
+    {D, "{\"$ifNull\": [null, \"$nope\"]}", "{}", 0},
     {D, "{\"$ifNull\": [\"$nope\"]}", NULL, 16020},
     {D,
      "{\"$switch\": {\"branches\": [{\"case\": {\"$lt\": [\"$a\", 3]}, \"then\": \"low\"}, "

@@ -4,9 +4,13 @@
  * wk_expr_parse turns an expression (a value: field path string, literal, object of fields,
  * array, or a one-key {$op: args} document) into a tree; wk_expr_eval evaluates it against
  * a root document ($$ROOT and $$CURRENT) and, with wk_expr_eval_vars, the command's `let`
- * variables.  Shared by $expr in filters, expressions in find
- * projections, pipeline-style updates, and later the aggregation stages.  A missing value
- * evaluates to a value of type BSON_TYPE_EOD ("missing"), which callers treat as absent.
+ * variables.  Shared by $expr in filters, expressions in find projections, pipeline-style
+ * updates and the aggregation stages.  The operators are rows of per-family tables
+ * (expr_arith.c, expr_compare.c, expr_strings.c, expr_regex.c, expr_arrays.c, expr_sets.c,
+ * expr_types.c, expr_dates.c, expr_date_math.c, expr_objects.c; expr_ops.c walks them), each
+ * with its arity, evaluator and an optional parse-time check of its named arguments, so a
+ * malformed expression fails when parsed, as in mongod.  A missing value evaluates to a value
+ * of type BSON_TYPE_EOD ("missing"), which callers treat as absent.
  *
  * Contract: the tree copies what it needs from the input; it is immutable after parsing.
  * wk_expr_eval's result is owned by the caller (bson_value_destroy); on error it is left

@@ -113,13 +113,10 @@ op_if_null(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
 {
     size_t i;
 
-    for (i = 0; i < e->n; i++) {
+    for (i = 0; i < e->n; i++) { /* the last argument is the answer as it is, even missing */
         SDB_RET(wk_expr_eval_ctx(e->kids[i], ctx, out, err));
-        if (!wk_value_nullish(out) || i + 1 == e->n) {
-            if (out->value_type == BSON_TYPE_EOD)
-                wk_value_null(out);
+        if (!wk_value_nullish(out) || i + 1 == e->n)
             return 0;
-        }
         wk_value_clear(out);
     }
     return 0;

@@ -12,8 +12,8 @@
  * arithmetic operators ($dateAdd, $dateDiff, $dateTrunc, $dateFromParts, $dateToParts) live
  * in expr_date_math.c on the same helpers.
  *
- * Invariants: every value produced is owned by the caller; a wk_tz_t owns its ICU calendar
- * until wk_tz_close.
+ * Invariants: every value produced is owned by the caller; opened zones are cached for the
+ * life of the (single-threaded) worker, and a wk_tz_t owns its calendar only past the cache.
  */
 #include "expr_int.h"
 
@@ -119,36 +119,72 @@ parse_offset(const char *s, int32_t *ms)
     return true;
 }
 
-int
-wk_tz_open(const char *name, wk_tz_t *tz, sdb_error_t *err)
+/* Opened Olson zones, kept for the life of the process: opening one (a database lookup) costs
+ * far more than reading an offset.  The worker is single-threaded and an offset is read in one
+ * call (set the instant, read the fields), so sharing a calendar is safe; past TZ_CACHE distinct
+ * zones a calendar is opened for the one evaluation and closed after it. */
+#define TZ_CACHE 64
+static struct {
+    char name[128];
+    UCalendar *cal;
+} tz_cache[TZ_CACHE];
+static size_t tz_cached;
+
+/* tz_open_icu -- the calendar of Olson zone `name`, or NULL when ICU does not know it. */
+static UCalendar *
+tz_open_icu(const char *name)
 {
     UErrorCode st = U_ZERO_ERROR;
     UChar id[128], canon[128];
     UBool system = 0;
+    UCalendar *cal;
     int32_t len;
+
+    if (strlen(name) >= 127)
+        return NULL;
+    u_uastrncpy(id, name, 127);
+    id[127] = 0;
+    len = ucal_getCanonicalTimeZoneID(id, -1, canon, 128, &system, &st);
+    if (U_FAILURE(st) || !system || len <= 0)
+        return NULL;
+    cal = ucal_open(id, -1, "en_US", UCAL_GREGORIAN, &st);
+    if (U_FAILURE(st) || cal == NULL)
+        return NULL;
+    ucal_setGregorianChange(cal, -1e300, &st); /* proleptic Gregorian */
+    return cal;
+}
+
+int
+wk_tz_open(const char *name, wk_tz_t *tz, sdb_error_t *err)
+{
+    size_t i;
 
     memset(tz, 0, sizeof(*tz));
     if (strcmp(name, "UTC") == 0 || strcmp(name, "GMT") == 0 || strcmp(name, "Z") == 0 ||
         parse_offset(name, &tz->offset_ms))
         return 0;
-    u_uastrncpy(id, name, (int32_t)(sizeof(id) / sizeof(id[0])) - 1);
-    id[sizeof(id) / sizeof(id[0]) - 1] = 0;
-    len = ucal_getCanonicalTimeZoneID(id, -1, canon, 128, &system, &st);
-    if (U_FAILURE(st) || !system || len <= 0 || strlen(name) >= 127)
+    for (i = 0; i < tz_cached; i++)
+        if (strcmp(tz_cache[i].name, name) == 0) {
+            tz->cal = tz_cache[i].cal;
+            return 0;
+        }
+    tz->cal = tz_open_icu(name);
+    if (tz->cal == NULL)
         return sdb_error_set(err, SDB_CODE_Location40485,
                              "unrecognized time zone identifier: \"%s\"", name);
-    tz->cal = ucal_open(id, -1, "en_US", UCAL_GREGORIAN, &st);
-    if (U_FAILURE(st) || tz->cal == NULL)
-        return sdb_error_set(err, SDB_CODE_Location40485,
-                             "unrecognized time zone identifier: \"%s\"", name);
-    ucal_setGregorianChange(tz->cal, -1e300, &st); /* proleptic Gregorian */
+    if (tz_cached < TZ_CACHE) {
+        bson_strncpy(tz_cache[tz_cached].name, name, sizeof(tz_cache[0].name));
+        tz_cache[tz_cached++].cal = tz->cal;
+    } else {
+        tz->owned = true;
+    }
     return 0;
 }
 
 void
 wk_tz_close(wk_tz_t *tz)
 {
-    if (tz->cal != NULL)
+    if (tz->cal != NULL && tz->owned)
         ucal_close(tz->cal);
     tz->cal = NULL;
 }

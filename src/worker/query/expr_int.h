@@ -157,10 +157,12 @@ typedef struct wk_date_parts {
     int iso_day_of_week; /* 1 = Monday .. 7 */
 } wk_date_parts_t;
 
-/* A time zone: a fixed offset, or an ICU calendar of an Olson zone (owned). */
+/* A time zone: a fixed offset, or an ICU calendar of an Olson zone (cached per process; owned
+ * only when the cache is full). */
 typedef struct wk_tz {
     int32_t offset_ms;
-    void *cal; /* UCalendar *, NULL for a fixed offset */
+    void *cal;  /* UCalendar *, NULL for a fixed offset */
+    bool owned; /* wk_tz_close closes cal */
 } wk_tz_t;
 
 /* wk_days_from_civil / wk_civil_from_days -- day numbers since 1970-01-01 and back. */

@@ -1,0 +1,161 @@
+/*
+ * tests/bench/bench_expr.c -- `make bench`: what aggregation expressions cost, measured.
+ *
+ * Loads N small orders {_id, at: date, amt: int, cat: string} and times, in the same run and
+ * on the same collection: a plain find scan of every document (the baseline), the 5-stage
+ * reporting pipeline of issue 9 ($match, $group by month, $sort, $project with $dateToString,
+ * $limit), the same group by month in an Olson time zone (ICU offsets per document), and a
+ * $project of arithmetic and string operators over every document with exact decimals.  Each
+ * figure is the median of ROUNDS runs, printed with its ratio to the find scan.  Numbers are
+ * printed, never asserted.  Usage: bench_expr [--docs N]
+ */
+#include "../integration/fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUNDS 5
+
+static const char *const quiet[] = {"--quiet", NULL};
+
+/* load -- n orders in batches of 1000. */
+static int
+load(mongoc_client_t *c, long n)
+{
+    for (long done = 0; done < n;) {
+        bson_t cmd = BSON_INITIALIZER, docs, reply;
+        bson_error_t err;
+        long batch = n - done < 1000 ? n - done : 1000;
+        BSON_APPEND_UTF8(&cmd, "insert", "orders");
+        BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
+        for (long i = 0; i < batch; i++) {
+            char key[16];
+            bson_t d;
+            long id = done + i;
+            snprintf(key, sizeof(key), "%ld", i);
+            BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &d);
+            BSON_APPEND_INT64(&d, "_id", id);
+            BSON_APPEND_DATE_TIME(&d, "at", 1704067200000LL + id * 311000LL); /* from 2024 */
+            BSON_APPEND_INT32(&d, "amt", (int32_t)(id % 9973));
+            BSON_APPEND_UTF8(&d, "cat", id % 3 == 0 ? "books" : id % 3 == 1 ? "games" : "tools");
+            bson_append_document_end(&docs, &d);
+        }
+        bson_append_array_end(&cmd, &docs);
+        bool ok = fx_cmd_bson(c, "bench", &cmd, &reply, &err);
+        bson_destroy(&cmd);
+        bson_destroy(&reply);
+        if (!ok) {
+            fprintf(stderr, "bench_expr: insert failed: %s\n", err.message);
+            return -1;
+        }
+        done += batch;
+    }
+    return 0;
+}
+
+/* drain -- run a find (pipeline == NULL) or an aggregate and read every result; ms or < 0. */
+static double
+drain(mongoc_client_t *c, const char *pipeline, long *count)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, "bench", "orders");
+    bson_t *filter = bson_new(), *pl = NULL;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t err;
+    double t0 = fx_now_ms(), ms;
+
+    *count = 0;
+    if (pipeline != NULL) {
+        pl = fx_json(pipeline);
+        cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pl, NULL, NULL);
+    } else {
+        cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+    }
+    while (mongoc_cursor_next(cur, &doc))
+        (*count)++;
+    ms = fx_now_ms() - t0;
+    if (mongoc_cursor_error(cur, &err)) {
+        fprintf(stderr, "bench_expr: %s\n", err.message);
+        ms = -1;
+    }
+    mongoc_cursor_destroy(cur);
+    if (pl != NULL)
+        bson_destroy(pl);
+    bson_destroy(filter);
+    mongoc_collection_destroy(coll);
+    return ms;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* median -- the median of ROUNDS runs of one query. */
+static double
+median(mongoc_client_t *c, const char *pipeline, long *count)
+{
+    double t[ROUNDS];
+
+    for (int r = 0; r < ROUNDS; r++)
+        if ((t[r] = drain(c, pipeline, count)) < 0)
+            return -1;
+    qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
+    return t[ROUNDS / 2];
+}
+
+static const struct {
+    const char *name;
+    const char *pipeline;
+} figures[] = {
+    {"find scan (baseline)", NULL},
+    {"report: match, group by month, sort, project $dateToString, limit",
+     "[{'$match': {'amt': {'$gte': 0}}}, {'$group': {'_id': {'y': {'$year': '$at'}, 'm': "
+     "{'$month': '$at'}}, 'first': {'$min': '$at'}, 'total': {'$sum': '$amt'}}}, {'$sort': "
+     "{'_id': 1}}, {'$project': {'month': {'$dateToString': {'format': '%Y-%m', 'date': "
+     "'$first'}}, 'total': 1}}, {'$limit': 12}]"},
+    {"group by month in Europe/Berlin ($dateToString with timezone)",
+     "[{'$group': {'_id': {'$dateToString': {'format': '%Y-%m', 'date': '$at', 'timezone': "
+     "'Europe/Berlin'}}, 'n': {'$sum': 1}}}]"},
+    {"project arithmetic, decimal and strings over every document",
+     "[{'$project': {'x': {'$multiply': ['$amt', {'$numberDecimal': '1.07'}]}, 'y': "
+     "{'$round': [{'$divide': ['$amt', 7]}, 2]}, 'z': {'$concat': ['$cat', '-', {'$toString': "
+     "'$amt'}]}, 'w': {'$substrCP': ['$cat', 1, 3]}}}]"},
+};
+
+int
+main(int argc, char **argv)
+{
+    long docs = 200000, count = 0;
+    double base = 0, ms;
+    mongoc_client_t *c;
+    fx_server_t s;
+
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--docs") == 0)
+            docs = atol(argv[++i]);
+    mongoc_init();
+    if (fx_server_init(&s, 1) != 0)
+        return 1;
+    s.extra = quiet;
+    if (fx_server_start(&s) != 0)
+        return 1;
+    c = fx_client(&s);
+    if (load(c, docs) != 0)
+        return 1;
+    printf("bench_expr: %ld documents, median of %d runs each\n", docs, ROUNDS);
+    for (size_t f = 0; f < sizeof(figures) / sizeof(figures[0]); f++) {
+        ms = median(c, figures[f].pipeline, &count);
+        if (f == 0)
+            base = ms;
+        printf("  %-66s %9.1f ms  %7ld results  ratio %.2f\n", figures[f].name, ms, count,
+               base > 0 ? ms / base : 0);
+    }
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+    mongoc_cleanup();
+    return 0;
+}
