@@ -8,7 +8,8 @@
  * ms_sessions_expire drops sessions idle for logicalSessionTimeoutMinutes
  * (ms_sessions_set_timeout, default 30).  The cache is a chained hash table on the 16-byte
  * session id; it grows by doubling and holds at most SESS_MAX sessions (mongod's
- * maxSessions), beyond which new sessions are not recorded.
+ * maxSessions), beyond which new sessions are refused (261 TooManyLogicalSessions: startSession
+ * and refreshSessions fail with it; a command's own lsid simply goes unrecorded).
  *
  * What belongs to a session ends with it (DESIGN.md rule 4): an ended (SESSION_END),
  * killed (SESSION_KILL: killSessions, killAllSessions, killAllSessionsByPattern) or expired
@@ -154,21 +155,21 @@ binary_of(const bson_t *d, const char *field, size_t len, const uint8_t **out)
     return n == len;
 }
 
-/* note_locked -- insert or refresh one {id, uid} entry. */
-static void
+/* note_locked -- insert or refresh one {id, uid} entry; false when the cache is full. */
+static bool
 note_locked(const bson_t *e, int64_t now)
 {
     const uint8_t *id, *uid;
     sess_t **p, *s;
 
     if (!binary_of(e, "id", 16, &id) || !binary_of(e, "uid", SESS_UID_LEN, &uid))
-        return;
+        return true;
     if (sess_nb == 0 || sess_n >= sess_nb * 2)
         grow_locked();
     p = find_locked(id);
     if (*p == NULL) {
         if (sess_n >= SESS_MAX)
-            return;
+            return false;
         s = bson_malloc0(sizeof(*s));
         memcpy(s->id, id, 16);
         *p = s;
@@ -176,6 +177,7 @@ note_locked(const bson_t *e, int64_t now)
     }
     memcpy((*p)->uid, uid, SESS_UID_LEN);
     (*p)->last_use = now;
+    return true;
 }
 
 int
@@ -183,15 +185,19 @@ ms_sessions_op_note(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
 {
     int64_t now = ms_now_ms();
     bson_iter_t it;
-    bool present;
+    bool present, full = false;
     bson_t e;
 
     SDB_RET(ms_req_array(req, "sessions", false, &it, &present, err));
     pthread_mutex_lock(&sess_mu);
     while (bson_iter_next(&it))
-        if (ms_req_iter_doc(&it, "sessions", &e, err) == 0)
-            note_locked(&e, now);
+        if (ms_req_iter_doc(&it, "sessions", &e, err) == 0 && !note_locked(&e, now))
+            full = true;
     pthread_mutex_unlock(&sess_mu);
+    if (full) /* mongod's maxSessions */
+        return sdb_error_set(err, SDB_CODE_TooManyLogicalSessions,
+                             "Unable to add session into the cache because the number of active "
+                             "sessions is too high");
     return 0;
 }
 

@@ -64,3 +64,24 @@ export async function startServer({ workers = 2 } = {}) {
     },
   };
 }
+
+// startWithClients(n) -- startServer() and n connected MongoClients (directConnection);
+// stop() closes them and stops the server, resolving with its exit { code, signal }.
+export async function startWithClients(n) {
+  const { MongoClient } = await import('mongodb');
+  const server = await startServer();
+  const url = withParams(server.uri, { directConnection: true, serverSelectionTimeoutMS: 10000 });
+  const clients = [];
+  for (let i = 0; i < n; i++) {
+    clients.push(new MongoClient(url));
+    await clients[i].connect();
+  }
+  return {
+    server,
+    clients,
+    async stop() {
+      for (const c of clients) await c.close();
+      return server.stop();
+    }
+  };
+}

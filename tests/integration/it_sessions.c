@@ -408,6 +408,35 @@ START_TEST(test_after_cluster_time)
 }
 END_TEST
 
+START_TEST(test_timeout_parameter)
+{
+    /* logicalSessionTimeoutMinutes is the timeout every session reply reports */
+    static const char *const extra[] = {"--setParameter", "logicalSessionTimeoutMinutes=7", NULL};
+    fx_server_t s;
+    bson_t r;
+
+    ck_assert_int_eq(fx_server_init(&s, 1), 0);
+    s.extra = extra;
+    ck_assert_msg(fx_server_start(&s) == 0, "the server did not start");
+    mongoc_client_t *c = fx_client(&s);
+    CMD_OK(c, "admin", "{'startSession': 1}", &r);
+    ASSERT_INT(&r, "timeoutMinutes", 7);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'hello': 1}", &r);
+    ASSERT_INT(&r, "logicalSessionTimeoutMinutes", 7);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'refreshLogicalSessionCacheNow': 1}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "config", "{'listIndexes': 'system.sessions'}", &r);
+    ASSERT_INT(&r, "cursor.firstBatch.1.expireAfterSeconds", 7 * 60);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    int st = fx_server_stop(&s);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -418,5 +447,7 @@ main(void)
     tcase_add_test(tc, test_cursor_session_binding);
     tcase_add_test(tc, test_after_cluster_time);
     tcase_add_test(tc, test_list_sessions);
+    TCase *own = it_tcase(s, "own server", false);
+    tcase_add_test(own, test_timeout_parameter);
     return it_main(s);
 }

@@ -4,7 +4,8 @@
  * find, aggregate and distinct read at atClusterTime (or the latest write when none is given)
  * on WiredTiger read timestamps: they see the old value while a newer write exists, through a
  * collection scan, an _id lookup and a secondary index alike; the reply carries atClusterTime;
- * getMores read at the cursor's time; a time past the history window is SnapshotTooOld (239),
+ * getMores read at the cursor's time (local.oplog.rs too); a time past the history window is
+ * SnapshotTooOld (239),
  * one in the future InvalidOptions (72); other commands refuse snapshot (72).
  */
 #include "harness.h"
@@ -156,6 +157,12 @@ START_TEST(test_get_more_same_time)
         BSON_APPEND_UTF8(gm, "collection", "g");
         BSON_APPEND_INT32(gm, "batchSize", 3);
         fx_append_lsid(gm, 7);
+        if (rounds % 2) { /* drivers repeat a snapshot session's readConcern: accepted */
+            bson_t rcd;
+            BSON_APPEND_DOCUMENT_BEGIN(gm, "readConcern", &rcd);
+            BSON_APPEND_UTF8(&rcd, "level", "snapshot");
+            bson_append_document_end(gm, &rcd);
+        }
         ck_assert_msg(fx_cmd_bson(c, DB, gm, &r, &e), "getMore: %s", fx_to_json(&r));
         bson_destroy(gm);
         int n = fx_array_len(&r, "cursor.nextBatch");
@@ -229,6 +236,41 @@ START_TEST(test_snapshot_errors)
 }
 END_TEST
 
+START_TEST(test_oplog_at_snapshot)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char json[512], rc[160];
+    uint32_t t, i;
+    bson_t r;
+
+    CMD_OK(c, DB, "{'insert': 'o', 'documents': [{'_id': 'a'}]}", &r);
+    op_time(&r, &t, &i);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'o', 'documents': [{'_id': 'b'}]}", &r);
+    bson_destroy(&r);
+    at_json(rc, sizeof(rc), t, i);
+    /* the oplog read at t holds the first insert, not the later one, either way round */
+    snprintf(json, sizeof(json),
+             "{'find': 'oplog.rs', 'filter': {'ns': 'snap.o'}, 'readConcern': %s}", rc);
+    CMD_OK(c, "local", json, &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ASSERT_STR(&r, "cursor.firstBatch.0.o._id", "a");
+    bson_destroy(&r);
+    snprintf(json, sizeof(json),
+             "{'find': 'oplog.rs', 'filter': {'ns': 'snap.o'}, 'sort': {'$natural': -1}, "
+             "'readConcern': %s}",
+             rc);
+    CMD_OK(c, "local", json, &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ASSERT_STR(&r, "cursor.firstBatch.0.o._id", "a");
+    bson_destroy(&r);
+    CMD_OK(c, "local", "{'find': 'oplog.rs', 'filter': {'ns': 'snap.o'}}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -237,5 +279,6 @@ main(void)
     tcase_add_test(tc, test_snapshot_sees_old_value);
     tcase_add_test(tc, test_get_more_same_time);
     tcase_add_test(tc, test_snapshot_errors);
+    tcase_add_test(tc, test_oplog_at_snapshot);
     return it_main(s);
 }

@@ -393,6 +393,31 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
     return 0;
 }
 
+/* oplog_snapshot -- whether this is a snapshot read of local.oplog.rs, whose record ids are
+ * the entries' timestamps (storeop.def SCAN) and which the master scans up to the published
+ * head: the executor keeps it at the snapshot's time itself. */
+static bool
+oplog_snapshot(const wk_exec_t *ex)
+{
+    return ex->read_ts != 0 && ex->mode == WK_EXEC_SCAN && strcmp(ex->ns, "local.oplog.rs") == 0;
+}
+
+/* oplog_at_snapshot -- forward, the first entry after the snapshot's time ends the scan
+ * (backward, the scan starts below it: fetch). */
+static void
+oplog_at_snapshot(wk_exec_t *ex)
+{
+    size_t kept = 0;
+
+    if (!oplog_snapshot(ex) || ex->dir < 0)
+        return;
+    while (kept < ex->nitems && (uint64_t)ex->items[kept].r <= ex->read_ts)
+        kept++;
+    if (kept < ex->nitems)
+        ex->eof = true;
+    ex->nitems = kept;
+}
+
 /* fetch -- replace the consumed reply with the next batch from the store. */
 static int
 fetch(wk_exec_t *ex, sdb_error_t *err)
@@ -421,6 +446,8 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
         BSON_APPEND_UTF8(&req, "ns", ex->ns);
         if (ex->has_after)
             BSON_APPEND_INT64(&req, "after", ex->after);
+        else if (oplog_snapshot(ex) && ex->dir < 0) /* below the snapshot's time */
+            BSON_APPEND_INT64(&req, "after", (int64_t)(ex->read_ts + 1));
         if (ex->dir < 0)
             BSON_APPEND_INT32(&req, "dir", -1);
         BSON_APPEND_INT32(&req, "limit", (int32_t)ex->fetch_limit);
@@ -435,6 +462,7 @@ fetch(wk_exec_t *ex, sdb_error_t *err)
     SDB_ERR(wk_cmdu_store(op, &req, &ex->reply, err));
     ex->has_reply = true;
     SDB_ERR(parse_items(ex, err));
+    oplog_at_snapshot(ex);
     if (ex->nitems == 0)
         ex->eof = true;
 err:

@@ -11,7 +11,8 @@
  * (50 MaxTimeMSExpired).  mongod would write a no-op to move its clock instead; here a
  * later write or the clock's next second ends the wait.
  *
- * Snapshot reads read at atClusterTime, or at the head when none is given, on WiredTiger
+ * Snapshot reads read at atClusterTime (waited for as afterClusterTime is, when it is past
+ * the head), or at the head when none is given, on WiredTiger
  * read timestamps (every write commits at its oplog timestamp); the master answers 239
  * SnapshotTooOld for a time older than the history window.
  *
@@ -27,6 +28,10 @@
 
 /* Commands that accept readConcern "snapshot" outside a transaction (mongod 5.0+). */
 static const char *const snapshot_cmds[] = {"find", "aggregate", "distinct", NULL};
+
+/* Commands that accept any readConcern and ignore it: a cursor reads as the command that
+ * created it did (drivers send a snapshot session's readConcern on getMore too). */
+static const char *const cursor_cmds[] = {"getMore", "killCursors", NULL};
 
 typedef struct rc {
     bool present, snapshot;
@@ -120,10 +125,10 @@ beyond(wk_cmd_t *cmd, const char *which, uint64_t ts, uint64_t cur)
 }
 
 static bool
-supports_snapshot(const char *name)
+listed(const char *const *names, const char *name)
 {
-    for (size_t i = 0; snapshot_cmds[i] != NULL; i++)
-        if (strcmp(snapshot_cmds[i], name) == 0)
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (strcmp(names[i], name) == 0)
             return true;
     return false;
 }
@@ -157,6 +162,8 @@ wk_rc_check(wk_cmd_t *cmd)
     uint64_t cur;
     rc_t rc;
 
+    if (listed(cursor_cmds, cmd->name))
+        return 0;
     SDB_RET(parse(cmd, &rc));
     if (!rc.present)
         return 0;
@@ -166,7 +173,7 @@ wk_rc_check(wk_cmd_t *cmd)
     if (rc.at != 0 && rc.after != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Can not specify both afterClusterTime and atClusterTime");
-    if (rc.snapshot && !in_transaction(cmd) && !supports_snapshot(cmd->name))
+    if (rc.snapshot && !in_transaction(cmd) && !listed(snapshot_cmds, cmd->name))
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Command %s does not support { readConcern: { level: \"snapshot\" } "
                              "} :: caused by :: read concern not supported",
@@ -176,7 +183,9 @@ wk_rc_check(wk_cmd_t *cmd)
         return beyond(cmd, "atClusterTime", rc.at, cur);
     if (rc.after > cur)
         return beyond(cmd, "afterClusterTime", rc.after, cur);
-    return rc.after != 0 ? wait_after(cmd, rc.after) : 0;
+    /* a snapshot past the head waits as afterClusterTime does: nothing at or before it may
+     * commit after the read */
+    return rc.after != 0 || rc.at != 0 ? wait_after(cmd, rc.after != 0 ? rc.after : rc.at) : 0;
 }
 
 uint64_t
