@@ -444,6 +444,8 @@ parse_output(const bson_iter_t *it, const wk_win_sort_info_t *si, wk_win_out_t *
     if (have_win && (o->op->flags & WK_WIN_RANK))
         return sdb_error_set(err, SDB_CODE_Location5371601,
                              "Rank style window functions take no other arguments");
+    if (have_win && !(o->op->flags & WK_WIN_BOUNDS) && o->op->no_window != NULL)
+        return sdb_error_set(err, SDB_CODE_FailedToParse, "%s", o->op->no_window);
     if (have_win && !(o->op->flags & WK_WIN_BOUNDS))
         return sdb_error_set(err, SDB_CODE_FailedToParse, "'window' field is not allowed in %s",
                              o->op->name);

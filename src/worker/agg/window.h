@@ -73,6 +73,7 @@ typedef struct wk_win_op {
     wk_win_parse_fn parse; /* the function's own arguments (`fn` on its element) */
     wk_win_eval_fn eval;   /* res[0..p->n), zeroed by the caller */
     unsigned flags;        /* WK_WIN_* */
+    const char *no_window; /* mongod's words when `window` is given but refused (NULL: generic) */
 } wk_win_op_t;
 
 #define WK_WIN_BOUNDS 0x1u /* takes `window` (else refuses it) */

@@ -22,6 +22,7 @@
 #include "../query/num.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- accumulator-style functions ------------------------------------------------------ */
@@ -203,9 +204,7 @@ parse_shift(const bson_iter_t *fn, const wk_win_sort_info_t *si, wk_win_out_t *o
     bool have_by = false;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(fn))
-        return sdb_error_set(err, SDB_CODE_FailedToParse,
-                             "Argument to $shift must be an object, but found %s",
-                             wk_agg_type_name(bson_iter_type(fn)));
+        return sdb_error_set(err, SDB_CODE_FailedToParse, "Argument to $shift must be an object");
     bson_iter_recurse(fn, &it);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
@@ -216,10 +215,17 @@ parse_shift(const bson_iter_t *fn, const wk_win_sort_info_t *si, wk_win_out_t *o
             const bson_value_t *v = bson_iter_value(&it);
 
             if (!wk_num_is(v) || !wk_dec_is_integral(wk_dec_from_value(v)) ||
-                fabs(wk_num_double(v)) > INT32_MAX)
+                fabs(wk_num_double(v)) > INT32_MAX) {
+                char shown[64];
+
+                if (wk_num_is(v))
+                    snprintf(shown, sizeof(shown), "%g", wk_num_double(v));
+                else
+                    bson_strncpy(shown, wk_agg_type_name(v->value_type), sizeof(shown));
                 return sdb_error_set(err, SDB_CODE_FailedToParse,
-                                     "'$shift:by' field must be an integer, but found %s",
-                                     wk_agg_type_name(v->value_type));
+                                     "'$shift:by' field must be an integer, but found  by: %s",
+                                     shown);
+            }
             o->by = (int64_t)wk_num_double(v);
             have_by = true;
         } else if (strcmp(k, "default") == 0) {
@@ -228,7 +234,7 @@ parse_shift(const bson_iter_t *fn, const wk_win_sort_info_t *si, wk_win_out_t *o
                 return sdb_error_set(err, SDB_CODE_FailedToParse,
                                      "'$shift:default' expression must yield a constant value.");
         } else {
-            return sdb_error_set(err, SDB_CODE_FailedToParse, "Unknown argument in $shift: %s", k);
+            return sdb_error_set(err, SDB_CODE_FailedToParse, "Unknown argument in $shift");
         }
     }
     if (o->input == NULL)
@@ -238,7 +244,7 @@ parse_shift(const bson_iter_t *fn, const wk_win_sort_info_t *si, wk_win_out_t *o
         return sdb_error_set(err, SDB_CODE_FailedToParse,
                              "$shift requires 'by' as an integer value.");
     if (!si->present)
-        return sdb_error_set(err, SDB_CODE_FailedToParse, "$shift requires a sortBy");
+        return sdb_error_set(err, SDB_CODE_FailedToParse, "'$shift' requires a sortBy");
     return 0;
 }
 
@@ -631,8 +637,9 @@ static const wk_win_op_t win_ops[] = {
     {"$rank", parse_rank, eval_rank, WK_WIN_RANK},
     {"$denseRank", parse_rank, eval_rank, WK_WIN_RANK},
     {"$documentNumber", parse_rank, eval_rank, WK_WIN_RANK},
-    {"$shift", parse_shift, eval_shift, 0},
-    {"$expMovingAvg", parse_ema, eval_ema, 0},
+    {"$shift", parse_shift, eval_shift, 0, "$shift does not accept a 'window' field"},
+    {"$expMovingAvg", parse_ema, eval_ema, 0,
+     "$expMovingAvg must have exactly one argument that is an object"},
     {"$derivative", parse_calculus, eval_derivative, B},
     {"$integral", parse_calculus, eval_integral, B},
     {"$linearFill", parse_input, eval_linear_fill, 0},
