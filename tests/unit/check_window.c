@@ -81,6 +81,11 @@ static const acase_t cases[] = {
      "[{'_id': 1, 'x': 1, 'y': null}, {'_id': 2, 'x': 2, 'y': 4}, {'_id': 3, 'x': 3, 'y': "
      "null}]",
      0},
+    /* a window's $first/$last answer a missing value as missing: the field is left out */
+    {"[{'_id': 1}, {'_id': 2, 'v': 2}]",
+     SWF("{'sortBy': {'_id': 1}, 'output': {'f': {'$first': '$v'}, 'l': {'$last': '$v', "
+         "'window': {'documents': [0, 0]}}}}"),
+     "[{'_id': 1}, {'_id': 2, 'v': 2, 'l': 2}]", 0},
     /* the output replaces an existing field in place */
     {"[{'_id': 1, 'r': 'old', 'z': 1}]",
      SWF("{'sortBy': {'_id': 1}, 'output': {'r': {'$documentNumber': {}}}}"),

@@ -262,6 +262,58 @@ threshold(const wk_win_bounds_t *b, const bson_value_t *base, const bson_value_t
     return ret;
 }
 
+/* The sortBy values of a partition are in ascending order, and values of one type sit
+ * together (numbers, then strings, ...; dates together), so every search below is a binary
+ * search over a monotonic predicate: a range window costs O(log n) per document. */
+
+/* first_at_least -- the first j in [from, to) with sortv[j] >= t (to when none). */
+static size_t
+first_at_least(const wk_win_part_t *p, size_t from, size_t to, const bson_value_t *t)
+{
+    while (from < to) {
+        size_t mid = from + (to - from) / 2;
+
+        if (sdb_bson_value_cmp(&p->sortv[mid], t) >= 0)
+            to = mid;
+        else
+            from = mid + 1;
+    }
+    return from;
+}
+
+/* first_above -- the first j in [from, to) with sortv[j] > t (to when none). */
+static size_t
+first_above(const wk_win_part_t *p, size_t from, size_t to, const bson_value_t *t)
+{
+    while (from < to) {
+        size_t mid = from + (to - from) / 2;
+
+        if (sdb_bson_value_cmp(&p->sortv[mid], t) > 0)
+            to = mid;
+        else
+            from = mid + 1;
+    }
+    return from;
+}
+
+/* typed_edge -- with `before`, the first j in [0, i] of the expected type; else the first j
+ * in (i, n) past the expected type's block (n when none). */
+static size_t
+typed_edge(const wk_win_bounds_t *b, const wk_win_part_t *p, size_t i, bool before)
+{
+    size_t from = before ? 0 : i + 1, to = before ? i : p->n;
+
+    while (from < to) {
+        size_t mid = from + (to - from) / 2;
+
+        if (expected_type(b, &p->sortv[mid]) == before)
+            to = mid;
+        else
+            from = mid + 1;
+    }
+    return from;
+}
+
 /* range_lower -- the first document at or past the lower bound (false: none). */
 static int
 range_lower(const wk_win_bounds_t *b, const wk_win_part_t *p, size_t i, size_t *lo, bool *found,
@@ -269,30 +321,23 @@ range_lower(const wk_win_bounds_t *b, const wk_win_part_t *p, size_t i, size_t *
 {
     bson_value_t t;
 
-    *found = false;
+    *found = true;
     if (b->lo.current) {
-        *lo = i, *found = true;
+        *lo = i;
         return 0;
     }
     if (b->lo.unbounded) {
-        for (size_t j = 0; j < p->n; j++)
-            if (expected_type(b, &p->sortv[j])) {
-                *lo = j, *found = true;
-                return 0;
-            }
+        *lo = typed_edge(b, p, i, true);
         return 0;
     }
     SDB_RET(threshold(b, &p->sortv[i], &b->lo.off, &t, err));
-    for (size_t j = 0; j < p->n; j++)
-        if (sdb_bson_value_cmp(&p->sortv[j], &t) >= 0) {
-            *lo = j, *found = true;
-            break;
-        }
+    *lo = first_at_least(p, 0, p->n, &t);
+    *found = *lo < p->n;
     wk_acc_val_clear(&t);
     return 0;
 }
 
-/* range_upper -- the last document within the upper bound, scanning from lo. */
+/* range_upper -- the last document within the upper bound, at or after lo. */
 static int
 range_upper(const wk_win_bounds_t *b, const wk_win_part_t *p, size_t i, size_t lo, size_t *hi,
             bool *found, sdb_error_t *err)
@@ -300,22 +345,19 @@ range_upper(const wk_win_bounds_t *b, const wk_win_part_t *p, size_t i, size_t l
     bson_value_t t;
     size_t j;
 
-    *found = false;
+    *found = true;
     if (b->hi.current) {
-        *hi = i, *found = true;
+        *hi = i;
         return 0;
     }
     if (b->hi.unbounded) {
-        for (j = lo > i ? lo : i; j < p->n && expected_type(b, &p->sortv[j]); j++)
-            ;
-        *hi = j - 1, *found = true;
+        *hi = typed_edge(b, p, i, false) - 1;
         return 0;
     }
     SDB_RET(threshold(b, &p->sortv[i], &b->hi.off, &t, err));
-    for (j = lo; j < p->n && sdb_bson_value_cmp(&t, &p->sortv[j]) >= 0; j++)
-        ;
-    if (j > lo)
-        *hi = j - 1, *found = true;
+    j = first_above(p, lo, p->n, &t);
+    *found = j > lo;
+    *hi = j - 1;
     wk_acc_val_clear(&t);
     return 0;
 }

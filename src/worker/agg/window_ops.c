@@ -103,6 +103,24 @@ err:
     return ret;
 }
 
+/* eval_endpoint -- $first/$last of a window: the input at its first/last document, as it is
+ * (missing stays missing, leaving the field out); null for an empty window. */
+static int
+eval_endpoint(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
+{
+    bool last = strcmp(o->op->name, "$last") == 0, none;
+    size_t lo, hi;
+
+    for (size_t i = 0; i < p->n; i++) {
+        SDB_RET(wk_win_range(&o->win, p, i, &lo, &hi, &none, err));
+        if (none)
+            wk_acc_val_set(&res[i], BSON_TYPE_NULL);
+        else
+            SDB_RET(wk_agg_eval(wk_acc_input(&o->acc), p->docs[last ? hi : lo], &res[i], err));
+    }
+    return 0;
+}
+
 /* ---- $rank $denseRank $documentNumber -------------------------------------------------- */
 
 static int
@@ -486,37 +504,60 @@ err:
     return ret;
 }
 
+/* A running trapezoid sum over the numeric points of [lo, hi]. */
+typedef struct integral {
+    size_t lo, hi, prev;
+    double sum, xa;
+    bool any, valid;
+} integral_t;
+
+static int
+integral_extend(const wk_win_out_t *o, const wk_win_part_t *p, const bson_value_t *ys,
+                integral_t *t, size_t from, size_t to, sdb_error_t *err)
+{
+    double xb;
+
+    for (size_t j = from; j <= to; j++) {
+        if (!wk_num_is(&ys[j]))
+            continue;
+        SDB_RET(x_of(o, &p->sortv[j], &xb, err));
+        if (t->any)
+            t->sum += (wk_num_double(&ys[j]) + wk_num_double(&ys[t->prev])) / 2 * (xb - t->xa);
+        t->any = true;
+        t->xa = xb;
+        t->prev = j;
+    }
+    t->hi = to;
+    return 0;
+}
+
 static int
 eval_integral(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
 {
     bson_value_t *ys = NULL;
+    integral_t t = {0};
     size_t lo, hi;
     bool none;
     int ret = 0;
 
     SDB_ERR(eval_inputs(o->input, p, &ys, err));
     for (size_t i = 0; i < p->n; i++) {
-        double sum = 0, xa = 0, xb;
-        size_t prev = 0;
-        bool any = false;
-
         SDB_ERR(wk_win_range(&o->win, p, i, &lo, &hi, &none, err));
         wk_acc_val_set(&res[i], BSON_TYPE_NULL);
         if (none)
             continue;
-        for (size_t j = lo; j <= hi; j++) {
-            if (!wk_num_is(&ys[j]))
-                continue;
-            SDB_ERR(x_of(o, &p->sortv[j], &xb, err));
-            if (any)
-                sum += (wk_num_double(&ys[j]) + wk_num_double(&ys[prev])) / 2 * (xb - xa);
-            any = true;
-            xa = xb;
-            prev = j;
+        if (t.valid && t.lo == lo && hi >= t.hi) { /* the window only grew to the right */
+            if (hi > t.hi)
+                SDB_ERR(integral_extend(o, p, ys, &t, t.hi + 1, hi, err));
+        } else {
+            memset(&t, 0, sizeof(t));
+            t.lo = lo;
+            t.valid = true;
+            SDB_ERR(integral_extend(o, p, ys, &t, lo, hi, err));
         }
-        if (any) {
+        if (t.any) {
             wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
-            res[i].value.v_double = sum;
+            res[i].value.v_double = t.sum;
         }
     }
 err:
@@ -618,8 +659,8 @@ static const wk_win_op_t win_ops[] = {
     {"$count", parse_acc, eval_acc, B},
     {"$push", parse_acc, eval_acc, B},
     {"$addToSet", parse_acc, eval_acc, B},
-    {"$first", parse_acc, eval_acc, B},
-    {"$last", parse_acc, eval_acc, B},
+    {"$first", parse_acc, eval_endpoint, B},
+    {"$last", parse_acc, eval_endpoint, B},
     {"$stdDevPop", parse_acc, eval_acc, B},
     {"$stdDevSamp", parse_acc, eval_acc, B},
     {"$covariancePop", parse_acc, eval_acc, B},
