@@ -698,9 +698,7 @@ ms_catalog_open_for_write(WT_SESSION *s, const char *ns, ms_coll_t **out, sdb_er
         }
         ms_catalog_unlock();
     }
-    return sdb_error_set(err, SDB_CODE_WriteConflict,
-                         "WriteConflict error: this operation conflicted with another operation. "
-                         "Please retry your operation or multi-document transaction.");
+    return ms_store_write_conflict(err);
 }
 
 /* ---- operation handlers ---------------------------------------------------------------- */

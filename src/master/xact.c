@@ -322,7 +322,7 @@ ms_xact_checkin(ms_xact_t *x, int ret, sdb_error_t *err)
 {
     if (ret == WT_ROLLBACK) {
         finish_locked(x, XS_ABORTED, true);
-        ret = ms_records_write_conflict(err);
+        ret = ms_store_write_conflict(err);
     }
     unlock_release(x);
     return ret;
@@ -475,7 +475,7 @@ end_op(const bson_t *req, bool commit, sdb_error_t *err)
     else if (!(commit && x->state == XS_COMMITTED)) /* a retried commit answers ok */
         ret = state_error(x, err);
     if (ret == WT_ROLLBACK)
-        ret = ms_records_write_conflict(err);
+        ret = ms_store_write_conflict(err);
     unlock_release(x);
     return ret;
 }
