@@ -192,7 +192,7 @@ insert_one(ms_ctx_t *ctx, const char *ns, const bson_t *doc, stmt_ref_t *st, bso
     SDB_RET(sdb_bson_check_stored(doc, false, err));
     if (!bson_iter_init(&it, doc) || !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
         return sdb_error_set(err, SDB_CODE_BadValue, "document must have _id first");
-    SDB_RET(ms_catalog_open_for_write(ctx->own != NULL ? ctx->own : s, ns, &c, err));
+    SDB_RET(ms_catalog_open_for_write(ctx->own != NULL ? ctx->own : s, ctx->xact, ns, &c, err));
     if (ctx->xact != NULL && c->capped != NULL)
         ret = ms_records_capped_in_xact(c, err);
     else

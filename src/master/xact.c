@@ -29,6 +29,7 @@
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "catalog.h"
 #include "records.h"
 #include "store.h"
 #include "storereq.h"
@@ -60,6 +61,7 @@ struct ms_xact {
     uint32_t nops;
     bson_t *images; /* their change-stream images: [{op: index in ops, pre?, post?}] */
     uint32_t nimages;
+    bool ddl;  /* it created a collection or index (catalog.h: settled when it ends) */
     int refs;  /* table_mu */
     bool dead; /* unlinked (table_mu) */
     struct ms_xact *next;
@@ -171,6 +173,9 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
         return;
     if (rollback)
         x->s->rollback_transaction(x->s, NULL);
+    if (x->ddl)
+        ms_catalog_settle(x->s, x, state == XS_COMMITTED);
+    x->ddl = false;
     x->s->close(x->s, NULL);
     x->s = NULL;
     x->state = state;
@@ -355,6 +360,7 @@ ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e)
 
     if (e->pre != NULL || e->post != NULL)
         add_images(x, x->nops, e);
+    x->ddl = x->ddl || e->op[0] == 'c';
     bson_uint32_to_string(x->nops++, &key, buf, sizeof(buf));
     bson_append_document_begin(x->ops, key, -1, &op);
     BSON_APPEND_UTF8(&op, "op", e->op);
@@ -530,21 +536,47 @@ ms_xact_retryable_write(const bson_t *req, sdb_error_t *err)
 
 /* ---- schema changes ------------------------------------------------------------------ */
 
+/* op_ns -- the collection an operation of x's writes is about: its ns, or for a "c"
+ * operation (create, createIndexes) "<db>.<o's first value>". */
+static bool
+op_ns(bson_iter_t *op, char *buf, size_t len)
+{
+    bson_iter_t f, o;
+    const char *ns = NULL, *kind = "";
+    bool has_o = false;
+
+    for (f = *op; bson_iter_next(&f);) {
+        if (strcmp(bson_iter_key(&f), "ns") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+            ns = bson_iter_utf8(&f, NULL);
+        else if (strcmp(bson_iter_key(&f), "op") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+            kind = bson_iter_utf8(&f, NULL);
+        else if (strcmp(bson_iter_key(&f), "o") == 0 && BSON_ITER_HOLDS_DOCUMENT(&f))
+            has_o = bson_iter_recurse(&f, &o);
+    }
+    if (ns == NULL)
+        return false;
+    if (strcmp(kind, "c") != 0 || strchr(ns, '.') == NULL)
+        return bson_snprintf(buf, len, "%s", ns) > 0;
+    if (!has_o || !bson_iter_next(&o) || !BSON_ITER_HOLDS_UTF8(&o))
+        return false;
+    return bson_snprintf(buf, len, "%.*s.%s", (int)(strchr(ns, '.') - ns), ns,
+                         bson_iter_utf8(&o, NULL)) > 0;
+}
+
 /* wrote_to_locked -- x's collected operations touch `ns` (db prefix "db." when is_db). */
 static bool
 wrote_to_locked(const ms_xact_t *x, const char *ns, bool is_db)
 {
     bson_iter_t it, op;
     size_t len = strlen(ns);
+    char o[SDB_NS_LEN_MAX + 8];
 
     if (x->state != XS_OPEN || !bson_iter_init(&it, x->ops))
         return false;
     while (bson_iter_next(&it)) {
-        const char *o;
         if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &op) ||
-            !bson_iter_find(&op, "ns") || !BSON_ITER_HOLDS_UTF8(&op))
+            !op_ns(&op, o, sizeof(o)))
             continue;
-        o = bson_iter_utf8(&op, NULL);
         if (is_db ? strncmp(o, ns, len) == 0 && o[len] == '.' : strcmp(o, ns) == 0)
             return true;
     }

@@ -9,7 +9,9 @@
  * write waits for it (bounded by its maxTimeMS).  Cleanup scope: kill -9 of the worker that ran the
  * statements leaves the transaction open, and another connection commits it;
  * transactionLifetimeLimitSeconds aborts a stale one; kill -9 of the whole server keeps every
- * transaction acknowledged with j:true whole and leaves no part of an open one.
+ * transaction acknowledged with j:true whole and leaves no part of an open one.  create and
+ * createIndexes inside a transaction (a new collection, its indexes built over the
+ * transaction's own documents) show outside only after the commit and vanish with an abort.
  */
 #include "harness.h"
 
@@ -337,6 +339,134 @@ START_TEST(test_outside_write_waits_for_the_transaction)
 }
 END_TEST
 
+/* listed -- how many collections named `coll` listCollections shows in DB. */
+static int
+listed(mongoc_client_t *c, const char *coll)
+{
+    char json[256];
+    bson_t r;
+    int n;
+
+    snprintf(json, sizeof(json), "{'listCollections': 1, 'filter': {'name': '%s'}}", coll);
+    CMD_OK(c, DB, json, &r);
+    n = fx_array_len(&r, "cursor.firstBatch");
+    bson_destroy(&r);
+    return n;
+}
+
+#define LSID_G                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'YGFiY2RlZmdoaWprbG1ubw==', 'subType': '04'}}}"
+
+START_TEST(test_create_commits_with_the_transaction)
+{
+    mongoc_client_t *a = IT_CLIENT(), *b = fx_client(&it_srv);
+    char json[512];
+    bson_t r;
+
+    fx_cmd(a, DB, "{'drop': 'made'}", &r, NULL);
+    bson_destroy(&r);
+    ok_stmt(a, DB, LSID_G, 1, true, "'create': 'made'");
+    ok_stmt(a, DB, LSID_G, 1, false, "'insert': 'made', 'documents': [{'_id': 1, 'x': 5}]");
+    stmt(json, sizeof(json), LSID_G, 1, false,
+         "'createIndexes': 'made', 'indexes': [{'key': {'x': 1}, 'name': 'x_1'}]");
+    CMD_OK(a, DB, json, &r);
+    ASSERT_INT(&r, "numIndexesBefore", 1);
+    ASSERT_INT(&r, "numIndexesAfter", 2);
+    bson_destroy(&r);
+    /* the index holds the transaction's own uncommitted document */
+    stmt(json, sizeof(json), LSID_G, 1, false, "'find': 'made', 'filter': {'x': 5}, 'hint': 'x_1'");
+    CMD_OK(a, DB, json, &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    bson_destroy(&r);
+    /* outside, neither the collection nor its indexes exist before the commit */
+    ck_assert_int_eq(listed(b, "made"), 0);
+    CMD_ERR(b, DB, "{'listIndexes': 'made'}", &r, 26, "NamespaceNotFound");
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(b, DB, "made", "{}"), 0);
+    /* an outside write waits for the transaction (here: until its maxTimeMS) */
+    CMD_ERR(b, DB, "{'insert': 'made', 'documents': [{'_id': 2}], 'maxTimeMS': 200}", &r, 50,
+            "MaxTimeMSExpired");
+    bson_destroy(&r);
+    ok_stmt(b, "admin", LSID_G, 1, false, "'commitTransaction': 1");
+    ck_assert_int_eq(listed(b, "made"), 1);
+    CMD_OK(b, DB, "{'listIndexes': 'made'}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(b, DB, "made", "{'x': 5}"), 1);
+    /* one applyOps entry: create, insert, createIndexes */
+    CMD_OK(b, "local",
+           "{'find': 'oplog.rs', 'filter': {'op': 'c', 'ns': 'admin.$cmd', 'txnNumber': 1, "
+           "'lsid.id': {'$binary': {'base64': 'YGFiY2RlZmdoaWprbG1ubw==', 'subType': '04'}}}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch.0.o.applyOps"), 3);
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.op", "c");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.ns", DB ".$cmd");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.o.create", "made");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.1.op", "i");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.2.o.createIndexes", "made");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.2.o.name", "x_1");
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+}
+END_TEST
+
+#define LSID_H                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'cHFyc3R1dnd4eXp7fH1+fw==', 'subType': '04'}}}"
+
+START_TEST(test_create_aborts_with_the_transaction)
+{
+    mongoc_client_t *a = IT_CLIENT();
+    char json[512];
+    bson_t r;
+
+    fx_cmd(a, DB, "{'drop': 'gone'}", &r, NULL);
+    bson_destroy(&r);
+    fx_cmd(a, DB, "{'drop': 'gone2'}", &r, NULL);
+    bson_destroy(&r);
+    fx_cmd(a, DB, "{'drop': 'dupx'}", &r, NULL);
+    bson_destroy(&r);
+    /* explicit create, then abort: nothing is left, and the name is free */
+    ok_stmt(a, DB, LSID_H, 1, true, "'create': 'gone'");
+    ok_stmt(a, DB, LSID_H, 1, false, "'insert': 'gone', 'documents': [{'_id': 1}]");
+    ok_stmt(a, "admin", LSID_H, 1, false, "'abortTransaction': 1");
+    ck_assert_int_eq(listed(a, "gone"), 0);
+    /* implicit create by insert, aborted by a newer txnNumber */
+    ok_stmt(a, DB, LSID_H, 2, true, "'insert': 'gone2', 'documents': [{'_id': 1}]");
+    ok_stmt(a, DB, LSID_H, 3, true, "'find': 'gone', 'filter': {}");
+    ck_assert_int_eq(listed(a, "gone2"), 0);
+    ok_stmt(a, "admin", LSID_H, 3, false, "'commitTransaction': 1");
+    CMD_OK(a, DB, "{'create': 'gone'}", &r);
+    bson_destroy(&r);
+    /* a new index on a collection that existed before: 263, the transaction is aborted */
+    err_stmt(a, DB, LSID_H, 4, true,
+             "'createIndexes': 'gone', 'indexes': [{'key': {'y': 1}, 'name': 'y_1'}]", 263,
+             "OperationNotSupportedInTransaction");
+    end_err(a, LSID_H, 4, "commitTransaction", 251, "NoSuchTransaction", true);
+    /* an index it already has is fine; a view is refused */
+    stmt(json, sizeof(json), LSID_H, 5, true,
+         "'createIndexes': 'gone', 'indexes': [{'key': {'_id': 1}, 'name': '_id_'}]");
+    CMD_OK(a, DB, json, &r);
+    ASSERT_STR(&r, "note", "all indexes already exist");
+    bson_destroy(&r);
+    err_stmt(a, DB, LSID_H, 5, false, "'create': 'v', 'viewOn': 'gone', 'pipeline': []", 263,
+             "OperationNotSupportedInTransaction");
+    /* a unique index over the transaction's own duplicates fails and takes the collection */
+    ok_stmt(a, DB, LSID_H, 6, true,
+            "'insert': 'dupx', 'documents': [{'_id': 1, 'x': 1}, {'_id': 2, 'x': 1}]");
+    err_stmt(a, DB, LSID_H, 6, false,
+             "'createIndexes': 'dupx', 'indexes': [{'key': {'x': 1}, 'name': 'x_1', "
+             "'unique': true}]",
+             11000, "DuplicateKey");
+    end_err(a, LSID_H, 6, "commitTransaction", 251, "NoSuchTransaction", true);
+    ck_assert_int_eq(listed(a, "dupx"), 0);
+    ck_assert_int_eq(fx_count(a, DB, "dupx", "{}"), 0);
+    ping(a);
+    mongoc_client_destroy(a);
+}
+END_TEST
+
 /* other_worker -- a client whose connection a live worker other than `victim` serves. */
 static mongoc_client_t *
 other_worker(fx_server_t *s, pid_t victim)
@@ -455,6 +585,8 @@ main(void)
     tcase_add_test(tc, test_refusals_keep_the_connection);
     tcase_add_test(tc, test_write_conflict_aborts);
     tcase_add_test(tc, test_outside_write_waits_for_the_transaction);
+    tcase_add_test(tc, test_create_commits_with_the_transaction);
+    tcase_add_test(tc, test_create_aborts_with_the_transaction);
     tc = it_tcase(s, "own", false);
     tcase_add_test(tc, test_worker_kill9_leaves_the_transaction_open);
     tcase_add_test(tc, test_lifetime_limit_aborts);
