@@ -30,6 +30,7 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "catalog.h"
+#include "cursors.h"
 #include "records.h"
 #include "store.h"
 #include "storereq.h"
@@ -175,6 +176,7 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
         x->s->rollback_transaction(x->s, NULL);
     if (x->ddl)
         ms_catalog_settle(x->s, x, state == XS_COMMITTED);
+    ms_cursors_kill_xact(x->id, x->n); /* its cursors end with it */
     x->ddl = false;
     x->s->close(x->s, NULL);
     x->s = NULL;

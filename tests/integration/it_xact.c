@@ -12,6 +12,7 @@
  * transaction acknowledged with j:true whole and leaves no part of an open one.  create and
  * createIndexes inside a transaction (a new collection, its indexes built over the
  * transaction's own documents) show outside only after the commit and vanish with an abort.
+ * A cursor opened in a transaction continues only in it (50739/50740/50741) and ends with it.
  */
 #include "harness.h"
 
@@ -467,6 +468,69 @@ START_TEST(test_create_aborts_with_the_transaction)
 }
 END_TEST
 
+#define LSID_I                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'gIGCg4SFhoeIiYqLjI2Ojw==', 'subType': '04'}}}"
+
+/* cursor_of -- the id of the cursor a find or aggregate reply opened (never 0 here). */
+static int64_t
+cursor_of(const bson_t *r)
+{
+    int64_t id = fx_int(r, "cursor.id");
+
+    ck_assert_msg(id != 0, "no cursor: %s", fx_to_json(r));
+    return id;
+}
+
+START_TEST(test_cursors_belong_to_their_transaction)
+{
+    mongoc_client_t *a = IT_CLIENT(), *b = fx_client_other_worker(&it_srv, a);
+    char body[256], json[512];
+    int64_t in_txn, outside;
+    bson_t r;
+
+    CMD_OK(a, DB, "{'insert': 'cur', 'documents': [{'_id': 1}, {'_id': 2}, {'_id': 3}]}", &r);
+    bson_destroy(&r);
+    /* a cursor of the session made outside any transaction continues only outside one */
+    CMD_OK(a, DB, "{'find': 'cur', 'batchSize': 1, " LSID_I "}", &r);
+    outside = cursor_of(&r);
+    bson_destroy(&r);
+    stmt(json, sizeof(json), LSID_I, 1, true, "'find': 'cur', 'batchSize': 1");
+    CMD_OK(a, DB, json, &r);
+    in_txn = cursor_of(&r);
+    bson_destroy(&r);
+    snprintf(body, sizeof(body), "'getMore': {'$numberLong': '%lld'}, 'collection': 'cur'",
+             (long long)outside);
+    err_stmt(b, DB, LSID_I, 1, false, body, 50739, "Location50739");
+    /* that failed statement aborted transaction 1; the next one gets its own cursor */
+    stmt(json, sizeof(json), LSID_I, 2, true, "'find': 'cur', 'batchSize': 1");
+    CMD_OK(a, DB, json, &r);
+    in_txn = cursor_of(&r);
+    bson_destroy(&r);
+    snprintf(json, sizeof(json),
+             "{'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', 'batchSize': 1, %s}",
+             (long long)in_txn, LSID_I);
+    CMD_ERR(b, DB, json, &r, 50740, "Location50740");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"), "created in transaction 2") != NULL, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
+    snprintf(body, sizeof(body),
+             "'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', 'batchSize': 1",
+             (long long)in_txn);
+    ok_stmt(b, DB, LSID_I, 2, false, body); /* in its transaction, on another worker */
+    ok_stmt(a, "admin", LSID_I, 2, false, "'commitTransaction': 1");
+    /* the commit ended it */
+    CMD_ERR(b, DB, json, &r, 43, "CursorNotFound");
+    bson_destroy(&r);
+    snprintf(json, sizeof(json), "{'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', %s}",
+             (long long)outside, LSID_I);
+    CMD_OK(a, DB, json, &r); /* the one made outside lives on */
+    ck_assert_int_eq(fx_array_len(&r, "cursor.nextBatch"), 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+}
+END_TEST
+
 /* other_worker -- a client whose connection a live worker other than `victim` serves. */
 static mongoc_client_t *
 other_worker(fx_server_t *s, pid_t victim)
@@ -587,6 +651,7 @@ main(void)
     tcase_add_test(tc, test_outside_write_waits_for_the_transaction);
     tcase_add_test(tc, test_create_commits_with_the_transaction);
     tcase_add_test(tc, test_create_aborts_with_the_transaction);
+    tcase_add_test(tc, test_cursors_belong_to_their_transaction);
     tc = it_tcase(s, "own", false);
     tcase_add_test(tc, test_worker_kill9_leaves_the_transaction_open);
     tcase_add_test(tc, test_lifetime_limit_aborts);
