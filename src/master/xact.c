@@ -71,7 +71,7 @@ struct ms_xact {
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
 static ms_xact_t *buckets[XACT_BUCKETS];
 static _Atomic int64_t lifetime_ms = 60000;
-static _Atomic size_t nopen;
+#define XACT_STAT (ms_store_global()) /* serverStatus transactions (global.h) */
 
 void
 ms_xact_set_lifetime(int64_t secs)
@@ -82,7 +82,7 @@ ms_xact_set_lifetime(int64_t secs)
 size_t
 ms_xact_count(void)
 {
-    return atomic_load(&nopen);
+    return (size_t)atomic_load(&XACT_STAT->xact_open);
 }
 
 /* ---- the table ------------------------------------------------------------------------- */
@@ -185,7 +185,9 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
     x->nops = 0;
     bson_reinit(x->images);
     x->nimages = 0;
-    atomic_fetch_sub(&nopen, 1);
+    atomic_fetch_sub(&XACT_STAT->xact_open, 1);
+    atomic_fetch_add(state == XS_COMMITTED ? &XACT_STAT->xact_committed : &XACT_STAT->xact_aborted,
+                     1);
 }
 
 static int
@@ -208,7 +210,8 @@ start_locked(ms_xact_t *x, int64_t n)
     x->s = s;
     x->state = XS_OPEN;
     x->start_ms = sdb_mono_ms();
-    atomic_fetch_add(&nopen, 1);
+    atomic_fetch_add(&XACT_STAT->xact_open, 1);
+    atomic_fetch_add(&XACT_STAT->xact_started, 1);
     return 0;
 }
 
@@ -307,8 +310,10 @@ ms_xact_checkout(const bson_t *req, ms_xact_t **x, sdb_error_t *err)
         return 0;
     SDB_RET(parse_ref(&sub, &r, err));
     SDB_RET(lookup(&r, x, err));
-    if ((*x)->n == r.n && (*x)->state == XS_OPEN)
+    if ((*x)->n == r.n && (*x)->state == XS_OPEN) {
+        atomic_fetch_add(&XACT_STAT->xact_active, 1);
         return 0;
+    }
     if ((*x)->n == r.n)
         state_error(*x, err);
     else
@@ -327,6 +332,7 @@ ms_xact_session(ms_xact_t *x)
 int
 ms_xact_checkin(ms_xact_t *x, int ret, sdb_error_t *err)
 {
+    atomic_fetch_sub(&XACT_STAT->xact_active, 1);
     if (ret == WT_ROLLBACK) {
         finish_locked(x, XS_ABORTED, true);
         ret = ms_store_write_conflict(err);
@@ -592,7 +598,7 @@ ms_xact_abort_writers(const char *ns, bool is_db)
     size_t n = 0;
     int aborted = 0;
 
-    if (atomic_load(&nopen) == 0)
+    if (ms_xact_count() == 0)
         return 0;
     pthread_mutex_lock(&table_mu);
     for (size_t b = 0; b < XACT_BUCKETS && n < 64; b++)
@@ -679,7 +685,7 @@ ms_xact_tick(int64_t now_ms)
     int aborted = 0;
 
     (void)now_ms;
-    if (atomic_load(&nopen) == 0)
+    if (ms_xact_count() == 0)
         return 0;
     n = expired(sdb_mono_ms(), batch, sizeof(batch) / sizeof(batch[0]));
     for (size_t i = 0; i < n; i++) {

@@ -13,6 +13,7 @@
  * createIndexes inside a transaction (a new collection, its indexes built over the
  * transaction's own documents) show outside only after the commit and vanish with an abort.
  * A cursor opened in a transaction continues only in it (50739/50740/50741) and ends with it.
+ * serverStatus counts transactions started, committed, aborted, open, active and inactive.
  */
 #include "harness.h"
 
@@ -531,6 +532,46 @@ START_TEST(test_cursors_belong_to_their_transaction)
 }
 END_TEST
 
+/* txn_stat -- serverStatus transactions.<name>. */
+static int64_t
+txn_stat(mongoc_client_t *c, const char *name)
+{
+    char path[64];
+    bson_t r;
+    int64_t v;
+
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    snprintf(path, sizeof(path), "transactions.%s", name);
+    ck_assert_msg(fx_has(&r, path), "no %s in serverStatus", path);
+    v = fx_int(&r, path);
+    bson_destroy(&r);
+    return v;
+}
+
+#define LSID_J                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'kJGSk5SVlpeYmZqbnJ2enw==', 'subType': '04'}}}"
+
+START_TEST(test_server_status_counts_transactions)
+{
+    mongoc_client_t *a = IT_CLIENT();
+    int64_t started = txn_stat(a, "totalStarted"), committed = txn_stat(a, "totalCommitted");
+    int64_t aborted = txn_stat(a, "totalAborted"), open = txn_stat(a, "currentOpen");
+
+    ok_stmt(a, DB, LSID_J, 1, true, "'insert': 'stat', 'documents': [{'_id': 1}]");
+    ck_assert_int_eq(txn_stat(a, "currentOpen"), open + 1);
+    ck_assert_int_eq(txn_stat(a, "currentInactive"), open + 1); /* no statement running */
+    ck_assert_int_eq(txn_stat(a, "currentActive"), 0);
+    ok_stmt(a, "admin", LSID_J, 1, false, "'commitTransaction': 1");
+    ok_stmt(a, DB, LSID_J, 2, true, "'insert': 'stat', 'documents': [{'_id': 2}]");
+    ok_stmt(a, "admin", LSID_J, 2, false, "'abortTransaction': 1");
+    ck_assert_int_eq(txn_stat(a, "totalStarted"), started + 2);
+    ck_assert_int_eq(txn_stat(a, "totalCommitted"), committed + 1);
+    ck_assert_int_eq(txn_stat(a, "totalAborted"), aborted + 1);
+    ck_assert_int_eq(txn_stat(a, "currentOpen"), open);
+    mongoc_client_destroy(a);
+}
+END_TEST
+
 /* other_worker -- a client whose connection a live worker other than `victim` serves. */
 static mongoc_client_t *
 other_worker(fx_server_t *s, pid_t victim)
@@ -652,6 +693,7 @@ main(void)
     tcase_add_test(tc, test_create_commits_with_the_transaction);
     tcase_add_test(tc, test_create_aborts_with_the_transaction);
     tcase_add_test(tc, test_cursors_belong_to_their_transaction);
+    tcase_add_test(tc, test_server_status_counts_transactions);
     tc = it_tcase(s, "own", false);
     tcase_add_test(tc, test_worker_kill9_leaves_the_transaction_open);
     tcase_add_test(tc, test_lifetime_limit_aborts);
