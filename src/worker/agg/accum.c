@@ -213,7 +213,8 @@ set_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out
         return;
     }
     tmp = bson_malloc((st->nvals ? st->nvals : 1) * sizeof(*tmp));
-    memcpy(tmp, st->vals, st->nvals * sizeof(*tmp));
+    if (st->nvals > 0)
+        memcpy(tmp, st->vals, st->nvals * sizeof(*tmp));
     qsort(tmp, st->nvals, sizeof(*tmp), value_cmp);
     wk_acc_array(tmp, st->nvals, out);
     bson_free(tmp);
@@ -302,7 +303,8 @@ quantile_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t
 {
     double *tmp = bson_malloc((st->ndbl ? st->ndbl : 1) * sizeof(*tmp));
 
-    memcpy(tmp, st->dbls, st->ndbl * sizeof(*tmp));
+    if (st->ndbl > 0)
+        memcpy(tmp, st->dbls, st->ndbl * sizeof(*tmp));
     wk_quantile_result(spec->quant, tmp, st->ndbl, out);
     bson_free(tmp);
 }
@@ -444,6 +446,7 @@ wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_
     const wk_acc_def_t *def;
     bson_iter_t op, more;
     const char *name;
+    int ret;
 
     memset(spec, 0, sizeof(*spec));
     SDB_UNUSED(stage);
@@ -462,7 +465,11 @@ wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_
     def = wk_acc_find(name, WK_ACC_GROUP);
     if (def == NULL)
         return sdb_error_set(err, SDB_CODE_Location15952, "unknown group operator '%s'", name);
-    SDB_RET(wk_acc_parse_op(&op, def, false, spec, err));
+    ret = wk_acc_parse_op(&op, def, false, spec, err);
+    if (ret != 0) {
+        wk_acc_spec_destroy(spec); /* a half-parsed spec frees what it took */
+        return ret;
+    }
     spec->field = bson_strdup(field);
     return 0;
 }

@@ -678,16 +678,16 @@ emit_partition(const window_stage_t *w, wk_agg_ctx_t *ctx, win_row_t *rows, size
         SDB_ERR(w->outs[o].op->eval(&w->outs[o], &p, res + o * n, err));
     }
     for (size_t i = 0; i < n; i++) {
-        bson_t *cur = docs[i], *next;
+        bson_t cur, next;
 
+        bson_copy_to(docs[i], &cur);
         for (size_t o = 0; o < w->nout; o++) {
-            next = bson_new();
-            wk_agg_doc_set(cur, w->outs[o].field, &res[o * n + i], next);
-            if (cur != docs[i])
-                bson_destroy(cur);
-            cur = next;
+            wk_agg_doc_set(&cur, w->outs[o].field, &res[o * n + i], &next);
+            bson_destroy(&cur);
+            bson_steal(&cur, &next);
         }
-        wk_agg_docs_push(out, cur == docs[i] ? bson_copy(cur) : cur);
+        wk_agg_docs_push(out, bson_copy(&cur));
+        bson_destroy(&cur);
     }
 err:
     for (size_t i = 0; sortv != NULL && i < n; i++)
