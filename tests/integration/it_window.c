@@ -177,10 +177,10 @@ static const agg_case_t cases[] = {
      "[{'_id': 1, 'r': 20.5}, {'_id': 2, 'r': 20.5}, {'_id': 3, 'r': 20.5}, "
      "{'_id': 4, 'r': 20.5}, {'_id': 5, 'r': 20.5}, {'_id': 6, 'r': 0.0}]"},
     {"pts",
-     PTS("{'x': 1}", "{'$integral': {'input': '$y'}, 'window': {'documents': ['unbounded', "
+     PTS("{'x': 1}", "{'$integral': {'input': '$x'}, 'window': {'documents': ['unbounded', "
                      "'current']}}"),
-     "[{'_id': 1, 'r': 0.0}, {'_id': 2, 'r': 0.0}, {'_id': 3, 'r': 20.0}, {'_id': 4, 'r': 20.0}, "
-     "{'_id': 5, 'r': 295.0}, {'_id': 6, 'r': 0.0}]"},
+     "[{'_id': 1, 'r': 0}, {'_id': 2, 'r': 1.5}, {'_id': 3, 'r': 1.5}, {'_id': 4, 'r': 7.5}, "
+     "{'_id': 5, 'r': 24.0}, {'_id': 6, 'r': 0}]"},
     {"pts", PTS("{'x': 1}", "{'$expMovingAvg': {'input': '$x', 'N': 3}}"),
      "[{'_id': 1, 'r': 1}, {'_id': 2, 'r': 1.5}, {'_id': 3, 'r': 1.75}, {'_id': 4, 'r': 2.875}, "
      "{'_id': 5, 'r': 4.9375}, {'_id': 6, 'r': 1}]"},
@@ -424,6 +424,16 @@ static const err_case_t errors[] = {
          "'month'}, 'window': {'documents': [-1, 0]}}}}"),
      5490710, "Location5490710"},
     {"pts", SWF("{'output': {'r': {'$integral': {'input': '$x'}}}}"), 9, "FailedToParse"},
+    {"pts", SWF("{'sortBy': {'x': 1}, 'output': {'r': {'$integral': {'input': '$y'}}}}"), 5423900,
+     "Location5423900"},
+    {"pts",
+     SWF("{'sortBy': {'x': 1}, 'output': {'r': {'$derivative': {'input': '$y'}, 'window': "
+         "{'documents': [-1, 0]}}}}"),
+     5624903, "Location5624903"},
+    {"pts",
+     SWF("{'sortBy': {'d': 1}, 'output': {'r': {'$derivative': {'input': '$x'}, 'window': "
+         "{'documents': [-1, 0]}}}}"),
+     5624901, "Location5624901"},
     {"pts", SWF("{'output': {'r': {'$linearFill': '$y'}}}"), 605001, "Location605001"},
     {"pts", SWF("{'sortBy': {'x': 1}, 'output': {'r': {'$locf': '$y', 'window': {}}}}"), 9,
      "FailedToParse"},

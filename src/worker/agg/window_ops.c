@@ -454,26 +454,50 @@ parse_calculus(const bson_iter_t *fn, const wk_win_sort_info_t *si, wk_win_out_t
     return 0;
 }
 
-/* x_of -- the sortBy value of a document as a number of units (dates need a unit). */
+/* x_of -- a sortBy value as milliseconds (a date, with a unit) or a number (without), with
+ * mongod's checks: $derivative's 5624900..5624902, $integral's 5423901..5423902. */
 static int
 x_of(const wk_win_out_t *o, const bson_value_t *x, double *out, sdb_error_t *err)
 {
-    const char *name = o->op->name;
+    bool deriv = strcmp(o->op->name, "$derivative") == 0;
 
     if (o->unit_ms > 0) {
         if (x->value_type != BSON_TYPE_DATE_TIME)
-            return sdb_error_set(err, SDB_CODE_Location5624900,
-                                 "%s with unit expects the sortBy field to be a Date", name);
-        *out = (double)x->value.v_datetime / (double)o->unit_ms;
+            return deriv ? sdb_error_set(err, SDB_CODE_Location5624900,
+                                         "$derivative with 'unit' expects the sortBy field to be "
+                                         "a Date")
+                         : sdb_error_set(err, SDB_CODE_Location5423901,
+                                         "$integral with 'outputUnit' expects the sortBy field to "
+                                         "be a Date");
+        *out = (double)x->value.v_datetime;
         return 0;
     }
-    if (x->value_type == BSON_TYPE_DATE_TIME)
+    if (deriv && x->value_type == BSON_TYPE_DATE_TIME)
         return sdb_error_set(err, SDB_CODE_Location5624901,
-                             "%s where the sortBy is a Date requires an 'unit'", name);
+                             "$derivative where the sortBy is a Date requires an 'unit'");
     if (!wk_num_is(x))
-        return sdb_error_set(err, SDB_CODE_Location5624902,
-                             "%s (with no 'unit') expects the sortBy field to be numeric", name);
+        return deriv ? sdb_error_set(err, SDB_CODE_Location5624902,
+                                     "$derivative (with no 'unit') expects the sortBy field to be "
+                                     "numeric")
+                     : sdb_error_set(err, SDB_CODE_Location5423902,
+                                     "$integral (with no 'outputUnit') expects the sortBy field "
+                                     "to be numeric");
     *out = wk_num_double(x);
+    return 0;
+}
+
+/* rise -- y1 - y0 of $derivative: 5624903 for null or missing, $subtract's 16556 for other
+ * non-numbers. */
+static int
+rise(const bson_value_t *y0, const bson_value_t *y1, double *out, sdb_error_t *err)
+{
+    if (nullish(y0) || nullish(y1))
+        return sdb_error_set(err, SDB_CODE_Location5624903,
+                             "$derivative input must not be null or missing");
+    if (!wk_num_is(y0) || !wk_num_is(y1))
+        return sdb_error_set(err, SDB_CODE_Location16556, "can't $subtract %s from %s",
+                             wk_agg_type_name(y0->value_type), wk_agg_type_name(y1->value_type));
+    *out = wk_num_double(y1) - wk_num_double(y0);
     return 0;
 }
 
@@ -483,52 +507,72 @@ eval_derivative(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res
     bson_value_t *ys = NULL;
     size_t lo, hi;
     bool none;
-    double x0, x1;
+    double x0, x1, dy = 0;
     int ret = 0;
 
     SDB_ERR(eval_inputs(o->input, p, &ys, err));
     for (size_t i = 0; i < p->n; i++) {
         SDB_ERR(wk_win_range(&o->win, p, i, &lo, &hi, &none, err));
         wk_acc_val_set(&res[i], BSON_TYPE_NULL);
-        if (none || lo == hi)
+        if (none)
             continue;
         SDB_ERR(x_of(o, &p->sortv[lo], &x0, err));
         SDB_ERR(x_of(o, &p->sortv[hi], &x1, err));
-        if (!wk_num_is(&ys[lo]) || !wk_num_is(&ys[hi]) || x1 == x0)
+        SDB_ERR(rise(&ys[lo], &ys[hi], &dy, err));
+        if (x1 == x0) /* one document, or no time between them: no slope */
             continue;
         wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
-        res[i].value.v_double = (wk_num_double(&ys[hi]) - wk_num_double(&ys[lo])) / (x1 - x0);
+        res[i].value.v_double = dy / (x1 - x0) * (o->unit_ms > 0 ? (double)o->unit_ms : 1);
     }
 err:
     free_vals(ys, p->n);
     return ret;
 }
 
-/* A running trapezoid sum over the numeric points of [lo, hi]. */
+/* A running trapezoid sum over the points of [lo, hi] (x in milliseconds for dates). */
 typedef struct integral {
-    size_t lo, hi, prev;
-    double sum, xa;
-    bool any, valid;
+    size_t lo, hi;
+    int64_t points;
+    double sum, xa, ya;
+    bool nan, valid;
 } integral_t;
 
 static int
 integral_extend(const wk_win_out_t *o, const wk_win_part_t *p, const bson_value_t *ys,
                 integral_t *t, size_t from, size_t to, sdb_error_t *err)
 {
-    double xb;
+    double xb, yb;
 
     for (size_t j = from; j <= to; j++) {
-        if (!wk_num_is(&ys[j]))
-            continue;
+        if (!wk_num_is(&ys[j]) ||
+            !(wk_num_is(&p->sortv[j]) || p->sortv[j].value_type == BSON_TYPE_DATE_TIME))
+            return sdb_error_set(err, SDB_CODE_Location5423900,
+                                 "The input value of $integral window function must be a vector "
+                                 "of 2 value, the first value must be numeric or date type and "
+                                 "the second must be numeric.");
         SDB_RET(x_of(o, &p->sortv[j], &xb, err));
-        if (t->any)
-            t->sum += (wk_num_double(&ys[j]) + wk_num_double(&ys[t->prev])) / 2 * (xb - t->xa);
-        t->any = true;
+        yb = wk_num_double(&ys[j]);
+        t->nan = t->nan || isnan(xb) || isnan(yb);
+        if (t->points++ > 0)
+            t->sum += (yb + t->ya) * (xb - t->xa) / 2.0;
         t->xa = xb;
-        t->prev = j;
+        t->ya = yb;
     }
     t->hi = to;
     return 0;
+}
+
+/* integral_value -- mongod's result: NaN once a NaN came in, an int 0 for a single point
+ * without a unit, else the sum (per unit). */
+static void
+integral_value(const wk_win_out_t *o, const integral_t *t, bson_value_t *out)
+{
+    if (t->points == 1 && o->unit_ms == 0 && !t->nan) {
+        wk_acc_val_set(out, BSON_TYPE_INT32);
+        return;
+    }
+    wk_acc_val_set(out, BSON_TYPE_DOUBLE);
+    out->value.v_double = t->nan ? NAN : t->sum / (o->unit_ms > 0 ? (double)o->unit_ms : 1);
 }
 
 static int
@@ -543,9 +587,10 @@ eval_integral(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, 
     SDB_ERR(eval_inputs(o->input, p, &ys, err));
     for (size_t i = 0; i < p->n; i++) {
         SDB_ERR(wk_win_range(&o->win, p, i, &lo, &hi, &none, err));
-        wk_acc_val_set(&res[i], BSON_TYPE_NULL);
-        if (none)
+        if (none) {
+            wk_acc_val_set(&res[i], BSON_TYPE_NULL);
             continue;
+        }
         if (t.valid && t.lo == lo && hi >= t.hi) { /* the window only grew to the right */
             if (hi > t.hi)
                 SDB_ERR(integral_extend(o, p, ys, &t, t.hi + 1, hi, err));
@@ -555,10 +600,7 @@ eval_integral(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, 
             t.valid = true;
             SDB_ERR(integral_extend(o, p, ys, &t, lo, hi, err));
         }
-        if (t.any) {
-            wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
-            res[i].value.v_double = t.sum;
-        }
+        integral_value(o, &t, &res[i]);
     }
 err:
     free_vals(ys, p->n);
