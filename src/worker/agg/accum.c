@@ -431,7 +431,7 @@ wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window, wk_
         SDB_RET(wk_quantile_parse(name, bson_iter_value((bson_iter_t *)op), &spec->quant, err));
         return 0;
     }
-    if (BSON_ITER_HOLDS_ARRAY(op) && strncmp(name, "$covariance", 11) != 0)
+    if (BSON_ITER_HOLDS_ARRAY(op) && !window) /* a window takes [a, b] as an array expression */
         return sdb_error_set(err, SDB_CODE_Location40237, "The %s accumulator is a unary operator",
                              name);
     if (strcmp(name, "$count") == 0)

@@ -652,6 +652,35 @@ err:
     return ret;
 }
 
+/* fill_check -- mongod's checks of document i for $linearFill (all TypeMismatch but the
+ * repeated sort value, 6050106). */
+static int
+fill_check(const wk_win_part_t *p, const bson_value_t *ys, size_t i, sdb_error_t *err)
+{
+    const bson_value_t *x = &p->sortv[i], *prev = i > 0 ? &p->sortv[i - 1] : NULL;
+    bool date = x->value_type == BSON_TYPE_DATE_TIME;
+
+    if (!wk_num_is(&ys[i]) && !nullish(&ys[i]))
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "Value to be filled must be numeric or nullish, but found %s",
+                             wk_agg_type_name(ys[i].value_type));
+    if (!wk_num_is(x) && !date)
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "Value of the sortBy field must be numeric or a date, but found %s",
+                             wk_agg_type_name(x->value_type));
+    if (prev != NULL && sdb_bson_value_cmp(prev, x) == 0)
+        return sdb_error_set(err, SDB_CODE_Location6050106,
+                             "There can be no repeated values in the sort field");
+    if (prev != NULL && (prev->value_type == BSON_TYPE_DATE_TIME) != date)
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "Conflicting sort value types, previously received type %s, but "
+                             "found %s",
+                             wk_agg_type_name(prev->value_type), wk_agg_type_name(x->value_type));
+    return 0;
+}
+
+/* eval_linear_fill -- y1 + (x - x1) * ((y2 - y1) / (x2 - x1)) between the nearest non-null
+ * values on either side; null where one side has none. */
 static int
 eval_linear_fill(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
 {
@@ -661,13 +690,10 @@ eval_linear_fill(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *re
 
     SDB_ERR(eval_inputs(o->input, p, &ys, err));
     for (size_t i = 0; i < p->n; i++) {
-        double xa, xb, xi;
+        double xa, xb, xi, ya, yb;
 
+        SDB_ERR(fill_check(p, ys, i, err));
         if (!nullish(&ys[i])) {
-            if (!wk_num_is(&ys[i]))
-                SDB_ERR(sdb_error_set(err, SDB_CODE_TypeMismatch,
-                                      "Expected a numeric value for $linearFill, but found %s",
-                                      wk_agg_type_name(ys[i].value_type)));
             bson_value_copy(&ys[i], &res[i]);
             prev = i;
             continue;
@@ -677,13 +703,13 @@ eval_linear_fill(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *re
             ;
         if (prev == SIZE_MAX || next >= p->n || !wk_num_is(&ys[next]))
             continue;
-        if (date_or_num(&p->sortv[prev], &xa) && date_or_num(&p->sortv[next], &xb) &&
-            date_or_num(&p->sortv[i], &xi) && xb != xa) {
-            double ya = wk_num_double(&ys[prev]), yb = wk_num_double(&ys[next]);
-
-            wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
-            res[i].value.v_double = ya + (yb - ya) * (xi - xa) / (xb - xa);
-        }
+        date_or_num(&p->sortv[prev], &xa);
+        date_or_num(&p->sortv[next], &xb);
+        date_or_num(&p->sortv[i], &xi);
+        ya = wk_num_double(&ys[prev]);
+        yb = wk_num_double(&ys[next]);
+        wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
+        res[i].value.v_double = ya + (xi - xa) * ((yb - ya) / (xb - xa));
     }
 err:
     free_vals(ys, p->n);
