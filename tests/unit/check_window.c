@@ -43,6 +43,14 @@ static const acase_t cases[] = {
      "'md': 2.0}, {'_id': 2, 'v': 2, 's': 0, 'a': null, 'm': null, 'p': [], 'f': null, 't': [], "
      "'b': null, 'md': null}]",
      0},
+    /* suffix windows (run backwards for $sum, forwards for $push) */
+    {"[{'_id': 1, 'v': 1}, {'_id': 2, 'v': 2}, {'_id': 3, 'v': 4}]",
+     SWF("{'sortBy': {'_id': 1}, 'output': {'s': {'$sum': '$v', 'window': {'documents': "
+         "['current', 'unbounded']}}, 'p': {'$push': '$v', 'window': {'documents': [1, "
+         "'unbounded']}}}}"),
+     "[{'_id': 1, 'v': 1, 's': 7, 'p': [2, 4]}, {'_id': 2, 'v': 2, 's': 6, 'p': [4]}, "
+     "{'_id': 3, 'v': 4, 's': 4, 'p': []}]",
+     0},
     /* range windows: 'current' is the current document, ties beyond it are not included */
     {"[{'_id': 1, 'x': 1}, {'_id': 2, 'x': 1}, {'_id': 3, 'x': 3}]",
      SWF("{'sortBy': {'x': 1}, 'output': {'c': {'$push': '$_id', 'window': {'range': "

@@ -358,23 +358,24 @@ cov_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out
 
 #define G WK_ACC_GROUP
 #define W WK_ACC_WINDOW
+#define O WK_ACC_ORDERLESS
 static const wk_acc_def_t acc_defs[] = {
-    {"$sum", sum_step, sum_value, G | W},
-    {"$avg", sum_step, avg_value, G | W},
+    {"$sum", sum_step, sum_value, G | W | O},
+    {"$avg", sum_step, avg_value, G | W | O},
     {"$min", minmax_step, value_final, G | W},
     {"$max", minmax_step, value_final, G | W},
     {"$first", first_step, value_final, G | W},
     {"$last", last_step, value_final, G | W},
     {"$push", push_step, array_final, G | W},
     {"$addToSet", add_to_set_step, set_final, G | W},
-    {"$count", sum_step, sum_value, G | W},
+    {"$count", sum_step, sum_value, G | W | O},
     {"$mergeObjects", merge_step, merge_final, G},
-    {"$stdDevPop", stddev_step, stddev_value, G | W},
-    {"$stdDevSamp", stddev_step, stddev_value, G | W},
-    {"$median", quantile_step, quantile_final, G | W | WK_ACC_QUANTILE},
-    {"$percentile", quantile_step, quantile_final, G | W | WK_ACC_QUANTILE},
-    {"$covariancePop", cov_step, cov_final, W},
-    {"$covarianceSamp", cov_step, cov_final, W},
+    {"$stdDevPop", stddev_step, stddev_value, G | W | O},
+    {"$stdDevSamp", stddev_step, stddev_value, G | W | O},
+    {"$median", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE},
+    {"$percentile", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE},
+    {"$covariancePop", cov_step, cov_final, W | O},
+    {"$covarianceSamp", cov_step, cov_final, W | O},
     {"$firstN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N},
     {"$lastN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N},
     {"$minN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N},
@@ -386,6 +387,7 @@ static const wk_acc_def_t acc_defs[] = {
 };
 #undef G
 #undef W
+#undef O
 
 const wk_acc_def_t *
 wk_acc_find(const char *name, unsigned where)

@@ -104,12 +104,13 @@ typedef struct wk_acc_state {
     size_t ndbl, dcap;
 } wk_acc_state_t;
 
-#define WK_ACC_GROUP 0x1u     /* allowed in $group and $bucket */
-#define WK_ACC_WINDOW 0x2u    /* allowed in $setWindowFields */
-#define WK_ACC_N 0x4u         /* takes {n, input} / {n, output, sortBy} (accum_n.c) */
-#define WK_ACC_SORT 0x8u      /* takes sortBy ($top $bottom $topN $bottomN) */
-#define WK_ACC_SINGLE 0x10u   /* $top/$bottom: one value, not an array */
-#define WK_ACC_QUANTILE 0x20u /* $median / $percentile */
+#define WK_ACC_GROUP 0x1u      /* allowed in $group and $bucket */
+#define WK_ACC_WINDOW 0x2u     /* allowed in $setWindowFields */
+#define WK_ACC_N 0x4u          /* takes {n, input} / {n, output, sortBy} (accum_n.c) */
+#define WK_ACC_SORT 0x8u       /* takes sortBy ($top $bottom $topN $bottomN) */
+#define WK_ACC_SINGLE 0x10u    /* $top/$bottom: one value, not an array */
+#define WK_ACC_QUANTILE 0x20u  /* $median / $percentile */
+#define WK_ACC_ORDERLESS 0x40u /* the result does not depend on the order of the values */
 
 typedef int (*wk_acc_step_fn)(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
                               sdb_error_t *err);

@@ -63,21 +63,49 @@ step_range(const wk_acc_spec_t *a, wk_acc_state_t *st, const bson_value_t *vals,
     return 0;
 }
 
+/* window_ranges -- every document's window; *suffix when all the non-empty ones end at the
+ * same document (a [n, unbounded] window, whose start moves right). */
+static int
+window_ranges(const wk_win_out_t *o, const wk_win_part_t *p, size_t *los, size_t *his, bool *nones,
+              bool *suffix, sdb_error_t *err)
+{
+    size_t end = SIZE_MAX;
+
+    *suffix = true;
+    for (size_t i = 0; i < p->n; i++) {
+        SDB_RET(wk_win_range(&o->win, p, i, &los[i], &his[i], &nones[i], err));
+        if (nones[i])
+            continue;
+        if (end != SIZE_MAX && his[i] != end)
+            *suffix = false;
+        end = his[i];
+    }
+    return 0;
+}
+
+/* eval_acc -- run the accumulator over each document's window.  A window that grows on the
+ * right extends the previous state; an order-insensitive accumulator over suffix windows is
+ * run from the last document backwards, so the window grows on the left instead; any other
+ * window starts over. */
 static int
 eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
 {
+    size_t n = p->n ? p->n : 1, *los = bson_malloc(n * sizeof(*los));
+    size_t *his = bson_malloc(n * sizeof(*his)), plo = 0, phi = 0;
+    bool *nones = bson_malloc(n * sizeof(*nones)), have = false, back;
     bson_t empty = BSON_INITIALIZER;
     bson_value_t *vals = NULL;
     wk_acc_state_t st;
-    size_t lo = 0, hi = 0, plo = 0, phi = 0;
-    bool none, have = false;
     int ret = 0;
 
     memset(&st, 0, sizeof(st));
     SDB_ERR(eval_inputs(wk_acc_input(&o->acc), p, &vals, err));
-    for (size_t i = 0; i < p->n; i++) {
-        SDB_ERR(wk_win_range(&o->win, p, i, &lo, &hi, &none, err));
-        if (none) {
+    SDB_ERR(window_ranges(o, p, los, his, nones, &back, err));
+    back = back && (o->acc.def->flags & WK_ACC_ORDERLESS);
+    for (size_t k = 0; k < p->n; k++) {
+        size_t i = back ? p->n - 1 - k : k, lo = los[i], hi = his[i];
+
+        if (nones[i]) {
             wk_acc_state_t fresh;
 
             SDB_ERR(wk_acc_start(&o->acc, &fresh, &empty, err));
@@ -87,6 +115,9 @@ eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
         if (have && lo == plo && hi >= phi) {
             if (hi > phi)
                 SDB_ERR(step_range(&o->acc, &st, vals, phi + 1, hi, err));
+        } else if (have && back && hi == phi && lo <= plo) {
+            if (lo < plo)
+                SDB_ERR(step_range(&o->acc, &st, vals, lo, plo - 1, err));
         } else {
             wk_acc_reset(&st);
             SDB_ERR(wk_acc_start(&o->acc, &st, &empty, err));
@@ -100,6 +131,9 @@ err:
     wk_acc_reset(&st);
     free_vals(vals, p->n);
     bson_destroy(&empty);
+    bson_free(los);
+    bson_free(his);
+    bson_free(nones);
     return ret;
 }
 
