@@ -1,11 +1,13 @@
 /*
  * src/worker/agg/agg_int.h -- what the pipeline (pipeline.c), the stage files (stage_*.c),
- * the accumulators (accum.c) and the document helpers (doc.c) share.
+ * the accumulators (accum.c, accum_n.c) and the document helpers (doc.c) share.
  *
  * A stage is a row of stages.def: name, parse function (spec -> private state), run function
  * (input vector -> output vector), free function and flags.  A run function owns `in` on entry
  * (it may move documents out of it, leaving NULL slots) and appends to `out`; the pipeline
- * frees whatever is left in `in`.
+ * frees whatever is left in `in`.  An accumulator is a row of accum.c's table: a step per
+ * value and a value function that leaves the state as it was, so $group ($bucket) reads it
+ * once per group and $setWindowFields (window.h) once per document of a growing window.
  *
  * Invariants: internal to src/worker/agg; private states are immutable after parsing.
  */
