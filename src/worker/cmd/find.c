@@ -20,14 +20,14 @@
  * Invariants: event-loop thread; a cursor checked out with CURSOR_GET is always checked back
  * in (CURSOR_PUT) before the handler returns, on error paths too.
  */
-#include "args.h"
-#include "exec.h"
-#include "namespace.h"
-#include "opcount.h"
-#include "read_concern.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
+#include "../engine/opcount.h"
+#include "../engine/read_concern.h"
+#include "../engine/tailable.h"
+#include "../engine/view.h"
 #include "session.h"
-#include "tailable.h"
-#include "view.h"
 
 #include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
@@ -555,7 +555,7 @@ find_collection(wk_cmd_t *cmd)
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
     s.ex.op = &cmd->op;
-    s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
+    s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);

@@ -21,9 +21,9 @@
 
 #include "../../common/storeop.h"
 #include "../command.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
 #include "../worker.h"
-#include "args.h"
-#include "exec.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>

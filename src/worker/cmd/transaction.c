@@ -21,9 +21,9 @@
 #include "transaction.h"
 
 #include "../../common/storeop.h"
-#include "exec.h"
+#include "../engine/exec.h"
+#include "../engine/write.h"
 #include "session.h"
-#include "write.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/view.c -- read-only views: resolution and find/count/distinct on them.
+ * src/worker/engine/view.c -- read-only views: resolution and find/count/distinct on them.
  *
  * A view is a catalog entry whose options are {viewOn, pipeline} (create with viewOn).
  * wk_view_resolve follows viewOn from view to view (at most 20 levels, mongod's limit) and

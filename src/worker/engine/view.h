@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/view.h -- read-only views: resolution and the read commands on them.
+ * src/worker/engine/view.h -- read-only views: resolution and the read commands on them.
  *
  * A view is a catalog entry whose options hold {viewOn, pipeline}.  Reads on a view run the
  * view's pipeline (and those of the views it is defined on) in front of the request, as
@@ -8,8 +8,8 @@
  * Contract: event-loop thread; the functions refresh the catalog cache and may call the
  * store.  On error cmd->err (or err) is set and SDB_ECLIENT returned.
  */
-#ifndef WK_CMD_VIEW_H
-#define WK_CMD_VIEW_H
+#ifndef WK_ENGINE_VIEW_H
+#define WK_ENGINE_VIEW_H
 
 #include "../command.h"
 

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/failpoint.c -- configureFailPoint and the failCommand failpoint.
+ * src/worker/engine/failpoint.c -- configureFailPoint and the failCommand failpoint.
  *
  * configureFailPoint validates the mode as mongod does ("off", "alwaysOn", {times}, {skip},
  * {activationProbability}) and stores it in the master (FAILPOINT_SET), which answers how

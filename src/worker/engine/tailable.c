@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/tailable.c -- tailable and awaitData cursors: rules, state flags, waiting.
+ * src/worker/engine/tailable.c -- tailable and awaitData cursors: rules, state flags, waiting.
  *
  * The rules follow mongod 7.0's query_request_helper (awaitData without tailable, a sort
  * other than {$natural: 1}, singleBatch) and its find command (a tailable cursor on a

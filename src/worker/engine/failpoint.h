@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/failpoint.h -- the failCommand failpoint as the dispatcher applies it.
+ * src/worker/engine/failpoint.h -- the failCommand failpoint as the dispatcher applies it.
  *
  * configureFailPoint (failpoint.c) stores a failpoint in the master (FAILPOINT_SET); every
  * worker keeps a cached copy of the master's table, refreshed when the global segment's
@@ -8,8 +8,8 @@
  * (which adds the failpoint's writeConcernError and errorLabels; the RetryableWriteError rule
  * is retry.h's).  Event-loop thread, on the request's coroutine.
  */
-#ifndef WK_CMD_FAILPOINT_H
-#define WK_CMD_FAILPOINT_H
+#ifndef WK_ENGINE_FAILPOINT_H
+#define WK_ENGINE_FAILPOINT_H
 
 #include "../command.h"
 #include "../conn.h"
