@@ -21,10 +21,10 @@
 #include "stage_changestream.h"
 
 #include "../../common/sdb.h"
-#include "../cmd/session.h"
 #include "../engine/args.h"
 #include "../engine/exec.h"
 #include "../engine/failpoint.h"
+#include "../engine/session.h"
 #include "../engine/view.h"
 #include "../oplog_wait.h"
 #include "../store_client.h"
@@ -763,7 +763,7 @@ cursor_new(const cs_run_t *r, const bson_t *body, const char *ns, int64_t *id, s
     state_build(r, &st);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "state", &st);
-    wk_session_append_lsid(body, &req); /* the cursor's session: cmd/session.h */
+    wk_session_append_lsid(body, &req); /* the cursor's session: engine/session.h */
     SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, err));
     *id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
 err:

@@ -15,6 +15,7 @@
 #include "../engine/exec.h"
 #include "../engine/read_concern.h"
 #include "../engine/view.h"
+#include "view_read.h"
 
 #include "../../common/bsoncmp.h"
 #include "../query/collation.h"
@@ -300,7 +301,7 @@ err:
     return ret;
 }
 
-/* wk_cmd_count -- on a view, an aggregation (view.h); else the collection path above. */
+/* wk_cmd_count -- on a view, an aggregation (view_read.h); else the collection path above. */
 int
 wk_cmd_count(wk_cmd_t *cmd)
 {
@@ -311,7 +312,7 @@ wk_cmd_count(wk_cmd_t *cmd)
     return count_collection(cmd);
 }
 
-/* wk_cmd_distinct -- on a view, an aggregation (view.h); else the collection path above. */
+/* wk_cmd_distinct -- on a view, an aggregation (view_read.h); else the collection path above. */
 int
 wk_cmd_distinct(wk_cmd_t *cmd)
 {

@@ -25,9 +25,10 @@
 #include "../engine/namespace.h"
 #include "../engine/opcount.h"
 #include "../engine/read_concern.h"
+#include "../engine/session.h"
 #include "../engine/tailable.h"
 #include "../engine/view.h"
-#include "session.h"
+#include "view_read.h"
 
 #include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
@@ -330,7 +331,7 @@ cursor_new(wk_cmd_t *cmd, const char *ns, const find_args_t *a, const bson_t *st
     int ret = 0;
 
     BSON_APPEND_UTF8(&req, "ns", ns);
-    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
+    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
     wk_op_append_xact(&cmd->op, &req);       /* and transaction */
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
@@ -984,7 +985,7 @@ err:
     return ret;
 }
 
-/* wk_cmd_find -- on a view, an aggregation (view.h); else the collection path above. */
+/* wk_cmd_find -- on a view, an aggregation (view_read.h); else the collection path above. */
 int
 wk_cmd_find(wk_cmd_t *cmd)
 {

@@ -22,8 +22,8 @@
 
 #include "../../common/storeop.h"
 #include "../engine/exec.h"
+#include "../engine/session.h"
 #include "../engine/write.h"
-#include "session.h"
 
 #include <string.h>
 

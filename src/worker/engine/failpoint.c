@@ -1,16 +1,15 @@
 /*
- * src/worker/engine/failpoint.c -- configureFailPoint and the failCommand failpoint.
+ * src/worker/engine/failpoint.c -- the failCommand failpoint, as commands meet it.
  *
- * configureFailPoint validates the mode as mongod does ("off", "alwaysOn", {times}, {skip},
- * {activationProbability}) and stores it in the master (FAILPOINT_SET), which answers how
- * often the failpoint had fired.  The master's table is the truth, so a failpoint set on
- * one connection fires on any worker: this worker caches the table (FAILPOINT_GET) and
- * re-reads it whenever the global failpoint_version moved, so an idle failpoint costs one
- * atomic load per command.  When failCommand is on and a command matches its data
- * (failCommands, appName, namespace, failInternalCommands), the worker asks the master to
- * consume one activation (FAILPOINT_FIRE) and, if granted, applies it in mongod's order:
- * blockConnection sleeps on the request's coroutine, closeConnection hangs up without a
- * reply, errorCode fails the command, writeConcernError is added to the command's reply.
+ * configureFailPoint (cmd/failpoint.c) stores a failpoint in the master (FAILPOINT_SET).
+ * The master's table is the truth, so a failpoint set on one connection fires on any
+ * worker: this worker caches the table (FAILPOINT_GET) and re-reads it whenever the global
+ * failpoint_version moved, so an idle failpoint costs one atomic load per command.  When
+ * failCommand is on and a command matches its data (failCommands, appName, namespace,
+ * failInternalCommands), the worker asks the master to consume one activation
+ * (FAILPOINT_FIRE) and, if granted, applies it in mongod's order: blockConnection sleeps on
+ * the request's coroutine, closeConnection hangs up without a reply, errorCode fails the
+ * command, writeConcernError is added to the command's reply.
  * configureFailPoint itself is never failed; hello is, when listed (drivers' SDAM tests).
  *
  * onPrimaryTransactionalWrite is applied by the master inside a retryable write (txns.h);
@@ -39,15 +38,6 @@
 #define FP_ERRMSG "Failing command via 'failCommand' failpoint"
 #define FP_FIRE_TRIES 4
 
-/* Modes, as numbered in storeop.def (FAILPOINT_SET). */
-enum {
-    FP_OFF = 0,
-    FP_ALWAYS = 1,
-    FP_TIMES = 2,
-    FP_SKIP = 3,
-    FP_PROB = 4
-};
-
 /* This worker's copy of the master's failCommand row. */
 static struct {
     uint64_t version; /* the table version it was read at (0: the master's initial table) */
@@ -73,7 +63,7 @@ read_row(const bson_t *row, bool *active, bson_t **data)
     bson_iter_t one;
     const uint8_t *buf;
     uint32_t len;
-    int32_t mode = FP_OFF;
+    int32_t mode = WK_FP_OFF;
     int64_t n = 0;
 
     if (bson_iter_init_find(&one, row, "mode") && BSON_ITER_HOLDS_INT32(&one))
@@ -87,7 +77,7 @@ read_row(const bson_t *row, bool *active, bson_t **data)
         bson_iter_document(&one, &len, &buf);
         *data = bson_new_from_data(buf, len);
     }
-    *active = mode != FP_OFF && !(mode == FP_TIMES && n <= 0);
+    *active = mode != WK_FP_OFF && !(mode == WK_FP_TIMES && n <= 0);
 }
 
 /* Install a FAILPOINT_GET reply when it is newer than the cache. */
@@ -237,7 +227,7 @@ matches(const bson_t *data, const wk_cmd_t *cmd, const wk_cmd_def_t *def)
     bson_iter_t it;
     bool acts;
 
-    if (def->fn == wk_cmd_configure_fail_point || !listed(data, cmd, def))
+    if (strcmp(wk_command_name(def), "configureFailPoint") == 0 || !listed(data, cmd, def))
         return false;
     if (cmd->conn->internal_client && !data_bool(data, "failInternalCommands"))
         return false;
@@ -403,106 +393,6 @@ wk_failpoint_note_client(wk_conn_t *c, const bson_t *hello)
         bson_iter_recurse(&it, &f) && bson_iter_find_descendant(&f, "application.name", &it) &&
         BSON_ITER_HOLDS_UTF8(&it))
         bson_strncpy(c->app_name, bson_iter_utf8(&it, NULL), sizeof(c->app_name));
-}
-
-/* ---- configureFailPoint ---------------------------------------------------------------------- */
-
-/* mongod's mode forms -> (mode, n, p) as FAILPOINT_SET takes them. */
-static int
-parse_mode(wk_cmd_t *cmd, int32_t *mode, int64_t *n, double *p)
-{
-    bson_iter_t it, m;
-    const char *s;
-
-    *mode = FP_OFF;
-    *n = 0;
-    *p = 0.0;
-    if (!bson_iter_init_find(&it, cmd->body, "mode"))
-        return sdb_error_set(&cmd->err, SDB_CODE_IllegalOperation,
-                             "When making a fail point request, 'mode' must be specified");
-    if (BSON_ITER_HOLDS_UTF8(&it)) {
-        s = bson_iter_utf8(&it, NULL);
-        if (strcmp(s, "off") == 0)
-            *mode = FP_OFF;
-        else if (strcmp(s, "alwaysOn") == 0)
-            *mode = FP_ALWAYS;
-        else
-            return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "unknown mode: %s", s);
-        return 0;
-    }
-    if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &m) || !bson_iter_next(&m))
-        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                             "'mode' must be a string or JSON object");
-    if (strcmp(bson_iter_key(&m), "activationProbability") == 0) {
-        if (!BSON_ITER_HOLDS_NUMBER(&m))
-            return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                                 "'activationProbability' option to 'mode' must be a double");
-        *p = bson_iter_as_double(&m);
-        if (!(*p >= 0.0 && *p <= 1.0))
-            return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
-                                 "activationProbability must be between 0.0 and 1.0");
-        *mode = FP_PROB;
-        return 0;
-    }
-    *mode = strcmp(bson_iter_key(&m), "times") == 0  ? FP_TIMES
-            : strcmp(bson_iter_key(&m), "skip") == 0 ? FP_SKIP
-                                                     : FP_OFF;
-    if (*mode == FP_OFF)
-        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
-                             "'mode' must be one of 'off', 'alwaysOn', 'times', 'skip' and "
-                             "'activationProbability'");
-    if (!BSON_ITER_HOLDS_NUMBER(&m))
-        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch, "'%s' must be a number",
-                             bson_iter_key(&m));
-    if ((*n = bson_iter_as_int64(&m)) < 0)
-        return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "'%s' must be positive",
-                             bson_iter_key(&m));
-    return 0;
-}
-
-/*
- * wk_cmd_configure_fail_point --
- *     {configureFailPoint: name, mode, data?} -> {count}: set a failpoint in the master.
- */
-int
-wk_cmd_configure_fail_point(wk_cmd_t *cmd)
-{
-    bson_t req, reply;
-    bson_iter_t it;
-    int32_t mode = FP_OFF;
-    int64_t n = 0, count = 0;
-    double p = 0.0;
-    int ret;
-
-    bson_iter_init(&it, cmd->body);
-    bson_iter_next(&it);
-    if (!BSON_ITER_HOLDS_UTF8(&it))
-        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                             "the failpoint name must be a string");
-    SDB_RET(parse_mode(cmd, &mode, &n, &p));
-    bson_init(&req);
-    BSON_APPEND_UTF8(&req, "name", bson_iter_utf8(&it, NULL));
-    BSON_APPEND_INT32(&req, "mode", mode);
-    BSON_APPEND_INT64(&req, "n", n);
-    BSON_APPEND_DOUBLE(&req, "p", p);
-    if (bson_iter_init_find(&it, cmd->body, "data") && !BSON_ITER_HOLDS_DOCUMENT(&it)) {
-        bson_destroy(&req);
-        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch, "'data' must be an object");
-    }
-    if (bson_iter_init_find(&it, cmd->body, "data"))
-        bson_append_iter(&req, "data", -1, &it);
-    ret = wk_store_call(SDB_OP_FAILPOINT_SET, &req, &reply, &cmd->err);
-    if (ret == 0 && bson_iter_init_find(&it, &reply, "count") && BSON_ITER_HOLDS_NUMBER(&it))
-        count = bson_iter_as_int64(&it);
-    bson_destroy(&reply);
-    bson_destroy(&req);
-    if (ret != 0)
-        return ret;
-    if (count <= INT32_MAX)
-        BSON_APPEND_INT32(cmd->reply, "count", (int32_t)count);
-    else
-        BSON_APPEND_INT64(cmd->reply, "count", count);
-    return 0;
 }
 
 /*
