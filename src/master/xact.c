@@ -427,14 +427,17 @@ ms_xact_op_begin(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
     return ret;
 }
 
-/* applyops_entry -- the oplog entry of x's writes: o {applyOps}, lsid, txnNumber, prevOpTime. */
+/* One applyOps entry holds operations up to this size; a larger transaction is split over
+ * several entries, as mongod splits past its 16 MB document limit (oplog.h). */
+#define XACT_ENTRY_BYTES (16 * 1024 * 1024 - 64 * 1024)
+
+/* txn_fields -- what every applyOps entry of x carries after o: lsid, txnNumber, and for
+ * the first entry of a chain (or the only one) prevOpTime {ts: Timestamp(0, 0), t: -1L}. */
 static void
-applyops_entry(const ms_xact_t *x, bson_t *o, bson_t *extra)
+txn_fields(const ms_xact_t *x, bool first, bson_t *extra)
 {
     bson_t lsid, prev;
 
-    bson_init(o);
-    BSON_APPEND_ARRAY(o, "applyOps", x->ops);
     bson_init(extra);
     BSON_APPEND_DOCUMENT_BEGIN(extra, "lsid", &lsid);
     BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, x->id, 16);
@@ -442,30 +445,122 @@ applyops_entry(const ms_xact_t *x, bson_t *o, bson_t *extra)
         BSON_APPEND_BINARY(&lsid, "uid", BSON_SUBTYPE_BINARY, x->uid, sizeof(x->uid));
     bson_append_document_end(extra, &lsid);
     BSON_APPEND_INT64(extra, "txnNumber", x->n);
+    if (!first)
+        return;
     BSON_APPEND_DOCUMENT_BEGIN(extra, "prevOpTime", &prev);
     BSON_APPEND_TIMESTAMP(&prev, "ts", 0, 0);
     BSON_APPEND_INT64(&prev, "t", -1);
     bson_append_document_end(extra, &prev);
 }
 
+/* A piece of a transaction's oplog: operations [from, to) of x->ops as one entry. */
+typedef struct piece {
+    bson_t o, extra, images;
+    uint32_t from, to;
+} piece_t;
+
+/* piece_build -- entry `k` of `n` for ops [from, to): o {applyOps, partialTxn | count} and its
+ * images, their op indexes counted from `from`. */
+static void
+piece_build(const ms_xact_t *x, piece_t *p, size_t k, size_t n)
+{
+    bson_iter_t it;
+    uint32_t i = 0, nimg = 0;
+    bson_t arr;
+    char key[16];
+    const char *kk;
+
+    bson_init(&p->o);
+    bson_init(&p->images);
+    BSON_APPEND_ARRAY_BEGIN(&p->o, "applyOps", &arr);
+    for (bson_iter_init(&it, x->ops); bson_iter_next(&it); i++)
+        if (i >= p->from && i < p->to) {
+            bson_uint32_to_string(i - p->from, &kk, key, sizeof(key));
+            bson_append_iter(&arr, kk, -1, &it);
+        }
+    bson_append_array_end(&p->o, &arr);
+    if (n > 1 && k + 1 < n)
+        BSON_APPEND_BOOL(&p->o, "partialTxn", true);
+    else if (n > 1)
+        BSON_APPEND_INT64(&p->o, "count", x->nops);
+    for (bson_iter_init(&it, x->images); bson_iter_next(&it);) {
+        bson_iter_t f, img;
+        bson_t d;
+        int32_t op;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &f) ||
+            !bson_iter_find(&f, "op") || (op = bson_iter_int32(&f)) < (int32_t)p->from ||
+            op >= (int32_t)p->to)
+            continue;
+        bson_uint32_to_string(nimg++, &kk, key, sizeof(key));
+        bson_append_document_begin(&p->images, kk, -1, &d);
+        BSON_APPEND_INT32(&d, "op", op - (int32_t)p->from);
+        bson_iter_recurse(&it, &img);
+        while (bson_iter_next(&img))
+            if (strcmp(bson_iter_key(&img), "op") != 0)
+                bson_append_iter(&d, NULL, 0, &img);
+        bson_append_document_end(&p->images, &d);
+    }
+    txn_fields(x, k == 0, &p->extra);
+}
+
+/* split -- cut x's operations into pieces of at most XACT_ENTRY_BYTES (an operation larger
+ * than that alone); returns how many, pieces in *out (heap). */
+static size_t
+split(const ms_xact_t *x, piece_t **out)
+{
+    piece_t *p = bson_malloc0(sizeof(*p) * (x->nops > 0 ? x->nops : 1));
+    size_t n = 0, bytes = 0;
+    bson_iter_t it;
+    uint32_t i = 0;
+
+    for (bson_iter_init(&it, x->ops); bson_iter_next(&it); i++) {
+        uint32_t len = bson_iter_value(&it)->value.v_doc.data_len;
+
+        if (n == 0 || (bytes + len > XACT_ENTRY_BYTES && p[n - 1].to > p[n - 1].from)) {
+            p[n].from = p[n].to = i;
+            n++;
+            bytes = 0;
+        }
+        p[n - 1].to = i + 1;
+        bytes += len;
+    }
+    *out = p;
+    return n;
+}
+
 static int
 commit_locked(ms_xact_t *x)
 {
-    ms_oplog_entry_t e = {"c", "admin.$cmd", NULL, NULL, NULL, NULL};
-    bson_t o, extra;
+    ms_oplog_entry_t *e;
+    piece_t *p = NULL;
+    size_t n;
     int ret;
 
     if (x->nops == 0) { /* read-only: nothing to log */
         ret = x->s->commit_transaction(x->s, NULL);
-    } else {
-        applyops_entry(x, &o, &extra);
-        e.o = &o;
-        e.extra = &extra;
-        e.images = x->nimages > 0 ? x->images : NULL;
-        ret = ms_oplog_commit(x->s, &e, NULL); /* rolls back on failure */
-        bson_destroy(&o);
-        bson_destroy(&extra);
+        finish_locked(x, ret == 0 ? XS_COMMITTED : XS_ABORTED, false);
+        return ret;
     }
+    n = split(x, &p);
+    e = bson_malloc0(sizeof(*e) * n);
+    for (size_t k = 0; k < n; k++) {
+        piece_build(x, &p[k], k, n);
+        e[k].op = "c";
+        e[k].ns = "admin.$cmd";
+        e[k].o = &p[k].o;
+        e[k].extra = &p[k].extra;
+        e[k].images = bson_empty(&p[k].images) ? NULL : &p[k].images;
+        e[k].chained = k > 0;
+    }
+    ret = ms_oplog_commit_n(x->s, e, n, NULL); /* rolls back on failure */
+    for (size_t k = 0; k < n; k++) {
+        bson_destroy(&p[k].o);
+        bson_destroy(&p[k].extra);
+        bson_destroy(&p[k].images);
+    }
+    bson_free(p);
+    bson_free(e);
     finish_locked(x, ret == 0 ? XS_COMMITTED : XS_ABORTED, false);
     return ret;
 }

@@ -567,6 +567,8 @@ err:
     return ret;
 }
 
+#define CS_WAIT_SLICE_MS 100 /* a waiting getMore looks at its client and cursor this often */
+
 /* fill -- read until the batch has something (or is full), the stream ends, or, with
  * await_ms > 0, the wait for new entries runs out. */
 static int
@@ -585,7 +587,13 @@ fill(cs_run_t *r, cs_batch_t *b, int64_t await_ms, sdb_error_t *err)
             continue;
         if (await_ms <= 0 || sdb_mono_ms() >= until)
             return 0;
-        wk_oplog_wait(seen, until - sdb_mono_ms());
+        for (int64_t left; !wk_oplog_wait(seen, (left = until - sdb_mono_ms()) < CS_WAIT_SLICE_MS
+                                                    ? left
+                                                    : CS_WAIT_SLICE_MS);) {
+            SDB_RET(wk_op_interrupted(r->op, err));
+            if (sdb_mono_ms() >= until)
+                return 0;
+        }
         SDB_RET(wk_op_interrupted(r->op, err));
     }
 }
@@ -883,7 +891,7 @@ await_ms(wk_cmd_t *cmd)
 
     if (cmd->op.deadline_ns == 0)
         ms = CS_AWAIT_DEFAULT_MS;
-    wk_op_init(&cmd->op, cmd->conn, 0);
+    cmd->op.deadline_ns = 0;
     return ms;
 }
 

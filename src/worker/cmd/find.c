@@ -771,6 +771,8 @@ more_tailable(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson
         bson_reinit(next);
         SDB_RET(more_stream(ns, st, g->batch_size, &cmd->op, b, next, done, &cmd->err));
     } while (b->n == 0 && await && wk_tailable_wait(&cmd->op, seen, deadline));
+    if (b->n == 0 && await) /* the wait ended early: the cursor was killed, or shutdown */
+        SDB_RET(wk_op_interrupted(&cmd->op, &cmd->err));
     wk_tailable_mark(next, await);
     *done = false;
     return 0;
@@ -911,6 +913,7 @@ wk_cmd_get_more(wk_cmd_t *cmd)
                                                                    : WK_SPOOL_DEFAULT_GET);
     wk_session_append_lsid(cmd->body, &req); /* only the cursor's session continues it */
     wk_op_append_xact(&cmd->op, &req);       /* and only in its transaction */
+    wk_op_pin_cursor(&cmd->op, g.id);        /* killCursors interrupts this getMore */
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
         if (cmd->err.code == SDB_CODE_CursorNotFound)
