@@ -117,6 +117,7 @@ static const acase_t cases[] = {
     {"[{'_id': 1}]", SWF("{'output': {'n': {'$firstN': {'input': 1, 'n': 1.5}}}}"), NULL, 5787902},
     {"[]", SWF("{'output': {'$n': {'$count': {}}}}"), NULL, 16410},
     {"[]", SWF("{'output': {'n': 1}}"), NULL, 9},
+    {"[]", SWF("{'output': {'n': {'$count': 1}}}"), NULL, 9},
     {"[]",
      SWF("{'sortBy': {'x': -1}, 'output': {'n': {'$count': {}, 'window': {'range': [0, "
          "1]}}}}"),

@@ -400,7 +400,7 @@ wk_acc_find(const char *name, unsigned where)
 
 /* parse_count -- {$count: {}} is {$sum: 1}. */
 static int
-parse_count(const bson_iter_t *op, wk_acc_spec_t *spec, sdb_error_t *err)
+parse_count(const bson_iter_t *op, bool window, wk_acc_spec_t *spec, sdb_error_t *err)
 {
     bson_t one = BSON_INITIALIZER;
     bson_iter_t oit;
@@ -408,6 +408,9 @@ parse_count(const bson_iter_t *op, wk_acc_spec_t *spec, sdb_error_t *err)
 
     if (!BSON_ITER_HOLDS_DOCUMENT(op) || !bson_iter_recurse(op, &oit) || bson_iter_next(&oit)) {
         bson_destroy(&one);
+        if (window)
+            return sdb_error_set(err, SDB_CODE_FailedToParse,
+                                 "$count only accepts an empty object as input");
         return sdb_error_set(err, SDB_CODE_Location15952,
                              "$count takes no arguments, i.e. $count:{}");
     }
@@ -437,7 +440,7 @@ wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window, wk_
         return sdb_error_set(err, SDB_CODE_Location40237, "The %s accumulator is a unary operator",
                              name);
     if (strcmp(name, "$count") == 0)
-        return parse_count(op, spec, err);
+        return parse_count(op, window, spec, err);
     return wk_expr_parse(op, &spec->arg, err);
 }
 
