@@ -359,6 +359,41 @@ START_TEST(test_cases)
 }
 END_TEST
 
+START_TEST(test_collation)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    seed(c);
+    CMD_OK(c, DB,
+           "{'insert': 'names', 'documents': [{'_id': 1, 'n': 'a'}, {'_id': 2, 'n': 'A'}, "
+           "{'_id': 3, 'n': 'b'}]}",
+           &r);
+    bson_destroy(&r);
+    /* under a case-insensitive collation "a" and "A" are one partition */
+    CMD_OK(c, DB,
+           "{'aggregate': 'names', 'cursor': {}, 'collation': {'locale': 'en', 'strength': 2}, "
+           "'pipeline': [{'$setWindowFields': {'partitionBy': '$n', 'sortBy': {'_id': 1}, "
+           "'output': {'c': {'$count': {}}, 'r': {'$documentNumber': {}}}}}]}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.c", 2);
+    ASSERT_INT(&r, "cursor.firstBatch.1.c", 2);
+    ASSERT_INT(&r, "cursor.firstBatch.1.r", 2);
+    ASSERT_INT(&r, "cursor.firstBatch.2.c", 1);
+    bson_destroy(&r);
+    /* and two without it */
+    CMD_OK(c, DB,
+           "{'aggregate': 'names', 'cursor': {}, 'pipeline': [{'$setWindowFields': "
+           "{'partitionBy': '$n', 'output': {'c': {'$count': {}}}}}]}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.c", 1);
+    ASSERT_INT(&r, "cursor.firstBatch.1.c", 1);
+    ASSERT_INT(&r, "cursor.firstBatch.2.c", 1);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 typedef struct err_case {
     const char *coll;
     const char *pipeline;
@@ -545,5 +580,6 @@ main(void)
     TCase *tc = it_tcase(s, "window", true);
     tcase_add_test(tc, test_cases);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_collation);
     return it_main(s);
 }

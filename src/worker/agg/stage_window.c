@@ -9,7 +9,7 @@
  * evaluated values are released before the next one starts.  So beyond the stage's input
  * vector (which the pipeline materializes for every stage) only one partition's working
  * state is held.  A partition key that is an array is 14 TypeMismatch; missing and null are
- * one partition.  Window bounds follow mongod's window_bounds.cpp: document offsets count from
+ * one partition, and keys equal under the command's collation are one partition.  Window bounds follow mongod's window_bounds.cpp: document offsets count from
  * the current document; range offsets are added to its sortBy value (a number, or a date with
  * `unit`), the window being every document whose value lies within, except that 'current'
  * means the current document itself.
@@ -19,6 +19,7 @@
 #include "window.h"
 
 #include "../../common/bsoncmp.h"
+#include "../query/collation.h"
 #include "../query/num.h"
 
 #include <stdio.h>
@@ -618,16 +619,23 @@ typedef struct win_row {
     size_t idx; /* its slot in the input vector */
 } win_row_t;
 
+/* What the partition sort compares with: the stage, and the command's collation (partition
+ * keys that are equal under it, "a" and "A" case-insensitively, are one partition). */
+typedef struct row_order {
+    const window_stage_t *w;
+    const struct wk_collation *coll;
+} row_order_t;
+
 static int
 row_cmp(const void *a, const void *b, void *arg)
 {
     const win_row_t *x = a, *y = b;
-    const window_stage_t *w = arg;
-    int c = sdb_bson_value_cmp(&x->key, &y->key);
+    const row_order_t *o = arg;
+    int c = wk_collation_value_cmp(o->coll, &x->key, &y->key);
 
-    if (c != 0 || w->sort == NULL)
+    if (c != 0 || o->w->sort == NULL)
         return c;
-    return wk_sort_cmp(w->sort, x->doc, y->doc);
+    return wk_sort_cmp(o->w->sort, x->doc, y->doc);
 }
 
 /* partition_keys -- each document's key; an array is 14 TypeMismatch. */
@@ -706,6 +714,7 @@ wk_agg_run_set_window_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t 
 {
     const window_stage_t *w = priv;
     win_row_t *rows = bson_malloc0((in->n ? in->n : 1) * sizeof(*rows));
+    row_order_t order = {w, ctx->collation};
     size_t n = 0, from = 0;
     int ret = 0;
 
@@ -716,9 +725,9 @@ wk_agg_run_set_window_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t 
         }
     SDB_ERR(partition_keys(w, rows, n, ctx, err));
     if (w->partition != NULL || w->sort != NULL)
-        SDB_ERR(wk_sort_array_op(rows, n, sizeof(*rows), row_cmp, (void *)w, ctx->op, err));
+        SDB_ERR(wk_sort_array_op(rows, n, sizeof(*rows), row_cmp, &order, ctx->op, err));
     for (size_t i = 1; i <= n; i++) {
-        if (i < n && sdb_bson_value_cmp(&rows[i].key, &rows[from].key) == 0)
+        if (i < n && wk_collation_value_cmp(ctx->collation, &rows[i].key, &rows[from].key) == 0)
             continue;
         SDB_ERR(emit_partition(w, ctx, rows, from, i, out, err));
         for (size_t j = from; j < i; j++) { /* the partition is done: release its input */
