@@ -197,6 +197,12 @@ static const expr_case_t expr_cases[] = {
      "{\"v\": [1.0, 2.0, 3.0, 4.0]}", 0},
     {"{}", "{\"$$median\": {\"input\": \"x\", \"method\": \"approximate\"}}", "{\"v\": null}", 0},
     {"{}", "{\"$$median\": 5}", NULL, 7436201},
+    {"{}",
+     "{\"$$percentile\": {\"input\": [1, 2], \"p\": [{\"$$divide\": [1, 2]}], \"method\": "
+     "\"approximate\"}}",
+     "{\"v\": [1.0]}", 0},
+    {"{}", "{\"$$percentile\": {\"input\": [1, 2], \"p\": \"$p\", \"method\": \"approximate\"}}",
+     NULL, 7750300},
     {"{}", "{\"$$percentile\": [1]}", NULL, 7436200},
     {"{}", "{\"$$percentile\": {\"input\": 1, \"p\": [], \"method\": \"approximate\"}}", NULL,
      7750301},

@@ -77,28 +77,32 @@ op_fold(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *
 
 /* ---- $median $percentile ------------------------------------------------------------------ */
 
-/* p_const -- the constant value of a `p` argument (a constant, or an array of constants: then
- * an ARRAY marker in *tmp, read through p_item); NULL when `p` is not constant. */
-static const bson_value_t *
-p_const(const wk_expr_t *p, bson_value_t *tmp)
+/* constant_tree -- an expression that reads no field or variable and is not $rand: what
+ * mongod's optimize() folds into a constant. */
+static bool
+constant_tree(const wk_expr_t *e)
 {
-    if (p->kind == WK_EX_CONST)
-        return &p->cst;
-    if (p->kind != WK_EX_ARRAY)
-        return NULL;
-    for (size_t i = 0; i < p->n; i++)
-        if (p->kids[i]->kind != WK_EX_CONST)
-            return NULL;
-    memset(tmp, 0, sizeof(*tmp));
-    tmp->value_type = BSON_TYPE_ARRAY; /* marker: read the kids */
-    return tmp;
+    if (e->kind == WK_EX_FIELD || (e->kind == WK_EX_OP && strcmp(e->op->name, "$rand") == 0))
+        return false;
+    for (size_t i = 0; i < e->n; i++)
+        if (!constant_tree(e->kids[i]))
+            return false;
+    return true;
 }
 
-/* p_item -- element i of a constant `p`. */
-static const bson_value_t *
-p_item(const wk_expr_t *p, size_t i, const bson_value_t *items)
+/* p_value -- the value of a constant `p` (owned by the caller); false when `p` is not
+ * constant or fails to evaluate. */
+static bool
+p_value(const wk_expr_t *p, bson_value_t *out)
 {
-    return p->kind == WK_EX_ARRAY ? &p->kids[i]->cst : &items[i];
+    bson_t empty = BSON_INITIALIZER;
+    sdb_error_t err = {0};
+    bool ok;
+
+    memset(out, 0, sizeof(*out));
+    ok = constant_tree(p) && wk_expr_eval(p, &empty, out, &err) == 0;
+    bson_destroy(&empty);
+    return ok;
 }
 
 static int
@@ -106,31 +110,32 @@ check_p(const wk_expr_t *p, sdb_error_t *err)
 {
     static const char msg[] =
         "The $percentile 'p' field must be an array of numbers from [0.0, 1.0], but found: %s";
-    bson_value_t tmp, *items = NULL;
-    const bson_value_t *c = p_const(p, &tmp);
+    bson_value_t v, *items = NULL;
     char buf[64];
     size_t n;
     int ret = 0;
 
-    if (c == NULL)
+    if (!p_value(p, &v))
         return sdb_error_set(err, SDB_CODE_Location7750300,
                              "The $percentile 'p' field must be an array of constant values");
-    if (c->value_type != BSON_TYPE_ARRAY)
-        return sdb_error_set(err, SDB_CODE_Location7750301, msg, wk_value_type_name(c));
-    n = p->kind == WK_EX_ARRAY ? p->n : wk_array_items(c, &items);
+    if (v.value_type != BSON_TYPE_ARRAY) {
+        ret = sdb_error_set(err, SDB_CODE_Location7750301, msg, wk_value_type_name(&v));
+        wk_value_clear(&v);
+        return ret;
+    }
+    n = wk_array_items(&v, &items);
     if (n == 0)
         ret = sdb_error_set(err, SDB_CODE_Location7750301, msg, "[]");
     for (size_t i = 0; i < n && ret == 0; i++) {
-        const bson_value_t *x = p_item(p, i, items);
-
-        if (!wk_num_is(x)) {
-            ret = sdb_error_set(err, SDB_CODE_Location7750302, msg, wk_value_type_name(x));
-        } else if (wk_num_double(x) < 0 || wk_num_double(x) > 1) {
-            wk_double_string(wk_num_double(x), buf, sizeof(buf));
+        if (!wk_num_is(&items[i])) {
+            ret = sdb_error_set(err, SDB_CODE_Location7750302, msg, wk_value_type_name(&items[i]));
+        } else if (wk_num_double(&items[i]) < 0 || wk_num_double(&items[i]) > 1) {
+            wk_double_string(wk_num_double(&items[i]), buf, sizeof(buf));
             ret = sdb_error_set(err, SDB_CODE_Location7750303, msg, buf);
         }
     }
     bson_free(items);
+    wk_value_clear(&v);
     return ret;
 }
 
@@ -184,7 +189,7 @@ size_t
 wk_quantile_ps(const wk_expr_t *tree, double *ps, size_t max)
 {
     const wk_expr_t *p = wk_expr_kid(tree, "p");
-    bson_value_t tmp, *items = NULL;
+    bson_value_t v, *items = NULL;
     size_t n;
 
     if (p == NULL) { /* $median */
@@ -192,11 +197,12 @@ wk_quantile_ps(const wk_expr_t *tree, double *ps, size_t max)
             ps[0] = 0.5;
         return 1;
     }
-    p_const(p, &tmp);
-    n = p->kind == WK_EX_ARRAY ? p->n : wk_array_items(&p->cst, &items);
+    p_value(p, &v); /* checked when parsed: a constant array of numbers */
+    n = wk_array_items(&v, &items);
     for (size_t i = 0; i < n && i < max; i++)
-        ps[i] = wk_num_double(p_item(p, i, items));
+        ps[i] = wk_num_double(&items[i]);
     bson_free(items);
+    wk_value_clear(&v);
     return n;
 }
 
