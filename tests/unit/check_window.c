@@ -43,6 +43,18 @@ static const acase_t cases[] = {
      "'md': 2.0}, {'_id': 2, 'v': 2, 's': 0, 'a': null, 'm': null, 'p': [], 'f': null, 't': [], "
      "'b': null, 'md': null}]",
      0},
+    /* sliding windows take their oldest values out: the type narrows again, a NaN leaves */
+    {"[{'_id': 1, 'v': 1}, {'_id': 2, 'v': 2.5}, {'_id': 3, 'v': {'$numberLong': '3'}}, "
+     "{'_id': 4, 'v': 4}, {'_id': 5, 'v': {'$numberDouble': 'NaN'}}, {'_id': 6, 'v': 1}, "
+     "{'_id': 7, 'v': 1}]",
+     "[{'$setWindowFields': {'sortBy': {'_id': 1}, 'output': {'s': {'$sum': '$v', 'window': "
+     "{'documents': [-1, 0]}}, 'a': {'$avg': '$v', 'window': {'documents': [-1, 0]}}}}}, "
+     "{'$project': {'s': 1, 'a': 1}}]",
+     "[{'_id': 1, 's': 1, 'a': 1.0}, {'_id': 2, 's': 3.5, 'a': 1.75}, {'_id': 3, 's': 5.5, 'a': "
+     "2.75}, {'_id': 4, 's': {'$numberLong': '7'}, 'a': 3.5}, {'_id': 5, 's': {'$numberDouble': "
+     "'NaN'}, 'a': {'$numberDouble': 'NaN'}}, {'_id': 6, 's': {'$numberDouble': 'NaN'}, 'a': "
+     "{'$numberDouble': 'NaN'}}, {'_id': 7, 's': 2, 'a': 1.0}]",
+     0},
     /* suffix windows (run backwards for $sum, forwards for $push) */
     {"[{'_id': 1, 'v': 1}, {'_id': 2, 'v': 2}, {'_id': 3, 'v': 4}]",
      SWF("{'sortBy': {'_id': 1}, 'output': {'s': {'$sum': '$v', 'window': {'documents': "

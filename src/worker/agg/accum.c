@@ -86,6 +86,12 @@ sum_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out
     wk_sum_value(&st->sum, out);
 }
 
+static bool
+sum_remove(wk_acc_state_t *st, const bson_value_t *v)
+{
+    return !wk_num_is(v) || wk_sum_remove(&st->sum, v);
+}
+
 static void
 avg_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
 {
@@ -360,30 +366,31 @@ cov_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out
 #define W WK_ACC_WINDOW
 #define O WK_ACC_ORDERLESS
 static const wk_acc_def_t acc_defs[] = {
-    {"$sum", sum_step, sum_value, G | W | O},
-    {"$avg", sum_step, avg_value, G | W | O},
-    {"$min", minmax_step, value_final, G | W},
-    {"$max", minmax_step, value_final, G | W},
-    {"$first", first_step, value_final, G | W},
-    {"$last", last_step, value_final, G | W},
-    {"$push", push_step, array_final, G | W},
-    {"$addToSet", add_to_set_step, set_final, G | W},
-    {"$count", sum_step, sum_value, G | W | O},
-    {"$mergeObjects", merge_step, merge_final, G},
-    {"$stdDevPop", stddev_step, stddev_value, G | W | O},
-    {"$stdDevSamp", stddev_step, stddev_value, G | W | O},
-    {"$median", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE},
-    {"$percentile", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE},
-    {"$covariancePop", cov_step, cov_final, W | O},
-    {"$covarianceSamp", cov_step, cov_final, W | O},
-    {"$firstN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N},
-    {"$lastN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N},
-    {"$minN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N},
-    {"$maxN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N},
-    {"$topN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT},
-    {"$bottomN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT},
-    {"$top", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE},
-    {"$bottom", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE},
+    {"$sum", sum_step, sum_value, G | W | O, sum_remove},
+    {"$avg", sum_step, avg_value, G | W | O, sum_remove},
+    {"$min", minmax_step, value_final, G | W, NULL},
+    {"$max", minmax_step, value_final, G | W, NULL},
+    {"$first", first_step, value_final, G | W, NULL},
+    {"$last", last_step, value_final, G | W, NULL},
+    {"$push", push_step, array_final, G | W, NULL},
+    {"$addToSet", add_to_set_step, set_final, G | W, NULL},
+    {"$count", sum_step, sum_value, G | W | O, sum_remove},
+    {"$mergeObjects", merge_step, merge_final, G, NULL},
+    {"$stdDevPop", stddev_step, stddev_value, G | W | O, NULL},
+    {"$stdDevSamp", stddev_step, stddev_value, G | W | O, NULL},
+    {"$median", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE, NULL},
+    {"$percentile", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE, NULL},
+    {"$covariancePop", cov_step, cov_final, W | O, NULL},
+    {"$covarianceSamp", cov_step, cov_final, W | O, NULL},
+    {"$firstN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$lastN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$minN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$maxN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$topN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT, NULL},
+    {"$bottomN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT, NULL},
+    {"$top", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE, NULL},
+    {"$bottom", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE,
+     NULL},
 };
 #undef G
 #undef W
@@ -506,6 +513,12 @@ wk_acc_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *
 {
     memset(out, 0, sizeof(*out));
     spec->def->value(spec, st, out);
+}
+
+bool
+wk_acc_remove(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v)
+{
+    return spec->def->remove != NULL && spec->def->remove(st, v);
 }
 
 void

@@ -118,12 +118,14 @@ typedef int (*wk_acc_step_fn)(const wk_acc_spec_t *spec, wk_acc_state_t *st, con
                               sdb_error_t *err);
 typedef void (*wk_acc_value_fn)(const wk_acc_spec_t *spec, const wk_acc_state_t *st,
                                 bson_value_t *out);
+typedef bool (*wk_acc_remove_fn)(wk_acc_state_t *st, const bson_value_t *v);
 
 struct wk_acc_def {
     const char *name;
-    wk_acc_step_fn step;   /* feed one value (may be missing) */
-    wk_acc_value_fn value; /* the result so far, owned by the caller; the state is unchanged */
-    unsigned flags;        /* WK_ACC_* */
+    wk_acc_step_fn step;     /* feed one value (may be missing) */
+    wk_acc_value_fn value;   /* the result so far, owned by the caller; the state is unchanged */
+    unsigned flags;          /* WK_ACC_* */
+    wk_acc_remove_fn remove; /* take a value out again (sliding windows); NULL: cannot */
 };
 
 /* wk_acc_find -- the accumulator `name` allowed `where` (WK_ACC_GROUP/WINDOW), or NULL. */
@@ -151,6 +153,10 @@ int wk_acc_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_
 
 /* wk_acc_value -- the result so far (owned by the caller); the state is unchanged. */
 void wk_acc_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out);
+
+/* wk_acc_remove -- take out a value stepped in before (the oldest of a sliding window); false
+ * when the accumulator cannot, and the caller starts the window over. */
+bool wk_acc_remove(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v);
 
 /* wk_acc_reset -- release what the state holds and empty it (n is kept by the caller). */
 void wk_acc_reset(wk_acc_state_t *st);

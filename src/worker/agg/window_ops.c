@@ -64,6 +64,17 @@ step_range(const wk_acc_spec_t *a, wk_acc_state_t *st, const bson_value_t *vals,
     return 0;
 }
 
+/* slide -- take vals[from, to) out of the state; false when the accumulator cannot (the
+ * state must then be started over). */
+static bool
+slide(const wk_acc_spec_t *a, wk_acc_state_t *st, const bson_value_t *vals, size_t from, size_t to)
+{
+    for (size_t j = from; j < to; j++)
+        if (!wk_acc_remove(a, st, &vals[j]))
+            return false;
+    return true;
+}
+
 /* window_ranges -- every document's window; *suffix when all the non-empty ones end at the
  * same document (a [n, unbounded] window, whose start moves right). */
 static int
@@ -85,9 +96,10 @@ window_ranges(const wk_win_out_t *o, const wk_win_part_t *p, size_t *los, size_t
 }
 
 /* eval_acc -- run the accumulator over each document's window.  A window that grows on the
- * right extends the previous state; an order-insensitive accumulator over suffix windows is
- * run from the last document backwards, so the window grows on the left instead; any other
- * window starts over. */
+ * right extends the previous state; a window that slides right takes its oldest values out
+ * when the accumulator can ($sum $avg $count); an order-insensitive accumulator over suffix
+ * windows is run from the last document backwards, so the window grows on the left instead;
+ * any other window starts over. */
 static int
 eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
 {
@@ -119,6 +131,10 @@ eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
         } else if (have && back && hi == phi && lo <= plo) {
             if (lo < plo)
                 SDB_ERR(step_range(&o->acc, &st, vals, lo, plo - 1, err));
+        } else if (have && !back && lo > plo && lo <= phi + 1 && hi >= phi &&
+                   slide(&o->acc, &st, vals, plo, lo)) { /* the oldest values left */
+            if (hi > phi)
+                SDB_ERR(step_range(&o->acc, &st, vals, phi + 1, hi, err));
         } else {
             wk_acc_reset(&st);
             SDB_ERR(wk_acc_start(&o->acc, &st, &empty, err));

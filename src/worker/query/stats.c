@@ -23,10 +23,10 @@ void
 wk_sum_init(wk_sum_t *s)
 {
     memset(s, 0, sizeof(*s));
-    s->type = BSON_TYPE_INT32;
 }
 
-/* two_sum -- hi + x into (hi, lo), the rounding error kept; infinities and NaN stay in hi. */
+/* two_sum -- hi + x into (hi, lo) with the rounding error kept; a total that overflows stays
+ * in hi as an infinity. */
 static void
 two_sum(double *hi, double *lo, double x)
 {
@@ -42,11 +42,13 @@ two_sum(double *hi, double *lo, double x)
     *lo += err;
 }
 
-/* type_rank -- the widening order int32 < int64 < double < decimal. */
+/* type_slot -- the widening order int32 < int64 < double < decimal; -1 for non-numbers. */
 static int
-type_rank(bson_type_t t)
+type_slot(bson_type_t t)
 {
     switch (t) {
+    case BSON_TYPE_INT32:
+        return 0;
     case BSON_TYPE_INT64:
         return 1;
     case BSON_TYPE_DOUBLE:
@@ -54,33 +56,81 @@ type_rank(bson_type_t t)
     case BSON_TYPE_DECIMAL128:
         return 3;
     default:
-        return 0;
+        return -1;
     }
+}
+
+/* add_double -- a double in (sign 1) or out (-1). */
+static void
+add_double(wk_sum_t *s, double x, int sign)
+{
+    if (isnan(x))
+        s->nan += sign;
+    else if (isinf(x))
+        *(x > 0 ? &s->pinf : &s->ninf) += sign;
+    else
+        two_sum(&s->hi, &s->lo, sign * x);
+}
+
+/* fold -- v in (sign 1) or out (-1); false for a non-number. */
+static bool
+fold(wk_sum_t *s, const bson_value_t *v, int sign)
+{
+    int slot = type_slot(v->value_type);
+
+    switch (slot) {
+    case 0:
+        s->i += sign * (__int128)v->value.v_int32;
+        break;
+    case 1:
+        s->i += sign * (__int128)v->value.v_int64;
+        break;
+    case 2:
+        add_double(s, v->value.v_double, sign);
+        break;
+    case 3:
+        if (sign > 0)
+            s->dec = s->ntype[3] == 0 ? v->value.v_decimal128
+                                      : wk_dec_add(s->dec, v->value.v_decimal128);
+        else
+            s->dec =
+                s->ntype[3] == 1 ? wk_dec_from_int64(0) : wk_dec_sub(s->dec, v->value.v_decimal128);
+        break;
+    default:
+        return false;
+    }
+    s->ntype[slot] += sign;
+    s->count += sign;
+    return true;
 }
 
 bool
 wk_sum_add(wk_sum_t *s, const bson_value_t *v)
 {
-    switch (v->value_type) {
-    case BSON_TYPE_INT32:
-        s->i += v->value.v_int32;
-        break;
-    case BSON_TYPE_INT64:
-        s->i += v->value.v_int64;
-        break;
-    case BSON_TYPE_DOUBLE:
-        two_sum(&s->hi, &s->lo, v->value.v_double);
-        break;
-    case BSON_TYPE_DECIMAL128:
-        s->dec = s->ndec++ == 0 ? v->value.v_decimal128 : wk_dec_add(s->dec, v->value.v_decimal128);
-        break;
-    default:
+    return fold(s, v, 1);
+}
+
+bool
+wk_sum_remove(wk_sum_t *s, const bson_value_t *v)
+{
+    if (v->value_type == BSON_TYPE_DECIMAL128 &&
+        (wk_dec_is_nan(v->value.v_decimal128) || wk_dec_is_inf(v->value.v_decimal128)))
         return false;
-    }
-    if (type_rank(v->value_type) > type_rank(s->type))
-        s->type = v->value_type;
-    s->count++;
+    fold(s, v, -1);
     return true;
+}
+
+/* widest -- the widest type now in the sum (int32 when empty). */
+static bson_type_t
+widest(const wk_sum_t *s)
+{
+    static const bson_type_t types[] = {BSON_TYPE_INT32, BSON_TYPE_INT64, BSON_TYPE_DOUBLE,
+                                        BSON_TYPE_DECIMAL128};
+
+    for (int k = 3; k > 0; k--)
+        if (s->ntype[k] > 0)
+            return types[k];
+    return BSON_TYPE_INT32;
 }
 
 double
@@ -88,6 +138,12 @@ wk_sum_double(const wk_sum_t *s)
 {
     double hi = s->hi, lo = s->lo, ih = (double)s->i;
 
+    if (s->nan > 0 || (s->pinf > 0 && s->ninf > 0))
+        return NAN;
+    if (s->pinf > 0 || s->ninf > 0)
+        return s->pinf > 0 ? INFINITY : -INFINITY;
+    if (!isfinite(ih))
+        return ih;
     two_sum(&hi, &lo, ih);
     two_sum(&hi, &lo, (double)(s->i - (__int128)ih));
     if (!isfinite(hi))
@@ -123,11 +179,13 @@ sum_decimal(const wk_sum_t *s)
             wk_dec_mul(wk_dec_from_int64((int64_t)high), wk_dec_from_int64((int64_t)1 << 62)),
             wk_dec_from_int64((int64_t)low));
     }
+    if (s->nan > 0 || s->pinf > 0 || s->ninf > 0)
+        t = wk_dec_add(t, wk_dec_from_double(wk_sum_double(s)));
     if (s->hi != 0)
         t = wk_dec_add(t, dec_from_double34(s->hi));
     if (s->lo != 0)
         t = wk_dec_add(t, dec_from_double34(s->lo));
-    if (s->ndec > 0)
+    if (s->ntype[3] > 0)
         t = wk_dec_add(t, s->dec);
     return t;
 }
@@ -137,7 +195,7 @@ wk_sum_value(const wk_sum_t *s, bson_value_t *out)
 {
     bool fits = s->i >= INT64_MIN && s->i <= INT64_MAX;
 
-    switch (s->type) {
+    switch (widest(s)) {
     case BSON_TYPE_DECIMAL128:
         wk_dec_value(out, sum_decimal(s));
         return;
@@ -163,7 +221,7 @@ wk_sum_avg(const wk_sum_t *s, bson_value_t *out)
 {
     if (s->count == 0)
         wk_value_null(out);
-    else if (s->ndec > 0)
+    else if (s->ntype[3] > 0)
         wk_dec_value(out, wk_dec_div(sum_decimal(s), wk_dec_from_int64(s->count)));
     else
         wk_value_double(out, wk_sum_double(s) / (double)s->count);

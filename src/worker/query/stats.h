@@ -7,7 +7,8 @@
  * $stdDevSamp, $median, $percentile in $project; query/expr_accum.c) all answer, so the three
  * agree to the last bit.  Semantics are mongod's:
  *  - $sum keeps an exact integer total (int32/int64 inputs, 128 bits wide), a double-double
- *    total of the doubles and an exact decimal total; the result has the widest input type,
+ *    total of the doubles (infinities and NaN counted apart) and an exact decimal total, so a
+ *    sliding window can take values out again; the result has the widest input type,
  *    an int32 total that outgrows int32 becomes int64, an int64 total that outgrows int64
  *    becomes a double; with any decimal input the result is the decimal sum of all three
  *    (the doubles converted with 34 digits, as mongod's Decimal128(double, kRoundTo34Digits)).
@@ -32,14 +33,14 @@
 #include "dec.h"
 #include "expr.h"
 
-/* A running $sum / $avg. */
+/* A running $sum / $avg; values can be taken out again (a sliding window). */
 typedef struct wk_sum {
-    __int128 i;       /* exact total of the int32/int64 inputs */
-    double hi, lo;    /* double-double total of the double inputs */
-    wk_dec_t dec;     /* exact total of the decimal inputs (valid when ndec > 0) */
-    int64_t ndec;     /* decimal inputs seen */
-    int64_t count;    /* numeric inputs seen */
-    bson_type_t type; /* widest numeric type seen (INT32 when none) */
+    __int128 i;              /* exact total of the int32/int64 inputs */
+    double hi, lo;           /* double-double total of the finite double inputs */
+    int64_t nan, pinf, ninf; /* non-finite double inputs, kept apart so they can leave */
+    wk_dec_t dec;            /* exact total of the decimal inputs (valid when ntype[3] > 0) */
+    int64_t ntype[4];        /* inputs now in the sum per type: int32, int64, double, decimal */
+    int64_t count;           /* numeric inputs now in the sum */
 } wk_sum_t;
 
 /* wk_sum_init -- an empty sum. */
@@ -47,6 +48,10 @@ void wk_sum_init(wk_sum_t *s);
 
 /* wk_sum_add -- add `v` when it is a number (false, and nothing changes, otherwise). */
 bool wk_sum_add(wk_sum_t *s, const bson_value_t *v);
+
+/* wk_sum_remove -- take out a number added before; false when it cannot be taken out exactly
+ * (a decimal infinity or NaN), and the caller sums the window again. */
+bool wk_sum_remove(wk_sum_t *s, const bson_value_t *v);
 
 /* wk_sum_value -- the $sum result (0 as an int32 for no input). */
 void wk_sum_value(const wk_sum_t *s, bson_value_t *out);
