@@ -88,7 +88,7 @@ static const acase_t cases[] = {
     {"[{'_id': 1, 'v': 2}, {'_id': 2, 'v': {'$numberDecimal': '4'}}]",
      SWF("{'sortBy': {'_id': 1}, 'output': {'e': {'$expMovingAvg': {'input': '$v', 'alpha': "
          "0.5}}}}"),
-     "[{'_id': 1, 'v': 2, 'e': 2}, {'_id': 2, 'v': {'$numberDecimal': '4'}, 'e': "
+     "[{'_id': 1, 'v': 2, 'e': 2.0}, {'_id': 2, 'v': {'$numberDecimal': '4'}, 'e': "
      "{'$numberDecimal': '3.000000000000000'}}]",
      0},
     /* ranks treat null and missing as one value */

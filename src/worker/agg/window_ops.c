@@ -399,46 +399,40 @@ parse_ema(const bson_iter_t *fn, const wk_win_sort_info_t *si, wk_win_out_t *o, 
     if (!have_n && !have_alpha)
         return sdb_error_set(err, SDB_CODE_FailedToParse,
                              "Got unrecognized field in $expMovingAvg%s", two);
-    o->alpha = wk_dec_to_double(o->alpha_dec);
     return 0;
 }
 
+/* eval_ema -- mongod's arithmetic: every step in decimal, answered as a double unless a
+ * decimal came in; non-numbers leave the average as it was (null before the first number). */
 static int
 eval_ema(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
 {
-    bson_value_t cur, v;
-    bool dec = false;
+    wk_dec_t cur = wk_dec_from_int64(0), one = wk_dec_from_int64(1);
+    bool init = false, dec = false;
+    bson_value_t v;
     int ret = 0;
 
-    memset(&cur, 0, sizeof(cur));
     for (size_t i = 0; i < p->n; i++) {
-        SDB_ERR(wk_agg_eval(o->input, p->docs[i], &v, err));
+        SDB_RET(wk_agg_eval(o->input, p->docs[i], &v, err));
         if (wk_num_is(&v)) {
-            dec = dec || v.value_type == BSON_TYPE_DECIMAL128;
-            if (cur.value_type == BSON_TYPE_EOD) {
-                bson_value_copy(&v, &cur);
-            } else if (dec) {
-                wk_dec_t one = wk_dec_from_int64(1);
-                wk_dec_t r =
-                    wk_dec_add(wk_dec_mul(wk_dec_from_value(&v), o->alpha_dec),
-                               wk_dec_mul(wk_dec_from_value(&cur), wk_dec_sub(one, o->alpha_dec)));
-                wk_dec_value(&cur, r);
-            } else {
-                double r = wk_num_double(&v) * o->alpha + wk_num_double(&cur) * (1 - o->alpha);
+            wk_dec_t x = wk_dec_from_value(&v);
 
-                wk_acc_val_clear(&cur);
-                wk_acc_val_set(&cur, BSON_TYPE_DOUBLE);
-                cur.value.v_double = r;
-            }
+            dec = dec || v.value_type == BSON_TYPE_DECIMAL128;
+            cur = !init ? x
+                        : wk_dec_add(wk_dec_mul(x, o->alpha_dec),
+                                     wk_dec_mul(cur, wk_dec_sub(one, o->alpha_dec)));
+            init = true;
         }
         wk_acc_val_clear(&v);
-        if (cur.value_type == BSON_TYPE_EOD)
+        if (!init) {
             wk_acc_val_set(&res[i], BSON_TYPE_NULL);
-        else
-            bson_value_copy(&cur, &res[i]);
+        } else if (dec) {
+            wk_dec_value(&res[i], cur);
+        } else {
+            wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
+            res[i].value.v_double = wk_dec_to_double(cur);
+        }
     }
-err:
-    wk_acc_val_clear(&cur);
     return ret;
 }
 
