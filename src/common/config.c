@@ -79,6 +79,11 @@ static const sdb_param_t params[] = {
     {"transactionLifetimeLimitSeconds", SDB_PARAM_INT64, OFF(txn_lifetime_s), 1, INT32_MAX},
     {"minSnapshotHistoryWindowInSeconds", SDB_PARAM_INT64, OFF(snapshot_window_s), 0, INT32_MAX},
     {"logicalSessionTimeoutMinutes", SDB_PARAM_INT64, OFF(session_timeout_min), 1, INT32_MAX},
+    {"internalQueryMaxBlockingSortMemoryUsageBytes", SDB_PARAM_INT64, OFF(sort_mem_max), 1,
+     INT64_MAX},
+    {"internalDocumentSourceGroupMaxMemoryBytes", SDB_PARAM_INT64, OFF(group_mem_max), 1,
+     INT64_MAX},
+    {"allowDiskUseByDefault", SDB_PARAM_BOOL, OFF(allow_disk_default), 0, 1},
 };
 
 _Static_assert(sizeof(params) / sizeof(params[0]) <= 32, "sdb_config_t.params_given has 32 bits");
@@ -418,6 +423,8 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->snapshot_window_s = 300;
     cfg->session_timeout_min = 30;
     cfg->enable_test_commands = true;
+    cfg->sort_mem_max = cfg->group_mem_max = 100 * 1024 * 1024;
+    cfg->allow_disk_default = true;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
     cfg->fd_global = cfg->fd_death = -1;

@@ -33,6 +33,7 @@
 #include "stats.h"
 #include "store.h"
 #include "storereq.h"
+#include "tmptab.h"
 #include "txns.h"
 #include "xact.h"
 
@@ -88,6 +89,10 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_XACT_BEGIN] = ms_xact_op_begin,
     [SDB_OP_XACT_COMMIT] = ms_xact_op_commit,
     [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
+    [SDB_OP_TMP_NEW] = ms_tmptab_op_new,
+    [SDB_OP_TMP_APPEND] = ms_tmptab_op_append,
+    [SDB_OP_TMP_READ] = ms_tmptab_op_read,
+    [SDB_OP_TMP_DROP] = ms_tmptab_op_drop,
 };
 
 /* Operations a transaction's statement may run inside it (request field `xact`); CREATE and
@@ -186,6 +191,7 @@ void
 ms_ops_channel_died(int slot)
 {
     ms_cursors_channel_died(slot);
+    ms_tmptab_channel_died(slot);
 }
 
 void

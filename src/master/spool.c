@@ -280,17 +280,28 @@ ms_spool_left(const ms_spool_t *sp)
     return sp != NULL ? sp->left : 0;
 }
 
+int
+ms_spool_table_take(WT_SESSION *s, char *uri, size_t len)
+{
+    return take_ready(uri, len) ? 0 : new_table(s, uri, len);
+}
+
+void
+ms_spool_table_release(const char *uri)
+{
+    pthread_mutex_lock(&spool_mu);
+    spool_dead = bson_realloc(spool_dead, (spool_ndead + 1) * sizeof(*spool_dead));
+    spool_dead[spool_ndead++] = bson_strdup(uri);
+    pthread_mutex_unlock(&spool_mu);
+}
+
 void
 ms_spool_free(ms_spool_t *sp)
 {
     if (sp == NULL)
         return;
-    if (sp->uri[0] != '\0') {
-        pthread_mutex_lock(&spool_mu);
-        spool_dead = bson_realloc(spool_dead, (spool_ndead + 1) * sizeof(*spool_dead));
-        spool_dead[spool_ndead++] = bson_strdup(sp->uri);
-        pthread_mutex_unlock(&spool_mu);
-    }
+    if (sp->uri[0] != '\0')
+        ms_spool_table_release(sp->uri);
     atomic_fetch_sub(&spool_heap, sp->heap_bytes);
     bson_free(sp->buf);
     bson_free(sp);

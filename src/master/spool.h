@@ -58,6 +58,15 @@ void ms_spool_close(WT_SESSION *s);
  * previous run left behind. */
 int ms_spool_sweep(WT_SESSION *s);
 
+/* ms_spool_table_take -- an empty spool table (one created ahead, else a new one) for another
+ * owner of temporary data (tmptab.h); its URI into uri.  Give it back with
+ * ms_spool_table_release. */
+int ms_spool_table_take(WT_SESSION *s, char *uri, size_t len);
+
+/* ms_spool_table_release -- queue a table from ms_spool_table_take for the housekeeping tick to
+ * drop.  Any thread. */
+void ms_spool_table_release(const char *uri);
+
 /* ms_spool_heap_bytes -- bytes of every heap spool together (at most MS_SPOOL_HEAP_CAP). */
 int64_t ms_spool_heap_bytes(void);
 

@@ -3,9 +3,9 @@
  *
  * A pipeline is an array of stages ({$match: ...}, {$group: ...}, ...).  wk_agg_parse checks
  * every stage against the stage table (stages.def) and parses its specification once, with
- * mongod's error codes and messages.  wk_agg_run evaluates it over a vector of documents:
- * each stage consumes the whole vector its predecessor produced and yields a new one (a
- * blocking, materializing model: the command spools what does not fit in the first batch).
+ * mongod's error codes and messages.  wk_agg_run evaluates it, pushing the source through
+ * the stages in chunks (pipeline.c); the result is one vector (the command spools what does
+ * not fit in the first batch).
  * The source of a pipeline is the caller's vector, a leading $documents / $collStats /
  * $indexStats stage, or the collection named in the context, read through the shared read
  * executor (engine/exec.h) with a leading $match as its filter so that an _id lookup is used.
@@ -32,6 +32,8 @@
 
 #define WK_AGG_MEM_MAX (100 * 1024 * 1024) /* per blocking stage without allowDiskUse */
 #define WK_AGG_MAX_DEPTH 20                /* nested $lookup / $facet pipelines */
+#define WK_AGG_CHUNK 128                   /* documents a chunk of a run holds at most */
+#define WK_AGG_CHUNK_BYTES (1024 * 1024)   /* and bytes (read from the collection) */
 
 /* wk_agg_docs_t -- a growable vector of owned documents (NULL slots are skipped). */
 typedef struct wk_agg_docs {

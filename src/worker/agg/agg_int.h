@@ -51,6 +51,25 @@ typedef struct wk_agg_stage_def {
 #include "stages.def"
 #undef X
 
+/* A blocking stage that takes its input in chunks and may spill (spill.h): open its state,
+ * push chunks (consumed), then pull the output in chunks of at most `max` documents until
+ * *done.  `topk` > 0: only the first topk outputs will be used ($sort then $limit).  The
+ * pipeline (pipeline.c) drives $sort and $group this way; their run functions are the same
+ * three calls over one chunk. */
+typedef struct wk_agg_blocking {
+    int (*open)(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state);
+    int (*push)(void *state, wk_agg_docs_t *in, sdb_error_t *err);
+    int (*pull)(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t *err);
+    void (*close)(void *state);
+} wk_agg_blocking_t;
+
+extern const wk_agg_blocking_t wk_agg_sort_blocking;  /* stage_order.c */
+extern const wk_agg_blocking_t wk_agg_group_blocking; /* stage_group.c */
+
+/* wk_agg_blocking_run -- a blocking stage's run function: open, push `in`, pull everything. */
+int wk_agg_blocking_run(const wk_agg_blocking_t *b, const void *priv, wk_agg_ctx_t *ctx,
+                        wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err);
+
 /* ---- document helpers (doc.c) ---------------------------------------------------------- */
 
 /* wk_agg_doc_get -- the value at dotted `path` (no array traversal), copied; missing = EOD. */

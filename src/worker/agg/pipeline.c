@@ -5,14 +5,22 @@
  * enforces the position rules ($out/$merge last, sources first, {aggregate: 1} only with a
  * collection-less source) and keeps each stage's private state.  Running picks the source
  * (the caller's vector, a source stage, or the collection through the read executor with the
- * leading $match as its filter and, when only $skip/$limit follow it, a read limit) and then
- * hands the vector from stage to stage.
+ * leading $match as its filter and, when only $skip/$limit follow it, a read limit) and pushes
+ * it through the stages in chunks of at most WK_AGG_CHUNK documents: a streaming stage
+ * ($match, $project, $unwind, ...) maps each chunk on, $skip and $limit count across chunks,
+ * and the read stops as soon as a $limit with no blocking stage before it has had enough, so a
+ * pipeline such as [$match, $project, $limit] reads only what it returns.  $sort and $group
+ * (wk_agg_blocking_t) take chunks, hold at most their memory limit and spill past it
+ * (spill.h); they hand their output on in chunks once their input ended.  Any other stage
+ * collects its whole input and runs once over it.  A $sort followed by $skip/$limit keeps
+ * only the top skip+limit documents.
  *
  * Invariants: event-loop thread; a pipeline is immutable after wk_agg_parse.
  */
 #include "agg_int.h"
 
 #include "../../common/depth.h"
+#include "../engine/exec.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -255,46 +263,305 @@ read_limit(const wk_agg_pipeline_t *p, size_t from)
     return need;
 }
 
+/* The kinds of stage the chunked run (below) tells apart. */
+enum { K_STREAM, K_SKIP, K_LIMIT, K_BLOCK, K_SINK };
+
+/* Stages that map each document on its own (0..n outputs): run per chunk. */
+static const char *const streaming[] = {
+    "$match", "$project", "$addFields", "$set", "$unset", "$replaceRoot", "$replaceWith", "$unwind",
+};
+
+/* Blocking stages that take chunks and may spill (agg_int.h wk_agg_blocking_t). */
+static const struct {
+    const char *name;
+    const wk_agg_blocking_t *b;
+} sinks[] = {
+    {"$sort", &wk_agg_sort_blocking},
+    {"$group", &wk_agg_group_blocking},
+};
+
+/* xstage_t -- one stage's state during a run. */
+typedef struct xstage {
+    int kind;
+    int64_t left;              /* K_SKIP: documents still to drop; K_LIMIT: still to pass */
+    const wk_agg_blocking_t *b; /* K_SINK */
+    void *state;               /* K_SINK: open state, or NULL */
+    wk_agg_docs_t held;        /* K_BLOCK: its whole input */
+} xstage_t;
+
+typedef struct xrun {
+    const wk_agg_pipeline_t *p;
+    wk_agg_ctx_t *ctx;
+    xstage_t *xs;
+    wk_agg_docs_t *out;
+} xrun_t;
+
+/* stage_kind -- how the chunked run drives stage i. */
+static int
+stage_kind(const wk_agg_pipeline_t *p, size_t i, const wk_agg_blocking_t **b)
+{
+    const char *name = p->st[i].def->name;
+
+    if (strcmp(name, "$skip") == 0)
+        return K_SKIP;
+    if (strcmp(name, "$limit") == 0)
+        return K_LIMIT;
+    for (size_t k = 0; k < sizeof(streaming) / sizeof(streaming[0]); k++)
+        if (strcmp(name, streaming[k]) == 0)
+            return K_STREAM;
+    for (size_t k = 0; k < sizeof(sinks) / sizeof(sinks[0]); k++) {
+        if (strcmp(name, sinks[k].name) == 0) {
+            *b = sinks[k].b;
+            return K_SINK;
+        }
+    }
+    return K_BLOCK;
+}
+
+/* take -- move the first `n` documents of chunk (NULL slots skipped) to dst and free the
+ * rest; returns how many moved. */
+static int64_t
+take(wk_agg_docs_t *chunk, int64_t n, wk_agg_docs_t *dst)
+{
+    int64_t moved = 0;
+
+    for (size_t i = 0; i < chunk->n; i++) {
+        if (chunk->v[i] == NULL)
+            continue;
+        if (moved < n && dst != NULL)
+            wk_agg_docs_push(dst, chunk->v[i]);
+        else
+            bson_destroy(chunk->v[i]);
+        chunk->v[i] = NULL;
+        moved += moved < n;
+    }
+    return moved;
+}
+
+/* push -- feed `chunk` (consumed) into stage i and on down the streaming stages after it. */
+static int
+push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
+{
+    wk_agg_docs_t next;
+    int ret = 0;
+
+    for (; i < r->p->n && chunk->n > 0; i++) {
+        xstage_t *x = &r->xs[i];
+
+        wk_agg_docs_init(&next);
+        SDB_ERR(wk_op_check(r->ctx->op, err));
+        switch (x->kind) {
+        case K_STREAM:
+            SDB_ERR(r->p->st[i].def->run(r->p->st[i].priv, r->ctx, chunk, &next, err));
+            break;
+        case K_SKIP:
+            for (size_t k = 0; k < chunk->n && x->left > 0; k++) {
+                if (chunk->v[k] != NULL) {
+                    bson_destroy(chunk->v[k]);
+                    chunk->v[k] = NULL;
+                    x->left--;
+                }
+            }
+            take(chunk, INT64_MAX, &next);
+            break;
+        case K_LIMIT:
+            x->left -= take(chunk, x->left, &next);
+            break;
+        case K_BLOCK:
+            take(chunk, INT64_MAX, &x->held);
+            break;
+        default:
+            SDB_ERR(x->b->push(x->state, chunk, err));
+            break;
+        }
+        wk_agg_docs_free(chunk);
+        *chunk = next;
+        if (x->kind == K_BLOCK || x->kind == K_SINK)
+            break;
+    }
+    if (i >= r->p->n)
+        take(chunk, INT64_MAX, r->out);
+err:
+    wk_agg_docs_free(chunk);
+    return ret;
+}
+
+/* satisfied -- whether stages from `i` on want no more input: a $limit reached before any
+ * blocking stage. */
+static bool
+satisfied(const xrun_t *r, size_t i)
+{
+    for (; i < r->p->n; i++) {
+        if (r->xs[i].kind == K_LIMIT && r->xs[i].left <= 0)
+            return true;
+        if (r->xs[i].kind == K_BLOCK || r->xs[i].kind == K_SINK)
+            return false;
+    }
+    return false;
+}
+
+/* drain -- stage i has all its input: hand its output on, chunk by chunk. */
+static int
+drain(xrun_t *r, size_t i, sdb_error_t *err)
+{
+    xstage_t *x = &r->xs[i];
+    wk_agg_docs_t chunk;
+    bool done = false;
+    int ret = 0;
+
+    wk_agg_docs_init(&chunk);
+    if (x->kind == K_BLOCK) {
+        ret = r->p->st[i].def->run(r->p->st[i].priv, r->ctx, &x->held, &chunk, err);
+        wk_agg_docs_free(&x->held);
+        if (ret != 0) {
+            wk_agg_docs_free(&chunk);
+            return ret;
+        }
+        return push(r, i + 1, &chunk, err);
+    }
+    while (!done && !satisfied(r, i + 1)) {
+        SDB_RET(x->b->pull(x->state, &chunk, WK_AGG_CHUNK, &done, err));
+        SDB_RET(push(r, i + 1, &chunk, err));
+    }
+    return 0;
+}
+
+/* read_source -- the collection, read chunk by chunk into stage `from` until it ends or the
+ * stages want no more. */
+static int
+read_source(xrun_t *r, size_t from, sdb_error_t *err)
+{
+    const wk_agg_pipeline_t *p = r->p;
+    wk_agg_ctx_t *ctx = r->ctx;
+    wk_match_opts_t mo = {NULL, ctx->collation};
+    int64_t limit = read_limit(p, from), got = 0;
+    wk_agg_docs_t chunk;
+    bool found = true;
+    char ns[512];
+    wk_exec_t ex;
+    int ret = 0;
+
+    if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll) >= sizeof(ns))
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace");
+    wk_agg_docs_init(&chunk);
+    wk_exec_init(&ex);
+    ex.op = ctx->op;
+    ex.read_ts = ctx->read_ts;
+    SDB_ERR(wk_exec_open_hint(&ex, ns, p->lead, &mo, ctx->depth == 0 ? ctx->hint : NULL, err));
+    while (found && (limit < 0 || got < limit) && !satisfied(r, from)) {
+        size_t bytes = 0;
+
+        while (chunk.n < WK_AGG_CHUNK && bytes < WK_AGG_CHUNK_BYTES &&
+               (limit < 0 || got < limit)) {
+            bson_t doc;
+            int64_t rec;
+
+            SDB_ERR(wk_exec_next(&ex, &doc, &rec, NULL, &found, err));
+            if (!found)
+                break;
+            wk_agg_docs_push(&chunk, bson_copy(&doc));
+            bytes += doc.len;
+            got++;
+        }
+        SDB_ERR(push(r, from, &chunk, err));
+    }
+err:
+    wk_agg_docs_free(&chunk);
+    wk_exec_close(&ex);
+    return ret;
+}
+
+/* xrun_init -- the run states of every stage; sinks open with their top-k. */
+static int
+xrun_init(xrun_t *r, sdb_error_t *err)
+{
+    const wk_agg_pipeline_t *p = r->p;
+
+    SDB_UNUSED(err);
+    r->xs = bson_malloc0((p->n ? p->n : 1) * sizeof(*r->xs));
+    for (size_t i = 0; i < p->n; i++) {
+        xstage_t *x = &r->xs[i];
+
+        wk_agg_docs_init(&x->held);
+        x->kind = stage_kind(p, i, &x->b);
+        if (x->kind == K_SKIP || x->kind == K_LIMIT)
+            x->left = stage_num(&p->st[i]);
+        if (x->kind == K_SINK)
+            SDB_RET(x->b->open(p->st[i].priv, r->ctx, read_limit(p, i + 1), &x->state));
+    }
+    return 0;
+}
+
+static void
+xrun_free(xrun_t *r)
+{
+    if (r->xs == NULL)
+        return;
+    for (size_t i = 0; i < r->p->n; i++) {
+        if (r->xs[i].state != NULL)
+            r->xs[i].b->close(r->xs[i].state);
+        wk_agg_docs_free(&r->xs[i].held);
+    }
+    bson_free(r->xs);
+}
+
 int
 wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
            sdb_error_t *err)
 {
-    wk_agg_docs_t cur, next;
+    xrun_t r = {p, ctx, NULL, out};
+    wk_agg_docs_t chunk;
     size_t from = 0;
     int ret = 0;
 
-    wk_agg_docs_init(&cur);
-    wk_agg_docs_init(&next);
+    wk_agg_docs_init(&chunk);
+    SDB_ERR(xrun_init(&r, err));
     if (input != NULL) {
-        cur = *input;
+        chunk = *input;
         wk_agg_docs_init(input);
-    } else if (p->n == 0 || !(p->st[0].def->flags & WK_AGG_F_SOURCE)) {
-        char ns[512];
+        SDB_ERR(push(&r, 0, &chunk, err));
+    } else if (p->n > 0 && (p->st[0].def->flags & WK_AGG_F_SOURCE)) {
+        wk_agg_docs_t none;
 
+        wk_agg_docs_init(&none);
+        ret = p->st[0].def->run(p->st[0].priv, ctx, &none, &chunk, err);
+        wk_agg_docs_free(&none);
+        SDB_ERR(ret);
+        from = 1;
+        SDB_ERR(push(&r, 1, &chunk, err));
+    } else {
         if (ctx->coll == NULL)
             SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace,
                                   "{aggregate: 1} is not valid for an empty pipeline."));
-        if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll) >= sizeof(ns))
-            SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
         from = p->lead != NULL ? 1 : 0;
-        SDB_ERR(wk_agg_read(ns, p->lead, read_limit(p, from), ctx->collation,
-                            ctx->depth == 0 ? ctx->hint : NULL, ctx->op, ctx->read_ts, &cur, err));
+        SDB_ERR(read_source(&r, from, err));
     }
-    for (size_t i = from; i < p->n; i++) {
-        SDB_ERR(wk_op_check(ctx->op, err));
-        SDB_ERR(p->st[i].def->run(p->st[i].priv, ctx, &cur, &next, err));
-        wk_agg_docs_free(&cur);
-        cur = next;
-        wk_agg_docs_init(&next);
-    }
-    for (size_t i = 0; i < cur.n; i++)
-        if (cur.v[i] != NULL)
-            wk_agg_docs_push(out, cur.v[i]);
-    bson_free(cur.v);
-    return 0;
+    for (size_t i = from; i < p->n; i++)
+        if (r.xs[i].kind == K_BLOCK || r.xs[i].kind == K_SINK)
+            SDB_ERR(drain(&r, i, err));
 err:
-    wk_agg_docs_free(&cur);
-    wk_agg_docs_free(&next);
+    if (ret != 0)
+        wk_agg_docs_free(out);
+    wk_agg_docs_free(&chunk);
+    xrun_free(&r);
+    return ret;
+}
+
+int
+wk_agg_blocking_run(const wk_agg_blocking_t *b, const void *priv, wk_agg_ctx_t *ctx,
+                    wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err)
+{
+    void *state = NULL;
+    bool done = false;
+    int ret = 0;
+
+    SDB_ERR(b->open(priv, ctx, -1, &state));
+    SDB_ERR(b->push(state, in, err));
+    while (!done)
+        SDB_ERR(b->pull(state, out, 0, &done, err));
+err:
+    if (state != NULL)
+        b->close(state);
     return ret;
 }
 

@@ -2,7 +2,10 @@
  * src/worker/agg/stage_order.c -- stages that order, cut or count the whole stream:
  * $sort, $limit, $skip, $count, $sample.
  *
- * $sort is the find sort (stable; 292 past 100 MiB without allowDiskUse); $limit/$skip take a
+ * $sort is the find sort (stable), fed in chunks (wk_agg_blocking_t): past its memory limit
+ * (internalQueryMaxBlockingSortMemoryUsageBytes) it writes what it holds as a sorted run and
+ * merges the runs at the end (spill.h), or fails with 292 without allowDiskUse; followed by
+ * $limit it keeps only the top k (held up to 2k, then cut back to k).  $limit/$skip take a
  * positive/non-negative integral number; $count emits {<field>: n} (nothing for an empty
  * input, as mongod); $sample takes a uniformly random subset (partial Fisher-Yates with
  * random(3)), in random order.
@@ -12,6 +15,7 @@
 #include "agg_int.h"
 
 #include "../query/sort.h"
+#include "spill.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -64,15 +68,135 @@ wk_agg_parse_sort(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
     return 0;
 }
 
+/* sort_state_t -- a $sort taking its input in chunks (wk_agg_blocking_t). */
+typedef struct sort_state {
+    const wk_sort_t *s;
+    wk_agg_ctx_t *ctx;
+    wk_agg_docs_t held; /* documents not spilled yet (no NULL slots) */
+    size_t bytes;       /* their size */
+    int64_t topk;       /* > 0: only the first topk are wanted */
+    wk_spill_t *spill;  /* NULL until the first run is written */
+    bool sorted;        /* held is sorted and the last run written: pulling */
+    size_t pos;         /* next of held to hand out (no spill) */
+    int64_t given;      /* documents handed out */
+} sort_state_t;
+
+static int
+spill_cmp(const bson_t *a, const bson_t *b, void *arg)
+{
+    return wk_sort_cmp(arg, a, b);
+}
+
+/* sort_open -- an empty $sort state. */
+static int
+sort_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
+{
+    sort_state_t *st = bson_malloc0(sizeof(*st));
+
+    st->s = priv;
+    st->ctx = ctx;
+    st->topk = topk;
+    wk_agg_docs_init(&st->held);
+    *state = st;
+    return 0;
+}
+
+/* keep_top -- sort what is held and keep only the first topk. */
+static int
+keep_top(sort_state_t *st, sdb_error_t *err)
+{
+    SDB_RET(wk_sort_docs_op(st->s, st->held.v, st->held.n, st->ctx->op, err));
+    for (size_t i = (size_t)st->topk; i < st->held.n; i++) {
+        st->bytes -= st->held.v[i]->len;
+        bson_destroy(st->held.v[i]);
+    }
+    st->held.n = (size_t)st->topk;
+    return 0;
+}
+
+/* spill_held -- sort what is held, write it as a run and let it go. */
+static int
+spill_held(sort_state_t *st, sdb_error_t *err)
+{
+    SDB_RET(wk_sort_docs_op(st->s, st->held.v, st->held.n, st->ctx->op, err));
+    if (st->spill == NULL)
+        st->spill = wk_spill_new(st->ctx->op);
+    SDB_RET(wk_spill_run(st->spill, st->held.v, st->held.n, err));
+    wk_agg_docs_free(&st->held);
+    st->bytes = 0;
+    return 0;
+}
+
+/* sort_push -- take a chunk; keep the top k, or spill past the memory limit. */
+static int
+sort_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
+{
+    sort_state_t *st = state;
+    bool over;
+
+    st->bytes += wk_agg_docs_bytes(in);
+    move_range(in, 0, in->n, &st->held); /* held gets no NULL slots */
+    if (st->topk > 0 && st->held.n >= 2 * (size_t)st->topk && st->held.n >= WK_AGG_CHUNK)
+        SDB_RET(keep_top(st, err));
+    SDB_RET(wk_spill_over(st->ctx, st->bytes, "$sort", &over, err));
+    if (over)
+        SDB_RET(spill_held(st, err));
+    return 0;
+}
+
+/* sort_pull -- the sorted output, up to max documents per call (0: all). */
+static int
+sort_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t *err)
+{
+    sort_state_t *st = state;
+    size_t n = 0;
+
+    if (!st->sorted) {
+        st->sorted = true;
+        if (st->spill != NULL && st->held.n > 0)
+            SDB_RET(spill_held(st, err));
+        else if (st->topk > 0 && st->held.n > (size_t)st->topk)
+            SDB_RET(keep_top(st, err));
+        else if (st->spill == NULL)
+            SDB_RET(wk_sort_docs_op(st->s, st->held.v, st->held.n, st->ctx->op, err));
+    }
+    *done = false;
+    while ((max == 0 || n < max) && (st->topk <= 0 || st->given < st->topk)) {
+        bson_t *doc = NULL;
+
+        if (st->spill != NULL) {
+            SDB_RET(wk_spill_merge_next(st->spill, spill_cmp, (void *)st->s, &doc, err));
+        } else if (st->pos < st->held.n) {
+            doc = st->held.v[st->pos];
+            st->held.v[st->pos++] = NULL;
+        }
+        if (doc == NULL)
+            break;
+        wk_agg_docs_push(out, doc);
+        st->given++;
+        n++;
+    }
+    *done = max == 0 || n < max || (st->topk > 0 && st->given >= st->topk);
+    return 0;
+}
+
+static void
+sort_close(void *state)
+{
+    sort_state_t *st = state;
+
+    wk_agg_docs_free(&st->held);
+    wk_spill_free(st->spill);
+    bson_free(st);
+}
+
+const wk_agg_blocking_t wk_agg_sort_blocking = {sort_open, sort_push, sort_pull, sort_close};
+
 int
 wk_agg_run_sort(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                 sdb_error_t *err)
 {
-    SDB_RET(wk_agg_check_mem(ctx, wk_agg_docs_bytes(in), "$sort", err));
-    compact(in);
-    SDB_RET(wk_sort_docs_op(priv, in->v, in->n, ctx->op, err));
-    move_range(in, 0, in->n, out);
-    return 0;
+    return wk_agg_blocking_run(&wk_agg_sort_blocking, priv, ctx, in, out, err);
 }
 
 void

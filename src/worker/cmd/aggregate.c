@@ -28,6 +28,7 @@
 #include "../engine/view.h"
 #include "../query/expr.h"
 #include "../store_client.h"
+#include "../worker.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +123,7 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
     bson_iter_t it;
 
     memset(a, 0, sizeof(*a));
+    a->allow_disk_use = wk_cfg->allow_disk_default; /* allowDiskUseByDefault */
     bson_init(&a->let);
     a->batch_size = WK_AGG_DEFAULT_BATCH;
     SDB_RET(wk_cmdu_check_fields(cmd, agg_fields));

@@ -1,0 +1,317 @@
+/*
+ * tests/integration/it_agg_spill.c -- blocking aggregation stages past their memory limit,
+ * and streaming stages that read only what they return, through libmongoc.
+ *
+ * The server starts with internalQueryMaxBlockingSortMemoryUsageBytes and
+ * internalDocumentSourceGroupMaxMemoryBytes at 64 KiB, so a few thousand small documents
+ * are "more than the limit" and the test stays fast.  $sort and $group over them give the
+ * same results with allowDiskUse true (spilled: the TMP_APPEND count of serverStatus
+ * storageOps moves) as an in-memory run (the order the data implies, a top-k that fits, the
+ * same accumulators through $bucket), and fail with 292 QueryExceededMemoryLimitNoDiskUseAllowed
+ * with allowDiskUse false.  Streaming: [$match, $project, $limit] over the whole collection
+ * reads only a few documents (storageOps SCAN requests, and SCAN replies are small at first).
+ */
+#include "harness.h"
+
+#define DB "spilltest"
+#define NDOCS 4000
+
+static const char *const small_limits[] = {
+    "--setParameter", "internalQueryMaxBlockingSortMemoryUsageBytes=65536",
+    "--setParameter", "internalDocumentSourceGroupMaxMemoryBytes=65536",
+    NULL};
+
+static fx_server_t srv;
+static bool srv_up;
+
+static void
+srv_start(void)
+{
+    srv_up = fx_server_init(&srv, 2) == 0;
+    if (srv_up) {
+        srv.extra = small_limits;
+        srv_up = fx_server_start(&srv) == 0;
+    }
+}
+
+static void
+srv_stop(void)
+{
+    if (srv_up && srv.pid > 0)
+        fx_server_stop(&srv);
+    fx_server_cleanup(&srv);
+}
+
+/* seed -- NDOCS documents {_id: i, k: (i * 7919) % 1000, g: i % 37, pad: 40 bytes}. */
+static void
+seed(mongoc_client_t *c)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, DB, "big");
+    mongoc_bulk_operation_t *bulk;
+    bson_error_t e;
+    bson_t reply;
+
+    mongoc_collection_drop(coll, NULL);
+    bulk = mongoc_collection_create_bulk_operation_with_opts(coll, NULL);
+    for (int i = 0; i < NDOCS; i++) {
+        bson_t *d = BCON_NEW("_id", BCON_INT32(i), "k", BCON_INT32((i * 7919) % 1000), "g",
+                             BCON_INT32(i % 37), "pad",
+                             BCON_UTF8("0123456789012345678901234567890123456789"));
+        mongoc_bulk_operation_insert(bulk, d);
+        bson_destroy(d);
+    }
+    ck_assert_msg(mongoc_bulk_operation_execute(bulk, &reply, &e) != 0, "%s", e.message);
+    bson_destroy(&reply);
+    mongoc_bulk_operation_destroy(bulk);
+    mongoc_collection_destroy(coll);
+}
+
+/* store_ops -- serverStatus storageOps.<op>. */
+static int64_t
+store_ops(mongoc_client_t *c, const char *op)
+{
+    char path[64];
+    bson_t r;
+    int64_t n;
+
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    snprintf(path, sizeof(path), "storageOps.%s", op);
+    n = fx_int(&r, path);
+    bson_destroy(&r);
+    return n;
+}
+
+/* run_all -- run an aggregate and collect every result (getMore to the end) into `out`, an
+ * array; returns how many. */
+static int
+run_all(mongoc_client_t *c, const char *pipeline, bool allow_disk, bson_t *out)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, DB, "big");
+    bson_t *pipe = fx_json(pipeline), *opts = BCON_NEW("allowDiskUse", BCON_BOOL(allow_disk));
+    mongoc_cursor_t *cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, opts, NULL);
+    const bson_t *doc;
+    bson_error_t e;
+    int n = 0;
+
+    bson_init(out);
+    while (mongoc_cursor_next(cur, &doc)) {
+        char key[16];
+        const char *k;
+
+        bson_uint32_to_string((uint32_t)n++, &k, key, sizeof(key));
+        bson_append_document(out, k, -1, doc);
+    }
+    ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s: %s", pipeline, e.message);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(opts);
+    bson_destroy(pipe);
+    mongoc_collection_destroy(coll);
+    return n;
+}
+
+START_TEST(test_sort_spills_with_same_order)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    int64_t before;
+    bson_t a, b, r;
+    bson_iter_t ia, ib;
+    int na, nb, prev_k = -1, prev_id = -1;
+
+    ck_assert(srv_up);
+    seed(c);
+    before = store_ops(c, "TMP_APPEND");
+    /* 4000 x ~80 bytes is ~5 times the 64 KiB limit: several runs, merged */
+    na = run_all(c, "[{'$sort': {'k': 1}}]", true, &a);
+    ck_assert_int_eq(na, NDOCS);
+    ck_assert_msg(store_ops(c, "TMP_APPEND") > before, "the sort did not spill");
+    /* stable: equal keys keep the collection (_id) order, exactly as an unspilled sort */
+    bson_iter_init(&ia, &a);
+    while (bson_iter_next(&ia)) {
+        bson_t d;
+        const uint8_t *data;
+        uint32_t len;
+
+        bson_iter_document(&ia, &len, &data);
+        bson_init_static(&d, data, len);
+        int k = (int)fx_int(&d, "k"), id = (int)fx_int(&d, "_id");
+        ck_assert_msg(k > prev_k || (k == prev_k && id > prev_id), "out of order at _id %d", id);
+        prev_k = k;
+        prev_id = id;
+    }
+    /* the same documents through a sort that fits ($project first makes them small) */
+    nb = run_all(c, "[{'$project': {'k': 1}}, {'$sort': {'k': -1}}, {'$limit': 50}]", true, &b);
+    ck_assert_int_eq(nb, 50);
+    bson_iter_init(&ib, &b);
+    bson_iter_next(&ib);
+    bson_destroy(&b);
+    /* descending with a spill: the reverse of the keys, ties still in input order */
+    nb = run_all(c, "[{'$sort': {'k': -1}}, {'$project': {'k': 1}}]", true, &b);
+    ck_assert_int_eq(nb, NDOCS);
+    ASSERT_INT(&b, "0.k", 999);
+    ASSERT_INT(&b, "3999.k", 0);
+    ASSERT_INT(&a, "0.k", 0);
+    ASSERT_INT(&a, "0._id", 0);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, "
+            "'pipeline': [{'$sort': {'k': 1}}]}",
+            &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    bson_destroy(&r);
+    bson_destroy(&a);
+    bson_destroy(&b);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_sort_limit_is_top_k)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    int64_t before;
+    bson_t a, r;
+
+    ck_assert(srv_up);
+    seed(c);
+    before = store_ops(c, "TMP_APPEND");
+    /* a top 10 holds at most 20 documents: no spill, and no 292 without allowDiskUse */
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, "
+           "'pipeline': [{'$sort': {'k': -1, '_id': 1}}, {'$skip': 2}, {'$limit': 3}]}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
+    /* k = 999 at _id 321, 1321, 2321, 3321: skip two of them */
+    ASSERT_INT(&r, "cursor.firstBatch.0._id", 2321);
+    ASSERT_INT(&r, "cursor.firstBatch.1._id", 3321);
+    ASSERT_INT(&r, "cursor.firstBatch.2.k", 998);
+    bson_destroy(&r);
+    ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
+    /* equals the spilled full sort's prefix */
+    run_all(c, "[{'$sort': {'k': -1, '_id': 1}}]", true, &a);
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, "
+           "'pipeline': [{'$sort': {'k': -1, '_id': 1}}, {'$limit': 5}]}",
+           &r);
+    for (int i = 0; i < 5; i++) {
+        char p1[48], p2[48];
+
+        snprintf(p1, sizeof(p1), "%d._id", i);
+        snprintf(p2, sizeof(p2), "cursor.firstBatch.%d._id", i);
+        ck_assert_int_eq(fx_int(&a, p1), fx_int(&r, p2));
+    }
+    bson_destroy(&r);
+    bson_destroy(&a);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_group_spills_with_same_groups)
+{
+    static const char *group =
+        "{'$group': {'_id': '$g', 'n': {'$sum': 1}, 'sum': {'$sum': '$k'}, "
+        "'first': {'$first': '$_id'}, 'last': {'$last': '$_id'}, 'mx': {'$max': '$k'}, "
+        "'ids': {'$push': '$_id'}}}";
+    mongoc_client_t *c = fx_client(&srv);
+    char pipe[1024];
+    int64_t before;
+    bson_t a, b, r;
+    int na, nb;
+
+    ck_assert(srv_up);
+    seed(c);
+    /* spilled: every document held, 5 times the limit */
+    before = store_ops(c, "TMP_APPEND");
+    snprintf(pipe, sizeof(pipe), "[%s]", group);
+    na = run_all(c, pipe, true, &a);
+    ck_assert_int_eq(na, 37);
+    ck_assert_msg(store_ops(c, "TMP_APPEND") > before, "the group did not spill");
+    /* in memory: the same accumulators in a $bucket per value of g (the grouping engine
+     * without the chunked $group, and no limit applies to it) */
+    before = store_ops(c, "TMP_APPEND");
+    nb = run_all(c,
+                 "[{'$bucket': {'groupBy': '$g', 'boundaries': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "
+                 "10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, "
+                 "29, 30, 31, 32, 33, 34, 35, 36, 37], 'output': {'n': {'$sum': 1}, "
+                 "'sum': {'$sum': '$k'}, 'first': {'$first': '$_id'}, "
+                 "'last': {'$last': '$_id'}, 'mx': {'$max': '$k'}, 'ids': {'$push': '$_id'}}}}]",
+                 true, &b);
+    ck_assert_int_eq(nb, 37);
+    ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
+    ck_assert_msg(bson_equal(&a, &b), "spilled %s\nin memory %s", fx_to_json(&a), fx_to_json(&b));
+    ASSERT_INT(&a, "0._id", 0);
+    ASSERT_INT(&a, "0.first", 0);
+    ASSERT_INT(&a, "0.n", 109); /* 0, 37, ..., 3996 */
+    ASSERT_INT(&a, "36.last", 3996 - 1);
+    bson_destroy(&a);
+    bson_destroy(&b);
+    snprintf(pipe, sizeof(pipe),
+             "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': [%s]}", group);
+    CMD_ERR(c, DB, pipe, &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_streaming_reads_what_it_returns)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    int64_t before;
+    bson_t r;
+
+    ck_assert(srv_up);
+    seed(c);
+    before = store_ops(c, "SCAN");
+    /* $match on a computed value and a $project between: no read limit can be derived, the
+     * read still stops once the $limit has its 3 */
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {'batchSize': 2}, 'pipeline': ["
+           "{'$match': {'g': {'$lt': 30}}}, {'$project': {'k': 1, 'g': 1}}, "
+           "{'$match': {'$expr': {'$gte': ['$k', 0]}}}, {'$limit': 3}]}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
+    ASSERT_INT(&r, "cursor.firstBatch.0._id", 0);
+    bson_destroy(&r);
+    /* the executor's first SCAN batches are small: a whole read of 4000 would take many */
+    ck_assert_int_le(store_ops(c, "SCAN") - before, 2);
+    /* $unwind and $addFields stream too; a blocking stage reads everything */
+    before = store_ops(c, "SCAN");
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'pipeline': ["
+           "{'$addFields': {'arr': ['$k', '$g']}}, {'$unwind': '$arr'}, {'$limit': 4}]}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 4);
+    ASSERT_INT(&r, "cursor.firstBatch.1._id", 0);
+    ASSERT_INT(&r, "cursor.firstBatch.2._id", 1);
+    bson_destroy(&r);
+    ck_assert_int_le(store_ops(c, "SCAN") - before, 2);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_getparameter_reports_limits)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    bson_t r;
+
+    ck_assert(srv_up);
+    CMD_OK(c, "admin",
+           "{'getParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 1, "
+           "'allowDiskUseByDefault': 1}",
+           &r);
+    ASSERT_INT(&r, "internalQueryMaxBlockingSortMemoryUsageBytes", 65536);
+    ck_assert(fx_bool(&r, "allowDiskUseByDefault"));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("agg_spill");
+    TCase *tc = it_tcase(s, "agg_spill", false);
+    tcase_add_unchecked_fixture(tc, srv_start, srv_stop);
+    tcase_add_test(tc, test_sort_spills_with_same_order);
+    tcase_add_test(tc, test_sort_limit_is_top_k);
+    tcase_add_test(tc, test_group_spills_with_same_groups);
+    tcase_add_test(tc, test_streaming_reads_what_it_returns);
+    tcase_add_test(tc, test_getparameter_reports_limits);
+    return it_main(s);
+}
