@@ -93,7 +93,10 @@ const char *wk_agg_type_name(bson_type_t t);
 /* wk_agg_eval -- evaluate e on doc; a failure leaves *out missing. */
 int wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_t *err);
 
-/* wk_agg_check_mem -- 292 when `bytes` passes the limit and allowDiskUse is off. */
+/* wk_agg_check_mem -- 292 when `bytes` passes the limit (internalDocumentSourceGroupMax-
+ * MemoryBytes; the $sort one for "$sort") and allowDiskUse is off (spill.h wk_spill_over).
+ * The stages that call it ($bucket, $setWindowFields) do not spill: with allowDiskUse they
+ * go on in memory. */
 int wk_agg_check_mem(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, sdb_error_t *err);
 
 /* ---- accumulators (accum.c) and grouping (stage_group.c) ------------------------------- */

@@ -9,6 +9,7 @@
  * Invariants: pure functions over caller-owned documents; results are owned by the caller.
  */
 #include "agg_int.h"
+#include "spill.h"
 
 #include <string.h>
 
@@ -129,15 +130,7 @@ wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_
 int
 wk_agg_check_mem(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, sdb_error_t *err)
 {
-    if (bytes <= WK_AGG_MEM_MAX || ctx->allow_disk_use)
-        return 0;
-    if (strcmp(what, "$sort") == 0)
-        return sdb_error_set(err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
-                             "Sort exceeded memory limit of %d bytes, but did not opt in to "
-                             "external sorting.",
-                             WK_AGG_MEM_MAX);
-    return sdb_error_set(err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
-                         "Exceeded memory limit for %s, but didn't allow external sort. Pass "
-                         "allowDiskUse:true to opt in.",
-                         what);
+    bool over;
+
+    return wk_spill_over(ctx, bytes, what, &over, err);
 }

@@ -1,0 +1,204 @@
+/*
+ * tests/bench/bench_agg_spill.c -- `make bench`: what the blocking aggregation stages cost,
+ * in memory and spilled.
+ *
+ * Two servers (one worker each) hold the same N small documents {_id, k: 1,000 distinct
+ * values, v, s: short string}: one with the default 100 MiB limits, one with
+ * internalQueryMaxBlockingSortMemoryUsageBytes and internalDocumentSourceGroupMaxMemoryBytes
+ * at 4 MiB, so its $sort and $group spill to the master's temporary tables.  On each: a
+ * plain find scan of every document (the baseline), $group by k ($sum, $avg, $max), and a
+ * $sort of every document by k read to the end.  Each figure is the median of ROUNDS runs with
+ * its ratio to that server's find scan, and the peak RSS of its worker and of its master
+ * during those runs (VmHWM, reset through /proc/<pid>/clear_refs before each figure).
+ * Numbers are printed, never asserted.  Usage: bench_agg_spill [--docs N] (default 200,000).
+ */
+#include "../integration/fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUNDS 3
+
+static const char *const quiet[] = {"--quiet", NULL};
+static const char *const spilling[] = {
+    "--quiet", "--setParameter", "internalQueryMaxBlockingSortMemoryUsageBytes=4194304",
+    "--setParameter", "internalDocumentSourceGroupMaxMemoryBytes=4194304", NULL};
+
+/* load -- n documents in batches of 1000. */
+static int
+load(mongoc_client_t *c, long n)
+{
+    for (long done = 0; done < n;) {
+        bson_t cmd = BSON_INITIALIZER, docs, reply;
+        bson_error_t err;
+        long batch = n - done < 1000 ? n - done : 1000;
+
+        BSON_APPEND_UTF8(&cmd, "insert", "docs");
+        BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
+        for (long i = 0; i < batch; i++) {
+            char key[16];
+            bson_t d;
+            long id = done + i;
+
+            snprintf(key, sizeof(key), "%ld", i);
+            BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &d);
+            BSON_APPEND_INT64(&d, "_id", id);
+            BSON_APPEND_INT32(&d, "k", (int32_t)((id * 7919) % 1000));
+            BSON_APPEND_INT32(&d, "v", (int32_t)(id % 9973));
+            BSON_APPEND_UTF8(&d, "s", id % 2 ? "odd" : "even");
+            bson_append_document_end(&docs, &d);
+        }
+        bson_append_array_end(&cmd, &docs);
+        bool ok = fx_cmd_bson(c, "bench", &cmd, &reply, &err);
+        bson_destroy(&cmd);
+        bson_destroy(&reply);
+        if (!ok) {
+            fprintf(stderr, "bench_agg_spill: insert failed: %s\n", err.message);
+            return -1;
+        }
+        done += batch;
+    }
+    return 0;
+}
+
+/* drain -- run a find (pipeline == NULL) or an aggregate and read every result; ms or < 0. */
+static double
+drain(mongoc_client_t *c, const char *pipeline, long *count)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, "bench", "docs");
+    bson_t *filter = bson_new(), *pl = NULL;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t err;
+    double t0 = fx_now_ms(), ms;
+
+    *count = 0;
+    if (pipeline != NULL) {
+        pl = fx_json(pipeline);
+        cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pl, NULL, NULL);
+    } else {
+        cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+    }
+    while (mongoc_cursor_next(cur, &doc))
+        (*count)++;
+    ms = fx_now_ms() - t0;
+    if (mongoc_cursor_error(cur, &err)) {
+        fprintf(stderr, "bench_agg_spill: %s\n", err.message);
+        ms = -1;
+    }
+    mongoc_cursor_destroy(cur);
+    if (pl != NULL)
+        bson_destroy(pl);
+    bson_destroy(filter);
+    mongoc_collection_destroy(coll);
+    return ms;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* peak_kb -- VmHWM of pid; reset_peak -- start a new peak (clear_refs 5). */
+static long
+peak_kb(pid_t pid)
+{
+    char path[64], line[256];
+    long kb = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+static void
+reset_peak(pid_t pid)
+{
+    char path[64];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+    if ((f = fopen(path, "w")) != NULL) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+static const struct {
+    const char *name;
+    const char *pipeline;
+} figures[] = {
+    {"find scan (baseline)", NULL},
+    {"$group by k (1,000 groups): $sum $avg $max",
+     "[{'$group': {'_id': '$k', 'n': {'$sum': 1}, 'avg': {'$avg': '$v'}, 'mx': {'$max': "
+     "'$v'}}}]"},
+    {"$sort by k, every document", "[{'$sort': {'k': 1}}]"},
+    {"$sort by k then $limit 10 (top-k)", "[{'$sort': {'k': 1}}, {'$limit': 10}]"},
+};
+
+/* run_server -- load and measure on one server. */
+static int
+run_server(const char *label, const char *const *extra, long docs)
+{
+    double base = 0, ms, t[ROUNDS];
+    long count = 0;
+    mongoc_client_t *c;
+    pid_t worker = 0;
+    fx_server_t s;
+
+    if (fx_server_init(&s, 1) != 0)
+        return 1;
+    s.extra = extra;
+    if (fx_server_start(&s) != 0)
+        return 1;
+    c = fx_client(&s);
+    if (load(c, docs) != 0)
+        return 1;
+    fx_worker_pids(&s, &worker, 1);
+    printf("bench_agg_spill: %s, %ld documents, median of %d runs each\n", label, docs, ROUNDS);
+    for (size_t f = 0; f < sizeof(figures) / sizeof(figures[0]); f++) {
+        reset_peak(worker);
+        reset_peak(s.pid);
+        for (int r = 0; r < ROUNDS; r++)
+            if ((t[r] = drain(c, figures[f].pipeline, &count)) < 0)
+                return 1;
+        qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
+        ms = t[ROUNDS / 2];
+        if (f == 0)
+            base = ms;
+        printf("  %-44s %9.1f ms %8ld results  ratio %5.2f  peak RSS worker %6ld MB, "
+               "master %6ld MB\n",
+               figures[f].name, ms, count, base > 0 ? ms / base : 0, peak_kb(worker) / 1024,
+               peak_kb(s.pid) / 1024);
+    }
+    mongoc_client_destroy(c);
+    fx_server_stop(&s);
+    fx_server_cleanup(&s);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    long docs = 200000;
+
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--docs") == 0)
+            docs = atol(argv[++i]);
+    mongoc_init();
+    if (run_server("in memory (100 MiB limits)", quiet, docs) != 0 ||
+        run_server("spilling (4 MiB limits)", spilling, docs) != 0)
+        return 1;
+    mongoc_cleanup();
+    return 0;
+}
