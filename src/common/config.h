@@ -36,11 +36,11 @@ typedef struct sdb_config {
     int64_t session_timeout_min; /* logicalSessionTimeoutMinutes, default 30 */
     bool enable_test_commands;   /* enableTestCommands, default true (README: our users are
                                 * test fixtures); off hides configureFailPoint & co. */
-    int64_t sort_mem_max;   /* internalQueryMaxBlockingSortMemoryUsageBytes, default 100 MiB:
+    int64_t sort_mem_max;        /* internalQueryMaxBlockingSortMemoryUsageBytes, default 100 MiB:
                              * what an aggregation $sort holds before it spills (agg/spill.h) */
-    int64_t group_mem_max;  /* internalDocumentSourceGroupMaxMemoryBytes, default 100 MiB: the
+    int64_t group_mem_max;       /* internalDocumentSourceGroupMaxMemoryBytes, default 100 MiB: the
                              * same for $group and the other blocking stages */
-    bool allow_disk_default; /* allowDiskUseByDefault, default true (mongod 7.0): an aggregate
+    bool allow_disk_default;     /* allowDiskUseByDefault, default true (mongod 7.0): an aggregate
                               * without allowDiskUse may spill */
     /* worker role (set by the master when it spawns a worker) */
     int worker_slot; /* --worker N; -1 in the master */

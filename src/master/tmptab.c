@@ -112,8 +112,8 @@ ms_tmptab_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
 
     SDB_UNUSED(req);
     SDB_UNUSED(err);
-    if (ms_spool_table_take(ctx->own != NULL ? ctx->own : ctx->session, t->uri,
-                            sizeof(t->uri)) != 0) {
+    if (ms_spool_table_take(ctx->own != NULL ? ctx->own : ctx->session, t->uri, sizeof(t->uri)) !=
+        0) {
         bson_free(t);
         return sdb_error_set(err, SDB_CODE_InternalError, "cannot create a temporary table");
     }
@@ -183,8 +183,7 @@ read_docs(WT_SESSION *s, const tmp_t *t, int64_t from, int64_t n, size_t max_byt
     WT_ITEM v;
     int ret;
 
-    SDB_RET(ms_store_wt_error(s->open_cursor(s, t->uri, NULL, NULL, &cur),
-                              "open temporary table"));
+    SDB_RET(ms_store_wt_error(s->open_cursor(s, t->uri, NULL, NULL, &cur), "open temporary table"));
     cur->set_key(cur, from);
     ret = from < t->next_rec ? cur->search(cur) : WT_NOTFOUND;
     while (ret == 0 && (n <= 0 || i < n)) {

@@ -21,9 +21,12 @@
 #define ROUNDS 3
 
 static const char *const quiet[] = {"--quiet", NULL};
-static const char *const spilling[] = {
-    "--quiet", "--setParameter", "internalQueryMaxBlockingSortMemoryUsageBytes=4194304",
-    "--setParameter", "internalDocumentSourceGroupMaxMemoryBytes=4194304", NULL};
+static const char *const spilling[] = {"--quiet",
+                                       "--setParameter",
+                                       "internalQueryMaxBlockingSortMemoryUsageBytes=4194304",
+                                       "--setParameter",
+                                       "internalDocumentSourceGroupMaxMemoryBytes=4194304",
+                                       NULL};
 
 /* load -- n documents in batches of 1000. */
 static int

@@ -17,9 +17,8 @@
 #define NDOCS 4000
 
 static const char *const small_limits[] = {
-    "--setParameter", "internalQueryMaxBlockingSortMemoryUsageBytes=65536",
-    "--setParameter", "internalDocumentSourceGroupMaxMemoryBytes=65536",
-    NULL};
+    "--setParameter", "internalQueryMaxBlockingSortMemoryUsageBytes=65536", "--setParameter",
+    "internalDocumentSourceGroupMaxMemoryBytes=65536", NULL};
 
 static fx_server_t srv;
 static bool srv_up;

@@ -264,7 +264,13 @@ read_limit(const wk_agg_pipeline_t *p, size_t from)
 }
 
 /* The kinds of stage the chunked run (below) tells apart. */
-enum { K_STREAM, K_SKIP, K_LIMIT, K_BLOCK, K_SINK };
+enum {
+    K_STREAM,
+    K_SKIP,
+    K_LIMIT,
+    K_BLOCK,
+    K_SINK
+};
 
 /* Stages that map each document on its own (0..n outputs): run per chunk. */
 static const char *const streaming[] = {
@@ -283,10 +289,10 @@ static const struct {
 /* xstage_t -- one stage's state during a run. */
 typedef struct xstage {
     int kind;
-    int64_t left;              /* K_SKIP: documents still to drop; K_LIMIT: still to pass */
+    int64_t left;               /* K_SKIP: documents still to drop; K_LIMIT: still to pass */
     const wk_agg_blocking_t *b; /* K_SINK */
-    void *state;               /* K_SINK: open state, or NULL */
-    wk_agg_docs_t held;        /* K_BLOCK: its whole input */
+    void *state;                /* K_SINK: open state, or NULL */
+    wk_agg_docs_t held;         /* K_BLOCK: its whole input */
 } xstage_t;
 
 typedef struct xrun {
@@ -451,8 +457,7 @@ read_source(xrun_t *r, size_t from, sdb_error_t *err)
     while (found && (limit < 0 || got < limit) && !satisfied(r, from)) {
         size_t bytes = 0;
 
-        while (chunk.n < WK_AGG_CHUNK && bytes < WK_AGG_CHUNK_BYTES &&
-               (limit < 0 || got < limit)) {
+        while (chunk.n < WK_AGG_CHUNK && bytes < WK_AGG_CHUNK_BYTES && (limit < 0 || got < limit)) {
             bson_t doc;
             int64_t rec;
 

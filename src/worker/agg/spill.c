@@ -24,9 +24,9 @@
 #define SPILL_READ_MIN (64 * 1024)
 
 typedef struct run {
-    int64_t next, end; /* records [next, end) not read yet */
-    bson_t *reply;     /* the last TMP_READ reply, or NULL (heap: bson_t's alignment) */
-    bson_iter_t it;    /* into reply.docs */
+    int64_t next, end;  /* records [next, end) not read yet */
+    bson_t *reply;      /* the last TMP_READ reply, or NULL (heap: bson_t's alignment) */
+    bson_iter_t it;     /* into reply.docs */
     const uint8_t *cur; /* the current document, inside reply (NULL: the run ended) */
     uint32_t cur_len;
 } run_t;
@@ -54,8 +54,7 @@ wk_spill_limit(bool sort)
 }
 
 int
-wk_spill_over(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, bool *over,
-              sdb_error_t *err)
+wk_spill_over(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, bool *over, sdb_error_t *err)
 {
     bool sort = strcmp(what, "$sort") == 0;
     size_t limit = wk_spill_limit(sort);
@@ -197,8 +196,8 @@ advance(wk_spill_t *sp, run_t *r, sdb_error_t *err)
         BSON_APPEND_INT64(&req, "id", sp->id);
         BSON_APPEND_INT64(&req, "from", r->next);
         BSON_APPEND_INT64(&req, "n", r->end - r->next);
-        BSON_APPEND_INT64(&req, "maxBytes", (int64_t)(budget < SPILL_READ_MIN ? SPILL_READ_MIN
-                                                                                : budget));
+        BSON_APPEND_INT64(&req, "maxBytes",
+                          (int64_t)(budget < SPILL_READ_MIN ? SPILL_READ_MIN : budget));
         ret = call(SDB_OP_TMP_READ, &req, &reply, err);
         bson_destroy(&req);
         if (ret == 0)
@@ -278,8 +277,7 @@ merge_start(wk_spill_t *sp, wk_spill_cmp_fn cmp, void *arg, sdb_error_t *err)
 }
 
 int
-wk_spill_merge_next(wk_spill_t *sp, wk_spill_cmp_fn cmp, void *arg, bson_t **out,
-                    sdb_error_t *err)
+wk_spill_merge_next(wk_spill_t *sp, wk_spill_cmp_fn cmp, void *arg, bson_t **out, sdb_error_t *err)
 {
     run_t *r;
 

@@ -162,11 +162,11 @@ typedef struct group_state {
     bson_value_t *keys; /* their keys (missing -> null) */
     size_t cap, bytes;
     wk_spill_t *spill;
-    bool ended;          /* input ended: pulling */
-    wk_agg_docs_t res;   /* unspilled: every group, handed out from pos */
+    bool ended;        /* input ended: pulling */
+    wk_agg_docs_t res; /* unspilled: every group, handed out from pos */
     size_t pos;
-    bson_t *pend;        /* spilled: the merged record that starts the next group */
-    wk_acc_state_t *st;  /* spilled: states of the group being accumulated */
+    bson_t *pend;       /* spilled: the merged record that starts the next group */
+    wk_acc_state_t *st; /* spilled: states of the group being accumulated */
 } group_state_t;
 
 static int
@@ -205,8 +205,7 @@ group_spill(group_state_t *gs, sdb_error_t *err)
         order[i].key = &gs->keys[i];
         order[i].idx = i;
     }
-    SDB_ERR(wk_sort_array_op(order, gs->docs.n, sizeof(*order), keyed_cmp, NULL, gs->ctx->op,
-                             err));
+    SDB_ERR(wk_sort_array_op(order, gs->docs.n, sizeof(*order), keyed_cmp, NULL, gs->ctx->op, err));
     for (size_t i = 0; i < gs->docs.n; i++) {
         recs[i] = bson_new();
         bson_append_value(recs[i], "k", 1, order[i].key);
@@ -341,7 +340,6 @@ group_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t 
                                     &gs->res, err);
             wk_agg_docs_free(&gs->docs); /* the keys went with wk_agg_group_docs */
             SDB_RET(ret);
-
         }
     }
     while ((max == 0 || n < max) && got) {
