@@ -80,13 +80,13 @@ store_ops(mongoc_client_t *c, const char *op)
     return n;
 }
 
-/* run_all -- run an aggregate and collect every result (getMore to the end) into `out`, an
- * array; returns how many. */
+/* run_opts -- run an aggregate with `opts` and collect every result (getMore to the end) into
+ * `out`, an array; returns how many. */
 static int
-run_all(mongoc_client_t *c, const char *pipeline, bool allow_disk, bson_t *out)
+run_opts(mongoc_client_t *c, const char *pipeline, const bson_t *opts, bson_t *out)
 {
     mongoc_collection_t *coll = mongoc_client_get_collection(c, DB, "big");
-    bson_t *pipe = fx_json(pipeline), *opts = BCON_NEW("allowDiskUse", BCON_BOOL(allow_disk));
+    bson_t *pipe = fx_json(pipeline);
     mongoc_cursor_t *cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, opts, NULL);
     const bson_t *doc;
     bson_error_t e;
@@ -102,9 +102,19 @@ run_all(mongoc_client_t *c, const char *pipeline, bool allow_disk, bson_t *out)
     }
     ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s: %s", pipeline, e.message);
     mongoc_cursor_destroy(cur);
-    bson_destroy(opts);
     bson_destroy(pipe);
     mongoc_collection_destroy(coll);
+    return n;
+}
+
+/* run_all -- run_opts with allowDiskUse. */
+static int
+run_all(mongoc_client_t *c, const char *pipeline, bool allow_disk, bson_t *out)
+{
+    bson_t *opts = BCON_NEW("allowDiskUse", BCON_BOOL(allow_disk));
+    int n = run_opts(c, pipeline, opts, out);
+
+    bson_destroy(opts);
     return n;
 }
 
@@ -284,6 +294,74 @@ START_TEST(test_streaming_reads_what_it_returns)
 }
 END_TEST
 
+/* run_batched -- run_all with a batchSize (and allowDiskUse's default). */
+static int
+run_batched(mongoc_client_t *c, const char *pipeline, int batch, bson_t *out)
+{
+    bson_t *opts = BCON_NEW("batchSize", BCON_INT32(batch));
+    int n = run_opts(c, pipeline, opts, out);
+
+    bson_destroy(opts);
+    return n;
+}
+
+START_TEST(test_streaming_cursor_continues)
+{
+    mongoc_client_t *c = fx_client(&srv), *other;
+    bson_t a, r, *agg, *gm;
+    int64_t before, id;
+    bson_error_t e;
+
+    ck_assert(srv_up);
+    seed(c);
+    /* the first batch of an unbounded streaming pipeline reads about one batch */
+    before = store_ops(c, "SCAN");
+    agg = fx_json("{'aggregate': 'big', 'cursor': {'batchSize': 5}, 'pipeline': ["
+                  "{'$project': {'k': 1}}]}");
+    fx_append_lsid(agg, 9); /* one session on both connections: the cursor is bound to it */
+    ck_assert(fx_cmd_bson(c, DB, agg, &r, &e));
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 5);
+    id = fx_int(&r, "cursor.id");
+    ck_assert(id != 0);
+    bson_destroy(&r);
+    ck_assert_int_le(store_ops(c, "SCAN") - before, 2);
+    /* getMore continues where it stopped, on another worker too */
+    other = fx_client_other_worker(&srv, c);
+    gm = BCON_NEW("getMore", BCON_INT64(id), "collection", BCON_UTF8("big"), "batchSize",
+                  BCON_INT32(3));
+    fx_append_lsid(gm, 9);
+    ck_assert_msg(fx_cmd_bson(other, DB, gm, &r, &e), "%s", e.message);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.nextBatch"), 3);
+    ASSERT_INT(&r, "cursor.nextBatch.0._id", 5);
+    ASSERT_INT(&r, "cursor.nextBatch.2._id", 7);
+    ck_assert_int_eq(fx_int(&r, "cursor.id"), id);
+    bson_destroy(&r);
+    bson_destroy(gm);
+    bson_destroy(agg);
+    mongoc_client_destroy(other);
+    /* every result, once, in order, across batches: $skip and $limit count across them */
+    ck_assert_int_eq(run_batched(c, "[{'$skip': 10}, {'$limit': 250}]", 100, &a), 250);
+    ASSERT_INT(&a, "0._id", 10);
+    ASSERT_INT(&a, "249._id", 259);
+    bson_destroy(&a);
+    /* $unwind gives 3 results per document: a batch can end inside a document's results */
+    ck_assert_int_eq(run_batched(c,
+                                 "[{'$match': {'_id': {'$lt': 100}}}, "
+                                 "{'$addFields': {'u': [1, 2, 3]}}, {'$unwind': '$u'}, "
+                                 "{'$project': {'u': 1}}]",
+                                 7, &a),
+                     300);
+    ASSERT_INT(&a, "7._id", 2);
+    ASSERT_INT(&a, "7.u", 2);
+    ASSERT_INT(&a, "299._id", 99);
+    ASSERT_INT(&a, "299.u", 3);
+    bson_destroy(&a);
+    ck_assert_int_eq(run_batched(c, "[{'$match': {'g': 3}}]", 10, &a), 109);
+    bson_destroy(&a);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 START_TEST(test_getparameter_reports_limits)
 {
     mongoc_client_t *c = fx_client(&srv);
@@ -311,6 +389,7 @@ main(void)
     tcase_add_test(tc, test_sort_limit_is_top_k);
     tcase_add_test(tc, test_group_spills_with_same_groups);
     tcase_add_test(tc, test_streaming_reads_what_it_returns);
+    tcase_add_test(tc, test_streaming_cursor_continues);
     tcase_add_test(tc, test_getparameter_reports_limits);
     return it_main(s);
 }

@@ -85,6 +85,19 @@ int wk_agg_parse_doc(const bson_t *arr, const wk_agg_ctx_t *ctx, wk_agg_pipeline
 int wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input,
                wk_agg_docs_t *out, sdb_error_t *err);
 
+/* wk_agg_streamable -- whether the pipeline reads a collection through stages that each map
+ * a document on its own ($match, $project, $unwind, ...) or count ($skip, $limit) only, so
+ * that a cursor can stop after a batch and continue later (wk_agg_run_batch). */
+bool wk_agg_streamable(const wk_agg_pipeline_t *p);
+
+/* wk_agg_run_batch -- run a streamable pipeline from its start (resume NULL) or from a state a
+ * previous call saved, until at least `want` results (<= 0: all) are in `out` or the input
+ * ends.  A run can overshoot `want` ($unwind: the results of the last document read).  *eof
+ * tells that nothing more can come; otherwise `state` receives {pos, left}: the read position
+ * and the $skip/$limit counts to resume from. */
+int wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *resume,
+                     int64_t want, wk_agg_docs_t *out, bson_t *state, bool *eof, sdb_error_t *err);
+
 /* wk_agg_leading_filter -- the filter of a leading $match (empty when there is none), a
  * static view valid while the pipeline lives; for explain. */
 void wk_agg_leading_filter(const wk_agg_pipeline_t *p, bson_t *out);

@@ -552,6 +552,136 @@ err:
     return ret;
 }
 
+bool
+wk_agg_streamable(const wk_agg_pipeline_t *p)
+{
+    const wk_agg_blocking_t *b;
+
+    if (p->n > 0 && (p->st[0].def->flags & WK_AGG_F_SOURCE))
+        return false;
+    for (size_t i = 0; i < p->n; i++) {
+        int kind = stage_kind(p, i, &b);
+
+        if (kind == K_BLOCK || kind == K_SINK)
+            return false;
+    }
+    return true;
+}
+
+/* restore_counts -- the $skip/$limit counts a batch left ({left: [per stage]}). */
+static void
+restore_counts(xrun_t *r, const bson_t *resume)
+{
+    bson_iter_t it, a;
+
+    if (!bson_iter_init_find(&it, resume, "left") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &a))
+        return;
+    for (size_t i = 0; i < r->p->n && bson_iter_next(&a); i++)
+        if (r->xs[i].kind == K_SKIP || r->xs[i].kind == K_LIMIT)
+            r->xs[i].left = bson_iter_as_int64(&a);
+}
+
+/* save_counts -- {left: [per stage]} into state. */
+static void
+save_counts(const xrun_t *r, bson_t *state)
+{
+    bson_t arr;
+
+    BSON_APPEND_ARRAY_BEGIN(state, "left", &arr);
+    for (size_t i = 0; i < r->p->n; i++) {
+        char key[16];
+        const char *k;
+
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_INT64(&arr, k, r->xs[i].left);
+    }
+    bson_append_array_end(state, &arr);
+}
+
+/* batch_fill -- read and push source documents until `want` results or the end. */
+static int
+batch_fill(xrun_t *r, wk_exec_t *ex, size_t from, int64_t want, bool *eof, sdb_error_t *err)
+{
+    wk_agg_docs_t chunk;
+    bool found = true;
+    int ret = 0;
+
+    wk_agg_docs_init(&chunk);
+    while (found && (int64_t)r->out->n < want && !satisfied(r, from)) {
+        int64_t room = want - (int64_t)r->out->n;
+
+        while (chunk.n < WK_AGG_CHUNK && (int64_t)chunk.n < room) {
+            bson_t doc;
+            int64_t rec;
+
+            SDB_ERR(wk_exec_next(ex, &doc, &rec, NULL, &found, err));
+            if (!found)
+                break;
+            wk_agg_docs_push(&chunk, bson_copy(&doc));
+        }
+        SDB_ERR(push(r, from, &chunk, err));
+    }
+    if (found && !satisfied(r, from)) { /* peek: is there more? */
+        bson_t doc;
+        int64_t rec;
+
+        SDB_ERR(wk_exec_next(ex, &doc, &rec, NULL, &found, err));
+        if (found)
+            wk_exec_unget(ex);
+    }
+    *eof = !found || satisfied(r, from);
+err:
+    wk_agg_docs_free(&chunk);
+    return ret;
+}
+
+int
+wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *resume, int64_t want,
+                 wk_agg_docs_t *out, bson_t *state, bool *eof, sdb_error_t *err)
+{
+    xrun_t r = {p, ctx, NULL, out};
+    wk_match_opts_t mo = {NULL, ctx->collation};
+    size_t from = p->lead != NULL ? 1 : 0;
+    bson_iter_t it;
+    char ns[512];
+    wk_exec_t ex;
+    int ret = 0;
+
+    *eof = true;
+    wk_exec_init(&ex);
+    ex.op = ctx->op;
+    ex.read_ts = ctx->read_ts;
+    if (want <= 0)
+        want = INT64_MAX;
+    if (ctx->coll == NULL ||
+        (size_t)snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll) >= sizeof(ns))
+        SDB_ERR(sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
+    SDB_ERR(xrun_init(&r, err));
+    if (resume != NULL && bson_iter_init_find(&it, resume, "pos") &&
+        BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_t pos;
+
+        restore_counts(&r, resume);
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&pos, data, len);
+        SDB_ERR(wk_exec_restore_ex(&ex, ns, p->lead, &mo, &pos, err));
+    } else {
+        SDB_ERR(wk_exec_open_hint(&ex, ns, p->lead, &mo, ctx->hint, err));
+    }
+    SDB_ERR(batch_fill(&r, &ex, from, want, eof, err));
+    if (!*eof) {
+        wk_exec_save(&ex, state, "pos");
+        save_counts(&r, state);
+    }
+err:
+    wk_exec_close(&ex);
+    xrun_free(&r);
+    return ret;
+}
+
 int
 wk_agg_blocking_run(const wk_agg_blocking_t *b, const void *priv, wk_agg_ctx_t *ctx,
                     wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err)

@@ -14,6 +14,8 @@
  * Invariants: event-loop thread.  A cursor is only created once the whole result exists, so
  * an error never leaves a cursor behind.
  */
+#include "aggregate.h"
+
 #include "../engine/args.h"
 #include "../engine/exec.h"
 #include "../engine/opcount.h"
@@ -272,43 +274,68 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const wk_agg_pipeline_t *p)
     return 0;
 }
 
+/* cut -- move res's documents into the batch array while it has room (want: < 0 any), the
+ * others into `pending` (an array under construction). */
+static void
+cut(const wk_agg_docs_t *res, int64_t want, bson_t *arr, uint32_t *n, size_t *bytes,
+    bson_t *pending, uint32_t *npend)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        char key[16];
+        const char *k;
+
+        if (res->v[i] == NULL)
+            continue;
+        if (*npend == 0 && (want < 0 || (int64_t)*n < want) &&
+            (*n == 0 || *bytes + res->v[i]->len <= WK_BATCH_MAX_BYTES)) {
+            bson_uint32_to_string((*n)++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(arr, k, res->v[i]);
+            *bytes += res->v[i]->len;
+        } else {
+            bson_uint32_to_string((*npend)++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(pending, k, res->v[i]);
+        }
+    }
+}
+
+/* cursor_new -- park a cursor with `state` (and the spooled `docs`, may be NULL) in this
+ * command's session and transaction; *id its id. */
+static int
+cursor_new(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *docs, int64_t *id)
+{
+    bson_t req = BSON_INITIALIZER, reply;
+    bson_iter_t it;
+    int ret;
+
+    BSON_APPEND_UTF8(&req, "ns", ns);
+    BSON_APPEND_DOCUMENT(&req, "state", state);
+    if (docs != NULL)
+        BSON_APPEND_ARRAY(&req, "docs", docs);
+    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
+    wk_op_append_xact(&cmd->op, &req);       /* and transaction */
+    ret = wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, &cmd->err);
+    *id = ret == 0 && bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
+    bson_destroy(&req);
+    bson_destroy(&reply);
+    return ret;
+}
+
 /* reply_cursor -- first batch, spool the rest; `at` is a snapshot read's time (0 = none). */
 static int
 reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_docs_t *res,
              uint64_t at)
 {
-    bson_t first = BSON_INITIALIZER, spool = BSON_INITIALIZER, state = BSON_INITIALIZER;
-    bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, cur;
+    bson_t first = BSON_INITIALIZER, spool = BSON_INITIALIZER, state = BSON_INITIALIZER, cur;
     uint32_t nfirst = 0, nspool = 0;
     size_t bytes = 0;
     int64_t id = 0;
-    bson_iter_t it;
     int ret = 0;
 
-    for (size_t i = 0; i < res->n; i++) {
-        char key[16];
-        const char *k;
-
-        if (nspool == 0 && (int64_t)nfirst < a->batch_size &&
-            (nfirst == 0 || bytes + res->v[i]->len <= WK_BATCH_MAX_BYTES)) {
-            bson_uint32_to_string(nfirst++, &k, key, sizeof(key));
-            BSON_APPEND_DOCUMENT(&first, k, res->v[i]);
-            bytes += res->v[i]->len;
-        } else {
-            bson_uint32_to_string(nspool++, &k, key, sizeof(key));
-            BSON_APPEND_DOCUMENT(&spool, k, res->v[i]);
-        }
-    }
+    cut(res, a->batch_size, &first, &nfirst, &bytes, &spool, &nspool);
     if (nspool > 0) {
         BSON_APPEND_UTF8(&state, "kind", "spool");
         BSON_APPEND_INT64(&state, "remaining", nspool);
-        BSON_APPEND_UTF8(&req, "ns", ns);
-        BSON_APPEND_DOCUMENT(&req, "state", &state);
-        BSON_APPEND_ARRAY(&req, "docs", &spool);
-        wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
-        wk_op_append_xact(&cmd->op, &req);       /* and transaction */
-        SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, &cmd->err));
-        id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
+        SDB_ERR(cursor_new(cmd, ns, &state, &spool, &id));
     }
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
     BSON_APPEND_ARRAY(&cur, "firstBatch", &first);
@@ -321,8 +348,187 @@ err:
     bson_destroy(&first);
     bson_destroy(&spool);
     bson_destroy(&state);
-    bson_destroy(&req);
-    bson_destroy(&reply);
+    return ret;
+}
+
+/* ---- streaming cursors ------------------------------------------------------------------
+ * A pipeline that only maps and counts documents (wk_agg_streamable) is not run to its end:
+ * the first batch reads only what it needs (wk_agg_run_batch) and the cursor keeps
+ * {kind: "aggstream", coll, pipeline, let?, collation?, allowDiskUse, pos, left, eof,
+ * pending?}: the read position, the $skip/$limit counts, and the results of the last batch
+ * that did not fit in it.  Any worker's getMore (wk_cmd_aggregate_more) parses the pipeline
+ * again and continues from there. */
+
+/* stream_state -- the cursor state: the pipeline's facts (copied from `facts`, the fields that
+ * do not change between batches), the position, and the pending results. */
+static void
+stream_state(const bson_t *facts, const bson_t *pos, bool eof, const bson_t *pending,
+             uint32_t npend, bson_t *st)
+{
+    bson_iter_t it;
+
+    bson_iter_init(&it, facts);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strcmp(k, "pos") != 0 && strcmp(k, "left") != 0 && strcmp(k, "eof") != 0 &&
+            strcmp(k, "pending") != 0)
+            bson_append_iter(st, k, -1, &it);
+    }
+    bson_iter_init(&it, pos);
+    while (bson_iter_next(&it))
+        bson_append_iter(st, bson_iter_key(&it), -1, &it);
+    BSON_APPEND_BOOL(st, "eof", eof);
+    if (npend > 0)
+        BSON_APPEND_ARRAY(st, "pending", pending);
+}
+
+/* reply_stream -- the first batch of a streamable pipeline; a cursor when more may come. */
+static int
+reply_stream(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_pipeline_t *p,
+             wk_agg_ctx_t *ctx, const bson_t *stages)
+{
+    bson_t first = BSON_INITIALIZER, pending = BSON_INITIALIZER, pos = BSON_INITIALIZER;
+    bson_t facts = BSON_INITIALIZER, state = BSON_INITIALIZER, cur;
+    wk_agg_docs_t res;
+    uint32_t n = 0, npend = 0;
+    size_t bytes = 0;
+    int64_t id = 0;
+    bool eof = true;
+    int ret = 0;
+
+    wk_agg_docs_init(&res);
+    SDB_ERR(wk_agg_run_batch(p, ctx, NULL, a->batch_size, &res, &pos, &eof, &cmd->err));
+    cut(&res, a->batch_size, &first, &n, &bytes, &pending, &npend);
+    if (!eof || npend > 0) {
+        BSON_APPEND_UTF8(&facts, "kind", "aggstream");
+        BSON_APPEND_UTF8(&facts, "coll", ctx->coll);
+        BSON_APPEND_ARRAY(&facts, "pipeline", stages);
+        if (!bson_empty(&a->let))
+            BSON_APPEND_DOCUMENT(&facts, "let", &a->let);
+        if (a->has_collation)
+            bson_append_iter(&facts, "collation", -1, &a->collation);
+        BSON_APPEND_BOOL(&facts, "allowDiskUse", a->allow_disk_use);
+        stream_state(&facts, &pos, eof, &pending, npend, &state);
+        SDB_ERR(cursor_new(cmd, ns, &state, NULL, &id));
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
+    BSON_APPEND_ARRAY(&cur, "firstBatch", &first);
+    BSON_APPEND_INT64(&cur, "id", id);
+    BSON_APPEND_UTF8(&cur, "ns", ns);
+    bson_append_document_end(cmd->reply, &cur);
+err:
+    wk_agg_docs_free(&res);
+    bson_destroy(&first);
+    bson_destroy(&pending);
+    bson_destroy(&pos);
+    bson_destroy(&facts);
+    bson_destroy(&state);
+    return ret;
+}
+
+/* pending_docs -- the state's pending results, copied into res. */
+static void
+pending_docs(const bson_t *st, wk_agg_docs_t *res)
+{
+    bson_iter_t it, a;
+
+    if (!bson_iter_init_find(&it, st, "pending") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &a))
+        return;
+    while (bson_iter_next(&a)) {
+        const uint8_t *data;
+        uint32_t len;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&a))
+            continue;
+        bson_iter_document(&a, &len, &data);
+        wk_agg_docs_push(res, bson_new_from_data(data, len));
+    }
+}
+
+/* doc_field -- the document field `key` of st as a static view (empty when absent). */
+static void
+doc_field(const bson_t *st, const char *key, bson_t *out)
+{
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+
+    bson_init(out);
+    if (bson_iter_init_find(&it, st, key) &&
+        (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it))) {
+        if (BSON_ITER_HOLDS_DOCUMENT(&it))
+            bson_iter_document(&it, &len, &data);
+        else
+            bson_iter_array(&it, &len, &data);
+        bson_init_static(out, data, len);
+    }
+}
+
+/* more_run -- parse the state's pipeline again and run the next stretch of it. */
+static int
+more_run(wk_cmd_t *cmd, const bson_t *st, int64_t want, wk_agg_docs_t *res, bson_t *pos, bool *eof)
+{
+    wk_agg_pipeline_t *p = NULL;
+    wk_collation_t *coll = NULL;
+    bson_t stages, collation;
+    wk_agg_ctx_t ctx;
+    agg_args_t a;
+    bson_iter_t it;
+    int ret = 0;
+
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&a, 0, sizeof(a));
+    ctx.db = cmd->db;
+    ctx.coll = bson_iter_init_find(&it, st, "coll") && BSON_ITER_HOLDS_UTF8(&it)
+                   ? bson_iter_utf8(&it, NULL)
+                   : NULL;
+    ctx.op = &cmd->op;
+    ctx.allow_disk_use = bson_iter_init_find(&it, st, "allowDiskUse") && bson_iter_as_bool(&it);
+    doc_field(st, "let", &a.let);
+    doc_field(st, "pipeline", &stages);
+    doc_field(st, "collation", &collation);
+    if (!bson_empty(&collation))
+        SDB_ERR(wk_collation_new(&collation, &coll, &cmd->err));
+    ctx.collation = coll;
+    SDB_ERR(parse_pipeline(cmd, &a, &stages, &ctx, &p));
+    SDB_ERR(wk_agg_run_batch(p, &ctx, st, want, res, pos, eof, &cmd->err));
+err:
+    wk_agg_free(p);
+    wk_collation_free(coll);
+    return ret;
+}
+
+int
+wk_cmd_aggregate_more(wk_cmd_t *cmd, const bson_t *st, int64_t want, bson_t *arr, uint32_t *n,
+                      size_t *bytes, bson_t *next, bool *done)
+{
+    bson_t pending = BSON_INITIALIZER, pos = BSON_INITIALIZER;
+    wk_agg_docs_t res;
+    uint32_t npend = 0;
+    bson_iter_t it;
+    bool eof = bson_iter_init_find(&it, st, "eof") && bson_iter_as_bool(&it);
+    int ret = 0;
+
+    wk_agg_docs_init(&res);
+    pending_docs(st, &res);
+    if (!eof && (want <= 0 || (int64_t)res.n < want))
+        SDB_ERR(more_run(cmd, st, want > 0 ? want - (int64_t)res.n : 0, &res, &pos, &eof));
+    else if (!eof) { /* the pending results are enough: the position stays */
+        bson_iter_init(&it, st);
+        while (bson_iter_next(&it))
+            if (strcmp(bson_iter_key(&it), "pos") == 0 || strcmp(bson_iter_key(&it), "left") == 0)
+                bson_append_iter(&pos, bson_iter_key(&it), -1, &it);
+    }
+    cut(&res, want > 0 ? want : -1, arr, n, bytes, &pending, &npend);
+    *done = eof && npend == 0;
+    if (!*done)
+        stream_state(st, &pos, eof, &pending, npend, next);
+err:
+    wk_agg_docs_free(&res);
+    bson_destroy(&pending);
+    bson_destroy(&pos);
     return ret;
 }
 
@@ -383,8 +589,12 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
         SDB_ERR(reply_explain(cmd, ns, p));
     else {
         wk_cmdu_opcount(WK_OPC_QUERY, 1);
-        SDB_ERR(wk_agg_run(p, &ctx, NULL, &res, &cmd->err));
-        SDB_ERR(reply_cursor(cmd, ns, &a, &res, ctx.read_ts));
+        if (a.batch_size > 0 && ctx.read_ts == 0 && cmd->op.xact_n == 0 && wk_agg_streamable(p))
+            SDB_ERR(reply_stream(cmd, ns, &a, p, &ctx, &stages));
+        else {
+            SDB_ERR(wk_agg_run(p, &ctx, NULL, &res, &cmd->err));
+            SDB_ERR(reply_cursor(cmd, ns, &a, &res, ctx.read_ts));
+        }
     }
 err:
     bson_destroy(&stages);

@@ -28,6 +28,7 @@
 #include "../engine/session.h"
 #include "../engine/tailable.h"
 #include "../engine/view.h"
+#include "aggregate.h"
 #include "view_read.h"
 
 #include "../agg/stage_changestream.h"
@@ -815,6 +816,9 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
         kind = bson_iter_utf8(&it, NULL);
     if (strcmp(kind, "stream") == 0)
         return more_stream(ns, &st, g->batch_size, &cmd->op, b, next, done, &cmd->err);
+    if (strcmp(kind, "aggstream") == 0) /* cmd/aggregate.h */
+        return wk_cmd_aggregate_more(cmd, &st, g->batch_size, &b->arr, &b->n, &b->bytes, next,
+                                     done);
     more_spool(&st, &docs, g->batch_size, b, next, done);
     return 0;
 }

@@ -1,0 +1,28 @@
+/*
+ * src/worker/cmd/aggregate.h -- what getMore (find.c) needs of the aggregate command: the
+ * next batch of a streaming aggregate cursor.
+ *
+ * aggregate.c opens such a cursor for a pipeline that only maps and counts documents (agg.h
+ * wk_agg_streamable): its state {kind: "aggstream", ...} holds the pipeline, the read position
+ * and the results that did not fit in the last batch, so any worker continues it.
+ *
+ * Contract: event-loop thread, inside getMore's checked-out cursor.  On error cmd->err is set
+ * and the cursor is left as it was.
+ */
+#ifndef WK_CMD_AGGREGATE_H
+#define WK_CMD_AGGREGATE_H
+
+#include "../command.h"
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* wk_cmd_aggregate_more -- append the next results of cursor state `st` to the batch array
+ * `arr` (*n documents, *bytes bytes so far): at most `want` (<= 0: no count limit) and 16 MiB.
+ * *done when nothing remains; otherwise `next` receives the state to check the cursor back in
+ * with. */
+int wk_cmd_aggregate_more(wk_cmd_t *cmd, const bson_t *st, int64_t want, bson_t *arr, uint32_t *n,
+                          size_t *bytes, bson_t *next, bool *done);
+
+#endif
