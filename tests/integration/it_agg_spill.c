@@ -211,48 +211,66 @@ START_TEST(test_sort_limit_is_top_k)
 }
 END_TEST
 
+#define ACCS                                                                                       \
+    "'n': {'$sum': 1}, 'sum': {'$sum': '$g'}, 'first': {'$first': '$_id'}, "                       \
+    "'last': {'$last': '$_id'}, 'mx': {'$max': '$g'}, 'ids': {'$push': '$_id'}"
+
+/* bucket_run -- the same accumulators through $bucket (the in-memory grouping engine, no
+ * limit applies to it with allowDiskUse), one bucket per integer value of `field` in [0, n). */
+static int
+bucket_run(mongoc_client_t *c, const char *field, int n, bson_t *out)
+{
+    size_t cap = (size_t)n * 8 + 512, len = 0;
+    char *pipe = bson_malloc(cap);
+    int got;
+
+    len += (size_t)snprintf(pipe + len, cap - len,
+                            "[{'$bucket': {'groupBy': '$%s', 'boundaries': [0", field);
+    for (int i = 1; i <= n; i++)
+        len += (size_t)snprintf(pipe + len, cap - len, ", %d", i);
+    snprintf(pipe + len, cap - len, "], 'output': {" ACCS "}}}]");
+    got = run_all(c, pipe, true, out);
+    bson_free(pipe);
+    return got;
+}
+
 START_TEST(test_group_spills_with_same_groups)
 {
-    static const char *group =
-        "{'$group': {'_id': '$g', 'n': {'$sum': 1}, 'sum': {'$sum': '$k'}, "
-        "'first': {'$first': '$_id'}, 'last': {'$last': '$_id'}, 'mx': {'$max': '$k'}, "
-        "'ids': {'$push': '$_id'}}}";
     mongoc_client_t *c = fx_client(&srv);
-    char pipe[1024];
     int64_t before;
     bson_t a, b, r;
-    int na, nb;
 
     ck_assert(srv_up);
     seed(c);
-    /* spilled: every document held, 5 times the limit */
+    /* 1,000 groups of 4 do not fit in 64 KiB: the groups past the limit spill */
     before = store_ops(c, "TMP_APPEND");
-    snprintf(pipe, sizeof(pipe), "[%s]", group);
-    na = run_all(c, pipe, true, &a);
-    ck_assert_int_eq(na, 37);
+    ck_assert_int_eq(run_all(c, "[{'$group': {'_id': '$k', " ACCS "}}]", true, &a), 1000);
     ck_assert_msg(store_ops(c, "TMP_APPEND") > before, "the group did not spill");
-    /* in memory: the same accumulators in a $bucket per value of g (the grouping engine
-     * without the chunked $group, and no limit applies to it) */
     before = store_ops(c, "TMP_APPEND");
-    nb = run_all(c,
-                 "[{'$bucket': {'groupBy': '$g', 'boundaries': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "
-                 "10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, "
-                 "29, 30, 31, 32, 33, 34, 35, 36, 37], 'output': {'n': {'$sum': 1}, "
-                 "'sum': {'$sum': '$k'}, 'first': {'$first': '$_id'}, "
-                 "'last': {'$last': '$_id'}, 'mx': {'$max': '$k'}, 'ids': {'$push': '$_id'}}}}]",
-                 true, &b);
-    ck_assert_int_eq(nb, 37);
+    ck_assert_int_eq(bucket_run(c, "k", 1000, &b), 1000);
     ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
     ck_assert_msg(bson_equal(&a, &b), "spilled %s\nin memory %s", fx_to_json(&a), fx_to_json(&b));
     ASSERT_INT(&a, "0._id", 0);
-    ASSERT_INT(&a, "0.first", 0);
-    ASSERT_INT(&a, "0.n", 109); /* 0, 37, ..., 3996 */
-    ASSERT_INT(&a, "36.last", 3996 - 1);
+    ASSERT_INT(&a, "0.n", 4); /* _id 0, 1000, 2000, 3000 */
+    ASSERT_INT(&a, "0.last", 3000);
+    ASSERT_INT(&a, "999.first", 321); /* 321 * 7919 % 1000 = 999 */
     bson_destroy(&a);
     bson_destroy(&b);
-    snprintf(pipe, sizeof(pipe),
-             "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': [%s]}", group);
-    CMD_ERR(c, DB, pipe, &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    /* 37 groups fit: they are stepped as the documents come, nothing spills */
+    before = store_ops(c, "TMP_APPEND");
+    ck_assert_int_eq(run_all(c, "[{'$group': {'_id': '$g', " ACCS "}}]", true, &a), 37);
+    ck_assert_int_eq(bucket_run(c, "g", 37, &b), 37);
+    ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
+    ck_assert_msg(bson_equal(&a, &b), "%s\n%s", fx_to_json(&a), fx_to_json(&b));
+    ASSERT_INT(&a, "0.n", 109); /* 0, 37, ..., 3996 */
+    ASSERT_INT(&a, "36.last", 3995);
+    bson_destroy(&a);
+    bson_destroy(&b);
+    /* the $push of 4,000 values passes 64 KiB even in 37 groups */
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': ["
+            "{'$group': {'_id': '$g', " ACCS "}}]}",
+            &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
     bson_destroy(&r);
     mongoc_client_destroy(c);
 }

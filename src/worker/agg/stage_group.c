@@ -15,6 +15,7 @@
 #include "agg_int.h"
 
 #include "../../common/bsoncmp.h"
+#include "../../common/keyenc.h"
 #include "../query/sort.h"
 #include "spill.h"
 
@@ -149,24 +150,48 @@ err:
     return ret;
 }
 
-/* group_state_t -- a $group taking its input in chunks (wk_agg_blocking_t).  Documents and
- * their keys are held until the memory limit; past it they are ordered by key (stably) and
- * written as a run of {k: key, d: document} (spill.h).  At the end an unspilled group runs
- * wk_agg_group_docs over what it holds; a spilled one merges the runs by key (ties in input
- * order, as the in-memory sort) and accumulates each run of equal keys as it streams by, so
- * both give the same groups, fed in the same order. */
+/* group_state_t -- a $group taking its input in chunks (wk_agg_blocking_t).
+ *
+ * Groups live in a hash table keyed by the order-preserving encoding of their key (keyenc.h:
+ * values MongoDB calls equal, such as 1 and 1.0, encode equally), each with its accumulator
+ * states, which every document of the group steps in input order as it arrives; the document
+ * is then let go.  The table's size is estimated (keys, states, and the values $push and the
+ * like keep).  Past the memory limit the table stops taking new groups: documents of groups
+ * already in it still step them, a document of any other group is held, and the held ones
+ * are written, ordered by key (stably), as runs of {k: key, d: document} (spill.h) whenever
+ * they pass an eighth of the limit.  At the end the table's groups, ordered by key, and the
+ * merge of the runs (by key, ties in input order), which hold only other keys, are merged by
+ * key: a table group is emitted as it is, a run of equal spilled keys is accumulated as it
+ * streams by.  Every group is thus fed exactly its documents in input order, and groups come
+ * out in key order, whether or not anything spilled; without allowDiskUse passing the limit is
+ * 292. */
+typedef struct gentry {
+    uint8_t *enc; /* the key's encoding */
+    size_t enc_len;
+    uint64_t hash;
+    bson_value_t key;   /* the first key value seen (the output _id) */
+    wk_acc_state_t *st; /* nacc states */
+    bool deep;          /* nested too deeply to encode: compared as a value (enc empty) */
+} gentry_t;
+
 typedef struct group_state {
     const group_t *g;
     wk_agg_ctx_t *ctx;
-    wk_agg_docs_t docs; /* held documents */
+    gentry_t *ents; /* the table's groups, in arrival order (sorted by key when pulling) */
+    size_t nents, ents_cap;
+    size_t *slots; /* open addressing: index + 1 into ents, 0 empty */
+    size_t nslots;
+    size_t bytes; /* estimated size of the table */
+    bool full;    /* the table passed the limit: no new groups */
+    sdb_keybuf_t kb;
+    wk_agg_docs_t docs; /* held documents of groups not in the table */
     bson_value_t *keys; /* their keys (missing -> null) */
-    size_t cap, bytes;
+    size_t cap, held_bytes;
     wk_spill_t *spill;
-    bool ended;        /* input ended: pulling */
-    wk_agg_docs_t res; /* unspilled: every group, handed out from pos */
-    size_t pos;
-    bson_t *pend;       /* spilled: the merged record that starts the next group */
-    wk_acc_state_t *st; /* spilled: states of the group being accumulated */
+    bool ended;         /* input ended: pulling */
+    size_t pos;         /* next table group to emit */
+    bson_t *pend;       /* the merged record that starts the next spilled group */
+    wk_acc_state_t *st; /* states of the spilled group being accumulated */
 } group_state_t;
 
 static int
@@ -179,8 +204,127 @@ group_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
     gs->g = g;
     gs->ctx = ctx;
     gs->st = bson_malloc0((g->nacc ? g->nacc : 1) * sizeof(*gs->st));
+    sdb_keybuf_init(&gs->kb);
     *state = gs;
     return 0;
+}
+
+/* hash_bytes -- FNV-1a. */
+static uint64_t
+hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* slot_of -- the slot holding the group encoded as (enc, len, h), or the empty one it goes in;
+ * `deep`: a key too deep to encode (enc empty), compared as a value. */
+static size_t
+slot_of(const group_state_t *gs, const uint8_t *enc, size_t len, uint64_t h,
+        const bson_value_t *deep)
+{
+    size_t mask = gs->nslots - 1, i = (size_t)h & mask;
+
+    while (gs->slots[i] != 0) {
+        const gentry_t *e = &gs->ents[gs->slots[i] - 1];
+
+        if (deep != NULL
+                ? e->deep && sdb_bson_value_cmp(&e->key, deep) == 0
+                : !e->deep && e->hash == h && e->enc_len == len && memcmp(e->enc, enc, len) == 0)
+            return i;
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* grow_slots -- double the slot array and place every group again. */
+static void
+grow_slots(group_state_t *gs)
+{
+    bson_free(gs->slots);
+    gs->nslots = gs->nslots ? gs->nslots * 2 : 64;
+    gs->slots = bson_malloc0(gs->nslots * sizeof(*gs->slots));
+    for (size_t i = 0; i < gs->nents; i++) {
+        gentry_t *e = &gs->ents[i];
+
+        gs->slots[slot_of(gs, e->enc, e->enc_len, e->hash, e->deep ? &e->key : NULL)] = i + 1;
+    }
+}
+
+/* value_bytes -- about what a value holds. */
+static size_t
+value_bytes(const bson_value_t *v)
+{
+    switch (v->value_type) {
+    case BSON_TYPE_UTF8:
+        return v->value.v_utf8.len;
+    case BSON_TYPE_DOCUMENT:
+    case BSON_TYPE_ARRAY:
+        return v->value.v_doc.data_len;
+    case BSON_TYPE_BINARY:
+        return v->value.v_binary.data_len;
+    default:
+        return 0;
+    }
+}
+
+/* state_vals -- how many values the states keep ($push, $addToSet, the N-family, quantiles). */
+static size_t
+state_vals(const wk_acc_state_t *st, size_t nacc, size_t *last_bytes)
+{
+    size_t n = 0;
+
+    *last_bytes = 0;
+    for (size_t a = 0; a < nacc; a++) {
+        n += st[a].nvals + st[a].ndbl;
+        if (st[a].nvals > 0)
+            *last_bytes += value_bytes(&st[a].vals[st[a].nvals - 1]);
+    }
+    return n;
+}
+
+/* table_feed -- step group `e` with doc and count what its states grew by. */
+static int
+table_feed(group_state_t *gs, gentry_t *e, const bson_t *doc, sdb_error_t *err)
+{
+    size_t last, before = state_vals(e->st, gs->g->nacc, &last), after;
+
+    SDB_RET(acc_feed(gs->g->accs, gs->g->nacc, e->st, doc, err));
+    after = state_vals(e->st, gs->g->nacc, &last);
+    if (after > before)
+        gs->bytes += (after - before) * (sizeof(bson_value_t) + last);
+    return 0;
+}
+
+/* table_add -- a new group for key (owned, consumed) whose first document is doc. */
+static int
+table_add(group_state_t *gs, size_t slot, bson_value_t *key, const bson_t *doc, gentry_t **out,
+          sdb_error_t *err)
+{
+    const group_t *g = gs->g;
+    gentry_t *e;
+
+    if (gs->nents == gs->ents_cap) {
+        gs->ents_cap = gs->ents_cap ? gs->ents_cap * 2 : 64;
+        gs->ents = bson_realloc(gs->ents, gs->ents_cap * sizeof(*gs->ents));
+    }
+    e = &gs->ents[gs->nents++];
+    memset(e, 0, sizeof(*e));
+    e->enc = bson_malloc(gs->kb.len ? gs->kb.len : 1);
+    memcpy(e->enc, gs->kb.data, gs->kb.len);
+    e->enc_len = gs->kb.len;
+    e->hash = hash_bytes(e->enc, e->enc_len);
+    e->deep = gs->kb.len == 0;
+    e->key = *key;
+    key->value_type = BSON_TYPE_EOD;
+    e->st = bson_malloc0((g->nacc ? g->nacc : 1) * sizeof(*e->st));
+    gs->slots[slot] = gs->nents;
+    gs->bytes += sizeof(*e) + 2 * e->enc_len + g->nacc * sizeof(*e->st) + 2 * sizeof(size_t);
+    *out = e;
+    return acc_begin(g->accs, g->nacc, e->st, doc, err);
 }
 
 /* free_keys -- destroy the held keys. */
@@ -201,12 +345,12 @@ group_spill(group_state_t *gs, sdb_error_t *err)
     bson_t **recs = bson_malloc0((n ? n : 1) * sizeof(*recs));
     int ret = 0;
 
-    for (size_t i = 0; i < gs->docs.n; i++) {
+    for (size_t i = 0; i < n; i++) {
         order[i].key = &gs->keys[i];
         order[i].idx = i;
     }
-    SDB_ERR(wk_sort_array_op(order, gs->docs.n, sizeof(*order), keyed_cmp, NULL, gs->ctx->op, err));
-    for (size_t i = 0; i < gs->docs.n; i++) {
+    SDB_ERR(wk_sort_array_op(order, n, sizeof(*order), keyed_cmp, NULL, gs->ctx->op, err));
+    for (size_t i = 0; i < n; i++) {
         recs[i] = bson_new();
         bson_append_value(recs[i], "k", 1, order[i].key);
         bson_append_document(recs[i], "d", 1, gs->docs.v[order[i].idx]);
@@ -216,7 +360,7 @@ group_spill(group_state_t *gs, sdb_error_t *err)
     SDB_ERR(wk_spill_run(gs->spill, recs, n, err));
     free_keys(gs);
     wk_agg_docs_free(&gs->docs);
-    gs->bytes = 0;
+    gs->held_bytes = 0;
 err:
     for (size_t i = 0; i < n; i++)
         if (recs[i] != NULL)
@@ -226,34 +370,79 @@ err:
     return ret;
 }
 
-/* group_push -- take a chunk: evaluate each document's key and hold both. */
+/* hold -- keep doc (moved in) and its key (consumed) for the next run. */
+static int
+hold(group_state_t *gs, bson_t *doc, bson_value_t *key, sdb_error_t *err)
+{
+    if (gs->docs.n == gs->cap) {
+        gs->cap = gs->cap ? gs->cap * 2 : 64;
+        gs->keys = bson_realloc(gs->keys, gs->cap * sizeof(*gs->keys));
+    }
+    gs->keys[gs->docs.n] = *key;
+    key->value_type = BSON_TYPE_EOD;
+    gs->held_bytes += doc->len;
+    wk_agg_docs_push(&gs->docs, doc);
+    if (gs->held_bytes > wk_spill_limit(false) / 8)
+        return group_spill(gs, err);
+    return 0;
+}
+
+/* take_doc -- group one document (moved in). */
+static int
+take_doc(group_state_t *gs, bson_t *doc, sdb_error_t *err)
+{
+    bson_value_t key;
+    gentry_t *e = NULL;
+    size_t slot;
+    bool over, deep;
+    int ret = 0;
+
+    SDB_ERR(wk_agg_eval(gs->g->id, doc, &key, err));
+    if (key.value_type == BSON_TYPE_EOD)
+        key.value_type = BSON_TYPE_NULL;
+    sdb_keybuf_reset(&gs->kb);
+    deep = sdb_keyenc_value(&gs->kb, &key, 0) != 0; /* past the encoder's depth */
+    if (deep)
+        sdb_keybuf_reset(&gs->kb);
+    if (gs->nents * 2 >= gs->nslots)
+        grow_slots(gs);
+    slot = slot_of(gs, gs->kb.data, gs->kb.len, hash_bytes(gs->kb.data, gs->kb.len),
+                   deep ? &key : NULL);
+    if (gs->slots[slot] != 0 || !gs->full) {
+        if (gs->slots[slot] != 0)
+            e = &gs->ents[gs->slots[slot] - 1];
+        else
+            SDB_ERR(table_add(gs, slot, &key, doc, &e, err));
+        SDB_ERR(table_feed(gs, e, doc, err));
+        SDB_ERR(wk_spill_over(gs->ctx, gs->bytes, "$group", &over, err));
+        gs->full = over;
+    } else {
+        ret = hold(gs, doc, &key, err);
+        doc = NULL;
+    }
+err:
+    if (key.value_type != BSON_TYPE_EOD)
+        bson_value_destroy(&key);
+    if (doc != NULL)
+        bson_destroy(doc);
+    return ret;
+}
+
+/* group_push -- take a chunk. */
 static int
 group_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
 {
     group_state_t *gs = state;
-    bool over;
 
     for (size_t i = 0; i < in->n; i++) {
-        bson_value_t key;
+        bson_t *doc = in->v[i];
 
         SDB_RET(wk_op_check(gs->ctx->op, err));
-        if (in->v[i] == NULL)
+        if (doc == NULL)
             continue;
-        SDB_RET(wk_agg_eval(gs->g->id, in->v[i], &key, err));
-        if (key.value_type == BSON_TYPE_EOD)
-            key.value_type = BSON_TYPE_NULL;
-        if (gs->docs.n == gs->cap) {
-            gs->cap = gs->cap ? gs->cap * 2 : 64;
-            gs->keys = bson_realloc(gs->keys, gs->cap * sizeof(*gs->keys));
-        }
-        gs->keys[gs->docs.n] = key;
-        gs->bytes += in->v[i]->len;
-        wk_agg_docs_push(&gs->docs, in->v[i]);
         in->v[i] = NULL;
+        SDB_RET(take_doc(gs, doc, err));
     }
-    SDB_RET(wk_spill_over(gs->ctx, gs->bytes, "$group", &over, err));
-    if (over)
-        SDB_RET(group_spill(gs, err));
     return 0;
 }
 
@@ -283,20 +472,15 @@ rec_parts(const bson_t *rec, bson_value_t *key, bson_t *doc)
     bson_init_static(doc, data, len);
 }
 
-/* next_group -- accumulate the next group of the merge into out; false at the end. */
+/* next_spilled -- accumulate the group that starts at gs->pend into out. */
 static int
-next_group(group_state_t *gs, wk_agg_docs_t *out, bool *got, sdb_error_t *err)
+next_spilled(group_state_t *gs, wk_agg_docs_t *out, sdb_error_t *err)
 {
     const group_t *g = gs->g;
     bson_value_t key, k2;
     bson_t doc, *rec = NULL;
     int ret = 0;
 
-    *got = false;
-    if (gs->pend == NULL)
-        SDB_RET(wk_spill_merge_next(gs->spill, rec_cmp, NULL, &gs->pend, err));
-    if (gs->pend == NULL)
-        return 0;
     rec_parts(gs->pend, &key, &doc);
     SDB_ERR(acc_begin(g->accs, g->nacc, gs->st, &doc, err));
     SDB_ERR(acc_feed(g->accs, g->nacc, gs->st, &doc, err));
@@ -313,12 +497,57 @@ next_group(group_state_t *gs, wk_agg_docs_t *out, bool *got, sdb_error_t *err)
         rec = NULL;
     }
     acc_emit(g->accs, g->nacc, gs->st, &key, out);
-    *got = true;
 err:
     acc_end(g->nacc, gs->st);
     bson_destroy(gs->pend);
     gs->pend = rec;
     return ret;
+}
+
+/* next_group -- emit the next group in key order (a table one or a spilled one). */
+static int
+next_group(group_state_t *gs, wk_agg_docs_t *out, bool *got, sdb_error_t *err)
+{
+    const group_t *g = gs->g;
+    bool table = gs->pos < gs->nents;
+
+    *got = false;
+    if (gs->pend == NULL && gs->spill != NULL)
+        SDB_RET(wk_spill_merge_next(gs->spill, rec_cmp, NULL, &gs->pend, err));
+    if (gs->pend != NULL && table) {
+        bson_value_t key;
+        bson_t doc;
+
+        rec_parts(gs->pend, &key, &doc);
+        table = sdb_bson_value_cmp(&gs->ents[gs->pos].key, &key) < 0;
+    }
+    if (table) {
+        gentry_t *e = &gs->ents[gs->pos++];
+
+        acc_emit(g->accs, g->nacc, e->st, &e->key, out);
+        acc_end(g->nacc, e->st);
+        *got = true;
+        return 0;
+    }
+    if (gs->pend == NULL)
+        return 0;
+    *got = true;
+    return next_spilled(gs, out, err);
+}
+
+/* ent_cmp -- key order: the encodings' memcmp order (keyenc.h), values when one is deep. */
+static int
+ent_cmp(const void *a, const void *b, void *arg)
+{
+    const gentry_t *x = a, *y = b;
+    size_t n = x->enc_len < y->enc_len ? x->enc_len : y->enc_len;
+    int c;
+
+    SDB_UNUSED(arg);
+    if (x->deep || y->deep)
+        return sdb_bson_value_cmp(&x->key, &y->key);
+    c = memcmp(x->enc, y->enc, n);
+    return c != 0 ? c : (x->enc_len > y->enc_len) - (x->enc_len < y->enc_len);
 }
 
 static int
@@ -330,25 +559,14 @@ group_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t 
 
     if (!gs->ended) {
         gs->ended = true;
-        if (gs->spill != NULL && gs->docs.n > 0)
+        if (gs->docs.n > 0)
             SDB_RET(group_spill(gs, err));
-        if (gs->spill == NULL) {
-            int ret;
-
-            wk_agg_docs_init(&gs->res);
-            ret = wk_agg_group_docs(gs->ctx, gs->g->accs, gs->g->nacc, gs->keys, &gs->docs,
-                                    &gs->res, err);
-            wk_agg_docs_free(&gs->docs); /* the keys went with wk_agg_group_docs */
-            SDB_RET(ret);
-        }
+        SDB_RET(wk_sort_array_op(gs->ents, gs->nents, sizeof(*gs->ents), ent_cmp, NULL, gs->ctx->op,
+                                 err));
     }
     while ((max == 0 || n < max) && got) {
-        if (gs->spill != NULL) {
-            SDB_RET(next_group(gs, out, &got, err));
-        } else if ((got = gs->pos < gs->res.n)) {
-            wk_agg_docs_push(out, gs->res.v[gs->pos]);
-            gs->res.v[gs->pos++] = NULL;
-        }
+        SDB_RET(wk_op_check(gs->ctx->op, err));
+        SDB_RET(next_group(gs, out, &got, err));
         n += got;
     }
     *done = !got;
@@ -360,10 +578,22 @@ group_close(void *state)
 {
     group_state_t *gs = state;
 
+    for (size_t i = 0; i < gs->nents; i++) {
+        gentry_t *e = &gs->ents[i];
+
+        if (i >= gs->pos)
+            acc_end(gs->g->nacc, e->st);
+        bson_free(e->st);
+        bson_free(e->enc);
+        if (e->key.value_type != BSON_TYPE_EOD)
+            bson_value_destroy(&e->key);
+    }
+    bson_free(gs->ents);
+    bson_free(gs->slots);
+    sdb_keybuf_free(&gs->kb);
     free_keys(gs);
     wk_agg_docs_free(&gs->docs);
     bson_free(gs->keys);
-    wk_agg_docs_free(&gs->res);
     if (gs->pend != NULL)
         bson_destroy(gs->pend);
     wk_spill_free(gs->spill);
