@@ -351,10 +351,10 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
     wk_agg_docs_t next;
     int ret = 0;
 
+    wk_agg_docs_init(&next);
     for (; i < r->p->n && chunk->n > 0; i++) {
         xstage_t *x = &r->xs[i];
 
-        wk_agg_docs_init(&next);
         SDB_ERR(wk_op_check(r->ctx->op, err));
         switch (x->kind) {
         case K_STREAM:
@@ -382,12 +382,14 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
         }
         wk_agg_docs_free(chunk);
         *chunk = next;
+        wk_agg_docs_init(&next);
         if (x->kind == K_BLOCK || x->kind == K_SINK)
             break;
     }
     if (i >= r->p->n)
         take(chunk, INT64_MAX, r->out);
 err:
+    wk_agg_docs_free(&next);
     wk_agg_docs_free(chunk);
     return ret;
 }
@@ -425,11 +427,13 @@ drain(xrun_t *r, size_t i, sdb_error_t *err)
         }
         return push(r, i + 1, &chunk, err);
     }
-    while (!done && !satisfied(r, i + 1)) {
-        SDB_RET(x->b->pull(x->state, &chunk, WK_AGG_CHUNK, &done, err));
-        SDB_RET(push(r, i + 1, &chunk, err));
+    while (!done && !satisfied(r, i + 1) && ret == 0) {
+        ret = x->b->pull(x->state, &chunk, WK_AGG_CHUNK, &done, err);
+        if (ret == 0)
+            ret = push(r, i + 1, &chunk, err); /* consumes the chunk */
     }
-    return 0;
+    wk_agg_docs_free(&chunk);
+    return ret;
 }
 
 /* read_source -- the collection, read chunk by chunk into stage `from` until it ends or the
