@@ -174,54 +174,62 @@ wk_spill_runs(const wk_spill_t *sp)
     return sp->nruns;
 }
 
-/* advance -- make run r's current document its next one (has false at its end). */
+/* load -- TMP_READ the run's next records into r->docs. */
+static int
+load(wk_spill_t *sp, run_t *r, sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER, reply;
+    size_t budget = SPILL_READ_BYTES / (sp->nruns ? sp->nruns : 1);
+    bson_iter_t it, a;
+    int ret;
+
+    SDB_RET(wk_op_check(sp->op, err));
+    BSON_APPEND_INT64(&req, "id", sp->id);
+    BSON_APPEND_INT64(&req, "from", r->next);
+    BSON_APPEND_INT64(&req, "n", r->end - r->next);
+    BSON_APPEND_INT64(&req, "maxBytes",
+                      (int64_t)(budget < SPILL_READ_MIN ? SPILL_READ_MIN : budget));
+    ret = call(SDB_OP_TMP_READ, &req, &reply, err);
+    bson_destroy(&req);
+    if (ret == 0)
+        r->reply = bson_copy(&reply);
+    bson_destroy(&reply);
+    SDB_RET(ret);
+    r->ndocs = r->at = 0;
+    if (!bson_iter_init_find(&it, r->reply, "docs") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &a))
+        return sdb_error_set(err, SDB_CODE_InternalError, "bad temporary table reply");
+    while (bson_iter_next(&a)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&a))
+            return sdb_error_set(err, SDB_CODE_InternalError, "bad temporary table record");
+        if (r->ndocs == r->dcap) {
+            r->dcap = r->dcap ? r->dcap * 2 : 64;
+            r->docs = bson_realloc(r->docs, r->dcap * sizeof(*r->docs));
+            r->lens = bson_realloc(r->lens, r->dcap * sizeof(*r->lens));
+        }
+        bson_iter_document(&a, &r->lens[r->ndocs], &r->docs[r->ndocs]);
+        r->ndocs++;
+    }
+    if (r->ndocs == 0) /* the table ended early: nothing more in this run */
+        r->next = r->end;
+    return 0;
+}
+
+/* advance -- make run r's current document its next one (cur NULL at its end). */
 static int
 advance(wk_spill_t *sp, run_t *r, sdb_error_t *err)
 {
-    const uint8_t *data;
-    uint32_t len;
-
     r->cur = NULL;
-    while (r->reply == NULL || !bson_iter_next(&r->it)) {
-        bson_t req = BSON_INITIALIZER, reply;
-        size_t budget = SPILL_READ_BYTES / (sp->nruns ? sp->nruns : 1);
-        int ret;
-
+    while (r->reply == NULL || r->at >= r->ndocs) {
         if (r->reply != NULL)
             bson_destroy(r->reply);
         r->reply = NULL;
         if (r->next >= r->end)
             return 0;
-        SDB_RET(wk_op_check(sp->op, err));
-        BSON_APPEND_INT64(&req, "id", sp->id);
-        BSON_APPEND_INT64(&req, "from", r->next);
-        BSON_APPEND_INT64(&req, "n", r->end - r->next);
-        BSON_APPEND_INT64(&req, "maxBytes",
-                          (int64_t)(budget < SPILL_READ_MIN ? SPILL_READ_MIN : budget));
-        ret = call(SDB_OP_TMP_READ, &req, &reply, err);
-        bson_destroy(&req);
-        if (ret == 0)
-            r->reply = bson_copy(&reply);
-        bson_destroy(&reply);
-        SDB_RET(ret);
-        if (!bson_iter_init_find(&r->it, r->reply, "docs") || !BSON_ITER_HOLDS_ARRAY(&r->it) ||
-            !bson_iter_recurse(&r->it, &r->it))
-            return sdb_error_set(err, SDB_CODE_InternalError, "bad temporary table reply");
-        {
-            bson_iter_t probe = r->it;
-            bool any = bson_iter_next(&probe);
-
-            if (!any) { /* the table ended early: nothing more in this run */
-                r->next = r->end;
-                continue;
-            }
-        }
+        SDB_RET(load(sp, r, err));
     }
-    if (!BSON_ITER_HOLDS_DOCUMENT(&r->it))
-        return sdb_error_set(err, SDB_CODE_InternalError, "bad temporary table record");
-    bson_iter_document(&r->it, &len, &data);
-    r->cur = data;
-    r->cur_len = len;
+    r->cur = r->docs[r->at];
+    r->cur_len = r->lens[r->at++];
     r->next++;
     return 0;
 }
@@ -312,9 +320,12 @@ wk_spill_free(wk_spill_t *sp)
         bson_destroy(&reply);
         bson_destroy(&req);
     }
-    for (size_t i = 0; i < sp->nruns; i++)
+    for (size_t i = 0; i < sp->nruns; i++) {
         if (sp->runs[i].reply != NULL)
             bson_destroy(sp->runs[i].reply);
+        bson_free(sp->runs[i].docs);
+        bson_free(sp->runs[i].lens);
+    }
     bson_free(sp->runs);
     bson_free(sp->heap);
     bson_free(sp);
