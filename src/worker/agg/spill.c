@@ -24,9 +24,12 @@
 #define SPILL_READ_MIN (64 * 1024)
 
 typedef struct run {
-    int64_t next, end;  /* records [next, end) not read yet */
-    bson_t *reply;      /* the last TMP_READ reply, or NULL (heap: bson_t's alignment) */
-    bson_iter_t it;     /* into reply.docs */
+    int64_t next, end;    /* records [next, end) not read yet */
+    bson_t *reply;        /* the last TMP_READ reply, or NULL (heap: bson_t's alignment) */
+    const uint8_t **docs; /* its documents (into reply; no bson_iter_t here: run_t lives in a
+                           * plain heap array and bson_iter_t wants 128-byte alignment) */
+    uint32_t *lens;
+    size_t ndocs, at, dcap;
     const uint8_t *cur; /* the current document, inside reply (NULL: the run ended) */
     uint32_t cur_len;
 } run_t;
