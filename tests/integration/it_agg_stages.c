@@ -74,8 +74,8 @@ agg_is(mongoc_client_t *c, const char *coll, const char *pipeline, const char *w
 /* agg_err -- the pipeline fails with `code` / `code_name`; `words` (may be NULL) is in the
  * message. */
 static void
-agg_err(mongoc_client_t *c, const char *coll, const char *pipeline, int code,
-        const char *code_name, const char *words)
+agg_err(mongoc_client_t *c, const char *coll, const char *pipeline, int code, const char *code_name,
+        const char *words)
 {
     bson_t r;
     bool ok = agg(c, coll, pipeline, &r);
@@ -185,17 +185,16 @@ START_TEST(test_union_with_errors)
     seed_union(c);
     agg_err(c, "suppliers", "[{'$unionWith': 1}]", 9, "FailedToParse",
             "must be an object or string");
-    agg_err(c, "suppliers", "[{'$unionWith': {'pipeline': [{'$match': {}}]}}]", 9,
-            "FailedToParse", "$documents as first stage");
+    agg_err(c, "suppliers", "[{'$unionWith': {'pipeline': [{'$match': {}}]}}]", 9, "FailedToParse",
+            "$documents as first stage");
     agg_err(c, "suppliers", "[{'$unionWith': {}}]", 9, "FailedToParse", NULL);
     agg_err(c, "suppliers", "[{'$unionWith': {'coll': 'warehouses', 'other': 1}}]", 40415,
             "Location40415", "'$unionWith.other' is an unknown field");
     agg_err(c, "suppliers", "[{'$unionWith': {'coll': 5}}]", 14, "TypeMismatch", NULL);
-    agg_err(c, "suppliers", "[{'$unionWith': {'coll': 'w', 'pipeline': {}}}]", 14,
-            "TypeMismatch", NULL);
-    agg_err(c, "suppliers",
-            "[{'$unionWith': {'coll': 'warehouses', 'pipeline': [{'$out': 'x'}]}}]", 31441,
-            "Location31441", "$out is not allowed within a $unionWith's sub-pipeline");
+    agg_err(c, "suppliers", "[{'$unionWith': {'coll': 'w', 'pipeline': {}}}]", 14, "TypeMismatch",
+            NULL);
+    agg_err(c, "suppliers", "[{'$unionWith': {'coll': 'warehouses', 'pipeline': [{'$out': 'x'}]}}]",
+            31441, "Location31441", "$out is not allowed within a $unionWith's sub-pipeline");
     agg_err(c, "suppliers", "[{'$unionWith': {'coll': 'warehouses', 'pipeline': [{'$bad': 1}]}}]",
             40324, "Location40324", NULL);
     mongoc_client_destroy(c);
@@ -423,8 +422,7 @@ START_TEST(test_bucket_auto_errors)
             40244, "Location40244", NULL);
     agg_err(c, "artwork", "[{'$bucketAuto': {'groupBy': '$price', 'buckets': 2, 'x': 1}}]", 40245,
             "Location40245", NULL);
-    agg_err(c, "artwork", "[{'$bucketAuto': {'groupBy': '$price'}}]", 40246, "Location40246",
-            NULL);
+    agg_err(c, "artwork", "[{'$bucketAuto': {'groupBy': '$price'}}]", 40246, "Location40246", NULL);
     agg_err(c, "artwork",
             "[{'$bucketAuto': {'groupBy': '$price', 'buckets': 2, 'granularity': 'R7'}}]", 40257,
             "Location40257", "Unknown rounding granularity 'R7'");
@@ -470,8 +468,7 @@ START_TEST(test_redact)
            "'acct_id': 'xyz456', 'cc': {'level': 3, 'type': 'yy', 'shipping_addr': [{'level': "
            "3, 'addr1': '3'}, [{'level': 4}]]}, 'status': 'A'}]");
     /* $$KEEP keeps whole documents; $$ROOT is the top-level document at every level */
-    agg_is(c, "accounts",
-           "[{'$match': {'_id': 3}}, {'$redact': '$$KEEP'}]",
+    agg_is(c, "accounts", "[{'$match': {'_id': 3}}, {'$redact': '$$KEEP'}]",
            "[{'_id': 3, 'level': 5, 'status': 'A'}]");
     agg_is(c, "accounts",
            "[{'$match': {'_id': 1}}, {'$redact': {'$cond': [{'$eq': ['$$ROOT._id', 1]}, "
@@ -600,8 +597,8 @@ START_TEST(test_densify_errors)
     agg_err(c, "n", DS("{'step': 1, 'bounds': [1]}"), 5733403, "Location5733403", NULL);
     agg_err(c, "n", DS("{'step': 1, 'bounds': [1.0, 2.0]}"), 5876900, "Location5876900", NULL);
     agg_err(c, "n", DS("{'step': 1, 'bounds': ['a', 'b']}"), 5946800, "Location5946800", NULL);
-    agg_err(c, "n", DS("{'step': 1, 'unit': 'day', 'bounds': [1, 2]}"), 5733409,
-            "Location5733409", NULL);
+    agg_err(c, "n", DS("{'step': 1, 'unit': 'day', 'bounds': [1, 2]}"), 5733409, "Location5733409",
+            NULL);
     agg_err(c, "n", DS("{'step': 1.5, 'unit': 'day', 'bounds': 'full'}"), 6586400,
             "Location6586400", NULL);
     agg_err(c, "n", DS("{'step': 1, 'unit': 'fortnight', 'bounds': 'full'}"), 9, "FailedToParse",
@@ -706,15 +703,15 @@ START_TEST(test_fill_errors)
             "{'value': 1}}}}]",
             6050204, "Location6050204", NULL);
     agg_err(c, "fe", "[{'$fill': {'sortBy': {'d': 1}}}]", 40414, "Location40414", NULL);
-    agg_err(c, "fe", "[{'$fill': {'output': {'v': {'value': 1}}, 'x': 1}}]", 40415,
-            "Location40415", NULL);
+    agg_err(c, "fe", "[{'$fill': {'output': {'v': {'value': 1}}, 'x': 1}}]", 40415, "Location40415",
+            NULL);
     agg_err(c, "fe", "[{'$fill': 1}]", 9, "FailedToParse", NULL);
     agg_err(c, "fe",
             "[{'$match': {'v': 2}}, {'$unionWith': {'coll': 'fe', 'pipeline': [{'$match': {'v': "
             "2}}]}}, {'$fill': {'sortBy': {'d': 1}, 'output': {'v': {'method': 'linear'}}}}]",
             6050106, "Location6050106", NULL);
-    agg_err(c, "fe", "[{'$fill': {'sortBy': {'d': 1}, 'output': {'v': {'method': 'linear'}}}}]",
-            14, "TypeMismatch", "must be numeric or nullish");
+    agg_err(c, "fe", "[{'$fill': {'sortBy': {'d': 1}, 'output': {'v': {'method': 'linear'}}}}]", 14,
+            "TypeMismatch", "must be numeric or nullish");
     mongoc_client_destroy(c);
 }
 END_TEST

@@ -20,7 +20,7 @@
 
 typedef struct gcase {
     const char *gran;
-    const char *in;   /* {'v': value} */
+    const char *in; /* {'v': value} */
     bool up;
     const char *want; /* {'v': value}; NULL: error `code` */
     int code;
@@ -50,8 +50,10 @@ static const gcase_t cases[] = {
     {"E192", "{'v': 988}", true, "{'v': 1000.0}", 0},
     {"E192", "{'v': {'$numberLong': '1000'}}", false, "{'v': 988.0}", 0},
     /* decimals stay decimals */
-    {"R5", "{'v': {'$numberDecimal': '11'}}", true, "{'v': {'$numberDecimal': '16.0000000000000'}}", 0},
-    {"R5", "{'v': {'$numberDecimal': '11'}}", false, "{'v': {'$numberDecimal': '10.0000000000000'}}", 0},
+    {"R5", "{'v': {'$numberDecimal': '11'}}", true, "{'v': {'$numberDecimal': '16.0000000000000'}}",
+     0},
+    {"R5", "{'v': {'$numberDecimal': '11'}}", false,
+     "{'v': {'$numberDecimal': '10.0000000000000'}}", 0},
     /* POWERSOF2: $pow(2, n) typing */
     {"POWERSOF2", "{'v': 3}", true, "{'v': 4}", 0},
     {"POWERSOF2", "{'v': 4}", true, "{'v': 8}", 0},
@@ -104,8 +106,8 @@ START_TEST(test_rounding)
     ck_assert(bson_iter_init_find(&it, in, "v"));
     ret = wk_gran_round(g, bson_iter_value(&it), tc->up, &out, &err);
     if (tc->want == NULL) {
-        ck_assert_msg(ret != 0 && err.code == tc->code, "%s %s: want %d, got %d", tc->gran,
-                      tc->in, tc->code, err.code);
+        ck_assert_msg(ret != 0 && err.code == tc->code, "%s %s: want %d, got %d", tc->gran, tc->in,
+                      tc->code, err.code);
     } else {
         bson_t *want = json(tc->want);
         char *gs;
@@ -129,8 +131,8 @@ END_TEST
  * value and down to the previous one, and the midpoint between two values rounds to them. */
 START_TEST(test_series_walk)
 {
-    static const char *const names[] = {"R5",  "R10", "R20", "R40", "R80", "1-2-5", "E6",
-                                        "E12", "E24", "E48", "E96", "E192"};
+    static const char *const names[] = {"R5", "R10", "R20", "R40", "R80", "1-2-5",
+                                        "E6", "E12", "E24", "E48", "E96", "E192"};
 
     for (size_t s = 0; s < sizeof(names) / sizeof(names[0]); s++) {
         const wk_gran_t *g = wk_gran_find(names[s]);
@@ -144,10 +146,9 @@ START_TEST(test_series_walk)
             v.value.v_double = mid;
             ck_assert_int_eq(wk_gran_round(g, &v, true, &up, &err), 0);
             ck_assert_int_eq(wk_gran_round(g, &v, false, &down, &err), 0);
-            ck_assert_msg(up.value.v_double == g->series[i + 1] &&
-                              down.value.v_double == g->series[i],
-                          "%s: %g rounds to %g / %g", names[s], mid, down.value.v_double,
-                          up.value.v_double);
+            ck_assert_msg(
+                up.value.v_double == g->series[i + 1] && down.value.v_double == g->series[i],
+                "%s: %g rounds to %g / %g", names[s], mid, down.value.v_double, up.value.v_double);
             v.value.v_double = g->series[i] * 10;
             ck_assert_int_eq(wk_gran_round(g, &v, true, &up, &err), 0);
             ck_assert_msg(fabs(up.value.v_double - g->series[i + 1] * 10) < 1e-9, "%s: %g up %g",

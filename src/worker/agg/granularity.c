@@ -41,13 +41,13 @@ static const double e48[] = {100, 105, 110, 115, 121, 127, 133, 140, 147, 154, 1
                              178, 187, 196, 205, 215, 226, 237, 249, 261, 274, 287, 301,
                              316, 332, 348, 365, 383, 402, 422, 442, 464, 487, 511, 536,
                              562, 590, 619, 649, 681, 715, 750, 787, 825, 866, 909, 953};
-static const double e96[] = {
-    100, 102, 105, 107, 110, 113, 115, 118, 121, 124, 127, 130, 133, 137, 140, 143,
-    147, 150, 154, 158, 162, 165, 169, 174, 178, 182, 187, 191, 196, 200, 205, 210,
-    215, 221, 226, 232, 237, 243, 249, 255, 261, 267, 274, 280, 287, 294, 301, 309,
-    316, 324, 332, 340, 348, 357, 365, 374, 383, 392, 402, 412, 422, 432, 442, 453,
-    464, 475, 487, 499, 511, 523, 536, 549, 562, 576, 590, 604, 619, 634, 649, 665,
-    681, 698, 715, 732, 750, 768, 787, 806, 825, 845, 866, 887, 909, 931, 953, 976};
+static const double e96[] = {100, 102, 105, 107, 110, 113, 115, 118, 121, 124, 127, 130, 133, 137,
+                             140, 143, 147, 150, 154, 158, 162, 165, 169, 174, 178, 182, 187, 191,
+                             196, 200, 205, 210, 215, 221, 226, 232, 237, 243, 249, 255, 261, 267,
+                             274, 280, 287, 294, 301, 309, 316, 324, 332, 340, 348, 357, 365, 374,
+                             383, 392, 402, 412, 422, 432, 442, 453, 464, 475, 487, 499, 511, 523,
+                             536, 549, 562, 576, 590, 604, 619, 634, 649, 665, 681, 698, 715, 732,
+                             750, 768, 787, 806, 825, 845, 866, 887, 909, 931, 953, 976};
 static const double e192[] = {
     100, 101, 102, 104, 105, 106, 107, 109, 110, 111, 113, 114, 115, 117, 118, 120, 121, 123,
     124, 126, 127, 129, 130, 132, 133, 135, 137, 138, 140, 142, 143, 145, 147, 149, 150, 152,
@@ -61,12 +61,15 @@ static const double e192[] = {
     698, 706, 715, 723, 732, 741, 750, 759, 768, 777, 787, 796, 806, 816, 825, 835, 845, 856,
     866, 876, 887, 898, 909, 920, 931, 942, 953, 965, 976, 988};
 
-#define SERIES(nm, arr) {nm, arr, sizeof(arr) / sizeof(arr[0])}
+#define SERIES(nm, arr)                                                                            \
+    {                                                                                              \
+        nm, arr, sizeof(arr) / sizeof(arr[0])                                                      \
+    }
 
 static const wk_gran_t rounders[] = {
-    SERIES("R5", r5),   SERIES("R10", r10), SERIES("R20", r20),     SERIES("R40", r40),
-    SERIES("R80", r80), SERIES("1-2-5", s125), SERIES("E6", e6),    SERIES("E12", e12),
-    SERIES("E24", e24), SERIES("E48", e48), SERIES("E96", e96),     SERIES("E192", e192),
+    SERIES("R5", r5),       SERIES("R10", r10),    SERIES("R20", r20), SERIES("R40", r40),
+    SERIES("R80", r80),     SERIES("1-2-5", s125), SERIES("E6", e6),   SERIES("E12", e12),
+    SERIES("E24", e24),     SERIES("E48", e48),    SERIES("E96", e96), SERIES("E192", e192),
     {"POWERSOF2", NULL, 0},
 };
 
@@ -92,7 +95,7 @@ check(const wk_gran_t *g, const bson_value_t *v, sdb_error_t *err)
                              "type: %s",
                              wk_agg_type_name(v->value_type));
     d = v->value_type == BSON_TYPE_DECIMAL128 ? wk_dec_to_double(v->value.v_decimal128)
-                                               : wk_num_double(v);
+                                              : wk_num_double(v);
     if (isnan(d))
         return sdb_error_set(err, p2 ? SDB_CODE_Location40266 : SDB_CODE_Location40263,
                              "A granularity rounder cannot round NaN");
@@ -225,7 +228,7 @@ wk_gran_round(const wk_gran_t *g, const bson_value_t *v, bool up, bson_value_t *
     memset(out, 0, sizeof(*out));
     SDB_RET(check(g, v, err));
     d = v->value_type == BSON_TYPE_DECIMAL128 ? wk_dec_to_double(v->value.v_decimal128)
-                                               : wk_num_double(v);
+                                              : wk_num_double(v);
     if (d == 0.0 || isinf(d)) { /* mongod's walk would never end on an infinity */
         *out = *v;
         return 0;

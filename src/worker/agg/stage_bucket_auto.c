@@ -90,9 +90,9 @@ parse_buckets(bucket_auto_t *b, const bson_iter_t *it, sdb_error_t *err)
     }
     b->buckets = (int32_t)d;
     if (b->buckets <= 0)
-        return sdb_error_set(err, SDB_CODE_Location40243,
-                             "The $bucketAuto 'buckets' field must be greater than 0, but found: %d",
-                             b->buckets);
+        return sdb_error_set(
+            err, SDB_CODE_Location40243,
+            "The $bucketAuto 'buckets' field must be greater than 0, but found: %d", b->buckets);
     return 0;
 }
 
@@ -328,8 +328,8 @@ err:
 
 /* keys -- the sort keys (groupBy values, missing as null), checked against the granularity. */
 static int
-keys(const bucket_auto_t *b, const wk_agg_ctx_t *ctx, wk_agg_docs_t *in, keyed_t *order,
-     size_t *n, sdb_error_t *err)
+keys(const bucket_auto_t *b, const wk_agg_ctx_t *ctx, wk_agg_docs_t *in, keyed_t *order, size_t *n,
+     sdb_error_t *err)
 {
     for (size_t i = 0; i < in->n; i++) {
         bson_value_t *v;

@@ -29,7 +29,11 @@
 
 #define DENSIFY_MAX_DOCS 500000
 
-typedef enum bounds_kind { B_FULL, B_PARTITION, B_EXPLICIT } bounds_kind_t;
+typedef enum bounds_kind {
+    B_FULL,
+    B_PARTITION,
+    B_EXPLICIT
+} bounds_kind_t;
 
 typedef struct densify {
     char *field;
@@ -304,8 +308,7 @@ typedef struct run {
 
 /* step_from -- v + step (sign -1: v - step). */
 static int
-step_from(const densify_t *d, const bson_value_t *v, int sign, bson_value_t *out,
-          sdb_error_t *err)
+step_from(const densify_t *d, const bson_value_t *v, int sign, bson_value_t *out, sdb_error_t *err)
 {
     memset(out, 0, sizeof(*out));
     if (v->value_type == BSON_TYPE_DATE_TIME) {
@@ -476,8 +479,7 @@ on_grid(const densify_t *d, const bson_value_t *base, const bson_value_t *v)
             return false;
         return (v->value.v_datetime - base->value.v_datetime) % ms == 0;
     }
-    if (!wk_num_is_fractional(v) && !wk_num_is_fractional(base) &&
-        !wk_num_is_fractional(&d->step))
+    if (!wk_num_is_fractional(v) && !wk_num_is_fractional(base) && !wk_num_is_fractional(&d->step))
         return (wk_num_int64(v) - wk_num_int64(base)) % wk_num_int64(&d->step) == 0;
     return fmod(wk_num_double(v) - wk_num_double(base), wk_num_double(&d->step)) == 0.0;
 }

@@ -26,7 +26,11 @@
 
 #include <string.h>
 
-typedef enum method { M_LOCF, M_LINEAR, M_VALUE } method_t;
+typedef enum method {
+    M_LOCF,
+    M_LINEAR,
+    M_VALUE
+} method_t;
 
 typedef struct fill_out {
     char *field;
@@ -434,8 +438,8 @@ linear_point(const fill_t *f, const fill_out_t *o, const row_t *row, const point
         return sdb_error_set(err, SDB_CODE_Location6050106,
                              "There can be no repeated values in the sort field in the same "
                              "partition");
-    if (prev != NULL && (prev->x.value_type == BSON_TYPE_DATE_TIME) !=
-                            (p->x.value_type == BSON_TYPE_DATE_TIME))
+    if (prev != NULL &&
+        (prev->x.value_type == BSON_TYPE_DATE_TIME) != (p->x.value_type == BSON_TYPE_DATE_TIME))
         return sdb_error_set(err, SDB_CODE_TypeMismatch,
                              "Conflicting sort value types, previously received type %s, but "
                              "found %s",
@@ -450,8 +454,7 @@ linear_point(const fill_t *f, const fill_out_t *o, const row_t *row, const point
 
 /* linear -- rows [from, to) of one partition. */
 static int
-linear(const fill_t *f, const fill_out_t *o, row_t *rows, size_t from, size_t to,
-       sdb_error_t *err)
+linear(const fill_t *f, const fill_out_t *o, row_t *rows, size_t from, size_t to, sdb_error_t *err)
 {
     size_t n = to - from;
     point_t *pts = bson_malloc0((n ? n : 1) * sizeof(*pts));

@@ -60,14 +60,18 @@ parse_max_depth(graph_t *g, const bson_iter_t *it, sdb_error_t *err)
     double d;
 
     if (!BSON_ITER_HOLDS_NUMBER(it) && v->value_type != BSON_TYPE_DECIMAL128)
-        return sdb_error_set(err, SDB_CODE_Location40100, "maxDepth must be numeric, found type: %s",
+        return sdb_error_set(err, SDB_CODE_Location40100,
+                             "maxDepth must be numeric, found type: %s",
                              wk_agg_type_name(v->value_type));
     if (v->value_type == BSON_TYPE_INT32 || v->value_type == BSON_TYPE_INT64) {
         g->max_depth = bson_iter_as_int64(it);
         d = (double)g->max_depth;
     } else {
         d = v->value_type == BSON_TYPE_DOUBLE ? v->value.v_double : bson_iter_as_double(it);
-        g->max_depth = isnan(d) ? 0 : d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : (int64_t)d;
+        g->max_depth = isnan(d)       ? 0
+                       : d >= 9.2e18  ? INT64_MAX
+                       : d <= -9.2e18 ? INT64_MIN
+                                      : (int64_t)d;
     }
     if (g->max_depth < 0)
         return sdb_error_set(err, SDB_CODE_Location40101,
@@ -118,8 +122,9 @@ parse_string(const bson_iter_t *it, char **out, bool path, sdb_error_t *err)
     const char *k = bson_iter_key(it);
 
     if (!BSON_ITER_HOLDS_UTF8(it))
-        return sdb_error_set(err, SDB_CODE_Location40103, "expected string as argument for %s, found: %s",
-                             k, wk_agg_type_name(bson_iter_type(it)));
+        return sdb_error_set(err, SDB_CODE_Location40103,
+                             "expected string as argument for %s, found: %s", k,
+                             wk_agg_type_name(bson_iter_type(it)));
     bson_free(*out);
     *out = bson_strdup(bson_iter_utf8(it, NULL));
     return path ? wk_agg_field_path(*out, err) : 0;
@@ -185,9 +190,10 @@ wk_agg_parse_graph_lookup(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void
         SDB_ERR(parse_arg(g, &it, err));
     if (g->from == NULL || g->as == NULL || g->start == NULL || g->from_field == NULL ||
         g->to_field == NULL)
-        SDB_ERR(sdb_error_set(err, SDB_CODE_Location40105,
-                              "$graphLookup requires 'from', 'as', 'startWith', 'connectFromField', "
-                              "and 'connectToField' to be specified."));
+        SDB_ERR(
+            sdb_error_set(err, SDB_CODE_Location40105,
+                          "$graphLookup requires 'from', 'as', 'startWith', 'connectFromField', "
+                          "and 'connectToField' to be specified."));
     *priv = g;
     return 0;
 err:
@@ -303,7 +309,7 @@ frontier_filter(const graph_t *g, const vset_t *frontier, bson_t *filter)
         bson_append_document_end(&and, &el);
     }
     if (has_null != has_undef) {
-        bson_t not;
+        bson_t not ;
 
         bson_uint32_to_string(n++, &k, buf, sizeof(buf));
         BSON_APPEND_DOCUMENT_BEGIN(&and, k, &el);
@@ -417,8 +423,8 @@ search_one(search_t *s, const bson_t *doc, wk_agg_docs_t *out, sdb_error_t *err)
     }
     if (start.value_type != BSON_TYPE_EOD)
         bson_value_destroy(&start);
-    for (int64_t depth = 0; added && frontier.n > 0 && (s->g->max_depth < 0 || depth <= s->g->max_depth);
-         depth++) {
+    for (int64_t depth = 0;
+         added && frontier.n > 0 && (s->g->max_depth < 0 || depth <= s->g->max_depth); depth++) {
         added = false;
         SDB_ERR(round_once(s, &frontier, depth, &next, &added, err));
         bson_destroy(&frontier.arr);

@@ -16,7 +16,11 @@
 
 #include <string.h>
 
-typedef enum verdict { V_KEEP, V_PRUNE, V_DESCEND } verdict_t;
+typedef enum verdict {
+    V_KEEP,
+    V_PRUNE,
+    V_DESCEND
+} verdict_t;
 
 int
 wk_agg_parse_redact(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
@@ -66,8 +70,7 @@ static int redact_doc(const wk_expr_t *e, const bson_t *cur, const bson_t *vars,
 
 /* redact_array -- the elements of an array a descending document holds. */
 static int
-redact_array(const wk_expr_t *e, bson_iter_t *it, const bson_t *vars, bson_t *out,
-             sdb_error_t *err)
+redact_array(const wk_expr_t *e, bson_iter_t *it, const bson_t *vars, bson_t *out, sdb_error_t *err)
 {
     uint32_t n = 0;
     char buf[16];

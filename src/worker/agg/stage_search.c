@@ -13,7 +13,7 @@
 #include "agg_int.h"
 
 #define SEARCH_MSG                                                                                 \
-    "Using $search and $vectorSearch aggregation stages requires additional configuration. "     \
+    "Using $search and $vectorSearch aggregation stages requires additional configuration. "       \
     "Please connect to Atlas or an AtlasCLI local deployment to enable.For more information on "   \
     "how to connect, see https://dochub.mongodb.org/core/atlas-cli-deploy-local-reqs."
 

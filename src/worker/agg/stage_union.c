@@ -22,8 +22,8 @@
 #include <string.h>
 
 typedef struct union_with {
-    char *coll;                /* NULL: collection-less ($documents first) */
-    bson_t *pipeline;          /* the raw sub-pipeline (an array document, maybe empty) */
+    char *coll;       /* NULL: collection-less ($documents first) */
+    bson_t *pipeline; /* the raw sub-pipeline (an array document, maybe empty) */
 } union_with_t;
 
 static void
@@ -97,8 +97,8 @@ first_stage_is(const bson_t *pipeline, const char *name)
 {
     bson_iter_t it, st;
 
-    return bson_iter_init(&it, pipeline) && bson_iter_next(&it) &&
-           BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &st) && bson_iter_next(&st) &&
+    return bson_iter_init(&it, pipeline) && bson_iter_next(&it) && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+           bson_iter_recurse(&it, &st) && bson_iter_next(&st) &&
            strcmp(bson_iter_key(&st), name) == 0;
 }
 
