@@ -536,6 +536,15 @@ wk_agg_run_densify(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_ag
     r.ctx = ctx;
     r.out = out;
     SDB_ERR(wk_agg_check_mem(ctx, wk_agg_docs_bytes(in), "$densify", err));
+    for (size_t i = 0, k = 0; i < in->n; i++) { /* the sort takes no empty slots */
+        bson_t *doc = in->v[i];
+
+        in->v[i] = NULL;
+        if (doc != NULL)
+            in->v[k++] = doc;
+        if (i + 1 == in->n)
+            in->n = k;
+    }
     SDB_ERR(wk_sort_new_ex(d->sort, ctx->collation, &sort, err));
     SDB_ERR(wk_sort_docs_op(sort, in->v, in->n, ctx->op, err));
     for (size_t i = 0; i < in->n; i++) {
