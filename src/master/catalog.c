@@ -24,6 +24,7 @@
 #include "oplog.h"
 #include "store.h"
 #include "storereq.h"
+#include "xact.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -591,8 +592,33 @@ create_tables(WT_SESSION *s, ms_coll_t *c)
 }
 
 int
-ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options, ms_coll_t **out,
-                         sdb_error_t *err)
+ms_catalog_log_ddl_locked(WT_SESSION *s, ms_xact_t *x, const ms_coll_t *c, bool persist,
+                          const bson_t *o)
+{
+    char db[128], ns[MS_NS_MAX + 8];
+    ms_oplog_entry_t e = {"c", ns, c->uuid, o, NULL};
+    size_t dblen = (size_t)(strchr(c->ns, '.') - c->ns);
+    int ret;
+
+    snprintf(db, sizeof(db), "%.*s", (int)dblen, c->ns);
+    if (x == NULL) {
+        SDB_RET(s->begin_transaction(s, NULL));
+        if (persist && (ret = ms_catalog_persist_locked(s, c)) != 0) {
+            s->rollback_transaction(s, NULL);
+            return ret;
+        }
+        return ms_catalog_oplog_cmd(s, db, c->uuid, o);
+    }
+    if (persist)
+        SDB_RET(ms_catalog_persist_locked(ms_xact_session(x), c));
+    snprintf(ns, sizeof(ns), "%s.$cmd", db);
+    ms_xact_add_op(x, &e);
+    return 0;
+}
+
+int
+ms_catalog_create_locked(WT_SESSION *s, ms_xact_t *x, const char *ns, const bson_t *options,
+                         ms_coll_t **out, sdb_error_t *err)
 {
     char db[128], uri[MS_URI_MAX];
     const char *coll;
@@ -623,12 +649,8 @@ ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options, m
     bson_destroy(&spec);
     SDB_ERR(ret);
     SDB_ERR(create_tables(s, c));
-    SDB_ERR(s->begin_transaction(s, NULL));
-    if ((ret = ms_catalog_persist_locked(s, c)) != 0) {
-        s->rollback_transaction(s, NULL);
-        goto err;
-    }
-    SDB_ERR(ms_catalog_oplog_cmd(s, db, c->uuid, &o));
+    SDB_ERR(ms_catalog_log_ddl_locked(s, x, c, true, &o));
+    c->creator = x;
     cache_add(c);
     ms_store_bump_catalog();
     *out = c;
@@ -641,6 +663,40 @@ err:
         ms_catalog_drop_table(s, c->idx[0].uri);
     coll_free(c);
     return ret;
+}
+
+int
+ms_catalog_created_by_other(const ms_coll_t *c, const ms_xact_t *x, sdb_error_t *err)
+{
+    if (c->creator == NULL || c->creator == x)
+        return 0;
+    return ms_store_write_conflict(err);
+}
+
+void
+ms_catalog_settle(WT_SESSION *s, const ms_xact_t *x, bool commit)
+{
+    bool changed = false;
+
+    ms_catalog_wrlock();
+    for (size_t i = cat_n; i > 0; i--) {
+        ms_coll_t *c = cat_colls[i - 1];
+
+        if (c->creator != x)
+            continue;
+        changed = true;
+        c->creator = NULL;
+        if (commit)
+            continue;
+        cache_remove(c);
+        ms_catalog_drop_table(s, c->uri);
+        for (size_t j = 0; j < c->nidx; j++)
+            ms_catalog_drop_table(s, c->idx[j].uri);
+        coll_free(c);
+    }
+    if (changed)
+        ms_store_bump_catalog();
+    ms_catalog_unlock();
 }
 
 int
@@ -673,9 +729,11 @@ err:
 }
 
 int
-ms_catalog_open_for_write(WT_SESSION *s, const char *ns, ms_coll_t **out, sdb_error_t *err)
+ms_catalog_open_for_write(WT_SESSION *own, ms_xact_t *x, const char *ns, ms_coll_t **out,
+                          sdb_error_t *err)
 {
     ms_coll_t *c;
+    int ret;
 
     for (int attempt = 0; attempt < 5; attempt++) {
         ms_catalog_rdlock();
@@ -685,22 +743,22 @@ ms_catalog_open_for_write(WT_SESSION *s, const char *ns, ms_coll_t **out, sdb_er
             return sdb_error_set(err, SDB_CODE_CommandNotSupportedOnView,
                                  "Namespace %s is a view, not a collection", ns);
         }
+        if (*out != NULL && (ret = ms_catalog_created_by_other(*out, x, err)) != 0) {
+            ms_catalog_unlock();
+            return ret;
+        }
         if (*out != NULL)
             return 0;
         ms_catalog_unlock();
         ms_catalog_wrlock();
-        if (ms_catalog_find_locked(ns) == NULL) {
-            int ret = ms_catalog_create_locked(s, ns, NULL, &c, err);
-            if (ret != 0) {
-                ms_catalog_unlock();
-                return ret;
-            }
+        if (ms_catalog_find_locked(ns) == NULL &&
+            (ret = ms_catalog_create_locked(own, x, ns, NULL, &c, err)) != 0) {
+            ms_catalog_unlock();
+            return ret;
         }
         ms_catalog_unlock();
     }
-    return sdb_error_set(err, SDB_CODE_WriteConflict,
-                         "WriteConflict error: this operation conflicted with another operation. "
-                         "Please retry your operation or multi-document transaction.");
+    return ms_store_write_conflict(err);
 }
 
 /* ---- operation handlers ---------------------------------------------------------------- */
@@ -716,6 +774,8 @@ append_coll(bson_t *arr, size_t i, const ms_coll_t *c)
     BSON_APPEND_UTF8(&d, "ns", c->ns);
     BSON_APPEND_BINARY(&d, "uuid", BSON_SUBTYPE_UUID, c->uuid, 16);
     BSON_APPEND_DOCUMENT(&d, "options", c->options);
+    if (c->creator != NULL)
+        BSON_APPEND_BOOL(&d, "pending", true); /* a transaction's, not yet committed */
     BSON_APPEND_ARRAY_BEGIN(&d, "indexes", &ixs);
     for (size_t j = 0; j < c->nidx; j++) {
         snprintf(k, sizeof(k), "%zu", j);
@@ -758,7 +818,7 @@ ms_catalog_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
         BSON_APPEND_BOOL(reply, "created", false);
         return 0;
     }
-    ret = ms_catalog_create_locked(ctx->session, ns, has_opts ? &opts : NULL, &c, err);
+    ret = ms_catalog_create_locked(ctx->own, ctx->xact, ns, has_opts ? &opts : NULL, &c, err);
     ms_catalog_unlock();
     if (ret == 0)
         BSON_APPEND_BOOL(reply, "created", true);

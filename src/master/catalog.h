@@ -13,6 +13,13 @@
  * Never take it twice on one thread (the writer preference would deadlock).  Functions
  * named *_locked expect the lock held in the mode their comment states.  Every catalog
  * change bumps the published catalog version.
+ *
+ * A collection created inside a multi-document transaction (mongod 7.0 allows create, and
+ * createIndexes on such a collection) has its tables at once but its catalog row and "c"
+ * operation in the transaction; until the transaction ends it has a `creator`, the workers'
+ * catalog marks it pending (hidden from listCollections and listIndexes), other writers meet
+ * WriteConflict, and ms_catalog_settle keeps it (commit) or drops it (abort).  Lock order: a
+ * transaction's mutex (xact.c) before the catalog lock.
  */
 #ifndef MS_CATALOG_H
 #define MS_CATALOG_H
@@ -48,6 +55,7 @@ typedef struct ms_coll {
     ms_index_t *idx;          /* idx[0] is the _id index */
     size_t nidx;
     struct ms_capped *capped; /* limits and totals when options say capped, else NULL */
+    struct ms_xact *creator;  /* the open transaction that created it (xact.h), else NULL */
 } ms_coll_t;
 
 /* ms_catalog_load -- create `table:catalog` if needed, load every entry into the cache,
@@ -71,17 +79,29 @@ size_t ms_catalog_count_locked(void);
 ms_coll_t *ms_catalog_at_locked(size_t i);
 
 /* ms_catalog_open_for_write -- take the shared lock and find ns, creating it first (with
- * default options) when missing.  On success the shared lock is HELD and *out is valid until
- * ms_catalog_unlock; on error no lock is held. */
-int ms_catalog_open_for_write(WT_SESSION *s, const char *ns, ms_coll_t **out, sdb_error_t *err);
+ * default options, on `own`, for transaction x when x is not NULL) when missing.  On success
+ * the shared lock is HELD and *out is valid until ms_catalog_unlock; on error no lock is held.
+ * 112 WriteConflict when another open transaction created ns. */
+int ms_catalog_open_for_write(WT_SESSION *own, struct ms_xact *x, const char *ns, ms_coll_t **out,
+                              sdb_error_t *err);
+
+/* ms_catalog_created_by_other -- 112 WriteConflict when c was created by an open transaction
+ * other than x (lock held). */
+int ms_catalog_created_by_other(const ms_coll_t *c, const struct ms_xact *x, sdb_error_t *err);
+
+/* ms_catalog_settle -- transaction x ended: keep the collections it created (commit) or drop
+ * them and their tables on `s` (abort).  Takes the exclusive lock. */
+void ms_catalog_settle(WT_SESSION *s, const struct ms_xact *x, bool commit);
 
 /* ms_catalog_check_ns -- mongod's namespace rules (InvalidNamespace 73). */
 int ms_catalog_check_ns(const char *ns, sdb_error_t *err);
 
-/* ms_catalog_create_locked -- create ns (exclusive lock held): tables, the _id index, the
- * catalog row and a "c" oplog entry.  48 NamespaceExists if present. */
-int ms_catalog_create_locked(WT_SESSION *s, const char *ns, const bson_t *options, ms_coll_t **out,
-                             sdb_error_t *err);
+/* ms_catalog_create_locked -- create ns (exclusive lock held): tables (on s), the _id index,
+ * the catalog row and a "c" oplog entry, committed on s; or, for transaction x, the row in
+ * x's transaction and the "c" operation among its writes (creator x).  48 NamespaceExists if
+ * present. */
+int ms_catalog_create_locked(WT_SESSION *s, struct ms_xact *x, const char *ns,
+                             const bson_t *options, ms_coll_t **out, sdb_error_t *err);
 
 /* ms_catalog_drop_locked -- drop a collection and its index tables (exclusive lock held);
  * `c` is freed. */
@@ -91,6 +111,12 @@ int ms_catalog_drop_locked(WT_SESSION *s, ms_coll_t *c);
  * transaction (exclusive lock held); the caller bumps the catalog version once the DDL has
  * committed (ms_store_bump_catalog). */
 int ms_catalog_persist_locked(WT_SESSION *s, const ms_coll_t *c);
+
+/* ms_catalog_log_ddl_locked -- record a change of c (exclusive lock held): its catalog row
+ * (when `persist`) and the "c" oplog entry {ns: "<db>.$cmd", ui, o}, committed on s; or, for
+ * transaction x, the row in x's transaction and the operation among its writes. */
+int ms_catalog_log_ddl_locked(WT_SESSION *s, struct ms_xact *x, const ms_coll_t *c, bool persist,
+                              const bson_t *o);
 
 /* ms_catalog_new_uri -- a fresh table URI "table:<kind>-<n>". */
 void ms_catalog_new_uri(const char *kind, char *uri, size_t len);

@@ -46,6 +46,7 @@ typedef struct cursor {
     bool no_timeout;   /* never expires */
     bool has_lsid;     /* created in a session: only that session may continue it */
     uint8_t lsid[16];
+    int64_t txn; /* the transaction number it was created in (request `xact`), or -1 */
     int64_t last_used_ms;
 } cursor_t;
 
@@ -157,19 +158,39 @@ lsid_of(const bson_t *req, uint8_t id[16])
     return true;
 }
 
+/* txn_of -- the transaction number a request names in `xact: {id, n}`, or -1. */
+static int64_t
+txn_of(const bson_t *req)
+{
+    bson_iter_t it, x;
+
+    if (!bson_iter_init_find(&it, req, "xact") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        !bson_iter_recurse(&it, &x) || !bson_iter_find(&x, "n") || !BSON_ITER_HOLDS_INT64(&x))
+        return -1;
+    return bson_iter_int64(&x);
+}
+
 /* session_check_locked -- a cursor made in a session continues only in that session, and one
- * made outside any only outside (mongod's 50736/50737/50738); errmsg is the cursor's session id
- * in hex, which the worker turns into mongod's message. */
+ * made outside any only outside (mongod's 50736/50737/50738), errmsg the cursor's session id in
+ * hex; one made in a transaction only in that transaction, and one made outside any only
+ * outside (50739/50740/50741), errmsg the cursor's transaction number.  The worker turns
+ * errmsg into mongod's message. */
 static int
 session_check_locked(const cursor_t *c, const bson_t *req, sdb_error_t *err)
 {
     uint8_t id[16];
     bool has = lsid_of(req, id);
+    int64_t txn = txn_of(req);
     char hex[33] = "";
     int code;
 
-    if (has == c->has_lsid && (!has || memcmp(id, c->lsid, 16) == 0))
-        return 0;
+    if (has == c->has_lsid && (!has || memcmp(id, c->lsid, 16) == 0)) {
+        if (txn == c->txn)
+            return 0;
+        code = c->txn < 0 ? SDB_CODE_Location50739
+                          : (txn < 0 ? SDB_CODE_Location50740 : SDB_CODE_Location50741);
+        return sdb_error_set(err, code, "%" PRId64, c->txn);
+    }
     code = !c->has_lsid ? SDB_CODE_Location50736
                         : (!has ? SDB_CODE_Location50737 : SDB_CODE_Location50738);
     for (int i = 0; c->has_lsid && i < 16; i++)
@@ -198,6 +219,7 @@ ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     c->no_timeout = no_timeout;
     c->last_used_ms = ms_now_ms();
     c->has_lsid = lsid_of(req, c->lsid);
+    c->txn = txn_of(req);
     if (has_docs)
         SDB_ERR(ms_spool_new(ctx->session, &docs, &c->spool, err));
     pthread_mutex_lock(&cur_mu);
@@ -422,8 +444,10 @@ ms_cursors_expire(int64_t now_ms)
     return n;
 }
 
-size_t
-ms_cursors_kill_session(const uint8_t *id)
+/* kill_matching -- kill the cursors of session id (NULL: any session) created in transaction
+ * txn (INT64_MIN: in any or none). */
+static size_t
+kill_matching(const uint8_t *id, int64_t txn)
 {
     cursor_t *dead = NULL;
     size_t n = 0;
@@ -435,7 +459,8 @@ ms_cursors_kill_session(const uint8_t *id)
         while (*p != NULL) {
             cursor_t *c = *p;
 
-            if (c->killed || !c->has_lsid || (id != NULL && memcmp(c->lsid, id, 16) != 0)) {
+            if (c->killed || !c->has_lsid || (id != NULL && memcmp(c->lsid, id, 16) != 0) ||
+                (txn != INT64_MIN && c->txn != txn)) {
                 p = &c->next;
                 continue;
             }
@@ -448,6 +473,18 @@ ms_cursors_kill_session(const uint8_t *id)
     pthread_mutex_unlock(&cur_mu);
     free_list(dead);
     return n;
+}
+
+size_t
+ms_cursors_kill_session(const uint8_t *id)
+{
+    return kill_matching(id, INT64_MIN);
+}
+
+size_t
+ms_cursors_kill_xact(const uint8_t id[16], int64_t n)
+{
+    return kill_matching(id, n);
 }
 
 /* killed_on -- a killed cursor checked out by worker slot arg. */

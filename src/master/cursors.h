@@ -40,6 +40,10 @@ void ms_cursors_set_timeout(int64_t ms);
  * expiry or kill of a session takes its cursors with it. */
 size_t ms_cursors_kill_session(const uint8_t *id);
 
+/* ms_cursors_kill_xact -- kill the cursors created in transaction n of session id: they end
+ * with it, as in mongod. */
+size_t ms_cursors_kill_xact(const uint8_t id[16], int64_t n);
+
 /* ms_cursors_channel_died -- check in every cursor worker `slot` had checked out (and free
  * the ones killed meanwhile).  Main thread. */
 void ms_cursors_channel_died(int slot);

@@ -22,6 +22,7 @@
 #include "../common/sdb.h"
 #include "store.h"
 #include "storereq.h"
+#include "xact.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -358,11 +359,15 @@ ms_indexes_table_size(WT_SESSION *s, const char *uri)
 
 /* ---- builds ---------------------------------------------------------------------------- */
 
-/* build_index -- fill ix (already in c) from every record of c. */
+/* build_index -- create ix's table (on s) and fill it from every record of c: read by a
+ * second session and written on s in transactions of BUILD_BATCH documents, or, inside a
+ * transaction (xs not NULL), read and written in xs's transaction, which sees its own
+ * uncommitted records. */
 static int
-build_index(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *info, sdb_error_t *err)
+build_index(WT_SESSION *s, WT_SESSION *xs, const ms_coll_t *c, const ms_index_t *ix, bson_t *info,
+            sdb_error_t *err)
 {
-    WT_SESSION *rs = NULL;
+    WT_SESSION *rs = NULL, *ws = xs != NULL ? xs : s;
     WT_CURSOR *cur = NULL;
     int64_t rid;
     WT_ITEM v;
@@ -370,19 +375,20 @@ build_index(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *inf
     int ret = 0, r, n = 0, in_txn = 0;
 
     SDB_ERR(s->create(s, ix->uri, "key_format=u,value_format=u"));
-    SDB_ERR(ms_store_conn()->open_session(ms_store_conn(), NULL, "isolation=snapshot", &rs));
-    SDB_ERR(rs->open_cursor(rs, c->uri, NULL, NULL, &cur));
+    if (xs == NULL)
+        SDB_ERR(ms_store_conn()->open_session(ms_store_conn(), NULL, "isolation=snapshot", &rs));
+    SDB_ERR((xs != NULL ? xs : rs)->open_cursor(xs != NULL ? xs : rs, c->uri, NULL, NULL, &cur));
     while ((r = cur->next(cur)) == 0) {
         SDB_ERR(cur->get_key(cur, &rid));
         SDB_ERR(cur->get_value(cur, &v));
         if (!bson_init_static(&doc, v.data, v.size))
             SDB_ERR(SDB_ECORRUPT);
-        if (!in_txn) {
+        if (!in_txn && xs == NULL) {
             SDB_ERR(s->begin_transaction(s, NULL));
             in_txn = 1;
         }
-        SDB_ERR(index_doc(s, c, ix, &doc, rid, 0, info, err));
-        if (++n % BUILD_BATCH == 0) {
+        SDB_ERR(index_doc(ws, c, ix, &doc, rid, 0, info, err));
+        if (in_txn && ++n % BUILD_BATCH == 0) {
             in_txn = 0;
             SDB_ERR(s->commit_transaction(s, NULL));
         }
@@ -396,6 +402,8 @@ build_index(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *inf
 err:
     if (in_txn)
         s->rollback_transaction(s, NULL);
+    if (xs != NULL && cur != NULL)
+        cur->close(cur);
     if (rs != NULL)
         SDB_TRET(rs->close(rs, NULL));
     return ret;
@@ -481,28 +489,11 @@ check_spec(const ms_coll_t *c, const bson_t *spec, int *exists, sdb_error_t *err
     return 0;
 }
 
-/* log_index_ddl -- commit a transaction holding c's row (if `persist`) and one "c" oplog
- * entry {<cmd>: coll, <field>: value}. */
+/* add_indexes_locked -- check, build and record every spec of `specs` (exclusive lock): on
+ * own, or inside transaction x (tables on own, entries and records in x's transaction). */
 static int
-log_index_ddl(WT_SESSION *s, const ms_coll_t *c, int persist, const bson_t *o)
-{
-    char db[128];
-    const char *coll;
-    sdb_error_t e;
-    int ret;
-
-    SDB_RET(ms_req_ns_split(c->ns, db, sizeof(db), &coll, &e));
-    SDB_RET(s->begin_transaction(s, NULL));
-    if (persist && (ret = ms_catalog_persist_locked(s, c)) != 0) {
-        s->rollback_transaction(s, NULL);
-        return ret;
-    }
-    return ms_catalog_oplog_cmd(s, db, c->uuid, o);
-}
-
-/* add_indexes_locked -- check, build and record every spec of `specs` (exclusive lock). */
-static int
-add_indexes_locked(WT_SESSION *s, ms_coll_t *c, bson_iter_t *specs, bson_t *reply, sdb_error_t *err)
+add_indexes_locked(WT_SESSION *own, ms_xact_t *x, ms_coll_t *c, bson_iter_t *specs, bson_t *reply,
+                   sdb_error_t *err)
 {
     size_t before = c->nidx, n;
     char uri[MS_URI_MAX];
@@ -515,15 +506,21 @@ add_indexes_locked(WT_SESSION *s, ms_coll_t *c, bson_iter_t *specs, bson_t *repl
         SDB_ERR(check_spec(c, &spec, &exists, err));
         if (exists)
             continue;
+        if (x != NULL && c->creator != x)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_OperationNotSupportedInTransaction,
+                                  "Cannot create new indexes on existing collection %s in a "
+                                  "multi-document transaction.",
+                                  c->ns));
         ms_catalog_new_uri("index", uri, sizeof(uri));
         SDB_ERR(ms_catalog_index_add_locked(c, &spec, uri));
-        SDB_ERR(build_index(s, c, &c->idx[c->nidx - 1], reply, err));
+        SDB_ERR(build_index(own, x != NULL ? ms_xact_session(x) : NULL, c, &c->idx[c->nidx - 1],
+                            reply, err));
     }
     for (size_t i = before; i < c->nidx; i++) {
         bson_init(&o);
         BSON_APPEND_UTF8(&o, "createIndexes", coll);
         bson_concat(&o, c->idx[i].spec);
-        ret = log_index_ddl(s, c, i == before, &o);
+        ret = ms_catalog_log_ddl_locked(own, x, c, i == before, &o);
         bson_destroy(&o);
         SDB_ERR(ret);
     }
@@ -531,7 +528,7 @@ add_indexes_locked(WT_SESSION *s, ms_coll_t *c, bson_iter_t *specs, bson_t *repl
 err:
     n = c->nidx;
     for (size_t i = n; i > before; i--) {
-        ms_catalog_drop_table(s, c->idx[i - 1].uri);
+        ms_catalog_drop_table(own, c->idx[i - 1].uri);
         ms_catalog_index_remove_locked(c, i - 1);
     }
     return ret;
@@ -550,11 +547,12 @@ ms_indexes_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
     SDB_RET(ms_req_array(req, "indexes", false, &specs, NULL, err));
     ms_catalog_wrlock();
     if ((c = ms_catalog_find_locked(ns)) == NULL) {
-        SDB_ERR(ms_catalog_create_locked(ctx->session, ns, NULL, &c, err));
+        SDB_ERR(ms_catalog_create_locked(ctx->own, ctx->xact, ns, NULL, &c, err));
         created = 1;
     }
+    SDB_ERR(ms_catalog_created_by_other(c, ctx->xact, err));
     before = c->nidx;
-    SDB_ERR(add_indexes_locked(ctx->session, c, &specs, reply, err));
+    SDB_ERR(add_indexes_locked(ctx->own, ctx->xact, c, &specs, reply, err));
     if (c->nidx != before)
         ms_store_bump_catalog();
     BSON_APPEND_INT32(reply, "numIndexesBefore", (int32_t)before);
@@ -616,7 +614,7 @@ drop_one_locked(WT_SESSION *s, ms_coll_t *c, size_t i)
     BSON_APPEND_UTF8(&o, "index", c->idx[i].name);
     snprintf(uri, sizeof(uri), "%s", c->idx[i].uri);
     ms_catalog_index_remove_locked(c, i);
-    ret = log_index_ddl(s, c, 1, &o);
+    ret = ms_catalog_log_ddl_locked(s, NULL, c, true, &o);
     bson_destroy(&o);
     if (ret == 0)
         ret = ms_catalog_drop_table(s, uri);

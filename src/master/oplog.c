@@ -85,9 +85,13 @@ next_ts_locked(void)
     return ((uint64_t)clock_secs << 32) | clock_inc;
 }
 
+/* build_entry -- e as stored at ts; prev is the timestamp of the entry before it in the same
+ * batch (e->chained). */
 static void
-build_entry(const ms_oplog_entry_t *e, uint64_t ts, bson_t *b)
+build_entry(const ms_oplog_entry_t *e, uint64_t ts, uint64_t prev, bson_t *b)
 {
+    bson_t pt;
+
     bson_init(b);
     BSON_APPEND_UTF8(b, "op", e->op);
     BSON_APPEND_UTF8(b, "ns", e->ns);
@@ -98,6 +102,12 @@ build_entry(const ms_oplog_entry_t *e, uint64_t ts, bson_t *b)
         BSON_APPEND_DOCUMENT(b, "o2", e->o2);
     if (e->extra != NULL)
         bson_concat(b, e->extra);
+    if (e->chained) {
+        BSON_APPEND_DOCUMENT_BEGIN(b, "prevOpTime", &pt);
+        BSON_APPEND_TIMESTAMP(&pt, "ts", TS_SECS(prev), TS_INC(prev));
+        BSON_APPEND_INT64(&pt, "t", 1);
+        bson_append_document_end(b, &pt);
+    }
     BSON_APPEND_TIMESTAMP(b, "ts", TS_SECS(ts), TS_INC(ts));
     BSON_APPEND_INT64(b, "t", 1);
     BSON_APPEND_INT64(b, "v", 2);
@@ -146,6 +156,7 @@ static int
 append_locked(WT_SESSION *s, WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, uint64_t *first,
               uint64_t *bytes)
 {
+    uint64_t prev = 0;
     int ret = 0;
 
     *bytes = 0;
@@ -156,7 +167,8 @@ append_locked(WT_SESSION *s, WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, 
 
         if (i == 0)
             *first = ts;
-        build_entry(&e[i], ts, &b);
+        build_entry(&e[i], ts, prev, &b);
+        prev = ts;
         v.data = bson_get_data(&b);
         v.size = b.len;
         c->set_key(c, ts);

@@ -15,6 +15,9 @@
  * prevOpTime: {ts: Timestamp(0, 0), t: -1L}, ts, t, v, wall}; the operations inside applyOps
  * have the same shape as single-write entries (without ts/t/v/wall), in statement order.
  * Change streams unpack it into one event per operation, all with the entry's clusterTime.
+ * A transaction whose operations pass 16 MB is written as mongod 7.0 splits it: several
+ * consecutive entries in the same WiredTiger transaction, each but the last with
+ * o.partialTxn: true, the last with o.count (all operations), chained by prevOpTime.
  */
 #ifndef MS_OPLOG_H
 #define MS_OPLOG_H
@@ -39,6 +42,8 @@ typedef struct ms_oplog_entry {
                           * prevOpTime), or NULL */
     const bson_t *images; /* an applyOps entry's images: [{op: int32 index in applyOps, pre?,
                            * post?}] (csimages.h), or NULL */
+    bool chained;         /* append prevOpTime {ts: the previous entry of the same
+                           * ms_oplog_commit_n, t: 1L} (a large transaction's chain) */
 } ms_oplog_entry_t;
 
 /* ms_oplog_open -- create the table if needed, restore the clock from its last entry and

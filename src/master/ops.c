@@ -90,10 +90,12 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
 };
 
-/* Operations a transaction's statement may run inside it (request field `xact`). */
+/* Operations a transaction's statement may run inside it (request field `xact`); CREATE and
+ * CREATE_INDEXES make the transaction's own new collection (catalog.h). */
 static const bool ops_xact[SDB_OP__MAX] = {
-    [SDB_OP_INSERT] = true, [SDB_OP_UPDATE] = true, [SDB_OP_DELETE] = true,
-    [SDB_OP_SCAN] = true,   [SDB_OP_IXSCAN] = true,
+    [SDB_OP_INSERT] = true,         [SDB_OP_UPDATE] = true, [SDB_OP_DELETE] = true,
+    [SDB_OP_SCAN] = true,           [SDB_OP_IXSCAN] = true, [SDB_OP_CREATE] = true,
+    [SDB_OP_CREATE_INDEXES] = true,
 };
 
 /* Operations that make the data grow: refused while the disk is (nearly) full (disk.h).
@@ -119,14 +121,15 @@ static const char *const ops_schema_ns[SDB_OP__MAX] = {
     [SDB_OP_CREATE_INDEXES] = "ns", [SDB_OP_DROP_INDEXES] = "ns",
 };
 
-/* before_schema_change -- abort the transactions whose uncommitted writes it would strand. */
+/* before_schema_change -- abort the transactions whose uncommitted writes it would strand
+ * (not for a transaction's own change: only its new collection, catalog.h). */
 static void
 before_schema_change(int op, const bson_t *req)
 {
     bson_iter_t it;
 
-    if (ops_schema_ns[op] != NULL && bson_iter_init_find(&it, req, ops_schema_ns[op]) &&
-        BSON_ITER_HOLDS_UTF8(&it))
+    if (ops_schema_ns[op] != NULL && !bson_has_field(req, "xact") &&
+        bson_iter_init_find(&it, req, ops_schema_ns[op]) && BSON_ITER_HOLDS_UTF8(&it))
         ms_xact_abort_writers(bson_iter_utf8(&it, NULL), op == SDB_OP_DROP_DB);
 }
 

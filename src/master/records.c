@@ -28,6 +28,7 @@
 #include "indexes.h"
 #include "oplog.h"
 #include "oplog_diff.h"
+#include "store.h"
 #include "storereq.h"
 #include "txns.h"
 #include "xact.h"
@@ -46,14 +47,6 @@ ms_records_capped_in_xact(const ms_coll_t *c, sdb_error_t *err)
                          "Collection '%s' is a capped collection. Writes in transactions are not "
                          "allowed on capped collections.",
                          c->ns);
-}
-
-int
-ms_records_write_conflict(sdb_error_t *err)
-{
-    return sdb_error_set(err, SDB_CODE_WriteConflict,
-                         "WriteConflict error: this operation conflicted with another operation. "
-                         "Please retry your operation or multi-document transaction.");
 }
 
 void
@@ -199,7 +192,7 @@ insert_one(ms_ctx_t *ctx, const char *ns, const bson_t *doc, stmt_ref_t *st, bso
     SDB_RET(sdb_bson_check_stored(doc, false, err));
     if (!bson_iter_init(&it, doc) || !bson_iter_next(&it) || strcmp(bson_iter_key(&it), "_id") != 0)
         return sdb_error_set(err, SDB_CODE_BadValue, "document must have _id first");
-    SDB_RET(ms_catalog_open_for_write(ctx->own != NULL ? ctx->own : s, ns, &c, err));
+    SDB_RET(ms_catalog_open_for_write(ctx->own != NULL ? ctx->own : s, ctx->xact, ns, &c, err));
     if (ctx->xact != NULL && c->capped != NULL)
         ret = ms_records_capped_in_xact(c, err);
     else
@@ -220,7 +213,7 @@ insert_one(ms_ctx_t *ctx, const char *ns, const bson_t *doc, stmt_ref_t *st, bso
     }
     ms_capped_unlock(c);
     ms_catalog_unlock();
-    return ret == WT_ROLLBACK && ctx->xact == NULL ? ms_records_write_conflict(err) : ret;
+    return ret == WT_ROLLBACK && ctx->xact == NULL ? ms_store_write_conflict(err) : ret;
 }
 
 /* append_entry -- element n of arr for document `index`: a writeError {index, code, errmsg,
@@ -374,7 +367,7 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
     if ((ret = cur->search(cur)) != 0 || (ret = cur->get_value(cur, &v)) != 0)
         goto rollback;
     if (ch->old != NULL && !same_bytes(&v, ch->old)) {
-        ret = ms_records_write_conflict(err);
+        ret = ms_store_write_conflict(err);
         goto rollback;
     }
     if (!bson_init_static(&stored, v.data, v.size)) {
@@ -485,7 +478,7 @@ change_op(ms_ctx_t *ctx, const bson_t *req, int is_update, bson_t *reply, sdb_er
         ms_capped_unlock(ch.c);
     ms_catalog_unlock();
     if (ret == WT_ROLLBACK && ch.xact == NULL)
-        ret = ms_records_write_conflict(err);
+        ret = ms_store_write_conflict(err);
     if (ret == 0)
         BSON_APPEND_INT32(reply, "n", ch.n);
     if (ch.fp.hang_up)

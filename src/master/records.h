@@ -17,9 +17,6 @@
 #define MS_WRITE_RETRIES 8
 #define MS_BATCH_BYTES_DEFAULT (8 * 1024 * 1024)
 
-/* ms_records_write_conflict -- set mongod's WriteConflict (112) error. */
-int ms_records_write_conflict(sdb_error_t *err);
-
 /* ms_records_capped_in_xact -- 263: a transaction may not write to capped collection c. */
 int ms_records_capped_in_xact(const ms_coll_t *c, sdb_error_t *err);
 

@@ -64,6 +64,14 @@ on_wt_message(WT_EVENT_HANDLER *h, WT_SESSION *s, const char *message)
 static WT_EVENT_HANDLER store_events = {on_wt_error, on_wt_message, NULL, NULL};
 
 int
+ms_store_write_conflict(sdb_error_t *err)
+{
+    return sdb_error_set(err, SDB_CODE_WriteConflict,
+                         "WriteConflict error: this operation conflicted with another operation. "
+                         "Please retry your operation or multi-document transaction.");
+}
+
+int
 ms_store_wt_error(int ret, const char *op)
 {
     if (ret != 0)

@@ -11,6 +11,7 @@
 #define MS_STORE_H
 
 #include "../common/config.h"
+#include "../common/errors.h"
 #include "../common/global.h"
 
 #include <wiredtiger.h>
@@ -36,6 +37,10 @@ WT_SESSION *ms_store_house_session(void);
 
 /* ms_store_bump_catalog -- publish a new catalog version (after every catalog change). */
 void ms_store_bump_catalog(void);
+
+/* ms_store_write_conflict -- set mongod's WriteConflict (112) error: what a WiredTiger
+ * conflict (WT_ROLLBACK) or an uncommitted transaction in the way answers. */
+int ms_store_write_conflict(sdb_error_t *err);
 
 /* ms_store_wt_error -- log a WiredTiger failure (op names the call) and return ret. */
 int ms_store_wt_error(int ret, const char *op);

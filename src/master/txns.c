@@ -116,7 +116,7 @@ ms_txns_record(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, const bson_t
     ret = c->insert(c);
     SDB_TRET(c->close(c));
     if (ret == WT_DUPLICATE_KEY)
-        ret = ms_records_write_conflict(err);
+        ret = ms_store_write_conflict(err);
     return ret;
 }
 
@@ -321,7 +321,7 @@ ms_txns_op_check(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
         bson_reinit(reply);
         ret = check_txn(ctx->session, &tx, reply, err);
     }
-    return ret == WT_ROLLBACK ? ms_records_write_conflict(err) : ret;
+    return ret == WT_ROLLBACK ? ms_store_write_conflict(err) : ret;
 }
 
 int

@@ -29,6 +29,8 @@
 
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "catalog.h"
+#include "cursors.h"
 #include "records.h"
 #include "store.h"
 #include "storereq.h"
@@ -60,6 +62,7 @@ struct ms_xact {
     uint32_t nops;
     bson_t *images; /* their change-stream images: [{op: index in ops, pre?, post?}] */
     uint32_t nimages;
+    bool ddl;  /* it created a collection or index (catalog.h: settled when it ends) */
     int refs;  /* table_mu */
     bool dead; /* unlinked (table_mu) */
     struct ms_xact *next;
@@ -68,7 +71,7 @@ struct ms_xact {
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
 static ms_xact_t *buckets[XACT_BUCKETS];
 static _Atomic int64_t lifetime_ms = 60000;
-static _Atomic size_t nopen;
+#define XACT_STAT (ms_store_global()) /* serverStatus transactions (global.h) */
 
 void
 ms_xact_set_lifetime(int64_t secs)
@@ -79,7 +82,7 @@ ms_xact_set_lifetime(int64_t secs)
 size_t
 ms_xact_count(void)
 {
-    return atomic_load(&nopen);
+    return (size_t)atomic_load(&XACT_STAT->xact_open);
 }
 
 /* ---- the table ------------------------------------------------------------------------- */
@@ -171,6 +174,10 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
         return;
     if (rollback)
         x->s->rollback_transaction(x->s, NULL);
+    if (x->ddl)
+        ms_catalog_settle(x->s, x, state == XS_COMMITTED);
+    ms_cursors_kill_xact(x->id, x->n); /* its cursors end with it */
+    x->ddl = false;
     x->s->close(x->s, NULL);
     x->s = NULL;
     x->state = state;
@@ -178,7 +185,9 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
     x->nops = 0;
     bson_reinit(x->images);
     x->nimages = 0;
-    atomic_fetch_sub(&nopen, 1);
+    atomic_fetch_sub(&XACT_STAT->xact_open, 1);
+    atomic_fetch_add(state == XS_COMMITTED ? &XACT_STAT->xact_committed : &XACT_STAT->xact_aborted,
+                     1);
 }
 
 static int
@@ -201,7 +210,8 @@ start_locked(ms_xact_t *x, int64_t n)
     x->s = s;
     x->state = XS_OPEN;
     x->start_ms = sdb_mono_ms();
-    atomic_fetch_add(&nopen, 1);
+    atomic_fetch_add(&XACT_STAT->xact_open, 1);
+    atomic_fetch_add(&XACT_STAT->xact_started, 1);
     return 0;
 }
 
@@ -300,8 +310,10 @@ ms_xact_checkout(const bson_t *req, ms_xact_t **x, sdb_error_t *err)
         return 0;
     SDB_RET(parse_ref(&sub, &r, err));
     SDB_RET(lookup(&r, x, err));
-    if ((*x)->n == r.n && (*x)->state == XS_OPEN)
+    if ((*x)->n == r.n && (*x)->state == XS_OPEN) {
+        atomic_fetch_add(&XACT_STAT->xact_active, 1);
         return 0;
+    }
     if ((*x)->n == r.n)
         state_error(*x, err);
     else
@@ -320,9 +332,10 @@ ms_xact_session(ms_xact_t *x)
 int
 ms_xact_checkin(ms_xact_t *x, int ret, sdb_error_t *err)
 {
+    atomic_fetch_sub(&XACT_STAT->xact_active, 1);
     if (ret == WT_ROLLBACK) {
         finish_locked(x, XS_ABORTED, true);
-        ret = ms_records_write_conflict(err);
+        ret = ms_store_write_conflict(err);
     }
     unlock_release(x);
     return ret;
@@ -355,6 +368,7 @@ ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e)
 
     if (e->pre != NULL || e->post != NULL)
         add_images(x, x->nops, e);
+    x->ddl = x->ddl || e->op[0] == 'c';
     bson_uint32_to_string(x->nops++, &key, buf, sizeof(buf));
     bson_append_document_begin(x->ops, key, -1, &op);
     BSON_APPEND_UTF8(&op, "op", e->op);
@@ -413,14 +427,17 @@ ms_xact_op_begin(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
     return ret;
 }
 
-/* applyops_entry -- the oplog entry of x's writes: o {applyOps}, lsid, txnNumber, prevOpTime. */
+/* One applyOps entry holds operations up to this size; a larger transaction is split over
+ * several entries, as mongod splits past its 16 MB document limit (oplog.h). */
+#define XACT_ENTRY_BYTES (16 * 1024 * 1024 - 64 * 1024)
+
+/* txn_fields -- what every applyOps entry of x carries after o: lsid, txnNumber, and for
+ * the first entry of a chain (or the only one) prevOpTime {ts: Timestamp(0, 0), t: -1L}. */
 static void
-applyops_entry(const ms_xact_t *x, bson_t *o, bson_t *extra)
+txn_fields(const ms_xact_t *x, bool first, bson_t *extra)
 {
     bson_t lsid, prev;
 
-    bson_init(o);
-    BSON_APPEND_ARRAY(o, "applyOps", x->ops);
     bson_init(extra);
     BSON_APPEND_DOCUMENT_BEGIN(extra, "lsid", &lsid);
     BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, x->id, 16);
@@ -428,30 +445,122 @@ applyops_entry(const ms_xact_t *x, bson_t *o, bson_t *extra)
         BSON_APPEND_BINARY(&lsid, "uid", BSON_SUBTYPE_BINARY, x->uid, sizeof(x->uid));
     bson_append_document_end(extra, &lsid);
     BSON_APPEND_INT64(extra, "txnNumber", x->n);
+    if (!first)
+        return;
     BSON_APPEND_DOCUMENT_BEGIN(extra, "prevOpTime", &prev);
     BSON_APPEND_TIMESTAMP(&prev, "ts", 0, 0);
     BSON_APPEND_INT64(&prev, "t", -1);
     bson_append_document_end(extra, &prev);
 }
 
+/* A piece of a transaction's oplog: operations [from, to) of x->ops as one entry. */
+typedef struct piece {
+    bson_t o, extra, images;
+    uint32_t from, to;
+} piece_t;
+
+/* piece_build -- entry `k` of `n` for ops [from, to): o {applyOps, partialTxn | count} and its
+ * images, their op indexes counted from `from`. */
+static void
+piece_build(const ms_xact_t *x, piece_t *p, size_t k, size_t n)
+{
+    bson_iter_t it;
+    uint32_t i = 0, nimg = 0;
+    bson_t arr;
+    char key[16];
+    const char *kk;
+
+    bson_init(&p->o);
+    bson_init(&p->images);
+    BSON_APPEND_ARRAY_BEGIN(&p->o, "applyOps", &arr);
+    for (bson_iter_init(&it, x->ops); bson_iter_next(&it); i++)
+        if (i >= p->from && i < p->to) {
+            bson_uint32_to_string(i - p->from, &kk, key, sizeof(key));
+            bson_append_iter(&arr, kk, -1, &it);
+        }
+    bson_append_array_end(&p->o, &arr);
+    if (n > 1 && k + 1 < n)
+        BSON_APPEND_BOOL(&p->o, "partialTxn", true);
+    else if (n > 1)
+        BSON_APPEND_INT64(&p->o, "count", x->nops);
+    for (bson_iter_init(&it, x->images); bson_iter_next(&it);) {
+        bson_iter_t f, img;
+        bson_t d;
+        int32_t op;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &f) ||
+            !bson_iter_find(&f, "op") || (op = bson_iter_int32(&f)) < (int32_t)p->from ||
+            op >= (int32_t)p->to)
+            continue;
+        bson_uint32_to_string(nimg++, &kk, key, sizeof(key));
+        bson_append_document_begin(&p->images, kk, -1, &d);
+        BSON_APPEND_INT32(&d, "op", op - (int32_t)p->from);
+        bson_iter_recurse(&it, &img);
+        while (bson_iter_next(&img))
+            if (strcmp(bson_iter_key(&img), "op") != 0)
+                bson_append_iter(&d, NULL, 0, &img);
+        bson_append_document_end(&p->images, &d);
+    }
+    txn_fields(x, k == 0, &p->extra);
+}
+
+/* split -- cut x's operations into pieces of at most XACT_ENTRY_BYTES (an operation larger
+ * than that alone); returns how many, pieces in *out (heap). */
+static size_t
+split(const ms_xact_t *x, piece_t **out)
+{
+    piece_t *p = bson_malloc0(sizeof(*p) * (x->nops > 0 ? x->nops : 1));
+    size_t n = 0, bytes = 0;
+    bson_iter_t it;
+    uint32_t i = 0;
+
+    for (bson_iter_init(&it, x->ops); bson_iter_next(&it); i++) {
+        uint32_t len = bson_iter_value(&it)->value.v_doc.data_len;
+
+        if (n == 0 || (bytes + len > XACT_ENTRY_BYTES && p[n - 1].to > p[n - 1].from)) {
+            p[n].from = p[n].to = i;
+            n++;
+            bytes = 0;
+        }
+        p[n - 1].to = i + 1;
+        bytes += len;
+    }
+    *out = p;
+    return n;
+}
+
 static int
 commit_locked(ms_xact_t *x)
 {
-    ms_oplog_entry_t e = {"c", "admin.$cmd", NULL, NULL, NULL, NULL};
-    bson_t o, extra;
+    ms_oplog_entry_t *e;
+    piece_t *p = NULL;
+    size_t n;
     int ret;
 
     if (x->nops == 0) { /* read-only: nothing to log */
         ret = x->s->commit_transaction(x->s, NULL);
-    } else {
-        applyops_entry(x, &o, &extra);
-        e.o = &o;
-        e.extra = &extra;
-        e.images = x->nimages > 0 ? x->images : NULL;
-        ret = ms_oplog_commit(x->s, &e, NULL); /* rolls back on failure */
-        bson_destroy(&o);
-        bson_destroy(&extra);
+        finish_locked(x, ret == 0 ? XS_COMMITTED : XS_ABORTED, false);
+        return ret;
     }
+    n = split(x, &p);
+    e = bson_malloc0(sizeof(*e) * n);
+    for (size_t k = 0; k < n; k++) {
+        piece_build(x, &p[k], k, n);
+        e[k].op = "c";
+        e[k].ns = "admin.$cmd";
+        e[k].o = &p[k].o;
+        e[k].extra = &p[k].extra;
+        e[k].images = bson_empty(&p[k].images) ? NULL : &p[k].images;
+        e[k].chained = k > 0;
+    }
+    ret = ms_oplog_commit_n(x->s, e, n, NULL); /* rolls back on failure */
+    for (size_t k = 0; k < n; k++) {
+        bson_destroy(&p[k].o);
+        bson_destroy(&p[k].extra);
+        bson_destroy(&p[k].images);
+    }
+    bson_free(p);
+    bson_free(e);
     finish_locked(x, ret == 0 ? XS_COMMITTED : XS_ABORTED, false);
     return ret;
 }
@@ -475,7 +584,7 @@ end_op(const bson_t *req, bool commit, sdb_error_t *err)
     else if (!(commit && x->state == XS_COMMITTED)) /* a retried commit answers ok */
         ret = state_error(x, err);
     if (ret == WT_ROLLBACK)
-        ret = ms_records_write_conflict(err);
+        ret = ms_store_write_conflict(err);
     unlock_release(x);
     return ret;
 }
@@ -530,21 +639,47 @@ ms_xact_retryable_write(const bson_t *req, sdb_error_t *err)
 
 /* ---- schema changes ------------------------------------------------------------------ */
 
+/* op_ns -- the collection an operation of x's writes is about: its ns, or for a "c"
+ * operation (create, createIndexes) "<db>.<o's first value>". */
+static bool
+op_ns(bson_iter_t *op, char *buf, size_t len)
+{
+    bson_iter_t f, o;
+    const char *ns = NULL, *kind = "";
+    bool has_o = false;
+
+    for (f = *op; bson_iter_next(&f);) {
+        if (strcmp(bson_iter_key(&f), "ns") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+            ns = bson_iter_utf8(&f, NULL);
+        else if (strcmp(bson_iter_key(&f), "op") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+            kind = bson_iter_utf8(&f, NULL);
+        else if (strcmp(bson_iter_key(&f), "o") == 0 && BSON_ITER_HOLDS_DOCUMENT(&f))
+            has_o = bson_iter_recurse(&f, &o);
+    }
+    if (ns == NULL)
+        return false;
+    if (strcmp(kind, "c") != 0 || strchr(ns, '.') == NULL)
+        return bson_snprintf(buf, len, "%s", ns) > 0;
+    if (!has_o || !bson_iter_next(&o) || !BSON_ITER_HOLDS_UTF8(&o))
+        return false;
+    return bson_snprintf(buf, len, "%.*s.%s", (int)(strchr(ns, '.') - ns), ns,
+                         bson_iter_utf8(&o, NULL)) > 0;
+}
+
 /* wrote_to_locked -- x's collected operations touch `ns` (db prefix "db." when is_db). */
 static bool
 wrote_to_locked(const ms_xact_t *x, const char *ns, bool is_db)
 {
     bson_iter_t it, op;
     size_t len = strlen(ns);
+    char o[SDB_NS_LEN_MAX + 8];
 
     if (x->state != XS_OPEN || !bson_iter_init(&it, x->ops))
         return false;
     while (bson_iter_next(&it)) {
-        const char *o;
         if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &op) ||
-            !bson_iter_find(&op, "ns") || !BSON_ITER_HOLDS_UTF8(&op))
+            !op_ns(&op, o, sizeof(o)))
             continue;
-        o = bson_iter_utf8(&op, NULL);
         if (is_db ? strncmp(o, ns, len) == 0 && o[len] == '.' : strcmp(o, ns) == 0)
             return true;
     }
@@ -558,7 +693,7 @@ ms_xact_abort_writers(const char *ns, bool is_db)
     size_t n = 0;
     int aborted = 0;
 
-    if (atomic_load(&nopen) == 0)
+    if (ms_xact_count() == 0)
         return 0;
     pthread_mutex_lock(&table_mu);
     for (size_t b = 0; b < XACT_BUCKETS && n < 64; b++)
@@ -645,7 +780,7 @@ ms_xact_tick(int64_t now_ms)
     int aborted = 0;
 
     (void)now_ms;
-    if (atomic_load(&nopen) == 0)
+    if (ms_xact_count() == 0)
         return 0;
     n = expired(sdb_mono_ms(), batch, sizeof(batch) / sizeof(batch[0]));
     for (size_t i = 0; i < n; i++) {

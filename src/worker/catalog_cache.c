@@ -63,6 +63,8 @@ parse_entry(bson_iter_t *coll, wk_coll_info_t *e)
             view_of(coll, &e->indexes);
         else if (strcmp(k, "uuid") == 0)
             bson_append_iter(&e->uuid_doc, "uuid", 4, coll);
+        else if (strcmp(k, "pending") == 0)
+            e->pending = bson_iter_as_bool(coll);
     }
 }
 

@@ -654,6 +654,85 @@ START_TEST(test_resume_after_worker_kill9)
 }
 END_TEST
 
+#define BIG_LSID                                                                                   \
+    "'lsid': {'id': {'$binary': {'base64': 'oKGio6SlpqeoqaqrrK2urw==', 'subType': '04'}}}"
+#define BIG_DOCS 20
+
+/* A transaction of 20 MB enters the oplog as mongod splits it (oplog.h): two applyOps entries
+ * chained by prevOpTime, partialTxn then count; a stream sees every insert once, in order. */
+START_TEST(test_large_transaction)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    size_t len = (size_t)1 << 20;
+    char *big = bson_malloc(len + 512), head[256];
+    bson_t r, all, ev;
+    int64_t id;
+
+    CMD_OK(c, DB, "{'insert': 'big', 'documents': [{'_id': 'seed'}]}", &r);
+    bson_destroy(&r);
+    id = open_stream(c, DB, "big", "{}", &r);
+    bson_destroy(&r);
+    for (int i = 0; i < BIG_DOCS; i++) {
+        int n =
+            snprintf(head, sizeof(head), "{'insert': 'big', 'documents': [{'_id': %d, 's': '", i);
+        memcpy(big, head, (size_t)n);
+        memset(big + n, 'x', len);
+        snprintf(big + n + len, 512,
+                 "'}], %s, 'txnNumber': {'$numberLong': '1'}, "
+                 "'autocommit': false%s}",
+                 BIG_LSID, i == 0 ? ", 'startTransaction': true" : "");
+        CMD_OK(c, DB, big, &r);
+        bson_destroy(&r);
+    }
+    CMD_OK(c, "admin",
+           "{'commitTransaction': 1, " BIG_LSID ", 'txnNumber': {'$numberLong': '1'}, "
+           "'autocommit': false}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, "local",
+           "{'find': 'oplog.rs', 'filter': {'op': 'c', 'txnNumber': 1, 'lsid.id': "
+           "{'$binary': {'base64': 'oKGio6SlpqeoqaqrrK2urw==', 'subType': '04'}}}, "
+           "'projection': {'o.partialTxn': 1, 'o.count': 1, 'prevOpTime': 1, 'ts': 1, "
+           "'n': {'$size': '$o.applyOps'}}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.o.partialTxn", BSON_TYPE_BOOL);
+    ASSERT_INT(&r, "cursor.firstBatch.0.prevOpTime.t", -1);
+    ck_assert(!fx_has(&r, "cursor.firstBatch.1.o.partialTxn"));
+    ASSERT_INT(&r, "cursor.firstBatch.1.o.count", BIG_DOCS);
+    ASSERT_INT(&r, "cursor.firstBatch.1.prevOpTime.t", 1);
+    ck_assert_int_eq(fx_int(&r, "cursor.firstBatch.0.n") + fx_int(&r, "cursor.firstBatch.1.n"),
+                     BIG_DOCS);
+    {
+        bson_iter_t a, b;
+        ck_assert(bson_iter_init(&a, &r) &&
+                  bson_iter_find_descendant(&a, "cursor.firstBatch.0.ts", &b));
+        ck_assert(fx_sub(&r, "cursor.firstBatch.1.prevOpTime", &ev));
+        ck_assert(bson_iter_init(&a, &ev) && bson_iter_find(&a, "ts"));
+        ck_assert(bson_iter_value(&a)->value.v_timestamp.timestamp ==
+                      bson_iter_value(&b)->value.v_timestamp.timestamp &&
+                  bson_iter_value(&a)->value.v_timestamp.increment ==
+                      bson_iter_value(&b)->value.v_timestamp.increment);
+        bson_destroy(&ev);
+    }
+    bson_destroy(&r);
+    more_until(c, DB, "big", id, BIG_DOCS, &all);
+    for (int i = 0; i < BIG_DOCS; i++) {
+        char path[32];
+
+        snprintf(path, sizeof(path), "%d", i);
+        ck_assert(fx_sub(&all, path, &ev));
+        ASSERT_STR(&ev, "operationType", "insert");
+        ASSERT_INT(&ev, "documentKey._id", i);
+        ASSERT_INT(&ev, "txnNumber", 1);
+        bson_destroy(&ev);
+    }
+    bson_destroy(&all);
+    bson_free(big);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -667,6 +746,7 @@ main(void)
     tcase_add_test(tc, test_images_and_pipeline);
     tcase_add_test(tc, test_images_in_transaction);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_large_transaction);
     tcase_add_test(own, test_await_parks_request);
     tcase_add_test(own, test_resume_after_worker_kill9);
     return it_main(s);

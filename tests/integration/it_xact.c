@@ -9,7 +9,11 @@
  * write waits for it (bounded by its maxTimeMS).  Cleanup scope: kill -9 of the worker that ran the
  * statements leaves the transaction open, and another connection commits it;
  * transactionLifetimeLimitSeconds aborts a stale one; kill -9 of the whole server keeps every
- * transaction acknowledged with j:true whole and leaves no part of an open one.
+ * transaction acknowledged with j:true whole and leaves no part of an open one.  create and
+ * createIndexes inside a transaction (a new collection, its indexes built over the
+ * transaction's own documents) show outside only after the commit and vanish with an abort.
+ * A cursor opened in a transaction continues only in it (50739/50740/50741) and ends with it.
+ * serverStatus counts transactions started, committed, aborted, open, active and inactive.
  */
 #include "harness.h"
 
@@ -337,6 +341,237 @@ START_TEST(test_outside_write_waits_for_the_transaction)
 }
 END_TEST
 
+/* listed -- how many collections named `coll` listCollections shows in DB. */
+static int
+listed(mongoc_client_t *c, const char *coll)
+{
+    char json[256];
+    bson_t r;
+    int n;
+
+    snprintf(json, sizeof(json), "{'listCollections': 1, 'filter': {'name': '%s'}}", coll);
+    CMD_OK(c, DB, json, &r);
+    n = fx_array_len(&r, "cursor.firstBatch");
+    bson_destroy(&r);
+    return n;
+}
+
+#define LSID_G                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'YGFiY2RlZmdoaWprbG1ubw==', 'subType': '04'}}}"
+
+START_TEST(test_create_commits_with_the_transaction)
+{
+    mongoc_client_t *a = IT_CLIENT(), *b = fx_client(&it_srv);
+    char json[512];
+    bson_t r;
+
+    fx_cmd(a, DB, "{'drop': 'made'}", &r, NULL);
+    bson_destroy(&r);
+    ok_stmt(a, DB, LSID_G, 1, true, "'create': 'made'");
+    ok_stmt(a, DB, LSID_G, 1, false, "'insert': 'made', 'documents': [{'_id': 1, 'x': 5}]");
+    stmt(json, sizeof(json), LSID_G, 1, false,
+         "'createIndexes': 'made', 'indexes': [{'key': {'x': 1}, 'name': 'x_1'}]");
+    CMD_OK(a, DB, json, &r);
+    ASSERT_INT(&r, "numIndexesBefore", 1);
+    ASSERT_INT(&r, "numIndexesAfter", 2);
+    bson_destroy(&r);
+    /* the index holds the transaction's own uncommitted document */
+    stmt(json, sizeof(json), LSID_G, 1, false, "'find': 'made', 'filter': {'x': 5}, 'hint': 'x_1'");
+    CMD_OK(a, DB, json, &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    bson_destroy(&r);
+    /* outside, neither the collection nor its indexes exist before the commit */
+    ck_assert_int_eq(listed(b, "made"), 0);
+    CMD_ERR(b, DB, "{'listIndexes': 'made'}", &r, 26, "NamespaceNotFound");
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(b, DB, "made", "{}"), 0);
+    /* an outside write waits for the transaction (here: until its maxTimeMS) */
+    CMD_ERR(b, DB, "{'insert': 'made', 'documents': [{'_id': 2}], 'maxTimeMS': 200}", &r, 50,
+            "MaxTimeMSExpired");
+    bson_destroy(&r);
+    ok_stmt(b, "admin", LSID_G, 1, false, "'commitTransaction': 1");
+    ck_assert_int_eq(listed(b, "made"), 1);
+    CMD_OK(b, DB, "{'listIndexes': 'made'}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(b, DB, "made", "{'x': 5}"), 1);
+    /* one applyOps entry: create, insert, createIndexes */
+    CMD_OK(b, "local",
+           "{'find': 'oplog.rs', 'filter': {'op': 'c', 'ns': 'admin.$cmd', 'txnNumber': 1, "
+           "'lsid.id': {'$binary': {'base64': 'YGFiY2RlZmdoaWprbG1ubw==', 'subType': '04'}}}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch.0.o.applyOps"), 3);
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.op", "c");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.ns", DB ".$cmd");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.0.o.create", "made");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.1.op", "i");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.2.o.createIndexes", "made");
+    ASSERT_STR(&r, "cursor.firstBatch.0.o.applyOps.2.o.name", "x_1");
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+}
+END_TEST
+
+#define LSID_H                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'cHFyc3R1dnd4eXp7fH1+fw==', 'subType': '04'}}}"
+
+START_TEST(test_create_aborts_with_the_transaction)
+{
+    mongoc_client_t *a = IT_CLIENT();
+    char json[512];
+    bson_t r;
+
+    fx_cmd(a, DB, "{'drop': 'gone'}", &r, NULL);
+    bson_destroy(&r);
+    fx_cmd(a, DB, "{'drop': 'gone2'}", &r, NULL);
+    bson_destroy(&r);
+    fx_cmd(a, DB, "{'drop': 'dupx'}", &r, NULL);
+    bson_destroy(&r);
+    /* explicit create, then abort: nothing is left, and the name is free */
+    ok_stmt(a, DB, LSID_H, 1, true, "'create': 'gone'");
+    ok_stmt(a, DB, LSID_H, 1, false, "'insert': 'gone', 'documents': [{'_id': 1}]");
+    ok_stmt(a, "admin", LSID_H, 1, false, "'abortTransaction': 1");
+    ck_assert_int_eq(listed(a, "gone"), 0);
+    /* implicit create by insert, aborted by a newer txnNumber */
+    ok_stmt(a, DB, LSID_H, 2, true, "'insert': 'gone2', 'documents': [{'_id': 1}]");
+    ok_stmt(a, DB, LSID_H, 3, true, "'find': 'gone', 'filter': {}");
+    ck_assert_int_eq(listed(a, "gone2"), 0);
+    ok_stmt(a, "admin", LSID_H, 3, false, "'commitTransaction': 1");
+    CMD_OK(a, DB, "{'create': 'gone'}", &r);
+    bson_destroy(&r);
+    /* a new index on a collection that existed before: 263, the transaction is aborted */
+    err_stmt(a, DB, LSID_H, 4, true,
+             "'createIndexes': 'gone', 'indexes': [{'key': {'y': 1}, 'name': 'y_1'}]", 263,
+             "OperationNotSupportedInTransaction");
+    end_err(a, LSID_H, 4, "commitTransaction", 251, "NoSuchTransaction", true);
+    /* an index it already has is fine; a view is refused */
+    stmt(json, sizeof(json), LSID_H, 5, true,
+         "'createIndexes': 'gone', 'indexes': [{'key': {'_id': 1}, 'name': '_id_'}]");
+    CMD_OK(a, DB, json, &r);
+    ASSERT_STR(&r, "note", "all indexes already exist");
+    bson_destroy(&r);
+    err_stmt(a, DB, LSID_H, 5, false, "'create': 'v', 'viewOn': 'gone', 'pipeline': []", 263,
+             "OperationNotSupportedInTransaction");
+    /* a unique index over the transaction's own duplicates fails and takes the collection */
+    ok_stmt(a, DB, LSID_H, 6, true,
+            "'insert': 'dupx', 'documents': [{'_id': 1, 'x': 1}, {'_id': 2, 'x': 1}]");
+    err_stmt(a, DB, LSID_H, 6, false,
+             "'createIndexes': 'dupx', 'indexes': [{'key': {'x': 1}, 'name': 'x_1', "
+             "'unique': true}]",
+             11000, "DuplicateKey");
+    end_err(a, LSID_H, 6, "commitTransaction", 251, "NoSuchTransaction", true);
+    ck_assert_int_eq(listed(a, "dupx"), 0);
+    ck_assert_int_eq(fx_count(a, DB, "dupx", "{}"), 0);
+    ping(a);
+    mongoc_client_destroy(a);
+}
+END_TEST
+
+#define LSID_I                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'gIGCg4SFhoeIiYqLjI2Ojw==', 'subType': '04'}}}"
+
+/* cursor_of -- the id of the cursor a find or aggregate reply opened (never 0 here). */
+static int64_t
+cursor_of(const bson_t *r)
+{
+    int64_t id = fx_int(r, "cursor.id");
+
+    ck_assert_msg(id != 0, "no cursor: %s", fx_to_json(r));
+    return id;
+}
+
+START_TEST(test_cursors_belong_to_their_transaction)
+{
+    mongoc_client_t *a = IT_CLIENT(), *b = fx_client_other_worker(&it_srv, a);
+    char body[256], json[512];
+    int64_t in_txn, outside;
+    bson_t r;
+
+    CMD_OK(a, DB, "{'insert': 'cur', 'documents': [{'_id': 1}, {'_id': 2}, {'_id': 3}]}", &r);
+    bson_destroy(&r);
+    /* a cursor of the session made outside any transaction continues only outside one */
+    CMD_OK(a, DB, "{'find': 'cur', 'batchSize': 1, " LSID_I "}", &r);
+    outside = cursor_of(&r);
+    bson_destroy(&r);
+    stmt(json, sizeof(json), LSID_I, 1, true, "'find': 'cur', 'batchSize': 1");
+    CMD_OK(a, DB, json, &r);
+    in_txn = cursor_of(&r);
+    bson_destroy(&r);
+    snprintf(body, sizeof(body), "'getMore': {'$numberLong': '%lld'}, 'collection': 'cur'",
+             (long long)outside);
+    err_stmt(b, DB, LSID_I, 1, false, body, 50739, "Location50739");
+    /* that failed statement aborted transaction 1; the next one gets its own cursor */
+    stmt(json, sizeof(json), LSID_I, 2, true, "'find': 'cur', 'batchSize': 1");
+    CMD_OK(a, DB, json, &r);
+    in_txn = cursor_of(&r);
+    bson_destroy(&r);
+    snprintf(json, sizeof(json),
+             "{'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', 'batchSize': 1, %s}",
+             (long long)in_txn, LSID_I);
+    CMD_ERR(b, DB, json, &r, 50740, "Location50740");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"), "created in transaction 2") != NULL, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
+    snprintf(body, sizeof(body),
+             "'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', 'batchSize': 1",
+             (long long)in_txn);
+    ok_stmt(b, DB, LSID_I, 2, false, body); /* in its transaction, on another worker */
+    ok_stmt(a, "admin", LSID_I, 2, false, "'commitTransaction': 1");
+    /* the commit ended it */
+    CMD_ERR(b, DB, json, &r, 43, "CursorNotFound");
+    bson_destroy(&r);
+    snprintf(json, sizeof(json), "{'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', %s}",
+             (long long)outside, LSID_I);
+    CMD_OK(a, DB, json, &r); /* the one made outside lives on */
+    ck_assert_int_eq(fx_array_len(&r, "cursor.nextBatch"), 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+}
+END_TEST
+
+/* txn_stat -- serverStatus transactions.<name>. */
+static int64_t
+txn_stat(mongoc_client_t *c, const char *name)
+{
+    char path[64];
+    bson_t r;
+    int64_t v;
+
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    snprintf(path, sizeof(path), "transactions.%s", name);
+    ck_assert_msg(fx_has(&r, path), "no %s in serverStatus", path);
+    v = fx_int(&r, path);
+    bson_destroy(&r);
+    return v;
+}
+
+#define LSID_J                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'kJGSk5SVlpeYmZqbnJ2enw==', 'subType': '04'}}}"
+
+START_TEST(test_server_status_counts_transactions)
+{
+    mongoc_client_t *a = IT_CLIENT();
+    int64_t started = txn_stat(a, "totalStarted"), committed = txn_stat(a, "totalCommitted");
+    int64_t aborted = txn_stat(a, "totalAborted"), open = txn_stat(a, "currentOpen");
+
+    ok_stmt(a, DB, LSID_J, 1, true, "'insert': 'stat', 'documents': [{'_id': 1}]");
+    ck_assert_int_eq(txn_stat(a, "currentOpen"), open + 1);
+    ck_assert_int_eq(txn_stat(a, "currentInactive"), open + 1); /* no statement running */
+    ck_assert_int_eq(txn_stat(a, "currentActive"), 0);
+    ok_stmt(a, "admin", LSID_J, 1, false, "'commitTransaction': 1");
+    ok_stmt(a, DB, LSID_J, 2, true, "'insert': 'stat', 'documents': [{'_id': 2}]");
+    ok_stmt(a, "admin", LSID_J, 2, false, "'abortTransaction': 1");
+    ck_assert_int_eq(txn_stat(a, "totalStarted"), started + 2);
+    ck_assert_int_eq(txn_stat(a, "totalCommitted"), committed + 1);
+    ck_assert_int_eq(txn_stat(a, "totalAborted"), aborted + 1);
+    ck_assert_int_eq(txn_stat(a, "currentOpen"), open);
+    mongoc_client_destroy(a);
+}
+END_TEST
+
 /* other_worker -- a client whose connection a live worker other than `victim` serves. */
 static mongoc_client_t *
 other_worker(fx_server_t *s, pid_t victim)
@@ -455,6 +690,10 @@ main(void)
     tcase_add_test(tc, test_refusals_keep_the_connection);
     tcase_add_test(tc, test_write_conflict_aborts);
     tcase_add_test(tc, test_outside_write_waits_for_the_transaction);
+    tcase_add_test(tc, test_create_commits_with_the_transaction);
+    tcase_add_test(tc, test_create_aborts_with_the_transaction);
+    tcase_add_test(tc, test_cursors_belong_to_their_transaction);
+    tcase_add_test(tc, test_server_status_counts_transactions);
     tc = it_tcase(s, "own", false);
     tcase_add_test(tc, test_worker_kill9_leaves_the_transaction_open);
     tcase_add_test(tc, test_lifetime_limit_aborts);

@@ -304,6 +304,7 @@ reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_do
         BSON_APPEND_DOCUMENT(&req, "state", &state);
         BSON_APPEND_ARRAY(&req, "docs", &spool);
         wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
+        wk_op_append_xact(&cmd->op, &req);       /* and transaction */
         SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, &cmd->err));
         id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
     }

@@ -17,6 +17,7 @@
 #include "capped.h"
 #include "exec.h"
 #include "namespace.h"
+#include "transaction.h"
 
 #include "../agg/agg.h"
 #include "../catalog_cache.h"
@@ -242,8 +243,11 @@ wk_cmd_create(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns))); /* what it may be created as: the master's check */
     SDB_ERR(create_options(cmd, &opts));
+    if (cmd->op.in_xact)
+        SDB_ERR(wk_xact_check_create(cmd, ns, &opts));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "options", &opts);
+    wk_op_append_xact(&cmd->op, &req);
     ret = wk_cmdu_store(SDB_OP_CREATE, &req, &reply, &cmd->err);
     if (ret == SDB_ECLIENT && cmd->err.code == SDB_CODE_NamespaceExists)
         sdb_error_set(&cmd->err, SDB_CODE_NamespaceExists, "Collection %s already exists.", ns);
@@ -438,7 +442,7 @@ wk_cmd_list_collections(wk_cmd_t *cmd)
     all = wk_catalog_list(&n);
     sel = bson_malloc0((n + 1) * sizeof(*sel));
     for (size_t i = 0; i < n; i++)
-        if (strncmp(all[i].ns, cmd->db, dblen) == 0 && all[i].ns[dblen] == '.')
+        if (strncmp(all[i].ns, cmd->db, dblen) == 0 && all[i].ns[dblen] == '.' && !all[i].pending)
             sel[nsel++] = &all[i];
     if (nsel > 1)
         qsort(sel, nsel, sizeof(*sel), cmp_names);

@@ -309,6 +309,25 @@ append_metrics(bson_t *r)
     bson_append_document_end(r, &m);
 }
 
+/* append_transactions -- transactions: the master's open, active and finished multi-document
+ * transactions (global segment), as mongod's serverStatus shows them. */
+static void
+append_transactions(bson_t *r)
+{
+    int64_t open = (int64_t)atomic_load(&wk_global->xact_open);
+    int64_t active = (int64_t)atomic_load(&wk_global->xact_active);
+    bson_t t;
+
+    BSON_APPEND_DOCUMENT_BEGIN(r, "transactions", &t);
+    BSON_APPEND_INT64(&t, "currentActive", active);
+    BSON_APPEND_INT64(&t, "currentInactive", open > active ? open - active : 0);
+    BSON_APPEND_INT64(&t, "currentOpen", open);
+    BSON_APPEND_INT64(&t, "totalAborted", (int64_t)atomic_load(&wk_global->xact_aborted));
+    BSON_APPEND_INT64(&t, "totalCommitted", (int64_t)atomic_load(&wk_global->xact_committed));
+    BSON_APPEND_INT64(&t, "totalStarted", (int64_t)atomic_load(&wk_global->xact_started));
+    bson_append_document_end(r, &t);
+}
+
 /* append_storage_ops -- storageOps: the storage requests the master has received, by
  * operation (storeop.def), from the global segment: what commands cost in channel round trips. */
 static void
@@ -374,6 +393,7 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     bson_append_document_end(&wt, &cache);
     bson_append_document_end(r, &wt);
     append_metrics(r);
+    append_transactions(r);
     append_storage_ops(r);
     return 0;
 }

@@ -331,6 +331,7 @@ cursor_new(wk_cmd_t *cmd, const char *ns, const find_args_t *a, const bson_t *st
 
     BSON_APPEND_UTF8(&req, "ns", ns);
     wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
+    wk_op_append_xact(&cmd->op, &req);       /* and transaction */
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
         BSON_APPEND_ARRAY(&req, "docs", docs);
@@ -829,8 +830,9 @@ hex_id(const char *hex, uint8_t id[16])
     return strlen(hex) == 32;
 }
 
-/* word_session_error -- mongod's message for a getMore in the wrong session (CURSOR_GET's
- * 50736/50737/50738 carry the cursor's session id in hex). */
+/* word_session_error -- mongod's message for a getMore in the wrong session or transaction
+ * (CURSOR_GET's 50736/50737/50738 carry the cursor's session id in hex, 50739/50740/50741 its
+ * transaction number). */
 static void
 word_session_error(wk_cmd_t *cmd, int64_t id)
 {
@@ -841,7 +843,23 @@ word_session_error(wk_cmd_t *cmd, int64_t id)
     const uint8_t *data;
     uint32_t len;
     int code = cmd->err.code;
+    long long txn = strtoll(cmd->err.msg, NULL, 10);
 
+    if (code == SDB_CODE_Location50739)
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was not created in a transaction, "
+                      "in transaction %lld",
+                      (long long)id, (long long)cmd->op.xact_n);
+    else if (code == SDB_CODE_Location50740)
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was created in transaction %lld, "
+                      "without a txnNumber",
+                      (long long)id, txn);
+    else if (code == SDB_CODE_Location50741)
+        sdb_error_set(&cmd->err, code,
+                      "Cannot run getMore on cursor %lld, which was created in transaction %lld, "
+                      "in transaction %lld",
+                      (long long)id, txn, (long long)cmd->op.xact_n);
     if (code != SDB_CODE_Location50736 && code != SDB_CODE_Location50737 &&
         code != SDB_CODE_Location50738)
         return;
@@ -891,6 +909,7 @@ wk_cmd_get_more(wk_cmd_t *cmd)
                       g.batch_size > 0 && g.batch_size < INT32_MAX ? (int32_t)g.batch_size
                                                                    : WK_SPOOL_DEFAULT_GET);
     wk_session_append_lsid(cmd->body, &req); /* only the cursor's session continues it */
+    wk_op_append_xact(&cmd->op, &req);       /* and only in its transaction */
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
         if (cmd->err.code == SDB_CODE_CursorNotFound)

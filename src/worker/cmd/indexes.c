@@ -38,7 +38,7 @@ wk_cmd_list_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_refresh(&cmd->err));
     ci = wk_catalog_find(ns);
-    if (ci == NULL)
+    if (ci == NULL || ci->pending)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_NamespaceNotFound, "ns does not exist: %s", ns));
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
     BSON_APPEND_INT64(&cur, "id", 0);
@@ -189,6 +189,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY(&req, "indexes", &specs);
+    wk_op_append_xact(&cmd->op, &req);
     SDB_ERR(wk_cmdu_store(SDB_OP_CREATE_INDEXES, &req, &reply, &cmd->err));
     if (bson_iter_init_find(&it, &reply, "numIndexesBefore"))
         before = bson_iter_as_int64(&it);

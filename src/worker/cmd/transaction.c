@@ -185,6 +185,20 @@ allowed(wk_cmd_t *cmd, const wk_cmd_def_t *def)
     return 0;
 }
 
+int
+wk_xact_check_create(wk_cmd_t *cmd, const char *ns, const bson_t *options)
+{
+    const char *coll = strchr(ns, '.');
+
+    if (bson_has_field(options, "viewOn"))
+        return sdb_error_set(&cmd->err, SDB_CODE_OperationNotSupportedInTransaction,
+                             "Cannot create a view in a multi-document transaction.");
+    if (coll != NULL && strncmp(coll + 1, "system.", 7) == 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_OperationNotSupportedInTransaction,
+                             "Cannot create system collection %s within a transaction.", ns);
+    return 0;
+}
+
 /* concerns -- readConcern on the first statement only (and a level a transaction can read
  * at); writeConcern never on a statement. */
 static int

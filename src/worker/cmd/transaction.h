@@ -47,4 +47,8 @@ int wk_xact_begin(wk_cmd_t *cmd, wk_xact_stmt_t *st);
  * may change from 0 to SDB_ECLIENT. */
 void wk_xact_finish(wk_cmd_t *cmd, const wk_xact_stmt_t *st, int *ret, bool explicit_labels);
 
+/* wk_xact_check_create -- what create may make inside a transaction (mongod 7.0): a plain
+ * collection, not a view nor a system collection (263). */
+int wk_xact_check_create(wk_cmd_t *cmd, const char *ns, const bson_t *options);
+
 #endif
