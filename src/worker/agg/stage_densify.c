@@ -290,7 +290,7 @@ err:
 
 /* One partition: its key (the partition fields of its first document) and its cursor. */
 typedef struct part {
-    bson_t key;
+    bson_t *key; /* heap: a bson_t needs its 128-byte alignment, which an array slot lacks */
     bool has_cur;
     bson_value_t cur; /* a number or a date: nothing owned */
 } part_t;
@@ -371,15 +371,14 @@ part_of(run_t *r, const bson_t *doc)
             bson_value_destroy(&v);
     }
     for (size_t i = 0; i < r->nparts; i++)
-        if (r->parts[i].key.len == key.len &&
-            memcmp(bson_get_data(&r->parts[i].key), bson_get_data(&key), key.len) == 0) {
+        if (r->parts[i].key->len == key.len &&
+            memcmp(bson_get_data(r->parts[i].key), bson_get_data(&key), key.len) == 0) {
             bson_destroy(&key);
             return &r->parts[i];
         }
     r->parts = bson_realloc(r->parts, (r->nparts + 1) * sizeof(*r->parts));
     memset(&r->parts[r->nparts], 0, sizeof(r->parts[r->nparts]));
-    bson_init(&r->parts[r->nparts].key);
-    bson_concat(&r->parts[r->nparts].key, &key);
+    r->parts[r->nparts].key = bson_copy(&key);
     bson_destroy(&key);
     return &r->parts[r->nparts++];
 }
@@ -405,7 +404,7 @@ generate(run_t *r, part_t *p, const bson_value_t *upper, sdb_error_t *err)
                                  r->generated, DENSIFY_MAX_DOCS);
         if (r->generated % 256 == 0)
             SDB_RET(wk_op_check(r->ctx->op, err));
-        wk_agg_doc_set(&p->key, r->d->field, &next, &doc);
+        wk_agg_doc_set(p->key, r->d->field, &next, &doc);
         wk_agg_docs_push(r->out, bson_copy(&doc));
         bson_destroy(&doc);
         p->cur = next;
@@ -565,7 +564,7 @@ wk_agg_run_densify(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_ag
     SDB_ERR(finish(&r, err));
 err:
     for (size_t i = 0; i < r.nparts; i++)
-        bson_destroy(&r.parts[i].key);
+        bson_destroy(r.parts[i].key);
     bson_free(r.parts);
     wk_sort_free(sort);
     return ret;
