@@ -411,7 +411,7 @@ START_TEST(test_bucket_auto_errors)
     seed_artwork(c);
     agg_err(c, "artwork", "[{'$bucketAuto': 1}]", 40240, "Location40240", NULL);
     agg_err(c, "artwork", "[{'$bucketAuto': {'groupBy': 'price', 'buckets': 2}}]", 40239,
-            "Location40239", NULL);
+            "Location40239", "but found: \"price\"");
     agg_err(c, "artwork", "[{'$bucketAuto': {'groupBy': '$price', 'buckets': 'a'}}]", 40241,
             "Location40241", NULL);
     agg_err(c, "artwork", "[{'$bucketAuto': {'groupBy': '$price', 'buckets': 2.5}}]", 40242,
@@ -475,7 +475,7 @@ START_TEST(test_redact)
            "'$$DESCEND', '$$PRUNE']}}, {'$project': {'n': {'$size': '$cc.shipping_addr'}}}]",
            "[{'_id': 1, 'n': 2}]");
     agg_err(c, "accounts", "[{'$redact': 'keepit'}]", 17053, "Location17053",
-            "$$KEEP, $$DESCEND, and $$PRUNE");
+            "$$KEEP, $$DESCEND, and $$PRUNE, but returned \"keepit\"");
     mongoc_client_destroy(c);
 }
 END_TEST

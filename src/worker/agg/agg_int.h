@@ -70,6 +70,10 @@ const char *wk_agg_type_name(bson_type_t t);
 /* wk_agg_eval -- evaluate e on doc; a failure leaves *out missing. */
 int wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_t *err);
 
+/* wk_agg_value_text -- a value as the text mongod's messages print it ("abc" quoted, numbers
+ * bare, MISSING for missing), cut to fit buf. */
+void wk_agg_value_text(const bson_value_t *v, char *buf, size_t len);
+
 /* wk_agg_field_path -- check `s` as mongod's FieldPath: non-empty (40352), no empty
  * component (15998), no component starting with '$' (16410), not too long (15 Overflow). */
 int wk_agg_field_path(const char *s, sdb_error_t *err);

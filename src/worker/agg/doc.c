@@ -11,6 +11,7 @@
  */
 #include "agg_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -125,6 +126,26 @@ wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_
     if (ret != 0)
         memset(out, 0, sizeof(*out));
     return ret;
+}
+
+void
+wk_agg_value_text(const bson_value_t *v, char *buf, size_t len)
+{
+    bson_t wrap = BSON_INITIALIZER;
+    char *json;
+    size_t n;
+
+    bson_append_value(&wrap, "", 0, v);
+    json = bson_as_relaxed_extended_json(&wrap, NULL);
+    n = json != NULL ? strlen(json) : 0;
+    if (v->value_type == BSON_TYPE_EOD)
+        snprintf(buf, len, "MISSING");
+    else if (n >= 9) /* { "" : v } */
+        snprintf(buf, len, "%.*s", (int)(n - 9), json + 7);
+    else
+        snprintf(buf, len, "?");
+    bson_free(json);
+    bson_destroy(&wrap);
 }
 
 int

@@ -60,10 +60,15 @@ parse_group_by(bucket_auto_t *b, const bson_iter_t *it, sdb_error_t *err)
         b->by = NULL;
         return wk_expr_parse(it, &b->by, err);
     }
-    return sdb_error_set(err, SDB_CODE_Location40239,
-                         "The $bucketAuto 'groupBy' field must be defined as a $-prefixed path or "
-                         "an expression object, but found: %s",
-                         wk_agg_type_name(bson_iter_type(it)));
+    {
+        char text[256];
+
+        wk_agg_value_text(bson_iter_value((bson_iter_t *)it), text, sizeof(text));
+        return sdb_error_set(err, SDB_CODE_Location40239,
+                             "The $bucketAuto 'groupBy' field must be defined as a $-prefixed path "
+                             "or an expression object, but found: %s",
+                             text);
+    }
 }
 
 /* parse_buckets -- a number representable as a positive 32-bit integer. */

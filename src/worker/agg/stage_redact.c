@@ -48,17 +48,13 @@ judge(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, verdict_t *v, s
     } else if (r.value_type == BSON_TYPE_UTF8 && strcmp(r.value.v_utf8.str, "descend") == 0) {
         *v = V_DESCEND;
     } else {
-        bson_t wrap = BSON_INITIALIZER;
-        char *json;
+        char text[256];
 
-        wk_agg_append_value(&wrap, "v", &r);
-        json = bson_as_relaxed_extended_json(&wrap, NULL);
+        wk_agg_value_text(&r, text, sizeof(text));
         ret = sdb_error_set(err, SDB_CODE_Location17053,
                             "$redact's expression should not return anything aside from the "
                             "variables $$KEEP, $$DESCEND, and $$PRUNE, but returned %s",
-                            r.value_type == BSON_TYPE_EOD ? "MISSING" : json);
-        bson_free(json);
-        bson_destroy(&wrap);
+                            text);
     }
     if (r.value_type != BSON_TYPE_EOD)
         bson_value_destroy(&r);
