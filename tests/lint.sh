@@ -11,7 +11,10 @@
 #   3. nm: no libsdbworker.a object references ms_* or WiredTiger symbols, no libsdbmaster.a
 #      object references wk_*, libevent or OpenSSL symbols, libsdbcommon.a references none;
 #   4. src/worker never includes master headers, src/master never includes worker headers,
-#      src/common includes neither.
+#      src/common includes neither;
+#   5. the worker's folders are layers (STYLE.md rule 17), top to bottom cmd, agg, engine,
+#      update, query: a folder includes headers of, and calls functions defined in, only the
+#      folders below it (and src/worker's own files and src/common), never one above.
 # Exit status: 0 clean, 1 on any finding, 2 when a tool is missing.
 
 # `make lint` runs this with $(SHELL), i.e. /bin/sh: continue under bash.
@@ -109,7 +112,59 @@ inc_check src/worker '(\.\./)*master/|wiredtiger'
 inc_check src/master '(\.\./)*worker/|event2?/|openssl/'
 inc_check src/common '(\.\./)*(master|worker)/|wiredtiger|event2?/|openssl/'
 
+# ---- 5. layers inside the worker --------------------------------------------------------
+# Top first.  cmd/ holds the command handlers; agg/ the pipeline; engine/ the reads and writes
+# both run on; update/ the update operators; query/ the matcher, expressions, sort and
+# projection.  A file may use the folders after its own, never those before it: an include
+# of "../agg/x.h" from engine/ (or a call from an engine object to a function an agg object
+# defines) brings back the cycle the engine folder was made to break.
+layers=(cmd agg engine update query)
+# layer_objects DIR: the worker objects of src/worker/DIR whose source still exists (a
+# build directory keeps the objects of files that were moved away).
+layer_objects() {
+    local o base
+    for o in "$builddir/src/worker/$1"/libsdbworker_a-*.o; do
+        [ -f "$o" ] || continue
+        base=${o##*/libsdbworker_a-}
+        [ -f "$srcdir/src/worker/$1/${base%.o}.c" ] && printf '%s\n' "$o"
+    done
+}
+declare -A sym_layer=()
+for ((i = 0; i < ${#layers[@]}; i++)); do
+    while IFS= read -r sym; do
+        sym_layer[$sym]=$i
+    done < <(layer_objects "${layers[i]}" | xargs -r nm -g --defined-only 2>/dev/null |
+        awk 'NF == 3 {print $3}')
+done
+for ((i = 1; i < ${#layers[@]}; i++)); do
+    dir=src/worker/${layers[i]}
+    above=$(IFS='|'; echo "${layers[*]:0:i}")
+    [ -d "$srcdir/$dir" ] || continue
+    hits=$(cd "$srcdir" && grep -rnE \
+        "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"(\.\./)+(worker/)?($above)/" \
+        --include='*.c' --include='*.h' "$dir")
+    if [ -n "$hits" ]; then
+        note "$dir includes a folder above it ($above; STYLE.md rule 17):"
+        printf '%s\n' "$hits" | sed 's/^/    /' >&2
+        fail=1
+    fi
+    hits=""
+    while IFS= read -r obj; do
+        while IFS= read -r sym; do
+            j=${sym_layer[$sym]:-}
+            if [ -n "$j" ] && [ "$j" -lt "$i" ]; then
+                hits+="    ${obj#"$builddir"/}: $sym (src/worker/${layers[j]})"$'\n'
+            fi
+        done < <(nm -u "$obj" 2>/dev/null | awk '{print $NF}')
+    done < <(layer_objects "${layers[i]}")
+    if [ -n "$hits" ]; then
+        note "$dir calls into a folder above it ($above; STYLE.md rule 17):"
+        printf '%s' "$hits" >&2
+        fail=1
+    fi
+done
+
 if [ "$fail" -eq 0 ]; then
-    echo "lint: OK (${#cfiles[@]} files formatted, banned functions, nm and include boundaries)"
+    echo "lint: OK (${#cfiles[@]} files formatted, banned functions, nm, include and layer boundaries)"
 fi
 exit "$fail"

@@ -15,6 +15,7 @@
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
 #define SDB_GLOBAL_VERSION 5u
+#define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
 
@@ -51,11 +52,16 @@ typedef struct sdb_global {
     _Atomic uint64_t cursor_no_timeout; /* master writes: of those, noCursorTimeout ones */
     _Atomic uint64_t cursor_pinned;     /* master writes: of those, checked out by a getMore */
     _Atomic uint64_t cursor_timed_out;  /* master writes: cursors expired since start */
-    _Atomic uint64_t xact_open;         /* master writes (xact.c): open transactions */
-    _Atomic uint64_t xact_active;       /* master writes: of those, running a statement */
-    _Atomic uint64_t xact_started;      /* master writes: transactions started since start */
-    _Atomic uint64_t xact_committed;    /* master writes: ... committed */
-    _Atomic uint64_t xact_aborted;      /* master writes: ... aborted */
+    /* master writes (cursors.c): the ids of the last SDB_GLOBAL_KILL_RING cursors killed while
+     * a getMore had them checked out, at cursor_kill_seq % SDB_GLOBAL_KILL_RING, so the
+     * getMore interrupts itself (worker op.c: CursorKilled) */
+    _Atomic uint64_t cursor_kill_seq;
+    _Atomic int64_t cursor_killed[SDB_GLOBAL_KILL_RING];
+    _Atomic uint64_t xact_open;      /* master writes (xact.c): open transactions */
+    _Atomic uint64_t xact_active;    /* master writes: of those, running a statement */
+    _Atomic uint64_t xact_started;   /* master writes: transactions started since start */
+    _Atomic uint64_t xact_committed; /* master writes: ... committed */
+    _Atomic uint64_t xact_aborted;   /* master writes: ... aborted */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
     /* master writes (service.c): storage requests received, per SDB_OP_* (serverStatus
      * storageOps shows what a command cost in channel round trips) */

@@ -347,8 +347,13 @@ kill_at_locked(cursor_t **p, cursor_t **dead)
     cursor_t *c = *p;
 
     if (c->out_slot >= 0) {
+        sdb_global_t *g = ms_store_global();
+        uint64_t seq = atomic_load(&g->cursor_kill_seq);
+
         count_locked(c, -1);
         c->killed = true;
+        atomic_store(&g->cursor_killed[seq % SDB_GLOBAL_KILL_RING], c->id);
+        atomic_store(&g->cursor_kill_seq, seq + 1); /* its getMore stops (global.h) */
         return true;
     }
     c = unlink_locked(p);

@@ -3,7 +3,7 @@
  *
  * The table is data: one row per failpoint this server implements (failCommand, which the
  * worker's dispatcher evaluates, and onPrimaryTransactionalWrite, which retryable writes
- * evaluate before each recorded write: worker/cmd/retry.c).  A row holds the mode (the numbers documented
+ * evaluate before each recorded write: worker/engine/retry.c).  A row holds the mode (the numbers documented
  * in storeop.def), the remaining count of a times/skip mode, the activation probability,
  * the data document as the client gave it and how often the failpoint fired.  SET replaces a
  * row's mode and data (the fire count survives, as mongod's timesEntered does) and bumps

@@ -4,11 +4,11 @@
  * Rules applied here, once, for every command: OP_QUERY is accepted only for the
  * handshake commands (352 UnsupportedOpQueryCommand otherwise, as mongod 6.0+); the command
  * name is the first field, looked up case-sensitively (59 CommandNotFound); OP_MSG needs
- * `$db` (40571), and the database name (`$db` or OP_QUERY's) passes cmd/namespace.h by its
+ * `$db` (40571), and the database name (`$db` or OP_QUERY's) passes engine/namespace.h by its
  * BSON length (73 InvalidNamespace), so no name is ever folded into another; admin-only commands check the database (13 Unauthorized); `writeConcern:
  * {w: 0}` and the moreToCome flag make the command unacknowledged (run, no reply); the
- * failCommand failpoint (cmd/failpoint.h) and the RetryableWriteError label rule
- * (cmd/retry.h) wrap every handler.  The reply is the handler's fields, then ok, then $clusterTime and
+ * failCommand failpoint (engine/failpoint.h) and the RetryableWriteError label rule
+ * (engine/retry.h) wrap every handler.  The reply is the handler's fields, then ok, then $clusterTime and
  * operationTime.
  * Event-loop thread only.
  */
@@ -17,13 +17,13 @@
 #include "../common/errors.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
-#include "cmd/failpoint.h"
-#include "cmd/namespace.h"
-#include "cmd/read_concern.h"
-#include "cmd/retry.h"
 #include "cmd/session.h"
 #include "cmd/transaction.h"
 #include "command.h"
+#include "engine/failpoint.h"
+#include "engine/namespace.h"
+#include "engine/read_concern.h"
+#include "engine/retry.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -195,7 +195,7 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
             return sdb_error_set(&cmd->err, 40571, "OP_MSG requests require a $db argument");
         name = bson_iter_utf8(&it, &len);
     }
-    SDB_RET(wk_ns_db_check(name, len, &cmd->err)); /* cmd/namespace.h: never folded */
+    SDB_RET(wk_ns_db_check(name, len, &cmd->err)); /* engine/namespace.h: never folded */
     snprintf(db, dblen, "%.*s", (int)len, name);
     if (*def == NULL)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotFound, "no such command: '%s'",
@@ -273,16 +273,16 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         cmd.db = db;
         sdb_log_set_inflight(cmd.name);
         wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
-        ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: cmd/failpoint.h */
+        ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: engine/failpoint.h */
         if (ret == 0 && !fp.closed)
-            ret = wk_rc_check(&cmd); /* readConcern: cmd/read_concern.h */
+            ret = wk_rc_check(&cmd); /* readConcern: engine/read_concern.h */
         if (ret == 0 && !fp.closed)
             ret = wk_xact_begin(&cmd, &xs); /* the statement's transaction */
         if (ret == 0 && !fp.closed)
             ret = def->fn(&cmd);
         wk_failpoint_leave(&cmd, def, &fp, ret);
         if (!fp.closed)
-            wk_retry_label(&cmd, def, ret); /* RetryableWriteError: cmd/retry.h */
+            wk_retry_label(&cmd, def, ret); /* RetryableWriteError: engine/retry.h */
         sdb_log_set_inflight(NULL);
     }
     wk_xact_finish(&cmd, &xs, &ret, fp.explicit_labels);

@@ -108,6 +108,29 @@ wk_op_remaining_ms(const wk_op_t *op)
     return left < 1 ? 1 : left;
 }
 
+void
+wk_op_pin_cursor(wk_op_t *op, int64_t id)
+{
+    op->cursor_id = id;
+    op->kill_seq = atomic_load(&wk_global->cursor_kill_seq);
+}
+
+/* cursor_killed -- the master killed op's checked-out cursor since it was pinned. */
+static bool
+cursor_killed(const wk_op_t *op)
+{
+    uint64_t seq, from = op->kill_seq;
+
+    if (op->cursor_id == 0 || (seq = atomic_load(&wk_global->cursor_kill_seq)) == from)
+        return false;
+    if (seq - from > SDB_GLOBAL_KILL_RING)
+        from = seq - SDB_GLOBAL_KILL_RING; /* older kills are overwritten: look at all */
+    for (; from < seq; from++)
+        if (atomic_load(&wk_global->cursor_killed[from % SDB_GLOBAL_KILL_RING]) == op->cursor_id)
+            return true;
+    return false;
+}
+
 /*
  * wk_op_interrupted --
  *     Shutdown, a gone client or an expired deadline, without yielding.
@@ -124,6 +147,8 @@ wk_op_interrupted(const wk_op_t *op, sdb_error_t *err)
                              "operation was interrupted because a client disconnected");
     if (op->deadline_ns != 0 && now_ns() >= op->deadline_ns)
         return sdb_error_set(err, SDB_CODE_MaxTimeMSExpired, "operation exceeded time limit");
+    if (cursor_killed(op))
+        return sdb_error_set(err, SDB_CODE_CursorKilled, "operation was interrupted");
     return 0;
 }
 

@@ -9,7 +9,7 @@
  * (wk_coro_checkpoint), so other connections keep being served, and where the operation
  * stops, as mongod's interrupt points do: 11600 InterruptedAtShutdown once the worker is
  * stopping, 279 ClientDisconnect when its client has gone, 50 MaxTimeMSExpired past its
- * deadline.  The operation travels explicitly (cmd->op, wk_exec_t.op, wk_agg_ctx_t.op); NULL
+ * deadline, 237 CursorKilled when killCursors killed the cursor a getMore holds.  The operation travels explicitly (cmd->op, wk_exec_t.op, wk_agg_ctx_t.op); NULL
  * means "no time limit, no client": the check still yields and still stops at shutdown.
  *
  * Contract: event-loop thread only.  A wk_op_t is plain data owned by the command; it holds
@@ -33,7 +33,14 @@ typedef struct wk_op {
     bool in_xact;               /* a statement of a multi-document transaction: */
     uint8_t xact_id[16];        /*   its lsid id */
     int64_t xact_n;             /*   and txnNumber (cmd/transaction.h) */
+    int64_t cursor_id;          /* the cursor a getMore has checked out, 0 for none: */
+    uint64_t kill_seq;          /*   the global kill ring's sequence before it did */
 } wk_op_t;
+
+/* wk_op_pin_cursor -- op (a getMore) is about to check out cursor id (0: none any more): a
+ * killCursors of it from now on interrupts op with 237 CursorKilled, as mongod interrupts the
+ * operation holding a killed cursor. */
+void wk_op_pin_cursor(wk_op_t *op, int64_t id);
 
 /* wk_op_parse_max_time -- read the generic `maxTimeMS` argument of `body` as mongod does (a
  * number, integral, 0..INT32_MAX; 2 BadValue otherwise): *ms is 0 when absent (no limit). */

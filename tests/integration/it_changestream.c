@@ -594,6 +594,21 @@ START_TEST(test_await_parks_request)
     ASSERT_STR(&w.reply, "cursor.nextBatch.0.operationType", "insert");
     ASSERT_INT(&w.reply, "cursor.nextBatch.0.documentKey._id", 7);
     bson_destroy(&w.reply);
+    /* killCursors interrupts a parked getMore: 237 CursorKilled, as mongod */
+    w.done = 0;
+    ck_assert(pthread_create(&th, NULL, wait_more, &w) == 0);
+    fx_sleep_ms(300);
+    {
+        char json[256];
+        snprintf(json, sizeof(json), "{'killCursors': 'aw', 'cursors': [{'$numberLong': '%lld'}]}",
+                 (long long)w.id);
+        CMD_OK(b, DB, json, &r);
+        ck_assert_int_eq(fx_array_len(&r, "cursorsKilled"), 1);
+        bson_destroy(&r);
+    }
+    pthread_join(th, NULL);
+    ASSERT_INT(&w.reply, "code", 237);
+    bson_destroy(&w.reply);
     mongoc_client_destroy(a);
     mongoc_client_destroy(b);
     fx_server_cleanup(&s);

@@ -4,7 +4,8 @@
  * A tailable find on a capped collection keeps its cursor open at the end of the data (id
  * non-zero, empty batch) and a getMore, on another worker too, returns what was inserted
  * since; an awaitData getMore parks until an insert from another connection wakes it (well
- * before its maxTimeMS, a generous bound) or returns an empty batch when maxTimeMS runs out;
+ * before its maxTimeMS, a generous bound) or returns an empty batch when maxTimeMS runs out,
+ * and killCursors interrupts it (237 CursorKilled);
  * local.oplog.rs can be tailed the same way; a cursor whose position was deleted by capping
  * answers 136 CappedPositionLost and dies; mongod's errors for tailable on a collection that
  * is not capped, awaitData without tailable, a sort, singleBatch, and maxTimeMS on a getMore
@@ -109,7 +110,7 @@ START_TEST(test_tailable_sees_inserts)
 END_TEST
 
 typedef struct waiter {
-    const char *uri;
+    const char *coll;
     int64_t id;
     double took_ms;
     bson_t reply;
@@ -123,7 +124,7 @@ wait_thread(void *arg)
     mongoc_client_t *c = fx_client(&it_srv);
     double t0 = fx_now_ms();
 
-    w->ok = get_more(c, DB, w->id, "t2", 20000, &w->reply);
+    w->ok = get_more(c, DB, w->id, w->coll, 20000, &w->reply);
     w->took_ms = fx_now_ms() - t0;
     mongoc_client_destroy(c);
     return NULL;
@@ -132,7 +133,7 @@ wait_thread(void *arg)
 START_TEST(test_await_data_wakes)
 {
     mongoc_client_t *a = IT_CLIENT(), *b = fx_client(&it_srv);
-    waiter_t w = {0};
+    waiter_t w = {"t2", 0, 0, {0}, false};
     pthread_t th;
     bson_t r;
 
@@ -161,6 +162,42 @@ START_TEST(test_await_data_wakes)
     bson_destroy(&w.reply);
     mongoc_client_destroy(a);
     mongoc_client_destroy(b);
+}
+END_TEST
+
+/* killCursors of a cursor whose awaitData getMore is parked interrupts that getMore with
+ * 237 CursorKilled (mongod interrupts the operation holding a killed cursor), not at the end
+ * of its maxTimeMS; the cursor is gone afterwards. */
+START_TEST(test_kill_interrupts_parked_get_more)
+{
+    mongoc_client_t *a = IT_CLIENT();
+    waiter_t w = {"t5", 0, 0, {0}, false};
+    pthread_t th;
+    char json[256];
+    bson_t r;
+
+    make_capped(a, "t5", 100);
+    insert_one(a, "t5", 1);
+    CMD_OK(a, DB, "{'find': 't5', " LSID ", 'tailable': true, 'awaitData': true}", &r);
+    w.id = fx_int(&r, "cursor.id");
+    ck_assert(w.id != 0);
+    bson_destroy(&r);
+    ck_assert_int_eq(pthread_create(&th, NULL, wait_thread, &w), 0);
+    fx_sleep_ms(300);
+    snprintf(json, sizeof(json), "{'killCursors': 't5', 'cursors': [{'$numberLong': '%lld'}], %s}",
+             (long long)w.id, LSID);
+    CMD_OK(a, DB, json, &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursorsKilled"), 1);
+    bson_destroy(&r);
+    pthread_join(th, NULL);
+    ck_assert_msg(!w.ok, "the parked getMore was not interrupted: %s", fx_to_json(&w.reply));
+    ASSERT_INT(&w.reply, "code", 237);
+    ASSERT_STR(&w.reply, "codeName", "CursorKilled");
+    bson_destroy(&w.reply);
+    ck_assert(!get_more(a, DB, w.id, "t5", 0, &r));
+    ASSERT_INT(&r, "code", 43);
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
 }
 END_TEST
 
@@ -277,6 +314,7 @@ main(void)
     TCase *tc = it_tcase(s, "tailable", true);
     tcase_add_test(tc, test_tailable_sees_inserts);
     tcase_add_test(tc, test_await_data_wakes);
+    tcase_add_test(tc, test_kill_interrupts_parked_get_more);
     tcase_add_test(tc, test_tail_oplog);
     tcase_add_test(tc, test_position_lost);
     tcase_add_test(tc, test_errors);

@@ -1,5 +1,5 @@
 /*
- * tests/unit/check_namespace.c -- unit tests for src/worker/cmd/namespace.c.
+ * tests/unit/check_namespace.c -- unit tests for src/worker/engine/namespace.c.
  *
  * A table of database names (with their lengths, so embedded NULs count) and the message
  * mongod gives each; collection names joined to a database; full namespaces as
@@ -7,7 +7,7 @@
  * Single-threaded; no server is started.
  */
 #include "../../src/common/sdb.h"
-#include "../../src/worker/cmd/namespace.h"
+#include "../../src/worker/engine/namespace.h"
 
 #include <check.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * blocking, materializing model: the command spools what does not fit in the first batch).
  * The source of a pipeline is the caller's vector, a leading $documents / $collStats /
  * $indexStats stage, or the collection named in the context, read through the shared read
- * executor (cmd/exec.h) with a leading $match as its filter so that an _id lookup is used.
+ * executor (engine/exec.h) with a leading $match as its filter so that an _id lookup is used.
  *
  * Every stage is an interrupt point per document it handles (and per few hundred
  * comparisons while sorting or grouping): wk_op_check on ctx->op gives the worker's loop
@@ -52,7 +52,7 @@ typedef struct wk_agg_ctx {
     const bson_value_t *hint; /* the command's hint (borrowed; NULL = none): the plan, and so
                                * the order, of the top-level pipeline's collection read */
     uint64_t read_ts;         /* readConcern snapshot: the time every collection read reads at (0 =
-                       * the latest data; cmd/read_concern.h) */
+                       * the latest data; engine/read_concern.h) */
 } wk_agg_ctx_t;
 
 typedef struct wk_agg_pipeline wk_agg_pipeline_t;

@@ -21,11 +21,11 @@
 #include "stage_changestream.h"
 
 #include "../../common/sdb.h"
-#include "../cmd/args.h"
-#include "../cmd/exec.h"
-#include "../cmd/failpoint.h"
-#include "../cmd/session.h"
-#include "../cmd/view.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/failpoint.h"
+#include "../engine/session.h"
+#include "../engine/view.h"
 #include "../oplog_wait.h"
 #include "../store_client.h"
 #include "agg_int.h"
@@ -567,6 +567,8 @@ err:
     return ret;
 }
 
+#define CS_WAIT_SLICE_MS 100 /* a waiting getMore looks at its client and cursor this often */
+
 /* fill -- read until the batch has something (or is full), the stream ends, or, with
  * await_ms > 0, the wait for new entries runs out. */
 static int
@@ -585,7 +587,13 @@ fill(cs_run_t *r, cs_batch_t *b, int64_t await_ms, sdb_error_t *err)
             continue;
         if (await_ms <= 0 || sdb_mono_ms() >= until)
             return 0;
-        wk_oplog_wait(seen, until - sdb_mono_ms());
+        for (int64_t left; !wk_oplog_wait(seen, (left = until - sdb_mono_ms()) < CS_WAIT_SLICE_MS
+                                                    ? left
+                                                    : CS_WAIT_SLICE_MS);) {
+            SDB_RET(wk_op_interrupted(r->op, err));
+            if (sdb_mono_ms() >= until)
+                return 0;
+        }
         SDB_RET(wk_op_interrupted(r->op, err));
     }
 }
@@ -763,7 +771,7 @@ cursor_new(const cs_run_t *r, const bson_t *body, const char *ns, int64_t *id, s
     state_build(r, &st);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "state", &st);
-    wk_session_append_lsid(body, &req); /* the cursor's session: cmd/session.h */
+    wk_session_append_lsid(body, &req); /* the cursor's session: engine/session.h */
     SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, err));
     *id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
 err:
@@ -883,7 +891,7 @@ await_ms(wk_cmd_t *cmd)
 
     if (cmd->op.deadline_ns == 0)
         ms = CS_AWAIT_DEFAULT_MS;
-    wk_op_init(&cmd->op, cmd->conn, 0);
+    cmd->op.deadline_ns = 0;
     return ms;
 }
 

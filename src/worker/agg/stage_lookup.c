@@ -15,8 +15,8 @@
  */
 #include "agg_int.h"
 
-#include "../cmd/args.h"
-#include "../cmd/exec.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
 #include "../query/matcher.h"
 
 #include <stdio.h>

@@ -17,9 +17,9 @@
 #include "agg_int.h"
 
 #include "../../common/storeop.h"
-#include "../cmd/args.h"
-#include "../cmd/exec.h"
-#include "../cmd/session.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/session.h"
 #include "../store_client.h"
 
 #include <string.h>

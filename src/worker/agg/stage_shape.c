@@ -13,7 +13,7 @@
  */
 #include "agg_int.h"
 
-#include "../cmd/args.h"
+#include "../engine/args.h"
 #include "../query/matcher.h"
 #include "../query/projection.h"
 

@@ -12,9 +12,9 @@
 #include "agg_int.h"
 
 #include "../catalog_cache.h"
-#include "../cmd/args.h"
-#include "../cmd/capped.h"
-#include "../cmd/exec.h"
+#include "../engine/args.h"
+#include "../engine/capped.h"
+#include "../engine/exec.h"
 #include "../store_client.h"
 
 #include <stdio.h>

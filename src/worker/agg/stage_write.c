@@ -15,11 +15,11 @@
 #include "../../common/bsonvalid.h"
 #include "../../common/depth.h"
 #include "../catalog_cache.h"
-#include "../cmd/args.h"
-#include "../cmd/capped.h"
-#include "../cmd/exec.h"
-#include "../cmd/namespace.h"
-#include "../cmd/write.h"
+#include "../engine/args.h"
+#include "../engine/capped.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
+#include "../engine/write.h"
 #include "../store_client.h"
 
 #include <stdio.h>
@@ -64,7 +64,7 @@ parse_ns(const char *stage, const bson_iter_t *it, const wk_agg_ctx_t *ctx, targ
             if (strcmp(bson_iter_key(&c), "db") == 0 && BSON_ITER_HOLDS_UTF8(&c)) {
                 const char *db = bson_iter_utf8(&c, &dblen);
 
-                SDB_RET(wk_ns_db_check(db, dblen, err)); /* never folded: cmd/namespace.h */
+                SDB_RET(wk_ns_db_check(db, dblen, err)); /* never folded: engine/namespace.h */
                 snprintf(t->db, sizeof(t->db), "%s", db);
             } else if (strcmp(bson_iter_key(&c), "coll") == 0 && BSON_ITER_HOLDS_UTF8(&c)) {
                 coll = bson_iter_utf8(&c, &len);

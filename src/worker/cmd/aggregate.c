@@ -14,20 +14,20 @@
  * Invariants: event-loop thread.  A cursor is only created once the whole result exists, so
  * an error never leaves a cursor behind.
  */
-#include "args.h"
-#include "exec.h"
-#include "opcount.h"
-#include "read_concern.h"
-#include "session.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/opcount.h"
+#include "../engine/read_concern.h"
+#include "../engine/session.h"
 
 #include "../query/collation.h"
 
 #include "../agg/agg.h"
 #include "../agg/stage_changestream.h"
+#include "../engine/namespace.h"
+#include "../engine/view.h"
 #include "../query/expr.h"
 #include "../store_client.h"
-#include "namespace.h"
-#include "view.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -303,7 +303,7 @@ reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_do
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_DOCUMENT(&req, "state", &state);
         BSON_APPEND_ARRAY(&req, "docs", &spool);
-        wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
+        wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
         wk_op_append_xact(&cmd->op, &req);       /* and transaction */
         SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, &cmd->err));
         id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
@@ -365,7 +365,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
     ctx.db = cmd->db;
     ctx.coll = a.coll;
     ctx.op = &cmd->op;
-    ctx.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
+    ctx.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     ctx.allow_disk_use = a.allow_disk_use;
     ctx.hint = a.has_hint ? bson_iter_value(&a.hint) : NULL;
     if (a.has_collation)

@@ -13,10 +13,10 @@
  * Invariants: event-loop thread; catalog entries are read only between refreshes, and never
  * across a wk_store_call that changes the catalog.
  */
-#include "args.h"
-#include "capped.h"
-#include "exec.h"
-#include "namespace.h"
+#include "../engine/args.h"
+#include "../engine/capped.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
 #include "transaction.h"
 
 #include "../agg/agg.h"

@@ -11,10 +11,11 @@
  * Invariants: event-loop thread; distinct keeps its own copies of values (executor views die
  * at the next document).
  */
-#include "args.h"
-#include "exec.h"
-#include "read_concern.h"
-#include "view.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/read_concern.h"
+#include "../engine/view.h"
+#include "view_read.h"
 
 #include "../../common/bsoncmp.h"
 #include "../query/collation.h"
@@ -271,7 +272,7 @@ distinct_collection(wk_cmd_t *cmd)
     memset(&vs, 0, sizeof(vs));
     wk_exec_init(&ex);
     ex.op = &cmd->op;
-    ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
+    ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_distinct(cmd, &key, &query, &coll));
     mo.coll = coll;
@@ -300,7 +301,7 @@ err:
     return ret;
 }
 
-/* wk_cmd_count -- on a view, an aggregation (view.h); else the collection path above. */
+/* wk_cmd_count -- on a view, an aggregation (view_read.h); else the collection path above. */
 int
 wk_cmd_count(wk_cmd_t *cmd)
 {
@@ -311,7 +312,7 @@ wk_cmd_count(wk_cmd_t *cmd)
     return count_collection(cmd);
 }
 
-/* wk_cmd_distinct -- on a view, an aggregation (view.h); else the collection path above. */
+/* wk_cmd_distinct -- on a view, an aggregation (view_read.h); else the collection path above. */
 int
 wk_cmd_distinct(wk_cmd_t *cmd)
 {

@@ -7,9 +7,9 @@
  *
  * Invariants: event-loop thread; no state kept between commands.
  */
-#include "args.h"
-#include "exec.h"
-#include "write.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/write.h"
 
 #include "../store_client.h"
 

@@ -11,13 +11,13 @@
  *
  * Invariants: event-loop thread; n counts documents actually removed.
  */
-#include "args.h"
-#include "exec.h"
-#include "namespace.h"
-#include "opcount.h"
-#include "retry.h"
-#include "view.h"
-#include "write.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
+#include "../engine/opcount.h"
+#include "../engine/retry.h"
+#include "../engine/view.h"
+#include "../engine/write.h"
 
 #include "../query/collation.h"
 

@@ -20,14 +20,15 @@
  * Invariants: event-loop thread; a cursor checked out with CURSOR_GET is always checked back
  * in (CURSOR_PUT) before the handler returns, on error paths too.
  */
-#include "args.h"
-#include "exec.h"
-#include "namespace.h"
-#include "opcount.h"
-#include "read_concern.h"
-#include "session.h"
-#include "tailable.h"
-#include "view.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
+#include "../engine/opcount.h"
+#include "../engine/read_concern.h"
+#include "../engine/session.h"
+#include "../engine/tailable.h"
+#include "../engine/view.h"
+#include "view_read.h"
 
 #include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
@@ -330,7 +331,7 @@ cursor_new(wk_cmd_t *cmd, const char *ns, const find_args_t *a, const bson_t *st
     int ret = 0;
 
     BSON_APPEND_UTF8(&req, "ns", ns);
-    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: cmd/session.h */
+    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
     wk_op_append_xact(&cmd->op, &req);       /* and transaction */
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
@@ -555,7 +556,7 @@ find_collection(wk_cmd_t *cmd)
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
     s.ex.op = &cmd->op;
-    s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: cmd/read_concern.h */
+    s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
@@ -770,6 +771,8 @@ more_tailable(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson
         bson_reinit(next);
         SDB_RET(more_stream(ns, st, g->batch_size, &cmd->op, b, next, done, &cmd->err));
     } while (b->n == 0 && await && wk_tailable_wait(&cmd->op, seen, deadline));
+    if (b->n == 0 && await) /* the wait ended early: the cursor was killed, or shutdown */
+        SDB_RET(wk_op_interrupted(&cmd->op, &cmd->err));
     wk_tailable_mark(next, await);
     *done = false;
     return 0;
@@ -910,6 +913,7 @@ wk_cmd_get_more(wk_cmd_t *cmd)
                                                                    : WK_SPOOL_DEFAULT_GET);
     wk_session_append_lsid(cmd->body, &req); /* only the cursor's session continues it */
     wk_op_append_xact(&cmd->op, &req);       /* and only in its transaction */
+    wk_op_pin_cursor(&cmd->op, g.id);        /* killCursors interrupts this getMore */
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
         if (cmd->err.code == SDB_CODE_CursorNotFound)
@@ -984,7 +988,7 @@ err:
     return ret;
 }
 
-/* wk_cmd_find -- on a view, an aggregation (view.h); else the collection path above. */
+/* wk_cmd_find -- on a view, an aggregation (view_read.h); else the collection path above. */
 int
 wk_cmd_find(wk_cmd_t *cmd)
 {

@@ -14,13 +14,13 @@
  * Invariants: event-loop thread; the chosen candidate is an owned copy, never an executor
  * view, since the executor may fetch again before it is written.
  */
-#include "args.h"
-#include "exec.h"
-#include "namespace.h"
-#include "opcount.h"
-#include "retry.h"
-#include "view.h"
-#include "write.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
+#include "../engine/opcount.h"
+#include "../engine/retry.h"
+#include "../engine/view.h"
+#include "../engine/write.h"
 
 #include "../query/collation.h"
 #include "../query/projection.h"

@@ -11,8 +11,8 @@
 #include "../command.h"
 #include "../conn.h"
 #include "../coro.h"
+#include "../engine/failpoint.h"
 #include "../worker.h"
-#include "failpoint.h"
 
 #include <string.h>
 #include <sys/time.h>

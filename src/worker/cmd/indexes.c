@@ -11,11 +11,11 @@
  *
  * Invariants: event-loop thread; catalog views are not kept across store calls.
  */
-#include "args.h"
-#include "capped.h"
-#include "exec.h"
-#include "view.h"
-#include "write.h"
+#include "../engine/args.h"
+#include "../engine/capped.h"
+#include "../engine/exec.h"
+#include "../engine/view.h"
+#include "../engine/write.h"
 
 #include "../catalog_cache.h"
 #include "../store_client.h"

@@ -13,14 +13,14 @@
  * insert (retry.h) sends the stmtId of each document with its batch; the master skips the
  * documents whose statements already ran and counts them in n (storeop.def).
  */
-#include "args.h"
-#include "exec.h"
-#include "namespace.h"
-#include "opcount.h"
-#include "retry.h"
-#include "validation.h"
-#include "view.h"
-#include "write.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
+#include "../engine/opcount.h"
+#include "../engine/retry.h"
+#include "../engine/validation.h"
+#include "../engine/view.h"
+#include "../engine/write.h"
 
 #include "../store_client.h"
 

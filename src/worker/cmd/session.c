@@ -11,9 +11,11 @@
  * sessions (SESSION_NOTE); endSessions forgets them (SESSION_END) and killSessions,
  * killAllSessions and killAllSessionsByPattern kill them (SESSION_KILL): either way the
  * master kills their cursors and aborts their open transactions.  A cursor remembers its
- * session (wk_session_append_lsid on CURSOR_NEW and CURSOR_GET).  refreshLogicalSessionCacheNow
- * (a test command) makes the master write its cache to config.system.sessions at once
- * (SESSION_PERSIST) instead of at its periodic refresh.  logout has nothing to do.
+ * session (wk_session_append_lsid on CURSOR_NEW and CURSOR_GET); the lsid and uid helpers
+ * are engine/session.c's, since reads and aggregation use them too.
+ * refreshLogicalSessionCacheNow (a test command) makes the master write its cache to
+ * config.system.sessions at once (SESSION_PERSIST) instead of at its periodic refresh.
+ * logout has nothing to do.
  *
  * Invariants: event-loop thread only (the table is this process's, unshared).
  */
@@ -21,13 +23,12 @@
 
 #include "../../common/storeop.h"
 #include "../command.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/session.h"
 #include "../worker.h"
-#include "args.h"
-#include "exec.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <string.h>
 #include <time.h>
 
@@ -48,61 +49,6 @@ mono_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
-}
-
-void
-wk_session_uid(const char *user, const char *db, uint8_t out[WK_SESSION_UID_LEN])
-{
-    char buf[512] = "";
-    int n = 0;
-
-    if (user != NULL)
-        n = snprintf(buf, sizeof(buf), "%s@%s", user, db != NULL ? db : "");
-    if (n < 0 || (size_t)n >= sizeof(buf))
-        n = 0;
-    SHA256((const unsigned char *)buf, (size_t)n, out);
-}
-
-/* lsid_id -- the 16-byte id of an lsid document's `id` field. */
-static const uint8_t *
-lsid_id(const bson_iter_t *lsid)
-{
-    bson_iter_t it;
-    bson_subtype_t st;
-    const uint8_t *data;
-    uint32_t len;
-
-    if (!BSON_ITER_HOLDS_DOCUMENT(lsid) || !bson_iter_recurse(lsid, &it) ||
-        !bson_iter_find(&it, "id") || !BSON_ITER_HOLDS_BINARY(&it))
-        return NULL;
-    bson_iter_binary(&it, &st, &len, &data);
-    return len == 16 ? data : NULL;
-}
-
-bool
-wk_session_append_lsid(const bson_t *body, bson_t *req)
-{
-    const uint8_t *id;
-    bson_iter_t it;
-
-    if (!bson_iter_init_find(&it, body, "lsid") || (id = lsid_id(&it)) == NULL)
-        return false;
-    BSON_APPEND_BINARY(req, "lsid", BSON_SUBTYPE_UUID, id, 16);
-    return true;
-}
-
-void
-wk_session_lsid_string(const uint8_t id[16], char *buf, size_t len)
-{
-    uint8_t uid[WK_SESSION_UID_LEN];
-    unsigned char b64[4 * ((WK_SESSION_UID_LEN + 2) / 3) + 1];
-
-    wk_session_uid(NULL, NULL, uid);
-    EVP_EncodeBlock(b64, uid, WK_SESSION_UID_LEN);
-    snprintf(buf, len,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x - %s -  - ",
-             id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9], id[10], id[11],
-             id[12], id[13], id[14], id[15], (const char *)b64);
 }
 
 static sess_slot_t *
@@ -135,7 +81,7 @@ wk_session_note(const bson_t *body)
     bson_iter_t it;
     int64_t now = mono_ms();
 
-    if (!bson_iter_init_find(&it, body, "lsid") || (id = lsid_id(&it)) == NULL)
+    if (!bson_iter_init_find(&it, body, "lsid") || (id = wk_session_lsid_id(&it)) == NULL)
         return;
     slot = slot_of(id);
     if (slot->reported_ms != 0 && memcmp(slot->id, id, 16) == 0 &&
@@ -207,7 +153,7 @@ lsid_list(wk_cmd_t *cmd, bson_t *req, const char *key, bool with_uid, bool forge
     while (bson_iter_next(&l)) {
         sess_slot_t *slot;
 
-        if ((id = lsid_id(&l)) == NULL)
+        if ((id = wk_session_lsid_id(&l)) == NULL)
             continue;
         slot = slot_of(id);
         if (forget && memcmp(slot->id, id, 16) == 0)
@@ -422,7 +368,7 @@ pattern(wk_cmd_t *cmd, const bson_iter_t *el, bson_t *ids, uint32_t *ni, bson_t 
         const uint8_t *id;
 
         empty = false;
-        if (strcmp(k, "lsid") == 0 && (id = lsid_id(&f)) != NULL) {
+        if (strcmp(k, "lsid") == 0 && (id = wk_session_lsid_id(&f)) != NULL) {
             char kb[16];
             const char *key;
             bson_t one;

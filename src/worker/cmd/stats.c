@@ -8,9 +8,9 @@
  *
  * Invariants: event-loop thread; no state kept between commands.
  */
-#include "args.h"
-#include "capped.h"
-#include "exec.h"
+#include "../engine/args.h"
+#include "../engine/capped.h"
+#include "../engine/exec.h"
 
 #include "../catalog_cache.h"
 #include "../store_client.h"

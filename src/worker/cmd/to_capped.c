@@ -12,10 +12,10 @@
  * Invariants: event-loop thread.  Writes to the source made while the copy runs may be
  * missed (mongod holds a database lock instead); the copy itself is consistent per batch.
  */
-#include "args.h"
-#include "capped.h"
-#include "exec.h"
-#include "namespace.h"
+#include "../engine/args.h"
+#include "../engine/capped.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
 
 #include "../../common/sdb.h"
 #include "../catalog_cache.h"

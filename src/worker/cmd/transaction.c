@@ -21,9 +21,9 @@
 #include "transaction.h"
 
 #include "../../common/storeop.h"
-#include "exec.h"
-#include "session.h"
-#include "write.h"
+#include "../engine/exec.h"
+#include "../engine/session.h"
+#include "../engine/write.h"
 
 #include <string.h>
 

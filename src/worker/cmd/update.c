@@ -19,13 +19,13 @@
  * Invariants: event-loop thread; n counts matched plus upserted documents, nModified only
  * documents whose bytes changed.
  */
-#include "args.h"
-#include "exec.h"
-#include "namespace.h"
-#include "opcount.h"
-#include "retry.h"
-#include "view.h"
-#include "write.h"
+#include "../engine/args.h"
+#include "../engine/exec.h"
+#include "../engine/namespace.h"
+#include "../engine/opcount.h"
+#include "../engine/retry.h"
+#include "../engine/view.h"
+#include "../engine/write.h"
 
 #include "../query/collation.h"
 #include "../store_client.h"

@@ -1,21 +1,30 @@
 /*
- * src/worker/cmd/failpoint.h -- the failCommand failpoint as the dispatcher applies it.
+ * src/worker/engine/failpoint.h -- the failCommand failpoint as the dispatcher applies it.
  *
- * configureFailPoint (failpoint.c) stores a failpoint in the master (FAILPOINT_SET); every
+ * configureFailPoint (cmd/failpoint.c) stores a failpoint in the master (FAILPOINT_SET); every
  * worker keeps a cached copy of the master's table, refreshed when the global segment's
  * failpoint_version moves.  Around each command the dispatcher calls wk_failpoint_enter
  * (which may sleep, close the connection or fail the command) and then wk_failpoint_leave
  * (which adds the failpoint's writeConcernError and errorLabels; the RetryableWriteError rule
  * is retry.h's).  Event-loop thread, on the request's coroutine.
  */
-#ifndef WK_CMD_FAILPOINT_H
-#define WK_CMD_FAILPOINT_H
+#ifndef WK_ENGINE_FAILPOINT_H
+#define WK_ENGINE_FAILPOINT_H
 
 #include "../command.h"
 #include "../conn.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
+
+/* Modes, as numbered in storeop.def (FAILPOINT_SET). */
+enum {
+    WK_FP_OFF = 0,
+    WK_FP_ALWAYS = 1,
+    WK_FP_TIMES = 2,
+    WK_FP_SKIP = 3,
+    WK_FP_PROB = 4
+};
 
 /* What failCommand did to one command; filled by enter, released by leave. */
 typedef struct wk_fp_hit {

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/args.c -- checking a command's arguments in mongod's words.
+ * src/worker/engine/args.c -- checking a command's arguments in mongod's words.
  *
  * Each check answers with mongod's code and message for the same mistake (the IDL's 40415
  * unknown field and 14 wrong type, BadValue for a non-integral number), so that drivers and

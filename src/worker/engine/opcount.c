@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/opcount.c -- counting operations into this worker's shared-memory slot.
+ * src/worker/engine/opcount.c -- counting operations into this worker's shared-memory slot.
  *
  * Each worker adds to its own sdb_worker_counters_t in the global segment; serverStatus sums
  * the slots.  Outside a worker (unit tests, no global segment) counting is a no-op.

@@ -1,15 +1,16 @@
 /*
- * src/worker/cmd/view.h -- read-only views: resolution and the read commands on them.
+ * src/worker/engine/view.h -- read-only views: resolution, and refusing writes on them.
  *
  * A view is a catalog entry whose options hold {viewOn, pipeline}.  Reads on a view run the
  * view's pipeline (and those of the views it is defined on) in front of the request, as
- * mongod rewrites them into an aggregation; writes fail with 166 CommandNotSupportedOnView.
+ * mongod rewrites them into an aggregation (cmd/view_read.h); writes fail with 166
+ * CommandNotSupportedOnView.
  *
  * Contract: event-loop thread; the functions refresh the catalog cache and may call the
  * store.  On error cmd->err (or err) is set and SDB_ECLIENT returned.
  */
-#ifndef WK_CMD_VIEW_H
-#define WK_CMD_VIEW_H
+#ifndef WK_ENGINE_VIEW_H
+#define WK_ENGINE_VIEW_H
 
 #include "../command.h"
 
@@ -28,11 +29,5 @@ int wk_view_resolve(const char *db, const char *coll, char *src, size_t srclen, 
 
 /* wk_view_refuse_write -- 166 CommandNotSupportedOnView when ns is a view, else 0. */
 int wk_view_refuse_write(wk_cmd_t *cmd, const char *ns);
-
-/* wk_view_find / wk_view_count / wk_view_distinct -- find, count and distinct on the view
- * cmd names, run as an aggregation on it (the reply has the command's own shape). */
-int wk_view_find(wk_cmd_t *cmd);
-int wk_view_count(wk_cmd_t *cmd);
-int wk_view_distinct(wk_cmd_t *cmd);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/retry.h -- retryable writes: (lsid, txnNumber, stmtId) de-duplication.
+ * src/worker/engine/retry.h -- retryable writes: (lsid, txnNumber, stmtId) de-duplication.
  *
  * A write command (insert, update, delete, findAndModify) carrying lsid and txnNumber outside
  * a transaction is a retryable write.  wk_retry_parse reads its identity (no storage call).
@@ -20,8 +20,8 @@
  * one document (multi updates, deletes without limit 1) are not retryable: they get no
  * wk_stmt_t, and wk_retry_check_number applies the txnNumber rules before they run.
  */
-#ifndef SRC_WORKER_CMD_RETRY_H
-#define SRC_WORKER_CMD_RETRY_H
+#ifndef SRC_WORKER_ENGINE_RETRY_H
+#define SRC_WORKER_ENGINE_RETRY_H
 
 #include "../command.h"
 

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/exec_plan.c -- secondary-index plans: pick an index, build its key ranges.
+ * src/worker/engine/exec_plan.c -- secondary-index plans: pick an index, build its key ranges.
  *
  * The planner is deliberately narrow (see exec_plan.h): it only needs a predicate every
  * matching document satisfies through some key of the index, because the executor re-runs

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/exec.h -- the read executor shared by the data commands.
+ * src/worker/engine/exec.h -- the read executor shared by the data commands.
  *
  * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
  * "_id_") when the filter pins _id to equality/$in values, else a secondary-index scan when
@@ -18,8 +18,8 @@
  * wk_exec_unget-then-next, or wk_exec_close; copy it to keep it.  Every function returning int
  * returns 0 or SDB_ECLIENT with *err set (or a negative SDB_E* for internal failures).
  */
-#ifndef SRC_WORKER_CMD_EXEC_H
-#define SRC_WORKER_CMD_EXEC_H
+#ifndef SRC_WORKER_ENGINE_EXEC_H
+#define SRC_WORKER_ENGINE_EXEC_H
 
 #include "../../common/errors.h"
 #include "../op.h"

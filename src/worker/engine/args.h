@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/args.h -- checking a command's arguments in mongod's words.
+ * src/worker/engine/args.h -- checking a command's arguments in mongod's words.
  *
  * The data commands read their fields the way mongod's IDL does: unknown fields are 40415,
  * wrong types 14 with mongod's type names, numbers and booleans read as mongod reads them.
@@ -11,8 +11,8 @@
  * store).  Every function returning int returns 0 or SDB_ECLIENT with the error set (in
  * cmd->err or *err), or a negative SDB_E* for internal failures.
  */
-#ifndef SRC_WORKER_CMD_ARGS_H
-#define SRC_WORKER_CMD_ARGS_H
+#ifndef SRC_WORKER_ENGINE_ARGS_H
+#define SRC_WORKER_ENGINE_ARGS_H
 
 #include "../../common/errors.h"
 #include "../../common/sdb.h"

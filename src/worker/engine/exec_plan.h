@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/exec_plan.h -- secondary-index plans of the read executor.
+ * src/worker/engine/exec_plan.h -- secondary-index plans of the read executor.
  *
  * wk_exec_plan_index picks, for a filter without collation, a non-sparse, non-partial,
  * non-hidden, collation-free ascending/descending index whose first field the filter (top
@@ -13,8 +13,8 @@
  * Ownership: a plan owns copies of everything it holds; wk_exec_plan_free releases it.
  * Event-loop thread only; nothing here calls the store.
  */
-#ifndef SRC_WORKER_CMD_EXEC_PLAN_H
-#define SRC_WORKER_CMD_EXEC_PLAN_H
+#ifndef SRC_WORKER_ENGINE_EXEC_PLAN_H
+#define SRC_WORKER_ENGINE_EXEC_PLAN_H
 
 #include "../../common/keyenc.h"
 #include "../catalog_cache.h"

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/validation.c -- mongod's errInfo for a document that failed validation.
+ * src/worker/engine/validation.c -- mongod's errInfo for a document that failed validation.
  *
  * mongod (5.0+) explains a DocumentValidationFailure with errInfo {failingDocumentId,
  * details}.  The validator is split into clauses, one per (path, operator) pair of its

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/namespace.c -- the one place a request's names become a namespace.
+ * src/worker/engine/namespace.c -- the one place a request's names become a namespace.
  *
  * The database checks run in mongod's order: first what its DatabaseName refuses when a
  * request is parsed (a `.`, an embedded NUL, more than 63 bytes, each with its own message),

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/read_concern.c -- readConcern: afterClusterTime waits, snapshot reads.
+ * src/worker/engine/read_concern.c -- readConcern: afterClusterTime waits, snapshot reads.
  *
  * The cluster time of this single node is its oplog clock: the last committed write's
  * timestamp (the global segment's oplog head), which follows the wall clock (master/oplog.c

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/read_concern.h -- a command's readConcern: afterClusterTime and snapshot.
+ * src/worker/engine/read_concern.h -- a command's readConcern: afterClusterTime and snapshot.
  *
  * The dispatcher calls wk_rc_check before every handler: it checks the readConcern as mongod
  * does for this command (level "snapshot" outside a transaction only on find, aggregate and
@@ -11,8 +11,8 @@
  * Contract: event-loop thread, inside the command's coroutine (wk_rc_check may park it).
  * Errors are client errors in cmd->err (SDB_ECLIENT).
  */
-#ifndef WK_CMD_READ_CONCERN_H
-#define WK_CMD_READ_CONCERN_H
+#ifndef WK_ENGINE_READ_CONCERN_H
+#define WK_ENGINE_READ_CONCERN_H
 
 #include "../command.h"
 

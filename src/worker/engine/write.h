@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/write.h -- write plumbing shared by the write commands.
+ * src/worker/engine/write.h -- write plumbing shared by the write commands.
  *
  * Write concern (parsed before the writes, honoured after them), writeErrors entries in
  * mongod's shape, _id checks for new documents, collection validators, and the
@@ -11,8 +11,8 @@
  * int returns 0 or SDB_ECLIENT with the error set (or a negative SDB_E* for internal
  * failures); output documents are initialized even on error, as each comment says.
  */
-#ifndef SRC_WORKER_CMD_WRITE_H
-#define SRC_WORKER_CMD_WRITE_H
+#ifndef SRC_WORKER_ENGINE_WRITE_H
+#define SRC_WORKER_ENGINE_WRITE_H
 
 #include "../../common/errors.h"
 #include "../command.h"

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/tailable.c -- tailable and awaitData cursors: rules, state flags, waiting.
+ * src/worker/engine/tailable.c -- tailable and awaitData cursors: rules, state flags, waiting.
  *
  * The rules follow mongod 7.0's query_request_helper (awaitData without tailable, a sort
  * other than {$natural: 1}, singleBatch) and its find command (a tailable cursor on a
@@ -175,7 +175,7 @@ wk_tailable_begin(wk_cmd_t *cmd, const char *ns, const bson_t *state, bool await
                              "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
     if (cmd->op.deadline_ns != 0)
         wait_ms = wk_op_remaining_ms(&cmd->op);
-    wk_op_init(&cmd->op, cmd->conn, 0); /* the budget is the wait's, not the scan's */
+    cmd->op.deadline_ns = 0; /* the budget is the wait's, not the scan's */
     *deadline_ms = sdb_mono_ms() + wait_ms;
     return position_lost(ns, state, &cmd->err);
 }

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/write.c -- write plumbing: write concern, writeErrors, validators, CAS writes.
+ * src/worker/engine/write.c -- write plumbing: write concern, writeErrors, validators, CAS writes.
  *
  * A write reads a record, computes the new bytes here (the worker owns update semantics) and
  * asks the master to replace the record only if it still holds the bytes that were read.  A

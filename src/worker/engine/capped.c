@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/capped.c -- capped collection options: create's capped, size and max.
+ * src/worker/engine/capped.c -- capped collection options: create's capped, size and max.
  *
  * mongod 7.0 parses create with IDL first (types in field order, then each field's
  * validator), then applies two rules of its own; the stored options are what

@@ -1,10 +1,10 @@
 /*
- * src/worker/cmd/validation.h -- the errInfo of a DocumentValidationFailure (121).
+ * src/worker/engine/validation.h -- the errInfo of a DocumentValidationFailure (121).
  *
  * Contract: event-loop thread; pure functions of their arguments (no store calls).
  */
-#ifndef WK_CMD_VALIDATION_H
-#define WK_CMD_VALIDATION_H
+#ifndef WK_ENGINE_VALIDATION_H
+#define WK_ENGINE_VALIDATION_H
 
 #include <bson/bson.h>
 

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/tailable.h -- tailable and awaitData find cursors.
+ * src/worker/engine/tailable.h -- tailable and awaitData find cursors.
  *
  * A tailable find is a forward collection scan (natural order) of a capped collection or of
  * local.oplog.rs whose cursor stays open at the end of the data: its position (the last
@@ -13,8 +13,8 @@
  *
  * Contract: event-loop thread; errors go to cmd->err (SDB_ECLIENT).
  */
-#ifndef SRC_WORKER_CMD_TAILABLE_H
-#define SRC_WORKER_CMD_TAILABLE_H
+#ifndef SRC_WORKER_ENGINE_TAILABLE_H
+#define SRC_WORKER_ENGINE_TAILABLE_H
 
 #include "../command.h"
 

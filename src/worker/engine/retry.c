@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/retry.c -- retryable writes: (lsid, txnNumber, stmtId) de-duplication.
+ * src/worker/engine/retry.c -- retryable writes: (lsid, txnNumber, stmtId) de-duplication.
  *
  * mongod de-duplicates a retried write by (lsid, txnNumber, stmtId): a statement that already
  * ran answers from its record instead of running again, and a txnNumber older than the

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/exec.c -- the read executor: plan, fetch in batches, match, resume.
+ * src/worker/engine/exec.c -- the read executor: plan, fetch in batches, match, resume.
  *
  * The executor asks the master for documents in batches and filters them here, because the
  * worker owns query semantics.  Its position is "the last document handed to the caller":

@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/namespace.h -- the one place a request's names become a namespace.
+ * src/worker/engine/namespace.h -- the one place a request's names become a namespace.
  *
  * mongod's rules for what a client may name: a database name from `$db`, an OP_QUERY's
  * namespace or a stage's {db, coll} (no `.`, no NUL, at most 63 bytes, none of `/ \ space "`,
@@ -13,8 +13,8 @@
  * Pure functions; any thread.  Each returns 0 or SDB_ECLIENT with 73 InvalidNamespace in
  * mongod's words in *err.
  */
-#ifndef SRC_WORKER_CMD_NAMESPACE_H
-#define SRC_WORKER_CMD_NAMESPACE_H
+#ifndef SRC_WORKER_ENGINE_NAMESPACE_H
+#define SRC_WORKER_ENGINE_NAMESPACE_H
 
 #include "../../common/errors.h"
 

@@ -1,11 +1,11 @@
 /*
- * src/worker/cmd/opcount.h -- this worker's opcounters (serverStatus.opcounters).
+ * src/worker/engine/opcount.h -- this worker's opcounters (serverStatus.opcounters).
  *
  * Invariants: event-loop thread; the counters live in shared memory, one slot per worker,
  * written only by that worker (atomic adds) and read by the master for serverStatus.
  */
-#ifndef SRC_WORKER_CMD_OPCOUNT_H
-#define SRC_WORKER_CMD_OPCOUNT_H
+#ifndef SRC_WORKER_ENGINE_OPCOUNT_H
+#define SRC_WORKER_ENGINE_OPCOUNT_H
 
 #include <stdint.h>
 

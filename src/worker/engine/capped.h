@@ -1,5 +1,5 @@
 /*
- * src/worker/cmd/capped.h -- capped collection options in mongod's words.
+ * src/worker/engine/capped.h -- capped collection options in mongod's words.
  *
  * create reads {capped, size, max} here: mongod 7.0's IDL types (safeBool, safeInt64), its
  * validators (size in [1, 1 PB], max < 2^31: 51024) and its rules (size required when
@@ -10,8 +10,8 @@
  *
  * Contract: event-loop thread; errors go to cmd->err (SDB_ECLIENT).
  */
-#ifndef SRC_WORKER_CMD_CAPPED_H
-#define SRC_WORKER_CMD_CAPPED_H
+#ifndef SRC_WORKER_ENGINE_CAPPED_H
+#define SRC_WORKER_ENGINE_CAPPED_H
 
 #include "../catalog_cache.h"
 #include "../command.h"
