@@ -15,8 +15,8 @@
  */
 #include "agg_int.h"
 
-#include "../cmd/args.h"
-#include "../cmd/view.h"
+#include "../engine/args.h"
+#include "../engine/view.h"
 
 #include <stdio.h>
 #include <string.h>
