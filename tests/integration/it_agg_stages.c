@@ -312,6 +312,10 @@ START_TEST(test_graph_lookup_errors)
             40105, "Location40105", NULL);
     agg_err(c, "employees", "[{'$graphLookup': {'startWith': 1}}]", 9, "FailedToParse", NULL);
     agg_err(c, "employees", "[{'$graphLookup': 1}]", 9, "FailedToParse", NULL);
+    agg_err(c, "employees",
+            "[{'$graphLookup': {'from': {'db': 'x', 'coll': 'y'}, 'startWith': 1, "
+            "'connectFromField': 'a', 'connectToField': 'b', 'as': 'c'}}]",
+            9, "FailedToParse", "not supported for db: x and coll: y");
 #undef GL
     mongoc_client_destroy(c);
 }

@@ -145,6 +145,23 @@ parse_arg(graph_t *g, const bson_iter_t *it, sdb_error_t *err)
         return parse_max_depth(g, it, err);
     if (strcmp(k, "restrictSearchWithMatch") == 0)
         return parse_restrict(g, it, err);
+    if (strcmp(k, "from") == 0 && BSON_ITER_HOLDS_DOCUMENT(it)) {
+        bson_iter_t f;
+        const char *db = "", *coll = "";
+
+        /* mongod takes {db, coll} only for its tenant-migration oplog view */
+        bson_iter_recurse(it, &f);
+        while (bson_iter_next(&f)) {
+            if (strcmp(bson_iter_key(&f), "db") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+                db = bson_iter_utf8(&f, NULL);
+            if (strcmp(bson_iter_key(&f), "coll") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+                coll = bson_iter_utf8(&f, NULL);
+        }
+        return sdb_error_set(err, SDB_CODE_FailedToParse,
+                             "$graphLookup with syntax {from: {db:<>, coll:<>},..} is not "
+                             "supported for db: %s and coll: %s",
+                             db, coll);
+    }
     if (strcmp(k, "from") == 0) {
         uint32_t len = 0;
 
