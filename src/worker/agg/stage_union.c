@@ -39,7 +39,7 @@ union_free(union_with_t *u)
 
 /* set_coll -- the foreign collection's name (a NUL inside it is refused, never cut at). */
 static int
-set_coll(union_with_t *u, const bson_iter_t *it, sdb_error_t *err)
+set_coll(union_with_t *u, const bson_iter_t *it, const char *db, sdb_error_t *err)
 {
     uint32_t len;
     const char *s = bson_iter_utf8(it, &len);
@@ -48,7 +48,8 @@ set_coll(union_with_t *u, const bson_iter_t *it, sdb_error_t *err)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace,
                              "namespaces cannot have embedded null characters");
     if (len == 0)
-        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '.'");
+        return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace specified '%s.'",
+                             db != NULL ? db : "");
     bson_free(u->coll);
     u->coll = bson_strdup(s);
     return 0;
@@ -56,7 +57,7 @@ set_coll(union_with_t *u, const bson_iter_t *it, sdb_error_t *err)
 
 /* parse_object -- {coll?, pipeline?} with the IDL parser's errors. */
 static int
-parse_object(union_with_t *u, const bson_iter_t *spec, sdb_error_t *err)
+parse_object(union_with_t *u, const bson_iter_t *spec, const char *db, sdb_error_t *err)
 {
     bson_iter_t it;
 
@@ -70,7 +71,7 @@ parse_object(union_with_t *u, const bson_iter_t *spec, sdb_error_t *err)
                                      "BSON field '$unionWith.coll' is the wrong type '%s', "
                                      "expected type 'string'",
                                      wk_agg_type_name(bson_iter_type(&it)));
-            SDB_RET(set_coll(u, &it, err));
+            SDB_RET(set_coll(u, &it, db, err));
         } else if (strcmp(k, "pipeline") == 0) {
             const uint8_t *data;
             uint32_t len;
@@ -133,9 +134,9 @@ wk_agg_parse_union_with(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void *
 
     u->pipeline = bson_new();
     if (BSON_ITER_HOLDS_UTF8(spec)) {
-        SDB_ERR(set_coll(u, spec, err));
+        SDB_ERR(set_coll(u, spec, ctx->db, err));
     } else if (BSON_ITER_HOLDS_DOCUMENT(spec)) {
-        SDB_ERR(parse_object(u, spec, err));
+        SDB_ERR(parse_object(u, spec, ctx->db, err));
     } else {
         SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
                               "the $unionWith stage specification must be an object or string, "
