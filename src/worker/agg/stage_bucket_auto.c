@@ -234,10 +234,13 @@ take(fill_t *f, sdb_error_t *err)
     for (size_t a = 0; a < f->b->nacc; a++) {
         bson_value_t v;
 
-        SDB_RET(wk_agg_eval(f->b->accs[a].arg, f->in->v[k->idx], &v, err));
-        wk_acc_step(&f->b->accs[a], &f->st[a], &v);
+        int ret;
+
+        SDB_RET(wk_agg_eval(wk_acc_input(&f->b->accs[a]), f->in->v[k->idx], &v, err));
+        ret = wk_acc_step(&f->b->accs[a], &f->st[a], &v, err);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);
+        SDB_RET(ret);
     }
     return 0;
 }
@@ -265,7 +268,7 @@ close_bucket(fill_t *f, sdb_error_t *err)
     return 0;
 }
 
-/* emit -- {_id: {min, max}, <output fields>}, releasing the accumulator states. */
+/* emit -- {_id: {min, max}, <output fields>}. */
 static void
 emit(fill_t *f, wk_agg_docs_t *out)
 {
@@ -278,7 +281,7 @@ emit(fill_t *f, wk_agg_docs_t *out)
     for (size_t a = 0; a < f->b->nacc; a++) {
         bson_value_t v;
 
-        wk_acc_final(&f->b->accs[a], &f->st[a], &v);
+        wk_acc_value(&f->b->accs[a], &f->st[a], &v);
         if (v.value_type == BSON_TYPE_EOD)
             BSON_APPEND_NULL(doc, f->b->accs[a].field);
         else
@@ -296,11 +299,14 @@ one_bucket(fill_t *f, int32_t num, bson_value_t *prev, bool *has_prev, wk_agg_do
 {
     int64_t approx = llround((double)f->n / (double)f->b->buckets);
     bool last = num == f->b->buckets;
+    bson_t empty = BSON_INITIALIZER;
     int ret = 0;
 
     if (approx < 1)
         approx = 1;
     f->st = bson_malloc0((f->b->nacc ? f->b->nacc : 1) * sizeof(*f->st));
+    for (size_t a = 0; a < f->b->nacc; a++) /* no group key: `n` is read from {} */
+        SDB_ERR(wk_acc_start(&f->b->accs[a], &f->st[a], &empty, err));
     f->min = f->order[f->pos].key;
     if (f->b->gran != NULL) {
         if (*has_prev)
@@ -315,17 +321,9 @@ one_bucket(fill_t *f, int32_t num, bson_value_t *prev, bool *has_prev, wk_agg_do
     *prev = f->max;
     *has_prev = true;
     emit(f, out);
-    bson_free(f->st);
-    f->st = NULL;
-    return 0;
 err:
-    for (size_t a = 0; a < f->b->nacc; a++) {
-        bson_value_t v;
-
-        wk_acc_final(&f->b->accs[a], &f->st[a], &v);
-        if (v.value_type != BSON_TYPE_EOD)
-            bson_value_destroy(&v);
-    }
+    for (size_t a = 0; a < f->b->nacc; a++)
+        wk_acc_reset(&f->st[a]);
     bson_free(f->st);
     f->st = NULL;
     return ret;
