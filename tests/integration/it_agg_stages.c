@@ -370,6 +370,12 @@ START_TEST(test_bucket_auto)
            "1}, {'_id': {'min': 3, 'max': 3}, 'count': 1}]");
     agg_is(c, "vals", "[{'$bucketAuto': {'groupBy': '$v', 'buckets': 1}}]",
            "[{'_id': {'min': 1, 'max': 3}, 'count': 5}]");
+    /* the 7.0 accumulators work per bucket too */
+    agg_is(c, "vals",
+           "[{'$bucketAuto': {'groupBy': '$v', 'buckets': 2, 'output': {'top': {'$maxN': {'n': "
+           "2, 'input': '$v'}}, 'sd': {'$stdDevPop': '$v'}}}}]",
+           "[{'_id': {'min': 1, 'max': 2}, 'top': [1, 1], 'sd': 0.0}, {'_id': {'min': 2, "
+           "'max': 3}, 'top': [3, 2], 'sd': 0.5}]");
     agg_is(c, "nosuch", "[{'$bucketAuto': {'groupBy': '$v', 'buckets': 2}}]", "[]");
     mongoc_client_destroy(c);
 }
