@@ -5,7 +5,8 @@
  * workers), hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
  * getFreeMonitoringStatus / atlasVersion as mongod answers mongosh, endSessions,
  * killAllSessions, logout, unknown commands (59), the generic fields every command accepts,
- * and $clusterTime / operationTime on replies.  One shared server.
+ * and $clusterTime / operationTime on replies; fsync, fsync lock and fsyncUnlock.  One shared
+ * server.
  */
 #include "harness.h"
 
@@ -309,6 +310,43 @@ START_TEST(test_cluster_time_on_replies)
 }
 END_TEST
 
+/* fsync checkpoints; fsync lock holds every write (here: until its maxTimeMS) but not reads,
+ * on any worker, until fsyncUnlock; mongod's errors. */
+START_TEST(test_fsync_and_lock)
+{
+    mongoc_client_t *c = IT_CLIENT(), *o = fx_client_other_worker(&it_srv, c);
+    bson_t r;
+
+    CMD_OK(c, "admin", "{'fsync': 1}", &r);
+    ASSERT_INT(&r, "numFiles", 1);
+    bson_destroy(&r);
+    CMD_ERR(c, "test", "{'fsync': 1}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    CMD_ERR(c, "admin", "{'fsync': 1, 'bogus': 1}", &r, 40415, "Location40415");
+    bson_destroy(&r);
+    CMD_OK(c, "fsynctest", "{'insert': 'f', 'documents': [{'_id': 1}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'fsync': 1, 'lock': true}", &r);
+    ASSERT_INT(&r, "lockCount", 1);
+    ASSERT_STR(&r, "info", "now locked against writes, use db.fsyncUnlock() to unlock");
+    bson_destroy(&r);
+    CMD_ERR(o, "fsynctest", "{'insert': 'f', 'documents': [{'_id': 2}], 'maxTimeMS': 300}", &r, 50,
+            "MaxTimeMSExpired");
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(o, "fsynctest", "f", "{}"), 1); /* reads go on */
+    CMD_OK(o, "admin", "{'fsyncUnlock': 1}", &r);             /* from another worker */
+    ASSERT_INT(&r, "lockCount", 0);
+    bson_destroy(&r);
+    CMD_OK(c, "fsynctest", "{'insert': 'f', 'documents': [{'_id': 2}]}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(o, "fsynctest", "f", "{}"), 2);
+    CMD_ERR(c, "admin", "{'fsyncUnlock': 1}", &r, 20, "IllegalOperation");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    mongoc_client_destroy(o);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -327,5 +365,6 @@ main(void)
     tcase_add_test(tc, test_session_commands);
     tcase_add_test(tc, test_generic_fields_accepted);
     tcase_add_test(tc, test_cluster_time_on_replies);
+    tcase_add_test(tc, test_fsync_and_lock);
     return it_main(s);
 }
