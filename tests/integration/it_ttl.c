@@ -372,6 +372,11 @@ START_TEST(test_parameters)
     CMD_ERR(c, "admin", "{'setParameter': 1, 'ttlMonitorSleepSecs': 0}", &r, 2, "BadValue");
     bson_destroy(&r);
     CMD_ERR(c, "admin", "{'setParameter': 1, 'ttlMonitorSleepSecs': 'soon'}", &r, 2, "BadValue");
+    ASSERT_STR(&r, "errmsg",
+               "Invalid value for parameter ttlMonitorSleepSecs: ttlMonitorSleepSecs: \"soon\"");
+    bson_destroy(&r);
+    CMD_ERR(c, "admin", "{'setParameter': 1, 'ttlMonitorSleepSecs': 5, 'ttlMonitorSleepSecs': 6}",
+            &r, 72, "InvalidOptions");
     bson_destroy(&r);
     CMD_ERR(c, DB, "{'setParameter': 1, 'ttlMonitorSleepSecs': 5}", &r, 13, "Unauthorized");
     bson_destroy(&r);

@@ -13,6 +13,7 @@
  *
  * Invariants: event-loop thread.
  */
+#include "../../common/bsoncmp.h"
 #include "../../common/config.h"
 #include "../../common/global.h"
 #include "../../common/storeop.h"
@@ -116,7 +117,7 @@ fixed(const char *name)
     return false;
 }
 
-/* value_text -- "name: value" for a message, as mongod prints an element (caller frees). */
+/* value_text -- an element's value as mongod prints it in a message (caller frees). */
 static char *
 value_text(const bson_iter_t *it)
 {
@@ -124,39 +125,37 @@ value_text(const bson_iter_t *it)
     char *json, *v, *out;
     size_t n;
 
-    bson_append_iter(&one, NULL, 0, it);
-    json = bson_as_relaxed_extended_json(&one, NULL); /* { "name" : value } */
+    bson_append_iter(&one, "v", 1, it);
+    json = bson_as_relaxed_extended_json(&one, NULL); /* { "v" : value } */
     bson_destroy(&one);
     v = json != NULL ? strstr(json, "\" : ") : NULL;
     if (v == NULL) {
         bson_free(json);
-        return bson_strdup(bson_iter_key(it));
+        return bson_strdup("?");
     }
     v += 4;
     n = strlen(v);
-    out = bson_strdup_printf("%s: %.*s", bson_iter_key(it), (int)(n >= 2 ? n - 2 : n), v);
+    out = bson_strndup(v, n >= 2 ? n - 2 : n);
     bson_free(json);
     return out;
 }
 
-/* coerce -- the value at `it` as parameter p holds it (BSONElement::coerce). */
+/* coerce -- the value at `it` as parameter p holds it (BSONElement::coerce): any value's truth
+ * for a boolean, a number or a decimal string for an integer. */
 static int
 coerce(wk_cmd_t *cmd, const sdb_param_t *p, const bson_iter_t *it, int64_t *v)
 {
     const char *s;
     char *end, *text;
+    bool nan;
     int ret;
 
     if (p->type == SDB_PARAM_BOOL) {
         *v = wk_cmdu_truthy(it) ? 1 : 0;
         return 0;
     }
-    if (BSON_ITER_HOLDS_INT32(it) || BSON_ITER_HOLDS_INT64(it) || BSON_ITER_HOLDS_DOUBLE(it)) {
-        *v = BSON_ITER_HOLDS_DOUBLE(it) && bson_iter_double(it) != bson_iter_double(it)
-                 ? 0
-                 : bson_iter_as_int64(it);
+    if (sdb_bson_safe_long(it, v, &nan))
         return 0;
-    }
     if (BSON_ITER_HOLDS_UTF8(it)) {
         s = bson_iter_utf8(it, NULL);
         errno = 0;
@@ -165,9 +164,24 @@ coerce(wk_cmd_t *cmd, const sdb_param_t *p, const bson_iter_t *it, int64_t *v)
             return 0;
     }
     text = value_text(it);
-    ret = sdb_error_set(&cmd->err, SDB_CODE_BadValue, "Invalid value for parameter %s: %s", p->name,
-                        text);
+    ret = sdb_error_set(&cmd->err, SDB_CODE_BadValue, "Invalid value for parameter %s: %s: %s",
+                        p->name, p->name, text);
     bson_free(text);
+    return ret;
+}
+
+/* twice -- mongod's error for a parameter given twice (first at `prev`, again at `it`). */
+static int
+twice(wk_cmd_t *cmd, const bson_iter_t *prev, const bson_iter_t *it)
+{
+    char *a = value_text(prev), *b = value_text(it);
+    int ret = sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                            "attempted to set parameter [%s] twice in the same setParameter "
+                            "command, once to value: [%s], and once to value: [%s]",
+                            bson_iter_key(it), a, b);
+
+    bson_free(a);
+    bson_free(b);
     return ret;
 }
 
@@ -196,10 +210,7 @@ check_names(wk_cmd_t *cmd)
         bson_iter_init(&prev, cmd->body);
         while (bson_iter_next(&prev) && bson_iter_key(&prev) != k)
             if (strcmp(bson_iter_key(&prev), k) == 0)
-                return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
-                                     "attempted to set parameter [%s] twice in the same "
-                                     "setParameter command",
-                                     k);
+                return twice(cmd, &prev, &it);
     }
     return 0;
 }
