@@ -371,16 +371,15 @@ old_secs(const ms_index_t *ix, ms_ttl_mod_t *mod, sdb_error_t *err)
 }
 
 int
-ms_ttl_coll_mod_locked(const ms_coll_t *c, const bson_t *index, ms_ttl_mod_t *mod, sdb_error_t *err)
+ms_ttl_index_mod_locked(const ms_coll_t *c, size_t pos, const bson_iter_t *secs, ms_ttl_mod_t *mod,
+                        sdb_error_t *err)
 {
-    const char *name, *why;
-    bson_iter_t it;
+    const char *why;
     bool nan;
 
     memset(mod, 0, sizeof(*mod));
-    SDB_RET(ms_req_str(index, "name", false, &name, err));
-    if (!bson_iter_init_find(&it, index, SDB_TTL_FIELD) ||
-        !sdb_bson_safe_long(&it, &mod->new_secs, &nan))
+    mod->pos = pos;
+    if (!sdb_bson_safe_long(secs, &mod->new_secs, &nan))
         return sdb_error_set(err, SDB_CODE_InvalidOptions,
                              "expireAfterSeconds field must be a number");
     if (c->capped != NULL)
@@ -388,18 +387,32 @@ ms_ttl_coll_mod_locked(const ms_coll_t *c, const bson_t *index, ms_ttl_mod_t *mo
                              "TTL indexes are not supported for capped collections.");
     if ((why = sdb_ttl_check_secs(mod->new_secs)) != NULL)
         return sdb_error_set(err, SDB_CODE_InvalidOptions, "%s", why);
-    for (mod->pos = 0; mod->pos < c->nidx; mod->pos++)
-        if (strcmp(c->idx[mod->pos].name, name) == 0)
-            break;
-    if (mod->pos == c->nidx)
-        return sdb_error_set(err, SDB_CODE_IndexNotFound, "cannot find index %s for ns %s", name,
-                             c->ns);
-    SDB_RET(old_secs(&c->idx[mod->pos], mod, err));
-    if (!mod->had_old && mod->pos == 0)
+    SDB_RET(old_secs(&c->idx[pos], mod, err));
+    if (!mod->had_old && pos == 0)
         return sdb_error_set(err, SDB_CODE_InvalidOptions,
                              "the _id field does not support TTL indexes");
-    if (!mod->had_old && (why = sdb_ttl_check_key(c->idx[mod->pos].key)) != NULL)
+    if (!mod->had_old && (why = sdb_ttl_check_key(c->idx[pos].key)) != NULL)
         return sdb_error_set(err, SDB_CODE_InvalidOptions, "%s", why);
-    mod->spec = with_secs(c->idx[mod->pos].spec, mod->new_secs);
+    mod->spec = with_secs(c->idx[pos].spec, mod->new_secs);
     return 0;
+}
+
+int
+ms_ttl_coll_mod_locked(const ms_coll_t *c, const bson_t *index, ms_ttl_mod_t *mod, sdb_error_t *err)
+{
+    const char *name;
+    bson_iter_t secs;
+    size_t pos;
+
+    memset(mod, 0, sizeof(*mod));
+    SDB_RET(ms_req_str(index, "name", false, &name, err));
+    for (pos = 0; pos < c->nidx && strcmp(c->idx[pos].name, name) != 0; pos++)
+        ;
+    if (pos == c->nidx)
+        return sdb_error_set(err, SDB_CODE_IndexNotFound, "cannot find index %s for ns %s", name,
+                             c->ns);
+    if (!bson_iter_init_find(&secs, index, SDB_TTL_FIELD))
+        return sdb_error_set(err, SDB_CODE_InvalidOptions,
+                             "expireAfterSeconds field must be a number");
+    return ms_ttl_index_mod_locked(c, pos, &secs, mod, err);
 }

@@ -38,10 +38,16 @@ typedef struct ms_ttl_mod {
     int64_t new_secs;
 } ms_ttl_mod_t;
 
-/* ms_ttl_coll_mod_locked -- check collMod's request `index` ({name, expireAfterSeconds}, the
- * worker resolved a keyPattern to the name) against c as mongod 7.0 does (capped, _id,
- * compound, bounds; 27 when the index is gone) and build the new spec; nothing changes yet.
- * Catalog lock held. */
+/* ms_ttl_index_mod_locked -- check that index c->idx[pos] may expire after the value at
+ * `secs` (collMod's index.expireAfterSeconds) as mongod 7.0 does (a number; not on a capped
+ * collection; 0 to 2^31 - 1; a plain index becoming TTL must not be _id or compound: 72) and
+ * build its new spec in *mod; nothing changes yet.  Catalog lock held. */
+int ms_ttl_index_mod_locked(const ms_coll_t *c, size_t pos, const bson_iter_t *secs,
+                            ms_ttl_mod_t *mod, sdb_error_t *err);
+
+/* ms_ttl_coll_mod_locked -- the same for collMod's request `index` ({name,
+ * expireAfterSeconds}: the worker resolved a keyPattern to the name); 27 when the index is
+ * gone.  Catalog lock held. */
 int ms_ttl_coll_mod_locked(const ms_coll_t *c, const bson_t *index, ms_ttl_mod_t *mod,
                            sdb_error_t *err);
 

@@ -147,8 +147,7 @@ parse_index(wk_cmd_t *cmd, const bson_t *index, const char **name, bson_t *kp, b
             return index_field_error(cmd, &it, "type 'string'");
         if (strcmp(k, "keyPattern") == 0 && !BSON_ITER_HOLDS_DOCUMENT(&it))
             return index_field_error(cmd, &it, "type 'object'");
-        if (strcmp(k, SDB_TTL_FIELD) == 0 && !BSON_ITER_HOLDS_NUMBER(&it) &&
-            !BSON_ITER_HOLDS_DECIMAL128(&it))
+        if (strcmp(k, SDB_TTL_FIELD) == 0 && !sdb_bson_is_number(bson_iter_type(&it)))
             return index_field_error(cmd, &it, "types '[long, int, decimal, double]'");
         if (strcmp(k, "name") == 0)
             *name = bson_iter_utf8(&it, NULL);
@@ -203,12 +202,29 @@ find_index(wk_cmd_t *cmd, const wk_coll_info_t *ci, const char *name, const bson
 }
 
 int
+wk_ttl_check_coll_mod_secs(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it,
+                           int64_t *secs)
+{
+    const char *why;
+    bool nan;
+
+    if (!sdb_bson_safe_long(it, secs, &nan))
+        return index_field_error(cmd, it, "types '[long, int, decimal, double]'");
+    if (wk_capped_is(ci))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "TTL indexes are not supported for capped collections.");
+    if ((why = sdb_ttl_check_secs(*secs)) != NULL)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "%s", why);
+    return 0;
+}
+
+int
 wk_ttl_coll_mod_index(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it, bson_t *index)
 {
-    const char *name = NULL, *why, *found = NULL;
+    const char *name = NULL, *found = NULL;
     bson_t spec, kp;
     bson_iter_t secs, other;
-    bool has_kp = false, has_secs = false, nan;
+    bool has_kp = false, has_secs = false;
     int64_t v;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(it))
@@ -232,12 +248,7 @@ wk_ttl_coll_mod_index(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t
     if (!has_secs)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "no expireAfterSeconds, hidden, unique, or prepareUnique field");
-    if (wk_capped_is(ci))
-        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
-                             "TTL indexes are not supported for capped collections.");
-    sdb_bson_safe_long(&secs, &v, &nan);
-    if ((why = sdb_ttl_check_secs(v)) != NULL)
-        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "%s", why);
+    SDB_RET(wk_ttl_check_coll_mod_secs(cmd, ci, &secs, &v));
     SDB_RET(find_index(cmd, ci, name, has_kp ? &kp : NULL, &found));
     BSON_APPEND_UTF8(index, "name", found);
     BSON_APPEND_INT64(index, SDB_TTL_FIELD, v);

@@ -24,6 +24,12 @@
  * whose shapes the caller has checked). */
 int wk_ttl_check_specs(wk_cmd_t *cmd);
 
+/* wk_ttl_check_coll_mod_secs -- collMod's index.expireAfterSeconds (at it) for collection ci:
+ * a number (IDL's safeInt64: 14 otherwise), not on a capped collection, 0 to 2^31 - 1 (72);
+ * *secs receives it. */
+int wk_ttl_check_coll_mod_secs(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it,
+                               int64_t *secs);
+
 /* wk_ttl_coll_mod_index -- collMod's `index` option (at it) on collection ci: append the
  * request's {name, expireAfterSeconds} to `index`. */
 int wk_ttl_coll_mod_index(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it,
