@@ -6,12 +6,13 @@
  * pass kept is checked only once the same pass is known to have run over that index: a
  * document of the same collection that had to go is gone.  The one thing shown by waiting is
  * that a disabled monitor does nothing: a few of its intervals go by without a pass, which
- * cannot fail on a slow machine, only when the switch is ignored.  Covered:
- * past dates expire, future dates and non-dates stay, an array expires by its earliest date,
- * descending indexes, expiry in several batches, collMod's expireAfterSeconds (old and new
- * values, listIndexes, conversion of a plain index, mongod's errors), createIndexes' checks,
- * ttlMonitorSleepSecs / ttlMonitorEnabled through getParameter and setParameter,
- * serverStatus metrics.ttl, and the deletes as "d" oplog entries a change stream sees.
+ * cannot fail on a slow machine, only when the switch is ignored.  Covered: past dates
+ * expire, future dates and non-dates stay, an array expires by its earliest date, descending
+ * indexes, expiry in several batches, collMod's expireAfterSeconds (old and new values,
+ * listIndexes, conversion of a plain index, mongod's errors, a restart keeps it),
+ * createIndexes' checks, ttlMonitorSleepSecs / ttlMonitorEnabled through getParameter and
+ * setParameter, serverStatus metrics.ttl, and the deletes as "d" oplog entries a change
+ * stream sees.
  */
 #include "harness.h"
 
@@ -499,6 +500,46 @@ START_TEST(test_oplog_and_change_stream)
 }
 END_TEST
 
+/* A collMod'ed expireAfterSeconds is in the catalog row: it survives a restart, and the monitor
+ * of the restarted server deletes by it; a runtime parameter starts over from its start-up
+ * value, as in mongod. */
+START_TEST(test_restart)
+{
+    fx_server_t s;
+    mongoc_client_t *c;
+    bson_type_t t;
+    char old[96];
+    bson_t r;
+
+    ck_assert_int_eq(fx_server_init(&s, 1), 0);
+    s.extra = ttl_args;
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    c = fx_client(&s);
+    run(c, DB, &r,
+        "{'createIndexes': 'rs', 'indexes': [{'key': {'t': 1}, 'name': 't_1', "
+        "'expireAfterSeconds': 86400}]}");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'collMod': 'rs', 'index': {'name': 't_1', 'expireAfterSeconds': 60}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'setParameter': 1, 'ttlMonitorSleepSecs': 9}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    ck_assert_int_eq(WEXITSTATUS(fx_server_stop(&s)), 0);
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    c = fx_client(&s);
+    ck_assert_int_eq(index_secs(c, "rs", "t_1", &t), 60);
+    CMD_OK(c, "admin", "{'getParameter': 1, 'ttlMonitorSleepSecs': 1}", &r);
+    ASSERT_INT(&r, "ttlMonitorSleepSecs", 1);
+    bson_destroy(&r);
+    run(c, DB, &r, "{'insert': 'rs', 'documents': [{'_id': 1, 't': %s}]}",
+        date(old, sizeof(old), -3600));
+    bson_destroy(&r);
+    wait_count(c, "rs", "{}", 0);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -513,5 +554,6 @@ main(void)
     tcase_add_test(tc, test_parameters);
     tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_oplog_and_change_stream);
+    tcase_add_test(tc, test_restart);
     return it_main(s);
 }
