@@ -4,8 +4,11 @@
  * The master creates it (memfd) before spawning workers and publishes read-only values:
  * the catalog version (a worker refreshes its cached catalog when it changes), the oplog
  * head timestamp and its wake-up word, the failpoint version (a worker refreshes its cached
- * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor).  Each worker owns one counters slot and is the only
- * writer of that slot; serverStatus sums the slots.  Fields are atomics; no locks.
+ * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor), the
+ * TTL monitor's counts (metrics.ttl) and the live value of every runtime-settable server
+ * parameter (config.h: setParameter asks the master, which writes it here).  Each worker
+ * owns one counters slot and is the only writer of that slot; serverStatus sums the slots.
+ * Fields are atomics; no locks.
  */
 #ifndef SDB_GLOBAL_H
 #define SDB_GLOBAL_H
@@ -86,6 +89,13 @@ typedef struct sdb_global {
     _Atomic uint64_t xact_started;   /* master writes: transactions started since start */
     _Atomic uint64_t xact_committed; /* master writes: ... committed */
     _Atomic uint64_t xact_aborted;   /* master writes: ... aborted */
+    _Atomic uint64_t ttl_passes;     /* master writes (ttl.c): TTL passes since start */
+    _Atomic uint64_t ttl_sub_passes; /* master writes: ... and their sub-passes */
+    _Atomic uint64_t ttl_deleted;    /* master writes: documents the TTL monitor deleted */
+    /* master writes (params.c): the live values of the runtime-settable parameters, at the
+     * offset their row of config.c's table names (bools as 0 / 1) */
+    _Atomic int64_t ttl_monitor_enabled;            /* ttlMonitorEnabled */
+    _Atomic int64_t ttl_sleep_secs;                 /* ttlMonitorSleepSecs */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
     /* workers write (op_registry.c): the ids of the last SDB_GLOBAL_KILL_RING operations
      * killOp named, at op_kill_seq % the ring (a writer takes its index with fetch_add) */
