@@ -308,6 +308,12 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     SDB_ERR(
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
     ret = sdb_keyenc_keys(doc, ix->key, entry_cb, &e, &multikey, err);
+    if (multikey && !remove && !__atomic_load_n(&ix->multikey, __ATOMIC_ACQUIRE)) {
+        /* the one field of a shared-locked index that writers may set (catalog.h): the
+         * workers' planners learn it through the catalog version, as mongod's catalog write */
+        __atomic_store_n((bool *)&ix->multikey, true, __ATOMIC_RELEASE);
+        ms_store_bump_catalog();
+    }
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
         ret = dup_error(c, ix, e.dup, e.duplen, info, err);
 err:

@@ -6,7 +6,8 @@
  * memcmp.  Bounds are in index order (lo sorts before hi once encoded); a range given the
  * other way round is swapped, and a bound with fewer values than the pattern is padded with
  * the lowest (lo) or highest (hi) encoded value.  Ranges are visited in index order for
- * dir 1 and in reverse for dir -1.  The resume token is the raw WiredTiger key of the last
+ * dir 1 and in reverse for dir -1.  The reply counts the entries it looked at (keys: explain's
+ * totalKeysExamined).  The resume token is the raw WiredTiger key of the last
  * entry returned; a resumed scan skips every entry at or before it in scan order, which is
  * exact for disjoint ranges (the planner's output).
  *
@@ -39,7 +40,9 @@ typedef struct scan {
     bson_t *arr;
     uint8_t *last; /* key of the last entry returned */
     size_t last_len;
-    bool full; /* stopped on limit or bytes */
+    bool full;    /* stopped on limit or bytes */
+    int64_t keys; /* entries looked at (in range or the one that ends a range): explain's
+                   * keysExamined */
 } scan_t;
 
 static int
@@ -171,6 +174,7 @@ scan_fwd(scan_t *sc, const range_t *r)
         SDB_RET(ic->get_key(ic, &k));
         if (sc->after != NULL && keycmp(k.data, k.size, sc->after, sc->after_len) <= 0)
             continue;
+        sc->keys++;
         c = keycmp(k.data, kpart(sc, &k), r->lo.data, r->lo.len);
         if (c < 0 || (c == 0 && !r->lo_incl))
             continue;
@@ -207,6 +211,7 @@ scan_back(scan_t *sc, const range_t *r)
             break;
         if (sc->after != NULL && keycmp(k.data, k.size, sc->after, sc->after_len) >= 0)
             continue;
+        sc->keys++;
         c = keycmp(k.data, kpart(sc, &k), r->hi.data, r->hi.len);
         if (c > 0 || (c == 0 && !r->hi_incl))
             continue;
@@ -343,6 +348,7 @@ err:
     bson_append_array_end(reply, &arr);
     if (ret == 0) {
         BSON_APPEND_BOOL(reply, "eof", !sc.full);
+        BSON_APPEND_INT64(reply, "keys", sc.keys);
         if (sc.last != NULL)
             BSON_APPEND_BINARY(reply, "resume", BSON_SUBTYPE_BINARY, sc.last,
                                (uint32_t)sc.last_len);

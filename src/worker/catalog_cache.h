@@ -17,6 +17,8 @@ typedef struct wk_coll_info {
     bson_t options;  /* static view of the options document */
     bson_t indexes;  /* static view of the array of index specs */
     bson_t uuid_doc; /* static view of {uuid: binary} */
+    bson_t multikey; /* static view of the array of multikey index names (master/catalog.h:
+                      * an index whose entries came from an expanded array) */
     bool pending;    /* created by a transaction that has not committed (master/catalog.h):
                       * its statements use it, listCollections and listIndexes do not show it */
 } wk_coll_info_t;

@@ -581,8 +581,9 @@ find_collection(wk_cmd_t *cmd)
         hint = &natural;
         dir = 1;
     }
-    SDB_ERR(wk_exec_open_hint(&s.ex, ns, &a.filter, &mo, hint, &cmd->err));
-    if (so != NULL || dir < 0)
+    SDB_ERR(wk_exec_open_sorted(&s.ex, ns, &a.filter, &mo, hint, so != NULL ? &a.sort : NULL,
+                                &cmd->err));
+    if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0) /* else an index gives the order */
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else
         SDB_ERR(find_stream(cmd, ns, &a, &s));

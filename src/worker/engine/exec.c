@@ -104,6 +104,7 @@ wk_exec_init(wk_exec_t *ex)
     sdb_keybuf_init(&ex->sec_next);
     bson_init(&ex->ids);
     bson_init(&ex->reply);
+    bson_init(&ex->sort);
 }
 
 int
@@ -166,7 +167,8 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
         return 0;
     }
     ex->dir = 1;
-    SDB_RET(wk_exec_plan_hinted(ci, filter, &ex->hint, binary, &ex->plan, done));
+    SDB_RET(wk_exec_plan_hinted(ci, filter, &ex->hint, binary, ex->has_sort ? &ex->sort : NULL,
+                                &ex->plan, done));
     if (*done)
         ex->mode = WK_EXEC_SEC;
     return 0;
@@ -175,7 +177,7 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
 /* open_plan -- wk_exec_open_hint; `want` WK_EXEC_SCAN forces a collection scan. */
 static int
 open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
-          const bson_value_t *hint, int want, sdb_error_t *err)
+          const bson_value_t *hint, const bson_t *sort, int want, sdb_error_t *err)
 {
     const wk_coll_info_t *ci;
     const wk_op_t *op = ex->op;
@@ -198,6 +200,11 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         bson_value_copy(hint, &ex->hint);
         ex->has_hint = true;
     }
+    if (sort != NULL && !bson_empty(sort)) {
+        bson_destroy(&ex->sort);
+        bson_copy_to(sort, &ex->sort);
+        ex->has_sort = true;
+    }
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
@@ -216,7 +223,9 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         ex->mode = WK_EXEC_SCAN;
     else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
-    else if ((ret = wk_exec_plan_index(ci, filter, &ex->plan, &sec)) == 0 && sec)
+    else if ((ret = wk_exec_plan_index(ci, filter, ex->has_sort ? &ex->sort : NULL, &ex->plan,
+                                       &sec)) == 0 &&
+             sec)
         ex->mode = WK_EXEC_SEC;
     else
         ex->mode = WK_EXEC_SCAN;
@@ -230,16 +239,30 @@ int
 wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                 sdb_error_t *err)
 {
-    return open_plan(ex, ns, filter, opts, NULL, -1, err);
+    return open_plan(ex, ns, filter, opts, NULL, NULL, -1, err);
 }
 
 int
 wk_exec_open_hint(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                   const bson_value_t *hint, sdb_error_t *err)
 {
+    return wk_exec_open_sorted(ex, ns, filter, opts, hint, NULL, err);
+}
+
+int
+wk_exec_open_sorted(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                    const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
+                    sdb_error_t *err)
+{
     if (hint != NULL)
         SDB_RET(hint_check(ns, hint, err));
-    return open_plan(ex, ns, filter, opts, hint, -1, err);
+    return open_plan(ex, ns, filter, opts, hint, sort, -1, err);
+}
+
+bool
+wk_exec_sorted(const wk_exec_t *ex)
+{
+    return ex->mode == WK_EXEC_SEC && ex->has_sort && ex->plan.sorted;
 }
 
 /* keybuf_set -- make kb hold a copy of data. */
@@ -330,7 +353,7 @@ build_sec_request(wk_exec_t *ex, bson_t *req)
     BSON_APPEND_UTF8(req, "ns", ex->ns);
     BSON_APPEND_UTF8(req, "index", ex->plan.name);
     BSON_APPEND_ARRAY(req, "ranges", &ex->plan.ranges);
-    BSON_APPEND_INT32(req, "dir", 1);
+    BSON_APPEND_INT32(req, "dir", ex->plan.dir);
     if (ex->has_sec_after)
         BSON_APPEND_BINARY(req, "after", BSON_SUBTYPE_BINARY, ex->sec_after.data,
                            (uint32_t)ex->sec_after.len);
@@ -349,6 +372,8 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
     ex->nitems = ex->idx = 0;
     ex->eof = bson_iter_init_find(&it, &ex->reply, "eof") && bson_iter_as_bool(&it);
     ex->has_sec_next = false;
+    if (bson_iter_init_find(&it, &ex->reply, "keys"))
+        ex->keys_examined += (uint64_t)bson_iter_as_int64(&it);
     if (bson_iter_init_find(&it, &ex->reply, "resume") && BSON_ITER_HOLDS_BINARY(&it)) {
         const uint8_t *tok;
         uint32_t toklen;
@@ -486,7 +511,9 @@ sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
             return ret;
         }
         if (!any || (ex->has_sec_after && wk_exec_plan_keycmp(m.data, m.len, ex->sec_after.data,
-                                                              ex->sec_after.len) <= 0))
+                                                              ex->sec_after.len) *
+                                                  ex->plan.dir <=
+                                              0))
             item->state = 2;
         else
             item->state = wk_exec_plan_seen(&ex->plan, item->r) ? 2 : 1;
@@ -516,7 +543,6 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
         }
         SDB_RET(wk_op_check(ex->op, err));
         item = &ex->items[ex->idx++];
-        ex->docs_examined++;
         if (details != NULL)
             memset(details, 0, sizeof(*details));
         if (!bson_init_static(doc, item->data, item->len))
@@ -528,10 +554,12 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             if (!first)
                 continue;
         }
+        ex->docs_examined++; /* (an unget document is examined again: mongod's count too) */
         SDB_RET(wk_matcher_match(ex->matcher, doc, details, &matched, err));
         if (matched) {
             *r = item->r;
             *found = true;
+            ex->n_returned++;
             return 0;
         }
     }
@@ -583,6 +611,8 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
                               (uint32_t)ex->read_ts);
     if (ex->has_hint)
         BSON_APPEND_VALUE(&pos, "hint", &ex->hint);
+    if (ex->has_sort)
+        BSON_APPEND_DOCUMENT(&pos, "sort", &ex->sort);
     if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
@@ -611,19 +641,29 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 {
     bson_iter_t it;
     const bson_value_t *hint = NULL;
+    bson_t sort;
+    bool has_sort = false;
     int mode = -1;
 
     if (bson_iter_init_find(&it, pos, "mode") && BSON_ITER_HOLDS_INT32(&it))
         mode = bson_iter_int32(&it);
     if (bson_iter_init_find(&it, pos, "hint"))
         hint = bson_iter_value(&it);
+    if (bson_iter_init_find(&it, pos, "sort") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *d;
+        uint32_t len;
+
+        bson_iter_document(&it, &len, &d);
+        has_sort = bson_init_static(&sort, d, len);
+    }
     if (bson_iter_init_find(&it, pos, "readTs") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
         uint32_t t, i;
 
         bson_iter_timestamp(&it, &t, &i);
         ex->read_ts = (uint64_t)t << 32 | i;
     }
-    SDB_RET(open_plan(ex, ns, filter, opts, hint, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
+    SDB_RET(open_plan(ex, ns, filter, opts, hint, has_sort ? &sort : NULL,
+                      mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), ex->plan.name) != 0))
@@ -656,6 +696,7 @@ wk_exec_close(wk_exec_t *ex)
         bson_value_destroy(&ex->hint);
     bson_destroy(&ex->ids);
     bson_destroy(&ex->reply);
+    bson_destroy(&ex->sort);
     if (ex->has_last_id)
         bson_value_destroy(&ex->last_id);
     bson_free(ex->items);

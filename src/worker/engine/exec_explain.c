@@ -1,0 +1,143 @@
+/*
+ * src/worker/engine/exec_explain.c -- the executor's plan as mongod's explain stages.
+ *
+ * The stages describe the executor's own state after wk_exec_open* chose its plan, so the
+ * plan explain reports is the plan that runs: EOF (no collection), COLLSCAN (mode SCAN, with
+ * its direction), IDHACK (one _id value) or FETCH over an IXSCAN of _id_ (several), FETCH
+ * over the chosen IXSCAN (mode SEC, exec_plan.h).  The counts come from the executor's
+ * counters, which wk_exec_next and the master's IXSCAN replies advance: docsExamined counts
+ * each record once, keysExamined the index entries the master looked at.
+ *
+ * Invariants: event-loop thread only; reads the executor, never changes it.
+ */
+#include "exec.h"
+#include "plan_bounds.h"
+
+#include <string.h>
+
+/* stats -- the common per-stage counters mongod prints at executionStats. */
+static void
+stats(bson_t *st, uint64_t nreturned, uint64_t works)
+{
+    BSON_APPEND_INT64(st, "nReturned", (int64_t)nreturned);
+    BSON_APPEND_INT32(st, "executionTimeMillisEstimate", 0);
+    BSON_APPEND_INT64(st, "works", (int64_t)works + 1);
+    BSON_APPEND_INT64(st, "advanced", (int64_t)nreturned);
+    BSON_APPEND_INT64(st, "needTime", (int64_t)(works - nreturned));
+    BSON_APPEND_INT32(st, "needYield", 0);
+    BSON_APPEND_INT32(st, "saveState", 0);
+    BSON_APPEND_INT32(st, "restoreState", 0);
+    BSON_APPEND_INT32(st, "isEOF", 1);
+}
+
+/* id_ixscan -- the IXSCAN of _id_ over the looked-up values (mode IX). */
+static void
+id_ixscan(const wk_exec_t *ex, bool with_stats, bson_t *st)
+{
+    bson_t kp = BSON_INITIALIZER, paths, arr, b, f;
+    bson_iter_t it;
+    uint32_t n = 0;
+
+    BSON_APPEND_UTF8(st, "stage", "IXSCAN");
+    if (with_stats) {
+        stats(st, ex->docs_examined, ex->keys_examined);
+        BSON_APPEND_INT64(st, "keysExamined", (int64_t)ex->keys_examined);
+        BSON_APPEND_INT32(st, "seeks", 1);
+        BSON_APPEND_INT32(st, "dupsTested", 0);
+        BSON_APPEND_INT32(st, "dupsDropped", 0);
+    }
+    BSON_APPEND_INT32(&kp, "_id", 1);
+    BSON_APPEND_DOCUMENT(st, "keyPattern", &kp);
+    BSON_APPEND_UTF8(st, "indexName", "_id_");
+    BSON_APPEND_BOOL(st, "isMultiKey", false);
+    BSON_APPEND_DOCUMENT_BEGIN(st, "multiKeyPaths", &paths);
+    BSON_APPEND_ARRAY_BEGIN(&paths, "_id", &arr);
+    bson_append_array_end(&paths, &arr);
+    bson_append_document_end(st, &paths);
+    BSON_APPEND_BOOL(st, "isUnique", true);
+    BSON_APPEND_BOOL(st, "isSparse", false);
+    BSON_APPEND_BOOL(st, "isPartial", false);
+    BSON_APPEND_INT32(st, "indexVersion", 2);
+    BSON_APPEND_UTF8(st, "direction", "forward");
+    BSON_APPEND_DOCUMENT_BEGIN(st, "indexBounds", &b);
+    BSON_APPEND_ARRAY_BEGIN(&b, "_id", &f);
+    bson_iter_init(&it, &ex->ids);
+    while (bson_iter_next(&it)) {
+        wk_ival_t iv = {.lo = *bson_iter_value(&it), .hi = *bson_iter_value(&it)};
+        bson_string_t *s = bson_string_new(NULL);
+        char key[16];
+
+        iv.lo_incl = iv.hi_incl = true;
+        wk_plan_ival_format(&iv, false, s);
+        bson_snprintf(key, sizeof(key), "%u", n++);
+        BSON_APPEND_UTF8(&f, key, s->str);
+        bson_string_free(s, true);
+    }
+    bson_append_array_end(&b, &f);
+    bson_append_document_end(st, &b);
+    bson_destroy(&kp);
+}
+
+/* fetch_stage -- FETCH {filter?, stats?, inputStage: IXSCAN}. */
+static void
+fetch_stage(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *out)
+{
+    bson_t in;
+
+    BSON_APPEND_UTF8(out, "stage", "FETCH");
+    if (filter != NULL && !bson_empty(filter))
+        BSON_APPEND_DOCUMENT(out, "filter", filter);
+    if (with_stats) {
+        stats(out, ex->n_returned, ex->docs_examined);
+        BSON_APPEND_INT64(out, "docsExamined", (int64_t)ex->docs_examined);
+        BSON_APPEND_INT32(out, "alreadyHasObj", 0);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(out, "inputStage", &in);
+    if (ex->mode == WK_EXEC_IX) {
+        id_ixscan(ex, with_stats, &in);
+    } else {
+        wk_exec_plan_explain(&ex->plan, &in);
+        if (with_stats) {
+            stats(&in, ex->docs_examined, ex->keys_examined);
+            BSON_APPEND_INT64(&in, "keysExamined", (int64_t)ex->keys_examined);
+            BSON_APPEND_INT64(&in, "seeks", (int64_t)ex->plan.nr);
+            BSON_APPEND_INT64(&in, "dupsTested", ex->plan.multikey ? (int64_t)ex->keys_examined : 0);
+            BSON_APPEND_INT64(&in, "dupsDropped",
+                              ex->plan.multikey ? (int64_t)(ex->keys_examined - ex->docs_examined)
+                                                : 0);
+        }
+    }
+    bson_append_document_end(out, &in);
+}
+
+void
+wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *out)
+{
+    if (ex->mode == WK_EXEC_EMPTY) {
+        BSON_APPEND_UTF8(out, "stage", "EOF");
+        if (with_stats)
+            stats(out, 0, 0);
+        return;
+    }
+    if (ex->mode == WK_EXEC_IX && bson_count_keys(&ex->ids) == 1) {
+        BSON_APPEND_UTF8(out, "stage", "IDHACK");
+        if (with_stats) {
+            stats(out, ex->n_returned, ex->docs_examined);
+            BSON_APPEND_INT64(out, "keysExamined", (int64_t)ex->keys_examined);
+            BSON_APPEND_INT64(out, "docsExamined", (int64_t)ex->docs_examined);
+        }
+        return;
+    }
+    if (ex->mode == WK_EXEC_IX || ex->mode == WK_EXEC_SEC) {
+        fetch_stage(ex, filter, with_stats, out);
+        return;
+    }
+    BSON_APPEND_UTF8(out, "stage", "COLLSCAN");
+    if (filter != NULL && !bson_empty(filter))
+        BSON_APPEND_DOCUMENT(out, "filter", filter);
+    if (with_stats) {
+        stats(out, ex->n_returned, ex->docs_examined);
+        BSON_APPEND_INT64(out, "docsExamined", (int64_t)ex->docs_examined);
+    }
+    BSON_APPEND_UTF8(out, "direction", ex->dir < 0 ? "backward" : "forward");
+}
