@@ -583,6 +583,8 @@ find_collection(wk_cmd_t *cmd)
     }
     SDB_ERR(wk_exec_open_sorted(&s.ex, ns, &a.filter, &mo, hint, so != NULL ? &a.sort : NULL,
                                 &cmd->err));
+    if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0)
+        wk_exec_limit_hint(&s.ex, (uint64_t)(a.skip + a.limit));
     if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0) /* else an index gives the order */
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else

@@ -259,6 +259,13 @@ wk_exec_open_sorted(wk_exec_t *ex, const char *ns, const bson_t *filter,
     return open_plan(ex, ns, filter, opts, hint, sort, -1, err);
 }
 
+void
+wk_exec_limit_hint(wk_exec_t *ex, uint64_t n)
+{
+    if (n > 0 && n < ex->fetch_limit)
+        ex->fetch_limit = (uint32_t)n;
+}
+
 bool
 wk_exec_sorted(const wk_exec_t *ex)
 {
@@ -510,10 +517,10 @@ sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
             sdb_keybuf_free(&m);
             return ret;
         }
-        if (!any || (ex->has_sec_after && wk_exec_plan_keycmp(m.data, m.len, ex->sec_after.data,
-                                                              ex->sec_after.len) *
-                                                  ex->plan.dir <=
-                                              0))
+        if (!any || (ex->has_sec_after &&
+                     wk_exec_plan_keycmp(m.data, m.len, ex->sec_after.data, ex->sec_after.len) *
+                             ex->plan.dir <=
+                         0))
             item->state = 2;
         else
             item->state = wk_exec_plan_seen(&ex->plan, item->r) ? 2 : 1;

@@ -70,13 +70,13 @@ typedef struct wk_exec {
     size_t nitems, cap, idx; /* idx: next item to examine */
     bool eof;                /* the store has nothing after the current reply */
     uint32_t fetch_limit;    /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
-    uint64_t docs_examined; /* documents looked at (a multikey record once): totalDocsExamined */
-    uint64_t keys_examined; /* index entries the master looked at: totalKeysExamined */
-    uint64_t n_returned;    /* documents wk_exec_next handed out */
-    bool has_sort;          /* the plan was asked for `sort` (saved with the position) */
-    bson_t sort;            /* owned copy */
-    wk_exec_plan_t plan;    /* SEC: the index, its ranges and the records met */
-    sdb_keybuf_t sec_after; /* SEC: the scan resumes strictly after this entry */
+    uint64_t docs_examined;  /* documents looked at (a multikey record once): totalDocsExamined */
+    uint64_t keys_examined;  /* index entries the master looked at: totalKeysExamined */
+    uint64_t n_returned;     /* documents wk_exec_next handed out */
+    bool has_sort;           /* the plan was asked for `sort` (saved with the position) */
+    bson_t sort;             /* owned copy */
+    wk_exec_plan_t plan;     /* SEC: the index, its ranges and the records met */
+    sdb_keybuf_t sec_after;  /* SEC: the scan resumes strictly after this entry */
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
     bool has_sec_next;
@@ -118,6 +118,11 @@ int wk_exec_open_sorted(wk_exec_t *ex, const char *ns, const bson_t *filter,
                         const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
                         sdb_error_t *err);
 
+/* wk_exec_limit_hint -- the caller will take at most n documents: the first batch asks the
+ * master for no more (later batches grow as usual), so a limited read examines about n keys
+ * or documents instead of a whole first batch. */
+void wk_exec_limit_hint(wk_exec_t *ex, uint64_t n);
+
 /* wk_exec_sorted -- whether the documents come in the order of the sort given at open. */
 bool wk_exec_sorted(const wk_exec_t *ex);
 
@@ -126,6 +131,9 @@ bool wk_exec_sorted(const wk_exec_t *ex);
  * inputStage: {stage: "IXSCAN", ...}}, {stage: "IDHACK"} or {stage: "EOF"}; with `stats`
  * the executionStages fields counted so far (nReturned, docsExamined, keysExamined...). */
 void wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool stats, bson_t *out);
+
+/* wk_exec_explain_num -- append a count as mongod does: int32 when it fits, else int64. */
+void wk_exec_explain_num(bson_t *b, const char *key, int64_t v);
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */

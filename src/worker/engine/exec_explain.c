@@ -13,17 +13,27 @@
 #include "exec.h"
 #include "plan_bounds.h"
 
+#include <stdint.h>
 #include <string.h>
+
+void
+wk_exec_explain_num(bson_t *b, const char *key, int64_t v)
+{
+    if (v >= INT32_MIN && v <= INT32_MAX)
+        BSON_APPEND_INT32(b, key, (int32_t)v);
+    else
+        wk_exec_explain_num(b, key, v);
+}
 
 /* stats -- the common per-stage counters mongod prints at executionStats. */
 static void
 stats(bson_t *st, uint64_t nreturned, uint64_t works)
 {
-    BSON_APPEND_INT64(st, "nReturned", (int64_t)nreturned);
+    wk_exec_explain_num(st, "nReturned", (int64_t)nreturned);
     BSON_APPEND_INT32(st, "executionTimeMillisEstimate", 0);
-    BSON_APPEND_INT64(st, "works", (int64_t)works + 1);
-    BSON_APPEND_INT64(st, "advanced", (int64_t)nreturned);
-    BSON_APPEND_INT64(st, "needTime", (int64_t)(works - nreturned));
+    wk_exec_explain_num(st, "works", (int64_t)works + 1);
+    wk_exec_explain_num(st, "advanced", (int64_t)nreturned);
+    wk_exec_explain_num(st, "needTime", (int64_t)(works - nreturned));
     BSON_APPEND_INT32(st, "needYield", 0);
     BSON_APPEND_INT32(st, "saveState", 0);
     BSON_APPEND_INT32(st, "restoreState", 0);
@@ -41,7 +51,7 @@ id_ixscan(const wk_exec_t *ex, bool with_stats, bson_t *st)
     BSON_APPEND_UTF8(st, "stage", "IXSCAN");
     if (with_stats) {
         stats(st, ex->docs_examined, ex->keys_examined);
-        BSON_APPEND_INT64(st, "keysExamined", (int64_t)ex->keys_examined);
+        wk_exec_explain_num(st, "keysExamined", (int64_t)ex->keys_examined);
         BSON_APPEND_INT32(st, "seeks", 1);
         BSON_APPEND_INT32(st, "dupsTested", 0);
         BSON_APPEND_INT32(st, "dupsDropped", 0);
@@ -89,7 +99,7 @@ fetch_stage(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *
         BSON_APPEND_DOCUMENT(out, "filter", filter);
     if (with_stats) {
         stats(out, ex->n_returned, ex->docs_examined);
-        BSON_APPEND_INT64(out, "docsExamined", (int64_t)ex->docs_examined);
+        wk_exec_explain_num(out, "docsExamined", (int64_t)ex->docs_examined);
         BSON_APPEND_INT32(out, "alreadyHasObj", 0);
     }
     BSON_APPEND_DOCUMENT_BEGIN(out, "inputStage", &in);
@@ -99,12 +109,13 @@ fetch_stage(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *
         wk_exec_plan_explain(&ex->plan, &in);
         if (with_stats) {
             stats(&in, ex->docs_examined, ex->keys_examined);
-            BSON_APPEND_INT64(&in, "keysExamined", (int64_t)ex->keys_examined);
-            BSON_APPEND_INT64(&in, "seeks", (int64_t)ex->plan.nr);
-            BSON_APPEND_INT64(&in, "dupsTested", ex->plan.multikey ? (int64_t)ex->keys_examined : 0);
-            BSON_APPEND_INT64(&in, "dupsDropped",
-                              ex->plan.multikey ? (int64_t)(ex->keys_examined - ex->docs_examined)
-                                                : 0);
+            wk_exec_explain_num(&in, "keysExamined", (int64_t)ex->keys_examined);
+            wk_exec_explain_num(&in, "seeks", (int64_t)ex->plan.nr);
+            wk_exec_explain_num(&in, "dupsTested",
+                                ex->plan.multikey ? (int64_t)ex->keys_examined : 0);
+            wk_exec_explain_num(&in, "dupsDropped",
+                                ex->plan.multikey ? (int64_t)(ex->keys_examined - ex->docs_examined)
+                                                  : 0);
         }
     }
     bson_append_document_end(out, &in);
@@ -123,8 +134,8 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
         BSON_APPEND_UTF8(out, "stage", "IDHACK");
         if (with_stats) {
             stats(out, ex->n_returned, ex->docs_examined);
-            BSON_APPEND_INT64(out, "keysExamined", (int64_t)ex->keys_examined);
-            BSON_APPEND_INT64(out, "docsExamined", (int64_t)ex->docs_examined);
+            wk_exec_explain_num(out, "keysExamined", (int64_t)ex->keys_examined);
+            wk_exec_explain_num(out, "docsExamined", (int64_t)ex->docs_examined);
         }
         return;
     }
@@ -137,7 +148,7 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
         BSON_APPEND_DOCUMENT(out, "filter", filter);
     if (with_stats) {
         stats(out, ex->n_returned, ex->docs_examined);
-        BSON_APPEND_INT64(out, "docsExamined", (int64_t)ex->docs_examined);
+        wk_exec_explain_num(out, "docsExamined", (int64_t)ex->docs_examined);
     }
     BSON_APPEND_UTF8(out, "direction", ex->dir < 0 ? "backward" : "forward");
 }

@@ -32,12 +32,12 @@ typedef struct wk_exec_range {
 
 typedef struct wk_exec_plan {
     char name[WK_EXEC_IXNAME_MAX];
-    bson_t key;    /* owned copy of the key pattern */
-    bool unique;   /* entries are key bytes only (the record id lives in the value) */
+    bson_t key;  /* owned copy of the key pattern */
+    bool unique; /* entries are key bytes only (the record id lives in the value) */
     bool sparse, partial, multikey; /* the index's kind, for explain */
-    bool sorted;   /* the scan yields the sort the plan was asked for */
-    int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
-    bson_t ranges; /* the IXSCAN request's ranges array */
+    bool sorted;                    /* the scan yields the sort the plan was asked for */
+    int dir;                        /* 1 forward, -1 backward (IXSCAN dir) */
+    bson_t ranges;                  /* the IXSCAN request's ranges array */
     bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
     wk_exec_range_t *r;
     size_t nr;

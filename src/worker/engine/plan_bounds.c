@@ -478,8 +478,8 @@ walk(const bson_t *doc, const char *path, collect_t *c)
 }
 
 void
-wk_plan_bounds_field(const bson_t *filter, const char *path, bool multikey,
-                     wk_plan_arena_t *arena, wk_ivals_t *out)
+wk_plan_bounds_field(const bson_t *filter, const char *path, bool multikey, wk_plan_arena_t *arena,
+                     wk_ivals_t *out)
 {
     collect_t c;
 

@@ -106,8 +106,8 @@ eligible(const bson_t *spec, bool hinted, cand_t *c)
     if (!bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it))
         return false;
     bson_iter_document(&it, &len, &d);
-    if (!bson_init_static(&c->key, d, len) || !bson_init_static(&c->spec, bson_get_data(spec),
-                                                                spec->len))
+    if (!bson_init_static(&c->key, d, len) ||
+        !bson_init_static(&c->spec, bson_get_data(spec), spec->len))
         return false;
     if (spec_flag(spec, "hidden") || bson_has_field(spec, "collation"))
         return false;
@@ -271,7 +271,7 @@ typedef struct rbuild {
     struct pending {
         wk_exec_range_t enc;
         bson_t lo, hi;
-    } *out;
+    } * out;
     size_t n;
 } rbuild_t;
 
