@@ -159,10 +159,17 @@ static int
 scan_fwd(scan_t *sc, const range_t *r)
 {
     WT_CURSOR *ic = sc->ic;
+    uint8_t *past = bson_malloc(r->lo.len + 9);
     WT_ITEM k = {.data = r->lo.data, .size = r->lo.len};
     int ret, exact, c;
 
-    if (sc->after != NULL && keycmp(sc->after, sc->after_len, r->lo.data, r->lo.len) > 0) {
+    memcpy(past, r->lo.data, r->lo.len);
+    memset(past + r->lo.len, 0xff, 9); /* above every entry whose key part equals lo */
+    if (!r->lo_incl) { /* seek past them, as mongod's scan does, instead of reading them */
+        k.data = past;
+        k.size = r->lo.len + 9;
+    }
+    if (sc->after != NULL && keycmp(sc->after, sc->after_len, k.data, k.size) > 0) {
         k.data = sc->after;
         k.size = sc->after_len;
     }
@@ -171,7 +178,8 @@ scan_fwd(scan_t *sc, const range_t *r)
     if (ret == 0 && exact < 0)
         ret = ic->next(ic);
     for (; ret == 0; ret = ic->next(ic)) {
-        SDB_RET(ic->get_key(ic, &k));
+        if ((ret = ic->get_key(ic, &k)) != 0)
+            break;
         if (sc->after != NULL && keycmp(k.data, k.size, sc->after, sc->after_len) <= 0)
             continue;
         sc->keys++;
@@ -179,11 +187,14 @@ scan_fwd(scan_t *sc, const range_t *r)
         if (c < 0 || (c == 0 && !r->lo_incl))
             continue;
         c = keycmp(k.data, kpart(sc, &k), r->hi.data, r->hi.len);
-        if (c > 0 || (c == 0 && !r->hi_incl))
-            return 0;
+        if (c > 0 || (c == 0 && !r->hi_incl)) {
+            ret = WT_NOTFOUND;
+            break;
+        }
         if ((ret = emit(sc, &k)) != 0)
-            return ret;
+            break;
     }
+    bson_free(past);
     return ret == WT_NOTFOUND ? 0 : ret;
 }
 
@@ -198,6 +209,8 @@ scan_back(scan_t *sc, const range_t *r)
 
     memcpy(top, r->hi.data, r->hi.len);
     memset(top + r->hi.len, 0xff, 9); /* above every entry whose key part equals hi */
+    if (!r->hi_incl)
+        k.size = r->hi.len; /* below them: an exclusive hi skips them unread */
     if (sc->after != NULL && keycmp(sc->after, sc->after_len, top, k.size) < 0) {
         k.data = sc->after;
         k.size = sc->after_len;

@@ -38,7 +38,8 @@ typedef struct xq {
     char ns[WK_NS_MAX];
     bson_t filter, sort, projection; /* static views; empty when absent */
     int64_t skip, limit;             /* limit 0 = none */
-    const bson_value_t *hint;
+    const bson_value_t *hint;        /* NULL or &hint_copy */
+    bson_value_t hint_copy;          /* owned */
     bson_t *vars;
     wk_collation_t *coll;
     const char *top; /* NULL (find), "COUNT", "DELETE", "UPDATE" */
@@ -72,9 +73,10 @@ read_field(wk_cmd_t *cmd, const bson_iter_t *it, xq_t *q)
             q->limit = -q->limit;
         return 0;
     }
-    if (strcmp(k, "hint") == 0)
-        q->hint = bson_iter_value((bson_iter_t *)it);
-    else if (strcmp(k, "let") == 0 && q->vars == NULL)
+    if (strcmp(k, "hint") == 0 && q->hint == NULL) {
+        bson_value_copy(bson_iter_value((bson_iter_t *)it), &q->hint_copy);
+        q->hint = &q->hint_copy;
+    } else if (strcmp(k, "let") == 0 && q->vars == NULL)
         return wk_cmdu_let_vars(cmd, it, &q->vars);
     else if (strcmp(k, "collation") == 0 && q->coll == NULL)
         return wk_cmdu_collation_new(it, "collation", &q->coll, &cmd->err);
@@ -484,6 +486,8 @@ wk_cmd_explain(wk_cmd_t *cmd)
     SDB_ERR(parse_inner(cmd, &inner, &q, &name));
     SDB_ERR(explain_read(cmd, &q, verbosity, &inner));
 err:
+    if (q.hint != NULL)
+        bson_value_destroy(&q.hint_copy);
     wk_collation_free(q.coll);
     if (q.vars != NULL)
         bson_destroy(q.vars);
