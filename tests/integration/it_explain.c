@@ -9,7 +9,8 @@
  * to what find returned, and keys and documents examined within the table's bounds: an
  * equality examines its matches (plus the key that ends the range), a sort + limit through
  * an index about limit keys, a multikey range never intersects its two sides.  Then explain
- * of count, distinct, delete, update, findAndModify and aggregate, verbosities, and errors.
+ * of count, distinct, delete, update, findAndModify and aggregate, verbosities, and errors;
+ * find's min/max, returnKey and showRecordId.
  * One shared server.
  */
 #include "harness.h"
@@ -319,6 +320,48 @@ START_TEST(test_aggregate)
 }
 END_TEST
 
+/* find's min/max (a hinted index's range), returnKey and showRecordId, also over getMore */
+START_TEST(test_find_options)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    setup(c);
+    CMD_OK(c, DB,
+           "{'find': 'ix', 'filter': {'b': 3}, 'min': {'u': 10}, 'max': {'u': 40}, "
+           "'hint': {'u': 1}, 'batchSize': 2, 'singleBatch': true}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.u", 10);
+    ASSERT_INT(&r, "cursor.firstBatch.1.u", 17);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ix', 'min': {'u': 10}, 'max': {'u': 40}, 'hint': 'u_1'}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_INT(&r, "executionStats.nReturned", 30);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.u.0", "[10, 40)");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'ix', 'filter': {'b': 3, 'u': {'$lt': 20}}, 'returnKey': true}", &r);
+    ck_assert_msg(fx_has(&r, "cursor.firstBatch.0.b") && fx_has(&r, "cursor.firstBatch.0.u") &&
+                      !fx_has(&r, "cursor.firstBatch.0._id"),
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'ix', 'filter': {'_id': 7}, 'showRecordId': true}", &r);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.$recordId", BSON_TYPE_INT64);
+    ASSERT_INT(&r, "cursor.firstBatch.0.u", 7);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'ix', 'min': {'u': 10}}", &r, 51173, "Location51173");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'ix', 'min': {'a': 10}, 'hint': {'u': 1}}", &r, 51174,
+            "Location51174");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'ix', 'min': {'u': 10}, 'max': {'u': 5}, 'hint': {'u': 1}}", &r, 51175,
+            "Location51175");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -353,6 +396,7 @@ main(void)
     tcase_add_loop_test(tc, test_shapes, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_commands);
     tcase_add_test(tc, test_aggregate);
+    tcase_add_test(tc, test_find_options);
     tcase_add_test(tc, test_errors);
     return it_main(s);
 }

@@ -41,6 +41,7 @@ typedef struct xq {
     const bson_value_t *hint;        /* NULL or &hint_copy */
     bson_value_t hint_copy;          /* owned */
     bson_t *vars;
+    bson_t minmax; /* find's {min?, max?} (owned) */
     wk_collation_t *coll;
     const char *top; /* NULL (find), "COUNT", "DELETE", "UPDATE" */
     bool count_fast; /* count without a query: RECORD_STORE_FAST_COUNT */
@@ -71,6 +72,14 @@ read_field(wk_cmd_t *cmd, const bson_iter_t *it, xq_t *q)
         SDB_RET(wk_cmdu_get_i64(cmd, it, k, &q->limit));
         if (q->limit < 0)
             q->limit = -q->limit;
+        return 0;
+    }
+    if (strcmp(k, "min") == 0 || strcmp(k, "max") == 0) {
+        bson_t d;
+
+        SDB_RET(doc_field(cmd, it, &d));
+        if (!bson_empty(&d))
+            BSON_APPEND_DOCUMENT(&q->minmax, k, &d);
         return 0;
     }
     if (strcmp(k, "hint") == 0 && q->hint == NULL) {
@@ -358,8 +367,8 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
 
     wk_exec_init(&ex);
     ex.op = &cmd->op;
-    SDB_ERR(wk_exec_open_sorted(&ex, q->ns, &q->filter, &mo, q->hint,
-                                bson_empty(&q->sort) ? NULL : &q->sort, &cmd->err));
+    SDB_ERR(wk_exec_open_find(&ex, q->ns, &q->filter, &mo, q->hint,
+                              bson_empty(&q->sort) ? NULL : &q->sort, &q->minmax, &cmd->err));
     if (q->limit > 0 && (bson_empty(&q->sort) || wk_exec_sorted(&ex)))
         wk_exec_limit_hint(&ex, (uint64_t)(q->skip + q->limit)); /* as find does */
     sort_needed = !bson_empty(&q->sort) && !wk_exec_sorted(&ex);
@@ -472,22 +481,24 @@ wk_cmd_explain(wk_cmd_t *cmd)
     bson_init(&q.filter);
     bson_init(&q.sort);
     bson_init(&q.projection);
+    bson_init(&q.minmax);
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
     if (!BSON_ITER_HOLDS_DOCUMENT(&it))
-        return wk_cmdu_type_error(cmd, "explain", bson_iter_type(&it), "object");
+        SDB_ERR(wk_cmdu_type_error(cmd, "explain", bson_iter_type(&it), "object"));
     bson_iter_document(&it, &len, &d);
     if (!bson_init_static(&inner, d, len))
-        return sdb_error_set(&cmd->err, SDB_CODE_FailedToParse, "malformed explain");
-    SDB_RET(verbosity_of(cmd, &verbosity));
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_FailedToParse, "malformed explain"));
+    SDB_ERR(verbosity_of(cmd, &verbosity));
     if (bson_iter_init(&it, &inner) && bson_iter_next(&it) &&
         strcmp(bson_iter_key(&it), "aggregate") == 0)
-        return explain_aggregate(cmd, &inner);
-    SDB_ERR(parse_inner(cmd, &inner, &q, &name));
-    SDB_ERR(explain_read(cmd, &q, verbosity, &inner));
+        SDB_ERR(explain_aggregate(cmd, &inner));
+    else if ((ret = parse_inner(cmd, &inner, &q, &name)) == 0)
+        ret = explain_read(cmd, &q, verbosity, &inner);
 err:
     if (q.hint != NULL)
         bson_value_destroy(&q.hint_copy);
+    bson_destroy(&q.minmax);
     wk_collation_free(q.coll);
     if (q.vars != NULL)
         bson_destroy(q.vars);

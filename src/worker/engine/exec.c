@@ -105,6 +105,7 @@ wk_exec_init(wk_exec_t *ex)
     bson_init(&ex->ids);
     bson_init(&ex->reply);
     bson_init(&ex->sort);
+    bson_init(&ex->minmax);
 }
 
 int
@@ -156,10 +157,27 @@ hint_check(const char *ns, const bson_value_t *hint, sdb_error_t *err)
                          "hint provided does not correspond to an existing index");
 }
 
-/* plan_hint -- the plan a hint asks for; *done false when it asks for nothing we follow. */
-static int
-plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool binary, bool *done)
+/* doc_view -- a static view of the document under it. */
+static void
+doc_view(const bson_iter_t *it, bson_t *out)
 {
+    const uint8_t *d;
+    uint32_t len;
+
+    bson_iter_document(it, &len, &d);
+    if (!bson_init_static(out, d, len))
+        bson_init(out);
+}
+
+/* plan_hint -- the plan a hint asks for; *done false when it asks for nothing we follow.
+ * find's min/max (ex->minmax) narrow the hinted index's scan to [min, max). */
+static int
+plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool binary, bool *done,
+          sdb_error_t *err)
+{
+    bson_iter_t it;
+    bson_t min, max;
+
     ex->dir = natural_dir(&ex->hint);
     *done = ex->dir != 0;
     if (*done) {
@@ -171,13 +189,25 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
                                 &ex->plan, done));
     if (*done)
         ex->mode = WK_EXEC_SEC;
-    return 0;
+    if (bson_empty(&ex->minmax))
+        return 0;
+    if (!*done)
+        return sdb_error_set(err, SDB_CODE_Location51174,
+                             "The index chosen is not compatible with min/max");
+    bson_init(&min);
+    bson_init(&max);
+    if (bson_iter_init_find(&it, &ex->minmax, "min") && BSON_ITER_HOLDS_DOCUMENT(&it))
+        doc_view(&it, &min);
+    if (bson_iter_init_find(&it, &ex->minmax, "max") && BSON_ITER_HOLDS_DOCUMENT(&it))
+        doc_view(&it, &max);
+    return wk_exec_plan_minmax(&ex->plan, &min, &max, err);
 }
 
 /* open_plan -- wk_exec_open_hint; `want` WK_EXEC_SCAN forces a collection scan. */
 static int
 open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
-          const bson_value_t *hint, const bson_t *sort, int want, sdb_error_t *err)
+          const bson_value_t *hint, const bson_t *sort, const bson_t *minmax, int want,
+          sdb_error_t *err)
 {
     const wk_coll_info_t *ci;
     const wk_op_t *op = ex->op;
@@ -205,6 +235,14 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         bson_copy_to(sort, &ex->sort);
         ex->has_sort = true;
     }
+    if (minmax != NULL && !bson_empty(minmax)) {
+        bson_destroy(&ex->minmax);
+        bson_copy_to(minmax, &ex->minmax);
+        if (hint == NULL || natural_dir(hint) != 0 || !hint_needs_index(hint))
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location51173,
+                                  "When using min()/max() a hint of which index to use must be "
+                                  "provided"));
+    }
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
@@ -216,7 +254,7 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     if (ci == NULL)
         ex->mode = WK_EXEC_EMPTY;
     else if (hint != NULL)
-        SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted));
+        SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted, err));
     if (ci == NULL || hinted)
         goto err;
     if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
@@ -239,7 +277,7 @@ int
 wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                 sdb_error_t *err)
 {
-    return open_plan(ex, ns, filter, opts, NULL, NULL, -1, err);
+    return open_plan(ex, ns, filter, opts, NULL, NULL, NULL, -1, err);
 }
 
 int
@@ -254,9 +292,40 @@ wk_exec_open_sorted(wk_exec_t *ex, const char *ns, const bson_t *filter,
                     const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
                     sdb_error_t *err)
 {
+    return wk_exec_open_find(ex, ns, filter, opts, hint, sort, NULL, err);
+}
+
+int
+wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                  const bson_value_t *hint, const bson_t *sort, const bson_t *minmax,
+                  sdb_error_t *err)
+{
     if (hint != NULL)
         SDB_RET(hint_check(ns, hint, err));
-    return open_plan(ex, ns, filter, opts, hint, sort, -1, err);
+    return open_plan(ex, ns, filter, opts, hint, sort, minmax, -1, err);
+}
+
+int
+wk_exec_key(const wk_exec_t *ex, const bson_t *doc, int64_t r, bson_t *out)
+{
+    sdb_keybuf_t m;
+    bson_iter_t it;
+    bool any = false;
+    int ret = 0;
+
+    if (ex->mode == WK_EXEC_IX) {
+        if (bson_iter_init_find(&it, doc, "_id"))
+            bson_append_iter(out, "_id", 3, &it);
+        return 0;
+    }
+    if (ex->mode != WK_EXEC_SEC)
+        return 0;
+    sdb_keybuf_init(&m);
+    ret = wk_exec_plan_first_entry(&ex->plan, doc, r, &m, &any);
+    if (ret == 0 && any)
+        ret = sdb_keyenc_decode_key(m.data, m.len, &ex->plan.key, out);
+    sdb_keybuf_free(&m);
+    return ret;
 }
 
 void
@@ -620,6 +689,8 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
         BSON_APPEND_VALUE(&pos, "hint", &ex->hint);
     if (ex->has_sort)
         BSON_APPEND_DOCUMENT(&pos, "sort", &ex->sort);
+    if (!bson_empty(&ex->minmax))
+        BSON_APPEND_DOCUMENT(&pos, "minmax", &ex->minmax);
     if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
@@ -648,8 +719,8 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 {
     bson_iter_t it;
     const bson_value_t *hint = NULL;
-    bson_t sort;
-    bool has_sort = false;
+    bson_t sort, minmax;
+    bool has_sort = false, has_minmax = false;
     int mode = -1;
 
     if (bson_iter_init_find(&it, pos, "mode") && BSON_ITER_HOLDS_INT32(&it))
@@ -663,6 +734,13 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
         bson_iter_document(&it, &len, &d);
         has_sort = bson_init_static(&sort, d, len);
     }
+    if (bson_iter_init_find(&it, pos, "minmax") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *d;
+        uint32_t len;
+
+        bson_iter_document(&it, &len, &d);
+        has_minmax = bson_init_static(&minmax, d, len);
+    }
     if (bson_iter_init_find(&it, pos, "readTs") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
         uint32_t t, i;
 
@@ -670,7 +748,7 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
         ex->read_ts = (uint64_t)t << 32 | i;
     }
     SDB_RET(open_plan(ex, ns, filter, opts, hint, has_sort ? &sort : NULL,
-                      mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
+                      has_minmax ? &minmax : NULL, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), ex->plan.name) != 0))
@@ -704,6 +782,7 @@ wk_exec_close(wk_exec_t *ex)
     bson_destroy(&ex->ids);
     bson_destroy(&ex->reply);
     bson_destroy(&ex->sort);
+    bson_destroy(&ex->minmax);
     if (ex->has_last_id)
         bson_value_destroy(&ex->last_id);
     bson_free(ex->items);

@@ -75,6 +75,7 @@ typedef struct wk_exec {
     uint64_t n_returned;     /* documents wk_exec_next handed out */
     bool has_sort;           /* the plan was asked for `sort` (saved with the position) */
     bson_t sort;             /* owned copy */
+    bson_t minmax;           /* find's {min?, max?} (owned; empty = none), saved likewise */
     wk_exec_plan_t plan;     /* SEC: the index, its ranges and the records met */
     sdb_keybuf_t sec_after;  /* SEC: the scan resumes strictly after this entry */
     bool has_sec_after;
@@ -122,6 +123,19 @@ int wk_exec_open_sorted(wk_exec_t *ex, const char *ns, const bson_t *filter,
  * master for no more (later batches grow as usual), so a limited read examines about n keys
  * or documents instead of a whole first batch. */
 void wk_exec_limit_hint(wk_exec_t *ex, uint64_t n);
+
+/* wk_exec_open_find -- wk_exec_open_sorted with find's min/max ({min?: doc, max?: doc}, NULL
+ * or {} = none): the hinted index is scanned over [min, max) in its order (51173 without a
+ * hint of an index, 51174 when min/max do not name its fields in order, 51175 when min does
+ * not come before max). */
+int wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                      const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
+                      const bson_t *minmax, sdb_error_t *err);
+
+/* wk_exec_key -- append to `out` the index key the plan met doc (record r) at, as find's
+ * returnKey shows it: {field: value...} of the scanned index, {_id} for an _id lookup,
+ * nothing for a collection scan. */
+int wk_exec_key(const wk_exec_t *ex, const bson_t *doc, int64_t r, bson_t *out);
 
 /* wk_exec_sorted -- whether the documents come in the order of the sort given at open. */
 bool wk_exec_sorted(const wk_exec_t *ex);

@@ -16,6 +16,7 @@
 #ifndef SRC_WORKER_ENGINE_EXEC_PLAN_H
 #define SRC_WORKER_ENGINE_EXEC_PLAN_H
 
+#include "../../common/errors.h"
 #include "../../common/keyenc.h"
 #include "../catalog_cache.h"
 
@@ -63,6 +64,11 @@ int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bso
  * such index exists or it is not a plain ascending/descending one. */
 int wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
                         bool bounds, const bson_t *sort, wk_exec_plan_t *p, bool *ok);
+
+/* wk_exec_plan_minmax -- replace a hinted plan's ranges by find's [min, max) (empty = open
+ * end) in index order: 51174 when min or max does not name the key pattern's fields in
+ * order, 51175 when min does not come before max (err set, SDB_ECLIENT). */
+int wk_exec_plan_minmax(wk_exec_plan_t *p, const bson_t *min, const bson_t *max, sdb_error_t *err);
 
 /* wk_exec_plan_hinted_spec -- the spec (a view into ci) of the index `hint` names; a hidden
  * index cannot be hinted (it is not there for the planner). */

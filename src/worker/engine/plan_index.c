@@ -550,3 +550,105 @@ wk_exec_plan_explain(const wk_exec_plan_t *p, bson_t *stage)
     BSON_APPEND_UTF8(stage, "direction", p->dir < 0 ? "backward" : "forward");
     BSON_APPEND_DOCUMENT(stage, "indexBounds", &p->bounds);
 }
+
+/* minmax_compatible -- a min/max document names the key pattern's fields, in order. */
+static bool
+minmax_compatible(const bson_t *b, const bson_t *key)
+{
+    bson_iter_t x, k;
+
+    if (!bson_iter_init(&x, b) || !bson_iter_init(&k, key))
+        return false;
+    while (bson_iter_next(&k))
+        if (!bson_iter_next(&x) || strcmp(bson_iter_key(&x), bson_iter_key(&k)) != 0)
+            return false;
+    return !bson_iter_next(&x);
+}
+
+/* minmax_bound -- the request bound and its encoding: b's values, or every field's open end
+ * (the lowest in index order for lo, the highest for hi) when b is empty. */
+static int
+minmax_bound(const bson_t *b, const bson_t *key, bool high, bson_t *req, sdb_keybuf_t *enc)
+{
+    bson_iter_t k, x;
+    bool have = bson_iter_init(&x, b) && !bson_empty(b);
+
+    if (!bson_iter_init(&k, key))
+        return SDB_ECORRUPT;
+    while (bson_iter_next(&k)) {
+        bool desc = bson_iter_as_double(&k) < 0;
+        bson_value_t v;
+
+        if (have && bson_iter_next(&x))
+            v = *bson_iter_value(&x);
+        else
+            pad_value(desc, high, &v);
+        BSON_APPEND_VALUE(req, bson_iter_key(&k), &v);
+        SDB_RET(sdb_keyenc_value(enc, &v, desc));
+    }
+    return 0;
+}
+
+int
+wk_exec_plan_minmax(wk_exec_plan_t *p, const bson_t *min, const bson_t *max, sdb_error_t *err)
+{
+    bson_t lo = BSON_INITIALIZER, hi = BSON_INITIALIZER, range, arr;
+    bson_iter_t lk, hk;
+    sdb_keybuf_t elo, ehi;
+    int ret = 0;
+
+    sdb_keybuf_init(&elo);
+    sdb_keybuf_init(&ehi);
+    if ((!bson_empty(min) && !minmax_compatible(min, &p->key)) ||
+        (!bson_empty(max) && !minmax_compatible(max, &p->key)))
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51174,
+                              "The index chosen is not compatible with min/max"));
+    SDB_ERR(minmax_bound(min, &p->key, false, &lo, &elo));
+    SDB_ERR(minmax_bound(max, &p->key, true, &hi, &ehi));
+    if (wk_exec_plan_keycmp(elo.data, elo.len, ehi.data, ehi.len) >= 0)
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51175,
+                              "The value provided for min() does not come before the value "
+                              "provided for max() in the hinted index"));
+    for (size_t i = 0; i < p->nr; i++) {
+        sdb_keybuf_free(&p->r[i].lo);
+        sdb_keybuf_free(&p->r[i].hi);
+    }
+    p->r = bson_realloc(p->r, sizeof(*p->r));
+    p->nr = 1;
+    p->r[0].lo = elo;
+    p->r[0].hi = ehi;
+    p->r[0].lo_incl = true;
+    p->r[0].hi_incl = bson_empty(max); /* max is exclusive */
+    sdb_keybuf_init(&elo);
+    sdb_keybuf_init(&ehi);
+    bson_reinit(&p->ranges);
+    BSON_APPEND_DOCUMENT_BEGIN(&p->ranges, "0", &range);
+    BSON_APPEND_DOCUMENT(&range, "lo", &lo);
+    BSON_APPEND_DOCUMENT(&range, "hi", &hi);
+    BSON_APPEND_BOOL(&range, "loIncl", true);
+    BSON_APPEND_BOOL(&range, "hiIncl", p->r[0].hi_incl);
+    bson_append_document_end(&p->ranges, &range);
+    p->sorted = p->sorted && p->dir > 0;
+    p->dir = 1;
+    bson_reinit(&p->bounds); /* per field, from min's value to max's, as mongod prints them */
+    if (bson_iter_init(&lk, &lo) && bson_iter_init(&hk, &hi)) {
+        while (bson_iter_next(&lk) && bson_iter_next(&hk)) {
+            wk_ival_t iv = {.lo = *bson_iter_value(&lk), .hi = *bson_iter_value(&hk)};
+            bson_string_t *s = bson_string_new(NULL);
+
+            iv.lo_incl = true;
+            iv.hi_incl = p->r[0].hi_incl;
+            wk_plan_ival_format(&iv, false, s);
+            BSON_APPEND_ARRAY_BEGIN(&p->bounds, bson_iter_key(&lk), &arr);
+            BSON_APPEND_UTF8(&arr, "0", s->str);
+            bson_append_array_end(&p->bounds, &arr);
+            bson_string_free(s, true);
+        }
+    }
+err:
+    sdb_keybuf_free(&elo);
+    sdb_keybuf_free(&ehi);
+    bson_destroy(&lo);
+    bson_destroy(&hi);
+    return ret;
+}
