@@ -127,7 +127,6 @@ main(int argc, char **argv)
     bson_error_t err;
     char json[256];
 
-
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--docs") == 0)
             n = atol(argv[++i]);
