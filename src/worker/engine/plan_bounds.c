@@ -12,8 +12,8 @@
 #include "plan_bounds.h"
 
 #include "../../common/bsoncmp.h"
+#include "../../common/bsontext.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,89 +492,12 @@ wk_plan_bounds_field(const bson_t *filter, const char *path, bool multikey, wk_p
     out->all = !c.any;
 }
 
-/* fmt_double -- mongod's number text: inf.0, 5.0, 2.5. */
-static void
-fmt_double(double d, bson_string_t *s)
-{
-    char buf[64];
-
-    if (isnan(d))
-        bson_string_append(s, "nan.0");
-    else if (isinf(d))
-        bson_string_append(s, d > 0 ? "inf.0" : "-inf.0");
-    else if (d == floor(d) && fabs(d) < 1e15)
-        bson_string_append_printf(s, "%.1f", d);
-    else {
-        bson_snprintf(buf, sizeof(buf), "%.17g", d);
-        for (int p = 1; p < 17; p++) { /* the shortest text that reads back the same */
-            char t[64];
-
-            bson_snprintf(t, sizeof(t), "%.*g", p, d);
-            if (strtod(t, NULL) == d) {
-                bson_strncpy(buf, t, sizeof(buf));
-                break;
-            }
-        }
-        bson_string_append(s, buf);
-    }
-}
-
-static void
-fmt_value(const bson_value_t *v, bson_string_t *s)
-{
-    char hex[25];
-
-    switch (v->value_type) {
-    case BSON_TYPE_MINKEY:
-        bson_string_append(s, "MinKey");
-        break;
-    case BSON_TYPE_MAXKEY:
-        bson_string_append(s, "MaxKey");
-        break;
-    case BSON_TYPE_INT32:
-        bson_string_append_printf(s, "%" PRId32, v->value.v_int32);
-        break;
-    case BSON_TYPE_INT64:
-        bson_string_append_printf(s, "%" PRId64, v->value.v_int64);
-        break;
-    case BSON_TYPE_DOUBLE:
-        fmt_double(v->value.v_double, s);
-        break;
-    case BSON_TYPE_UTF8:
-        bson_string_append_printf(s, "\"%.*s\"", (int)v->value.v_utf8.len, v->value.v_utf8.str);
-        break;
-    case BSON_TYPE_DOCUMENT:
-        bson_string_append(s, "{}");
-        break;
-    case BSON_TYPE_BOOL:
-        bson_string_append(s, v->value.v_bool ? "true" : "false");
-        break;
-    case BSON_TYPE_DATE_TIME:
-        bson_string_append_printf(s, "new Date(%" PRId64 ")", v->value.v_datetime);
-        break;
-    case BSON_TYPE_OID:
-        bson_oid_to_string(&v->value.v_oid, hex);
-        bson_string_append_printf(s, "ObjectId('%s')", hex);
-        break;
-    case BSON_TYPE_REGEX:
-        bson_string_append_printf(s, "/%s/%s", v->value.v_regex.regex, v->value.v_regex.options);
-        break;
-    case BSON_TYPE_TIMESTAMP:
-        bson_string_append_printf(s, "Timestamp(%u, %u)", v->value.v_timestamp.timestamp,
-                                  v->value.v_timestamp.increment);
-        break;
-    default:
-        bson_string_append(s, "?");
-        break;
-    }
-}
-
 void
 wk_plan_ival_format(const wk_ival_t *iv, bool reverse, bson_string_t *s)
 {
     bson_string_append(s, (reverse ? iv->hi_incl : iv->lo_incl) ? "[" : "(");
-    fmt_value(reverse ? &iv->hi : &iv->lo, s);
+    sdb_bson_text_value(s, reverse ? &iv->hi : &iv->lo);
     bson_string_append(s, ", ");
-    fmt_value(reverse ? &iv->lo : &iv->hi, s);
+    sdb_bson_text_value(s, reverse ? &iv->lo : &iv->hi);
     bson_string_append(s, (reverse ? iv->lo_incl : iv->hi_incl) ? "]" : ")");
 }
