@@ -53,6 +53,13 @@ static const qcase_t cases[] = {
     {"{'a': 5}", NULL, "{'$natural': 1}", 0, "COLLSCAN", NULL, 40, 0, 0, 2000, false},
     {"{'_id': 7}", NULL, NULL, 0, "IDHACK", NULL, 1, 1, 2, 1, false},
     {"{'a': 5}", "{'u': 1}", NULL, 5, "SORT>FETCH>IXSCAN", "a_1", 5, 40, 41, 40, true},
+    {"{'$or': [{'a': 5}, {'u': {'$lt': 10}}]}", NULL, NULL, 0, "FETCH>OR", NULL, 49, 51, 52, 49,
+     false},
+    {"{'$or': [{'a': 5}, {'u': {'$lt': 10}}]}", "{'u': 1}", NULL, 0, "SORT>FETCH>OR", NULL, 49, 51,
+     52, 49, true},
+    {"{'$or': [{'m': 3}, {'m': 4}, {'c': 's001'}]}", NULL, NULL, 0, "FETCH>OR", NULL, 420, 420, 423,
+     420, false},
+    {"{'$or': [{'a': 5}, {'x': 1}]}", NULL, NULL, 0, "COLLSCAN", NULL, 40, 0, 0, 2000, false},
 };
 
 static void

@@ -54,6 +54,13 @@ wk_cmdu_cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err)
     return ret;
 }
 
+/* cur -- the plan being scanned (SEC): the clause's plan of an $or, else ex->plan. */
+static wk_exec_plan_t *
+cur(const wk_exec_t *ex)
+{
+    return ex->nor > 0 ? ex->ors[ex->or_cur] : (wk_exec_plan_t *)&ex->plan;
+}
+
 static int
 value_cmp_qsort(const void *a, const void *b)
 {
@@ -203,6 +210,22 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
     return wk_exec_plan_minmax(&ex->plan, &min, &max, err);
 }
 
+/* plan_secondary -- an index plan (bounded), else one scan per $or clause, else a plan that
+ * only gives the sort; *sec false when none applies. */
+static int
+plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool *sec)
+{
+    SDB_RET(wk_exec_plan_index(ci, filter, ex->has_sort ? &ex->sort : NULL, &ex->plan, sec));
+    if (*sec && ex->plan.bounded)
+        return 0;
+    SDB_RET(wk_exec_plan_or(ci, filter, &ex->ors, &ex->nor));
+    if (ex->nor == 0)
+        return 0;
+    wk_exec_plan_free(&ex->plan); /* a sort-only plan loses to the $or's scans */
+    *sec = true;
+    return 0;
+}
+
 /* open_plan -- wk_exec_open_hint; `want` WK_EXEC_SCAN forces a collection scan. */
 static int
 open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
@@ -261,12 +284,10 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         ex->mode = WK_EXEC_SCAN;
     else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
-    else if ((ret = wk_exec_plan_index(ci, filter, ex->has_sort ? &ex->sort : NULL, &ex->plan,
-                                       &sec)) == 0 &&
-             sec)
-        ex->mode = WK_EXEC_SEC;
     else
-        ex->mode = WK_EXEC_SCAN;
+        SDB_ERR(plan_secondary(ex, ci, filter, &sec));
+    if (ex->mode != WK_EXEC_IX)
+        ex->mode = sec ? WK_EXEC_SEC : WK_EXEC_SCAN;
     ret = 0;
 err:
     bson_destroy(&values);
@@ -321,9 +342,9 @@ wk_exec_key(const wk_exec_t *ex, const bson_t *doc, int64_t r, bson_t *out)
     if (ex->mode != WK_EXEC_SEC)
         return 0;
     sdb_keybuf_init(&m);
-    ret = wk_exec_plan_first_entry(&ex->plan, doc, r, &m, &any);
+    ret = wk_exec_plan_first_entry(cur(ex), doc, r, &m, &any);
     if (ret == 0 && any)
-        ret = sdb_keyenc_decode_key(m.data, m.len, &ex->plan.key, out);
+        ret = sdb_keyenc_decode_key(m.data, m.len, &cur(ex)->key, out);
     sdb_keybuf_free(&m);
     return ret;
 }
@@ -338,7 +359,7 @@ wk_exec_limit_hint(wk_exec_t *ex, uint64_t n)
 bool
 wk_exec_sorted(const wk_exec_t *ex)
 {
-    return ex->mode == WK_EXEC_SEC && ex->has_sort && ex->plan.sorted;
+    return ex->mode == WK_EXEC_SEC && ex->nor == 0 && ex->has_sort && ex->plan.sorted;
 }
 
 /* keybuf_set -- make kb hold a copy of data. */
@@ -427,9 +448,9 @@ static void
 build_sec_request(wk_exec_t *ex, bson_t *req)
 {
     BSON_APPEND_UTF8(req, "ns", ex->ns);
-    BSON_APPEND_UTF8(req, "index", ex->plan.name);
-    BSON_APPEND_ARRAY(req, "ranges", &ex->plan.ranges);
-    BSON_APPEND_INT32(req, "dir", ex->plan.dir);
+    BSON_APPEND_UTF8(req, "index", cur(ex)->name);
+    BSON_APPEND_ARRAY(req, "ranges", &cur(ex)->ranges);
+    BSON_APPEND_INT32(req, "dir", cur(ex)->dir);
     if (ex->has_sec_after)
         BSON_APPEND_BINARY(req, "after", BSON_SUBTYPE_BINARY, ex->sec_after.data,
                            (uint32_t)ex->sec_after.len);
@@ -448,8 +469,11 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
     ex->nitems = ex->idx = 0;
     ex->eof = bson_iter_init_find(&it, &ex->reply, "eof") && bson_iter_as_bool(&it);
     ex->has_sec_next = false;
-    if (bson_iter_init_find(&it, &ex->reply, "keys"))
+    if (bson_iter_init_find(&it, &ex->reply, "keys")) {
         ex->keys_examined += (uint64_t)bson_iter_as_int64(&it);
+        if (ex->mode == WK_EXEC_SEC)
+            cur(ex)->keys += (uint64_t)bson_iter_as_int64(&it);
+    }
     if (bson_iter_init_find(&it, &ex->reply, "resume") && BSON_ITER_HOLDS_BINARY(&it)) {
         const uint8_t *tok;
         uint32_t toklen;
@@ -571,6 +595,25 @@ err:
     return ret;
 }
 
+/* earlier_clause -- an $or's record that an earlier clause's scan met (and handed out if it
+ * matched): skipped without state, so a resumed cursor skips it too. */
+static bool
+earlier_clause(const wk_exec_t *ex, const bson_t *doc, int64_t r)
+{
+    for (size_t i = 0; i < ex->or_cur; i++) {
+        sdb_keybuf_t m;
+        bool any = false;
+
+        sdb_keybuf_init(&m);
+        if (wk_exec_plan_first_entry(ex->ors[i], doc, r, &m, &any) != 0)
+            any = false;
+        sdb_keybuf_free(&m);
+        if (any)
+            return true;
+    }
+    return false;
+}
+
 /* sec_first -- whether a SEC item meets its record for the first time (see the banner). */
 static int
 sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
@@ -581,7 +624,7 @@ sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
 
     if (item->state == 0) {
         sdb_keybuf_init(&m);
-        ret = wk_exec_plan_first_entry(&ex->plan, doc, item->r, &m, &any);
+        ret = wk_exec_plan_first_entry(cur(ex), doc, item->r, &m, &any);
         if (ret != 0) {
             sdb_keybuf_free(&m);
             return ret;
@@ -592,7 +635,8 @@ sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
                          0))
             item->state = 2;
         else
-            item->state = wk_exec_plan_seen(&ex->plan, item->r) ? 2 : 1;
+            item->state =
+                earlier_clause(ex, doc, item->r) || wk_exec_plan_seen(cur(ex), item->r) ? 2 : 1;
         sdb_keybuf_free(&m);
     }
     *first = item->state == 1;
@@ -610,6 +654,11 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
         wk_exec_item_t *item;
         bool matched;
 
+        if (ex->idx >= ex->nitems && ex->has_reply && ex->eof && ex->or_cur + 1 < ex->nor) {
+            ex->or_cur++; /* the next $or clause's scan, from its start */
+            ex->has_sec_after = ex->has_reply = ex->eof = false;
+            ex->nitems = ex->idx = 0;
+        }
         if (ex->idx >= ex->nitems) {
             if (ex->has_reply && ex->eof)
                 return 0;
@@ -656,14 +705,16 @@ save_sec(const wk_exec_t *ex, bson_t *pos)
     sdb_keybuf_t m;
     bool any = false;
 
-    BSON_APPEND_UTF8(pos, "ix", ex->plan.name);
+    BSON_APPEND_UTF8(pos, "ix", cur(ex)->name);
+    if (ex->nor > 0)
+        BSON_APPEND_INT64(pos, "or", (int64_t)ex->or_cur);
     sdb_keybuf_init(&m);
     for (size_t i = ex->idx; i > 0 && !any; i--) {
         const wk_exec_item_t *item = &ex->items[i - 1];
         bson_t doc;
 
         if (item->state == 1 && bson_init_static(&doc, item->data, item->len) &&
-            wk_exec_plan_first_entry(&ex->plan, &doc, item->r, &m, &any) != 0)
+            wk_exec_plan_first_entry(cur(ex), &doc, item->r, &m, &any) != 0)
             any = false;
     }
     if (any)
@@ -749,9 +800,12 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
     }
     SDB_RET(open_plan(ex, ns, filter, opts, hint, has_sort ? &sort : NULL,
                       has_minmax ? &minmax : NULL, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
+    if (bson_iter_init_find(&it, pos, "or") && ex->mode == WK_EXEC_SEC && ex->nor > 0 &&
+        bson_iter_as_int64(&it) >= 0 && (uint64_t)bson_iter_as_int64(&it) < ex->nor)
+        ex->or_cur = (size_t)bson_iter_as_int64(&it);
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
-         !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), ex->plan.name) != 0))
+         !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), cur(ex)->name) != 0))
         return sdb_error_set(err, SDB_CODE_QueryPlanKilled, "query plan killed :: index dropped");
     if (bson_iter_init_find(&it, pos, "afterKey") && BSON_ITER_HOLDS_BINARY(&it) &&
         ex->mode == WK_EXEC_SEC) {
@@ -787,6 +841,11 @@ wk_exec_close(wk_exec_t *ex)
         bson_value_destroy(&ex->last_id);
     bson_free(ex->items);
     wk_exec_plan_free(&ex->plan);
+    for (size_t i = 0; i < ex->nor; i++) {
+        wk_exec_plan_free(ex->ors[i]);
+        bson_free(ex->ors[i]);
+    }
+    bson_free(ex->ors);
     sdb_keybuf_free(&ex->sec_after);
     sdb_keybuf_free(&ex->sec_next);
     wk_exec_init(ex);

@@ -3,7 +3,7 @@
  *
  * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
  * "_id_") when the filter pins _id to equality/$in values, else a secondary-index scan when
- * exec_plan.h finds a usable index, a collection scan (SCAN in growing batches) otherwise;
+ * exec_plan.h finds a usable index (or one per clause of a top-level $or), a collection scan (SCAN in growing batches) otherwise;
  * a hint overrides the choice (the hinted index in its order, or $natural either way) --
  * applies the matcher and yields matching documents with their record
  * ids.  Its position can be saved into a cursor state document and restored by any worker
@@ -77,6 +77,9 @@ typedef struct wk_exec {
     bson_t sort;             /* owned copy */
     bson_t minmax;           /* find's {min?, max?} (owned; empty = none), saved likewise */
     wk_exec_plan_t plan;     /* SEC: the index, its ranges and the records met */
+    wk_exec_plan_t **ors;    /* SEC over a top-level $or: one plan per clause (owned), scanned
+                              * in turn; plan stays empty.  NULL otherwise */
+    size_t nor, or_cur;      /* ors' count and the one being scanned */
     sdb_keybuf_t sec_after;  /* SEC: the scan resumes strictly after this entry */
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */

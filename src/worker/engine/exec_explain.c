@@ -4,7 +4,7 @@
  * The stages describe the executor's own state after wk_exec_open* chose its plan, so the
  * plan explain reports is the plan that runs: EOF (no collection), COLLSCAN (mode SCAN, with
  * its direction), IDHACK (one _id value) or FETCH over an IXSCAN of _id_ (several), FETCH
- * over the chosen IXSCAN (mode SEC, exec_plan.h).  The counts come from the executor's
+ * over the chosen IXSCAN (mode SEC, exec_plan.h) or over an OR of one IXSCAN per $or clause.  The counts come from the executor's
  * counters, which wk_exec_next and the master's IXSCAN replies advance: docsExamined counts
  * each record once, keysExamined the index entries the master looked at.
  *
@@ -88,7 +88,47 @@ id_ixscan(const wk_exec_t *ex, bool with_stats, bson_t *st)
     bson_destroy(&kp);
 }
 
-/* fetch_stage -- FETCH {filter?, stats?, inputStage: IXSCAN}. */
+/* ixscan_stage -- one IXSCAN; nret the records it passed up (the whole read's when it is
+ * the only scan: its docsExamined). */
+static void
+ixscan_stage(const wk_exec_plan_t *p, bool with_stats, uint64_t nret, bson_t *st)
+{
+    wk_exec_plan_explain(p, st);
+    if (!with_stats)
+        return;
+    stats(st, nret, p->keys);
+    wk_exec_explain_num(st, "keysExamined", (int64_t)p->keys);
+    wk_exec_explain_num(st, "seeks", (int64_t)p->nr);
+    wk_exec_explain_num(st, "dupsTested", p->multikey ? (int64_t)p->keys : 0);
+    wk_exec_explain_num(st, "dupsDropped",
+                        p->multikey && p->keys > nret ? (int64_t)(p->keys - nret) : 0);
+}
+
+/* or_stage -- OR {inputStages: [an IXSCAN per $or clause]}. */
+static void
+or_stage(const wk_exec_t *ex, bool with_stats, bson_t *st)
+{
+    bson_t arr, one;
+
+    BSON_APPEND_UTF8(st, "stage", "OR");
+    if (with_stats) {
+        stats(st, ex->docs_examined, ex->keys_examined);
+        wk_exec_explain_num(st, "dupsTested", (int64_t)ex->keys_examined);
+        wk_exec_explain_num(st, "dupsDropped", 0);
+    }
+    BSON_APPEND_ARRAY_BEGIN(st, "inputStages", &arr);
+    for (size_t i = 0; i < ex->nor; i++) {
+        char key[16];
+
+        bson_snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&arr, key, &one);
+        ixscan_stage(ex->ors[i], with_stats, ex->ors[i]->keys, &one);
+        bson_append_document_end(&arr, &one);
+    }
+    bson_append_array_end(st, &arr);
+}
+
+/* fetch_stage -- FETCH {filter?, stats?, inputStage: IXSCAN or OR}. */
 static void
 fetch_stage(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *out)
 {
@@ -103,21 +143,12 @@ fetch_stage(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *
         BSON_APPEND_INT32(out, "alreadyHasObj", 0);
     }
     BSON_APPEND_DOCUMENT_BEGIN(out, "inputStage", &in);
-    if (ex->mode == WK_EXEC_IX) {
+    if (ex->mode == WK_EXEC_IX)
         id_ixscan(ex, with_stats, &in);
-    } else {
-        wk_exec_plan_explain(&ex->plan, &in);
-        if (with_stats) {
-            stats(&in, ex->docs_examined, ex->keys_examined);
-            wk_exec_explain_num(&in, "keysExamined", (int64_t)ex->keys_examined);
-            wk_exec_explain_num(&in, "seeks", (int64_t)ex->plan.nr);
-            wk_exec_explain_num(&in, "dupsTested",
-                                ex->plan.multikey ? (int64_t)ex->keys_examined : 0);
-            wk_exec_explain_num(&in, "dupsDropped",
-                                ex->plan.multikey ? (int64_t)(ex->keys_examined - ex->docs_examined)
-                                                  : 0);
-        }
-    }
+    else if (ex->nor > 0)
+        or_stage(ex, with_stats, &in);
+    else
+        ixscan_stage(&ex->plan, with_stats, ex->docs_examined, &in);
     bson_append_document_end(out, &in);
 }
 

@@ -37,8 +37,10 @@ typedef struct wk_exec_plan {
     bool unique; /* entries are key bytes only (the record id lives in the value) */
     bool sparse, partial, multikey; /* the index's kind, for explain */
     bool sorted;                    /* the scan yields the sort the plan was asked for */
-    int dir;                        /* 1 forward, -1 backward (IXSCAN dir) */
-    bson_t ranges;                  /* the IXSCAN request's ranges array */
+    bool bounded;  /* the filter bounds the scan (else it only gives the sort, or is hinted) */
+    uint64_t keys; /* entries the master looked at for this plan (explain) */
+    int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
+    bson_t ranges; /* the IXSCAN request's ranges array */
     bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
     wk_exec_range_t *r;
     size_t nr;
@@ -57,6 +59,13 @@ void wk_exec_plan_free(wk_exec_plan_t *p);
  * index applies.  Returns 0 or a negative SDB_E* (encoding failure). */
 int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
                        wk_exec_plan_t *p, bool *ok);
+
+/* wk_exec_plan_or -- one bounded index plan per clause of filter's top-level $or (each
+ * clause planned as a filter of its own), as mongod's OR stage; *n 0 (nothing allocated) when
+ * there is no $or or a clause has no bounded plan.  *out: bson_malloc'd array of bson_malloc'd
+ * plans, the caller frees each (wk_exec_plan_free) and them. */
+int wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t ***out,
+                    size_t *n);
 
 /* wk_exec_plan_hinted -- plan a scan of the index `hint` names (its name, or its key pattern),
  * as mongod runs a hinted find: over the filter's bounds when `bounds` (no collation), else

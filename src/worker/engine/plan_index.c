@@ -430,6 +430,7 @@ use_cand(const cand_t *c, wk_exec_plan_t *p)
     p->partial = bson_has_field(&c->spec, "partialFilterExpression");
     p->multikey = c->multikey;
     p->sorted = c->sorted;
+    p->bounded = c->npoint > 0 || c->bounded;
     p->dir = c->dir;
     bson_destroy(&p->key);
     bson_copy_to(&c->key, &p->key);
@@ -500,6 +501,53 @@ wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t 
         bson_free(best);
     }
     bson_free(c);
+    return ret;
+}
+
+#define WK_PLAN_MAX_OR 64
+
+int
+wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t ***out, size_t *n)
+{
+    bson_iter_t it, cl;
+    wk_exec_plan_t **v = NULL;
+    size_t k = 0;
+    int ret = 0;
+    bool ok = true;
+
+    *out = NULL;
+    *n = 0;
+    if (filter == NULL || !bson_iter_init_find(&it, filter, "$or") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &cl))
+        return 0;
+    while (ok && ret == 0 && bson_iter_next(&cl)) {
+        const uint8_t *d;
+        uint32_t len;
+        bson_t clause;
+        bool sec = false;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&cl) || k == WK_PLAN_MAX_OR) {
+            ok = false;
+            break;
+        }
+        bson_iter_document(&cl, &len, &d);
+        v = bson_realloc(v, (k + 1) * sizeof(*v));
+        v[k] = bson_malloc(sizeof(**v));
+        wk_exec_plan_init(v[k++]);
+        ok = bson_init_static(&clause, d, len) &&
+             (ret = wk_exec_plan_index(ci, &clause, NULL, v[k - 1], &sec)) == 0 && sec &&
+             v[k - 1]->bounded;
+    }
+    if (ok && ret == 0 && k > 0) {
+        *out = v;
+        *n = k;
+        return 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        wk_exec_plan_free(v[i]);
+        bson_free(v[i]);
+    }
+    bson_free(v);
     return ret;
 }
 
