@@ -60,6 +60,9 @@ static const qcase_t cases[] = {
     {"{'$or': [{'m': 3}, {'m': 4}, {'c': 's001'}]}", NULL, NULL, 0, "FETCH>OR", NULL, 420, 420, 423,
      420, false},
     {"{'$or': [{'a': 5}, {'x': 1}]}", NULL, NULL, 0, "COLLSCAN", NULL, 40, 0, 0, 2000, false},
+    /* two ranges: c_1 comes first in the catalog, u_1 wins the race (it ends at once) */
+    {"{'c': {'$gte': 's000'}, 'u': {'$lt': 5}}", NULL, NULL, 0, "FETCH>IXSCAN", "u_1", 5, 5, 6, 5,
+     false},
 };
 
 static void
@@ -369,6 +372,42 @@ START_TEST(test_find_options)
 }
 END_TEST
 
+/* the race: the loser is a rejected plan, every entrant's trial is in allPlansExecution; the
+ * winner is cached per query shape (no race next time) until planCacheClear */
+START_TEST(test_race_and_cache)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    const char *q = "{'explain': {'find': 'ix', 'filter': {'c': {'$gte': 's000'}, "
+                    "'u': {'$lt': 7}}}, 'verbosity': 'allPlansExecution'}";
+    bson_t r;
+
+    setup(c);
+    CMD_OK(c, DB, "{'planCacheClear': 'ix'}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
+    ASSERT_STR(&r, "queryPlanner.rejectedPlans.0.inputStage.indexName", "c_1");
+    ck_assert_msg(!fx_has(&r, "queryPlanner.rejectedPlans.1"), "%s", fx_to_json(&r));
+    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    ck_assert_msg(fx_has(&r, "executionStats.allPlansExecution.1.totalKeysExamined"), "%s",
+                  fx_to_json(&r));
+    ck_assert(fx_str(&r, "queryPlanner.queryHash") != NULL);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r); /* the same shape again: planned from the cache, no trials */
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
+    ck_assert_msg(!fx_has(&r, "executionStats.allPlansExecution.0"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'planCacheClear': 'ix', 'query': {'c': {'$gte': 'x'}, 'u': {'$lt': 1}}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r); /* that shape was forgotten: raced again */
+    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'planCacheClear': 'ix', 'bogus': 1}", &r, 40415, "Location40415");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -404,6 +443,7 @@ main(void)
     tcase_add_test(tc, test_commands);
     tcase_add_test(tc, test_aggregate);
     tcase_add_test(tc, test_find_options);
+    tcase_add_test(tc, test_race_and_cache);
     tcase_add_test(tc, test_errors);
     return it_main(s);
 }

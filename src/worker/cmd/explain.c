@@ -10,7 +10,8 @@
  * counts come from the executor (nReturned, totalKeysExamined, totalDocsExamined).  The
  * stages above the read follow mongod's classic plans: PROJECTION_* over LIMIT over SKIP, or
  * over SORT when no index gives the order; COUNT, DELETE and UPDATE at the top of their
- * commands.  Only one plan is built (no race yet), so rejectedPlans is empty.  aggregate is
+ * commands.  When several index plans raced (exec_race.c), rejectedPlans holds the losers and
+ * allPlansExecution every entrant's trial; queryHash names the query's shape.  aggregate is
  * explained by its own handler (explain: true), which reports the executor's plan too.
  *
  * Invariants: event-loop thread; nothing here writes to the store.
@@ -18,6 +19,7 @@
 #include "../engine/args.h"
 #include "../engine/exec.h"
 #include "../engine/namespace.h"
+#include "../engine/plan_cache.h"
 
 #include "../query/collation.h"
 #include "../query/projection.h"
@@ -239,6 +241,20 @@ parsed_query(const bson_t *filter, bson_t *out)
     bson_destroy(&preds);
 }
 
+/* query_hash -- queryHash and planCacheKey: the plan cache's name of the query's shape. */
+static void
+query_hash(const xq_t *q, bson_t *qp)
+{
+    bson_string_t *shape = bson_string_new(NULL);
+    char hash[9];
+
+    wk_plan_cache_shape(&q->filter, bson_empty(&q->sort) ? NULL : &q->sort, shape);
+    wk_plan_cache_hash(shape->str, hash);
+    BSON_APPEND_UTF8(qp, "queryHash", hash);
+    BSON_APPEND_UTF8(qp, "planCacheKey", hash);
+    bson_string_free(shape, true);
+}
+
 /* run -- execute the read as the command would; *nret the documents it returns. */
 static int
 run(wk_cmd_t *cmd, const xq_t *q, wk_exec_t *ex, bool sort_needed, uint64_t *nret)
@@ -383,6 +399,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
     BSON_APPEND_BOOL(&qp, "maxIndexedOrSolutionsReached", false);
     BSON_APPEND_BOOL(&qp, "maxIndexedAndSolutionsReached", false);
     BSON_APPEND_BOOL(&qp, "maxScansToExplodeReached", false);
+    query_hash(q, &qp);
     BSON_APPEND_DOCUMENT_BEGIN(&qp, "winningPlan", &plan);
     if (q->count_fast) {
         BSON_APPEND_UTF8(&plan, "stage", "RECORD_STORE_FAST_COUNT");
@@ -391,6 +408,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
     }
     bson_append_document_end(&qp, &plan);
     BSON_APPEND_ARRAY_BEGIN(&qp, "rejectedPlans", &rej);
+    wk_exec_explain_rejected(&ex, &pq, &rej);
     bson_append_array_end(&qp, &rej);
     bson_append_document_end(cmd->reply, &qp);
     if (verbosity >= V_EXEC) {
@@ -410,6 +428,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
         bson_append_document_end(&es, &plan);
         if (verbosity == V_ALL) {
             BSON_APPEND_ARRAY_BEGIN(&es, "allPlansExecution", &arr);
+            wk_exec_explain_trials(&ex, &pq, &arr);
             bson_append_array_end(&es, &arr);
         }
         bson_append_document_end(cmd->reply, &es);

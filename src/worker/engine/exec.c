@@ -18,6 +18,7 @@
  * its reply.
  */
 #include "exec.h"
+#include "plan_cache.h"
 #include "tailable.h"
 
 #include "../../common/bsoncmp.h"
@@ -210,27 +211,85 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
     return wk_exec_plan_minmax(&ex->plan, &min, &max, err);
 }
 
-/* plan_secondary -- an index plan (bounded), else one scan per $or clause, else a plan that
- * only gives the sort; *sec false when none applies. */
+/* choose -- the candidate to run: the one a resumed cursor used (want), else the cached winner
+ * of this query shape, else the race's winner (then cached). */
 static int
-plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool *sec)
+choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const char *want,
+       size_t *w, sdb_error_t *err)
 {
-    SDB_RET(wk_exec_plan_index(ci, filter, ex->has_sort ? &ex->sort : NULL, &ex->plan, sec));
-    if (*sec && ex->plan.bounded)
+    bson_string_t *shape;
+    const char *hit;
+
+    *w = 0;
+    for (size_t i = 0; want != NULL && i < n; i++)
+        if (strcmp(v[i]->name, want) == 0) {
+            *w = i;
+            return 0;
+        }
+    if (n < 2 || want != NULL)
         return 0;
-    SDB_RET(wk_exec_plan_or(ci, filter, &ex->ors, &ex->nor));
-    if (ex->nor == 0)
-        return 0;
-    wk_exec_plan_free(&ex->plan); /* a sort-only plan loses to the $or's scans */
-    *sec = true;
+    shape = bson_string_new(NULL);
+    wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, shape);
+    hit = wk_plan_cache_get(ex->ns, shape->str);
+    for (size_t i = 0; hit != NULL && i < n; i++)
+        if (strcmp(v[i]->name, hit) == 0) {
+            *w = i;
+            ex->cached = true;
+        }
+    if (!ex->cached) {
+        int ret = wk_exec_race(ex, v, n, w, err);
+
+        if (ret != 0) {
+            bson_string_free(shape, true);
+            return ret;
+        }
+        wk_plan_cache_put(ex->ns, shape->str, v[*w]->name);
+    }
+    bson_string_free(shape, true);
     return 0;
+}
+
+/* plan_secondary -- an index plan (bounded; raced when several), else one scan per $or
+ * clause, else a plan that only gives the sort; *sec false when none applies.  `want` is the
+ * index a resumed cursor ran (NULL: none). */
+static int
+plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, const char *want,
+               bool *sec, sdb_error_t *err)
+{
+    wk_exec_plan_t **v = NULL;
+    size_t n = 0, w = 0;
+    int ret = 0;
+
+    *sec = false;
+    SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, &v, &n));
+    if (n == 0 || !v[0]->bounded) {
+        SDB_ERR(wk_exec_plan_or(ci, filter, &ex->ors, &ex->nor));
+        if (ex->nor > 0) { /* an $or's scans beat a plan that only gives the sort */
+            *sec = true;
+            goto err;
+        }
+    }
+    if (n == 0)
+        goto err;
+    SDB_ERR(choose(ex, filter, v, n, want, &w, err));
+    wk_exec_plan_take(&ex->plan, v[w]);
+    bson_free(v[w]);
+    v[w] = v[n - 1];
+    ex->rejected = v;
+    ex->nrejected = n - 1;
+    v = NULL;
+    *sec = true;
+err:
+    if (v != NULL)
+        wk_exec_plan_list_free(v, n);
+    return ret;
 }
 
 /* open_plan -- wk_exec_open_hint; `want` WK_EXEC_SCAN forces a collection scan. */
 static int
 open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
           const bson_value_t *hint, const bson_t *sort, const bson_t *minmax, int want,
-          sdb_error_t *err)
+          const char *want_ix, sdb_error_t *err)
 {
     const wk_coll_info_t *ci;
     const wk_op_t *op = ex->op;
@@ -285,7 +344,7 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
     else
-        SDB_ERR(plan_secondary(ex, ci, filter, &sec));
+        SDB_ERR(plan_secondary(ex, ci, filter, want_ix, &sec, err));
     if (ex->mode != WK_EXEC_IX)
         ex->mode = sec ? WK_EXEC_SEC : WK_EXEC_SCAN;
     ret = 0;
@@ -298,7 +357,7 @@ int
 wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                 sdb_error_t *err)
 {
-    return open_plan(ex, ns, filter, opts, NULL, NULL, NULL, -1, err);
+    return open_plan(ex, ns, filter, opts, NULL, NULL, NULL, -1, NULL, err);
 }
 
 int
@@ -323,7 +382,7 @@ wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_
 {
     if (hint != NULL)
         SDB_RET(hint_check(ns, hint, err));
-    return open_plan(ex, ns, filter, opts, hint, sort, minmax, -1, err);
+    return open_plan(ex, ns, filter, opts, hint, sort, minmax, -1, NULL, err);
 }
 
 int
@@ -771,6 +830,7 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
     bson_iter_t it;
     const bson_value_t *hint = NULL;
     bson_t sort, minmax;
+    const char *want_ix;
     bool has_sort = false, has_minmax = false;
     int mode = -1;
 
@@ -798,8 +858,12 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
         bson_iter_timestamp(&it, &t, &i);
         ex->read_ts = (uint64_t)t << 32 | i;
     }
+    want_ix = bson_iter_init_find(&it, pos, "ix") && BSON_ITER_HOLDS_UTF8(&it)
+                  ? bson_iter_utf8(&it, NULL)
+                  : NULL;
     SDB_RET(open_plan(ex, ns, filter, opts, hint, has_sort ? &sort : NULL,
-                      has_minmax ? &minmax : NULL, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
+                      has_minmax ? &minmax : NULL, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1,
+                      want_ix, err));
     if (bson_iter_init_find(&it, pos, "or") && ex->mode == WK_EXEC_SEC && ex->nor > 0 &&
         bson_iter_as_int64(&it) >= 0 && (uint64_t)bson_iter_as_int64(&it) < ex->nor)
         ex->or_cur = (size_t)bson_iter_as_int64(&it);
@@ -846,6 +910,7 @@ wk_exec_close(wk_exec_t *ex)
         bson_free(ex->ors[i]);
     }
     bson_free(ex->ors);
+    wk_exec_plan_list_free(ex->rejected, ex->nrejected);
     sdb_keybuf_free(&ex->sec_after);
     sdb_keybuf_free(&ex->sec_next);
     wk_exec_init(ex);

@@ -67,20 +67,23 @@ typedef struct wk_exec {
     bson_t reply;         /* the current store reply (items point into it) */
     bool has_reply;
     wk_exec_item_t *items;
-    size_t nitems, cap, idx; /* idx: next item to examine */
-    bool eof;                /* the store has nothing after the current reply */
-    uint32_t fetch_limit;    /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
-    uint64_t docs_examined;  /* documents looked at (a multikey record once): totalDocsExamined */
-    uint64_t keys_examined;  /* index entries the master looked at: totalKeysExamined */
-    uint64_t n_returned;     /* documents wk_exec_next handed out */
-    bool has_sort;           /* the plan was asked for `sort` (saved with the position) */
-    bson_t sort;             /* owned copy */
-    bson_t minmax;           /* find's {min?, max?} (owned; empty = none), saved likewise */
-    wk_exec_plan_t plan;     /* SEC: the index, its ranges and the records met */
-    wk_exec_plan_t **ors;    /* SEC over a top-level $or: one plan per clause (owned), scanned
+    size_t nitems, cap, idx;   /* idx: next item to examine */
+    bool eof;                  /* the store has nothing after the current reply */
+    uint32_t fetch_limit;      /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
+    uint64_t docs_examined;    /* documents looked at (a multikey record once): totalDocsExamined */
+    uint64_t keys_examined;    /* index entries the master looked at: totalKeysExamined */
+    uint64_t n_returned;       /* documents wk_exec_next handed out */
+    bool has_sort;             /* the plan was asked for `sort` (saved with the position) */
+    bson_t sort;               /* owned copy */
+    bson_t minmax;             /* find's {min?, max?} (owned; empty = none), saved likewise */
+    wk_exec_plan_t plan;       /* SEC: the index, its ranges and the records met */
+    wk_exec_plan_t **ors;      /* SEC over a top-level $or: one plan per clause (owned), scanned
                               * in turn; plan stays empty.  NULL otherwise */
-    size_t nor, or_cur;      /* ors' count and the one being scanned */
-    sdb_keybuf_t sec_after;  /* SEC: the scan resumes strictly after this entry */
+    size_t nor, or_cur;        /* ors' count and the one being scanned */
+    wk_exec_plan_t **rejected; /* SEC: the candidates that lost the race (owned; explain) */
+    size_t nrejected;
+    bool cached;            /* SEC: the plan came from the plan cache, not a race */
+    sdb_keybuf_t sec_after; /* SEC: the scan resumes strictly after this entry */
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
     bool has_sec_next;
@@ -151,6 +154,19 @@ void wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool stats, bson
 
 /* wk_exec_explain_num -- append a count as mongod does: int32 when it fits, else int64. */
 void wk_exec_explain_num(bson_t *b, const char *key, int64_t v);
+
+/* wk_exec_race -- run each candidate index plan of ex's query for one trial batch (their
+ * trial counts filled) and choose the most productive, as mongod's multi-planner
+ * (exec_race.c); *winner its index in c. */
+int wk_exec_race(const wk_exec_t *ex, wk_exec_plan_t **c, size_t n, size_t *winner,
+                 sdb_error_t *err);
+
+/* wk_exec_explain_rejected -- append the losing plans as mongod's rejectedPlans entries. */
+void wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
+
+/* wk_exec_explain_trials -- append mongod's allPlansExecution entries: every raced plan's
+ * trial (nReturned, totalKeysExamined, totalDocsExamined, executionStages). */
+void wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */

@@ -183,3 +183,66 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
     }
     BSON_APPEND_UTF8(out, "direction", ex->dir < 0 ? "backward" : "forward");
 }
+
+/* plan_tree -- FETCH {filter} over one candidate's IXSCAN; with stats, its trial's counts. */
+static void
+plan_tree(const wk_exec_plan_t *p, const bson_t *filter, bool with_stats, bson_t *out)
+{
+    bson_t in;
+
+    BSON_APPEND_UTF8(out, "stage", "FETCH");
+    if (filter != NULL && !bson_empty(filter))
+        BSON_APPEND_DOCUMENT(out, "filter", filter);
+    if (with_stats) {
+        stats(out, p->trial.advanced, p->trial.docs);
+        wk_exec_explain_num(out, "docsExamined", (int64_t)p->trial.docs);
+        BSON_APPEND_INT32(out, "alreadyHasObj", 0);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(out, "inputStage", &in);
+    wk_exec_plan_explain(p, &in);
+    if (with_stats) {
+        stats(&in, p->trial.docs, p->trial.keys);
+        wk_exec_explain_num(&in, "keysExamined", (int64_t)p->trial.keys);
+        wk_exec_explain_num(&in, "seeks", (int64_t)p->nr);
+    }
+    bson_append_document_end(out, &in);
+}
+
+void
+wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
+{
+    for (size_t i = 0; ex->mode == WK_EXEC_SEC && i < ex->nrejected; i++) {
+        char key[16];
+        bson_t d;
+
+        bson_snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_DOCUMENT_BEGIN(arr, key, &d);
+        plan_tree(ex->rejected[i], filter, false, &d);
+        bson_append_document_end(arr, &d);
+    }
+}
+
+void
+wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
+{
+    uint32_t n = 0;
+
+    if (ex->mode != WK_EXEC_SEC || ex->nrejected == 0 || ex->cached)
+        return;
+    for (size_t i = 0; i <= ex->nrejected; i++) {
+        const wk_exec_plan_t *p = i == 0 ? &ex->plan : ex->rejected[i - 1];
+        char key[16];
+        bson_t d, st;
+
+        bson_snprintf(key, sizeof(key), "%u", n++);
+        BSON_APPEND_DOCUMENT_BEGIN(arr, key, &d);
+        wk_exec_explain_num(&d, "nReturned", (int64_t)p->trial.advanced);
+        BSON_APPEND_INT32(&d, "executionTimeMillisEstimate", 0);
+        wk_exec_explain_num(&d, "totalKeysExamined", (int64_t)p->trial.keys);
+        wk_exec_explain_num(&d, "totalDocsExamined", (int64_t)p->trial.docs);
+        BSON_APPEND_DOCUMENT_BEGIN(&d, "executionStages", &st);
+        plan_tree(p, filter, true, &st);
+        bson_append_document_end(&d, &st);
+        bson_append_document_end(arr, &d);
+    }
+}

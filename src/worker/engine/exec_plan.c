@@ -41,6 +41,24 @@ wk_exec_plan_free(wk_exec_plan_t *p)
     wk_exec_plan_init(p);
 }
 
+void
+wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src)
+{
+    wk_exec_plan_free(dst);
+    bson_destroy(&dst->key);
+    bson_destroy(&dst->ranges);
+    bson_destroy(&dst->bounds);
+    memcpy(dst, src, sizeof(*dst)); /* the bson_t members are copied properly below */
+    bson_copy_to(&src->key, &dst->key);
+    bson_copy_to(&src->ranges, &dst->ranges);
+    bson_copy_to(&src->bounds, &dst->bounds);
+    src->r = NULL;
+    src->nr = 0;
+    src->seen = NULL;
+    src->nseen = src->seencap = 0;
+    wk_exec_plan_free(src);
+}
+
 int
 wk_exec_plan_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {

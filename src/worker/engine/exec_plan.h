@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #define WK_EXEC_IXNAME_MAX 256
+#define WK_EXEC_MAX_CANDIDATES 16 /* index plans raced at most (mongod: 64 solutions) */
 
 typedef struct wk_exec_range {
     sdb_keybuf_t lo, hi; /* encoded bounds, in index order */
@@ -37,8 +38,13 @@ typedef struct wk_exec_plan {
     bool unique; /* entries are key bytes only (the record id lives in the value) */
     bool sparse, partial, multikey; /* the index's kind, for explain */
     bool sorted;                    /* the scan yields the sort the plan was asked for */
-    bool bounded;  /* the filter bounds the scan (else it only gives the sort, or is hinted) */
-    uint64_t keys; /* entries the master looked at for this plan (explain) */
+    bool bounded;   /* the filter bounds the scan (else it only gives the sort, or is hinted) */
+    uint64_t keys;  /* entries the master looked at for this plan (explain) */
+    int score, ord; /* the planner's rank of it, and its index's place in the catalog */
+    struct {        /* its trial in a race (exec_race.c) */
+        uint64_t keys, docs, advanced;
+        bool eof, ran;
+    } trial;
     int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
     bson_t ranges; /* the IXSCAN request's ranges array */
     bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
@@ -59,6 +65,18 @@ void wk_exec_plan_free(wk_exec_plan_t *p);
  * index applies.  Returns 0 or a negative SDB_E* (encoding failure). */
 int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
                        wk_exec_plan_t *p, bool *ok);
+
+/* wk_exec_plan_candidates -- every index plan for filter and sort that is bounded or gives
+ * the sort, best score first (ties in catalog order), at most WK_EXEC_MAX_CANDIDATES: the
+ * race's entrants.  *out: bson_malloc'd array of bson_malloc'd plans (wk_exec_plan_list_free). */
+int wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                            wk_exec_plan_t ***out, size_t *n);
+
+/* wk_exec_plan_list_free -- free an array of heap plans (NULL entries allowed) and it. */
+void wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n);
+
+/* wk_exec_plan_take -- move src into dst (dst's old contents freed; src left empty). */
+void wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src);
 
 /* wk_exec_plan_or -- one bounded index plan per clause of filter's top-level $or (each
  * clause planned as a filter of its own), as mongod's OR stage; *n 0 (nothing allocated) when

@@ -454,26 +454,38 @@ plan_cand(const wk_coll_info_t *ci, const bson_t *filter, const sortspec_t *ss, 
         provides_sort(ss, c);
 }
 
+static int
+cand_order(const void *a, const void *b)
+{
+    const wk_exec_plan_t *x = *(wk_exec_plan_t *const *)a, *y = *(wk_exec_plan_t *const *)b;
+
+    if (x->score != y->score)
+        return y->score - x->score;
+    return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
 int
-wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
-                   wk_exec_plan_t *p, bool *ok)
+wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                        wk_exec_plan_t ***out, size_t *n)
 {
     bson_iter_t it;
     sortspec_t ss;
     bool has_sort = sort_parse(sort, &ss);
-    cand_t *best = NULL, *c = bson_malloc(sizeof(*c)); /* never copied: bson_t views inside */
-    int ret = 0, best_score = 0;
+    cand_t *c = bson_malloc(sizeof(*c)); /* never copied: bson_t views inside */
+    wk_exec_plan_t **v = NULL;
+    size_t k = 0;
+    int ret = 0, ord = 0;
 
-    *ok = false;
+    *out = NULL;
+    *n = 0;
     if (!bson_iter_init(&it, &ci->indexes)) {
         bson_free(c);
         return 0;
     }
-    while (bson_iter_next(&it)) {
+    while (ret == 0 && bson_iter_next(&it) && k < WK_EXEC_MAX_CANDIDATES) {
         const uint8_t *d;
         uint32_t len;
         bson_t spec;
-        int sc;
 
         if (!BSON_ITER_HOLDS_DOCUMENT(&it))
             continue;
@@ -481,26 +493,50 @@ wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t 
         if (!bson_init_static(&spec, d, len) || !eligible(&spec, false, c))
             continue;
         plan_cand(ci, filter, has_sort ? &ss : NULL, true, c);
-        sc = score(c);
-        if ((c->npoint == 0 && !c->bounded && !c->sorted) || sc <= best_score) {
-            cand_free(c);
-            continue;
+        if (c->npoint > 0 || c->bounded || c->sorted) {
+            v = bson_realloc(v, (k + 1) * sizeof(*v));
+            v[k] = bson_malloc(sizeof(**v));
+            wk_exec_plan_init(v[k]);
+            if ((ret = use_cand(c, v[k])) == 0) {
+                v[k]->score = score(c);
+                v[k]->ord = ord;
+            }
+            k++;
         }
-        if (best != NULL) {
-            cand_free(best);
-            bson_free(best);
-        }
-        best = c;
-        best_score = sc;
-        c = bson_malloc(sizeof(*c));
-    }
-    if (best != NULL) {
-        ret = use_cand(best, p);
-        *ok = ret == 0 && p->name[0] != '\0';
-        cand_free(best);
-        bson_free(best);
+        ord++;
+        cand_free(c);
     }
     bson_free(c);
+    if (k > 1)
+        qsort(v, k, sizeof(*v), cand_order);
+    *out = v;
+    *n = k;
+    return ret;
+}
+
+void
+wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] != NULL)
+            wk_exec_plan_free(v[i]);
+        bson_free(v[i]);
+    }
+    bson_free(v);
+}
+
+int
+wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                   wk_exec_plan_t *p, bool *ok)
+{
+    wk_exec_plan_t **v;
+    size_t n;
+    int ret = wk_exec_plan_candidates(ci, filter, sort, &v, &n);
+
+    *ok = ret == 0 && n > 0;
+    if (*ok)
+        wk_exec_plan_take(p, v[0]);
+    wk_exec_plan_list_free(v, n);
     return ret;
 }
 
@@ -543,11 +579,7 @@ wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *
         *n = k;
         return 0;
     }
-    for (size_t i = 0; i < k; i++) {
-        wk_exec_plan_free(v[i]);
-        bson_free(v[i]);
-    }
-    bson_free(v);
+    wk_exec_plan_list_free(v, k);
     return ret;
 }
 
