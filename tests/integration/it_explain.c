@@ -326,6 +326,14 @@ START_TEST(test_aggregate)
            &r);
     ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "COLLSCAN");
     bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'ix', 'pipeline': [{'$match': {'a': 5}}, {'$count': 'n'}], "
+           "'cursor': {}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_INT(&r, "stages.0.$cursor.executionStats.nReturned", 40);
+    ASSERT_INT(&r, "stages.0.$cursor.executionStats.totalDocsExamined", 40);
+    ASSERT_STR(&r, "stages.0.$cursor.executionStats.executionStages.inputStage.indexName", "a_1");
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST

@@ -16,6 +16,8 @@
  *
  * Invariants: event-loop thread; nothing here writes to the store.
  */
+#include "aggregate.h"
+
 #include "../engine/args.h"
 #include "../engine/exec.h"
 #include "../engine/namespace.h"
@@ -30,9 +32,9 @@
 #define WK_EXPLAIN_SORT_MEM (100 * 1024 * 1024)
 
 enum {
-    V_PLANNER = 0,
-    V_EXEC = 1,
-    V_ALL = 2
+    V_PLANNER = WK_EXPLAIN_QUERY_PLANNER,
+    V_EXEC = WK_EXPLAIN_EXEC_STATS,
+    V_ALL = WK_EXPLAIN_ALL_PLANS
 };
 
 /* xq -- the read an explained command performs. */
@@ -374,7 +376,7 @@ static int
 explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
 {
     wk_match_opts_t mo = {q->vars, q->coll};
-    bson_t pq = BSON_INITIALIZER, qp, plan, es, rej, arr;
+    bson_t pq = BSON_INITIALIZER, qp, plan, rej;
     wk_exec_t ex;
     bool sort_needed;
     uint64_t nret = 0;
@@ -412,26 +414,17 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
     bson_append_array_end(&qp, &rej);
     bson_append_document_end(cmd->reply, &qp);
     if (verbosity >= V_EXEC) {
-        BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "executionStats", &es);
-        BSON_APPEND_BOOL(&es, "executionSuccess", true);
-        wk_exec_explain_num(&es, "nReturned", q->top != NULL ? 0 : (int64_t)nret);
-        wk_exec_explain_num(&es, "executionTimeMillis", (bson_get_monotonic_time() - t0) / 1000);
-        wk_exec_explain_num(&es, "totalKeysExamined", (int64_t)ex.keys_examined);
-        wk_exec_explain_num(&es, "totalDocsExamined", (int64_t)ex.docs_examined);
-        BSON_APPEND_DOCUMENT_BEGIN(&es, "executionStages", &plan);
+        bson_t tree = BSON_INITIALIZER;
+
         if (q->count_fast) {
-            BSON_APPEND_UTF8(&plan, "stage", "RECORD_STORE_FAST_COUNT");
-            stage_stats(&plan, 0);
+            BSON_APPEND_UTF8(&tree, "stage", "RECORD_STORE_FAST_COUNT");
+            stage_stats(&tree, 0);
         } else {
-            stages(q, &ex, &pq, sort_needed, true, nret, &plan);
+            stages(q, &ex, &pq, sort_needed, true, nret, &tree);
         }
-        bson_append_document_end(&es, &plan);
-        if (verbosity == V_ALL) {
-            BSON_APPEND_ARRAY_BEGIN(&es, "allPlansExecution", &arr);
-            wk_exec_explain_trials(&ex, &pq, &arr);
-            bson_append_array_end(&es, &arr);
-        }
-        bson_append_document_end(cmd->reply, &es);
+        wk_exec_explain_stats(&ex, &pq, q->top != NULL ? 0 : (int64_t)nret, t0, verbosity, &tree,
+                              cmd->reply);
+        bson_destroy(&tree);
     }
     BSON_APPEND_DOCUMENT(cmd->reply, "command", inner);
     server_info(cmd->reply);
@@ -466,10 +459,10 @@ verbosity_of(wk_cmd_t *cmd, int *v)
     return 0;
 }
 
-/* explain_aggregate -- the aggregate handler with explain: true (it reports the executor's
- * plan of the pipeline's read). */
+/* explain_aggregate -- the aggregate handler explaining at `verbosity` (it reports and runs
+ * the executor's plan of the pipeline's read). */
 static int
-explain_aggregate(wk_cmd_t *cmd, const bson_t *inner)
+explain_aggregate(wk_cmd_t *cmd, const bson_t *inner, int verbosity)
 {
     bson_t body = BSON_INITIALIZER;
     const bson_t *saved = cmd->body;
@@ -479,7 +472,7 @@ explain_aggregate(wk_cmd_t *cmd, const bson_t *inner)
     BSON_APPEND_BOOL(&body, "explain", true);
     BSON_APPEND_UTF8(&body, "$db", cmd->db);
     cmd->body = &body;
-    ret = wk_cmd_aggregate(cmd);
+    ret = wk_cmd_aggregate_explain(cmd, verbosity);
     cmd->body = saved;
     bson_destroy(&body);
     return ret;
@@ -511,7 +504,7 @@ wk_cmd_explain(wk_cmd_t *cmd)
     SDB_ERR(verbosity_of(cmd, &verbosity));
     if (bson_iter_init(&it, &inner) && bson_iter_next(&it) &&
         strcmp(bson_iter_key(&it), "aggregate") == 0)
-        SDB_ERR(explain_aggregate(cmd, &inner));
+        SDB_ERR(explain_aggregate(cmd, &inner, verbosity));
     else if ((ret = parse_inner(cmd, &inner, &q, &name)) == 0)
         ret = explain_read(cmd, &q, verbosity, &inner);
 err:

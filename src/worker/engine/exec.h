@@ -161,6 +161,20 @@ void wk_exec_explain_num(bson_t *b, const char *key, int64_t v);
 int wk_exec_race(const wk_exec_t *ex, wk_exec_plan_t **c, size_t n, size_t *winner,
                  sdb_error_t *err);
 
+/* explain verbosities, in mongod's order */
+enum {
+    WK_EXPLAIN_QUERY_PLANNER = 0,
+    WK_EXPLAIN_EXEC_STATS = 1,
+    WK_EXPLAIN_ALL_PLANS = 2
+};
+
+/* wk_exec_explain_stats -- append mongod's executionStats {executionSuccess, nReturned,
+ * executionTimeMillis, totalKeysExamined, totalDocsExamined, executionStages,
+ * allPlansExecution?} of a read run to its end: `stages` the caller's stage tree (NULL: the
+ * executor's own, wk_exec_explain), t0 its start (bson_get_monotonic_time). */
+void wk_exec_explain_stats(const wk_exec_t *ex, const bson_t *filter, int64_t nret, int64_t t0,
+                           int verbosity, const bson_t *stages, bson_t *out);
+
 /* wk_exec_explain_rejected -- append the losing plans as mongod's rejectedPlans entries. */
 void wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
 

@@ -246,3 +246,30 @@ wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
         bson_append_document_end(arr, &d);
     }
 }
+
+void
+wk_exec_explain_stats(const wk_exec_t *ex, const bson_t *filter, int64_t nret, int64_t t0,
+                      int verbosity, const bson_t *stages, bson_t *out)
+{
+    bson_t es, plan, arr;
+
+    BSON_APPEND_DOCUMENT_BEGIN(out, "executionStats", &es);
+    BSON_APPEND_BOOL(&es, "executionSuccess", true);
+    wk_exec_explain_num(&es, "nReturned", nret);
+    wk_exec_explain_num(&es, "executionTimeMillis", (bson_get_monotonic_time() - t0) / 1000);
+    wk_exec_explain_num(&es, "totalKeysExamined", (int64_t)ex->keys_examined);
+    wk_exec_explain_num(&es, "totalDocsExamined", (int64_t)ex->docs_examined);
+    if (stages != NULL) {
+        BSON_APPEND_DOCUMENT(&es, "executionStages", stages);
+    } else {
+        BSON_APPEND_DOCUMENT_BEGIN(&es, "executionStages", &plan);
+        wk_exec_explain(ex, filter, true, &plan);
+        bson_append_document_end(&es, &plan);
+    }
+    if (verbosity == WK_EXPLAIN_ALL_PLANS) {
+        BSON_APPEND_ARRAY_BEGIN(&es, "allPlansExecution", &arr);
+        wk_exec_explain_trials(ex, filter, &arr);
+        bson_append_array_end(&es, &arr);
+    }
+    bson_append_document_end(out, &es);
+}
