@@ -280,16 +280,7 @@ explain_run(wk_cmd_t *cmd, wk_exec_t *ex, const bson_t *filter, int verbosity, i
 
     if (verbosity < WK_EXPLAIN_EXEC_STATS)
         return 0;
-    for (;;) {
-        bson_t doc;
-        int64_t r;
-        bool found;
-
-        SDB_RET(wk_exec_next(ex, &doc, &r, NULL, &found, &cmd->err));
-        if (!found)
-            break;
-        n++;
-    }
+    SDB_RET(wk_exec_explain_run(ex, 0, 0, false, &n, &cmd->err));
     wk_exec_explain_stats(ex, filter, (int64_t)n, t0, verbosity, NULL, out);
     return 0;
 }

@@ -257,37 +257,6 @@ query_hash(const xq_t *q, bson_t *qp)
     bson_string_free(shape, true);
 }
 
-/* run -- execute the read as the command would; *nret the documents it returns. */
-static int
-run(wk_cmd_t *cmd, const xq_t *q, wk_exec_t *ex, bool sort_needed, uint64_t *nret)
-{
-    uint64_t matched = 0, n = 0;
-
-    for (;;) {
-        bson_t doc;
-        int64_t r;
-        bool found;
-
-        SDB_RET(wk_exec_next(ex, &doc, &r, NULL, &found, &cmd->err));
-        if (!found)
-            break;
-        matched++;
-        if (sort_needed || (int64_t)matched <= q->skip)
-            continue;
-        if (q->limit > 0 && (int64_t)++n >= q->limit)
-            break;
-        if (q->limit == 0)
-            n++;
-    }
-    if (sort_needed) {
-        n = (int64_t)matched > q->skip ? matched - (uint64_t)q->skip : 0;
-        if (q->limit > 0 && n > (uint64_t)q->limit)
-            n = (uint64_t)q->limit;
-    }
-    *nret = n;
-    return 0;
-}
-
 /* stage_stats -- the counters of a stage above the read. */
 static void
 stage_stats(bson_t *st, uint64_t nret)
@@ -392,7 +361,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
     sort_needed = !bson_empty(&q->sort) && !wk_exec_sorted(&ex);
     parsed_query(&q->filter, &pq);
     if (verbosity >= V_EXEC && !q->count_fast)
-        SDB_ERR(run(cmd, q, &ex, sort_needed, &nret));
+        SDB_ERR(wk_exec_explain_run(&ex, q->skip, q->limit, sort_needed, &nret, &cmd->err));
     BSON_APPEND_UTF8(cmd->reply, "explainVersion", "1");
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "queryPlanner", &qp);
     BSON_APPEND_UTF8(&qp, "namespace", q->ns);

@@ -168,6 +168,12 @@ enum {
     WK_EXPLAIN_ALL_PLANS = 2
 };
 
+/* wk_exec_explain_run -- run the read as a command with skip and limit (0 = none) would,
+ * for explain's counts: stop at skip + limit unless a sort must see every match
+ * (sort_needed); *nret the documents the command would return. */
+int wk_exec_explain_run(wk_exec_t *ex, int64_t skip, int64_t limit, bool sort_needed,
+                        uint64_t *nret, sdb_error_t *err);
+
 /* wk_exec_explain_stats -- append mongod's executionStats {executionSuccess, nReturned,
  * executionTimeMillis, totalKeysExamined, totalDocsExamined, executionStages,
  * allPlansExecution?} of a read run to its end: `stages` the caller's stage tree (NULL: the

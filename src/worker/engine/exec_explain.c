@@ -273,3 +273,33 @@ wk_exec_explain_stats(const wk_exec_t *ex, const bson_t *filter, int64_t nret, i
     }
     bson_append_document_end(out, &es);
 }
+
+int
+wk_exec_explain_run(wk_exec_t *ex, int64_t skip, int64_t limit, bool sort_needed, uint64_t *nret,
+                    sdb_error_t *err)
+{
+    uint64_t matched = 0, n = 0;
+
+    for (;;) {
+        bson_t doc;
+        int64_t r;
+        bool found;
+
+        SDB_RET(wk_exec_next(ex, &doc, &r, NULL, &found, err));
+        if (!found)
+            break;
+        matched++;
+        if (sort_needed || (int64_t)matched <= skip)
+            continue;
+        n++;
+        if (limit > 0 && (int64_t)n >= limit)
+            break;
+    }
+    if (sort_needed) { /* the sort keeps skip + limit of every match */
+        n = (int64_t)matched > skip ? matched - (uint64_t)skip : 0;
+        if (limit > 0 && n > (uint64_t)limit)
+            n = (uint64_t)limit;
+    }
+    *nret = n;
+    return 0;
+}
