@@ -146,6 +146,12 @@ wk_catalog_refresh(void)
     return 0;
 }
 
+uint64_t
+wk_catalog_version(void)
+{
+    return cached_version;
+}
+
 /*
  * wk_catalog_gc --
  *     Free retired snapshots once no request can still hold their entries.

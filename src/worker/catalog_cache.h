@@ -11,6 +11,7 @@
 
 #include <bson/bson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct wk_coll_info {
     const char *ns;  /* "db.coll" */
@@ -28,6 +29,10 @@ int wk_catalog_refresh(void);
 
 /* wk_catalog_find -- the entry for ns (after a refresh), or NULL. */
 const wk_coll_info_t *wk_catalog_find(const char *ns);
+
+/* wk_catalog_version -- the catalog version the cached copy reflects (UINT64_MAX: none yet);
+ * it changes with every catalog change, an index turning multikey included. */
+uint64_t wk_catalog_version(void);
 
 /* wk_catalog_list -- all entries; *n receives the count. */
 const wk_coll_info_t *wk_catalog_list(size_t *n);

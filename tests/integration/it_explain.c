@@ -334,6 +334,19 @@ START_TEST(test_aggregate)
     ASSERT_INT(&r, "stages.0.$cursor.executionStats.totalDocsExamined", 40);
     ASSERT_STR(&r, "stages.0.$cursor.executionStats.executionStages.inputStage.indexName", "a_1");
     bson_destroy(&r);
+    /* a view: explained as the aggregation on its backing collection; writes refused */
+    CMD_OK(c, DB, "{'create': 'v3', 'viewOn': 'ix', 'pipeline': [{'$match': {'b': 3}}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'v3', 'filter': {'a': 5}, 'limit': 2}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "stages.0.$cursor.queryPlanner.namespace", DB ".ix");
+    ASSERT_STR(&r, "stages.0.$cursor.queryPlanner.winningPlan.inputStage.indexName", "b_1_u_-1");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'explain': {'delete': 'v3', 'deletes': [{'q': {}, 'limit': 0}]}}", &r, 166,
+            "CommandNotSupportedOnView");
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST
@@ -409,6 +422,13 @@ START_TEST(test_race_and_cache)
     bson_destroy(&r);
     CMD_OK(c, DB, q, &r); /* that shape was forgotten: raced again */
     ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'createIndexes': 'ix', 'indexes': [{'key': {'zz': 1}, 'name': 'zz_1'}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r); /* a new index empties the cache: raced again */
+    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'dropIndexes': 'ix', 'index': 'zz_1'}", &r);
     bson_destroy(&r);
     CMD_ERR(c, DB, "{'planCacheClear': 'ix', 'bogus': 1}", &r, 40415, "Location40415");
     bson_destroy(&r);

@@ -10,7 +10,8 @@
  * counts come from the executor (nReturned, totalKeysExamined, totalDocsExamined).  The
  * stages above the read follow mongod's classic plans: PROJECTION_* over LIMIT over SKIP, or
  * over SORT when no index gives the order; COUNT, DELETE and UPDATE at the top of their
- * commands.  When several index plans raced (exec_race.c), rejectedPlans holds the losers and
+ * commands; on a view, the aggregation mongod rewrites the read into.  When several index
+ * plans raced (exec_race.c), rejectedPlans holds the losers and
  * allPlansExecution every entrant's trial; queryHash names the query's shape.  aggregate is
  * explained by its own handler (explain: true), which reports the executor's plan too.
  *
@@ -22,6 +23,7 @@
 #include "../engine/exec.h"
 #include "../engine/namespace.h"
 #include "../engine/plan_cache.h"
+#include "../engine/view.h"
 
 #include "../query/collation.h"
 #include "../query/projection.h"
@@ -447,6 +449,69 @@ explain_aggregate(wk_cmd_t *cmd, const bson_t *inner, int verbosity)
     return ret;
 }
 
+/* view_stage -- append the stage {op: v} to a pipeline array. */
+static void
+view_stage(bson_t *arr, uint32_t *n, const char *op, const bson_value_t *v)
+{
+    char key[16];
+    bson_t st;
+
+    bson_snprintf(key, sizeof(key), "%u", (*n)++);
+    BSON_APPEND_DOCUMENT_BEGIN(arr, key, &st);
+    BSON_APPEND_VALUE(&st, op, v);
+    bson_append_document_end(arr, &st);
+}
+
+/* doc_value -- v as a view of document d. */
+static const bson_value_t *
+doc_value(const bson_t *d, bson_value_t *v)
+{
+    v->value_type = BSON_TYPE_DOCUMENT;
+    v->value.v_doc.data = (uint8_t *)bson_get_data(d);
+    v->value.v_doc.data_len = d->len;
+    return v;
+}
+
+/* explain_view -- a read of a view explained as the aggregation mongod rewrites it into
+ * ($match, $sort, $skip, $limit, $project, or $count for count); writes are refused (166). */
+static int
+explain_view(wk_cmd_t *cmd, const xq_t *q, int verbosity)
+{
+    bson_t body = BSON_INITIALIZER, arr, cur;
+    const char *dot = strchr(q->ns, '.');
+    bson_value_t v;
+    uint32_t n = 0;
+    int ret;
+
+    if (q->top != NULL && strcmp(q->top, "COUNT") != 0)
+        return wk_view_refuse_write(cmd, q->ns);
+    BSON_APPEND_UTF8(&body, "aggregate", dot != NULL ? dot + 1 : q->ns);
+    BSON_APPEND_ARRAY_BEGIN(&body, "pipeline", &arr);
+    view_stage(&arr, &n, "$match", doc_value(&q->filter, &v));
+    if (!bson_empty(&q->sort))
+        view_stage(&arr, &n, "$sort", doc_value(&q->sort, &v));
+    v.value_type = BSON_TYPE_INT64;
+    v.value.v_int64 = q->skip;
+    if (q->skip > 0)
+        view_stage(&arr, &n, "$skip", &v);
+    v.value.v_int64 = q->limit;
+    if (q->limit > 0)
+        view_stage(&arr, &n, "$limit", &v);
+    if (!bson_empty(&q->projection))
+        view_stage(&arr, &n, "$project", doc_value(&q->projection, &v));
+    v.value_type = BSON_TYPE_UTF8;
+    v.value.v_utf8.str = (char *)"count";
+    v.value.v_utf8.len = 5;
+    if (q->top != NULL)
+        view_stage(&arr, &n, "$count", &v);
+    bson_append_array_end(&body, &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&body, "cursor", &cur);
+    bson_append_document_end(&body, &cur);
+    ret = explain_aggregate(cmd, &body, verbosity);
+    bson_destroy(&body);
+    return ret;
+}
+
 int
 wk_cmd_explain(wk_cmd_t *cmd)
 {
@@ -474,7 +539,9 @@ wk_cmd_explain(wk_cmd_t *cmd)
     if (bson_iter_init(&it, &inner) && bson_iter_next(&it) &&
         strcmp(bson_iter_key(&it), "aggregate") == 0)
         SDB_ERR(explain_aggregate(cmd, &inner, verbosity));
-    else if ((ret = parse_inner(cmd, &inner, &q, &name)) == 0)
+    else if ((ret = parse_inner(cmd, &inner, &q, &name)) == 0 && wk_view_is(q.ns))
+        ret = explain_view(cmd, &q, verbosity);
+    else if (ret == 0)
         ret = explain_read(cmd, &q, verbosity, &inner);
 err:
     if (q.hint != NULL)

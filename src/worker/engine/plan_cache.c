@@ -7,9 +7,14 @@
  * names, nested operators and $and/$or/$nor clauses in order, then the sort's fields and
  * directions; values never enter them, so {a: 5} and {a: 7} share an entry.
  *
+ * Entries hold only while the catalog version they were made at is current (catalog_cache.h):
+ * any catalog change empties the cache.
+ *
  * Invariants: event-loop thread only; the array and its strings are owned here.
  */
 #include "plan_cache.h"
+
+#include "../catalog_cache.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +25,7 @@ typedef struct entry {
 
 static entry_t *cache;
 static size_t ncache;
+static uint64_t cache_version = UINT64_MAX; /* the catalog version the entries were made at */
 
 static void shape_doc(const bson_t *d, bson_string_t *s, int depth);
 
@@ -101,6 +107,22 @@ wk_plan_cache_hash(const char *shape, char out[9])
     snprintf(out, 9, "%08X", h);
 }
 
+static void drop_at(size_t i);
+
+/* current -- empty the cache when the catalog changed since its entries were made (an index
+ * built or dropped, an index turned multikey), as mongod clears a collection's plan cache. */
+static void
+current(void)
+{
+    uint64_t v = wk_catalog_version();
+
+    if (v == cache_version)
+        return;
+    while (ncache > 0)
+        drop_at(ncache - 1);
+    cache_version = v;
+}
+
 static entry_t *
 find(const char *ns, const char *shape)
 {
@@ -113,8 +135,10 @@ find(const char *ns, const char *shape)
 const char *
 wk_plan_cache_get(const char *ns, const char *shape)
 {
-    entry_t *e = find(ns, shape);
+    entry_t *e;
 
+    current();
+    e = find(ns, shape);
     return e != NULL ? e->index : NULL;
 }
 
@@ -131,8 +155,10 @@ drop_at(size_t i)
 void
 wk_plan_cache_put(const char *ns, const char *shape, const char *index)
 {
-    entry_t *e = find(ns, shape);
+    entry_t *e;
 
+    current();
+    e = find(ns, shape);
     if (e != NULL) {
         bson_free(e->index);
         e->index = bson_strdup(index);

@@ -4,8 +4,9 @@
  * When several index plans compete (exec_race.c), the winner's index name is kept under the
  * namespace and the query's shape (wk_plan_cache_shape: the filter's paths and operators
  * without their values, and the sort), so the next query of that shape plans the same index
- * without racing, as mongod's plan cache does.  An entry whose index is no longer among the
- * candidates is ignored and replaced by the next race.  planCacheClear empties a namespace's
+ * without racing, as mongod's plan cache does.  Any catalog change (an index built, dropped
+ * or turned multikey) empties the cache; an entry whose index is not among the candidates is
+ * ignored and replaced by the next race.  planCacheClear empties a namespace's
  * entries (or one shape's).
  *
  * The cache lives in each worker's memory: a worker's queries fill and use its own, and

@@ -270,7 +270,7 @@ typedef struct rbuild {
     bool lo_incl, hi_incl;
     struct pending {
         wk_exec_range_t enc;
-        bson_t lo, hi;
+        bson_t *lo, *hi; /* (no bson_t inside a realloc'd array: its alignment is 128) */
     } * out;
     size_t n;
 } rbuild_t;
@@ -286,8 +286,8 @@ emit_range(rbuild_t *b)
     pr = &b->out[b->n++];
     sdb_keybuf_init(&pr->enc.lo);
     sdb_keybuf_init(&pr->enc.hi);
-    bson_init(&pr->lo);
-    bson_init(&pr->hi);
+    pr->lo = bson_new();
+    pr->hi = bson_new();
     pr->enc.lo_incl = b->lo_incl;
     pr->enc.hi_incl = b->hi_incl;
     for (size_t i = 0; i < c->nf; i++) {
@@ -297,8 +297,8 @@ emit_range(rbuild_t *b)
             pad_value(c->desc[i], !b->lo_incl, &lo);
             pad_value(c->desc[i], b->hi_incl, &hi);
         }
-        BSON_APPEND_VALUE(&pr->lo, c->field[i], &lo);
-        BSON_APPEND_VALUE(&pr->hi, c->field[i], &hi);
+        BSON_APPEND_VALUE(pr->lo, c->field[i], &lo);
+        BSON_APPEND_VALUE(pr->hi, c->field[i], &hi);
         SDB_RET(sdb_keyenc_value(&pr->enc.lo, &lo, c->desc[i]));
         SDB_RET(sdb_keyenc_value(&pr->enc.hi, &hi, c->desc[i]));
     }
@@ -354,13 +354,13 @@ take_ranges(wk_exec_plan_t *p, rbuild_t *b)
         bson_snprintf(k, sizeof(k), "%zu", p->nr);
         p->r[p->nr++] = b->out[i].enc;
         bson_append_document_begin(&p->ranges, k, -1, &range);
-        BSON_APPEND_DOCUMENT(&range, "lo", &b->out[i].lo);
-        BSON_APPEND_DOCUMENT(&range, "hi", &b->out[i].hi);
+        BSON_APPEND_DOCUMENT(&range, "lo", b->out[i].lo);
+        BSON_APPEND_DOCUMENT(&range, "hi", b->out[i].hi);
         BSON_APPEND_BOOL(&range, "loIncl", b->out[i].enc.lo_incl);
         BSON_APPEND_BOOL(&range, "hiIncl", b->out[i].enc.hi_incl);
         bson_append_document_end(&p->ranges, &range);
-        bson_destroy(&b->out[i].lo);
-        bson_destroy(&b->out[i].hi);
+        bson_destroy(b->out[i].lo);
+        bson_destroy(b->out[i].hi);
     }
     bson_free(b->out);
     b->out = NULL;
@@ -373,8 +373,8 @@ rbuild_free(rbuild_t *b)
     for (size_t i = 0; i < b->n; i++) {
         sdb_keybuf_free(&b->out[i].enc.lo);
         sdb_keybuf_free(&b->out[i].enc.hi);
-        bson_destroy(&b->out[i].lo);
-        bson_destroy(&b->out[i].hi);
+        bson_destroy(b->out[i].lo);
+        bson_destroy(b->out[i].hi);
     }
     bson_free(b->out);
 }
@@ -471,7 +471,7 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
     bson_iter_t it;
     sortspec_t ss;
     bool has_sort = sort_parse(sort, &ss);
-    cand_t *c = bson_malloc(sizeof(*c)); /* never copied: bson_t views inside */
+    cand_t *c = BSON_ALIGNED_ALLOC0(cand_t); /* bson_t views inside: aligned, never copied */
     wk_exec_plan_t **v = NULL;
     size_t k = 0;
     int ret = 0, ord = 0;
@@ -495,7 +495,7 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
         plan_cand(ci, filter, has_sort ? &ss : NULL, true, c);
         if (c->npoint > 0 || c->bounded || c->sorted) {
             v = bson_realloc(v, (k + 1) * sizeof(*v));
-            v[k] = bson_malloc(sizeof(**v));
+            v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
             wk_exec_plan_init(v[k]);
             if ((ret = use_cand(c, v[k])) == 0) {
                 v[k]->score = score(c);
@@ -568,7 +568,7 @@ wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *
         }
         bson_iter_document(&cl, &len, &d);
         v = bson_realloc(v, (k + 1) * sizeof(*v));
-        v[k] = bson_malloc(sizeof(**v));
+        v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
         wk_exec_plan_init(v[k++]);
         ok = bson_init_static(&clause, d, len) &&
              (ret = wk_exec_plan_index(ci, &clause, NULL, v[k - 1], &sec)) == 0 && sec &&
