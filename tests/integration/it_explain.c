@@ -296,6 +296,18 @@ START_TEST(test_commands)
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.indexName", "b_1_u_-1");
     ck_assert(!fx_has(&r, "executionStats"));
     bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ix', 'filter': {'a': 5}, 'projection': {'b': 1, '_id': 0}}, "
+           "'verbosity': 'queryPlanner'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "PROJECTION_SIMPLE");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ix', 'filter': {'a': 5}, 'projection': {'m.0': 1}}, "
+           "'verbosity': 'queryPlanner'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "PROJECTION_DEFAULT");
+    bson_destroy(&r);
     CMD_OK(c, DB, "{'count': 'ix', 'query': {'a': 5}}", &r); /* explain wrote nothing */
     ASSERT_INT(&r, "n", 40);
     bson_destroy(&r);

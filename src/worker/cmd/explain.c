@@ -267,6 +267,25 @@ stage_stats(bson_t *st, uint64_t nret)
     BSON_APPEND_INT32(st, "executionTimeMillisEstimate", 0);
 }
 
+/* projection_simple -- mongod's PROJECTION_SIMPLE: only top-level fields included or
+ * excluded (numbers or booleans), no dotted path, no operator, no computed value. */
+static bool
+projection_simple(const bson_t *proj)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init(&it, proj))
+        return false;
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strchr(k, '.') != NULL || k[0] == '$' ||
+            !(BSON_ITER_HOLDS_NUMBER(&it) || BSON_ITER_HOLDS_BOOL(&it)))
+            return false;
+    }
+    return true;
+}
+
 /* stages -- the plan tree, from the top stage down to the executor's read. */
 static void
 stages(const xq_t *q, const wk_exec_t *ex, const bson_t *pq, bool sort_needed, bool stats,
@@ -279,7 +298,8 @@ stages(const xq_t *q, const wk_exec_t *ex, const bson_t *pq, bool sort_needed, b
     if (q->top != NULL)
         names[nl++] = q->top;
     if (!bson_empty(&q->projection))
-        names[nl++] = "PROJECTION_DEFAULT";
+        names[nl++] =
+            projection_simple(&q->projection) ? "PROJECTION_SIMPLE" : "PROJECTION_DEFAULT";
     if (sort_needed) { /* SKIP over SORT (which keeps skip + limit) */
         if (q->skip > 0 && q->top == NULL)
             names[nl++] = "SKIP";
@@ -302,7 +322,7 @@ stages(const xq_t *q, const wk_exec_t *ex, const bson_t *pq, bool sort_needed, b
         BSON_APPEND_UTF8(b, "stage", names[i]);
         if (stats)
             stage_stats(b, strcmp(names[i], "COUNT") == 0 ? 0 : nret);
-        if (strcmp(names[i], "PROJECTION_DEFAULT") == 0) {
+        if (strncmp(names[i], "PROJECTION_", 11) == 0) {
             BSON_APPEND_DOCUMENT(b, "transformBy", &q->projection);
         } else if (strcmp(names[i], "SORT") == 0) {
             BSON_APPEND_DOCUMENT(b, "sortPattern", &q->sort);
