@@ -4,7 +4,8 @@
  *
  * The server starts with internalQueryMaxBlockingSortMemoryUsageBytes and
  * internalDocumentSourceGroupMaxMemoryBytes at 64 KiB, so a few thousand small documents
- * are "more than the limit" and the test stays fast.  $sort and $group over them give the
+ * are "more than the limit" and the test stays fast; the setParameter command changes them
+ * (and allowDiskUseByDefault) at runtime.  $sort and $group over them give the
  * same results with allowDiskUse true (spilled: the TMP_APPEND count of serverStatus
  * storageOps moves) as an in-memory run (the order the data implies, a top-k that fits, the
  * same accumulators through $bucket), and fail with 292 QueryExceededMemoryLimitNoDiskUseAllowed
@@ -380,18 +381,49 @@ START_TEST(test_streaming_cursor_continues)
 }
 END_TEST
 
-START_TEST(test_getparameter_reports_limits)
+START_TEST(test_limits_are_runtime_parameters)
 {
     mongoc_client_t *c = fx_client(&srv);
+    int64_t before;
     bson_t r;
 
     ck_assert(srv_up);
+    seed(c);
     CMD_OK(c, "admin",
            "{'getParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 1, "
            "'allowDiskUseByDefault': 1}",
            &r);
     ASSERT_INT(&r, "internalQueryMaxBlockingSortMemoryUsageBytes", 65536);
     ck_assert(fx_bool(&r, "allowDiskUseByDefault"));
+    bson_destroy(&r);
+    /* a limit raised at runtime: the same sort fits, without allowDiskUse */
+    CMD_OK(c, "admin",
+           "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 10485760}", &r);
+    bson_destroy(&r);
+    before = store_ops(c, "TMP_APPEND");
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, "
+           "'pipeline': [{'$sort': {'k': 1}}, {'$count': 'n'}]}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.n", NDOCS);
+    bson_destroy(&r);
+    ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
+    CMD_OK(c, "admin", "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 65536}",
+           &r);
+    bson_destroy(&r);
+    /* allowDiskUseByDefault off: an aggregate that does not say may not spill */
+    CMD_OK(c, "admin", "{'setParameter': 1, 'allowDiskUseByDefault': false}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'aggregate': 'big', 'cursor': {}, 'pipeline': [{'$sort': {'k': 1}}]}", &r, 292,
+            "QueryExceededMemoryLimitNoDiskUseAllowed");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': true, "
+           "'pipeline': [{'$sort': {'k': 1}}, {'$count': 'n'}]}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.n", NDOCS);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'setParameter': 1, 'allowDiskUseByDefault': true}", &r);
     bson_destroy(&r);
     mongoc_client_destroy(c);
 }
@@ -408,6 +440,6 @@ main(void)
     tcase_add_test(tc, test_group_spills_with_same_groups);
     tcase_add_test(tc, test_streaming_reads_what_it_returns);
     tcase_add_test(tc, test_streaming_cursor_continues);
-    tcase_add_test(tc, test_getparameter_reports_limits);
+    tcase_add_test(tc, test_limits_are_runtime_parameters);
     return it_main(s);
 }

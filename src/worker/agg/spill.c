@@ -17,6 +17,7 @@
 #include "../engine/exec.h"
 #include "../worker.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define SPILL_WRITE_BYTES (8 * 1024 * 1024)
@@ -50,9 +51,9 @@ wk_spill_limit(bool sort)
 {
     int64_t v;
 
-    if (wk_cfg == NULL) /* outside a worker (unit tests): mongod's default */
+    if (wk_global == NULL) /* outside a worker (unit tests): mongod's default */
         return WK_AGG_MEM_MAX;
-    v = sort ? wk_cfg->sort_mem_max : wk_cfg->group_mem_max;
+    v = atomic_load(sort ? &wk_global->sort_mem_max : &wk_global->group_mem_max); /* live */
     return v > 0 ? (size_t)v : 1;
 }
 
