@@ -4,15 +4,19 @@
  * {aggregate: <coll> | 1, pipeline: [...], cursor: {batchSize}, explain, allowDiskUse, let,
  * hint, collation, comment, ...} -> {cursor: {firstBatch, id, ns}}.  The pipeline is parsed
  * and run by the engine in src/worker/agg/ (the command's `let` variables are substituted
- * into it first); the whole result is materialized, the first batch (batchSize, default 101,
- * at most 16 MiB) is returned and the rest is spooled into the master as a "spool" cursor
- * (CURSOR_NEW {state: {kind: "spool", remaining}, docs}), the same state find's blocking plan
- * uses, so getMore (find.c) continues it on any worker.  {aggregate: 1} cursors live on the
+ * into it first).  A pipeline that only maps and counts documents (agg.h wk_agg_streamable)
+ * runs only as far as its first batch needs, and its cursor ("aggstream", below) continues
+ * from the saved read position on any worker's getMore.  Any other pipeline's whole result
+ * is materialized, the first batch (batchSize, default 101, at most 16 MiB) is returned and
+ * the rest is spooled into the master as a "spool" cursor (CURSOR_NEW {state: {kind: "spool",
+ * remaining}, docs}), the same state find's blocking plan uses, so getMore (find.c)
+ * continues it on any worker.  {aggregate: 1} cursors live on the
  * namespace "<db>.$cmd.aggregate".  With explain the pipeline is parsed, not run.  On a view
  * (view.h) the view's pipeline runs first, on the collection it is defined on.
  *
- * Invariants: event-loop thread.  A cursor is only created once the whole result exists, so
- * an error never leaves a cursor behind.
+ * Invariants: event-loop thread.  A cursor is only created once its first batch exists, so
+ * an error in the aggregate command never leaves a cursor behind (a streaming cursor's later
+ * error fails its getMore, as a find's does).
  */
 #include "aggregate.h"
 
