@@ -22,7 +22,7 @@
 
 #define SPILL_WRITE_BYTES (8 * 1024 * 1024)
 #define SPILL_READ_BYTES (32 * 1024 * 1024)
-#define SPILL_READ_MIN (64 * 1024)
+#define SPILL_READ_MIN (16 * 1024)
 
 typedef struct run {
     int64_t next, end;    /* records [next, end) not read yet */

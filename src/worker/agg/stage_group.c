@@ -159,7 +159,7 @@ err:
  * like keep).  Past the memory limit the table stops taking new groups: documents of groups
  * already in it still step them, a document of any other group is held, and the held ones
  * are written, ordered by key (stably), as runs of {k: key, d: document} (spill.h) whenever
- * they pass an eighth of the limit.  At the end the table's groups, ordered by key, and the
+ * they pass half the limit.  At the end the table's groups, ordered by key, and the
  * merge of the runs (by key, ties in input order), which hold only other keys, are merged by
  * key: a table group is emitted as it is, a run of equal spilled keys is accumulated as it
  * streams by.  Every group is thus fed exactly its documents in input order, and groups come
@@ -382,7 +382,7 @@ hold(group_state_t *gs, bson_t *doc, bson_value_t *key, sdb_error_t *err)
     key->value_type = BSON_TYPE_EOD;
     gs->held_bytes += doc->len;
     wk_agg_docs_push(&gs->docs, doc);
-    if (gs->held_bytes > wk_spill_limit(false) / 8)
+    if (gs->held_bytes > wk_spill_limit(false) / 2)
         return group_spill(gs, err);
     return 0;
 }
