@@ -14,6 +14,7 @@
  */
 #include "dispatch.h"
 
+#include "../common/compressors.h"
 #include "../common/errors.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
@@ -314,6 +315,10 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     stream = stream && *out != NULL;
     if (stream)
         exhaust_next(req, &reply, *out);
+    if (*out != NULL && req->compressor >= 0 &&
+        sdb_compressors_has(wk_cfg->compressors, req->compressor) &&
+        !(def != NULL && (def->flags & WK_CMD_F_HANDSHAKE)))
+        wk_wire_compress(req->compressor, out, outlen); /* as the request came (wire.h) */
     bson_destroy(&reply);
     return stream;
 }

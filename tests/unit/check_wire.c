@@ -301,7 +301,7 @@ START_TEST(test_doc_sequence_errors)
     b_doc(&b, body);
     b_seq(&b, "updates", docs, 2);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "Duplicate field");
+    expect_error(&b, SDB_CODE_Location40433, "Duplicate field");
     free(b.p);
     /* Two sequences with one name; also: sequences may come before the body. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
@@ -311,7 +311,7 @@ START_TEST(test_doc_sequence_errors)
     b_doc(&b, body);
     b_seq(&b, "deletes", docs, 2);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "Duplicate document sequence");
+    expect_error(&b, SDB_CODE_Location40431, "Duplicate document sequence");
     free(b.p);
     /* Empty sequence before the body: an empty array. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
@@ -327,25 +327,30 @@ START_TEST(test_doc_sequence_errors)
     b_u8(&b, 0);
     b_doc(&b, body);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "Multiple body");
+    expect_error(&b, SDB_CODE_Location40430, "Multiple body");
     free(b.p);
     /* No body. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
     b_i32(&b, 0);
     b_seq(&b, "deletes", docs, 1);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "must have a body");
+    expect_error(&b, SDB_CODE_Location40587, "must have a body");
     free(b.p);
-    /* Unknown section kind. */
-    b_header(&b, 1, WK_WIRE_OP_MSG);
-    b_i32(&b, 0);
-    b_u8(&b, 0);
-    b_doc(&b, body);
-    b_u8(&b, 2);
-    b_doc(&b, d);
-    b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "section kind");
-    free(b.p);
+    /* Unknown section kind; kind 2 is mongod's security token (multitenancy only). */
+    for (int kind = 2; kind <= 3; kind++) {
+        b_header(&b, 1, WK_WIRE_OP_MSG);
+        b_i32(&b, 0);
+        b_u8(&b, 0);
+        b_doc(&b, body);
+        b_u8(&b, (uint8_t)kind);
+        b_doc(&b, d);
+        b_finish(&b, 0);
+        if (kind == 2)
+            expect_error(&b, SDB_CODE_Unauthorized, "Security Token");
+        else
+            expect_error(&b, SDB_CODE_Location40432, "Unknown section kind 3");
+        free(b.p);
+    }
     /* A sequence whose size overruns the message, and one without an identifier NUL. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
     b_i32(&b, 0);
@@ -602,9 +607,27 @@ START_TEST(test_op_compressed)
     expect_error(&b2, SDB_CODE_ProtocolError, "Nested");
     free(b2.p);
     free(b.p);
-    compressed(&b, &inner, 1, 0); /* snappy: not advertised */
+    compressed(&b, &inner, 1, 0); /* a raw payload is not snappy's format */
+    expect_error(&b, SDB_CODE_ProtocolError, "snappy");
+    free(b.p);
+    compressed(&b, &inner, 9, 0); /* no such compressor */
     expect_error(&b, SDB_CODE_ProtocolError, "compressor");
     free(b.p);
+    /* each compressor's reply wrapping decodes back to the same message */
+    for (int id = 0; id <= 3; id++) {
+        uint8_t *m = bson_malloc(inner.len);
+        size_t mlen = inner.len;
+
+        memcpy(m, inner.p, inner.len);
+        wk_wire_compress(id, &m, &mlen);
+        ck_assert_int_eq((int32_t)sdb_le32(m + 12), WK_WIRE_OP_COMPRESSED);
+        ck_assert_int_eq(m[24], id);
+        ck_assert_int_eq(decode(&(buf_t){m, mlen, mlen}, &req, &err), 0);
+        ck_assert_int_eq(req.compressor, id);
+        ck_assert(bson_iter_init_find(&it, &req.cmd, "documents"));
+        wk_wire_req_destroy(&req);
+        bson_free(m);
+    }
     compressed(&b, &inner, 0, 1);
     expect_error(&b, SDB_CODE_ProtocolError, "uncompressedSize");
     free(b.p);
