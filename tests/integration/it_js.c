@@ -128,6 +128,17 @@ START_TEST(test_function)
     ASSERT_TYPE(&r, "cursor.firstBatch.0.x.4", BSON_TYPE_OID);
     ck_assert(fx_bool(&r, "cursor.firstBatch.0.x.5.q"));
     bson_destroy(&r);
+    /* as mongod: a field read as int32 and still integral is written back as int32 */
+    CMD_OK(c, DB,
+           "{'aggregate': 'players', 'cursor': {}, 'pipeline': [{'$match': {'_id': 1}}, "
+           "{'$project': {'x': {'$function': {'body': 'function(d) { d._id = d._id + 1; d.half = "
+           "d._id / 4; return d }', 'args': ['$$ROOT'], 'lang': 'js'}}}}]}",
+           &r);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.x._id", BSON_TYPE_INT32);
+    ASSERT_INT(&r, "cursor.firstBatch.0.x._id", 2);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.x.scores.0", BSON_TYPE_INT32);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.x.half", BSON_TYPE_DOUBLE);
+    bson_destroy(&r);
     /* in $expr of a find */
     CMD_OK(c, DB,
            "{'find': 'players', 'filter': {'$expr': {'$function': {'body': 'function(n) { return "

@@ -9,9 +9,10 @@
  *
  * Conversion follows mongod's ValueReader/ValueWriter: BSON int32 and double read as JS
  * numbers, int64 as NumberLong, decimal as NumberDecimal, ObjectId, Date, Timestamp and
- * regular expressions as their JS objects; a JS number written back is a double (as mongod
- * writes a value it did not read unchanged), NumberInt an int32, NumberLong an int64, a
- * function its source as Code.  BSON types no test or manual example needs (binary, symbol,
+ * regular expressions as their JS objects; a JS number written back is a double, except in an
+ * object read from BSON where that field was an int32 and the value still is one (mongod's
+ * originalParent rule: a hidden __sdbint set names those fields); NumberInt is an int32,
+ * NumberLong an int64, a function its source as Code.  BSON types no test or manual example needs (binary, symbol,
  * DBPointer, code with scope, MinKey, MaxKey) fail with a message naming the type.
  *
  * Invariants: loop thread only, one call at a time (js.c's gate), except
@@ -38,6 +39,7 @@
 #include <js/Stack.h>
 #include <js/friend/StackLimits.h>
 
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,7 @@ static uintptr_t stack_base; /* SpiderMonkey's idea of the stack's top (see stac
 static bson_t *emit_sink;   /* the running call's emit() target, or NULL */
 static uint32_t emit_n;
 
+#define INTS "__sdbint" /* hidden: the int32 fields of an object read from BSON */
 #define DEPTH_MAX 150 /* mongod's ObjectWrapper limit: deeper is an error, never a crash */
 
 static const JSClass global_class = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps};
@@ -312,6 +315,9 @@ doc_to_js(const bson_t *doc, bool array, int depth, JS::MutableHandleObject out,
     bson_iter_t it;
     uint32_t i = 0;
 
+    JS::RootedObject ints(cx);
+    JS::RootedValue yes(cx, JS::TrueValue());
+
     out.set(array ? JS::NewArrayObject(cx, 0) : JS_NewPlainObject(cx));
     if (!out || !bson_iter_init(&it, doc))
         return false;
@@ -321,6 +327,15 @@ doc_to_js(const bson_t *doc, bool array, int depth, JS::MutableHandleObject out,
         if (array ? !JS_SetElement(cx, out, i++, v)
                   : !JS_SetProperty(cx, out, bson_iter_key(&it), v))
             return false;
+        if (BSON_ITER_HOLDS_INT32(&it) &&
+            ((!ints && !(ints = JS_NewPlainObject(cx))) ||
+             !JS_SetProperty(cx, ints, bson_iter_key(&it), yes)))
+            return false;
+    }
+    if (ints) { /* mongod writes back as int32 a field read as one that is still integral */
+        v.setObject(*ints);
+        if (!JS_DefineProperty(cx, out, INTS, v, 0))
+            return false;
     }
     return true;
 }
@@ -328,6 +343,22 @@ doc_to_js(const bson_t *doc, bool array, int depth, JS::MutableHandleObject out,
 /* ---- JS -> BSON ----------------------------------------------------------------------- */
 
 static bool obj_to_bson(JS::HandleObject obj, bson_t *b, int depth, char *msg, size_t len);
+static bool val_to_bson(JS::HandleValue v, bson_t *b, const char *key, int depth, char *msg,
+                        size_t len);
+
+/* num_to_bson -- a number: a double, or an int32 where the object it belongs to was read from
+ * BSON with an int32 there and the value is still an int32 (mongod's originalParent rule). */
+static bool
+num_to_bson(JS::HandleValue v, JS::HandleObject ints, bson_t *b, const char *key)
+{
+    double d = v.toNumber();
+    bool has = false;
+
+    if (ints && d == (double)(int32_t)d && !(d == 0 && signbit(d)) &&
+        JS_HasProperty(cx, ints, key, &has) && has)
+        return bson_append_int32(b, key, -1, (int32_t)d);
+    return bson_append_double(b, key, -1, d);
+}
 
 /* utf8 -- the UTF-8 bytes of a string (freed by the caller's UniqueChars). */
 static JS::UniqueChars
@@ -488,15 +519,23 @@ obj_to_bson(JS::HandleObject obj, bson_t *b, int depth, char *msg, size_t len)
     JS::RootedString s(cx);
     JS::RootedId id(cx);
 
-    if (!JS_Enumerate(cx, obj, &ids))
+    JS::RootedValue iv(cx);
+    JS::RootedObject ints(cx);
+    bool own = false;
+
+    if (!JS_Enumerate(cx, obj, &ids) || !JS_HasOwnProperty(cx, obj, INTS, &own) ||
+        (own && !JS_GetProperty(cx, obj, INTS, &iv)))
         return false;
+    if (own && iv.isObject())
+        ints = &iv.toObject();
     for (size_t i = 0; i < ids.length(); i++) {
         id = ids[i];
         if (!JS_IdToValue(cx, id, &k) || (s = JS::ToString(cx, k)) == nullptr ||
             !JS_GetPropertyById(cx, obj, id, &v))
             return false;
         JS::UniqueChars key = utf8(s);
-        if (!key || !val_to_bson(v, b, key.get(), depth, msg, len))
+        if (!key || !(v.isNumber() ? num_to_bson(v, ints, b, key.get())
+                                   : val_to_bson(v, b, key.get(), depth, msg, len)))
             return false;
     }
     return true;
