@@ -41,9 +41,11 @@
 #define STACK_MARGIN (512 * 1024) /* below the script: the hook, a turn of the loop, ASan */
 #define WATCH_NS 1000000L         /* the watchdog's period: one coroutine slice */
 
-static int started; /* 0 not yet, 1 running, -1 failed to start */
+static int started; /* 0 not yet, 1 running, -1 failed to start or shut down */
 static bool held;   /* a call is inside the engine (maybe parked in the hook) */
 static atomic_bool inside;
+static atomic_bool quit; /* wk_js_shutdown: the watchdog returns */
+static pthread_t watch_thread;
 static const wk_op_t *call_op; /* the operation of the call inside */
 static int64_t call_deadline;  /* sdb_mono_ms: the per-call timeout */
 static sdb_error_t call_err;   /* why the hook stopped it */
@@ -80,14 +82,15 @@ watchdog(void *arg)
     (void)arg;
     for (;;) {
         pthread_mutex_lock(&watch_mu);
-        while (!atomic_load(&inside))
+        while (!atomic_load(&inside) && !atomic_load(&quit))
             pthread_cond_wait(&watch_cv, &watch_mu);
         pthread_mutex_unlock(&watch_mu);
+        if (atomic_load(&quit))
+            return NULL;
         nanosleep(&ts, NULL);
         if (atomic_load(&inside))
             wk_jsshim_request_interrupt();
     }
-    return NULL;
 }
 
 /* stack_low -- how far down the running code may let SpiderMonkey go. */
@@ -107,7 +110,6 @@ static int
 start(sdb_error_t *err)
 {
     char msg[256];
-    pthread_t t;
     sigset_t all, old;
     int rc;
 
@@ -119,14 +121,12 @@ start(sdb_error_t *err)
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
         rc = wk_jsshim_init(WK_JS_HEAP_BYTES, hook, stack_low(), msg, sizeof(msg));
-        if (rc == 0 && pthread_create(&t, NULL, watchdog, NULL) == 0)
+        if (rc == 0 && pthread_create(&watch_thread, NULL, watchdog, NULL) == 0)
             started = 1;
         else
             sdb_logf(SDB_LOG_E, "JS", 22000, "JavaScript engine failed to start", "%s",
                      rc != 0 ? msg : "watchdog thread");
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (started == 1)
-            pthread_detach(t);
     }
     if (started != 1)
         return sdb_error_set(err, SDB_CODE_JSInterpreterFailure,
@@ -300,6 +300,27 @@ wk_js_call_source(const char *src, size_t len, const wk_op_t *op, const bson_t *
     if (rc == 0)
         rc = wk_jsshim_call(fn, NULL, args, false, &ret, NULL, msg, sizeof(msg));
     return finish_call(rc, msg, &ret, out, err);
+}
+
+void
+wk_js_shutdown(void)
+{
+    if (started != 1 || held) /* a script still inside: leave the engine to the exit */
+        return;
+    pthread_mutex_lock(&watch_mu);
+    atomic_store(&quit, true);
+    pthread_cond_signal(&watch_cv);
+    pthread_mutex_unlock(&watch_mu);
+    pthread_join(watch_thread, NULL);
+    for (int i = 0; i < src_n; i++) {
+        wk_jsshim_fn_free(src_cache[i].fn);
+        bson_free(src_cache[i].src);
+    }
+    src_n = 0;
+    wk_jsshim_scope_free(src_scope);
+    src_scope = NULL;
+    wk_jsshim_shutdown();
+    started = -1; /* SpiderMonkey cannot start twice in a process */
 }
 
 /* ---- $where ---------------------------------------------------------------------------- */

@@ -39,6 +39,11 @@ typedef struct wk_jsshim_fn wk_js_fn_t;
 /* wk_js_enabled -- false under --noscripting. */
 bool wk_js_enabled(void);
 
+/* wk_js_shutdown -- orderly exit: stop the watchdog and shut SpiderMonkey down (its static
+ * destructors crash a process that exits with the engine still up).  Every scope and
+ * function must have been freed; it cannot start again in this process. */
+void wk_js_shutdown(void);
+
 /* wk_js_scope_new -- a fresh scope with `vars` ({name: value}, may be NULL) as globals. */
 int wk_js_scope_new(const bson_t *vars, wk_js_scope_t **out, sdb_error_t *err);
 

@@ -635,6 +635,16 @@ wk_jsshim_init(uint32_t heap_bytes, bool (*interrupt)(void), uintptr_t lo, char 
 }
 
 extern "C" void
+wk_jsshim_shutdown(void)
+{
+    if (cx == nullptr)
+        return;
+    JS_DestroyContext(cx);
+    cx = nullptr;
+    JS_ShutDown();
+}
+
+extern "C" void
 wk_jsshim_request_interrupt(void)
 {
     if (cx != nullptr)

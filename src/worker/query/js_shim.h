@@ -40,6 +40,10 @@ typedef struct wk_jsshim_fn wk_jsshim_fn_t;
 int wk_jsshim_init(uint32_t heap_bytes, bool (*interrupt)(void), uintptr_t lo, char *msg,
                    size_t len);
 
+/* wk_jsshim_shutdown -- destroy the context and shut SpiderMonkey down (every scope and
+ * function freed first). */
+void wk_jsshim_shutdown(void);
+
 /* wk_jsshim_request_interrupt -- ask the running script (if any) to call the hook soon. */
 void wk_jsshim_request_interrupt(void);
 
