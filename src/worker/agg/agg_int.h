@@ -26,6 +26,7 @@
 #define WK_AGG_F_LAST 0x2u   /* must be the last stage ($out, $merge) */
 #define WK_AGG_F_NOCOLL 0x4u /* a source that needs no collection ($documents) */
 #define WK_AGG_F_SOURCE 0x8u /* produces its own documents (ignores the input) */
+#define WK_AGG_F_NOTXN 0x10u /* refused inside a multi-document transaction (263) */
 
 typedef int (*wk_agg_parse_fn)(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
                                sdb_error_t *err);
