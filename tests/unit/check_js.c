@@ -54,6 +54,18 @@ START_TEST(test_values)
     ck_assert_int_eq(v.value_type, BSON_TYPE_INT64);
     ck_assert(v.value.v_int64 == INT64_MIN);
     bson_value_destroy(&v);
+    /* a sparse array still has consecutive keys: the holes are undefined */
+    ck_assert_int_eq(call_src("function() { var a = []; a[2] = 7; return a }", "{}", &v, &err), 0);
+    ck_assert_int_eq(v.value_type, BSON_TYPE_ARRAY);
+    {
+        bson_t arr;
+        bson_iter_t it;
+        ck_assert(bson_init_static(&arr, v.value.v_doc.data, v.value.v_doc.data_len));
+        ck_assert_int_eq(bson_count_keys(&arr), 3);
+        ck_assert(bson_iter_init_find(&it, &arr, "1") && BSON_ITER_HOLDS_UNDEFINED(&it));
+        ck_assert(bson_iter_init_find(&it, &arr, "2") && bson_iter_double(&it) == 7.0);
+    }
+    bson_value_destroy(&v);
     ck_assert_int_eq(call_src("function() { return NumberDecimal('1.10') }", "{}", &v, &err), 0);
     ck_assert_int_eq(v.value_type, BSON_TYPE_DECIMAL128);
     bson_value_destroy(&v);

@@ -343,8 +343,24 @@ doc_to_js(const bson_t *doc, bool array, int depth, JS::MutableHandleObject out,
 /* ---- JS -> BSON ----------------------------------------------------------------------- */
 
 static bool obj_to_bson(JS::HandleObject obj, bson_t *b, int depth, char *msg, size_t len);
+static bool arr_to_bson(JS::HandleObject arr, bson_t *b, int depth, char *msg, size_t len);
 static bool val_to_bson(JS::HandleValue v, bson_t *b, const char *key, int depth, char *msg,
                         size_t len);
+
+/* ints_of -- the hidden set of int32 fields of an object read from BSON (null for none). */
+static void
+ints_of(JS::HandleObject obj, JS::MutableHandleObject out)
+{
+    JS::RootedValue iv(cx);
+    bool own = false;
+
+    out.set(nullptr);
+    if (JS_HasOwnProperty(cx, obj, INTS, &own) && own && JS_GetProperty(cx, obj, INTS, &iv) &&
+        iv.isObject())
+        out.set(&iv.toObject());
+    else
+        JS_ClearPendingException(cx);
+}
 
 /* num_to_bson -- a number: a double, or an int32 where the object it belongs to was read from
  * BSON with an int32 there and the value is still an int32 (mongod's originalParent rule). */
@@ -502,7 +518,8 @@ val_to_bson(JS::HandleValue v, bson_t *b, const char *key, int depth, char *msg,
     if (is_array ? !bson_append_array_begin(b, key, -1, &child)
                  : !bson_append_document_begin(b, key, -1, &child))
         return fail(msg, len, "%s", "document too large") == WK_JSSHIM_OK;
-    ok = obj_to_bson(obj, &child, depth + 1, msg, len);
+    ok = is_array ? arr_to_bson(obj, &child, depth + 1, msg, len)
+                  : obj_to_bson(obj, &child, depth + 1, msg, len);
     if (is_array)
         bson_append_array_end(b, &child);
     else
@@ -519,15 +536,11 @@ obj_to_bson(JS::HandleObject obj, bson_t *b, int depth, char *msg, size_t len)
     JS::RootedString s(cx);
     JS::RootedId id(cx);
 
-    JS::RootedValue iv(cx);
     JS::RootedObject ints(cx);
-    bool own = false;
 
-    if (!JS_Enumerate(cx, obj, &ids) || !JS_HasOwnProperty(cx, obj, INTS, &own) ||
-        (own && !JS_GetProperty(cx, obj, INTS, &iv)))
+    if (!JS_Enumerate(cx, obj, &ids))
         return false;
-    if (own && iv.isObject())
-        ints = &iv.toObject();
+    ints_of(obj, &ints);
     for (size_t i = 0; i < ids.length(); i++) {
         id = ids[i];
         if (!JS_IdToValue(cx, id, &k) || (s = JS::ToString(cx, k)) == nullptr ||
@@ -536,6 +549,29 @@ obj_to_bson(JS::HandleObject obj, bson_t *b, int depth, char *msg, size_t len)
         JS::UniqueChars key = utf8(s);
         if (!key || !(v.isNumber() ? num_to_bson(v, ints, b, key.get())
                                    : val_to_bson(v, b, key.get(), depth, msg, len)))
+            return false;
+    }
+    return true;
+}
+
+/* arr_to_bson -- an array's elements 0 .. length-1 (a hole is undefined, as mongod writes it),
+ * so the BSON array's keys are always consecutive. */
+static bool
+arr_to_bson(JS::HandleObject arr, bson_t *b, int depth, char *msg, size_t len)
+{
+    JS::RootedValue v(cx);
+    JS::RootedObject ints(cx);
+    uint32_t n = 0;
+    char key[16];
+
+    if (!JS::GetArrayLength(cx, arr, &n))
+        return false;
+    ints_of(arr, &ints);
+    for (uint32_t i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%u", i);
+        if (!JS_GetElement(cx, arr, i, &v) ||
+            !(v.isNumber() ? num_to_bson(v, ints, b, key)
+                           : val_to_bson(v, b, key, depth, msg, len)))
             return false;
     }
     return true;
