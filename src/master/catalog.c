@@ -24,6 +24,7 @@
 #include "oplog.h"
 #include "store.h"
 #include "storereq.h"
+#include "ttl.h"
 #include "xact.h"
 
 #include <errno.h>
@@ -337,6 +338,7 @@ row_parse(WT_SESSION *s, const bson_t *row, ms_coll_t **out)
             !BSON_ITER_HOLDS_UTF8(&t))
             SDB_ERR(SDB_ECORRUPT);
         SDB_ERR(ms_catalog_index_add_locked(c, &spec, bson_iter_utf8(&t, NULL)));
+        c->idx[c->nidx - 1].multikey = c->nidx > 1; /* unknown after a restart: see catalog.h */
     }
     SDB_ERR(max_rid(s, c->uri, &rid));
     atomic_store(&c->next_rid, rid + 1);
@@ -782,6 +784,14 @@ append_coll(bson_t *arr, size_t i, const ms_coll_t *c)
         bson_append_document(&ixs, k, -1, c->idx[j].spec);
     }
     bson_append_array_end(&d, &ixs);
+    BSON_APPEND_ARRAY_BEGIN(&d, "multikey", &ixs); /* names of the multikey indexes */
+    for (size_t j = 0, n = 0; j < c->nidx; j++) {
+        if (!__atomic_load_n(&c->idx[j].multikey, __ATOMIC_ACQUIRE))
+            continue;
+        snprintf(k, sizeof(k), "%zu", n++);
+        BSON_APPEND_UTF8(&ixs, k, c->idx[j].name);
+    }
+    bson_append_array_end(&d, &ixs);
     bson_append_document_end(arr, &d);
 }
 
@@ -986,46 +996,72 @@ options_modified(const ms_coll_t *c, const bson_t *set)
     return o;
 }
 
+/* coll_mod_reply -- collMod's answer to an index change (ttl.h), once it committed. */
+static void
+coll_mod_reply(const ms_ttl_mod_t *mod, bson_t *reply)
+{
+    if (mod->had_old)
+        BSON_APPEND_INT64(reply, "expireAfterSeconds_old", mod->old_secs);
+    BSON_APPEND_INT64(reply, "expireAfterSeconds_new", mod->new_secs);
+}
+
 int
 ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     WT_SESSION *s = ctx->session;
     char db[128];
     const char *ns, *coll;
-    bson_t set, o = BSON_INITIALIZER, *nopts = NULL, *old;
-    bool has_set;
+    bson_t set, index, o = BSON_INITIALIZER, *nopts = NULL, *old, *old_spec = NULL;
+    bool has_set, has_index;
+    ms_ttl_mod_t mod = {0};
     ms_coll_t *c;
     int ret = 0;
 
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
     SDB_RET(ms_req_doc(req, "set", false, &set, &has_set, err));
+    SDB_RET(ms_req_doc(req, "index", true, &index, &has_index, err));
     SDB_RET(ms_req_ns_split(ns, db, sizeof(db), &coll, err));
     ms_catalog_wrlock();
     if ((c = ms_catalog_find_locked(ns)) == NULL) {
         ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns does not exist");
         goto err;
     }
+    if (has_index) /* expireAfterSeconds of one index */
+        SDB_ERR(ms_ttl_coll_mod_locked(c, &index, &mod, err));
     BSON_APPEND_UTF8(&o, "collMod", coll);
     bson_concat(&o, &set);
+    if (has_index)
+        BSON_APPEND_DOCUMENT(&o, "index", &index);
     nopts = options_modified(c, &set);
     SDB_ERR(s->begin_transaction(s, NULL));
     old = c->options;
     c->options = nopts;
+    if (mod.spec != NULL) {
+        old_spec = c->idx[mod.pos].spec;
+        c->idx[mod.pos].spec = mod.spec;
+    }
     if ((ret = ms_catalog_persist_locked(s, c)) != 0)
         s->rollback_transaction(s, NULL);
     else
         ret = ms_catalog_oplog_cmd(s, db, c->uuid, &o);
     if (ret != 0) {
         c->options = old;
+        if (mod.spec != NULL)
+            c->idx[mod.pos].spec = old_spec;
         goto err;
     }
     nopts = old;               /* freed below */
+    mod.spec = old_spec;       /* likewise */
     ms_capped_attach(NULL, c); /* cappedSize / cappedMax */
     ms_store_bump_catalog();
+    if (has_index)
+        coll_mod_reply(&mod, reply);
 err:
     ms_catalog_unlock();
     if (nopts != NULL)
         bson_destroy(nopts);
+    if (mod.spec != NULL)
+        bson_destroy(mod.spec);
     bson_destroy(&o);
     return ret;
 }

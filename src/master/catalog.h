@@ -44,6 +44,11 @@ typedef struct ms_index {
     char uri[MS_URI_MAX]; /* "table:index-<n>" */
     bool unique;          /* spec.unique, or the _id index */
     bool sparse;          /* spec.sparse: documents without any key field have no entry */
+    bool multikey;        /* some document expanded an array into entries (the planner must not
+                    * intersect bounds on a field nor serve a covered projection); set once,
+                    * atomically (__atomic builtins), by any writer under the shared lock, and
+                    * never cleared.  Kept in memory only: an index loaded at start is taken as
+                    * multikey (unknown), one created since knows. */
 } ms_index_t;
 
 typedef struct ms_coll {

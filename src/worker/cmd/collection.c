@@ -17,6 +17,7 @@
 #include "../engine/capped.h"
 #include "../engine/exec.h"
 #include "../engine/namespace.h"
+#include "../engine/ttl.h"
 #include "transaction.h"
 
 #include "../agg/agg.h"
@@ -480,9 +481,10 @@ static const char *const collmod_fields[] = {
     "dryRun",         "collectionUUID",  "recordPreImages",    NULL,
 };
 
-/* collmod_collection -- the `set` of a collMod on a collection: the validation options. */
+/* collmod_collection -- the `set` of a collMod on a collection (the validation and capped
+ * options), and its `index` change (engine/ttl.h). */
 static int
-collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
+collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set, bson_t *index)
 {
     bson_iter_t it;
     bool validator = false;
@@ -499,6 +501,10 @@ collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
                                  "option only supported on a view: %s", k);
         if (strcmp(k, "cappedSize") == 0 || strcmp(k, "cappedMax") == 0) {
             SDB_RET(wk_capped_coll_mod(cmd, ci, &it, set));
+            continue;
+        }
+        if (strcmp(k, "index") == 0) {
+            SDB_RET(wk_ttl_coll_mod_index(cmd, ci, &it, index));
             continue;
         }
         if (strcmp(k, "validator") != 0 && strcmp(k, "validationLevel") != 0 &&
@@ -554,13 +560,16 @@ collmod_view(wk_cmd_t *cmd, bson_t *set)
     return 0;
 }
 
-/* wk_cmd_coll_mod -- {collMod: name, validator, validationLevel, validationAction} on a
- * collection, {collMod: name, viewOn, pipeline} on a view -> {}.  Index and TTL changes
- * answer InvalidOptions (not supported); 26 when the namespace does not exist. */
+/* wk_cmd_coll_mod -- {collMod: name, validator, validationLevel, validationAction,
+ * index: {name | keyPattern, expireAfterSeconds}} on a collection (-> {expireAfterSeconds_old?,
+ * expireAfterSeconds_new} for an index change), {collMod: name, viewOn, pipeline} on a view
+ * -> {}; 26 when the namespace does not exist. */
 int
 wk_cmd_coll_mod(wk_cmd_t *cmd)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    bson_t index = BSON_INITIALIZER;
+    bson_iter_t it;
     const wk_coll_info_t *ci;
     char ns[WK_NS_MAX];
     int ret = 0;
@@ -573,13 +582,20 @@ wk_cmd_coll_mod(wk_cmd_t *cmd)
     if (bson_has_field(&ci->options, "viewOn"))
         SDB_ERR(collmod_view(cmd, &set));
     else
-        SDB_ERR(collmod_collection(cmd, ci, &set));
+        SDB_ERR(collmod_collection(cmd, ci, &set, &index));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "set", &set);
+    if (!bson_empty(&index))
+        BSON_APPEND_DOCUMENT(&req, "index", &index);
     SDB_ERR(wk_cmdu_store(SDB_OP_COLL_MOD, &req, &reply, &cmd->err));
+    if (bson_iter_init_find(&it, &reply, "expireAfterSeconds_old"))
+        bson_append_iter(cmd->reply, NULL, 0, &it);
+    if (bson_iter_init_find(&it, &reply, "expireAfterSeconds_new"))
+        bson_append_iter(cmd->reply, NULL, 0, &it);
 err:
     bson_destroy(&req);
     bson_destroy(&reply);
     bson_destroy(&set);
+    bson_destroy(&index);
     return ret;
 }

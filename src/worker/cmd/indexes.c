@@ -14,6 +14,7 @@
 #include "../engine/args.h"
 #include "../engine/capped.h"
 #include "../engine/exec.h"
+#include "../engine/ttl.h"
 #include "../engine/view.h"
 #include "../engine/write.h"
 
@@ -186,6 +187,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(build_specs(cmd, &specs));
+    SDB_ERR(wk_ttl_check_specs(cmd));
     SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY(&req, "indexes", &specs);
