@@ -73,23 +73,30 @@ acc_feed(const wk_acc_spec_t *accs, size_t nacc, wk_acc_state_t *st, const bson_
     return ret;
 }
 
-/* acc_emit -- append the group's document {_id: key, <fields>} to out. */
-static void
+/* acc_emit -- append the group's document {_id: key, <fields>} to out ($accumulator's
+ * finalize may fail). */
+static int
 acc_emit(const wk_acc_spec_t *accs, size_t nacc, const wk_acc_state_t *st, const bson_value_t *key,
-         wk_agg_docs_t *out)
+         wk_agg_docs_t *out, sdb_error_t *err)
 {
     bson_t *doc = bson_new();
+    int ret = 0;
 
     bson_append_value(doc, "_id", 3, key);
     for (size_t a = 0; a < nacc; a++) {
         bson_value_t v;
 
-        wk_acc_value(&accs[a], &st[a], &v);
+        SDB_ERR(wk_acc_finish(&accs[a], &st[a], &v, err));
         wk_agg_append_value(doc, accs[a].field, &v);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);
     }
     wk_agg_docs_push(out, doc);
+    doc = NULL;
+err:
+    if (doc != NULL)
+        bson_destroy(doc);
+    return ret;
 }
 
 /* acc_end -- release the states. */
@@ -111,7 +118,7 @@ emit_group(const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order, size_t 
     SDB_ERR(acc_begin(accs, nacc, st, in->v[order[from].idx], err));
     for (size_t i = from; i < to; i++)
         SDB_ERR(acc_feed(accs, nacc, st, in->v[order[i].idx], err));
-    acc_emit(accs, nacc, st, order[from].key, out);
+    SDB_ERR(acc_emit(accs, nacc, st, order[from].key, out, err));
 err:
     acc_end(nacc, st);
     bson_free(st);
@@ -496,7 +503,7 @@ next_spilled(group_state_t *gs, wk_agg_docs_t *out, sdb_error_t *err)
         bson_destroy(rec);
         rec = NULL;
     }
-    acc_emit(g->accs, g->nacc, gs->st, &key, out);
+    SDB_ERR(acc_emit(g->accs, g->nacc, gs->st, &key, out, err));
 err:
     acc_end(g->nacc, gs->st);
     bson_destroy(gs->pend);
@@ -523,11 +530,11 @@ next_group(group_state_t *gs, wk_agg_docs_t *out, bool *got, sdb_error_t *err)
     }
     if (table) {
         gentry_t *e = &gs->ents[gs->pos++];
+        int ret = acc_emit(g->accs, g->nacc, e->st, &e->key, out, err);
 
-        acc_emit(g->accs, g->nacc, e->st, &e->key, out);
         acc_end(g->nacc, e->st);
         *got = true;
-        return 0;
+        return ret;
     }
     if (gs->pend == NULL)
         return 0;
