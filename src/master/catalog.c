@@ -19,6 +19,7 @@
 #include "catalog.h"
 
 #include "../common/log.h"
+#include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "capped.h"
 #include "oplog.h"
@@ -86,6 +87,7 @@ index_free(ms_index_t *ix)
         bson_destroy(ix->spec);
     if (ix->key != NULL)
         bson_destroy(ix->key);
+    sdb_pfilter_free(ix->filter);
     memset(ix, 0, sizeof(*ix));
 }
 
@@ -102,6 +104,28 @@ coll_free(ms_coll_t *c)
         bson_destroy(c->options);
     ms_capped_free(c->capped);
     bson_free(c);
+}
+
+/* index_filter -- compile spec.partialFilterExpression (NULL when absent); the worker checked
+ * it before it was stored, so a failure here means a corrupt catalog row. */
+static int
+index_filter(const bson_t *spec, struct sdb_pfilter **out)
+{
+    const uint8_t *data;
+    uint32_t len;
+    bson_iter_t it;
+    sdb_error_t e;
+    bson_t filter;
+
+    *out = NULL;
+    if (!bson_iter_init_find(&it, spec, "partialFilterExpression"))
+        return 0;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+        return SDB_ECORRUPT;
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&filter, data, len) || sdb_pfilter_new(&filter, out, &e) != 0)
+        return SDB_ECORRUPT;
+    return 0;
 }
 
 int
@@ -127,6 +151,10 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
     ix.unique = strcmp(ix.name, "_id_") == 0 ||
                 (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it));
     ix.sparse = bson_iter_init_find(&it, spec, "sparse") && bson_iter_as_bool(&it);
+    if (index_filter(spec, &ix.filter) != 0) {
+        index_free(&ix);
+        return SDB_ECORRUPT;
+    }
     snprintf(ix.uri, sizeof(ix.uri), "%s", uri);
     c->idx = bson_realloc(c->idx, (c->nidx + 1) * sizeof(*c->idx));
     c->idx[c->nidx++] = ix;

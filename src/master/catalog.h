@@ -38,12 +38,13 @@
 #define MS_NS_MAX (SDB_NS_LEN_MAX + 1) /* a namespace and its NUL */
 
 typedef struct ms_index {
-    char *name;           /* spec.name */
-    bson_t *spec;         /* {v, key, name, ...options} exactly as listIndexes shows it */
-    bson_t *key;          /* spec.key (the key pattern) */
-    char uri[MS_URI_MAX]; /* "table:index-<n>" */
-    bool unique;          /* spec.unique, or the _id index */
-    bool sparse;          /* spec.sparse: documents without any key field have no entry */
+    char *name;                 /* spec.name */
+    bson_t *spec;               /* {v, key, name, ...options} exactly as listIndexes shows it */
+    bson_t *key;                /* spec.key (the key pattern) */
+    char uri[MS_URI_MAX];       /* "table:index-<n>" */
+    bool unique;                /* spec.unique, or the _id index */
+    bool sparse;                /* spec.sparse: documents without any key field have no entry */
+    struct sdb_pfilter *filter; /* spec.partialFilterExpression compiled (pfilter.h), or NULL */
 } ms_index_t;
 
 typedef struct ms_coll {

@@ -18,7 +18,9 @@
 #include "indexes.h"
 
 #include "../common/bsoncmp.h"
+#include "../common/bsonstr.h"
 #include "../common/keyenc.h"
+#include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "store.h"
 #include "storereq.h"
@@ -30,124 +32,6 @@
 #include <string.h>
 
 #define BUILD_BATCH 500
-
-/* ---- mongod's BSONObj::toString, for E11000 messages ----------------------------------- */
-
-static void fmt_doc(bson_string_t *s, const bson_t *d, bool array);
-
-/* fmt_double -- the shortest %g form that reads back as the same double. */
-static void
-fmt_double(bson_string_t *s, double d)
-{
-    char buf[40];
-
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, d);
-        if (strtod(buf, NULL) == d || prec == 17)
-            break;
-    }
-    bson_string_append(s, buf);
-}
-
-static void
-fmt_value(bson_string_t *s, const bson_iter_t *it)
-{
-    const bson_value_t *v = bson_iter_value((bson_iter_t *)it);
-    char oid[25];
-    bson_t sub;
-
-    switch (v->value_type) {
-    case BSON_TYPE_INT32:
-        bson_string_append_printf(s, "%" PRId32, v->value.v_int32);
-        break;
-    case BSON_TYPE_INT64:
-        bson_string_append_printf(s, "%" PRId64, v->value.v_int64);
-        break;
-    case BSON_TYPE_DOUBLE:
-        if (v->value.v_double == (double)(int64_t)v->value.v_double && v->value.v_double < 1e15 &&
-            v->value.v_double > -1e15)
-            bson_string_append_printf(s, "%.1f", v->value.v_double);
-        else
-            fmt_double(s, v->value.v_double);
-        break;
-    case BSON_TYPE_UTF8:
-        bson_string_append_printf(s, "\"%.*s\"", (int)v->value.v_utf8.len, v->value.v_utf8.str);
-        break;
-    case BSON_TYPE_OID:
-        bson_oid_to_string(&v->value.v_oid, oid);
-        bson_string_append_printf(s, "ObjectId('%s')", oid);
-        break;
-    case BSON_TYPE_BOOL:
-        bson_string_append(s, v->value.v_bool ? "true" : "false");
-        break;
-    case BSON_TYPE_NULL:
-        bson_string_append(s, "null");
-        break;
-    case BSON_TYPE_UNDEFINED:
-        bson_string_append(s, "undefined");
-        break;
-    case BSON_TYPE_MINKEY:
-        bson_string_append(s, "MinKey");
-        break;
-    case BSON_TYPE_MAXKEY:
-        bson_string_append(s, "MaxKey");
-        break;
-    case BSON_TYPE_DATE_TIME:
-        bson_string_append_printf(s, "new Date(%" PRId64 ")", v->value.v_datetime);
-        break;
-    case BSON_TYPE_TIMESTAMP:
-        bson_string_append_printf(s, "Timestamp(%" PRIu32 ", %" PRIu32 ")",
-                                  v->value.v_timestamp.timestamp, v->value.v_timestamp.increment);
-        break;
-    case BSON_TYPE_DOCUMENT:
-    case BSON_TYPE_ARRAY:
-        if (bson_init_static(&sub, v->value.v_doc.data, v->value.v_doc.data_len))
-            fmt_doc(s, &sub, v->value_type == BSON_TYPE_ARRAY);
-        break;
-    case BSON_TYPE_DECIMAL128: {
-        char dec[BSON_DECIMAL128_STRING];
-        bson_decimal128_to_string(&v->value.v_decimal128, dec);
-        bson_string_append_printf(s, "NumberDecimal(\"%s\")", dec);
-        break;
-    }
-    case BSON_TYPE_BINARY:
-        bson_string_append_printf(s, "BinData(%d, ", (int)v->value.v_binary.subtype);
-        for (uint32_t i = 0; i < v->value.v_binary.data_len; i++)
-            bson_string_append_printf(s, "%02X", v->value.v_binary.data[i]);
-        bson_string_append(s, ")");
-        break;
-    case BSON_TYPE_REGEX:
-        bson_string_append_printf(s, "/%s/%s", v->value.v_regex.regex, v->value.v_regex.options);
-        break;
-    default:
-        bson_string_append(s, "?");
-        break;
-    }
-}
-
-static void
-fmt_doc(bson_string_t *s, const bson_t *d, bool array)
-{
-    bson_iter_t it;
-    bool first = true;
-
-    if (bson_count_keys(d) == 0) {
-        bson_string_append(s, array ? "[]" : "{}");
-        return;
-    }
-    bson_string_append(s, array ? "[ " : "{ ");
-    if (bson_iter_init(&it, d)) {
-        while (bson_iter_next(&it)) {
-            if (!first)
-                bson_string_append(s, ", ");
-            first = false;
-            if (!array)
-                bson_string_append_printf(s, "%s: ", bson_iter_key(&it));
-            fmt_value(s, &it);
-        }
-    }
-    bson_string_append(s, array ? " ]" : " }");
-}
 
 /* ---- entries --------------------------------------------------------------------------- */
 
@@ -175,7 +59,7 @@ dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t l
                 break;
         }
     }
-    fmt_doc(s, &kv, false);
+    sdb_bson_str_doc(s, &kv, false);
     ret = sdb_error_set(err, SDB_CODE_DuplicateKey,
                         "E11000 duplicate key error collection: %s index: %s dup key: %s", c->ns,
                         ix->name, s->str);
@@ -298,7 +182,7 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     entry_ctx_t e;
     int multikey = 0, ret = 0;
 
-    if (sparse_skip(ix, doc))
+    if (sparse_skip(ix, doc) || !sdb_pfilter_matches(ix->filter, doc, NULL))
         return 0;
     memset(&e, 0, sizeof(e));
     e.ix = ix;
@@ -432,13 +316,24 @@ same_options(const bson_t *a, const bson_t *b)
     return same;
 }
 
-static char *
-spec_str(const bson_t *spec)
+/* field_equal -- spec a and b have the same value for `field`, or both lack it. */
+static bool
+field_equal(const bson_t *a, const bson_t *b, const char *field)
 {
-    bson_string_t *s = bson_string_new(NULL);
+    bson_iter_t x, y;
+    bool hx = bson_iter_init_find(&x, a, field), hy = bson_iter_init_find(&y, b, field);
 
-    fmt_doc(s, spec, false);
-    return bson_string_free(s, false);
+    return hx == hy && (!hx || sdb_bson_iter_cmp(&x, &y) == 0);
+}
+
+/* same_identity -- mongod's "equivalent" indexes: the same key pattern, collation, partial
+ * filter and wildcard projection (two indexes on one key may differ in those). */
+static bool
+same_identity(const bson_t *key, const bson_t *spec, const ms_index_t *ix)
+{
+    return sdb_bson_doc_cmp(key, ix->key) == 0 && field_equal(spec, ix->spec, "collation") &&
+           field_equal(spec, ix->spec, "partialFilterExpression") &&
+           field_equal(spec, ix->spec, "wildcardProjection");
 }
 
 /* check_spec -- validate one requested spec against the indexes c has; *exists = 1 when an
@@ -458,14 +353,14 @@ check_spec(const ms_coll_t *c, const bson_t *spec, int *exists, sdb_error_t *err
         return sdb_error_set(err, SDB_CODE_CannotCreateIndex, "Index keys cannot be empty.");
     for (size_t i = 0; i < c->nidx; i++) {
         const ms_index_t *ix = &c->idx[i];
-        int same_key = sdb_bson_doc_cmp(&key, ix->key) == 0;
+        int same_key = same_identity(&key, spec, ix);
         if (strcmp(ix->name, name) == 0) {
             if (same_key && same_options(spec, ix->spec)) {
                 *exists = 1;
                 return 0;
             }
-            a = spec_str(spec);
-            b = spec_str(ix->spec);
+            a = sdb_bson_str(spec);
+            b = sdb_bson_str(ix->spec);
             ret = same_key ? sdb_error_set(err, SDB_CODE_IndexOptionsConflict,
                                            "An equivalent index already exists with the same "
                                            "name but different options. Requested index: %s, "
@@ -595,7 +490,7 @@ find_drop_target(const ms_coll_t *c, const bson_t *req, size_t *pos, int *all, s
         if (sdb_bson_doc_cmp(&key, c->idx[*pos].key) == 0)
             return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions, "cannot drop _id index")
                              : 0;
-    str = spec_str(&key);
+    str = sdb_bson_str(&key);
     ret = sdb_error_set(err, SDB_CODE_IndexNotFound, "can't find index with key: %s", str);
     bson_free(str);
     return ret;

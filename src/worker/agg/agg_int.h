@@ -14,9 +14,9 @@
 
 #include "agg.h"
 
+#include "../../common/path.h"
 #include "../../common/sdb.h"
 #include "../query/expr.h"
-#include "../query/path.h"
 
 #define WK_AGG_F_FIRST 0x1u  /* must be the first stage */
 #define WK_AGG_F_LAST 0x2u   /* must be the last stage ($out, $merge) */
@@ -55,7 +55,7 @@ void wk_agg_doc_get(const bson_t *doc, const char *path, bson_value_t *out);
 /* wk_agg_doc_set -- copy `doc` into `out` (initialized here) with dotted `path` set to `v`
  * (created at the end when absent; removed when v is missing).  A non-document on the way is
  * replaced by a document.  It recurses once per component: stages pass only paths that
- * passed wk_path_check when they were parsed (15 Overflow "FieldPath is too long"). */
+ * passed sdb_path_check when they were parsed (15 Overflow "FieldPath is too long"). */
 void wk_agg_doc_set(const bson_t *doc, const char *path, const bson_value_t *v, bson_t *out);
 
 /* wk_agg_value_doc -- a static bson_t view of a document or array value. */

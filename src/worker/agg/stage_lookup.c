@@ -158,7 +158,7 @@ lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
         return lookup_str(it, &l->foreign, err);
     if (strcmp(k, "as") == 0) {
         SDB_RET(lookup_str(it, &l->as, err));
-        return wk_path_check(l->as, strlen(l->as), err);
+        return sdb_path_check(l->as, strlen(l->as), err);
     }
     if (strcmp(k, "let") == 0)
         return lookup_let(l, it, err);

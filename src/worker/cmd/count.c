@@ -18,8 +18,8 @@
 #include "view_read.h"
 
 #include "../../common/bsoncmp.h"
+#include "../../common/path.h"
 #include "../query/collation.h"
-#include "../query/path.h"
 #include "../query/sort.h"
 #include "../store_client.h"
 
@@ -260,7 +260,7 @@ distinct_collection(wk_cmd_t *cmd)
     char ns[WK_NS_MAX];
     const char *key;
     bson_t query;
-    wk_path_t path;
+    sdb_path_t path;
     values_t vs;
     wk_exec_t ex;
     wk_match_opts_t mo = {NULL, NULL};
@@ -276,7 +276,7 @@ distinct_collection(wk_cmd_t *cmd)
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_distinct(cmd, &key, &query, &coll));
     mo.coll = coll;
-    SDB_ERR(wk_path_parse(key, strlen(key), &path, &cmd->err));
+    SDB_ERR(sdb_path_parse(key, strlen(key), &path, &cmd->err));
     SDB_ERR(wk_exec_open_hint(&ex, ns, &query, &mo, body_hint(cmd, &hint_it), &cmd->err));
     for (;;) {
         bson_t doc;
@@ -286,7 +286,7 @@ distinct_collection(wk_cmd_t *cmd)
         SDB_ERR(wk_exec_next(&ex, &doc, &r, NULL, &found, &cmd->err));
         if (!found)
             break;
-        wk_path_walk(&doc, &path, 0, false, visit, &vs);
+        sdb_path_walk(&doc, &path, 0, false, visit, &vs);
     }
     SDB_ERR(values_reply(cmd, &vs, coll));
     if (ex.read_ts != 0)
@@ -295,7 +295,7 @@ err:
     for (size_t i = 0; i < vs.n; i++)
         bson_value_destroy(&vs.v[i]);
     bson_free(vs.v);
-    wk_path_destroy(&path);
+    sdb_path_destroy(&path);
     wk_exec_close(&ex);
     wk_collation_free(coll);
     return ret;

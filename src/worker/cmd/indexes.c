@@ -20,6 +20,9 @@
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
+#include "../../common/bsonstr.h"
+#include "../../common/pfilter.h"
+
 #include <string.h>
 
 /* wk_cmd_list_indexes -- {listIndexes: coll} -> {cursor: {id: 0, ns, firstBatch: specs}}. */
@@ -59,6 +62,60 @@ spec_error(wk_cmd_t *cmd, int code, const bson_t *spec, const char *why)
 
     bson_free(json);
     return ret;
+}
+
+/* spec_caused -- mongod's "Error in specification <spec as it prints it, v: 2> :: caused by
+ * :: <err>" around an error already in cmd->err, keeping its code. */
+static int
+spec_caused(wk_cmd_t *cmd, const bson_t *spec)
+{
+    bson_t shown = BSON_INITIALIZER;
+    char *str, *why = bson_strdup(cmd->err.msg);
+    int ret;
+
+    bson_concat(&shown, spec);
+    if (!bson_has_field(spec, "v"))
+        BSON_APPEND_INT32(&shown, "v", 2);
+    str = sdb_bson_str(&shown);
+    ret = sdb_error_set(&cmd->err, cmd->err.code, "Error in specification %s :: caused by :: %s",
+                        str, why);
+    bson_free(str);
+    bson_free(why);
+    bson_destroy(&shown);
+    return ret;
+}
+
+/* check_partial -- partialFilterExpression: a document, not with sparse, that parses as a
+ * query (the matcher's errors) and holds only what a partial index may (pfilter.h). */
+static int
+check_partial(wk_cmd_t *cmd, const bson_t *spec)
+{
+    bson_iter_t it, sp;
+    wk_matcher_t *m = NULL;
+    sdb_pfilter_t *f = NULL;
+    bson_t filter;
+
+    if (!bson_iter_init_find(&it, spec, "partialFilterExpression"))
+        return 0;
+    if (bson_iter_init_find(&sp, spec, "sparse") && wk_cmdu_truthy(&sp)) {
+        sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                      "cannot mix \"partialFilterExpression\" and \"sparse\" options");
+        return spec_caused(cmd, spec);
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                      "\"partialFilterExpression\" for an index must be a document");
+        return spec_caused(cmd, spec);
+    }
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "partialFilterExpression", &filter));
+    if (wk_matcher_new(&filter, &m, &cmd->err) != 0 ||
+        sdb_pfilter_new(&filter, &f, &cmd->err) != 0) {
+        wk_matcher_free(m);
+        return spec_caused(cmd, spec);
+    }
+    wk_matcher_free(m);
+    sdb_pfilter_free(f);
+    return 0;
 }
 
 /* check_key -- a key pattern: non-empty, values numbers (non-zero) or index type strings. */
@@ -117,6 +174,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
     if (!have_name)
         return spec_error(cmd, SDB_CODE_FailedToParse, &spec,
                           "The 'name' field is a required property of an index specification");
+    SDB_RET(check_partial(cmd, &spec));
     BSON_APPEND_INT32(out, "v", 2);
     BSON_APPEND_DOCUMENT(out, "key", &key);
     bson_iter_init_find(&it, &spec, "name");

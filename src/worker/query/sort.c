@@ -17,12 +17,12 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/path.h"
 #include "../../common/sdb.h"
 #include "collation.h"
-#include "path.h"
 
 typedef struct sort_field {
-    wk_path_t path;
+    sdb_path_t path;
     int dir;   /* 1 or -1 */
     bool meta; /* {$meta: ...}: all documents tie */
 } sort_field_t;
@@ -56,8 +56,8 @@ wk_sort_new_ex(const bson_t *spec, const wk_collation_t *coll, wk_sort_t **out, 
             s->fields = bson_realloc(s->fields, sizeof(*s->fields) * (s->n + 1));
             f = &s->fields[s->n++];
             memset(f, 0, sizeof(*f));
-            SDB_ERR(wk_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, err));
-            if (wk_path_has_empty(&f->path))
+            SDB_ERR(sdb_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, err));
+            if (sdb_path_has_empty(&f->path))
                 SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
                                       "FieldPath field names may "
                                       "not be empty strings."));
@@ -93,7 +93,7 @@ wk_sort_free(wk_sort_t *s)
     if (s == NULL)
         return;
     for (i = 0; i < s->n; i++)
-        wk_path_destroy(&s->fields[i].path);
+        sdb_path_destroy(&s->fields[i].path);
     bson_free(s->fields);
     bson_free(s);
 }
@@ -121,7 +121,7 @@ offer(key_acc_t *acc, const bson_value_t *v)
 
 /* collect -- offer every sort-key value under `it` for path components from `i`. */
 static void
-collect(const bson_iter_t *it, const wk_path_t *p, int i, key_acc_t *acc)
+collect(const bson_iter_t *it, const sdb_path_t *p, int i, key_acc_t *acc)
 {
     bson_iter_t child;
     bool any = false;
@@ -155,7 +155,7 @@ collect(const bson_iter_t *it, const wk_path_t *p, int i, key_acc_t *acc)
                 offer(acc, &null_value);
         }
         if (p->index[i] >= 0 && bson_iter_recurse(it, &child) &&
-            wk_iter_find_index(&child, p->index[i]))
+            sdb_iter_find_index(&child, p->index[i]))
             collect(&child, p, i + 1, acc);
         if (!any)
             offer(acc, &null_value);

@@ -1,0 +1,265 @@
+/*
+ * tests/integration/it_index_kinds.c -- index kinds: partial, sparse, hashed, hidden, and
+ * their options, through libmongoc.
+ *
+ * Partial: a unique index with a partialFilterExpression holds (and constrains) only the
+ * documents its filter matches, on insert, on update (into and out of the filter) and on a
+ * build over existing records; the operators mongod 7.0 refuses there are refused with its
+ * codes and debug print; listIndexes shows the spec as given.  One shared server.
+ */
+#include "harness.h"
+
+#define DB "ixkinds"
+
+/* write_code -- run a write command; 0 when it wrote without error, else the code of its
+ * first write error (or of the command). */
+static int64_t
+write_code(mongoc_client_t *c, const char *json)
+{
+    bson_error_t e;
+    bson_t r;
+    int64_t code;
+    bool ok = fx_cmd(c, DB, json, &r, &e);
+
+    code = !ok ? fx_int(&r, "code") : fx_int(&r, "writeErrors.0.code");
+    ck_assert_msg(ok || fx_has(&r, "code"), "%s -> %s (%s)", json, fx_to_json(&r), e.message);
+    bson_destroy(&r);
+    return code;
+}
+
+/* found -- how many documents a find command returns (one batch). */
+static int
+found(mongoc_client_t *c, const char *json)
+{
+    bson_t r;
+    int n;
+
+    CMD_OK(c, DB, json, &r);
+    n = fx_array_len(&r, "cursor.firstBatch");
+    bson_destroy(&r);
+    return n;
+}
+
+static void
+fresh(mongoc_client_t *c, const char *coll)
+{
+    char cmd[128];
+    bson_t r;
+
+    snprintf(cmd, sizeof(cmd), "{'drop': '%s'}", coll);
+    fx_cmd(c, DB, cmd, &r, NULL);
+    bson_destroy(&r);
+}
+
+/* A unique partial index constrains only the documents its filter matches: the issue's
+ * first complaint (11000 on a valid insert outside the filter). */
+START_TEST(test_partial_unique_only_inside)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, spec;
+
+    fresh(c, "p");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'p', 'indexes': [{'key': {'email': 1}, 'name': 'email_1', "
+           "'unique': true, 'partialFilterExpression': {'active': true}}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'p', 'documents': [{'_id': 1, 'email': 'a', "
+                                   "'active': false}, {'_id': 2, 'email': 'a'}]}"),
+                     0);
+    ck_assert_int_eq(
+        write_code(c, "{'insert': 'p', 'documents': [{'_id': 3, 'email': 'a', 'active': true}]}"),
+        0);
+    ck_assert_int_eq(
+        write_code(c, "{'insert': 'p', 'documents': [{'_id': 4, 'email': 'a', 'active': true}]}"),
+        11000);
+    /* an update into the filter meets the constraint; out of it frees the key */
+    ck_assert_int_eq(write_code(c, "{'update': 'p', 'updates': [{'q': {'_id': 1}, "
+                                   "'u': {'$set': {'active': true}}}]}"),
+                     11000);
+    ck_assert_int_eq(write_code(c, "{'update': 'p', 'updates': [{'q': {'_id': 3}, "
+                                   "'u': {'$set': {'active': 1}}}]}"),
+                     0); /* 1 is not true: out of the filter */
+    ck_assert_int_eq(write_code(c, "{'update': 'p', 'updates': [{'q': {'_id': 1}, "
+                                   "'u': {'$set': {'active': true}}}]}"),
+                     0);
+    ck_assert_int_eq(write_code(c, "{'delete': 'p', 'deletes': [{'q': {'_id': 1}, 'limit': 1}]}"),
+                     0);
+    ck_assert_int_eq(
+        write_code(c, "{'insert': 'p', 'documents': [{'_id': 4, 'email': 'a', 'active': true}]}"),
+        0);
+    /* the index holds only the documents in its filter */
+    ck_assert_int_eq(found(c, "{'find': 'p', 'filter': {'active': true}, 'hint': 'email_1'}"), 1);
+    ck_assert_int_eq(found(c, "{'find': 'p', 'filter': {'email': 'a', 'active': true}, "
+                              "'hint': {'email': 1}}"),
+                     1);
+    ck_assert_int_eq(found(c, "{'find': 'p', 'filter': {'email': 'a'}}"), 3);
+    CMD_OK(c, DB, "{'listIndexes': 'p'}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.1", &spec));
+    ck_assert_msg(fx_eq_json(&spec, "{'v': 2, 'key': {'email': 1}, 'name': 'email_1', 'unique': "
+                                    "true, 'partialFilterExpression': {'active': true}}"),
+                  "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    bson_destroy(&r);
+}
+END_TEST
+
+/* $or, $in, $type, ranges and $exists select the documents a partial index holds, arrays
+ * and dotted paths as a query reads them. */
+START_TEST(test_partial_operators)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    fresh(c, "ops");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'ops', 'indexes': [{'key': {'u': 1}, 'name': 'u_1', 'unique': "
+           "true, 'partialFilterExpression': {'$or': [{'k': {'$gt': 10, '$lte': 20}}, "
+           "{'t': {'$type': 'string'}}, {'g': {'$in': [1, 'x']}}, {'n.m': {'$exists': true}}]}}]}",
+           &r);
+    bson_destroy(&r);
+    /* outside the filter: any number of equal keys */
+    ck_assert_int_eq(write_code(c, "{'insert': 'ops', 'documents': [{'u': 1, 'k': 5}, {'u': 1, "
+                                   "'k': 25}, {'u': 1, 't': 5}, {'u': 1, 'g': 2}, {'u': 1, "
+                                   "'n': 3}, {'u': 1, 'k': '15'}]}"),
+                     0);
+    static const char *const inside[] = {
+        "{'u': 2, 'k': 15}",         "{'u': 3, 'k': [1, 12]}",  "{'u': 4, 't': 'str'}",
+        "{'u': 5, 'g': 'x'}",        "{'u': 6, 'g': [7, 1.0]}", "{'u': 7, 'n': {'m': null}}",
+        "{'u': 8, 'n': [{'m': 1}]}", "{'u': 9, 'k': 20}",
+    };
+    for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+        char cmd[200];
+
+        snprintf(cmd, sizeof(cmd), "{'insert': 'ops', 'documents': [%s]}", inside[i]);
+        ck_assert_int_eq(write_code(c, cmd), 0);
+        ck_assert_msg(write_code(c, cmd) == 11000, "%s is in the filter: its copy must collide",
+                      inside[i]);
+    }
+}
+END_TEST
+
+/* A build over existing records indexes only the documents in the filter: duplicates outside
+ * it do not fail it, duplicates inside do (and leave no index behind). */
+START_TEST(test_partial_build)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    fresh(c, "b");
+    ck_assert_int_eq(write_code(c, "{'insert': 'b', 'documents': [{'_id': 1, 'x': 1, 's': 0}, "
+                                   "{'_id': 2, 'x': 1, 's': 9}, {'_id': 3, 'x': 3, 's': 5}, "
+                                   "{'_id': 4, 'x': 2, 's': 6}, {'_id': 5, 'x': 2, 's': 7}]}"),
+                     0);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'b', 'indexes': [{'key': {'x': 1}, 'name': 'lo', 'unique': true, "
+           "'partialFilterExpression': {'s': {'$lt': 6}}}]}",
+           &r);
+    ASSERT_INT(&r, "numIndexesAfter", 2);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'b', 'indexes': [{'key': {'x': 1}, 'name': 'hi', 'unique': true, "
+            "'partialFilterExpression': {'s': {'$gte': 5}}}]}",
+            &r, 11000, "DuplicateKey");
+    bson_destroy(&r);
+    /* the same key with another filter is another index; with the same filter, the same */
+    CMD_OK(c, DB,
+           "{'createIndexes': 'b', 'indexes': [{'key': {'x': 1}, 'name': 'mid', 'unique': true, "
+           "'partialFilterExpression': {'s': {'$gt': 8}}}]}",
+           &r);
+    ASSERT_INT(&r, "numIndexesAfter", 3);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'b', 'indexes': [{'key': {'x': 1}, 'name': 'other', "
+            "'partialFilterExpression': {'s': {'$gt': 8}}}]}",
+            &r, 85, "IndexOptionsConflict");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'b'}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
+    bson_destroy(&r);
+}
+END_TEST
+
+/* check_refused -- a partial filter mongod refuses: code and the end of its message. */
+static void
+check_refused(mongoc_client_t *c, const char *filter, int code, const char *name, const char *tail)
+{
+    char cmd[512];
+    const char *msg;
+    bson_t r;
+
+    snprintf(cmd, sizeof(cmd),
+             "{'createIndexes': 'bad', 'indexes': [{'key': {'k': 1}, 'name': 'k', "
+             "'partialFilterExpression': %s}]}",
+             filter);
+    CMD_ERR(c, DB, cmd, &r, code, name);
+    msg = fx_str(&r, "errmsg");
+    ck_assert_msg(strlen(msg) >= strlen(tail) &&
+                      strcmp(msg + strlen(msg) - strlen(tail), tail) == 0,
+                  "%s: errmsg %s should end with %s", filter, msg, tail);
+    ck_assert_msg(strncmp(msg, "Error in specification { key: { k: 1 }, name: \"k\", ", 49) == 0,
+                  "%s: errmsg %s", filter, msg);
+    bson_destroy(&r);
+}
+
+START_TEST(test_partial_refused)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    fresh(c, "bad");
+    check_refused(c, "{'a': {'$ne': 1}}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: $not\n    a $eq 1\n");
+    check_refused(c, "{'a': {'$nin': [1]}}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: $not\n    a $in [ 1]\n");
+    check_refused(c, "{'a': {'$exists': false}}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: $not\n    a exists\n");
+    check_refused(c, "{'a': {'$not': {'$gt': 1}}}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: $not\n    $and\n        a $gt 1\n");
+    check_refused(c, "{'$nor': [{'a': 1}]}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: $nor\n    a $eq 1\n");
+    check_refused(c, "{'a': {'$regex': 'x'}}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: a regex /x/\n");
+    check_refused(c, "{'a': {'$mod': [2, 0]}}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: a mod 2 % x == 0\n");
+    check_refused(c, "{'a': {'$size': 2}}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: a $size : 2\n");
+    check_refused(c, "{'$or': [{'a': {'$ne': 1}}]}", 67, "CannotCreateIndex",
+                  "Expression not supported in partial index: $not\n    a $eq 1\n");
+    check_refused(c, "{'$expr': {'$eq': ['$a', 1]}}", 224, "QueryFeatureNotAllowed",
+                  "$expr is not allowed in this context");
+    check_refused(c, "{'$and': [{'$and': [{'$and': [{'$and': [{'$and': [{'a': 1}]}]}]}]}]}", 67,
+                  "CannotCreateIndex", "partialFilterExpression depth may not exceed 4");
+    check_refused(c, "5", 67, "CannotCreateIndex",
+                  "\"partialFilterExpression\" for an index must be a document");
+    check_refused(c, "{'a': {'$bogus': 1}}", 2, "BadValue", "unknown operator: $bogus");
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'bad', 'indexes': [{'key': {'k': 1}, 'name': 'k', 'sparse': true, "
+            "'partialFilterExpression': {'a': 1}}]}",
+            &r, 67, "CannotCreateIndex");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"),
+                         "cannot mix \"partialFilterExpression\" and \"sparse\" options") != NULL,
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    /* what it does take still builds */
+    CMD_OK(c, DB,
+           "{'createIndexes': 'bad', 'indexes': [{'key': {'k': 1}, 'name': 'k', "
+           "'partialFilterExpression': {'a': null, 'b': {'$eq': 1, '$all': [1]}, "
+           "'$and': [{'c': {'$type': 'int'}}]}}]}",
+           &r);
+    bson_destroy(&r);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("index_kinds");
+    TCase *tc = it_tcase(s, "partial", true);
+
+    tcase_add_test(tc, test_partial_unique_only_inside);
+    tcase_add_test(tc, test_partial_operators);
+    tcase_add_test(tc, test_partial_build);
+    tcase_add_test(tc, test_partial_refused);
+    return it_main(s);
+}
