@@ -27,13 +27,18 @@
  * (SDB_BSON_DEPTH_EVAL) are refused: SDB_ETOOBIG from the value encoder and decoder, which
  * have no client error, and 15 Overflow from sdb_keyenc_keys.  Every recursion here carries
  * its depth, so no value reaches the end of the caller's stack.
- * Non-numeric pattern values ("hashed", "text", "2dsphere") are treated as ascending.
+ * Non-numeric pattern values ("text", "2dsphere") are treated as ascending.
+ * A pattern with a "hashed" field follows mongod's hashed key generator instead: one key
+ * per document, each field taken at its dotted path without traversing arrays (an array
+ * anywhere on a path is 16766), the hashed field keyed by its 64-bit hash (hash.h) as a
+ * long, a missing field as null.
  */
 #include "keyenc.h"
 
 #include "bsoncmp.h"
 #include "depth.h"
 #include "errors.h"
+#include "hash.h"
 #include "sdb.h"
 
 #include <math.h>
@@ -771,6 +776,7 @@ typedef struct kgen {
     size_t *offs;
     size_t noffs, capoffs;
     int multikey;
+    int hashed; /* the position of the "hashed" field, or -1 */
     sdb_error_t *err;
 } kgen_t;
 
@@ -992,6 +998,8 @@ gen_pattern(kgen_t *g, const bson_t *key_pattern)
         if (g->n == KE_MAX_FIELDS)
             return sdb_error_set(g->err, SDB_CODE_CannotCreateIndex,
                                  "Index key pattern too large: more than %d fields", KE_MAX_FIELDS);
+        if (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "hashed") == 0)
+            g->hashed = (int)g->n;
         g->names[g->n] = bson_iter_key(&it);
         g->desc[g->n++] = pattern_desc(&it);
     }
@@ -1025,6 +1033,50 @@ err:
     return ret;
 }
 
+/* hashed_field -- mongod's extractElementAtPathOrArrayAlongPath for a hashed index: the value
+ * at `path` through sub-documents (missing: *v is EOD); an array on the way is 16766. */
+static int
+hashed_field(kgen_t *g, const bson_t *doc, const char *path, bson_value_t *v)
+{
+    const char *rest = path, *key;
+    int r = path_extract(doc, &rest, v, &key);
+
+    if (r == 0) {
+        v->value_type = BSON_TYPE_EOD;
+        return 0;
+    }
+    if (v->value_type != BSON_TYPE_ARRAY)
+        return 0;
+    return sdb_error_set(g->err, SDB_CODE_Location16766,
+                         "Error: hashed indexes do not currently support array values. Found "
+                         "array at path: %.*s",
+                         (int)(strlen(path) - strlen(rest) - (rest[0] != '\0' ? 1 : 0)), path);
+}
+
+/* hashed_key -- the one key of a document in a hashed index. */
+static int
+hashed_key(kgen_t *g, kstate_t *st, const bson_t *doc)
+{
+    bson_value_t v;
+    int64_t h;
+    int ret;
+
+    for (size_t i = 0; i < g->n; i++) {
+        SDB_RET(hashed_field(g, doc, g->names[i], &v));
+        if (v.value_type == BSON_TYPE_EOD)
+            v.value_type = BSON_TYPE_NULL;
+        if ((int)i == g->hashed) {
+            if ((ret = sdb_hash_value(&v, 0, &h)) == SDB_ETOOBIG)
+                return sdb_depth_error(g->err, "index key");
+            SDB_RET(ret);
+            v.value_type = BSON_TYPE_INT64;
+            v.value.v_int64 = h;
+        }
+        st->fixed[i] = v;
+    }
+    return emit(g, st);
+}
+
 /*
  * sdb_keyenc_keys -- every distinct index key of `doc` under `key_pattern`, ascending.
  * Errors: SDB_ECLIENT with *err set (CannotIndexParallelArrays; BadValue for a numeric field
@@ -1044,8 +1096,16 @@ sdb_keyenc_keys(const bson_t *doc, const bson_t *key_pattern,
     int ret = 0;
 
     g->err = err != NULL ? err : &local;
+    g->hashed = -1;
     sdb_keybuf_init(&g->all);
     SDB_ERR(gen_pattern(g, key_pattern));
+    if (g->hashed >= 0) {
+        SDB_ERR(hashed_key(g, st, doc));
+        SDB_ERR(gen_deliver(g, fn, ctx));
+        if (multikey != NULL)
+            *multikey = 0;
+        goto err;
+    }
     for (i = 0; i < g->n; i++) {
         st->paths[i] = g->names[i];
         st->fixed[i].value_type = BSON_TYPE_NULL;

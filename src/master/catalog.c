@@ -22,6 +22,7 @@
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "capped.h"
+#include "ixmod.h"
 #include "oplog.h"
 #include "store.h"
 #include "storereq.h"
@@ -151,6 +152,8 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
     ix.unique = strcmp(ix.name, "_id_") == 0 ||
                 (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it));
     ix.sparse = bson_iter_init_find(&it, spec, "sparse") && bson_iter_as_bool(&it);
+    ix.prepare_unique =
+        !ix.unique && bson_iter_init_find(&it, spec, "prepareUnique") && bson_iter_as_bool(&it);
     if (index_filter(spec, &ix.filter) != 0) {
         index_free(&ix);
         return SDB_ECORRUPT;
@@ -1014,14 +1017,30 @@ options_modified(const ms_coll_t *c, const bson_t *set)
     return o;
 }
 
+/* coll_mod_index -- collMod's `index` part (ixmod.c); *logged_out gets {name, changes}. */
+static int
+coll_mod_index(WT_SESSION *s, ms_coll_t *c, const bson_t *req, bson_t *reply, bson_t *logged,
+               bool *changed, sdb_error_t *err)
+{
+    bson_t ix;
+    bool has, dry_run;
+
+    *changed = false;
+    SDB_RET(ms_req_doc(req, "index", true, &ix, &has, err));
+    SDB_RET(ms_req_bool(req, "dryRun", false, &dry_run, err));
+    if (!has)
+        return 0;
+    return ms_ixmod_apply_locked(s, c, &ix, dry_run, reply, logged, changed, err);
+}
+
 int
 ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     WT_SESSION *s = ctx->session;
     char db[128];
     const char *ns, *coll;
-    bson_t set, o = BSON_INITIALIZER, *nopts = NULL, *old;
-    bool has_set;
+    bson_t set, o = BSON_INITIALIZER, *nopts = NULL, *old, logged = BSON_INITIALIZER;
+    bool has_set, ix_changed = false;
     ms_coll_t *c;
     int ret = 0;
 
@@ -1033,8 +1052,11 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
         ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns does not exist");
         goto err;
     }
+    SDB_ERR(coll_mod_index(s, c, req, reply, &logged, &ix_changed, err));
     BSON_APPEND_UTF8(&o, "collMod", coll);
     bson_concat(&o, &set);
+    if (ix_changed)
+        BSON_APPEND_DOCUMENT(&o, "index", &logged);
     nopts = options_modified(c, &set);
     SDB_ERR(s->begin_transaction(s, NULL));
     old = c->options;
@@ -1051,9 +1073,12 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
     ms_capped_attach(NULL, c); /* cappedSize / cappedMax */
     ms_store_bump_catalog();
 err:
+    if (ix_changed && ret != 0)
+        ms_store_bump_catalog(); /* the cache changed although the row did not */
     ms_catalog_unlock();
     if (nopts != NULL)
         bson_destroy(nopts);
     bson_destroy(&o);
+    bson_destroy(&logged);
     return ret;
 }

@@ -44,6 +44,7 @@ typedef struct ms_index {
     char uri[MS_URI_MAX];       /* "table:index-<n>" */
     bool unique;                /* spec.unique, or the _id index */
     bool sparse;                /* spec.sparse: documents without any key field have no entry */
+    bool prepare_unique;        /* spec.prepareUnique: a non-unique index refusing new duplicates */
     struct sdb_pfilter *filter; /* spec.partialFilterExpression compiled (pfilter.h), or NULL */
 } ms_index_t;
 

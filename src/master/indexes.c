@@ -84,6 +84,35 @@ typedef struct entry_ctx {
     size_t duplen;
 } entry_ctx_t;
 
+/* prefix_taken -- does a non-unique index hold `key` (len bytes) for another record than
+ * `rid`?  (prepareUnique: such an index refuses new duplicates.)  Leaves the cursor reset. */
+static int
+prefix_taken(WT_CURSOR *cur, const uint8_t *key, size_t len, int64_t rid, bool *taken)
+{
+    WT_ITEM k;
+    int exact, ret;
+
+    *taken = false;
+    k.data = key;
+    k.size = len;
+    cur->set_key(cur, &k);
+    ret = cur->search_near(cur, &exact);
+    if (ret == 0 && exact < 0)
+        ret = cur->next(cur);
+    while (ret == 0) {
+        SDB_RET(cur->get_key(cur, &k));
+        if (k.size != len + 8 || memcmp(k.data, key, len) != 0)
+            break;
+        if (sdb_keyenc_decode_rid(k.data, k.size) != rid) {
+            *taken = true;
+            break;
+        }
+        ret = cur->next(cur);
+    }
+    cur->reset(cur);
+    return ret == WT_NOTFOUND ? 0 : ret;
+}
+
 static int
 entry_cb(const uint8_t *key, size_t len, void *arg)
 {
@@ -98,6 +127,17 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     k.size = len;
     v.data = e->rb.data;
     v.size = e->rb.len;
+    if (!e->ix->unique && e->ix->prepare_unique && !e->remove) {
+        bool taken;
+
+        SDB_RET(prefix_taken(cur, key, len, e->rid, &taken));
+        if (taken) {
+            e->dup = bson_malloc(len > 0 ? len : 1);
+            memcpy(e->dup, key, len);
+            e->duplen = len;
+            return WT_DUPLICATE_KEY;
+        }
+    }
     if (!e->ix->unique) {
         /* entry = key bytes + rid */
         if (e->cap < len + e->rb.len) {

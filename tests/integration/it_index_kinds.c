@@ -251,6 +251,254 @@ START_TEST(test_partial_refused)
 }
 END_TEST
 
+/* A hinted sparse index returns only the documents that have one of its fields (null
+ * counts as having it). */
+START_TEST(test_sparse_entries)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    fresh(c, "sp");
+    ck_assert_int_eq(write_code(c, "{'insert': 'sp', 'documents': [{'_id': 1, 's': 1}, {'_id': "
+                                   "2, 's': null}, {'_id': 3}, {'_id': 4, 't': 1}, {'_id': 5, "
+                                   "'s': [1, 2]}, {'_id': 6, 'u': {'s': 1}}]}"),
+                     0);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'sp', 'indexes': [{'key': {'s': 1}, 'name': 's_1', 'sparse': "
+           "true}, {'key': {'s': 1, 't': -1}, 'name': 'st', 'sparse': true}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(found(c, "{'find': 'sp', 'filter': {}, 'hint': 's_1'}"), 3);
+    ck_assert_int_eq(found(c, "{'find': 'sp', 'filter': {}, 'hint': 'st'}"), 4);
+    ck_assert_int_eq(found(c, "{'find': 'sp', 'filter': {'_id': {'$gt': 2}}, 'hint': 's_1'}"), 1);
+    ck_assert_int_eq(write_code(c, "{'update': 'sp', 'updates': [{'q': {'_id': 1}, 'u': "
+                                   "{'$unset': {'s': 1}}}]}"),
+                     0);
+    ck_assert_int_eq(found(c, "{'find': 'sp', 'filter': {}, 'hint': 's_1'}"), 2);
+}
+END_TEST
+
+/* Hashed indexes: arrays refused (16766) on insert, update and build; one hashed field, never
+ * unique; compound hashed and sparse hashed build; listIndexes shows the spec. */
+START_TEST(test_hashed)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, spec;
+
+    fresh(c, "h");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'h', 'indexes': [{'key': {'h': 'hashed'}, 'name': 'h_hashed'}, "
+           "{'key': {'a': 1, 'b.c': 'hashed'}, 'name': 'ab'}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'h', 'documents': [{'_id': 1, 'h': 'x', 'a': [1, "
+                                   "2]}, {'_id': 2, 'h': {'x': [1, 2]}}, {'_id': 3}]}"),
+                     16766);
+    CMD_OK(c, DB, "{'count': 'h'}", &r);
+    ASSERT_INT(&r, "n", 0); /* the first document already had an array */
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'h', 'documents': [{'_id': 2, 'h': {'x': [1, 2]}}, "
+                                   "{'_id': 3}, {'_id': 4, 'h': 1.5, 'b': {'c': 'y'}}]}"),
+                     0);
+    CMD_OK(c, DB, "{'insert': 'h', 'documents': [{'_id': 5, 'h': [1]}]}", &r);
+    ASSERT_INT(&r, "writeErrors.0.code", 16766);
+    ASSERT_STR(&r, "writeErrors.0.errmsg",
+               "Error: hashed indexes do not currently support array values. Found array at "
+               "path: h");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'h', 'documents': [{'_id': 5, 'b': [{'c': 1}]}]}", &r);
+    ASSERT_STR(&r, "writeErrors.0.errmsg",
+               "Error: hashed indexes do not currently support array values. Found array at "
+               "path: b");
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'update': 'h', 'updates': [{'q': {'_id': 4}, 'u': {'$set': "
+                                   "{'h': [2]}}}]}"),
+                     16766);
+    /* a build over a document with an array fails and leaves nothing */
+    ck_assert_int_eq(write_code(c, "{'insert': 'h', 'documents': [{'_id': 6, 'z': [1]}]}"), 0);
+    CMD_ERR(c, DB, "{'createIndexes': 'h', 'indexes': [{'key': {'z': 'hashed'}, 'name': 'z'}]}", &r,
+            16766, "Location16766");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'h', 'indexes': [{'key': {'y': 'hashed'}, 'name': 'y', 'sparse': "
+           "true}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'h', 'indexes': [{'key': {'p': 'hashed', 'q': 'hashed'}, 'name': "
+            "'pq'}]}",
+            &r, 31303, "Location31303");
+    ASSERT_STR(&r, "errmsg",
+               "A maximum of one index field is allowed to be hashed but found 2 for 'key' { p: "
+               "\"hashed\", q: \"hashed\" }");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'h', 'indexes': [{'key': {'p': 'hashed'}, 'name': 'p', 'unique': "
+            "true}]}",
+            &r, 16764, "Location16764");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'createIndexes': 'h', 'indexes': [{'key': {'p': 'hash'}, 'name': 'p'}]}", &r,
+            67, "CannotCreateIndex");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"), "Unknown index plugin 'hash'") != NULL, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'h'}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.2", &spec));
+    ck_assert_msg(fx_eq_json(&spec, "{'v': 2, 'key': {'a': 1, 'b.c': 'hashed'}, 'name': 'ab'}"),
+                  "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    bson_destroy(&r);
+}
+END_TEST
+
+/* An index specification with a field mongod does not know is 197; key patterns are checked
+ * as mongod checks them. */
+START_TEST(test_spec_checks)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'sc', 'indexes': [{'key': {'u': 1}, 'bogus': true, 'name': "
+            "'u_1'}]}",
+            &r, 197, "InvalidIndexSpecificationOption");
+    ASSERT_STR(&r, "errmsg",
+               "Error in specification { key: { u: 1 }, bogus: true, name: \"u_1\" } :: caused "
+               "by :: The field 'bogus' is not valid for an index specification. Specification: "
+               "{ key: { u: 1 }, bogus: true, name: \"u_1\" }");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'createIndexes': 'sc', 'indexes': [{'key': {'z': 0}, 'name': 'z_0'}]}", &r, 67,
+            "CannotCreateIndex");
+    ASSERT_STR(&r, "errmsg",
+               "Error in specification { key: { z: 0 }, name: \"z_0\" } :: caused by :: Values "
+               "in the index key pattern cannot be 0.");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'createIndexes': 'sc', 'indexes': [{'key': {'$x': 1}, 'name': 'dx'}]}", &r, 67,
+            "CannotCreateIndex");
+    ASSERT_STR(&r, "errmsg",
+               "Error in specification { key: { $x: 1 }, name: \"dx\" } :: caused by :: Index "
+               "key contains an illegal field name: field name starts with '$'.");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'sc', 'indexes': [{'key': {'a': 1}, 'name': 'a', 'unique': 'x'}]}",
+            &r, 14, "TypeMismatch");
+    bson_destroy(&r);
+}
+END_TEST
+
+/* hidden at creation and through collMod; the _id index cannot be hidden; a hidden index
+ * cannot be hinted. */
+START_TEST(test_hidden)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    fresh(c, "hd");
+    ck_assert_int_eq(write_code(c, "{'insert': 'hd', 'documents': [{'_id': 1, 'a': 1}]}"), 0);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'hd', 'indexes': [{'key': {'a': 1}, 'name': 'a_1', 'hidden': "
+           "true}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'hd'}", &r);
+    ck_assert(fx_bool(&r, "cursor.firstBatch.1.hidden"));
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'hd', 'filter': {'a': 1}, 'hint': 'a_1'}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'collMod': 'hd', 'index': {'name': 'a_1', 'hidden': false}}", &r);
+    ck_assert(fx_has(&r, "hidden_old") && fx_bool(&r, "hidden_old"));
+    ck_assert(fx_has(&r, "hidden_new") && !fx_bool(&r, "hidden_new"));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'hd'}", &r);
+    ck_assert_msg(!fx_has(&r, "cursor.firstBatch.1.hidden"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    ck_assert_int_eq(found(c, "{'find': 'hd', 'filter': {'a': 1}, 'hint': 'a_1'}"), 1);
+    CMD_OK(c, DB, "{'collMod': 'hd', 'index': {'keyPattern': {'a': 1}, 'hidden': true}}", &r);
+    ck_assert(fx_bool(&r, "hidden_new"));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'collMod': 'hd', 'index': {'keyPattern': {'a': 1}, 'hidden': true}}", &r);
+    ck_assert_msg(!fx_has(&r, "hidden_new"), "no change, no report: %s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'collMod': 'hd', 'index': {'name': '_id_', 'hidden': true}}", &r, 2,
+            "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'collMod': 'hd', 'index': {'name': 'nope', 'hidden': true}}", &r, 27,
+            "IndexNotFound");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'collMod': 'hd', 'index': {'name': 'a_1'}}", &r, 72, "InvalidOptions");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'collMod': 'hd', 'index': {'name': 'a_1', 'hidden': 1}}", &r, 14,
+            "TypeMismatch");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'hd', 'indexes': [{'key': {'b': 1}, 'name': 'b', 'hidden': 1}]}", &r,
+            14, "TypeMismatch");
+    bson_destroy(&r);
+}
+END_TEST
+
+/* prepareUnique refuses new duplicates; unique: true converts the index once no duplicates
+ * are left, reporting them (359) until then. */
+START_TEST(test_prepare_unique)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    fresh(c, "pu");
+    ck_assert_int_eq(write_code(c, "{'insert': 'pu', 'documents': [{'_id': 1, 'x': 1}, {'_id': 2, "
+                                   "'x': 1}, {'_id': 3, 'x': 2}]}"),
+                     0);
+    CMD_OK(c, DB, "{'createIndexes': 'pu', 'indexes': [{'key': {'x': 1}, 'name': 'x_1'}]}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'collMod': 'pu', 'index': {'name': 'x_1', 'unique': true}}", &r, 72,
+            "InvalidOptions");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'collMod': 'pu', 'index': {'keyPattern': {'x': 1}, 'prepareUnique': true}}",
+           &r);
+    ck_assert(!fx_bool(&r, "prepareUnique_old") && fx_bool(&r, "prepareUnique_new"));
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'pu', 'documents': [{'_id': 4, 'x': 2}]}"), 11000);
+    ck_assert_int_eq(write_code(c, "{'insert': 'pu', 'documents': [{'_id': 4, 'x': 3}]}"), 0);
+    ck_assert_int_eq(
+        write_code(c, "{'update': 'pu', 'updates': [{'q': {'_id': 4}, 'u': {'$set': {'x': 2}}}]}"),
+        11000);
+    CMD_ERR(c, DB, "{'collMod': 'pu', 'index': {'name': 'x_1', 'unique': true}}", &r, 359,
+            "CannotConvertIndexToUnique");
+    ck_assert_msg(fx_array_len(&r, "violations") == 1 && fx_int(&r, "violations.0.ids.0") == 1 &&
+                      fx_int(&r, "violations.0.ids.1") == 2 &&
+                      fx_array_len(&r, "violations.0.ids") == 2,
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'collMod': 'pu', 'index': {'name': 'x_1', 'unique': true}, 'dryRun': true}",
+            &r, 359, "CannotConvertIndexToUnique");
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'delete': 'pu', 'deletes': [{'q': {'_id': 2}, 'limit': 1}]}"),
+                     0);
+    CMD_OK(c, DB, "{'collMod': 'pu', 'index': {'name': 'x_1', 'unique': true}, 'dryRun': true}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'pu'}", &r);
+    ck_assert_msg(!fx_has(&r, "cursor.firstBatch.1.unique"), "dryRun changes nothing: %s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'collMod': 'pu', 'index': {'name': 'x_1', 'unique': true}}", &r);
+    ck_assert(fx_bool(&r, "unique_new"));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'pu'}", &r);
+    ck_assert_msg(fx_bool(&r, "cursor.firstBatch.1.unique") &&
+                      !fx_has(&r, "cursor.firstBatch.1.prepareUnique"),
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'pu', 'documents': [{'_id': 9, 'x': 1}]}", &r);
+    ASSERT_INT(&r, "writeErrors.0.code", 11000);
+    ASSERT_STR(&r, "writeErrors.0.errmsg",
+               "E11000 duplicate key error collection: ixkinds.pu index: x_1 dup key: { x: 1 }");
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'pu', 'documents': [{'_id': 9, 'x': 9}]}"), 0);
+    ck_assert_int_eq(found(c, "{'find': 'pu', 'filter': {'x': {'$gte': 1}}, 'hint': 'x_1'}"), 4);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -261,5 +509,10 @@ main(void)
     tcase_add_test(tc, test_partial_operators);
     tcase_add_test(tc, test_partial_build);
     tcase_add_test(tc, test_partial_refused);
+    tcase_add_test(tc, test_sparse_entries);
+    tcase_add_test(tc, test_hashed);
+    tcase_add_test(tc, test_spec_checks);
+    tcase_add_test(tc, test_hidden);
+    tcase_add_test(tc, test_prepare_unique);
     return it_main(s);
 }

@@ -461,6 +461,33 @@ START_TEST(test_keys_errors)
 }
 END_TEST
 
+/* A pattern with a hashed field: one key, the hashed field keyed by mongod's hash64 as a
+ * long, no array anywhere on a path (16766 naming the path up to the array). */
+START_TEST(test_keys_hashed)
+{
+    keyset_t ks;
+    sdb_error_t err;
+    int mk;
+
+    check_keys("{\"a\": 42}", "{\"a\": \"hashed\"}", "{ \"a\" : -944302157085130861 }", 0);
+    check_keys("{\"a\": 42.5, \"b\": \"x\"}", "{\"b\": 1, \"a\": \"hashed\"}",
+               "{ \"b\" : \"x\", \"a\" : -944302157085130861 }", 0);
+    check_keys("{\"a\": {\"b\": {\"c\": 42}}}", "{\"a.b.c\": \"hashed\"}",
+               "{ \"a.b.c\" : -944302157085130861 }", 0);
+    ck_assert_int_eq(run_keys("{\"a\": [42]}", "{\"a\": \"hashed\"}", &ks, &mk, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Location16766);
+    ck_assert_str_eq(err.msg, "Error: hashed indexes do not currently support array values. "
+                              "Found array at path: a");
+    ck_assert_int_eq(run_keys("{\"a\": [{\"b\": 1}], \"c\": 1}", "{\"c\": \"hashed\", \"a.b\": 1}",
+                              &ks, &mk, &err),
+                     SDB_ECLIENT);
+    ck_assert_str_eq(err.msg, "Error: hashed indexes do not currently support array values. "
+                              "Found array at path: a");
+    ck_assert_int_eq(run_keys("{\"a\": {\"b\": [1]}}", "{\"a\": \"hashed\"}", &ks, &mk, &err),
+                     0); /* an array inside the hashed value is part of it */
+}
+END_TEST
+
 static int
 count_key(const uint8_t *key, size_t len, void *ctx)
 {
@@ -620,6 +647,7 @@ keyenc_suite(void)
     tcase_add_test(tk, test_keys_multikey);
     tcase_add_test(tk, test_keys_positional);
     tcase_add_test(tk, test_keys_errors);
+    tcase_add_test(tk, test_keys_hashed);
     tcase_add_test(tk, test_decode_key_and_brackets);
     suite_add_tcase(s, tk);
     return s;

@@ -480,6 +480,63 @@ static const char *const collmod_fields[] = {
     "dryRun",         "collectionUUID",  "recordPreImages",    NULL,
 };
 
+/* collmod_index -- collMod's `index`: {keyPattern | name, hidden, prepareUnique, unique}
+ * checked as mongod does, copied into the master's request. */
+static int
+collmod_index(wk_cmd_t *cmd, const bson_iter_t *ix, bson_t *req)
+{
+    static const char *const bools[] = {"hidden", "prepareUnique", "unique", NULL};
+    bool has_name, has_key, any = false;
+    bson_iter_t it;
+    bson_t spec;
+    char field[64];
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(ix))
+        return wk_cmdu_type_error(cmd, "index", bson_iter_type(ix), "object");
+    SDB_RET(wk_cmdu_get_doc(cmd, ix, "index", &spec));
+    bson_iter_init(&it, &spec);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        bool known = strcmp(k, "keyPattern") == 0 || strcmp(k, "name") == 0;
+
+        for (size_t i = 0; bools[i] != NULL && !known; i++) {
+            if (strcmp(k, bools[i]) != 0)
+                continue;
+            known = any = true;
+            bson_snprintf(field, sizeof(field), "index.%s", k);
+            if (!BSON_ITER_HOLDS_BOOL(&it))
+                return wk_cmdu_type_error(cmd, field, bson_iter_type(&it), "bool");
+        }
+        if (strcmp(k, "expireAfterSeconds") == 0 || strcmp(k, "forceNonUnique") == 0)
+            return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                                 "collMod option 'index.%s' is not supported by this server", k);
+        if (!known)
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field 'collMod.index.%s' is an unknown field.", k);
+    }
+    has_name = bson_iter_init_find(&it, &spec, "name");
+    if (has_name && !BSON_ITER_HOLDS_UTF8(&it))
+        return wk_cmdu_type_error(cmd, "index.name", bson_iter_type(&it), "string");
+    has_key = bson_iter_init_find(&it, &spec, "keyPattern");
+    if (has_key && !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return wk_cmdu_type_error(cmd, "index.keyPattern", bson_iter_type(&it), "object");
+    if (!has_name && !has_key)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "no name or key pattern specified");
+    if (has_name && has_key)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "Cannot specify both key pattern and name.");
+    if (!any)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "no expireAfterSeconds, hidden, prepareUnique, unique or "
+                             "forceNonUnique field");
+    if (bson_iter_init_find(&it, &spec, "unique") && !bson_iter_bool(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "'Unique: false' option is not supported");
+    BSON_APPEND_DOCUMENT(req, "index", &spec);
+    return 0;
+}
+
 /* collmod_collection -- the `set` of a collMod on a collection: the validation options. */
 static int
 collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
@@ -492,7 +549,8 @@ collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
 
-        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0)
+        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0 || strcmp(k, "index") == 0 ||
+            strcmp(k, "dryRun") == 0)
             continue;
         if (strcmp(k, "viewOn") == 0 || strcmp(k, "pipeline") == 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
@@ -554,6 +612,30 @@ collmod_view(wk_cmd_t *cmd, bson_t *set)
     return 0;
 }
 
+/* collmod_reply -- the master's <option>_old / _new into the reply, or its violations into
+ * the error (359). */
+static void
+collmod_reply(wk_cmd_t *cmd, const bson_t *reply, int ret)
+{
+    bson_iter_t it;
+    size_t n;
+
+    if (!bson_iter_init(&it, reply))
+        return;
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        n = strlen(k);
+        if (ret == 0 && n > 4 && (strcmp(k + n - 4, "_old") == 0 || strcmp(k + n - 4, "_new") == 0))
+            bson_append_iter(cmd->reply, k, -1, &it);
+        if (ret != 0 && strcmp(k, "violations") == 0) {
+            if (cmd->err_extra == NULL)
+                cmd->err_extra = bson_new();
+            bson_append_iter(cmd->err_extra, k, -1, &it);
+        }
+    }
+}
+
 /* wk_cmd_coll_mod -- {collMod: name, validator, validationLevel, validationAction} on a
  * collection, {collMod: name, viewOn, pipeline} on a view -> {}.  Index and TTL changes
  * answer InvalidOptions (not supported); 26 when the namespace does not exist. */
@@ -563,6 +645,7 @@ wk_cmd_coll_mod(wk_cmd_t *cmd)
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, set = BSON_INITIALIZER;
     const wk_coll_info_t *ci;
     char ns[WK_NS_MAX];
+    bson_iter_t it;
     int ret = 0;
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
@@ -576,7 +659,12 @@ wk_cmd_coll_mod(wk_cmd_t *cmd)
         SDB_ERR(collmod_collection(cmd, ci, &set));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "set", &set);
-    SDB_ERR(wk_cmdu_store(SDB_OP_COLL_MOD, &req, &reply, &cmd->err));
+    if (bson_iter_init_find(&it, cmd->body, "index"))
+        SDB_ERR(collmod_index(cmd, &it, &req));
+    if (bson_iter_init_find(&it, cmd->body, "dryRun"))
+        BSON_APPEND_BOOL(&req, "dryRun", wk_cmdu_truthy(&it));
+    ret = wk_cmdu_store(SDB_OP_COLL_MOD, &req, &reply, &cmd->err);
+    collmod_reply(cmd, &reply, ret);
 err:
     bson_destroy(&req);
     bson_destroy(&reply);

@@ -56,11 +56,11 @@ err:
 static int
 spec_error(wk_cmd_t *cmd, int code, const bson_t *spec, const char *why)
 {
-    char *json = bson_as_relaxed_extended_json(spec, NULL);
-    int ret = sdb_error_set(&cmd->err, code, "Error in specification %s :: caused by :: %s",
-                            json != NULL ? json : "{}", why);
+    char *str = sdb_bson_str(spec);
+    int ret =
+        sdb_error_set(&cmd->err, code, "Error in specification %s :: caused by :: %s", str, why);
 
-    bson_free(json);
+    bson_free(str);
     return ret;
 }
 
@@ -118,28 +118,228 @@ check_partial(wk_cmd_t *cmd, const bson_t *spec)
     return 0;
 }
 
-/* check_key -- a key pattern: non-empty, values numbers (non-zero) or index type strings. */
+/* The index plugins a key pattern may name (mongod's IndexNames). */
+static const char *const plugins[] = {"2d", "2dsphere", "text", "hashed", "columnstore", NULL};
+
+/* key_value_error -- what is wrong with one key pattern value, or NULL; *plugin receives a
+ * plugin name it gives. */
+static const char *
+key_value_error(wk_cmd_t *cmd, const bson_iter_t *it, const char **plugin)
+{
+    double d;
+
+    *plugin = NULL;
+    if (BSON_ITER_HOLDS_NUMBER(it)) {
+        d = bson_iter_as_double((bson_iter_t *)it);
+        if (d != d)
+            return "Values in the index key pattern cannot be NaN.";
+        return d == 0.0 ? "Values in the index key pattern cannot be 0." : NULL;
+    }
+    if (!BSON_ITER_HOLDS_UTF8(it)) {
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "Values in v:2 index key pattern cannot be of type %s. Only numbers > 0, "
+                      "numbers < 0, and strings are allowed.",
+                      wk_cmdu_type_name(bson_iter_type(it)));
+        return cmd->err.msg;
+    }
+    *plugin = bson_iter_utf8(it, NULL);
+    if ((*plugin)[0] == '\0')
+        return "Values in the index key pattern cannot be empty strings";
+    if (strcmp(*plugin, "geoHaystack") == 0)
+        return "GeoHaystack indexes cannot be created in version 5.0 and above";
+    for (size_t i = 0; plugins[i] != NULL; i++)
+        if (strcmp(plugins[i], *plugin) == 0)
+            return NULL;
+    bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg), "Unknown index plugin '%s'", *plugin);
+    return cmd->err.msg;
+}
+
+/* key_name_error -- what is wrong with one key pattern field name, or NULL. */
+static const char *
+key_name_error(const char *name, bool wildcard)
+{
+    const char *p = name;
+
+    if (name[0] == '\0')
+        return "Index keys cannot be an empty field.";
+    if (strcmp(name, "$**") == 0)
+        return NULL;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+
+        if (n == 0)
+            return "Index keys cannot contain an empty field.";
+        if (p[0] == '$' &&
+            !(p != name &&
+              ((n == 3 && strncmp(p, "$id", 3) == 0) || (n == 3 && strncmp(p, "$db", 3) == 0) ||
+               (n == 4 && strncmp(p, "$ref", 4) == 0))) &&
+            !(wildcard && dot == NULL && strcmp(p, "$**") == 0))
+            return "Index key contains an illegal field name: field name starts with '$'.";
+        if (dot == NULL)
+            return NULL;
+        p = dot + 1;
+    }
+}
+
+/* check_key -- a key pattern as mongod's validateKeyPattern reads it: values non-zero
+ * numbers or one known plugin name, field names without empty parts or '$'. */
 static int
 check_key(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
 {
+    const char *why = NULL, *plugin = NULL, *p;
+    bool wildcard = false;
     bson_iter_t it;
+    char msg[SDB_ERRMSG_MAX];
 
     if (bson_empty(key))
-        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
-                          "Index keys cannot be an empty field.");
+        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, "Index keys cannot be empty.");
     bson_iter_init(&it, key);
     while (bson_iter_next(&it)) {
-        if (bson_iter_key(&it)[0] == '\0')
-            return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
-                              "Index keys cannot be an empty field.");
-        if (BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) != 0.0)
-            continue;
-        if (BSON_ITER_HOLDS_UTF8(&it))
-            continue;
-        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
-                          "Values in the index key pattern can only be positive numbers, "
-                          "negative numbers, or strings");
+        const char *k = bson_iter_key(&it);
+        size_t n = strlen(k);
+
+        wildcard = wildcard || (n >= 3 && strcmp(k + n - 3, "$**") == 0);
     }
+    bson_iter_init(&it, key);
+    while (why == NULL && bson_iter_next(&it)) {
+        why = key_value_error(cmd, &it, &p);
+        if (why == NULL && p != NULL && plugin != NULL && strcmp(p, plugin) != 0)
+            why = "Can't use more than one index plugin for a single index.";
+        if (why == NULL && p != NULL)
+            plugin = p;
+        if (why == NULL)
+            why = key_name_error(bson_iter_key(&it), wildcard);
+    }
+    if (why == NULL)
+        return 0;
+    bson_strncpy(msg, why, sizeof(msg));
+    return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, msg);
+}
+
+/* The fields an index specification may have (mongod's allowedFieldNames). */
+static const char *const spec_fields[] = {
+    "key",
+    "name",
+    "v",
+    "ns",
+    "background",
+    "unique",
+    "sparse",
+    "hidden",
+    "prepareUnique",
+    "collation",
+    "storageEngine",
+    "partialFilterExpression",
+    "expireAfterSeconds",
+    "weights",
+    "default_language",
+    "language_override",
+    "textIndexVersion",
+    "2dsphereIndexVersion",
+    "bits",
+    "min",
+    "max",
+    "coarsestIndexedLevel",
+    "finestIndexedLevel",
+    "wildcardProjection",
+    "dropDups",
+    "originalSpec",
+    "clustered",
+    NULL,
+};
+
+/* check_fields -- 197 for a field no index specification has. */
+static int
+check_fields(wk_cmd_t *cmd, const bson_t *spec)
+{
+    bson_iter_t it;
+    char *str, why[SDB_ERRMSG_MAX];
+
+    bson_iter_init(&it, spec);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        size_t i;
+
+        for (i = 0; spec_fields[i] != NULL && strcmp(spec_fields[i], k) != 0; i++)
+            ;
+        if (spec_fields[i] != NULL)
+            continue;
+        str = sdb_bson_str(spec);
+        bson_snprintf(why, sizeof(why),
+                      "The field '%s' is not valid for an index specification. Specification: %s",
+                      k, str);
+        bson_free(str);
+        return spec_error(cmd, SDB_CODE_InvalidIndexSpecificationOption, spec, why);
+    }
+    return 0;
+}
+
+/* check_flags -- the boolean options: numbers or bools (hidden: a bool, and never on the _id
+ * index). */
+static int
+check_flags(wk_cmd_t *cmd, const bson_t *spec)
+{
+    static const char *const flags[] = {"background", "unique",        "sparse",
+                                        "dropDups",   "prepareUnique", NULL};
+    bson_iter_t it;
+    char why[SDB_ERRMSG_MAX];
+
+    for (size_t i = 0; flags[i] != NULL; i++) {
+        bson_string_t *v;
+
+        if (!bson_iter_init_find(&it, spec, flags[i]) || BSON_ITER_HOLDS_NUMBER(&it) ||
+            BSON_ITER_HOLDS_BOOL(&it))
+            continue;
+        v = bson_string_new(NULL);
+        sdb_bson_str_value(v, &it);
+        bson_snprintf(why, sizeof(why),
+                      "The field '%s has value %s: %s, which is not convertible to bool", flags[i],
+                      flags[i], v->str);
+        bson_string_free(v, true);
+        return spec_error(cmd, SDB_CODE_TypeMismatch, spec, why);
+    }
+    if (!bson_iter_init_find(&it, spec, "hidden"))
+        return 0;
+    if (!BSON_ITER_HOLDS_BOOL(&it)) {
+        bson_snprintf(why, sizeof(why), "The field 'name' must be a bool, but got %s",
+                      wk_cmdu_type_name(bson_iter_type(&it)));
+        return spec_error(cmd, SDB_CODE_TypeMismatch, spec, why);
+    }
+    if (bson_iter_bool(&it) && bson_iter_init_find(&it, spec, "name") &&
+        strcmp(bson_iter_utf8(&it, NULL), "_id_") == 0)
+        return spec_error(cmd, SDB_CODE_BadValue, spec, "can't hide _id index");
+    return 0;
+}
+
+/* check_hashed -- a hashed key pattern: one hashed field, never unique (mongod's 31303 and
+ * 16764, reported as its hashed access method does, without the spec). */
+static int
+check_hashed(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+{
+    bson_iter_t it;
+    int n = 0;
+    char *str;
+    int ret;
+
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it))
+        n += BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "hashed") == 0;
+    if (n == 0)
+        return 0;
+    if (n > 1) {
+        str = sdb_bson_str(key);
+        ret = sdb_error_set(&cmd->err, SDB_CODE_Location31303,
+                            "A maximum of one index field is allowed to be hashed but found %d "
+                            "for 'key' %s",
+                            n, str);
+        bson_free(str);
+        return ret;
+    }
+    if (bson_iter_init_find(&it, spec, "unique") && wk_cmdu_truthy(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_Location16764,
+                             "Currently hashed indexes cannot guarantee uniqueness. Use a regular "
+                             "index.");
     return 0;
 }
 
@@ -154,6 +354,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
     if (!BSON_ITER_HOLDS_DOCUMENT(elem))
         return wk_cmdu_type_error(cmd, "indexes.0", bson_iter_type(elem), "object");
     SDB_RET(wk_cmdu_get_doc(cmd, elem, "indexes.0", &spec));
+    SDB_RET(check_fields(cmd, &spec));
     if (bson_iter_init_find(&it, &spec, "key")) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&it))
             return spec_error(cmd, SDB_CODE_TypeMismatch, &spec,
@@ -174,7 +375,9 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
     if (!have_name)
         return spec_error(cmd, SDB_CODE_FailedToParse, &spec,
                           "The 'name' field is a required property of an index specification");
+    SDB_RET(check_flags(cmd, &spec));
     SDB_RET(check_partial(cmd, &spec));
+    SDB_RET(check_hashed(cmd, &spec, &key));
     BSON_APPEND_INT32(out, "v", 2);
     BSON_APPEND_DOCUMENT(out, "key", &key);
     bson_iter_init_find(&it, &spec, "name");
