@@ -27,12 +27,14 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "cursors.h"
+#include "store.h"
 #include "storereq.h"
 #include "txns.h"
 #include "xact.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #define SESS_MAX 1000000
@@ -332,6 +334,21 @@ uid_listed(const uint8_t uid[SESS_UID_LEN], const bson_iter_t *uids)
     return false;
 }
 
+/* publish_kill -- tell the workers that session id (NULL: every session) was killed, so its
+ * running operations stop (global.h). */
+static void
+publish_kill(const uint8_t *id)
+{
+    sdb_global_t *g = ms_store_global();
+    uint64_t seq = atomic_load(&g->session_kill_seq), half[2] = {UINT64_MAX, UINT64_MAX};
+
+    if (id != NULL)
+        memcpy(half, id, 16);
+    atomic_store(&g->session_killed[seq % SDB_GLOBAL_KILL_RING][0], half[0]);
+    atomic_store(&g->session_killed[seq % SDB_GLOBAL_KILL_RING][1], half[1]);
+    atomic_store(&g->session_kill_seq, seq + 1);
+}
+
 int
 ms_sessions_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -355,6 +372,10 @@ ms_sessions_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
     pthread_mutex_unlock(&sess_mu);
     if (all) /* and cursors of sessions the cache never recorded (full) */
         ms_cursors_kill_session(NULL);
+    if (all)
+        publish_kill(NULL);
+    for (size_t i = 0; !all && i < hit.n; i++)
+        publish_kill(hit.v[i]);
     BSON_APPEND_INT32(reply, "killed", (int32_t)ids_release(&hit));
     return 0;
 }

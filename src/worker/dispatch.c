@@ -205,6 +205,8 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
                              "%s may only be run against the admin database.", cmd->name);
     SDB_RET(wk_op_parse_max_time(&req->cmd, &max_time_ms, &cmd->err));
     wk_op_init(&cmd->op, cmd->conn, max_time_ms);
+    if (((*def)->flags & WK_CMD_F_KILLS_SESSIONS) == 0) /* never interrupted by its own work */
+        wk_op_set_session(&cmd->op, &req->cmd);
     cmd->db = db;
     return wk_xact_prepare(cmd, *def, xs); /* a transaction's statement: cmd/transaction.h */
 }

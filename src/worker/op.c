@@ -89,8 +89,13 @@ wk_op_init(wk_op_t *op, const struct wk_conn *conn, int64_t max_time_ms)
 {
     memset(op, 0, sizeof(*op));
     op->conn = conn;
-    if (max_time_ms > 0)
-        op->deadline_ns = now_ns() + max_time_ms * 1000000;
+    wk_op_set_time_limit(op, max_time_ms);
+}
+
+void
+wk_op_set_time_limit(wk_op_t *op, int64_t max_time_ms)
+{
+    op->deadline_ns = max_time_ms > 0 ? now_ns() + max_time_ms * 1000000 : 0;
 }
 
 /*
@@ -106,6 +111,46 @@ wk_op_remaining_ms(const wk_op_t *op)
         return 0;
     left = (op->deadline_ns - now_ns()) / 1000000;
     return left < 1 ? 1 : left;
+}
+
+void
+wk_op_set_session(wk_op_t *op, const bson_t *body)
+{
+    bson_iter_t it, f;
+    bson_subtype_t st;
+    const uint8_t *data;
+    uint32_t len;
+
+    op->has_lsid = false;
+    if (body == NULL || !bson_iter_init_find(&it, body, "lsid") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        !bson_iter_recurse(&it, &f) || !bson_iter_find(&f, "id") || !BSON_ITER_HOLDS_BINARY(&f))
+        return;
+    bson_iter_binary(&f, &st, &len, &data);
+    if (len != 16)
+        return;
+    memcpy(op->lsid, data, 16);
+    op->has_lsid = true;
+    op->session_kill_seq = atomic_load(&wk_global->session_kill_seq);
+}
+
+/* session_killed -- killSessions killed op's session (or every session) since op began. */
+static bool
+session_killed(const wk_op_t *op)
+{
+    uint64_t seq, from = op->session_kill_seq;
+
+    if (!op->has_lsid || (seq = atomic_load(&wk_global->session_kill_seq)) == from)
+        return false;
+    if (seq - from > SDB_GLOBAL_KILL_RING)
+        from = seq - SDB_GLOBAL_KILL_RING;
+    for (; from < seq; from++) {
+        uint64_t a = atomic_load(&wk_global->session_killed[from % SDB_GLOBAL_KILL_RING][0]);
+        uint64_t b = atomic_load(&wk_global->session_killed[from % SDB_GLOBAL_KILL_RING][1]);
+
+        if ((a == op->lsid[0] && b == op->lsid[1]) || (a == UINT64_MAX && b == UINT64_MAX))
+            return true;
+    }
+    return false;
 }
 
 void
@@ -149,6 +194,8 @@ wk_op_interrupted(const wk_op_t *op, sdb_error_t *err)
         return sdb_error_set(err, SDB_CODE_MaxTimeMSExpired, "operation exceeded time limit");
     if (cursor_killed(op))
         return sdb_error_set(err, SDB_CODE_CursorKilled, "operation was interrupted");
+    if (session_killed(op))
+        return sdb_error_set(err, SDB_CODE_Interrupted, "operation was interrupted");
     return 0;
 }
 

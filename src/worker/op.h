@@ -9,7 +9,8 @@
  * (wk_coro_checkpoint), so other connections keep being served, and where the operation
  * stops, as mongod's interrupt points do: 11600 InterruptedAtShutdown once the worker is
  * stopping, 279 ClientDisconnect when its client has gone, 50 MaxTimeMSExpired past its
- * deadline, 237 CursorKilled when killCursors killed the cursor a getMore holds.  The operation travels explicitly (cmd->op, wk_exec_t.op, wk_agg_ctx_t.op); NULL
+ * deadline, 237 CursorKilled when killCursors killed the cursor a getMore holds, 11601
+ * Interrupted when killSessions killed the operation's session.  The operation travels explicitly (cmd->op, wk_exec_t.op, wk_agg_ctx_t.op); NULL
  * means "no time limit, no client": the check still yields and still stops at shutdown.
  *
  * Contract: event-loop thread only.  A wk_op_t is plain data owned by the command; it holds
@@ -35,7 +36,15 @@ typedef struct wk_op {
     int64_t xact_n;             /*   and txnNumber (cmd/transaction.h) */
     int64_t cursor_id;          /* the cursor a getMore has checked out, 0 for none: */
     uint64_t kill_seq;          /*   the global kill ring's sequence before it did */
+    bool has_lsid;              /* the command names a session (lsid.id): */
+    uint64_t lsid[2];           /*   its id */
+    uint64_t session_kill_seq;  /*   and the session kill ring's sequence at its start */
 } wk_op_t;
+
+/* wk_op_set_session -- op runs in the session `body` names (lsid.id), if any: killSessions of
+ * it from now on interrupts op with 11601 Interrupted, as mongod kills a killed session's
+ * operations. */
+void wk_op_set_session(wk_op_t *op, const bson_t *body);
 
 /* wk_op_pin_cursor -- op (a getMore) is about to check out cursor id (0: none any more): a
  * killCursors of it from now on interrupts op with 237 CursorKilled, as mongod interrupts the
@@ -49,6 +58,10 @@ int wk_op_parse_max_time(const bson_t *body, int64_t *ms, sdb_error_t *err);
 /* wk_op_init -- an operation of `conn` (may be NULL) with a limit of max_time_ms from now
  * (0 = none). */
 void wk_op_init(wk_op_t *op, const struct wk_conn *conn, int64_t max_time_ms);
+
+/* wk_op_set_time_limit -- op's limit becomes max_time_ms from now (0 = none); the rest of op
+ * (client, transaction, session, pinned cursor) stays. */
+void wk_op_set_time_limit(wk_op_t *op, int64_t max_time_ms);
 
 /* wk_op_remaining_ms -- milliseconds left before the deadline (at least 1), 0 without one:
  * what a cursor keeps for its getMores. */

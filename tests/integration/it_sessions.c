@@ -3,7 +3,7 @@
  *
  * The session commands and their reply shapes and errors (startSession, refreshSessions,
  * endSessions, killSessions, killAllSessions, killAllSessionsByPattern), a session's end or
- * kill taking its cursors with it, the binding of a cursor to the session that created it
+ * kill taking its cursors with it (and a kill interrupting its running operation), the binding of a cursor to the session that created it
  * (mongod's 50736/50737/50738 on getMore), afterClusterTime waiting for the oplog, and
  * config.system.sessions / $listSessions after the session cache's refresh.  The
  * expiry rule itself (logicalSessionTimeoutMinutes) is checked in tests/unit/check_store.c,
@@ -323,8 +323,10 @@ END_TEST
 
 /* after_cluster_time -- a find with readConcern {afterClusterTime: ts} on a raw connection,
  * sent without waiting for its reply; returns the fd. */
+/* send_after -- a find with afterClusterTime {t, i} (and maxTimeMS, and session lsid when
+ * not NULL) on a raw connection, not waiting for the reply; returns the socket. */
 static int
-send_after(uint32_t t, uint32_t i, int max_ms)
+send_after(uint32_t t, uint32_t i, int max_ms, const char *lsid)
 {
     int fd = rw_connect(it_srv.host, it_srv.port);
     bson_t cmd = BSON_INITIALIZER, rc, ct;
@@ -340,6 +342,11 @@ send_after(uint32_t t, uint32_t i, int max_ms)
     bson_append_document_end(&cmd, &ct);
     if (max_ms > 0)
         BSON_APPEND_INT32(&cmd, "maxTimeMS", max_ms);
+    if (lsid != NULL) {
+        bson_t *l = fx_json(lsid);
+        BSON_APPEND_DOCUMENT(&cmd, "lsid", l);
+        bson_destroy(l);
+    }
     BSON_APPEND_UTF8(&cmd, "$db", DB);
     uint8_t *msg = rw_opmsg(1, 0, &cmd, NULL, NULL, 0, &len);
     ck_assert_int_eq(rw_send(fd, msg, len), 0);
@@ -374,14 +381,14 @@ START_TEST(test_after_cluster_time)
     bson_iter_timestamp(&it, &t, &i);
     bson_destroy(&r);
     /* a time already reached: answered at once, with the write */
-    int fd = send_after(t, i, 0);
+    int fd = send_after(t, i, 0, NULL);
     recv_reply(fd, &r);
     ASSERT_INT(&r, "ok", 1);
     ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
     bson_destroy(&r);
     /* a later time (gossiped by the client): the read waits until no write at or before it
      * can still appear, so it sees the write another connection makes meanwhile */
-    fd = send_after((uint32_t)time(NULL) + 4, 0, 0);
+    fd = send_after((uint32_t)time(NULL) + 4, 0, 0, NULL);
     CMD_OK(c, DB, "{'insert': 'act', 'documents': [{'_id': 2}]}", &r);
     bson_destroy(&r);
     recv_reply(fd, &r);
@@ -389,10 +396,19 @@ START_TEST(test_after_cluster_time)
     ASSERT_INT(&r, "cursor.firstBatch.1._id", 2);
     bson_destroy(&r);
     /* nothing reaches it within maxTimeMS: MaxTimeMSExpired */
-    fd = send_after((uint32_t)time(NULL) + 3600, 0, 200);
+    fd = send_after((uint32_t)time(NULL) + 3600, 0, 200, NULL);
     recv_reply(fd, &r);
     ASSERT_INT(&r, "code", 50);
     ASSERT_STR(&r, "codeName", "MaxTimeMSExpired");
+    bson_destroy(&r);
+    /* killSessions interrupts the session's running operation: 11601 Interrupted */
+    fd = send_after((uint32_t)time(NULL) + 3600, 0, 30000, LSID_Y);
+    fx_sleep_ms(300);
+    CMD_OK(c, "admin", "{'killSessions': [" LSID_Y "]}", &r);
+    bson_destroy(&r);
+    recv_reply(fd, &r);
+    ASSERT_INT(&r, "code", 11601);
+    ASSERT_STR(&r, "codeName", "Interrupted");
     bson_destroy(&r);
     /* beyond the current cluster time (nobody gossiped it): InvalidOptions */
     char json[256];

@@ -485,8 +485,8 @@ cursor_of(const bson_t *r)
 START_TEST(test_cursors_belong_to_their_transaction)
 {
     mongoc_client_t *a = IT_CLIENT(), *b = fx_client_other_worker(&it_srv, a);
-    char body[256], json[512];
-    int64_t in_txn, outside;
+    char body[256], json[512], more[512];
+    int64_t in_txn, outside, left;
     bson_t r;
 
     CMD_OK(a, DB, "{'insert': 'cur', 'documents': [{'_id': 1}, {'_id': 2}, {'_id': 3}]}", &r);
@@ -518,14 +518,28 @@ START_TEST(test_cursors_belong_to_their_transaction)
              "'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', 'batchSize': 1",
              (long long)in_txn);
     ok_stmt(b, DB, LSID_I, 2, false, body); /* in its transaction, on another worker */
+    /* a cursor with the find's leftover maxTimeMS still reads the transaction's snapshot */
+    stmt(more, sizeof(more), LSID_I, 2, false, "'find': 'cur', 'batchSize': 1, 'maxTimeMS': 60000");
+    CMD_OK(a, DB, more, &r);
+    left = cursor_of(&r);
+    bson_destroy(&r);
+    CMD_OK(b, DB, "{'insert': 'cur', 'documents': [{'_id': 4}]}", &r); /* outside, committed */
+    bson_destroy(&r);
+    snprintf(body, sizeof(body), "'getMore': {'$numberLong': '%lld'}, 'collection': 'cur'",
+             (long long)left);
+    stmt(more, sizeof(more), LSID_I, 2, false, body);
+    CMD_OK(b, DB, more, &r);
+    ck_assert_msg(fx_array_len(&r, "cursor.nextBatch") == 2, "%s",
+                  fx_to_json(&r)); /* 2, 3: not 4 */
+    bson_destroy(&r);
     ok_stmt(a, "admin", LSID_I, 2, false, "'commitTransaction': 1");
     /* the commit ended it */
     CMD_ERR(b, DB, json, &r, 43, "CursorNotFound");
     bson_destroy(&r);
     snprintf(json, sizeof(json), "{'getMore': {'$numberLong': '%lld'}, 'collection': 'cur', %s}",
              (long long)outside, LSID_I);
-    CMD_OK(a, DB, json, &r); /* the one made outside lives on */
-    ck_assert_int_eq(fx_array_len(&r, "cursor.nextBatch"), 2);
+    CMD_OK(a, DB, json, &r); /* the one made outside lives on (and reads what is committed) */
+    ck_assert_int_eq(fx_array_len(&r, "cursor.nextBatch"), 3);
     bson_destroy(&r);
     mongoc_client_destroy(a);
     mongoc_client_destroy(b);

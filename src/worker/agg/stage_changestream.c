@@ -891,7 +891,7 @@ await_ms(wk_cmd_t *cmd)
 
     if (cmd->op.deadline_ns == 0)
         ms = CS_AWAIT_DEFAULT_MS;
-    cmd->op.deadline_ns = 0;
+    wk_op_set_time_limit(&cmd->op, 0);
     return ms;
 }
 

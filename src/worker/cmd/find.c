@@ -810,7 +810,7 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
     if (bson_iter_init_find(&it, &st, "maxTimeMS") && BSON_ITER_HOLDS_INT64(&it))
-        wk_op_init(&cmd->op, cmd->conn, bson_iter_int64(&it)); /* the find's leftover time */
+        wk_op_set_time_limit(&cmd->op, bson_iter_int64(&it)); /* the find's leftover time */
     if (bson_iter_init_find(&it, &st, "kind") && BSON_ITER_HOLDS_UTF8(&it))
         kind = bson_iter_utf8(&it, NULL);
     if (strcmp(kind, "stream") == 0)

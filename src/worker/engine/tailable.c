@@ -175,7 +175,7 @@ wk_tailable_begin(wk_cmd_t *cmd, const char *ns, const bson_t *state, bool await
                              "cannot set maxTimeMS on getMore command for a non-awaitData cursor");
     if (cmd->op.deadline_ns != 0)
         wait_ms = wk_op_remaining_ms(&cmd->op);
-    cmd->op.deadline_ns = 0; /* the budget is the wait's, not the scan's */
+    wk_op_set_time_limit(&cmd->op, 0); /* the budget is the wait's, not the scan's */
     *deadline_ms = sdb_mono_ms() + wait_ms;
     return position_lost(ns, state, &cmd->err);
 }
