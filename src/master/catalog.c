@@ -18,6 +18,7 @@
  */
 #include "catalog.h"
 
+#include "../common/collation.h"
 #include "../common/log.h"
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
@@ -89,6 +90,7 @@ index_free(ms_index_t *ix)
     if (ix->key != NULL)
         bson_destroy(ix->key);
     sdb_pfilter_free(ix->filter);
+    sdb_collation_free(ix->coll);
     memset(ix, 0, sizeof(*ix));
 }
 
@@ -107,25 +109,31 @@ coll_free(ms_coll_t *c)
     bson_free(c);
 }
 
-/* index_filter -- compile spec.partialFilterExpression (NULL when absent); the worker checked
- * it before it was stored, so a failure here means a corrupt catalog row. */
+/* index_options -- compile spec.partialFilterExpression and open spec.collation (each NULL
+ * when absent).  The worker checked both before the spec was stored, so a failure here means
+ * a corrupt catalog row. */
 static int
-index_filter(const bson_t *spec, struct sdb_pfilter **out)
+index_options(const bson_t *spec, struct sdb_pfilter **filter, struct sdb_collation **coll)
 {
+    static const char *const fields[] = {"partialFilterExpression", "collation"};
     const uint8_t *data;
     uint32_t len;
     bson_iter_t it;
     sdb_error_t e;
-    bson_t filter;
+    bson_t d;
 
-    *out = NULL;
-    if (!bson_iter_init_find(&it, spec, "partialFilterExpression"))
-        return 0;
-    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
-        return SDB_ECORRUPT;
-    bson_iter_document(&it, &len, &data);
-    if (!bson_init_static(&filter, data, len) || sdb_pfilter_new(&filter, out, &e) != 0)
-        return SDB_ECORRUPT;
+    *filter = NULL;
+    *coll = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (!bson_iter_init_find(&it, spec, fields[i]))
+            continue;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+            return SDB_ECORRUPT;
+        bson_iter_document(&it, &len, &data);
+        if (!bson_init_static(&d, data, len) ||
+            (i == 0 ? sdb_pfilter_new(&d, filter, &e) : sdb_collation_new(&d, coll, &e)) != 0)
+            return SDB_ECORRUPT;
+    }
     return 0;
 }
 
@@ -154,7 +162,7 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
     ix.sparse = bson_iter_init_find(&it, spec, "sparse") && bson_iter_as_bool(&it);
     ix.prepare_unique =
         !ix.unique && bson_iter_init_find(&it, spec, "prepareUnique") && bson_iter_as_bool(&it);
-    if (index_filter(spec, &ix.filter) != 0) {
+    if (index_options(spec, &ix.filter, &ix.coll) != 0) {
         index_free(&ix);
         return SDB_ECORRUPT;
     }
@@ -597,9 +605,12 @@ new_uuid(uint8_t uuid[16])
     uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
 }
 
+/* id_index_spec -- the _id index of a new collection; it takes the collection's default
+ * collation (the worker stored it spelled out in the options), as in mongod. */
 static void
-id_index_spec(bson_t *spec)
+id_index_spec(bson_t *spec, const bson_t *options)
 {
+    bson_iter_t it;
     bson_t key;
 
     bson_init(spec);
@@ -608,6 +619,9 @@ id_index_spec(bson_t *spec)
     BSON_APPEND_INT32(&key, "_id", 1);
     bson_append_document_end(spec, &key);
     BSON_APPEND_UTF8(spec, "name", "_id_");
+    if (options != NULL && bson_iter_init_find(&it, options, "collation") &&
+        BSON_ITER_HOLDS_DOCUMENT(&it) && !bson_has_field(options, "viewOn"))
+        bson_append_iter(spec, "collation", -1, &it);
 }
 
 /* create_tables -- make c's collection table and its _id index table. */
@@ -670,7 +684,7 @@ ms_catalog_create_locked(WT_SESSION *s, ms_xact_t *x, const char *ns, const bson
     ms_capped_attach(NULL, c); /* a new table is empty */
     ms_catalog_new_uri("coll", c->uri, sizeof(c->uri));
     atomic_store(&c->next_rid, 1);
-    id_index_spec(&spec);
+    id_index_spec(&spec, c->options);
     ms_catalog_new_uri("index", uri, sizeof(uri));
     ret = ms_catalog_index_add_locked(c, &spec, uri);
     bson_init(&o);

@@ -46,6 +46,7 @@ typedef struct ms_index {
     bool sparse;                /* spec.sparse: documents without any key field have no entry */
     bool prepare_unique;        /* spec.prepareUnique: a non-unique index refusing new duplicates */
     struct sdb_pfilter *filter; /* spec.partialFilterExpression compiled (pfilter.h), or NULL */
+    struct sdb_collation *coll; /* spec.collation opened (collation.h), or NULL (simple) */
 } ms_index_t;
 
 typedef struct ms_coll {

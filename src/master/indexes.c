@@ -19,6 +19,7 @@
 
 #include "../common/bsoncmp.h"
 #include "../common/bsonstr.h"
+#include "../common/collation.h"
 #include "../common/keyenc.h"
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
@@ -41,34 +42,70 @@ field_descending(const bson_iter_t *it)
     return BSON_ITER_HOLDS_NUMBER(it) && bson_iter_as_double((bson_iter_t *)it) < 0;
 }
 
+/* collation_keys -- a decoded key of a collated index with each top-level string (an ICU
+ * sort key, not text) shown as mongod shows it: "CollationKey(0x<hex>)". */
+static void
+collation_keys(const ms_index_t *ix, const bson_t *raw, bson_t *out)
+{
+    bson_iter_t it;
+    uint32_t n;
+    const char *str;
+
+    bson_iter_init(&it, raw);
+    while (bson_iter_next(&it)) {
+        if (ix->coll == NULL || !BSON_ITER_HOLDS_UTF8(&it)) {
+            bson_append_iter(out, bson_iter_key(&it), -1, &it);
+            continue;
+        }
+        bson_string_t *h = bson_string_new("CollationKey(0x");
+        str = bson_iter_utf8(&it, &n);
+        for (uint32_t i = 0; i < n; i++)
+            bson_string_append_printf(h, "%02x", (unsigned)(uint8_t)str[i]);
+        bson_string_append(h, ")");
+        bson_append_utf8(out, bson_iter_key(&it), -1, h->str, -1);
+        bson_string_free(h, true);
+    }
+}
+
 /* dup_error -- 11000 for `key` (encoded key bytes) in ix. */
 static int
 dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t len, bson_t *info,
           sdb_error_t *err)
 {
-    bson_t kv = BSON_INITIALIZER;
-    bson_string_t *s = bson_string_new(NULL);
+    bson_t kv = BSON_INITIALIZER, raw = BSON_INITIALIZER, spec = BSON_INITIALIZER;
+    bson_string_t *s = bson_string_new(NULL), *cs = bson_string_new(NULL);
     bson_iter_t it;
     size_t pos = 0;
     int ret;
 
     if (bson_iter_init(&it, ix->key)) {
         while (bson_iter_next(&it)) {
-            if (sdb_keyenc_decode_value(key, len, &pos, field_descending(&it), &kv,
+            if (sdb_keyenc_decode_value(key, len, &pos, field_descending(&it), &raw,
                                         bson_iter_key(&it)) != 0)
                 break;
         }
     }
+    collation_keys(ix, &raw, &kv);
     sdb_bson_str_doc(s, &kv, false);
+    if (ix->coll != NULL) {
+        sdb_collation_spec(ix->coll, &spec);
+        bson_string_append(cs, " collation: ");
+        sdb_bson_str_doc(cs, &spec, false);
+    }
     ret = sdb_error_set(err, SDB_CODE_DuplicateKey,
-                        "E11000 duplicate key error collection: %s index: %s dup key: %s", c->ns,
-                        ix->name, s->str);
+                        "E11000 duplicate key error collection: %s index: %s%s dup key: %s", c->ns,
+                        ix->name, cs->str, s->str);
     if (info != NULL) {
         BSON_APPEND_DOCUMENT(info, "keyPattern", ix->key);
         BSON_APPEND_DOCUMENT(info, "keyValue", &kv);
+        if (ix->coll != NULL)
+            BSON_APPEND_DOCUMENT(info, "collation", &spec);
     }
     bson_string_free(s, true);
+    bson_string_free(cs, true);
     bson_destroy(&kv);
+    bson_destroy(&raw);
+    bson_destroy(&spec);
     return ret;
 }
 
@@ -214,6 +251,21 @@ sparse_skip(const ms_index_t *ix, const bson_t *doc)
     return true;
 }
 
+static int
+coll_str_cmp(void *ctx, const char *a, size_t alen, const char *b, size_t blen)
+{
+    return sdb_collation_str_cmp(ctx, a, alen, b, blen);
+}
+
+/* in_filter -- doc matches ix's partial filter (read under the index's collation). */
+static bool
+in_filter(const ms_index_t *ix, const bson_t *doc)
+{
+    sdb_bson_str_cmp_t sc = {coll_str_cmp, ix->coll};
+
+    return sdb_pfilter_matches(ix->filter, doc, ix->coll != NULL ? &sc : NULL);
+}
+
 /* index_doc -- add (or remove) doc's entries in one index. */
 static int
 index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc, int64_t rid,
@@ -222,7 +274,7 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     entry_ctx_t e;
     int multikey = 0, ret = 0;
 
-    if (sparse_skip(ix, doc) || !sdb_pfilter_matches(ix->filter, doc, NULL))
+    if (sparse_skip(ix, doc) || !in_filter(ix, doc))
         return 0;
     memset(&e, 0, sizeof(e));
     e.ix = ix;
@@ -231,7 +283,7 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     sdb_keybuf_init(&e.rb);
     SDB_ERR(
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
-    ret = sdb_keyenc_keys(doc, ix->key, entry_cb, &e, &multikey, err);
+    ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
         ret = dup_error(c, ix, e.dup, e.duplen, info, err);
 err:

@@ -66,7 +66,9 @@ encode_bound(const ms_index_t *ix, const bson_t *b, int high, sdb_keybuf_t *kb, 
     while (bson_iter_next(&kp)) {
         int desc = BSON_ITER_HOLDS_NUMBER(&kp) && bson_iter_as_double(&kp) < 0;
         if (have && bson_iter_next(&bi)) {
-            SDB_RET(sdb_keyenc_value(kb, bson_iter_value(&bi), desc));
+            /* in the index's collation: a point bound then finds every value the collation
+             * calls equal, a superset the worker's matcher narrows (the _id lookup) */
+            SDB_RET(sdb_keyenc_value_coll(kb, bson_iter_value(&bi), desc, ix->coll));
             continue;
         }
         have = false;

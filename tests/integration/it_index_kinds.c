@@ -499,6 +499,213 @@ START_TEST(test_prepare_unique)
 }
 END_TEST
 
+#define S2_FULL                                                                                    \
+    "{ locale: \"en\", caseLevel: false, caseFirst: \"off\", strength: 2, numericOrdering: "       \
+    "false, alternate: \"non-ignorable\", maxVariable: \"punct\", normalization: false, "          \
+    "backwards: false, version: \"57.1\" }"
+#define S2_JSON                                                                                    \
+    "{'locale': 'en', 'caseLevel': false, 'caseFirst': 'off', 'strength': 2, "                     \
+    "'numericOrdering': false, 'alternate': 'non-ignorable', 'maxVariable': 'punct', "             \
+    "'normalization': false, 'backwards': false, 'version': '57.1'}"
+
+/* A unique index with a case-insensitive collation refuses "ALICE" beside "Alice" (the
+ * issue's complaint), on insert, update and build; accents still differ at strength 2;
+ * listIndexes shows the collation in full; the partial filter is read under it too. */
+START_TEST(test_collation_unique)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, spec;
+    const char *msg;
+
+    fresh(c, "cu");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'cu', 'indexes': [{'key': {'s': 1}, 'name': 's_1', 'unique': true, "
+           "'collation': {'locale': 'en', 'strength': 2}}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'cu', 'documents': [{'_id': 1, 's': 'Alice'}]}"), 0);
+    CMD_OK(c, DB, "{'insert': 'cu', 'documents': [{'_id': 2, 's': 'ALICE'}]}", &r);
+    ASSERT_INT(&r, "writeErrors.0.code", 11000);
+    msg = fx_str(&r, "writeErrors.0.errmsg");
+    ck_assert_msg(strncmp(msg,
+                          "E11000 duplicate key error collection: ixkinds.cu index: s_1 "
+                          "collation: " S2_FULL " dup key: { s: \"CollationKey(0x",
+                          strlen("E11000 duplicate key error collection: ixkinds.cu index: s_1 "
+                                 "collation: " S2_FULL " dup key: { s: \"CollationKey(0x")) == 0,
+                  "%s", msg);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'cu', 'documents': [{'_id': 3, 's': 'Alicé'}]}"), 0);
+    ck_assert_int_eq(write_code(c, "{'update': 'cu', 'updates': [{'q': {'_id': 3}, 'u': {'$set': "
+                                   "{'s': 'alice'}}}]}"),
+                     11000);
+    ck_assert_int_eq(write_code(c, "{'update': 'cu', 'updates': [{'q': {'_id': 1}, 'u': {'$set': "
+                                   "{'s': 'ALICE'}}}]}"),
+                     0); /* its own key under another case */
+    CMD_OK(c, DB, "{'listIndexes': 'cu'}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.1.collation", &spec));
+    ck_assert_msg(fx_eq_json(&spec, S2_JSON), "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    bson_destroy(&r);
+    /* a build over case-duplicates fails */
+    fresh(c, "cb");
+    ck_assert_int_eq(write_code(c, "{'insert': 'cb', 'documents': [{'s': 'x'}, {'s': 'X'}]}"), 0);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'cb', 'indexes': [{'key': {'s': 1}, 'name': 's_1', 'unique': "
+            "true, 'collation': {'locale': 'en', 'strength': 2}}]}",
+            &r, 11000, "DuplicateKey");
+    bson_destroy(&r);
+    /* without a collation the same build succeeds */
+    CMD_OK(c, DB,
+           "{'createIndexes': 'cb', 'indexes': [{'key': {'s': 1}, 'name': 's_1', 'unique': "
+           "true, 'collation': {'locale': 'simple'}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'cb'}", &r);
+    ck_assert_msg(!fx_has(&r, "cursor.firstBatch.1.collation"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    /* the partial filter compares under the index's collation */
+    CMD_OK(c, DB,
+           "{'createIndexes': 'cu', 'indexes': [{'key': {'u': 1}, 'name': 'u_1', 'unique': true, "
+           "'collation': {'locale': 'en', 'strength': 2}, 'partialFilterExpression': {'k': "
+           "'x'}}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'cu', 'documents': [{'_id': 10, 'u': 1, 'k': 'X', "
+                                   "'s': 'a'}]}"),
+                     0);
+    ck_assert_int_eq(write_code(c, "{'insert': 'cu', 'documents': [{'_id': 11, 'u': 1, 'k': 'x', "
+                                   "'s': 'b'}]}"),
+                     11000);
+    /* errors */
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'cu', 'indexes': [{'key': {'t': 1}, 'name': 't', 'collation': "
+            "{'locale': 'zz_nope'}}]}",
+            &r, 2, "BadValue");
+    ck_assert_msg(
+        strstr(fx_str(&r, "errmsg"),
+               "failed to add collation information to index spec for index creation: "
+               "{ key: { t: 1 }, name: \"t\", collation: { locale: \"zz_nope\" }, v: 2 "
+               "} :: caused by :: Field 'locale' is invalid in: { locale: \"zz_nope\" }") != NULL,
+        "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'cu', 'indexes': [{'key': {'t': 1}, 'name': 't', 'collation': {}}]}",
+            &r, 2, "BadValue");
+    bson_destroy(&r);
+}
+END_TEST
+
+/* ids_of -- the _ids a command's first batch returns, as "1,2" (sorted by the command). */
+static void
+ids_of(mongoc_client_t *c, const char *json, char *out, size_t len)
+{
+    bson_t r, batch;
+    bson_iter_t it, d;
+    size_t n = 0;
+
+    out[0] = '\0';
+    CMD_OK(c, DB, json, &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch", &batch));
+    bson_iter_init(&it, &batch);
+    while (bson_iter_next(&it) && n + 12 < len) {
+        bson_iter_recurse(&it, &d);
+        if (bson_iter_find(&d, "_id"))
+            n += (size_t)snprintf(out + n, len - n, "%s%d", n > 0 ? "," : "",
+                                  (int)bson_iter_as_int64(&d));
+    }
+    bson_destroy(&batch);
+    bson_destroy(&r);
+}
+
+/* A collection's default collation is stored in full, given to its _id index and to indexes
+ * that name none, and used by reads and writes that name none. */
+START_TEST(test_collation_default)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, spec;
+    char ids[64];
+
+    fresh(c, "cd");
+    CMD_OK(c, DB, "{'create': 'cd', 'collation': {'locale': 'en', 'strength': 2}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listCollections': 1, 'filter': {'name': 'cd'}}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0.options.collation", &spec));
+    ck_assert_msg(fx_eq_json(&spec, S2_JSON), "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0.idIndex.collation", &spec));
+    ck_assert_msg(fx_eq_json(&spec, S2_JSON), "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'cd', 'documents': [{'_id': 1, 's': 'a'}, {'_id': "
+                                   "2, 's': 'A'}, {'_id': 3, 's': 'b'}, {'_id': 4, 's': 'á'}]}"),
+                     0);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'cd', 'indexes': [{'key': {'s': 1}, 'name': 'inherits'}, {'key': "
+           "{'s': 1}, 'name': 'plain', 'collation': {'locale': 'simple'}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'cd'}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0.collation", &spec)); /* _id_ */
+    bson_destroy(&spec);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.1.collation", &spec));
+    ck_assert_msg(fx_eq_json(&spec, S2_JSON), "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    ck_assert_msg(!fx_has(&r, "cursor.firstBatch.2.collation"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    ids_of(c, "{'find': 'cd', 'filter': {'s': 'A'}, 'sort': {'_id': 1}}", ids, sizeof(ids));
+    ck_assert_str_eq(ids, "1,2");
+    ids_of(c,
+           "{'find': 'cd', 'filter': {'s': 'A'}, 'sort': {'_id': 1}, 'collation': "
+           "{'locale': 'simple'}}",
+           ids, sizeof(ids));
+    ck_assert_str_eq(ids, "2");
+    ids_of(c,
+           "{'find': 'cd', 'filter': {'s': 'A'}, 'sort': {'_id': 1}, 'collation': "
+           "{'locale': 'en', 'strength': 1}}",
+           ids, sizeof(ids));
+    ck_assert_str_eq(ids, "1,2,4");
+    ids_of(c,
+           "{'aggregate': 'cd', 'pipeline': [{'$match': {'s': 'a'}}, {'$sort': {'_id': 1}}], "
+           "'cursor': {}}",
+           ids, sizeof(ids));
+    ck_assert_str_eq(ids, "1,2");
+    CMD_OK(c, DB, "{'count': 'cd', 'query': {'s': 'A'}}", &r);
+    ASSERT_INT(&r, "n", 2);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'distinct': 'cd', 'key': 's', 'query': {'s': {'$in': ['a', 'B']}}}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "values"), 2); /* 'a' and 'A' are one value */
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'update': 'cd', 'updates': [{'q': {'s': 'A'}, 'u': {'$set': {'x': 1}}, 'multi': "
+           "true}]}",
+           &r);
+    ASSERT_INT(&r, "nModified", 2);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'findAndModify': 'cd', 'query': {'s': 'B'}, 'update': {'$set': {'y': 1}}}", &r);
+    ASSERT_INT(&r, "value._id", 3);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'delete': 'cd', 'deletes': [{'q': {'s': 'A'}, 'limit': 0}]}", &r);
+    ASSERT_INT(&r, "n", 2);
+    bson_destroy(&r);
+    /* the _id index compares by the collection's collation too */
+    ck_assert_int_eq(write_code(c, "{'insert': 'cd', 'documents': [{'_id': 'k'}]}"), 0);
+    ck_assert_int_eq(write_code(c, "{'insert': 'cd', 'documents': [{'_id': 'K'}]}"), 11000);
+    CMD_OK(c, DB, "{'find': 'cd', 'filter': {'_id': 'K'}}", &r);
+    ASSERT_STR(&r, "cursor.firstBatch.0._id", "k"); /* found under the default collation */
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'cd', 'filter': {'_id': 'k'}, 'collation': {'locale': 'simple'}}", &r);
+    ASSERT_STR(&r, "cursor.firstBatch.0._id", "k"); /* the _id index lookup, by bytes */
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'cd', 'filter': {'_id': 'K'}, 'collation': {'locale': 'simple'}}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 0);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'create': 'cx', 'collation': {}}", &r, 40414, "Location40414");
+    ASSERT_STR(&r, "errmsg",
+               "BSON field 'create.collation.locale' is missing but a required field");
+    bson_destroy(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -514,5 +721,7 @@ main(void)
     tcase_add_test(tc, test_spec_checks);
     tcase_add_test(tc, test_hidden);
     tcase_add_test(tc, test_prepare_unique);
+    tcase_add_test(tc, test_collation_unique);
+    tcase_add_test(tc, test_collation_default);
     return it_main(s);
 }

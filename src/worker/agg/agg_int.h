@@ -119,7 +119,7 @@ int wk_agg_group_docs(const wk_agg_ctx_t *ctx, const wk_acc_spec_t *accs, size_t
  * none) plans it (exec.h wk_exec_open_hint), as work of `op`, at snapshot time read_ts (0 =
  * the latest data; exec.h). */
 int wk_agg_read(const char *ns, const bson_t *filter, int64_t limit,
-                const struct wk_collation *coll, const bson_value_t *hint, const wk_op_t *op,
+                const struct sdb_collation *coll, const bson_value_t *hint, const wk_op_t *op,
                 uint64_t read_ts, wk_agg_docs_t *out, sdb_error_t *err);
 
 /* wk_agg_run_sub -- run a parsed sub-pipeline over collection `coll` of ctx's db, or over

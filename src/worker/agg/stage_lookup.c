@@ -23,7 +23,7 @@
 #include <string.h>
 
 int
-wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const wk_collation_t *coll,
+wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const sdb_collation_t *coll,
             const bson_value_t *hint, const wk_op_t *op, uint64_t read_ts, wk_agg_docs_t *out,
             sdb_error_t *err)
 {

@@ -23,6 +23,8 @@
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
+#include "../../common/collation.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +136,26 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
     return 0;
 }
 
+/* append_collation -- the create option `collation` spelled out as mongod stores it (every
+ * ICU default filled in), or nothing for "simple". */
+static int
+append_collation(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
+{
+    bson_t given, full = BSON_INITIALIZER;
+    bool simple;
+    int ret;
+
+    SDB_RET(wk_cmdu_get_doc(cmd, it, "collation", &given));
+    ret = sdb_collation_full_spec(&given, &full, &simple, &cmd->err);
+    if (ret == SDB_ECLIENT && cmd->err.code == SDB_CODE_Location40414)
+        sdb_error_set(&cmd->err, SDB_CODE_Location40414,
+                      "BSON field 'create.collation.locale' is missing but a required field");
+    if (ret == 0 && !simple)
+        BSON_APPEND_DOCUMENT(opts, "collation", &full);
+    bson_destroy(&full);
+    return ret;
+}
+
 /* check_view_pipeline -- a view's pipeline must parse and must not write. */
 static int
 check_view_pipeline(wk_cmd_t *cmd, const char *on, const bson_t *pipeline)
@@ -192,7 +214,7 @@ view_options(wk_cmd_t *cmd, bson_t *opts)
     SDB_ERR(check_view_pipeline(cmd, on, &pipeline));
     BSON_APPEND_ARRAY(opts, "pipeline", &pipeline);
     if (bson_iter_init_find(&it, cmd->body, "collation"))
-        bson_append_iter(opts, "collation", -1, &it);
+        SDB_ERR(append_collation(cmd, &it, opts));
 err:
     bson_destroy(&pipeline);
     return ret;
@@ -217,7 +239,10 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
         SDB_RET(check_option(cmd, &it, &validator));
         level = level || strcmp(k, "validationLevel") == 0;
         action = action || strcmp(k, "validationAction") == 0;
-        bson_append_iter(opts, k, -1, &it);
+        if (strcmp(k, "collation") == 0)
+            SDB_RET(append_collation(cmd, &it, opts));
+        else
+            bson_append_iter(opts, k, -1, &it);
     }
     if (bson_has_field(cmd->body, "viewOn")) {
         bson_reinit(opts);

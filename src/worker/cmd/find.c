@@ -30,10 +30,10 @@
 #include "../engine/view.h"
 #include "view_read.h"
 
+#include "../../common/collation.h"
 #include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
 #include "../oplog_wait.h"
-#include "../query/collation.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
 #include "../store_client.h"
@@ -51,9 +51,9 @@ typedef struct find_args {
     bool tailable, await_data; /* tailable.h */
     bool has_hint;
     bson_iter_t hint;
-    bson_t *vars;         /* the command's let variables (bson_new) or NULL */
-    bson_t collation;     /* static view; empty when absent */
-    wk_collation_t *coll; /* NULL = simple */
+    bson_t *vars;          /* the command's let variables (bson_new) or NULL */
+    bson_t collation;      /* static view; empty when absent */
+    sdb_collation_t *coll; /* NULL = simple */
 } find_args_t;
 
 typedef struct batch {
@@ -559,6 +559,8 @@ find_collection(wk_cmd_t *cmd)
     s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
+    if (!bson_has_field(cmd->body, "collation")) /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(ns, &a.coll, &a.collation, &cmd->err));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
     if (!bson_empty(&a.projection))
         SDB_ERR(wk_projection_new(&a.projection, &a.filter, &s.proj, &cmd->err));
@@ -590,7 +592,9 @@ err:
     wk_exec_close(&s.ex);
     wk_projection_free(s.proj);
     wk_sort_free(so);
-    wk_collation_free(a.coll);
+    sdb_collation_free(a.coll);
+    if (a.collation.len != 0)
+        bson_destroy(&a.collation);
     if (a.vars != NULL)
         bson_destroy(a.vars);
     return ret;
@@ -649,7 +653,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
     bson_t filter = BSON_INITIALIZER, projection = BSON_INITIALIZER, pos = BSON_INITIALIZER;
     bson_t vars = BSON_INITIALIZER, collation = BSON_INITIALIZER;
     wk_match_opts_t mo = {NULL, NULL};
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     bson_iter_t it;
     const uint8_t *data;
     uint32_t len;
@@ -667,7 +671,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
     if (bson_iter_init_find(&it, st, "collation") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_iter_document(&it, &len, &data);
         bson_init_static(&collation, data, len);
-        SDB_ERR(wk_collation_new(&collation, &coll, err));
+        SDB_ERR(sdb_collation_new(&collation, &coll, err));
         mo.coll = coll;
     }
     if (bson_iter_init_find(&it, st, "filter") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
@@ -698,7 +702,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
 err:
     wk_exec_close(&s.ex);
     wk_projection_free(s.proj);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 

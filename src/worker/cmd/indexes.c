@@ -21,6 +21,7 @@
 #include "../store_client.h"
 
 #include "../../common/bsonstr.h"
+#include "../../common/collation.h"
 #include "../../common/pfilter.h"
 
 #include <string.h>
@@ -83,6 +84,73 @@ spec_caused(wk_cmd_t *cmd, const bson_t *spec)
     bson_free(why);
     bson_destroy(&shown);
     return ret;
+}
+
+/* collation_spec -- the spec's collation spelled out (mongod's full spec), none for
+ * "simple", or the collection's default collation when it names none (coll_default, may be
+ * NULL); *out is initialized. */
+static int
+collation_spec(wk_cmd_t *cmd, const bson_t *spec, const bson_t *coll_default, bson_t *out,
+               bool *has)
+{
+    bson_iter_t it;
+    bson_t given;
+    bool simple;
+
+    bson_init(out);
+    *has = false;
+    if (!bson_iter_init_find(&it, spec, "collation")) {
+        if (coll_default != NULL && !bson_empty(coll_default)) {
+            bson_concat(out, coll_default);
+            *has = true;
+        }
+        return 0;
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+        return spec_error(cmd, SDB_CODE_TypeMismatch, spec,
+                          "The field 'collation' must be an object, but got another type");
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "collation", &given));
+    if (bson_empty(&given))
+        return spec_error(cmd, SDB_CODE_BadValue, spec,
+                          "The field 'collation' cannot be an empty object.");
+    if (sdb_collation_full_spec(&given, out, &simple, &cmd->err) != 0) {
+        bson_t shown = BSON_INITIALIZER;
+        char *str, *why = bson_strdup(cmd->err.msg);
+
+        bson_concat(&shown, spec);
+        if (!bson_has_field(spec, "v"))
+            BSON_APPEND_INT32(&shown, "v", 2);
+        str = sdb_bson_str(&shown);
+        sdb_error_set(&cmd->err, cmd->err.code,
+                      "failed to add collation information to index spec for index creation: "
+                      "%s :: caused by :: %s",
+                      str, why);
+        bson_free(str);
+        bson_free(why);
+        bson_destroy(&shown);
+        return SDB_ECLIENT;
+    }
+    *has = !simple;
+    return 0;
+}
+
+/* check_collated -- a collation on an index type that takes none (text, 2d): 67. */
+static int
+check_collated(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, bool collated)
+{
+    bson_iter_t it;
+
+    if (!collated || !bson_iter_init(&it, key))
+        return 0;
+    while (bson_iter_next(&it)) {
+        const char *p = BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL) : "";
+
+        if (strcmp(p, "text") == 0 || strcmp(p, "2d") == 0)
+            return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                                 "Index type '%s' does not support collation", p);
+    }
+    (void)spec;
+    return 0;
 }
 
 /* check_partial -- partialFilterExpression: a document, not with sparse, that parses as a
@@ -343,13 +411,15 @@ check_hashed(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
     return 0;
 }
 
-/* normalize_spec -- {v: 2, key, name, ...rest} from one client spec. */
+/* normalize_spec -- {v: 2, key, name, ...rest} from one client spec; the collation spelled
+ * out (or the collection's default, coll_default, when it names none). */
 static int
-normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
+normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_default, bson_t *out)
 {
-    bson_t spec, key;
+    bson_t spec, key, coll;
     bson_iter_t it;
-    bool have_key = false, have_name = false;
+    bool have_key = false, have_name = false, have_coll;
+    int ret;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(elem))
         return wk_cmdu_type_error(cmd, "indexes.0", bson_iter_type(elem), "object");
@@ -378,6 +448,8 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
     SDB_RET(check_flags(cmd, &spec));
     SDB_RET(check_partial(cmd, &spec));
     SDB_RET(check_hashed(cmd, &spec, &key));
+    SDB_RET(collation_spec(cmd, &spec, coll_default, &coll, &have_coll));
+    ret = check_collated(cmd, &spec, &key, have_coll);
     BSON_APPEND_INT32(out, "v", 2);
     BSON_APPEND_DOCUMENT(out, "key", &key);
     bson_iter_init_find(&it, &spec, "name");
@@ -386,15 +458,18 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
         if (strcmp(k, "v") != 0 && strcmp(k, "key") != 0 && strcmp(k, "name") != 0 &&
-            strcmp(k, "ns") != 0)
+            strcmp(k, "ns") != 0 && strcmp(k, "collation") != 0)
             bson_append_iter(out, k, -1, &it);
     }
-    return 0;
+    if (have_coll)
+        BSON_APPEND_DOCUMENT(out, "collation", &coll);
+    bson_destroy(&coll);
+    return ret;
 }
 
 /* build_specs -- the normalized specs array; 2 BadValue when there are none. */
 static int
-build_specs(wk_cmd_t *cmd, bson_t *arr)
+build_specs(wk_cmd_t *cmd, const bson_t *coll_default, bson_t *arr)
 {
     bson_iter_t it, el;
     uint32_t n = 0;
@@ -409,7 +484,7 @@ build_specs(wk_cmd_t *cmd, bson_t *arr)
         bson_t spec = BSON_INITIALIZER;
         char key[16];
         const char *k;
-        int ret = normalize_spec(cmd, &el, &spec);
+        int ret = normalize_spec(cmd, &el, coll_default, &spec);
 
         if (ret == 0) {
             bson_uint32_to_string(n++, &k, key, sizeof(key));
@@ -421,6 +496,26 @@ build_specs(wk_cmd_t *cmd, bson_t *arr)
     if (n == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "Must specify at least one index to create");
+    return 0;
+}
+
+/* default_collation -- the collection's default collation (its options' collation, stored
+ * spelled out), empty when it has none or does not exist yet. */
+static int
+default_collation(wk_cmd_t *cmd, const char *ns, bson_t *out)
+{
+    const wk_coll_info_t *ci;
+    bson_iter_t it;
+
+    SDB_RET(wk_cmdu_refresh(&cmd->err));
+    ci = wk_catalog_find(ns);
+    if (ci != NULL && bson_iter_init_find(&it, &ci->options, "collation") &&
+        BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_t d;
+
+        SDB_RET(wk_cmdu_get_doc(cmd, &it, "collation", &d));
+        bson_concat(out, &d);
+    }
     return 0;
 }
 
@@ -436,6 +531,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
                                          "collectionUUID",
                                          NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, specs = BSON_INITIALIZER;
+    bson_t coll_default = BSON_INITIALIZER;
     wk_write_concern_t wc;
     char ns[WK_NS_MAX];
     bson_iter_t it;
@@ -446,7 +542,8 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
-    SDB_ERR(build_specs(cmd, &specs));
+    SDB_ERR(default_collation(cmd, ns, &coll_default));
+    SDB_ERR(build_specs(cmd, &coll_default, &specs));
     SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY(&req, "indexes", &specs);
@@ -470,6 +567,7 @@ err:
     bson_destroy(&req);
     bson_destroy(&reply);
     bson_destroy(&specs);
+    bson_destroy(&coll_default);
     return ret;
 }
 

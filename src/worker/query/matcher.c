@@ -402,7 +402,7 @@ binary_dbref_field(const wk_mnode_t *n)
 
 /* bind -- give every node of the tree the matcher's variables and collation. */
 static void
-bind(wk_mnode_t *n, const bson_t *vars, const wk_collation_t *coll)
+bind(wk_mnode_t *n, const bson_t *vars, const sdb_collation_t *coll)
 {
     size_t i;
 

@@ -27,12 +27,12 @@ typedef struct wk_match_details {
 } wk_match_details_t;
 
 typedef struct wk_matcher wk_matcher_t;
-typedef struct wk_collation wk_collation_t; /* collation.h */
+typedef struct sdb_collation sdb_collation_t; /* collation.h */
 
 /* What a command adds to its filters: its `let` variables and its collation. */
 typedef struct wk_match_opts {
-    const bson_t *vars;         /* {name: value} read by $expr as $$name; NULL for none */
-    const wk_collation_t *coll; /* string comparisons; NULL = simple (binary) */
+    const bson_t *vars;          /* {name: value} read by $expr as $$name; NULL for none */
+    const sdb_collation_t *coll; /* string comparisons; NULL = simple (binary) */
 } wk_match_opts_t;
 
 /* wk_matcher_new -- parse `filter` (NULL or empty matches everything). */

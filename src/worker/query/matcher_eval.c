@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
 #include "../../common/sdb.h"
-#include "collation.h"
 
 _Static_assert(WK_MN_LT - WK_MN_EQ == SDB_CMP_LT && WK_MN_LTE - WK_MN_EQ == SDB_CMP_LTE &&
                    WK_MN_GT - WK_MN_EQ == SDB_CMP_GT && WK_MN_GTE - WK_MN_EQ == SDB_CMP_GTE,
@@ -30,13 +30,13 @@ _Static_assert(WK_MN_LT - WK_MN_EQ == SDB_CMP_LT && WK_MN_LTE - WK_MN_EQ == SDB_
 static int
 coll_str_cmp(void *ctx, const char *a, size_t alen, const char *b, size_t blen)
 {
-    return wk_collation_str_cmp(ctx, a, alen, b, blen);
+    return sdb_collation_str_cmp(ctx, a, alen, b, blen);
 }
 
 /* cmp_match -- a comparison predicate (EQ, LT, LTE, GT, GTE) on one value (NULL = missing). */
 static bool
 cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs,
-          const wk_collation_t *coll)
+          const sdb_collation_t *coll)
 {
     sdb_bson_str_cmp_t sc = {coll_str_cmp, (void *)coll};
 

@@ -15,9 +15,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "../../common/collation.h"
 #include "../../common/path.h"
 #include "../../common/predicate.h"
-#include "collation.h"
 #include "expr.h"
 #include "matcher.h"
 
@@ -83,10 +83,10 @@ typedef struct wk_mnode {
     sdb_typeset_t types;      /* TYPE */
     uint32_t *bits;           /* BITS*: bit positions */
     size_t n_bits;
-    wk_expr_t *expr;            /* EXPR */
-    const bson_t *vars;         /* EXPR: the matcher's let variables (owned by the matcher) */
-    wk_schema_t *schema;        /* SCHEMA */
-    const wk_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
+    wk_expr_t *expr;             /* EXPR */
+    const bson_t *vars;          /* EXPR: the matcher's let variables (owned by the matcher) */
+    wk_schema_t *schema;         /* SCHEMA */
+    const sdb_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
     struct wk_mnode **kids;
     size_t n_kids;
 } wk_mnode_t;

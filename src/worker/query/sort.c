@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
 #include "../../common/path.h"
 #include "../../common/sdb.h"
-#include "collation.h"
 
 typedef struct sort_field {
     sdb_path_t path;
@@ -30,7 +30,7 @@ typedef struct sort_field {
 struct wk_sort {
     sort_field_t *fields;
     size_t n;
-    const wk_collation_t *coll; /* string order (borrowed); NULL = binary */
+    const sdb_collation_t *coll; /* string order (borrowed); NULL = binary */
 };
 
 static const bson_value_t null_value = {.value_type = BSON_TYPE_NULL};
@@ -43,7 +43,7 @@ wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err)
 }
 
 int
-wk_sort_new_ex(const bson_t *spec, const wk_collation_t *coll, wk_sort_t **out, sdb_error_t *err)
+wk_sort_new_ex(const bson_t *spec, const sdb_collation_t *coll, wk_sort_t **out, sdb_error_t *err)
 {
     wk_sort_t *s = bson_malloc0(sizeof(*s));
     bson_iter_t it, sub;
@@ -99,7 +99,7 @@ wk_sort_free(wk_sort_t *s)
 }
 
 typedef struct key_acc {
-    const wk_collation_t *coll;
+    const sdb_collation_t *coll;
     int dir;
     bson_value_t best; /* shallow: points into the document or a static */
     bool have;
@@ -111,7 +111,7 @@ offer(key_acc_t *acc, const bson_value_t *v)
     int c;
 
     if (acc->have) {
-        c = wk_collation_value_cmp(acc->coll, v, &acc->best);
+        c = sdb_collation_value_cmp(acc->coll, v, &acc->best);
         if ((acc->dir > 0 && c >= 0) || (acc->dir < 0 && c <= 0))
             return;
     }
@@ -190,7 +190,7 @@ wk_sort_cmp(const wk_sort_t *s, const bson_t *a, const bson_t *b)
     for (i = 0; i < s->n; i++) {
         ka = doc_key(s, &s->fields[i], a);
         kb = doc_key(s, &s->fields[i], b);
-        c = wk_collation_value_cmp(s->coll, &ka, &kb);
+        c = sdb_collation_value_cmp(s->coll, &ka, &kb);
         if (c != 0)
             return s->fields[i].dir * (c < 0 ? -1 : 1);
     }
@@ -213,7 +213,7 @@ keys_cmp(const sort_run_t *r, size_t a, size_t b)
     int c;
 
     for (i = 0; i < nf; i++) {
-        c = wk_collation_value_cmp(r->s->coll, &r->keys[a * nf + i], &r->keys[b * nf + i]);
+        c = sdb_collation_value_cmp(r->s->coll, &r->keys[a * nf + i], &r->keys[b * nf + i]);
         if (c != 0)
             return r->s->fields[i].dir * (c < 0 ? -1 : 1);
     }

@@ -98,8 +98,8 @@ struct wk_update {
     size_t n_filters;
     wk_pstage_t *stages;
     size_t n_stages;
-    bson_t *vars;               /* the command's let variables (owned copy) or NULL */
-    const wk_collation_t *coll; /* arrayFilters' collation (borrowed) or NULL */
+    bson_t *vars;                /* the command's let variables (owned copy) or NULL */
+    const sdb_collation_t *coll; /* arrayFilters' collation (borrowed) or NULL */
 };
 
 typedef struct wk_uctx {
