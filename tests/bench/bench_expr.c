@@ -5,7 +5,8 @@
  * on the same collection: a plain find scan of every document (the baseline), the 5-stage
  * reporting pipeline of issue 9 ($match, $group by month, $sort, $project with $dateToString,
  * $limit), the same group by month in an Olson time zone (ICU offsets per document), and a
- * $project of arithmetic and string operators over every document with exact decimals.  Each
+ * $project of arithmetic and string operators over every document with exact decimals, and two
+ * $setWindowFields (a running sum with a rank; a sliding average with a time-range count).  Each
  * figure is the median of ROUNDS runs, printed with its ratio to the find scan.  Numbers are
  * printed, never asserted.  Usage: bench_expr [--docs N]
  */
@@ -124,6 +125,14 @@ static const struct {
      "[{'$project': {'x': {'$multiply': ['$amt', {'$numberDecimal': '1.07'}]}, 'y': "
      "{'$round': [{'$divide': ['$amt', 7]}, 2]}, 'z': {'$concat': ['$cat', '-', {'$toString': "
      "'$amt'}]}, 'w': {'$substrCP': ['$cat', 1, 3]}}}]"},
+    {"$setWindowFields: running sum and rank per category",
+     "[{'$setWindowFields': {'partitionBy': '$cat', 'sortBy': {'at': 1}, 'output': {'run': "
+     "{'$sum': '$amt', 'window': {'documents': ['unbounded', 'current']}}, 'r': {'$rank': "
+     "{}}}}}]"},
+    {"$setWindowFields: 7-document moving average and 1-day range count",
+     "[{'$setWindowFields': {'partitionBy': '$cat', 'sortBy': {'at': 1}, 'output': {'avg': "
+     "{'$avg': '$amt', 'window': {'documents': [-3, 3]}}, 'day': {'$count': {}, 'window': "
+     "{'range': [-1, 0], 'unit': 'day'}}}}}]"},
 };
 
 int

@@ -1,15 +1,20 @@
 /*
- * src/worker/agg/accum.c -- the $group accumulators: $sum $avg $min $max $first $last $push
- * $addToSet $count.
+ * src/worker/agg/accum.c -- the accumulators of $group, $bucket and $setWindowFields: $sum
+ * $avg $min $max $first $last $push $addToSet $count $mergeObjects $stdDevPop $stdDevSamp
+ * $median $percentile, and the window-only $covariancePop $covarianceSamp.
  *
  * The accumulator table is data (acc_defs below): a name, a step function fed one evaluated
- * value per input document, and a final function producing the group's value.  Semantics are
- * mongod's: $sum and $avg ignore non-numbers ($sum of nothing is 0, $avg of nothing is null);
- * $sum keeps the narrowest type that holds the result (int -> long -> double on overflow);
- * $min/$max ignore null and missing; $first/$last turn missing into null; $push and $addToSet
- * skip missing values; $count is {$sum: 1}.  Decimal128 inputs are summed as doubles.
+ * value per input document, a value function that reads the result without consuming the
+ * state (a window asks again after each step), and flags saying where it may be used.  The
+ * N-family ($firstN $lastN $minN $maxN $topN $bottomN $top $bottom) lives in accum_n.c and
+ * plugs into the same table.  Semantics are mongod's: $sum/$avg/$stdDev* go through
+ * query/stats.c (exact integers and decimals, int -> long -> double widening); $min/$max
+ * ignore null and missing; $first/$last turn missing into null; $push and $addToSet skip
+ * missing values; $count is {$sum: 1}; $mergeObjects skips null and missing and refuses other
+ * non-documents (40400); $median/$percentile ignore non-numbers.
  *
- * Invariants: a state belongs to one group of one stage run; final releases it.
+ * Invariants: a state belongs to one group (or one window) of one stage run; wk_acc_reset
+ * releases it; specs are immutable after parsing.
  */
 #include "agg_int.h"
 
@@ -19,143 +24,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef void (*acc_step_fn)(wk_acc_state_t *st, const bson_value_t *v);
-typedef void (*acc_final_fn)(wk_acc_state_t *st, bson_value_t *out);
-
-struct wk_acc_def {
-    const char *name;
-    acc_step_fn step;
-    acc_final_fn final;
-};
-
 /* ---- owned values ---------------------------------------------------------------------- */
 
-static void
-val_set(bson_value_t *v, bson_type_t t)
+void
+wk_acc_val_set(bson_value_t *v, bson_type_t t)
 {
     memset(v, 0, sizeof(*v));
     v->value_type = t;
 }
 
-static void
-val_clear(bson_value_t *v)
+void
+wk_acc_val_clear(bson_value_t *v)
 {
     if (v->value_type != BSON_TYPE_EOD)
         bson_value_destroy(v);
     memset(v, 0, sizeof(*v));
 }
 
-/* sum_step -- $sum keeps its integer and double totals apart (as mongod's does) and adds them
- * at the end, so it is not wk_num_fold: [1, 0.1, 0.2] sums to 1.3, not 1.3000000000000003. */
-static void
-sum_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    int64_t x, r;
-
-    if (!wk_num_is(v))
-        return;
-    if (wk_num_is_fractional(v) || st->ntype == 2) {
-        st->ntype = 2;
-        st->d += wk_num_double(v);
-        return;
-    }
-    x = wk_num_int64(v);
-    if (v->value_type == BSON_TYPE_INT64 && st->ntype == 0)
-        st->ntype = 1;
-    if (__builtin_add_overflow(st->i, x, &r)) {
-        st->ntype = 2;
-        st->d += (double)st->i + (double)x;
-        st->i = 0;
-        return;
-    }
-    st->i = r;
-    if (st->ntype == 0 && (r > INT32_MAX || r < INT32_MIN))
-        st->ntype = 1;
-}
-
-static void
-sum_final(wk_acc_state_t *st, bson_value_t *out)
-{
-    wk_num_result(out, st->ntype == 2, st->ntype == 1, st->i, st->d + (double)st->i);
-}
-
-static void
-avg_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    if (!wk_num_is(v))
-        return;
-    st->d += wk_num_double(v);
-    st->count++;
-}
-
-static void
-avg_final(wk_acc_state_t *st, bson_value_t *out)
-{
-    if (st->count == 0) {
-        val_set(out, BSON_TYPE_NULL);
-        return;
-    }
-    val_set(out, BSON_TYPE_DOUBLE);
-    out->value.v_double = st->d / (double)st->count;
-}
-
-static void
-minmax_step(wk_acc_state_t *st, const bson_value_t *v, int sign)
-{
-    if (v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
-        v->value_type == BSON_TYPE_UNDEFINED)
-        return;
-    if (st->seen && sign * sdb_bson_value_cmp(v, &st->v) >= 0)
-        return;
-    val_clear(&st->v);
-    bson_value_copy(v, &st->v);
-    st->seen = true;
-}
-
-static void
-min_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    minmax_step(st, v, 1);
-}
-
-static void
-max_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    minmax_step(st, v, -1);
-}
-
-/* value_final -- the kept value, null when none. */
-static void
-value_final(wk_acc_state_t *st, bson_value_t *out)
-{
-    if (st->v.value_type == BSON_TYPE_EOD) {
-        val_set(out, BSON_TYPE_NULL);
-        return;
-    }
-    *out = st->v;
-    memset(&st->v, 0, sizeof(st->v));
-}
-
-static void
-first_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    if (st->seen)
-        return;
-    st->seen = true;
-    if (v->value_type != BSON_TYPE_EOD)
-        bson_value_copy(v, &st->v);
-}
-
-static void
-last_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    val_clear(&st->v);
-    if (v->value_type != BSON_TYPE_EOD)
-        bson_value_copy(v, &st->v);
-}
-
-static void
-push_value(wk_acc_state_t *st, const bson_value_t *v)
+void
+wk_acc_push(wk_acc_state_t *st, const bson_value_t *v)
 {
     if (st->nvals == st->cap) {
         st->cap = st->cap ? st->cap * 2 : 8;
@@ -164,56 +51,414 @@ push_value(wk_acc_state_t *st, const bson_value_t *v)
     bson_value_copy(v, &st->vals[st->nvals++]);
 }
 
-static void
-push_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    if (v->value_type != BSON_TYPE_EOD)
-        push_value(st, v);
-}
-
-static void
-add_to_set_step(wk_acc_state_t *st, const bson_value_t *v)
-{
-    if (v->value_type == BSON_TYPE_EOD)
-        return;
-    for (size_t i = 0; i < st->nvals; i++)
-        if (sdb_bson_value_cmp(&st->vals[i], v) == 0)
-            return;
-    push_value(st, v);
-}
-
-static void
-array_final(wk_acc_state_t *st, bson_value_t *out)
+void
+wk_acc_array(const bson_value_t *vals, size_t n, bson_value_t *out)
 {
     bson_t arr = BSON_INITIALIZER;
     char buf[16];
     const char *k;
-
-    for (size_t i = 0; i < st->nvals; i++) {
-        bson_uint32_to_string((uint32_t)i, &k, buf, sizeof(buf));
-        bson_append_value(&arr, k, -1, &st->vals[i]);
-    }
     uint32_t len = 0;
 
-    val_set(out, BSON_TYPE_ARRAY);
+    for (size_t i = 0; i < n; i++) {
+        bson_uint32_to_string((uint32_t)i, &k, buf, sizeof(buf));
+        bson_append_value(&arr, k, -1, &vals[i]);
+    }
+    wk_acc_val_set(out, BSON_TYPE_ARRAY);
     out->value.v_doc.data = bson_destroy_with_steal(&arr, true, &len);
     out->value.v_doc.data_len = len;
 }
 
+/* ---- $sum $avg $stdDevPop $stdDevSamp $count ------------------------------------------- */
+
+static int
+sum_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    wk_sum_add(&st->sum, v);
+    return 0;
+}
+
+static void
+sum_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    SDB_UNUSED(spec);
+    wk_sum_value(&st->sum, out);
+}
+
+static bool
+sum_remove(wk_acc_state_t *st, const bson_value_t *v)
+{
+    return !wk_num_is(v) || wk_sum_remove(&st->sum, v);
+}
+
+static void
+avg_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    SDB_UNUSED(spec);
+    wk_sum_avg(&st->sum, out);
+}
+
+static int
+stddev_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    wk_stddev_add(&st->sd, v);
+    return 0;
+}
+
+static void
+stddev_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    wk_stddev_value(&st->sd, strcmp(spec->def->name, "$stdDevSamp") == 0, out);
+}
+
+/* ---- $min $max $first $last ------------------------------------------------------------ */
+
+static int
+minmax_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    int sign = strcmp(spec->def->name, "$min") == 0 ? 1 : -1;
+
+    SDB_UNUSED(err);
+    if (v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
+        v->value_type == BSON_TYPE_UNDEFINED)
+        return 0;
+    if (st->seen && sign * sdb_bson_value_cmp(v, &st->v) >= 0)
+        return 0;
+    wk_acc_val_clear(&st->v);
+    bson_value_copy(v, &st->v);
+    st->seen = true;
+    return 0;
+}
+
+/* value_final -- the kept value, null when none. */
+static void
+value_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    SDB_UNUSED(spec);
+    if (st->v.value_type == BSON_TYPE_EOD)
+        wk_acc_val_set(out, BSON_TYPE_NULL);
+    else
+        bson_value_copy(&st->v, out);
+}
+
+static int
+first_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    if (st->seen)
+        return 0;
+    st->seen = true;
+    if (v->value_type != BSON_TYPE_EOD)
+        bson_value_copy(v, &st->v);
+    return 0;
+}
+
+static int
+last_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    wk_acc_val_clear(&st->v);
+    if (v->value_type != BSON_TYPE_EOD)
+        bson_value_copy(v, &st->v);
+    return 0;
+}
+
+/* ---- $push $addToSet $mergeObjects ------------------------------------------------------ */
+
+static int
+push_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    if (v->value_type != BSON_TYPE_EOD)
+        wk_acc_push(st, v);
+    return 0;
+}
+
+static int
+add_to_set_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
+                sdb_error_t *err)
+{
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    if (v->value_type == BSON_TYPE_EOD)
+        return 0;
+    for (size_t i = 0; i < st->nvals; i++)
+        if (sdb_bson_value_cmp(&st->vals[i], v) == 0)
+            return 0;
+    wk_acc_push(st, v);
+    return 0;
+}
+
+static void
+array_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    SDB_UNUSED(spec);
+    wk_acc_array(st->vals, st->nvals, out);
+}
+
+static int
+value_cmp(const void *a, const void *b)
+{
+    return sdb_bson_value_cmp(a, b);
+}
+
+/* set_final -- a window's $addToSet answers its values in value order, as mongod's does. */
+static void
+set_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    bson_value_t *tmp;
+
+    if (!spec->window) {
+        array_final(spec, st, out);
+        return;
+    }
+    tmp = bson_malloc((st->nvals ? st->nvals : 1) * sizeof(*tmp));
+    if (st->nvals > 0)
+        memcpy(tmp, st->vals, st->nvals * sizeof(*tmp));
+    qsort(tmp, st->nvals, sizeof(*tmp), value_cmp);
+    wk_acc_array(tmp, st->nvals, out);
+    bson_free(tmp);
+}
+
+static int
+merge_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    bson_t acc = BSON_INITIALIZER, view, old;
+    bson_iter_t it, f;
+    uint32_t len = 0;
+
+    SDB_UNUSED(spec);
+    if (v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
+        v->value_type == BSON_TYPE_UNDEFINED) {
+        bson_destroy(&acc);
+        return 0;
+    }
+    if (v->value_type != BSON_TYPE_DOCUMENT) {
+        bson_destroy(&acc);
+        return sdb_error_set(err, SDB_CODE_Location40400,
+                             "$mergeObjects requires object inputs, but input is of type %s",
+                             wk_agg_type_name(v->value_type));
+    }
+    bson_init_static(&view, v->value.v_doc.data, v->value.v_doc.data_len);
+    if (st->v.value_type == BSON_TYPE_DOCUMENT) { /* earlier fields keep their place */
+        bson_init_static(&old, st->v.value.v_doc.data, st->v.value.v_doc.data_len);
+        bson_iter_init(&it, &old);
+        while (bson_iter_next(&it)) {
+            if (bson_iter_init_find(&f, &view, bson_iter_key(&it)))
+                bson_append_iter(&acc, NULL, 0, &f);
+            else
+                bson_append_iter(&acc, NULL, 0, &it);
+        }
+        bson_iter_init(&it, &view);
+        while (bson_iter_next(&it))
+            if (!bson_iter_init_find(&f, &old, bson_iter_key(&it)))
+                bson_append_iter(&acc, NULL, 0, &it);
+    } else {
+        bson_concat(&acc, &view);
+    }
+    wk_acc_val_clear(&st->v);
+    wk_acc_val_set(&st->v, BSON_TYPE_DOCUMENT);
+    st->v.value.v_doc.data = bson_destroy_with_steal(&acc, true, &len);
+    st->v.value.v_doc.data_len = len;
+    return 0;
+}
+
+static void
+merge_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    bson_t empty = BSON_INITIALIZER;
+    uint32_t len = 0;
+
+    SDB_UNUSED(spec);
+    if (st->v.value_type == BSON_TYPE_DOCUMENT) {
+        bson_value_copy(&st->v, out);
+        bson_destroy(&empty);
+        return;
+    }
+    wk_acc_val_set(out, BSON_TYPE_DOCUMENT);
+    out->value.v_doc.data = bson_destroy_with_steal(&empty, true, &len);
+    out->value.v_doc.data_len = len;
+}
+
+/* ---- $median $percentile ---------------------------------------------------------------- */
+
+static int
+quantile_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
+              sdb_error_t *err)
+{
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    if (!wk_num_is(v))
+        return 0;
+    if (st->ndbl == st->dcap) {
+        st->dcap = st->dcap ? st->dcap * 2 : 16;
+        st->dbls = bson_realloc(st->dbls, st->dcap * sizeof(*st->dbls));
+    }
+    st->dbls[st->ndbl++] = wk_num_double(v);
+    return 0;
+}
+
+static void
+quantile_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    double *tmp = bson_malloc((st->ndbl ? st->ndbl : 1) * sizeof(*tmp));
+
+    if (st->ndbl > 0)
+        memcpy(tmp, st->dbls, st->ndbl * sizeof(*tmp));
+    wk_quantile_result(spec->quant, tmp, st->ndbl, out);
+    bson_free(tmp);
+}
+
+/* ---- $covariancePop $covarianceSamp (windows only) ------------------------------------- */
+
+static int
+cov_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    bson_value_t xy[2];
+    bson_iter_t it;
+    bson_t view;
+    double x, y, dx;
+    int k = 0;
+
+    SDB_UNUSED(spec);
+    SDB_UNUSED(err);
+    if (v->value_type != BSON_TYPE_ARRAY || !wk_agg_value_doc(v, &view))
+        return 0;
+    bson_iter_init(&it, &view);
+    while (bson_iter_next(&it) && k < 3)
+        if (k++ < 2)
+            xy[k - 1] = *bson_iter_value(&it);
+    if (k != 2 || !wk_num_is(&xy[0]) || !wk_num_is(&xy[1]))
+        return 0;
+    x = wk_num_double(&xy[0]);
+    y = wk_num_double(&xy[1]);
+    st->sum.count++;
+    dx = x - st->mx;
+    st->mx += dx / (double)st->sum.count;
+    st->my += (y - st->my) / (double)st->sum.count;
+    st->cxy += dx * (y - st->my);
+    return 0;
+}
+
+static void
+cov_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    bool samp = strcmp(spec->def->name, "$covarianceSamp") == 0;
+    int64_t n = st->sum.count - (samp ? 1 : 0);
+
+    if (st->sum.count == 0 || n <= 0) {
+        wk_acc_val_set(out, BSON_TYPE_NULL);
+        return;
+    }
+    wk_acc_val_set(out, BSON_TYPE_DOUBLE);
+    out->value.v_double = st->cxy / (double)n;
+}
+
+/* ---- the table --------------------------------------------------------------------------- */
+
+#define G WK_ACC_GROUP
+#define W WK_ACC_WINDOW
+#define O WK_ACC_ORDERLESS
 static const wk_acc_def_t acc_defs[] = {
-    {"$sum", sum_step, sum_final},       {"$avg", avg_step, avg_final},
-    {"$min", min_step, value_final},     {"$max", max_step, value_final},
-    {"$first", first_step, value_final}, {"$last", last_step, value_final},
-    {"$push", push_step, array_final},   {"$addToSet", add_to_set_step, array_final},
-    {"$count", sum_step, sum_final},
+    {"$sum", sum_step, sum_value, G | W | O, sum_remove},
+    {"$avg", sum_step, avg_value, G | W | O, sum_remove},
+    {"$min", minmax_step, value_final, G | W, NULL},
+    {"$max", minmax_step, value_final, G | W, NULL},
+    {"$first", first_step, value_final, G | W, NULL},
+    {"$last", last_step, value_final, G | W, NULL},
+    {"$push", push_step, array_final, G | W, NULL},
+    {"$addToSet", add_to_set_step, set_final, G | W, NULL},
+    {"$count", sum_step, sum_value, G | W | O, sum_remove},
+    {"$mergeObjects", merge_step, merge_final, G, NULL},
+    {"$stdDevPop", stddev_step, stddev_value, G | W | O, NULL},
+    {"$stdDevSamp", stddev_step, stddev_value, G | W | O, NULL},
+    {"$median", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE, NULL},
+    {"$percentile", quantile_step, quantile_final, G | W | O | WK_ACC_QUANTILE, NULL},
+    {"$covariancePop", cov_step, cov_final, W | O, NULL},
+    {"$covarianceSamp", cov_step, cov_final, W | O, NULL},
+    {"$firstN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$lastN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$minN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$maxN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N, NULL},
+    {"$topN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT, NULL},
+    {"$bottomN", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT, NULL},
+    {"$top", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE, NULL},
+    {"$bottom", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE,
+     NULL},
 };
+#undef G
+#undef W
+#undef O
+
+const wk_acc_def_t *
+wk_acc_find(const char *name, unsigned where)
+{
+    for (size_t i = 0; i < sizeof(acc_defs) / sizeof(acc_defs[0]); i++)
+        if (strcmp(acc_defs[i].name, name) == 0 && (acc_defs[i].flags & where))
+            return &acc_defs[i];
+    return NULL;
+}
+
+/* parse_count -- {$count: {}} is {$sum: 1}. */
+static int
+parse_count(const bson_iter_t *op, bool window, wk_acc_spec_t *spec, sdb_error_t *err)
+{
+    bson_t one = BSON_INITIALIZER;
+    bson_iter_t oit;
+    int ret;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(op) || !bson_iter_recurse(op, &oit) || bson_iter_next(&oit)) {
+        bson_destroy(&one);
+        if (window)
+            return sdb_error_set(err, SDB_CODE_FailedToParse,
+                                 "$count only accepts an empty object as input");
+        return sdb_error_set(err, SDB_CODE_Location15952,
+                             "$count takes no arguments, i.e. $count:{}");
+    }
+    BSON_APPEND_INT32(&one, "v", 1);
+    bson_iter_init(&oit, &one);
+    bson_iter_next(&oit);
+    ret = wk_expr_parse(&oit, &spec->arg, err);
+    bson_destroy(&one);
+    return ret;
+}
+
+int
+wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window, wk_acc_spec_t *spec,
+                sdb_error_t *err)
+{
+    const char *name = bson_iter_key(op);
+
+    spec->def = def;
+    spec->window = window;
+    if (def->flags & WK_ACC_N)
+        return wk_acc_n_parse(op, spec, err);
+    if (def->flags & WK_ACC_QUANTILE) {
+        SDB_RET(wk_quantile_parse(name, bson_iter_value((bson_iter_t *)op), &spec->quant, err));
+        return 0;
+    }
+    if (BSON_ITER_HOLDS_ARRAY(op) && !window) /* a window takes [a, b] as an array expression */
+        return sdb_error_set(err, SDB_CODE_Location40237, "The %s accumulator is a unary operator",
+                             name);
+    if (strcmp(name, "$count") == 0)
+        return parse_count(op, window, spec, err);
+    return wk_expr_parse(op, &spec->arg, err);
+}
 
 int
 wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_error_t *err)
 {
     const char *field = bson_iter_key(it);
+    const wk_acc_def_t *def;
     bson_iter_t op, more;
     const char *name;
+    int ret;
 
     memset(spec, 0, sizeof(*spec));
     SDB_UNUSED(stage);
@@ -229,52 +474,70 @@ wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_
         return sdb_error_set(err, SDB_CODE_Location40238,
                              "The field '%s' must specify one accumulator", field);
     name = bson_iter_key(&op);
-    for (size_t i = 0; i < sizeof(acc_defs) / sizeof(acc_defs[0]); i++)
-        if (strcmp(acc_defs[i].name, name) == 0)
-            spec->def = &acc_defs[i];
-    if (spec->def == NULL)
+    def = wk_acc_find(name, WK_ACC_GROUP);
+    if (def == NULL)
         return sdb_error_set(err, SDB_CODE_Location15952, "unknown group operator '%s'", name);
-    if (BSON_ITER_HOLDS_ARRAY(&op))
-        return sdb_error_set(err, SDB_CODE_Location40237, "The %s accumulator is a unary operator",
-                             name);
-    if (strcmp(name, "$count") == 0) {
-        bson_t one = BSON_INITIALIZER;
-        bson_iter_t oit;
-
-        if (!BSON_ITER_HOLDS_DOCUMENT(&op) || !bson_iter_recurse(&op, &oit) ||
-            bson_iter_next(&oit)) {
-            bson_destroy(&one);
-            return sdb_error_set(err, SDB_CODE_Location15952,
-                                 "$count takes no arguments, i.e. $count:{}");
-        }
-        BSON_APPEND_INT32(&one, "v", 1);
-        bson_iter_init(&oit, &one);
-        bson_iter_next(&oit);
-        wk_expr_parse(&oit, &spec->arg, err);
-        bson_destroy(&one);
-    } else {
-        SDB_RET(wk_expr_parse(&op, &spec->arg, err));
+    ret = wk_acc_parse_op(&op, def, false, spec, err);
+    if (ret != 0) {
+        wk_acc_spec_destroy(spec); /* a half-parsed spec frees what it took */
+        return ret;
     }
     spec->field = bson_strdup(field);
     return 0;
 }
 
-void
-wk_acc_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v)
+const wk_expr_t *
+wk_acc_input(const wk_acc_spec_t *spec)
 {
-    spec->def->step(st, v);
+    return spec->quant != NULL ? wk_quantile_input(spec->quant) : spec->arg;
+}
+
+int
+wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc, sdb_error_t *err)
+{
+    memset(st, 0, sizeof(*st));
+    wk_sum_init(&st->sum);
+    if (spec->def->flags & WK_ACC_N)
+        return wk_acc_n_start(spec, st, doc, err);
+    return 0;
+}
+
+int
+wk_acc_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, sdb_error_t *err)
+{
+    return spec->def->step(spec, st, v, err);
+}
+
+void
+wk_acc_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    spec->def->value(spec, st, out);
+}
+
+bool
+wk_acc_remove(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v)
+{
+    return spec->def->remove != NULL && spec->def->remove(st, v);
+}
+
+void
+wk_acc_reset(wk_acc_state_t *st)
+{
+    wk_acc_val_clear(&st->v);
+    for (size_t i = 0; i < st->nvals; i++)
+        bson_value_destroy(&st->vals[i]);
+    bson_free(st->vals);
+    bson_free(st->dbls);
+    memset(st, 0, sizeof(*st));
+    wk_sum_init(&st->sum);
 }
 
 void
 wk_acc_final(const wk_acc_spec_t *spec, wk_acc_state_t *st, bson_value_t *out)
 {
-    memset(out, 0, sizeof(*out));
-    spec->def->final(st, out);
-    val_clear(&st->v);
-    for (size_t i = 0; i < st->nvals; i++)
-        bson_value_destroy(&st->vals[i]);
-    bson_free(st->vals);
-    memset(st, 0, sizeof(*st));
+    wk_acc_value(spec, st, out);
+    wk_acc_reset(st);
 }
 
 void
@@ -282,5 +545,8 @@ wk_acc_spec_destroy(wk_acc_spec_t *spec)
 {
     bson_free(spec->field);
     wk_expr_free(spec->arg);
+    wk_expr_free(spec->n);
+    wk_expr_free(spec->quant);
+    wk_sort_free(spec->sort);
     memset(spec, 0, sizeof(*spec));
 }

@@ -1,11 +1,13 @@
 /*
  * src/worker/agg/agg_int.h -- what the pipeline (pipeline.c), the stage files (stage_*.c),
- * the accumulators (accum.c) and the document helpers (doc.c) share.
+ * the accumulators (accum.c, accum_n.c) and the document helpers (doc.c) share.
  *
  * A stage is a row of stages.def: name, parse function (spec -> private state), run function
  * (input vector -> output vector), free function and flags.  A run function owns `in` on entry
  * (it may move documents out of it, leaving NULL slots) and appends to `out`; the pipeline
- * frees whatever is left in `in`.
+ * frees whatever is left in `in`.  An accumulator is a row of accum.c's table: a step per
+ * value and a value function that leaves the state as it was, so $group ($bucket) reads it
+ * once per group and $setWindowFields (window.h) once per document of a growing window.
  *
  * Invariants: internal to src/worker/agg; private states are immutable after parsing.
  */
@@ -17,6 +19,8 @@
 #include "../../common/path.h"
 #include "../../common/sdb.h"
 #include "../query/expr.h"
+#include "../query/sort.h"
+#include "../query/stats.h"
 
 #define WK_AGG_F_FIRST 0x1u  /* must be the first stage */
 #define WK_AGG_F_LAST 0x2u   /* must be the last stage ($out, $merge) */
@@ -77,35 +81,105 @@ int wk_agg_check_mem(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, sd
 
 typedef struct wk_acc_def wk_acc_def_t;
 
-/* One named accumulator of $group / $bucket: {name: {$op: expr}}. */
+/* One accumulator: {name: {$op: args}} of $group / $bucket, or the function of one output
+ * field of $setWindowFields. */
 typedef struct wk_acc_spec {
     char *field;
     const wk_acc_def_t *def;
-    wk_expr_t *arg;
+    wk_expr_t *arg;       /* the value fed per document ($topN: {output, sortFields0, ...}) */
+    wk_expr_t *n;         /* the N-family's `n`, evaluated per group (per partition) */
+    wk_expr_t *quant;     /* $median / $percentile: the parsed operator (stats.h) */
+    struct wk_sort *sort; /* $topN and friends: {sortFields0: dir, ...} over `arg`'s value */
+    bool window;          /* parsed for $setWindowFields */
 } wk_acc_spec_t;
 
 typedef struct wk_acc_state {
-    bson_value_t v;     /* $min $max $first $last */
-    bool seen;          /* $first: a value was taken */
-    int ntype;          /* $sum: 0 int32, 1 int64, 2 double */
-    int64_t i;          /* $sum integer part */
-    double d;           /* $sum / $avg double part */
-    int64_t count;      /* $avg: numbers seen */
-    bson_value_t *vals; /* $push / $addToSet */
+    bson_value_t v;     /* $min $max $first $last $mergeObjects */
+    bool seen;          /* $first: a value was taken; $min/$max: v holds one */
+    wk_sum_t sum;       /* $sum $avg $count; sum.count: $covariance* pairs */
+    wk_stddev_t sd;     /* $stdDevPop $stdDevSamp */
+    double mx, my, cxy; /* $covariance*: running means and co-moment */
+    int64_t want;       /* the N-family's n */
+    bson_value_t *vals; /* $push $addToSet and the N-family */
     size_t nvals, cap;
+    double *dbls; /* $median $percentile */
+    size_t ndbl, dcap;
 } wk_acc_state_t;
+
+#define WK_ACC_GROUP 0x1u      /* allowed in $group and $bucket */
+#define WK_ACC_WINDOW 0x2u     /* allowed in $setWindowFields */
+#define WK_ACC_N 0x4u          /* takes {n, input} / {n, output, sortBy} (accum_n.c) */
+#define WK_ACC_SORT 0x8u       /* takes sortBy ($top $bottom $topN $bottomN) */
+#define WK_ACC_SINGLE 0x10u    /* $top/$bottom: one value, not an array */
+#define WK_ACC_QUANTILE 0x20u  /* $median / $percentile */
+#define WK_ACC_ORDERLESS 0x40u /* the result does not depend on the order of the values */
+
+typedef int (*wk_acc_step_fn)(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
+                              sdb_error_t *err);
+typedef void (*wk_acc_value_fn)(const wk_acc_spec_t *spec, const wk_acc_state_t *st,
+                                bson_value_t *out);
+typedef bool (*wk_acc_remove_fn)(wk_acc_state_t *st, const bson_value_t *v);
+
+struct wk_acc_def {
+    const char *name;
+    wk_acc_step_fn step;     /* feed one value (may be missing) */
+    wk_acc_value_fn value;   /* the result so far, owned by the caller; the state is unchanged */
+    unsigned flags;          /* WK_ACC_* */
+    wk_acc_remove_fn remove; /* take a value out again (sliding windows); NULL: cannot */
+};
+
+/* wk_acc_find -- the accumulator `name` allowed `where` (WK_ACC_GROUP/WINDOW), or NULL. */
+const wk_acc_def_t *wk_acc_find(const char *name, unsigned where);
 
 /* wk_acc_parse -- parse {$op: expr} for output field `field` of `stage`. */
 int wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_error_t *err);
 
-/* wk_acc_step -- feed one value (owned by the caller; may be missing). */
-void wk_acc_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v);
+/* wk_acc_parse_op -- parse the arguments of accumulator `def` (`op` on its element) into spec
+ * (zeroed by the caller); `window` for $setWindowFields. */
+int wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window,
+                    wk_acc_spec_t *spec, sdb_error_t *err);
 
-/* wk_acc_final -- the result (owned by the caller); also releases the state. */
+/* wk_acc_input -- the expression evaluated per document. */
+const wk_expr_t *wk_acc_input(const wk_acc_spec_t *spec);
+
+/* wk_acc_start -- initialize a state; the N-family evaluates and checks `n` against `doc` (a
+ * group's first document; {} for a window). */
+int wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
+                 sdb_error_t *err);
+
+/* wk_acc_step -- feed one value (owned by the caller; may be missing). */
+int wk_acc_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
+                sdb_error_t *err);
+
+/* wk_acc_value -- the result so far (owned by the caller); the state is unchanged. */
+void wk_acc_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out);
+
+/* wk_acc_remove -- take out a value stepped in before (the oldest of a sliding window); false
+ * when the accumulator cannot, and the caller starts the window over. */
+bool wk_acc_remove(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v);
+
+/* wk_acc_reset -- release what the state holds and empty it (n is kept by the caller). */
+void wk_acc_reset(wk_acc_state_t *st);
+
+/* wk_acc_final -- wk_acc_value, then wk_acc_reset. */
 void wk_acc_final(const wk_acc_spec_t *spec, wk_acc_state_t *st, bson_value_t *out);
 
 /* wk_acc_spec_destroy -- release one spec. */
 void wk_acc_spec_destroy(wk_acc_spec_t *spec);
+
+/* Helpers the accumulator files share (accum.c). */
+void wk_acc_val_set(bson_value_t *v, bson_type_t t);
+void wk_acc_val_clear(bson_value_t *v);
+void wk_acc_push(wk_acc_state_t *st, const bson_value_t *v);
+void wk_acc_array(const bson_value_t *vals, size_t n, bson_value_t *out);
+
+/* The N-family (accum_n.c). */
+int wk_acc_n_parse(const bson_iter_t *op, wk_acc_spec_t *spec, sdb_error_t *err);
+int wk_acc_n_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
+                   sdb_error_t *err);
+int wk_acc_n_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
+                  sdb_error_t *err);
+void wk_acc_n_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out);
 
 /* wk_agg_group_docs -- the grouping engine of $group and $bucket: docs with equal keys[i]
  * (owned values, consumed) form one output {_id: key, <acc fields>}, in key order. */

@@ -49,21 +49,24 @@ emit_group(const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order, size_t 
     bson_t *doc = bson_new();
     int ret = 0;
 
+    for (size_t a = 0; a < nacc; a++)
+        SDB_ERR(wk_acc_start(&accs[a], &st[a], in->v[order[from].idx], err));
     for (size_t i = from; i < to; i++) {
         for (size_t a = 0; a < nacc; a++) {
             bson_value_t v;
 
-            SDB_ERR(wk_agg_eval(accs[a].arg, in->v[order[i].idx], &v, err));
-            wk_acc_step(&accs[a], &st[a], &v);
+            SDB_ERR(wk_agg_eval(wk_acc_input(&accs[a]), in->v[order[i].idx], &v, err));
+            ret = wk_acc_step(&accs[a], &st[a], &v, err);
             if (v.value_type != BSON_TYPE_EOD)
                 bson_value_destroy(&v);
+            SDB_ERR(ret);
         }
     }
     bson_append_value(doc, "_id", 3, order[from].key);
     for (size_t a = 0; a < nacc; a++) {
         bson_value_t v;
 
-        wk_acc_final(&accs[a], &st[a], &v);
+        wk_acc_value(&accs[a], &st[a], &v);
         wk_agg_append_value(doc, accs[a].field, &v);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);
@@ -71,12 +74,8 @@ emit_group(const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order, size_t 
     wk_agg_docs_push(out, doc);
     doc = NULL;
 err:
-    for (size_t a = 0; a < nacc && ret != 0; a++) {
-        bson_value_t v;
-        wk_acc_final(&accs[a], &st[a], &v);
-        if (v.value_type != BSON_TYPE_EOD)
-            bson_value_destroy(&v);
-    }
+    for (size_t a = 0; a < nacc; a++)
+        wk_acc_reset(&st[a]);
     if (doc != NULL)
         bson_destroy(doc);
     bson_free(st);

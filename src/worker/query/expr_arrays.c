@@ -13,6 +13,7 @@
  */
 #include "expr_int.h"
 #include "num.h"
+#include "stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -1068,24 +1069,15 @@ check_n(const wk_expr_t *e, sdb_error_t *err)
                                n_missing, err);
 }
 
-/* eval_n -- the `n` of $maxN and friends: a positive integer. */
+/* eval_n -- the `n` of $maxN and friends: a positive integer (stats.h). */
 static int
 eval_n(const wk_expr_t *e, wk_eval_ctx_t *ctx, int64_t *n, sdb_error_t *err)
 {
     bson_value_t v;
-    char buf[64];
-    wk_dec_t d;
-    int ret = 0;
+    int ret;
 
     SDB_RET(wk_expr_eval_ctx(wk_expr_kid(e, "n"), ctx, &v, err));
-    shown(&v, buf, sizeof(buf));
-    d = wk_num_is(&v) ? wk_dec_from_value(&v) : wk_dec_from_int64(0);
-    if (!wk_num_is(&v) || !wk_dec_is_integral(d) || !wk_dec_to_int64(d, WK_DEC_TRUNC, n))
-        ret = sdb_error_set(err, SDB_CODE_Location5787902,
-                            "Value for 'n' must be of integral type, but found %s", buf);
-    else if (*n <= 0)
-        ret = sdb_error_set(err, SDB_CODE_Location5787908, "'n' must be greater than 0, found %s",
-                            buf);
+    ret = wk_stats_check_n(&v, n, err);
     wk_value_clear(&v);
     return ret;
 }

@@ -4,7 +4,7 @@
  *
  * Each family of operators lives in its own file and contributes one table (expr_int.h:
  * name, arity, evaluator), terminated by a NULL name: expr_arith.c, expr_compare.c,
- * expr_strings.c, expr_regex.c, expr_arrays.c, expr_sets.c, expr_types.c, expr_dates.c, expr_date_math.c, expr_objects.c.  wk_expr_find_op walks the
+ * expr_strings.c, expr_regex.c, expr_arrays.c, expr_sets.c, expr_types.c, expr_dates.c, expr_date_math.c, expr_objects.c, expr_accum.c.  wk_expr_find_op walks the
  * families in order; a name appears in exactly one table.  Each operator receives its parsed
  * argument expressions and evaluates them itself (so $cond, $and, $or and $ifNull can
  * short-circuit); wk_expr_args evaluates them all for the operators that need every value.
@@ -20,7 +20,7 @@
 static const wk_expr_op_t *const expr_families[] = {
     wk_expr_ops_compare,   wk_expr_ops_arith,   wk_expr_ops_strings, wk_expr_ops_regex,
     wk_expr_ops_arrays,    wk_expr_ops_sets,    wk_expr_ops_types,   wk_expr_ops_dates,
-    wk_expr_ops_date_math, wk_expr_ops_objects,
+    wk_expr_ops_date_math, wk_expr_ops_objects, wk_expr_ops_accum,
 };
 
 int
