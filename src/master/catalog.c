@@ -606,19 +606,29 @@ new_uuid(uint8_t uuid[16])
 }
 
 /* id_index_spec -- the _id index of a new collection; it takes the collection's default
- * collation (the worker stored it spelled out in the options), as in mongod. */
+ * collation (the worker stored it spelled out in the options), as in mongod, and for a
+ * clustered collection the clusteredIndex's name. */
 static void
 id_index_spec(bson_t *spec, const bson_t *options)
 {
-    bson_iter_t it;
+    bson_iter_t it, ci;
     bson_t key;
+    bool clustered = options != NULL && bson_iter_init_find(&ci, options, "clusteredIndex") &&
+                     BSON_ITER_HOLDS_DOCUMENT(&ci) && bson_iter_recurse(&ci, &it) &&
+                     bson_iter_find(&it, "name") && BSON_ITER_HOLDS_UTF8(&it);
 
     bson_init(spec);
     BSON_APPEND_INT32(spec, "v", 2);
     BSON_APPEND_DOCUMENT_BEGIN(spec, "key", &key);
     BSON_APPEND_INT32(&key, "_id", 1);
     bson_append_document_end(spec, &key);
-    BSON_APPEND_UTF8(spec, "name", "_id_");
+    BSON_APPEND_UTF8(spec, "name", clustered ? bson_iter_utf8(&it, NULL) : "_id_");
+    if (options != NULL && bson_has_field(options, "clusteredIndex")) {
+        /* a clustered collection: its records in _id order (the worker reads them through
+         * this index), shown as mongod shows the clustered index */
+        BSON_APPEND_BOOL(spec, "unique", true);
+        BSON_APPEND_BOOL(spec, "clustered", true);
+    }
     if (options != NULL && bson_iter_init_find(&it, options, "collation") &&
         BSON_ITER_HOLDS_DOCUMENT(&it) && !bson_has_field(options, "viewOn"))
         bson_append_iter(spec, "collation", -1, &it);

@@ -255,7 +255,8 @@ index_named(const ms_coll_t *c, const char *name)
     for (size_t i = 0; i < c->nidx; i++)
         if (strcmp(c->idx[i].name, name) == 0)
             return &c->idx[i];
-    return NULL;
+    /* "_id_" always reaches the _id index, also a clustered one that has another name */
+    return strcmp(name, "_id_") == 0 && c->nidx > 0 ? &c->idx[0] : NULL;
 }
 
 /* parse_ranges -- the request's ranges, encoded for ix and sorted. */

@@ -706,6 +706,72 @@ START_TEST(test_collation_default)
 }
 END_TEST
 
+/* A clustered collection: created with clusteredIndex (mongod's checks), listed as mongod
+ * lists it, its _id index named as given and clustered, its documents read back in _id
+ * order whatever the insertion order, _id unique and found by _id. */
+START_TEST(test_clustered)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, spec;
+    char ids[64];
+
+    fresh(c, "cl");
+    CMD_OK(c, DB,
+           "{'create': 'cl', 'clusteredIndex': {'key': {'_id': 1}, 'unique': true, 'name': 'test "
+           "index'}}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listCollections': 1, 'filter': {'name': 'cl'}}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0.options.clusteredIndex", &spec));
+    ck_assert_msg(fx_eq_json(&spec, "{'v': 2, 'key': {'_id': 1}, 'name': 'test index', 'unique': "
+                                    "true}"),
+                  "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    ck_assert_msg(!fx_has(&r, "cursor.firstBatch.0.idIndex"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'cl'}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0", &spec));
+    ck_assert_msg(fx_eq_json(&spec, "{'v': 2, 'key': {'_id': 1}, 'name': 'test index', 'unique': "
+                                    "true, 'clustered': true}"),
+                  "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'cl', 'documents': [{'_id': 5}, {'_id': 1}, {'_id': "
+                                   "3}, {'_id': 4}, {'_id': 2}]}"),
+                     0);
+    ids_of(c, "{'find': 'cl', 'filter': {}, 'batchSize': 2}", ids, sizeof(ids));
+    ck_assert_str_eq(ids, "1,2");
+    ids_of(c, "{'find': 'cl', 'filter': {}}", ids, sizeof(ids));
+    ck_assert_str_eq(ids, "1,2,3,4,5");
+    ids_of(c, "{'find': 'cl', 'filter': {'_id': {'$gte': 3}}}", ids, sizeof(ids));
+    ck_assert_str_eq(ids, "3,4,5");
+    ids_of(c, "{'aggregate': 'cl', 'pipeline': [], 'cursor': {}}", ids, sizeof(ids));
+    ck_assert_str_eq(ids, "1,2,3,4,5");
+    ck_assert_int_eq(write_code(c, "{'insert': 'cl', 'documents': [{'_id': 3}]}"), 11000);
+    ck_assert_int_eq(found(c, "{'find': 'cl', 'filter': {'_id': 4}}"), 1);
+    /* mongod's checks */
+    CMD_ERR(c, DB, "{'create': 'cl2', 'clusteredIndex': {'key': {'_id': 1}, 'unique': false}}", &r,
+            5979700, "Location5979700");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'create': 'cl2', 'clusteredIndex': {'key': {'a': 1}, 'unique': true}}", &r,
+            197, "InvalidIndexSpecificationOption");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'create': 'cl2', 'clusteredIndex': {'key': {'_id': 1}}}", &r, 40414,
+            "Location40414");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'create': 'cl2', 'clusteredIndex': {'key': {'_id': 1}, 'unique': true, 'x': 1}}", &r,
+            40415, "Location40415");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'create': 'cl2', 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'cl2'}", &r);
+    ASSERT_STR(&r, "cursor.firstBatch.0.name", "_id_");
+    bson_destroy(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -723,5 +789,6 @@ main(void)
     tcase_add_test(tc, test_prepare_unique);
     tcase_add_test(tc, test_collation_unique);
     tcase_add_test(tc, test_collation_default);
+    tcase_add_test(tc, test_clustered);
     return it_main(s);
 }

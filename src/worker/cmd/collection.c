@@ -23,6 +23,7 @@
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
+#include "../../common/bsonstr.h"
 #include "../../common/collation.h"
 
 #include <stdlib.h>
@@ -96,6 +97,94 @@ check_images_option(wk_cmd_t *cmd, const bson_iter_t *it)
         return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
                              "BSON field 'changeStreamPreAndPostImages.enabled' is missing but a "
                              "required field");
+    return 0;
+}
+
+/* clustered_option -- clusteredIndex: {key: {_id: 1}, unique: true, name?, v?} as mongod 7.0
+ * reads it; stored as {v: 2, key, name?, unique: true} (listCollections shows it so). */
+static int
+clustered_option(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
+{
+    bson_iter_t f;
+    bson_t spec, key, out;
+    bool has_key = false, has_unique = false;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return wk_cmdu_type_error(cmd, "clusteredIndex", bson_iter_type(it), "object");
+    SDB_RET(wk_cmdu_get_doc(cmd, it, "clusteredIndex", &spec));
+    bson_iter_init(&f, &spec);
+    while (bson_iter_next(&f)) {
+        const char *k = bson_iter_key(&f);
+
+        if (strcmp(k, "key") == 0) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.key", bson_iter_type(&f), "object");
+            SDB_RET(wk_cmdu_get_doc(cmd, &f, "clusteredIndex.key", &key));
+            has_key = true;
+        } else if (strcmp(k, "unique") == 0) {
+            if (!BSON_ITER_HOLDS_BOOL(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.unique", bson_iter_type(&f), "bool");
+            if (!bson_iter_bool(&f))
+                return sdb_error_set(&cmd->err, SDB_CODE_Location5979700,
+                                     "The clusteredIndex option requires unique: true to be "
+                                     "specified");
+            has_unique = true;
+        } else if (strcmp(k, "name") == 0) {
+            if (!BSON_ITER_HOLDS_UTF8(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.name", bson_iter_type(&f), "string");
+        } else if (strcmp(k, "v") == 0) {
+            if (!BSON_ITER_HOLDS_NUMBER(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.v", bson_iter_type(&f), "int");
+            if (bson_iter_as_int64(&f) != 2) {
+                char *str = sdb_bson_str(&spec);
+                int ret = sdb_error_set(&cmd->err, SDB_CODE_Location5979704,
+                                        "Invalid clusteredIndex specification %s; cannot create "
+                                        "a clusteredIndex with v=%lld",
+                                        str, (long long)bson_iter_as_int64(&f));
+                bson_free(str);
+                return ret;
+            }
+        } else {
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field 'clusteredIndex.%s' is an unknown field.", k);
+        }
+    }
+    if (!has_key || !has_unique)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'clusteredIndex.%s' is missing but a required field",
+                             has_key ? "unique" : "key");
+    if (!bson_iter_init(&f, &key) || !bson_iter_next(&f) || strcmp(bson_iter_key(&f), "_id") != 0 ||
+        !BSON_ITER_HOLDS_NUMBER(&f) || bson_iter_as_double(&f) != 1.0 || bson_iter_next(&f))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidIndexSpecificationOption,
+                             "The clusteredIndex option is only supported for key: {_id: 1}");
+    BSON_APPEND_DOCUMENT_BEGIN(opts, "clusteredIndex", &out);
+    BSON_APPEND_INT32(&out, "v", 2);
+    BSON_APPEND_DOCUMENT(&out, "key", &key);
+    if (bson_iter_init_find(&f, &spec, "name"))
+        bson_append_iter(&out, "name", -1, &f);
+    BSON_APPEND_BOOL(&out, "unique", true);
+    bson_append_document_end(opts, &out);
+    return 0;
+}
+
+/* clustered_combinations -- what a clustered collection cannot have, in mongod's words (a
+ * capped clustered collection is refused as unsupported here). */
+static int
+clustered_combinations(wk_cmd_t *cmd, const bson_t *opts)
+{
+    bson_iter_t it;
+
+    if (bson_iter_init_find(&it, opts, "idIndex") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_value(&it)->value.v_doc.data_len > 5)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "The 'clusteredIndex' option is not supported with the 'idIndex' "
+                             "option");
+    if (bson_iter_init_find(&it, opts, "autoIndexId") && !wk_cmdu_truthy(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_Location6026501,
+                             "The 'clusteredIndex' option does not support {autoIndexId: false}");
+    if (bson_iter_init_find(&it, opts, "capped") && wk_cmdu_truthy(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "a capped clustered collection is not supported by this server");
     return 0;
 }
 
@@ -241,6 +330,8 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
         action = action || strcmp(k, "validationAction") == 0;
         if (strcmp(k, "collation") == 0)
             SDB_RET(append_collation(cmd, &it, opts));
+        else if (strcmp(k, "clusteredIndex") == 0)
+            SDB_RET(clustered_option(cmd, &it, opts));
         else
             bson_append_iter(opts, k, -1, &it);
     }
@@ -251,6 +342,8 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
     if (bson_has_field(cmd->body, "pipeline"))
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "'pipeline' requires 'viewOn' to also be specified");
+    if (bson_has_field(opts, "clusteredIndex"))
+        return clustered_combinations(cmd, opts);
     if (validator && !level)
         BSON_APPEND_UTF8(opts, "validationLevel", "strict");
     if (validator && !action)
@@ -418,7 +511,8 @@ build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *
     if (bson_iter_init_find(&it, &ci->uuid_doc, "uuid"))
         wk_cmdu_append_iter_as(&info, "uuid", &it);
     bson_append_document_end(entry, &info);
-    append_id_index(ci, entry);
+    if (!bson_has_field(&ci->options, "clusteredIndex")) /* mongod shows none then */
+        append_id_index(ci, entry);
 }
 
 static int
