@@ -23,6 +23,7 @@
 #include "../common/keyenc.h"
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
+#include "../common/wildcard.h"
 #include "store.h"
 #include "storereq.h"
 #include "xact.h"
@@ -266,6 +267,24 @@ in_filter(const ms_index_t *ix, const bson_t *doc)
     return sdb_pfilter_matches(ix->filter, doc, ix->coll != NULL ? &sc : NULL);
 }
 
+/* wildcard_entries -- a wildcard index's entries of doc (wildcard.h). */
+static int
+wildcard_entries(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, sdb_error_t *err)
+{
+    bson_t proj;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    bool has =
+        bson_iter_init_find(&it, ix->spec, "wildcardProjection") && BSON_ITER_HOLDS_DOCUMENT(&it);
+
+    if (has) {
+        bson_iter_document(&it, &len, &data);
+        has = bson_init_static(&proj, data, len);
+    }
+    return sdb_wildcard_keys(doc, ix->key, has ? &proj : NULL, ix->coll, entry_cb, e, err);
+}
+
 /* index_doc -- add (or remove) doc's entries in one index. */
 static int
 index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc, int64_t rid,
@@ -283,7 +302,10 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     sdb_keybuf_init(&e.rb);
     SDB_ERR(
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
-    ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
+    if (sdb_wildcard_pattern(ix->key))
+        ret = wildcard_entries(ix, doc, &e, err);
+    else
+        ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
         ret = dup_error(c, ix, e.dup, e.duplen, info, err);
 err:

@@ -772,6 +772,69 @@ START_TEST(test_clustered)
 }
 END_TEST
 
+/* Wildcard indexes build over existing documents and are kept by writes (their entries are
+ * checked in check_wildcard); their specs are checked as mongod checks them. */
+START_TEST(test_wildcard)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, spec;
+
+    fresh(c, "wc");
+    ck_assert_int_eq(write_code(c, "{'insert': 'wc', 'documents': [{'_id': 1, 'a': {'b': [1, "
+                                   "{'c': 'x'}]}, 'd': 2}]}"),
+                     0);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'wc', 'indexes': [{'key': {'$**': 1}, 'name': 'all', "
+           "'wildcardProjection': {'a': 1}}, {'key': {'a.b.$**': -1}, 'name': 'ab', "
+           "'partialFilterExpression': {'d': {'$gt': 1}}}]}",
+           &r);
+    ASSERT_INT(&r, "numIndexesAfter", 3);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'wc', 'documents': [{'_id': 2, 'a': [[1], {}], "
+                                   "'d': 3}]}"),
+                     0);
+    ck_assert_int_eq(write_code(c, "{'update': 'wc', 'updates': [{'q': {'_id': 1}, 'u': {'$set': "
+                                   "{'a.b': 9}}}]}"),
+                     0);
+    ck_assert_int_eq(write_code(c, "{'delete': 'wc', 'deletes': [{'q': {}, 'limit': 0}]}"), 0);
+    CMD_OK(c, DB, "{'listIndexes': 'wc'}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.1", &spec));
+    ck_assert_msg(fx_eq_json(&spec, "{'v': 2, 'key': {'$**': 1}, 'name': 'all', "
+                                    "'wildcardProjection': {'a': 1}}"),
+                  "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'wc', 'indexes': [{'key': {'$**': 1}, 'name': 'u', 'unique': "
+            "true}]}",
+            &r, 67, "CannotCreateIndex");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"),
+                         "Index type 'wildcard' does not support the 'unique' option") != NULL,
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'wc', 'indexes': [{'key': {'a.$**': 1}, 'name': 'p', "
+            "'wildcardProjection': {'a': 1}}]}",
+            &r, 9, "FailedToParse");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'wc', 'indexes': [{'key': {'a': 1}, 'name': 'p', "
+            "'wildcardProjection': {'a': 1}}]}",
+            &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'wc', 'indexes': [{'key': {'$**': 1}, 'name': 'p', "
+            "'wildcardProjection': {'a': 1, 'b': 0}}]}",
+            &r, 31253, "Location31253");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'wc', 'indexes': [{'key': {'$**': 1}, 'name': 'p', "
+            "'wildcardProjection': {}}]}",
+            &r, 9, "FailedToParse");
+    bson_destroy(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -790,5 +853,6 @@ main(void)
     tcase_add_test(tc, test_collation_unique);
     tcase_add_test(tc, test_collation_default);
     tcase_add_test(tc, test_clustered);
+    tcase_add_test(tc, test_wildcard);
     return it_main(s);
 }

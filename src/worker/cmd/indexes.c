@@ -380,6 +380,89 @@ check_flags(wk_cmd_t *cmd, const bson_t *spec)
     return 0;
 }
 
+/* wildcard_error -- what a wildcard index spec may not have, or NULL (mongod's
+ * validateWildcardSpec and its wildcardProjection checks); *code gets the code. */
+static const char *
+wildcard_error(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, int *code)
+{
+    static const char *const refused[] = {"unique", "sparse", "expireAfterSeconds", NULL};
+    bool wildcard = false, root = false, seen = false, include = true;
+    bson_iter_t it, p;
+
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it)) {
+        size_t n = strlen(bson_iter_key(&it));
+
+        if (n >= 3 && strcmp(bson_iter_key(&it) + n - 3, "$**") == 0 &&
+            !BSON_ITER_HOLDS_UTF8(&it)) {
+            wildcard = true;
+            root = n == 3;
+        }
+    }
+    *code = SDB_CODE_CannotCreateIndex;
+    if (wildcard && bson_count_keys(key) > 1)
+        return "compound wildcard indexes are not supported by this server";
+    for (size_t i = 0; wildcard && refused[i] != NULL; i++) {
+        if (!bson_iter_init_find(&it, spec, refused[i]) || (i < 2 && !wk_cmdu_truthy(&it)))
+            continue;
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "%sIndex type 'wildcard' does not support the '%s' option",
+                      i == 2 ? "cannot make a TTL index :: caused by :: " : "", refused[i]);
+        return cmd->err.msg;
+    }
+    if (!bson_iter_init_find(&it, spec, "wildcardProjection"))
+        return NULL;
+    *code = SDB_CODE_BadValue;
+    if (!wildcard)
+        return "The field 'wildcardProjection' is only allowed in 'wildcard' indexes";
+    *code = SDB_CODE_TypeMismatch;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "The field 'wildcardProjection' must be a non-empty object, but got %s",
+                      wk_cmdu_type_name(bson_iter_type(&it)));
+        return cmd->err.msg;
+    }
+    *code = SDB_CODE_FailedToParse;
+    if (!root)
+        return "The field 'wildcardProjection' is only allowed when 'key' is {\"$**\": ±1} or "
+               "{\"$**\": \"columnstore\"}";
+    bson_iter_recurse(&it, &p);
+    while (bson_iter_next(&p)) {
+        bool on = bson_iter_as_bool(&p);
+
+        if (strcmp(bson_iter_key(&p), "_id") == 0)
+            continue;
+        if (seen && on != include) {
+            *code = on ? SDB_CODE_Location31254 : SDB_CODE_Location31253;
+            bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                          "Failed to parse projection: wildcardProjection :: caused by :: Cannot "
+                          "do %s on field %s in %s projection",
+                          on ? "inclusion" : "exclusion", bson_iter_key(&p),
+                          on ? "exclusion" : "inclusion");
+            return cmd->err.msg;
+        }
+        seen = true;
+        include = on;
+    }
+    if (bson_iter_recurse(&it, &p) && !bson_iter_next(&p))
+        return "The 'wildcardProjection' field can't be an empty object";
+    return NULL;
+}
+
+/* check_wildcard -- wildcard_error as mongod reports it. */
+static int
+check_wildcard(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+{
+    char why[SDB_ERRMSG_MAX];
+    int code;
+    const char *w = wildcard_error(cmd, spec, key, &code);
+
+    if (w == NULL)
+        return 0;
+    bson_strncpy(why, w, sizeof(why));
+    return spec_error(cmd, code, spec, why);
+}
+
 /* check_hashed -- a hashed key pattern: one hashed field, never unique (mongod's 31303 and
  * 16764, reported as its hashed access method does, without the spec). */
 static int
@@ -448,6 +531,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     SDB_RET(check_flags(cmd, &spec));
     SDB_RET(check_partial(cmd, &spec));
     SDB_RET(check_hashed(cmd, &spec, &key));
+    SDB_RET(check_wildcard(cmd, &spec, &key));
     SDB_RET(collation_spec(cmd, &spec, coll_default, &coll, &have_coll));
     ret = check_collated(cmd, &spec, &key, have_coll);
     BSON_APPEND_INT32(out, "v", 2);
