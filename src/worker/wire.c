@@ -21,7 +21,8 @@
  *
  * Invariants: no global state but the constant CRC table and a once-computed CPU flag; all
  * functions are reentrant; input bytes are untrusted, so every failure is an sdb_error_t in
- * mongod's words (ProtocolError, InvalidBSON, Overflow, BSONObjectTooLarge), never an abort.
+ * mongod's words (ProtocolError, InvalidBSON, Overflow, BSONObjectTooLarge, and OpMsg::parse's
+ * own 404xx codes for sections), never an abort.
  */
 #include "wire.h"
 
@@ -239,7 +240,9 @@ seq_at(const uint8_t *p, const uint8_t *end, seq_t *s, size_t *seclen, sdb_error
 }
 
 /*
- * scan_sections -- validate every section between p and end and find the one body.
+ * scan_sections -- validate every section between p and end and find the one body.  The codes
+ * are those of mongod's OpMsg::parse: a second body 40430, a security token (kind 2; no
+ * multitenancy here) 13 Unauthorized, any other kind 40432, no body 40587.
  */
 static int
 scan_sections(const uint8_t *p, const uint8_t *end, bson_t *body, sdb_error_t *err)
@@ -255,7 +258,7 @@ scan_sections(const uint8_t *p, const uint8_t *end, bson_t *body, sdb_error_t *e
         kind = *p++;
         if (kind == 0) {
             if (have_body)
-                return sdb_error_set(err, SDB_CODE_ProtocolError,
+                return sdb_error_set(err, SDB_CODE_Location40430,
                                      "Multiple body sections in message");
             SDB_RET(doc_at(p, end, body, &n, err));
             have_body = true;
@@ -265,13 +268,15 @@ scan_sections(const uint8_t *p, const uint8_t *end, bson_t *body, sdb_error_t *e
             for (q = s.docs; q < s.end; q += n)
                 SDB_RET(doc_at(q, s.end, &doc, &n, err));
             p = s.end;
+        } else if (kind == 2) {
+            return sdb_error_set(err, SDB_CODE_Unauthorized, "Unsupported Security Token provided");
         } else {
-            return sdb_error_set(err, SDB_CODE_ProtocolError, "Unknown section kind %u",
+            return sdb_error_set(err, SDB_CODE_Location40432, "Unknown section kind %u",
                                  (unsigned)kind);
         }
     }
     if (!have_body)
-        return sdb_error_set(err, SDB_CODE_ProtocolError, "OP_MSG messages must have a body");
+        return sdb_error_set(err, SDB_CODE_Location40587, "OP_MSG messages must have a body");
     return 0;
 }
 
@@ -288,10 +293,10 @@ merge_seq(const seq_t *s, const bson_t *body, bson_t *cmd, sdb_error_t *err)
     uint32_t i = 0;
 
     if (bson_iter_init_find_w_len(&it, body, s->id, (int)idlen))
-        return sdb_error_set(err, SDB_CODE_ProtocolError,
+        return sdb_error_set(err, SDB_CODE_Location40433,
                              "Duplicate field between body and document sequence %s", s->id);
     if (bson_iter_init_find_w_len(&it, cmd, s->id, (int)idlen))
-        return sdb_error_set(err, SDB_CODE_ProtocolError, "Duplicate document sequence: %s", s->id);
+        return sdb_error_set(err, SDB_CODE_Location40431, "Duplicate document sequence: %s", s->id);
     if (!bson_append_array_begin(cmd, s->id, (int)idlen, &arr))
         return sdb_error_set(err, SDB_CODE_BSONObjectTooLarge, "Command is too large");
     for (q = s->docs; q < s->end; q += n, i++) {

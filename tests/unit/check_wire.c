@@ -301,7 +301,7 @@ START_TEST(test_doc_sequence_errors)
     b_doc(&b, body);
     b_seq(&b, "updates", docs, 2);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "Duplicate field");
+    expect_error(&b, SDB_CODE_Location40433, "Duplicate field");
     free(b.p);
     /* Two sequences with one name; also: sequences may come before the body. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
@@ -311,7 +311,7 @@ START_TEST(test_doc_sequence_errors)
     b_doc(&b, body);
     b_seq(&b, "deletes", docs, 2);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "Duplicate document sequence");
+    expect_error(&b, SDB_CODE_Location40431, "Duplicate document sequence");
     free(b.p);
     /* Empty sequence before the body: an empty array. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
@@ -327,25 +327,30 @@ START_TEST(test_doc_sequence_errors)
     b_u8(&b, 0);
     b_doc(&b, body);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "Multiple body");
+    expect_error(&b, SDB_CODE_Location40430, "Multiple body");
     free(b.p);
     /* No body. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
     b_i32(&b, 0);
     b_seq(&b, "deletes", docs, 1);
     b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "must have a body");
+    expect_error(&b, SDB_CODE_Location40587, "must have a body");
     free(b.p);
-    /* Unknown section kind. */
-    b_header(&b, 1, WK_WIRE_OP_MSG);
-    b_i32(&b, 0);
-    b_u8(&b, 0);
-    b_doc(&b, body);
-    b_u8(&b, 2);
-    b_doc(&b, d);
-    b_finish(&b, 0);
-    expect_error(&b, SDB_CODE_ProtocolError, "section kind");
-    free(b.p);
+    /* Unknown section kind; kind 2 is mongod's security token (multitenancy only). */
+    for (int kind = 2; kind <= 3; kind++) {
+        b_header(&b, 1, WK_WIRE_OP_MSG);
+        b_i32(&b, 0);
+        b_u8(&b, 0);
+        b_doc(&b, body);
+        b_u8(&b, (uint8_t)kind);
+        b_doc(&b, d);
+        b_finish(&b, 0);
+        if (kind == 2)
+            expect_error(&b, SDB_CODE_Unauthorized, "Security Token");
+        else
+            expect_error(&b, SDB_CODE_Location40432, "Unknown section kind 3");
+        free(b.p);
+    }
     /* A sequence whose size overruns the message, and one without an identifier NUL. */
     b_header(&b, 1, WK_WIRE_OP_MSG);
     b_i32(&b, 0);

@@ -4,6 +4,7 @@
 // the driver's result into the document the test format expects.
 
 const { setTimeout: sleep } = require('node:timers/promises');
+const { MongoRuntimeError } = require('mongodb');
 const { RunnerError, isPlainDocument } = require('./match');
 const {
     plain, readPreference, writeConcern, readConcern, transactionOptions, dbOrCollOptions
@@ -12,7 +13,7 @@ const {
 // ---- argument handling ------------------------------------------------------------------
 
 const NUMERIC_OPTIONS = new Set(['batchSize', 'limit', 'skip', 'maxTimeMS', 'maxAwaitTimeMS', 'timeoutMS',
-    'maxCommitTimeMS', 'expireAfterSeconds', 'size', 'max', 'min', 'wtimeoutMS']);
+    'maxCommitTimeMS', 'expireAfterSeconds', 'size', 'max', 'min', 'wtimeoutMS', 'chunkSizeBytes', 'revision']);
 
 // Driver options from the test's arguments, minus the positional ones.
 function options(ctx, args, positional = []) {
@@ -594,7 +595,18 @@ async function readStream(stream) {
     return Buffer.concat(chunks);
 }
 
-// GridFS buckets (GridFSBucket): the downloads retryable-reads uses, plus upload and delete.
+// The files an operation by name acts on: every revision of `filename`, as _ids. The Node
+// driver (7.9, gridfs/index.js) has no deleteByName or renameByName (optional in the GridFS
+// spec), so the runner takes the spec's steps on the bucket's own collections and fails
+// as the driver's delete does when no file matches (MongoRuntimeError, a client error).
+async function fileIdsByName(b, filename, opts) {
+    const files = await b.s._filesCollection.find({ filename }, { ...opts, projection: { _id: 1 } }).toArray();
+    if (files.length === 0) throw new MongoRuntimeError(`FileNotFound: no file named ${filename}`);
+    return files.map((f) => f._id);
+}
+
+// GridFS buckets (GridFSBucket): upload, downloads, delete, rename, drop; by name through
+// fileIdsByName.
 const BUCKET_OPS = {
     download: {
         args: ['session', 'timeoutMS'],
@@ -611,6 +623,42 @@ const BUCKET_OPS = {
         required: ['id'],
         run: async (ctx, b, a) => {
             await b.delete(a.id, options(ctx, a, ['id']));
+            return undefined;
+        }
+    },
+    deleteByName: {
+        args: ['session'],
+        required: ['filename'],
+        run: async (ctx, b, a) => {
+            const opts = options(ctx, a, ['filename']);
+            const ids = await fileIdsByName(b, a.filename, opts);
+            await b.s._filesCollection.deleteMany({ _id: { $in: ids } }, opts);
+            await b.s._chunksCollection.deleteMany({ files_id: { $in: ids } }, opts);
+            return undefined;
+        }
+    },
+    rename: {
+        args: ['session'],
+        required: ['id', 'newFilename'],
+        run: async (ctx, b, a) => {
+            await b.rename(a.id, a.newFilename, options(ctx, a, ['id', 'newFilename']));
+            return undefined;
+        }
+    },
+    renameByName: {
+        args: ['session'],
+        required: ['filename', 'newFilename'],
+        run: async (ctx, b, a) => {
+            const r = await b.s._filesCollection.updateMany({ filename: a.filename },
+                { $set: { filename: a.newFilename } }, options(ctx, a, ['filename', 'newFilename']));
+            if (r.matchedCount === 0) throw new MongoRuntimeError(`FileNotFound: no file named ${a.filename}`);
+            return undefined;
+        }
+    },
+    drop: {
+        args: ['session', 'timeoutMS'],
+        run: async (ctx, b, a) => {
+            await b.drop(options(ctx, a));
             return undefined;
         }
     },
