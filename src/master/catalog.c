@@ -110,10 +110,12 @@ coll_free(ms_coll_t *c)
 }
 
 /* index_options -- compile spec.partialFilterExpression and open spec.collation (each NULL
- * when absent).  The worker checked both before the spec was stored, so a failure here means
- * a corrupt catalog row. */
-static int
-index_options(const bson_t *spec, struct sdb_pfilter **filter, struct sdb_collation **coll)
+ * when absent).  The worker checks both before a spec is stored; a row written before these
+ * checks existed may hold one this version cannot read: it is logged and the index keeps
+ * its former behaviour (every document, binary keys) rather than stop the server. */
+static void
+index_options(const bson_t *spec, const char *name, struct sdb_pfilter **filter,
+              struct sdb_collation **coll)
 {
     static const char *const fields[] = {"partialFilterExpression", "collation"};
     const uint8_t *data;
@@ -124,17 +126,17 @@ index_options(const bson_t *spec, struct sdb_pfilter **filter, struct sdb_collat
 
     *filter = NULL;
     *coll = NULL;
+    memset(&e, 0, sizeof(e));
     for (int i = 0; i < 2; i++) {
-        if (!bson_iter_init_find(&it, spec, fields[i]))
+        if (!bson_iter_init_find(&it, spec, fields[i]) || !BSON_ITER_HOLDS_DOCUMENT(&it))
             continue;
-        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
-            return SDB_ECORRUPT;
         bson_iter_document(&it, &len, &data);
-        if (!bson_init_static(&d, data, len) ||
-            (i == 0 ? sdb_pfilter_new(&d, filter, &e) : sdb_collation_new(&d, coll, &e)) != 0)
-            return SDB_ECORRUPT;
+        if (bson_init_static(&d, data, len) &&
+            (i == 0 ? sdb_pfilter_new(&d, filter, &e) : sdb_collation_new(&d, coll, &e)) == 0)
+            continue;
+        sdb_logf(SDB_LOG_W, "INDEX", 22601, "Index option ignored", "%s: %s: %s", name, fields[i],
+                 e.msg);
     }
-    return 0;
 }
 
 int
@@ -162,10 +164,7 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
     ix.sparse = bson_iter_init_find(&it, spec, "sparse") && bson_iter_as_bool(&it);
     ix.prepare_unique =
         !ix.unique && bson_iter_init_find(&it, spec, "prepareUnique") && bson_iter_as_bool(&it);
-    if (index_options(spec, &ix.filter, &ix.coll) != 0) {
-        index_free(&ix);
-        return SDB_ECORRUPT;
-    }
+    index_options(spec, ix.name, &ix.filter, &ix.coll);
     snprintf(ix.uri, sizeof(ix.uri), "%s", uri);
     c->idx = bson_realloc(c->idx, (c->nidx + 1) * sizeof(*c->idx));
     c->idx[c->nidx++] = ix;
