@@ -120,7 +120,41 @@ typedef struct entry_ctx {
     size_t cap;
     uint8_t *dup; /* copy of the key that hit a unique violation */
     size_t duplen;
+    uint8_t *old; /* prepareUnique on update: the old image's keys, concatenated */
+    size_t old_len, old_cap;
+    size_t *old_offs; /* where each starts in `old` (nold + 1 offsets) */
+    size_t nold;
 } entry_ctx_t;
+
+/* old_key_cb -- remember one key of the document's old image. */
+static int
+old_key_cb(const uint8_t *key, size_t len, void *arg)
+{
+    entry_ctx_t *e = arg;
+
+    e->old_offs = bson_realloc(e->old_offs, (e->nold + 2) * sizeof(*e->old_offs));
+    e->old_offs[e->nold++] = e->old_len;
+    if (e->old_cap < e->old_len + len) {
+        e->old_cap = (e->old_len + len) * 2;
+        e->old = bson_realloc(e->old, e->old_cap);
+    }
+    memcpy(e->old + e->old_len, key, len);
+    e->old_len += len;
+    e->old_offs[e->nold] = e->old_len;
+    return 0;
+}
+
+/* had_key -- the old image had this key (an update that keeps a key meets no duplicate
+ * check: mongod leaves an unchanged key alone, even among duplicates from before). */
+static bool
+had_key(const entry_ctx_t *e, const uint8_t *key, size_t len)
+{
+    for (size_t i = 0; i < e->nold; i++)
+        if (e->old_offs[i + 1] - e->old_offs[i] == len &&
+            memcmp(e->old + e->old_offs[i], key, len) == 0)
+            return true;
+    return false;
+}
 
 /* prefix_taken -- does a non-unique index hold `key` (len bytes) for another record than
  * `rid`?  (prepareUnique: such an index refuses new duplicates.)  Leaves the cursor reset. */
@@ -165,7 +199,7 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     k.size = len;
     v.data = e->rb.data;
     v.size = e->rb.len;
-    if (!e->ix->unique && e->ix->prepare_unique && !e->remove) {
+    if (!e->ix->unique && e->ix->prepare_unique && !e->remove && !had_key(e, key, len)) {
         bool taken;
 
         SDB_RET(prefix_taken(cur, key, len, e->rid, &taken));
@@ -287,8 +321,8 @@ wildcard_entries(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, sdb_er
 
 /* index_doc -- add (or remove) doc's entries in one index. */
 static int
-index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc, int64_t rid,
-          int remove, bson_t *info, sdb_error_t *err)
+index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
+          const bson_t *old, int64_t rid, int remove, bson_t *info, sdb_error_t *err)
 {
     entry_ctx_t e;
     int multikey = 0, ret = 0;
@@ -300,6 +334,9 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     e.rid = rid;
     e.remove = remove;
     sdb_keybuf_init(&e.rb);
+    if (old != NULL && ix->prepare_unique && !sdb_wildcard_pattern(ix->key) &&
+        !sparse_skip(ix, old) && in_filter(ix, old))
+        SDB_ERR(sdb_keyenc_keys_coll(old, ix->key, ix->coll, old_key_cb, &e, NULL, err));
     SDB_ERR(
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
     if (sdb_wildcard_pattern(ix->key))
@@ -313,6 +350,8 @@ err:
         SDB_TRET(e.cur->close(e.cur));
     bson_free(e.buf);
     bson_free(e.dup);
+    bson_free(e.old);
+    bson_free(e.old_offs);
     sdb_keybuf_free(&e.rb);
     return ret;
 }
@@ -322,7 +361,16 @@ ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int6
                       bson_t *info, sdb_error_t *err)
 {
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, rid, 0, info, err));
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, err));
+    return 0;
+}
+
+int
+ms_indexes_update_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *old, const bson_t *doc,
+                      int64_t rid, bson_t *info, sdb_error_t *err)
+{
+    for (size_t i = 0; i < c->nidx; i++)
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, old, rid, 0, info, err));
     return 0;
 }
 
@@ -331,7 +379,7 @@ ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int6
                       sdb_error_t *err)
 {
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, rid, 1, NULL, err));
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, err));
     return 0;
 }
 
@@ -385,7 +433,7 @@ build_index(WT_SESSION *s, WT_SESSION *xs, const ms_coll_t *c, const ms_index_t 
             SDB_ERR(s->begin_transaction(s, NULL));
             in_txn = 1;
         }
-        SDB_ERR(index_doc(ws, c, ix, &doc, rid, 0, info, err));
+        SDB_ERR(index_doc(ws, c, ix, &doc, NULL, rid, 0, info, err));
         if (in_txn && ++n % BUILD_BATCH == 0) {
             in_txn = 0;
             SDB_ERR(s->commit_transaction(s, NULL));

@@ -458,6 +458,10 @@ START_TEST(test_prepare_unique)
     ck_assert(!fx_bool(&r, "prepareUnique_old") && fx_bool(&r, "prepareUnique_new"));
     bson_destroy(&r);
     ck_assert_int_eq(write_code(c, "{'insert': 'pu', 'documents': [{'_id': 4, 'x': 2}]}"), 11000);
+    /* an update that keeps the key of an old duplicate is no new duplicate */
+    ck_assert_int_eq(
+        write_code(c, "{'update': 'pu', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'y': 1}}}]}"),
+        0);
     ck_assert_int_eq(write_code(c, "{'insert': 'pu', 'documents': [{'_id': 4, 'x': 3}]}"), 0);
     ck_assert_int_eq(
         write_code(c, "{'update': 'pu', 'updates': [{'q': {'_id': 4}, 'u': {'$set': {'x': 2}}}]}"),
