@@ -1,8 +1,12 @@
 /*
  * src/master/indexes.c -- index entries, unique checks, index builds and drops.
  *
- * Entries: sdb_keyenc_keys derives the distinct keys of a document for a key pattern; each
- * becomes one WiredTiger entry (layout in indexes.h).  Unique indexes are opened with
+ * Entries: sdb_keyenc_keys_coll derives the distinct keys of a document for a key pattern
+ * (in the index's collation; hashed patterns hash, wildcard ones go through wildcard.h); each
+ * becomes one WiredTiger entry (layout in indexes.h).  A sparse index skips documents with
+ * none of its fields, a partial one those its filter (pfilter.h) does not match, so its
+ * unique constraint holds only among the rest.  A prepareUnique index (non-unique layout)
+ * refuses a key another record already has, unless the updated document's old image had it.  Unique indexes are opened with
  * overwrite=false, so a second key is WT_DUPLICATE_KEY, answered as mongod's E11000 error
  * with keyPattern and keyValue (decoded from the conflicting key bytes).  Two writers racing
  * for one unique key conflict in WiredTiger (WT_ROLLBACK); the caller retries and the loser

@@ -101,6 +101,7 @@ START_TEST(test_partial_unique_only_inside)
                   "%s", fx_to_json(&spec));
     bson_destroy(&spec);
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -136,6 +137,7 @@ START_TEST(test_partial_operators)
         ck_assert_msg(write_code(c, cmd) == 11000, "%s is in the filter: its copy must collide",
                       inside[i]);
     }
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -177,6 +179,7 @@ START_TEST(test_partial_build)
     CMD_OK(c, DB, "{'listIndexes': 'b'}", &r);
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -248,6 +251,7 @@ START_TEST(test_partial_refused)
            "'$and': [{'c': {'$type': 'int'}}]}}]}",
            &r);
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -275,6 +279,7 @@ START_TEST(test_sparse_entries)
                                    "{'$unset': {'s': 1}}}]}"),
                      0);
     ck_assert_int_eq(found(c, "{'find': 'sp', 'filter': {}, 'hint': 's_1'}"), 2);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -348,6 +353,7 @@ START_TEST(test_hashed)
                   "%s", fx_to_json(&spec));
     bson_destroy(&spec);
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -383,6 +389,7 @@ START_TEST(test_spec_checks)
             "{'createIndexes': 'sc', 'indexes': [{'key': {'a': 1}, 'name': 'a', 'unique': 'x'}]}",
             &r, 14, "TypeMismatch");
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -434,6 +441,7 @@ START_TEST(test_hidden)
             "{'createIndexes': 'hd', 'indexes': [{'key': {'b': 1}, 'name': 'b', 'hidden': 1}]}", &r,
             14, "TypeMismatch");
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -500,6 +508,7 @@ START_TEST(test_prepare_unique)
     bson_destroy(&r);
     ck_assert_int_eq(write_code(c, "{'insert': 'pu', 'documents': [{'_id': 9, 'x': 9}]}"), 0);
     ck_assert_int_eq(found(c, "{'find': 'pu', 'filter': {'x': {'$gte': 1}}, 'hint': 'x_1'}"), 4);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -596,6 +605,7 @@ START_TEST(test_collation_unique)
             "{'createIndexes': 'cu', 'indexes': [{'key': {'t': 1}, 'name': 't', 'collation': {}}]}",
             &r, 2, "BadValue");
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -707,6 +717,7 @@ START_TEST(test_collation_default)
     ASSERT_STR(&r, "errmsg",
                "BSON field 'create.collation.locale' is missing but a required field");
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -773,6 +784,7 @@ START_TEST(test_clustered)
     CMD_OK(c, DB, "{'listIndexes': 'cl2'}", &r);
     ASSERT_STR(&r, "cursor.firstBatch.0.name", "_id_");
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 
@@ -836,6 +848,7 @@ START_TEST(test_wildcard)
             "'wildcardProjection': {}}]}",
             &r, 9, "FailedToParse");
     bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 

@@ -2,13 +2,15 @@
  * src/worker/cmd/collection.c -- create, drop, renameCollection and listCollections.
  *
  * create validates its options in mongod's words (unknown fields, capped without size,
- * validator parse errors, enumerations) and passes everything but the command name and the
- * generic arguments to the master as the collection's options; creating a collection that
- * already exists is 48 NamespaceExists, as in mongod 7.0 (8.0 made it idempotent).
- * listCollections is
- * answered from the worker's catalog cache: one entry per collection of the database,
- * filtered with the query matcher, sorted by name, in a cursor that is already exhausted
- * (id 0).
+ * validator parse errors, enumerations, clusteredIndex) and passes everything but the
+ * command name and the generic arguments to the master as the collection's options, with a
+ * collation spelled out in full (none for "simple") and clusteredIndex as mongod stores it;
+ * creating a collection that already exists is 48 NamespaceExists, as in mongod 7.0 (8.0
+ * made it idempotent).  listCollections is answered from the worker's catalog cache: one
+ * entry per collection of the database, filtered with the query matcher, sorted by name, in
+ * a cursor that is already exhausted (id 0); a clustered collection has no idIndex there.
+ * collMod changes validation, capped limits, a view's pipeline, and through `index` an
+ * index's hidden / prepareUnique / unique (src/master/ixmod.c does the work).
  *
  * Invariants: event-loop thread; catalog entries are read only between refreshes, and never
  * across a wk_store_call that changes the catalog.

@@ -2,7 +2,10 @@
  * src/worker/cmd/indexes.c -- listIndexes, createIndexes and dropIndexes.
  *
  * listIndexes is answered from the catalog cache (an exhausted cursor over the index specs).
- * createIndexes checks each spec in mongod's words, normalizes it to {v: 2, key, name, ...}
+ * createIndexes checks each spec in mongod's words (the fields a spec may have, the key
+ * pattern as validateKeyPattern reads it, boolean options, hidden, partialFilterExpression
+ * through the matcher and then pfilter.h, hashed and wildcard rules), spells out its
+ * collation (or gives it the collection's default), normalizes it to {v: 2, key, name, ...}
  * and lets the master build the indexes from the existing records (CREATE_INDEXES), which
  * also reports conflicts (85/86) and unique violations (11000).  dropIndexes accepts a name,
  * "*", a key pattern or a list of names; the _id index can never be dropped.  The search
@@ -65,10 +68,10 @@ spec_error(wk_cmd_t *cmd, int code, const bson_t *spec, const char *why)
     return ret;
 }
 
-/* spec_caused -- mongod's "Error in specification <spec as it prints it, v: 2> :: caused by
- * :: <err>" around an error already in cmd->err, keeping its code. */
+/* wrap_error -- "<head> <spec as mongod prints it, with v: 2> :: caused by :: <err>" around
+ * the error already in cmd->err, keeping its code. */
 static int
-spec_caused(wk_cmd_t *cmd, const bson_t *spec)
+wrap_error(wk_cmd_t *cmd, const char *head, const bson_t *spec)
 {
     bson_t shown = BSON_INITIALIZER;
     char *str, *why = bson_strdup(cmd->err.msg);
@@ -78,12 +81,18 @@ spec_caused(wk_cmd_t *cmd, const bson_t *spec)
     if (!bson_has_field(spec, "v"))
         BSON_APPEND_INT32(&shown, "v", 2);
     str = sdb_bson_str(&shown);
-    ret = sdb_error_set(&cmd->err, cmd->err.code, "Error in specification %s :: caused by :: %s",
-                        str, why);
+    ret = sdb_error_set(&cmd->err, cmd->err.code, "%s %s :: caused by :: %s", head, str, why);
     bson_free(str);
     bson_free(why);
     bson_destroy(&shown);
     return ret;
+}
+
+/* spec_caused -- mongod's "Error in specification ..." around the error in cmd->err. */
+static int
+spec_caused(wk_cmd_t *cmd, const bson_t *spec)
+{
+    return wrap_error(cmd, "Error in specification", spec);
 }
 
 /* collation_spec -- the spec's collation spelled out (mongod's full spec), none for
@@ -113,30 +122,16 @@ collation_spec(wk_cmd_t *cmd, const bson_t *spec, const bson_t *coll_default, bs
     if (bson_empty(&given))
         return spec_error(cmd, SDB_CODE_BadValue, spec,
                           "The field 'collation' cannot be an empty object.");
-    if (sdb_collation_full_spec(&given, out, &simple, &cmd->err) != 0) {
-        bson_t shown = BSON_INITIALIZER;
-        char *str, *why = bson_strdup(cmd->err.msg);
-
-        bson_concat(&shown, spec);
-        if (!bson_has_field(spec, "v"))
-            BSON_APPEND_INT32(&shown, "v", 2);
-        str = sdb_bson_str(&shown);
-        sdb_error_set(&cmd->err, cmd->err.code,
-                      "failed to add collation information to index spec for index creation: "
-                      "%s :: caused by :: %s",
-                      str, why);
-        bson_free(str);
-        bson_free(why);
-        bson_destroy(&shown);
-        return SDB_ECLIENT;
-    }
+    if (sdb_collation_full_spec(&given, out, &simple, &cmd->err) != 0)
+        return wrap_error(
+            cmd, "failed to add collation information to index spec for index creation:", spec);
     *has = !simple;
     return 0;
 }
 
 /* check_collated -- a collation on an index type that takes none (text, 2d): 67. */
 static int
-check_collated(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, bool collated)
+check_collated(wk_cmd_t *cmd, const bson_t *key, bool collated)
 {
     bson_iter_t it;
 
@@ -149,7 +144,6 @@ check_collated(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, bool collat
             return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
                                  "Index type '%s' does not support collation", p);
     }
-    (void)spec;
     return 0;
 }
 
@@ -533,7 +527,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     SDB_RET(check_hashed(cmd, &spec, &key));
     SDB_RET(check_wildcard(cmd, &spec, &key));
     SDB_RET(collation_spec(cmd, &spec, coll_default, &coll, &have_coll));
-    ret = check_collated(cmd, &spec, &key, have_coll);
+    ret = check_collated(cmd, &key, have_coll);
     BSON_APPEND_INT32(out, "v", 2);
     BSON_APPEND_DOCUMENT(out, "key", &key);
     bson_iter_init_find(&it, &spec, "name");
