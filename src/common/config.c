@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include "compressors.h"
 #include "global.h"
 #include "sdb.h"
 
@@ -58,6 +59,7 @@ static const opt_def_t opts[] = {
     {"worker", OPT_INT, true, OFF(worker_slot), 0, NULL},
     {"fds", OPT_SPECIAL, true, 0, 0, NULL},
     {"wiredTigerCacheSizeGB", OPT_SPECIAL, true, 0, 0, NULL},
+    {"networkMessageCompressors", OPT_SPECIAL, true, 0, 0, NULL},
     {"setParameter", OPT_PARAM, true, 0, 0, NULL},
     {"keyFile", OPT_REFUSED, true, 0, 0, "turns on access control"},
     {"auth", OPT_REFUSED, false, 0, 0, "turns on access control"},
@@ -98,6 +100,9 @@ usage(FILE *f)
                "  --replSet NAME    replica set name to report (default rs0)\n"
                "  --maxConns N      most connections open at once (default: 80%% of the\n"
                "                    descriptor limit)\n"
+               "  --networkMessageCompressors LIST\n"
+               "                    wire compressors to offer (default snappy,zstd,zlib;\n"
+               "                    disabled = none)\n"
                "  --setParameter NAME=VALUE\n"
                "                    cursorTimeoutMillis (default 600000), enableTestCommands\n"
                "                    (default 1), transactionLifetimeLimitSeconds (60),\n"
@@ -264,6 +269,18 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         snprintf(cfg->bind_ip, sizeof(cfg->bind_ip), "0.0.0.0");
         return 0;
     }
+    if (strcmp(name, "networkMessageCompressors") == 0) {
+        int bad = 0;
+        if (strlen(val) >= sizeof(cfg->compressors) || !sdb_compressors_check(val, &bad)) {
+            fprintf(stderr,
+                    "secantusdb: Invalid network message compressor specified in configuration: "
+                    "%s (snappy, zstd, zlib, noop, or disabled)\n",
+                    val + bad);
+            return 2;
+        }
+        snprintf(cfg->compressors, sizeof(cfg->compressors), "%s", val);
+        return 0;
+    }
     if (strcmp(name, "wiredTigerCacheSizeGB") == 0) {
         char *end;
         double gb = strtod(val, &end);
@@ -407,6 +424,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
 
     memset(cfg, 0, sizeof(*cfg));
     cfg->port = SDB_DEFAULT_PORT;
+    snprintf(cfg->compressors, sizeof(cfg->compressors), "%s", SDB_COMPRESSORS_DEFAULT);
     snprintf(cfg->bind_ip, sizeof(cfg->bind_ip), "127.0.0.1");
     snprintf(cfg->dbpath, sizeof(cfg->dbpath), "./data");
     snprintf(cfg->repl_set, sizeof(cfg->repl_set), "rs0");

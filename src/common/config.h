@@ -18,16 +18,18 @@
 #define SDB_DEFAULT_MAX_CONNS 1000000 /* mongod's DEFAULT_MAX_CONN */
 
 typedef struct sdb_config {
-    int port;           /* --port (0 = pick a free port) */
-    char bind_ip[256];  /* --bind_ip (comma-separated; first one is used) */
-    char dbpath[1024];  /* --dbpath, ":memory:" for in-memory */
-    int workers;        /* --workers (default: number of cores) */
-    char logpath[1024]; /* --logpath ("" = stdout) */
-    bool quiet;         /* --quiet */
-    char repl_set[128]; /* --replSet (accepted; we are always a one-member set) */
-    long cache_mb;      /* --wiredTigerCacheSizeGB in MB; default mongod's rule: 50 % of
+    int port;             /* --port (0 = pick a free port) */
+    char bind_ip[256];    /* --bind_ip (comma-separated; first one is used) */
+    char dbpath[1024];    /* --dbpath, ":memory:" for in-memory */
+    int workers;          /* --workers (default: number of cores) */
+    char logpath[1024];   /* --logpath ("" = stdout) */
+    bool quiet;           /* --quiet */
+    char repl_set[128];   /* --replSet (accepted; we are always a one-member set) */
+    long cache_mb;        /* --wiredTigerCacheSizeGB in MB; default mongod's rule: 50 % of
                          * (memory - 1 GB), at least 256 (config.c default_cache_mb) */
-    int max_conns;      /* --maxConns (net.maxIncomingConnections), default 1000000; the cap
+    char compressors[64]; /* --networkMessageCompressors: names, or "disabled"
+                           * (compressors.h; default snappy,zstd,zlib) */
+    int max_conns;        /* --maxConns (net.maxIncomingConnections), default 1000000; the cap
                          * in force is sdb_config_conn_limit() */
     /* server parameters (--setParameter name=value; the table in config.c) */
     int64_t cursor_timeout_ms;   /* cursorTimeoutMillis, default 600000 (10 minutes) */

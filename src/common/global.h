@@ -46,6 +46,7 @@ typedef struct sdb_global {
     _Atomic uint64_t oplog_head;        /* master writes: last committed oplog ts (secs<<32|inc) */
     _Atomic uint32_t oplog_wake;        /* master writes: bumped on every oplog append */
     _Atomic uint64_t next_conn_id;      /* every worker fetch_adds: connection ids */
+    _Atomic uint64_t fsync_locks;       /* workers write (cmd/fsync.c): fsync lock count */
     char port_str[16];                  /* master writes once: bound port */
     _Atomic uint64_t failpoint_version; /* master writes: bumped on every failpoint change */
     _Atomic uint64_t cursor_open;       /* master writes (cursors.c): cursors in the table */

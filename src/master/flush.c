@@ -29,6 +29,7 @@
 /* One queued request (the queue links ms_later_t through a side list). */
 typedef struct waiter {
     ms_later_t *p;
+    bool checkpoint; /* fsync: the tables too, not only the log */
     struct waiter *next;
 } waiter_t;
 
@@ -51,6 +52,17 @@ answer_all(waiter_t *list, int ret)
         ms_service_answer(w->p, ret, NULL, &err);
         bson_free(w);
     }
+}
+
+/* flush -- what `list` asks for on session s: a checkpoint when any waiter wants one (it
+ * syncs the log too), else the log. */
+static int
+flush(WT_SESSION *s, const waiter_t *list)
+{
+    for (const waiter_t *w = list; w != NULL; w = w->next)
+        if (w->checkpoint)
+            return s->checkpoint(s, NULL);
+    return s->log_flush(s, "sync=on");
 }
 
 /* paused -- pauseJournalFlusherThread: wait while it is on (or until ms_flush_stop). */
@@ -90,7 +102,7 @@ flusher_main(void *arg)
         if (list == NULL)
             continue;
         paused();
-        answer_all(list, session->log_flush(session, "sync=on"));
+        answer_all(list, flush(session, list));
     }
     return NULL;
 }
@@ -127,12 +139,13 @@ ms_flush_stop(void)
 }
 
 void
-ms_flush_request(ms_later_t *p, WT_SESSION *s)
+ms_flush_request(ms_later_t *p, WT_SESSION *s, bool checkpoint)
 {
     waiter_t *w = bson_malloc0(sizeof(*w));
     bool queued = false;
 
     w->p = p;
+    w->checkpoint = checkpoint;
     pthread_mutex_lock(&lock);
     if (running && !stop) {
         w->next = queue;
@@ -143,6 +156,6 @@ ms_flush_request(ms_later_t *p, WT_SESSION *s)
     pthread_mutex_unlock(&lock);
     if (!queued) {
         w->next = NULL;
-        answer_all(w, s->log_flush(s, "sync=on"));
+        answer_all(w, flush(s, w));
     }
 }

@@ -16,6 +16,8 @@
 
 #include "service.h"
 
+#include <stdbool.h>
+
 /* ms_flush_start -- start the flusher thread. */
 int ms_flush_start(void);
 
@@ -23,8 +25,9 @@ int ms_flush_start(void);
 void ms_flush_stop(void);
 
 /* ms_flush_request -- queue parked request `p`: it is answered {} once the log holds every
- * write committed before this call, or with the flush's error.  Without a running flusher
- * the caller's own session flushes now (start-up, tests). */
-void ms_flush_request(ms_later_t *p, WT_SESSION *s);
+ * write committed before this call (with `checkpoint`: once a checkpoint has written every
+ * table, for fsync), or with the flush's error.  Without a running flusher the caller's own
+ * session flushes now (start-up, tests). */
+void ms_flush_request(ms_later_t *p, WT_SESSION *s, bool checkpoint);
 
 #endif

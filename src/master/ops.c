@@ -46,12 +46,15 @@ static int
 op_flush(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     ms_later_t *p;
+    bool checkpoint;
 
+    SDB_RET(ms_req_bool(req, "checkpoint", false, &checkpoint, err));
     if (ms_store_in_memory())
         return 0;
     if ((p = ms_service_later(ctx)) == NULL)
-        return ctx->session->log_flush(ctx->session, "sync=on");
-    ms_flush_request(p, ctx->session);
+        return checkpoint ? ctx->session->checkpoint(ctx->session, NULL)
+                          : ctx->session->log_flush(ctx->session, "sync=on");
+    ms_flush_request(p, ctx->session, checkpoint);
     return 0;
 }
 

@@ -14,9 +14,11 @@
  */
 #include "dispatch.h"
 
+#include "../common/compressors.h"
 #include "../common/errors.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "cmd/fsync.h"
 #include "cmd/session.h"
 #include "cmd/transaction.h"
 #include "command.h"
@@ -280,6 +282,8 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
             ret = wk_rc_check(&cmd); /* readConcern: engine/read_concern.h */
         if (ret == 0 && !fp.closed)
             ret = wk_xact_begin(&cmd, &xs); /* the statement's transaction */
+        if (ret == 0 && !fp.closed && (def->flags & WK_CMD_F_WRITE))
+            ret = wk_fsync_wait(&cmd); /* held while fsync-locked: cmd/fsync.h */
         if (ret == 0 && !fp.closed)
             ret = def->fn(&cmd);
         wk_failpoint_leave(&cmd, def, &fp, ret);
@@ -314,6 +318,10 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     stream = stream && *out != NULL;
     if (stream)
         exhaust_next(req, &reply, *out);
+    if (*out != NULL && req->compressor >= 0 &&
+        sdb_compressors_has(wk_cfg->compressors, req->compressor) &&
+        !(def != NULL && (def->flags & WK_CMD_F_HANDSHAKE)))
+        wk_wire_compress(req->compressor, out, outlen); /* as the request came (wire.h) */
     bson_destroy(&reply);
     return stream;
 }

@@ -4,7 +4,8 @@
  * A message is a 16-byte header (messageLength, requestID, responseTo, opCode, all int32
  * little-endian) and a body.  Decoding accepts OP_MSG (flagBits, sections, optional CRC-32C),
  * OP_QUERY (legacy handshake: flags, ns, skip, limit, query[, fields]) and OP_COMPRESSED with
- * the noop compressor (the original message is rebuilt and decoded).  Every length is checked
+ * the noop, snappy, zlib or zstd compressor (compress.h: the original message is rebuilt and
+ * decoded; replies to it go back compressed the same way, wk_wire_compress).  Every length is checked
  * against the bytes that remain before anything is read, and every document of every
  * message (the OP_MSG body, each document of each document sequence, OP_QUERY's query and
  * fields, and so the inner message of an OP_COMPRESSED) passes sdb_bson_check completely,
@@ -28,6 +29,7 @@
 
 #include "../common/bsonvalid.h"
 #include "../common/sdb.h"
+#include "compress.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -452,7 +454,9 @@ decode_plain(const uint8_t *msg, size_t len, wk_wire_req_t *req, sdb_error_t *er
     }
 }
 
-/* decode_compressed -- OP_COMPRESSED with the noop compressor: rebuild and decode. */
+/* decode_compressed -- OP_COMPRESSED {originalOpcode, uncompressedSize, compressorId,
+ * payload}: the declared size checked against the message limit before anything is
+ * allocated, the payload inflated to exactly that size (compress.h), then decoded. */
 static int
 decode_compressed(const uint8_t *msg, size_t len, wk_wire_req_t *req, sdb_error_t *err)
 {
@@ -465,22 +469,53 @@ decode_compressed(const uint8_t *msg, size_t len, wk_wire_req_t *req, sdb_error_
         return sdb_error_set(err, SDB_CODE_ProtocolError, "OP_COMPRESSED is too short");
     orig = rd_i32(p);
     usize = rd_i32(p + 4);
-    if (p[8] != 0)
+    if (sdb_compressor_name(p[8]) == NULL)
         return sdb_error_set(err, SDB_CODE_ProtocolError,
                              "Cannot decompress message: unsupported compressor id %u",
                              (unsigned)p[8]);
     if (orig == WK_WIRE_OP_COMPRESSED)
         return sdb_error_set(err, SDB_CODE_ProtocolError, "Nested OP_COMPRESSED message");
-    if (usize < 0 || (size_t)usize != len - WK_WIRE_HEADER_LEN - 9)
+    if (usize < 0 || (size_t)usize > WK_WIRE_MAX_MESSAGE - WK_WIRE_HEADER_LEN)
         return sdb_error_set(err, SDB_CODE_ProtocolError,
-                             "OP_COMPRESSED uncompressedSize does not match its contents");
+                             "Decompressed message would be larger than maxMessageSizeBytes "
+                             "(uncompressedSize %d)",
+                             usize);
     buf = bson_malloc((size_t)usize + WK_WIRE_HEADER_LEN);
     wr_header(buf, (size_t)usize + WK_WIRE_HEADER_LEN, rd_i32(msg + 4), rd_i32(msg + 8), orig);
-    if (usize > 0)
-        memcpy(buf + WK_WIRE_HEADER_LEN, p + 9, (size_t)usize);
-    ret = decode_plain(buf, (size_t)usize + WK_WIRE_HEADER_LEN, req, err);
+    ret = wk_compress_inflate(p[8], p + 9, len - WK_WIRE_HEADER_LEN - 9, buf + WK_WIRE_HEADER_LEN,
+                              (size_t)usize, err);
+    if (ret == 0)
+        ret = decode_plain(buf, (size_t)usize + WK_WIRE_HEADER_LEN, req, err);
+    req->compressor = p[8];
     bson_free(buf);
     return ret;
+}
+
+void
+wk_wire_compress(int id, uint8_t **msg, size_t *len)
+{
+    uint8_t *payload, *out;
+    size_t plen;
+
+    if (*len < WK_WIRE_HEADER_LEN ||
+        wk_compress_deflate(id, *msg + WK_WIRE_HEADER_LEN, *len - WK_WIRE_HEADER_LEN, &payload,
+                            &plen) != 0)
+        return;
+    if (plen + WK_WIRE_HEADER_LEN + 9 > WK_WIRE_MAX_MESSAGE) {
+        bson_free(payload);
+        return;
+    }
+    out = bson_malloc(plen + WK_WIRE_HEADER_LEN + 9);
+    wr_header(out, plen + WK_WIRE_HEADER_LEN + 9, rd_i32(*msg + 4), rd_i32(*msg + 8),
+              WK_WIRE_OP_COMPRESSED);
+    wr_u32(out + WK_WIRE_HEADER_LEN, (uint32_t)rd_i32(*msg + 12));
+    wr_u32(out + WK_WIRE_HEADER_LEN + 4, (uint32_t)(*len - WK_WIRE_HEADER_LEN));
+    out[WK_WIRE_HEADER_LEN + 8] = (uint8_t)id;
+    memcpy(out + WK_WIRE_HEADER_LEN + 9, payload, plen);
+    bson_free(payload);
+    bson_free(*msg);
+    *msg = out;
+    *len = plen + WK_WIRE_HEADER_LEN + 9;
 }
 
 /*
@@ -495,6 +530,7 @@ wk_wire_decode(const uint8_t *msg, size_t len, wk_wire_req_t *req, sdb_error_t *
     if (err == NULL)
         err = &scratch;
     memset(req, 0, sizeof(*req));
+    req->compressor = -1;
     bson_init(&req->cmd);
     if (msg == NULL || len < WK_WIRE_HEADER_LEN || len > WK_WIRE_MAX_MESSAGE)
         return sdb_error_set(err, SDB_CODE_ProtocolError, "Invalid message length %zu", len);

@@ -48,6 +48,8 @@ typedef struct wk_wire_req {
     char ns[256];             /* OP_QUERY fullCollectionName; "" for OP_MSG */
     int32_t query_flags;      /* OP_QUERY flags */
     int32_t number_to_return; /* OP_QUERY numberToReturn */
+    int compressor;           /* an OP_COMPRESSED's compressor id (compress.h), else -1: the
+                               * reply goes back compressed the same way */
 } wk_wire_req_t;
 
 /* wk_wire_frame_len -- the messageLength of the message starting at buf.  Returns 0,
@@ -73,6 +75,10 @@ int wk_wire_encode_msg(const bson_t *doc, int32_t request_id, int32_t response_t
  * numberReturned 1) holding doc.  Returns 0 or SDB_ETOOBIG; *out is bson_malloc'd. */
 int wk_wire_encode_reply(const bson_t *doc, int32_t request_id, int32_t response_to, uint8_t **out,
                          size_t *outlen);
+
+/* wk_wire_compress -- wrap the encoded message *msg in an OP_COMPRESSED with compressor id
+ * (same header ids); on failure the message stays as it is. */
+void wk_wire_compress(int id, uint8_t **msg, size_t *len);
 
 /* wk_wire_crc32c -- extend a CRC-32C (Castagnoli) over buf; start with crc = 0.
  * wk_wire_crc32c(0, "123456789", 9) == 0xE3069283.  Uses SSE4.2 when the CPU has it. */

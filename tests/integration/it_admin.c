@@ -5,7 +5,8 @@
  * workers), hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
  * getFreeMonitoringStatus / atlasVersion as mongod answers mongosh, endSessions,
  * killAllSessions, logout, unknown commands (59), the generic fields every command accepts,
- * and $clusterTime / operationTime on replies.  One shared server.
+ * and $clusterTime / operationTime on replies; fsync, fsync lock and fsyncUnlock; dbHash.  One shared
+ * server.
  */
 #include "harness.h"
 
@@ -309,6 +310,96 @@ START_TEST(test_cluster_time_on_replies)
 }
 END_TEST
 
+/* fsync checkpoints; fsync lock holds every write (here: until its maxTimeMS) but not reads,
+ * on any worker, until fsyncUnlock; mongod's errors. */
+START_TEST(test_fsync_and_lock)
+{
+    mongoc_client_t *c = IT_CLIENT(), *o = fx_client_other_worker(&it_srv, c);
+    bson_t r;
+
+    CMD_OK(c, "admin", "{'fsync': 1}", &r);
+    ASSERT_INT(&r, "numFiles", 1);
+    bson_destroy(&r);
+    CMD_ERR(c, "test", "{'fsync': 1}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    CMD_ERR(c, "admin", "{'fsync': 1, 'bogus': 1}", &r, 40415, "Location40415");
+    bson_destroy(&r);
+    CMD_OK(c, "fsynctest", "{'insert': 'f', 'documents': [{'_id': 1}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'fsync': 1, 'lock': true}", &r);
+    ASSERT_INT(&r, "lockCount", 1);
+    ASSERT_STR(&r, "info", "now locked against writes, use db.fsyncUnlock() to unlock");
+    bson_destroy(&r);
+    CMD_ERR(o, "fsynctest", "{'insert': 'f', 'documents': [{'_id': 2}], 'maxTimeMS': 300}", &r, 50,
+            "MaxTimeMSExpired");
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(o, "fsynctest", "f", "{}"), 1); /* reads go on */
+    CMD_OK(o, "admin", "{'fsyncUnlock': 1}", &r);             /* from another worker */
+    ASSERT_INT(&r, "lockCount", 0);
+    bson_destroy(&r);
+    CMD_OK(c, "fsynctest", "{'insert': 'f', 'documents': [{'_id': 2}]}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(o, "fsynctest", "f", "{}"), 2);
+    CMD_ERR(c, "admin", "{'fsyncUnlock': 1}", &r, 20, "IllegalOperation");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    mongoc_client_destroy(o);
+}
+END_TEST
+
+/* dbHash: one MD5 per collection over its documents in _id order (so insertion order does
+ * not matter), views and system.profile left out, capped listed, `collections` limiting. */
+START_TEST(test_db_hash)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char a1[40], a2[40], b1[40], md1[40];
+    bson_t r;
+
+    CMD_OK(c, "hash1", "{'insert': 'a', 'documents': [{'_id': 1, 'x': 1}, {'_id': 2, 'x': 2}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, "hash2", "{'insert': 'a', 'documents': [{'_id': 2, 'x': 2}, {'_id': 1, 'x': 1}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, "hash1", "{'insert': 'b', 'documents': [{'_id': 'k'}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "hash1", "{'create': 'c', 'capped': true, 'size': 4096}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "hash1", "{'create': 'v', 'viewOn': 'a', 'pipeline': []}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "hash1", "{'dbHash': 1}", &r);
+    ck_assert_int_eq(bson_count_keys(&r) > 0, 1);
+    ck_assert(fx_has(&r, "collections.a") && fx_has(&r, "collections.b") &&
+              fx_has(&r, "collections.c") && !fx_has(&r, "collections.v"));
+    ASSERT_STR(&r, "capped.0", "c");
+    ASSERT_TYPE(&r, "uuids.a", BSON_TYPE_BINARY);
+    ck_assert_int_eq(strlen(fx_str(&r, "md5")), 32);
+    snprintf(a1, sizeof(a1), "%s", fx_str(&r, "collections.a"));
+    snprintf(b1, sizeof(b1), "%s", fx_str(&r, "collections.b"));
+    snprintf(md1, sizeof(md1), "%s", fx_str(&r, "md5"));
+    bson_destroy(&r);
+    CMD_OK(c, "hash2", "{'dbHash': 1}", &r);
+    ASSERT_STR(&r, "collections.a", a1); /* same documents, other insertion order */
+    bson_destroy(&r);
+    CMD_OK(c, "hash1", "{'dbHash': 1}", &r);
+    ASSERT_STR(&r, "md5", md1); /* nothing changed: the same */
+    bson_destroy(&r);
+    CMD_OK(c, "hash1", "{'update': 'a', 'updates': [{'q': {'_id': 2}, 'u': {'$set': {'x': 3}}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, "hash1", "{'dbHash': 1, 'collections': ['a', 'b']}", &r);
+    snprintf(a2, sizeof(a2), "%s", fx_str(&r, "collections.a"));
+    ck_assert_str_ne(a2, a1);
+    ASSERT_STR(&r, "collections.b", b1);
+    ck_assert(!fx_has(&r, "collections.c"));
+    ck_assert_str_ne(fx_str(&r, "md5"), md1);
+    bson_destroy(&r);
+    CMD_ERR(c, "hash1", "{'dbHash': 1, 'collections': 'a'}", &r, 14, "TypeMismatch");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -327,5 +418,7 @@ main(void)
     tcase_add_test(tc, test_session_commands);
     tcase_add_test(tc, test_generic_fields_accepted);
     tcase_add_test(tc, test_cluster_time_on_replies);
+    tcase_add_test(tc, test_fsync_and_lock);
+    tcase_add_test(tc, test_db_hash);
     return it_main(s);
 }

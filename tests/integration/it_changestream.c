@@ -513,6 +513,12 @@ START_TEST(test_bad_input)
     bad(c, DB, "'e'", "[{'$changeStream': {'bogus': 1}}]", 40415, "Location40415");
     bad(c, DB, "'e'", "[{'$changeStream': {'fullDocument': 'sometimes'}}]", 2, "BadValue");
     bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$group': {'_id': 1}}]", 20, "IllegalOperation");
+    /* $redact is one of the stages mongod allows after $changeStream */
+    CMD_OK(c, DB,
+           "{'aggregate': 'e', 'pipeline': [{'$changeStream': {}}, {'$redact': '$$KEEP'}], "
+           "'cursor': {}}",
+           &r);
+    bson_destroy(&r);
     bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$bogus': {}}]", 40324, "Location40324");
     bad(c, DB, "'e'", "[{'$match': {}}, {'$changeStream': {}}]", 40602, "Location40602");
     bad(c, DB, "'e'", "[{'$changeStream': {}}, {'$changeStream': {}}]", 40602, "Location40602");

@@ -189,6 +189,8 @@ static const refusal_t refusals[] = {
     {7, true, "'find': 'r'", 225, "TransactionTooOld"},
     {9, true, "'aggregate': 'r', 'pipeline': [{'$out': 'o'}], 'cursor': {}", 263,
      "OperationNotSupportedInTransaction"},
+    {9, true, "'aggregate': 'r', 'pipeline': [{'$unionWith': 'o'}], 'cursor': {}", 263,
+     "OperationNotSupportedInTransaction"},
 };
 
 START_TEST(test_refusals_keep_the_connection)

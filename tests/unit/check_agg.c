@@ -63,7 +63,7 @@ static const acase_t cases[] = {
      "[{'$unwind': {'path': '$a', 'includeArrayIndex': 'i', "
      "'preserveNullAndEmptyArrays': true}}]",
      "[{'_id': 1, 'a': 1, 'i': {'$numberLong': '0'}}, {'_id': 1, 'a': 2, 'i': {'$numberLong': "
-     "'1'}}, {'_id': 2, 'a': [], 'i': null}, {'_id': 3, 'a': null, 'i': null}]",
+     "'1'}}, {'_id': 2, 'i': null}, {'_id': 3, 'a': null, 'i': null}]",
      0},
     {"[{'_id': 1, 'x': {'a': [7, 8]}}]", "[{'$unwind': '$x.a'}]",
      "[{'_id': 1, 'x': {'a': 7}}, {'_id': 1, 'x': {'a': 8}}]", 0},

@@ -607,9 +607,27 @@ START_TEST(test_op_compressed)
     expect_error(&b2, SDB_CODE_ProtocolError, "Nested");
     free(b2.p);
     free(b.p);
-    compressed(&b, &inner, 1, 0); /* snappy: not advertised */
+    compressed(&b, &inner, 1, 0); /* a raw payload is not snappy's format */
+    expect_error(&b, SDB_CODE_ProtocolError, "snappy");
+    free(b.p);
+    compressed(&b, &inner, 9, 0); /* no such compressor */
     expect_error(&b, SDB_CODE_ProtocolError, "compressor");
     free(b.p);
+    /* each compressor's reply wrapping decodes back to the same message */
+    for (int id = 0; id <= 3; id++) {
+        uint8_t *m = bson_malloc(inner.len);
+        size_t mlen = inner.len;
+
+        memcpy(m, inner.p, inner.len);
+        wk_wire_compress(id, &m, &mlen);
+        ck_assert_int_eq((int32_t)sdb_le32(m + 12), WK_WIRE_OP_COMPRESSED);
+        ck_assert_int_eq(m[24], id);
+        ck_assert_int_eq(decode(&(buf_t){m, mlen, mlen}, &req, &err), 0);
+        ck_assert_int_eq(req.compressor, id);
+        ck_assert(bson_iter_init_find(&it, &req.cmd, "documents"));
+        wk_wire_req_destroy(&req);
+        bson_free(m);
+    }
     compressed(&b, &inner, 0, 1);
     expect_error(&b, SDB_CODE_ProtocolError, "uncompressedSize");
     free(b.p);

@@ -26,6 +26,7 @@
 #define WK_AGG_F_LAST 0x2u   /* must be the last stage ($out, $merge) */
 #define WK_AGG_F_NOCOLL 0x4u /* a source that needs no collection ($documents) */
 #define WK_AGG_F_SOURCE 0x8u /* produces its own documents (ignores the input) */
+#define WK_AGG_F_NOTXN 0x10u /* refused inside a multi-document transaction (263) */
 
 typedef int (*wk_agg_parse_fn)(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
                                sdb_error_t *err);
@@ -73,6 +74,14 @@ const char *wk_agg_type_name(bson_type_t t);
 
 /* wk_agg_eval -- evaluate e on doc; a failure leaves *out missing. */
 int wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_t *err);
+
+/* wk_agg_value_text -- a value as the text mongod's messages print it ("abc" quoted, numbers
+ * bare, MISSING for missing), cut to fit buf. */
+void wk_agg_value_text(const bson_value_t *v, char *buf, size_t len);
+
+/* wk_agg_field_path -- check `s` as mongod's FieldPath: non-empty (40352), no empty
+ * component (15998), no component starting with '$' (16410), not too long (15 Overflow). */
+int wk_agg_field_path(const char *s, sdb_error_t *err);
 
 /* wk_agg_check_mem -- 292 when `bytes` passes the limit and allowDiskUse is off. */
 int wk_agg_check_mem(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, sdb_error_t *err);
@@ -186,6 +195,26 @@ void wk_acc_n_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_va
 int wk_agg_group_docs(const wk_agg_ctx_t *ctx, const wk_acc_spec_t *accs, size_t nacc,
                       bson_value_t *keys, wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err);
 
+/* ---- $bucketAuto's granularity (granularity.c) ------------------------------------------- */
+
+/* A rounder: a preferred-number series (one decade of base values) or, with series NULL,
+ * POWERSOF2. */
+typedef struct wk_gran {
+    const char *name;
+    const double *series;
+    size_t n;
+} wk_gran_t;
+
+/* wk_gran_find -- the rounder named `name` ("R5" ... "E192", "1-2-5", "POWERSOF2"); NULL for
+ * an unknown name. */
+const wk_gran_t *wk_gran_find(const char *name);
+
+/* wk_gran_round -- round number v up (or down) to the rounder's next value strictly above
+ * (below) it, typed as mongod types it; 0 rounds to itself.  Non-numbers, NaN and negative
+ * numbers are mongod's errors.  *out needs no release (it is never a string or document). */
+int wk_gran_round(const wk_gran_t *g, const bson_value_t *v, bool up, bson_value_t *out,
+                  sdb_error_t *err);
+
 /* ---- collection access (stage_io.c) ---------------------------------------------------- */
 
 /* wk_agg_read -- copies of the documents of ns matching `filter` (NULL = all) under collation
@@ -200,5 +229,11 @@ int wk_agg_read(const char *ns, const bson_t *filter, int64_t limit,
  * `input` when not NULL (consumed), one level deeper. */
 int wk_agg_run_sub(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const char *coll,
                    wk_agg_docs_t *input, wk_agg_docs_t *out, sdb_error_t *err);
+
+/* wk_agg_run_foreign -- run `pipeline` (an array document; NULL = none) over collection
+ * `coll` of ctx's db (NULL: collection-less, the pipeline starts with $documents), one level
+ * deeper, resolving a view into its backing collection and stages (stage_union.c). */
+int wk_agg_run_foreign(wk_agg_ctx_t *ctx, const char *coll, const bson_t *pipeline,
+                       wk_agg_docs_t *out, sdb_error_t *err);
 
 #endif

@@ -2,6 +2,7 @@
  * src/worker/agg/doc.c -- document helpers of the stages: read and write dotted paths,
  * append values, evaluate expressions, check the memory limit.
  *
+ * wk_agg_field_path validates a stage's path argument as mongod's FieldPath does.
  * Paths here are the stages' plain dotted paths: reading does not traverse arrays (as
  * $unwind's path does not), writing creates missing documents on the way and replaces a
  * non-document in the way, keeping the position of an existing field and appending new ones.
@@ -10,6 +11,7 @@
  */
 #include "agg_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -124,6 +126,52 @@ wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_
     if (ret != 0)
         memset(out, 0, sizeof(*out));
     return ret;
+}
+
+void
+wk_agg_value_text(const bson_value_t *v, char *buf, size_t len)
+{
+    bson_t wrap = BSON_INITIALIZER;
+    char *json;
+    size_t n;
+
+    bson_append_value(&wrap, "", 0, v);
+    json = bson_as_relaxed_extended_json(&wrap, NULL);
+    n = json != NULL ? strlen(json) : 0;
+    if (v->value_type == BSON_TYPE_EOD)
+        snprintf(buf, len, "MISSING");
+    else if (n >= 9) /* { "" : v } */
+        snprintf(buf, len, "%.*s", (int)(n - 9), json + 7);
+    else
+        snprintf(buf, len, "?");
+    bson_free(json);
+    bson_destroy(&wrap);
+}
+
+int
+wk_agg_field_path(const char *s, sdb_error_t *err)
+{
+    const char *p = s;
+
+    if (s[0] == '\0')
+        return sdb_error_set(err, SDB_CODE_Location40352,
+                             "FieldPath cannot be constructed with empty string");
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+
+        if (len == 0)
+            return sdb_error_set(err, SDB_CODE_Location15998,
+                                 "FieldPath field names may not be empty strings.");
+        if (p[0] == '$')
+            return sdb_error_set(err, SDB_CODE_Location16410,
+                                 "FieldPath field names may not start with '$'. Consider using "
+                                 "$getField or $setField.");
+        if (dot == NULL)
+            break;
+        p = dot + 1;
+    }
+    return sdb_path_check(s, strlen(s), err);
 }
 
 int

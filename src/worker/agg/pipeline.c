@@ -96,6 +96,10 @@ check_position(const wk_agg_stage_def_t *def, size_t i, size_t n, const wk_agg_c
     if ((def->flags & WK_AGG_F_FIRST) && i != 0)
         return sdb_error_set(err, SDB_CODE_Location40602,
                              "%s is only valid as the first stage in a pipeline", def->name);
+    if ((def->flags & WK_AGG_F_NOTXN) && ctx->op != NULL && ctx->op->in_xact)
+        return sdb_error_set(err, SDB_CODE_OperationNotSupportedInTransaction,
+                             "Stage not supported inside of a multi-document transaction: %s",
+                             def->name);
     if (i == 0 && ctx->coll == NULL && !(def->flags & WK_AGG_F_NOCOLL))
         return sdb_error_set(err, SDB_CODE_InvalidNamespace,
                              "{aggregate: 1} is not valid for '%s'; a collection is required.",

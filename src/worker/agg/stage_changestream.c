@@ -204,7 +204,8 @@ check_namespace(const cs_run_t *r, sdb_error_t *err)
 /* ---- the rest of the pipeline ---------------------------------------------------------- */
 
 static const char *const allowed_stages[] = {
-    "$match", "$project", "$addFields", "$set", "$unset", "$replaceRoot", "$replaceWith", NULL,
+    "$match",       "$project",     "$addFields", "$set", "$unset",
+    "$replaceRoot", "$replaceWith", "$redact",    NULL,
 };
 
 static int

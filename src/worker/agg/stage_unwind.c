@@ -5,7 +5,8 @@
  * the path yields one document per element with the path set to it (includeArrayIndex gets
  * the position as a long); a non-array, non-null value passes through as is (index null);
  * null, missing and [] are dropped unless preserveNullAndEmptyArrays keeps the document
- * unchanged (index null).  The path does not traverse arrays on its way.
+ * (index null): unchanged for null and missing, without the field for [] (as mongod's
+ * unwinder removes an empty array's field).  The path does not traverse arrays on its way.
  *
  * Invariants: the private state is immutable after parsing.
  */
@@ -157,8 +158,13 @@ unwind_one(const unwind_t *u, const bson_t *doc, wk_agg_docs_t *out)
         bson_iter_init(&it, &arr);
         while (bson_iter_next(&it))
             emit(u, doc, bson_iter_value(&it), i++, out);
+    } else if (v.value_type == BSON_TYPE_ARRAY) {
+        bson_value_t gone = {.value_type = BSON_TYPE_EOD};
+
+        if (u->preserve)
+            emit(u, doc, &gone, -1, out);
     } else if (v.value_type == BSON_TYPE_EOD || v.value_type == BSON_TYPE_NULL ||
-               v.value_type == BSON_TYPE_UNDEFINED || v.value_type == BSON_TYPE_ARRAY) {
+               v.value_type == BSON_TYPE_UNDEFINED) {
         if (u->preserve)
             emit(u, doc, NULL, -1, out);
     } else {

@@ -9,6 +9,7 @@
  * the worker: the request's coroutine sleeps (coro.h) while the loop serves the rest.
  */
 #include "../command.h"
+#include "../compress.h"
 #include "../conn.h"
 #include "../coro.h"
 #include "../engine/failpoint.h"
@@ -138,6 +139,7 @@ wk_cmd_hello(wk_cmd_t *cmd)
     BSON_APPEND_INT32(r, "minWireVersion", MIN_WIRE);
     BSON_APPEND_INT32(r, "maxWireVersion", MAX_WIRE);
     BSON_APPEND_BOOL(r, "readOnly", false);
+    wk_compress_negotiate(wk_cfg->compressors, cmd->body, r); /* compress.h */
     wk_failpoint_note_client(cmd->conn, cmd->body);
     cmd->conn->hello_done = true;
     return 0;

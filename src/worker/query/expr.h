@@ -45,6 +45,11 @@ int wk_expr_eval(const wk_expr_t *e, const bson_t *root, bson_value_t *out, sdb_
 int wk_expr_eval_vars(const wk_expr_t *e, const bson_t *root, const bson_t *vars, bson_value_t *out,
                       sdb_error_t *err);
 
+/* wk_expr_date_add_utc -- $dateAdd in UTC: `start` (ms) plus `amount` of `unit` ("year" ...
+ * "millisecond"; a month past a month's end clamps to its last day) into *out; false for an
+ * unknown unit or an overflow.  For stages that step through dates ($densify). */
+bool wk_expr_date_add_utc(int64_t start, const char *unit, int64_t amount, int64_t *out);
+
 /* wk_expr_free -- release a tree (NULL is fine). */
 void wk_expr_free(wk_expr_t *e);
 

@@ -192,6 +192,18 @@ date_add(int64_t start, size_t u, int64_t amount, const wk_tz_t *tz, int64_t *ou
     return true;
 }
 
+bool
+wk_expr_date_add_utc(int64_t start, const char *unit, int64_t amount, int64_t *out)
+{
+    wk_tz_t utc;
+
+    memset(&utc, 0, sizeof(utc));
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++)
+        if (strcmp(units[u].name, unit) == 0)
+            return date_add(start, u, amount, &utc, out);
+    return false;
+}
+
 static const char *const add_args[] = {"startDate", "unit", "amount", "timezone", NULL};
 static const char *const add_req[] = {"startDate", "unit", "amount", NULL};
 static const int add_missing[] = {SDB_CODE_Location5166402, SDB_CODE_Location5166402,
