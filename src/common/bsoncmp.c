@@ -24,6 +24,7 @@
 #include "sdb.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BIG_WORDS 48                     /* 3072 bits: 2^53 * 5^1074 needs 2548 */
@@ -304,6 +305,51 @@ num_from_decimal(const bson_decimal128_t *d, sdb_num_t *n)
     }
     n->cls = neg ? SDB_NUM_NEG : SDB_NUM_POS;
     num_set_u128(n, coef, exp);
+}
+
+/* safe_long -- safeNumberLong of a double: NaN is 0, out-of-range values saturate. */
+static int64_t
+safe_long(double d)
+{
+    if (isnan(d))
+        return 0;
+    if (d >= 9223372036854775807.0)
+        return INT64_MAX;
+    if (d <= -9223372036854775808.0)
+        return INT64_MIN;
+    return (int64_t)d;
+}
+
+/*
+ * sdb_bson_safe_long -- a number read as safeNumberLong does.
+ */
+bool
+sdb_bson_safe_long(const bson_iter_t *it, int64_t *out, bool *nan)
+{
+    bson_decimal128_t dec;
+    char buf[BSON_DECIMAL128_STRING];
+    double d;
+
+    *nan = false;
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32:
+    case BSON_TYPE_INT64:
+        *out = bson_iter_as_int64(it);
+        return true;
+    case BSON_TYPE_DOUBLE:
+        d = bson_iter_double(it);
+        break;
+    case BSON_TYPE_DECIMAL128:
+        bson_iter_decimal128(it, &dec);
+        bson_decimal128_to_string(&dec, buf);
+        d = strtod(buf, NULL); /* "NaN" and "Infinity" parse too */
+        break;
+    default:
+        return false;
+    }
+    *nan = isnan(d);
+    *out = safe_long(d);
+    return true;
 }
 
 /*

@@ -56,6 +56,11 @@ int sdb_bson_doc_cmp(const bson_t *a, const bson_t *b);
 /* sdb_bson_is_number -- true for int32, int64, double and decimal128. */
 int sdb_bson_is_number(bson_type_t t);
 
+/* sdb_bson_safe_long -- the number at `it` as mongod's safeNumberLong (and IDL's safeInt64)
+ * reads it: doubles and decimals truncated toward zero, out-of-range values saturated, NaN
+ * as 0 (*nan tells it apart); false when the value is not a number. */
+bool sdb_bson_safe_long(const bson_iter_t *it, int64_t *out, bool *nan);
+
 /*
  * A number in canonical exact decimal form, shared with keyenc.c: value = sign *
  * 0.d1 d2 ... dn * 10^exp10 with d1 != 0 and dn != 0 (no leading or trailing zeros), so equal

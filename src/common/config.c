@@ -5,8 +5,9 @@
  * parses the user's argv; it spawns workers with the same argv plus `--worker N --fds ...`
  * so both sides hold identical settings.  Called once at start-up on the main thread.
  *
- * Server parameters (--setParameter name=value) are a second table: name, type, field and
- * bounds.  An unknown name, a bad value or a refused option (--keyFile, --auth) exits 2 with
+ * Server parameters (--setParameter name=value) are a second table: name, type, field,
+ * bounds and, for those settable at runtime too, the word of the global segment where the
+ * master publishes the value in force (config.h).  An unknown name, a bad value or a refused option (--keyFile, --auth) exits 2 with
  * mongod's message; nothing is accepted and ignored except the rows marked OPT_IGNORE*,
  * whose absence of effect is the same as mongod's on a single node.
  */
@@ -72,15 +73,22 @@ static const opt_def_t opts[] = {
     {"help", OPT_SPECIAL, false, 0, 0, NULL},
 };
 
-/* Every parameter is settable at start-up only; getParameter reports them all. */
 _Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 bits");
 
+#define LIVE(f) offsetof(sdb_global_t, f)
+
+/* Every parameter is settable at start-up; those with a LIVE field also at runtime (config.h);
+ * getParameter reports them all. */
 static const sdb_param_t params[] = {
-    {"cursorTimeoutMillis", SDB_PARAM_INT64, OFF(cursor_timeout_ms), 0, INT64_MAX},
-    {"enableTestCommands", SDB_PARAM_BOOL, OFF(enable_test_commands), 0, 1},
-    {"transactionLifetimeLimitSeconds", SDB_PARAM_INT64, OFF(txn_lifetime_s), 1, INT32_MAX},
-    {"minSnapshotHistoryWindowInSeconds", SDB_PARAM_INT64, OFF(snapshot_window_s), 0, INT32_MAX},
-    {"logicalSessionTimeoutMinutes", SDB_PARAM_INT64, OFF(session_timeout_min), 1, INT32_MAX},
+    {"cursorTimeoutMillis", SDB_PARAM_INT64, OFF(cursor_timeout_ms), 0, INT64_MAX, 0},
+    {"enableTestCommands", SDB_PARAM_BOOL, OFF(enable_test_commands), 0, 1, 0},
+    {"transactionLifetimeLimitSeconds", SDB_PARAM_INT64, OFF(txn_lifetime_s), 1, INT32_MAX, 0},
+    {"minSnapshotHistoryWindowInSeconds", SDB_PARAM_INT64, OFF(snapshot_window_s), 0, INT32_MAX, 0},
+    {"logicalSessionTimeoutMinutes", SDB_PARAM_INT64, OFF(session_timeout_min), 1, INT32_MAX, 0},
+    {"ttlMonitorEnabled", SDB_PARAM_BOOL, OFF(ttl_monitor_enabled), 0, 1,
+     LIVE(ttl_monitor_enabled)},
+    {"ttlMonitorSleepSecs", SDB_PARAM_INT32, OFF(ttl_sleep_secs), 1, INT32_MAX,
+     LIVE(ttl_sleep_secs)},
 };
 
 _Static_assert(sizeof(params) / sizeof(params[0]) <= 32, "sdb_config_t.params_given has 32 bits");
@@ -107,7 +115,8 @@ usage(FILE *f)
                "                    cursorTimeoutMillis (default 600000), enableTestCommands\n"
                "                    (default 1), transactionLifetimeLimitSeconds (60),\n"
                "                    minSnapshotHistoryWindowInSeconds (300),\n"
-               "                    logicalSessionTimeoutMinutes (30)\n"
+               "                    logicalSessionTimeoutMinutes (30), ttlMonitorEnabled\n"
+               "                    (true), ttlMonitorSleepSecs (60)\n"
                "  --version         print the version and exit\n");
 }
 
@@ -174,14 +183,29 @@ param_value(sdb_config_t *cfg, const sdb_param_t *p, const char *val, char *why,
     }
     if ((bad = param_int64(val, &v)) != NULL)
         return bad;
-    if (v < p->min || v > p->max) {
-        snprintf(why, whylen, "Invalid value for parameter %s: %lld is not %s %lld", p->name,
-                 (long long)v, v < p->min ? "greater than or equal to" : "less than or equal to",
-                 (long long)(v < p->min ? p->min : p->max));
-        return why;
-    }
+    if ((bad = sdb_config_param_check(p, v, why, whylen)) != NULL)
+        return bad;
     *(int64_t *)field = v;
     return NULL;
+}
+
+/*
+ * sdb_config_param_check --
+ *     Whether v is inside p's bounds, in the words of mongod's validators.
+ */
+const char *
+sdb_config_param_check(const sdb_param_t *p, int64_t v, char *why, size_t len)
+{
+    if (v >= p->min && v <= p->max)
+        return NULL;
+    if (v < p->min && p->min == 1) /* mongod's `gt: 0` */
+        snprintf(why, len, "Invalid value for parameter %s: %lld is not greater than 0", p->name,
+                 (long long)v);
+    else
+        snprintf(why, len, "Invalid value for parameter %s: %lld is not %s %lld", p->name,
+                 (long long)v, v < p->min ? "greater than or equal to" : "less than or equal to",
+                 (long long)(v < p->min ? p->min : p->max));
+    return why;
 }
 
 /* --setParameter name=value: a known name and a good value, or exit 2 as mongod does. */
@@ -189,18 +213,16 @@ static int
 set_param(sdb_config_t *cfg, const char *arg)
 {
     const char *eq = strchr(arg, '=');
+    size_t nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+    const sdb_param_t *p = sdb_config_param_find(arg, nlen);
     const char *bad;
-    size_t i, nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
     char name[64], why[256];
 
     snprintf(name, sizeof(name), "%.*s", (int)nlen, arg);
-    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-        if (strlen(params[i].name) == nlen && strncmp(params[i].name, arg, nlen) == 0)
-            break;
-    if (i == sizeof(params) / sizeof(params[0]))
+    if (p == NULL)
         return refuse("Illegal --setParameter parameter:", name, NULL);
-    cfg->params_given |= 1u << i;
-    bad = param_value(cfg, &params[i], eq != NULL ? eq + 1 : "", why, sizeof(why));
+    cfg->params_given |= 1u << (size_t)(p - params);
+    bad = param_value(cfg, p, eq != NULL ? eq + 1 : "", why, sizeof(why));
     return bad != NULL ? refuse("Bad value for parameter", name, bad) : 0;
 }
 
@@ -231,24 +253,68 @@ sdb_config_params(size_t *n)
 }
 
 /*
- * sdb_config_param_append --
- *     Append one parameter's current value under its name.
+ * sdb_config_param_find --
+ *     The parameter row of a name.
  */
-void
-sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out, bool as_text)
+const sdb_param_t *
+sdb_config_param_find(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+        if (strlen(params[i].name) == len && strncmp(params[i].name, name, len) == 0)
+            return &params[i];
+    return NULL;
+}
+
+/*
+ * sdb_config_param_value --
+ *     A parameter's value in force: live (global segment) or from start-up.
+ */
+int64_t
+sdb_config_param_value(const sdb_config_t *cfg, const sdb_global_t *g, const sdb_param_t *p)
 {
     const char *field = (const char *)cfg + p->off;
+
+    if (p->live != 0 && g != NULL)
+        return atomic_load((_Atomic int64_t *)((char *)g + p->live));
+    if (p->type == SDB_PARAM_BOOL)
+        return *(const bool *)field ? 1 : 0;
+    return *(const int64_t *)field;
+}
+
+/*
+ * sdb_config_param_append_value --
+ *     Append one value typed as the parameter's values are.
+ */
+void
+sdb_config_param_append_value(const sdb_param_t *p, int64_t v, const char *key, bson_t *out,
+                              bool as_text)
+{
     char text[32];
 
     if (p->type == SDB_PARAM_BOOL && as_text)
-        BSON_APPEND_UTF8(out, p->name, *(const bool *)field ? "true" : "false");
+        BSON_APPEND_UTF8(out, key, v != 0 ? "true" : "false");
     else if (p->type == SDB_PARAM_BOOL)
-        BSON_APPEND_BOOL(out, p->name, *(const bool *)field);
+        BSON_APPEND_BOOL(out, key, v != 0);
     else if (as_text) {
-        snprintf(text, sizeof(text), "%lld", (long long)*(const int64_t *)field);
-        BSON_APPEND_UTF8(out, p->name, text);
-    } else
-        BSON_APPEND_INT64(out, p->name, *(const int64_t *)field);
+        snprintf(text, sizeof(text), "%lld", (long long)v);
+        BSON_APPEND_UTF8(out, key, text);
+    } else if (p->type == SDB_PARAM_INT32)
+        BSON_APPEND_INT32(out, key, (int32_t)v);
+    else
+        BSON_APPEND_INT64(out, key, v);
+}
+
+/*
+ * sdb_config_param_append --
+ *     Append one parameter's value in force under its name.
+ */
+void
+sdb_config_param_append(const sdb_config_t *cfg, const sdb_global_t *g, const sdb_param_t *p,
+                        bson_t *out, bool as_text)
+{
+    sdb_config_param_append_value(p, sdb_config_param_value(cfg, g, p), p->name, out, as_text);
 }
 
 static int
@@ -436,6 +502,8 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->snapshot_window_s = 300;
     cfg->session_timeout_min = 30;
     cfg->enable_test_commands = true;
+    cfg->ttl_monitor_enabled = true;
+    cfg->ttl_sleep_secs = 60;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
     cfg->fd_global = cfg->fd_death = -1;

@@ -38,6 +38,8 @@ typedef struct sdb_config {
     int64_t session_timeout_min; /* logicalSessionTimeoutMinutes, default 30 */
     bool enable_test_commands;   /* enableTestCommands, default true (README: our users are
                                 * test fixtures); off hides configureFailPoint & co. */
+    bool ttl_monitor_enabled;    /* ttlMonitorEnabled, default true (also set at runtime) */
+    int64_t ttl_sleep_secs;      /* ttlMonitorSleepSecs, default 60 (also set at runtime) */
     /* worker role (set by the master when it spawns a worker) */
     int worker_slot; /* --worker N; -1 in the master */
     int fd_listen, fd_chan, fd_wake_master, fd_wake_worker, fd_global, fd_death;
@@ -51,27 +53,52 @@ typedef struct sdb_config {
 int sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now);
 
 /* The server parameters --setParameter sets and getParameter reports: name, type, field of
- * sdb_config_t and bounds (integers only).  All are settable at start-up only. */
+ * sdb_config_t and bounds (integers only).  All are settable at start-up; those with a
+ * `live` field are also settable at runtime (the setParameter command): the master
+ * publishes their value in the global segment (global.h) from start-up on, and that value,
+ * not sdb_config_t's, is the one in force. */
 typedef enum {
-    SDB_PARAM_INT64,
+    SDB_PARAM_INT64, /* reported as NumberLong (mongod's long long parameters) */
+    SDB_PARAM_INT32, /* held as int64_t, reported as NumberInt (mongod's int parameters) */
     SDB_PARAM_BOOL
 } sdb_param_type_t;
+
+struct sdb_global;
 
 typedef struct sdb_param {
     const char *name;
     sdb_param_type_t type;
     size_t off;       /* offset of the field in sdb_config_t */
-    int64_t min, max; /* inclusive bounds (SDB_PARAM_INT64) */
+    int64_t min, max; /* inclusive bounds (integers) */
+    size_t live;      /* runtime-settable: offset of its _Atomic int64_t in sdb_global_t;
+                       * 0: start-up only */
 } sdb_param_t;
 
 /* sdb_config_params -- the parameter table; *n receives its length. */
 const sdb_param_t *sdb_config_params(size_t *n);
 
-/* sdb_config_param_append -- append parameter p's value in *cfg to `out` under its name:
- * int64 as NumberLong and bool as a boolean, as mongod's getParameter does, or as text when
- * `as_text` (getCmdLineOpts' parsed.setParameter). */
-void sdb_config_param_append(const sdb_config_t *cfg, const sdb_param_t *p, bson_t *out,
-                             bool as_text);
+/* sdb_config_param_find -- the row named `name` (length len), or NULL. */
+const sdb_param_t *sdb_config_param_find(const char *name, size_t len);
+
+/* sdb_config_param_value -- p's value in force: its live value in *g when p is runtime
+ * settable and g is given, else its start-up value in *cfg (bools as 0 / 1). */
+int64_t sdb_config_param_value(const sdb_config_t *cfg, const struct sdb_global *g,
+                               const sdb_param_t *p);
+
+/* sdb_config_param_check -- NULL when v is inside p's bounds, else mongod's reason (written
+ * to why[len]). */
+const char *sdb_config_param_check(const sdb_param_t *p, int64_t v, char *why, size_t len);
+
+/* sdb_config_param_append_value -- append v under `key` typed as p's values are: NumberLong,
+ * NumberInt or a boolean, as mongod's getParameter does, or as text when `as_text`. */
+void sdb_config_param_append_value(const sdb_param_t *p, int64_t v, const char *key, bson_t *out,
+                                   bool as_text);
+
+/* sdb_config_param_append -- append parameter p's value in force (sdb_config_param_value) to
+ * `out` under its name: typed, or as text when `as_text` (getCmdLineOpts' parsed.setParameter,
+ * which passes g NULL: the start-up value). */
+void sdb_config_param_append(const sdb_config_t *cfg, const struct sdb_global *g,
+                             const sdb_param_t *p, bson_t *out, bool as_text);
 
 /* sdb_config_given -- whether --flag was passed (for getCmdLineOpts' "parsed"). */
 bool sdb_config_given(const sdb_config_t *cfg, const char *flag);

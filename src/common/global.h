@@ -4,8 +4,11 @@
  * The master creates it (memfd) before spawning workers and publishes read-only values:
  * the catalog version (a worker refreshes its cached catalog when it changes), the oplog
  * head timestamp and its wake-up word, the failpoint version (a worker refreshes its cached
- * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor).  Each worker owns one counters slot and is the only
- * writer of that slot; serverStatus sums the slots.  Fields are atomics; no locks.
+ * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor), the
+ * TTL monitor's counts (metrics.ttl) and the live value of every runtime-settable server
+ * parameter (config.h: setParameter asks the master, which writes it here).  Each worker
+ * owns one counters slot and is the only writer of that slot; serverStatus sums the slots.
+ * Fields are atomics; no locks.
  */
 #ifndef SDB_GLOBAL_H
 #define SDB_GLOBAL_H
@@ -14,10 +17,28 @@
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 5u
+#define SDB_GLOBAL_VERSION 6u
 #define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
+#define SDB_OPS_PER_WORKER 64   /* running operations a worker lists for currentOp */
+#define SDB_OP_CMD_MAX 1024     /* command bytes kept per listed operation */
+
+/* One running operation as currentOp shows it (worker/op_registry.c).  Its worker writes it
+ * under the seqlock `seq` (odd while writing); any process reads it and retries on a change. */
+typedef struct sdb_op_slot {
+    _Atomic uint32_t seq;
+    uint32_t active;  /* 1: an operation runs here */
+    int64_t opid;     /* what killOp names */
+    int64_t start_us; /* wall clock */
+    int64_t conn_id;  /* connectionId */
+    char client[64];  /* "ip:port" */
+    char app[64];     /* client.application.name */
+    char ns[128];     /* "db.coll" or "db.$cmd" */
+    char op[16];      /* "command", "query", "getmore", "insert", "update", "remove" */
+    uint32_t cmd_len; /* bytes of cmd used; 0 when the command did not fit */
+    uint8_t cmd[SDB_OP_CMD_MAX];
+} sdb_op_slot_t;
 
 typedef struct sdb_worker_counters {
     _Atomic uint64_t op_insert; /* worker writes (its own slot) */
@@ -68,7 +89,19 @@ typedef struct sdb_global {
     _Atomic uint64_t xact_started;   /* master writes: transactions started since start */
     _Atomic uint64_t xact_committed; /* master writes: ... committed */
     _Atomic uint64_t xact_aborted;   /* master writes: ... aborted */
+    _Atomic uint64_t ttl_passes;     /* master writes (ttl.c): TTL passes since start */
+    _Atomic uint64_t ttl_sub_passes; /* master writes: ... and their sub-passes */
+    _Atomic uint64_t ttl_deleted;    /* master writes: documents the TTL monitor deleted */
+    /* master writes (params.c): the live values of the runtime-settable parameters, at the
+     * offset their row of config.c's table names (bools as 0 / 1) */
+    _Atomic int64_t ttl_monitor_enabled;            /* ttlMonitorEnabled */
+    _Atomic int64_t ttl_sleep_secs;                 /* ttlMonitorSleepSecs */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
+    /* workers write (op_registry.c): the ids of the last SDB_GLOBAL_KILL_RING operations
+     * killOp named, at op_kill_seq % the ring (a writer takes its index with fetch_add) */
+    _Atomic uint64_t op_kill_seq;
+    _Atomic int64_t op_killed[SDB_GLOBAL_KILL_RING];
+    sdb_op_slot_t ops[SDB_MAX_WORKERS][SDB_OPS_PER_WORKER]; /* row i: worker i writes */
     /* master writes (service.c): storage requests received, per SDB_OP_* (serverStatus
      * storageOps shows what a command cost in channel round trips) */
     _Atomic uint64_t store_ops[SDB_GLOBAL_STORE_OPS];

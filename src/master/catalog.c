@@ -27,6 +27,7 @@
 #include "oplog.h"
 #include "store.h"
 #include "storereq.h"
+#include "ttl.h"
 #include "xact.h"
 
 #include <errno.h>
@@ -1040,20 +1041,42 @@ options_modified(const ms_coll_t *c, const bson_t *set)
     return o;
 }
 
-/* coll_mod_index -- collMod's `index` part (ixmod.c); *logged_out gets {name, changes}. */
-static int
-coll_mod_index(WT_SESSION *s, ms_coll_t *c, const bson_t *req, bson_t *reply, bson_t *logged,
-               bool *changed, sdb_error_t *err)
+/* coll_mod_reply -- collMod's answer to an index change (ttl.h), once it committed. */
+static void
+coll_mod_reply(const ms_ttl_mod_t *mod, bson_t *reply)
 {
-    bson_t ix;
-    bool has, dry_run;
+    if (mod->had_old)
+        BSON_APPEND_INT64(reply, "expireAfterSeconds_old", mod->old_secs);
+    BSON_APPEND_INT64(reply, "expireAfterSeconds_new", mod->new_secs);
+}
 
-    *changed = false;
-    SDB_RET(ms_req_doc(req, "index", true, &ix, &has, err));
+/* coll_mod_index -- collMod's `index` part: hidden, prepareUnique and unique (ixmod.c,
+ * applied to the cache at once), then expireAfterSeconds (ttl.h, a new spec in *mod that the
+ * caller installs with the row).  `logged` gets {name, changes} for the oplog entry; *ttl
+ * says whether *mod holds a change. */
+static int
+coll_mod_index(WT_SESSION *s, ms_coll_t *c, const bson_t *req, const bson_t *index, bson_t *reply,
+               bson_t *logged, bool *changed, ms_ttl_mod_t *mod, bool *ttl, sdb_error_t *err)
+{
+    bson_t t = BSON_INITIALIZER;
+    bson_iter_t secs, name;
+    bool dry_run;
+    int ret;
+
+    *ttl = false;
     SDB_RET(ms_req_bool(req, "dryRun", false, &dry_run, err));
-    if (!has)
+    SDB_RET(ms_ixmod_apply_locked(s, c, index, dry_run, reply, logged, changed, err));
+    if (dry_run || !bson_iter_init_find(&secs, index, "expireAfterSeconds") ||
+        !bson_iter_init_find(&name, logged, "name"))
         return 0;
-    return ms_ixmod_apply_locked(s, c, &ix, dry_run, reply, logged, changed, err);
+    bson_append_iter(&t, "name", -1, &name);
+    bson_append_iter(&t, "expireAfterSeconds", -1, &secs);
+    ret = ms_ttl_coll_mod_locked(c, &t, mod, err);
+    bson_destroy(&t);
+    SDB_RET(ret);
+    bson_append_iter(logged, "expireAfterSeconds", -1, &secs);
+    *ttl = true;
+    return 0;
 }
 
 int
@@ -1062,45 +1085,60 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
     WT_SESSION *s = ctx->session;
     char db[128];
     const char *ns, *coll;
-    bson_t set, o = BSON_INITIALIZER, *nopts = NULL, *old, logged = BSON_INITIALIZER;
-    bool has_set, ix_changed = false;
+    bson_t set, index, o = BSON_INITIALIZER, *nopts = NULL, *old, *old_spec = NULL;
+    bson_t logged = BSON_INITIALIZER;
+    bool has_set, has_index, ix_changed = false, ttl = false;
+    ms_ttl_mod_t mod = {0};
     ms_coll_t *c;
     int ret = 0;
 
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
     SDB_RET(ms_req_doc(req, "set", false, &set, &has_set, err));
+    SDB_RET(ms_req_doc(req, "index", true, &index, &has_index, err));
     SDB_RET(ms_req_ns_split(ns, db, sizeof(db), &coll, err));
     ms_catalog_wrlock();
     if ((c = ms_catalog_find_locked(ns)) == NULL) {
         ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns does not exist");
         goto err;
     }
-    SDB_ERR(coll_mod_index(s, c, req, reply, &logged, &ix_changed, err));
+    if (has_index)
+        SDB_ERR(coll_mod_index(s, c, req, &index, reply, &logged, &ix_changed, &mod, &ttl, err));
     BSON_APPEND_UTF8(&o, "collMod", coll);
     bson_concat(&o, &set);
-    if (ix_changed)
+    if (ix_changed || ttl)
         BSON_APPEND_DOCUMENT(&o, "index", &logged);
     nopts = options_modified(c, &set);
     SDB_ERR(s->begin_transaction(s, NULL));
     old = c->options;
     c->options = nopts;
+    if (mod.spec != NULL) {
+        old_spec = c->idx[mod.pos].spec;
+        c->idx[mod.pos].spec = mod.spec;
+    }
     if ((ret = ms_catalog_persist_locked(s, c)) != 0)
         s->rollback_transaction(s, NULL);
     else
         ret = ms_catalog_oplog_cmd(s, db, c->uuid, &o);
     if (ret != 0) {
         c->options = old;
+        if (mod.spec != NULL)
+            c->idx[mod.pos].spec = old_spec;
         goto err;
     }
     nopts = old;               /* freed below */
+    mod.spec = old_spec;       /* likewise */
     ms_capped_attach(NULL, c); /* cappedSize / cappedMax */
     ms_store_bump_catalog();
+    if (ttl)
+        coll_mod_reply(&mod, reply);
 err:
     if (ix_changed && ret != 0)
         ms_store_bump_catalog(); /* the cache changed although the row did not */
     ms_catalog_unlock();
     if (nopts != NULL)
         bson_destroy(nopts);
+    if (mod.spec != NULL)
+        bson_destroy(mod.spec);
     bson_destroy(&o);
     bson_destroy(&logged);
     return ret;

@@ -2,11 +2,11 @@
  * src/master/ops.c -- the storage operation table and the master's storage housekeeping.
  *
  * ops_table maps each SDB_OP_* number (storeop.def) to its handler in the module that owns
- * the data (catalog, indexes, records, cursors, stats, failpoints); ms_ops_dispatch is a
- * bounds check, the free-space guard for operations that make the data grow (disk.h), and an
- * indexed call.  ms_ops_tick expires idle cursors and sessions, drops freed cursor spools,
- * retries deferred table drops and trims the oplog; ms_ops_channel_died checks a dead worker's
- * cursors back in.
+ * the data (catalog, indexes, records, cursors, stats, failpoints, parameters); ms_ops_dispatch
+ * is a bounds check, the free-space guard for operations that make the data grow (disk.h),
+ * and an indexed call (from a service thread, or from the TTL monitor's thread, ttl.h).
+ * ms_ops_tick expires idle cursors and sessions, drops freed cursor spools, retries deferred
+ * table drops and trims the oplog; ms_ops_channel_died checks a dead worker's cursors back in.
  *
  * Invariants: the table is constant; dispatch is reentrant (handlers take their own locks).
  * ms_ops_tick and ms_ops_channel_died run on the master's main thread (they use the
@@ -26,6 +26,7 @@
 #include "flush.h"
 #include "indexes.h"
 #include "oplog.h"
+#include "params.h"
 #include "records.h"
 #include "service.h"
 #include "sessions.h"
@@ -91,6 +92,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_XACT_BEGIN] = ms_xact_op_begin,
     [SDB_OP_XACT_COMMIT] = ms_xact_op_commit,
     [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
+    [SDB_OP_SET_PARAMETER] = ms_params_op_set,
 };
 
 /* Operations a transaction's statement may run inside it (request field `xact`); CREATE and

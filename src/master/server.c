@@ -1,8 +1,10 @@
 /*
  * src/master/server.c -- the master process: start-up, supervision, shutdown.
  *
- * Start-up order: log, listening socket, global segment, death pipe, per worker slot a
- * channel and a spawned worker, then WiredTiger (store.c) and one service thread per slot.  The main thread
+ * Start-up order: log, listening socket, global segment (with the runtime parameters'
+ * start-up values, params.h), death pipe, per worker slot a channel and a spawned worker,
+ * then WiredTiger (store.c), the journal flusher and TTL monitor threads (flush.h, ttl.h)
+ * and one service thread per slot.  The main thread
  * then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP are blocked in every thread
  * and read here, so no code runs in signal context) with a one-second tick for
  * housekeeping.  A worker that exits while its channel is ACTIVE, or by a signal, crashed:
@@ -23,10 +25,12 @@
 #include "flush.h"
 #include "oplog.h"
 #include "ops.h"
+#include "params.h"
 #include "service.h"
 #include "sessions.h"
 #include "spawn.h"
 #include "store.h"
+#include "ttl.h"
 #include "xact.h"
 
 #include <arpa/inet.h>
@@ -448,6 +452,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         return 2;
     if ((ret = setup(&m)) != 0)
         return ret == 48 ? 48 : 2;
+    ms_params_publish(cfg, m.global); /* before any worker can read them */
     if (cfg->port == 0) {
         printf("mongodb://%s:%s/\n",
                strcmp(cfg->bind_ip, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind_ip,
@@ -473,10 +478,12 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         stop_workers(&m);
         return 2;
     }
-    if ((ret = ms_flush_start()) != 0 || (ret = start_services(&m)) != 0) {
+    if ((ret = ms_flush_start()) != 0 || (ret = ms_ttl_start()) != 0 ||
+        (ret = start_services(&m)) != 0) {
         sdb_logf(SDB_LOG_F, "CONTROL", 21004, "Cannot start service threads", "%s",
                  sdb_strerror(ret));
         stop_workers(&m);
+        ms_ttl_stop();
         ms_flush_stop();
         ms_store_close();
         return 2;
@@ -485,6 +492,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     ret = main_loop(&m);
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
     stop_workers(&m);
+    ms_ttl_stop();
     ms_flush_stop(); /* after the service threads: no FLUSH is queued any more */
     ms_store_close();
     close(m.listen_fd);

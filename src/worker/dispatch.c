@@ -26,6 +26,7 @@
 #include "engine/namespace.h"
 #include "engine/read_concern.h"
 #include "engine/retry.h"
+#include "op_registry.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -245,6 +246,19 @@ exhaust_next(wk_wire_req_t *req, const bson_t *reply, const uint8_t *out)
     req->request_id = (int32_t)BSON_UINT32_FROM_LE((uint32_t)reply_id);
 }
 
+/* op_ns -- the namespace currentOp shows for cmd: "db.<first field>" when that is a
+ * collection name, else "db.$cmd". */
+static void
+op_ns(const wk_cmd_t *cmd, char *out, size_t len)
+{
+    bson_iter_t it;
+
+    if (bson_iter_init(&it, cmd->body) && bson_iter_next(&it) && BSON_ITER_HOLDS_UTF8(&it))
+        snprintf(out, len, "%s.%s", cmd->db, bson_iter_utf8(&it, NULL));
+    else
+        snprintf(out, len, "%s.$cmd", cmd->db);
+}
+
 /*
  * wk_dispatch_request --
  *     Run one request and encode its reply (or none); true when the reply streams.
@@ -258,8 +272,8 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     wk_xact_stmt_t xs = {false, false, false, false};
     wk_cmd_t cmd;
     bson_t reply;
-    char db[128];
-    int ret;
+    char db[128], ns[SDB_NS_LEN_MAX + 1];
+    int ret, listed = -1;
 
     *out = NULL;
     *outlen = 0;
@@ -275,6 +289,8 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     count_command(def);
     if (ret == 0) {
         cmd.db = db;
+        op_ns(&cmd, ns, sizeof(ns));
+        listed = wk_opreg_begin(&cmd.op, c->id, c->peer, c->app_name, cmd.name, ns, cmd.body);
         sdb_log_set_inflight(cmd.name);
         wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
         ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: engine/failpoint.h */
@@ -306,6 +322,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     } else {
         BSON_APPEND_DOUBLE(&reply, "ok", 1.0);
     }
+    wk_opreg_end(listed); /* currentOp no longer shows it */
     if (cmd.err_extra != NULL)
         bson_destroy(cmd.err_extra);
     append_times(&reply);

@@ -14,6 +14,7 @@
 #include "../common/sdb.h"
 #include "conn.h"
 #include "coro.h"
+#include "op_registry.h"
 #include "worker.h"
 
 #include <limits.h>
@@ -194,7 +195,7 @@ wk_op_interrupted(const wk_op_t *op, sdb_error_t *err)
         return sdb_error_set(err, SDB_CODE_MaxTimeMSExpired, "operation exceeded time limit");
     if (cursor_killed(op))
         return sdb_error_set(err, SDB_CODE_CursorKilled, "operation was interrupted");
-    if (session_killed(op))
+    if (session_killed(op) || wk_opreg_killed(op))
         return sdb_error_set(err, SDB_CODE_Interrupted, "operation was interrupted");
     return 0;
 }

@@ -10,7 +10,7 @@
  * stops, as mongod's interrupt points do: 11600 InterruptedAtShutdown once the worker is
  * stopping, 279 ClientDisconnect when its client has gone, 50 MaxTimeMSExpired past its
  * deadline, 237 CursorKilled when killCursors killed the cursor a getMore holds, 11601
- * Interrupted when killSessions killed the operation's session.  The operation travels explicitly (cmd->op, wk_exec_t.op, wk_agg_ctx_t.op); NULL
+ * Interrupted when killSessions killed the operation's session or killOp named it.  The operation travels explicitly (cmd->op, wk_exec_t.op, wk_agg_ctx_t.op); NULL
  * means "no time limit, no client": the check still yields and still stops at shutdown.
  *
  * Contract: event-loop thread only.  A wk_op_t is plain data owned by the command; it holds
@@ -39,6 +39,8 @@ typedef struct wk_op {
     bool has_lsid;              /* the command names a session (lsid.id): */
     uint64_t lsid[2];           /*   its id */
     uint64_t session_kill_seq;  /*   and the session kill ring's sequence at its start */
+    int64_t opid;               /* its currentOp/killOp id (op_registry.h), 0 when unlisted, */
+    uint64_t op_kill_seq;       /*   and the killOp ring's sequence at its start */
 } wk_op_t;
 
 /* wk_op_set_session -- op runs in the session `body` names (lsid.id), if any: killSessions of

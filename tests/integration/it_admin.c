@@ -5,10 +5,12 @@
  * workers), hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
  * getFreeMonitoringStatus / atlasVersion as mongod answers mongosh, endSessions,
  * killAllSessions, logout, unknown commands (59), the generic fields every command accepts,
- * and $clusterTime / operationTime on replies; fsync, fsync lock and fsyncUnlock; dbHash.  One shared
+ * and $clusterTime / operationTime on replies; fsync, fsync lock and fsyncUnlock; dbHash; currentOp and killOp.  One shared
  * server.
  */
 #include "harness.h"
+
+#include <pthread.h>
 
 #include <unistd.h>
 
@@ -400,6 +402,90 @@ START_TEST(test_db_hash)
 }
 END_TEST
 
+/* A write held by fsync lock, run on its own client, for currentOp and killOp to find. */
+typedef struct held {
+    bool ok;
+    bson_t reply;
+} held_t;
+
+static void *
+held_insert(void *arg)
+{
+    held_t *h = arg;
+    mongoc_client_t *c = fx_client(&it_srv);
+    bson_error_t e;
+
+    h->ok = fx_cmd(c, "optest", "{'insert': 'held', 'documents': [{'_id': 1}], 'maxTimeMS': 30000}",
+                   &h->reply, &e);
+    mongoc_client_destroy(c);
+    return NULL;
+}
+
+/* currentOp lists running operations of every worker with mongod's fields (itself too),
+ * filtered like a query; killOp stops one with 11601 Interrupted. */
+START_TEST(test_current_op_and_kill_op)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    held_t h;
+    pthread_t t;
+    int64_t opid = 0;
+    char json[128];
+    bson_t r;
+
+    CMD_OK(c, "admin", "{'currentOp': 1, 'command.currentOp': {'$exists': true}}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "inprog"), 1);
+    ASSERT_STR(&r, "inprog.0.op", "command");
+    ASSERT_STR(&r, "inprog.0.ns", "admin.$cmd");
+    ASSERT_TYPE(&r, "inprog.0.opid", BSON_TYPE_INT32);
+    ASSERT_TYPE(&r, "inprog.0.secs_running", BSON_TYPE_INT64);
+    ck_assert(fx_has(&r, "inprog.0.client") && fx_has(&r, "inprog.0.connectionId"));
+    bson_destroy(&r);
+    CMD_ERR(c, "test", "{'currentOp': 1}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    /* the $currentOp stage lists the same documents (here: the aggregate itself) */
+    CMD_OK(c, "admin",
+           "{'aggregate': 1, 'pipeline': [{'$currentOp': {'allUsers': true}}, "
+           "{'$match': {'command.aggregate': 1}}], 'cursor': {}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ASSERT_STR(&r, "cursor.firstBatch.0.type", "op");
+    bson_destroy(&r);
+    CMD_ERR(c, "test", "{'aggregate': 1, 'pipeline': [{'$currentOp': {}}], 'cursor': {}}", &r, 73,
+            "InvalidNamespace");
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'fsync': 1, 'lock': true}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(pthread_create(&t, NULL, held_insert, &h), 0);
+    for (int tries = 0; tries < 200 && opid == 0; tries++) { /* until it is listed */
+        CMD_OK(c, "admin", "{'currentOp': 1, 'ns': 'optest.held'}", &r);
+        if (fx_array_len(&r, "inprog") == 1) {
+            opid = fx_int(&r, "inprog.0.opid");
+            ASSERT_STR(&r, "inprog.0.op", "insert");
+            ASSERT_STR(&r, "inprog.0.command.insert", "held");
+        }
+        bson_destroy(&r);
+        if (opid == 0)
+            fx_sleep_ms(50);
+    }
+    ck_assert_msg(opid != 0, "the held insert never showed in currentOp");
+    snprintf(json, sizeof(json), "{'killOp': 1, 'op': %lld}", (long long)opid);
+    CMD_OK(c, "admin", json, &r);
+    ASSERT_STR(&r, "info", "attempting to kill op");
+    bson_destroy(&r);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert(!h.ok);
+    ASSERT_INT(&h.reply, "code", 11601);
+    ASSERT_STR(&h.reply, "codeName", "Interrupted");
+    bson_destroy(&h.reply);
+    CMD_OK(c, "admin", "{'fsyncUnlock': 1}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(c, "optest", "held", "{}"), 0);
+    CMD_ERR(c, "admin", "{'killOp': 1}", &r, 40414, "Location40414");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -420,5 +506,6 @@ main(void)
     tcase_add_test(tc, test_cluster_time_on_replies);
     tcase_add_test(tc, test_fsync_and_lock);
     tcase_add_test(tc, test_db_hash);
+    tcase_add_test(tc, test_current_op_and_kill_op);
     return it_main(s);
 }

@@ -8,6 +8,7 @@
  * so changing RLIMIT_NOFILE there stays there.
  */
 #include "../../src/common/config.h"
+#include "../../src/common/global.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -60,6 +61,12 @@ START_TEST(test_set_parameter)
     ck_assert_int_eq(cfg.cursor_timeout_ms, INT64_MAX);
     PARSE_OK(&cfg, "--setParameter", "cursorTimeoutMillis=0");
     ck_assert_int_eq(cfg.cursor_timeout_ms, 0);
+    ck_assert(cfg.ttl_monitor_enabled);
+    ck_assert_int_eq(cfg.ttl_sleep_secs, 60);
+    PARSE_OK(&cfg, "--setParameter", "ttlMonitorSleepSecs=1", "--setParameter",
+             "ttlMonitorEnabled=false");
+    ck_assert_int_eq(cfg.ttl_sleep_secs, 1);
+    ck_assert(!cfg.ttl_monitor_enabled);
 }
 END_TEST
 
@@ -77,6 +84,35 @@ START_TEST(test_set_parameter_refused)
     PARSE_BAD(&cfg, "--setParameter", "enableTestCommands=yes");
     PARSE_BAD(&cfg, "--setParameter", "enableTestCommands=2");
     PARSE_BAD(&cfg, "--setParameter");
+    PARSE_BAD(&cfg, "--setParameter", "ttlMonitorSleepSecs=0"); /* mongod's gt: 0 */
+    PARSE_BAD(&cfg, "--setParameter", "ttlMonitorSleepSecs=2147483648");
+}
+END_TEST
+
+/* The runtime-settable rows: their live value (global segment) wins over the start-up one,
+ * and the bounds speak mongod's words. */
+START_TEST(test_param_live)
+{
+    const sdb_param_t *p = sdb_config_param_find("ttlMonitorSleepSecs", 19);
+    const sdb_param_t *q = sdb_config_param_find("cursorTimeoutMillis", 19);
+    static sdb_global_t g;
+    sdb_config_t cfg;
+    char why[128];
+
+    ck_assert(p != NULL && p->live != 0 && p->type == SDB_PARAM_INT32);
+    ck_assert(q != NULL && q->live == 0);
+    ck_assert(sdb_config_param_find("ttlMonitorSleepSec", 18) == NULL);
+    PARSE_OK(&cfg, "--setParameter", "ttlMonitorSleepSecs=9");
+    ck_assert_int_eq(sdb_config_param_value(&cfg, NULL, p), 9);
+    atomic_store(&g.ttl_sleep_secs, 42);
+    ck_assert_int_eq(sdb_config_param_value(&cfg, &g, p), 42);
+    ck_assert_int_eq(sdb_config_param_value(&cfg, &g, q), 600000); /* start-up only */
+    ck_assert(sdb_config_param_check(p, 1, why, sizeof(why)) == NULL);
+    ck_assert_str_eq(sdb_config_param_check(p, 0, why, sizeof(why)),
+                     "Invalid value for parameter ttlMonitorSleepSecs: 0 is not greater than 0");
+    ck_assert_str_eq(sdb_config_param_check(q, -1, why, sizeof(why)),
+                     "Invalid value for parameter cursorTimeoutMillis: -1 is not greater than or "
+                     "equal to 0");
 }
 END_TEST
 
@@ -105,7 +141,7 @@ START_TEST(test_param_table)
     PARSE_OK(&cfg, "--setParameter", "cursorTimeoutMillis=77");
     bson_init(&out);
     for (i = 0; i < n; i++)
-        sdb_config_param_append(&cfg, &p[i], &out, false);
+        sdb_config_param_append(&cfg, NULL, &p[i], &out, false);
     ck_assert(bson_iter_init_find(&it, &out, "cursorTimeoutMillis"));
     ck_assert(BSON_ITER_HOLDS_INT64(&it) && bson_iter_int64(&it) == 77);
     seen++;
@@ -121,13 +157,19 @@ START_TEST(test_param_table)
     ck_assert(bson_iter_init_find(&it, &out, "logicalSessionTimeoutMinutes"));
     ck_assert(bson_iter_as_int64(&it) == 30);
     seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "ttlMonitorEnabled"));
+    ck_assert(BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it));
+    seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "ttlMonitorSleepSecs")); /* mongod's int */
+    ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 60);
+    seen++;
     ck_assert_uint_eq(bson_count_keys(&out), n);
     ck_assert_uint_eq(seen, n);
     bson_destroy(&out);
     /* as text, for getCmdLineOpts; and which ones were given */
     bson_init(&out);
     for (i = 0; i < n; i++)
-        sdb_config_param_append(&cfg, &p[i], &out, true);
+        sdb_config_param_append(&cfg, NULL, &p[i], &out, true);
     ck_assert(bson_iter_init_find(&it, &out, "cursorTimeoutMillis"));
     ck_assert_str_eq(bson_iter_utf8(&it, NULL), "77");
     ck_assert(bson_iter_init_find(&it, &out, "enableTestCommands"));
@@ -189,6 +231,7 @@ main(void)
     tcase_add_test(tc, test_set_parameter_refused);
     tcase_add_test(tc, test_refused_options);
     tcase_add_test(tc, test_param_table);
+    tcase_add_test(tc, test_param_live);
     tcase_add_test(tc, test_conn_limit);
     tcase_add_test(tc, test_cache_size);
     suite_add_tcase(s, tc);

@@ -19,6 +19,7 @@
 #include "../engine/capped.h"
 #include "../engine/exec.h"
 #include "../engine/namespace.h"
+#include "../engine/ttl.h"
 #include "transaction.h"
 
 #include "../agg/agg.h"
@@ -601,16 +602,18 @@ static const char *const collmod_fields[] = {
     "dryRun",         "collectionUUID",  "recordPreImages",    NULL,
 };
 
-/* collmod_index -- collMod's `index`: {keyPattern | name, hidden, prepareUnique, unique}
- * checked as mongod does, copied into the master's request. */
+/* collmod_index -- collMod's `index`: {keyPattern | name, hidden, prepareUnique, unique,
+ * expireAfterSeconds} checked as mongod does (expireAfterSeconds by engine/ttl.h), copied
+ * into `index` for the master (src/master/ixmod.c and ttl.c apply it). */
 static int
-collmod_index(wk_cmd_t *cmd, const bson_iter_t *ix, bson_t *req)
+collmod_index(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *ix, bson_t *index)
 {
     static const char *const bools[] = {"hidden", "prepareUnique", "unique", NULL};
     bool has_name, has_key, any = false;
     bson_iter_t it;
     bson_t spec;
     char field[64];
+    int64_t secs = 0;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(ix))
         return wk_cmdu_type_error(cmd, "index", bson_iter_type(ix), "object");
@@ -628,9 +631,10 @@ collmod_index(wk_cmd_t *cmd, const bson_iter_t *ix, bson_t *req)
             if (!BSON_ITER_HOLDS_BOOL(&it))
                 return wk_cmdu_type_error(cmd, field, bson_iter_type(&it), "bool");
         }
-        if (strcmp(k, "expireAfterSeconds") == 0 || strcmp(k, "forceNonUnique") == 0)
-            return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
-                                 "collMod option 'index.%s' is not supported by this server", k);
+        if (strcmp(k, "expireAfterSeconds") == 0) {
+            SDB_RET(wk_ttl_check_coll_mod_secs(cmd, ci, &it, &secs));
+            known = any = true;
+        }
         if (!known)
             return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
                                  "BSON field 'collMod.index.%s' is an unknown field.", k);
@@ -643,24 +647,30 @@ collmod_index(wk_cmd_t *cmd, const bson_iter_t *ix, bson_t *req)
         return wk_cmdu_type_error(cmd, "index.keyPattern", bson_iter_type(&it), "object");
     if (!has_name && !has_key)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
-                             "no name or key pattern specified");
+                             "Must specify either index name or key pattern.");
     if (has_name && has_key)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Cannot specify both key pattern and name.");
     if (!any)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
-                             "no expireAfterSeconds, hidden, prepareUnique, unique or "
-                             "forceNonUnique field");
+                             "no expireAfterSeconds, hidden, unique, or prepareUnique field");
     if (bson_iter_init_find(&it, &spec, "unique") && !bson_iter_bool(&it))
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "'Unique: false' option is not supported");
-    BSON_APPEND_DOCUMENT(req, "index", &spec);
+    bson_iter_init(&it, &spec);
+    while (bson_iter_next(&it)) {
+        if (strcmp(bson_iter_key(&it), "expireAfterSeconds") == 0)
+            BSON_APPEND_INT64(index, "expireAfterSeconds", secs);
+        else
+            bson_append_iter(index, bson_iter_key(&it), -1, &it);
+    }
     return 0;
 }
 
-/* collmod_collection -- the `set` of a collMod on a collection: the validation options. */
+/* collmod_collection -- the `set` of a collMod on a collection (the validation and capped
+ * options), and its `index` change (collmod_index). */
 static int
-collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
+collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set, bson_t *index)
 {
     bson_iter_t it;
     bool validator = false;
@@ -670,14 +680,17 @@ collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set)
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
 
-        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0 || strcmp(k, "index") == 0 ||
-            strcmp(k, "dryRun") == 0)
+        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0 || strcmp(k, "dryRun") == 0)
             continue;
         if (strcmp(k, "viewOn") == 0 || strcmp(k, "pipeline") == 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                                  "option only supported on a view: %s", k);
         if (strcmp(k, "cappedSize") == 0 || strcmp(k, "cappedMax") == 0) {
             SDB_RET(wk_capped_coll_mod(cmd, ci, &it, set));
+            continue;
+        }
+        if (strcmp(k, "index") == 0) {
+            SDB_RET(collmod_index(cmd, ci, &it, index));
             continue;
         }
         if (strcmp(k, "validator") != 0 && strcmp(k, "validationLevel") != 0 &&
@@ -757,16 +770,18 @@ collmod_reply(wk_cmd_t *cmd, const bson_t *reply, int ret)
     }
 }
 
-/* wk_cmd_coll_mod -- {collMod: name, validator, validationLevel, validationAction} on a
- * collection, {collMod: name, viewOn, pipeline} on a view -> {}.  Index and TTL changes
- * answer InvalidOptions (not supported); 26 when the namespace does not exist. */
+/* wk_cmd_coll_mod -- {collMod: name, validator, validationLevel, validationAction,
+ * index: {name | keyPattern, hidden, prepareUnique, unique, expireAfterSeconds}, dryRun} on a
+ * collection (-> mongod's <option>_old / _new for an index change), {collMod: name, viewOn,
+ * pipeline} on a view -> {}; 26 when the namespace does not exist. */
 int
 wk_cmd_coll_mod(wk_cmd_t *cmd)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    bson_t index = BSON_INITIALIZER;
+    bson_iter_t it;
     const wk_coll_info_t *ci;
     char ns[WK_NS_MAX];
-    bson_iter_t it;
     int ret = 0;
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
@@ -777,11 +792,11 @@ wk_cmd_coll_mod(wk_cmd_t *cmd)
     if (bson_has_field(&ci->options, "viewOn"))
         SDB_ERR(collmod_view(cmd, &set));
     else
-        SDB_ERR(collmod_collection(cmd, ci, &set));
+        SDB_ERR(collmod_collection(cmd, ci, &set, &index));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "set", &set);
-    if (bson_iter_init_find(&it, cmd->body, "index"))
-        SDB_ERR(collmod_index(cmd, &it, &req));
+    if (!bson_empty(&index))
+        BSON_APPEND_DOCUMENT(&req, "index", &index);
     if (bson_iter_init_find(&it, cmd->body, "dryRun"))
         BSON_APPEND_BOOL(&req, "dryRun", wk_cmdu_truthy(&it));
     ret = wk_cmdu_store(SDB_OP_COLL_MOD, &req, &reply, &cmd->err);
@@ -790,5 +805,6 @@ err:
     bson_destroy(&req);
     bson_destroy(&reply);
     bson_destroy(&set);
+    bson_destroy(&index);
     return ret;
 }

@@ -1,7 +1,7 @@
 /*
- * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getParameter,
- * getCmdLineOpts, serverStatus, hostInfo, whatsmyuri, connectionStatus, getLog,
- * listCommands, getFreeMonitoringStatus.
+ * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getCmdLineOpts,
+ * serverStatus, hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
+ * getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c).
  *
  * Figures come from the global segment (every worker's counters, summed), /proc for this
  * server's memory, and the configuration.  Reply shapes follow mongod 7.0 so mongosh's
@@ -91,84 +91,6 @@ wk_cmd_build_info(wk_cmd_t *cmd)
     return 0;
 }
 
-typedef void (*param_fn)(bson_t *r, const char *name);
-
-static void
-param_fcv(bson_t *r, const char *name)
-{
-    bson_t d;
-
-    BSON_APPEND_DOCUMENT_BEGIN(r, name, &d);
-    BSON_APPEND_UTF8(&d, "version", "7.0");
-    bson_append_document_end(r, &d);
-}
-
-static void
-param_auth_mechs(bson_t *r, const char *name)
-{
-    bson_t a;
-
-    BSON_APPEND_ARRAY_BEGIN(r, name, &a);
-    bson_append_array_end(r, &a);
-}
-
-static void
-param_session_timeout(bson_t *r, const char *name)
-{
-    BSON_APPEND_INT32(r, name, 30);
-}
-
-static void
-param_max_bson(bson_t *r, const char *name)
-{
-    BSON_APPEND_INT32(r, name, 16777216);
-}
-
-static const struct {
-    const char *name;
-    param_fn fn;
-} params[] = {
-    {"featureCompatibilityVersion", param_fcv},
-    {"authenticationMechanisms", param_auth_mechs},
-    {"localLogicalSessionTimeoutMinutes", param_session_timeout},
-    {"maxBSONDepth", param_max_bson},
-};
-
-/*
- * wk_cmd_get_parameter --
- *     {getParameter: 1, name: 1} or {getParameter: "*"}: the fixed facts above and the
- *     --setParameter table (config.h) with the values this server runs with.
- */
-int
-wk_cmd_get_parameter(wk_cmd_t *cmd)
-{
-    bson_iter_t it, f;
-    size_t i, n, found = 0;
-    const sdb_param_t *set = sdb_config_params(&n);
-    bool all = false;
-
-    bson_iter_init(&it, cmd->body);
-    bson_iter_next(&it);
-    if (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "*") == 0)
-        all = true;
-    else if (BSON_ITER_HOLDS_DOCUMENT(&it))
-        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
-                             "getParameter options are not supported");
-    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-        if (all || bson_iter_init_find(&f, cmd->body, params[i].name)) {
-            params[i].fn(cmd->reply, params[i].name);
-            found++;
-        }
-    for (i = 0; i < n; i++)
-        if (all || bson_iter_init_find(&f, cmd->body, set[i].name)) {
-            sdb_config_param_append(wk_cfg, &set[i], cmd->reply, false);
-            found++;
-        }
-    if (found == 0)
-        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "no option found to get");
-    return 0;
-}
-
 /*
  * wk_cmd_get_cmd_line_opts --
  *     The argv the server was started with and the parsed settings.
@@ -186,7 +108,7 @@ append_set_parameters(bson_t *parsed)
     BSON_APPEND_DOCUMENT_BEGIN(parsed, "setParameter", &sp);
     for (i = 0; i < n; i++)
         if (wk_cfg->params_given & (1u << i))
-            sdb_config_param_append(wk_cfg, &p[i], &sp, true);
+            sdb_config_param_append(wk_cfg, NULL, &p[i], &sp, true);
     bson_append_document_end(parsed, &sp);
 }
 
@@ -291,11 +213,12 @@ append_opcounters(bson_t *r, uint64_t *conn_total, uint64_t *conn_rejected, uint
     bson_append_document_end(r, &oc);
 }
 
-/* append_metrics -- metrics.cursor: the master's cursor table counts (global segment). */
+/* append_metrics -- metrics.cursor: the master's cursor table counts, and metrics.ttl: its
+ * TTL monitor's (global segment). */
 static void
 append_metrics(bson_t *r)
 {
-    bson_t m, cur, open;
+    bson_t m, cur, open, ttl;
 
     BSON_APPEND_DOCUMENT_BEGIN(r, "metrics", &m);
     BSON_APPEND_DOCUMENT_BEGIN(&m, "cursor", &cur);
@@ -306,6 +229,11 @@ append_metrics(bson_t *r)
     BSON_APPEND_INT64(&open, "total", (int64_t)atomic_load(&wk_global->cursor_open));
     bson_append_document_end(&cur, &open);
     bson_append_document_end(&m, &cur);
+    BSON_APPEND_DOCUMENT_BEGIN(&m, "ttl", &ttl);
+    BSON_APPEND_INT64(&ttl, "deletedDocuments", (int64_t)atomic_load(&wk_global->ttl_deleted));
+    BSON_APPEND_INT64(&ttl, "passes", (int64_t)atomic_load(&wk_global->ttl_passes));
+    BSON_APPEND_INT64(&ttl, "subPasses", (int64_t)atomic_load(&wk_global->ttl_sub_passes));
+    bson_append_document_end(&m, &ttl);
     bson_append_document_end(r, &m);
 }
 

@@ -17,6 +17,7 @@
 #include "../engine/args.h"
 #include "../engine/capped.h"
 #include "../engine/exec.h"
+#include "../engine/ttl.h"
 #include "../engine/view.h"
 #include "../engine/write.h"
 
@@ -622,6 +623,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(default_collation(cmd, ns, &coll_default));
     SDB_ERR(build_specs(cmd, &coll_default, &specs));
+    SDB_ERR(wk_ttl_check_specs(cmd));
     SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY(&req, "indexes", &specs);

@@ -11,10 +11,9 @@
 #include "capped.h"
 #include "args.h"
 
+#include "../../common/bsoncmp.h"
 #include "../../common/sdb.h"
 
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define CAPPED_SIZE_MAX 1125899906842624LL /* 1 PB */
@@ -54,29 +53,11 @@ types_error(wk_cmd_t *cmd, const bson_iter_t *it, const char *types)
 static int
 safe_int64(wk_cmd_t *cmd, const bson_iter_t *it, int64_t *out)
 {
-    bson_decimal128_t dec;
-    char buf[BSON_DECIMAL128_STRING];
-    double d;
+    bool nan;
 
-    switch (bson_iter_type(it)) {
-    case BSON_TYPE_INT32:
-    case BSON_TYPE_INT64:
-        *out = bson_iter_as_int64(it);
-        return 0;
-    case BSON_TYPE_DOUBLE:
-    case BSON_TYPE_DECIMAL128:
-        if (BSON_ITER_HOLDS_DOUBLE(it)) {
-            d = bson_iter_double(it);
-        } else {
-            bson_iter_decimal128(it, &dec);
-            bson_decimal128_to_string(&dec, buf);
-            d = strtod(buf, NULL);
-        }
-        *out = isnan(d) ? 0 : d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : (int64_t)d;
-        return 0;
-    default:
+    if (!sdb_bson_safe_long(it, out, &nan))
         return types_error(cmd, it, "long, int, decimal, double");
-    }
+    return 0;
 }
 
 /* bound_error -- IDL's validator error (51024 for every comparison). */

@@ -1,0 +1,44 @@
+/*
+ * src/worker/op_registry.h -- the running operations every worker lists for currentOp, and
+ * killOp.
+ *
+ * Each worker owns one row of SDB_OPS_PER_WORKER slots in the global segment (global.h): the
+ * dispatcher lists a command there while it runs (opid, client, connectionId, ns, the kind
+ * of operation and the command's first SDB_OP_CMD_MAX bytes) and clears it when it ends.  Any
+ * worker's currentOp reads every row (a seqlock per slot: a slot changing under the reader is
+ * read again).  killOp writes the opid into the global kill ring; the operation with that
+ * opid stops at its next interrupt point with 11601 Interrupted (op.h).  opids are positive
+ * int32 values, unique per worker slot and counter: worker << 24 | counter.
+ *
+ * Contract: the event-loop thread of a worker writes only its own row.
+ */
+#ifndef SRC_WORKER_OP_REGISTRY_H
+#define SRC_WORKER_OP_REGISTRY_H
+
+#include "../common/global.h"
+#include "op.h"
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* wk_opreg_begin -- list an operation of connection (conn_id, client, app) running command
+ * `name` with body `body` on `ns`; op->opid gets its opid.  Returns the slot index, or -1 when
+ * the row is full (the operation then runs unlisted and cannot be killed by opid). */
+int wk_opreg_begin(wk_op_t *op, int64_t conn_id, const char *client, const char *app,
+                   const char *name, const char *ns, const bson_t *body);
+
+/* wk_opreg_end -- the operation in slot i ended (i < 0: nothing). */
+void wk_opreg_end(int i);
+
+/* wk_opreg_kill -- killOp: the operation opid stops at its next interrupt point. */
+void wk_opreg_kill(int64_t opid);
+
+/* wk_opreg_killed -- whether killOp named op since it began. */
+bool wk_opreg_killed(const wk_op_t *op);
+
+/* wk_opreg_each -- call fn with every running operation of every worker as a currentOp
+ * inprog document (mongod's fields). */
+void wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg);
+
+#endif
