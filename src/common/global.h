@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 6u
+#define SDB_GLOBAL_VERSION 7u
 #define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
@@ -39,6 +39,28 @@ typedef struct sdb_op_slot {
     uint32_t cmd_len; /* bytes of cmd used; 0 when the command did not fit */
     uint8_t cmd[SDB_OP_CMD_MAX];
 } sdb_op_slot_t;
+
+#define SDB_TOP_NS 256 /* namespaces a worker counts for top */
+
+/* The top counters of one namespace on one worker (worker/top.c): time in microseconds. */
+typedef enum {
+    SDB_TOP_TOTAL,
+    SDB_TOP_READ,
+    SDB_TOP_WRITE,
+    SDB_TOP_QUERIES,
+    SDB_TOP_GETMORE,
+    SDB_TOP_INSERT,
+    SDB_TOP_UPDATE,
+    SDB_TOP_REMOVE,
+    SDB_TOP_COMMANDS,
+    SDB_TOP__N
+} sdb_top_kind_t;
+
+typedef struct sdb_top_entry {
+    _Atomic uint32_t used; /* 1 once ns is written (the worker claims and fills it) */
+    char ns[124];
+    _Atomic uint64_t time[SDB_TOP__N], count[SDB_TOP__N];
+} sdb_top_entry_t;
 
 typedef struct sdb_worker_counters {
     _Atomic uint64_t op_insert; /* worker writes (its own slot) */
@@ -102,6 +124,7 @@ typedef struct sdb_global {
     _Atomic uint64_t op_kill_seq;
     _Atomic int64_t op_killed[SDB_GLOBAL_KILL_RING];
     sdb_op_slot_t ops[SDB_MAX_WORKERS][SDB_OPS_PER_WORKER]; /* row i: worker i writes */
+    sdb_top_entry_t top[SDB_MAX_WORKERS][SDB_TOP_NS];       /* row i: worker i writes */
     /* master writes (service.c): storage requests received, per SDB_OP_* (serverStatus
      * storageOps shows what a command cost in channel round trips) */
     _Atomic uint64_t store_ops[SDB_GLOBAL_STORE_OPS];

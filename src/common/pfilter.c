@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "bsonstr.h"
+#include "bsontext.h"
 #include "path.h"
 #include "predicate.h"
 #include "sdb.h"
@@ -93,7 +93,7 @@ render_array(bson_string_t *s, const bson_iter_t *arr)
             if (!first)
                 bson_string_append(s, ", ");
             first = false;
-            sdb_bson_str_value(s, &el);
+            sdb_bson_text_value(s, bson_iter_value((bson_iter_t *)&el));
         }
     }
     bson_string_append(s, "]");
@@ -123,16 +123,16 @@ render_leaf(bson_string_t *s, const char *path, const char *op, const bson_iter_
     } else if (strcmp(op, "$mod") == 0 && BSON_ITER_HOLDS_ARRAY(arg) &&
                bson_iter_recurse(arg, &sub) && bson_iter_next(&sub)) {
         bson_string_append(s, "mod ");
-        sdb_bson_str_value(s, &sub);
+        sdb_bson_text_value(s, bson_iter_value((bson_iter_t *)&sub));
         bson_string_append(s, " % x == ");
         if (bson_iter_next(&sub))
-            sdb_bson_str_value(s, &sub);
+            sdb_bson_text_value(s, bson_iter_value((bson_iter_t *)&sub));
     } else if (strcmp(op, "$size") == 0) {
         bson_string_append(s, "$size : ");
-        sdb_bson_str_value(s, arg);
+        sdb_bson_text_value(s, bson_iter_value((bson_iter_t *)arg));
     } else {
         bson_string_append_printf(s, "%s ", op);
-        sdb_bson_str_value(s, arg);
+        sdb_bson_text_value(s, bson_iter_value((bson_iter_t *)arg));
     }
     bson_string_append(s, "\n");
 }

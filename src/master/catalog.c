@@ -376,6 +376,7 @@ row_parse(WT_SESSION *s, const bson_t *row, ms_coll_t **out)
             !BSON_ITER_HOLDS_UTF8(&t))
             SDB_ERR(SDB_ECORRUPT);
         SDB_ERR(ms_catalog_index_add_locked(c, &spec, bson_iter_utf8(&t, NULL)));
+        c->idx[c->nidx - 1].multikey = c->nidx > 1; /* unknown after a restart: see catalog.h */
     }
     SDB_ERR(max_rid(s, c->uri, &rid));
     atomic_store(&c->next_rid, rid + 1);
@@ -835,6 +836,14 @@ append_coll(bson_t *arr, size_t i, const ms_coll_t *c)
     for (size_t j = 0; j < c->nidx; j++) {
         snprintf(k, sizeof(k), "%zu", j);
         bson_append_document(&ixs, k, -1, c->idx[j].spec);
+    }
+    bson_append_array_end(&d, &ixs);
+    BSON_APPEND_ARRAY_BEGIN(&d, "multikey", &ixs); /* names of the multikey indexes */
+    for (size_t j = 0, n = 0; j < c->nidx; j++) {
+        if (!__atomic_load_n(&c->idx[j].multikey, __ATOMIC_ACQUIRE))
+            continue;
+        snprintf(k, sizeof(k), "%zu", n++);
+        BSON_APPEND_UTF8(&ixs, k, c->idx[j].name);
     }
     bson_append_array_end(&d, &ixs);
     bson_append_document_end(arr, &d);

@@ -47,6 +47,12 @@ typedef struct ms_index {
     bool prepare_unique;        /* spec.prepareUnique: a non-unique index refusing new duplicates */
     struct sdb_pfilter *filter; /* spec.partialFilterExpression compiled (pfilter.h), or NULL */
     struct sdb_collation *coll; /* spec.collation opened (collation.h), or NULL (simple) */
+    bool multikey;              /* some document expanded an array into entries (the planner must
+                                 * not intersect bounds on a field nor serve a covered
+                                 * projection); set once, atomically (__atomic builtins), by any
+                                 * writer under the shared lock, and never cleared.  Kept in
+                                 * memory only: an index loaded at start is taken as multikey
+                                 * (unknown), one created since knows. */
 } ms_index_t;
 
 typedef struct ms_coll {

@@ -22,7 +22,7 @@
 #include "indexes.h"
 
 #include "../common/bsoncmp.h"
-#include "../common/bsonstr.h"
+#include "../common/bsontext.h"
 #include "../common/collation.h"
 #include "../common/keyenc.h"
 #include "../common/pfilter.h"
@@ -91,11 +91,11 @@ dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t l
         }
     }
     collation_keys(ix, &raw, &kv);
-    sdb_bson_str_doc(s, &kv, false);
+    sdb_bson_text_doc(s, &kv, false);
     if (ix->coll != NULL) {
         sdb_collation_spec(ix->coll, &spec);
         bson_string_append(cs, " collation: ");
-        sdb_bson_str_doc(cs, &spec, false);
+        sdb_bson_text_doc(cs, &spec, false);
     }
     ret = sdb_error_set(err, SDB_CODE_DuplicateKey,
                         "E11000 duplicate key error collection: %s index: %s%s dup key: %s", c->ns,
@@ -347,6 +347,12 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
         ret = wildcard_entries(ix, doc, &e, err);
     else
         ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
+    if (multikey && !remove && !__atomic_load_n(&ix->multikey, __ATOMIC_ACQUIRE)) {
+        /* the one field of a shared-locked index that writers may set (catalog.h): the
+         * workers' planners learn it through the catalog version, as mongod's catalog write */
+        __atomic_store_n((bool *)&ix->multikey, true, __ATOMIC_RELEASE);
+        ms_store_bump_catalog();
+    }
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
         ret = dup_error(c, ix, e.dup, e.duplen, info, err);
 err:
@@ -525,8 +531,8 @@ check_spec(const ms_coll_t *c, const bson_t *spec, int *exists, sdb_error_t *err
                 *exists = 1;
                 return 0;
             }
-            a = sdb_bson_str(spec);
-            b = sdb_bson_str(ix->spec);
+            a = sdb_bson_text_new(spec);
+            b = sdb_bson_text_new(ix->spec);
             ret = same_key ? sdb_error_set(err, SDB_CODE_IndexOptionsConflict,
                                            "An equivalent index already exists with the same "
                                            "name but different options. Requested index: %s, "
@@ -656,7 +662,7 @@ find_drop_target(const ms_coll_t *c, const bson_t *req, size_t *pos, int *all, s
         if (sdb_bson_doc_cmp(&key, c->idx[*pos].key) == 0)
             return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions, "cannot drop _id index")
                              : 0;
-    str = sdb_bson_str(&key);
+    str = sdb_bson_text_new(&key);
     ret = sdb_error_set(err, SDB_CODE_IndexNotFound, "can't find index with key: %s", str);
     bson_free(str);
     return ret;

@@ -17,7 +17,7 @@
 #include "ixmod.h"
 
 #include "../common/bsoncmp.h"
-#include "../common/bsonstr.h"
+#include "../common/bsontext.h"
 #include "../common/keyenc.h"
 #include "../common/sdb.h"
 #include "store.h"
@@ -50,7 +50,7 @@ find_index(const ms_coll_t *c, const bson_t *req, size_t *pos, sdb_error_t *err)
     if (name != NULL)
         return sdb_error_set(err, SDB_CODE_IndexNotFound, "cannot find index %s for ns %s", name,
                              c->ns);
-    str = sdb_bson_str(&key);
+    str = sdb_bson_text_new(&key);
     ret = n == 0 ? sdb_error_set(err, SDB_CODE_IndexNotFound, "cannot find index %s for ns %s", str,
                                  c->ns)
                  : sdb_error_set(err, SDB_CODE_AmbiguousIndexKeyPattern,

@@ -6,7 +6,8 @@
  * memcmp.  Bounds are in index order (lo sorts before hi once encoded); a range given the
  * other way round is swapped, and a bound with fewer values than the pattern is padded with
  * the lowest (lo) or highest (hi) encoded value.  Ranges are visited in index order for
- * dir 1 and in reverse for dir -1.  The resume token is the raw WiredTiger key of the last
+ * dir 1 and in reverse for dir -1.  The reply counts the entries it looked at (keys: explain's
+ * totalKeysExamined).  The resume token is the raw WiredTiger key of the last
  * entry returned; a resumed scan skips every entry at or before it in scan order, which is
  * exact for disjoint ranges (the planner's output).
  *
@@ -39,7 +40,9 @@ typedef struct scan {
     bson_t *arr;
     uint8_t *last; /* key of the last entry returned */
     size_t last_len;
-    bool full; /* stopped on limit or bytes */
+    bool full;    /* stopped on limit or bytes */
+    int64_t keys; /* entries looked at (in range or the one that ends a range): explain's
+                   * keysExamined */
 } scan_t;
 
 static int
@@ -158,10 +161,17 @@ static int
 scan_fwd(scan_t *sc, const range_t *r)
 {
     WT_CURSOR *ic = sc->ic;
+    uint8_t *past = bson_malloc(r->lo.len + 9);
     WT_ITEM k = {.data = r->lo.data, .size = r->lo.len};
     int ret, exact, c;
 
-    if (sc->after != NULL && keycmp(sc->after, sc->after_len, r->lo.data, r->lo.len) > 0) {
+    memcpy(past, r->lo.data, r->lo.len);
+    memset(past + r->lo.len, 0xff, 9); /* above every entry whose key part equals lo */
+    if (!r->lo_incl) { /* seek past them, as mongod's scan does, instead of reading them */
+        k.data = past;
+        k.size = r->lo.len + 9;
+    }
+    if (sc->after != NULL && keycmp(sc->after, sc->after_len, k.data, k.size) > 0) {
         k.data = sc->after;
         k.size = sc->after_len;
     }
@@ -170,18 +180,23 @@ scan_fwd(scan_t *sc, const range_t *r)
     if (ret == 0 && exact < 0)
         ret = ic->next(ic);
     for (; ret == 0; ret = ic->next(ic)) {
-        SDB_RET(ic->get_key(ic, &k));
+        if ((ret = ic->get_key(ic, &k)) != 0)
+            break;
         if (sc->after != NULL && keycmp(k.data, k.size, sc->after, sc->after_len) <= 0)
             continue;
+        sc->keys++;
         c = keycmp(k.data, kpart(sc, &k), r->lo.data, r->lo.len);
         if (c < 0 || (c == 0 && !r->lo_incl))
             continue;
         c = keycmp(k.data, kpart(sc, &k), r->hi.data, r->hi.len);
-        if (c > 0 || (c == 0 && !r->hi_incl))
-            return 0;
+        if (c > 0 || (c == 0 && !r->hi_incl)) {
+            ret = WT_NOTFOUND;
+            break;
+        }
         if ((ret = emit(sc, &k)) != 0)
-            return ret;
+            break;
     }
+    bson_free(past);
     return ret == WT_NOTFOUND ? 0 : ret;
 }
 
@@ -196,6 +211,8 @@ scan_back(scan_t *sc, const range_t *r)
 
     memcpy(top, r->hi.data, r->hi.len);
     memset(top + r->hi.len, 0xff, 9); /* above every entry whose key part equals hi */
+    if (!r->hi_incl)
+        k.size = r->hi.len; /* below them: an exclusive hi skips them unread */
     if (sc->after != NULL && keycmp(sc->after, sc->after_len, top, k.size) < 0) {
         k.data = sc->after;
         k.size = sc->after_len;
@@ -209,6 +226,7 @@ scan_back(scan_t *sc, const range_t *r)
             break;
         if (sc->after != NULL && keycmp(k.data, k.size, sc->after, sc->after_len) >= 0)
             continue;
+        sc->keys++;
         c = keycmp(k.data, kpart(sc, &k), r->hi.data, r->hi.len);
         if (c > 0 || (c == 0 && !r->hi_incl))
             continue;
@@ -346,6 +364,7 @@ err:
     bson_append_array_end(reply, &arr);
     if (ret == 0) {
         BSON_APPEND_BOOL(reply, "eof", !sc.full);
+        BSON_APPEND_INT64(reply, "keys", sc.keys);
         if (sc.last != NULL)
             BSON_APPEND_BINARY(reply, "resume", BSON_SUBTYPE_BINARY, sc.last,
                                (uint32_t)sc.last_len);

@@ -11,12 +11,15 @@
 
 #include <bson/bson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct wk_coll_info {
     const char *ns;  /* "db.coll" */
     bson_t options;  /* static view of the options document */
     bson_t indexes;  /* static view of the array of index specs */
     bson_t uuid_doc; /* static view of {uuid: binary} */
+    bson_t multikey; /* static view of the array of multikey index names (master/catalog.h:
+                      * an index whose entries came from an expanded array) */
     bool pending;    /* created by a transaction that has not committed (master/catalog.h):
                       * its statements use it, listCollections and listIndexes do not show it */
 } wk_coll_info_t;
@@ -26,6 +29,10 @@ int wk_catalog_refresh(void);
 
 /* wk_catalog_find -- the entry for ns (after a refresh), or NULL. */
 const wk_coll_info_t *wk_catalog_find(const char *ns);
+
+/* wk_catalog_version -- the catalog version the cached copy reflects (UINT64_MAX: none yet);
+ * it changes with every catalog change, an index turning multikey included. */
+uint64_t wk_catalog_version(void);
 
 /* wk_catalog_list -- all entries; *n receives the count. */
 const wk_coll_info_t *wk_catalog_list(size_t *n);

@@ -27,10 +27,12 @@
 #include "engine/read_concern.h"
 #include "engine/retry.h"
 #include "op_registry.h"
+#include "top.h"
 #include "worker.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const wk_cmd_def_t table[] = {
 #define X(name, fn, flags) {#name, fn, flags},
@@ -246,6 +248,15 @@ exhaust_next(wk_wire_req_t *req, const bson_t *reply, const uint8_t *out)
     req->request_id = (int32_t)BSON_UINT32_FROM_LE((uint32_t)reply_id);
 }
 
+static int64_t
+now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* op_ns -- the namespace currentOp shows for cmd: "db.<first field>" when that is a
  * collection name, else "db.$cmd". */
 static void
@@ -273,6 +284,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     wk_cmd_t cmd;
     bson_t reply;
     char db[128], ns[SDB_NS_LEN_MAX + 1];
+    int64_t started_us = 0;
     int ret, listed = -1;
 
     *out = NULL;
@@ -291,6 +303,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         cmd.db = db;
         op_ns(&cmd, ns, sizeof(ns));
         listed = wk_opreg_begin(&cmd.op, c->id, c->peer, c->app_name, cmd.name, ns, cmd.body);
+        started_us = now_us();
         sdb_log_set_inflight(cmd.name);
         wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
         ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: engine/failpoint.h */
@@ -323,6 +336,8 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         BSON_APPEND_DOUBLE(&reply, "ok", 1.0);
     }
     wk_opreg_end(listed); /* currentOp no longer shows it */
+    if (started_us != 0)  /* top: worker/top.h */
+        wk_top_count(ns, cmd.name, (def->flags & WK_CMD_F_WRITE) != 0, now_us() - started_us);
     if (cmd.err_extra != NULL)
         bson_destroy(cmd.err_extra);
     append_times(&reply);

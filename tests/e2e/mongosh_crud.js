@@ -77,6 +77,28 @@ check('db.items.stats()', () => {
   const s = c.stats();
   return s.ok === 1 && s.count === 1000 - threes + 1 ? true : s;
 });
+// .explain() as mongosh sends it: the plan the server runs, with its counts
+const leaf = (st) => (st.inputStage ? leaf(st.inputStage) : st);
+check('createIndex', () => c.createIndex({ n: 1 }) === 'n_1');
+check('find().explain()', () => {
+  const e = c.find({ n: 5 }).explain();
+  const ix = leaf(e.queryPlanner.winningPlan);
+  return ix.stage === 'IXSCAN' && ix.indexName === 'n_1' ? true : e;
+});
+check('explain executionStats', () => {
+  const e = c.find({ n: { $gte: 0 } }).sort({ n: 1 }).limit(3).explain('executionStats');
+  const s = e.executionStats;
+  return s.nReturned === 3 && s.totalKeysExamined <= 4 && s.executionStages.stage === 'LIMIT'
+    ? true : e;
+});
+check('explain().aggregate', () => {
+  const e = c.explain().aggregate([{ $match: { n: 5 } }, { $group: { _id: null, k: { $sum: 1 } } }]);
+  return leaf(e.stages[0].$cursor.queryPlanner.winningPlan).indexName === 'n_1' ? true : e;
+});
+check('explain().count', () => {
+  const e = c.explain('executionStats').count({ n: 5 });
+  return e.queryPlanner.winningPlan.stage === 'COUNT' ? true : e;
+});
 check('listCollections', () => d.getCollectionNames().includes('items'));
 check('drop', () => c.drop() === true);
 check('dropped', () => !d.getCollectionNames().includes('items'));

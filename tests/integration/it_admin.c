@@ -5,7 +5,7 @@
  * workers), hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
  * getFreeMonitoringStatus / atlasVersion as mongod answers mongosh, endSessions,
  * killAllSessions, logout, unknown commands (59), the generic fields every command accepts,
- * and $clusterTime / operationTime on replies; fsync, fsync lock and fsyncUnlock; dbHash; currentOp and killOp.  One shared
+ * and $clusterTime / operationTime on replies; fsync, fsync lock and fsyncUnlock; dbHash; currentOp and killOp; top.  One shared
  * server.
  */
 #include "harness.h"
@@ -486,6 +486,46 @@ START_TEST(test_current_op_and_kill_op)
 }
 END_TEST
 
+/* top sums every worker's per-namespace counters, in mongod's shape. */
+START_TEST(test_top)
+{
+    mongoc_client_t *c = IT_CLIENT(), *o = fx_client_other_worker(&it_srv, c);
+    bson_t r;
+
+    CMD_OK(c, "toptest", "{'insert': 't', 'documents': [{'_id': 1}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(o, "toptest", "{'insert': 't', 'documents': [{'_id': 2}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(o, "toptest", "{'find': 't', 'filter': {}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'top': 1}", &r);
+    ASSERT_STR(&r, "totals.note", "all times in microseconds");
+    {
+        bson_t t;
+        ck_assert(fx_sub(&r, "totals", &t));
+        bson_iter_t it, d;
+        ck_assert(bson_iter_init_find(&it, &t, "toptest.t") && bson_iter_recurse(&it, &d));
+        bson_t ns;
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&ns, data, len);
+        ASSERT_INT(&ns, "insert.count", 2);
+        ASSERT_INT(&ns, "queries.count", 1);
+        ASSERT_INT(&ns, "writeLock.count", 2);
+        ASSERT_INT(&ns, "readLock.count", 1);
+        ASSERT_INT(&ns, "total.count", 3);
+        ASSERT_TYPE(&ns, "total.time", BSON_TYPE_INT64);
+        bson_destroy(&t);
+    }
+    bson_destroy(&r);
+    CMD_ERR(c, "test", "{'top': 1}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    mongoc_client_destroy(o);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -507,5 +547,6 @@ main(void)
     tcase_add_test(tc, test_fsync_and_lock);
     tcase_add_test(tc, test_db_hash);
     tcase_add_test(tc, test_current_op_and_kill_op);
+    tcase_add_test(tc, test_top);
     return it_main(s);
 }

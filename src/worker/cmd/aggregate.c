@@ -14,6 +14,8 @@
  * Invariants: event-loop thread.  A cursor is only created once the whole result exists, so
  * an error never leaves a cursor behind.
  */
+#include "aggregate.h"
+
 #include "../engine/args.h"
 #include "../engine/exec.h"
 #include "../engine/opcount.h"
@@ -243,31 +245,110 @@ err:
     return ret;
 }
 
-/* reply_explain -- {explainVersion, queryPlanner: {namespace, parsedQuery, winningPlan},
- * stages: [the pipeline as given], command}: the plan of the collection read only. */
-static int
-reply_explain(wk_cmd_t *cmd, const char *ns, const wk_agg_pipeline_t *p)
+/* explain_stages -- the pipeline's stages after the $match its read absorbs; *n their count. */
+static void
+explain_stages(const wk_agg_pipeline_t *p, bool lead, bson_t *arr, uint32_t *n)
 {
-    bson_t filter, ids = BSON_INITIALIZER, qp, plan;
-    wk_matcher_t *m = NULL;
-    bool idhack = false;
+    bson_t all = BSON_INITIALIZER;
+    bson_iter_t it, st;
+    bool first = true;
 
+    *n = 1; /* after {$cursor} */
+    wk_agg_append_stages(p, &all, "s");
+    if (bson_iter_init_find(&it, &all, "s") && bson_iter_recurse(&it, &st)) {
+        while (bson_iter_next(&st)) {
+            char key[16];
+
+            if (first && lead) {
+                first = false;
+                continue;
+            }
+            first = false;
+            bson_snprintf(key, sizeof(key), "%u", (*n)++);
+            bson_append_iter(arr, key, -1, &st);
+        }
+    }
+    bson_destroy(&all);
+}
+
+/* explain_run -- at executionStats and above, run the read to its end; its stats into out. */
+static int
+explain_run(wk_cmd_t *cmd, wk_exec_t *ex, const bson_t *filter, int verbosity, int64_t t0,
+            bson_t *out)
+{
+    uint64_t n = 0;
+
+    if (verbosity < WK_EXPLAIN_EXEC_STATS)
+        return 0;
+    SDB_RET(wk_exec_explain_run(ex, 0, 0, false, &n, &cmd->err));
+    wk_exec_explain_stats(ex, filter, (int64_t)n, t0, verbosity, NULL, out);
+    return 0;
+}
+
+/* reply_explain -- {explainVersion, queryPlanner: {namespace, parsedQuery, winningPlan},
+ * executionStats?, ...} when the read is the whole pipeline, else {explainVersion, stages:
+ * [{$cursor: {queryPlanner, executionStats?}}, the other stages], ...}: the plan is the
+ * executor's (exec.h), the one the pipeline's read runs, and at executionStats it runs. */
+static int
+reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_ctx_t *ctx,
+              const wk_agg_pipeline_t *p, int verbosity)
+{
+    bson_t filter, qp, plan, arr, rest = BSON_INITIALIZER, cur, c, stats = BSON_INITIALIZER;
+    wk_match_opts_t mo = {NULL, ctx->collation}; /* let is substituted into the pipeline */
+    char src[WK_NS_MAX];
+    int64_t t0 = bson_get_monotonic_time();
+    wk_exec_t ex;
+    uint32_t n;
+    int ret = 0;
+
+    SDB_UNUSED(a);
+    if (ctx->coll != NULL) /* a view's backing collection (pipeline_array) */
+        bson_snprintf(src, sizeof(src), "%s.%s", cmd->db, ctx->coll);
+    else
+        bson_strncpy(src, ns, sizeof(src));
     wk_agg_leading_filter(p, &filter);
-    if (wk_matcher_new(&filter, &m, &cmd->err) == 0)
-        idhack = wk_matcher_id_values(m, &ids);
-    wk_matcher_free(m);
-    bson_destroy(&ids);
+    wk_exec_init(&ex);
+    ex.op = &cmd->op;
+    ex.read_ts = ctx->read_ts;
+    SDB_ERR(wk_exec_open_hint(&ex, src, &filter, &mo, ctx->hint, &cmd->err));
     BSON_APPEND_UTF8(cmd->reply, "explainVersion", "1");
-    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "queryPlanner", &qp);
-    BSON_APPEND_UTF8(&qp, "namespace", ns);
+    bson_init(&qp);
+    BSON_APPEND_UTF8(&qp, "namespace", src);
+    BSON_APPEND_BOOL(&qp, "indexFilterSet", false);
     BSON_APPEND_DOCUMENT(&qp, "parsedQuery", &filter);
     BSON_APPEND_DOCUMENT_BEGIN(&qp, "winningPlan", &plan);
-    BSON_APPEND_UTF8(&plan, "stage", idhack ? "IDHACK" : "COLLSCAN");
+    wk_exec_explain(&ex, &filter, false, &plan);
     bson_append_document_end(&qp, &plan);
-    bson_append_document_end(cmd->reply, &qp);
-    wk_agg_append_stages(p, cmd->reply, "stages");
+    BSON_APPEND_ARRAY_BEGIN(&qp, "rejectedPlans", &arr);
+    wk_exec_explain_rejected(&ex, &filter, &arr);
+    bson_append_array_end(&qp, &arr);
+    ret = explain_run(cmd, &ex, &filter, verbosity, t0, &stats);
+    if (ret != 0) {
+        bson_destroy(&qp);
+        goto err;
+    }
+    explain_stages(p, !bson_empty(&filter), &rest, &n);
+    if (n == 1) {
+        BSON_APPEND_DOCUMENT(cmd->reply, "queryPlanner", &qp);
+        bson_concat(cmd->reply, &stats);
+    } else {
+        BSON_APPEND_ARRAY_BEGIN(cmd->reply, "stages", &arr);
+        BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &cur);
+        BSON_APPEND_DOCUMENT_BEGIN(&cur, "$cursor", &c);
+        BSON_APPEND_DOCUMENT(&c, "queryPlanner", &qp);
+        bson_concat(&c, &stats);
+        bson_append_document_end(&cur, &c);
+        bson_append_document_end(&arr, &cur);
+        bson_concat(&arr, &rest);
+        bson_append_array_end(cmd->reply, &arr);
+    }
+    bson_destroy(&qp);
     BSON_APPEND_DOCUMENT(cmd->reply, "command", cmd->body);
-    return 0;
+err:
+    bson_destroy(&stats);
+    bson_destroy(&rest);
+    wk_exec_close(&ex);
+    return ret;
 }
 
 /* reply_cursor -- first batch, spool the rest; `at` is a snapshot read's time (0 = none). */
@@ -340,9 +421,10 @@ check_read_concern(wk_cmd_t *cmd, const wk_agg_pipeline_t *p)
                          wk_agg_last_stage_name(p));
 }
 
-/* wk_cmd_aggregate -- {aggregate, pipeline, cursor, ...} -> {cursor: {firstBatch, id, ns}}. */
-int
-wk_cmd_aggregate(wk_cmd_t *cmd)
+/* aggregate -- the command; `verbosity` the explain command's (exec.h WK_EXPLAIN_*), or -1:
+ * the body's own explain: true means queryPlanner. */
+static int
+aggregate(wk_cmd_t *cmd, int verbosity)
 {
     wk_agg_pipeline_t *p = NULL;
     wk_agg_docs_t res;
@@ -380,7 +462,7 @@ wk_cmd_aggregate(wk_cmd_t *cmd)
         cmd->err_extra = bson_new();
     ctx.err_extra = cmd->err_extra;
     if (a.explain)
-        SDB_ERR(reply_explain(cmd, ns, p));
+        SDB_ERR(reply_explain(cmd, ns, &a, &ctx, p, verbosity < 0 ? 0 : verbosity));
     else {
         wk_cmdu_opcount(WK_OPC_QUERY, 1);
         SDB_ERR(wk_agg_run(p, &ctx, NULL, &res, &cmd->err));
@@ -392,4 +474,17 @@ err:
     wk_agg_free(p);
     sdb_collation_free(coll);
     return ret;
+}
+
+/* wk_cmd_aggregate -- {aggregate, pipeline, cursor, ...} -> {cursor: {firstBatch, id, ns}}. */
+int
+wk_cmd_aggregate(wk_cmd_t *cmd)
+{
+    return aggregate(cmd, -1);
+}
+
+int
+wk_cmd_aggregate_explain(wk_cmd_t *cmd, int verbosity)
+{
+    return aggregate(cmd, verbosity);
 }

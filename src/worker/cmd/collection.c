@@ -26,7 +26,7 @@
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
-#include "../../common/bsonstr.h"
+#include "../../common/bsontext.h"
 #include "../../common/collation.h"
 
 #include <stdlib.h>
@@ -139,7 +139,7 @@ clustered_option(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
             if (!BSON_ITER_HOLDS_NUMBER(&f))
                 return wk_cmdu_type_error(cmd, "clusteredIndex.v", bson_iter_type(&f), "int");
             if (bson_iter_as_int64(&f) != 2) {
-                char *str = sdb_bson_str(&spec);
+                char *str = sdb_bson_text_new(&spec);
                 int ret = sdb_error_set(&cmd->err, SDB_CODE_Location5979704,
                                         "Invalid clusteredIndex specification %s; cannot create "
                                         "a clusteredIndex with v=%lld",

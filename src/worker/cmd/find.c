@@ -52,8 +52,10 @@ typedef struct find_args {
     bool has_hint;
     bson_iter_t hint;
     bson_t *vars;          /* the command's let variables (bson_new) or NULL */
-    bson_t collation;      /* static view; empty when absent */
+    bson_t collation;      /* static view (or the collection's default, owned); empty if none */
     sdb_collation_t *coll; /* NULL = simple */
+    bson_t minmax;         /* {min?, max?} (owned) */
+    bool return_key, show_record_id;
 } find_args_t;
 
 typedef struct batch {
@@ -70,6 +72,7 @@ typedef struct stream {
     int64_t limit; /* still to return; 0 = no limit */
     bool has_limit;
     bool exhausted; /* nothing remains */
+    bool return_key, show_record_id;
 } stream_t;
 
 static const char *const find_fields[] = {
@@ -197,6 +200,18 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
         a->has_hint = true;
         a->hint = *it;
     }
+    if (strcmp(k, "returnKey") == 0 || strcmp(k, "showRecordId") == 0) {
+        *(k[0] == 'r' ? &a->return_key : &a->show_record_id) = wk_cmdu_truthy(it);
+        return 0;
+    }
+    if (strcmp(k, "min") == 0 || strcmp(k, "max") == 0) {
+        bson_t d;
+
+        SDB_RET(wk_cmdu_get_doc(cmd, it, k, &d));
+        if (!bson_empty(&d))
+            BSON_APPEND_DOCUMENT(&a->minmax, k, &d);
+        return 0;
+    }
     if (strcmp(k, "let") == 0 && a->vars == NULL)
         return wk_cmdu_let_vars(cmd, it, &a->vars);
     if (strcmp(k, "collation") == 0 && a->coll == NULL) {
@@ -216,6 +231,7 @@ parse_find(wk_cmd_t *cmd, find_args_t *a)
     bson_init(&a->projection);
     bson_init(&a->sort);
     bson_init(&a->collation);
+    bson_init(&a->minmax);
     a->batch_size = -1;
     SDB_RET(wk_cmdu_check_fields(cmd, find_fields));
     bson_iter_init(&it, cmd->body);
@@ -239,6 +255,32 @@ first_batch_size(const find_args_t *a)
     return want;
 }
 
+/* shape -- the document find returns for doc (record r): its projection, or with returnKey
+ * the index key it was found at; then, with showRecordId, its record id as $recordId. */
+static int
+shape(const wk_exec_t *ex, const wk_projection_t *proj, bool return_key, bool show_record_id,
+      const bson_t *doc, int64_t r, const wk_match_details_t *det, bson_t *out, sdb_error_t *err)
+{
+    wk_match_details_t none;
+
+    if (return_key) {
+        bson_init(out);
+        SDB_RET(wk_exec_key(ex, doc, r, out));
+    } else if (proj != NULL) {
+        if (det == NULL) { /* a sorted document: re-match it for the positional details */
+            memset(&none, 0, sizeof(none));
+            wk_matcher_matches(ex->matcher, doc, &none);
+            det = &none;
+        }
+        SDB_RET(wk_projection_apply(proj, doc, det, out, err));
+    } else {
+        bson_copy_to(doc, out);
+    }
+    if (show_record_id)
+        BSON_APPEND_INT64(out, "$recordId", r);
+    return 0;
+}
+
 /* stream_fill -- move up to `want` (0 = unlimited) projected documents into the batch. */
 static int
 stream_fill(stream_t *s, int64_t want, batch_t *b, sdb_error_t *err)
@@ -260,8 +302,9 @@ stream_fill(stream_t *s, int64_t want, batch_t *b, sdb_error_t *err)
             s->skip--;
             continue;
         }
-        if (s->proj != NULL) {
-            ret = wk_projection_apply(s->proj, &doc, &det, &out, err);
+        if (s->proj != NULL || s->return_key || s->show_record_id) {
+            ret =
+                shape(&s->ex, s->proj, s->return_key, s->show_record_id, &doc, r, &det, &out, err);
             if (ret != 0) {
                 bson_destroy(&out);
                 return ret;
@@ -313,6 +356,10 @@ stream_state(const stream_t *s, const bson_t *filter, const bson_t *projection, 
     if (!bson_empty(collation))
         BSON_APPEND_DOCUMENT(state, "collation", collation);
     BSON_APPEND_INT64(state, "skip", s->skip);
+    if (s->return_key)
+        BSON_APPEND_BOOL(state, "returnKey", true);
+    if (s->show_record_id)
+        BSON_APPEND_BOOL(state, "showRecordId", true);
     if (s->has_limit)
         BSON_APPEND_INT64(state, "limit", s->limit);
     if (wk_op_remaining_ms(s->ex.op) > 0) /* mongod's leftover time: getMores share the limit */
@@ -436,8 +483,10 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
             cap = cap ? cap * 2 : 256;
             docs = bson_realloc(docs, cap * sizeof(*docs));
         }
-        docs[n++] = bson_copy(&doc);
-        bytes += doc.len;
+        docs[n] = bson_copy(&doc);
+        if (a->return_key || a->show_record_id) /* for shape, after the sort */
+            BSON_APPEND_INT64(docs[n], "$recordId", r);
+        bytes += docs[n++]->len;
         if (keep > 0 && n > keep && (n >= 2 * keep + 256 || bytes > WK_SORT_MEM_MAX))
             SDB_ERR(prune(cmd, so, docs, &n, keep, &bytes));
         if (bytes > WK_SORT_MEM_MAX && !a->allow_disk_use)
@@ -453,20 +502,24 @@ err:
     return ret;
 }
 
-/* project_one -- shape a sorted document (re-matching it for the positional details). */
+/* project_one -- shape a sorted document (its $recordId, when kept, is the record id). */
 static int
-project_one(const wk_exec_t *ex, const wk_projection_t *proj, const bson_t *doc, bson_t *out,
+project_one(const wk_exec_t *ex, const stream_t *s, const bson_t *doc, bson_t *out,
             sdb_error_t *err)
 {
-    wk_match_details_t det;
+    bson_iter_t it;
+    bson_t clean = BSON_INITIALIZER;
+    int64_t r = 0;
+    int ret;
 
-    if (proj == NULL) {
-        bson_copy_to(doc, out);
-        return 0;
-    }
-    memset(&det, 0, sizeof(det));
-    wk_matcher_matches(ex->matcher, doc, &det);
-    return wk_projection_apply(proj, doc, &det, out, err);
+    if (!s->return_key && !s->show_record_id)
+        return shape(ex, s->proj, false, false, doc, 0, NULL, out, err);
+    if (bson_iter_init_find(&it, doc, "$recordId"))
+        r = bson_iter_as_int64(&it);
+    bson_copy_to_excluding_noinit(doc, &clean, "$recordId", NULL);
+    ret = shape(ex, s->proj, s->return_key, s->show_record_id, &clean, r, NULL, out, err);
+    bson_destroy(&clean);
+    return ret;
 }
 
 /* find_sorted -- the blocking plan: sort, first batch, spool the rest. */
@@ -491,7 +544,7 @@ find_sorted(wk_cmd_t *cmd, const char *ns, const find_args_t *a, stream_t *s, co
         const char *k;
 
         SDB_ERR(wk_op_check(&cmd->op, &cmd->err));
-        ret = project_one(&s->ex, s->proj, docs[i], &out, &cmd->err);
+        ret = project_one(&s->ex, s, docs[i], &out, &cmd->err);
         if (ret != 0) {
             bson_destroy(&out);
             goto err;
@@ -553,6 +606,7 @@ find_collection(wk_cmd_t *cmd)
     int dir, ret = 0;
 
     memset(&a, 0, sizeof(a));
+    bson_init(&a.minmax);
     memset(&s, 0, sizeof(s));
     wk_exec_init(&s.ex);
     s.ex.op = &cmd->op;
@@ -583,8 +637,13 @@ find_collection(wk_cmd_t *cmd)
         hint = &natural;
         dir = 1;
     }
-    SDB_ERR(wk_exec_open_hint(&s.ex, ns, &a.filter, &mo, hint, &cmd->err));
-    if (so != NULL || dir < 0)
+    s.return_key = a.return_key;
+    s.show_record_id = a.show_record_id;
+    SDB_ERR(wk_exec_open_find(&s.ex, ns, &a.filter, &mo, hint, so != NULL ? &a.sort : NULL,
+                              &a.minmax, &cmd->err));
+    if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0)
+        wk_exec_limit_hint(&s.ex, (uint64_t)(a.skip + a.limit));
+    if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0) /* else an index gives the order */
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else
         SDB_ERR(find_stream(cmd, ns, &a, &s));
@@ -595,6 +654,7 @@ err:
     sdb_collation_free(a.coll);
     if (a.collation.len != 0)
         bson_destroy(&a.collation);
+    bson_destroy(&a.minmax);
     if (a.vars != NULL)
         bson_destroy(a.vars);
     return ret;
@@ -687,6 +747,8 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
         bson_init_static(&pos, data, len);
     }
     s.skip = bson_iter_init_find(&it, st, "skip") ? bson_iter_as_int64(&it) : 0;
+    s.return_key = bson_iter_init_find(&it, st, "returnKey") && bson_iter_as_bool(&it);
+    s.show_record_id = bson_iter_init_find(&it, st, "showRecordId") && bson_iter_as_bool(&it);
     s.has_limit = bson_iter_init_find(&it, st, "limit");
     s.limit = s.has_limit ? bson_iter_as_int64(&it) : 0;
     if (s.has_limit && (want == 0 || want > s.limit))

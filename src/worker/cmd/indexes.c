@@ -24,7 +24,7 @@
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
-#include "../../common/bsonstr.h"
+#include "../../common/bsontext.h"
 #include "../../common/collation.h"
 #include "../../common/pfilter.h"
 
@@ -61,7 +61,7 @@ err:
 static int
 spec_error(wk_cmd_t *cmd, int code, const bson_t *spec, const char *why)
 {
-    char *str = sdb_bson_str(spec);
+    char *str = sdb_bson_text_new(spec);
     int ret =
         sdb_error_set(&cmd->err, code, "Error in specification %s :: caused by :: %s", str, why);
 
@@ -81,7 +81,7 @@ wrap_error(wk_cmd_t *cmd, const char *head, const bson_t *spec)
     bson_concat(&shown, spec);
     if (!bson_has_field(spec, "v"))
         BSON_APPEND_INT32(&shown, "v", 2);
-    str = sdb_bson_str(&shown);
+    str = sdb_bson_text_new(&shown);
     ret = sdb_error_set(&cmd->err, cmd->err.code, "%s %s :: caused by :: %s", head, str, why);
     bson_free(str);
     bson_free(why);
@@ -328,7 +328,7 @@ check_fields(wk_cmd_t *cmd, const bson_t *spec)
             ;
         if (spec_fields[i] != NULL)
             continue;
-        str = sdb_bson_str(spec);
+        str = sdb_bson_text_new(spec);
         bson_snprintf(why, sizeof(why),
                       "The field '%s' is not valid for an index specification. Specification: %s",
                       k, str);
@@ -355,7 +355,7 @@ check_flags(wk_cmd_t *cmd, const bson_t *spec)
             BSON_ITER_HOLDS_BOOL(&it))
             continue;
         v = bson_string_new(NULL);
-        sdb_bson_str_value(v, &it);
+        sdb_bson_text_value(v, bson_iter_value((bson_iter_t *)&it));
         bson_snprintf(why, sizeof(why),
                       "The field '%s has value %s: %s, which is not convertible to bool", flags[i],
                       flags[i], v->str);
@@ -474,7 +474,7 @@ check_hashed(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
     if (n == 0)
         return 0;
     if (n > 1) {
-        str = sdb_bson_str(key);
+        str = sdb_bson_text_new(key);
         ret = sdb_error_set(&cmd->err, SDB_CODE_Location31303,
                             "A maximum of one index field is allowed to be hashed but found %d "
                             "for 'key' %s",

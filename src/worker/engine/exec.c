@@ -18,6 +18,7 @@
  * its reply.
  */
 #include "exec.h"
+#include "plan_cache.h"
 #include "tailable.h"
 
 #include "../../common/bsoncmp.h"
@@ -52,6 +53,13 @@ wk_cmdu_cursor_put(int64_t id, const bson_t *state, bool done, sdb_error_t *err)
     bson_destroy(&reply);
     bson_destroy(&req);
     return ret;
+}
+
+/* cur -- the plan being scanned (SEC): the clause's plan of an $or, else ex->plan. */
+static wk_exec_plan_t *
+cur(const wk_exec_t *ex)
+{
+    return ex->nor > 0 ? ex->ors[ex->or_cur] : (wk_exec_plan_t *)&ex->plan;
 }
 
 static int
@@ -104,6 +112,8 @@ wk_exec_init(wk_exec_t *ex)
     sdb_keybuf_init(&ex->sec_next);
     bson_init(&ex->ids);
     bson_init(&ex->reply);
+    bson_init(&ex->sort);
+    bson_init(&ex->minmax);
 }
 
 int
@@ -155,10 +165,27 @@ hint_check(const char *ns, const bson_value_t *hint, sdb_error_t *err)
                          "hint provided does not correspond to an existing index");
 }
 
-/* plan_hint -- the plan a hint asks for; *done false when it asks for nothing we follow. */
-static int
-plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool binary, bool *done)
+/* doc_view -- a static view of the document under it. */
+static void
+doc_view(const bson_iter_t *it, bson_t *out)
 {
+    const uint8_t *d;
+    uint32_t len;
+
+    bson_iter_document(it, &len, &d);
+    if (!bson_init_static(out, d, len))
+        bson_init(out);
+}
+
+/* plan_hint -- the plan a hint asks for; *done false when it asks for nothing we follow.
+ * find's min/max (ex->minmax) narrow the hinted index's scan to [min, max). */
+static int
+plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool binary, bool *done,
+          sdb_error_t *err)
+{
+    bson_iter_t it;
+    bson_t min, max;
+
     ex->dir = natural_dir(&ex->hint);
     *done = ex->dir != 0;
     if (*done) {
@@ -166,9 +193,59 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
         return 0;
     }
     ex->dir = 1;
-    SDB_RET(wk_exec_plan_hinted(ci, filter, &ex->hint, binary, &ex->plan, done));
+    SDB_RET(wk_exec_plan_hinted(ci, filter, &ex->hint, binary, ex->has_sort ? &ex->sort : NULL,
+                                &ex->plan, done));
     if (*done)
         ex->mode = WK_EXEC_SEC;
+    if (bson_empty(&ex->minmax))
+        return 0;
+    if (!*done)
+        return sdb_error_set(err, SDB_CODE_Location51174,
+                             "The index chosen is not compatible with min/max");
+    bson_init(&min);
+    bson_init(&max);
+    if (bson_iter_init_find(&it, &ex->minmax, "min") && BSON_ITER_HOLDS_DOCUMENT(&it))
+        doc_view(&it, &min);
+    if (bson_iter_init_find(&it, &ex->minmax, "max") && BSON_ITER_HOLDS_DOCUMENT(&it))
+        doc_view(&it, &max);
+    return wk_exec_plan_minmax(&ex->plan, &min, &max, err);
+}
+
+/* choose -- the candidate to run: the one a resumed cursor used (want), else the cached winner
+ * of this query shape, else the race's winner (then cached). */
+static int
+choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const char *want,
+       size_t *w, sdb_error_t *err)
+{
+    bson_string_t *shape;
+    const char *hit;
+
+    *w = 0;
+    for (size_t i = 0; want != NULL && i < n; i++)
+        if (strcmp(v[i]->name, want) == 0) {
+            *w = i;
+            return 0;
+        }
+    if (n < 2 || want != NULL)
+        return 0;
+    shape = bson_string_new(NULL);
+    wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, shape);
+    hit = wk_plan_cache_get(ex->ns, shape->str);
+    for (size_t i = 0; hit != NULL && i < n; i++)
+        if (strcmp(v[i]->name, hit) == 0) {
+            *w = i;
+            ex->cached = true;
+        }
+    if (!ex->cached) {
+        int ret = wk_exec_race(ex, v, n, w, err);
+
+        if (ret != 0) {
+            bson_string_free(shape, true);
+            return ret;
+        }
+        wk_plan_cache_put(ex->ns, shape->str, v[*w]->name);
+    }
+    bson_string_free(shape, true);
     return 0;
 }
 
@@ -189,7 +266,7 @@ plan_clustered(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter)
     hv.value_type = BSON_TYPE_DOCUMENT;
     hv.value.v_doc.data = (uint8_t *)bson_get_data(&h);
     hv.value.v_doc.data_len = h.len;
-    ret = wk_exec_plan_hinted(ci, filter, &hv, true, &ex->plan, &done);
+    ret = wk_exec_plan_hinted(ci, filter, &hv, true, NULL, &ex->plan, &done);
     if (ret == 0 && done) {
         ex->mode = WK_EXEC_SEC;
         ex->dir = 1;
@@ -198,10 +275,47 @@ plan_clustered(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter)
     return ret;
 }
 
+/* plan_secondary -- an index plan (bounded; raced when several), else one scan per $or
+ * clause, else a plan that only gives the sort; *sec false when none applies.  `want` is the
+ * index a resumed cursor ran (NULL: none). */
+static int
+plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, const char *want,
+               bool *sec, sdb_error_t *err)
+{
+    wk_exec_plan_t **v = NULL;
+    size_t n = 0, w = 0;
+    int ret = 0;
+
+    *sec = false;
+    SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, &v, &n));
+    if (n == 0 || !v[0]->bounded) {
+        SDB_ERR(wk_exec_plan_or(ci, filter, &ex->ors, &ex->nor));
+        if (ex->nor > 0) { /* an $or's scans beat a plan that only gives the sort */
+            *sec = true;
+            goto err;
+        }
+    }
+    if (n == 0)
+        goto err;
+    SDB_ERR(choose(ex, filter, v, n, want, &w, err));
+    wk_exec_plan_take(&ex->plan, v[w]);
+    bson_free(v[w]);
+    v[w] = v[n - 1];
+    ex->rejected = v;
+    ex->nrejected = n - 1;
+    v = NULL;
+    *sec = true;
+err:
+    if (v != NULL)
+        wk_exec_plan_list_free(v, n);
+    return ret;
+}
+
 /* open_plan -- wk_exec_open_hint; `want` WK_EXEC_SCAN forces a collection scan. */
 static int
 open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
-          const bson_value_t *hint, int want, sdb_error_t *err)
+          const bson_value_t *hint, const bson_t *sort, const bson_t *minmax, int want,
+          const char *want_ix, sdb_error_t *err)
 {
     const wk_coll_info_t *ci;
     const wk_op_t *op = ex->op;
@@ -224,6 +338,19 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         bson_value_copy(hint, &ex->hint);
         ex->has_hint = true;
     }
+    if (sort != NULL && !bson_empty(sort)) {
+        bson_destroy(&ex->sort);
+        bson_copy_to(sort, &ex->sort);
+        ex->has_sort = true;
+    }
+    if (minmax != NULL && !bson_empty(minmax)) {
+        bson_destroy(&ex->minmax);
+        bson_copy_to(minmax, &ex->minmax);
+        if (hint == NULL || natural_dir(hint) != 0 || !hint_needs_index(hint))
+            SDB_ERR(sdb_error_set(err, SDB_CODE_Location51173,
+                                  "When using min()/max() a hint of which index to use must be "
+                                  "provided"));
+    }
     SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
@@ -235,20 +362,19 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     if (ci == NULL)
         ex->mode = WK_EXEC_EMPTY;
     else if (hint != NULL)
-        SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted));
+        SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted, err));
     if (ci == NULL || hinted)
         goto err;
     if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
         ex->mode = WK_EXEC_SCAN;
     else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
-    else if ((ret = wk_exec_plan_index(ci, filter, &ex->plan, &sec)) == 0 && sec)
-        ex->mode = WK_EXEC_SEC;
-    else {
-        ex->mode = WK_EXEC_SCAN;
-        if (plan_clustered(ex, ci, filter) != 0)
-            ex->mode = WK_EXEC_SCAN; /* a failed clustered plan leaves the collection scan */
-    }
+    else
+        SDB_ERR(plan_secondary(ex, ci, filter, want_ix, &sec, err));
+    if (ex->mode != WK_EXEC_IX)
+        ex->mode = sec ? WK_EXEC_SEC : WK_EXEC_SCAN;
+    if (ex->mode == WK_EXEC_SCAN && plan_clustered(ex, ci, filter) != 0)
+        ex->mode = WK_EXEC_SCAN; /* a failed clustered plan leaves the collection scan */
     ret = 0;
 err:
     bson_destroy(&values);
@@ -259,16 +385,68 @@ int
 wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                 sdb_error_t *err)
 {
-    return open_plan(ex, ns, filter, opts, NULL, -1, err);
+    return open_plan(ex, ns, filter, opts, NULL, NULL, NULL, -1, NULL, err);
 }
 
 int
 wk_exec_open_hint(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
                   const bson_value_t *hint, sdb_error_t *err)
 {
+    return wk_exec_open_sorted(ex, ns, filter, opts, hint, NULL, err);
+}
+
+int
+wk_exec_open_sorted(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                    const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
+                    sdb_error_t *err)
+{
+    return wk_exec_open_find(ex, ns, filter, opts, hint, sort, NULL, err);
+}
+
+int
+wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_opts_t *opts,
+                  const bson_value_t *hint, const bson_t *sort, const bson_t *minmax,
+                  sdb_error_t *err)
+{
     if (hint != NULL)
         SDB_RET(hint_check(ns, hint, err));
-    return open_plan(ex, ns, filter, opts, hint, -1, err);
+    return open_plan(ex, ns, filter, opts, hint, sort, minmax, -1, NULL, err);
+}
+
+int
+wk_exec_key(const wk_exec_t *ex, const bson_t *doc, int64_t r, bson_t *out)
+{
+    sdb_keybuf_t m;
+    bson_iter_t it;
+    bool any = false;
+    int ret = 0;
+
+    if (ex->mode == WK_EXEC_IX) {
+        if (bson_iter_init_find(&it, doc, "_id"))
+            bson_append_iter(out, "_id", 3, &it);
+        return 0;
+    }
+    if (ex->mode != WK_EXEC_SEC)
+        return 0;
+    sdb_keybuf_init(&m);
+    ret = wk_exec_plan_first_entry(cur(ex), doc, r, &m, &any);
+    if (ret == 0 && any)
+        ret = sdb_keyenc_decode_key(m.data, m.len, &cur(ex)->key, out);
+    sdb_keybuf_free(&m);
+    return ret;
+}
+
+void
+wk_exec_limit_hint(wk_exec_t *ex, uint64_t n)
+{
+    if (n > 0 && n < ex->fetch_limit)
+        ex->fetch_limit = (uint32_t)n;
+}
+
+bool
+wk_exec_sorted(const wk_exec_t *ex)
+{
+    return ex->mode == WK_EXEC_SEC && ex->nor == 0 && ex->has_sort && ex->plan.sorted;
 }
 
 /* keybuf_set -- make kb hold a copy of data. */
@@ -357,9 +535,9 @@ static void
 build_sec_request(wk_exec_t *ex, bson_t *req)
 {
     BSON_APPEND_UTF8(req, "ns", ex->ns);
-    BSON_APPEND_UTF8(req, "index", ex->plan.name);
-    BSON_APPEND_ARRAY(req, "ranges", &ex->plan.ranges);
-    BSON_APPEND_INT32(req, "dir", 1);
+    BSON_APPEND_UTF8(req, "index", cur(ex)->name);
+    BSON_APPEND_ARRAY(req, "ranges", &cur(ex)->ranges);
+    BSON_APPEND_INT32(req, "dir", cur(ex)->dir);
     if (ex->has_sec_after)
         BSON_APPEND_BINARY(req, "after", BSON_SUBTYPE_BINARY, ex->sec_after.data,
                            (uint32_t)ex->sec_after.len);
@@ -378,6 +556,11 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
     ex->nitems = ex->idx = 0;
     ex->eof = bson_iter_init_find(&it, &ex->reply, "eof") && bson_iter_as_bool(&it);
     ex->has_sec_next = false;
+    if (bson_iter_init_find(&it, &ex->reply, "keys")) {
+        ex->keys_examined += (uint64_t)bson_iter_as_int64(&it);
+        if (ex->mode == WK_EXEC_SEC)
+            cur(ex)->keys += (uint64_t)bson_iter_as_int64(&it);
+    }
     if (bson_iter_init_find(&it, &ex->reply, "resume") && BSON_ITER_HOLDS_BINARY(&it)) {
         const uint8_t *tok;
         uint32_t toklen;
@@ -499,6 +682,25 @@ err:
     return ret;
 }
 
+/* earlier_clause -- an $or's record that an earlier clause's scan met (and handed out if it
+ * matched): skipped without state, so a resumed cursor skips it too. */
+static bool
+earlier_clause(const wk_exec_t *ex, const bson_t *doc, int64_t r)
+{
+    for (size_t i = 0; i < ex->or_cur; i++) {
+        sdb_keybuf_t m;
+        bool any = false;
+
+        sdb_keybuf_init(&m);
+        if (wk_exec_plan_first_entry(ex->ors[i], doc, r, &m, &any) != 0)
+            any = false;
+        sdb_keybuf_free(&m);
+        if (any)
+            return true;
+    }
+    return false;
+}
+
 /* sec_first -- whether a SEC item meets its record for the first time (see the banner). */
 static int
 sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
@@ -509,16 +711,19 @@ sec_first(wk_exec_t *ex, wk_exec_item_t *item, const bson_t *doc, bool *first)
 
     if (item->state == 0) {
         sdb_keybuf_init(&m);
-        ret = wk_exec_plan_first_entry(&ex->plan, doc, item->r, &m, &any);
+        ret = wk_exec_plan_first_entry(cur(ex), doc, item->r, &m, &any);
         if (ret != 0) {
             sdb_keybuf_free(&m);
             return ret;
         }
-        if (!any || (ex->has_sec_after && wk_exec_plan_keycmp(m.data, m.len, ex->sec_after.data,
-                                                              ex->sec_after.len) <= 0))
+        if (!any || (ex->has_sec_after &&
+                     wk_exec_plan_keycmp(m.data, m.len, ex->sec_after.data, ex->sec_after.len) *
+                             ex->plan.dir <=
+                         0))
             item->state = 2;
         else
-            item->state = wk_exec_plan_seen(&ex->plan, item->r) ? 2 : 1;
+            item->state =
+                earlier_clause(ex, doc, item->r) || wk_exec_plan_seen(cur(ex), item->r) ? 2 : 1;
         sdb_keybuf_free(&m);
     }
     *first = item->state == 1;
@@ -536,6 +741,11 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
         wk_exec_item_t *item;
         bool matched;
 
+        if (ex->idx >= ex->nitems && ex->has_reply && ex->eof && ex->or_cur + 1 < ex->nor) {
+            ex->or_cur++; /* the next $or clause's scan, from its start */
+            ex->has_sec_after = ex->has_reply = ex->eof = false;
+            ex->nitems = ex->idx = 0;
+        }
         if (ex->idx >= ex->nitems) {
             if (ex->has_reply && ex->eof)
                 return 0;
@@ -545,7 +755,6 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
         }
         SDB_RET(wk_op_check(ex->op, err));
         item = &ex->items[ex->idx++];
-        ex->docs_examined++;
         if (details != NULL)
             memset(details, 0, sizeof(*details));
         if (!bson_init_static(doc, item->data, item->len))
@@ -557,10 +766,12 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             if (!first)
                 continue;
         }
+        ex->docs_examined++; /* (an unget document is examined again: mongod's count too) */
         SDB_RET(wk_matcher_match(ex->matcher, doc, details, &matched, err));
         if (matched) {
             *r = item->r;
             *found = true;
+            ex->n_returned++;
             return 0;
         }
     }
@@ -581,14 +792,16 @@ save_sec(const wk_exec_t *ex, bson_t *pos)
     sdb_keybuf_t m;
     bool any = false;
 
-    BSON_APPEND_UTF8(pos, "ix", ex->plan.name);
+    BSON_APPEND_UTF8(pos, "ix", cur(ex)->name);
+    if (ex->nor > 0)
+        BSON_APPEND_INT64(pos, "or", (int64_t)ex->or_cur);
     sdb_keybuf_init(&m);
     for (size_t i = ex->idx; i > 0 && !any; i--) {
         const wk_exec_item_t *item = &ex->items[i - 1];
         bson_t doc;
 
         if (item->state == 1 && bson_init_static(&doc, item->data, item->len) &&
-            wk_exec_plan_first_entry(&ex->plan, &doc, item->r, &m, &any) != 0)
+            wk_exec_plan_first_entry(cur(ex), &doc, item->r, &m, &any) != 0)
             any = false;
     }
     if (any)
@@ -612,6 +825,10 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
                               (uint32_t)ex->read_ts);
     if (ex->has_hint)
         BSON_APPEND_VALUE(&pos, "hint", &ex->hint);
+    if (ex->has_sort)
+        BSON_APPEND_DOCUMENT(&pos, "sort", &ex->sort);
+    if (!bson_empty(&ex->minmax))
+        BSON_APPEND_DOCUMENT(&pos, "minmax", &ex->minmax);
     if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
@@ -640,22 +857,47 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 {
     bson_iter_t it;
     const bson_value_t *hint = NULL;
+    bson_t sort, minmax;
+    const char *want_ix;
+    bool has_sort = false, has_minmax = false;
     int mode = -1;
 
     if (bson_iter_init_find(&it, pos, "mode") && BSON_ITER_HOLDS_INT32(&it))
         mode = bson_iter_int32(&it);
     if (bson_iter_init_find(&it, pos, "hint"))
         hint = bson_iter_value(&it);
+    if (bson_iter_init_find(&it, pos, "sort") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *d;
+        uint32_t len;
+
+        bson_iter_document(&it, &len, &d);
+        has_sort = bson_init_static(&sort, d, len);
+    }
+    if (bson_iter_init_find(&it, pos, "minmax") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *d;
+        uint32_t len;
+
+        bson_iter_document(&it, &len, &d);
+        has_minmax = bson_init_static(&minmax, d, len);
+    }
     if (bson_iter_init_find(&it, pos, "readTs") && BSON_ITER_HOLDS_TIMESTAMP(&it)) {
         uint32_t t, i;
 
         bson_iter_timestamp(&it, &t, &i);
         ex->read_ts = (uint64_t)t << 32 | i;
     }
-    SDB_RET(open_plan(ex, ns, filter, opts, hint, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1, err));
+    want_ix = bson_iter_init_find(&it, pos, "ix") && BSON_ITER_HOLDS_UTF8(&it)
+                  ? bson_iter_utf8(&it, NULL)
+                  : NULL;
+    SDB_RET(open_plan(ex, ns, filter, opts, hint, has_sort ? &sort : NULL,
+                      has_minmax ? &minmax : NULL, mode == WK_EXEC_SCAN ? WK_EXEC_SCAN : -1,
+                      want_ix, err));
+    if (bson_iter_init_find(&it, pos, "or") && ex->mode == WK_EXEC_SEC && ex->nor > 0 &&
+        bson_iter_as_int64(&it) >= 0 && (uint64_t)bson_iter_as_int64(&it) < ex->nor)
+        ex->or_cur = (size_t)bson_iter_as_int64(&it);
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
-         !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), ex->plan.name) != 0))
+         !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), cur(ex)->name) != 0))
         return sdb_error_set(err, SDB_CODE_QueryPlanKilled, "query plan killed :: index dropped");
     if (bson_iter_init_find(&it, pos, "afterKey") && BSON_ITER_HOLDS_BINARY(&it) &&
         ex->mode == WK_EXEC_SEC) {
@@ -685,10 +927,18 @@ wk_exec_close(wk_exec_t *ex)
         bson_value_destroy(&ex->hint);
     bson_destroy(&ex->ids);
     bson_destroy(&ex->reply);
+    bson_destroy(&ex->sort);
+    bson_destroy(&ex->minmax);
     if (ex->has_last_id)
         bson_value_destroy(&ex->last_id);
     bson_free(ex->items);
     wk_exec_plan_free(&ex->plan);
+    for (size_t i = 0; i < ex->nor; i++) {
+        wk_exec_plan_free(ex->ors[i]);
+        bson_free(ex->ors[i]);
+    }
+    bson_free(ex->ors);
+    wk_exec_plan_list_free(ex->rejected, ex->nrejected);
     sdb_keybuf_free(&ex->sec_after);
     sdb_keybuf_free(&ex->sec_next);
     wk_exec_init(ex);

@@ -3,7 +3,7 @@
  *
  * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
  * "_id_") when the filter pins _id to equality/$in values, else a secondary-index scan when
- * exec_plan.h finds a usable index, a collection scan (SCAN in growing batches) otherwise;
+ * exec_plan.h finds a usable index (or one per clause of a top-level $or), a collection scan (SCAN in growing batches) otherwise;
  * a hint overrides the choice (the hinted index in its order, or $natural either way) --
  * applies the matcher and yields matching documents with their record
  * ids.  Its position can be saved into a cursor state document and restored by any worker
@@ -67,11 +67,22 @@ typedef struct wk_exec {
     bson_t reply;         /* the current store reply (items point into it) */
     bool has_reply;
     wk_exec_item_t *items;
-    size_t nitems, cap, idx; /* idx: next item to examine */
-    bool eof;                /* the store has nothing after the current reply */
-    uint32_t fetch_limit;    /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
-    uint64_t docs_examined;
-    wk_exec_plan_t plan;    /* SEC: the index, its ranges and the records met */
+    size_t nitems, cap, idx;   /* idx: next item to examine */
+    bool eof;                  /* the store has nothing after the current reply */
+    uint32_t fetch_limit;      /* SCAN batch size; grows up to WK_EXEC_FETCH_MAX */
+    uint64_t docs_examined;    /* documents looked at (a multikey record once): totalDocsExamined */
+    uint64_t keys_examined;    /* index entries the master looked at: totalKeysExamined */
+    uint64_t n_returned;       /* documents wk_exec_next handed out */
+    bool has_sort;             /* the plan was asked for `sort` (saved with the position) */
+    bson_t sort;               /* owned copy */
+    bson_t minmax;             /* find's {min?, max?} (owned; empty = none), saved likewise */
+    wk_exec_plan_t plan;       /* SEC: the index, its ranges and the records met */
+    wk_exec_plan_t **ors;      /* SEC over a top-level $or: one plan per clause (owned), scanned
+                              * in turn; plan stays empty.  NULL otherwise */
+    size_t nor, or_cur;        /* ors' count and the one being scanned */
+    wk_exec_plan_t **rejected; /* SEC: the candidates that lost the race (owned; explain) */
+    size_t nrejected;
+    bool cached;            /* SEC: the plan came from the plan cache, not a race */
     sdb_keybuf_t sec_after; /* SEC: the scan resumes strictly after this entry */
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
@@ -106,6 +117,76 @@ int wk_exec_open_ex(wk_exec_t *ex, const char *ns, const bson_t *filter,
  * ascending/descending one plans as without a hint. */
 int wk_exec_open_hint(wk_exec_t *ex, const char *ns, const bson_t *filter,
                       const wk_match_opts_t *opts, const bson_value_t *hint, sdb_error_t *err);
+
+/* wk_exec_open_sorted -- wk_exec_open_hint also asked for `sort` (NULL = none): an index
+ * whose scan yields that order may be chosen, and wk_exec_sorted then says so, so the
+ * caller need not sort.  The sort travels in the saved position. */
+int wk_exec_open_sorted(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                        const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
+                        sdb_error_t *err);
+
+/* wk_exec_limit_hint -- the caller will take at most n documents: the first batch asks the
+ * master for no more (later batches grow as usual), so a limited read examines about n keys
+ * or documents instead of a whole first batch. */
+void wk_exec_limit_hint(wk_exec_t *ex, uint64_t n);
+
+/* wk_exec_open_find -- wk_exec_open_sorted with find's min/max ({min?: doc, max?: doc}, NULL
+ * or {} = none): the hinted index is scanned over [min, max) in its order (51173 without a
+ * hint of an index, 51174 when min/max do not name its fields in order, 51175 when min does
+ * not come before max). */
+int wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter,
+                      const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
+                      const bson_t *minmax, sdb_error_t *err);
+
+/* wk_exec_key -- append to `out` the index key the plan met doc (record r) at, as find's
+ * returnKey shows it: {field: value...} of the scanned index, {_id} for an _id lookup,
+ * nothing for a collection scan. */
+int wk_exec_key(const wk_exec_t *ex, const bson_t *doc, int64_t r, bson_t *out);
+
+/* wk_exec_sorted -- whether the documents come in the order of the sort given at open. */
+bool wk_exec_sorted(const wk_exec_t *ex);
+
+/* wk_exec_explain -- append the plan's stages to `out` as mongod's winningPlan tree below
+ * the caller's stages: {stage: "COLLSCAN", filter, direction}, {stage: "FETCH", filter,
+ * inputStage: {stage: "IXSCAN", ...}}, {stage: "IDHACK"} or {stage: "EOF"}; with `stats`
+ * the executionStages fields counted so far (nReturned, docsExamined, keysExamined...). */
+void wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool stats, bson_t *out);
+
+/* wk_exec_explain_num -- append a count as mongod does: int32 when it fits, else int64. */
+void wk_exec_explain_num(bson_t *b, const char *key, int64_t v);
+
+/* wk_exec_race -- run each candidate index plan of ex's query for one trial batch (their
+ * trial counts filled) and choose the most productive, as mongod's multi-planner
+ * (exec_race.c); *winner its index in c. */
+int wk_exec_race(const wk_exec_t *ex, wk_exec_plan_t **c, size_t n, size_t *winner,
+                 sdb_error_t *err);
+
+/* explain verbosities, in mongod's order */
+enum {
+    WK_EXPLAIN_QUERY_PLANNER = 0,
+    WK_EXPLAIN_EXEC_STATS = 1,
+    WK_EXPLAIN_ALL_PLANS = 2
+};
+
+/* wk_exec_explain_run -- run the read as a command with skip and limit (0 = none) would,
+ * for explain's counts: stop at skip + limit unless a sort must see every match
+ * (sort_needed); *nret the documents the command would return. */
+int wk_exec_explain_run(wk_exec_t *ex, int64_t skip, int64_t limit, bool sort_needed,
+                        uint64_t *nret, sdb_error_t *err);
+
+/* wk_exec_explain_stats -- append mongod's executionStats {executionSuccess, nReturned,
+ * executionTimeMillis, totalKeysExamined, totalDocsExamined, executionStages,
+ * allPlansExecution?} of a read run to its end: `stages` the caller's stage tree (NULL: the
+ * executor's own, wk_exec_explain), t0 its start (bson_get_monotonic_time). */
+void wk_exec_explain_stats(const wk_exec_t *ex, const bson_t *filter, int64_t nret, int64_t t0,
+                           int verbosity, const bson_t *stages, bson_t *out);
+
+/* wk_exec_explain_rejected -- append the losing plans as mongod's rejectedPlans entries. */
+void wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
+
+/* wk_exec_explain_trials -- append mongod's allPlansExecution entries: every raced plan's
+ * trial (nReturned, totalKeysExamined, totalDocsExamined, executionStages). */
+void wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */

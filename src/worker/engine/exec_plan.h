@@ -1,14 +1,14 @@
 /*
  * src/worker/engine/exec_plan.h -- secondary-index plans of the read executor.
  *
- * wk_exec_plan_index picks, for a filter without collation, a non-sparse, non-partial,
- * non-hidden, collation-free ascending/descending index whose first field the filter (top
- * level or top-level $and) pins to a scalar equality, an $in of scalars, or one side of a
- * numeric or string range, and builds the disjoint key ranges an IXSCAN walks.  Only one
- * side of a range is ever used, because a multikey field may match {$gt: a, $lt: b} through
- * two different elements.  The plan also answers, for a fetched document, the first index
- * entry of that document the scan visits (wk_exec_plan_first_entry): the executor hands a
- * document out only at that entry, which makes a resumed scan skip records it already met.
+ * wk_exec_plan_index (plan_index.c) picks, for a filter without collation, a non-sparse,
+ * non-partial, non-hidden, collation-free ascending/descending index that bounds the filter
+ * (compound bounds: leading equalities and $in points, then one field's intervals, from
+ * plan_bounds.h; bounds on a multikey field are never intersected) or provides the sort, and
+ * builds the disjoint key ranges an IXSCAN walks, forward or backward.  The plan also
+ * answers, for a fetched document, the first index entry of that document the scan visits
+ * (wk_exec_plan_first_entry): the executor hands a document out only at that entry, which
+ * makes a resumed scan skip records it already met and gives a provided sort its order.
  *
  * Ownership: a plan owns copies of everything it holds; wk_exec_plan_free releases it.
  * Event-loop thread only; nothing here calls the store.
@@ -16,6 +16,7 @@
 #ifndef SRC_WORKER_ENGINE_EXEC_PLAN_H
 #define SRC_WORKER_ENGINE_EXEC_PLAN_H
 
+#include "../../common/errors.h"
 #include "../../common/keyenc.h"
 #include "../catalog_cache.h"
 
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #define WK_EXEC_IXNAME_MAX 256
+#define WK_EXEC_MAX_CANDIDATES 16 /* index plans raced at most (mongod: 64 solutions) */
 
 typedef struct wk_exec_range {
     sdb_keybuf_t lo, hi; /* encoded bounds, in index order */
@@ -32,9 +34,20 @@ typedef struct wk_exec_range {
 
 typedef struct wk_exec_plan {
     char name[WK_EXEC_IXNAME_MAX];
-    bson_t key;    /* owned copy of the key pattern */
-    bool unique;   /* entries are key bytes only (the record id lives in the value) */
+    bson_t key;  /* owned copy of the key pattern */
+    bool unique; /* entries are key bytes only (the record id lives in the value) */
+    bool sparse, partial, multikey; /* the index's kind, for explain */
+    bool sorted;                    /* the scan yields the sort the plan was asked for */
+    bool bounded;   /* the filter bounds the scan (else it only gives the sort, or is hinted) */
+    uint64_t keys;  /* entries the master looked at for this plan (explain) */
+    int score, ord; /* the planner's rank of it, and its index's place in the catalog */
+    struct {        /* its trial in a race (exec_race.c) */
+        uint64_t keys, docs, advanced;
+        bool eof, ran;
+    } trial;
+    int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
     bson_t ranges; /* the IXSCAN request's ranges array */
+    bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
     wk_exec_range_t *r;
     size_t nr;
     int64_t *seen; /* open-addressing set of record ids already met by this executor */
@@ -47,22 +60,57 @@ void wk_exec_plan_init(wk_exec_plan_t *p);
 /* wk_exec_plan_free -- release everything; leaves the plan as wk_exec_plan_init does. */
 void wk_exec_plan_free(wk_exec_plan_t *p);
 
-/* wk_exec_plan_index -- plan an index scan of ci for filter; *ok false (plan untouched) when
- * no index applies.  Returns 0 or a negative SDB_E* (encoding failure). */
-int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok);
+/* wk_exec_plan_index -- plan an index scan of ci for filter (NULL = none) and sort (NULL or
+ * {} = none; p->sorted says whether the scan provides it); *ok false (plan untouched) when no
+ * index applies.  Returns 0 or a negative SDB_E* (encoding failure). */
+int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                       wk_exec_plan_t *p, bool *ok);
 
-/* wk_exec_plan_hinted -- plan a scan of the index `hint` names (its name, or its key pattern)
- * in index order, as mongod runs a hinted find: over the filter's ranges on its first field
- * when `bounds` (no collation) and the filter has some, else over every entry.  *ok false
- * (plan untouched) when no such index exists or it is not a plain ascending/descending one. */
+/* wk_exec_plan_candidates -- every index plan for filter and sort that is bounded or gives
+ * the sort, best score first (ties in catalog order), at most WK_EXEC_MAX_CANDIDATES: the
+ * race's entrants.  *out: bson_malloc'd array of bson_malloc'd plans (wk_exec_plan_list_free). */
+int wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                            wk_exec_plan_t ***out, size_t *n);
+
+/* wk_exec_plan_list_free -- free an array of heap plans (NULL entries allowed) and it. */
+void wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n);
+
+/* wk_exec_plan_take -- move src into dst (dst's old contents freed; src left empty). */
+void wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src);
+
+/* wk_exec_plan_or -- one bounded index plan per clause of filter's top-level $or (each
+ * clause planned as a filter of its own), as mongod's OR stage; *n 0 (nothing allocated) when
+ * there is no $or or a clause has no bounded plan.  *out: bson_malloc'd array of bson_malloc'd
+ * plans, the caller frees each (wk_exec_plan_free) and them. */
+int wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t ***out,
+                    size_t *n);
+
+/* wk_exec_plan_hinted -- plan a scan of the index `hint` names (its name, or its key pattern),
+ * as mongod runs a hinted find: over the filter's bounds when `bounds` (no collation), else
+ * over every entry, backward when that provides the sort.  *ok false (plan untouched) when no
+ * such index exists or it is not a plain ascending/descending one. */
 int wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
-                        bool bounds, wk_exec_plan_t *p, bool *ok);
+                        bool bounds, const bson_t *sort, wk_exec_plan_t *p, bool *ok);
+
+/* wk_exec_plan_minmax -- replace a hinted plan's ranges by find's [min, max) (empty = open
+ * end) in index order: 51174 when min or max does not name the key pattern's fields in
+ * order, 51175 when min does not come before max (err set, SDB_ECLIENT). */
+int wk_exec_plan_minmax(wk_exec_plan_t *p, const bson_t *min, const bson_t *max, sdb_error_t *err);
+
+/* wk_exec_plan_hinted_spec -- the spec (a view into ci) of the index `hint` names; a hidden
+ * index cannot be hinted (it is not there for the planner). */
+bool wk_exec_plan_hinted_spec(const wk_coll_info_t *ci, const bson_value_t *hint, bson_t *spec);
+
+/* wk_exec_plan_explain -- append mongod's IXSCAN stage fields (stage, keyPattern, indexName,
+ * isMultiKey, multiKeyPaths, isUnique, isSparse, isPartial, indexVersion, direction,
+ * indexBounds) of the plan to `stage`. */
+void wk_exec_plan_explain(const wk_exec_plan_t *p, bson_t *stage);
 
 /* wk_exec_plan_hint_exists -- does ci have the index `hint` names (by name or key pattern)? */
 bool wk_exec_plan_hint_exists(const wk_coll_info_t *ci, const bson_value_t *hint);
 
-/* wk_exec_plan_first_entry -- the lowest index entry (key bytes, plus the record id for a
- * non-unique index) of doc/rid inside the plan's ranges; *any false when it has none. */
+/* wk_exec_plan_first_entry -- the first index entry in scan order (key bytes, plus the record
+ * id for a non-unique index) of doc/rid inside the plan's ranges; *any false when none. */
 int wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid,
                              sdb_keybuf_t *out, bool *any);
 

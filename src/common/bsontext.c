@@ -1,16 +1,19 @@
 /*
- * src/common/bsonstr.c -- mongod's BSONObj::toString form of BSON values (bsonstr.h).
+ * src/common/bsontext.c -- mongod's text of BSON values (BSONElement/BSONObj::toString).
  *
- * Numbers print as mongod prints them (a whole double keeps ".0", other doubles the shortest
- * %g form that reads back equal), strings in double quotes without escaping, ObjectId('...'),
- * new Date(ms), Timestamp(s, i), BinData(subtype, HEX), /re/flags, documents as
- * "{ a: 1, b: \"x\" }" and arrays as "[ 1, 2 ]" ("{}" and "[]" when empty).
+ * The words mongod prints values with where a message or an explain shows them: E11000's
+ * "dup key: { a: 5 }" (master/indexes.c) and explain's index bounds "[5, inf.0]"
+ * (worker/engine/plan_bounds.c): integers as they are, a whole double with ".0", other
+ * doubles in the shortest form that reads back the same, infinities as inf.0, strings
+ * quoted, ObjectId('...'), new Date(ms), MinKey/MaxKey, documents { a: 1 } and arrays [ 1 ].
  *
- * Invariants: pure; any thread.  Nesting follows the value (validated BSON is bounded).
+ * Invariants: pure functions of well-formed BSON (validated at the boundary); any thread,
+ * any process.
  */
-#include "bsonstr.h"
+#include "bsontext.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +23,10 @@ fmt_double(bson_string_t *s, double d)
 {
     char buf[40];
 
+    if (isnan(d) || isinf(d)) { /* mongod's words for them */
+        bson_string_append(s, isnan(d) ? "nan.0" : d > 0 ? "inf.0" : "-inf.0");
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, sizeof(buf), "%.*g", prec, d);
         if (strtod(buf, NULL) == d || prec == 17)
@@ -29,9 +36,8 @@ fmt_double(bson_string_t *s, double d)
 }
 
 void
-sdb_bson_str_value(bson_string_t *s, const bson_iter_t *it)
+sdb_bson_text_value(bson_string_t *s, const bson_value_t *v)
 {
-    const bson_value_t *v = bson_iter_value((bson_iter_t *)it);
     char oid[25];
     bson_t sub;
 
@@ -81,7 +87,7 @@ sdb_bson_str_value(bson_string_t *s, const bson_iter_t *it)
     case BSON_TYPE_DOCUMENT:
     case BSON_TYPE_ARRAY:
         if (bson_init_static(&sub, v->value.v_doc.data, v->value.v_doc.data_len))
-            sdb_bson_str_doc(s, &sub, v->value_type == BSON_TYPE_ARRAY);
+            sdb_bson_text_doc(s, &sub, v->value_type == BSON_TYPE_ARRAY);
         break;
     case BSON_TYPE_DECIMAL128: {
         char dec[BSON_DECIMAL128_STRING];
@@ -105,7 +111,7 @@ sdb_bson_str_value(bson_string_t *s, const bson_iter_t *it)
 }
 
 void
-sdb_bson_str_doc(bson_string_t *s, const bson_t *d, bool array)
+sdb_bson_text_doc(bson_string_t *s, const bson_t *d, bool array)
 {
     bson_iter_t it;
     bool first = true;
@@ -122,17 +128,17 @@ sdb_bson_str_doc(bson_string_t *s, const bson_t *d, bool array)
             first = false;
             if (!array)
                 bson_string_append_printf(s, "%s: ", bson_iter_key(&it));
-            sdb_bson_str_value(s, &it);
+            sdb_bson_text_value(s, bson_iter_value(&it));
         }
     }
     bson_string_append(s, array ? " ]" : " }");
 }
 
 char *
-sdb_bson_str(const bson_t *d)
+sdb_bson_text_new(const bson_t *d)
 {
     bson_string_t *s = bson_string_new(NULL);
 
-    sdb_bson_str_doc(s, d, false);
+    sdb_bson_text_doc(s, d, false);
     return bson_string_free(s, false);
 }

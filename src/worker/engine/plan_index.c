@@ -1,0 +1,734 @@
+/*
+ * src/worker/engine/plan_index.c -- index plans: candidates, compound ranges, sort, choice.
+ *
+ * For each eligible index (a plain ascending/descending key pattern without collation,
+ * hidden, sparse or partial options, unless hinted) every key field gets its intervals
+ * (plan_bounds.h).  The scan's ranges are the product of the leading point fields
+ * (equalities and $in, at most WK_PLAN_MAX_POINTS combinations) times the intervals of the
+ * first field that is not a point list; the fields after it are scanned whole, and explain
+ * shows them so ([MinKey, MaxKey]): the plan reported is the one the master walks.  Each
+ * range is given to the master with every field's value, the open fields padded so that an
+ * exclusive end stays exclusive ((5, MaxKey) for a lo of (5, ...), encoded exactly as
+ * ixscan.c encodes it), sorted and disjoint, so its resume token is exact.
+ *
+ * An index provides a sort when, after fields pinned to one point, its next fields are the
+ * sort's fields with all directions equal to (forward scan) or all opposite to (backward
+ * scan) the sort's; on a multikey index only when the sort fields are unbounded or points,
+ * because the executor hands a record out at its first entry in scan order, which is its
+ * sort key (the smallest element ascending, the largest descending) only then.
+ *
+ * The choice (no race yet): most leading point fields, then a bounded range field, then a
+ * provided sort, then the first in catalog order.  An index that bounds nothing is a
+ * candidate only when it provides the sort.
+ *
+ * Invariants: event-loop thread only; the plan owns copies of everything it keeps.
+ */
+#include "exec_plan.h"
+#include "plan_bounds.h"
+
+#include "../../common/errors.h"
+#include "../../common/sdb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WK_PLAN_MAX_POINTS 200
+#define WK_PLAN_MAX_FIELDS 32
+
+typedef struct cand {
+    bson_t spec, key; /* views into the catalog */
+    const char *field[WK_PLAN_MAX_FIELDS];
+    bool desc[WK_PLAN_MAX_FIELDS];
+    size_t nf;
+    bool multikey;
+    wk_ivals_t iv[WK_PLAN_MAX_FIELDS];
+    size_t npoint; /* leading point fields used */
+    size_t rfield; /* the field whose intervals close the ranges (nf: none) */
+    bool bounded;  /* rfield < nf and its intervals are not `all` */
+    bool sorted;
+    int dir;
+    wk_plan_arena_t arena;
+} cand_t;
+
+typedef struct sortspec {
+    const char *field[WK_PLAN_MAX_FIELDS];
+    int dir[WK_PLAN_MAX_FIELDS];
+    size_t n;
+} sortspec_t;
+
+static void
+cand_free(cand_t *c)
+{
+    for (size_t i = 0; i < c->nf; i++)
+        wk_plan_ivals_free(&c->iv[i]);
+    wk_plan_arena_free(&c->arena);
+}
+
+static bool
+spec_flag(const bson_t *spec, const char *name)
+{
+    bson_iter_t it;
+
+    return bson_iter_init_find(&it, spec, name) && bson_iter_as_bool(&it);
+}
+
+/* key_fields -- the fields and directions of a plain ascending/descending key pattern. */
+static bool
+key_fields(cand_t *c)
+{
+    bson_iter_t kp;
+
+    c->nf = 0;
+    if (!bson_iter_init(&kp, &c->key))
+        return false;
+    while (bson_iter_next(&kp)) {
+        const char *f = bson_iter_key(&kp);
+
+        if (c->nf == WK_PLAN_MAX_FIELDS || !BSON_ITER_HOLDS_NUMBER(&kp) ||
+            bson_iter_as_double(&kp) == 0 || f[0] == '$' || strstr(f, "$") != NULL)
+            return false;
+        c->desc[c->nf] = bson_iter_as_double(&kp) < 0;
+        c->field[c->nf++] = f;
+    }
+    return c->nf > 0;
+}
+
+/* eligible -- fill c's views from spec; hinted indexes may be sparse or partial (their scan
+ * returns what their entries hold), never hidden or with a collation. */
+static bool
+eligible(const bson_t *spec, bool hinted, cand_t *c)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+
+    memset(c, 0, sizeof(*c));
+    if (!bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return false;
+    bson_iter_document(&it, &len, &d);
+    if (!bson_init_static(&c->key, d, len) ||
+        !bson_init_static(&c->spec, bson_get_data(spec), spec->len))
+        return false;
+    if (spec_flag(spec, "hidden") || bson_has_field(spec, "collation"))
+        return false;
+    if (!hinted && (spec_flag(spec, "sparse") || bson_has_field(spec, "partialFilterExpression")))
+        return false;
+    return key_fields(c);
+}
+
+/* path_plain -- no empty, numeric or $ component (positional paths are not bounded). */
+static bool
+path_plain(const char *path)
+{
+    const char *c = path;
+
+    while (*c != '\0') {
+        const char *e = strchr(c, '.');
+        size_t n = e ? (size_t)(e - c) : strlen(c);
+        bool digits = n > 0;
+
+        for (size_t i = 0; i < n; i++)
+            digits = digits && c[i] >= '0' && c[i] <= '9';
+        if (n == 0 || digits || c[0] == '$')
+            return false;
+        c += n + (e ? 1 : 0);
+    }
+    return path[0] != '\0';
+}
+
+/* shares_root -- two dotted paths under the same top-level field (one array may hold both:
+ * their bounds cannot be compounded on a multikey index). */
+static bool
+shares_root(const char *a, const char *b)
+{
+    size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+
+    return la == lb && strncmp(a, b, la) == 0 && (a[la] == '.' || b[lb] == '.');
+}
+
+static bool
+is_multikey(const wk_coll_info_t *ci, const char *name)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init(&it, &ci->multikey))
+        return false;
+    while (bson_iter_next(&it))
+        if (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), name) == 0)
+            return true;
+    return false;
+}
+
+/* field_bounds -- every field's intervals, the leading points and the closing field. */
+static void
+field_bounds(const bson_t *filter, cand_t *c, bool bounds)
+{
+    size_t combos = 1;
+
+    c->rfield = c->nf;
+    for (size_t i = 0; i < c->nf; i++) {
+        bool shared = false;
+
+        for (size_t j = 0; j < i && c->multikey; j++)
+            shared = shared || shares_root(c->field[j], c->field[i]);
+        if (bounds && !shared && path_plain(c->field[i]))
+            wk_plan_bounds_field(filter, c->field[i], c->multikey, &c->arena, &c->iv[i]);
+        else
+            c->iv[i].all = true;
+    }
+    for (size_t i = 0; i < c->nf; i++) {
+        if (wk_plan_ival_points(&c->iv[i]) && combos * c->iv[i].n <= WK_PLAN_MAX_POINTS) {
+            combos *= c->iv[i].n;
+            c->npoint++;
+            continue;
+        }
+        c->rfield = i;
+        c->bounded = !c->iv[i].all && c->iv[i].n > 0;
+        break;
+    }
+}
+
+/* sort_parse -- a sort of plain fields with directions 1/-1; false otherwise. */
+static bool
+sort_parse(const bson_t *sort, sortspec_t *ss)
+{
+    bson_iter_t it;
+
+    ss->n = 0;
+    if (sort == NULL || bson_empty(sort) || !bson_iter_init(&it, sort))
+        return false;
+    while (bson_iter_next(&it)) {
+        if (ss->n == WK_PLAN_MAX_FIELDS || !BSON_ITER_HOLDS_NUMBER(&it))
+            return false;
+        ss->field[ss->n] = bson_iter_key(&it);
+        ss->dir[ss->n++] = bson_iter_as_double(&it) < 0 ? -1 : 1;
+    }
+    return ss->n > 0;
+}
+
+/* one_point -- field i is pinned to one value by the scanned ranges. */
+static bool
+one_point(const cand_t *c, size_t i)
+{
+    return i < c->npoint && c->iv[i].n == 1;
+}
+
+/* provides_sort -- see the banner; sets c->sorted and c->dir. */
+static void
+provides_sort(const sortspec_t *ss, cand_t *c)
+{
+    size_t si = 0;
+    int dir = 0;
+
+    c->dir = 1;
+    for (size_t i = 0; i < c->nf && si < ss->n; i++) {
+        int d;
+
+        if (strcmp(c->field[i], ss->field[si]) != 0) {
+            if (!one_point(c, i))
+                return;
+            continue;
+        }
+        if (c->multikey && !c->iv[i].all && !one_point(c, i))
+            return;
+        if (i > c->rfield && !c->iv[i].all)
+            return;
+        if (i < c->npoint && !one_point(c, i))
+            return;
+        d = ss->dir[si] * (c->desc[i] ? -1 : 1);
+        if (dir != 0 && d != dir)
+            return;
+        dir = d;
+        si++;
+    }
+    if (si < ss->n)
+        return;
+    c->sorted = true;
+    c->dir = dir;
+}
+
+/* score -- the choice order of the banner. */
+static int
+score(const cand_t *c)
+{
+    return (int)c->npoint * 4 + (c->bounded ? 2 : 0) + (c->sorted ? 1 : 0);
+}
+
+/* ---- ranges ------------------------------------------------------------------------------ */
+
+/* pad_value -- MinKey or MaxKey, the lowest (!high) or highest end of a field in index order. */
+static void
+pad_value(bool desc, bool high, bson_value_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->value_type = (high != desc) ? BSON_TYPE_MAXKEY : BSON_TYPE_MINKEY;
+}
+
+typedef struct rbuild {
+    const cand_t *c;
+    bson_value_t lo[WK_PLAN_MAX_FIELDS], hi[WK_PLAN_MAX_FIELDS];
+    bool lo_incl, hi_incl;
+    struct pending {
+        wk_exec_range_t enc;
+        bson_t *lo, *hi; /* (no bson_t inside a realloc'd array: its alignment is 128) */
+    } * out;
+    size_t n;
+} rbuild_t;
+
+/* emit_range -- one range from the chosen intervals of fields 0..rfield. */
+static int
+emit_range(rbuild_t *b)
+{
+    const cand_t *c = b->c;
+    struct pending *pr;
+
+    b->out = bson_realloc(b->out, (b->n + 1) * sizeof(*b->out));
+    pr = &b->out[b->n++];
+    sdb_keybuf_init(&pr->enc.lo);
+    sdb_keybuf_init(&pr->enc.hi);
+    pr->lo = bson_new();
+    pr->hi = bson_new();
+    pr->enc.lo_incl = b->lo_incl;
+    pr->enc.hi_incl = b->hi_incl;
+    for (size_t i = 0; i < c->nf; i++) {
+        bson_value_t lo = b->lo[i], hi = b->hi[i];
+
+        if (i > c->rfield || (i == c->rfield && c->iv[i].all)) {
+            pad_value(c->desc[i], !b->lo_incl, &lo);
+            pad_value(c->desc[i], b->hi_incl, &hi);
+        }
+        BSON_APPEND_VALUE(pr->lo, c->field[i], &lo);
+        BSON_APPEND_VALUE(pr->hi, c->field[i], &hi);
+        SDB_RET(sdb_keyenc_value(&pr->enc.lo, &lo, c->desc[i]));
+        SDB_RET(sdb_keyenc_value(&pr->enc.hi, &hi, c->desc[i]));
+    }
+    return 0;
+}
+
+/* product -- every combination of the point fields, then the closing field's intervals. */
+static int
+product(rbuild_t *b, size_t i)
+{
+    const cand_t *c = b->c;
+
+    if (i >= c->nf || i > c->rfield || (i == c->rfield && c->iv[i].all)) {
+        b->lo_incl = b->hi_incl = true;
+        return emit_range(b);
+    }
+    for (size_t k = 0; k < c->iv[i].n; k++) {
+        const wk_ival_t *iv = &c->iv[i].v[k];
+
+        b->lo[i] = c->desc[i] ? iv->hi : iv->lo;
+        b->hi[i] = c->desc[i] ? iv->lo : iv->hi;
+        if (i == c->rfield) {
+            b->lo_incl = c->desc[i] ? iv->hi_incl : iv->lo_incl;
+            b->hi_incl = c->desc[i] ? iv->lo_incl : iv->hi_incl;
+            SDB_RET(emit_range(b));
+        } else {
+            SDB_RET(product(b, i + 1));
+        }
+    }
+    return 0;
+}
+
+static int
+pending_order(const void *a, const void *b)
+{
+    const struct pending *x = a, *y = b;
+
+    return wk_exec_plan_keycmp(x->enc.lo.data, x->enc.lo.len, y->enc.lo.data, y->enc.lo.len);
+}
+
+/* take_ranges -- move the sorted ranges into the plan and its IXSCAN request array. */
+static void
+take_ranges(wk_exec_plan_t *p, rbuild_t *b)
+{
+    bson_t range;
+
+    if (b->n > 1)
+        qsort(b->out, b->n, sizeof(*b->out), pending_order);
+    p->r = bson_malloc0((b->n ? b->n : 1) * sizeof(*p->r));
+    for (size_t i = 0; i < b->n; i++) {
+        char k[16];
+
+        bson_snprintf(k, sizeof(k), "%zu", p->nr);
+        p->r[p->nr++] = b->out[i].enc;
+        bson_append_document_begin(&p->ranges, k, -1, &range);
+        BSON_APPEND_DOCUMENT(&range, "lo", b->out[i].lo);
+        BSON_APPEND_DOCUMENT(&range, "hi", b->out[i].hi);
+        BSON_APPEND_BOOL(&range, "loIncl", b->out[i].enc.lo_incl);
+        BSON_APPEND_BOOL(&range, "hiIncl", b->out[i].enc.hi_incl);
+        bson_append_document_end(&p->ranges, &range);
+        bson_destroy(b->out[i].lo);
+        bson_destroy(b->out[i].hi);
+    }
+    bson_free(b->out);
+    b->out = NULL;
+    b->n = 0;
+}
+
+static void
+rbuild_free(rbuild_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        sdb_keybuf_free(&b->out[i].enc.lo);
+        sdb_keybuf_free(&b->out[i].enc.hi);
+        bson_destroy(b->out[i].lo);
+        bson_destroy(b->out[i].hi);
+    }
+    bson_free(b->out);
+}
+
+/* explain_bounds -- {field: [interval text...]} in scan order, as mongod's indexBounds. */
+static void
+explain_bounds(const cand_t *c, bson_t *out)
+{
+    for (size_t i = 0; i < c->nf; i++) {
+        bool reverse = c->desc[i] != (c->dir < 0), all = i > c->rfield || c->iv[i].all;
+        wk_ival_t whole;
+        bson_t arr;
+        size_t n = all ? 1 : c->iv[i].n;
+
+        memset(&whole, 0, sizeof(whole));
+        whole.lo.value_type = BSON_TYPE_MINKEY;
+        whole.hi.value_type = BSON_TYPE_MAXKEY;
+        whole.lo_incl = whole.hi_incl = true;
+        BSON_APPEND_ARRAY_BEGIN(out, c->field[i], &arr);
+        for (size_t k = 0; k < n; k++) {
+            const wk_ival_t *iv = all ? &whole : &c->iv[i].v[reverse ? n - 1 - k : k];
+            bson_string_t *s = bson_string_new(NULL);
+            char key[16];
+
+            wk_plan_ival_format(iv, reverse, s);
+            bson_snprintf(key, sizeof(key), "%zu", k);
+            BSON_APPEND_UTF8(&arr, key, s->str);
+            bson_string_free(s, true);
+        }
+        bson_append_array_end(out, &arr);
+    }
+}
+
+/* use_cand -- fill the plan from the chosen candidate. */
+static int
+use_cand(const cand_t *c, wk_exec_plan_t *p)
+{
+    rbuild_t b;
+    bson_iter_t it;
+    int ret;
+
+    memset(&b, 0, sizeof(b));
+    b.c = c;
+    if ((ret = product(&b, 0)) != 0) {
+        rbuild_free(&b);
+        return ret;
+    }
+    wk_exec_plan_free(p);
+    if (bson_iter_init_find(&it, &c->spec, "name") && BSON_ITER_HOLDS_UTF8(&it))
+        bson_strncpy(p->name, bson_iter_utf8(&it, NULL), sizeof(p->name));
+    p->unique = strcmp(p->name, "_id_") == 0 || spec_flag(&c->spec, "unique");
+    p->sparse = spec_flag(&c->spec, "sparse");
+    p->partial = bson_has_field(&c->spec, "partialFilterExpression");
+    p->multikey = c->multikey;
+    p->sorted = c->sorted;
+    p->bounded = c->npoint > 0 || c->bounded;
+    p->dir = c->dir;
+    bson_destroy(&p->key);
+    bson_copy_to(&c->key, &p->key);
+    take_ranges(p, &b);
+    explain_bounds(c, &p->bounds);
+    return 0;
+}
+
+/* plan_cand -- bounds and sort of one candidate. */
+static void
+plan_cand(const wk_coll_info_t *ci, const bson_t *filter, const sortspec_t *ss, bool bounds,
+          cand_t *c)
+{
+    bson_iter_t it;
+
+    c->multikey = bson_iter_init_find(&it, &c->spec, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
+                  is_multikey(ci, bson_iter_utf8(&it, NULL));
+    field_bounds(filter, c, bounds && filter != NULL);
+    c->dir = 1;
+    if (ss != NULL)
+        provides_sort(ss, c);
+}
+
+static int
+cand_order(const void *a, const void *b)
+{
+    const wk_exec_plan_t *x = *(wk_exec_plan_t *const *)a, *y = *(wk_exec_plan_t *const *)b;
+
+    if (x->score != y->score)
+        return y->score - x->score;
+    return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+int
+wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                        wk_exec_plan_t ***out, size_t *n)
+{
+    bson_iter_t it;
+    sortspec_t ss;
+    bool has_sort = sort_parse(sort, &ss);
+    cand_t *c = BSON_ALIGNED_ALLOC0(cand_t); /* bson_t views inside: aligned, never copied */
+    wk_exec_plan_t **v = NULL;
+    size_t k = 0;
+    int ret = 0, ord = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!bson_iter_init(&it, &ci->indexes)) {
+        bson_free(c);
+        return 0;
+    }
+    while (ret == 0 && bson_iter_next(&it) && k < WK_EXEC_MAX_CANDIDATES) {
+        const uint8_t *d;
+        uint32_t len;
+        bson_t spec;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+            continue;
+        bson_iter_document(&it, &len, &d);
+        if (!bson_init_static(&spec, d, len) || !eligible(&spec, false, c))
+            continue;
+        plan_cand(ci, filter, has_sort ? &ss : NULL, true, c);
+        if (c->npoint > 0 || c->bounded || c->sorted) {
+            v = bson_realloc(v, (k + 1) * sizeof(*v));
+            v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
+            wk_exec_plan_init(v[k]);
+            if ((ret = use_cand(c, v[k])) == 0) {
+                v[k]->score = score(c);
+                v[k]->ord = ord;
+            }
+            k++;
+        }
+        ord++;
+        cand_free(c);
+    }
+    bson_free(c);
+    if (k > 1)
+        qsort(v, k, sizeof(*v), cand_order);
+    *out = v;
+    *n = k;
+    return ret;
+}
+
+void
+wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] != NULL)
+            wk_exec_plan_free(v[i]);
+        bson_free(v[i]);
+    }
+    bson_free(v);
+}
+
+int
+wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                   wk_exec_plan_t *p, bool *ok)
+{
+    wk_exec_plan_t **v;
+    size_t n;
+    int ret = wk_exec_plan_candidates(ci, filter, sort, &v, &n);
+
+    *ok = ret == 0 && n > 0;
+    if (*ok)
+        wk_exec_plan_take(p, v[0]);
+    wk_exec_plan_list_free(v, n);
+    return ret;
+}
+
+#define WK_PLAN_MAX_OR 64
+
+int
+wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t ***out, size_t *n)
+{
+    bson_iter_t it, cl;
+    wk_exec_plan_t **v = NULL;
+    size_t k = 0;
+    int ret = 0;
+    bool ok = true;
+
+    *out = NULL;
+    *n = 0;
+    if (filter == NULL || !bson_iter_init_find(&it, filter, "$or") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &cl))
+        return 0;
+    while (ok && ret == 0 && bson_iter_next(&cl)) {
+        const uint8_t *d;
+        uint32_t len;
+        bson_t clause;
+        bool sec = false;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&cl) || k == WK_PLAN_MAX_OR) {
+            ok = false;
+            break;
+        }
+        bson_iter_document(&cl, &len, &d);
+        v = bson_realloc(v, (k + 1) * sizeof(*v));
+        v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
+        wk_exec_plan_init(v[k++]);
+        ok = bson_init_static(&clause, d, len) &&
+             (ret = wk_exec_plan_index(ci, &clause, NULL, v[k - 1], &sec)) == 0 && sec &&
+             v[k - 1]->bounded;
+    }
+    if (ok && ret == 0 && k > 0) {
+        *out = v;
+        *n = k;
+        return 0;
+    }
+    wk_exec_plan_list_free(v, k);
+    return ret;
+}
+
+int
+wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_value_t *hint,
+                    bool bounds, const bson_t *sort, wk_exec_plan_t *p, bool *ok)
+{
+    bson_t spec;
+    sortspec_t ss;
+    bool has_sort = sort_parse(sort, &ss);
+    cand_t c;
+    int ret;
+
+    *ok = false;
+    if (!wk_exec_plan_hinted_spec(ci, hint, &spec) || !eligible(&spec, true, &c))
+        return 0;
+    plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
+    ret = use_cand(&c, p);
+    cand_free(&c);
+    *ok = ret == 0 && p->name[0] != '\0';
+    return ret;
+}
+
+void
+wk_exec_plan_explain(const wk_exec_plan_t *p, bson_t *stage)
+{
+    bson_iter_t kp;
+    bson_t paths, arr;
+
+    BSON_APPEND_UTF8(stage, "stage", "IXSCAN");
+    BSON_APPEND_DOCUMENT(stage, "keyPattern", &p->key);
+    BSON_APPEND_UTF8(stage, "indexName", p->name);
+    BSON_APPEND_BOOL(stage, "isMultiKey", p->multikey);
+    BSON_APPEND_DOCUMENT_BEGIN(stage, "multiKeyPaths", &paths);
+    if (bson_iter_init(&kp, &p->key)) {
+        while (bson_iter_next(&kp)) {
+            BSON_APPEND_ARRAY_BEGIN(&paths, bson_iter_key(&kp), &arr);
+            if (p->multikey) /* which path holds the array is not tracked: every one may */
+                BSON_APPEND_UTF8(&arr, "0", bson_iter_key(&kp));
+            bson_append_array_end(&paths, &arr);
+        }
+    }
+    bson_append_document_end(stage, &paths);
+    BSON_APPEND_BOOL(stage, "isUnique", p->unique);
+    BSON_APPEND_BOOL(stage, "isSparse", p->sparse);
+    BSON_APPEND_BOOL(stage, "isPartial", p->partial);
+    BSON_APPEND_INT32(stage, "indexVersion", 2);
+    BSON_APPEND_UTF8(stage, "direction", p->dir < 0 ? "backward" : "forward");
+    BSON_APPEND_DOCUMENT(stage, "indexBounds", &p->bounds);
+}
+
+/* minmax_compatible -- a min/max document names the key pattern's fields, in order. */
+static bool
+minmax_compatible(const bson_t *b, const bson_t *key)
+{
+    bson_iter_t x, k;
+
+    if (!bson_iter_init(&x, b) || !bson_iter_init(&k, key))
+        return false;
+    while (bson_iter_next(&k))
+        if (!bson_iter_next(&x) || strcmp(bson_iter_key(&x), bson_iter_key(&k)) != 0)
+            return false;
+    return !bson_iter_next(&x);
+}
+
+/* minmax_bound -- the request bound and its encoding: b's values, or every field's open end
+ * (the lowest in index order for lo, the highest for hi) when b is empty. */
+static int
+minmax_bound(const bson_t *b, const bson_t *key, bool high, bson_t *req, sdb_keybuf_t *enc)
+{
+    bson_iter_t k, x;
+    bool have = bson_iter_init(&x, b) && !bson_empty(b);
+
+    if (!bson_iter_init(&k, key))
+        return SDB_ECORRUPT;
+    while (bson_iter_next(&k)) {
+        bool desc = bson_iter_as_double(&k) < 0;
+        bson_value_t v;
+
+        if (have && bson_iter_next(&x))
+            v = *bson_iter_value(&x);
+        else
+            pad_value(desc, high, &v);
+        BSON_APPEND_VALUE(req, bson_iter_key(&k), &v);
+        SDB_RET(sdb_keyenc_value(enc, &v, desc));
+    }
+    return 0;
+}
+
+int
+wk_exec_plan_minmax(wk_exec_plan_t *p, const bson_t *min, const bson_t *max, sdb_error_t *err)
+{
+    bson_t lo = BSON_INITIALIZER, hi = BSON_INITIALIZER, range, arr;
+    bson_iter_t lk, hk;
+    sdb_keybuf_t elo, ehi;
+    int ret = 0;
+
+    sdb_keybuf_init(&elo);
+    sdb_keybuf_init(&ehi);
+    if ((!bson_empty(min) && !minmax_compatible(min, &p->key)) ||
+        (!bson_empty(max) && !minmax_compatible(max, &p->key)))
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51174,
+                              "The index chosen is not compatible with min/max"));
+    SDB_ERR(minmax_bound(min, &p->key, false, &lo, &elo));
+    SDB_ERR(minmax_bound(max, &p->key, true, &hi, &ehi));
+    if (wk_exec_plan_keycmp(elo.data, elo.len, ehi.data, ehi.len) >= 0)
+        SDB_ERR(sdb_error_set(err, SDB_CODE_Location51175,
+                              "The value provided for min() does not come before the value "
+                              "provided for max() in the hinted index"));
+    for (size_t i = 0; i < p->nr; i++) {
+        sdb_keybuf_free(&p->r[i].lo);
+        sdb_keybuf_free(&p->r[i].hi);
+    }
+    p->r = bson_realloc(p->r, sizeof(*p->r));
+    p->nr = 1;
+    p->r[0].lo = elo;
+    p->r[0].hi = ehi;
+    p->r[0].lo_incl = true;
+    p->r[0].hi_incl = bson_empty(max); /* max is exclusive */
+    sdb_keybuf_init(&elo);
+    sdb_keybuf_init(&ehi);
+    bson_reinit(&p->ranges);
+    BSON_APPEND_DOCUMENT_BEGIN(&p->ranges, "0", &range);
+    BSON_APPEND_DOCUMENT(&range, "lo", &lo);
+    BSON_APPEND_DOCUMENT(&range, "hi", &hi);
+    BSON_APPEND_BOOL(&range, "loIncl", true);
+    BSON_APPEND_BOOL(&range, "hiIncl", p->r[0].hi_incl);
+    bson_append_document_end(&p->ranges, &range);
+    p->sorted = p->sorted && p->dir > 0;
+    p->dir = 1;
+    bson_reinit(&p->bounds); /* per field, from min's value to max's, as mongod prints them */
+    if (bson_iter_init(&lk, &lo) && bson_iter_init(&hk, &hi)) {
+        while (bson_iter_next(&lk) && bson_iter_next(&hk)) {
+            wk_ival_t iv = {.lo = *bson_iter_value(&lk), .hi = *bson_iter_value(&hk)};
+            bson_string_t *s = bson_string_new(NULL);
+
+            iv.lo_incl = true;
+            iv.hi_incl = p->r[0].hi_incl;
+            wk_plan_ival_format(&iv, false, s);
+            BSON_APPEND_ARRAY_BEGIN(&p->bounds, bson_iter_key(&lk), &arr);
+            BSON_APPEND_UTF8(&arr, "0", s->str);
+            bson_append_array_end(&p->bounds, &arr);
+            bson_string_free(s, true);
+        }
+    }
+err:
+    sdb_keybuf_free(&elo);
+    sdb_keybuf_free(&ehi);
+    bson_destroy(&lo);
+    bson_destroy(&hi);
+    return ret;
+}

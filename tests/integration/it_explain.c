@@ -1,0 +1,489 @@
+/*
+ * tests/integration/it_explain.c -- explain shows the plan that runs, with its real counts.
+ *
+ * The same 2,000 documents go into "ix" (single-field, compound, multikey and unique indexes)
+ * and "plain" (none).  For every query shape of the table, find (batchSize 3, so getMore
+ * resumes the scans) returns the same documents from both, in the same order when the sort
+ * decides it; then explain at executionStats on "ix" must show the expected chain of stages
+ * (LIMIT > FETCH > IXSCAN, SORT > FETCH > IXSCAN, COLLSCAN...), the index, nReturned equal
+ * to what find returned, and keys and documents examined within the table's bounds: an
+ * equality examines its matches (plus the key that ends the range), a sort + limit through
+ * an index about limit keys, a multikey range never intersects its two sides.  Then explain
+ * of count, distinct, delete, update, findAndModify and aggregate, verbosities, and errors;
+ * find's min/max, returnKey and showRecordId.
+ * One shared server.
+ */
+#include "harness.h"
+
+#define DB "explain"
+#define NDOCS 2000
+
+typedef struct qcase {
+    const char *filter, *sort, *hint; /* JSON; sort/hint NULL = none */
+    int64_t limit;
+    const char *chain;        /* stages from executionStages down, joined by '>' */
+    const char *index;        /* the IXSCAN's indexName, or NULL */
+    int64_t nret;             /* documents returned */
+    int64_t kmin, kmax, docs; /* keysExamined in [kmin, kmax]; docsExamined (-1 = any) */
+    bool ordered;             /* the sort fixes the order of every document */
+} qcase_t;
+
+static const qcase_t cases[] = {
+    {"{'a': 5}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 40, 40, 41, 40, false},
+    {"{'a': 5, 'b': 3}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1_b_1", 5, 5, 6, 5, false},
+    {"{'a': {'$gte': 10, '$lt': 12}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 80, 80, 81, 80, false},
+    {"{'a': {'$in': [1, 2, 3]}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 120, 120, 123, 120, false},
+    {"{'u': {'$gte': 100, '$lt': 200}}", NULL, NULL, 0, "FETCH>IXSCAN", "u_1", 100, 100, 101, 100,
+     false},
+    {"{}", "{'u': 1}", NULL, 10, "LIMIT>FETCH>IXSCAN", "u_1", 10, 10, 11, 10, true},
+    {"{}", "{'u': -1}", NULL, 10, "LIMIT>FETCH>IXSCAN", "u_1", 10, 10, 11, 10, true},
+    {"{'b': 3}", "{'u': -1}", NULL, 10, "LIMIT>FETCH>IXSCAN", "b_1_u_-1", 10, 10, 11, 10, true},
+    {"{'b': 3}", "{'u': 1}", NULL, 10, "LIMIT>FETCH>IXSCAN", "b_1_u_-1", 10, 10, 11, 10, true},
+    {"{'b': 3}", "{'u': 1}", NULL, 0, "FETCH>IXSCAN", "b_1_u_-1", 286, 286, 287, 286, true},
+    {"{'a': 5}", "{'b': 1}", NULL, 0, "FETCH>IXSCAN", "a_1_b_1", 40, 40, 41, 40, false},
+    {"{'a': {'$gt': 40}}", "{'u': 1}", NULL, 0, "SORT>FETCH>IXSCAN", "a_1", 360, 360, 361, 360,
+     true},
+    {"{'m': 3}", NULL, NULL, 0, "FETCH>IXSCAN", "m_1", 200, 200, 201, 200, false},
+    {"{'m': {'$gt': 5, '$lt': 8}}", NULL, NULL, 0, "FETCH>IXSCAN", "m_1", 1600, 2800, 2801, 2000,
+     false},
+    {"{'c': {'$regex': '^s01'}}", NULL, NULL, 0, "FETCH>IXSCAN", "c_1", 200, 200, 202, 200, false},
+    {"{'c': {'$gt': 's098'}}", NULL, NULL, 0, "FETCH>IXSCAN", "c_1", 20, 20, 21, 20, false},
+    {"{'x': 1}", NULL, NULL, 0, "COLLSCAN", NULL, 0, 0, 0, 2000, false},
+    {"{'b': 3}", NULL, "{'a': 1}", 0, "FETCH>IXSCAN", "a_1", 286, 2000, 2000, 2000, false},
+    {"{'a': 5}", NULL, "{'$natural': 1}", 0, "COLLSCAN", NULL, 40, 0, 0, 2000, false},
+    {"{'_id': 7}", NULL, NULL, 0, "IDHACK", NULL, 1, 1, 2, 1, false},
+    {"{'a': 5}", "{'u': 1}", NULL, 5, "SORT>FETCH>IXSCAN", "a_1", 5, 40, 41, 40, true},
+    {"{'$or': [{'a': 5}, {'u': {'$lt': 10}}]}", NULL, NULL, 0, "FETCH>OR", NULL, 49, 51, 52, 49,
+     false},
+    {"{'$or': [{'a': 5}, {'u': {'$lt': 10}}]}", "{'u': 1}", NULL, 0, "SORT>FETCH>OR", NULL, 49, 51,
+     52, 49, true},
+    {"{'$or': [{'m': 3}, {'m': 4}, {'c': 's001'}]}", NULL, NULL, 0, "FETCH>OR", NULL, 420, 420, 423,
+     420, false},
+    {"{'$or': [{'a': 5}, {'x': 1}]}", NULL, NULL, 0, "COLLSCAN", NULL, 40, 0, 0, 2000, false},
+    /* two ranges: c_1 comes first in the catalog, u_1 wins the race (it ends at once) */
+    {"{'c': {'$gte': 's000'}, 'u': {'$lt': 5}}", NULL, NULL, 0, "FETCH>IXSCAN", "u_1", 5, 5, 6, 5,
+     false},
+};
+
+static void
+make_doc(bson_t *d, int i)
+{
+    bson_t m;
+    char buf[16];
+
+    BSON_APPEND_INT32(d, "_id", i);
+    BSON_APPEND_INT32(d, "a", i % 50);
+    BSON_APPEND_INT32(d, "b", i % 7);
+    bson_snprintf(buf, sizeof(buf), "s%03d", i % 100);
+    BSON_APPEND_UTF8(d, "c", buf);
+    BSON_APPEND_ARRAY_BEGIN(d, "m", &m);
+    BSON_APPEND_INT32(&m, "0", i % 10);
+    BSON_APPEND_INT32(&m, "1", i % 10 + 20);
+    bson_append_array_end(d, &m);
+    BSON_APPEND_INT32(d, "u", i);
+}
+
+static void
+fill(mongoc_client_t *c, const char *coll)
+{
+    mongoc_collection_t *col = mongoc_client_get_collection(c, DB, coll);
+    bson_t docs[NDOCS];
+    const bson_t *ptrs[NDOCS];
+    bson_error_t e;
+
+    for (int i = 0; i < NDOCS; i++) {
+        bson_init(&docs[i]);
+        make_doc(&docs[i], i);
+        ptrs[i] = &docs[i];
+    }
+    ck_assert_msg(mongoc_collection_insert_many(col, ptrs, NDOCS, NULL, NULL, &e), "%s", e.message);
+    for (int i = 0; i < NDOCS; i++)
+        bson_destroy(&docs[i]);
+    mongoc_collection_destroy(col);
+}
+
+static void
+setup(mongoc_client_t *c)
+{
+    bson_t r;
+
+    CMD_OK(c, DB, "{'count': 'ix'}", &r);
+    if (fx_int(&r, "n") == NDOCS) {
+        bson_destroy(&r);
+        return;
+    }
+    bson_destroy(&r);
+    fill(c, "ix");
+    fill(c, "plain");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'ix', 'indexes': ["
+           "{'key': {'a': 1}, 'name': 'a_1'},"
+           "{'key': {'a': 1, 'b': 1}, 'name': 'a_1_b_1'},"
+           "{'key': {'b': 1, 'u': -1}, 'name': 'b_1_u_-1'},"
+           "{'key': {'c': 1}, 'name': 'c_1'},"
+           "{'key': {'m': 1}, 'name': 'm_1'},"
+           "{'key': {'u': 1}, 'name': 'u_1', 'unique': true}]}",
+           &r);
+    bson_destroy(&r);
+}
+
+/* find_ids -- the _ids find returns (batchSize 3), in order; *n their count. */
+static int64_t *
+find_ids(mongoc_client_t *c, const char *coll, const qcase_t *q, size_t *n)
+{
+    mongoc_collection_t *col = mongoc_client_get_collection(c, DB, coll);
+    bson_t *filter = fx_json(q->filter), opts = BSON_INITIALIZER;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t e;
+    int64_t *out = bson_malloc(sizeof(*out) * (NDOCS + 1));
+    size_t k = 0;
+
+    BSON_APPEND_INT32(&opts, "batchSize", 3);
+    if (q->sort != NULL) {
+        bson_t *s = fx_json(q->sort);
+        BSON_APPEND_DOCUMENT(&opts, "sort", s);
+        bson_destroy(s);
+    }
+    if (q->limit > 0)
+        BSON_APPEND_INT64(&opts, "limit", q->limit);
+    cur = mongoc_collection_find_with_opts(col, filter, &opts, NULL);
+    while (mongoc_cursor_next(cur, &doc)) {
+        ck_assert_msg(k < NDOCS, "%s returned more than %d documents", coll, NDOCS);
+        out[k++] = fx_int(doc, "_id");
+    }
+    ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s %s: %s", coll, q->filter, e.message);
+    *n = k;
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&opts);
+    bson_destroy(filter);
+    mongoc_collection_destroy(col);
+    return out;
+}
+
+static int
+int_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* chain_of -- the stage names from `root` down its inputStage links; *leaf the last path. */
+static void
+chain_of(const bson_t *r, const char *root, char *chain, size_t cn, char *leaf, size_t ln)
+{
+    char path[512], probe[600];
+
+    bson_strncpy(path, root, sizeof(path));
+    chain[0] = '\0';
+    for (;;) {
+        bson_snprintf(probe, sizeof(probe), "%s.stage", path);
+        if (fx_str(r, probe) == NULL)
+            break;
+        if (chain[0] != '\0')
+            bson_strncpy(chain + strlen(chain), ">", cn - strlen(chain));
+        bson_strncpy(chain + strlen(chain), fx_str(r, probe), cn - strlen(chain));
+        bson_strncpy(leaf, path, ln);
+        bson_snprintf(probe, sizeof(probe), "%s.inputStage", path);
+        if (!fx_has(r, probe))
+            break;
+        bson_strncpy(path, probe, sizeof(path));
+    }
+}
+
+/* explain_case -- explain at executionStats of the case's find on ix. */
+static void
+explain_case(mongoc_client_t *c, const qcase_t *q, size_t nret)
+{
+    char cmd[1024], chain[256], leaf[512], p[600];
+    bson_t r;
+
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'explain': {'find': 'ix', 'filter': %s%s%s%s%s, 'limit': %lld}, "
+                  "'verbosity': 'executionStats'}",
+                  q->filter, q->sort ? ", 'sort': " : "", q->sort ? q->sort : "",
+                  q->hint ? ", 'hint': " : "", q->hint ? q->hint : "", (long long)q->limit);
+    CMD_OK(c, DB, cmd, &r);
+    chain_of(&r, "executionStats.executionStages", chain, sizeof(chain), leaf, sizeof(leaf));
+    ck_assert_msg(strcmp(chain, q->chain) == 0, "%s: stages %s, want %s: %s", q->filter, chain,
+                  q->chain, fx_to_json(&r));
+    chain_of(&r, "queryPlanner.winningPlan", chain, sizeof(chain), p, sizeof(p));
+    ck_assert_msg(strcmp(chain, q->chain) == 0, "%s: winningPlan %s, want %s", q->filter, chain,
+                  q->chain);
+    if (q->index != NULL) {
+        bson_snprintf(p, sizeof(p), "%s.indexName", leaf);
+        ASSERT_STR(&r, p, q->index);
+    }
+    ASSERT_INT(&r, "executionStats.nReturned", nret);
+    ck_assert_msg((int64_t)nret == q->nret, "%s: %zu returned, want %lld", q->filter, nret,
+                  (long long)q->nret);
+    ck_assert_msg(fx_int(&r, "executionStats.totalKeysExamined") >= q->kmin &&
+                      fx_int(&r, "executionStats.totalKeysExamined") <= q->kmax,
+                  "%s: keysExamined %lld not in [%lld, %lld]", q->filter,
+                  (long long)fx_int(&r, "executionStats.totalKeysExamined"), (long long)q->kmin,
+                  (long long)q->kmax);
+    if (q->docs >= 0)
+        ASSERT_INT(&r, "executionStats.totalDocsExamined", q->docs);
+    ASSERT_STR(&r, "queryPlanner.namespace", DB ".ix");
+    ck_assert(fx_has(&r, "serverInfo.host") && fx_has(&r, "command.find"));
+    bson_destroy(&r);
+}
+
+START_TEST(test_shapes)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    const qcase_t *q = &cases[_i];
+    size_t ni, np;
+    int64_t *xi, *xp;
+
+    setup(c);
+    xi = find_ids(c, "ix", q, &ni);
+    xp = find_ids(c, "plain", q, &np);
+    ck_assert_msg(ni == np, "%s: %zu documents with indexes, %zu without", q->filter, ni, np);
+    if (!q->ordered) {
+        qsort(xi, ni, sizeof(*xi), int_cmp);
+        qsort(xp, np, sizeof(*xp), int_cmp);
+    }
+    for (size_t i = 0; i < ni; i++)
+        ck_assert_msg(xi[i] == xp[i], "%s: document %zu is %lld with indexes, %lld without",
+                      q->filter, i, (long long)xi[i], (long long)xp[i]);
+    explain_case(c, q, ni);
+    bson_free(xi);
+    bson_free(xp);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* count, distinct, delete, update, findAndModify: the top stage over the same read, and
+ * nothing written */
+START_TEST(test_commands)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    setup(c);
+    CMD_OK(c, DB, "{'explain': {'count': 'ix', 'query': {'a': 5}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "COUNT");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.indexName", "a_1");
+    ASSERT_INT(&r, "executionStats.executionStages.nCounted", 40);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'explain': {'count': 'ix'}}", &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "RECORD_STORE_FAST_COUNT");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'explain': {'distinct': 'ix', 'key': 'b', 'query': {'u': {'$lt': 5}}}}", &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'delete': 'ix', 'deletes': [{'q': {'a': 5}, 'limit': 0}]}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "DELETE");
+    ASSERT_INT(&r, "executionStats.executionStages.nWouldDelete", 40);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'update': 'ix', 'updates': [{'q': {'b': 3}, 'u': {'$set': {'z': 1}}}]}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "UPDATE");
+    ASSERT_INT(&r, "executionStats.executionStages.nMatched", 1);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'findAndModify': 'ix', 'query': {'b': 3}, 'sort': {'u': -1}, "
+           "'remove': true}, 'verbosity': 'queryPlanner'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "DELETE");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.indexName", "b_1_u_-1");
+    ck_assert(!fx_has(&r, "executionStats"));
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ix', 'filter': {'a': 5}, 'projection': {'b': 1, '_id': 0}}, "
+           "'verbosity': 'queryPlanner'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "PROJECTION_SIMPLE");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ix', 'filter': {'a': 5}, 'projection': {'m.0': 1}}, "
+           "'verbosity': 'queryPlanner'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "PROJECTION_DEFAULT");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'count': 'ix', 'query': {'a': 5}}", &r); /* explain wrote nothing */
+    ASSERT_INT(&r, "n", 40);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'count': 'ix', 'query': {'z': 1}}", &r);
+    ASSERT_INT(&r, "n", 0);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* aggregate: explain: true and the explain command both report the executor's plan */
+START_TEST(test_aggregate)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    setup(c);
+    CMD_OK(c, DB,
+           "{'aggregate': 'ix', 'pipeline': [{'$match': {'a': 5}}, {'$group': {'_id': '$b'}}], "
+           "'explain': true}",
+           &r);
+    ASSERT_STR(&r, "stages.0.$cursor.queryPlanner.winningPlan.inputStage.indexName", "a_1");
+    ck_assert_msg(fx_has(&r, "stages.1.$group"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'ix', 'pipeline': [{'$match': {'x': 5}}], 'cursor': {}}, "
+           "'verbosity': 'queryPlanner'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "COLLSCAN");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'ix', 'pipeline': [{'$match': {'a': 5}}, {'$count': 'n'}], "
+           "'cursor': {}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_INT(&r, "stages.0.$cursor.executionStats.nReturned", 40);
+    ASSERT_INT(&r, "stages.0.$cursor.executionStats.totalDocsExamined", 40);
+    ASSERT_STR(&r, "stages.0.$cursor.executionStats.executionStages.inputStage.indexName", "a_1");
+    bson_destroy(&r);
+    /* a view: explained as the aggregation on its backing collection; writes refused */
+    CMD_OK(c, DB, "{'create': 'v3', 'viewOn': 'ix', 'pipeline': [{'$match': {'b': 3}}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'v3', 'filter': {'a': 5}, 'limit': 2}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "stages.0.$cursor.queryPlanner.namespace", DB ".ix");
+    ASSERT_STR(&r, "stages.0.$cursor.queryPlanner.winningPlan.inputStage.indexName", "b_1_u_-1");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'explain': {'delete': 'v3', 'deletes': [{'q': {}, 'limit': 0}]}}", &r, 166,
+            "CommandNotSupportedOnView");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* find's min/max (a hinted index's range), returnKey and showRecordId, also over getMore */
+START_TEST(test_find_options)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    setup(c);
+    CMD_OK(c, DB,
+           "{'find': 'ix', 'filter': {'b': 3}, 'min': {'u': 10}, 'max': {'u': 40}, "
+           "'hint': {'u': 1}, 'batchSize': 2, 'singleBatch': true}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.u", 10);
+    ASSERT_INT(&r, "cursor.firstBatch.1.u", 17);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ix', 'min': {'u': 10}, 'max': {'u': 40}, 'hint': 'u_1'}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_INT(&r, "executionStats.nReturned", 30);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.u.0", "[10, 40)");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'ix', 'filter': {'b': 3, 'u': {'$lt': 20}}, 'returnKey': true}", &r);
+    ck_assert_msg(fx_has(&r, "cursor.firstBatch.0.b") && fx_has(&r, "cursor.firstBatch.0.u") &&
+                      !fx_has(&r, "cursor.firstBatch.0._id"),
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'ix', 'filter': {'_id': 7}, 'showRecordId': true}", &r);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.$recordId", BSON_TYPE_INT64);
+    ASSERT_INT(&r, "cursor.firstBatch.0.u", 7);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'ix', 'min': {'u': 10}}", &r, 51173, "Location51173");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'ix', 'min': {'a': 10}, 'hint': {'u': 1}}", &r, 51174,
+            "Location51174");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'ix', 'min': {'u': 10}, 'max': {'u': 5}, 'hint': {'u': 1}}", &r, 51175,
+            "Location51175");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* the race: the loser is a rejected plan, every entrant's trial is in allPlansExecution; the
+ * winner is cached per query shape (no race next time) until planCacheClear */
+START_TEST(test_race_and_cache)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    const char *q = "{'explain': {'find': 'ix', 'filter': {'c': {'$gte': 's000'}, "
+                    "'u': {'$lt': 7}}}, 'verbosity': 'allPlansExecution'}";
+    bson_t r;
+
+    setup(c);
+    CMD_OK(c, DB, "{'planCacheClear': 'ix'}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
+    ASSERT_STR(&r, "queryPlanner.rejectedPlans.0.inputStage.indexName", "c_1");
+    ck_assert_msg(!fx_has(&r, "queryPlanner.rejectedPlans.1"), "%s", fx_to_json(&r));
+    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    ck_assert_msg(fx_has(&r, "executionStats.allPlansExecution.1.totalKeysExamined"), "%s",
+                  fx_to_json(&r));
+    ck_assert(fx_str(&r, "queryPlanner.queryHash") != NULL);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r); /* the same shape again: planned from the cache, no trials */
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
+    ck_assert_msg(!fx_has(&r, "executionStats.allPlansExecution.0"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'planCacheClear': 'ix', 'query': {'c': {'$gte': 'x'}, 'u': {'$lt': 1}}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r); /* that shape was forgotten: raced again */
+    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'createIndexes': 'ix', 'indexes': [{'key': {'zz': 1}, 'name': 'zz_1'}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, q, &r); /* a new index empties the cache: raced again */
+    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'dropIndexes': 'ix', 'index': 'zz_1'}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'planCacheClear': 'ix', 'bogus': 1}", &r, 40415, "Location40415");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    CMD_ERR(c, DB, "{'explain': {'insert': 'ix', 'documents': [{}]}}", &r, 59, "CommandNotFound");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'explain': {'find': 'ix'}, 'verbosity': 'loud'}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'explain': 1}", &r, 14, "TypeMismatch");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'explain': {'delete': 'ix', 'deletes': [{'q': {}, 'limit': 0}, {'q': {}, "
+            "'limit': 0}]}}",
+            &r, 16, "InvalidLength");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'explain': {'find': 'ix', 'hint': 'nope'}}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'explain': {'find': 'none', 'filter': {'a': 1}}}", &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "EOF");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("explain");
+    TCase *tc = it_tcase(s, "explain", true);
+
+    tcase_add_loop_test(tc, test_shapes, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_commands);
+    tcase_add_test(tc, test_aggregate);
+    tcase_add_test(tc, test_find_options);
+    tcase_add_test(tc, test_race_and_cache);
+    tcase_add_test(tc, test_errors);
+    return it_main(s);
+}
