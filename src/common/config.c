@@ -55,6 +55,7 @@ static const opt_def_t opts[] = {
     {"workers", OPT_INT, true, OFF(workers), 0, NULL},
     {"logpath", OPT_STR, true, OFF(logpath), SZ(logpath), NULL},
     {"quiet", OPT_FLAG, false, OFF(quiet), 0, NULL},
+    {"noscripting", OPT_FLAG, false, OFF(noscripting), 0, NULL},
     {"replSet", OPT_STR, true, OFF(repl_set), SZ(repl_set), NULL},
     {"maxConns", OPT_INT, true, OFF(max_conns), 0, NULL},
     {"worker", OPT_INT, true, OFF(worker_slot), 0, NULL},
@@ -105,6 +106,7 @@ usage(FILE *f)
                "  --workers N       worker processes (default: number of cores)\n"
                "  --logpath FILE    log file (default: stdout)\n"
                "  --quiet           log warnings and errors only\n"
+               "  --noscripting     disable server-side JavaScript\n"
                "  --replSet NAME    replica set name to report (default rs0)\n"
                "  --maxConns N      most connections open at once (default: 80%% of the\n"
                "                    descriptor limit)\n"

@@ -24,6 +24,7 @@ typedef struct sdb_config {
     int workers;          /* --workers (default: number of cores) */
     char logpath[1024];   /* --logpath ("" = stdout) */
     bool quiet;           /* --quiet */
+    bool noscripting;     /* --noscripting: no server-side JavaScript (query/js.h) */
     char repl_set[128];   /* --replSet (accepted; we are always a one-member set) */
     long cache_mb;        /* --wiredTigerCacheSizeGB in MB; default mongod's rule: 50 % of
                          * (memory - 1 GB), at least 256 (config.c default_cache_mb) */

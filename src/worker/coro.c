@@ -301,6 +301,18 @@ wk_coro_self(void)
 }
 
 /*
+ * wk_coro_stack_low --
+ *     The lowest usable byte of the running coroutine's stack (just above its guard page).
+ */
+uintptr_t
+wk_coro_stack_low(void)
+{
+    if (current == NULL)
+        return 0;
+    return (uintptr_t)current->stack + (current->stack_len - CORO_STACK);
+}
+
+/*
  * wk_coro_yield --
  *     Give control back to the event loop.
  */

@@ -26,6 +26,11 @@ int wk_coro_spawn(void (*fn)(void *), void *arg);
 /* wk_coro_self -- the running coroutine, or NULL on the event loop's own stack. */
 wk_coro_t *wk_coro_self(void);
 
+/* wk_coro_stack_low -- the lowest usable address of the running coroutine's stack (what an
+ * embedded engine with its own recursion limit, SpiderMonkey, must stay above); 0 on the
+ * loop's own stack. */
+uintptr_t wk_coro_stack_low(void);
+
 /* wk_coro_yield -- from a coroutine: give control back to whoever resumed it. */
 void wk_coro_yield(void);
 

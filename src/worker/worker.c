@@ -16,6 +16,7 @@
 #include "catalog_cache.h"
 #include "conn.h"
 #include "coro.h"
+#include "query/js.h"
 #include "store_client.h"
 
 #include <errno.h>
@@ -262,6 +263,7 @@ wk_worker_run(const sdb_config_t *cfg)
     wk_conn_close_all();
     wk_catalog_free();
     wk_coro_free_pool();
+    wk_js_shutdown(); /* query/js.h: SpiderMonkey must not outlive the loop */
     atomic_store(&wk_chan.shm->state, 0);
     wk_accept_free();
     event_free(ev_death);

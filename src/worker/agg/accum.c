@@ -391,6 +391,7 @@ static const wk_acc_def_t acc_defs[] = {
     {"$top", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE, NULL},
     {"$bottom", wk_acc_n_step, wk_acc_n_value, G | W | WK_ACC_N | WK_ACC_SORT | WK_ACC_SINGLE,
      NULL},
+    {"$accumulator", wk_acc_js_step, value_final, G, NULL}, /* accum_js.c; wk_acc_finish */
 };
 #undef G
 #undef W
@@ -437,6 +438,8 @@ wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window, wk_
 
     spec->def = def;
     spec->window = window;
+    if (def->step == wk_acc_js_step)
+        return wk_acc_js_parse(op, spec, err);
     if (def->flags & WK_ACC_N)
         return wk_acc_n_parse(op, spec, err);
     if (def->flags & WK_ACC_QUANTILE) {
@@ -499,6 +502,8 @@ wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc, s
     wk_sum_init(&st->sum);
     if (spec->def->flags & WK_ACC_N)
         return wk_acc_n_start(spec, st, doc, err);
+    if (spec->js != NULL)
+        return wk_acc_js_start(spec, st, doc, err);
     return 0;
 }
 
@@ -513,6 +518,16 @@ wk_acc_value(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *
 {
     memset(out, 0, sizeof(*out));
     spec->def->value(spec, st, out);
+}
+
+int
+wk_acc_finish(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out,
+              sdb_error_t *err)
+{
+    if (spec->js != NULL)
+        return wk_acc_js_finish(spec, st, out, err);
+    wk_acc_value(spec, st, out);
+    return 0;
 }
 
 bool
@@ -548,5 +563,6 @@ wk_acc_spec_destroy(wk_acc_spec_t *spec)
     wk_expr_free(spec->n);
     wk_expr_free(spec->quant);
     wk_sort_free(spec->sort);
+    wk_acc_js_free(spec->js);
     memset(spec, 0, sizeof(*spec));
 }

@@ -89,6 +89,7 @@ int wk_agg_check_mem(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, sd
 /* ---- accumulators (accum.c) and grouping (stage_group.c) ------------------------------- */
 
 typedef struct wk_acc_def wk_acc_def_t;
+typedef struct wk_acc_js wk_acc_js_t; /* $accumulator's functions (accum_js.c) */
 
 /* One accumulator: {name: {$op: args}} of $group / $bucket, or the function of one output
  * field of $setWindowFields. */
@@ -100,6 +101,7 @@ typedef struct wk_acc_spec {
     wk_expr_t *quant;     /* $median / $percentile: the parsed operator (stats.h) */
     struct wk_sort *sort; /* $topN and friends: {sortFields0: dir, ...} over `arg`'s value */
     bool window;          /* parsed for $setWindowFields */
+    wk_acc_js_t *js;      /* $accumulator: its functions and initArgs; `arg` is accumulateArgs */
 } wk_acc_spec_t;
 
 typedef struct wk_acc_state {
@@ -172,6 +174,21 @@ void wk_acc_reset(wk_acc_state_t *st);
 
 /* wk_acc_final -- wk_acc_value, then wk_acc_reset. */
 void wk_acc_final(const wk_acc_spec_t *spec, wk_acc_state_t *st, bson_value_t *out);
+
+/* wk_acc_finish -- the group's result, which for $accumulator runs finalize and may fail. */
+int wk_acc_finish(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out,
+                  sdb_error_t *err);
+
+/* $accumulator (accum_js.c): parse its document; start a group with init(...initArgs of the
+ * group's first document); feed accumulateArgs' array; the result through finalize. */
+int wk_acc_js_parse(const bson_iter_t *op, wk_acc_spec_t *spec, sdb_error_t *err);
+void wk_acc_js_free(wk_acc_js_t *js);
+int wk_acc_js_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
+                    sdb_error_t *err);
+int wk_acc_js_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
+                   sdb_error_t *err);
+int wk_acc_js_finish(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out,
+                     sdb_error_t *err);
 
 /* wk_acc_spec_destroy -- release one spec. */
 void wk_acc_spec_destroy(wk_acc_spec_t *spec);

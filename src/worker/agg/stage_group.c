@@ -66,7 +66,7 @@ emit_group(const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order, size_t 
     for (size_t a = 0; a < nacc; a++) {
         bson_value_t v;
 
-        wk_acc_value(&accs[a], &st[a], &v);
+        SDB_ERR(wk_acc_finish(&accs[a], &st[a], &v, err));
         wk_agg_append_value(doc, accs[a].field, &v);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);

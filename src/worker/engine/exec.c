@@ -320,6 +320,7 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     const wk_coll_info_t *ci;
     const wk_op_t *op = ex->op;
     uint64_t read_ts = ex->read_ts;
+    wk_match_opts_t mo;
     bson_t values;
     bool sec = false, hinted = false;
     int ret = 0;
@@ -351,7 +352,11 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
                                   "When using min()/max() a hint of which index to use must be "
                                   "provided"));
     }
-    SDB_ERR(wk_matcher_new_ex(filter, opts, &ex->matcher, err));
+    /* A read or write of a collection allows $where, run for this operation. */
+    mo = opts != NULL ? *opts : (wk_match_opts_t){0};
+    mo.allow_where = true;
+    mo.op = op;
+    SDB_ERR(wk_matcher_new_ex(filter, &mo, &ex->matcher, err));
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
         ex->mode = WK_EXEC_SCAN; /* SCAN reads the oplog, either way */

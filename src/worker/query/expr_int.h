@@ -84,6 +84,7 @@ extern const wk_expr_op_t wk_expr_ops_dates[];     /* expr_dates.c */
 extern const wk_expr_op_t wk_expr_ops_date_math[]; /* expr_date_math.c */
 extern const wk_expr_op_t wk_expr_ops_objects[];   /* expr_objects.c */
 extern const wk_expr_op_t wk_expr_ops_accum[];     /* expr_accum.c */
+extern const wk_expr_op_t wk_expr_ops_js[];        /* expr_js.c */
 
 /* The most arguments an operator evaluates at once with wk_expr_args. */
 #define WK_EXPR_MAX_ARGS 64

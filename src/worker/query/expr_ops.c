@@ -20,7 +20,7 @@
 static const wk_expr_op_t *const expr_families[] = {
     wk_expr_ops_compare,   wk_expr_ops_arith,   wk_expr_ops_strings, wk_expr_ops_regex,
     wk_expr_ops_arrays,    wk_expr_ops_sets,    wk_expr_ops_types,   wk_expr_ops_dates,
-    wk_expr_ops_date_math, wk_expr_ops_objects, wk_expr_ops_accum,
+    wk_expr_ops_date_math, wk_expr_ops_objects, wk_expr_ops_accum,   wk_expr_ops_js,
 };
 
 int

@@ -45,6 +45,7 @@ wk_mnode_free(wk_mnode_t *n)
     bson_free(n->bits);
     wk_expr_free(n->expr);
     wk_schema_free(n->schema);
+    wk_js_where_free(n->where);
     for (i = 0; i < n->n_kids; i++)
         wk_mnode_free(n->kids[i]);
     bson_free(n->kids);
@@ -332,8 +333,11 @@ parse_toplevel(const char *key, const bson_iter_t *it, int depth, wk_mnode_t **o
         SDB_ERR(wk_schema_parse(&sub, depth + 1, &(*out)->schema, err));
         return 0;
     }
-    if (strcmp(key, "$where") == 0)
-        return sdb_error_set(err, SDB_CODE_BadValue, "$where is not allowed in this context");
+    if (strcmp(key, "$where") == 0) { /* compiled by wk_matcher_new_ex, where allowed */
+        *out = wk_mnode_new(WK_MN_WHERE);
+        bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->val);
+        return 0;
+    }
     if (strcmp(key, "$text") == 0)
         return sdb_error_set(err, SDB_CODE_IndexNotFound, "text index required for $text query");
     return sdb_error_set(err, SDB_CODE_BadValue, "unknown top level operator: %s", key);
@@ -412,6 +416,23 @@ bind(wk_mnode_t *n, const bson_t *vars, const sdb_collation_t *coll)
         bind(n->kids[i], vars, coll);
 }
 
+/* setup_where -- compile every $where of the tree for opts' operation, or refuse it where the
+ * command allows none. */
+static int
+setup_where(wk_mnode_t *n, const wk_match_opts_t *opts, sdb_error_t *err)
+{
+    size_t i;
+
+    if (n->kind == WK_MN_WHERE) {
+        if (opts == NULL || !opts->allow_where)
+            return sdb_error_set(err, SDB_CODE_BadValue, "$where is not allowed in this context");
+        return wk_js_where_new(&n->val, opts->op, &n->where, err);
+    }
+    for (i = 0; i < n->n_kids; i++)
+        SDB_RET(setup_where(n->kids[i], opts, err));
+    return 0;
+}
+
 int
 wk_matcher_new(const bson_t *filter, wk_matcher_t **out, sdb_error_t *err)
 {
@@ -426,6 +447,10 @@ wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_
 
     *out = NULL;
     SDB_RET(wk_mparse_doc(filter, 0, &root, err));
+    if (setup_where(root, opts, err) != 0) {
+        wk_mnode_free(root);
+        return SDB_ECLIENT;
+    }
     *out = bson_malloc0(sizeof(**out));
     (*out)->root = root;
     if (opts != NULL && opts->vars != NULL && !bson_empty(opts->vars))

@@ -371,6 +371,22 @@ eval_expr(const wk_mnode_t *n, const bson_t *doc, wk_meval_t *ev)
     return r;
 }
 
+/* eval_where -- $where: the script's answer for doc; an error is recorded as eval_expr's. */
+static bool
+eval_where(const wk_mnode_t *n, const bson_t *doc, wk_meval_t *ev)
+{
+    sdb_error_t err;
+    bool r = false;
+    int ret;
+
+    if ((ret = wk_js_where_match(n->where, doc, &r, &err)) != 0 && ev != NULL && ev->ret == 0) {
+        ev->ret = ret;
+        if (ev->err != NULL)
+            *ev->err = err;
+    }
+    return ret == 0 && r;
+}
+
 /* failed -- has evaluation already failed?  Logical nodes stop at once when so. */
 static bool
 failed(const wk_meval_t *ev)
@@ -410,6 +426,8 @@ wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d
         return eval_expr(n, doc, ev);
     case WK_MN_SCHEMA:
         return wk_schema_matches(n->schema, doc);
+    case WK_MN_WHERE:
+        return eval_where(n, doc, ev);
     case WK_MN_ALL_EMPTY:
         return false;
     default:

@@ -19,6 +19,7 @@
 #include "../../common/path.h"
 #include "../../common/predicate.h"
 #include "expr.h"
+#include "js.h"
 #include "matcher.h"
 
 typedef enum wk_mkind {
@@ -30,6 +31,7 @@ typedef enum wk_mkind {
     WK_MN_FALSE,
     WK_MN_EXPR,   /* $expr: expression truthiness on the whole document */
     WK_MN_SCHEMA, /* $jsonSchema: validator on the whole document */
+    WK_MN_WHERE,  /* $where: JavaScript on the whole document (val: the code; js.h) */
     WK_MN_EQ,
     WK_MN_LT,
     WK_MN_LTE,
@@ -86,6 +88,7 @@ typedef struct wk_mnode {
     wk_expr_t *expr;             /* EXPR */
     const bson_t *vars;          /* EXPR: the matcher's let variables (owned by the matcher) */
     wk_schema_t *schema;         /* SCHEMA */
+    struct wk_js_where *where;   /* WHERE: compiled when the matcher is made */
     const sdb_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
     struct wk_mnode **kids;
     size_t n_kids;
