@@ -133,3 +133,12 @@ sdb_bson_text_doc(bson_string_t *s, const bson_t *d, bool array)
     }
     bson_string_append(s, array ? " ]" : " }");
 }
+
+char *
+sdb_bson_text_new(const bson_t *d)
+{
+    bson_string_t *s = bson_string_new(NULL);
+
+    sdb_bson_text_doc(s, d, false);
+    return bson_string_free(s, false);
+}

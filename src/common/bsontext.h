@@ -15,4 +15,7 @@ void sdb_bson_text_value(bson_string_t *s, const bson_value_t *v);
 /* sdb_bson_text_doc -- append mongod's text of a document ({ a: 1 }) or an array ([ 1 ]). */
 void sdb_bson_text_doc(bson_string_t *s, const bson_t *d, bool array);
 
+/* sdb_bson_text_new -- a document's text in a new string (bson_free it). */
+char *sdb_bson_text_new(const bson_t *d);
+
 #endif

@@ -27,13 +27,19 @@
  * (SDB_BSON_DEPTH_EVAL) are refused: SDB_ETOOBIG from the value encoder and decoder, which
  * have no client error, and 15 Overflow from sdb_keyenc_keys.  Every recursion here carries
  * its depth, so no value reaches the end of the caller's stack.
- * Non-numeric pattern values ("hashed", "text", "2dsphere") are treated as ascending.
+ * Non-numeric pattern values ("text", "2dsphere") are treated as ascending.
+ * A pattern with a "hashed" field follows mongod's hashed key generator instead: one key
+ * per document, each field taken at its dotted path without traversing arrays (an array
+ * anywhere on a path is 16766), the hashed field keyed by its 64-bit hash (hash.h) as a
+ * long, a missing field as null.
  */
 #include "keyenc.h"
 
 #include "bsoncmp.h"
+#include "collation.h"
 #include "depth.h"
 #include "errors.h"
+#include "hash.h"
 #include "sdb.h"
 
 #include <math.h>
@@ -250,11 +256,13 @@ enc_number(sdb_keybuf_t *kb, const bson_value_t *v)
         kb_invert(kb, start);
 }
 
-static int enc_value(sdb_keybuf_t *kb, const bson_value_t *v, int depth);
+static int enc_value(sdb_keybuf_t *kb, const bson_value_t *v, const sdb_collation_t *coll,
+                     int depth);
 
 /* enc_body -- the elements of an object (with names) or array (without), then 0x00. */
 static int
-enc_body(sdb_keybuf_t *kb, const uint8_t *data, uint32_t len, int names, int depth)
+enc_body(sdb_keybuf_t *kb, const uint8_t *data, uint32_t len, int names,
+         const sdb_collation_t *coll, int depth)
 {
     bson_iter_t it;
 
@@ -267,7 +275,7 @@ enc_body(sdb_keybuf_t *kb, const uint8_t *data, uint32_t len, int names, int dep
             kb_byte(kb, type_byte(bson_iter_type(&it)));
             kb_cstr(kb, bson_iter_key(&it));
         }
-        SDB_RET(enc_value(kb, bson_iter_value(&it), depth + 1));
+        SDB_RET(enc_value(kb, bson_iter_value(&it), coll, depth + 1));
     }
     kb_byte(kb, 0);
     return 0;
@@ -297,14 +305,26 @@ enc_rare(sdb_keybuf_t *kb, const bson_value_t *v, int depth)
     case BSON_TYPE_CODEWSCOPE:
         kb_escaped(kb, v->value.v_codewscope.code, v->value.v_codewscope.code_len);
         return enc_body(kb, v->value.v_codewscope.scope_data, v->value.v_codewscope.scope_len, 1,
-                        depth);
+                        NULL, depth);
     default:
         return 0; /* MinKey, MaxKey, undefined, null, unknown types: the type byte alone */
     }
 }
 
+/* enc_collated -- a string under a collation: its ICU sort key, escaped like a string. */
+static void
+enc_collated(sdb_keybuf_t *kb, const sdb_collation_t *coll, const char *s, size_t len)
+{
+    size_t cap = 128, n;
+    uint8_t *buf = bson_malloc(cap);
+
+    n = sdb_collation_key(coll, s, len, &buf, &cap);
+    kb_escaped(kb, (const char *)buf, n);
+    bson_free(buf);
+}
+
 static int
-enc_value(sdb_keybuf_t *kb, const bson_value_t *v, int depth)
+enc_value(sdb_keybuf_t *kb, const bson_value_t *v, const sdb_collation_t *coll, int depth)
 {
     uint8_t t = type_byte(v->value_type);
 
@@ -315,7 +335,10 @@ enc_value(sdb_keybuf_t *kb, const bson_value_t *v, int depth)
     kb_byte(kb, t);
     switch (v->value_type) {
     case BSON_TYPE_UTF8:
-        kb_escaped(kb, v->value.v_utf8.str, v->value.v_utf8.len);
+        if (coll != NULL)
+            enc_collated(kb, coll, v->value.v_utf8.str, v->value.v_utf8.len);
+        else
+            kb_escaped(kb, v->value.v_utf8.str, v->value.v_utf8.len);
         return 0;
     case BSON_TYPE_SYMBOL:
         kb_escaped(kb, v->value.v_symbol.symbol, v->value.v_symbol.len);
@@ -323,7 +346,7 @@ enc_value(sdb_keybuf_t *kb, const bson_value_t *v, int depth)
     case BSON_TYPE_DOCUMENT:
     case BSON_TYPE_ARRAY:
         return enc_body(kb, v->value.v_doc.data, v->value.v_doc.data_len,
-                        v->value_type == BSON_TYPE_DOCUMENT, depth);
+                        v->value_type == BSON_TYPE_DOCUMENT, coll, depth);
     case BSON_TYPE_BINARY:
         kb_be32(kb, v->value.v_binary.data_len);
         kb_byte(kb, (uint8_t)v->value.v_binary.subtype);
@@ -351,9 +374,16 @@ enc_value(sdb_keybuf_t *kb, const bson_value_t *v, int depth)
 int
 sdb_keyenc_value(sdb_keybuf_t *kb, const bson_value_t *v, int descending)
 {
+    return sdb_keyenc_value_coll(kb, v, descending, NULL);
+}
+
+int
+sdb_keyenc_value_coll(sdb_keybuf_t *kb, const bson_value_t *v, int descending,
+                      const sdb_collation_t *coll)
+{
     size_t start = kb->len;
 
-    SDB_RET(enc_value(kb, v, 0));
+    SDB_RET(enc_value(kb, v, coll, 0));
     if (descending)
         kb_invert(kb, start);
     return 0;
@@ -771,6 +801,8 @@ typedef struct kgen {
     size_t *offs;
     size_t noffs, capoffs;
     int multikey;
+    int hashed;                  /* the position of the "hashed" field, or -1 */
+    const sdb_collation_t *coll; /* the index's collation, or NULL */
     sdb_error_t *err;
 } kgen_t;
 
@@ -857,7 +889,7 @@ emit(kgen_t *g, const kstate_t *st)
     }
     g->offs[g->noffs++] = g->all.len;
     for (i = 0; i < g->n; i++) {
-        int ret = sdb_keyenc_value(&g->all, &st->fixed[i], g->desc[i]);
+        int ret = sdb_keyenc_value_coll(&g->all, &st->fixed[i], g->desc[i], g->coll);
 
         if (ret == SDB_ETOOBIG)
             return sdb_depth_error(g->err, "index key");
@@ -992,6 +1024,8 @@ gen_pattern(kgen_t *g, const bson_t *key_pattern)
         if (g->n == KE_MAX_FIELDS)
             return sdb_error_set(g->err, SDB_CODE_CannotCreateIndex,
                                  "Index key pattern too large: more than %d fields", KE_MAX_FIELDS);
+        if (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "hashed") == 0)
+            g->hashed = (int)g->n;
         g->names[g->n] = bson_iter_key(&it);
         g->desc[g->n++] = pattern_desc(&it);
     }
@@ -1025,6 +1059,66 @@ err:
     return ret;
 }
 
+/* hashed_field -- mongod's extractElementAtPathOrArrayAlongPath for a hashed index: the value
+ * at `path` through sub-documents (missing: *v is EOD); an array on the way is 16766. */
+static int
+hashed_field(kgen_t *g, const bson_t *doc, const char *path, bson_value_t *v)
+{
+    const char *rest = path, *key;
+    int r = path_extract(doc, &rest, v, &key);
+
+    if (r == 0) {
+        v->value_type = BSON_TYPE_EOD;
+        return 0;
+    }
+    if (v->value_type != BSON_TYPE_ARRAY)
+        return 0;
+    return sdb_error_set(g->err, SDB_CODE_Location16766,
+                         "Error: hashed indexes do not currently support array values. Found "
+                         "array at path: %.*s",
+                         (int)(strlen(path) - strlen(rest) - (rest[0] != '\0' ? 1 : 0)), path);
+}
+
+/* hashed_key -- the one key of a document in a hashed index. */
+static int
+hashed_key(kgen_t *g, kstate_t *st, const bson_t *doc)
+{
+    bson_value_t v;
+    int64_t h;
+    int ret;
+
+    for (size_t i = 0; i < g->n; i++) {
+        SDB_RET(hashed_field(g, doc, g->names[i], &v));
+        if (v.value_type == BSON_TYPE_EOD)
+            v.value_type = BSON_TYPE_NULL;
+        if ((int)i == g->hashed) {
+            if (g->coll != NULL && v.value_type == BSON_TYPE_UTF8) {
+                /* mongod hashes the string of the value's collation key */
+                size_t cap = 64, n;
+                uint8_t *k = bson_malloc(cap);
+
+                n = sdb_collation_key(g->coll, v.value.v_utf8.str, v.value.v_utf8.len, &k, &cap);
+                v.value.v_utf8.str = (char *)k;
+                v.value.v_utf8.len = (uint32_t)n;
+                ret = sdb_hash_value(&v, 0, &h);
+                bson_free(k);
+                SDB_RET(ret);
+                v.value_type = BSON_TYPE_INT64;
+                v.value.v_int64 = h;
+                st->fixed[i] = v;
+                continue;
+            }
+            if ((ret = sdb_hash_value(&v, 0, &h)) == SDB_ETOOBIG)
+                return sdb_depth_error(g->err, "index key");
+            SDB_RET(ret);
+            v.value_type = BSON_TYPE_INT64;
+            v.value.v_int64 = h;
+        }
+        st->fixed[i] = v;
+    }
+    return emit(g, st);
+}
+
 /*
  * sdb_keyenc_keys -- every distinct index key of `doc` under `key_pattern`, ascending.
  * Errors: SDB_ECLIENT with *err set (CannotIndexParallelArrays; BadValue for a numeric field
@@ -1037,6 +1131,14 @@ sdb_keyenc_keys(const bson_t *doc, const bson_t *key_pattern,
                 int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, int *multikey,
                 struct sdb_error *err)
 {
+    return sdb_keyenc_keys_coll(doc, key_pattern, NULL, fn, ctx, multikey, err);
+}
+
+int
+sdb_keyenc_keys_coll(const bson_t *doc, const bson_t *key_pattern, const sdb_collation_t *coll,
+                     int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, int *multikey,
+                     struct sdb_error *err)
+{
     kgen_t *g = bson_malloc0(sizeof(*g));
     kstate_t *st = bson_malloc0(sizeof(*st));
     sdb_error_t local;
@@ -1044,8 +1146,17 @@ sdb_keyenc_keys(const bson_t *doc, const bson_t *key_pattern,
     int ret = 0;
 
     g->err = err != NULL ? err : &local;
+    g->hashed = -1;
+    g->coll = coll;
     sdb_keybuf_init(&g->all);
     SDB_ERR(gen_pattern(g, key_pattern));
+    if (g->hashed >= 0) {
+        SDB_ERR(hashed_key(g, st, doc));
+        SDB_ERR(gen_deliver(g, fn, ctx));
+        if (multikey != NULL)
+            *multikey = 0;
+        goto err;
+    }
     for (i = 0; i < g->n; i++) {
         st->paths[i] = g->names[i];
         st->fixed[i].value_type = BSON_TYPE_NULL;

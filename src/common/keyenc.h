@@ -38,6 +38,13 @@ void sdb_keybuf_free(sdb_keybuf_t *kb);
  * depth), SDB_ECORRUPT for malformed BSON; the buffer then holds a partial value. */
 int sdb_keyenc_value(sdb_keybuf_t *kb, const bson_value_t *v, int descending);
 
+/* sdb_keyenc_value_coll -- the same with a collation (NULL = none): strings, also inside
+ * documents and arrays, encode as their ICU sort keys (collation.h), so values the collation
+ * calls equal encode equally and the byte order is the collation's. */
+struct sdb_collation;
+int sdb_keyenc_value_coll(sdb_keybuf_t *kb, const bson_value_t *v, int descending,
+                          const struct sdb_collation *coll);
+
 /* sdb_keyenc_rid -- append a record id so that memcmp order equals numeric order. */
 void sdb_keyenc_rid(sdb_keybuf_t *kb, int64_t rid);
 
@@ -73,5 +80,13 @@ struct sdb_error;
 int sdb_keyenc_keys(const bson_t *doc, const bson_t *key_pattern,
                     int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, int *multikey,
                     struct sdb_error *err);
+
+/* sdb_keyenc_keys_coll -- sdb_keyenc_keys for an index with a collation (NULL = none): string
+ * values key as their collation keys (sdb_keyenc_value_coll; a hashed string field hashes its
+ * collation key, as mongod does). */
+int sdb_keyenc_keys_coll(const bson_t *doc, const bson_t *key_pattern,
+                         const struct sdb_collation *coll,
+                         int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx,
+                         int *multikey, struct sdb_error *err);
 
 #endif

@@ -18,9 +18,12 @@
  */
 #include "catalog.h"
 
+#include "../common/collation.h"
 #include "../common/log.h"
+#include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "capped.h"
+#include "ixmod.h"
 #include "oplog.h"
 #include "store.h"
 #include "storereq.h"
@@ -87,6 +90,8 @@ index_free(ms_index_t *ix)
         bson_destroy(ix->spec);
     if (ix->key != NULL)
         bson_destroy(ix->key);
+    sdb_pfilter_free(ix->filter);
+    sdb_collation_free(ix->coll);
     memset(ix, 0, sizeof(*ix));
 }
 
@@ -103,6 +108,36 @@ coll_free(ms_coll_t *c)
         bson_destroy(c->options);
     ms_capped_free(c->capped);
     bson_free(c);
+}
+
+/* index_options -- compile spec.partialFilterExpression and open spec.collation (each NULL
+ * when absent).  The worker checks both before a spec is stored; a row written before these
+ * checks existed may hold one this version cannot read: it is logged and the index keeps
+ * its former behaviour (every document, binary keys) rather than stop the server. */
+static void
+index_options(const bson_t *spec, const char *name, struct sdb_pfilter **filter,
+              struct sdb_collation **coll)
+{
+    static const char *const fields[] = {"partialFilterExpression", "collation"};
+    const uint8_t *data;
+    uint32_t len;
+    bson_iter_t it;
+    sdb_error_t e;
+    bson_t d;
+
+    *filter = NULL;
+    *coll = NULL;
+    memset(&e, 0, sizeof(e));
+    for (int i = 0; i < 2; i++) {
+        if (!bson_iter_init_find(&it, spec, fields[i]) || !BSON_ITER_HOLDS_DOCUMENT(&it))
+            continue;
+        bson_iter_document(&it, &len, &data);
+        if (bson_init_static(&d, data, len) &&
+            (i == 0 ? sdb_pfilter_new(&d, filter, &e) : sdb_collation_new(&d, coll, &e)) == 0)
+            continue;
+        sdb_logf(SDB_LOG_W, "INDEX", 22601, "Index option ignored", "%s: %s: %s", name, fields[i],
+                 e.msg);
+    }
 }
 
 int
@@ -128,6 +163,9 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
     ix.unique = strcmp(ix.name, "_id_") == 0 ||
                 (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it));
     ix.sparse = bson_iter_init_find(&it, spec, "sparse") && bson_iter_as_bool(&it);
+    ix.prepare_unique =
+        !ix.unique && bson_iter_init_find(&it, spec, "prepareUnique") && bson_iter_as_bool(&it);
+    index_options(spec, ix.name, &ix.filter, &ix.coll);
     snprintf(ix.uri, sizeof(ix.uri), "%s", uri);
     c->idx = bson_realloc(c->idx, (c->nidx + 1) * sizeof(*c->idx));
     c->idx[c->nidx++] = ix;
@@ -568,17 +606,33 @@ new_uuid(uint8_t uuid[16])
     uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
 }
 
+/* id_index_spec -- the _id index of a new collection; it takes the collection's default
+ * collation (the worker stored it spelled out in the options), as in mongod, and for a
+ * clustered collection the clusteredIndex's name. */
 static void
-id_index_spec(bson_t *spec)
+id_index_spec(bson_t *spec, const bson_t *options)
 {
+    bson_iter_t it, ci;
     bson_t key;
+    bool clustered = options != NULL && bson_iter_init_find(&ci, options, "clusteredIndex") &&
+                     BSON_ITER_HOLDS_DOCUMENT(&ci) && bson_iter_recurse(&ci, &it) &&
+                     bson_iter_find(&it, "name") && BSON_ITER_HOLDS_UTF8(&it);
 
     bson_init(spec);
     BSON_APPEND_INT32(spec, "v", 2);
     BSON_APPEND_DOCUMENT_BEGIN(spec, "key", &key);
     BSON_APPEND_INT32(&key, "_id", 1);
     bson_append_document_end(spec, &key);
-    BSON_APPEND_UTF8(spec, "name", "_id_");
+    BSON_APPEND_UTF8(spec, "name", clustered ? bson_iter_utf8(&it, NULL) : "_id_");
+    if (options != NULL && bson_has_field(options, "clusteredIndex")) {
+        /* a clustered collection: its records in _id order (the worker reads them through
+         * this index), shown as mongod shows the clustered index */
+        BSON_APPEND_BOOL(spec, "unique", true);
+        BSON_APPEND_BOOL(spec, "clustered", true);
+    }
+    if (options != NULL && bson_iter_init_find(&it, options, "collation") &&
+        BSON_ITER_HOLDS_DOCUMENT(&it) && !bson_has_field(options, "viewOn"))
+        bson_append_iter(spec, "collation", -1, &it);
 }
 
 /* create_tables -- make c's collection table and its _id index table. */
@@ -641,7 +695,7 @@ ms_catalog_create_locked(WT_SESSION *s, ms_xact_t *x, const char *ns, const bson
     ms_capped_attach(NULL, c); /* a new table is empty */
     ms_catalog_new_uri("coll", c->uri, sizeof(c->uri));
     atomic_store(&c->next_rid, 1);
-    id_index_spec(&spec);
+    id_index_spec(&spec, c->options);
     ms_catalog_new_uri("index", uri, sizeof(uri));
     ret = ms_catalog_index_add_locked(c, &spec, uri);
     bson_init(&o);
@@ -1005,6 +1059,35 @@ coll_mod_reply(const ms_ttl_mod_t *mod, bson_t *reply)
     BSON_APPEND_INT64(reply, "expireAfterSeconds_new", mod->new_secs);
 }
 
+/* coll_mod_index -- collMod's `index` part: hidden, prepareUnique and unique (ixmod.c,
+ * applied to the cache at once), then expireAfterSeconds (ttl.h, a new spec in *mod that the
+ * caller installs with the row).  `logged` gets {name, changes} for the oplog entry; *ttl
+ * says whether *mod holds a change. */
+static int
+coll_mod_index(WT_SESSION *s, ms_coll_t *c, const bson_t *req, const bson_t *index, bson_t *reply,
+               bson_t *logged, bool *changed, ms_ttl_mod_t *mod, bool *ttl, sdb_error_t *err)
+{
+    bson_t t = BSON_INITIALIZER;
+    bson_iter_t secs, name;
+    bool dry_run;
+    int ret;
+
+    *ttl = false;
+    SDB_RET(ms_req_bool(req, "dryRun", false, &dry_run, err));
+    SDB_RET(ms_ixmod_apply_locked(s, c, index, dry_run, reply, logged, changed, err));
+    if (dry_run || !bson_iter_init_find(&secs, index, "expireAfterSeconds") ||
+        !bson_iter_init_find(&name, logged, "name"))
+        return 0;
+    bson_append_iter(&t, "name", -1, &name);
+    bson_append_iter(&t, "expireAfterSeconds", -1, &secs);
+    ret = ms_ttl_coll_mod_locked(c, &t, mod, err);
+    bson_destroy(&t);
+    SDB_RET(ret);
+    bson_append_iter(logged, "expireAfterSeconds", -1, &secs);
+    *ttl = true;
+    return 0;
+}
+
 int
 ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -1012,7 +1095,8 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
     char db[128];
     const char *ns, *coll;
     bson_t set, index, o = BSON_INITIALIZER, *nopts = NULL, *old, *old_spec = NULL;
-    bool has_set, has_index;
+    bson_t logged = BSON_INITIALIZER;
+    bool has_set, has_index, ix_changed = false, ttl = false;
     ms_ttl_mod_t mod = {0};
     ms_coll_t *c;
     int ret = 0;
@@ -1026,12 +1110,12 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
         ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns does not exist");
         goto err;
     }
-    if (has_index) /* expireAfterSeconds of one index */
-        SDB_ERR(ms_ttl_coll_mod_locked(c, &index, &mod, err));
+    if (has_index)
+        SDB_ERR(coll_mod_index(s, c, req, &index, reply, &logged, &ix_changed, &mod, &ttl, err));
     BSON_APPEND_UTF8(&o, "collMod", coll);
     bson_concat(&o, &set);
-    if (has_index)
-        BSON_APPEND_DOCUMENT(&o, "index", &index);
+    if (ix_changed || ttl)
+        BSON_APPEND_DOCUMENT(&o, "index", &logged);
     nopts = options_modified(c, &set);
     SDB_ERR(s->begin_transaction(s, NULL));
     old = c->options;
@@ -1054,14 +1138,17 @@ ms_catalog_op_coll_mod(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_erro
     mod.spec = old_spec;       /* likewise */
     ms_capped_attach(NULL, c); /* cappedSize / cappedMax */
     ms_store_bump_catalog();
-    if (has_index)
+    if (ttl)
         coll_mod_reply(&mod, reply);
 err:
+    if (ix_changed && ret != 0)
+        ms_store_bump_catalog(); /* the cache changed although the row did not */
     ms_catalog_unlock();
     if (nopts != NULL)
         bson_destroy(nopts);
     if (mod.spec != NULL)
         bson_destroy(mod.spec);
     bson_destroy(&o);
+    bson_destroy(&logged);
     return ret;
 }

@@ -38,17 +38,21 @@
 #define MS_NS_MAX (SDB_NS_LEN_MAX + 1) /* a namespace and its NUL */
 
 typedef struct ms_index {
-    char *name;           /* spec.name */
-    bson_t *spec;         /* {v, key, name, ...options} exactly as listIndexes shows it */
-    bson_t *key;          /* spec.key (the key pattern) */
-    char uri[MS_URI_MAX]; /* "table:index-<n>" */
-    bool unique;          /* spec.unique, or the _id index */
-    bool sparse;          /* spec.sparse: documents without any key field have no entry */
-    bool multikey;        /* some document expanded an array into entries (the planner must not
-                    * intersect bounds on a field nor serve a covered projection); set once,
-                    * atomically (__atomic builtins), by any writer under the shared lock, and
-                    * never cleared.  Kept in memory only: an index loaded at start is taken as
-                    * multikey (unknown), one created since knows. */
+    char *name;                 /* spec.name */
+    bson_t *spec;               /* {v, key, name, ...options} exactly as listIndexes shows it */
+    bson_t *key;                /* spec.key (the key pattern) */
+    char uri[MS_URI_MAX];       /* "table:index-<n>" */
+    bool unique;                /* spec.unique, or the _id index */
+    bool sparse;                /* spec.sparse: documents without any key field have no entry */
+    bool prepare_unique;        /* spec.prepareUnique: a non-unique index refusing new duplicates */
+    struct sdb_pfilter *filter; /* spec.partialFilterExpression compiled (pfilter.h), or NULL */
+    struct sdb_collation *coll; /* spec.collation opened (collation.h), or NULL (simple) */
+    bool multikey;              /* some document expanded an array into entries (the planner must
+                                 * not intersect bounds on a field nor serve a covered
+                                 * projection); set once, atomically (__atomic builtins), by any
+                                 * writer under the shared lock, and never cleared.  Kept in
+                                 * memory only: an index loaded at start is taken as multikey
+                                 * (unknown), one created since knows. */
 } ms_index_t;
 
 typedef struct ms_coll {

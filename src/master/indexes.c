@@ -1,8 +1,12 @@
 /*
  * src/master/indexes.c -- index entries, unique checks, index builds and drops.
  *
- * Entries: sdb_keyenc_keys derives the distinct keys of a document for a key pattern; each
- * becomes one WiredTiger entry (layout in indexes.h).  Unique indexes are opened with
+ * Entries: sdb_keyenc_keys_coll derives the distinct keys of a document for a key pattern
+ * (in the index's collation; hashed patterns hash, wildcard ones go through wildcard.h); each
+ * becomes one WiredTiger entry (layout in indexes.h).  A sparse index skips documents with
+ * none of its fields, a partial one those its filter (pfilter.h) does not match, so its
+ * unique constraint holds only among the rest.  A prepareUnique index (non-unique layout)
+ * refuses a key another record already has, unless the updated document's old image had it.  Unique indexes are opened with
  * overwrite=false, so a second key is WT_DUPLICATE_KEY, answered as mongod's E11000 error
  * with keyPattern and keyValue (decoded from the conflicting key bytes).  Two writers racing
  * for one unique key conflict in WiredTiger (WT_ROLLBACK); the caller retries and the loser
@@ -19,8 +23,11 @@
 
 #include "../common/bsoncmp.h"
 #include "../common/bsontext.h"
+#include "../common/collation.h"
 #include "../common/keyenc.h"
+#include "../common/pfilter.h"
 #include "../common/sdb.h"
+#include "../common/wildcard.h"
 #include "store.h"
 #include "storereq.h"
 #include "xact.h"
@@ -40,34 +47,70 @@ field_descending(const bson_iter_t *it)
     return BSON_ITER_HOLDS_NUMBER(it) && bson_iter_as_double((bson_iter_t *)it) < 0;
 }
 
+/* collation_keys -- a decoded key of a collated index with each top-level string (an ICU
+ * sort key, not text) shown as mongod shows it: "CollationKey(0x<hex>)". */
+static void
+collation_keys(const ms_index_t *ix, const bson_t *raw, bson_t *out)
+{
+    bson_iter_t it;
+    uint32_t n;
+    const char *str;
+
+    bson_iter_init(&it, raw);
+    while (bson_iter_next(&it)) {
+        if (ix->coll == NULL || !BSON_ITER_HOLDS_UTF8(&it)) {
+            bson_append_iter(out, bson_iter_key(&it), -1, &it);
+            continue;
+        }
+        bson_string_t *h = bson_string_new("CollationKey(0x");
+        str = bson_iter_utf8(&it, &n);
+        for (uint32_t i = 0; i < n; i++)
+            bson_string_append_printf(h, "%02x", (unsigned)(uint8_t)str[i]);
+        bson_string_append(h, ")");
+        bson_append_utf8(out, bson_iter_key(&it), -1, h->str, -1);
+        bson_string_free(h, true);
+    }
+}
+
 /* dup_error -- 11000 for `key` (encoded key bytes) in ix. */
 static int
 dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t len, bson_t *info,
           sdb_error_t *err)
 {
-    bson_t kv = BSON_INITIALIZER;
-    bson_string_t *s = bson_string_new(NULL);
+    bson_t kv = BSON_INITIALIZER, raw = BSON_INITIALIZER, spec = BSON_INITIALIZER;
+    bson_string_t *s = bson_string_new(NULL), *cs = bson_string_new(NULL);
     bson_iter_t it;
     size_t pos = 0;
     int ret;
 
     if (bson_iter_init(&it, ix->key)) {
         while (bson_iter_next(&it)) {
-            if (sdb_keyenc_decode_value(key, len, &pos, field_descending(&it), &kv,
+            if (sdb_keyenc_decode_value(key, len, &pos, field_descending(&it), &raw,
                                         bson_iter_key(&it)) != 0)
                 break;
         }
     }
+    collation_keys(ix, &raw, &kv);
     sdb_bson_text_doc(s, &kv, false);
+    if (ix->coll != NULL) {
+        sdb_collation_spec(ix->coll, &spec);
+        bson_string_append(cs, " collation: ");
+        sdb_bson_text_doc(cs, &spec, false);
+    }
     ret = sdb_error_set(err, SDB_CODE_DuplicateKey,
-                        "E11000 duplicate key error collection: %s index: %s dup key: %s", c->ns,
-                        ix->name, s->str);
+                        "E11000 duplicate key error collection: %s index: %s%s dup key: %s", c->ns,
+                        ix->name, cs->str, s->str);
     if (info != NULL) {
         BSON_APPEND_DOCUMENT(info, "keyPattern", ix->key);
         BSON_APPEND_DOCUMENT(info, "keyValue", &kv);
+        if (ix->coll != NULL)
+            BSON_APPEND_DOCUMENT(info, "collation", &spec);
     }
     bson_string_free(s, true);
+    bson_string_free(cs, true);
     bson_destroy(&kv);
+    bson_destroy(&raw);
+    bson_destroy(&spec);
     return ret;
 }
 
@@ -81,7 +124,70 @@ typedef struct entry_ctx {
     size_t cap;
     uint8_t *dup; /* copy of the key that hit a unique violation */
     size_t duplen;
+    uint8_t *old; /* prepareUnique on update: the old image's keys, concatenated */
+    size_t old_len, old_cap;
+    size_t *old_offs; /* where each starts in `old` (nold + 1 offsets) */
+    size_t nold;
 } entry_ctx_t;
+
+/* old_key_cb -- remember one key of the document's old image. */
+static int
+old_key_cb(const uint8_t *key, size_t len, void *arg)
+{
+    entry_ctx_t *e = arg;
+
+    e->old_offs = bson_realloc(e->old_offs, (e->nold + 2) * sizeof(*e->old_offs));
+    e->old_offs[e->nold++] = e->old_len;
+    if (e->old_cap < e->old_len + len) {
+        e->old_cap = (e->old_len + len) * 2;
+        e->old = bson_realloc(e->old, e->old_cap);
+    }
+    memcpy(e->old + e->old_len, key, len);
+    e->old_len += len;
+    e->old_offs[e->nold] = e->old_len;
+    return 0;
+}
+
+/* had_key -- the old image had this key (an update that keeps a key meets no duplicate
+ * check: mongod leaves an unchanged key alone, even among duplicates from before). */
+static bool
+had_key(const entry_ctx_t *e, const uint8_t *key, size_t len)
+{
+    for (size_t i = 0; i < e->nold; i++)
+        if (e->old_offs[i + 1] - e->old_offs[i] == len &&
+            memcmp(e->old + e->old_offs[i], key, len) == 0)
+            return true;
+    return false;
+}
+
+/* prefix_taken -- does a non-unique index hold `key` (len bytes) for another record than
+ * `rid`?  (prepareUnique: such an index refuses new duplicates.)  Leaves the cursor reset. */
+static int
+prefix_taken(WT_CURSOR *cur, const uint8_t *key, size_t len, int64_t rid, bool *taken)
+{
+    WT_ITEM k;
+    int exact, ret;
+
+    *taken = false;
+    k.data = key;
+    k.size = len;
+    cur->set_key(cur, &k);
+    ret = cur->search_near(cur, &exact);
+    if (ret == 0 && exact < 0)
+        ret = cur->next(cur);
+    while (ret == 0) {
+        SDB_RET(cur->get_key(cur, &k));
+        if (k.size != len + 8 || memcmp(k.data, key, len) != 0)
+            break;
+        if (sdb_keyenc_decode_rid(k.data, k.size) != rid) {
+            *taken = true;
+            break;
+        }
+        ret = cur->next(cur);
+    }
+    cur->reset(cur);
+    return ret == WT_NOTFOUND ? 0 : ret;
+}
 
 static int
 entry_cb(const uint8_t *key, size_t len, void *arg)
@@ -97,6 +203,17 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     k.size = len;
     v.data = e->rb.data;
     v.size = e->rb.len;
+    if (!e->ix->unique && e->ix->prepare_unique && !e->remove && !had_key(e, key, len)) {
+        bool taken;
+
+        SDB_RET(prefix_taken(cur, key, len, e->rid, &taken));
+        if (taken) {
+            e->dup = bson_malloc(len > 0 ? len : 1);
+            memcpy(e->dup, key, len);
+            e->duplen = len;
+            return WT_DUPLICATE_KEY;
+        }
+    }
     if (!e->ix->unique) {
         /* entry = key bytes + rid */
         if (e->cap < len + e->rb.len) {
@@ -173,24 +290,63 @@ sparse_skip(const ms_index_t *ix, const bson_t *doc)
     return true;
 }
 
+static int
+coll_str_cmp(void *ctx, const char *a, size_t alen, const char *b, size_t blen)
+{
+    return sdb_collation_str_cmp(ctx, a, alen, b, blen);
+}
+
+/* in_filter -- doc matches ix's partial filter (read under the index's collation). */
+static bool
+in_filter(const ms_index_t *ix, const bson_t *doc)
+{
+    sdb_bson_str_cmp_t sc = {coll_str_cmp, ix->coll};
+
+    return sdb_pfilter_matches(ix->filter, doc, ix->coll != NULL ? &sc : NULL);
+}
+
+/* wildcard_entries -- a wildcard index's entries of doc (wildcard.h). */
+static int
+wildcard_entries(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, sdb_error_t *err)
+{
+    bson_t proj;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    bool has =
+        bson_iter_init_find(&it, ix->spec, "wildcardProjection") && BSON_ITER_HOLDS_DOCUMENT(&it);
+
+    if (has) {
+        bson_iter_document(&it, &len, &data);
+        has = bson_init_static(&proj, data, len);
+    }
+    return sdb_wildcard_keys(doc, ix->key, has ? &proj : NULL, ix->coll, entry_cb, e, err);
+}
+
 /* index_doc -- add (or remove) doc's entries in one index. */
 static int
-index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc, int64_t rid,
-          int remove, bson_t *info, sdb_error_t *err)
+index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
+          const bson_t *old, int64_t rid, int remove, bson_t *info, sdb_error_t *err)
 {
     entry_ctx_t e;
     int multikey = 0, ret = 0;
 
-    if (sparse_skip(ix, doc))
+    if (sparse_skip(ix, doc) || !in_filter(ix, doc))
         return 0;
     memset(&e, 0, sizeof(e));
     e.ix = ix;
     e.rid = rid;
     e.remove = remove;
     sdb_keybuf_init(&e.rb);
+    if (old != NULL && ix->prepare_unique && !sdb_wildcard_pattern(ix->key) &&
+        !sparse_skip(ix, old) && in_filter(ix, old))
+        SDB_ERR(sdb_keyenc_keys_coll(old, ix->key, ix->coll, old_key_cb, &e, NULL, err));
     SDB_ERR(
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
-    ret = sdb_keyenc_keys(doc, ix->key, entry_cb, &e, &multikey, err);
+    if (sdb_wildcard_pattern(ix->key))
+        ret = wildcard_entries(ix, doc, &e, err);
+    else
+        ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
     if (multikey && !remove && !__atomic_load_n(&ix->multikey, __ATOMIC_ACQUIRE)) {
         /* the one field of a shared-locked index that writers may set (catalog.h): the
          * workers' planners learn it through the catalog version, as mongod's catalog write */
@@ -204,6 +360,8 @@ err:
         SDB_TRET(e.cur->close(e.cur));
     bson_free(e.buf);
     bson_free(e.dup);
+    bson_free(e.old);
+    bson_free(e.old_offs);
     sdb_keybuf_free(&e.rb);
     return ret;
 }
@@ -213,7 +371,16 @@ ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int6
                       bson_t *info, sdb_error_t *err)
 {
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, rid, 0, info, err));
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, err));
+    return 0;
+}
+
+int
+ms_indexes_update_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *old, const bson_t *doc,
+                      int64_t rid, bson_t *info, sdb_error_t *err)
+{
+    for (size_t i = 0; i < c->nidx; i++)
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, old, rid, 0, info, err));
     return 0;
 }
 
@@ -222,7 +389,7 @@ ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int6
                       sdb_error_t *err)
 {
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, rid, 1, NULL, err));
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, err));
     return 0;
 }
 
@@ -276,7 +443,7 @@ build_index(WT_SESSION *s, WT_SESSION *xs, const ms_coll_t *c, const ms_index_t 
             SDB_ERR(s->begin_transaction(s, NULL));
             in_txn = 1;
         }
-        SDB_ERR(index_doc(ws, c, ix, &doc, rid, 0, info, err));
+        SDB_ERR(index_doc(ws, c, ix, &doc, NULL, rid, 0, info, err));
         if (in_txn && ++n % BUILD_BATCH == 0) {
             in_txn = 0;
             SDB_ERR(s->commit_transaction(s, NULL));
@@ -321,13 +488,24 @@ same_options(const bson_t *a, const bson_t *b)
     return same;
 }
 
-static char *
-spec_str(const bson_t *spec)
+/* field_equal -- spec a and b have the same value for `field`, or both lack it. */
+static bool
+field_equal(const bson_t *a, const bson_t *b, const char *field)
 {
-    bson_string_t *s = bson_string_new(NULL);
+    bson_iter_t x, y;
+    bool hx = bson_iter_init_find(&x, a, field), hy = bson_iter_init_find(&y, b, field);
 
-    sdb_bson_text_doc(s, spec, false);
-    return bson_string_free(s, false);
+    return hx == hy && (!hx || sdb_bson_iter_cmp(&x, &y) == 0);
+}
+
+/* same_identity -- mongod's "equivalent" indexes: the same key pattern, collation, partial
+ * filter and wildcard projection (two indexes on one key may differ in those). */
+static bool
+same_identity(const bson_t *key, const bson_t *spec, const ms_index_t *ix)
+{
+    return sdb_bson_doc_cmp(key, ix->key) == 0 && field_equal(spec, ix->spec, "collation") &&
+           field_equal(spec, ix->spec, "partialFilterExpression") &&
+           field_equal(spec, ix->spec, "wildcardProjection");
 }
 
 /* check_spec -- validate one requested spec against the indexes c has; *exists = 1 when an
@@ -347,14 +525,14 @@ check_spec(const ms_coll_t *c, const bson_t *spec, int *exists, sdb_error_t *err
         return sdb_error_set(err, SDB_CODE_CannotCreateIndex, "Index keys cannot be empty.");
     for (size_t i = 0; i < c->nidx; i++) {
         const ms_index_t *ix = &c->idx[i];
-        int same_key = sdb_bson_doc_cmp(&key, ix->key) == 0;
+        int same_key = same_identity(&key, spec, ix);
         if (strcmp(ix->name, name) == 0) {
             if (same_key && same_options(spec, ix->spec)) {
                 *exists = 1;
                 return 0;
             }
-            a = spec_str(spec);
-            b = spec_str(ix->spec);
+            a = sdb_bson_text_new(spec);
+            b = sdb_bson_text_new(ix->spec);
             ret = same_key ? sdb_error_set(err, SDB_CODE_IndexOptionsConflict,
                                            "An equivalent index already exists with the same "
                                            "name but different options. Requested index: %s, "
@@ -484,7 +662,7 @@ find_drop_target(const ms_coll_t *c, const bson_t *req, size_t *pos, int *all, s
         if (sdb_bson_doc_cmp(&key, c->idx[*pos].key) == 0)
             return *pos == 0 ? sdb_error_set(err, SDB_CODE_InvalidOptions, "cannot drop _id index")
                              : 0;
-    str = spec_str(&key);
+    str = sdb_bson_text_new(&key);
     ret = sdb_error_set(err, SDB_CODE_IndexNotFound, "can't find index with key: %s", str);
     bson_free(str);
     return ret;

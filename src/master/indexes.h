@@ -24,6 +24,12 @@
 int ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                           bson_t *info, sdb_error_t *err);
 
+/* ms_indexes_update_doc -- ms_indexes_insert_doc for the new image of an updated document
+ * whose old image's entries were just removed: a prepareUnique index then checks for
+ * duplicates only the keys the old image did not have (an unchanged key is left alone). */
+int ms_indexes_update_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *old, const bson_t *doc,
+                          int64_t rid, bson_t *info, sdb_error_t *err);
+
 /* ms_indexes_remove_doc -- remove every index entry of doc (record rid). */
 int ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                           sdb_error_t *err);

@@ -69,7 +69,9 @@ encode_bound(const ms_index_t *ix, const bson_t *b, int high, sdb_keybuf_t *kb, 
     while (bson_iter_next(&kp)) {
         int desc = BSON_ITER_HOLDS_NUMBER(&kp) && bson_iter_as_double(&kp) < 0;
         if (have && bson_iter_next(&bi)) {
-            SDB_RET(sdb_keyenc_value(kb, bson_iter_value(&bi), desc));
+            /* in the index's collation: a point bound then finds every value the collation
+             * calls equal, a superset the worker's matcher narrows (the _id lookup) */
+            SDB_RET(sdb_keyenc_value_coll(kb, bson_iter_value(&bi), desc, ix->coll));
             continue;
         }
         have = false;
@@ -271,7 +273,8 @@ index_named(const ms_coll_t *c, const char *name)
     for (size_t i = 0; i < c->nidx; i++)
         if (strcmp(c->idx[i].name, name) == 0)
             return &c->idx[i];
-    return NULL;
+    /* "_id_" always reaches the _id index, also a clustered one that has another name */
+    return strcmp(name, "_id_") == 0 && c->nidx > 0 ? &c->idx[0] : NULL;
 }
 
 /* parse_ranges -- the request's ranges, encoded for ix and sorted. */

@@ -392,7 +392,7 @@ change_txn(WT_SESSION *s, change_t *ch, bson_t *info, sdb_error_t *err)
     if ((ret = ms_indexes_remove_doc(s, c, &stored, ch->rid, err)) != 0)
         goto rollback;
     if (ch->new != NULL) {
-        if ((ret = ms_indexes_insert_doc(s, c, ch->new, ch->rid, info, err)) != 0)
+        if ((ret = ms_indexes_update_doc(s, c, &stored, ch->new, ch->rid, info, err)) != 0)
             goto rollback;
         v.data = bson_get_data(ch->new);
         v.size = ch->new->len;

@@ -62,7 +62,7 @@ void fuzz_details(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *
 
 /* fuzz_collation -- a case-insensitive collation ({locale: "en", strength: 2}) for the
  * targets' second, collated pass; built once. */
-const wk_collation_t *fuzz_collation(void);
+const sdb_collation_t *fuzz_collation(void);
 
 /* fuzz_docs -- the fixed documents every parsed filter, update, projection or pipeline is
  * applied to; *n receives their number. */

@@ -11,7 +11,7 @@
 #include "fuzz.h"
 
 #include "../../src/common/bsonvalid.h"
-#include "../../src/worker/query/collation.h"
+#include "../../src/common/collation.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -139,16 +139,16 @@ fuzz_details(const wk_matcher_t *m, const bson_t *doc, wk_match_details_t *det)
         memset(det, 0, sizeof(*det));
 }
 
-const wk_collation_t *
+const sdb_collation_t *
 fuzz_collation(void)
 {
-    static wk_collation_t *coll;
+    static sdb_collation_t *coll;
     sdb_error_t err;
     bson_t *spec;
 
     if (coll == NULL) {
         spec = BCON_NEW("locale", BCON_UTF8("en"), "strength", BCON_INT32(2));
-        if (wk_collation_new(spec, &coll, &err) != 0 || coll == NULL) {
+        if (sdb_collation_new(spec, &coll, &err) != 0 || coll == NULL) {
             fprintf(stderr, "fuzz: collation: %s\n", err.msg);
             abort();
         }

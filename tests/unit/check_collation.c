@@ -9,7 +9,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "../../src/worker/query/collation.h"
+#include "../../src/common/collation.h"
 #include "../../src/worker/query/matcher.h"
 #include "../../src/worker/query/sort.h"
 
@@ -23,16 +23,16 @@ json(const char *s)
     return b;
 }
 
-/* coll_err -- the error code of wk_collation_new on `spec` (0 when it parses). */
+/* coll_err -- the error code of sdb_collation_new on `spec` (0 when it parses). */
 static int
 coll_err(const char *spec)
 {
     bson_t *b = json(spec);
-    wk_collation_t *c = NULL;
+    sdb_collation_t *c = NULL;
     sdb_error_t err = {0};
-    int ret = wk_collation_new(b, &c, &err);
+    int ret = sdb_collation_new(b, &c, &err);
 
-    wk_collation_free(c);
+    sdb_collation_free(c);
     bson_destroy(b);
     return ret == 0 ? 0 : err.code;
 }
@@ -56,35 +56,35 @@ START_TEST(test_parse_errors)
 }
 END_TEST
 
-static wk_collation_t *
+static sdb_collation_t *
 coll_new(const char *spec)
 {
     bson_t *b = json(spec);
-    wk_collation_t *c = NULL;
+    sdb_collation_t *c = NULL;
     sdb_error_t err = {0};
 
-    ck_assert_int_eq(wk_collation_new(b, &c, &err), 0);
+    ck_assert_int_eq(sdb_collation_new(b, &c, &err), 0);
     bson_destroy(b);
     return c;
 }
 
 START_TEST(test_compare)
 {
-    wk_collation_t *s2 = coll_new("{\"locale\": \"en_US\", \"strength\": 2}");
-    wk_collation_t *s3 = coll_new("{\"locale\": \"en_US\"}");
-    wk_collation_t *num = coll_new("{\"locale\": \"en\", \"numericOrdering\": true}");
-    wk_collation_t *simple = coll_new("{\"locale\": \"simple\"}");
+    sdb_collation_t *s2 = coll_new("{\"locale\": \"en_US\", \"strength\": 2}");
+    sdb_collation_t *s3 = coll_new("{\"locale\": \"en_US\"}");
+    sdb_collation_t *num = coll_new("{\"locale\": \"en\", \"numericOrdering\": true}");
+    sdb_collation_t *simple = coll_new("{\"locale\": \"simple\"}");
 
     ck_assert_ptr_null(simple);
-    ck_assert_int_eq(wk_collation_str_cmp(s2, "ping", 4, "PING", 4), 0);
-    ck_assert_int_ne(wk_collation_str_cmp(s3, "ping", 4, "PING", 4), 0);
-    ck_assert_int_lt(wk_collation_str_cmp(s3, "b", 1, "C", 1), 0);
-    ck_assert_int_gt(wk_collation_str_cmp(NULL, "b", 1, "C", 1), 0);
-    ck_assert_int_gt(wk_collation_str_cmp(num, "10", 2, "9", 1), 0);
-    ck_assert_int_lt(wk_collation_str_cmp(s3, "10", 2, "9", 1), 0);
-    wk_collation_free(s2);
-    wk_collation_free(s3);
-    wk_collation_free(num);
+    ck_assert_int_eq(sdb_collation_str_cmp(s2, "ping", 4, "PING", 4), 0);
+    ck_assert_int_ne(sdb_collation_str_cmp(s3, "ping", 4, "PING", 4), 0);
+    ck_assert_int_lt(sdb_collation_str_cmp(s3, "b", 1, "C", 1), 0);
+    ck_assert_int_gt(sdb_collation_str_cmp(NULL, "b", 1, "C", 1), 0);
+    ck_assert_int_gt(sdb_collation_str_cmp(num, "10", 2, "9", 1), 0);
+    ck_assert_int_lt(sdb_collation_str_cmp(s3, "10", 2, "9", 1), 0);
+    sdb_collation_free(s2);
+    sdb_collation_free(s3);
+    sdb_collation_free(num);
 }
 END_TEST
 
@@ -107,7 +107,7 @@ matches(const char *filter, const char *doc, const wk_match_opts_t *mo)
 
 START_TEST(test_matcher_collation)
 {
-    wk_collation_t *s2 = coll_new("{\"locale\": \"en_US\", \"strength\": 2}");
+    sdb_collation_t *s2 = coll_new("{\"locale\": \"en_US\", \"strength\": 2}");
     wk_match_opts_t mo = {NULL, s2};
 
     ck_assert(matches("{\"x\": \"PING\"}", "{\"x\": \"ping\"}", &mo));
@@ -118,7 +118,7 @@ START_TEST(test_matcher_collation)
     ck_assert(matches("{\"x\": {\"a\": \"Q\"}}", "{\"x\": {\"a\": \"q\"}}", &mo));
     ck_assert(!matches("{\"x\": \"1\"}", "{\"x\": 1}", &mo));
     ck_assert(!matches("{\"x\": \"pong\"}", "{\"x\": \"ping\"}", &mo));
-    wk_collation_free(s2);
+    sdb_collation_free(s2);
 }
 END_TEST
 
@@ -140,7 +140,7 @@ END_TEST
 
 START_TEST(test_sort_collation)
 {
-    wk_collation_t *s2 = coll_new("{\"locale\": \"en\"}");
+    sdb_collation_t *s2 = coll_new("{\"locale\": \"en\"}");
     bson_t *docs[3] = {json("{\"x\": \"b\"}"), json("{\"x\": \"C\"}"), json("{\"x\": \"a\"}")};
     bson_t *spec = json("{\"x\": 1}");
     wk_sort_t *so = NULL;
@@ -163,7 +163,7 @@ START_TEST(test_sort_collation)
     for (int i = 0; i < 3; i++)
         bson_destroy(docs[i]);
     bson_destroy(spec);
-    wk_collation_free(s2);
+    sdb_collation_free(s2);
 }
 END_TEST
 

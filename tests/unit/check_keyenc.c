@@ -9,6 +9,7 @@
  * and the parallel-arrays error.  Single-threaded; no server is started.
  */
 #include "../../src/common/bsoncmp.h"
+#include "../../src/common/collation.h"
 #include "../../src/common/errors.h"
 #include "../../src/common/keyenc.h"
 #include "../../src/common/sdb.h"
@@ -461,6 +462,110 @@ START_TEST(test_keys_errors)
 }
 END_TEST
 
+/* A pattern with a hashed field: one key, the hashed field keyed by mongod's hash64 as a
+ * long, no array anywhere on a path (16766 naming the path up to the array). */
+START_TEST(test_keys_hashed)
+{
+    keyset_t ks;
+    sdb_error_t err;
+    int mk;
+
+    check_keys("{\"a\": 42}", "{\"a\": \"hashed\"}", "{ \"a\" : -944302157085130861 }", 0);
+    check_keys("{\"a\": 42.5, \"b\": \"x\"}", "{\"b\": 1, \"a\": \"hashed\"}",
+               "{ \"b\" : \"x\", \"a\" : -944302157085130861 }", 0);
+    check_keys("{\"a\": {\"b\": {\"c\": 42}}}", "{\"a.b.c\": \"hashed\"}",
+               "{ \"a.b.c\" : -944302157085130861 }", 0);
+    ck_assert_int_eq(run_keys("{\"a\": [42]}", "{\"a\": \"hashed\"}", &ks, &mk, &err), SDB_ECLIENT);
+    ck_assert_int_eq(err.code, SDB_CODE_Location16766);
+    ck_assert_str_eq(err.msg, "Error: hashed indexes do not currently support array values. "
+                              "Found array at path: a");
+    ck_assert_int_eq(run_keys("{\"a\": [{\"b\": 1}], \"c\": 1}", "{\"c\": \"hashed\", \"a.b\": 1}",
+                              &ks, &mk, &err),
+                     SDB_ECLIENT);
+    ck_assert_str_eq(err.msg, "Error: hashed indexes do not currently support array values. "
+                              "Found array at path: a");
+    ck_assert_int_eq(run_keys("{\"a\": {\"b\": [1]}}", "{\"a\": \"hashed\"}", &ks, &mk, &err),
+                     0); /* an array inside the hashed value is part of it */
+}
+END_TEST
+
+/* collect_raw -- keep the (one) key's bytes in the keybuf ctx. */
+static int
+collect_raw(const uint8_t *key, size_t len, void *ctx)
+{
+    sdb_keybuf_t *kb = ctx;
+
+    sdb_keybuf_reset(kb);
+    kb->len = 0;
+    while (kb->cap < len + 1) {
+        kb->cap = kb->cap != 0 ? kb->cap * 2 : 64;
+        kb->data = bson_realloc(kb->data, kb->cap);
+    }
+    memcpy(kb->data, key, len);
+    kb->len = len;
+    return 0;
+}
+
+/* enc_str -- a string's encoding under a collation into kb (reset first). */
+static void
+enc_str(sdb_keybuf_t *kb, const char *s, const sdb_collation_t *coll, int desc)
+{
+    bson_value_t v;
+
+    v.value_type = BSON_TYPE_UTF8;
+    v.value.v_utf8.str = (char *)s;
+    v.value.v_utf8.len = (uint32_t)strlen(s);
+    sdb_keybuf_reset(kb);
+    ck_assert_int_eq(sdb_keyenc_value_coll(kb, &v, desc, coll), 0);
+}
+
+/* Under a collation, strings key as ICU sort keys: equal under the collation means equal
+ * bytes, the byte order is the collation's (also descending and inside documents). */
+START_TEST(test_keys_collation)
+{
+    bson_t *spec = BCON_NEW("locale", "en", "strength", BCON_INT32(2));
+    sdb_collation_t *coll = NULL;
+    sdb_keybuf_t a, b;
+    sdb_error_t err;
+    int mk;
+
+    ck_assert_int_eq(sdb_collation_new(spec, &coll, &err), 0);
+    sdb_keybuf_init(&a);
+    sdb_keybuf_init(&b);
+    enc_str(&a, "Alice", coll, 0);
+    enc_str(&b, "ALICE", coll, 0);
+    ck_assert_int_eq(kb_cmp(&a, &b), 0);
+    enc_str(&b, "Alicé", coll, 0);
+    ck_assert_int_lt(kb_cmp(&a, &b), 0); /* an accent is a secondary difference */
+    enc_str(&a, "a", coll, 0);
+    enc_str(&b, "B", coll, 0);
+    ck_assert_int_lt(kb_cmp(&a, &b), 0); /* binary order would put "B" first */
+    enc_str(&a, "a", coll, 1);
+    enc_str(&b, "B", coll, 1);
+    ck_assert_int_gt(kb_cmp(&a, &b), 0);
+    enc_str(&a, "a", NULL, 0);
+    enc_str(&b, "B", NULL, 0);
+    ck_assert_int_gt(kb_cmp(&a, &b), 0);
+    /* keys of documents: strings inside sub-documents are collated too */
+    {
+        bson_t *d1 = bson_new_from_json((const uint8_t *)"{\"k\": {\"x\": \"ABC\"}}", -1, NULL);
+        bson_t *d2 = bson_new_from_json((const uint8_t *)"{\"k\": {\"x\": \"abc\"}}", -1, NULL);
+        bson_t *pat = bson_new_from_json((const uint8_t *)"{\"k\": 1}", -1, NULL);
+        memset(&err, 0, sizeof(err));
+        ck_assert_int_eq(sdb_keyenc_keys_coll(d1, pat, coll, collect_raw, &a, &mk, &err), 0);
+        ck_assert_int_eq(sdb_keyenc_keys_coll(d2, pat, coll, collect_raw, &b, &mk, &err), 0);
+        ck_assert_int_eq(kb_cmp(&a, &b), 0);
+        bson_destroy(d1);
+        bson_destroy(d2);
+        bson_destroy(pat);
+    }
+    sdb_keybuf_free(&a);
+    sdb_keybuf_free(&b);
+    sdb_collation_free(coll);
+    bson_destroy(spec);
+}
+END_TEST
+
 static int
 count_key(const uint8_t *key, size_t len, void *ctx)
 {
@@ -620,6 +725,8 @@ keyenc_suite(void)
     tcase_add_test(tk, test_keys_multikey);
     tcase_add_test(tk, test_keys_positional);
     tcase_add_test(tk, test_keys_errors);
+    tcase_add_test(tk, test_keys_hashed);
+    tcase_add_test(tk, test_keys_collation);
     tcase_add_test(tk, test_decode_key_and_brackets);
     suite_add_tcase(s, tk);
     return s;

@@ -43,11 +43,11 @@ typedef struct wk_agg_docs {
 
 /* wk_agg_ctx_t -- where a pipeline runs; owned by the caller, read by the stages. */
 typedef struct wk_agg_ctx {
-    const char *db;                       /* database of the command */
-    const char *coll;                     /* source collection; NULL for {aggregate: 1} */
-    bool allow_disk_use;                  /* lifts the 100 MiB limit of $sort and $group */
-    int depth;                            /* nesting level of sub-pipelines */
-    const struct wk_collation *collation; /* the command's (borrowed); NULL = simple */
+    const char *db;                        /* database of the command */
+    const char *coll;                      /* source collection; NULL for {aggregate: 1} */
+    bool allow_disk_use;                   /* lifts the 100 MiB limit of $sort and $group */
+    int depth;                             /* nesting level of sub-pipelines */
+    const struct sdb_collation *collation; /* the command's (borrowed); NULL = simple */
     bson_t *err_extra;        /* optional: a failing write stage appends mongod's extra error-reply
                         * fields here (keyPattern/keyValue of a DuplicateKey) */
     const wk_op_t *op;        /* the command's interrupt state (op.h); NULL = none */

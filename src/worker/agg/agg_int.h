@@ -16,9 +16,9 @@
 
 #include "agg.h"
 
+#include "../../common/path.h"
 #include "../../common/sdb.h"
 #include "../query/expr.h"
-#include "../query/path.h"
 #include "../query/sort.h"
 #include "../query/stats.h"
 
@@ -79,7 +79,7 @@ void wk_agg_doc_get(const bson_t *doc, const char *path, bson_value_t *out);
 /* wk_agg_doc_set -- copy `doc` into `out` (initialized here) with dotted `path` set to `v`
  * (created at the end when absent; removed when v is missing).  A non-document on the way is
  * replaced by a document.  It recurses once per component: stages pass only paths that
- * passed wk_path_check when they were parsed (15 Overflow "FieldPath is too long"). */
+ * passed sdb_path_check when they were parsed (15 Overflow "FieldPath is too long"). */
 void wk_agg_doc_set(const bson_t *doc, const char *path, const bson_value_t *v, bson_t *out);
 
 /* wk_agg_value_doc -- a static bson_t view of a document or array value. */
@@ -261,7 +261,7 @@ int wk_gran_round(const wk_gran_t *g, const bson_value_t *v, bool up, bson_value
  * none) plans it (exec.h wk_exec_open_hint), as work of `op`, at snapshot time read_ts (0 =
  * the latest data; exec.h). */
 int wk_agg_read(const char *ns, const bson_t *filter, int64_t limit,
-                const struct wk_collation *coll, const bson_value_t *hint, const wk_op_t *op,
+                const struct sdb_collation *coll, const bson_value_t *hint, const wk_op_t *op,
                 uint64_t read_ts, wk_agg_docs_t *out, sdb_error_t *err);
 
 /* wk_agg_run_sub -- run a parsed sub-pipeline over collection `coll` of ctx's db, or over

@@ -172,7 +172,7 @@ wk_agg_field_path(const char *s, sdb_error_t *err)
             break;
         p = dot + 1;
     }
-    return wk_path_check(s, strlen(s), err);
+    return sdb_path_check(s, strlen(s), err);
 }
 
 int

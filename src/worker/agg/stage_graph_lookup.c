@@ -278,7 +278,7 @@ add_values(const bson_iter_t *it, char **parts, int i, int n, vset_t *s)
 
 /* doc_values -- the values of dotted `path` in doc into the set. */
 static void
-doc_values(const bson_t *doc, const wk_path_t *path, vset_t *s)
+doc_values(const bson_t *doc, const sdb_path_t *path, vset_t *s)
 {
     bson_t wrap = BSON_INITIALIZER;
     bson_iter_t it;
@@ -345,7 +345,7 @@ typedef struct search {
     const graph_t *g;
     const wk_agg_ctx_t *ctx;
     const wk_agg_docs_t *foreign;
-    wk_path_t from_path;
+    sdb_path_t from_path;
     vset_t ids;
     bson_t found; /* the result array */
     uint32_t nfound;
@@ -478,7 +478,7 @@ wk_agg_run_graph_lookup(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, 
     s.g = g;
     s.ctx = ctx;
     s.foreign = &foreign;
-    SDB_ERR(wk_path_parse(g->from_field, strlen(g->from_field), &s.from_path, err));
+    SDB_ERR(sdb_path_parse(g->from_field, strlen(g->from_field), &s.from_path, err));
     SDB_ERR(wk_agg_run_foreign(ctx, g->from, NULL, &foreign, err));
     for (size_t i = 0; i < in->n; i++) {
         if (in->v[i] == NULL)
@@ -494,7 +494,7 @@ wk_agg_run_graph_lookup(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, 
         SDB_ERR(ret);
     }
 err:
-    wk_path_destroy(&s.from_path);
+    sdb_path_destroy(&s.from_path);
     wk_agg_docs_free(&foreign);
     return ret;
 }

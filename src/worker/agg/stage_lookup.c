@@ -23,7 +23,7 @@
 #include <string.h>
 
 int
-wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const wk_collation_t *coll,
+wk_agg_read(const char *ns, const bson_t *filter, int64_t limit, const sdb_collation_t *coll,
             const bson_value_t *hint, const wk_op_t *op, uint64_t read_ts, wk_agg_docs_t *out,
             sdb_error_t *err)
 {
@@ -158,7 +158,7 @@ lookup_field(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
         return lookup_str(it, &l->foreign, err);
     if (strcmp(k, "as") == 0) {
         SDB_RET(lookup_str(it, &l->as, err));
-        return wk_path_check(l->as, strlen(l->as), err);
+        return sdb_path_check(l->as, strlen(l->as), err);
     }
     if (strcmp(k, "let") == 0)
         return lookup_let(l, it, err);

@@ -211,7 +211,7 @@ add_spec(add_fields_t *a, const char *prefix, bson_iter_t *it, sdb_error_t *err)
                                  "FieldPath field names may not start with '$'. Consider using "
                                  "$getField or $setField.");
         }
-        if ((ret = wk_path_check(path, strlen(path), err)) != 0) { /* bounds the nesting too */
+        if ((ret = sdb_path_check(path, strlen(path), err)) != 0) { /* bounds the nesting too */
             bson_free(path);
             return ret;
         }

@@ -48,7 +48,7 @@ set_path(unwind_t *u, const bson_iter_t *it, sdb_error_t *err)
                              "path option to $unwind stage should be prefixed with a '$': %s", s);
     bson_free(u->path);
     u->path = bson_strdup(s + 1);
-    return wk_path_check(u->path, strlen(u->path), err);
+    return sdb_path_check(u->path, strlen(u->path), err);
 }
 
 /* parse_option -- one field of the object form. */
@@ -83,7 +83,7 @@ parse_option(unwind_t *u, const bson_iter_t *it, sdb_error_t *err)
                                  s);
         bson_free(u->index);
         u->index = bson_strdup(s);
-        return wk_path_check(u->index, strlen(u->index), err);
+        return sdb_path_check(u->index, strlen(u->index), err);
     }
     return sdb_error_set(err, SDB_CODE_Location28811, "unrecognized option to $unwind stage: %s",
                          k);

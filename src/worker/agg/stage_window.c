@@ -19,7 +19,7 @@
 #include "window.h"
 
 #include "../../common/bsoncmp.h"
-#include "../query/collation.h"
+#include "../../common/collation.h"
 #include "../query/num.h"
 
 #include <stdio.h>
@@ -623,7 +623,7 @@ typedef struct win_row {
  * keys that are equal under it, "a" and "A" case-insensitively, are one partition). */
 typedef struct row_order {
     const window_stage_t *w;
-    const struct wk_collation *coll;
+    const struct sdb_collation *coll;
 } row_order_t;
 
 static int
@@ -631,7 +631,7 @@ row_cmp(const void *a, const void *b, void *arg)
 {
     const win_row_t *x = a, *y = b;
     const row_order_t *o = arg;
-    int c = wk_collation_value_cmp(o->coll, &x->key, &y->key);
+    int c = sdb_collation_value_cmp(o->coll, &x->key, &y->key);
 
     if (c != 0 || o->w->sort == NULL)
         return c;
@@ -727,7 +727,7 @@ wk_agg_run_set_window_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t 
     if (w->partition != NULL || w->sort != NULL)
         SDB_ERR(wk_sort_array_op(rows, n, sizeof(*rows), row_cmp, &order, ctx->op, err));
     for (size_t i = 1; i <= n; i++) {
-        if (i < n && wk_collation_value_cmp(ctx->collation, &rows[i].key, &rows[from].key) == 0)
+        if (i < n && sdb_collation_value_cmp(ctx->collation, &rows[i].key, &rows[from].key) == 0)
             continue;
         SDB_ERR(emit_partition(w, ctx, rows, from, i, out, err));
         for (size_t j = from; j < i; j++) { /* the partition is done: release its input */

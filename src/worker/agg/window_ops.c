@@ -19,7 +19,7 @@
 #include "window.h"
 
 #include "../../common/bsoncmp.h"
-#include "../query/collation.h"
+#include "../../common/collation.h"
 #include "../query/num.h"
 
 #include <math.h>
@@ -209,7 +209,7 @@ same_sort_value(const wk_win_part_t *p, size_t i)
         return true;
     if (a->value_type == BSON_TYPE_ARRAY || b->value_type == BSON_TYPE_ARRAY)
         return wk_sort_cmp(p->sort, p->docs[i - 1], p->docs[i]) == 0;
-    return wk_collation_value_cmp(p->ctx->collation, a, b) == 0;
+    return sdb_collation_value_cmp(p->ctx->collation, a, b) == 0;
 }
 
 static void

@@ -26,7 +26,7 @@
 #include "../engine/read_concern.h"
 #include "../engine/session.h"
 
-#include "../query/collation.h"
+#include "../../common/collation.h"
 
 #include "../agg/agg.h"
 #include "../agg/stage_changestream.h"
@@ -641,7 +641,7 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     wk_agg_docs_t res;
     wk_agg_ctx_t ctx;
     agg_args_t a;
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     char ns[WK_NS_MAX], src[WK_NS_MAX];
     bson_t stages = BSON_INITIALIZER;
     int ret = 0;
@@ -663,6 +663,8 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     ctx.hint = a.has_hint ? bson_iter_value(&a.hint) : NULL;
     if (a.has_collation)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));
+    else if (a.coll != NULL) /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(ns, &coll, NULL, &cmd->err));
     ctx.collation = coll;
     SDB_ERR(pipeline_array(cmd, &a, &ctx, src, sizeof(src), &stages));
     SDB_ERR(parse_pipeline(cmd, &a, &stages, &ctx, &p));
@@ -685,7 +687,7 @@ err:
     bson_destroy(&stages);
     wk_agg_docs_free(&res);
     wk_agg_free(p);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 

@@ -2,13 +2,15 @@
  * src/worker/cmd/collection.c -- create, drop, renameCollection and listCollections.
  *
  * create validates its options in mongod's words (unknown fields, capped without size,
- * validator parse errors, enumerations) and passes everything but the command name and the
- * generic arguments to the master as the collection's options; creating a collection that
- * already exists is 48 NamespaceExists, as in mongod 7.0 (8.0 made it idempotent).
- * listCollections is
- * answered from the worker's catalog cache: one entry per collection of the database,
- * filtered with the query matcher, sorted by name, in a cursor that is already exhausted
- * (id 0).
+ * validator parse errors, enumerations, clusteredIndex) and passes everything but the
+ * command name and the generic arguments to the master as the collection's options, with a
+ * collation spelled out in full (none for "simple") and clusteredIndex as mongod stores it;
+ * creating a collection that already exists is 48 NamespaceExists, as in mongod 7.0 (8.0
+ * made it idempotent).  listCollections is answered from the worker's catalog cache: one
+ * entry per collection of the database, filtered with the query matcher, sorted by name, in
+ * a cursor that is already exhausted (id 0); a clustered collection has no idIndex there.
+ * collMod changes validation, capped limits, a view's pipeline, and through `index` an
+ * index's hidden / prepareUnique / unique (src/master/ixmod.c does the work).
  *
  * Invariants: event-loop thread; catalog entries are read only between refreshes, and never
  * across a wk_store_call that changes the catalog.
@@ -23,6 +25,9 @@
 #include "../agg/agg.h"
 #include "../catalog_cache.h"
 #include "../store_client.h"
+
+#include "../../common/bsontext.h"
+#include "../../common/collation.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +103,94 @@ check_images_option(wk_cmd_t *cmd, const bson_iter_t *it)
     return 0;
 }
 
+/* clustered_option -- clusteredIndex: {key: {_id: 1}, unique: true, name?, v?} as mongod 7.0
+ * reads it; stored as {v: 2, key, name?, unique: true} (listCollections shows it so). */
+static int
+clustered_option(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
+{
+    bson_iter_t f;
+    bson_t spec, key, out;
+    bool has_key = false, has_unique = false;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return wk_cmdu_type_error(cmd, "clusteredIndex", bson_iter_type(it), "object");
+    SDB_RET(wk_cmdu_get_doc(cmd, it, "clusteredIndex", &spec));
+    bson_iter_init(&f, &spec);
+    while (bson_iter_next(&f)) {
+        const char *k = bson_iter_key(&f);
+
+        if (strcmp(k, "key") == 0) {
+            if (!BSON_ITER_HOLDS_DOCUMENT(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.key", bson_iter_type(&f), "object");
+            SDB_RET(wk_cmdu_get_doc(cmd, &f, "clusteredIndex.key", &key));
+            has_key = true;
+        } else if (strcmp(k, "unique") == 0) {
+            if (!BSON_ITER_HOLDS_BOOL(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.unique", bson_iter_type(&f), "bool");
+            if (!bson_iter_bool(&f))
+                return sdb_error_set(&cmd->err, SDB_CODE_Location5979700,
+                                     "The clusteredIndex option requires unique: true to be "
+                                     "specified");
+            has_unique = true;
+        } else if (strcmp(k, "name") == 0) {
+            if (!BSON_ITER_HOLDS_UTF8(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.name", bson_iter_type(&f), "string");
+        } else if (strcmp(k, "v") == 0) {
+            if (!BSON_ITER_HOLDS_NUMBER(&f))
+                return wk_cmdu_type_error(cmd, "clusteredIndex.v", bson_iter_type(&f), "int");
+            if (bson_iter_as_int64(&f) != 2) {
+                char *str = sdb_bson_text_new(&spec);
+                int ret = sdb_error_set(&cmd->err, SDB_CODE_Location5979704,
+                                        "Invalid clusteredIndex specification %s; cannot create "
+                                        "a clusteredIndex with v=%lld",
+                                        str, (long long)bson_iter_as_int64(&f));
+                bson_free(str);
+                return ret;
+            }
+        } else {
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field 'clusteredIndex.%s' is an unknown field.", k);
+        }
+    }
+    if (!has_key || !has_unique)
+        return sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,
+                             "BSON field 'clusteredIndex.%s' is missing but a required field",
+                             has_key ? "unique" : "key");
+    if (!bson_iter_init(&f, &key) || !bson_iter_next(&f) || strcmp(bson_iter_key(&f), "_id") != 0 ||
+        !BSON_ITER_HOLDS_NUMBER(&f) || bson_iter_as_double(&f) != 1.0 || bson_iter_next(&f))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidIndexSpecificationOption,
+                             "The clusteredIndex option is only supported for key: {_id: 1}");
+    BSON_APPEND_DOCUMENT_BEGIN(opts, "clusteredIndex", &out);
+    BSON_APPEND_INT32(&out, "v", 2);
+    BSON_APPEND_DOCUMENT(&out, "key", &key);
+    if (bson_iter_init_find(&f, &spec, "name"))
+        bson_append_iter(&out, "name", -1, &f);
+    BSON_APPEND_BOOL(&out, "unique", true);
+    bson_append_document_end(opts, &out);
+    return 0;
+}
+
+/* clustered_combinations -- what a clustered collection cannot have, in mongod's words (a
+ * capped clustered collection is refused as unsupported here). */
+static int
+clustered_combinations(wk_cmd_t *cmd, const bson_t *opts)
+{
+    bson_iter_t it;
+
+    if (bson_iter_init_find(&it, opts, "idIndex") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_value(&it)->value.v_doc.data_len > 5)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "The 'clusteredIndex' option is not supported with the 'idIndex' "
+                             "option");
+    if (bson_iter_init_find(&it, opts, "autoIndexId") && !wk_cmdu_truthy(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_Location6026501,
+                             "The 'clusteredIndex' option does not support {autoIndexId: false}");
+    if (bson_iter_init_find(&it, opts, "capped") && wk_cmdu_truthy(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "a capped clustered collection is not supported by this server");
+    return 0;
+}
+
 /* check_option -- type and value checks of one create option. */
 static int
 check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
@@ -133,6 +226,26 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
     if (strcmp(k, "changeStreamPreAndPostImages") == 0)
         return check_images_option(cmd, it);
     return 0;
+}
+
+/* append_collation -- the create option `collation` spelled out as mongod stores it (every
+ * ICU default filled in), or nothing for "simple". */
+static int
+append_collation(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
+{
+    bson_t given, full = BSON_INITIALIZER;
+    bool simple;
+    int ret;
+
+    SDB_RET(wk_cmdu_get_doc(cmd, it, "collation", &given));
+    ret = sdb_collation_full_spec(&given, &full, &simple, &cmd->err);
+    if (ret == SDB_ECLIENT && cmd->err.code == SDB_CODE_Location40414)
+        sdb_error_set(&cmd->err, SDB_CODE_Location40414,
+                      "BSON field 'create.collation.locale' is missing but a required field");
+    if (ret == 0 && !simple)
+        BSON_APPEND_DOCUMENT(opts, "collation", &full);
+    bson_destroy(&full);
+    return ret;
 }
 
 /* check_view_pipeline -- a view's pipeline must parse and must not write. */
@@ -193,7 +306,7 @@ view_options(wk_cmd_t *cmd, bson_t *opts)
     SDB_ERR(check_view_pipeline(cmd, on, &pipeline));
     BSON_APPEND_ARRAY(opts, "pipeline", &pipeline);
     if (bson_iter_init_find(&it, cmd->body, "collation"))
-        bson_append_iter(opts, "collation", -1, &it);
+        SDB_ERR(append_collation(cmd, &it, opts));
 err:
     bson_destroy(&pipeline);
     return ret;
@@ -218,7 +331,12 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
         SDB_RET(check_option(cmd, &it, &validator));
         level = level || strcmp(k, "validationLevel") == 0;
         action = action || strcmp(k, "validationAction") == 0;
-        bson_append_iter(opts, k, -1, &it);
+        if (strcmp(k, "collation") == 0)
+            SDB_RET(append_collation(cmd, &it, opts));
+        else if (strcmp(k, "clusteredIndex") == 0)
+            SDB_RET(clustered_option(cmd, &it, opts));
+        else
+            bson_append_iter(opts, k, -1, &it);
     }
     if (bson_has_field(cmd->body, "viewOn")) {
         bson_reinit(opts);
@@ -227,6 +345,8 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
     if (bson_has_field(cmd->body, "pipeline"))
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "'pipeline' requires 'viewOn' to also be specified");
+    if (bson_has_field(opts, "clusteredIndex"))
+        return clustered_combinations(cmd, opts);
     if (validator && !level)
         BSON_APPEND_UTF8(opts, "validationLevel", "strict");
     if (validator && !action)
@@ -394,7 +514,8 @@ build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *
     if (bson_iter_init_find(&it, &ci->uuid_doc, "uuid"))
         wk_cmdu_append_iter_as(&info, "uuid", &it);
     bson_append_document_end(entry, &info);
-    append_id_index(ci, entry);
+    if (!bson_has_field(&ci->options, "clusteredIndex")) /* mongod shows none then */
+        append_id_index(ci, entry);
 }
 
 static int
@@ -481,8 +602,73 @@ static const char *const collmod_fields[] = {
     "dryRun",         "collectionUUID",  "recordPreImages",    NULL,
 };
 
+/* collmod_index -- collMod's `index`: {keyPattern | name, hidden, prepareUnique, unique,
+ * expireAfterSeconds} checked as mongod does (expireAfterSeconds by engine/ttl.h), copied
+ * into `index` for the master (src/master/ixmod.c and ttl.c apply it). */
+static int
+collmod_index(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *ix, bson_t *index)
+{
+    static const char *const bools[] = {"hidden", "prepareUnique", "unique", NULL};
+    bool has_name, has_key, any = false;
+    bson_iter_t it;
+    bson_t spec;
+    char field[64];
+    int64_t secs = 0;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(ix))
+        return wk_cmdu_type_error(cmd, "index", bson_iter_type(ix), "object");
+    SDB_RET(wk_cmdu_get_doc(cmd, ix, "index", &spec));
+    bson_iter_init(&it, &spec);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        bool known = strcmp(k, "keyPattern") == 0 || strcmp(k, "name") == 0;
+
+        for (size_t i = 0; bools[i] != NULL && !known; i++) {
+            if (strcmp(k, bools[i]) != 0)
+                continue;
+            known = any = true;
+            bson_snprintf(field, sizeof(field), "index.%s", k);
+            if (!BSON_ITER_HOLDS_BOOL(&it))
+                return wk_cmdu_type_error(cmd, field, bson_iter_type(&it), "bool");
+        }
+        if (strcmp(k, "expireAfterSeconds") == 0) {
+            SDB_RET(wk_ttl_check_coll_mod_secs(cmd, ci, &it, &secs));
+            known = any = true;
+        }
+        if (!known)
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field 'collMod.index.%s' is an unknown field.", k);
+    }
+    has_name = bson_iter_init_find(&it, &spec, "name");
+    if (has_name && !BSON_ITER_HOLDS_UTF8(&it))
+        return wk_cmdu_type_error(cmd, "index.name", bson_iter_type(&it), "string");
+    has_key = bson_iter_init_find(&it, &spec, "keyPattern");
+    if (has_key && !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return wk_cmdu_type_error(cmd, "index.keyPattern", bson_iter_type(&it), "object");
+    if (!has_name && !has_key)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "Must specify either index name or key pattern.");
+    if (has_name && has_key)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "Cannot specify both key pattern and name.");
+    if (!any)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "no expireAfterSeconds, hidden, unique, or prepareUnique field");
+    if (bson_iter_init_find(&it, &spec, "unique") && !bson_iter_bool(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "'Unique: false' option is not supported");
+    bson_iter_init(&it, &spec);
+    while (bson_iter_next(&it)) {
+        if (strcmp(bson_iter_key(&it), "expireAfterSeconds") == 0)
+            BSON_APPEND_INT64(index, "expireAfterSeconds", secs);
+        else
+            bson_append_iter(index, bson_iter_key(&it), -1, &it);
+    }
+    return 0;
+}
+
 /* collmod_collection -- the `set` of a collMod on a collection (the validation and capped
- * options), and its `index` change (engine/ttl.h). */
+ * options), and its `index` change (collmod_index). */
 static int
 collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set, bson_t *index)
 {
@@ -494,7 +680,7 @@ collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set, bson_t 
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
 
-        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0)
+        if (wk_cmdu_is_generic(k) || strcmp(k, "collectionUUID") == 0 || strcmp(k, "dryRun") == 0)
             continue;
         if (strcmp(k, "viewOn") == 0 || strcmp(k, "pipeline") == 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
@@ -504,7 +690,7 @@ collmod_collection(wk_cmd_t *cmd, const wk_coll_info_t *ci, bson_t *set, bson_t 
             continue;
         }
         if (strcmp(k, "index") == 0) {
-            SDB_RET(wk_ttl_coll_mod_index(cmd, ci, &it, index));
+            SDB_RET(collmod_index(cmd, ci, &it, index));
             continue;
         }
         if (strcmp(k, "validator") != 0 && strcmp(k, "validationLevel") != 0 &&
@@ -560,10 +746,34 @@ collmod_view(wk_cmd_t *cmd, bson_t *set)
     return 0;
 }
 
+/* collmod_reply -- the master's <option>_old / _new into the reply, or its violations into
+ * the error (359). */
+static void
+collmod_reply(wk_cmd_t *cmd, const bson_t *reply, int ret)
+{
+    bson_iter_t it;
+    size_t n;
+
+    if (!bson_iter_init(&it, reply))
+        return;
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        n = strlen(k);
+        if (ret == 0 && n > 4 && (strcmp(k + n - 4, "_old") == 0 || strcmp(k + n - 4, "_new") == 0))
+            bson_append_iter(cmd->reply, k, -1, &it);
+        if (ret != 0 && strcmp(k, "violations") == 0) {
+            if (cmd->err_extra == NULL)
+                cmd->err_extra = bson_new();
+            bson_append_iter(cmd->err_extra, k, -1, &it);
+        }
+    }
+}
+
 /* wk_cmd_coll_mod -- {collMod: name, validator, validationLevel, validationAction,
- * index: {name | keyPattern, expireAfterSeconds}} on a collection (-> {expireAfterSeconds_old?,
- * expireAfterSeconds_new} for an index change), {collMod: name, viewOn, pipeline} on a view
- * -> {}; 26 when the namespace does not exist. */
+ * index: {name | keyPattern, hidden, prepareUnique, unique, expireAfterSeconds}, dryRun} on a
+ * collection (-> mongod's <option>_old / _new for an index change), {collMod: name, viewOn,
+ * pipeline} on a view -> {}; 26 when the namespace does not exist. */
 int
 wk_cmd_coll_mod(wk_cmd_t *cmd)
 {
@@ -587,11 +797,10 @@ wk_cmd_coll_mod(wk_cmd_t *cmd)
     BSON_APPEND_DOCUMENT(&req, "set", &set);
     if (!bson_empty(&index))
         BSON_APPEND_DOCUMENT(&req, "index", &index);
-    SDB_ERR(wk_cmdu_store(SDB_OP_COLL_MOD, &req, &reply, &cmd->err));
-    if (bson_iter_init_find(&it, &reply, "expireAfterSeconds_old"))
-        bson_append_iter(cmd->reply, NULL, 0, &it);
-    if (bson_iter_init_find(&it, &reply, "expireAfterSeconds_new"))
-        bson_append_iter(cmd->reply, NULL, 0, &it);
+    if (bson_iter_init_find(&it, cmd->body, "dryRun"))
+        BSON_APPEND_BOOL(&req, "dryRun", wk_cmdu_truthy(&it));
+    ret = wk_cmdu_store(SDB_OP_COLL_MOD, &req, &reply, &cmd->err);
+    collmod_reply(cmd, &reply, ret);
 err:
     bson_destroy(&req);
     bson_destroy(&reply);

@@ -18,8 +18,8 @@
 #include "view_read.h"
 
 #include "../../common/bsoncmp.h"
-#include "../query/collation.h"
-#include "../query/path.h"
+#include "../../common/collation.h"
+#include "../../common/path.h"
 #include "../query/sort.h"
 #include "../store_client.h"
 
@@ -64,7 +64,7 @@ body_hint(const wk_cmd_t *cmd, bson_iter_t *it)
 
 /* parse_count -- query, skip, limit. */
 static int
-parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit, wk_collation_t **coll)
+parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit, sdb_collation_t **coll)
 {
     bson_iter_t it;
 
@@ -103,7 +103,7 @@ count_collection(wk_cmd_t *cmd)
     bson_t query;
     int64_t skip, limit, n = 0;
     wk_match_opts_t mo = {NULL, NULL};
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     const bson_value_t *hint;
     bson_iter_t hint_it;
     wk_exec_t ex;
@@ -113,6 +113,8 @@ count_collection(wk_cmd_t *cmd)
     ex.op = &cmd->op;
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_count(cmd, &query, &skip, &limit, &coll));
+    if (!bson_has_field(cmd->body, "collation")) /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(ns, &coll, NULL, &cmd->err));
     mo.coll = coll;
     hint = body_hint(cmd, &hint_it);
     if (bson_empty(&query) && hint == NULL) {
@@ -144,7 +146,7 @@ count_collection(wk_cmd_t *cmd)
         BSON_APPEND_INT64(cmd->reply, "n", n);
 err:
     wk_exec_close(&ex);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 
@@ -186,7 +188,7 @@ visit(void *ctx, const bson_iter_t *it, int32_t arr_idx)
 
 typedef struct order_ctx {
     const values_t *vs;
-    const wk_collation_t *coll;
+    const sdb_collation_t *coll;
 } order_ctx_t;
 
 /* order_cmp -- indexes into the values by value, then by position (a stable order, so the
@@ -196,14 +198,14 @@ order_cmp(const void *a, const void *b, void *arg)
 {
     const order_ctx_t *o = arg;
     size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-    int c = wk_collation_value_cmp(o->coll, &o->vs->v[ia], &o->vs->v[ib]);
+    int c = sdb_collation_value_cmp(o->coll, &o->vs->v[ia], &o->vs->v[ib]);
 
     return c != 0 ? c : (ia < ib ? -1 : (ia > ib ? 1 : 0));
 }
 
 /* values_reply -- sorted, de-duplicated values as the reply's `values` array. */
 static int
-values_reply(wk_cmd_t *cmd, values_t *vs, const wk_collation_t *coll)
+values_reply(wk_cmd_t *cmd, values_t *vs, const sdb_collation_t *coll)
 {
     order_ctx_t o = {vs, coll};
     size_t *idx = bson_malloc((vs->n + 1) * sizeof(*idx));
@@ -221,7 +223,7 @@ values_reply(wk_cmd_t *cmd, values_t *vs, const wk_collation_t *coll)
         char key[16];
         const char *k;
 
-        if (i > 0 && wk_collation_value_cmp(coll, &vs->v[idx[i - 1]], &vs->v[idx[i]]) == 0)
+        if (i > 0 && sdb_collation_value_cmp(coll, &vs->v[idx[i - 1]], &vs->v[idx[i]]) == 0)
             continue;
         bson_uint32_to_string(out++, &k, key, sizeof(key));
         bson_append_value(&arr, k, -1, &vs->v[idx[i]]);
@@ -233,7 +235,7 @@ values_reply(wk_cmd_t *cmd, values_t *vs, const wk_collation_t *coll)
 
 /* parse_distinct -- key (required string) and query. */
 static int
-parse_distinct(wk_cmd_t *cmd, const char **key, bson_t *query, wk_collation_t **coll)
+parse_distinct(wk_cmd_t *cmd, const char **key, bson_t *query, sdb_collation_t **coll)
 {
     bson_iter_t it;
 
@@ -260,11 +262,11 @@ distinct_collection(wk_cmd_t *cmd)
     char ns[WK_NS_MAX];
     const char *key;
     bson_t query;
-    wk_path_t path;
+    sdb_path_t path;
     values_t vs;
     wk_exec_t ex;
     wk_match_opts_t mo = {NULL, NULL};
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     bson_iter_t hint_it;
     int ret = 0;
 
@@ -275,8 +277,10 @@ distinct_collection(wk_cmd_t *cmd)
     ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_distinct(cmd, &key, &query, &coll));
+    if (!bson_has_field(cmd->body, "collation")) /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(ns, &coll, NULL, &cmd->err));
     mo.coll = coll;
-    SDB_ERR(wk_path_parse(key, strlen(key), &path, &cmd->err));
+    SDB_ERR(sdb_path_parse(key, strlen(key), &path, &cmd->err));
     SDB_ERR(wk_exec_open_hint(&ex, ns, &query, &mo, body_hint(cmd, &hint_it), &cmd->err));
     for (;;) {
         bson_t doc;
@@ -286,7 +290,7 @@ distinct_collection(wk_cmd_t *cmd)
         SDB_ERR(wk_exec_next(&ex, &doc, &r, NULL, &found, &cmd->err));
         if (!found)
             break;
-        wk_path_walk(&doc, &path, 0, false, visit, &vs);
+        sdb_path_walk(&doc, &path, 0, false, visit, &vs);
     }
     SDB_ERR(values_reply(cmd, &vs, coll));
     if (ex.read_ts != 0)
@@ -295,9 +299,9 @@ err:
     for (size_t i = 0; i < vs.n; i++)
         bson_value_destroy(&vs.v[i]);
     bson_free(vs.v);
-    wk_path_destroy(&path);
+    sdb_path_destroy(&path);
     wk_exec_close(&ex);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 

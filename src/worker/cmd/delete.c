@@ -19,7 +19,7 @@
 #include "../engine/view.h"
 #include "../engine/write.h"
 
-#include "../query/collation.h"
+#include "../../common/collation.h"
 
 #include <string.h>
 
@@ -91,7 +91,7 @@ run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t
          wk_stmt_t *stmt, int64_t *n, sdb_error_t *werr)
 {
     wk_match_opts_t mo = {vars, NULL};
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     wk_exec_t ex;
     int ret = 0;
 
@@ -99,6 +99,8 @@ run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t
     ex.op = &cmd->op;
     if (st->has_coll)
         SDB_ERR(wk_cmdu_collation_new(&st->collation, "delete.deletes.collation", &coll, werr));
+    else /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(ns, &coll, NULL, werr));
     mo.coll = coll;
     SDB_ERR(wk_exec_open_hint(&ex, ns, &st->q, &mo,
                               st->has_hint ? bson_iter_value((bson_iter_t *)&st->hint) : NULL,
@@ -122,7 +124,7 @@ run_stmt(const wk_cmd_t *cmd, const char *ns, const del_stmt_t *st, const bson_t
     }
 err:
     wk_exec_close(&ex);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 

@@ -25,7 +25,7 @@
 #include "../engine/plan_cache.h"
 #include "../engine/view.h"
 
-#include "../query/collation.h"
+#include "../../common/collation.h"
 #include "../query/projection.h"
 #include "../worker.h"
 
@@ -48,7 +48,7 @@ typedef struct xq {
     bson_value_t hint_copy;          /* owned */
     bson_t *vars;
     bson_t minmax; /* find's {min?, max?} (owned) */
-    wk_collation_t *coll;
+    sdb_collation_t *coll;
     const char *top; /* NULL (find), "COUNT", "DELETE", "UPDATE" */
     bool count_fast; /* count without a query: RECORD_STORE_FAST_COUNT */
 } xq_t;
@@ -567,7 +567,7 @@ err:
     if (q.hint != NULL)
         bson_value_destroy(&q.hint_copy);
     bson_destroy(&q.minmax);
-    wk_collation_free(q.coll);
+    sdb_collation_free(q.coll);
     if (q.vars != NULL)
         bson_destroy(q.vars);
     return ret;

@@ -31,10 +31,10 @@
 #include "aggregate.h"
 #include "view_read.h"
 
+#include "../../common/collation.h"
 #include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
 #include "../oplog_wait.h"
-#include "../query/collation.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
 #include "../store_client.h"
@@ -52,10 +52,10 @@ typedef struct find_args {
     bool tailable, await_data; /* tailable.h */
     bool has_hint;
     bson_iter_t hint;
-    bson_t *vars;         /* the command's let variables (bson_new) or NULL */
-    bson_t collation;     /* static view; empty when absent */
-    wk_collation_t *coll; /* NULL = simple */
-    bson_t minmax;        /* {min?, max?} (owned) */
+    bson_t *vars;          /* the command's let variables (bson_new) or NULL */
+    bson_t collation;      /* static view (or the collection's default, owned); empty if none */
+    sdb_collation_t *coll; /* NULL = simple */
+    bson_t minmax;         /* {min?, max?} (owned) */
     bool return_key, show_record_id;
 } find_args_t;
 
@@ -614,6 +614,8 @@ find_collection(wk_cmd_t *cmd)
     s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
+    if (!bson_has_field(cmd->body, "collation")) /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(ns, &a.coll, &a.collation, &cmd->err));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
     if (!bson_empty(&a.projection))
         SDB_ERR(wk_projection_new(&a.projection, &a.filter, &s.proj, &cmd->err));
@@ -650,7 +652,9 @@ err:
     wk_exec_close(&s.ex);
     wk_projection_free(s.proj);
     wk_sort_free(so);
-    wk_collation_free(a.coll);
+    sdb_collation_free(a.coll);
+    if (a.collation.len != 0)
+        bson_destroy(&a.collation);
     bson_destroy(&a.minmax);
     if (a.vars != NULL)
         bson_destroy(a.vars);
@@ -710,7 +714,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
     bson_t filter = BSON_INITIALIZER, projection = BSON_INITIALIZER, pos = BSON_INITIALIZER;
     bson_t vars = BSON_INITIALIZER, collation = BSON_INITIALIZER;
     wk_match_opts_t mo = {NULL, NULL};
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     bson_iter_t it;
     const uint8_t *data;
     uint32_t len;
@@ -728,7 +732,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
     if (bson_iter_init_find(&it, st, "collation") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_iter_document(&it, &len, &data);
         bson_init_static(&collation, data, len);
-        SDB_ERR(wk_collation_new(&collation, &coll, err));
+        SDB_ERR(sdb_collation_new(&collation, &coll, err));
         mo.coll = coll;
     }
     if (bson_iter_init_find(&it, st, "filter") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
@@ -761,7 +765,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
 err:
     wk_exec_close(&s.ex);
     wk_projection_free(s.proj);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 

@@ -22,7 +22,7 @@
 #include "../engine/view.h"
 #include "../engine/write.h"
 
-#include "../query/collation.h"
+#include "../../common/collation.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
 
@@ -42,9 +42,9 @@ typedef struct fam_plan {
     wk_sort_t *sort;
     wk_update_t *upd;
     wk_validator_t validator;
-    bson_t *vars;         /* the command's let variables (bson_new) or NULL */
-    wk_collation_t *coll; /* NULL = simple */
-    wk_match_opts_t mo;   /* {vars, coll} */
+    bson_t *vars;          /* the command's let variables (bson_new) or NULL */
+    sdb_collation_t *coll; /* NULL = simple */
+    wk_match_opts_t mo;    /* {vars, coll} */
 } fam_plan_t;
 
 static const char *const fam_fields[] = {
@@ -379,6 +379,8 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
         SDB_ERR(wk_cmdu_let_vars(cmd, &a.let, &p.vars));
     if (a.has_coll)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &p.coll, &cmd->err));
+    else /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(p.ns, &p.coll, NULL, &cmd->err));
     p.mo.vars = p.vars;
     p.mo.coll = p.coll;
     if (!bson_empty(&a.fields))
@@ -406,7 +408,7 @@ err:
     wk_projection_free(p.proj);
     wk_sort_free(p.sort);
     wk_update_free(p.upd);
-    wk_collation_free(p.coll);
+    sdb_collation_free(p.coll);
     if (p.vars != NULL)
         bson_destroy(p.vars);
     return ret;

@@ -2,7 +2,10 @@
  * src/worker/cmd/indexes.c -- listIndexes, createIndexes and dropIndexes.
  *
  * listIndexes is answered from the catalog cache (an exhausted cursor over the index specs).
- * createIndexes checks each spec in mongod's words, normalizes it to {v: 2, key, name, ...}
+ * createIndexes checks each spec in mongod's words (the fields a spec may have, the key
+ * pattern as validateKeyPattern reads it, boolean options, hidden, partialFilterExpression
+ * through the matcher and then pfilter.h, hashed and wildcard rules), spells out its
+ * collation (or gives it the collection's default), normalizes it to {v: 2, key, name, ...}
  * and lets the master build the indexes from the existing records (CREATE_INDEXES), which
  * also reports conflicts (85/86) and unique violations (11000).  dropIndexes accepts a name,
  * "*", a key pattern or a list of names; the _id index can never be dropped.  The search
@@ -20,6 +23,10 @@
 
 #include "../catalog_cache.h"
 #include "../store_client.h"
+
+#include "../../common/bsontext.h"
+#include "../../common/collation.h"
+#include "../../common/pfilter.h"
 
 #include <string.h>
 
@@ -54,50 +61,448 @@ err:
 static int
 spec_error(wk_cmd_t *cmd, int code, const bson_t *spec, const char *why)
 {
-    char *json = bson_as_relaxed_extended_json(spec, NULL);
-    int ret = sdb_error_set(&cmd->err, code, "Error in specification %s :: caused by :: %s",
-                            json != NULL ? json : "{}", why);
+    char *str = sdb_bson_text_new(spec);
+    int ret =
+        sdb_error_set(&cmd->err, code, "Error in specification %s :: caused by :: %s", str, why);
 
-    bson_free(json);
+    bson_free(str);
     return ret;
 }
 
-/* check_key -- a key pattern: non-empty, values numbers (non-zero) or index type strings. */
+/* wrap_error -- "<head> <spec as mongod prints it, with v: 2> :: caused by :: <err>" around
+ * the error already in cmd->err, keeping its code. */
 static int
-check_key(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+wrap_error(wk_cmd_t *cmd, const char *head, const bson_t *spec)
+{
+    bson_t shown = BSON_INITIALIZER;
+    char *str, *why = bson_strdup(cmd->err.msg);
+    int ret;
+
+    bson_concat(&shown, spec);
+    if (!bson_has_field(spec, "v"))
+        BSON_APPEND_INT32(&shown, "v", 2);
+    str = sdb_bson_text_new(&shown);
+    ret = sdb_error_set(&cmd->err, cmd->err.code, "%s %s :: caused by :: %s", head, str, why);
+    bson_free(str);
+    bson_free(why);
+    bson_destroy(&shown);
+    return ret;
+}
+
+/* spec_caused -- mongod's "Error in specification ..." around the error in cmd->err. */
+static int
+spec_caused(wk_cmd_t *cmd, const bson_t *spec)
+{
+    return wrap_error(cmd, "Error in specification", spec);
+}
+
+/* collation_spec -- the spec's collation spelled out (mongod's full spec), none for
+ * "simple", or the collection's default collation when it names none (coll_default, may be
+ * NULL); *out is initialized. */
+static int
+collation_spec(wk_cmd_t *cmd, const bson_t *spec, const bson_t *coll_default, bson_t *out,
+               bool *has)
+{
+    bson_iter_t it;
+    bson_t given;
+    bool simple;
+
+    bson_init(out);
+    *has = false;
+    if (!bson_iter_init_find(&it, spec, "collation")) {
+        if (coll_default != NULL && !bson_empty(coll_default)) {
+            bson_concat(out, coll_default);
+            *has = true;
+        }
+        return 0;
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+        return spec_error(cmd, SDB_CODE_TypeMismatch, spec,
+                          "The field 'collation' must be an object, but got another type");
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "collation", &given));
+    if (bson_empty(&given))
+        return spec_error(cmd, SDB_CODE_BadValue, spec,
+                          "The field 'collation' cannot be an empty object.");
+    if (sdb_collation_full_spec(&given, out, &simple, &cmd->err) != 0)
+        return wrap_error(
+            cmd, "failed to add collation information to index spec for index creation:", spec);
+    *has = !simple;
+    return 0;
+}
+
+/* check_collated -- a collation on an index type that takes none (text, 2d): 67. */
+static int
+check_collated(wk_cmd_t *cmd, const bson_t *key, bool collated)
 {
     bson_iter_t it;
 
-    if (bson_empty(key))
-        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
-                          "Index keys cannot be an empty field.");
-    bson_iter_init(&it, key);
+    if (!collated || !bson_iter_init(&it, key))
+        return 0;
     while (bson_iter_next(&it)) {
-        if (bson_iter_key(&it)[0] == '\0')
-            return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
-                              "Index keys cannot be an empty field.");
-        if (BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) != 0.0)
-            continue;
-        if (BSON_ITER_HOLDS_UTF8(&it))
-            continue;
-        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec,
-                          "Values in the index key pattern can only be positive numbers, "
-                          "negative numbers, or strings");
+        const char *p = BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL) : "";
+
+        if (strcmp(p, "text") == 0 || strcmp(p, "2d") == 0)
+            return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                                 "Index type '%s' does not support collation", p);
     }
     return 0;
 }
 
-/* normalize_spec -- {v: 2, key, name, ...rest} from one client spec. */
+/* check_partial -- partialFilterExpression: a document, not with sparse, that parses as a
+ * query (the matcher's errors) and holds only what a partial index may (pfilter.h). */
 static int
-normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
+check_partial(wk_cmd_t *cmd, const bson_t *spec)
 {
-    bson_t spec, key;
+    bson_iter_t it, sp;
+    wk_matcher_t *m = NULL;
+    sdb_pfilter_t *f = NULL;
+    bson_t filter;
+
+    if (!bson_iter_init_find(&it, spec, "partialFilterExpression"))
+        return 0;
+    if (bson_iter_init_find(&sp, spec, "sparse") && wk_cmdu_truthy(&sp)) {
+        sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                      "cannot mix \"partialFilterExpression\" and \"sparse\" options");
+        return spec_caused(cmd, spec);
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                      "\"partialFilterExpression\" for an index must be a document");
+        return spec_caused(cmd, spec);
+    }
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "partialFilterExpression", &filter));
+    if (wk_matcher_new(&filter, &m, &cmd->err) != 0 ||
+        sdb_pfilter_new(&filter, &f, &cmd->err) != 0) {
+        wk_matcher_free(m);
+        return spec_caused(cmd, spec);
+    }
+    wk_matcher_free(m);
+    sdb_pfilter_free(f);
+    return 0;
+}
+
+/* The index plugins a key pattern may name (mongod's IndexNames). */
+static const char *const plugins[] = {"2d", "2dsphere", "text", "hashed", "columnstore", NULL};
+
+/* key_value_error -- what is wrong with one key pattern value, or NULL; *plugin receives a
+ * plugin name it gives. */
+static const char *
+key_value_error(wk_cmd_t *cmd, const bson_iter_t *it, const char **plugin)
+{
+    double d;
+
+    *plugin = NULL;
+    if (BSON_ITER_HOLDS_NUMBER(it)) {
+        d = bson_iter_as_double((bson_iter_t *)it);
+        if (d != d)
+            return "Values in the index key pattern cannot be NaN.";
+        return d == 0.0 ? "Values in the index key pattern cannot be 0." : NULL;
+    }
+    if (!BSON_ITER_HOLDS_UTF8(it)) {
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "Values in v:2 index key pattern cannot be of type %s. Only numbers > 0, "
+                      "numbers < 0, and strings are allowed.",
+                      wk_cmdu_type_name(bson_iter_type(it)));
+        return cmd->err.msg;
+    }
+    *plugin = bson_iter_utf8(it, NULL);
+    if ((*plugin)[0] == '\0')
+        return "Values in the index key pattern cannot be empty strings";
+    if (strcmp(*plugin, "geoHaystack") == 0)
+        return "GeoHaystack indexes cannot be created in version 5.0 and above";
+    for (size_t i = 0; plugins[i] != NULL; i++)
+        if (strcmp(plugins[i], *plugin) == 0)
+            return NULL;
+    bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg), "Unknown index plugin '%s'", *plugin);
+    return cmd->err.msg;
+}
+
+/* key_name_error -- what is wrong with one key pattern field name, or NULL. */
+static const char *
+key_name_error(const char *name, bool wildcard)
+{
+    const char *p = name;
+
+    if (name[0] == '\0')
+        return "Index keys cannot be an empty field.";
+    if (strcmp(name, "$**") == 0)
+        return NULL;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+
+        if (n == 0)
+            return "Index keys cannot contain an empty field.";
+        if (p[0] == '$' &&
+            !(p != name &&
+              ((n == 3 && strncmp(p, "$id", 3) == 0) || (n == 3 && strncmp(p, "$db", 3) == 0) ||
+               (n == 4 && strncmp(p, "$ref", 4) == 0))) &&
+            !(wildcard && dot == NULL && strcmp(p, "$**") == 0))
+            return "Index key contains an illegal field name: field name starts with '$'.";
+        if (dot == NULL)
+            return NULL;
+        p = dot + 1;
+    }
+}
+
+/* check_key -- a key pattern as mongod's validateKeyPattern reads it: values non-zero
+ * numbers or one known plugin name, field names without empty parts or '$'. */
+static int
+check_key(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+{
+    const char *why = NULL, *plugin = NULL, *p;
+    bool wildcard = false;
     bson_iter_t it;
-    bool have_key = false, have_name = false;
+    char msg[SDB_ERRMSG_MAX];
+
+    if (bson_empty(key))
+        return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, "Index keys cannot be empty.");
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        size_t n = strlen(k);
+
+        wildcard = wildcard || (n >= 3 && strcmp(k + n - 3, "$**") == 0);
+    }
+    bson_iter_init(&it, key);
+    while (why == NULL && bson_iter_next(&it)) {
+        why = key_value_error(cmd, &it, &p);
+        if (why == NULL && p != NULL && plugin != NULL && strcmp(p, plugin) != 0)
+            why = "Can't use more than one index plugin for a single index.";
+        if (why == NULL && p != NULL)
+            plugin = p;
+        if (why == NULL)
+            why = key_name_error(bson_iter_key(&it), wildcard);
+    }
+    if (why == NULL)
+        return 0;
+    bson_strncpy(msg, why, sizeof(msg));
+    return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, msg);
+}
+
+/* The fields an index specification may have (mongod's allowedFieldNames). */
+static const char *const spec_fields[] = {
+    "key",
+    "name",
+    "v",
+    "ns",
+    "background",
+    "unique",
+    "sparse",
+    "hidden",
+    "prepareUnique",
+    "collation",
+    "storageEngine",
+    "partialFilterExpression",
+    "expireAfterSeconds",
+    "weights",
+    "default_language",
+    "language_override",
+    "textIndexVersion",
+    "2dsphereIndexVersion",
+    "bits",
+    "min",
+    "max",
+    "coarsestIndexedLevel",
+    "finestIndexedLevel",
+    "wildcardProjection",
+    "dropDups",
+    "originalSpec",
+    "clustered",
+    NULL,
+};
+
+/* check_fields -- 197 for a field no index specification has. */
+static int
+check_fields(wk_cmd_t *cmd, const bson_t *spec)
+{
+    bson_iter_t it;
+    char *str, why[SDB_ERRMSG_MAX];
+
+    bson_iter_init(&it, spec);
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        size_t i;
+
+        for (i = 0; spec_fields[i] != NULL && strcmp(spec_fields[i], k) != 0; i++)
+            ;
+        if (spec_fields[i] != NULL)
+            continue;
+        str = sdb_bson_text_new(spec);
+        bson_snprintf(why, sizeof(why),
+                      "The field '%s' is not valid for an index specification. Specification: %s",
+                      k, str);
+        bson_free(str);
+        return spec_error(cmd, SDB_CODE_InvalidIndexSpecificationOption, spec, why);
+    }
+    return 0;
+}
+
+/* check_flags -- the boolean options: numbers or bools (hidden: a bool, and never on the _id
+ * index). */
+static int
+check_flags(wk_cmd_t *cmd, const bson_t *spec)
+{
+    static const char *const flags[] = {"background", "unique",        "sparse",
+                                        "dropDups",   "prepareUnique", NULL};
+    bson_iter_t it;
+    char why[SDB_ERRMSG_MAX];
+
+    for (size_t i = 0; flags[i] != NULL; i++) {
+        bson_string_t *v;
+
+        if (!bson_iter_init_find(&it, spec, flags[i]) || BSON_ITER_HOLDS_NUMBER(&it) ||
+            BSON_ITER_HOLDS_BOOL(&it))
+            continue;
+        v = bson_string_new(NULL);
+        sdb_bson_text_value(v, bson_iter_value((bson_iter_t *)&it));
+        bson_snprintf(why, sizeof(why),
+                      "The field '%s has value %s: %s, which is not convertible to bool", flags[i],
+                      flags[i], v->str);
+        bson_string_free(v, true);
+        return spec_error(cmd, SDB_CODE_TypeMismatch, spec, why);
+    }
+    if (!bson_iter_init_find(&it, spec, "hidden"))
+        return 0;
+    if (!BSON_ITER_HOLDS_BOOL(&it)) {
+        bson_snprintf(why, sizeof(why), "The field 'name' must be a bool, but got %s",
+                      wk_cmdu_type_name(bson_iter_type(&it)));
+        return spec_error(cmd, SDB_CODE_TypeMismatch, spec, why);
+    }
+    if (bson_iter_bool(&it) && bson_iter_init_find(&it, spec, "name") &&
+        strcmp(bson_iter_utf8(&it, NULL), "_id_") == 0)
+        return spec_error(cmd, SDB_CODE_BadValue, spec, "can't hide _id index");
+    return 0;
+}
+
+/* wildcard_error -- what a wildcard index spec may not have, or NULL (mongod's
+ * validateWildcardSpec and its wildcardProjection checks); *code gets the code. */
+static const char *
+wildcard_error(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, int *code)
+{
+    static const char *const refused[] = {"unique", "sparse", "expireAfterSeconds", NULL};
+    bool wildcard = false, root = false, seen = false, include = true;
+    bson_iter_t it, p;
+
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it)) {
+        size_t n = strlen(bson_iter_key(&it));
+
+        if (n >= 3 && strcmp(bson_iter_key(&it) + n - 3, "$**") == 0 &&
+            !BSON_ITER_HOLDS_UTF8(&it)) {
+            wildcard = true;
+            root = n == 3;
+        }
+    }
+    *code = SDB_CODE_CannotCreateIndex;
+    if (wildcard && bson_count_keys(key) > 1)
+        return "compound wildcard indexes are not supported by this server";
+    for (size_t i = 0; wildcard && refused[i] != NULL; i++) {
+        if (!bson_iter_init_find(&it, spec, refused[i]) || (i < 2 && !wk_cmdu_truthy(&it)))
+            continue;
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "%sIndex type 'wildcard' does not support the '%s' option",
+                      i == 2 ? "cannot make a TTL index :: caused by :: " : "", refused[i]);
+        return cmd->err.msg;
+    }
+    if (!bson_iter_init_find(&it, spec, "wildcardProjection"))
+        return NULL;
+    *code = SDB_CODE_BadValue;
+    if (!wildcard)
+        return "The field 'wildcardProjection' is only allowed in 'wildcard' indexes";
+    *code = SDB_CODE_TypeMismatch;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "The field 'wildcardProjection' must be a non-empty object, but got %s",
+                      wk_cmdu_type_name(bson_iter_type(&it)));
+        return cmd->err.msg;
+    }
+    *code = SDB_CODE_FailedToParse;
+    if (!root)
+        return "The field 'wildcardProjection' is only allowed when 'key' is {\"$**\": ±1} or "
+               "{\"$**\": \"columnstore\"}";
+    bson_iter_recurse(&it, &p);
+    while (bson_iter_next(&p)) {
+        bool on = bson_iter_as_bool(&p);
+
+        if (strcmp(bson_iter_key(&p), "_id") == 0)
+            continue;
+        if (seen && on != include) {
+            *code = on ? SDB_CODE_Location31254 : SDB_CODE_Location31253;
+            bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                          "Failed to parse projection: wildcardProjection :: caused by :: Cannot "
+                          "do %s on field %s in %s projection",
+                          on ? "inclusion" : "exclusion", bson_iter_key(&p),
+                          on ? "exclusion" : "inclusion");
+            return cmd->err.msg;
+        }
+        seen = true;
+        include = on;
+    }
+    if (bson_iter_recurse(&it, &p) && !bson_iter_next(&p))
+        return "The 'wildcardProjection' field can't be an empty object";
+    return NULL;
+}
+
+/* check_wildcard -- wildcard_error as mongod reports it. */
+static int
+check_wildcard(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+{
+    char why[SDB_ERRMSG_MAX];
+    int code;
+    const char *w = wildcard_error(cmd, spec, key, &code);
+
+    if (w == NULL)
+        return 0;
+    bson_strncpy(why, w, sizeof(why));
+    return spec_error(cmd, code, spec, why);
+}
+
+/* check_hashed -- a hashed key pattern: one hashed field, never unique (mongod's 31303 and
+ * 16764, reported as its hashed access method does, without the spec). */
+static int
+check_hashed(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+{
+    bson_iter_t it;
+    int n = 0;
+    char *str;
+    int ret;
+
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it))
+        n += BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "hashed") == 0;
+    if (n == 0)
+        return 0;
+    if (n > 1) {
+        str = sdb_bson_text_new(key);
+        ret = sdb_error_set(&cmd->err, SDB_CODE_Location31303,
+                            "A maximum of one index field is allowed to be hashed but found %d "
+                            "for 'key' %s",
+                            n, str);
+        bson_free(str);
+        return ret;
+    }
+    if (bson_iter_init_find(&it, spec, "unique") && wk_cmdu_truthy(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_Location16764,
+                             "Currently hashed indexes cannot guarantee uniqueness. Use a regular "
+                             "index.");
+    return 0;
+}
+
+/* normalize_spec -- {v: 2, key, name, ...rest} from one client spec; the collation spelled
+ * out (or the collection's default, coll_default, when it names none). */
+static int
+normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_default, bson_t *out)
+{
+    bson_t spec, key, coll;
+    bson_iter_t it;
+    bool have_key = false, have_name = false, have_coll;
+    int ret;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(elem))
         return wk_cmdu_type_error(cmd, "indexes.0", bson_iter_type(elem), "object");
     SDB_RET(wk_cmdu_get_doc(cmd, elem, "indexes.0", &spec));
+    SDB_RET(check_fields(cmd, &spec));
     if (bson_iter_init_find(&it, &spec, "key")) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&it))
             return spec_error(cmd, SDB_CODE_TypeMismatch, &spec,
@@ -118,6 +523,12 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
     if (!have_name)
         return spec_error(cmd, SDB_CODE_FailedToParse, &spec,
                           "The 'name' field is a required property of an index specification");
+    SDB_RET(check_flags(cmd, &spec));
+    SDB_RET(check_partial(cmd, &spec));
+    SDB_RET(check_hashed(cmd, &spec, &key));
+    SDB_RET(check_wildcard(cmd, &spec, &key));
+    SDB_RET(collation_spec(cmd, &spec, coll_default, &coll, &have_coll));
+    ret = check_collated(cmd, &key, have_coll);
     BSON_APPEND_INT32(out, "v", 2);
     BSON_APPEND_DOCUMENT(out, "key", &key);
     bson_iter_init_find(&it, &spec, "name");
@@ -126,15 +537,18 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, bson_t *out)
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
         if (strcmp(k, "v") != 0 && strcmp(k, "key") != 0 && strcmp(k, "name") != 0 &&
-            strcmp(k, "ns") != 0)
+            strcmp(k, "ns") != 0 && strcmp(k, "collation") != 0)
             bson_append_iter(out, k, -1, &it);
     }
-    return 0;
+    if (have_coll)
+        BSON_APPEND_DOCUMENT(out, "collation", &coll);
+    bson_destroy(&coll);
+    return ret;
 }
 
 /* build_specs -- the normalized specs array; 2 BadValue when there are none. */
 static int
-build_specs(wk_cmd_t *cmd, bson_t *arr)
+build_specs(wk_cmd_t *cmd, const bson_t *coll_default, bson_t *arr)
 {
     bson_iter_t it, el;
     uint32_t n = 0;
@@ -149,7 +563,7 @@ build_specs(wk_cmd_t *cmd, bson_t *arr)
         bson_t spec = BSON_INITIALIZER;
         char key[16];
         const char *k;
-        int ret = normalize_spec(cmd, &el, &spec);
+        int ret = normalize_spec(cmd, &el, coll_default, &spec);
 
         if (ret == 0) {
             bson_uint32_to_string(n++, &k, key, sizeof(key));
@@ -161,6 +575,26 @@ build_specs(wk_cmd_t *cmd, bson_t *arr)
     if (n == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "Must specify at least one index to create");
+    return 0;
+}
+
+/* default_collation -- the collection's default collation (its options' collation, stored
+ * spelled out), empty when it has none or does not exist yet. */
+static int
+default_collation(wk_cmd_t *cmd, const char *ns, bson_t *out)
+{
+    const wk_coll_info_t *ci;
+    bson_iter_t it;
+
+    SDB_RET(wk_cmdu_refresh(&cmd->err));
+    ci = wk_catalog_find(ns);
+    if (ci != NULL && bson_iter_init_find(&it, &ci->options, "collation") &&
+        BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_t d;
+
+        SDB_RET(wk_cmdu_get_doc(cmd, &it, "collation", &d));
+        bson_concat(out, &d);
+    }
     return 0;
 }
 
@@ -176,6 +610,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
                                          "collectionUUID",
                                          NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, specs = BSON_INITIALIZER;
+    bson_t coll_default = BSON_INITIALIZER;
     wk_write_concern_t wc;
     char ns[WK_NS_MAX];
     bson_iter_t it;
@@ -186,7 +621,8 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
-    SDB_ERR(build_specs(cmd, &specs));
+    SDB_ERR(default_collation(cmd, ns, &coll_default));
+    SDB_ERR(build_specs(cmd, &coll_default, &specs));
     SDB_ERR(wk_ttl_check_specs(cmd));
     SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);
@@ -211,6 +647,7 @@ err:
     bson_destroy(&req);
     bson_destroy(&reply);
     bson_destroy(&specs);
+    bson_destroy(&coll_default);
     return ret;
 }
 

@@ -27,7 +27,7 @@
 #include "../engine/view.h"
 #include "../engine/write.h"
 
-#include "../query/collation.h"
+#include "../../common/collation.h"
 #include "../store_client.h"
 
 #include <string.h>
@@ -188,7 +188,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
 {
     wk_update_t *upd = NULL;
     wk_match_opts_t mo = {c->vars, NULL};
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     wk_exec_t ex;
     bson_t up = BSON_INITIALIZER;
     int64_t n = 0;
@@ -198,6 +198,8 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
     ex.op = c->op;
     if (st->has_coll)
         SDB_ERR(wk_cmdu_collation_new(&st->collation, "update.updates.collation", &coll, werr));
+    else /* the collection's default, if any */
+        SDB_ERR(wk_cmdu_default_collation(c->ns, &coll, NULL, werr));
     mo.coll = coll;
     SDB_ERR(wk_update_new_ex(&st->u, st->has_af ? &st->array_filters : NULL, &mo, &upd, werr));
     if (st->multi && wk_update_is_replacement(upd))
@@ -239,7 +241,7 @@ err:
     bson_destroy(&up);
     wk_exec_close(&ex);
     wk_update_free(upd);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 

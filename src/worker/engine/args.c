@@ -271,7 +271,7 @@ err:
 }
 
 int
-wk_cmdu_collation_new(const bson_iter_t *it, const char *field, wk_collation_t **out,
+wk_cmdu_collation_new(const bson_iter_t *it, const char *field, sdb_collation_t **out,
                       sdb_error_t *err)
 {
     const uint8_t *data;
@@ -286,5 +286,28 @@ wk_cmdu_collation_new(const bson_iter_t *it, const char *field, wk_collation_t *
     bson_iter_document(it, &len, &data);
     if (!bson_init_static(&spec, data, len))
         return sdb_error_set(err, SDB_CODE_BadValue, "invalid collation document");
-    return wk_collation_new(&spec, out, err);
+    return sdb_collation_new(&spec, out, err);
+}
+
+int
+wk_cmdu_default_collation(const char *ns, sdb_collation_t **out, bson_t *spec, sdb_error_t *err)
+{
+    const wk_coll_info_t *ci;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    bson_t d;
+
+    *out = NULL;
+    SDB_RET(wk_cmdu_refresh(err));
+    ci = wk_catalog_find(ns);
+    if (ci == NULL || bson_has_field(&ci->options, "viewOn") ||
+        !bson_iter_init_find(&it, &ci->options, "collation") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return 0;
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&d, data, len))
+        return SDB_ECORRUPT;
+    if (spec != NULL)
+        bson_concat(spec, &d);
+    return sdb_collation_new(&d, out, err);
 }

@@ -14,10 +14,10 @@
 #ifndef SRC_WORKER_ENGINE_ARGS_H
 #define SRC_WORKER_ENGINE_ARGS_H
 
+#include "../../common/collation.h"
 #include "../../common/errors.h"
 #include "../../common/sdb.h"
 #include "../command.h"
-#include "../query/collation.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -74,9 +74,15 @@ void wk_cmdu_append_iter_as(bson_t *b, const char *key, const bson_iter_t *it);
  * error).  Each expression sees the variables defined before it. */
 int wk_cmdu_let_vars(wk_cmd_t *cmd, const bson_iter_t *let, bson_t **vars);
 
+/* wk_cmdu_default_collation -- the default collation of collection ns (its create option), for
+ * a command that names none: *out NULL when it has none (or is a view or does not exist);
+ * its spec is appended to `spec` when not NULL (for a cursor's saved state). */
+int wk_cmdu_default_collation(const char *ns, sdb_collation_t **out, bson_t *spec,
+                              sdb_error_t *err);
+
 /* wk_cmdu_collation_new -- the collation document `it` points at (option `field`, for the
- * 14 TypeMismatch message) as a collation (*out NULL for "simple"; wk_collation_free). */
-int wk_cmdu_collation_new(const bson_iter_t *it, const char *field, wk_collation_t **out,
+ * 14 TypeMismatch message) as a collation (*out NULL for "simple"; sdb_collation_free). */
+int wk_cmdu_collation_new(const bson_iter_t *it, const char *field, sdb_collation_t **out,
                           sdb_error_t *err);
 
 #endif

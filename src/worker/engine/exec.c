@@ -249,6 +249,32 @@ choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const 
     return 0;
 }
 
+/* plan_clustered -- a clustered collection keeps its records in _id order: what would be a
+ * collection scan reads through its clustered (_id) index instead, bounded by the filter's
+ * _id predicates.  (Not when its _id index has a collation: the scan keeps record order.) */
+static int
+plan_clustered(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter)
+{
+    bson_t h = BSON_INITIALIZER;
+    bson_value_t hv;
+    bool done = false;
+    int ret;
+
+    if (!bson_has_field(&ci->options, "clusteredIndex"))
+        return 0;
+    BSON_APPEND_INT32(&h, "_id", 1);
+    hv.value_type = BSON_TYPE_DOCUMENT;
+    hv.value.v_doc.data = (uint8_t *)bson_get_data(&h);
+    hv.value.v_doc.data_len = h.len;
+    ret = wk_exec_plan_hinted(ci, filter, &hv, true, NULL, &ex->plan, &done);
+    if (ret == 0 && done) {
+        ex->mode = WK_EXEC_SEC;
+        ex->dir = 1;
+    }
+    bson_destroy(&h);
+    return ret;
+}
+
 /* plan_secondary -- an index plan (bounded; raced when several), else one scan per $or
  * clause, else a plan that only gives the sort; *sec false when none applies.  `want` is the
  * index a resumed cursor ran (NULL: none). */
@@ -352,6 +378,8 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         SDB_ERR(plan_secondary(ex, ci, filter, want_ix, &sec, err));
     if (ex->mode != WK_EXEC_IX)
         ex->mode = sec ? WK_EXEC_SEC : WK_EXEC_SCAN;
+    if (ex->mode == WK_EXEC_SCAN && plan_clustered(ex, ci, filter) != 0)
+        ex->mode = WK_EXEC_SCAN; /* a failed clustered plan leaves the collection scan */
     ret = 0;
 err:
     bson_destroy(&values);

@@ -30,9 +30,4 @@ int wk_ttl_check_specs(wk_cmd_t *cmd);
 int wk_ttl_check_coll_mod_secs(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it,
                                int64_t *secs);
 
-/* wk_ttl_coll_mod_index -- collMod's `index` option (at it) on collection ci: append the
- * request's {name, expireAfterSeconds} to `index`. */
-int wk_ttl_coll_mod_index(wk_cmd_t *cmd, const wk_coll_info_t *ci, const bson_iter_t *it,
-                          bson_t *index);
-
 #endif

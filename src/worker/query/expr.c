@@ -176,7 +176,7 @@ wk_expr_free(wk_expr_t *e)
     if (e->cst.value_type != BSON_TYPE_EOD)
         bson_value_destroy(&e->cst);
     bson_free(e->var);
-    wk_path_destroy(&e->path);
+    sdb_path_destroy(&e->path);
     for (i = 0; i < e->n; i++) {
         wk_expr_free(e->kids[i]);
         bson_free(e->keys[i]);
@@ -203,14 +203,14 @@ parse_field_path(const char *s, uint32_t len, wk_expr_t **out, sdb_error_t *err)
         vlen = dot != NULL ? (size_t)(dot - (s + 2)) : len - 2;
         e->var = bson_strndup(s + 2, vlen);
         if (dot != NULL)
-            SDB_ERR(wk_path_parse(dot + 1, len - 2 - vlen - 1, &e->path, err));
+            SDB_ERR(sdb_path_parse(dot + 1, len - 2 - vlen - 1, &e->path, err));
         if (vlen == 0)
             SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse, "empty variable name"));
     } else {
         e->var = bson_strdup("CURRENT");
-        SDB_ERR(wk_path_parse(s + 1, len - 1, &e->path, err));
+        SDB_ERR(sdb_path_parse(s + 1, len - 1, &e->path, err));
     }
-    if (wk_path_has_empty(&e->path))
+    if (sdb_path_has_empty(&e->path))
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
                               "FieldPath field names may not be empty strings."));
     *out = e;
@@ -307,7 +307,7 @@ parse_object(const bson_iter_t *it, int depth, wk_expr_t **out, sdb_error_t *err
                                  "an expression specification must "
                                  "contain exactly one field, the name of the expression. Found "
                                  "%u fields",
-                                 wk_iter_count(it));
+                                 sdb_iter_count(it));
         return parse_op(&first, depth, out, err);
     }
     e = expr_new(WK_EX_OBJECT);
@@ -412,7 +412,7 @@ wk_expr_kid(const wk_expr_t *e, const char *name)
  * Arrays nested in arrays map without consuming a component, so `depth` (levels below the
  * variable) bounds them: 15 Overflow past SDB_BSON_DEPTH_EVAL. */
 static int
-path_get(const bson_iter_t *it, const wk_path_t *p, int from, int depth, bson_value_t *out,
+path_get(const bson_iter_t *it, const sdb_path_t *p, int from, int depth, bson_value_t *out,
          sdb_error_t *err)
 {
     bson_iter_t child;

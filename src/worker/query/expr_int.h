@@ -11,8 +11,8 @@
 #ifndef SRC_WORKER_QUERY_EXPR_INT_H
 #define SRC_WORKER_QUERY_EXPR_INT_H
 
+#include "../../common/path.h"
 #include "expr.h"
-#include "path.h"
 
 typedef enum wk_ekind {
     WK_EX_CONST,
@@ -55,7 +55,7 @@ struct wk_expr {
     wk_ekind_t kind;
     bson_value_t cst;      /* CONST */
     char *var;             /* FIELD: variable name (ROOT, CURRENT, or bound) */
-    wk_path_t path;        /* FIELD: path under the variable (n may be 0) */
+    sdb_path_t path;       /* FIELD: path under the variable (n may be 0) */
     char **keys;           /* OBJECT: field names; OP: named arguments ($cond object form) */
     struct wk_expr **kids; /* OBJECT/ARRAY members, OP arguments */
     size_t n;

@@ -32,7 +32,7 @@ wk_mnode_free(wk_mnode_t *n)
 
     if (n == NULL)
         return;
-    wk_path_destroy(&n->path);
+    sdb_path_destroy(&n->path);
     if (n->val.value_type != 0)
         bson_value_destroy(&n->val);
     wk_regex_destroy(&n->re);
@@ -214,8 +214,8 @@ or_group_in(wk_mnode_t *n)
             }
             if (in == NULL) {
                 in = wk_mnode_new(WK_MN_IN);
-                wk_path_parse(n->kids[i]->path.dotted, strlen(n->kids[i]->path.dotted), &in->path,
-                              NULL);
+                sdb_path_parse(n->kids[i]->path.dotted, strlen(n->kids[i]->path.dotted), &in->path,
+                               NULL);
                 in_absorb(in, n->kids[i]);
                 n->kids[i] = in;
             }
@@ -309,7 +309,7 @@ parse_toplevel(const char *key, const bson_iter_t *it, int depth, wk_mnode_t **o
     if (strcmp(key, "$ref") == 0 || strcmp(key, "$id") == 0 || strcmp(key, "$db") == 0) {
         /* DBRef fields are field names: equality on them, as in {$elemMatch: {$ref: "c"}} */
         *out = wk_mnode_new(WK_MN_EQ);
-        wk_path_parse(key, strlen(key), &(*out)->path, NULL);
+        sdb_path_parse(key, strlen(key), &(*out)->path, NULL);
         bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->val);
         return 0;
     }
@@ -406,7 +406,7 @@ binary_dbref_field(const wk_mnode_t *n)
 
 /* bind -- give every node of the tree the matcher's variables and collation. */
 static void
-bind(wk_mnode_t *n, const bson_t *vars, const wk_collation_t *coll)
+bind(wk_mnode_t *n, const bson_t *vars, const sdb_collation_t *coll)
 {
     size_t i;
 

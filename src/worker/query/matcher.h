@@ -27,15 +27,15 @@ typedef struct wk_match_details {
 } wk_match_details_t;
 
 typedef struct wk_matcher wk_matcher_t;
-typedef struct wk_collation wk_collation_t; /* collation.h */
+typedef struct sdb_collation sdb_collation_t; /* collation.h */
 
 /* What a command adds to its filters: its `let` variables and its collation; a read or write
  * of a collection also allows $where and names the operation its JavaScript runs for. */
 typedef struct wk_match_opts {
-    const bson_t *vars;         /* {name: value} read by $expr as $$name; NULL for none */
-    const wk_collation_t *coll; /* string comparisons; NULL = simple (binary) */
-    bool allow_where;           /* $where may appear (else 2 "not allowed in this context") */
-    const struct wk_op *op;     /* $where's operation (maxTimeMS, interrupts); may be NULL */
+    const bson_t *vars;          /* {name: value} read by $expr as $$name; NULL for none */
+    const sdb_collation_t *coll; /* string comparisons; NULL = simple (binary) */
+    bool allow_where;            /* $where may appear (else 2 "not allowed in this context") */
+    const struct wk_op *op;      /* $where's operation (maxTimeMS, interrupts); may be NULL */
 } wk_match_opts_t;
 
 /* wk_matcher_new -- parse `filter` (NULL or empty matches everything). */

@@ -19,62 +19,28 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
 #include "../../common/sdb.h"
-#include "collation.h"
 
-static bool
-value_is_nan(const bson_value_t *v)
-{
-    if (v->value_type == BSON_TYPE_DOUBLE)
-        return isnan(v->value.v_double);
-    if (v->value_type == BSON_TYPE_DECIMAL128)
-        return (v->value.v_decimal128.high & 0x7C00000000000000ull) == 0x7C00000000000000ull;
-    return false;
-}
+_Static_assert(WK_MN_LT - WK_MN_EQ == SDB_CMP_LT && WK_MN_LTE - WK_MN_EQ == SDB_CMP_LTE &&
+                   WK_MN_GT - WK_MN_EQ == SDB_CMP_GT && WK_MN_GTE - WK_MN_EQ == SDB_CMP_GTE,
+               "the comparison kinds are in predicate.h's order");
 
-static bool
-value_is_nullish(const bson_value_t *v)
+/* coll_str_cmp -- a collation as the predicates' string comparison. */
+static int
+coll_str_cmp(void *ctx, const char *a, size_t alen, const char *b, size_t blen)
 {
-    return v == NULL || v->value_type == BSON_TYPE_NULL || v->value_type == BSON_TYPE_UNDEFINED;
+    return sdb_collation_str_cmp(ctx, a, alen, b, blen);
 }
 
 /* cmp_match -- a comparison predicate (EQ, LT, LTE, GT, GTE) on one value (NULL = missing). */
 static bool
 cmp_match(wk_mkind_t kind, const bson_value_t *v, const bson_value_t *rhs,
-          const wk_collation_t *coll)
+          const sdb_collation_t *coll)
 {
-    int c;
+    sdb_bson_str_cmp_t sc = {coll_str_cmp, (void *)coll};
 
-    if (rhs->value_type == BSON_TYPE_NULL)
-        return kind != WK_MN_LT && kind != WK_MN_GT && value_is_nullish(v);
-    if (v == NULL)
-        return false;
-    if (sdb_bson_type_order(v->value_type) != sdb_bson_type_order(rhs->value_type)) {
-        if (rhs->value_type == BSON_TYPE_MINKEY)
-            return kind == WK_MN_GT || kind == WK_MN_GTE;
-        if (rhs->value_type == BSON_TYPE_MAXKEY)
-            return kind == WK_MN_LT || kind == WK_MN_LTE;
-        return false;
-    }
-    if (value_is_nan(v) || value_is_nan(rhs)) {
-        bool both = value_is_nan(v) && value_is_nan(rhs);
-        return both && kind != WK_MN_LT && kind != WK_MN_GT;
-    }
-    c = coll != NULL ? wk_collation_value_cmp(coll, v, rhs) : sdb_bson_value_cmp(v, rhs);
-    switch (kind) {
-    case WK_MN_EQ:
-        return c == 0;
-    case WK_MN_LT:
-        return c < 0;
-    case WK_MN_LTE:
-        return c <= 0;
-    case WK_MN_GT:
-        return c > 0;
-    case WK_MN_GTE:
-        return c >= 0;
-    default:
-        return false;
-    }
+    return sdb_pred_cmp((sdb_cmp_op_t)(kind - WK_MN_EQ), v, rhs, coll != NULL ? &sc : NULL);
 }
 
 bool
@@ -155,19 +121,7 @@ in_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
 static bool
 type_match(const wk_mnode_t *n, const bson_iter_t *it)
 {
-    bson_type_t t;
-
-    if (it == NULL)
-        return false;
-    t = bson_iter_type(it);
-    if (t == BSON_TYPE_MINKEY)
-        return n->type_minkey;
-    if (t == BSON_TYPE_MAXKEY)
-        return n->type_maxkey;
-    if (n->type_number && (t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 || t == BSON_TYPE_DOUBLE ||
-                           t == BSON_TYPE_DECIMAL128))
-        return true;
-    return (unsigned)t < 64 && (n->type_mask & ((uint64_t)1 << t)) != 0;
+    return it != NULL && sdb_typeset_has(&n->types, bson_iter_type(it));
 }
 
 /* value_as_int64 -- an integral number that fits int64 (doubles must be exact). */
@@ -331,7 +285,7 @@ value_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
     case WK_MN_MOD:
         return mod_match(n, it);
     case WK_MN_SIZE:
-        return it != NULL && BSON_ITER_HOLDS_ARRAY(it) && n->size == (int64_t)wk_iter_count(it);
+        return it != NULL && BSON_ITER_HOLDS_ARRAY(it) && n->size == (int64_t)sdb_iter_count(it);
     case WK_MN_ELEM_OBJ:
     case WK_MN_ELEM_VAL:
         return elem_match(n, it, ev, &pos);
@@ -384,7 +338,7 @@ path_matches(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d, wk_m
     visit_ctx_t ctx = {n, -1, ev};
     bool expand = n->kind != WK_MN_SIZE && n->kind != WK_MN_ELEM_OBJ && n->kind != WK_MN_ELEM_VAL;
 
-    if (!wk_path_walk(doc, &n->path, 0, expand, visit, &ctx))
+    if (!sdb_path_walk(doc, &n->path, 0, expand, visit, &ctx))
         return false;
     if (d != NULL && ctx.idx >= 0) {
         d->has_elem_index = true;

@@ -15,11 +15,12 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "collation.h"
+#include "../../common/collation.h"
+#include "../../common/path.h"
+#include "../../common/predicate.h"
 #include "expr.h"
 #include "js.h"
 #include "matcher.h"
-#include "path.h"
 
 typedef enum wk_mkind {
     WK_MN_AND,
@@ -71,7 +72,7 @@ typedef struct wk_schema wk_schema_t;
 
 typedef struct wk_mnode {
     wk_mkind_t kind;
-    wk_path_t path;        /* path nodes; n == 0 for "the value itself" */
+    sdb_path_t path;       /* path nodes; n == 0 for "the value itself" */
     bson_value_t val;      /* comparison operand (EQ..GTE) */
     wk_regex_t re;         /* REGEX */
     bson_value_t *in_vals; /* IN: plain values */
@@ -81,15 +82,14 @@ typedef struct wk_mnode {
     bool in_has_null;
     int64_t mod_div, mod_rem; /* MOD */
     int64_t size;             /* SIZE */
-    uint64_t type_mask;       /* TYPE: bit per bson_type_t (0..0x13) */
-    bool type_number, type_minkey, type_maxkey;
-    uint32_t *bits; /* BITS*: bit positions */
+    sdb_typeset_t types;      /* TYPE */
+    uint32_t *bits;           /* BITS*: bit positions */
     size_t n_bits;
-    wk_expr_t *expr;            /* EXPR */
-    const bson_t *vars;         /* EXPR: the matcher's let variables (owned by the matcher) */
-    wk_schema_t *schema;        /* SCHEMA */
-    struct wk_js_where *where;  /* WHERE: compiled when the matcher is made */
-    const wk_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
+    wk_expr_t *expr;             /* EXPR */
+    const bson_t *vars;          /* EXPR: the matcher's let variables (owned by the matcher) */
+    wk_schema_t *schema;         /* SCHEMA */
+    struct wk_js_where *where;   /* WHERE: compiled when the matcher is made */
+    const sdb_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
     struct wk_mnode **kids;
     size_t n_kids;
 } wk_mnode_t;

@@ -28,7 +28,7 @@ path_node(wk_mkind_t kind, const char *path, size_t len)
     wk_mnode_t *n = wk_mnode_new(kind);
 
     if (len > 0) /* an empty path means the value itself */
-        wk_path_parse(path, len, &n->path, NULL);
+        sdb_path_parse(path, len, &n->path, NULL);
     return n;
 }
 
@@ -168,66 +168,6 @@ parse_exists(const char *path, size_t len, const char *op, const bson_iter_t *ar
     return 0;
 }
 
-/* type_alias -- a $type alias ("double", "string", ...) to its BSON type, or -1. */
-static int
-type_alias(const char *name)
-{
-    static const struct {
-        const char *name;
-        int type;
-    } aliases[] = {
-        {"double", 1},      {"string", 2},     {"object", 3},
-        {"array", 4},       {"binData", 5},    {"undefined", 6},
-        {"objectId", 7},    {"bool", 8},       {"date", 9},
-        {"null", 10},       {"regex", 11},     {"dbPointer", 12},
-        {"javascript", 13}, {"symbol", 14},    {"javascriptWithScope", 15},
-        {"int", 16},        {"timestamp", 17}, {"long", 18},
-        {"decimal", 19},    {"minKey", -2},    {"maxKey", -3},
-        {"number", -4},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-        if (strcmp(name, aliases[i].name) == 0)
-            return aliases[i].type;
-    return -1;
-}
-
-/* add_type -- add one $type operand to the node. */
-static int
-add_type(wk_mnode_t *n, const bson_iter_t *t, sdb_error_t *err)
-{
-    int code;
-
-    if (BSON_ITER_HOLDS_UTF8(t)) {
-        code = type_alias(bson_iter_utf8(t, NULL));
-        if (code == -1)
-            return sdb_error_set(err, SDB_CODE_BadValue, "Unknown type name alias: %s",
-                                 bson_iter_utf8(t, NULL));
-    } else if (BSON_ITER_HOLDS_NUMBER(t)) {
-        double d = bson_iter_as_double(t);
-        if (d != floor(d) || d < -1 || d > 255)
-            return sdb_error_set(err, SDB_CODE_BadValue, "Invalid numerical type code: %g", d);
-        code = (int)d;
-        if (code == -1 || code == 255)
-            code = code == -1 ? -2 : -3;
-        else if (code < 1 || code > 19)
-            return sdb_error_set(err, SDB_CODE_BadValue, "Invalid numerical type code: %d", code);
-    } else {
-        return sdb_error_set(err, SDB_CODE_TypeMismatch,
-                             "type must be represented as a number or a string");
-    }
-    if (code == -2)
-        n->type_minkey = true;
-    else if (code == -3)
-        n->type_maxkey = true;
-    else if (code == -4)
-        n->type_number = true;
-    else
-        n->type_mask |= (uint64_t)1 << code;
-    return 0;
-}
-
 static int
 parse_type(const char *path, size_t len, const char *op, const bson_iter_t *arg, int depth,
            wk_mnode_t **out, sdb_error_t *err)
@@ -238,9 +178,9 @@ parse_type(const char *path, size_t len, const char *op, const bson_iter_t *arg,
 
     if (BSON_ITER_HOLDS_ARRAY(arg) && bson_iter_recurse(arg, &child)) {
         while (bson_iter_next(&child))
-            SDB_ERR(add_type(n, &child, err));
+            SDB_ERR(sdb_typeset_add(&n->types, &child, err));
     } else {
-        SDB_ERR(add_type(n, arg, err));
+        SDB_ERR(sdb_typeset_add(&n->types, arg, err));
     }
     *out = n;
     return 0;
@@ -632,7 +572,7 @@ wk_mparse_field(const char *path, size_t len, const bson_iter_t *it, int depth, 
 {
     wk_mnode_t *n;
 
-    SDB_RET(wk_path_check(path, len, err)); /* path_node may then parse it without err */
+    SDB_RET(sdb_path_check(path, len, err)); /* path_node may then parse it without err */
     if (BSON_ITER_HOLDS_REGEX(it))
         return parse_regex_value(path, len, it, out, err);
     if (is_operator_doc(it))

@@ -9,7 +9,7 @@
  * the listed ones.  Sub-trees apply to embedded documents and to each document in an array
  * (inclusion drops other array members; exclusion keeps them).
  *
- * Depth: a spec's paths are bounded by wk_path_parse (200 components), so the tree is; apply
+ * Depth: a spec's paths are bounded by sdb_path_parse (200 components), so the tree is; apply
  * descends the document with it and carries the document level, 15 Overflow past
  * SDB_BSON_DEPTH_EVAL (arrays nested in arrays follow the document, not the tree).
  *
@@ -20,10 +20,10 @@
 #include <string.h>
 
 #include "../../common/depth.h"
+#include "../../common/path.h"
 #include "../../common/sdb.h"
 #include "expr.h"
 #include "matcher_int.h"
-#include "path.h"
 
 typedef enum pkind {
     PN_SUB,
@@ -93,7 +93,7 @@ pnode_find(const pnode_t *t, const char *name)
 
 /* pnode_insert -- the node for `path` below t, created as needed; NULL on a path collision. */
 static pnode_t *
-pnode_insert(wk_projection_t *p, const wk_path_t *path, sdb_error_t *err)
+pnode_insert(wk_projection_t *p, const sdb_path_t *path, sdb_error_t *err)
 {
     pnode_t *t = &p->root, *k;
     int i;
@@ -210,7 +210,7 @@ parse_slice(pnode_t *n, const bson_iter_t *arg, sdb_error_t *err)
 
 /* parse_leaf_op -- {$slice: ...}, {$elemMatch: ...} or an expression for `path`. */
 static int
-parse_leaf_op(wk_projection_t *p, bool *decided, const wk_path_t *path, const bson_iter_t *it,
+parse_leaf_op(wk_projection_t *p, bool *decided, const sdb_path_t *path, const bson_iter_t *it,
               sdb_error_t *err)
 {
     bson_iter_t child;
@@ -250,15 +250,15 @@ static int
 parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_iter_t *it,
             sdb_error_t *err)
 {
-    wk_path_t path;
+    sdb_path_t path;
     bson_iter_t child;
     pnode_t *n;
     size_t len = strlen(dotted);
     bool positional = len >= 2 && strcmp(dotted + len - 2, ".$") == 0;
     int ret = 0;
 
-    SDB_ERR(wk_path_parse(dotted, positional ? len - 2 : len, &path, err));
-    if (wk_path_has_empty(&path))
+    SDB_ERR(sdb_path_parse(dotted, positional ? len - 2 : len, &path, err));
+    if (sdb_path_has_empty(&path))
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
                               "FieldPath field names may not be "
                               "empty strings."));
@@ -296,7 +296,7 @@ parse_field(wk_projection_t *p, bool *decided, const char *dotted, const bson_it
         SDB_ERR(wk_expr_parse(it, &n->expr, err));
     }
 err:
-    wk_path_destroy(&path);
+    sdb_path_destroy(&path);
     return ret;
 }
 
@@ -365,7 +365,7 @@ append_slice(const pnode_t *n, const bson_iter_t *it, const char *key, bson_t *o
 {
     bson_iter_t child;
     bson_t arr;
-    int64_t len = wk_iter_count(it), from, to, i = 0, k = 0;
+    int64_t len = sdb_iter_count(it), from, to, i = 0, k = 0;
     char buf[16];
     const char *kp;
 
@@ -428,7 +428,7 @@ pick(const papply_t *a, const bson_iter_t *it, const char *key, bson_t *out)
                              "Executor error during find command "
                              ":: caused by :: positional operator '.$' couldn't find a matching "
                              "element in the array");
-    if (!bson_iter_recurse(it, &child) || !wk_iter_find_index(&child, a->details->elem_index))
+    if (!bson_iter_recurse(it, &child) || !sdb_iter_find_index(&child, a->details->elem_index))
         return sdb_error_set(a->err, SDB_CODE_Location51247,
                              "Executor error during find command "
                              ":: caused by :: positional operator '.$' element mismatch");

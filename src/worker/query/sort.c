@@ -17,12 +17,12 @@
 #include <string.h>
 
 #include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
+#include "../../common/path.h"
 #include "../../common/sdb.h"
-#include "collation.h"
-#include "path.h"
 
 typedef struct sort_field {
-    wk_path_t path;
+    sdb_path_t path;
     int dir;   /* 1 or -1 */
     bool meta; /* {$meta: ...}: all documents tie */
 } sort_field_t;
@@ -30,7 +30,7 @@ typedef struct sort_field {
 struct wk_sort {
     sort_field_t *fields;
     size_t n;
-    const wk_collation_t *coll; /* string order (borrowed); NULL = binary */
+    const sdb_collation_t *coll; /* string order (borrowed); NULL = binary */
 };
 
 static const bson_value_t null_value = {.value_type = BSON_TYPE_NULL};
@@ -43,7 +43,7 @@ wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err)
 }
 
 int
-wk_sort_new_ex(const bson_t *spec, const wk_collation_t *coll, wk_sort_t **out, sdb_error_t *err)
+wk_sort_new_ex(const bson_t *spec, const sdb_collation_t *coll, wk_sort_t **out, sdb_error_t *err)
 {
     wk_sort_t *s = bson_malloc0(sizeof(*s));
     bson_iter_t it, sub;
@@ -56,8 +56,8 @@ wk_sort_new_ex(const bson_t *spec, const wk_collation_t *coll, wk_sort_t **out, 
             s->fields = bson_realloc(s->fields, sizeof(*s->fields) * (s->n + 1));
             f = &s->fields[s->n++];
             memset(f, 0, sizeof(*f));
-            SDB_ERR(wk_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, err));
-            if (wk_path_has_empty(&f->path))
+            SDB_ERR(sdb_path_parse(bson_iter_key(&it), bson_iter_key_len(&it), &f->path, err));
+            if (sdb_path_has_empty(&f->path))
                 SDB_ERR(sdb_error_set(err, SDB_CODE_Location15998,
                                       "FieldPath field names may "
                                       "not be empty strings."));
@@ -93,13 +93,13 @@ wk_sort_free(wk_sort_t *s)
     if (s == NULL)
         return;
     for (i = 0; i < s->n; i++)
-        wk_path_destroy(&s->fields[i].path);
+        sdb_path_destroy(&s->fields[i].path);
     bson_free(s->fields);
     bson_free(s);
 }
 
 typedef struct key_acc {
-    const wk_collation_t *coll;
+    const sdb_collation_t *coll;
     int dir;
     bson_value_t best; /* shallow: points into the document or a static */
     bool have;
@@ -111,7 +111,7 @@ offer(key_acc_t *acc, const bson_value_t *v)
     int c;
 
     if (acc->have) {
-        c = wk_collation_value_cmp(acc->coll, v, &acc->best);
+        c = sdb_collation_value_cmp(acc->coll, v, &acc->best);
         if ((acc->dir > 0 && c >= 0) || (acc->dir < 0 && c <= 0))
             return;
     }
@@ -121,7 +121,7 @@ offer(key_acc_t *acc, const bson_value_t *v)
 
 /* collect -- offer every sort-key value under `it` for path components from `i`. */
 static void
-collect(const bson_iter_t *it, const wk_path_t *p, int i, key_acc_t *acc)
+collect(const bson_iter_t *it, const sdb_path_t *p, int i, key_acc_t *acc)
 {
     bson_iter_t child;
     bool any = false;
@@ -155,7 +155,7 @@ collect(const bson_iter_t *it, const wk_path_t *p, int i, key_acc_t *acc)
                 offer(acc, &null_value);
         }
         if (p->index[i] >= 0 && bson_iter_recurse(it, &child) &&
-            wk_iter_find_index(&child, p->index[i]))
+            sdb_iter_find_index(&child, p->index[i]))
             collect(&child, p, i + 1, acc);
         if (!any)
             offer(acc, &null_value);
@@ -190,7 +190,7 @@ wk_sort_cmp(const wk_sort_t *s, const bson_t *a, const bson_t *b)
     for (i = 0; i < s->n; i++) {
         ka = doc_key(s, &s->fields[i], a);
         kb = doc_key(s, &s->fields[i], b);
-        c = wk_collation_value_cmp(s->coll, &ka, &kb);
+        c = sdb_collation_value_cmp(s->coll, &ka, &kb);
         if (c != 0)
             return s->fields[i].dir * (c < 0 ? -1 : 1);
     }
@@ -213,7 +213,7 @@ keys_cmp(const sort_run_t *r, size_t a, size_t b)
     int c;
 
     for (i = 0; i < nf; i++) {
-        c = wk_collation_value_cmp(r->s->coll, &r->keys[a * nf + i], &r->keys[b * nf + i]);
+        c = sdb_collation_value_cmp(r->s->coll, &r->keys[a * nf + i], &r->keys[b * nf + i]);
         if (c != 0)
             return r->s->fields[i].dir * (c < 0 ? -1 : 1);
     }

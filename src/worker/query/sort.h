@@ -18,14 +18,14 @@
 #include "../op.h"
 
 typedef struct wk_sort wk_sort_t;
-typedef struct wk_collation wk_collation_t; /* collation.h */
+typedef struct sdb_collation sdb_collation_t; /* collation.h */
 
 /* wk_sort_new -- parse a sort spec (values 1/-1, or {$meta: ...}); mongod's errors. */
 int wk_sort_new(const bson_t *spec, wk_sort_t **out, sdb_error_t *err);
 
 /* wk_sort_new_ex -- the same, comparing strings under `coll` (borrowed: it must outlive the
  * sort; NULL = binary). */
-int wk_sort_new_ex(const bson_t *spec, const wk_collation_t *coll, wk_sort_t **out,
+int wk_sort_new_ex(const bson_t *spec, const sdb_collation_t *coll, wk_sort_t **out,
                    sdb_error_t *err);
 
 /* wk_sort_cmp -- <0, 0, >0: the order of a and b under the sort. */

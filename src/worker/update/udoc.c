@@ -10,7 +10,7 @@
  * pipeline of stages), so they walk with an explicit heap stack (ustack_t) rather than by
  * recursion: no tree reaches the end of the C stack; a result nested past
  * SDB_BSON_DEPTH_EVAL is refused by wk_update_apply (15 Overflow), not here.  The operators that descend the tree follow an
- * update's path, which wk_path_parse bounds.
+ * update's path, which sdb_path_parse bounds.
  *
  * Invariants: every node owns its key, value and children; no sharing between trees.
  */

@@ -47,8 +47,8 @@ action_clear(wk_uaction_t *a)
 {
     size_t i;
 
-    wk_path_destroy(&a->path);
-    wk_path_destroy(&a->to);
+    sdb_path_destroy(&a->path);
+    sdb_path_destroy(&a->to);
     if (a->arg.value_type != BSON_TYPE_EOD)
         bson_value_destroy(&a->arg);
     for (i = 0; i < a->n_each; i++)
@@ -90,7 +90,7 @@ wk_update_is_replacement(const wk_update_t *u)
 
 /* path_cmp -- component-wise order of two paths (mongod applies updates in this order). */
 static int
-path_cmp(const wk_path_t *a, const wk_path_t *b)
+path_cmp(const sdb_path_t *a, const sdb_path_t *b)
 {
     int i, c;
 
@@ -110,9 +110,9 @@ action_cmp(const void *x, const void *y)
 
 /* check_conflict -- `p` against every path already taken (and $rename targets). */
 static int
-check_conflict(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
+check_conflict(const wk_update_t *u, const sdb_path_t *p, sdb_error_t *err)
 {
-    const wk_path_t *q;
+    const sdb_path_t *q;
     size_t i;
     int k, shorter;
 
@@ -136,7 +136,7 @@ check_conflict(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
 
 /* check_positional -- at most one positional $, and not first (mongod's wording). */
 static int
-check_positional(const wk_path_t *p, sdb_error_t *err)
+check_positional(const sdb_path_t *p, sdb_error_t *err)
 {
     int k, count = 0;
 
@@ -157,7 +157,7 @@ check_positional(const wk_path_t *p, sdb_error_t *err)
 /* check_path -- validate an update path: no empty components, known identifiers, one
  * positional $ at most. */
 static int
-check_path(const wk_update_t *u, const wk_path_t *p, sdb_error_t *err)
+check_path(const wk_update_t *u, const sdb_path_t *p, sdb_error_t *err)
 {
     size_t i, len;
     int k;
@@ -215,7 +215,7 @@ parse_operand(wk_uaction_t *a, const bson_iter_t *arg, sdb_error_t *err)
                                  a->path.dotted,
                                  wk_value_type_name(bson_iter_value((bson_iter_t *)arg)));
         t = bson_iter_utf8(arg, NULL);
-        SDB_RET(wk_path_parse(t, strlen(t), &a->to, err));
+        SDB_RET(sdb_path_parse(t, strlen(t), &a->to, err));
         if (strcmp(t, a->path.dotted) == 0)
             return sdb_error_set(err, SDB_CODE_BadValue,
                                  "The source and target field for "
@@ -284,10 +284,10 @@ parse_modifier(wk_update_t *u, const bson_iter_t *mod, sdb_error_t *err)
                              wk_value_type_name(bson_iter_value((bson_iter_t *)mod)), name, "...");
     bson_iter_recurse(mod, &f);
     while (bson_iter_next(&f)) {
-        wk_path_t p;
-        if (wk_path_parse(bson_iter_key(&f), bson_iter_key_len(&f), &p, err) != 0 ||
+        sdb_path_t p;
+        if (sdb_path_parse(bson_iter_key(&f), bson_iter_key_len(&f), &p, err) != 0 ||
             check_path(u, &p, err) != 0 || check_conflict(u, &p, err) != 0) {
-            wk_path_destroy(&p);
+            sdb_path_destroy(&p);
             return SDB_ECLIENT;
         }
         u->acts = bson_realloc(u->acts, sizeof(*u->acts) * (u->n_acts + 1));
@@ -300,7 +300,7 @@ parse_modifier(wk_update_t *u, const bson_iter_t *mod, sdb_error_t *err)
         SDB_RET(parse_operand(a, &f, err));
         if (a->op == WK_UP_RENAME) {
             /* check the destination against every path but itself */
-            wk_path_t to = a->to;
+            sdb_path_t to = a->to;
             int rc;
             memset(&a->to, 0, sizeof(a->to));
             rc = check_path(u, &to, err) != 0 || check_conflict(u, &to, err) != 0;

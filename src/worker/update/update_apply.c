@@ -339,7 +339,7 @@ filter_passes(const wk_uctx_t *c, const char *id, size_t len, const wk_unode_t *
     return r;
 }
 
-static int walk(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode_t *cont,
+static int walk(const wk_uctx_t *c, const wk_uaction_t *a, const sdb_path_t *p, wk_unode_t *cont,
                 int i);
 
 static int
@@ -355,7 +355,7 @@ path_not_viable(const wk_uctx_t *c, const char *field, const wk_unode_t *n, cons
 
 /* walk_all -- "$[]" / "$[id]": every (accepted) element of an array. */
 static int
-walk_all(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode_t *cont, int i,
+walk_all(const wk_uctx_t *c, const wk_uaction_t *a, const sdb_path_t *p, wk_unode_t *cont, int i,
          const char *ckey)
 {
     const char *comp = p->parts[i];
@@ -385,7 +385,7 @@ walk_all(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode
 }
 
 static int
-walk(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode_t *cont, int i)
+walk(const wk_uctx_t *c, const wk_uaction_t *a, const sdb_path_t *p, wk_unode_t *cont, int i)
 {
     const char *comp = p->parts[i];
     wk_unode_t *cur = NULL, *nn;
@@ -404,7 +404,7 @@ walk(const wk_uctx_t *c, const wk_uaction_t *a, const wk_path_t *p, wk_unode_t *
         return walk_all(c, a, p, cont, i, cont->key);
     }
     if (cont->type == BSON_TYPE_ARRAY) {
-        ai = wk_path_index(comp);
+        ai = sdb_path_index(comp);
         if (ai < 0)
             return creates(a->op)
                        ? path_not_viable(c, comp, cont, cont->key != NULL ? cont->key : "")
@@ -494,7 +494,7 @@ wk_upd_apply_ops(const wk_uctx_t *c, wk_unode_t *root)
 
 /* seed_set -- put v at path p in the seed tree; a path matched twice is an error. */
 static int
-seed_set(wk_unode_t *root, const wk_path_t *p, const bson_value_t *v, sdb_error_t *err)
+seed_set(wk_unode_t *root, const sdb_path_t *p, const bson_value_t *v, sdb_error_t *err)
 {
     wk_unode_t *cont = root, *cur;
     int i;

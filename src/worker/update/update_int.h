@@ -13,9 +13,9 @@
 #ifndef SRC_WORKER_UPDATE_UPDATE_INT_H
 #define SRC_WORKER_UPDATE_UPDATE_INT_H
 
+#include "../../common/path.h"
 #include "../query/expr.h"
 #include "../query/matcher_int.h"
-#include "../query/path.h"
 #include "../query/sort.h"
 #include "udoc.h"
 #include "update.h"
@@ -47,9 +47,9 @@ typedef struct wk_bitop {
 typedef struct wk_uaction {
     wk_upop_t op;
     const char *opname;
-    wk_path_t path;
+    sdb_path_t path;
     bson_value_t arg;   /* owned copy of the operand */
-    wk_path_t to;       /* $rename destination */
+    sdb_path_t to;      /* $rename destination */
     bool ts;            /* $currentDate: timestamp rather than date */
     bson_value_t *each; /* $push/$addToSet values */
     size_t n_each;
@@ -77,7 +77,7 @@ typedef enum wk_pstage_kind {
 
 typedef struct wk_pstage {
     wk_pstage_kind_t kind;
-    wk_path_t *paths;  /* ADD_FIELDS / UNSET */
+    sdb_path_t *paths; /* ADD_FIELDS / UNSET */
     wk_expr_t **exprs; /* ADD_FIELDS; REPLACE_ROOT uses exprs[0] */
     size_t n;
     struct wk_projection *proj; /* PROJECT */
@@ -98,8 +98,8 @@ struct wk_update {
     size_t n_filters;
     wk_pstage_t *stages;
     size_t n_stages;
-    bson_t *vars;               /* the command's let variables (owned copy) or NULL */
-    const wk_collation_t *coll; /* arrayFilters' collation (borrowed) or NULL */
+    bson_t *vars;                /* the command's let variables (owned copy) or NULL */
+    const sdb_collation_t *coll; /* arrayFilters' collation (borrowed) or NULL */
 };
 
 typedef struct wk_uctx {

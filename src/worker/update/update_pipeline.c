@@ -27,7 +27,7 @@ stage_add(wk_pstage_t *s, const char *dotted, wk_expr_t *e, sdb_error_t *err)
     s->paths = bson_realloc(s->paths, sizeof(*s->paths) * (s->n + 1));
     s->exprs = bson_realloc(s->exprs, sizeof(*s->exprs) * (s->n + 1));
     s->exprs[s->n] = e;
-    SDB_RET(wk_path_parse(dotted, strlen(dotted), &s->paths[s->n++], err));
+    SDB_RET(sdb_path_parse(dotted, strlen(dotted), &s->paths[s->n++], err));
     return 0;
 }
 
@@ -145,7 +145,7 @@ wk_upd_parse_pipeline(wk_update_t *u, const bson_iter_t *arr, sdb_error_t *err)
     bson_iter_recurse(arr, &it);
     while (bson_iter_next(&it)) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &st) ||
-            !bson_iter_next(&st) || wk_iter_count(&it) != 1)
+            !bson_iter_next(&st) || sdb_iter_count(&it) != 1)
             return sdb_error_set(err, SDB_CODE_Location40323,
                                  "A pipeline stage specification "
                                  "object must contain exactly one field.");
@@ -164,7 +164,7 @@ wk_upd_free_pipeline(wk_update_t *u)
 
     for (i = 0; i < u->n_stages; i++) {
         for (k = 0; k < u->stages[i].n; k++) {
-            wk_path_destroy(&u->stages[i].paths[k]);
+            sdb_path_destroy(&u->stages[i].paths[k]);
             wk_expr_free(u->stages[i].exprs[k]);
         }
         bson_free(u->stages[i].paths);
@@ -180,7 +180,7 @@ wk_upd_free_pipeline(wk_update_t *u)
  * arrays map without consuming a component, so `depth` (levels below the root) bounds the
  * recursion: 15 Overflow past SDB_BSON_DEPTH_EVAL. */
 static int
-pset(wk_unode_t *cont, const wk_path_t *p, int i, const bson_value_t *v, int depth,
+pset(wk_unode_t *cont, const sdb_path_t *p, int i, const bson_value_t *v, int depth,
      sdb_error_t *err)
 {
     wk_unode_t *cur;

@@ -1,7 +1,7 @@
 /*
- * src/worker/query/path.c -- dotted-path parsing and mongod's ElementPath traversal.
+ * src/common/path.c -- dotted-path parsing and mongod's ElementPath traversal.
  *
- * wk_path_walk follows a parsed path through a document.  In a document the component is
+ * sdb_path_walk follows a parsed path through a document.  In a document the component is
  * looked up by name; a missing name ends the branch with one "missing" visit.  In an array
  * met before the last component, every element that is a document continues with the same
  * component, and a numeric component additionally continues with the element at that
@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/depth.h"
-#include "../../common/sdb.h"
+#include "depth.h"
+#include "sdb.h"
 
 int32_t
-wk_path_index(const char *part)
+sdb_path_index(const char *part)
 {
     int64_t v = 0;
     size_t i, len = strlen(part);
@@ -36,7 +36,7 @@ wk_path_index(const char *part)
 }
 
 int
-wk_path_check(const char *dotted, size_t len, sdb_error_t *err)
+sdb_path_check(const char *dotted, size_t len, sdb_error_t *err)
 {
     const char *p = dotted, *end = dotted + len;
     int n = 1;
@@ -51,13 +51,13 @@ wk_path_check(const char *dotted, size_t len, sdb_error_t *err)
 }
 
 int
-wk_path_parse(const char *dotted, size_t len, wk_path_t *out, sdb_error_t *err)
+sdb_path_parse(const char *dotted, size_t len, sdb_path_t *out, sdb_error_t *err)
 {
     size_t i, start = 0;
     int n = 1, k = 0;
 
     memset(out, 0, sizeof(*out));
-    SDB_RET(wk_path_check(dotted, len, err));
+    SDB_RET(sdb_path_check(dotted, len, err));
     for (i = 0; i < len; i++)
         if (dotted[i] == '.')
             n++;
@@ -69,7 +69,7 @@ wk_path_parse(const char *dotted, size_t len, wk_path_t *out, sdb_error_t *err)
         if (i < len && dotted[i] != '.')
             continue;
         out->parts[k] = bson_strndup(dotted + start, i - start);
-        out->index[k] = wk_path_index(out->parts[k]);
+        out->index[k] = sdb_path_index(out->parts[k]);
         k++;
         start = i + 1;
     }
@@ -77,7 +77,7 @@ wk_path_parse(const char *dotted, size_t len, wk_path_t *out, sdb_error_t *err)
 }
 
 void
-wk_path_destroy(wk_path_t *p)
+sdb_path_destroy(sdb_path_t *p)
 {
     int i;
 
@@ -91,7 +91,7 @@ wk_path_destroy(wk_path_t *p)
 }
 
 bool
-wk_iter_find_index(bson_iter_t *child, int32_t idx)
+sdb_iter_find_index(bson_iter_t *child, int32_t idx)
 {
     int32_t i = 0;
 
@@ -105,8 +105,8 @@ wk_iter_find_index(bson_iter_t *child, int32_t idx)
 
 /* walk_array_mid -- an array met before the end of the path (component `from`). */
 static bool
-walk_array_mid(const bson_iter_t *arr, const wk_path_t *path, int from, bool expand_leaf,
-               int32_t arr_idx, wk_path_visit_fn fn, void *ctx)
+walk_array_mid(const bson_iter_t *arr, const sdb_path_t *path, int from, bool expand_leaf,
+               int32_t arr_idx, sdb_path_visit_fn fn, void *ctx)
 {
     bson_iter_t child;
     int32_t i = 0, want = path->index[from];
@@ -116,11 +116,11 @@ walk_array_mid(const bson_iter_t *arr, const wk_path_t *path, int from, bool exp
     while (bson_iter_next(&child)) {
         if (want == i) {
             /* selected by position, not traversed: it records no position of its own */
-            if (wk_path_walk_iter(&child, path, from + 1, expand_leaf, arr_idx, fn, ctx))
+            if (sdb_path_walk_iter(&child, path, from + 1, expand_leaf, arr_idx, fn, ctx))
                 return true;
         } else if (BSON_ITER_HOLDS_DOCUMENT(&child)) {
-            if (wk_path_walk_iter(&child, path, from, expand_leaf, arr_idx >= 0 ? arr_idx : i, fn,
-                                  ctx))
+            if (sdb_path_walk_iter(&child, path, from, expand_leaf, arr_idx >= 0 ? arr_idx : i, fn,
+                                   ctx))
                 return true;
         }
         i++;
@@ -129,8 +129,8 @@ walk_array_mid(const bson_iter_t *arr, const wk_path_t *path, int from, bool exp
 }
 
 bool
-wk_path_walk_iter(const bson_iter_t *start, const wk_path_t *path, int from, bool expand_leaf,
-                  int32_t arr_idx, wk_path_visit_fn fn, void *ctx)
+sdb_path_walk_iter(const bson_iter_t *start, const sdb_path_t *path, int from, bool expand_leaf,
+                   int32_t arr_idx, sdb_path_visit_fn fn, void *ctx)
 {
     bson_iter_t child;
     int32_t i = 0;
@@ -150,7 +150,7 @@ wk_path_walk_iter(const bson_iter_t *start, const wk_path_t *path, int from, boo
             return false;
         if (!bson_iter_find(&child, path->parts[from]))
             return fn(ctx, NULL, arr_idx);
-        return wk_path_walk_iter(&child, path, from + 1, expand_leaf, arr_idx, fn, ctx);
+        return sdb_path_walk_iter(&child, path, from + 1, expand_leaf, arr_idx, fn, ctx);
     }
     if (BSON_ITER_HOLDS_ARRAY(start))
         return walk_array_mid(start, path, from, expand_leaf, arr_idx, fn, ctx);
@@ -158,8 +158,8 @@ wk_path_walk_iter(const bson_iter_t *start, const wk_path_t *path, int from, boo
 }
 
 bool
-wk_path_walk(const bson_t *doc, const wk_path_t *path, int from, bool expand_leaf,
-             wk_path_visit_fn fn, void *ctx)
+sdb_path_walk(const bson_t *doc, const sdb_path_t *path, int from, bool expand_leaf,
+              sdb_path_visit_fn fn, void *ctx)
 {
     bson_iter_t it;
 
@@ -167,11 +167,11 @@ wk_path_walk(const bson_t *doc, const wk_path_t *path, int from, bool expand_lea
         return false;
     if (!bson_iter_init_find(&it, doc, path->parts[from]))
         return fn(ctx, NULL, -1);
-    return wk_path_walk_iter(&it, path, from + 1, expand_leaf, -1, fn, ctx);
+    return sdb_path_walk_iter(&it, path, from + 1, expand_leaf, -1, fn, ctx);
 }
 
 bool
-wk_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out)
+sdb_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out)
 {
     bson_iter_t it, child;
     const char *p = dotted, *dot;
@@ -194,8 +194,9 @@ wk_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out)
             if (!bson_iter_recurse(&it, &child) || !bson_iter_find(&child, part))
                 return false;
             it = child;
-        } else if (BSON_ITER_HOLDS_ARRAY(&it) && wk_path_index(part) >= 0) {
-            if (!bson_iter_recurse(&it, &child) || !wk_iter_find_index(&child, wk_path_index(part)))
+        } else if (BSON_ITER_HOLDS_ARRAY(&it) && sdb_path_index(part) >= 0) {
+            if (!bson_iter_recurse(&it, &child) ||
+                !sdb_iter_find_index(&child, sdb_path_index(part)))
                 return false;
             it = child;
         } else {
@@ -210,7 +211,7 @@ wk_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out)
 }
 
 bool
-wk_path_has_empty(const wk_path_t *p)
+sdb_path_has_empty(const sdb_path_t *p)
 {
     int i;
 
@@ -221,7 +222,7 @@ wk_path_has_empty(const wk_path_t *p)
 }
 
 uint32_t
-wk_iter_count(const bson_iter_t *it)
+sdb_iter_count(const bson_iter_t *it)
 {
     bson_iter_t child;
     uint32_t n = 0;

@@ -1,5 +1,5 @@
 /*
- * src/worker/query/collation.c -- MongoDB collations on ICU collators.
+ * src/common/collation.c -- MongoDB collations on ICU collators.
  *
  * A collation document is read field by field (types checked as mongod's IDL does), then an
  * ICU collator is opened for the locale and configured: strength (1 primary .. 5
@@ -10,7 +10,7 @@
  * by element (type, field name bytes, value), within arrays element by element; every
  * other type compares as in src/common/bsoncmp.h.
  *
- * Invariants: a collation is immutable after wk_collation_new; ucol_strcollUTF8 on a
+ * Invariants: a collation is immutable after sdb_collation_new; ucol_strcollUTF8 on a
  * shared const collator is thread-safe (ICU's contract), so any thread may compare.
  */
 #include "collation.h"
@@ -18,12 +18,14 @@
 #include <string.h>
 #include <unicode/ucol.h>
 #include <unicode/uloc.h>
+#include <unicode/ustring.h>
 
-#include "../../common/bsoncmp.h"
-#include "../../common/sdb.h"
+#include "bsoncmp.h"
+#include "sdb.h"
 
-struct wk_collation {
+struct sdb_collation {
     UCollator *ucol;
+    char *locale; /* as given (mongod requires ICU's canonical form) */
 };
 
 typedef struct coll_spec {
@@ -176,7 +178,7 @@ locale_known(const char *locale)
 }
 
 int
-wk_collation_new(const bson_t *spec, wk_collation_t **out, sdb_error_t *err)
+sdb_collation_new(const bson_t *spec, sdb_collation_t **out, sdb_error_t *err)
 {
     coll_spec_t s = {NULL, 3, -1, -1, -1, -1, NULL, NULL, NULL};
     UErrorCode st = U_ZERO_ERROR;
@@ -207,21 +209,23 @@ wk_collation_new(const bson_t *spec, wk_collation_t **out, sdb_error_t *err)
     }
     *out = bson_malloc0(sizeof(**out));
     (*out)->ucol = u;
+    (*out)->locale = bson_strdup(s.locale);
     return 0;
 }
 
 void
-wk_collation_free(wk_collation_t *c)
+sdb_collation_free(sdb_collation_t *c)
 {
     if (c == NULL)
         return;
     ucol_close(c->ucol);
+    bson_free(c->locale);
     bson_free(c);
 }
 
 int
-wk_collation_str_cmp(const wk_collation_t *c, const char *a, size_t alen, const char *b,
-                     size_t blen)
+sdb_collation_str_cmp(const sdb_collation_t *c, const char *a, size_t alen, const char *b,
+                      size_t blen)
 {
     UErrorCode st = U_ZERO_ERROR;
     UCollationResult r;
@@ -233,7 +237,7 @@ wk_collation_str_cmp(const wk_collation_t *c, const char *a, size_t alen, const 
     }
     r = ucol_strcollUTF8(c->ucol, a, (int32_t)alen, b, (int32_t)blen, &st);
     if (U_FAILURE(st))
-        return wk_collation_str_cmp(NULL, a, alen, b, blen);
+        return sdb_collation_str_cmp(NULL, a, alen, b, blen);
     return r == UCOL_LESS ? -1 : (r == UCOL_GREATER ? 1 : 0);
 }
 
@@ -241,15 +245,104 @@ wk_collation_str_cmp(const wk_collation_t *c, const char *a, size_t alen, const 
 static int
 str_cmp(void *ctx, const char *a, size_t alen, const char *b, size_t blen)
 {
-    return wk_collation_str_cmp(ctx, a, alen, b, blen);
+    return sdb_collation_str_cmp(ctx, a, alen, b, blen);
 }
 
 int
-wk_collation_value_cmp(const wk_collation_t *c, const bson_value_t *a, const bson_value_t *b)
+sdb_collation_value_cmp(const sdb_collation_t *c, const bson_value_t *a, const bson_value_t *b)
 {
     sdb_bson_str_cmp_t sc = {str_cmp, (void *)c};
 
     if (c == NULL)
         return sdb_bson_value_cmp(a, b);
     return sdb_bson_value_cmp_str(a, b, &sc);
+}
+
+/* on -- an ICU on/off attribute as a bool. */
+static bool
+on(const sdb_collation_t *c, UColAttribute a)
+{
+    UErrorCode st = U_ZERO_ERROR;
+
+    return ucol_getAttribute(c->ucol, a, &st) == UCOL_ON;
+}
+
+void
+sdb_collation_spec(const sdb_collation_t *c, bson_t *out)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UColAttributeValue first = ucol_getAttribute(c->ucol, UCOL_CASE_FIRST, &st);
+    UColAttributeValue strength = ucol_getAttribute(c->ucol, UCOL_STRENGTH, &st);
+    UColAttributeValue alt = ucol_getAttribute(c->ucol, UCOL_ALTERNATE_HANDLING, &st);
+    UColReorderCode maxv = ucol_getMaxVariable(c->ucol);
+    int level;
+
+    switch (strength) {
+    case UCOL_PRIMARY:
+        level = 1;
+        break;
+    case UCOL_SECONDARY:
+        level = 2;
+        break;
+    case UCOL_QUATERNARY:
+        level = 4;
+        break;
+    case UCOL_IDENTICAL:
+        level = 5;
+        break;
+    default:
+        level = 3;
+        break;
+    }
+    BSON_APPEND_UTF8(out, "locale", c->locale);
+    BSON_APPEND_BOOL(out, "caseLevel", on(c, UCOL_CASE_LEVEL));
+    BSON_APPEND_UTF8(out, "caseFirst",
+                     first == UCOL_UPPER_FIRST ? "upper"
+                                               : (first == UCOL_LOWER_FIRST ? "lower" : "off"));
+    BSON_APPEND_INT32(out, "strength", level);
+    BSON_APPEND_BOOL(out, "numericOrdering", on(c, UCOL_NUMERIC_COLLATION));
+    BSON_APPEND_UTF8(out, "alternate", alt == UCOL_SHIFTED ? "shifted" : "non-ignorable");
+    BSON_APPEND_UTF8(out, "maxVariable", maxv == UCOL_REORDER_CODE_SPACE ? "space" : "punct");
+    BSON_APPEND_BOOL(out, "normalization", on(c, UCOL_NORMALIZATION_MODE));
+    BSON_APPEND_BOOL(out, "backwards", on(c, UCOL_FRENCH_COLLATION));
+    BSON_APPEND_UTF8(out, "version", SDB_COLLATION_VERSION);
+}
+
+size_t
+sdb_collation_key(const sdb_collation_t *c, const char *s, size_t len, uint8_t **buf, size_t *cap)
+{
+    UChar small[256], *u = small;
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t ulen = 0, n;
+
+    u_strFromUTF8(u, (int32_t)(sizeof(small) / sizeof(small[0])), &ulen, s, (int32_t)len, &st);
+    if (st == U_BUFFER_OVERFLOW_ERROR) {
+        st = U_ZERO_ERROR;
+        u = bson_malloc(((size_t)ulen + 1) * sizeof(UChar));
+        u_strFromUTF8(u, ulen + 1, &ulen, s, (int32_t)len, &st);
+    }
+    if (U_FAILURE(st))
+        ulen = 0; /* invalid UTF-8 cannot be stored; an empty key is still a key */
+    n = ucol_getSortKey(c->ucol, u, ulen, *buf, (int32_t)*cap);
+    if (n > 0 && (size_t)n > *cap) {
+        *cap = (size_t)n * 2;
+        *buf = bson_realloc(*buf, *cap);
+        n = ucol_getSortKey(c->ucol, u, ulen, *buf, (int32_t)*cap);
+    }
+    if (u != small)
+        bson_free(u);
+    return n > 0 ? (size_t)n - 1 : 0; /* without the terminating 0 */
+}
+
+int
+sdb_collation_full_spec(const bson_t *spec, bson_t *out, bool *simple, sdb_error_t *err)
+{
+    sdb_collation_t *c = NULL;
+
+    SDB_RET(sdb_collation_new(spec, &c, err));
+    *simple = c == NULL;
+    if (c != NULL)
+        sdb_collation_spec(c, out);
+    sdb_collation_free(c);
+    return 0;
 }

@@ -1,0 +1,206 @@
+/*
+ * src/common/wildcard.c -- wildcard index entries (wildcard.h).
+ *
+ * The pattern and projection become a list of paths with one mode: "a.$**" is the
+ * inclusion {a: 1}; "$**" takes its wildcardProjection, inclusion or exclusion (_id apart:
+ * left out unless named with a true value).  Walking the document, each path is decided
+ * once: ALL (inside what is selected: every value below goes in), SOME (an ancestor of a
+ * selected path, or in an exclusion an ancestor of an excluded one: walk on, values here go
+ * in only for an exclusion) or NONE.
+ *
+ * Invariants: recursion bounded by SDB_BSON_DEPTH_EVAL (15 Overflow beyond); the path
+ * buffer grows with bson_string; nothing else allocates.
+ */
+#include "wildcard.h"
+
+#include <string.h>
+
+#include "bsonvalid.h"
+#include "depth.h"
+#include "keyenc.h"
+#include "sdb.h"
+
+#define WC_MAX_PATHS 64
+
+typedef enum wc_decision {
+    WC_NONE,
+    WC_SOME,
+    WC_ALL
+} wc_decision_t;
+
+typedef struct wc {
+    const char *paths[WC_MAX_PATHS];
+    size_t npaths;
+    bool include; /* inclusion projection (else exclusion, or everything when npaths == 0) */
+    bool with_id; /* _id at the root is indexed */
+    int desc;
+    const sdb_collation_t *coll;
+    int (*fn)(const uint8_t *, size_t, void *);
+    void *ctx;
+    sdb_keybuf_t kb;
+    sdb_error_t *err;
+    char sub[1024]; /* the path of "<path>.$**" */
+} wc_t;
+
+bool
+sdb_wildcard_pattern(const bson_t *key_pattern)
+{
+    bson_iter_t it;
+    size_t n;
+
+    if (!bson_iter_init(&it, key_pattern) || !bson_iter_next(&it))
+        return false;
+    n = strlen(bson_iter_key(&it));
+    return n >= 3 && strcmp(bson_iter_key(&it) + n - 3, "$**") == 0;
+}
+
+/* prefix_of -- a is b, or a path prefix of it ("a" of "a.b"). */
+static bool
+prefix_of(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+
+    return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '.');
+}
+
+static wc_decision_t
+decide(const wc_t *w, const char *path)
+{
+    bool below = false;
+
+    if (w->npaths == 0)
+        return WC_ALL;
+    for (size_t i = 0; i < w->npaths; i++) {
+        if (prefix_of(w->paths[i], path))
+            return w->include ? WC_ALL : WC_NONE;
+        below = below || prefix_of(path, w->paths[i]);
+    }
+    if (w->include)
+        return below ? WC_SOME : WC_NONE;
+    return below ? WC_SOME : WC_ALL;
+}
+
+/* emit -- the entry key (path, value). */
+static int
+emit(wc_t *w, const char *path, const bson_value_t *v)
+{
+    bson_value_t p;
+
+    p.value_type = BSON_TYPE_UTF8;
+    p.value.v_utf8.str = (char *)path;
+    p.value.v_utf8.len = (uint32_t)strlen(path);
+    sdb_keybuf_reset(&w->kb);
+    SDB_RET(sdb_keyenc_value(&w->kb, &p, 0));
+    SDB_RET(sdb_keyenc_value_coll(&w->kb, v, w->desc, w->coll));
+    return w->fn(w->kb.data, w->kb.len, w->ctx);
+}
+
+static int walk_doc(wc_t *w, const uint8_t *data, uint32_t len, bson_string_t *path, int depth);
+
+/* walk_value -- one value at `path` (decided d): walk documents, expand arrays, emit the
+ * rest when selected. */
+static int
+walk_value(wc_t *w, const bson_value_t *v, bson_string_t *path, wc_decision_t d, bool in_array,
+           int depth)
+{
+    bool selected = d == WC_ALL || (d == WC_SOME && !w->include);
+    bson_iter_t it;
+
+    if (depth > SDB_BSON_DEPTH_EVAL)
+        return sdb_depth_error(w->err, "index key");
+    if (v->value_type == BSON_TYPE_DOCUMENT && v->value.v_doc.data_len > 5)
+        return walk_doc(w, v->value.v_doc.data, v->value.v_doc.data_len, path, depth + 1);
+    if (v->value_type == BSON_TYPE_ARRAY && !in_array && v->value.v_doc.data_len > 5) {
+        if (!bson_iter_init_from_data(&it, v->value.v_doc.data, v->value.v_doc.data_len))
+            return SDB_ECORRUPT;
+        while (bson_iter_next(&it))
+            SDB_RET(walk_value(w, bson_iter_value(&it), path, d, true, depth + 1));
+        return 0;
+    }
+    return selected ? emit(w, path->str, v) : 0;
+}
+
+/* walk_doc -- the fields of a document under `path` ("" at the root). */
+static int
+walk_doc(wc_t *w, const uint8_t *data, uint32_t len, bson_string_t *path, int depth)
+{
+    size_t base = path->len;
+    bson_iter_t it;
+    wc_decision_t d;
+    int ret = 0;
+
+    if (!bson_iter_init_from_data(&it, data, len))
+        return SDB_ECORRUPT;
+    while (ret == 0 && bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (base == 0 && strcmp(k, "_id") == 0 && !w->with_id)
+            continue;
+        if (base > 0)
+            bson_string_append_c(path, '.');
+        bson_string_append(path, k);
+        d = base == 0 && strcmp(k, "_id") == 0 ? WC_ALL : decide(w, path->str);
+        if (d != WC_NONE)
+            ret = walk_value(w, bson_iter_value(&it), path, d, false, depth);
+        bson_string_truncate(path, (uint32_t)base);
+    }
+    return ret;
+}
+
+/* setup -- the paths and mode from the pattern and projection. */
+static void
+setup(wc_t *w, const bson_t *key_pattern, const bson_t *projection)
+{
+    bson_iter_t it;
+    const char *k;
+
+    bson_iter_init(&it, key_pattern);
+    bson_iter_next(&it);
+    k = bson_iter_key(&it);
+    w->desc = BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) < 0;
+    w->include = true;
+    if (strcmp(k, "$**") != 0) { /* "a.b.$**": the subtree at a.b */
+        size_t n = strlen(k) - 4;
+
+        if (n >= sizeof(w->sub))
+            n = sizeof(w->sub) - 1;
+        memcpy(w->sub, k, n);
+        w->sub[n] = '\0';
+        w->paths[w->npaths++] = w->sub;
+        return;
+    }
+    if (projection == NULL || !bson_iter_init(&it, projection))
+        return;
+    while (bson_iter_next(&it) && w->npaths < WC_MAX_PATHS) {
+        bool on = bson_iter_as_bool(&it);
+
+        if (strcmp(bson_iter_key(&it), "_id") == 0) {
+            w->with_id = on;
+            continue;
+        }
+        w->include = on;
+        w->paths[w->npaths++] = bson_iter_key(&it);
+    }
+}
+
+int
+sdb_wildcard_keys(const bson_t *doc, const bson_t *key_pattern, const bson_t *projection,
+                  const sdb_collation_t *coll, int (*fn)(const uint8_t *key, size_t len, void *ctx),
+                  void *ctx, sdb_error_t *err)
+{
+    bson_string_t *path = bson_string_new(NULL);
+    wc_t w;
+    int ret;
+
+    memset(&w, 0, sizeof(w));
+    w.coll = coll;
+    w.fn = fn;
+    w.ctx = ctx;
+    w.err = err;
+    sdb_keybuf_init(&w.kb);
+    setup(&w, key_pattern, projection);
+    ret = walk_doc(&w, bson_get_data(doc), doc->len, path, 0);
+    sdb_keybuf_free(&w.kb);
+    bson_string_free(path, true);
+    return ret;
+}

@@ -1,0 +1,33 @@
+/*
+ * src/common/wildcard.h -- the entries of a wildcard index ({"$**": 1}, {"a.$**": 1}).
+ *
+ * A wildcard index has one entry per leaf value of the document that its pattern and its
+ * wildcardProjection select, keyed by (path, value) as mongod's WildcardKeyGenerator keys
+ * them: documents are walked into (an empty one is a value), arrays are expanded (documents
+ * inside are walked with the same path, nested arrays are values), _id is left out unless
+ * the projection names it.  The key bytes are the encoded path string followed by the
+ * encoded value (keyenc.h, in the index's collation), so equal (path, value) pairs meet.
+ *
+ * Pure functions; any thread.  The caller checked the pattern and the projection (the
+ * worker's createIndexes); malformed ones give no entries rather than an error.
+ */
+#ifndef SDB_WILDCARD_H
+#define SDB_WILDCARD_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+
+#include "collation.h"
+#include "errors.h"
+
+/* sdb_wildcard_pattern -- is the key pattern a wildcard one ("$**" or "<path>.$**")? */
+bool sdb_wildcard_pattern(const bson_t *key_pattern);
+
+/* sdb_wildcard_keys -- call fn for every entry key of doc (projection may be NULL).
+ * Returns 0, fn's first non-zero value, or 15 Overflow (err) past SDB_BSON_DEPTH_EVAL. */
+int sdb_wildcard_keys(const bson_t *doc, const bson_t *key_pattern, const bson_t *projection,
+                      const sdb_collation_t *coll,
+                      int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx,
+                      sdb_error_t *err);
+
+#endif
