@@ -555,7 +555,7 @@ static int
 more_run(wk_cmd_t *cmd, const bson_t *st, int64_t want, wk_agg_docs_t *res, bson_t *pos, bool *eof)
 {
     wk_agg_pipeline_t *p = NULL;
-    wk_collation_t *coll = NULL;
+    sdb_collation_t *coll = NULL;
     bson_t stages, collation;
     wk_agg_ctx_t ctx;
     agg_args_t a;
@@ -574,13 +574,13 @@ more_run(wk_cmd_t *cmd, const bson_t *st, int64_t want, wk_agg_docs_t *res, bson
     doc_field(st, "pipeline", &stages);
     doc_field(st, "collation", &collation);
     if (!bson_empty(&collation))
-        SDB_ERR(wk_collation_new(&collation, &coll, &cmd->err));
+        SDB_ERR(sdb_collation_new(&collation, &coll, &cmd->err));
     ctx.collation = coll;
     SDB_ERR(parse_pipeline(cmd, &a, &stages, &ctx, &p));
     SDB_ERR(wk_agg_run_batch(p, &ctx, st, want, res, pos, eof, &cmd->err));
 err:
     wk_agg_free(p);
-    wk_collation_free(coll);
+    sdb_collation_free(coll);
     return ret;
 }
 
