@@ -566,3 +566,22 @@ wk_acc_spec_destroy(wk_acc_spec_t *spec)
     wk_acc_js_free(spec->js);
     memset(spec, 0, sizeof(*spec));
 }
+
+int
+wk_acc_parse_count(const char *stage, wk_acc_spec_t **accs, size_t *nacc, sdb_error_t *err)
+{
+    bson_t acc = BSON_INITIALIZER, one;
+    bson_iter_t it;
+    int ret;
+
+    BSON_APPEND_DOCUMENT_BEGIN(&acc, "count", &one);
+    BSON_APPEND_INT32(&one, "$sum", 1);
+    bson_append_document_end(&acc, &one);
+    bson_iter_init(&it, &acc);
+    bson_iter_next(&it);
+    *accs = bson_malloc0(sizeof(**accs));
+    ret = wk_acc_parse(stage, &it, &(*accs)[0], err);
+    *nacc = ret == 0;
+    bson_destroy(&acc);
+    return ret;
+}

@@ -167,6 +167,10 @@ const wk_acc_def_t *wk_acc_find(const char *name, unsigned where);
 /* wk_acc_parse -- parse {$op: expr} for output field `field` of `stage`. */
 int wk_acc_parse(const char *stage, const bson_iter_t *it, wk_acc_spec_t *spec, sdb_error_t *err);
 
+/* wk_acc_parse_count -- the default output of $bucket and $bucketAuto, {count: {$sum: 1}},
+ * as the only accumulator: *accs (heap) and *nacc (1, or 0 on error). */
+int wk_acc_parse_count(const char *stage, wk_acc_spec_t **accs, size_t *nacc, sdb_error_t *err);
+
 /* wk_acc_parse_op -- parse the arguments of accumulator `def` (`op` on its element) into spec
  * (zeroed by the caller); `window` for $setWindowFields. */
 int wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window,

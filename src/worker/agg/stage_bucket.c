@@ -122,26 +122,6 @@ parse_field(bucket_t *b, bson_iter_t *it, bool *has_output, sdb_error_t *err)
     return 0;
 }
 
-/* default_output -- {count: {$sum: 1}}. */
-static int
-default_output(bucket_t *b, sdb_error_t *err)
-{
-    bson_t acc = BSON_INITIALIZER, one;
-    bson_iter_t it;
-    int ret;
-
-    BSON_APPEND_DOCUMENT_BEGIN(&acc, "count", &one);
-    BSON_APPEND_INT32(&one, "$sum", 1);
-    bson_append_document_end(&acc, &one);
-    bson_iter_init(&it, &acc);
-    bson_iter_next(&it);
-    b->accs = bson_malloc0(sizeof(*b->accs));
-    ret = wk_acc_parse("$bucket", &it, &b->accs[0], err);
-    b->nacc = ret == 0;
-    bson_destroy(&acc);
-    return ret;
-}
-
 int
 wk_agg_parse_bucket(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
@@ -169,7 +149,7 @@ wk_agg_parse_bucket(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
                               "The $bucket 'default' field must be less than the lowest boundary "
                               "or greater than or equal to the highest boundary."));
     if (!has_output)
-        SDB_ERR(default_output(b, err));
+        SDB_ERR(wk_acc_parse_count("$bucket", &b->accs, &b->nacc, err));
     *priv = b;
     return 0;
 err:

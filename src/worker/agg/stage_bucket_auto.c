@@ -149,26 +149,6 @@ parse_option(bucket_auto_t *b, const bson_iter_t *it, bool *has_buckets, sdb_err
     return sdb_error_set(err, SDB_CODE_Location40245, "Unrecognized option to $bucketAuto: %s.", k);
 }
 
-/* default_output -- {count: {$sum: 1}}. */
-static int
-default_output(bucket_auto_t *b, sdb_error_t *err)
-{
-    bson_t acc = BSON_INITIALIZER, one;
-    bson_iter_t it;
-    int ret;
-
-    BSON_APPEND_DOCUMENT_BEGIN(&acc, "count", &one);
-    BSON_APPEND_INT32(&one, "$sum", 1);
-    bson_append_document_end(&acc, &one);
-    bson_iter_init(&it, &acc);
-    bson_iter_next(&it);
-    b->accs = bson_malloc0(sizeof(*b->accs));
-    ret = wk_acc_parse("$bucketAuto", &it, &b->accs[0], err);
-    b->nacc = ret == 0;
-    bson_destroy(&acc);
-    return ret;
-}
-
 int
 wk_agg_parse_bucket_auto(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
                          sdb_error_t *err)
@@ -191,7 +171,7 @@ wk_agg_parse_bucket_auto(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void 
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location40246,
                               "$bucketAuto requires 'groupBy' and 'buckets' to be specified"));
     if (b->nacc == 0)
-        SDB_ERR(default_output(b, err));
+        SDB_ERR(wk_acc_parse_count("$bucketAuto", &b->accs, &b->nacc, err));
     *priv = b;
     return 0;
 err:
