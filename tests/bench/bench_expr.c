@@ -21,38 +21,20 @@
 static const char *const quiet[] = {"--quiet", NULL};
 
 /* load -- n orders in batches of 1000. */
+static void
+fill(bson_t *d, long id, long n, void *arg)
+{
+    (void)arg;
+    (void)n;
+    BSON_APPEND_DATE_TIME(d, "at", 1704067200000LL + id * 311000LL); /* from 2024 */
+    BSON_APPEND_INT32(d, "amt", (int32_t)(id % 9973));
+    BSON_APPEND_UTF8(d, "cat", id % 3 == 0 ? "books" : id % 3 == 1 ? "games" : "tools");
+}
+
 static int
 load(mongoc_client_t *c, long n)
 {
-    for (long done = 0; done < n;) {
-        bson_t cmd = BSON_INITIALIZER, docs, reply;
-        bson_error_t err;
-        long batch = n - done < 1000 ? n - done : 1000;
-        BSON_APPEND_UTF8(&cmd, "insert", "orders");
-        BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
-        for (long i = 0; i < batch; i++) {
-            char key[16];
-            bson_t d;
-            long id = done + i;
-            snprintf(key, sizeof(key), "%ld", i);
-            BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &d);
-            BSON_APPEND_INT64(&d, "_id", id);
-            BSON_APPEND_DATE_TIME(&d, "at", 1704067200000LL + id * 311000LL); /* from 2024 */
-            BSON_APPEND_INT32(&d, "amt", (int32_t)(id % 9973));
-            BSON_APPEND_UTF8(&d, "cat", id % 3 == 0 ? "books" : id % 3 == 1 ? "games" : "tools");
-            bson_append_document_end(&docs, &d);
-        }
-        bson_append_array_end(&cmd, &docs);
-        bool ok = fx_cmd_bson(c, "bench", &cmd, &reply, &err);
-        bson_destroy(&cmd);
-        bson_destroy(&reply);
-        if (!ok) {
-            fprintf(stderr, "bench_expr: insert failed: %s\n", err.message);
-            return -1;
-        }
-        done += batch;
-    }
-    return 0;
+    return fx_load(c, "bench", "orders", n, fill, NULL);
 }
 
 /* drain -- run a find (pipeline == NULL) or an aggregate and read every result; ms or < 0. */

@@ -20,40 +20,19 @@
 static const char *const quiet[] = {"--quiet", NULL};
 
 /* load -- n documents in batches of 1000. */
+static void
+fill(bson_t *d, long id, long n, void *arg)
+{
+    (void)arg;
+    BSON_APPEND_INT64(d, "k", (id * 7919) % n); /* a permutation when n is not 7919k */
+    BSON_APPEND_INT32(d, "g", (int32_t)(id % 100));
+    BSON_APPEND_INT64(d, "u", id);
+}
+
 static int
 load(mongoc_client_t *c, long n)
 {
-    for (long done = 0; done < n;) {
-        bson_t cmd = BSON_INITIALIZER, docs, reply;
-        bson_error_t err;
-        long batch = n - done < 1000 ? n - done : 1000;
-
-        BSON_APPEND_UTF8(&cmd, "insert", "p");
-        BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
-        for (long i = 0; i < batch; i++) {
-            char key[16];
-            bson_t d;
-            long id = done + i;
-
-            snprintf(key, sizeof(key), "%ld", i);
-            BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &d);
-            BSON_APPEND_INT64(&d, "_id", id);
-            BSON_APPEND_INT64(&d, "k", (id * 7919) % n); /* a permutation when n is not 7919k */
-            BSON_APPEND_INT32(&d, "g", (int32_t)(id % 100));
-            BSON_APPEND_INT64(&d, "u", id);
-            bson_append_document_end(&docs, &d);
-        }
-        bson_append_array_end(&cmd, &docs);
-        bool ok = fx_cmd_bson(c, "bench", &cmd, &reply, &err);
-        bson_destroy(&cmd);
-        bson_destroy(&reply);
-        if (!ok) {
-            fprintf(stderr, "bench_planner: insert failed: %s\n", err.message);
-            return -1;
-        }
-        done += batch;
-    }
-    return 0;
+    return fx_load(c, "bench", "p", n, fill, NULL);
 }
 
 /* run_find -- one find command (JSON with one or two %ld: v, then v + 100); its documents

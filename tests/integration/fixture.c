@@ -866,3 +866,38 @@ fx_to_json(const bson_t *doc)
     bson_free(j);
     return buf;
 }
+
+int
+fx_load(mongoc_client_t *c, const char *db, const char *coll, long n,
+        void (*fill)(bson_t *doc, long id, long n, void *arg), void *arg)
+{
+    for (long done = 0; done < n;) {
+        bson_t cmd = BSON_INITIALIZER, docs, reply;
+        bson_error_t err;
+        long batch = n - done < 1000 ? n - done : 1000;
+        bool ok;
+
+        BSON_APPEND_UTF8(&cmd, "insert", coll);
+        BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
+        for (long i = 0; i < batch; i++) {
+            char key[16];
+            bson_t d;
+
+            snprintf(key, sizeof(key), "%ld", i);
+            BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &d);
+            BSON_APPEND_INT64(&d, "_id", done + i);
+            fill(&d, done + i, n, arg);
+            bson_append_document_end(&docs, &d);
+        }
+        bson_append_array_end(&cmd, &docs);
+        ok = fx_cmd_bson(c, db, &cmd, &reply, &err);
+        bson_destroy(&cmd);
+        bson_destroy(&reply);
+        if (!ok) {
+            fprintf(stderr, "fx_load: insert into %s.%s failed: %s\n", db, coll, err.message);
+            return -1;
+        }
+        done += batch;
+    }
+    return 0;
+}

@@ -158,4 +158,9 @@ void fx_print_spread(const fx_row_t *rows, size_t nrows, const void *recs, size_
  * -1 when it cannot be read. */
 double fx_cpu_ms(pid_t pid);
 
+/* fx_load -- insert documents _id 0..n-1 into db.coll in batches of 1000; fill appends each
+ * document's other fields (after _id).  Returns 0, or -1 with the error on stderr. */
+int fx_load(mongoc_client_t *c, const char *db, const char *coll, long n,
+            void (*fill)(bson_t *doc, long id, long n, void *arg), void *arg);
+
 #endif
