@@ -45,6 +45,7 @@ typedef int (*wk_cmd_fn)(wk_cmd_t *cmd);
 #define WK_CMD_F_NO_AUTH 0x4u         /* allowed before authentication */
 #define WK_CMD_F_HANDSHAKE 0x8u       /* hello/isMaster: allowed over OP_QUERY, never compressed */
 #define WK_CMD_F_TEST_ONLY 0x10u      /* exists only with --setParameter enableTestCommands=1 */
+#define WK_CMD_F_API_V1 0x40u         /* in Stable API version 1 (apiStrict admits it) */
 #define WK_CMD_F_KILLS_SESSIONS 0x20u /* kills sessions: not interrupted by that itself (op.h) */
 
 typedef struct wk_cmd_def {

@@ -171,6 +171,33 @@ state_change_error(int code)
     }
 }
 
+/* api_check -- the Stable API fields as mongod checks them: apiVersion "1" only (322), apiStrict
+ * and apiDeprecationErrors only with it (4886600), and under apiStrict only the commands of
+ * version 1 (323; WK_CMD_F_API_V1 in commands.def). */
+static int
+api_check(const bson_t *body, const wk_cmd_def_t *def, sdb_error_t *err)
+{
+    bson_iter_t it;
+    bool has_version = bson_iter_init_find(&it, body, "apiVersion");
+
+    if (has_version && (!BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), "1") != 0))
+        return sdb_error_set(err, SDB_CODE_APIVersionError, "API version must be \"1\"");
+    for (int i = 0; i < 2; i++) {
+        const char *field = i == 0 ? "apiStrict" : "apiDeprecationErrors";
+        if (!has_version && bson_iter_init_find(&it, body, field))
+            return sdb_error_set(err, SDB_CODE_Location4886600,
+                                 "Cannot pass in API parameter field %s without apiVersion", field);
+    }
+    if (has_version && bson_iter_init_find(&it, body, "apiStrict") && bson_iter_as_bool(&it) &&
+        !(def->flags & WK_CMD_F_API_V1))
+        return sdb_error_set(err, SDB_CODE_APIStrictError,
+                             "Provided apiStrict:true, but the command %s is not in API Version 1. "
+                             "Information on supported commands and migrations in API Version 1 "
+                             "can be found at https://dochub.mongodb.org/core/manual-versioned-api",
+                             def->name);
+    return 0;
+}
+
 /* Resolve the command, its database and the generic rules; 0 or SDB_ECLIENT. */
 static int
 prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen,
@@ -205,6 +232,7 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
     if (*def == NULL)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotFound, "no such command: '%s'",
                              cmd->name);
+    SDB_RET(api_check(&req->cmd, *def, &cmd->err));
     if (((*def)->flags & WK_CMD_F_ADMIN_ONLY) && strcmp(db, "admin") != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
                              "%s may only be run against the admin database.", cmd->name);

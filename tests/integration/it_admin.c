@@ -526,6 +526,28 @@ START_TEST(test_top)
 }
 END_TEST
 
+/* The Stable API fields are checked as mongod does: apiVersion "1" only, apiStrict only with
+ * it, and under apiStrict only version 1's commands. */
+START_TEST(test_api_version)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    CMD_OK(c, "apitest", "{'find': 'x', 'apiVersion': '1', 'apiStrict': true}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "apitest", "{'distinct': 'x', 'key': 'a', 'apiVersion': '1'}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, "apitest", "{'distinct': 'x', 'key': 'a', 'apiVersion': '1', 'apiStrict': true}", &r,
+            323, "APIStrictError");
+    bson_destroy(&r);
+    CMD_ERR(c, "apitest", "{'find': 'x', 'apiVersion': '2'}", &r, 322, "APIVersionError");
+    bson_destroy(&r);
+    CMD_ERR(c, "apitest", "{'find': 'x', 'apiStrict': true}", &r, 4886600, "Location4886600");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -548,5 +570,6 @@ main(void)
     tcase_add_test(tc, test_db_hash);
     tcase_add_test(tc, test_current_op_and_kill_op);
     tcase_add_test(tc, test_top);
+    tcase_add_test(tc, test_api_version);
     return it_main(s);
 }
