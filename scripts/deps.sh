@@ -13,7 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(build-essential autoconf automake libtool pkg-config binutils git ca-certificates procps
       libwiredtiger-dev libbson-dev libmongoc-dev libevent-dev libjemalloc-dev libssl-dev
       check libsubunit-dev libpcre2-dev libicu-dev libsnappy-dev zlib1g-dev libzstd-dev python3 python3-pymongo clang-format
-      clang libclang-rt-14-dev libmozjs-102-dev g++)
+      clang libclang-rt-14-dev libmozjs-102-dev g++
+      libstemmer-dev libs2-dev libgeos-dev libyaml-dev libsystemd-dev
+      debhelper fakeroot lintian systemd)
 with_node=no
 [ "${1:-}" = "--node" ] && with_node=yes
 
