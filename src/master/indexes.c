@@ -28,6 +28,7 @@
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "../common/wildcard.h"
+#include "failpoints.h"
 #include "store.h"
 #include "storereq.h"
 #include "xact.h"
@@ -128,6 +129,8 @@ typedef struct entry_ctx {
     size_t old_len, old_cap;
     size_t *old_offs; /* where each starts in `old` (nold + 1 offsets) */
     size_t nold;
+    ms_indexes_entry_fn visit; /* set: hand each entry to visit instead of writing it */
+    void *visit_arg;
 } entry_ctx_t;
 
 /* old_key_cb -- remember one key of the document's old image. */
@@ -203,7 +206,8 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     k.size = len;
     v.data = e->rb.data;
     v.size = e->rb.len;
-    if (!e->ix->unique && e->ix->prepare_unique && !e->remove && !had_key(e, key, len)) {
+    if (!e->ix->unique && e->ix->prepare_unique && !e->remove && e->visit == NULL &&
+        !had_key(e, key, len)) {
         bool taken;
 
         SDB_RET(prefix_taken(cur, key, len, e->rid, &taken));
@@ -226,6 +230,8 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
         k.size = len + e->rb.len;
         v.size = 0;
     }
+    if (e->visit != NULL)
+        return e->visit(&k, &v, e->visit_arg);
     cur->set_key(cur, &k);
     if (e->remove) {
         ret = cur->remove(cur);
@@ -366,13 +372,50 @@ err:
     return ret;
 }
 
+/* fp_skip -- mongod's test failpoints skipIndexNewRecords / skipUnindexingDocumentWhenDeleted
+ * ({indexName}): when `fp` fires, *skip names the index whose entries this write leaves out,
+ * which corrupts that index on purpose (validate's tests).  *skip is NULL otherwise. */
+static char *
+fp_skip(const char *fp)
+{
+    bson_t data;
+    bson_iter_t it;
+    char *name = NULL;
+
+    if (ms_failpoints_fire(fp, &data) && bson_iter_init_find(&it, &data, "indexName") &&
+        BSON_ITER_HOLDS_UTF8(&it))
+        name = bson_strdup(bson_iter_utf8(&it, NULL));
+    bson_destroy(&data);
+    return name;
+}
+
+static bool
+skipped(const char *skip, const ms_index_t *ix)
+{
+    return skip != NULL && strcmp(skip, ix->name) == 0;
+}
+
+/* index_all -- add (or remove) doc's entries in every index but the one failpoint `fp`
+ * names. */
+static int
+index_all(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, int remove,
+          bson_t *info, const char *fp, sdb_error_t *err)
+{
+    char *skip = fp_skip(fp);
+    int ret = 0;
+
+    for (size_t i = 0; i < c->nidx && ret == 0; i++)
+        if (!skipped(skip, &c->idx[i]))
+            ret = index_doc(s, c, &c->idx[i], doc, NULL, rid, remove, info, err);
+    bson_free(skip);
+    return ret;
+}
+
 int
 ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                       bson_t *info, sdb_error_t *err)
 {
-    for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, err));
-    return 0;
+    return index_all(s, c, doc, rid, 0, info, "skipIndexNewRecords", err);
 }
 
 int
@@ -388,9 +431,31 @@ int
 ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                       sdb_error_t *err)
 {
-    for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, err));
-    return 0;
+    return index_all(s, c, doc, rid, 1, NULL, "skipUnindexingDocumentWhenDeleted", err);
+}
+
+int
+ms_indexes_doc_entries(const ms_index_t *ix, const bson_t *doc, int64_t rid, ms_indexes_entry_fn fn,
+                       void *arg, sdb_error_t *err)
+{
+    entry_ctx_t e;
+    int ret = 0;
+
+    if (sparse_skip(ix, doc) || !in_filter(ix, doc))
+        return 0;
+    memset(&e, 0, sizeof(e));
+    e.ix = ix;
+    e.rid = rid;
+    e.visit = fn;
+    e.visit_arg = arg;
+    sdb_keybuf_init(&e.rb);
+    if (sdb_wildcard_pattern(ix->key))
+        ret = wildcard_entries(ix, doc, &e, err);
+    else
+        ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, NULL, err);
+    bson_free(e.buf);
+    sdb_keybuf_free(&e.rb);
+    return ret;
 }
 
 int64_t

@@ -36,6 +36,8 @@
 #include "storereq.h"
 #include "tmptab.h"
 #include "txns.h"
+#include "validate.h"
+#include "wtstats.h"
 #include "xact.h"
 
 #include <errno.h>
@@ -94,6 +96,8 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_XACT_COMMIT] = ms_xact_op_commit,
     [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
     [SDB_OP_SET_PARAMETER] = ms_params_op_set,
+    [SDB_OP_VALIDATE] = ms_validate_op,
+    [SDB_OP_WT_STATS] = ms_wtstats_op,
     [SDB_OP_TMP_NEW] = ms_tmptab_op_new,
     [SDB_OP_TMP_APPEND] = ms_tmptab_op_append,
     [SDB_OP_TMP_READ] = ms_tmptab_op_read,
