@@ -72,6 +72,8 @@ static const opt_def_t opts[] = {
     {"bind_ip_all", OPT_SPECIAL, false, 0, 0, NULL},
     {"version", OPT_SPECIAL, false, 0, 0, NULL},
     {"help", OPT_SPECIAL, false, 0, 0, NULL},
+    {"profile", OPT_INT, true, OFF(profile), 0, NULL},
+    {"slowms", OPT_INT, true, OFF(slowms), 0, NULL},
 };
 
 _Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 bits");
@@ -116,6 +118,8 @@ usage(FILE *f)
                "  --replSet NAME    replica set name to report (default rs0)\n"
                "  --maxConns N      most connections open at once (default: 80%% of the\n"
                "                    descriptor limit)\n"
+               "  --profile N       database profiler level: 0 off, 1 slow operations, 2 all\n"
+               "  --slowms MS       an operation slower than this is slow (default 100)\n"
                "  --networkMessageCompressors LIST\n"
                "                    wire compressors to offer (default snappy,zstd,zlib;\n"
                "                    disabled = none)\n"
@@ -514,6 +518,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->ttl_sleep_secs = 60;
     cfg->sort_mem_max = cfg->group_mem_max = 100 * 1024 * 1024;
     cfg->allow_disk_default = true;
+    cfg->slowms = 100;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
     cfg->fd_global = cfg->fd_death = -1;
@@ -562,6 +567,10 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     }
     if (cfg->port < 0 || cfg->port > 65535 || cfg->workers < 1 || cfg->workers > SDB_MAX_WORKERS) {
         fprintf(stderr, "secantusdb: --port must be 0-65535 and --workers 1-%d\n", SDB_MAX_WORKERS);
+        return 2;
+    }
+    if (cfg->profile < 0 || cfg->profile > 2) {
+        fprintf(stderr, "secantusdb: --profile must be 0, 1 or 2\n");
         return 2;
     }
     if (cfg->max_conns < 5) {

@@ -32,6 +32,8 @@ typedef struct sdb_config {
                            * (compressors.h; default snappy,zstd,zlib) */
     int max_conns;        /* --maxConns (net.maxIncomingConnections), default 1000000; the cap
                          * in force is sdb_config_conn_limit() */
+    int profile;          /* --profile (operationProfiling.mode): 0, 1 or 2, default 0 */
+    int slowms;           /* --slowms (operationProfiling.slowOpThresholdMs), default 100 */
     /* server parameters (--setParameter name=value; the table in config.c) */
     int64_t cursor_timeout_ms;   /* cursorTimeoutMillis, default 600000 (10 minutes) */
     int64_t txn_lifetime_s;      /* transactionLifetimeLimitSeconds, default 60 */

@@ -13,9 +13,8 @@
 
 static uint32_t counter;
 
-/* op_kind -- the `op` mongod's currentOp shows for a command. */
-static const char *
-op_kind(const char *name)
+const char *
+wk_opreg_kind(const char *name)
 {
     static const char *const kinds[][2] = {
         {"find", "query"},    {"getMore", "getmore"}, {"insert", "insert"},
@@ -54,7 +53,7 @@ wk_opreg_begin(wk_op_t *op, int64_t conn_id, const char *client, const char *app
     snprintf(row[i].client, sizeof(row[i].client), "%s", client != NULL ? client : "");
     snprintf(row[i].app, sizeof(row[i].app), "%s", app != NULL ? app : "");
     snprintf(row[i].ns, sizeof(row[i].ns), "%s", ns);
-    snprintf(row[i].op, sizeof(row[i].op), "%s", op_kind(name));
+    snprintf(row[i].op, sizeof(row[i].op), "%s", wk_opreg_kind(name));
     row[i].cmd_len = body->len <= SDB_OP_CMD_MAX ? body->len : 0;
     if (row[i].cmd_len > 0)
         memcpy(row[i].cmd, bson_get_data(body), body->len);

@@ -28,6 +28,10 @@
 int wk_opreg_begin(wk_op_t *op, int64_t conn_id, const char *client, const char *app,
                    const char *name, const char *ns, const bson_t *body);
 
+/* wk_opreg_kind -- the `op` mongod's currentOp and profiler show for command `name`:
+ * "query", "getmore", "insert", "update", "remove" or "command". */
+const char *wk_opreg_kind(const char *name);
+
 /* wk_opreg_end -- the operation in slot i ended (i < 0: nothing). */
 void wk_opreg_end(int i);
 

@@ -131,6 +131,265 @@ START_TEST(test_validate_corrupted)
 }
 END_TEST
 
+/* profile_count -- documents in db.system.profile matching filter (JSON). */
+static int64_t
+profile_count(mongoc_client_t *c, const char *db, const char *filter)
+{
+    return fx_count(c, db, "system.profile", filter);
+}
+
+START_TEST(test_profiler_levels)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    int64_t n;
+
+    CMD_OK(c, "prof", "{'profile': -1}", &r);
+    ASSERT_INT(&r, "was", 0);
+    ASSERT_TYPE(&r, "was", BSON_TYPE_INT32);
+    ASSERT_INT(&r, "slowms", 100);
+    ASSERT_TYPE(&r, "sampleRate", BSON_TYPE_DOUBLE);
+    ck_assert(fx_double(&r, "sampleRate") == 1.0);
+    bson_destroy(&r);
+    CMD_OK(c, "prof", "{'insert': 'c', 'documents': [{'_id': 1, 'a': 1}, {'_id': 2, 'a': 2}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "prof", "{'profile': 2}", &r);
+    ASSERT_INT(&r, "was", 0);
+    bson_destroy(&r);
+    CMD_OK(c, "prof", "{'find': 'c', 'filter': {'a': 2}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "prof", "{'update': 'c', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'b': 1}}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_ERR(c, "prof", "{'find': 'c', 'filter': {'$bogus': 1}}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    /* the find's entry, with mongod's fields */
+    {
+        mongoc_collection_t *coll = mongoc_client_get_collection(c, "prof", "system.profile");
+        bson_t *q = fx_json("{'op': 'query', 'command.filter': {'a': 2}}");
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, q, NULL, NULL);
+        const bson_t *doc;
+        ck_assert_msg(mongoc_cursor_next(cur, &doc), "no profile entry for the find");
+        ASSERT_STR(doc, "ns", "prof.c");
+        ASSERT_STR(doc, "command.find", "c");
+        ASSERT_INT(doc, "docsExamined", 2);
+        ASSERT_INT(doc, "keysExamined", 0);
+        ASSERT_INT(doc, "nreturned", 1);
+        ASSERT_STR(doc, "planSummary", "COLLSCAN");
+        ASSERT_STR(doc, "protocol", "op_msg");
+        ASSERT_STR(doc, "client", "127.0.0.1");
+        ASSERT_TYPE(doc, "ts", BSON_TYPE_DATE_TIME);
+        ASSERT_TYPE(doc, "millis", BSON_TYPE_INT32);
+        ck_assert_int_gt(fx_int(doc, "responseLength"), 0);
+        ASSERT_TYPE(doc, "allUsers", BSON_TYPE_ARRAY);
+        mongoc_cursor_destroy(cur);
+        bson_destroy(q);
+        mongoc_collection_destroy(coll);
+    }
+    ck_assert_int_eq(profile_count(c, "prof", "{'op': 'update', 'nModified': 1, 'nMatched': 1}"),
+                     1);
+    ck_assert_int_eq(profile_count(c, "prof", "{'errName': 'BadValue', 'errCode': 2}"), 1);
+    /* system.profile is mongod's 1 MB capped collection */
+    CMD_OK(c, "prof", "{'listCollections': 1, 'filter': {'name': 'system.profile'}}", &r);
+    ck_assert(fx_bool(&r, "cursor.firstBatch.0.options.capped"));
+    ASSERT_INT(&r, "cursor.firstBatch.0.options.size", 1048576);
+    bson_destroy(&r);
+    /* level 0: nothing more is written */
+    CMD_OK(c, "prof", "{'profile': 0}", &r);
+    ASSERT_INT(&r, "was", 2);
+    bson_destroy(&r);
+    n = profile_count(c, "prof", "{}");
+    CMD_OK(c, "prof", "{'find': 'c'}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(profile_count(c, "prof", "{}"), n);
+    /* another database is not profiled by this one's level */
+    CMD_OK(c, "prof2", "{'profile': -1}", &r);
+    ASSERT_INT(&r, "was", 0);
+    bson_destroy(&r);
+    /* mongod's refusals */
+    CMD_ERR(c, "prof", "{'profile': 3}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, "prof", "{'profile': 1, 'sampleRate': 2}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, "prof", "{'profile': 1, 'filter': 5}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, "prof", "{'profile': 'x'}", &r, 14, "TypeMismatch");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_profiler_filter_and_slowms)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    CMD_OK(c, "pf", "{'insert': 'c', 'documents': [{'_id': 1}]}", &r);
+    bson_destroy(&r);
+    /* level 1 with slowms -1: every operation is slow */
+    CMD_OK(c, "pf", "{'profile': 1, 'slowms': -1}", &r);
+    ASSERT_INT(&r, "slowms", 100);
+    bson_destroy(&r);
+    CMD_OK(c, "pf", "{'count': 'c'}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(profile_count(c, "pf", "{'command.count': 'c'}"), 1);
+    /* a filter replaces slowms: only the operations it selects */
+    CMD_OK(c, "pf", "{'profile': 1, 'slowms': 100, 'filter': {'op': 'query'}}", &r);
+    ASSERT_INT(&r, "slowms", -1);
+    ck_assert(fx_str(&r, "note") != NULL);
+    bson_destroy(&r);
+    CMD_OK(c, "pf", "{'count': 'c', 'query': {'x': 1}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "pf", "{'find': 'c', 'filter': {'_id': 1}}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(profile_count(c, "pf", "{'command.query': {'x': 1}}"), 0);
+    ck_assert_int_eq(profile_count(c, "pf", "{'op': 'query', 'planSummary': 'IDHACK'}"), 1);
+    CMD_OK(c, "pf", "{'profile': -1}", &r);
+    ASSERT_INT(&r, "was", 1);
+    ASSERT_STR(&r, "filter.op", "query");
+    bson_destroy(&r);
+    CMD_OK(c, "pf", "{'profile': 0, 'filter': 'unset'}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "pf", "{'profile': -1}", &r);
+    ck_assert(!fx_has(&r, "filter"));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_profile_start_flags)
+{
+    static const char *const extra[] = {"--profile", "2", "--slowms", "7", NULL};
+    fx_server_t srv;
+    mongoc_client_t *c;
+    bson_t r;
+
+    ck_assert_int_eq(fx_server_init(&srv, 1), 0);
+    srv.extra = extra;
+    ck_assert_int_eq(fx_server_start(&srv), 0);
+    c = fx_client(&srv);
+    CMD_OK(c, "any", "{'profile': -1}", &r);
+    ASSERT_INT(&r, "was", 2);
+    ASSERT_INT(&r, "slowms", 7);
+    bson_destroy(&r);
+    CMD_OK(c, "any", "{'insert': 'c', 'documents': [{'_id': 1}]}", &r);
+    bson_destroy(&r);
+    ck_assert_int_ge(fx_count(c, "any", "system.profile", "{'op': 'insert', 'ninserted': 1}"), 1);
+    mongoc_client_destroy(c);
+    ck_assert_int_eq(fx_server_stop(&srv), 0);
+    fx_server_cleanup(&srv);
+}
+END_TEST
+
+/* status -- serverStatus with extra fields (JSON object body without braces, or ""). */
+static void
+status(mongoc_client_t *c, const char *extra, bson_t *r)
+{
+    char json[256];
+
+    snprintf(json, sizeof(json), "{'serverStatus': 1%s%s}", extra[0] ? ", " : "", extra);
+    CMD_OK(c, "admin", json, r);
+}
+
+START_TEST(test_server_status_sections)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t a, b, r;
+
+    status(c, "", &a);
+    ASSERT_TYPE(&a, "network.bytesIn", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "network.physicalBytesOut", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "network.numRequests", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "network.compression.snappy.compressor.bytesIn", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "network.compression.zstd.decompressor.bytesOut", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "asserts.user", BSON_TYPE_INT32);
+    ASSERT_TYPE(&a, "asserts.rollovers", BSON_TYPE_INT32);
+    ASSERT_TYPE(&a, "opLatencies.reads.latency", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "opLatencies.transactions.ops", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "metrics.document.inserted", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "metrics.operation.scanAndOrder", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "metrics.queryExecutor.scannedObjects", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "metrics.cursor.totalOpened", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "metrics.commands.serverStatus.total", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "wiredTiger.cache.bytes currently in the cache", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "wiredTiger.cache.maximum bytes configured", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "wiredTiger.cache.tracked dirty bytes in the cache", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "wiredTiger.cache.pages read into cache", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "wiredTiger.cache.pages written from cache", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "wiredTiger.transaction.transaction checkpoints", BSON_TYPE_INT64);
+    ASSERT_TYPE(&a, "logicalSessionRecordCache.activeSessionsCount", BSON_TYPE_INT32);
+    ASSERT_INT(&a, "secantusdb.workers.count", 2);
+    ck_assert_int_eq(fx_array_len(&a, "secantusdb.workers.list"), 2);
+    ck_assert_int_gt(fx_int(&a, "secantusdb.workers.list.0.pid"), 0);
+    ck_assert_int_gt(fx_int(&a, "secantusdb.workers.list.1.channel.capacity"), 0);
+    ASSERT_TYPE(&a, "secantusdb.respawns", BSON_TYPE_INT64);
+    /* counters move */
+    CMD_OK(c, "ss", "{'insert': 'c', 'documents': [{'_id': 1}, {'_id': 2}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "ss", "{'find': 'c', 'batchSize': 1}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, "ss", "{'find': 5}", &r, 73, "InvalidNamespace");
+    bson_destroy(&r);
+    CMD_ERR(c, "ss", "{'noSuchCommand': 1}", &r, 59, "CommandNotFound");
+    bson_destroy(&r);
+    status(c, "", &b);
+    ck_assert_int_gt(fx_int(&b, "network.bytesIn"), fx_int(&a, "network.bytesIn"));
+    ck_assert_int_gt(fx_int(&b, "network.numRequests"), fx_int(&a, "network.numRequests"));
+    ck_assert_int_ge(fx_int(&b, "asserts.user"), fx_int(&a, "asserts.user") + 2);
+    ck_assert_int_ge(fx_int(&b, "opLatencies.reads.ops"), fx_int(&a, "opLatencies.reads.ops") + 1);
+    ck_assert_int_ge(fx_int(&b, "opLatencies.writes.ops"),
+                     fx_int(&a, "opLatencies.writes.ops") + 1);
+    ck_assert_int_ge(fx_int(&b, "metrics.document.inserted"),
+                     fx_int(&a, "metrics.document.inserted") + 2);
+    ck_assert_int_ge(fx_int(&b, "metrics.document.returned"),
+                     fx_int(&a, "metrics.document.returned") + 1);
+    ck_assert_int_ge(fx_int(&b, "metrics.queryExecutor.scannedObjects"),
+                     fx_int(&a, "metrics.queryExecutor.scannedObjects") + 1);
+    ck_assert_int_ge(fx_int(&b, "metrics.cursor.totalOpened"),
+                     fx_int(&a, "metrics.cursor.totalOpened") + 1);
+    ck_assert_int_ge(fx_int(&b, "metrics.commands.find.failed"), 1);
+    ck_assert_int_ge(fx_int(&b, "metrics.commands.<UNKNOWN>"), 1);
+    ck_assert_int_ge(fx_int(&b, "metrics.commands.insert.total"), 1);
+    bson_destroy(&a);
+    bson_destroy(&b);
+    /* {<section>: 0} leaves it out */
+    status(c, "'metrics': 0, 'wiredTiger': 0, 'network': false", &r);
+    ck_assert(!fx_has(&r, "metrics"));
+    ck_assert(!fx_has(&r, "wiredTiger"));
+    ck_assert(!fx_has(&r, "network"));
+    ck_assert(fx_has(&r, "opcounters"));
+    ck_assert(fx_has(&r, "asserts"));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+START_TEST(test_server_status_compression)
+{
+    fx_server_t *srv = &it_srv;
+    char uri[1400];
+    mongoc_client_t *c;
+    bson_t a, b, r;
+
+    ck_assert(it_up);
+    snprintf(uri, sizeof(uri), "%s%scompressors=zlib", srv->uri, strchr(srv->uri, '?') ? "&" : "?");
+    c = mongoc_client_new(uri);
+    ck_assert(c != NULL);
+    status(c, "", &a);
+    CMD_OK(c, "ss", "{'ping': 1}", &r);
+    bson_destroy(&r);
+    status(c, "", &b);
+    ck_assert_int_gt(fx_int(&b, "network.compression.zlib.decompressor.bytesOut"),
+                     fx_int(&a, "network.compression.zlib.decompressor.bytesOut"));
+    ck_assert_int_gt(fx_int(&b, "network.compression.zlib.compressor.bytesIn"),
+                     fx_int(&a, "network.compression.zlib.compressor.bytesIn"));
+    ck_assert_int_ne(fx_int(&b, "network.bytesIn"), fx_int(&b, "network.physicalBytesIn"));
+    bson_destroy(&a);
+    bson_destroy(&b);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -138,5 +397,11 @@ main(void)
     TCase *tc = it_tcase(s, "diag", true);
     tcase_add_test(tc, test_validate_clean);
     tcase_add_test(tc, test_validate_corrupted);
+    tcase_add_test(tc, test_profiler_levels);
+    tcase_add_test(tc, test_profiler_filter_and_slowms);
+    tcase_add_test(tc, test_server_status_sections);
+    tcase_add_test(tc, test_server_status_compression);
+    tc = it_tcase(s, "private", false);
+    tcase_add_test(tc, test_profile_start_flags);
     return it_main(s);
 }

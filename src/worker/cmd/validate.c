@@ -58,15 +58,6 @@ get_i64(const bson_t *b, const char *field)
 }
 
 /* append_num -- a count as mongod's appendNumber writes it: int32 when it fits. */
-static void
-append_num(bson_t *b, const char *key, int64_t n)
-{
-    if (n >= INT32_MIN && n <= INT32_MAX)
-        bson_append_int32(b, key, -1, (int32_t)n);
-    else
-        bson_append_int64(b, key, -1, n);
-}
-
 /* keys_per_index -- keysPerIndex: {name: count}. */
 static void
 keys_per_index(const bson_t *facts, bson_t *out)
@@ -77,7 +68,7 @@ keys_per_index(const bson_t *facts, bson_t *out)
     BSON_APPEND_DOCUMENT_BEGIN(out, "keysPerIndex", &d);
     if (bson_iter_init_find(&it, facts, "keysPerIndex") && bson_iter_recurse(&it, &in))
         while (bson_iter_next(&in))
-            append_num(&d, bson_iter_key(&in), bson_iter_as_int64(&in));
+            wk_exec_explain_num(&d, bson_iter_key(&in), bson_iter_as_int64(&in));
     bson_append_document_end(out, &d);
 }
 
@@ -156,9 +147,9 @@ word_reply(wk_cmd_t *cmd, const char *ns, const bson_t *facts)
     BSON_APPEND_UTF8(r, "ns", ns);
     if (ci != NULL && bson_iter_init_find(&it, &ci->uuid_doc, "uuid"))
         bson_append_iter(r, "uuid", -1, &it);
-    append_num(r, "nInvalidDocuments", get_i64(facts, "nCorrupt"));
-    append_num(r, "nNonCompliantDocuments", 0);
-    append_num(r, "nrecords", get_i64(facts, "nrecords"));
+    wk_exec_explain_num(r, "nInvalidDocuments", get_i64(facts, "nCorrupt"));
+    wk_exec_explain_num(r, "nNonCompliantDocuments", 0);
+    wk_exec_explain_num(r, "nrecords", get_i64(facts, "nrecords"));
     if (bson_iter_init_find(&it, facts, "indexValid") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_t tmp = BSON_INITIALIZER;
         index_details(facts, &tmp, &nidx);

@@ -927,6 +927,7 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 void
 wk_exec_close(wk_exec_t *ex)
 {
+    wk_exec_note_stats(ex); /* the profiler's counts (op.h) */
     wk_matcher_free(ex->matcher);
     if (ex->has_hint)
         bson_value_destroy(&ex->hint);
