@@ -31,10 +31,11 @@ struct wk_conn;
 /* What an operation did, for the profiler and serverStatus (worker/profiler.h): the read
  * executors add to it when they close (engine/exec.h); the dispatcher owns it. */
 typedef struct wk_op_stats {
-    uint64_t keys_examined; /* index entries the master looked at */
-    uint64_t docs_examined; /* documents looked at */
-    bool blocking_sort;     /* a sort was done in memory (metrics.operation.scanAndOrder) */
-    char plan_summary[128]; /* the last plan that ran: "COLLSCAN", "IXSCAN { a: 1 }", ... */
+    uint64_t keys_examined;   /* index entries the master looked at */
+    uint64_t docs_examined;   /* documents looked at */
+    bool blocking_sort;       /* a sort was done in memory (metrics.operation.scanAndOrder) */
+    uint64_t write_conflicts; /* writes retried after a WriteConflict (engine/write.c) */
+    char plan_summary[128];   /* the last plan that ran: "COLLSCAN", "IXSCAN { a: 1 }", ... */
 } wk_op_stats_t;
 
 typedef struct wk_op {

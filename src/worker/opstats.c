@@ -133,6 +133,7 @@ wk_opstats_count(const wk_op_done_t *d)
     atomic_fetch_add(&w->docs_scanned, d->st->docs_examined);
     if (d->st->blocking_sort)
         atomic_fetch_add(&w->scan_and_order, 1);
+    atomic_fetch_add(&w->write_conflicts, d->st->write_conflicts);
     count_documents(w, d);
 }
 
@@ -143,10 +144,4 @@ wk_opstats_compression(int id, bool decompress, size_t in, size_t out)
         return;
     atomic_fetch_add(&slot()->comp[id][decompress][0], in);
     atomic_fetch_add(&slot()->comp[id][decompress][1], out);
-}
-
-void
-wk_opstats_write_conflict(void)
-{
-    atomic_fetch_add(&slot()->write_conflicts, 1);
 }

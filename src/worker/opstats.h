@@ -39,8 +39,4 @@ void wk_opstats_count(const wk_op_done_t *d);
  * bytes in and `out` bytes out of its compressor (decompress false) or decompressor. */
 void wk_opstats_compression(int id, bool decompress, size_t in, size_t out);
 
-/* wk_opstats_write_conflict -- a write met a conflict and is retried
- * (metrics.operation.writeConflicts). */
-void wk_opstats_write_conflict(void);
-
 #endif

@@ -326,7 +326,7 @@ START_TEST(test_server_status_sections)
     /* counters move */
     CMD_OK(c, "ss", "{'insert': 'c', 'documents': [{'_id': 1}, {'_id': 2}]}", &r);
     bson_destroy(&r);
-    CMD_OK(c, "ss", "{'find': 'c', 'batchSize': 1}", &r);
+    CMD_OK(c, "ss", "{'find': 'c', 'batchSize': 1, 'sort': {'x': 1}}", &r);
     bson_destroy(&r);
     CMD_ERR(c, "ss", "{'find': 5}", &r, 73, "InvalidNamespace");
     bson_destroy(&r);
@@ -345,6 +345,8 @@ START_TEST(test_server_status_sections)
                      fx_int(&a, "metrics.document.returned") + 1);
     ck_assert_int_ge(fx_int(&b, "metrics.queryExecutor.scannedObjects"),
                      fx_int(&a, "metrics.queryExecutor.scannedObjects") + 1);
+    ck_assert_int_ge(fx_int(&b, "metrics.operation.scanAndOrder"),
+                     fx_int(&a, "metrics.operation.scanAndOrder") + 1);
     ck_assert_int_ge(fx_int(&b, "metrics.cursor.totalOpened"),
                      fx_int(&a, "metrics.cursor.totalOpened") + 1);
     ck_assert_int_ge(fx_int(&b, "metrics.commands.find.failed"), 1);
