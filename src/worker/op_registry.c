@@ -118,6 +118,22 @@ opreg_read(int w, int i, sdb_op_slot_t *out)
     return false;
 }
 
+int
+wk_opreg_running(int64_t except)
+{
+    uint32_t nworkers = wk_global->nworkers;
+    int n = 0;
+
+    for (uint32_t w = 0; w < nworkers && w < SDB_MAX_WORKERS; w++)
+        for (int i = 0; i < SDB_OPS_PER_WORKER; i++) {
+            sdb_op_slot_t s;
+
+            if (opreg_read((int)w, i, &s) && s.opid != except)
+                n++;
+        }
+    return n;
+}
+
 /* iso_now -- the current time as mongod's currentOpTime string. */
 static void
 iso_now(char *out, size_t len)

@@ -41,6 +41,10 @@ void wk_opreg_kill(int64_t opid);
 /* wk_opreg_killed -- whether killOp named op since it began. */
 bool wk_opreg_killed(const wk_op_t *op);
 
+/* wk_opreg_running -- operations running on every worker, but the one whose opid is
+ * `except` (shutdown's quiesce period waits for them). */
+int wk_opreg_running(int64_t except);
+
 /* wk_opreg_each -- call fn with every running operation of every worker as a currentOp
  * inprog document (mongod's fields). */
 void wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg);

@@ -8,6 +8,7 @@
  */
 #include "harness.h"
 
+#include <pthread.h>
 #include <sys/wait.h>
 
 /* fp -- turn one failpoint on ({indexName}) or off. */
@@ -392,6 +393,142 @@ START_TEST(test_server_status_compression)
 }
 END_TEST
 
+/* A command run on its own thread (the operation a shutdown waits for or not). */
+typedef struct bg {
+    fx_server_t *srv; /* its client is named "slow" (appName) */
+    const char *json;
+    bool ok;
+    pthread_t t;
+} bg_t;
+
+static void *
+bg_run(void *arg)
+{
+    bg_t *b = arg;
+    mongoc_uri_t *u = mongoc_uri_new(b->srv->uri);
+    mongoc_client_t *c;
+    bson_error_t e;
+    bson_t r;
+
+    mongoc_uri_set_option_as_bool(u, MONGOC_URI_DIRECTCONNECTION, true);
+    mongoc_uri_set_option_as_int32(u, MONGOC_URI_SOCKETTIMEOUTMS, 90000);
+    mongoc_uri_set_appname(u, "slow");
+    c = mongoc_client_new_from_uri(u);
+    mongoc_uri_destroy(u);
+
+    b->ok = fx_cmd(c, "admin", b->json, &r, &e);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    return NULL;
+}
+
+/* block_pings -- failCommand holds every ping of appName "slow" for ms milliseconds. */
+static void
+block_pings(mongoc_client_t *c, int ms)
+{
+    char json[512];
+    bson_t r;
+
+    snprintf(json, sizeof(json),
+             "{'configureFailPoint': 'failCommand', 'mode': 'alwaysOn', 'data': "
+             "{'failCommands': ['ping'], 'blockConnection': true, 'blockTimeMS': %d, "
+             "'appName': 'slow'}}",
+             ms);
+    CMD_OK(c, "admin", json, &r);
+    bson_destroy(&r);
+}
+
+/* wait_running -- until currentOp lists an operation of appName "slow". */
+static void
+wait_running(mongoc_client_t *c)
+{
+    for (int i = 0; i < 500; i++) {
+        bson_t r;
+        CMD_OK(c, "admin", "{'currentOp': 1, 'appName': 'slow'}", &r);
+        int n = fx_array_len(&r, "inprog");
+        bson_destroy(&r);
+        if (n > 0)
+            return;
+        fx_sleep_ms(10);
+    }
+    ck_abort_msg("the blocked ping never showed in currentOp");
+}
+
+/* shutdown_cmd -- run shutdown: mongod never answers it, the connection closes. */
+static void
+shutdown_cmd(mongoc_client_t *c, const char *json)
+{
+    bson_error_t e;
+    bson_t r;
+
+    ck_assert_msg(!fx_cmd(c, "admin", json, &r, &e), "shutdown answered: %s", fx_to_json(&r));
+    ck_assert_msg(!fx_has(&r, "ok"), "shutdown answered: %s", fx_to_json(&r));
+    bson_destroy(&r);
+}
+
+/* start_private -- a private server of 2 workers. */
+static void
+start_private(fx_server_t *srv)
+{
+    ck_assert_int_eq(fx_server_init(srv, 2), 0);
+    ck_assert_int_eq(fx_server_start(srv), 0);
+}
+
+START_TEST(test_shutdown_waits_for_operations)
+{
+    fx_server_t srv;
+    mongoc_client_t *c;
+    bg_t b;
+    bson_t r;
+
+    start_private(&srv);
+    c = fx_client(&srv);
+    CMD_ERR(c, "test", "{'shutdown': 1}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    CMD_ERR(c, "admin", "{'shutdown': 1, 'timeoutSecs': 'x'}", &r, 14, "TypeMismatch");
+    bson_destroy(&r);
+    block_pings(c, 1500);
+    memset(&b, 0, sizeof(b));
+    b.json = "{'ping': 1}";
+    b.srv = &srv;
+    ck_assert_int_eq(pthread_create(&b.t, NULL, bg_run, &b), 0);
+    wait_running(c);
+    /* the quiesce period lets the running ping finish before the server stops */
+    shutdown_cmd(c, "{'shutdown': 1, 'timeoutSecs': 30}");
+    pthread_join(b.t, NULL);
+    ck_assert_msg(b.ok, "the running ping was cut off by a shutdown without force");
+    mongoc_client_destroy(c);
+    ck_assert_int_eq(fx_server_stop(&srv), 0);
+    fx_server_cleanup(&srv);
+}
+END_TEST
+
+START_TEST(test_shutdown_force)
+{
+    fx_server_t srv;
+    mongoc_client_t *c;
+    bg_t b;
+    double t0;
+
+    start_private(&srv);
+    c = fx_client(&srv);
+    block_pings(c, 60000);
+    memset(&b, 0, sizeof(b));
+    b.srv = &srv;
+    b.json = "{'ping': 1}";
+    ck_assert_int_eq(pthread_create(&b.t, NULL, bg_run, &b), 0);
+    wait_running(c);
+    /* force: no quiesce period; the server stops with the ping still blocked */
+    t0 = fx_now_ms();
+    shutdown_cmd(c, "{'shutdown': 1, 'force': true}");
+    ck_assert_int_eq(fx_server_stop(&srv), 0);
+    ck_assert_msg(fx_now_ms() - t0 < 50000, "a forced shutdown waited for the blocked ping");
+    pthread_join(b.t, NULL);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&srv);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -405,5 +542,7 @@ main(void)
     tcase_add_test(tc, test_server_status_compression);
     tc = it_tcase(s, "private", false);
     tcase_add_test(tc, test_profile_start_flags);
+    tcase_add_test(tc, test_shutdown_waits_for_operations);
+    tcase_add_test(tc, test_shutdown_force);
     return it_main(s);
 }
