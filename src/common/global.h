@@ -40,6 +40,18 @@ typedef struct sdb_op_slot {
     uint8_t cmd[SDB_OP_CMD_MAX];
 } sdb_op_slot_t;
 
+/* One open connection as currentOp's idle entries show it (worker/op_registry.c): its worker
+ * writes it under the seqlock `seq`; any process reads it. */
+typedef struct sdb_conn_slot {
+    _Atomic uint32_t seq;
+    uint32_t used;   /* 1: a connection is open here */
+    int64_t conn_id; /* connectionId */
+    char client[64]; /* "ip:port" */
+    char app[64];    /* client.application.name */
+} sdb_conn_slot_t;
+
+#define SDB_CONNS_LISTED 256 /* connections a worker lists for currentOp (the rest are not) */
+
 #define SDB_TOP_NS 256 /* namespaces a worker counts for top */
 
 /* The top counters of one namespace on one worker (worker/top.c): time in microseconds. */
@@ -180,6 +192,7 @@ typedef struct sdb_global {
     sdb_profile_db_t profile[SDB_PROFILE_DBS];
     sdb_worker_diag_t diag[SDB_MAX_WORKERS]; /* slot i: worker i writes */
     _Atomic uint64_t respawns;               /* master writes (server.c): workers respawned */
+    sdb_conn_slot_t conns[SDB_MAX_WORKERS][SDB_CONNS_LISTED]; /* row i: worker i writes */
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */

@@ -37,6 +37,7 @@ typedef struct wk_conn {
     bool internal_client;        /* first hello carried internalClient (failpoints skip it) */
     char app_name[128];          /* client.application.name of the first hello, or "" */
     struct wk_conn *prev, *next; /* this worker's list of open connections */
+    int opreg_row;               /* its row of currentOp's connection list, -1 for none */
 } wk_conn_t;
 
 /* wk_conn_accept -- take ownership of an accepted socket that accept.c admitted (and counted

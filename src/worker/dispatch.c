@@ -356,6 +356,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     if (ret == 0) {
         cmd.db = db;
         op_ns(&cmd, ns, sizeof(ns));
+        wk_opreg_conn_app(c->opreg_row, c->app_name); /* known once hello ran */
         listed = wk_opreg_begin(&cmd.op, c->id, c->peer, c->app_name, cmd.name, ns, cmd.body);
         started_us = now_us();
         sdb_log_set_inflight(cmd.name);

@@ -393,6 +393,51 @@ START_TEST(test_server_status_compression)
 }
 END_TEST
 
+START_TEST(test_current_op_idle_connections)
+{
+    mongoc_client_t *c = IT_CLIENT(), *idle = IT_CLIENT();
+    bson_t r;
+    char json[256];
+
+    CMD_OK(idle, "admin", "{'ping': 1}", &r); /* connected, its hello named it */
+    bson_destroy(&r);
+    /* without $all only active operations: this currentOp itself */
+    CMD_OK(c, "admin", "{'currentOp': 1, 'active': false}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "inprog"), 0);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'currentOp': 1, '$all': true, 'active': false}", &r);
+    ck_assert_msg(fx_array_len(&r, "inprog") >= 1, "%s", fx_to_json(&r));
+    ASSERT_STR(&r, "inprog.0.type", "op");
+    ASSERT_STR(&r, "inprog.0.appName", "secantusdb-it");
+    ASSERT_TYPE(&r, "inprog.0.connectionId", BSON_TYPE_INT64);
+    ASSERT_TYPE(&r, "inprog.0.client", BSON_TYPE_UTF8);
+    snprintf(json, sizeof(json), "conn%lld", (long long)fx_int(&r, "inprog.0.connectionId"));
+    ASSERT_STR(&r, "inprog.0.desc", json);
+    ck_assert(!fx_has(&r, "inprog.0.opid"));
+    bson_destroy(&r);
+    /* the active entries are still there, once each */
+    CMD_OK(c, "admin", "{'currentOp': 1, '$all': true, 'active': true, 'command.currentOp': 1}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "inprog"), 1);
+    bson_destroy(&r);
+    /* $currentOp's idleConnections */
+    CMD_OK(c, "admin",
+           "{'aggregate': 1, 'pipeline': [{'$currentOp': {'idleConnections': true}}, "
+           "{'$match': {'active': false}}], 'cursor': {}}",
+           &r);
+    ck_assert_int_ge(fx_array_len(&r, "cursor.firstBatch"), 1);
+    bson_destroy(&r);
+    CMD_OK(c, "admin",
+           "{'aggregate': 1, 'pipeline': [{'$currentOp': {}}, {'$match': {'active': false}}], "
+           "'cursor': {}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 0);
+    bson_destroy(&r);
+    mongoc_client_destroy(idle);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* A command run on its own thread (the operation a shutdown waits for or not). */
 typedef struct bg {
     fx_server_t *srv; /* its client is named "slow" (appName) */
@@ -540,6 +585,7 @@ main(void)
     tcase_add_test(tc, test_profiler_filter_and_slowms);
     tcase_add_test(tc, test_server_status_sections);
     tcase_add_test(tc, test_server_status_compression);
+    tcase_add_test(tc, test_current_op_idle_connections);
     tc = it_tcase(s, "private", false);
     tcase_add_test(tc, test_profile_start_flags);
     tcase_add_test(tc, test_shutdown_waits_for_operations);
