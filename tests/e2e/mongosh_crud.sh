@@ -20,7 +20,7 @@ esac
 # A private HOME: mongosh writes its history and config there; no telemetry, no update check.
 home=$(mktemp -d "${TMPDIR:-/tmp}/sdb-mongosh-home.XXXXXX")
 HOME=$home DO_NOT_TRACK=1 MONGOSH_NO_UPDATE_CHECK=1 timeout 300 \
-    "$mongosh" --quiet --norc "$uri" --eval "$(cat "$here/${SDB_MONGOSH_SCRIPT:-mongosh_crud.js}")"
+    "$mongosh" --quiet --norc "$uri" --eval "$(cat "$here/mongosh_check.js" "$here/${SDB_MONGOSH_SCRIPT:-mongosh_crud.js}")"
 rc=$?
 rm -rf "$home"
 sdb_stop

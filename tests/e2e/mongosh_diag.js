@@ -1,25 +1,8 @@
 // tests/e2e/mongosh_diag.js -- evaluated by `mongosh --quiet <uri> --eval` (mongosh_diag.sh).
 // mongosh's admin helpers of issue 11: db.currentOp(), db.killOp(), db.setProfilingLevel(),
-// db.getProfilingStatus(), show profile, db.coll.validate() and db.serverStatus(); prints
+// db.getProfilingStatus(), show profile, db.coll.validate() and db.serverStatus() (check():
+// mongosh_check.js); prints
 // "N passed, N failed" and exits 1 on failure.
-let passed = 0;
-let failed = 0;
-function check(name, fn) {
-  try {
-    const res = fn();
-    if (res === true) {
-      passed++;
-      print(`ok - ${name}`);
-    } else {
-      failed++;
-      print(`not ok - ${name}: ${EJSON.stringify(res)}`);
-    }
-  } catch (e) {
-    failed++;
-    print(`not ok - ${name}: threw ${e.codeName || ''} ${e.message}`);
-  }
-}
-
 const d = db.getSiblingDB('e2e_diag');
 d.dropDatabase();
 d.items.insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 2 }, { _id: 3, a: [3, 4] }]);
