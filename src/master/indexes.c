@@ -25,6 +25,7 @@
 #include "../common/bsontext.h"
 #include "../common/collation.h"
 #include "../common/keyenc.h"
+#include "../common/path.h"
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "../common/wildcard.h"
@@ -323,10 +324,39 @@ wildcard_entries(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, sdb_er
     return sdb_wildcard_keys(doc, ix->key, has ? &proj : NULL, ix->coll, entry_cb, e, err);
 }
 
-/* index_doc -- add (or remove) doc's entries in one index. */
+/* mark_multikey -- OR doc's array prefixes into ix's masks (the fields of a shared-locked
+ * index that writers may set, catalog.h); true when a bit was new: the workers' planners then
+ * learn it through the catalog version, and the caller persists the row. */
+static bool
+mark_multikey(const ms_index_t *ix, const bson_t *doc)
+{
+    bson_iter_t kp;
+    bool grew = false;
+
+    if (!bson_iter_init(&kp, ix->key))
+        return false;
+    for (size_t f = 0; f < ix->nkf && bson_iter_next(&kp); f++) {
+        uint64_t m = sdb_path_array_prefixes(doc, bson_iter_key(&kp));
+
+        if (m == 0 || (__atomic_load_n(&ix->mkmask[f], __ATOMIC_ACQUIRE) & m) == m)
+            continue;
+        __atomic_fetch_or(&ix->mkmask[f], m, __ATOMIC_ACQ_REL);
+        grew = true;
+    }
+    if (!__atomic_load_n(&ix->multikey, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n((bool *)&ix->multikey, true, __ATOMIC_RELEASE);
+        grew = true;
+    }
+    if (grew)
+        ms_store_bump_catalog();
+    return grew;
+}
+
+/* index_doc -- add (or remove) doc's entries in one index; *grew (may be NULL) set when a
+ * multikey mask gained a bit. */
 static int
 index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
-          const bson_t *old, int64_t rid, int remove, bson_t *info, sdb_error_t *err)
+          const bson_t *old, int64_t rid, int remove, bson_t *info, bool *grew, sdb_error_t *err)
 {
     entry_ctx_t e;
     int multikey = 0, ret = 0;
@@ -347,12 +377,8 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
         ret = wildcard_entries(ix, doc, &e, err);
     else
         ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
-    if (multikey && !remove && !__atomic_load_n(&ix->multikey, __ATOMIC_ACQUIRE)) {
-        /* the one field of a shared-locked index that writers may set (catalog.h): the
-         * workers' planners learn it through the catalog version, as mongod's catalog write */
-        __atomic_store_n((bool *)&ix->multikey, true, __ATOMIC_RELEASE);
-        ms_store_bump_catalog();
-    }
+    if (multikey && !remove && ret == 0 && mark_multikey(ix, doc) && grew != NULL)
+        *grew = true;
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
         ret = dup_error(c, ix, e.dup, e.duplen, info, err);
 err:
@@ -370,18 +396,22 @@ int
 ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                       bson_t *info, sdb_error_t *err)
 {
+    bool grew = false;
+
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, err));
-    return 0;
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, &grew, err));
+    return grew ? ms_catalog_persist_multikey(s, c) : 0;
 }
 
 int
 ms_indexes_update_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *old, const bson_t *doc,
                       int64_t rid, bson_t *info, sdb_error_t *err)
 {
+    bool grew = false;
+
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, old, rid, 0, info, err));
-    return 0;
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, old, rid, 0, info, &grew, err));
+    return grew ? ms_catalog_persist_multikey(s, c) : 0;
 }
 
 int
@@ -389,7 +419,7 @@ ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int6
                       sdb_error_t *err)
 {
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, err));
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, NULL, err));
     return 0;
 }
 
@@ -443,7 +473,7 @@ build_index(WT_SESSION *s, WT_SESSION *xs, const ms_coll_t *c, const ms_index_t 
             SDB_ERR(s->begin_transaction(s, NULL));
             in_txn = 1;
         }
-        SDB_ERR(index_doc(ws, c, ix, &doc, NULL, rid, 0, info, err));
+        SDB_ERR(index_doc(ws, c, ix, &doc, NULL, rid, 0, info, NULL, err)); /* row: at the end */
         if (in_txn && ++n % BUILD_BATCH == 0) {
             in_txn = 0;
             SDB_ERR(s->commit_transaction(s, NULL));

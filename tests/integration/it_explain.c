@@ -448,6 +448,85 @@ START_TEST(test_race_and_cache)
 }
 END_TEST
 
+/* mk_explain -- explain of `filter` on mk: the IXSCAN of mk_index must show isMultiKey and
+ * multiKeyPaths {field: [want...]} ("" = none). */
+static void
+mk_explain(mongoc_client_t *c, const char *filter, const char *field, bool multi,
+           const char *want)
+{
+    char cmd[512];
+    bson_iter_t it, arr;
+    bson_t r, paths;
+
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'explain': {'find': 'mk', 'filter': %s}, 'verbosity': 'queryPlanner'}", filter);
+    CMD_OK(c, DB, cmd, &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    ck_assert_msg(fx_bool(&r, "queryPlanner.winningPlan.inputStage.isMultiKey") == multi,
+                  "%s: isMultiKey should be %d: %s", filter, multi, fx_to_json(&r));
+    ck_assert(fx_sub(&r, "queryPlanner.winningPlan.inputStage.multiKeyPaths", &paths));
+    ck_assert_msg(bson_iter_init_find(&it, &paths, field) && BSON_ITER_HOLDS_ARRAY(&it) &&
+                      bson_iter_recurse(&it, &arr),
+                  "%s: %s", field, fx_to_json(&r));
+    if (want[0] == '\0')
+        ck_assert_msg(!bson_iter_next(&arr), "%s: %s", filter, fx_to_json(&r));
+    else
+        ck_assert_msg(bson_iter_next(&arr) && BSON_ITER_HOLDS_UTF8(&arr) &&
+                          strcmp(bson_iter_utf8(&arr, NULL), want) == 0 && !bson_iter_next(&arr),
+                      "%s: want [%s]: %s", filter, want, fx_to_json(&r));
+    bson_destroy(&paths);
+    bson_destroy(&r);
+}
+
+/* multikey flags and paths are catalog state: they survive a restart (no index turns
+ * multikey just because the server restarted), and an index that turns multikey later is
+ * remembered too; the plan stays exact ({a.b: {$gt, $lt}} intersected only where no array) */
+START_TEST(test_multikey_restart)
+{
+    fx_server_t s;
+    mongoc_client_t *c;
+    bson_t r;
+    int st;
+
+    fx_server_up(&s, 2);
+    c = fx_client(&s);
+    CMD_OK(c, DB,
+           "{'insert': 'mk', 'documents': [{'_id': 1, 'a': {'b': 1}, 's': 1, 'x': {'y': 2}}, "
+           "{'_id': 2, 'a': [{'b': 2}, {'b': 9}], 's': 2, 'x': {'y': [1, 5]}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'mk', 'indexes': [{'key': {'a.b': 1}, 'name': 'ab'}, "
+           "{'key': {'s': 1}, 'name': 's'}, {'key': {'x.y': 1}, 'name': 'xy'}, "
+           "{'key': {'t': 1}, 'name': 't'}]}",
+           &r);
+    bson_destroy(&r);
+    for (int round = 0; round < 3; round++) {
+        mk_explain(c, "{'a.b': 2}", "a.b", true, "a");
+        mk_explain(c, "{'s': 2}", "s", false, "");
+        mk_explain(c, "{'x.y': 5}", "x.y", true, "x.y");
+        mk_explain(c, "{'t': 5}", "t", round > 0, round > 0 ? "t" : "");
+        /* a range on a multikey path: both sides hold through different elements */
+        ck_assert_int_eq(fx_count(c, DB, "mk", "{'a.b': {'$gt': 3, '$lt': 5}}"), 1);
+        ck_assert_int_eq(fx_count(c, DB, "mk", "{'x.y': {'$gt': 2, '$lt': 4}}"), 1);
+        ck_assert_int_eq(fx_count(c, DB, "mk", "{'s': {'$gt': 1, '$lt': 3}}"), 1);
+        if (round == 0) { /* t turns multikey after the build, through an insert */
+            CMD_OK(c, DB, "{'insert': 'mk', 'documents': [{'_id': 3, 't': [1, 2]}]}", &r);
+            bson_destroy(&r);
+        }
+        mongoc_client_destroy(c);
+        st = fx_server_stop(&s);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status 0x%x", st);
+        ck_assert_msg(fx_server_start(&s) == 0, "restart %d failed", round);
+        c = fx_client(&s);
+    }
+    mongoc_client_destroy(c);
+    st = fx_server_stop(&s);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status 0x%x", st);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -485,5 +564,6 @@ main(void)
     tcase_add_test(tc, test_find_options);
     tcase_add_test(tc, test_race_and_cache);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_multikey_restart);
     return it_main(s);
 }

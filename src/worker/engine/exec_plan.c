@@ -23,6 +23,7 @@ wk_exec_plan_init(wk_exec_plan_t *p)
     bson_init(&p->key);
     bson_init(&p->ranges);
     bson_init(&p->bounds);
+    bson_init(&p->mkpaths);
     p->dir = 1;
 }
 
@@ -38,6 +39,7 @@ wk_exec_plan_free(wk_exec_plan_t *p)
     bson_destroy(&p->key);
     bson_destroy(&p->ranges);
     bson_destroy(&p->bounds);
+    bson_destroy(&p->mkpaths);
     wk_exec_plan_init(p);
 }
 
@@ -48,10 +50,12 @@ wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src)
     bson_destroy(&dst->key);
     bson_destroy(&dst->ranges);
     bson_destroy(&dst->bounds);
+    bson_destroy(&dst->mkpaths);
     memcpy(dst, src, sizeof(*dst)); /* the bson_t members are copied properly below */
     bson_copy_to(&src->key, &dst->key);
     bson_copy_to(&src->ranges, &dst->ranges);
     bson_copy_to(&src->bounds, &dst->bounds);
+    bson_copy_to(&src->mkpaths, &dst->mkpaths);
     src->r = NULL;
     src->nr = 0;
     src->seen = NULL;

@@ -27,6 +27,7 @@
 #include "plan_bounds.h"
 
 #include "../../common/errors.h"
+#include "../../common/path.h"
 #include "../../common/sdb.h"
 
 #include <stdlib.h>
@@ -41,6 +42,8 @@ typedef struct cand {
     bool desc[WK_PLAN_MAX_FIELDS];
     size_t nf;
     bool multikey;
+    bool fmk[WK_PLAN_MAX_FIELDS]; /* field i's path held an array (its bounds not intersected) */
+    bson_t mkpaths;               /* view: {field: [prefix...]} of a multikey index, or empty */
     wk_ivals_t iv[WK_PLAN_MAX_FIELDS];
     size_t npoint; /* leading point fields used */
     size_t rfield; /* the field whose intervals close the ranges (nf: none) */
@@ -103,6 +106,7 @@ eligible(const bson_t *spec, bool hinted, cand_t *c)
     uint32_t len;
 
     memset(c, 0, sizeof(*c));
+    bson_init(&c->mkpaths);
     if (!bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it))
         return false;
     bson_iter_document(&it, &len, &d);
@@ -159,6 +163,28 @@ is_multikey(const wk_coll_info_t *ci, const char *name)
     return false;
 }
 
+/* multikey_fields -- which fields of multikey index `name` held an array (all of them when the
+ * catalog has no paths for it), and the paths' view for explain. */
+static void
+multikey_fields(const wk_coll_info_t *ci, const char *name, cand_t *c)
+{
+    bson_iter_t it, f;
+    const uint8_t *d;
+    uint32_t len;
+
+    bson_init(&c->mkpaths);
+    for (size_t i = 0; i < c->nf; i++)
+        c->fmk[i] = true;
+    if (!bson_iter_init_find(&it, &ci->mkpaths, name) || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return;
+    bson_iter_document(&it, &len, &d);
+    if (!bson_init_static(&c->mkpaths, d, len))
+        return;
+    for (size_t i = 0; i < c->nf; i++)
+        c->fmk[i] = !bson_iter_init_find(&f, &c->mkpaths, c->field[i]) ||
+                    !BSON_ITER_HOLDS_ARRAY(&f) || sdb_iter_count(&f) > 0;
+}
+
 /* field_bounds -- every field's intervals, the leading points and the closing field. */
 static void
 field_bounds(const bson_t *filter, cand_t *c, bool bounds)
@@ -172,7 +198,7 @@ field_bounds(const bson_t *filter, cand_t *c, bool bounds)
         for (size_t j = 0; j < i && c->multikey; j++)
             shared = shared || shares_root(c->field[j], c->field[i]);
         if (bounds && !shared && path_plain(c->field[i]))
-            wk_plan_bounds_field(filter, c->field[i], c->multikey, &c->arena, &c->iv[i]);
+            wk_plan_bounds_field(filter, c->field[i], c->fmk[i], &c->arena, &c->iv[i]);
         else
             c->iv[i].all = true;
     }
@@ -429,6 +455,8 @@ use_cand(const cand_t *c, wk_exec_plan_t *p)
     p->sparse = spec_flag(&c->spec, "sparse");
     p->partial = bson_has_field(&c->spec, "partialFilterExpression");
     p->multikey = c->multikey;
+    bson_destroy(&p->mkpaths);
+    bson_copy_to(&c->mkpaths, &p->mkpaths);
     p->sorted = c->sorted;
     p->bounded = c->npoint > 0 || c->bounded;
     p->dir = c->dir;
@@ -448,6 +476,8 @@ plan_cand(const wk_coll_info_t *ci, const bson_t *filter, const sortspec_t *ss, 
 
     c->multikey = bson_iter_init_find(&it, &c->spec, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
                   is_multikey(ci, bson_iter_utf8(&it, NULL));
+    if (c->multikey)
+        multikey_fields(ci, bson_iter_utf8(&it, NULL), c);
     field_bounds(filter, c, bounds && filter != NULL);
     c->dir = 1;
     if (ss != NULL)
@@ -616,8 +646,15 @@ wk_exec_plan_explain(const wk_exec_plan_t *p, bson_t *stage)
     BSON_APPEND_DOCUMENT_BEGIN(stage, "multiKeyPaths", &paths);
     if (bson_iter_init(&kp, &p->key)) {
         while (bson_iter_next(&kp)) {
+            bson_iter_t f;
+
+            if (bson_iter_init_find(&f, &p->mkpaths, bson_iter_key(&kp)) &&
+                BSON_ITER_HOLDS_ARRAY(&f)) {
+                bson_append_iter(&paths, NULL, 0, &f);
+                continue;
+            }
             BSON_APPEND_ARRAY_BEGIN(&paths, bson_iter_key(&kp), &arr);
-            if (p->multikey) /* which path holds the array is not tracked: every one may */
+            if (p->multikey) /* the catalog did not say which: every path may */
                 BSON_APPEND_UTF8(&arr, "0", bson_iter_key(&kp));
             bson_append_array_end(&paths, &arr);
         }
