@@ -29,6 +29,7 @@
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "../common/wildcard.h"
+#include "ixcover.h"
 #include "store.h"
 #include "storereq.h"
 #include "xact.h"
@@ -129,6 +130,8 @@ typedef struct entry_ctx {
     size_t old_len, old_cap;
     size_t *old_offs; /* where each starts in `old` (nold + 1 offsets) */
     size_t nold;
+    bson_t *values;   /* the document's key values (ixcover.h), or NULL: no cover tag */
+    sdb_keybuf_t val; /* the entry value being written: cover tag (+ rid when unique) */
 } entry_ctx_t;
 
 /* old_key_cb -- remember one key of the document's old image. */
@@ -200,10 +203,15 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
 
     sdb_keybuf_reset(&e->rb);
     sdb_keyenc_rid(&e->rb, e->rid);
+    sdb_keybuf_reset(&e->val);
+    if (e->values != NULL && !e->remove)
+        ms_ixcover_tag(e->ix, e->values, key, len, &e->val);
+    if (e->ix->unique)
+        sdb_keyenc_rid(&e->val, e->rid); /* the record id stays the value's last 8 bytes */
     k.data = key;
     k.size = len;
-    v.data = e->rb.data;
-    v.size = e->rb.len;
+    v.data = e->val.data;
+    v.size = e->val.len;
     if (!e->ix->unique && e->ix->prepare_unique && !e->remove && !had_key(e, key, len)) {
         bool taken;
 
@@ -225,7 +233,6 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
         memcpy(e->buf + len, e->rb.data, e->rb.len);
         k.data = e->buf;
         k.size = len + e->rb.len;
-        v.size = 0;
     }
     cur->set_key(cur, &k);
     if (e->remove) {
@@ -359,6 +366,7 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
           const bson_t *old, int64_t rid, int remove, bson_t *info, bool *grew, sdb_error_t *err)
 {
     entry_ctx_t e;
+    bson_t values;
     int multikey = 0, ret = 0;
 
     if (sparse_skip(ix, doc) || !in_filter(ix, doc))
@@ -368,6 +376,9 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     e.rid = rid;
     e.remove = remove;
     sdb_keybuf_init(&e.rb);
+    sdb_keybuf_init(&e.val);
+    if (!remove && ms_ixcover_values(ix, doc, &values))
+        e.values = &values;
     if (old != NULL && ix->prepare_unique && !sdb_wildcard_pattern(ix->key) &&
         !sparse_skip(ix, old) && in_filter(ix, old))
         SDB_ERR(sdb_keyenc_keys_coll(old, ix->key, ix->coll, old_key_cb, &e, NULL, err));
@@ -389,6 +400,9 @@ err:
     bson_free(e.old);
     bson_free(e.old_offs);
     sdb_keybuf_free(&e.rb);
+    sdb_keybuf_free(&e.val);
+    if (!remove)
+        bson_destroy(&values);
     return ret;
 }
 

@@ -548,6 +548,8 @@ build_sec_request(wk_exec_t *ex, bson_t *req)
                            (uint32_t)ex->sec_after.len);
     BSON_APPEND_INT32(req, "limit", (int32_t)ex->fetch_limit);
     BSON_APPEND_INT32(req, "maxBytes", WK_EXEC_FETCH_BYTES);
+    if (ex->covered)
+        BSON_APPEND_BOOL(req, "covered", true);
     if (ex->fetch_limit < WK_EXEC_FETCH_MAX)
         ex->fetch_limit *= 2;
 }
@@ -566,6 +568,8 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
         if (ex->mode == WK_EXEC_SEC)
             cur(ex)->keys += (uint64_t)bson_iter_as_int64(&it);
     }
+    if (bson_iter_init_find(&it, &ex->reply, "fetched")) /* a covered scan's records */
+        ex->docs_examined += (uint64_t)bson_iter_as_int64(&it);
     if (bson_iter_init_find(&it, &ex->reply, "resume") && BSON_ITER_HOLDS_BINARY(&it)) {
         const uint8_t *tok;
         uint32_t toklen;
@@ -771,7 +775,8 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             if (!first)
                 continue;
         }
-        ex->docs_examined++; /* (an unget document is examined again: mongod's count too) */
+        if (!ex->covered) /* (an unget document is examined again: mongod's count too) */
+            ex->docs_examined++;
         SDB_RET(wk_matcher_match(ex->matcher, doc, details, &matched, err));
         if (matched) {
             *r = item->r;
@@ -836,6 +841,8 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
         BSON_APPEND_DOCUMENT(&pos, "minmax", &ex->minmax);
     if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
+        if (ex->covered)
+            BSON_APPEND_BOOL(&pos, "covered", true);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
         BSON_APPEND_INT64(&pos, "after", ex->items[ex->idx - 1].r);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_IX) {
@@ -904,6 +911,8 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), cur(ex)->name) != 0))
         return sdb_error_set(err, SDB_CODE_QueryPlanKilled, "query plan killed :: index dropped");
+    ex->covered = ex->mode == WK_EXEC_SEC && ex->nor == 0 &&
+                  bson_iter_init_find(&it, pos, "covered") && bson_iter_as_bool(&it);
     if (bson_iter_init_find(&it, pos, "afterKey") && BSON_ITER_HOLDS_BINARY(&it) &&
         ex->mode == WK_EXEC_SEC) {
         const uint8_t *tok;

@@ -170,6 +170,10 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
         }
         return;
     }
+    if (ex->covered) { /* no FETCH: the projection above reads the keys */
+        ixscan_stage(&ex->plan, with_stats, ex->n_returned, out);
+        return;
+    }
     if (ex->mode == WK_EXEC_IX || ex->mode == WK_EXEC_SEC) {
         fetch_stage(ex, filter, with_stats, out);
         return;
