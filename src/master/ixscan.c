@@ -19,6 +19,7 @@
 
 #include "../common/keyenc.h"
 #include "../common/sdb.h"
+#include "../common/wildcard.h"
 #include "records.h"
 #include "storereq.h"
 
@@ -41,10 +42,10 @@ typedef struct scan {
     bson_t *arr;
     uint8_t *last; /* key of the last entry returned */
     size_t last_len;
-    bool full;    /* stopped on limit or bytes */
-    bool covered; /* return the entries' key values (ixcover.h), records only when unknown */
+    bool full;       /* stopped on limit or bytes */
+    bool covered;    /* return the entries' key values (ixcover.h), records only when unknown */
     int64_t fetched; /* records read: explain's docsExamined of a covered scan */
-    int64_t keys; /* entries looked at (in range or the one that ends a range): explain's
+    int64_t keys;    /* entries looked at (in range or the one that ends a range): explain's
                    * keysExamined */
 } scan_t;
 
@@ -69,6 +70,18 @@ encode_bound(const ms_index_t *ix, const bson_t *b, int high, sdb_keybuf_t *kb, 
     memset(&ext, 0, sizeof(ext));
     if (!bson_iter_init(&kp, ix->key))
         return SDB_ECORRUPT;
+    if (sdb_wildcard_pattern(ix->key)) { /* entries are (path, value): wildcard.h */
+        for (int i = 0; i < 2; i++) {
+            if (have && bson_iter_next(&bi)) {
+                SDB_RET(sdb_keyenc_value_coll(kb, bson_iter_value(&bi), 0, ix->coll));
+                continue;
+            }
+            have = false;
+            ext.value_type = high ? BSON_TYPE_MAXKEY : BSON_TYPE_MINKEY;
+            SDB_RET(sdb_keyenc_value(kb, &ext, 0));
+        }
+        return 0;
+    }
     while (bson_iter_next(&kp)) {
         int desc = BSON_ITER_HOLDS_NUMBER(&kp) && bson_iter_as_double(&kp) < 0;
         if (have && bson_iter_next(&bi)) {

@@ -78,20 +78,27 @@ static const qcase_t cases[] = {
     {"{'p': {'$lt': 5}, 'r': 1}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>IXSCAN", "p_1_q_1", 2, 5,
      6, 5, false, "{'p': 1, '_id': 0}", true},
     {"{'a': null}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 22, 22, 23, 22, false, NULL, true},
-    {"{'a': {'$in': [null, 3]}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 42, 42, 44, 42, false,
-     NULL, true},
-    {"{'a': {'$exists': false}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 11, 22, 23, 22, false,
-     NULL, true},
+    {"{'a': {'$in': [null, 3]}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 42, 42, 44, 42, false, NULL,
+     true},
+    {"{'a': {'$exists': false}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 11, 22, 23, 22, false, NULL,
+     true},
     {"{'a': {'$ne': 5}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 980, 980, 990, 980, false, NULL,
      true},
-    {"{'a': {'$nin': [5, 6, 7]}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 941, 941, 960, 941,
-     false, NULL, true},
+    {"{'a': {'$nin': [5, 6, 7]}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 941, 941, 960, 941, false,
+     NULL, true},
     {"{'a': {'$not': {'$gt': 10}}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 239, 239, 241, 239,
      false, NULL, true},
     {"{'e': {'$elemMatch': {'b': 1, 'c': 3}}}", NULL, NULL, 0, "FETCH>IXSCAN", "e.b_1_e.c_1", 57,
      400, 401, 400, false, NULL, true},
-    {"{'e': {'$elemMatch': {'b': 1}}}", NULL, NULL, 0, "FETCH>IXSCAN",
-     "e.b_1_e.c_1", 400, 400, 401, 400, false, NULL, true},
+    {"{'h': 7}", NULL, NULL, 0, "FETCH>IXSCAN", "h_hashed", 10, 10, 11, 10, false, NULL, true},
+    {"{'h': {'$in': [7, 8, 7.0]}, 'q': 1}", NULL, NULL, 0, "FETCH>IXSCAN", "h_hashed", 7, 20, 22,
+     20, false, NULL, true},
+    {"{'w.x': 3}", NULL, NULL, 0, "FETCH>IXSCAN", "w.$**_1", 50, 50, 51, 50, false, NULL, true},
+    {"{'w.y': {'$gt': 't2'}, 'w.x': {'$gte': 0}}", NULL, NULL, 0, "FETCH>IXSCAN", "w.$**_1", 400,
+     400, 401, 400, false, NULL, true},
+    {"{'w.x': null}", NULL, NULL, 0, "COLLSCAN", NULL, 0, 0, 0, 1000, false, NULL, true},
+    {"{'e': {'$elemMatch': {'b': 1}}}", NULL, NULL, 0, "FETCH>IXSCAN", "e.b_1_e.c_1", 400, 400, 401,
+     400, false, NULL, true},
 };
 
 static void
@@ -550,8 +557,7 @@ END_TEST
 /* mk_explain -- explain of `filter` on mk: the IXSCAN of mk_index must show isMultiKey and
  * multiKeyPaths {field: [want...]} ("" = none). */
 static void
-mk_explain(mongoc_client_t *c, const char *filter, const char *field, bool multi,
-           const char *want)
+mk_explain(mongoc_client_t *c, const char *filter, const char *field, bool multi, const char *want)
 {
     char cmd[512];
     bson_iter_t it, arr;

@@ -45,10 +45,12 @@ typedef struct wk_exec_plan {
         uint64_t keys, docs, advanced;
         bool eof, ran;
     } trial;
-    int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
-    bson_t ranges; /* the IXSCAN request's ranges array */
-    bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
+    int dir;        /* 1 forward, -1 backward (IXSCAN dir) */
+    bson_t ranges;  /* the IXSCAN request's ranges array */
+    bson_t bounds;  /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
     bson_t mkpaths; /* explain's multiKeyPaths of a multikey index: {field: [prefix...]} */
+    bson_t wkey;    /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
+                     * explain shows it); empty otherwise */
     wk_exec_range_t *r;
     size_t nr;
     int64_t *seen; /* open-addressing set of record ids already met by this executor */

@@ -171,9 +171,9 @@ wk_exec_cover(wk_exec_t *ex, const bson_t *filter, const bson_t *projection, con
     if (ex->mode != WK_EXEC_SEC || ex->nor > 0 || ex->plan.multikey ||
         !bson_iter_init(&kp, &ex->plan.key))
         return;
-    while (bson_iter_next(&kp)) /* hashed, text, ... keys do not hold the values */
-        if (!BSON_ITER_HOLDS_NUMBER(&kp))
+    while (bson_iter_next(&kp)) /* hashed, text, wildcard keys do not hold the values */
+        if (!BSON_ITER_HOLDS_NUMBER(&kp) || bson_iter_key(&kp)[0] == '$')
             return;
-    ex->covered = filter_covered(&ex->plan, filter, 0) && projection_covered(&ex->plan, projection) &&
-                  sort_covered(&ex->plan, sort);
+    ex->covered = filter_covered(&ex->plan, filter, 0) &&
+                  projection_covered(&ex->plan, projection) && sort_covered(&ex->plan, sort);
 }
