@@ -554,6 +554,93 @@ START_TEST(test_race_and_cache)
 }
 END_TEST
 
+/* coll_case -- find `filter` (sort, limit) under collation `coll` (NULL = none): the count on
+ * "ci" (indexed) and "cplain" must be n, and explain's winning plan must end in `leaf`
+ * (IXSCAN of `index`, or COLLSCAN). */
+static void
+coll_case(mongoc_client_t *c, const char *filter, const char *sort, int limit, const char *coll,
+          int64_t n, const char *chain, const char *index)
+{
+    char cmd[768], got[256], leaf[512], path[600];
+    const char *colls[2] = {"ci", "cplain"};
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        bson_snprintf(cmd, sizeof(cmd),
+                      "{'find': '%s', 'filter': %s, 'sort': %s, 'limit': %d, 'collation': %s, "
+                      "'batchSize': 1000}",
+                      colls[k], filter, sort, limit, coll ? coll : "{'locale': 'simple'}");
+        CMD_OK(c, DB, cmd, &r);
+        ck_assert_msg(fx_array_len(&r, "cursor.firstBatch") == n, "%s on %s: %d, want %lld", cmd,
+                      colls[k], fx_array_len(&r, "cursor.firstBatch"), (long long)n);
+        if (strcmp(sort, "{}") != 0 && k == 0)
+            bson_strncpy(path, fx_str(&r, "cursor.firstBatch.0.s"), sizeof(path));
+        else if (strcmp(sort, "{}") != 0)
+            ASSERT_STR(&r, "cursor.firstBatch.0.s", path);
+        bson_destroy(&r);
+    }
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'explain': {'find': 'ci', 'filter': %s, 'sort': %s, 'limit': %d%s%s}, "
+                  "'verbosity': 'executionStats'}",
+                  filter, sort, limit, coll ? ", 'collation': " : "", coll ? coll : "");
+    CMD_OK(c, DB, cmd, &r);
+    chain_of(&r, "queryPlanner.winningPlan", got, sizeof(got), leaf, sizeof(leaf));
+    ck_assert_msg(strcmp(got, chain) == 0, "%s: %s, want %s: %s", cmd, got, chain, fx_to_json(&r));
+    if (index != NULL) {
+        bson_snprintf(path, sizeof(path), "%s.indexName", leaf);
+        ASSERT_STR(&r, path, index);
+    }
+    bson_destroy(&r);
+}
+
+/* a collated index serves a query with its collation (string bounds and sort through ICU
+ * sort keys), and a query with another or none only for bounds without strings */
+START_TEST(test_collation)
+{
+    static const char *const words[] = {"apple", "Apple", "APPLE", "banana", "Banana"};
+    const char *en2 = "{'locale': 'en', 'strength': 2}";
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        char cmd[16384];
+        int n = bson_snprintf(cmd, sizeof(cmd), "{'insert': '%s', 'documents': [",
+                              k == 0 ? "ci" : "cplain");
+
+        for (int i = 0; i < 200; i++)
+            n +=
+                bson_snprintf(cmd + n, sizeof(cmd) - (size_t)n, "%s{'_id': %d, 's': '%s', 't': %d}",
+                              i ? ", " : "", i, words[i % 5], i);
+        bson_snprintf(cmd + n, sizeof(cmd) - (size_t)n, "]}");
+        CMD_OK(c, DB, cmd, &r);
+        bson_destroy(&r);
+    }
+    CMD_OK(c, DB,
+           "{'createIndexes': 'ci', 'indexes': [{'key': {'s': 1}, 'name': 's_en2', "
+           "'collation': {'locale': 'en', 'strength': 2}}, {'key': {'t': 1}, 'name': 't_1'}]}",
+           &r);
+    bson_destroy(&r);
+    coll_case(c, "{'s': 'apple'}", "{}", 0, en2, 120, "FETCH>IXSCAN", "s_en2");
+    coll_case(c, "{'s': {'$gt': 'b'}}", "{}", 0, en2, 80, "FETCH>IXSCAN", "s_en2");
+    coll_case(c, "{'s': 'apple'}", "{}", 0, NULL, 40, "COLLSCAN", NULL);
+    coll_case(c, "{'s': 'apple'}", "{}", 0, "{'locale': 'fr', 'strength': 2}", 120, "COLLSCAN",
+              NULL);
+    coll_case(c, "{'t': {'$lt': 10}}", "{}", 0, en2, 10, "FETCH>IXSCAN", "t_1");
+    coll_case(c, "{}", "{'s': -1, 't': 1}", 0, en2, 200, "SORT>COLLSCAN", NULL);
+    coll_case(c, "{'t': {'$lt': 30}}", "{'s': 1}", 3, en2, 3, "SORT>FETCH>IXSCAN", "t_1");
+    coll_case(c, "{'s': {'$gte': 'a'}}", "{'s': 1}", 5, en2, 5, "LIMIT>FETCH>IXSCAN", "s_en2");
+    coll_case(c, "{'s': {'$gte': 'a'}}", "{'s': 1}", 5, NULL, 5, "SORT>COLLSCAN", NULL);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ci', 'filter': {'s': 'APPLE'}, 'collation': {'locale': 'en', "
+           "'strength': 2}}}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.collation.locale", "en");
+    ASSERT_INT(&r, "queryPlanner.winningPlan.inputStage.collation.strength", 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* mk_explain -- explain of `filter` on mk: the IXSCAN of mk_index must show isMultiKey and
  * multiKeyPaths {field: [want...]} ("" = none). */
 static void
@@ -670,5 +757,6 @@ main(void)
     tcase_add_test(tc, test_race_and_cache);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_multikey_restart);
+    tcase_add_test(tc, test_collation);
     return it_main(s);
 }

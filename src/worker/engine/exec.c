@@ -22,6 +22,7 @@
 #include "tailable.h"
 
 #include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
@@ -214,8 +215,8 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
 /* choose -- the candidate to run: the one a resumed cursor used (want), else the cached winner
  * of this query shape, else the race's winner (then cached). */
 static int
-choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const char *want,
-       size_t *w, sdb_error_t *err)
+choose(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, wk_exec_plan_t **v,
+       size_t n, const char *want, size_t *w, sdb_error_t *err)
 {
     bson_string_t *shape;
     const char *hit;
@@ -230,6 +231,16 @@ choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const 
         return 0;
     shape = bson_string_new(NULL);
     wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, shape);
+    if (coll != NULL) { /* the plan depends on the collation too */
+        bson_t cs = BSON_INITIALIZER;
+        char *j;
+
+        sdb_collation_spec(coll, &cs);
+        j = bson_as_relaxed_extended_json(&cs, NULL);
+        bson_string_append(shape, j);
+        bson_free(j);
+        bson_destroy(&cs);
+    }
     hit = wk_plan_cache_get(ex->ns, shape->str);
     for (size_t i = 0; hit != NULL && i < n; i++)
         if (strcmp(v[i]->name, hit) == 0) {
@@ -279,17 +290,17 @@ plan_clustered(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter)
  * clause, else a plan that only gives the sort; *sec false when none applies.  `want` is the
  * index a resumed cursor ran (NULL: none). */
 static int
-plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, const char *want,
-               bool *sec, sdb_error_t *err)
+plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
+               const sdb_collation_t *coll, const char *want, bool *sec, sdb_error_t *err)
 {
     wk_exec_plan_t **v = NULL;
     size_t n = 0, w = 0;
     int ret = 0;
 
     *sec = false;
-    SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, &v, &n));
+    SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &v, &n));
     if (n == 0 || !v[0]->bounded) {
-        SDB_ERR(wk_exec_plan_or(ci, filter, &ex->ors, &ex->nor));
+        SDB_ERR(wk_exec_plan_or(ci, filter, coll, &ex->ors, &ex->nor));
         if (ex->nor > 0) { /* an $or's scans beat a plan that only gives the sort */
             *sec = true;
             goto err;
@@ -297,7 +308,7 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, co
     }
     if (n == 0)
         goto err;
-    SDB_ERR(choose(ex, filter, v, n, want, &w, err));
+    SDB_ERR(choose(ex, filter, coll, v, n, want, &w, err));
     wk_exec_plan_take(&ex->plan, v[w]);
     bson_free(v[w]);
     v[w] = v[n - 1];
@@ -370,12 +381,14 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted, err));
     if (ci == NULL || hinted)
         goto err;
-    if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
+    if (want == WK_EXEC_SCAN)
         ex->mode = WK_EXEC_SCAN;
-    else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
+    else if ((opts == NULL || opts->coll == NULL) && wk_matcher_id_values(ex->matcher, &values) &&
+             plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
-    else
-        SDB_ERR(plan_secondary(ex, ci, filter, want_ix, &sec, err));
+    else /* under a collation: the indexes that have it, or bounds on no string */
+        SDB_ERR(
+            plan_secondary(ex, ci, filter, opts != NULL ? opts->coll : NULL, want_ix, &sec, err));
     if (ex->mode != WK_EXEC_IX)
         ex->mode = sec ? WK_EXEC_SEC : WK_EXEC_SCAN;
     if (ex->mode == WK_EXEC_SCAN && plan_clustered(ex, ci, filter) != 0)

@@ -10,6 +10,7 @@
  */
 #include "exec_plan.h"
 
+#include "../../common/collation.h"
 #include "../../common/wildcard.h"
 
 #include "../../common/errors.h"
@@ -44,6 +45,7 @@ wk_exec_plan_free(wk_exec_plan_t *p)
     bson_destroy(&p->bounds);
     bson_destroy(&p->mkpaths);
     bson_destroy(&p->wkey);
+    sdb_collation_free(p->coll);
     wk_exec_plan_init(p);
 }
 
@@ -66,6 +68,7 @@ wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src)
     src->nr = 0;
     src->seen = NULL;
     src->nseen = src->seencap = 0;
+    src->coll = NULL;
     wk_exec_plan_free(src);
 }
 
@@ -192,9 +195,9 @@ wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid
     sdb_keyenc_rid(&fc.rid, rid);
     memset(&err, 0, sizeof(err));
     if (!bson_empty(&p->wkey)) /* a wildcard index: its entries, of every path */
-        ret = sdb_wildcard_keys(doc, &p->wkey, NULL, NULL, first_cb, &fc, &err);
+        ret = sdb_wildcard_keys(doc, &p->wkey, NULL, p->coll, first_cb, &fc, &err);
     else
-        ret = sdb_keyenc_keys(doc, &p->key, first_cb, &fc, &multikey, &err);
+        ret = sdb_keyenc_keys_coll(doc, &p->key, p->coll, first_cb, &fc, &multikey, &err);
     sdb_keybuf_free(&fc.rid);
     return ret < 0 ? ret : 0;
 }

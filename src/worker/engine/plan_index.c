@@ -27,6 +27,7 @@
 #include "plan_bounds.h"
 
 #include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
 #include "../../common/errors.h"
 #include "../../common/hash.h"
 #include "../../common/path.h"
@@ -49,6 +50,8 @@ typedef struct cand {
     bson_t *wkey; /* a wildcard index: its own pattern ({"w.$**": 1}); key is then the
                    * pattern explain shows, {$_path: 1, <path>: 1} (owned by `own`) */
     bson_t *own;
+    struct sdb_collation *coll;   /* the index's collation (owned until use_cand moves it) */
+    bool coll_match;              /* the index's collation is the query's: strings bounded */
     bool fmk[WK_PLAN_MAX_FIELDS]; /* field i's path held an array (its bounds not intersected) */
     bson_t mkpaths;               /* view: {field: [prefix...]} of a multikey index, or empty */
     wk_ivals_t iv[WK_PLAN_MAX_FIELDS];
@@ -77,6 +80,8 @@ cand_free(cand_t *c)
     if (c->wkey != NULL)
         bson_destroy(c->wkey);
     c->own = c->wkey = NULL;
+    sdb_collation_free(c->coll);
+    c->coll = NULL;
 }
 
 static bool
@@ -111,10 +116,55 @@ key_fields(cand_t *c)
     return c->nf > 0;
 }
 
-/* eligible -- fill c's views from spec; hinted indexes may be sparse or partial (their scan
- * returns what their entries hold), never hidden or with a collation. */
+/* same_collation -- the index spec's collation (its full spec) is the query's (NULL =
+ * simple, as an index without one). */
 static bool
-eligible(const bson_t *spec, bool hinted, cand_t *c)
+same_collation(const bson_t *spec, const struct sdb_collation *q)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+    bson_t ic, qs = BSON_INITIALIZER;
+    bool same;
+
+    if (!bson_iter_init_find(&it, spec, "collation"))
+        return q == NULL;
+    if (q == NULL || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return false;
+    bson_iter_document(&it, &len, &d);
+    sdb_collation_spec(q, &qs);
+    same = bson_init_static(&ic, d, len) && sdb_bson_doc_cmp(&ic, &qs) == 0;
+    bson_destroy(&qs);
+    return same;
+}
+
+/* open_collation -- c->coll from the spec's collation (none: NULL); false when it cannot be
+ * opened or the index also hashes (a hashed string is the hash of its collation key). */
+static bool
+open_collation(const bson_t *spec, cand_t *c)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+    sdb_error_t e;
+    bson_t cs;
+
+    if (!bson_iter_init_find(&it, spec, "collation"))
+        return true;
+    for (size_t i = 0; i < c->nf; i++)
+        if (c->hashed[i])
+            return false;
+    memset(&e, 0, sizeof(e));
+    bson_iter_document(&it, &len, &d);
+    return BSON_ITER_HOLDS_DOCUMENT(&it) && bson_init_static(&cs, d, len) &&
+           sdb_collation_new(&cs, &c->coll, &e) == 0;
+}
+
+/* eligible -- fill c's views from spec; hinted indexes may be sparse or partial (their scan
+ * returns what their entries hold), never hidden or with a collation.  `q` is the query's
+ * collation. */
+static bool
+eligible(const bson_t *spec, bool hinted, const struct sdb_collation *q, cand_t *c)
 {
     bson_iter_t it;
     const uint8_t *d;
@@ -128,11 +178,12 @@ eligible(const bson_t *spec, bool hinted, cand_t *c)
     if (!bson_init_static(&c->key, d, len) ||
         !bson_init_static(&c->spec, bson_get_data(spec), spec->len))
         return false;
-    if (spec_flag(spec, "hidden") || bson_has_field(spec, "collation"))
+    if (spec_flag(spec, "hidden") || (hinted && bson_has_field(spec, "collation")))
         return false;
     if (!hinted && (spec_flag(spec, "sparse") || bson_has_field(spec, "partialFilterExpression")))
         return false;
-    return key_fields(c);
+    c->coll_match = same_collation(spec, q);
+    return key_fields(c) && open_collation(spec, c);
 }
 
 /* path_plain -- no empty, numeric or $ component (positional paths are not bounded). */
@@ -200,6 +251,27 @@ multikey_fields(const wk_coll_info_t *ci, const char *name, cand_t *c)
                     !BSON_ITER_HOLDS_ARRAY(&f) || sdb_iter_count(&f) > 0;
 }
 
+/* touches_strings -- some interval reaches a string, a document or an array (values a
+ * collation orders: bounds on them need the index's collation to be the query's). */
+static bool
+touches_strings(const wk_ivals_t *iv)
+{
+    static const bson_type_t coll_types[] = {BSON_TYPE_UTF8, BSON_TYPE_DOCUMENT, BSON_TYPE_ARRAY};
+
+    for (size_t i = 0; i < iv->n; i++) {
+        int lo = sdb_bson_type_order(iv->v[i].lo.value_type);
+        int hi = sdb_bson_type_order(iv->v[i].hi.value_type);
+
+        for (size_t t = 0; t < sizeof(coll_types) / sizeof(coll_types[0]); t++) {
+            int o = sdb_bson_type_order(coll_types[t]);
+
+            if (lo <= o && o <= hi)
+                return true;
+        }
+    }
+    return false;
+}
+
 static int
 int64_order(const void *a, const void *b)
 {
@@ -256,6 +328,10 @@ field_bounds(const bson_t *filter, cand_t *c, bool bounds)
             wk_plan_bounds_field(filter, c->field[i], c->fmk[i], &c->arena, &c->iv[i]);
         else
             c->iv[i].all = true;
+        if (!c->coll_match && !c->iv[i].all && touches_strings(&c->iv[i])) {
+            wk_plan_ivals_free(&c->iv[i]); /* the index orders strings otherwise */
+            c->iv[i].all = true;
+        }
         if (c->hashed[i] && !c->iv[i].all)
             hash_points(&c->iv[i]);
     }
@@ -315,6 +391,8 @@ provides_sort(const sortspec_t *ss, cand_t *c)
     int dir = 0;
 
     c->dir = 1;
+    if (!c->coll_match) /* strings in another order than the query's */
+        return;
     for (size_t i = 0; i < c->nf && si < ss->n; i++) {
         int d;
 
@@ -395,8 +473,8 @@ emit_range(rbuild_t *b)
         }
         BSON_APPEND_VALUE(pr->lo, c->field[i], &lo);
         BSON_APPEND_VALUE(pr->hi, c->field[i], &hi);
-        SDB_RET(sdb_keyenc_value(&pr->enc.lo, &lo, c->desc[i]));
-        SDB_RET(sdb_keyenc_value(&pr->enc.hi, &hi, c->desc[i]));
+        SDB_RET(sdb_keyenc_value_coll(&pr->enc.lo, &lo, c->desc[i], c->coll));
+        SDB_RET(sdb_keyenc_value_coll(&pr->enc.hi, &hi, c->desc[i], c->coll));
     }
     return 0;
 }
@@ -506,7 +584,7 @@ explain_bounds(const cand_t *c, bson_t *out)
 
 /* use_cand -- fill the plan from the chosen candidate. */
 static int
-use_cand(const cand_t *c, wk_exec_plan_t *p)
+use_cand(cand_t *c, wk_exec_plan_t *p)
 {
     rbuild_t b;
     bson_iter_t it;
@@ -536,6 +614,8 @@ use_cand(const cand_t *c, wk_exec_plan_t *p)
         bson_destroy(&p->wkey);
         bson_copy_to(c->wkey, &p->wkey);
     }
+    p->coll = c->coll; /* moved */
+    c->coll = NULL;
     take_ranges(p, &b);
     explain_bounds(c, &p->bounds);
     return 0;
@@ -637,7 +717,7 @@ wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *ou
  * never hold null (a missing field has no entry).  Fills c; false when the index cannot
  * serve the filter. */
 static bool
-wildcard_cand(const bson_t *spec, const bson_t *filter, cand_t *c)
+wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q, cand_t *c)
 {
     bson_iter_t it, kp;
     const uint8_t *d;
@@ -647,7 +727,7 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, cand_t *c)
 
     memset(c, 0, sizeof(*c));
     bson_init(&c->mkpaths);
-    if (!bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+    if (q != NULL || !bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
         spec_flag(spec, "hidden") || bson_has_field(spec, "collation") ||
         bson_has_field(spec, "wildcardProjection") ||
         bson_has_field(spec, "partialFilterExpression"))
@@ -696,7 +776,7 @@ cand_order(const void *a, const void *b)
 
 int
 wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
-                        wk_exec_plan_t ***out, size_t *n)
+                        const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n)
 {
     bson_iter_t it;
     sortspec_t ss;
@@ -722,9 +802,10 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
         bson_iter_document(&it, &len, &d);
         if (!bson_init_static(&spec, d, len))
             continue;
-        if (wildcard_cand(&spec, filter, c) ||
-            (eligible(&spec, false, c) && (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
-                                           c->npoint > 0 || c->bounded || c->sorted))) {
+        if (wildcard_cand(&spec, filter, coll, c) ||
+            (eligible(&spec, false, coll, c) &&
+             (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
+              c->npoint > 0 || c->bounded || c->sorted))) {
             v = bson_realloc(v, (k + 1) * sizeof(*v));
             v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
             wk_exec_plan_init(v[k]);
@@ -758,11 +839,11 @@ wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n)
 
 int
 wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
-                   wk_exec_plan_t *p, bool *ok)
+                   const struct sdb_collation *coll, wk_exec_plan_t *p, bool *ok)
 {
     wk_exec_plan_t **v;
     size_t n;
-    int ret = wk_exec_plan_candidates(ci, filter, sort, &v, &n);
+    int ret = wk_exec_plan_candidates(ci, filter, sort, coll, &v, &n);
 
     *ok = ret == 0 && n > 0;
     if (*ok)
@@ -774,7 +855,8 @@ wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t 
 #define WK_PLAN_MAX_OR 64
 
 int
-wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t ***out, size_t *n)
+wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, const struct sdb_collation *coll,
+                wk_exec_plan_t ***out, size_t *n)
 {
     bson_iter_t it, cl;
     wk_exec_plan_t **v = NULL;
@@ -802,7 +884,7 @@ wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *
         v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
         wk_exec_plan_init(v[k++]);
         ok = bson_init_static(&clause, d, len) &&
-             (ret = wk_exec_plan_index(ci, &clause, NULL, v[k - 1], &sec)) == 0 && sec &&
+             (ret = wk_exec_plan_index(ci, &clause, NULL, coll, v[k - 1], &sec)) == 0 && sec &&
              v[k - 1]->bounded;
     }
     if (ok && ret == 0 && k > 0) {
@@ -825,7 +907,7 @@ wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_v
     int ret;
 
     *ok = false;
-    if (!wk_exec_plan_hinted_spec(ci, hint, &spec) || !eligible(&spec, true, &c))
+    if (!wk_exec_plan_hinted_spec(ci, hint, &spec) || !eligible(&spec, true, NULL, &c))
         return 0;
     plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
     ret = use_cand(&c, p);
@@ -865,6 +947,13 @@ wk_exec_plan_explain(const wk_exec_plan_t *p, bson_t *stage)
     BSON_APPEND_BOOL(stage, "isSparse", p->sparse);
     BSON_APPEND_BOOL(stage, "isPartial", p->partial);
     BSON_APPEND_INT32(stage, "indexVersion", 2);
+    if (p->coll != NULL) {
+        bson_t cs;
+
+        BSON_APPEND_DOCUMENT_BEGIN(stage, "collation", &cs);
+        sdb_collation_spec(p->coll, &cs);
+        bson_append_document_end(stage, &cs);
+    }
     BSON_APPEND_UTF8(stage, "direction", p->dir < 0 ? "backward" : "forward");
     BSON_APPEND_DOCUMENT(stage, "indexBounds", &p->bounds);
 }
