@@ -554,6 +554,51 @@ START_TEST(test_race_and_cache)
 }
 END_TEST
 
+/* the kinds' explain details: a hashed index's points are the values' hashes (as mongod's
+ * manual gives hash(5) in its hashed zone example), a wildcard scan shows {$_path, path} as its key
+ * pattern and bounds, a covered plan examines no document */
+START_TEST(test_kind_details)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, kp;
+    bson_iter_t it;
+
+    setup(c);
+    CMD_OK(c, DB, "{'explain': {'find': 'kinds', 'filter': {'h': 5}}}", &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.h.0",
+               "[4470791281878691347, 4470791281878691347]");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.keyPattern.h", "hashed");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'explain': {'find': 'kinds', 'filter': {'w.x': {'$gt': 17}}}}", &r);
+    ck_assert(fx_sub(&r, "queryPlanner.winningPlan.inputStage.keyPattern", &kp));
+    ck_assert_msg(bson_iter_init(&it, &kp) && bson_iter_next(&it) &&
+                      strcmp(bson_iter_key(&it), "$_path") == 0 && bson_iter_next(&it) &&
+                      strcmp(bson_iter_key(&it), "w.x") == 0,
+                  "%s", fx_to_json(&r));
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.0",
+               "[\"w.x\", \"w.x\"]");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'kinds', 'filter': {'p': {'$lt': 10}}, 'projection': {'p': 1, "
+           "'_id': 0}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "PROJECTION_COVERED");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    ASSERT_INT(&r, "executionStats.totalDocsExamined", 0);
+    ASSERT_INT(&r, "executionStats.nReturned", 10);
+    bson_destroy(&r);
+    /* the covered values keep their types across getMore (batchSize 2) */
+    CMD_OK(c, DB,
+           "{'find': 'kinds', 'filter': {'p': {'$gte': 3, '$lt': 6}}, 'projection': {'p': 1, "
+           "'_id': 0}, 'sort': {'p': 1}, 'batchSize': 2}",
+           &r);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.p", BSON_TYPE_INT32);
+    ASSERT_TYPE(&r, "cursor.firstBatch.1.p", BSON_TYPE_INT64);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* coll_case -- find `filter` (sort, limit) under collation `coll` (NULL = none): the count on
  * "ci" (indexed) and "cplain" must be n, and explain's winning plan must end in `leaf`
  * (IXSCAN of `index`, or COLLSCAN). */
@@ -758,5 +803,6 @@ main(void)
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_multikey_restart);
     tcase_add_test(tc, test_collation);
+    tcase_add_test(tc, test_kind_details);
     return it_main(s);
 }
