@@ -18,6 +18,7 @@
  * its reply.
  */
 #include "exec.h"
+#include "exec_merge.h"
 #include "plan_cache.h"
 #include "tailable.h"
 
@@ -300,9 +301,13 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     *sec = false;
     SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &v, &n));
     if (n == 0 || !v[0]->bounded) {
-        SDB_ERR(wk_exec_plan_or(ci, filter, coll, &ex->ors, &ex->nor));
+        SDB_ERR(
+            wk_exec_plan_or(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &ex->ors, &ex->nor));
         if (ex->nor > 0) { /* an $or's scans beat a plan that only gives the sort */
             *sec = true;
+            ex->mode = WK_EXEC_SEC;
+            if (wk_exec_merge_possible(ex))
+                wk_exec_merge_open(ex, coll);
             goto err;
         }
     }
@@ -464,7 +469,8 @@ wk_exec_limit_hint(wk_exec_t *ex, uint64_t n)
 bool
 wk_exec_sorted(const wk_exec_t *ex)
 {
-    return ex->mode == WK_EXEC_SEC && ex->nor == 0 && ex->has_sort && ex->plan.sorted;
+    return ex->mode == WK_EXEC_SEC && ex->nor == 0 && ex->has_sort &&
+           (ex->plan.sorted || ex->merge != NULL);
 }
 
 /* keybuf_set -- make kb hold a copy of data. */
@@ -759,6 +765,8 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
     *found = false;
     if (ex->mode == WK_EXEC_EMPTY)
         return 0;
+    if (ex->merge != NULL)
+        return wk_exec_merge_next(ex, doc, r, found, err);
     for (;;) {
         wk_exec_item_t *item;
         bool matched;
@@ -803,7 +811,9 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
 void
 wk_exec_unget(wk_exec_t *ex)
 {
-    if (ex->idx > 0)
+    if (ex->merge != NULL)
+        wk_exec_merge_unget(ex);
+    else if (ex->idx > 0)
         ex->idx--;
 }
 
@@ -852,7 +862,9 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
         BSON_APPEND_DOCUMENT(&pos, "sort", &ex->sort);
     if (!bson_empty(&ex->minmax))
         BSON_APPEND_DOCUMENT(&pos, "minmax", &ex->minmax);
-    if (ex->mode == WK_EXEC_SEC) {
+    if (ex->merge != NULL) {
+        wk_exec_merge_save(ex, &pos);
+    } else if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
         if (ex->covered)
             BSON_APPEND_BOOL(&pos, "covered", true);
@@ -920,6 +932,12 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
     if (bson_iter_init_find(&it, pos, "or") && ex->mode == WK_EXEC_SEC && ex->nor > 0 &&
         bson_iter_as_int64(&it) >= 0 && (uint64_t)bson_iter_as_int64(&it) < ex->nor)
         ex->or_cur = (size_t)bson_iter_as_int64(&it);
+    if (mode == WK_EXEC_SEC && ex->merge != NULL) {
+        if (!wk_exec_merge_restore(ex, pos))
+            return sdb_error_set(err, SDB_CODE_QueryPlanKilled,
+                                 "query plan killed :: index dropped");
+        return 0;
+    }
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), cur(ex)->name) != 0))
@@ -949,6 +967,7 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 void
 wk_exec_close(wk_exec_t *ex)
 {
+    wk_exec_merge_free(ex);
     wk_matcher_free(ex->matcher);
     if (ex->has_hint)
         bson_value_destroy(&ex->hint);

@@ -3,7 +3,9 @@
  *
  * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
  * "_id_") when the filter pins _id to equality/$in values, else a secondary-index scan when
- * exec_plan.h finds a usable index (or one per clause of a top-level $or), a collection scan (SCAN in growing batches) otherwise;
+ * exec_plan.h finds a usable index (or one per clause of a top-level $or, merged in sort
+ * order when each gives the sort: exec_merge.h), a collection scan (SCAN in growing batches)
+ * otherwise;
  * a hint overrides the choice (the hinted index in its order, or $natural either way) --
  * applies the matcher and yields matching documents with their record
  * ids.  Its position can be saved into a cursor state document and restored by any worker
@@ -82,10 +84,12 @@ typedef struct wk_exec {
     size_t nor, or_cur;        /* ors' count and the one being scanned */
     wk_exec_plan_t **rejected; /* SEC: the candidates that lost the race (owned; explain) */
     size_t nrejected;
-    bool cached;            /* SEC: the plan came from the plan cache, not a race */
-    bool covered;           /* SEC: the scan returns key documents, no FETCH (wk_exec_cover);
+    bool cached;                 /* SEC: the plan came from the plan cache, not a race */
+    struct wk_exec_merge *merge; /* SEC: SORT_MERGE of the $or's sorted scans (exec_merge.h),
+                                  * else NULL */
+    bool covered;                /* SEC: the scan returns key documents, no FETCH (wk_exec_cover);
                              * saved with the position */
-    sdb_keybuf_t sec_after; /* SEC: the scan resumes strictly after this entry */
+    sdb_keybuf_t sec_after;      /* SEC: the scan resumes strictly after this entry */
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
     bool has_sec_next;

@@ -87,10 +87,11 @@ void wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n);
 void wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src);
 
 /* wk_exec_plan_or -- one bounded index plan per clause of filter's top-level $or (each
- * clause planned as a filter of its own), as mongod's OR stage; *n 0 (nothing allocated) when
+ * clause planned as a filter of its own, preferring among equals a scan that gives `sort`,
+ * which a SORT_MERGE needs), as mongod's OR stage; *n 0 (nothing allocated) when
  * there is no $or or a clause has no bounded plan.  *out: bson_malloc'd array of bson_malloc'd
  * plans, the caller frees each (wk_exec_plan_free) and them. */
-int wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter,
+int wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
                     const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n);
 
 /* wk_exec_plan_hinted -- plan a scan of the index `hint` names (its name, or its key pattern),

@@ -168,7 +168,7 @@ wk_exec_cover(wk_exec_t *ex, const bson_t *filter, const bson_t *projection, con
 {
     bson_iter_t kp;
 
-    if (ex->mode != WK_EXEC_SEC || ex->nor > 0 || ex->plan.multikey ||
+    if (ex->mode != WK_EXEC_SEC || ex->nor > 0 || ex->merge != NULL || ex->plan.multikey ||
         !bson_iter_init(&kp, &ex->plan.key))
         return;
     while (bson_iter_next(&kp)) /* hashed, text, wildcard keys do not hold the values */

@@ -855,8 +855,8 @@ wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t 
 #define WK_PLAN_MAX_OR 64
 
 int
-wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, const struct sdb_collation *coll,
-                wk_exec_plan_t ***out, size_t *n)
+wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n)
 {
     bson_iter_t it, cl;
     wk_exec_plan_t **v = NULL;
@@ -884,7 +884,7 @@ wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, const struct sdb
         v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
         wk_exec_plan_init(v[k++]);
         ok = bson_init_static(&clause, d, len) &&
-             (ret = wk_exec_plan_index(ci, &clause, NULL, coll, v[k - 1], &sec)) == 0 && sec &&
+             (ret = wk_exec_plan_index(ci, &clause, sort, coll, v[k - 1], &sec)) == 0 && sec &&
              v[k - 1]->bounded;
     }
     if (ok && ret == 0 && k > 0) {
