@@ -16,6 +16,7 @@
 #include "compressors.h"
 #include "global.h"
 #include "sdb.h"
+#include "tlsopt.h"
 
 #include <bson/bson.h>
 #include <errno.h>
@@ -71,6 +72,16 @@ static const opt_def_t opts[] = {
     {"notablescan", OPT_IGNORE, false, 0, 0, NULL},
     {"bind_ip_all", OPT_SPECIAL, false, 0, 0, NULL},
     {"version", OPT_SPECIAL, false, 0, 0, NULL},
+    {"tlsMode", OPT_SPECIAL, true, 0, 0, NULL},
+    {"tlsCertificateKeyFile", OPT_STR, true, OFF(tls_cert_key_file), SZ(tls_cert_key_file), NULL},
+    {"tlsCertificateKeyFilePassword", OPT_STR, true, OFF(tls_cert_key_password),
+     SZ(tls_cert_key_password), NULL},
+    {"tlsCAFile", OPT_STR, true, OFF(tls_ca_file), SZ(tls_ca_file), NULL},
+    {"tlsCRLFile", OPT_STR, true, OFF(tls_crl_file), SZ(tls_crl_file), NULL},
+    {"tlsAllowConnectionsWithoutCertificates", OPT_FLAG, false, OFF(tls_allow_no_cert), 0, NULL},
+    {"tlsAllowInvalidCertificates", OPT_FLAG, false, OFF(tls_allow_invalid_certs), 0, NULL},
+    {"tlsAllowInvalidHostnames", OPT_FLAG, false, OFF(tls_allow_invalid_hostnames), 0, NULL},
+    {"tlsDisabledProtocols", OPT_SPECIAL, true, 0, 0, NULL},
     {"help", OPT_SPECIAL, false, 0, 0, NULL},
 };
 
@@ -343,6 +354,8 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         snprintf(cfg->bind_ip, sizeof(cfg->bind_ip), "0.0.0.0");
         return 0;
     }
+    if (strncmp(name, "tls", 3) == 0)
+        return sdb_tlsopt_parse(cfg, name, val);
     if (strcmp(name, "networkMessageCompressors") == 0) {
         int bad = 0;
         if (strlen(val) >= sizeof(cfg->compressors) || !sdb_compressors_check(val, &bad)) {
@@ -514,6 +527,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->ttl_sleep_secs = 60;
     cfg->sort_mem_max = cfg->group_mem_max = 100 * 1024 * 1024;
     cfg->allow_disk_default = true;
+    cfg->tls_disabled_protocols = SDB_TLS_PROTO_DEFAULT_OFF;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
     cfg->fd_global = cfg->fd_death = -1;
@@ -569,7 +583,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
                         "try 'secantusdb --help' for more information\n");
         return 2;
     }
-    return 0;
+    return sdb_tlsopt_check(cfg);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "../accept.h"
 #include "../command.h"
 #include "../conn.h"
+#include "../tls.h"
 #include "../worker.h"
 
 #include <dirent.h>
@@ -277,7 +278,7 @@ append_storage_ops(bson_t *r)
 int
 wk_cmd_server_status(wk_cmd_t *cmd)
 {
-    bson_t *r = cmd->reply, conns, mem, se, wt, cache;
+    bson_t *r = cmd->reply, conns, mem, se, wt, cache, sec;
     char host[256];
     int64_t now = now_ms(), up = now - wk_global->start_time_ms;
     int64_t rss = 0, virt = 0;
@@ -323,6 +324,10 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     append_metrics(r);
     append_transactions(r);
     append_storage_ops(r);
+    wk_tls_server_status(r);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "security", &sec);
+    wk_tls_security_append(&sec);
+    bson_append_document_end(r, &sec);
     return 0;
 }
 
