@@ -117,7 +117,7 @@ check_server_cert(SSL_CTX *c, char *why, size_t len)
 static int
 load_trust(SSL_CTX *c, const sdb_config_t *cfg, char *why, size_t len)
 {
-    STACK_OF(X509_NAME) *names;
+    STACK_OF(X509_NAME) * names;
     X509_STORE *store = SSL_CTX_get_cert_store(c);
     X509_LOOKUP *lookup;
 
@@ -142,10 +142,9 @@ load_trust(SSL_CTX *c, const sdb_config_t *cfg, char *why, size_t len)
         }
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
     }
-    SSL_CTX_set_verify(c,
-                       SSL_VERIFY_PEER |
-                           (cfg->tls_allow_no_cert ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT),
-                       cfg->tls_allow_invalid_certs ? verify_accept_cb : NULL);
+    SSL_CTX_set_verify(
+        c, SSL_VERIFY_PEER | (cfg->tls_allow_no_cert ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT),
+        cfg->tls_allow_invalid_certs ? verify_accept_cb : NULL);
     return 0;
 }
 
@@ -300,9 +299,10 @@ opened(wk_conn_t *c)
         name_rfc2253(X509_get_subject_name(peer), subject, sizeof(subject));
         c->tls_subject = bson_strdup(subject);
     } else if (peer != NULL)
-        sdb_logf(SDB_LOG_W, "NETWORK", 23234,
-                 "SSL peer certificate validation failed, but allowed (tlsAllowInvalidCertificates)",
-                 "%s: %s", c->peer, X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+        sdb_logf(
+            SDB_LOG_W, "NETWORK", 23234,
+            "SSL peer certificate validation failed, but allowed (tlsAllowInvalidCertificates)",
+            "%s: %s", c->peer, X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
     X509_free(peer);
     sdb_logf(SDB_LOG_D, "NETWORK", 22943, "Accepted TLS connection", "%s (connection %lld): %s",
              c->peer, (long long)c->id, SSL_get_version(c->ssl));
@@ -332,8 +332,8 @@ handshake(wk_conn_t *c)
                  X509_verify_cert_error_string(vr));
     else
         snprintf(why, sizeof(why), "%s",
-                 ssl_reason(r, sizeof(r), err == SSL_ERROR_SYSCALL ? "connection closed"
-                                                                   : "handshake failed"));
+                 ssl_reason(r, sizeof(r),
+                            err == SSL_ERROR_SYSCALL ? "connection closed" : "handshake failed"));
     ERR_clear_error();
     return refuse(c, why);
 }
