@@ -183,6 +183,7 @@ build_ctx(const sdb_config_t *cfg, SSL_CTX **out, char *why, size_t len)
     SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_id_context(c, sid_ctx, sizeof(sid_ctx) - 1);
+    SSL_CTX_set_read_ahead(c, 1); /* one read(2) per burst, not two per record */
     SSL_CTX_set_default_passwd_cb(c, password_cb);
     SSL_CTX_set_default_passwd_cb_userdata(c, (void *)cfg->tls_cert_key_password);
     if (SSL_CTX_use_certificate_chain_file(c, cfg->tls_cert_key_file) != 1 ||
@@ -423,12 +424,12 @@ wk_tls_write(wk_conn_t *c, const void *buf, size_t len)
 
 /*
  * wk_tls_pending --
- *     Decrypted bytes waiting inside OpenSSL.
+ *     Bytes waiting inside OpenSSL (decrypted, or read ahead from the socket).
  */
 bool
 wk_tls_pending(const wk_conn_t *c)
 {
-    return c->ssl != NULL && SSL_pending(c->ssl) > 0;
+    return c->ssl != NULL && SSL_has_pending(c->ssl) == 1;
 }
 
 /*

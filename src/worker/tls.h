@@ -54,7 +54,8 @@ int wk_tls_start(struct wk_conn *c);
 ssize_t wk_tls_read(struct wk_conn *c, void *buf, size_t len);
 ssize_t wk_tls_write(struct wk_conn *c, const void *buf, size_t len);
 
-/* wk_tls_pending -- whether OpenSSL holds decrypted bytes not yet read (no event will say so). */
+/* wk_tls_pending -- whether OpenSSL holds bytes not yet returned (decrypted or read ahead from
+ * the socket): no event will say so, so the reader keeps reading while this is true. */
 bool wk_tls_pending(const struct wk_conn *c);
 
 /* wk_tls_free -- send close_notify (best effort) and free the connection's TLS state. */
