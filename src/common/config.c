@@ -136,6 +136,16 @@ usage(FILE *f)
                "                    minSnapshotHistoryWindowInSeconds (300),\n"
                "                    logicalSessionTimeoutMinutes (30), ttlMonitorEnabled\n"
                "                    (true), ttlMonitorSleepSecs (60)\n"
+               "  --tlsMode MODE    disabled (default), allowTLS, preferTLS or requireTLS\n"
+               "  --tlsCertificateKeyFile FILE  PEM with the server certificate and key\n"
+               "  --tlsCertificateKeyFilePassword PW  its key's password\n"
+               "  --tlsCAFile FILE  CA certificates: clients must present a certificate they\n"
+               "                    signed (see --tlsAllowConnectionsWithoutCertificates)\n"
+               "  --tlsCRLFile FILE revoked certificates (needs --tlsCAFile)\n"
+               "  --tlsAllowConnectionsWithoutCertificates, --tlsAllowInvalidCertificates,\n"
+               "  --tlsAllowInvalidHostnames\n"
+               "  --tlsDisabledProtocols LIST  of TLS1_0, TLS1_1, TLS1_2, TLS1_3, or none\n"
+               "                    (default TLS1_0)\n"
                "  --version         print the version and exit\n");
 }
 

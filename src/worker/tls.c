@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -494,4 +495,53 @@ wk_tls_security_append(bson_t *security)
     BSON_APPEND_UTF8(security, "SSLServerSubjectName", server_subject);
     BSON_APPEND_BOOL(security, "SSLServerHasCertificateAuthority", tls_cfg->tls_ca_file[0] != 0);
     BSON_APPEND_DATE_TIME(security, "SSLServerCertificateExpirationDate", server_not_after_ms);
+}
+
+/*
+ * wk_tls_cmdline_append --
+ *     parsed.net.tls for getCmdLineOpts, with mongod's config names.
+ */
+void
+wk_tls_cmdline_append(bson_t *net)
+{
+    static const struct {
+        const char *flag, *key;
+        size_t off;
+    } strs[] = {
+        {"tlsCertificateKeyFile", "certificateKeyFile", offsetof(sdb_config_t, tls_cert_key_file)},
+        {"tlsCAFile", "CAFile", offsetof(sdb_config_t, tls_ca_file)},
+        {"tlsCRLFile", "CRLFile", offsetof(sdb_config_t, tls_crl_file)},
+    };
+    static const struct {
+        const char *flag, *key;
+    } flags[] = {
+        {"tlsAllowConnectionsWithoutCertificates", "allowConnectionsWithoutCertificates"},
+        {"tlsAllowInvalidCertificates", "allowInvalidCertificates"},
+        {"tlsAllowInvalidHostnames", "allowInvalidHostnames"},
+    };
+    const sdb_config_t *cfg = tls_cfg != NULL ? tls_cfg : wk_cfg;
+    bson_t tls;
+    size_t i;
+
+    if (cfg->tls_mode == SDB_TLS_MODE_DISABLED && !sdb_config_given(cfg, "tlsMode"))
+        return;
+    BSON_APPEND_DOCUMENT_BEGIN(net, "tls", &tls);
+    BSON_APPEND_UTF8(&tls, "mode", sdb_tlsopt_mode_name(cfg->tls_mode));
+    for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        if (sdb_config_given(cfg, strs[i].flag))
+            BSON_APPEND_UTF8(&tls, strs[i].key, (const char *)cfg + strs[i].off);
+    if (sdb_config_given(cfg, "tlsCertificateKeyFilePassword"))
+        BSON_APPEND_UTF8(&tls, "certificateKeyFilePassword", "<password>");
+    for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (sdb_config_given(cfg, flags[i].flag))
+            BSON_APPEND_BOOL(&tls, flags[i].key, true);
+    if (sdb_config_given(cfg, "tlsDisabledProtocols")) {
+        char list[64] = "";
+        for (i = 0; i < 4; i++)
+            if (cfg->tls_disabled_protocols & (1u << i))
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%sTLS1_%zu",
+                         list[0] != '\0' ? "," : "", i);
+        BSON_APPEND_UTF8(&tls, "disabledProtocols", list[0] != '\0' ? list : "none");
+    }
+    bson_append_document_end(net, &tls);
 }

@@ -346,7 +346,8 @@ START_TEST(test_startup_refusals)
 }
 END_TEST
 
-/* An encrypted key with its password; TLS 1.3 disabled, so clients get TLS 1.2. */
+/* An encrypted key with its password; TLS 1.3 disabled, so clients get TLS 1.2; getCmdLineOpts
+ * never shows the password. */
 START_TEST(test_password_and_protocols)
 {
     const char *extra[] = {"--tlsMode",
@@ -368,6 +369,13 @@ START_TEST(test_password_and_protocols)
     ck_assert_msg(version_count(&reply, "1.2") == 1 && version_count(&reply, "1.3") == 0, "%s",
                   fx_to_json(&reply));
     ck_assert_msg(!fx_bool(&reply, "security.SSLServerHasCertificateAuthority"), "no CA file");
+    bson_destroy(&reply);
+    /* getCmdLineOpts shows the options with the password hidden, in argv and parsed */
+    CMD_OK(c, "admin", "{\"getCmdLineOpts\": 1}", &reply);
+    ck_assert_msg(strstr(fx_to_json(&reply), "hunter2") == NULL, "%s", fx_to_json(&reply));
+    ASSERT_STR(&reply, "parsed.net.tls.mode", "requireTLS");
+    ASSERT_STR(&reply, "parsed.net.tls.certificateKeyFilePassword", "<password>");
+    ASSERT_STR(&reply, "parsed.net.tls.disabledProtocols", "TLS1_3");
     bson_destroy(&reply);
     mongoc_client_destroy(c);
     stop(&s);

@@ -113,22 +113,45 @@ append_set_parameters(bson_t *parsed)
     bson_append_document_end(parsed, &sp);
 }
 
+/* argv as given, with the values of password flags replaced by "<password>" as mongod does. */
+static void
+append_argv(bson_t *reply)
+{
+    static const char flag[] = "--tlsCertificateKeyFilePassword";
+    bson_t argv, out;
+    bson_iter_t it;
+    bson_error_t e;
+    bool secret = false;
+    const char *a;
+
+    if (!bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e))
+        return;
+    BSON_APPEND_ARRAY_BEGIN(reply, "argv", &out);
+    for (bson_iter_init(&it, &argv); bson_iter_next(&it); secret = strcmp(a, flag) == 0) {
+        a = bson_iter_utf8(&it, NULL);
+        if (strncmp(a, flag, sizeof(flag) - 1) == 0 && a[sizeof(flag) - 1] == '=')
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it),
+                             "--tlsCertificateKeyFilePassword=<password>");
+        else
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it), secret ? "<password>" : a);
+    }
+    bson_append_array_end(reply, &out);
+    bson_destroy(&argv);
+}
+
 int
 wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
 {
-    bson_t argv, parsed, net, storage, repl, wt, engine;
-    bson_error_t e;
+    bson_t parsed, net, storage, repl, wt, engine;
 
-    if (bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e)) {
-        BSON_APPEND_ARRAY(cmd->reply, "argv", &argv);
-        bson_destroy(&argv);
-    }
+    append_argv(cmd->reply);
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "parsed", &parsed);
     BSON_APPEND_DOCUMENT_BEGIN(&parsed, "net", &net);
     BSON_APPEND_UTF8(&net, "bindIp", wk_cfg->bind_ip);
     BSON_APPEND_INT32(&net, "port", (int32_t)strtol(wk_global->port_str, NULL, 10));
     if (sdb_config_given(wk_cfg, "maxConns"))
         BSON_APPEND_INT32(&net, "maxIncomingConnections", wk_cfg->max_conns);
+    wk_tls_cmdline_append(&net);
     bson_append_document_end(&parsed, &net);
     BSON_APPEND_DOCUMENT_BEGIN(&parsed, "replication", &repl);
     BSON_APPEND_UTF8(&repl, "replSet", wk_cfg->repl_set);
