@@ -204,7 +204,8 @@ on_write(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     if (c->tls_phase == WK_TLS_HANDSHAKE) {
-        conn_ready(c);
+        if (conn_ready(c)) /* OpenSSL may hold what the client sent after its Finished */
+            event_active(c->ev_read, EV_READ, 0);
         return;
     }
     n = conn_send(c, c->out.data + c->out.off, c->out.len - c->out.off);

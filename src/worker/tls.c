@@ -306,8 +306,9 @@ opened(wk_conn_t *c)
             "SSL peer certificate validation failed, but allowed (tlsAllowInvalidCertificates)",
             "%s: %s", c->peer, X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
     X509_free(peer);
-    sdb_logf(SDB_LOG_D, "NETWORK", 22943, "Accepted TLS connection", "%s (connection %lld): %s",
-             c->peer, (long long)c->id, SSL_get_version(c->ssl));
+    sdb_logf(SDB_LOG_D, "NETWORK", 22943, "Accepted TLS connection",
+             "%s (connection %lld): %s, client certificate subject: %s", c->peer, (long long)c->id,
+             SSL_get_version(c->ssl), c->tls_subject != NULL ? c->tls_subject : "none");
 }
 
 static int

@@ -126,6 +126,27 @@ hello_msg(uint32_t *len)
     return m;
 }
 
+/* logged -- whether the server's log (its stdout) contains `needle`. */
+static bool
+logged(const fx_server_t *s, const char *needle)
+{
+    FILE *f = fopen(s->out_path, "r");
+    char *log;
+    long size;
+    bool found;
+
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    log = calloc(1, (size_t)size + 1);
+    ck_assert_int_eq(fread(log, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    found = strstr(log, needle) != NULL;
+    free(log);
+    return found;
+}
+
 /* same_workers -- the worker pids now are those in `before` (nobody crashed). */
 static void
 same_workers(const fx_server_t *s, const pid_t *before, int n)
@@ -182,6 +203,9 @@ START_TEST(test_require_tls_client_certs)
     ck_assert(fx_bool(&reply, "security.SSLServerHasCertificateAuthority"));
     ASSERT_TYPE(&reply, "security.SSLServerCertificateExpirationDate", BSON_TYPE_DATE_TIME);
     bson_destroy(&reply);
+    /* the verified subject (wk_tls_peer_subject) in RFC 2253 form, as mongod prints it */
+    ck_assert(logged(&s, "client certificate subject: CN=client,OU=test,O=Secantus,L=Paris,ST=IDF,"
+                         "C=FR"));
 
     expect_ping(&s, cert("ca.pem"), NULL, false, "no client certificate");
     expect_ping(&s, cert("ca.pem"), cert("client-expired.pem"), false, "expired certificate");
@@ -267,26 +291,13 @@ START_TEST(test_tls_against_disabled)
     fx_server_t s;
     mongoc_client_t *c;
     bson_error_t e;
-    char *log;
-    FILE *f;
-    long size;
 
     start(&s, 1, NULL);
     expect_ping(&s, cert("ca.pem"), NULL, false, "TLS against a server without TLS");
     c = fx_client(&s);
     ck_assert_msg(ping(c, &e), "plaintext: %s", e.message);
     mongoc_client_destroy(c);
-    f = fopen(s.out_path, "r");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    log = calloc(1, (size_t)size + 1);
-    ck_assert_int_eq(fread(log, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    ck_assert_msg(strstr(log, "SSL handshake received but server is started without SSL support"),
-                  "not logged");
-    free(log);
+    ck_assert(logged(&s, "SSL handshake received but server is started without SSL support"));
     stop(&s);
 }
 END_TEST
@@ -394,6 +405,9 @@ START_TEST(test_allow_invalid_certificates)
     expect_ping(&s, cert("ca.pem"), cert("client-expired.pem"), true, "expired, allowed");
     expect_ping(&s, cert("ca.pem"), cert("rogue-client.pem"), true, "untrusted, allowed");
     expect_ping(&s, cert("ca.pem"), NULL, false, "still no certificate at all");
+    /* accepted, but not vouched for: no subject for MONGODB-X509 */
+    ck_assert(logged(&s, "client certificate subject: none"));
+    ck_assert(!logged(&s, "subject: CN=expired-client"));
     stop(&s);
 }
 END_TEST
