@@ -98,22 +98,29 @@ START_TEST(test_argv)
 }
 END_TEST
 
-int
-main(void)
+/* The suite: parsing, then the rules, then a whole argv. */
+static Suite *
+tlsopt_suite(void)
 {
     Suite *s = suite_create("tlsopt");
     TCase *tc = tcase_create("tlsopt");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_modes);
     tcase_add_test(tc, test_protocols);
     tcase_add_test(tc, test_checks);
     tcase_add_test(tc, test_argv);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(tlsopt_suite());
+    int failed;
+
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
