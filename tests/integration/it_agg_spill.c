@@ -429,6 +429,81 @@ START_TEST(test_limits_are_runtime_parameters)
 }
 END_TEST
 
+/* set_limits -- both memory knobs to `bytes`. */
+static void
+set_limits(mongoc_client_t *c, int64_t bytes)
+{
+    char cmd[256];
+    bson_t r;
+
+    snprintf(cmd, sizeof(cmd),
+             "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': %lld, "
+             "'internalDocumentSourceGroupMaxMemoryBytes': %lld}",
+             (long long)bytes, (long long)bytes);
+    CMD_OK(c, "admin", cmd, &r);
+    bson_destroy(&r);
+}
+
+/* The blocking stages besides $sort and $group: each spills past the limit with the result it
+ * gives in memory, and fails with 292 without allowDiskUse. */
+static const char *const spilling[] = {
+    "[{'$bucketAuto': {'groupBy': '$k', 'buckets': 7, 'output': {'n': {'$sum': 1}, "
+    "'first': {'$first': '$_id'}, 'last': {'$last': '$_id'}}}}]",
+    "[{'$bucketAuto': {'groupBy': '$k', 'buckets': 5, 'granularity': 'R5'}}]",
+    "[{'$setWindowFields': {'partitionBy': '$g', 'sortBy': {'k': 1}, 'output': {"
+    "'num': {'$documentNumber': {}}, 'run': {'$sum': '$k', 'window': {'documents': "
+    "['unbounded', 'current']}}}}}, {'$project': {'pad': 0}}]",
+    "[{'$facet': {'a': [{'$sort': {'k': 1}}, {'$project': {'k': 1}}], "
+    "'b': [{'$group': {'_id': '$g', 'n': {'$sum': 1}}}, {'$sort': {'_id': 1}}]}}]",
+};
+
+START_TEST(test_other_blocking_stages_spill)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    int64_t before;
+    char cmd[1024];
+    bson_t a, b, r;
+
+    ck_assert(srv_up);
+    seed(c);
+    for (size_t i = 0; i < sizeof(spilling) / sizeof(spilling[0]); i++) {
+        set_limits(c, 65536);
+        before = store_ops(c, "TMP_APPEND");
+        run_all(c, spilling[i], true, &a);
+        ck_assert_msg(store_ops(c, "TMP_APPEND") > before, "did not spill: %s", spilling[i]);
+        snprintf(cmd, sizeof(cmd),
+                 "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': %s}",
+                 spilling[i]);
+        CMD_ERR(c, DB, cmd, &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+        bson_destroy(&r);
+        set_limits(c, 64 * 1024 * 1024);
+        before = store_ops(c, "TMP_APPEND");
+        run_all(c, spilling[i], false, &b);
+        ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
+        ck_assert_msg(bson_equal(&a, &b), "%s: spilled differs: %s", spilling[i], fx_to_json(&a));
+        bson_destroy(&a);
+        bson_destroy(&b);
+    }
+    set_limits(c, 65536);
+    /* the sorter's words for $bucketAuto, as mongod's */
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': "
+            "[{'$bucketAuto': {'groupBy': '$k', 'buckets': 2}}]}",
+            &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"), "did not opt in to external sorting") != NULL, "%s",
+                  fx_str(&r, "errmsg"));
+    bson_destroy(&r);
+    /* spilled windows: partition g = 0 holds _id 0, 37, ...; its first document by k */
+    run_all(c, spilling[2], true, &a);
+    ASSERT_INT(&a, "0.g", 0);
+    ASSERT_INT(&a, "0.num", 1);
+    ASSERT_INT(&a, "108.num", 109); /* 109 documents in partition 0 */
+    ASSERT_INT(&a, "109.g", 1);
+    bson_destroy(&a);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -441,5 +516,6 @@ main(void)
     tcase_add_test(tc, test_streaming_reads_what_it_returns);
     tcase_add_test(tc, test_streaming_cursor_continues);
     tcase_add_test(tc, test_limits_are_runtime_parameters);
+    tcase_add_test(tc, test_other_blocking_stages_spill);
     return it_main(s);
 }

@@ -288,6 +288,9 @@ static const struct {
 } sinks[] = {
     {"$sort", &wk_agg_sort_blocking},
     {"$group", &wk_agg_group_blocking},
+    {"$bucketAuto", &wk_agg_bucket_auto_blocking},
+    {"$setWindowFields", &wk_agg_window_blocking},
+    {"$facet", &wk_agg_facet_blocking},
 };
 
 /* xstage_t -- one stage's state during a run. */
@@ -558,6 +561,52 @@ err:
     wk_agg_docs_free(&chunk);
     xrun_free(&r);
     return ret;
+}
+
+/* ---- feeding a sub-pipeline chunk by chunk (agg_int.h wk_agg_feed_*) --------------------- */
+
+struct wk_agg_feed {
+    xrun_t r;
+    wk_agg_ctx_t ctx; /* the caller's, one level deeper */
+};
+
+int
+wk_agg_feed_open(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx, wk_agg_docs_t *out,
+                 wk_agg_feed_t **f, sdb_error_t *err)
+{
+    wk_agg_feed_t *x = bson_malloc0(sizeof(*x));
+
+    x->ctx = *ctx;
+    x->ctx.depth = ctx->depth + 1;
+    x->r.p = p;
+    x->r.ctx = &x->ctx;
+    x->r.out = out;
+    *f = x;
+    return xrun_init(&x->r, err);
+}
+
+int
+wk_agg_feed_push(wk_agg_feed_t *f, wk_agg_docs_t *chunk, sdb_error_t *err)
+{
+    return push(&f->r, 0, chunk, err);
+}
+
+int
+wk_agg_feed_end(wk_agg_feed_t *f, sdb_error_t *err)
+{
+    for (size_t i = 0; i < f->r.p->n; i++)
+        if (f->r.xs[i].kind == K_BLOCK || f->r.xs[i].kind == K_SINK)
+            SDB_RET(drain(&f->r, i, err));
+    return 0;
+}
+
+void
+wk_agg_feed_free(wk_agg_feed_t *f)
+{
+    if (f == NULL)
+        return;
+    xrun_free(&f->r);
+    bson_free(f);
 }
 
 bool
