@@ -504,6 +504,88 @@ START_TEST(test_other_blocking_stages_spill)
 }
 END_TEST
 
+/* cursors_open -- serverStatus metrics.cursor.open.total. */
+static int64_t
+cursors_open(mongoc_client_t *c)
+{
+    bson_t r;
+    int64_t n;
+
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    n = fx_int(&r, "metrics.cursor.open.total");
+    bson_destroy(&r);
+    return n;
+}
+
+/* A blocking result of ~7 MiB (2,500 documents of 3 KB, sorted with a spill) goes into the
+ * cursor's spool in pieces (CURSOR_APPEND) as the merge yields it; getMore hands all of it out
+ * in order; a pipeline failing after the first pieces were sent leaves no cursor behind. */
+START_TEST(test_blocking_result_streams_into_spool)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, DB, "wide");
+    mongoc_bulk_operation_t *bulk;
+    char pad[3001];
+    int64_t before, open;
+    bson_error_t e;
+    bson_t r, a;
+    int prev = -1;
+
+    ck_assert(srv_up);
+    memset(pad, 'x', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    mongoc_collection_drop(coll, NULL);
+    bulk = mongoc_collection_create_bulk_operation_with_opts(coll, NULL);
+    for (int i = 0; i < 2500; i++) {
+        bson_t *d = BCON_NEW("_id", BCON_INT32(i), "k", BCON_INT32((i * 7919) % 2500), "s",
+                             BCON_UTF8(i == 1234 ? "nope" : "7"), "pad", BCON_UTF8(pad));
+        mongoc_bulk_operation_insert(bulk, d);
+        bson_destroy(d);
+    }
+    ck_assert_msg(mongoc_bulk_operation_execute(bulk, &r, &e) != 0, "%s", e.message);
+    bson_destroy(&r);
+    mongoc_bulk_operation_destroy(bulk);
+    before = store_ops(c, "CURSOR_APPEND");
+    open = cursors_open(c);
+    {
+        bson_t *pipe = fx_json("[{'$sort': {'k': 1}}]");
+        mongoc_cursor_t *cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, NULL, NULL);
+        const bson_t *doc;
+        int n = 0;
+
+        while (mongoc_cursor_next(cur, &doc)) {
+            ck_assert_int_eq((int)fx_int(doc, "k"), prev + 1);
+            prev = (int)fx_int(doc, "k");
+            n++;
+        }
+        ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s", e.message);
+        ck_assert_int_eq(n, 2500);
+        mongoc_cursor_destroy(cur);
+        bson_destroy(pipe);
+    }
+    ck_assert_msg(store_ops(c, "CURSOR_APPEND") > before, "the spool was not filled in pieces");
+    ck_assert_int_eq(cursors_open(c), open);
+    /* _id 1234 (k 1234 * 7919 % 2500 = 2246) fails $toInt after 2,246 results (6.6 MB) went
+     * out: the cursor was created with the first piece, and is dropped */
+    before = store_ops(c, "CURSOR_NEW");
+    CMD_ERR(c, DB,
+            "{'aggregate': 'wide', 'cursor': {}, 'pipeline': [{'$sort': {'k': 1}}, "
+            "{'$set': {'n': {'$toInt': '$s'}}}]}",
+            &r, 241, "ConversionFailure");
+    bson_destroy(&r);
+    ck_assert_msg(store_ops(c, "CURSOR_NEW") > before, "no piece went out before the error");
+    ck_assert_int_eq(cursors_open(c), open);
+    /* a small rest is still one CURSOR_NEW */
+    before = store_ops(c, "CURSOR_APPEND");
+    run_all(c, "[{'$sort': {'k': 1}}, {'$project': {'k': 1}}]", true, &a);
+    bson_destroy(&a);
+    ck_assert_int_eq(store_ops(c, "CURSOR_APPEND"), before);
+    mongoc_collection_drop(coll, NULL);
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -517,5 +599,6 @@ main(void)
     tcase_add_test(tc, test_streaming_cursor_continues);
     tcase_add_test(tc, test_limits_are_runtime_parameters);
     tcase_add_test(tc, test_other_blocking_stages_spill);
+    tcase_add_test(tc, test_blocking_result_streams_into_spool);
     return it_main(s);
 }

@@ -307,6 +307,8 @@ typedef struct xrun {
     wk_agg_ctx_t *ctx;
     xstage_t *xs;
     wk_agg_docs_t *out;
+    wk_agg_emit_fn emit; /* NULL: results collect in out */
+    void *emit_arg;
 } xrun_t;
 
 /* stage_kind -- how the chunked run drives stage i. */
@@ -393,8 +395,11 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
         if (x->kind == K_BLOCK || x->kind == K_SINK)
             break;
     }
-    if (i >= r->p->n)
+    if (i >= r->p->n) {
         take(chunk, INT64_MAX, r->out);
+        if (r->emit != NULL && r->out->n > 0)
+            SDB_ERR(r->emit(r->emit_arg, r->out, err));
+    }
 err:
     wk_agg_docs_free(&next);
     wk_agg_docs_free(chunk);
@@ -521,11 +526,12 @@ xrun_free(xrun_t *r)
     bson_free(r->xs);
 }
 
-int
-wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
-           sdb_error_t *err)
+/* run -- wk_agg_run and wk_agg_run_emit. */
+static int
+run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
+    wk_agg_emit_fn emit, void *arg, sdb_error_t *err)
 {
-    xrun_t r = {p, ctx, NULL, out};
+    xrun_t r = {p, ctx, NULL, out, emit, arg};
     wk_agg_docs_t chunk;
     size_t from = 0;
     int ret = 0;
@@ -607,6 +613,26 @@ wk_agg_feed_free(wk_agg_feed_t *f)
         return;
     xrun_free(&f->r);
     bson_free(f);
+}
+
+int
+wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
+           sdb_error_t *err)
+{
+    return run(p, ctx, input, out, NULL, NULL, err);
+}
+
+int
+wk_agg_run_emit(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_emit_fn emit, void *arg,
+                sdb_error_t *err)
+{
+    wk_agg_docs_t out;
+    int ret;
+
+    wk_agg_docs_init(&out);
+    ret = run(p, ctx, NULL, &out, emit, arg, err);
+    wk_agg_docs_free(&out);
+    return ret;
 }
 
 bool
@@ -697,7 +723,7 @@ int
 wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *resume, int64_t want,
                  wk_agg_docs_t *out, bson_t *state, bool *eof, sdb_error_t *err)
 {
-    xrun_t r = {p, ctx, NULL, out};
+    xrun_t r = {p, ctx, NULL, out, NULL, NULL};
     wk_match_opts_t mo = {NULL, ctx->collation};
     size_t from = p->lead != NULL ? 1 : 0;
     bson_iter_t it;

@@ -7,10 +7,10 @@
  * into it first).  A pipeline that only maps and counts documents (agg.h wk_agg_streamable)
  * runs only as far as its first batch needs, and its cursor ("aggstream", below) continues
  * from the saved read position on any worker's getMore.  Any other pipeline's whole result
- * is materialized, the first batch (batchSize, default 101, at most 16 MiB) is returned and
- * the rest is spooled into the master as a "spool" cursor (CURSOR_NEW {state: {kind: "spool",
- * remaining}, docs}), the same state find's blocking plan uses, so getMore (find.c)
- * continues it on any worker.  {aggregate: 1} cursors live on the
+ * runs to its end, its results streamed as they come: the first batch (batchSize, default
+ * 101, at most 16 MiB) is returned and the rest is spooled into the master piece by piece
+ * as a "spool" cursor (CURSOR_NEW {state: {kind: "spool", remaining}, docs}, CURSOR_APPEND),
+ * the same state find's blocking plan uses, so getMore (find.c) continues it on any worker.  {aggregate: 1} cursors live on the
  * namespace "<db>.$cmd.aggregate".  With explain the pipeline is parsed, not run.  On a view
  * (view.h) the view's pipeline runs first, on the collection it is defined on.
  *
@@ -382,15 +382,19 @@ cut(const wk_agg_docs_t *res, int64_t want, bson_t *arr, uint32_t *n, size_t *by
     }
 }
 
-/* cursor_new -- park a cursor with `state` (and the spooled `docs`, may be NULL) in this
- * command's session and transaction; *id its id. */
+/* cursor_new_out -- park a cursor with `state` (and the spooled `docs`, may be NULL) in this
+ * command's session and transaction; *id its id.  `out`: it stays checked out to this worker,
+ * which appends to its spool and checks it in (CURSOR_APPEND, CURSOR_PUT). */
 static int
-cursor_new(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *docs, int64_t *id)
+cursor_new_out(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *docs, bool out,
+               int64_t *id)
 {
     bson_t req = BSON_INITIALIZER, reply;
     bson_iter_t it;
     int ret;
 
+    if (out)
+        BSON_APPEND_BOOL(&req, "out", true);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
@@ -404,34 +408,148 @@ cursor_new(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *doc
     return ret;
 }
 
-/* reply_cursor -- first batch, spool the rest; `at` is a snapshot read's time (0 = none). */
+/* cursor_new -- cursor_new_out, checked in. */
 static int
-reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_docs_t *res,
-             uint64_t at)
+cursor_new(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *docs, int64_t *id)
 {
-    bson_t first = BSON_INITIALIZER, spool = BSON_INITIALIZER, state = BSON_INITIALIZER, cur;
-    uint32_t nfirst = 0, nspool = 0;
-    size_t bytes = 0;
-    int64_t id = 0;
+    return cursor_new_out(cmd, ns, state, docs, false, id);
+}
+
+/* ---- blocking results, streamed into the spool -------------------------------------------
+ * The pipeline hands its results over chunk by chunk (agg.h wk_agg_run_emit).  The first
+ * batch is cut from the first of them; the rest gathers in `pend` and goes to the master in
+ * pieces of about SPOOL_PIECE bytes: the first piece creates the cursor checked out to this
+ * worker (CURSOR_NEW out: true), the next ones CURSOR_APPEND to its spool, and once the
+ * pipeline ended CURSOR_PUT checks it in as {kind: "spool", remaining}.  A rest that fits in
+ * one piece is one plain CURSOR_NEW.  So beside what its stages hold (a spilled $sort: its
+ * limit and the merge's reads) the worker holds at most a piece of the result.  An error drops
+ * a cursor already created, so a failed aggregate leaves none behind. */
+
+#define SPOOL_PIECE (4 * 1024 * 1024)
+
+typedef struct spooler {
+    wk_cmd_t *cmd;
+    const char *ns;
+    int64_t want; /* the first batch's size (< 0: any) */
+    bson_t first, pend;
+    uint32_t nfirst, npend;
+    size_t bytes, pend_bytes;
+    bool first_full; /* a result went past the first batch: the rest is spooled */
+    int64_t id;      /* the cursor once a piece was sent, else 0 */
+    int64_t spooled; /* documents sent */
+} spooler_t;
+
+/* spool_piece -- send what is pending: the cursor's first piece or the next one. */
+static int
+spool_piece(spooler_t *sp, bool last)
+{
+    bson_t req = BSON_INITIALIZER, reply, state = BSON_INITIALIZER;
     int ret = 0;
 
-    cut(res, a->batch_size, &first, &nfirst, &bytes, &spool, &nspool);
-    if (nspool > 0) {
+    if (sp->npend == 0)
+        return 0;
+    if (sp->id == 0) {
         BSON_APPEND_UTF8(&state, "kind", "spool");
-        BSON_APPEND_INT64(&state, "remaining", nspool);
-        SDB_ERR(cursor_new(cmd, ns, &state, &spool, &id));
+        BSON_APPEND_INT64(&state, "remaining", last ? (int64_t)sp->npend : 0);
+        ret = cursor_new_out(sp->cmd, sp->ns, &state, &sp->pend, !last, &sp->id);
+    } else {
+        BSON_APPEND_INT64(&req, "id", sp->id);
+        BSON_APPEND_ARRAY(&req, "docs", &sp->pend);
+        ret = wk_cmdu_store(SDB_OP_CURSOR_APPEND, &req, &reply, &sp->cmd->err);
+        bson_destroy(&reply);
     }
+    bson_destroy(&req);
+    bson_destroy(&state);
+    sp->spooled += sp->npend;
+    bson_reinit(&sp->pend);
+    sp->npend = 0;
+    sp->pend_bytes = 0;
+    return ret;
+}
+
+/* spool_emit -- take a chunk of results (wk_agg_emit_fn). */
+static int
+spool_emit(void *arg, wk_agg_docs_t *out, sdb_error_t *err)
+{
+    spooler_t *sp = arg;
+
+    SDB_UNUSED(err);
+    for (size_t i = 0; i < out->n; i++) {
+        bson_t *d = out->v[i];
+        char key[16];
+        const char *k;
+
+        if (d == NULL)
+            continue;
+        if (!sp->first_full && (sp->want < 0 || (int64_t)sp->nfirst < sp->want) &&
+            (sp->nfirst == 0 || sp->bytes + d->len <= WK_BATCH_MAX_BYTES)) {
+            bson_uint32_to_string(sp->nfirst++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&sp->first, k, d);
+            sp->bytes += d->len;
+        } else {
+            sp->first_full = true;
+            bson_uint32_to_string(sp->npend++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&sp->pend, k, d);
+            sp->pend_bytes += d->len;
+        }
+    }
+    wk_agg_docs_free(out);
+    if (sp->pend_bytes >= SPOOL_PIECE)
+        return spool_piece(sp, false);
+    return 0;
+}
+
+/* spool_end -- the last piece, and check the cursor in with its count. */
+static int
+spool_end(spooler_t *sp)
+{
+    bson_t state = BSON_INITIALIZER;
+    int ret;
+
+    if (sp->id == 0)
+        return spool_piece(sp, true);
+    SDB_RET(spool_piece(sp, false));
+    BSON_APPEND_UTF8(&state, "kind", "spool");
+    BSON_APPEND_INT64(&state, "remaining", sp->spooled);
+    ret = wk_cmdu_cursor_put(sp->id, &state, false, &sp->cmd->err);
+    bson_destroy(&state);
+    return ret;
+}
+
+/* reply_blocking -- run a pipeline that must run to its end, its results streamed into the
+ * first batch and the spool; `at` is a snapshot read's time (0 = none). */
+static int
+reply_blocking(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_pipeline_t *p,
+               wk_agg_ctx_t *ctx, uint64_t at)
+{
+    spooler_t sp;
+    bson_t cur;
+    int ret = 0;
+
+    memset(&sp, 0, sizeof(sp));
+    sp.cmd = cmd;
+    sp.ns = ns;
+    sp.want = a->batch_size;
+    bson_init(&sp.first);
+    bson_init(&sp.pend);
+    SDB_ERR(wk_agg_run_emit(p, ctx, spool_emit, &sp, &cmd->err));
+    SDB_ERR(spool_end(&sp));
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
-    BSON_APPEND_ARRAY(&cur, "firstBatch", &first);
-    BSON_APPEND_INT64(&cur, "id", id);
+    BSON_APPEND_ARRAY(&cur, "firstBatch", &sp.first);
+    BSON_APPEND_INT64(&cur, "id", sp.id);
     BSON_APPEND_UTF8(&cur, "ns", ns);
     if (at != 0)
         wk_rc_append_ts(&cur, "atClusterTime", at);
     bson_append_document_end(cmd->reply, &cur);
 err:
-    bson_destroy(&first);
-    bson_destroy(&spool);
-    bson_destroy(&state);
+    if (ret != 0 && sp.id != 0) {
+        sdb_error_t ignore;
+
+        memset(&ignore, 0, sizeof(ignore));
+        (void)wk_cmdu_cursor_put(sp.id, NULL, true, &ignore);
+    }
+    bson_destroy(&sp.first);
+    bson_destroy(&sp.pend);
     return ret;
 }
 
@@ -638,7 +756,6 @@ static int
 aggregate(wk_cmd_t *cmd, int verbosity)
 {
     wk_agg_pipeline_t *p = NULL;
-    wk_agg_docs_t res;
     wk_agg_ctx_t ctx;
     agg_args_t a;
     sdb_collation_t *coll = NULL;
@@ -646,7 +763,6 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     bson_t stages = BSON_INITIALIZER;
     int ret = 0;
 
-    wk_agg_docs_init(&res);
     SDB_ERR(parse_args(cmd, &a));
     SDB_ERR(wk_cs_check_position(&a.pipeline, &cmd->err));
     if (!a.explain && wk_cs_first_stage(&a.pipeline)) /* a change stream (stage_changestream.h) */
@@ -678,14 +794,11 @@ aggregate(wk_cmd_t *cmd, int verbosity)
         wk_cmdu_opcount(WK_OPC_QUERY, 1);
         if (a.batch_size > 0 && ctx.read_ts == 0 && cmd->op.xact_n == 0 && wk_agg_streamable(p))
             SDB_ERR(reply_stream(cmd, ns, &a, p, &ctx, &stages));
-        else {
-            SDB_ERR(wk_agg_run(p, &ctx, NULL, &res, &cmd->err));
-            SDB_ERR(reply_cursor(cmd, ns, &a, &res, ctx.read_ts));
-        }
+        else
+            SDB_ERR(reply_blocking(cmd, ns, &a, p, &ctx, ctx.read_ts));
     }
 err:
     bson_destroy(&stages);
-    wk_agg_docs_free(&res);
     wk_agg_free(p);
     sdb_collation_free(coll);
     return ret;
