@@ -14,6 +14,8 @@
  */
 #include "harness.h"
 
+#include <unistd.h>
+
 #define DB "spilltest"
 #define NDOCS 4000
 
@@ -586,6 +588,131 @@ START_TEST(test_blocking_result_streams_into_spool)
 }
 END_TEST
 
+/* A leading $sort (after a $match too) that an index provides is read through the index, as
+ * find would: no blocking SORT in explain, and it needs no memory, so it passes even without
+ * allowDiskUse over the 64 KiB limit, streaming batch by batch. */
+START_TEST(test_leading_sort_uses_index)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    const char *json;
+    bson_t r, a;
+    int prev = -1;
+
+    ck_assert(srv_up);
+    seed(c);
+    CMD_OK(c, DB, "{'createIndexes': 'big', 'indexes': [{'key': {'k': 1}, 'name': 'k_1'}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'explain': true, 'pipeline': [{'$sort': {'k': 1}}]}",
+           &r);
+    json = fx_to_json(&r);
+    ck_assert_msg(strstr(json, "IXSCAN") != NULL && strstr(json, "\"SORT\"") == NULL, "%s", json);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'explain': true, 'pipeline': [{'$match': {'g': 3}}, "
+           "{'$sort': {'k': -1}}, {'$project': {'k': 1}}]}",
+           &r);
+    json = fx_to_json(&r);
+    ck_assert_msg(strstr(json, "IXSCAN") != NULL && strstr(json, "\"SORT\"") == NULL, "%s", json);
+    ASSERT_STR(&r, "stages.0.$cursor.queryPlanner.winningPlan.inputStage.direction", "backward");
+    ck_assert_msg(fx_has(&r, "stages.1.$project") && !fx_has(&r, "stages.2"), "%s", json);
+    bson_destroy(&r);
+    /* 4,000 documents over the 64 KiB limit without allowDiskUse: no blocking sort runs */
+    ck_assert_int_eq(run_all(c, "[{'$sort': {'k': 1}}, {'$project': {'k': 1}}]", false, &a), NDOCS);
+    ASSERT_INT(&a, "0.k", 0);
+    ASSERT_INT(&a, "3999.k", 999);
+    bson_destroy(&a);
+    ck_assert_int_eq(run_all(c, "[{'$match': {'g': 3}}, {'$sort': {'k': -1}}]", false, &a), 109);
+    {
+        bson_iter_t it;
+
+        bson_iter_init(&it, &a);
+        while (bson_iter_next(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t d;
+
+            bson_iter_document(&it, &len, &data);
+            bson_init_static(&d, data, len);
+            ck_assert_int_eq((int)fx_int(&d, "g"), 3);
+            ck_assert(prev < 0 || fx_int(&d, "k") <= prev);
+            prev = (int)fx_int(&d, "k");
+        }
+    }
+    bson_destroy(&a);
+    /* the first batch is cut from the index scan: a cursor stays open after 5 */
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {'batchSize': 5}, 'allowDiskUse': false, "
+           "'pipeline': [{'$sort': {'k': 1}}]}",
+           &r);
+    ck_assert(fx_int(&r, "cursor.id") != 0);
+    ASSERT_INT(&r, "cursor.firstBatch.4.k", 1);
+    bson_destroy(&r);
+    /* a sort no index provides still must sort (and may not spill here) */
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, "
+            "'pipeline': [{'$sort': {'g': 1}}]}",
+            &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* $$NOW and $$CLUSTER_TIME are fixed for the whole command: every document of a streaming
+ * cursor, over several getMores with the clock moving between them, sees the same values. */
+START_TEST(test_now_fixed_across_getmores)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    mongoc_collection_t *coll;
+    bson_t *pipe, *opts;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    int64_t now0 = 0;
+    uint32_t t0 = 0, i0 = 0;
+    bson_error_t e;
+    int n = 0;
+
+    ck_assert(srv_up);
+    seed(c);
+    coll = mongoc_client_get_collection(c, DB, "big");
+    pipe = fx_json("[{'$limit': 12}, {'$project': {'now': '$$NOW', 'ct': '$$CLUSTER_TIME', "
+                   "'later': {'$gte': ['$$NOW', {'$toDate': {'$numberLong': '0'}}]}}}]");
+    opts = BCON_NEW("batchSize", BCON_INT32(3));
+    cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, opts, NULL);
+    while (mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        uint32_t t, i;
+
+        ck_assert(bson_iter_init_find(&it, doc, "now") && BSON_ITER_HOLDS_DATE_TIME(&it));
+        if (n == 0)
+            now0 = bson_iter_date_time(&it);
+        ck_assert_int_eq(bson_iter_date_time(&it), now0);
+        ck_assert(bson_iter_init_find(&it, doc, "ct") && BSON_ITER_HOLDS_TIMESTAMP(&it));
+        bson_iter_timestamp(&it, &t, &i);
+        if (n == 0) {
+            t0 = t;
+            i0 = i;
+        }
+        ck_assert(t == t0 && i == i0);
+        if (++n % 3 == 0) { /* the next getMore runs on a later clock (and cluster time) */
+            bson_t r;
+
+            usleep(20 * 1000);
+            CMD_OK(c, DB, "{'insert': 'clock', 'documents': [{}]}", &r);
+            bson_destroy(&r);
+        }
+    }
+    ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s", e.message);
+    ck_assert_int_eq(n, 12);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(opts);
+    bson_destroy(pipe);
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -600,5 +727,7 @@ main(void)
     tcase_add_test(tc, test_limits_are_runtime_parameters);
     tcase_add_test(tc, test_other_blocking_stages_spill);
     tcase_add_test(tc, test_blocking_result_streams_into_spool);
+    tcase_add_test(tc, test_leading_sort_uses_index);
+    tcase_add_test(tc, test_now_fixed_across_getmores);
     return it_main(s);
 }

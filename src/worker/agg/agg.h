@@ -99,6 +99,15 @@ int wk_agg_run_emit(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_emit_f
  * that a cursor can stop after a batch and continue later (wk_agg_run_batch). */
 bool wk_agg_streamable(const wk_agg_pipeline_t *p);
 
+/* wk_agg_streamable_sorted -- whether the pipeline is streamable once its leading $sort (right
+ * after the leading $match, or first) is absorbed by the read: the planner (exec.h) finds an
+ * index that yields its order for the collection of ctx.  It plans the read to tell. */
+bool wk_agg_streamable_sorted(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx);
+
+/* wk_agg_leading_sort -- the spec of the $sort the read may absorb (a static view valid while
+ * the pipeline lives), false when there is none; for explain. */
+bool wk_agg_leading_sort(const wk_agg_pipeline_t *p, bson_t *out);
+
 /* wk_agg_run_batch -- run a streamable pipeline from its start (resume NULL) or from a state a
  * previous call saved, until at least `want` results (<= 0: all) are in `out` or the input
  * ends.  A run can overshoot `want` ($unwind: the results of the last document read).  *eof

@@ -49,6 +49,8 @@ typedef struct agg_args {
     bson_t let;         /* static view; empty when absent */
     bson_iter_t collation, hint;
     bool has_collation, has_hint;
+    int64_t now_ms;     /* $$NOW: fixed when the command starts, kept by its cursor */
+    uint32_t ct_t, ct_i; /* $$CLUSTER_TIME, likewise */
 } agg_args_t;
 
 static const char *const agg_fields[] = {
@@ -98,6 +100,24 @@ parse_target(wk_cmd_t *cmd, const bson_iter_t *it, agg_args_t *a)
                          "collection name or 1");
 }
 
+/* clock_vars -- $$NOW and $$CLUSTER_TIME for the command: a cursor's state `st` keeps those
+ * its command started with (mongod fixes both for the whole command, getMores included);
+ * without one (st NULL or not saying), the time now. */
+static void
+clock_vars(agg_args_t *a, const bson_t *st)
+{
+    bson_iter_t it;
+    struct timeval tv;
+
+    bson_gettimeofday(&tv);
+    a->now_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    wk_cluster_time(&a->ct_t, &a->ct_i);
+    if (st != NULL && bson_iter_init_find(&it, st, "now") && BSON_ITER_HOLDS_DATE_TIME(&it))
+        a->now_ms = bson_iter_date_time(&it);
+    if (st != NULL && bson_iter_init_find(&it, st, "clusterTime") && BSON_ITER_HOLDS_TIMESTAMP(&it))
+        bson_iter_timestamp(&it, &a->ct_t, &a->ct_i);
+}
+
 /* parse_cursor -- {batchSize}. */
 static int
 parse_cursor(wk_cmd_t *cmd, const bson_iter_t *it, agg_args_t *a)
@@ -133,6 +153,7 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
                                                                              * Default (live) */
     bson_init(&a->let);
     a->batch_size = WK_AGG_DEFAULT_BATCH;
+    clock_vars(a, NULL);
     SDB_RET(wk_cmdu_check_fields(cmd, agg_fields));
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
@@ -229,7 +250,8 @@ pipeline_array(wk_cmd_t *cmd, const agg_args_t *a, wk_agg_ctx_t *ctx, char *src,
     return 0;
 }
 
-/* parse_pipeline -- the pipeline array, with the command's let variables substituted. */
+/* parse_pipeline -- the pipeline array, with the command's let variables and its fixed $$NOW
+ * and $$CLUSTER_TIME substituted. */
 static int
 parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const bson_t *raw, const wk_agg_ctx_t *ctx,
                wk_agg_pipeline_t **p)
@@ -237,12 +259,10 @@ parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const bson_t *raw, const wk_a
     bson_t vars = BSON_INITIALIZER, subst = BSON_INITIALIZER;
     int ret = 0;
 
-    if (bson_empty(&a->let)) {
-        bson_destroy(&vars);
-        bson_destroy(&subst);
-        return wk_agg_parse_doc(raw, ctx, p, &cmd->err);
-    }
-    SDB_ERR(let_vars(cmd, &a->let, &vars));
+    if (!bson_empty(&a->let))
+        SDB_ERR(let_vars(cmd, &a->let, &vars));
+    BSON_APPEND_DATE_TIME(&vars, "NOW", a->now_ms);
+    BSON_APPEND_TIMESTAMP(&vars, "CLUSTER_TIME", a->ct_t, a->ct_i);
     bson_destroy(&subst);
     SDB_ERR(wk_agg_subst_vars(raw, &vars, &subst, &cmd->err));
     SDB_ERR(wk_agg_parse_doc(&subst, ctx, p, &cmd->err));
@@ -252,13 +272,14 @@ err:
     return ret;
 }
 
-/* explain_stages -- the pipeline's stages after the $match its read absorbs; *n their count. */
+/* explain_stages -- the pipeline's stages after the `skip` its read absorbs (a leading $match,
+ * a $sort an index provides); *n their count. */
 static void
-explain_stages(const wk_agg_pipeline_t *p, bool lead, bson_t *arr, uint32_t *n)
+explain_stages(const wk_agg_pipeline_t *p, uint32_t skip, bson_t *arr, uint32_t *n)
 {
     bson_t all = BSON_INITIALIZER;
     bson_iter_t it, st;
-    bool first = true;
+    uint32_t seen = 0;
 
     *n = 1; /* after {$cursor} */
     wk_agg_append_stages(p, &all, "s");
@@ -266,11 +287,8 @@ explain_stages(const wk_agg_pipeline_t *p, bool lead, bson_t *arr, uint32_t *n)
         while (bson_iter_next(&st)) {
             char key[16];
 
-            if (first && lead) {
-                first = false;
+            if (seen++ < skip)
                 continue;
-            }
-            first = false;
             bson_snprintf(key, sizeof(key), "%u", (*n)++);
             bson_append_iter(arr, key, -1, &st);
         }
@@ -300,7 +318,7 @@ static int
 reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_ctx_t *ctx,
               const wk_agg_pipeline_t *p, int verbosity)
 {
-    bson_t filter, qp, plan, arr, rest = BSON_INITIALIZER, cur, c, stats = BSON_INITIALIZER;
+    bson_t filter, qp, plan, arr, rest = BSON_INITIALIZER, cur, c, stats = BSON_INITIALIZER, sort;
     wk_match_opts_t mo = {NULL, ctx->collation}; /* let is substituted into the pipeline */
     char src[WK_NS_MAX];
     int64_t t0 = bson_get_monotonic_time();
@@ -317,7 +335,10 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_c
     wk_exec_init(&ex);
     ex.op = &cmd->op;
     ex.read_ts = ctx->read_ts;
-    SDB_ERR(wk_exec_open_hint(&ex, src, &filter, &mo, ctx->hint, &cmd->err));
+    if (wk_agg_leading_sort(p, &sort)) /* an index in its order absorbs the $sort */
+        SDB_ERR(wk_exec_open_sorted(&ex, src, &filter, &mo, ctx->hint, &sort, &cmd->err));
+    else
+        SDB_ERR(wk_exec_open_hint(&ex, src, &filter, &mo, ctx->hint, &cmd->err));
     BSON_APPEND_UTF8(cmd->reply, "explainVersion", "1");
     bson_init(&qp);
     BSON_APPEND_UTF8(&qp, "namespace", src);
@@ -334,7 +355,7 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_c
         bson_destroy(&qp);
         goto err;
     }
-    explain_stages(p, !bson_empty(&filter), &rest, &n);
+    explain_stages(p, (bson_empty(&filter) ? 0 : 1) + (wk_exec_sorted(&ex) ? 1 : 0), &rest, &n);
     if (n == 1) {
         BSON_APPEND_DOCUMENT(cmd->reply, "queryPlanner", &qp);
         bson_concat(cmd->reply, &stats);
@@ -611,6 +632,8 @@ reply_stream(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_pi
         if (a->has_collation)
             bson_append_iter(&facts, "collation", -1, &a->collation);
         BSON_APPEND_BOOL(&facts, "allowDiskUse", a->allow_disk_use);
+        BSON_APPEND_DATE_TIME(&facts, "now", a->now_ms);
+        BSON_APPEND_TIMESTAMP(&facts, "clusterTime", a->ct_t, a->ct_i);
         stream_state(&facts, &pos, eof, &pending, npend, &state);
         SDB_ERR(cursor_new(cmd, ns, &state, NULL, &id));
     }
@@ -689,6 +712,7 @@ more_run(wk_cmd_t *cmd, const bson_t *st, int64_t want, wk_agg_docs_t *res, bson
     ctx.op = &cmd->op;
     ctx.allow_disk_use = bson_iter_init_find(&it, st, "allowDiskUse") && bson_iter_as_bool(&it);
     doc_field(st, "let", &a.let);
+    clock_vars(&a, st);
     doc_field(st, "pipeline", &stages);
     doc_field(st, "collation", &collation);
     if (!bson_empty(&collation))
@@ -792,7 +816,8 @@ aggregate(wk_cmd_t *cmd, int verbosity)
         SDB_ERR(reply_explain(cmd, ns, &a, &ctx, p, verbosity < 0 ? 0 : verbosity));
     else {
         wk_cmdu_opcount(WK_OPC_QUERY, 1);
-        if (a.batch_size > 0 && ctx.read_ts == 0 && cmd->op.xact_n == 0 && wk_agg_streamable(p))
+        if (a.batch_size > 0 && ctx.read_ts == 0 && cmd->op.xact_n == 0 &&
+            (wk_agg_streamable(p) || wk_agg_streamable_sorted(p, &ctx)))
             SDB_ERR(reply_stream(cmd, ns, &a, p, &ctx, &stages));
         else
             SDB_ERR(reply_blocking(cmd, ns, &a, p, &ctx, ctx.read_ts));
