@@ -713,6 +713,56 @@ START_TEST(test_now_fixed_across_getmores)
 }
 END_TEST
 
+/* $planCacheStats lists this worker's plan cache entries for the collection in mongod's shape,
+ * the one a raced query made with explain's queryHash; it must be the first stage. */
+START_TEST(test_plan_cache_stats)
+{
+    mongoc_client_t *c = fx_client(&srv); /* one connection: one worker, one cache */
+    const char *hash;
+    bson_t r, a;
+
+    ck_assert(srv_up);
+    seed(c);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'big', 'indexes': [{'key': {'k': 1}, 'name': 'k_1'}, "
+           "{'key': {'g': 1}, 'name': 'g_1'}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(run_all(c, "[{'$planCacheStats': {}}]", true, &a), 0);
+    bson_destroy(&a);
+    CMD_OK(c, DB, "{'find': 'big', 'filter': {'k': {'$gte': 990}, 'g': 3}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'big', 'filter': {'k': {'$gte': 990}, 'g': 3}}, "
+           "'verbosity': 'queryPlanner'}",
+           &r);
+    ck_assert_int_eq(run_all(c, "[{'$planCacheStats': {}}]", true, &a), 1);
+    hash = fx_str(&r, "queryPlanner.queryHash");
+    ck_assert_ptr_nonnull(hash);
+    ASSERT_STR(&a, "0.queryHash", hash);
+    ASSERT_STR(&a, "0.planCacheKey", hash);
+    ASSERT_STR(&a, "0.version", "1");
+    ck_assert(fx_bool(&a, "0.isActive"));
+    ck_assert(fx_has(&a, "0.works") && fx_has(&a, "0.timeOfCreation"));
+    ASSERT_INT(&a, "0.createdFromQuery.query.k.$gte", 990);
+    ASSERT_INT(&a, "0.createdFromQuery.query.g", 3);
+    ASSERT_STR(&a, "0.cachedPlan.inputStage.stage", "IXSCAN");
+    ck_assert(fx_has(&a, "0.cachedPlan.inputStage.indexName"));
+    bson_destroy(&a);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'pipeline': [{'$match': {}}, "
+            "{'$planCacheStats': {}}]}",
+            &r, 40602, "Location40602");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'planCacheClear': 'big'}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(run_all(c, "[{'$planCacheStats': {}}]", true, &a), 0);
+    bson_destroy(&a);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -729,5 +779,6 @@ main(void)
     tcase_add_test(tc, test_blocking_result_streams_into_spool);
     tcase_add_test(tc, test_leading_sort_uses_index);
     tcase_add_test(tc, test_now_fixed_across_getmores);
+    tcase_add_test(tc, test_plan_cache_stats);
     return it_main(s);
 }

@@ -244,6 +244,8 @@ choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const 
             return ret;
         }
         wk_plan_cache_put(ex->ns, shape->str, v[*w]->name);
+        wk_plan_cache_note(ex->ns, shape->str, filter, ex->has_sort ? &ex->sort : NULL,
+                           (int64_t)(v[*w]->trial.keys + v[*w]->trial.docs));
     }
     bson_string_free(shape, true);
     return 0;
