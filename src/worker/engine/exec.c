@@ -256,6 +256,8 @@ choose(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, wk_exec
             return ret;
         }
         wk_plan_cache_put(ex->ns, shape->str, v[*w]->name);
+        wk_plan_cache_note(ex->ns, shape->str, filter, ex->has_sort ? &ex->sort : NULL,
+                           (int64_t)(v[*w]->trial.keys + v[*w]->trial.docs));
     }
     bson_string_free(shape, true);
     return 0;
