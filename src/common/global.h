@@ -13,11 +13,13 @@
 #ifndef SDB_GLOBAL_H
 #define SDB_GLOBAL_H
 
+#include "log.h"
+
 #include <stdatomic.h>
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 8u
+#define SDB_GLOBAL_VERSION 9u
 #define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
@@ -88,7 +90,8 @@ typedef struct sdb_worker_counters {
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t bytes_out;
     _Atomic uint64_t requests;
-    uint64_t pad[3];
+    _Atomic uint64_t tls_versions[5]; /* TLS connections by version 1.0-1.3, other (tls.c) */
+    uint64_t pad[14];
 } sdb_worker_counters_t;
 
 #define SDB_DIAG_COMMANDS 256       /* command table rows metrics.commands counts (commands.def) */
@@ -183,6 +186,9 @@ typedef struct sdb_global {
     /* master writes (service.c): storage requests received, per SDB_OP_* (serverStatus
      * storageOps shows what a command cost in channel round trips) */
     _Atomic uint64_t store_ops[SDB_GLOBAL_STORE_OPS];
+    /* master writes (params.c, log.c's sdb_log_rotate): the logging settings in force, which
+     * every process reads at each log line (log.h) */
+    sdb_log_live_t log;
     /* master writes (master/profile.c): the profiler's server-wide settings (slowms and
      * sampleRate in millionths) and its per-database levels and filters, which workers read
      * for each command (worker/profiler.c) */

@@ -26,7 +26,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 void
 ms_profile_publish(const sdb_config_t *cfg, sdb_global_t *g)
 {
-    atomic_store(&g->profile_slowms, cfg->slowms);
+    atomic_store(&g->profile_slowms, cfg->slow_ms);
     atomic_store(&g->profile_sample_ppm, 1000000);
     atomic_store(&g->profile_default_level, cfg->profile);
 }
