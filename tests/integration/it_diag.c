@@ -220,6 +220,21 @@ START_TEST(test_profiler_levels)
 }
 END_TEST
 
+/* logged -- a line of the shared server's log holds both a and b. */
+static bool
+logged(const char *a, const char *b)
+{
+    FILE *f = fopen(it_srv.out_path, "r");
+    char line[8192];
+    bool found = false;
+
+    while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+        found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+    if (f != NULL)
+        fclose(f);
+    return found;
+}
+
 START_TEST(test_profiler_filter_and_slowms)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -234,6 +249,8 @@ START_TEST(test_profiler_filter_and_slowms)
     CMD_OK(c, "pf", "{'count': 'c'}", &r);
     bson_destroy(&r);
     ck_assert_int_eq(profile_count(c, "pf", "{'command.count': 'c'}"), 1);
+    /* and logged as mongod logs a slow operation */
+    ck_assert_msg(logged("\"Slow query\"", "\"pf.c\""), "no Slow query line for pf.c");
     /* a filter replaces slowms: only the operations it selects */
     CMD_OK(c, "pf", "{'profile': 1, 'slowms': 100, 'filter': {'op': 'query'}}", &r);
     ASSERT_INT(&r, "slowms", -1);
