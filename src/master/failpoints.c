@@ -54,6 +54,7 @@ static fp_t table[] = {
     {"failGetMoreAfterCursorCheckout", FP_OFF, 0, 0.0, NULL, 0},
     {"skipIndexNewRecords", FP_OFF, 0, 0.0, NULL, 0},               /* indexes.c: validate tests */
     {"skipUnindexingDocumentWhenDeleted", FP_OFF, 0, 0.0, NULL, 0}, /* indexes.c */
+    {"corruptDocumentOnInsert", FP_OFF, 0, 0.0, NULL, 0},           /* records.c */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

@@ -18,6 +18,7 @@
 
 #include "../common/bsonvalid.h"
 #include "../common/keyenc.h"
+#include "../common/log.h"
 #include "../common/sdb.h"
 #include "catalog.h"
 #include "indexes.h"
@@ -120,6 +121,8 @@ check_record(vstate_t *v, int64_t rid, const WT_ITEM *val, sdb_error_t *err)
     v->nrecords++;
     if (sdb_bson_check(val->data, val->size, SDB_BSON_DEPTH_EVAL, &bad) != 0 ||
         !bson_init_static(&doc, val->data, val->size)) {
+        sdb_logf(SDB_LOG_W, "STORAGE", 4835001, "Document corruption details", "%s record %lld: %s",
+                 v->c->ns, (long long)rid, bad.msg);
         if (++v->ncorrupt <= VALIDATE_LIST_MAX) {
             bson_uint32_to_string((uint32_t)(v->ncorrupt - 1), &k, buf, sizeof(buf));
             BSON_APPEND_INT64(&v->corrupt, k, rid);

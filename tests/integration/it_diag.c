@@ -122,6 +122,26 @@ START_TEST(test_validate_corrupted)
     ASSERT_INT(&r, "missingIndexEntries.0.indexKey.a", 40);
     ck_assert_int_eq(fx_array_len(&r, "errors"), 2);
     bson_destroy(&r);
+    /* a record stored corrupt (mongod's corruptDocumentOnInsert) */
+    CMD_OK(c, "admin", "{'configureFailPoint': 'corruptDocumentOnInsert', 'mode': 'alwaysOn'}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "vdb", "{'insert': 'rot', 'documents': [{'_id': 1, 'a': 1}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'configureFailPoint': 'corruptDocumentOnInsert', 'mode': 'off'}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "vdb", "{'insert': 'rot', 'documents': [{'_id': 2, 'a': 2}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "vdb", "{'validate': 'rot'}", &r);
+    ck_assert_msg(!fx_bool(&r, "valid"), "%s", fx_to_json(&r));
+    ASSERT_INT(&r, "nInvalidDocuments", 1);
+    ASSERT_INT(&r, "nrecords", 2);
+    ck_assert_int_eq(fx_array_len(&r, "corruptRecords"), 1);
+    ck_assert_int_eq(fx_array_len(&r, "extraIndexEntries"), 0);
+    ck_assert_int_eq(fx_array_len(&r, "missingIndexEntries"), 0);
+    ASSERT_STR(&r, "errors.0", "Detected 1 invalid documents. See logs.");
+    bson_destroy(&r);
+    CMD_OK(c, "vdb", "{'drop': 'rot'}", &r);
+    bson_destroy(&r);
     /* the other collections are untouched */
     CMD_OK(c, "vdb", "{'insert': 'fine', 'documents': [{'_id': 1}]}", &r);
     bson_destroy(&r);
