@@ -356,6 +356,21 @@ START_TEST(test_server_status_sections)
     ASSERT_TYPE(&a, "wiredTiger.cache.pages written from cache", BSON_TYPE_INT64);
     ASSERT_TYPE(&a, "wiredTiger.transaction.transaction checkpoints", BSON_TYPE_INT64);
     ASSERT_TYPE(&a, "logicalSessionRecordCache.activeSessionsCount", BSON_TYPE_INT32);
+    {
+        /* WiredTiger's categories, each once */
+        bson_t wt;
+        bson_iter_t i, j;
+        ck_assert(fx_sub(&a, "wiredTiger", &wt));
+        ck_assert(bson_iter_init(&i, &wt));
+        while (bson_iter_next(&i)) {
+            int same = 0;
+            bson_iter_init(&j, &wt);
+            while (bson_iter_next(&j))
+                same += strcmp(bson_iter_key(&i), bson_iter_key(&j)) == 0;
+            ck_assert_msg(same == 1, "wiredTiger.%s appears %d times", bson_iter_key(&i), same);
+        }
+        bson_destroy(&wt);
+    }
     ASSERT_INT(&a, "secantusdb.workers.count", 2);
     ck_assert_int_eq(fx_array_len(&a, "secantusdb.workers.list"), 2);
     ck_assert_int_gt(fx_int(&a, "secantusdb.workers.list.0.pid"), 0);
