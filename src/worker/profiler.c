@@ -15,6 +15,7 @@
 #include "../common/storeop.h"
 #include "catalog_cache.h"
 #include "conn.h"
+#include "engine/args.h"
 #include "engine/exec.h"
 #include "op_registry.h"
 #include "query/matcher.h"
@@ -195,6 +196,7 @@ store(const char *db, const bson_t *doc, sdb_error_t *err)
     int ret = 0;
 
     snprintf(ns, sizeof(ns), "%s.system.profile", db);
+    SDB_ERR(wk_cmdu_refresh(err)); /* a dropped system.profile is created capped again */
     if (wk_catalog_find(ns) == NULL) {
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_DOCUMENT_BEGIN(&req, "options", &opts);
