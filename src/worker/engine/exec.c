@@ -20,6 +20,7 @@
 #include "exec.h"
 #include "plan_cache.h"
 #include "tailable.h"
+#include "text.h"
 
 #include "../../common/bsoncmp.h"
 #include "../catalog_cache.h"
@@ -356,7 +357,18 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     mo = opts != NULL ? *opts : (wk_match_opts_t){0};
     mo.allow_where = true;
     mo.op = op;
-    SDB_ERR(wk_matcher_new_ex(filter, &mo, &ex->matcher, err));
+    if (wk_text_in_filter(filter)) { /* $text parses against the collection's text index */
+        bson_t tspec;
+
+        SDB_ERR(wk_cmdu_refresh(err));
+        if (wk_text_index(wk_catalog_find(ns), &tspec))
+            mo.text_index = &tspec;
+        ret = wk_matcher_new_ex(filter, &mo, &ex->matcher, err);
+        mo.text_index = NULL;
+        SDB_ERR(ret);
+    } else {
+        SDB_ERR(wk_matcher_new_ex(filter, &mo, &ex->matcher, err));
+    }
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
         ex->mode = WK_EXEC_SCAN; /* SCAN reads the oplog, either way */

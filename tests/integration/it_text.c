@@ -1,0 +1,298 @@
+/*
+ * tests/integration/it_text.c -- text indexes and $text through libmongoc.
+ *
+ * One shared server.  A text index is created over existing documents and then maintained
+ * on insert, update and delete; $text finds single words, stemmed forms ("running" finds
+ * "run"), ignores stop words, honours phrases, negations, per-document language overrides,
+ * $language, $caseSensitive and $diacriticSensitive, compound prefixes and weights; the
+ * textScore of a projection and of a sort is mongod's formula, checked against hand-computed
+ * values; listIndexes shows the spec as mongod stores it; the errors are mongod's.
+ */
+#include "harness.h"
+
+#include <math.h>
+
+#define DB "textdb"
+
+/* ids -- the _id values a find returns (first batch), comma separated, in order. */
+static void
+ids(mongoc_client_t *c, const char *json, char *out, size_t cap)
+{
+    bson_t r, doc;
+    int n;
+
+    CMD_OK(c, DB, json, &r);
+    n = fx_array_len(&r, "cursor.firstBatch");
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "cursor.firstBatch.%d", i);
+        ck_assert(fx_sub(&r, path, &doc));
+        snprintf(out + strlen(out), cap - strlen(out), "%s%lld", i ? "," : "",
+                 (long long)fx_int(&doc, "_id"));
+        bson_destroy(&doc);
+    }
+    bson_destroy(&r);
+}
+
+#define IDS(c, json, want)                                                                         \
+    do {                                                                                           \
+        char got_[256];                                                                            \
+        ids((c), (json), got_, sizeof(got_));                                                      \
+        ck_assert_msg(strcmp(got_, (want)) == 0, "%s: got [%s], want [%s]", (json), got_,        \
+                      (want));                                                                     \
+    } while (0)
+
+static void
+drop(mongoc_client_t *c, const char *coll)
+{
+    bson_t r;
+    bson_error_t e;
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "{'drop': '%s'}", coll);
+    fx_cmd(c, DB, cmd, &r, &e); /* absent is fine */
+    bson_destroy(&r);
+}
+
+static void
+load(mongoc_client_t *c)
+{
+    bson_t r;
+
+    drop(c, "articles");
+    CMD_OK(c, DB,
+           "{'insert': 'articles', 'documents': ["
+           "{'_id': 1, 'subject': 'coffee', 'author': 'xyz', 'views': 50},"
+           "{'_id': 2, 'subject': 'Coffee Shopping', 'author': 'efg', 'views': 5},"
+           "{'_id': 3, 'subject': 'Baking a cake', 'author': 'abc', 'views': 90},"
+           "{'_id': 4, 'subject': 'baking', 'author': 'xyz', 'views': 100},"
+           "{'_id': 5, 'subject': 'Café Con Leche', 'author': 'abc', 'views': 200},"
+           "{'_id': 6, 'subject': 'Сырники', 'author': 'jkl', 'views': 80},"
+           "{'_id': 7, 'subject': 'coffee and cream', 'author': 'efg', 'views': 10},"
+           "{'_id': 8, 'subject': 'Cafe con Leche', 'author': 'xyz', 'views': 10},"
+           "{'_id': 9, 'subject': 'He is running to the shop', 'author': 'q', 'views': 1},"
+           "{'_id': 10, 'subject': 'el café', 'language': 'es', 'author': 'q', 'views': 1}]}",
+           &r);
+    bson_destroy(&r);
+}
+
+/* subject_index -- {subject: "text"} on articles (again: nothing to do). */
+static void
+subject_index(mongoc_client_t *c)
+{
+    bson_t r;
+
+    CMD_OK(c, DB,
+           "{'createIndexes': 'articles', 'indexes': [{'key': {'subject': 'text'}, "
+           "'name': 'subject_text'}]}",
+           &r);
+    bson_destroy(&r);
+}
+
+/* Built over existing data; listIndexes shows mongod's stored form. */
+START_TEST(test_index_spec)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, spec;
+
+    load(c);
+    subject_index(c);
+    CMD_OK(c, DB, "{'listIndexes': 'articles'}", &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.1", &spec));
+    ck_assert_msg(fx_eq_json(&spec, "{'v': 2, 'key': {'_fts': 'text', '_ftsx': 1}, "
+                                    "'name': 'subject_text', 'weights': {'subject': 1}, "
+                                    "'default_language': 'english', "
+                                    "'language_override': 'language', 'textIndexVersion': 3}"),
+                  "%s", fx_to_json(&spec));
+    bson_destroy(&spec);
+    bson_destroy(&r);
+    /* a second text index: 67; the same one again: nothing to do */
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'articles', 'indexes': [{'key': {'author': 'text'}, "
+            "'name': 'author_text'}]}",
+            &r, 67, "CannotCreateIndex");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"), "only one text index per collection allowed") !=
+                      NULL,
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    subject_index(c);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'x', 'indexes': [{'key': {'a': 'text'}, 'name': 'a', "
+            "'default_language': 'klingon'}]}",
+            &r, 17264, "Location17264");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'x', 'indexes': [{'key': {'a': 'text', 'b': 1, 'c': 'text'}, "
+            "'name': 'a'}]}",
+            &r, 17389, "Location17389");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* Words, stems, stop words, phrases, negations, case and diacritics. */
+START_TEST(test_search)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    load(c);
+    subject_index(c);
+#define Q(s) "{'find': 'articles', 'filter': {'$text': " s "}, 'sort': {'_id': 1}}"
+    IDS(c, Q("{'$search': 'coffee'}"), "1,2,7");
+    IDS(c, Q("{'$search': 'bake coffee'}"), "1,2,3,4,7");
+    IDS(c, Q("{'$search': 'run'}"), "9");     /* "running" stems to "run" */
+    IDS(c, Q("{'$search': 'shops'}"), "2,9"); /* "Shopping" and "shop" stem to "shop" */
+    IDS(c, Q("{'$search': 'the'}"), "");      /* a stop word matches nothing */
+    IDS(c, Q("{'$search': '\\\"coffee shop\\\"'}"), "2");
+    IDS(c, Q("{'$search': 'coffee -shop'}"), "1,7");
+    IDS(c, Q("{'$search': 'coffee -\\\"and cream\\\"'}"), "1,2");
+    IDS(c, Q("{'$search': 'Coffee', '$caseSensitive': true}"), "2");
+    IDS(c, Q("{'$search': 'cafe'}"), "5,8");
+    IDS(c, Q("{'$search': 'CAFÉ', '$diacriticSensitive': true}"), "5");
+    IDS(c, Q("{'$search': 'сырники'}"), "6");
+    IDS(c, Q("{'$search': 'leche', '$language': 'es'}"), "5,8");
+    /* document 10 is Spanish (its "language" field): its "café" stems as Spanish does, like
+     * the query's, while the English documents keep "cafe" */
+    IDS(c, Q("{'$search': 'café', '$language': 'spanish'}"), "10");
+    /* maintenance: insert, update, delete */
+    CMD_OK(c, DB, "{'insert': 'articles', 'documents': [{'_id': 11, 'subject': 'more coffee'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'update': 'articles', 'updates': [{'q': {'_id': 1}, 'u': {'$set': {'subject': "
+           "'tea'}}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'delete': 'articles', 'deletes': [{'q': {'_id': 7}, 'limit': 1}]}", &r);
+    bson_destroy(&r);
+    IDS(c, Q("{'$search': 'coffee'}"), "2,11");
+    IDS(c, Q("{'$search': 'tea'}"), "1");
+#undef Q
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* Scores: mongod's formula, by hand. */
+START_TEST(test_scores)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, d;
+
+    drop(c, "scored");
+    CMD_OK(c, DB,
+           "{'insert': 'scored', 'documents': ["
+           "{'_id': 1, 'title': 'coffee', 'body': 'tea'},"
+           "{'_id': 2, 'title': 'tea', 'body': 'coffee cake'},"
+           "{'_id': 3, 'title': 'shop', 'body': 'coffee coffee coffee shop'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'scored', 'indexes': [{'key': {'title': 'text', 'body': 'text'}, "
+           "'name': 'tb', 'weights': {'title': 10}}]}",
+           &r);
+    bson_destroy(&r);
+    /* 1: title "coffee": one token, 10 * 1 * 1.0 = 10.
+     * 2: body "coffee cake": 1 * 1 * (0.5 * 1/2 + 0.5) = 0.75.
+     * 3: body "coffee coffee coffee shop": freq 1 + 1/2 + 1/4 = 1.75, count 3 of 4 tokens:
+     *    1.75 * (0.5 * 3/4 + 0.5) = 1.53125. */
+    CMD_OK(c, DB,
+           "{'find': 'scored', 'filter': {'$text': {'$search': 'coffee'}}, "
+           "'projection': {'score': {'$meta': 'textScore'}}, "
+           "'sort': {'score': {'$meta': 'textScore'}}}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
+    ASSERT_INT(&r, "cursor.firstBatch.1._id", 3);
+    ASSERT_INT(&r, "cursor.firstBatch.2._id", 2);
+    ck_assert(fabs(fx_double(&r, "cursor.firstBatch.0.score") - 10.0) < 1e-12);
+    ck_assert(fabs(fx_double(&r, "cursor.firstBatch.1.score") - 1.53125) < 1e-12);
+    ck_assert(fabs(fx_double(&r, "cursor.firstBatch.2.score") - 0.75) < 1e-12);
+    ASSERT_STR(&r, "cursor.firstBatch.0.title", "coffee"); /* $meta alone keeps the fields */
+    bson_destroy(&r);
+    /* "shop" alone in a title: the whole string is the term, 10 * 1.1; plus the body's
+     * 1 * 1 * (0.5 * 1/4 + 0.5) = 0.625 */
+    CMD_OK(c, DB,
+           "{'find': 'scored', 'filter': {'$text': {'$search': 'shop'}}, "
+           "'projection': {'_id': 0, 's': {'$meta': 'textScore'}}}",
+           &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0", &d));
+    ck_assert_msg(fabs(fx_double(&d, "s") - 11.625) < 1e-9, "%s", fx_to_json(&d));
+    bson_destroy(&d);
+    bson_destroy(&r);
+    /* no $text: no score */
+    CMD_ERR(c, DB, "{'find': 'scored', 'projection': {'s': {'$meta': 'textScore'}}}", &r, 40218,
+            "Location40218");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* Compound prefix, language override field, errors. */
+START_TEST(test_compound_and_errors)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    drop(c, "posts");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'posts', 'indexes': [{'key': {'kind': 1, 'body': 'text'}, "
+           "'name': 'kb', 'language_override': 'idioma'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'insert': 'posts', 'documents': ["
+           "{'_id': 1, 'kind': 'a', 'body': 'running dogs'},"
+           "{'_id': 2, 'kind': 'b', 'body': 'running cats'},"
+           "{'_id': 3, 'kind': 'a', 'body': 'las casas', 'idioma': 'spanish'}]}",
+           &r);
+    bson_destroy(&r);
+    IDS(c, "{'find': 'posts', 'filter': {'kind': 'a', '$text': {'$search': 'run'}}}", "1");
+    /* document 3 is Spanish through the index's language_override field "idioma" */
+    IDS(c, "{'find': 'posts', 'filter': {'kind': 'a', '$text': {'$search': 'casa'}}}", "");
+    IDS(c,
+        "{'find': 'posts', 'filter': {'kind': 'a', '$text': {'$search': 'casa', "
+        "'$language': 'es'}}}",
+        "3");
+    CMD_OK(c, DB, "{'insert': 'posts', 'documents': [{'_id': 4, 'body': 'x', 'idioma': 'xx'}]}",
+           &r);
+    ASSERT_INT(&r, "writeErrors.0.code", 17262);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'posts', 'documents': [{'_id': 5, 'kind': [1], 'body': 'x'}]}",
+           &r);
+    ASSERT_INT(&r, "writeErrors.0.code", 201);
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(c, DB, "posts", "{}"), 3); /* neither was written */
+    CMD_ERR(c, DB, "{'find': 'nope', 'filter': {'$text': {'$search': 'x'}}}", &r, 27,
+            "IndexNotFound");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'find': 'posts', 'filter': {'$and': [{'$text': {'$search': 'x'}}, "
+            "{'$text': {'$search': 'y'}}]}}",
+            &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'posts', 'filter': {'$nor': [{'$text': {'$search': 'x'}}]}}", &r, 2,
+            "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'posts', 'filter': {'$text': {'$search': 'x', '$language': 'xx'}}}",
+            &r, 2, "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'posts', 'filter': {'$text': {'$search': 1}}}", &r, 2, "BadValue");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("text");
+    TCase *tc = it_tcase(s, "text", true);
+
+    tcase_add_test(tc, test_index_spec);
+    tcase_add_test(tc, test_search);
+    tcase_add_test(tc, test_scores);
+    tcase_add_test(tc, test_compound_and_errors);
+    return it_main(s);
+}
