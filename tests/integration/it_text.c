@@ -284,6 +284,50 @@ START_TEST(test_compound_and_errors)
 }
 END_TEST
 
+/* explain: TEXT_MATCH over TEXT_OR over one IXSCAN per term; the index is what is read. */
+START_TEST(test_explain_and_aggregate)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    load(c);
+    subject_index(c);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'articles', 'filter': {'$text': {'$search': 'coffee -shop "
+           "bake'}}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "TEXT_MATCH");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.indexName", "subject_text");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.parsedTextQuery.terms.0", "bake");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.parsedTextQuery.terms.1", "coffe");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.parsedTextQuery.negatedTerms.0", "shop");
+    ASSERT_INT(&r, "queryPlanner.winningPlan.textIndexVersion", 3);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "TEXT_OR");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStages.0.stage", "IXSCAN");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStages.0.indexName",
+               "subject_text");
+    ck_assert_int_eq(fx_array_len(&r, "queryPlanner.winningPlan.inputStage.inputStages"), 2);
+    /* documents 1, 2, 7 hold "coffee", 3 and 4 "bake": only those five are read */
+    ASSERT_INT(&r, "executionStats.nReturned", 4);
+    ASSERT_INT(&r, "executionStats.totalDocsExamined", 5);
+    bson_destroy(&r);
+    /* aggregate: $match $text first, then the score */
+    CMD_OK(c, DB,
+           "{'aggregate': 'articles', 'pipeline': [{'$match': {'$text': {'$search': 'coffee'}}}, "
+           "{'$sort': {'_id': 1}}, {'$project': {'_id': 1}}], 'cursor': {}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
+    ASSERT_INT(&r, "cursor.firstBatch.2._id", 7);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'articles', 'pipeline': [{'$sort': {'_id': 1}}, "
+            "{'$match': {'$text': {'$search': 'coffee'}}}], 'cursor': {}}",
+            &r, 17313, "Location17313");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -294,5 +338,6 @@ main(void)
     tcase_add_test(tc, test_search);
     tcase_add_test(tc, test_scores);
     tcase_add_test(tc, test_compound_and_errors);
+    tcase_add_test(tc, test_explain_and_aggregate);
     return it_main(s);
 }

@@ -382,6 +382,15 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted, err));
     if (ci == NULL || hinted)
         goto err;
+    if (wk_text_in_filter(filter)) { /* TEXT_OR over the text index's terms (text.h) */
+        bool text = false;
+
+        SDB_ERR(wk_text_plan(ci, filter, &ex->plan, &text, err));
+        if (text) {
+            ex->mode = ex->plan.nr > 0 ? WK_EXEC_SEC : WK_EXEC_EMPTY;
+            goto err;
+        }
+    }
     if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
         ex->mode = WK_EXEC_SCAN;
     else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))

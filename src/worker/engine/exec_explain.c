@@ -11,6 +11,7 @@
  * Invariants: event-loop thread only; reads the executor, never changes it.
  */
 #include "exec.h"
+#include "text.h"
 #include "plan_bounds.h"
 
 #include <stdint.h>
@@ -168,6 +169,10 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
             wk_exec_explain_num(out, "keysExamined", (int64_t)ex->keys_examined);
             wk_exec_explain_num(out, "docsExamined", (int64_t)ex->docs_examined);
         }
+        return;
+    }
+    if (ex->mode == WK_EXEC_SEC && !bson_empty(&ex->plan.text)) {
+        wk_text_explain(ex, filter, with_stats, out); /* TEXT_MATCH over TEXT_OR */
         return;
     }
     if (ex->mode == WK_EXEC_IX || ex->mode == WK_EXEC_SEC) {

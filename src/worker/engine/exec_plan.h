@@ -48,6 +48,7 @@ typedef struct wk_exec_plan {
     int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
     bson_t ranges; /* the IXSCAN request's ranges array */
     bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
+    bson_t text;   /* a text index's spec when the plan scans its terms (text.h); else empty */
     wk_exec_range_t *r;
     size_t nr;
     int64_t *seen; /* open-addressing set of record ids already met by this executor */

@@ -13,12 +13,24 @@
 
 #include "../../common/errors.h"
 #include "../catalog_cache.h"
+#include "exec.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
 
 /* wk_text_in_filter -- does the filter hold $text (at its top or inside $and/$or/$nor)? */
 bool wk_text_in_filter(const bson_t *filter);
+
+/* wk_text_plan -- for a filter with $text at its top: the scan of ci's text index over each
+ * term of the query (prefix equalities first), as mongod's TEXT_OR; *ok false (plan
+ * untouched) when $text sits deeper (the collection is then scanned and matched).  27 when
+ * ci has no text index, 291 when a compound index's prefix fields lack equalities. */
+int wk_text_plan(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok,
+                 sdb_error_t *err);
+
+/* wk_text_explain -- mongod's TEXT_MATCH {indexPrefix, indexName, parsedTextQuery,
+ * textIndexVersion} over TEXT_OR over one IXSCAN per term. */
+void wk_text_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *out);
 
 /* wk_text_index -- the spec (a view into ci) of ci's text index; false when it has none. */
 bool wk_text_index(const wk_coll_info_t *ci, bson_t *spec);
