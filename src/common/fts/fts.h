@@ -99,7 +99,8 @@ typedef struct sdb_fts_spec {
 /* sdb_fts_pattern -- is this a text index key pattern (it has an _fts field)? */
 bool sdb_fts_pattern(const bson_t *key_pattern);
 
-/* sdb_fts_spec_init -- read a stored (fixed) text index spec.  SDB_ECORRUPT when it is not
+/* sdb_fts_spec_init -- read a stored (fixed) text index spec (the struct points into itself:
+ * never copy it).  SDB_ECORRUPT when it is not
  * one; the spec is then empty (sdb_fts_spec_free is safe either way). */
 int sdb_fts_spec_init(sdb_fts_spec_t *s, const bson_t *index_spec);
 
