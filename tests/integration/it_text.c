@@ -169,6 +169,27 @@ START_TEST(test_search)
     CMD_OK(c, DB, "{'delete': 'articles', 'deletes': [{'q': {'_id': 7}, 'limit': 1}]}", &r);
     bson_destroy(&r);
     IDS(c, Q("{'$search': 'coffee'}"), "2,11");
+    /* a cursor over the index scan: each getMore resumes after the last entry */
+    CMD_OK(c, DB,
+           "{'find': 'articles', 'filter': {'$text': {'$search': 'coffee cafe bake'}}, "
+           "'batchSize': 1}",
+           &r);
+    {
+        int64_t id = fx_int(&r, "cursor.id");
+        int total = fx_array_len(&r, "cursor.firstBatch");
+        char more[128];
+
+        bson_destroy(&r);
+        while (id != 0) {
+            snprintf(more, sizeof(more), "{'getMore': %lld, 'collection': 'articles', "
+                     "'batchSize': 1}", (long long)id);
+            CMD_OK(c, DB, more, &r);
+            total += fx_array_len(&r, "cursor.nextBatch");
+            id = fx_int(&r, "cursor.id");
+            bson_destroy(&r);
+        }
+        ck_assert_int_eq(total, 6); /* 2, 11 (coffee); 5, 8 (cafe); 3, 4 (bake) */
+    }
     IDS(c, Q("{'$search': 'tea'}"), "1");
 #undef Q
     mongoc_client_destroy(c);
@@ -220,6 +241,25 @@ START_TEST(test_scores)
     ck_assert(fx_sub(&r, "cursor.firstBatch.0", &d));
     ck_assert_msg(fabs(fx_double(&d, "s") - 11.625) < 1e-9, "%s", fx_to_json(&d));
     bson_destroy(&d);
+    bson_destroy(&r);
+    /* aggregate: $meta in $addFields and $sort, the score never leaks into the output */
+    CMD_OK(c, DB,
+           "{'aggregate': 'scored', 'pipeline': [{'$match': {'$text': {'$search': 'coffee'}}}, "
+           "{'$addFields': {'s': {'$meta': 'textScore'}}}, "
+           "{'$sort': {'score': {'$meta': 'textScore'}}}, {'$project': {'title': 0}}], "
+           "'cursor': {}}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
+    ASSERT_INT(&r, "cursor.firstBatch.2._id", 2);
+    ck_assert(fabs(fx_double(&r, "cursor.firstBatch.1.s") - 1.53125) < 1e-12);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0", &d));
+    ck_assert_msg(fx_eq_json(&d, "{'_id': 1, 'body': 'tea', 's': 10.0}"), "%s", fx_to_json(&d));
+    bson_destroy(&d);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'scored', 'pipeline': [{'$project': {'s': {'$meta': 'textScore'}}}], "
+            "'cursor': {}}",
+            &r, 40218, "Location40218");
     bson_destroy(&r);
     /* no $text: no score */
     CMD_ERR(c, DB, "{'find': 'scored', 'projection': {'s': {'$meta': 'textScore'}}}", &r, 40218,
