@@ -26,3 +26,5 @@ out=$dir/fts_stopwords.c
         echo "const size_t sdb_fts_stop_${lang}_n = sizeof(sdb_fts_stop_${lang}) / sizeof(sdb_fts_stop_${lang}[0]);"
     done
 } > "$out"
+# the checked-in form is clang-format's (make lint checks it)
+(cd "$dir/../../.." && clang-format -i --style=file src/common/fts/fts_stopwords.c)

@@ -40,8 +40,7 @@ ids(mongoc_client_t *c, const char *json, char *out, size_t cap)
     do {                                                                                           \
         char got_[256];                                                                            \
         ids((c), (json), got_, sizeof(got_));                                                      \
-        ck_assert_msg(strcmp(got_, (want)) == 0, "%s: got [%s], want [%s]", (json), got_,        \
-                      (want));                                                                     \
+        ck_assert_msg(strcmp(got_, (want)) == 0, "%s: got [%s], want [%s]", (json), got_, (want)); \
     } while (0)
 
 static void
@@ -181,8 +180,10 @@ START_TEST(test_search)
 
         bson_destroy(&r);
         while (id != 0) {
-            snprintf(more, sizeof(more), "{'getMore': %lld, 'collection': 'articles', "
-                     "'batchSize': 1}", (long long)id);
+            snprintf(more, sizeof(more),
+                     "{'getMore': %lld, 'collection': 'articles', "
+                     "'batchSize': 1}",
+                     (long long)id);
             CMD_OK(c, DB, more, &r);
             total += fx_array_len(&r, "cursor.nextBatch");
             id = fx_int(&r, "cursor.id");
@@ -299,8 +300,7 @@ START_TEST(test_compound_and_errors)
            &r);
     ASSERT_INT(&r, "writeErrors.0.code", 17262);
     bson_destroy(&r);
-    CMD_OK(c, DB, "{'insert': 'posts', 'documents': [{'_id': 5, 'kind': [1], 'body': 'x'}]}",
-           &r);
+    CMD_OK(c, DB, "{'insert': 'posts', 'documents': [{'_id': 5, 'kind': [1], 'body': 'x'}]}", &r);
     ASSERT_INT(&r, "writeErrors.0.code", 201);
     bson_destroy(&r);
     ck_assert_int_eq(fx_count(c, DB, "posts", "{}"), 3); /* neither was written */
@@ -344,8 +344,7 @@ START_TEST(test_explain_and_aggregate)
     ASSERT_INT(&r, "queryPlanner.winningPlan.textIndexVersion", 3);
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "TEXT_OR");
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStages.0.stage", "IXSCAN");
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStages.0.indexName",
-               "subject_text");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStages.0.indexName", "subject_text");
     ck_assert_int_eq(fx_array_len(&r, "queryPlanner.winningPlan.inputStage.inputStages"), 2);
     /* documents 1, 2, 7 hold "coffee", 3 and 4 "bake": only those five are read */
     ASSERT_INT(&r, "executionStats.nReturned", 4);

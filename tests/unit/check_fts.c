@@ -59,9 +59,9 @@ START_TEST(test_tokens)
 {
     toks_t t;
 
-    ck_assert_str_eq(tokens("english", "The quick brown foxes aren't running.", SDB_FTS_STOP_WORDS,
-                            &t),
-                     "quick|brown|fox|run");
+    ck_assert_str_eq(
+        tokens("english", "The quick brown foxes aren't running.", SDB_FTS_STOP_WORDS, &t),
+        "quick|brown|fox|run");
     /* without the stop-word filter (the matcher's pass) */
     ck_assert_str_eq(tokens("english", "the Runner", 0, &t), "the|runner");
     /* case and diacritics: folded and stripped unless kept */
@@ -117,8 +117,7 @@ START_TEST(test_scores)
     /* freq 1 + 1/2 + 1/4, 3 of 4 tokens: 1.75 * (0.5 * 3 / 4 + 0.5) */
     ck_assert(fabs(score_of(&s, "{\"a\": \"coffee coffee coffee shop\"}", "coffe") - 1.53125) <
               1e-12);
-    ck_assert(fabs(score_of(&s, "{\"a\": \"coffee coffee coffee shop\"}", "shop") - 0.625) <
-              1e-12);
+    ck_assert(fabs(score_of(&s, "{\"a\": \"coffee coffee coffee shop\"}", "shop") - 0.625) < 1e-12);
     /* the whole string is the term: 1.1; weights multiply; fields add up */
     ck_assert(fabs(score_of(&s, "{\"a\": \"Shop\"}", "shop") - 1.1) < 1e-12);
     ck_assert(fabs(score_of(&s, "{\"b\": \"shop\", \"a\": \"shop\"}", "shop") - 12.1) < 1e-12);
@@ -126,8 +125,7 @@ START_TEST(test_scores)
     ck_assert(fabs(score_of(&s, "{\"a\": [\"the shop\", \"shop\"]}", "shop") - 2.1) < 1e-12);
     ck_assert(score_of(&s, "{\"c\": \"shop\"}", "shop") == 0);
     /* a language override: Spanish stems "casas" to "cas" */
-    ck_assert(fabs(score_of(&s, "{\"a\": \"casas\", \"language\": \"es\"}", "cas") - 1.0) <
-              1e-12);
+    ck_assert(fabs(score_of(&s, "{\"a\": \"casas\", \"language\": \"es\"}", "cas") - 1.0) < 1e-12);
     sdb_fts_spec_free(&s);
 }
 END_TEST

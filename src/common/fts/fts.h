@@ -37,9 +37,9 @@
 /* ---- languages (fts_lang.c) ------------------------------------------------------------ */
 
 typedef struct sdb_fts_lang {
-    const char *name;    /* "english": what listIndexes and explain show */
-    const char *code;    /* "en" */
-    const char *stemmer; /* libstemmer algorithm; NULL for "none" */
+    const char *name;        /* "english": what listIndexes and explain show */
+    const char *code;        /* "en" */
+    const char *stemmer;     /* libstemmer algorithm; NULL for "none" */
     const char *const *stop; /* mongod's stop words, sorted by strcmp; NULL for none */
 } sdb_fts_lang_t;
 
@@ -53,11 +53,24 @@ int sdb_fts_lang_error(sdb_error_t *err, const char *name, size_t len);
 /* sdb_fts_is_stop_word -- is `w` (already case folded) a stop word of lang? */
 bool sdb_fts_is_stop_word(const sdb_fts_lang_t *lang, const char *w, size_t n);
 
-/* stop-word tables, one per language (fts_stopwords.c) */
-extern const char *const sdb_fts_stop_english[], *const sdb_fts_stop_french[],
-    *const sdb_fts_stop_german[], *const sdb_fts_stop_spanish[];
-extern const size_t sdb_fts_stop_english_n, sdb_fts_stop_french_n, sdb_fts_stop_german_n,
-    sdb_fts_stop_spanish_n;
+/* stop-word tables, one per language (fts_stopwords.c, generated) */
+#define SDB_FTS_STOP_DECL(l)                                                                       \
+    extern const char *const sdb_fts_stop_##l[];                                                   \
+    extern const size_t sdb_fts_stop_##l##_n;
+SDB_FTS_STOP_DECL(danish)
+SDB_FTS_STOP_DECL(dutch)
+SDB_FTS_STOP_DECL(english)
+SDB_FTS_STOP_DECL(finnish)
+SDB_FTS_STOP_DECL(french)
+SDB_FTS_STOP_DECL(german)
+SDB_FTS_STOP_DECL(hungarian)
+SDB_FTS_STOP_DECL(italian)
+SDB_FTS_STOP_DECL(norwegian)
+SDB_FTS_STOP_DECL(portuguese)
+SDB_FTS_STOP_DECL(russian)
+SDB_FTS_STOP_DECL(spanish)
+SDB_FTS_STOP_DECL(swedish)
+SDB_FTS_STOP_DECL(turkish)
 
 /* ---- tokens (fts_token.c) -------------------------------------------------------------- */
 
@@ -133,16 +146,15 @@ int sdb_fts_score_doc(const sdb_fts_spec_t *s, const bson_t *doc, sdb_fts_terms_
  * indexes in doc, in mongod's order (FTSElementIterator).  0, fn's value, or 17261/17262. */
 typedef int (*sdb_fts_string_fn)(const sdb_fts_lang_t *lang, const char *s, size_t len,
                                  double weight, void *ctx);
-int sdb_fts_each_string(const sdb_fts_spec_t *s, const bson_t *doc, sdb_fts_string_fn fn,
-                        void *ctx, sdb_error_t *err);
+int sdb_fts_each_string(const sdb_fts_spec_t *s, const bson_t *doc, sdb_fts_string_fn fn, void *ctx,
+                        sdb_error_t *err);
 
 /* sdb_fts_keys -- every index key of doc for the text index `index_spec`: the encoded prefix
  * values, term, score and suffix values (keyenc.h), one per distinct term, ascending.
  * Errors (err): 201 CannotBuildIndexKeys for an array on a prefix or suffix path, 17261 and
  * 17262 for a bad language override; SDB_ECORRUPT for a spec that is not a text index's. */
 int sdb_fts_keys(const bson_t *doc, const bson_t *index_spec,
-                 int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx,
-                 sdb_error_t *err);
+                 int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, sdb_error_t *err);
 
 /* sdb_fts_key_term -- the start of the index range of one term: the encoded values of the
  * query's equalities on the prefix fields (prefix[i] for before[i]) and the term; the caller
@@ -170,15 +182,15 @@ typedef struct sdb_fts_query {
     const sdb_fts_lang_t *lang;
     bool case_sensitive, diacritic_sensitive;
     sdb_fts_strs_t terms, negated, phrases, negated_phrases; /* terms: for the matcher */
-    sdb_fts_strs_t bounds; /* the index terms scanned (folded), sorted, distinct */
+    sdb_fts_strs_t bounds;   /* the index terms scanned (folded), sorted, distinct */
     char *search, *language; /* copies of $search and $language ("" when absent) */
 } sdb_fts_query_t;
 
 /* sdb_fts_query_parse -- parse {$search, $language?, $caseSensitive?, $diacriticSensitive?}
  * (`text` is the $text operand); `deflang` is the index's default language (NULL: english).
  * mongod's errors: 2 BadValue for a bad operand or unknown language. */
-int sdb_fts_query_parse(const bson_value_t *text, const sdb_fts_lang_t *deflang,
-                        sdb_fts_query_t *q, sdb_error_t *err);
+int sdb_fts_query_parse(const bson_value_t *text, const sdb_fts_lang_t *deflang, sdb_fts_query_t *q,
+                        sdb_error_t *err);
 
 /* sdb_fts_query_free -- release a parsed query. */
 void sdb_fts_query_free(sdb_fts_query_t *q);

@@ -4,7 +4,7 @@
  * One row per language mongod 7.0 accepts in default_language, $language and a document's
  * language override: its name, its ISO 639-1 code (both accepted, in any case, as mongod's
  * case-insensitive map does), its Snowball algorithm in libstemmer, and its stop-word table
- * (fts_stopwords.c; the languages without one there have none yet).  "none" has neither stemmer nor stop words.
+ * (fts_stopwords.c; mongod ships none for Romanian).  "none" has neither stemmer nor stop words.
  *
  * Invariants: read-only data; any thread.
  */
@@ -20,36 +20,51 @@
 #define NOSTOP NULL
 
 static sdb_fts_lang_t langs[] = {
-    {"danish", "da", "danish", NOSTOP},
-    {"dutch", "nl", "dutch", NOSTOP},
+    {"danish", "da", "danish", STOP(danish)},
+    {"dutch", "nl", "dutch", STOP(dutch)},
     {"english", "en", "english", STOP(english)},
-    {"finnish", "fi", "finnish", NOSTOP},
+    {"finnish", "fi", "finnish", STOP(finnish)},
     {"french", "fr", "french", STOP(french)},
     {"german", "de", "german", STOP(german)},
-    {"hungarian", "hu", "hungarian", NOSTOP},
-    {"italian", "it", "italian", NOSTOP},
-    {"norwegian", "nb", "norwegian", NOSTOP},
-    {"portuguese", "pt", "portuguese", NOSTOP},
+    {"hungarian", "hu", "hungarian", STOP(hungarian)},
+    {"italian", "it", "italian", STOP(italian)},
+    {"norwegian", "nb", "norwegian", STOP(norwegian)},
+    {"portuguese", "pt", "portuguese", STOP(portuguese)},
     {"romanian", "ro", "romanian", NOSTOP},
-    {"russian", "ru", "russian", NOSTOP},
+    {"russian", "ru", "russian", STOP(russian)},
     {"spanish", "es", "spanish", STOP(spanish)},
-    {"swedish", "sv", "swedish", NOSTOP},
-    {"turkish", "tr", "turkish", NOSTOP},
+    {"swedish", "sv", "swedish", STOP(swedish)},
+    {"turkish", "tr", "turkish", STOP(turkish)},
     {"none", "none", NULL, NOSTOP},
 };
 
-/* stop_count -- the table sizes live in another object: read them on first use. */
+/* stop_count -- the table sizes live in another object: look them up by table. */
 static size_t
 stop_count(const sdb_fts_lang_t *l)
 {
-    if (l->stop == sdb_fts_stop_english)
-        return sdb_fts_stop_english_n;
-    if (l->stop == sdb_fts_stop_french)
-        return sdb_fts_stop_french_n;
-    if (l->stop == sdb_fts_stop_german)
-        return sdb_fts_stop_german_n;
-    if (l->stop == sdb_fts_stop_spanish)
-        return sdb_fts_stop_spanish_n;
+    static const struct {
+        const char *const *t;
+        const size_t *n;
+    } sizes[] = {
+        {sdb_fts_stop_danish, &sdb_fts_stop_danish_n},
+        {sdb_fts_stop_dutch, &sdb_fts_stop_dutch_n},
+        {sdb_fts_stop_english, &sdb_fts_stop_english_n},
+        {sdb_fts_stop_finnish, &sdb_fts_stop_finnish_n},
+        {sdb_fts_stop_french, &sdb_fts_stop_french_n},
+        {sdb_fts_stop_german, &sdb_fts_stop_german_n},
+        {sdb_fts_stop_hungarian, &sdb_fts_stop_hungarian_n},
+        {sdb_fts_stop_italian, &sdb_fts_stop_italian_n},
+        {sdb_fts_stop_norwegian, &sdb_fts_stop_norwegian_n},
+        {sdb_fts_stop_portuguese, &sdb_fts_stop_portuguese_n},
+        {sdb_fts_stop_russian, &sdb_fts_stop_russian_n},
+        {sdb_fts_stop_spanish, &sdb_fts_stop_spanish_n},
+        {sdb_fts_stop_swedish, &sdb_fts_stop_swedish_n},
+        {sdb_fts_stop_turkish, &sdb_fts_stop_turkish_n},
+    };
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        if (sizes[i].t == l->stop)
+            return *sizes[i].n;
     return 0;
 }
 
@@ -76,8 +91,8 @@ int
 sdb_fts_lang_error(sdb_error_t *err, const char *name, size_t len)
 {
     return sdb_error_set(err, SDB_CODE_BadValue,
-                         "unsupported language: \"%.*s\" for text index version %d", (int)len,
-                         name, SDB_FTS_INDEX_VERSION);
+                         "unsupported language: \"%.*s\" for text index version %d", (int)len, name,
+                         SDB_FTS_INDEX_VERSION);
 }
 
 static int

@@ -295,8 +295,8 @@ static int walk_obj(walk_t *w, const bson_t *obj, const sdb_fts_lang_t *lang, co
 
 /* walk_elem -- one element of a frame (FTSElementIterator::advance). */
 static int
-walk_elem(walk_t *w, bson_iter_t *it, const sdb_fts_lang_t *lang, const char *parent,
-          bool is_array, int depth)
+walk_elem(walk_t *w, bson_iter_t *it, const sdb_fts_lang_t *lang, const char *parent, bool is_array,
+          int depth)
 {
     const sdb_fts_spec_t *s = w->s;
     const char *name = bson_iter_key(it);
@@ -480,8 +480,8 @@ extra_value(const bson_t *doc, const char *path, bson_value_t *v, sdb_error_t *e
 }
 
 int
-sdb_fts_key_term(const sdb_fts_spec_t *s, const bson_value_t *prefix, const char *term,
-                 size_t len, sdb_keybuf_t *kb)
+sdb_fts_key_term(const sdb_fts_spec_t *s, const bson_value_t *prefix, const char *term, size_t len,
+                 sdb_keybuf_t *kb)
 {
     bson_value_t t;
 

@@ -11,8 +11,8 @@
  * Invariants: event-loop thread only; reads the executor, never changes it.
  */
 #include "exec.h"
-#include "text.h"
 #include "plan_bounds.h"
+#include "text.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -26,8 +26,8 @@ holds_text(bson_iter_t *it, int depth)
 
         if (strcmp(k, "$text") == 0)
             return true;
-        if (depth > 8 || (strcmp(k, "$and") != 0 && strcmp(k, "$or") != 0 &&
-                          strcmp(k, "$nor") != 0) ||
+        if (depth > 8 ||
+            (strcmp(k, "$and") != 0 && strcmp(k, "$or") != 0 && strcmp(k, "$nor") != 0) ||
             !BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &arr))
             continue;
         while (bson_iter_next(&arr))
@@ -206,8 +206,7 @@ term_range(const sdb_fts_spec_t *s, const bson_value_t *prefix, const char *term
 
 /* add_range -- one term's range, in the plan and in its IXSCAN request. */
 static void
-add_range(wk_exec_plan_t *p, const sdb_fts_spec_t *s, const bson_value_t *prefix,
-          const char *term)
+add_range(wk_exec_plan_t *p, const sdb_fts_spec_t *s, const bson_value_t *prefix, const char *term)
 {
     bson_t range, lo, hi;
     char k[16];

@@ -109,8 +109,8 @@ wk_mnode_t *wk_mnode_new(wk_mkind_t kind);
 int wk_mtext_setup(wk_mnode_t *root, const wk_match_opts_t *opts, sdb_error_t *err);
 
 /* wk_mtext_match -- does doc satisfy the TEXT node n?  Sets d's text score when it does. */
-bool wk_mtext_match(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d,
-                    int *ret, sdb_error_t *err);
+bool wk_mtext_match(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d, int *ret,
+                    sdb_error_t *err);
 
 /* wk_mtext_free -- release a TEXT node's parsed query. */
 void wk_mtext_free(struct wk_mtext *t);
