@@ -306,6 +306,15 @@ START_TEST(test_compound_and_errors)
     ck_assert_int_eq(fx_count(c, DB, "posts", "{}"), 3); /* neither was written */
     CMD_ERR(c, DB, "{'find': 'nope', 'filter': {'$text': {'$search': 'x'}}}", &r, 27,
             "IndexNotFound");
+    ASSERT_STR(&r, "errmsg",
+               "text index required for $text query (no such collection "
+               "'textdb.nope')");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'insert': 'plain', 'documents': [{'a': 'x'}]}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'plain', 'filter': {'$text': {'$search': 'x'}}}", &r, 27,
+            "IndexNotFound");
+    ASSERT_STR(&r, "errmsg", "text index required for $text query");
     bson_destroy(&r);
     CMD_ERR(c, DB,
             "{'find': 'posts', 'filter': {'$and': [{'$text': {'$search': 'x'}}, "

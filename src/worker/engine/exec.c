@@ -361,6 +361,11 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         bson_t tspec;
 
         SDB_ERR(wk_cmdu_refresh(err));
+        if (wk_catalog_find(ns) == NULL)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_IndexNotFound,
+                                  "text index required for $text query (no such collection "
+                                  "'%s')",
+                                  ns));
         if (wk_text_index(wk_catalog_find(ns), &tspec))
             mo.text_index = &tspec;
         ret = wk_matcher_new_ex(filter, &mo, &ex->matcher, err);
