@@ -310,6 +310,44 @@ START_TEST(test_compound_and_errors)
                "text index required for $text query (no such collection "
                "'textdb.nope')");
     bson_destroy(&r);
+    /* $text under $or: the other clauses must be indexed */
+    drop(c, "orc");
+    CMD_OK(c, DB,
+           "{'insert': 'orc', 'documents': [{'_id': 1, 't': 'running'}, {'_id': 2, 'n': 1}, "
+           "{'_id': 3, 'm': 1}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'orc', 'indexes': [{'key': {'t': 'text'}, 'name': 't'}, "
+           "{'key': {'n': 1}, 'name': 'n_1'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB, "{'find': 'orc', 'filter': {'$or': [{'$text': {'$search': 'run'}}, {'m': 1}]}}",
+            &r, 291, "NoQueryExecutionPlans");
+    bson_destroy(&r);
+    IDS(c,
+        "{'find': 'orc', 'filter': {'$or': [{'$text': {'$search': 'run'}}, {'n': 1}]}, "
+        "'sort': {'_id': 1}}",
+        "1,2");
+    /* "$**": every string, nested ones too; the language field is not text */
+    drop(c, "wild");
+    CMD_OK(c, DB,
+           "{'insert': 'wild', 'documents': [{'_id': 1, 'a': {'b': ['blue sky']}}, "
+           "{'_id': 2, 'c': 'sky', 'language': 'english'}, {'_id': 3, 'd': 'english'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'createIndexes': 'wild', 'indexes': [{'key': {'$**': 'text'}, 'name': 'all'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'wild'}", &r);
+    ASSERT_INT(&r, "cursor.firstBatch.1.weights.$**", 1);
+    bson_destroy(&r);
+    IDS(c, "{'find': 'wild', 'filter': {'$text': {'$search': 'sky'}}, 'sort': {'_id': 1}}", "1,2");
+    IDS(c, "{'find': 'wild', 'filter': {'$text': {'$search': 'english'}}}", "3");
+    /* a compound text index needs its prefix's equality */
+    CMD_ERR(c, DB, "{'find': 'posts', 'filter': {'$text': {'$search': 'run'}}}", &r, 291,
+            "NoQueryExecutionPlans");
+    bson_destroy(&r);
     CMD_OK(c, DB, "{'insert': 'plain', 'documents': [{'a': 'x'}]}", &r);
     bson_destroy(&r);
     CMD_ERR(c, DB, "{'find': 'plain', 'filter': {'$text': {'$search': 'x'}}}", &r, 27,

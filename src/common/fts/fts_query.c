@@ -214,7 +214,8 @@ sdb_fts_query_parse(const bson_value_t *text, const sdb_fts_lang_t *deflang, sdb
     add_terms(q, neg->str, neg->len, true);
     bson_string_free(pos, true);
     bson_string_free(neg, true);
-    qsort(q->bounds.v, q->bounds.n, sizeof(*q->bounds.v), str_cmp);
+    if (q->bounds.n > 1)
+        qsort(q->bounds.v, q->bounds.n, sizeof(*q->bounds.v), str_cmp);
     return 0;
 }
 
@@ -224,8 +225,10 @@ append_strs(bson_t *out, const char *name, const sdb_fts_strs_t *s)
     bson_t arr;
     char **v = bson_malloc((s->n + 1) * sizeof(*v));
 
-    memcpy(v, s->v, s->n * sizeof(*v));
-    qsort(v, s->n, sizeof(*v), str_cmp);
+    if (s->n > 0) {
+        memcpy(v, s->v, s->n * sizeof(*v));
+        qsort(v, s->n, sizeof(*v), str_cmp);
+    }
     BSON_APPEND_ARRAY_BEGIN(out, name, &arr);
     for (size_t i = 0; i < s->n; i++) {
         char key[16];

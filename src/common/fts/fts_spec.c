@@ -218,7 +218,8 @@ sdb_fts_spec_init(sdb_fts_spec_t *s, const bson_t *ix)
             s->weights[s->nweights++].w = bson_iter_as_double(&w);
         }
     }
-    qsort(s->weights, s->nweights, sizeof(*s->weights), weight_cmp);
+    if (s->nweights > 1)
+        qsort(s->weights, s->nweights, sizeof(*s->weights), weight_cmp);
     return spec_key(s);
 }
 

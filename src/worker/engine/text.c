@@ -237,6 +237,75 @@ add_range(wk_exec_plan_t *p, const sdb_fts_spec_t *s, const bson_value_t *prefix
     bson_append_document_end(&p->ranges, &range);
 }
 
+/* leads_index -- is `field` the first field of one of ci's plain (ascending/descending)
+ * indexes? */
+static bool
+leads_index(const wk_coll_info_t *ci, const char *field)
+{
+    bson_iter_t it, k;
+    bson_t spec, key;
+
+    if (!bson_iter_init(&it, &ci->indexes))
+        return false;
+    while (bson_iter_next(&it)) {
+        const uint8_t *d;
+        uint32_t len;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+            continue;
+        bson_iter_document(&it, &len, &d);
+        if (bson_init_static(&spec, d, len) && spec_key(&spec, &key) && !sdb_fts_pattern(&key) &&
+            bson_iter_init(&k, &key) && bson_iter_next(&k) && BSON_ITER_HOLDS_NUMBER(&k) &&
+            strcmp(bson_iter_key(&k), field) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* clause_indexed -- every field an $or clause names leads an index (what lets mongod answer
+ * the clause with an index scan beside TEXT_OR). */
+static bool
+clause_indexed(const wk_coll_info_t *ci, bson_iter_t *clause)
+{
+    bson_iter_t f;
+    bool any = false;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(clause) || !bson_iter_recurse(clause, &f))
+        return false;
+    while (bson_iter_next(&f)) {
+        if (bson_iter_key(&f)[0] == '$' || !leads_index(ci, bson_iter_key(&f)))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+/* check_or -- $text inside the top-level $or: mongod needs every other clause indexed
+ * (291 NoQueryExecutionPlans otherwise); the clauses are then matched here. */
+static int
+check_or(const wk_coll_info_t *ci, const bson_t *filter, sdb_error_t *err)
+{
+    bson_iter_t it, arr, sub;
+    bool text = false, indexed = true;
+
+    if (!bson_iter_init_find(&it, filter, "$or") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return 0;
+    while (bson_iter_next(&arr)) {
+        if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_iter_recurse(&arr, &sub) &&
+            bson_iter_find(&sub, "$text"))
+            text = true;
+        else if (!clause_indexed(ci, &arr))
+            indexed = false;
+    }
+    if (!text || indexed)
+        return 0;
+    return sdb_error_set(err, SDB_CODE_NoQueryExecutionPlans,
+                         "error processing query: planner returned error :: caused by :: "
+                         "Failed to produce a solution for TEXT under OR - other non-TEXT "
+                         "clauses under OR have to be indexed as well.");
+}
+
 int
 wk_text_plan(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok,
              sdb_error_t *err)
@@ -249,7 +318,7 @@ wk_text_plan(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, 
 
     *ok = false;
     if (!top_text(filter, &op))
-        return 0;
+        return check_or(ci, filter, err);
     if (!wk_text_index(ci, &spec))
         return sdb_error_set(err, SDB_CODE_IndexNotFound, "text index required for $text query");
     memset(&q, 0, sizeof(q));

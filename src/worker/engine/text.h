@@ -24,7 +24,8 @@ bool wk_text_in_filter(const bson_t *filter);
 /* wk_text_plan -- for a filter with $text at its top: the scan of ci's text index over each
  * term of the query (prefix equalities first), as mongod's TEXT_OR; *ok false (plan
  * untouched) when $text sits deeper (the collection is then scanned and matched).  27 when
- * ci has no text index, 291 when a compound index's prefix fields lack equalities. */
+ * ci has no text index, 291 when a compound index's prefix fields lack equalities or when
+ * $text is a clause of the top-level $or whose other clauses are not all indexed. */
 int wk_text_plan(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok,
                  sdb_error_t *err);
 
