@@ -37,6 +37,7 @@
 #include "../oplog_wait.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
+#include "../engine/geo_near.h"
 #include "../store_client.h"
 
 #include <stdlib.h>
@@ -57,6 +58,7 @@ typedef struct find_args {
     sdb_collation_t *coll; /* NULL = simple */
     bson_t minmax;         /* {min?, max?} (owned) */
     bool return_key, show_record_id;
+    wk_geo_near_t *near; /* a top-level $near / $nearSphere: the order (engine/geo_near.h) */
 } find_args_t;
 
 typedef struct batch {
@@ -468,7 +470,8 @@ static int
 sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort_t *so,
                bson_t ***docs_out, size_t *n_out)
 {
-    size_t keep = a->limit > 0 ? (size_t)(a->skip + a->limit) : 0, n = 0, cap = 0, bytes = 0;
+    size_t keep = a->limit > 0 && a->near == NULL ? (size_t)(a->skip + a->limit) : 0;
+    size_t n = 0, cap = 0, bytes = 0;
     bson_t **docs = NULL;
     int ret = 0;
 
@@ -496,7 +499,10 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
                                   "to external sorting.",
                                   WK_SORT_MEM_MAX));
     }
-    SDB_ERR(order(cmd, so, docs, n));
+    if (a->near != NULL)
+        SDB_ERR(wk_geo_near_order(a->near, docs, n, &cmd->op, &cmd->err));
+    if (a->near == NULL || so != NULL)
+        SDB_ERR(order(cmd, so, docs, n));
 err:
     *docs_out = docs;
     *n_out = n;
@@ -614,6 +620,9 @@ find_collection(wk_cmd_t *cmd)
     s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
+    SDB_ERR(wk_geo_near_from_filter(&a.filter, &a.near, &cmd->err));
+    if (a.near != NULL)
+        SDB_ERR(wk_geo_near_index(a.near, ns, true, &cmd->err));
     if (!bson_has_field(cmd->body, "collation")) /* the collection's default, if any */
         SDB_ERR(wk_cmdu_default_collation(ns, &a.coll, &a.collation, &cmd->err));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
@@ -642,9 +651,9 @@ find_collection(wk_cmd_t *cmd)
     s.show_record_id = a.show_record_id;
     SDB_ERR(wk_exec_open_find(&s.ex, ns, &a.filter, &mo, hint, so != NULL ? &a.sort : NULL,
                               &a.minmax, &cmd->err));
-    if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0)
+    if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0 && a.near == NULL)
         wk_exec_limit_hint(&s.ex, (uint64_t)(a.skip + a.limit));
-    if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0) /* else an index gives the order */
+    if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0 || a.near != NULL)
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else
         SDB_ERR(find_stream(cmd, ns, &a, &s));
@@ -658,6 +667,7 @@ err:
     bson_destroy(&a.minmax);
     if (a.vars != NULL)
         bson_destroy(a.vars);
+    wk_geo_near_free(a.near);
     return ret;
 }
 

@@ -46,6 +46,7 @@ wk_mnode_free(wk_mnode_t *n)
     wk_expr_free(n->expr);
     wk_schema_free(n->schema);
     wk_js_where_free(n->where);
+    wk_geoq_free(n->geo);
     for (i = 0; i < n->n_kids; i++)
         wk_mnode_free(n->kids[i]);
     bson_free(n->kids);

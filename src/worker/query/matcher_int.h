@@ -19,6 +19,7 @@
 #include "../../common/path.h"
 #include "../../common/predicate.h"
 #include "expr.h"
+#include "geoq.h"
 #include "js.h"
 #include "matcher.h"
 
@@ -50,6 +51,7 @@ typedef enum wk_mkind {
     WK_MN_BITS_ALL_CLEAR,
     WK_MN_BITS_ANY_SET,
     WK_MN_BITS_ANY_CLEAR,
+    WK_MN_GEO, /* $geoWithin, $geoIntersects, $near, $nearSphere (geo: geoq.h) */
 } wk_mkind_t;
 
 typedef struct wk_regex {
@@ -89,6 +91,7 @@ typedef struct wk_mnode {
     const bson_t *vars;          /* EXPR: the matcher's let variables (owned by the matcher) */
     wk_schema_t *schema;         /* SCHEMA */
     struct wk_js_where *where;   /* WHERE: compiled when the matcher is made */
+    struct wk_geoq *geo;         /* GEO */
     const sdb_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
     struct wk_mnode **kids;
     size_t n_kids;
