@@ -407,6 +407,36 @@ START_TEST(test_geonear_stage)
 }
 END_TEST
 
+/* explain: a $geoWithin over the 2dsphere index is FETCH over IXSCAN on it and examines
+ * fewer documents than the collection holds; $near is GEO_NEAR_2DSPHERE. */
+START_TEST(test_explain)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    load_cities(c, "ex", true);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ex', 'filter': {'loc': {'$geoWithin': {'$centerSphere': "
+           "[[2.3522, 48.8566], 0.01]}}}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "FETCH");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "loc_2dsphere");
+    ASSERT_INT(&r, "executionStats.nReturned", 1);
+    ck_assert_msg(fx_int(&r, "executionStats.totalDocsExamined") < (int64_t)NCITIES, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ex', 'filter': {'loc': {'$near': {'$geometry': {'type': "
+           "'Point', 'coordinates': [0, 0]}}}}}, 'verbosity': 'queryPlanner'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "GEO_NEAR_2DSPHERE");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.indexName", "loc_2dsphere");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -419,5 +449,6 @@ main(void)
     tcase_add_test(tc, test_within_intersects);
     tcase_add_test(tc, test_2d);
     tcase_add_test(tc, test_geonear_stage);
+    tcase_add_test(tc, test_explain);
     return it_main(s);
 }

@@ -22,6 +22,7 @@
  */
 #include "../engine/args.h"
 #include "../engine/exec.h"
+#include "../engine/geo_near.h"
 #include "../engine/namespace.h"
 #include "../engine/opcount.h"
 #include "../engine/read_concern.h"
@@ -37,7 +38,6 @@
 #include "../oplog_wait.h"
 #include "../query/projection.h"
 #include "../query/sort.h"
-#include "../engine/geo_near.h"
 #include "../store_client.h"
 
 #include <stdlib.h>

@@ -268,6 +268,17 @@ wk_geo_near_order(const wk_geo_near_t *g, bson_t **docs, size_t n, const wk_op_t
 }
 
 void
+wk_geo_near_explain(const wk_geo_near_t *g, bool stats, uint64_t nret, bson_t *out)
+{
+    BSON_APPEND_UTF8(out, "stage", g->kind == SDB_GEO_2D ? "GEO_NEAR_2D" : "GEO_NEAR_2DSPHERE");
+    if (stats)
+        BSON_APPEND_INT64(out, "nReturned", (int64_t)nret);
+    BSON_APPEND_DOCUMENT(out, "keyPattern", &g->key);
+    BSON_APPEND_UTF8(out, "indexName", g->index);
+    BSON_APPEND_INT32(out, "indexVersion", 2);
+}
+
+void
 wk_geo_near_free(wk_geo_near_t *g)
 {
     if (g == NULL)

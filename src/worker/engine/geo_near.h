@@ -55,6 +55,10 @@ bool wk_geo_near_distance(const wk_geo_near_t *g, const bson_t *doc, double *d,
 int wk_geo_near_order(const wk_geo_near_t *g, bson_t **docs, size_t n, const wk_op_t *op,
                       sdb_error_t *err);
 
+/* wk_geo_near_explain -- the plan stage of a near read: GEO_NEAR_2DSPHERE or GEO_NEAR_2D on
+ * its index (with stats: nReturned). */
+void wk_geo_near_explain(const wk_geo_near_t *g, bool stats, uint64_t nret, bson_t *out);
+
 /* wk_geo_near_free -- release a near read (NULL is fine). */
 void wk_geo_near_free(wk_geo_near_t *g);
 
