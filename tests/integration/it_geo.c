@@ -328,6 +328,17 @@ START_TEST(test_2d)
     CMD_OK(c, DB, "{'listIndexes': 'flat'}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.1.bits", 20);
     bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'flat', 'indexes': [{'key': {'q': '2d'}, 'name': 'q', 'bits': 33}]}",
+            &r, 16803, "Location16803");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'flat', 'indexes': [{'key': {'a': 1, 'q': '2d'}, 'name': 'q'}]}",
+            &r, 16801, "Location16801");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'near'}", &r);
+    ASSERT_INT(&r, "cursor.firstBatch.1.2dsphereIndexVersion", 3);
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST
