@@ -39,8 +39,8 @@
 #include "collation.h"
 #include "depth.h"
 #include "errors.h"
-#include "hash.h"
 #include "geo/geo_keys.h"
+#include "hash.h"
 #include "sdb.h"
 
 #include <math.h>

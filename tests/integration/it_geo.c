@@ -21,7 +21,7 @@ static const struct {
     const char *name;
     double lng, lat;
 } cities[] = {
-    {"paris", 2.3522, 48.8566},   {"london", -0.1276, 51.5072}, {"berlin", 13.4050, 52.5200},
+    {"paris", 2.3522, 48.8566},   {"london", -0.1276, 51.5072},   {"berlin", 13.4050, 52.5200},
     {"madrid", -3.7038, 40.4168}, {"newyork", -74.0060, 40.7128},
 };
 #define NCITIES (sizeof(cities) / sizeof(cities[0]))
@@ -333,8 +333,8 @@ START_TEST(test_2d)
             &r, 16803, "Location16803");
     bson_destroy(&r);
     CMD_ERR(c, DB,
-            "{'createIndexes': 'flat', 'indexes': [{'key': {'a': 1, 'q': '2d'}, 'name': 'q'}]}",
-            &r, 16801, "Location16801");
+            "{'createIndexes': 'flat', 'indexes': [{'key': {'a': 1, 'q': '2d'}, 'name': 'q'}]}", &r,
+            16801, "Location16801");
     bson_destroy(&r);
     CMD_OK(c, DB, "{'listIndexes': 'near'}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.1.2dsphereIndexVersion", 3);
@@ -406,8 +406,7 @@ START_TEST(test_geonear_stage)
             16606, "Location16606");
     bson_destroy(&r);
     CMD_OK(c, DB,
-           "{'createIndexes': 'gn', 'indexes': [{'key': {'other': '2dsphere'}, 'name': 'o'}]}",
-           &r);
+           "{'createIndexes': 'gn', 'indexes': [{'key': {'other': '2dsphere'}, 'name': 'o'}]}", &r);
     bson_destroy(&r);
     CMD_ERR(c, DB,
             "{'aggregate': 'gn', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "

@@ -26,7 +26,11 @@
 #define SDB_GEO_MAX_CELLS 20
 #define SDB_GEO_2D_BITS 26
 
-enum { SDB_GEO_NONE = 0, SDB_GEO_2DSPHERE = 1, SDB_GEO_2D = 2 };
+enum {
+    SDB_GEO_NONE = 0,
+    SDB_GEO_2DSPHERE = 1,
+    SDB_GEO_2D = 2
+};
 
 /* sdb_geo_pattern_kind -- SDB_GEO_2DSPHERE or SDB_GEO_2D when a key pattern has such a field
  * (its position to *field when not NULL), else SDB_GEO_NONE. */

@@ -27,9 +27,9 @@
 
 typedef struct sdb_geo {
     sdb_s2_t *s2;
-    bool legacy;  /* a legacy coordinate pair (planar or radians), not GeoJSON */
-    bool point;   /* exactly one point: x, y */
-    double x, y;  /* the point's longitude and latitude (or planar x, y) */
+    bool legacy; /* a legacy coordinate pair (planar or radians), not GeoJSON */
+    bool point;  /* exactly one point: x, y */
+    double x, y; /* the point's longitude and latitude (or planar x, y) */
 } sdb_geo_t;
 
 /* sdb_geo_is_legacy_point -- is v a legacy pair ([x, y, ...] or {a: x, b: y, ...}, the first

@@ -193,8 +193,8 @@ wk_agg_run_geo_near(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_a
         return SDB_ECORRUPT;
     SDB_ERR(wk_geo_near_new(g->key, &it, g->spherical, &near, err));
     SDB_ERR(wk_geo_near_index(near, ns, g->key != NULL, err));
-    SDB_ERR(wk_agg_read(ns, &g->query, -1, ctx->collation, NULL, ctx->op, ctx->read_ts, &docs,
-                        err));
+    SDB_ERR(
+        wk_agg_read(ns, &g->query, -1, ctx->collation, NULL, ctx->op, ctx->read_ts, &docs, err));
     SDB_ERR(wk_geo_near_order(near, docs.v, docs.n, ctx->op, err));
     for (i = 0; i < docs.n; i++) {
         bson_value_t loc;

@@ -26,10 +26,10 @@
 
 typedef struct wk_geo_near {
     sdb_path_t path;
-    wk_geoq_t *q;                     /* owned */
-    int kind;                         /* the index's SDB_GEO_2DSPHERE or SDB_GEO_2D */
-    char index[WK_EXEC_IXNAME_MAX];   /* its name */
-    bson_t key;                       /* its key pattern (owned copy) */
+    wk_geoq_t *q;                   /* owned */
+    int kind;                       /* the index's SDB_GEO_2DSPHERE or SDB_GEO_2D */
+    char index[WK_EXEC_IXNAME_MAX]; /* its name */
+    bson_t key;                     /* its key pattern (owned copy) */
 } wk_geo_near_t;
 
 /* wk_geo_near_from_filter -- the top-level $near / $nearSphere of a filter, or *out NULL when
@@ -38,8 +38,8 @@ int wk_geo_near_from_filter(const bson_t *filter, wk_geo_near_t **out, sdb_error
 
 /* wk_geo_near_new -- a near read of `path` around `near` (a GeoJSON point or a legacy pair;
  * spherical: legacy distances in radians), for the $geoNear stage; no distance bounds. */
-int wk_geo_near_new(const char *path, const bson_iter_t *near, bool spherical,
-                    wk_geo_near_t **out, sdb_error_t *err);
+int wk_geo_near_new(const char *path, const bson_iter_t *near, bool spherical, wk_geo_near_t **out,
+                    sdb_error_t *err);
 
 /* wk_geo_near_index -- pick the geo index of ns the read uses: on path when path is set
  * (else the only geo index, filling the path: 2 "more than one" when there are several),
@@ -48,8 +48,7 @@ int wk_geo_near_index(wk_geo_near_t *g, const char *ns, bool need_path, sdb_erro
 
 /* wk_geo_near_distance -- the least distance of doc's geometries at the path (and the one
  * value that gave it, a view into doc, when loc is not NULL); false when none. */
-bool wk_geo_near_distance(const wk_geo_near_t *g, const bson_t *doc, double *d,
-                          bson_value_t *loc);
+bool wk_geo_near_distance(const wk_geo_near_t *g, const bson_t *doc, double *d, bson_value_t *loc);
 
 /* wk_geo_near_order -- sort n documents by distance, nearest first (stable). */
 int wk_geo_near_order(const wk_geo_near_t *g, bson_t **docs, size_t n, const wk_op_t *op,

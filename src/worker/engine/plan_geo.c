@@ -184,8 +184,7 @@ explain_bounds(wk_exec_plan_t *p, const pg_ranges_t *r)
             char key[16], text[64];
 
             bson_snprintf(key, sizeof(key), "%zu", i);
-            bson_snprintf(text, sizeof(text), "[%" PRId64 ", %" PRId64 "]", r->v[i].lo,
-                          r->v[i].hi);
+            bson_snprintf(text, sizeof(text), "[%" PRId64 ", %" PRId64 "]", r->v[i].lo, r->v[i].hi);
             BSON_APPEND_UTF8(&arr, key, text);
         }
         if (!first)

@@ -26,7 +26,11 @@
 #include <bson/bson.h>
 #include <stdbool.h>
 
-typedef enum wk_geo_op { WK_GEO_WITHIN, WK_GEO_INTERSECTS, WK_GEO_NEAR } wk_geo_op_t;
+typedef enum wk_geo_op {
+    WK_GEO_WITHIN,
+    WK_GEO_INTERSECTS,
+    WK_GEO_NEAR
+} wk_geo_op_t;
 
 typedef enum wk_geo_shape {
     WK_GEO_S2,      /* $geometry (GeoJSON), $centerSphere (cap), a near point */
@@ -41,11 +45,11 @@ typedef struct wk_geoq {
     sdb_geo_t geom; /* WK_GEO_S2: the region, or the near point */
     double *flat;
     size_t nflat;
-    void *geos;     /* WK_GEO_POLYGON: GEOS context, polygon, prepared polygon */
-    bool legacy;    /* the query gave legacy coordinates ($near [x, y], $box, ...) */
-    bool sphere;    /* near: distances on the sphere ($nearSphere or a GeoJSON point) */
-    bool meters;    /* near: distances in meters (GeoJSON point) */
-    double x, y;    /* near: the point */
+    void *geos;                /* WK_GEO_POLYGON: GEOS context, polygon, prepared polygon */
+    bool legacy;               /* the query gave legacy coordinates ($near [x, y], $box, ...) */
+    bool sphere;               /* near: distances on the sphere ($nearSphere or a GeoJSON point) */
+    bool meters;               /* near: distances in meters (GeoJSON point) */
+    double x, y;               /* near: the point */
     double min_dist, max_dist; /* near: bounds in the query's units; max < 0: none */
 } wk_geoq_t;
 

@@ -59,8 +59,7 @@ flat_points(wk_geoq_t *q, const bson_iter_t *arr, size_t min, const char *what, 
         q->flat[q->nflat++] = y;
     }
     if (q->nflat / 2 < min)
-        return sdb_error_set(err, SDB_CODE_BadValue, "%s must have at least %zu points", what,
-                             min);
+        return sdb_error_set(err, SDB_CODE_BadValue, "%s must have at least %zu points", what, min);
     return 0;
 }
 
