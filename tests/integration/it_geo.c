@@ -217,6 +217,21 @@ START_TEST(test_near)
                             "{'$near': {'$geometry': {'type': 'Point', 'coordinates': [2.35, "
                             "48.85]}}}}, 'limit': 2}"),
                      "london,berlin");
+    /* $near only where a find orders by it, once, at the top level */
+    CMD_ERR(c, DB,
+            "{'count': 'near', 'query': {'loc': {'$near': {'$geometry': {'type': 'Point', "
+            "'coordinates': [0, 0]}}}}}",
+            &r, 5626500, "Location5626500");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'near', 'pipeline': [{'$match': {'loc': {'$near': [0, 0]}}}], "
+            "'cursor': {}}",
+            &r, 5626500, "Location5626500");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'find': 'near', 'filter': {'$or': [{'loc': {'$near': [0, 0]}}, {'a': 1}]}}", &r, 2,
+            "BadValue");
+    bson_destroy(&r);
     fresh(c, "noix");
     CMD_OK(c, DB, "{'insert': 'noix', 'documents': [{'loc': [1, 2]}]}", &r);
     bson_destroy(&r);

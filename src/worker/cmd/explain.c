@@ -381,7 +381,9 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
 
     wk_exec_init(&ex);
     ex.op = &cmd->op;
-    SDB_ERR(wk_geo_near_from_filter(&q->filter, &near, &cmd->err));
+    mo.allow_near = q->top == NULL; /* a find: ordered by distance */
+    if (mo.allow_near)
+        SDB_ERR(wk_geo_near_from_filter(&q->filter, &near, &cmd->err));
     if (near != NULL)
         SDB_ERR(wk_geo_near_index(near, q->ns, true, &cmd->err));
     SDB_ERR(wk_exec_open_find(&ex, q->ns, &q->filter, &mo, q->hint,

@@ -634,6 +634,7 @@ find_collection(wk_cmd_t *cmd)
     dir = natural_dir(&a.sort);
     if (dir == 0)
         SDB_ERR(wk_sort_new_ex(&a.sort, a.coll, &so, &cmd->err));
+    mo.allow_near = true; /* ordered by distance below (engine/geo_near.h) */
     mo.vars = a.vars;
     mo.coll = a.coll;
     if (a.tailable) {

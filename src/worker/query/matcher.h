@@ -36,6 +36,7 @@ typedef struct wk_match_opts {
     const sdb_collation_t *coll; /* string comparisons; NULL = simple (binary) */
     bool allow_where;            /* $where may appear (else 2 "not allowed in this context") */
     const struct wk_op *op;      /* $where's operation (maxTimeMS, interrupts); may be NULL */
+    bool allow_near;             /* $near / $nearSphere may appear (find: it orders by them) */
 } wk_match_opts_t;
 
 /* wk_matcher_new -- parse `filter` (NULL or empty matches everything). */
