@@ -228,9 +228,8 @@ START_TEST(test_near)
             "'cursor': {}}",
             &r, 5626500, "Location5626500");
     bson_destroy(&r);
-    CMD_ERR(c, DB,
-            "{'find': 'near', 'filter': {'$or': [{'loc': {'$near': [0, 0]}}, {'a': 1}]}}", &r, 2,
-            "BadValue");
+    CMD_ERR(c, DB, "{'find': 'near', 'filter': {'$or': [{'loc': {'$near': [0, 0]}}, {'a': 1}]}}",
+            &r, 2, "BadValue");
     bson_destroy(&r);
     fresh(c, "noix");
     CMD_OK(c, DB, "{'insert': 'noix', 'documents': [{'loc': [1, 2]}]}", &r);
