@@ -457,6 +457,16 @@ START_TEST(test_explain)
     ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "GEO_NEAR_2DSPHERE");
     ASSERT_STR(&r, "queryPlanner.winningPlan.indexName", "loc_2dsphere");
     bson_destroy(&r);
+    /* a $maxDistance bounds the index scan to the cells of its disc */
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ex', 'filter': {'loc': {'$near': {'$geometry': {'type': "
+           "'Point', 'coordinates': [2.3522, 48.8566]}, '$maxDistance': 400000}}}}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_INT(&r, "executionStats.nReturned", 2);
+    ck_assert_msg(fx_int(&r, "executionStats.totalDocsExamined") < (int64_t)NCITIES, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST

@@ -71,7 +71,32 @@ merge(pg_ranges_t *r)
     r->n = k;
 }
 
-/* geo_predicate -- the region of a top-level $geoWithin / $geoIntersects on some field. */
+/* near_region -- a spherical $near / $nearSphere with $maxDistance (in its object or beside
+ * it, `ops` the operator document) as the cap it may reach; NULL otherwise. */
+static wk_geoq_t *
+near_region(wk_geoq_t *q, const bson_iter_t *field)
+{
+    sdb_error_t err;
+    bson_iter_t ops;
+
+    if (bson_iter_recurse(field, &ops))
+        while (bson_iter_next(&ops))
+            if (strcmp(bson_iter_key(&ops), "$maxDistance") == 0 &&
+                wk_geoq_set_distance(q, "$maxDistance", &ops, &err) != 0)
+                break;
+    if (!q->sphere || q->max_dist < 0) {
+        wk_geoq_free(q);
+        return NULL;
+    }
+    sdb_geo_free(&q->geom);
+    q->geom.s2 = sdb_s2_new();
+    sdb_s2_set_cap(q->geom.s2, q->x, q->y,
+                   q->max_dist / (q->meters ? SDB_GEO_EARTH_RADIUS_M : 1.0));
+    return q;
+}
+
+/* geo_predicate -- the region of a top-level $geoWithin / $geoIntersects on some field, or
+ * the cap of a $near within $maxDistance. */
 static wk_geoq_t *
 geo_predicate(const bson_t *filter, const char **field)
 {
@@ -88,6 +113,11 @@ geo_predicate(const bson_t *filter, const char **field)
         while (bson_iter_next(&ops)) {
             const char *op = bson_iter_key(&ops);
 
+            if ((strcmp(op, "$near") == 0 || strcmp(op, "$nearSphere") == 0) &&
+                wk_geoq_parse(op, &ops, &q, &err) == 0) {
+                *field = bson_iter_key(&it);
+                return near_region(q, &it);
+            }
             if (strcmp(op, "$geoWithin") != 0 && strcmp(op, "$within") != 0 &&
                 strcmp(op, "$geoIntersects") != 0)
                 continue;
