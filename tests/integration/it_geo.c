@@ -276,6 +276,14 @@ START_TEST(test_within_intersects)
                  "'sort': {'_id': 1}}",
                  colls[k]);
         ck_assert_str_eq(ids(c, q), "berlin,paris");
+        /* a strict-winding "big polygon": clockwise around Europe is the rest of the world */
+        snprintf(q, sizeof(q),
+                 "{'find': '%s', 'filter': {'loc': {'$geoWithin': {'$geometry': {'type': "
+                 "'Polygon', 'coordinates': [[[-10, 35], [-10, 55], [15, 55], [15, 35], [-10, "
+                 "35]]], 'crs': {'type': 'name', 'properties': {'name': "
+                 "'urn:x-mongodb:crs:strictwinding:EPSG:4326'}}}}}}}",
+                 colls[k]);
+        ck_assert_str_eq(ids(c, q), "newyork");
     }
     fresh(c, "zones");
     CMD_OK(c, DB,

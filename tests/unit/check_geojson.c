@@ -108,7 +108,7 @@ START_TEST(test_shim)
              *cross = sdb_s2_new(), *paris = sdb_s2_new();
     double d, r = M_PI / 180, dlat = (52.52 - 48.8566) * r, dlng = (13.405 - 2.3522) * r, a;
 
-    ck_assert_int_eq(sdb_s2_add_polygon(poly, rings, counts, 2, msg), 0);
+    ck_assert_int_eq(sdb_s2_add_polygon(poly, rings, counts, 2, 0, msg), 0);
     sdb_s2_add_point(in, 3, 3);
     sdb_s2_add_point(hollow, 1.5, 1.5);
     ck_assert_int_eq(sdb_s2_add_line(cross, line, 2, msg), 0);
@@ -124,6 +124,19 @@ START_TEST(test_shim)
     ck_assert_msg(fabs(d - 2 * SDB_GEO_EARTH_RADIUS_M * asin(sqrt(a))) < 1.0, "%f", d);
     ck_assert(sdb_s2_distance(poly, 3, 3) == 0);
     sdb_s2_free(poly);
+    /* the same shell clockwise with strict winding is everything but the square */
+    {
+        const double cw[] = {0, 0, 0, 4, 4, 4, 4, 0, 0, 0};
+        const double *big_rings[] = {cw};
+        sdb_s2_t *big = sdb_s2_new(), *far = sdb_s2_new();
+
+        ck_assert_int_eq(sdb_s2_add_polygon(big, big_rings, counts, 1, 1, msg), 0);
+        sdb_s2_add_point(far, 100, 50);
+        ck_assert(sdb_s2_within(far, big));
+        ck_assert(!sdb_s2_within(in, big));
+        sdb_s2_free(big);
+        sdb_s2_free(far);
+    }
     sdb_s2_free(in);
     sdb_s2_free(hollow);
     sdb_s2_free(cross);

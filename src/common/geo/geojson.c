@@ -110,9 +110,10 @@ done:
     return ret;
 }
 
-/* polygon -- rings (closed, at least four positions each) into one S2 polygon. */
+/* polygon_ex -- rings (closed, at least four positions each) into one S2 polygon; `strict`:
+ * the big-polygon winding (one ring, interior on its left). */
 static int
-polygon(sdb_s2_t *s2, const bson_iter_t *coords, char *msg)
+polygon_ex(sdb_s2_t *s2, const bson_iter_t *coords, int strict, char *msg)
 {
     xy_t rings[64];
     const double *ptrs[64];
@@ -154,11 +155,46 @@ polygon(sdb_s2_t *s2, const bson_iter_t *coords, char *msg)
         snprintf(msg, SDB_GEO_MSG, "Polygon has no loops.");
         goto done;
     }
-    ret = sdb_s2_add_polygon(s2, ptrs, counts, n, msg);
+    if (strict && n > 1) {
+        snprintf(msg, SDB_GEO_MSG, "Only one loop is allowed in a strict winding polygon");
+        goto done;
+    }
+    ret = sdb_s2_add_polygon(s2, ptrs, counts, n, strict, msg);
 done:
     for (i = 0; i < n; i++)
         bson_free(rings[i].v);
     return ret;
+}
+
+static int
+polygon(sdb_s2_t *s2, const bson_iter_t *coords, char *msg)
+{
+    return polygon_ex(s2, coords, 0, msg);
+}
+
+/* crs -- the coordinate system of a GeoJSON object: 0 the default (EPSG:4326 or CRS84), 1
+ * mongod's strict winding; -1 an unknown one. */
+static int
+crs(const bson_t *obj, char *msg)
+{
+    bson_iter_t it, name;
+    const char *s;
+
+    if (!bson_iter_init_find(&it, obj, "crs"))
+        return 0;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &name) ||
+        !bson_iter_find_descendant(&name, "properties.name", &name) ||
+        !BSON_ITER_HOLDS_UTF8(&name)) {
+        snprintf(msg, SDB_GEO_MSG, "GeoJSON CRS must have a name");
+        return -1;
+    }
+    s = bson_iter_utf8(&name, NULL);
+    if (strcmp(s, "urn:x-mongodb:crs:strictwinding:EPSG:4326") == 0)
+        return 1;
+    if (strcmp(s, "EPSG:4326") == 0 || strcmp(s, "urn:ogc:def:crs:OGC:1.3:CRS84") == 0)
+        return 0;
+    snprintf(msg, SDB_GEO_MSG, "Unknown CRS name: %s", s);
+    return -1;
 }
 
 /* each -- call part() on every element of a Multi* coordinates array. */
@@ -256,8 +292,11 @@ geojson(sdb_s2_t *s2, const bson_t *obj, sdb_geo_t *info, int depth, char *msg)
     }
     if (strcmp(type, "LineString") == 0)
         return line(s2, &c, msg);
-    if (strcmp(type, "Polygon") == 0)
-        return polygon(s2, &c, msg);
+    if (strcmp(type, "Polygon") == 0) {
+        int strict = crs(obj, msg);
+
+        return strict < 0 ? -1 : polygon_ex(s2, &c, strict, msg);
+    }
     if (strcmp(type, "MultiPoint") == 0)
         return each(s2, &c, point, "MultiPoint", msg);
     if (strcmp(type, "MultiLineString") == 0)

@@ -139,7 +139,7 @@ make_loop(const double *xy, size_t n, char *msg)
 
 int
 sdb_s2_add_polygon(sdb_s2_t *g, const double *const *rings, const size_t *counts, size_t nrings,
-                   char *msg)
+                   int strict, char *msg)
 {
     std::vector<std::unique_ptr<S2Loop>> loops;
     S2Error e;
@@ -149,7 +149,8 @@ sdb_s2_add_polygon(sdb_s2_t *g, const double *const *rings, const size_t *counts
         if (loop == nullptr)
             return -1;
         if (i == 0) {
-            loop->Normalize(); /* the shell bounds the smaller area, as mongod's */
+            if (!strict)
+                loop->Normalize(); /* the shell bounds the smaller area, as mongod's */
         } else {
             loop->Normalize();
             if (!loops[0]->Contains(*loop)) {

@@ -39,10 +39,11 @@ void sdb_s2_add_point(sdb_s2_t *g, double lng, double lat);
 int sdb_s2_add_line(sdb_s2_t *g, const double *xy, size_t n, char *msg);
 
 /* sdb_s2_add_polygon -- a polygon from closed rings (ring i: counts[i] pairs at rings[i], last
- * equal to first): ring 0 the shell (taken as the smaller of the two areas it bounds), the
+ * equal to first): ring 0 the shell (taken as the smaller of the two areas it bounds, or with
+ * `strict` the area to the left of its edges: mongod's strict-winding "big polygon"), the
  * others holes inside it. */
 int sdb_s2_add_polygon(sdb_s2_t *g, const double *const *rings, const size_t *counts, size_t nrings,
-                       char *msg);
+                       int strict, char *msg);
 
 /* sdb_s2_set_cap -- the disc of `radians` around (lng, lat). */
 void sdb_s2_set_cap(sdb_s2_t *g, double lng, double lat, double radians);
