@@ -347,6 +347,17 @@ START_TEST(test_2d)
     ck_assert_int_eq(write_code(c, "{'insert': 'flat', 'documents': [{'p': [200, 0]}]}", &r),
                      13027);
     bson_destroy(&r);
+    /* min and max bound the grid */
+    fresh(c, "grid");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'grid', 'indexes': [{'key': {'p': '2d'}, 'name': 'p', 'min': 0, "
+           "'max': 1000}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'grid', 'documents': [{'p': [500, 999]}]}", &r), 0);
+    bson_destroy(&r);
+    ck_assert_int_eq(write_code(c, "{'insert': 'grid', 'documents': [{'p': [-1, 5]}]}", &r), 13027);
+    bson_destroy(&r);
     CMD_OK(c, DB, "{'listIndexes': 'flat'}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.1.bits", 20);
     bson_destroy(&r);

@@ -135,9 +135,34 @@ sphere_field(const bson_t *doc, const char *path, gk_list_t *l, sdb_error_t *err
     return 0;
 }
 
+/* A 2d index's grid: bits per axis over [min, max). */
+typedef struct gk_flat {
+    int bits;
+    double min, max;
+} gk_flat_t;
+
+static gk_flat_t
+flat_params(const bson_t *spec)
+{
+    gk_flat_t f = {SDB_GEO_2D_BITS, -180, 180};
+    bson_iter_t it;
+
+    if (spec == NULL)
+        return f;
+    if (bson_iter_init_find(&it, spec, "bits") && BSON_ITER_HOLDS_NUMBER(&it))
+        f.bits = (int)bson_iter_as_double(&it);
+    if (bson_iter_init_find(&it, spec, "min") && BSON_ITER_HOLDS_NUMBER(&it))
+        f.min = bson_iter_as_double(&it);
+    if (bson_iter_init_find(&it, spec, "max") && BSON_ITER_HOLDS_NUMBER(&it))
+        f.max = bson_iter_as_double(&it);
+    if (f.bits < 1 || f.bits > 32)
+        f.bits = SDB_GEO_2D_BITS;
+    return f;
+}
+
 /* flat_field -- the 2d hash of the legacy point at `path` (none: the list stays empty). */
 static int
-flat_field(const bson_t *doc, const char *path, gk_list_t *l, sdb_error_t *err)
+flat_field(const bson_t *doc, const char *path, const gk_flat_t *fp, gk_list_t *l, sdb_error_t *err)
 {
     bson_iter_t it, f;
     double x, y;
@@ -152,11 +177,11 @@ flat_field(const bson_t *doc, const char *path, gk_list_t *l, sdb_error_t *err)
         return sdb_error_set(err, SDB_CODE_Location16755,
                              "Can't extract geo keys: geo field is not an array or object");
     }
-    if ((h = sdb_geo_hash2d(x, y, -180, 180, SDB_GEO_2D_BITS)) < 0)
+    if ((h = sdb_geo_hash2d(x, y, fp->min, fp->max, fp->bits)) < 0)
         return sdb_error_set(err, SDB_CODE_Location13027,
-                             "point not in interval of [ -180, 180 ) :: caused by :: { %s: [ %g, "
+                             "point not in interval of [ %g, %g ) :: caused by :: { %s: [ %g, "
                              "%g ] }",
-                             path, x, y);
+                             fp->min, fp->max, path, x, y);
     push_int64(l, h);
     return 0;
 }
@@ -243,9 +268,10 @@ product(gk_gen_t *g)
 
 /* fields -- the value list of every field; *any: a geo field had a geometry. */
 static int
-fields(gk_gen_t *g, const bson_t *doc, const bson_t *key_pattern, int *any, int *multikey,
-       sdb_error_t *err)
+fields(gk_gen_t *g, const bson_t *doc, const bson_t *key_pattern, const bson_t *spec, int *any,
+       int *multikey, sdb_error_t *err)
 {
+    gk_flat_t fp = flat_params(spec);
     bson_iter_t it;
 
     if (!bson_iter_init(&it, key_pattern))
@@ -263,7 +289,7 @@ fields(gk_gen_t *g, const bson_t *doc, const bson_t *key_pattern, int *any, int 
         if (s != NULL && strcmp(s, "2dsphere") == 0) {
             SDB_RET(sphere_field(doc, path, l, err));
         } else if (s != NULL && strcmp(s, "2d") == 0) {
-            SDB_RET(flat_field(doc, path, l, err));
+            SDB_RET(flat_field(doc, path, &fp, l, err));
         } else {
             plain_field(doc, path, l, multikey);
             continue;
@@ -285,6 +311,14 @@ sdb_geo_keys(const bson_t *doc, const bson_t *key_pattern, const sdb_collation_t
              int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, int *multikey,
              sdb_error_t *err)
 {
+    return sdb_geo_keys_spec(doc, key_pattern, NULL, coll, fn, ctx, multikey, err);
+}
+
+int
+sdb_geo_keys_spec(const bson_t *doc, const bson_t *key_pattern, const bson_t *spec,
+                  const sdb_collation_t *coll, int (*fn)(const uint8_t *key, size_t len, void *ctx),
+                  void *ctx, int *multikey, sdb_error_t *err)
+{
     gk_gen_t *g = bson_malloc0(sizeof(*g));
     sdb_error_t local;
     int any = 0, mk = 0, ret = 0;
@@ -294,7 +328,7 @@ sdb_geo_keys(const bson_t *doc, const bson_t *key_pattern, const sdb_collation_t
         err = &local;
     g->coll = coll;
     sdb_keybuf_init(&g->all);
-    SDB_ERR(fields(g, doc, key_pattern, &any, &mk, err));
+    SDB_ERR(fields(g, doc, key_pattern, spec, &any, &mk, err));
     if (any) {
         SDB_ERR(product(g));
         qsort_r(g->keys, g->nkeys, sizeof(*g->keys), key_cmp, g->all.data);

@@ -49,4 +49,11 @@ int sdb_geo_keys(const bson_t *doc, const bson_t *key_pattern, const sdb_collati
                  int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, int *multikey,
                  sdb_error_t *err);
 
+/* sdb_geo_keys_spec -- the same with the index's options (spec: a 2d index's bits, min and
+ * max; NULL = mongod's defaults 26, -180, 180): what the master's index writes use. */
+int sdb_geo_keys_spec(const bson_t *doc, const bson_t *key_pattern, const bson_t *spec,
+                      const sdb_collation_t *coll,
+                      int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx,
+                      int *multikey, sdb_error_t *err);
+
 #endif
