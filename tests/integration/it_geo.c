@@ -156,6 +156,16 @@ START_TEST(test_invalid_refused)
     /* a document without the field is fine (the index is sparse) */
     ck_assert_int_eq(write_code(c, "{'insert': 'bad', 'documents': [{'_id': 'none'}]}", &r), 0);
     bson_destroy(&r);
+    /* a multi-location document is keyed and matched by each of its locations */
+    ck_assert_int_eq(write_code(c,
+                                "{'insert': 'bad', 'documents': [{'_id': 'both', 'loc': [[100, "
+                                "10], {'type': 'Point', 'coordinates': [-100, -10]}]}]}",
+                                &r),
+                     0);
+    bson_destroy(&r);
+    ck_assert_int_eq(
+        fx_count(c, DB, "bad", "{'loc': {'$geoWithin': {'$centerSphere': [[-100, -10], 0.01]}}}"),
+        1);
     mongoc_client_destroy(c);
 }
 END_TEST

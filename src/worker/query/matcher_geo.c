@@ -260,13 +260,34 @@ flat_match(const wk_geoq_t *q, double x, double y)
     }
 }
 
+/* locations -- a multi-location value: an array of geometries (not itself a legacy pair);
+ * its elements to *it. */
+static bool
+locations(const bson_value_t *v, bson_iter_t *it)
+{
+    double x, y;
+
+    return v->value_type == BSON_TYPE_ARRAY && !sdb_geo_is_legacy_point(v, &x, &y) &&
+           bson_iter_init_from_data(it, v->value.v_doc.data, v->value.v_doc.data_len);
+}
+
 bool
 wk_geoq_value_distance(const wk_geoq_t *q, const bson_value_t *v, double *d)
 {
     char msg[SDB_GEO_MSG];
     sdb_geo_t g;
-    double x, y;
+    double x, y, e;
+    bson_iter_t it;
+    bool any = false;
 
+    if (locations(v, &it)) { /* the nearest of several locations */
+        while (bson_iter_next(&it))
+            if (wk_geoq_value_distance(q, bson_iter_value(&it), &e) && (!any || e < *d)) {
+                *d = e;
+                any = true;
+            }
+        return any;
+    }
     if (!q->sphere) {
         if (!sdb_geo_is_legacy_point(v, &x, &y))
             return false;
@@ -287,11 +308,18 @@ wk_geoq_match(const wk_geoq_t *q, const bson_iter_t *it)
     const bson_value_t *v;
     sdb_geo_t g;
     double x, y, d;
+    bson_iter_t loc;
     bool r;
 
     if (it == NULL)
         return false;
     v = bson_iter_value((bson_iter_t *)it);
+    if (q->op != WK_GEO_NEAR && locations(v, &loc)) { /* any of several locations */
+        while (bson_iter_next(&loc))
+            if (wk_geoq_match(q, &loc))
+                return true;
+        return false;
+    }
     if (q->op == WK_GEO_NEAR)
         return wk_geoq_value_distance(q, v, &d) && d >= q->min_dist &&
                (q->max_dist < 0 || d <= q->max_dist);
