@@ -218,6 +218,17 @@ START_TEST(test_near)
                             "{'type': 'Point', 'coordinates': [2.3522, 48.8566]}, "
                             "'$minDistance': 1000, '$maxDistance': 900000}}}}"),
                      "london,berlin");
+    /* a limit without a bound grows a disc until it holds enough: the same answers */
+    ck_assert_str_eq(ids(c, "{'find': 'near', 'filter': {'loc': {'$near': {'$geometry': "
+                            "{'type': 'Point', 'coordinates': [2.35, 48.85]}}}}, 'limit': 3, "
+                            "'skip': 1}"),
+                     "london,berlin,madrid");
+    ck_assert_str_eq(ids(c, "{'find': 'near', 'filter': {'loc': {'$nearSphere': [-74, 40.7]}}, "
+                            "'limit': 1}"),
+                     "newyork");
+    ck_assert_str_eq(ids(c, "{'find': 'near', 'filter': {'loc': {'$near': {'$geometry': "
+                            "{'type': 'Point', 'coordinates': [150, -30]}}}}, 'limit': 10}"),
+                     "berlin,newyork,paris,london,madrid");
     /* legacy $nearSphere on a 2dsphere index: radians */
     ck_assert_str_eq(ids(c, "{'find': 'near', 'filter': {'loc': {'$nearSphere': [2.3522, "
                             "48.8566], '$maxDistance': 0.1}}}"),

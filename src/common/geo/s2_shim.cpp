@@ -286,8 +286,17 @@ sdb_s2_intersects(sdb_s2_t *a, sdb_s2_t *b)
 double
 sdb_s2_distance(sdb_s2_t *g, double lng, double lat)
 {
+    S2Point p = to_point(lng, lat);
+
+    if (g->lines.empty() && g->polygons.empty()) { /* points only: no shape index needed */
+        S1ChordAngle best = S1ChordAngle::Infinity();
+
+        for (auto &q : g->points)
+            best = std::min(best, S1ChordAngle(p, q));
+        return best.ToAngle().radians();
+    }
     S2ClosestEdgeQuery q(&shape_index(g));
-    S2ClosestEdgeQuery::PointTarget target(to_point(lng, lat));
+    S2ClosestEdgeQuery::PointTarget target(p);
 
     return q.GetDistance(&target).ToAngle().radians();
 }

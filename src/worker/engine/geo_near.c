@@ -136,8 +136,10 @@ take(wk_geo_near_t *g, const bson_t *spec, const bson_t *key, int kind)
     bson_copy_to(key, &g->key);
     if (bson_iter_init_find(&it, spec, "name") && BSON_ITER_HOLDS_UTF8(&it))
         bson_strncpy(g->index, bson_iter_utf8(&it, NULL), sizeof(g->index));
-    if (kind == SDB_GEO_2DSPHERE && g->q->legacy)
+    if (kind == SDB_GEO_2DSPHERE && g->q->legacy && !g->q->sphere) {
         g->q->sphere = true; /* a legacy point on a sphere: radians */
+        g->resphered = true;
+    }
 }
 
 int
@@ -265,6 +267,29 @@ wk_geo_near_order(const wk_geo_near_t *g, bson_t **docs, size_t n, const wk_op_t
         docs[i] = r[i].doc;
     bson_free(r);
     return ret;
+}
+
+void
+wk_geo_near_bounded(const wk_geo_near_t *g, const bson_t *filter, double r, bson_t *out)
+{
+    bson_iter_t it, op;
+    bson_t ops;
+
+    bson_init(out);
+    if (!bson_iter_init(&it, filter))
+        return;
+    while (bson_iter_next(&it)) {
+        if (strcmp(bson_iter_key(&it), g->path.dotted) != 0 || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+            !bson_iter_recurse(&it, &op)) {
+            bson_append_iter(out, NULL, 0, &it);
+            continue;
+        }
+        bson_append_document_begin(out, bson_iter_key(&it), -1, &ops);
+        while (bson_iter_next(&op))
+            bson_append_iter(&ops, NULL, 0, &op);
+        BSON_APPEND_DOUBLE(&ops, "$maxDistance", r);
+        bson_append_document_end(out, &ops);
+    }
 }
 
 void

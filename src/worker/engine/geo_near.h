@@ -26,8 +26,9 @@
 
 typedef struct wk_geo_near {
     sdb_path_t path;
-    wk_geoq_t *q;                   /* owned */
-    int kind;                       /* the index's SDB_GEO_2DSPHERE or SDB_GEO_2D */
+    wk_geoq_t *q;   /* owned */
+    int kind;       /* the index's SDB_GEO_2DSPHERE or SDB_GEO_2D */
+    bool resphered; /* a legacy $near on a 2dsphere index: measured in radians here only */
     char index[WK_EXEC_IXNAME_MAX]; /* its name */
     bson_t key;                     /* its key pattern (owned copy) */
 } wk_geo_near_t;
@@ -57,6 +58,10 @@ int wk_geo_near_order(const wk_geo_near_t *g, bson_t **docs, size_t n, const wk_
 /* wk_geo_near_explain -- the plan stage of a near read: GEO_NEAR_2DSPHERE or GEO_NEAR_2D on
  * its index (with stats: nReturned). */
 void wk_geo_near_explain(const wk_geo_near_t *g, bool stats, uint64_t nret, bson_t *out);
+
+/* wk_geo_near_bounded -- filter with the near operator of g's field bounded by a sibling
+ * $maxDistance r (in the query's units), into out (initialized here): a read of the disc r. */
+void wk_geo_near_bounded(const wk_geo_near_t *g, const bson_t *filter, double r, bson_t *out);
 
 /* wk_geo_near_free -- release a near read (NULL is fine). */
 void wk_geo_near_free(wk_geo_near_t *g);
