@@ -112,6 +112,32 @@ ids(mongoc_client_t *c, const char *json)
     return out;
 }
 
+/* batched -- how many documents a find returns through batches of one and getMores. */
+static int
+batched(mongoc_client_t *c, const char *coll, const char *find_json)
+{
+    char more[160];
+    bson_t r;
+    int64_t id;
+    int n;
+
+    CMD_OK(c, DB, find_json, &r);
+    n = fx_array_len(&r, "cursor.firstBatch");
+    id = fx_int(&r, "cursor.id");
+    bson_destroy(&r);
+    while (id != 0) {
+        snprintf(more, sizeof(more),
+                 "{'getMore': {'$numberLong': '%lld'}, 'collection': '%s', "
+                 "'batchSize': 1}",
+                 (long long)id, coll);
+        CMD_OK(c, DB, more, &r);
+        n += fx_array_len(&r, "cursor.nextBatch");
+        id = fx_int(&r, "cursor.id");
+        bson_destroy(&r);
+    }
+    return n;
+}
+
 /* Invalid GeoJSON never reaches a 2dsphere index: 16755 with mongod's reason, nothing
  * stored, on insert and on update. */
 START_TEST(test_invalid_refused)
@@ -306,6 +332,15 @@ START_TEST(test_within_intersects)
                  colls[k]);
         ck_assert_str_eq(ids(c, q), "newyork");
     }
+    /* the index scan resumes across getMore */
+    ck_assert_int_eq(batched(c, "within_ix",
+                             "{'find': 'within_ix', 'filter': {'loc': {'$geoWithin': "
+                             "{'$centerSphere': [[2.3522, 48.8566], 0.5]}}}, 'batchSize': 1}"),
+                     4);
+    ck_assert_int_eq(batched(c, "within_ix",
+                             "{'find': 'within_ix', 'filter': {'loc': {'$near': {'$geometry': "
+                             "{'type': 'Point', 'coordinates': [0, 0]}}}}, 'batchSize': 1}"),
+                     5);
     fresh(c, "zones");
     CMD_OK(c, DB,
            "{'createIndexes': 'zones', 'indexes': [{'key': {'area': '2dsphere'}, 'name': 'a'}]}",
