@@ -529,11 +529,12 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
     if (near_grows(a, so))
         return near_collect(cmd, a, ex, docs_out, n_out);
     for (;;) {
+        wk_match_details_t det;
         bson_t doc;
         int64_t r;
         bool found;
 
-        SDB_ERR(wk_exec_next(ex, &doc, &r, NULL, &found, &cmd->err));
+        SDB_ERR(wk_exec_next(ex, &doc, &r, &det, &found, &cmd->err));
         if (!found)
             break;
         if (n == cap) {
@@ -543,6 +544,8 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
         docs[n] = bson_copy(&doc);
         if (a->return_key || a->show_record_id) /* for shape, after the sort */
             BSON_APPEND_INT64(docs[n], "$recordId", r);
+        if (det.has_text_score) /* for a {$meta: "textScore"} sort */
+            BSON_APPEND_DOUBLE(docs[n], WK_SORT_TEXT_SCORE, det.text_score);
         bytes += docs[n++]->len;
         if (keep > 0 && n > keep && (n >= 2 * keep + 256 || bytes > WK_SORT_MEM_MAX))
             SDB_ERR(prune(cmd, so, docs, &n, keep, &bytes));
@@ -572,11 +575,9 @@ project_one(const wk_exec_t *ex, const stream_t *s, const bson_t *doc, bson_t *o
     int64_t r = 0;
     int ret;
 
-    if (!s->return_key && !s->show_record_id)
-        return shape(ex, s->proj, false, false, doc, 0, NULL, out, err);
     if (bson_iter_init_find(&it, doc, "$recordId"))
         r = bson_iter_as_int64(&it);
-    bson_copy_to_excluding_noinit(doc, &clean, "$recordId", NULL);
+    bson_copy_to_excluding_noinit(doc, &clean, "$recordId", WK_SORT_TEXT_SCORE, NULL);
     ret = shape(ex, s->proj, s->return_key, s->show_record_id, &clean, r, NULL, out, err);
     bson_destroy(&clean);
     return ret;
@@ -705,6 +706,8 @@ find_collection(wk_cmd_t *cmd)
     s.show_record_id = a.show_record_id;
     SDB_ERR(wk_exec_open_find(&s.ex, ns, &a.filter, &mo, hint, so != NULL ? &a.sort : NULL,
                               &a.minmax, &cmd->err));
+    if (s.proj != NULL && !a.tailable)
+        wk_exec_cover(&s.ex, &a.filter, &a.projection, so != NULL ? &a.sort : NULL);
     if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0 && a.near == NULL)
         wk_exec_limit_hint(&s.ex, (uint64_t)(a.skip + a.limit));
     if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0 || a.near != NULL)

@@ -17,6 +17,7 @@
 #include "../engine/args.h"
 #include "../engine/capped.h"
 #include "../engine/exec.h"
+#include "../engine/text.h"
 #include "../engine/ttl.h"
 #include "../engine/view.h"
 #include "../engine/write.h"
@@ -570,7 +571,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     if (sphere && !bson_has_field(&spec, "2dsphereIndexVersion"))
         BSON_APPEND_INT32(out, "2dsphereIndexVersion", 3); /* as mongod shows it */
     bson_destroy(&coll);
-    return ret;
+    return ret != 0 ? ret : wk_text_fix_spec(out, &cmd->err); /* text: as mongod stores it */
 }
 
 /* build_specs -- the normalized specs array; 2 BadValue when there are none. */
@@ -650,6 +651,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(default_collation(cmd, ns, &coll_default));
     SDB_ERR(build_specs(cmd, &coll_default, &specs));
+    SDB_ERR(wk_text_check_one(wk_catalog_find(ns), &specs, &cmd->err));
     SDB_ERR(wk_ttl_check_specs(cmd));
     SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);

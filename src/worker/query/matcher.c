@@ -45,6 +45,7 @@ wk_mnode_free(wk_mnode_t *n)
     bson_free(n->bits);
     wk_expr_free(n->expr);
     wk_schema_free(n->schema);
+    wk_mtext_free(n->text);
     wk_js_where_free(n->where);
     wk_geoq_free(n->geo);
     for (i = 0; i < n->n_kids; i++)
@@ -339,8 +340,11 @@ parse_toplevel(const char *key, const bson_iter_t *it, int depth, wk_mnode_t **o
         bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->val);
         return 0;
     }
-    if (strcmp(key, "$text") == 0)
-        return sdb_error_set(err, SDB_CODE_IndexNotFound, "text index required for $text query");
+    if (strcmp(key, "$text") == 0) { /* parsed by wk_mtext_setup, against the text index */
+        *out = wk_mnode_new(WK_MN_TEXT);
+        bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->val);
+        return 0;
+    }
     return sdb_error_set(err, SDB_CODE_BadValue, "unknown top level operator: %s", key);
 err:
     wk_mnode_free(*out);
@@ -474,7 +478,8 @@ wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_
 
     *out = NULL;
     SDB_RET(wk_mparse_doc(filter, 0, &root, err));
-    if (check_near(root, opts, false, &nnear, err) != 0 || setup_where(root, opts, err) != 0) {
+    if (check_near(root, opts, false, &nnear, err) != 0 || setup_where(root, opts, err) != 0 ||
+        wk_mtext_setup(root, opts, err) != 0) {
         wk_mnode_free(root);
         return SDB_ECLIENT;
     }

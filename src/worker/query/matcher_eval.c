@@ -431,6 +431,8 @@ wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d
         return wk_schema_matches(n->schema, doc);
     case WK_MN_WHERE:
         return eval_where(n, doc, ev);
+    case WK_MN_TEXT:
+        return wk_mtext_match(n, doc, d, ev != NULL ? &ev->ret : NULL, ev != NULL ? ev->err : NULL);
     case WK_MN_ALL_EMPTY:
         return false;
     default:
