@@ -368,6 +368,20 @@ mark_multikey(const ms_index_t *ix, const bson_t *doc)
     return grew;
 }
 
+/* derive -- hand entry_cb every key doc has in ix, by the index's kind (wildcard, text,
+ * geo, or a plain key pattern); *multikey is set when an array expanded into several. */
+static int
+derive(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, int *multikey, sdb_error_t *err)
+{
+    if (sdb_wildcard_pattern(ix->key))
+        return wildcard_entries(ix, doc, e, err);
+    if (sdb_fts_pattern(ix->key))
+        return sdb_fts_keys(doc, ix->spec, entry_cb, e, err); /* text: fts/fts.h */
+    if (sdb_geo_pattern_kind(ix->key, NULL) != SDB_GEO_NONE)  /* a 2d index's grid */
+        return sdb_geo_keys_spec(doc, ix->key, ix->spec, ix->coll, entry_cb, e, multikey, err);
+    return sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, e, multikey, err);
+}
+
 /* index_doc -- add (or remove) doc's entries in one index; *grew (may be NULL) set when a
  * multikey mask gained a bit. */
 static int
@@ -393,14 +407,7 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
         SDB_ERR(sdb_keyenc_keys_coll(old, ix->key, ix->coll, old_key_cb, &e, NULL, err));
     SDB_ERR(
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
-    if (sdb_wildcard_pattern(ix->key))
-        ret = wildcard_entries(ix, doc, &e, err);
-    else if (sdb_fts_pattern(ix->key))
-        ret = sdb_fts_keys(doc, ix->spec, entry_cb, &e, err); /* text: fts/fts.h */
-    else if (sdb_geo_pattern_kind(ix->key, NULL) != SDB_GEO_NONE) /* a 2d index's grid */
-        ret = sdb_geo_keys_spec(doc, ix->key, ix->spec, ix->coll, entry_cb, &e, &multikey, err);
-    else
-        ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
+    ret = derive(ix, doc, &e, &multikey, err);
     if (multikey && !remove && ret == 0 && mark_multikey(ix, doc) && grew != NULL)
         *grew = true;
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
@@ -489,7 +496,7 @@ ms_indexes_doc_entries(const ms_index_t *ix, const bson_t *doc, int64_t rid, ms_
                        void *arg, sdb_error_t *err)
 {
     entry_ctx_t e;
-    int ret = 0;
+    int multikey = 0, ret = 0;
 
     if (sparse_skip(ix, doc) || !in_filter(ix, doc))
         return 0;
@@ -500,10 +507,7 @@ ms_indexes_doc_entries(const ms_index_t *ix, const bson_t *doc, int64_t rid, ms_
     e.visit_arg = arg;
     sdb_keybuf_init(&e.rb);
     sdb_keybuf_init(&e.val);
-    if (sdb_wildcard_pattern(ix->key))
-        ret = wildcard_entries(ix, doc, &e, err);
-    else
-        ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, NULL, err);
+    ret = derive(ix, doc, &e, &multikey, err);
     bson_free(e.buf);
     sdb_keybuf_free(&e.rb);
     sdb_keybuf_free(&e.val);

@@ -66,6 +66,31 @@ START_TEST(test_validate_clean)
     CMD_OK(c, "vdb", "{'validate': 'clean', 'full': true, 'checkBSONConformance': true}", &r);
     ck_assert(fx_bool(&r, "valid"));
     bson_destroy(&r);
+    /* every kind of index derives the entries the writers wrote */
+    CMD_OK(c, "vdb",
+           "{'insert': 'kinds', 'documents': ["
+           "{'_id': 1, 't': 'running runners ran', 's': 'Abc', 'h': 5, 'w': {'x': [1, 2]}, "
+           "'loc': {'type': 'Point', 'coordinates': [2.35, 48.85]}, 'xy': [1, 2], 'p': 1}, "
+           "{'_id': 2, 't': 'quick brown fox', 's': 'abc', 'h': 'five', 'w': {'y': 'z'}, "
+           "'loc': {'type': 'Point', 'coordinates': [-0.12, 51.5]}, 'xy': [3, 4], 'p': -1}, "
+           "{'_id': 3}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, "vdb",
+           "{'createIndexes': 'kinds', 'indexes': ["
+           "{'key': {'t': 'text'}, 'name': 'text'}, {'key': {'h': 'hashed'}, 'name': 'hashed'}, "
+           "{'key': {'w.$**': 1}, 'name': 'wild'}, {'key': {'loc': '2dsphere'}, 'name': 'geo'}, "
+           "{'key': {'xy': '2d'}, 'name': 'flat'}, "
+           "{'key': {'s': 1}, 'name': 'ci', 'collation': {'locale': 'en', 'strength': 2}}, "
+           "{'key': {'p': 1}, 'name': 'part', 'partialFilterExpression': {'p': {'$gt': 0}}}, "
+           "{'key': {'s': 1, 'h': 1}, 'name': 'uniq', 'unique': true}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, "vdb", "{'validate': 'kinds', 'full': true}", &r);
+    ck_assert_msg(fx_bool(&r, "valid"), "%s", fx_to_json(&r));
+    ASSERT_INT(&r, "nIndexes", 9);
+    ASSERT_INT(&r, "keysPerIndex.part", 1);
+    bson_destroy(&r);
     /* mongod's refusals */
     CMD_ERR(c, "vdb", "{'validate': 'nope'}", &r, 26, "NamespaceNotFound");
     bson_destroy(&r);
