@@ -6,9 +6,11 @@
  * head timestamp and its wake-up word, the failpoint version (a worker refreshes its cached
  * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor), the
  * TTL monitor's counts (metrics.ttl) and the live value of every runtime-settable server
- * parameter (config.h: setParameter asks the master, which writes it here).  Each worker
- * owns one counters slot and is the only writer of that slot; serverStatus sums the slots.
- * Fields are atomics; no locks.
+ * parameter (config.h: setParameter asks the master, which writes it here), the profiler's
+ * settings (master/profile.h) and the respawn count.  Each worker owns one counters slot,
+ * one diag slot (serverStatus's other counters), one row of running operations and one row
+ * of open connections (currentOp), and is the only writer of them; serverStatus sums the
+ * slots.  Fields are atomics or seqlocked rows; no locks.
  */
 #ifndef SDB_GLOBAL_H
 #define SDB_GLOBAL_H
