@@ -603,6 +603,14 @@ START_TEST(test_kind_details)
     ASSERT_TYPE(&r, "cursor.firstBatch.0.p", BSON_TYPE_INT32);
     ASSERT_TYPE(&r, "cursor.firstBatch.1.p", BSON_TYPE_INT64);
     bson_destroy(&r);
+    /* returnKey through a SORT_MERGE: the key of the clause's scan that gave the document */
+    CMD_OK(c, DB,
+           "{'find': 'kinds', 'filter': {'$or': [{'x': 1}, {'y': 7}]}, 'sort': {'z': 1}, "
+           "'returnKey': true, 'limit': 1}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.y", 7);
+    ASSERT_INT(&r, "cursor.firstBatch.0.z", 8);
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST

@@ -29,6 +29,9 @@ void wk_exec_merge_unget(wk_exec_t *ex);
 size_t wk_exec_merge_count(const wk_exec_t *ex);
 const wk_exec_plan_t *wk_exec_merge_plan(const wk_exec_t *ex, size_t i);
 
+/* wk_exec_merge_last_plan -- the scan that gave the last document handed out (returnKey). */
+const wk_exec_plan_t *wk_exec_merge_last_plan(const wk_exec_t *ex);
+
 /* wk_exec_merge_save -- append {merge: [each scan's position]} to a saved position. */
 void wk_exec_merge_save(const wk_exec_t *ex, bson_t *pos);
 
