@@ -497,6 +497,8 @@ wk_exec_limit_hint(wk_exec_t *ex, uint64_t n)
 {
     if (n > 0 && n < ex->fetch_limit)
         ex->fetch_limit = (uint32_t)n;
+    for (size_t i = 0; i < wk_exec_merge_count(ex); i++) /* each merged scan may give them all */
+        wk_exec_limit_hint(wk_exec_merge_sub(ex, i), n);
 }
 
 bool

@@ -100,6 +100,12 @@ wk_exec_merge_count(const wk_exec_t *ex)
     return ex->merge != NULL ? ex->merge->n : 0;
 }
 
+wk_exec_t *
+wk_exec_merge_sub(wk_exec_t *ex, size_t i)
+{
+    return ex->merge->sub[i];
+}
+
 const wk_exec_plan_t *
 wk_exec_merge_plan(const wk_exec_t *ex, size_t i)
 {
