@@ -39,6 +39,23 @@ sdb_tlsopt_mode_name(int mode)
     return mode >= 0 && mode < (int)(sizeof(modes) / sizeof(modes[0])) ? modes[mode] : "disabled";
 }
 
+/*
+ * sdb_tlsopt_protocols_append --
+ *     A protocol bit set as its --tlsDisabledProtocols text ("TLS1_0,TLS1_1" or "none").
+ */
+void
+sdb_tlsopt_protocols_append(uint32_t mask, const char *key, bson_t *out)
+{
+    char list[64] = "";
+    unsigned i;
+
+    for (i = 0; i < 4; i++)
+        if (mask & (1u << i))
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%sTLS1_%u",
+                     list[0] != '\0' ? "," : "", i);
+    BSON_APPEND_UTF8(out, key, list[0] != '\0' ? list : "none");
+}
+
 /* A comma-separated list of protocol names, or "none", into a bit set. */
 static int
 parse_protocols(const char *val, uint32_t *out)

@@ -37,4 +37,8 @@ int sdb_tlsopt_check(const sdb_config_t *cfg);
 /* sdb_tlsopt_mode_name -- "disabled", "allowTLS", "preferTLS" or "requireTLS". */
 const char *sdb_tlsopt_mode_name(int mode);
 
+/* sdb_tlsopt_protocols_append -- append a protocol bit set (SDB_TLS_PROTO_*) under `key` as
+ * --tlsDisabledProtocols spells it ("TLS1_0,TLS1_1", or "none"). */
+void sdb_tlsopt_protocols_append(uint32_t mask, const char *key, bson_t *out);
+
 #endif

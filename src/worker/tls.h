@@ -70,10 +70,6 @@ const char *wk_tls_peer_subject(const struct wk_conn *c);
  * protocol version, summed over workers) to `reply`. */
 void wk_tls_server_status(bson_t *reply);
 
-/* wk_tls_cmdline_append -- append getCmdLineOpts' parsed.net.tls (the TLS options given, the
- * password as "<password>") to an open `net` document; nothing when no TLS option was given. */
-void wk_tls_cmdline_append(bson_t *net);
-
 /* wk_tls_security_append -- append the TLS fields of serverStatus' security section
  * (SSLServerSubjectName, SSLServerHasCertificateAuthority, SSLServerCertificateExpirationDate)
  * to an open `security` document; nothing when TLS is disabled. */

@@ -8,6 +8,7 @@
  * start-up sequence (buildInfo, getCmdLineOpts, getLog startupWarnings) works unchanged.
  */
 #include "../../common/config.h"
+#include "../../common/config_yaml.h"
 #include "../../common/global.h"
 #include "../../common/storeop.h"
 #include "../accept.h"
@@ -92,27 +93,6 @@ wk_cmd_build_info(wk_cmd_t *cmd)
     return 0;
 }
 
-/*
- * wk_cmd_get_cmd_line_opts --
- *     The argv the server was started with and the parsed settings.
- */
-/* parsed.setParameter: the parameters --setParameter set, as text (mongod keeps strings). */
-static void
-append_set_parameters(bson_t *parsed)
-{
-    size_t i, n;
-    const sdb_param_t *p = sdb_config_params(&n);
-    bson_t sp;
-
-    if (wk_cfg->params_given == 0)
-        return;
-    BSON_APPEND_DOCUMENT_BEGIN(parsed, "setParameter", &sp);
-    for (i = 0; i < n; i++)
-        if (wk_cfg->params_given & (1u << i))
-            sdb_config_param_append(wk_cfg, NULL, &p[i], &sp, true);
-    bson_append_document_end(parsed, &sp);
-}
-
 /* argv as given, with the values of password flags replaced by "<password>" as mongod does. */
 static void
 append_argv(bson_t *reply)
@@ -139,34 +119,19 @@ append_argv(bson_t *reply)
     bson_destroy(&argv);
 }
 
+/*
+ * wk_cmd_get_cmd_line_opts --
+ *     The argv the server was started with and the options given (by flag or --config file),
+ *     nested at their YAML paths as mongod shows them (common/config_yaml.h).
+ */
 int
 wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
 {
-    bson_t parsed, net, storage, repl, wt, engine;
+    bson_t parsed;
 
     append_argv(cmd->reply);
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "parsed", &parsed);
-    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "net", &net);
-    BSON_APPEND_UTF8(&net, "bindIp", wk_cfg->bind_ip);
-    BSON_APPEND_INT32(&net, "port", (int32_t)strtol(wk_global->port_str, NULL, 10));
-    if (sdb_config_given(wk_cfg, "maxConns"))
-        BSON_APPEND_INT32(&net, "maxIncomingConnections", wk_cfg->max_conns);
-    wk_tls_cmdline_append(&net);
-    bson_append_document_end(&parsed, &net);
-    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "replication", &repl);
-    BSON_APPEND_UTF8(&repl, "replSet", wk_cfg->repl_set);
-    bson_append_document_end(&parsed, &repl);
-    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "storage", &storage);
-    BSON_APPEND_UTF8(&storage, "dbPath", wk_cfg->dbpath);
-    if (sdb_config_given(wk_cfg, "wiredTigerCacheSizeGB")) {
-        BSON_APPEND_DOCUMENT_BEGIN(&storage, "wiredTiger", &wt);
-        BSON_APPEND_DOCUMENT_BEGIN(&wt, "engineConfig", &engine);
-        BSON_APPEND_DOUBLE(&engine, "cacheSizeGB", (double)wk_cfg->cache_mb / 1024);
-        bson_append_document_end(&wt, &engine);
-        bson_append_document_end(&storage, &wt);
-    }
-    bson_append_document_end(&parsed, &storage);
-    append_set_parameters(&parsed);
+    sdb_config_yaml_parsed(wk_cfg, &parsed);
     bson_append_document_end(cmd->reply, &parsed);
     return 0;
 }
