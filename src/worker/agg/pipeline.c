@@ -35,7 +35,7 @@ typedef struct agg_stage {
 struct wk_agg_pipeline {
     agg_stage_t *st;
     size_t n;
-    bson_t *lead; /* filter of a leading $match the collection source absorbs, or NULL */
+    bson_t *lead;      /* filter of a leading $match the collection source absorbs, or NULL */
     bson_t *lead_sort; /* spec of a $sort right after it (or first), which the read absorbs
                         * when the planner finds an index in its order; or NULL */
     size_t sort_at;    /* that $sort's position */
@@ -386,6 +386,35 @@ take(wk_agg_docs_t *chunk, int64_t n, wk_agg_docs_t *dst)
     return moved;
 }
 
+/* with_score -- a copy of a document the executor matched; a $text match keeps its score
+ * beside it (WK_SORT_TEXT_SCORE) for {$meta: "textScore"} in $sort and expressions, until
+ * strip_scores takes it off the pipeline's output. */
+static bson_t *
+with_score(const bson_t *doc, const wk_match_details_t *det)
+{
+    bson_t *c = bson_copy(doc);
+
+    if (det->has_text_score)
+        BSON_APPEND_DOUBLE(c, WK_SORT_TEXT_SCORE, det->text_score);
+    return c;
+}
+
+/* strip_scores -- the output documents without the text score kept beside them. */
+static void
+strip_scores(wk_agg_docs_t *out)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        bson_t *clean;
+
+        if (out->v[i] == NULL || !bson_has_field(out->v[i], WK_SORT_TEXT_SCORE))
+            continue;
+        clean = bson_new();
+        bson_copy_to_excluding_noinit(out->v[i], clean, WK_SORT_TEXT_SCORE, NULL);
+        bson_destroy(out->v[i]);
+        out->v[i] = clean;
+    }
+}
+
 /* push -- feed `chunk` (consumed) into stage i and on down the streaming stages after it. */
 static int
 push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
@@ -432,6 +461,7 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
             break;
     }
     if (i >= r->p->n) {
+        strip_scores(chunk); /* the pipeline's output: no text score beside it */
         take(chunk, INT64_MAX, r->out);
         if (r->emit != NULL && r->out->n > 0)
             SDB_ERR(r->emit(r->emit_arg, r->out, err));
@@ -484,7 +514,6 @@ drain(xrun_t *r, size_t i, sdb_error_t *err)
     return ret;
 }
 
-<<<<<<< HEAD
 /* open_read -- open the collection read of stage `from`: with the leading $sort, so that the
  * planner may pick an index in its order (the same planner as find's, exec.h). */
 static int
@@ -511,35 +540,6 @@ absorb_sort(xrun_t *r, const wk_exec_t *ex)
     x->state = NULL;
     x->kind = K_PASS;
     return true;
-=======
-/* with_score -- a copy of a document the executor matched; a $text match keeps its score
- * beside it (WK_SORT_TEXT_SCORE) for {$meta: "textScore"} in $sort and expressions, until
- * strip_scores takes it off the pipeline's output. */
-static bson_t *
-with_score(const bson_t *doc, const wk_match_details_t *det)
-{
-    bson_t *c = bson_copy(doc);
-
-    if (det->has_text_score)
-        BSON_APPEND_DOUBLE(c, WK_SORT_TEXT_SCORE, det->text_score);
-    return c;
-}
-
-/* strip_scores -- the output documents without the text score kept beside them. */
-static void
-strip_scores(wk_agg_docs_t *out)
-{
-    for (size_t i = 0; i < out->n; i++) {
-        bson_t *clean;
-
-        if (out->v[i] == NULL || !bson_has_field(out->v[i], WK_SORT_TEXT_SCORE))
-            continue;
-        clean = bson_new();
-        bson_copy_to_excluding_noinit(out->v[i], clean, WK_SORT_TEXT_SCORE, NULL);
-        bson_destroy(out->v[i]);
-        out->v[i] = clean;
-    }
->>>>>>> text
 }
 
 /* read_source -- the collection, read chunk by chunk into stage `from` until it ends or the
@@ -657,7 +657,6 @@ run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_
     for (size_t i = from; i < p->n; i++)
         if (r.xs[i].kind == K_BLOCK || r.xs[i].kind == K_SINK)
             SDB_ERR(drain(&r, i, err));
-    strip_scores(out);
 err:
     if (ret != 0)
         wk_agg_docs_free(out);
@@ -895,7 +894,6 @@ wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *re
         SDB_ERR(sdb_error_set(err, SDB_CODE_QueryPlanKilled,
                               "the index that provided the sort order is gone"));
     SDB_ERR(batch_fill(&r, &ex, from, want, eof, err));
-    strip_scores(out);
     if (!*eof) {
         wk_exec_save(&ex, state, "pos");
         save_counts(&r, state);

@@ -405,9 +405,6 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted, err));
     if (ci == NULL || hinted)
         goto err;
-<<<<<<< HEAD
-    if (want == WK_EXEC_SCAN)
-=======
     if (wk_text_in_filter(filter)) { /* TEXT_OR over the text index's terms (text.h) */
         bool text = false;
 
@@ -417,8 +414,7 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
             goto err;
         }
     }
-    if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
->>>>>>> text
+    if (want == WK_EXEC_SCAN)
         ex->mode = WK_EXEC_SCAN;
     else if ((opts == NULL || opts->coll == NULL) && wk_matcher_id_values(ex->matcher, &values) &&
              plan_ids(&values, &ex->ids))

@@ -181,13 +181,12 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
         }
         return;
     }
-<<<<<<< HEAD
-    if (ex->covered) { /* no FETCH: the projection above reads the keys */
-        ixscan_stage(&ex->plan, with_stats, ex->n_returned, out);
-=======
     if (ex->mode == WK_EXEC_SEC && !bson_empty(&ex->plan.text)) {
         wk_text_explain(ex, filter, with_stats, out); /* TEXT_MATCH over TEXT_OR */
->>>>>>> text
+        return;
+    }
+    if (ex->covered) { /* no FETCH: the projection above reads the keys */
+        ixscan_stage(&ex->plan, with_stats, ex->n_returned, out);
         return;
     }
     if (ex->mode == WK_EXEC_IX || ex->mode == WK_EXEC_SEC) {

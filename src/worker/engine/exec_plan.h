@@ -46,7 +46,6 @@ typedef struct wk_exec_plan {
         uint64_t keys, docs, advanced;
         bool eof, ran;
     } trial;
-<<<<<<< HEAD
     int dir;        /* 1 forward, -1 backward (IXSCAN dir) */
     bson_t ranges;  /* the IXSCAN request's ranges array */
     bson_t bounds;  /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
@@ -55,12 +54,7 @@ typedef struct wk_exec_plan {
                                  * sort keys), NULL = simple */
     bson_t wkey; /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
                      * explain shows it); empty otherwise */
-=======
-    int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
-    bson_t ranges; /* the IXSCAN request's ranges array */
-    bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
-    bson_t text;   /* a text index's spec when the plan scans its terms (text.h); else empty */
->>>>>>> text
+    bson_t text; /* a text index's spec when the plan scans its terms (text.h); else empty */
     wk_exec_range_t *r;
     size_t nr;
     int64_t *seen; /* open-addressing set of record ids already met by this executor */
