@@ -463,8 +463,10 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
     if (i >= r->p->n) {
         strip_scores(chunk); /* the pipeline's output: no text score beside it */
         take(chunk, INT64_MAX, r->out);
-        if (r->emit != NULL && r->out->n > 0)
+        if (r->emit != NULL && r->out->n > 0) {
+            strip_scores(r->out);
             SDB_ERR(r->emit(r->emit_arg, r->out, err));
+        }
     }
 err:
     wk_agg_docs_free(&next);

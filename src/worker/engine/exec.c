@@ -302,6 +302,9 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     int ret = 0;
 
     *sec = false;
+    SDB_ERR(wk_exec_plan_geo(ci, filter, &ex->plan, sec)); /* a 2dsphere region wins */
+    if (*sec)
+        goto err;
     SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &v, &n));
     if (n == 0 || !v[0]->bounded) {
         SDB_ERR(

@@ -40,6 +40,7 @@ typedef struct wk_match_opts {
     const struct wk_op *op;      /* $where's operation (maxTimeMS, interrupts); may be NULL */
     const bson_t *text_index;    /* the collection's text index spec, for $text (borrowed for
                                   * the construction only); NULL: $text is 27 IndexNotFound */
+    bool allow_near;             /* $near / $nearSphere may appear (find: it orders by them) */
 } wk_match_opts_t;
 
 /* wk_matcher_new -- parse `filter` (NULL or empty matches everything). */

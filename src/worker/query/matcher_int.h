@@ -19,6 +19,7 @@
 #include "../../common/path.h"
 #include "../../common/predicate.h"
 #include "expr.h"
+#include "geoq.h"
 #include "js.h"
 #include "matcher.h"
 
@@ -51,6 +52,7 @@ typedef enum wk_mkind {
     WK_MN_BITS_ANY_SET,
     WK_MN_BITS_ANY_CLEAR,
     WK_MN_TEXT, /* $text (val: the operand; text: parsed by matcher_text.c) */
+    WK_MN_GEO, /* $geoWithin, $geoIntersects, $near, $nearSphere (geo: geoq.h) */
 } wk_mkind_t;
 
 typedef struct wk_regex {
@@ -91,6 +93,7 @@ typedef struct wk_mnode {
     wk_schema_t *schema;         /* SCHEMA */
     struct wk_js_where *where;   /* WHERE: compiled when the matcher is made */
     struct wk_mtext *text;       /* TEXT: the index spec and the parsed query */
+    struct wk_geoq *geo;         /* GEO */
     const sdb_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
     struct wk_mnode **kids;
     size_t n_kids;
