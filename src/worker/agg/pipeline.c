@@ -461,7 +461,6 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
             break;
     }
     if (i >= r->p->n) {
-        strip_scores(chunk); /* the pipeline's output: no text score beside it */
         take(chunk, INT64_MAX, r->out);
         if (r->emit != NULL && r->out->n > 0) {
             strip_scores(r->out);
@@ -659,6 +658,7 @@ run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_
     for (size_t i = from; i < p->n; i++)
         if (r.xs[i].kind == K_BLOCK || r.xs[i].kind == K_SINK)
             SDB_ERR(drain(&r, i, err));
+    strip_scores(out);
 err:
     if (ret != 0)
         wk_agg_docs_free(out);
@@ -896,6 +896,7 @@ wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *re
         SDB_ERR(sdb_error_set(err, SDB_CODE_QueryPlanKilled,
                               "the index that provided the sort order is gone"));
     SDB_ERR(batch_fill(&r, &ex, from, want, eof, err));
+    strip_scores(out);
     if (!*eof) {
         wk_exec_save(&ex, state, "pos");
         save_counts(&r, state);
