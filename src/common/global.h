@@ -14,6 +14,7 @@
 #define SDB_GLOBAL_H
 
 #include "log.h"
+#include "logring.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -136,6 +137,9 @@ typedef struct sdb_global {
     /* master writes (params.c, log.c's sdb_log_rotate): the logging settings in force, which
      * every process reads at each log line (log.h) */
     sdb_log_live_t log;
+    /* the recent log lines of each process for getLog (logring.h): ring i (< SDB_MAX_WORKERS)
+     * worker i writes, ring SDB_MAX_WORKERS the master */
+    sdb_logring_t logring[SDB_MAX_WORKERS + 1];
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */

@@ -5,8 +5,9 @@
  * start-up values, params.h), death pipe, per worker slot a channel and a spawned worker,
  * then WiredTiger (store.c), the journal flusher and TTL monitor threads (flush.h, ttl.h)
  * and one service thread per slot.  The main thread
- * then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP are blocked in every thread
- * and read here, so no code runs in signal context) with a one-second tick for
+ * then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 are blocked in every
+ * thread and read here, so no code runs in signal context; SIGUSR1 rotates the log as mongod's
+ * does, logrotate.h) with a one-second tick for
  * housekeeping.  A worker that exits while its channel is ACTIVE, or by a signal, crashed:
  * its channel is marked dead (waking its service thread), cleaned (rule 4 of DESIGN.md),
  * reset, and a replacement is spawned, with backoff for a slot that keeps crashing.  Exit
@@ -23,6 +24,7 @@
 #include "cursors.h"
 #include "disk.h"
 #include "flush.h"
+#include "logrotate.h"
 #include "oplog.h"
 #include "ops.h"
 #include "params.h"
@@ -345,6 +347,7 @@ main_loop(master_t *m)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         return 1;
@@ -356,6 +359,8 @@ main_loop(master_t *m)
         while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
             if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
                 stop = true;
+            if (si.ssi_signo == SIGUSR1) /* mongod's log rotation signal */
+                ms_logrotate_now("SIGUSR1");
         }
         reap(m);
         if (stop)
@@ -378,7 +383,13 @@ static int
 open_log(const sdb_config_t *cfg)
 {
     int fd = 1;
+    int ret = cfg->logpath[0] != '\0' && !cfg->log_append ? sdb_log_rename_old(cfg->logpath) : 0;
 
+    if (ret != 0) { /* without --logappend an old file is moved aside, as mongod does */
+        fprintf(stderr, "secantusdb: cannot rename the old log file %s: %s\n", cfg->logpath,
+                strerror(ret));
+        return -1;
+    }
     if (cfg->logpath[0] != '\0') {
         fd = open(cfg->logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0) {
@@ -459,6 +470,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread we and WT start */
 
@@ -472,6 +484,9 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     if ((ret = setup(&m)) != 0)
         return ret == 48 ? 48 : 2;
     ms_params_publish(cfg, m.global); /* before any worker can read them */
+    sdb_log_attach(&m.global->log, cfg->logpath);
+    sdb_log_set_ring(&m.global->logring[SDB_MAX_WORKERS]);
+    ms_logrotate_init(cfg);
     if (cfg->port == 0) {
         printf("mongodb://%s:%s/\n",
                strcmp(cfg->bind_ip, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind_ip,
@@ -508,6 +523,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         return 2;
     }
 
+    sdb_log_startup_done();
     ret = main_loop(&m);
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
     stop_workers(&m);
