@@ -80,7 +80,7 @@ static const opt_def_t opts[] = {
     {"pidfilepath", OPT_STR, true, OFF(pidfile), SZ(pidfile), NULL},
     {"verbose", OPT_SPECIAL, true, 0, 0, NULL},
     {"syslog", OPT_SPECIAL, false, 0, 0, NULL},
-    {"fork", OPT_SPECIAL, false, 0, 0, NULL},
+    {"fork", OPT_FLAG, false, OFF(fork), 0, NULL},
     {"profile", OPT_SPECIAL, true, 0, 0, NULL},
     {"slowms", OPT_INT, true, OFF(slow_ms), 0, NULL},
     {"logComponentVerbosity", OPT_SPECIAL, true, 0, 0, NULL},
@@ -393,11 +393,10 @@ parse_logging(sdb_config_t *cfg, const char *name, const char *val)
         return parse_verbose(cfg, val);
     if (strcmp(name, "logComponentVerbosity") == 0)
         return parse_component(cfg, val);
-    fprintf(stderr, "secantusdb: --%s is not supported: %s\n", name,
-            strcmp(name, "syslog") == 0
-                ? "SecantusDB logs to --logpath or stdout (journald captures stdout under systemd)"
-                : "run SecantusDB in the foreground (systemd's Type=notify service, or a "
-                  "supervisor) instead of daemonizing");
+    fprintf(stderr,
+            "secantusdb: --%s is not supported: SecantusDB logs to --logpath or stdout "
+            "(journald captures stdout under systemd)\n",
+            name);
     return 2;
 }
 
@@ -442,7 +441,7 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         return 0;
     }
     if (strcmp(name, "logRotate") == 0 || strcmp(name, "profile") == 0 ||
-        strcmp(name, "verbose") == 0 || strcmp(name, "syslog") == 0 || strcmp(name, "fork") == 0 ||
+        strcmp(name, "verbose") == 0 || strcmp(name, "syslog") == 0 ||
         strcmp(name, "logComponentVerbosity") == 0)
         return parse_logging(cfg, name, val);
     /* --fds listen,chan,wake_master,wake_worker,global,death */
@@ -743,6 +742,11 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         cfg->given |= (uint64_t)1 << k;
         if (*exit_now)
             return 0;
+    }
+    if (cfg->fork && cfg->logpath[0] == '\0' && cfg->worker_slot < 0) {
+        fprintf(stderr, "BadValue: --fork has to be used with --logpath or --syslog\n"
+                        "try 'secantusdb --help' for more information\n");
+        return 2;
     }
     return sdb_config_check(cfg);
 }

@@ -63,6 +63,7 @@ typedef struct sdb_config {
     int64_t log_level;      /* logLevel / -v / systemLog.verbosity: 0-5 */
     int8_t log_comp[SDB_LOG_NCOMP]; /* systemLog.component.<name>.verbosity, -1 = inherit */
     int profile; /* --profile / operationProfiling.mode: 0 off, 1 slowOp, 2 all */
+    bool fork;   /* --fork: run in the background (master/daemon.h) */
     int slow_ms; /* --slowms / operationProfiling.slowOpThresholdMs, default 100 */
 } sdb_config_t;
 

@@ -328,16 +328,6 @@ walk_map(const ywalk_t *w, const yaml_node_t *map, const char *prefix)
     return 0;
 }
 
-/* after -- checks across keys once the file is read, as mongod makes them. */
-static int
-after(const ywalk_t *w, const yaml_node_t *root)
-{
-    if (sdb_config_given(w->cfg, "fork") && w->cfg->logpath[0] == '\0')
-        return refuse(w, line_of(root), "%s%s", "--fork has to be used with --logpath or --syslog",
-                      "");
-    return 0;
-}
-
 /*
  * sdb_config_yaml_load --
  *     Read mongod's YAML configuration file into *cfg.
@@ -373,8 +363,8 @@ sdb_config_yaml_load(sdb_config_t *cfg, const char *path)
     if (root != NULL && root->type != YAML_MAPPING_NODE &&
         !(root->type == YAML_SCALAR_NODE && scalar(root)[0] == '\0'))
         ret = refuse(&w, line_of(root), "%s%s", "the file is not a map of options", "");
-    else if (root != NULL && root->type == YAML_MAPPING_NODE && (ret = walk_map(&w, root, "")) == 0)
-        ret = after(&w, root);
+    else if (root != NULL && root->type == YAML_MAPPING_NODE)
+        ret = walk_map(&w, root, "");
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     fclose(f);

@@ -23,6 +23,7 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "cursors.h"
+#include "daemon.h"
 #include "disk.h"
 #include "flush.h"
 #include "logrotate.h"
@@ -460,8 +461,12 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     sigset_t set;
     bson_t attr;
     int ret;
+    bool parent;
 
     SDB_UNUSED(argv0);
+    ret = ms_daemon_fork(cfg, &parent); /* --fork: first, before any fd or thread exists */
+    if (ret != 0 || parent)
+        return parent ? ret : 2;
     m.cfg = cfg;
     the_master = &m;
     if (open_log(cfg) != 0 || pid_file(cfg, true) != 0)
@@ -526,6 +531,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     }
 
     sdb_log_startup_done();
+    ms_daemon_ready(); /* --fork: the parent may exit now */
     sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=Waiting for connections on port %s", (int)getpid(),
                m.global->port_str);
     ret = main_loop(&m);

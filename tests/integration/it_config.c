@@ -510,6 +510,62 @@ START_TEST(test_get_log_and_log_level)
 }
 END_TEST
 
+START_TEST(test_fork)
+{
+    char dir[512], yaml[2048], file[600], pid_path[600], log[600], cmd[1400], out[600];
+    fx_server_t s;
+    mongoc_client_t *c;
+    bson_t r;
+    FILE *f;
+    int port, st, pid = 0;
+
+    ck_assert_int_eq(fx_mkdtemp(dir, sizeof(dir), "sdb-fork"), 0);
+    close(listen_any(&port));
+    snprintf(pid_path, sizeof(pid_path), "%s/sdb.pid", dir);
+    snprintf(log, sizeof(log), "%s/sdb.log", dir);
+    snprintf(out, sizeof(out), "%s/out.txt", dir);
+    snprintf(yaml, sizeof(yaml),
+             "net: {port: %d, bindIp: 127.0.0.1}\nstorage: {dbPath: ':memory:'}\n"
+             "systemLog: {destination: file, path: %s}\n"
+             "processManagement: {fork: true, pidFilePath: %s}\nsecantusdb: {workers: 1}\n",
+             port, log, pid_path);
+    write_file(dir, "fork.yaml", yaml, file, sizeof(file));
+    snprintf(cmd, sizeof(cmd), "'%s' -f '%s' >'%s' 2>&1", fx_binary(), file, out);
+    st = system(cmd); /* returns once the background server serves */
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+    ck_assert(file_has(out, "forked process: "));
+    ck_assert(file_has(out, "child process started successfully, parent exiting"));
+    f = fopen(pid_path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    ck_assert_int_gt(pid, 1);
+    memset(&s, 0, sizeof(s));
+    snprintf(s.uri, sizeof(s.uri), "mongodb://127.0.0.1:%d/", port);
+    c = fx_client(&s);
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ck_assert(fx_bool(&r, "parsed.processManagement.fork"));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    for (int i = 0; i < 1000 && kill(pid, 0) == 0; i++)
+        fx_sleep_ms(10);
+    ck_assert_msg(kill(pid, 0) != 0, "the forked server outlived SIGTERM");
+    ck_assert(!file_has(pid_path, ""));
+    ck_assert(file_has(log, "Now exiting"));
+
+    /* a child that cannot start (its dbPath is under a file): the parent exits with its code */
+    snprintf(yaml, sizeof(yaml),
+             "net: {port: %d}\nstorage: {dbPath: %s/db}\n"
+             "systemLog: {path: %s}\nprocessManagement: {fork: true}\n",
+             port, log, log);
+    write_file(dir, "fork.yaml", yaml, file, sizeof(file));
+    st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status 0x%x", st);
+    fx_rm_rf(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -522,5 +578,6 @@ main(void)
     tcase_add_test(tc, test_log_rotate_rename);
     tcase_add_test(tc, test_log_rotate_reopen);
     tcase_add_test(tc, test_get_log_and_log_level);
+    tcase_add_test(tc, test_fork);
     return it_main(s);
 }

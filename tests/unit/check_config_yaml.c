@@ -194,7 +194,7 @@ START_TEST(test_refusals)
     LOAD_BAD(&cfg, "systemLog:\n  component:\n    nosuch:\n      verbosity: 1\n");
     LOAD_BAD(&cfg, "systemLog:\n  component:\n    storage:\n      verbosity: x\n");
     LOAD_BAD(&cfg, "operationProfiling:\n  mode: some\n");
-    LOAD_BAD(&cfg, "processManagement:\n  fork: true\n");
+    LOAD_BAD(&cfg, "processManagement:\n  fork: true\n"); /* without systemLog.path */
     LOAD_BAD(&cfg, "setParameter:\n  noSuchParameter: 1\n");
     LOAD_BAD(&cfg, "setParameter:\n  cursorTimeoutMillis: -5\n");
     LOAD_BAD(&cfg, "setParameter: 5\n");
@@ -202,6 +202,17 @@ START_TEST(test_refusals)
     LOAD_BAD(&cfg, "storage:\n  wiredTiger:\n    engineConfig:\n      cacheSizeGB: lots\n");
     LOAD_BAD(&cfg, "security:\n  javascriptEnabled: maybe\n");
     ck_assert_int_eq(load(&cfg, "net:\n  port: 1\n", (const char *const[]){"-f", NULL}), 2);
+}
+END_TEST
+
+START_TEST(test_fork)
+{
+    sdb_config_t cfg;
+
+    LOAD_OK(&cfg, "processManagement:\n  fork: true\nsystemLog:\n  path: /tmp/x.log\n", );
+    ck_assert(cfg.fork);
+    LOAD_OK(&cfg, "processManagement:\n  fork: true\n", "--logpath", "/tmp/x.log", );
+    ck_assert(cfg.fork);
 }
 END_TEST
 
@@ -260,6 +271,7 @@ config_yaml_suite(void)
     tcase_add_test(tc, test_flags_override);
     tcase_add_test(tc, test_empty_and_comments);
     tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_fork);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_parsed);
     suite_add_tcase(s, tc);
