@@ -84,6 +84,8 @@ static const opt_def_t opts[] = {
     {"profile", OPT_SPECIAL, true, 0, 0, NULL},
     {"slowms", OPT_INT, true, OFF(slow_ms), 0, NULL},
     {"logComponentVerbosity", OPT_SPECIAL, true, 0, 0, NULL},
+    /* mongod's time zone database directory: ours is the system's (ICU and libc read it) */
+    {"timeZoneInfo", OPT_IGNORE_ARG, true, 0, 0, NULL},
 };
 
 _Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 bits");

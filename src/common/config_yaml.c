@@ -36,6 +36,7 @@ typedef enum {
     Y_CHOICE,    /* the word `on` sets the flag, the word `off` leaves it unset */
     Y_WORDS,     /* a word translated by `on` ("off=0,slowOp=1,all=2") into the value */
     Y_NOOP,      /* a boolean with no effect, as on mongod 7.0 */
+    Y_ONLY,      /* only the word `on` is accepted: what we always do */
     Y_PARAMS,    /* a map of --setParameter name: value */
     Y_COMPONENTS /* a tree of log components with `verbosity` leaves */
 } ykind_t;
@@ -59,6 +60,7 @@ static const ykey_t keys[] = {
     {"storage.journal.enabled", NULL, Y_NOOP, NULL, NULL},
     {"systemLog.destination", "syslog", Y_CHOICE, "syslog", "file"},
     {"systemLog.path", "logpath", Y_STR, NULL, NULL},
+    {"systemLog.timeStampFormat", NULL, Y_ONLY, "iso8601-utc", NULL},
     {"systemLog.logAppend", "logappend", Y_SWITCH, NULL, NULL},
     {"systemLog.logRotate", "logRotate", Y_STR, NULL, NULL},
     {"systemLog.verbosity", "verbose", Y_INT, NULL, NULL},
@@ -71,6 +73,7 @@ static const ykey_t keys[] = {
     {"replication.oplogSizeMB", "oplogSize", Y_INT, NULL, NULL},
     {"processManagement.pidFilePath", "pidfilepath", Y_STR, NULL, NULL},
     {"processManagement.fork", "fork", Y_SWITCH, NULL, NULL},
+    {"processManagement.timeZoneInfo", "timeZoneInfo", Y_STR, NULL, NULL},
     {"operationProfiling.mode", "profile", Y_WORDS, "off=0,slowOp=1,all=2", NULL},
     {"operationProfiling.slowOpThresholdMs", "slowms", Y_INT, NULL, NULL},
     {"setParameter", "setParameter", Y_PARAMS, NULL, NULL},
@@ -199,6 +202,10 @@ leaf(const ywalk_t *w, const ykey_t *k, const yaml_node_t *v)
         if (strcmp(s, k->off) == 0)
             return 0;
         return refuse(w, line, "Bad value for option %s: %s", k->path, s);
+    case Y_ONLY:
+        if (strcmp(s, k->on) != 0)
+            return refuse(w, line, "Bad value for option %s: %s", k->path, s);
+        return 0;
     case Y_WORDS:
         if (!translate(k->on, s, mapped, sizeof(mapped)))
             return refuse(w, line, "Bad value for option %s: %s", k->path, s);

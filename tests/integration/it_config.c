@@ -326,7 +326,7 @@ log_server(fx_server_t *s, char *log, size_t len, const char *const *more)
 START_TEST(test_log_rotate_rename)
 {
     fx_server_t s;
-    char log[700], old[760];
+    char log[700];
     mongoc_client_t *a, *b;
     bson_t r;
 
@@ -365,7 +365,6 @@ START_TEST(test_log_rotate_rename)
     CMD_OK(a, "admin", "{'logRotate': 'server'}", &r);
     bson_destroy(&r);
     ck_assert_int_eq(count_files(s.tmpdir, "sdb.log."), 4);
-    (void)old;
     mongoc_client_destroy(b);
     mongoc_client_destroy(a);
     fx_server_cleanup(&s);

@@ -98,6 +98,7 @@ static const char full[] = "# a mongod.conf\n"
                            "processManagement:\n"
                            "  pidFilePath: /run/x.pid\n"
                            "  fork: false\n"
+                           "  timeZoneInfo: /usr/share/zoneinfo\n"
                            "operationProfiling:\n"
                            "  mode: all\n"
                            "  slowOpThresholdMs: 25\n"
@@ -167,6 +168,14 @@ START_TEST(test_empty_and_comments)
     LOAD_OK(&cfg, "net: {port: 5, bindIp: '0.0.0.0'}\n", );
     ck_assert_int_eq(cfg.port, 5);
     ck_assert_str_eq(cfg.bind_ip, "0.0.0.0");
+    /* the mongod.conf the official packages install */
+    LOAD_OK(&cfg,
+            "storage:\n  dbPath: /var/lib/mongodb\nsystemLog:\n  destination: file\n"
+            "  logAppend: true\n  path: /var/log/mongodb/mongod.log\n"
+            "  timeStampFormat: iso8601-utc\nnet:\n  port: 27017\n"
+            "  bindIp: 127.0.0.1\nprocessManagement:\n  timeZoneInfo: /usr/share/zoneinfo\n", );
+    ck_assert_str_eq(cfg.dbpath, "/var/lib/mongodb");
+    ck_assert(cfg.log_append);
 }
 END_TEST
 
@@ -201,6 +210,7 @@ START_TEST(test_refusals)
     LOAD_BAD(&cfg, "secantusdb:\n  workers: 0\n");
     LOAD_BAD(&cfg, "storage:\n  wiredTiger:\n    engineConfig:\n      cacheSizeGB: lots\n");
     LOAD_BAD(&cfg, "security:\n  javascriptEnabled: maybe\n");
+    LOAD_BAD(&cfg, "systemLog:\n  timeStampFormat: iso8601-local\n");
     ck_assert_int_eq(load(&cfg, "net:\n  port: 1\n", (const char *const[]){"-f", NULL}), 2);
 }
 END_TEST
