@@ -17,6 +17,7 @@
 #include "config_yaml.h"
 #include "global.h"
 #include "sdb.h"
+#include "tlsopt.h"
 
 #include <bson/bson.h>
 #include <errno.h>
@@ -72,6 +73,16 @@ static const opt_def_t opts[] = {
     {"notablescan", OPT_IGNORE, false, 0, 0, NULL},
     {"bind_ip_all", OPT_SPECIAL, false, 0, 0, NULL},
     {"version", OPT_SPECIAL, false, 0, 0, NULL},
+    {"tlsMode", OPT_SPECIAL, true, 0, 0, NULL},
+    {"tlsCertificateKeyFile", OPT_STR, true, OFF(tls_cert_key_file), SZ(tls_cert_key_file), NULL},
+    {"tlsCertificateKeyFilePassword", OPT_STR, true, OFF(tls_cert_key_password),
+     SZ(tls_cert_key_password), NULL},
+    {"tlsCAFile", OPT_STR, true, OFF(tls_ca_file), SZ(tls_ca_file), NULL},
+    {"tlsCRLFile", OPT_STR, true, OFF(tls_crl_file), SZ(tls_crl_file), NULL},
+    {"tlsAllowConnectionsWithoutCertificates", OPT_FLAG, false, OFF(tls_allow_no_cert), 0, NULL},
+    {"tlsAllowInvalidCertificates", OPT_FLAG, false, OFF(tls_allow_invalid_certs), 0, NULL},
+    {"tlsAllowInvalidHostnames", OPT_FLAG, false, OFF(tls_allow_invalid_hostnames), 0, NULL},
+    {"tlsDisabledProtocols", OPT_SPECIAL, true, 0, 0, NULL},
     {"help", OPT_SPECIAL, false, 0, 0, NULL},
     /* configuration file and logging (config_yaml.c maps the YAML keys onto these names) */
     {"config", OPT_STR, true, OFF(config_path), SZ(config_path), NULL},
@@ -141,6 +152,16 @@ usage(FILE *f)
                "                    minSnapshotHistoryWindowInSeconds (300),\n"
                "                    logicalSessionTimeoutMinutes (30), ttlMonitorEnabled\n"
                "                    (true), ttlMonitorSleepSecs (60)\n"
+               "  --tlsMode MODE    disabled (default), allowTLS, preferTLS or requireTLS\n"
+               "  --tlsCertificateKeyFile FILE  PEM with the server certificate and key\n"
+               "  --tlsCertificateKeyFilePassword PW  its key's password\n"
+               "  --tlsCAFile FILE  CA certificates: clients must present a certificate they\n"
+               "                    signed (see --tlsAllowConnectionsWithoutCertificates)\n"
+               "  --tlsCRLFile FILE revoked certificates (needs --tlsCAFile)\n"
+               "  --tlsAllowConnectionsWithoutCertificates, --tlsAllowInvalidCertificates,\n"
+               "  --tlsAllowInvalidHostnames\n"
+               "  --tlsDisabledProtocols LIST  of TLS1_0, TLS1_1, TLS1_2, TLS1_3, or none\n"
+               "                    (default TLS1_0)\n"
                "  --version         print the version and exit\n");
 }
 
@@ -420,6 +441,8 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         snprintf(cfg->bind_ip, sizeof(cfg->bind_ip), "0.0.0.0");
         return 0;
     }
+    if (strncmp(name, "tls", 3) == 0)
+        return sdb_tlsopt_parse(cfg, name, val);
     if (strcmp(name, "networkMessageCompressors") == 0) {
         int bad = 0;
         if (strlen(val) >= sizeof(cfg->compressors) || !sdb_compressors_check(val, &bad)) {
@@ -626,6 +649,10 @@ sdb_config_opt_append(const sdb_config_t *cfg, const char *flag, const char *key
 
     if (k < 0)
         return false;
+    if (strcmp(flag, "tlsCertificateKeyFilePassword") == 0) { /* never shown, as mongod */
+        BSON_APPEND_UTF8(out, key, "<password>");
+        return true;
+    }
     switch (opts[k].kind) {
     case OPT_INT:
         BSON_APPEND_INT32(out, key, *(const int *)(base + opts[k].off));
@@ -651,6 +678,10 @@ sdb_config_opt_append(const sdb_config_t *cfg, const char *flag, const char *key
         BSON_APPEND_INT32(out, key, (int32_t)cfg->log_level);
     else if (strcmp(flag, "profile") == 0)
         BSON_APPEND_INT32(out, key, cfg->profile);
+    else if (strcmp(flag, "tlsMode") == 0)
+        BSON_APPEND_UTF8(out, key, sdb_tlsopt_mode_name(cfg->tls_mode));
+    else if (strcmp(flag, "tlsDisabledProtocols") == 0)
+        sdb_tlsopt_protocols_append(cfg->tls_disabled_protocols, key, out);
     else
         return false;
     return true;
@@ -688,6 +719,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->allow_disk_default = true;
     cfg->slow_ms = 100;
     memset(cfg->log_comp, -1, sizeof(cfg->log_comp));
+    cfg->tls_disabled_protocols = SDB_TLS_PROTO_DEFAULT_OFF;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
     cfg->fd_global = cfg->fd_death = -1;
@@ -769,7 +801,7 @@ sdb_config_check(const sdb_config_t *cfg)
                         "try 'secantusdb --help' for more information\n");
         return 2;
     }
-    return 0;
+    return sdb_tlsopt_check(cfg);
 }
 
 /*

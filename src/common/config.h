@@ -49,6 +49,16 @@ typedef struct sdb_config {
                              * same for $group and the other blocking stages */
     bool allow_disk_default;     /* allowDiskUseByDefault, default true (mongod 7.0): an aggregate
                               * without allowDiskUse may spill */
+    /* TLS (--tls*, mongod's names; tlsopt.h checks them, worker/tls.c builds the context) */
+    int tls_mode;                     /* SDB_TLS_MODE_* (--tlsMode, default disabled) */
+    char tls_cert_key_file[1024];     /* --tlsCertificateKeyFile: PEM with cert and key */
+    char tls_cert_key_password[256];  /* --tlsCertificateKeyFilePassword */
+    char tls_ca_file[1024];           /* --tlsCAFile: verifies client certificates */
+    char tls_crl_file[1024];          /* --tlsCRLFile */
+    bool tls_allow_no_cert;           /* --tlsAllowConnectionsWithoutCertificates */
+    bool tls_allow_invalid_certs;     /* --tlsAllowInvalidCertificates */
+    bool tls_allow_invalid_hostnames; /* --tlsAllowInvalidHostnames */
+    uint32_t tls_disabled_protocols;  /* --tlsDisabledProtocols: SDB_TLS_PROTO_* bits */
     /* worker role (set by the master when it spawns a worker) */
     int worker_slot; /* --worker N; -1 in the master */
     int fd_listen, fd_chan, fd_wake_master, fd_wake_worker, fd_global, fd_death;

@@ -8,7 +8,7 @@
  * the value exactly as it does on the command line; config.c applies the flags after the
  * file, so a flag overrides its key.  setParameter is a map whose entries go through
  * --setParameter, systemLog.component a tree whose `verbosity` leaves go through
- * --logComponentVerbosity.  Another feature adds its keys as rows here (net.tls.* beside
+ * --logComponentVerbosity.  Each feature's flags get their keys as rows here (net.tls.* beside
  * its --tls* flags).  Anything else is refused with mongod's words, the key and its line,
  * and exit code 2: an unknown key, a wrong type, a bad value, a duplicate key, malformed
  * YAML, the __rest / __exec expansion directives (mongod's --configExpand, which we lack).
@@ -54,6 +54,16 @@ static const ykey_t keys[] = {
     {"net.bindIpAll", "bind_ip_all", Y_SWITCH, NULL, NULL},
     {"net.maxIncomingConnections", "maxConns", Y_INT, NULL, NULL},
     {"net.compression.compressors", "networkMessageCompressors", Y_STR, NULL, NULL},
+    {"net.tls.mode", "tlsMode", Y_STR, NULL, NULL},
+    {"net.tls.certificateKeyFile", "tlsCertificateKeyFile", Y_STR, NULL, NULL},
+    {"net.tls.certificateKeyFilePassword", "tlsCertificateKeyFilePassword", Y_STR, NULL, NULL},
+    {"net.tls.CAFile", "tlsCAFile", Y_STR, NULL, NULL},
+    {"net.tls.CRLFile", "tlsCRLFile", Y_STR, NULL, NULL},
+    {"net.tls.allowConnectionsWithoutCertificates", "tlsAllowConnectionsWithoutCertificates",
+     Y_SWITCH, NULL, NULL},
+    {"net.tls.allowInvalidCertificates", "tlsAllowInvalidCertificates", Y_SWITCH, NULL, NULL},
+    {"net.tls.allowInvalidHostnames", "tlsAllowInvalidHostnames", Y_SWITCH, NULL, NULL},
+    {"net.tls.disabledProtocols", "tlsDisabledProtocols", Y_STR, NULL, NULL},
     {"storage.dbPath", "dbpath", Y_STR, NULL, NULL},
     {"storage.engine", "storageEngine", Y_STR, NULL, NULL},
     {"storage.wiredTiger.engineConfig.cacheSizeGB", "wiredTigerCacheSizeGB", Y_DOUBLE, NULL, NULL},

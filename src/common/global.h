@@ -79,7 +79,8 @@ typedef struct sdb_worker_counters {
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t bytes_out;
     _Atomic uint64_t requests;
-    uint64_t pad[3];
+    _Atomic uint64_t tls_versions[5]; /* TLS connections by version 1.0-1.3, other (tls.c) */
+    uint64_t pad[14];
 } sdb_worker_counters_t;
 
 typedef struct sdb_global {

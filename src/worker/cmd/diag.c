@@ -15,6 +15,7 @@
 #include "../accept.h"
 #include "../command.h"
 #include "../conn.h"
+#include "../tls.h"
 #include "../worker.h"
 
 #include <dirent.h>
@@ -93,6 +94,32 @@ wk_cmd_build_info(wk_cmd_t *cmd)
     return 0;
 }
 
+/* argv as given, with the values of password flags replaced by "<password>" as mongod does. */
+static void
+append_argv(bson_t *reply)
+{
+    static const char flag[] = "--tlsCertificateKeyFilePassword";
+    bson_t argv, out;
+    bson_iter_t it;
+    bson_error_t e;
+    bool secret = false;
+    const char *a;
+
+    if (!bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e))
+        return;
+    BSON_APPEND_ARRAY_BEGIN(reply, "argv", &out);
+    for (bson_iter_init(&it, &argv); bson_iter_next(&it); secret = strcmp(a, flag) == 0) {
+        a = bson_iter_utf8(&it, NULL);
+        if (strncmp(a, flag, sizeof(flag) - 1) == 0 && a[sizeof(flag) - 1] == '=')
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it),
+                             "--tlsCertificateKeyFilePassword=<password>");
+        else
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it), secret ? "<password>" : a);
+    }
+    bson_append_array_end(reply, &out);
+    bson_destroy(&argv);
+}
+
 /*
  * wk_cmd_get_cmd_line_opts --
  *     The argv the server was started with and the options given (by flag or --config file),
@@ -101,13 +128,9 @@ wk_cmd_build_info(wk_cmd_t *cmd)
 int
 wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
 {
-    bson_t argv, parsed;
-    bson_error_t e;
+    bson_t parsed;
 
-    if (bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e)) {
-        BSON_APPEND_ARRAY(cmd->reply, "argv", &argv);
-        bson_destroy(&argv);
-    }
+    append_argv(cmd->reply);
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "parsed", &parsed);
     sdb_config_yaml_parsed(wk_cfg, &parsed);
     bson_append_document_end(cmd->reply, &parsed);
@@ -244,7 +267,7 @@ append_storage_ops(bson_t *r)
 int
 wk_cmd_server_status(wk_cmd_t *cmd)
 {
-    bson_t *r = cmd->reply, conns, mem, se, wt, cache;
+    bson_t *r = cmd->reply, conns, mem, se, wt, cache, sec;
     char host[256];
     int64_t now = now_ms(), up = now - wk_global->start_time_ms;
     int64_t rss = 0, virt = 0;
@@ -290,6 +313,10 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     append_metrics(r);
     append_transactions(r);
     append_storage_ops(r);
+    wk_tls_server_status(r);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "security", &sec);
+    wk_tls_security_append(&sec);
+    bson_append_document_end(r, &sec);
     return 0;
 }
 

@@ -298,8 +298,9 @@ stages(const xq_t *q, const wk_exec_t *ex, const bson_t *pq, bool sort_needed, b
     if (q->top != NULL)
         names[nl++] = q->top;
     if (!bson_empty(&q->projection))
-        names[nl++] =
-            projection_simple(&q->projection) ? "PROJECTION_SIMPLE" : "PROJECTION_DEFAULT";
+        names[nl++] = ex->covered                         ? "PROJECTION_COVERED"
+                      : projection_simple(&q->projection) ? "PROJECTION_SIMPLE"
+                                                          : "PROJECTION_DEFAULT";
     if (sort_needed) { /* SKIP over SORT (which keeps skip + limit) */
         if (q->skip > 0 && q->top == NULL)
             names[nl++] = "SKIP";
@@ -378,6 +379,8 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
     ex.op = &cmd->op;
     SDB_ERR(wk_exec_open_find(&ex, q->ns, &q->filter, &mo, q->hint,
                               bson_empty(&q->sort) ? NULL : &q->sort, &q->minmax, &cmd->err));
+    if (q->top == NULL) /* find: as find does */
+        wk_exec_cover(&ex, &q->filter, &q->projection, bson_empty(&q->sort) ? NULL : &q->sort);
     if (q->limit > 0 && (bson_empty(&q->sort) || wk_exec_sorted(&ex)))
         wk_exec_limit_hint(&ex, (uint64_t)(q->skip + q->limit)); /* as find does */
     sort_needed = !bson_empty(&q->sort) && !wk_exec_sorted(&ex);

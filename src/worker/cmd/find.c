@@ -642,6 +642,8 @@ find_collection(wk_cmd_t *cmd)
     s.show_record_id = a.show_record_id;
     SDB_ERR(wk_exec_open_find(&s.ex, ns, &a.filter, &mo, hint, so != NULL ? &a.sort : NULL,
                               &a.minmax, &cmd->err));
+    if (s.proj != NULL && !a.tailable)
+        wk_exec_cover(&s.ex, &a.filter, &a.projection, so != NULL ? &a.sort : NULL);
     if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0)
         wk_exec_limit_hint(&s.ex, (uint64_t)(a.skip + a.limit));
     if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0) /* else an index gives the order */
