@@ -253,6 +253,60 @@ sdb_config_param_check(const sdb_param_t *p, int64_t v, char *why, size_t len)
     return why;
 }
 
+static int find_opt(const char *name);
+
+/* components_of -- logComponentVerbosity's document ({verbosity, storage: {verbosity,
+ * journal: {...}}}) into logLevel and the components' levels; NULL or why not. */
+static const char *
+components_of(sdb_config_t *cfg, bson_iter_t *it, const char *prefix)
+{
+    char name[128];
+    const char *bad;
+    int comp;
+
+    while (bson_iter_next(it)) {
+        const char *k = bson_iter_key(it);
+        int64_t v = BSON_ITER_HOLDS_NUMBER(it) ? bson_iter_as_int64(it) : -9;
+        bson_iter_t sub;
+        snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] != '\0' ? "." : "", k);
+        comp = prefix[0] != '\0' ? sdb_log_component(prefix) : 0;
+        if (strcmp(k, "verbosity") == 0) {
+            if (v < (comp > 0 ? -1 : 0) || v > 5)
+                return "a verbosity is -1 to 5 (0 to 5 at the top)";
+            if (comp > 0)
+                cfg->log_comp[comp] = (int8_t)v;
+            else
+                cfg->log_level = v;
+        } else if (BSON_ITER_HOLDS_DOCUMENT(it) && sdb_log_component(name) > 0 &&
+                   bson_iter_recurse(it, &sub)) {
+            if ((bad = components_of(cfg, &sub, name)) != NULL)
+                return bad;
+        } else {
+            return "not a log component with a verbosity";
+        }
+    }
+    return NULL;
+}
+
+/* --setParameter logComponentVerbosity=<JSON document>, as mongod takes it at start-up. */
+static int
+set_components(sdb_config_t *cfg, const char *json)
+{
+    bson_t doc;
+    bson_iter_t it;
+    const char *bad = "not a JSON document";
+
+    if (bson_init_from_json(&doc, json, -1, NULL)) {
+        bad = bson_iter_init(&it, &doc) ? components_of(cfg, &it, "") : bad;
+        bson_destroy(&doc);
+    }
+    if (bad != NULL)
+        return refuse("Bad value for parameter", "logComponentVerbosity", bad);
+    cfg->given |= (uint64_t)1 << find_opt("logComponentVerbosity");
+    cfg->given |= (uint64_t)1 << find_opt("verbose");
+    return 0;
+}
+
 /* --setParameter name=value: a known name and a good value, or exit 2 as mongod does. */
 static int
 set_param(sdb_config_t *cfg, const char *arg)
@@ -264,6 +318,8 @@ set_param(sdb_config_t *cfg, const char *arg)
     char name[64], why[256];
 
     snprintf(name, sizeof(name), "%.*s", (int)nlen, arg);
+    if (p == NULL && strcmp(name, "logComponentVerbosity") == 0 && eq != NULL)
+        return set_components(cfg, eq + 1);
     if (p == NULL)
         return refuse("Illegal --setParameter parameter:", name, NULL);
     cfg->params_given |= 1u << (size_t)(p - params);

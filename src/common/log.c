@@ -144,7 +144,7 @@ reopen_locked(void)
     fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno;
-    if (dup2(fd, log_fd) < 0) {
+    if (dup3(fd, log_fd, O_CLOEXEC) < 0) { /* keep close-on-exec: spawned workers open their own */
         int e = errno;
         close(fd);
         return e;

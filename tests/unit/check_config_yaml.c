@@ -215,6 +215,26 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+START_TEST(test_component_parameter)
+{
+    sdb_config_t cfg;
+    int journal = sdb_log_component("storage.journal");
+
+    /* as mongod takes it: --setParameter, or setParameter in the file, with a JSON document */
+    LOAD_OK(&cfg,
+            "setParameter:\n  logComponentVerbosity: '{\"verbosity\": 1, \"storage\": "
+            "{\"journal\": {\"verbosity\": 4}}}'\n", );
+    ck_assert_int_eq(cfg.log_level, 1);
+    ck_assert_int_eq(cfg.log_comp[journal], 4);
+    LOAD_OK(&cfg, "", "--setParameter",
+            "logComponentVerbosity={\"network\": {\"verbosity\": 2}}", );
+    ck_assert_int_eq(cfg.log_comp[sdb_log_component("network")], 2);
+    LOAD_BAD(&cfg, "setParameter:\n  logComponentVerbosity: '{\"nosuch\": {\"verbosity\": 1}}'\n");
+    LOAD_BAD(&cfg, "setParameter:\n  logComponentVerbosity: '{\"verbosity\": 9}'\n");
+    LOAD_BAD(&cfg, "setParameter:\n  logComponentVerbosity: 'not json'\n");
+}
+END_TEST
+
 START_TEST(test_fork)
 {
     sdb_config_t cfg;
@@ -281,6 +301,7 @@ config_yaml_suite(void)
     tcase_add_test(tc, test_flags_override);
     tcase_add_test(tc, test_empty_and_comments);
     tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_component_parameter);
     tcase_add_test(tc, test_fork);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_parsed);
