@@ -97,6 +97,9 @@ static const opt_def_t opts[] = {
     {"logComponentVerbosity", OPT_SPECIAL, true, 0, 0, NULL},
     /* mongod's time zone database directory: ours is the system's (ICU and libc read it) */
     {"timeZoneInfo", OPT_IGNORE_ARG, true, 0, 0, NULL},
+    /* worker role: the master's copy of the --config file (config_yaml.c), read before the
+     * flags by config_file_arg */
+    {"configText", OPT_IGNORE_ARG, true, 0, 0, NULL},
 };
 
 _Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 bits");
@@ -577,7 +580,8 @@ record_argv(sdb_config_t *cfg, int argc, char **argv)
 
     bson_init(&arr);
     for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--worker") == 0 || strcmp(argv[i], "--fds") == 0) {
+        if (strcmp(argv[i], "--worker") == 0 || strcmp(argv[i], "--fds") == 0 ||
+            strcmp(argv[i], "--configText") == 0) {
             i++;
             continue;
         }
@@ -645,18 +649,22 @@ default_cache_mb(void)
     return (long)mb;
 }
 
-/* The file named by --config FILE, --config=FILE or -f FILE (the last one), or NULL. */
+/* The file named by --config FILE, --config=FILE or -f FILE (the last one), or NULL; *text
+ * receives the master's copy of it a worker is given (--configText), else NULL. */
 static const char *
-config_file_arg(int argc, char **argv)
+config_file_arg(int argc, char **argv, const char **text)
 {
     const char *file = NULL;
     int i;
 
+    *text = NULL;
     for (i = 1; i < argc; i++)
         if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-f") == 0) && i + 1 < argc)
             file = argv[++i];
         else if (strncmp(argv[i], "--config=", 9) == 0)
             file = argv[i] + 9;
+        else if (strcmp(argv[i], "--configText") == 0 && i + 1 < argc)
+            *text = argv[++i];
     return file;
 }
 
@@ -753,7 +761,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     int i;
     size_t k;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *cfg_file;
+    const char *cfg_file, *cfg_text;
 
     memset(cfg, 0, sizeof(*cfg));
     cfg->port = SDB_DEFAULT_PORT;
@@ -783,8 +791,8 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     record_argv(cfg, argc, argv);
 
     /* the file first, then every flag: a flag overrides the file's key */
-    if ((cfg_file = config_file_arg(argc, argv)) != NULL)
-        SDB_RET(sdb_config_yaml_load(cfg, cfg_file));
+    if ((cfg_file = config_file_arg(argc, argv, &cfg_text)) != NULL)
+        SDB_RET(sdb_config_yaml_load(cfg, cfg_file, cfg_text));
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL, *eq;
         char name[64];
@@ -905,9 +913,13 @@ sdb_config_worker_argv(const sdb_config_t *cfg, const char *exe, int slot)
             }
         bson_destroy(&arr);
     }
-    if (n + 6 >= cap) {
-        cap += 8;
+    if (n + 8 >= cap) {
+        cap += 10;
         argv = bson_realloc(argv, sizeof(char *) * cap);
+    }
+    if (cfg->config_path[0] != '\0') { /* the file as the master read it */
+        argv[n++] = bson_strdup("--configText");
+        argv[n++] = bson_strdup(cfg->config_text);
     }
     argv[n++] = bson_strdup("--worker");
     snprintf(buf, sizeof(buf), "%d", slot);

@@ -16,6 +16,10 @@
  * getCmdLineOpts' `parsed` comes from the same table: every option given, at the path of
  * its first row, nested and sorted as mongod's option environment prints them.
  *
+ * The master reads the file once and keeps its text (sdb_config_t.config_text); it spawns
+ * each worker with that text (--configText), so a worker started later, after a respawn, runs
+ * with the master's configuration even when the file was edited or removed meanwhile.
+ *
  * Invariants: start-up only (main thread) for loading; reading the table is pure.
  */
 #include "config_yaml.h"
@@ -345,26 +349,49 @@ walk_map(const ywalk_t *w, const yaml_node_t *map, const char *prefix)
     return 0;
 }
 
+/* read_all -- the file's bytes into cfg->config_text (the copy workers are given). */
+static int
+read_all(sdb_config_t *cfg, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (f == NULL) {
+        fprintf(stderr, "Error reading config file: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    n = fread(cfg->config_text, 1, sizeof(cfg->config_text), f);
+    fclose(f);
+    if (n == sizeof(cfg->config_text) || memchr(cfg->config_text, '\0', n) != NULL) {
+        fprintf(stderr, "Error reading config file: %s: larger than %zu bytes or not text\n", path,
+                sizeof(cfg->config_text) - 1);
+        return 2;
+    }
+    cfg->config_text[n] = '\0';
+    return 0;
+}
+
 /*
  * sdb_config_yaml_load --
  *     Read mongod's YAML configuration file into *cfg.
  */
 int
-sdb_config_yaml_load(sdb_config_t *cfg, const char *path)
+sdb_config_yaml_load(sdb_config_t *cfg, const char *path, const char *text)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
-    FILE *f;
     ywalk_t w = {cfg, path, &doc};
     int ret = 0;
 
-    if ((f = fopen(path, "rb")) == NULL) {
-        fprintf(stderr, "Error reading config file: %s: %s\n", path, strerror(errno));
-        return 2;
+    if (text == NULL) {
+        SDB_RET(read_all(cfg, path));
+        text = cfg->config_text;
+    } else if (text != cfg->config_text) {
+        snprintf(cfg->config_text, sizeof(cfg->config_text), "%s", text);
     }
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
     if (!yaml_parser_load(&parser, &doc)) {
         fprintf(stderr,
                 "Error parsing YAML config file %s at line %zu, column %zu: %s%s%s\n"
@@ -373,7 +400,6 @@ sdb_config_yaml_load(sdb_config_t *cfg, const char *path)
                 parser.problem != NULL ? parser.problem : "malformed YAML",
                 parser.context != NULL ? " " : "", parser.context != NULL ? parser.context : "");
         yaml_parser_delete(&parser);
-        fclose(f);
         return 2;
     }
     root = yaml_document_get_root_node(&doc);
@@ -384,7 +410,6 @@ sdb_config_yaml_load(sdb_config_t *cfg, const char *path)
         ret = walk_map(&w, root, "");
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
     return ret;
 }
 

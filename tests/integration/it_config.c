@@ -224,6 +224,48 @@ START_TEST(test_flags_override_file)
 }
 END_TEST
 
+START_TEST(test_respawn_keeps_config)
+{
+    fx_server_t s;
+    char file[600];
+    const char *extra[3];
+    pid_t pids[FX_MAX_WORKERS];
+    mongoc_client_t *c, *d;
+    bson_t r;
+
+    ck_assert_int_eq(fx_server_init(&s, 2), 0);
+    write_file(s.tmpdir, "sdb.yaml", "setParameter:\n  cursorTimeoutMillis: 777\n", file,
+               sizeof(file));
+    extra[0] = "-f";
+    extra[1] = file;
+    extra[2] = NULL;
+    s.extra = extra;
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    /* the file goes away (or is edited); a worker crashes; its replacement runs with the
+     * configuration the master read, which it was given, not with what is on disk now */
+    ck_assert_int_eq(unlink(file), 0);
+    ck_assert_int_eq(fx_worker_pids(&s, pids, FX_MAX_WORKERS), 2);
+    ck_assert_int_eq(kill(pids[0], SIGKILL), 0);
+    ck_assert(fx_wait_workers(&s, 2, pids, 1, 20));
+    c = fx_client(&s);
+    d = fx_client_other_worker(&s, c);
+    CMD_OK(c, "admin", "{'getParameter': 1, 'cursorTimeoutMillis': 1}", &r);
+    ASSERT_INT(&r, "cursorTimeoutMillis", 777);
+    bson_destroy(&r);
+    CMD_OK(d, "admin", "{'getCmdLineOpts': 1}", &r);
+    ASSERT_STR(&r, "parsed.setParameter.cursorTimeoutMillis", "777");
+    ASSERT_STR(&r, "parsed.config", file);
+    ck_assert_msg(strstr(fx_to_json(&r), "configText") == NULL, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(d, "admin", "{'getParameter': 1, 'cursorTimeoutMillis': 1}", &r);
+    ASSERT_INT(&r, "cursorTimeoutMillis", 777);
+    bson_destroy(&r);
+    mongoc_client_destroy(d);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 START_TEST(test_bad_files)
 {
     char dir[512];
@@ -573,6 +615,7 @@ main(void)
 
     tcase_add_test(tc, test_file_alone);
     tcase_add_test(tc, test_flags_override_file);
+    tcase_add_test(tc, test_respawn_keeps_config);
     tcase_add_test(tc, test_bad_files);
     tcase_add_test(tc, test_log_rotate_rename);
     tcase_add_test(tc, test_log_rotate_reopen);
