@@ -2,7 +2,8 @@
  * src/master/indexes.c -- index entries, unique checks, index builds and drops.
  *
  * Entries: sdb_keyenc_keys_coll derives the distinct keys of a document for a key pattern
- * (in the index's collation; hashed patterns hash, wildcard ones go through wildcard.h); each
+ * (in the index's collation; hashed patterns hash, wildcard ones go through wildcard.h, text
+ * ones through fts/fts.h, geo ones through geo/geo_keys.h with the index's 2d options); each
  * becomes one WiredTiger entry (layout in indexes.h).  A sparse index skips documents with
  * none of its fields, a partial one those its filter (pfilter.h) does not match, so its
  * unique constraint holds only among the rest.  A prepareUnique index (non-unique layout)
@@ -24,6 +25,8 @@
 #include "../common/bsoncmp.h"
 #include "../common/bsontext.h"
 #include "../common/collation.h"
+#include "../common/fts/fts.h"
+#include "../common/geo/geo_keys.h"
 #include "../common/keyenc.h"
 #include "../common/path.h"
 #include "../common/pfilter.h"
@@ -386,6 +389,10 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
     if (sdb_wildcard_pattern(ix->key))
         ret = wildcard_entries(ix, doc, &e, err);
+    else if (sdb_fts_pattern(ix->key))
+        ret = sdb_fts_keys(doc, ix->spec, entry_cb, &e, err); /* text: fts/fts.h */
+    else if (sdb_geo_pattern_kind(ix->key, NULL) != SDB_GEO_NONE) /* a 2d index's grid */
+        ret = sdb_geo_keys_spec(doc, ix->key, ix->spec, ix->coll, entry_cb, &e, &multikey, err);
     else
         ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
     if (multikey && !remove && ret == 0 && mark_multikey(ix, doc) && grew != NULL)

@@ -21,6 +21,7 @@
 #include "exec_merge.h"
 #include "plan_cache.h"
 #include "tailable.h"
+#include "text.h"
 
 #include "../../common/bsoncmp.h"
 #include "../../common/collation.h"
@@ -301,6 +302,9 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     int ret = 0;
 
     *sec = false;
+    SDB_ERR(wk_exec_plan_geo(ci, filter, &ex->plan, sec)); /* a 2dsphere region wins */
+    if (*sec)
+        goto err;
     SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &v, &n));
     if (n == 0 || !v[0]->bounded) {
         SDB_ERR(
@@ -374,7 +378,23 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     mo = opts != NULL ? *opts : (wk_match_opts_t){0};
     mo.allow_where = true;
     mo.op = op;
-    SDB_ERR(wk_matcher_new_ex(filter, &mo, &ex->matcher, err));
+    if (wk_text_in_filter(filter)) { /* $text parses against the collection's text index */
+        bson_t tspec;
+
+        SDB_ERR(wk_cmdu_refresh(err));
+        if (wk_catalog_find(ns) == NULL)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_IndexNotFound,
+                                  "text index required for $text query (no such collection "
+                                  "'%s')",
+                                  ns));
+        if (wk_text_index(wk_catalog_find(ns), &tspec))
+            mo.text_index = &tspec;
+        ret = wk_matcher_new_ex(filter, &mo, &ex->matcher, err);
+        mo.text_index = NULL;
+        SDB_ERR(ret);
+    } else {
+        SDB_ERR(wk_matcher_new_ex(filter, &mo, &ex->matcher, err));
+    }
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
         ex->mode = WK_EXEC_SCAN; /* SCAN reads the oplog, either way */
@@ -388,6 +408,15 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted, err));
     if (ci == NULL || hinted)
         goto err;
+    if (wk_text_in_filter(filter)) { /* TEXT_OR over the text index's terms (text.h) */
+        bool text = false;
+
+        SDB_ERR(wk_text_plan(ci, filter, &ex->plan, &text, err));
+        if (text) {
+            ex->mode = ex->plan.nr > 0 ? WK_EXEC_SEC : WK_EXEC_EMPTY;
+            goto err;
+        }
+    }
     if (want == WK_EXEC_SCAN)
         ex->mode = WK_EXEC_SCAN;
     else if ((opts == NULL || opts->coll == NULL) && wk_matcher_id_values(ex->matcher, &values) &&

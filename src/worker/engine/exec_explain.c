@@ -15,6 +15,7 @@
 #include "exec.h"
 #include "exec_merge.h"
 #include "plan_bounds.h"
+#include "text.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -178,6 +179,10 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
             wk_exec_explain_num(out, "keysExamined", (int64_t)ex->keys_examined);
             wk_exec_explain_num(out, "docsExamined", (int64_t)ex->docs_examined);
         }
+        return;
+    }
+    if (ex->mode == WK_EXEC_SEC && !bson_empty(&ex->plan.text)) {
+        wk_text_explain(ex, filter, with_stats, out); /* TEXT_MATCH over TEXT_OR */
         return;
     }
     if (ex->covered) { /* no FETCH: the projection above reads the keys */

@@ -54,6 +54,7 @@ typedef struct wk_exec_plan {
                                  * sort keys), NULL = simple */
     bson_t wkey; /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
                      * explain shows it); empty otherwise */
+    bson_t text; /* a text index's spec when the plan scans its terms (text.h); else empty */
     wk_exec_range_t *r;
     size_t nr;
     int64_t *seen; /* open-addressing set of record ids already met by this executor */
@@ -128,5 +129,10 @@ bool wk_exec_plan_seen(wk_exec_plan_t *p, int64_t rid);
 
 /* wk_exec_plan_keycmp -- memcmp order of two entry keys (a shorter prefix sorts first). */
 int wk_exec_plan_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+/* wk_exec_plan_geo (plan_geo.c) -- the plan of a top-level $geoWithin / $geoIntersects over
+ * a 2dsphere index whose leading field it names: the region's cell-id ranges; *ok false when
+ * none applies (the plan is then untouched). */
+int wk_exec_plan_geo(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok);
 
 #endif
