@@ -498,8 +498,11 @@ wk_acc_input(const wk_acc_spec_t *spec)
 int
 wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc, sdb_error_t *err)
 {
+    const wk_op_t *op = st->op; /* the caller's (agg_int.h) */
+
     memset(st, 0, sizeof(*st));
     wk_sum_init(&st->sum);
+    st->op = op;
     if (spec->def->flags & WK_ACC_N)
         return wk_acc_n_start(spec, st, doc, err);
     if (spec->js != NULL)
@@ -539,6 +542,8 @@ wk_acc_remove(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t 
 void
 wk_acc_reset(wk_acc_state_t *st)
 {
+    const wk_op_t *op = st->op;
+
     wk_acc_val_clear(&st->v);
     for (size_t i = 0; i < st->nvals; i++)
         bson_value_destroy(&st->vals[i]);
@@ -546,6 +551,7 @@ wk_acc_reset(wk_acc_state_t *st)
     bson_free(st->dbls);
     memset(st, 0, sizeof(*st));
     wk_sum_init(&st->sum);
+    st->op = op;
 }
 
 void

@@ -121,6 +121,7 @@ eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
         if (nones[i]) {
             wk_acc_state_t fresh;
 
+            memset(&fresh, 0, sizeof(fresh));
             SDB_ERR(wk_acc_start(&o->acc, &fresh, &empty, err));
             wk_acc_final(&o->acc, &fresh, &res[i]);
             continue;
