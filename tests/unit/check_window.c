@@ -110,6 +110,20 @@ static const acase_t cases[] = {
     {"[{'_id': 1, 'r': 'old', 'z': 1}]",
      SWF("{'sortBy': {'_id': 1}, 'output': {'r': {'$documentNumber': {}}}}"),
      "[{'_id': 1, 'r': 1, 'z': 1}]", 0},
+    /* decimal inputs: $derivative, $integral and $covariance* compute in decimal (mongod's Value
+     * arithmetic), $stdDev* in double */
+    {"[{'_id': 1, 'x': 1, 'y': {'$numberDecimal': '0.1'}}, {'_id': 2, 'x': 3, 'y': "
+     "{'$numberDecimal': '0.4'}}]",
+     SWF("{'sortBy': {'x': 1}, 'output': {'d': {'$derivative': {'input': '$y'}, 'window': "
+         "{'documents': [-1, 0]}}, 'i': {'$integral': {'input': '$y'}}, 'c': "
+         "{'$covariancePop': ['$x', '$y']}, 's': {'$covarianceSamp': ['$x', '$y']}, 'sd': "
+         "{'$stdDevPop': '$y'}}}"),
+     "[{'_id': 1, 'x': 1, 'y': {'$numberDecimal': '0.1'}, 'd': null, 'i': {'$numberDecimal': "
+     "'0.5'}, 'c': {'$numberDecimal': '0.15'}, 's': {'$numberDecimal': '0.30'}, 'sd': "
+     "0.15000000000000002}, {'_id': 2, 'x': 3, 'y': {'$numberDecimal': '0.4'}, 'd': "
+     "{'$numberDecimal': '0.15'}, 'i': {'$numberDecimal': '0.5'}, 'c': {'$numberDecimal': "
+     "'0.15'}, 's': {'$numberDecimal': '0.30'}, 'sd': 0.15000000000000002}]",
+     0},
     /* errors raised while running */
     {"[{'_id': 1, 'k': [1]}]", SWF("{'partitionBy': '$k', 'output': {'n': {'$count': {}}}}"), NULL,
      14},

@@ -18,6 +18,7 @@
 
 #include "../../common/path.h"
 #include "../../common/sdb.h"
+#include "../query/dec.h"
 #include "../query/expr.h"
 #include "../query/sort.h"
 #include "../query/stats.h"
@@ -140,6 +141,8 @@ typedef struct wk_acc_state {
     wk_sum_t sum;       /* $sum $avg $count; sum.count: $covariance* pairs */
     wk_stddev_t sd;     /* $stdDevPop $stdDevSamp */
     double mx, my, cxy; /* $covariance*: running means and co-moment */
+    bool dec;           /* $covariance*: a decimal came in: dmx, dmy, dcxy hold them exactly */
+    wk_dec_t dmx, dmy, dcxy;
     int64_t want;       /* the N-family's n */
     bson_value_t *vals; /* $push $addToSet and the N-family */
     size_t nvals, cap;

@@ -532,6 +532,15 @@ x_of(const wk_win_out_t *o, const bson_value_t *x, double *out, sdb_error_t *err
     return 0;
 }
 
+/* dec_of -- a distance on the x axis as a decimal: exact for whole numbers (dates are). */
+static wk_dec_t
+dec_of(double d)
+{
+    if (d == trunc(d) && fabs(d) < 9007199254740992.0)
+        return wk_dec_from_int64((int64_t)d);
+    return wk_dec_from_double(d);
+}
+
 /* rise -- y1 - y0 of $derivative: 5624903 for null or missing, $subtract's 16556 for other
  * non-numbers. */
 static int
@@ -567,6 +576,17 @@ eval_derivative(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res
         SDB_ERR(rise(&ys[lo], &ys[hi], &dy, err));
         if (x1 == x0) /* one document, or no time between them: no slope */
             continue;
+        if (ys[lo].value_type == BSON_TYPE_DECIMAL128 ||
+            ys[hi].value_type == BSON_TYPE_DECIMAL128) { /* mongod's $subtract/$divide: decimal */
+            wk_dec_t d = wk_dec_div(wk_dec_sub(wk_dec_from_value(&ys[hi]),
+                                               wk_dec_from_value(&ys[lo])),
+                                    dec_of(x1 - x0));
+
+            if (o->unit_ms > 0)
+                d = wk_dec_mul(d, wk_dec_from_int64(o->unit_ms));
+            wk_dec_value(&res[i], d);
+            continue;
+        }
         wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
         res[i].value.v_double = dy / (x1 - x0) * (o->unit_ms > 0 ? (double)o->unit_ms : 1);
     }
@@ -581,6 +601,8 @@ typedef struct integral {
     int64_t points;
     double sum, xa, ya;
     bool nan, valid;
+    bool dec;          /* a decimal came in: the result is decimal (mongod's Value arithmetic) */
+    wk_dec_t dsum, dya; /* the same sum and last y, exactly */
 } integral_t;
 
 static int
@@ -599,8 +621,17 @@ integral_extend(const wk_win_out_t *o, const wk_win_part_t *p, const bson_value_
         SDB_RET(x_of(o, &p->sortv[j], &xb, err));
         yb = wk_num_double(&ys[j]);
         t->nan = t->nan || isnan(xb) || isnan(yb);
-        if (t->points++ > 0)
+        t->dec = t->dec || ys[j].value_type == BSON_TYPE_DECIMAL128;
+        if (t->points == 0)
+            t->dsum = wk_dec_from_int64(0);
+        if (t->points++ > 0) {
             t->sum += (yb + t->ya) * (xb - t->xa) / 2.0;
+            t->dsum = wk_dec_add(
+                t->dsum, wk_dec_div(wk_dec_mul(wk_dec_add(wk_dec_from_value(&ys[j]), t->dya),
+                                               dec_of(xb - t->xa)),
+                                    wk_dec_from_int64(2)));
+        }
+        t->dya = wk_dec_from_value(&ys[j]);
         t->xa = xb;
         t->ya = yb;
     }
@@ -615,6 +646,11 @@ integral_value(const wk_win_out_t *o, const integral_t *t, bson_value_t *out)
 {
     if (t->points == 1 && o->unit_ms == 0 && !t->nan) {
         wk_acc_val_set(out, BSON_TYPE_INT32);
+        return;
+    }
+    if (t->dec && !t->nan) {
+        wk_dec_value(out, o->unit_ms > 0 ? wk_dec_div(t->dsum, wk_dec_from_int64(o->unit_ms))
+                                         : t->dsum);
         return;
     }
     wk_acc_val_set(out, BSON_TYPE_DOUBLE);
