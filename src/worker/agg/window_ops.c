@@ -155,6 +155,90 @@ err:
     return ret;
 }
 
+/* ---- $min $max over sliding windows -------------------------------------------------------
+ * When every window starts and ends at or after the previous one (documents windows with
+ * fixed offsets, range windows over the sorted values), a monotonic deque of positions
+ * answers each window in amortized O(1): values are pushed as the window's end passes them
+ * (nulls and missing skipped, as $min/$max skip them), a pushed value first drops the ones at
+ * the back it beats (strictly: among equal values the earliest stays in front, the one the
+ * accumulator would keep), and positions before the window's start leave at the front.  The
+ * front is the answer.  Other windows fall back to eval_acc. */
+
+/* monotone -- whether the non-empty windows only move right. */
+static bool
+monotone(const size_t *los, const size_t *his, const bool *nones, size_t n)
+{
+    size_t plo = 0, phi = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (nones[i])
+            continue;
+        if (los[i] < plo || his[i] < phi)
+            return false;
+        plo = los[i];
+        phi = his[i];
+    }
+    return true;
+}
+
+/* minmax_deque -- the deque walk (see above) over vals; res as eval_acc's. */
+static void
+minmax_deque(bool min, const bson_value_t *vals, const size_t *los, const size_t *his,
+             const bool *nones, size_t n, bson_value_t *res)
+{
+    size_t *dq = bson_malloc((n ? n : 1) * sizeof(*dq)), head = 0, tail = 0, next = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (nones[i]) {
+            wk_acc_val_set(&res[i], BSON_TYPE_NULL);
+            continue;
+        }
+        for (; next <= his[i]; next++) {
+            const bson_value_t *v = &vals[next];
+            int sign = min ? 1 : -1;
+
+            if (v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
+                v->value_type == BSON_TYPE_UNDEFINED)
+                continue;
+            while (tail > head && sign * sdb_bson_value_cmp(&vals[dq[tail - 1]], v) > 0)
+                tail--;
+            dq[tail++] = next;
+        }
+        while (tail > head && dq[head] < los[i])
+            head++;
+        if (tail > head)
+            bson_value_copy(&vals[dq[head]], &res[i]);
+        else
+            wk_acc_val_set(&res[i], BSON_TYPE_NULL);
+    }
+    bson_free(dq);
+}
+
+/* eval_minmax -- $min/$max: the deque when the windows slide, else eval_acc. */
+static int
+eval_minmax(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
+{
+    size_t n = p->n ? p->n : 1, *los = bson_malloc(n * sizeof(*los));
+    size_t *his = bson_malloc(n * sizeof(*his));
+    bool *nones = bson_malloc(n * sizeof(*nones)), suffix;
+    bson_value_t *vals = NULL;
+    int ret = 0;
+
+    SDB_ERR(window_ranges(o, p, los, his, nones, &suffix, err));
+    if (!monotone(los, his, nones, p->n)) {
+        ret = eval_acc(o, p, res, err);
+        goto err;
+    }
+    SDB_ERR(eval_inputs(wk_acc_input(&o->acc), p, &vals, err));
+    minmax_deque(strcmp(o->op->name, "$min") == 0, vals, los, his, nones, p->n, res);
+err:
+    free_vals(vals, p->n);
+    bson_free(los);
+    bson_free(his);
+    bson_free(nones);
+    return ret;
+}
+
 /* eval_endpoint -- $first/$last of a window: the input at its first/last document, as it is
  * (missing stays missing, leaving the field out); null for an empty window. */
 static int
@@ -804,8 +888,8 @@ err:
 static const wk_win_op_t win_ops[] = {
     {"$sum", parse_acc, eval_acc, B},
     {"$avg", parse_acc, eval_acc, B},
-    {"$min", parse_acc, eval_acc, B},
-    {"$max", parse_acc, eval_acc, B},
+    {"$min", parse_acc, eval_minmax, B},
+    {"$max", parse_acc, eval_minmax, B},
     {"$count", parse_acc, eval_acc, B},
     {"$push", parse_acc, eval_acc, B},
     {"$addToSet", parse_acc, eval_acc, B},
