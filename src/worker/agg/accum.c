@@ -349,8 +349,8 @@ cov_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, s
 
         ddx = wk_dec_sub(wk_dec_from_value(&xy[0]), st->dmx);
         st->dmx = wk_dec_add(st->dmx, wk_dec_div(ddx, n));
-        st->dmy = wk_dec_add(
-            st->dmy, wk_dec_div(wk_dec_sub(wk_dec_from_value(&xy[1]), st->dmy), n));
+        st->dmy =
+            wk_dec_add(st->dmy, wk_dec_div(wk_dec_sub(wk_dec_from_value(&xy[1]), st->dmy), n));
         ddy = wk_dec_sub(wk_dec_from_value(&xy[1]), st->dmy);
         st->dcxy = wk_dec_add(st->dcxy, wk_dec_mul(ddx, ddy));
         return 0;

@@ -34,7 +34,7 @@ typedef struct agg_stage {
 struct wk_agg_pipeline {
     agg_stage_t *st;
     size_t n;
-    bson_t *lead; /* filter of a leading $match the collection source absorbs, or NULL */
+    bson_t *lead;      /* filter of a leading $match the collection source absorbs, or NULL */
     bson_t *lead_sort; /* spec of a $sort right after it (or first), which the read absorbs
                         * when the planner finds an index in its order; or NULL */
     size_t sort_at;    /* that $sort's position */

@@ -267,8 +267,7 @@ err:
 
 /* add_one -- the fields of one document. */
 static int
-add_one(const add_fields_t *a, const bson_t *doc, const wk_op_t *op, bson_t **res,
-        sdb_error_t *err)
+add_one(const add_fields_t *a, const bson_t *doc, const wk_op_t *op, bson_t **res, sdb_error_t *err)
 {
     bson_value_t *vals = bson_malloc0(a->n * sizeof(*vals));
     bson_t cur, next;

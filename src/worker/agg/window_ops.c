@@ -662,9 +662,9 @@ eval_derivative(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res
             continue;
         if (ys[lo].value_type == BSON_TYPE_DECIMAL128 ||
             ys[hi].value_type == BSON_TYPE_DECIMAL128) { /* mongod's $subtract/$divide: decimal */
-            wk_dec_t d = wk_dec_div(wk_dec_sub(wk_dec_from_value(&ys[hi]),
-                                               wk_dec_from_value(&ys[lo])),
-                                    dec_of(x1 - x0));
+            wk_dec_t d =
+                wk_dec_div(wk_dec_sub(wk_dec_from_value(&ys[hi]), wk_dec_from_value(&ys[lo])),
+                           dec_of(x1 - x0));
 
             if (o->unit_ms > 0)
                 d = wk_dec_mul(d, wk_dec_from_int64(o->unit_ms));
@@ -685,7 +685,7 @@ typedef struct integral {
     int64_t points;
     double sum, xa, ya;
     bool nan, valid;
-    bool dec;          /* a decimal came in: the result is decimal (mongod's Value arithmetic) */
+    bool dec;           /* a decimal came in: the result is decimal (mongod's Value arithmetic) */
     wk_dec_t dsum, dya; /* the same sum and last y, exactly */
 } integral_t;
 
@@ -733,8 +733,8 @@ integral_value(const wk_win_out_t *o, const integral_t *t, bson_value_t *out)
         return;
     }
     if (t->dec && !t->nan) {
-        wk_dec_value(out, o->unit_ms > 0 ? wk_dec_div(t->dsum, wk_dec_from_int64(o->unit_ms))
-                                         : t->dsum);
+        wk_dec_value(out,
+                     o->unit_ms > 0 ? wk_dec_div(t->dsum, wk_dec_from_int64(o->unit_ms)) : t->dsum);
         return;
     }
     wk_acc_val_set(out, BSON_TYPE_DOUBLE);
