@@ -336,23 +336,24 @@ cov_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, s
             xy[k - 1] = *bson_iter_value(&it);
     if (k != 2 || !wk_num_is(&xy[0]) || !wk_num_is(&xy[1]))
         return 0;
-    if (!st->dec && (xy[0].value_type == BSON_TYPE_DECIMAL128 ||
-                     xy[1].value_type == BSON_TYPE_DECIMAL128)) { /* mongod's means go decimal */
-        st->dec = true;
-        st->dmx = st->sum.count ? wk_dec_from_double(st->mx) : wk_dec_from_int64(0);
-        st->dmy = st->sum.count ? wk_dec_from_double(st->my) : wk_dec_from_int64(0);
-        st->dcxy = st->sum.count ? wk_dec_from_double(st->cxy) : wk_dec_from_int64(0);
+    if (st->dcov == NULL && (xy[0].value_type == BSON_TYPE_DECIMAL128 ||
+                             xy[1].value_type == BSON_TYPE_DECIMAL128)) { /* mongod's means go
+                                                                           * decimal */
+        st->dcov = bson_malloc(3 * sizeof(*st->dcov));
+        st->dcov[0] = st->sum.count ? wk_dec_from_double(st->mx) : wk_dec_from_int64(0);
+        st->dcov[1] = st->sum.count ? wk_dec_from_double(st->my) : wk_dec_from_int64(0);
+        st->dcov[2] = st->sum.count ? wk_dec_from_double(st->cxy) : wk_dec_from_int64(0);
     }
     st->sum.count++;
-    if (st->dec) {
+    if (st->dcov != NULL) {
         wk_dec_t n = wk_dec_from_int64(st->sum.count), ddx, ddy;
 
-        ddx = wk_dec_sub(wk_dec_from_value(&xy[0]), st->dmx);
-        st->dmx = wk_dec_add(st->dmx, wk_dec_div(ddx, n));
-        st->dmy =
-            wk_dec_add(st->dmy, wk_dec_div(wk_dec_sub(wk_dec_from_value(&xy[1]), st->dmy), n));
-        ddy = wk_dec_sub(wk_dec_from_value(&xy[1]), st->dmy);
-        st->dcxy = wk_dec_add(st->dcxy, wk_dec_mul(ddx, ddy));
+        ddx = wk_dec_sub(wk_dec_from_value(&xy[0]), st->dcov[0]);
+        st->dcov[0] = wk_dec_add(st->dcov[0], wk_dec_div(ddx, n));
+        st->dcov[1] = wk_dec_add(st->dcov[1],
+                                 wk_dec_div(wk_dec_sub(wk_dec_from_value(&xy[1]), st->dcov[1]), n));
+        ddy = wk_dec_sub(wk_dec_from_value(&xy[1]), st->dcov[1]);
+        st->dcov[2] = wk_dec_add(st->dcov[2], wk_dec_mul(ddx, ddy));
         return 0;
     }
     x = wk_num_double(&xy[0]);
@@ -374,12 +375,13 @@ cov_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out
         wk_acc_val_set(out, BSON_TYPE_NULL);
         return;
     }
-    if (st->dec && !(st->sum.count == 1 && !samp)) { /* mongod: one point's 0 stays a double */
-        wk_dec_value(out, wk_dec_div(st->dcxy, wk_dec_from_int64(n)));
+    if (st->dcov != NULL &&
+        !(st->sum.count == 1 && !samp)) { /* mongod: one point's 0 stays a double */
+        wk_dec_value(out, wk_dec_div(st->dcov[2], wk_dec_from_int64(n)));
         return;
     }
     wk_acc_val_set(out, BSON_TYPE_DOUBLE);
-    out->value.v_double = st->dec ? 0.0 : st->cxy / (double)n;
+    out->value.v_double = st->dcov != NULL ? 0.0 : st->cxy / (double)n;
 }
 
 /* ---- the table --------------------------------------------------------------------------- */
@@ -571,6 +573,7 @@ wk_acc_reset(wk_acc_state_t *st)
         bson_value_destroy(&st->vals[i]);
     bson_free(st->vals);
     bson_free(st->dbls);
+    bson_free(st->dcov);
     memset(st, 0, sizeof(*st));
     wk_sum_init(&st->sum);
     st->op = op;

@@ -141,8 +141,7 @@ typedef struct wk_acc_state {
     wk_sum_t sum;       /* $sum $avg $count; sum.count: $covariance* pairs */
     wk_stddev_t sd;     /* $stdDevPop $stdDevSamp */
     double mx, my, cxy; /* $covariance*: running means and co-moment */
-    bool dec;           /* $covariance*: a decimal came in: dmx, dmy, dcxy hold them exactly */
-    wk_dec_t dmx, dmy, dcxy;
+    wk_dec_t *dcov;     /* $covariance*: [mx, my, cxy] exactly once a decimal came in (heap) */
     int64_t want;       /* the N-family's n */
     bson_value_t *vals; /* $push $addToSet and the N-family */
     size_t nvals, cap;
