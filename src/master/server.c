@@ -4,7 +4,9 @@
  * Start-up order: log, listening socket, global segment (with the runtime parameters'
  * start-up values, params.h), death pipe, per worker slot a channel and a spawned worker,
  * then WiredTiger (store.c), the journal flusher and TTL monitor threads (flush.h, ttl.h)
- * and one service thread per slot.  The main thread
+ * and one service thread per slot; then, under systemd (Type=notify), READY=1 through
+ * libsystemd's sd_notify (a no-op without $NOTIFY_SOCKET), and STOPPING=1 at shutdown.
+ * The main thread
  * then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP are blocked in every thread
  * and read here, so no code runs in signal context) with a one-second tick for
  * housekeeping.  A worker that exits while its channel is ACTIVE, or by a signal, crashed:
@@ -46,6 +48,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -391,6 +394,25 @@ open_log(const sdb_config_t *cfg)
     return 0;
 }
 
+/* pid_file -- --pidfilepath: write the master's pid (create = true) or remove the file. */
+static int
+pid_file(const sdb_config_t *cfg, bool create)
+{
+    FILE *f;
+
+    if (cfg->pidfile[0] == '\0')
+        return 0;
+    if (!create)
+        return unlink(cfg->pidfile) == 0 ? 0 : errno;
+    if ((f = fopen(cfg->pidfile, "w")) == NULL) {
+        fprintf(stderr, "secantusdb: cannot write the pid file %s: %s\n", cfg->pidfile,
+                strerror(errno));
+        return errno != 0 ? errno : EIO;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    return fclose(f) == 0 ? 0 : errno;
+}
+
 static int
 setup(master_t *m)
 {
@@ -432,7 +454,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     SDB_UNUSED(argv0);
     m.cfg = cfg;
     the_master = &m;
-    if (open_log(cfg) != 0)
+    if (open_log(cfg) != 0 || pid_file(cfg, true) != 0)
         return 2;
     sdb_log_install_crash_handler();
     sigemptyset(&set);
@@ -489,13 +511,17 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         return 2;
     }
 
+    sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=Waiting for connections on port %s", (int)getpid(),
+               m.global->port_str);
     ret = main_loop(&m);
+    sd_notify(0, "STOPPING=1");
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
     stop_workers(&m);
     ms_ttl_stop();
     ms_flush_stop(); /* after the service threads: no FLUSH is queued any more */
     ms_store_close();
     close(m.listen_fd);
+    pid_file(cfg, false);
     sdb_logf(SDB_LOG_I, "CONTROL", 20565, "Now exiting", "exit code %d", ret);
     return ret;
 }

@@ -21,6 +21,7 @@
 
 #include "../../common/depth.h"
 #include "../engine/exec.h"
+#include "../query/sort.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -385,6 +386,35 @@ take(wk_agg_docs_t *chunk, int64_t n, wk_agg_docs_t *dst)
     return moved;
 }
 
+/* with_score -- a copy of a document the executor matched; a $text match keeps its score
+ * beside it (WK_SORT_TEXT_SCORE) for {$meta: "textScore"} in $sort and expressions, until
+ * strip_scores takes it off the pipeline's output. */
+static bson_t *
+with_score(const bson_t *doc, const wk_match_details_t *det)
+{
+    bson_t *c = bson_copy(doc);
+
+    if (det->has_text_score)
+        BSON_APPEND_DOUBLE(c, WK_SORT_TEXT_SCORE, det->text_score);
+    return c;
+}
+
+/* strip_scores -- the output documents without the text score kept beside them. */
+static void
+strip_scores(wk_agg_docs_t *out)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        bson_t *clean;
+
+        if (out->v[i] == NULL || !bson_has_field(out->v[i], WK_SORT_TEXT_SCORE))
+            continue;
+        clean = bson_new();
+        bson_copy_to_excluding_noinit(out->v[i], clean, WK_SORT_TEXT_SCORE, NULL);
+        bson_destroy(out->v[i]);
+        out->v[i] = clean;
+    }
+}
+
 /* push -- feed `chunk` (consumed) into stage i and on down the streaming stages after it. */
 static int
 push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
@@ -432,8 +462,10 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
     }
     if (i >= r->p->n) {
         take(chunk, INT64_MAX, r->out);
-        if (r->emit != NULL && r->out->n > 0)
+        if (r->emit != NULL && r->out->n > 0) {
+            strip_scores(r->out);
             SDB_ERR(r->emit(r->emit_arg, r->out, err));
+        }
     }
 err:
     wk_agg_docs_free(&next);
@@ -538,13 +570,14 @@ read_source(xrun_t *r, size_t from, sdb_error_t *err)
         size_t bytes = 0;
 
         while (chunk.n < WK_AGG_CHUNK && bytes < WK_AGG_CHUNK_BYTES && (limit < 0 || got < limit)) {
+            wk_match_details_t det;
             bson_t doc;
             int64_t rec;
 
-            SDB_ERR(wk_exec_next(&ex, &doc, &rec, NULL, &found, err));
+            SDB_ERR(wk_exec_next(&ex, &doc, &rec, &det, &found, err));
             if (!found)
                 break;
-            wk_agg_docs_push(&chunk, bson_copy(&doc));
+            wk_agg_docs_push(&chunk, with_score(&doc, &det));
             bytes += doc.len;
             got++;
         }
@@ -625,6 +658,7 @@ run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_
     for (size_t i = from; i < p->n; i++)
         if (r.xs[i].kind == K_BLOCK || r.xs[i].kind == K_SINK)
             SDB_ERR(drain(&r, i, err));
+    strip_scores(out);
 err:
     if (ret != 0)
         wk_agg_docs_free(out);
@@ -798,13 +832,14 @@ batch_fill(xrun_t *r, wk_exec_t *ex, size_t from, int64_t want, bool *eof, sdb_e
         int64_t room = want - (int64_t)r->out->n;
 
         while (chunk.n < WK_AGG_CHUNK && (int64_t)chunk.n < room) {
+            wk_match_details_t det;
             bson_t doc;
             int64_t rec;
 
-            SDB_ERR(wk_exec_next(ex, &doc, &rec, NULL, &found, err));
+            SDB_ERR(wk_exec_next(ex, &doc, &rec, &det, &found, err));
             if (!found)
                 break;
-            wk_agg_docs_push(&chunk, bson_copy(&doc));
+            wk_agg_docs_push(&chunk, with_score(&doc, &det));
         }
         SDB_ERR(push(r, from, &chunk, err));
     }
@@ -861,6 +896,7 @@ wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *re
         SDB_ERR(sdb_error_set(err, SDB_CODE_QueryPlanKilled,
                               "the index that provided the sort order is gone"));
     SDB_ERR(batch_fill(&r, &ex, from, want, eof, err));
+    strip_scores(out);
     if (!*eof) {
         wk_exec_save(&ex, state, "pos");
         save_counts(&r, state);
