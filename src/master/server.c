@@ -36,7 +36,6 @@
 #include "xact.h"
 
 #include <arpa/inet.h>
-#include <systemd/sd-daemon.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -49,6 +48,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -492,8 +492,8 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         return 2;
     }
 
-    sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=Waiting for connections on port %s",
-               (int)getpid(), m.global->port_str);
+    sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=Waiting for connections on port %s", (int)getpid(),
+               m.global->port_str);
     ret = main_loop(&m);
     sd_notify(0, "STOPPING=1");
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
