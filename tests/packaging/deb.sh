@@ -9,7 +9,8 @@
 #   - postinst creates the secantusdb system user;
 #   - the installed /etc/secantusdb.conf parses: the packaged binary starts from it (with
 #     the port, data and log folders overridden by flags, which win over the file), tells
-#     a NOTIFY_SOCKET "READY=1" once it serves, answers a real client (PyMongo), and says
+#     a NOTIFY_SOCKET "READY=1" once it serves, answers a real client (PyMongo), reopens its
+#     log on SIGUSR1 after logrotate moved it (logRotate: reopen), and says
 #     "STOPPING=1" and exits 0 on SIGTERM.
 # Skipped (77) in a sanitizer build: the package is built with the normal flags, and the
 # normal phase of scripts/test.sh runs this test.
@@ -133,6 +134,18 @@ opts = c.admin.command("getCmdLineOpts")
 if opts["parsed"].get("config") != conf:
     die("getCmdLineOpts does not name the config file: %r" % opts["parsed"])
 print("ok: PyMongo writes and reads; getCmdLineOpts names the config file")
+# logrotate's way (packaging/debian/secantusdb.logrotate with the config's logRotate: reopen):
+# the file is moved away, SIGUSR1 makes the server open a new one at the same path.
+os.rename(log, log + ".1")
+p.send_signal(signal.SIGUSR1)
+c.admin.command("ping")
+for _ in range(100):
+    if os.path.exists(log):
+        break
+    time.sleep(0.1)
+if not os.path.exists(log):
+    die("SIGUSR1 did not reopen the log file after it was moved (systemLog.logRotate: reopen)")
+print("ok: SIGUSR1 reopens the moved log file")
 c.close()
 p.send_signal(signal.SIGTERM)
 try:
