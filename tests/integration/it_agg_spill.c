@@ -551,7 +551,8 @@ START_TEST(test_blocking_result_streams_into_spool)
     open = cursors_open(c);
     {
         bson_t *pipe = fx_json("[{'$sort': {'k': 1}}]");
-        mongoc_cursor_t *cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, NULL, NULL);
+        mongoc_cursor_t *cur =
+            mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, NULL, NULL);
         const bson_t *doc;
         int n = 0;
 

@@ -64,8 +64,8 @@ typedef struct wk_agg_blocking {
     void (*close)(void *state);
 } wk_agg_blocking_t;
 
-extern const wk_agg_blocking_t wk_agg_sort_blocking;  /* stage_order.c */
-extern const wk_agg_blocking_t wk_agg_group_blocking; /* stage_group.c */
+extern const wk_agg_blocking_t wk_agg_sort_blocking;        /* stage_order.c */
+extern const wk_agg_blocking_t wk_agg_group_blocking;       /* stage_group.c */
 extern const wk_agg_blocking_t wk_agg_bucket_auto_blocking; /* stage_bucket_auto.c */
 extern const wk_agg_blocking_t wk_agg_window_blocking;      /* stage_window.c */
 extern const wk_agg_blocking_t wk_agg_facet_blocking;       /* stage_lookup.c */

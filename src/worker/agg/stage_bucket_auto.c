@@ -191,10 +191,10 @@ typedef struct ba_state {
     wk_agg_ctx_t *ctx;
     wk_keysort_t *ks;
     bool started;
-    bson_t *cur;        /* the next sorted record to take ({k, d}); NULL at the end */
-    size_t n;           /* documents in all */
-    int32_t num;        /* buckets emitted */
-    wk_acc_state_t *st; /* the bucket being filled */
+    bson_t *cur;                 /* the next sorted record to take ({k, d}); NULL at the end */
+    size_t n;                    /* documents in all */
+    int32_t num;                 /* buckets emitted */
+    wk_acc_state_t *st;          /* the bucket being filled */
     bson_value_t min, max, prev; /* owned copies (EOD: none) */
 } ba_state_t;
 

@@ -49,7 +49,7 @@ typedef struct agg_args {
     bson_t let;         /* static view; empty when absent */
     bson_iter_t collation, hint;
     bool has_collation, has_hint;
-    int64_t now_ms;     /* $$NOW: fixed when the command starts, kept by its cursor */
+    int64_t now_ms;      /* $$NOW: fixed when the command starts, kept by its cursor */
     uint32_t ct_t, ct_i; /* $$CLUSTER_TIME, likewise */
 } agg_args_t;
 
