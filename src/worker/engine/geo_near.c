@@ -181,13 +181,16 @@ wk_geo_near_index(wk_geo_near_t *g, const char *ns, bool need_path, sdb_error_t 
             }
         }
     }
+    if (found == 0 && !need_path) /* the $geoNear stage without key */
+        return sdb_error_set(err, SDB_CODE_IndexNotFound,
+                             "$geoNear requires a 2d or 2dsphere index, but none were found");
     if (found == 0)
         return sdb_error_set(err, SDB_CODE_NoQueryExecutionPlans,
                              "error processing query: ns=%s planner returned error :: caused by "
                              ":: unable to find index for $geoNear query",
                              ns);
     if (found > 1 && !need_path)
-        return sdb_error_set(err, SDB_CODE_BadValue,
+        return sdb_error_set(err, SDB_CODE_IndexNotFound,
                              "There is more than one 2dsphere index on %s; unsure which to use "
                              "for $geoNear",
                              ns);
