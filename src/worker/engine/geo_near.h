@@ -30,7 +30,7 @@ typedef struct wk_geo_near {
     int kind;       /* the index's SDB_GEO_2DSPHERE or SDB_GEO_2D */
     bool resphered; /* a legacy $near on a 2dsphere index: measured in radians here only */
     char index[WK_EXEC_IXNAME_MAX]; /* its name */
-    bson_t key;                     /* its key pattern (owned copy) */
+    bson_t *key; /* its key pattern (owned copy; a pointer: bson_t's alignment exceeds malloc's) */
 } wk_geo_near_t;
 
 /* wk_geo_near_from_filter -- the top-level $near / $nearSphere of a filter, or *out NULL when
