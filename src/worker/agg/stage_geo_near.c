@@ -156,21 +156,23 @@ err:
     return ret;
 }
 
-/* emit -- one result: doc with the distance and the location set. */
+/* emit -- one result: doc with the distance and the location set (a heap copy). */
 static bson_t *
 emit(const geo_near_t *g, const bson_t *doc, double d, const bson_value_t *loc)
 {
     bson_value_t v = {.value_type = BSON_TYPE_DOUBLE};
-    bson_t *out = bson_new(), tmp;
+    bson_t with_d, with_loc, *out;
 
     v.value.v_double = d * g->mult;
-    wk_agg_doc_set(doc, g->distance_field, &v, out);
-    if (g->include_locs != NULL) {
-        wk_agg_doc_set(out, g->include_locs, loc, &tmp);
-        bson_destroy(out);
-        out = bson_copy(&tmp);
-        bson_destroy(&tmp);
+    wk_agg_doc_set(doc, g->distance_field, &v, &with_d);
+    if (g->include_locs == NULL) {
+        out = bson_copy(&with_d);
+    } else {
+        wk_agg_doc_set(&with_d, g->include_locs, loc, &with_loc);
+        out = bson_copy(&with_loc);
+        bson_destroy(&with_loc);
     }
+    bson_destroy(&with_d);
     return out;
 }
 
