@@ -494,13 +494,21 @@ START_TEST(test_geonear_stage)
             "{'aggregate': 'gn', 'pipeline': [{'$geoNear': {'near': [0, 0]}}], 'cursor': {}}", &r,
             16606, "Location16606");
     bson_destroy(&r);
+    fresh(c, "gn_noix");
+    CMD_OK(c, DB, "{'insert': 'gn_noix', 'documents': [{'loc': [1, 2]}]}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'gn_noix', 'pipeline': [{'$geoNear': {'near': [0, 0], 'distanceField': "
+            "'d'}}], 'cursor': {}}",
+            &r, 27, "IndexNotFound");
+    bson_destroy(&r);
     CMD_OK(c, DB,
            "{'createIndexes': 'gn', 'indexes': [{'key': {'other': '2dsphere'}, 'name': 'o'}]}", &r);
     bson_destroy(&r);
     CMD_ERR(c, DB,
             "{'aggregate': 'gn', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
             "'coordinates': [0, 0]}, 'distanceField': 'd'}}], 'cursor': {}}",
-            &r, 2, "BadValue");
+            &r, 27, "IndexNotFound");
     bson_destroy(&r);
     mongoc_client_destroy(c);
 }

@@ -19,8 +19,8 @@
 #include <string.h>
 
 typedef struct geo_near {
-    bson_t near;  /* {near: value} (owned) */
-    bson_t query; /* owned; empty = all */
+    bson_t *near;  /* {near: value} (owned; a pointer: bson_t's alignment exceeds malloc's) */
+    bson_t *query; /* owned; empty = all */
     char *distance_field, *include_locs, *key;
     bool spherical;
     double min, max, mult; /* max < 0: none */
@@ -59,7 +59,7 @@ option(geo_near_t *g, const bson_iter_t *it, sdb_error_t *err)
         if (!BSON_ITER_HOLDS_ARRAY(it) && !BSON_ITER_HOLDS_DOCUMENT(it))
             return sdb_error_set(err, SDB_CODE_Location16605,
                                  "$geoNear requires a 'near' option as an Array");
-        BSON_APPEND_VALUE(&g->near, "near", bson_iter_value((bson_iter_t *)it));
+        BSON_APPEND_VALUE(g->near, "near", bson_iter_value((bson_iter_t *)it));
         return 0;
     }
     if (strcmp(k, "distanceField") == 0)
@@ -92,8 +92,8 @@ option(geo_near_t *g, const bson_iter_t *it, sdb_error_t *err)
         bson_iter_document(it, &l, &d);
         if (!bson_init_static(&view, d, l))
             return SDB_ECORRUPT;
-        bson_destroy(&g->query);
-        bson_copy_to(&view, &g->query);
+        bson_destroy(g->query);
+        g->query = bson_copy(&view);
         return 0;
     }
     if (strcmp(k, "spherical") == 0) {
@@ -116,8 +116,8 @@ wk_agg_free_geo_near(void *priv)
 
     if (g == NULL)
         return;
-    bson_destroy(&g->near);
-    bson_destroy(&g->query);
+    bson_destroy(g->near);
+    bson_destroy(g->query);
     bson_free(g->distance_field);
     bson_free(g->include_locs);
     bson_free(g->key);
@@ -137,13 +137,13 @@ wk_agg_parse_geo_near(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **p
         return sdb_error_set(err, SDB_CODE_Location10065,
                              "invalid parameter: expected an object ($geoNear)");
     g = bson_malloc0(sizeof(*g));
-    bson_init(&g->near);
-    bson_init(&g->query);
+    g->near = bson_new();
+    g->query = bson_new();
     g->max = -1;
     g->mult = 1;
     while (bson_iter_next(&it))
         SDB_ERR(option(g, &it, err));
-    if (bson_empty(&g->near))
+    if (bson_empty(g->near))
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location16605,
                               "$geoNear requires a 'near' option as an Array"));
     if (g->distance_field == NULL)
@@ -156,21 +156,23 @@ err:
     return ret;
 }
 
-/* emit -- one result: doc with the distance and the location set. */
+/* emit -- one result: doc with the distance and the location set (a heap copy). */
 static bson_t *
 emit(const geo_near_t *g, const bson_t *doc, double d, const bson_value_t *loc)
 {
     bson_value_t v = {.value_type = BSON_TYPE_DOUBLE};
-    bson_t *out = bson_new(), tmp;
+    bson_t with_d, with_loc, *out;
 
     v.value.v_double = d * g->mult;
-    wk_agg_doc_set(doc, g->distance_field, &v, out);
-    if (g->include_locs != NULL) {
-        wk_agg_doc_set(out, g->include_locs, loc, &tmp);
-        bson_destroy(out);
-        out = bson_copy(&tmp);
-        bson_destroy(&tmp);
+    wk_agg_doc_set(doc, g->distance_field, &v, &with_d);
+    if (g->include_locs == NULL) {
+        out = bson_copy(&with_d);
+    } else {
+        wk_agg_doc_set(&with_d, g->include_locs, loc, &with_loc);
+        out = bson_copy(&with_loc);
+        bson_destroy(&with_loc);
     }
+    bson_destroy(&with_d);
     return out;
 }
 
@@ -189,12 +191,11 @@ wk_agg_run_geo_near(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_a
     SDB_UNUSED(in);
     wk_agg_docs_init(&docs);
     snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll);
-    if (!bson_iter_init_find(&it, &g->near, "near"))
+    if (!bson_iter_init_find(&it, g->near, "near"))
         return SDB_ECORRUPT;
     SDB_ERR(wk_geo_near_new(g->key, &it, g->spherical, &near, err));
     SDB_ERR(wk_geo_near_index(near, ns, g->key != NULL, err));
-    SDB_ERR(
-        wk_agg_read(ns, &g->query, -1, ctx->collation, NULL, ctx->op, ctx->read_ts, &docs, err));
+    SDB_ERR(wk_agg_read(ns, g->query, -1, ctx->collation, NULL, ctx->op, ctx->read_ts, &docs, err));
     SDB_ERR(wk_geo_near_order(near, docs.v, docs.n, ctx->op, err));
     for (i = 0; i < docs.n; i++) {
         bson_value_t loc;

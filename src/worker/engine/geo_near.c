@@ -24,7 +24,7 @@ near_alloc(const char *path, sdb_error_t *err)
 {
     wk_geo_near_t *g = bson_malloc0(sizeof(*g));
 
-    bson_init(&g->key);
+    g->key = bson_new();
     if (sdb_path_parse(path, strlen(path), &g->path, err) != 0) {
         wk_geo_near_free(g);
         return NULL;
@@ -132,8 +132,8 @@ take(wk_geo_near_t *g, const bson_t *spec, const bson_t *key, int kind)
     bson_iter_t it;
 
     g->kind = kind;
-    bson_destroy(&g->key);
-    bson_copy_to(key, &g->key);
+    bson_destroy(g->key);
+    g->key = bson_copy(key);
     if (bson_iter_init_find(&it, spec, "name") && BSON_ITER_HOLDS_UTF8(&it))
         bson_strncpy(g->index, bson_iter_utf8(&it, NULL), sizeof(g->index));
     if (kind == SDB_GEO_2DSPHERE && g->q->legacy && !g->q->sphere) {
@@ -181,13 +181,16 @@ wk_geo_near_index(wk_geo_near_t *g, const char *ns, bool need_path, sdb_error_t 
             }
         }
     }
+    if (found == 0 && !need_path) /* the $geoNear stage without key */
+        return sdb_error_set(err, SDB_CODE_IndexNotFound,
+                             "$geoNear requires a 2d or 2dsphere index, but none were found");
     if (found == 0)
         return sdb_error_set(err, SDB_CODE_NoQueryExecutionPlans,
                              "error processing query: ns=%s planner returned error :: caused by "
                              ":: unable to find index for $geoNear query",
                              ns);
     if (found > 1 && !need_path)
-        return sdb_error_set(err, SDB_CODE_BadValue,
+        return sdb_error_set(err, SDB_CODE_IndexNotFound,
                              "There is more than one 2dsphere index on %s; unsure which to use "
                              "for $geoNear",
                              ns);
@@ -298,7 +301,7 @@ wk_geo_near_explain(const wk_geo_near_t *g, bool stats, uint64_t nret, bson_t *o
     BSON_APPEND_UTF8(out, "stage", g->kind == SDB_GEO_2D ? "GEO_NEAR_2D" : "GEO_NEAR_2DSPHERE");
     if (stats)
         BSON_APPEND_INT64(out, "nReturned", (int64_t)nret);
-    BSON_APPEND_DOCUMENT(out, "keyPattern", &g->key);
+    BSON_APPEND_DOCUMENT(out, "keyPattern", g->key);
     BSON_APPEND_UTF8(out, "indexName", g->index);
     BSON_APPEND_INT32(out, "indexVersion", 2);
 }
@@ -310,6 +313,6 @@ wk_geo_near_free(wk_geo_near_t *g)
         return;
     sdb_path_destroy(&g->path);
     wk_geoq_free(g->q);
-    bson_destroy(&g->key);
+    bson_destroy(g->key);
     bson_free(g);
 }

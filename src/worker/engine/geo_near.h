@@ -30,7 +30,7 @@ typedef struct wk_geo_near {
     int kind;       /* the index's SDB_GEO_2DSPHERE or SDB_GEO_2D */
     bool resphered; /* a legacy $near on a 2dsphere index: measured in radians here only */
     char index[WK_EXEC_IXNAME_MAX]; /* its name */
-    bson_t key;                     /* its key pattern (owned copy) */
+    bson_t *key; /* its key pattern (owned copy; a pointer: bson_t's alignment exceeds malloc's) */
 } wk_geo_near_t;
 
 /* wk_geo_near_from_filter -- the top-level $near / $nearSphere of a filter, or *out NULL when
@@ -43,8 +43,8 @@ int wk_geo_near_new(const char *path, const bson_iter_t *near, bool spherical, w
                     sdb_error_t *err);
 
 /* wk_geo_near_index -- pick the geo index of ns the read uses: on path when path is set
- * (else the only geo index, filling the path: 2 "more than one" when there are several),
- * 291 when none fits.  Also fixes the units of a legacy point on a 2dsphere index. */
+ * (else the only geo index, filling the path: 27 IndexNotFound when there are none or
+ * several, as mongod's $geoNear), 291 when none on the path fits.  Also fixes the units of a legacy point on a 2dsphere index. */
 int wk_geo_near_index(wk_geo_near_t *g, const char *ns, bool need_path, sdb_error_t *err);
 
 /* wk_geo_near_distance -- the least distance of doc's geometries at the path (and the one
