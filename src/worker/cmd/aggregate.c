@@ -48,7 +48,7 @@ typedef struct agg_args {
     int64_t batch_size; /* default 101 */
     bson_t let;         /* static view; empty when absent */
     bson_iter_t collation, hint;
-    bool has_collation, has_hint;
+    bool has_collation, has_hint, bypass;
     int64_t now_ms;      /* $$NOW: fixed when the command starts, kept by its cursor */
     uint32_t ct_t, ct_i; /* $$CLUSTER_TIME, likewise */
 } agg_args_t;
@@ -182,6 +182,8 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
         } else if (strcmp(k, "hint") == 0) {
             a->hint = it;
             a->has_hint = true;
+        } else if (strcmp(k, "bypassDocumentValidation") == 0) {
+            a->bypass = wk_cmdu_truthy(&it);
         }
     }
     if (!a->has_pipeline)
@@ -801,6 +803,7 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     ctx.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     ctx.allow_disk_use = a.allow_disk_use;
     ctx.hint = a.has_hint ? bson_iter_value(&a.hint) : NULL;
+    ctx.bypass_validation = a.bypass;
     if (a.has_collation)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));
     else if (a.coll != NULL) /* the collection's default, if any */
