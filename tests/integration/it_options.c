@@ -521,11 +521,23 @@ static const opt_row_t collmod_rows[] = {
      M_INT, 3, 2, 0, 0},
 };
 
+/* The generic arguments: writeConcern's w beyond this one member is refused as mongod refuses
+ * it on a standalone; j and w "majority" flush the journal (it_durability).  maxTimeMS,
+ * comment, $readPreference and readConcern are proved in it_admin, it_sessions and
+ * it_snapshot; every $readPreference mode reads this node, as on a standalone mongod. */
+static const opt_row_t generic_rows[] = {
+    {"writeConcern.w", SEED, INS("[{'_id': 5}], 'writeConcern': {'w': 1}"),
+     INS("[{'_id': 5}], 'writeConcern': {'w': 2}"), NULL, "n", M_INT, 1, 1, 0, 100},
+    {"writeConcern.w (tag)", SEED, INS("[{'_id': 5}], 'writeConcern': {'w': 'majority'}"),
+     INS("[{'_id': 5}], 'writeConcern': {'w': 'dc1'}"), NULL, "n", M_INT, 1, 1, 0, 79},
+};
+
 START_TEST(test_catalog)
 {
     run_table("create", create_rows, ROWS(create_rows));
     run_table("createIndexes", index_rows, ROWS(index_rows));
     run_table("collMod", collmod_rows, ROWS(collmod_rows));
+    run_table("generic", generic_rows, ROWS(generic_rows));
 }
 END_TEST
 
