@@ -541,6 +541,68 @@ START_TEST(test_catalog)
 }
 END_TEST
 
+/* collectionUUID (drop, collMod, createIndexes, dropIndexes, aggregate): the command runs
+ * only on the collection with that UUID; otherwise 361 names the collection that has it. */
+static const char *const uuid_cmds[] = {
+    "{'aggregate': 'o', 'pipeline': [], 'cursor': {}}",
+    "{'collMod': 'o'}",
+    "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}]}",
+    "{'dropIndexes': 'o', 'index': 'a_1'}",
+    "{'drop': 'o'}",
+};
+
+/* with_uuid -- cmd (JSON) with collectionUUID set to the UUID of collection `of`. */
+static bson_t *
+with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
+{
+    bson_t *b = fx_json(cmd), r, info;
+    bson_iter_t it;
+    const uint8_t *u;
+    uint32_t len;
+    bson_subtype_t st;
+    char filter[128];
+
+    snprintf(filter, sizeof(filter),
+             "{'listCollections': 1, 'filter': {'name': '%s'}, 'nameOnly': false}", of);
+    CMD_OK(c, DB, filter, &r);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.0.info", &info));
+    ck_assert(bson_iter_init_find(&it, &info, "uuid") && BSON_ITER_HOLDS_BINARY(&it));
+    bson_iter_binary(&it, &st, &len, &u);
+    BSON_APPEND_BINARY(b, "collectionUUID", st, u, len);
+    bson_destroy(&info);
+    bson_destroy(&r);
+    return b;
+}
+
+START_TEST(test_collection_uuid)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_error_t e;
+    bson_t r;
+
+    for (size_t i = 0; i < ROWS(uuid_cmds); i++) {
+        bson_t *right, *wrong;
+
+        run_setup(c, SEED "|{'create': 'o2'}");
+        right = with_uuid(c, uuid_cmds[i], "o");
+        wrong = with_uuid(c, uuid_cmds[i], "o2");
+        ck_assert_msg(!fx_cmd_bson(c, DB, wrong, &r, &e), "%s", fx_to_json(&r));
+        ck_assert_msg(fx_int(&r, "code") == 361 &&
+                          strcmp(fx_str(&r, "codeName"), "CollectionUUIDMismatch") == 0 &&
+                          strcmp(fx_str(&r, "expectedCollection"), "o") == 0 &&
+                          strcmp(fx_str(&r, "actualCollection"), "o2") == 0 &&
+                          strcmp(fx_str(&r, "db"), DB) == 0,
+                      "%s: %s", uuid_cmds[i], fx_to_json(&r));
+        bson_destroy(&r);
+        ck_assert_msg(fx_cmd_bson(c, DB, right, &r, &e), "%s: %s", uuid_cmds[i], e.message);
+        bson_destroy(&r);
+        bson_destroy(right);
+        bson_destroy(wrong);
+    }
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -555,5 +617,6 @@ main(void)
     tcase_add_test(tc, test_aggregate);
     tcase_add_test(tc, test_count_distinct);
     tcase_add_test(tc, test_catalog);
+    tcase_add_test(tc, test_collection_uuid);
     return it_main(s);
 }

@@ -796,6 +796,8 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", cmd->db,
                          a.coll != NULL ? a.coll : "$cmd.aggregate") >= sizeof(ns))
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
+    if (a.coll != NULL)
+        SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     memset(&ctx, 0, sizeof(ctx));
     ctx.db = cmd->db;
     ctx.coll = a.coll;
