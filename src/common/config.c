@@ -776,7 +776,9 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         if (*exit_now)
             return 0;
     }
-    return sdb_config_check(cfg);
+    SDB_RET(sdb_config_check(cfg));
+    /* across the TLS options: only once every flag and key is in (a file sets one per key) */
+    return sdb_tlsopt_check(cfg);
 }
 
 /*
@@ -795,7 +797,7 @@ sdb_config_check(const sdb_config_t *cfg)
                         "try 'secantusdb --help' for more information\n");
         return 2;
     }
-    return sdb_tlsopt_check(cfg);
+    return 0;
 }
 
 /*
