@@ -551,6 +551,15 @@ static const char *const uuid_cmds[] = {
     "{'drop': 'o'}",
 };
 
+/* eq_str -- the string at path equals want (false when absent). */
+static bool
+eq_str(const bson_t *doc, const char *path, const char *want)
+{
+    const char *got = fx_str(doc, path);
+
+    return got != NULL && strcmp(got, want) == 0;
+}
+
 /* with_uuid -- cmd (JSON) with collectionUUID set to the UUID of collection `of`. */
 static bson_t *
 with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
@@ -588,10 +597,9 @@ START_TEST(test_collection_uuid)
         wrong = with_uuid(c, uuid_cmds[i], "o2");
         ck_assert_msg(!fx_cmd_bson(c, DB, wrong, &r, &e), "%s", fx_to_json(&r));
         ck_assert_msg(fx_int(&r, "code") == 361 &&
-                          strcmp(fx_str(&r, "codeName"), "CollectionUUIDMismatch") == 0 &&
-                          strcmp(fx_str(&r, "expectedCollection"), "o") == 0 &&
-                          strcmp(fx_str(&r, "actualCollection"), "o2") == 0 &&
-                          strcmp(fx_str(&r, "db"), DB) == 0,
+                          eq_str(&r, "codeName", "CollectionUUIDMismatch") &&
+                          eq_str(&r, "expectedCollection", "o") &&
+                          eq_str(&r, "actualCollection", "o2") && eq_str(&r, "db", DB),
                       "%s: %s", uuid_cmds[i], fx_to_json(&r));
         bson_destroy(&r);
         ck_assert_msg(fx_cmd_bson(c, DB, right, &r, &e), "%s: %s", uuid_cmds[i], e.message);
