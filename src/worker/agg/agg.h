@@ -53,6 +53,8 @@ typedef struct wk_agg_ctx {
     const wk_op_t *op;        /* the command's interrupt state (op.h); NULL = none */
     const bson_value_t *hint; /* the command's hint (borrowed; NULL = none): the plan, and so
                                * the order, of the top-level pipeline's collection read */
+    bool bypass_validation;   /* bypassDocumentValidation: $out and $merge skip the target's
+                               * validator */
     uint64_t read_ts;         /* readConcern snapshot: the time every collection read reads at (0 =
                        * the latest data; engine/read_concern.h) */
 } wk_agg_ctx_t;

@@ -1,11 +1,13 @@
 /*
  * src/worker/agg/stage_write.c -- the writing stages: $out and $merge.
  *
- * $out writes the results into a temporary collection (with the target's secondary indexes
- * re-created on it), then renames it over the target with dropTarget, so readers see either
+ * $out writes the results into a temporary collection (created with the target's options
+ * and its secondary indexes re-created on it), then renames it over the target with dropTarget, so readers see either
  * the old or the new contents.  $merge (on _id) looks each result up in the target through
  * the executor's _id lookup and replaces, merges into, keeps or fails on a match, and
- * inserts, discards or fails otherwise.  Both emit no documents.
+ * inserts, discards or fails otherwise.  Both emit no documents.  Every document written
+ * passes the target's validator (121 otherwise) unless the command set
+ * bypassDocumentValidation, as for insert and update.
  *
  * Invariants: event-loop thread (store calls).  A failed $out drops its temporary
  * collection; a failed $merge leaves the writes done before the failure, as mongod does.
@@ -100,7 +102,8 @@ dup_key_extra(const bson_t *we, bson_t *extra)
  * becomes the stage's error (its keyPattern/keyValue go to `extra` when not NULL).  A
  * document the pipeline built past SDB_BSON_DEPTH_EVAL levels is 15 Overflow, never sent. */
 static int
-insert_docs(const char *ns, bson_t **docs, size_t n, bson_t *extra, sdb_error_t *err)
+insert_docs(const char *ns, const wk_validator_t *v, bson_t **docs, size_t n, bson_t *extra,
+            sdb_error_t *err)
 {
     size_t i = 0;
     int ret = 0;
@@ -123,6 +126,8 @@ insert_docs(const char *ns, bson_t **docs, size_t n, bson_t *extra, sdb_error_t 
                 break;
             }
             ret = wk_cmdu_ensure_id(docs[i], &withid, err);
+            if (ret == 0)
+                ret = wk_cmdu_validate(v, NULL, &withid, err);
             bson_uint32_to_string(k, &key, buf, sizeof(buf));
             if (ret == 0)
                 BSON_APPEND_DOCUMENT(&arr, key, &withid);
@@ -203,6 +208,18 @@ copy_indexes(const char *target, const char *tmp, sdb_error_t *err)
 
 /* ---- $out ------------------------------------------------------------------------------ */
 
+/* target_options -- the replaced collection's options (validator, collation ...) for the
+ * temporary one, so that $out keeps them as mongod does; the catalog cache is fresh (the
+ * validator load refreshed it). */
+static void
+target_options(const char *ns, bson_t *req)
+{
+    const wk_coll_info_t *ci = wk_catalog_find(ns);
+
+    if (ci != NULL && !bson_empty(&ci->options))
+        BSON_APPEND_DOCUMENT(req, "options", &ci->options);
+}
+
 int
 wk_agg_parse_out(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
@@ -225,19 +242,23 @@ wk_agg_run_out(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_do
     bson_t req = BSON_INITIALIZER;
     char ns[WK_NS_MAX], tmp[WK_NS_MAX];
     sdb_error_t ignored;
+    wk_validator_t v;
     bool created = false;
     int ret = 0;
 
     SDB_UNUSED(out);
+    memset(&v, 0, sizeof(v));
     snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
     SDB_ERR(wk_capped_refuse_out(ns, err));
+    SDB_ERR(wk_cmdu_validator_load_ns(ns, ctx->bypass_validation, &v, err));
     snprintf(tmp, sizeof(tmp), "%s.tmp.agg_out.%08lx%08lx", t->db, (unsigned long)random(),
              (unsigned long)random());
     BSON_APPEND_UTF8(&req, "ns", tmp);
+    target_options(ns, &req);
     SDB_ERR(simple_op(SDB_OP_CREATE, &req, err));
     created = true;
     SDB_ERR(copy_indexes(ns, tmp, err));
-    SDB_ERR(insert_docs(tmp, in->v, in->n, ctx->err_extra, err));
+    SDB_ERR(insert_docs(tmp, &v, in->v, in->n, ctx->err_extra, err));
     bson_reinit(&req);
     BSON_APPEND_UTF8(&req, "from", tmp);
     BSON_APPEND_UTF8(&req, "to", ns);
@@ -250,6 +271,7 @@ err:
         BSON_APPEND_UTF8(&req, "ns", tmp);
         simple_op(SDB_OP_DROP, &req, &ignored);
     }
+    wk_cmdu_validator_free(&v);
     bson_destroy(&req);
     return ret;
 }
@@ -364,7 +386,8 @@ merged(const bson_t *old, const bson_t *doc, bson_t *out)
 
 /* merge_lookup -- apply one result (`doc` has its _id) by looking its _id up in the target. */
 static int
-merge_lookup(const target_t *t, const char *ns, bson_t *doc, bson_t *extra, sdb_error_t *err)
+merge_lookup(const target_t *t, const char *ns, const wk_validator_t *v, bson_t *doc, bson_t *extra,
+             sdb_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, req = BSON_INITIALIZER, nu, old;
     bson_iter_t id;
@@ -385,7 +408,7 @@ merge_lookup(const target_t *t, const char *ns, bson_t *doc, bson_t *extra, sdb_
                                   "collection for at least one document in the source "
                                   "collection"));
         if (t->not_matched == WN_INSERT)
-            SDB_ERR(insert_docs(ns, &doc, 1, extra, err));
+            SDB_ERR(insert_docs(ns, v, &doc, 1, extra, err));
     } else if (t->matched == WM_FAIL) {
         if (extra != NULL) {
             BSON_APPEND_DOCUMENT_BEGIN(extra, "keyPattern", &nu);
@@ -401,9 +424,13 @@ merge_lookup(const target_t *t, const char *ns, bson_t *doc, bson_t *extra, sdb_
             merged(&old, doc, &nu);
         else
             bson_copy_to(doc, &nu);
-        if (!sdb_bson_depth_ok(&nu, SDB_BSON_DEPTH_EVAL)) { /* built past the bound */
+        if (!sdb_bson_depth_ok(&nu, SDB_BSON_DEPTH_EVAL)) /* built past the bound */
+            ret = sdb_depth_doc_error(err);
+        else
+            ret = wk_cmdu_validate(v, &old, &nu, err);
+        if (ret != 0) {
             bson_destroy(&nu);
-            SDB_ERR(sdb_depth_doc_error(err));
+            goto err;
         }
         BSON_APPEND_UTF8(&req, "ns", ns);
         BSON_APPEND_INT64(&req, "r", r);
@@ -423,7 +450,8 @@ err:
  * "insert" is a plain insert, as in mongod: its DuplicateKey (with keyPattern/keyValue) is
  * the stage's error. */
 static int
-merge_one(const target_t *t, const char *ns, const bson_t *src, bson_t *extra, sdb_error_t *err)
+merge_one(const target_t *t, const char *ns, const wk_validator_t *v, const bson_t *src,
+          bson_t *extra, sdb_error_t *err)
 {
     bson_t doc, *one = &doc;
     bool insert = t->matched == WM_FAIL && t->not_matched == WN_INSERT;
@@ -434,9 +462,9 @@ merge_one(const target_t *t, const char *ns, const bson_t *src, bson_t *extra, s
     else
         bson_init(&doc);
     if (ret == 0 && insert)
-        ret = insert_docs(ns, &one, 1, extra, err);
+        ret = insert_docs(ns, v, &one, 1, extra, err);
     else if (ret == 0)
-        ret = merge_lookup(t, ns, &doc, extra, err);
+        ret = merge_lookup(t, ns, v, &doc, extra, err);
     bson_destroy(&doc);
     return ret;
 }
@@ -447,15 +475,20 @@ wk_agg_run_merge(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_
 {
     const target_t *t = priv;
     char ns[WK_NS_MAX];
+    wk_validator_t v;
+    int ret = 0;
 
     SDB_UNUSED(out);
     snprintf(ns, sizeof(ns), "%s.%s", t->db, t->coll);
+    SDB_RET(wk_cmdu_validator_load_ns(ns, ctx->bypass_validation, &v, err));
     for (size_t i = 0; i < in->n; i++) {
-        SDB_RET(wk_op_check(ctx->op, err));
+        SDB_ERR(wk_op_check(ctx->op, err));
         if (in->v[i] != NULL)
-            SDB_RET(merge_one(t, ns, in->v[i], ctx->err_extra, err));
+            SDB_ERR(merge_one(t, ns, &v, in->v[i], ctx->err_extra, err));
     }
-    return 0;
+err:
+    wk_cmdu_validator_free(&v);
+    return ret;
 }
 
 void

@@ -48,7 +48,7 @@ typedef struct agg_args {
     int64_t batch_size; /* default 101 */
     bson_t let;         /* static view; empty when absent */
     bson_iter_t collation, hint;
-    bool has_collation, has_hint;
+    bool has_collation, has_hint, bypass;
     int64_t now_ms;      /* $$NOW: fixed when the command starts, kept by its cursor */
     uint32_t ct_t, ct_i; /* $$CLUSTER_TIME, likewise */
 } agg_args_t;
@@ -182,6 +182,8 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
         } else if (strcmp(k, "hint") == 0) {
             a->hint = it;
             a->has_hint = true;
+        } else if (strcmp(k, "bypassDocumentValidation") == 0) {
+            a->bypass = wk_cmdu_truthy(&it);
         }
     }
     if (!a->has_pipeline)
@@ -794,6 +796,8 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", cmd->db,
                          a.coll != NULL ? a.coll : "$cmd.aggregate") >= sizeof(ns))
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace, "Invalid namespace"));
+    if (a.coll != NULL)
+        SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     memset(&ctx, 0, sizeof(ctx));
     ctx.db = cmd->db;
     ctx.coll = a.coll;
@@ -801,6 +805,7 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     ctx.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     ctx.allow_disk_use = a.allow_disk_use;
     ctx.hint = a.has_hint ? bson_iter_value(&a.hint) : NULL;
+    ctx.bypass_validation = a.bypass;
     if (a.has_collation)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &coll, &cmd->err));
     else if (a.coll != NULL) /* the collection's default, if any */

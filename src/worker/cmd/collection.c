@@ -391,6 +391,7 @@ wk_cmd_drop(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     BSON_APPEND_UTF8(&req, "ns", ns);
     SDB_ERR(wk_cmdu_store(SDB_OP_DROP, &req, &reply, &cmd->err));
     BSON_APPEND_INT32(
@@ -786,6 +787,7 @@ wk_cmd_coll_mod(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, collmod_fields));
+    SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     SDB_ERR(wk_cmdu_refresh(&cmd->err));
     if ((ci = wk_catalog_find(ns)) == NULL)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_NamespaceNotFound, "ns does not exist"));

@@ -10,7 +10,9 @@
  * 100 MiB unless allowDiskUse), and what does not fit in the first batch is projected and
  * spooled into the master (CURSOR_NEW {docs}), which hands it back batch by batch (from its
  * heap or a temporary table, master/spool.h).  noCursorTimeout travels as CURSOR_NEW
- * {noTimeout}: the master never expires such a cursor.
+ * {noTimeout}: the master never expires such a cursor.  The resumable natural-order scan
+ * ($_requestResumeToken, $_resumeAfter) is checked as mongod checks it and then refused
+ * (InvalidOptions): resume tokens are not implemented.
  *
  * Batches hold at most batchSize documents (find: 101 by default; getMore: unlimited) and
  * stop growing at 16 MiB, always holding at least one document.  A cursor is reported open
@@ -54,6 +56,7 @@ typedef struct find_args {
     bool single_batch, allow_disk_use, no_timeout;
     bool tailable, await_data; /* tailable.h */
     bool has_hint;
+    bool resume_token, resume_at; /* $_requestResumeToken; $_resumeAfter or $_startAt given */
     bson_iter_t hint;
     bson_t *vars;          /* the command's let variables (bson_new) or NULL */
     bson_t collation;      /* static view (or the collection's default, owned); empty if none */
@@ -217,6 +220,19 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
             BSON_APPEND_DOCUMENT(&a->minmax, k, &d);
         return 0;
     }
+    if (strcmp(k, "$_requestResumeToken") == 0) {
+        a->resume_token = wk_cmdu_truthy(it);
+        return 0;
+    }
+    if (strcmp(k, "$_resumeAfter") == 0 || strcmp(k, "$_startAt") == 0) {
+        const uint8_t *data;
+        uint32_t len = 0;
+
+        if (BSON_ITER_HOLDS_DOCUMENT(it))
+            bson_iter_document(it, &len, &data);
+        a->resume_at = a->resume_at || len != 5; /* anything but {} */
+        return 0;
+    }
     if (strcmp(k, "let") == 0 && a->vars == NULL)
         return wk_cmdu_let_vars(cmd, it, &a->vars);
     if (strcmp(k, "collation") == 0 && a->coll == NULL) {
@@ -224,6 +240,43 @@ parse_one(wk_cmd_t *cmd, find_args_t *a, const bson_iter_t *it)
         return wk_cmdu_get_doc(cmd, it, k, &a->collation);
     }
     return 0;
+}
+
+/* is_natural1 -- the value is {$natural: 1}. */
+static bool
+is_natural1(const bson_iter_t *v)
+{
+    bson_iter_t in;
+
+    return BSON_ITER_HOLDS_DOCUMENT(v) && bson_iter_recurse(v, &in) && bson_iter_next(&in) &&
+           strcmp(bson_iter_key(&in), "$natural") == 0 && BSON_ITER_HOLDS_NUMBER(&in) &&
+           bson_iter_as_int64(&in) == 1 && !bson_iter_next(&in);
+}
+
+/* check_resume -- mongod's checks of the resumable natural-order scan options, then a
+ * refusal: resume tokens (postBatchResumeToken, $_resumeAfter) are not implemented, and an
+ * option that is accepted must not be ignored. */
+static int
+check_resume(wk_cmd_t *cmd, const find_args_t *a)
+{
+    bson_iter_t s;
+
+    if (!a->resume_token && a->resume_at)
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "'requestResumeToken' must be true if 'resumeAfter' is specified");
+    if (!a->resume_token)
+        return 0;
+    if (!a->has_hint || !is_natural1(&a->hint))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "hint must be {$natural:1} if 'requestResumeToken' is enabled");
+    if (!bson_empty(&a->sort) &&
+        !(bson_iter_init(&s, &a->sort) && bson_iter_next(&s) &&
+          strcmp(bson_iter_key(&s), "$natural") == 0 && bson_iter_as_int64(&s) == 1))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "sort must be unset or {$natural:1} if 'requestResumeToken' is "
+                             "enabled");
+    return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                         "$_requestResumeToken is not supported by this server");
 }
 
 static int
@@ -243,7 +296,7 @@ parse_find(wk_cmd_t *cmd, find_args_t *a)
     bson_iter_next(&it);
     while (bson_iter_next(&it))
         SDB_RET(parse_one(cmd, a, &it));
-    return 0;
+    return check_resume(cmd, a);
 }
 
 /* first_batch_size -- batchSize, else 101; never more than the limit; a single batch

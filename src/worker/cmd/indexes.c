@@ -647,6 +647,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(default_collation(cmd, ns, &coll_default));
@@ -731,6 +732,7 @@ wk_cmd_drop_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     if (!bson_iter_init_find(&it, cmd->body, "index"))
         SDB_ERR(sdb_error_set(&cmd->err, WK_CODE_MISSING_FIELD,

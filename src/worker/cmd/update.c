@@ -7,7 +7,9 @@
  * visits each record once and UPDATE keeps the record id, so an updateMany never applies
  * twice to one document; an _id lookup yields each _id once.  multi: false stops after the
  * first match.  When nothing matched and upsert is set, the upsert document is built from
- * the query's equality fields and inserted.  Statement failures become writeErrors
+ * the query's equality fields and inserted (with upsertSupplied, the statement's constant
+ * `c.new` is inserted as it stands).  A statement's constants `c` are variables of its
+ * pipeline update, and an error on any other update (51198).  Statement failures become writeErrors
  * ({index, code, errmsg}); an ordered update stops at the first.  Reply: {n, nModified,
  * upserted?, writeErrors?}.
  *
@@ -32,6 +34,8 @@
 
 #include <string.h>
 
+#define WK_CODE_CONSTANTS_NOT_PIPELINE 51198 /* "Constant values may only be ... pipeline" */
+
 typedef struct upd_ctx {
     char ns[WK_NS_MAX];
     bool ordered;
@@ -51,7 +55,8 @@ typedef struct upd_stmt {
     bson_t array_filters;
     bson_iter_t collation;
     bson_iter_t hint;
-    bool has_q, has_u, has_af, has_coll, has_hint, upsert, multi;
+    bson_t c; /* constants: variables of a pipeline update ($$name) */
+    bool has_q, has_u, has_af, has_coll, has_hint, has_c, upsert, multi, supplied;
 } upd_stmt_t;
 
 static const char *const update_fields[] = {
@@ -118,6 +123,11 @@ stmt_field(wk_cmd_t *cmd, upd_stmt_t *st, const bson_iter_t *it)
     } else if (strcmp(k, "hint") == 0) {
         st->has_hint = true;
         st->hint = *it;
+    } else if (strcmp(k, "c") == 0) {
+        st->has_c = true;
+        return wk_cmdu_get_doc(cmd, it, "updates.c", &st->c);
+    } else if (strcmp(k, "upsertSupplied") == 0) {
+        st->supplied = wk_cmdu_truthy(it);
     }
     return 0;
 }
@@ -180,6 +190,49 @@ replay_stmt(upd_ctx_t *c, int32_t index, const bson_t *rec)
     bson_destroy(&id);
 }
 
+/* check_constants -- mongod's errors for constants (`c`) outside a pipeline update and for
+ * upsertSupplied without an upsert or without the document `c.new` to insert. */
+static int
+check_constants(const upd_stmt_t *st, sdb_error_t *werr)
+{
+    bson_iter_t it;
+
+    if (st->has_c && !BSON_ITER_HOLDS_ARRAY(&st->u))
+        return sdb_error_set(werr, WK_CODE_CONSTANTS_NOT_PIPELINE,
+                             "Constant values may only be specified for pipeline updates");
+    if (!st->supplied)
+        return 0;
+    if (!st->upsert)
+        return sdb_error_set(werr, SDB_CODE_FailedToParse,
+                             "cannot specify 'upsertSupplied: true' for a non-upsert operation");
+    if (!st->has_c || !bson_iter_init_find(&it, &st->c, "new") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return sdb_error_set(werr, SDB_CODE_FailedToParse,
+                             "the parameter 'upsertSupplied' is set to 'true', but no document "
+                             "was supplied");
+    return 0;
+}
+
+/* upsert_supplied -- an upsert with upsertSupplied inserts `c.new` as it stands (the filter
+ * contributes nothing): an upsert of that document as a replacement under an empty filter. */
+static int
+upsert_supplied(upd_ctx_t *c, const upd_stmt_t *st, wk_stmt_t *stmt, bson_t *up, bson_t *detail,
+                sdb_error_t *werr)
+{
+    wk_update_t *repl = NULL;
+    bson_iter_t it;
+    bson_t none = BSON_INITIALIZER;
+    int ret = 0;
+
+    bson_iter_init_find(&it, &st->c, "new"); /* checked by check_constants */
+    SDB_ERR(wk_update_new_ex(&it, NULL, NULL, &repl, werr));
+    bson_destroy(up);
+    ret = wk_cmdu_upsert(c->op, c->ns, &c->validator, &none, repl, stmt, up, detail, werr);
+err:
+    wk_update_free(repl);
+    bson_destroy(&none);
+    return ret;
+}
+
 /* run_stmt -- execute one statement (`stmt`: its retryable identity or NULL); failures go to
  * werr (and detail).  Counts nothing for a statement that had already run (stmt->done). */
 static int
@@ -187,21 +240,29 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
          sdb_error_t *werr)
 {
     wk_update_t *upd = NULL;
-    wk_match_opts_t mo = {c->vars, NULL};
+    wk_match_opts_t mo = {c->vars, NULL}, umo = {c->vars, NULL};
     sdb_collation_t *coll = NULL;
     wk_exec_t ex;
-    bson_t up = BSON_INITIALIZER;
+    bson_t up = BSON_INITIALIZER, uvars = BSON_INITIALIZER;
     int64_t n = 0;
     int ret = 0;
 
     wk_exec_init(&ex);
     ex.op = c->op;
+    SDB_ERR(check_constants(st, werr));
     if (st->has_coll)
         SDB_ERR(wk_cmdu_collation_new(&st->collation, "update.updates.collation", &coll, werr));
     else /* the collection's default, if any */
         SDB_ERR(wk_cmdu_default_collation(c->ns, &coll, NULL, werr));
     mo.coll = coll;
-    SDB_ERR(wk_update_new_ex(&st->u, st->has_af ? &st->array_filters : NULL, &mo, &upd, werr));
+    if (st->has_c) { /* the statement's constants beside the command's let */
+        if (c->vars != NULL)
+            bson_concat(&uvars, c->vars);
+        bson_concat(&uvars, &st->c);
+        umo.vars = &uvars;
+    }
+    umo.coll = coll;
+    SDB_ERR(wk_update_new_ex(&st->u, st->has_af ? &st->array_filters : NULL, &umo, &upd, werr));
     if (st->multi && wk_update_is_replacement(upd))
         SDB_ERR(sdb_error_set(werr, SDB_CODE_FailedToParse,
                               "multi update is not supported for replacement-style update"));
@@ -231,7 +292,11 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
     }
     if (n == 0 && st->upsert) {
         bson_destroy(&up);
-        SDB_ERR(wk_cmdu_upsert(c->op, c->ns, &c->validator, &st->q, upd, stmt, &up, detail, werr));
+        if (st->supplied)
+            SDB_ERR(upsert_supplied(c, st, stmt, &up, detail, werr));
+        else
+            SDB_ERR(
+                wk_cmdu_upsert(c->op, c->ns, &c->validator, &st->q, upd, stmt, &up, detail, werr));
         if (stmt != NULL && stmt->done)
             goto err;
         upserted_add(c, index, &up);
@@ -239,6 +304,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
     }
 err:
     bson_destroy(&up);
+    bson_destroy(&uvars);
     wk_exec_close(&ex);
     wk_update_free(upd);
     sdb_collation_free(coll);

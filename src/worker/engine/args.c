@@ -137,6 +137,72 @@ wk_cmdu_check_fields(wk_cmd_t *cmd, const char *const *known)
     return 0;
 }
 
+/* uuid_of -- the 16 bytes of a collection's UUID, or NULL. */
+static const uint8_t *
+uuid_of(const wk_coll_info_t *ci)
+{
+    const uint8_t *data;
+    bson_subtype_t st;
+    uint32_t len;
+    bson_iter_t it;
+
+    if (ci == NULL || !bson_iter_init_find(&it, &ci->uuid_doc, "uuid") ||
+        !BSON_ITER_HOLDS_BINARY(&it))
+        return NULL;
+    bson_iter_binary(&it, &st, &len, &data);
+    return len == 16 ? data : NULL;
+}
+
+/* uuid_owner -- the name (in ns's database) of the collection holding `uuid`, or NULL. */
+static const char *
+uuid_owner(const char *ns, const uint8_t *uuid)
+{
+    const char *dot = strchr(ns, '.');
+    size_t n, dblen = dot != NULL ? (size_t)(dot - ns) + 1 : 0;
+    const wk_coll_info_t *all = wk_catalog_list(&n);
+
+    for (size_t i = 0; i < n && dblen > 0; i++) {
+        const uint8_t *u = uuid_of(&all[i]);
+
+        if (u != NULL && memcmp(u, uuid, 16) == 0 && strncmp(all[i].ns, ns, dblen) == 0)
+            return all[i].ns + dblen;
+    }
+    return NULL;
+}
+
+int
+wk_cmdu_check_uuid(wk_cmd_t *cmd, const char *ns)
+{
+    const uint8_t *want, *have;
+    const char *dot = strchr(ns, '.'), *actual;
+    bson_subtype_t st;
+    uint32_t len;
+    bson_iter_t it;
+
+    if (!bson_iter_init_find(&it, cmd->body, "collectionUUID"))
+        return 0;
+    if (!BSON_ITER_HOLDS_BINARY(&it))
+        return wk_cmdu_type_error(cmd, "collectionUUID", bson_iter_type(&it), "uuid");
+    bson_iter_binary(&it, &st, &len, &want);
+    if (st != BSON_SUBTYPE_UUID || len != 16)
+        return wk_cmdu_type_error(cmd, "collectionUUID", bson_iter_type(&it), "uuid");
+    SDB_RET(wk_cmdu_refresh(&cmd->err));
+    have = uuid_of(wk_catalog_find(ns));
+    if (have != NULL && memcmp(have, want, 16) == 0)
+        return 0;
+    if (cmd->err_extra == NULL)
+        cmd->err_extra = bson_new();
+    BSON_APPEND_UTF8(cmd->err_extra, "db", cmd->db);
+    BSON_APPEND_BINARY(cmd->err_extra, "collectionUUID", BSON_SUBTYPE_UUID, want, 16);
+    BSON_APPEND_UTF8(cmd->err_extra, "expectedCollection", dot != NULL ? dot + 1 : ns);
+    if ((actual = uuid_owner(ns, want)) != NULL)
+        BSON_APPEND_UTF8(cmd->err_extra, "actualCollection", actual);
+    else
+        BSON_APPEND_NULL(cmd->err_extra, "actualCollection");
+    return sdb_error_set(&cmd->err, SDB_CODE_CollectionUUIDMismatch,
+                         "Collection UUID does not match that specified");
+}
+
 int
 wk_cmdu_type_error(wk_cmd_t *cmd, const char *field, bson_type_t got, const char *expected)
 {

@@ -43,6 +43,11 @@ const char *wk_cmdu_type_name(bson_type_t t);
  * ($db, lsid, txnNumber, writeConcern, readConcern, comment, maxTimeMS, ...). */
 bool wk_cmdu_is_generic(const char *field);
 
+/* wk_cmdu_check_uuid -- with a `collectionUUID` argument, 361 CollectionUUIDMismatch (with
+ * mongod's db, collectionUUID, expectedCollection, actualCollection in cmd->err_extra) unless
+ * ns exists with that UUID; refreshes the catalog cache. */
+int wk_cmdu_check_uuid(wk_cmd_t *cmd, const char *ns);
+
 /* wk_cmdu_check_fields -- 40415 "BSON field '<cmd>.<x>' is an unknown field." for the first
  * body field (after the command name) that is neither generic nor in the NULL-terminated
  * `known` list. */

@@ -176,19 +176,28 @@ wk_cmdu_ensure_id(const bson_t *doc, bson_t *out, sdb_error_t *err)
 int
 wk_cmdu_validator_load(wk_cmd_t *cmd, const char *ns, bool bypass, wk_validator_t *v)
 {
+    return wk_cmdu_validator_load_ns(ns, bypass, v, &cmd->err);
+}
+
+int
+wk_cmdu_validator_load_ns(const char *ns, bool bypass, wk_validator_t *v, sdb_error_t *err)
+{
     const wk_coll_info_t *ci;
+    const uint8_t *data;
+    uint32_t len;
     bson_iter_t it;
     bson_t doc;
 
     memset(v, 0, sizeof(*v));
     if (bypass)
         return 0;
-    SDB_RET(wk_cmdu_refresh(&cmd->err));
+    SDB_RET(wk_cmdu_refresh(err));
     ci = wk_catalog_find(ns);
     if (ci == NULL || !bson_iter_init_find(&it, &ci->options, "validator") ||
         !BSON_ITER_HOLDS_DOCUMENT(&it))
         return 0;
-    if (wk_cmdu_get_doc(cmd, &it, "validator", &doc) != 0 || bson_empty(&doc))
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&doc, data, len) || bson_empty(&doc))
         return 0;
     if (bson_iter_init_find(&it, &ci->options, "validationLevel") && BSON_ITER_HOLDS_UTF8(&it)) {
         if (strcmp(bson_iter_utf8(&it, NULL), "off") == 0)
@@ -199,7 +208,7 @@ wk_cmdu_validator_load(wk_cmd_t *cmd, const char *ns, bool bypass, wk_validator_
         v->warn = strcmp(bson_iter_utf8(&it, NULL), "warn") == 0;
     v->spec = bson_get_data(&doc);
     v->spec_len = doc.len;
-    return wk_matcher_new(&doc, &v->m, &cmd->err);
+    return wk_matcher_new(&doc, &v->m, err);
 }
 
 int

@@ -62,6 +62,10 @@ typedef struct wk_validator {
 /* wk_cmdu_validator_load -- the validator of ns unless `bypass` (bypassDocumentValidation). */
 int wk_cmdu_validator_load(wk_cmd_t *cmd, const char *ns, bool bypass, wk_validator_t *v);
 
+/* wk_cmdu_validator_load_ns -- the same for a caller without a command (the writing stages
+ * $out and $merge), its error in *err. */
+int wk_cmdu_validator_load_ns(const char *ns, bool bypass, wk_validator_t *v, sdb_error_t *err);
+
 /* wk_cmdu_validate -- 121 DocumentValidationFailure unless `doc` passes; `old` is the
  * document an update replaces (NULL for an insert). */
 int wk_cmdu_validate(const wk_validator_t *v, const bson_t *old, const bson_t *doc,
