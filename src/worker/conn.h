@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct event;
+struct wk_auth;
 
 typedef struct wk_iobuf {
     uint8_t *data;
@@ -36,6 +37,7 @@ typedef struct wk_conn {
     bool hello_done;             /* first hello/isMaster seen */
     bool internal_client;        /* first hello carried internalClient (failpoints skip it) */
     char app_name[128];          /* client.application.name of the first hello, or "" */
+    struct wk_auth *auth;        /* authentication state (auth/authz.h), NULL until used */
     struct wk_conn *prev, *next; /* this worker's list of open connections */
 } wk_conn_t;
 

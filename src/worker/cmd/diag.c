@@ -1,6 +1,6 @@
 /*
  * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getCmdLineOpts,
- * serverStatus, hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
+ * serverStatus, hostInfo, whatsmyuri, getLog, listCommands,
  * getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c).
  *
  * Figures come from the global segment (every worker's counters, summed), /proc for this
@@ -372,29 +372,6 @@ int
 wk_cmd_whatsmyuri(wk_cmd_t *cmd)
 {
     BSON_APPEND_UTF8(cmd->reply, "you", cmd->conn->peer);
-    return 0;
-}
-
-/*
- * wk_cmd_connection_status --
- *     Authentication state: no users are authenticated (authentication is not enabled).
- */
-int
-wk_cmd_connection_status(wk_cmd_t *cmd)
-{
-    bson_t ai, a;
-    bson_iter_t it;
-
-    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "authInfo", &ai);
-    BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUsers", &a);
-    bson_append_array_end(&ai, &a);
-    BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUserRoles", &a);
-    bson_append_array_end(&ai, &a);
-    if (bson_iter_init_find(&it, cmd->body, "showPrivileges") && bson_iter_as_bool(&it)) {
-        BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUserPrivileges", &a);
-        bson_append_array_end(&ai, &a);
-    }
-    bson_append_document_end(cmd->reply, &ai);
     return 0;
 }
 
