@@ -26,14 +26,14 @@ BINARY = os.environ.get("SDB_BINARY") or os.path.join(HERE, "..", "..", "secantu
 class Server:
     """A secantusdb child process with stdout in a file (nothing to drain)."""
 
-    def __init__(self):
+    def __init__(self, extra=()):
         self.dir = tempfile.mkdtemp(prefix="sdb-e2e-py-")
         os.mkdir(os.path.join(self.dir, "db"))
         self.out_path = os.path.join(self.dir, "stdout")
         self.out = open(self.out_path, "wb")
         self.proc = subprocess.Popen(
             [BINARY, "--port", "0", "--bind_ip", "127.0.0.1",
-             "--dbpath", os.path.join(self.dir, "db"), "--workers", "2"],
+             "--dbpath", os.path.join(self.dir, "db"), "--workers", "2"] + list(extra),
             stdin=subprocess.DEVNULL, stdout=self.out, stderr=None)
         deadline = time.monotonic() + 30  # hang guard, not a timing assertion
         self.uri = None

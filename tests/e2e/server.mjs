@@ -1,6 +1,6 @@
 // tests/e2e/server.mjs -- start a real secantusdb for a Node test and stop it.
 //
-// startServer() runs `$SDB_BINARY --port 0 --dbpath <fresh temp dir> --workers 2`, reads the
+// startServer() runs `$SDB_BINARY --port 0 --dbpath <fresh temp dir> --workers 2` (plus `args`), reads the
 // URI from the first stdout line (30 s hang guard, not a timing assertion) and keeps
 // draining stdout so the server never blocks on a full pipe.  stop() sends SIGTERM and
 // resolves with the exit code (0 = clean shutdown), then removes the temp dir.
@@ -23,10 +23,11 @@ export function withParams(uri, params) {
   return u.toString();
 }
 
-export async function startServer({ workers = 2 } = {}) {
+export async function startServer({ workers = 2, args = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdb-e2e-'));
   const child = spawn(serverBinary(),
-    ['--port', '0', '--bind_ip', '127.0.0.1', '--dbpath', dir, '--workers', String(workers)],
+    ['--port', '0', '--bind_ip', '127.0.0.1', '--dbpath', dir, '--workers', String(workers),
+      ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const uri = await new Promise((resolve, reject) => {

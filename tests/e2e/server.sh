@@ -1,6 +1,7 @@
 # tests/e2e/server.sh -- sourced by shell e2e tests: start and stop a real secantusdb.
 #
-# sdb_start: runs "$SDB_BINARY" --port 0 with a fresh temp dbpath, stdout to a file, and
+# sdb_start: runs "$SDB_BINARY" --port 0 with a fresh temp dbpath (and the arguments given to
+#   sdb_start), stdout to a file, and
 #   waits (30 s hang guard) for the first line; sets SDB_URI, SDB_PID, SDB_DIR.
 # sdb_stop: SIGTERM, wait; sets SDB_EXIT (0 = clean shutdown); removes SDB_DIR.
 # An EXIT trap stops the server if the test dies first.
@@ -10,7 +11,7 @@
 sdb_start() {
     SDB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sdb-e2e.XXXXXX")
     mkdir -p "$SDB_DIR/db"
-    "$SDB_BINARY" --port 0 --bind_ip 127.0.0.1 --dbpath "$SDB_DIR/db" --workers 2 \
+    "$SDB_BINARY" --port 0 --bind_ip 127.0.0.1 --dbpath "$SDB_DIR/db" --workers 2 "$@" \
         >"$SDB_DIR/stdout" 2>"$SDB_DIR/stderr" </dev/null &
     SDB_PID=$!
     trap 'sdb_stop >/dev/null 2>&1' EXIT
