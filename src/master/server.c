@@ -4,7 +4,9 @@
  * Start-up order: log, listening socket, global segment (with the runtime parameters'
  * start-up values, params.h), death pipe, per worker slot a channel and a spawned worker,
  * then WiredTiger (store.c), the journal flusher and TTL monitor threads (flush.h, ttl.h)
- * and one service thread per slot.  The main thread
+ * and one service thread per slot; then, under systemd (Type=notify), READY=1 through
+ * libsystemd's sd_notify (a no-op without $NOTIFY_SOCKET), and STOPPING=1 at shutdown.
+ * The main thread
  * then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP are blocked in every thread
  * and read here, so no code runs in signal context) with a one-second tick for
  * housekeeping.  A worker that exits while its channel is ACTIVE, or by a signal, crashed:
@@ -46,6 +48,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -489,7 +492,10 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         return 2;
     }
 
+    sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=Waiting for connections on port %s", (int)getpid(),
+               m.global->port_str);
     ret = main_loop(&m);
+    sd_notify(0, "STOPPING=1");
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
     stop_workers(&m);
     ms_ttl_stop();
