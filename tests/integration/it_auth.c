@@ -112,6 +112,7 @@ START_TEST(test_unauthenticated)
     ASSERT_STR(&r, "errmsg", "Command find requires authentication");
     bson_destroy(&r);
     CMD_ERR(c, "admin", "{'listDatabases': 1}", &r, 13, "Unauthorized");
+    ASSERT_STR(&r, "errmsg", "Command listDatabases requires authentication");
     bson_destroy(&r);
     /* not from loopback's exception either: users exist */
     CMD_ERR(c, "admin", "{'createUser': 'x', 'pwd': 'y', 'roles': []}", &r, 13, "Unauthorized");
@@ -151,6 +152,14 @@ START_TEST(test_read_user_cannot_write)
             "Unauthorized");
     bson_destroy(&r);
     CMD_OK(c, "test", "{'aggregate': 'rc', 'pipeline': [{'$unionWith': 'rc'}], 'cursor': {}}", &r);
+    bson_destroy(&r);
+    /* listDatabases shows it the databases it has privileges in */
+    CMD_OK(c, "admin", "{'listDatabases': 1, 'nameOnly': true}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "databases"), 1);
+    ASSERT_STR(&r, "databases.0.name", "test");
+    bson_destroy(&r);
+    CMD_ERR(c, "admin", "{'listDatabases': 1, 'authorizedDatabases': false}", &r, 13,
+            "Unauthorized");
     bson_destroy(&r);
     /* a user may always read itself */
     CMD_OK(c, "test", "{'usersInfo': 'reader'}", &r);

@@ -598,3 +598,35 @@ wk_authz_check(wk_cmd_t *cmd, const wk_cmd_def_t *def)
     check_body(&ck, cmd->body, cmd->db, cmd->name);
     return ck.ok ? 0 : unauthorized(cmd);
 }
+
+/*
+ * wk_authz_list_databases --
+ *     authorizedDatabases as mongod applies it.
+ */
+int
+wk_authz_list_databases(wk_cmd_t *cmd, bool *filter)
+{
+    wk_auth_t *a = cmd->conn->auth;
+    bson_iter_t it;
+    bool all, given = bson_iter_init_find(&it, cmd->body, "authorizedDatabases");
+
+    *filter = false;
+    if (!wk_cfg->auth)
+        return 0;
+    all = a != NULL && a->authed &&
+          wk_privset_allows(&a->privs, WK_RES_CLUSTER, "", "", WK_ACT_listDatabases);
+    if (given && !bson_iter_as_bool(&it) && !all)
+        return unauthorized(cmd);
+    *filter = given ? bson_iter_as_bool(&it) : !all;
+    return 0;
+}
+
+/*
+ * wk_authz_db_visible --
+ *     Whether the filtered listDatabases shows db.
+ */
+bool
+wk_authz_db_visible(wk_conn_t *c, const char *db)
+{
+    return c->auth != NULL && c->auth->authed && wk_privset_any_in_db(&c->auth->privs, db);
+}

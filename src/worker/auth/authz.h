@@ -72,6 +72,15 @@ int wk_authz_check(wk_cmd_t *cmd, const wk_cmd_def_t *def);
 /* wk_authz_has_role -- whether the authenticated user holds role@db (transitively). */
 bool wk_authz_has_role(struct wk_conn *c, const char *role, const char *db);
 
+/* wk_authz_list_databases -- how listDatabases answers this connection: *filter is set when
+ * it must show only the databases the user has a privilege in (mongod's authorizedDatabases:
+ * asked for, or implied for a user without the listDatabases action); 13 when the user lacks
+ * the action and asked for authorizedDatabases: false. */
+int wk_authz_list_databases(wk_cmd_t *cmd, bool *filter);
+
+/* wk_authz_db_visible -- whether listDatabases' filter keeps database db. */
+bool wk_authz_db_visible(struct wk_conn *c, const char *db);
+
 /* wk_auth_initdb -- the Docker-style first start: when --initdbRootUsername (or
  * MONGO_INITDB_ROOT_USERNAME) is set and no user exists, create it with the root role in
  * admin.  Once per worker, on its first command; a racing worker's creation wins. */

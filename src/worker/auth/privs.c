@@ -311,6 +311,22 @@ wk_privset_allows(const wk_privset_t *s, wk_res_kind_t kind, const char *db, con
 }
 
 /*
+ * wk_privset_any_in_db --
+ *     Whether some privilege applies to a resource of database db.
+ */
+bool
+wk_privset_any_in_db(const wk_privset_t *s, const char *db)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const wk_priv_t *p = &s->v[i];
+        if (p->kind == WK_RES_ANY || p->kind == WK_RES_ANY_NORMAL || p->kind == WK_RES_COLL ||
+            ((p->kind == WK_RES_DB || p->kind == WK_RES_NS) && strcmp(p->db, db) == 0))
+            return true;
+    }
+    return false;
+}
+
+/*
  * wk_privset_free --
  *     Release the set's array.
  */
