@@ -73,6 +73,15 @@ START_TEST(test_root_scram_both)
         bson_destroy(&r);
         mongoc_client_destroy(c);
     }
+    /* the password never shows in getCmdLineOpts */
+    mongoc_client_t *c = root_client();
+    bson_t r;
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ck_assert_msg(strstr(fx_to_json(&r), "secret") == NULL, "%s", fx_to_json(&r));
+    ck_assert(strstr(fx_to_json(&r), "<password>") != NULL);
+    ASSERT_STR(&r, "parsed.security.authorization", "enabled");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
 }
 END_TEST
 

@@ -112,16 +112,38 @@ append_set_parameters(bson_t *parsed)
     bson_append_document_end(parsed, &sp);
 }
 
+/* argv with the root password redacted as mongod redacts its password options. */
+static void
+append_argv(bson_t *reply)
+{
+    bson_t argv, out;
+    bson_iter_t it;
+    bson_error_t e;
+    bool secret = false;
+
+    if (!bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e))
+        return;
+    BSON_APPEND_ARRAY_BEGIN(reply, "argv", &out);
+    bson_iter_init(&it, &argv);
+    while (bson_iter_next(&it)) {
+        const char *a = bson_iter_utf8(&it, NULL);
+        if (secret || strncmp(a, "--initdbRootPassword=", 21) == 0)
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it),
+                             secret ? "<password>" : "--initdbRootPassword=<password>");
+        else
+            bson_append_iter(&out, bson_iter_key(&it), -1, &it);
+        secret = strcmp(a, "--initdbRootPassword") == 0;
+    }
+    bson_append_array_end(reply, &out);
+    bson_destroy(&argv);
+}
+
 int
 wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
 {
-    bson_t argv, parsed, net, storage, repl, wt, engine;
-    bson_error_t e;
+    bson_t parsed, net, storage, repl, wt, engine, sec;
 
-    if (bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e)) {
-        BSON_APPEND_ARRAY(cmd->reply, "argv", &argv);
-        bson_destroy(&argv);
-    }
+    append_argv(cmd->reply);
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "parsed", &parsed);
     BSON_APPEND_DOCUMENT_BEGIN(&parsed, "net", &net);
     BSON_APPEND_UTF8(&net, "bindIp", wk_cfg->bind_ip);
@@ -142,6 +164,11 @@ wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
         bson_append_document_end(&storage, &wt);
     }
     bson_append_document_end(&parsed, &storage);
+    if (wk_cfg->auth) {
+        BSON_APPEND_DOCUMENT_BEGIN(&parsed, "security", &sec);
+        BSON_APPEND_UTF8(&sec, "authorization", "enabled");
+        bson_append_document_end(&parsed, &sec);
+    }
     append_set_parameters(&parsed);
     bson_append_document_end(cmd->reply, &parsed);
     return 0;
