@@ -331,6 +331,35 @@ START_TEST(test_custom_role)
 }
 END_TEST
 
+/* A database's user administrator hands out only its own database's roles. */
+START_TEST(test_user_admin_scope)
+{
+    mongoc_client_t *root = root_client();
+    bson_t r;
+    CMD_OK(root, "ua", "{'createUser': 'uadmin', 'pwd': 'p', 'roles': ['userAdmin']}", &r);
+    bson_destroy(&r);
+    mongoc_client_t *c = client_as(&it_srv, "uadmin", "p", "ua", NULL);
+    CMD_OK(c, "ua", "{'createUser': 'w', 'pwd': 'p', 'roles': ['readWrite']}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, "ua",
+            "{'createUser': 'esc', 'pwd': 'p', 'roles': [{'role': 'root', 'db': 'admin'}]}", &r, 13,
+            "Unauthorized");
+    ASSERT_PREFIX(&r,
+                  "not authorized on ua to execute command { createUser: \"esc\", pwd: \"xxx\"");
+    bson_destroy(&r);
+    CMD_ERR(c, "ua", "{'grantRolesToUser': 'w', 'roles': [{'role': 'root', 'db': 'admin'}]}", &r,
+            13, "Unauthorized");
+    bson_destroy(&r);
+    CMD_ERR(c, "ua", "{'insert': 'x', 'documents': [{}]}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    CMD_OK(c, "ua", "{'usersInfo': 1}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "users"), 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    mongoc_client_destroy(root);
+}
+END_TEST
+
 /* Raw SASL steps on an unauthenticated connection: errors, and the worker lives. */
 START_TEST(test_hostile_sasl)
 {
@@ -479,6 +508,7 @@ main(void)
     tcase_add_test(tc, test_read_user_cannot_write);
     tcase_add_test(tc, test_users_info_shapes);
     tcase_add_test(tc, test_custom_role);
+    tcase_add_test(tc, test_user_admin_scope);
     tcase_add_test(tc, test_hostile_sasl);
     tcase_add_test(tc, test_hello_mechs);
     TCase *own = it_tcase(s, "own", false);

@@ -377,9 +377,28 @@ static bool has_upsert(const bson_t *body, const char *array);
 
 static void check_body(check_t *ck, const bson_t *body, const char *db, const char *name);
 
-/* The CUSTOM rules. */
+/* grantRole (or revokeRole) on the database of every role of the command's `roles` (a name:
+ * a role of db). */
 static void
-check_custom(check_t *ck, const bson_t *body, const char *db, const char *name)
+need_role_dbs(check_t *ck, const bson_t *body, const char *db, const char *act)
+{
+    bson_iter_t it, arr, f;
+
+    if (!bson_iter_init_find(&it, body, "roles") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return;
+    while (bson_iter_next(&arr)) {
+        const char *rdb = db;
+        if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_iter_recurse(&arr, &f) &&
+            bson_iter_find(&f, "db") && BSON_ITER_HOLDS_UTF8(&f))
+            rdb = bson_iter_utf8(&f, NULL);
+        need(ck, WK_RES_DB, rdb, "", act);
+    }
+}
+
+/* The CUSTOM rules; acts is the command's row of cmd_privs.def. */
+static void
+check_custom(check_t *ck, const bson_t *body, const char *db, const char *name, const char *acts)
 {
     bson_iter_t it;
     char tdb[64], tcoll[256], sdb[64], scoll[256];
@@ -449,6 +468,17 @@ check_custom(check_t *ck, const bson_t *body, const char *db, const char *name)
             need_ns(ck, sdb, scoll, rename ? "find dropCollection" : "find");
             need_ns(ck, tdb, tcoll, "insert createCollection");
         }
+    } else if (strcmp(name, "createUser") == 0 || strcmp(name, "createRole") == 0 ||
+               strcmp(name, "grantRolesToUser") == 0 || strcmp(name, "grantRolesToRole") == 0) {
+        need(ck, WK_RES_DB, db, "", acts);
+        need_role_dbs(ck, body, db, "grantRole");
+    } else if (strcmp(name, "revokeRolesFromUser") == 0 ||
+               strcmp(name, "revokeRolesFromRole") == 0) {
+        need(ck, WK_RES_DB, db, "", acts);
+        need_role_dbs(ck, body, db, "revokeRole");
+    } else if (strcmp(name, "updateRole") == 0) {
+        need(ck, WK_RES_DB, db, "", acts);
+        need_role_dbs(ck, body, db, "grantRole");
     } else if (strcmp(name, "updateUser") == 0) {
         bool self = ck->cmd->conn->auth != NULL && strcmp(ck->cmd->conn->auth->db, db) == 0 &&
                     strcmp(ck->cmd->conn->auth->user, coll) == 0;
@@ -458,8 +488,10 @@ check_custom(check_t *ck, const bson_t *body, const char *db, const char *name)
             need(ck, WK_RES_DB, db, "", "changeOwnPassword");
         if (bson_has_field(body, "customData"))
             need(ck, WK_RES_DB, db, "", self ? "changeOwnCustomData" : "changeCustomData");
-        if (bson_has_field(body, "roles"))
+        if (bson_has_field(body, "roles")) {
             need(ck, WK_RES_DB, db, "", "grantRole revokeRole");
+            need_role_dbs(ck, body, db, "grantRole");
+        }
     } else if (strcmp(name, "usersInfo") == 0) {
         /* asking about oneself needs nothing (mongod's rule); anything else viewUser */
         wk_auth_t *a = ck->cmd->conn->auth;
@@ -525,7 +557,7 @@ check_body(check_t *ck, const bson_t *body, const char *db, const char *name)
     case R_AUTHED:
         break;
     case R_CUSTOM:
-        check_custom(ck, body, db, name);
+        check_custom(ck, body, db, name, p->acts);
         break;
     }
 }
@@ -538,11 +570,14 @@ unauthorized(wk_cmd_t *cmd)
     char *text;
     int ret;
 
-    if (bson_has_field(cmd->body, "pwd")) {
-        bson_copy_to_excluding_noinit(cmd->body, &red, "pwd", NULL);
-        BSON_APPEND_UTF8(&red, "pwd", "xxx");
-    } else {
-        bson_concat(&red, cmd->body);
+    bson_iter_t it;
+
+    bson_iter_init(&it, cmd->body); /* in place: mongod's redactForLogging */
+    while (bson_iter_next(&it)) {
+        if (strcmp(bson_iter_key(&it), "pwd") == 0)
+            BSON_APPEND_UTF8(&red, "pwd", "xxx");
+        else
+            bson_append_iter(&red, bson_iter_key(&it), -1, &it);
     }
     text = sdb_bson_text_new(&red);
     ret = sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
