@@ -131,6 +131,10 @@ typedef struct sdb_global {
     /* master writes (service.c): storage requests received, per SDB_OP_* (serverStatus
      * storageOps shows what a command cost in channel round trips) */
     _Atomic uint64_t store_ops[SDB_GLOBAL_STORE_OPS];
+    /* master writes (oplog.c): bumped when a committed write touches admin.system.users or
+     * admin.system.roles (or any admin command entry), so every worker re-resolves the
+     * privileges of its logged-in connections before their next command (auth/authz.h) */
+    _Atomic uint64_t auth_version;
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */

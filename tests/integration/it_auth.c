@@ -331,6 +331,32 @@ START_TEST(test_custom_role)
 }
 END_TEST
 
+/* A logged-in connection follows changes of its user (made on whichever worker). */
+START_TEST(test_privileges_follow_changes)
+{
+    mongoc_client_t *root = root_client();
+    bson_t r;
+    CMD_OK(root, "dyn", "{'createUser': 'dyn', 'pwd': 'p', 'roles': ['read']}", &r);
+    bson_destroy(&r);
+    mongoc_client_t *c = client_as(&it_srv, "dyn", "p", "dyn", NULL);
+    CMD_OK(c, "dyn", "{'find': 'x'}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, "dyn", "{'insert': 'x', 'documents': [{}]}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    CMD_OK(root, "dyn", "{'grantRolesToUser': 'dyn', 'roles': ['readWrite']}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "dyn", "{'insert': 'x', 'documents': [{}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(root, "dyn", "{'dropUser': 'dyn'}", &r);
+    bson_destroy(&r);
+    CMD_ERR(c, "dyn", "{'find': 'x'}", &r, 13, "Unauthorized");
+    ASSERT_STR(&r, "errmsg", "Command find requires authentication");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    mongoc_client_destroy(root);
+}
+END_TEST
+
 /* A database's user administrator hands out only its own database's roles. */
 START_TEST(test_user_admin_scope)
 {
@@ -509,6 +535,7 @@ main(void)
     tcase_add_test(tc, test_users_info_shapes);
     tcase_add_test(tc, test_custom_role);
     tcase_add_test(tc, test_user_admin_scope);
+    tcase_add_test(tc, test_privileges_follow_changes);
     tcase_add_test(tc, test_hostile_sasl);
     tcase_add_test(tc, test_hello_mechs);
     TCase *own = it_tcase(s, "own", false);

@@ -19,6 +19,7 @@
 #include "../worker.h"
 #include "users.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,13 +112,15 @@ str_field(const bson_t *doc, const char *name)
  *     Authenticate the connection as the user of user_doc.
  */
 int
-wk_auth_login(wk_conn_t *c, const bson_t *user_doc, const char *mech, sdb_error_t *err)
+wk_auth_login(wk_conn_t *c, const bson_t *user_doc, const char *mech, uint64_t version,
+              sdb_error_t *err)
 {
     wk_auth_t *a = wk_auth_of(c);
     bson_iter_t it;
     int ret = 0;
 
     wk_auth_logout(c);
+    a->version = version;
     if (bson_iter_init_find(&it, user_doc, "roles")) {
         ret = wk_auth_resolve(&it, &a->privs, &a->roles, err);
         if (BSON_ITER_HOLDS_ARRAY(&it)) {
@@ -139,6 +142,16 @@ wk_auth_login(wk_conn_t *c, const bson_t *user_doc, const char *mech, sdb_error_
     a->authed = true;
     a->full = wk_authz_has_role(c, "root", "admin") || wk_authz_has_role(c, "__system", "admin");
     return 0;
+}
+
+/*
+ * wk_auth_version --
+ *     The master's count of user and role changes.
+ */
+uint64_t
+wk_auth_version(void)
+{
+    return atomic_load(&wk_global->auth_version);
 }
 
 /*
@@ -587,6 +600,30 @@ unauthorized(wk_cmd_t *cmd)
     return ret;
 }
 
+/* Re-resolve the logged-in user's privileges after a change of users or roles. */
+static int
+refresh(wk_cmd_t *cmd, wk_auth_t *a)
+{
+    char user[256], db[64], mech[32];
+    bson_t doc;
+    bool found;
+    uint64_t v = wk_auth_version();
+    int ret;
+
+    if (a->version == v)
+        return 0;
+    snprintf(user, sizeof(user), "%s", a->user);
+    snprintf(db, sizeof(db), "%s", a->db);
+    snprintf(mech, sizeof(mech), "%s", a->mech);
+    ret = wk_authdb_get(WK_USERS_NS, db, user, &doc, NULL, &found, &cmd->err);
+    if (ret == 0 && found)
+        ret = wk_auth_login(cmd->conn, &doc, mech, v, &cmd->err);
+    else if (ret == 0)
+        wk_auth_logout(cmd->conn); /* dropped */
+    bson_destroy(&doc);
+    return ret;
+}
+
 /* The localhost exception: createUser / createRole from loopback while no user exists. */
 static int
 localhost_exception(wk_cmd_t *cmd, bool *allowed)
@@ -622,6 +659,8 @@ wk_authz_check(wk_cmd_t *cmd, const wk_cmd_def_t *def)
     }
     if (def->flags & WK_CMD_F_NO_AUTH)
         return 0;
+    if (a != NULL && a->authed)
+        SDB_RET(refresh(cmd, a));
     if (a == NULL || !a->authed) {
         SDB_RET(localhost_exception(cmd, &allowed));
         if (allowed)

@@ -13,7 +13,9 @@
  * runs only for root and __system.
  *
  * The state (wk_auth_t) lives on the connection (conn->auth, allocated on first use, freed
- * with it): the one authenticated user, the privileges its roles resolved to at login, the
+ * with it): the one authenticated user, the privileges its roles resolved to at login (and
+ * again before the next command whenever the master reports a change of users or roles: the
+ * global segment's auth_version; a dropped user is logged out), the
  * SASL conversation in progress and the count of failed logins (each failure delays the next
  * answer a little longer, sleeping the request's coroutine, never the worker).
  * Event-loop thread only.
@@ -27,6 +29,7 @@
 
 #include <bson/bson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct wk_conn;
 
@@ -43,6 +46,7 @@ typedef struct wk_auth {
     char conv_db[64];      /* the database its saslStart named */
     bool skip_empty;       /* saslStart's options.skipEmptyExchange */
     int failures;          /* failed logins on this connection */
+    uint64_t version;      /* the global segment's auth_version when privs were resolved */
 } wk_auth_t;
 
 /* wk_auth_of -- the connection's state, allocated on first use. */
@@ -51,9 +55,14 @@ wk_auth_t *wk_auth_of(struct wk_conn *c);
 /* wk_auth_conn_free -- release the connection's state (conn.c, when the connection goes). */
 void wk_auth_conn_free(struct wk_conn *c);
 
-/* wk_auth_login -- make user@db (whose document is `user_doc`) the connection's
- * authenticated user: its roles resolved to privileges now. */
-int wk_auth_login(struct wk_conn *c, const bson_t *user_doc, const char *mech, sdb_error_t *err);
+/* wk_auth_version -- the global segment's auth_version; read it before reading a user
+ * document, and pass it to wk_auth_login. */
+uint64_t wk_auth_version(void);
+
+/* wk_auth_login -- make user@db (whose document is `user_doc`, read at auth version
+ * `version`) the connection's authenticated user: its roles resolved to privileges now. */
+int wk_auth_login(struct wk_conn *c, const bson_t *user_doc, const char *mech, uint64_t version,
+                  sdb_error_t *err);
 
 /* wk_auth_logout -- forget the authenticated user (and any conversation). */
 void wk_auth_logout(struct wk_conn *c);

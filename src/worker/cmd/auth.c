@@ -133,6 +133,7 @@ sasl_prove(wk_cmd_t *cmd, wk_auth_t *a, const uint8_t *data, uint32_t len)
     char msg[256], user_name[256], mech[32];
     bson_t user;
     bool found = false;
+    uint64_t version = wk_auth_version();
     int ret;
 
     snprintf(user_name, sizeof(user_name), "%s", a->conv->user);
@@ -145,7 +146,7 @@ sasl_prove(wk_cmd_t *cmd, wk_auth_t *a, const uint8_t *data, uint32_t len)
     if (ret == 0 && !found)
         ret = sdb_error_set(&cmd->err, SDB_CODE_AuthenticationFailed, "Authentication failed.");
     if (ret == 0)
-        ret = wk_auth_login(cmd->conn, &user, mech, &cmd->err);
+        ret = wk_auth_login(cmd->conn, &user, mech, version, &cmd->err);
     bson_destroy(&user);
     if (ret != 0) {
         bson_free(a->conv);
