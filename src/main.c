@@ -8,6 +8,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "master/server.h"
+#include "worker/tls.h"
 #include "worker/worker.h"
 
 #include <stdio.h>
@@ -23,5 +24,7 @@ main(int argc, char **argv)
         return rc;
     if (cfg.worker_slot >= 0)
         return wk_worker_run(&cfg);
+    if ((rc = wk_tls_check(&cfg)) != 0) /* a bad certificate stops the start at once */
+        return rc;
     return ms_server_run(&cfg, argv[0]);
 }

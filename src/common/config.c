@@ -14,8 +14,10 @@
 #include "config.h"
 
 #include "compressors.h"
+#include "config_yaml.h"
 #include "global.h"
 #include "sdb.h"
+#include "tlsopt.h"
 
 #include <bson/bson.h>
 #include <errno.h>
@@ -73,7 +75,28 @@ static const opt_def_t opts[] = {
     {"notablescan", OPT_IGNORE, false, 0, 0, NULL},
     {"bind_ip_all", OPT_SPECIAL, false, 0, 0, NULL},
     {"version", OPT_SPECIAL, false, 0, 0, NULL},
+    {"tlsMode", OPT_SPECIAL, true, 0, 0, NULL},
+    {"tlsCertificateKeyFile", OPT_STR, true, OFF(tls_cert_key_file), SZ(tls_cert_key_file), NULL},
+    {"tlsCertificateKeyFilePassword", OPT_STR, true, OFF(tls_cert_key_password),
+     SZ(tls_cert_key_password), NULL},
+    {"tlsCAFile", OPT_STR, true, OFF(tls_ca_file), SZ(tls_ca_file), NULL},
+    {"tlsCRLFile", OPT_STR, true, OFF(tls_crl_file), SZ(tls_crl_file), NULL},
+    {"tlsAllowConnectionsWithoutCertificates", OPT_FLAG, false, OFF(tls_allow_no_cert), 0, NULL},
+    {"tlsAllowInvalidCertificates", OPT_FLAG, false, OFF(tls_allow_invalid_certs), 0, NULL},
+    {"tlsAllowInvalidHostnames", OPT_FLAG, false, OFF(tls_allow_invalid_hostnames), 0, NULL},
+    {"tlsDisabledProtocols", OPT_SPECIAL, true, 0, 0, NULL},
     {"help", OPT_SPECIAL, false, 0, 0, NULL},
+    /* configuration file and logging (config_yaml.c maps the YAML keys onto these names) */
+    {"config", OPT_STR, true, OFF(config_path), SZ(config_path), NULL},
+    {"logappend", OPT_FLAG, false, OFF(log_append), 0, NULL},
+    {"logRotate", OPT_SPECIAL, true, 0, 0, NULL},
+    {"pidfilepath", OPT_STR, true, OFF(pidfile), SZ(pidfile), NULL},
+    {"verbose", OPT_SPECIAL, true, 0, 0, NULL},
+    {"syslog", OPT_SPECIAL, false, 0, 0, NULL},
+    {"fork", OPT_SPECIAL, false, 0, 0, NULL},
+    {"profile", OPT_SPECIAL, true, 0, 0, NULL},
+    {"slowms", OPT_INT, true, OFF(slow_ms), 0, NULL},
+    {"logComponentVerbosity", OPT_SPECIAL, true, 0, 0, NULL},
 };
 
 _Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 bits");
@@ -100,6 +123,8 @@ static const sdb_param_t params[] = {
      LIVE(allow_disk_default)},
     {"scramSHA256IterationCount", SDB_PARAM_INT32, OFF(scram_sha256_iters), 4096, INT32_MAX, 0},
     {"scramIterationCount", SDB_PARAM_INT32, OFF(scram_sha1_iters), 5000, INT32_MAX, 0},
+    {"logLevel", SDB_PARAM_INT32, OFF(log_level), 0, 5, LIVE(log.level)},
+    {"quiet", SDB_PARAM_BOOL, OFF(quiet), 0, 1, LIVE(log.quiet)},
 };
 
 _Static_assert(sizeof(params) / sizeof(params[0]) <= 32, "sdb_config_t.params_given has 32 bits");
@@ -129,6 +154,16 @@ usage(FILE *f)
                "                    minSnapshotHistoryWindowInSeconds (300),\n"
                "                    logicalSessionTimeoutMinutes (30), ttlMonitorEnabled\n"
                "                    (true), ttlMonitorSleepSecs (60)\n"
+               "  --tlsMode MODE    disabled (default), allowTLS, preferTLS or requireTLS\n"
+               "  --tlsCertificateKeyFile FILE  PEM with the server certificate and key\n"
+               "  --tlsCertificateKeyFilePassword PW  its key's password\n"
+               "  --tlsCAFile FILE  CA certificates: clients must present a certificate they\n"
+               "                    signed (see --tlsAllowConnectionsWithoutCertificates)\n"
+               "  --tlsCRLFile FILE revoked certificates (needs --tlsCAFile)\n"
+               "  --tlsAllowConnectionsWithoutCertificates, --tlsAllowInvalidCertificates,\n"
+               "  --tlsAllowInvalidHostnames\n"
+               "  --tlsDisabledProtocols LIST  of TLS1_0, TLS1_1, TLS1_2, TLS1_3, or none\n"
+               "                    (default TLS1_0)\n"
                "  --version         print the version and exit\n");
 }
 
@@ -329,6 +364,68 @@ sdb_config_param_append(const sdb_config_t *cfg, const sdb_global_t *g, const sd
     sdb_config_param_append_value(p, sdb_config_param_value(cfg, g, p), p->name, out, as_text);
 }
 
+/* --verbose: "vvv" (mongod's form) or a number 0-5 (systemLog.verbosity). */
+static int
+parse_verbose(sdb_config_t *cfg, const char *val)
+{
+    size_t n = strspn(val, "v");
+    int level;
+
+    if (val[0] != '\0' && val[n] == '\0' && n <= 5) {
+        cfg->log_level = (int64_t)n;
+        return 0;
+    }
+    if (parse_int("verbose", val, &level) != 0 || level < 0 || level > 5)
+        return refuse("Bad value for", "verbose", "a verbosity is 0 to 5 (or v to vvvvv)");
+    cfg->log_level = level;
+    return 0;
+}
+
+/* --logComponentVerbosity NAME=N: one component's verbosity (systemLog.component.<name>). */
+static int
+parse_component(sdb_config_t *cfg, const char *val)
+{
+    const char *eq = strchr(val, '=');
+    char name[64];
+    int comp, level;
+
+    snprintf(name, sizeof(name), "%.*s", eq != NULL ? (int)(eq - val) : (int)strlen(val), val);
+    comp = sdb_log_component(name);
+    if (comp <= 0 || eq == NULL)
+        return refuse("Unrecognized log component", name, NULL);
+    if (parse_int("logComponentVerbosity", eq + 1, &level) != 0 || level < -1 || level > 5)
+        return refuse("Bad verbosity for log component", name, "-1 to 5");
+    cfg->log_comp[comp] = (int8_t)level;
+    return 0;
+}
+
+/* The logging and process-management flags with a value to check. */
+static int
+parse_logging(sdb_config_t *cfg, const char *name, const char *val)
+{
+    if (strcmp(name, "logRotate") == 0) {
+        if (strcmp(val, "rename") != 0 && strcmp(val, "reopen") != 0)
+            return refuse("Unsupported value for logRotate", val, "rename or reopen");
+        cfg->log_reopen = strcmp(val, "reopen") == 0;
+        return 0;
+    }
+    if (strcmp(name, "profile") == 0) {
+        if (parse_int(name, val, &cfg->profile) != 0 || cfg->profile < 0 || cfg->profile > 2)
+            return refuse("Bad value for", "profile", "0 (off), 1 (slowOp) or 2 (all)");
+        return 0;
+    }
+    if (strcmp(name, "verbose") == 0)
+        return parse_verbose(cfg, val);
+    if (strcmp(name, "logComponentVerbosity") == 0)
+        return parse_component(cfg, val);
+    fprintf(stderr, "secantusdb: --%s is not supported: %s\n", name,
+            strcmp(name, "syslog") == 0
+                ? "SecantusDB logs to --logpath or stdout (journald captures stdout under systemd)"
+                : "run SecantusDB in the foreground (systemd's Type=notify service, or a "
+                  "supervisor) instead of daemonizing");
+    return 2;
+}
+
 static int
 parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_now)
 {
@@ -347,6 +444,8 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         snprintf(cfg->bind_ip, sizeof(cfg->bind_ip), "0.0.0.0");
         return 0;
     }
+    if (strncmp(name, "tls", 3) == 0)
+        return sdb_tlsopt_parse(cfg, name, val);
     if (strcmp(name, "networkMessageCompressors") == 0) {
         int bad = 0;
         if (strlen(val) >= sizeof(cfg->compressors) || !sdb_compressors_check(val, &bad)) {
@@ -369,6 +468,10 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         cfg->cache_mb = (long)(gb * 1024);
         return 0;
     }
+    if (strcmp(name, "logRotate") == 0 || strcmp(name, "profile") == 0 ||
+        strcmp(name, "verbose") == 0 || strcmp(name, "syslog") == 0 || strcmp(name, "fork") == 0 ||
+        strcmp(name, "logComponentVerbosity") == 0)
+        return parse_logging(cfg, name, val);
     /* --fds listen,chan,wake_master,wake_worker,global,death */
     if (sscanf(val, "%d,%d,%d,%d,%d,%d", &cfg->fd_listen, &cfg->fd_chan, &cfg->fd_wake_master,
                &cfg->fd_wake_worker, &cfg->fd_global, &cfg->fd_death) != 6) {
@@ -511,6 +614,105 @@ default_cache_mb(void)
     return (long)mb;
 }
 
+/* The file named by --config FILE, --config=FILE or -f FILE (the last one), or NULL. */
+static const char *
+config_file_arg(int argc, char **argv)
+{
+    const char *file = NULL;
+    int i;
+
+    for (i = 1; i < argc; i++)
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-f") == 0) && i + 1 < argc)
+            file = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    return file;
+}
+
+/* find_opt -- the index of option `name` in the table, or -1. */
+static int
+find_opt(const char *name)
+{
+    size_t k;
+
+    for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+        if (strcmp(opts[k].name, name) == 0)
+            return (int)k;
+    return -1;
+}
+
+/*
+ * sdb_config_apply --
+ *     Apply one option by its long name, as the command line does.
+ */
+int
+sdb_config_apply(sdb_config_t *cfg, const char *flag, const char *val)
+{
+    int k = find_opt(flag);
+    bool exit_now = false;
+
+    if (k < 0)
+        return -1;
+    if (opts[k].arg && val == NULL) {
+        fprintf(stderr, "secantusdb: option '--%s' needs a value\n", flag);
+        return 2;
+    }
+    SDB_RET(apply_opt(cfg, &opts[k], val, &exit_now));
+    cfg->given |= (uint64_t)1 << k;
+    return 0;
+}
+
+/*
+ * sdb_config_opt_append --
+ *     One option's value as getCmdLineOpts shows it.
+ */
+bool
+sdb_config_opt_append(const sdb_config_t *cfg, const char *flag, const char *key, bson_t *out)
+{
+    int k = find_opt(flag);
+    const char *base = (const char *)cfg;
+
+    if (k < 0)
+        return false;
+    if (strcmp(flag, "tlsCertificateKeyFilePassword") == 0 ||
+        strcmp(flag, "initdbRootPassword") == 0) { /* never shown, as mongod */
+        BSON_APPEND_UTF8(out, key, "<password>");
+        return true;
+    }
+    switch (opts[k].kind) {
+    case OPT_INT:
+        BSON_APPEND_INT32(out, key, *(const int *)(base + opts[k].off));
+        return true;
+    case OPT_STR:
+        BSON_APPEND_UTF8(out, key, base + opts[k].off);
+        return true;
+    case OPT_FLAG:
+        BSON_APPEND_BOOL(out, key, *(const bool *)(base + opts[k].off));
+        return true;
+    default:
+        break;
+    }
+    if (strcmp(flag, "wiredTigerCacheSizeGB") == 0)
+        BSON_APPEND_DOUBLE(out, key, (double)cfg->cache_mb / 1024);
+    else if (strcmp(flag, "networkMessageCompressors") == 0)
+        BSON_APPEND_UTF8(out, key, cfg->compressors);
+    else if (strcmp(flag, "bind_ip_all") == 0)
+        BSON_APPEND_BOOL(out, key, true);
+    else if (strcmp(flag, "logRotate") == 0)
+        BSON_APPEND_UTF8(out, key, cfg->log_reopen ? "reopen" : "rename");
+    else if (strcmp(flag, "verbose") == 0)
+        BSON_APPEND_INT32(out, key, (int32_t)cfg->log_level);
+    else if (strcmp(flag, "profile") == 0)
+        BSON_APPEND_INT32(out, key, cfg->profile);
+    else if (strcmp(flag, "tlsMode") == 0)
+        BSON_APPEND_UTF8(out, key, sdb_tlsopt_mode_name(cfg->tls_mode));
+    else if (strcmp(flag, "tlsDisabledProtocols") == 0)
+        sdb_tlsopt_protocols_append(cfg->tls_disabled_protocols, key, out);
+    else
+        return false;
+    return true;
+}
+
 /*
  * sdb_config_parse --
  *     Parse argv into *cfg; 2 after printing a message for a bad flag.
@@ -521,6 +723,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     int i;
     size_t k;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *cfg_file;
 
     memset(cfg, 0, sizeof(*cfg));
     cfg->port = SDB_DEFAULT_PORT;
@@ -542,17 +745,31 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->allow_disk_default = true;
     cfg->scram_sha256_iters = 15000;
     cfg->scram_sha1_iters = 10000;
+    cfg->slow_ms = 100;
+    memset(cfg->log_comp, -1, sizeof(cfg->log_comp));
+    cfg->tls_disabled_protocols = SDB_TLS_PROTO_DEFAULT_OFF;
     cfg->worker_slot = -1;
     cfg->fd_listen = cfg->fd_chan = cfg->fd_wake_master = cfg->fd_wake_worker = -1;
     cfg->fd_global = cfg->fd_death = -1;
     *exit_now = false;
     record_argv(cfg, argc, argv);
 
+    /* the file first, then every flag: a flag overrides the file's key */
+    if ((cfg_file = config_file_arg(argc, argv)) != NULL)
+        SDB_RET(sdb_config_yaml_load(cfg, cfg_file));
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL, *eq;
         char name[64];
         size_t nlen;
 
+        if (strcmp(a, "-f") == 0 && i + 1 < argc) { /* mongod's short --config */
+            SDB_RET(sdb_config_apply(cfg, "config", argv[++i]));
+            continue;
+        }
+        if (a[0] == '-' && a[1] == 'v' && a[strspn(a + 1, "v") + 1] == '\0') { /* -vvv */
+            SDB_RET(sdb_config_apply(cfg, "verbose", a + 1));
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "secantusdb: unexpected argument '%s'\n", a);
             usage(stderr);
@@ -588,6 +805,17 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         if (*exit_now)
             return 0;
     }
+    SDB_RET(initdb_root(cfg)); /* after the flags and the file: the environment fills in */
+    return sdb_config_check(cfg);
+}
+
+/*
+ * sdb_config_check --
+ *     The checks across options, after the flags (and after each key of the file).
+ */
+int
+sdb_config_check(const sdb_config_t *cfg)
+{
     if (cfg->port < 0 || cfg->port > 65535 || cfg->workers < 1 || cfg->workers > SDB_MAX_WORKERS) {
         fprintf(stderr, "secantusdb: --port must be 0-65535 and --workers 1-%d\n", SDB_MAX_WORKERS);
         return 2;
@@ -597,7 +825,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
                         "try 'secantusdb --help' for more information\n");
         return 2;
     }
-    return initdb_root(cfg);
+    return sdb_tlsopt_check(cfg);
 }
 
 /*

@@ -8,6 +8,8 @@
 #ifndef SDB_CONFIG_H
 #define SDB_CONFIG_H
 
+#include "log.h"
+
 #include <bson/bson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,12 +55,31 @@ typedef struct sdb_config {
     char initdb_pwd[256];        /* --initdbRootPassword / MONGO_INITDB_ROOT_PASSWORD */
     int64_t scram_sha256_iters;  /* scramSHA256IterationCount, default 15000 */
     int64_t scram_sha1_iters;    /* scramIterationCount, default 10000 */
+    /* TLS (--tls*, mongod's names; tlsopt.h checks them, worker/tls.c builds the context) */
+    int tls_mode;                     /* SDB_TLS_MODE_* (--tlsMode, default disabled) */
+    char tls_cert_key_file[1024];     /* --tlsCertificateKeyFile: PEM with cert and key */
+    char tls_cert_key_password[256];  /* --tlsCertificateKeyFilePassword */
+    char tls_ca_file[1024];           /* --tlsCAFile: verifies client certificates */
+    char tls_crl_file[1024];          /* --tlsCRLFile */
+    bool tls_allow_no_cert;           /* --tlsAllowConnectionsWithoutCertificates */
+    bool tls_allow_invalid_certs;     /* --tlsAllowInvalidCertificates */
+    bool tls_allow_invalid_hostnames; /* --tlsAllowInvalidHostnames */
+    uint32_t tls_disabled_protocols;  /* --tlsDisabledProtocols: SDB_TLS_PROTO_* bits */
     /* worker role (set by the master when it spawns a worker) */
     int worker_slot; /* --worker N; -1 in the master */
     int fd_listen, fd_chan, fd_wake_master, fd_wake_worker, fd_global, fd_death;
     char argv_json[4096];  /* the original argv as a JSON array (getCmdLineOpts) */
     uint64_t given;        /* bit k: the k-th option of config.c's table was passed */
     uint32_t params_given; /* bit i: sdb_config_params()[i] was set by --setParameter */
+    /* configuration file and logging (config_yaml.h; log.h) */
+    char config_path[1024]; /* --config / -f: the YAML file read before the flags */
+    bool log_append;        /* --logappend: else an existing log file is renamed at start */
+    bool log_reopen;        /* --logRotate reopen (default rename) */
+    char pidfile[1024];     /* --pidfilepath: the master writes its pid there, removes it at exit */
+    int64_t log_level;      /* logLevel / -v / systemLog.verbosity: 0-5 */
+    int8_t log_comp[SDB_LOG_NCOMP]; /* systemLog.component.<name>.verbosity, -1 = inherit */
+    int profile; /* --profile / operationProfiling.mode: 0 off, 1 slowOp, 2 all */
+    int slow_ms; /* --slowms / operationProfiling.slowOpThresholdMs, default 100 */
 } sdb_config_t;
 
 /* sdb_config_parse -- parse argv into *cfg.  Returns 0, or 2 after printing a clear message
@@ -112,6 +133,19 @@ void sdb_config_param_append_value(const sdb_param_t *p, int64_t v, const char *
  * which passes g NULL: the start-up value). */
 void sdb_config_param_append(const sdb_config_t *cfg, const struct sdb_global *g,
                              const sdb_param_t *p, bson_t *out, bool as_text);
+
+/* sdb_config_apply -- apply option `flag` (a long name of config.c's table) with `val` (NULL
+ * for a switch) as if given on the command line; the YAML file comes through here
+ * (config_yaml.c).  0, 2 after printing why, or -1 when no option has that name. */
+int sdb_config_apply(sdb_config_t *cfg, const char *flag, const char *val);
+
+/* sdb_config_check -- the checks across options (port and workers ranges, maxConns); 0 or 2
+ * after printing why. */
+int sdb_config_check(const sdb_config_t *cfg);
+
+/* sdb_config_opt_append -- append option `flag`'s value as mongod's getCmdLineOpts shows it
+ * (typed: int, string, bool, double) under `key`; false when the flag has no value to show. */
+bool sdb_config_opt_append(const sdb_config_t *cfg, const char *flag, const char *key, bson_t *out);
 
 /* sdb_config_given -- whether --flag was passed (for getCmdLineOpts' "parsed"). */
 bool sdb_config_given(const sdb_config_t *cfg, const char *flag);

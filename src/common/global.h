@@ -13,11 +13,13 @@
 #ifndef SDB_GLOBAL_H
 #define SDB_GLOBAL_H
 
+#include "log.h"
+
 #include <stdatomic.h>
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 7u
+#define SDB_GLOBAL_VERSION 8u
 #define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
@@ -76,7 +78,8 @@ typedef struct sdb_worker_counters {
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t bytes_out;
     _Atomic uint64_t requests;
-    uint64_t pad[3];
+    _Atomic uint64_t tls_versions[5]; /* TLS connections by version 1.0-1.3, other (tls.c) */
+    uint64_t pad[14];
 } sdb_worker_counters_t;
 
 typedef struct sdb_global {
@@ -135,6 +138,9 @@ typedef struct sdb_global {
      * admin.system.roles (or any admin command entry), so every worker re-resolves the
      * privileges of its logged-in connections before their next command (auth/authz.h) */
     _Atomic uint64_t auth_version;
+    /* master writes (params.c, log.c's sdb_log_rotate): the logging settings in force, which
+     * every process reads at each log line (log.h) */
+    sdb_log_live_t log;
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */

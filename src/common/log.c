@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,60 @@ static int log_quiet;
 static char log_inflight[256];
 
 static const char sev_chars[] = {'D', 'I', 'W', 'E', 'F'};
+
+/* mongod's log components: dotted name, the tag our lines carry in "c", parent index. */
+static const struct {
+    const char *name, *tag;
+    int parent;
+} comps[SDB_LOG_NCOMP] = {
+    {"default", "-", 0},
+    {"accessControl", "ACCESS", 0},
+    {"assert", "ASSERT", 0},
+    {"command", "COMMAND", 0},
+    {"control", "CONTROL", 0},
+    {"executor", "EXECUTOR", 0},
+    {"ftdc", "FTDC", 0},
+    {"geo", "GEO", 0},
+    {"index", "INDEX", 0},
+    {"network", "NETWORK", 0},
+    {"query", "QUERY", 0},
+    {"replication", "REPL", 0},
+    {"replication.election", "ELECTION", 11},
+    {"replication.heartbeats", "REPL_HB", 11},
+    {"replication.initialSync", "INITSYNC", 11},
+    {"replication.rollback", "ROLLBACK", 11},
+    {"sharding", "SHARDING", 0},
+    {"storage", "STORAGE", 0},
+    {"storage.journal", "JOURNAL", 17},
+    {"storage.recovery", "RECOVERY", 17},
+    {"transaction", "TXN", 0},
+    {"write", "WRITE", 0},
+};
+
+/*
+ * sdb_log_component --
+ *     A component's index by dotted name or tag.
+ */
+int
+sdb_log_component(const char *name)
+{
+    int i;
+
+    for (i = 0; i < SDB_LOG_NCOMP; i++)
+        if (strcasecmp(comps[i].name, name) == 0 || strcasecmp(comps[i].tag, name) == 0)
+            return i;
+    return -1;
+}
+
+/*
+ * sdb_log_component_name --
+ *     A component's dotted name.
+ */
+const char *
+sdb_log_component_name(int i)
+{
+    return i >= 0 && i < SDB_LOG_NCOMP ? comps[i].name : "default";
+}
 
 /*
  * sdb_log_init --

@@ -394,6 +394,25 @@ open_log(const sdb_config_t *cfg)
     return 0;
 }
 
+/* pid_file -- --pidfilepath: write the master's pid (create = true) or remove the file. */
+static int
+pid_file(const sdb_config_t *cfg, bool create)
+{
+    FILE *f;
+
+    if (cfg->pidfile[0] == '\0')
+        return 0;
+    if (!create)
+        return unlink(cfg->pidfile) == 0 ? 0 : errno;
+    if ((f = fopen(cfg->pidfile, "w")) == NULL) {
+        fprintf(stderr, "secantusdb: cannot write the pid file %s: %s\n", cfg->pidfile,
+                strerror(errno));
+        return errno != 0 ? errno : EIO;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    return fclose(f) == 0 ? 0 : errno;
+}
+
 static int
 setup(master_t *m)
 {
@@ -435,7 +454,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     SDB_UNUSED(argv0);
     m.cfg = cfg;
     the_master = &m;
-    if (open_log(cfg) != 0)
+    if (open_log(cfg) != 0 || pid_file(cfg, true) != 0)
         return 2;
     sdb_log_install_crash_handler();
     sigemptyset(&set);
@@ -502,6 +521,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     ms_flush_stop(); /* after the service threads: no FLUSH is queued any more */
     ms_store_close();
     close(m.listen_fd);
+    pid_file(cfg, false);
     sdb_logf(SDB_LOG_I, "CONTROL", 20565, "Now exiting", "exit code %d", ret);
     return ret;
 }

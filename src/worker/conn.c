@@ -11,7 +11,10 @@
  * the kernel does not take at once is kept and written on the write event.  A connection
  * that closes while a request runs is freed when the request finishes.  Counters in the
  * global segment are this worker's own slot; conn_current is counted up by accept.c when it
- * admits a connection and down here when it is freed.  Event-loop thread only.
+ * admits a connection and down here when it is freed.  TLS (tls.h) sits below the buffers: a
+ * new connection first goes through wk_tls_start (TLS or plaintext, then the handshake) on
+ * its read event, and afterwards conn_recv / conn_send pick SSL or the socket.  Event-loop
+ * thread only.
  */
 #include "conn.h"
 
@@ -22,6 +25,7 @@
 #include "catalog_cache.h"
 #include "coro.h"
 #include "dispatch.h"
+#include "tls.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -93,6 +97,7 @@ conn_free(wk_conn_t *c)
 {
     event_free(c->ev_read);
     event_free(c->ev_write);
+    wk_tls_free(c);
     close(c->fd);
     bson_free(c->in.data);
     bson_free(c->out.data);
@@ -131,6 +136,41 @@ wk_conn_close_all(void)
         conn_free(conns);
 }
 
+/* read(2) or its TLS equivalent. */
+static ssize_t
+conn_recv(wk_conn_t *c, void *buf, size_t len)
+{
+    return c->ssl != NULL ? wk_tls_read(c, buf, len) : read(c->fd, buf, len);
+}
+
+/* send(2) or its TLS equivalent. */
+static ssize_t
+conn_send(wk_conn_t *c, const void *buf, size_t len)
+{
+    return c->ssl != NULL ? wk_tls_write(c, buf, len) : send(c->fd, buf, len, MSG_NOSIGNAL);
+}
+
+/* Until c carries messages: sniff TLS or plaintext and run the handshake (tls.h), waiting on
+ * the event it asks for.  True once c is ready; false to wait (or when c was closed). */
+static bool
+conn_ready(wk_conn_t *c)
+{
+    int rc;
+
+    if (c->tls_phase == WK_TLS_PLAIN || c->tls_phase == WK_TLS_OPEN)
+        return true;
+    rc = wk_tls_start(c);
+    if (rc < 0) {
+        conn_close(c);
+        return false;
+    }
+    if (rc == WK_TLS_WANT_WRITE)
+        event_add(c->ev_write, NULL);
+    else
+        event_del(c->ev_write);
+    return rc == 0;
+}
+
 static void
 send_out(wk_conn_t *c, uint8_t *out, size_t outlen)
 {
@@ -140,7 +180,7 @@ send_out(wk_conn_t *c, uint8_t *out, size_t outlen)
         return;
     atomic_fetch_add(&wk_counters()->bytes_out, outlen);
     if (!c->closing && c->out.off == c->out.len) {
-        n = send(c->fd, out, outlen, MSG_NOSIGNAL);
+        n = conn_send(c, out, outlen);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             bson_free(out);
             conn_close(c);
@@ -162,8 +202,15 @@ static void
 on_write(evutil_socket_t fd, short what, void *arg)
 {
     wk_conn_t *c = arg;
-    ssize_t n = send(fd, c->out.data + c->out.off, c->out.len - c->out.off, MSG_NOSIGNAL);
+    ssize_t n;
 
+    (void)fd;
+    if (c->tls_phase == WK_TLS_HANDSHAKE) {
+        if (conn_ready(c)) /* OpenSSL may hold what the client sent after its Finished */
+            event_active(c->ev_read, EV_READ, 0);
+        return;
+    }
+    n = conn_send(c, c->out.data + c->out.off, c->out.len - c->out.off);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
         conn_close(c);
         return;
@@ -275,14 +322,18 @@ on_read(evutil_socket_t fd, short what, void *arg)
         if (c->busy && c->in.len - c->in.off > WK_WIRE_MAX_MESSAGE) {
             return; /* enough buffered; the socket backs up until the request ends */
         }
-        iobuf_reserve(&c->in, IOBUF_MIN);
-        n = read(fd, c->in.data + c->in.len, c->in.cap - c->in.len);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            conn_close(c);
+        if (!conn_ready(c))
             return;
-        }
-        if (n > 0)
-            c->in.len += (size_t)n;
+        do { /* TLS: also what OpenSSL holds decrypted */
+            iobuf_reserve(&c->in, IOBUF_MIN);
+            n = conn_recv(c, c->in.data + c->in.len, c->in.cap - c->in.len);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                conn_close(c);
+                return;
+            }
+            if (n > 0)
+                c->in.len += (size_t)n;
+        } while (n > 0 && c->ssl != NULL && wk_tls_pending(c));
     }
     process_input(c);
 }

@@ -18,6 +18,7 @@
 
 struct event;
 struct wk_auth;
+struct ssl_st;
 
 typedef struct wk_iobuf {
     uint8_t *data;
@@ -38,6 +39,9 @@ typedef struct wk_conn {
     bool internal_client;        /* first hello carried internalClient (failpoints skip it) */
     char app_name[128];          /* client.application.name of the first hello, or "" */
     struct wk_auth *auth;        /* authentication state (auth/authz.h), NULL until used */
+    struct ssl_st *ssl;          /* TLS session (tls.c), or NULL */
+    uint8_t tls_phase;           /* WK_TLS_* (tls.h): sniffing, handshake, plaintext, TLS */
+    char *tls_subject;           /* verified client certificate subject, or NULL (tls.h) */
     struct wk_conn *prev, *next; /* this worker's list of open connections */
 } wk_conn_t;
 

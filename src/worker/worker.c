@@ -18,6 +18,7 @@
 #include "coro.h"
 #include "query/js.h"
 #include "store_client.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -250,6 +251,8 @@ wk_worker_run(const sdb_config_t *cfg)
         event_new(wk_base, sdb_chan_wake_fd(&wk_chan), EV_READ | EV_PERSIST, on_chan_wake, NULL);
     event_add(ev_chan, NULL);
     wk_store_on_wake(); /* arm the channel's wake fd (see store_client.c) */
+    if ((ret = wk_tls_init(cfg)) != 0)
+        return ret;
     if ((ret = wk_accept_start(cfg->fd_listen)) != 0) {
         sdb_logf(SDB_LOG_E, "CONTROL", 21101, "Worker cannot listen", "%s", sdb_strerror(ret));
         return 2;
@@ -261,6 +264,7 @@ wk_worker_run(const sdb_config_t *cfg)
     event_base_dispatch(wk_base);
 
     wk_conn_close_all();
+    wk_tls_shutdown();
     wk_catalog_free();
     wk_coro_free_pool();
     wk_js_shutdown(); /* query/js.h: SpiderMonkey must not outlive the loop */

@@ -26,14 +26,14 @@ BINARY = os.environ.get("SDB_BINARY") or os.path.join(HERE, "..", "..", "secantu
 class Server:
     """A secantusdb child process with stdout in a file (nothing to drain)."""
 
-    def __init__(self, extra=()):
+    def __init__(self, args=()):
         self.dir = tempfile.mkdtemp(prefix="sdb-e2e-py-")
         os.mkdir(os.path.join(self.dir, "db"))
         self.out_path = os.path.join(self.dir, "stdout")
         self.out = open(self.out_path, "wb")
         self.proc = subprocess.Popen(
             [BINARY, "--port", "0", "--bind_ip", "127.0.0.1",
-             "--dbpath", os.path.join(self.dir, "db"), "--workers", "2"] + list(extra),
+             "--dbpath", os.path.join(self.dir, "db"), "--workers", "2"] + list(args),
             stdin=subprocess.DEVNULL, stdout=self.out, stderr=None)
         deadline = time.monotonic() + 30  # hang guard, not a timing assertion
         self.uri = None
@@ -155,9 +155,14 @@ class PyMongoCrud(unittest.TestCase):
         self.assertEqual(db.list_collection_names(), [])
 
 
-if __name__ == "__main__":
+def run_case(case):
+    """Run one TestCase class, print "N passed, N failed" and exit 1 on any failure."""
     result = unittest.TextTestRunner(verbosity=2).run(
-        unittest.defaultTestLoader.loadTestsFromTestCase(PyMongoCrud))
+        unittest.defaultTestLoader.loadTestsFromTestCase(case))
     bad = len(result.failures) + len(result.errors)
     print("%d passed, %d failed" % (result.testsRun - bad if result.testsRun else 0, bad))
     sys.exit(0 if result.wasSuccessful() and result.testsRun > 0 else 1)
+
+
+if __name__ == "__main__":
+    run_case(PyMongoCrud)

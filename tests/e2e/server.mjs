@@ -26,8 +26,7 @@ export function withParams(uri, params) {
 export async function startServer({ workers = 2, args = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdb-e2e-'));
   const child = spawn(serverBinary(),
-    ['--port', '0', '--bind_ip', '127.0.0.1', '--dbpath', dir, '--workers', String(workers),
-      ...args],
+    ['--port', '0', '--bind_ip', '127.0.0.1', '--dbpath', dir, '--workers', String(workers), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const uri = await new Promise((resolve, reject) => {

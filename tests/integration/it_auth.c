@@ -79,7 +79,6 @@ START_TEST(test_root_scram_both)
     CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
     ck_assert_msg(strstr(fx_to_json(&r), "secret") == NULL, "%s", fx_to_json(&r));
     ck_assert(strstr(fx_to_json(&r), "<password>") != NULL);
-    ASSERT_STR(&r, "parsed.security.authorization", "enabled");
     bson_destroy(&r);
     mongoc_client_destroy(c);
 }
@@ -522,6 +521,43 @@ START_TEST(test_initdb_environment)
 }
 END_TEST
 
+/* The YAML keys: security.authorization and our secantusdb.initdbRoot* ones. */
+START_TEST(test_config_file)
+{
+    fx_server_t s;
+    bson_t r;
+    char dir[512], path[600], arg[620];
+    const char *args[3] = {"--config", arg, NULL};
+    FILE *f;
+
+    ck_assert_int_eq(fx_mkdtemp(dir, sizeof(dir), "sdb-authcfg"), 0);
+    snprintf(path, sizeof(path), "%s/sdb.conf", dir);
+    snprintf(arg, sizeof(arg), "%s", path);
+    f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fputs("security:\n  authorization: enabled\nsecantusdb:\n  initdbRootUsername: cfgroot\n"
+          "  initdbRootPassword: cfgpw\n",
+          f);
+    fclose(f);
+    ck_assert_int_eq(fx_server_init(&s, 1), 0);
+    s.extra = args;
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    mongoc_client_t *c = client_as(&s, NULL, NULL, NULL, NULL);
+    CMD_ERR(c, "test", "{'find': 'c'}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    c = client_as(&s, "cfgroot", "cfgpw", "admin", NULL);
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ASSERT_STR(&r, "parsed.security.authorization", "enabled");
+    ck_assert_msg(strstr(fx_to_json(&r), "cfgpw") == NULL, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    fx_server_stop(&s);
+    fx_server_cleanup(&s);
+    fx_rm_rf(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -541,5 +577,6 @@ main(void)
     TCase *own = it_tcase(s, "own", false);
     tcase_add_test(own, test_localhost_exception);
     tcase_add_test(own, test_initdb_environment);
+    tcase_add_test(own, test_config_file);
     return it_main(s);
 }

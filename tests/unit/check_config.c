@@ -183,6 +183,12 @@ START_TEST(test_param_table)
     ck_assert(bson_iter_init_find(&it, &out, "scramIterationCount"));
     ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 10000);
     seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "logLevel")); /* mongod's int, live */
+    ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 0);
+    seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "quiet"));
+    ck_assert(BSON_ITER_HOLDS_BOOL(&it) && !bson_iter_bool(&it));
+    seen++;
     ck_assert_uint_eq(bson_count_keys(&out), n);
     ck_assert_uint_eq(seen, n);
     bson_destroy(&out);

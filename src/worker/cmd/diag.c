@@ -8,11 +8,13 @@
  * start-up sequence (buildInfo, getCmdLineOpts, getLog startupWarnings) works unchanged.
  */
 #include "../../common/config.h"
+#include "../../common/config_yaml.h"
 #include "../../common/global.h"
 #include "../../common/storeop.h"
 #include "../accept.h"
 #include "../command.h"
 #include "../conn.h"
+#include "../tls.h"
 #include "../worker.h"
 
 #include <dirent.h>
@@ -91,28 +93,23 @@ wk_cmd_build_info(wk_cmd_t *cmd)
     return 0;
 }
 
-/*
- * wk_cmd_get_cmd_line_opts --
- *     The argv the server was started with and the parsed settings.
- */
-/* parsed.setParameter: the parameters --setParameter set, as text (mongod keeps strings). */
-static void
-append_set_parameters(bson_t *parsed)
+/* The password flag `a` is, or is the "--flag=" form of (its length then in *eq_len). */
+static const char *
+password_flag(const char *a, size_t *eq_len)
 {
-    size_t i, n;
-    const sdb_param_t *p = sdb_config_params(&n);
-    bson_t sp;
+    static const char *const flags[] = {"--tlsCertificateKeyFilePassword", "--initdbRootPassword"};
 
-    if (wk_cfg->params_given == 0)
-        return;
-    BSON_APPEND_DOCUMENT_BEGIN(parsed, "setParameter", &sp);
-    for (i = 0; i < n; i++)
-        if (wk_cfg->params_given & (1u << i))
-            sdb_config_param_append(wk_cfg, NULL, &p[i], &sp, true);
-    bson_append_document_end(parsed, &sp);
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        size_t n = strlen(flags[i]);
+        if (strncmp(a, flags[i], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+            *eq_len = a[n] == '=' ? n + 1 : 0;
+            return flags[i];
+        }
+    }
+    return NULL;
 }
 
-/* argv with the root password redacted as mongod redacts its password options. */
+/* argv as given, with the values of password flags replaced by "<password>" as mongod does. */
 static void
 append_argv(bson_t *reply)
 {
@@ -124,52 +121,37 @@ append_argv(bson_t *reply)
     if (!bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e))
         return;
     BSON_APPEND_ARRAY_BEGIN(reply, "argv", &out);
-    bson_iter_init(&it, &argv);
-    while (bson_iter_next(&it)) {
-        const char *a = bson_iter_utf8(&it, NULL);
-        if (secret || strncmp(a, "--initdbRootPassword=", 21) == 0)
-            BSON_APPEND_UTF8(&out, bson_iter_key(&it),
-                             secret ? "<password>" : "--initdbRootPassword=<password>");
-        else
-            bson_append_iter(&out, bson_iter_key(&it), -1, &it);
-        secret = strcmp(a, "--initdbRootPassword") == 0;
+    for (bson_iter_init(&it, &argv); bson_iter_next(&it);) {
+        const char *a = bson_iter_utf8(&it, NULL), *flag;
+        size_t eq = 0;
+        char buf[96];
+
+        flag = password_flag(a, &eq);
+        if (flag != NULL && eq > 0) {
+            snprintf(buf, sizeof(buf), "%s=<password>", flag);
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it), buf);
+        } else {
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it), secret ? "<password>" : a);
+        }
+        secret = flag != NULL && eq == 0;
     }
     bson_append_array_end(reply, &out);
     bson_destroy(&argv);
 }
 
+/*
+ * wk_cmd_get_cmd_line_opts --
+ *     The argv the server was started with and the options given (by flag or --config file),
+ *     nested at their YAML paths as mongod shows them (common/config_yaml.h).
+ */
 int
 wk_cmd_get_cmd_line_opts(wk_cmd_t *cmd)
 {
-    bson_t parsed, net, storage, repl, wt, engine, sec;
+    bson_t parsed;
 
     append_argv(cmd->reply);
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "parsed", &parsed);
-    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "net", &net);
-    BSON_APPEND_UTF8(&net, "bindIp", wk_cfg->bind_ip);
-    BSON_APPEND_INT32(&net, "port", (int32_t)strtol(wk_global->port_str, NULL, 10));
-    if (sdb_config_given(wk_cfg, "maxConns"))
-        BSON_APPEND_INT32(&net, "maxIncomingConnections", wk_cfg->max_conns);
-    bson_append_document_end(&parsed, &net);
-    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "replication", &repl);
-    BSON_APPEND_UTF8(&repl, "replSet", wk_cfg->repl_set);
-    bson_append_document_end(&parsed, &repl);
-    BSON_APPEND_DOCUMENT_BEGIN(&parsed, "storage", &storage);
-    BSON_APPEND_UTF8(&storage, "dbPath", wk_cfg->dbpath);
-    if (sdb_config_given(wk_cfg, "wiredTigerCacheSizeGB")) {
-        BSON_APPEND_DOCUMENT_BEGIN(&storage, "wiredTiger", &wt);
-        BSON_APPEND_DOCUMENT_BEGIN(&wt, "engineConfig", &engine);
-        BSON_APPEND_DOUBLE(&engine, "cacheSizeGB", (double)wk_cfg->cache_mb / 1024);
-        bson_append_document_end(&wt, &engine);
-        bson_append_document_end(&storage, &wt);
-    }
-    bson_append_document_end(&parsed, &storage);
-    if (wk_cfg->auth) {
-        BSON_APPEND_DOCUMENT_BEGIN(&parsed, "security", &sec);
-        BSON_APPEND_UTF8(&sec, "authorization", "enabled");
-        bson_append_document_end(&parsed, &sec);
-    }
-    append_set_parameters(&parsed);
+    sdb_config_yaml_parsed(wk_cfg, &parsed);
     bson_append_document_end(cmd->reply, &parsed);
     return 0;
 }
@@ -304,7 +286,7 @@ append_storage_ops(bson_t *r)
 int
 wk_cmd_server_status(wk_cmd_t *cmd)
 {
-    bson_t *r = cmd->reply, conns, mem, se, wt, cache;
+    bson_t *r = cmd->reply, conns, mem, se, wt, cache, sec;
     char host[256];
     int64_t now = now_ms(), up = now - wk_global->start_time_ms;
     int64_t rss = 0, virt = 0;
@@ -350,6 +332,10 @@ wk_cmd_server_status(wk_cmd_t *cmd)
     append_metrics(r);
     append_transactions(r);
     append_storage_ops(r);
+    wk_tls_server_status(r);
+    BSON_APPEND_DOCUMENT_BEGIN(r, "security", &sec);
+    wk_tls_security_append(&sec);
+    bson_append_document_end(r, &sec);
     return 0;
 }
 
