@@ -558,6 +558,106 @@ START_TEST(test_config_file)
 }
 END_TEST
 
+#define SUBJECT "CN=client,OU=test,O=Secantus,L=Paris,ST=IDF,C=FR"
+
+/* A TLS client presenting client.pem of `certs`, with `auth` URI options ("" for none). */
+static mongoc_client_t *
+tls_client(const fx_server_t *s, const char *certs, const char *userinfo, const char *auth)
+{
+    char uri[1024], ca[700], pem[700];
+    mongoc_ssl_opt_t ssl = *mongoc_ssl_opt_get_default();
+    mongoc_client_t *c;
+
+    snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
+    snprintf(pem, sizeof(pem), "%s/client.pem", certs);
+    snprintf(uri, sizeof(uri),
+             "mongodb://%slocalhost:%d/?directConnection=true&tls=true&tlsCAFile=%s"
+             "&serverSelectionTimeoutMS=10000%s",
+             userinfo, s->port, ca, auth);
+    c = mongoc_client_new(uri);
+    ck_assert_ptr_nonnull(c);
+    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
+    ssl.ca_file = ca;
+    ssl.pem_file = pem;
+    mongoc_client_set_ssl_opts(c, &ssl);
+    return c;
+}
+
+/* MONGODB-X509: the client certificate's subject is a user of $external. */
+START_TEST(test_x509)
+{
+    char certs[512], cmd[1400], server_pem[700], ca[700];
+    const char *src = getenv("SDB_SRCDIR");
+    const char *args[] = {"--initdbRootUsername",
+                          "root",
+                          "--initdbRootPassword",
+                          "secret",
+                          "--tlsMode",
+                          "requireTLS",
+                          "--tlsCertificateKeyFile",
+                          server_pem,
+                          "--tlsCAFile",
+                          ca,
+                          NULL};
+    fx_server_t s;
+    bson_t r;
+
+    ck_assert_int_eq(fx_mkdtemp(certs, sizeof(certs), "sdb-x509"), 0);
+    snprintf(cmd, sizeof(cmd), "'%s/tests/tls_certs.sh' '%s'", src != NULL ? src : ".", certs);
+    ck_assert_msg(system(cmd) == 0, "cannot make certificates: %s", cmd);
+    snprintf(server_pem, sizeof(server_pem), "%s/server.pem", certs);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
+    ck_assert_int_eq(fx_server_init(&s, 2), 0);
+    s.extra = args;
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    mongoc_client_t *root = tls_client(&s, certs, "root:secret@", "&authSource=admin");
+    CMD_OK(root, "$external",
+           "{'createUser': '" SUBJECT "', 'roles': [{'role': 'readWrite', 'db': 'x509db'}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(root, "$external", "{'usersInfo': '" SUBJECT "'}", &r);
+    ASSERT_STR(&r, "users.0.mechanisms.0", "external");
+    bson_destroy(&r);
+    mongoc_client_destroy(root);
+    /* the driver's MONGODB-X509 (speculative in its hello) */
+    mongoc_client_t *c = tls_client(&s, certs, "", "&authMechanism=MONGODB-X509");
+    CMD_OK(c, "x509db", "{'insert': 'c', 'documents': [{'a': 1}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'connectionStatus': 1}", &r);
+    ASSERT_STR(&r, "authInfo.authenticatedUsers.0.user", SUBJECT);
+    ASSERT_STR(&r, "authInfo.authenticatedUsers.0.db", "$external");
+    bson_destroy(&r);
+    CMD_ERR(c, "other", "{'find': 'c'}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    /* the commands by hand */
+    c = tls_client(&s, certs, "", "");
+    CMD_ERR(c, "test", "{'authenticate': 1, 'mechanism': 'MONGODB-X509'}", &r, 17, "ProtocolError");
+    ASSERT_STR(&r, "errmsg", "X.509 authentication must always use the $external database.");
+    bson_destroy(&r);
+    CMD_ERR(c, "$external", "{'authenticate': 1, 'mechanism': 'MONGODB-X509', 'user': 'CN=x'}", &r,
+            18, "AuthenticationFailed");
+    bson_destroy(&r);
+    CMD_OK(c, "$external",
+           "{'authenticate': 1, 'mechanism': 'MONGODB-X509', 'user': '" SUBJECT "'}", &r);
+    ASSERT_STR(&r, "user", SUBJECT);
+    ASSERT_STR(&r, "dbname", "$external");
+    bson_destroy(&r);
+    CMD_OK(c, "x509db", "{'find': 'c'}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'logout': 1}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, "$external", "{'saslStart': 1, 'mechanism': 'MONGODB-X509', 'payload': ''}", &r);
+    ck_assert(fx_bool(&r, "done"));
+    bson_destroy(&r);
+    CMD_OK(c, "x509db", "{'find': 'c'}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    fx_server_stop(&s);
+    fx_server_cleanup(&s);
+    fx_rm_rf(certs);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -578,5 +678,6 @@ main(void)
     tcase_add_test(own, test_localhost_exception);
     tcase_add_test(own, test_initdb_environment);
     tcase_add_test(own, test_config_file);
+    tcase_add_test(own, test_x509);
     return it_main(s);
 }

@@ -7,6 +7,8 @@
  * connection (auth/authz.h) with conversationId 1, as mongod numbers it.  The user's
  * credentials come from admin.system.users (auth/users.h); an unknown user and a wrong proof
  * both answer 18 "Authentication failed." (mongod never says which), after the failure delay.
+ * MONGODB-X509 (the authenticate command, saslStart, or hello's speculativeAuthenticate) logs
+ * in the $external user named by the TLS client certificate's verified subject (tls.h).
  * Event-loop thread only.
  */
 #include "auth.h"
@@ -16,6 +18,7 @@
 #include "../auth/authz.h"
 #include "../auth/users.h"
 #include "../conn.h"
+#include "../tls.h"
 #include "../worker.h"
 
 #include <stdio.h>
@@ -63,6 +66,24 @@ log_success(wk_conn_t *c)
     bson_destroy(&attr);
 }
 
+static int x509_login(wk_cmd_t *cmd, const char *db, const char *user);
+
+/* saslStart with MONGODB-X509: one step, the payload (may be empty) naming the user. */
+static int
+sasl_x509(wk_cmd_t *cmd, const char *db, const bson_t *spec, bson_t *out)
+{
+    const uint8_t *data = NULL;
+    uint32_t len = 0;
+    char user[512];
+
+    if (payload(spec, &data, &len) && len >= sizeof(user))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "Invalid X.509 user name");
+    snprintf(user, sizeof(user), "%.*s", (int)len, data != NULL ? (const char *)data : "");
+    SDB_RET(x509_login(cmd, db, user));
+    append_step(out, true, "");
+    return 0;
+}
+
 /* First step: client-first in, server-first out.  A failure leaves no conversation. */
 static int
 sasl_start(wk_cmd_t *cmd, const char *db, const bson_t *spec, bson_t *out)
@@ -83,6 +104,8 @@ sasl_start(wk_cmd_t *cmd, const char *db, const bson_t *spec, bson_t *out)
     a->conv = NULL;
     if (bson_iter_init_find(&it, spec, "mechanism") && BSON_ITER_HOLDS_UTF8(&it))
         mech_name = bson_iter_utf8(&it, NULL);
+    if (strcmp(mech_name, "MONGODB-X509") == 0)
+        return sasl_x509(cmd, db, spec, out);
     if (!wk_scram_mech_parse(mech_name, &mech))
         return sdb_error_set(&cmd->err, SDB_CODE_MechanismUnavailable,
                              "Received authentication for mechanism %s which is not enabled",
@@ -204,23 +227,85 @@ wk_cmd_sasl_continue(wk_cmd_t *cmd)
     return sasl_prove(cmd, a, data, len);
 }
 
+/* MONGODB-X509: the connection's verified client certificate subject names the user, in
+ * $external (`user`, when given, must be that subject).  18 answers "Authentication failed."
+ * whatever the reason, which goes to the log, as mongod words it there. */
+static int
+x509_login(wk_cmd_t *cmd, const char *db, const char *user)
+{
+    const char *subject = wk_tls_peer_subject(cmd->conn);
+    const char *why = NULL;
+    bson_t doc;
+    bool found = false;
+    uint64_t version = wk_auth_version();
+    int ret;
+
+    if (strcmp(db, "$external") != 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_ProtocolError,
+                             "X.509 authentication must always use the $external database.");
+    if (subject == NULL)
+        why = "No verified subject name available from client";
+    else if (user != NULL && user[0] != '\0' && strcmp(user, subject) != 0)
+        why = "There is no x.509 client certificate matching the user.";
+    if (why != NULL) {
+        sdb_error_set(&cmd->err, SDB_CODE_AuthenticationFailed, "%s", why);
+        wk_auth_failed(cmd->conn, user != NULL ? user : "", db, "MONGODB-X509", &cmd->err);
+        return sdb_error_set(&cmd->err, SDB_CODE_AuthenticationFailed, "Authentication failed.");
+    }
+    ret = wk_authdb_get(WK_USERS_NS, db, subject, &doc, NULL, &found, &cmd->err);
+    if (ret == 0 && !found) {
+        sdb_error_set(&cmd->err, SDB_CODE_UserNotFound, "Could not find user \"%s\" for db \"%s\"",
+                      subject, db);
+        wk_auth_failed(cmd->conn, subject, db, "MONGODB-X509", &cmd->err);
+        ret = sdb_error_set(&cmd->err, SDB_CODE_AuthenticationFailed, "Authentication failed.");
+    }
+    if (ret == 0)
+        ret = wk_auth_login(cmd->conn, &doc, "MONGODB-X509", version, &cmd->err);
+    bson_destroy(&doc);
+    if (ret == 0)
+        log_success(cmd->conn);
+    return ret;
+}
+
+static const char *
+utf8_field(const bson_t *doc, const char *name)
+{
+    bson_iter_t it;
+
+    if (bson_iter_init_find(&it, doc, name) && BSON_ITER_HOLDS_UTF8(&it))
+        return bson_iter_utf8(&it, NULL);
+    return NULL;
+}
+
+/* {authenticate: 1, mechanism, user?} in db (also as hello's speculativeAuthenticate):
+ * *reply receives {dbname, user}. */
+static int
+authenticate(wk_cmd_t *cmd, const char *db, const bson_t *spec, bson_t *reply)
+{
+    const char *mech = utf8_field(spec, "mechanism");
+    wk_auth_t *a;
+
+    if (mech == NULL || mech[0] == '\0')
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "Auth mechanism not specified");
+    if (strcmp(mech, "MONGODB-X509") != 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_MechanismUnavailable,
+                             "Received authentication for mechanism %s which is not enabled", mech);
+    SDB_RET(x509_login(cmd, db, utf8_field(spec, "user")));
+    a = cmd->conn->auth;
+    BSON_APPEND_UTF8(reply, "dbname", a->db);
+    BSON_APPEND_UTF8(reply, "user", a->user);
+    return 0;
+}
+
 /*
  * wk_cmd_authenticate --
- *     {authenticate: 1, mechanism, user?}: only MONGODB-X509 takes this path in mongod, and
- *     this server has no client certificates yet.
+ *     {authenticate: 1, mechanism: "MONGODB-X509", user?}: the one mechanism mongod takes
+ *     through this command.
  */
 int
 wk_cmd_authenticate(wk_cmd_t *cmd)
 {
-    bson_iter_t it;
-    const char *mech = "";
-
-    if (bson_iter_init_find(&it, cmd->body, "mechanism") && BSON_ITER_HOLDS_UTF8(&it))
-        mech = bson_iter_utf8(&it, NULL);
-    if (mech[0] == '\0')
-        return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "Auth mechanism not specified");
-    return sdb_error_set(&cmd->err, SDB_CODE_MechanismUnavailable,
-                         "Received authentication for mechanism %s which is not enabled", mech);
+    return authenticate(cmd, cmd->db, cmd->body, cmd->reply);
 }
 
 /*
@@ -328,7 +413,8 @@ wk_auth_hello(wk_cmd_t *cmd)
             return 0;
         if (bson_iter_init_find(&f, &spec, "db") && BSON_ITER_HOLDS_UTF8(&f))
             db = bson_iter_utf8(&f, NULL);
-        if (bson_has_field(&spec, "saslStart") && sasl_start(cmd, db, &spec, &out) == 0)
+        if ((bson_has_field(&spec, "saslStart") && sasl_start(cmd, db, &spec, &out) == 0) ||
+            (bson_has_field(&spec, "authenticate") && authenticate(cmd, db, &spec, &out) == 0))
             BSON_APPEND_DOCUMENT(cmd->reply, "speculativeAuthenticate", &out);
         cmd->err = err; /* a failed speculative step is only left out */
         bson_destroy(&out);
