@@ -409,6 +409,17 @@ need_role_dbs(check_t *ck, const bson_t *body, const char *db, const char *act)
     }
 }
 
+/* listCollections {authorizedCollections: true, nameOnly: true}: mongod's form any user may
+ * run, answered with the collections it holds a privilege on. */
+static bool
+authorized_names_only(const bson_t *body)
+{
+    bson_iter_t it;
+
+    return bson_iter_init_find(&it, body, "authorizedCollections") && bson_iter_as_bool(&it) &&
+           bson_iter_init_find(&it, body, "nameOnly") && bson_iter_as_bool(&it);
+}
+
 /* The CUSTOM rules; acts is the command's row of cmd_privs.def. */
 static void
 check_custom(check_t *ck, const bson_t *body, const char *db, const char *name, const char *acts)
@@ -492,6 +503,9 @@ check_custom(check_t *ck, const bson_t *body, const char *db, const char *name, 
     } else if (strcmp(name, "updateRole") == 0) {
         need(ck, WK_RES_DB, db, "", acts);
         need_role_dbs(ck, body, db, "grantRole");
+    } else if (strcmp(name, "listCollections") == 0) {
+        if (!authorized_names_only(body)) /* else: filtered by the handler */
+            need(ck, WK_RES_DB, db, "", acts);
     } else if (strcmp(name, "updateUser") == 0) {
         bool self = ck->cmd->conn->auth != NULL && strcmp(ck->cmd->conn->auth->db, db) == 0 &&
                     strcmp(ck->cmd->conn->auth->user, coll) == 0;
@@ -703,4 +717,28 @@ bool
 wk_authz_db_visible(wk_conn_t *c, const char *db)
 {
     return c->auth != NULL && c->auth->authed && wk_privset_any_in_db(&c->auth->privs, db);
+}
+
+/*
+ * wk_authz_list_collections --
+ *     Whether listCollections must show only the collections the user may act on.
+ */
+bool
+wk_authz_list_collections(wk_cmd_t *cmd)
+{
+    wk_auth_t *a = cmd->conn->auth;
+
+    return wk_cfg->auth && authorized_names_only(cmd->body) &&
+           !(a != NULL && a->authed &&
+             wk_privset_allows(&a->privs, WK_RES_DB, cmd->db, "", WK_ACT_listCollections));
+}
+
+/*
+ * wk_authz_coll_visible --
+ *     Whether the filtered listCollections shows db.coll.
+ */
+bool
+wk_authz_coll_visible(wk_conn_t *c, const char *db, const char *coll)
+{
+    return c->auth != NULL && c->auth->authed && wk_privset_any_on_ns(&c->auth->privs, db, coll);
 }

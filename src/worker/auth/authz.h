@@ -90,6 +90,14 @@ int wk_authz_list_databases(wk_cmd_t *cmd, bool *filter);
 /* wk_authz_db_visible -- whether listDatabases' filter keeps database db. */
 bool wk_authz_db_visible(struct wk_conn *c, const char *db);
 
+/* wk_authz_list_collections -- whether listCollections must show only the collections the
+ * user holds a privilege on ({authorizedCollections: true, nameOnly: true} from a user
+ * without the listCollections action, as mongod). */
+bool wk_authz_list_collections(wk_cmd_t *cmd);
+
+/* wk_authz_coll_visible -- whether that filter keeps db.coll. */
+bool wk_authz_coll_visible(struct wk_conn *c, const char *db, const char *coll);
+
 /* wk_auth_initdb -- the Docker-style first start: when --initdbRootUsername (or
  * MONGO_INITDB_ROOT_USERNAME) is set and no user exists, create it with the root role in
  * admin.  Once per worker, on its first command; a racing worker's creation wins. */

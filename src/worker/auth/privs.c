@@ -311,6 +311,20 @@ wk_privset_allows(const wk_privset_t *s, wk_res_kind_t kind, const char *db, con
 }
 
 /*
+ * wk_privset_any_on_ns --
+ *     Whether some privilege grants an action on collection db.coll.
+ */
+bool
+wk_privset_any_on_ns(const wk_privset_t *s, const char *db, const char *coll)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if ((s->v[i].acts.w[0] != 0 || s->v[i].acts.w[1] != 0) &&
+            covers(&s->v[i], WK_RES_NS, db, coll))
+            return true;
+    return false;
+}
+
+/*
  * wk_privset_any_in_db --
  *     Whether some privilege applies to a resource of database db.
  */

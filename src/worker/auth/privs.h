@@ -74,6 +74,10 @@ void wk_privset_merge(wk_privset_t *to, const wk_privset_t *from);
 bool wk_privset_allows(const wk_privset_t *s, wk_res_kind_t kind, const char *db, const char *coll,
                        int a);
 
+/* wk_privset_any_on_ns -- whether some privilege grants an action on db.coll (which
+ * collections listCollections' authorizedCollections shows). */
+bool wk_privset_any_on_ns(const wk_privset_t *s, const char *db, const char *coll);
+
 /* wk_privset_any_in_db -- whether some privilege applies to a resource of database db (which
  * databases listDatabases shows a user without the listDatabases action). */
 bool wk_privset_any_in_db(const wk_privset_t *s, const char *db);
