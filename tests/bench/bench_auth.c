@@ -6,9 +6,12 @@
  * libmongoc client that authenticates as root (SCRAM-SHA-256 at mongod's default 15000
  * iterations, SCRAM-SHA-1 at 10000) and runs one ping; the same loop without credentials is
  * the baseline of the same run.  It prints the medians of ROUNDS rounds (3 by default) and the
- * iteration counts beside them.  SCRAM is slow by design: the figure is the server's PBKDF2
- * rate (and the client's, libmongoc derives the same key).  Numbers are printed, never
- * asserted; every loop is bounded by a count and a time cap.
+ * iteration counts beside them.  SCRAM is slow by design: the client derives the salted
+ * password (PBKDF2 at the iteration count) on each new connection, the server only checks the
+ * proof against the stored keys.  Then the cost of authorization on every command: find by
+ * _id on one connection, as root on this server and unauthenticated on a second server without
+ * --auth, alternately, as a ratio.  Numbers are printed, never asserted; every loop is bounded
+ * by a count and a time cap.
  * Usage: bench_auth [--server PATH] [--n N] [--rounds N]
  */
 #include "../integration/fixture.h"
@@ -50,6 +53,70 @@ round_rate(const fx_server_t *s, const char *mech, int n, int *errors)
     }
     ms = fx_now_ms() - t0;
     return ms > 0 ? done * 1000.0 / ms : 0;
+}
+
+/* Finds by _id per second on c (n of them). */
+static double
+find_rate(mongoc_client_t *c, int n, int *errors)
+{
+    double t0 = fx_now_ms(), ms;
+    int done = 0;
+
+    while (done < n && fx_now_ms() - t0 < CAP_MS) {
+        bson_t reply;
+        bson_error_t e;
+        if (!fx_cmd(c, "bench", "{'find': 'c', 'filter': {'_id': 1}}", &reply, &e))
+            (*errors)++;
+        bson_destroy(&reply);
+        done++;
+    }
+    ms = fx_now_ms() - t0;
+    return ms > 0 ? done * 1000.0 / ms : 0;
+}
+
+/* Authorization's cost per command: finds as root under --auth against finds without it. */
+static void
+authz_cost(const fx_server_t *s, int rounds)
+{
+    static const char *const plain_args[] = {"--quiet", NULL};
+    fx_server_t plain;
+    char uri[512];
+    double with[MAX_ROUNDS], without[MAX_ROUNDS];
+    int errors = 0;
+    bson_t reply;
+    bson_error_t e;
+
+    if (fx_server_init(&plain, 2) != 0)
+        return;
+    plain.extra = plain_args;
+    if (fx_server_start(&plain) != 0) {
+        fx_server_cleanup(&plain);
+        return;
+    }
+    snprintf(uri, sizeof(uri),
+             "mongodb://root:secret@%s:%d/?authSource=admin&directConnection=true", s->host,
+             s->port);
+    mongoc_client_t *a = mongoc_client_new(uri);
+    mongoc_client_t *b = fx_client(&plain);
+    fx_cmd(a, "bench", "{'insert': 'c', 'documents': [{'_id': 1}]}", &reply, &e);
+    bson_destroy(&reply);
+    fx_cmd(b, "bench", "{'insert': 'c', 'documents': [{'_id': 1}]}", &reply, &e);
+    bson_destroy(&reply);
+    for (int k = 0; k < rounds; k++) {
+        with[k] = find_rate(a, 2000, &errors);
+        without[k] = find_rate(b, 2000, &errors);
+    }
+    fx_sort_doubles(with, (size_t)rounds);
+    fx_sort_doubles(without, (size_t)rounds);
+    printf("  find by _id, 1 connection: %.0f/s as root under --auth, %.0f/s without --auth "
+           "(ratio %.3f)%s\n",
+           with[rounds / 2], without[rounds / 2],
+           without[rounds / 2] > 0 ? with[rounds / 2] / without[rounds / 2] : 0,
+           errors ? "  ERRORS" : "");
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+    fx_server_stop(&plain);
+    fx_server_cleanup(&plain);
 }
 
 int
@@ -105,6 +172,7 @@ main(int argc, char **argv)
                    runs[r].label, rates[rounds / 2], rates[0], rates[rounds - 1],
                    errors ? "  ERRORS" : "");
     }
+    authz_cost(&s, rounds);
     fx_server_stop(&s);
     fx_server_cleanup(&s);
     mongoc_cleanup();
