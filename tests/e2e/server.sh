@@ -57,3 +57,29 @@ sdb_stop() {
     trap - EXIT
     return 0
 }
+
+# sdb_mongosh URI SCRIPT: run mongosh (tests/e2e/node_modules) on URI with the file SCRIPT
+#   (--eval), in a private HOME (its history and config go there; no telemetry, no update
+#   check); then stop the server.  Returns 1 when mongosh is missing or failed, or when the
+#   server did not shut down cleanly.
+sdb_mongosh() {
+    local mongosh here home rc
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    mongosh=$here/node_modules/.bin/mongosh
+    if [ ! -x "$mongosh" ]; then
+        echo "mongosh is not installed: run scripts/deps.sh --node" >&2
+        sdb_stop
+        return 1
+    fi
+    home=$(mktemp -d "${TMPDIR:-/tmp}/sdb-mongosh-home.XXXXXX")
+    HOME=$home DO_NOT_TRACK=1 MONGOSH_NO_UPDATE_CHECK=1 timeout 300 \
+        "$mongosh" --quiet --norc "$1" --eval "$(cat "$2")"
+    rc=$?
+    rm -rf "$home"
+    sdb_stop
+    if [ "$SDB_EXIT" != 0 ]; then
+        echo "secantusdb exit status $SDB_EXIT on SIGTERM (want 0)" >&2
+        rc=1
+    fi
+    return $rc
+}

@@ -130,6 +130,85 @@ wk_authdb_has_users(bool *any, sdb_error_t *err)
     return ret == 1 ? 0 : ret;
 }
 
+typedef struct list_arg {
+    const char *db;
+    wk_authdb_docs_t *out;
+} list_arg_t;
+
+static int
+list_one(const bson_t *doc, int64_t r, void *arg)
+{
+    list_arg_t *l = arg;
+    wk_authdb_docs_t *d = l->out;
+    bson_iter_t it;
+
+    if (l->db != NULL && !(bson_iter_init_find(&it, doc, "db") && BSON_ITER_HOLDS_UTF8(&it) &&
+                           strcmp(bson_iter_utf8(&it, NULL), l->db) == 0))
+        return 0;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 8;
+        d->docs = bson_realloc(d->docs, d->cap * sizeof(*d->docs));
+        d->rs = bson_realloc(d->rs, d->cap * sizeof(*d->rs));
+    }
+    d->docs[d->n] = bson_copy(doc);
+    d->rs[d->n++] = r;
+    return 0;
+}
+
+/*
+ * wk_authdb_list --
+ *     The documents of ns in database db (NULL: all).
+ */
+int
+wk_authdb_list(const char *ns, const char *db, wk_authdb_docs_t *out, sdb_error_t *err)
+{
+    list_arg_t l = {db, out};
+
+    return wk_authdb_each(ns, list_one, &l, err);
+}
+
+/*
+ * wk_authdb_docs_free --
+ *     Release a list.
+ */
+void
+wk_authdb_docs_free(wk_authdb_docs_t *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        bson_destroy(d->docs[i]);
+    bson_free(d->docs);
+    bson_free(d->rs);
+    memset(d, 0, sizeof(*d));
+}
+
+/*
+ * wk_authdb_update_fields --
+ *     Replace record r with old's fields updated from repl.
+ */
+int
+wk_authdb_update_fields(const char *ns, int64_t r, const bson_t *old, const bson_t *repl,
+                        sdb_error_t *err)
+{
+    bson_t out = BSON_INITIALIZER;
+    bson_iter_t it, f;
+    int ret;
+
+    bson_iter_init(&it, old);
+    while (bson_iter_next(&it)) {
+        if (bson_iter_init_find(&f, repl, bson_iter_key(&it)))
+            bson_append_iter(&out, bson_iter_key(&it), -1, &f);
+        else
+            bson_append_iter(&out, bson_iter_key(&it), -1, &it);
+    }
+    bson_iter_init(&it, repl);
+    while (bson_iter_next(&it))
+        if (!bson_has_field(old, bson_iter_key(&it)))
+            bson_append_iter(&out, bson_iter_key(&it), -1, &it);
+    ret = wk_authdb_replace(ns, r, old, &out, err);
+    bson_destroy(&out);
+    return ret;
+}
+
 /*
  * wk_authdb_insert --
  *     Insert one document; a duplicate _id is reported in *dup.

@@ -48,6 +48,25 @@ int wk_authdb_replace(const char *ns, int64_t r, const bson_t *old, const bson_t
 /* wk_authdb_delete -- delete record r (holding `old`). */
 int wk_authdb_delete(const char *ns, int64_t r, const bson_t *old, sdb_error_t *err);
 
+/* A list of documents read from ns, with their record ids; wk_authdb_docs_free releases it. */
+typedef struct wk_authdb_docs {
+    bson_t **docs;
+    int64_t *rs;
+    size_t n, cap;
+} wk_authdb_docs_t;
+
+/* wk_authdb_list -- copies of the documents of ns whose `db` field is db (NULL: all), in record
+ * order, appended to *out (zeroed before first use). */
+int wk_authdb_list(const char *ns, const char *db, wk_authdb_docs_t *out, sdb_error_t *err);
+
+/* wk_authdb_docs_free -- release a list. */
+void wk_authdb_docs_free(wk_authdb_docs_t *d);
+
+/* wk_authdb_update_fields -- replace record r (holding `old`) with `old` whose fields named in
+ * `repl` take repl's values (new fields appended, in repl's order). */
+int wk_authdb_update_fields(const char *ns, int64_t r, const bson_t *old, const bson_t *repl,
+                            sdb_error_t *err);
+
 /* wk_authdb_has_users -- whether admin.system.users holds any user (the localhost
  * exception ends with the first one). */
 int wk_authdb_has_users(bool *any, sdb_error_t *err);

@@ -206,8 +206,7 @@ static int
 change_role(wk_cmd_t *cmd, change_t how)
 {
     const char *name;
-    bson_t doc, out = BSON_INITIALIZER, privs = BSON_INITIALIZER, roles = BSON_INITIALIZER;
-    bson_iter_t it;
+    bson_t doc, repl = BSON_INITIALIZER, privs = BSON_INITIALIZER, roles = BSON_INITIALIZER;
     bool set_privs, set_roles;
     int64_t r;
     int ret;
@@ -229,21 +228,15 @@ change_role(wk_cmd_t *cmd, change_t how)
         SDB_ERR(new_privileges(cmd, &doc, how, &privs));
     if (set_roles)
         SDB_ERR(new_roles(cmd, &doc, how, &roles));
-    bson_iter_init(&it, &doc);
-    while (bson_iter_next(&it)) {
-        const char *k = bson_iter_key(&it);
-        if (set_privs && strcmp(k, "privileges") == 0)
-            BSON_APPEND_ARRAY(&out, k, &privs);
-        else if (set_roles && strcmp(k, "roles") == 0)
-            BSON_APPEND_ARRAY(&out, k, &roles);
-        else
-            bson_append_iter(&out, k, -1, &it);
-    }
-    ret = wk_authdb_replace(WK_ROLES_NS, r, &doc, &out, &cmd->err);
+    if (set_privs)
+        BSON_APPEND_ARRAY(&repl, "privileges", &privs);
+    if (set_roles)
+        BSON_APPEND_ARRAY(&repl, "roles", &roles);
+    ret = wk_authdb_update_fields(WK_ROLES_NS, r, &doc, &repl, &cmd->err);
 err:
     bson_destroy(&roles);
     bson_destroy(&privs);
-    bson_destroy(&out);
+    bson_destroy(&repl);
     bson_destroy(&doc);
     return ret;
 }
@@ -318,30 +311,6 @@ wk_cmd_drop_role(wk_cmd_t *cmd)
     return ret;
 }
 
-typedef struct role_list {
-    const char *db; /* NULL: every database */
-    bson_t *docs;   /* array of role documents */
-    int64_t *rs;
-    uint32_t n;
-} role_list_t;
-
-static int
-list_one(const bson_t *doc, int64_t r, void *arg)
-{
-    role_list_t *l = arg;
-    bson_iter_t it;
-    char key[16];
-
-    if (l->db != NULL && !(bson_iter_init_find(&it, doc, "db") && BSON_ITER_HOLDS_UTF8(&it) &&
-                           strcmp(bson_iter_utf8(&it, NULL), l->db) == 0))
-        return 0;
-    l->rs = bson_realloc(l->rs, (l->n + 1) * sizeof(*l->rs));
-    l->rs[l->n] = r;
-    snprintf(key, sizeof(key), "%u", l->n++);
-    BSON_APPEND_DOCUMENT(l->docs, key, doc);
-    return 0;
-}
-
 /*
  * wk_cmd_drop_all_roles_from_database --
  *     {dropAllRolesFromDatabase: 1}: {n}.
@@ -349,25 +318,15 @@ list_one(const bson_t *doc, int64_t r, void *arg)
 int
 wk_cmd_drop_all_roles_from_database(wk_cmd_t *cmd)
 {
-    bson_t docs = BSON_INITIALIZER;
-    role_list_t l = {cmd->db, &docs, NULL, 0};
-    bson_iter_t it;
+    wk_authdb_docs_t l = {NULL, NULL, 0, 0};
     int32_t n = 0;
     int ret;
 
-    ret = wk_authdb_each(WK_ROLES_NS, list_one, &l, &cmd->err);
-    bson_iter_init(&it, &docs);
-    for (uint32_t i = 0; ret == 0 && bson_iter_next(&it); i++) {
-        const uint8_t *data;
-        uint32_t len;
-        bson_t d;
-        bson_iter_document(&it, &len, &data);
-        bson_init_static(&d, data, len);
-        if ((ret = wk_authdb_delete(WK_ROLES_NS, l.rs[i], &d, &cmd->err)) == 0)
+    ret = wk_authdb_list(WK_ROLES_NS, cmd->db, &l, &cmd->err);
+    for (size_t i = 0; ret == 0 && i < l.n; i++)
+        if ((ret = wk_authdb_delete(WK_ROLES_NS, l.rs[i], l.docs[i], &cmd->err)) == 0)
             n++;
-    }
-    bson_free(l.rs);
-    bson_destroy(&docs);
+    wk_authdb_docs_free(&l);
     if (ret == 0)
         BSON_APPEND_INT32(cmd->reply, "n", n);
     return ret;
@@ -479,27 +438,20 @@ wk_cmd_roles_info(wk_cmd_t *cmd)
     builtin = bson_iter_init_find(&it, cmd->body, "showBuiltinRoles") && bson_iter_as_bool(&it);
     BSON_APPEND_ARRAY_BEGIN(cmd->reply, "roles", &arr);
     if (BSON_ITER_HOLDS_NUMBER(&q) && bson_iter_as_int64(&q) == 1) {
-        bson_t docs = BSON_INITIALIZER;
-        role_list_t l = {cmd->db, &docs, NULL, 0};
+        wk_authdb_docs_t l = {NULL, NULL, 0, 0};
         const char *name;
         for (size_t i = 0; ret == 0 && builtin && (name = wk_role_builtin_name(cmd->db, i)) != NULL;
              i++)
             ret = append_role(cmd, name, cmd->db, NULL, privs, &arr, &n);
         if (ret == 0)
-            ret = wk_authdb_each(WK_ROLES_NS, list_one, &l, &cmd->err);
-        bson_iter_init(&it, &docs);
-        while (ret == 0 && bson_iter_next(&it)) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_t d;
+            ret = wk_authdb_list(WK_ROLES_NS, cmd->db, &l, &cmd->err);
+        for (size_t i = 0; ret == 0 && i < l.n; i++) {
             bson_iter_t f;
-            bson_iter_document(&it, &len, &data);
-            bson_init_static(&d, data, len);
-            if (bson_iter_init_find(&f, &d, "role") && BSON_ITER_HOLDS_UTF8(&f))
-                ret = append_role(cmd, bson_iter_utf8(&f, NULL), cmd->db, &d, privs, &arr, &n);
+            if (bson_iter_init_find(&f, l.docs[i], "role") && BSON_ITER_HOLDS_UTF8(&f))
+                ret =
+                    append_role(cmd, bson_iter_utf8(&f, NULL), cmd->db, l.docs[i], privs, &arr, &n);
         }
-        bson_free(l.rs);
-        bson_destroy(&docs);
+        wk_authdb_docs_free(&l);
     } else if (BSON_ITER_HOLDS_ARRAY(&q) && bson_iter_recurse(&q, &a)) {
         while (ret == 0 && bson_iter_next(&a))
             ret = info_one(cmd, &a, privs, &arr, &n);

@@ -167,27 +167,6 @@ load_user(wk_cmd_t *cmd, const char *name, bson_t *doc, int64_t *r)
     return 0;
 }
 
-/* Copy doc into out replacing the fields of `repl` (appended after the others, in order). */
-static void
-rebuild(const bson_t *doc, const bson_t *repl, bson_t *out)
-{
-    bson_iter_t it;
-
-    bson_init(out);
-    bson_iter_init(&it, doc);
-    while (bson_iter_next(&it)) {
-        bson_iter_t r;
-        if (bson_iter_init_find(&r, repl, bson_iter_key(&it)))
-            bson_append_iter(out, bson_iter_key(&it), -1, &r);
-        else
-            bson_append_iter(out, bson_iter_key(&it), -1, &it);
-    }
-    bson_iter_init(&it, repl);
-    while (bson_iter_next(&it))
-        if (!bson_has_field(doc, bson_iter_key(&it)))
-            bson_append_iter(out, bson_iter_key(&it), -1, &it);
-}
-
 /*
  * wk_cmd_update_user --
  *     {updateUser: name, pwd?, customData?, roles?, mechanisms?}.
@@ -196,7 +175,7 @@ int
 wk_cmd_update_user(wk_cmd_t *cmd)
 {
     const char *name, *pwd;
-    bson_t doc, repl = BSON_INITIALIZER, roles = BSON_INITIALIZER, out = BSON_INITIALIZER;
+    bson_t doc, repl = BSON_INITIALIZER, roles = BSON_INITIALIZER;
     bson_iter_t it, custom;
     bool has_custom;
     unsigned mechs;
@@ -230,11 +209,8 @@ wk_cmd_update_user(wk_cmd_t *cmd)
         SDB_ERR(wk_auth_roles_normalize(&it, cmd->db, &roles, &cmd->err));
         BSON_APPEND_ARRAY(&repl, "roles", &roles);
     }
-    bson_destroy(&out);
-    rebuild(&doc, &repl, &out);
-    ret = wk_authdb_replace(WK_USERS_NS, r, &doc, &out, &cmd->err);
+    ret = wk_authdb_update_fields(WK_USERS_NS, r, &doc, &repl, &cmd->err);
 err:
-    bson_destroy(&out);
     bson_destroy(&roles);
     bson_destroy(&repl);
     bson_destroy(&doc);
@@ -261,40 +237,6 @@ wk_cmd_drop_user(wk_cmd_t *cmd)
     return ret;
 }
 
-typedef struct collect {
-    const char *db; /* NULL: every database */
-    bson_t **docs;
-    int64_t *rs;
-    size_t n, cap;
-} collect_t;
-
-static int
-collect_one(const bson_t *doc, int64_t r, void *arg)
-{
-    collect_t *c = arg;
-    const char *db = str_of(doc, "db");
-
-    if (c->db != NULL && (db == NULL || strcmp(db, c->db) != 0))
-        return 0;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 8;
-        c->docs = bson_realloc(c->docs, c->cap * sizeof(*c->docs));
-        c->rs = bson_realloc(c->rs, c->cap * sizeof(*c->rs));
-    }
-    c->docs[c->n] = bson_copy(doc);
-    c->rs[c->n++] = r;
-    return 0;
-}
-
-static void
-collect_free(collect_t *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        bson_destroy(c->docs[i]);
-    bson_free(c->docs);
-    bson_free(c->rs);
-}
-
 /*
  * wk_cmd_drop_all_users_from_database --
  *     {dropAllUsersFromDatabase: 1}: {n}.
@@ -302,15 +244,15 @@ collect_free(collect_t *c)
 int
 wk_cmd_drop_all_users_from_database(wk_cmd_t *cmd)
 {
-    collect_t c = {cmd->db, NULL, NULL, 0, 0};
+    wk_authdb_docs_t c = {NULL, NULL, 0, 0};
     int ret;
     int32_t n = 0;
 
-    ret = wk_authdb_each(WK_USERS_NS, collect_one, &c, &cmd->err);
+    ret = wk_authdb_list(WK_USERS_NS, cmd->db, &c, &cmd->err);
     for (size_t i = 0; ret == 0 && i < c.n; i++)
         if ((ret = wk_authdb_delete(WK_USERS_NS, c.rs[i], c.docs[i], &cmd->err)) == 0)
             n++;
-    collect_free(&c);
+    wk_authdb_docs_free(&c);
     if (ret == 0)
         BSON_APPEND_INT32(cmd->reply, "n", n);
     return ret;
@@ -321,14 +263,13 @@ static int
 change_roles(wk_cmd_t *cmd, bool grant)
 {
     const char *name;
-    bson_t doc, given = BSON_INITIALIZER, roles = BSON_INITIALIZER, repl = BSON_INITIALIZER, out;
+    bson_t doc, given = BSON_INITIALIZER, roles = BSON_INITIALIZER, repl = BSON_INITIALIZER;
     bson_iter_t it, cur;
     uint32_t n = 0;
     int64_t r;
     int ret;
 
     bson_init(&doc);
-    bson_init(&out);
     SDB_ERR(user_arg(cmd, &name));
     if (!bson_iter_init_find(&it, cmd->body, "roles")) {
         ret = sdb_error_set(&cmd->err, SDB_CODE_Location40414,
@@ -358,11 +299,8 @@ change_roles(wk_cmd_t *cmd, bool grant)
     if (grant && bson_iter_init_find(&it, cmd->body, "roles")) /* appends the new ones */
         SDB_ERR(wk_auth_roles_normalize(&it, cmd->db, &roles, &cmd->err));
     BSON_APPEND_ARRAY(&repl, "roles", &roles);
-    bson_destroy(&out);
-    rebuild(&doc, &repl, &out);
-    ret = wk_authdb_replace(WK_USERS_NS, r, &doc, &out, &cmd->err);
+    ret = wk_authdb_update_fields(WK_USERS_NS, r, &doc, &repl, &cmd->err);
 err:
-    bson_destroy(&out);
     bson_destroy(&repl);
     bson_destroy(&roles);
     bson_destroy(&given);
@@ -522,7 +460,7 @@ wk_cmd_users_info(wk_cmd_t *cmd)
     bson_iter_t q;
     bson_t arr;
     info_opts_t o = {false, false, true, NULL};
-    collect_t c = {NULL, NULL, NULL, 0, 0};
+    wk_authdb_docs_t c = {NULL, NULL, 0, 0};
     bool all_dbs = false, whole_db;
     uint32_t n = 0;
     int ret;
@@ -540,8 +478,7 @@ wk_cmd_users_info(wk_cmd_t *cmd)
         return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
                              "User and role names must be either strings or objects");
     SDB_RET(info_opts(cmd, &q, &o));
-    c.db = whole_db ? cmd->db : NULL;
-    ret = wk_authdb_each(WK_USERS_NS, collect_one, &c, &cmd->err);
+    ret = wk_authdb_list(WK_USERS_NS, whole_db ? cmd->db : NULL, &c, &cmd->err);
     if (ret == 0)
         qsort(c.docs, c.n, sizeof(*c.docs), cmp_id);
     BSON_APPEND_ARRAY_BEGIN(cmd->reply, "users", &arr);
@@ -549,7 +486,7 @@ wk_cmd_users_info(wk_cmd_t *cmd)
         if (whole_db || all_dbs || asked(&q, cmd->db, c.docs[i]))
             ret = append_info(cmd, c.docs[i], &o, &arr, &n);
     bson_append_array_end(cmd->reply, &arr);
-    collect_free(&c);
+    wk_authdb_docs_free(&c);
     wk_matcher_free(o.filter);
     return ret;
 }
