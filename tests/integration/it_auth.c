@@ -195,6 +195,13 @@ START_TEST(test_users_info_shapes)
             "Location51003");
     ASSERT_STR(&r, "errmsg", "User \"u1@shapes\" already exists");
     bson_destroy(&r);
+    CMD_ERR(root, "shapes", "{'createUser': 'u2', 'pwd': 'p', 'roles': [], 'frob': 1}", &r, 40415,
+            "Location40415");
+    ASSERT_STR(&r, "errmsg", "BSON field 'createUser.frob' is an unknown field.");
+    bson_destroy(&r);
+    CMD_ERR(root, "shapes", "{'createUser': 'u2', 'pwd': 'p'}", &r, 40414, "Location40414");
+    ASSERT_STR(&r, "errmsg", "BSON field 'createUser.roles' is missing but a required field");
+    bson_destroy(&r);
     CMD_ERR(root, "shapes", "{'createUser': 'u2', 'pwd': 'p', 'roles': ['nosuch']}", &r, 31,
             "RoleNotFound");
     ASSERT_STR(&r, "errmsg", "Could not find role: nosuch@shapes");

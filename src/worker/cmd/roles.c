@@ -13,15 +13,23 @@
 #include "../auth/privs.h"
 #include "../auth/users.h"
 #include "../command.h"
+#include "../engine/args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const role_fields[] = {"privileges", "roles", NULL};
+
 static int
 role_arg(wk_cmd_t *cmd, const char **name)
 {
     bson_iter_t it;
+
+    if (bson_has_field(cmd->body, "authenticationRestrictions"))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "authenticationRestrictions are not supported by this server");
+    SDB_RET(wk_cmdu_check_fields(cmd, role_fields));
 
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);

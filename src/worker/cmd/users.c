@@ -14,11 +14,28 @@
 #include "../auth/authz.h"
 #include "../command.h"
 #include "../conn.h"
+#include "../engine/args.h"
 #include "../query/matcher.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The fields each command takes besides the generic ones (engine/args.h): others are 40415,
+ * as mongod's IDL answers; authenticationRestrictions is refused rather than ignored. */
+static const char *const roles_only[] = {"roles", NULL};
+static const char *const no_fields[] = {NULL};
+static const char *const user_fields[] = {"pwd",        "customData", "roles", "digestPassword",
+                                          "mechanisms", NULL};
+
+static int
+check_user_fields(wk_cmd_t *cmd, const char *const *known)
+{
+    if (bson_has_field(cmd->body, "authenticationRestrictions"))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "authenticationRestrictions are not supported by this server");
+    return wk_cmdu_check_fields(cmd, known);
+}
 
 /* The command's first field as a user name in *name (a non-empty string). */
 static int
@@ -111,6 +128,7 @@ wk_cmd_create_user(wk_cmd_t *cmd)
     unsigned mechs;
     int ret;
 
+    SDB_ERR(check_user_fields(cmd, user_fields));
     SDB_ERR(user_arg(cmd, &name));
     SDB_ERR(check_pwd(cmd, &pwd, true));
     SDB_ERR(custom_arg(cmd, &custom, &has_custom));
@@ -183,6 +201,7 @@ wk_cmd_update_user(wk_cmd_t *cmd)
     int ret;
 
     bson_init(&doc);
+    SDB_ERR(check_user_fields(cmd, user_fields));
     SDB_ERR(user_arg(cmd, &name));
     SDB_ERR(check_pwd(cmd, &pwd, false));
     SDB_ERR(custom_arg(cmd, &custom, &has_custom));
@@ -229,6 +248,7 @@ wk_cmd_drop_user(wk_cmd_t *cmd)
     int64_t r;
     int ret;
 
+    SDB_RET(check_user_fields(cmd, no_fields));
     SDB_RET(user_arg(cmd, &name));
     ret = load_user(cmd, name, &doc, &r);
     if (ret == 0)
@@ -270,6 +290,7 @@ change_roles(wk_cmd_t *cmd, bool grant)
     int ret;
 
     bson_init(&doc);
+    SDB_ERR(check_user_fields(cmd, roles_only));
     SDB_ERR(user_arg(cmd, &name));
     if (!bson_iter_init_find(&it, cmd->body, "roles")) {
         ret = sdb_error_set(&cmd->err, SDB_CODE_Location40414,
