@@ -39,6 +39,7 @@
 #include "collation.h"
 #include "depth.h"
 #include "errors.h"
+#include "geo/geo_keys.h"
 #include "hash.h"
 #include "sdb.h"
 
@@ -1145,6 +1146,11 @@ sdb_keyenc_keys_coll(const bson_t *doc, const bson_t *key_pattern, const sdb_col
     size_t i;
     int ret = 0;
 
+    if (sdb_geo_pattern_kind(key_pattern, NULL) != SDB_GEO_NONE) { /* geo/geo_keys.h */
+        bson_free(st);
+        bson_free(g);
+        return sdb_geo_keys(doc, key_pattern, coll, fn, ctx, multikey, err);
+    }
     g->err = err != NULL ? err : &local;
     g->hashed = -1;
     g->coll = coll;

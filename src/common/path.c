@@ -210,6 +210,62 @@ sdb_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out)
     return true;
 }
 
+/* prefixes_at -- the array bits of the components from `dotted` on, below document d, where
+ * component `depth` is the first of `dotted`. */
+static uint64_t
+prefixes_at(const bson_t *d, const char *dotted, int depth)
+{
+    const char *dot = strchr(dotted, '.');
+    size_t len = dot != NULL ? (size_t)(dot - dotted) : strlen(dotted);
+    uint64_t bit = (uint64_t)1 << (depth < 63 ? depth : 63), mask = 0;
+    bson_iter_t it, el;
+    char part[256];
+
+    if (len >= sizeof(part) || depth >= SDB_DEPTH_PATH_MAX)
+        return 0;
+    memcpy(part, dotted, len);
+    part[len] = '\0';
+    if (!bson_iter_init_find(&it, d, part))
+        return 0;
+    if (BSON_ITER_HOLDS_ARRAY(&it))
+        mask |= bit;
+    if (dot == NULL)
+        return mask;
+    if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
+        bool arr = BSON_ITER_HOLDS_ARRAY(&it);
+
+        if (!bson_iter_recurse(&it, &el))
+            return mask;
+        if (!arr) {
+            bson_t sub;
+            const uint8_t *data;
+            uint32_t n;
+
+            bson_iter_document(&it, &n, &data);
+            return bson_init_static(&sub, data, n) ? mask | prefixes_at(&sub, dot + 1, depth + 1)
+                                                   : mask;
+        }
+        while (bson_iter_next(&el)) { /* each embedded document continues the path */
+            bson_t sub;
+            const uint8_t *data;
+            uint32_t n;
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&el))
+                continue;
+            bson_iter_document(&el, &n, &data);
+            if (bson_init_static(&sub, data, n))
+                mask |= prefixes_at(&sub, dot + 1, depth + 1);
+        }
+    }
+    return mask;
+}
+
+uint64_t
+sdb_path_array_prefixes(const bson_t *doc, const char *dotted)
+{
+    return prefixes_at(doc, dotted, 0);
+}
+
 bool
 sdb_path_has_empty(const sdb_path_t *p)
 {

@@ -69,6 +69,12 @@ bool sdb_path_walk_iter(const bson_iter_t *start, const sdb_path_t *path, int fr
  * components) arrays by position, without traversing arrays.  False when absent. */
 bool sdb_path_lookup(const bson_t *doc, const char *dotted, bson_iter_t *out);
 
+/* sdb_path_array_prefixes -- which prefixes of `dotted` hold an array in doc, on any branch
+ * (arrays met along the path are traversed element by element): bit i set when the value
+ * at components 0..i is an array (components past 63 are folded into bit 63).  This is
+ * mongod's multikey path set of one index field ({a: [{b: 1}]}, "a.b" -> bit 0: "a"). */
+uint64_t sdb_path_array_prefixes(const bson_t *doc, const char *dotted);
+
 /* sdb_iter_count -- number of elements in the array or document `it` is positioned on. */
 uint32_t sdb_iter_count(const bson_iter_t *it);
 

@@ -41,6 +41,8 @@
 #define CATALOG_URI "table:catalog"
 
 static pthread_rwlock_t cat_lock;
+static pthread_mutex_t mk_mutex = PTHREAD_MUTEX_INITIALIZER;
+static WT_SESSION *mk_session; /* the multikey rows' own session (under mk_mutex) */
 static pthread_once_t cat_once = PTHREAD_ONCE_INIT;
 static ms_coll_t **cat_colls;
 static size_t cat_n, cat_cap;
@@ -92,6 +94,7 @@ index_free(ms_index_t *ix)
         bson_destroy(ix->key);
     sdb_pfilter_free(ix->filter);
     sdb_collation_free(ix->coll);
+    bson_free(ix->mkmask);
     memset(ix, 0, sizeof(*ix));
 }
 
@@ -159,7 +162,9 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
     bson_iter_document(&it, &len, &data);
     ix.key = bson_new_from_data(data, len);
     ix.spec = bson_new();
-    bson_copy_to_excluding_noinit(spec, ix.spec, "table", NULL);
+    bson_copy_to_excluding_noinit(spec, ix.spec, "table", "multikeyMasks", NULL);
+    ix.nkf = bson_count_keys(ix.key);
+    ix.mkmask = bson_malloc0((ix.nkf ? ix.nkf : 1) * sizeof(*ix.mkmask));
     ix.unique = strcmp(ix.name, "_id_") == 0 ||
                 (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it));
     ix.sparse = bson_iter_init_find(&it, spec, "sparse") && bson_iter_as_bool(&it);
@@ -240,6 +245,7 @@ ms_catalog_free(void)
     cat_pending = NULL;
     cat_npending = 0;
     pthread_mutex_unlock(&cat_drop_mu);
+    mk_session = NULL; /* closed with the connection, next */
 }
 
 void
@@ -251,6 +257,52 @@ ms_catalog_new_uri(const char *kind, char *uri, size_t len)
 }
 
 /* ---- rows ------------------------------------------------------------------------------ */
+
+/* masks_append -- the index's multikey masks, as the row keeps them. */
+static void
+masks_append(const ms_index_t *ix, bson_t *spec)
+{
+    bson_t arr;
+    char k[24];
+
+    BSON_APPEND_ARRAY_BEGIN(spec, "multikeyMasks", &arr);
+    for (size_t f = 0; f < ix->nkf; f++) {
+        snprintf(k, sizeof(k), "%zu", f);
+        BSON_APPEND_INT64(&arr, k, (int64_t)__atomic_load_n(&ix->mkmask[f], __ATOMIC_ACQUIRE));
+    }
+    bson_append_array_end(spec, &arr);
+}
+
+/* masks_load -- the masks a row keeps; a row without them (written before they existed) says
+ * nothing: every secondary index is then taken as multikey on each whole path. */
+static void
+masks_load(const bson_t *row_spec, ms_index_t *ix, bool secondary)
+{
+    bson_iter_t it, arr;
+    size_t f = 0;
+
+    if (!bson_iter_init_find(&it, row_spec, "multikeyMasks") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr)) {
+        bson_iter_t kp;
+
+        ix->multikey = secondary;
+        if (secondary && bson_iter_init(&kp, ix->key))
+            for (f = 0; f < ix->nkf && bson_iter_next(&kp); f++) {
+                const char *k = bson_iter_key(&kp);
+                int dots = 0;
+
+                for (; *k != '\0'; k++)
+                    dots += *k == '.';
+                ix->mkmask[f] = (uint64_t)1 << (dots < 63 ? dots : 63);
+            }
+        return;
+    }
+    while (bson_iter_next(&arr) && f < ix->nkf) {
+        ix->mkmask[f] = BSON_ITER_HOLDS_INT64(&arr) ? (uint64_t)bson_iter_int64(&arr) : 0;
+        ix->multikey = ix->multikey || ix->mkmask[f] != 0;
+        f++;
+    }
+}
 
 static void
 row_build(const ms_coll_t *c, bson_t *b)
@@ -269,6 +321,7 @@ row_build(const ms_coll_t *c, bson_t *b)
         bson_append_document_begin(&arr, k, -1, &spec);
         bson_concat(&spec, c->idx[i].spec);
         BSON_APPEND_UTF8(&spec, "table", c->idx[i].uri);
+        masks_append(&c->idx[i], &spec);
         bson_append_document_end(&arr, &spec);
     }
     bson_append_array_end(b, &arr);
@@ -293,6 +346,28 @@ err:
     if (cur != NULL)
         SDB_TRET(cur->close(cur));
     bson_destroy(&b);
+    return ret;
+}
+
+int
+ms_catalog_persist_multikey(WT_SESSION *s, const ms_coll_t *c)
+{
+    int ret = 0;
+
+    if (c->creator != NULL) /* its row is in the creator's transaction: so are the bits */
+        return ms_catalog_persist_locked(s, c);
+    pthread_mutex_lock(&mk_mutex);
+    if (mk_session == NULL)
+        SDB_ERR(ms_store_conn()->open_session(ms_store_conn(), NULL, "isolation=snapshot",
+                                              &mk_session));
+    SDB_ERR(mk_session->begin_transaction(mk_session, NULL));
+    if ((ret = ms_catalog_persist_locked(mk_session, c)) != 0) {
+        mk_session->rollback_transaction(mk_session, NULL);
+        goto err;
+    }
+    ret = mk_session->commit_transaction(mk_session, NULL);
+err:
+    pthread_mutex_unlock(&mk_mutex);
     return ret;
 }
 
@@ -376,7 +451,7 @@ row_parse(WT_SESSION *s, const bson_t *row, ms_coll_t **out)
             !BSON_ITER_HOLDS_UTF8(&t))
             SDB_ERR(SDB_ECORRUPT);
         SDB_ERR(ms_catalog_index_add_locked(c, &spec, bson_iter_utf8(&t, NULL)));
-        c->idx[c->nidx - 1].multikey = c->nidx > 1; /* unknown after a restart: see catalog.h */
+        masks_load(&spec, &c->idx[c->nidx - 1], c->nidx > 1);
     }
     SDB_ERR(max_rid(s, c->uri, &rid));
     atomic_store(&c->next_rid, rid + 1);
@@ -819,6 +894,41 @@ ms_catalog_open_for_write(WT_SESSION *own, ms_xact_t *x, const char *ns, ms_coll
 
 /* ---- operation handlers ---------------------------------------------------------------- */
 
+/* append_mkpaths -- {field: [the prefixes of field that held an array]} of one index, as
+ * mongod's multiKeyPaths ({"a.b": ["a"]}). */
+static void
+append_mkpaths(const ms_index_t *ix, bson_t *out)
+{
+    bson_iter_t kp;
+    bson_t one, arr;
+
+    BSON_APPEND_DOCUMENT_BEGIN(out, ix->name, &one);
+    for (size_t f = 0; f < ix->nkf && bson_iter_init(&kp, ix->key); f++) {
+        uint64_t m = __atomic_load_n(&ix->mkmask[f], __ATOMIC_ACQUIRE);
+        const char *path;
+        uint32_t n = 0;
+
+        for (size_t g = 0; g <= f; g++)
+            bson_iter_next(&kp);
+        path = bson_iter_key(&kp);
+        BSON_APPEND_ARRAY_BEGIN(&one, path, &arr);
+        for (int b = 0, at = 0; b < 64 && m != 0; b++) {
+            size_t len = strcspn(path + at, ".");
+            char k[16];
+
+            if (m & ((uint64_t)1 << b)) {
+                bson_snprintf(k, sizeof(k), "%u", n++);
+                bson_append_utf8(&arr, k, -1, path, (int)(at + len));
+            }
+            if (path[at + len] == '\0')
+                break;
+            at += (int)len + 1;
+        }
+        bson_append_array_end(&one, &arr);
+    }
+    bson_append_document_end(out, &one);
+}
+
 static void
 append_coll(bson_t *arr, size_t i, const ms_coll_t *c)
 {
@@ -846,6 +956,11 @@ append_coll(bson_t *arr, size_t i, const ms_coll_t *c)
         BSON_APPEND_UTF8(&ixs, k, c->idx[j].name);
     }
     bson_append_array_end(&d, &ixs);
+    BSON_APPEND_DOCUMENT_BEGIN(&d, "multikeyPaths", &ixs); /* {index: {field: [prefix...]}} */
+    for (size_t j = 0; j < c->nidx; j++)
+        if (__atomic_load_n(&c->idx[j].multikey, __ATOMIC_ACQUIRE))
+            append_mkpaths(&c->idx[j], &ixs);
+    bson_append_document_end(&d, &ixs);
     bson_append_document_end(arr, &d);
 }
 

@@ -50,9 +50,15 @@ typedef struct ms_index {
     bool multikey;              /* some document expanded an array into entries (the planner must
                                  * not intersect bounds on a field nor serve a covered
                                  * projection); set once, atomically (__atomic builtins), by any
-                                 * writer under the shared lock, and never cleared.  Kept in
-                                 * memory only: an index loaded at start is taken as multikey
-                                 * (unknown), one created since knows. */
+                                 * writer under the shared lock, and never cleared */
+    uint64_t *mkmask;           /* per key field, the path prefixes that held an array
+                                 * (path.h sdb_path_array_prefixes; a wildcard index: bit 0 of
+                                 * field 0 only), OR-ed atomically by writers under the shared
+                                 * lock, never cleared; nkf entries.  Persisted in the catalog
+                                 * row (multikeyMasks beside the spec) before the write that
+                                 * set a bit commits, so they survive a restart; a row written
+                                 * before they existed loads as multikey on every field */
+    size_t nkf;
 } ms_index_t;
 
 typedef struct ms_coll {
@@ -115,6 +121,13 @@ int ms_catalog_create_locked(WT_SESSION *s, struct ms_xact *x, const char *ns,
 /* ms_catalog_drop_locked -- drop a collection and its index tables (exclusive lock held);
  * `c` is freed. */
 int ms_catalog_drop_locked(WT_SESSION *s, ms_coll_t *c);
+
+/* ms_catalog_persist_multikey -- c's multikey masks grew under the shared lock: rewrite its
+ * catalog row in a transaction of its own, committed now (serialized by a mutex; the row of
+ * a collection a transaction created is written in that transaction, on s), so the bits are
+ * durable before the write that set them commits.  A bit persisted for a write that then
+ * aborts only makes the planner careful. */
+int ms_catalog_persist_multikey(WT_SESSION *s, const ms_coll_t *c);
 
 /* ms_catalog_persist_locked -- rewrite c's catalog row inside the session's running
  * transaction (exclusive lock held); the caller bumps the catalog version once the DDL has

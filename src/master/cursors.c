@@ -204,10 +204,11 @@ ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     const char *ns;
     bson_t state;
     bson_iter_t docs;
-    bool has_docs, no_timeout;
+    bool has_docs, no_timeout, out;
     cursor_t *c;
     int ret = 0;
 
+    SDB_RET(ms_req_bool(req, "out", false, &out, err));
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
     SDB_RET(ms_req_doc(req, "state", false, &state, NULL, err));
     SDB_RET(ms_req_array(req, "docs", true, &docs, &has_docs, err));
@@ -227,6 +228,8 @@ ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     c->next = cur_buckets[(uint64_t)c->id % CURSOR_BUCKETS];
     cur_buckets[(uint64_t)c->id % CURSOR_BUCKETS] = c;
     count_locked(c, 1);
+    if (out) /* its creator goes on filling it (CURSOR_APPEND) until CURSOR_PUT */
+        set_out_locked(c, ctx->slot);
     publish_locked();
     BSON_APPEND_INT64(reply, "id", c->id);
     pthread_mutex_unlock(&cur_mu);
@@ -301,6 +304,30 @@ ms_cursors_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     if (ret != 0) /* the worker does not check in after a failed GET */
         check_in(c);
     return ret;
+}
+
+int
+ms_cursors_op_append(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
+{
+    bson_iter_t docs;
+    cursor_t *c;
+    int64_t id;
+    int ret = 0;
+
+    SDB_UNUSED(reply);
+    SDB_RET(ms_req_int64(req, "id", 0, &id, NULL, err));
+    SDB_RET(ms_req_array(req, "docs", false, &docs, NULL, err));
+    pthread_mutex_lock(&cur_mu);
+    c = *slot_of_locked(id);
+    if (c == NULL || c->killed)
+        ret = not_found(err, id);
+    else if (c->out_slot != ctx->slot)
+        ret =
+            sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use", id);
+    pthread_mutex_unlock(&cur_mu);
+    SDB_RET(ret);
+    /* checked out to this channel: its spool changes only here (the banner's rule) */
+    return ms_spool_append(ctx->session, &c->spool, &docs, err);
 }
 
 int

@@ -24,6 +24,7 @@
 
 int ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 int ms_cursors_op_get(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
+int ms_cursors_op_append(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 int ms_cursors_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 int ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 

@@ -2,7 +2,8 @@
  * src/master/indexes.c -- index entries, unique checks, index builds and drops.
  *
  * Entries: sdb_keyenc_keys_coll derives the distinct keys of a document for a key pattern
- * (in the index's collation; hashed patterns hash, wildcard ones go through wildcard.h); each
+ * (in the index's collation; hashed patterns hash, wildcard ones go through wildcard.h, text
+ * ones through fts/fts.h, geo ones through geo/geo_keys.h with the index's 2d options); each
  * becomes one WiredTiger entry (layout in indexes.h).  A sparse index skips documents with
  * none of its fields, a partial one those its filter (pfilter.h) does not match, so its
  * unique constraint holds only among the rest.  A prepareUnique index (non-unique layout)
@@ -24,10 +25,14 @@
 #include "../common/bsoncmp.h"
 #include "../common/bsontext.h"
 #include "../common/collation.h"
+#include "../common/fts/fts.h"
+#include "../common/geo/geo_keys.h"
 #include "../common/keyenc.h"
+#include "../common/path.h"
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "../common/wildcard.h"
+#include "ixcover.h"
 #include "store.h"
 #include "storereq.h"
 #include "xact.h"
@@ -128,6 +133,8 @@ typedef struct entry_ctx {
     size_t old_len, old_cap;
     size_t *old_offs; /* where each starts in `old` (nold + 1 offsets) */
     size_t nold;
+    bson_t *values;   /* the document's key values (ixcover.h), or NULL: no cover tag */
+    sdb_keybuf_t val; /* the entry value being written: cover tag (+ rid when unique) */
 } entry_ctx_t;
 
 /* old_key_cb -- remember one key of the document's old image. */
@@ -199,10 +206,15 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
 
     sdb_keybuf_reset(&e->rb);
     sdb_keyenc_rid(&e->rb, e->rid);
+    sdb_keybuf_reset(&e->val);
+    if (e->values != NULL && !e->remove)
+        ms_ixcover_tag(e->ix, e->values, key, len, &e->val);
+    if (e->ix->unique)
+        sdb_keyenc_rid(&e->val, e->rid); /* the record id stays the value's last 8 bytes */
     k.data = key;
     k.size = len;
-    v.data = e->rb.data;
-    v.size = e->rb.len;
+    v.data = e->val.data;
+    v.size = e->val.len;
     if (!e->ix->unique && e->ix->prepare_unique && !e->remove && !had_key(e, key, len)) {
         bool taken;
 
@@ -224,7 +236,6 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
         memcpy(e->buf + len, e->rb.data, e->rb.len);
         k.data = e->buf;
         k.size = len + e->rb.len;
-        v.size = 0;
     }
     cur->set_key(cur, &k);
     if (e->remove) {
@@ -323,12 +334,42 @@ wildcard_entries(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, sdb_er
     return sdb_wildcard_keys(doc, ix->key, has ? &proj : NULL, ix->coll, entry_cb, e, err);
 }
 
-/* index_doc -- add (or remove) doc's entries in one index. */
+/* mark_multikey -- OR doc's array prefixes into ix's masks (the fields of a shared-locked
+ * index that writers may set, catalog.h); true when a bit was new: the workers' planners then
+ * learn it through the catalog version, and the caller persists the row. */
+static bool
+mark_multikey(const ms_index_t *ix, const bson_t *doc)
+{
+    bson_iter_t kp;
+    bool grew = false;
+
+    if (!bson_iter_init(&kp, ix->key))
+        return false;
+    for (size_t f = 0; f < ix->nkf && bson_iter_next(&kp); f++) {
+        uint64_t m = sdb_path_array_prefixes(doc, bson_iter_key(&kp));
+
+        if (m == 0 || (__atomic_load_n(&ix->mkmask[f], __ATOMIC_ACQUIRE) & m) == m)
+            continue;
+        __atomic_fetch_or(&ix->mkmask[f], m, __ATOMIC_ACQ_REL);
+        grew = true;
+    }
+    if (!__atomic_load_n(&ix->multikey, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n((bool *)&ix->multikey, true, __ATOMIC_RELEASE);
+        grew = true;
+    }
+    if (grew)
+        ms_store_bump_catalog();
+    return grew;
+}
+
+/* index_doc -- add (or remove) doc's entries in one index; *grew (may be NULL) set when a
+ * multikey mask gained a bit. */
 static int
 index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
-          const bson_t *old, int64_t rid, int remove, bson_t *info, sdb_error_t *err)
+          const bson_t *old, int64_t rid, int remove, bson_t *info, bool *grew, sdb_error_t *err)
 {
     entry_ctx_t e;
+    bson_t values;
     int multikey = 0, ret = 0;
 
     if (sparse_skip(ix, doc) || !in_filter(ix, doc))
@@ -338,6 +379,9 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     e.rid = rid;
     e.remove = remove;
     sdb_keybuf_init(&e.rb);
+    sdb_keybuf_init(&e.val);
+    if (!remove && ms_ixcover_values(ix, doc, &values))
+        e.values = &values;
     if (old != NULL && ix->prepare_unique && !sdb_wildcard_pattern(ix->key) &&
         !sparse_skip(ix, old) && in_filter(ix, old))
         SDB_ERR(sdb_keyenc_keys_coll(old, ix->key, ix->coll, old_key_cb, &e, NULL, err));
@@ -345,14 +389,14 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
         s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
     if (sdb_wildcard_pattern(ix->key))
         ret = wildcard_entries(ix, doc, &e, err);
+    else if (sdb_fts_pattern(ix->key))
+        ret = sdb_fts_keys(doc, ix->spec, entry_cb, &e, err); /* text: fts/fts.h */
+    else if (sdb_geo_pattern_kind(ix->key, NULL) != SDB_GEO_NONE) /* a 2d index's grid */
+        ret = sdb_geo_keys_spec(doc, ix->key, ix->spec, ix->coll, entry_cb, &e, &multikey, err);
     else
         ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
-    if (multikey && !remove && !__atomic_load_n(&ix->multikey, __ATOMIC_ACQUIRE)) {
-        /* the one field of a shared-locked index that writers may set (catalog.h): the
-         * workers' planners learn it through the catalog version, as mongod's catalog write */
-        __atomic_store_n((bool *)&ix->multikey, true, __ATOMIC_RELEASE);
-        ms_store_bump_catalog();
-    }
+    if (multikey && !remove && ret == 0 && mark_multikey(ix, doc) && grew != NULL)
+        *grew = true;
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
         ret = dup_error(c, ix, e.dup, e.duplen, info, err);
 err:
@@ -363,6 +407,9 @@ err:
     bson_free(e.old);
     bson_free(e.old_offs);
     sdb_keybuf_free(&e.rb);
+    sdb_keybuf_free(&e.val);
+    if (!remove)
+        bson_destroy(&values);
     return ret;
 }
 
@@ -370,18 +417,22 @@ int
 ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                       bson_t *info, sdb_error_t *err)
 {
+    bool grew = false;
+
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, err));
-    return 0;
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, &grew, err));
+    return grew ? ms_catalog_persist_multikey(s, c) : 0;
 }
 
 int
 ms_indexes_update_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *old, const bson_t *doc,
                       int64_t rid, bson_t *info, sdb_error_t *err)
 {
+    bool grew = false;
+
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, old, rid, 0, info, err));
-    return 0;
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, old, rid, 0, info, &grew, err));
+    return grew ? ms_catalog_persist_multikey(s, c) : 0;
 }
 
 int
@@ -389,7 +440,7 @@ ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int6
                       sdb_error_t *err)
 {
     for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, err));
+        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, NULL, err));
     return 0;
 }
 
@@ -443,7 +494,7 @@ build_index(WT_SESSION *s, WT_SESSION *xs, const ms_coll_t *c, const ms_index_t 
             SDB_ERR(s->begin_transaction(s, NULL));
             in_txn = 1;
         }
-        SDB_ERR(index_doc(ws, c, ix, &doc, NULL, rid, 0, info, err));
+        SDB_ERR(index_doc(ws, c, ix, &doc, NULL, rid, 0, info, NULL, err)); /* row: at the end */
         if (in_txn && ++n % BUILD_BATCH == 0) {
             in_txn = 0;
             SDB_ERR(s->commit_transaction(s, NULL));

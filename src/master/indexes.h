@@ -3,9 +3,10 @@
  *
  * The master derives every index entry itself from the stored document and the index key
  * pattern (sdb_keyenc_keys), never from the worker.  Entry layout in `table:index-<n>`:
- *   non-unique: key = encoded key bytes + encoded record id, value = empty;
- *   unique:     key = encoded key bytes,                      value = encoded record id,
- * so a unique violation is WiredTiger's duplicate-key answer to an overwrite=false insert.
+ *   non-unique: key = encoded key bytes + encoded record id, value = cover tag;
+ *   unique:     key = encoded key bytes,                      value = cover tag + record id,
+ * where the cover tag (ixcover.h; empty in entries written before it existed) says how to
+ * rebuild the document's exact key values without reading it; so a unique violation is WiredTiger's duplicate-key answer to an overwrite=false insert.
  * Entry writers run inside the caller's transaction and under the shared catalog lock.
  */
 #ifndef MS_INDEXES_H

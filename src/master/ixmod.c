@@ -178,8 +178,11 @@ to_unique(WT_SESSION *s, ms_index_t *ix)
 {
     char uri[MS_URI_MAX], old[MS_URI_MAX];
     WT_CURSOR *from = NULL, *to = NULL;
-    WT_ITEM k, nk, nv;
+    WT_ITEM k, nk, nv, tv;
+    sdb_keybuf_t val;
     int ret = 0, r, in_txn = 0;
+
+    sdb_keybuf_init(&val);
 
     ms_catalog_new_uri("index", uri, sizeof(uri));
     SDB_ERR(s->create(s, uri, "key_format=u,value_format=u"));
@@ -189,10 +192,18 @@ to_unique(WT_SESSION *s, ms_index_t *ix)
     in_txn = 1;
     while ((r = from->next(from)) == 0) {
         SDB_ERR(from->get_key(from, &k));
+        SDB_ERR(from->get_value(from, &tv));
         nk.data = k.data;
         nk.size = k.size - 8;
-        nv.data = (const uint8_t *)k.data + k.size - 8;
-        nv.size = 8;
+        sdb_keybuf_reset(&val); /* the cover tag, then the record id (indexes.h) */
+        if (val.cap < tv.size + 8) {
+            val.cap = tv.size + 8;
+            val.data = bson_realloc(val.data, val.cap);
+        }
+        memcpy(val.data, tv.data, tv.size);
+        memcpy(val.data + tv.size, (const uint8_t *)k.data + k.size - 8, 8);
+        nv.data = val.data;
+        nv.size = tv.size + 8;
         to->set_key(to, &nk);
         to->set_value(to, &nv);
         SDB_ERR(to->insert(to));
@@ -204,10 +215,12 @@ to_unique(WT_SESSION *s, ms_index_t *ix)
     from->close(from);
     to->close(to);
     from = to = NULL;
+    sdb_keybuf_free(&val);
     memcpy(old, ix->uri, sizeof(old));
     memcpy(ix->uri, uri, sizeof(ix->uri));
     return ms_catalog_drop_table(s, old);
 err:
+    sdb_keybuf_free(&val);
     if (in_txn)
         s->rollback_transaction(s, NULL);
     if (from != NULL)

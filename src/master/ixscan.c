@@ -15,9 +15,11 @@
  * are those of indexes.h (the record id is always the last 8 bytes of key or value).
  */
 #include "indexes.h"
+#include "ixcover.h"
 
 #include "../common/keyenc.h"
 #include "../common/sdb.h"
+#include "../common/wildcard.h"
 #include "records.h"
 #include "storereq.h"
 
@@ -40,8 +42,10 @@ typedef struct scan {
     bson_t *arr;
     uint8_t *last; /* key of the last entry returned */
     size_t last_len;
-    bool full;    /* stopped on limit or bytes */
-    int64_t keys; /* entries looked at (in range or the one that ends a range): explain's
+    bool full;       /* stopped on limit or bytes */
+    bool covered;    /* return the entries' key values (ixcover.h), records only when unknown */
+    int64_t fetched; /* records read: explain's docsExamined of a covered scan */
+    int64_t keys;    /* entries looked at (in range or the one that ends a range): explain's
                    * keysExamined */
 } scan_t;
 
@@ -66,6 +70,18 @@ encode_bound(const ms_index_t *ix, const bson_t *b, int high, sdb_keybuf_t *kb, 
     memset(&ext, 0, sizeof(ext));
     if (!bson_iter_init(&kp, ix->key))
         return SDB_ECORRUPT;
+    if (sdb_wildcard_pattern(ix->key)) { /* entries are (path, value): wildcard.h */
+        for (int i = 0; i < 2; i++) {
+            if (have && bson_iter_next(&bi)) {
+                SDB_RET(sdb_keyenc_value_coll(kb, bson_iter_value(&bi), 0, ix->coll));
+                continue;
+            }
+            have = false;
+            ext.value_type = high ? BSON_TYPE_MAXKEY : BSON_TYPE_MINKEY;
+            SDB_RET(sdb_keyenc_value(kb, &ext, 0));
+        }
+        return 0;
+    }
     while (bson_iter_next(&kp)) {
         int desc = BSON_ITER_HOLDS_NUMBER(&kp) && bson_iter_as_double(&kp) < 0;
         if (have && bson_iter_next(&bi)) {
@@ -116,7 +132,11 @@ range_order(const void *a, const void *b)
     return keycmp(x->lo.data, x->lo.len, y->lo.data, y->lo.len);
 }
 
-/* emit -- return the record of the entry under the index cursor; 1 when the batch is full. */
+static int emitted(scan_t *sc, const WT_ITEM *k);
+static size_t kpart(const scan_t *sc, const WT_ITEM *k);
+
+/* emit -- return the record of the entry under the index cursor (or, covered, its key
+ * values); 1 when the batch is full. */
 static int
 emit(scan_t *sc, const WT_ITEM *k)
 {
@@ -130,6 +150,23 @@ emit(scan_t *sc, const WT_ITEM *k)
     } else {
         rid = sdb_keyenc_decode_rid(k->data, k->size);
     }
+    if (sc->covered) {
+        bool ok;
+        bson_t kd;
+
+        if (!sc->ix->unique)
+            SDB_RET(sc->ic->get_value(sc->ic, &v));
+        ok = ms_ixcover_doc(sc->ix, k->data, kpart(sc, k), v.data,
+                            v.size - (sc->ix->unique ? 8 : 0), &kd);
+        if (ok) {
+            ms_records_append_doc(sc->arr, (uint32_t)sc->n++, rid, bson_get_data(&kd), kd.len);
+            sc->bytes += (int64_t)kd.len;
+        }
+        bson_destroy(&kd);
+        if (ok)
+            return emitted(sc, k);
+    }
+    sc->fetched++;
     sc->rc->set_key(sc->rc, rid);
     ret = sc->rc->search(sc->rc);
     if (ret == WT_NOTFOUND)
@@ -138,6 +175,13 @@ emit(scan_t *sc, const WT_ITEM *k)
     SDB_RET(sc->rc->get_value(sc->rc, &d));
     ms_records_append_doc(sc->arr, (uint32_t)sc->n++, rid, d.data, d.size);
     sc->bytes += (int64_t)d.size;
+    return emitted(sc, k);
+}
+
+/* emitted -- remember the entry just returned (the resume token); 1 when the batch is full. */
+static int
+emitted(scan_t *sc, const WT_ITEM *k)
+{
     if (sc->last_len < k->size)
         sc->last = bson_realloc(sc->last, k->size);
     memcpy(sc->last, k->data, k->size);
@@ -324,6 +368,7 @@ scan_params(const bson_t *req, scan_t *sc, sdb_error_t *err)
     sc->dir = dir < 0 ? -1 : 1;
     SDB_RET(ms_req_int64(req, "limit", 0, &sc->limit, NULL, err));
     SDB_RET(ms_req_int64(req, "maxBytes", MS_BATCH_BYTES_DEFAULT, &sc->max_bytes, NULL, err));
+    SDB_RET(ms_req_bool(req, "covered", false, &sc->covered, err));
     if (bson_iter_init_find(&it, req, "after") && !BSON_ITER_HOLDS_NULL(&it)) {
         if (!BSON_ITER_HOLDS_BINARY(&it))
             return sdb_error_set(err, SDB_CODE_TypeMismatch, "field 'after' must be binary");
@@ -365,6 +410,8 @@ err:
     if (ret == 0) {
         BSON_APPEND_BOOL(reply, "eof", !sc.full);
         BSON_APPEND_INT64(reply, "keys", sc.keys);
+        if (sc.covered)
+            BSON_APPEND_INT64(reply, "fetched", sc.fetched);
         if (sc.last != NULL)
             BSON_APPEND_BINARY(reply, "resume", BSON_SUBTYPE_BINARY, sc.last,
                                (uint32_t)sc.last_len);

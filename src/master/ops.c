@@ -98,6 +98,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_TMP_APPEND] = ms_tmptab_op_append,
     [SDB_OP_TMP_READ] = ms_tmptab_op_read,
     [SDB_OP_TMP_DROP] = ms_tmptab_op_drop,
+    [SDB_OP_CURSOR_APPEND] = ms_cursors_op_append,
 };
 
 /* Operations a transaction's statement may run inside it (request field `xact`); CREATE and

@@ -192,6 +192,98 @@ ms_spool_new(WT_SESSION *s, const bson_iter_t *docs, ms_spool_t **out, sdb_error
     return 0;
 }
 
+/* heap_to_table -- move a heap spool's documents not handed out yet into a table of its own. */
+static int
+heap_to_table(WT_SESSION *s, ms_spool_t *sp)
+{
+    char uri[sizeof(sp->uri)];
+    WT_CURSOR *cur = NULL;
+    WT_ITEM v;
+    size_t pos = sp->pos;
+    int64_t rec = 0;
+    uint32_t len;
+    int ret = 0;
+
+    if (!take_ready(uri, sizeof(uri)))
+        SDB_RET(new_table(s, uri, sizeof(uri)));
+    SDB_ERR(ms_store_wt_error(s->open_cursor(s, uri, NULL, "bulk", &cur), "open spool"));
+    memset(&v, 0, sizeof(v));
+    for (int64_t i = 0; i < sp->left; i++) {
+        memcpy(&len, sp->buf + pos, 4);
+        v.data = sp->buf + pos;
+        v.size = BSON_UINT32_FROM_LE(len);
+        pos += v.size;
+        cur->set_key(cur, ++rec);
+        cur->set_value(cur, &v);
+        SDB_ERR(ms_store_wt_error(cur->insert(cur), "fill spool"));
+    }
+    ret = cur->close(cur);
+    cur = NULL;
+    SDB_ERR(ms_store_wt_error(ret, "close spool"));
+    snprintf(sp->uri, sizeof(sp->uri), "%s", uri);
+    atomic_fetch_sub(&spool_heap, sp->heap_bytes);
+    sp->heap_bytes = 0;
+    bson_free(sp->buf);
+    sp->buf = NULL;
+    sp->pos = 0;
+    sp->next_rec = 1;
+    return 0;
+err:
+    if (cur != NULL)
+        cur->close(cur);
+    ms_catalog_drop_table(s, uri);
+    return ret;
+}
+
+/* table_append -- write the documents after the table's last record (a plain cursor: the
+ * table is no longer empty, so no bulk load). */
+static int
+table_append(WT_SESSION *s, ms_spool_t *sp, const bson_iter_t *docs)
+{
+    bson_iter_t it = *docs;
+    WT_CURSOR *cur = NULL;
+    WT_ITEM v;
+    int64_t rec = sp->next_rec + sp->left - 1;
+    uint32_t len;
+    int ret = 0;
+
+    SDB_RET(ms_store_wt_error(s->open_cursor(s, sp->uri, NULL, NULL, &cur), "open spool"));
+    memset(&v, 0, sizeof(v));
+    while (bson_iter_next(&it)) {
+        const uint8_t *data;
+
+        bson_iter_document(&it, &len, &data);
+        v.data = data;
+        v.size = len;
+        cur->set_key(cur, ++rec);
+        cur->set_value(cur, &v);
+        SDB_ERR(ms_store_wt_error(cur->insert(cur), "fill spool"));
+        sp->left++;
+    }
+err:
+    SDB_TRET(ms_store_wt_error(cur->close(cur), "close spool"));
+    return ret;
+}
+
+int
+ms_spool_append(WT_SESSION *s, ms_spool_t **spp, const bson_iter_t *docs, sdb_error_t *err)
+{
+    int64_t n, bytes;
+
+    if (*spp == NULL || (*spp)->left == 0) {
+        ms_spool_free(*spp);
+        *spp = NULL;
+        return ms_spool_new(s, docs, spp, err);
+    }
+    SDB_RET(measure(docs, &n, &bytes, err));
+    if (n == 0)
+        return 0;
+    SDB_RET(ms_disk_check(s, bytes, err));
+    if ((*spp)->uri[0] == '\0')
+        SDB_RET(heap_to_table(s, *spp));
+    return table_append(s, *spp, docs);
+}
+
 /* batch_add -- append one document to arr unless the batch is full; false when it is. */
 static bool
 batch_add(bson_t *arr, const uint8_t *data, uint32_t len, int64_t i, size_t *bytes,

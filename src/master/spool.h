@@ -35,6 +35,11 @@ typedef struct ms_spool ms_spool_t;
  * every element a document); *out is NULL when the array is empty. */
 int ms_spool_new(WT_SESSION *s, const bson_iter_t *docs, ms_spool_t **out, sdb_error_t *err);
 
+/* ms_spool_append -- add the documents of array `docs` (positioned as for ms_spool_new) after
+ * the spool's last one (*spp NULL: a new spool); a heap spool moves into a table first.  On
+ * error the documents already written stay (the caller drops the cursor). */
+int ms_spool_append(WT_SESSION *s, ms_spool_t **spp, const bson_iter_t *docs, sdb_error_t *err);
+
 /* ms_spool_out -- append the next documents to array `arr` (keys "0", "1", ...): at most n
  * (n <= 0: no count limit) and at most max_bytes (always one when one remains). */
 int ms_spool_out(WT_SESSION *s, ms_spool_t *sp, int64_t n, size_t max_bytes, bson_t *arr);

@@ -54,6 +54,7 @@ parse_entry(bson_iter_t *coll, wk_coll_info_t *e)
     bson_init(&e->indexes);
     bson_init(&e->uuid_doc);
     bson_init(&e->multikey);
+    bson_init(&e->mkpaths);
     while (bson_iter_next(coll)) {
         const char *k = bson_iter_key(coll);
         if (strcmp(k, "ns") == 0 && BSON_ITER_HOLDS_UTF8(coll))
@@ -64,6 +65,8 @@ parse_entry(bson_iter_t *coll, wk_coll_info_t *e)
             view_of(coll, &e->indexes);
         else if (strcmp(k, "multikey") == 0)
             view_of(coll, &e->multikey);
+        else if (strcmp(k, "multikeyPaths") == 0)
+            view_of(coll, &e->mkpaths);
         else if (strcmp(k, "uuid") == 0)
             bson_append_iter(&e->uuid_doc, "uuid", 4, coll);
         else if (strcmp(k, "pending") == 0)

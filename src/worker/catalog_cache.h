@@ -20,6 +20,8 @@ typedef struct wk_coll_info {
     bson_t uuid_doc; /* static view of {uuid: binary} */
     bson_t multikey; /* static view of the array of multikey index names (master/catalog.h:
                       * an index whose entries came from an expanded array) */
+    bson_t mkpaths;  /* static view of {index name: {field: [prefixes that hold arrays]}} for
+                      * the multikey indexes (mongod's multiKeyPaths) */
     bool pending;    /* created by a transaction that has not committed (master/catalog.h):
                       * its statements use it, listCollections and listIndexes do not show it */
 } wk_coll_info_t;

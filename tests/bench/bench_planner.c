@@ -6,6 +6,9 @@
  * baseline), find by secondary-index equality on k (ratio to _id), a range on u returning 100
  * documents, and {g: 7} sorted by u with limit 10 (the compound index gives the order).  For
  * the last two explain's executionStats says how many keys and documents the read examined.
+ * Then the same 100-document range projected to {u, _id: 0} (covered: PROJECTION_COVERED, no
+ * document read) against {u} (_id kept: FETCH), in three interleaved rounds, with the ratio of
+ * their medians.
  * Each time is the mean over QUERIES queries on one connection.  Numbers are printed, never
  * asserted.  Usage: bench_planner [--docs N]
  */
@@ -95,6 +98,43 @@ examined(mongoc_client_t *c, const char *find_json, long *keys, long *docs)
     bson_destroy(&reply);
 }
 
+static int
+dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* covered_vs_fetch -- the range on u, covered and with FETCH: medians of 3 rounds. */
+static void
+covered_vs_fetch(mongoc_client_t *c, long n)
+{
+    static const char *const fmt[2] = {
+        "{'find': 'p', 'filter': {'u': {'$gte': %ld, '$lt': %ld}}, "
+        "'projection': {'u': 1, '_id': 0}}",
+        "{'find': 'p', 'filter': {'u': {'$gte': %ld, '$lt': %ld}}, 'projection': {'u': 1}}",
+    };
+    static const char *const name[2] = {"covered range, 100 docs ({u: 1, _id: 0})",
+                                        "same range with FETCH ({u: 1})"};
+    double t[2][3], med[2];
+    long docs, keys, kd;
+    char json[256];
+
+    for (int r = 0; r < 3; r++)
+        for (int k = 0; k < 2; k++)
+            t[k][r] = mean_us(c, fmt[k], n - 100, &docs);
+    for (int k = 0; k < 2; k++) {
+        qsort(t[k], 3, sizeof(double), dbl_cmp);
+        med[k] = t[k][1];
+        snprintf(json, sizeof(json), fmt[k], 5000L, 5100L);
+        examined(c, json, &keys, &kd);
+        printf("  %-52s %8.1f us  (median of 3: %.1f %.1f %.1f)  keys %ld, docs %ld\n", name[k],
+               med[k], t[k][0], t[k][1], t[k][2], keys, kd);
+    }
+    printf("  %-52s %8.2f\n", "covered / FETCH (medians)", med[1] > 0 ? med[0] / med[1] : 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -142,6 +182,7 @@ main(int argc, char **argv)
     examined(c, "{'find': 'p', 'filter': {'g': 7}, 'sort': {'u': -1}, 'limit': 10}", &keys, &kd);
     printf("  %-52s %8.1f us  %7ld docs  keys examined %ld, docs %ld\n",
            "compound index sort + limit 10 ({g: 1, u: -1})", us, docs / QUERIES, keys, kd);
+    covered_vs_fetch(c, n);
     mongoc_client_destroy(c);
     fx_server_cleanup(&s);
     mongoc_cleanup();

@@ -14,6 +14,8 @@
  */
 #include "harness.h"
 
+#include <unistd.h>
+
 #define DB "spilltest"
 #define NDOCS 4000
 
@@ -429,6 +431,339 @@ START_TEST(test_limits_are_runtime_parameters)
 }
 END_TEST
 
+/* set_limits -- both memory knobs to `bytes`. */
+static void
+set_limits(mongoc_client_t *c, int64_t bytes)
+{
+    char cmd[256];
+    bson_t r;
+
+    snprintf(cmd, sizeof(cmd),
+             "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': %lld, "
+             "'internalDocumentSourceGroupMaxMemoryBytes': %lld}",
+             (long long)bytes, (long long)bytes);
+    CMD_OK(c, "admin", cmd, &r);
+    bson_destroy(&r);
+}
+
+/* The blocking stages besides $sort and $group: each spills past the limit with the result it
+ * gives in memory, and fails with 292 without allowDiskUse. */
+static const char *const spilling[] = {
+    "[{'$bucketAuto': {'groupBy': '$k', 'buckets': 7, 'output': {'n': {'$sum': 1}, "
+    "'first': {'$first': '$_id'}, 'last': {'$last': '$_id'}}}}]",
+    "[{'$bucketAuto': {'groupBy': '$k', 'buckets': 5, 'granularity': 'R5'}}]",
+    "[{'$setWindowFields': {'partitionBy': '$g', 'sortBy': {'k': 1}, 'output': {"
+    "'num': {'$documentNumber': {}}, 'run': {'$sum': '$k', 'window': {'documents': "
+    "['unbounded', 'current']}}}}}, {'$project': {'pad': 0}}]",
+    "[{'$facet': {'a': [{'$sort': {'k': 1}}, {'$project': {'k': 1}}], "
+    "'b': [{'$group': {'_id': '$g', 'n': {'$sum': 1}}}, {'$sort': {'_id': 1}}]}}]",
+};
+
+START_TEST(test_other_blocking_stages_spill)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    int64_t before;
+    char cmd[1024];
+    bson_t a, b, r;
+
+    ck_assert(srv_up);
+    seed(c);
+    for (size_t i = 0; i < sizeof(spilling) / sizeof(spilling[0]); i++) {
+        set_limits(c, 65536);
+        before = store_ops(c, "TMP_APPEND");
+        run_all(c, spilling[i], true, &a);
+        ck_assert_msg(store_ops(c, "TMP_APPEND") > before, "did not spill: %s", spilling[i]);
+        snprintf(cmd, sizeof(cmd),
+                 "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': %s}",
+                 spilling[i]);
+        CMD_ERR(c, DB, cmd, &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+        bson_destroy(&r);
+        set_limits(c, 64 * 1024 * 1024);
+        before = store_ops(c, "TMP_APPEND");
+        run_all(c, spilling[i], false, &b);
+        ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
+        ck_assert_msg(bson_equal(&a, &b), "%s: spilled differs: %s", spilling[i], fx_to_json(&a));
+        bson_destroy(&a);
+        bson_destroy(&b);
+    }
+    set_limits(c, 65536);
+    /* the sorter's words for $bucketAuto, as mongod's */
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': "
+            "[{'$bucketAuto': {'groupBy': '$k', 'buckets': 2}}]}",
+            &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    ck_assert_msg(strstr(fx_str(&r, "errmsg"), "did not opt in to external sorting") != NULL, "%s",
+                  fx_str(&r, "errmsg"));
+    bson_destroy(&r);
+    /* spilled windows: partition g = 0 holds _id 0, 37, ...; its first document by k */
+    run_all(c, spilling[2], true, &a);
+    ASSERT_INT(&a, "0.g", 0);
+    ASSERT_INT(&a, "0.num", 1);
+    ASSERT_INT(&a, "108.num", 109); /* 109 documents in partition 0 */
+    ASSERT_INT(&a, "109.g", 1);
+    bson_destroy(&a);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* cursors_open -- serverStatus metrics.cursor.open.total. */
+static int64_t
+cursors_open(mongoc_client_t *c)
+{
+    bson_t r;
+    int64_t n;
+
+    CMD_OK(c, "admin", "{'serverStatus': 1}", &r);
+    n = fx_int(&r, "metrics.cursor.open.total");
+    bson_destroy(&r);
+    return n;
+}
+
+/* A blocking result of ~7 MiB (2,500 documents of 3 KB, sorted with a spill) goes into the
+ * cursor's spool in pieces (CURSOR_APPEND) as the merge yields it; getMore hands all of it out
+ * in order; a pipeline failing after the first pieces were sent leaves no cursor behind. */
+START_TEST(test_blocking_result_streams_into_spool)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, DB, "wide");
+    mongoc_bulk_operation_t *bulk;
+    char pad[3001];
+    int64_t before, open;
+    bson_error_t e;
+    bson_t r, a;
+    int prev = -1;
+
+    ck_assert(srv_up);
+    memset(pad, 'x', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    mongoc_collection_drop(coll, NULL);
+    bulk = mongoc_collection_create_bulk_operation_with_opts(coll, NULL);
+    for (int i = 0; i < 2500; i++) {
+        bson_t *d = BCON_NEW("_id", BCON_INT32(i), "k", BCON_INT32((i * 7919) % 2500), "s",
+                             BCON_UTF8(i == 1234 ? "nope" : "7"), "pad", BCON_UTF8(pad));
+        mongoc_bulk_operation_insert(bulk, d);
+        bson_destroy(d);
+    }
+    ck_assert_msg(mongoc_bulk_operation_execute(bulk, &r, &e) != 0, "%s", e.message);
+    bson_destroy(&r);
+    mongoc_bulk_operation_destroy(bulk);
+    before = store_ops(c, "CURSOR_APPEND");
+    open = cursors_open(c);
+    {
+        bson_t *pipe = fx_json("[{'$sort': {'k': 1}}]");
+        mongoc_cursor_t *cur =
+            mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, NULL, NULL);
+        const bson_t *doc;
+        int n = 0;
+
+        while (mongoc_cursor_next(cur, &doc)) {
+            ck_assert_int_eq((int)fx_int(doc, "k"), prev + 1);
+            prev = (int)fx_int(doc, "k");
+            n++;
+        }
+        ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s", e.message);
+        ck_assert_int_eq(n, 2500);
+        mongoc_cursor_destroy(cur);
+        bson_destroy(pipe);
+    }
+    ck_assert_msg(store_ops(c, "CURSOR_APPEND") > before, "the spool was not filled in pieces");
+    ck_assert_int_eq(cursors_open(c), open);
+    /* _id 1234 (k 1234 * 7919 % 2500 = 2246) fails $toInt after 2,246 results (6.6 MB) went
+     * out: the cursor was created with the first piece, and is dropped */
+    before = store_ops(c, "CURSOR_NEW");
+    CMD_ERR(c, DB,
+            "{'aggregate': 'wide', 'cursor': {}, 'pipeline': [{'$sort': {'k': 1}}, "
+            "{'$set': {'n': {'$toInt': '$s'}}}]}",
+            &r, 241, "ConversionFailure");
+    bson_destroy(&r);
+    ck_assert_msg(store_ops(c, "CURSOR_NEW") > before, "no piece went out before the error");
+    ck_assert_int_eq(cursors_open(c), open);
+    /* a small rest is still one CURSOR_NEW */
+    before = store_ops(c, "CURSOR_APPEND");
+    run_all(c, "[{'$sort': {'k': 1}}, {'$project': {'k': 1}}]", true, &a);
+    bson_destroy(&a);
+    ck_assert_int_eq(store_ops(c, "CURSOR_APPEND"), before);
+    mongoc_collection_drop(coll, NULL);
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* A leading $sort (after a $match too) that an index provides is read through the index, as
+ * find would: no blocking SORT in explain, and it needs no memory, so it passes even without
+ * allowDiskUse over the 64 KiB limit, streaming batch by batch. */
+START_TEST(test_leading_sort_uses_index)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    const char *json;
+    bson_t r, a;
+    int prev = -1;
+
+    ck_assert(srv_up);
+    seed(c);
+    CMD_OK(c, DB, "{'createIndexes': 'big', 'indexes': [{'key': {'k': 1}, 'name': 'k_1'}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'explain': true, 'pipeline': [{'$sort': {'k': 1}}]}",
+           &r);
+    json = fx_to_json(&r);
+    ck_assert_msg(strstr(json, "IXSCAN") != NULL && strstr(json, "\"SORT\"") == NULL, "%s", json);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'explain': true, 'pipeline': [{'$match': {'g': 3}}, "
+           "{'$sort': {'k': -1}}, {'$project': {'k': 1}}]}",
+           &r);
+    json = fx_to_json(&r);
+    ck_assert_msg(strstr(json, "IXSCAN") != NULL && strstr(json, "\"SORT\"") == NULL, "%s", json);
+    ASSERT_STR(&r, "stages.0.$cursor.queryPlanner.winningPlan.inputStage.direction", "backward");
+    ck_assert_msg(fx_has(&r, "stages.1.$project") && !fx_has(&r, "stages.2"), "%s", json);
+    bson_destroy(&r);
+    /* 4,000 documents over the 64 KiB limit without allowDiskUse: no blocking sort runs */
+    ck_assert_int_eq(run_all(c, "[{'$sort': {'k': 1}}, {'$project': {'k': 1}}]", false, &a), NDOCS);
+    ASSERT_INT(&a, "0.k", 0);
+    ASSERT_INT(&a, "3999.k", 999);
+    bson_destroy(&a);
+    ck_assert_int_eq(run_all(c, "[{'$match': {'g': 3}}, {'$sort': {'k': -1}}]", false, &a), 109);
+    {
+        bson_iter_t it;
+
+        bson_iter_init(&it, &a);
+        while (bson_iter_next(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t d;
+
+            bson_iter_document(&it, &len, &data);
+            bson_init_static(&d, data, len);
+            ck_assert_int_eq((int)fx_int(&d, "g"), 3);
+            ck_assert(prev < 0 || fx_int(&d, "k") <= prev);
+            prev = (int)fx_int(&d, "k");
+        }
+    }
+    bson_destroy(&a);
+    /* the first batch is cut from the index scan: a cursor stays open after 5 */
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {'batchSize': 5}, 'allowDiskUse': false, "
+           "'pipeline': [{'$sort': {'k': 1}}]}",
+           &r);
+    ck_assert(fx_int(&r, "cursor.id") != 0);
+    ASSERT_INT(&r, "cursor.firstBatch.4.k", 1);
+    bson_destroy(&r);
+    /* a sort no index provides still must sort (and may not spill here) */
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, "
+            "'pipeline': [{'$sort': {'g': 1}}]}",
+            &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* $$NOW and $$CLUSTER_TIME are fixed for the whole command: every document of a streaming
+ * cursor, over several getMores with the clock moving between them, sees the same values. */
+START_TEST(test_now_fixed_across_getmores)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    mongoc_collection_t *coll;
+    bson_t *pipe, *opts;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    int64_t now0 = 0;
+    uint32_t t0 = 0, i0 = 0;
+    bson_error_t e;
+    int n = 0;
+
+    ck_assert(srv_up);
+    seed(c);
+    coll = mongoc_client_get_collection(c, DB, "big");
+    pipe = fx_json("[{'$limit': 12}, {'$project': {'now': '$$NOW', 'ct': '$$CLUSTER_TIME', "
+                   "'later': {'$gte': ['$$NOW', {'$toDate': {'$numberLong': '0'}}]}}}]");
+    opts = BCON_NEW("batchSize", BCON_INT32(3));
+    cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipe, opts, NULL);
+    while (mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        uint32_t t, i;
+
+        ck_assert(bson_iter_init_find(&it, doc, "now") && BSON_ITER_HOLDS_DATE_TIME(&it));
+        if (n == 0)
+            now0 = bson_iter_date_time(&it);
+        ck_assert_int_eq(bson_iter_date_time(&it), now0);
+        ck_assert(bson_iter_init_find(&it, doc, "ct") && BSON_ITER_HOLDS_TIMESTAMP(&it));
+        bson_iter_timestamp(&it, &t, &i);
+        if (n == 0) {
+            t0 = t;
+            i0 = i;
+        }
+        ck_assert(t == t0 && i == i0);
+        if (++n % 3 == 0) { /* the next getMore runs on a later clock (and cluster time) */
+            bson_t r;
+
+            usleep(20 * 1000);
+            CMD_OK(c, DB, "{'insert': 'clock', 'documents': [{}]}", &r);
+            bson_destroy(&r);
+        }
+    }
+    ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s", e.message);
+    ck_assert_int_eq(n, 12);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(opts);
+    bson_destroy(pipe);
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* $planCacheStats lists this worker's plan cache entries for the collection in mongod's shape,
+ * the one a raced query made with explain's queryHash; it must be the first stage. */
+START_TEST(test_plan_cache_stats)
+{
+    mongoc_client_t *c = fx_client(&srv); /* one connection: one worker, one cache */
+    const char *hash;
+    bson_t r, a;
+
+    ck_assert(srv_up);
+    seed(c);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'big', 'indexes': [{'key': {'k': 1}, 'name': 'k_1'}, "
+           "{'key': {'g': 1}, 'name': 'g_1'}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(run_all(c, "[{'$planCacheStats': {}}]", true, &a), 0);
+    bson_destroy(&a);
+    CMD_OK(c, DB, "{'find': 'big', 'filter': {'k': {'$gte': 990}, 'g': 3}}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'big', 'filter': {'k': {'$gte': 990}, 'g': 3}}, "
+           "'verbosity': 'queryPlanner'}",
+           &r);
+    ck_assert_int_eq(run_all(c, "[{'$planCacheStats': {}}]", true, &a), 1);
+    hash = fx_str(&r, "queryPlanner.queryHash");
+    ck_assert_ptr_nonnull(hash);
+    ASSERT_STR(&a, "0.queryHash", hash);
+    ASSERT_STR(&a, "0.planCacheKey", hash);
+    ASSERT_STR(&a, "0.version", "1");
+    ck_assert(fx_bool(&a, "0.isActive"));
+    ck_assert(fx_has(&a, "0.works") && fx_has(&a, "0.timeOfCreation"));
+    ASSERT_INT(&a, "0.createdFromQuery.query.k.$gte", 990);
+    ASSERT_INT(&a, "0.createdFromQuery.query.g", 3);
+    ASSERT_STR(&a, "0.cachedPlan.inputStage.stage", "IXSCAN");
+    ck_assert(fx_has(&a, "0.cachedPlan.inputStage.indexName"));
+    bson_destroy(&a);
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'pipeline': [{'$match': {}}, "
+            "{'$planCacheStats': {}}]}",
+            &r, 40602, "Location40602");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'planCacheClear': 'big'}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(run_all(c, "[{'$planCacheStats': {}}]", true, &a), 0);
+    bson_destroy(&a);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -441,5 +776,10 @@ main(void)
     tcase_add_test(tc, test_streaming_reads_what_it_returns);
     tcase_add_test(tc, test_streaming_cursor_continues);
     tcase_add_test(tc, test_limits_are_runtime_parameters);
+    tcase_add_test(tc, test_other_blocking_stages_spill);
+    tcase_add_test(tc, test_blocking_result_streams_into_spool);
+    tcase_add_test(tc, test_leading_sort_uses_index);
+    tcase_add_test(tc, test_now_fixed_across_getmores);
+    tcase_add_test(tc, test_plan_cache_stats);
     return it_main(s);
 }

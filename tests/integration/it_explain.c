@@ -17,6 +17,7 @@
 
 #define DB "explain"
 #define NDOCS 2000
+#define NKINDS 1000
 
 typedef struct qcase {
     const char *filter, *sort, *hint; /* JSON; sort/hint NULL = none */
@@ -26,6 +27,8 @@ typedef struct qcase {
     int64_t nret;             /* documents returned */
     int64_t kmin, kmax, docs; /* keysExamined in [kmin, kmax]; docsExamined (-1 = any) */
     bool ordered;             /* the sort fixes the order of every document */
+    const char *proj;         /* JSON projection, or NULL */
+    bool kinds;               /* on "kinds"/"kplain" (the second data set) */
 } qcase_t;
 
 static const qcase_t cases[] = {
@@ -63,6 +66,47 @@ static const qcase_t cases[] = {
     /* two ranges: c_1 comes first in the catalog, u_1 wins the race (it ends at once) */
     {"{'c': {'$gte': 's000'}, 'u': {'$lt': 5}}", NULL, NULL, 0, "FETCH>IXSCAN", "u_1", 5, 5, 6, 5,
      false},
+    /* the second data set (make_kind): covered plans keep every number's type */
+    {"{'p': {'$lt': 30}}", NULL, NULL, 0, "PROJECTION_COVERED>IXSCAN", "p_1_q_1", 30, 30, 31, 0,
+     false, "{'p': 1, 'q': 1, '_id': 0}", true},
+    {"{'p': {'$gte': 10, '$lt': 20}, 'q': 1}", "{'p': -1}", NULL, 0, "PROJECTION_COVERED>IXSCAN",
+     "p_1_q_1", 4, 10, 11, 0, true, "{'q': 1, 'p': 1, '_id': 0}", true},
+    {"{'n.v': 3}", NULL, NULL, 0, "PROJECTION_COVERED>IXSCAN", "n.v_1", 100, 100, 101, 0, false,
+     "{'n.v': 1, '_id': 0}", true},
+    {"{'p': {'$lt': 5}}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>IXSCAN", "p_1_q_1", 5, 5, 6, 5,
+     false, "{'p': 1}", true},
+    {"{'p': {'$lt': 5}, 'r': 1}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>IXSCAN", "p_1_q_1", 2, 5,
+     6, 5, false, "{'p': 1, '_id': 0}", true},
+    {"{'a': null}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 22, 22, 23, 22, false, NULL, true},
+    {"{'a': {'$in': [null, 3]}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 42, 42, 44, 42, false, NULL,
+     true},
+    {"{'a': {'$exists': false}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 11, 22, 23, 22, false, NULL,
+     true},
+    {"{'a': {'$ne': 5}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 980, 980, 990, 980, false, NULL,
+     true},
+    {"{'a': {'$nin': [5, 6, 7]}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 941, 941, 960, 941, false,
+     NULL, true},
+    {"{'a': {'$not': {'$gt': 10}}}", NULL, NULL, 0, "FETCH>IXSCAN", "a_1", 239, 239, 241, 239,
+     false, NULL, true},
+    {"{'e': {'$elemMatch': {'b': 1, 'c': 3}}}", NULL, NULL, 0, "FETCH>IXSCAN", "e.b_1_e.c_1", 57,
+     400, 401, 400, false, NULL, true},
+    {"{'$or': [{'x': 1}, {'y': 7}]}", "{'z': 1}", NULL, 0, "FETCH>SORT_MERGE", NULL, 200, 200, 202,
+     200, true, NULL, true},
+    {"{'$or': [{'x': 1}, {'y': 6}, {'x': 3}]}", "{'z': -1}", NULL, 0, "FETCH>SORT_MERGE", NULL, 200,
+     300, 303, 300, true, NULL, true},
+    {"{'$or': [{'x': 1}, {'y': 7}]}", "{'z': 1}", NULL, 5, "LIMIT>FETCH>SORT_MERGE", NULL, 5, 5,
+     300, -1, true, NULL, true},
+    {"{'$or': [{'x': 1}, {'q': 2}]}", "{'z': 1}", NULL, 0, "SORT>COLLSCAN", NULL, 400, 0, 0, 1000,
+     true, NULL, true},
+    {"{'h': 7}", NULL, NULL, 0, "FETCH>IXSCAN", "h_hashed", 10, 10, 11, 10, false, NULL, true},
+    {"{'h': {'$in': [7, 8, 7.0]}, 'q': 1}", NULL, NULL, 0, "FETCH>IXSCAN", "h_hashed", 7, 20, 22,
+     20, false, NULL, true},
+    {"{'w.x': 3}", NULL, NULL, 0, "FETCH>IXSCAN", "w.$**_1", 50, 50, 51, 50, false, NULL, true},
+    {"{'w.y': {'$gt': 't2'}, 'w.x': {'$gte': 0}}", NULL, NULL, 0, "FETCH>IXSCAN", "w.$**_1", 400,
+     400, 401, 400, false, NULL, true},
+    {"{'w.x': null}", NULL, NULL, 0, "COLLSCAN", NULL, 0, 0, 0, 1000, false, NULL, true},
+    {"{'e': {'$elemMatch': {'b': 1}}}", NULL, NULL, 0, "FETCH>IXSCAN", "e.b_1_e.c_1", 400, 400, 401,
+     400, false, NULL, true},
 };
 
 static void
@@ -83,21 +127,67 @@ make_doc(bson_t *d, int i)
     BSON_APPEND_INT32(d, "u", i);
 }
 
+/* make_kind -- a document of the second data set (index kinds, bounds, covered plans): a
+ * missing for i % 97 == 0 and null for i % 89 == 0, p an int32, long or double by i % 3. */
 static void
-fill(mongoc_client_t *c, const char *coll)
+make_kind(bson_t *d, int i)
+{
+    bson_t sub, arr;
+    char buf[16];
+
+    BSON_APPEND_INT32(d, "_id", i);
+    if (i % 97 != 0 && i % 89 == 0)
+        BSON_APPEND_NULL(d, "a");
+    else if (i % 97 != 0)
+        BSON_APPEND_INT32(d, "a", i % 50);
+    if (i % 3 == 0)
+        BSON_APPEND_INT32(d, "p", i);
+    else if (i % 3 == 1)
+        BSON_APPEND_INT64(d, "p", i);
+    else
+        BSON_APPEND_DOUBLE(d, "p", (double)i);
+    BSON_APPEND_INT32(d, "q", i % 3);
+    BSON_APPEND_INT32(d, "r", i % 2);
+    BSON_APPEND_INT32(d, "h", i % 100);
+    BSON_APPEND_DOCUMENT_BEGIN(d, "w", &sub);
+    BSON_APPEND_INT32(&sub, "x", i % 20);
+    bson_snprintf(buf, sizeof(buf), "t%d", i % 5);
+    BSON_APPEND_UTF8(&sub, "y", buf);
+    bson_append_document_end(d, &sub);
+    BSON_APPEND_ARRAY_BEGIN(d, "e", &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &sub);
+    BSON_APPEND_INT32(&sub, "b", i % 5);
+    BSON_APPEND_INT32(&sub, "c", i % 7);
+    bson_append_document_end(&arr, &sub);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "1", &sub);
+    BSON_APPEND_INT32(&sub, "b", (i + 1) % 5);
+    BSON_APPEND_INT32(&sub, "c", (i + 2) % 7);
+    bson_append_document_end(&arr, &sub);
+    bson_append_array_end(d, &arr);
+    BSON_APPEND_INT32(d, "x", i % 10);
+    BSON_APPEND_INT32(d, "y", i % 10 + 5);
+    BSON_APPEND_INT32(d, "z", NKINDS - i);
+    BSON_APPEND_DOCUMENT_BEGIN(d, "n", &sub);
+    BSON_APPEND_INT32(&sub, "v", i % 10);
+    bson_append_document_end(d, &sub);
+}
+
+static void
+fill(mongoc_client_t *c, const char *coll, int n, void (*make)(bson_t *, int))
 {
     mongoc_collection_t *col = mongoc_client_get_collection(c, DB, coll);
     bson_t docs[NDOCS];
     const bson_t *ptrs[NDOCS];
     bson_error_t e;
 
-    for (int i = 0; i < NDOCS; i++) {
+    for (int i = 0; i < n; i++) {
         bson_init(&docs[i]);
-        make_doc(&docs[i], i);
+        make(&docs[i], i);
         ptrs[i] = &docs[i];
     }
-    ck_assert_msg(mongoc_collection_insert_many(col, ptrs, NDOCS, NULL, NULL, &e), "%s", e.message);
-    for (int i = 0; i < NDOCS; i++)
+    ck_assert_msg(mongoc_collection_insert_many(col, ptrs, (size_t)n, NULL, NULL, &e), "%s",
+                  e.message);
+    for (int i = 0; i < n; i++)
         bson_destroy(&docs[i]);
     mongoc_collection_destroy(col);
 }
@@ -113,8 +203,22 @@ setup(mongoc_client_t *c)
         return;
     }
     bson_destroy(&r);
-    fill(c, "ix");
-    fill(c, "plain");
+    fill(c, "ix", NDOCS, make_doc);
+    fill(c, "plain", NDOCS, make_doc);
+    fill(c, "kinds", NKINDS, make_kind);
+    fill(c, "kplain", NKINDS, make_kind);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'kinds', 'indexes': ["
+           "{'key': {'a': 1}, 'name': 'a_1'},"
+           "{'key': {'p': 1, 'q': 1}, 'name': 'p_1_q_1'},"
+           "{'key': {'h': 'hashed'}, 'name': 'h_hashed'},"
+           "{'key': {'w.$**': 1}, 'name': 'w.$**_1'},"
+           "{'key': {'e.b': 1, 'e.c': 1}, 'name': 'e.b_1_e.c_1'},"
+           "{'key': {'x': 1, 'z': 1}, 'name': 'x_1_z_1'},"
+           "{'key': {'y': 1, 'z': 1}, 'name': 'y_1_z_1'},"
+           "{'key': {'n.v': 1}, 'name': 'n.v_1'}]}",
+           &r);
+    bson_destroy(&r);
     CMD_OK(c, DB,
            "{'createIndexes': 'ix', 'indexes': ["
            "{'key': {'a': 1}, 'name': 'a_1'},"
@@ -127,16 +231,17 @@ setup(mongoc_client_t *c)
     bson_destroy(&r);
 }
 
-/* find_ids -- the _ids find returns (batchSize 3), in order; *n their count. */
-static int64_t *
-find_ids(mongoc_client_t *c, const char *coll, const qcase_t *q, size_t *n)
+/* find_docs -- the documents find returns (batchSize 3), in order, as canonical extended
+ * JSON (so a number's type counts); *n their count. */
+static char **
+find_docs(mongoc_client_t *c, const char *coll, const qcase_t *q, size_t *n)
 {
     mongoc_collection_t *col = mongoc_client_get_collection(c, DB, coll);
     bson_t *filter = fx_json(q->filter), opts = BSON_INITIALIZER;
     mongoc_cursor_t *cur;
     const bson_t *doc;
     bson_error_t e;
-    int64_t *out = bson_malloc(sizeof(*out) * (NDOCS + 1));
+    char **out = bson_malloc(sizeof(*out) * (NDOCS + 1));
     size_t k = 0;
 
     BSON_APPEND_INT32(&opts, "batchSize", 3);
@@ -145,12 +250,17 @@ find_ids(mongoc_client_t *c, const char *coll, const qcase_t *q, size_t *n)
         BSON_APPEND_DOCUMENT(&opts, "sort", s);
         bson_destroy(s);
     }
+    if (q->proj != NULL) {
+        bson_t *p = fx_json(q->proj);
+        BSON_APPEND_DOCUMENT(&opts, "projection", p);
+        bson_destroy(p);
+    }
     if (q->limit > 0)
         BSON_APPEND_INT64(&opts, "limit", q->limit);
     cur = mongoc_collection_find_with_opts(col, filter, &opts, NULL);
     while (mongoc_cursor_next(cur, &doc)) {
         ck_assert_msg(k < NDOCS, "%s returned more than %d documents", coll, NDOCS);
-        out[k++] = fx_int(doc, "_id");
+        out[k++] = bson_as_canonical_extended_json(doc, NULL);
     }
     ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s %s: %s", coll, q->filter, e.message);
     *n = k;
@@ -162,10 +272,9 @@ find_ids(mongoc_client_t *c, const char *coll, const qcase_t *q, size_t *n)
 }
 
 static int
-int_cmp(const void *a, const void *b)
+str_cmp(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* chain_of -- the stage names from `root` down its inputStage links; *leaf the last path. */
@@ -199,10 +308,11 @@ explain_case(mongoc_client_t *c, const qcase_t *q, size_t nret)
     bson_t r;
 
     bson_snprintf(cmd, sizeof(cmd),
-                  "{'explain': {'find': 'ix', 'filter': %s%s%s%s%s, 'limit': %lld}, "
+                  "{'explain': {'find': '%s', 'filter': %s%s%s%s%s%s%s, 'limit': %lld}, "
                   "'verbosity': 'executionStats'}",
-                  q->filter, q->sort ? ", 'sort': " : "", q->sort ? q->sort : "",
-                  q->hint ? ", 'hint': " : "", q->hint ? q->hint : "", (long long)q->limit);
+                  q->kinds ? "kinds" : "ix", q->filter, q->sort ? ", 'sort': " : "",
+                  q->sort ? q->sort : "", q->hint ? ", 'hint': " : "", q->hint ? q->hint : "",
+                  q->proj ? ", 'projection': " : "", q->proj ? q->proj : "", (long long)q->limit);
     CMD_OK(c, DB, cmd, &r);
     chain_of(&r, "executionStats.executionStages", chain, sizeof(chain), leaf, sizeof(leaf));
     ck_assert_msg(strcmp(chain, q->chain) == 0, "%s: stages %s, want %s: %s", q->filter, chain,
@@ -224,7 +334,7 @@ explain_case(mongoc_client_t *c, const qcase_t *q, size_t nret)
                   (long long)q->kmax);
     if (q->docs >= 0)
         ASSERT_INT(&r, "executionStats.totalDocsExamined", q->docs);
-    ASSERT_STR(&r, "queryPlanner.namespace", DB ".ix");
+    ASSERT_STR(&r, "queryPlanner.namespace", q->kinds ? DB ".kinds" : DB ".ix");
     ck_assert(fx_has(&r, "serverInfo.host") && fx_has(&r, "command.find"));
     bson_destroy(&r);
 }
@@ -234,20 +344,24 @@ START_TEST(test_shapes)
     mongoc_client_t *c = IT_CLIENT();
     const qcase_t *q = &cases[_i];
     size_t ni, np;
-    int64_t *xi, *xp;
+    char **xi, **xp;
 
     setup(c);
-    xi = find_ids(c, "ix", q, &ni);
-    xp = find_ids(c, "plain", q, &np);
+    xi = find_docs(c, q->kinds ? "kinds" : "ix", q, &ni);
+    xp = find_docs(c, q->kinds ? "kplain" : "plain", q, &np);
     ck_assert_msg(ni == np, "%s: %zu documents with indexes, %zu without", q->filter, ni, np);
     if (!q->ordered) {
-        qsort(xi, ni, sizeof(*xi), int_cmp);
-        qsort(xp, np, sizeof(*xp), int_cmp);
+        qsort(xi, ni, sizeof(*xi), str_cmp);
+        qsort(xp, np, sizeof(*xp), str_cmp);
     }
     for (size_t i = 0; i < ni; i++)
-        ck_assert_msg(xi[i] == xp[i], "%s: document %zu is %lld with indexes, %lld without",
-                      q->filter, i, (long long)xi[i], (long long)xp[i]);
+        ck_assert_msg(strcmp(xi[i], xp[i]) == 0, "%s: document %zu is %s with indexes, %s without",
+                      q->filter, i, xi[i], xp[i]);
     explain_case(c, q, ni);
+    for (size_t i = 0; i < ni; i++) {
+        bson_free(xi[i]);
+        bson_free(xp[i]);
+    }
     bson_free(xi);
     bson_free(xp);
     mongoc_client_destroy(c);
@@ -448,6 +562,216 @@ START_TEST(test_race_and_cache)
 }
 END_TEST
 
+/* the kinds' explain details: a hashed index's points are the values' hashes (as mongod's
+ * manual gives hash(5) in its hashed zone example), a wildcard scan shows {$_path, path} as its key
+ * pattern and bounds, a covered plan examines no document */
+START_TEST(test_kind_details)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r, kp;
+    bson_iter_t it;
+
+    setup(c);
+    CMD_OK(c, DB, "{'explain': {'find': 'kinds', 'filter': {'h': 5}}}", &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.h.0",
+               "[4470791281878691347, 4470791281878691347]");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.keyPattern.h", "hashed");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'explain': {'find': 'kinds', 'filter': {'w.x': {'$gt': 17}}}}", &r);
+    ck_assert(fx_sub(&r, "queryPlanner.winningPlan.inputStage.keyPattern", &kp));
+    ck_assert_msg(bson_iter_init(&it, &kp) && bson_iter_next(&it) &&
+                      strcmp(bson_iter_key(&it), "$_path") == 0 && bson_iter_next(&it) &&
+                      strcmp(bson_iter_key(&it), "w.x") == 0,
+                  "%s", fx_to_json(&r));
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.0",
+               "[\"w.x\", \"w.x\"]");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'kinds', 'filter': {'p': {'$lt': 10}}, 'projection': {'p': 1, "
+           "'_id': 0}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "PROJECTION_COVERED");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    ASSERT_INT(&r, "executionStats.totalDocsExamined", 0);
+    ASSERT_INT(&r, "executionStats.nReturned", 10);
+    bson_destroy(&r);
+    /* the covered values keep their types across getMore (batchSize 2) */
+    CMD_OK(c, DB,
+           "{'find': 'kinds', 'filter': {'p': {'$gte': 3, '$lt': 6}}, 'projection': {'p': 1, "
+           "'_id': 0}, 'sort': {'p': 1}, 'batchSize': 2}",
+           &r);
+    ASSERT_TYPE(&r, "cursor.firstBatch.0.p", BSON_TYPE_INT32);
+    ASSERT_TYPE(&r, "cursor.firstBatch.1.p", BSON_TYPE_INT64);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* coll_case -- find `filter` (sort, limit) under collation `coll` (NULL = none): the count on
+ * "ci" (indexed) and "cplain" must be n, and explain's winning plan must end in `leaf`
+ * (IXSCAN of `index`, or COLLSCAN). */
+static void
+coll_case(mongoc_client_t *c, const char *filter, const char *sort, int limit, const char *coll,
+          int64_t n, const char *chain, const char *index)
+{
+    char cmd[768], got[256], leaf[512], path[600];
+    const char *colls[2] = {"ci", "cplain"};
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        bson_snprintf(cmd, sizeof(cmd),
+                      "{'find': '%s', 'filter': %s, 'sort': %s, 'limit': %d, 'collation': %s, "
+                      "'batchSize': 1000}",
+                      colls[k], filter, sort, limit, coll ? coll : "{'locale': 'simple'}");
+        CMD_OK(c, DB, cmd, &r);
+        ck_assert_msg(fx_array_len(&r, "cursor.firstBatch") == n, "%s on %s: %d, want %lld", cmd,
+                      colls[k], fx_array_len(&r, "cursor.firstBatch"), (long long)n);
+        if (strcmp(sort, "{}") != 0 && k == 0)
+            bson_strncpy(path, fx_str(&r, "cursor.firstBatch.0.s"), sizeof(path));
+        else if (strcmp(sort, "{}") != 0)
+            ASSERT_STR(&r, "cursor.firstBatch.0.s", path);
+        bson_destroy(&r);
+    }
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'explain': {'find': 'ci', 'filter': %s, 'sort': %s, 'limit': %d%s%s}, "
+                  "'verbosity': 'executionStats'}",
+                  filter, sort, limit, coll ? ", 'collation': " : "", coll ? coll : "");
+    CMD_OK(c, DB, cmd, &r);
+    chain_of(&r, "queryPlanner.winningPlan", got, sizeof(got), leaf, sizeof(leaf));
+    ck_assert_msg(strcmp(got, chain) == 0, "%s: %s, want %s: %s", cmd, got, chain, fx_to_json(&r));
+    if (index != NULL) {
+        bson_snprintf(path, sizeof(path), "%s.indexName", leaf);
+        ASSERT_STR(&r, path, index);
+    }
+    bson_destroy(&r);
+}
+
+/* a collated index serves a query with its collation (string bounds and sort through ICU
+ * sort keys), and a query with another or none only for bounds without strings */
+START_TEST(test_collation)
+{
+    static const char *const words[] = {"apple", "Apple", "APPLE", "banana", "Banana"};
+    const char *en2 = "{'locale': 'en', 'strength': 2}";
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        char cmd[16384];
+        int n = bson_snprintf(cmd, sizeof(cmd), "{'insert': '%s', 'documents': [",
+                              k == 0 ? "ci" : "cplain");
+
+        for (int i = 0; i < 200; i++)
+            n +=
+                bson_snprintf(cmd + n, sizeof(cmd) - (size_t)n, "%s{'_id': %d, 's': '%s', 't': %d}",
+                              i ? ", " : "", i, words[i % 5], i);
+        bson_snprintf(cmd + n, sizeof(cmd) - (size_t)n, "]}");
+        CMD_OK(c, DB, cmd, &r);
+        bson_destroy(&r);
+    }
+    CMD_OK(c, DB,
+           "{'createIndexes': 'ci', 'indexes': [{'key': {'s': 1}, 'name': 's_en2', "
+           "'collation': {'locale': 'en', 'strength': 2}}, {'key': {'t': 1}, 'name': 't_1'}]}",
+           &r);
+    bson_destroy(&r);
+    coll_case(c, "{'s': 'apple'}", "{}", 0, en2, 120, "FETCH>IXSCAN", "s_en2");
+    coll_case(c, "{'s': {'$gt': 'b'}}", "{}", 0, en2, 80, "FETCH>IXSCAN", "s_en2");
+    coll_case(c, "{'s': 'apple'}", "{}", 0, NULL, 40, "COLLSCAN", NULL);
+    coll_case(c, "{'s': 'apple'}", "{}", 0, "{'locale': 'fr', 'strength': 2}", 120, "COLLSCAN",
+              NULL);
+    coll_case(c, "{'t': {'$lt': 10}}", "{}", 0, en2, 10, "FETCH>IXSCAN", "t_1");
+    coll_case(c, "{}", "{'s': -1, 't': 1}", 0, en2, 200, "SORT>COLLSCAN", NULL);
+    coll_case(c, "{'t': {'$lt': 30}}", "{'s': 1}", 3, en2, 3, "SORT>FETCH>IXSCAN", "t_1");
+    coll_case(c, "{'s': {'$gte': 'a'}}", "{'s': 1}", 5, en2, 5, "LIMIT>FETCH>IXSCAN", "s_en2");
+    coll_case(c, "{'s': {'$gte': 'a'}}", "{'s': 1}", 5, NULL, 5, "SORT>COLLSCAN", NULL);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'ci', 'filter': {'s': 'APPLE'}, 'collation': {'locale': 'en', "
+           "'strength': 2}}}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.collation.locale", "en");
+    ASSERT_INT(&r, "queryPlanner.winningPlan.inputStage.collation.strength", 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* mk_explain -- explain of `filter` on mk: the IXSCAN of mk_index must show isMultiKey and
+ * multiKeyPaths {field: [want...]} ("" = none). */
+static void
+mk_explain(mongoc_client_t *c, const char *filter, const char *field, bool multi, const char *want)
+{
+    char cmd[512];
+    bson_iter_t it, arr;
+    bson_t r, paths;
+
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'explain': {'find': 'mk', 'filter': %s}, 'verbosity': 'queryPlanner'}", filter);
+    CMD_OK(c, DB, cmd, &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    ck_assert_msg(fx_bool(&r, "queryPlanner.winningPlan.inputStage.isMultiKey") == multi,
+                  "%s: isMultiKey should be %d: %s", filter, multi, fx_to_json(&r));
+    ck_assert(fx_sub(&r, "queryPlanner.winningPlan.inputStage.multiKeyPaths", &paths));
+    ck_assert_msg(bson_iter_init_find(&it, &paths, field) && BSON_ITER_HOLDS_ARRAY(&it) &&
+                      bson_iter_recurse(&it, &arr),
+                  "%s: %s", field, fx_to_json(&r));
+    if (want[0] == '\0')
+        ck_assert_msg(!bson_iter_next(&arr), "%s: %s", filter, fx_to_json(&r));
+    else
+        ck_assert_msg(bson_iter_next(&arr) && BSON_ITER_HOLDS_UTF8(&arr) &&
+                          strcmp(bson_iter_utf8(&arr, NULL), want) == 0 && !bson_iter_next(&arr),
+                      "%s: want [%s]: %s", filter, want, fx_to_json(&r));
+    bson_destroy(&paths);
+    bson_destroy(&r);
+}
+
+/* multikey flags and paths are catalog state: they survive a restart (no index turns
+ * multikey just because the server restarted), and an index that turns multikey later is
+ * remembered too; the plan stays exact ({a.b: {$gt, $lt}} intersected only where no array) */
+START_TEST(test_multikey_restart)
+{
+    fx_server_t s;
+    mongoc_client_t *c;
+    bson_t r;
+    int st;
+
+    fx_server_up(&s, 2);
+    c = fx_client(&s);
+    CMD_OK(c, DB,
+           "{'insert': 'mk', 'documents': [{'_id': 1, 'a': {'b': 1}, 's': 1, 'x': {'y': 2}}, "
+           "{'_id': 2, 'a': [{'b': 2}, {'b': 9}], 's': 2, 'x': {'y': [1, 5]}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'mk', 'indexes': [{'key': {'a.b': 1}, 'name': 'ab'}, "
+           "{'key': {'s': 1}, 'name': 's'}, {'key': {'x.y': 1}, 'name': 'xy'}, "
+           "{'key': {'t': 1}, 'name': 't'}]}",
+           &r);
+    bson_destroy(&r);
+    for (int round = 0; round < 3; round++) {
+        mk_explain(c, "{'a.b': 2}", "a.b", true, "a");
+        mk_explain(c, "{'s': 2}", "s", false, "");
+        mk_explain(c, "{'x.y': 5}", "x.y", true, "x.y");
+        mk_explain(c, "{'t': 5}", "t", round > 0, round > 0 ? "t" : "");
+        /* a range on a multikey path: both sides hold through different elements */
+        ck_assert_int_eq(fx_count(c, DB, "mk", "{'a.b': {'$gt': 3, '$lt': 5}}"), 1);
+        ck_assert_int_eq(fx_count(c, DB, "mk", "{'x.y': {'$gt': 2, '$lt': 4}}"), 1);
+        ck_assert_int_eq(fx_count(c, DB, "mk", "{'s': {'$gt': 1, '$lt': 3}}"), 1);
+        if (round == 0) { /* t turns multikey after the build, through an insert */
+            CMD_OK(c, DB, "{'insert': 'mk', 'documents': [{'_id': 3, 't': [1, 2]}]}", &r);
+            bson_destroy(&r);
+        }
+        mongoc_client_destroy(c);
+        st = fx_server_stop(&s);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status 0x%x", st);
+        ck_assert_msg(fx_server_start(&s) == 0, "restart %d failed", round);
+        c = fx_client(&s);
+    }
+    mongoc_client_destroy(c);
+    st = fx_server_stop(&s);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status 0x%x", st);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -485,5 +809,8 @@ main(void)
     tcase_add_test(tc, test_find_options);
     tcase_add_test(tc, test_race_and_cache);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_multikey_restart);
+    tcase_add_test(tc, test_collation);
+    tcase_add_test(tc, test_kind_details);
     return it_main(s);
 }

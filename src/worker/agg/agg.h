@@ -85,10 +85,28 @@ int wk_agg_parse_doc(const bson_t *arr, const wk_agg_ctx_t *ctx, wk_agg_pipeline
 int wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input,
                wk_agg_docs_t *out, sdb_error_t *err);
 
+/* wk_agg_emit_fn -- takes the results so far: moves (or frees) every document of `out`. */
+typedef int (*wk_agg_emit_fn)(void *arg, wk_agg_docs_t *out, sdb_error_t *err);
+
+/* wk_agg_run_emit -- run the pipeline over its collection or source stage, handing the results
+ * to `emit` chunk by chunk as they come instead of collecting them, so a caller that writes
+ * them on (a cursor's spool) never holds the whole result; an error from emit stops the run. */
+int wk_agg_run_emit(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_emit_fn emit, void *arg,
+                    sdb_error_t *err);
+
 /* wk_agg_streamable -- whether the pipeline reads a collection through stages that each map
  * a document on its own ($match, $project, $unwind, ...) or count ($skip, $limit) only, so
  * that a cursor can stop after a batch and continue later (wk_agg_run_batch). */
 bool wk_agg_streamable(const wk_agg_pipeline_t *p);
+
+/* wk_agg_streamable_sorted -- whether the pipeline is streamable once its leading $sort (right
+ * after the leading $match, or first) is absorbed by the read: the planner (exec.h) finds an
+ * index that yields its order for the collection of ctx.  It plans the read to tell. */
+bool wk_agg_streamable_sorted(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx);
+
+/* wk_agg_leading_sort -- the spec of the $sort the read may absorb (a static view valid while
+ * the pipeline lives), false when there is none; for explain. */
+bool wk_agg_leading_sort(const wk_agg_pipeline_t *p, bson_t *out);
 
 /* wk_agg_run_batch -- run a streamable pipeline from its start (resume NULL) or from a state a
  * previous call saved, until at least `want` results (<= 0: all) are in `out` or the input

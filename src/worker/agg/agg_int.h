@@ -64,8 +64,11 @@ typedef struct wk_agg_blocking {
     void (*close)(void *state);
 } wk_agg_blocking_t;
 
-extern const wk_agg_blocking_t wk_agg_sort_blocking;  /* stage_order.c */
-extern const wk_agg_blocking_t wk_agg_group_blocking; /* stage_group.c */
+extern const wk_agg_blocking_t wk_agg_sort_blocking;        /* stage_order.c */
+extern const wk_agg_blocking_t wk_agg_group_blocking;       /* stage_group.c */
+extern const wk_agg_blocking_t wk_agg_bucket_auto_blocking; /* stage_bucket_auto.c */
+extern const wk_agg_blocking_t wk_agg_window_blocking;      /* stage_window.c */
+extern const wk_agg_blocking_t wk_agg_facet_blocking;       /* stage_lookup.c */
 
 /* wk_agg_blocking_run -- a blocking stage's run function: open, push `in`, pull everything. */
 int wk_agg_blocking_run(const wk_agg_blocking_t *b, const void *priv, wk_agg_ctx_t *ctx,
@@ -272,6 +275,17 @@ int wk_agg_read(const char *ns, const bson_t *filter, int64_t limit,
  * `input` when not NULL (consumed), one level deeper. */
 int wk_agg_run_sub(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const char *coll,
                    wk_agg_docs_t *input, wk_agg_docs_t *out, sdb_error_t *err);
+
+/* wk_agg_feed_* -- run a parsed sub-pipeline one level deeper over input pushed chunk by chunk
+ * (each consumed), its results appended to `out` as they come (the caller's vector, which
+ * must outlive the feed): open, push chunks, end (its blocking stages hand out their output),
+ * free.  Its blocking stages spill on their own ($facet's sub-pipelines). */
+typedef struct wk_agg_feed wk_agg_feed_t;
+int wk_agg_feed_open(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx, wk_agg_docs_t *out,
+                     wk_agg_feed_t **f, sdb_error_t *err);
+int wk_agg_feed_push(wk_agg_feed_t *f, wk_agg_docs_t *chunk, sdb_error_t *err);
+int wk_agg_feed_end(wk_agg_feed_t *f, sdb_error_t *err);
+void wk_agg_feed_free(wk_agg_feed_t *f);
 
 /* wk_agg_run_foreign -- run `pipeline` (an array document; NULL = none) over collection
  * `coll` of ctx's db (NULL: collection-less, the pipeline starts with $documents), one level

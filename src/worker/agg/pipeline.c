@@ -21,6 +21,7 @@
 
 #include "../../common/depth.h"
 #include "../engine/exec.h"
+#include "../query/sort.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,10 @@ typedef struct agg_stage {
 struct wk_agg_pipeline {
     agg_stage_t *st;
     size_t n;
-    bson_t *lead; /* filter of a leading $match the collection source absorbs, or NULL */
+    bson_t *lead;      /* filter of a leading $match the collection source absorbs, or NULL */
+    bson_t *lead_sort; /* spec of a $sort right after it (or first), which the read absorbs
+                        * when the planner finds an index in its order; or NULL */
+    size_t sort_at;    /* that $sort's position */
 };
 
 static const wk_agg_stage_def_t stage_table[] = {
@@ -151,6 +155,31 @@ parse_stage(const bson_iter_t *el, size_t i, size_t n, const wk_agg_ctx_t *ctx, 
     return st->def->parse(&sit, ctx, &st->priv, err);
 }
 
+/* find_lead_sort -- note a $sort of plain fields (1 / -1 each) right after the leading $match. */
+static void
+find_lead_sort(wk_agg_pipeline_t *p)
+{
+    size_t at = p->lead != NULL ? 1 : 0;
+    bson_iter_t it, k;
+
+    if (at >= p->n || strcmp(p->st[at].def->name, "$sort") != 0)
+        return;
+    bson_iter_init(&it, p->st[at].spec);
+    if (!bson_iter_next(&it) || !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &k))
+        return;
+    while (bson_iter_next(&k))
+        if (!BSON_ITER_HOLDS_NUMBER(&k))
+            return; /* {$meta: ...} */
+    {
+        const uint8_t *data;
+        uint32_t len;
+
+        bson_iter_document(&it, &len, &data);
+        p->lead_sort = bson_new_from_data(data, len);
+        p->sort_at = at;
+    }
+}
+
 int
 wk_agg_parse_doc(const bson_t *arr, const wk_agg_ctx_t *ctx, wk_agg_pipeline_t **out,
                  sdb_error_t *err)
@@ -189,6 +218,7 @@ wk_agg_parse_doc(const bson_t *arr, const wk_agg_ctx_t *ctx, wk_agg_pipeline_t *
         bson_iter_document(&m, &len, &data);
         p->lead = bson_new_from_data(data, len);
     }
+    find_lead_sort(p);
     *out = p;
     return 0;
 err:
@@ -229,6 +259,8 @@ wk_agg_free(wk_agg_pipeline_t *p)
     }
     if (p->lead != NULL)
         bson_destroy(p->lead);
+    if (p->lead_sort != NULL)
+        bson_destroy(p->lead_sort);
     bson_free(p->st);
     bson_free(p);
 }
@@ -273,7 +305,8 @@ enum {
     K_SKIP,
     K_LIMIT,
     K_BLOCK,
-    K_SINK
+    K_SINK,
+    K_PASS /* a leading $sort the read absorbed: the documents already come in its order */
 };
 
 /* Stages that map each document on its own (0..n outputs): run per chunk. */
@@ -288,6 +321,9 @@ static const struct {
 } sinks[] = {
     {"$sort", &wk_agg_sort_blocking},
     {"$group", &wk_agg_group_blocking},
+    {"$bucketAuto", &wk_agg_bucket_auto_blocking},
+    {"$setWindowFields", &wk_agg_window_blocking},
+    {"$facet", &wk_agg_facet_blocking},
 };
 
 /* xstage_t -- one stage's state during a run. */
@@ -304,6 +340,8 @@ typedef struct xrun {
     wk_agg_ctx_t *ctx;
     xstage_t *xs;
     wk_agg_docs_t *out;
+    wk_agg_emit_fn emit; /* NULL: results collect in out */
+    void *emit_arg;
 } xrun_t;
 
 /* stage_kind -- how the chunked run drives stage i. */
@@ -348,6 +386,35 @@ take(wk_agg_docs_t *chunk, int64_t n, wk_agg_docs_t *dst)
     return moved;
 }
 
+/* with_score -- a copy of a document the executor matched; a $text match keeps its score
+ * beside it (WK_SORT_TEXT_SCORE) for {$meta: "textScore"} in $sort and expressions, until
+ * strip_scores takes it off the pipeline's output. */
+static bson_t *
+with_score(const bson_t *doc, const wk_match_details_t *det)
+{
+    bson_t *c = bson_copy(doc);
+
+    if (det->has_text_score)
+        BSON_APPEND_DOUBLE(c, WK_SORT_TEXT_SCORE, det->text_score);
+    return c;
+}
+
+/* strip_scores -- the output documents without the text score kept beside them. */
+static void
+strip_scores(wk_agg_docs_t *out)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        bson_t *clean;
+
+        if (out->v[i] == NULL || !bson_has_field(out->v[i], WK_SORT_TEXT_SCORE))
+            continue;
+        clean = bson_new();
+        bson_copy_to_excluding_noinit(out->v[i], clean, WK_SORT_TEXT_SCORE, NULL);
+        bson_destroy(out->v[i]);
+        out->v[i] = clean;
+    }
+}
+
 /* push -- feed `chunk` (consumed) into stage i and on down the streaming stages after it. */
 static int
 push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
@@ -380,6 +447,9 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
         case K_BLOCK:
             take(chunk, INT64_MAX, &x->held);
             break;
+        case K_PASS:
+            take(chunk, INT64_MAX, &next);
+            break;
         default:
             SDB_ERR(x->b->push(x->state, chunk, err));
             break;
@@ -390,8 +460,13 @@ push(xrun_t *r, size_t i, wk_agg_docs_t *chunk, sdb_error_t *err)
         if (x->kind == K_BLOCK || x->kind == K_SINK)
             break;
     }
-    if (i >= r->p->n)
+    if (i >= r->p->n) {
         take(chunk, INT64_MAX, r->out);
+        if (r->emit != NULL && r->out->n > 0) {
+            strip_scores(r->out);
+            SDB_ERR(r->emit(r->emit_arg, r->out, err));
+        }
+    }
 err:
     wk_agg_docs_free(&next);
     wk_agg_docs_free(chunk);
@@ -440,6 +515,34 @@ drain(xrun_t *r, size_t i, sdb_error_t *err)
     return ret;
 }
 
+/* open_read -- open the collection read of stage `from`: with the leading $sort, so that the
+ * planner may pick an index in its order (the same planner as find's, exec.h). */
+static int
+open_read(const wk_agg_pipeline_t *p, wk_exec_t *ex, const char *ns, const wk_match_opts_t *mo,
+          const bson_value_t *hint, sdb_error_t *err)
+{
+    if (p->lead_sort != NULL)
+        return wk_exec_open_sorted(ex, ns, p->lead, mo, hint, p->lead_sort, err);
+    return wk_exec_open_hint(ex, ns, p->lead, mo, hint, err);
+}
+
+/* absorb_sort -- when the read yields the leading $sort's order, that $sort passes documents
+ * on as they come (no top-k, no spill: a $limit after it stops the read); true if so. */
+static bool
+absorb_sort(xrun_t *r, const wk_exec_t *ex)
+{
+    xstage_t *x;
+
+    if (r->p->lead_sort == NULL || !wk_exec_sorted(ex))
+        return false;
+    x = &r->xs[r->p->sort_at];
+    if (x->state != NULL)
+        x->b->close(x->state);
+    x->state = NULL;
+    x->kind = K_PASS;
+    return true;
+}
+
 /* read_source -- the collection, read chunk by chunk into stage `from` until it ends or the
  * stages want no more. */
 static int
@@ -448,7 +551,7 @@ read_source(xrun_t *r, size_t from, sdb_error_t *err)
     const wk_agg_pipeline_t *p = r->p;
     wk_agg_ctx_t *ctx = r->ctx;
     wk_match_opts_t mo = {NULL, ctx->collation};
-    int64_t limit = read_limit(p, from), got = 0;
+    int64_t limit, got = 0;
     wk_agg_docs_t chunk;
     bool found = true;
     char ns[512];
@@ -461,18 +564,20 @@ read_source(xrun_t *r, size_t from, sdb_error_t *err)
     wk_exec_init(&ex);
     ex.op = ctx->op;
     ex.read_ts = ctx->read_ts;
-    SDB_ERR(wk_exec_open_hint(&ex, ns, p->lead, &mo, ctx->depth == 0 ? ctx->hint : NULL, err));
+    SDB_ERR(open_read(p, &ex, ns, &mo, ctx->depth == 0 ? ctx->hint : NULL, err));
+    limit = read_limit(p, absorb_sort(r, &ex) ? from + 1 : from);
     while (found && (limit < 0 || got < limit) && !satisfied(r, from)) {
         size_t bytes = 0;
 
         while (chunk.n < WK_AGG_CHUNK && bytes < WK_AGG_CHUNK_BYTES && (limit < 0 || got < limit)) {
+            wk_match_details_t det;
             bson_t doc;
             int64_t rec;
 
-            SDB_ERR(wk_exec_next(&ex, &doc, &rec, NULL, &found, err));
+            SDB_ERR(wk_exec_next(&ex, &doc, &rec, &det, &found, err));
             if (!found)
                 break;
-            wk_agg_docs_push(&chunk, bson_copy(&doc));
+            wk_agg_docs_push(&chunk, with_score(&doc, &det));
             bytes += doc.len;
             got++;
         }
@@ -518,11 +623,12 @@ xrun_free(xrun_t *r)
     bson_free(r->xs);
 }
 
-int
-wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
-           sdb_error_t *err)
+/* run -- wk_agg_run and wk_agg_run_emit. */
+static int
+run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
+    wk_agg_emit_fn emit, void *arg, sdb_error_t *err)
 {
-    xrun_t r = {p, ctx, NULL, out};
+    xrun_t r = {p, ctx, NULL, out, emit, arg};
     wk_agg_docs_t chunk;
     size_t from = 0;
     int ret = 0;
@@ -552,6 +658,7 @@ wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, 
     for (size_t i = from; i < p->n; i++)
         if (r.xs[i].kind == K_BLOCK || r.xs[i].kind == K_SINK)
             SDB_ERR(drain(&r, i, err));
+    strip_scores(out);
 err:
     if (ret != 0)
         wk_agg_docs_free(out);
@@ -560,8 +667,75 @@ err:
     return ret;
 }
 
-bool
-wk_agg_streamable(const wk_agg_pipeline_t *p)
+/* ---- feeding a sub-pipeline chunk by chunk (agg_int.h wk_agg_feed_*) --------------------- */
+
+struct wk_agg_feed {
+    xrun_t r;
+    wk_agg_ctx_t ctx; /* the caller's, one level deeper */
+};
+
+int
+wk_agg_feed_open(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx, wk_agg_docs_t *out,
+                 wk_agg_feed_t **f, sdb_error_t *err)
+{
+    wk_agg_feed_t *x = bson_malloc0(sizeof(*x));
+
+    x->ctx = *ctx;
+    x->ctx.depth = ctx->depth + 1;
+    x->r.p = p;
+    x->r.ctx = &x->ctx;
+    x->r.out = out;
+    *f = x;
+    return xrun_init(&x->r, err);
+}
+
+int
+wk_agg_feed_push(wk_agg_feed_t *f, wk_agg_docs_t *chunk, sdb_error_t *err)
+{
+    return push(&f->r, 0, chunk, err);
+}
+
+int
+wk_agg_feed_end(wk_agg_feed_t *f, sdb_error_t *err)
+{
+    for (size_t i = 0; i < f->r.p->n; i++)
+        if (f->r.xs[i].kind == K_BLOCK || f->r.xs[i].kind == K_SINK)
+            SDB_RET(drain(&f->r, i, err));
+    return 0;
+}
+
+void
+wk_agg_feed_free(wk_agg_feed_t *f)
+{
+    if (f == NULL)
+        return;
+    xrun_free(&f->r);
+    bson_free(f);
+}
+
+int
+wk_agg_run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_docs_t *out,
+           sdb_error_t *err)
+{
+    return run(p, ctx, input, out, NULL, NULL, err);
+}
+
+int
+wk_agg_run_emit(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_emit_fn emit, void *arg,
+                sdb_error_t *err)
+{
+    wk_agg_docs_t out;
+    int ret;
+
+    wk_agg_docs_init(&out);
+    ret = run(p, ctx, NULL, &out, emit, arg, err);
+    wk_agg_docs_free(&out);
+    return ret;
+}
+
+/* streamable -- wk_agg_streamable, the leading $sort counted as absorbed when `sorted`. */
+static bool
+streamable(const wk_agg_pipeline_t *p, bool sorted)
 {
     const wk_agg_blocking_t *b;
 
@@ -570,9 +744,47 @@ wk_agg_streamable(const wk_agg_pipeline_t *p)
     for (size_t i = 0; i < p->n; i++) {
         int kind = stage_kind(p, i, &b);
 
+        if (sorted && p->lead_sort != NULL && i == p->sort_at)
+            continue;
         if (kind == K_BLOCK || kind == K_SINK)
             return false;
     }
+    return true;
+}
+
+bool
+wk_agg_streamable(const wk_agg_pipeline_t *p)
+{
+    return streamable(p, false);
+}
+
+bool
+wk_agg_streamable_sorted(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx)
+{
+    wk_match_opts_t mo = {NULL, ctx->collation};
+    sdb_error_t e;
+    char ns[512];
+    wk_exec_t ex;
+    bool sorted;
+
+    if (p->lead_sort == NULL || ctx->coll == NULL || !streamable(p, true) ||
+        (size_t)snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll) >= sizeof(ns))
+        return false;
+    memset(&e, 0, sizeof(e));
+    wk_exec_init(&ex);
+    ex.op = ctx->op;
+    ex.read_ts = ctx->read_ts;
+    sorted = open_read(p, &ex, ns, &mo, ctx->hint, &e) == 0 && wk_exec_sorted(&ex);
+    wk_exec_close(&ex);
+    return sorted;
+}
+
+bool
+wk_agg_leading_sort(const wk_agg_pipeline_t *p, bson_t *out)
+{
+    if (p->lead_sort == NULL)
+        return false;
+    bson_init_static(out, bson_get_data(p->lead_sort), p->lead_sort->len);
     return true;
 }
 
@@ -620,13 +832,14 @@ batch_fill(xrun_t *r, wk_exec_t *ex, size_t from, int64_t want, bool *eof, sdb_e
         int64_t room = want - (int64_t)r->out->n;
 
         while (chunk.n < WK_AGG_CHUNK && (int64_t)chunk.n < room) {
+            wk_match_details_t det;
             bson_t doc;
             int64_t rec;
 
-            SDB_ERR(wk_exec_next(ex, &doc, &rec, NULL, &found, err));
+            SDB_ERR(wk_exec_next(ex, &doc, &rec, &det, &found, err));
             if (!found)
                 break;
-            wk_agg_docs_push(&chunk, bson_copy(&doc));
+            wk_agg_docs_push(&chunk, with_score(&doc, &det));
         }
         SDB_ERR(push(r, from, &chunk, err));
     }
@@ -648,7 +861,7 @@ int
 wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *resume, int64_t want,
                  wk_agg_docs_t *out, bson_t *state, bool *eof, sdb_error_t *err)
 {
-    xrun_t r = {p, ctx, NULL, out};
+    xrun_t r = {p, ctx, NULL, out, NULL, NULL};
     wk_match_opts_t mo = {NULL, ctx->collation};
     size_t from = p->lead != NULL ? 1 : 0;
     bson_iter_t it;
@@ -677,9 +890,13 @@ wk_agg_run_batch(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const bson_t *re
         bson_init_static(&pos, data, len);
         SDB_ERR(wk_exec_restore_ex(&ex, ns, p->lead, &mo, &pos, err));
     } else {
-        SDB_ERR(wk_exec_open_hint(&ex, ns, p->lead, &mo, ctx->hint, err));
+        SDB_ERR(open_read(p, &ex, ns, &mo, ctx->hint, err));
     }
+    if (p->lead_sort != NULL && !absorb_sort(&r, &ex)) /* the index went away between batches */
+        SDB_ERR(sdb_error_set(err, SDB_CODE_QueryPlanKilled,
+                              "the index that provided the sort order is gone"));
     SDB_ERR(batch_fill(&r, &ex, from, want, eof, err));
+    strip_scores(out);
     if (!*eof) {
         wk_exec_save(&ex, state, "pos");
         save_counts(&r, state);

@@ -66,7 +66,7 @@ wk_spill_over(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, bool *ove
     *over = bytes > limit;
     if (!*over || ctx->allow_disk_use)
         return 0;
-    if (sort)
+    if (sort || strcmp(what, "$bucketAuto") == 0) /* mongod's sorter says it for both */
         return sdb_error_set(err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
                              "Sort exceeded memory limit of %zu bytes, but did not opt in to "
                              "external sorting.",

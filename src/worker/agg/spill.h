@@ -30,7 +30,8 @@ size_t wk_spill_limit(bool sort);
 
 /* wk_spill_over -- whether `bytes` passes the stage's limit: 0 when not (*over false) or
  * when it may spill (*over true); 292 QueryExceededMemoryLimitNoDiskUseAllowed in mongod's
- * words when allowDiskUse is off. */
+ * words when allowDiskUse is off (its sorter's for $sort and $bucketAuto, its $group's for the
+ * others). */
 int wk_spill_over(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, bool *over,
                   sdb_error_t *err);
 

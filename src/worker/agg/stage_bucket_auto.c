@@ -13,11 +13,13 @@
  * the previous bucket's max (the first: its smallest value rounded down; a max of 0 becomes
  * the next value rounded down).  There may be fewer buckets than asked.  Output documents are
  * {_id: {min, max}, <output fields>} (default {count: {$sum: 1}}); a missing accumulator result
- * is null.  The input is held in memory (100 MiB without allowDiskUse, 292).
+ * is null.  The sort spills past internalDocumentSourceGroupMaxMemoryBytes (keysort.h; 292
+ * in mongod's sorter words without allowDiskUse).
  *
  * Invariants: the private state is immutable after parsing.
  */
 #include "agg_int.h"
+#include "keysort.h"
 
 #include "../../common/bsoncmp.h"
 #include "../query/num.h"
@@ -179,78 +181,103 @@ err:
     return ret;
 }
 
-/* ---- running --------------------------------------------------------------------------- */
+/* ---- running ---------------------------------------------------------------------------
+ * A sink (agg_int.h wk_agg_blocking_t): push sorts each document by its groupBy value
+ * (keysort.h: held, or spilled past internalDocumentSourceGroupMaxMemoryBytes); pull reads
+ * them back in order, one record ahead, and deals out the buckets. */
 
-typedef struct keyed {
-    bson_value_t key; /* owned */
-    size_t idx;
-} keyed_t;
+typedef struct ba_state {
+    const bucket_auto_t *b;
+    wk_agg_ctx_t *ctx;
+    wk_keysort_t *ks;
+    bool started;
+    bson_t *cur;                 /* the next sorted record to take ({k, d}); NULL at the end */
+    size_t n;                    /* documents in all */
+    int32_t num;                 /* buckets emitted */
+    wk_acc_state_t *st;          /* the bucket being filled */
+    bson_value_t min, max, prev; /* owned copies (EOD: none) */
+} ba_state_t;
 
-/* keyed_cmp -- by value; the sort is stable, so equal values keep their input order. */
-static int
-keyed_cmp(const void *a, const void *b, void *arg)
+/* val_set -- replace the owned *dst with a copy of src. */
+static void
+val_set(bson_value_t *dst, const bson_value_t *src)
 {
-    SDB_UNUSED(arg);
-    return sdb_bson_value_cmp(&((const keyed_t *)a)->key, &((const keyed_t *)b)->key);
+    wk_acc_val_clear(dst);
+    bson_value_copy(src, dst);
 }
 
-/* The bucket being filled. */
-typedef struct fill {
-    const bucket_auto_t *b;
-    wk_agg_docs_t *in;
-    const keyed_t *order;
-    size_t n, pos; /* next sorted document to take */
-    wk_acc_state_t *st;
-    bson_value_t min, max; /* views of keys or rounded numbers (never owned) */
-} fill_t;
-
-/* take -- add sorted document `pos` to the bucket. */
-static int
-take(fill_t *f, sdb_error_t *err)
+/* cur_key -- the key of the next record (a view). */
+static void
+cur_key(const ba_state_t *f, bson_value_t *k)
 {
-    const keyed_t *k = &f->order[f->pos++];
+    wk_keysort_key(f->cur, k);
+}
 
-    f->max = k->key;
+/* take -- add the next sorted document to the bucket and read the one after it. */
+static int
+take(ba_state_t *f, sdb_error_t *err)
+{
+    bson_value_t key;
+    bson_t doc;
+    bson_t *rec = f->cur;
+
+    cur_key(f, &key);
+    val_set(&f->max, &key);
+    wk_keysort_doc(rec, &doc);
     for (size_t a = 0; a < f->b->nacc; a++) {
         bson_value_t v;
-
         int ret;
 
-        SDB_RET(wk_agg_eval(wk_acc_input(&f->b->accs[a]), f->in->v[k->idx], &v, err));
+        SDB_RET(wk_agg_eval(wk_acc_input(&f->b->accs[a]), &doc, &v, err));
         ret = wk_acc_step(&f->b->accs[a], &f->st[a], &v, err);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);
         SDB_RET(ret);
     }
-    return 0;
+    f->cur = NULL;
+    bson_destroy(rec);
+    return wk_keysort_next(f->ks, &f->cur, err);
 }
 
 /* close_bucket -- absorb the values the boundary covers and settle the max boundary. */
 static int
-close_bucket(fill_t *f, sdb_error_t *err)
+close_bucket(ba_state_t *f, sdb_error_t *err)
 {
+    bson_value_t k;
+
     if (f->b->gran != NULL) {
         bson_value_t bound;
 
         SDB_RET(wk_gran_round(f->b->gran, &f->max, true, &bound, err));
-        while (f->pos < f->n && (sdb_bson_value_cmp(&bound, &f->order[f->pos].key) > 0 ||
-                                 sdb_bson_value_cmp(&f->max, &f->order[f->pos].key) == 0))
+        while (f->cur != NULL) {
+            cur_key(f, &k);
+            if (sdb_bson_value_cmp(&bound, &k) <= 0 && sdb_bson_value_cmp(&f->max, &k) != 0)
+                break;
             SDB_RET(take(f, err));
-        if (wk_num_double(&bound) == 0.0 && f->pos < f->n)
-            return wk_gran_round(f->b->gran, &f->order[f->pos].key, false, &f->max, err);
-        f->max = bound;
+        }
+        if (wk_num_double(&bound) == 0.0 && f->cur != NULL) {
+            cur_key(f, &k);
+            SDB_RET(wk_gran_round(f->b->gran, &k, false, &bound, err));
+        }
+        val_set(&f->max, &bound);
         return 0;
     }
-    while (f->pos < f->n && sdb_bson_value_cmp(&f->max, &f->order[f->pos].key) == 0)
+    while (f->cur != NULL) {
+        cur_key(f, &k);
+        if (sdb_bson_value_cmp(&f->max, &k) != 0)
+            break;
         SDB_RET(take(f, err));
-    if (f->pos < f->n)
-        f->max = f->order[f->pos].key;
+    }
+    if (f->cur != NULL) {
+        cur_key(f, &k);
+        val_set(&f->max, &k);
+    }
     return 0;
 }
 
 /* emit -- {_id: {min, max}, <output fields>}. */
 static void
-emit(fill_t *f, wk_agg_docs_t *out)
+emit(ba_state_t *f, wk_agg_docs_t *out)
 {
     bson_t *doc = bson_new(), id;
 
@@ -272,14 +299,14 @@ emit(fill_t *f, wk_agg_docs_t *out)
     wk_agg_docs_push(out, doc);
 }
 
-/* one_bucket -- fill and emit bucket number `num` (1-based); *prev holds the previous max. */
+/* one_bucket -- fill and emit bucket number f->num + 1; f->prev holds the previous max. */
 static int
-one_bucket(fill_t *f, int32_t num, bson_value_t *prev, bool *has_prev, wk_agg_docs_t *out,
-           sdb_error_t *err)
+one_bucket(ba_state_t *f, wk_agg_docs_t *out, sdb_error_t *err)
 {
     int64_t approx = llround((double)f->n / (double)f->b->buckets);
-    bool last = num == f->b->buckets;
+    bool last = ++f->num == f->b->buckets;
     bson_t empty = BSON_INITIALIZER;
+    bson_value_t k;
     int ret = 0;
 
     if (approx < 1)
@@ -287,19 +314,22 @@ one_bucket(fill_t *f, int32_t num, bson_value_t *prev, bool *has_prev, wk_agg_do
     f->st = bson_malloc0((f->b->nacc ? f->b->nacc : 1) * sizeof(*f->st));
     for (size_t a = 0; a < f->b->nacc; a++) /* no group key: `n` is read from {} */
         SDB_ERR(wk_acc_start(&f->b->accs[a], &f->st[a], &empty, err));
-    f->min = f->order[f->pos].key;
-    if (f->b->gran != NULL) {
-        if (*has_prev)
-            f->min = *prev;
-        else
-            SDB_ERR(wk_gran_round(f->b->gran, &f->order[f->pos].key, false, &f->min, err));
+    cur_key(f, &k);
+    if (f->b->gran == NULL) {
+        val_set(&f->min, &k);
+    } else if (f->prev.value_type != BSON_TYPE_EOD) {
+        val_set(&f->min, &f->prev);
+    } else {
+        bson_value_t lo;
+
+        SDB_ERR(wk_gran_round(f->b->gran, &k, false, &lo, err));
+        val_set(&f->min, &lo);
     }
     SDB_ERR(take(f, err));
-    for (int64_t i = 1; f->pos < f->n && (i < approx || last); i++)
+    for (int64_t i = 1; f->cur != NULL && (i < approx || last); i++)
         SDB_ERR(take(f, err));
     SDB_ERR(close_bucket(f, err));
-    *prev = f->max;
-    *has_prev = true;
+    val_set(&f->prev, &f->max);
     emit(f, out);
 err:
     for (size_t a = 0; a < f->b->nacc; a++)
@@ -309,76 +339,114 @@ err:
     return ret;
 }
 
-/* keys -- the sort keys (groupBy values, missing as null), checked against the granularity. */
+/* check_key -- a groupBy value against the granularity. */
 static int
-keys(const bucket_auto_t *b, const wk_agg_ctx_t *ctx, wk_agg_docs_t *in, keyed_t *order, size_t *n,
-     sdb_error_t *err)
+check_key(const bucket_auto_t *b, const bson_value_t *v, sdb_error_t *err)
 {
+    double d;
+
+    if (b->gran == NULL)
+        return 0;
+    if (!wk_num_is(v))
+        return sdb_error_set(err, SDB_CODE_Location40258,
+                             "$bucketAuto can specify a 'granularity' with numeric boundaries "
+                             "only, but found a value with type: %s",
+                             wk_agg_type_name(v->value_type));
+    d = v->value_type == BSON_TYPE_DECIMAL128 ? wk_dec_to_double(v->value.v_decimal128)
+                                              : wk_num_double(v);
+    if (isnan(d))
+        return sdb_error_set(err, SDB_CODE_Location40259,
+                             "$bucketAuto can specify a 'granularity' with numeric "
+                             "boundaries only, but found a NaN");
+    if (d < 0.0)
+        return sdb_error_set(err, SDB_CODE_Location40260,
+                             "$bucketAuto can specify a 'granularity' with non-negative "
+                             "numbers only, but found a negative number");
+    return 0;
+}
+
+static int
+ba_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
+{
+    ba_state_t *f = bson_malloc0(sizeof(*f));
+
+    SDB_UNUSED(topk);
+    f->b = priv;
+    f->ctx = ctx;
+    f->ks = wk_keysort_new(ctx, "$bucketAuto");
+    *state = f;
+    return 0;
+}
+
+/* ba_push -- sort each document by its groupBy value (missing as null). */
+static int
+ba_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
+{
+    ba_state_t *f = state;
+
     for (size_t i = 0; i < in->n; i++) {
-        bson_value_t *v;
+        bson_value_t v;
+        int ret;
 
         if (in->v[i] == NULL)
             continue;
-        SDB_RET(wk_op_check(ctx->op, err));
-        v = &order[*n].key;
-        SDB_RET(wk_agg_eval(b->by, in->v[i], v, err));
-        order[*n].idx = i;
-        (*n)++;
-        if (v->value_type == BSON_TYPE_EOD)
-            v->value_type = BSON_TYPE_NULL;
-        if (b->gran != NULL && !wk_num_is(v))
-            return sdb_error_set(err, SDB_CODE_Location40258,
-                                 "$bucketAuto can specify a 'granularity' with numeric boundaries "
-                                 "only, but found a value with type: %s",
-                                 wk_agg_type_name(v->value_type));
-        if (b->gran != NULL) {
-            double d = v->value_type == BSON_TYPE_DECIMAL128
-                           ? wk_dec_to_double(v->value.v_decimal128)
-                           : wk_num_double(v);
-
-            if (isnan(d))
-                return sdb_error_set(err, SDB_CODE_Location40259,
-                                     "$bucketAuto can specify a 'granularity' with numeric "
-                                     "boundaries only, but found a NaN");
-            if (d < 0.0)
-                return sdb_error_set(err, SDB_CODE_Location40260,
-                                     "$bucketAuto can specify a 'granularity' with non-negative "
-                                     "numbers only, but found a negative number");
-        }
+        SDB_RET(wk_op_check(f->ctx->op, err));
+        SDB_RET(wk_agg_eval(f->b->by, in->v[i], &v, err));
+        if (v.value_type == BSON_TYPE_EOD)
+            v.value_type = BSON_TYPE_NULL;
+        ret = check_key(f->b, &v, err);
+        if (ret == 0)
+            ret = wk_keysort_add(f->ks, &v, in->v[i], err);
+        wk_acc_val_clear(&v);
+        SDB_RET(ret);
+        bson_destroy(in->v[i]);
+        in->v[i] = NULL;
     }
     return 0;
 }
+
+/* ba_pull -- the buckets, up to max per call (0: all). */
+static int
+ba_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t *err)
+{
+    ba_state_t *f = state;
+    size_t got = 0;
+
+    if (!f->started) {
+        f->started = true;
+        f->n = wk_keysort_count(f->ks);
+        SDB_RET(wk_keysort_next(f->ks, &f->cur, err));
+    }
+    while (f->cur != NULL && f->num < f->b->buckets && (max == 0 || got < max)) {
+        SDB_RET(wk_op_check(f->ctx->op, err));
+        SDB_RET(one_bucket(f, out, err));
+        got++;
+    }
+    *done = f->cur == NULL || f->num >= f->b->buckets;
+    return 0;
+}
+
+static void
+ba_close(void *state)
+{
+    ba_state_t *f = state;
+
+    if (f->cur != NULL)
+        bson_destroy(f->cur);
+    wk_keysort_free(f->ks);
+    wk_acc_val_clear(&f->min);
+    wk_acc_val_clear(&f->max);
+    wk_acc_val_clear(&f->prev);
+    bson_free(f);
+}
+
+const wk_agg_blocking_t wk_agg_bucket_auto_blocking = {ba_open, ba_push, ba_pull, ba_close};
 
 int
 wk_agg_run_bucket_auto(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                        sdb_error_t *err)
 {
-    const bucket_auto_t *b = priv;
-    keyed_t *order = bson_malloc0((in->n ? in->n : 1) * sizeof(*order));
-    bson_value_t prev;
-    bool has_prev = false;
-    fill_t f;
-    size_t n = 0;
-    int ret = 0;
-
-    SDB_ERR(wk_agg_check_mem(ctx, wk_agg_docs_bytes(in), "$bucketAuto", err));
-    SDB_ERR(keys(b, ctx, in, order, &n, err));
-    SDB_ERR(wk_sort_array_op(order, n, sizeof(*order), keyed_cmp, NULL, ctx->op, err));
-    memset(&f, 0, sizeof(f));
-    f.b = b;
-    f.in = in;
-    f.order = order;
-    f.n = n;
-    for (int32_t num = 1; num <= b->buckets && f.pos < f.n; num++) {
-        SDB_ERR(wk_op_check(ctx->op, err));
-        SDB_ERR(one_bucket(&f, num, &prev, &has_prev, out, err));
-    }
-err:
-    for (size_t i = 0; i < n; i++)
-        if (order[i].key.value_type != BSON_TYPE_EOD)
-            bson_value_destroy(&order[i].key);
-    bson_free(order);
-    return ret;
+    return wk_agg_blocking_run(&wk_agg_bucket_auto_blocking, priv, ctx, in, out, err);
 }
 
 void

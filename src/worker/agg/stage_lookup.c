@@ -488,43 +488,136 @@ err:
     return ret;
 }
 
+/* The $facet sink (agg_int.h wk_agg_blocking_t): each chunk is copied into every
+ * sub-pipeline as it comes (wk_agg_feed_*), whose blocking stages hold or spill it on their
+ * own, so $facet itself holds only the sub-pipelines' results: the one output document, at
+ * most internalQueryFacetMaxOutputDocSizeBytes (100 MiB, 4031700 as mongod says it). */
+
+#define FACET_MAX_OUTPUT_BYTES ((size_t)100 * 1024 * 1024)
+
+typedef struct facet_state {
+    const facet_t *f;
+    wk_agg_ctx_t *ctx;
+    wk_agg_feed_t **feeds;
+    wk_agg_docs_t *res;
+    bool ended;
+} facet_state_t;
+
+static void
+facet_close(void *state)
+{
+    facet_state_t *st = state;
+
+    for (size_t i = 0; i < st->f->n; i++) {
+        wk_agg_feed_free(st->feeds[i]);
+        wk_agg_docs_free(&st->res[i]);
+    }
+    bson_free(st->feeds);
+    bson_free(st->res);
+    bson_free(st);
+}
+
+static int
+facet_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
+{
+    facet_state_t *st = bson_malloc0(sizeof(*st));
+    const facet_t *f = priv;
+
+    SDB_UNUSED(topk);
+    st->f = f;
+    st->ctx = ctx;
+    st->feeds = bson_malloc0(f->n * sizeof(*st->feeds));
+    st->res = bson_malloc0(f->n * sizeof(*st->res));
+    *state = st;
+    return 0;
+}
+
+/* facet_size -- 4031700 once the results pass the output limit. */
+static int
+facet_size(const facet_state_t *st, sdb_error_t *err)
+{
+    size_t bytes = 0;
+
+    for (size_t i = 0; i < st->f->n; i++)
+        bytes += wk_agg_docs_bytes(&st->res[i]);
+    if (bytes <= FACET_MAX_OUTPUT_BYTES)
+        return 0;
+    return sdb_error_set(err, SDB_CODE_Location4031700,
+                         "document constructed by $facet is %zu bytes, which exceeds the limit of "
+                         "%zu bytes",
+                         bytes, FACET_MAX_OUTPUT_BYTES);
+}
+
+/* facet_push -- a copy of the chunk into every sub-pipeline (the last one takes it). */
+static int
+facet_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
+{
+    facet_state_t *st = state;
+    wk_agg_ctx_t sub = *st->ctx;
+
+    sub.coll = st->ctx->coll != NULL ? st->ctx->coll : "";
+    for (size_t i = 0; i < st->f->n; i++) {
+        wk_agg_docs_t copy;
+
+        if (st->feeds[i] == NULL)
+            SDB_RET(wk_agg_feed_open(st->f->pipes[i], &sub, &st->res[i], &st->feeds[i], err));
+        wk_agg_docs_init(&copy);
+        for (size_t j = 0; j < in->n; j++)
+            if (in->v[j] != NULL)
+                wk_agg_docs_push(&copy, bson_copy(in->v[j]));
+        SDB_RET(wk_agg_feed_push(st->feeds[i], &copy, err));
+    }
+    return facet_size(st, err);
+}
+
+/* facet_pull -- end every sub-pipeline and build the one output document. */
+static int
+facet_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t *err)
+{
+    facet_state_t *st = state;
+    wk_agg_docs_t none;
+    bson_t *doc;
+
+    SDB_UNUSED(max);
+    *done = true;
+    if (st->ended)
+        return 0;
+    st->ended = true;
+    wk_agg_docs_init(&none);
+    SDB_RET(facet_push(st, &none, err)); /* opens the sub-pipelines of an empty input */
+    for (size_t i = 0; i < st->f->n; i++) {
+        SDB_RET(wk_agg_feed_end(st->feeds[i], err));
+        SDB_RET(facet_size(st, err));
+    }
+    doc = bson_new();
+    for (size_t i = 0; i < st->f->n; i++) {
+        bson_t arr;
+        uint32_t k = 0;
+
+        BSON_APPEND_ARRAY_BEGIN(doc, st->f->names[i], &arr);
+        for (size_t j = 0; j < st->res[i].n; j++) {
+            char buf[16];
+            const char *key;
+
+            if (st->res[i].v[j] == NULL)
+                continue;
+            bson_uint32_to_string(k++, &key, buf, sizeof(buf));
+            BSON_APPEND_DOCUMENT(&arr, key, st->res[i].v[j]);
+        }
+        bson_append_array_end(doc, &arr);
+        wk_agg_docs_free(&st->res[i]);
+    }
+    wk_agg_docs_push(out, doc);
+    return 0;
+}
+
+const wk_agg_blocking_t wk_agg_facet_blocking = {facet_open, facet_push, facet_pull, facet_close};
+
 int
 wk_agg_run_facet(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                  sdb_error_t *err)
 {
-    const facet_t *f = priv;
-    bson_t *doc = bson_new();
-    int ret = 0;
-
-    for (size_t i = 0; i < f->n; i++) {
-        wk_agg_docs_t copy, res;
-        bson_t arr;
-        char buf[16];
-        const char *k;
-
-        wk_agg_docs_init(&copy);
-        wk_agg_docs_init(&res);
-        for (size_t j = 0; j < in->n; j++)
-            if (in->v[j] != NULL)
-                wk_agg_docs_push(&copy, bson_copy(in->v[j]));
-        ret =
-            wk_agg_run_sub(f->pipes[i], ctx, ctx->coll != NULL ? ctx->coll : "", &copy, &res, err);
-        wk_agg_docs_free(&copy);
-        if (ret != 0) {
-            wk_agg_docs_free(&res);
-            bson_destroy(doc);
-            return ret;
-        }
-        BSON_APPEND_ARRAY_BEGIN(doc, f->names[i], &arr);
-        for (size_t j = 0; j < res.n; j++) {
-            bson_uint32_to_string((uint32_t)j, &k, buf, sizeof(buf));
-            BSON_APPEND_DOCUMENT(&arr, k, res.v[j]);
-        }
-        bson_append_array_end(doc, &arr);
-        wk_agg_docs_free(&res);
-    }
-    wk_agg_docs_push(out, doc);
-    return 0;
+    return wk_agg_blocking_run(&wk_agg_facet_blocking, priv, ctx, in, out, err);
 }
 
 void

@@ -14,6 +14,7 @@
 #include "agg_int.h"
 
 #include "../engine/args.h"
+#include "../engine/text.h"
 #include "../query/matcher.h"
 #include "../query/projection.h"
 
@@ -44,6 +45,10 @@ wk_agg_parse_match(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv
     if (!spec_doc(spec, &filter))
         return sdb_error_set(err, SDB_CODE_Location15959,
                              "the match filter must be an expression in an object");
+    if (wk_text_in_filter(&filter)) { /* only as the leading $match, which the executor runs */
+        *priv = NULL;
+        return 0;
+    }
     SDB_RET(wk_matcher_new_ex(&filter, &mo, &m, err));
     *priv = m;
     return 0;
@@ -55,6 +60,9 @@ wk_agg_run_match(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_
 {
     bool matched;
 
+    if (priv == NULL) /* a $text filter met here: not the leading stage (wk_agg_parse_match) */
+        return sdb_error_set(err, SDB_CODE_Location17313,
+                             "$match with $text is only allowed as the first pipeline stage");
     for (size_t i = 0; i < in->n; i++) {
         SDB_RET(wk_op_check(ctx->op, err));
         if (in->v[i] == NULL)

@@ -6,9 +6,9 @@
  * sort, so without sortBy a partition keeps its input order -- then walk one partition at a
  * time: each output's window function (window_ops.c) answers one value per document of the
  * partition, the documents get their new fields and move to the output, and the partition's
- * evaluated values are released before the next one starts.  So beyond the stage's input
- * vector (which the pipeline materializes for every stage) only one partition's working
- * state is held.  A partition key that is an array is 14 TypeMismatch; missing and null are
+ * evaluated values are released before the next one starts.  With partitionBy the input is
+ * sorted by partition key first, spilling past the sort limit (the sink, at the end), so only
+ * one partition is held in memory.  A partition key that is an array is 14 TypeMismatch; missing and null are
  * one partition, and keys equal under the command's collation are one partition.  Window bounds follow mongod's window_bounds.cpp: document offsets count from
  * the current document; range offsets are added to its sortBy value (a number, or a date with
  * `unit`), the window being every document whose value lies within, except that 'current'
@@ -16,6 +16,7 @@
  *
  * Invariants: private states are immutable after parsing; event-loop thread.
  */
+#include "keysort.h"
 #include "window.h"
 
 #include "../../common/bsoncmp.h"
@@ -708,9 +709,10 @@ err:
     return ret;
 }
 
-int
-wk_agg_run_set_window_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
-                             wk_agg_docs_t *out, sdb_error_t *err)
+/* run_partitions -- the stage over a whole input held in memory. */
+static int
+run_partitions(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
+               sdb_error_t *err)
 {
     const window_stage_t *w = priv;
     win_row_t *rows = bson_malloc0((in->n ? in->n : 1) * sizeof(*rows));
@@ -741,4 +743,142 @@ err:
         wk_acc_val_clear(&rows[i].key);
     bson_free(rows);
     return ret;
+}
+
+/* ---- the sink ----------------------------------------------------------------------------
+ * With partitionBy the stage takes its input in chunks (agg_int.h wk_agg_blocking_t) and
+ * sorts it by partition key (keysort.h), spilling past internalQueryMaxBlockingSortMemory-
+ * UsageBytes as the $sort mongod puts in front of it does (292 in its words without
+ * allowDiskUse); pull reads the partitions back one at a time and runs the stage over each,
+ * so only one partition is held.  Without partitionBy the input is one partition, held. */
+
+typedef struct win_state {
+    const window_stage_t *w;
+    wk_agg_ctx_t *ctx;
+    wk_keysort_t *ks;   /* partitionBy: the sort; NULL: `held` */
+    wk_agg_docs_t held; /* no partitionBy: the whole input */
+    bool started;
+    bson_t *cur; /* the first record of the next partition; NULL at the end */
+} win_state_t;
+
+static int
+win_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
+{
+    win_state_t *st = bson_malloc0(sizeof(*st));
+
+    SDB_UNUSED(topk);
+    st->w = priv;
+    st->ctx = ctx;
+    wk_agg_docs_init(&st->held);
+    if (st->w->partition != NULL)
+        st->ks = wk_keysort_new(ctx, "$sort");
+    *state = st;
+    return 0;
+}
+
+/* win_push -- sort each document by its partition key, or hold it. */
+static int
+win_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
+{
+    win_state_t *st = state;
+
+    for (size_t i = 0; i < in->n; i++) {
+        win_row_t row;
+        int ret;
+
+        if (in->v[i] == NULL)
+            continue;
+        if (st->ks == NULL) {
+            wk_agg_docs_push(&st->held, in->v[i]);
+            in->v[i] = NULL;
+            continue;
+        }
+        memset(&row, 0, sizeof(row));
+        row.doc = in->v[i];
+        ret = partition_keys(st->w, &row, 1, st->ctx, err);
+        if (ret == 0)
+            ret = wk_keysort_add(st->ks, &row.key, row.doc, err);
+        wk_acc_val_clear(&row.key);
+        SDB_RET(ret);
+        bson_destroy(in->v[i]);
+        in->v[i] = NULL;
+    }
+    return 0;
+}
+
+/* next_partition -- the documents of the next partition (copied out of the sorted records). */
+static int
+next_partition(win_state_t *st, wk_agg_docs_t *part, sdb_error_t *err)
+{
+    bson_t *first = st->cur, doc;
+    bson_value_t k0, k;
+    int ret = 0;
+
+    wk_keysort_key(first, &k0); /* a view into `first`, kept until the partition ends */
+    for (;;) {
+        wk_keysort_doc(st->cur, &doc);
+        wk_agg_docs_push(part, bson_copy(&doc));
+        if (st->cur != first)
+            bson_destroy(st->cur);
+        st->cur = NULL;
+        SDB_ERR(wk_keysort_next(st->ks, &st->cur, err));
+        if (st->cur == NULL)
+            break;
+        wk_keysort_key(st->cur, &k);
+        if (sdb_collation_value_cmp(st->ctx->collation, &k, &k0) != 0)
+            break;
+    }
+err:
+    bson_destroy(first);
+    return ret;
+}
+
+/* win_pull -- the output, partition by partition, until at least max documents (0: all). */
+static int
+win_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t *err)
+{
+    win_state_t *st = state;
+    size_t before = out->n;
+
+    *done = true;
+    if (st->ks == NULL) /* one partition */
+        return run_partitions(st->w, st->ctx, &st->held, out, err);
+    if (!st->started) {
+        st->started = true;
+        SDB_RET(wk_keysort_next(st->ks, &st->cur, err));
+    }
+    while (st->cur != NULL && (max == 0 || out->n - before < max)) {
+        wk_agg_docs_t part;
+        int ret;
+
+        wk_agg_docs_init(&part);
+        ret = next_partition(st, &part, err);
+        if (ret == 0)
+            ret = run_partitions(st->w, st->ctx, &part, out, err);
+        wk_agg_docs_free(&part);
+        SDB_RET(ret);
+    }
+    *done = st->cur == NULL;
+    return 0;
+}
+
+static void
+win_close(void *state)
+{
+    win_state_t *st = state;
+
+    if (st->cur != NULL)
+        bson_destroy(st->cur);
+    wk_keysort_free(st->ks);
+    wk_agg_docs_free(&st->held);
+    bson_free(st);
+}
+
+const wk_agg_blocking_t wk_agg_window_blocking = {win_open, win_push, win_pull, win_close};
+
+int
+wk_agg_run_set_window_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in,
+                             wk_agg_docs_t *out, sdb_error_t *err)
+{
+    return wk_agg_blocking_run(&wk_agg_window_blocking, priv, ctx, in, out, err);
 }

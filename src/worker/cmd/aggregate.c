@@ -7,10 +7,10 @@
  * into it first).  A pipeline that only maps and counts documents (agg.h wk_agg_streamable)
  * runs only as far as its first batch needs, and its cursor ("aggstream", below) continues
  * from the saved read position on any worker's getMore.  Any other pipeline's whole result
- * is materialized, the first batch (batchSize, default 101, at most 16 MiB) is returned and
- * the rest is spooled into the master as a "spool" cursor (CURSOR_NEW {state: {kind: "spool",
- * remaining}, docs}), the same state find's blocking plan uses, so getMore (find.c)
- * continues it on any worker.  {aggregate: 1} cursors live on the
+ * runs to its end, its results streamed as they come: the first batch (batchSize, default
+ * 101, at most 16 MiB) is returned and the rest is spooled into the master piece by piece
+ * as a "spool" cursor (CURSOR_NEW {state: {kind: "spool", remaining}, docs}, CURSOR_APPEND),
+ * the same state find's blocking plan uses, so getMore (find.c) continues it on any worker.  {aggregate: 1} cursors live on the
  * namespace "<db>.$cmd.aggregate".  With explain the pipeline is parsed, not run.  On a view
  * (view.h) the view's pipeline runs first, on the collection it is defined on.
  *
@@ -49,6 +49,8 @@ typedef struct agg_args {
     bson_t let;         /* static view; empty when absent */
     bson_iter_t collation, hint;
     bool has_collation, has_hint;
+    int64_t now_ms;      /* $$NOW: fixed when the command starts, kept by its cursor */
+    uint32_t ct_t, ct_i; /* $$CLUSTER_TIME, likewise */
 } agg_args_t;
 
 static const char *const agg_fields[] = {
@@ -98,6 +100,24 @@ parse_target(wk_cmd_t *cmd, const bson_iter_t *it, agg_args_t *a)
                          "collection name or 1");
 }
 
+/* clock_vars -- $$NOW and $$CLUSTER_TIME for the command: a cursor's state `st` keeps those
+ * its command started with (mongod fixes both for the whole command, getMores included);
+ * without one (st NULL or not saying), the time now. */
+static void
+clock_vars(agg_args_t *a, const bson_t *st)
+{
+    bson_iter_t it;
+    struct timeval tv;
+
+    bson_gettimeofday(&tv);
+    a->now_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    wk_cluster_time(&a->ct_t, &a->ct_i);
+    if (st != NULL && bson_iter_init_find(&it, st, "now") && BSON_ITER_HOLDS_DATE_TIME(&it))
+        a->now_ms = bson_iter_date_time(&it);
+    if (st != NULL && bson_iter_init_find(&it, st, "clusterTime") && BSON_ITER_HOLDS_TIMESTAMP(&it))
+        bson_iter_timestamp(&it, &a->ct_t, &a->ct_i);
+}
+
 /* parse_cursor -- {batchSize}. */
 static int
 parse_cursor(wk_cmd_t *cmd, const bson_iter_t *it, agg_args_t *a)
@@ -133,6 +153,7 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
                                                                              * Default (live) */
     bson_init(&a->let);
     a->batch_size = WK_AGG_DEFAULT_BATCH;
+    clock_vars(a, NULL);
     SDB_RET(wk_cmdu_check_fields(cmd, agg_fields));
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
@@ -229,7 +250,8 @@ pipeline_array(wk_cmd_t *cmd, const agg_args_t *a, wk_agg_ctx_t *ctx, char *src,
     return 0;
 }
 
-/* parse_pipeline -- the pipeline array, with the command's let variables substituted. */
+/* parse_pipeline -- the pipeline array, with the command's let variables and its fixed $$NOW
+ * and $$CLUSTER_TIME substituted. */
 static int
 parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const bson_t *raw, const wk_agg_ctx_t *ctx,
                wk_agg_pipeline_t **p)
@@ -237,12 +259,10 @@ parse_pipeline(wk_cmd_t *cmd, const agg_args_t *a, const bson_t *raw, const wk_a
     bson_t vars = BSON_INITIALIZER, subst = BSON_INITIALIZER;
     int ret = 0;
 
-    if (bson_empty(&a->let)) {
-        bson_destroy(&vars);
-        bson_destroy(&subst);
-        return wk_agg_parse_doc(raw, ctx, p, &cmd->err);
-    }
-    SDB_ERR(let_vars(cmd, &a->let, &vars));
+    if (!bson_empty(&a->let))
+        SDB_ERR(let_vars(cmd, &a->let, &vars));
+    BSON_APPEND_DATE_TIME(&vars, "NOW", a->now_ms);
+    BSON_APPEND_TIMESTAMP(&vars, "CLUSTER_TIME", a->ct_t, a->ct_i);
     bson_destroy(&subst);
     SDB_ERR(wk_agg_subst_vars(raw, &vars, &subst, &cmd->err));
     SDB_ERR(wk_agg_parse_doc(&subst, ctx, p, &cmd->err));
@@ -252,13 +272,14 @@ err:
     return ret;
 }
 
-/* explain_stages -- the pipeline's stages after the $match its read absorbs; *n their count. */
+/* explain_stages -- the pipeline's stages after the `skip` its read absorbs (a leading $match,
+ * a $sort an index provides); *n their count. */
 static void
-explain_stages(const wk_agg_pipeline_t *p, bool lead, bson_t *arr, uint32_t *n)
+explain_stages(const wk_agg_pipeline_t *p, uint32_t skip, bson_t *arr, uint32_t *n)
 {
     bson_t all = BSON_INITIALIZER;
     bson_iter_t it, st;
-    bool first = true;
+    uint32_t seen = 0;
 
     *n = 1; /* after {$cursor} */
     wk_agg_append_stages(p, &all, "s");
@@ -266,11 +287,8 @@ explain_stages(const wk_agg_pipeline_t *p, bool lead, bson_t *arr, uint32_t *n)
         while (bson_iter_next(&st)) {
             char key[16];
 
-            if (first && lead) {
-                first = false;
+            if (seen++ < skip)
                 continue;
-            }
-            first = false;
             bson_snprintf(key, sizeof(key), "%u", (*n)++);
             bson_append_iter(arr, key, -1, &st);
         }
@@ -300,7 +318,7 @@ static int
 reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_ctx_t *ctx,
               const wk_agg_pipeline_t *p, int verbosity)
 {
-    bson_t filter, qp, plan, arr, rest = BSON_INITIALIZER, cur, c, stats = BSON_INITIALIZER;
+    bson_t filter, qp, plan, arr, rest = BSON_INITIALIZER, cur, c, stats = BSON_INITIALIZER, sort;
     wk_match_opts_t mo = {NULL, ctx->collation}; /* let is substituted into the pipeline */
     char src[WK_NS_MAX];
     int64_t t0 = bson_get_monotonic_time();
@@ -317,7 +335,10 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_c
     wk_exec_init(&ex);
     ex.op = &cmd->op;
     ex.read_ts = ctx->read_ts;
-    SDB_ERR(wk_exec_open_hint(&ex, src, &filter, &mo, ctx->hint, &cmd->err));
+    if (wk_agg_leading_sort(p, &sort)) /* an index in its order absorbs the $sort */
+        SDB_ERR(wk_exec_open_sorted(&ex, src, &filter, &mo, ctx->hint, &sort, &cmd->err));
+    else
+        SDB_ERR(wk_exec_open_hint(&ex, src, &filter, &mo, ctx->hint, &cmd->err));
     BSON_APPEND_UTF8(cmd->reply, "explainVersion", "1");
     bson_init(&qp);
     BSON_APPEND_UTF8(&qp, "namespace", src);
@@ -334,7 +355,7 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_c
         bson_destroy(&qp);
         goto err;
     }
-    explain_stages(p, !bson_empty(&filter), &rest, &n);
+    explain_stages(p, (bson_empty(&filter) ? 0 : 1) + (wk_exec_sorted(&ex) ? 1 : 0), &rest, &n);
     if (n == 1) {
         BSON_APPEND_DOCUMENT(cmd->reply, "queryPlanner", &qp);
         bson_concat(cmd->reply, &stats);
@@ -382,15 +403,19 @@ cut(const wk_agg_docs_t *res, int64_t want, bson_t *arr, uint32_t *n, size_t *by
     }
 }
 
-/* cursor_new -- park a cursor with `state` (and the spooled `docs`, may be NULL) in this
- * command's session and transaction; *id its id. */
+/* cursor_new_out -- park a cursor with `state` (and the spooled `docs`, may be NULL) in this
+ * command's session and transaction; *id its id.  `out`: it stays checked out to this worker,
+ * which appends to its spool and checks it in (CURSOR_APPEND, CURSOR_PUT). */
 static int
-cursor_new(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *docs, int64_t *id)
+cursor_new_out(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *docs, bool out,
+               int64_t *id)
 {
     bson_t req = BSON_INITIALIZER, reply;
     bson_iter_t it;
     int ret;
 
+    if (out)
+        BSON_APPEND_BOOL(&req, "out", true);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
@@ -404,34 +429,148 @@ cursor_new(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *doc
     return ret;
 }
 
-/* reply_cursor -- first batch, spool the rest; `at` is a snapshot read's time (0 = none). */
+/* cursor_new -- cursor_new_out, checked in. */
 static int
-reply_cursor(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_docs_t *res,
-             uint64_t at)
+cursor_new(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t *docs, int64_t *id)
 {
-    bson_t first = BSON_INITIALIZER, spool = BSON_INITIALIZER, state = BSON_INITIALIZER, cur;
-    uint32_t nfirst = 0, nspool = 0;
-    size_t bytes = 0;
-    int64_t id = 0;
+    return cursor_new_out(cmd, ns, state, docs, false, id);
+}
+
+/* ---- blocking results, streamed into the spool -------------------------------------------
+ * The pipeline hands its results over chunk by chunk (agg.h wk_agg_run_emit).  The first
+ * batch is cut from the first of them; the rest gathers in `pend` and goes to the master in
+ * pieces of about SPOOL_PIECE bytes: the first piece creates the cursor checked out to this
+ * worker (CURSOR_NEW out: true), the next ones CURSOR_APPEND to its spool, and once the
+ * pipeline ended CURSOR_PUT checks it in as {kind: "spool", remaining}.  A rest that fits in
+ * one piece is one plain CURSOR_NEW.  So beside what its stages hold (a spilled $sort: its
+ * limit and the merge's reads) the worker holds at most a piece of the result.  An error drops
+ * a cursor already created, so a failed aggregate leaves none behind. */
+
+#define SPOOL_PIECE (4 * 1024 * 1024)
+
+typedef struct spooler {
+    wk_cmd_t *cmd;
+    const char *ns;
+    int64_t want; /* the first batch's size (< 0: any) */
+    bson_t first, pend;
+    uint32_t nfirst, npend;
+    size_t bytes, pend_bytes;
+    bool first_full; /* a result went past the first batch: the rest is spooled */
+    int64_t id;      /* the cursor once a piece was sent, else 0 */
+    int64_t spooled; /* documents sent */
+} spooler_t;
+
+/* spool_piece -- send what is pending: the cursor's first piece or the next one. */
+static int
+spool_piece(spooler_t *sp, bool last)
+{
+    bson_t req = BSON_INITIALIZER, reply, state = BSON_INITIALIZER;
     int ret = 0;
 
-    cut(res, a->batch_size, &first, &nfirst, &bytes, &spool, &nspool);
-    if (nspool > 0) {
+    if (sp->npend == 0)
+        return 0;
+    if (sp->id == 0) {
         BSON_APPEND_UTF8(&state, "kind", "spool");
-        BSON_APPEND_INT64(&state, "remaining", nspool);
-        SDB_ERR(cursor_new(cmd, ns, &state, &spool, &id));
+        BSON_APPEND_INT64(&state, "remaining", last ? (int64_t)sp->npend : 0);
+        ret = cursor_new_out(sp->cmd, sp->ns, &state, &sp->pend, !last, &sp->id);
+    } else {
+        BSON_APPEND_INT64(&req, "id", sp->id);
+        BSON_APPEND_ARRAY(&req, "docs", &sp->pend);
+        ret = wk_cmdu_store(SDB_OP_CURSOR_APPEND, &req, &reply, &sp->cmd->err);
+        bson_destroy(&reply);
     }
+    bson_destroy(&req);
+    bson_destroy(&state);
+    sp->spooled += sp->npend;
+    bson_reinit(&sp->pend);
+    sp->npend = 0;
+    sp->pend_bytes = 0;
+    return ret;
+}
+
+/* spool_emit -- take a chunk of results (wk_agg_emit_fn). */
+static int
+spool_emit(void *arg, wk_agg_docs_t *out, sdb_error_t *err)
+{
+    spooler_t *sp = arg;
+
+    SDB_UNUSED(err);
+    for (size_t i = 0; i < out->n; i++) {
+        bson_t *d = out->v[i];
+        char key[16];
+        const char *k;
+
+        if (d == NULL)
+            continue;
+        if (!sp->first_full && (sp->want < 0 || (int64_t)sp->nfirst < sp->want) &&
+            (sp->nfirst == 0 || sp->bytes + d->len <= WK_BATCH_MAX_BYTES)) {
+            bson_uint32_to_string(sp->nfirst++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&sp->first, k, d);
+            sp->bytes += d->len;
+        } else {
+            sp->first_full = true;
+            bson_uint32_to_string(sp->npend++, &k, key, sizeof(key));
+            BSON_APPEND_DOCUMENT(&sp->pend, k, d);
+            sp->pend_bytes += d->len;
+        }
+    }
+    wk_agg_docs_free(out);
+    if (sp->pend_bytes >= SPOOL_PIECE)
+        return spool_piece(sp, false);
+    return 0;
+}
+
+/* spool_end -- the last piece, and check the cursor in with its count. */
+static int
+spool_end(spooler_t *sp)
+{
+    bson_t state = BSON_INITIALIZER;
+    int ret;
+
+    if (sp->id == 0)
+        return spool_piece(sp, true);
+    SDB_RET(spool_piece(sp, false));
+    BSON_APPEND_UTF8(&state, "kind", "spool");
+    BSON_APPEND_INT64(&state, "remaining", sp->spooled);
+    ret = wk_cmdu_cursor_put(sp->id, &state, false, &sp->cmd->err);
+    bson_destroy(&state);
+    return ret;
+}
+
+/* reply_blocking -- run a pipeline that must run to its end, its results streamed into the
+ * first batch and the spool; `at` is a snapshot read's time (0 = none). */
+static int
+reply_blocking(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_pipeline_t *p,
+               wk_agg_ctx_t *ctx, uint64_t at)
+{
+    spooler_t sp;
+    bson_t cur;
+    int ret = 0;
+
+    memset(&sp, 0, sizeof(sp));
+    sp.cmd = cmd;
+    sp.ns = ns;
+    sp.want = a->batch_size;
+    bson_init(&sp.first);
+    bson_init(&sp.pend);
+    SDB_ERR(wk_agg_run_emit(p, ctx, spool_emit, &sp, &cmd->err));
+    SDB_ERR(spool_end(&sp));
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
-    BSON_APPEND_ARRAY(&cur, "firstBatch", &first);
-    BSON_APPEND_INT64(&cur, "id", id);
+    BSON_APPEND_ARRAY(&cur, "firstBatch", &sp.first);
+    BSON_APPEND_INT64(&cur, "id", sp.id);
     BSON_APPEND_UTF8(&cur, "ns", ns);
     if (at != 0)
         wk_rc_append_ts(&cur, "atClusterTime", at);
     bson_append_document_end(cmd->reply, &cur);
 err:
-    bson_destroy(&first);
-    bson_destroy(&spool);
-    bson_destroy(&state);
+    if (ret != 0 && sp.id != 0) {
+        sdb_error_t ignore;
+
+        memset(&ignore, 0, sizeof(ignore));
+        (void)wk_cmdu_cursor_put(sp.id, NULL, true, &ignore);
+    }
+    bson_destroy(&sp.first);
+    bson_destroy(&sp.pend);
     return ret;
 }
 
@@ -493,6 +632,8 @@ reply_stream(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_pi
         if (a->has_collation)
             bson_append_iter(&facts, "collation", -1, &a->collation);
         BSON_APPEND_BOOL(&facts, "allowDiskUse", a->allow_disk_use);
+        BSON_APPEND_DATE_TIME(&facts, "now", a->now_ms);
+        BSON_APPEND_TIMESTAMP(&facts, "clusterTime", a->ct_t, a->ct_i);
         stream_state(&facts, &pos, eof, &pending, npend, &state);
         SDB_ERR(cursor_new(cmd, ns, &state, NULL, &id));
     }
@@ -571,6 +712,7 @@ more_run(wk_cmd_t *cmd, const bson_t *st, int64_t want, wk_agg_docs_t *res, bson
     ctx.op = &cmd->op;
     ctx.allow_disk_use = bson_iter_init_find(&it, st, "allowDiskUse") && bson_iter_as_bool(&it);
     doc_field(st, "let", &a.let);
+    clock_vars(&a, st);
     doc_field(st, "pipeline", &stages);
     doc_field(st, "collation", &collation);
     if (!bson_empty(&collation))
@@ -638,7 +780,6 @@ static int
 aggregate(wk_cmd_t *cmd, int verbosity)
 {
     wk_agg_pipeline_t *p = NULL;
-    wk_agg_docs_t res;
     wk_agg_ctx_t ctx;
     agg_args_t a;
     sdb_collation_t *coll = NULL;
@@ -646,7 +787,6 @@ aggregate(wk_cmd_t *cmd, int verbosity)
     bson_t stages = BSON_INITIALIZER;
     int ret = 0;
 
-    wk_agg_docs_init(&res);
     SDB_ERR(parse_args(cmd, &a));
     SDB_ERR(wk_cs_check_position(&a.pipeline, &cmd->err));
     if (!a.explain && wk_cs_first_stage(&a.pipeline)) /* a change stream (stage_changestream.h) */
@@ -676,16 +816,14 @@ aggregate(wk_cmd_t *cmd, int verbosity)
         SDB_ERR(reply_explain(cmd, ns, &a, &ctx, p, verbosity < 0 ? 0 : verbosity));
     else {
         wk_cmdu_opcount(WK_OPC_QUERY, 1);
-        if (a.batch_size > 0 && ctx.read_ts == 0 && cmd->op.xact_n == 0 && wk_agg_streamable(p))
+        if (a.batch_size > 0 && ctx.read_ts == 0 && cmd->op.xact_n == 0 &&
+            (wk_agg_streamable(p) || wk_agg_streamable_sorted(p, &ctx)))
             SDB_ERR(reply_stream(cmd, ns, &a, p, &ctx, &stages));
-        else {
-            SDB_ERR(wk_agg_run(p, &ctx, NULL, &res, &cmd->err));
-            SDB_ERR(reply_cursor(cmd, ns, &a, &res, ctx.read_ts));
-        }
+        else
+            SDB_ERR(reply_blocking(cmd, ns, &a, p, &ctx, ctx.read_ts));
     }
 err:
     bson_destroy(&stages);
-    wk_agg_docs_free(&res);
     wk_agg_free(p);
     sdb_collation_free(coll);
     return ret;

@@ -21,6 +21,7 @@
 
 #include "../engine/args.h"
 #include "../engine/exec.h"
+#include "../engine/geo_near.h"
 #include "../engine/namespace.h"
 #include "../engine/plan_cache.h"
 #include "../engine/view.h"
@@ -288,8 +289,8 @@ projection_simple(const bson_t *proj)
 
 /* stages -- the plan tree, from the top stage down to the executor's read. */
 static void
-stages(const xq_t *q, const wk_exec_t *ex, const bson_t *pq, bool sort_needed, bool stats,
-       uint64_t nret, bson_t *out)
+stages(const xq_t *q, const wk_exec_t *ex, const wk_geo_near_t *near, const bson_t *pq,
+       bool sort_needed, bool stats, uint64_t nret, bson_t *out)
 {
     const char *names[4];
     bson_t levels[5];
@@ -298,8 +299,9 @@ stages(const xq_t *q, const wk_exec_t *ex, const bson_t *pq, bool sort_needed, b
     if (q->top != NULL)
         names[nl++] = q->top;
     if (!bson_empty(&q->projection))
-        names[nl++] =
-            projection_simple(&q->projection) ? "PROJECTION_SIMPLE" : "PROJECTION_DEFAULT";
+        names[nl++] = ex->covered                         ? "PROJECTION_COVERED"
+                      : projection_simple(&q->projection) ? "PROJECTION_SIMPLE"
+                                                          : "PROJECTION_DEFAULT";
     if (sort_needed) { /* SKIP over SORT (which keeps skip + limit) */
         if (q->skip > 0 && q->top == NULL)
             names[nl++] = "SKIP";
@@ -316,7 +318,10 @@ stages(const xq_t *q, const wk_exec_t *ex, const bson_t *pq, bool sort_needed, b
         if (i > 0)
             bson_append_document_begin(i == 1 ? out : &levels[i - 1], "inputStage", -1, b);
         if (i == nl) {
-            wk_exec_explain(ex, pq, stats, b);
+            if (near != NULL) /* find's $near (engine/geo_near.h) */
+                wk_geo_near_explain(near, stats, nret, b);
+            else
+                wk_exec_explain(ex, pq, stats, b);
             break;
         }
         BSON_APPEND_UTF8(b, "stage", names[i]);
@@ -369,6 +374,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
     wk_match_opts_t mo = {q->vars, q->coll};
     bson_t pq = BSON_INITIALIZER, qp, plan, rej;
     wk_exec_t ex;
+    wk_geo_near_t *near = NULL;
     bool sort_needed;
     uint64_t nret = 0;
     int64_t t0 = bson_get_monotonic_time();
@@ -376,8 +382,15 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
 
     wk_exec_init(&ex);
     ex.op = &cmd->op;
+    mo.allow_near = q->top == NULL; /* a find: ordered by distance */
+    if (mo.allow_near)
+        SDB_ERR(wk_geo_near_from_filter(&q->filter, &near, &cmd->err));
+    if (near != NULL)
+        SDB_ERR(wk_geo_near_index(near, q->ns, true, &cmd->err));
     SDB_ERR(wk_exec_open_find(&ex, q->ns, &q->filter, &mo, q->hint,
                               bson_empty(&q->sort) ? NULL : &q->sort, &q->minmax, &cmd->err));
+    if (q->top == NULL) /* find: as find does */
+        wk_exec_cover(&ex, &q->filter, &q->projection, bson_empty(&q->sort) ? NULL : &q->sort);
     if (q->limit > 0 && (bson_empty(&q->sort) || wk_exec_sorted(&ex)))
         wk_exec_limit_hint(&ex, (uint64_t)(q->skip + q->limit)); /* as find does */
     sort_needed = !bson_empty(&q->sort) && !wk_exec_sorted(&ex);
@@ -397,7 +410,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
     if (q->count_fast) {
         BSON_APPEND_UTF8(&plan, "stage", "RECORD_STORE_FAST_COUNT");
     } else {
-        stages(q, &ex, &pq, sort_needed, false, 0, &plan);
+        stages(q, &ex, near, &pq, sort_needed, false, 0, &plan);
     }
     bson_append_document_end(&qp, &plan);
     BSON_APPEND_ARRAY_BEGIN(&qp, "rejectedPlans", &rej);
@@ -411,7 +424,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
             BSON_APPEND_UTF8(&tree, "stage", "RECORD_STORE_FAST_COUNT");
             stage_stats(&tree, 0);
         } else {
-            stages(q, &ex, &pq, sort_needed, true, nret, &tree);
+            stages(q, &ex, near, &pq, sort_needed, true, nret, &tree);
         }
         wk_exec_explain_stats(&ex, &pq, q->top != NULL ? 0 : (int64_t)nret, t0, verbosity, &tree,
                               cmd->reply);
@@ -422,6 +435,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
 err:
     bson_destroy(&pq);
     wk_exec_close(&ex);
+    wk_geo_near_free(near);
     return ret;
 }
 

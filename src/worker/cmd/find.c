@@ -22,6 +22,7 @@
  */
 #include "../engine/args.h"
 #include "../engine/exec.h"
+#include "../engine/geo_near.h"
 #include "../engine/namespace.h"
 #include "../engine/opcount.h"
 #include "../engine/read_concern.h"
@@ -32,6 +33,7 @@
 #include "view_read.h"
 
 #include "../../common/collation.h"
+#include "../../common/geo/geo_keys.h"
 #include "../agg/stage_changestream.h"
 #include "../catalog_cache.h"
 #include "../oplog_wait.h"
@@ -39,6 +41,7 @@
 #include "../query/sort.h"
 #include "../store_client.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +60,7 @@ typedef struct find_args {
     sdb_collation_t *coll; /* NULL = simple */
     bson_t minmax;         /* {min?, max?} (owned) */
     bool return_key, show_record_id;
+    wk_geo_near_t *near; /* a top-level $near / $nearSphere: the order (engine/geo_near.h) */
 } find_args_t;
 
 typedef struct batch {
@@ -463,21 +467,74 @@ order(wk_cmd_t *cmd, const wk_sort_t *so, bson_t **docs, size_t n)
     return 0;
 }
 
+static int sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort_t *so,
+                          bson_t ***docs_out, size_t *n_out);
+
+/* near_grows -- a $near on a 2dsphere index with a limit and no bound, no sort, no hint:
+ * read discs of growing radius instead of measuring every document. */
+static bool
+near_grows(const find_args_t *a, const wk_sort_t *so)
+{
+    const wk_geo_near_t *g = a->near;
+
+    return g != NULL && so == NULL && a->limit > 0 && !a->has_hint && bson_empty(&a->minmax) &&
+           g->kind == SDB_GEO_2DSPHERE && g->q->sphere && !g->resphered && g->q->max_dist < 0;
+}
+
+/* near_collect -- the matches within discs of 1 km, 8 km, ... (1/1000 of that in radians for
+ * a legacy point) until one holds skip + limit of them or covers the sphere: every match
+ * outside a disc is farther than every one inside, so its nearest skip + limit are the
+ * answer (mongod's growing annulus search, in one step per radius). */
+static int
+near_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, bson_t ***docs_out, size_t *n_out)
+{
+    const wk_geoq_t *q = a->near->q;
+    double unit = q->meters ? SDB_GEO_EARTH_RADIUS_M : 1.0, r = 1000.0 / SDB_GEO_EARTH_RADIUS_M;
+    wk_match_opts_t mo = {a->vars, a->coll};
+    find_args_t b = *a;
+    char ns[WK_NS_MAX];
+    int ret = 0;
+
+    bson_strncpy(ns, ex->ns, sizeof(ns));
+    mo.allow_near = true;
+    b.limit = 0; /* collect all inside the disc */
+    for (;;) {
+        bson_t f;
+
+        wk_geo_near_bounded(a->near, &a->filter, r * unit, &f);
+        ret = wk_exec_open_find(ex, ns, &f, &mo, NULL, NULL, NULL, &cmd->err);
+        if (ret == 0)
+            ret = sorted_collect(cmd, &b, ex, NULL, docs_out, n_out);
+        bson_destroy(&f);
+        if (ret != 0 || *n_out >= (size_t)(a->skip + a->limit) || r >= M_PI)
+            return ret;
+        for (size_t i = 0; i < *n_out; i++)
+            bson_destroy((*docs_out)[i]);
+        bson_free(*docs_out);
+        *docs_out = NULL;
+        r *= 8;
+    }
+}
+
 /* sorted_collect -- every match (copies), keeping only the best `keep` when keep > 0. */
 static int
 sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort_t *so,
                bson_t ***docs_out, size_t *n_out)
 {
-    size_t keep = a->limit > 0 ? (size_t)(a->skip + a->limit) : 0, n = 0, cap = 0, bytes = 0;
+    size_t keep = a->limit > 0 && a->near == NULL ? (size_t)(a->skip + a->limit) : 0;
+    size_t n = 0, cap = 0, bytes = 0;
     bson_t **docs = NULL;
     int ret = 0;
 
+    if (near_grows(a, so))
+        return near_collect(cmd, a, ex, docs_out, n_out);
     for (;;) {
+        wk_match_details_t det;
         bson_t doc;
         int64_t r;
         bool found;
 
-        SDB_ERR(wk_exec_next(ex, &doc, &r, NULL, &found, &cmd->err));
+        SDB_ERR(wk_exec_next(ex, &doc, &r, &det, &found, &cmd->err));
         if (!found)
             break;
         if (n == cap) {
@@ -487,6 +544,8 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
         docs[n] = bson_copy(&doc);
         if (a->return_key || a->show_record_id) /* for shape, after the sort */
             BSON_APPEND_INT64(docs[n], "$recordId", r);
+        if (det.has_text_score) /* for a {$meta: "textScore"} sort */
+            BSON_APPEND_DOUBLE(docs[n], WK_SORT_TEXT_SCORE, det.text_score);
         bytes += docs[n++]->len;
         if (keep > 0 && n > keep && (n >= 2 * keep + 256 || bytes > WK_SORT_MEM_MAX))
             SDB_ERR(prune(cmd, so, docs, &n, keep, &bytes));
@@ -496,7 +555,10 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
                                   "to external sorting.",
                                   WK_SORT_MEM_MAX));
     }
-    SDB_ERR(order(cmd, so, docs, n));
+    if (a->near != NULL)
+        SDB_ERR(wk_geo_near_order(a->near, docs, n, &cmd->op, &cmd->err));
+    if (a->near == NULL || so != NULL)
+        SDB_ERR(order(cmd, so, docs, n));
 err:
     *docs_out = docs;
     *n_out = n;
@@ -513,11 +575,9 @@ project_one(const wk_exec_t *ex, const stream_t *s, const bson_t *doc, bson_t *o
     int64_t r = 0;
     int ret;
 
-    if (!s->return_key && !s->show_record_id)
-        return shape(ex, s->proj, false, false, doc, 0, NULL, out, err);
     if (bson_iter_init_find(&it, doc, "$recordId"))
         r = bson_iter_as_int64(&it);
-    bson_copy_to_excluding_noinit(doc, &clean, "$recordId", NULL);
+    bson_copy_to_excluding_noinit(doc, &clean, "$recordId", WK_SORT_TEXT_SCORE, NULL);
     ret = shape(ex, s->proj, s->return_key, s->show_record_id, &clean, r, NULL, out, err);
     bson_destroy(&clean);
     return ret;
@@ -614,6 +674,9 @@ find_collection(wk_cmd_t *cmd)
     s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
+    SDB_ERR(wk_geo_near_from_filter(&a.filter, &a.near, &cmd->err));
+    if (a.near != NULL)
+        SDB_ERR(wk_geo_near_index(a.near, ns, true, &cmd->err));
     if (!bson_has_field(cmd->body, "collation")) /* the collection's default, if any */
         SDB_ERR(wk_cmdu_default_collation(ns, &a.coll, &a.collation, &cmd->err));
     wk_cmdu_opcount(WK_OPC_QUERY, 1);
@@ -625,6 +688,7 @@ find_collection(wk_cmd_t *cmd)
     dir = natural_dir(&a.sort);
     if (dir == 0)
         SDB_ERR(wk_sort_new_ex(&a.sort, a.coll, &so, &cmd->err));
+    mo.allow_near = true; /* ordered by distance below (engine/geo_near.h) */
     mo.vars = a.vars;
     mo.coll = a.coll;
     if (a.tailable) {
@@ -642,9 +706,11 @@ find_collection(wk_cmd_t *cmd)
     s.show_record_id = a.show_record_id;
     SDB_ERR(wk_exec_open_find(&s.ex, ns, &a.filter, &mo, hint, so != NULL ? &a.sort : NULL,
                               &a.minmax, &cmd->err));
-    if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0)
+    if (s.proj != NULL && !a.tailable)
+        wk_exec_cover(&s.ex, &a.filter, &a.projection, so != NULL ? &a.sort : NULL);
+    if (a.limit > 0 && (so == NULL || wk_exec_sorted(&s.ex)) && dir > 0 && a.near == NULL)
         wk_exec_limit_hint(&s.ex, (uint64_t)(a.skip + a.limit));
-    if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0) /* else an index gives the order */
+    if ((so != NULL && !wk_exec_sorted(&s.ex)) || dir < 0 || a.near != NULL)
         SDB_ERR(find_sorted(cmd, ns, &a, &s, so));
     else
         SDB_ERR(find_stream(cmd, ns, &a, &s));
@@ -658,6 +724,7 @@ err:
     bson_destroy(&a.minmax);
     if (a.vars != NULL)
         bson_destroy(a.vars);
+    wk_geo_near_free(a.near);
     return ret;
 }
 

@@ -17,6 +17,7 @@
 #include "../engine/args.h"
 #include "../engine/capped.h"
 #include "../engine/exec.h"
+#include "../engine/text.h"
 #include "../engine/ttl.h"
 #include "../engine/view.h"
 #include "../engine/write.h"
@@ -26,6 +27,7 @@
 
 #include "../../common/bsontext.h"
 #include "../../common/collation.h"
+#include "../../common/geo/geo_keys.h"
 #include "../../common/pfilter.h"
 
 #include <string.h>
@@ -489,6 +491,29 @@ check_hashed(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
     return 0;
 }
 
+/* check_geo -- a 2d field leads its pattern and has 1..32 bits (mongod's 16801, 16803); a
+ * 2dsphere index is version 3, the keys geo/geo_keys.h derives.  *sphere: it is 2dsphere. */
+static int
+check_geo(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, bool *sphere)
+{
+    int field = -1, kind = sdb_geo_pattern_kind(key, &field);
+    bson_iter_t it;
+
+    *sphere = kind == SDB_GEO_2DSPHERE;
+    if (kind == SDB_GEO_2D && field != 0)
+        return sdb_error_set(&cmd->err, SDB_CODE_Location16801, "2d has to be first in index");
+    if (kind == SDB_GEO_2D && bson_iter_init_find(&it, spec, "bits") &&
+        !(bson_iter_as_double(&it) > 0 && bson_iter_as_double(&it) <= 32))
+        return sdb_error_set(&cmd->err, SDB_CODE_Location16803,
+                             "bits in geo index must be between 1 and 32");
+    if (*sphere && bson_iter_init_find(&it, spec, "2dsphereIndexVersion") &&
+        !(BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) == 3))
+        return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                             "unsupported geo index version: only 2dsphereIndexVersion 3 is "
+                             "supported");
+    return 0;
+}
+
 /* normalize_spec -- {v: 2, key, name, ...rest} from one client spec; the collation spelled
  * out (or the collection's default, coll_default, when it names none). */
 static int
@@ -496,7 +521,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
 {
     bson_t spec, key, coll;
     bson_iter_t it;
-    bool have_key = false, have_name = false, have_coll;
+    bool have_key = false, have_name = false, have_coll, sphere;
     int ret;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(elem))
@@ -527,6 +552,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     SDB_RET(check_partial(cmd, &spec));
     SDB_RET(check_hashed(cmd, &spec, &key));
     SDB_RET(check_wildcard(cmd, &spec, &key));
+    SDB_RET(check_geo(cmd, &spec, &key, &sphere));
     SDB_RET(collation_spec(cmd, &spec, coll_default, &coll, &have_coll));
     ret = check_collated(cmd, &key, have_coll);
     BSON_APPEND_INT32(out, "v", 2);
@@ -542,8 +568,10 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     }
     if (have_coll)
         BSON_APPEND_DOCUMENT(out, "collation", &coll);
+    if (sphere && !bson_has_field(&spec, "2dsphereIndexVersion"))
+        BSON_APPEND_INT32(out, "2dsphereIndexVersion", 3); /* as mongod shows it */
     bson_destroy(&coll);
-    return ret;
+    return ret != 0 ? ret : wk_text_fix_spec(out, &cmd->err); /* text: as mongod stores it */
 }
 
 /* build_specs -- the normalized specs array; 2 BadValue when there are none. */
@@ -623,6 +651,7 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     SDB_ERR(default_collation(cmd, ns, &coll_default));
     SDB_ERR(build_specs(cmd, &coll_default, &specs));
+    SDB_ERR(wk_text_check_one(wk_catalog_find(ns), &specs, &cmd->err));
     SDB_ERR(wk_ttl_check_specs(cmd));
     SDB_ERR(wk_capped_check_ttl(cmd, ns, &specs));
     BSON_APPEND_UTF8(&req, "ns", ns);

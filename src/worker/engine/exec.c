@@ -18,10 +18,13 @@
  * its reply.
  */
 #include "exec.h"
+#include "exec_merge.h"
 #include "plan_cache.h"
 #include "tailable.h"
+#include "text.h"
 
 #include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
@@ -214,8 +217,8 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
 /* choose -- the candidate to run: the one a resumed cursor used (want), else the cached winner
  * of this query shape, else the race's winner (then cached). */
 static int
-choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const char *want,
-       size_t *w, sdb_error_t *err)
+choose(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, wk_exec_plan_t **v,
+       size_t n, const char *want, size_t *w, sdb_error_t *err)
 {
     bson_string_t *shape;
     const char *hit;
@@ -230,6 +233,16 @@ choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const 
         return 0;
     shape = bson_string_new(NULL);
     wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, shape);
+    if (coll != NULL) { /* the plan depends on the collation too */
+        bson_t cs = BSON_INITIALIZER;
+        char *j;
+
+        sdb_collation_spec(coll, &cs);
+        j = bson_as_relaxed_extended_json(&cs, NULL);
+        bson_string_append(shape, j);
+        bson_free(j);
+        bson_destroy(&cs);
+    }
     hit = wk_plan_cache_get(ex->ns, shape->str);
     for (size_t i = 0; hit != NULL && i < n; i++)
         if (strcmp(v[i]->name, hit) == 0) {
@@ -244,6 +257,8 @@ choose(wk_exec_t *ex, const bson_t *filter, wk_exec_plan_t **v, size_t n, const 
             return ret;
         }
         wk_plan_cache_put(ex->ns, shape->str, v[*w]->name);
+        wk_plan_cache_note(ex->ns, shape->str, filter, ex->has_sort ? &ex->sort : NULL,
+                           (int64_t)(v[*w]->trial.keys + v[*w]->trial.docs));
     }
     bson_string_free(shape, true);
     return 0;
@@ -279,25 +294,32 @@ plan_clustered(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter)
  * clause, else a plan that only gives the sort; *sec false when none applies.  `want` is the
  * index a resumed cursor ran (NULL: none). */
 static int
-plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, const char *want,
-               bool *sec, sdb_error_t *err)
+plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
+               const sdb_collation_t *coll, const char *want, bool *sec, sdb_error_t *err)
 {
     wk_exec_plan_t **v = NULL;
     size_t n = 0, w = 0;
     int ret = 0;
 
     *sec = false;
-    SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, &v, &n));
+    SDB_ERR(wk_exec_plan_geo(ci, filter, &ex->plan, sec)); /* a 2dsphere region wins */
+    if (*sec)
+        goto err;
+    SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &v, &n));
     if (n == 0 || !v[0]->bounded) {
-        SDB_ERR(wk_exec_plan_or(ci, filter, &ex->ors, &ex->nor));
+        SDB_ERR(
+            wk_exec_plan_or(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &ex->ors, &ex->nor));
         if (ex->nor > 0) { /* an $or's scans beat a plan that only gives the sort */
             *sec = true;
+            ex->mode = WK_EXEC_SEC;
+            if (wk_exec_merge_possible(ex))
+                wk_exec_merge_open(ex, coll);
             goto err;
         }
     }
     if (n == 0)
         goto err;
-    SDB_ERR(choose(ex, filter, v, n, want, &w, err));
+    SDB_ERR(choose(ex, filter, coll, v, n, want, &w, err));
     wk_exec_plan_take(&ex->plan, v[w]);
     bson_free(v[w]);
     v[w] = v[n - 1];
@@ -356,7 +378,23 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
     mo = opts != NULL ? *opts : (wk_match_opts_t){0};
     mo.allow_where = true;
     mo.op = op;
-    SDB_ERR(wk_matcher_new_ex(filter, &mo, &ex->matcher, err));
+    if (wk_text_in_filter(filter)) { /* $text parses against the collection's text index */
+        bson_t tspec;
+
+        SDB_ERR(wk_cmdu_refresh(err));
+        if (wk_catalog_find(ns) == NULL)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_IndexNotFound,
+                                  "text index required for $text query (no such collection "
+                                  "'%s')",
+                                  ns));
+        if (wk_text_index(wk_catalog_find(ns), &tspec))
+            mo.text_index = &tspec;
+        ret = wk_matcher_new_ex(filter, &mo, &ex->matcher, err);
+        mo.text_index = NULL;
+        SDB_ERR(ret);
+    } else {
+        SDB_ERR(wk_matcher_new_ex(filter, &mo, &ex->matcher, err));
+    }
     SDB_ERR(wk_cmdu_refresh(err));
     if ((ci = wk_catalog_find(ns)) == NULL && wk_tailable_is_oplog(ns)) {
         ex->mode = WK_EXEC_SCAN; /* SCAN reads the oplog, either way */
@@ -370,12 +408,23 @@ open_plan(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_match_op
         SDB_ERR(plan_hint(ex, ci, filter, opts == NULL || opts->coll == NULL, &hinted, err));
     if (ci == NULL || hinted)
         goto err;
-    if (want == WK_EXEC_SCAN || (opts != NULL && opts->coll != NULL)) /* binary indexes */
+    if (wk_text_in_filter(filter)) { /* TEXT_OR over the text index's terms (text.h) */
+        bool text = false;
+
+        SDB_ERR(wk_text_plan(ci, filter, &ex->plan, &text, err));
+        if (text) {
+            ex->mode = ex->plan.nr > 0 ? WK_EXEC_SEC : WK_EXEC_EMPTY;
+            goto err;
+        }
+    }
+    if (want == WK_EXEC_SCAN)
         ex->mode = WK_EXEC_SCAN;
-    else if (wk_matcher_id_values(ex->matcher, &values) && plan_ids(&values, &ex->ids))
+    else if ((opts == NULL || opts->coll == NULL) && wk_matcher_id_values(ex->matcher, &values) &&
+             plan_ids(&values, &ex->ids))
         ex->mode = WK_EXEC_IX;
-    else
-        SDB_ERR(plan_secondary(ex, ci, filter, want_ix, &sec, err));
+    else /* under a collation: the indexes that have it, or bounds on no string */
+        SDB_ERR(
+            plan_secondary(ex, ci, filter, opts != NULL ? opts->coll : NULL, want_ix, &sec, err));
     if (ex->mode != WK_EXEC_IX)
         ex->mode = sec ? WK_EXEC_SEC : WK_EXEC_SCAN;
     if (ex->mode == WK_EXEC_SCAN && plan_clustered(ex, ci, filter) != 0)
@@ -451,7 +500,8 @@ wk_exec_limit_hint(wk_exec_t *ex, uint64_t n)
 bool
 wk_exec_sorted(const wk_exec_t *ex)
 {
-    return ex->mode == WK_EXEC_SEC && ex->nor == 0 && ex->has_sort && ex->plan.sorted;
+    return ex->mode == WK_EXEC_SEC && ex->nor == 0 && ex->has_sort &&
+           (ex->plan.sorted || ex->merge != NULL);
 }
 
 /* keybuf_set -- make kb hold a copy of data. */
@@ -548,6 +598,8 @@ build_sec_request(wk_exec_t *ex, bson_t *req)
                            (uint32_t)ex->sec_after.len);
     BSON_APPEND_INT32(req, "limit", (int32_t)ex->fetch_limit);
     BSON_APPEND_INT32(req, "maxBytes", WK_EXEC_FETCH_BYTES);
+    if (ex->covered)
+        BSON_APPEND_BOOL(req, "covered", true);
     if (ex->fetch_limit < WK_EXEC_FETCH_MAX)
         ex->fetch_limit *= 2;
 }
@@ -566,6 +618,8 @@ parse_items(wk_exec_t *ex, sdb_error_t *err)
         if (ex->mode == WK_EXEC_SEC)
             cur(ex)->keys += (uint64_t)bson_iter_as_int64(&it);
     }
+    if (bson_iter_init_find(&it, &ex->reply, "fetched")) /* a covered scan's records */
+        ex->docs_examined += (uint64_t)bson_iter_as_int64(&it);
     if (bson_iter_init_find(&it, &ex->reply, "resume") && BSON_ITER_HOLDS_BINARY(&it)) {
         const uint8_t *tok;
         uint32_t toklen;
@@ -742,6 +796,8 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
     *found = false;
     if (ex->mode == WK_EXEC_EMPTY)
         return 0;
+    if (ex->merge != NULL)
+        return wk_exec_merge_next(ex, doc, r, found, err);
     for (;;) {
         wk_exec_item_t *item;
         bool matched;
@@ -771,7 +827,8 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             if (!first)
                 continue;
         }
-        ex->docs_examined++; /* (an unget document is examined again: mongod's count too) */
+        if (!ex->covered) /* (an unget document is examined again: mongod's count too) */
+            ex->docs_examined++;
         SDB_RET(wk_matcher_match(ex->matcher, doc, details, &matched, err));
         if (matched) {
             *r = item->r;
@@ -785,7 +842,9 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
 void
 wk_exec_unget(wk_exec_t *ex)
 {
-    if (ex->idx > 0)
+    if (ex->merge != NULL)
+        wk_exec_merge_unget(ex);
+    else if (ex->idx > 0)
         ex->idx--;
 }
 
@@ -834,8 +893,12 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
         BSON_APPEND_DOCUMENT(&pos, "sort", &ex->sort);
     if (!bson_empty(&ex->minmax))
         BSON_APPEND_DOCUMENT(&pos, "minmax", &ex->minmax);
-    if (ex->mode == WK_EXEC_SEC) {
+    if (ex->merge != NULL) {
+        wk_exec_merge_save(ex, &pos);
+    } else if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
+        if (ex->covered)
+            BSON_APPEND_BOOL(&pos, "covered", true);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
         BSON_APPEND_INT64(&pos, "after", ex->items[ex->idx - 1].r);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_IX) {
@@ -900,10 +963,18 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
     if (bson_iter_init_find(&it, pos, "or") && ex->mode == WK_EXEC_SEC && ex->nor > 0 &&
         bson_iter_as_int64(&it) >= 0 && (uint64_t)bson_iter_as_int64(&it) < ex->nor)
         ex->or_cur = (size_t)bson_iter_as_int64(&it);
+    if (mode == WK_EXEC_SEC && ex->merge != NULL) {
+        if (!wk_exec_merge_restore(ex, pos))
+            return sdb_error_set(err, SDB_CODE_QueryPlanKilled,
+                                 "query plan killed :: index dropped");
+        return 0;
+    }
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), cur(ex)->name) != 0))
         return sdb_error_set(err, SDB_CODE_QueryPlanKilled, "query plan killed :: index dropped");
+    ex->covered = ex->mode == WK_EXEC_SEC && ex->nor == 0 &&
+                  bson_iter_init_find(&it, pos, "covered") && bson_iter_as_bool(&it);
     if (bson_iter_init_find(&it, pos, "afterKey") && BSON_ITER_HOLDS_BINARY(&it) &&
         ex->mode == WK_EXEC_SEC) {
         const uint8_t *tok;
@@ -927,6 +998,7 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 void
 wk_exec_close(wk_exec_t *ex)
 {
+    wk_exec_merge_free(ex);
     wk_matcher_free(ex->matcher);
     if (ex->has_hint)
         bson_value_destroy(&ex->hint);

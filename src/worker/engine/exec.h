@@ -3,7 +3,9 @@
  *
  * The executor (wk_exec_t) plans a read of one namespace -- an _id index lookup (IXSCAN on
  * "_id_") when the filter pins _id to equality/$in values, else a secondary-index scan when
- * exec_plan.h finds a usable index (or one per clause of a top-level $or), a collection scan (SCAN in growing batches) otherwise;
+ * exec_plan.h finds a usable index (or one per clause of a top-level $or, merged in sort
+ * order when each gives the sort: exec_merge.h), a collection scan (SCAN in growing batches)
+ * otherwise;
  * a hint overrides the choice (the hinted index in its order, or $natural either way) --
  * applies the matcher and yields matching documents with their record
  * ids.  Its position can be saved into a cursor state document and restored by any worker
@@ -82,8 +84,12 @@ typedef struct wk_exec {
     size_t nor, or_cur;        /* ors' count and the one being scanned */
     wk_exec_plan_t **rejected; /* SEC: the candidates that lost the race (owned; explain) */
     size_t nrejected;
-    bool cached;            /* SEC: the plan came from the plan cache, not a race */
-    sdb_keybuf_t sec_after; /* SEC: the scan resumes strictly after this entry */
+    bool cached;                 /* SEC: the plan came from the plan cache, not a race */
+    struct wk_exec_merge *merge; /* SEC: SORT_MERGE of the $or's sorted scans (exec_merge.h),
+                                  * else NULL */
+    bool covered;                /* SEC: the scan returns key documents, no FETCH (wk_exec_cover);
+                             * saved with the position */
+    sdb_keybuf_t sec_after;      /* SEC: the scan resumes strictly after this entry */
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
     bool has_sec_next;
@@ -137,6 +143,15 @@ void wk_exec_limit_hint(wk_exec_t *ex, uint64_t n);
 int wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter,
                       const wk_match_opts_t *opts, const bson_value_t *hint, const bson_t *sort,
                       const bson_t *minmax, sdb_error_t *err);
+
+/* wk_exec_cover -- after open: make a single-index read covered, as mongod's
+ * PROJECTION_COVERED plan, when the index alone answers it: a non-multikey index whose fields
+ * hold every field the filter tests (exactly: comparisons and $in with values that are not
+ * null, documents or arrays), the sort, and the inclusion projection (_id excluded or a key
+ * field).  The master then returns each entry's key values instead of the record
+ * (storeop.def IXSCAN covered), so docsExamined stays 0.  No change otherwise. */
+void wk_exec_cover(wk_exec_t *ex, const bson_t *filter, const bson_t *projection,
+                   const bson_t *sort);
 
 /* wk_exec_key -- append to `out` the index key the plan met doc (record r) at, as find's
  * returnKey shows it: {field: value...} of the scanned index, {_id} for an _id lookup,

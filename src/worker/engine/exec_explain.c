@@ -4,14 +4,18 @@
  * The stages describe the executor's own state after wk_exec_open* chose its plan, so the
  * plan explain reports is the plan that runs: EOF (no collection), COLLSCAN (mode SCAN, with
  * its direction), IDHACK (one _id value) or FETCH over an IXSCAN of _id_ (several), FETCH
- * over the chosen IXSCAN (mode SEC, exec_plan.h) or over an OR of one IXSCAN per $or clause.  The counts come from the executor's
+ * over the chosen IXSCAN (mode SEC, exec_plan.h) or over an OR of one IXSCAN per $or clause
+ * (a SORT_MERGE of them when their scans give the sort, exec_merge.h), or, covered, the
+ * IXSCAN alone below the caller's PROJECTION_COVERED.  The counts come from the executor's
  * counters, which wk_exec_next and the master's IXSCAN replies advance: docsExamined counts
  * each record once, keysExamined the index entries the master looked at.
  *
  * Invariants: event-loop thread only; reads the executor, never changes it.
  */
 #include "exec.h"
+#include "exec_merge.h"
 #include "plan_bounds.h"
+#include "text.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -104,25 +108,32 @@ ixscan_stage(const wk_exec_plan_t *p, bool with_stats, uint64_t nret, bson_t *st
                         p->multikey && p->keys > nret ? (int64_t)(p->keys - nret) : 0);
 }
 
-/* or_stage -- OR {inputStages: [an IXSCAN per $or clause]}. */
+/* union_stage -- OR (one scan per $or clause, in turn) or SORT_MERGE (the clauses' sorted
+ * scans merged): {stage, sortPattern?, inputStages: [an IXSCAN per clause]}. */
 static void
-or_stage(const wk_exec_t *ex, bool with_stats, bson_t *st)
+union_stage(const wk_exec_t *ex, bool with_stats, bson_t *st)
 {
+    bool merge = ex->merge != NULL;
+    size_t n = merge ? wk_exec_merge_count(ex) : ex->nor;
     bson_t arr, one;
 
-    BSON_APPEND_UTF8(st, "stage", "OR");
+    BSON_APPEND_UTF8(st, "stage", merge ? "SORT_MERGE" : "OR");
     if (with_stats) {
         stats(st, ex->docs_examined, ex->keys_examined);
-        wk_exec_explain_num(st, "dupsTested", (int64_t)ex->keys_examined);
+        wk_exec_explain_num(st, "dupsTested",
+                            (int64_t)(merge ? ex->docs_examined : ex->keys_examined));
         wk_exec_explain_num(st, "dupsDropped", 0);
     }
+    if (merge)
+        BSON_APPEND_DOCUMENT(st, "sortPattern", &ex->sort);
     BSON_APPEND_ARRAY_BEGIN(st, "inputStages", &arr);
-    for (size_t i = 0; i < ex->nor; i++) {
+    for (size_t i = 0; i < n; i++) {
+        const wk_exec_plan_t *p = merge ? wk_exec_merge_plan(ex, i) : ex->ors[i];
         char key[16];
 
         bson_snprintf(key, sizeof(key), "%zu", i);
         BSON_APPEND_DOCUMENT_BEGIN(&arr, key, &one);
-        ixscan_stage(ex->ors[i], with_stats, ex->ors[i]->keys, &one);
+        ixscan_stage(p, with_stats, p->keys, &one);
         bson_append_document_end(&arr, &one);
     }
     bson_append_array_end(st, &arr);
@@ -145,8 +156,8 @@ fetch_stage(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *
     BSON_APPEND_DOCUMENT_BEGIN(out, "inputStage", &in);
     if (ex->mode == WK_EXEC_IX)
         id_ixscan(ex, with_stats, &in);
-    else if (ex->nor > 0)
-        or_stage(ex, with_stats, &in);
+    else if (ex->nor > 0 || ex->merge != NULL)
+        union_stage(ex, with_stats, &in);
     else
         ixscan_stage(&ex->plan, with_stats, ex->docs_examined, &in);
     bson_append_document_end(out, &in);
@@ -168,6 +179,14 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
             wk_exec_explain_num(out, "keysExamined", (int64_t)ex->keys_examined);
             wk_exec_explain_num(out, "docsExamined", (int64_t)ex->docs_examined);
         }
+        return;
+    }
+    if (ex->mode == WK_EXEC_SEC && !bson_empty(&ex->plan.text)) {
+        wk_text_explain(ex, filter, with_stats, out); /* TEXT_MATCH over TEXT_OR */
+        return;
+    }
+    if (ex->covered) { /* no FETCH: the projection above reads the keys */
+        ixscan_stage(&ex->plan, with_stats, ex->n_returned, out);
         return;
     }
     if (ex->mode == WK_EXEC_IX || ex->mode == WK_EXEC_SEC) {

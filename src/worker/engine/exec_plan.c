@@ -10,7 +10,11 @@
  */
 #include "exec_plan.h"
 
+#include "../../common/collation.h"
+#include "../../common/wildcard.h"
+
 #include "../../common/errors.h"
+#include "../../common/fts/fts.h"
 #include "../../common/sdb.h"
 
 #include <stdlib.h>
@@ -23,6 +27,9 @@ wk_exec_plan_init(wk_exec_plan_t *p)
     bson_init(&p->key);
     bson_init(&p->ranges);
     bson_init(&p->bounds);
+    bson_init(&p->mkpaths);
+    bson_init(&p->wkey);
+    bson_init(&p->text);
     p->dir = 1;
 }
 
@@ -38,6 +45,10 @@ wk_exec_plan_free(wk_exec_plan_t *p)
     bson_destroy(&p->key);
     bson_destroy(&p->ranges);
     bson_destroy(&p->bounds);
+    bson_destroy(&p->mkpaths);
+    bson_destroy(&p->wkey);
+    sdb_collation_free(p->coll);
+    bson_destroy(&p->text);
     wk_exec_plan_init(p);
 }
 
@@ -48,14 +59,21 @@ wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src)
     bson_destroy(&dst->key);
     bson_destroy(&dst->ranges);
     bson_destroy(&dst->bounds);
+    bson_destroy(&dst->mkpaths);
+    bson_destroy(&dst->wkey);
+    bson_destroy(&dst->text);
     memcpy(dst, src, sizeof(*dst)); /* the bson_t members are copied properly below */
     bson_copy_to(&src->key, &dst->key);
     bson_copy_to(&src->ranges, &dst->ranges);
     bson_copy_to(&src->bounds, &dst->bounds);
+    bson_copy_to(&src->mkpaths, &dst->mkpaths);
+    bson_copy_to(&src->wkey, &dst->wkey);
+    bson_copy_to(&src->text, &dst->text);
     src->r = NULL;
     src->nr = 0;
     src->seen = NULL;
     src->nseen = src->seencap = 0;
+    src->coll = NULL;
     wk_exec_plan_free(src);
 }
 
@@ -181,7 +199,12 @@ wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid
     sdb_keybuf_init(&fc.rid);
     sdb_keyenc_rid(&fc.rid, rid);
     memset(&err, 0, sizeof(err));
-    ret = sdb_keyenc_keys(doc, &p->key, first_cb, &fc, &multikey, &err);
+    if (!bson_empty(&p->text)) /* a text index: its keys are terms (fts/fts.h) */
+        ret = sdb_fts_keys(doc, &p->text, first_cb, &fc, &err);
+    else if (!bson_empty(&p->wkey)) /* a wildcard index: its entries, of every path */
+        ret = sdb_wildcard_keys(doc, &p->wkey, NULL, p->coll, first_cb, &fc, &err);
+    else
+        ret = sdb_keyenc_keys_coll(doc, &p->key, p->coll, first_cb, &fc, &multikey, &err);
     sdb_keybuf_free(&fc.rid);
     return ret < 0 ? ret : 0;
 }

@@ -1,8 +1,9 @@
 /*
  * src/worker/engine/exec_plan.h -- secondary-index plans of the read executor.
  *
- * wk_exec_plan_index (plan_index.c) picks, for a filter without collation, a non-sparse,
- * non-partial, non-hidden, collation-free ascending/descending index that bounds the filter
+ * wk_exec_plan_index (plan_index.c) picks a non-sparse, non-partial, non-hidden ascending,
+ * descending, hashed or wildcard index (one with a collation under the rules of
+ * wk_exec_plan_candidates) that bounds the filter
  * (compound bounds: leading equalities and $in points, then one field's intervals, from
  * plan_bounds.h; bounds on a multikey field are never intersected) or provides the sort, and
  * builds the disjoint key ranges an IXSCAN walks, forward or backward.  The plan also
@@ -45,9 +46,15 @@ typedef struct wk_exec_plan {
         uint64_t keys, docs, advanced;
         bool eof, ran;
     } trial;
-    int dir;       /* 1 forward, -1 backward (IXSCAN dir) */
-    bson_t ranges; /* the IXSCAN request's ranges array */
-    bson_t bounds; /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
+    int dir;        /* 1 forward, -1 backward (IXSCAN dir) */
+    bson_t ranges;  /* the IXSCAN request's ranges array */
+    bson_t bounds;  /* explain's indexBounds: {field: ["[5, 5]", ...]} in scan order */
+    bson_t mkpaths; /* explain's multiKeyPaths of a multikey index: {field: [prefix...]} */
+    struct sdb_collation *coll; /* the index's collation (owned; keys and bounds are its ICU
+                                 * sort keys), NULL = simple */
+    bson_t wkey; /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
+                     * explain shows it); empty otherwise */
+    bson_t text; /* a text index's spec when the plan scans its terms (text.h); else empty */
     wk_exec_range_t *r;
     size_t nr;
     int64_t *seen; /* open-addressing set of record ids already met by this executor */
@@ -64,13 +71,15 @@ void wk_exec_plan_free(wk_exec_plan_t *p);
  * {} = none; p->sorted says whether the scan provides it); *ok false (plan untouched) when no
  * index applies.  Returns 0 or a negative SDB_E* (encoding failure). */
 int wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
-                       wk_exec_plan_t *p, bool *ok);
+                       const struct sdb_collation *coll, wk_exec_plan_t *p, bool *ok);
 
 /* wk_exec_plan_candidates -- every index plan for filter and sort that is bounded or gives
- * the sort, best score first (ties in catalog order), at most WK_EXEC_MAX_CANDIDATES: the
+ * the sort, under the query's collation `coll` (NULL = simple): an index whose collation is
+ * the query's is used in full; any other only for bounds that hold no string, document or
+ * array and never for the sort (mongod's rule: their keys order strings differently), best score first (ties in catalog order), at most WK_EXEC_MAX_CANDIDATES: the
  * race's entrants.  *out: bson_malloc'd array of bson_malloc'd plans (wk_exec_plan_list_free). */
 int wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
-                            wk_exec_plan_t ***out, size_t *n);
+                            const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n);
 
 /* wk_exec_plan_list_free -- free an array of heap plans (NULL entries allowed) and it. */
 void wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n);
@@ -79,11 +88,12 @@ void wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n);
 void wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src);
 
 /* wk_exec_plan_or -- one bounded index plan per clause of filter's top-level $or (each
- * clause planned as a filter of its own), as mongod's OR stage; *n 0 (nothing allocated) when
+ * clause planned as a filter of its own, preferring among equals a scan that gives `sort`,
+ * which a SORT_MERGE needs), as mongod's OR stage; *n 0 (nothing allocated) when
  * there is no $or or a clause has no bounded plan.  *out: bson_malloc'd array of bson_malloc'd
  * plans, the caller frees each (wk_exec_plan_free) and them. */
-int wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t ***out,
-                    size_t *n);
+int wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                    const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n);
 
 /* wk_exec_plan_hinted -- plan a scan of the index `hint` names (its name, or its key pattern),
  * as mongod runs a hinted find: over the filter's bounds when `bounds` (no collation), else
@@ -119,5 +129,10 @@ bool wk_exec_plan_seen(wk_exec_plan_t *p, int64_t rid);
 
 /* wk_exec_plan_keycmp -- memcmp order of two entry keys (a shorter prefix sorts first). */
 int wk_exec_plan_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+/* wk_exec_plan_geo (plan_geo.c) -- the plan of a top-level $geoWithin / $geoIntersects over
+ * a 2dsphere index whose leading field it names: the region's cell-id ranges; *ok false when
+ * none applies (the plan is then untouched). */
+int wk_exec_plan_geo(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok);
 
 #endif

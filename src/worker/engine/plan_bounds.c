@@ -321,8 +321,8 @@ in_ivals(const bson_iter_t *arr_it, wk_plan_arena_t *a, wk_ivals_t *out)
             const char *opts, *re = bson_iter_regex(&e, &opts);
 
             regex_ivals(re, opts, a, out);
-        } else if (point_ok(v)) {
-            push(out, v, true, v, true);
+        } else if (point_ok(v) || v->value_type == BSON_TYPE_NULL) {
+            push(out, v, true, v, true); /* null: missing fields key as null too */
         } else {
             return false;
         }
@@ -390,6 +390,94 @@ range_ivals(const char *op, const bson_value_t *v, wk_ivals_t *out)
     return true;
 }
 
+/* complement -- out := every value outside iv (sorted and disjoint), from MinKey to MaxKey:
+ * the bounds of a negation ($ne, $nin, $not), which the FETCH filter then narrows. */
+static void
+complement(const wk_ivals_t *iv, wk_ivals_t *out)
+{
+    bson_value_t lo, hi;
+    bool lo_incl = true;
+
+    memset(&lo, 0, sizeof(lo));
+    memset(&hi, 0, sizeof(hi));
+    lo.value_type = BSON_TYPE_MINKEY;
+    hi.value_type = BSON_TYPE_MAXKEY;
+    for (size_t i = 0; i < iv->n; i++) {
+        int c = sdb_bson_value_cmp(&lo, &iv->v[i].lo);
+
+        if (c < 0 || (c == 0 && lo_incl && !iv->v[i].lo_incl))
+            push(out, &lo, lo_incl, &iv->v[i].lo, !iv->v[i].lo_incl);
+        lo = iv->v[i].hi;
+        lo_incl = !iv->v[i].hi_incl;
+    }
+    if (sdb_bson_value_cmp(&lo, &hi) < 0 || lo_incl)
+        push(out, &lo, lo_incl, &hi, true);
+}
+
+/* negated -- the complement of what `op` (a $not's operator, or the operator $ne/$nin
+ * negate: $eq/$in) bounds; false when it bounds nothing (a regex under $not, a document). */
+static bool
+negated(const char *op, const bson_iter_t *it, wk_plan_arena_t *a, wk_ivals_t *out)
+{
+    const bson_value_t *v = bson_iter_value((bson_iter_t *)it);
+    wk_ivals_t iv = {0};
+    bool ok = false;
+
+    if (strcmp(op, "$eq") == 0 && (point_ok(v) || v->value_type == BSON_TYPE_NULL)) {
+        push(&iv, v, true, v, true);
+        ok = true;
+    } else if (strcmp(op, "$in") == 0) {
+        ok = in_ivals(it, a, &iv);
+        for (size_t i = 0; ok && i < iv.n; i++) /* a regex's strings are no single points */
+            ok = iv.v[i].lo.value_type != BSON_TYPE_REGEX;
+    } else if (strcmp(op, "$gt") == 0 || strcmp(op, "$gte") == 0 || strcmp(op, "$lt") == 0 ||
+               strcmp(op, "$lte") == 0) {
+        ok = range_ivals(op, v, &iv);
+    }
+    if (ok) {
+        normalize(&iv);
+        complement(&iv, out);
+    }
+    wk_plan_ivals_free(&iv);
+    return ok;
+}
+
+/* not_ivals -- {$not: {$op: v}} with one operator mongod builds bounds for. */
+static bool
+not_ivals(const bson_iter_t *val, wk_plan_arena_t *a, wk_ivals_t *out)
+{
+    bson_iter_t ops;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(val) || !bson_iter_recurse(val, &ops) || !bson_iter_next(&ops))
+        return false;
+    if (bson_iter_key(&ops)[0] != '$' || strcmp(bson_iter_key(&ops), "$options") == 0)
+        return false;
+    {
+        bson_iter_t more = ops;
+
+        if (bson_iter_next(&more)) /* several operators: their negated AND is a union */
+            return false;
+    }
+    return negated(bson_iter_key(&ops), &ops, a, out);
+}
+
+static void op_ivals(const bson_iter_t *val, collect_t *c);
+
+/* elem_ivals -- {$elemMatch: {$op: v...}} on the path: its operators hold for one element,
+ * so they intersect even on a multikey field. */
+static void
+elem_ivals(const bson_iter_t *val, collect_t *c)
+{
+    collect_t one;
+
+    memset(&one, 0, sizeof(one));
+    one.arena = c->arena;
+    op_ivals(val, &one);
+    if (one.any)
+        add(c, &one.acc);
+    wk_plan_ivals_free(&one.acc);
+}
+
 /* op_ivals -- the operators of {$op: v, ...} on the path, each its own predicate. */
 static void
 op_ivals(const bson_iter_t *val, collect_t *c)
@@ -406,9 +494,24 @@ op_ivals(const bson_iter_t *val, collect_t *c)
         wk_ivals_t iv = {0};
         bool ok = false;
 
-        if (strcmp(op, "$eq") == 0 && point_ok(v)) {
+        if (strcmp(op, "$eq") == 0 && (point_ok(v) || v->value_type == BSON_TYPE_NULL)) {
             push(&iv, v, true, v, true);
             ok = true;
+        } else if (strcmp(op, "$exists") == 0 && !bson_iter_as_bool(&ops)) {
+            bson_value_t null = {.value_type = BSON_TYPE_NULL};
+
+            push(&iv, &null, true, &null, true); /* missing fields key as null */
+            ok = true;
+        } else if (strcmp(op, "$ne") == 0 || strcmp(op, "$nin") == 0) {
+            ok = negated(op[2] == 'e' ? "$eq" : "$in", &ops, c->arena, &iv);
+        } else if (strcmp(op, "$not") == 0) {
+            ok = not_ivals(&ops, c->arena, &iv);
+        } else if (strcmp(op, "$elemMatch") == 0 && BSON_ITER_HOLDS_DOCUMENT(&ops)) {
+            bson_iter_t first;
+
+            if (bson_iter_recurse(&ops, &first) && bson_iter_next(&first) &&
+                bson_iter_key(&first)[0] == '$')
+                elem_ivals(&ops, c);
         } else if (strcmp(op, "$in") == 0) {
             ok = in_ivals(&ops, c->arena, &iv);
         } else if (strcmp(op, "$gt") == 0 || strcmp(op, "$gte") == 0 || strcmp(op, "$lt") == 0 ||
@@ -434,6 +537,25 @@ op_ivals(const bson_iter_t *val, collect_t *c)
         regex_ivals(re, opts, c->arena, &iv);
         add(c, &iv);
     }
+}
+
+static void walk(const bson_t *doc, const char *path, collect_t *c);
+
+/* elem_walk -- {prefix: {$elemMatch: {rest: ...}}}: the predicates on `rest` inside it. */
+static void
+elem_walk(const bson_iter_t *val, const char *rest, collect_t *c)
+{
+    bson_iter_t em;
+    const uint8_t *d;
+    uint32_t len;
+    bson_t sub;
+
+    if (!bson_iter_recurse(val, &em) || !bson_iter_find(&em, "$elemMatch") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&em))
+        return;
+    bson_iter_document(&em, &len, &d);
+    if (bson_init_static(&sub, d, len))
+        walk(&sub, rest, c);
 }
 
 /* walk -- every predicate on path at the top of doc and inside its $and arrays. */
@@ -469,10 +591,13 @@ walk(const bson_t *doc, const char *path, collect_t *c)
 
                 regex_ivals(re, opts, c->arena, &iv);
                 add(c, &iv);
-            } else if (point_ok(bson_iter_value(&it))) {
+            } else if (point_ok(bson_iter_value(&it)) || BSON_ITER_HOLDS_NULL(&it)) {
                 push(&iv, bson_iter_value(&it), true, bson_iter_value(&it), true);
                 add(c, &iv);
             }
+        } else if (strncmp(path, k, strlen(k)) == 0 && path[strlen(k)] == '.' &&
+                   BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            elem_walk(&it, path + strlen(k) + 1, c);
         }
     }
 }

@@ -21,6 +21,9 @@
 
 typedef struct entry {
     char *ns, *shape, *index;
+    bson_t *query;      /* {query, sort} that created it ($planCacheStats), or NULL */
+    int64_t works;      /* the winner's trial work */
+    int64_t created_ms; /* when (wall clock) */
 } entry_t;
 
 static entry_t *cache;
@@ -109,6 +112,16 @@ wk_plan_cache_hash(const char *shape, char out[9])
 
 static void drop_at(size_t i);
 
+/* now_ms -- the wall clock in ms (an entry's timeOfCreation). */
+static int64_t
+now_ms(void)
+{
+    struct timeval tv;
+
+    bson_gettimeofday(&tv);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
 /* current -- empty the cache when the catalog changed since its entries were made (an index
  * built or dropped, an index turned multikey), as mongod clears a collection's plan cache. */
 static void
@@ -148,6 +161,8 @@ drop_at(size_t i)
     bson_free(cache[i].ns);
     bson_free(cache[i].shape);
     bson_free(cache[i].index);
+    if (cache[i].query != NULL)
+        bson_destroy(cache[i].query);
     memmove(&cache[i], &cache[i + 1], (ncache - i - 1) * sizeof(*cache));
     ncache--;
 }
@@ -162,11 +177,14 @@ wk_plan_cache_put(const char *ns, const char *shape, const char *index)
     if (e != NULL) {
         bson_free(e->index);
         e->index = bson_strdup(index);
+        e->created_ms = now_ms();
         return;
     }
     if (ncache == WK_PLAN_CACHE_MAX)
         drop_at(0);
     cache = bson_realloc(cache, (ncache + 1) * sizeof(*cache));
+    memset(&cache[ncache], 0, sizeof(cache[ncache]));
+    cache[ncache].created_ms = now_ms();
     cache[ncache].ns = bson_strdup(ns);
     cache[ncache].shape = bson_strdup(shape);
     cache[ncache].index = bson_strdup(index);
@@ -186,4 +204,46 @@ wk_plan_cache_clear(const char *ns, const char *shape)
         }
     }
     return n;
+}
+
+void
+wk_plan_cache_note(const char *ns, const char *shape, const bson_t *filter, const bson_t *sort,
+                   int64_t works)
+{
+    entry_t *e = find(ns, shape);
+
+    if (e == NULL)
+        return;
+    if (e->query != NULL)
+        bson_destroy(e->query);
+    e->query = bson_new();
+    if (filter != NULL) {
+        BSON_APPEND_DOCUMENT(e->query, "query", filter);
+    } else {
+        bson_t q;
+
+        BSON_APPEND_DOCUMENT_BEGIN(e->query, "query", &q);
+        bson_append_document_end(e->query, &q);
+    }
+    if (sort != NULL)
+        BSON_APPEND_DOCUMENT(e->query, "sort", sort);
+    e->works = works;
+}
+
+void
+wk_plan_cache_each(const char *ns, wk_plan_cache_fn fn, void *arg)
+{
+    current();
+    for (size_t i = 0; i < ncache; i++) {
+        wk_plan_cache_entry_t pe;
+
+        if (strcmp(cache[i].ns, ns) != 0)
+            continue;
+        pe.shape = cache[i].shape;
+        pe.index = cache[i].index;
+        pe.query = cache[i].query;
+        pe.works = cache[i].works;
+        pe.created_ms = cache[i].created_ms;
+        fn(&pe, arg);
+    }
 }

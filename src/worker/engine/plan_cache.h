@@ -10,7 +10,8 @@
  * entries (or one shape's).
  *
  * The cache lives in each worker's memory: a worker's queries fill and use its own, and
- * planCacheClear clears the cache of the worker that runs it (the connection's).  At most
+ * planCacheClear clears the cache of the worker that runs it (the connection's); the
+ * $planCacheStats stage (agg/stage_plan_cache.c) likewise lists only that worker's entries.  At most
  * WK_PLAN_CACHE_MAX entries; the oldest goes first.  Event-loop thread only.
  */
 #ifndef SRC_WORKER_ENGINE_PLAN_CACHE_H
@@ -37,5 +38,22 @@ void wk_plan_cache_put(const char *ns, const char *shape, const char *index);
 
 /* wk_plan_cache_clear -- forget ns's entries (shape NULL) or one shape's; the count removed. */
 size_t wk_plan_cache_clear(const char *ns, const char *shape);
+
+/* wk_plan_cache_note -- what created (ns, shape)'s entry, for $planCacheStats: the query's
+ * filter and sort (copied; either may be NULL) and the winner's trial work. */
+void wk_plan_cache_note(const char *ns, const char *shape, const bson_t *filter, const bson_t *sort,
+                        int64_t works);
+
+/* One entry as wk_plan_cache_each shows it (views valid during the call). */
+typedef struct wk_plan_cache_entry {
+    const char *shape, *index;
+    const bson_t *query; /* {query, sort?} or NULL */
+    int64_t works, created_ms;
+} wk_plan_cache_entry_t;
+
+typedef void (*wk_plan_cache_fn)(const wk_plan_cache_entry_t *e, void *arg);
+
+/* wk_plan_cache_each -- call fn for each of ns's entries, oldest first. */
+void wk_plan_cache_each(const char *ns, wk_plan_cache_fn fn, void *arg);
 
 #endif

@@ -26,8 +26,13 @@
 #include "exec_plan.h"
 #include "plan_bounds.h"
 
+#include "../../common/bsoncmp.h"
+#include "../../common/collation.h"
 #include "../../common/errors.h"
+#include "../../common/hash.h"
+#include "../../common/path.h"
 #include "../../common/sdb.h"
+#include "../../common/wildcard.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +44,16 @@ typedef struct cand {
     bson_t spec, key; /* views into the catalog */
     const char *field[WK_PLAN_MAX_FIELDS];
     bool desc[WK_PLAN_MAX_FIELDS];
+    bool hashed[WK_PLAN_MAX_FIELDS]; /* keyed by the value's hash: points only, no sort */
     size_t nf;
     bool multikey;
+    bson_t *wkey; /* a wildcard index: its own pattern ({"w.$**": 1}); key is then the
+                   * pattern explain shows, {$_path: 1, <path>: 1} (owned by `own`) */
+    bson_t *own;
+    struct sdb_collation *coll;   /* the index's collation (owned until use_cand moves it) */
+    bool coll_match;              /* the index's collation is the query's: strings bounded */
+    bool fmk[WK_PLAN_MAX_FIELDS]; /* field i's path held an array (its bounds not intersected) */
+    bson_t mkpaths;               /* view: {field: [prefix...]} of a multikey index, or empty */
     wk_ivals_t iv[WK_PLAN_MAX_FIELDS];
     size_t npoint; /* leading point fields used */
     size_t rfield; /* the field whose intervals close the ranges (nf: none) */
@@ -62,6 +75,13 @@ cand_free(cand_t *c)
     for (size_t i = 0; i < c->nf; i++)
         wk_plan_ivals_free(&c->iv[i]);
     wk_plan_arena_free(&c->arena);
+    if (c->own != NULL)
+        bson_destroy(c->own);
+    if (c->wkey != NULL)
+        bson_destroy(c->wkey);
+    c->own = c->wkey = NULL;
+    sdb_collation_free(c->coll);
+    c->coll = NULL;
 }
 
 static bool
@@ -84,36 +104,86 @@ key_fields(cand_t *c)
     while (bson_iter_next(&kp)) {
         const char *f = bson_iter_key(&kp);
 
-        if (c->nf == WK_PLAN_MAX_FIELDS || !BSON_ITER_HOLDS_NUMBER(&kp) ||
-            bson_iter_as_double(&kp) == 0 || f[0] == '$' || strstr(f, "$") != NULL)
+        bool hashed = BSON_ITER_HOLDS_UTF8(&kp) && strcmp(bson_iter_utf8(&kp, NULL), "hashed") == 0;
+
+        if (c->nf == WK_PLAN_MAX_FIELDS || (!BSON_ITER_HOLDS_NUMBER(&kp) && !hashed) ||
+            (!hashed && bson_iter_as_double(&kp) == 0) || f[0] == '$' || strstr(f, "$") != NULL)
             return false;
-        c->desc[c->nf] = bson_iter_as_double(&kp) < 0;
+        c->desc[c->nf] = !hashed && bson_iter_as_double(&kp) < 0;
+        c->hashed[c->nf] = hashed;
         c->field[c->nf++] = f;
     }
     return c->nf > 0;
 }
 
-/* eligible -- fill c's views from spec; hinted indexes may be sparse or partial (their scan
- * returns what their entries hold), never hidden or with a collation. */
+/* same_collation -- the index spec's collation (its full spec) is the query's (NULL =
+ * simple, as an index without one). */
 static bool
-eligible(const bson_t *spec, bool hinted, cand_t *c)
+same_collation(const bson_t *spec, const struct sdb_collation *q)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+    bson_t ic, qs = BSON_INITIALIZER;
+    bool same;
+
+    if (!bson_iter_init_find(&it, spec, "collation"))
+        return q == NULL;
+    if (q == NULL || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return false;
+    bson_iter_document(&it, &len, &d);
+    sdb_collation_spec(q, &qs);
+    same = bson_init_static(&ic, d, len) && sdb_bson_doc_cmp(&ic, &qs) == 0;
+    bson_destroy(&qs);
+    return same;
+}
+
+/* open_collation -- c->coll from the spec's collation (none: NULL); false when it cannot be
+ * opened or the index also hashes (a hashed string is the hash of its collation key). */
+static bool
+open_collation(const bson_t *spec, cand_t *c)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+    sdb_error_t e;
+    bson_t cs;
+
+    if (!bson_iter_init_find(&it, spec, "collation"))
+        return true;
+    for (size_t i = 0; i < c->nf; i++)
+        if (c->hashed[i])
+            return false;
+    memset(&e, 0, sizeof(e));
+    bson_iter_document(&it, &len, &d);
+    return BSON_ITER_HOLDS_DOCUMENT(&it) && bson_init_static(&cs, d, len) &&
+           sdb_collation_new(&cs, &c->coll, &e) == 0;
+}
+
+/* eligible -- fill c's views from spec; hinted indexes may be sparse or partial (their scan
+ * returns what their entries hold), never hidden or with a collation.  `q` is the query's
+ * collation. */
+static bool
+eligible(const bson_t *spec, bool hinted, const struct sdb_collation *q, cand_t *c)
 {
     bson_iter_t it;
     const uint8_t *d;
     uint32_t len;
 
     memset(c, 0, sizeof(*c));
+    bson_init(&c->mkpaths);
     if (!bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it))
         return false;
     bson_iter_document(&it, &len, &d);
     if (!bson_init_static(&c->key, d, len) ||
         !bson_init_static(&c->spec, bson_get_data(spec), spec->len))
         return false;
-    if (spec_flag(spec, "hidden") || bson_has_field(spec, "collation"))
+    if (spec_flag(spec, "hidden") || (hinted && bson_has_field(spec, "collation")))
         return false;
     if (!hinted && (spec_flag(spec, "sparse") || bson_has_field(spec, "partialFilterExpression")))
         return false;
-    return key_fields(c);
+    c->coll_match = same_collation(spec, q);
+    return key_fields(c) && open_collation(spec, c);
 }
 
 /* path_plain -- no empty, numeric or $ component (positional paths are not bounded). */
@@ -159,23 +229,123 @@ is_multikey(const wk_coll_info_t *ci, const char *name)
     return false;
 }
 
+/* multikey_fields -- which fields of multikey index `name` held an array (all of them when the
+ * catalog has no paths for it), and the paths' view for explain. */
+static void
+multikey_fields(const wk_coll_info_t *ci, const char *name, cand_t *c)
+{
+    bson_iter_t it, f;
+    const uint8_t *d;
+    uint32_t len;
+
+    bson_init(&c->mkpaths);
+    for (size_t i = 0; i < c->nf; i++)
+        c->fmk[i] = true;
+    if (!bson_iter_init_find(&it, &ci->mkpaths, name) || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return;
+    bson_iter_document(&it, &len, &d);
+    if (!bson_init_static(&c->mkpaths, d, len))
+        return;
+    for (size_t i = 0; i < c->nf; i++)
+        c->fmk[i] = !bson_iter_init_find(&f, &c->mkpaths, c->field[i]) ||
+                    !BSON_ITER_HOLDS_ARRAY(&f) || sdb_iter_count(&f) > 0;
+}
+
+/* touches_strings -- some interval reaches a string, a document or an array (values a
+ * collation orders: bounds on them need the index's collation to be the query's). */
+static bool
+touches_strings(const wk_ivals_t *iv)
+{
+    static const bson_type_t coll_types[] = {BSON_TYPE_UTF8, BSON_TYPE_DOCUMENT, BSON_TYPE_ARRAY};
+
+    for (size_t i = 0; i < iv->n; i++) {
+        int lo = sdb_bson_type_order(iv->v[i].lo.value_type);
+        int hi = sdb_bson_type_order(iv->v[i].hi.value_type);
+
+        for (size_t t = 0; t < sizeof(coll_types) / sizeof(coll_types[0]); t++) {
+            int o = sdb_bson_type_order(coll_types[t]);
+
+            if (lo <= o && o <= hi)
+                return true;
+        }
+    }
+    return false;
+}
+
+static int
+int64_order(const void *a, const void *b)
+{
+    const wk_ival_t *x = a, *y = b;
+
+    return (x->lo.value.v_int64 > y->lo.value.v_int64) -
+           (x->lo.value.v_int64 < y->lo.value.v_int64);
+}
+
+/* hash_points -- a hashed field: its value points become points on their hashes (sorted,
+ * de-duplicated), as mongod's hashed bounds; anything else scans the field whole. */
+static void
+hash_points(wk_ivals_t *iv)
+{
+    size_t out = 0;
+
+    if (!wk_plan_ival_points(iv)) {
+        wk_plan_ivals_free(iv);
+        iv->all = true;
+        return;
+    }
+    for (size_t k = 0; k < iv->n; k++) {
+        int64_t h;
+
+        if (iv->v[k].lo.value_type == BSON_TYPE_REGEX || sdb_hash_value(&iv->v[k].lo, 0, &h) != 0) {
+            wk_plan_ivals_free(iv);
+            iv->all = true;
+            return;
+        }
+        memset(&iv->v[k], 0, sizeof(iv->v[k]));
+        iv->v[k].lo.value_type = iv->v[k].hi.value_type = BSON_TYPE_INT64;
+        iv->v[k].lo.value.v_int64 = iv->v[k].hi.value.v_int64 = h;
+        iv->v[k].lo_incl = iv->v[k].hi_incl = true;
+    }
+    qsort(iv->v, iv->n, sizeof(*iv->v), int64_order);
+    for (size_t k = 0; k < iv->n; k++)
+        if (out == 0 || iv->v[k].lo.value.v_int64 != iv->v[out - 1].lo.value.v_int64)
+            iv->v[out++] = iv->v[k];
+    iv->n = out;
+}
+
 /* field_bounds -- every field's intervals, the leading points and the closing field. */
+static void close_fields(cand_t *c);
+
 static void
 field_bounds(const bson_t *filter, cand_t *c, bool bounds)
 {
-    size_t combos = 1;
-
-    c->rfield = c->nf;
     for (size_t i = 0; i < c->nf; i++) {
         bool shared = false;
 
         for (size_t j = 0; j < i && c->multikey; j++)
             shared = shared || shares_root(c->field[j], c->field[i]);
         if (bounds && !shared && path_plain(c->field[i]))
-            wk_plan_bounds_field(filter, c->field[i], c->multikey, &c->arena, &c->iv[i]);
+            wk_plan_bounds_field(filter, c->field[i], c->fmk[i], &c->arena, &c->iv[i]);
         else
             c->iv[i].all = true;
+        if (!c->coll_match && !c->iv[i].all && touches_strings(&c->iv[i])) {
+            wk_plan_ivals_free(&c->iv[i]); /* the index orders strings otherwise */
+            c->iv[i].all = true;
+        }
+        if (c->hashed[i] && !c->iv[i].all)
+            hash_points(&c->iv[i]);
     }
+    close_fields(c);
+}
+
+/* close_fields -- the leading point fields and the field whose intervals close the ranges. */
+static void
+close_fields(cand_t *c)
+{
+    size_t combos = 1;
+
+    c->npoint = 0;
+    c->rfield = c->nf;
     for (size_t i = 0; i < c->nf; i++) {
         if (wk_plan_ival_points(&c->iv[i]) && combos * c->iv[i].n <= WK_PLAN_MAX_POINTS) {
             combos *= c->iv[i].n;
@@ -221,6 +391,8 @@ provides_sort(const sortspec_t *ss, cand_t *c)
     int dir = 0;
 
     c->dir = 1;
+    if (!c->coll_match) /* strings in another order than the query's */
+        return;
     for (size_t i = 0; i < c->nf && si < ss->n; i++) {
         int d;
 
@@ -229,6 +401,8 @@ provides_sort(const sortspec_t *ss, cand_t *c)
                 return;
             continue;
         }
+        if (c->hashed[i]) /* hash order is no value order */
+            return;
         if (c->multikey && !c->iv[i].all && !one_point(c, i))
             return;
         if (i > c->rfield && !c->iv[i].all)
@@ -299,8 +473,8 @@ emit_range(rbuild_t *b)
         }
         BSON_APPEND_VALUE(pr->lo, c->field[i], &lo);
         BSON_APPEND_VALUE(pr->hi, c->field[i], &hi);
-        SDB_RET(sdb_keyenc_value(&pr->enc.lo, &lo, c->desc[i]));
-        SDB_RET(sdb_keyenc_value(&pr->enc.hi, &hi, c->desc[i]));
+        SDB_RET(sdb_keyenc_value_coll(&pr->enc.lo, &lo, c->desc[i], c->coll));
+        SDB_RET(sdb_keyenc_value_coll(&pr->enc.hi, &hi, c->desc[i], c->coll));
     }
     return 0;
 }
@@ -410,7 +584,7 @@ explain_bounds(const cand_t *c, bson_t *out)
 
 /* use_cand -- fill the plan from the chosen candidate. */
 static int
-use_cand(const cand_t *c, wk_exec_plan_t *p)
+use_cand(cand_t *c, wk_exec_plan_t *p)
 {
     rbuild_t b;
     bson_iter_t it;
@@ -429,11 +603,19 @@ use_cand(const cand_t *c, wk_exec_plan_t *p)
     p->sparse = spec_flag(&c->spec, "sparse");
     p->partial = bson_has_field(&c->spec, "partialFilterExpression");
     p->multikey = c->multikey;
+    bson_destroy(&p->mkpaths);
+    bson_copy_to(&c->mkpaths, &p->mkpaths);
     p->sorted = c->sorted;
     p->bounded = c->npoint > 0 || c->bounded;
     p->dir = c->dir;
     bson_destroy(&p->key);
     bson_copy_to(&c->key, &p->key);
+    if (c->wkey != NULL) {
+        bson_destroy(&p->wkey);
+        bson_copy_to(c->wkey, &p->wkey);
+    }
+    p->coll = c->coll; /* moved */
+    c->coll = NULL;
     take_ranges(p, &b);
     explain_bounds(c, &p->bounds);
     return 0;
@@ -448,10 +630,138 @@ plan_cand(const wk_coll_info_t *ci, const bson_t *filter, const sortspec_t *ss, 
 
     c->multikey = bson_iter_init_find(&it, &c->spec, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
                   is_multikey(ci, bson_iter_utf8(&it, NULL));
+    if (c->multikey)
+        multikey_fields(ci, bson_iter_utf8(&it, NULL), c);
     field_bounds(filter, c, bounds && filter != NULL);
     c->dir = 1;
     if (ss != NULL)
         provides_sort(ss, c);
+}
+
+/* ---- wildcard indexes ---------------------------------------------------------------- */
+
+/* wildcard_covers -- does wildcard pattern field `wf` ("$**" or "<prefix>.$**") index
+ * query path `path`? (A $** index leaves _id out.) */
+static bool
+wildcard_covers(const char *wf, const char *path)
+{
+    size_t n = strlen(wf) - 3; /* the prefix with its dot, "" for $** */
+
+    if (n == 0)
+        return strcmp(path, "_id") != 0 && strncmp(path, "_id.", 4) != 0;
+    return strncmp(path, wf, n) == 0 || (strncmp(path, wf, n - 1) == 0 && path[n - 1] == '\0');
+}
+
+/* has_null -- an interval list that holds null (or undefined): a missing field, which a
+ * wildcard index has no entry for. */
+static bool
+has_null(const wk_ivals_t *iv)
+{
+    bson_value_t null = {.value_type = BSON_TYPE_NULL};
+
+    for (size_t i = 0; i < iv->n; i++) {
+        int lo = sdb_bson_value_cmp(&iv->v[i].lo, &null),
+            hi = sdb_bson_value_cmp(&null, &iv->v[i].hi);
+
+        if ((lo < 0 || (lo == 0 && iv->v[i].lo_incl)) && (hi < 0 || (hi == 0 && iv->v[i].hi_incl)))
+            return true;
+        if (iv->v[i].lo.value_type == BSON_TYPE_UNDEFINED)
+            return true;
+    }
+    return iv->all;
+}
+
+/* wildcard_path -- the filter path (top level or in $and) a wildcard index bounds best:
+ * points before ranges, then filter order; false when none. */
+static bool
+wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *out, size_t cap,
+              int *best)
+{
+    bson_iter_t it, arr;
+
+    if (filter == NULL || !bson_iter_init(&it, filter))
+        return false;
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        wk_ivals_t iv;
+        int q;
+
+        if (strcmp(k, "$and") == 0 && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr)) {
+            while (bson_iter_next(&arr)) {
+                const uint8_t *d;
+                uint32_t len;
+                bson_t sub;
+
+                bson_iter_document(&arr, &len, &d);
+                if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_init_static(&sub, d, len))
+                    wildcard_path(&sub, wf, a, out, cap, best);
+            }
+            continue;
+        }
+        if (k[0] == '$' || !path_plain(k) || !wildcard_covers(wf, k) || strlen(k) >= cap)
+            continue;
+        wk_plan_bounds_field(filter, k, true, a, &iv);
+        q = has_null(&iv) ? 0 : wk_plan_ival_points(&iv) ? 2 : 1;
+        wk_plan_ivals_free(&iv);
+        if (q > *best) {
+            *best = q;
+            bson_strncpy(out, k, cap);
+        }
+    }
+    return *best > 0;
+}
+
+/* wildcard_cand -- a wildcard index ({"$**": 1}, {"a.$**": 1}, no wildcardProjection) as
+ * mongod plans it: one path's entries, a compound scan of {$_path: [path, path], path:
+ * intervals}; the path is the filter's most selective one the index holds, and its bounds
+ * never hold null (a missing field has no entry).  Fills c; false when the index cannot
+ * serve the filter. */
+static bool
+wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q, cand_t *c)
+{
+    bson_iter_t it, kp;
+    const uint8_t *d;
+    uint32_t len;
+    char path[256];
+    int best = 0;
+
+    memset(c, 0, sizeof(*c));
+    bson_init(&c->mkpaths);
+    if (q != NULL || !bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        spec_flag(spec, "hidden") || bson_has_field(spec, "collation") ||
+        bson_has_field(spec, "wildcardProjection") ||
+        bson_has_field(spec, "partialFilterExpression"))
+        return false;
+    bson_iter_document(&it, &len, &d);
+    if (!bson_init_static(&c->spec, bson_get_data(spec), spec->len) ||
+        !bson_init_static(&c->key, d, len) || !sdb_wildcard_pattern(&c->key) ||
+        !bson_iter_init(&kp, &c->key) || !bson_iter_next(&kp) || !BSON_ITER_HOLDS_NUMBER(&kp) ||
+        bson_iter_as_double(&kp) <= 0 ||
+        !wildcard_path(filter, bson_iter_key(&kp), &c->arena, path, sizeof(path), &best))
+        return false;
+    c->wkey = bson_copy(&c->key);
+    c->own = bson_new();
+    BSON_APPEND_INT32(c->own, "$_path", 1);
+    BSON_APPEND_INT32(c->own, path, 1);
+    bson_init_static(&c->key, bson_get_data(c->own), c->own->len);
+    bson_iter_init(&kp, &c->key);
+    for (c->nf = 0; bson_iter_next(&kp); c->nf++)
+        c->field[c->nf] = bson_iter_key(&kp);
+    c->iv[0].v = bson_malloc0(sizeof(wk_ival_t));
+    c->iv[0].n = 1;
+    c->iv[0].v[0].lo.value_type = BSON_TYPE_UTF8;
+    c->iv[0].v[0].lo.value.v_utf8.str = (char *)c->field[1];
+    c->iv[0].v[0].lo.value.v_utf8.len = (uint32_t)strlen(c->field[1]);
+    c->iv[0].v[0].hi = c->iv[0].v[0].lo;
+    c->iv[0].v[0].lo_incl = c->iv[0].v[0].hi_incl = true;
+    wk_plan_bounds_field(filter, c->field[1], true, &c->arena, &c->iv[1]);
+    if (has_null(&c->iv[1])) {
+        cand_free(c);
+        return false;
+    }
+    close_fields(c);
+    c->dir = 1;
+    return true;
 }
 
 static int
@@ -466,7 +776,7 @@ cand_order(const void *a, const void *b)
 
 int
 wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
-                        wk_exec_plan_t ***out, size_t *n)
+                        const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n)
 {
     bson_iter_t it;
     sortspec_t ss;
@@ -490,10 +800,12 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
         if (!BSON_ITER_HOLDS_DOCUMENT(&it))
             continue;
         bson_iter_document(&it, &len, &d);
-        if (!bson_init_static(&spec, d, len) || !eligible(&spec, false, c))
+        if (!bson_init_static(&spec, d, len))
             continue;
-        plan_cand(ci, filter, has_sort ? &ss : NULL, true, c);
-        if (c->npoint > 0 || c->bounded || c->sorted) {
+        if (wildcard_cand(&spec, filter, coll, c) ||
+            (eligible(&spec, false, coll, c) &&
+             (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
+              c->npoint > 0 || c->bounded || c->sorted))) {
             v = bson_realloc(v, (k + 1) * sizeof(*v));
             v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
             wk_exec_plan_init(v[k]);
@@ -527,11 +839,11 @@ wk_exec_plan_list_free(wk_exec_plan_t **v, size_t n)
 
 int
 wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
-                   wk_exec_plan_t *p, bool *ok)
+                   const struct sdb_collation *coll, wk_exec_plan_t *p, bool *ok)
 {
     wk_exec_plan_t **v;
     size_t n;
-    int ret = wk_exec_plan_candidates(ci, filter, sort, &v, &n);
+    int ret = wk_exec_plan_candidates(ci, filter, sort, coll, &v, &n);
 
     *ok = ret == 0 && n > 0;
     if (*ok)
@@ -543,7 +855,8 @@ wk_exec_plan_index(const wk_coll_info_t *ci, const bson_t *filter, const bson_t 
 #define WK_PLAN_MAX_OR 64
 
 int
-wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t ***out, size_t *n)
+wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
+                const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n)
 {
     bson_iter_t it, cl;
     wk_exec_plan_t **v = NULL;
@@ -571,7 +884,7 @@ wk_exec_plan_or(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *
         v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
         wk_exec_plan_init(v[k++]);
         ok = bson_init_static(&clause, d, len) &&
-             (ret = wk_exec_plan_index(ci, &clause, NULL, v[k - 1], &sec)) == 0 && sec &&
+             (ret = wk_exec_plan_index(ci, &clause, sort, coll, v[k - 1], &sec)) == 0 && sec &&
              v[k - 1]->bounded;
     }
     if (ok && ret == 0 && k > 0) {
@@ -594,7 +907,7 @@ wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_v
     int ret;
 
     *ok = false;
-    if (!wk_exec_plan_hinted_spec(ci, hint, &spec) || !eligible(&spec, true, &c))
+    if (!wk_exec_plan_hinted_spec(ci, hint, &spec) || !eligible(&spec, true, NULL, &c))
         return 0;
     plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
     ret = use_cand(&c, p);
@@ -616,8 +929,15 @@ wk_exec_plan_explain(const wk_exec_plan_t *p, bson_t *stage)
     BSON_APPEND_DOCUMENT_BEGIN(stage, "multiKeyPaths", &paths);
     if (bson_iter_init(&kp, &p->key)) {
         while (bson_iter_next(&kp)) {
+            bson_iter_t f;
+
+            if (bson_iter_init_find(&f, &p->mkpaths, bson_iter_key(&kp)) &&
+                BSON_ITER_HOLDS_ARRAY(&f)) {
+                bson_append_iter(&paths, NULL, 0, &f);
+                continue;
+            }
             BSON_APPEND_ARRAY_BEGIN(&paths, bson_iter_key(&kp), &arr);
-            if (p->multikey) /* which path holds the array is not tracked: every one may */
+            if (p->multikey) /* the catalog did not say which: every path may */
                 BSON_APPEND_UTF8(&arr, "0", bson_iter_key(&kp));
             bson_append_array_end(&paths, &arr);
         }
@@ -627,6 +947,13 @@ wk_exec_plan_explain(const wk_exec_plan_t *p, bson_t *stage)
     BSON_APPEND_BOOL(stage, "isSparse", p->sparse);
     BSON_APPEND_BOOL(stage, "isPartial", p->partial);
     BSON_APPEND_INT32(stage, "indexVersion", 2);
+    if (p->coll != NULL) {
+        bson_t cs;
+
+        BSON_APPEND_DOCUMENT_BEGIN(stage, "collation", &cs);
+        sdb_collation_spec(p->coll, &cs);
+        bson_append_document_end(stage, &cs);
+    }
     BSON_APPEND_UTF8(stage, "direction", p->dir < 0 ? "backward" : "forward");
     BSON_APPEND_DOCUMENT(stage, "indexBounds", &p->bounds);
 }

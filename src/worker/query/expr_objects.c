@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../../common/sdb.h"
+#include "sort.h"
 
 /* field_name -- the constant string of the `field` argument of `opname`. */
 static int
@@ -338,7 +339,28 @@ op_ts_part(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_
     return ret;
 }
 
+/* op_meta -- {$meta: "textScore"}: the $text score kept beside the document (sort.h). */
+static int
+op_meta(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_error_t *err)
+{
+    bson_value_t v;
+    bson_iter_t it;
+    bool text;
+
+    SDB_RET(wk_expr_eval_ctx(e->kids[0], ctx, &v, err));
+    text = v.value_type == BSON_TYPE_UTF8 && strcmp(v.value.v_utf8.str, "textScore") == 0;
+    wk_value_clear(&v);
+    if (!text)
+        return sdb_error_set(err, SDB_CODE_Location17308, "Unsupported argument to $meta");
+    if (ctx->root == NULL || !bson_iter_init_find(&it, ctx->root, WK_SORT_TEXT_SCORE))
+        return sdb_error_set(err, SDB_CODE_Location40218,
+                             "query requires text score metadata, but it is not available");
+    wk_value_double(out, bson_iter_as_double(&it));
+    return 0;
+}
+
 const wk_expr_op_t wk_expr_ops_objects[] = {
+    {"$meta", 1, 1, op_meta, NULL},
     {"$getField", 1, -2, op_get_field},
     {"$setField", 0, -2, op_set_field},
     {"$unsetField", 0, -2, op_set_field},

@@ -45,7 +45,9 @@ wk_mnode_free(wk_mnode_t *n)
     bson_free(n->bits);
     wk_expr_free(n->expr);
     wk_schema_free(n->schema);
+    wk_mtext_free(n->text);
     wk_js_where_free(n->where);
+    wk_geoq_free(n->geo);
     for (i = 0; i < n->n_kids; i++)
         wk_mnode_free(n->kids[i]);
     bson_free(n->kids);
@@ -338,8 +340,11 @@ parse_toplevel(const char *key, const bson_iter_t *it, int depth, wk_mnode_t **o
         bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->val);
         return 0;
     }
-    if (strcmp(key, "$text") == 0)
-        return sdb_error_set(err, SDB_CODE_IndexNotFound, "text index required for $text query");
+    if (strcmp(key, "$text") == 0) { /* parsed by wk_mtext_setup, against the text index */
+        *out = wk_mnode_new(WK_MN_TEXT);
+        bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->val);
+        return 0;
+    }
     return sdb_error_set(err, SDB_CODE_BadValue, "unknown top level operator: %s", key);
 err:
     wk_mnode_free(*out);
@@ -433,6 +438,31 @@ setup_where(wk_mnode_t *n, const wk_match_opts_t *opts, sdb_error_t *err)
     return 0;
 }
 
+/* check_near -- at most one $near / $nearSphere, at the top level (under ANDs only), and only
+ * where the command orders by it (find); elsewhere mongod's 5626500. */
+static int
+check_near(const wk_mnode_t *n, const wk_match_opts_t *opts, bool nested, int *count,
+           sdb_error_t *err)
+{
+    if (n->kind == WK_MN_GEO && n->geo->op == WK_GEO_NEAR) {
+        if (opts == NULL || !opts->allow_near)
+            return sdb_error_set(
+                err, SDB_CODE_Location5626500,
+                "$geoNear, $near, and $nearSphere are not allowed in this context, as these "
+                "operators require sorting geospatial data. If you do not need sort, consider "
+                "using $geoWithin instead. Check out https://dochub.mongodb.org/core/"
+                "near-sort-operation and https://dochub.mongodb.org/core/"
+                "nearSphere-sort-operationfor more details.");
+        if (nested)
+            return sdb_error_set(err, SDB_CODE_BadValue, "geoNear must be top-level expr");
+        if (++*count > 1)
+            return sdb_error_set(err, SDB_CODE_BadValue, "Too many geoNear expressions");
+    }
+    for (size_t i = 0; i < n->n_kids; i++)
+        SDB_RET(check_near(n->kids[i], opts, nested || n->kind != WK_MN_AND, count, err));
+    return 0;
+}
+
 int
 wk_matcher_new(const bson_t *filter, wk_matcher_t **out, sdb_error_t *err)
 {
@@ -444,10 +474,12 @@ wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_
                   sdb_error_t *err)
 {
     wk_mnode_t *root = NULL;
+    int nnear = 0;
 
     *out = NULL;
     SDB_RET(wk_mparse_doc(filter, 0, &root, err));
-    if (setup_where(root, opts, err) != 0) {
+    if (check_near(root, opts, false, &nnear, err) != 0 || setup_where(root, opts, err) != 0 ||
+        wk_mtext_setup(root, opts, err) != 0) {
         wk_mnode_free(root);
         return SDB_ECLIENT;
     }

@@ -24,6 +24,8 @@
 typedef struct wk_match_details {
     int32_t elem_index;
     bool has_elem_index;
+    bool has_text_score; /* a $text matched: its textScore (matcher_text.c) */
+    double text_score;
 } wk_match_details_t;
 
 typedef struct wk_matcher wk_matcher_t;
@@ -36,6 +38,9 @@ typedef struct wk_match_opts {
     const sdb_collation_t *coll; /* string comparisons; NULL = simple (binary) */
     bool allow_where;            /* $where may appear (else 2 "not allowed in this context") */
     const struct wk_op *op;      /* $where's operation (maxTimeMS, interrupts); may be NULL */
+    const bson_t *text_index;    /* the collection's text index spec, for $text (borrowed for
+                                  * the construction only); NULL: $text is 27 IndexNotFound */
+    bool allow_near;             /* $near / $nearSphere may appear (find: it orders by them) */
 } wk_match_opts_t;
 
 /* wk_matcher_new -- parse `filter` (NULL or empty matches everything). */

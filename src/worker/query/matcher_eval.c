@@ -294,6 +294,8 @@ value_match(const wk_mnode_t *n, const bson_iter_t *it, wk_meval_t *ev)
     case WK_MN_BITS_ANY_SET:
     case WK_MN_BITS_ANY_CLEAR:
         return bits_match(n, it);
+    case WK_MN_GEO:
+        return wk_geoq_match(n->geo, it);
     default:
         return false;
     }
@@ -336,7 +338,8 @@ static bool
 path_matches(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d, wk_meval_t *ev)
 {
     visit_ctx_t ctx = {n, -1, ev};
-    bool expand = n->kind != WK_MN_SIZE && n->kind != WK_MN_ELEM_OBJ && n->kind != WK_MN_ELEM_VAL;
+    bool expand = n->kind != WK_MN_SIZE && n->kind != WK_MN_ELEM_OBJ && n->kind != WK_MN_ELEM_VAL &&
+                  n->kind != WK_MN_GEO; /* [x, y] is one point */
 
     if (!sdb_path_walk(doc, &n->path, 0, expand, visit, &ctx))
         return false;
@@ -428,6 +431,8 @@ wk_mnode_match_doc(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d
         return wk_schema_matches(n->schema, doc);
     case WK_MN_WHERE:
         return eval_where(n, doc, ev);
+    case WK_MN_TEXT:
+        return wk_mtext_match(n, doc, d, ev != NULL ? &ev->ret : NULL, ev != NULL ? ev->err : NULL);
     case WK_MN_ALL_EMPTY:
         return false;
     default:

@@ -19,6 +19,7 @@
 #include "../../common/path.h"
 #include "../../common/predicate.h"
 #include "expr.h"
+#include "geoq.h"
 #include "js.h"
 #include "matcher.h"
 
@@ -50,6 +51,8 @@ typedef enum wk_mkind {
     WK_MN_BITS_ALL_CLEAR,
     WK_MN_BITS_ANY_SET,
     WK_MN_BITS_ANY_CLEAR,
+    WK_MN_TEXT, /* $text (val: the operand; text: parsed by matcher_text.c) */
+    WK_MN_GEO, /* $geoWithin, $geoIntersects, $near, $nearSphere (geo: geoq.h) */
 } wk_mkind_t;
 
 typedef struct wk_regex {
@@ -89,6 +92,8 @@ typedef struct wk_mnode {
     const bson_t *vars;          /* EXPR: the matcher's let variables (owned by the matcher) */
     wk_schema_t *schema;         /* SCHEMA */
     struct wk_js_where *where;   /* WHERE: compiled when the matcher is made */
+    struct wk_mtext *text;       /* TEXT: the index spec and the parsed query */
+    struct wk_geoq *geo;         /* GEO */
     const sdb_collation_t *coll; /* string comparisons (borrowed; NULL = binary) */
     struct wk_mnode **kids;
     size_t n_kids;
@@ -101,6 +106,17 @@ struct wk_matcher {
 
 /* wk_mnode_new -- a zeroed node of `kind`. */
 wk_mnode_t *wk_mnode_new(wk_mkind_t kind);
+
+/* wk_mtext_setup -- parse every $text of the tree against opts' text index (matcher_text.c):
+ * 27 without one, 2 BadValue for two, for one under $nor or below the top-level document. */
+int wk_mtext_setup(wk_mnode_t *root, const wk_match_opts_t *opts, sdb_error_t *err);
+
+/* wk_mtext_match -- does doc satisfy the TEXT node n?  Sets d's text score when it does. */
+bool wk_mtext_match(const wk_mnode_t *n, const bson_t *doc, wk_match_details_t *d, int *ret,
+                    sdb_error_t *err);
+
+/* wk_mtext_free -- release a TEXT node's parsed query. */
+void wk_mtext_free(struct wk_mtext *t);
 
 /* wk_mnode_free -- release a node and its subtree. */
 void wk_mnode_free(wk_mnode_t *n);

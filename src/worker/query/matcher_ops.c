@@ -485,8 +485,14 @@ wk_mparse_op(const char *path, size_t len, const char *op, const bson_iter_t *ar
             return ops[i].fn(path, len, op, arg, depth, out, err);
     if (strcmp(op, "$near") == 0 || strcmp(op, "$nearSphere") == 0 ||
         strcmp(op, "$geoWithin") == 0 || strcmp(op, "$geoIntersects") == 0 ||
-        strcmp(op, "$within") == 0)
-        return sdb_error_set(err, SDB_CODE_BadValue, "geo operators are not supported: %s", op);
+        strcmp(op, "$within") == 0) {
+        wk_geoq_t *q;
+
+        SDB_RET(wk_geoq_parse(op, arg, &q, err));
+        *out = path_node(WK_MN_GEO, path, len);
+        (*out)->geo = q;
+        return 0;
+    }
     return sdb_error_set(err, SDB_CODE_BadValue, "unknown operator: %s", op);
 }
 
@@ -528,11 +534,22 @@ parse_regex_ops(const char *path, size_t len, const bson_iter_t *re_it, const bs
     return 0;
 }
 
+/* near_distance -- $maxDistance / $minDistance beside a legacy $near in the same object. */
+static int
+near_distance(wk_mnode_t *n, const bson_iter_t *it, sdb_error_t *err)
+{
+    for (size_t i = 0; i < n->n_kids; i++)
+        if (n->kids[i]->kind == WK_MN_GEO && n->kids[i]->geo->op == WK_GEO_NEAR)
+            return wk_geoq_set_distance(n->kids[i]->geo, bson_iter_key(it), it, err);
+    return sdb_error_set(err, SDB_CODE_BadValue, "unknown operator: %s", bson_iter_key(it));
+}
+
 int
 wk_mparse_ops(const char *path, size_t len, const bson_iter_t *opsdoc, int depth, wk_mnode_t **out,
               sdb_error_t *err)
 {
-    bson_iter_t child, re_it, opt_it;
+    bson_iter_t child, re_it, opt_it, dist0, dist1;
+    size_t ndist = 0;
     bool have_re = false, have_opt = false;
     wk_mnode_t *n, *kid = NULL;
     int ret = 0;
@@ -549,11 +566,17 @@ wk_mparse_ops(const char *path, size_t len, const bson_iter_t *opsdoc, int depth
         } else if (strcmp(op, "$options") == 0) {
             opt_it = child;
             have_opt = true;
+        } else if (strcmp(op, "$maxDistance") == 0 || strcmp(op, "$minDistance") == 0) {
+            *(ndist++ == 0 ? &dist0 : &dist1) = child; /* a legacy $near's: applied below */
         } else if (strcmp(op, "$comment") != 0) {
             SDB_ERR(wk_mparse_op(path, len, op, &child, depth, &kid, err));
             wk_mnode_add(n, kid);
         }
     }
+    if (ndist > 0)
+        SDB_ERR(near_distance(n, &dist0, err));
+    if (ndist > 1)
+        SDB_ERR(near_distance(n, &dist1, err));
     if (have_re || have_opt) {
         SDB_ERR(parse_regex_ops(path, len, have_re ? &re_it : NULL, have_opt ? &opt_it : NULL, &kid,
                                 err));

@@ -38,7 +38,7 @@ typedef enum pkind {
 typedef struct pnode {
     char *name;
     pkind_t kind;
-    wk_expr_t *expr;     /* PN_EXPR */
+    wk_expr_t *expr;     /* PN_EXPR (NULL for {$meta: "textScore"}: the match's text score) */
     int64_t skip, limit; /* PN_SLICE; has_skip when given as [skip, limit] */
     bool has_skip;
     wk_mnode_t *elem;    /* PN_ELEM: an ELEM_* node on path "x" */
@@ -222,6 +222,11 @@ parse_leaf_op(wk_projection_t *p, bool *decided, const sdb_path_t *path, const b
     bson_iter_recurse(it, &child);
     bson_iter_next(&child);
     op = bson_iter_key(&child);
+    if (strcmp(op, "$meta") == 0 && BSON_ITER_HOLDS_UTF8(&child) &&
+        strcmp(bson_iter_utf8(&child, NULL), "textScore") == 0) {
+        n->kind = PN_EXPR; /* neither inclusion nor exclusion, as mongod's $meta */
+        return 0;
+    }
     if (strcmp(op, "$slice") == 0)
         return parse_slice(n, &child, err);
     if (strcmp(op, "$elemMatch") == 0) {
@@ -581,7 +586,13 @@ append_computed(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bso
         const pnode_t *k = t->kids[i];
         bool present =
             doc != NULL && bson_iter_recurse(doc, &child) && bson_iter_find(&child, k->name);
-        if (k->kind == PN_EXPR) {
+        if (k->kind == PN_EXPR && k->expr == NULL) { /* {$meta: "textScore"} */
+            if (a->details == NULL || !a->details->has_text_score)
+                return sdb_error_set(a->err, SDB_CODE_Location40218,
+                                     "query requires text score metadata, but it is not "
+                                     "available");
+            BSON_APPEND_DOUBLE(out, k->name, a->details->text_score);
+        } else if (k->kind == PN_EXPR) {
             SDB_RET(wk_expr_eval(k->expr, a->root, &v, a->err));
             if (v.value_type != BSON_TYPE_EOD)
                 bson_append_value(out, k->name, -1, &v);
@@ -622,7 +633,7 @@ apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, int depth
         else
             bson_append_value(out, key, -1, bson_iter_value(&child));
     }
-    return a->p->inclusion ? append_computed(a, t, doc, out) : 0;
+    return append_computed(a, t, doc, out); /* exclusion: only {$meta} computes */
 }
 
 int

@@ -64,7 +64,7 @@ wk_sort_new_ex(const bson_t *spec, const sdb_collation_t *coll, wk_sort_t **out,
             if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) &&
                 bson_iter_find(&sub, "$meta")) {
                 f->meta = true;
-                f->dir = 1;
+                f->dir = -1; /* textScore: the best first */
                 continue;
             }
             if (BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) == 1.0)
@@ -171,8 +171,9 @@ doc_key(const wk_sort_t *s, const sort_field_t *f, const bson_t *doc)
     key_acc_t acc = {s->coll, f->dir, {0}, false};
     bson_iter_t it;
 
-    if (f->meta)
-        return null_value;
+    if (f->meta) /* the text score find keeps beside a sorted document (WK_SORT_TEXT_SCORE) */
+        return bson_iter_init_find(&it, doc, WK_SORT_TEXT_SCORE) ? *bson_iter_value(&it)
+                                                                 : null_value;
     if (bson_iter_init_find(&it, doc, f->path.parts[0]))
         collect(&it, &f->path, 1, &acc);
     else

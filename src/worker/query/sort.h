@@ -18,6 +18,9 @@
 #include "../op.h"
 
 typedef struct wk_sort wk_sort_t;
+
+/* A document being sorted carries its text score in this field ({$meta: "textScore"}). */
+#define WK_SORT_TEXT_SCORE "$textScore"
 typedef struct sdb_collation sdb_collation_t; /* collation.h */
 
 /* wk_sort_new -- parse a sort spec (values 1/-1, or {$meta: ...}); mongod's errors. */
