@@ -390,7 +390,7 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     if (sdb_wildcard_pattern(ix->key))
         ret = wildcard_entries(ix, doc, &e, err);
     else if (sdb_fts_pattern(ix->key))
-        ret = sdb_fts_keys(doc, ix->spec, entry_cb, &e, err); /* text: fts/fts.h */
+        ret = sdb_fts_keys(doc, ix->spec, entry_cb, &e, err);     /* text: fts/fts.h */
     else if (sdb_geo_pattern_kind(ix->key, NULL) != SDB_GEO_NONE) /* a 2d index's grid */
         ret = sdb_geo_keys_spec(doc, ix->key, ix->spec, ix->coll, entry_cb, &e, &multikey, err);
     else

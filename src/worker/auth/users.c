@@ -237,8 +237,8 @@ wk_authdb_insert(const char *ns, const bson_t *doc, bool *dup, sdb_error_t *err)
             else if (strcmp(bson_iter_key(&f), "errmsg") == 0 && BSON_ITER_HOLDS_UTF8(&f))
                 msg = bson_iter_utf8(&f, NULL);
         }
-        if (code == SDB_CODE_DuplicateKey)
-            *dup = true;
+        if (code == SDB_CODE_DuplicateKey || code == SDB_CODE_WriteConflict)
+            *dup = true; /* the same _id, committed or being inserted by another worker */
         else
             ret = sdb_error_set(err, (int)code, "%s", msg);
     }

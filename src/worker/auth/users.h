@@ -38,7 +38,8 @@ typedef int (*wk_authdb_each_fn)(const bson_t *doc, int64_t r, void *arg);
 /* wk_authdb_each -- every document of ns in record order. */
 int wk_authdb_each(const char *ns, wk_authdb_each_fn fn, void *arg, sdb_error_t *err);
 
-/* wk_authdb_insert -- insert doc; *dup tells a duplicate _id (nothing written). */
+/* wk_authdb_insert -- insert doc; *dup tells a duplicate _id, committed or in the middle of
+ * another insert (WriteConflict): nothing was written. */
 int wk_authdb_insert(const char *ns, const bson_t *doc, bool *dup, sdb_error_t *err);
 
 /* wk_authdb_replace -- replace record r (holding `old`) with `doc`. */
