@@ -806,7 +806,9 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
             return 0;
     }
     SDB_RET(initdb_root(cfg)); /* after the flags and the file: the environment fills in */
-    return sdb_config_check(cfg);
+    SDB_RET(sdb_config_check(cfg));
+    /* across the TLS options: only once every flag and key is in (a file sets one per key) */
+    return sdb_tlsopt_check(cfg);
 }
 
 /*
@@ -825,7 +827,7 @@ sdb_config_check(const sdb_config_t *cfg)
                         "try 'secantusdb --help' for more information\n");
         return 2;
     }
-    return sdb_tlsopt_check(cfg);
+    return 0;
 }
 
 /*
