@@ -26,6 +26,19 @@
 static const char *const args[] = {
     "--quiet", "--initdbRootUsername", "root", "--initdbRootPassword", "secret", NULL};
 
+/* CPU time of the server's processes (master and workers), in ms. */
+static double
+server_cpu_ms(const fx_server_t *s)
+{
+    pid_t pids[16];
+    int n = fx_worker_pids(s, pids, 16);
+    double total = fx_cpu_ms(s->pid);
+
+    for (int i = 0; i < n; i++)
+        total += fx_cpu_ms(pids[i]);
+    return total;
+}
+
 /* One round: n connections, each authenticated with mech (NULL: none) and pinged; the rate. */
 static double
 round_rate(const fx_server_t *s, const char *mech, int n, int *errors)
@@ -158,19 +171,24 @@ main(int argc, char **argv)
            "authenticated then pinged once\n",
            n, rounds);
     for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
-        double rates[MAX_ROUNDS];
+        double rates[MAX_ROUNDS], cpu = 0;
         int errors = 0;
-        for (int k = 0; k < rounds; k++)
+        for (int k = 0; k < rounds; k++) {
+            double c0 = server_cpu_ms(&s);
             rates[k] = round_rate(&s, runs[r].mech, n, &errors);
+            cpu += server_cpu_ms(&s) - c0;
+        }
         fx_sort_doubles(rates, (size_t)rounds);
         if (runs[r].iterations > 0)
-            printf("  %-18s %6d iterations: %8.1f authentications/s (min %.1f, max %.1f)%s\n",
+            printf("  %-18s %6d iterations: %8.1f authentications/s (min %.1f, max %.1f), "
+                   "server CPU %.2f ms each%s\n",
                    runs[r].label, runs[r].iterations, rates[rounds / 2], rates[0],
-                   rates[rounds - 1], errors ? "  ERRORS" : "");
+                   rates[rounds - 1], cpu / (rounds * n), errors ? "  ERRORS" : "");
         else
-            printf("  %-18s                   %8.1f connections/s (min %.1f, max %.1f)%s\n",
+            printf("  %-18s                   %8.1f connections/s (min %.1f, max %.1f), "
+                   "server CPU %.2f ms each%s\n",
                    runs[r].label, rates[rounds / 2], rates[0], rates[rounds - 1],
-                   errors ? "  ERRORS" : "");
+                   cpu / (rounds * n), errors ? "  ERRORS" : "");
     }
     authz_cost(&s, rounds);
     fx_server_stop(&s);
