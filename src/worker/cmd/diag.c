@@ -1,7 +1,8 @@
 /*
  * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getCmdLineOpts,
- * serverStatus, hostInfo, whatsmyuri, getLog, listCommands,
- * getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c).
+ * serverStatus (its larger sections: cmd/status.c), hostInfo, whatsmyuri, listCommands,
+ * getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c;
+ * getLog and logRotate: cmd/log.c).
  *
  * Figures come from the global segment (every worker's counters, summed), /proc for this
  * server's memory, and the configuration.  Reply shapes follow mongod 7.0 so mongosh's
@@ -16,6 +17,7 @@
 #include "../conn.h"
 #include "../tls.h"
 #include "../worker.h"
+#include "status.h"
 
 #include <dirent.h>
 #include <openssl/crypto.h>
@@ -237,7 +239,9 @@ append_metrics(bson_t *r)
     BSON_APPEND_INT64(&open, "pinned", (int64_t)atomic_load(&wk_global->cursor_pinned));
     BSON_APPEND_INT64(&open, "total", (int64_t)atomic_load(&wk_global->cursor_open));
     bson_append_document_end(&cur, &open);
+    wk_status_metrics_cursor(&cur);
     bson_append_document_end(&m, &cur);
+    wk_status_metrics(&m);
     BSON_APPEND_DOCUMENT_BEGIN(&m, "ttl", &ttl);
     BSON_APPEND_INT64(&ttl, "deletedDocuments", (int64_t)atomic_load(&wk_global->ttl_deleted));
     BSON_APPEND_INT64(&ttl, "passes", (int64_t)atomic_load(&wk_global->ttl_passes));
@@ -279,63 +283,114 @@ append_storage_ops(bson_t *r)
     bson_append_document_end(r, &ops);
 }
 
-/*
- * wk_cmd_server_status --
- *     Process facts, connections, opcounters (summed over workers) and memory.
- */
-int
-wk_cmd_server_status(wk_cmd_t *cmd)
+/* append_connections -- connections (and opcounters, which the same pass sums). */
+static void
+append_connections(wk_cmd_t *cmd, bson_t *r)
 {
-    bson_t *r = cmd->reply, conns, mem, se, wt, cache, sec;
-    char host[256];
-    int64_t now = now_ms(), up = now - wk_global->start_time_ms;
-    int64_t rss = 0, virt = 0;
+    bson_t conns, oc = BSON_INITIALIZER;
     uint64_t total, rejected, active;
     int64_t cur = wk_accept_open(), limit = wk_accept_limit();
-    int ppid = (int)getppid();
 
-    gethostname(host, sizeof(host));
-    BSON_APPEND_UTF8(r, "host", host);
-    BSON_APPEND_UTF8(r, "version", SDB_VERSION);
-    BSON_APPEND_UTF8(r, "process", "mongod");
-    BSON_APPEND_INT64(r, "pid", ppid);
-    BSON_APPEND_DOUBLE(r, "uptime", (double)(up / 1000));
-    BSON_APPEND_INT64(r, "uptimeMillis", up);
-    BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
-    BSON_APPEND_DATE_TIME(r, "localTime", now);
-    append_opcounters(r, &total, &rejected, &active);
-    BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
-    BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
-    BSON_APPEND_INT32(&conns, "available", (int32_t)(cur < limit ? limit - cur : 0));
-    BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
-    BSON_APPEND_INT32(&conns, "rejected", (int32_t)rejected);
-    BSON_APPEND_INT32(&conns, "active", (int32_t)active);
-    bson_append_document_end(r, &conns);
-    server_mem(ppid, &rss, &virt);
+    append_opcounters(&oc, &total, &rejected, &active);
+    if (wk_status_wanted(cmd, "connections")) {
+        BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
+        BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
+        BSON_APPEND_INT32(&conns, "available", (int32_t)(cur < limit ? limit - cur : 0));
+        BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
+        BSON_APPEND_INT32(&conns, "rejected", (int32_t)rejected);
+        BSON_APPEND_INT32(&conns, "active", (int32_t)active);
+        bson_append_document_end(r, &conns);
+    }
+    if (wk_status_wanted(cmd, "opcounters"))
+        bson_concat(r, &oc);
+    bson_destroy(&oc);
+}
+
+/* append_mem -- mem: the master's and every worker's memory. */
+static void
+append_mem(bson_t *r)
+{
+    int64_t rss = 0, virt = 0;
+    bson_t mem;
+
+    server_mem((int)getppid(), &rss, &virt);
     BSON_APPEND_DOCUMENT_BEGIN(r, "mem", &mem);
     BSON_APPEND_INT32(&mem, "bits", 64);
     BSON_APPEND_INT32(&mem, "resident", (int32_t)(rss / 1024));
     BSON_APPEND_INT32(&mem, "virtual", (int32_t)(virt / 1024));
     BSON_APPEND_BOOL(&mem, "supported", true);
     bson_append_document_end(r, &mem);
+}
+
+static void
+append_storage_engine(bson_t *r)
+{
+    bson_t se;
+
     BSON_APPEND_DOCUMENT_BEGIN(r, "storageEngine", &se);
     BSON_APPEND_UTF8(&se, "name", "wiredTiger");
     BSON_APPEND_BOOL(&se, "supportsCommittedReads", true);
     BSON_APPEND_BOOL(&se, "persistent", strcmp(wk_cfg->dbpath, ":memory:") != 0);
     bson_append_document_end(r, &se);
-    /* the cache size the master opened WiredTiger with (the same configuration) */
-    BSON_APPEND_DOCUMENT_BEGIN(r, "wiredTiger", &wt);
-    BSON_APPEND_DOCUMENT_BEGIN(&wt, "cache", &cache);
-    BSON_APPEND_INT64(&cache, "maximum bytes configured", (int64_t)wk_cfg->cache_mb * 1024 * 1024);
-    bson_append_document_end(&wt, &cache);
-    bson_append_document_end(r, &wt);
-    append_metrics(r);
-    append_transactions(r);
-    append_storage_ops(r);
-    wk_tls_server_status(r);
+}
+
+/* append_security -- security: TLS's facts (tls.h). */
+static void
+append_security(bson_t *r)
+{
+    bson_t sec;
+
     BSON_APPEND_DOCUMENT_BEGIN(r, "security", &sec);
     wk_tls_security_append(&sec);
     bson_append_document_end(r, &sec);
+}
+
+/*
+ * wk_cmd_server_status --
+ *     Process facts and mongod's sections (cmd/status.h); {<section>: 0} leaves one out.
+ */
+int
+wk_cmd_server_status(wk_cmd_t *cmd)
+{
+    bson_t *r = cmd->reply;
+    char host[256];
+    int64_t now = now_ms(), up = now - wk_global->start_time_ms;
+
+    gethostname(host, sizeof(host));
+    BSON_APPEND_UTF8(r, "host", host);
+    BSON_APPEND_UTF8(r, "version", SDB_VERSION);
+    BSON_APPEND_UTF8(r, "process", "mongod");
+    BSON_APPEND_INT64(r, "pid", (int64_t)getppid());
+    BSON_APPEND_DOUBLE(r, "uptime", (double)(up / 1000));
+    BSON_APPEND_INT64(r, "uptimeMillis", up);
+    BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
+    BSON_APPEND_DATE_TIME(r, "localTime", now);
+    if (wk_status_wanted(cmd, "asserts"))
+        wk_status_asserts(r);
+    append_connections(cmd, r);
+    if (wk_status_wanted(cmd, "logicalSessionRecordCache"))
+        SDB_RET(wk_status_sessions(r, &cmd->err));
+    if (wk_status_wanted(cmd, "network"))
+        wk_status_network(r);
+    if (wk_status_wanted(cmd, "opLatencies"))
+        wk_status_op_latencies(r);
+    if (wk_status_wanted(cmd, "secantusdb"))
+        wk_status_secantusdb(r);
+    if (wk_status_wanted(cmd, "storageEngine"))
+        append_storage_engine(r);
+    if (wk_status_wanted(cmd, "storageOps"))
+        append_storage_ops(r);
+    if (wk_status_wanted(cmd, "transactions"))
+        append_transactions(r);
+    if (wk_status_wanted(cmd, "wiredTiger"))
+        SDB_RET(wk_status_wired_tiger(r, &cmd->err));
+    if (wk_status_wanted(cmd, "mem"))
+        append_mem(r);
+    if (wk_status_wanted(cmd, "metrics"))
+        append_metrics(r);
+    wk_tls_server_status(r);
+    if (wk_status_wanted(cmd, "security"))
+        append_security(r);
     return 0;
 }
 
@@ -385,41 +440,6 @@ int
 wk_cmd_whatsmyuri(wk_cmd_t *cmd)
 {
     BSON_APPEND_UTF8(cmd->reply, "you", cmd->conn->peer);
-    return 0;
-}
-
-/*
- * wk_cmd_get_log --
- *     {getLog: "*"} lists the logs; "startupWarnings" holds none (we emit no start-up
- *     warnings); "global" is not kept in memory by this server.
- */
-int
-wk_cmd_get_log(wk_cmd_t *cmd)
-{
-    bson_iter_t it;
-    const char *which;
-    bson_t a;
-
-    bson_iter_init(&it, cmd->body);
-    bson_iter_next(&it);
-    if (!BSON_ITER_HOLDS_UTF8(&it))
-        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                             "Argument to getLog must be of type String; found %s", "another type");
-    which = bson_iter_utf8(&it, NULL);
-    if (strcmp(which, "*") == 0) {
-        BSON_APPEND_ARRAY_BEGIN(cmd->reply, "names", &a);
-        BSON_APPEND_UTF8(&a, "0", "startupWarnings");
-        bson_append_array_end(cmd->reply, &a);
-        return 0;
-    }
-    if (strcmp(which, "startupWarnings") != 0)
-        return sdb_error_set(&cmd->err, SDB_CODE_NotImplemented,
-                             "getLog: log '%s' is not kept in memory by SecantusDB; "
-                             "see --logpath",
-                             which);
-    BSON_APPEND_INT32(cmd->reply, "totalLinesWritten", 0);
-    BSON_APPEND_ARRAY_BEGIN(cmd->reply, "log", &a);
-    bson_append_array_end(cmd->reply, &a);
     return 0;
 }
 

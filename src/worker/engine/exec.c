@@ -1002,6 +1002,7 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 void
 wk_exec_close(wk_exec_t *ex)
 {
+    wk_exec_note_stats(ex); /* the profiler's counts (op.h) */
     wk_exec_merge_free(ex);
     wk_matcher_free(ex->matcher);
     if (ex->has_hint)
