@@ -7,7 +7,7 @@
  *
  * Server parameters (--setParameter name=value) are a second table: name, type, field,
  * bounds and, for those settable at runtime too, the word of the global segment where the
- * master publishes the value in force (config.h).  An unknown name, a bad value or a refused option (--keyFile, --auth) exits 2 with
+ * master publishes the value in force (config.h).  An unknown name, a bad value or a refused option (--keyFile) exits 2 with
  * mongod's message; nothing is accepted and ignored except the rows marked OPT_IGNORE*,
  * whose absence of effect is the same as mongod's on a single node.
  */
@@ -65,8 +65,10 @@ static const opt_def_t opts[] = {
     {"wiredTigerCacheSizeGB", OPT_SPECIAL, true, 0, 0, NULL},
     {"networkMessageCompressors", OPT_SPECIAL, true, 0, 0, NULL},
     {"setParameter", OPT_PARAM, true, 0, 0, NULL},
-    {"keyFile", OPT_REFUSED, true, 0, 0, "turns on access control"},
-    {"auth", OPT_REFUSED, false, 0, 0, "turns on access control"},
+    {"keyFile", OPT_REFUSED, true, 0, 0, "turns on internal (member) authentication"},
+    {"auth", OPT_FLAG, false, OFF(auth), 0, NULL},
+    {"initdbRootUsername", OPT_STR, true, OFF(initdb_user), SZ(initdb_user), NULL},
+    {"initdbRootPassword", OPT_STR, true, OFF(initdb_pwd), SZ(initdb_pwd), NULL},
     {"storageEngine", OPT_IGNORE_ARG, true, 0, 0, NULL},
     {"oplogSize", OPT_IGNORE_ARG, true, 0, 0, NULL},
     {"noauth", OPT_IGNORE, false, 0, 0, NULL},
@@ -124,6 +126,8 @@ static const sdb_param_t params[] = {
      LIVE(group_mem_max)},
     {"allowDiskUseByDefault", SDB_PARAM_BOOL, OFF(allow_disk_default), 0, 1,
      LIVE(allow_disk_default)},
+    {"scramSHA256IterationCount", SDB_PARAM_INT32, OFF(scram_sha256_iters), 4096, INT32_MAX, 0},
+    {"scramIterationCount", SDB_PARAM_INT32, OFF(scram_sha1_iters), 5000, INT32_MAX, 0},
     {"logLevel", SDB_PARAM_INT32, OFF(log_level), 0, 5, LIVE(log.level)},
     {"quiet", SDB_PARAM_BOOL, OFF(quiet), 0, 1, LIVE(log.quiet)},
 };
@@ -563,13 +567,35 @@ apply_opt(sdb_config_t *cfg, const opt_def_t *o, const char *val, bool *exit_now
         return set_param(cfg, val);
     case OPT_REFUSED:
         fprintf(stderr,
-                "secantusdb: --%s %s, and SecantusDB has no authentication yet: refusing to "
-                "start rather than run without the access control you asked for\n",
+                "secantusdb: --%s %s, which SecantusDB does not have: refusing to start "
+                "rather than run without what you asked for\n",
                 o->name, o->why);
         return 2;
     default:
         return 0;
     }
+}
+
+/* The Docker image's first-start root user: the flags, else MONGO_INITDB_ROOT_USERNAME and
+ * _PASSWORD from the environment; both or neither, and either implies --auth. */
+static int
+initdb_root(sdb_config_t *cfg)
+{
+    const char *u = getenv("MONGO_INITDB_ROOT_USERNAME"), *p = getenv("MONGO_INITDB_ROOT_PASSWORD");
+
+    if (cfg->initdb_user[0] == '\0' && u != NULL)
+        snprintf(cfg->initdb_user, sizeof(cfg->initdb_user), "%s", u);
+    if (cfg->initdb_pwd[0] == '\0' && p != NULL)
+        snprintf(cfg->initdb_pwd, sizeof(cfg->initdb_pwd), "%s", p);
+    if ((cfg->initdb_user[0] == '\0') != (cfg->initdb_pwd[0] == '\0')) {
+        fprintf(stderr, "secantusdb: the root user needs both a name and a password "
+                        "(--initdbRootUsername and --initdbRootPassword, or "
+                        "MONGO_INITDB_ROOT_USERNAME and MONGO_INITDB_ROOT_PASSWORD)\n");
+        return 2;
+    }
+    if (cfg->initdb_user[0] != '\0')
+        cfg->auth = true;
+    return 0;
 }
 
 static void
@@ -715,7 +741,8 @@ sdb_config_opt_append(const sdb_config_t *cfg, const char *flag, const char *key
 
     if (k < 0)
         return false;
-    if (strcmp(flag, "tlsCertificateKeyFilePassword") == 0) { /* never shown, as mongod */
+    if (strcmp(flag, "tlsCertificateKeyFilePassword") == 0 ||
+        strcmp(flag, "initdbRootPassword") == 0) { /* never shown, as mongod */
         BSON_APPEND_UTF8(out, key, "<password>");
         return true;
     }
@@ -783,6 +810,8 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->ttl_sleep_secs = 60;
     cfg->sort_mem_max = cfg->group_mem_max = 100 * 1024 * 1024;
     cfg->allow_disk_default = true;
+    cfg->scram_sha256_iters = 15000;
+    cfg->scram_sha1_iters = 10000;
     cfg->slow_ms = 100;
     memset(cfg->log_comp, -1, sizeof(cfg->log_comp));
     cfg->tls_disabled_protocols = SDB_TLS_PROTO_DEFAULT_OFF;
@@ -843,6 +872,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         if (*exit_now)
             return 0;
     }
+    SDB_RET(initdb_root(cfg)); /* after the flags and the file: the environment fills in */
     if (cfg->fork && cfg->logpath[0] == '\0' && cfg->worker_slot < 0) {
         fprintf(stderr, "BadValue: --fork has to be used with --logpath or --syslog\n"
                         "try 'secantusdb --help' for more information\n");

@@ -49,6 +49,12 @@ typedef struct sdb_config {
                              * same for $group and the other blocking stages */
     bool allow_disk_default;     /* allowDiskUseByDefault, default true (mongod 7.0): an aggregate
                               * without allowDiskUse may spill */
+    bool auth;                   /* --auth (security.authorization: enabled) */
+    char initdb_user[128];       /* --initdbRootUsername / MONGO_INITDB_ROOT_USERNAME: created
+                                 * with the root role at first start; implies --auth */
+    char initdb_pwd[256];        /* --initdbRootPassword / MONGO_INITDB_ROOT_PASSWORD */
+    int64_t scram_sha256_iters;  /* scramSHA256IterationCount, default 15000 */
+    int64_t scram_sha1_iters;    /* scramIterationCount, default 10000 */
     /* TLS (--tls*, mongod's names; tlsopt.h checks them, worker/tls.c builds the context) */
     int tls_mode;                     /* SDB_TLS_MODE_* (--tlsMode, default disabled) */
     char tls_cert_key_file[1024];     /* --tlsCertificateKeyFile: PEM with cert and key */

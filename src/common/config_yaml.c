@@ -93,6 +93,8 @@ static const ykey_t keys[] = {
     {"setParameter", "setParameter", Y_PARAMS, NULL, NULL},
     /* our own keys: the flags mongod does not have */
     {"secantusdb.workers", "workers", Y_INT, NULL, NULL},
+    {"secantusdb.initdbRootUsername", "initdbRootUsername", Y_STR, NULL, NULL},
+    {"secantusdb.initdbRootPassword", "initdbRootPassword", Y_STR, NULL, NULL},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

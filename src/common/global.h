@@ -189,6 +189,10 @@ typedef struct sdb_global {
     /* master writes (service.c): storage requests received, per SDB_OP_* (serverStatus
      * storageOps shows what a command cost in channel round trips) */
     _Atomic uint64_t store_ops[SDB_GLOBAL_STORE_OPS];
+    /* master writes (oplog.c): bumped when a committed write touches admin.system.users or
+     * admin.system.roles (or any admin command entry), so every worker re-resolves the
+     * privileges of its logged-in connections before their next command (auth/authz.h) */
+    _Atomic uint64_t auth_version;
     /* master writes (params.c, log.c's sdb_log_rotate): the logging settings in force, which
      * every process reads at each log line (log.h) */
     sdb_log_live_t log;

@@ -13,7 +13,8 @@
  *
  * Invariants: oplog_clock protects clock_secs/clock_inc/oplog_bytes and the order of
  * commits; the global segment's oplog_head and oplog_wake are written only here, after a
- * commit, with that mutex held.  Trimming runs on the main thread only.
+ * commit, with that mutex held, and so is auth_version (bumped after a commit whose entries
+ * touch the users or roles).  Trimming runs on the main thread only.
  */
 #include "oplog.h"
 
@@ -184,6 +185,15 @@ append_locked(WT_SESSION *s, WT_CURSOR *c, const ms_oplog_entry_t *e, size_t n, 
     return ret;
 }
 
+/* Whether entry e may change a user or a role (workers re-resolve privileges then). */
+static bool
+touches_auth(const ms_oplog_entry_t *e)
+{
+    return e->ns != NULL &&
+           (strcmp(e->ns, "admin.system.users") == 0 || strcmp(e->ns, "admin.system.roles") == 0 ||
+            (e->op != NULL && e->op[0] == 'c' && strncmp(e->ns, "admin.", 6) == 0));
+}
+
 int
 ms_oplog_commit_n(WT_SESSION *s, const ms_oplog_entry_t *e, size_t n, uint64_t *ts_out)
 {
@@ -211,6 +221,9 @@ ms_oplog_commit_n(WT_SESSION *s, const ms_oplog_entry_t *e, size_t n, uint64_t *
         oplog_bytes += bytes;
         atomic_store(&g->oplog_head, ((uint64_t)clock_secs << 32) | clock_inc);
         atomic_fetch_add(&g->oplog_wake, 1);
+        for (size_t i = 0; i < n; i++)
+            if (touches_auth(&e[i]))
+                atomic_fetch_add(&g->auth_version, 1);
         if (ts_out != NULL)
             *ts_out = first;
     }

@@ -21,6 +21,7 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "accept.h"
+#include "auth/authz.h"
 #include "catalog_cache.h"
 #include "coro.h"
 #include "dispatch.h"
@@ -102,6 +103,7 @@ conn_free(wk_conn_t *c)
     close(c->fd);
     bson_free(c->in.data);
     bson_free(c->out.data);
+    wk_auth_conn_free(c); /* auth/authz.h */
     if (c->prev != NULL)
         c->prev->next = c->next;
     else

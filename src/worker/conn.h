@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct event;
+struct wk_auth;
 struct ssl_st;
 
 typedef struct wk_iobuf {
@@ -37,6 +38,7 @@ typedef struct wk_conn {
     bool hello_done;             /* first hello/isMaster seen */
     bool internal_client;        /* first hello carried internalClient (failpoints skip it) */
     char app_name[128];          /* client.application.name of the first hello, or "" */
+    struct wk_auth *auth;        /* authentication state (auth/authz.h), NULL until used */
     struct ssl_st *ssl;          /* TLS session (tls.c), or NULL */
     uint8_t tls_phase;           /* WK_TLS_* (tls.h): sniffing, handshake, plaintext, TLS */
     char *tls_subject;           /* verified client certificate subject, or NULL (tls.h) */

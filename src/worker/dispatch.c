@@ -5,7 +5,8 @@
  * handshake commands (352 UnsupportedOpQueryCommand otherwise, as mongod 6.0+); the command
  * name is the first field, looked up case-sensitively (59 CommandNotFound); OP_MSG needs
  * `$db` (40571), and the database name (`$db` or OP_QUERY's) passes engine/namespace.h by its
- * BSON length (73 InvalidNamespace), so no name is ever folded into another; admin-only commands check the database (13 Unauthorized); `writeConcern:
+ * BSON length (73 InvalidNamespace), so no name is ever folded into another; admin-only commands check the database (13 Unauthorized); under --auth the
+ * authorization check (auth/authz.h) runs before anything else of the command; `writeConcern:
  * {w: 0}` and the moreToCome flag make the command unacknowledged (run, no reply); the
  * failCommand failpoint (engine/failpoint.h) and the RetryableWriteError label rule
  * (engine/retry.h) wrap every handler.  The reply is the handler's fields, then ok, then $clusterTime and
@@ -18,6 +19,7 @@
 #include "../common/errors.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
+#include "auth/authz.h"
 #include "cmd/fsync.h"
 #include "cmd/log.h"
 #include "cmd/session.h"
@@ -239,6 +241,8 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
     if (((*def)->flags & WK_CMD_F_ADMIN_ONLY) && strcmp(db, "admin") != 0)
         return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
                              "%s may only be run against the admin database.", cmd->name);
+    cmd->db = db;
+    SDB_RET(wk_authz_check(cmd, *def)); /* under --auth: auth/authz.h */
     SDB_RET(wk_op_parse_max_time(&req->cmd, &max_time_ms, &cmd->err));
     wk_op_init(&cmd->op, cmd->conn, max_time_ms);
     if (((*def)->flags & WK_CMD_F_KILLS_SESSIONS) == 0) /* never interrupted by its own work */

@@ -1,6 +1,7 @@
 # tests/e2e/server.sh -- sourced by shell e2e tests: start and stop a real secantusdb.
 #
-# sdb_start: runs "$SDB_BINARY" --port 0 with a fresh temp dbpath, stdout to a file, and
+# sdb_start: runs "$SDB_BINARY" --port 0 with a fresh temp dbpath (and the arguments given to
+#   sdb_start), stdout to a file, and
 #   waits (30 s hang guard) for the first line; sets SDB_URI, SDB_PID, SDB_DIR.
 # sdb_stop: SIGTERM, wait; sets SDB_EXIT (0 = clean shutdown); removes SDB_DIR.
 # An EXIT trap stops the server if the test dies first.
@@ -10,7 +11,7 @@
 sdb_start() {
     SDB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sdb-e2e.XXXXXX")
     mkdir -p "$SDB_DIR/db"
-    "$SDB_BINARY" --port 0 --bind_ip 127.0.0.1 --dbpath "$SDB_DIR/db" --workers 2 \
+    "$SDB_BINARY" --port 0 --bind_ip 127.0.0.1 --dbpath "$SDB_DIR/db" --workers 2 "$@" \
         >"$SDB_DIR/stdout" 2>"$SDB_DIR/stderr" </dev/null &
     SDB_PID=$!
     trap 'sdb_stop >/dev/null 2>&1' EXIT
@@ -55,4 +56,30 @@ sdb_stop() {
     SDB_DIR=
     trap - EXIT
     return 0
+}
+
+# sdb_mongosh URI SCRIPT: run mongosh (tests/e2e/node_modules) on URI with the file SCRIPT
+#   (--eval), in a private HOME (its history and config go there; no telemetry, no update
+#   check); then stop the server.  Returns 1 when mongosh is missing or failed, or when the
+#   server did not shut down cleanly.
+sdb_mongosh() {
+    local mongosh here home rc
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    mongosh=$here/node_modules/.bin/mongosh
+    if [ ! -x "$mongosh" ]; then
+        echo "mongosh is not installed: run scripts/deps.sh --node" >&2
+        sdb_stop
+        return 1
+    fi
+    home=$(mktemp -d "${TMPDIR:-/tmp}/sdb-mongosh-home.XXXXXX")
+    HOME=$home DO_NOT_TRACK=1 MONGOSH_NO_UPDATE_CHECK=1 timeout 300 \
+        "$mongosh" --quiet --norc "$1" --eval "$(cat "$2")"
+    rc=$?
+    rm -rf "$home"
+    sdb_stop
+    if [ "$SDB_EXIT" != 0 ]; then
+        echo "secantusdb exit status $SDB_EXIT on SIGTERM (want 0)" >&2
+        rc=1
+    fi
+    return $rc
 }

@@ -280,7 +280,7 @@ START_TEST(test_bad_files)
     run_bad(dir, "net:\n  port: [1\nstorage: {}\n", "Error parsing YAML config file", "line 3");
     run_bad(dir, "net:\n  port:\n    __exec: 'echo 1'\n", "__exec", "line 3");
     run_bad(dir, "setParameter:\n  noSuchParameter: 1\n", "noSuchParameter", "line 2");
-    run_bad(dir, "security:\n  authorization: enabled\n", "security.authorization", "line 2");
+    run_bad(dir, "security:\n  keyFile: /dev/null\n", "security.keyFile", "line 2");
     run_bad(dir, "systemLog:\n  destination: syslog\n", "syslog", "line 2");
     fx_rm_rf(dir);
 }

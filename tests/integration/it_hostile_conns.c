@@ -3,7 +3,8 @@
  * connections and descriptors running out.
  *
  * --setParameter knows its names and bounds (an unknown name or a bad value exits 2 with
- * mongod's message), --keyFile is refused (exit 2) while there is no authentication, the
+ * mongod's message), --keyFile is refused (exit 2: a single node has no member
+ * authentication), a root user name without a password too, the
  * parameters' values show in getParameter, and enableTestCommands=0 removes the test-only
  * commands.  Each case starts its own server (or none, for the refusals).
  *
@@ -65,9 +66,9 @@ END_TEST
 
 START_TEST(test_key_file_refused)
 {
-    run_refused("--keyFile /dev/null", "--keyFile turns on access control");
-    run_refused("--keyFile=/dev/null", "--keyFile turns on access control");
-    run_refused("--auth", "--auth turns on access control");
+    run_refused("--keyFile /dev/null", "--keyFile turns on internal (member) authentication");
+    run_refused("--keyFile=/dev/null", "--keyFile turns on internal (member) authentication");
+    run_refused("--initdbRootUsername root", "needs both a name and a password");
 }
 END_TEST
 

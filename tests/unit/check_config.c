@@ -122,7 +122,12 @@ START_TEST(test_refused_options)
 
     PARSE_BAD(&cfg, "--keyFile", "/dev/null");
     PARSE_BAD(&cfg, "--keyFile=/dev/null");
-    PARSE_BAD(&cfg, "--auth");
+    PARSE_OK(&cfg, "--auth");
+    ck_assert(cfg.auth);
+    PARSE_BAD(&cfg, "--initdbRootUsername", "root"); /* a name without a password */
+    PARSE_OK(&cfg, "--initdbRootUsername", "root", "--initdbRootPassword", "secret");
+    ck_assert(cfg.auth); /* implied, as the Docker image does */
+    ck_assert_str_eq(cfg.initdb_user, "root");
     PARSE_BAD(&cfg, "--maxConns", "4");
     PARSE_OK(&cfg, "--maxConns", "5");
     ck_assert_int_eq(cfg.max_conns, 5);
@@ -171,6 +176,12 @@ START_TEST(test_param_table)
     seen++;
     ck_assert(bson_iter_init_find(&it, &out, "allowDiskUseByDefault"));
     ck_assert(BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it));
+    seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "scramSHA256IterationCount")); /* mongod's int */
+    ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 15000);
+    seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "scramIterationCount"));
+    ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 10000);
     seen++;
     ck_assert(bson_iter_init_find(&it, &out, "logLevel")); /* mongod's int, live */
     ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 0);

@@ -15,6 +15,7 @@
  * Invariants: event-loop thread; catalog entries are read only between refreshes, and never
  * across a wk_store_call that changes the catalog.
  */
+#include "../auth/authz.h"
 #include "../engine/args.h"
 #include "../engine/capped.h"
 #include "../engine/exec.h"
@@ -555,17 +556,19 @@ wk_cmd_list_collections(wk_cmd_t *cmd)
     bson_t filter, cur, batch;
     size_t n = 0, nsel = 0, dblen = strlen(cmd->db);
     uint32_t out = 0;
-    bool name_only;
+    bool name_only, authorized_only;
     char cns[WK_NS_MAX];
     int ret = 0;
 
     SDB_ERR(list_parse(cmd, &filter, &name_only));
+    authorized_only = wk_authz_list_collections(cmd); /* under --auth: auth/authz.h */
     SDB_ERR(wk_matcher_new(&filter, &m, &cmd->err));
     SDB_ERR(wk_cmdu_refresh(&cmd->err));
     all = wk_catalog_list(&n);
     sel = bson_malloc0((n + 1) * sizeof(*sel));
     for (size_t i = 0; i < n; i++)
-        if (strncmp(all[i].ns, cmd->db, dblen) == 0 && all[i].ns[dblen] == '.' && !all[i].pending)
+        if (strncmp(all[i].ns, cmd->db, dblen) == 0 && all[i].ns[dblen] == '.' && !all[i].pending &&
+            (!authorized_only || wk_authz_coll_visible(cmd->conn, cmd->db, all[i].ns + dblen + 1)))
             sel[nsel++] = &all[i];
     if (nsel > 1)
         qsort(sel, nsel, sizeof(*sel), cmp_names);

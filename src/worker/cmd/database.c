@@ -7,6 +7,7 @@
  *
  * Invariants: event-loop thread; no state kept between commands.
  */
+#include "../auth/authz.h"
 #include "../engine/args.h"
 #include "../engine/exec.h"
 #include "../engine/write.h"
@@ -124,9 +125,11 @@ wk_cmd_list_databases(wk_cmd_t *cmd)
     bool name_only = false;
     int64_t total = 0;
     uint32_t out = 0;
+    bool authorized_only;
     int ret = 0;
 
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_authz_list_databases(cmd, &authorized_only)); /* under --auth: auth/authz.h */
     if (bson_iter_init_find(&it, cmd->body, "filter"))
         SDB_ERR(wk_cmdu_get_doc(cmd, &it, "filter", &filter));
     if (bson_iter_init_find(&it, cmd->body, "nameOnly"))
@@ -144,7 +147,8 @@ wk_cmd_list_databases(wk_cmd_t *cmd)
             BSON_APPEND_DOUBLE(&e, "sizeOnDisk", (double)l.v[i].size);
             BSON_APPEND_BOOL(&e, "empty", false);
         }
-        if (wk_matcher_matches(m, &e, NULL)) {
+        if (wk_matcher_matches(m, &e, NULL) &&
+            (!authorized_only || wk_authz_db_visible(cmd->conn, l.v[i].name))) {
             bson_uint32_to_string(out++, &k, key, sizeof(key));
             BSON_APPEND_DOCUMENT(&arr, k, &e);
             total += l.v[i].size;

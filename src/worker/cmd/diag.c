@@ -1,7 +1,7 @@
 /*
  * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getCmdLineOpts,
- * serverStatus (its larger sections: cmd/status.c), hostInfo, whatsmyuri, connectionStatus,
- * listCommands, getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c;
+ * serverStatus (its larger sections: cmd/status.c), hostInfo, whatsmyuri, listCommands,
+ * getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c;
  * getLog and logRotate: cmd/log.c).
  *
  * Figures come from the global segment (every worker's counters, summed), /proc for this
@@ -95,27 +95,47 @@ wk_cmd_build_info(wk_cmd_t *cmd)
     return 0;
 }
 
+/* The password flag `a` is, or is the "--flag=" form of (its length then in *eq_len). */
+static const char *
+password_flag(const char *a, size_t *eq_len)
+{
+    static const char *const flags[] = {"--tlsCertificateKeyFilePassword", "--initdbRootPassword"};
+
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        size_t n = strlen(flags[i]);
+        if (strncmp(a, flags[i], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+            *eq_len = a[n] == '=' ? n + 1 : 0;
+            return flags[i];
+        }
+    }
+    return NULL;
+}
+
 /* argv as given, with the values of password flags replaced by "<password>" as mongod does. */
 static void
 append_argv(bson_t *reply)
 {
-    static const char flag[] = "--tlsCertificateKeyFilePassword";
     bson_t argv, out;
     bson_iter_t it;
     bson_error_t e;
     bool secret = false;
-    const char *a;
 
     if (!bson_init_from_json(&argv, wk_cfg->argv_json, -1, &e))
         return;
     BSON_APPEND_ARRAY_BEGIN(reply, "argv", &out);
-    for (bson_iter_init(&it, &argv); bson_iter_next(&it); secret = strcmp(a, flag) == 0) {
-        a = bson_iter_utf8(&it, NULL);
-        if (strncmp(a, flag, sizeof(flag) - 1) == 0 && a[sizeof(flag) - 1] == '=')
-            BSON_APPEND_UTF8(&out, bson_iter_key(&it),
-                             "--tlsCertificateKeyFilePassword=<password>");
-        else
+    for (bson_iter_init(&it, &argv); bson_iter_next(&it);) {
+        const char *a = bson_iter_utf8(&it, NULL), *flag;
+        size_t eq = 0;
+        char buf[96];
+
+        flag = password_flag(a, &eq);
+        if (flag != NULL && eq > 0) {
+            snprintf(buf, sizeof(buf), "%s=<password>", flag);
+            BSON_APPEND_UTF8(&out, bson_iter_key(&it), buf);
+        } else {
             BSON_APPEND_UTF8(&out, bson_iter_key(&it), secret ? "<password>" : a);
+        }
+        secret = flag != NULL && eq == 0;
     }
     bson_append_array_end(reply, &out);
     bson_destroy(&argv);
@@ -420,29 +440,6 @@ int
 wk_cmd_whatsmyuri(wk_cmd_t *cmd)
 {
     BSON_APPEND_UTF8(cmd->reply, "you", cmd->conn->peer);
-    return 0;
-}
-
-/*
- * wk_cmd_connection_status --
- *     Authentication state: no users are authenticated (authentication is not enabled).
- */
-int
-wk_cmd_connection_status(wk_cmd_t *cmd)
-{
-    bson_t ai, a;
-    bson_iter_t it;
-
-    BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "authInfo", &ai);
-    BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUsers", &a);
-    bson_append_array_end(&ai, &a);
-    BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUserRoles", &a);
-    bson_append_array_end(&ai, &a);
-    if (bson_iter_init_find(&it, cmd->body, "showPrivileges") && bson_iter_as_bool(&it)) {
-        BSON_APPEND_ARRAY_BEGIN(&ai, "authenticatedUserPrivileges", &a);
-        bson_append_array_end(&ai, &a);
-    }
-    bson_append_document_end(cmd->reply, &ai);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "../coro.h"
 #include "../engine/failpoint.h"
 #include "../worker.h"
+#include "auth.h"
 
 #include <string.h>
 #include <sys/time.h>
@@ -142,5 +143,5 @@ wk_cmd_hello(wk_cmd_t *cmd)
     wk_compress_negotiate(wk_cfg->compressors, cmd->body, r); /* compress.h */
     wk_failpoint_note_client(cmd->conn, cmd->body);
     cmd->conn->hello_done = true;
-    return 0;
+    return wk_auth_hello(cmd); /* saslSupportedMechs, speculativeAuthenticate: cmd/auth.c */
 }

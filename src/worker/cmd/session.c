@@ -1,7 +1,7 @@
 /*
  * src/worker/cmd/session.c -- logical sessions: reporting lsids to the master's session cache
  * ($listLocalSessions), and the commands startSession, refreshSessions, endSessions,
- * killSessions, killAllSessions, killAllSessionsByPattern, logout.
+ * killSessions, killAllSessions, killAllSessionsByPattern (logout is cmd/auth.c's).
  *
  * The dispatcher calls wk_session_note for every command.  A direct-mapped table of
  * SESS_SLOTS entries remembers which lsids this worker has reported and when, so the master
@@ -15,7 +15,6 @@
  * are engine/session.c's, since reads and aggregation use them too.
  * refreshLogicalSessionCacheNow (a test command) makes the master write its cache to
  * config.system.sessions at once (SESSION_PERSIST) instead of at its periodic refresh.
- * logout has nothing to do.
  *
  * Invariants: event-loop thread only (the table is this process's, unshared).
  */
@@ -444,14 +443,4 @@ wk_cmd_refresh_logical_session_cache_now(wk_cmd_t *cmd)
 
     bson_destroy(&req);
     return ret;
-}
-
-/*
- * wk_cmd_logout --
- *     Nothing is authenticated, so nothing to log out of.
- */
-int
-wk_cmd_logout(wk_cmd_t *cmd)
-{
-    return 0;
 }
