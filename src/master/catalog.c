@@ -106,6 +106,7 @@ coll_free(ms_coll_t *c)
     for (size_t i = 0; i < c->nidx; i++)
         index_free(&c->idx[i]);
     bson_free(c->idx);
+    bson_free(c->bld); /* the builds own their indexes and notice the drop */
     bson_free(c->ns);
     if (c->options != NULL)
         bson_destroy(c->options);
@@ -144,7 +145,7 @@ index_options(const bson_t *spec, const char *name, struct sdb_pfilter **filter,
 }
 
 int
-ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
+ms_catalog_index_init(ms_index_t *out, const bson_t *spec, const char *uri)
 {
     ms_index_t ix;
     bson_iter_t it;
@@ -172,6 +173,22 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
         !ix.unique && bson_iter_init_find(&it, spec, "prepareUnique") && bson_iter_as_bool(&it);
     index_options(spec, ix.name, &ix.filter, &ix.coll);
     snprintf(ix.uri, sizeof(ix.uri), "%s", uri);
+    *out = ix;
+    return 0;
+}
+
+void
+ms_catalog_index_free(ms_index_t *ix)
+{
+    index_free(ix);
+}
+
+int
+ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
+{
+    ms_index_t ix;
+
+    SDB_RET(ms_catalog_index_init(&ix, spec, uri));
     c->idx = bson_realloc(c->idx, (c->nidx + 1) * sizeof(*c->idx));
     c->idx[c->nidx++] = ix;
     return 0;

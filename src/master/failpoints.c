@@ -52,6 +52,7 @@ static fp_t table[] = {
     {"onPrimaryTransactionalWrite", FP_OFF, 0, 0.0, NULL, 0},
     {"pauseJournalFlusherThread", FP_OFF, 0, 0.0, NULL, 0},
     {"failGetMoreAfterCursorCheckout", FP_OFF, 0, 0.0, NULL, 0},
+    {"hangIndexBuildDuringCollectionScanPhaseBeforeInsertion", FP_OFF, 0, 0.0, NULL, 0},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
