@@ -495,12 +495,13 @@ uri_referenced(const char *uri)
     return 0;
 }
 
-/* scan_metadata -- raise the table counter above every existing coll-/index- table and drop
- * the ones no catalog row references. */
+/* scan_metadata -- raise the table counter above every existing coll-/index-/ixside- table
+ * and drop the ones no catalog row references (an index build's tables until it publishes:
+ * a crash during a build leaves the collection as it was before, ixbuild.c). */
 static int
 scan_metadata(WT_SESSION *s)
 {
-    static const char *const kinds[] = {"table:coll-", "table:index-"};
+    static const char *const kinds[] = {"table:coll-", "table:index-", "table:ixside-"};
     WT_CURSOR *cur = NULL;
     char **orphans = NULL;
     size_t norphans = 0;
@@ -510,7 +511,7 @@ scan_metadata(WT_SESSION *s)
     SDB_ERR(s->open_cursor(s, "metadata:", NULL, NULL, &cur));
     while ((r = cur->next(cur)) == 0) {
         SDB_ERR(cur->get_key(cur, &key));
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
             size_t pl = strlen(kinds[k]);
             if (strncmp(key, kinds[k], pl) != 0)
                 continue;

@@ -12,13 +12,17 @@
  * with keyPattern and keyValue (decoded from the conflicting key bytes).  Two writers racing
  * for one unique key conflict in WiredTiger (WT_ROLLBACK); the caller retries and the loser
  * then sees the duplicate.
- * Builds (CREATE_INDEXES) run under the exclusive catalog lock: a second session reads the
- * collection while the service session writes entries in transactions of BUILD_BATCH
- * documents; the catalog row and the oplog entries are written only after every requested
- * index is built, and a failed request drops every index it started (all or nothing).
+ * Builds (CREATE_INDEXES) over an existing collection, outside a transaction, run on a
+ * thread of their own off the exclusive lock (ixbuild.c): while an index builds, the entry
+ * writers here log its entry changes to its side table instead (ms_coll_t.bld).  A build
+ * inside a transaction, or of a collection this request creates, runs here under the
+ * exclusive catalog lock: a second session reads the collection while the service session
+ * writes entries in transactions of BUILD_BATCH documents.  Either way the catalog row and
+ * the oplog entries are written only after every requested index is built, and a failed
+ * request drops every index it started (all or nothing).
  *
  * Invariants: entry writers run inside the caller's transaction under the shared catalog
- * lock; builds and drops hold the exclusive lock.  Index scans live in ixscan.c.
+ * lock; in-place builds and drops hold the exclusive lock.  Index scans live in ixscan.c.
  */
 #include "indexes.h"
 

@@ -22,6 +22,7 @@
 
 /* A createIndexes run on its own connection and thread. */
 typedef struct bg {
+    fx_server_t *srv;
     char json[512];
     bson_t reply;
     bool ok;
@@ -33,7 +34,7 @@ static void *
 bg_main(void *arg)
 {
     bg_t *b = arg;
-    mongoc_client_t *c = fx_client(&it_srv);
+    mongoc_client_t *c = fx_client(b->srv);
     bson_error_t e;
 
     b->ok = fx_cmd(c, DB, b->json, &b->reply, &e);
@@ -43,9 +44,10 @@ bg_main(void *arg)
 }
 
 static void
-bg_start(bg_t *b, const char *json)
+bg_start(fx_server_t *srv, bg_t *b, const char *json)
 {
     memset(b, 0, sizeof(*b));
+    b->srv = srv;
     snprintf(b->json, sizeof(b->json), "%s", json);
     ck_assert_int_eq(pthread_create(&b->t, NULL, bg_main, b), 0);
 }
@@ -74,13 +76,19 @@ fp_set(mongoc_client_t *c, const char *mode)
 /* hold_build -- turn the failpoint on and wait until a build has entered it: from then on
  * that build's index is registered and its scan waits. */
 static void
-hold_build(mongoc_client_t *c, bg_t *b, const char *json)
+hold_build_on(fx_server_t *srv, mongoc_client_t *c, bg_t *b, const char *json)
 {
     int64_t before = fp_set(c, "'alwaysOn'");
 
-    bg_start(b, json);
+    bg_start(srv, b, json);
     while (fp_set(c, "'alwaysOn'") == before)
         usleep(1000); /* polling, not a timing assertion: the tcase timeout guards */
+}
+
+static void
+hold_build(mongoc_client_t *c, bg_t *b, const char *json)
+{
+    hold_build_on(&it_srv, c, b, json);
 }
 
 static void
@@ -316,6 +324,45 @@ START_TEST(test_drop_aborts_build)
 }
 END_TEST
 
+/* kill -9 during a build (with side writes logged): at restart the collection is as before
+ * the build, and the build can run again. */
+START_TEST(test_crash_during_build)
+{
+    fx_server_t s;
+    mongoc_client_t *c;
+    bson_t r;
+    bg_t b;
+
+    fx_server_up(&s, 2);
+    c = fx_client(&s);
+    CMD_OK(c, DB, "{'insert': 'g', 'documents': [{'_id': 1, 'u': 1}, {'_id': 2, 'u': 2}]}", &r);
+    bson_destroy(&r);
+    hold_build_on(&s, c, &b,
+                  "{'createIndexes': 'g', 'indexes': [{'key': {'u': 1}, 'name': 'u_1'}]}");
+    CMD_OK(c, DB, "{'insert': 'g', 'documents': [{'_id': 3, 'u': 3}], 'writeConcern': {'j': true}}",
+           &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    fx_server_kill9(&s);
+    bg_join(&b);
+    ck_assert_msg(!b.ok, "createIndexes answered across a kill -9");
+    bson_destroy(&b.reply);
+    ck_assert_msg(fx_server_start(&s) == 0, "restart after kill -9 failed");
+    c = fx_client(&s);
+    CMD_OK(c, DB, "{'listIndexes': 'g'}", &r);
+    ck_assert_msg(fx_array_len(&r, "cursor.firstBatch") == 1, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    ck_assert_int_eq(fx_count(c, DB, "g", "{}"), 3);
+    CMD_OK(c, DB, "{'createIndexes': 'g', 'indexes': [{'key': {'u': 1}, 'name': 'u_1'}]}", &r);
+    ASSERT_INT(&r, "numIndexesAfter", 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    int st = fx_server_stop(&s);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status 0x%x", st);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 static Suite *
 ixbuild_suite(void)
 {
@@ -326,6 +373,8 @@ ixbuild_suite(void)
     tcase_add_test(tc, test_duplicate_leaves_nothing);
     tcase_add_test(tc, test_duplicate_during_build);
     tcase_add_test(tc, test_drop_aborts_build);
+    tc = it_tcase(s, "crash", false);
+    tcase_add_test(tc, test_crash_during_build);
     return s;
 }
 
