@@ -734,7 +734,7 @@ build_off_lock(ms_ctx_t *ctx, ms_coll_t *c, const bson_t *req, sdb_error_t *err)
         if (!exists)
             n++;
     }
-    ret = n == 0 ? SDB_EAGAIN : ms_ixbuild_start(ctx, c, specs, n, err);
+    ret = n == 0 ? SDB_EAGAIN : ms_ixbuild_start(ctx, req, c, specs, n, err);
 err:
     bson_free(specs);
     return ret;

@@ -20,7 +20,9 @@
  * version is bumped; on any failure the tables are dropped and nothing is recorded.
  *
  * The build looks its collection up again (by namespace and UUID) at every batch: a dropped
- * collection aborts it (IndexBuildAborted); shutdown interrupts it (InterruptedAtShutdown).
+ * collection aborts it (IndexBuildAborted); killOp of the createIndexes operation, read from
+ * the global segment's kill ring, interrupts it (Interrupted), as shutdown does
+ * (InterruptedAtShutdown).
  *
  * Invariants: c->bld changes under the exclusive lock; a build owns its ms_index_t structs
  * until they join c->idx; `running` and `stopping` under `lock`.  A side record is
@@ -29,14 +31,17 @@
  */
 #include "ixbuild.h"
 
+#include "../common/global.h"
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "failpoints.h"
 #include "indexes.h"
 #include "service.h"
 #include "store.h"
+#include "storereq.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +59,10 @@ typedef struct build {
     size_t n;
     ms_later_t *p;
     WT_SESSION *s;
-    int64_t last; /* record id scanned last */
-    bool started; /* a record was scanned */
+    int64_t last;      /* record id scanned last */
+    int64_t opid;      /* the createIndexes operation (killOp names it), 0 if none */
+    uint64_t kill_seq; /* the global kill ring's position when it started */
+    bool started;      /* a record was scanned */
 } build_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -212,10 +219,27 @@ is_stopping(void)
     return stop;
 }
 
+/* killed -- killOp named b's operation (the global segment's kill ring, global.h). */
+static bool
+killed(const build_t *b)
+{
+    sdb_global_t *g = ms_store_global();
+    uint64_t seq, from = b->kill_seq;
+
+    if (b->opid == 0 || g == NULL || (seq = atomic_load(&g->op_kill_seq)) == from)
+        return false;
+    if (seq - from > SDB_GLOBAL_KILL_RING)
+        from = seq - SDB_GLOBAL_KILL_RING;
+    for (; from < seq; from++)
+        if (atomic_load(&g->op_killed[from % SDB_GLOBAL_KILL_RING]) == b->opid)
+            return true;
+    return false;
+}
+
 /* hang -- mongod's hangIndexBuildDuringCollectionScanPhaseBeforeInsertion, before a batch
  * (no lock held): wait while it fires (tests hold a build mid-scan with it). */
 static void
-hang(void)
+hang(const build_t *b)
 {
     bson_t data;
     bool on;
@@ -225,13 +249,15 @@ hang(void)
         bson_destroy(&data);
         if (on)
             usleep(HANG_PAUSE_US);
-    } while (on && !is_stopping());
+    } while (on && !is_stopping() && !killed(b));
 }
 
 /* interrupted -- the reason the build must stop now, as a client error, or 0. */
 static int
 interrupted(const build_t *b, const ms_coll_t *c, sdb_error_t *err)
 {
+    if (killed(b))
+        return sdb_error_set(err, SDB_CODE_Interrupted, "operation was interrupted");
     if (is_stopping())
         return sdb_error_set(err, SDB_CODE_InterruptedAtShutdown, "interrupted at shutdown");
     if (c == NULL)
@@ -297,7 +323,7 @@ scan(build_t *b, bson_t *info, sdb_error_t *err)
     int ret = 0;
 
     while (!done && ret == 0) {
-        hang();
+        hang(b);
         ms_catalog_rdlock();
         c = find_locked(b);
         if ((ret = interrupted(b, c, err)) == 0)
@@ -451,8 +477,10 @@ register_locked(build_t *b, ms_coll_t *c, const bson_t *specs, size_t n)
 }
 
 int
-ms_ixbuild_start(ms_ctx_t *ctx, ms_coll_t *c, const bson_t *specs, size_t n, sdb_error_t *err)
+ms_ixbuild_start(ms_ctx_t *ctx, const bson_t *req, ms_coll_t *c, const bson_t *specs, size_t n,
+                 sdb_error_t *err)
 {
+    int64_t opid, seq;
     WT_CONNECTION *conn = ms_store_conn();
     pthread_attr_t attr;
     pthread_t t;
@@ -461,7 +489,11 @@ ms_ixbuild_start(ms_ctx_t *ctx, ms_coll_t *c, const bson_t *specs, size_t n, sdb
 
     if (ctx->svc == NULL || ctx->xact != NULL)
         return SDB_EAGAIN;
+    SDB_RET(ms_req_int64(req, "opid", 0, &opid, NULL, err));
+    SDB_RET(ms_req_int64(req, "killSeq", 0, &seq, NULL, err));
     b = bson_malloc0(sizeof(*b));
+    b->opid = opid;
+    b->kill_seq = (uint64_t)seq;
     b->ns = bson_strdup(c->ns);
     memcpy(b->uuid, c->uuid, 16);
     b->ix = bson_malloc0(n * sizeof(*b->ix));

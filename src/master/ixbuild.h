@@ -25,10 +25,12 @@
 #include <stdbool.h>
 #include <wiredtiger.h>
 
-/* ms_ixbuild_start -- exclusive lock held: register the n specs (checked, new) as indexes
+/* ms_ixbuild_start -- exclusive lock held: register the n specs (checked, new) of
+ * CREATE_INDEXES `req` (whose opid and killSeq say what killOp names: storeop.def) as indexes
  * building on c and start their build; the request is answered when it ends.  SDB_EAGAIN
  * (nothing done) when the request cannot be parked: then build it in place. */
-int ms_ixbuild_start(ms_ctx_t *ctx, ms_coll_t *c, const bson_t *specs, size_t n, sdb_error_t *err);
+int ms_ixbuild_start(ms_ctx_t *ctx, const bson_t *req, ms_coll_t *c, const bson_t *specs, size_t n,
+                     sdb_error_t *err);
 
 /* ms_ixbuild_building -- the index named `name` that c builds, or NULL (lock held). */
 const ms_index_t *ms_ixbuild_building(const ms_coll_t *c, const char *name);

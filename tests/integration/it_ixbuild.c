@@ -324,6 +324,38 @@ START_TEST(test_drop_aborts_build)
 }
 END_TEST
 
+/* currentOp lists the running build's createIndexes; killOp of it interrupts the build with
+ * 11601 and leaves no index. */
+START_TEST(test_killop_interrupts_build)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char cmd[128];
+    bson_t r;
+    bg_t b;
+
+    fresh(c, "k");
+    CMD_OK(c, DB, "{'insert': 'k', 'documents': [{'_id': 1, 'u': 1}]}", &r);
+    bson_destroy(&r);
+    hold_build(c, &b, "{'createIndexes': 'k', 'indexes': [{'key': {'u': 1}, 'name': 'u_1'}]}");
+    CMD_OK(c, "admin", "{'currentOp': 1, 'command.createIndexes': 'k'}", &r);
+    ck_assert_msg(fx_array_len(&r, "inprog") == 1, "%s", fx_to_json(&r));
+    snprintf(cmd, sizeof(cmd), "{'killOp': 1, 'op': %lld}", (long long)fx_int(&r, "inprog.0.opid"));
+    bson_destroy(&r);
+    CMD_OK(c, "admin", cmd, &r);
+    bson_destroy(&r);
+    bg_join(&b);
+    fp_set(c, "'off'");
+    ck_assert_msg(!b.ok && fx_int(&b.reply, "code") == 11601 &&
+                      strcmp(fx_str(&b.reply, "codeName"), "Interrupted") == 0,
+                  "%s", fx_to_json(&b.reply));
+    bson_destroy(&b.reply);
+    CMD_OK(c, DB, "{'listIndexes': 'k'}", &r);
+    ck_assert_msg(fx_array_len(&r, "cursor.firstBatch") == 1, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* kill -9 during a build (with side writes logged): at restart the collection is as before
  * the build, and the build can run again. */
 START_TEST(test_crash_during_build)
@@ -373,6 +405,7 @@ ixbuild_suite(void)
     tcase_add_test(tc, test_duplicate_leaves_nothing);
     tcase_add_test(tc, test_duplicate_during_build);
     tcase_add_test(tc, test_drop_aborts_build);
+    tcase_add_test(tc, test_killop_interrupts_build);
     tc = it_tcase(s, "crash", false);
     tcase_add_test(tc, test_crash_during_build);
     return s;
