@@ -141,6 +141,8 @@ usage(FILE *f)
                "  --replSet NAME    replica set name to report (default rs0)\n"
                "  --maxConns N      most connections open at once (default: 80%% of the\n"
                "                    descriptor limit)\n"
+               "  --profile N       database profiler level: 0 off, 1 slow operations, 2 all\n"
+               "  --slowms MS       an operation slower than this is slow (default 100)\n"
                "  --networkMessageCompressors LIST\n"
                "                    wire compressors to offer (default snappy,zstd,zlib;\n"
                "                    disabled = none)\n"
@@ -776,7 +778,9 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         if (*exit_now)
             return 0;
     }
-    return sdb_config_check(cfg);
+    SDB_RET(sdb_config_check(cfg));
+    /* across the TLS options: only once every flag and key is in (a file sets one per key) */
+    return sdb_tlsopt_check(cfg);
 }
 
 /*
@@ -795,7 +799,7 @@ sdb_config_check(const sdb_config_t *cfg)
                         "try 'secantusdb --help' for more information\n");
         return 2;
     }
-    return sdb_tlsopt_check(cfg);
+    return 0;
 }
 
 /*

@@ -6,9 +6,11 @@
  * head timestamp and its wake-up word, the failpoint version (a worker refreshes its cached
  * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor), the
  * TTL monitor's counts (metrics.ttl) and the live value of every runtime-settable server
- * parameter (config.h: setParameter asks the master, which writes it here).  Each worker
- * owns one counters slot and is the only writer of that slot; serverStatus sums the slots.
- * Fields are atomics; no locks.
+ * parameter (config.h: setParameter asks the master, which writes it here), the profiler's
+ * settings (master/profile.h) and the respawn count.  Each worker owns one counters slot,
+ * one diag slot (serverStatus's other counters), one row of running operations and one row
+ * of open connections (currentOp), and is the only writer of them; serverStatus sums the
+ * slots.  Fields are atomics or seqlocked rows; no locks.
  */
 #ifndef SDB_GLOBAL_H
 #define SDB_GLOBAL_H
@@ -19,7 +21,7 @@
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 8u
+#define SDB_GLOBAL_VERSION 9u
 #define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
@@ -41,6 +43,18 @@ typedef struct sdb_op_slot {
     uint32_t cmd_len; /* bytes of cmd used; 0 when the command did not fit */
     uint8_t cmd[SDB_OP_CMD_MAX];
 } sdb_op_slot_t;
+
+/* One open connection as currentOp's idle entries show it (worker/op_registry.c): its worker
+ * writes it under the seqlock `seq`; any process reads it. */
+typedef struct sdb_conn_slot {
+    _Atomic uint32_t seq;
+    uint32_t used;   /* 1: a connection is open here */
+    int64_t conn_id; /* connectionId */
+    char client[64]; /* "ip:port" */
+    char app[64];    /* client.application.name */
+} sdb_conn_slot_t;
+
+#define SDB_CONNS_LISTED 256 /* connections a worker lists for currentOp (the rest are not) */
 
 #define SDB_TOP_NS 256 /* namespaces a worker counts for top */
 
@@ -81,6 +95,46 @@ typedef struct sdb_worker_counters {
     _Atomic uint64_t tls_versions[5]; /* TLS connections by version 1.0-1.3, other (tls.c) */
     uint64_t pad[14];
 } sdb_worker_counters_t;
+
+#define SDB_DIAG_COMMANDS 256       /* command table rows metrics.commands counts (commands.def) */
+#define SDB_PROFILE_DBS 64          /* databases with a profiling level other than the default */
+#define SDB_PROFILE_FILTER_MAX 2048 /* bytes of a profile filter document */
+
+/* opLatencies' classes (worker/diag_count.c). */
+typedef enum {
+    SDB_LAT_READS,
+    SDB_LAT_WRITES,
+    SDB_LAT_COMMANDS,
+    SDB_LAT_TRANSACTIONS,
+    SDB_LAT__N
+} sdb_lat_kind_t;
+
+/* The serverStatus counters of one worker beyond opcounters (worker/diag_count.c writes its
+ * own slot; serverStatus sums the slots).  comp[id][0]: the compressor (bytes in, out) of
+ * compressor id (common/compressors.h), comp[id][1]: its decompressor. */
+typedef struct sdb_worker_diag {
+    _Atomic uint64_t asserts_regular, asserts_warning, asserts_msg, asserts_user, asserts_tripwire;
+    _Atomic uint64_t lat_us[SDB_LAT__N], lat_ops[SDB_LAT__N];
+    _Atomic uint64_t doc_deleted, doc_inserted, doc_returned, doc_updated;
+    _Atomic uint64_t scan_and_order, write_conflicts, keys_scanned, docs_scanned;
+    _Atomic uint64_t cursors_opened;
+    _Atomic uint64_t comp[4][2][2];
+    _Atomic uint64_t cmd_total[SDB_DIAG_COMMANDS], cmd_failed[SDB_DIAG_COMMANDS];
+    _Atomic int64_t pid;            /* the worker's pid (written when it starts) */
+    _Atomic uint64_t chan_inflight; /* storage requests waiting for their reply */
+    _Atomic uint64_t chan_requests; /* storage requests sent since it started */
+} sdb_worker_diag_t;
+
+/* One database's profiling level and filter (master/profile.c writes it under the seqlock
+ * `seq`, odd while writing; a worker reads it and retries on a change). */
+typedef struct sdb_profile_db {
+    _Atomic uint32_t seq;
+    uint32_t used; /* 1 once db is written */
+    char db[64];
+    int32_t level;       /* 0, 1 or 2 */
+    uint32_t filter_len; /* 0: no filter */
+    uint8_t filter[SDB_PROFILE_FILTER_MAX];
+} sdb_profile_db_t;
 
 typedef struct sdb_global {
     uint32_t magic;    /* master writes once */
@@ -137,6 +191,16 @@ typedef struct sdb_global {
     /* master writes (params.c, log.c's sdb_log_rotate): the logging settings in force, which
      * every process reads at each log line (log.h) */
     sdb_log_live_t log;
+    /* master writes (master/profile.c): the profiler's server-wide settings (slowms and
+     * sampleRate in millionths) and its per-database levels and filters, which workers read
+     * for each command (worker/profiler.c) */
+    _Atomic int64_t profile_slowms;
+    _Atomic int64_t profile_sample_ppm;
+    _Atomic int32_t profile_default_level; /* --profile: databases not in `profile` */
+    sdb_profile_db_t profile[SDB_PROFILE_DBS];
+    sdb_worker_diag_t diag[SDB_MAX_WORKERS]; /* slot i: worker i writes */
+    _Atomic uint64_t respawns;               /* master writes (server.c): workers respawned */
+    sdb_conn_slot_t conns[SDB_MAX_WORKERS][SDB_CONNS_LISTED]; /* row i: worker i writes */
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */

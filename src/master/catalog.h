@@ -2,7 +2,9 @@
  * src/master/catalog.h -- the catalog: namespaces, their tables, options and index specs.
  *
  * The catalog lives in `table:catalog` (key ns -> BSON {ns, uuid, options, table,
- * indexes: [{...spec, table}]}) and is cached in master memory as ms_coll_t structures.
+ * indexes: [{...spec, table, multikeyMasks}]}) and is cached in master memory as ms_coll_t
+ * structures.  multikeyMasks (one int64 per key field, ms_index_t.mkmask) is the one part of
+ * a row written outside DDL: under the shared lock, by ms_catalog_persist_multikey.
  *
  * Locking contract (one process-wide writer-preferring rwlock, the "catalog lock"):
  *   - every data operation (insert, update, delete, scan batch, stats) holds it shared

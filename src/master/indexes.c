@@ -36,6 +36,7 @@
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "../common/wildcard.h"
+#include "failpoints.h"
 #include "ixbuild.h"
 #include "ixcover.h"
 #include "store.h"
@@ -138,6 +139,8 @@ typedef struct entry_ctx {
     size_t old_len, old_cap;
     size_t *old_offs; /* where each starts in `old` (nold + 1 offsets) */
     size_t nold;
+    ms_indexes_entry_fn visit; /* set: hand each entry to visit instead of writing it */
+    void *visit_arg;
     bson_t *values;   /* the document's key values (ixcover.h), or NULL: no cover tag */
     sdb_keybuf_t val; /* the entry value being written: cover tag (+ rid when unique) */
     bool side;        /* the index builds: cur is its side-writes table (ixbuild.h) */
@@ -222,7 +225,7 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     k.size = len;
     v.data = e->val.data;
     v.size = e->val.len;
-    if (!e->side && !e->ix->unique && e->ix->prepare_unique && !e->remove &&
+    if (!e->side && !e->ix->unique && e->ix->prepare_unique && !e->remove && e->visit == NULL &&
         !had_key(e, key, len)) {
         bool taken;
 
@@ -245,6 +248,8 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
         k.data = e->buf;
         k.size = len + e->rb.len;
     }
+    if (e->visit != NULL)
+        return e->visit(&k, &v, e->visit_arg);
     if (e->side)
         return ms_ixbuild_side_put(cur, &e->rec, e->remove, e->rid, &k, &v);
     cur->set_key(cur, &k);
@@ -372,6 +377,20 @@ mark_multikey(const ms_index_t *ix, const bson_t *doc)
     return grew;
 }
 
+/* derive -- hand entry_cb every key doc has in ix, by the index's kind (wildcard, text,
+ * geo, or a plain key pattern); *multikey is set when an array expanded into several. */
+static int
+derive(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, int *multikey, sdb_error_t *err)
+{
+    if (sdb_wildcard_pattern(ix->key))
+        return wildcard_entries(ix, doc, e, err);
+    if (sdb_fts_pattern(ix->key))
+        return sdb_fts_keys(doc, ix->spec, entry_cb, e, err); /* text: fts/fts.h */
+    if (sdb_geo_pattern_kind(ix->key, NULL) != SDB_GEO_NONE)  /* a 2d index's grid */
+        return sdb_geo_keys_spec(doc, ix->key, ix->spec, ix->coll, entry_cb, e, multikey, err);
+    return sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, e, multikey, err);
+}
+
 /* index_doc_to -- add (or remove) doc's entries in one index, or, when `side`, log them to
  * its side-writes table; *grew (may be NULL) set when a multikey mask gained a bit. */
 static int
@@ -402,14 +421,7 @@ index_doc_to(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bool side,
     else
         SDB_ERR(s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL,
                                &e.cur));
-    if (sdb_wildcard_pattern(ix->key))
-        ret = wildcard_entries(ix, doc, &e, err);
-    else if (sdb_fts_pattern(ix->key))
-        ret = sdb_fts_keys(doc, ix->spec, entry_cb, &e, err);     /* text: fts/fts.h */
-    else if (sdb_geo_pattern_kind(ix->key, NULL) != SDB_GEO_NONE) /* a 2d index's grid */
-        ret = sdb_geo_keys_spec(doc, ix->key, ix->spec, ix->coll, entry_cb, &e, &multikey, err);
-    else
-        ret = sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, &e, &multikey, err);
+    ret = derive(ix, doc, &e, &multikey, err);
     if (multikey && !remove && ret == 0 && mark_multikey(ix, doc) && grew != NULL)
         *grew = true;
     if (ret == WT_DUPLICATE_KEY && e.dup != NULL)
@@ -461,16 +473,53 @@ ms_indexes_dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *ke
     return dup_error(c, ix, key, len, info, err);
 }
 
+/* fp_skip -- mongod's test failpoints skipIndexNewRecords / skipUnindexingDocumentWhenDeleted
+ * ({indexName}): when `fp` fires, *skip names the index whose entries this write leaves out,
+ * which corrupts that index on purpose (validate's tests).  *skip is NULL otherwise. */
+static char *
+fp_skip(const char *fp)
+{
+    bson_t data;
+    bson_iter_t it;
+    char *name = NULL;
+
+    if (ms_failpoints_fire(fp, &data) && bson_iter_init_find(&it, &data, "indexName") &&
+        BSON_ITER_HOLDS_UTF8(&it))
+        name = bson_strdup(bson_iter_utf8(&it, NULL));
+    bson_destroy(&data);
+    return name;
+}
+
+static bool
+skipped(const char *skip, const ms_index_t *ix)
+{
+    return skip != NULL && strcmp(skip, ix->name) == 0;
+}
+
+/* index_all -- add (or remove) doc's entries in every index but the one failpoint `fp`
+ * names. */
+static int
+index_all(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, int remove,
+          bson_t *info, const char *fp, sdb_error_t *err)
+{
+    char *skip = fp_skip(fp);
+    bool grew = false;
+    int ret = 0;
+
+    for (size_t i = 0; i < c->nidx && ret == 0; i++)
+        if (!skipped(skip, &c->idx[i]))
+            ret = index_doc(s, c, &c->idx[i], doc, NULL, rid, remove, info, &grew, err);
+    bson_free(skip);
+    if (ret == 0)
+        ret = building_docs(s, c, doc, rid, remove, err);
+    return ret == 0 && grew ? ms_catalog_persist_multikey(s, c) : ret;
+}
+
 int
 ms_indexes_insert_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                       bson_t *info, sdb_error_t *err)
 {
-    bool grew = false;
-
-    for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 0, info, &grew, err));
-    SDB_RET(building_docs(s, c, doc, rid, 0, err));
-    return grew ? ms_catalog_persist_multikey(s, c) : 0;
+    return index_all(s, c, doc, rid, 0, info, "skipIndexNewRecords", err);
 }
 
 int
@@ -489,9 +538,30 @@ int
 ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                       sdb_error_t *err)
 {
-    for (size_t i = 0; i < c->nidx; i++)
-        SDB_RET(index_doc(s, c, &c->idx[i], doc, NULL, rid, 1, NULL, NULL, err));
-    return building_docs(s, c, doc, rid, 1, err);
+    return index_all(s, c, doc, rid, 1, NULL, "skipUnindexingDocumentWhenDeleted", err);
+}
+
+int
+ms_indexes_doc_entries(const ms_index_t *ix, const bson_t *doc, int64_t rid, ms_indexes_entry_fn fn,
+                       void *arg, sdb_error_t *err)
+{
+    entry_ctx_t e;
+    int multikey = 0, ret = 0;
+
+    if (sparse_skip(ix, doc) || !in_filter(ix, doc))
+        return 0;
+    memset(&e, 0, sizeof(e));
+    e.ix = ix;
+    e.rid = rid;
+    e.visit = fn;
+    e.visit_arg = arg;
+    sdb_keybuf_init(&e.rb);
+    sdb_keybuf_init(&e.val);
+    ret = derive(ix, doc, &e, &multikey, err);
+    bson_free(e.buf);
+    sdb_keybuf_free(&e.rb);
+    sdb_keybuf_free(&e.val);
+    return ret;
 }
 
 int64_t

@@ -44,6 +44,16 @@ int ms_indexes_build_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix
 int ms_indexes_dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t len,
                          bson_t *info, sdb_error_t *err);
 
+/* ms_indexes_entry_fn -- receives one index entry, key and value exactly as stored (valid
+ * only during the call); a non-zero return stops the walk and is returned. */
+typedef int (*ms_indexes_entry_fn)(const WT_ITEM *key, const WT_ITEM *value, void *arg);
+
+/* ms_indexes_doc_entries -- hand fn every entry doc (record rid) has in index ix (none when a
+ * sparse or partial index skips it), writing nothing: validate (validate.h) compares them with
+ * the index table.  Needs no transaction. */
+int ms_indexes_doc_entries(const ms_index_t *ix, const bson_t *doc, int64_t rid,
+                           ms_indexes_entry_fn fn, void *arg, sdb_error_t *err);
+
 /* ms_indexes_table_size -- bytes WiredTiger reports for a table (0 if unknown). */
 int64_t ms_indexes_table_size(WT_SESSION *s, const char *uri);
 

@@ -27,6 +27,7 @@
 #include "indexes.h"
 #include "oplog.h"
 #include "params.h"
+#include "profile.h"
 #include "records.h"
 #include "service.h"
 #include "sessions.h"
@@ -36,6 +37,8 @@
 #include "storereq.h"
 #include "tmptab.h"
 #include "txns.h"
+#include "validate.h"
+#include "wtstats.h"
 #include "xact.h"
 
 #include <errno.h>
@@ -94,6 +97,9 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_XACT_COMMIT] = ms_xact_op_commit,
     [SDB_OP_XACT_ABORT] = ms_xact_op_abort,
     [SDB_OP_SET_PARAMETER] = ms_params_op_set,
+    [SDB_OP_VALIDATE] = ms_validate_op,
+    [SDB_OP_WT_STATS] = ms_wtstats_op,
+    [SDB_OP_PROFILE_SET] = ms_profile_op_set,
     [SDB_OP_TMP_NEW] = ms_tmptab_op_new,
     [SDB_OP_TMP_APPEND] = ms_tmptab_op_append,
     [SDB_OP_TMP_READ] = ms_tmptab_op_read,

@@ -25,6 +25,7 @@
 #include "../common/sdb.h"
 #include "capped.h"
 #include "csimages.h"
+#include "failpoints.h"
 #include "indexes.h"
 #include "oplog.h"
 #include "oplog_diff.h"
@@ -131,6 +132,24 @@ record_insert(WT_SESSION *s, const stmt_ref_t *st, const bson_t *doc, sdb_error_
     return ret;
 }
 
+/* corrupt_copy -- mongod's test failpoint corruptDocumentOnInsert: the bytes stored for the
+ * document lose their terminating NUL, so validate (validate.h) finds a corrupt record; its
+ * index entries and oplog entry are the good document's.  NULL while the failpoint is off. */
+static uint8_t *
+corrupt_copy(const bson_t *doc)
+{
+    bson_t data;
+    uint8_t *bad = NULL;
+
+    if (ms_failpoints_fire("corruptDocumentOnInsert", &data)) {
+        bad = bson_malloc(doc->len);
+        memcpy(bad, bson_get_data(doc), doc->len);
+        bad[doc->len - 1] = 0xFF;
+    }
+    bson_destroy(&data);
+    return bad;
+}
+
 /* insert_txn -- one attempt: record, index entries, statement record, oplog entry, commit.
  * A retryable statement that already ran writes nothing: *done, and *rec holds its record.
  * Inside a multi-document transaction (x): record and index entries only, the oplog entry
@@ -142,9 +161,12 @@ insert_txn(WT_SESSION *s, ms_xact_t *x, const ms_coll_t *c, const bson_t *doc, i
     ms_oplog_entry_t e = {"i", c->ns, c->uuid, doc, NULL, NULL};
     WT_CURSOR *cur = NULL;
     WT_ITEM v = {.data = bson_get_data(doc), .size = doc->len};
+    uint8_t *bad = corrupt_copy(doc);
     bson_t o2;
     int ret = 0;
 
+    if (bad != NULL)
+        v.data = bad;
     id_doc(doc, &o2);
     e.o2 = &o2;
     if (x == NULL)
@@ -173,6 +195,7 @@ insert_txn(WT_SESSION *s, ms_xact_t *x, const ms_coll_t *c, const bson_t *doc, i
         ret = ms_oplog_commit(s, &e, NULL);
 err:
     bson_destroy(&o2);
+    bson_free(bad);
     return ret;
 }
 

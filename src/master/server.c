@@ -29,6 +29,7 @@
 #include "oplog.h"
 #include "ops.h"
 #include "params.h"
+#include "profile.h"
 #include "service.h"
 #include "sessions.h"
 #include "spawn.h"
@@ -300,6 +301,8 @@ respawn_due(master_t *m)
             s->respawn_at = 0;
             if (start_slot(m, i, true) != 0)
                 s->respawn_at = now + 1000;
+            else
+                atomic_fetch_add(&m->global->respawns, 1); /* serverStatus.secantusdb */
         }
     }
     return dead == m->nslots;
@@ -476,6 +479,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     if ((ret = setup(&m)) != 0)
         return ret == 48 ? 48 : 2;
     ms_params_publish(cfg, m.global); /* before any worker can read them */
+    ms_profile_publish(cfg, m.global);
     if (cfg->port == 0) {
         printf("mongodb://%s:%s/\n",
                strcmp(cfg->bind_ip, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind_ip,

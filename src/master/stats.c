@@ -17,28 +17,51 @@
 #include <string.h>
 
 int
-ms_stats_walk(WT_SESSION *s, const char *uri, int with_keys, int64_t *count, int64_t *bytes)
+ms_stats_each(WT_SESSION *s, const char *uri, int (*fn)(WT_CURSOR *cur, void *arg), void *arg)
 {
     WT_CURSOR *cur = NULL;
-    WT_ITEM k, v;
     int ret = 0, r;
 
-    *count = *bytes = 0;
     SDB_ERR(s->open_cursor(s, uri, NULL, NULL, &cur));
-    while ((r = cur->next(cur)) == 0) {
-        SDB_ERR(cur->get_value(cur, &v));
-        (*count)++;
-        *bytes += (int64_t)v.size;
-        if (with_keys) {
-            SDB_ERR(cur->get_key(cur, &k));
-            *bytes += (int64_t)k.size;
-        }
-    }
+    while ((r = cur->next(cur)) == 0)
+        SDB_ERR(fn(cur, arg));
     if (r != WT_NOTFOUND)
         ret = r;
 err:
     if (cur != NULL)
         SDB_TRET(cur->close(cur));
+    return ret;
+}
+
+typedef struct walk {
+    int with_keys;
+    int64_t count, bytes;
+} walk_t;
+
+static int
+walk_cb(WT_CURSOR *cur, void *arg)
+{
+    walk_t *w = arg;
+    WT_ITEM k, v;
+
+    SDB_RET(cur->get_value(cur, &v));
+    w->count++;
+    w->bytes += (int64_t)v.size;
+    if (w->with_keys) {
+        SDB_RET(cur->get_key(cur, &k));
+        w->bytes += (int64_t)k.size;
+    }
+    return 0;
+}
+
+int
+ms_stats_walk(WT_SESSION *s, const char *uri, int with_keys, int64_t *count, int64_t *bytes)
+{
+    walk_t w = {with_keys, 0, 0};
+    int ret = ms_stats_each(s, uri, walk_cb, &w);
+
+    *count = w.count;
+    *bytes = w.bytes;
     return ret;
 }
 

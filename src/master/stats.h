@@ -16,6 +16,10 @@
  * in the session's running transaction or its own snapshot. */
 int ms_stats_walk(WT_SESSION *s, const char *uri, int with_keys, int64_t *count, int64_t *bytes);
 
+/* ms_stats_each -- call fn with the cursor on each entry of a table, in order (validate.c);
+ * a non-zero return from fn stops the walk and is returned. */
+int ms_stats_each(WT_SESSION *s, const char *uri, int (*fn)(WT_CURSOR *cur, void *arg), void *arg);
+
 int ms_stats_op_stats(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err);
 
 #endif

@@ -24,6 +24,7 @@
 #include "catalog_cache.h"
 #include "coro.h"
 #include "dispatch.h"
+#include "op_registry.h"
 #include "tls.h"
 #include "wire.h"
 #include "worker.h"
@@ -94,6 +95,7 @@ iobuf_consumed(wk_iobuf_t *b)
 static void
 conn_free(wk_conn_t *c)
 {
+    wk_opreg_conn_close(c->opreg_row);
     event_free(c->ev_read);
     event_free(c->ev_write);
     wk_tls_free(c);
@@ -350,6 +352,7 @@ wk_conn_accept(int fd, const char *peer)
     c->ev_write = event_new(wk_base, fd, EV_WRITE | EV_PERSIST, on_write, c);
     c->id = (int64_t)atomic_fetch_add(&wk_global->next_conn_id, 1) + 1;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    c->opreg_row = wk_opreg_conn_open(c->id, c->peer); /* currentOp's idle entries */
     nconns++;
     c->next = conns;
     if (conns != NULL)

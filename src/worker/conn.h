@@ -41,6 +41,7 @@ typedef struct wk_conn {
     uint8_t tls_phase;           /* WK_TLS_* (tls.h): sniffing, handshake, plaintext, TLS */
     char *tls_subject;           /* verified client certificate subject, or NULL (tls.h) */
     struct wk_conn *prev, *next; /* this worker's list of open connections */
+    int opreg_row;               /* its row of currentOp's connection list, -1 for none */
 } wk_conn_t;
 
 /* wk_conn_accept -- take ownership of an accepted socket that accept.c admitted (and counted

@@ -27,6 +27,8 @@
 #include "engine/read_concern.h"
 #include "engine/retry.h"
 #include "op_registry.h"
+#include "opstats.h"
+#include "profiler.h"
 #include "top.h"
 #include "worker.h"
 
@@ -298,6 +300,27 @@ op_ns(const wk_cmd_t *cmd, char *out, size_t len)
         snprintf(out, len, "%s.$cmd", cmd->db);
 }
 
+/* finished -- serverStatus's counters and the profiler (opstats.h, profiler.h) for one
+ * command, once its reply is encoded (responseLength). */
+static void
+finished(const wk_cmd_t *cmd, const wk_cmd_def_t *def, int ret, int64_t started_us,
+         const bson_t *reply, size_t outlen, const char *ns)
+{
+    wk_op_done_t d = {cmd,
+                      def,
+                      ret,
+                      started_us != 0 ? now_us() - started_us : 0,
+                      reply,
+                      outlen,
+                      ns,
+                      cmd->op.stats,
+                      wk_opstats_nreturned(reply)};
+
+    wk_opstats_count(&d);
+    if (started_us != 0)
+        wk_profiler_after(&d);
+}
+
 /*
  * wk_dispatch_request --
  *     Run one request and encode its reply (or none); true when the reply streams.
@@ -309,6 +332,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     const wk_cmd_def_t *def = NULL;
     wk_fp_hit_t fp = {false, false, NULL, false};
     wk_xact_stmt_t xs = {false, false, false, false};
+    wk_op_stats_t st;
     wk_cmd_t cmd;
     bson_t reply;
     char db[128], ns[SDB_NS_LEN_MAX + 1];
@@ -324,12 +348,15 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
     cmd.reply = &reply;
     cmd.opcode = req->opcode;
     cmd.unacknowledged = (req->flags & WK_WIRE_MSG_MORE_TO_COME) || is_unacknowledged(&req->cmd);
-    db[0] = '\0';
+    db[0] = ns[0] = '\0';
     ret = prepare(req, &cmd, &def, db, sizeof(db), &xs);
+    memset(&st, 0, sizeof(st));
+    cmd.op.stats = &st; /* what its executors examine (op.h) */
     count_command(def);
     if (ret == 0) {
         cmd.db = db;
         op_ns(&cmd, ns, sizeof(ns));
+        wk_opreg_conn_app(c->opreg_row, c->app_name); /* known once hello ran */
         listed = wk_opreg_begin(&cmd.op, c->id, c->peer, c->app_name, cmd.name, ns, cmd.body);
         started_us = now_us();
         sdb_log_set_inflight(cmd.name);
@@ -382,6 +409,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         sdb_compressors_has(wk_cfg->compressors, req->compressor) &&
         !(def != NULL && (def->flags & WK_CMD_F_HANDSHAKE)))
         wk_wire_compress(req->compressor, out, outlen); /* as the request came (wire.h) */
+    finished(&cmd, def, ret, started_us, &reply, *outlen, ns);
     bson_destroy(&reply);
     return stream;
 }

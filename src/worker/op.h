@@ -28,6 +28,16 @@
 
 struct wk_conn;
 
+/* What an operation did, for the profiler and serverStatus (worker/profiler.h): the read
+ * executors add to it when they close (engine/exec.h); the dispatcher owns it. */
+typedef struct wk_op_stats {
+    uint64_t keys_examined;   /* index entries the master looked at */
+    uint64_t docs_examined;   /* documents looked at */
+    bool blocking_sort;       /* a sort was done in memory (metrics.operation.scanAndOrder) */
+    uint64_t write_conflicts; /* writes retried after a WriteConflict (engine/write.c) */
+    char plan_summary[128];   /* the last plan that ran: "COLLSCAN", "IXSCAN { a: 1 }", ... */
+} wk_op_stats_t;
+
 typedef struct wk_op {
     int64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = no time limit */
     const struct wk_conn *conn; /* the client; NULL for none */
@@ -41,6 +51,7 @@ typedef struct wk_op {
     uint64_t session_kill_seq;  /*   and the session kill ring's sequence at its start */
     int64_t opid;               /* its currentOp/killOp id (op_registry.h), 0 when unlisted, */
     uint64_t op_kill_seq;       /*   and the killOp ring's sequence at its start */
+    wk_op_stats_t *stats;       /* where its executors count what they examined; NULL: none */
 } wk_op_t;
 
 /* wk_op_set_session -- op runs in the session `body` names (lsid.id), if any: killSessions of

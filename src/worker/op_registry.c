@@ -13,9 +13,8 @@
 
 static uint32_t counter;
 
-/* op_kind -- the `op` mongod's currentOp shows for a command. */
-static const char *
-op_kind(const char *name)
+const char *
+wk_opreg_kind(const char *name)
 {
     static const char *const kinds[][2] = {
         {"find", "query"},    {"getMore", "getmore"}, {"insert", "insert"},
@@ -54,7 +53,7 @@ wk_opreg_begin(wk_op_t *op, int64_t conn_id, const char *client, const char *app
     snprintf(row[i].client, sizeof(row[i].client), "%s", client != NULL ? client : "");
     snprintf(row[i].app, sizeof(row[i].app), "%s", app != NULL ? app : "");
     snprintf(row[i].ns, sizeof(row[i].ns), "%s", ns);
-    snprintf(row[i].op, sizeof(row[i].op), "%s", op_kind(name));
+    snprintf(row[i].op, sizeof(row[i].op), "%s", wk_opreg_kind(name));
     row[i].cmd_len = body->len <= SDB_OP_CMD_MAX ? body->len : 0;
     if (row[i].cmd_len > 0)
         memcpy(row[i].cmd, bson_get_data(body), body->len);
@@ -63,17 +62,20 @@ wk_opreg_begin(wk_op_t *op, int64_t conn_id, const char *client, const char *app
     return i;
 }
 
+/* seq_clear -- mark a seqlocked slot free: *flag = 0 inside its seqlock. */
+static void
+seq_clear(_Atomic uint32_t *seq, uint32_t *flag)
+{
+    atomic_fetch_add(seq, 1);
+    *flag = 0;
+    atomic_fetch_add(seq, 1);
+}
+
 void
 wk_opreg_end(int i)
 {
-    sdb_op_slot_t *s;
-
-    if (i < 0)
-        return;
-    s = &wk_global->ops[wk_slot][i];
-    atomic_fetch_add(&s->seq, 1);
-    s->active = 0;
-    atomic_fetch_add(&s->seq, 1);
+    if (i >= 0)
+        seq_clear(&wk_global->ops[wk_slot][i].seq, &wk_global->ops[wk_slot][i].active);
 }
 
 void
@@ -99,24 +101,94 @@ wk_opreg_killed(const wk_op_t *op)
     return false;
 }
 
+/* seq_read -- a consistent copy of a seqlocked slot (its first field is the _Atomic uint32_t
+ * seq, odd while its writer writes); false when no stable copy came in 100 tries. */
+static bool
+seq_read(const void *slot, void *out, size_t size)
+{
+    const _Atomic uint32_t *seq = slot;
+
+    for (int tries = 0; tries < 100; tries++) {
+        uint32_t before = atomic_load(seq);
+
+        if (before & 1u)
+            continue;
+        memcpy((char *)out + sizeof(*seq), (const char *)slot + sizeof(*seq), size - sizeof(*seq));
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load(seq) == before)
+            return true;
+    }
+    return false;
+}
+
 /* opreg_read -- a consistent copy of worker w's slot i; false when it is not active. */
 static bool
 opreg_read(int w, int i, sdb_op_slot_t *out)
 {
-    const sdb_op_slot_t *s = &wk_global->ops[w][i];
+    return seq_read(&wk_global->ops[w][i], out, sizeof(*out)) && out->active != 0;
+}
 
-    for (int tries = 0; tries < 100; tries++) {
-        uint32_t before = atomic_load(&s->seq);
+int
+wk_opreg_conn_open(int64_t conn_id, const char *client)
+{
+    sdb_conn_slot_t *row = wk_global->conns[wk_slot];
 
-        if (before & 1u)
-            continue;
-        memcpy((char *)out + sizeof(out->seq), (const char *)s + sizeof(s->seq),
-               sizeof(*out) - sizeof(out->seq));
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load(&s->seq) == before)
-            return out->active != 0;
-    }
-    return false;
+    for (int i = 0; i < SDB_CONNS_LISTED; i++)
+        if (!row[i].used) {
+            atomic_fetch_add(&row[i].seq, 1); /* odd: being written */
+            row[i].conn_id = conn_id;
+            snprintf(row[i].client, sizeof(row[i].client), "%s", client);
+            row[i].app[0] = '\0';
+            row[i].used = 1;
+            atomic_fetch_add(&row[i].seq, 1);
+            return i;
+        }
+    return -1;
+}
+
+void
+wk_opreg_conn_app(int i, const char *app)
+{
+    sdb_conn_slot_t *s;
+
+    if (i < 0 || app[0] == '\0')
+        return;
+    s = &wk_global->conns[wk_slot][i];
+    if (strcmp(s->app, app) == 0)
+        return;
+    atomic_fetch_add(&s->seq, 1);
+    snprintf(s->app, sizeof(s->app), "%s", app);
+    atomic_fetch_add(&s->seq, 1);
+}
+
+void
+wk_opreg_conn_close(int i)
+{
+    if (i >= 0)
+        seq_clear(&wk_global->conns[wk_slot][i].seq, &wk_global->conns[wk_slot][i].used);
+}
+
+/* conn_read -- a consistent copy of worker w's connection row i; false when unused. */
+static bool
+conn_read(int w, int i, sdb_conn_slot_t *out)
+{
+    return seq_read(&wk_global->conns[w][i], out, sizeof(*out)) && out->used != 0;
+}
+
+int
+wk_opreg_running(int64_t except)
+{
+    uint32_t nworkers = wk_global->nworkers;
+    int n = 0;
+
+    for (uint32_t w = 0; w < nworkers && w < SDB_MAX_WORKERS; w++)
+        for (int i = 0; i < SDB_OPS_PER_WORKER; i++) {
+            sdb_op_slot_t s;
+
+            if (opreg_read((int)w, i, &s) && s.opid != except)
+                n++;
+        }
+    return n;
 }
 
 /* iso_now -- the current time as mongod's currentOpTime string. */
@@ -134,24 +206,33 @@ iso_now(char *out, size_t len)
     snprintf(out, len, "%.19s.%03d%.3s:%.2s", date, (int)(tv.tv_usec / 1000), zone, zone + 3);
 }
 
+/* conn_fields -- the fields every inprog entry opens with: its connection's. */
+static void
+conn_fields(int64_t conn_id, const char *client, const char *app, bool active, const char *now,
+            bson_t *d)
+{
+    char desc[32];
+
+    snprintf(desc, sizeof(desc), "conn%lld", (long long)conn_id);
+    BSON_APPEND_UTF8(d, "type", "op");
+    BSON_APPEND_UTF8(d, "host", wk_host_port());
+    BSON_APPEND_UTF8(d, "desc", desc);
+    BSON_APPEND_INT64(d, "connectionId", conn_id);
+    BSON_APPEND_UTF8(d, "client", client);
+    if (app[0] != '\0')
+        BSON_APPEND_UTF8(d, "appName", app);
+    BSON_APPEND_BOOL(d, "active", active);
+    BSON_APPEND_UTF8(d, "currentOpTime", now);
+}
+
 /* op_doc -- slot s as a currentOp inprog entry. */
 static void
 op_doc(const sdb_op_slot_t *s, const char *now, int64_t now_us, bson_t *d)
 {
-    char desc[32];
     bson_t cmd, empty = BSON_INITIALIZER;
     int64_t us = now_us - s->start_us;
 
-    snprintf(desc, sizeof(desc), "conn%lld", (long long)s->conn_id);
-    BSON_APPEND_UTF8(d, "type", "op");
-    BSON_APPEND_UTF8(d, "host", wk_host_port());
-    BSON_APPEND_UTF8(d, "desc", desc);
-    BSON_APPEND_INT64(d, "connectionId", s->conn_id);
-    BSON_APPEND_UTF8(d, "client", s->client);
-    if (s->app[0] != '\0')
-        BSON_APPEND_UTF8(d, "appName", s->app);
-    BSON_APPEND_BOOL(d, "active", true);
-    BSON_APPEND_UTF8(d, "currentOpTime", now);
+    conn_fields(s->conn_id, s->client, s->app, true, now, d);
     BSON_APPEND_INT32(d, "opid", (int32_t)s->opid);
     BSON_APPEND_INT64(d, "secs_running", us / 1000000);
     BSON_APPEND_INT64(d, "microsecs_running", us);
@@ -174,9 +255,48 @@ op_doc(const sdb_op_slot_t *s, const char *now, int64_t now_us, bson_t *d)
     BSON_APPEND_DOCUMENT(d, "flowControlStats", &empty);
 }
 
-void
-wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg)
+/* idle_doc -- an open connection with no operation running, as mongod's idle entry. */
+static void
+idle_doc(const sdb_conn_slot_t *s, const char *now, bson_t *d)
 {
+    conn_fields(s->conn_id, s->client, s->app, false, now, d);
+}
+
+/* busy -- whether connection id has an operation in the list of active ones. */
+static bool
+busy(int64_t id, const int64_t *active, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (active[i] == id)
+            return true;
+    return false;
+}
+
+/* each_idle -- every listed connection of every worker that runs nothing. */
+static void
+each_idle(void (*fn)(const bson_t *doc, void *arg), void *arg, const char *now,
+          const int64_t *active, size_t nactive)
+{
+    uint32_t nworkers = wk_global->nworkers;
+
+    for (uint32_t w = 0; w < nworkers && w < SDB_MAX_WORKERS; w++)
+        for (int i = 0; i < SDB_CONNS_LISTED; i++) {
+            sdb_conn_slot_t s;
+            bson_t d = BSON_INITIALIZER;
+
+            if (conn_read((int)w, i, &s) && !busy(s.conn_id, active, nactive)) {
+                idle_doc(&s, now, &d);
+                fn(&d, arg);
+            }
+            bson_destroy(&d);
+        }
+}
+
+void
+wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg, bool idle)
+{
+    int64_t *active = bson_malloc(sizeof(*active) * SDB_MAX_WORKERS * SDB_OPS_PER_WORKER);
+    size_t nactive = 0;
     uint32_t nworkers = wk_global->nworkers;
     struct timeval tv;
     char now[48];
@@ -191,7 +311,11 @@ wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg)
             if (opreg_read((int)w, i, &s)) {
                 op_doc(&s, now, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec, &d);
                 fn(&d, arg);
+                active[nactive++] = s.conn_id;
             }
             bson_destroy(&d);
         }
+    if (idle)
+        each_idle(fn, arg, now, active, nactive);
+    bson_free(active);
 }

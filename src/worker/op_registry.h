@@ -28,6 +28,10 @@
 int wk_opreg_begin(wk_op_t *op, int64_t conn_id, const char *client, const char *app,
                    const char *name, const char *ns, const bson_t *body);
 
+/* wk_opreg_kind -- the `op` mongod's currentOp and profiler show for command `name`:
+ * "query", "getmore", "insert", "update", "remove" or "command". */
+const char *wk_opreg_kind(const char *name);
+
 /* wk_opreg_end -- the operation in slot i ended (i < 0: nothing). */
 void wk_opreg_end(int i);
 
@@ -37,8 +41,23 @@ void wk_opreg_kill(int64_t opid);
 /* wk_opreg_killed -- whether killOp named op since it began. */
 bool wk_opreg_killed(const wk_op_t *op);
 
+/* wk_opreg_conn_open -- list connection conn_id of client "ip:port" (accept); returns its row
+ * or -1 when this worker's rows are full (it is then not listed). */
+int wk_opreg_conn_open(int64_t conn_id, const char *client);
+
+/* wk_opreg_conn_app -- row i's client named itself `app` (its hello's application.name). */
+void wk_opreg_conn_app(int i, const char *app);
+
+/* wk_opreg_conn_close -- row i's connection closed (i < 0: nothing). */
+void wk_opreg_conn_close(int i);
+
+/* wk_opreg_running -- operations running on every worker, but the one whose opid is
+ * `except` (shutdown's quiesce period waits for them). */
+int wk_opreg_running(int64_t except);
+
 /* wk_opreg_each -- call fn with every running operation of every worker as a currentOp
- * inprog document (mongod's fields). */
-void wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg);
+ * inprog document (mongod's fields); with `idle`, then with every listed connection that
+ * runs nothing (mongod's idle entry: active false). */
+void wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg, bool idle);
 
 #endif

@@ -101,6 +101,8 @@ wk_store_call(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
     p.done = false;
     p.next = pendings;
     pendings = &p;
+    atomic_fetch_add(&wk_global->diag[wk_slot].chan_requests, 1); /* serverStatus.secantusdb */
+    atomic_fetch_add(&wk_global->diag[wk_slot].chan_inflight, 1);
     ret = sdb_chan_send(&wk_chan, (uint16_t)op, 0, p.reqid, bson_get_data(req), req->len);
     if (ret != 0)
         fatal("send", ret);
@@ -116,6 +118,7 @@ wk_store_call(int op, const bson_t *req, bson_t *reply, sdb_error_t *err)
     }
     if (p.co == NULL)
         wk_store_on_wake(); /* re-arm: the event loop must be woken for later replies */
+    atomic_fetch_sub(&wk_global->diag[wk_slot].chan_inflight, 1);
     bson_steal(reply, &p.reply);
     if (p.flags & SDB_MSG_ERROR) {
         sdb_error_from_bson(reply, err);

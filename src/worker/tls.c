@@ -262,10 +262,11 @@ refuse(wk_conn_t *c, const char *why)
     return -1;
 }
 
-/* Peek at the first bytes: TLS when a header's responseTo is neither 0 nor -1 (mongod's test);
- * with fewer than 16 bytes, a TLS record starts 0x16 0x03. */
+/* Peek at the first bytes: TLS when a header's responseTo is neither 0 nor -1 (mongod's test).
+ * With fewer than 16 bytes (a ClientHello is longer and comes in one segment in practice), a
+ * server with TLS takes a record that starts 0x16 0x03 for TLS; one without TLS reads on. */
 static int
-sniff(wk_conn_t *c, bool *is_tls)
+sniff(wk_conn_t *c, bool tls_on, bool *is_tls)
 {
     uint8_t h[HEADER_LEN];
     int32_t response_to;
@@ -279,7 +280,7 @@ sniff(wk_conn_t *c, bool *is_tls)
         memcpy(&response_to, h + 8, 4);
         *is_tls = response_to != 0 && response_to != -1;
     } else
-        *is_tls = h[0] == 0x16 && (n < 2 || h[1] == 0x03);
+        *is_tls = tls_on && h[0] == 0x16 && (n < 2 || h[1] == 0x03);
     return 0;
 }
 
@@ -353,7 +354,7 @@ wk_tls_start(wk_conn_t *c)
     int rc;
 
     if (c->tls_phase == WK_TLS_SNIFF) {
-        if ((rc = sniff(c, &is_tls)) != 0)
+        if ((rc = sniff(c, mode != SDB_TLS_MODE_DISABLED, &is_tls)) != 0)
             return rc;
         if (is_tls && mode == SDB_TLS_MODE_DISABLED)
             return refuse(c, "SSL handshake received but server is started without SSL support");
@@ -418,9 +419,8 @@ wk_tls_write(wk_conn_t *c, const void *buf, size_t len)
     rc = SSL_write_ex(c->ssl, buf, len, &n);
     if (rc == 1)
         return (ssize_t)n;
-    n = (size_t)io_error(c, rc);
-    if ((ssize_t)n == 0)
-        errno = EPIPE;
+    if (io_error(c, rc) == 0)
+        errno = EPIPE; /* the peer said goodbye: nothing more can be written */
     return -1;
 }
 

@@ -30,6 +30,7 @@
 #include "../common/bsonvalid.h"
 #include "../common/sdb.h"
 #include "compress.h"
+#include "opstats.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -484,8 +485,10 @@ decode_compressed(const uint8_t *msg, size_t len, wk_wire_req_t *req, sdb_error_
     wr_header(buf, (size_t)usize + WK_WIRE_HEADER_LEN, rd_i32(msg + 4), rd_i32(msg + 8), orig);
     ret = wk_compress_inflate(p[8], p + 9, len - WK_WIRE_HEADER_LEN - 9, buf + WK_WIRE_HEADER_LEN,
                               (size_t)usize, err);
-    if (ret == 0)
+    if (ret == 0) {
+        wk_opstats_compression(p[8], true, len - WK_WIRE_HEADER_LEN - 9, (size_t)usize);
         ret = decode_plain(buf, (size_t)usize + WK_WIRE_HEADER_LEN, req, err);
+    }
     req->compressor = p[8];
     bson_free(buf);
     return ret;
@@ -505,6 +508,7 @@ wk_wire_compress(int id, uint8_t **msg, size_t *len)
         bson_free(payload);
         return;
     }
+    wk_opstats_compression(id, false, *len - WK_WIRE_HEADER_LEN, plen);
     out = bson_malloc(plen + WK_WIRE_HEADER_LEN + 9);
     wr_header(out, plen + WK_WIRE_HEADER_LEN + 9, rd_i32(*msg + 4), rd_i32(*msg + 8),
               WK_WIRE_OP_COMPRESSED);

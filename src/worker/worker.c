@@ -239,6 +239,7 @@ wk_worker_run(const sdb_config_t *cfg)
         sdb_logf(SDB_LOG_E, "CONTROL", 21101, "Worker cannot attach", "%s", sdb_strerror(ret));
         return 2;
     }
+    atomic_store(&wk_global->diag[wk_slot].pid, (int64_t)getpid()); /* serverStatus */
     if (wk_slot < 0 || (uint32_t)wk_slot >= wk_global->nworkers)
         return 2;
     wk_base = event_base_new();

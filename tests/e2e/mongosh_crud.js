@@ -1,24 +1,7 @@
 // tests/e2e/mongosh_crud.js -- evaluated by `mongosh --quiet <uri> --eval` (mongosh_crud.sh).
 // Connect, insert, find with a cursor of many batches, update, delete, listCollections,
-// drop, db.stats() and db.coll.stats(); prints "N passed, N failed" and exits 1 on failure.
-let passed = 0;
-let failed = 0;
-function check(name, fn) {
-  try {
-    const res = fn();
-    if (res === true) {
-      passed++;
-      print(`ok - ${name}`);
-    } else {
-      failed++;
-      print(`not ok - ${name}: ${EJSON.stringify(res)}`);
-    }
-  } catch (e) {
-    failed++;
-    print(`not ok - ${name}: threw ${e.codeName || ''} ${e.message}`);
-  }
-}
-
+// drop, db.stats() and db.coll.stats() (check(): mongosh_check.js); prints "N passed, N
+// failed" and exits 1 on failure.
 const d = db.getSiblingDB('e2e_mongosh');
 const c = d.items;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/mongosh_crud.sh -- mongosh (from npm, tests/e2e/node_modules) against a real
-# secantusdb: starts one on port 0, runs mongosh_crud.js with --eval, checks the exit code
-# and that the server then shuts down cleanly.
+# secantusdb: starts one on port 0, runs mongosh_crud.js (or $SDB_MONGOSH_SCRIPT, see
+# mongosh_diag.sh) with --eval, checks the exit code and that the server then shuts down
+# cleanly.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/server.sh"
@@ -19,7 +20,7 @@ esac
 # A private HOME: mongosh writes its history and config there; no telemetry, no update check.
 home=$(mktemp -d "${TMPDIR:-/tmp}/sdb-mongosh-home.XXXXXX")
 HOME=$home DO_NOT_TRACK=1 MONGOSH_NO_UPDATE_CHECK=1 timeout 300 \
-    "$mongosh" --quiet --norc "$uri" --eval "$(cat "$here/mongosh_crud.js")"
+    "$mongosh" --quiet --norc "$uri" --eval "$(cat "$here/mongosh_check.js" "$here/${SDB_MONGOSH_SCRIPT:-mongosh_crud.js}")"
 rc=$?
 rm -rf "$home"
 sdb_stop

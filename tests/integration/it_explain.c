@@ -94,8 +94,8 @@ static const qcase_t cases[] = {
      200, true, NULL, true},
     {"{'$or': [{'x': 1}, {'y': 6}, {'x': 3}]}", "{'z': -1}", NULL, 0, "FETCH>SORT_MERGE", NULL, 200,
      300, 303, 300, true, NULL, true},
-    {"{'$or': [{'x': 1}, {'y': 7}]}", "{'z': 1}", NULL, 5, "LIMIT>FETCH>SORT_MERGE", NULL, 5, 5,
-     300, -1, true, NULL, true},
+    {"{'$or': [{'x': 1}, {'y': 7}]}", "{'z': 1}", NULL, 5, "LIMIT>FETCH>SORT_MERGE", NULL, 5, 5, 24,
+     -1, true, NULL, true},
     {"{'$or': [{'x': 1}, {'q': 2}]}", "{'z': 1}", NULL, 0, "SORT>COLLSCAN", NULL, 400, 0, 0, 1000,
      true, NULL, true},
     {"{'h': 7}", NULL, NULL, 0, "FETCH>IXSCAN", "h_hashed", 10, 10, 11, 10, false, NULL, true},
@@ -602,6 +602,14 @@ START_TEST(test_kind_details)
            &r);
     ASSERT_TYPE(&r, "cursor.firstBatch.0.p", BSON_TYPE_INT32);
     ASSERT_TYPE(&r, "cursor.firstBatch.1.p", BSON_TYPE_INT64);
+    bson_destroy(&r);
+    /* returnKey through a SORT_MERGE: the key of the clause's scan that gave the document */
+    CMD_OK(c, DB,
+           "{'find': 'kinds', 'filter': {'$or': [{'x': 1}, {'y': 7}]}, 'sort': {'z': 1}, "
+           "'returnKey': true, 'limit': 1}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.y", 7);
+    ASSERT_INT(&r, "cursor.firstBatch.0.z", 8);
     bson_destroy(&r);
     mongoc_client_destroy(c);
 }

@@ -257,6 +257,19 @@ START_TEST(test_scores)
     ck_assert_msg(fx_eq_json(&d, "{'_id': 1, 'body': 'tea', 's': 10.0}"), "%s", fx_to_json(&d));
     bson_destroy(&d);
     bson_destroy(&r);
+    /* an inclusion $project keeps the score for a later $sort and $meta */
+    CMD_OK(c, DB,
+           "{'aggregate': 'scored', 'pipeline': [{'$match': {'$text': {'$search': 'coffee'}}}, "
+           "{'$project': {'title': 1}}, {'$sort': {'x': {'$meta': 'textScore'}}}, "
+           "{'$project': {'title': 1, 'score': {'$meta': 'textScore'}}}], 'cursor': {}}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
+    ASSERT_INT(&r, "cursor.firstBatch.1._id", 3);
+    ck_assert(fx_sub(&r, "cursor.firstBatch.2", &d));
+    ck_assert_msg(fx_eq_json(&d, "{'_id': 2, 'title': 'tea', 'score': 0.75}"), "%s",
+                  fx_to_json(&d));
+    bson_destroy(&d);
+    bson_destroy(&r);
     CMD_ERR(c, DB,
             "{'aggregate': 'scored', 'pipeline': [{'$project': {'s': {'$meta': 'textScore'}}}], "
             "'cursor': {}}",

@@ -10,8 +10,8 @@
  * against requireTLS, TLS against a server without TLS, garbage and a stalled half handshake:
  * each closes only its own connection, the workers live and another client is served;
  * allowTLS takes both kinds; the start-up refusals (mongod's messages, exit 2); a key file
- * password, --tlsDisabledProtocols and --tlsAllowInvalidCertificates; serverStatus
- * transportSecurity and security.
+ * password, --tlsDisabledProtocols and --tlsAllowInvalidCertificates; the same from a YAML
+ * --config file (net.tls.*); serverStatus transportSecurity and security.
  */
 #include "harness.h"
 
@@ -326,6 +326,7 @@ refused(const char *flags, const char *want)
 START_TEST(test_startup_refusals)
 {
     char f[2048];
+    FILE *yaml;
 
     refused("--tlsMode requireTLS", "need tlsCertificateKeyFile or certificateSelector when TLS "
                                     "is enabled");
@@ -354,6 +355,14 @@ START_TEST(test_startup_refusals)
     snprintf(f, sizeof(f), "--tlsMode requireTLS --tlsCertificateKeyFile %s --tlsCAFile %s",
              cert("server.pem"), cert("missing-ca.pem"));
     refused(f, "cannot read certificate authority file");
+    /* the same rule for a file, once all of it is read */
+    snprintf(f, sizeof(f), "%s/notls.yaml", certs);
+    yaml = fopen(f, "w");
+    ck_assert_ptr_nonnull(yaml);
+    fputs("net:\n  tls:\n    mode: requireTLS\n    allowInvalidCertificates: true\n", yaml);
+    fclose(yaml);
+    snprintf(f, sizeof(f), "--config %s/notls.yaml", certs);
+    refused(f, "need tlsCertificateKeyFile or certificateSelector when TLS is enabled");
 }
 END_TEST
 
@@ -412,6 +421,50 @@ START_TEST(test_allow_invalid_certificates)
 }
 END_TEST
 
+/* The same settings from a YAML file (--config, mongod's net.tls keys). */
+START_TEST(test_yaml_config)
+{
+    char yaml[4096], path[700];
+    const char *extra[] = {"--config", path, NULL};
+    fx_server_t s;
+    mongoc_client_t *c;
+    bson_t reply;
+    uint32_t len;
+    uint8_t *hello;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/tls.yaml", certs);
+    snprintf(yaml, sizeof(yaml),
+             "net:\n"
+             "  tls:\n"
+             "    mode: requireTLS\n"
+             "    certificateKeyFile: %s\n"
+             "    certificateKeyFilePassword: hunter2\n"
+             "    CAFile: %s\n"
+             "    allowConnectionsWithoutCertificates: true\n"
+             "    disabledProtocols: TLS1_3\n",
+             cert("server-pw.pem"), cert("ca.pem"));
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(yaml, f);
+    fclose(f);
+    start(&s, 1, extra);
+    c = tls_client(&s, cert("ca.pem"), NULL);
+    CMD_OK(c, "admin", "{\"serverStatus\": 1}", &reply);
+    ck_assert_msg(version_count(&reply, "1.2") == 1, "%s", fx_to_json(&reply));
+    bson_destroy(&reply);
+    CMD_OK(c, "admin", "{\"getCmdLineOpts\": 1}", &reply);
+    ASSERT_STR(&reply, "parsed.net.tls.mode", "requireTLS");
+    ck_assert_msg(strstr(fx_to_json(&reply), "hunter2") == NULL, "%s", fx_to_json(&reply));
+    bson_destroy(&reply);
+    mongoc_client_destroy(c);
+    hello = hello_msg(&len);
+    closed_after(&s, hello, len, "plaintext against requireTLS from the file");
+    free(hello);
+    stop(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -436,6 +489,7 @@ main(void)
     tcase_add_test(tc, test_startup_refusals);
     tcase_add_test(tc, test_password_and_protocols);
     tcase_add_test(tc, test_allow_invalid_certificates);
+    tcase_add_test(tc, test_yaml_config);
     rc = it_main(s);
     fx_rm_rf(certs);
     return rc;

@@ -4,8 +4,9 @@
  * {$currentOp: {allUsers?, idleConnections?, idleCursors?, idleSessions?, localOps?,
  * truncateOps?}} must open an {aggregate: 1} pipeline on admin.  It emits the same inprog
  * documents as the currentOp command (worker/op_registry.h).  Without authentication every
- * operation is the user's own, so allUsers changes nothing; this server keeps no table of idle
- * connections, cursors or sessions, so the idle options list the same active operations.
+ * operation is the user's own, so allUsers changes nothing; idleConnections: true also lists
+ * the idle connections (op_registry.h); this server keeps no table of idle cursors or
+ * sessions, so those options list the same active operations.
  */
 #include "agg_int.h"
 
@@ -47,6 +48,8 @@ wk_agg_parse_current_op(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void *
                                  "The '%s' parameter of the $currentOp stage must be a boolean "
                                  "value, but found: %s",
                                  k, wk_agg_type_name(bson_iter_type(&it)));
+        if (strcmp(k, "idleConnections") == 0 && bson_iter_as_bool(&it))
+            *priv = (void *)1; /* no allocation: the one option that changes the output */
     }
     return 0;
 }
@@ -61,11 +64,10 @@ int
 wk_agg_run_current_op(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                       sdb_error_t *err)
 {
-    SDB_UNUSED(priv);
     SDB_UNUSED(ctx);
     SDB_UNUSED(in);
     SDB_UNUSED(err);
-    wk_opreg_each(emit, out);
+    wk_opreg_each(emit, out, priv != NULL);
     return 0;
 }
 

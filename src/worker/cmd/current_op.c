@@ -6,8 +6,9 @@
  * desc, connectionId, client, appName, active, currentOpTime, opid, secs_running,
  * microsecs_running, op, ns, command, numYields, locks, waitingForLock ...); the command's
  * fields other than $all, $ownOps and the generic arguments are a filter on those documents
- * (mongod's matcher).  Idle connections are not listed ($all lists the same active
- * operations: this server keeps no table of idle connections).  killOp {op: opid} makes that
+ * (mongod's matcher).  $all: true (or idleConnections: true) also lists every open
+ * connection that runs nothing, as mongod's idle entries (active: false, client, connectionId,
+ * appName, desc "conn<N>"; op_registry.h lists up to SDB_CONNS_LISTED per worker).  killOp {op: opid} makes that
  * operation stop at its next interrupt point with 11601 Interrupted.
  */
 #include "../../common/global.h"
@@ -30,9 +31,21 @@ filter_of(const wk_cmd_t *cmd, bson_t *f)
     bson_iter_next(&it);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
-        if (strcmp(k, "$all") != 0 && strcmp(k, "$ownOps") != 0 && !wk_cmdu_is_generic(k))
+        if (strcmp(k, "$all") != 0 && strcmp(k, "$ownOps") != 0 &&
+            strcmp(k, "idleConnections") != 0 && !wk_cmdu_is_generic(k))
             bson_append_iter(f, k, -1, &it);
     }
+}
+
+/* idle_wanted -- $all: true (mongosh's db.currentOp(true)) or idleConnections: true lists
+ * the idle connections too, as mongod does. */
+static bool
+idle_wanted(const wk_cmd_t *cmd)
+{
+    bson_iter_t it;
+
+    return (bson_iter_init_find(&it, cmd->body, "$all") && bson_iter_as_bool(&it)) ||
+           (bson_iter_init_find(&it, cmd->body, "idleConnections") && bson_iter_as_bool(&it));
 }
 
 /* The operations the filter selects, appended to an array. */
@@ -69,7 +82,7 @@ wk_cmd_current_op(wk_cmd_t *cmd)
     filter_of(cmd, &filter);
     SDB_ERR(wk_matcher_new(&filter, &sel.m, &cmd->err));
     BSON_APPEND_ARRAY_BEGIN(cmd->reply, "inprog", &arr);
-    wk_opreg_each(select_op, &sel);
+    wk_opreg_each(select_op, &sel, idle_wanted(cmd));
     bson_append_array_end(cmd->reply, &arr);
 err:
     wk_matcher_free(sel.m);

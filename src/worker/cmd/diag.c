@@ -1,6 +1,6 @@
 /*
  * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getCmdLineOpts,
- * serverStatus, hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
+ * serverStatus (its larger sections: cmd/status.c), hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
  * getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c).
  *
  * Figures come from the global segment (every worker's counters, summed), /proc for this
@@ -16,6 +16,7 @@
 #include "../conn.h"
 #include "../tls.h"
 #include "../worker.h"
+#include "status.h"
 
 #include <dirent.h>
 #include <openssl/crypto.h>
@@ -217,7 +218,9 @@ append_metrics(bson_t *r)
     BSON_APPEND_INT64(&open, "pinned", (int64_t)atomic_load(&wk_global->cursor_pinned));
     BSON_APPEND_INT64(&open, "total", (int64_t)atomic_load(&wk_global->cursor_open));
     bson_append_document_end(&cur, &open);
+    wk_status_metrics_cursor(&cur);
     bson_append_document_end(&m, &cur);
+    wk_status_metrics(&m);
     BSON_APPEND_DOCUMENT_BEGIN(&m, "ttl", &ttl);
     BSON_APPEND_INT64(&ttl, "deletedDocuments", (int64_t)atomic_load(&wk_global->ttl_deleted));
     BSON_APPEND_INT64(&ttl, "passes", (int64_t)atomic_load(&wk_global->ttl_passes));
@@ -259,63 +262,114 @@ append_storage_ops(bson_t *r)
     bson_append_document_end(r, &ops);
 }
 
-/*
- * wk_cmd_server_status --
- *     Process facts, connections, opcounters (summed over workers) and memory.
- */
-int
-wk_cmd_server_status(wk_cmd_t *cmd)
+/* append_connections -- connections (and opcounters, which the same pass sums). */
+static void
+append_connections(wk_cmd_t *cmd, bson_t *r)
 {
-    bson_t *r = cmd->reply, conns, mem, se, wt, cache, sec;
-    char host[256];
-    int64_t now = now_ms(), up = now - wk_global->start_time_ms;
-    int64_t rss = 0, virt = 0;
+    bson_t conns, oc = BSON_INITIALIZER;
     uint64_t total, rejected, active;
     int64_t cur = wk_accept_open(), limit = wk_accept_limit();
-    int ppid = (int)getppid();
 
-    gethostname(host, sizeof(host));
-    BSON_APPEND_UTF8(r, "host", host);
-    BSON_APPEND_UTF8(r, "version", SDB_VERSION);
-    BSON_APPEND_UTF8(r, "process", "mongod");
-    BSON_APPEND_INT64(r, "pid", ppid);
-    BSON_APPEND_DOUBLE(r, "uptime", (double)(up / 1000));
-    BSON_APPEND_INT64(r, "uptimeMillis", up);
-    BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
-    BSON_APPEND_DATE_TIME(r, "localTime", now);
-    append_opcounters(r, &total, &rejected, &active);
-    BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
-    BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
-    BSON_APPEND_INT32(&conns, "available", (int32_t)(cur < limit ? limit - cur : 0));
-    BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
-    BSON_APPEND_INT32(&conns, "rejected", (int32_t)rejected);
-    BSON_APPEND_INT32(&conns, "active", (int32_t)active);
-    bson_append_document_end(r, &conns);
-    server_mem(ppid, &rss, &virt);
+    append_opcounters(&oc, &total, &rejected, &active);
+    if (wk_status_wanted(cmd, "connections")) {
+        BSON_APPEND_DOCUMENT_BEGIN(r, "connections", &conns);
+        BSON_APPEND_INT32(&conns, "current", (int32_t)cur);
+        BSON_APPEND_INT32(&conns, "available", (int32_t)(cur < limit ? limit - cur : 0));
+        BSON_APPEND_INT32(&conns, "totalCreated", (int32_t)total);
+        BSON_APPEND_INT32(&conns, "rejected", (int32_t)rejected);
+        BSON_APPEND_INT32(&conns, "active", (int32_t)active);
+        bson_append_document_end(r, &conns);
+    }
+    if (wk_status_wanted(cmd, "opcounters"))
+        bson_concat(r, &oc);
+    bson_destroy(&oc);
+}
+
+/* append_mem -- mem: the master's and every worker's memory. */
+static void
+append_mem(bson_t *r)
+{
+    int64_t rss = 0, virt = 0;
+    bson_t mem;
+
+    server_mem((int)getppid(), &rss, &virt);
     BSON_APPEND_DOCUMENT_BEGIN(r, "mem", &mem);
     BSON_APPEND_INT32(&mem, "bits", 64);
     BSON_APPEND_INT32(&mem, "resident", (int32_t)(rss / 1024));
     BSON_APPEND_INT32(&mem, "virtual", (int32_t)(virt / 1024));
     BSON_APPEND_BOOL(&mem, "supported", true);
     bson_append_document_end(r, &mem);
+}
+
+static void
+append_storage_engine(bson_t *r)
+{
+    bson_t se;
+
     BSON_APPEND_DOCUMENT_BEGIN(r, "storageEngine", &se);
     BSON_APPEND_UTF8(&se, "name", "wiredTiger");
     BSON_APPEND_BOOL(&se, "supportsCommittedReads", true);
     BSON_APPEND_BOOL(&se, "persistent", strcmp(wk_cfg->dbpath, ":memory:") != 0);
     bson_append_document_end(r, &se);
-    /* the cache size the master opened WiredTiger with (the same configuration) */
-    BSON_APPEND_DOCUMENT_BEGIN(r, "wiredTiger", &wt);
-    BSON_APPEND_DOCUMENT_BEGIN(&wt, "cache", &cache);
-    BSON_APPEND_INT64(&cache, "maximum bytes configured", (int64_t)wk_cfg->cache_mb * 1024 * 1024);
-    bson_append_document_end(&wt, &cache);
-    bson_append_document_end(r, &wt);
-    append_metrics(r);
-    append_transactions(r);
-    append_storage_ops(r);
-    wk_tls_server_status(r);
+}
+
+/* append_security -- security: TLS's facts (tls.h). */
+static void
+append_security(bson_t *r)
+{
+    bson_t sec;
+
     BSON_APPEND_DOCUMENT_BEGIN(r, "security", &sec);
     wk_tls_security_append(&sec);
     bson_append_document_end(r, &sec);
+}
+
+/*
+ * wk_cmd_server_status --
+ *     Process facts and mongod's sections (cmd/status.h); {<section>: 0} leaves one out.
+ */
+int
+wk_cmd_server_status(wk_cmd_t *cmd)
+{
+    bson_t *r = cmd->reply;
+    char host[256];
+    int64_t now = now_ms(), up = now - wk_global->start_time_ms;
+
+    gethostname(host, sizeof(host));
+    BSON_APPEND_UTF8(r, "host", host);
+    BSON_APPEND_UTF8(r, "version", SDB_VERSION);
+    BSON_APPEND_UTF8(r, "process", "mongod");
+    BSON_APPEND_INT64(r, "pid", (int64_t)getppid());
+    BSON_APPEND_DOUBLE(r, "uptime", (double)(up / 1000));
+    BSON_APPEND_INT64(r, "uptimeMillis", up);
+    BSON_APPEND_INT64(r, "uptimeEstimate", up / 1000);
+    BSON_APPEND_DATE_TIME(r, "localTime", now);
+    if (wk_status_wanted(cmd, "asserts"))
+        wk_status_asserts(r);
+    append_connections(cmd, r);
+    if (wk_status_wanted(cmd, "logicalSessionRecordCache"))
+        SDB_RET(wk_status_sessions(r, &cmd->err));
+    if (wk_status_wanted(cmd, "network"))
+        wk_status_network(r);
+    if (wk_status_wanted(cmd, "opLatencies"))
+        wk_status_op_latencies(r);
+    if (wk_status_wanted(cmd, "secantusdb"))
+        wk_status_secantusdb(r);
+    if (wk_status_wanted(cmd, "storageEngine"))
+        append_storage_engine(r);
+    if (wk_status_wanted(cmd, "storageOps"))
+        append_storage_ops(r);
+    if (wk_status_wanted(cmd, "transactions"))
+        append_transactions(r);
+    if (wk_status_wanted(cmd, "wiredTiger"))
+        SDB_RET(wk_status_wired_tiger(r, &cmd->err));
+    if (wk_status_wanted(cmd, "mem"))
+        append_mem(r);
+    if (wk_status_wanted(cmd, "metrics"))
+        append_metrics(r);
+    wk_tls_server_status(r);
+    if (wk_status_wanted(cmd, "security"))
+        append_security(r);
     return 0;
 }
 

@@ -457,8 +457,11 @@ prune(wk_cmd_t *cmd, const wk_sort_t *so, bson_t **docs, size_t *n, size_t keep,
 static int
 order(wk_cmd_t *cmd, const wk_sort_t *so, bson_t **docs, size_t n)
 {
-    if (so != NULL)
+    if (so != NULL) {
+        if (cmd->op.stats != NULL) /* an in-memory sort: scanAndOrder (op.h) */
+            cmd->op.stats->blocking_sort = true;
         return wk_sort_docs_op(so, docs, n, &cmd->op, &cmd->err);
+    }
     for (size_t i = 0; i < n / 2; i++) {
         bson_t *t = docs[i];
         docs[i] = docs[n - 1 - i];

@@ -470,6 +470,7 @@ wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk_
 int
 wk_exec_key(const wk_exec_t *ex, const bson_t *doc, int64_t r, bson_t *out)
 {
+    const wk_exec_plan_t *p;
     sdb_keybuf_t m;
     bson_iter_t it;
     bool any = false;
@@ -482,10 +483,11 @@ wk_exec_key(const wk_exec_t *ex, const bson_t *doc, int64_t r, bson_t *out)
     }
     if (ex->mode != WK_EXEC_SEC)
         return 0;
+    p = ex->merge != NULL ? wk_exec_merge_last_plan(ex) : cur(ex);
     sdb_keybuf_init(&m);
-    ret = wk_exec_plan_first_entry(cur(ex), doc, r, &m, &any);
+    ret = wk_exec_plan_first_entry(p, doc, r, &m, &any);
     if (ret == 0 && any)
-        ret = sdb_keyenc_decode_key(m.data, m.len, &cur(ex)->key, out);
+        ret = sdb_keyenc_decode_key(m.data, m.len, &p->key, out);
     sdb_keybuf_free(&m);
     return ret;
 }
@@ -495,6 +497,8 @@ wk_exec_limit_hint(wk_exec_t *ex, uint64_t n)
 {
     if (n > 0 && n < ex->fetch_limit)
         ex->fetch_limit = (uint32_t)n;
+    for (size_t i = 0; i < wk_exec_merge_count(ex); i++) /* each merged scan may give them all */
+        wk_exec_limit_hint(wk_exec_merge_sub(ex, i), n);
 }
 
 bool
@@ -998,6 +1002,7 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
 void
 wk_exec_close(wk_exec_t *ex)
 {
+    wk_exec_note_stats(ex); /* the profiler's counts (op.h) */
     wk_exec_merge_free(ex);
     wk_matcher_free(ex->matcher);
     if (ex->has_hint)

@@ -167,6 +167,10 @@ bool wk_exec_sorted(const wk_exec_t *ex);
  * the executionStages fields counted so far (nReturned, docsExamined, keysExamined...). */
 void wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool stats, bson_t *out);
 
+/* wk_exec_note_stats -- add what ex examined, and its plan's summary, to its operation's
+ * stats (op.h; nothing when it has none).  wk_exec_close calls it. */
+void wk_exec_note_stats(const wk_exec_t *ex);
+
 /* wk_exec_explain_num -- append a count as mongod does: int32 when it fits, else int64. */
 void wk_exec_explain_num(bson_t *b, const char *key, int64_t v);
 

@@ -18,6 +18,7 @@
 #include "text.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -26,7 +27,52 @@ wk_exec_explain_num(bson_t *b, const char *key, int64_t v)
     if (v >= INT32_MIN && v <= INT32_MAX)
         BSON_APPEND_INT32(b, key, (int32_t)v);
     else
-        wk_exec_explain_num(b, key, v);
+        BSON_APPEND_INT64(b, key, v);
+}
+
+/* key_text -- a key pattern as mongod's planSummary writes it: "{ a: 1, b: -1 }". */
+static void
+key_text(const bson_t *key, char *out, size_t len)
+{
+    bson_iter_t it;
+    size_t at;
+    bool first = true;
+
+    at = (size_t)snprintf(out, len, "{");
+    if (bson_iter_init(&it, key))
+        while (bson_iter_next(&it) && at < len) {
+            const char *k = bson_iter_key(&it), *sep = first ? " " : ", ";
+
+            if (BSON_ITER_HOLDS_UTF8(&it))
+                at += (size_t)snprintf(out + at, len - at, "%s%s: \"%s\"", sep, k,
+                                       bson_iter_utf8(&it, NULL));
+            else
+                at += (size_t)snprintf(out + at, len - at, "%s%s: %lld", sep, k,
+                                       (long long)bson_iter_as_int64(&it));
+            first = false;
+        }
+    if (at < len)
+        snprintf(out + at, len - at, " }");
+}
+
+void
+wk_exec_note_stats(const wk_exec_t *ex)
+{
+    wk_op_stats_t *st = ex->op != NULL ? ex->op->stats : NULL;
+    char key[96];
+
+    if (st == NULL || ex->mode == WK_EXEC_EMPTY)
+        return;
+    st->keys_examined += ex->keys_examined;
+    st->docs_examined += ex->docs_examined;
+    if (ex->mode == WK_EXEC_SCAN) {
+        snprintf(st->plan_summary, sizeof(st->plan_summary), "COLLSCAN");
+    } else if (ex->mode == WK_EXEC_IX) {
+        snprintf(st->plan_summary, sizeof(st->plan_summary), "IDHACK");
+    } else {
+        key_text(ex->nor > 0 ? &ex->ors[0]->key : &ex->plan.key, key, sizeof(key));
+        snprintf(st->plan_summary, sizeof(st->plan_summary), "IXSCAN %s", key);
+    }
 }
 
 /* stats -- the common per-stage counters mongod prints at executionStats. */

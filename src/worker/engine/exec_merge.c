@@ -100,10 +100,22 @@ wk_exec_merge_count(const wk_exec_t *ex)
     return ex->merge != NULL ? ex->merge->n : 0;
 }
 
+wk_exec_t *
+wk_exec_merge_sub(wk_exec_t *ex, size_t i)
+{
+    return ex->merge->sub[i];
+}
+
 const wk_exec_plan_t *
 wk_exec_merge_plan(const wk_exec_t *ex, size_t i)
 {
     return &ex->merge->sub[i]->plan;
+}
+
+const wk_exec_plan_t *
+wk_exec_merge_last_plan(const wk_exec_t *ex)
+{
+    return &ex->merge->sub[ex->merge->last]->plan;
 }
 
 /* sort_cmp -- a's order against b's under ex's sort (a missing field as null). */

@@ -25,9 +25,14 @@ int wk_exec_merge_next(wk_exec_t *ex, bson_t *doc, int64_t *r, bool *found, sdb_
 /* wk_exec_merge_unget -- push back the document the last wk_exec_merge_next returned. */
 void wk_exec_merge_unget(wk_exec_t *ex);
 
-/* wk_exec_merge_count / wk_exec_merge_plan -- the merged scans (explain). */
+/* wk_exec_merge_count / wk_exec_merge_plan / wk_exec_merge_sub -- the merged scans (explain,
+ * and limit hints, which each scan takes). */
 size_t wk_exec_merge_count(const wk_exec_t *ex);
+wk_exec_t *wk_exec_merge_sub(wk_exec_t *ex, size_t i);
 const wk_exec_plan_t *wk_exec_merge_plan(const wk_exec_t *ex, size_t i);
+
+/* wk_exec_merge_last_plan -- the scan that gave the last document handed out (returnKey). */
+const wk_exec_plan_t *wk_exec_merge_last_plan(const wk_exec_t *ex);
 
 /* wk_exec_merge_save -- append {merge: [each scan's position]} to a saved position. */
 void wk_exec_merge_save(const wk_exec_t *ex, bson_t *pos);

@@ -7,8 +7,11 @@
  * $gt/$gte/$lt/$lte a range closed by the end of the value's type bracket ({$gt: 5} ->
  * (5, inf.0], {$lt: "m"} -> ["", "m")), $type a whole bracket, an anchored regex without
  * flags its prefix range ["abc", "abd") (any other regex every string) plus the regex itself
- * as a point.  A predicate that gives no bounds (a document or array equality, null, $ne,
- * $nin, $not, $exists, $elemMatch, ...) is ignored: the executor re-runs the whole matcher on
+ * as a point; null (equality, $in, $exists: false) the point null, which missing fields key
+ * as; $ne, $nin and $not over one comparison or $in the complement of what they negate, from
+ * MinKey to MaxKey; $elemMatch its operators (intersected: one element satisfies them all)
+ * or, over documents, the predicates on the rest of the path.  A predicate that gives no
+ * bounds (a document or array equality, $exists: true, $where, ...) is ignored: the executor re-runs the whole matcher on
  * every fetched document, so bounds only need to hold every matching document.  On a
  * non-multikey field the predicates' intervals are intersected; on a multikey field only one
  * predicate is used (the most selective), because {a: {$gt: 1, $lt: 3}} matches a: [0, 5]

@@ -1,9 +1,15 @@
 /*
  * src/worker/engine/plan_index.c -- index plans: candidates, compound ranges, sort, choice.
  *
- * For each eligible index (a plain ascending/descending key pattern without collation,
- * hidden, sparse or partial options, unless hinted) every key field gets its intervals
- * (plan_bounds.h).  The scan's ranges are the product of the leading point fields
+ * For each eligible index (an ascending/descending/hashed key pattern without hidden,
+ * sparse or partial options, unless hinted) every key field gets its intervals
+ * (plan_bounds.h), intersected only on a field no array has reached (the catalog's
+ * multikey paths).  A hashed field keeps only point intervals, turned into points on the
+ * values' hashes.  An index whose collation is not the query's keeps no interval that
+ * reaches a string, a document or an array (its keys order those otherwise) and gives no
+ * sort; one whose collation is the query's encodes its bounds as that collation's keys.  A
+ * wildcard index plans as {$_path: [p, p], p: intervals} for the filter's most selective path
+ * p it holds whose bounds exclude null (a missing field has no entry).  The scan's ranges are the product of the leading point fields
  * (equalities and $in, at most WK_PLAN_MAX_POINTS combinations) times the intervals of the
  * first field that is not a point list; the fields after it are scanned whole, and explain
  * shows them so ([MinKey, MaxKey]): the plan reported is the one the master walks.  Each

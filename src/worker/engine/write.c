@@ -330,6 +330,8 @@ try_update(const wk_op_t *op, const char *ns, const wk_validator_t *v, const wk_
         ret = wk_retry_store(stmt, SDB_OP_UPDATE, &req, &reply, err);
         if (ret != 0 && err->code == SDB_CODE_WriteConflict && !in_xact(op)) {
             *conflict = true;
+            if (op != NULL && op->stats != NULL)
+                op->stats->write_conflicts++; /* serverStatus metrics.operation */
             ret = 0;
             goto err;
         }
@@ -517,6 +519,8 @@ wk_cmdu_delete_one(const wk_op_t *op, const char *ns, const wk_matcher_t *m, int
         if (err->code != SDB_CODE_WriteConflict || in_xact(op))
             goto err;
         ret = 0;
+        if (op != NULL && op->stats != NULL)
+            op->stats->write_conflicts++; /* serverStatus metrics.operation */
         SDB_ERR(conflict_wait(op, i, err));
         SDB_ERR(reread(op, ns, m, r, &cur, &det, &still, err));
         if (!still)

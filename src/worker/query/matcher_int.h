@@ -52,7 +52,7 @@ typedef enum wk_mkind {
     WK_MN_BITS_ANY_SET,
     WK_MN_BITS_ANY_CLEAR,
     WK_MN_TEXT, /* $text (val: the operand; text: parsed by matcher_text.c) */
-    WK_MN_GEO, /* $geoWithin, $geoIntersects, $near, $nearSphere (geo: geoq.h) */
+    WK_MN_GEO,  /* $geoWithin, $geoIntersects, $near, $nearSphere (geo: geoq.h) */
 } wk_mkind_t;
 
 typedef struct wk_regex {

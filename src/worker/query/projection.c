@@ -24,6 +24,7 @@
 #include "../../common/sdb.h"
 #include "expr.h"
 #include "matcher_int.h"
+#include "sort.h"
 
 typedef enum pkind {
     PN_SUB,
@@ -587,11 +588,16 @@ append_computed(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bso
         bool present =
             doc != NULL && bson_iter_recurse(doc, &child) && bson_iter_find(&child, k->name);
         if (k->kind == PN_EXPR && k->expr == NULL) { /* {$meta: "textScore"} */
-            if (a->details == NULL || !a->details->has_text_score)
+            bson_iter_t sc;
+
+            if (a->details != NULL && a->details->has_text_score)
+                BSON_APPEND_DOUBLE(out, k->name, a->details->text_score);
+            else if (bson_iter_init_find(&sc, a->root, WK_SORT_TEXT_SCORE)) /* aggregation */
+                BSON_APPEND_DOUBLE(out, k->name, bson_iter_as_double(&sc));
+            else
                 return sdb_error_set(a->err, SDB_CODE_Location40218,
                                      "query requires text score metadata, but it is not "
                                      "available");
-            BSON_APPEND_DOUBLE(out, k->name, a->details->text_score);
         } else if (k->kind == PN_EXPR) {
             SDB_RET(wk_expr_eval(k->expr, a->root, &v, a->err));
             if (v.value_type != BSON_TYPE_EOD)
@@ -622,7 +628,8 @@ apply_doc(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, int depth
         key = bson_iter_key(&child);
         n = pnode_find(t, key);
         if (n == NULL) {
-            if (!a->p->inclusion || (top && strcmp(key, "_id") == 0 && !a->p->id_excluded))
+            if (!a->p->inclusion || (top && strcmp(key, "_id") == 0 && !a->p->id_excluded) ||
+                (top && strcmp(key, WK_SORT_TEXT_SCORE) == 0)) /* an aggregation's $text score */
                 bson_append_value(out, key, -1, bson_iter_value(&child));
             continue;
         }
