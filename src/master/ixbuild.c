@@ -433,6 +433,9 @@ build_main(void *arg)
         ret = publish_locked(b, c, &reply, &err);
     if (ret != 0 && c != NULL)
         unregister_locked(b, c);
+    else if (ret != 0) /* renamed: the collection under another name may still hold them */
+        for (size_t i = 0; i < ms_catalog_count_locked(); i++)
+            unregister_locked(b, ms_catalog_at_locked(i));
     build_free(b); /* drops the tables of a failed build, under the lock as drops run */
     ms_catalog_unlock();
     if (ret != 0 && ret != SDB_ECLIENT)

@@ -7,7 +7,7 @@
  * inserts, updates, deletes and reads, and each of those finishes before the createIndexes
  * reply arrives (ordering, not timing).  Afterwards the index holds exactly the right
  * entries: covered counts (no document fetched, so a stale entry would show) equal
- * collection-scan counts.  A build that meets a duplicate key, whether in the data or
+ * collection-scan counts, and validate finds the index consistent.  A build that meets a duplicate key, whether in the data or
  * written during the build, fails with 11000 and leaves no index; dropping the collection
  * during a build aborts it with IndexBuildAborted.  One shared server.
  */
@@ -218,6 +218,10 @@ START_TEST(test_build_while_others_work)
     ASSERT_INT(&r, "executionStats.totalDocsExamined", 0);
     ASSERT_INT(&r, "executionStats.totalKeysExamined", 41); /* and the one past, as mongod */
     bson_destroy(&r);
+    /* validate compares every record's entries with the index table: none missing or extra */
+    CMD_OK(c, DB, "{'validate': 'big', 'full': true}", &r);
+    ck_assert_msg(fx_bool(&r, "valid"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
     /* later writes maintain it as any index */
     CMD_OK(c, DB, "{'insert': 'big', 'documents': [{'_id': 400000, 'a': 7}]}", &r);
     bson_destroy(&r);
@@ -324,6 +328,35 @@ START_TEST(test_drop_aborts_build)
 }
 END_TEST
 
+/* Renaming the collection during a build aborts the build, and the renamed collection's
+ * writers no longer log to it. */
+START_TEST(test_rename_aborts_build)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    bg_t b;
+
+    fresh(c, "r");
+    fresh(c, "r2");
+    CMD_OK(c, DB, "{'insert': 'r', 'documents': [{'_id': 1, 'u': 1}]}", &r);
+    bson_destroy(&r);
+    hold_build(c, &b, "{'createIndexes': 'r', 'indexes': [{'key': {'u': 1}, 'name': 'u_1'}]}");
+    CMD_OK(c, "admin", "{'renameCollection': 'ixbuild.r', 'to': 'ixbuild.r2'}", &r);
+    bson_destroy(&r);
+    fp_set(c, "'off'");
+    bg_join(&b);
+    ck_assert_msg(!b.ok && fx_int(&b.reply, "code") == 276, "%s", fx_to_json(&b.reply));
+    bson_destroy(&b.reply);
+    CMD_OK(c, DB, "{'insert': 'r2', 'documents': [{'_id': 2, 'u': 2}]}", &r);
+    ASSERT_INT(&r, "n", 1);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'r2'}", &r);
+    ck_assert_msg(fx_array_len(&r, "cursor.firstBatch") == 1, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* currentOp lists the running build's createIndexes; killOp of it interrupts the build with
  * 11601 and leaves no index. */
 START_TEST(test_killop_interrupts_build)
@@ -406,6 +439,7 @@ ixbuild_suite(void)
     tcase_add_test(tc, test_duplicate_during_build);
     tcase_add_test(tc, test_drop_aborts_build);
     tcase_add_test(tc, test_killop_interrupts_build);
+    tcase_add_test(tc, test_rename_aborts_build);
     tc = it_tcase(s, "crash", false);
     tcase_add_test(tc, test_crash_during_build);
     return s;
