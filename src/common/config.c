@@ -91,10 +91,15 @@ static const opt_def_t opts[] = {
     {"pidfilepath", OPT_STR, true, OFF(pidfile), SZ(pidfile), NULL},
     {"verbose", OPT_SPECIAL, true, 0, 0, NULL},
     {"syslog", OPT_SPECIAL, false, 0, 0, NULL},
-    {"fork", OPT_SPECIAL, false, 0, 0, NULL},
+    {"fork", OPT_FLAG, false, OFF(fork), 0, NULL},
     {"profile", OPT_SPECIAL, true, 0, 0, NULL},
     {"slowms", OPT_INT, true, OFF(slow_ms), 0, NULL},
     {"logComponentVerbosity", OPT_SPECIAL, true, 0, 0, NULL},
+    /* mongod's time zone database directory: ours is the system's (ICU and libc read it) */
+    {"timeZoneInfo", OPT_IGNORE_ARG, true, 0, 0, NULL},
+    /* worker role: the master's copy of the --config file (config_yaml.c), read before the
+     * flags by config_file_arg */
+    {"configText", OPT_IGNORE_ARG, true, 0, 0, NULL},
 };
 
 _Static_assert(sizeof(opts) / sizeof(opts[0]) <= 64, "sdb_config_t.given has 64 bits");
@@ -253,6 +258,60 @@ sdb_config_param_check(const sdb_param_t *p, int64_t v, char *why, size_t len)
     return why;
 }
 
+static int find_opt(const char *name);
+
+/* components_of -- logComponentVerbosity's document ({verbosity, storage: {verbosity,
+ * journal: {...}}}) into logLevel and the components' levels; NULL or why not. */
+static const char *
+components_of(sdb_config_t *cfg, bson_iter_t *it, const char *prefix)
+{
+    char name[128];
+    const char *bad;
+    int comp;
+
+    while (bson_iter_next(it)) {
+        const char *k = bson_iter_key(it);
+        int64_t v = BSON_ITER_HOLDS_NUMBER(it) ? bson_iter_as_int64(it) : -9;
+        bson_iter_t sub;
+        snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] != '\0' ? "." : "", k);
+        comp = prefix[0] != '\0' ? sdb_log_component(prefix) : 0;
+        if (strcmp(k, "verbosity") == 0) {
+            if (v < (comp > 0 ? -1 : 0) || v > 5)
+                return "a verbosity is -1 to 5 (0 to 5 at the top)";
+            if (comp > 0)
+                cfg->log_comp[comp] = (int8_t)v;
+            else
+                cfg->log_level = v;
+        } else if (BSON_ITER_HOLDS_DOCUMENT(it) && sdb_log_component(name) > 0 &&
+                   bson_iter_recurse(it, &sub)) {
+            if ((bad = components_of(cfg, &sub, name)) != NULL)
+                return bad;
+        } else {
+            return "not a log component with a verbosity";
+        }
+    }
+    return NULL;
+}
+
+/* --setParameter logComponentVerbosity=<JSON document>, as mongod takes it at start-up. */
+static int
+set_components(sdb_config_t *cfg, const char *json)
+{
+    bson_t doc;
+    bson_iter_t it;
+    const char *bad = "not a JSON document";
+
+    if (bson_init_from_json(&doc, json, -1, NULL)) {
+        bad = bson_iter_init(&it, &doc) ? components_of(cfg, &it, "") : bad;
+        bson_destroy(&doc);
+    }
+    if (bad != NULL)
+        return refuse("Bad value for parameter", "logComponentVerbosity", bad);
+    cfg->given |= (uint64_t)1 << find_opt("logComponentVerbosity");
+    cfg->given |= (uint64_t)1 << find_opt("verbose");
+    return 0;
+}
+
 /* --setParameter name=value: a known name and a good value, or exit 2 as mongod does. */
 static int
 set_param(sdb_config_t *cfg, const char *arg)
@@ -264,6 +323,8 @@ set_param(sdb_config_t *cfg, const char *arg)
     char name[64], why[256];
 
     snprintf(name, sizeof(name), "%.*s", (int)nlen, arg);
+    if (p == NULL && strcmp(name, "logComponentVerbosity") == 0 && eq != NULL)
+        return set_components(cfg, eq + 1);
     if (p == NULL)
         return refuse("Illegal --setParameter parameter:", name, NULL);
     cfg->params_given |= 1u << (size_t)(p - params);
@@ -416,11 +477,10 @@ parse_logging(sdb_config_t *cfg, const char *name, const char *val)
         return parse_verbose(cfg, val);
     if (strcmp(name, "logComponentVerbosity") == 0)
         return parse_component(cfg, val);
-    fprintf(stderr, "secantusdb: --%s is not supported: %s\n", name,
-            strcmp(name, "syslog") == 0
-                ? "SecantusDB logs to --logpath or stdout (journald captures stdout under systemd)"
-                : "run SecantusDB in the foreground (systemd's Type=notify service, or a "
-                  "supervisor) instead of daemonizing");
+    fprintf(stderr,
+            "secantusdb: --%s is not supported: SecantusDB logs to --logpath or stdout "
+            "(journald captures stdout under systemd)\n",
+            name);
     return 2;
 }
 
@@ -467,7 +527,7 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         return 0;
     }
     if (strcmp(name, "logRotate") == 0 || strcmp(name, "profile") == 0 ||
-        strcmp(name, "verbose") == 0 || strcmp(name, "syslog") == 0 || strcmp(name, "fork") == 0 ||
+        strcmp(name, "verbose") == 0 || strcmp(name, "syslog") == 0 ||
         strcmp(name, "logComponentVerbosity") == 0)
         return parse_logging(cfg, name, val);
     /* --fds listen,chan,wake_master,wake_worker,global,death */
@@ -522,7 +582,8 @@ record_argv(sdb_config_t *cfg, int argc, char **argv)
 
     bson_init(&arr);
     for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--worker") == 0 || strcmp(argv[i], "--fds") == 0) {
+        if (strcmp(argv[i], "--worker") == 0 || strcmp(argv[i], "--fds") == 0 ||
+            strcmp(argv[i], "--configText") == 0) {
             i++;
             continue;
         }
@@ -590,18 +651,22 @@ default_cache_mb(void)
     return (long)mb;
 }
 
-/* The file named by --config FILE, --config=FILE or -f FILE (the last one), or NULL. */
+/* The file named by --config FILE, --config=FILE or -f FILE (the last one), or NULL; *text
+ * receives the master's copy of it a worker is given (--configText), else NULL. */
 static const char *
-config_file_arg(int argc, char **argv)
+config_file_arg(int argc, char **argv, const char **text)
 {
     const char *file = NULL;
     int i;
 
+    *text = NULL;
     for (i = 1; i < argc; i++)
         if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-f") == 0) && i + 1 < argc)
             file = argv[++i];
         else if (strncmp(argv[i], "--config=", 9) == 0)
             file = argv[i] + 9;
+        else if (strcmp(argv[i], "--configText") == 0 && i + 1 < argc)
+            *text = argv[++i];
     return file;
 }
 
@@ -698,7 +763,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     int i;
     size_t k;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *cfg_file;
+    const char *cfg_file, *cfg_text;
 
     memset(cfg, 0, sizeof(*cfg));
     cfg->port = SDB_DEFAULT_PORT;
@@ -728,8 +793,8 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     record_argv(cfg, argc, argv);
 
     /* the file first, then every flag: a flag overrides the file's key */
-    if ((cfg_file = config_file_arg(argc, argv)) != NULL)
-        SDB_RET(sdb_config_yaml_load(cfg, cfg_file));
+    if ((cfg_file = config_file_arg(argc, argv, &cfg_text)) != NULL)
+        SDB_RET(sdb_config_yaml_load(cfg, cfg_file, cfg_text));
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL, *eq;
         char name[64];
@@ -777,6 +842,11 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
         cfg->given |= (uint64_t)1 << k;
         if (*exit_now)
             return 0;
+    }
+    if (cfg->fork && cfg->logpath[0] == '\0' && cfg->worker_slot < 0) {
+        fprintf(stderr, "BadValue: --fork has to be used with --logpath or --syslog\n"
+                        "try 'secantusdb --help' for more information\n");
+        return 2;
     }
     SDB_RET(sdb_config_check(cfg));
     /* across the TLS options: only once every flag and key is in (a file sets one per key) */
@@ -847,9 +917,13 @@ sdb_config_worker_argv(const sdb_config_t *cfg, const char *exe, int slot)
             }
         bson_destroy(&arr);
     }
-    if (n + 6 >= cap) {
-        cap += 8;
+    if (n + 8 >= cap) {
+        cap += 10;
         argv = bson_realloc(argv, sizeof(char *) * cap);
+    }
+    if (cfg->config_path[0] != '\0') { /* the file as the master read it */
+        argv[n++] = bson_strdup("--configText");
+        argv[n++] = bson_strdup(cfg->config_text);
     }
     argv[n++] = bson_strdup("--worker");
     snprintf(buf, sizeof(buf), "%d", slot);

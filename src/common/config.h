@@ -66,13 +66,15 @@ typedef struct sdb_config {
     uint64_t given;        /* bit k: the k-th option of config.c's table was passed */
     uint32_t params_given; /* bit i: sdb_config_params()[i] was set by --setParameter */
     /* configuration file and logging (config_yaml.h; log.h) */
-    char config_path[1024]; /* --config / -f: the YAML file read before the flags */
-    bool log_append;        /* --logappend: else an existing log file is renamed at start */
-    bool log_reopen;        /* --logRotate reopen (default rename) */
-    char pidfile[1024];     /* --pidfilepath: the master writes its pid there, removes it at exit */
-    int64_t log_level;      /* logLevel / -v / systemLog.verbosity: 0-5 */
+    char config_path[1024];  /* --config / -f: the YAML file read before the flags */
+    char config_text[32768]; /* its text as the master read it (workers get this copy) */
+    bool log_append;         /* --logappend: else an existing log file is renamed at start */
+    bool log_reopen;         /* --logRotate reopen (default rename) */
+    char pidfile[1024]; /* --pidfilepath: the master writes its pid there, removes it at exit */
+    int64_t log_level;  /* logLevel / -v / systemLog.verbosity: 0-5 */
     int8_t log_comp[SDB_LOG_NCOMP]; /* systemLog.component.<name>.verbosity, -1 = inherit */
     int profile; /* --profile / operationProfiling.mode: 0 off, 1 slowOp, 2 all */
+    bool fork;   /* --fork: run in the background (master/daemon.h) */
     int slow_ms; /* --slowms / operationProfiling.slowOpThresholdMs, default 100 */
 } sdb_config_t;
 

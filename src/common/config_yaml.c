@@ -16,6 +16,10 @@
  * getCmdLineOpts' `parsed` comes from the same table: every option given, at the path of
  * its first row, nested and sorted as mongod's option environment prints them.
  *
+ * The master reads the file once and keeps its text (sdb_config_t.config_text); it spawns
+ * each worker with that text (--configText), so a worker started later, after a respawn, runs
+ * with the master's configuration even when the file was edited or removed meanwhile.
+ *
  * Invariants: start-up only (main thread) for loading; reading the table is pure.
  */
 #include "config_yaml.h"
@@ -36,6 +40,7 @@ typedef enum {
     Y_CHOICE,    /* the word `on` sets the flag, the word `off` leaves it unset */
     Y_WORDS,     /* a word translated by `on` ("off=0,slowOp=1,all=2") into the value */
     Y_NOOP,      /* a boolean with no effect, as on mongod 7.0 */
+    Y_ONLY,      /* only the word `on` is accepted: what we always do */
     Y_PARAMS,    /* a map of --setParameter name: value */
     Y_COMPONENTS /* a tree of log components with `verbosity` leaves */
 } ykind_t;
@@ -69,6 +74,7 @@ static const ykey_t keys[] = {
     {"storage.journal.enabled", NULL, Y_NOOP, NULL, NULL},
     {"systemLog.destination", "syslog", Y_CHOICE, "syslog", "file"},
     {"systemLog.path", "logpath", Y_STR, NULL, NULL},
+    {"systemLog.timeStampFormat", NULL, Y_ONLY, "iso8601-utc", NULL},
     {"systemLog.logAppend", "logappend", Y_SWITCH, NULL, NULL},
     {"systemLog.logRotate", "logRotate", Y_STR, NULL, NULL},
     {"systemLog.verbosity", "verbose", Y_INT, NULL, NULL},
@@ -81,6 +87,7 @@ static const ykey_t keys[] = {
     {"replication.oplogSizeMB", "oplogSize", Y_INT, NULL, NULL},
     {"processManagement.pidFilePath", "pidfilepath", Y_STR, NULL, NULL},
     {"processManagement.fork", "fork", Y_SWITCH, NULL, NULL},
+    {"processManagement.timeZoneInfo", "timeZoneInfo", Y_STR, NULL, NULL},
     {"operationProfiling.mode", "profile", Y_WORDS, "off=0,slowOp=1,all=2", NULL},
     {"operationProfiling.slowOpThresholdMs", "slowms", Y_INT, NULL, NULL},
     {"setParameter", "setParameter", Y_PARAMS, NULL, NULL},
@@ -209,6 +216,10 @@ leaf(const ywalk_t *w, const ykey_t *k, const yaml_node_t *v)
         if (strcmp(s, k->off) == 0)
             return 0;
         return refuse(w, line, "Bad value for option %s: %s", k->path, s);
+    case Y_ONLY:
+        if (strcmp(s, k->on) != 0)
+            return refuse(w, line, "Bad value for option %s: %s", k->path, s);
+        return 0;
     case Y_WORDS:
         if (!translate(k->on, s, mapped, sizeof(mapped)))
             return refuse(w, line, "Bad value for option %s: %s", k->path, s);
@@ -338,13 +349,25 @@ walk_map(const ywalk_t *w, const yaml_node_t *map, const char *prefix)
     return 0;
 }
 
-/* after -- checks across keys once the file is read, as mongod makes them. */
+/* read_all -- the file's bytes into cfg->config_text (the copy workers are given). */
 static int
-after(const ywalk_t *w, const yaml_node_t *root)
+read_all(sdb_config_t *cfg, const char *path)
 {
-    if (sdb_config_given(w->cfg, "fork") && w->cfg->logpath[0] == '\0')
-        return refuse(w, line_of(root), "%s%s", "--fork has to be used with --logpath or --syslog",
-                      "");
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (f == NULL) {
+        fprintf(stderr, "Error reading config file: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    n = fread(cfg->config_text, 1, sizeof(cfg->config_text), f);
+    fclose(f);
+    if (n == sizeof(cfg->config_text) || memchr(cfg->config_text, '\0', n) != NULL) {
+        fprintf(stderr, "Error reading config file: %s: larger than %zu bytes or not text\n", path,
+                sizeof(cfg->config_text) - 1);
+        return 2;
+    }
+    cfg->config_text[n] = '\0';
     return 0;
 }
 
@@ -353,21 +376,22 @@ after(const ywalk_t *w, const yaml_node_t *root)
  *     Read mongod's YAML configuration file into *cfg.
  */
 int
-sdb_config_yaml_load(sdb_config_t *cfg, const char *path)
+sdb_config_yaml_load(sdb_config_t *cfg, const char *path, const char *text)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
-    FILE *f;
     ywalk_t w = {cfg, path, &doc};
     int ret = 0;
 
-    if ((f = fopen(path, "rb")) == NULL) {
-        fprintf(stderr, "Error reading config file: %s: %s\n", path, strerror(errno));
-        return 2;
+    if (text == NULL) {
+        SDB_RET(read_all(cfg, path));
+        text = cfg->config_text;
+    } else if (text != cfg->config_text) {
+        snprintf(cfg->config_text, sizeof(cfg->config_text), "%s", text);
     }
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
     if (!yaml_parser_load(&parser, &doc)) {
         fprintf(stderr,
                 "Error parsing YAML config file %s at line %zu, column %zu: %s%s%s\n"
@@ -376,18 +400,16 @@ sdb_config_yaml_load(sdb_config_t *cfg, const char *path)
                 parser.problem != NULL ? parser.problem : "malformed YAML",
                 parser.context != NULL ? " " : "", parser.context != NULL ? parser.context : "");
         yaml_parser_delete(&parser);
-        fclose(f);
         return 2;
     }
     root = yaml_document_get_root_node(&doc);
     if (root != NULL && root->type != YAML_MAPPING_NODE &&
         !(root->type == YAML_SCALAR_NODE && scalar(root)[0] == '\0'))
         ret = refuse(&w, line_of(root), "%s%s", "the file is not a map of options", "");
-    else if (root != NULL && root->type == YAML_MAPPING_NODE && (ret = walk_map(&w, root, "")) == 0)
-        ret = after(&w, root);
+    else if (root != NULL && root->type == YAML_MAPPING_NODE)
+        ret = walk_map(&w, root, "");
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
     return ret;
 }
 

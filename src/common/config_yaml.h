@@ -15,10 +15,11 @@
 
 #include <bson/bson.h>
 
-/* sdb_config_yaml_load -- read the YAML file `path` into *cfg.  0, or 2 after printing the
- * offending key and its line (an unknown key, a wrong type or value, malformed YAML, an
- * expansion directive), as mongod refuses its file. */
-int sdb_config_yaml_load(sdb_config_t *cfg, const char *path);
+/* sdb_config_yaml_load -- read the YAML file `path` into *cfg (its text kept in
+ * cfg->config_text), or, with `text` (a worker: the master's copy), that text in its place.
+ * 0, or 2 after printing the offending key and its line (an unknown key, a wrong type or
+ * value, malformed YAML, an expansion directive), as mongod refuses its file. */
+int sdb_config_yaml_load(sdb_config_t *cfg, const char *path, const char *text);
 
 /* sdb_config_yaml_parsed -- append to `parsed` every option given (by flag or file) at its
  * YAML path, nested as mongod's getCmdLineOpts shows them ({config, net: {bindIp, port},

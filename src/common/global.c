@@ -35,7 +35,8 @@ sdb_global_create(sdb_global_t **g, int *fd)
         close(mfd);
         return errno;
     }
-    memset(p, 0, sizeof(sdb_global_t));
+    /* a new memfd reads as zeros: no memset, so the pages of rings nobody writes (log rings
+     * of absent workers) are never allocated */
     *g = p;
     (*g)->magic = SDB_GLOBAL_MAGIC;
     (*g)->version = SDB_GLOBAL_VERSION;

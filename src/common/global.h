@@ -16,12 +16,13 @@
 #define SDB_GLOBAL_H
 
 #include "log.h"
+#include "logring.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 9u
+#define SDB_GLOBAL_VERSION 10u
 #define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
@@ -201,6 +202,9 @@ typedef struct sdb_global {
     sdb_worker_diag_t diag[SDB_MAX_WORKERS]; /* slot i: worker i writes */
     _Atomic uint64_t respawns;               /* master writes (server.c): workers respawned */
     sdb_conn_slot_t conns[SDB_MAX_WORKERS][SDB_CONNS_LISTED]; /* row i: worker i writes */
+    /* the recent log lines of each process for getLog (logring.h): ring i (< SDB_MAX_WORKERS)
+     * worker i writes, ring SDB_MAX_WORKERS the master */
+    sdb_logring_t logring[SDB_MAX_WORKERS + 1];
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */

@@ -25,6 +25,7 @@
 #include "failpoints.h"
 #include "flush.h"
 #include "indexes.h"
+#include "logrotate.h"
 #include "oplog.h"
 #include "params.h"
 #include "profile.h"
@@ -105,6 +106,7 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_TMP_READ] = ms_tmptab_op_read,
     [SDB_OP_TMP_DROP] = ms_tmptab_op_drop,
     [SDB_OP_CURSOR_APPEND] = ms_cursors_op_append,
+    [SDB_OP_LOG_ROTATE] = ms_logrotate_op,
 };
 
 /* Operations a transaction's statement may run inside it (request field `xact`); CREATE and

@@ -43,6 +43,32 @@ ms_params_publish(const sdb_config_t *cfg, sdb_global_t *g)
     for (i = 0; i < n; i++)
         if (p[i].live != 0)
             atomic_store(live_word(g, &p[i]), sdb_config_param_value(cfg, NULL, &p[i]));
+    for (i = 0; i < SDB_LOG_NCOMP; i++)
+        atomic_store(&g->log.comp[i], i == 0 ? -1 : cfg->log_comp[i]);
+}
+
+/* set_components -- logComponentVerbosity: {components: {name: -1..5}}, all checked first. */
+static int
+set_components(sdb_global_t *g, const bson_t *req, sdb_error_t *err)
+{
+    bson_iter_t it, c;
+    int comp;
+    int64_t v;
+
+    if (!bson_iter_init_find(&it, req, "components") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        !bson_iter_recurse(&it, &c))
+        return sdb_error_set(err, SDB_CODE_BadValue, "logComponentVerbosity needs components");
+    while (bson_iter_next(&c)) {
+        comp = sdb_log_component(bson_iter_key(&c));
+        v = BSON_ITER_HOLDS_INT64(&c) ? bson_iter_int64(&c) : -2;
+        if (comp <= 0 || v < -1 || v > 5)
+            return sdb_error_set(err, SDB_CODE_BadValue, "Invalid verbosity for log component %s",
+                                 bson_iter_key(&c));
+    }
+    bson_iter_recurse(&it, &c);
+    while (bson_iter_next(&c))
+        atomic_store(&g->log.comp[sdb_log_component(bson_iter_key(&c))], bson_iter_int64(&c));
+    return 0;
 }
 
 int
@@ -57,6 +83,8 @@ ms_params_op_set(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
 
     SDB_UNUSED(ctx);
     SDB_RET(ms_req_str(req, "name", false, &name, err));
+    if (strcmp(name, "logComponentVerbosity") == 0)
+        return set_components(g, req, err);
     SDB_RET(ms_req_int64(req, "value", 0, &v, NULL, err));
     if ((p = sdb_config_param_find(name, strlen(name))) == NULL || p->live == 0)
         return sdb_error_set(err, SDB_CODE_InvalidOptions, "not allowed to change [%s] at runtime",

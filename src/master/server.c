@@ -6,9 +6,9 @@
  * then WiredTiger (store.c), the journal flusher and TTL monitor threads (flush.h, ttl.h)
  * and one service thread per slot; then, under systemd (Type=notify), READY=1 through
  * libsystemd's sd_notify (a no-op without $NOTIFY_SOCKET), and STOPPING=1 at shutdown.
- * The main thread
- * then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP are blocked in every thread
- * and read here, so no code runs in signal context) with a one-second tick for
+ * The main thread then loops on a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 are
+ * blocked in every thread and read here, so no code runs in signal context; SIGUSR1 rotates
+ * the log as mongod's does, logrotate.h) with a one-second tick for
  * housekeeping.  A worker that exits while its channel is ACTIVE, or by a signal, crashed:
  * its channel is marked dead (waking its service thread), cleaned (rule 4 of DESIGN.md),
  * reset, and a replacement is spawned, with backoff for a slot that keeps crashing.  Exit
@@ -23,9 +23,11 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "cursors.h"
+#include "daemon.h"
 #include "disk.h"
 #include "flush.h"
 #include "ixbuild.h"
+#include "logrotate.h"
 #include "oplog.h"
 #include "ops.h"
 #include "params.h"
@@ -352,6 +354,7 @@ main_loop(master_t *m)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         return 1;
@@ -363,6 +366,8 @@ main_loop(master_t *m)
         while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
             if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
                 stop = true;
+            if (si.ssi_signo == SIGUSR1) /* mongod's log rotation signal */
+                ms_logrotate_now("SIGUSR1");
         }
         reap(m);
         if (stop)
@@ -385,7 +390,13 @@ static int
 open_log(const sdb_config_t *cfg)
 {
     int fd = 1;
+    int ret = cfg->logpath[0] != '\0' && !cfg->log_append ? sdb_log_rename_old(cfg->logpath) : 0;
 
+    if (ret != 0) { /* without --logappend an old file is moved aside, as mongod does */
+        fprintf(stderr, "secantusdb: cannot rename the old log file %s: %s\n", cfg->logpath,
+                strerror(ret));
+        return -1;
+    }
     if (cfg->logpath[0] != '\0') {
         fd = open(cfg->logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0) {
@@ -454,8 +465,12 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     sigset_t set;
     bson_t attr;
     int ret;
+    bool parent;
 
     SDB_UNUSED(argv0);
+    ret = ms_daemon_fork(cfg, &parent); /* --fork: first, before any fd or thread exists */
+    if (ret != 0 || parent)
+        return parent ? ret : 2;
     m.cfg = cfg;
     the_master = &m;
     if (open_log(cfg) != 0 || pid_file(cfg, true) != 0)
@@ -466,6 +481,7 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread we and WT start */
 
@@ -480,6 +496,9 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         return ret == 48 ? 48 : 2;
     ms_params_publish(cfg, m.global); /* before any worker can read them */
     ms_profile_publish(cfg, m.global);
+    sdb_log_attach(&m.global->log, cfg->logpath);
+    sdb_log_set_ring(&m.global->logring[SDB_MAX_WORKERS]);
+    ms_logrotate_init(cfg);
     if (cfg->port == 0) {
         printf("mongodb://%s:%s/\n",
                strcmp(cfg->bind_ip, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind_ip,
@@ -516,6 +535,8 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
         return 2;
     }
 
+    sdb_log_startup_done();
+    ms_daemon_ready(); /* --fork: the parent may exit now */
     sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=Waiting for connections on port %s", (int)getpid(),
                m.global->port_str);
     ret = main_loop(&m);

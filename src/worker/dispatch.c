@@ -19,6 +19,7 @@
 #include "../common/log.h"
 #include "../common/sdb.h"
 #include "cmd/fsync.h"
+#include "cmd/log.h"
 #include "cmd/session.h"
 #include "cmd/transaction.h"
 #include "command.h"
@@ -360,6 +361,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         listed = wk_opreg_begin(&cmd.op, c->id, c->peer, c->app_name, cmd.name, ns, cmd.body);
         started_us = now_us();
         sdb_log_set_inflight(cmd.name);
+        wk_log_command(&cmd);                     /* logLevel 2: cmd/log.h */
         wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
         ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: engine/failpoint.h */
         if (ret == 0 && !fp.closed)

@@ -242,6 +242,8 @@ wk_worker_run(const sdb_config_t *cfg)
     atomic_store(&wk_global->diag[wk_slot].pid, (int64_t)getpid()); /* serverStatus */
     if (wk_slot < 0 || (uint32_t)wk_slot >= wk_global->nworkers)
         return 2;
+    sdb_log_attach(&wk_global->log, cfg->logpath); /* logLevel, quiet, rotations */
+    sdb_log_set_ring(&wk_global->logring[wk_slot]);
     wk_base = event_base_new();
     if (wk_base == NULL)
         return 2;

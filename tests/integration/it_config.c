@@ -224,6 +224,48 @@ START_TEST(test_flags_override_file)
 }
 END_TEST
 
+START_TEST(test_respawn_keeps_config)
+{
+    fx_server_t s;
+    char file[600];
+    const char *extra[3];
+    pid_t pids[FX_MAX_WORKERS];
+    mongoc_client_t *c, *d;
+    bson_t r;
+
+    ck_assert_int_eq(fx_server_init(&s, 2), 0);
+    write_file(s.tmpdir, "sdb.yaml", "setParameter:\n  cursorTimeoutMillis: 777\n", file,
+               sizeof(file));
+    extra[0] = "-f";
+    extra[1] = file;
+    extra[2] = NULL;
+    s.extra = extra;
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    /* the file goes away (or is edited); a worker crashes; its replacement runs with the
+     * configuration the master read, which it was given, not with what is on disk now */
+    ck_assert_int_eq(unlink(file), 0);
+    ck_assert_int_eq(fx_worker_pids(&s, pids, FX_MAX_WORKERS), 2);
+    ck_assert_int_eq(kill(pids[0], SIGKILL), 0);
+    ck_assert(fx_wait_workers(&s, 2, pids, 1, 20));
+    c = fx_client(&s);
+    d = fx_client_other_worker(&s, c);
+    CMD_OK(c, "admin", "{'getParameter': 1, 'cursorTimeoutMillis': 1}", &r);
+    ASSERT_INT(&r, "cursorTimeoutMillis", 777);
+    bson_destroy(&r);
+    CMD_OK(d, "admin", "{'getCmdLineOpts': 1}", &r);
+    ASSERT_STR(&r, "parsed.setParameter.cursorTimeoutMillis", "777");
+    ASSERT_STR(&r, "parsed.config", file);
+    ck_assert_msg(strstr(fx_to_json(&r), "configText") == NULL, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(d, "admin", "{'getParameter': 1, 'cursorTimeoutMillis': 1}", &r);
+    ASSERT_INT(&r, "cursorTimeoutMillis", 777);
+    bson_destroy(&r);
+    mongoc_client_destroy(d);
+    mongoc_client_destroy(c);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 START_TEST(test_bad_files)
 {
     char dir[512];
@@ -244,6 +286,327 @@ START_TEST(test_bad_files)
 }
 END_TEST
 
+/* count_files -- files in dir whose name starts with prefix. */
+static int
+count_files(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* file_has -- whether the file exists and contains needle. */
+static bool
+file_has(const char *path, const char *needle)
+{
+    char *buf;
+    FILE *f = fopen(path, "r");
+    long n;
+    bool has;
+
+    if (f == NULL)
+        return false;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = calloc(1, (size_t)n + 1);
+    n = (long)fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[n] = '\0';
+    has = strstr(buf, needle) != NULL;
+    free(buf);
+    return has;
+}
+
+/* wait_file_has -- poll (a hang guard, not a timing assertion) until path contains needle. */
+static bool
+wait_file_has(const char *path, const char *needle)
+{
+    for (int i = 0; i < 500; i++) {
+        if (file_has(path, needle))
+            return true;
+        fx_sleep_ms(10);
+    }
+    return false;
+}
+
+/* ping_both -- a ping on a connection of each worker, so both write their debug line. */
+static void
+ping_both(mongoc_client_t *a, mongoc_client_t *b)
+{
+    bson_t r;
+
+    CMD_OK(a, "admin", "{'ping': 1}", &r);
+    bson_destroy(&r);
+    CMD_OK(b, "admin", "{'ping': 1}", &r);
+    bson_destroy(&r);
+}
+
+/* log_server -- a 2-worker server logging to <tmpdir>/sdb.log with extra flags. */
+static void
+log_server(fx_server_t *s, char *log, size_t len, const char *const *more)
+{
+    static const char *extra[8];
+    int n = 0;
+
+    ck_assert_int_eq(fx_server_init(s, 2), 0);
+    snprintf(log, len, "%s/sdb.log", s->tmpdir);
+    extra[n++] = "--logpath";
+    extra[n++] = log;
+    for (int i = 0; more != NULL && more[i] != NULL && n < 7; i++)
+        extra[n++] = more[i];
+    extra[n] = NULL;
+    s->extra = extra;
+}
+
+START_TEST(test_log_rotate_rename)
+{
+    fx_server_t s;
+    char log[700];
+    mongoc_client_t *a, *b;
+    bson_t r;
+
+    log_server(&s, log, sizeof(log), NULL);
+    write_file(s.tmpdir, "sdb.log", "an old line\n", log, sizeof(log)); /* no --logappend */
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    ck_assert_int_eq(count_files(s.tmpdir, "sdb.log."), 1); /* the old file, moved aside */
+    ck_assert(!file_has(log, "an old line"));
+    a = fx_client(&s);
+    b = fx_client_other_worker(&s, a);
+    CMD_OK(a, "admin", "{'setParameter': 1, 'logLevel': 2}", &r);
+    bson_destroy(&r);
+
+    /* by command: a new file, which both workers write to from their next line on */
+    CMD_OK(a, "admin", "{'logRotate': 1}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(count_files(s.tmpdir, "sdb.log."), 2);
+    ck_assert(!file_has(log, "About to run the command"));
+    ping_both(a, b);
+    ck_assert(wait_file_has(log, "\"worker-0-"));
+    ck_assert(wait_file_has(log, "\"worker-1-"));
+    ck_assert(file_has(log, "About to run the command"));
+
+    /* by SIGUSR1 to the master: again */
+    ck_assert_int_eq(kill(s.pid, SIGUSR1), 0);
+    for (int i = 0; i < 500 && count_files(s.tmpdir, "sdb.log.") < 3; i++)
+        fx_sleep_ms(10);
+    ck_assert_int_eq(count_files(s.tmpdir, "sdb.log."), 3);
+    ck_assert(wait_file_has(log, "Log rotation done"));
+    ping_both(a, b);
+    ck_assert(wait_file_has(log, "\"worker-0-"));
+    ck_assert(wait_file_has(log, "\"worker-1-"));
+
+    CMD_ERR(a, "admin", "{'logRotate': 'nosuchlog'}", &r, 4, "NoSuchKey");
+    bson_destroy(&r);
+    CMD_OK(a, "admin", "{'logRotate': 'server'}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(count_files(s.tmpdir, "sdb.log."), 4);
+    mongoc_client_destroy(b);
+    mongoc_client_destroy(a);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
+START_TEST(test_log_rotate_reopen)
+{
+    fx_server_t s;
+    char log[700], moved[760];
+    mongoc_client_t *a, *b;
+    bson_t r;
+    static const char *const more[] = {"--logRotate", "reopen", "--logappend", "-vv", NULL};
+
+    log_server(&s, log, sizeof(log), more);
+    write_file(s.tmpdir, "sdb.log", "an old line\n", log, sizeof(log));
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    ck_assert_int_eq(count_files(s.tmpdir, "sdb.log."), 0); /* --logappend: kept */
+    a = fx_client(&s);
+    b = fx_client_other_worker(&s, a);
+    ping_both(a, b);
+    ck_assert(wait_file_has(log, "About to run the command")); /* -vv: logLevel 2 */
+    ck_assert(file_has(log, "an old line"));
+    /* logrotate moves the file, then signals: the path is opened anew */
+    snprintf(moved, sizeof(moved), "%s.moved", log);
+    ck_assert_int_eq(rename(log, moved), 0);
+    CMD_OK(a, "admin", "{'logRotate': 1}", &r);
+    bson_destroy(&r);
+    ping_both(a, b);
+    ck_assert(wait_file_has(log, "\"worker-0-"));
+    ck_assert(wait_file_has(log, "\"worker-1-"));
+    ck_assert_int_eq(count_files(s.tmpdir, "sdb.log."), 1); /* only ours: nothing renamed */
+    ck_assert(!file_has(log, "an old line"));
+    mongoc_client_destroy(b);
+    mongoc_client_destroy(a);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
+/* log_count -- lines of getLog global containing needle. */
+static int
+log_count(mongoc_client_t *c, const char *needle, int64_t *total)
+{
+    bson_t r, log;
+    bson_iter_t it;
+    int n = 0;
+
+    CMD_OK(c, "admin", "{'getLog': 'global'}", &r);
+    ASSERT_TYPE(&r, "totalLinesWritten", BSON_TYPE_INT32);
+    *total = fx_int(&r, "totalLinesWritten");
+    ck_assert(fx_sub(&r, "log", &log));
+    bson_iter_init(&it, &log);
+    while (bson_iter_next(&it)) {
+        ck_assert(BSON_ITER_HOLDS_UTF8(&it));
+        n += strstr(bson_iter_utf8(&it, NULL), needle) != NULL;
+    }
+    bson_destroy(&r);
+    return n;
+}
+
+START_TEST(test_get_log_and_log_level)
+{
+    fx_server_t s;
+    mongoc_client_t *a, *b;
+    bson_t r;
+    int64_t total;
+    int before;
+
+    fx_server_up(&s, 2);
+    a = fx_client(&s);
+    b = fx_client_other_worker(&s, a);
+    /* the master's start-up lines, from whichever worker answers */
+    ck_assert_int_eq(log_count(a, "Waiting for connections", &total), 1);
+    ck_assert_int_eq(log_count(b, "Waiting for connections", &total), 1);
+    ck_assert_int_ge(total, 2);
+    CMD_OK(a, "admin", "{'getLog': '*'}", &r);
+    ASSERT_STR(&r, "names.0", "global");
+    ASSERT_STR(&r, "names.1", "startupWarnings");
+    bson_destroy(&r);
+    CMD_ERR(a, "admin", "{'getLog': 'nosuch'}", &r, 96, "OperationFailed");
+    bson_destroy(&r);
+
+    /* logLevel 0: no debug lines; 2: every worker logs each command at once; 0 again: none */
+    ping_both(a, b);
+    ck_assert_int_eq(log_count(a, "About to run the command", &total), 0);
+    CMD_OK(a, "admin", "{'setParameter': 1, 'logLevel': 2}", &r);
+    ASSERT_INT(&r, "was", 0);
+    bson_destroy(&r);
+    ping_both(a, b);
+    before = log_count(a, "About to run the command", &total);
+    ck_assert_int_ge(before, 3); /* both pings and the getLog in between */
+    ck_assert_int_ge(log_count(a, "\"worker-1-", &total) + log_count(a, "\"worker-0-", &total), 3);
+    CMD_OK(b, "admin", "{'getParameter': 1, 'logLevel': 1}", &r);
+    ASSERT_INT(&r, "logLevel", 2);
+    bson_destroy(&r);
+    CMD_OK(a, "admin", "{'setParameter': 1, 'logLevel': 0}", &r);
+    bson_destroy(&r);
+    before = log_count(a, "About to run the command", &total);
+    ping_both(a, b);
+    ck_assert_int_eq(log_count(a, "About to run the command", &total), before);
+
+    /* a component's own verbosity beats logLevel; -1 inherits */
+    CMD_OK(a, "admin",
+           "{'setParameter': 1, 'logComponentVerbosity': {'command': {'verbosity': 2}, "
+           "'storage': {'journal': {'verbosity': 1}}}}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(b, "admin", "{'getParameter': 1, 'logComponentVerbosity': 1}", &r);
+    ASSERT_INT(&r, "logComponentVerbosity.verbosity", 0);
+    ASSERT_INT(&r, "logComponentVerbosity.command.verbosity", 2);
+    ASSERT_INT(&r, "logComponentVerbosity.storage.verbosity", -1);
+    ASSERT_INT(&r, "logComponentVerbosity.storage.journal.verbosity", 1);
+    bson_destroy(&r);
+    before = log_count(a, "About to run the command", &total);
+    ping_both(a, b);
+    ck_assert_int_ge(log_count(a, "About to run the command", &total), before + 3);
+    CMD_ERR(a, "admin",
+            "{'setParameter': 1, 'logComponentVerbosity': {'nosuch': {'verbosity': 1}}}", &r, 2,
+            "BadValue");
+    bson_destroy(&r);
+    CMD_ERR(a, "admin", "{'setParameter': 1, 'logLevel': 6}", &r, 2, "BadValue");
+    bson_destroy(&r);
+
+    /* getParameter's details, as mongod shapes them */
+    CMD_OK(a, "admin",
+           "{'getParameter': {'showDetails': true}, 'logLevel': 1, 'cursorTimeoutMillis': 1}", &r);
+    ASSERT_INT(&r, "logLevel.value", 0);
+    ck_assert(fx_bool(&r, "logLevel.settableAtRuntime"));
+    ck_assert(fx_bool(&r, "logLevel.settableAtStartup"));
+    ck_assert(!fx_bool(&r, "cursorTimeoutMillis.settableAtRuntime"));
+    bson_destroy(&r);
+    CMD_OK(a, "admin", "{'getParameter': {'allParameters': true}}", &r);
+    ASSERT_TYPE(&r, "quiet", BSON_TYPE_BOOL);
+    ASSERT_TYPE(&r, "logComponentVerbosity", BSON_TYPE_DOCUMENT);
+    bson_destroy(&r);
+    CMD_ERR(a, "admin", "{'getParameter': {'nosuch': true}, 'logLevel': 1}", &r, 40415,
+            "Location40415");
+    bson_destroy(&r);
+    mongoc_client_destroy(b);
+    mongoc_client_destroy(a);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
+START_TEST(test_fork)
+{
+    char dir[512], yaml[2048], file[600], pid_path[600], log[600], cmd[1400], out[600];
+    fx_server_t s;
+    mongoc_client_t *c;
+    bson_t r;
+    FILE *f;
+    int port, st, pid = 0;
+
+    ck_assert_int_eq(fx_mkdtemp(dir, sizeof(dir), "sdb-fork"), 0);
+    close(listen_any(&port));
+    snprintf(pid_path, sizeof(pid_path), "%s/sdb.pid", dir);
+    snprintf(log, sizeof(log), "%s/sdb.log", dir);
+    snprintf(out, sizeof(out), "%s/out.txt", dir);
+    snprintf(yaml, sizeof(yaml),
+             "net: {port: %d, bindIp: 127.0.0.1}\nstorage: {dbPath: ':memory:'}\n"
+             "systemLog: {destination: file, path: %s}\n"
+             "processManagement: {fork: true, pidFilePath: %s}\nsecantusdb: {workers: 1}\n",
+             port, log, pid_path);
+    write_file(dir, "fork.yaml", yaml, file, sizeof(file));
+    snprintf(cmd, sizeof(cmd), "'%s' -f '%s' >'%s' 2>&1", fx_binary(), file, out);
+    st = system(cmd); /* returns once the background server serves */
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+    ck_assert(file_has(out, "forked process: "));
+    ck_assert(file_has(out, "child process started successfully, parent exiting"));
+    f = fopen(pid_path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    ck_assert_int_gt(pid, 1);
+    memset(&s, 0, sizeof(s));
+    snprintf(s.uri, sizeof(s.uri), "mongodb://127.0.0.1:%d/", port);
+    c = fx_client(&s);
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ck_assert(fx_bool(&r, "parsed.processManagement.fork"));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    for (int i = 0; i < 1000 && kill(pid, 0) == 0; i++)
+        fx_sleep_ms(10);
+    ck_assert_msg(kill(pid, 0) != 0, "the forked server outlived SIGTERM");
+    ck_assert(!file_has(pid_path, ""));
+    ck_assert(file_has(log, "Now exiting"));
+
+    /* a child that cannot start (its dbPath is under a file): the parent exits with its code */
+    snprintf(yaml, sizeof(yaml),
+             "net: {port: %d}\nstorage: {dbPath: %s/db}\n"
+             "systemLog: {path: %s}\nprocessManagement: {fork: true}\n",
+             port, log, log);
+    write_file(dir, "fork.yaml", yaml, file, sizeof(file));
+    st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status 0x%x", st);
+    fx_rm_rf(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -252,6 +615,11 @@ main(void)
 
     tcase_add_test(tc, test_file_alone);
     tcase_add_test(tc, test_flags_override_file);
+    tcase_add_test(tc, test_respawn_keeps_config);
     tcase_add_test(tc, test_bad_files);
+    tcase_add_test(tc, test_log_rotate_rename);
+    tcase_add_test(tc, test_log_rotate_reopen);
+    tcase_add_test(tc, test_get_log_and_log_level);
+    tcase_add_test(tc, test_fork);
     return it_main(s);
 }

@@ -428,6 +428,50 @@ START_TEST(test_runaway_is_stopped)
 }
 END_TEST
 
+/* $function and $accumulator scripts that loop forever stop at the aggregate's maxTimeMS with
+ * 50 (not at the 60 s per-call limit), wherever the pipeline runs them, and the worker goes on
+ * serving scripts and queries. */
+START_TEST(test_runaway_function_is_stopped)
+{
+    static const char *const pipelines[] = {
+        "[{'$addFields': {'x': {'$function': {'body': 'function() { while (true) {} }', "
+        "'args': [], 'lang': 'js'}}}}]",
+        "[{'$match': {'$expr': {'$function': {'body': 'function(a) { while (true) {} }', "
+        "'args': ['$_id'], 'lang': 'js'}}}}]",
+        "[{'$group': {'_id': null, 'x': {'$accumulator': {'init': 'function() { return 0; }', "
+        "'accumulate': 'function(s, v) { while (true) {} }', 'accumulateArgs': ['$_id'], "
+        "'merge': 'function(a, b) { return a; }', 'lang': 'js'}}}}]",
+        "[{'$group': {'_id': {'$function': {'body': 'function() { for (;;) {} }', "
+        "'args': [], 'lang': 'js'}}}}]",
+    };
+    fx_server_t s;
+    mongoc_client_t *a;
+    char cmd[1024];
+    bson_t r;
+
+    fx_server_up(&s, 1);
+    a = fx_client(&s);
+    seed_players(a);
+    for (size_t i = 0; i < sizeof(pipelines) / sizeof(pipelines[0]); i++) {
+        snprintf(cmd, sizeof(cmd),
+                 "{'aggregate': 'players', 'cursor': {}, 'maxTimeMS': 200, 'pipeline': %s}",
+                 pipelines[i]);
+        CMD_ERR(a, DB, cmd, &r, 50, "MaxTimeMSExpired");
+        bson_destroy(&r);
+    }
+    CMD_OK(a, DB,
+           "{'aggregate': 'players', 'cursor': {}, 'pipeline': [{'$match': {'_id': 1}}, "
+           "{'$addFields': {'x': {'$function': {'body': 'function(v) { return v * 2; }', "
+           "'args': ['$_id'], 'lang': 'js'}}}}]}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.x", 2);
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    ck_assert_int_eq(fx_server_stop(&s), 0);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 /* --noscripting: each feature answers mongod's error. */
 START_TEST(test_noscripting)
 {
@@ -476,6 +520,7 @@ main(void)
     tcase_add_test(tc, test_map_reduce_out);
     tc = it_tcase(s, "own_server", false);
     tcase_add_test(tc, test_runaway_is_stopped);
+    tcase_add_test(tc, test_runaway_function_is_stopped);
     tcase_add_test(tc, test_noscripting);
     return it_main(s);
 }

@@ -98,6 +98,7 @@ static const char full[] = "# a mongod.conf\n"
                            "processManagement:\n"
                            "  pidFilePath: /run/x.pid\n"
                            "  fork: false\n"
+                           "  timeZoneInfo: /usr/share/zoneinfo\n"
                            "operationProfiling:\n"
                            "  mode: all\n"
                            "  slowOpThresholdMs: 25\n"
@@ -167,6 +168,14 @@ START_TEST(test_empty_and_comments)
     LOAD_OK(&cfg, "net: {port: 5, bindIp: '0.0.0.0'}\n", );
     ck_assert_int_eq(cfg.port, 5);
     ck_assert_str_eq(cfg.bind_ip, "0.0.0.0");
+    /* the mongod.conf the official packages install */
+    LOAD_OK(&cfg,
+            "storage:\n  dbPath: /var/lib/mongodb\nsystemLog:\n  destination: file\n"
+            "  logAppend: true\n  path: /var/log/mongodb/mongod.log\n"
+            "  timeStampFormat: iso8601-utc\nnet:\n  port: 27017\n"
+            "  bindIp: 127.0.0.1\nprocessManagement:\n  timeZoneInfo: /usr/share/zoneinfo\n", );
+    ck_assert_str_eq(cfg.dbpath, "/var/lib/mongodb");
+    ck_assert(cfg.log_append);
 }
 END_TEST
 
@@ -194,14 +203,46 @@ START_TEST(test_refusals)
     LOAD_BAD(&cfg, "systemLog:\n  component:\n    nosuch:\n      verbosity: 1\n");
     LOAD_BAD(&cfg, "systemLog:\n  component:\n    storage:\n      verbosity: x\n");
     LOAD_BAD(&cfg, "operationProfiling:\n  mode: some\n");
-    LOAD_BAD(&cfg, "processManagement:\n  fork: true\n");
+    LOAD_BAD(&cfg, "processManagement:\n  fork: true\n"); /* without systemLog.path */
     LOAD_BAD(&cfg, "setParameter:\n  noSuchParameter: 1\n");
     LOAD_BAD(&cfg, "setParameter:\n  cursorTimeoutMillis: -5\n");
     LOAD_BAD(&cfg, "setParameter: 5\n");
     LOAD_BAD(&cfg, "secantusdb:\n  workers: 0\n");
     LOAD_BAD(&cfg, "storage:\n  wiredTiger:\n    engineConfig:\n      cacheSizeGB: lots\n");
     LOAD_BAD(&cfg, "security:\n  javascriptEnabled: maybe\n");
+    LOAD_BAD(&cfg, "systemLog:\n  timeStampFormat: iso8601-local\n");
     ck_assert_int_eq(load(&cfg, "net:\n  port: 1\n", (const char *const[]){"-f", NULL}), 2);
+}
+END_TEST
+
+START_TEST(test_component_parameter)
+{
+    sdb_config_t cfg;
+    int journal = sdb_log_component("storage.journal");
+
+    /* as mongod takes it: --setParameter, or setParameter in the file, with a JSON document */
+    LOAD_OK(&cfg,
+            "setParameter:\n  logComponentVerbosity: '{\"verbosity\": 1, \"storage\": "
+            "{\"journal\": {\"verbosity\": 4}}}'\n", );
+    ck_assert_int_eq(cfg.log_level, 1);
+    ck_assert_int_eq(cfg.log_comp[journal], 4);
+    LOAD_OK(&cfg, "", "--setParameter",
+            "logComponentVerbosity={\"network\": {\"verbosity\": 2}}", );
+    ck_assert_int_eq(cfg.log_comp[sdb_log_component("network")], 2);
+    LOAD_BAD(&cfg, "setParameter:\n  logComponentVerbosity: '{\"nosuch\": {\"verbosity\": 1}}'\n");
+    LOAD_BAD(&cfg, "setParameter:\n  logComponentVerbosity: '{\"verbosity\": 9}'\n");
+    LOAD_BAD(&cfg, "setParameter:\n  logComponentVerbosity: 'not json'\n");
+}
+END_TEST
+
+START_TEST(test_fork)
+{
+    sdb_config_t cfg;
+
+    LOAD_OK(&cfg, "processManagement:\n  fork: true\nsystemLog:\n  path: /tmp/x.log\n", );
+    ck_assert(cfg.fork);
+    LOAD_OK(&cfg, "processManagement:\n  fork: true\n", "--logpath", "/tmp/x.log", );
+    ck_assert(cfg.fork);
 }
 END_TEST
 
@@ -260,6 +301,8 @@ config_yaml_suite(void)
     tcase_add_test(tc, test_flags_override);
     tcase_add_test(tc, test_empty_and_comments);
     tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_component_parameter);
+    tcase_add_test(tc, test_fork);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_parsed);
     suite_add_tcase(s, tc);

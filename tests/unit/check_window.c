@@ -110,6 +110,33 @@ static const acase_t cases[] = {
     {"[{'_id': 1, 'r': 'old', 'z': 1}]",
      SWF("{'sortBy': {'_id': 1}, 'output': {'r': {'$documentNumber': {}}}}"),
      "[{'_id': 1, 'r': 1, 'z': 1}]", 0},
+    /* decimal inputs: $derivative, $integral and $covariance* compute in decimal (mongod's Value
+     * arithmetic), $stdDev* in double */
+    {"[{'_id': 1, 'x': 1, 'y': {'$numberDecimal': '0.1'}}, {'_id': 2, 'x': 3, 'y': "
+     "{'$numberDecimal': '0.4'}}]",
+     SWF("{'sortBy': {'x': 1}, 'output': {'d': {'$derivative': {'input': '$y'}, 'window': "
+         "{'documents': [-1, 0]}}, 'i': {'$integral': {'input': '$y'}}, 'c': "
+         "{'$covariancePop': ['$x', '$y']}, 's': {'$covarianceSamp': ['$x', '$y']}, 'sd': "
+         "{'$stdDevPop': '$y'}}}"),
+     "[{'_id': 1, 'x': 1, 'y': {'$numberDecimal': '0.1'}, 'd': null, 'i': {'$numberDecimal': "
+     "'0.5'}, 'c': {'$numberDecimal': '0.15'}, 's': {'$numberDecimal': '0.30'}, 'sd': "
+     "0.15000000000000002}, {'_id': 2, 'x': 3, 'y': {'$numberDecimal': '0.4'}, 'd': "
+     "{'$numberDecimal': '0.15'}, 'i': {'$numberDecimal': '0.5'}, 'c': {'$numberDecimal': "
+     "'0.15'}, 's': {'$numberDecimal': '0.30'}, 'sd': 0.15000000000000002}]",
+     0},
+    /* $min/$max over sliding windows (the deque): nulls and missing skipped, equal values of
+     * other types keep the earliest, empty windows null */
+    {"[{'_id': 1, 'v': 3}, {'_id': 2, 'v': null}, {'_id': 3, 'v': 1}, {'_id': 4, 'v': "
+     "1.0}, {'_id': 5}, {'_id': 6, 'v': 5}, {'_id': 7, 'v': {'$numberLong': '1'}}]",
+     SWF("{'sortBy': {'_id': 1}, 'output': {'m': {'$min': '$v', 'window': {'documents': [-1, 1]}}, "
+         "'x': {'$max': '$v', 'window': {'documents': [-1, 1]}}, 'z': {'$min': '$v', 'window': "
+         "{'documents': [0, 0]}}}}"),
+     "[{'_id': 1, 'v': 3, 'm': 3, 'x': 3, 'z': 3}, {'_id': 2, 'v': null, 'm': 1, 'x': "
+     "3, 'z': null}, {'_id': 3, 'v': 1, 'm': 1, 'x': 1, 'z': 1}, {'_id': 4, 'v': 1.0, "
+     "'m': 1, 'x': 1, 'z': 1.0}, {'_id': 5, 'm': 1.0, 'x': 5, 'z': null}, {'_id': 6, '"
+     "v': 5, 'm': {'$numberLong': '1'}, 'x': 5, 'z': 5}, {'_id': 7, 'v': {'$numberLong"
+     "': '1'}, 'm': {'$numberLong': '1'}, 'x': 5, 'z': {'$numberLong': '1'}}]",
+     0},
     /* errors raised while running */
     {"[{'_id': 1, 'k': [1]}]", SWF("{'partitionBy': '$k', 'output': {'n': {'$count': {}}}}"), NULL,
      14},

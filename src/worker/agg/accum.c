@@ -336,9 +336,28 @@ cov_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v, s
             xy[k - 1] = *bson_iter_value(&it);
     if (k != 2 || !wk_num_is(&xy[0]) || !wk_num_is(&xy[1]))
         return 0;
+    if (st->dcov == NULL && (xy[0].value_type == BSON_TYPE_DECIMAL128 ||
+                             xy[1].value_type == BSON_TYPE_DECIMAL128)) { /* mongod's means go
+                                                                           * decimal */
+        st->dcov = bson_malloc(3 * sizeof(*st->dcov));
+        st->dcov[0] = st->sum.count ? wk_dec_from_double(st->mx) : wk_dec_from_int64(0);
+        st->dcov[1] = st->sum.count ? wk_dec_from_double(st->my) : wk_dec_from_int64(0);
+        st->dcov[2] = st->sum.count ? wk_dec_from_double(st->cxy) : wk_dec_from_int64(0);
+    }
+    st->sum.count++;
+    if (st->dcov != NULL) {
+        wk_dec_t n = wk_dec_from_int64(st->sum.count), ddx, ddy;
+
+        ddx = wk_dec_sub(wk_dec_from_value(&xy[0]), st->dcov[0]);
+        st->dcov[0] = wk_dec_add(st->dcov[0], wk_dec_div(ddx, n));
+        st->dcov[1] = wk_dec_add(st->dcov[1],
+                                 wk_dec_div(wk_dec_sub(wk_dec_from_value(&xy[1]), st->dcov[1]), n));
+        ddy = wk_dec_sub(wk_dec_from_value(&xy[1]), st->dcov[1]);
+        st->dcov[2] = wk_dec_add(st->dcov[2], wk_dec_mul(ddx, ddy));
+        return 0;
+    }
     x = wk_num_double(&xy[0]);
     y = wk_num_double(&xy[1]);
-    st->sum.count++;
     dx = x - st->mx;
     st->mx += dx / (double)st->sum.count;
     st->my += (y - st->my) / (double)st->sum.count;
@@ -356,8 +375,13 @@ cov_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out
         wk_acc_val_set(out, BSON_TYPE_NULL);
         return;
     }
+    if (st->dcov != NULL &&
+        !(st->sum.count == 1 && !samp)) { /* mongod: one point's 0 stays a double */
+        wk_dec_value(out, wk_dec_div(st->dcov[2], wk_dec_from_int64(n)));
+        return;
+    }
     wk_acc_val_set(out, BSON_TYPE_DOUBLE);
-    out->value.v_double = st->cxy / (double)n;
+    out->value.v_double = st->dcov != NULL ? 0.0 : st->cxy / (double)n;
 }
 
 /* ---- the table --------------------------------------------------------------------------- */
@@ -498,8 +522,11 @@ wk_acc_input(const wk_acc_spec_t *spec)
 int
 wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc, sdb_error_t *err)
 {
+    const wk_op_t *op = st->op; /* the caller's (agg_int.h) */
+
     memset(st, 0, sizeof(*st));
     wk_sum_init(&st->sum);
+    st->op = op;
     if (spec->def->flags & WK_ACC_N)
         return wk_acc_n_start(spec, st, doc, err);
     if (spec->js != NULL)
@@ -539,13 +566,17 @@ wk_acc_remove(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t 
 void
 wk_acc_reset(wk_acc_state_t *st)
 {
+    const wk_op_t *op = st->op;
+
     wk_acc_val_clear(&st->v);
     for (size_t i = 0; i < st->nvals; i++)
         bson_value_destroy(&st->vals[i]);
     bson_free(st->vals);
     bson_free(st->dbls);
+    bson_free(st->dcov);
     memset(st, 0, sizeof(*st));
     wk_sum_init(&st->sum);
+    st->op = op;
 }
 
 void

@@ -153,7 +153,7 @@ call(const char *fn, wk_acc_state_t *st, const bson_value_t *first, const bson_v
             snprintf(key, sizeof(key), "%u", i++);
             bson_append_value(&args, key, -1, bson_iter_value(&it));
         }
-    ret = wk_js_call_source(fn, strlen(fn), NULL, &args, &out, err);
+    ret = wk_js_call_source(fn, strlen(fn), st->op, &args, &out, err);
     bson_destroy(&args);
     if (ret == 0) {
         wk_acc_val_clear(&st->v);
@@ -214,6 +214,7 @@ wk_acc_js_finish(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value
         return 0;
     }
     memset(&fin, 0, sizeof(fin));
+    fin.op = st->op;
     SDB_RET(call(spec->js->fn[JS_FINALIZE], &fin, &st->v, NULL, err));
     *out = fin.v;
     return 0;

@@ -18,6 +18,7 @@
 
 #include "../../common/path.h"
 #include "../../common/sdb.h"
+#include "../query/dec.h"
 #include "../query/expr.h"
 #include "../query/sort.h"
 #include "../query/stats.h"
@@ -97,6 +98,11 @@ const char *wk_agg_type_name(bson_type_t t);
 /* wk_agg_eval -- evaluate e on doc; a failure leaves *out missing. */
 int wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_t *err);
 
+/* wk_agg_eval_op -- wk_agg_eval for the work of op: a $function script stops at its maxTimeMS
+ * (the stages that run user expressions per document pass the command's). */
+int wk_agg_eval_op(const wk_expr_t *e, const bson_t *doc, const wk_op_t *op, bson_value_t *out,
+                   sdb_error_t *err);
+
 /* wk_agg_value_text -- a value as the text mongod's messages print it ("abc" quoted, numbers
  * bare, MISSING for missing), cut to fit buf. */
 void wk_agg_value_text(const bson_value_t *v, char *buf, size_t len);
@@ -135,11 +141,13 @@ typedef struct wk_acc_state {
     wk_sum_t sum;       /* $sum $avg $count; sum.count: $covariance* pairs */
     wk_stddev_t sd;     /* $stdDevPop $stdDevSamp */
     double mx, my, cxy; /* $covariance*: running means and co-moment */
+    wk_dec_t *dcov;     /* $covariance*: [mx, my, cxy] exactly once a decimal came in (heap) */
     int64_t want;       /* the N-family's n */
     bson_value_t *vals; /* $push $addToSet and the N-family */
     size_t nvals, cap;
     double *dbls; /* $median $percentile */
     size_t ndbl, dcap;
+    const wk_op_t *op; /* $accumulator: the operation its scripts run for (may be NULL) */
 } wk_acc_state_t;
 
 #define WK_ACC_GROUP 0x1u      /* allowed in $group and $bucket */
@@ -182,7 +190,7 @@ int wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window,
 /* wk_acc_input -- the expression evaluated per document. */
 const wk_expr_t *wk_acc_input(const wk_acc_spec_t *spec);
 
-/* wk_acc_start -- initialize a state; the N-family evaluates and checks `n` against `doc` (a
+/* wk_acc_start -- initialize a state (keeping its `op`: zero it first, or set op); the N-family evaluates and checks `n` against `doc` (a
  * group's first document; {} for a window). */
 int wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
                  sdb_error_t *err);

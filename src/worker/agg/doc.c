@@ -129,6 +129,17 @@ wk_agg_eval(const wk_expr_t *e, const bson_t *doc, bson_value_t *out, sdb_error_
     return ret;
 }
 
+int
+wk_agg_eval_op(const wk_expr_t *e, const bson_t *doc, const wk_op_t *op, bson_value_t *out,
+               sdb_error_t *err)
+{
+    int ret = wk_expr_eval_op(e, doc, NULL, op, out, err);
+
+    if (ret != 0)
+        memset(out, 0, sizeof(*out));
+    return ret;
+}
+
 void
 wk_agg_value_text(const bson_value_t *v, char *buf, size_t len)
 {

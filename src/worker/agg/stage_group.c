@@ -47,25 +47,27 @@ keyed_cmp(const void *a, const void *b, void *arg)
 /* acc_begin -- start the states of a group whose first document is `first`. */
 static int
 acc_begin(const wk_acc_spec_t *accs, size_t nacc, wk_acc_state_t *st, const bson_t *first,
-          sdb_error_t *err)
+          const wk_op_t *op, sdb_error_t *err)
 {
     memset(st, 0, (nacc ? nacc : 1) * sizeof(*st));
-    for (size_t a = 0; a < nacc; a++)
+    for (size_t a = 0; a < nacc; a++) {
+        st[a].op = op; /* $accumulator's scripts run for it */
         SDB_RET(wk_acc_start(&accs[a], &st[a], first, err));
+    }
     return 0;
 }
 
 /* acc_feed -- step every accumulator with one document. */
 static int
 acc_feed(const wk_acc_spec_t *accs, size_t nacc, wk_acc_state_t *st, const bson_t *doc,
-         sdb_error_t *err)
+         const wk_op_t *op, sdb_error_t *err)
 {
     int ret = 0;
 
     for (size_t a = 0; a < nacc && ret == 0; a++) {
         bson_value_t v;
 
-        SDB_RET(wk_agg_eval(wk_acc_input(&accs[a]), doc, &v, err));
+        SDB_RET(wk_agg_eval_op(wk_acc_input(&accs[a]), doc, op, &v, err));
         ret = wk_acc_step(&accs[a], &st[a], &v, err);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);
@@ -109,15 +111,15 @@ acc_end(size_t nacc, wk_acc_state_t *st)
 
 /* emit_group -- accumulate docs order[from, to) and append the group's document. */
 static int
-emit_group(const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order, size_t from, size_t to,
-           wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err)
+emit_group(const wk_agg_ctx_t *ctx, const wk_acc_spec_t *accs, size_t nacc, const keyed_t *order,
+           size_t from, size_t to, wk_agg_docs_t *in, wk_agg_docs_t *out, sdb_error_t *err)
 {
     wk_acc_state_t *st = bson_malloc0((nacc ? nacc : 1) * sizeof(*st));
     int ret = 0;
 
-    SDB_ERR(acc_begin(accs, nacc, st, in->v[order[from].idx], err));
+    SDB_ERR(acc_begin(accs, nacc, st, in->v[order[from].idx], ctx->op, err));
     for (size_t i = from; i < to; i++)
-        SDB_ERR(acc_feed(accs, nacc, st, in->v[order[i].idx], err));
+        SDB_ERR(acc_feed(accs, nacc, st, in->v[order[i].idx], ctx->op, err));
     SDB_ERR(acc_emit(accs, nacc, st, order[from].key, out, err));
 err:
     acc_end(nacc, st);
@@ -146,7 +148,7 @@ wk_agg_group_docs(const wk_agg_ctx_t *ctx, const wk_acc_spec_t *accs, size_t nac
         if (i < n && sdb_bson_value_cmp(order[i].key, order[from].key) == 0)
             continue;
         SDB_ERR(wk_op_check(ctx->op, err));
-        SDB_ERR(emit_group(accs, nacc, order, from, i, in, out, err));
+        SDB_ERR(emit_group(ctx, accs, nacc, order, from, i, in, out, err));
         from = i;
     }
 err:
@@ -299,7 +301,7 @@ table_feed(group_state_t *gs, gentry_t *e, const bson_t *doc, sdb_error_t *err)
 {
     size_t last, before = state_vals(e->st, gs->g->nacc, &last), after;
 
-    SDB_RET(acc_feed(gs->g->accs, gs->g->nacc, e->st, doc, err));
+    SDB_RET(acc_feed(gs->g->accs, gs->g->nacc, e->st, doc, gs->ctx->op, err));
     after = state_vals(e->st, gs->g->nacc, &last);
     if (after > before)
         gs->bytes += (after - before) * (sizeof(bson_value_t) + last);
@@ -331,7 +333,7 @@ table_add(group_state_t *gs, size_t slot, bson_value_t *key, const bson_t *doc, 
     gs->slots[slot] = gs->nents;
     gs->bytes += sizeof(*e) + 2 * e->enc_len + g->nacc * sizeof(*e->st) + 2 * sizeof(size_t);
     *out = e;
-    return acc_begin(g->accs, g->nacc, e->st, doc, err);
+    return acc_begin(g->accs, g->nacc, e->st, doc, gs->ctx->op, err);
 }
 
 /* free_keys -- destroy the held keys. */
@@ -404,7 +406,7 @@ take_doc(group_state_t *gs, bson_t *doc, sdb_error_t *err)
     bool over, deep;
     int ret = 0;
 
-    SDB_ERR(wk_agg_eval(gs->g->id, doc, &key, err));
+    SDB_ERR(wk_agg_eval_op(gs->g->id, doc, gs->ctx->op, &key, err));
     if (key.value_type == BSON_TYPE_EOD)
         key.value_type = BSON_TYPE_NULL;
     sdb_keybuf_reset(&gs->kb);
@@ -489,8 +491,8 @@ next_spilled(group_state_t *gs, wk_agg_docs_t *out, sdb_error_t *err)
     int ret = 0;
 
     rec_parts(gs->pend, &key, &doc);
-    SDB_ERR(acc_begin(g->accs, g->nacc, gs->st, &doc, err));
-    SDB_ERR(acc_feed(g->accs, g->nacc, gs->st, &doc, err));
+    SDB_ERR(acc_begin(g->accs, g->nacc, gs->st, &doc, gs->ctx->op, err));
+    SDB_ERR(acc_feed(g->accs, g->nacc, gs->st, &doc, gs->ctx->op, err));
     for (;;) {
         SDB_ERR(wk_op_check(gs->ctx->op, err));
         SDB_ERR(wk_spill_merge_next(gs->spill, rec_cmp, NULL, &rec, err));
@@ -499,7 +501,7 @@ next_spilled(group_state_t *gs, wk_agg_docs_t *out, sdb_error_t *err)
         rec_parts(rec, &k2, &doc);
         if (sdb_bson_value_cmp(&key, &k2) != 0)
             break;
-        SDB_ERR(acc_feed(g->accs, g->nacc, gs->st, &doc, err));
+        SDB_ERR(acc_feed(g->accs, g->nacc, gs->st, &doc, gs->ctx->op, err));
         bson_destroy(rec);
         rec = NULL;
     }

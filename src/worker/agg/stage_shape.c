@@ -38,7 +38,7 @@ spec_doc(const bson_iter_t *spec, bson_t *out)
 int
 wk_agg_parse_match(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv, sdb_error_t *err)
 {
-    wk_match_opts_t mo = {NULL, ctx->collation};
+    wk_match_opts_t mo = {NULL, ctx->collation, false, ctx->op}; /* $function in $expr */
     bson_t filter;
     wk_matcher_t *m = NULL;
 
@@ -275,14 +275,14 @@ err:
 
 /* add_one -- the fields of one document. */
 static int
-add_one(const add_fields_t *a, const bson_t *doc, bson_t **res, sdb_error_t *err)
+add_one(const add_fields_t *a, const bson_t *doc, const wk_op_t *op, bson_t **res, sdb_error_t *err)
 {
     bson_value_t *vals = bson_malloc0(a->n * sizeof(*vals));
     bson_t cur, next;
     int ret = 0;
 
     for (size_t i = 0; i < a->n; i++)
-        SDB_ERR(wk_agg_eval(a->exprs[i], doc, &vals[i], err));
+        SDB_ERR(wk_agg_eval_op(a->exprs[i], doc, op, &vals[i], err));
     bson_copy_to(doc, &cur);
     for (size_t i = 0; i < a->n; i++) {
         wk_agg_doc_set(&cur, a->paths[i], &vals[i], &next);
@@ -310,7 +310,7 @@ wk_agg_run_add_fields(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk
 
         if (in->v[i] == NULL)
             continue;
-        SDB_RET(add_one(priv, in->v[i], &res, err));
+        SDB_RET(add_one(priv, in->v[i], ctx->op, &res, err));
         wk_agg_docs_push(out, res);
     }
     return 0;
@@ -366,7 +366,7 @@ wk_agg_run_replace_root(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, 
 
         if (in->v[i] == NULL)
             continue;
-        SDB_RET(wk_agg_eval(priv, in->v[i], &v, err));
+        SDB_RET(wk_agg_eval_op(priv, in->v[i], ctx->op, &v, err));
         if (v.value_type != BSON_TYPE_DOCUMENT || !wk_agg_value_doc(&v, &view)) {
             const char *t = wk_agg_type_name(v.value_type);
             char *json = bson_as_relaxed_extended_json(in->v[i], NULL);

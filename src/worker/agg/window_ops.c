@@ -121,6 +121,7 @@ eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
         if (nones[i]) {
             wk_acc_state_t fresh;
 
+            memset(&fresh, 0, sizeof(fresh));
             SDB_ERR(wk_acc_start(&o->acc, &fresh, &empty, err));
             wk_acc_final(&o->acc, &fresh, &res[i]);
             continue;
@@ -148,6 +149,90 @@ err:
     wk_acc_reset(&st);
     free_vals(vals, p->n);
     bson_destroy(&empty);
+    bson_free(los);
+    bson_free(his);
+    bson_free(nones);
+    return ret;
+}
+
+/* ---- $min $max over sliding windows -------------------------------------------------------
+ * When every window starts and ends at or after the previous one (documents windows with
+ * fixed offsets, range windows over the sorted values), a monotonic deque of positions
+ * answers each window in amortized O(1): values are pushed as the window's end passes them
+ * (nulls and missing skipped, as $min/$max skip them), a pushed value first drops the ones at
+ * the back it beats (strictly: among equal values the earliest stays in front, the one the
+ * accumulator would keep), and positions before the window's start leave at the front.  The
+ * front is the answer.  Other windows fall back to eval_acc. */
+
+/* monotone -- whether the non-empty windows only move right. */
+static bool
+monotone(const size_t *los, const size_t *his, const bool *nones, size_t n)
+{
+    size_t plo = 0, phi = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (nones[i])
+            continue;
+        if (los[i] < plo || his[i] < phi)
+            return false;
+        plo = los[i];
+        phi = his[i];
+    }
+    return true;
+}
+
+/* minmax_deque -- the deque walk (see above) over vals; res as eval_acc's. */
+static void
+minmax_deque(bool min, const bson_value_t *vals, const size_t *los, const size_t *his,
+             const bool *nones, size_t n, bson_value_t *res)
+{
+    size_t *dq = bson_malloc((n ? n : 1) * sizeof(*dq)), head = 0, tail = 0, next = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (nones[i]) {
+            wk_acc_val_set(&res[i], BSON_TYPE_NULL);
+            continue;
+        }
+        for (; next <= his[i]; next++) {
+            const bson_value_t *v = &vals[next];
+            int sign = min ? 1 : -1;
+
+            if (v->value_type == BSON_TYPE_EOD || v->value_type == BSON_TYPE_NULL ||
+                v->value_type == BSON_TYPE_UNDEFINED)
+                continue;
+            while (tail > head && sign * sdb_bson_value_cmp(&vals[dq[tail - 1]], v) > 0)
+                tail--;
+            dq[tail++] = next;
+        }
+        while (tail > head && dq[head] < los[i])
+            head++;
+        if (tail > head)
+            bson_value_copy(&vals[dq[head]], &res[i]);
+        else
+            wk_acc_val_set(&res[i], BSON_TYPE_NULL);
+    }
+    bson_free(dq);
+}
+
+/* eval_minmax -- $min/$max: the deque when the windows slide, else eval_acc. */
+static int
+eval_minmax(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_error_t *err)
+{
+    size_t n = p->n ? p->n : 1, *los = bson_malloc(n * sizeof(*los));
+    size_t *his = bson_malloc(n * sizeof(*his));
+    bool *nones = bson_malloc(n * sizeof(*nones)), suffix;
+    bson_value_t *vals = NULL;
+    int ret = 0;
+
+    SDB_ERR(window_ranges(o, p, los, his, nones, &suffix, err));
+    if (!monotone(los, his, nones, p->n)) {
+        ret = eval_acc(o, p, res, err);
+        goto err;
+    }
+    SDB_ERR(eval_inputs(wk_acc_input(&o->acc), p, &vals, err));
+    minmax_deque(strcmp(o->op->name, "$min") == 0, vals, los, his, nones, p->n, res);
+err:
+    free_vals(vals, p->n);
     bson_free(los);
     bson_free(his);
     bson_free(nones);
@@ -531,6 +616,15 @@ x_of(const wk_win_out_t *o, const bson_value_t *x, double *out, sdb_error_t *err
     return 0;
 }
 
+/* dec_of -- a distance on the x axis as a decimal: exact for whole numbers (dates are). */
+static wk_dec_t
+dec_of(double d)
+{
+    if (d == trunc(d) && fabs(d) < 9007199254740992.0)
+        return wk_dec_from_int64((int64_t)d);
+    return wk_dec_from_double(d);
+}
+
 /* rise -- y1 - y0 of $derivative: 5624903 for null or missing, $subtract's 16556 for other
  * non-numbers. */
 static int
@@ -566,6 +660,17 @@ eval_derivative(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res
         SDB_ERR(rise(&ys[lo], &ys[hi], &dy, err));
         if (x1 == x0) /* one document, or no time between them: no slope */
             continue;
+        if (ys[lo].value_type == BSON_TYPE_DECIMAL128 ||
+            ys[hi].value_type == BSON_TYPE_DECIMAL128) { /* mongod's $subtract/$divide: decimal */
+            wk_dec_t d =
+                wk_dec_div(wk_dec_sub(wk_dec_from_value(&ys[hi]), wk_dec_from_value(&ys[lo])),
+                           dec_of(x1 - x0));
+
+            if (o->unit_ms > 0)
+                d = wk_dec_mul(d, wk_dec_from_int64(o->unit_ms));
+            wk_dec_value(&res[i], d);
+            continue;
+        }
         wk_acc_val_set(&res[i], BSON_TYPE_DOUBLE);
         res[i].value.v_double = dy / (x1 - x0) * (o->unit_ms > 0 ? (double)o->unit_ms : 1);
     }
@@ -580,6 +685,8 @@ typedef struct integral {
     int64_t points;
     double sum, xa, ya;
     bool nan, valid;
+    bool dec;           /* a decimal came in: the result is decimal (mongod's Value arithmetic) */
+    wk_dec_t dsum, dya; /* the same sum and last y, exactly */
 } integral_t;
 
 static int
@@ -598,8 +705,17 @@ integral_extend(const wk_win_out_t *o, const wk_win_part_t *p, const bson_value_
         SDB_RET(x_of(o, &p->sortv[j], &xb, err));
         yb = wk_num_double(&ys[j]);
         t->nan = t->nan || isnan(xb) || isnan(yb);
-        if (t->points++ > 0)
+        t->dec = t->dec || ys[j].value_type == BSON_TYPE_DECIMAL128;
+        if (t->points == 0)
+            t->dsum = wk_dec_from_int64(0);
+        if (t->points++ > 0) {
             t->sum += (yb + t->ya) * (xb - t->xa) / 2.0;
+            t->dsum = wk_dec_add(
+                t->dsum, wk_dec_div(wk_dec_mul(wk_dec_add(wk_dec_from_value(&ys[j]), t->dya),
+                                               dec_of(xb - t->xa)),
+                                    wk_dec_from_int64(2)));
+        }
+        t->dya = wk_dec_from_value(&ys[j]);
         t->xa = xb;
         t->ya = yb;
     }
@@ -614,6 +730,11 @@ integral_value(const wk_win_out_t *o, const integral_t *t, bson_value_t *out)
 {
     if (t->points == 1 && o->unit_ms == 0 && !t->nan) {
         wk_acc_val_set(out, BSON_TYPE_INT32);
+        return;
+    }
+    if (t->dec && !t->nan) {
+        wk_dec_value(out,
+                     o->unit_ms > 0 ? wk_dec_div(t->dsum, wk_dec_from_int64(o->unit_ms)) : t->dsum);
         return;
     }
     wk_acc_val_set(out, BSON_TYPE_DOUBLE);
@@ -767,8 +888,8 @@ err:
 static const wk_win_op_t win_ops[] = {
     {"$sum", parse_acc, eval_acc, B},
     {"$avg", parse_acc, eval_acc, B},
-    {"$min", parse_acc, eval_acc, B},
-    {"$max", parse_acc, eval_acc, B},
+    {"$min", parse_acc, eval_minmax, B},
+    {"$max", parse_acc, eval_minmax, B},
     {"$count", parse_acc, eval_acc, B},
     {"$push", parse_acc, eval_acc, B},
     {"$addToSet", parse_acc, eval_acc, B},

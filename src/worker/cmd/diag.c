@@ -1,7 +1,8 @@
 /*
  * src/worker/cmd/diag.c -- diagnostic and start-up commands: ping, buildInfo, getCmdLineOpts,
- * serverStatus (its larger sections: cmd/status.c), hostInfo, whatsmyuri, connectionStatus, getLog, listCommands,
- * getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c).
+ * serverStatus (its larger sections: cmd/status.c), hostInfo, whatsmyuri, connectionStatus,
+ * listCommands, getFreeMonitoringStatus (getParameter and setParameter: cmd/parameters.c;
+ * getLog and logRotate: cmd/log.c).
  *
  * Figures come from the global segment (every worker's counters, summed), /proc for this
  * server's memory, and the configuration.  Reply shapes follow mongod 7.0 so mongosh's
@@ -442,41 +443,6 @@ wk_cmd_connection_status(wk_cmd_t *cmd)
         bson_append_array_end(&ai, &a);
     }
     bson_append_document_end(cmd->reply, &ai);
-    return 0;
-}
-
-/*
- * wk_cmd_get_log --
- *     {getLog: "*"} lists the logs; "startupWarnings" holds none (we emit no start-up
- *     warnings); "global" is not kept in memory by this server.
- */
-int
-wk_cmd_get_log(wk_cmd_t *cmd)
-{
-    bson_iter_t it;
-    const char *which;
-    bson_t a;
-
-    bson_iter_init(&it, cmd->body);
-    bson_iter_next(&it);
-    if (!BSON_ITER_HOLDS_UTF8(&it))
-        return sdb_error_set(&cmd->err, SDB_CODE_TypeMismatch,
-                             "Argument to getLog must be of type String; found %s", "another type");
-    which = bson_iter_utf8(&it, NULL);
-    if (strcmp(which, "*") == 0) {
-        BSON_APPEND_ARRAY_BEGIN(cmd->reply, "names", &a);
-        BSON_APPEND_UTF8(&a, "0", "startupWarnings");
-        bson_append_array_end(cmd->reply, &a);
-        return 0;
-    }
-    if (strcmp(which, "startupWarnings") != 0)
-        return sdb_error_set(&cmd->err, SDB_CODE_NotImplemented,
-                             "getLog: log '%s' is not kept in memory by SecantusDB; "
-                             "see --logpath",
-                             which);
-    BSON_APPEND_INT32(cmd->reply, "totalLinesWritten", 0);
-    BSON_APPEND_ARRAY_BEGIN(cmd->reply, "log", &a);
-    bson_append_array_end(cmd->reply, &a);
     return 0;
 }
 

@@ -10,12 +10,17 @@
  * string for integers, any value's truth for booleans: 2 BadValue otherwise) and asking the
  * master (SET_PARAMETER), which checks the bounds and publishes the value: every worker sees
  * it at once.  The reply's `was` is the first parameter's previous value.
+ * logComponentVerbosity is a document ({verbosity, storage: {verbosity, journal: {...}}}):
+ * flattened to dotted component names and sent to the master in one SET_PARAMETER (its top
+ * verbosity is logLevel).  {getParameter: {allParameters, showDetails}} answers every
+ * parameter, each as {value, settableAtRuntime, settableAtStartup} with showDetails.
  *
  * Invariants: event-loop thread.
  */
 #include "../../common/bsoncmp.h"
 #include "../../common/config.h"
 #include "../../common/global.h"
+#include "../../common/log.h"
 #include "../../common/storeop.h"
 #include "../command.h"
 #include "../engine/args.h"
@@ -60,15 +65,88 @@ param_max_bson(bson_t *r, const char *name)
     BSON_APPEND_INT32(r, name, 16777216);
 }
 
+/* logComponentVerbosity: {verbosity: logLevel, <component>: {verbosity, <child>: {...}}}, the
+ * live levels (-1: the parent's). */
+static void
+components_under(bson_t *r, const char *parent)
+{
+    size_t plen = strlen(parent);
+    int i;
+
+    for (i = 1; i < SDB_LOG_NCOMP; i++) {
+        const char *name = sdb_log_component_name(i), *rest = name;
+        bson_t d;
+        if (plen > 0 && (strncmp(name, parent, plen) != 0 || name[plen] != '.'))
+            continue;
+        rest = plen > 0 ? name + plen + 1 : name;
+        if (strchr(rest, '.') != NULL)
+            continue; /* a grandchild: under its own parent */
+        BSON_APPEND_DOCUMENT_BEGIN(r, rest, &d);
+        BSON_APPEND_INT32(&d, "verbosity", (int32_t)atomic_load(&wk_global->log.comp[i]));
+        components_under(&d, name);
+        bson_append_document_end(r, &d);
+    }
+}
+
+static void
+param_log_components(bson_t *r, const char *name)
+{
+    bson_t d;
+
+    BSON_APPEND_DOCUMENT_BEGIN(r, name, &d);
+    BSON_APPEND_INT32(&d, "verbosity", (int32_t)atomic_load(&wk_global->log.level));
+    components_under(&d, "");
+    bson_append_document_end(r, &d);
+}
+
 static const struct {
     const char *name;
     param_fn fn;
+    bool runtime; /* set by the setParameter command (below), not the table */
 } params[] = {
-    {"featureCompatibilityVersion", param_fcv},
-    {"authenticationMechanisms", param_auth_mechs},
-    {"localLogicalSessionTimeoutMinutes", param_session_timeout},
-    {"maxBSONDepth", param_max_bson},
+    {"featureCompatibilityVersion", param_fcv, false},
+    {"authenticationMechanisms", param_auth_mechs, false},
+    {"localLogicalSessionTimeoutMinutes", param_session_timeout, false},
+    {"maxBSONDepth", param_max_bson, false},
+    {"logComponentVerbosity", param_log_components, true},
 };
+
+/* get_options -- {getParameter: {allParameters?, showDetails?}}: mongod's IDL options. */
+static int
+get_options(wk_cmd_t *cmd, const bson_iter_t *first, bool *all, bool *details)
+{
+    bson_iter_t o;
+
+    bson_iter_recurse(first, &o);
+    while (bson_iter_next(&o)) {
+        const char *k = bson_iter_key(&o);
+        if (strcmp(k, "allParameters") == 0)
+            *all = wk_cmdu_truthy(&o);
+        else if (strcmp(k, "showDetails") == 0)
+            *details = wk_cmdu_truthy(&o);
+        else
+            return sdb_error_set(&cmd->err, SDB_CODE_Location40415,
+                                 "BSON field 'getParameter.%s' is an unknown field.", k);
+    }
+    return 0;
+}
+
+/* put -- one parameter's value from `fill` (appending under the given key), plain or, with
+ * showDetails, as {value, settableAtRuntime, settableAtStartup}. */
+static void
+put_details(bson_t *reply, const char *name, const bson_t *one, bool runtime, bool startup)
+{
+    bson_iter_t v;
+    bson_t d;
+
+    if (!bson_iter_init(&v, one) || !bson_iter_next(&v))
+        return;
+    BSON_APPEND_DOCUMENT_BEGIN(reply, name, &d);
+    bson_append_iter(&d, "value", 5, &v);
+    BSON_APPEND_BOOL(&d, "settableAtRuntime", runtime);
+    BSON_APPEND_BOOL(&d, "settableAtStartup", startup);
+    bson_append_document_end(reply, &d);
+}
 
 /*
  * wk_cmd_get_parameter --
@@ -81,23 +159,31 @@ wk_cmd_get_parameter(wk_cmd_t *cmd)
     bson_iter_t it, f;
     size_t i, n, found = 0;
     const sdb_param_t *set = sdb_config_params(&n);
-    bool all = false;
+    bool all = false, details = false;
+    bson_t one;
 
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
     if (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "*") == 0)
         all = true;
     else if (BSON_ITER_HOLDS_DOCUMENT(&it))
-        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
-                             "getParameter options are not supported");
+        SDB_RET(get_options(cmd, &it, &all, &details));
     for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
         if (all || bson_iter_init_find(&f, cmd->body, params[i].name)) {
-            params[i].fn(cmd->reply, params[i].name);
+            bson_init(&one);
+            params[i].fn(details ? &one : cmd->reply, params[i].name);
+            if (details)
+                put_details(cmd->reply, params[i].name, &one, params[i].runtime, params[i].runtime);
+            bson_destroy(&one);
             found++;
         }
     for (i = 0; i < n; i++)
         if (all || bson_iter_init_find(&f, cmd->body, set[i].name)) {
-            sdb_config_param_append(wk_cfg, wk_global, &set[i], cmd->reply, false);
+            bson_init(&one);
+            sdb_config_param_append(wk_cfg, wk_global, &set[i], details ? &one : cmd->reply, false);
+            if (details)
+                put_details(cmd->reply, set[i].name, &one, set[i].live != 0, true);
+            bson_destroy(&one);
             found++;
         }
     if (found == 0)
@@ -107,14 +193,15 @@ wk_cmd_get_parameter(wk_cmd_t *cmd)
 
 /* ---- setParameter ---------------------------------------------------------------------- */
 
-/* fixed -- one of getParameter's fixed facts (settable at start-up only, if at all). */
-static bool
+/* fixed -- one of getParameter's fixed facts: 1 settable at start-up only (if at all), 2 at
+ * runtime by its own code (logComponentVerbosity), 0 not one of them. */
+static int
 fixed(const char *name)
 {
     for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
         if (strcmp(params[i].name, name) == 0)
-            return true;
-    return false;
+            return params[i].runtime ? 2 : 1;
+    return 0;
 }
 
 /* value_text -- an element's value as mongod prints it in a message (caller frees). */
@@ -199,12 +286,12 @@ check_names(wk_cmd_t *cmd)
         if (wk_cmdu_is_generic(k))
             continue;
         p = sdb_config_param_find(k, strlen(k));
-        if (p == NULL && !fixed(k))
+        if (p == NULL && fixed(k) == 0)
             return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                                  "attempted to set unrecognized parameter [%s], use help:true to "
                                  "see options ",
                                  k);
-        if (p == NULL || p->live == 0)
+        if (fixed(k) != 2 && (p == NULL || p->live == 0))
             return sdb_error_set(&cmd->err, SDB_CODE_IllegalOperation,
                                  "not allowed to change [%s] at runtime", k);
         bson_iter_init(&prev, cmd->body);
@@ -236,6 +323,78 @@ err:
     return ret;
 }
 
+/* flatten -- {verbosity, storage: {verbosity, journal: {...}}} into {"storage": n,
+ * "storage.journal": n} (components) and the top verbosity into *level (-2: none). */
+static int
+flatten(wk_cmd_t *cmd, const bson_iter_t *doc, const char *prefix, bson_t *components,
+        int64_t *level)
+{
+    bson_iter_t c;
+    char name[128];
+    int64_t v;
+    bool nan;
+
+    bson_iter_recurse(doc, &c);
+    while (bson_iter_next(&c)) {
+        const char *k = bson_iter_key(&c);
+        snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", k);
+        if (strcmp(k, "verbosity") == 0) {
+            if (!sdb_bson_safe_long(&c, &v, &nan) || v < -1 || v > 5 ||
+                (prefix[0] == '\0' && v < 0))
+                return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                                     "Invalid verbosity value for component %s",
+                                     prefix[0] ? prefix : "default");
+            if (prefix[0] == '\0')
+                *level = v;
+            else
+                BSON_APPEND_INT64(components, prefix, v);
+        } else if (BSON_ITER_HOLDS_DOCUMENT(&c) && sdb_log_component(name) > 0) {
+            SDB_RET(flatten(cmd, &c, name, components, level));
+        } else if (BSON_ITER_HOLDS_NUMBER(&c) && sdb_log_component(name) > 0) {
+            if (!sdb_bson_safe_long(&c, &v, &nan) || v < -1 || v > 5)
+                return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                                     "Invalid verbosity value for component %s", name);
+            BSON_APPEND_INT64(components, name, v);
+        } else {
+            return sdb_error_set(&cmd->err, SDB_CODE_BadValue, "Invalid component name %s", name);
+        }
+    }
+    return 0;
+}
+
+/* set_components -- setParameter logComponentVerbosity: the levels, then logLevel if given. */
+static int
+set_components(wk_cmd_t *cmd, const bson_iter_t *it, bool report_was)
+{
+    bson_t req = BSON_INITIALIZER, comps = BSON_INITIALIZER, reply = BSON_INITIALIZER;
+    int64_t level = -2;
+    int ret = 0;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                             "Invalid value for parameter logComponentVerbosity: it must be an "
+                             "object");
+    SDB_ERR(flatten(cmd, it, "", &comps, &level));
+    if (report_was) {
+        param_log_components(cmd->reply, "was");
+    }
+    BSON_APPEND_UTF8(&req, "name", "logComponentVerbosity");
+    BSON_APPEND_DOCUMENT(&req, "components", &comps);
+    SDB_ERR(wk_cmdu_store(SDB_OP_SET_PARAMETER, &req, &reply, &cmd->err));
+    if (level >= 0) {
+        bson_reinit(&req);
+        bson_destroy(&reply);
+        BSON_APPEND_UTF8(&req, "name", "logLevel");
+        BSON_APPEND_INT64(&req, "value", level);
+        SDB_ERR(wk_cmdu_store(SDB_OP_SET_PARAMETER, &req, &reply, &cmd->err));
+    }
+err:
+    bson_destroy(&req);
+    bson_destroy(&comps);
+    bson_destroy(&reply);
+    return ret;
+}
+
 typedef struct given {
     const sdb_param_t *p;
     bson_iter_t it;
@@ -257,6 +416,8 @@ wk_cmd_set_parameter(wk_cmd_t *cmd)
     size_t i, n, ng = 0;
     const sdb_param_t *p = sdb_config_params(&n);
     given_t *g = bson_malloc0((n + 1) * sizeof(*g));
+    bson_iter_t comp;
+    size_t comps = 0;
     int ret = 0;
 
     SDB_ERR(check_names(cmd));
@@ -264,9 +425,13 @@ wk_cmd_set_parameter(wk_cmd_t *cmd)
         if (p[i].live != 0 && bson_iter_init_find(&g[ng].it, cmd->body, p[i].name))
             g[ng++].p = &p[i];
     qsort(g, ng, sizeof(*g), by_name); /* mongod sets them in name order (a std::map) */
+    if (bson_iter_init_find(&comp, cmd->body, "logComponentVerbosity")) {
+        SDB_ERR(set_components(cmd, &comp, ng == 0));
+        comps = 1;
+    }
     for (i = 0; i < ng; i++)
         SDB_ERR(set_one(cmd, g[i].p, &g[i].it, i == 0));
-    if (ng == 0)
+    if (ng + comps == 0)
         ret = sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                             "no option found to set, use help:true to see options ");
 err:

@@ -608,7 +608,14 @@ int
 wk_expr_eval_vars(const wk_expr_t *e, const bson_t *root, const bson_t *vars, bson_value_t *out,
                   sdb_error_t *err)
 {
-    wk_eval_ctx_t ctx = {root, NULL, vars};
+    return wk_expr_eval_op(e, root, vars, NULL, out, err);
+}
+
+int
+wk_expr_eval_op(const wk_expr_t *e, const bson_t *root, const bson_t *vars, const struct wk_op *op,
+                bson_value_t *out, sdb_error_t *err)
+{
+    wk_eval_ctx_t ctx = {root, NULL, vars, op};
     int ret;
 
     if ((ret = wk_expr_eval_ctx(e, &ctx, out, err)) != 0)

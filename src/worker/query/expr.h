@@ -45,6 +45,13 @@ int wk_expr_eval(const wk_expr_t *e, const bson_t *root, bson_value_t *out, sdb_
 int wk_expr_eval_vars(const wk_expr_t *e, const bson_t *root, const bson_t *vars, bson_value_t *out,
                       sdb_error_t *err);
 
+struct wk_op;
+
+/* wk_expr_eval_op -- the same for the work of operation op (may be NULL): a $function script
+ * stops at the operation's maxTimeMS, kill or shutdown (js.h). */
+int wk_expr_eval_op(const wk_expr_t *e, const bson_t *root, const bson_t *vars,
+                    const struct wk_op *op, bson_value_t *out, sdb_error_t *err);
+
 /* wk_expr_date_add_utc -- $dateAdd in UTC: `start` (ms) plus `amount` of `unit` ("year" ...
  * "millisecond"; a month past a month's end clamps to its last day) into *out; false for an
  * unknown unit or an overflow.  For stages that step through dates ($densify). */

@@ -34,6 +34,7 @@ typedef struct wk_eval_ctx {
     const bson_t *root;
     const wk_var_frame_t *frames; /* innermost first; NULL for none */
     const bson_t *vars;           /* the command's `let` variables {name: value}; NULL for none */
+    const struct wk_op *op;       /* the operation ($function's scripts stop at its maxTimeMS) */
 } wk_eval_ctx_t;
 
 struct wk_expr;

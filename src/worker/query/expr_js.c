@@ -86,7 +86,7 @@ eval_function(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb_err
         return sdb_error_set(err, SDB_CODE_Location31266, "The args field must be of type array");
     }
     if (bson_init_static(&arr, args.value.v_doc.data, args.value.v_doc.data_len))
-        ret = wk_js_call_source(src, len, NULL, &arr, out, err);
+        ret = wk_js_call_source(src, len, ctx->op, &arr, out, err);
     wk_value_clear(&args);
     return ret;
 }

@@ -411,14 +411,15 @@ binary_dbref_field(const wk_mnode_t *n)
 
 /* bind -- give every node of the tree the matcher's variables and collation. */
 static void
-bind(wk_mnode_t *n, const bson_t *vars, const sdb_collation_t *coll)
+bind(wk_mnode_t *n, const bson_t *vars, const sdb_collation_t *coll, const struct wk_op *op)
 {
     size_t i;
 
     n->vars = vars;
+    n->op = op;
     n->coll = binary_dbref_field(n) ? NULL : coll;
     for (i = 0; i < n->n_kids; i++)
-        bind(n->kids[i], vars, coll);
+        bind(n->kids[i], vars, coll, op);
 }
 
 /* setup_where -- compile every $where of the tree for opts' operation, or refuse it where the
@@ -487,8 +488,8 @@ wk_matcher_new_ex(const bson_t *filter, const wk_match_opts_t *opts, wk_matcher_
     (*out)->root = root;
     if (opts != NULL && opts->vars != NULL && !bson_empty(opts->vars))
         (*out)->vars = bson_copy(opts->vars);
-    if (opts != NULL && ((*out)->vars != NULL || opts->coll != NULL))
-        bind(root, (*out)->vars, opts->coll);
+    if (opts != NULL && ((*out)->vars != NULL || opts->coll != NULL || opts->op != NULL))
+        bind(root, (*out)->vars, opts->coll, opts->op);
     return 0;
 }
 

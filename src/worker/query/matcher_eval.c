@@ -360,7 +360,7 @@ eval_expr(const wk_mnode_t *n, const bson_t *doc, wk_meval_t *ev)
     int ret;
     bool r;
 
-    ret = wk_expr_eval_vars(n->expr, doc, n->vars, &v, &err);
+    ret = wk_expr_eval_op(n->expr, doc, n->vars, n->op, &v, &err);
     if (ret != 0) {
         if (ev != NULL && ev->ret == 0) {
             ev->ret = ret;

@@ -90,6 +90,7 @@ typedef struct wk_mnode {
     size_t n_bits;
     wk_expr_t *expr;             /* EXPR */
     const bson_t *vars;          /* EXPR: the matcher's let variables (owned by the matcher) */
+    const struct wk_op *op;      /* EXPR: the operation its scripts run for (may be NULL) */
     wk_schema_t *schema;         /* SCHEMA */
     struct wk_js_where *where;   /* WHERE: compiled when the matcher is made */
     struct wk_mtext *text;       /* TEXT: the index spec and the parsed query */
