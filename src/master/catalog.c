@@ -106,6 +106,7 @@ coll_free(ms_coll_t *c)
     for (size_t i = 0; i < c->nidx; i++)
         index_free(&c->idx[i]);
     bson_free(c->idx);
+    bson_free(c->bld); /* the builds own their indexes and notice the drop */
     bson_free(c->ns);
     if (c->options != NULL)
         bson_destroy(c->options);
@@ -144,7 +145,7 @@ index_options(const bson_t *spec, const char *name, struct sdb_pfilter **filter,
 }
 
 int
-ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
+ms_catalog_index_init(ms_index_t *out, const bson_t *spec, const char *uri)
 {
     ms_index_t ix;
     bson_iter_t it;
@@ -172,6 +173,22 @@ ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
         !ix.unique && bson_iter_init_find(&it, spec, "prepareUnique") && bson_iter_as_bool(&it);
     index_options(spec, ix.name, &ix.filter, &ix.coll);
     snprintf(ix.uri, sizeof(ix.uri), "%s", uri);
+    *out = ix;
+    return 0;
+}
+
+void
+ms_catalog_index_free(ms_index_t *ix)
+{
+    index_free(ix);
+}
+
+int
+ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri)
+{
+    ms_index_t ix;
+
+    SDB_RET(ms_catalog_index_init(&ix, spec, uri));
     c->idx = bson_realloc(c->idx, (c->nidx + 1) * sizeof(*c->idx));
     c->idx[c->nidx++] = ix;
     return 0;
@@ -478,12 +495,13 @@ uri_referenced(const char *uri)
     return 0;
 }
 
-/* scan_metadata -- raise the table counter above every existing coll-/index- table and drop
- * the ones no catalog row references. */
+/* scan_metadata -- raise the table counter above every existing coll-/index-/ixside- table
+ * and drop the ones no catalog row references (an index build's tables until it publishes:
+ * a crash during a build leaves the collection as it was before, ixbuild.c). */
 static int
 scan_metadata(WT_SESSION *s)
 {
-    static const char *const kinds[] = {"table:coll-", "table:index-"};
+    static const char *const kinds[] = {"table:coll-", "table:index-", "table:ixside-"};
     WT_CURSOR *cur = NULL;
     char **orphans = NULL;
     size_t norphans = 0;
@@ -493,7 +511,7 @@ scan_metadata(WT_SESSION *s)
     SDB_ERR(s->open_cursor(s, "metadata:", NULL, NULL, &cur));
     while ((r = cur->next(cur)) == 0) {
         SDB_ERR(cur->get_key(cur, &key));
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
             size_t pl = strlen(kinds[k]);
             if (strncmp(key, kinds[k], pl) != 0)
                 continue;

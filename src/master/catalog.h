@@ -61,6 +61,8 @@ typedef struct ms_index {
                                  * set a bit commits, so they survive a restart; a row written
                                  * before they existed loads as multikey on every field */
     size_t nkf;
+    char side[MS_URI_MAX]; /* while the index builds (ixbuild.c): the side-writes table where
+                            * writers log their entry changes; "" once built */
 } ms_index_t;
 
 typedef struct ms_coll {
@@ -73,6 +75,9 @@ typedef struct ms_coll {
     size_t nidx;
     struct ms_capped *capped; /* limits and totals when options say capped, else NULL */
     struct ms_xact *creator;  /* the open transaction that created it (xact.h), else NULL */
+    ms_index_t **bld;         /* indexes being built (ixbuild.c owns each; writers log their
+                               * entries to its side table): changed under the exclusive lock */
+    size_t nbld;
 } ms_coll_t;
 
 /* ms_catalog_load -- create `table:catalog` if needed, load every entry into the cache,
@@ -154,6 +159,11 @@ void ms_catalog_tick(WT_SESSION *s);
 /* ms_catalog_index_add_locked -- append an index to c (exclusive lock held); the spec is
  * copied.  ms_catalog_index_remove_locked removes idx[i] (its table is not dropped). */
 int ms_catalog_index_add_locked(ms_coll_t *c, const bson_t *spec, const char *uri);
+
+/* ms_catalog_index_init -- fill *ix from spec (copied) and uri, outside any collection (an
+ * index being built, ixbuild.c); ms_catalog_index_free releases what it holds. */
+int ms_catalog_index_init(ms_index_t *ix, const bson_t *spec, const char *uri);
+void ms_catalog_index_free(ms_index_t *ix);
 void ms_catalog_index_remove_locked(ms_coll_t *c, size_t i);
 
 /* ms_catalog_oplog_cmd -- commit the session's running transaction with a "c" oplog entry

@@ -52,6 +52,7 @@ static fp_t table[] = {
     {"onPrimaryTransactionalWrite", FP_OFF, 0, 0.0, NULL, 0},
     {"pauseJournalFlusherThread", FP_OFF, 0, 0.0, NULL, 0},
     {"failGetMoreAfterCursorCheckout", FP_OFF, 0, 0.0, NULL, 0},
+    {"hangIndexBuildDuringCollectionScanPhaseBeforeInsertion", FP_OFF, 0, 0.0, NULL, 0},
     {"skipIndexNewRecords", FP_OFF, 0, 0.0, NULL, 0},               /* indexes.c: validate tests */
     {"skipUnindexingDocumentWhenDeleted", FP_OFF, 0, 0.0, NULL, 0}, /* indexes.c */
     {"corruptDocumentOnInsert", FP_OFF, 0, 0.0, NULL, 0},           /* records.c */

@@ -12,13 +12,17 @@
  * with keyPattern and keyValue (decoded from the conflicting key bytes).  Two writers racing
  * for one unique key conflict in WiredTiger (WT_ROLLBACK); the caller retries and the loser
  * then sees the duplicate.
- * Builds (CREATE_INDEXES) run under the exclusive catalog lock: a second session reads the
- * collection while the service session writes entries in transactions of BUILD_BATCH
- * documents; the catalog row and the oplog entries are written only after every requested
- * index is built, and a failed request drops every index it started (all or nothing).
+ * Builds (CREATE_INDEXES) over an existing collection, outside a transaction, run on a
+ * thread of their own off the exclusive lock (ixbuild.c): while an index builds, the entry
+ * writers here log its entry changes to its side table instead (ms_coll_t.bld).  A build
+ * inside a transaction, or of a collection this request creates, runs here under the
+ * exclusive catalog lock: a second session reads the collection while the service session
+ * writes entries in transactions of BUILD_BATCH documents.  Either way the catalog row and
+ * the oplog entries are written only after every requested index is built, and a failed
+ * request drops every index it started (all or nothing).
  *
  * Invariants: entry writers run inside the caller's transaction under the shared catalog
- * lock; builds and drops hold the exclusive lock.  Index scans live in ixscan.c.
+ * lock; in-place builds and drops hold the exclusive lock.  Index scans live in ixscan.c.
  */
 #include "indexes.h"
 
@@ -33,6 +37,7 @@
 #include "../common/sdb.h"
 #include "../common/wildcard.h"
 #include "failpoints.h"
+#include "ixbuild.h"
 #include "ixcover.h"
 #include "store.h"
 #include "storereq.h"
@@ -138,6 +143,8 @@ typedef struct entry_ctx {
     void *visit_arg;
     bson_t *values;   /* the document's key values (ixcover.h), or NULL: no cover tag */
     sdb_keybuf_t val; /* the entry value being written: cover tag (+ rid when unique) */
+    bool side;        /* the index builds: cur is its side-writes table (ixbuild.h) */
+    sdb_keybuf_t rec; /* side mode: the side record being written */
 } entry_ctx_t;
 
 /* old_key_cb -- remember one key of the document's old image. */
@@ -218,7 +225,7 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     k.size = len;
     v.data = e->val.data;
     v.size = e->val.len;
-    if (!e->ix->unique && e->ix->prepare_unique && !e->remove && e->visit == NULL &&
+    if (!e->side && !e->ix->unique && e->ix->prepare_unique && !e->remove && e->visit == NULL &&
         !had_key(e, key, len)) {
         bool taken;
 
@@ -243,6 +250,8 @@ entry_cb(const uint8_t *key, size_t len, void *arg)
     }
     if (e->visit != NULL)
         return e->visit(&k, &v, e->visit_arg);
+    if (e->side)
+        return ms_ixbuild_side_put(cur, &e->rec, e->remove, e->rid, &k, &v);
     cur->set_key(cur, &k);
     if (e->remove) {
         ret = cur->remove(cur);
@@ -382,11 +391,11 @@ derive(const ms_index_t *ix, const bson_t *doc, entry_ctx_t *e, int *multikey, s
     return sdb_keyenc_keys_coll(doc, ix->key, ix->coll, entry_cb, e, multikey, err);
 }
 
-/* index_doc -- add (or remove) doc's entries in one index; *grew (may be NULL) set when a
- * multikey mask gained a bit. */
+/* index_doc_to -- add (or remove) doc's entries in one index, or, when `side`, log them to
+ * its side-writes table; *grew (may be NULL) set when a multikey mask gained a bit. */
 static int
-index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
-          const bson_t *old, int64_t rid, int remove, bson_t *info, bool *grew, sdb_error_t *err)
+index_doc_to(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bool side, const bson_t *doc,
+             const bson_t *old, int64_t rid, int remove, bson_t *info, bool *grew, sdb_error_t *err)
 {
     entry_ctx_t e;
     bson_t values;
@@ -398,15 +407,20 @@ index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t 
     e.ix = ix;
     e.rid = rid;
     e.remove = remove;
+    e.side = side;
     sdb_keybuf_init(&e.rb);
     sdb_keybuf_init(&e.val);
+    sdb_keybuf_init(&e.rec);
     if (!remove && ms_ixcover_values(ix, doc, &values))
         e.values = &values;
     if (old != NULL && ix->prepare_unique && !sdb_wildcard_pattern(ix->key) &&
         !sparse_skip(ix, old) && in_filter(ix, old))
         SDB_ERR(sdb_keyenc_keys_coll(old, ix->key, ix->coll, old_key_cb, &e, NULL, err));
-    SDB_ERR(
-        s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL, &e.cur));
+    if (side)
+        SDB_ERR(s->open_cursor(s, ix->side, NULL, "append", &e.cur));
+    else
+        SDB_ERR(s->open_cursor(s, ix->uri, NULL, ix->unique && !remove ? "overwrite=false" : NULL,
+                               &e.cur));
     ret = derive(ix, doc, &e, &multikey, err);
     if (multikey && !remove && ret == 0 && mark_multikey(ix, doc) && grew != NULL)
         *grew = true;
@@ -421,9 +435,42 @@ err:
     bson_free(e.old_offs);
     sdb_keybuf_free(&e.rb);
     sdb_keybuf_free(&e.val);
+    sdb_keybuf_free(&e.rec);
     if (!remove)
         bson_destroy(&values);
     return ret;
+}
+
+/* index_doc -- index_doc_to, into the side table while ix builds. */
+static int
+index_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
+          const bson_t *old, int64_t rid, int remove, bson_t *info, bool *grew, sdb_error_t *err)
+{
+    return index_doc_to(s, c, ix, ix->side[0] != '\0', doc, old, rid, remove, info, grew, err);
+}
+
+/* building_docs -- log doc's entry changes for every index c builds (ixbuild.h). */
+static int
+building_docs(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, int remove,
+              sdb_error_t *err)
+{
+    for (size_t i = 0; i < c->nbld; i++)
+        SDB_RET(index_doc(s, c, c->bld[i], doc, NULL, rid, remove, NULL, NULL, err));
+    return 0;
+}
+
+int
+ms_indexes_build_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
+                     int64_t rid, bson_t *info, sdb_error_t *err)
+{
+    return index_doc_to(s, c, ix, false, doc, NULL, rid, 0, info, NULL, err);
+}
+
+int
+ms_indexes_dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t len,
+                     bson_t *info, sdb_error_t *err)
+{
+    return dup_error(c, ix, key, len, info, err);
 }
 
 /* fp_skip -- mongod's test failpoints skipIndexNewRecords / skipUnindexingDocumentWhenDeleted
@@ -463,6 +510,8 @@ index_all(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid, int
         if (!skipped(skip, &c->idx[i]))
             ret = index_doc(s, c, &c->idx[i], doc, NULL, rid, remove, info, &grew, err);
     bson_free(skip);
+    if (ret == 0)
+        ret = building_docs(s, c, doc, rid, remove, err);
     return ret == 0 && grew ? ms_catalog_persist_multikey(s, c) : ret;
 }
 
@@ -481,6 +530,7 @@ ms_indexes_update_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *old, cons
 
     for (size_t i = 0; i < c->nidx; i++)
         SDB_RET(index_doc(s, c, &c->idx[i], doc, old, rid, 0, info, &grew, err));
+    SDB_RET(building_docs(s, c, doc, rid, 0, err));
     return grew ? ms_catalog_persist_multikey(s, c) : 0;
 }
 
@@ -722,6 +772,44 @@ err:
     return ret;
 }
 
+/* build_off_lock -- hand the new specs of `req` to a build of their own (ixbuild.h): 0 when
+ * parked (or answered), SDB_EAGAIN when this request is answered in place (every index
+ * exists, a spec named twice, or no channel to park on). */
+static int
+build_off_lock(ms_ctx_t *ctx, ms_coll_t *c, const bson_t *req, sdb_error_t *err)
+{
+    bson_t *specs = NULL;
+    bson_iter_t it;
+    const char *name, *other;
+    size_t n = 0;
+    int exists, ret = 0;
+
+    SDB_RET(ms_req_array(req, "indexes", false, &it, NULL, err));
+    while (bson_iter_next(&it))
+        n++;
+    specs = bson_malloc0((n > 0 ? n : 1) * sizeof(*specs)); /* never moved: a bson_t points
+                                                              * into itself */
+    n = 0;
+    SDB_ERR(ms_req_array(req, "indexes", false, &it, NULL, err));
+    while (bson_iter_next(&it)) {
+        SDB_ERR(ms_req_iter_doc(&it, "indexes", &specs[n], err));
+        SDB_ERR(check_spec(c, &specs[n], &exists, err));
+        SDB_ERR(ms_req_str(&specs[n], "name", false, &name, err));
+        for (size_t i = 0; i < n; i++)
+            if (ms_req_str(&specs[i], "name", false, &other, err) == 0 && strcmp(name, other) == 0)
+                SDB_ERR(SDB_EAGAIN); /* built in place, which answers as before */
+        if (ms_ixbuild_building(c, name) != NULL)
+            SDB_ERR(sdb_error_set(err, SDB_CODE_IndexBuildAlreadyInProgress,
+                                  "Index build already in progress: %s", name));
+        if (!exists)
+            n++;
+    }
+    ret = n == 0 ? SDB_EAGAIN : ms_ixbuild_start(ctx, req, c, specs, n, err);
+err:
+    bson_free(specs);
+    return ret;
+}
+
 int
 ms_indexes_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -740,6 +828,11 @@ ms_indexes_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
     }
     SDB_ERR(ms_catalog_created_by_other(c, ctx->xact, err));
     before = c->nidx;
+    if (!created && ctx->xact == NULL) {
+        if ((ret = build_off_lock(ctx, c, req, err)) != SDB_EAGAIN)
+            goto err; /* parked (answered by the build), or refused */
+        ret = 0;
+    }
     SDB_ERR(add_indexes_locked(ctx->own, ctx->xact, c, &specs, reply, err));
     if (c->nidx != before)
         ms_store_bump_catalog();

@@ -35,6 +35,15 @@ int ms_indexes_update_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *old, 
 int ms_indexes_remove_doc(WT_SESSION *s, const ms_coll_t *c, const bson_t *doc, int64_t rid,
                           sdb_error_t *err);
 
+/* ms_indexes_build_doc -- add doc's entries to ix itself, also while ix builds (ixbuild.c). */
+int ms_indexes_build_doc(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, const bson_t *doc,
+                         int64_t rid, bson_t *info, sdb_error_t *err);
+
+/* ms_indexes_dup_error -- the 11000 error for encoded key `key` of ix (keyPattern and keyValue
+ * appended to info, may be NULL). */
+int ms_indexes_dup_error(const ms_coll_t *c, const ms_index_t *ix, const uint8_t *key, size_t len,
+                         bson_t *info, sdb_error_t *err);
+
 /* ms_indexes_entry_fn -- receives one index entry, key and value exactly as stored (valid
  * only during the call); a non-zero return stops the walk and is returned. */
 typedef int (*ms_indexes_entry_fn)(const WT_ITEM *key, const WT_ITEM *value, void *arg);

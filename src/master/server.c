@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "disk.h"
 #include "flush.h"
+#include "ixbuild.h"
 #include "logrotate.h"
 #include "oplog.h"
 #include "ops.h"
@@ -543,7 +544,8 @@ ms_server_run(const sdb_config_t *cfg, const char *argv0)
     sdb_logf(SDB_LOG_I, "CONTROL", 23138, "Shutting down", "exit code %d", ret);
     stop_workers(&m);
     ms_ttl_stop();
-    ms_flush_stop(); /* after the service threads: no FLUSH is queued any more */
+    ms_ixbuild_stop(); /* interrupts the builds: their answers go nowhere now */
+    ms_flush_stop();   /* after the service threads: no FLUSH is queued any more */
     ms_store_close();
     close(m.listen_fd);
     pid_file(cfg, false);

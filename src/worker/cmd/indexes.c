@@ -658,6 +658,8 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_ARRAY(&req, "indexes", &specs);
     wk_op_append_xact(&cmd->op, &req);
+    BSON_APPEND_INT64(&req, "opid", cmd->op.opid); /* killOp reaches the build through these */
+    BSON_APPEND_INT64(&req, "killSeq", (int64_t)cmd->op.op_kill_seq);
     SDB_ERR(wk_cmdu_store(SDB_OP_CREATE_INDEXES, &req, &reply, &cmd->err));
     if (bson_iter_init_find(&it, &reply, "numIndexesBefore"))
         before = bson_iter_as_int64(&it);
