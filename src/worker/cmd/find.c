@@ -330,7 +330,7 @@ shape(const wk_exec_t *ex, const wk_projection_t *proj, bool return_key, bool sh
             wk_matcher_matches(ex->matcher, doc, &none);
             det = &none;
         }
-        SDB_RET(wk_projection_apply(proj, doc, det, out, err));
+        SDB_RET(wk_projection_apply_op(proj, doc, det, ex->op, out, err));
     } else {
         bson_copy_to(doc, out);
     }

@@ -262,6 +262,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
         umo.vars = &uvars;
     }
     umo.coll = coll;
+    umo.op = c->op; /* a pipeline update's $function stops at maxTimeMS */
     SDB_ERR(wk_update_new_ex(&st->u, st->has_af ? &st->array_filters : NULL, &umo, &upd, werr));
     if (st->multi && wk_update_is_replacement(upd))
         SDB_ERR(sdb_error_set(werr, SDB_CODE_FailedToParse,
