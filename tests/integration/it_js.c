@@ -454,10 +454,12 @@ START_TEST(test_runaway_function_is_stopped)
         "[{'$graphLookup': {'from': 'players', 'startWith': " LOOP ", 'connectFromField': 'a', "
         "'connectToField': 'b', 'as': 'o'}}]",
         "[{'$fill': {'output': {'x': {'value': " LOOP "}}}}]",
+        "[{'$redact': " LOOP "}]",
     };
-    /* the other commands that run scripts: find's projection and $expr filter, pipeline
+    /* the other commands that run scripts: $documents, find's projection and $expr filter, pipeline
      * updates and findAndModify (its update and its projection) */
     static const char *const commands[] = {
+        "{'aggregate': 1, 'cursor': {}, 'pipeline': [{'$documents': " LOOP "}], 'maxTimeMS': 200}",
         "{'find': 'players', 'projection': {'x': " LOOP "}, 'maxTimeMS': 200}",
         "{'find': 'players', 'filter': {'$expr': " LOOP "}, 'maxTimeMS': 200}",
         "{'update': 'players', 'updates': [{'q': {}, 'u': [{'$set': {'x': " LOOP "}}], "
