@@ -395,6 +395,7 @@ wk_cmd_update(wk_cmd_t *cmd)
     SDB_ERR(wk_ns_write_check(c.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, c.ns));
     SDB_ERR(parse_update(cmd, &c, &updates, &bypass));
+    wk_cmdu_clock_vars(&c.vars); /* one $$NOW for every document it updates */
     chk = updates;
     while (bson_iter_next(&chk))
         SDB_ERR(parse_stmt(cmd, &chk, &st));

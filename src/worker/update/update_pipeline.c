@@ -226,7 +226,7 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
     int ret = 0;
 
     if (s->kind == WK_PS_PROJECT)
-        return wk_projection_apply_op(s->proj, in, NULL, c->u->op, out, c->err);
+        return wk_projection_apply_op(s->proj, in, NULL, c->u->vars, c->u->op, out, c->err);
     if (s->kind == WK_PS_REPLACE_ROOT) {
         bson_init(out);
         SDB_RET(wk_expr_eval_op(s->exprs[0], in, c->u->vars, c->u->op, &v, c->err));
