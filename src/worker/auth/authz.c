@@ -745,3 +745,36 @@ wk_authz_coll_visible(wk_conn_t *c, const char *db, const char *coll)
 {
     return c->auth != NULL && c->auth->authed && wk_privset_any_on_ns(&c->auth->privs, db, coll);
 }
+
+/*
+ * wk_authz_append_owner --
+ *     The cursor's owner, as the master checks it (a logged-in user's "user@db").
+ */
+void
+wk_authz_append_owner(wk_conn_t *c, bson_t *req)
+{
+    char who[sizeof(c->auth->user) + sizeof(c->auth->db) + 1] = "";
+
+    if (!wk_cfg->auth || c == NULL)
+        return;
+    if (c->auth != NULL && c->auth->authed)
+        snprintf(who, sizeof(who), "%s@%s", c->auth->user, c->auth->db);
+    BSON_APPEND_UTF8(req, "owner", who);
+}
+
+/*
+ * wk_authz_append_killer --
+ *     The owner a killCursors may kill for: none with killAnyCursor (mongod's
+ *     checkAuthForKillCursors).
+ */
+void
+wk_authz_append_killer(wk_conn_t *c, const char *db, const char *coll, bson_t *req)
+{
+    wk_auth_t *a = c != NULL ? c->auth : NULL;
+
+    if (a != NULL && a->authed &&
+        (wk_privset_allows(&a->privs, WK_RES_CLUSTER, "", "", WK_ACT_killAnyCursor) ||
+         wk_privset_allows(&a->privs, WK_RES_NS, db, coll, WK_ACT_killAnyCursor)))
+        return;
+    wk_authz_append_owner(c, req);
+}
