@@ -365,7 +365,7 @@ END_TEST
 
 /* A cursor serves only the user that opened it, as mongod's cursor manager: another user's
  * getMore and killCursors get 13 (the cursor lives on), the owner's work, and root's
- * killAnyCursor kills anyone's. */
+ * killAnyCursor kills anyone's; an lsid cannot name another user's uid. */
 START_TEST(test_cursor_owner)
 {
     mongoc_client_t *root = root_client();
@@ -406,6 +406,14 @@ START_TEST(test_cursor_owner)
         ASSERT_INT(&r, "cursorsKilled.0", id);
         bson_destroy(&r);
     }
+    /* an lsid naming another user's digest (uid) needs impersonate, which no role here has */
+    CMD_ERR(a, "cur",
+            "{'find': 'x', 'lsid': {'id': {'$binary': {'base64': 'AAAAAAAAAAAAAAAAAAAAAA==', "
+            "'subType': '04'}}, 'uid': {'$binary': {'base64': "
+            "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', 'subType': '00'}}}}",
+            &r, 13, "Unauthorized");
+    ASSERT_STR(&r, "errmsg", "Unauthorized to set user digest in LogicalSessionId");
+    bson_destroy(&r);
     mongoc_client_destroy(a);
     mongoc_client_destroy(b);
     mongoc_client_destroy(root);

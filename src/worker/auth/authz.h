@@ -21,6 +21,8 @@
  * A cursor belongs to the user that opened it: CURSOR_NEW, CURSOR_GET and CURSOR_KILL carry
  * the user (wk_authz_append_owner / _killer) and the master refuses another user's getMore
  * and killCursors with 13, as mongod's cursor manager.
+ * An lsid naming a uid other than the logged-in user's digest is refused with 13 (mongod's
+ * makeLogicalSessionId; only __system may impersonate).
  * Event-loop thread only.
  */
 #ifndef WK_AUTH_AUTHZ_H
