@@ -47,6 +47,7 @@ typedef struct cursor {
     bool has_lsid;     /* created in a session: only that session may continue it */
     uint8_t lsid[16];
     int64_t txn; /* the transaction number it was created in (request `xact`), or -1 */
+    char *owner; /* "user@db" under --auth (request `owner`; "" for nobody), or NULL */
     int64_t last_used_ms;
 } cursor_t;
 
@@ -119,6 +120,7 @@ free_list(cursor_t *c)
         cursor_t *next = c->next;
         ms_spool_free(c->spool);
         bson_free(c->ns);
+        bson_free(c->owner);
         if (c->state != NULL)
             bson_destroy(c->state);
         bson_free(c);
@@ -198,10 +200,25 @@ session_check_locked(const cursor_t *c, const bson_t *req, sdb_error_t *err)
     return sdb_error_set(err, code, "%s", hex);
 }
 
+/* owner_check_locked -- under --auth (the request names an `owner`) a cursor serves only the
+ * user that created it, as mongod's cursor manager: 13 Unauthorized otherwise.  A request
+ * without `owner` (no --auth, or a killer holding killAnyCursor) passes. */
+static int
+owner_check_locked(const cursor_t *c, const bson_t *req, sdb_error_t *err)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init_find(&it, req, "owner") || !BSON_ITER_HOLDS_UTF8(&it) ||
+        strcmp(bson_iter_utf8(&it, NULL), c->owner != NULL ? c->owner : "") == 0)
+        return 0;
+    return sdb_error_set(err, SDB_CODE_Unauthorized,
+                         "cursor id %" PRId64 " was not created by the authenticated user", c->id);
+}
+
 int
 ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    const char *ns;
+    const char *ns, *owner;
     bson_t state;
     bson_iter_t docs;
     bool has_docs, no_timeout, out;
@@ -213,7 +230,9 @@ ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     SDB_RET(ms_req_doc(req, "state", false, &state, NULL, err));
     SDB_RET(ms_req_array(req, "docs", true, &docs, &has_docs, err));
     SDB_RET(ms_req_bool(req, "noTimeout", false, &no_timeout, err));
+    SDB_RET(ms_req_str(req, "owner", true, &owner, err));
     c = bson_malloc0(sizeof(*c));
+    c->owner = owner != NULL ? bson_strdup(owner) : NULL;
     c->ns = bson_strdup(ns);
     c->state = bson_copy(&state);
     c->out_slot = -1;
@@ -256,6 +275,7 @@ check_out(int64_t id, int slot, const bson_t *req, cursor_t **out, sdb_error_t *
     pthread_mutex_lock(&cur_mu);
     if ((c = *slot_of_locked(id)) == NULL || c->killed)
         SDB_ERR(not_found(err, id));
+    SDB_ERR(owner_check_locked(c, req, err));
     SDB_ERR(session_check_locked(c, req, err));
     if (c->out_slot >= 0)
         SDB_ERR(sdb_error_set(err, SDB_CODE_CursorInUse, "cursor id %" PRId64 " is already in use",
@@ -406,12 +426,21 @@ ms_cursors_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
 {
     bson_t killed = BSON_INITIALIZER, missing = BSON_INITIALIZER;
     cursor_t *dead = NULL;
-    bson_iter_t ids;
+    bson_iter_t ids, scan;
     uint32_t nk = 0, nm = 0;
     char k[24];
 
     SDB_RET(ms_req_array(req, "ids", false, &ids, NULL, err));
+    scan = ids;
     pthread_mutex_lock(&cur_mu);
+    while (bson_iter_next(&scan)) { /* another user's cursor refuses the whole kill, as mongod */
+        cursor_t *c =
+            *slot_of_locked(BSON_ITER_HOLDS_NUMBER(&scan) ? bson_iter_as_int64(&scan) : 0);
+        if (c != NULL && !c->killed && owner_check_locked(c, req, err) != 0) {
+            pthread_mutex_unlock(&cur_mu);
+            return SDB_ECLIENT;
+        }
+    }
     while (bson_iter_next(&ids)) {
         int64_t id = BSON_ITER_HOLDS_NUMBER(&ids) ? bson_iter_as_int64(&ids) : 0;
         if (kill_one_locked(id, &dead)) {

@@ -2,7 +2,7 @@
  * tests/integration/it_auth.c -- authentication and authorization (issue 11): SCRAM-SHA-256
  * and SCRAM-SHA-1 through libmongoc, the Docker-style root user, --auth enforcement with the
  * built-in roles and a custom role, the localhost exception, the user and role commands'
- * shapes and errors, and hostile SASL input (the worker lives).
+ * shapes and errors, hostile SASL input (the worker lives), and cursors owned by their user.
  *
  * The shared server runs with --auth --initdbRootUsername root --initdbRootPassword secret;
  * the localhost-exception and environment-variable tests start their own.
@@ -363,6 +363,63 @@ START_TEST(test_privileges_follow_changes)
 }
 END_TEST
 
+/* A cursor serves only the user that opened it, as mongod's cursor manager: another user's
+ * getMore and killCursors get 13 (the cursor lives on), the owner's work, and root's
+ * killAnyCursor kills anyone's; an lsid cannot name another user's uid. */
+START_TEST(test_cursor_owner)
+{
+    mongoc_client_t *root = root_client();
+    char gm[128], kill[128], want[128];
+    bson_t r;
+    CMD_OK(root, "cur", "{'insert': 'x', 'documents': [{'a': 1}, {'a': 2}, {'a': 3}, {'a': 4}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(root, "cur", "{'createUser': 'ca', 'pwd': 'p', 'roles': ['readWrite']}", &r);
+    bson_destroy(&r);
+    CMD_OK(root, "cur", "{'createUser': 'cb', 'pwd': 'p', 'roles': ['readWrite']}", &r);
+    bson_destroy(&r);
+    mongoc_client_t *a = client_as(&it_srv, "ca", "p", "cur", NULL);
+    mongoc_client_t *b = client_as(&it_srv, "cb", "p", "cur", NULL);
+    for (int round = 0; round < 2; round++) { /* killed by root, then by its owner */
+        CMD_OK(a, "cur", "{'find': 'x', 'batchSize': 1}", &r);
+        long long id = (long long)fx_int(&r, "cursor.id");
+        ck_assert_msg(id != 0, "no cursor: %s", fx_to_json(&r));
+        bson_destroy(&r);
+        snprintf(gm, sizeof(gm),
+                 "{'getMore': {'$numberLong': '%lld'}, 'collection': 'x', 'batchSize': 1}", id);
+        snprintf(kill, sizeof(kill), "{'killCursors': 'x', 'cursors': [{'$numberLong': '%lld'}]}",
+                 id);
+        snprintf(want, sizeof(want), "cursor id %lld was not created by the authenticated user",
+                 id);
+        CMD_ERR(b, "cur", gm, &r, 13, "Unauthorized");
+        ASSERT_STR(&r, "errmsg", want);
+        bson_destroy(&r);
+        CMD_ERR(b, "cur", kill, &r, 13, "Unauthorized");
+        ASSERT_STR(&r, "errmsg", "not authorized to kill cursor on cur.x");
+        bson_destroy(&r);
+        if (round == 0) {
+            CMD_OK(a, "cur", gm, &r); /* refused to b, still the owner's */
+            ASSERT_INT(&r, "cursor.nextBatch.0.a", 2);
+            bson_destroy(&r);
+        }
+        CMD_OK(round == 0 ? root : a, "cur", kill, &r); /* root holds killAnyCursor */
+        ASSERT_INT(&r, "cursorsKilled.0", id);
+        bson_destroy(&r);
+    }
+    /* an lsid naming another user's digest (uid) needs impersonate, which no role here has */
+    CMD_ERR(a, "cur",
+            "{'find': 'x', 'lsid': {'id': {'$binary': {'base64': 'AAAAAAAAAAAAAAAAAAAAAA==', "
+            "'subType': '04'}}, 'uid': {'$binary': {'base64': "
+            "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', 'subType': '00'}}}}",
+            &r, 13, "Unauthorized");
+    ASSERT_STR(&r, "errmsg", "Unauthorized to set user digest in LogicalSessionId");
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+    mongoc_client_destroy(root);
+}
+END_TEST
+
 /* A database's user administrator hands out only its own database's roles. */
 START_TEST(test_user_admin_scope)
 {
@@ -681,6 +738,7 @@ main(void)
     tcase_add_test(tc, test_privileges_follow_changes);
     tcase_add_test(tc, test_hostile_sasl);
     tcase_add_test(tc, test_hello_mechs);
+    tcase_add_test(tc, test_cursor_owner);
     TCase *own = it_tcase(s, "own", false);
     tcase_add_test(own, test_localhost_exception);
     tcase_add_test(own, test_initdb_environment);

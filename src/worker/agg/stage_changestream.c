@@ -21,6 +21,7 @@
 #include "stage_changestream.h"
 
 #include "../../common/sdb.h"
+#include "../auth/authz.h"
 #include "../engine/args.h"
 #include "../engine/exec.h"
 #include "../engine/failpoint.h"
@@ -763,7 +764,7 @@ start_point(cs_run_t *r, const cs_start_t *st, sdb_error_t *err)
 
 /* cursor_new -- park the stream; *id its cursor id. */
 static int
-cursor_new(const cs_run_t *r, const bson_t *body, const char *ns, int64_t *id, sdb_error_t *err)
+cursor_new(const cs_run_t *r, wk_cmd_t *cmd, const char *ns, int64_t *id, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER, st = BSON_INITIALIZER;
     bson_iter_t it;
@@ -772,7 +773,8 @@ cursor_new(const cs_run_t *r, const bson_t *body, const char *ns, int64_t *id, s
     state_build(r, &st);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "state", &st);
-    wk_session_append_lsid(body, &req); /* the cursor's session: engine/session.h */
+    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
+    wk_authz_append_owner(cmd->conn, &req);  /* and user (auth/authz.h) */
     SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, err));
     *id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
 err:
@@ -809,7 +811,7 @@ wk_cs_aggregate(wk_cmd_t *cmd, const char *coll, const bson_iter_t *pipeline, in
     if (batch_size != 0)
         SDB_ERR(fill(&r, &b, 0, &cmd->err));
     if (!r.invalidated)
-        SDB_ERR(cursor_new(&r, cmd->body, ns, &id, &cmd->err));
+        SDB_ERR(cursor_new(&r, cmd, ns, &id, &cmd->err));
     append_reply(cmd->reply, "firstBatch", &b, &r.pos, id, ns);
 err:
     run_free(&r);

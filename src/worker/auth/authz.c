@@ -16,6 +16,7 @@
 #include "../../common/sdb.h"
 #include "../conn.h"
 #include "../coro.h"
+#include "../engine/session.h"
 #include "../worker.h"
 #include "users.h"
 
@@ -654,6 +655,38 @@ localhost_exception(wk_cmd_t *cmd, bool *allowed)
 }
 
 /*
+ * lsid_uid_check --
+ *     An lsid may name a uid (the user digest) only when it is the logged-in user's own
+ *     (SHA-256 of "user@db", of "" for nobody), as mongod's makeLogicalSessionId: another
+ *     user's needs impersonate, which only __system holds.
+ */
+static int
+lsid_uid_check(wk_cmd_t *cmd, const wk_auth_t *a)
+{
+    uint8_t mine[WK_SESSION_UID_LEN];
+    bson_iter_t it, f;
+    bson_subtype_t st;
+    const uint8_t *data;
+    uint32_t len;
+
+    if (!bson_iter_init_find(&it, cmd->body, "lsid") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        !bson_iter_recurse(&it, &f) || !bson_iter_find(&f, "uid") ||
+        (a != NULL && a->authed && wk_authz_has_role(cmd->conn, "__system", "admin")))
+        return 0;
+    if (a != NULL && a->authed)
+        wk_session_uid(a->user, a->db, mine);
+    else
+        wk_session_uid(NULL, NULL, mine);
+    if (BSON_ITER_HOLDS_BINARY(&f)) {
+        bson_iter_binary(&f, &st, &len, &data);
+        if (len == WK_SESSION_UID_LEN && memcmp(data, mine, len) == 0)
+            return 0;
+    }
+    return sdb_error_set(&cmd->err, SDB_CODE_Unauthorized,
+                         "Unauthorized to set user digest in LogicalSessionId");
+}
+
+/*
  * wk_authz_check --
  *     May this connection run this command?
  */
@@ -678,6 +711,7 @@ wk_authz_check(wk_cmd_t *cmd, const wk_cmd_def_t *def)
         return 0;
     if (a != NULL && a->authed)
         SDB_RET(refresh(cmd, a));
+    SDB_RET(lsid_uid_check(cmd, cmd->conn->auth)); /* refresh may log a dropped user out */
     if (a == NULL || !a->authed) {
         SDB_RET(localhost_exception(cmd, &allowed));
         if (allowed)
@@ -744,4 +778,37 @@ bool
 wk_authz_coll_visible(wk_conn_t *c, const char *db, const char *coll)
 {
     return c->auth != NULL && c->auth->authed && wk_privset_any_on_ns(&c->auth->privs, db, coll);
+}
+
+/*
+ * wk_authz_append_owner --
+ *     The cursor's owner, as the master checks it (a logged-in user's "user@db").
+ */
+void
+wk_authz_append_owner(wk_conn_t *c, bson_t *req)
+{
+    char who[sizeof(c->auth->user) + sizeof(c->auth->db) + 1] = "";
+
+    if (!wk_cfg->auth || c == NULL)
+        return;
+    if (c->auth != NULL && c->auth->authed)
+        snprintf(who, sizeof(who), "%s@%s", c->auth->user, c->auth->db);
+    BSON_APPEND_UTF8(req, "owner", who);
+}
+
+/*
+ * wk_authz_append_killer --
+ *     The owner a killCursors may kill for: none with killAnyCursor (mongod's
+ *     checkAuthForKillCursors).
+ */
+void
+wk_authz_append_killer(wk_conn_t *c, const char *db, const char *coll, bson_t *req)
+{
+    wk_auth_t *a = c != NULL ? c->auth : NULL;
+
+    if (a != NULL && a->authed &&
+        (wk_privset_allows(&a->privs, WK_RES_CLUSTER, "", "", WK_ACT_killAnyCursor) ||
+         wk_privset_allows(&a->privs, WK_RES_NS, db, coll, WK_ACT_killAnyCursor)))
+        return;
+    wk_authz_append_owner(c, req);
 }

@@ -18,6 +18,11 @@
  * global segment's auth_version; a dropped user is logged out), the
  * SASL conversation in progress and the count of failed logins (each failure delays the next
  * answer a little longer, sleeping the request's coroutine, never the worker).
+ * A cursor belongs to the user that opened it: CURSOR_NEW, CURSOR_GET and CURSOR_KILL carry
+ * the user (wk_authz_append_owner / _killer) and the master refuses another user's getMore
+ * and killCursors with 13, as mongod's cursor manager.
+ * An lsid naming a uid other than the logged-in user's digest is refused with 13 (mongod's
+ * makeLogicalSessionId; only __system may impersonate).
  * Event-loop thread only.
  */
 #ifndef WK_AUTH_AUTHZ_H
@@ -97,6 +102,15 @@ bool wk_authz_list_collections(wk_cmd_t *cmd);
 
 /* wk_authz_coll_visible -- whether that filter keeps db.coll. */
 bool wk_authz_coll_visible(struct wk_conn *c, const char *db, const char *coll);
+
+/* wk_authz_append_owner -- under --auth, the cursor owner a CURSOR_NEW or CURSOR_GET carries
+ * (storeop.def): `owner: "user@db"`, "" when nobody is logged in; nothing without --auth. */
+void wk_authz_append_owner(struct wk_conn *c, bson_t *req);
+
+/* wk_authz_append_killer -- the same for the CURSOR_KILL of killCursors on db.coll, except
+ * that a user holding killAnyCursor (on the cluster or that namespace) may kill anyone's
+ * cursor, so it names no owner. */
+void wk_authz_append_killer(struct wk_conn *c, const char *db, const char *coll, bson_t *req);
 
 /* wk_auth_initdb -- the Docker-style first start: when --initdbRootUsername (or
  * MONGO_INITDB_ROOT_USERNAME) is set and no user exists, create it with the root role in

@@ -37,6 +37,7 @@
 #include "../../common/collation.h"
 #include "../../common/geo/geo_keys.h"
 #include "../agg/stage_changestream.h"
+#include "../auth/authz.h"
 #include "../catalog_cache.h"
 #include "../oplog_wait.h"
 #include "../query/projection.h"
@@ -440,6 +441,7 @@ cursor_new(wk_cmd_t *cmd, const char *ns, const find_args_t *a, const bson_t *st
     BSON_APPEND_UTF8(&req, "ns", ns);
     wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
     wk_op_append_xact(&cmd->op, &req);       /* and transaction */
+    wk_authz_append_owner(cmd->conn, &req);  /* and user (auth/authz.h) */
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
         BSON_APPEND_ARRAY(&req, "docs", docs);
@@ -1111,6 +1113,7 @@ wk_cmd_get_more(wk_cmd_t *cmd)
                                                                    : WK_SPOOL_DEFAULT_GET);
     wk_session_append_lsid(cmd->body, &req); /* only the cursor's session continues it */
     wk_op_append_xact(&cmd->op, &req);       /* and only in its transaction */
+    wk_authz_append_owner(cmd->conn, &req);  /* and only for its user */
     wk_op_pin_cursor(&cmd->op, g.id);        /* killCursors interrupts this getMore */
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
@@ -1168,7 +1171,13 @@ wk_cmd_kill_cursors(wk_cmd_t *cmd)
         if (!BSON_ITER_HOLDS_INT64(&ids))
             SDB_ERR(wk_cmdu_type_error(cmd, "cursors.0", bson_iter_type(&ids), "long"));
     BSON_APPEND_VALUE(&req, "ids", bson_iter_value(&it));
-    SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_KILL, &req, &reply, &cmd->err));
+    wk_authz_append_killer(cmd->conn, cmd->db, ns + strlen(cmd->db) + 1, &req);
+    if (wk_cmdu_store(SDB_OP_CURSOR_KILL, &req, &reply, &cmd->err) != 0) {
+        if (cmd->err.code == SDB_CODE_Unauthorized) /* another user's cursor: mongod's words */
+            sdb_error_set(&cmd->err, SDB_CODE_Unauthorized, "not authorized to kill cursor on %s",
+                          ns);
+        SDB_ERR(SDB_ECLIENT);
+    }
     if (bson_iter_init_find(&it, &reply, "killed"))
         wk_cmdu_append_iter_as(cmd->reply, "cursorsKilled", &it);
     else
