@@ -522,14 +522,40 @@ static const opt_row_t collmod_rows[] = {
 };
 
 /* The generic arguments: writeConcern's w beyond this one member is refused as mongod refuses
- * it on a standalone; j and w "majority" flush the journal (it_durability).  maxTimeMS,
- * comment, $readPreference and readConcern are proved in it_admin, it_sessions and
- * it_snapshot; every $readPreference mode reads this node, as on a standalone mongod. */
+ * it on a standalone; j and w "majority" flush the journal (it_durability); wtimeout only
+ * bounds the wait for other members, so on one node it never fires (mongod's standalone
+ * neither).  maxTimeMS, comment and readConcern are proved in it_admin, it_sessions and
+ * it_snapshot.  $readPreference is parsed as mongod's ReadPreferenceSetting::fromInnerBSON
+ * parses it (bad mode 2, missing mode 4, wrong types 14, tags with primary 2,
+ * maxStalenessSeconds below 90 160); every valid mode reads this node, as on a standalone. */
+#define RP(x) FIND(", '$readPreference': " x)
+
 static const opt_row_t generic_rows[] = {
     {"writeConcern.w", SEED, INS("[{'_id': 5}], 'writeConcern': {'w': 1}"),
      INS("[{'_id': 5}], 'writeConcern': {'w': 2}"), NULL, "n", M_INT, 1, 1, 0, 100},
     {"writeConcern.w (tag)", SEED, INS("[{'_id': 5}], 'writeConcern': {'w': 'majority'}"),
      INS("[{'_id': 5}], 'writeConcern': {'w': 'dc1'}"), NULL, "n", M_INT, 1, 1, 0, 79},
+    {"$readPreference.mode", SEED, RP("{'mode': 'nearest'}"), RP("{'mode': 'closest'}"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 2},
+    {"$readPreference.mode (missing)", SEED, RP("{'mode': 'secondary'}"), RP("{'tags': []}"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 4},
+    {"$readPreference.mode (type)", SEED, RP("{'mode': 'primary'}"), RP("{'mode': 1}"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 14},
+    {"$readPreference (type)", SEED, RP("{'mode': 'primary'}"), RP("'primary'"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 14},
+    {"$readPreference.tags", SEED, RP("{'mode': 'secondaryPreferred', 'tags': [{'dc': 'a'}]}"),
+     RP("{'mode': 'primary', 'tags': [{'dc': 'a'}]}"), NULL, "cursor.firstBatch", M_LEN, 3, 0, 0,
+     2},
+    {"$readPreference.tags (default set)", SEED, RP("{'mode': 'primary', 'tags': [{}]}"),
+     RP("{'mode': 'primary', 'tags': [{}, {}]}"), NULL, "cursor.firstBatch", M_LEN, 3, 0, 0, 2},
+    {"$readPreference.maxStalenessSeconds", SEED,
+     RP("{'mode': 'secondary', 'maxStalenessSeconds': 90}"),
+     RP("{'mode': 'secondary', 'maxStalenessSeconds': 89}"), NULL, "cursor.firstBatch", M_LEN, 3, 0,
+     0, 160},
+    {"$readPreference.maxStalenessSeconds (primary)", SEED,
+     RP("{'mode': 'nearest', 'maxStalenessSeconds': 120}"),
+     RP("{'mode': 'primary', 'maxStalenessSeconds': 120}"), NULL, "cursor.firstBatch", M_LEN, 3, 0,
+     0, 2},
 };
 
 START_TEST(test_catalog)
