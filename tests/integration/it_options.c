@@ -586,11 +586,11 @@ eq_str(const bson_t *doc, const char *path, const char *want)
     return got != NULL && strcmp(got, want) == 0;
 }
 
-/* with_uuid -- cmd (JSON) with collectionUUID set to the UUID of collection `of`. */
+/* add_uuid -- append `field`: the UUID of collection `of` to b; returns b. */
 static bson_t *
-with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
+add_uuid(mongoc_client_t *c, bson_t *b, const char *field, const char *of)
 {
-    bson_t *b = fx_json(cmd), r, info;
+    bson_t r, info;
     bson_iter_t it;
     const uint8_t *u;
     uint32_t len;
@@ -603,10 +603,24 @@ with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
     ck_assert(fx_sub(&r, "cursor.firstBatch.0.info", &info));
     ck_assert(bson_iter_init_find(&it, &info, "uuid") && BSON_ITER_HOLDS_BINARY(&it));
     bson_iter_binary(&it, &st, &len, &u);
-    BSON_APPEND_BINARY(b, "collectionUUID", st, u, len);
+    BSON_APPEND_BINARY(b, field, st, u, len);
     bson_destroy(&info);
     bson_destroy(&r);
     return b;
+}
+
+/* with_uuid_at -- cmd (JSON) with `field` set to the UUID of collection `of`. */
+static bson_t *
+with_uuid_at(mongoc_client_t *c, const char *cmd, const char *field, const char *of)
+{
+    return add_uuid(c, fx_json(cmd), field, of);
+}
+
+/* with_uuid -- cmd (JSON) with collectionUUID set to the UUID of collection `of`. */
+static bson_t *
+with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
+{
+    return with_uuid_at(c, cmd, "collectionUUID", of);
 }
 
 START_TEST(test_collection_uuid)
@@ -637,6 +651,61 @@ START_TEST(test_collection_uuid)
 }
 END_TEST
 
+/* check_mismatch -- cmd (on admin) fails with 361 naming `expected` and `actual` in DB. */
+static void
+check_mismatch(mongoc_client_t *c, bson_t *cmd, const char *expected, const char *actual)
+{
+    bson_error_t e;
+    bson_t r;
+
+    ck_assert_msg(!fx_cmd_bson(c, "admin", cmd, &r, &e), "%s", fx_to_json(&r));
+    ck_assert_msg(fx_int(&r, "code") == 361 && eq_str(&r, "codeName", "CollectionUUIDMismatch") &&
+                      eq_str(&r, "expectedCollection", expected) &&
+                      eq_str(&r, "actualCollection", actual) && eq_str(&r, "db", DB),
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    bson_destroy(cmd);
+}
+
+/* renameCollection: collectionUUID is the source's expected UUID and dropTarget: <uuid> the
+ * target's (mongod's RenameCollectionOptions expectedSourceUUID / expectedTargetUUID, which
+ * are not wire fields: 40415 there). */
+#define REN(x) "{'renameCollection': 'opts.o', 'to': 'opts.o2'" x "}"
+
+START_TEST(test_rename_uuid)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_error_t e;
+    bson_t r, *cmd;
+
+    run_setup(c, SEED "|{'create': 'o2'}");
+    check_mismatch(c, with_uuid(c, REN(", 'dropTarget': true"), "o2"), "o", "o2");
+    check_mismatch(c, with_uuid_at(c, REN(""), "dropTarget", "o"), "o2", "o");
+    cmd = with_uuid_at(c, REN(""), "dropTarget", "o");
+    CMD_OK(c, DB, "{'drop': 'o2'}", &r);
+    bson_destroy(&r);
+    check_mismatch(c, cmd, "o2", "o"); /* no target: any expected target UUID mismatches */
+    run_setup(c, SEED "|{'create': 'o2'}");
+    cmd = with_uuid(c, REN(""), "o");
+    ck_assert_msg(!fx_cmd_bson(c, "admin", cmd, &r, &e), "target exists: %s", fx_to_json(&r));
+    ck_assert_int_eq(fx_int(&r, "code"), 48);
+    bson_destroy(&r);
+    cmd = add_uuid(c, cmd, "dropTarget", "o2");
+    ck_assert_msg(fx_cmd_bson(c, "admin", cmd, &r, &e), "%s", e.message);
+    bson_destroy(&r);
+    bson_destroy(cmd);
+    CMD_OK(c, DB, "{'count': 'o2'}", &r);
+    ck_assert_int_eq(fx_int(&r, "n"), 3);
+    bson_destroy(&r);
+    cmd = fx_json(REN(", 'expectedSourceUUID': 1"));
+    ck_assert(!fx_cmd_bson(c, "admin", cmd, &r, &e));
+    ck_assert_int_eq(fx_int(&r, "code"), 40415);
+    bson_destroy(&r);
+    bson_destroy(cmd);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -652,5 +721,6 @@ main(void)
     tcase_add_test(tc, test_count_distinct);
     tcase_add_test(tc, test_catalog);
     tcase_add_test(tc, test_collection_uuid);
+    tcase_add_test(tc, test_rename_uuid);
     return it_main(s);
 }

@@ -432,13 +432,9 @@ rename_arg(wk_cmd_t *cmd, const char *field, const char *which, const char **out
 int
 wk_cmd_rename_collection(wk_cmd_t *cmd)
 {
-    static const char *const fields[] = {"to",
-                                         "dropTarget",
-                                         "stayTemp",
-                                         "collectionUUID",
-                                         "expectedSourceUUID",
-                                         "expectedTargetUUID",
-                                         NULL};
+    /* mongod's expectedSourceUUID/expectedTargetUUID are spelled collectionUUID and
+     * dropTarget: <uuid> on the wire; the internal names are unknown fields there too */
+    static const char *const fields[] = {"to", "dropTarget", "stayTemp", "collectionUUID", NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     const char *from = NULL, *to = NULL;
     bool drop_target = false;
@@ -453,6 +449,11 @@ wk_cmd_rename_collection(wk_cmd_t *cmd)
     if (strcmp(from, to) == 0)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_IllegalOperation,
                               "Can't rename a collection to itself"));
+    /* collectionUUID is the source's expected UUID, dropTarget: <uuid> the target's (a
+     * missing target mismatches too); both 361 as mongod's checkCollectionUUIDMismatch */
+    SDB_ERR(wk_cmdu_check_uuid(cmd, from));
+    if (drop_target && BSON_ITER_HOLDS_BINARY(&it))
+        SDB_ERR(wk_cmdu_check_uuid_field(cmd, to, "dropTarget"));
     if (strchr(strchr(to, '.') + 1, '$') != NULL)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
                               "error with target namespace: Invalid collection name: %s",
