@@ -458,6 +458,7 @@ END_TEST
 
 #define CREATE(x) "{'create': 'o'" x "}"
 #define VAL "'validator': {'a': {'$exists': true}}"
+#define IDX "'idIndex': {'key': {'_id': 1}, 'name': '_id_', 'v': 2}"
 
 static const opt_row_t create_rows[] = {
     {"capped, size, max", NULL, CREATE(""), CREATE(", 'capped': true, 'size': 4096, 'max': 2"),
@@ -482,6 +483,15 @@ static const opt_row_t create_rows[] = {
      INS("[{'_id': 2}, {'_id': 1}]") "|" FIND(""), "cursor.firstBatch.0._id", M_INT, 2, 1, 0, 0},
     {"timeseries (not supported: refused)", NULL, CREATE(""),
      CREATE(", 'timeseries': {'timeField': 't'}"), NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"idIndex with viewOn", SEED, "{'create': 'v', 'viewOn': 'o'}",
+     "{'create': 'v', 'viewOn': 'o', " IDX "}", NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"idIndex with autoIndexId", NULL, CREATE(", " IDX), CREATE(", " IDX ", 'autoIndexId': true"),
+     NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"idIndex fields", NULL, CREATE(", " IDX),
+     CREATE(", 'idIndex': {'key': {'_id': 1}, 'name': '_id_', 'unique': true}"), NULL, "ok", M_INT,
+     1, 0, 0, 197},
+    {"idIndex key", NULL, CREATE(", " IDX),
+     CREATE(", 'idIndex': {'key': {'_id': -1}, 'name': '_id_'}"), NULL, "ok", M_INT, 1, 0, 0, 2},
 };
 
 #define CI(x) "{'createIndexes': 'o', 'indexes': [{'key': {'a': 1}, 'name': 'a_1'" x "}]}"

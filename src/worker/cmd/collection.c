@@ -313,6 +313,55 @@ err:
     return ret;
 }
 
+/* id_index_option -- idIndex as mongod's create checks it before creating anything: not with
+ * viewOn or autoIndexId (72), only the _id index's fields (197), key {_id: 1} (2).  The
+ * collation match with the collection's is not checked here (yet). */
+static int
+id_index_option(wk_cmd_t *cmd)
+{
+    static const char *const allowed[] = {"key", "name", "v", "ns", "collation", NULL};
+    bson_iter_t it, f;
+    bson_t spec, key;
+    char *text;
+    int ret = 0;
+
+    if (!bson_iter_init_find(&it, cmd->body, "idIndex") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return 0;
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "idIndex", &spec));
+    text = sdb_bson_text_new(&spec);
+    if (bson_has_field(cmd->body, "viewOn") || bson_has_field(cmd->body, "autoIndexId"))
+        SDB_ERR(sdb_error_set(
+            &cmd->err, SDB_CODE_InvalidOptions, "'idIndex' is not allowed with '%s': %s",
+            bson_has_field(cmd->body, "viewOn") ? "viewOn" : "autoIndexId", text));
+    bson_iter_init(&f, &spec);
+    while (bson_iter_next(&f)) {
+        size_t i;
+
+        for (i = 0; allowed[i] != NULL && strcmp(allowed[i], bson_iter_key(&f)) != 0; i++)
+            ;
+        if (allowed[i] == NULL)
+            SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidIndexSpecificationOption,
+                                  "The field '%s' is not valid for an _id index specification. "
+                                  "Specification: %s",
+                                  bson_iter_key(&f), text));
+    }
+    if (bson_iter_init_find(&f, &spec, "key") && BSON_ITER_HOLDS_DOCUMENT(&f)) {
+        SDB_ERR(wk_cmdu_get_doc(cmd, &f, "idIndex.key", &key));
+        bson_iter_init(&f, &key);
+        if (!bson_iter_next(&f) || strcmp(bson_iter_key(&f), "_id") != 0 ||
+            !BSON_ITER_HOLDS_NUMBER(&f) || bson_iter_as_double(&f) != 1.0 || bson_iter_next(&f)) {
+            char *k = sdb_bson_text_new(&key);
+
+            ret = sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                                "The field 'key' for an _id index must be {_id: 1}, but got %s", k);
+            bson_free(k);
+        }
+    }
+err:
+    bson_free(text);
+    return ret;
+}
+
 /* create_options -- the options document for CREATE, checked. */
 static int
 create_options(wk_cmd_t *cmd, bson_t *opts)
@@ -339,6 +388,7 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
         else
             bson_append_iter(opts, k, -1, &it);
     }
+    SDB_RET(id_index_option(cmd));
     if (bson_has_field(cmd->body, "viewOn")) {
         bson_reinit(opts);
         return view_options(cmd, opts);
