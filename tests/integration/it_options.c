@@ -509,6 +509,19 @@ static const opt_row_t index_rows[] = {
     {"collation", "{'insert': 'o', 'documents': [{'_id': 1, 'a': 'x'}]}", CI(", 'unique': true"),
      CI(", 'unique': true, 'collation': {'locale': 'en', 'strength': 2}"),
      INS("[{'_id': 2, 'a': 'X'}]"), "n", M_INT, 1, 0, 0, 0},
+    {"v", NULL, CI(""), CI(", 'v': 1"), "{'listIndexes': 'o'}", "cursor.firstBatch.1.v", M_INT, 2,
+     1, 0, 0},
+    {"v (neither 1 nor 2)", NULL, CI(", 'v': 2"), CI(", 'v': 3"), NULL, "ok", M_INT, 1, 0, 0, 67},
+    {"v (type)", NULL, CI(", 'v': 2.0"), CI(", 'v': '2'"), NULL, "ok", M_INT, 1, 0, 0, 14},
+    {"v 1 with collation", NULL, CI(", 'v': 2, 'collation': {'locale': 'fr'}"),
+     CI(", 'v': 1, 'collation': {'locale': 'fr'}"), NULL, "ok", M_INT, 1, 0, 0, 67},
+};
+
+/* mongod 7.0 accepts these index options and they change nothing: background is a creation-time
+ * hint (every build is a hybrid build since 4.2) and dropDups is "now ignored" (since 3.0). */
+static const char *const index_accepted[] = {
+    CI(", 'background': true"),
+    CI(", 'dropDups': true"),
 };
 
 #define MOD(x) "{'collMod': 'o'" x "}"
@@ -572,6 +585,7 @@ START_TEST(test_catalog)
 {
     run_table("create", create_rows, ROWS(create_rows));
     run_table("createIndexes", index_rows, ROWS(index_rows));
+    run_accepted(NULL, index_accepted, ROWS(index_accepted));
     run_table("collMod", collmod_rows, ROWS(collmod_rows));
     run_table("generic", generic_rows, ROWS(generic_rows));
 }
