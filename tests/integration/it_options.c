@@ -233,6 +233,36 @@ START_TEST(test_find)
 }
 END_TEST
 
+/* find's allowDiskUse: a blocking sort over internalQueryMaxBlockingSortMemoryUsageBytes fails
+ * with 292 when it is false and completes when it is true or absent (allowDiskUseByDefault,
+ * true as in mongod 7.0); the parameter is set low for the test and put back. */
+START_TEST(test_find_allow_disk_use)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_error_t e;
+    bson_t r;
+
+    run_setup(c, SEED);
+    CMD_OK(c, "admin", "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 16}",
+           &r);
+    bson_destroy(&r);
+    ck_assert(!fx_cmd(c, DB, FIND(", 'sort': {'s': 1}, 'allowDiskUse': false"), &r, &e));
+    ck_assert_msg(fx_int(&r, "code") == 292, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, FIND(", 'sort': {'s': 1}, 'allowDiskUse': true"), &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
+    ck_assert_int_eq(fx_int(&r, "cursor.firstBatch.0._id"), 2);
+    bson_destroy(&r);
+    CMD_OK(c, DB, FIND(", 'sort': {'s': 1}"), &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
+    bson_destroy(&r);
+    CMD_OK(c, "admin",
+           "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 104857600}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 #define INS(x) "{'insert': 'o', 'documents': " x "}"
 
 static const opt_row_t insert_rows[] = {
@@ -737,6 +767,7 @@ main(void)
     TCase *tc = it_tcase(s, "options", true);
 
     tcase_add_test(tc, test_find);
+    tcase_add_test(tc, test_find_allow_disk_use);
     tcase_add_test(tc, test_insert);
     tcase_add_test(tc, test_update);
     tcase_add_test(tc, test_delete);
