@@ -554,6 +554,9 @@ static const char *const index_accepted[] = {
     CI(", 'dropDups': true"),
 };
 
+/* collMod: the images themselves (kept once changeStreamPreAndPostImages is enabled) are proved
+ * in it_changestream, and index.expireAfterSeconds (the TTL monitor deleting by the new value)
+ * in it_ttl; here the option reaches the catalog, shown only when enabled as mongod shows it. */
 #define MOD(x) "{'collMod': 'o'" x "}"
 
 static const opt_row_t collmod_rows[] = {
@@ -569,6 +572,11 @@ static const opt_row_t collmod_rows[] = {
      MOD(", 'index': {'name': 'a_1', 'unique': true}"),
      MOD(", 'index': {'name': 'a_1', 'unique': true}, 'dryRun': true"), "{'listIndexes': 'o'}",
      "cursor.firstBatch.1.unique", M_HAS, 1, 0, 0, 0},
+    {"changeStreamPreAndPostImages", SEED,
+     MOD(", 'changeStreamPreAndPostImages': {'enabled': false}"),
+     MOD(", 'changeStreamPreAndPostImages': {'enabled': true}"),
+     "{'listCollections': 1, 'filter': {'name': 'o'}}",
+     "cursor.firstBatch.0.options.changeStreamPreAndPostImages", M_HAS, 0, 1, 0, 0},
     {"cappedSize, cappedMax", "{'create': 'o', 'capped': true, 'size': 4096}", MOD(""),
      MOD(", 'cappedMax': 2"), INS("[{'_id': 1}, {'_id': 2}, {'_id': 3}]") "|{'count': 'o'}", "n",
      M_INT, 3, 2, 0, 0},

@@ -545,11 +545,32 @@ append_id_index(const wk_coll_info_t *ci, bson_t *entry)
     bson_append_document_end(entry, &spec);
 }
 
+/* shown_option -- whether listCollections shows stored create option `it` (mongod's
+ * CollectionOptions::toBSON: changeStreamPreAndPostImages only when enabled, temp only when
+ * true, storageEngine and indexOptionDefaults only when not empty, never idIndex). */
+static bool
+shown_option(const bson_iter_t *it)
+{
+    const char *k = bson_iter_key(it);
+    bson_iter_t f;
+
+    if (strcmp(k, "idIndex") == 0)
+        return false;
+    if (strcmp(k, "temp") == 0)
+        return wk_cmdu_truthy(it);
+    if (strcmp(k, "changeStreamPreAndPostImages") == 0)
+        return BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &f) &&
+               bson_iter_find(&f, "enabled") && wk_cmdu_truthy(&f);
+    if (strcmp(k, "storageEngine") == 0 || strcmp(k, "indexOptionDefaults") == 0)
+        return !BSON_ITER_HOLDS_DOCUMENT(it) || (bson_iter_recurse(it, &f) && bson_iter_next(&f));
+    return true;
+}
+
 /* build_entry -- one listCollections entry. */
 static void
 build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *entry)
 {
-    bson_t info;
+    bson_t info, opts;
     bson_iter_t it;
     bool view = bson_has_field(&ci->options, "viewOn");
 
@@ -557,7 +578,12 @@ build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *
     BSON_APPEND_UTF8(entry, "type", view ? "view" : "collection");
     if (name_only)
         return;
-    BSON_APPEND_DOCUMENT(entry, "options", &ci->options);
+    BSON_APPEND_DOCUMENT_BEGIN(entry, "options", &opts);
+    bson_iter_init(&it, &ci->options);
+    while (bson_iter_next(&it))
+        if (shown_option(&it))
+            bson_append_iter(&opts, NULL, 0, &it);
+    bson_append_document_end(entry, &opts);
     BSON_APPEND_DOCUMENT_BEGIN(entry, "info", &info);
     BSON_APPEND_BOOL(&info, "readOnly", view);
     if (view) {
