@@ -477,13 +477,15 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
                (req->flags & WK_WIRE_MSG_CHECKSUM) | (stream ? WK_WIRE_MSG_MORE_TO_COME : 0), out,
                outlen);
     stream = stream && *out != NULL;
-    if (stream)
-        exhaust_next(req, &reply, *out);
     if (*out != NULL && req->compressor >= 0 &&
         sdb_compressors_has(wk_cfg->compressors, req->compressor) &&
         !(def != NULL && (def->flags & WK_CMD_F_HANDSHAKE)))
         wk_wire_compress(req->compressor, out, outlen); /* as the request came (wire.h) */
     finished(&cmd, def, ret, started_us, &reply, *outlen, ns);
+    /* last: the rewrite frees the request's command, which cmd.name and cmd.body point into
+     * (the compressed reply keeps the request id exhaust_next reads) */
+    if (stream)
+        exhaust_next(req, &reply, *out);
     bson_destroy(&reply);
     return stream;
 }
