@@ -524,6 +524,14 @@ static const opt_row_t create_rows[] = {
      CREATE(", 'idIndex': {'key': {'_id': -1}, 'name': '_id_'}"), NULL, "ok", M_INT, 1, 0, 0, 2},
 };
 
+/* mongod 7.0 accepts these create options and they change nothing on WiredTiger: flags are the
+ * MMAPv1 record allocation flags (only shown back by listCollections), and autoIndexId: true is
+ * what every collection gets anyway. */
+static const char *const create_accepted[] = {
+    CREATE(", 'flags': 1"),
+    CREATE(", 'autoIndexId': true"),
+};
+
 #define CI(x) "{'createIndexes': 'o', 'indexes': [{'key': {'a': 1}, 'name': 'a_1'" x "}]}"
 
 static const opt_row_t index_rows[] = {
@@ -622,6 +630,7 @@ static const opt_row_t generic_rows[] = {
 START_TEST(test_catalog)
 {
     run_table("create", create_rows, ROWS(create_rows));
+    run_accepted(NULL, create_accepted, ROWS(create_accepted));
     run_table("createIndexes", index_rows, ROWS(index_rows));
     run_accepted(NULL, index_accepted, ROWS(index_accepted));
     run_table("collMod", collmod_rows, ROWS(collmod_rows));
