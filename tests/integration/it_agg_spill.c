@@ -721,6 +721,105 @@ START_TEST(test_now_fixed_across_getmores)
 }
 END_TEST
 
+/* same_clock -- doc's `now` and `ct` are *now0 and (*t0, *i0), which the first document sets. */
+static void
+same_clock(const bson_t *doc, bool first, int64_t *now0, uint32_t *t0, uint32_t *i0)
+{
+    bson_iter_t it;
+    uint32_t t, i;
+
+    ck_assert(bson_iter_init_find(&it, doc, "now") && BSON_ITER_HOLDS_DATE_TIME(&it));
+    if (first)
+        *now0 = bson_iter_date_time(&it);
+    ck_assert_int_eq(bson_iter_date_time(&it), *now0);
+    ck_assert(bson_iter_init_find(&it, doc, "ct") && BSON_ITER_HOLDS_TIMESTAMP(&it));
+    bson_iter_timestamp(&it, &t, &i);
+    if (first) {
+        *t0 = t;
+        *i0 = i;
+    }
+    ck_assert(t == *t0 && i == *i0);
+}
+
+/* find and update read $$NOW and $$CLUSTER_TIME once per command too, as mongod: a find's
+ * projection (and its let) over getMores with the clock moving between them, and a pipeline
+ * update of many documents whose script makes each document take a few milliseconds. */
+START_TEST(test_now_fixed_for_find_and_update)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    mongoc_collection_t *coll;
+    bson_t *filter, *opts;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    int64_t now0 = 0;
+    uint32_t t0 = 0, i0 = 0;
+    bson_error_t e;
+    bson_t r;
+    int n = 0;
+
+    ck_assert(srv_up);
+    fx_cmd(c, DB, "{'drop': 'clocked'}", &r, NULL);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'insert': 'clocked', 'documents': [{'_id': 0}, {'_id': 1}, {'_id': 2}, {'_id': 3}, "
+           "{'_id': 4}, {'_id': 5}, {'_id': 6}, {'_id': 7}, {'_id': 8}]}",
+           &r);
+    bson_destroy(&r);
+    coll = mongoc_client_get_collection(c, DB, "clocked");
+    filter = fx_json("{'$expr': {'$lte': ['$$t', '$$NOW']}}");
+    opts = fx_json("{'batchSize': 3, 'sort': {'_id': 1}, 'let': {'t': '$$NOW'}, "
+                   "'projection': {'now': '$$NOW', 'ct': '$$CLUSTER_TIME', 't': '$$t'}}");
+    cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+    while (mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+
+        same_clock(doc, n == 0, &now0, &t0, &i0);
+        ck_assert(bson_iter_init_find(&it, doc, "t") && BSON_ITER_HOLDS_DATE_TIME(&it));
+        ck_assert_int_eq(bson_iter_date_time(&it), now0); /* let saw the same $$NOW */
+        if (++n % 3 == 0) { /* the next getMore runs on a later clock (and cluster time) */
+            usleep(20 * 1000);
+            CMD_OK(c, DB, "{'insert': 'clock', 'documents': [{}]}", &r);
+            bson_destroy(&r);
+        }
+    }
+    ck_assert_msg(!mongoc_cursor_error(cur, &e), "%s", e.message);
+    ck_assert_int_eq(n, 9);
+    mongoc_cursor_destroy(cur);
+    /* each document's update spins 3 ms in a script; all of them still see one clock */
+    CMD_OK(c, DB,
+           "{'update': 'clocked', 'updates': [{'q': {}, 'multi': true, 'u': [{'$set': {'w': "
+           "{'$function': {'body': 'function() { var e = Date.now() + 3; while (Date.now() < e) "
+           "{} return 1; }', 'args': [], 'lang': 'js'}}}}, {'$set': {'now': '$$NOW', "
+           "'ct': '$$CLUSTER_TIME'}}]}]}",
+           &r);
+    ASSERT_INT(&r, "nModified", 9);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'find': 'clocked', 'sort': {'_id': 1}}", &r);
+    {
+        bson_iter_t it, arr;
+        bson_t d;
+
+        n = 0;
+        ck_assert(bson_iter_init_find(&it, &r, "cursor") && bson_iter_recurse(&it, &arr) &&
+                  bson_iter_find(&arr, "firstBatch") && bson_iter_recurse(&arr, &it));
+        while (bson_iter_next(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+
+            bson_iter_document(&it, &len, &data);
+            ck_assert(bson_init_static(&d, data, len));
+            same_clock(&d, n++ == 0, &now0, &t0, &i0);
+        }
+        ck_assert_int_eq(n, 9);
+    }
+    bson_destroy(&r);
+    bson_destroy(opts);
+    bson_destroy(filter);
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* $planCacheStats lists this worker's plan cache entries for the collection in mongod's shape,
  * the one a raced query made with explain's queryHash; it must be the first stage. */
 START_TEST(test_plan_cache_stats)
@@ -787,6 +886,7 @@ main(void)
     tcase_add_test(tc, test_blocking_result_streams_into_spool);
     tcase_add_test(tc, test_leading_sort_uses_index);
     tcase_add_test(tc, test_now_fixed_across_getmores);
+    tcase_add_test(tc, test_now_fixed_for_find_and_update);
     tcase_add_test(tc, test_plan_cache_stats);
     return it_main(s);
 }

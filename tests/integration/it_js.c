@@ -428,9 +428,11 @@ START_TEST(test_runaway_is_stopped)
 }
 END_TEST
 
-/* $function and $accumulator scripts that loop forever stop at the aggregate's maxTimeMS with
- * 50 (not at the 60 s per-call limit), wherever the pipeline runs them, and the worker goes on
- * serving scripts and queries. */
+/* $function and $accumulator scripts that loop forever stop at the command's maxTimeMS with
+ * 50 (not at the 60 s per-call limit), wherever an aggregate, a find, an update or a
+ * findAndModify runs them, and the worker goes on serving scripts and queries. */
+#define LOOP "{'$function': {'body': 'function() { while (true) {} }', 'args': [], 'lang': 'js'}}"
+
 START_TEST(test_runaway_function_is_stopped)
 {
     static const char *const pipelines[] = {
@@ -443,6 +445,33 @@ START_TEST(test_runaway_function_is_stopped)
         "'merge': 'function(a, b) { return a; }', 'lang': 'js'}}}}]",
         "[{'$group': {'_id': {'$function': {'body': 'function() { for (;;) {} }', "
         "'args': [], 'lang': 'js'}}}}]",
+        "[{'$project': {'x': " LOOP "}}]",
+        "[{'$bucket': {'groupBy': " LOOP ", 'boundaries': [0, 10], 'default': 'o'}}]",
+        "[{'$bucketAuto': {'groupBy': " LOOP ", 'buckets': 2}}]",
+        "[{'$setWindowFields': {'output': {'x': {'$sum': " LOOP "}}}}]",
+        "[{'$setWindowFields': {'partitionBy': " LOOP ", 'output': {'x': {'$sum': 1}}}}]",
+        "[{'$lookup': {'from': 'players', 'let': {'v': " LOOP "}, 'pipeline': [], 'as': 'o'}}]",
+        "[{'$graphLookup': {'from': 'players', 'startWith': " LOOP ", 'connectFromField': 'a', "
+        "'connectToField': 'b', 'as': 'o'}}]",
+        "[{'$fill': {'output': {'x': {'value': " LOOP "}}}}]",
+        "[{'$redact': " LOOP "}]",
+    };
+    /* the other commands that run scripts: $documents, find's projection and $expr filter, pipeline
+     * updates and findAndModify (its update and its projection) */
+    static const char *const commands[] = {
+        "{'aggregate': 1, 'cursor': {}, 'pipeline': [{'$documents': " LOOP "}], 'maxTimeMS': 200}",
+        "{'find': 'players', 'projection': {'x': " LOOP "}, 'maxTimeMS': 200}",
+        "{'find': 'players', 'filter': {'$expr': " LOOP "}, 'maxTimeMS': 200}",
+        "{'update': 'players', 'updates': [{'q': {}, 'u': [{'$set': {'x': " LOOP "}}], "
+        "'multi': true}], 'maxTimeMS': 200}",
+        "{'update': 'players', 'updates': [{'q': {'_id': 1}, 'u': [{'$replaceWith': " LOOP
+        "}]}], 'maxTimeMS': 200}",
+        "{'update': 'players', 'updates': [{'q': {'_id': 1}, 'u': [{'$project': {'x': " LOOP
+        "}}]}], 'maxTimeMS': 200}",
+        "{'findAndModify': 'players', 'query': {'_id': 1}, 'update': [{'$set': {'x': " LOOP
+        "}}], 'maxTimeMS': 200}",
+        "{'findAndModify': 'players', 'query': {'_id': 1}, 'update': {'$set': {'y': 1}}, "
+        "'fields': {'x': " LOOP "}, 'maxTimeMS': 200}",
     };
     fx_server_t s;
     mongoc_client_t *a;
@@ -459,6 +488,10 @@ START_TEST(test_runaway_function_is_stopped)
         CMD_ERR(a, DB, cmd, &r, 50, "MaxTimeMSExpired");
         bson_destroy(&r);
     }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        CMD_ERR(a, DB, commands[i], &r, 50, "MaxTimeMSExpired");
+        bson_destroy(&r);
+    }
     CMD_OK(a, DB,
            "{'aggregate': 'players', 'cursor': {}, 'pipeline': [{'$match': {'_id': 1}}, "
            "{'$addFields': {'x': {'$function': {'body': 'function(v) { return v * 2; }', "
@@ -471,6 +504,8 @@ START_TEST(test_runaway_function_is_stopped)
     fx_server_cleanup(&s);
 }
 END_TEST
+
+#undef LOOP
 
 /* --noscripting: each feature answers mongod's error. */
 START_TEST(test_noscripting)

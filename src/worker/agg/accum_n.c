@@ -158,7 +158,7 @@ wk_acc_n_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
         st->want = 1;
         return 0;
     }
-    SDB_RET(wk_agg_eval(spec->n, doc, &v, err));
+    SDB_RET(wk_agg_eval_op(spec->n, doc, st->op, &v, err));
     ret = wk_stats_check_n(&v, &st->want, err);
     wk_acc_val_clear(&v);
     return ret;

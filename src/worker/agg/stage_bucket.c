@@ -195,7 +195,7 @@ wk_agg_run_bucket(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg
         SDB_ERR(wk_op_check(ctx->op, err));
         if (in->v[i] == NULL)
             continue;
-        SDB_ERR(wk_agg_eval(b->by, in->v[i], &v, err));
+        SDB_ERR(wk_agg_eval_op(b->by, in->v[i], ctx->op, &v, err));
         ret = bucket_key(b, &v, &keys[i], err);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);

@@ -228,7 +228,7 @@ take(ba_state_t *f, sdb_error_t *err)
         bson_value_t v;
         int ret;
 
-        SDB_RET(wk_agg_eval(wk_acc_input(&f->b->accs[a]), &doc, &v, err));
+        SDB_RET(wk_agg_eval_op(wk_acc_input(&f->b->accs[a]), &doc, f->ctx->op, &v, err));
         ret = wk_acc_step(&f->b->accs[a], &f->st[a], &v, err);
         if (v.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&v);
@@ -312,8 +312,10 @@ one_bucket(ba_state_t *f, wk_agg_docs_t *out, sdb_error_t *err)
     if (approx < 1)
         approx = 1;
     f->st = bson_malloc0((f->b->nacc ? f->b->nacc : 1) * sizeof(*f->st));
-    for (size_t a = 0; a < f->b->nacc; a++) /* no group key: `n` is read from {} */
+    for (size_t a = 0; a < f->b->nacc; a++) { /* no group key: `n` is read from {} */
+        f->st[a].op = f->ctx->op;             /* $accumulator's scripts run for it */
         SDB_ERR(wk_acc_start(&f->b->accs[a], &f->st[a], &empty, err));
+    }
     cur_key(f, &k);
     if (f->b->gran == NULL) {
         val_set(&f->min, &k);
@@ -391,7 +393,7 @@ ba_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
         if (in->v[i] == NULL)
             continue;
         SDB_RET(wk_op_check(f->ctx->op, err));
-        SDB_RET(wk_agg_eval(f->b->by, in->v[i], &v, err));
+        SDB_RET(wk_agg_eval_op(f->b->by, in->v[i], f->ctx->op, &v, err));
         if (v.value_type == BSON_TYPE_EOD)
             v.value_type = BSON_TYPE_NULL;
         ret = check_key(f->b, &v, err);

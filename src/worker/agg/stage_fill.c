@@ -519,7 +519,7 @@ err:
 
 /* values -- the $addFields step: {field: {$ifNull: ["$field", value]}}. */
 static int
-values(const fill_t *f, row_t *row, sdb_error_t *err)
+values(const fill_t *f, row_t *row, const wk_op_t *op, sdb_error_t *err)
 {
     for (size_t k = 0; k < f->nouts; k++) {
         const fill_out_t *o = &f->outs[k];
@@ -535,7 +535,7 @@ values(const fill_t *f, row_t *row, sdb_error_t *err)
         }
         if (cur.value_type != BSON_TYPE_EOD)
             bson_value_destroy(&cur);
-        SDB_RET(wk_agg_eval(o->value, row->doc, &v, err));
+        SDB_RET(wk_agg_eval_op(o->value, row->doc, op, &v, err));
         wk_agg_doc_set(row->doc, o->field, &v, &next);
         bson_destroy(row->doc);
         row->doc = bson_copy(&next);
@@ -562,7 +562,7 @@ wk_agg_run_fill(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_d
         in->v[i] = NULL;
         rows[n].part.value_type = BSON_TYPE_NULL;
         if (f->window && f->partition != NULL) {
-            SDB_ERR(wk_agg_eval(f->partition, rows[n].doc, &rows[n].part, err));
+            SDB_ERR(wk_agg_eval_op(f->partition, rows[n].doc, ctx->op, &rows[n].part, err));
             if (rows[n].part.value_type == BSON_TYPE_EOD)
                 rows[n].part.value_type = BSON_TYPE_NULL;
         }
@@ -571,7 +571,7 @@ wk_agg_run_fill(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_d
     if (f->window)
         SDB_ERR(window(f, ctx, rows, n, err));
     for (size_t i = 0; i < n; i++) {
-        SDB_ERR(values(f, &rows[i], err));
+        SDB_ERR(values(f, &rows[i], ctx->op, err));
         wk_agg_docs_push(out, rows[i].doc);
         rows[i].doc = NULL;
     }

@@ -426,7 +426,7 @@ search_one(search_t *s, const bson_t *doc, wk_agg_docs_t *out, sdb_error_t *err)
     frontier.n = 0;
     bson_init(&next.arr);
     next.n = 0;
-    SDB_ERR(wk_agg_eval(s->g->start, doc, &start, err));
+    SDB_ERR(wk_agg_eval_op(s->g->start, doc, s->ctx->op, &start, err));
     if (start.value_type == BSON_TYPE_ARRAY) {
         bson_t view;
         bson_iter_t it;

@@ -305,7 +305,7 @@ run_pipeline(const lookup_t *l, wk_agg_ctx_t *ctx, const bson_t *doc, wk_agg_doc
         return wk_agg_run_sub(l->parsed, ctx, coll, input, out, err);
     for (size_t i = 0; i < l->nlet; i++) {
         bson_value_t v;
-        SDB_ERR(wk_agg_eval(l->let_exprs[i], doc, &v, err));
+        SDB_ERR(wk_agg_eval_op(l->let_exprs[i], doc, ctx->op, &v, err));
         if (v.value_type == BSON_TYPE_EOD)
             BSON_APPEND_NULL(&vars, l->let_names[i]);
         else

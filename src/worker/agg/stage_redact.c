@@ -35,12 +35,13 @@ wk_agg_parse_redact(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
 
 /* judge -- evaluate the expression on `cur` (with $$ROOT bound to the top document). */
 static int
-judge(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, verdict_t *v, sdb_error_t *err)
+judge(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, const wk_op_t *op, verdict_t *v,
+      sdb_error_t *err)
 {
     bson_value_t r;
     int ret = 0;
 
-    SDB_RET(wk_expr_eval_vars(e, cur, vars, &r, err));
+    SDB_RET(wk_expr_eval_op(e, cur, vars, op, &r, err));
     if (r.value_type == BSON_TYPE_UTF8 && strcmp(r.value.v_utf8.str, "keep") == 0) {
         *v = V_KEEP;
     } else if (r.value_type == BSON_TYPE_UTF8 && strcmp(r.value.v_utf8.str, "prune") == 0) {
@@ -61,12 +62,13 @@ judge(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, verdict_t *v, s
     return ret;
 }
 
-static int redact_doc(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, bson_t *out,
-                      bool *kept, sdb_error_t *err);
+static int redact_doc(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, const wk_op_t *op,
+                      bson_t *out, bool *kept, sdb_error_t *err);
 
 /* redact_array -- the elements of an array a descending document holds. */
 static int
-redact_array(const wk_expr_t *e, bson_iter_t *it, const bson_t *vars, bson_t *out, sdb_error_t *err)
+redact_array(const wk_expr_t *e, bson_iter_t *it, const bson_t *vars, const wk_op_t *op,
+             bson_t *out, sdb_error_t *err)
 {
     uint32_t n = 0;
     char buf[16];
@@ -83,7 +85,7 @@ redact_array(const wk_expr_t *e, bson_iter_t *it, const bson_t *vars, bson_t *ou
         if (BSON_ITER_HOLDS_DOCUMENT(it)) {
             bson_iter_document(it, &len, &data);
             bson_init_static(&view, data, len);
-            int ret = redact_doc(e, &view, vars, &sub, &kept, err);
+            int ret = redact_doc(e, &view, vars, op, &sub, &kept, err);
 
             if (ret == 0 && kept) {
                 BSON_APPEND_DOCUMENT(out, k, &sub);
@@ -95,7 +97,7 @@ redact_array(const wk_expr_t *e, bson_iter_t *it, const bson_t *vars, bson_t *ou
             int ret;
 
             BSON_APPEND_ARRAY_BEGIN(out, k, &sub);
-            ret = redact_array(e, &child, vars, &sub, err);
+            ret = redact_array(e, &child, vars, op, &sub, err);
             bson_append_array_end(out, &sub);
             SDB_RET(ret);
             n++;
@@ -110,15 +112,15 @@ redact_array(const wk_expr_t *e, bson_iter_t *it, const bson_t *vars, bson_t *ou
 /* redact_doc -- `out` (always initialized, for the caller to destroy) receives what is left
  * of `cur`; *kept false when it is pruned. */
 static int
-redact_doc(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, bson_t *out, bool *kept,
-           sdb_error_t *err)
+redact_doc(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, const wk_op_t *op,
+           bson_t *out, bool *kept, sdb_error_t *err)
 {
     verdict_t v = V_PRUNE;
     bson_iter_t it;
 
     bson_init(out);
     *kept = false;
-    SDB_RET(judge(e, cur, vars, &v, err));
+    SDB_RET(judge(e, cur, vars, op, &v, err));
     if (v == V_PRUNE)
         return 0;
     *kept = true;
@@ -138,7 +140,7 @@ redact_doc(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, bson_t *ou
         if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
             bson_iter_document(&it, &len, &data);
             bson_init_static(&view, data, len);
-            int ret = redact_doc(e, &view, vars, &sub, &sub_kept, err);
+            int ret = redact_doc(e, &view, vars, op, &sub, &sub_kept, err);
 
             if (ret == 0 && sub_kept)
                 BSON_APPEND_DOCUMENT(out, k, &sub);
@@ -148,7 +150,7 @@ redact_doc(const wk_expr_t *e, const bson_t *cur, const bson_t *vars, bson_t *ou
             int ret;
 
             BSON_APPEND_ARRAY_BEGIN(out, k, &sub);
-            ret = redact_array(e, &child, vars, &sub, err);
+            ret = redact_array(e, &child, vars, op, &sub, err);
             bson_append_array_end(out, &sub);
             if (ret != 0) {
                 bson_reinit(out);
@@ -174,7 +176,7 @@ wk_agg_run_redact(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg
             continue;
         SDB_RET(wk_op_check(ctx->op, err));
         BSON_APPEND_DOCUMENT(&vars, "ROOT", in->v[i]);
-        ret = redact_doc(priv, in->v[i], &vars, &res, &kept, err);
+        ret = redact_doc(priv, in->v[i], &vars, ctx->op, &res, &kept, err);
         bson_destroy(&vars);
         if (ret == 0 && kept)
             wk_agg_docs_push(out, bson_copy(&res));

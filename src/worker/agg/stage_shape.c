@@ -115,7 +115,7 @@ wk_agg_run_project(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_ag
 
         if (in->v[i] == NULL)
             continue;
-        if (wk_projection_apply(priv, in->v[i], NULL, &res, err) != 0) {
+        if (wk_projection_apply_op(priv, in->v[i], NULL, NULL, ctx->op, &res, err) != 0) {
             bson_destroy(&res);
             return SDB_ECLIENT;
         }

@@ -45,9 +45,8 @@ wk_agg_run_documents(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_
     bson_iter_t it;
     int ret = 0;
 
-    SDB_UNUSED(ctx);
     SDB_UNUSED(in);
-    SDB_ERR(wk_agg_eval(priv, &empty, &v, err));
+    SDB_ERR(wk_agg_eval_op(priv, &empty, ctx->op, &v, err));
     if (v.value_type != BSON_TYPE_ARRAY || !wk_agg_value_doc(&v, &arr)) {
         ret = sdb_error_set(err, SDB_CODE_Location5858203, "an array is expected");
     } else {

@@ -647,7 +647,7 @@ partition_keys(const window_stage_t *w, win_row_t *rows, size_t n, const wk_agg_
     for (size_t i = 0; i < n; i++) {
         SDB_RET(wk_op_check(ctx->op, err));
         if (w->partition != NULL)
-            SDB_RET(wk_agg_eval(w->partition, rows[i].doc, &rows[i].key, err));
+            SDB_RET(wk_agg_eval_op(w->partition, rows[i].doc, ctx->op, &rows[i].key, err));
         if (rows[i].key.value_type == BSON_TYPE_ARRAY)
             return sdb_error_set(err, SDB_CODE_TypeMismatch,
                                  "An expression used to partition cannot evaluate to value of "

@@ -43,7 +43,7 @@ eval_inputs(const wk_expr_t *e, const wk_win_part_t *p, bson_value_t **vals, sdb
 {
     *vals = bson_malloc0((p->n ? p->n : 1) * sizeof(**vals));
     for (size_t i = 0; i < p->n; i++)
-        SDB_RET(wk_agg_eval(e, p->docs[i], &(*vals)[i], err));
+        SDB_RET(wk_agg_eval_op(e, p->docs[i], p->ctx->op, &(*vals)[i], err));
     return 0;
 }
 
@@ -112,6 +112,7 @@ eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
     int ret = 0;
 
     memset(&st, 0, sizeof(st));
+    st.op = p->ctx->op; /* $accumulator's scripts run for it */
     SDB_ERR(eval_inputs(wk_acc_input(&o->acc), p, &vals, err));
     SDB_ERR(window_ranges(o, p, los, his, nones, &back, err));
     back = back && (o->acc.def->flags & WK_ACC_ORDERLESS);
@@ -122,6 +123,7 @@ eval_acc(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
             wk_acc_state_t fresh;
 
             memset(&fresh, 0, sizeof(fresh));
+            fresh.op = p->ctx->op;
             SDB_ERR(wk_acc_start(&o->acc, &fresh, &empty, err));
             wk_acc_final(&o->acc, &fresh, &res[i]);
             continue;
@@ -252,7 +254,8 @@ eval_endpoint(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, 
         if (none)
             wk_acc_val_set(&res[i], BSON_TYPE_NULL);
         else
-            SDB_RET(wk_agg_eval(wk_acc_input(&o->acc), p->docs[last ? hi : lo], &res[i], err));
+            SDB_RET(wk_agg_eval_op(wk_acc_input(&o->acc), p->docs[last ? hi : lo], p->ctx->op,
+                                   &res[i], err));
     }
     return 0;
 }
@@ -412,9 +415,9 @@ eval_shift(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb
         int64_t j = (int64_t)i + o->by;
 
         if (j >= 0 && j < (int64_t)p->n)
-            SDB_ERR(wk_agg_eval(o->input, p->docs[j], &res[i], err));
+            SDB_ERR(wk_agg_eval_op(o->input, p->docs[j], p->ctx->op, &res[i], err));
         else if (o->dflt != NULL)
-            SDB_ERR(wk_agg_eval(o->dflt, &empty, &res[i], err));
+            SDB_ERR(wk_agg_eval_op(o->dflt, &empty, p->ctx->op, &res[i], err));
         else
             wk_acc_val_set(&res[i], BSON_TYPE_NULL);
     }
@@ -498,7 +501,7 @@ eval_ema(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
     int ret = 0;
 
     for (size_t i = 0; i < p->n; i++) {
-        SDB_RET(wk_agg_eval(o->input, p->docs[i], &v, err));
+        SDB_RET(wk_agg_eval_op(o->input, p->docs[i], p->ctx->op, &v, err));
         if (wk_num_is(&v)) {
             wk_dec_t x = wk_dec_from_value(&v);
 

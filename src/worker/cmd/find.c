@@ -83,6 +83,7 @@ typedef struct stream {
     bool has_limit;
     bool exhausted; /* nothing remains */
     bool return_key, show_record_id;
+    const bson_t *vars; /* the command's variables (let, fixed $$NOW) for computed fields */
 } stream_t;
 
 static const char *const find_fields[] = {
@@ -319,8 +320,9 @@ first_batch_size(const find_args_t *a)
 /* shape -- the document find returns for doc (record r): its projection, or with returnKey
  * the index key it was found at; then, with showRecordId, its record id as $recordId. */
 static int
-shape(const wk_exec_t *ex, const wk_projection_t *proj, bool return_key, bool show_record_id,
-      const bson_t *doc, int64_t r, const wk_match_details_t *det, bson_t *out, sdb_error_t *err)
+shape(const wk_exec_t *ex, const bson_t *vars, const wk_projection_t *proj, bool return_key,
+      bool show_record_id, const bson_t *doc, int64_t r, const wk_match_details_t *det, bson_t *out,
+      sdb_error_t *err)
 {
     wk_match_details_t none;
 
@@ -333,7 +335,7 @@ shape(const wk_exec_t *ex, const wk_projection_t *proj, bool return_key, bool sh
             wk_matcher_matches(ex->matcher, doc, &none);
             det = &none;
         }
-        SDB_RET(wk_projection_apply(proj, doc, det, out, err));
+        SDB_RET(wk_projection_apply_op(proj, doc, det, vars, ex->op, out, err));
     } else {
         bson_copy_to(doc, out);
     }
@@ -364,8 +366,8 @@ stream_fill(stream_t *s, int64_t want, batch_t *b, sdb_error_t *err)
             continue;
         }
         if (s->proj != NULL || s->return_key || s->show_record_id) {
-            ret =
-                shape(&s->ex, s->proj, s->return_key, s->show_record_id, &doc, r, &det, &out, err);
+            ret = shape(&s->ex, s->vars, s->proj, s->return_key, s->show_record_id, &doc, r, &det,
+                        &out, err);
             if (ret != 0) {
                 bson_destroy(&out);
                 return ret;
@@ -638,7 +640,7 @@ project_one(const wk_exec_t *ex, const stream_t *s, const bson_t *doc, bson_t *o
     if (bson_iter_init_find(&it, doc, "$recordId"))
         r = bson_iter_as_int64(&it);
     bson_copy_to_excluding_noinit(doc, &clean, "$recordId", WK_SORT_TEXT_SCORE, NULL);
-    ret = shape(ex, s->proj, s->return_key, s->show_record_id, &clean, r, NULL, out, err);
+    ret = shape(ex, s->vars, s->proj, s->return_key, s->show_record_id, &clean, r, NULL, out, err);
     bson_destroy(&clean);
     return ret;
 }
@@ -734,6 +736,8 @@ find_collection(wk_cmd_t *cmd)
     s.ex.read_ts = wk_rc_snapshot_ts(cmd); /* readConcern snapshot: engine/read_concern.h */
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(parse_find(cmd, &a));
+    wk_cmdu_clock_vars(&a.vars); /* fixed for the command and its getMores */
+    s.vars = a.vars;
     SDB_ERR(wk_geo_near_from_filter(&a.filter, &a.near, &cmd->err));
     if (a.near != NULL)
         SDB_ERR(wk_geo_near_index(a.near, ns, true, &cmd->err));
@@ -855,6 +859,7 @@ more_stream(const char *ns, const bson_t *st, int64_t want, const wk_op_t *op, b
         bson_iter_document(&it, &len, &data);
         bson_init_static(&vars, data, len);
         mo.vars = &vars;
+        s.vars = &vars;
     }
     if (bson_iter_init_find(&it, st, "collation") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_iter_document(&it, &len, &data);

@@ -186,7 +186,7 @@ append_value(wk_cmd_t *cmd, const fam_plan_t *p, const wk_matcher_t *m, const bs
     memset(&det, 0, sizeof(det));
     if (m != NULL)
         wk_matcher_matches(m, doc, &det);
-    ret = wk_projection_apply(p->proj, doc, &det, &out, &cmd->err);
+    ret = wk_projection_apply_op(p->proj, doc, &det, p->vars, &cmd->op, &out, &cmd->err);
     if (ret == 0)
         BSON_APPEND_DOCUMENT(cmd->reply, "value", &out);
     bson_destroy(&out);
@@ -381,8 +381,10 @@ wk_cmd_find_and_modify(wk_cmd_t *cmd)
         SDB_ERR(wk_cmdu_collation_new(&a.collation, "collation", &p.coll, &cmd->err));
     else /* the collection's default, if any */
         SDB_ERR(wk_cmdu_default_collation(p.ns, &p.coll, NULL, &cmd->err));
+    wk_cmdu_clock_vars(&p.vars); /* $$NOW, $$CLUSTER_TIME fixed for the command */
     p.mo.vars = p.vars;
     p.mo.coll = p.coll;
+    p.mo.op = &cmd->op; /* a pipeline update's $function stops at maxTimeMS */
     if (!bson_empty(&a.fields))
         SDB_ERR(wk_projection_new(&a.fields, &a.query, &p.proj, &cmd->err));
     if (!bson_empty(&a.sort))

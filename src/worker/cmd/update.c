@@ -262,6 +262,7 @@ run_stmt(upd_ctx_t *c, const upd_stmt_t *st, int32_t index, wk_stmt_t *stmt, bso
         umo.vars = &uvars;
     }
     umo.coll = coll;
+    umo.op = c->op; /* a pipeline update's $function stops at maxTimeMS */
     SDB_ERR(wk_update_new_ex(&st->u, st->has_af ? &st->array_filters : NULL, &umo, &upd, werr));
     if (st->multi && wk_update_is_replacement(upd))
         SDB_ERR(sdb_error_set(werr, SDB_CODE_FailedToParse,
@@ -394,6 +395,7 @@ wk_cmd_update(wk_cmd_t *cmd)
     SDB_ERR(wk_ns_write_check(c.ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, c.ns));
     SDB_ERR(parse_update(cmd, &c, &updates, &bypass));
+    wk_cmdu_clock_vars(&c.vars); /* one $$NOW for every document it updates */
     chk = updates;
     while (bson_iter_next(&chk))
         SDB_ERR(parse_stmt(cmd, &chk, &st));

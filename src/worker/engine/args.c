@@ -12,6 +12,7 @@
 
 #include "../catalog_cache.h"
 #include "../query/expr.h"
+#include "../worker.h"
 #include "namespace.h"
 
 #include <stdio.h>
@@ -322,6 +323,7 @@ wk_cmdu_let_vars(wk_cmd_t *cmd, const bson_iter_t *let, bson_t **vars)
     int ret = 0;
 
     *vars = bson_new();
+    wk_cmdu_clock_vars(vars); /* a let expression reads the command's $$NOW too */
     SDB_ERR(wk_cmdu_get_doc(cmd, let, "let", &doc));
     bson_iter_init(&it, &doc);
     while (bson_iter_next(&it)) {
@@ -341,6 +343,22 @@ wk_cmdu_let_vars(wk_cmd_t *cmd, const bson_iter_t *let, bson_t **vars)
 err:
     bson_destroy(&empty);
     return ret;
+}
+
+void
+wk_cmdu_clock_vars(bson_t **vars)
+{
+    struct timeval tv;
+    uint32_t t, i;
+
+    if (*vars == NULL)
+        *vars = bson_new();
+    if (bson_has_field(*vars, "NOW"))
+        return;
+    bson_gettimeofday(&tv);
+    wk_cluster_time(&t, &i);
+    BSON_APPEND_DATE_TIME(*vars, "NOW", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    BSON_APPEND_TIMESTAMP(*vars, "CLUSTER_TIME", t, i);
 }
 
 int

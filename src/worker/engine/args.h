@@ -83,6 +83,12 @@ void wk_cmdu_append_iter_as(bson_t *b, const char *key, const bson_iter_t *it);
  * error).  Each expression sees the variables defined before it. */
 int wk_cmdu_let_vars(wk_cmd_t *cmd, const bson_iter_t *let, bson_t **vars);
 
+/* wk_cmdu_clock_vars -- give the command's variables (*vars, bson_new()ed when NULL) its fixed
+ * $$NOW and $$CLUSTER_TIME, unless they have them: mongod reads both once per command, so
+ * every document of a multi-update and every getMore batch of a find see the same values
+ * (a cursor keeps its variables).  wk_cmdu_let_vars starts with them. */
+void wk_cmdu_clock_vars(bson_t **vars);
+
 /* wk_cmdu_default_collation -- the default collation of collection ns (its create option), for
  * a command that names none: *out NULL when it has none (or is a view or does not exist);
  * its spec is appended to `spec` when not NULL (for a cursor's saved state). */

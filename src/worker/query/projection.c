@@ -359,6 +359,8 @@ typedef struct papply {
     const wk_projection_t *p;
     const bson_t *root;
     const wk_match_details_t *details;
+    const bson_t *vars;     /* the command's variables ($$NOW, let) or NULL */
+    const struct wk_op *op; /* a $function's scripts stop at its maxTimeMS; may be NULL */
     sdb_error_t *err;
     bool pos_done; /* below the array the positional $ picked from: "a.$" is a plain include */
 } papply_t;
@@ -599,7 +601,7 @@ append_computed(const papply_t *a, const pnode_t *t, const bson_iter_t *doc, bso
                                      "query requires text score metadata, but it is not "
                                      "available");
         } else if (k->kind == PN_EXPR) {
-            SDB_RET(wk_expr_eval(k->expr, a->root, &v, a->err));
+            SDB_RET(wk_expr_eval_op(k->expr, a->root, a->vars, a->op, &v, a->err));
             if (v.value_type != BSON_TYPE_EOD)
                 bson_append_value(out, k->name, -1, &v);
             bson_value_destroy(&v);
@@ -647,7 +649,15 @@ int
 wk_projection_apply(const wk_projection_t *p, const bson_t *doc, const wk_match_details_t *details,
                     bson_t *out, sdb_error_t *err)
 {
-    papply_t a = {p, doc, details, err, false};
+    return wk_projection_apply_op(p, doc, details, NULL, NULL, out, err);
+}
+
+int
+wk_projection_apply_op(const wk_projection_t *p, const bson_t *doc,
+                       const wk_match_details_t *details, const bson_t *vars,
+                       const struct wk_op *op, bson_t *out, sdb_error_t *err)
+{
+    papply_t a = {p, doc, details, vars, op, err, false};
     bson_iter_t it;
     bson_t wrap;
     int ret;

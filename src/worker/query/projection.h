@@ -30,6 +30,15 @@ int wk_projection_new(const bson_t *spec, const bson_t *filter, wk_projection_t 
 int wk_projection_apply(const wk_projection_t *p, const bson_t *doc,
                         const wk_match_details_t *details, bson_t *out, sdb_error_t *err);
 
+struct wk_op;
+
+/* wk_projection_apply_op -- the same with the command's variables `vars` ({name: value}, its
+ * let and fixed $$NOW; may be NULL) for the work of operation op (may be NULL): a $function
+ * in a computed field stops at the operation's maxTimeMS, kill or shutdown (js.h). */
+int wk_projection_apply_op(const wk_projection_t *p, const bson_t *doc,
+                           const wk_match_details_t *details, const bson_t *vars,
+                           const struct wk_op *op, bson_t *out, sdb_error_t *err);
+
 /* wk_projection_free -- release a projection (NULL is fine). */
 void wk_projection_free(wk_projection_t *p);
 

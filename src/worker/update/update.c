@@ -422,6 +422,7 @@ wk_update_new_ex(const bson_iter_t *uit, const bson_t *array_filters, const wk_m
     if (opts != NULL && opts->vars != NULL && !bson_empty(opts->vars))
         u->vars = bson_copy(opts->vars);
     u->coll = opts != NULL ? opts->coll : NULL;
+    u->op = opts != NULL ? opts->op : NULL;
     SDB_ERR(parse_array_filters(u, array_filters, err));
     if (BSON_ITER_HOLDS_ARRAY(uit)) {
         u->kind = WK_UK_PIPELINE;

@@ -100,6 +100,7 @@ struct wk_update {
     size_t n_stages;
     bson_t *vars;                /* the command's let variables (owned copy) or NULL */
     const sdb_collation_t *coll; /* arrayFilters' collation (borrowed) or NULL */
+    const struct wk_op *op;      /* a pipeline's $function stops at its maxTimeMS; may be NULL */
 };
 
 typedef struct wk_uctx {

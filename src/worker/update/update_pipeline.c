@@ -226,10 +226,10 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
     int ret = 0;
 
     if (s->kind == WK_PS_PROJECT)
-        return wk_projection_apply(s->proj, in, NULL, out, c->err);
+        return wk_projection_apply_op(s->proj, in, NULL, c->u->vars, c->u->op, out, c->err);
     if (s->kind == WK_PS_REPLACE_ROOT) {
         bson_init(out);
-        SDB_RET(wk_expr_eval_vars(s->exprs[0], in, c->u->vars, &v, c->err));
+        SDB_RET(wk_expr_eval_op(s->exprs[0], in, c->u->vars, c->u->op, &v, c->err));
         if (v.value_type != BSON_TYPE_DOCUMENT) {
             ret = sdb_error_set(c->err, SDB_CODE_Location40228,
                                 "'replacement document' must "
@@ -251,7 +251,7 @@ apply_stage(const wk_uctx_t *c, const wk_pstage_t *s, const bson_t *in, bson_t *
             ret = pset(root, &s->paths[k], 0, &none, 0, c->err);
             continue;
         }
-        if ((ret = wk_expr_eval_vars(s->exprs[k], in, c->u->vars, &v, c->err)) == 0) {
+        if ((ret = wk_expr_eval_op(s->exprs[k], in, c->u->vars, c->u->op, &v, c->err)) == 0) {
             ret = pset(root, &s->paths[k], 0, &v, 0, c->err);
             if (v.value_type != BSON_TYPE_EOD)
                 bson_value_destroy(&v);
