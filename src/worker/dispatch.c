@@ -25,6 +25,7 @@
 #include "cmd/session.h"
 #include "cmd/transaction.h"
 #include "command.h"
+#include "engine/args.h"
 #include "engine/failpoint.h"
 #include "engine/namespace.h"
 #include "engine/read_concern.h"
@@ -203,6 +204,72 @@ api_check(const bson_t *body, const wk_cmd_def_t *def, sdb_error_t *err)
     return 0;
 }
 
+/* read_pref_check -- $readPreference as mongod's ReadPreferenceSetting::fromInnerBSON reads
+ * it for every command: an object with a known string mode, tags only beyond primary, a
+ * maxStalenessSeconds of 0 or at least 90 and never with primary.  Every valid mode reads
+ * this node, as on a standalone mongod. */
+static int
+read_pref_check(const bson_t *body, sdb_error_t *err)
+{
+    static const char *const modes[] = {
+        "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest", NULL};
+    bson_iter_t it, f;
+    const char *mode;
+    bool primary;
+    size_t i;
+
+    if (!bson_iter_init_find(&it, body, "$readPreference"))
+        return 0;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "$readPreference has incorrect type: expected object but got %s",
+                             wk_cmdu_type_name(bson_iter_type(&it)));
+    if (!bson_iter_recurse(&it, &f) || !bson_iter_find(&f, "mode"))
+        return sdb_error_set(err, SDB_CODE_NoSuchKey, "Missing expected field \"mode\"");
+    if (!BSON_ITER_HOLDS_UTF8(&f))
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "\"mode\" had the wrong type. Expected string, found %s",
+                             wk_cmdu_type_name(bson_iter_type(&f)));
+    mode = bson_iter_utf8(&f, NULL);
+    for (i = 0; modes[i] != NULL && strcmp(modes[i], mode) != 0; i++)
+        ;
+    if (modes[i] == NULL)
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "Could not parse $readPreference mode '%s'. Only the modes "
+                             "'primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', "
+                             "and 'nearest' are supported. :: caused by :: Enumeration value "
+                             "'%s' for field 'mode' is not a valid value.",
+                             mode, mode);
+    primary = i == 0;
+    bson_iter_recurse(&it, &f);
+    if (primary && bson_iter_find(&f, "tags") && BSON_ITER_HOLDS_ARRAY(&f)) {
+        bson_iter_t t, e;
+
+        /* [] and [{}] are the default tag set */
+        bson_iter_recurse(&f, &t);
+        if (bson_iter_next(&t) && (!BSON_ITER_HOLDS_DOCUMENT(&t) || !bson_iter_recurse(&t, &e) ||
+                                   bson_iter_next(&e) || bson_iter_next(&t)))
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "Only empty tags are allowed with primary read preference");
+    }
+    bson_iter_recurse(&it, &f);
+    if (bson_iter_find(&f, "maxStalenessSeconds") && BSON_ITER_HOLDS_NUMBER(&f) &&
+        bson_iter_as_int64(&f) != 0) {
+        int64_t s = bson_iter_as_int64(&f);
+
+        if (s < 0)
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "maxStalenessSeconds must be a non-negative integer");
+        if (s < 90)
+            return sdb_error_set(err, SDB_CODE_MaxStalenessOutOfRange,
+                                 "maxStalenessSeconds value can not be less than 90");
+        if (primary)
+            return sdb_error_set(err, SDB_CODE_BadValue,
+                                 "maxStalenessSeconds can not be set for the primary mode");
+    }
+    return 0;
+}
+
 /* Resolve the command, its database and the generic rules; 0 or SDB_ECLIENT. */
 static int
 prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen,
@@ -243,6 +310,7 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
                              "%s may only be run against the admin database.", cmd->name);
     cmd->db = db;
     SDB_RET(wk_authz_check(cmd, *def)); /* under --auth: auth/authz.h */
+    SDB_RET(read_pref_check(&req->cmd, &cmd->err));
     SDB_RET(wk_op_parse_max_time(&req->cmd, &max_time_ms, &cmd->err));
     wk_op_init(&cmd->op, cmd->conn, max_time_ms);
     if (((*def)->flags & WK_CMD_F_KILLS_SESSIONS) == 0) /* never interrupted by its own work */

@@ -233,6 +233,36 @@ START_TEST(test_find)
 }
 END_TEST
 
+/* find's allowDiskUse: a blocking sort over internalQueryMaxBlockingSortMemoryUsageBytes fails
+ * with 292 when it is false and completes when it is true or absent (allowDiskUseByDefault,
+ * true as in mongod 7.0); the parameter is set low for the test and put back. */
+START_TEST(test_find_allow_disk_use)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_error_t e;
+    bson_t r;
+
+    run_setup(c, SEED);
+    CMD_OK(c, "admin", "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 16}",
+           &r);
+    bson_destroy(&r);
+    ck_assert(!fx_cmd(c, DB, FIND(", 'sort': {'s': 1}, 'allowDiskUse': false"), &r, &e));
+    ck_assert_msg(fx_int(&r, "code") == 292, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    CMD_OK(c, DB, FIND(", 'sort': {'s': 1}, 'allowDiskUse': true"), &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
+    ck_assert_int_eq(fx_int(&r, "cursor.firstBatch.0._id"), 2);
+    bson_destroy(&r);
+    CMD_OK(c, DB, FIND(", 'sort': {'s': 1}"), &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 3);
+    bson_destroy(&r);
+    CMD_OK(c, "admin",
+           "{'setParameter': 1, 'internalQueryMaxBlockingSortMemoryUsageBytes': 104857600}", &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 #define INS(x) "{'insert': 'o', 'documents': " x "}"
 
 static const opt_row_t insert_rows[] = {
@@ -458,6 +488,7 @@ END_TEST
 
 #define CREATE(x) "{'create': 'o'" x "}"
 #define VAL "'validator': {'a': {'$exists': true}}"
+#define IDX "'idIndex': {'key': {'_id': 1}, 'name': '_id_', 'v': 2}"
 
 static const opt_row_t create_rows[] = {
     {"capped, size, max", NULL, CREATE(""), CREATE(", 'capped': true, 'size': 4096, 'max': 2"),
@@ -482,6 +513,23 @@ static const opt_row_t create_rows[] = {
      INS("[{'_id': 2}, {'_id': 1}]") "|" FIND(""), "cursor.firstBatch.0._id", M_INT, 2, 1, 0, 0},
     {"timeseries (not supported: refused)", NULL, CREATE(""),
      CREATE(", 'timeseries': {'timeField': 't'}"), NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"idIndex with viewOn", SEED, "{'create': 'v', 'viewOn': 'o'}",
+     "{'create': 'v', 'viewOn': 'o', " IDX "}", NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"idIndex with autoIndexId", NULL, CREATE(", " IDX), CREATE(", " IDX ", 'autoIndexId': true"),
+     NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"idIndex fields", NULL, CREATE(", " IDX),
+     CREATE(", 'idIndex': {'key': {'_id': 1}, 'name': '_id_', 'unique': true}"), NULL, "ok", M_INT,
+     1, 0, 0, 197},
+    {"idIndex key", NULL, CREATE(", " IDX),
+     CREATE(", 'idIndex': {'key': {'_id': -1}, 'name': '_id_'}"), NULL, "ok", M_INT, 1, 0, 0, 2},
+};
+
+/* mongod 7.0 accepts these create options and they change nothing on WiredTiger: flags are the
+ * MMAPv1 record allocation flags (only shown back by listCollections), and autoIndexId: true is
+ * what every collection gets anyway. */
+static const char *const create_accepted[] = {
+    CREATE(", 'flags': 1"),
+    CREATE(", 'autoIndexId': true"),
 };
 
 #define CI(x) "{'createIndexes': 'o', 'indexes': [{'key': {'a': 1}, 'name': 'a_1'" x "}]}"
@@ -499,8 +547,24 @@ static const opt_row_t index_rows[] = {
     {"collation", "{'insert': 'o', 'documents': [{'_id': 1, 'a': 'x'}]}", CI(", 'unique': true"),
      CI(", 'unique': true, 'collation': {'locale': 'en', 'strength': 2}"),
      INS("[{'_id': 2, 'a': 'X'}]"), "n", M_INT, 1, 0, 0, 0},
+    {"v", NULL, CI(""), CI(", 'v': 1"), "{'listIndexes': 'o'}", "cursor.firstBatch.1.v", M_INT, 2,
+     1, 0, 0},
+    {"v (neither 1 nor 2)", NULL, CI(", 'v': 2"), CI(", 'v': 3"), NULL, "ok", M_INT, 1, 0, 0, 67},
+    {"v (type)", NULL, CI(", 'v': 2.0"), CI(", 'v': '2'"), NULL, "ok", M_INT, 1, 0, 0, 14},
+    {"v 1 with collation", NULL, CI(", 'v': 2, 'collation': {'locale': 'fr'}"),
+     CI(", 'v': 1, 'collation': {'locale': 'fr'}"), NULL, "ok", M_INT, 1, 0, 0, 67},
 };
 
+/* mongod 7.0 accepts these index options and they change nothing: background is a creation-time
+ * hint (every build is a hybrid build since 4.2) and dropDups is "now ignored" (since 3.0). */
+static const char *const index_accepted[] = {
+    CI(", 'background': true"),
+    CI(", 'dropDups': true"),
+};
+
+/* collMod: the images themselves (kept once changeStreamPreAndPostImages is enabled) are proved
+ * in it_changestream, and index.expireAfterSeconds (the TTL monitor deleting by the new value)
+ * in it_ttl; here the option reaches the catalog, shown only when enabled as mongod shows it. */
 #define MOD(x) "{'collMod': 'o'" x "}"
 
 static const opt_row_t collmod_rows[] = {
@@ -516,26 +580,59 @@ static const opt_row_t collmod_rows[] = {
      MOD(", 'index': {'name': 'a_1', 'unique': true}"),
      MOD(", 'index': {'name': 'a_1', 'unique': true}, 'dryRun': true"), "{'listIndexes': 'o'}",
      "cursor.firstBatch.1.unique", M_HAS, 1, 0, 0, 0},
+    {"changeStreamPreAndPostImages", SEED,
+     MOD(", 'changeStreamPreAndPostImages': {'enabled': false}"),
+     MOD(", 'changeStreamPreAndPostImages': {'enabled': true}"),
+     "{'listCollections': 1, 'filter': {'name': 'o'}}",
+     "cursor.firstBatch.0.options.changeStreamPreAndPostImages", M_HAS, 0, 1, 0, 0},
     {"cappedSize, cappedMax", "{'create': 'o', 'capped': true, 'size': 4096}", MOD(""),
      MOD(", 'cappedMax': 2"), INS("[{'_id': 1}, {'_id': 2}, {'_id': 3}]") "|{'count': 'o'}", "n",
      M_INT, 3, 2, 0, 0},
 };
 
 /* The generic arguments: writeConcern's w beyond this one member is refused as mongod refuses
- * it on a standalone; j and w "majority" flush the journal (it_durability).  maxTimeMS,
- * comment, $readPreference and readConcern are proved in it_admin, it_sessions and
- * it_snapshot; every $readPreference mode reads this node, as on a standalone mongod. */
+ * it on a standalone; j and w "majority" flush the journal (it_durability); wtimeout only
+ * bounds the wait for other members, so on one node it never fires (mongod's standalone
+ * neither).  maxTimeMS, comment and readConcern are proved in it_admin, it_sessions and
+ * it_snapshot.  $readPreference is parsed as mongod's ReadPreferenceSetting::fromInnerBSON
+ * parses it (bad mode 2, missing mode 4, wrong types 14, tags with primary 2,
+ * maxStalenessSeconds below 90 160); every valid mode reads this node, as on a standalone. */
+#define RP(x) FIND(", '$readPreference': " x)
+
 static const opt_row_t generic_rows[] = {
     {"writeConcern.w", SEED, INS("[{'_id': 5}], 'writeConcern': {'w': 1}"),
      INS("[{'_id': 5}], 'writeConcern': {'w': 2}"), NULL, "n", M_INT, 1, 1, 0, 100},
     {"writeConcern.w (tag)", SEED, INS("[{'_id': 5}], 'writeConcern': {'w': 'majority'}"),
      INS("[{'_id': 5}], 'writeConcern': {'w': 'dc1'}"), NULL, "n", M_INT, 1, 1, 0, 79},
+    {"$readPreference.mode", SEED, RP("{'mode': 'nearest'}"), RP("{'mode': 'closest'}"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 2},
+    {"$readPreference.mode (missing)", SEED, RP("{'mode': 'secondary'}"), RP("{'tags': []}"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 4},
+    {"$readPreference.mode (type)", SEED, RP("{'mode': 'primary'}"), RP("{'mode': 1}"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 14},
+    {"$readPreference (type)", SEED, RP("{'mode': 'primary'}"), RP("'primary'"), NULL,
+     "cursor.firstBatch", M_LEN, 3, 0, 0, 14},
+    {"$readPreference.tags", SEED, RP("{'mode': 'secondaryPreferred', 'tags': [{'dc': 'a'}]}"),
+     RP("{'mode': 'primary', 'tags': [{'dc': 'a'}]}"), NULL, "cursor.firstBatch", M_LEN, 3, 0, 0,
+     2},
+    {"$readPreference.tags (default set)", SEED, RP("{'mode': 'primary', 'tags': [{}]}"),
+     RP("{'mode': 'primary', 'tags': [{}, {}]}"), NULL, "cursor.firstBatch", M_LEN, 3, 0, 0, 2},
+    {"$readPreference.maxStalenessSeconds", SEED,
+     RP("{'mode': 'secondary', 'maxStalenessSeconds': 90}"),
+     RP("{'mode': 'secondary', 'maxStalenessSeconds': 89}"), NULL, "cursor.firstBatch", M_LEN, 3, 0,
+     0, 160},
+    {"$readPreference.maxStalenessSeconds (primary)", SEED,
+     RP("{'mode': 'nearest', 'maxStalenessSeconds': 120}"),
+     RP("{'mode': 'primary', 'maxStalenessSeconds': 120}"), NULL, "cursor.firstBatch", M_LEN, 3, 0,
+     0, 2},
 };
 
 START_TEST(test_catalog)
 {
     run_table("create", create_rows, ROWS(create_rows));
+    run_accepted(NULL, create_accepted, ROWS(create_accepted));
     run_table("createIndexes", index_rows, ROWS(index_rows));
+    run_accepted(NULL, index_accepted, ROWS(index_accepted));
     run_table("collMod", collmod_rows, ROWS(collmod_rows));
     run_table("generic", generic_rows, ROWS(generic_rows));
 }
@@ -560,11 +657,11 @@ eq_str(const bson_t *doc, const char *path, const char *want)
     return got != NULL && strcmp(got, want) == 0;
 }
 
-/* with_uuid -- cmd (JSON) with collectionUUID set to the UUID of collection `of`. */
+/* add_uuid -- append `field`: the UUID of collection `of` to b; returns b. */
 static bson_t *
-with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
+add_uuid(mongoc_client_t *c, bson_t *b, const char *field, const char *of)
 {
-    bson_t *b = fx_json(cmd), r, info;
+    bson_t r, info;
     bson_iter_t it;
     const uint8_t *u;
     uint32_t len;
@@ -577,10 +674,24 @@ with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
     ck_assert(fx_sub(&r, "cursor.firstBatch.0.info", &info));
     ck_assert(bson_iter_init_find(&it, &info, "uuid") && BSON_ITER_HOLDS_BINARY(&it));
     bson_iter_binary(&it, &st, &len, &u);
-    BSON_APPEND_BINARY(b, "collectionUUID", st, u, len);
+    BSON_APPEND_BINARY(b, field, st, u, len);
     bson_destroy(&info);
     bson_destroy(&r);
     return b;
+}
+
+/* with_uuid_at -- cmd (JSON) with `field` set to the UUID of collection `of`. */
+static bson_t *
+with_uuid_at(mongoc_client_t *c, const char *cmd, const char *field, const char *of)
+{
+    return add_uuid(c, fx_json(cmd), field, of);
+}
+
+/* with_uuid -- cmd (JSON) with collectionUUID set to the UUID of collection `of`. */
+static bson_t *
+with_uuid(mongoc_client_t *c, const char *cmd, const char *of)
+{
+    return with_uuid_at(c, cmd, "collectionUUID", of);
 }
 
 START_TEST(test_collection_uuid)
@@ -611,6 +722,61 @@ START_TEST(test_collection_uuid)
 }
 END_TEST
 
+/* check_mismatch -- cmd (on admin) fails with 361 naming `expected` and `actual` in DB. */
+static void
+check_mismatch(mongoc_client_t *c, bson_t *cmd, const char *expected, const char *actual)
+{
+    bson_error_t e;
+    bson_t r;
+
+    ck_assert_msg(!fx_cmd_bson(c, "admin", cmd, &r, &e), "%s", fx_to_json(&r));
+    ck_assert_msg(fx_int(&r, "code") == 361 && eq_str(&r, "codeName", "CollectionUUIDMismatch") &&
+                      eq_str(&r, "expectedCollection", expected) &&
+                      eq_str(&r, "actualCollection", actual) && eq_str(&r, "db", DB),
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    bson_destroy(cmd);
+}
+
+/* renameCollection: collectionUUID is the source's expected UUID and dropTarget: <uuid> the
+ * target's (mongod's RenameCollectionOptions expectedSourceUUID / expectedTargetUUID, which
+ * are not wire fields: 40415 there). */
+#define REN(x) "{'renameCollection': 'opts.o', 'to': 'opts.o2'" x "}"
+
+START_TEST(test_rename_uuid)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_error_t e;
+    bson_t r, *cmd;
+
+    run_setup(c, SEED "|{'create': 'o2'}");
+    check_mismatch(c, with_uuid(c, REN(", 'dropTarget': true"), "o2"), "o", "o2");
+    check_mismatch(c, with_uuid_at(c, REN(""), "dropTarget", "o"), "o2", "o");
+    cmd = with_uuid_at(c, REN(""), "dropTarget", "o");
+    CMD_OK(c, DB, "{'drop': 'o2'}", &r);
+    bson_destroy(&r);
+    check_mismatch(c, cmd, "o2", "o"); /* no target: any expected target UUID mismatches */
+    run_setup(c, SEED "|{'create': 'o2'}");
+    cmd = with_uuid(c, REN(""), "o");
+    ck_assert_msg(!fx_cmd_bson(c, "admin", cmd, &r, &e), "target exists: %s", fx_to_json(&r));
+    ck_assert_int_eq(fx_int(&r, "code"), 48);
+    bson_destroy(&r);
+    cmd = add_uuid(c, cmd, "dropTarget", "o2");
+    ck_assert_msg(fx_cmd_bson(c, "admin", cmd, &r, &e), "%s", e.message);
+    bson_destroy(&r);
+    bson_destroy(cmd);
+    CMD_OK(c, DB, "{'count': 'o2'}", &r);
+    ck_assert_int_eq(fx_int(&r, "n"), 3);
+    bson_destroy(&r);
+    cmd = fx_json(REN(", 'expectedSourceUUID': 1"));
+    ck_assert(!fx_cmd_bson(c, "admin", cmd, &r, &e));
+    ck_assert_int_eq(fx_int(&r, "code"), 40415);
+    bson_destroy(&r);
+    bson_destroy(cmd);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -618,6 +784,7 @@ main(void)
     TCase *tc = it_tcase(s, "options", true);
 
     tcase_add_test(tc, test_find);
+    tcase_add_test(tc, test_find_allow_disk_use);
     tcase_add_test(tc, test_insert);
     tcase_add_test(tc, test_update);
     tcase_add_test(tc, test_delete);
@@ -626,5 +793,6 @@ main(void)
     tcase_add_test(tc, test_count_distinct);
     tcase_add_test(tc, test_catalog);
     tcase_add_test(tc, test_collection_uuid);
+    tcase_add_test(tc, test_rename_uuid);
     return it_main(s);
 }

@@ -369,7 +369,7 @@ START_TEST(test_sort_memory_limit)
         bson_destroy(cmd);
     }
     bson_free(pad);
-    ck_assert(!run(c, "{'find': 'big', 'sort': {'k': 1}}", &r));
+    ck_assert(!run(c, "{'find': 'big', 'sort': {'k': 1}, 'allowDiskUse': false}", &r));
     ASSERT_INT(&r, "code", 292);
     ASSERT_STR(&r, "codeName", "QueryExceededMemoryLimitNoDiskUseAllowed");
     bson_destroy(&r);

@@ -313,6 +313,55 @@ err:
     return ret;
 }
 
+/* id_index_option -- idIndex as mongod's create checks it before creating anything: not with
+ * viewOn or autoIndexId (72), only the _id index's fields (197), key {_id: 1} (2).  The
+ * collation match with the collection's is not checked here (yet). */
+static int
+id_index_option(wk_cmd_t *cmd)
+{
+    static const char *const allowed[] = {"key", "name", "v", "ns", "collation", NULL};
+    bson_iter_t it, f;
+    bson_t spec, key;
+    char *text;
+    int ret = 0;
+
+    if (!bson_iter_init_find(&it, cmd->body, "idIndex") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return 0;
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "idIndex", &spec));
+    text = sdb_bson_text_new(&spec);
+    if (bson_has_field(cmd->body, "viewOn") || bson_has_field(cmd->body, "autoIndexId"))
+        SDB_ERR(sdb_error_set(
+            &cmd->err, SDB_CODE_InvalidOptions, "'idIndex' is not allowed with '%s': %s",
+            bson_has_field(cmd->body, "viewOn") ? "viewOn" : "autoIndexId", text));
+    bson_iter_init(&f, &spec);
+    while (bson_iter_next(&f)) {
+        size_t i;
+
+        for (i = 0; allowed[i] != NULL && strcmp(allowed[i], bson_iter_key(&f)) != 0; i++)
+            ;
+        if (allowed[i] == NULL)
+            SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidIndexSpecificationOption,
+                                  "The field '%s' is not valid for an _id index specification. "
+                                  "Specification: %s",
+                                  bson_iter_key(&f), text));
+    }
+    if (bson_iter_init_find(&f, &spec, "key") && BSON_ITER_HOLDS_DOCUMENT(&f)) {
+        SDB_ERR(wk_cmdu_get_doc(cmd, &f, "idIndex.key", &key));
+        bson_iter_init(&f, &key);
+        if (!bson_iter_next(&f) || strcmp(bson_iter_key(&f), "_id") != 0 ||
+            !BSON_ITER_HOLDS_NUMBER(&f) || bson_iter_as_double(&f) != 1.0 || bson_iter_next(&f)) {
+            char *k = sdb_bson_text_new(&key);
+
+            ret = sdb_error_set(&cmd->err, SDB_CODE_BadValue,
+                                "The field 'key' for an _id index must be {_id: 1}, but got %s", k);
+            bson_free(k);
+        }
+    }
+err:
+    bson_free(text);
+    return ret;
+}
+
 /* create_options -- the options document for CREATE, checked. */
 static int
 create_options(wk_cmd_t *cmd, bson_t *opts)
@@ -339,6 +388,7 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
         else
             bson_append_iter(opts, k, -1, &it);
     }
+    SDB_RET(id_index_option(cmd));
     if (bson_has_field(cmd->body, "viewOn")) {
         bson_reinit(opts);
         return view_options(cmd, opts);
@@ -432,13 +482,9 @@ rename_arg(wk_cmd_t *cmd, const char *field, const char *which, const char **out
 int
 wk_cmd_rename_collection(wk_cmd_t *cmd)
 {
-    static const char *const fields[] = {"to",
-                                         "dropTarget",
-                                         "stayTemp",
-                                         "collectionUUID",
-                                         "expectedSourceUUID",
-                                         "expectedTargetUUID",
-                                         NULL};
+    /* mongod's expectedSourceUUID/expectedTargetUUID are spelled collectionUUID and
+     * dropTarget: <uuid> on the wire; the internal names are unknown fields there too */
+    static const char *const fields[] = {"to", "dropTarget", "stayTemp", "collectionUUID", NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     const char *from = NULL, *to = NULL;
     bool drop_target = false;
@@ -453,6 +499,11 @@ wk_cmd_rename_collection(wk_cmd_t *cmd)
     if (strcmp(from, to) == 0)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_IllegalOperation,
                               "Can't rename a collection to itself"));
+    /* collectionUUID is the source's expected UUID, dropTarget: <uuid> the target's (a
+     * missing target mismatches too); both 361 as mongod's checkCollectionUUIDMismatch */
+    SDB_ERR(wk_cmdu_check_uuid(cmd, from));
+    if (drop_target && BSON_ITER_HOLDS_BINARY(&it))
+        SDB_ERR(wk_cmdu_check_uuid_field(cmd, to, "dropTarget"));
     if (strchr(strchr(to, '.') + 1, '$') != NULL)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidNamespace,
                               "error with target namespace: Invalid collection name: %s",
@@ -494,11 +545,32 @@ append_id_index(const wk_coll_info_t *ci, bson_t *entry)
     bson_append_document_end(entry, &spec);
 }
 
+/* shown_option -- whether listCollections shows stored create option `it` (mongod's
+ * CollectionOptions::toBSON: changeStreamPreAndPostImages only when enabled, temp only when
+ * true, storageEngine and indexOptionDefaults only when not empty, never idIndex). */
+static bool
+shown_option(const bson_iter_t *it)
+{
+    const char *k = bson_iter_key(it);
+    bson_iter_t f;
+
+    if (strcmp(k, "idIndex") == 0)
+        return false;
+    if (strcmp(k, "temp") == 0)
+        return wk_cmdu_truthy(it);
+    if (strcmp(k, "changeStreamPreAndPostImages") == 0)
+        return BSON_ITER_HOLDS_DOCUMENT(it) && bson_iter_recurse(it, &f) &&
+               bson_iter_find(&f, "enabled") && wk_cmdu_truthy(&f);
+    if (strcmp(k, "storageEngine") == 0 || strcmp(k, "indexOptionDefaults") == 0)
+        return !BSON_ITER_HOLDS_DOCUMENT(it) || (bson_iter_recurse(it, &f) && bson_iter_next(&f));
+    return true;
+}
+
 /* build_entry -- one listCollections entry. */
 static void
 build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *entry)
 {
-    bson_t info;
+    bson_t info, opts;
     bson_iter_t it;
     bool view = bson_has_field(&ci->options, "viewOn");
 
@@ -506,7 +578,12 @@ build_entry(const wk_coll_info_t *ci, const char *name, bool name_only, bson_t *
     BSON_APPEND_UTF8(entry, "type", view ? "view" : "collection");
     if (name_only)
         return;
-    BSON_APPEND_DOCUMENT(entry, "options", &ci->options);
+    BSON_APPEND_DOCUMENT_BEGIN(entry, "options", &opts);
+    bson_iter_init(&it, &ci->options);
+    while (bson_iter_next(&it))
+        if (shown_option(&it))
+            bson_append_iter(&opts, NULL, 0, &it);
+    bson_append_document_end(entry, &opts);
     BSON_APPEND_DOCUMENT_BEGIN(entry, "info", &info);
     BSON_APPEND_BOOL(&info, "readOnly", view);
     if (view) {

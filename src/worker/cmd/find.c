@@ -7,7 +7,8 @@
  * skip/limit go into the cursor's state document (CURSOR_NEW {state}), so that any worker
  * can rebuild the plan for getMore.  With a sort (or {$natural: -1}) it blocks: every match is collected (only
  * the best skip+limit are kept when a limit is given), sorted in memory (error 292 past
- * 100 MiB unless allowDiskUse), and what does not fit in the first batch is projected and
+ * internalQueryMaxBlockingSortMemoryUsageBytes when allowDiskUse, or allowDiskUseByDefault
+ * without it, is false; with it the sort still runs in memory), and what does not fit in the first batch is projected and
  * spooled into the master (CURSOR_NEW {docs}), which hands it back batch by batch (from its
  * heap or a temporary table, master/spool.h).  noCursorTimeout travels as CURSOR_NEW
  * {noTimeout}: the master never expires such a cursor.  The resumable natural-order scan
@@ -43,6 +44,7 @@
 #include "../query/projection.h"
 #include "../query/sort.h"
 #include "../store_client.h"
+#include "../worker.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -287,6 +289,7 @@ parse_find(wk_cmd_t *cmd, find_args_t *a)
     bson_iter_t it;
 
     memset(a, 0, sizeof(*a));
+    a->allow_disk_use = atomic_load(&wk_global->allow_disk_default) != 0; /* as aggregate */
     bson_init(&a->filter);
     bson_init(&a->projection);
     bson_init(&a->sort);
@@ -583,6 +586,7 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
 {
     size_t keep = a->limit > 0 && a->near == NULL ? (size_t)(a->skip + a->limit) : 0;
     size_t n = 0, cap = 0, bytes = 0;
+    size_t limit = (size_t)atomic_load(&wk_global->sort_mem_max); /* the live parameter */
     bson_t **docs = NULL;
     int ret = 0;
 
@@ -607,13 +611,13 @@ sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort
         if (det.has_text_score) /* for a {$meta: "textScore"} sort */
             BSON_APPEND_DOUBLE(docs[n], WK_SORT_TEXT_SCORE, det.text_score);
         bytes += docs[n++]->len;
-        if (keep > 0 && n > keep && (n >= 2 * keep + 256 || bytes > WK_SORT_MEM_MAX))
+        if (keep > 0 && n > keep && (n >= 2 * keep + 256 || bytes > limit))
             SDB_ERR(prune(cmd, so, docs, &n, keep, &bytes));
-        if (bytes > WK_SORT_MEM_MAX && !a->allow_disk_use)
+        if (bytes > limit && !a->allow_disk_use)
             SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_QueryExceededMemoryLimitNoDiskUseAllowed,
-                                  "Sort exceeded memory limit of %d bytes, but did not opt in "
+                                  "Sort exceeded memory limit of %lld bytes, but did not opt in "
                                   "to external sorting.",
-                                  WK_SORT_MEM_MAX));
+                                  (long long)limit));
     }
     if (a->near != NULL)
         SDB_ERR(wk_geo_near_order(a->near, docs, n, &cmd->op, &cmd->err));

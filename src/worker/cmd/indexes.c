@@ -514,6 +514,45 @@ check_geo(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, bool *sphere)
     return 0;
 }
 
+/* check_version -- the spec's v as mongod's validateIndexSpec reads it: a number (14) that is
+ * an int (2), 1 or 2 (67 otherwise), and v 1 never with a collation (67); *v gets it (2 when
+ * absent). */
+static int
+check_version(wk_cmd_t *cmd, const bson_t *spec, int32_t *v)
+{
+    bson_iter_t it;
+    char why[SDB_ERRMSG_MAX];
+    char *str;
+    double d;
+
+    *v = 2;
+    if (!bson_iter_init_find(&it, spec, "v"))
+        return 0;
+    if (!BSON_ITER_HOLDS_NUMBER(&it)) {
+        bson_snprintf(why, sizeof(why), "The field 'v' must be a number, but got %s",
+                      wk_cmdu_type_name(bson_iter_type(&it)));
+        return spec_error(cmd, SDB_CODE_TypeMismatch, spec, why);
+    }
+    d = bson_iter_as_double(&it);
+    if (d != (double)(int32_t)d || d < INT32_MIN || d > INT32_MAX)
+        return spec_error(cmd, SDB_CODE_BadValue, spec,
+                          "Index version must be representable as a 32-bit integer");
+    *v = (int32_t)d;
+    str = sdb_bson_text_new(spec);
+    if (*v != 1 && *v != 2)
+        bson_snprintf(why, sizeof(why),
+                      "Invalid index specification %s; cannot create an index with v=%d", str, *v);
+    else if (*v == 1 && bson_has_field(spec, "collation"))
+        bson_snprintf(why, sizeof(why),
+                      "Invalid index specification %s; cannot create an index with the "
+                      "'collation' option and v=1",
+                      str);
+    else
+        why[0] = '\0';
+    bson_free(str);
+    return why[0] != '\0' ? spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, why) : 0;
+}
+
 /* normalize_spec -- {v: 2, key, name, ...rest} from one client spec; the collation spelled
  * out (or the collection's default, coll_default, when it names none). */
 static int
@@ -522,6 +561,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     bson_t spec, key, coll;
     bson_iter_t it;
     bool have_key = false, have_name = false, have_coll, sphere;
+    int32_t version;
     int ret;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(elem))
@@ -548,6 +588,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     if (!have_name)
         return spec_error(cmd, SDB_CODE_FailedToParse, &spec,
                           "The 'name' field is a required property of an index specification");
+    SDB_RET(check_version(cmd, &spec, &version));
     SDB_RET(check_flags(cmd, &spec));
     SDB_RET(check_partial(cmd, &spec));
     SDB_RET(check_hashed(cmd, &spec, &key));
@@ -555,7 +596,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     SDB_RET(check_geo(cmd, &spec, &key, &sphere));
     SDB_RET(collation_spec(cmd, &spec, coll_default, &coll, &have_coll));
     ret = check_collated(cmd, &key, have_coll);
-    BSON_APPEND_INT32(out, "v", 2);
+    BSON_APPEND_INT32(out, "v", version); /* 1 only when asked for, as mongod keeps it */
     BSON_APPEND_DOCUMENT(out, "key", &key);
     bson_iter_init_find(&it, &spec, "name");
     wk_cmdu_append_iter_as(out, "name", &it);

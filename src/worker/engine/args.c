@@ -174,26 +174,33 @@ uuid_owner(const char *ns, const uint8_t *uuid)
 int
 wk_cmdu_check_uuid(wk_cmd_t *cmd, const char *ns)
 {
+    return wk_cmdu_check_uuid_field(cmd, ns, "collectionUUID");
+}
+
+int
+wk_cmdu_check_uuid_field(wk_cmd_t *cmd, const char *ns, const char *field)
+{
     const uint8_t *want, *have;
     const char *dot = strchr(ns, '.'), *actual;
     bson_subtype_t st;
     uint32_t len;
     bson_iter_t it;
 
-    if (!bson_iter_init_find(&it, cmd->body, "collectionUUID"))
+    if (!bson_iter_init_find(&it, cmd->body, field))
         return 0;
     if (!BSON_ITER_HOLDS_BINARY(&it))
-        return wk_cmdu_type_error(cmd, "collectionUUID", bson_iter_type(&it), "uuid");
+        return wk_cmdu_type_error(cmd, field, bson_iter_type(&it), "uuid");
     bson_iter_binary(&it, &st, &len, &want);
     if (st != BSON_SUBTYPE_UUID || len != 16)
-        return wk_cmdu_type_error(cmd, "collectionUUID", bson_iter_type(&it), "uuid");
+        return wk_cmdu_type_error(cmd, field, bson_iter_type(&it), "uuid");
     SDB_RET(wk_cmdu_refresh(&cmd->err));
     have = uuid_of(wk_catalog_find(ns));
     if (have != NULL && memcmp(have, want, 16) == 0)
         return 0;
     if (cmd->err_extra == NULL)
         cmd->err_extra = bson_new();
-    BSON_APPEND_UTF8(cmd->err_extra, "db", cmd->db);
+    /* ns's database, not cmd->db: renameCollection runs on admin */
+    bson_append_utf8(cmd->err_extra, "db", 2, ns, dot != NULL ? (int)(dot - ns) : (int)strlen(ns));
     BSON_APPEND_BINARY(cmd->err_extra, "collectionUUID", BSON_SUBTYPE_UUID, want, 16);
     BSON_APPEND_UTF8(cmd->err_extra, "expectedCollection", dot != NULL ? dot + 1 : ns);
     if ((actual = uuid_owner(ns, want)) != NULL)

@@ -48,6 +48,10 @@ bool wk_cmdu_is_generic(const char *field);
  * ns exists with that UUID; refreshes the catalog cache. */
 int wk_cmdu_check_uuid(wk_cmd_t *cmd, const char *ns);
 
+/* wk_cmdu_check_uuid_field -- wk_cmdu_check_uuid with the UUID in body field `field`
+ * (renameCollection's dropTarget: <uuid> names the target's). */
+int wk_cmdu_check_uuid_field(wk_cmd_t *cmd, const char *ns, const char *field);
+
 /* wk_cmdu_check_fields -- 40415 "BSON field '<cmd>.<x>' is an unknown field." for the first
  * body field (after the command name) that is neither generic nor in the NULL-terminated
  * `known` list. */
