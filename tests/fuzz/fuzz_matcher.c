@@ -61,6 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vars == NULL)
         vars = BCON_NEW("x", BCON_INT32(1), "s", BCON_UTF8("ABC"));
     pass(&filter, NULL);
+    memset(&opts, 0, sizeof(opts)); /* fields not set here (op, text_index) are absent */
     opts.vars = vars;
     opts.coll = fuzz_collation();
     pass(&filter, &opts);
