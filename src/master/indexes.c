@@ -147,6 +147,17 @@ typedef struct entry_ctx {
     sdb_keybuf_t rec; /* side mode: the side record being written */
 } entry_ctx_t;
 
+/* entry_init -- an empty entry context for index ix and record rid (both derivers start so). */
+static void
+entry_init(entry_ctx_t *e, const ms_index_t *ix, int64_t rid)
+{
+    memset(e, 0, sizeof(*e));
+    e->ix = ix;
+    e->rid = rid;
+    sdb_keybuf_init(&e->rb);
+    sdb_keybuf_init(&e->val);
+}
+
 /* old_key_cb -- remember one key of the document's old image. */
 static int
 old_key_cb(const uint8_t *key, size_t len, void *arg)
@@ -403,13 +414,9 @@ index_doc_to(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bool side,
 
     if (sparse_skip(ix, doc) || !in_filter(ix, doc))
         return 0;
-    memset(&e, 0, sizeof(e));
-    e.ix = ix;
-    e.rid = rid;
+    entry_init(&e, ix, rid);
     e.remove = remove;
     e.side = side;
-    sdb_keybuf_init(&e.rb);
-    sdb_keybuf_init(&e.val);
     sdb_keybuf_init(&e.rec);
     if (!remove && ms_ixcover_values(ix, doc, &values))
         e.values = &values;
@@ -550,13 +557,9 @@ ms_indexes_doc_entries(const ms_index_t *ix, const bson_t *doc, int64_t rid, ms_
 
     if (sparse_skip(ix, doc) || !in_filter(ix, doc))
         return 0;
-    memset(&e, 0, sizeof(e));
-    e.ix = ix;
-    e.rid = rid;
+    entry_init(&e, ix, rid);
     e.visit = fn;
     e.visit_arg = arg;
-    sdb_keybuf_init(&e.rb);
-    sdb_keybuf_init(&e.val);
     ret = derive(ix, doc, &e, &multikey, err);
     bson_free(e.buf);
     sdb_keybuf_free(&e.rb);
