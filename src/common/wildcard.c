@@ -204,3 +204,19 @@ sdb_wildcard_keys(const bson_t *doc, const bson_t *key_pattern, const bson_t *pr
     bson_string_free(path, true);
     return ret;
 }
+
+bool
+sdb_wildcard_path_indexed(const bson_t *key_pattern, const bson_t *projection, const char *path)
+{
+    wc_t w;
+    wc_decision_t d;
+
+    memset(&w, 0, sizeof(w));
+    if (!sdb_wildcard_pattern(key_pattern))
+        return false;
+    setup(&w, key_pattern, projection);
+    if (prefix_of("_id", path))
+        return w.with_id;
+    d = decide(&w, path);
+    return d == WC_ALL || (d == WC_SOME && !w.include);
+}

@@ -54,6 +54,7 @@ typedef struct wk_exec_plan {
                                  * sort keys), NULL = simple */
     bson_t wkey; /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
                      * explain shows it); empty otherwise */
+    bson_t wproj; /* that wildcard index's wildcardProjection (empty: none) */
     bson_t text; /* a text index's spec when the plan scans its terms (text.h); else empty */
     wk_exec_range_t *r;
     size_t nr;

@@ -9,7 +9,9 @@
  * reaches a string, a document or an array (its keys order those otherwise) and gives no
  * sort; one whose collation is the query's encodes its bounds as that collation's keys.  A
  * wildcard index plans as {$_path: [p, p], p: intervals} for the filter's most selective path
- * p it holds whose bounds exclude null (a missing field has no entry).  The scan's ranges are the product of the leading point fields
+ * p it holds (its wildcardProjection included) whose bounds exclude null (a missing field has
+ * no entry), or, for {p: {$exists: true}}, as {$_path: [[p, p], [p., p/)], p: [MinKey,
+ * MaxKey]} (every entry at or below p, as mongod bounds it).  The scan's ranges are the product of the leading point fields
  * (equalities and $in, at most WK_PLAN_MAX_POINTS combinations) times the intervals of the
  * first field that is not a point list; the fields after it are scanned whole, and explain
  * shows them so ([MinKey, MaxKey]): the plan reported is the one the master walks.  Each
@@ -434,6 +436,20 @@ score(const cand_t *c)
     return (int)c->npoint * 4 + (c->bounded ? 2 : 0) + (c->sorted ? 1 : 0);
 }
 
+/* wildcard_proj -- the spec's wildcardProjection (a view), or NULL. */
+static const bson_t *
+wildcard_proj(const bson_t *spec, bson_t *view)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+
+    if (!bson_iter_init_find(&it, spec, "wildcardProjection") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return NULL;
+    bson_iter_document(&it, &len, &d);
+    return bson_init_static(view, d, len) ? view : NULL;
+}
+
 /* ---- ranges ------------------------------------------------------------------------------ */
 
 /* pad_value -- MinKey or MaxKey, the lowest (!high) or highest end of a field in index order. */
@@ -617,8 +633,15 @@ use_cand(cand_t *c, wk_exec_plan_t *p)
     bson_destroy(&p->key);
     bson_copy_to(&c->key, &p->key);
     if (c->wkey != NULL) {
+        bson_t pv;
+        const bson_t *proj = wildcard_proj(&c->spec, &pv);
+
         bson_destroy(&p->wkey);
         bson_copy_to(c->wkey, &p->wkey);
+        if (proj != NULL) {
+            bson_destroy(&p->wproj);
+            bson_copy_to(proj, &p->wproj);
+        }
     }
     p->coll = c->coll; /* moved */
     c->coll = NULL;
@@ -646,18 +669,6 @@ plan_cand(const wk_coll_info_t *ci, const bson_t *filter, const sortspec_t *ss, 
 
 /* ---- wildcard indexes ---------------------------------------------------------------- */
 
-/* wildcard_covers -- does wildcard pattern field `wf` ("$**" or "<prefix>.$**") index
- * query path `path`? (A $** index leaves _id out.) */
-static bool
-wildcard_covers(const char *wf, const char *path)
-{
-    size_t n = strlen(wf) - 3; /* the prefix with its dot, "" for $** */
-
-    if (n == 0)
-        return strcmp(path, "_id") != 0 && strncmp(path, "_id.", 4) != 0;
-    return strncmp(path, wf, n) == 0 || (strncmp(path, wf, n - 1) == 0 && path[n - 1] == '\0');
-}
-
 /* has_null -- an interval list that holds null (or undefined): a missing field, which a
  * wildcard index has no entry for. */
 static bool
@@ -677,11 +688,43 @@ has_null(const wk_ivals_t *iv)
     return iv->all;
 }
 
-/* wildcard_path -- the filter path (top level or in $and) a wildcard index bounds best:
- * points before ranges, then filter order; false when none. */
+/* exists_true -- does filter (top level or in $and) test `path` with {$exists: true}? */
 static bool
-wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *out, size_t cap,
-              int *best)
+exists_true(const bson_t *filter, const char *path)
+{
+    bson_iter_t it, sub;
+
+    if (filter == NULL || !bson_iter_init(&it, filter))
+        return false;
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strcmp(k, "$and") == 0 && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &sub)) {
+            while (bson_iter_next(&sub)) {
+                const uint8_t *d;
+                uint32_t len;
+                bson_t clause;
+
+                bson_iter_document(&sub, &len, &d);
+                if (BSON_ITER_HOLDS_DOCUMENT(&sub) && bson_init_static(&clause, d, len) &&
+                    exists_true(&clause, path))
+                    return true;
+            }
+            continue;
+        }
+        if (strcmp(k, path) == 0 && BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) &&
+            bson_iter_find(&sub, "$exists") && bson_iter_as_bool(&sub))
+            return true;
+    }
+    return false;
+}
+
+/* wildcard_path -- the filter path (top level or in $and) a wildcard index (pattern `wk`,
+ * wildcardProjection `proj` or NULL) bounds best: points before ranges before an
+ * {$exists: true}, then filter order; false when none. */
+static bool
+wildcard_path(const bson_t *filter, const bson_t *top, const bson_t *wk, const bson_t *proj,
+              wk_plan_arena_t *a, char *out, size_t cap, int *best)
 {
     bson_iter_t it, arr;
 
@@ -700,14 +743,15 @@ wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *ou
 
                 bson_iter_document(&arr, &len, &d);
                 if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_init_static(&sub, d, len))
-                    wildcard_path(&sub, wf, a, out, cap, best);
+                    wildcard_path(&sub, top, wk, proj, a, out, cap, best);
             }
             continue;
         }
-        if (k[0] == '$' || !path_plain(k) || !wildcard_covers(wf, k) || strlen(k) >= cap)
+        if (k[0] == '$' || !path_plain(k) || !sdb_wildcard_path_indexed(wk, proj, k) ||
+            strlen(k) >= cap)
             continue;
-        wk_plan_bounds_field(filter, k, true, a, &iv);
-        q = has_null(&iv) ? 0 : wk_plan_ival_points(&iv) ? 2 : 1;
+        wk_plan_bounds_field(top, k, true, a, &iv);
+        q = has_null(&iv) ? (exists_true(top, k) ? 1 : 0) : wk_plan_ival_points(&iv) ? 3 : 2;
         wk_plan_ivals_free(&iv);
         if (q > *best) {
             *best = q;
@@ -717,11 +761,36 @@ wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *ou
     return *best > 0;
 }
 
-/* wildcard_cand -- a wildcard index ({"$**": 1}, {"a.$**": 1}, no wildcardProjection) as
- * mongod plans it: one path's entries, a compound scan of {$_path: [path, path], path:
- * intervals}; the path is the filter's most selective one the index holds, and its bounds
- * never hold null (a missing field has no entry).  Fills c; false when the index cannot
- * serve the filter. */
+/* arena_str -- a copy of s..s+n with `last` appended, owned by the arena. */
+static const char *
+arena_str(wk_plan_arena_t *a, const char *s, char last)
+{
+    a->s = bson_realloc(a->s, (a->n + 1) * sizeof(*a->s));
+    a->s[a->n] = bson_strdup_printf("%s%c", s, last);
+    return a->s[a->n++];
+}
+
+/* path_ival -- the $_path interval [lo, hi] (hi exclusive when !hi_incl). */
+static void
+path_ival(wk_ival_t *iv, const char *lo, const char *hi, bool hi_incl)
+{
+    memset(iv, 0, sizeof(*iv));
+    iv->lo.value_type = iv->hi.value_type = BSON_TYPE_UTF8;
+    iv->lo.value.v_utf8.str = (char *)lo;
+    iv->lo.value.v_utf8.len = (uint32_t)strlen(lo);
+    iv->hi.value.v_utf8.str = (char *)hi;
+    iv->hi.value.v_utf8.len = (uint32_t)strlen(hi);
+    iv->lo_incl = true;
+    iv->hi_incl = hi_incl;
+}
+
+/* wildcard_cand -- a wildcard index ({"$**": 1}, {"a.$**": 1}, with or without a
+ * wildcardProjection) as mongod plans it: one path's entries, a compound scan of {$_path:
+ * [path, path], path: intervals}; the path is the filter's most selective one the index holds
+ * (sdb_wildcard_path_indexed), and its bounds never hold null (a missing field has no entry)
+ * unless the filter asks {$exists: true} of it: then every entry at or below the path,
+ * {$_path: [[path, path], [path., path/)], path: [MinKey, MaxKey]}.  Fills c; false when the
+ * index cannot serve the filter. */
 static bool
 wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q, cand_t *c)
 {
@@ -730,12 +799,13 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collati
     uint32_t len;
     char path[256];
     int best = 0;
+    bson_t pv;
+    const bson_t *proj = wildcard_proj(spec, &pv);
 
     memset(c, 0, sizeof(*c));
     bson_init(&c->mkpaths);
     if (q != NULL || !bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
         spec_flag(spec, "hidden") || bson_has_field(spec, "collation") ||
-        bson_has_field(spec, "wildcardProjection") ||
         bson_has_field(spec, "partialFilterExpression"))
         return false;
     bson_iter_document(&it, &len, &d);
@@ -743,7 +813,7 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collati
         !bson_init_static(&c->key, d, len) || !sdb_wildcard_pattern(&c->key) ||
         !bson_iter_init(&kp, &c->key) || !bson_iter_next(&kp) || !BSON_ITER_HOLDS_NUMBER(&kp) ||
         bson_iter_as_double(&kp) <= 0 ||
-        !wildcard_path(filter, bson_iter_key(&kp), &c->arena, path, sizeof(path), &best))
+        !wildcard_path(filter, filter, &c->key, proj, &c->arena, path, sizeof(path), &best))
         return false;
     c->wkey = bson_copy(&c->key);
     c->own = bson_new();
@@ -753,17 +823,19 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collati
     bson_iter_init(&kp, &c->key);
     for (c->nf = 0; bson_iter_next(&kp); c->nf++)
         c->field[c->nf] = bson_iter_key(&kp);
-    c->iv[0].v = bson_malloc0(sizeof(wk_ival_t));
+    c->iv[0].v = bson_malloc0(2 * sizeof(wk_ival_t));
     c->iv[0].n = 1;
-    c->iv[0].v[0].lo.value_type = BSON_TYPE_UTF8;
-    c->iv[0].v[0].lo.value.v_utf8.str = (char *)c->field[1];
-    c->iv[0].v[0].lo.value.v_utf8.len = (uint32_t)strlen(c->field[1]);
-    c->iv[0].v[0].hi = c->iv[0].v[0].lo;
-    c->iv[0].v[0].lo_incl = c->iv[0].v[0].hi_incl = true;
+    path_ival(&c->iv[0].v[0], c->field[1], c->field[1], true);
     wk_plan_bounds_field(filter, c->field[1], true, &c->arena, &c->iv[1]);
     if (has_null(&c->iv[1])) {
-        cand_free(c);
-        return false;
+        if (!exists_true(filter, c->field[1])) {
+            cand_free(c);
+            return false;
+        }
+        wk_plan_ivals_free(&c->iv[1]); /* every value at the path and below it */
+        c->iv[1].all = true;
+        path_ival(&c->iv[0].v[c->iv[0].n++], arena_str(&c->arena, c->field[1], '.'),
+                  arena_str(&c->arena, c->field[1], '/'), false);
     }
     close_fields(c);
     c->dir = 1;
