@@ -811,8 +811,8 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collati
     bson_iter_document(&it, &len, &d);
     if (!bson_init_static(&c->spec, bson_get_data(spec), spec->len) ||
         !bson_init_static(&c->key, d, len) || !sdb_wildcard_pattern(&c->key) ||
-        !bson_iter_init(&kp, &c->key) || !bson_iter_next(&kp) || !BSON_ITER_HOLDS_NUMBER(&kp) ||
-        bson_iter_as_double(&kp) <= 0 ||
+        sdb_wildcard_compound(&c->key) || !bson_iter_init(&kp, &c->key) || !bson_iter_next(&kp) ||
+        !BSON_ITER_HOLDS_NUMBER(&kp) || bson_iter_as_double(&kp) <= 0 ||
         !wildcard_path(filter, filter, &c->key, proj, &c->arena, path, sizeof(path), &best))
         return false;
     c->wkey = bson_copy(&c->key);
@@ -839,6 +839,124 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collati
     }
     close_fields(c);
     c->dir = 1;
+    return true;
+}
+
+/* ---- compound wildcard indexes ------------------------------------------------------- */
+
+/* cwild_fields -- c's expanded key pattern from the compound wildcard pattern `key`: the
+ * regular fields before the wildcard, $_path, and, with a wildcard path, that path (in the
+ * wildcard's direction) and the regular fields after it, as mongod's explain shows it. */
+static void
+cwild_fields(const bson_t *key, const char *path, cand_t *c)
+{
+    bson_iter_t kp;
+
+    c->own = bson_new();
+    bson_iter_init(&kp, key);
+    while (bson_iter_next(&kp)) {
+        const char *k = bson_iter_key(&kp);
+        size_t n = strlen(k);
+
+        if (n >= 3 && strcmp(k + n - 3, "$**") == 0) {
+            BSON_APPEND_INT32(c->own, "$_path", 1);
+            if (path == NULL)
+                break;
+            BSON_APPEND_INT32(c->own, path, bson_iter_as_double(&kp) < 0 ? -1 : 1);
+            continue;
+        }
+        BSON_APPEND_INT32(c->own, k, bson_iter_as_double(&kp) < 0 ? -1 : 1);
+    }
+    bson_init_static(&c->key, bson_get_data(c->own), c->own->len);
+    bson_iter_init(&kp, &c->key);
+    for (c->nf = 0; bson_iter_next(&kp) && c->nf < WK_PLAN_MAX_FIELDS; c->nf++) {
+        c->field[c->nf] = bson_iter_key(&kp);
+        c->desc[c->nf] = bson_iter_as_double(&kp) < 0;
+    }
+}
+
+/* cwild_bounds -- every field's intervals: the regular ones as a plain index's (never
+ * arrays), $_path the path's point (or everything), the path's values as wildcard_cand's.
+ * False when the plan would miss documents: a path bound holding null, or, with no path,
+ * no regular bound that excludes null (a document with neither regular nor wildcard
+ * fields has no entry). */
+static bool
+cwild_bounds(const bson_t *filter, const char *path, cand_t *c)
+{
+    bool some = false;
+
+    for (size_t i = 0; i < c->nf; i++) {
+        if (strcmp(c->field[i], "$_path") == 0) {
+            c->iv[i].all = path == NULL;
+            if (path != NULL) {
+                c->iv[i].v = bson_malloc0(2 * sizeof(wk_ival_t));
+                c->iv[i].n = 1;
+                path_ival(&c->iv[i].v[0], path, path, true);
+            }
+            continue;
+        }
+        if (path != NULL && strcmp(c->field[i], path) == 0) {
+            wk_plan_bounds_field(filter, path, true, &c->arena, &c->iv[i]);
+            if (!has_null(&c->iv[i]))
+                continue;
+            if (!exists_true(filter, path))
+                return false;
+            wk_plan_ivals_free(&c->iv[i]); /* every value at the path and below it */
+            c->iv[i].all = true;
+            path_ival(&c->iv[i - 1].v[c->iv[i - 1].n++], arena_str(&c->arena, path, '.'),
+                      arena_str(&c->arena, path, '/'), false);
+            continue;
+        }
+        if (path_plain(c->field[i]))
+            wk_plan_bounds_field(filter, c->field[i], false, &c->arena, &c->iv[i]);
+        else
+            c->iv[i].all = true;
+        some = some || (!c->iv[i].all && !has_null(&c->iv[i]));
+    }
+    return path != NULL || some;
+}
+
+/* cwild_cand -- a compound wildcard index ({tenant: 1, "attrs.$**": 1}, {"$**": 1, x: 1}
+ * with its wildcardProjection; mongod 7.0) as mongod plans it: with a filter path the
+ * wildcard holds (wildcard_path), {<regular before>, $_path: [p, p], p: intervals, <regular
+ * after>}; with none, on its regular prefix alone, {<regular before>, $_path: [MinKey,
+ * MaxKey]} (every entry of the prefix; the executor meets each record once).  Fills c; false
+ * when the index cannot serve the filter. */
+static bool
+cwild_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q, cand_t *c)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+    char path[256];
+    int best = 0;
+    bson_t pv, key;
+    const bson_t *proj = wildcard_proj(spec, &pv);
+    bool have;
+
+    memset(c, 0, sizeof(*c));
+    bson_init(&c->mkpaths);
+    if (q != NULL || filter == NULL || !bson_iter_init_find(&it, spec, "key") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it) || spec_flag(spec, "hidden") ||
+        bson_has_field(spec, "collation") || bson_has_field(spec, "partialFilterExpression"))
+        return false;
+    bson_iter_document(&it, &len, &d);
+    if (!bson_init_static(&c->spec, bson_get_data(spec), spec->len) ||
+        !bson_init_static(&key, d, len) || !sdb_wildcard_compound(&key))
+        return false;
+    have = wildcard_path(filter, filter, &key, proj, &c->arena, path, sizeof(path), &best);
+    c->wkey = bson_copy(&key);
+    cwild_fields(&key, have ? path : NULL, c);
+    if (!cwild_bounds(filter, have ? path : NULL, c)) {
+        cand_free(c);
+        return false;
+    }
+    close_fields(c);
+    c->dir = 1;
+    if (c->npoint == 0 && !c->bounded) {
+        cand_free(c);
+        return false;
+    }
     return true;
 }
 
@@ -880,7 +998,7 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
         bson_iter_document(&it, &len, &d);
         if (!bson_init_static(&spec, d, len))
             continue;
-        if (wildcard_cand(&spec, filter, coll, c) ||
+        if (wildcard_cand(&spec, filter, coll, c) || cwild_cand(&spec, filter, coll, c) ||
             (eligible(&spec, false, coll, c) &&
              (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
               c->npoint > 0 || c->bounded || c->sorted))) {
