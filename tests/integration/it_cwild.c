@@ -332,6 +332,36 @@ scan_stage(const bson_t *plan, bson_t *out)
     return ok;
 }
 
+/* hinted -- a hint names the index by name or key pattern: the same documents, through it. */
+static void
+hinted(mongoc_client_t *c)
+{
+    static const char *const hints[] = {"'" IXNAME "'", "{'tenant': 1, 'attrs.$**': 1}"};
+    const char *filter = "{'tenant': {'$in': [0, 4]}, 'attrs.size': {'$lt': 3}}";
+    char *want = ids(c, "q", filter, "{'$natural': 1}");
+    char cmd[512];
+    bson_t r;
+
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        char *got = ids(c, "q", filter, hints[i]);
+
+        ck_assert_msg(strcmp(got, want) == 0, "hint %s: %s, want %s", hints[i], got, want);
+        bson_free(got);
+        snprintf(cmd, sizeof(cmd),
+                 "{'explain': {'find': 'q', 'filter': %s, 'hint': %s}, 'verbosity': "
+                 "'executionStats'}",
+                 filter, hints[i]);
+        CMD_OK(c, DB, cmd, &r);
+        ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+        ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", IXNAME);
+        ASSERT_INT(&r, "executionStats.nReturned", 24);
+        ASSERT_INT(&r, "executionStats.totalKeysExamined", 26); /* (one past each range) */
+        bson_destroy(&r);
+    }
+    ck_assert(strlen(want) > 0);
+    bson_free(want);
+}
+
 START_TEST(test_queries)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -375,6 +405,7 @@ START_TEST(test_queries)
         bson_destroy(&plan);
         bson_destroy(&r);
     }
+    hinted(c);
     mongoc_client_destroy(c);
 }
 END_TEST

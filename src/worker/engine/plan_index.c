@@ -888,10 +888,10 @@ cwild_bounds(const bson_t *filter, const char *path, cand_t *c)
     for (size_t i = 0; i < c->nf; i++) {
         if (strcmp(c->field[i], "$_path") == 0) {
             c->iv[i].all = path == NULL;
-            if (path != NULL) {
+            if (path != NULL) { /* (the name in c->own: `path` is the caller's buffer) */
                 c->iv[i].v = bson_malloc0(2 * sizeof(wk_ival_t));
                 c->iv[i].n = 1;
-                path_ival(&c->iv[i].v[0], path, path, true);
+                path_ival(&c->iv[i].v[0], c->field[i + 1], c->field[i + 1], true);
             }
             continue;
         }
@@ -1103,9 +1103,13 @@ wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_v
     int ret;
 
     *ok = false;
-    if (!wk_exec_plan_hinted_spec(ci, hint, &spec) || !eligible(&spec, true, NULL, &c))
+    if (!wk_exec_plan_hinted_spec(ci, hint, &spec))
         return 0;
-    plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
+    if (!cwild_cand(&spec, bounds ? filter : NULL, NULL, &c)) { /* (one that can serve it) */
+        if (!eligible(&spec, true, NULL, &c))
+            return 0;
+        plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
+    }
     ret = use_cand(&c, p);
     cand_free(&c);
     *ok = ret == 0 && p->name[0] != '\0';
