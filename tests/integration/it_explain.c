@@ -609,8 +609,7 @@ START_TEST(test_kind_details)
     /* {$exists: true}: the path and every path below it, any value (mongod's bounds) */
     CMD_OK(c, DB, "{'explain': {'find': 'kinds', 'filter': {'w': {'$exists': true}}}}", &r);
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.0", "[\"w\", \"w\"]");
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.1",
-               "[\"w.\", \"w/\")");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.1", "[\"w.\", \"w/\")");
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.w.0", "[MinKey, MaxKey]");
     bson_destroy(&r);
     CMD_OK(c, DB,
