@@ -286,6 +286,13 @@ static const struct {
     {"p", "{'tenant': 3, 'other': {'$in': [0, 2]}}", "$**_1_other_1",
      "{'$_path': 1, 'tenant': 1, 'other': 1}", 40},
     {"p", "{'other': 2}", NULL, NULL, 0},
+    {"d", "{'tenant': 2, 'attrs.size': {'$gte': 3}, 'other': 1}", "desc",
+     "{'tenant': -1, '$_path': 1, 'attrs.size': -1, 'other': 1}", 25},
+    {"d", "{'tenant': {'$in': [1, 4]}, 'attrs.color': {'$gt': 'blue'}}", "desc",
+     "{'tenant': -1, '$_path': 1, 'attrs.color': -1, 'other': 1}", 71},
+    {"d", "{'tenant': {'$lt': 2}, 'attrs.tags': {'$exists': true}}", "desc",
+     "{'tenant': -1, '$_path': 1, 'attrs.tags': -1, 'other': 1}", 534},
+    {"d", "{'tenant': 3}", "desc", "{'tenant': -1, '$_path': 1}", 266},
     {"p", "{'_id': {'$gt': 5}, 'other': 2}", "_id_", "{'_id': 1}", 294},
 };
 
@@ -362,12 +369,46 @@ hinted(mongoc_client_t *c)
     bson_free(want);
 }
 
+/* or_clauses -- each $or clause scans the index (no record read twice, none missed, a
+ * clause that finds nothing in the middle included). */
+static void
+or_clauses(mongoc_client_t *c)
+{
+    const char *filter = "{'$or': [{'tenant': 1, 'attrs.color': 'red'}, {'tenant': 2, "
+                         "'attrs.size': 3}, {'tenant': 1, 'attrs.tags': 1}]}";
+    char *want = ids(c, "q", filter, "{'$natural': 1}"), *got = ids(c, "q", filter, NULL);
+    char cmd[512];
+    bson_t r;
+
+    ck_assert_msg(strcmp(got, want) == 0, "$or: %s, want %s", got, want);
+    snprintf(cmd, sizeof(cmd),
+             "{'explain': {'find': 'q', 'filter': %s}, 'verbosity': 'executionStats'}", filter);
+    CMD_OK(c, DB, cmd, &r);
+    ck_assert_msg(strstr(fx_to_json(&r), "\"stage\" : \"OR\"") != NULL, "%s", fx_to_json(&r));
+    ASSERT_INT(&r, "executionStats.nReturned", 27);
+    ASSERT_INT(&r, "executionStats.totalKeysExamined", 35); /* 18 + 0 + 14, one past each */
+    ASSERT_INT(&r, "executionStats.totalDocsExamined", 27);
+    bson_destroy(&r);
+    bson_free(got);
+    bson_free(want);
+    /* a clause that finds nothing does not end the $or (a plain index too) */
+    CMD_OK(c, DB, "{'createIndexes': 'd', 'indexes': [{'key': {'other': 1}, 'name': 'o'}]}", &r);
+    bson_destroy(&r);
+    filter = "{'$or': [{'other': 1}, {'other': 99}, {'other': 2}]}";
+    want = ids(c, "d", filter, "{'$natural': 1}");
+    got = ids(c, "d", filter, NULL);
+    ck_assert_msg(strcmp(got, want) == 0, "$or: %s, want %s", got, want);
+    bson_free(got);
+    bson_free(want);
+}
+
 START_TEST(test_queries)
 {
     mongoc_client_t *c = IT_CLIENT();
     char cmd[512];
 
     fill(c, "q", CW_SPEC, false);
+    fill(c, "d", "{'key': {'tenant': -1, 'attrs.$**': -1, 'other': 1}, 'name': 'desc'}", false);
     fill(c, "p",
          "{'key': {'$**': 1, 'other': 1}, 'name': '$**_1_other_1', 'wildcardProjection': "
          "{'other': 0}}",
@@ -406,6 +447,7 @@ START_TEST(test_queries)
         bson_destroy(&r);
     }
     hinted(c);
+    or_clauses(c);
     mongoc_client_destroy(c);
 }
 END_TEST
