@@ -5,10 +5,11 @@
  * encoded with the index's own per-field directions, so bounds and entries compare with
  * memcmp.  Bounds are in index order (lo sorts before hi once encoded); a range given the
  * other way round is swapped, and a bound with fewer values than the pattern is padded with
- * the lowest (lo) or highest (hi) encoded value.  Ranges are visited in index order for
- * dir 1 and in reverse for dir -1.  The reply counts the entries it looked at (keys: explain's
- * totalKeysExamined).  The resume token is the raw WiredTiger key of the last
- * entry returned; a resumed scan skips every entry at or before it in scan order, which is
+ * the lowest (lo) or highest (hi) encoded value; a wildcard field ("$**", "a.$**", alone or
+ * among regular fields) takes two values, its path and the value (wildcard.h).  Ranges are
+ * visited in index order for dir 1 and in reverse for dir -1.  The reply counts the entries
+ * it looked at (keys: explain's totalKeysExamined).  The resume token is the raw WiredTiger
+ * key of the last entry returned; a resumed scan skips every entry at or before it in scan order, which is
  * exact for disjoint ranges (the planner's output).
  *
  * Invariants: runs under the shared catalog lock in one snapshot per batch; entry layouts

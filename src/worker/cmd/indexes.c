@@ -4,7 +4,8 @@
  * listIndexes is answered from the catalog cache (an exhausted cursor over the index specs).
  * createIndexes checks each spec in mongod's words (the fields a spec may have, the key
  * pattern as validateKeyPattern reads it, boolean options, hidden, partialFilterExpression
- * through the matcher and then pfilter.h, hashed and wildcard rules), spells out its
+ * through the matcher and then pfilter.h, hashed and wildcard rules, a compound wildcard
+ * pattern's own as mongod 7.0's wildcard_validation.cpp: 72462xx codes), spells out its
  * collation (or gives it the collection's default), normalizes it to {v: 2, key, name, ...}
  * and lets the master build the indexes from the existing records (CREATE_INDEXES), which
  * also reports conflicts (85/86) and unique violations (11000).  dropIndexes accepts a name,

@@ -29,6 +29,11 @@
  * provided sort, then the first in catalog order.  An index that bounds nothing is a
  * candidate only when it provides the sort.
  *
+ * A compound wildcard index ({t: 1, "a.$**": 1}, cwild_cand) plans as {t: intervals, $_path:
+ * [p, p], p: intervals, <regular fields after>: intervals}, or, with no such path, on its
+ * regular prefix alone as {t: intervals, $_path: [MinKey, MaxKey]} when some prefix bound
+ * excludes null (a document with neither regular nor wildcard fields has no entry).
+ *
  * Invariants: event-loop thread only; the plan owns copies of everything it keeps.
  */
 #include "exec_plan.h"
