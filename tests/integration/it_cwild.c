@@ -321,6 +321,17 @@ ids(mongoc_client_t *c, const char *coll, const char *filter, const char *hint)
     return bson_string_free(s, false);
 }
 
+/* commas -- how many ids an ids() list holds. */
+static int64_t
+commas(const char *s)
+{
+    int64_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += *s == ',';
+    return n;
+}
+
 /* scan_stage -- the IXSCAN (or COLLSCAN) under the winning plan of an explain. */
 static bool
 scan_stage(const bson_t *plan, bson_t *out)
@@ -402,6 +413,34 @@ or_clauses(mongoc_client_t *c)
     bson_free(want);
 }
 
+/* distinct_values -- distinct through the index gives what a collection scan gives. */
+static void
+distinct_values(mongoc_client_t *c)
+{
+    static const char *const cmds[] = {
+        "{'distinct': 'q', 'key': 'tenant', 'query': {'tenant': {'$gt': 1}}%s}",
+        "{'distinct': 'q', 'key': 'attrs.size', 'query': {'tenant': 2, 'attrs.size': {'$gte': "
+        "2}}%s}",
+        "{'distinct': 'q', 'key': 'attrs.tags', 'query': {'tenant': 3}%s}",
+    };
+    char cmd[512];
+    bson_t a, b, va, vb;
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        snprintf(cmd, sizeof(cmd), cmds[i], "");
+        CMD_OK(c, DB, cmd, &a);
+        snprintf(cmd, sizeof(cmd), cmds[i], ", 'hint': {'$natural': 1}");
+        CMD_OK(c, DB, cmd, &b);
+        ck_assert(fx_sub(&a, "values", &va) && fx_sub(&b, "values", &vb));
+        ck_assert_msg(fx_array_len(&a, "values") > 1 && bson_equal(&va, &vb), "%s: %s", cmds[i],
+                      fx_to_json(&a));
+        bson_destroy(&va);
+        bson_destroy(&vb);
+        bson_destroy(&a);
+        bson_destroy(&b);
+    }
+}
+
 START_TEST(test_queries)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -422,6 +461,8 @@ START_TEST(test_queries)
                       want);
         ck_assert_msg(strlen(want) > 0 || queries[i].index == NULL, "%s matches nothing",
                       queries[i].filter);
+        /* count: each record once, however many entries it has */
+        ck_assert_int_eq(fx_count(c, DB, queries[i].coll, queries[i].filter), commas(want));
         bson_free(got);
         bson_free(want);
         snprintf(cmd, sizeof(cmd),
@@ -448,6 +489,7 @@ START_TEST(test_queries)
     }
     hinted(c);
     or_clauses(c);
+    distinct_values(c);
     mongoc_client_destroy(c);
 }
 END_TEST
