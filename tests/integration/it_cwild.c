@@ -441,6 +441,50 @@ distinct_values(mongoc_client_t *c)
     }
 }
 
+/* sorted_scans -- a sort on the regular prefix comes from the index (no SORT stage), in
+ * either direction, with the documents a collection scan finds. */
+static void
+sorted_scans(mongoc_client_t *c)
+{
+    static const struct {
+        const char *filter, *sort;
+        int dir;
+    } q[] = {
+        {"{'tenant': {'$gt': 0}, 'attrs.color': 'red'}", "{'tenant': -1}", -1},
+        {"{'tenant': {'$gte': 2}}", "{'tenant': 1}", 1},
+        {"{'tenant': {'$lt': 3}, 'attrs.size': {'$exists': true}}", "{'tenant': 1}", 1},
+    };
+    char cmd[512], path[64];
+    bson_t r;
+
+    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        int n, last = q[i].dir < 0 ? 99 : -1;
+
+        snprintf(cmd, sizeof(cmd), "{'find': 'q', 'filter': %s, 'sort': %s, 'batchSize': 1000}",
+                 q[i].filter, q[i].sort);
+        CMD_OK(c, DB, cmd, &r);
+        n = fx_array_len(&r, "cursor.firstBatch");
+        ck_assert_int_eq(n, fx_count(c, DB, "q", q[i].filter));
+        for (int k = 0; k < n; k++) {
+            snprintf(path, sizeof(path), "cursor.firstBatch.%d.tenant", k);
+            ck_assert_msg((fx_int(&r, path) - last) * q[i].dir >= 0, "%s: out of order at %d",
+                          q[i].filter, k);
+            last = (int)fx_int(&r, path);
+        }
+        bson_destroy(&r);
+        snprintf(cmd, sizeof(cmd),
+                 "{'explain': {'find': 'q', 'filter': %s, 'sort': %s}, 'verbosity': "
+                 "'queryPlanner'}",
+                 q[i].filter, q[i].sort);
+        CMD_OK(c, DB, cmd, &r);
+        ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "FETCH");
+        ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+        ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.direction",
+                   q[i].dir < 0 ? "backward" : "forward");
+        bson_destroy(&r);
+    }
+}
+
 START_TEST(test_queries)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -490,6 +534,7 @@ START_TEST(test_queries)
     hinted(c);
     or_clauses(c);
     distinct_values(c);
+    sorted_scans(c);
     mongoc_client_destroy(c);
 }
 END_TEST

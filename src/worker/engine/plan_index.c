@@ -921,14 +921,32 @@ cwild_bounds(const bson_t *filter, const char *path, cand_t *c)
     return path != NULL || some;
 }
 
+/* cwild_sort_regular -- every sort field is a regular field of compound wildcard pattern
+ * `key` (single-valued: the index order is theirs; a wildcard path may hold arrays, whose
+ * sort key an entry in the scanned range need not be). */
+static bool
+cwild_sort_regular(const sortspec_t *ss, const bson_t *key)
+{
+    for (size_t i = 0; i < ss->n; i++) {
+        size_t n = strlen(ss->field[i]);
+
+        if (!bson_has_field(key, ss->field[i]) ||
+            (n >= 3 && strcmp(ss->field[i] + n - 3, "$**") == 0))
+            return false;
+    }
+    return true;
+}
+
 /* cwild_cand -- a compound wildcard index ({tenant: 1, "attrs.$**": 1}, {"$**": 1, x: 1}
  * with its wildcardProjection; mongod 7.0) as mongod plans it: with a filter path the
  * wildcard holds (wildcard_path), {<regular before>, $_path: [p, p], p: intervals, <regular
  * after>}; with none, on its regular prefix alone, {<regular before>, $_path: [MinKey,
- * MaxKey]} (every entry of the prefix; the executor meets each record once).  Fills c; false
- * when the index cannot serve the filter. */
+ * MaxKey]} (every entry of the prefix; the executor meets each record once).  It gives a sort
+ * (ss, NULL: none) on its regular fields as a plain index would.  Fills c; false when the
+ * index cannot serve the filter. */
 static bool
-cwild_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q, cand_t *c)
+cwild_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q,
+           const sortspec_t *ss, cand_t *c)
 {
     bson_iter_t it;
     const uint8_t *d;
@@ -961,6 +979,10 @@ cwild_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation 
     if (c->npoint == 0 && !c->bounded) {
         cand_free(c);
         return false;
+    }
+    if (ss != NULL && cwild_sort_regular(ss, &key)) {
+        c->coll_match = true; /* (neither the query nor the index has a collation) */
+        provides_sort(ss, c);
     }
     return true;
 }
@@ -1003,7 +1025,8 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
         bson_iter_document(&it, &len, &d);
         if (!bson_init_static(&spec, d, len))
             continue;
-        if (wildcard_cand(&spec, filter, coll, c) || cwild_cand(&spec, filter, coll, c) ||
+        if (wildcard_cand(&spec, filter, coll, c) ||
+            cwild_cand(&spec, filter, coll, has_sort ? &ss : NULL, c) ||
             (eligible(&spec, false, coll, c) &&
              (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
               c->npoint > 0 || c->bounded || c->sorted))) {
@@ -1110,7 +1133,7 @@ wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_v
     *ok = false;
     if (!wk_exec_plan_hinted_spec(ci, hint, &spec))
         return 0;
-    if (!cwild_cand(&spec, bounds ? filter : NULL, NULL, &c)) { /* (one that can serve it) */
+    if (!cwild_cand(&spec, bounds ? filter : NULL, NULL, has_sort ? &ss : NULL, &c)) {
         if (!eligible(&spec, true, NULL, &c))
             return 0;
         plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
