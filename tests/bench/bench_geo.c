@@ -67,8 +67,8 @@ query(char *json, size_t len, const char *fmt, const char *coll, long q)
 {
     double lng = -5.0 + (double)((q * 7) % 30), lat = 40.0 + (double)((q * 3) % 15);
     double r = strstr(fmt, "$centerSphere") != NULL ? RADIUS_M / EARTH_M
-               : strstr(fmt, "$center'") != NULL  ? RADIUS_M / EARTH_M * 180.0 / M_PI
-                                                  : RADIUS_M;
+               : strstr(fmt, "$center'") != NULL    ? RADIUS_M / EARTH_M * 180.0 / M_PI
+                                                    : RADIUS_M;
 
     snprintf(json, len, fmt, coll, lng, lat, r);
 }
@@ -168,8 +168,9 @@ main(int argc, char **argv)
         return 1;
     }
     bson_destroy(&reply);
-    if (!fx_cmd(c, "bench", "{'createIndexes': 'flat', 'indexes': [{'key': {'p': '2d'}, 'name': 'f'}]}",
-                &reply, &err)) {
+    if (!fx_cmd(c, "bench",
+                "{'createIndexes': 'flat', 'indexes': [{'key': {'p': '2d'}, 'name': 'f'}]}", &reply,
+                &err)) {
         fprintf(stderr, "bench_geo: createIndexes: %s\n", err.message);
         return 1;
     }

@@ -761,15 +761,15 @@ START_TEST(test_2d_scans)
     bson_destroy(&r);
     /* $near with a limit: the nearest, in order, reading a small disc */
     ck_assert_str_eq(ids_into(c,
-                             "{'find': 'g2', 'filter': {'p': {'$near': [1.1, 2.3]}}, 'limit': 7}",
-                             got, sizeof(got)),
+                              "{'find': 'g2', 'filter': {'p': {'$near': [1.1, 2.3]}}, 'limit': 7}",
+                              got, sizeof(got)),
                      nearest_grid(1.1, 2.3, 7, want, sizeof(want)));
-    ck_assert_str_eq(ids_into(c,
-                             "{'find': 'g2', 'filter': {'p': {'$near': [-99.3, 97.9]}}, 'limit': "
-                             "4, 'skip': 2}",
-                             got, sizeof(got)),
-                     strchr(strchr(nearest_grid(-99.3, 97.9, 6, want, sizeof(want)), ',') + 1,
-                            ',') + 1);
+    ck_assert_str_eq(
+        ids_into(c,
+                 "{'find': 'g2', 'filter': {'p': {'$near': [-99.3, 97.9]}}, 'limit': "
+                 "4, 'skip': 2}",
+                 got, sizeof(got)),
+        strchr(strchr(nearest_grid(-99.3, 97.9, 6, want, sizeof(want)), ',') + 1, ',') + 1);
     CMD_OK(c, DB,
            "{'explain': {'find': 'g2', 'filter': {'p': {'$near': [1.1, 2.3]}}, 'limit': 7}, "
            "'verbosity': 'executionStats'}",
@@ -795,14 +795,14 @@ START_TEST(test_2d_scans)
            &r);
     bson_destroy(&r);
     ck_assert_str_eq(ids_into(c,
-                             "{'find': 'g2grid', 'filter': {'p': {'$geoWithin': {'$box': [[490, "
-                             "490], [510, 510]]}}}, 'sort': {'_id': 1}}",
-                             got, sizeof(got)),
+                              "{'find': 'g2grid', 'filter': {'p': {'$geoWithin': {'$box': [[490, "
+                              "490], [510, 510]]}}}, 'sort': {'_id': 1}}",
+                              got, sizeof(got)),
                      "2,4");
     ck_assert_str_eq(ids_into(c,
-                             "{'find': 'g2grid', 'filter': {'p': {'$near': [990, 5]}}, 'limit': "
-                             "2}",
-                             got, sizeof(got)),
+                              "{'find': 'g2grid', 'filter': {'p': {'$near': [990, 5]}}, 'limit': "
+                              "2}",
+                              got, sizeof(got)),
                      "3,4");
     mongoc_client_destroy(c);
 }
@@ -818,13 +818,13 @@ START_TEST(test_geonear_index)
 
     load_sphere(c, "gs", "[{'key': {'loc': '2dsphere'}, 'name': 'loc_2dsphere'}]");
     ids_into(c,
-            "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
-            "'coordinates': [1.1, 2.3]}, 'distanceField': 'd'}}, {'$limit': 6}], 'cursor': {}}",
-            a, sizeof(a));
+             "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+             "'coordinates': [1.1, 2.3]}, 'distanceField': 'd'}}, {'$limit': 6}], 'cursor': {}}",
+             a, sizeof(a));
     ids_into(c,
-            "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
-            "'coordinates': [1.1, 2.3]}}}}, 'limit': 6}",
-            b, sizeof(b));
+             "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
+             "'coordinates': [1.1, 2.3]}}}}, 'limit': 6}",
+             b, sizeof(b));
     ck_assert_str_eq(a, b);
     ck_assert_int_eq((int)strlen(a) > 0, 1);
     CMD_OK(c, DB,
@@ -842,21 +842,46 @@ START_TEST(test_geonear_index)
     bson_destroy(&r);
     /* with a query and maxDistance: the same documents as the find */
     ids_into(c,
-            "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
-            "'coordinates': [10, -10]}, 'distanceField': 'd', 'maxDistance': 800000, 'query': "
-            "{'cat': 1}}}], 'cursor': {}}",
-            a, sizeof(a));
+             "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+             "'coordinates': [10, -10]}, 'distanceField': 'd', 'maxDistance': 800000, 'query': "
+             "{'cat': 1}}}], 'cursor': {}}",
+             a, sizeof(a));
     ids_into(c,
-            "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
-            "'coordinates': [10, -10]}, '$maxDistance': 800000}}, 'cat': 1}}",
-            b, sizeof(b));
+             "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
+             "'coordinates': [10, -10]}, '$maxDistance': 800000}}, 'cat': 1}}",
+             b, sizeof(b));
+    ck_assert_str_eq(a, b);
+    /* a legacy point on the 2dsphere index (radians), and a query on the geo field itself */
+    ids_into(c,
+             "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': [1.1, 2.3], 'distanceField': "
+             "'d', 'query': {'loc': {'$exists': true}}}}, {'$limit': 6}], 'cursor': {}}",
+             a, sizeof(a));
+    ids_into(c,
+             "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
+             "'coordinates': [1.1, 2.3]}}}}, 'limit': 6}",
+             b, sizeof(b));
     ck_assert_str_eq(a, b);
     /* a 2d index: planar distances */
     load_grid(c, "gn2", "[{'key': {'p': '2d'}, 'name': 'p_2d'}]");
+    /* $nearSphere on it: radians on longitude/latitude, read through the index as well */
+    ids_into(c, "{'find': 'gn2', 'filter': {'p': {'$nearSphere': [31.1, 62.3]}}, 'limit': 5}", a,
+             sizeof(a));
+    ids_into(c,
+             "{'aggregate': 'gn2', 'pipeline': [{'$geoNear': {'near': [31.1, 62.3], "
+             "'distanceField': 'd', 'spherical': true}}], 'cursor': {'batchSize': 5}}",
+             b, sizeof(b));
+    ck_assert_str_eq(a, b);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'gn2', 'filter': {'p': {'$nearSphere': [31.1, 62.3]}}, 'limit': "
+           "5}, 'verbosity': 'executionStats'}",
+           &r);
+    ck_assert_msg(fx_int(&r, "executionStats.totalDocsExamined") < GRID_N / 10, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
     ck_assert_str_eq(ids_into(c,
-                             "{'aggregate': 'gn2', 'pipeline': [{'$geoNear': {'near': [1.1, "
-                             "2.3], 'distanceField': 'd'}}, {'$limit': 5}], 'cursor': {}}",
-                             a, sizeof(a)),
+                              "{'aggregate': 'gn2', 'pipeline': [{'$geoNear': {'near': [1.1, "
+                              "2.3], 'distanceField': 'd'}}, {'$limit': 5}], 'cursor': {}}",
+                              a, sizeof(a)),
                      nearest_grid(1.1, 2.3, 5, want, sizeof(want)));
     CMD_OK(c, DB,
            "{'explain': {'aggregate': 'gn2', 'pipeline': [{'$geoNear': {'near': [1.1, 2.3], "
@@ -916,8 +941,8 @@ START_TEST(test_compound_geo)
                 "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[0, 0], [20, 20]]}}, "
                 "'tag': 2}, 'sort': {'_id': 1}}",
                 "gc2", "gc2plain");
-    explain_scan(c, "gc2", "{'p': {'$geoWithin': {'$box': [[0, 0], [20, 20]]}}, 'tag': 2}",
-                 "p_tag", GRID_N, &r);
+    explain_scan(c, "gc2", "{'p': {'$geoWithin': {'$box': [[0, 0], [20, 20]]}}, 'tag': 2}", "p_tag",
+                 GRID_N, &r);
     bson_destroy(&r);
     mongoc_client_destroy(c);
 }

@@ -254,7 +254,8 @@ sdb_geo_flat_ranges(const sdb_geo_flat_t *fp, double x1, double y1, double x2, d
 
 /* flat_field -- the 2d hash of the legacy point at `path` (none: the list stays empty). */
 static int
-flat_field(const bson_t *doc, const char *path, const sdb_geo_flat_t *fp, gk_list_t *l, sdb_error_t *err)
+flat_field(const bson_t *doc, const char *path, const sdb_geo_flat_t *fp, gk_list_t *l,
+           sdb_error_t *err)
 {
     bson_iter_t it, f;
     double x, y;

@@ -57,7 +57,7 @@ typedef struct wk_agg_ctx {
                                * validator */
     uint64_t read_ts;         /* readConcern snapshot: the time every collection read reads at (0 =
                        * the latest data; engine/read_concern.h) */
-    int64_t source_want; /* set by the pipeline for its source stage only: how many documents
+    int64_t source_want;      /* set by the pipeline for its source stage only: how many documents
                           * the stages after it can use ($skip/$limit); <= 0: all */
 } wk_agg_ctx_t;
 

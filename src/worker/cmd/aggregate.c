@@ -317,8 +317,8 @@ explain_run(wk_cmd_t *cmd, wk_exec_t *ex, const bson_t *filter, int verbosity, i
  * [{$geoNearCursor: ...}, the other stages], command}, its near read as the run reads it;
  * *done false (reply untouched) for any other pipeline. */
 static int
-explain_geo_near(wk_cmd_t *cmd, const wk_agg_ctx_t *ctx, const wk_agg_pipeline_t *p,
-                 int verbosity, bool *done)
+explain_geo_near(wk_cmd_t *cmd, const wk_agg_ctx_t *ctx, const wk_agg_pipeline_t *p, int verbosity,
+                 bool *done)
 {
     bson_t first = BSON_INITIALIZER, rest = BSON_INITIALIZER, arr;
     int ret = wk_agg_explain_source(p, ctx, verbosity, &first, &rest, done, &cmd->err);

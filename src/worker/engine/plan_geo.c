@@ -328,8 +328,8 @@ prefix(const bson_t *filter, const bson_t *key, int pos, bool multikey, bool str
         wk_plan_bounds_field(filter, bson_iter_key(&k), multikey, arena, &ivs[i]);
         if (!prefix_field(pre, &ivs[i], strings_ok))
             return false;
-        prefix_bounds(pre, bson_iter_key(&k),
-                      &ivs[i], BSON_ITER_HOLDS_NUMBER(&k) && bson_iter_as_double(&k) < 0);
+        prefix_bounds(pre, bson_iter_key(&k), &ivs[i],
+                      BSON_ITER_HOLDS_NUMBER(&k) && bson_iter_as_double(&k) < 0);
     }
     return true;
 }
@@ -450,8 +450,8 @@ multikey_index(const wk_coll_info_t *ci, const bson_t *spec)
 
 /* build -- fill p for index spec over the prefix rows and the region's ranges. */
 static int
-build(wk_exec_plan_t *p, const wk_coll_info_t *ci, const bson_t *spec, const bson_t *key,
-      int kind, const pg_query_t *pq, const pg_prefix_t *pre)
+build(wk_exec_plan_t *p, const wk_coll_info_t *ci, const bson_t *spec, const bson_t *key, int kind,
+      const pg_query_t *pq, const pg_prefix_t *pre)
 {
     pg_ranges_t r = {0};
     bson_iter_t it;
@@ -472,8 +472,8 @@ build(wk_exec_plan_t *p, const wk_coll_info_t *ci, const bson_t *spec, const bso
     p->r = bson_malloc0((pre->n * r.n + 1) * sizeof(*p->r));
     for (size_t i = 0; i < pre->n; i++)
         for (size_t j = 0; j < r.n; j++)
-            SDB_ERR(append_range(p, pre->nf > 0 ? &pre->vals[i * pre->nf] : NULL, pre->nf,
-                                 &r.v[j]));
+            SDB_ERR(
+                append_range(p, pre->nf > 0 ? &pre->vals[i * pre->nf] : NULL, pre->nf, &r.v[j]));
     explain_bounds(p, pre, &r);
 err:
     bson_free(r.v);
