@@ -750,6 +750,13 @@ START_TEST(test_2d_scans)
     explain_scan(c, "g2", "{'p': {'$geoWithin': {'$center': [[-52, 33], 11]}}}", "p_2d", GRID_N,
                  &r);
     bson_destroy(&r);
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$centerSphere': [[20, -30], "
+                "0.2]}}}, 'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    explain_scan(c, "g2", "{'p': {'$geoWithin': {'$centerSphere': [[20, -30], 0.2]}}}", "p_2d",
+                 GRID_N, &r);
+    bson_destroy(&r);
     CMD_OK(c, DB,
            "{'explain': {'find': 'g2', 'filter': {'p': {'$near': [1.1, 2.3], '$maxDistance': "
            "12}}}, 'verbosity': 'executionStats'}",

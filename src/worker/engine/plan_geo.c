@@ -7,8 +7,8 @@
  *   $nearSphere with $maxDistance (its cap) scan the cell-id ranges of the region's covering
  *   (s2_shim.h sdb_s2_query_ranges: each covering cell's descendants, and its ancestors down
  *   to the index's coarsest level, where stored shapes that may reach the region are keyed);
- * - 2d: $geoWithin $box, $center, $polygon and a $near (planar) or $nearSphere (radians on
- *   longitude/latitude) with $maxDistance scan the geohash ranges of the grid cells covering
+ * - 2d: $geoWithin $box, $center, $polygon, $centerSphere and a $near (planar) or
+ *   $nearSphere (radians on longitude/latitude) with $maxDistance scan the geohash ranges of the grid cells covering
  *   the region's bounding box (geo_keys.h sdb_geo_flat_ranges).
  * The fields before the geo field must each be bounded by points ($eq, $in: mongod's
  * compound geo plans use the prefix's equality bounds), at most PG_MAX_PREFIXES combinations;
@@ -191,6 +191,26 @@ flat_query(pg_query_t *pq)
     }
 }
 
+/* center_sphere -- the box of a $geoWithin {$centerSphere: [[x, y], r]} (parsed already, so
+ * well formed); false for any other region. */
+static bool
+center_sphere(const bson_iter_t *within, double *box)
+{
+    bson_iter_t it, a, p;
+    double xy[2];
+    int i = 0;
+
+    if (!bson_iter_recurse(within, &it) || !bson_iter_find(&it, "$centerSphere") ||
+        !bson_iter_recurse(&it, &a) || !bson_iter_next(&a) || !bson_iter_recurse(&a, &p))
+        return false;
+    while (i < 2 && bson_iter_next(&p))
+        xy[i++] = bson_iter_as_double(&p);
+    if (i < 2 || !bson_iter_next(&a))
+        return false;
+    cap_box(xy[0], xy[1], bson_iter_as_double(&a), box);
+    return true;
+}
+
 /* geo_predicate -- the region of the first top-level geo predicate of filter; false when
  * there is none an index can serve. */
 static bool
@@ -215,12 +235,14 @@ geo_predicate(const bson_t *filter, pg_query_t *pq)
             if (wk_geoq_parse(op, &ops, &pq->q, &err) != 0)
                 return false;
             pq->field = bson_iter_key(&it);
-            if (near)
+            if (near) {
                 near_query(pq, &it);
-            else if (pq->q->shape == WK_GEO_S2)
-                pq->sphere_ok = true;
-            else if (pq->q->nflat > 0)
+            } else if (pq->q->shape != WK_GEO_S2) {
                 flat_query(pq);
+            } else {
+                pq->sphere_ok = true;
+                pq->flat_ok = center_sphere(&ops, pq->box);
+            }
             return pq->sphere_ok || pq->flat_ok;
         }
     }
