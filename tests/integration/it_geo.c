@@ -743,6 +743,35 @@ START_TEST(test_2d_scans)
                 "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[-100, -100], [-96, "
                 "99]]}}, 'tag': 1}, 'sort': {'_id': 1}}",
                 "g2", "g2plain");
+    /* multi-location documents: every point is keyed */
+    for (int i = 0; i < 2; i++) {
+        snprintf(
+            got, sizeof(got),
+            "{'insert': '%s', 'documents': [{'_id': -1, 'p': [[1, 1], [-99, 12]]}, {'_id': "
+            "-2, 'p': [{'x': 1.5, 'y': 2}, {'x': 70, 'y': 71}]}, {'_id': -3, 'p': {'x': 3, 'y': "
+            "3}}]}",
+            i == 0 ? "g2" : "g2plain");
+        CMD_OK(c, DB, got, &r);
+        bson_destroy(&r);
+    }
+    ck_assert_str_eq(ids_into(c,
+                              "{'find': 'g2plain', 'filter': {'p': {'$geoWithin': {'$box': [[0.5, "
+                              "0.5], [4, 4]]}}}, 'sort': {'_id': 1}}",
+                              got, sizeof(got)),
+                     "-3,-2,-1");
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[0.5, 0.5], [4, 4]]}}}, "
+                "'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    same_answer(
+        c,
+        "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[-100, 10], [-98, 13]]}}}, "
+        "'sort': {'_id': 1}}",
+        "g2", "g2plain");
+    CMD_OK(c, DB, "{'delete': 'g2', 'deletes': [{'q': {'_id': {'$lt': 0}}, 'limit': 0}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'delete': 'g2plain', 'deletes': [{'q': {'_id': {'$lt': 0}}, 'limit': 0}]}", &r);
+    bson_destroy(&r);
     explain_scan(c, "g2", "{'p': {'$geoWithin': {'$box': [[0, 0], [10, 10]]}}}", "p_2d", GRID_N,
                  &r);
     ASSERT_INT(&r, "executionStats.nReturned", 9);

@@ -221,6 +221,14 @@ split(const sdb_geo_flat_t *fp, const double *box, gk_cell_t **v, size_t *n, int
     return true;
 }
 
+static int
+range_cmp(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
 void
 sdb_geo_flat_ranges(const sdb_geo_flat_t *fp, double x1, double y1, double x2, double y2,
                     int max_cells, void (*fn)(int64_t lo, int64_t hi, void *ctx), void *ctx)
@@ -228,54 +236,67 @@ sdb_geo_flat_ranges(const sdb_geo_flat_t *fp, double x1, double y1, double x2, d
     double pad = (fp->max - fp->min) / (double)(1ull << fp->bits);
     double box[4] = {x1 - pad, y1 - pad, x2 + pad, y2 + pad}; /* rounding stays inside */
     gk_cell_t *v = bson_malloc(sizeof(*v));
-    size_t n = 1;
-    int64_t lo = 0, hi = -1;
+    int64_t(*r)[2];
+    size_t n = 1, k = 0;
 
     v[0] = (gk_cell_t){0, 0, 0};
     for (int level = 0; level < fp->bits && split(fp, box, &v, &n, max_cells); level++)
         ;
-    for (size_t i = 0; i < n; i++) { /* cells stay in hash order: children in quadrant order */
-        int64_t a, b;
-
-        cell_range(fp, &v[i], &a, &b);
-        if (hi >= lo && hi != INT64_MAX && a == hi + 1) {
-            hi = b;
+    r = bson_malloc(n * sizeof(*r));
+    for (size_t i = 0; i < n; i++)
+        cell_range(fp, &v[i], &r[i][0], &r[i][1]);
+    qsort(r, n, sizeof(*r), range_cmp); /* a 32-bit grid's upper half keys negative */
+    for (size_t i = 1; i <= n; i++) {   /* fuse adjacent cells into one range */
+        if (i < n && r[k][1] != INT64_MAX && r[i][0] == r[k][1] + 1) {
+            r[k][1] = r[i][1];
             continue;
         }
-        if (hi >= lo)
-            fn(lo, hi, ctx);
-        lo = a;
-        hi = b;
+        fn(r[k][0], r[k][1], ctx);
+        k = i;
     }
-    if (hi >= lo)
-        fn(lo, hi, ctx);
+    bson_free(r);
     bson_free(v);
 }
 
-/* flat_field -- the 2d hash of the legacy point at `path` (none: the list stays empty). */
+/* flat_point -- the 2d hash of one legacy point into the list (13027 outside the grid). */
 static int
-flat_field(const bson_t *doc, const char *path, const sdb_geo_flat_t *fp, gk_list_t *l,
+flat_point(const char *path, const sdb_geo_flat_t *fp, double x, double y, gk_list_t *l,
            sdb_error_t *err)
 {
-    bson_iter_t it, f;
-    double x, y;
-    int64_t h;
+    int64_t h = sdb_geo_hash2d(x, y, fp->min, fp->max, fp->bits);
 
-    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &f) ||
-        BSON_ITER_HOLDS_NULL(&f))
-        return 0;
-    if (!sdb_geo_is_legacy_point(bson_iter_value(&f), &x, &y)) {
-        if (BSON_ITER_HOLDS_ARRAY(&f) || BSON_ITER_HOLDS_DOCUMENT(&f))
-            return 0; /* mongod skips what is not a point pair in a 2d field */
-        return sdb_error_set(err, SDB_CODE_Location16755,
-                             "Can't extract geo keys: geo field is not an array or object");
-    }
-    if ((h = sdb_geo_hash2d(x, y, fp->min, fp->max, fp->bits)) < 0)
+    if (h < 0)
         return sdb_error_set(err, SDB_CODE_Location13027,
                              "point not in interval of [ %g, %g ) :: caused by :: { %s: [ %g, "
                              "%g ] }",
                              fp->min, fp->max, path, x, y);
     push_int64(l, h);
+    return 0;
+}
+
+/* flat_field -- the 2d hashes of the legacy point at `path`, or of each point of an array or
+ * object of them (a multi-location document, as mongod's 2d keys); none: the list stays
+ * empty. */
+static int
+flat_field(const bson_t *doc, const char *path, const sdb_geo_flat_t *fp, gk_list_t *l,
+           sdb_error_t *err)
+{
+    bson_iter_t it, f, e;
+    double x, y;
+
+    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &f) ||
+        BSON_ITER_HOLDS_NULL(&f))
+        return 0;
+    if (sdb_geo_is_legacy_point(bson_iter_value(&f), &x, &y))
+        return flat_point(path, fp, x, y, l, err);
+    if (!BSON_ITER_HOLDS_ARRAY(&f) && !BSON_ITER_HOLDS_DOCUMENT(&f))
+        return sdb_error_set(err, SDB_CODE_Location16755,
+                             "Can't extract geo keys: geo field is not an array or object");
+    if (!bson_iter_recurse(&f, &e))
+        return 0;
+    while (bson_iter_next(&e)) /* what is not a point pair is skipped, as before */
+        if (sdb_geo_is_legacy_point(bson_iter_value(&e), &x, &y))
+            SDB_RET(flat_point(path, fp, x, y, l, err));
     return 0;
 }
 

@@ -6,8 +6,8 @@
  * at most SDB_GEO_MAX_CELLS cells), each encoded as an int64 (the cell id's bits; a cell's
  * descendants form one contiguous int64 range, since a face never straddles the sign bit).
  * A 2d field keys as the interleaved bits of its planar point (geohash, `bits` per axis over
- * [min, max)).  The other fields of a compound pattern key as in keyenc.c, and a document
- * keys as the cross product.  A document with no geometry in any geo field has no key
+ * [min, max)), each point of a multi-location array or object of points.  The other fields
+ * of a compound pattern key as in keyenc.c, and a document keys as the cross product.  A document with no geometry in any geo field has no key
  * (geo indexes are sparse, as mongod's version 2 and 3).  Invalid geometry is 16755 "Can't
  * extract geo keys".
  *
