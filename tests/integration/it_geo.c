@@ -939,6 +939,7 @@ END_TEST
 START_TEST(test_compound_geo)
 {
     mongoc_client_t *c = IT_CLIENT();
+    char a[4096], b[4096];
     bson_t r;
 
     load_sphere(c, "gc", "[{'key': {'cat': 1, 'loc': '2dsphere'}, 'name': 'cat_loc'}]");
@@ -970,6 +971,25 @@ START_TEST(test_compound_geo)
            &r);
     ASSERT_INT(&r, "cursor.firstBatch.0.cat", 3);
     ASSERT_INT(&r, "cursor.firstBatch.2.cat", 3);
+    bson_destroy(&r);
+    /* $geoNear without the prefix: one read of the collection, not one per disc */
+    load_sphere(c, "gcs", "[{'key': {'loc': '2dsphere'}, 'name': 'loc'}]");
+    ck_assert_str_eq(ids_into(c,
+                              "{'aggregate': 'gc', 'pipeline': [{'$geoNear': {'near': {'type': "
+                              "'Point', 'coordinates': [7.3, 8.1]}, 'distanceField': 'd'}}, "
+                              "{'$limit': 4}], 'cursor': {}}",
+                              a, sizeof(a)),
+                     ids_into(c,
+                              "{'aggregate': 'gcs', 'pipeline': [{'$geoNear': {'near': {'type': "
+                              "'Point', 'coordinates': [7.3, 8.1]}, 'distanceField': 'd'}}, "
+                              "{'$limit': 4}], 'cursor': {}}",
+                              b, sizeof(b)));
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'gc', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+           "'coordinates': [7.3, 8.1]}, 'distanceField': 'd'}}, {'$limit': 4}], 'cursor': {}}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_INT(&r, "stages.0.$geoNearCursor.executionStats.totalDocsExamined", SPHERE_N);
     bson_destroy(&r);
     load_grid(c, "gc2", "[{'key': {'p': '2d', 'tag': 1}, 'name': 'p_tag'}]");
     load_grid(c, "gc2plain", NULL);

@@ -345,6 +345,14 @@ collect(wk_exec_t *ex, bool rid, wk_geo_near_hits_t *out, sdb_error_t *err)
     return 0;
 }
 
+/* geo_scan -- whether the executor scans a geo index (plan_geo.c), as a disc's read should. */
+static bool
+geo_scan(const wk_exec_t *ex)
+{
+    return ex->mode == WK_EXEC_SEC && ex->nor == 0 &&
+           sdb_geo_pattern_kind(&ex->plan.key, NULL) != SDB_GEO_NONE;
+}
+
 /* first_radius -- the first disc's radius in the query's units, and the one that covers
  * every point: 1 km and half the sphere on a sphere (radians below meters for a legacy
  * point), a 4096th of the grid and past its diagonal on a plane. */
@@ -381,9 +389,13 @@ wk_geo_near_read(const wk_geo_near_t *g, wk_exec_t *ex, const char *ns, const bs
         else
             bson_copy_to(filter, &f);
         ret = wk_exec_open_find(ex, ns, &f, mo, NULL, NULL, NULL, err);
+        bson_destroy(&f);
+        if (ret == 0 && grow && !geo_scan(ex)) {
+            grow = false; /* each disc would read the whole collection: read it once */
+            continue;
+        }
         if (ret == 0)
             ret = collect(ex, rid, out, err);
-        bson_destroy(&f);
         out->keys += ex->keys_examined;
         out->examined += ex->docs_examined;
         if (ret != 0)

@@ -84,7 +84,8 @@ bool wk_geo_near_grows(const wk_geo_near_t *g);
  * scans through the geo index: plan_geo.c) until one holds `want` matches or covers every
  * point: every match outside a disc is farther than every one inside, so the disc's nearest
  * `want` are the answer (mongod's growing annulus search, one step per radius, the radius
- * doubling).  Otherwise one
+ * doubling), as long as the planner scans a geo index for a disc (a compound one whose prefix
+ * the filter does not bound would not).  Otherwise one
  * read of filter.  ex (initialized, its op and read_ts set) is opened here; the caller closes
  * it.  rid: each copy also carries its record id as "$recordId" (find's convention). */
 int wk_geo_near_read(const wk_geo_near_t *g, wk_exec_t *ex, const char *ns, const bson_t *filter,
