@@ -121,6 +121,17 @@ static const qcase_t cases[] = {
     {"{'g.l': 2}", NULL, NULL, 0, "COLLSCAN", NULL, 167, 0, 0, 1000, false, NULL, true},
     {"{'g': {'$exists': true}}", NULL, NULL, 0, "COLLSCAN", NULL, 1000, 0, 0, 1000, false, NULL,
      true},
+    /* an $or whose every clause's index holds the filter's and the projection's fields: no FETCH */
+    {"{'$or': [{'k1': 3}, {'k2': {'$lt': 2}}]}", NULL, NULL, 0, "PROJECTION_DEFAULT>OR", NULL, 320,
+     348, 352, 0, false, "{'k1': 1, '_id': 0}", true},
+    {"{'$or': [{'k1': 3}, {'k2': 4}]}", "{'k2': 1}", NULL, 0, "PROJECTION_DEFAULT>SORT_MERGE", NULL,
+     223, 236, 240, 0, false, "{'k2': 1, '_id': 0}", true},
+    {"{'$or': [{'k1': 3}, {'k2': {'$in': [0, null]}}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR",
+     NULL, 223, 237, 245, 223, false, "{'k1': 1, '_id': 0}", true},
+    {"{'$or': [{'k1': 3}, {'k2': {'$lt': 2}}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR", NULL,
+     320, 348, 352, 320, false, "{'k1': 1, 'p': 1, '_id': 0}", true},
+    {"{'$or': [{'x': 1}, {'y': 7}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR", NULL, 200, 200,
+     202, 200, false, "{'z': 1, '_id': 0}", true},
 };
 
 static void
@@ -184,6 +195,8 @@ make_kind(bson_t *d, int i)
     BSON_APPEND_DOCUMENT_BEGIN(d, "n", &sub);
     BSON_APPEND_INT32(&sub, "v", i % 10);
     bson_append_document_end(d, &sub);
+    BSON_APPEND_INT32(d, "k1", i % 8);
+    BSON_APPEND_INT32(d, "k2", i % 9);
     BSON_APPEND_DOCUMENT_BEGIN(d, "g", &sub); /* g.k missing for i % 10 == 9 */
     if (i % 10 != 9)
         BSON_APPEND_INT32(&sub, "k", i % 4);
@@ -236,7 +249,9 @@ setup(mongoc_client_t *c)
            "{'key': {'x': 1, 'z': 1}, 'name': 'x_1_z_1'},"
            "{'key': {'y': 1, 'z': 1}, 'name': 'y_1_z_1'},"
            "{'key': {'n.v': 1}, 'name': 'n.v_1'},"
-           "{'key': {'$**': 1}, 'name': '$**_1', 'wildcardProjection': {'g.k': 1}}]}",
+           "{'key': {'$**': 1}, 'name': '$**_1', 'wildcardProjection': {'g.k': 1}},"
+           "{'key': {'k1': 1, 'k2': 1}, 'name': 'k1_1_k2_1'},"
+           "{'key': {'k2': 1, 'k1': 1}, 'name': 'k2_1_k1_1'}]}",
            &r);
     bson_destroy(&r);
     CMD_OK(c, DB,

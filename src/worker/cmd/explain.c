@@ -299,7 +299,8 @@ stages(const xq_t *q, const wk_exec_t *ex, const wk_geo_near_t *near, const bson
     if (q->top != NULL)
         names[nl++] = q->top;
     if (!bson_empty(&q->projection))
-        names[nl++] = ex->covered                         ? "PROJECTION_COVERED"
+        names[nl++] = ex->covered && ex->nor == 0 && ex->merge == NULL ? "PROJECTION_COVERED"
+                      : ex->covered                       ? "PROJECTION_DEFAULT" /* over an OR */
                       : projection_simple(&q->projection) ? "PROJECTION_SIMPLE"
                                                           : "PROJECTION_DEFAULT";
     if (sort_needed) { /* SKIP over SORT (which keeps skip + limit) */

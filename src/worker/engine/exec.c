@@ -897,12 +897,12 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
         BSON_APPEND_DOCUMENT(&pos, "sort", &ex->sort);
     if (!bson_empty(&ex->minmax))
         BSON_APPEND_DOCUMENT(&pos, "minmax", &ex->minmax);
+    if (ex->covered)
+        BSON_APPEND_BOOL(&pos, "covered", true);
     if (ex->merge != NULL) {
         wk_exec_merge_save(ex, &pos);
     } else if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
-        if (ex->covered)
-            BSON_APPEND_BOOL(&pos, "covered", true);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
         BSON_APPEND_INT64(&pos, "after", ex->items[ex->idx - 1].r);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_IX) {
@@ -971,14 +971,15 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
         if (!wk_exec_merge_restore(ex, pos))
             return sdb_error_set(err, SDB_CODE_QueryPlanKilled,
                                  "query plan killed :: index dropped");
+        wk_exec_cover_set(ex, bson_iter_init_find(&it, pos, "covered") && bson_iter_as_bool(&it));
         return 0;
     }
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), cur(ex)->name) != 0))
         return sdb_error_set(err, SDB_CODE_QueryPlanKilled, "query plan killed :: index dropped");
-    ex->covered = ex->mode == WK_EXEC_SEC && ex->nor == 0 &&
-                  bson_iter_init_find(&it, pos, "covered") && bson_iter_as_bool(&it);
+    ex->covered = ex->mode == WK_EXEC_SEC && bson_iter_init_find(&it, pos, "covered") &&
+                  bson_iter_as_bool(&it);
     if (bson_iter_init_find(&it, pos, "afterKey") && BSON_ITER_HOLDS_BINARY(&it) &&
         ex->mode == WK_EXEC_SEC) {
         const uint8_t *tok;

@@ -148,10 +148,16 @@ int wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter,
  * PROJECTION_COVERED plan, when the index alone answers it: a non-multikey index whose fields
  * hold every field the filter tests (exactly: comparisons and $in with values that are not
  * null, documents or arrays), the sort, and the inclusion projection (_id excluded or a key
- * field).  The master then returns each entry's key values instead of the record
- * (storeop.def IXSCAN covered), so docsExamined stays 0.  No change otherwise. */
+ * field).  An $or's scans (OR, SORT_MERGE) are covered when every clause's index passes that
+ * test for the whole filter (mongod's PROJECTION_DEFAULT over an unfetched OR).  The master
+ * then returns each entry's key values instead of the record (storeop.def IXSCAN covered),
+ * so docsExamined stays 0.  No change otherwise. */
 void wk_exec_cover(wk_exec_t *ex, const bson_t *filter, const bson_t *projection,
                    const bson_t *sort);
+
+/* wk_exec_cover_set -- mark the read covered (or not), with a SORT_MERGE's scans (a resumed
+ * cursor restores what wk_exec_cover decided). */
+void wk_exec_cover_set(wk_exec_t *ex, bool covered);
 
 /* wk_exec_key -- append to `out` the index key the plan met doc (record r) at, as find's
  * returnKey shows it: {field: value...} of the scanned index, {_id} for an _id lookup,

@@ -6,7 +6,8 @@
  * its direction), IDHACK (one _id value) or FETCH over an IXSCAN of _id_ (several), FETCH
  * over the chosen IXSCAN (mode SEC, exec_plan.h) or over an OR of one IXSCAN per $or clause
  * (a SORT_MERGE of them when their scans give the sort, exec_merge.h), or, covered, the
- * IXSCAN alone below the caller's PROJECTION_COVERED.  The counts come from the executor's
+ * IXSCAN alone below the caller's PROJECTION_COVERED (the OR or SORT_MERGE alone below its
+ * PROJECTION_DEFAULT).  The counts come from the executor's
  * counters, which wk_exec_next and the master's IXSCAN replies advance: docsExamined counts
  * each record once, keysExamined the index entries the master looked at.
  *
@@ -164,8 +165,8 @@ union_stage(const wk_exec_t *ex, bool with_stats, bson_t *st)
     bson_t arr, one;
 
     BSON_APPEND_UTF8(st, "stage", merge ? "SORT_MERGE" : "OR");
-    if (with_stats) {
-        stats(st, ex->docs_examined, ex->keys_examined);
+    if (with_stats) { /* (covered: the records it passed up are what the read returned) */
+        stats(st, ex->covered ? ex->n_returned : ex->docs_examined, ex->keys_examined);
         wk_exec_explain_num(st, "dupsTested",
                             (int64_t)(merge ? ex->docs_examined : ex->keys_examined));
         wk_exec_explain_num(st, "dupsDropped", 0);
@@ -229,6 +230,10 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
     }
     if (ex->mode == WK_EXEC_SEC && !bson_empty(&ex->plan.text)) {
         wk_text_explain(ex, filter, with_stats, out); /* TEXT_MATCH over TEXT_OR */
+        return;
+    }
+    if (ex->covered && (ex->nor > 0 || ex->merge != NULL)) { /* no FETCH above the OR */
+        union_stage(ex, with_stats, out);
         return;
     }
     if (ex->covered) { /* no FETCH: the projection above reads the keys */
