@@ -126,8 +126,8 @@ static const qcase_t cases[] = {
      348, 352, 0, false, "{'k1': 1, '_id': 0}", true},
     {"{'$or': [{'k1': 3}, {'k2': 4}]}", "{'k2': 1}", NULL, 0, "PROJECTION_DEFAULT>SORT_MERGE", NULL,
      223, 236, 240, 0, false, "{'k2': 1, '_id': 0}", true},
-    {"{'$or': [{'k1': 3}, {'k2': {'$in': [0, null]}}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR",
-     NULL, 223, 237, 245, 223, false, "{'k1': 1, '_id': 0}", true},
+    {"{'$or': [{'k1': 3}, {'k2': {'$in': [0, null]}}]}", NULL, NULL, 0,
+     "PROJECTION_SIMPLE>FETCH>OR", NULL, 223, 237, 245, 223, false, "{'k1': 1, '_id': 0}", true},
     {"{'$or': [{'k1': 3}, {'k2': {'$lt': 2}}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR", NULL,
      320, 348, 352, 320, false, "{'k1': 1, 'p': 1, '_id': 0}", true},
     {"{'$or': [{'x': 1}, {'y': 7}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR", NULL, 200, 200,
@@ -556,9 +556,26 @@ END_TEST
 
 /* the race: the loser is a rejected plan, every entrant's trial is in allPlansExecution; the
  * winner is cached per query shape (no race next time) until planCacheClear */
+/* planned_from_cache -- run explain `q` (allPlansExecution) on c: true when no race ran (the
+ * plan came from the cache); the winner must be u_1 either way. */
+static bool
+planned_from_cache(mongoc_client_t *c, const char *q)
+{
+    bson_t r;
+    bool cached;
+
+    CMD_OK(c, DB, q, &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
+    cached = !fx_has(&r, "executionStats.allPlansExecution.0");
+    if (!cached)
+        ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    bson_destroy(&r);
+    return cached;
+}
+
 START_TEST(test_race_and_cache)
 {
-    mongoc_client_t *c = IT_CLIENT();
+    mongoc_client_t *c = IT_CLIENT(), *c2;
     const char *q = "{'explain': {'find': 'ix', 'filter': {'c': {'$gte': 's000'}, "
                     "'u': {'$lt': 7}}}, 'verbosity': 'allPlansExecution'}";
     bson_t r;
@@ -575,22 +592,34 @@ START_TEST(test_race_and_cache)
                   fx_to_json(&r));
     ck_assert(fx_str(&r, "queryPlanner.queryHash") != NULL);
     bson_destroy(&r);
-    CMD_OK(c, DB, q, &r); /* the same shape again: planned from the cache, no trials */
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
-    ck_assert_msg(!fx_has(&r, "executionStats.allPlansExecution.0"), "%s", fx_to_json(&r));
+    ck_assert(!planned_from_cache(c, q));    /* the second race activates the entry (mongod's) */
+    c2 = fx_client_other_worker(&it_srv, c); /* one cache per collection, for every worker */
+    ck_assert(planned_from_cache(c2, q));
+    CMD_OK(c2, DB, "{'aggregate': 'ix', 'pipeline': [{'$planCacheStats': {}}], 'cursor': {}}", &r);
+    ck_assert_msg(fx_bool(&r, "cursor.firstBatch.0.isActive") && !fx_has(&r, "cursor.firstBatch.1"),
+                  "%s", fx_to_json(&r));
+    ASSERT_STR(&r, "cursor.firstBatch.0.cachedPlan.inputStage.indexName", "u_1");
+    ASSERT_STR(&r, "cursor.firstBatch.0.creationExecStats.0.executionStages.inputStage.indexName",
+               "u_1");
+    ASSERT_INT(&r, "cursor.firstBatch.0.creationExecStats.0.nReturned", 7);
+    ASSERT_STR(&r, "cursor.firstBatch.0.creationExecStats.1.executionStages.inputStage.indexName",
+               "c_1");
+    ck_assert_msg(fx_double(&r, "cursor.firstBatch.0.candidatePlanScores.0") >
+                      fx_double(&r, "cursor.firstBatch.0.candidatePlanScores.1"),
+                  "%s", fx_to_json(&r));
     bson_destroy(&r);
-    CMD_OK(c, DB, "{'planCacheClear': 'ix', 'query': {'c': {'$gte': 'x'}, 'u': {'$lt': 1}}}", &r);
+    /* planCacheClear of that shape (on the other worker) clears it for every worker */
+    CMD_OK(c2, DB, "{'planCacheClear': 'ix', 'query': {'c': {'$gte': 'x'}, 'u': {'$lt': 1}}}", &r);
     bson_destroy(&r);
-    CMD_OK(c, DB, q, &r); /* that shape was forgotten: raced again */
-    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
-    bson_destroy(&r);
+    ck_assert(!planned_from_cache(c, q));
+    ck_assert(!planned_from_cache(c, q));
+    ck_assert(planned_from_cache(c, q));
     CMD_OK(c, DB, "{'createIndexes': 'ix', 'indexes': [{'key': {'zz': 1}, 'name': 'zz_1'}]}", &r);
     bson_destroy(&r);
-    CMD_OK(c, DB, q, &r); /* a new index empties the cache: raced again */
-    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
-    bson_destroy(&r);
+    ck_assert(!planned_from_cache(c2, q)); /* a new index empties the cache: raced again */
     CMD_OK(c, DB, "{'dropIndexes': 'ix', 'index': 'zz_1'}", &r);
     bson_destroy(&r);
+    mongoc_client_destroy(c2);
     CMD_ERR(c, DB, "{'planCacheClear': 'ix', 'bogus': 1}", &r, 40415, "Location40415");
     bson_destroy(&r);
     mongoc_client_destroy(c);
@@ -624,8 +653,7 @@ START_TEST(test_kind_details)
     /* {$exists: true}: the path and every path below it, any value (mongod's bounds) */
     CMD_OK(c, DB, "{'explain': {'find': 'kinds', 'filter': {'w': {'$exists': true}}}}", &r);
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.0", "[\"w\", \"w\"]");
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.1",
-               "[\"w.\", \"w/\")");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.1", "[\"w.\", \"w/\")");
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.w.0", "[MinKey, MaxKey]");
     bson_destroy(&r);
     CMD_OK(c, DB,

@@ -214,16 +214,40 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
     return wk_exec_plan_minmax(&ex->plan, &min, &max, err);
 }
 
+/* cache_key -- the query's shape (plan_cache.h) in *shape and its plan cache key in *key:
+ * the shape, and the collation when there is one (the plan depends on it too). */
+static void
+cache_key(const wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll,
+          bson_string_t **shape, bson_string_t **key)
+{
+    *shape = bson_string_new(NULL);
+    wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, *shape);
+    *key = bson_string_new((*shape)->str);
+    if (coll != NULL) {
+        bson_t cs = BSON_INITIALIZER;
+        char *j;
+
+        sdb_collation_spec(coll, &cs);
+        j = bson_as_relaxed_extended_json(&cs, NULL);
+        bson_string_append(*key, j);
+        bson_free(j);
+        bson_destroy(&cs);
+    }
+}
+
 /* choose -- the candidate to run: the one a resumed cursor used (want), else the cached winner
- * of this query shape, else the race's winner (then cached). */
+ * of this query shape, else the race's winner (*raced: remember it once it runs). */
 static int
 choose(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, wk_exec_plan_t **v,
-       size_t n, const char *want, size_t *w, sdb_error_t *err)
+       size_t n, const char *want, size_t *w, bool *raced, sdb_error_t *err)
 {
-    bson_string_t *shape;
-    const char *hit;
+    bson_string_t *shape, *key;
+    char hit[WK_EXEC_IXNAME_MAX];
+    bool found = false;
+    int ret;
 
     *w = 0;
+    *raced = false;
     for (size_t i = 0; want != NULL && i < n; i++)
         if (strcmp(v[i]->name, want) == 0) {
             *w = i;
@@ -231,37 +255,39 @@ choose(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, wk_exec
         }
     if (n < 2 || want != NULL)
         return 0;
-    shape = bson_string_new(NULL);
-    wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, shape);
-    if (coll != NULL) { /* the plan depends on the collation too */
-        bson_t cs = BSON_INITIALIZER;
-        char *j;
-
-        sdb_collation_spec(coll, &cs);
-        j = bson_as_relaxed_extended_json(&cs, NULL);
-        bson_string_append(shape, j);
-        bson_free(j);
-        bson_destroy(&cs);
-    }
-    hit = wk_plan_cache_get(ex->ns, shape->str);
-    for (size_t i = 0; hit != NULL && i < n; i++)
+    cache_key(ex, filter, coll, &shape, &key);
+    ret = wk_plan_cache_get(ex->ns, key->str, hit, sizeof(hit), &found, err);
+    for (size_t i = 0; ret == 0 && found && i < n; i++)
         if (strcmp(v[i]->name, hit) == 0) {
             *w = i;
             ex->cached = true;
         }
-    if (!ex->cached) {
-        int ret = wk_exec_race(ex, v, n, w, err);
-
-        if (ret != 0) {
-            bson_string_free(shape, true);
-            return ret;
-        }
-        wk_plan_cache_put(ex->ns, shape->str, v[*w]->name);
-        wk_plan_cache_note(ex->ns, shape->str, filter, ex->has_sort ? &ex->sort : NULL,
-                           (int64_t)(v[*w]->trial.keys + v[*w]->trial.docs));
+    if (ret == 0 && !ex->cached) {
+        ret = wk_exec_race(ex, v, n, w, err);
+        *raced = ret == 0;
     }
     bson_string_free(shape, true);
-    return 0;
+    bson_string_free(key, true);
+    return ret;
+}
+
+/* remember -- after a race: the winner (ex->plan) and its entry into the plan cache. */
+static int
+remember(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, sdb_error_t *err)
+{
+    bson_string_t *shape, *key;
+    bson_t entry = BSON_INITIALIZER;
+    int ret;
+
+    cache_key(ex, filter, coll, &shape, &key);
+    wk_exec_explain_cache_entry(ex, filter, ex->has_sort ? &ex->sort : NULL, shape->str, key->str,
+                                &entry);
+    ret = wk_plan_cache_put(ex->ns, key->str, ex->plan.name,
+                            (int64_t)(ex->plan.trial.keys + ex->plan.trial.docs), &entry, err);
+    bson_destroy(&entry);
+    bson_string_free(shape, true);
+    bson_string_free(key, true);
+    return ret;
 }
 
 /* plan_clustered -- a clustered collection keeps its records in _id order: what would be a
@@ -299,6 +325,7 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
 {
     wk_exec_plan_t **v = NULL;
     size_t n = 0, w = 0;
+    bool raced = false;
     int ret = 0;
 
     *sec = false;
@@ -319,7 +346,7 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     }
     if (n == 0)
         goto err;
-    SDB_ERR(choose(ex, filter, coll, v, n, want, &w, err));
+    SDB_ERR(choose(ex, filter, coll, v, n, want, &w, &raced, err));
     wk_exec_plan_take(&ex->plan, v[w]);
     bson_free(v[w]);
     v[w] = v[n - 1];
@@ -327,6 +354,8 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     ex->nrejected = n - 1;
     v = NULL;
     *sec = true;
+    if (raced)
+        SDB_ERR(remember(ex, filter, coll, err));
 err:
     if (v != NULL)
         wk_exec_plan_list_free(v, n);

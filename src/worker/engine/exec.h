@@ -186,6 +186,10 @@ void wk_exec_explain_num(bson_t *b, const char *key, int64_t v);
 int wk_exec_race(const wk_exec_t *ex, wk_exec_plan_t **c, size_t n, size_t *winner,
                  sdb_error_t *err);
 
+/* wk_exec_race_score -- a raced plan's score as mongod's plan ranker computes it (1, plus
+ * its productivity, plus the bonuses), $planCacheStats' candidatePlanScores. */
+double wk_exec_race_score(const wk_exec_plan_t *p);
+
 /* explain verbosities, in mongod's order */
 enum {
     WK_EXPLAIN_QUERY_PLANNER = 0,
@@ -212,6 +216,14 @@ void wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t 
 /* wk_exec_explain_trials -- append mongod's allPlansExecution entries: every raced plan's
  * trial (nReturned, totalKeysExamined, totalDocsExamined, executionStages). */
 void wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
+
+/* wk_exec_explain_cache_entry -- after a race: the plan cache entry's $planCacheStats
+ * document (mongod 7.0's classic shape, without isActive and works): version,
+ * createdFromQuery, queryHash (of `shape`), planCacheKey (of `key`), cachedPlan,
+ * timeOfCreation, creationExecStats and candidatePlanScores (winner first), indexFilterSet,
+ * estimatedSizeBytes. */
+void wk_exec_explain_cache_entry(const wk_exec_t *ex, const bson_t *filter, const bson_t *sort,
+                                 const char *shape, const char *key, bson_t *out);
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */

@@ -16,6 +16,7 @@
 #include "exec.h"
 #include "exec_merge.h"
 #include "plan_bounds.h"
+#include "plan_cache.h"
 #include "text.h"
 
 #include <stdint.h>
@@ -74,6 +75,16 @@ wk_exec_note_stats(const wk_exec_t *ex)
         key_text(ex->nor > 0 ? &ex->ors[0]->key : &ex->plan.key, key, sizeof(key));
         snprintf(st->plan_summary, sizeof(st->plan_summary), "IXSCAN %s", key);
     }
+}
+
+/* empty_doc -- {} under key. */
+static void
+empty_doc(bson_t *b, const char *key)
+{
+    bson_t none;
+
+    BSON_APPEND_DOCUMENT_BEGIN(b, key, &none);
+    bson_append_document_end(b, &none);
 }
 
 /* stats -- the common per-stage counters mongod prints at executionStats. */
@@ -292,13 +303,12 @@ wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
     }
 }
 
-void
-wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
+/* trials -- every raced plan's trial (the winner first), as allPlansExecution entries. */
+static void
+trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
 {
     uint32_t n = 0;
 
-    if (ex->mode != WK_EXEC_SEC || ex->nrejected == 0 || ex->cached)
-        return;
     for (size_t i = 0; i <= ex->nrejected; i++) {
         const wk_exec_plan_t *p = i == 0 ? &ex->plan : ex->rejected[i - 1];
         char key[16];
@@ -315,6 +325,57 @@ wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
         bson_append_document_end(&d, &st);
         bson_append_document_end(arr, &d);
     }
+}
+
+void
+wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
+{
+    if (ex->mode == WK_EXEC_SEC && ex->nrejected > 0 && !ex->cached)
+        trials(ex, filter, arr);
+}
+
+void
+wk_exec_explain_cache_entry(const wk_exec_t *ex, const bson_t *filter, const bson_t *sort,
+                            const char *shape, const char *key, bson_t *out)
+{
+    bson_t q, plan, arr;
+    char hash[9];
+    struct timeval tv;
+
+    BSON_APPEND_UTF8(out, "version", "1");
+    BSON_APPEND_DOCUMENT_BEGIN(out, "createdFromQuery", &q);
+    if (filter != NULL)
+        BSON_APPEND_DOCUMENT(&q, "query", filter);
+    else
+        empty_doc(&q, "query");
+    if (sort != NULL)
+        BSON_APPEND_DOCUMENT(&q, "sort", sort);
+    else
+        empty_doc(&q, "sort");
+    empty_doc(&q, "projection");
+    bson_append_document_end(out, &q);
+    wk_plan_cache_hash(shape, hash);
+    BSON_APPEND_UTF8(out, "queryHash", hash);
+    wk_plan_cache_hash(key, hash);
+    BSON_APPEND_UTF8(out, "planCacheKey", hash);
+    BSON_APPEND_DOCUMENT_BEGIN(out, "cachedPlan", &plan);
+    plan_tree(&ex->plan, filter, false, &plan);
+    bson_append_document_end(out, &plan);
+    bson_gettimeofday(&tv);
+    BSON_APPEND_DATE_TIME(out, "timeOfCreation", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    BSON_APPEND_ARRAY_BEGIN(out, "creationExecStats", &arr);
+    trials(ex, filter, &arr);
+    bson_append_array_end(out, &arr);
+    BSON_APPEND_ARRAY_BEGIN(out, "candidatePlanScores", &arr);
+    for (size_t i = 0; i <= ex->nrejected; i++) {
+        char k[16];
+
+        bson_snprintf(k, sizeof(k), "%zu", i);
+        BSON_APPEND_DOUBLE(&arr, k, wk_exec_race_score(i == 0 ? &ex->plan : ex->rejected[i - 1]));
+    }
+    bson_append_array_end(out, &arr);
+    BSON_APPEND_BOOL(out, "indexFilterSet", false);
+    BSON_APPEND_INT64(out, "estimatedSizeBytes", (int64_t)out->len + 16);
 }
 
 void
