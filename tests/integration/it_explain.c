@@ -685,6 +685,66 @@ START_TEST(test_kind_details)
 }
 END_TEST
 
+/* wx_case -- find `filter` on "wx" (a $** index excluding b and c.d) and on "wxplain": the
+ * same n documents; explain's winning plan ends in `leaf` ("IXSCAN" or "COLLSCAN"). */
+static void
+wx_case(mongoc_client_t *c, const char *filter, int64_t n, const char *leaf)
+{
+    char cmd[512], chain[128], last[512];
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        bson_snprintf(cmd, sizeof(cmd), "{'count': '%s', 'query': %s}", k ? "wxplain" : "wx",
+                      filter);
+        CMD_OK(c, DB, cmd, &r);
+        ck_assert_msg(fx_int(&r, "n") == n, "%s: %lld, want %lld", cmd, (long long)fx_int(&r, "n"),
+                      (long long)n);
+        bson_destroy(&r);
+    }
+    bson_snprintf(cmd, sizeof(cmd), "{'explain': {'find': 'wx', 'filter': %s}}", filter);
+    CMD_OK(c, DB, cmd, &r);
+    chain_of(&r, "queryPlanner.winningPlan", chain, sizeof(chain), last, sizeof(last));
+    ck_assert_msg(strcmp(chain + strlen(chain) - strlen(leaf), leaf) == 0, "%s: %s, want %s",
+                  filter, chain, leaf);
+    bson_destroy(&r);
+}
+
+/* an exclusion wildcardProjection: the planner uses the index only for paths it keeps, and
+ * {$exists: true} only where it keeps everything below the path */
+START_TEST(test_wildcard_projection)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        char cmd[8192];
+        int len = bson_snprintf(cmd, sizeof(cmd), "{'insert': '%s', 'documents': [",
+                                k ? "wxplain" : "wx");
+
+        for (int i = 0; i < 60; i++)
+            len += bson_snprintf(cmd + len, sizeof(cmd) - (size_t)len,
+                                 "%s{'_id': %d, 'a': %d, 'b': %d, 'c': {'d': %d%s}}", i ? ", " : "",
+                                 i, i % 10, i % 5, i % 3, i % 2 ? ", 'e': 1" : "");
+        bson_snprintf(cmd + len, sizeof(cmd) - (size_t)len, "]}");
+        CMD_OK(c, DB, cmd, &r);
+        bson_destroy(&r);
+    }
+    CMD_OK(c, DB,
+           "{'createIndexes': 'wx', 'indexes': [{'key': {'$**': 1}, 'name': 'wx', "
+           "'wildcardProjection': {'b': 0, 'c.d': 0}}]}",
+           &r);
+    bson_destroy(&r);
+    wx_case(c, "{'a': 3}", 6, "IXSCAN");
+    wx_case(c, "{'a': {'$exists': true}}", 60, "IXSCAN");
+    wx_case(c, "{'c.e': {'$exists': true}}", 30, "IXSCAN");
+    wx_case(c, "{'b': 2}", 12, "COLLSCAN");
+    wx_case(c, "{'c.d': 1}", 20, "COLLSCAN");
+    wx_case(c, "{'c': {'$exists': true}}", 60, "COLLSCAN");  /* c.d is not in the index */
+    wx_case(c, "{'_id': {'$gt': 5}, 'b': 1}", 11, "IXSCAN"); /* the _id index, not wx */
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* coll_case -- find `filter` (sort, limit) under collation `coll` (NULL = none): the count on
  * "ci" (indexed) and "cplain" must be n, and explain's winning plan must end in `leaf`
  * (IXSCAN of `index`, or COLLSCAN). */
@@ -890,5 +950,6 @@ main(void)
     tcase_add_test(tc, test_multikey_restart);
     tcase_add_test(tc, test_collation);
     tcase_add_test(tc, test_kind_details);
+    tcase_add_test(tc, test_wildcard_projection);
     return it_main(s);
 }

@@ -276,12 +276,15 @@ static int
 remember(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, sdb_error_t *err)
 {
     bson_string_t *shape, *key;
-    bson_t entry = BSON_INITIALIZER;
+    bson_t entry = BSON_INITIALIZER, cs = BSON_INITIALIZER;
     int ret;
 
     cache_key(ex, filter, coll, &shape, &key);
-    wk_exec_explain_cache_entry(ex, filter, ex->has_sort ? &ex->sort : NULL, shape->str, key->str,
-                                &entry);
+    if (coll != NULL)
+        sdb_collation_spec(coll, &cs);
+    wk_exec_explain_cache_entry(ex, filter, ex->has_sort ? &ex->sort : NULL, &cs, shape->str,
+                                key->str, &entry);
+    bson_destroy(&cs);
     ret = wk_plan_cache_put(ex->ns, key->str, ex->plan.name,
                             (int64_t)(ex->plan.trial.keys + ex->plan.trial.docs), &entry, err);
     bson_destroy(&entry);

@@ -218,12 +218,14 @@ void wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t 
 void wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
 
 /* wk_exec_explain_cache_entry -- after a race: the plan cache entry's $planCacheStats
- * document (mongod 7.0's classic shape, without isActive and works): version,
- * createdFromQuery, queryHash (of `shape`), planCacheKey (of `key`), cachedPlan,
- * timeOfCreation, creationExecStats and candidatePlanScores (winner first), indexFilterSet,
- * estimatedSizeBytes. */
+ * document in mongod 7.0's classic order, but for isActive and works (the master keeps them;
+ * they follow planCacheKey): version, queryHash (of `shape`), planCacheKey (of `key`),
+ * timeOfCreation, createdFromQuery {query, sort, projection, collation?}, cachedPlan,
+ * creationExecStats and candidatePlanScores (winner first), indexFilterSet,
+ * estimatedSizeBytes.  `collation` is the query's spec (NULL or empty: none). */
 void wk_exec_explain_cache_entry(const wk_exec_t *ex, const bson_t *filter, const bson_t *sort,
-                                 const char *shape, const char *key, bson_t *out);
+                                 const bson_t *collation, const char *shape, const char *key,
+                                 bson_t *out);
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */

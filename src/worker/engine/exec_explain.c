@@ -336,13 +336,20 @@ wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
 
 void
 wk_exec_explain_cache_entry(const wk_exec_t *ex, const bson_t *filter, const bson_t *sort,
-                            const char *shape, const char *key, bson_t *out)
+                            const bson_t *collation, const char *shape, const char *key,
+                            bson_t *out)
 {
     bson_t q, plan, arr;
     char hash[9];
     struct timeval tv;
 
     BSON_APPEND_UTF8(out, "version", "1");
+    wk_plan_cache_hash(shape, hash);
+    BSON_APPEND_UTF8(out, "queryHash", hash);
+    wk_plan_cache_hash(key, hash);
+    BSON_APPEND_UTF8(out, "planCacheKey", hash);
+    bson_gettimeofday(&tv);
+    BSON_APPEND_DATE_TIME(out, "timeOfCreation", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
     BSON_APPEND_DOCUMENT_BEGIN(out, "createdFromQuery", &q);
     if (filter != NULL)
         BSON_APPEND_DOCUMENT(&q, "query", filter);
@@ -353,16 +360,12 @@ wk_exec_explain_cache_entry(const wk_exec_t *ex, const bson_t *filter, const bso
     else
         empty_doc(&q, "sort");
     empty_doc(&q, "projection");
+    if (collation != NULL && !bson_empty(collation))
+        BSON_APPEND_DOCUMENT(&q, "collation", collation);
     bson_append_document_end(out, &q);
-    wk_plan_cache_hash(shape, hash);
-    BSON_APPEND_UTF8(out, "queryHash", hash);
-    wk_plan_cache_hash(key, hash);
-    BSON_APPEND_UTF8(out, "planCacheKey", hash);
     BSON_APPEND_DOCUMENT_BEGIN(out, "cachedPlan", &plan);
     plan_tree(&ex->plan, filter, false, &plan);
     bson_append_document_end(out, &plan);
-    bson_gettimeofday(&tv);
-    BSON_APPEND_DATE_TIME(out, "timeOfCreation", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
     BSON_APPEND_ARRAY_BEGIN(out, "creationExecStats", &arr);
     trials(ex, filter, &arr);
     bson_append_array_end(out, &arr);
