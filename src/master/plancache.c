@@ -130,6 +130,8 @@ ms_plancache_op_put(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
     SDB_RET(ms_req_doc(req, "entry", false, &doc, NULL, err));
     if (key == NULL)
         return sdb_error_set(err, SDB_CODE_BadValue, "PLAN_CACHE_PUT without a key");
+    if (works < 1) /* (a plan that ended at once still worked once: doubling must grow it) */
+        works = 1;
     pthread_mutex_lock(&lock);
     if (!current_locked(cv)) {
         pthread_mutex_unlock(&lock);

@@ -214,25 +214,14 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
     return wk_exec_plan_minmax(&ex->plan, &min, &max, err);
 }
 
-/* cache_key -- the query's shape (plan_cache.h) in *shape and its plan cache key in *key:
- * the shape, and the collation when there is one (the plan depends on it too). */
+/* cache_key -- the query's shape and plan cache key (plan_cache.h), new strings. */
 static void
 cache_key(const wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll,
           bson_string_t **shape, bson_string_t **key)
 {
     *shape = bson_string_new(NULL);
-    wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, *shape);
-    *key = bson_string_new((*shape)->str);
-    if (coll != NULL) {
-        bson_t cs = BSON_INITIALIZER;
-        char *j;
-
-        sdb_collation_spec(coll, &cs);
-        j = bson_as_relaxed_extended_json(&cs, NULL);
-        bson_string_append(*key, j);
-        bson_free(j);
-        bson_destroy(&cs);
-    }
+    *key = bson_string_new(NULL);
+    wk_plan_cache_key(filter, ex->has_sort ? &ex->sort : NULL, coll, *shape, *key);
 }
 
 /* choose -- the candidate to run: the one a resumed cursor used (want), else the cached winner

@@ -11,6 +11,7 @@
  */
 #include "plan_cache.h"
 
+#include "../../common/collation.h"
 #include "../../common/storeop.h"
 #include "../catalog_cache.h"
 #include "../store_client.h"
@@ -86,6 +87,24 @@ wk_plan_cache_shape(const bson_t *filter, const bson_t *sort, bson_string_t *s)
             bson_string_append_printf(
                 s, "%s:%d,", bson_iter_key(&it),
                 BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_double(&it) < 0 ? -1 : 1);
+}
+
+void
+wk_plan_cache_key(const bson_t *filter, const bson_t *sort, const struct sdb_collation *coll,
+                  bson_string_t *shape, bson_string_t *key)
+{
+    wk_plan_cache_shape(filter, sort, shape);
+    bson_string_append(key, shape->str);
+    if (coll != NULL) {
+        bson_t cs = BSON_INITIALIZER;
+        char *j;
+
+        sdb_collation_spec(coll, &cs);
+        j = bson_as_relaxed_extended_json(&cs, NULL);
+        bson_string_append(key, j);
+        bson_free(j);
+        bson_destroy(&cs);
+    }
 }
 
 void

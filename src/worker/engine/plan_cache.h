@@ -29,6 +29,13 @@
 /* wk_plan_cache_shape -- append the shape of filter and sort (either may be NULL) to s. */
 void wk_plan_cache_shape(const bson_t *filter, const bson_t *sort, bson_string_t *s);
 
+/* wk_plan_cache_key -- the shape of filter and sort appended to `shape`, and the plan cache
+ * key to `key`: the shape, then the collation's spec when there is one (coll NULL: simple),
+ * since the plan depends on it too.  explain's queryHash and planCacheKey hash these. */
+struct sdb_collation;
+void wk_plan_cache_key(const bson_t *filter, const bson_t *sort, const struct sdb_collation *coll,
+                       bson_string_t *shape, bson_string_t *key);
+
 /* wk_plan_cache_hash -- mongod-style 8 hex digit hash of a shape (explain's queryHash). */
 void wk_plan_cache_hash(const char *shape, char out[9]);
 
