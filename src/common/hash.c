@@ -7,6 +7,8 @@
  * bytes and NUL), or, for documents, arrays and a scope, each element as type, field name
  * with its NUL and value, then the end marker (type 0, an empty name).
  *
+ * sdb_hash_md5_hex is the same MD5 over plain bytes, as hex (text index keys, fts/fts.h).
+ *
  * MD5 is libbson's bson_md5_*, L. Peter Deutsch's implementation, the one mongod itself
  * hashes with (src/mongo/util/md5.cpp).  libbson marks it deprecated (drivers no longer need
  * it), hence the one pragma below; common code may not include OpenSSL (tests/lint.sh), and
@@ -204,4 +206,21 @@ sdb_hash_value(const bson_value_t *v, int32_t seed, int64_t *out)
         u = u << 8 | digest[i];
     *out = (int64_t)u;
     return 0;
+}
+
+void
+sdb_hash_md5_hex(const void *data, size_t len, char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    bson_md5_t md;
+    uint8_t digest[16];
+
+    bson_md5_init(&md);
+    bson_md5_append(&md, data, (uint32_t)len);
+    bson_md5_finish(&md, digest);
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[32] = '\0';
 }

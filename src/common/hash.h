@@ -14,10 +14,15 @@
 #define SDB_HASH_H
 
 #include <bson/bson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* sdb_hash_value -- the hash of value v (NULL hashes as null) with `seed`; SDB_ETOOBIG for
  * a value nested past SDB_BSON_DEPTH_EVAL levels, SDB_ECORRUPT for malformed BSON. */
 int sdb_hash_value(const bson_value_t *v, int32_t seed, int64_t *out);
+
+/* sdb_hash_md5_hex -- the MD5 of data..data+len as 32 lowercase hex digits and a NUL (mongod's
+ * md5simpledigest). */
+void sdb_hash_md5_hex(const void *data, size_t len, char out[33]);
 
 #endif

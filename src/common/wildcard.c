@@ -355,7 +355,8 @@ sdb_wildcard_keys(const bson_t *doc, const bson_t *key_pattern, const bson_t *pr
 }
 
 bool
-sdb_wildcard_path_indexed(const bson_t *key_pattern, const bson_t *projection, const char *path)
+sdb_wildcard_path_indexed(const bson_t *key_pattern, const bson_t *projection, const char *path,
+                          bool subtree)
 {
     wc_t w;
     wc_decision_t d;
@@ -367,5 +368,5 @@ sdb_wildcard_path_indexed(const bson_t *key_pattern, const bson_t *projection, c
     if (prefix_of("_id", path))
         return w.with_id;
     d = decide(&w, path);
-    return d == WC_ALL || (d == WC_SOME && !w.include);
+    return d == WC_ALL || (d == WC_SOME && !w.include && !subtree);
 }

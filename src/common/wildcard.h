@@ -41,8 +41,9 @@ int sdb_wildcard_keys(const bson_t *doc, const bson_t *key_pattern, const bson_t
 /* sdb_wildcard_path_indexed -- may the index (pattern and wildcardProjection, NULL = none)
  * hold entries at query path `path`?  As mongod's planner asks its projection of one field:
  * an inclusion holds the paths at or below an included one, an exclusion every path not at
- * or below an excluded one; _id (and below) only when the projection names it true. */
+ * or below an excluded one; _id (and below) only when the projection names it true.  With
+ * `subtree`, also every path below `path` (no excluded path under it). */
 bool sdb_wildcard_path_indexed(const bson_t *key_pattern, const bson_t *projection,
-                               const char *path);
+                               const char *path, bool subtree);
 
 #endif

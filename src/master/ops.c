@@ -28,6 +28,7 @@
 #include "logrotate.h"
 #include "oplog.h"
 #include "params.h"
+#include "plancache.h"
 #include "profile.h"
 #include "records.h"
 #include "service.h"
@@ -107,6 +108,9 @@ static const ops_handler_t ops_table[SDB_OP__MAX] = {
     [SDB_OP_TMP_DROP] = ms_tmptab_op_drop,
     [SDB_OP_CURSOR_APPEND] = ms_cursors_op_append,
     [SDB_OP_LOG_ROTATE] = ms_logrotate_op,
+    [SDB_OP_PLAN_CACHE_GET] = ms_plancache_op_get,
+    [SDB_OP_PLAN_CACHE_PUT] = ms_plancache_op_put,
+    [SDB_OP_PLAN_CACHE] = ms_plancache_op,
 };
 
 /* Operations a transaction's statement may run inside it (request field `xact`); CREATE and

@@ -121,6 +121,17 @@ static const qcase_t cases[] = {
     {"{'g.l': 2}", NULL, NULL, 0, "COLLSCAN", NULL, 167, 0, 0, 1000, false, NULL, true},
     {"{'g': {'$exists': true}}", NULL, NULL, 0, "COLLSCAN", NULL, 1000, 0, 0, 1000, false, NULL,
      true},
+    /* an $or whose every clause's index holds the filter's and the projection's fields: no FETCH */
+    {"{'$or': [{'k1': 3}, {'k2': {'$lt': 2}}]}", NULL, NULL, 0, "PROJECTION_DEFAULT>OR", NULL, 320,
+     348, 352, 0, false, "{'k1': 1, '_id': 0}", true},
+    {"{'$or': [{'k1': 3}, {'k2': 4}]}", "{'k2': 1}", NULL, 0, "PROJECTION_DEFAULT>SORT_MERGE", NULL,
+     223, 236, 240, 0, false, "{'k2': 1, '_id': 0}", true},
+    {"{'$or': [{'k1': 3}, {'k2': {'$in': [0, null]}}]}", NULL, NULL, 0,
+     "PROJECTION_SIMPLE>FETCH>OR", NULL, 223, 237, 245, 223, false, "{'k1': 1, '_id': 0}", true},
+    {"{'$or': [{'k1': 3}, {'k2': {'$lt': 2}}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR", NULL,
+     320, 348, 352, 320, false, "{'k1': 1, 'p': 1, '_id': 0}", true},
+    {"{'$or': [{'x': 1}, {'y': 7}]}", NULL, NULL, 0, "PROJECTION_SIMPLE>FETCH>OR", NULL, 200, 200,
+     202, 200, false, "{'z': 1, '_id': 0}", true},
 };
 
 static void
@@ -184,6 +195,8 @@ make_kind(bson_t *d, int i)
     BSON_APPEND_DOCUMENT_BEGIN(d, "n", &sub);
     BSON_APPEND_INT32(&sub, "v", i % 10);
     bson_append_document_end(d, &sub);
+    BSON_APPEND_INT32(d, "k1", i % 8);
+    BSON_APPEND_INT32(d, "k2", i % 9);
     BSON_APPEND_DOCUMENT_BEGIN(d, "g", &sub); /* g.k missing for i % 10 == 9 */
     if (i % 10 != 9)
         BSON_APPEND_INT32(&sub, "k", i % 4);
@@ -236,7 +249,9 @@ setup(mongoc_client_t *c)
            "{'key': {'x': 1, 'z': 1}, 'name': 'x_1_z_1'},"
            "{'key': {'y': 1, 'z': 1}, 'name': 'y_1_z_1'},"
            "{'key': {'n.v': 1}, 'name': 'n.v_1'},"
-           "{'key': {'$**': 1}, 'name': '$**_1', 'wildcardProjection': {'g.k': 1}}]}",
+           "{'key': {'$**': 1}, 'name': '$**_1', 'wildcardProjection': {'g.k': 1}},"
+           "{'key': {'k1': 1, 'k2': 1}, 'name': 'k1_1_k2_1'},"
+           "{'key': {'k2': 1, 'k1': 1}, 'name': 'k2_1_k1_1'}]}",
            &r);
     bson_destroy(&r);
     CMD_OK(c, DB,
@@ -541,9 +556,26 @@ END_TEST
 
 /* the race: the loser is a rejected plan, every entrant's trial is in allPlansExecution; the
  * winner is cached per query shape (no race next time) until planCacheClear */
+/* planned_from_cache -- run explain `q` (allPlansExecution) on c: true when no race ran (the
+ * plan came from the cache); the winner must be u_1 either way. */
+static bool
+planned_from_cache(mongoc_client_t *c, const char *q)
+{
+    bson_t r;
+    bool cached;
+
+    CMD_OK(c, DB, q, &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
+    cached = !fx_has(&r, "executionStats.allPlansExecution.0");
+    if (!cached)
+        ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
+    bson_destroy(&r);
+    return cached;
+}
+
 START_TEST(test_race_and_cache)
 {
-    mongoc_client_t *c = IT_CLIENT();
+    mongoc_client_t *c = IT_CLIENT(), *c2;
     const char *q = "{'explain': {'find': 'ix', 'filter': {'c': {'$gte': 's000'}, "
                     "'u': {'$lt': 7}}}, 'verbosity': 'allPlansExecution'}";
     bson_t r;
@@ -560,22 +592,34 @@ START_TEST(test_race_and_cache)
                   fx_to_json(&r));
     ck_assert(fx_str(&r, "queryPlanner.queryHash") != NULL);
     bson_destroy(&r);
-    CMD_OK(c, DB, q, &r); /* the same shape again: planned from the cache, no trials */
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");
-    ck_assert_msg(!fx_has(&r, "executionStats.allPlansExecution.0"), "%s", fx_to_json(&r));
+    ck_assert(!planned_from_cache(c, q));    /* the second race activates the entry (mongod's) */
+    c2 = fx_client_other_worker(&it_srv, c); /* one cache per collection, for every worker */
+    ck_assert(planned_from_cache(c2, q));
+    CMD_OK(c2, DB, "{'aggregate': 'ix', 'pipeline': [{'$planCacheStats': {}}], 'cursor': {}}", &r);
+    ck_assert_msg(fx_bool(&r, "cursor.firstBatch.0.isActive") && !fx_has(&r, "cursor.firstBatch.1"),
+                  "%s", fx_to_json(&r));
+    ASSERT_STR(&r, "cursor.firstBatch.0.cachedPlan.inputStage.indexName", "u_1");
+    ASSERT_STR(&r, "cursor.firstBatch.0.creationExecStats.0.executionStages.inputStage.indexName",
+               "u_1");
+    ASSERT_INT(&r, "cursor.firstBatch.0.creationExecStats.0.nReturned", 7);
+    ASSERT_STR(&r, "cursor.firstBatch.0.creationExecStats.1.executionStages.inputStage.indexName",
+               "c_1");
+    ck_assert_msg(fx_double(&r, "cursor.firstBatch.0.candidatePlanScores.0") >
+                      fx_double(&r, "cursor.firstBatch.0.candidatePlanScores.1"),
+                  "%s", fx_to_json(&r));
     bson_destroy(&r);
-    CMD_OK(c, DB, "{'planCacheClear': 'ix', 'query': {'c': {'$gte': 'x'}, 'u': {'$lt': 1}}}", &r);
+    /* planCacheClear of that shape (on the other worker) clears it for every worker */
+    CMD_OK(c2, DB, "{'planCacheClear': 'ix', 'query': {'c': {'$gte': 'x'}, 'u': {'$lt': 1}}}", &r);
     bson_destroy(&r);
-    CMD_OK(c, DB, q, &r); /* that shape was forgotten: raced again */
-    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
-    bson_destroy(&r);
+    ck_assert(!planned_from_cache(c, q));
+    ck_assert(!planned_from_cache(c, q));
+    ck_assert(planned_from_cache(c, q));
     CMD_OK(c, DB, "{'createIndexes': 'ix', 'indexes': [{'key': {'zz': 1}, 'name': 'zz_1'}]}", &r);
     bson_destroy(&r);
-    CMD_OK(c, DB, q, &r); /* a new index empties the cache: raced again */
-    ASSERT_INT(&r, "executionStats.allPlansExecution.0.nReturned", 7);
-    bson_destroy(&r);
+    ck_assert(!planned_from_cache(c2, q)); /* a new index empties the cache: raced again */
     CMD_OK(c, DB, "{'dropIndexes': 'ix', 'index': 'zz_1'}", &r);
     bson_destroy(&r);
+    mongoc_client_destroy(c2);
     CMD_ERR(c, DB, "{'planCacheClear': 'ix', 'bogus': 1}", &r, 40415, "Location40415");
     bson_destroy(&r);
     mongoc_client_destroy(c);
@@ -637,6 +681,66 @@ START_TEST(test_kind_details)
     ASSERT_INT(&r, "cursor.firstBatch.0.y", 7);
     ASSERT_INT(&r, "cursor.firstBatch.0.z", 8);
     bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* wx_case -- find `filter` on "wx" (a $** index excluding b and c.d) and on "wxplain": the
+ * same n documents; explain's winning plan ends in `leaf` ("IXSCAN" or "COLLSCAN"). */
+static void
+wx_case(mongoc_client_t *c, const char *filter, int64_t n, const char *leaf)
+{
+    char cmd[512], chain[128], last[512];
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        bson_snprintf(cmd, sizeof(cmd), "{'count': '%s', 'query': %s}", k ? "wxplain" : "wx",
+                      filter);
+        CMD_OK(c, DB, cmd, &r);
+        ck_assert_msg(fx_int(&r, "n") == n, "%s: %lld, want %lld", cmd, (long long)fx_int(&r, "n"),
+                      (long long)n);
+        bson_destroy(&r);
+    }
+    bson_snprintf(cmd, sizeof(cmd), "{'explain': {'find': 'wx', 'filter': %s}}", filter);
+    CMD_OK(c, DB, cmd, &r);
+    chain_of(&r, "queryPlanner.winningPlan", chain, sizeof(chain), last, sizeof(last));
+    ck_assert_msg(strcmp(chain + strlen(chain) - strlen(leaf), leaf) == 0, "%s: %s, want %s",
+                  filter, chain, leaf);
+    bson_destroy(&r);
+}
+
+/* an exclusion wildcardProjection: the planner uses the index only for paths it keeps, and
+ * {$exists: true} only where it keeps everything below the path */
+START_TEST(test_wildcard_projection)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    for (int k = 0; k < 2; k++) {
+        char cmd[8192];
+        int len = bson_snprintf(cmd, sizeof(cmd), "{'insert': '%s', 'documents': [",
+                                k ? "wxplain" : "wx");
+
+        for (int i = 0; i < 60; i++)
+            len += bson_snprintf(cmd + len, sizeof(cmd) - (size_t)len,
+                                 "%s{'_id': %d, 'a': %d, 'b': %d, 'c': {'d': %d%s}}", i ? ", " : "",
+                                 i, i % 10, i % 5, i % 3, i % 2 ? ", 'e': 1" : "");
+        bson_snprintf(cmd + len, sizeof(cmd) - (size_t)len, "]}");
+        CMD_OK(c, DB, cmd, &r);
+        bson_destroy(&r);
+    }
+    CMD_OK(c, DB,
+           "{'createIndexes': 'wx', 'indexes': [{'key': {'$**': 1}, 'name': 'wx', "
+           "'wildcardProjection': {'b': 0, 'c.d': 0}}]}",
+           &r);
+    bson_destroy(&r);
+    wx_case(c, "{'a': 3}", 6, "IXSCAN");
+    wx_case(c, "{'a': {'$exists': true}}", 60, "IXSCAN");
+    wx_case(c, "{'c.e': {'$exists': true}}", 30, "IXSCAN");
+    wx_case(c, "{'b': 2}", 12, "COLLSCAN");
+    wx_case(c, "{'c.d': 1}", 20, "COLLSCAN");
+    wx_case(c, "{'c': {'$exists': true}}", 60, "COLLSCAN");  /* c.d is not in the index */
+    wx_case(c, "{'_id': {'$gt': 5}, 'b': 1}", 11, "IXSCAN"); /* the _id index, not wx */
     mongoc_client_destroy(c);
 }
 END_TEST
@@ -846,5 +950,6 @@ main(void)
     tcase_add_test(tc, test_multikey_restart);
     tcase_add_test(tc, test_collation);
     tcase_add_test(tc, test_kind_details);
+    tcase_add_test(tc, test_wildcard_projection);
     return it_main(s);
 }

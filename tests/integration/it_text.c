@@ -427,6 +427,56 @@ START_TEST(test_explain_and_aggregate)
 }
 END_TEST
 
+/* Terms longer than 224 bytes are keyed as mongod keys them (their first 224 bytes and the
+ * MD5 of the whole): two long words sharing those 224 bytes stay apart in the index (one key,
+ * one document examined each), a search finds each, and validate agrees with the keys. */
+START_TEST(test_long_terms)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char q[241], cmd[1024];
+    bson_t r;
+
+    memset(q, 'q', 240);
+    q[240] = '\0';
+    drop(c, "longterms");
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'insert': 'longterms', 'documents': [{'_id': 1, 't': '%salpha'}, {'_id': 2, "
+                  "'t': '%somega'}, {'_id': 3, 't': 'short %s'}]}",
+                  q, q, q);
+    CMD_OK(c, DB, cmd, &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'longterms', 'indexes': [{'key': {'t': 'text'}, 'name': 't_text', "
+           "'default_language': 'none'}]}",
+           &r);
+    bson_destroy(&r);
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'explain': {'find': 'longterms', 'filter': {'$text': {'$search': '%salpha'}}}, "
+                  "'verbosity': 'executionStats'}",
+                  q);
+    CMD_OK(c, DB, cmd, &r);
+    ASSERT_INT(&r, "executionStats.nReturned", 1);
+    ck_assert_msg(fx_int(&r, "executionStats.totalKeysExamined") <= 2, "%s", fx_to_json(&r));
+    ASSERT_INT(&r, "executionStats.totalDocsExamined", 1); /* not the other long word's */
+    bson_destroy(&r);
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'find': 'longterms', 'filter': {'$text': {'$search': '%somega'}}}", q);
+    IDS(c, cmd, "2");
+    bson_snprintf(cmd, sizeof(cmd), "{'find': 'longterms', 'filter': {'$text': {'$search': '%s'}}}",
+                  q);
+    IDS(c, cmd, "3");
+    bson_snprintf(cmd, sizeof(cmd),
+                  "{'find': 'longterms', 'filter': {'$text': {'$search': '%sALPHA short'}}, "
+                  "'sort': {'_id': 1}}",
+                  q);
+    IDS(c, cmd, "1,3");
+    CMD_OK(c, DB, "{'validate': 'longterms', 'full': true}", &r);
+    ck_assert_msg(fx_bool(&r, "valid"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -438,5 +488,6 @@ main(void)
     tcase_add_test(tc, test_scores);
     tcase_add_test(tc, test_compound_and_errors);
     tcase_add_test(tc, test_explain_and_aggregate);
+    tcase_add_test(tc, test_long_terms);
     return it_main(s);
 }

@@ -6,8 +6,10 @@
  * stems ("running" -> "run", "foxes" -> "fox"), diacritics stripped unless asked to keep
  * them, an apostrophe inside an English word kept.  Scores: mongod's scoreDocument formula
  * computed by hand.  Queries: terms, "phrases" and -negations as FTSQueryImpl parses them.
+ * Keys: a term past 224 bytes becomes its prefix and the MD5 of the whole (version 3).
  */
 #include "../../src/common/fts/fts.h"
+#include "../../src/common/keyenc.h"
 #include "../../src/common/sdb.h"
 
 #include <check.h>
@@ -203,6 +205,94 @@ START_TEST(test_match)
 }
 END_TEST
 
+typedef struct keys {
+    uint8_t key[1024];
+    size_t len, n;
+} keys_t;
+
+static int
+one_key(const uint8_t *key, size_t len, void *arg)
+{
+    keys_t *k = arg;
+
+    ck_assert_uint_lt(len, sizeof(k->key));
+    memcpy(k->key, key, len);
+    k->len = len;
+    k->n++;
+    return 0;
+}
+
+/* encoded -- the key encoding of string s (the term part of a text index key). */
+static void
+encoded(const char *str, sdb_keybuf_t *kb)
+{
+    bson_value_t v = {.value_type = BSON_TYPE_UTF8};
+
+    v.value.v_utf8.str = (char *)str;
+    v.value.v_utf8.len = (uint32_t)strlen(str);
+    sdb_keybuf_init(kb);
+    ck_assert_int_eq(sdb_keyenc_value(kb, &v, 0), 0);
+}
+
+/* a term longer than 224 bytes is keyed as text index version 3 keys it: its first 224 bytes
+ * and the lowercase hex MD5 of the whole term (MD5s computed independently); 224 bytes stay
+ * whole */
+START_TEST(test_long_terms)
+{
+    const char *idx = "{\"key\": {\"_fts\": \"text\", \"_ftsx\": 1}, \"weights\": {\"a\": 1}, "
+                      "\"default_language\": \"none\", \"textIndexVersion\": 3}";
+    bson_t *spec = bson_new_from_json((const uint8_t *)idx, -1, NULL);
+    char word[301], want[300], json[400];
+    sdb_keybuf_t kb, exp;
+    sdb_fts_spec_t s;
+    sdb_error_t err;
+    keys_t k;
+
+    spec_of(&s, idx);
+    memset(word, 'a', 300);
+    word[300] = '\0';
+    memset(want, 'a', 224);
+    bson_snprintf(want + 224, sizeof(want) - 224, "4e5475d125a33c6190718e75adc1b704");
+    sdb_keybuf_init(&kb);
+    ck_assert_int_eq(sdb_fts_key_term(&s, NULL, word, 300, &kb), 0);
+    encoded(want, &exp);
+    ck_assert(kb.len == exp.len && memcmp(kb.data, exp.data, kb.len) == 0);
+    sdb_keybuf_free(&exp);
+    /* the master's keys of a document holding the word: that term, then the score */
+    bson_snprintf(json, sizeof(json), "{\"a\": \"%s\"}", word);
+    {
+        bson_t *d = bson_new_from_json((const uint8_t *)json, -1, NULL);
+
+        memset(&k, 0, sizeof(k));
+        ck_assert_int_eq(sdb_fts_keys(d, spec, one_key, &k, &err), 0);
+        ck_assert_uint_eq(k.n, 1);
+        ck_assert(k.len > kb.len && memcmp(k.key, kb.data, kb.len) == 0);
+        bson_destroy(d);
+    }
+    /* 300 bytes of two-byte characters: the cut is at a byte, as mongod's substr */
+    sdb_keybuf_reset(&kb);
+    for (int i = 0; i < 150; i++)
+        memcpy(word + 2 * i, "\xc3\xa9", 2);
+    ck_assert_int_eq(sdb_fts_key_term(&s, NULL, word, 300, &kb), 0);
+    memcpy(want, word, 224);
+    bson_snprintf(want + 224, sizeof(want) - 224, "4f82f6345b456851ef2bf6554de1ad02");
+    encoded(want, &exp);
+    ck_assert(kb.len == exp.len && memcmp(kb.data, exp.data, kb.len) == 0);
+    sdb_keybuf_free(&exp);
+    /* exactly 224 bytes: the term itself */
+    sdb_keybuf_reset(&kb);
+    memset(word, 'b', 224);
+    word[224] = '\0';
+    ck_assert_int_eq(sdb_fts_key_term(&s, NULL, word, 224, &kb), 0);
+    encoded(word, &exp);
+    ck_assert(kb.len == exp.len && memcmp(kb.data, exp.data, kb.len) == 0);
+    sdb_keybuf_free(&exp);
+    sdb_keybuf_free(&kb);
+    sdb_fts_spec_free(&s);
+    bson_destroy(spec);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -216,6 +306,7 @@ main(void)
     tcase_add_test(tc, test_scores);
     tcase_add_test(tc, test_query);
     tcase_add_test(tc, test_match);
+    tcase_add_test(tc, test_long_terms);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -12,7 +12,8 @@
  *     language_override, compound prefix and suffix fields), the strings of a document it
  *     indexes (mongod's FTSElementIterator, with per-document and per-sub-document language
  *     overrides), their scores (FTSSpec::scoreDocument) and the index keys
- *     [prefix..., term, score, suffix...] (FTSIndexFormat::getKeys);
+ *     [prefix..., term, score, suffix...] (FTSIndexFormat::getKeys; a term past 224 bytes
+ *     keyed by those bytes and the MD5 of the whole, as version 3 keys it);
  *   - specs as created (fts_fix.c): createIndexes' normalisation of a text index spec
  *     (FTSSpec::fixSpec) with mongod's errors;
  *   - queries (fts_query.c): $search parsing (terms, "phrases", -negations), matching
@@ -155,6 +156,17 @@ int sdb_fts_each_string(const sdb_fts_spec_t *s, const bson_t *doc, sdb_fts_stri
  * 17262 for a bad language override; SDB_ECORRUPT for a spec that is not a text index's. */
 int sdb_fts_keys(const bson_t *doc, const bson_t *index_spec,
                  int (*fn)(const uint8_t *key, size_t len, void *ctx), void *ctx, sdb_error_t *err);
+
+/* A term longer than SDB_FTS_TERM_PREFIX bytes is keyed, as text index version 3 keys it
+ * (FTSIndexFormat), by its first SDB_FTS_TERM_PREFIX bytes followed by the lowercase hex MD5
+ * of the whole term: 256 bytes at most, and distinct long terms stay distinct. */
+#define SDB_FTS_TERM_PREFIX 224
+#define SDB_FTS_KEY_TERM_MAX (SDB_FTS_TERM_PREFIX + 33) /* with the NUL */
+
+/* sdb_fts_key_string -- the string a text index key holds for term (term itself, or its
+ * prefix and MD5 written into buf, SDB_FTS_KEY_TERM_MAX bytes, NUL-terminated); *out_len its
+ * length. */
+const char *sdb_fts_key_string(const char *term, size_t len, char *buf, size_t *out_len);
 
 /* sdb_fts_key_term -- the start of the index range of one term: the encoded values of the
  * query's equalities on the prefix fields (prefix[i] for before[i]) and the term; the caller

@@ -18,6 +18,7 @@
 
 #include "../bsontext.h"
 #include "../depth.h"
+#include "../hash.h"
 #include "../keyenc.h"
 #include "../sdb.h"
 
@@ -480,14 +481,28 @@ extra_value(const bson_t *doc, const char *path, bson_value_t *v, sdb_error_t *e
     return 0;
 }
 
+const char *
+sdb_fts_key_string(const char *term, size_t len, char *buf, size_t *out_len)
+{
+    *out_len = len;
+    if (len <= SDB_FTS_TERM_PREFIX)
+        return term;
+    memcpy(buf, term, SDB_FTS_TERM_PREFIX); /* a prefix and the whole's MD5 */
+    sdb_hash_md5_hex(term, len, buf + SDB_FTS_TERM_PREFIX);
+    *out_len = SDB_FTS_TERM_PREFIX + 32;
+    return buf;
+}
+
 int
 sdb_fts_key_term(const sdb_fts_spec_t *s, const bson_value_t *prefix, const char *term, size_t len,
                  sdb_keybuf_t *kb)
 {
+    char cut[SDB_FTS_KEY_TERM_MAX];
     bson_value_t t;
 
     for (size_t i = 0; i < s->nbefore; i++)
         SDB_RET(sdb_keyenc_value(kb, &prefix[i], s->before_desc[i]));
+    term = sdb_fts_key_string(term, len, cut, &len);
     t.value_type = BSON_TYPE_UTF8;
     t.value.v_utf8.str = (char *)term;
     t.value.v_utf8.len = (uint32_t)len;

@@ -3,19 +3,21 @@
  * pipeline's collection.
  *
  * {$planCacheStats: {}} must be the first stage of an aggregate on a collection.  The plan
- * cache (engine/plan_cache.h) lives in each worker's memory, so the stage lists the entries of
- * the worker that runs it (the connection's), as planCacheClear clears only those.  Each entry
- * becomes mongod's document: {version: "1", queryHash, planCacheKey, isActive: true, works,
- * timeOfCreation, createdFromQuery: {query, sort, projection: {}}, cachedPlan: {stage: "FETCH",
- * inputStage: {stage: "IXSCAN", indexName}}, indexFilterSet: false}.  queryHash and
- * planCacheKey are explain's hash of the query shape (one cache per collection here, so the
- * two name the same entry).
+ * cache (engine/plan_cache.h) is the server's, one per collection, kept by the master: the
+ * stage lists every entry, whichever worker planned it.  Each entry is mongod 7.0's classic
+ * document: {version: "1", createdFromQuery: {query, sort, projection}, queryHash,
+ * planCacheKey, isActive, works, cachedPlan (the winner's FETCH > IXSCAN tree),
+ * timeOfCreation, creationExecStats (every candidate's trial, winner first),
+ * candidatePlanScores, indexFilterSet: false, estimatedSizeBytes, host}, built by the worker
+ * that raced (engine/exec_explain.c) but for isActive and works, which the master keeps.
  *
  * Invariants: event-loop thread; no private state.
  */
 #include "agg_int.h"
 
+#include "../engine/args.h"
 #include "../engine/plan_cache.h"
+#include "../worker.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,51 +46,35 @@ wk_agg_parse_plan_cache_stats(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, 
     return 0;
 }
 
-/* empty_doc -- {} under key. */
+/* emit -- one entry as mongod shows it: the worker-built document with isActive and works
+ * after planCacheKey, and the host at the end. */
 static void
-empty_doc(bson_t *b, const char *key)
+emit(const bson_t *one, wk_agg_docs_t *out)
 {
-    bson_t none;
+    bson_t *d = bson_new(), e;
+    bson_iter_t it, f;
+    const uint8_t *data;
+    uint32_t len;
 
-    BSON_APPEND_DOCUMENT_BEGIN(b, key, &none);
-    bson_append_document_end(b, &none);
-}
-
-/* emit -- one entry as mongod shows it. */
-static void
-emit(const wk_plan_cache_entry_t *e, void *arg)
-{
-    wk_agg_docs_t *out = arg;
-    bson_t *d = bson_new(), q, plan, in;
-    char hash[9];
-    bson_iter_t it;
-
-    wk_plan_cache_hash(e->shape, hash);
-    BSON_APPEND_UTF8(d, "version", "1");
-    BSON_APPEND_UTF8(d, "queryHash", hash);
-    BSON_APPEND_UTF8(d, "planCacheKey", hash);
-    BSON_APPEND_BOOL(d, "isActive", true);
-    BSON_APPEND_INT64(d, "works", e->works);
-    BSON_APPEND_DATE_TIME(d, "timeOfCreation", e->created_ms);
-    BSON_APPEND_DOCUMENT_BEGIN(d, "createdFromQuery", &q);
-    if (e->query != NULL && bson_iter_init_find(&it, e->query, "query"))
-        bson_append_iter(&q, "query", -1, &it);
-    else
-        empty_doc(&q, "query");
-    if (e->query != NULL && bson_iter_init_find(&it, e->query, "sort"))
-        bson_append_iter(&q, "sort", -1, &it);
-    else
-        empty_doc(&q, "sort");
-    empty_doc(&q, "projection");
-    bson_append_document_end(d, &q);
-    BSON_APPEND_DOCUMENT_BEGIN(d, "cachedPlan", &plan);
-    BSON_APPEND_UTF8(&plan, "stage", "FETCH");
-    BSON_APPEND_DOCUMENT_BEGIN(&plan, "inputStage", &in);
-    BSON_APPEND_UTF8(&in, "stage", "IXSCAN");
-    BSON_APPEND_UTF8(&in, "indexName", e->index);
-    bson_append_document_end(&plan, &in);
-    bson_append_document_end(d, &plan);
-    BSON_APPEND_BOOL(d, "indexFilterSet", false);
+    if (!bson_iter_init_find(&it, one, "entry") || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_destroy(d);
+        return;
+    }
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&e, data, len) || !bson_iter_init(&f, &e)) {
+        bson_destroy(d);
+        return;
+    }
+    while (bson_iter_next(&f)) {
+        bson_append_iter(d, NULL, 0, &f);
+        if (strcmp(bson_iter_key(&f), "planCacheKey") != 0)
+            continue;
+        BSON_APPEND_BOOL(d, "isActive",
+                         bson_iter_init_find(&it, one, "isActive") && bson_iter_as_bool(&it));
+        BSON_APPEND_INT64(d, "works",
+                          bson_iter_init_find(&it, one, "works") ? bson_iter_as_int64(&it) : 0);
+    }
+    BSON_APPEND_UTF8(d, "host", wk_host_port());
     wk_agg_docs_push(out, d);
 }
 
@@ -97,13 +83,28 @@ wk_agg_run_plan_cache_stats(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *
                             wk_agg_docs_t *out, sdb_error_t *err)
 {
     char ns[512];
+    bson_t reply;
+    bson_iter_t it, arr;
+    int ret;
 
     SDB_UNUSED(priv);
     SDB_UNUSED(in);
     if ((size_t)snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll) >= sizeof(ns))
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid namespace");
-    wk_plan_cache_each(ns, emit, out);
-    return 0;
+    SDB_RET(wk_cmdu_refresh(err)); /* the cache answers the current catalog only */
+    ret = wk_plan_cache_list(ns, &reply, err);
+    if (ret == 0 && bson_iter_init_find(&it, &reply, "entries") && bson_iter_recurse(&it, &arr))
+        while (bson_iter_next(&arr)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t one;
+
+            bson_iter_document(&arr, &len, &data);
+            if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_init_static(&one, data, len))
+                emit(&one, out);
+        }
+    bson_destroy(&reply);
+    return ret;
 }
 
 void

@@ -246,18 +246,21 @@ parsed_query(const bson_t *filter, bson_t *out)
     bson_destroy(&preds);
 }
 
-/* query_hash -- queryHash and planCacheKey: the plan cache's name of the query's shape. */
+/* query_hash -- queryHash (the query's shape) and planCacheKey (with its collation): the
+ * plan cache's names of the query (engine/plan_cache.h). */
 static void
 query_hash(const xq_t *q, bson_t *qp)
 {
-    bson_string_t *shape = bson_string_new(NULL);
+    bson_string_t *shape = bson_string_new(NULL), *key = bson_string_new(NULL);
     char hash[9];
 
-    wk_plan_cache_shape(&q->filter, bson_empty(&q->sort) ? NULL : &q->sort, shape);
+    wk_plan_cache_key(&q->filter, bson_empty(&q->sort) ? NULL : &q->sort, q->coll, shape, key);
     wk_plan_cache_hash(shape->str, hash);
     BSON_APPEND_UTF8(qp, "queryHash", hash);
+    wk_plan_cache_hash(key->str, hash);
     BSON_APPEND_UTF8(qp, "planCacheKey", hash);
     bson_string_free(shape, true);
+    bson_string_free(key, true);
 }
 
 /* stage_stats -- the counters of a stage above the read. */
@@ -299,7 +302,8 @@ stages(const xq_t *q, const wk_exec_t *ex, const wk_geo_near_t *near, const bson
     if (q->top != NULL)
         names[nl++] = q->top;
     if (!bson_empty(&q->projection))
-        names[nl++] = ex->covered                         ? "PROJECTION_COVERED"
+        names[nl++] = ex->covered && ex->nor == 0 && ex->merge == NULL ? "PROJECTION_COVERED"
+                      : ex->covered                       ? "PROJECTION_DEFAULT" /* over an OR */
                       : projection_simple(&q->projection) ? "PROJECTION_SIMPLE"
                                                           : "PROJECTION_DEFAULT";
     if (sort_needed) { /* SKIP over SORT (which keeps skip + limit) */

@@ -3,8 +3,8 @@
  *
  * {planCacheClear: coll, query?, sort?, projection?, collation?} drops the plan cache entries
  * of the collection (engine/plan_cache.h), or only that of the query's shape when a query is
- * given, so the next query races its candidates again.  The cache is the worker's own: the
- * command clears the one of the worker that serves this connection.
+ * given, so the next query races its candidates again.  The cache is the server's (the
+ * master keeps it), so every worker's next query of that shape races again.
  *
  * Invariants: event-loop thread.
  */
@@ -25,6 +25,8 @@ wk_cmd_plan_cache_clear(wk_cmd_t *cmd)
     bson_iter_t it;
     bool has_query = false;
     bson_string_t *shape;
+    int64_t n;
+    int ret;
 
     bson_init(&query);
     bson_init(&sort);
@@ -46,13 +48,12 @@ wk_cmd_plan_cache_clear(wk_cmd_t *cmd)
                 bson_init_static(&sort, bson_get_data(&d), d.len);
         }
     }
-    if (!has_query) {
-        wk_plan_cache_clear(ns, NULL);
-        return 0;
-    }
+    SDB_RET(wk_cmdu_refresh(&cmd->err)); /* the cache answers the current catalog only */
+    if (!has_query)
+        return wk_plan_cache_clear(ns, NULL, &n, &cmd->err);
     shape = bson_string_new(NULL);
     wk_plan_cache_shape(&query, bson_empty(&sort) ? NULL : &sort, shape);
-    wk_plan_cache_clear(ns, shape->str);
+    ret = wk_plan_cache_clear(ns, shape->str, &n, &cmd->err);
     bson_string_free(shape, true);
-    return 0;
+    return ret;
 }

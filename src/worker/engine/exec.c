@@ -214,16 +214,29 @@ plan_hint(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter, bool bi
     return wk_exec_plan_minmax(&ex->plan, &min, &max, err);
 }
 
+/* cache_key -- the query's shape and plan cache key (plan_cache.h), new strings. */
+static void
+cache_key(const wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll,
+          bson_string_t **shape, bson_string_t **key)
+{
+    *shape = bson_string_new(NULL);
+    *key = bson_string_new(NULL);
+    wk_plan_cache_key(filter, ex->has_sort ? &ex->sort : NULL, coll, *shape, *key);
+}
+
 /* choose -- the candidate to run: the one a resumed cursor used (want), else the cached winner
- * of this query shape, else the race's winner (then cached). */
+ * of this query shape, else the race's winner (*raced: remember it once it runs). */
 static int
 choose(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, wk_exec_plan_t **v,
-       size_t n, const char *want, size_t *w, sdb_error_t *err)
+       size_t n, const char *want, size_t *w, bool *raced, sdb_error_t *err)
 {
-    bson_string_t *shape;
-    const char *hit;
+    bson_string_t *shape, *key;
+    char hit[WK_EXEC_IXNAME_MAX];
+    bool found = false;
+    int ret;
 
     *w = 0;
+    *raced = false;
     for (size_t i = 0; want != NULL && i < n; i++)
         if (strcmp(v[i]->name, want) == 0) {
             *w = i;
@@ -231,37 +244,42 @@ choose(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, wk_exec
         }
     if (n < 2 || want != NULL)
         return 0;
-    shape = bson_string_new(NULL);
-    wk_plan_cache_shape(filter, ex->has_sort ? &ex->sort : NULL, shape);
-    if (coll != NULL) { /* the plan depends on the collation too */
-        bson_t cs = BSON_INITIALIZER;
-        char *j;
-
-        sdb_collation_spec(coll, &cs);
-        j = bson_as_relaxed_extended_json(&cs, NULL);
-        bson_string_append(shape, j);
-        bson_free(j);
-        bson_destroy(&cs);
-    }
-    hit = wk_plan_cache_get(ex->ns, shape->str);
-    for (size_t i = 0; hit != NULL && i < n; i++)
+    cache_key(ex, filter, coll, &shape, &key);
+    ret = wk_plan_cache_get(ex->ns, key->str, hit, sizeof(hit), &found, err);
+    for (size_t i = 0; ret == 0 && found && i < n; i++)
         if (strcmp(v[i]->name, hit) == 0) {
             *w = i;
             ex->cached = true;
         }
-    if (!ex->cached) {
-        int ret = wk_exec_race(ex, v, n, w, err);
-
-        if (ret != 0) {
-            bson_string_free(shape, true);
-            return ret;
-        }
-        wk_plan_cache_put(ex->ns, shape->str, v[*w]->name);
-        wk_plan_cache_note(ex->ns, shape->str, filter, ex->has_sort ? &ex->sort : NULL,
-                           (int64_t)(v[*w]->trial.keys + v[*w]->trial.docs));
+    if (ret == 0 && !ex->cached) {
+        ret = wk_exec_race(ex, v, n, w, err);
+        *raced = ret == 0;
     }
     bson_string_free(shape, true);
-    return 0;
+    bson_string_free(key, true);
+    return ret;
+}
+
+/* remember -- after a race: the winner (ex->plan) and its entry into the plan cache. */
+static int
+remember(wk_exec_t *ex, const bson_t *filter, const sdb_collation_t *coll, sdb_error_t *err)
+{
+    bson_string_t *shape, *key;
+    bson_t entry = BSON_INITIALIZER, cs = BSON_INITIALIZER;
+    int ret;
+
+    cache_key(ex, filter, coll, &shape, &key);
+    if (coll != NULL)
+        sdb_collation_spec(coll, &cs);
+    wk_exec_explain_cache_entry(ex, filter, ex->has_sort ? &ex->sort : NULL, &cs, shape->str,
+                                key->str, &entry);
+    bson_destroy(&cs);
+    ret = wk_plan_cache_put(ex->ns, key->str, ex->plan.name,
+                            (int64_t)(ex->plan.trial.keys + ex->plan.trial.docs), &entry, err);
+    bson_destroy(&entry);
+    bson_string_free(shape, true);
+    bson_string_free(key, true);
+    return ret;
 }
 
 /* plan_clustered -- a clustered collection keeps its records in _id order: what would be a
@@ -299,6 +317,7 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
 {
     wk_exec_plan_t **v = NULL;
     size_t n = 0, w = 0;
+    bool raced = false;
     int ret = 0;
 
     *sec = false;
@@ -319,7 +338,7 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     }
     if (n == 0)
         goto err;
-    SDB_ERR(choose(ex, filter, coll, v, n, want, &w, err));
+    SDB_ERR(choose(ex, filter, coll, v, n, want, &w, &raced, err));
     wk_exec_plan_take(&ex->plan, v[w]);
     bson_free(v[w]);
     v[w] = v[n - 1];
@@ -327,6 +346,8 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     ex->nrejected = n - 1;
     v = NULL;
     *sec = true;
+    if (raced)
+        SDB_ERR(remember(ex, filter, coll, err));
 err:
     if (v != NULL)
         wk_exec_plan_list_free(v, n);
@@ -897,12 +918,12 @@ wk_exec_save(const wk_exec_t *ex, bson_t *state, const char *key)
         BSON_APPEND_DOCUMENT(&pos, "sort", &ex->sort);
     if (!bson_empty(&ex->minmax))
         BSON_APPEND_DOCUMENT(&pos, "minmax", &ex->minmax);
+    if (ex->covered)
+        BSON_APPEND_BOOL(&pos, "covered", true);
     if (ex->merge != NULL) {
         wk_exec_merge_save(ex, &pos);
     } else if (ex->mode == WK_EXEC_SEC) {
         save_sec(ex, &pos);
-        if (ex->covered)
-            BSON_APPEND_BOOL(&pos, "covered", true);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_SCAN) {
         BSON_APPEND_INT64(&pos, "after", ex->items[ex->idx - 1].r);
     } else if (ex->idx > 0 && ex->mode == WK_EXEC_IX) {
@@ -971,14 +992,15 @@ wk_exec_restore_ex(wk_exec_t *ex, const char *ns, const bson_t *filter, const wk
         if (!wk_exec_merge_restore(ex, pos))
             return sdb_error_set(err, SDB_CODE_QueryPlanKilled,
                                  "query plan killed :: index dropped");
+        wk_exec_cover_set(ex, bson_iter_init_find(&it, pos, "covered") && bson_iter_as_bool(&it));
         return 0;
     }
     if (mode == WK_EXEC_SEC &&
         (ex->mode != WK_EXEC_SEC || !bson_iter_init_find(&it, pos, "ix") ||
          !BSON_ITER_HOLDS_UTF8(&it) || strcmp(bson_iter_utf8(&it, NULL), cur(ex)->name) != 0))
         return sdb_error_set(err, SDB_CODE_QueryPlanKilled, "query plan killed :: index dropped");
-    ex->covered = ex->mode == WK_EXEC_SEC && ex->nor == 0 &&
-                  bson_iter_init_find(&it, pos, "covered") && bson_iter_as_bool(&it);
+    ex->covered = ex->mode == WK_EXEC_SEC && bson_iter_init_find(&it, pos, "covered") &&
+                  bson_iter_as_bool(&it);
     if (bson_iter_init_find(&it, pos, "afterKey") && BSON_ITER_HOLDS_BINARY(&it) &&
         ex->mode == WK_EXEC_SEC) {
         const uint8_t *tok;

@@ -148,10 +148,16 @@ int wk_exec_open_find(wk_exec_t *ex, const char *ns, const bson_t *filter,
  * PROJECTION_COVERED plan, when the index alone answers it: a non-multikey index whose fields
  * hold every field the filter tests (exactly: comparisons and $in with values that are not
  * null, documents or arrays), the sort, and the inclusion projection (_id excluded or a key
- * field).  The master then returns each entry's key values instead of the record
- * (storeop.def IXSCAN covered), so docsExamined stays 0.  No change otherwise. */
+ * field).  An $or's scans (OR, SORT_MERGE) are covered when every clause's index passes that
+ * test for the whole filter (mongod's PROJECTION_DEFAULT over an unfetched OR).  The master
+ * then returns each entry's key values instead of the record (storeop.def IXSCAN covered),
+ * so docsExamined stays 0.  No change otherwise. */
 void wk_exec_cover(wk_exec_t *ex, const bson_t *filter, const bson_t *projection,
                    const bson_t *sort);
+
+/* wk_exec_cover_set -- mark the read covered (or not), with a SORT_MERGE's scans (a resumed
+ * cursor restores what wk_exec_cover decided). */
+void wk_exec_cover_set(wk_exec_t *ex, bool covered);
 
 /* wk_exec_key -- append to `out` the index key the plan met doc (record r) at, as find's
  * returnKey shows it: {field: value...} of the scanned index, {_id} for an _id lookup,
@@ -180,6 +186,10 @@ void wk_exec_explain_num(bson_t *b, const char *key, int64_t v);
 int wk_exec_race(const wk_exec_t *ex, wk_exec_plan_t **c, size_t n, size_t *winner,
                  sdb_error_t *err);
 
+/* wk_exec_race_score -- a raced plan's score as mongod's plan ranker computes it (1, plus
+ * its productivity, plus the bonuses), $planCacheStats' candidatePlanScores. */
+double wk_exec_race_score(const wk_exec_plan_t *p);
+
 /* explain verbosities, in mongod's order */
 enum {
     WK_EXPLAIN_QUERY_PLANNER = 0,
@@ -206,6 +216,16 @@ void wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t 
 /* wk_exec_explain_trials -- append mongod's allPlansExecution entries: every raced plan's
  * trial (nReturned, totalKeysExamined, totalDocsExamined, executionStages). */
 void wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr);
+
+/* wk_exec_explain_cache_entry -- after a race: the plan cache entry's $planCacheStats
+ * document in mongod 7.0's classic order, but for isActive and works (the master keeps them;
+ * they follow planCacheKey): version, queryHash (of `shape`), planCacheKey (of `key`),
+ * timeOfCreation, createdFromQuery {query, sort, projection, collation?}, cachedPlan,
+ * creationExecStats and candidatePlanScores (winner first), indexFilterSet,
+ * estimatedSizeBytes.  `collation` is the query's spec (NULL or empty: none). */
+void wk_exec_explain_cache_entry(const wk_exec_t *ex, const bson_t *filter, const bson_t *sort,
+                                 const bson_t *collation, const char *shape, const char *key,
+                                 bson_t *out);
 
 /* wk_exec_next -- the next matching document: *found false at the end.  `details` may be
  * NULL.  `doc` becomes a static view (see the header invariants). */

@@ -6,7 +6,8 @@
  * its direction), IDHACK (one _id value) or FETCH over an IXSCAN of _id_ (several), FETCH
  * over the chosen IXSCAN (mode SEC, exec_plan.h) or over an OR of one IXSCAN per $or clause
  * (a SORT_MERGE of them when their scans give the sort, exec_merge.h), or, covered, the
- * IXSCAN alone below the caller's PROJECTION_COVERED.  The counts come from the executor's
+ * IXSCAN alone below the caller's PROJECTION_COVERED (the OR or SORT_MERGE alone below its
+ * PROJECTION_DEFAULT).  The counts come from the executor's
  * counters, which wk_exec_next and the master's IXSCAN replies advance: docsExamined counts
  * each record once, keysExamined the index entries the master looked at.
  *
@@ -15,6 +16,7 @@
 #include "exec.h"
 #include "exec_merge.h"
 #include "plan_bounds.h"
+#include "plan_cache.h"
 #include "text.h"
 
 #include <stdint.h>
@@ -73,6 +75,16 @@ wk_exec_note_stats(const wk_exec_t *ex)
         key_text(ex->nor > 0 ? &ex->ors[0]->key : &ex->plan.key, key, sizeof(key));
         snprintf(st->plan_summary, sizeof(st->plan_summary), "IXSCAN %s", key);
     }
+}
+
+/* empty_doc -- {} under key. */
+static void
+empty_doc(bson_t *b, const char *key)
+{
+    bson_t none;
+
+    BSON_APPEND_DOCUMENT_BEGIN(b, key, &none);
+    bson_append_document_end(b, &none);
 }
 
 /* stats -- the common per-stage counters mongod prints at executionStats. */
@@ -164,8 +176,8 @@ union_stage(const wk_exec_t *ex, bool with_stats, bson_t *st)
     bson_t arr, one;
 
     BSON_APPEND_UTF8(st, "stage", merge ? "SORT_MERGE" : "OR");
-    if (with_stats) {
-        stats(st, ex->docs_examined, ex->keys_examined);
+    if (with_stats) { /* (covered: the records it passed up are what the read returned) */
+        stats(st, ex->covered ? ex->n_returned : ex->docs_examined, ex->keys_examined);
         wk_exec_explain_num(st, "dupsTested",
                             (int64_t)(merge ? ex->docs_examined : ex->keys_examined));
         wk_exec_explain_num(st, "dupsDropped", 0);
@@ -231,6 +243,10 @@ wk_exec_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
         wk_text_explain(ex, filter, with_stats, out); /* TEXT_MATCH over TEXT_OR */
         return;
     }
+    if (ex->covered && (ex->nor > 0 || ex->merge != NULL)) { /* no FETCH above the OR */
+        union_stage(ex, with_stats, out);
+        return;
+    }
     if (ex->covered) { /* no FETCH: the projection above reads the keys */
         ixscan_stage(&ex->plan, with_stats, ex->n_returned, out);
         return;
@@ -287,13 +303,12 @@ wk_exec_explain_rejected(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
     }
 }
 
-void
-wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
+/* trials -- every raced plan's trial (the winner first), as allPlansExecution entries. */
+static void
+trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
 {
     uint32_t n = 0;
 
-    if (ex->mode != WK_EXEC_SEC || ex->nrejected == 0 || ex->cached)
-        return;
     for (size_t i = 0; i <= ex->nrejected; i++) {
         const wk_exec_plan_t *p = i == 0 ? &ex->plan : ex->rejected[i - 1];
         char key[16];
@@ -310,6 +325,60 @@ wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
         bson_append_document_end(&d, &st);
         bson_append_document_end(arr, &d);
     }
+}
+
+void
+wk_exec_explain_trials(const wk_exec_t *ex, const bson_t *filter, bson_t *arr)
+{
+    if (ex->mode == WK_EXEC_SEC && ex->nrejected > 0 && !ex->cached)
+        trials(ex, filter, arr);
+}
+
+void
+wk_exec_explain_cache_entry(const wk_exec_t *ex, const bson_t *filter, const bson_t *sort,
+                            const bson_t *collation, const char *shape, const char *key,
+                            bson_t *out)
+{
+    bson_t q, plan, arr;
+    char hash[9];
+    struct timeval tv;
+
+    BSON_APPEND_UTF8(out, "version", "1");
+    wk_plan_cache_hash(shape, hash);
+    BSON_APPEND_UTF8(out, "queryHash", hash);
+    wk_plan_cache_hash(key, hash);
+    BSON_APPEND_UTF8(out, "planCacheKey", hash);
+    bson_gettimeofday(&tv);
+    BSON_APPEND_DATE_TIME(out, "timeOfCreation", (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    BSON_APPEND_DOCUMENT_BEGIN(out, "createdFromQuery", &q);
+    if (filter != NULL)
+        BSON_APPEND_DOCUMENT(&q, "query", filter);
+    else
+        empty_doc(&q, "query");
+    if (sort != NULL)
+        BSON_APPEND_DOCUMENT(&q, "sort", sort);
+    else
+        empty_doc(&q, "sort");
+    empty_doc(&q, "projection");
+    if (collation != NULL && !bson_empty(collation))
+        BSON_APPEND_DOCUMENT(&q, "collation", collation);
+    bson_append_document_end(out, &q);
+    BSON_APPEND_DOCUMENT_BEGIN(out, "cachedPlan", &plan);
+    plan_tree(&ex->plan, filter, false, &plan);
+    bson_append_document_end(out, &plan);
+    BSON_APPEND_ARRAY_BEGIN(out, "creationExecStats", &arr);
+    trials(ex, filter, &arr);
+    bson_append_array_end(out, &arr);
+    BSON_APPEND_ARRAY_BEGIN(out, "candidatePlanScores", &arr);
+    for (size_t i = 0; i <= ex->nrejected; i++) {
+        char k[16];
+
+        bson_snprintf(k, sizeof(k), "%zu", i);
+        BSON_APPEND_DOUBLE(&arr, k, wk_exec_race_score(i == 0 ? &ex->plan : ex->rejected[i - 1]));
+    }
+    bson_append_array_end(out, &arr);
+    BSON_APPEND_BOOL(out, "indexFilterSet", false);
+    BSON_APPEND_INT64(out, "estimatedSizeBytes", (int64_t)out->len + 16);
 }
 
 void

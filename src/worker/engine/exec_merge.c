@@ -155,7 +155,8 @@ peek(wk_exec_t *ex, size_t i, sdb_error_t *err)
         return 0;
     }
     wk_exec_unget(s); /* consumed only when handed out: the position keeps it */
-    s->docs_examined--;
+    if (!s->covered)  /* (a covered scan examines no document) */
+        s->docs_examined--;
     s->n_returned--;
     h->valid = true;
     return 0;
@@ -229,7 +230,8 @@ wk_exec_merge_unget(wk_exec_t *ex)
     struct wk_exec_merge *m = ex->merge;
 
     wk_exec_unget(m->sub[m->last]); /* peeked again next time: the same document */
-    m->sub[m->last]->docs_examined--;
+    if (!m->sub[m->last]->covered)
+        m->sub[m->last]->docs_examined--;
     m->sub[m->last]->n_returned--;
     m->head[m->last].valid = false;
     if (ex->n_returned > 0)

@@ -89,6 +89,12 @@ productivity(const wk_exec_plan_t *p)
            (p->sorted ? 1e-4 : 0.0);
 }
 
+double
+wk_exec_race_score(const wk_exec_plan_t *p)
+{
+    return 1.0 + productivity(p);
+}
+
 int
 wk_exec_race(const wk_exec_t *ex, wk_exec_plan_t **c, size_t n, size_t *winner, sdb_error_t *err)
 {

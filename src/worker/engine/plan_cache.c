@@ -1,34 +1,23 @@
 /*
  * src/worker/engine/plan_cache.c -- the winning index of a race, remembered per query shape.
  *
- * A flat array of entries {ns, shape, index} searched linearly (a worker holds at most
- * WK_PLAN_CACHE_MAX; a lookup costs far less than the race it saves, which is one store
- * round trip per candidate).  Shapes are text: for each predicate its path and operator
- * names, nested operators and $and/$or/$nor clauses in order, then the sort's fields and
- * directions; values never enter them, so {a: 5} and {a: 7} share an entry.
+ * Shapes are text: for each predicate its path and operator names, nested operators and
+ * $and/$or/$nor clauses in order, then the sort's fields and directions; values never enter
+ * them, so {a: 5} and {a: 7} share an entry.  The entries live in the master
+ * (master/plancache.h); every request names the worker's catalog version (catalog_cache.h),
+ * so an entry holds only while the catalog it was planned on is current.
  *
- * Entries hold only while the catalog version they were made at is current (catalog_cache.h):
- * any catalog change empties the cache.
- *
- * Invariants: event-loop thread only; the array and its strings are owned here.
+ * Invariants: event-loop thread only (store calls); no state here.
  */
 #include "plan_cache.h"
 
+#include "../../common/collation.h"
+#include "../../common/storeop.h"
 #include "../catalog_cache.h"
+#include "../store_client.h"
 
 #include <stdio.h>
 #include <string.h>
-
-typedef struct entry {
-    char *ns, *shape, *index;
-    bson_t *query;      /* {query, sort} that created it ($planCacheStats), or NULL */
-    int64_t works;      /* the winner's trial work */
-    int64_t created_ms; /* when (wall clock) */
-} entry_t;
-
-static entry_t *cache;
-static size_t ncache;
-static uint64_t cache_version = UINT64_MAX; /* the catalog version the entries were made at */
 
 static void shape_doc(const bson_t *d, bson_string_t *s, int depth);
 
@@ -101,6 +90,24 @@ wk_plan_cache_shape(const bson_t *filter, const bson_t *sort, bson_string_t *s)
 }
 
 void
+wk_plan_cache_key(const bson_t *filter, const bson_t *sort, const struct sdb_collation *coll,
+                  bson_string_t *shape, bson_string_t *key)
+{
+    wk_plan_cache_shape(filter, sort, shape);
+    bson_string_append(key, shape->str);
+    if (coll != NULL) {
+        bson_t cs = BSON_INITIALIZER;
+        char *j;
+
+        sdb_collation_spec(coll, &cs);
+        j = bson_as_relaxed_extended_json(&cs, NULL);
+        bson_string_append(key, j);
+        bson_free(j);
+        bson_destroy(&cs);
+    }
+}
+
+void
 wk_plan_cache_hash(const char *shape, char out[9])
 {
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -110,140 +117,71 @@ wk_plan_cache_hash(const char *shape, char out[9])
     snprintf(out, 9, "%08X", h);
 }
 
-static void drop_at(size_t i);
-
-/* now_ms -- the wall clock in ms (an entry's timeOfCreation). */
-static int64_t
-now_ms(void)
+/* cache_call -- one plan cache request for ns (and key) at this worker's catalog version. */
+static int
+cache_call(int op, const char *ns, const char *key, bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    struct timeval tv;
+    int ret;
 
-    bson_gettimeofday(&tv);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    BSON_APPEND_UTF8(req, "ns", ns);
+    if (key != NULL)
+        BSON_APPEND_UTF8(req, "key", key);
+    BSON_APPEND_INT64(req, "cv", (int64_t)wk_catalog_version());
+    bson_init(reply);
+    ret = wk_store_call(op, req, reply, err);
+    bson_destroy(req);
+    return ret;
 }
 
-/* current -- empty the cache when the catalog changed since its entries were made (an index
- * built or dropped, an index turned multikey), as mongod clears a collection's plan cache. */
-static void
-current(void)
+int
+wk_plan_cache_get(const char *ns, const char *key, char *index, size_t cap, bool *hit,
+                  sdb_error_t *err)
 {
-    uint64_t v = wk_catalog_version();
+    bson_t req = BSON_INITIALIZER, reply;
+    bson_iter_t it;
+    int ret = cache_call(SDB_OP_PLAN_CACHE_GET, ns, key, &req, &reply, err);
 
-    if (v == cache_version)
-        return;
-    while (ncache > 0)
-        drop_at(ncache - 1);
-    cache_version = v;
+    *hit = ret == 0 && bson_iter_init_find(&it, &reply, "index") && BSON_ITER_HOLDS_UTF8(&it) &&
+           strlen(bson_iter_utf8(&it, NULL)) < cap;
+    if (*hit)
+        bson_strncpy(index, bson_iter_utf8(&it, NULL), cap);
+    bson_destroy(&reply);
+    return ret;
 }
 
-static entry_t *
-find(const char *ns, const char *shape)
+int
+wk_plan_cache_put(const char *ns, const char *key, const char *index, int64_t works,
+                  const bson_t *entry, sdb_error_t *err)
 {
-    for (size_t i = 0; i < ncache; i++)
-        if (strcmp(cache[i].ns, ns) == 0 && strcmp(cache[i].shape, shape) == 0)
-            return &cache[i];
-    return NULL;
+    bson_t req = BSON_INITIALIZER, reply;
+    int ret;
+
+    BSON_APPEND_UTF8(&req, "index", index);
+    BSON_APPEND_INT64(&req, "works", works);
+    BSON_APPEND_DOCUMENT(&req, "entry", entry);
+    ret = cache_call(SDB_OP_PLAN_CACHE_PUT, ns, key, &req, &reply, err);
+    bson_destroy(&reply);
+    return ret;
 }
 
-const char *
-wk_plan_cache_get(const char *ns, const char *shape)
+int
+wk_plan_cache_clear(const char *ns, const char *key, int64_t *n, sdb_error_t *err)
 {
-    entry_t *e;
+    bson_t req = BSON_INITIALIZER, reply;
+    bson_iter_t it;
+    int ret;
 
-    current();
-    e = find(ns, shape);
-    return e != NULL ? e->index : NULL;
+    BSON_APPEND_BOOL(&req, "clear", true);
+    ret = cache_call(SDB_OP_PLAN_CACHE, ns, key, &req, &reply, err);
+    *n = ret == 0 && bson_iter_init_find(&it, &reply, "n") ? bson_iter_as_int64(&it) : 0;
+    bson_destroy(&reply);
+    return ret;
 }
 
-static void
-drop_at(size_t i)
+int
+wk_plan_cache_list(const char *ns, bson_t *reply, sdb_error_t *err)
 {
-    bson_free(cache[i].ns);
-    bson_free(cache[i].shape);
-    bson_free(cache[i].index);
-    if (cache[i].query != NULL)
-        bson_destroy(cache[i].query);
-    memmove(&cache[i], &cache[i + 1], (ncache - i - 1) * sizeof(*cache));
-    ncache--;
-}
+    bson_t req = BSON_INITIALIZER;
 
-void
-wk_plan_cache_put(const char *ns, const char *shape, const char *index)
-{
-    entry_t *e;
-
-    current();
-    e = find(ns, shape);
-    if (e != NULL) {
-        bson_free(e->index);
-        e->index = bson_strdup(index);
-        e->created_ms = now_ms();
-        return;
-    }
-    if (ncache == WK_PLAN_CACHE_MAX)
-        drop_at(0);
-    cache = bson_realloc(cache, (ncache + 1) * sizeof(*cache));
-    memset(&cache[ncache], 0, sizeof(cache[ncache]));
-    cache[ncache].created_ms = now_ms();
-    cache[ncache].ns = bson_strdup(ns);
-    cache[ncache].shape = bson_strdup(shape);
-    cache[ncache].index = bson_strdup(index);
-    ncache++;
-}
-
-size_t
-wk_plan_cache_clear(const char *ns, const char *shape)
-{
-    size_t n = 0;
-
-    for (size_t i = ncache; i > 0; i--) {
-        if (strcmp(cache[i - 1].ns, ns) == 0 &&
-            (shape == NULL || strcmp(cache[i - 1].shape, shape) == 0)) {
-            drop_at(i - 1);
-            n++;
-        }
-    }
-    return n;
-}
-
-void
-wk_plan_cache_note(const char *ns, const char *shape, const bson_t *filter, const bson_t *sort,
-                   int64_t works)
-{
-    entry_t *e = find(ns, shape);
-
-    if (e == NULL)
-        return;
-    if (e->query != NULL)
-        bson_destroy(e->query);
-    e->query = bson_new();
-    if (filter != NULL) {
-        BSON_APPEND_DOCUMENT(e->query, "query", filter);
-    } else {
-        bson_t q;
-
-        BSON_APPEND_DOCUMENT_BEGIN(e->query, "query", &q);
-        bson_append_document_end(e->query, &q);
-    }
-    if (sort != NULL)
-        BSON_APPEND_DOCUMENT(e->query, "sort", sort);
-    e->works = works;
-}
-
-void
-wk_plan_cache_each(const char *ns, wk_plan_cache_fn fn, void *arg)
-{
-    current();
-    for (size_t i = 0; i < ncache; i++) {
-        wk_plan_cache_entry_t pe;
-
-        if (strcmp(cache[i].ns, ns) != 0)
-            continue;
-        pe.shape = cache[i].shape;
-        pe.index = cache[i].index;
-        pe.query = cache[i].query;
-        pe.works = cache[i].works;
-        pe.created_ms = cache[i].created_ms;
-        fn(&pe, arg);
-    }
+    return cache_call(SDB_OP_PLAN_CACHE, ns, NULL, &req, reply, err);
 }

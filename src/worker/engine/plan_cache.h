@@ -2,58 +2,58 @@
  * src/worker/engine/plan_cache.h -- the winning index of a race, remembered per query shape.
  *
  * When several index plans compete (exec_race.c), the winner's index name is kept under the
- * namespace and the query's shape (wk_plan_cache_shape: the filter's paths and operators
- * without their values, and the sort), so the next query of that shape plans the same index
- * without racing, as mongod's plan cache does.  Any catalog change (an index built, dropped
- * or turned multikey) empties the cache; an entry whose index is not among the candidates is
- * ignored and replaced by the next race.  planCacheClear empties a namespace's
- * entries (or one shape's).
+ * namespace and the query's plan cache key (wk_plan_cache_shape: the filter's paths and
+ * operators without their values, and the sort; the collation added when there is one), so
+ * a later query of that shape plans the same index without racing, as mongod's plan cache
+ * does (with its activation: an entry serves only once a second race confirmed it).  Any
+ * catalog change (an index built, dropped or turned multikey) empties the cache; an entry
+ * whose index is not among the candidates is ignored and replaced by the next race.
+ * planCacheClear empties a namespace's entries (or one shape's).
  *
- * The cache lives in each worker's memory: a worker's queries fill and use its own, and
- * planCacheClear clears the cache of the worker that runs it (the connection's); the
- * $planCacheStats stage (agg/stage_plan_cache.c) likewise lists only that worker's entries.  At most
- * WK_PLAN_CACHE_MAX entries; the oldest goes first.  Event-loop thread only.
+ * The cache is one per collection for the whole server, as mongod's: the master keeps it
+ * (master/plancache.h, storage operations PLAN_CACHE_GET / _PUT / PLAN_CACHE), so a plan
+ * chosen on one worker serves every connection, planCacheClear clears it for all and
+ * $planCacheStats (agg/stage_plan_cache.c) lists every entry.  Each call is one store round
+ * trip, made only when several candidates compete.  Event-loop thread only.
  */
 #ifndef SRC_WORKER_ENGINE_PLAN_CACHE_H
 #define SRC_WORKER_ENGINE_PLAN_CACHE_H
 
+#include "../../common/errors.h"
+
 #include <bson/bson.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-#define WK_PLAN_CACHE_MAX 1024
+#include <stdint.h>
 
 /* wk_plan_cache_shape -- append the shape of filter and sort (either may be NULL) to s. */
 void wk_plan_cache_shape(const bson_t *filter, const bson_t *sort, bson_string_t *s);
 
+/* wk_plan_cache_key -- the shape of filter and sort appended to `shape`, and the plan cache
+ * key to `key`: the shape, then the collation's spec when there is one (coll NULL: simple),
+ * since the plan depends on it too.  explain's queryHash and planCacheKey hash these. */
+struct sdb_collation;
+void wk_plan_cache_key(const bson_t *filter, const bson_t *sort, const struct sdb_collation *coll,
+                       bson_string_t *shape, bson_string_t *key);
+
 /* wk_plan_cache_hash -- mongod-style 8 hex digit hash of a shape (explain's queryHash). */
 void wk_plan_cache_hash(const char *shape, char out[9]);
 
-/* wk_plan_cache_get -- the index name cached for (ns, shape), or NULL (valid until the next
- * put or clear). */
-const char *wk_plan_cache_get(const char *ns, const char *shape);
+/* wk_plan_cache_get -- the index of the active entry for (ns, key) into index (cap bytes);
+ * *hit false when there is none.  Returns 0 or an error (err set) from the store. */
+int wk_plan_cache_get(const char *ns, const char *key, char *index, size_t cap, bool *hit,
+                      sdb_error_t *err);
 
-/* wk_plan_cache_put -- remember `index` as the winner for (ns, shape). */
-void wk_plan_cache_put(const char *ns, const char *shape, const char *index);
+/* wk_plan_cache_put -- a race's winner `index` for (ns, key), its trial works and its
+ * $planCacheStats document (without isActive and works: the master keeps those). */
+int wk_plan_cache_put(const char *ns, const char *key, const char *index, int64_t works,
+                      const bson_t *entry, sdb_error_t *err);
 
-/* wk_plan_cache_clear -- forget ns's entries (shape NULL) or one shape's; the count removed. */
-size_t wk_plan_cache_clear(const char *ns, const char *shape);
+/* wk_plan_cache_clear -- forget ns's entries (key NULL) or one key's; *n the count removed. */
+int wk_plan_cache_clear(const char *ns, const char *key, int64_t *n, sdb_error_t *err);
 
-/* wk_plan_cache_note -- what created (ns, shape)'s entry, for $planCacheStats: the query's
- * filter and sort (copied; either may be NULL) and the winner's trial work. */
-void wk_plan_cache_note(const char *ns, const char *shape, const bson_t *filter, const bson_t *sort,
-                        int64_t works);
-
-/* One entry as wk_plan_cache_each shows it (views valid during the call). */
-typedef struct wk_plan_cache_entry {
-    const char *shape, *index;
-    const bson_t *query; /* {query, sort?} or NULL */
-    int64_t works, created_ms;
-} wk_plan_cache_entry_t;
-
-typedef void (*wk_plan_cache_fn)(const wk_plan_cache_entry_t *e, void *arg);
-
-/* wk_plan_cache_each -- call fn for each of ns's entries, oldest first. */
-void wk_plan_cache_each(const char *ns, wk_plan_cache_fn fn, void *arg);
+/* wk_plan_cache_list -- ns's entries, oldest first: `reply` (initialized here, the caller
+ * destroys it) is {entries: [{entry, isActive, works}]}. */
+int wk_plan_cache_list(const char *ns, bson_t *reply, sdb_error_t *err);
 
 #endif

@@ -10,9 +10,18 @@
  * exactly (master/ixcover.h), so the matcher, the sort and the projection run on them
  * unchanged.
  *
+ * An $or planned as one scan per clause (OR, or SORT_MERGE) is covered the same way when
+ * every clause's index passes that test for the whole filter (the $or's clauses included):
+ * mongod needs only the projection's fields in each branch's index, but here a later
+ * clause skips a record an earlier clause's ranges hold by computing that clause's entry
+ * from the record it has (exec.c earlier_clause, exec_merge.c earlier), a key document
+ * once covered, which must then hold every bounded field.  mongod shows such a plan as
+ * PROJECTION_DEFAULT over the OR (its covered projection reads one index's keys only).
+ *
  * Invariants: event-loop thread only; reads the plan, sets only ex->covered.
  */
 #include "exec.h"
+#include "exec_merge.h"
 
 #include <string.h>
 
@@ -85,9 +94,10 @@ exact_ops(const bson_iter_t *val)
     return any;
 }
 
-/* filter_covered -- every predicate of f (and of its $and) tests a key field exactly. */
+/* filter_covered -- every predicate of f (and of its $and, and of its $or when `or`) tests
+ * a key field exactly. */
 static bool
-filter_covered(const wk_exec_plan_t *p, const bson_t *f, int depth)
+filter_covered(const wk_exec_plan_t *p, const bson_t *f, bool or, int depth)
 {
     bson_iter_t it, arr;
 
@@ -96,7 +106,7 @@ filter_covered(const wk_exec_plan_t *p, const bson_t *f, int depth)
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
 
-        if (strcmp(k, "$and") == 0) {
+        if (strcmp(k, "$and") == 0 || (or &&strcmp(k, "$or") == 0)) {
             if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
                 return false;
             while (bson_iter_next(&arr)) {
@@ -107,7 +117,7 @@ filter_covered(const wk_exec_plan_t *p, const bson_t *f, int depth)
                 if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
                     return false;
                 bson_iter_document(&arr, &len, &d);
-                if (!bson_init_static(&sub, d, len) || !filter_covered(p, &sub, depth + 1))
+                if (!bson_init_static(&sub, d, len) || !filter_covered(p, &sub, or, depth + 1))
                     return false;
             }
             continue;
@@ -163,17 +173,52 @@ sort_covered(const wk_exec_plan_t *p, const bson_t *sort)
     return true;
 }
 
-void
-wk_exec_cover(wk_exec_t *ex, const bson_t *filter, const bson_t *projection, const bson_t *sort)
+/* plain_keys -- a non-multikey index of plain fields (hashed, text and wildcard keys do not
+ * hold the values). */
+static bool
+plain_keys(const wk_exec_plan_t *p)
 {
     bson_iter_t kp;
 
-    if (ex->mode != WK_EXEC_SEC || ex->nor > 0 || ex->merge != NULL || ex->plan.multikey ||
-        !bson_iter_init(&kp, &ex->plan.key))
-        return;
-    while (bson_iter_next(&kp)) /* hashed, text, wildcard keys do not hold the values */
+    if (p->multikey || !bson_iter_init(&kp, &p->key))
+        return false;
+    while (bson_iter_next(&kp))
         if (!BSON_ITER_HOLDS_NUMBER(&kp) || bson_iter_key(&kp)[0] == '$')
+            return false;
+    return true;
+}
+
+/* plan_covers -- p's keys alone answer the read (or: the filter's $or clauses too). */
+static bool
+plan_covers(const wk_exec_plan_t *p, const bson_t *filter, const bson_t *projection,
+            const bson_t *sort, bool or)
+{
+    return plain_keys(p) && filter_covered(p, filter, or, 0) && projection_covered(p, projection) &&
+           sort_covered(p, sort);
+}
+
+void
+wk_exec_cover(wk_exec_t *ex, const bson_t *filter, const bson_t *projection, const bson_t *sort)
+{
+    size_t n = ex->merge != NULL ? wk_exec_merge_count(ex) : ex->nor;
+
+    if (ex->mode != WK_EXEC_SEC)
+        return;
+    if (n == 0) {
+        ex->covered = plan_covers(&ex->plan, filter, projection, sort, false);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!plan_covers(ex->merge != NULL ? wk_exec_merge_plan(ex, i) : ex->ors[i], filter,
+                         projection, sort, true))
             return;
-    ex->covered = filter_covered(&ex->plan, filter, 0) &&
-                  projection_covered(&ex->plan, projection) && sort_covered(&ex->plan, sort);
+    wk_exec_cover_set(ex, true);
+}
+
+void
+wk_exec_cover_set(wk_exec_t *ex, bool covered)
+{
+    ex->covered = covered;
+    for (size_t i = 0; i < wk_exec_merge_count(ex); i++)
+        wk_exec_merge_sub(ex, i)->covered = covered;
 }

@@ -726,7 +726,8 @@ exists_true(const bson_t *filter, const char *path)
 
 /* wildcard_path -- the filter path (top level or in $and) a wildcard index (pattern `wk`,
  * wildcardProjection `proj` or NULL) bounds best: points before ranges before an
- * {$exists: true}, then filter order; false when none. */
+ * {$exists: true} (only on a path whose whole subtree the index holds: an entry below it may
+ * be the only one its document has), then filter order; false when none. */
 static bool
 wildcard_path(const bson_t *filter, const bson_t *top, const bson_t *wk, const bson_t *proj,
               wk_plan_arena_t *a, char *out, size_t cap, int *best)
@@ -752,11 +753,13 @@ wildcard_path(const bson_t *filter, const bson_t *top, const bson_t *wk, const b
             }
             continue;
         }
-        if (k[0] == '$' || !path_plain(k) || !sdb_wildcard_path_indexed(wk, proj, k) ||
+        if (k[0] == '$' || !path_plain(k) || !sdb_wildcard_path_indexed(wk, proj, k, false) ||
             strlen(k) >= cap)
             continue;
         wk_plan_bounds_field(top, k, true, a, &iv);
-        q = has_null(&iv) ? (exists_true(top, k) ? 1 : 0) : wk_plan_ival_points(&iv) ? 3 : 2;
+        q = !has_null(&iv) ? (wk_plan_ival_points(&iv) ? 3 : 2)
+            : exists_true(top, k) && sdb_wildcard_path_indexed(wk, proj, k, true) ? 1
+                                                                                  : 0;
         wk_plan_ivals_free(&iv);
         if (q > *best) {
             *best = q;

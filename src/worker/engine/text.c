@@ -209,8 +209,11 @@ static void
 add_range(wk_exec_plan_t *p, const sdb_fts_spec_t *s, const bson_value_t *prefix, const char *term)
 {
     bson_t range, lo, hi;
-    char k[16];
+    char k[16], buf[SDB_FTS_KEY_TERM_MAX];
     wk_exec_range_t *r;
+    size_t klen;
+    const char *key =
+        sdb_fts_key_string(term, strlen(term), buf, &klen); /* as the master keys it */
 
     p->r = bson_realloc(p->r, (p->nr + 1) * sizeof(*p->r));
     r = &p->r[p->nr];
@@ -225,12 +228,12 @@ add_range(wk_exec_plan_t *p, const sdb_fts_spec_t *s, const bson_value_t *prefix
     BSON_APPEND_DOCUMENT_BEGIN(&range, "lo", &lo);
     for (size_t i = 0; i < s->nbefore; i++)
         BSON_APPEND_VALUE(&lo, s->before[i], &prefix[i]);
-    BSON_APPEND_UTF8(&lo, "_fts", term);
+    bson_append_utf8(&lo, "_fts", 4, key, (int)klen);
     bson_append_document_end(&range, &lo);
     BSON_APPEND_DOCUMENT_BEGIN(&range, "hi", &hi);
     for (size_t i = 0; i < s->nbefore; i++)
         BSON_APPEND_VALUE(&hi, s->before[i], &prefix[i]);
-    BSON_APPEND_UTF8(&hi, "_fts", term);
+    bson_append_utf8(&hi, "_fts", 4, key, (int)klen);
     bson_append_document_end(&range, &hi);
     BSON_APPEND_BOOL(&range, "loIncl", true);
     BSON_APPEND_BOOL(&range, "hiIncl", true);
