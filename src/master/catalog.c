@@ -26,6 +26,7 @@
 #include "ixmod.h"
 #include "oplog.h"
 #include "store.h"
+#include "tablecfg.h"
 #include "storereq.h"
 #include "ttl.h"
 #include "xact.h"
@@ -728,16 +729,13 @@ id_index_spec(bson_t *spec, const bson_t *options)
         bson_append_iter(spec, "collation", -1, &it);
 }
 
-/* create_tables -- make c's collection table and its _id index table. */
+/* create_tables -- make c's collection table and its _id index table (with the client's
+ * storageEngine configuration first: tablecfg.h). */
 static int
-create_tables(WT_SESSION *s, ms_coll_t *c)
+create_tables(WT_SESSION *s, ms_coll_t *c, sdb_error_t *err)
 {
-    int ret;
-
-    ret = s->create(s, c->uri, "key_format=q,value_format=u");
-    if (ret == 0)
-        ret = s->create(s, c->idx[0].uri, "key_format=u,value_format=u");
-    return ms_store_wt_error(ret, "create table");
+    SDB_RET(ms_tablecfg_create_coll(s, c->uri, c->options, err));
+    return ms_tablecfg_create_index(s, c->idx[0].uri, c->options, c->idx[0].spec, err);
 }
 
 int
@@ -779,6 +777,8 @@ ms_catalog_create_locked(WT_SESSION *s, ms_xact_t *x, const char *ns, const bson
     SDB_RET(ms_catalog_check_ns(ns, err));
     if (ms_catalog_find_locked(ns) != NULL)
         return sdb_error_set(err, SDB_CODE_NamespaceExists, "Collection %s already exists.", ns);
+    SDB_RET(ms_tablecfg_check(options, "storageEngine", err));
+    SDB_RET(ms_tablecfg_check(options, "indexOptionDefaults.storageEngine", err));
     SDB_RET(db_case_clash_locked(ns, err));
     SDB_RET(ms_req_ns_split(ns, db, sizeof(db), &coll, err));
     c = bson_malloc0(sizeof(*c));
@@ -797,7 +797,7 @@ ms_catalog_create_locked(WT_SESSION *s, ms_xact_t *x, const char *ns, const bson
     BSON_APPEND_DOCUMENT(&o, "idIndex", &spec);
     bson_destroy(&spec);
     SDB_ERR(ret);
-    SDB_ERR(create_tables(s, c));
+    SDB_ERR(create_tables(s, c, err));
     SDB_ERR(ms_catalog_log_ddl_locked(s, x, c, true, &o));
     c->creator = x;
     cache_add(c);

@@ -25,7 +25,8 @@ enum {
     M_INT,
     M_LEN,
     M_HAS,
-    M_NZ
+    M_NZ,
+    M_SUB /* path "a.b=needle": 1 when the string at a.b contains needle */
 };
 
 /* opt_row_t -- one option: `without` and `with` differ only by it; after `setup` (commands
@@ -99,9 +100,26 @@ run_setup(mongoc_client_t *c, const char *setup)
     }
 }
 
+/* contains -- M_SUB: the string at the path before '=' contains what follows it. */
+static int64_t
+contains(const bson_t *r, const char *spec)
+{
+    char path[256];
+    const char *eq = strchr(spec, '='), *v;
+
+    ck_assert_ptr_nonnull(eq);
+    ck_assert_uint_lt((size_t)(eq - spec), sizeof(path));
+    memcpy(path, spec, (size_t)(eq - spec));
+    path[eq - spec] = '\0';
+    v = fx_str(r, path);
+    return v != NULL && strstr(v, eq + 1) != NULL ? 1 : 0;
+}
+
 static int64_t
 measure(const bson_t *r, const opt_row_t *row)
 {
+    if (row->mode == M_SUB)
+        return contains(r, row->path);
     if (row->mode == M_LEN)
         return fx_array_len(r, row->path);
     if (row->mode == M_HAS)
@@ -562,6 +580,70 @@ static const char *const index_accepted[] = {
     CI(", 'dropDups': true"),
 };
 
+/* storageEngine: {wiredTiger: {configString}} on create, create's indexOptionDefaults and an
+ * index spec reaches WiredTiger's create for the table (collStats shows the table's
+ * wiredTiger.creationString and each index's indexDetails.<name>.creationString, as mongod);
+ * WiredTiger itself validates the string (22: Invalid argument, BadValue), and the shape is
+ * checked as mongod checks it. */
+#define WT(x) "{'wiredTiger': {'configString': '" x "'}}"
+#define STATS "{'collStats': 'o'}"
+
+static const opt_row_t storage_rows[] = {
+    {"create storageEngine", NULL, CREATE(""),
+     CREATE(", 'storageEngine': " WT("app_metadata=(sdbt=1)")), STATS,
+     "wiredTiger.creationString=sdbt=1", M_SUB, 0, 1, 0, 0},
+    {"create storageEngine shown", NULL, CREATE(""),
+     CREATE(", 'storageEngine': " WT("app_metadata=(sdbt=1)")),
+     "{'listCollections': 1, 'filter': {'name': 'o'}}",
+     "cursor.firstBatch.0.options.storageEngine.wiredTiger.configString=sdbt", M_SUB, 0, 1, 0, 0},
+    {"create storageEngine refused by WiredTiger", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': " WT("no_such_key=1")), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"create storageEngine unknown compressor", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': " WT("block_compressor=nosuch")), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"create storageEngine type=lsm", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': " WT("type=lsm")), NULL, "ok", M_INT, 1, 0, 0, 6627201},
+    {"create storageEngine engine", NULL, CREATE(", 'storageEngine': {'wiredTiger': {}}"),
+     CREATE(", 'storageEngine': {'mmapv1': {}}"), NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"create storageEngine engine options", NULL, CREATE(", 'storageEngine': {'wiredTiger': {}}"),
+     CREATE(", 'storageEngine': {'wiredTiger': 1}"), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"create storageEngine wiredTiger field", NULL, CREATE(", 'storageEngine': {'wiredTiger': {}}"),
+     CREATE(", 'storageEngine': {'wiredTiger': {'other': 'x'}}"), NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"create storageEngine configString type", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': {'wiredTiger': {'configString': 1}}"), NULL, "ok", M_INT, 1, 0, 0,
+     14},
+    {"indexOptionDefaults", NULL, CREATE("") "|" CI(""),
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("app_metadata=(sdbi=1)") "}") "|" CI(""),
+     STATS, "indexDetails.a_1.creationString=sdbi=1", M_SUB, 0, 1, 0, 0},
+    {"indexOptionDefaults on the _id index", NULL, CREATE(""),
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("app_metadata=(sdbi=1)") "}"), STATS,
+     "indexDetails._id_.creationString=sdbi=1", M_SUB, 0, 1, 0, 0},
+    {"indexOptionDefaults refused by WiredTiger", NULL,
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("") "}"),
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("no_such_key=1") "}"), NULL, "ok",
+     M_INT, 1, 0, 0, 2},
+    {"indexOptionDefaults field", NULL, CREATE(", 'indexOptionDefaults': {}"),
+     CREATE(", 'indexOptionDefaults': {'unique': true}"), NULL, "ok", M_INT, 1, 0, 0, 40415},
+    {"index storageEngine", NULL, CI(""), CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")),
+     STATS, "indexDetails.a_1.creationString=sdbx=1", M_SUB, 0, 1, 0, 0},
+    {"index storageEngine over existing data", SEED "|{'dropIndexes': 'o', 'index': 'a_1'}", CI(""),
+     CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")), STATS,
+     "indexDetails.a_1.creationString=sdbx=1", M_SUB, 0, 1, 0, 0},
+    {"index storageEngine shown", NULL, CI(""), CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")),
+     "{'listIndexes': 'o'}", "cursor.firstBatch.1.storageEngine", M_HAS, 0, 1, 0, 0},
+    {"index storageEngine refused by WiredTiger", NULL, CI(", 'storageEngine': " WT("")),
+     CI(", 'storageEngine': " WT("no_such_key=1")), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"index storageEngine empty", NULL, CI(", 'storageEngine': " WT("")),
+     CI(", 'storageEngine': {}"), NULL, "ok", M_INT, 1, 0, 0, 67},
+    {"index storageEngine type", NULL, CI(", 'storageEngine': " WT("")),
+     CI(", 'storageEngine': 1"), NULL, "ok", M_INT, 1, 0, 0, 67},
+};
+
+START_TEST(test_storage_engine)
+{
+    run_table("storageEngine", storage_rows, ROWS(storage_rows));
+}
+END_TEST
+
 /* collMod: the images themselves (kept once changeStreamPreAndPostImages is enabled) are proved
  * in it_changestream, and index.expireAfterSeconds (the TTL monitor deleting by the new value)
  * in it_ttl; here the option reaches the catalog, shown only when enabled as mongod shows it. */
@@ -792,6 +874,7 @@ main(void)
     tcase_add_test(tc, test_aggregate);
     tcase_add_test(tc, test_count_distinct);
     tcase_add_test(tc, test_catalog);
+    tcase_add_test(tc, test_storage_engine);
     tcase_add_test(tc, test_collection_uuid);
     tcase_add_test(tc, test_rename_uuid);
     return it_main(s);

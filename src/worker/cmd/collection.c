@@ -5,6 +5,8 @@
  * validator parse errors, enumerations, clusteredIndex) and passes everything but the
  * command name and the generic arguments to the master as the collection's options, with a
  * collation spelled out in full (none for "simple") and clusteredIndex as mongod stores it;
+ * storageEngine and indexOptionDefaults are checked in shape (engine/tablecfg.h) and the
+ * master creates the tables with their WiredTiger configString (master/tablecfg.h);
  * creating a collection that already exists is 48 NamespaceExists, as in mongod 7.0 (8.0
  * made it idempotent).  listCollections is answered from the worker's catalog cache: one
  * entry per collection of the database, filtered with the query matcher, sorted by name, in
@@ -20,6 +22,7 @@
 #include "../engine/capped.h"
 #include "../engine/exec.h"
 #include "../engine/namespace.h"
+#include "../engine/tablecfg.h"
 #include "../engine/ttl.h"
 #include "transaction.h"
 
@@ -192,6 +195,32 @@ clustered_combinations(wk_cmd_t *cmd, const bson_t *opts)
     return 0;
 }
 
+/* storage_option -- storageEngine, or indexOptionDefaults: {storageEngine?} (IDL: nothing
+ * else), checked in shape here and by WiredTiger in the master (engine/tablecfg.h). */
+static int
+storage_option(wk_cmd_t *cmd, const bson_iter_t *it)
+{
+    bson_iter_t f;
+    bson_t d;
+
+    SDB_RET(wk_cmdu_get_doc(cmd, it, bson_iter_key(it), &d));
+    if (strcmp(bson_iter_key(it), "storageEngine") == 0)
+        return wk_tablecfg_check(&d, &cmd->err);
+    bson_iter_init(&f, &d);
+    while (bson_iter_next(&f)) {
+        if (strcmp(bson_iter_key(&f), "storageEngine") != 0)
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field 'create.indexOptionDefaults.%s' is an unknown field.",
+                                 bson_iter_key(&f));
+        if (!BSON_ITER_HOLDS_DOCUMENT(&f))
+            return wk_cmdu_type_error(cmd, "indexOptionDefaults.storageEngine", bson_iter_type(&f),
+                                      "object");
+        SDB_RET(wk_cmdu_get_doc(cmd, &f, "indexOptionDefaults.storageEngine", &d));
+        SDB_RET(wk_tablecfg_check(&d, &cmd->err));
+    }
+    return 0;
+}
+
 /* check_option -- type and value checks of one create option. */
 static int
 check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
@@ -217,6 +246,8 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
          strcmp(k, "indexOptionDefaults") == 0 || strcmp(k, "collation") == 0) &&
         !BSON_ITER_HOLDS_DOCUMENT(it))
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "object");
+    if (strcmp(k, "storageEngine") == 0 || strcmp(k, "indexOptionDefaults") == 0)
+        return storage_option(cmd, it);
     if (strcmp(k, "viewOn") == 0 && !BSON_ITER_HOLDS_UTF8(it))
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "string");
     if (strcmp(k, "pipeline") == 0 && !BSON_ITER_HOLDS_ARRAY(it))

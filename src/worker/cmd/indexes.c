@@ -17,6 +17,7 @@
 #include "../engine/args.h"
 #include "../engine/capped.h"
 #include "../engine/exec.h"
+#include "../engine/tablecfg.h"
 #include "../engine/text.h"
 #include "../engine/ttl.h"
 #include "../engine/view.h"
@@ -514,6 +515,28 @@ check_geo(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, bool *sphere)
     return 0;
 }
 
+/* check_storage -- the spec's storageEngine as mongod's index catalog checks it (a
+ * non-empty document, then engine/tablecfg.h); the master has WiredTiger validate the
+ * configString and creates the index's table with it. */
+static int
+check_storage(wk_cmd_t *cmd, const bson_t *spec)
+{
+    bson_iter_t it;
+    bson_t se;
+
+    if (!bson_iter_init_find(&it, spec, "storageEngine"))
+        return 0;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                             "\"storageEngine\" options must be a document if present");
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "storageEngine", &se));
+    if (bson_empty(&se))
+        return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                             "Empty \"storageEngine\" options are invalid. Please remove the "
+                             "field or include valid options.");
+    return wk_tablecfg_check(&se, &cmd->err);
+}
+
 /* check_version -- the spec's v as mongod's validateIndexSpec reads it: a number (14) that is
  * an int (2), 1 or 2 (67 otherwise), and v 1 never with a collation (67); *v gets it (2 when
  * absent). */
@@ -590,6 +613,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
                           "The 'name' field is a required property of an index specification");
     SDB_RET(check_version(cmd, &spec, &version));
     SDB_RET(check_flags(cmd, &spec));
+    SDB_RET(check_storage(cmd, &spec));
     SDB_RET(check_partial(cmd, &spec));
     SDB_RET(check_hashed(cmd, &spec, &key));
     SDB_RET(check_wildcard(cmd, &spec, &key));
