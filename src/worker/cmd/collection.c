@@ -518,11 +518,13 @@ wk_cmd_rename_collection(wk_cmd_t *cmd)
     static const char *const fields[] = {"to", "dropTarget", "stayTemp", "collectionUUID", NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     const char *from = NULL, *to = NULL;
-    bool drop_target = false;
+    bool drop_target = false, stay_temp = false;
     bson_iter_t it;
     int ret = 0;
 
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    if (bson_iter_init_find(&it, cmd->body, "stayTemp"))
+        stay_temp = wk_cmdu_truthy(&it); /* else a temp collection stops being temp */
     SDB_ERR(rename_arg(cmd, "renameCollection", "source", &from));
     SDB_ERR(rename_arg(cmd, "to", "target", &to));
     if (bson_iter_init_find(&it, cmd->body, "dropTarget"))
@@ -542,6 +544,7 @@ wk_cmd_rename_collection(wk_cmd_t *cmd)
     BSON_APPEND_UTF8(&req, "from", from);
     BSON_APPEND_UTF8(&req, "to", to);
     BSON_APPEND_BOOL(&req, "dropTarget", drop_target);
+    BSON_APPEND_BOOL(&req, "stayTemp", stay_temp);
     SDB_ERR(wk_cmdu_store(SDB_OP_RENAME, &req, &reply, &cmd->err));
 err:
     bson_destroy(&req);
