@@ -644,6 +644,92 @@ START_TEST(test_storage_engine)
 }
 END_TEST
 
+/* Options mongod knows that this server refuses rather than ignores (time series, Queryable
+ * Encryption, mongos-to-shard internals: 115 naming the option), options of later versions
+ * than 7.0 (40415), and the rest of the sweep: commitQuorum against one member,
+ * ignoreUnknownIndexOptions, listIndexes' includeIndexBuildInfo, mapReduce's
+ * bypassDocumentValidation, dbStats' freeStorage. */
+#define MR(x)                                                                                      \
+    "{'mapReduce': 'o', 'map': 'function() { emit(this._id, this.a); }', 'reduce': 'function(k, v)" \
+    " { return Array.sum(v); }', 'out': 'mr'" x "}"
+#define MR_VALIDATED SEED "|{'create': 'mr', 'validator': {'value': {'$gt': 5}}}"
+
+static const opt_row_t sweep_rows[] = {
+    {"create encryptedFields", NULL, CREATE(""), CREATE(", 'encryptedFields': {'fields': []}"),
+     NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"create recordIdsReplicated (8.0)", NULL, CREATE(""),
+     CREATE(", 'recordIdsReplicated': true"), NULL, "ok", M_INT, 1, 0, 0, 40415},
+    {"aggregate fromMongos", SEED, AGG("[]", ""), AGG("[]", ", 'fromMongos': true"), NULL, "ok", M_INT, 1, 0,
+     0, 115},
+    {"aggregate needsMerge", SEED, AGG("[]", ""), AGG("[]", ", 'needsMerge': true"), NULL, "ok", M_INT, 1, 0, 0,
+     115},
+    {"aggregate exchange", SEED, AGG("[]", ""), AGG("[]", ", 'exchange': {'policy': 'broadcast'}"), NULL, "ok",
+     M_INT, 1, 0, 0, 115},
+    {"aggregate runtimeConstants", SEED, AGG("[]", ""),
+     AGG("[]", ", 'runtimeConstants': {'localNow': {'$date': 0}}"), NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"aggregate encryptionInformation", SEED, AGG("[]", ""),
+     AGG("[]", ", 'encryptionInformation': {'type': 1}"), NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"aggregate querySettings (8.0)", SEED, AGG("[]", ""), AGG("[]", ", 'querySettings': {}"), NULL, "ok",
+     M_INT, 1, 0, 0, 40415},
+    {"aggregate includeQueryStatsMetrics (7.1)", SEED, AGG("[]", ""),
+     AGG("[]", ", 'includeQueryStatsMetrics': true"), NULL, "ok", M_INT, 1, 0, 0, 40415},
+    {"find querySettings (8.0)", SEED, FIND(""), FIND(", 'querySettings': {}"), NULL, "ok", M_INT,
+     1, 0, 0, 40415},
+    {"find $_isTimeseriesNamespace", SEED, FIND(""), FIND(", '$_isTimeseriesNamespace': true"),
+     NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"count encryptionInformation", SEED, "{'count': 'o'}",
+     "{'count': 'o', 'encryptionInformation': {'type': 1}}", NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"distinct encryptionInformation", SEED, "{'distinct': 'o', 'key': 'a'}",
+     "{'distinct': 'o', 'key': 'a', 'encryptionInformation': {'type': 1}}", NULL, "ok", M_INT, 1, 0,
+     0, 115},
+    {"insert isTimeseriesNamespace", SEED, INS("[{'_id': 9}]"),
+     INS("[{'_id': 9}], 'isTimeseriesNamespace': true"), NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"createIndexes commitQuorum", NULL, CI("") "|{'createIndexes': 'o', 'indexes': [{'key':"
+     " {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 'votingMembers'}",
+     "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 2}",
+     NULL, "ok", M_INT, 1, 0, 0, 278},
+    {"createIndexes commitQuorum (tag)", NULL,
+     "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 1}",
+     "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 'dc1'}",
+     NULL, "ok", M_INT, 1, 0, 0, 79},
+    {"createIndexes ignoreUnknownIndexOptions", NULL, CI(", 'foo': 1"),
+     "{'createIndexes': 'o', 'indexes': [{'key': {'a': 1}, 'name': 'a_1', 'foo': 1}],"
+     " 'ignoreUnknownIndexOptions': true}",
+     NULL, "numIndexesAfter", M_INT, 0, 2, 197, 0},
+    {"listIndexes includeIndexBuildInfo", SEED, "{'listIndexes': 'o'}",
+     "{'listIndexes': 'o', 'includeIndexBuildInfo': true}", NULL, "cursor.firstBatch.1.spec.name",
+     M_HAS, 0, 1, 0, 0},
+    {"listIndexes includeBuildUUIDs with includeIndexBuildInfo", SEED,
+     "{'listIndexes': 'o', 'includeBuildUUIDs': true}",
+     "{'listIndexes': 'o', 'includeBuildUUIDs': true, 'includeIndexBuildInfo': true}", NULL,
+     "cursor.firstBatch", M_LEN, 2, 0, 0, 72},
+    {"mapReduce bypassDocumentValidation", MR_VALIDATED, MR(""),
+     MR(", 'bypassDocumentValidation': true"), "{'count': 'mr'}", "n", M_INT, 0, 3, 121, 0},
+    {"dbStats freeStorage", SEED, "{'dbStats': 1}", "{'dbStats': 1, 'freeStorage': 1}", NULL,
+     "totalFreeStorageSize", M_HAS, 0, 1, 0, 0},
+};
+
+START_TEST(test_sweep)
+{
+    mongoc_client_t *c;
+    bson_t r;
+
+    run_table("sweep", sweep_rows, ROWS(sweep_rows));
+    c = IT_CLIENT(); /* the unknown field ignoreUnknownIndexOptions let through is not kept */
+    run_setup(c, NULL);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'o', 'indexes': [{'key': {'a': 1}, 'name': 'a_1', 'foo': 1}],"
+           " 'ignoreUnknownIndexOptions': true}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'o'}", &r);
+    ck_assert_msg(fx_has(&r, "cursor.firstBatch.1.key") && !fx_has(&r, "cursor.firstBatch.1.foo"),
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* collMod: the images themselves (kept once changeStreamPreAndPostImages is enabled) are proved
  * in it_changestream, and index.expireAfterSeconds (the TTL monitor deleting by the new value)
  * in it_ttl; here the option reaches the catalog, shown only when enabled as mongod shows it. */
@@ -945,6 +1031,7 @@ main(void)
     tcase_add_test(tc, test_catalog);
     tcase_add_test(tc, test_storage_engine);
     tcase_add_test(tc, test_temp);
+    tcase_add_test(tc, test_sweep);
     tcase_add_test(tc, test_collection_uuid);
     tcase_add_test(tc, test_rename_uuid);
     return it_main(s);

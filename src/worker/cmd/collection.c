@@ -55,7 +55,6 @@ static const char *const create_fields[] = {
     "clusteredIndex",
     "changeStreamPreAndPostImages",
     "encryptedFields",
-    "recordIdsReplicated",
     "flags",
     "temp",
     NULL,
@@ -252,9 +251,9 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "string");
     if (strcmp(k, "pipeline") == 0 && !BSON_ITER_HOLDS_ARRAY(it))
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "array");
-    if (strcmp(k, "timeseries") == 0)
+    if (strcmp(k, "timeseries") == 0 || strcmp(k, "encryptedFields") == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
-                             "%s is not supported by this server", k);
+                             "%s is not supported by this server", k); /* never ignored */
     if (strcmp(k, "changeStreamPreAndPostImages") == 0)
         return check_images_option(cmd, it);
     return 0;

@@ -198,12 +198,17 @@ wk_cmd_db_stats(wk_cmd_t *cmd)
     coll_stats_t s;
     int64_t scale, used, total;
     int32_t ncolls = 0;
+    bson_iter_t it;
+    bool free_storage;
     int ret = 0;
 
     memset(&s, 0, sizeof(s));
     bson_init(&s.index_sizes);
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
     SDB_ERR(get_scale(cmd, &scale));
+    /* freeStorage: the reusable space of the files too (none is tracked: 0, as collStats'
+     * freeStorageSize) */
+    free_storage = bson_iter_init_find(&it, cmd->body, "freeStorage") && wk_cmdu_truthy(&it);
     bson_destroy(&s.index_sizes);
     SDB_ERR(fetch_stats("db", cmd->db, &s, scale, &ncolls, NULL, NULL, &cmd->err));
     fs_sizes(&used, &total);
@@ -215,10 +220,16 @@ wk_cmd_db_stats(wk_cmd_t *cmd)
                        s.count > 0 ? (double)s.size / (double)s.count : 0.0);
     BSON_APPEND_DOUBLE(cmd->reply, "dataSize", (double)s.size / (double)scale);
     BSON_APPEND_DOUBLE(cmd->reply, "storageSize", (double)s.storage / (double)scale);
+    if (free_storage)
+        BSON_APPEND_DOUBLE(cmd->reply, "freeStorageSize", 0.0);
     append_num(cmd->reply, "indexes", s.nindexes);
     BSON_APPEND_DOUBLE(cmd->reply, "indexSize", (double)s.index_total / (double)scale);
+    if (free_storage)
+        BSON_APPEND_DOUBLE(cmd->reply, "indexFreeStorageSize", 0.0);
     BSON_APPEND_DOUBLE(cmd->reply, "totalSize",
                        (double)(s.storage + s.index_total) / (double)scale);
+    if (free_storage)
+        BSON_APPEND_DOUBLE(cmd->reply, "totalFreeStorageSize", 0.0);
     append_num(cmd->reply, "scaleFactor", scale);
     BSON_APPEND_DOUBLE(cmd->reply, "fsUsedSize", (double)used / (double)scale);
     BSON_APPEND_DOUBLE(cmd->reply, "fsTotalSize", (double)total / (double)scale);
