@@ -752,6 +752,8 @@ id_index_spec(bson_t *spec, const bson_t *options)
          * this index), shown as mongod shows the clustered index */
         BSON_APPEND_BOOL(spec, "unique", true);
         BSON_APPEND_BOOL(spec, "clustered", true);
+        if (bson_iter_init_find(&it, options, "expireAfterSeconds")) /* its TTL (ttl.h) */
+            bson_append_iter(spec, "expireAfterSeconds", -1, &it);
     }
     if (options != NULL && bson_iter_init_find(&it, options, "collation") &&
         BSON_ITER_HOLDS_DOCUMENT(&it) && !bson_has_field(options, "viewOn"))

@@ -657,6 +657,13 @@ END_TEST
 static const opt_row_t sweep_rows[] = {
     {"create encryptedFields", NULL, CREATE(""), CREATE(", 'encryptedFields': {'fields': []}"),
      NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"create expireAfterSeconds without clusteredIndex", NULL,
+     CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': 1"),
+     CREATE(", 'expireAfterSeconds': 1"), NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"create expireAfterSeconds bounds", NULL,
+     CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': 0"),
+     CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': -1"),
+     NULL, "ok", M_INT, 1, 0, 0, 72},
     {"create recordIdsReplicated (8.0)", NULL, CREATE(""),
      CREATE(", 'recordIdsReplicated': true"), NULL, "ok", M_INT, 1, 0, 0, 40415},
     {"aggregate fromMongos", SEED, AGG("[]", ""), AGG("[]", ", 'fromMongos': true"), NULL, "ok", M_INT, 1, 0,

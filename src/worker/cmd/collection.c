@@ -30,8 +30,10 @@
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
+#include "../../common/bsoncmp.h"
 #include "../../common/bsontext.h"
 #include "../../common/collation.h"
+#include "../../common/ttl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +172,26 @@ clustered_option(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
         bson_append_iter(&out, "name", -1, &f);
     BSON_APPEND_BOOL(&out, "unique", true);
     bson_append_document_end(opts, &out);
+    return 0;
+}
+
+/* expire_option -- create's expireAfterSeconds: only with clusteredIndex (the TTL monitor then
+ * deletes by _id dates, master/ttl.c), a safeInt64 within the TTL bounds, stored as a long. */
+static int
+expire_option(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
+{
+    const char *why;
+    int64_t secs;
+    bool nan;
+
+    if (!bson_has_field(cmd->body, "clusteredIndex"))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "'expireAfterSeconds' requires clustering to be enabled");
+    if (!BSON_ITER_HOLDS_NUMBER(it) || !sdb_bson_safe_long(it, &secs, &nan) || nan)
+        return wk_cmdu_type_error(cmd, "expireAfterSeconds", bson_iter_type(it), "long");
+    if ((why = sdb_ttl_check_secs(secs)) != NULL)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "%s", why);
+    BSON_APPEND_INT64(opts, "expireAfterSeconds", secs);
     return 0;
 }
 
@@ -415,6 +437,8 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
             SDB_RET(append_collation(cmd, &it, opts));
         else if (strcmp(k, "clusteredIndex") == 0)
             SDB_RET(clustered_option(cmd, &it, opts));
+        else if (strcmp(k, "expireAfterSeconds") == 0)
+            SDB_RET(expire_option(cmd, &it, opts));
         else
             bson_append_iter(opts, k, -1, &it);
     }
