@@ -26,8 +26,8 @@
 #include "ixmod.h"
 #include "oplog.h"
 #include "store.h"
-#include "tablecfg.h"
 #include "storereq.h"
+#include "tablecfg.h"
 #include "ttl.h"
 #include "xact.h"
 

@@ -40,8 +40,8 @@
 #include "ixbuild.h"
 #include "ixcover.h"
 #include "store.h"
-#include "tablecfg.h"
 #include "storereq.h"
+#include "tablecfg.h"
 #include "xact.h"
 
 #include <inttypes.h>

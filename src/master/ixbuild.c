@@ -38,8 +38,8 @@
 #include "indexes.h"
 #include "service.h"
 #include "store.h"
-#include "tablecfg.h"
 #include "storereq.h"
+#include "tablecfg.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

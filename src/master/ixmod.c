@@ -21,8 +21,8 @@
 #include "../common/keyenc.h"
 #include "../common/sdb.h"
 #include "store.h"
-#include "tablecfg.h"
 #include "storereq.h"
+#include "tablecfg.h"
 
 #include <string.h>
 

@@ -612,7 +612,8 @@ static const opt_row_t storage_rows[] = {
      CREATE(", 'storageEngine': {'wiredTiger': {'configString': 1}}"), NULL, "ok", M_INT, 1, 0, 0,
      14},
     {"indexOptionDefaults", NULL, CREATE("") "|" CI(""),
-     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("app_metadata=(sdbi=1)") "}") "|" CI(""),
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("app_metadata=(sdbi=1)") "}") "|" CI(
+         ""),
      STATS, "indexDetails.a_1.creationString=sdbi=1", M_SUB, 0, 1, 0, 0},
     {"indexOptionDefaults on the _id index", NULL, CREATE(""),
      CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("app_metadata=(sdbi=1)") "}"), STATS,
@@ -628,14 +629,15 @@ static const opt_row_t storage_rows[] = {
     {"index storageEngine over existing data", SEED "|{'dropIndexes': 'o', 'index': 'a_1'}", CI(""),
      CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")), STATS,
      "indexDetails.a_1.creationString=sdbx=1", M_SUB, 0, 1, 0, 0},
-    {"index storageEngine shown", NULL, CI(""), CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")),
-     "{'listIndexes': 'o'}", "cursor.firstBatch.1.storageEngine", M_HAS, 0, 1, 0, 0},
+    {"index storageEngine shown", NULL, CI(""),
+     CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")), "{'listIndexes': 'o'}",
+     "cursor.firstBatch.1.storageEngine", M_HAS, 0, 1, 0, 0},
     {"index storageEngine refused by WiredTiger", NULL, CI(", 'storageEngine': " WT("")),
      CI(", 'storageEngine': " WT("no_such_key=1")), NULL, "ok", M_INT, 1, 0, 0, 2},
     {"index storageEngine empty", NULL, CI(", 'storageEngine': " WT("")),
      CI(", 'storageEngine': {}"), NULL, "ok", M_INT, 1, 0, 0, 67},
-    {"index storageEngine type", NULL, CI(", 'storageEngine': " WT("")),
-     CI(", 'storageEngine': 1"), NULL, "ok", M_INT, 1, 0, 0, 67},
+    {"index storageEngine type", NULL, CI(", 'storageEngine': " WT("")), CI(", 'storageEngine': 1"),
+     NULL, "ok", M_INT, 1, 0, 0, 67},
 };
 
 START_TEST(test_storage_engine)
@@ -650,7 +652,8 @@ END_TEST
  * ignoreUnknownIndexOptions, listIndexes' includeIndexBuildInfo, mapReduce's
  * bypassDocumentValidation, dbStats' freeStorage. */
 #define MR(x)                                                                                      \
-    "{'mapReduce': 'o', 'map': 'function() { emit(this._id, this.a); }', 'reduce': 'function(k, v)" \
+    "{'mapReduce': 'o', 'map': 'function() { emit(this._id, this.a); }', 'reduce': 'function(k, "  \
+    "v)"                                                                                           \
     " { return Array.sum(v); }', 'out': 'mr'" x "}"
 #define MR_VALIDATED SEED "|{'create': 'mr', 'validator': {'value': {'$gt': 5}}}"
 
@@ -664,20 +667,21 @@ static const opt_row_t sweep_rows[] = {
      CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': 0"),
      CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': -1"),
      NULL, "ok", M_INT, 1, 0, 0, 72},
-    {"create recordIdsReplicated (8.0)", NULL, CREATE(""),
-     CREATE(", 'recordIdsReplicated': true"), NULL, "ok", M_INT, 1, 0, 0, 40415},
-    {"aggregate fromMongos", SEED, AGG("[]", ""), AGG("[]", ", 'fromMongos': true"), NULL, "ok", M_INT, 1, 0,
-     0, 115},
-    {"aggregate needsMerge", SEED, AGG("[]", ""), AGG("[]", ", 'needsMerge': true"), NULL, "ok", M_INT, 1, 0, 0,
-     115},
-    {"aggregate exchange", SEED, AGG("[]", ""), AGG("[]", ", 'exchange': {'policy': 'broadcast'}"), NULL, "ok",
+    {"create recordIdsReplicated (8.0)", NULL, CREATE(""), CREATE(", 'recordIdsReplicated': true"),
+     NULL, "ok", M_INT, 1, 0, 0, 40415},
+    {"aggregate fromMongos", SEED, AGG("[]", ""), AGG("[]", ", 'fromMongos': true"), NULL, "ok",
      M_INT, 1, 0, 0, 115},
+    {"aggregate needsMerge", SEED, AGG("[]", ""), AGG("[]", ", 'needsMerge': true"), NULL, "ok",
+     M_INT, 1, 0, 0, 115},
+    {"aggregate exchange", SEED, AGG("[]", ""), AGG("[]", ", 'exchange': {'policy': 'broadcast'}"),
+     NULL, "ok", M_INT, 1, 0, 0, 115},
     {"aggregate runtimeConstants", SEED, AGG("[]", ""),
-     AGG("[]", ", 'runtimeConstants': {'localNow': {'$date': 0}}"), NULL, "ok", M_INT, 1, 0, 0, 115},
+     AGG("[]", ", 'runtimeConstants': {'localNow': {'$date': 0}}"), NULL, "ok", M_INT, 1, 0, 0,
+     115},
     {"aggregate encryptionInformation", SEED, AGG("[]", ""),
      AGG("[]", ", 'encryptionInformation': {'type': 1}"), NULL, "ok", M_INT, 1, 0, 0, 115},
-    {"aggregate querySettings (8.0)", SEED, AGG("[]", ""), AGG("[]", ", 'querySettings': {}"), NULL, "ok",
-     M_INT, 1, 0, 0, 40415},
+    {"aggregate querySettings (8.0)", SEED, AGG("[]", ""), AGG("[]", ", 'querySettings': {}"), NULL,
+     "ok", M_INT, 1, 0, 0, 40415},
     {"aggregate includeQueryStatsMetrics (7.1)", SEED, AGG("[]", ""),
      AGG("[]", ", 'includeQueryStatsMetrics': true"), NULL, "ok", M_INT, 1, 0, 0, 40415},
     {"find querySettings (8.0)", SEED, FIND(""), FIND(", 'querySettings': {}"), NULL, "ok", M_INT,
@@ -691,8 +695,9 @@ static const opt_row_t sweep_rows[] = {
      0, 115},
     {"insert isTimeseriesNamespace", SEED, INS("[{'_id': 9}]"),
      INS("[{'_id': 9}], 'isTimeseriesNamespace': true"), NULL, "ok", M_INT, 1, 0, 0, 115},
-    {"createIndexes commitQuorum", NULL, CI("") "|{'createIndexes': 'o', 'indexes': [{'key':"
-     " {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 'votingMembers'}",
+    {"createIndexes commitQuorum", NULL,
+     CI("") "|{'createIndexes': 'o', 'indexes': [{'key':"
+            " {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 'votingMembers'}",
      "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 2}",
      NULL, "ok", M_INT, 1, 0, 0, 278},
     {"createIndexes commitQuorum (tag)", NULL,

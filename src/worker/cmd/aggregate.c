@@ -78,10 +78,14 @@ static const char *const agg_fields[] = {
 /* Known to mongod, refused here (mongos-to-shard internals, Queryable Encryption, time
  * series): never accepted and ignored. */
 static const char *const agg_unsupported[] = {
-    "fromMongos",      "needsMerge",
-    "exchange",        "runtimeConstants",
-    "$_requestReshardingResumeToken", "encryptionInformation",
-    "$_isTimeseriesNamespace", NULL,
+    "fromMongos",
+    "needsMerge",
+    "exchange",
+    "runtimeConstants",
+    "$_requestReshardingResumeToken",
+    "encryptionInformation",
+    "$_isTimeseriesNamespace",
+    NULL,
 };
 
 /* parse_target -- the aggregate field: a collection name or 1. */

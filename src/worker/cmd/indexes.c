@@ -367,8 +367,7 @@ ignore_unknown(const wk_cmd_t *cmd)
 {
     bson_iter_t it;
 
-    return bson_iter_init_find(&it, cmd->body, "ignoreUnknownIndexOptions") &&
-           wk_cmdu_truthy(&it);
+    return bson_iter_init_find(&it, cmd->body, "ignoreUnknownIndexOptions") && wk_cmdu_truthy(&it);
 }
 
 /* check_fields -- 197 for a field no index specification has (unless ignored). */
