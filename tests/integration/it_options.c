@@ -957,75 +957,6 @@ START_TEST(test_rename_uuid)
 }
 END_TEST
 
-/* has_coll -- whether db has a collection `name` (listCollections; temp: whether its options
- * say temp: true). */
-static bool
-has_coll(mongoc_client_t *c, const char *db, const char *name, bool *temp)
-{
-    char cmd[160];
-    bson_t r;
-    bool found;
-
-    snprintf(cmd, sizeof(cmd), "{'listCollections': 1, 'filter': {'name': '%s'}}", name);
-    CMD_OK(c, db, cmd, &r);
-    found = fx_array_len(&r, "cursor.firstBatch") == 1;
-    if (temp != NULL)
-        *temp = fx_has(&r, "cursor.firstBatch.0.options.temp");
-    bson_destroy(&r);
-    return found;
-}
-
-/* temp: create's temp: true (and cloneCollectionAsCapped's) makes a collection that the next
- * start drops, outside the local database (mongod drops them on becoming primary);
- * renameCollection clears the flag unless stayTemp is given. */
-static const char *const temp_setup[] = {
-    "{'create': 't1', 'temp': true}",
-    "{'create': 't2'}",
-    "{'cloneCollectionAsCapped': 't2', 'toCollection': 't3', 'size': 4096, 'temp': true}",
-    "{'cloneCollectionAsCapped': 't2', 'toCollection': 't8', 'size': 4096}",
-    "{'create': 't4', 'temp': true}",
-    "{'renameCollection': 'opts.t4', 'to': 'opts.t5'}",
-    "{'create': 't6', 'temp': true}",
-    "{'renameCollection': 'opts.t6', 'to': 'opts.t7', 'stayTemp': true}",
-};
-
-START_TEST(test_temp)
-{
-    fx_server_t srv;
-    mongoc_client_t *c;
-    bool temp;
-    bson_t r;
-
-    fx_server_up(&srv, 1);
-    c = fx_client(&srv);
-    for (size_t i = 0; i < ROWS(temp_setup); i++) {
-        CMD_OK(c, i == 5 || i == 7 ? "admin" : DB, temp_setup[i], &r);
-        bson_destroy(&r);
-    }
-    CMD_OK(c, "local", "{'create': 'lt', 'temp': true}", &r);
-    bson_destroy(&r);
-    ck_assert(has_coll(c, DB, "t1", &temp) && temp);
-    ck_assert(has_coll(c, DB, "t2", &temp) && !temp);
-    ck_assert(has_coll(c, DB, "t3", &temp) && temp);
-    ck_assert(has_coll(c, DB, "t8", &temp) && !temp);
-    ck_assert(has_coll(c, DB, "t5", &temp) && !temp); /* renamed without stayTemp */
-    ck_assert(has_coll(c, DB, "t7", &temp) && temp);
-    mongoc_client_destroy(c);
-    ck_assert_int_eq(WEXITSTATUS(fx_server_stop(&srv)), 0);
-    ck_assert_int_eq(fx_server_start(&srv), 0);
-    c = fx_client(&srv);
-    ck_assert(!has_coll(c, DB, "t1", NULL));
-    ck_assert(has_coll(c, DB, "t2", NULL));
-    ck_assert(!has_coll(c, DB, "t3", NULL));
-    ck_assert(has_coll(c, DB, "t8", NULL));
-    ck_assert(has_coll(c, DB, "t5", NULL));
-    ck_assert(!has_coll(c, DB, "t7", NULL));
-    ck_assert(has_coll(c, "local", "lt", NULL));
-    mongoc_client_destroy(c);
-    fx_server_cleanup(&srv);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -1042,7 +973,6 @@ main(void)
     tcase_add_test(tc, test_count_distinct);
     tcase_add_test(tc, test_catalog);
     tcase_add_test(tc, test_storage_engine);
-    tcase_add_test(tc, test_temp);
     tcase_add_test(tc, test_sweep);
     tcase_add_test(tc, test_collection_uuid);
     tcase_add_test(tc, test_rename_uuid);
