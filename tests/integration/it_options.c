@@ -717,6 +717,12 @@ static const opt_row_t sweep_rows[] = {
      "cursor.firstBatch", M_LEN, 2, 0, 0, 72},
     {"mapReduce bypassDocumentValidation", MR_VALIDATED, MR(""),
      MR(", 'bypassDocumentValidation': true"), "{'count': 'mr'}", "n", M_INT, 0, 3, 121, 0},
+    {"validate enforceFastCount", SEED, "{'validate': 'o', 'background': true}",
+     "{'validate': 'o', 'background': true, 'enforceFastCount': true}", NULL, "valid", M_HAS, 1, 0,
+     0, 72},
+    {"validate checkBSONConformance", SEED, "{'validate': 'o', 'full': true}",
+     "{'validate': 'o', 'full': true, 'checkBSONConformance': false}", NULL, "valid", M_HAS, 1, 0,
+     0, 72},
     {"dbStats freeStorage", SEED, "{'dbStats': 1}", "{'dbStats': 1, 'freeStorage': 1}", NULL,
      "totalFreeStorageSize", M_HAS, 0, 1, 0, 0},
 };
