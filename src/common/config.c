@@ -69,10 +69,10 @@ static const opt_def_t opts[] = {
     {"auth", OPT_FLAG, false, OFF(auth), 0, NULL},
     {"initdbRootUsername", OPT_STR, true, OFF(initdb_user), SZ(initdb_user), NULL},
     {"initdbRootPassword", OPT_STR, true, OFF(initdb_pwd), SZ(initdb_pwd), NULL},
-    {"storageEngine", OPT_IGNORE_ARG, true, 0, 0, NULL},
-    {"oplogSize", OPT_IGNORE_ARG, true, 0, 0, NULL},
+    {"storageEngine", OPT_SPECIAL, true, 0, 0, NULL}, /* wiredTiger, the only one */
+    {"oplogSize", OPT_INT, true, OFF(oplog_size_mb), 0, NULL},
     {"noauth", OPT_IGNORE, false, 0, 0, NULL},
-    {"notablescan", OPT_IGNORE, false, 0, 0, NULL},
+    {"notablescan", OPT_REFUSED, false, 0, 0, "refuses every query that needs a collection scan"},
     {"bind_ip_all", OPT_SPECIAL, false, 0, 0, NULL},
     {"version", OPT_SPECIAL, false, 0, 0, NULL},
     {"tlsMode", OPT_SPECIAL, true, 0, 0, NULL},
@@ -508,6 +508,13 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
     }
     if (strncmp(name, "tls", 3) == 0)
         return sdb_tlsopt_parse(cfg, name, val);
+    if (strcmp(name, "storageEngine") == 0) {
+        if (strcmp(val, "wiredTiger") == 0)
+            return 0;
+        fprintf(stderr, "secantusdb: Cannot start server with an unknown storage engine: %s\n",
+                val);
+        return 2;
+    }
     if (strcmp(name, "networkMessageCompressors") == 0) {
         int bad = 0;
         if (strlen(val) >= sizeof(cfg->compressors) || !sdb_compressors_check(val, &bad)) {
@@ -896,6 +903,11 @@ sdb_config_check(const sdb_config_t *cfg)
     }
     if (cfg->max_conns < 5) {
         fprintf(stderr, "BadValue: maxConns has to be at least 5\n"
+                        "try 'secantusdb --help' for more information\n");
+        return 2;
+    }
+    if (cfg->oplog_size_mb < 0 || (cfg->oplog_size_mb == 0 && sdb_config_given(cfg, "oplogSize"))) {
+        fprintf(stderr, "BadValue: bad --oplogSize, arg must be greater than 0\n"
                         "try 'secantusdb --help' for more information\n");
         return 2;
     }

@@ -34,6 +34,8 @@ typedef struct sdb_config {
                            * (compressors.h; default snappy,zstd,zlib) */
     int max_conns;        /* --maxConns (net.maxIncomingConnections), default 1000000; the cap
                          * in force is sdb_config_conn_limit() */
+    int oplog_size_mb;    /* --oplogSize (replication.oplogSizeMB): the oplog's size cap in MB;
+                           * 0 (not given): 256 MB (master/oplog.h) */
     /* server parameters (--setParameter name=value; the table in config.c) */
     int64_t cursor_timeout_ms;   /* cursorTimeoutMillis, default 600000 (10 minutes) */
     int64_t txn_lifetime_s;      /* transactionLifetimeLimitSeconds, default 60 */

@@ -65,3 +65,14 @@ sdb_ttl_spec_secs(const bson_t *spec, int64_t *secs)
     bson_iter_document(&k, &len, &data);
     return bson_init_static(&key, data, len) && btree_key(&key);
 }
+
+bool
+sdb_ttl_clustered_secs(const bson_t *spec, int64_t *secs)
+{
+    bson_iter_t it;
+    bool nan;
+
+    return bson_iter_init_find(&it, spec, "clustered") && bson_iter_as_bool(&it) &&
+           bson_iter_init_find(&it, spec, SDB_TTL_FIELD) && sdb_bson_safe_long(&it, secs, &nan) &&
+           !nan && sdb_ttl_check_secs(*secs) == NULL;
+}

@@ -28,4 +28,9 @@ const char *sdb_ttl_check_key(const bson_t *key);
  * descending (btree) key other than _id.  *secs receives it. */
 bool sdb_ttl_spec_secs(const bson_t *spec, int64_t *secs);
 
+/* sdb_ttl_clustered_secs -- whether the TTL monitor deletes by the clustered _id index
+ * `spec` (a clustered collection created with expireAfterSeconds: the id index carries it, as
+ * mongod's listIndexes shows it).  *secs receives it. */
+bool sdb_ttl_clustered_secs(const bson_t *spec, int64_t *secs);
+
 #endif

@@ -27,6 +27,7 @@
 #include "oplog.h"
 #include "store.h"
 #include "storereq.h"
+#include "tablecfg.h"
 #include "ttl.h"
 #include "xact.h"
 
@@ -540,6 +541,15 @@ err:
     return ret;
 }
 
+/* is_temp -- whether options say temp: true (create's internal option). */
+static bool
+is_temp(const bson_t *options)
+{
+    bson_iter_t it;
+
+    return bson_iter_init_find(&it, options, "temp") && bson_iter_as_bool(&it);
+}
+
 int
 ms_catalog_load(WT_SESSION *s)
 {
@@ -572,6 +582,26 @@ err:
     if (ret != 0)
         sdb_logf(SDB_LOG_E, "STORAGE", 22511, "Cannot load the catalog", "%s",
                  ret < -31000 ? wiredtiger_strerror(ret) : sdb_strerror(ret));
+    return ret;
+}
+
+int
+ms_catalog_drop_temp(WT_SESSION *s)
+{
+    int ret = 0;
+
+    ms_catalog_wrlock();
+    for (size_t i = 0; i < cat_n && ret == 0;) {
+        ms_coll_t *c = cat_colls[i];
+
+        if (strncmp(c->ns, "local.", 6) == 0 || !is_temp(c->options)) {
+            i++;
+            continue;
+        }
+        sdb_logf(SDB_LOG_I, "STORAGE", 22513, "Dropping temporary collection", "ns=%s", c->ns);
+        ret = ms_catalog_drop_locked(s, c); /* removes it from cat_colls[i] */
+    }
+    ms_catalog_unlock();
     return ret;
 }
 
@@ -722,22 +752,21 @@ id_index_spec(bson_t *spec, const bson_t *options)
          * this index), shown as mongod shows the clustered index */
         BSON_APPEND_BOOL(spec, "unique", true);
         BSON_APPEND_BOOL(spec, "clustered", true);
+        if (bson_iter_init_find(&it, options, "expireAfterSeconds")) /* its TTL (ttl.h) */
+            bson_append_iter(spec, "expireAfterSeconds", -1, &it);
     }
     if (options != NULL && bson_iter_init_find(&it, options, "collation") &&
         BSON_ITER_HOLDS_DOCUMENT(&it) && !bson_has_field(options, "viewOn"))
         bson_append_iter(spec, "collation", -1, &it);
 }
 
-/* create_tables -- make c's collection table and its _id index table. */
+/* create_tables -- make c's collection table and its _id index table (with the client's
+ * storageEngine configuration first: tablecfg.h). */
 static int
-create_tables(WT_SESSION *s, ms_coll_t *c)
+create_tables(WT_SESSION *s, ms_coll_t *c, sdb_error_t *err)
 {
-    int ret;
-
-    ret = s->create(s, c->uri, "key_format=q,value_format=u");
-    if (ret == 0)
-        ret = s->create(s, c->idx[0].uri, "key_format=u,value_format=u");
-    return ms_store_wt_error(ret, "create table");
+    SDB_RET(ms_tablecfg_create_coll(s, c->uri, c->options, err));
+    return ms_tablecfg_create_index(s, c->idx[0].uri, c->options, c->idx[0].spec, err);
 }
 
 int
@@ -779,6 +808,8 @@ ms_catalog_create_locked(WT_SESSION *s, ms_xact_t *x, const char *ns, const bson
     SDB_RET(ms_catalog_check_ns(ns, err));
     if (ms_catalog_find_locked(ns) != NULL)
         return sdb_error_set(err, SDB_CODE_NamespaceExists, "Collection %s already exists.", ns);
+    SDB_RET(ms_tablecfg_check(options, "storageEngine", err));
+    SDB_RET(ms_tablecfg_check(options, "indexOptionDefaults.storageEngine", err));
     SDB_RET(db_case_clash_locked(ns, err));
     SDB_RET(ms_req_ns_split(ns, db, sizeof(db), &coll, err));
     c = bson_malloc0(sizeof(*c));
@@ -797,7 +828,7 @@ ms_catalog_create_locked(WT_SESSION *s, ms_xact_t *x, const char *ns, const bson
     BSON_APPEND_DOCUMENT(&o, "idIndex", &spec);
     bson_destroy(&spec);
     SDB_ERR(ret);
-    SDB_ERR(create_tables(s, c));
+    SDB_ERR(create_tables(s, c, err));
     SDB_ERR(ms_catalog_log_ddl_locked(s, x, c, true, &o));
     c->creator = x;
     cache_add(c);
@@ -1089,13 +1120,15 @@ ms_catalog_op_drop_db(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error
 }
 
 /* rename_locked -- move c to `to` (which does not exist): one transaction rewrites the row
- * under its new key and logs the command. */
+ * under its new key and logs the command; without stay_temp a temp collection stops being
+ * temp, as mongod's DurableCatalog::renameCollection. */
 static int
-rename_locked(WT_SESSION *s, ms_coll_t *c, const char *to, bool drop_target)
+rename_locked(WT_SESSION *s, ms_coll_t *c, const char *to, bool drop_target, bool stay_temp)
 {
     char db[128];
     const char *coll;
     char *old_ns = c->ns;
+    bson_t *old_opts = c->options;
     sdb_error_t e;
     bson_t o;
     int ret = 0;
@@ -1104,10 +1137,14 @@ rename_locked(WT_SESSION *s, ms_coll_t *c, const char *to, bool drop_target)
     bson_init(&o);
     BSON_APPEND_UTF8(&o, "renameCollection", old_ns);
     BSON_APPEND_UTF8(&o, "to", to);
-    BSON_APPEND_BOOL(&o, "stayTemp", false);
+    BSON_APPEND_BOOL(&o, "stayTemp", stay_temp);
     BSON_APPEND_BOOL(&o, "dropTarget", drop_target);
     SDB_ERR(s->begin_transaction(s, NULL));
     c->ns = bson_strdup(to);
+    if (!stay_temp && is_temp(old_opts)) {
+        c->options = bson_new();
+        bson_copy_to_excluding_noinit(old_opts, c->options, "temp", NULL);
+    }
     if ((ret = row_remove(s, old_ns)) == 0)
         ret = ms_catalog_persist_locked(s, c);
     if (ret != 0)
@@ -1117,9 +1154,14 @@ rename_locked(WT_SESSION *s, ms_coll_t *c, const char *to, bool drop_target)
     if (ret != 0) {
         bson_free(c->ns);
         c->ns = old_ns;
+        if (c->options != old_opts)
+            bson_destroy(c->options);
+        c->options = old_opts;
         goto err;
     }
     bson_free(old_ns);
+    if (c->options != old_opts)
+        bson_destroy(old_opts);
     ms_store_bump_catalog();
 err:
     bson_destroy(&o);
@@ -1130,13 +1172,14 @@ int
 ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     const char *from, *to;
-    bool drop_target;
+    bool drop_target, stay_temp;
     ms_coll_t *c, *t;
     int ret = 0;
 
     SDB_RET(ms_req_str(req, "from", false, &from, err));
     SDB_RET(ms_req_str(req, "to", false, &to, err));
     SDB_RET(ms_req_bool(req, "dropTarget", false, &drop_target, err));
+    SDB_RET(ms_req_bool(req, "stayTemp", false, &stay_temp, err));
     if (ms_catalog_check_ns(to, err) != 0)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace, "Invalid target namespace: %s", to);
     ms_catalog_wrlock();
@@ -1156,7 +1199,7 @@ ms_catalog_op_rename(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
         SDB_ERR(ms_catalog_drop_locked(ctx->session, t));
     }
     SDB_ERR(db_case_clash_locked(to, err));
-    SDB_ERR(rename_locked(ctx->session, c, to, drop_target));
+    SDB_ERR(rename_locked(ctx->session, c, to, drop_target, stay_temp));
 err:
     ms_catalog_unlock();
     return ret;

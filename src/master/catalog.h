@@ -84,6 +84,11 @@ typedef struct ms_coll {
  * initialize record-id counters from the tables, drop orphaned tables.  Main thread, once. */
 int ms_catalog_load(WT_SESSION *s);
 
+/* ms_catalog_drop_temp -- drop every collection created with temp: true outside the local
+ * database (with its oplog entry), as mongod does when it becomes primary at start-up.  Main
+ * thread, once, after the oplog is open. */
+int ms_catalog_drop_temp(WT_SESSION *s);
+
 /* ms_catalog_free -- drop the cache (at close). */
 void ms_catalog_free(void);
 

@@ -41,6 +41,7 @@
 #include "ixcover.h"
 #include "store.h"
 #include "storereq.h"
+#include "tablecfg.h"
 #include "xact.h"
 
 #include <inttypes.h>
@@ -604,7 +605,7 @@ build_index(WT_SESSION *s, WT_SESSION *xs, const ms_coll_t *c, const ms_index_t 
     bson_t doc;
     int ret = 0, r, n = 0, in_txn = 0;
 
-    SDB_ERR(s->create(s, ix->uri, "key_format=u,value_format=u"));
+    SDB_ERR(ms_tablecfg_create_index(s, ix->uri, c->options, ix->spec, err));
     if (xs == NULL)
         SDB_ERR(ms_store_conn()->open_session(ms_store_conn(), NULL, "isolation=snapshot", &rs));
     SDB_ERR((xs != NULL ? xs : rs)->open_cursor(xs != NULL ? xs : rs, c->uri, NULL, NULL, &cur));
@@ -813,6 +814,21 @@ err:
     return ret;
 }
 
+/* check_table_configs -- every spec's storageEngine configString, validated by WiredTiger
+ * before anything is created (tablecfg.h). */
+static int
+check_table_configs(const bson_iter_t *specs, sdb_error_t *err)
+{
+    bson_iter_t it = *specs;
+    bson_t spec;
+
+    while (bson_iter_next(&it)) {
+        SDB_RET(ms_req_iter_doc(&it, "indexes", &spec, err));
+        SDB_RET(ms_tablecfg_check(&spec, "storageEngine", err));
+    }
+    return 0;
+}
+
 int
 ms_indexes_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
@@ -824,6 +840,7 @@ ms_indexes_op_create(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_
 
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
     SDB_RET(ms_req_array(req, "indexes", false, &specs, NULL, err));
+    SDB_RET(check_table_configs(&specs, err));
     ms_catalog_wrlock();
     if ((c = ms_catalog_find_locked(ns)) == NULL) {
         SDB_ERR(ms_catalog_create_locked(ctx->own, ctx->xact, ns, NULL, &c, err));

@@ -39,6 +39,7 @@
 #include "service.h"
 #include "store.h"
 #include "storereq.h"
+#include "tablecfg.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -454,7 +455,7 @@ build_main(void *arg)
 
 /* register_locked -- create the tables of b's indexes and register them on c. */
 static int
-register_locked(build_t *b, ms_coll_t *c, const bson_t *specs, size_t n)
+register_locked(build_t *b, ms_coll_t *c, const bson_t *specs, size_t n, sdb_error_t *err)
 {
     char uri[MS_URI_MAX], side[MS_URI_MAX];
 
@@ -469,7 +470,7 @@ register_locked(build_t *b, ms_coll_t *c, const bson_t *specs, size_t n)
             return ret;
         }
         b->ix[b->n++] = ix; /* from here build_free drops what exists */
-        SDB_RET(b->s->create(b->s, uri, "key_format=u,value_format=u"));
+        SDB_RET(ms_tablecfg_create_index(b->s, uri, c->options, &specs[i], err));
         SDB_RET(b->s->create(b->s, side, "key_format=r,value_format=u"));
         snprintf(ix->side, sizeof(ix->side), "%s", side);
     }
@@ -501,7 +502,7 @@ ms_ixbuild_start(ms_ctx_t *ctx, const bson_t *req, ms_coll_t *c, const bson_t *s
     memcpy(b->uuid, c->uuid, 16);
     b->ix = bson_malloc0(n * sizeof(*b->ix));
     SDB_ERR(conn->open_session(conn, NULL, "isolation=snapshot", &b->s));
-    SDB_ERR(register_locked(b, c, specs, n));
+    SDB_ERR(register_locked(b, c, specs, n, err));
     if ((b->p = ms_service_later(ctx)) == NULL)
         SDB_ERR(SDB_EAGAIN);
     pthread_attr_init(&attr);

@@ -22,6 +22,7 @@
 #include "../common/sdb.h"
 #include "store.h"
 #include "storereq.h"
+#include "tablecfg.h"
 
 #include <string.h>
 
@@ -174,7 +175,7 @@ err:
 
 /* to_unique -- move ix's entries into a new table in the unique layout. */
 static int
-to_unique(WT_SESSION *s, ms_index_t *ix)
+to_unique(WT_SESSION *s, const ms_coll_t *c, ms_index_t *ix, sdb_error_t *err)
 {
     char uri[MS_URI_MAX], old[MS_URI_MAX];
     WT_CURSOR *from = NULL, *to = NULL;
@@ -185,7 +186,7 @@ to_unique(WT_SESSION *s, ms_index_t *ix)
     sdb_keybuf_init(&val);
 
     ms_catalog_new_uri("index", uri, sizeof(uri));
-    SDB_ERR(s->create(s, uri, "key_format=u,value_format=u"));
+    SDB_ERR(ms_tablecfg_create_index(s, uri, c->options, ix->spec, err));
     SDB_ERR(s->open_cursor(s, ix->uri, NULL, NULL, &from));
     SDB_ERR(s->open_cursor(s, uri, NULL, "overwrite=false", &to));
     SDB_ERR(s->begin_transaction(s, NULL));
@@ -256,7 +257,7 @@ make_unique(WT_SESSION *s, const ms_coll_t *c, ms_index_t *ix, bool dry_run, bso
     SDB_RET(ret);
     if (dry_run)
         return 0;
-    SDB_RET(to_unique(s, ix));
+    SDB_RET(to_unique(s, c, ix, err));
     ix->unique = true;
     spec_set(ix, "unique", true);
     spec_set(ix, "prepareUnique", false);

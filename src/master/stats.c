@@ -78,12 +78,26 @@ matches(const ms_coll_t *c, const char *db, const char *ns)
     return strncmp(c->ns, db, n) == 0 && c->ns[n] == '.';
 }
 
+/* append_creation -- `key`: the configuration WiredTiger created uri with (metadata:create),
+ * as mongod's collStats shows it in wiredTiger.creationString; nothing if it has none. */
+static void
+append_creation(WT_CURSOR *meta, bson_t *b, const char *key, const char *uri)
+{
+    const char *v;
+
+    meta->set_key(meta, uri);
+    if (meta->search(meta) == 0 && meta->get_value(meta, &v) == 0)
+        BSON_APPEND_UTF8(b, key, v);
+    meta->reset(meta);
+}
+
 /* coll_stats -- append one collection's entry to arr. */
 static int
 coll_stats(WT_SESSION *s, const ms_coll_t *c, bson_t *arr, uint32_t i)
 {
     int64_t count, size, n, isize, total = 0, storage;
-    bson_t d, sizes;
+    WT_CURSOR *meta = NULL;
+    bson_t d, sizes, creation;
     const char *key;
     char buf[16];
 
@@ -105,8 +119,14 @@ coll_stats(WT_SESSION *s, const ms_coll_t *c, bson_t *arr, uint32_t i)
     }
     bson_append_document_end(&d, &sizes);
     BSON_APPEND_INT64(&d, "totalIndexSize", total);
+    SDB_RET(s->open_cursor(s, "metadata:create", NULL, NULL, &meta));
+    append_creation(meta, &d, "creationString", c->uri);
+    BSON_APPEND_DOCUMENT_BEGIN(&d, "indexCreation", &creation);
+    for (size_t j = 0; j < c->nidx; j++)
+        append_creation(meta, &creation, c->idx[j].name, c->idx[j].uri);
+    bson_append_document_end(&d, &creation);
     bson_append_document_end(arr, &d);
-    return 0;
+    return meta->close(meta);
 }
 
 int

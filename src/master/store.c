@@ -153,8 +153,10 @@ ms_store_open(const sdb_config_t *cfg, sdb_global_t *g)
     }
     SDB_ERR(ms_catalog_load(store_house));
     SDB_ERR(ms_oplog_open(store_house));
+    ms_oplog_set_cap((uint64_t)cfg->oplog_size_mb << 20); /* --oplogSize (0: the default) */
     SDB_ERR(ms_txns_open(store_house));
     SDB_ERR(ms_spool_sweep(store_house));
+    SDB_ERR(ms_catalog_drop_temp(store_house));
     ms_store_bump_catalog();
     sdb_logf(SDB_LOG_I, "STORAGE", 22502, "WiredTiger opened", "home=%s cache_size=%ldMB",
              store_mem ? ":memory:" : cfg->dbpath, cfg->cache_mb > 0 ? cfg->cache_mb : 256);

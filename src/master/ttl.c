@@ -4,7 +4,8 @@
  * The thread sleeps ttlMonitorSleepSecs (its deadline is recomputed whenever ms_ttl_wake says
  * a parameter changed, so a new interval takes effect at once), then runs a pass unless
  * ttlMonitorEnabled is off.  A pass fixes `at`, the wall clock, and runs sub-passes as mongod
- * 7.0 does: each takes a fresh list of TTL indexes (sdb_ttl_spec_secs; capped collections and
+ * 7.0 does: each takes a fresh list of TTL indexes (sdb_ttl_spec_secs, and the _id index of a
+ * clustered collection created with expireAfterSeconds; capped collections and
  * collections an open transaction is creating are skipped) and, per index, scans the dates
  * from the smallest one up to at - expireAfterSeconds (inclusive) with IXSCAN in batches of
  * TTL_BATCH_DOCS, and deletes each document found with DELETE.  These are the storage
@@ -113,8 +114,9 @@ collect_jobs(size_t *n)
         const ms_coll_t *c = ms_catalog_at_locked(i);
         if (c->capped != NULL || c->creator != NULL)
             continue;
-        for (k = 1; k < c->nidx; k++) {
-            if (!sdb_ttl_spec_secs(c->idx[k].spec, &secs))
+        for (k = 0; k < c->nidx; k++) {
+            if (k == 0 ? !sdb_ttl_clustered_secs(c->idx[0].spec, &secs)
+                       : !sdb_ttl_spec_secs(c->idx[k].spec, &secs))
                 continue;
             if (*n == cap) {
                 cap = cap == 0 ? 8 : cap * 2;

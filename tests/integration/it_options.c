@@ -25,7 +25,8 @@ enum {
     M_INT,
     M_LEN,
     M_HAS,
-    M_NZ
+    M_NZ,
+    M_SUB /* path "a.b=needle": 1 when the string at a.b contains needle */
 };
 
 /* opt_row_t -- one option: `without` and `with` differ only by it; after `setup` (commands
@@ -99,9 +100,26 @@ run_setup(mongoc_client_t *c, const char *setup)
     }
 }
 
+/* contains -- M_SUB: the string at the path before '=' contains what follows it. */
+static int64_t
+contains(const bson_t *r, const char *spec)
+{
+    char path[256];
+    const char *eq = strchr(spec, '='), *v;
+
+    ck_assert_ptr_nonnull(eq);
+    ck_assert_uint_lt((size_t)(eq - spec), sizeof(path));
+    memcpy(path, spec, (size_t)(eq - spec));
+    path[eq - spec] = '\0';
+    v = fx_str(r, path);
+    return v != NULL && strstr(v, eq + 1) != NULL ? 1 : 0;
+}
+
 static int64_t
 measure(const bson_t *r, const opt_row_t *row)
 {
+    if (row->mode == M_SUB)
+        return contains(r, row->path);
     if (row->mode == M_LEN)
         return fx_array_len(r, row->path);
     if (row->mode == M_HAS)
@@ -562,6 +580,174 @@ static const char *const index_accepted[] = {
     CI(", 'dropDups': true"),
 };
 
+/* storageEngine: {wiredTiger: {configString}} on create, create's indexOptionDefaults and an
+ * index spec reaches WiredTiger's create for the table (collStats shows the table's
+ * wiredTiger.creationString and each index's indexDetails.<name>.creationString, as mongod);
+ * WiredTiger itself validates the string (22: Invalid argument, BadValue), and the shape is
+ * checked as mongod checks it. */
+#define WT(x) "{'wiredTiger': {'configString': '" x "'}}"
+#define STATS "{'collStats': 'o'}"
+
+static const opt_row_t storage_rows[] = {
+    {"create storageEngine", NULL, CREATE(""),
+     CREATE(", 'storageEngine': " WT("app_metadata=(sdbt=1)")), STATS,
+     "wiredTiger.creationString=sdbt=1", M_SUB, 0, 1, 0, 0},
+    {"create storageEngine shown", NULL, CREATE(""),
+     CREATE(", 'storageEngine': " WT("app_metadata=(sdbt=1)")),
+     "{'listCollections': 1, 'filter': {'name': 'o'}}",
+     "cursor.firstBatch.0.options.storageEngine.wiredTiger.configString=sdbt", M_SUB, 0, 1, 0, 0},
+    {"create storageEngine refused by WiredTiger", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': " WT("no_such_key=1")), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"create storageEngine unknown compressor", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': " WT("block_compressor=nosuch")), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"create storageEngine type=lsm", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': " WT("type=lsm")), NULL, "ok", M_INT, 1, 0, 0, 6627201},
+    {"create storageEngine engine", NULL, CREATE(", 'storageEngine': {'wiredTiger': {}}"),
+     CREATE(", 'storageEngine': {'mmapv1': {}}"), NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"create storageEngine engine options", NULL, CREATE(", 'storageEngine': {'wiredTiger': {}}"),
+     CREATE(", 'storageEngine': {'wiredTiger': 1}"), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"create storageEngine wiredTiger field", NULL, CREATE(", 'storageEngine': {'wiredTiger': {}}"),
+     CREATE(", 'storageEngine': {'wiredTiger': {'other': 'x'}}"), NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"create storageEngine configString type", NULL, CREATE(", 'storageEngine': " WT("")),
+     CREATE(", 'storageEngine': {'wiredTiger': {'configString': 1}}"), NULL, "ok", M_INT, 1, 0, 0,
+     14},
+    {"indexOptionDefaults", NULL, CREATE("") "|" CI(""),
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("app_metadata=(sdbi=1)") "}") "|" CI(
+         ""),
+     STATS, "indexDetails.a_1.creationString=sdbi=1", M_SUB, 0, 1, 0, 0},
+    {"indexOptionDefaults on the _id index", NULL, CREATE(""),
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("app_metadata=(sdbi=1)") "}"), STATS,
+     "indexDetails._id_.creationString=sdbi=1", M_SUB, 0, 1, 0, 0},
+    {"indexOptionDefaults refused by WiredTiger", NULL,
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("") "}"),
+     CREATE(", 'indexOptionDefaults': {'storageEngine': " WT("no_such_key=1") "}"), NULL, "ok",
+     M_INT, 1, 0, 0, 2},
+    {"indexOptionDefaults field", NULL, CREATE(", 'indexOptionDefaults': {}"),
+     CREATE(", 'indexOptionDefaults': {'unique': true}"), NULL, "ok", M_INT, 1, 0, 0, 40415},
+    {"index storageEngine", NULL, CI(""), CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")),
+     STATS, "indexDetails.a_1.creationString=sdbx=1", M_SUB, 0, 1, 0, 0},
+    {"index storageEngine over existing data", SEED "|{'dropIndexes': 'o', 'index': 'a_1'}", CI(""),
+     CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")), STATS,
+     "indexDetails.a_1.creationString=sdbx=1", M_SUB, 0, 1, 0, 0},
+    {"index storageEngine shown", NULL, CI(""),
+     CI(", 'storageEngine': " WT("app_metadata=(sdbx=1)")), "{'listIndexes': 'o'}",
+     "cursor.firstBatch.1.storageEngine", M_HAS, 0, 1, 0, 0},
+    {"index storageEngine refused by WiredTiger", NULL, CI(", 'storageEngine': " WT("")),
+     CI(", 'storageEngine': " WT("no_such_key=1")), NULL, "ok", M_INT, 1, 0, 0, 2},
+    {"index storageEngine empty", NULL, CI(", 'storageEngine': " WT("")),
+     CI(", 'storageEngine': {}"), NULL, "ok", M_INT, 1, 0, 0, 67},
+    {"index storageEngine type", NULL, CI(", 'storageEngine': " WT("")), CI(", 'storageEngine': 1"),
+     NULL, "ok", M_INT, 1, 0, 0, 67},
+};
+
+START_TEST(test_storage_engine)
+{
+    run_table("storageEngine", storage_rows, ROWS(storage_rows));
+}
+END_TEST
+
+/* Options mongod knows that this server refuses rather than ignores (time series, Queryable
+ * Encryption, mongos-to-shard internals: 115 naming the option), options of later versions
+ * than 7.0 (40415), and the rest of the sweep: commitQuorum against one member,
+ * ignoreUnknownIndexOptions, listIndexes' includeIndexBuildInfo, mapReduce's
+ * bypassDocumentValidation, dbStats' freeStorage. */
+#define MR(x)                                                                                      \
+    "{'mapReduce': 'o', 'map': 'function() { emit(this._id, this.a); }', 'reduce': 'function(k, "  \
+    "v)"                                                                                           \
+    " { return Array.sum(v); }', 'out': 'mr'" x "}"
+#define MR_VALIDATED SEED "|{'create': 'mr', 'validator': {'value': {'$gt': 5}}}"
+
+static const opt_row_t sweep_rows[] = {
+    {"create encryptedFields", NULL, CREATE(""), CREATE(", 'encryptedFields': {'fields': []}"),
+     NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"create expireAfterSeconds without clusteredIndex", NULL,
+     CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': 1"),
+     CREATE(", 'expireAfterSeconds': 1"), NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"create expireAfterSeconds bounds", NULL,
+     CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': 0"),
+     CREATE(", 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, 'expireAfterSeconds': -1"),
+     NULL, "ok", M_INT, 1, 0, 0, 72},
+    {"create recordIdsReplicated (8.0)", NULL, CREATE(""), CREATE(", 'recordIdsReplicated': true"),
+     NULL, "ok", M_INT, 1, 0, 0, 40415},
+    {"aggregate fromMongos", SEED, AGG("[]", ""), AGG("[]", ", 'fromMongos': true"), NULL, "ok",
+     M_INT, 1, 0, 0, 115},
+    {"aggregate needsMerge", SEED, AGG("[]", ""), AGG("[]", ", 'needsMerge': true"), NULL, "ok",
+     M_INT, 1, 0, 0, 115},
+    {"aggregate exchange", SEED, AGG("[]", ""), AGG("[]", ", 'exchange': {'policy': 'broadcast'}"),
+     NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"aggregate runtimeConstants", SEED, AGG("[]", ""),
+     AGG("[]", ", 'runtimeConstants': {'localNow': {'$date': 0}}"), NULL, "ok", M_INT, 1, 0, 0,
+     115},
+    {"aggregate encryptionInformation", SEED, AGG("[]", ""),
+     AGG("[]", ", 'encryptionInformation': {'type': 1}"), NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"aggregate querySettings (8.0)", SEED, AGG("[]", ""), AGG("[]", ", 'querySettings': {}"), NULL,
+     "ok", M_INT, 1, 0, 0, 40415},
+    {"aggregate includeQueryStatsMetrics (7.1)", SEED, AGG("[]", ""),
+     AGG("[]", ", 'includeQueryStatsMetrics': true"), NULL, "ok", M_INT, 1, 0, 0, 40415},
+    {"find querySettings (8.0)", SEED, FIND(""), FIND(", 'querySettings': {}"), NULL, "ok", M_INT,
+     1, 0, 0, 40415},
+    {"find $_isTimeseriesNamespace", SEED, FIND(""), FIND(", '$_isTimeseriesNamespace': true"),
+     NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"count encryptionInformation", SEED, "{'count': 'o'}",
+     "{'count': 'o', 'encryptionInformation': {'type': 1}}", NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"distinct encryptionInformation", SEED, "{'distinct': 'o', 'key': 'a'}",
+     "{'distinct': 'o', 'key': 'a', 'encryptionInformation': {'type': 1}}", NULL, "ok", M_INT, 1, 0,
+     0, 115},
+    {"insert isTimeseriesNamespace", SEED, INS("[{'_id': 9}]"),
+     INS("[{'_id': 9}], 'isTimeseriesNamespace': true"), NULL, "ok", M_INT, 1, 0, 0, 115},
+    {"createIndexes commitQuorum", NULL,
+     CI("") "|{'createIndexes': 'o', 'indexes': [{'key':"
+            " {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 'votingMembers'}",
+     "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 2}",
+     NULL, "ok", M_INT, 1, 0, 0, 278},
+    {"createIndexes commitQuorum (tag)", NULL,
+     "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 1}",
+     "{'createIndexes': 'o', 'indexes': [{'key': {'b': 1}, 'name': 'b_1'}], 'commitQuorum': 'dc1'}",
+     NULL, "ok", M_INT, 1, 0, 0, 79},
+    {"createIndexes ignoreUnknownIndexOptions", NULL, CI(", 'foo': 1"),
+     "{'createIndexes': 'o', 'indexes': [{'key': {'a': 1}, 'name': 'a_1', 'foo': 1}],"
+     " 'ignoreUnknownIndexOptions': true}",
+     NULL, "numIndexesAfter", M_INT, 0, 2, 197, 0},
+    {"listIndexes includeIndexBuildInfo", SEED, "{'listIndexes': 'o'}",
+     "{'listIndexes': 'o', 'includeIndexBuildInfo': true}", NULL, "cursor.firstBatch.1.spec.name",
+     M_HAS, 0, 1, 0, 0},
+    {"listIndexes includeBuildUUIDs with includeIndexBuildInfo", SEED,
+     "{'listIndexes': 'o', 'includeBuildUUIDs': true}",
+     "{'listIndexes': 'o', 'includeBuildUUIDs': true, 'includeIndexBuildInfo': true}", NULL,
+     "cursor.firstBatch", M_LEN, 2, 0, 0, 72},
+    {"mapReduce bypassDocumentValidation", MR_VALIDATED, MR(""),
+     MR(", 'bypassDocumentValidation': true"), "{'count': 'mr'}", "n", M_INT, 0, 3, 121, 0},
+    {"validate enforceFastCount", SEED, "{'validate': 'o', 'background': true}",
+     "{'validate': 'o', 'background': true, 'enforceFastCount': true}", NULL, "valid", M_HAS, 1, 0,
+     0, 72},
+    {"validate checkBSONConformance", SEED, "{'validate': 'o', 'full': true}",
+     "{'validate': 'o', 'full': true, 'checkBSONConformance': false}", NULL, "valid", M_HAS, 1, 0,
+     0, 72},
+    {"dbStats freeStorage", SEED, "{'dbStats': 1}", "{'dbStats': 1, 'freeStorage': 1}", NULL,
+     "totalFreeStorageSize", M_HAS, 0, 1, 0, 0},
+};
+
+START_TEST(test_sweep)
+{
+    mongoc_client_t *c;
+    bson_t r;
+
+    run_table("sweep", sweep_rows, ROWS(sweep_rows));
+    c = IT_CLIENT(); /* the unknown field ignoreUnknownIndexOptions let through is not kept */
+    run_setup(c, NULL);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'o', 'indexes': [{'key': {'a': 1}, 'name': 'a_1', 'foo': 1}],"
+           " 'ignoreUnknownIndexOptions': true}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'listIndexes': 'o'}", &r);
+    ck_assert_msg(fx_has(&r, "cursor.firstBatch.1.key") && !fx_has(&r, "cursor.firstBatch.1.foo"),
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* collMod: the images themselves (kept once changeStreamPreAndPostImages is enabled) are proved
  * in it_changestream, and index.expireAfterSeconds (the TTL monitor deleting by the new value)
  * in it_ttl; here the option reaches the catalog, shown only when enabled as mongod shows it. */
@@ -792,6 +978,8 @@ main(void)
     tcase_add_test(tc, test_aggregate);
     tcase_add_test(tc, test_count_distinct);
     tcase_add_test(tc, test_catalog);
+    tcase_add_test(tc, test_storage_engine);
+    tcase_add_test(tc, test_sweep);
     tcase_add_test(tc, test_collection_uuid);
     tcase_add_test(tc, test_rename_uuid);
     return it_main(s);

@@ -11,8 +11,8 @@
  * indexes, expiry in several batches, collMod's expireAfterSeconds (old and new values,
  * listIndexes, conversion of a plain index, mongod's errors, a restart keeps it),
  * createIndexes' checks, ttlMonitorSleepSecs / ttlMonitorEnabled through getParameter and
- * setParameter, serverStatus metrics.ttl, and the deletes as "d" oplog entries a change
- * stream sees.
+ * setParameter, serverStatus metrics.ttl, the deletes as "d" oplog entries a change
+ * stream sees, and a clustered collection's expireAfterSeconds (expiry by _id).
  */
 #include "harness.h"
 
@@ -540,6 +540,35 @@ START_TEST(test_restart)
 }
 END_TEST
 
+/* A clustered collection created with expireAfterSeconds expires by its _id dates (mongod's
+ * clustered TTL): an _id older than the limit goes, a future date and a non-date stay; the
+ * clustered index shows expireAfterSeconds in listIndexes, the collection in listCollections. */
+START_TEST(test_clustered)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char p1[96], f1[96];
+    bson_t r;
+
+    run(c, DB, &r,
+        "{'create': 'cl', 'clusteredIndex': {'key': {'_id': 1}, 'unique': true}, "
+        "'expireAfterSeconds': 3600}");
+    bson_destroy(&r);
+    run(c, DB, &r, "{'insert': 'cl', 'documents': [{'_id': %s}, {'_id': %s}, {'_id': 5}]}",
+        date(p1, sizeof(p1), -7200), date(f1, sizeof(f1), 3600));
+    ASSERT_INT(&r, "n", 3);
+    bson_destroy(&r);
+    wait_count(c, "cl", "{}", 2);
+    ck_assert_int_eq(fx_count(c, DB, "cl", "{'_id': 5}"), 1);
+    run(c, DB, &r, "{'listIndexes': 'cl'}");
+    ASSERT_INT(&r, "cursor.firstBatch.0.expireAfterSeconds", 3600);
+    bson_destroy(&r);
+    run(c, DB, &r, "{'listCollections': 1, 'filter': {'name': 'cl'}}");
+    ASSERT_INT(&r, "cursor.firstBatch.0.options.expireAfterSeconds", 3600);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -555,5 +584,6 @@ main(void)
     tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_oplog_and_change_stream);
     tcase_add_test(tc, test_restart);
+    tcase_add_test(tc, test_clustered);
     return it_main(s);
 }

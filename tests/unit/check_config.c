@@ -122,6 +122,12 @@ START_TEST(test_refused_options)
 
     PARSE_BAD(&cfg, "--keyFile", "/dev/null");
     PARSE_BAD(&cfg, "--keyFile=/dev/null");
+    PARSE_BAD(&cfg, "--notablescan"); /* would refuse collection scans: never ignored */
+    PARSE_BAD(&cfg, "--storageEngine", "inMemory");
+    PARSE_OK(&cfg, "--storageEngine", "wiredTiger");
+    PARSE_OK(&cfg, "--oplogSize", "5");
+    ck_assert_int_eq(cfg.oplog_size_mb, 5); /* the master's oplog cap (master/oplog.h) */
+    PARSE_BAD(&cfg, "--oplogSize", "0");
     PARSE_OK(&cfg, "--auth");
     ck_assert(cfg.auth);
     PARSE_BAD(&cfg, "--initdbRootUsername", "root"); /* a name without a password */

@@ -72,8 +72,19 @@ static const char *const agg_fields[] = {
     "runtimeConstants",
     "$_requestReshardingResumeToken",
     "$_isTimeseriesNamespace",
-    "querySettings",
-    "includeQueryStatsMetrics",
+    NULL,
+};
+
+/* Known to mongod, refused here (mongos-to-shard internals, Queryable Encryption, time
+ * series): never accepted and ignored. */
+static const char *const agg_unsupported[] = {
+    "fromMongos",
+    "needsMerge",
+    "exchange",
+    "runtimeConstants",
+    "$_requestReshardingResumeToken",
+    "encryptionInformation",
+    "$_isTimeseriesNamespace",
     NULL,
 };
 
@@ -156,6 +167,7 @@ parse_args(wk_cmd_t *cmd, agg_args_t *a)
     a->batch_size = WK_AGG_DEFAULT_BATCH;
     clock_vars(a, NULL);
     SDB_RET(wk_cmdu_check_fields(cmd, agg_fields));
+    SDB_RET(wk_cmdu_check_unsupported(cmd, agg_unsupported));
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
     SDB_RET(parse_target(cmd, &it, a));

@@ -5,6 +5,8 @@
  * validator parse errors, enumerations, clusteredIndex) and passes everything but the
  * command name and the generic arguments to the master as the collection's options, with a
  * collation spelled out in full (none for "simple") and clusteredIndex as mongod stores it;
+ * storageEngine and indexOptionDefaults are checked in shape (engine/tablecfg.h) and the
+ * master creates the tables with their WiredTiger configString (master/tablecfg.h);
  * creating a collection that already exists is 48 NamespaceExists, as in mongod 7.0 (8.0
  * made it idempotent).  listCollections is answered from the worker's catalog cache: one
  * entry per collection of the database, filtered with the query matcher, sorted by name, in
@@ -20,6 +22,7 @@
 #include "../engine/capped.h"
 #include "../engine/exec.h"
 #include "../engine/namespace.h"
+#include "../engine/tablecfg.h"
 #include "../engine/ttl.h"
 #include "transaction.h"
 
@@ -27,8 +30,10 @@
 #include "../catalog_cache.h"
 #include "../store_client.h"
 
+#include "../../common/bsoncmp.h"
 #include "../../common/bsontext.h"
 #include "../../common/collation.h"
+#include "../../common/ttl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +57,6 @@ static const char *const create_fields[] = {
     "clusteredIndex",
     "changeStreamPreAndPostImages",
     "encryptedFields",
-    "recordIdsReplicated",
     "flags",
     "temp",
     NULL,
@@ -171,6 +175,26 @@ clustered_option(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
     return 0;
 }
 
+/* expire_option -- create's expireAfterSeconds: only with clusteredIndex (the TTL monitor then
+ * deletes by _id dates, master/ttl.c), a safeInt64 within the TTL bounds, stored as a long. */
+static int
+expire_option(wk_cmd_t *cmd, const bson_iter_t *it, bson_t *opts)
+{
+    const char *why;
+    int64_t secs;
+    bool nan;
+
+    if (!bson_has_field(cmd->body, "clusteredIndex"))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "'expireAfterSeconds' requires clustering to be enabled");
+    if (!BSON_ITER_HOLDS_NUMBER(it) || !sdb_bson_safe_long(it, &secs, &nan) || nan)
+        return wk_cmdu_type_error(cmd, "expireAfterSeconds", bson_iter_type(it), "long");
+    if ((why = sdb_ttl_check_secs(secs)) != NULL)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions, "%s", why);
+    BSON_APPEND_INT64(opts, "expireAfterSeconds", secs);
+    return 0;
+}
+
 /* clustered_combinations -- what a clustered collection cannot have, in mongod's words (a
  * capped clustered collection is refused as unsupported here). */
 static int
@@ -189,6 +213,32 @@ clustered_combinations(wk_cmd_t *cmd, const bson_t *opts)
     if (bson_iter_init_find(&it, opts, "capped") && wk_cmdu_truthy(&it))
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "a capped clustered collection is not supported by this server");
+    return 0;
+}
+
+/* storage_option -- storageEngine, or indexOptionDefaults: {storageEngine?} (IDL: nothing
+ * else), checked in shape here and by WiredTiger in the master (engine/tablecfg.h). */
+static int
+storage_option(wk_cmd_t *cmd, const bson_iter_t *it)
+{
+    bson_iter_t f;
+    bson_t d;
+
+    SDB_RET(wk_cmdu_get_doc(cmd, it, bson_iter_key(it), &d));
+    if (strcmp(bson_iter_key(it), "storageEngine") == 0)
+        return wk_tablecfg_check(&d, &cmd->err);
+    bson_iter_init(&f, &d);
+    while (bson_iter_next(&f)) {
+        if (strcmp(bson_iter_key(&f), "storageEngine") != 0)
+            return sdb_error_set(&cmd->err, WK_CODE_UNKNOWN_FIELD,
+                                 "BSON field 'create.indexOptionDefaults.%s' is an unknown field.",
+                                 bson_iter_key(&f));
+        if (!BSON_ITER_HOLDS_DOCUMENT(&f))
+            return wk_cmdu_type_error(cmd, "indexOptionDefaults.storageEngine", bson_iter_type(&f),
+                                      "object");
+        SDB_RET(wk_cmdu_get_doc(cmd, &f, "indexOptionDefaults.storageEngine", &d));
+        SDB_RET(wk_tablecfg_check(&d, &cmd->err));
+    }
     return 0;
 }
 
@@ -217,13 +267,15 @@ check_option(wk_cmd_t *cmd, const bson_iter_t *it, bool *validator)
          strcmp(k, "indexOptionDefaults") == 0 || strcmp(k, "collation") == 0) &&
         !BSON_ITER_HOLDS_DOCUMENT(it))
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "object");
+    if (strcmp(k, "storageEngine") == 0 || strcmp(k, "indexOptionDefaults") == 0)
+        return storage_option(cmd, it);
     if (strcmp(k, "viewOn") == 0 && !BSON_ITER_HOLDS_UTF8(it))
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "string");
     if (strcmp(k, "pipeline") == 0 && !BSON_ITER_HOLDS_ARRAY(it))
         return wk_cmdu_type_error(cmd, k, bson_iter_type(it), "array");
-    if (strcmp(k, "timeseries") == 0)
+    if (strcmp(k, "timeseries") == 0 || strcmp(k, "encryptedFields") == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
-                             "%s is not supported by this server", k);
+                             "%s is not supported by this server", k); /* never ignored */
     if (strcmp(k, "changeStreamPreAndPostImages") == 0)
         return check_images_option(cmd, it);
     return 0;
@@ -385,6 +437,8 @@ create_options(wk_cmd_t *cmd, bson_t *opts)
             SDB_RET(append_collation(cmd, &it, opts));
         else if (strcmp(k, "clusteredIndex") == 0)
             SDB_RET(clustered_option(cmd, &it, opts));
+        else if (strcmp(k, "expireAfterSeconds") == 0)
+            SDB_RET(expire_option(cmd, &it, opts));
         else
             bson_append_iter(opts, k, -1, &it);
     }
@@ -487,11 +541,13 @@ wk_cmd_rename_collection(wk_cmd_t *cmd)
     static const char *const fields[] = {"to", "dropTarget", "stayTemp", "collectionUUID", NULL};
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     const char *from = NULL, *to = NULL;
-    bool drop_target = false;
+    bool drop_target = false, stay_temp = false;
     bson_iter_t it;
     int ret = 0;
 
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    if (bson_iter_init_find(&it, cmd->body, "stayTemp"))
+        stay_temp = wk_cmdu_truthy(&it); /* else a temp collection stops being temp */
     SDB_ERR(rename_arg(cmd, "renameCollection", "source", &from));
     SDB_ERR(rename_arg(cmd, "to", "target", &to));
     if (bson_iter_init_find(&it, cmd->body, "dropTarget"))
@@ -511,6 +567,7 @@ wk_cmd_rename_collection(wk_cmd_t *cmd)
     BSON_APPEND_UTF8(&req, "from", from);
     BSON_APPEND_UTF8(&req, "to", to);
     BSON_APPEND_BOOL(&req, "dropTarget", drop_target);
+    BSON_APPEND_BOOL(&req, "stayTemp", stay_temp);
     SDB_ERR(wk_cmdu_store(SDB_OP_RENAME, &req, &reply, &cmd->err));
 err:
     bson_destroy(&req);

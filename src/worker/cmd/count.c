@@ -31,6 +31,9 @@ static const char *const count_fields[] = {
     "mirrored", "sampleId", NULL,
 };
 
+/* Queryable Encryption's query rewrite: refused (engine/args.h), never ignored. */
+static const char *const fle_fields[] = {"encryptionInformation", NULL};
+
 static const char *const distinct_fields[] = {
     "key", "query", "collation", "hint", "encryptionInformation", "mirrored", "sampleId", NULL,
 };
@@ -71,6 +74,7 @@ parse_count(wk_cmd_t *cmd, bson_t *query, int64_t *skip, int64_t *limit, sdb_col
     bson_init(query);
     *skip = *limit = 0;
     SDB_RET(wk_cmdu_check_fields(cmd, count_fields));
+    SDB_RET(wk_cmdu_check_unsupported(cmd, fle_fields));
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
     while (bson_iter_next(&it)) {
@@ -242,6 +246,7 @@ parse_distinct(wk_cmd_t *cmd, const char **key, bson_t *query, sdb_collation_t *
     *key = NULL;
     bson_init(query);
     SDB_RET(wk_cmdu_check_fields(cmd, distinct_fields));
+    SDB_RET(wk_cmdu_check_unsupported(cmd, fle_fields));
     if (bson_iter_init_find(&it, cmd->body, "collation"))
         SDB_RET(wk_cmdu_collation_new(&it, "collation", coll, &cmd->err));
     if (bson_iter_init_find(&it, cmd->body, "query"))

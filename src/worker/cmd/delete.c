@@ -139,6 +139,7 @@ parse_delete(wk_cmd_t *cmd, bson_iter_t *deletes, bool *ordered, bson_t **vars)
 
     *ordered = true;
     SDB_RET(wk_cmdu_check_fields(cmd, delete_fields));
+    SDB_RET(wk_cmdu_check_timeseries_ns(cmd));
     bson_iter_init(&it, cmd->body);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);

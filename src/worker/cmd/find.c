@@ -114,11 +114,12 @@ static const char *const find_fields[] = {
     "$_requestResumeToken",
     "$_resumeAfter",
     "$_startAt",
-    "includeQueryStatsMetrics",
     "$_isTimeseriesNamespace",
-    "querySettings",
     NULL,
 };
+
+/* mongos' time-series buckets flag: refused (engine/args.h), never ignored. */
+static const char *const find_unsupported[] = {"$_isTimeseriesNamespace", NULL};
 
 static void
 batch_init(batch_t *b)
@@ -297,6 +298,7 @@ parse_find(wk_cmd_t *cmd, find_args_t *a)
     bson_init(&a->minmax);
     a->batch_size = -1;
     SDB_RET(wk_cmdu_check_fields(cmd, find_fields));
+    SDB_RET(wk_cmdu_check_unsupported(cmd, find_unsupported));
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
     while (bson_iter_next(&it))
@@ -781,7 +783,7 @@ typedef struct getmore_args {
 } getmore_args_t;
 
 static const char *const getmore_fields[] = {
-    "collection", "batchSize", "term", "lastKnownCommittedOpTime", "includeQueryStatsMetrics", NULL,
+    "collection", "batchSize", "term", "lastKnownCommittedOpTime", NULL,
 };
 
 static int

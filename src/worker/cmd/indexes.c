@@ -18,6 +18,7 @@
 #include "../engine/args.h"
 #include "../engine/capped.h"
 #include "../engine/exec.h"
+#include "../engine/tablecfg.h"
 #include "../engine/text.h"
 #include "../engine/ttl.h"
 #include "../engine/view.h"
@@ -33,6 +34,34 @@
 
 #include <string.h>
 
+/* flag -- a safeBool option of the command (false when absent). */
+static bool
+flag(const wk_cmd_t *cmd, const char *name)
+{
+    bson_iter_t it;
+
+    return bson_iter_init_find(&it, cmd->body, name) && wk_cmdu_truthy(&it);
+}
+
+/* append_wrapped -- includeIndexBuildInfo's shape: each ready index as {spec: <spec>} (the
+ * catalog cache lists only ready indexes, so none has indexBuildInfo, and includeBuildUUIDs
+ * leaves them as they are, as in mongod). */
+static void
+append_wrapped(bson_t *cur, const bson_t *indexes)
+{
+    bson_iter_t it;
+    bson_t arr, d;
+
+    BSON_APPEND_ARRAY_BEGIN(cur, "firstBatch", &arr);
+    bson_iter_init(&it, indexes);
+    while (bson_iter_next(&it)) {
+        bson_append_document_begin(&arr, bson_iter_key(&it), -1, &d);
+        wk_cmdu_append_iter_as(&d, "spec", &it);
+        bson_append_document_end(&arr, &d);
+    }
+    bson_append_array_end(cur, &arr);
+}
+
 /* wk_cmd_list_indexes -- {listIndexes: coll} -> {cursor: {id: 0, ns, firstBatch: specs}}. */
 int
 wk_cmd_list_indexes(wk_cmd_t *cmd)
@@ -46,6 +75,10 @@ wk_cmd_list_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    if (flag(cmd, "includeBuildUUIDs") && flag(cmd, "includeIndexBuildInfo"))
+        SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                              "The 'includeBuildUUIDs' and 'includeIndexBuildInfo' options cannot "
+                              "both be true"));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_refresh(&cmd->err));
     ci = wk_catalog_find(ns);
@@ -54,7 +87,10 @@ wk_cmd_list_indexes(wk_cmd_t *cmd)
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "cursor", &cur);
     BSON_APPEND_INT64(&cur, "id", 0);
     BSON_APPEND_UTF8(&cur, "ns", ns);
-    BSON_APPEND_ARRAY(&cur, "firstBatch", &ci->indexes);
+    if (flag(cmd, "includeIndexBuildInfo"))
+        append_wrapped(&cur, &ci->indexes);
+    else
+        BSON_APPEND_ARRAY(&cur, "firstBatch", &ci->indexes);
     bson_append_document_end(cmd->reply, &cur);
 err:
     return ret;
@@ -517,21 +553,40 @@ static const char *const spec_fields[] = {
     NULL,
 };
 
-/* check_fields -- 197 for a field no index specification has. */
+/* known_field -- whether some index specification has field k. */
+static bool
+known_field(const char *k)
+{
+    for (size_t i = 0; spec_fields[i] != NULL; i++)
+        if (strcmp(spec_fields[i], k) == 0)
+            return true;
+    return false;
+}
+
+/* ignore_unknown -- createIndexes' ignoreUnknownIndexOptions: unknown spec fields are dropped
+ * instead of refused, as mongod does. */
+static bool
+ignore_unknown(const wk_cmd_t *cmd)
+{
+    bson_iter_t it;
+
+    return bson_iter_init_find(&it, cmd->body, "ignoreUnknownIndexOptions") && wk_cmdu_truthy(&it);
+}
+
+/* check_fields -- 197 for a field no index specification has (unless ignored). */
 static int
 check_fields(wk_cmd_t *cmd, const bson_t *spec)
 {
     bson_iter_t it;
     char *str, why[SDB_ERRMSG_MAX];
 
+    if (ignore_unknown(cmd))
+        return 0;
     bson_iter_init(&it, spec);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
-        size_t i;
 
-        for (i = 0; spec_fields[i] != NULL && strcmp(spec_fields[i], k) != 0; i++)
-            ;
-        if (spec_fields[i] != NULL)
+        if (known_field(k))
             continue;
         str = sdb_bson_text_new(spec);
         bson_snprintf(why, sizeof(why),
@@ -722,6 +777,28 @@ check_geo(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, bool *sphere)
     return 0;
 }
 
+/* check_storage -- the spec's storageEngine as mongod's index catalog checks it (a
+ * non-empty document, then engine/tablecfg.h); the master has WiredTiger validate the
+ * configString and creates the index's table with it. */
+static int
+check_storage(wk_cmd_t *cmd, const bson_t *spec)
+{
+    bson_iter_t it;
+    bson_t se;
+
+    if (!bson_iter_init_find(&it, spec, "storageEngine"))
+        return 0;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                             "\"storageEngine\" options must be a document if present");
+    SDB_RET(wk_cmdu_get_doc(cmd, &it, "storageEngine", &se));
+    if (bson_empty(&se))
+        return sdb_error_set(&cmd->err, SDB_CODE_CannotCreateIndex,
+                             "Empty \"storageEngine\" options are invalid. Please remove the "
+                             "field or include valid options.");
+    return wk_tablecfg_check(&se, &cmd->err);
+}
+
 /* check_version -- the spec's v as mongod's validateIndexSpec reads it: a number (14) that is
  * an int (2), 1 or 2 (67 otherwise), and v 1 never with a collation (67); *v gets it (2 when
  * absent). */
@@ -798,6 +875,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
                           "The 'name' field is a required property of an index specification");
     SDB_RET(check_version(cmd, &spec, &version));
     SDB_RET(check_flags(cmd, &spec));
+    SDB_RET(check_storage(cmd, &spec));
     SDB_RET(check_partial(cmd, &spec));
     SDB_RET(check_hashed(cmd, &spec, &key));
     SDB_RET(check_wildcard(cmd, &spec, &key));
@@ -812,7 +890,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
         if (strcmp(k, "v") != 0 && strcmp(k, "key") != 0 && strcmp(k, "name") != 0 &&
-            strcmp(k, "ns") != 0 && strcmp(k, "collation") != 0)
+            strcmp(k, "ns") != 0 && strcmp(k, "collation") != 0 && known_field(k))
             bson_append_iter(out, k, -1, &it);
     }
     if (have_coll)
@@ -875,6 +953,37 @@ default_collation(wk_cmd_t *cmd, const char *ns, bson_t *out)
     return 0;
 }
 
+/* check_commit_quorum -- commitQuorum against this one-member set, as mongod's
+ * checkIfCommitQuorumCanBeSatisfied: a number of nodes up to 1, "majority", "votingMembers"
+ * (every build here commits on this node alone); more nodes 278, another tag 79. */
+static int
+check_commit_quorum(wk_cmd_t *cmd)
+{
+    bson_iter_t it;
+    const char *mode;
+
+    if (!bson_iter_init_find(&it, cmd->body, "commitQuorum"))
+        return 0;
+    if (BSON_ITER_HOLDS_NUMBER(&it)) {
+        if (bson_iter_as_int64(&it) < 0)
+            return sdb_error_set(&cmd->err, SDB_CODE_FailedToParse,
+                                 "commitQuorum has to be a non-negative number");
+        if (bson_iter_as_int64(&it) > 1)
+            return sdb_error_set(&cmd->err, SDB_CODE_UnsatisfiableCommitQuorum,
+                                 "Commit quorum cannot be satisfied with the current replica set "
+                                 "configuration");
+        return 0;
+    }
+    if (!BSON_ITER_HOLDS_UTF8(&it))
+        return wk_cmdu_type_error(cmd, "commitQuorum", bson_iter_type(&it), "[int, string]");
+    mode = bson_iter_utf8(&it, NULL);
+    if (strcmp(mode, "majority") == 0 || strcmp(mode, "votingMembers") == 0)
+        return 0;
+    return sdb_error_set(&cmd->err, SDB_CODE_UnknownReplWriteConcern,
+                         "No write concern mode named '%s' found in replica set configuration",
+                         mode);
+}
+
 /* wk_cmd_create_indexes -- {createIndexes: coll, indexes: [spec...]} ->
  * {numIndexesBefore, numIndexesAfter, createdCollectionAutomatically | note}. */
 int
@@ -896,6 +1005,8 @@ wk_cmd_create_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_cmdu_check_timeseries_ns(cmd));
+    SDB_ERR(check_commit_quorum(cmd));
     SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
@@ -983,6 +1094,7 @@ wk_cmd_drop_indexes(wk_cmd_t *cmd)
 
     SDB_ERR(wk_cmd_ns(cmd, ns, sizeof(ns)));
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
+    SDB_ERR(wk_cmdu_check_timeseries_ns(cmd));
     SDB_ERR(wk_cmdu_check_uuid(cmd, ns));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     if (!bson_iter_init_find(&it, cmd->body, "index"))

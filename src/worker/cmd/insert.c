@@ -245,6 +245,7 @@ parse_args(wk_cmd_t *cmd, insert_state_t *st, bson_iter_t *docs, bool *bypass)
 
     st->ordered = true;
     SDB_RET(wk_cmdu_check_fields(cmd, insert_fields));
+    SDB_RET(wk_cmdu_check_timeseries_ns(cmd));
     bson_iter_init(&it, cmd->body);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);

@@ -11,7 +11,8 @@
  * the same after reducing each stored value with the new one (reduce(key, [stored, new]));
  * `db` names another database; the reply is then
  * {result: "coll"} or {result: {db, collection}}.  `scope` holds globals of map, reduce and
- * finalize; jsMode and verbose are accepted and change nothing, as in mongod 7.0.
+ * finalize; jsMode and verbose are accepted and change nothing, as in mongod 7.0;
+ * bypassDocumentValidation lets the output skip its collection's validator.
  *
  * Invariants: loop thread only; every script runs for cmd->op (maxTimeMS interrupts it).
  * All memory is the handler's own and released on every path.
@@ -32,6 +33,7 @@ typedef struct mr_args {
     bool has_finalize;
     bson_t query, sort, scope;
     bool has_sort, has_scope;
+    bool bypass; /* bypassDocumentValidation: the output's $out / $merge skip its validator */
     int64_t limit;
 } mr_args_t;
 
@@ -119,7 +121,9 @@ parse_field(wk_cmd_t *cmd, const bson_iter_t *it, mr_args_t *a, unsigned *seen)
     if (strcmp(key, "collation") == 0)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "mapReduce does not support a collation here");
-    return 0; /* jsMode, verbose, bypassDocumentValidation: no effect, as in mongod 7.0 */
+    if (strcmp(key, "bypassDocumentValidation") == 0)
+        return a->bypass = wk_cmdu_truthy(it), 0;
+    return 0; /* jsMode, verbose: no effect, as in mongod 7.0 */
 }
 
 /* parse_args -- the command's arguments (40414 for a missing map, reduce or out). */
@@ -152,7 +156,7 @@ parse_args(wk_cmd_t *cmd, mr_args_t *a)
  * command; the documents it returns are appended to out. */
 static int
 run_pipeline(wk_cmd_t *cmd, const char *db, const char *coll, const bson_t *pipe,
-             wk_agg_docs_t *input, wk_agg_docs_t *out)
+             wk_agg_docs_t *input, bool bypass, wk_agg_docs_t *out)
 {
     wk_agg_ctx_t ctx;
     wk_agg_pipeline_t *p = NULL;
@@ -163,6 +167,7 @@ run_pipeline(wk_cmd_t *cmd, const char *db, const char *coll, const bson_t *pipe
     ctx.coll = coll;
     ctx.op = &cmd->op;
     ctx.allow_disk_use = true;
+    ctx.bypass_validation = bypass;
     ctx.err_extra = cmd->err_extra;
     SDB_ERR(wk_agg_parse_doc(pipe, &ctx, &p, &cmd->err));
     SDB_ERR(wk_agg_run(p, &ctx, input, out, &cmd->err));
@@ -191,7 +196,7 @@ read_source(wk_cmd_t *cmd, const mr_args_t *a, wk_agg_docs_t *docs)
         BSON_APPEND_INT64(&st, "$limit", a->limit);
         bson_append_document_end(&pipe, &st);
     }
-    ret = run_pipeline(cmd, cmd->db, a->coll, &pipe, NULL, docs);
+    ret = run_pipeline(cmd, cmd->db, a->coll, &pipe, NULL, false, docs);
     bson_destroy(&pipe);
     return ret;
 }
@@ -412,7 +417,7 @@ reduce_existing(wk_cmd_t *cmd, mr_js_t *js, const char *db, const char *coll, bs
     bson_append_document_end(&m, &id);
     bson_append_document_end(&st, &m);
     bson_append_document_end(&pipe, &st);
-    SDB_ERR(run_pipeline(cmd, db, coll, &pipe, NULL, &old));
+    SDB_ERR(run_pipeline(cmd, db, coll, &pipe, NULL, false, &old));
     n = 0;
     if (bson_iter_init(&it, results))
         while (bson_iter_next(&it)) {
@@ -492,7 +497,7 @@ write_out(wk_cmd_t *cmd, const mr_args_t *a, const char *mode, const char *coll,
             if (bson_init_static(&d, data, len))
                 wk_agg_docs_push(&in, bson_copy(&d));
         }
-    ret = run_pipeline(cmd, cmd->db, a->coll, &pipe, &in, &none);
+    ret = run_pipeline(cmd, cmd->db, a->coll, &pipe, &in, a->bypass, &none);
     wk_agg_docs_free(&none);
     wk_agg_docs_free(&in);
     bson_destroy(&pipe);

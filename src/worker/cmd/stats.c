@@ -3,6 +3,8 @@
  *
  * Both ask the master for STATS (record count, data size, storage size and per-index sizes of
  * every matching collection) and shape mongod's reply, dividing byte counts by `scale`.
+ * collStats also shows the WiredTiger configuration each table was created with
+ * (wiredTiger.creationString, indexDetails.<name>.creationString), as mongod does.
  * A missing collection reports zeros, as mongod's collStats does; fsUsedSize/fsTotalSize
  * come from statvfs on the data directory (the root file system for :memory:).
  *
@@ -77,10 +79,35 @@ add_coll(coll_stats_t *s, const bson_iter_t *entry, int64_t scale)
     }
 }
 
-/* fetch_stats -- STATS for {ns} or {db}; sums every collection it returns. */
+/* add_details -- collStats' wiredTiger: {creationString} and indexDetails: {name:
+ * {creationString}} from one STATS entry (the WiredTiger configuration each table was
+ * created with, the client's storageEngine configString included). */
+static void
+add_details(const bson_iter_t *entry, bson_t *wt, bson_t *ixd)
+{
+    bson_iter_t c, ix;
+    bson_t d;
+
+    if (bson_iter_recurse(entry, &c) && bson_iter_find(&c, "creationString") &&
+        BSON_ITER_HOLDS_UTF8(&c))
+        bson_append_iter(wt, NULL, 0, &c);
+    if (!bson_iter_recurse(entry, &c) || !bson_iter_find(&c, "indexCreation") ||
+        !bson_iter_recurse(&c, &ix))
+        return;
+    while (bson_iter_next(&ix)) {
+        if (!BSON_ITER_HOLDS_UTF8(&ix))
+            continue;
+        bson_append_document_begin(ixd, bson_iter_key(&ix), -1, &d);
+        BSON_APPEND_UTF8(&d, "creationString", bson_iter_utf8(&ix, NULL));
+        bson_append_document_end(ixd, &d);
+    }
+}
+
+/* fetch_stats -- STATS for {ns} or {db}; sums every collection it returns (and, when wt and
+ * ixd are given, appends add_details of the first). */
 static int
 fetch_stats(const char *field, const char *value, coll_stats_t *s, int64_t scale, int32_t *ncolls,
-            sdb_error_t *err)
+            bson_t *wt, bson_t *ixd, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply = BSON_INITIALIZER;
     bson_iter_t it, colls;
@@ -95,6 +122,8 @@ fetch_stats(const char *field, const char *value, coll_stats_t *s, int64_t scale
         while (bson_iter_next(&colls))
             if (BSON_ITER_HOLDS_DOCUMENT(&colls)) {
                 add_coll(s, &colls, scale);
+                if (wt != NULL && *ncolls == 0)
+                    add_details(&colls, wt, ixd);
                 (*ncolls)++;
             }
 err:
@@ -112,7 +141,7 @@ wk_cmd_coll_stats(wk_cmd_t *cmd)
     coll_stats_t s;
     int64_t scale;
     int32_t ncolls;
-    bson_t empty = BSON_INITIALIZER;
+    bson_t wt = BSON_INITIALIZER, ixd = BSON_INITIALIZER;
     int ret = 0;
 
     memset(&s, 0, sizeof(s));
@@ -121,7 +150,7 @@ wk_cmd_coll_stats(wk_cmd_t *cmd)
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
     SDB_ERR(get_scale(cmd, &scale));
     bson_destroy(&s.index_sizes);
-    SDB_ERR(fetch_stats("ns", ns, &s, scale, &ncolls, &cmd->err));
+    SDB_ERR(fetch_stats("ns", ns, &s, scale, &ncolls, &wt, &ixd, &cmd->err));
     BSON_APPEND_UTF8(cmd->reply, "ns", ns);
     append_num(cmd->reply, "size", s.size / scale);
     append_num(cmd->reply, "count", s.count);
@@ -130,15 +159,18 @@ wk_cmd_coll_stats(wk_cmd_t *cmd)
     append_num(cmd->reply, "storageSize", s.storage / scale);
     append_num(cmd->reply, "freeStorageSize", 0);
     wk_capped_stats(ns, cmd->reply, scale);
+    if (ncolls > 0)
+        BSON_APPEND_DOCUMENT(cmd->reply, "wiredTiger", &wt);
     append_num(cmd->reply, "nindexes", s.nindexes);
-    BSON_APPEND_DOCUMENT(cmd->reply, "indexDetails", &empty);
+    BSON_APPEND_DOCUMENT(cmd->reply, "indexDetails", &ixd);
     append_num(cmd->reply, "totalIndexSize", s.index_total / scale);
     append_num(cmd->reply, "totalSize", (s.storage + s.index_total) / scale);
     BSON_APPEND_DOCUMENT(cmd->reply, "indexSizes", &s.index_sizes);
     append_num(cmd->reply, "scaleFactor", scale);
 err:
     bson_destroy(&s.index_sizes);
-    bson_destroy(&empty);
+    bson_destroy(&wt);
+    bson_destroy(&ixd);
     return ret;
 }
 
@@ -166,14 +198,19 @@ wk_cmd_db_stats(wk_cmd_t *cmd)
     coll_stats_t s;
     int64_t scale, used, total;
     int32_t ncolls = 0;
+    bson_iter_t it;
+    bool free_storage;
     int ret = 0;
 
     memset(&s, 0, sizeof(s));
     bson_init(&s.index_sizes);
     SDB_ERR(wk_cmdu_check_fields(cmd, fields));
     SDB_ERR(get_scale(cmd, &scale));
+    /* freeStorage: the reusable space of the files too (none is tracked: 0, as collStats'
+     * freeStorageSize) */
+    free_storage = bson_iter_init_find(&it, cmd->body, "freeStorage") && wk_cmdu_truthy(&it);
     bson_destroy(&s.index_sizes);
-    SDB_ERR(fetch_stats("db", cmd->db, &s, scale, &ncolls, &cmd->err));
+    SDB_ERR(fetch_stats("db", cmd->db, &s, scale, &ncolls, NULL, NULL, &cmd->err));
     fs_sizes(&used, &total);
     BSON_APPEND_UTF8(cmd->reply, "db", cmd->db);
     append_num(cmd->reply, "collections", ncolls);
@@ -183,10 +220,16 @@ wk_cmd_db_stats(wk_cmd_t *cmd)
                        s.count > 0 ? (double)s.size / (double)s.count : 0.0);
     BSON_APPEND_DOUBLE(cmd->reply, "dataSize", (double)s.size / (double)scale);
     BSON_APPEND_DOUBLE(cmd->reply, "storageSize", (double)s.storage / (double)scale);
+    if (free_storage)
+        BSON_APPEND_DOUBLE(cmd->reply, "freeStorageSize", 0.0);
     append_num(cmd->reply, "indexes", s.nindexes);
     BSON_APPEND_DOUBLE(cmd->reply, "indexSize", (double)s.index_total / (double)scale);
+    if (free_storage)
+        BSON_APPEND_DOUBLE(cmd->reply, "indexFreeStorageSize", 0.0);
     BSON_APPEND_DOUBLE(cmd->reply, "totalSize",
                        (double)(s.storage + s.index_total) / (double)scale);
+    if (free_storage)
+        BSON_APPEND_DOUBLE(cmd->reply, "totalFreeStorageSize", 0.0);
     append_num(cmd->reply, "scaleFactor", scale);
     BSON_APPEND_DOUBLE(cmd->reply, "fsUsedSize", (double)used / (double)scale);
     BSON_APPEND_DOUBLE(cmd->reply, "fsTotalSize", (double)total / (double)scale);

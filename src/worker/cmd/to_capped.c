@@ -7,7 +7,8 @@
  * removes the oldest as it fills, so the newest survive), and for convertToCapped rename the
  * temporary "tmp<5 chars>.convertToCapped.<coll>" over the source (dropTarget).  The oplog
  * shows what mongod's shows: the create, the inserts, the rename.  Only the _id index is
- * carried over, as in mongod.  A failure drops the temporary collection.
+ * carried over, as in mongod.  A failure drops the temporary collection.  cloneCollectionAsCapped's
+ * temp: true makes the copy a temp collection (the next start drops it: master/catalog.h).
  *
  * Invariants: event-loop thread.  Writes to the source made while the copy runs may be
  * missed (mongod holds a database lock instead); the copy itself is consistent per batch.
@@ -50,9 +51,10 @@ size_arg(wk_cmd_t *cmd, int64_t *size)
     return 0;
 }
 
-/* target_options -- the source's options as a capped collection of `size` bytes. */
+/* target_options -- the source's options as a capped collection of `size` bytes (and temp:
+ * true when asked for: cloneCollectionAsCapped's temp, dropped at the next start). */
 static void
-target_options(const wk_coll_info_t *ci, int64_t size, bson_t *opts)
+target_options(const wk_coll_info_t *ci, int64_t size, bool temp, bson_t *opts)
 {
     bson_iter_t it;
 
@@ -64,8 +66,11 @@ target_options(const wk_coll_info_t *ci, int64_t size, bson_t *opts)
         BSON_APPEND_INT64(opts, "size", size);
     bson_iter_init(&it, &ci->options);
     while (bson_iter_next(&it))
-        if (!wk_capped_is_option(bson_iter_key(&it)))
+        if (!wk_capped_is_option(bson_iter_key(&it)) &&
+            !(temp && strcmp(bson_iter_key(&it), "temp") == 0))
             bson_append_iter(opts, bson_iter_key(&it), -1, &it);
+    if (temp)
+        BSON_APPEND_BOOL(opts, "temp", true);
 }
 
 /* source -- the catalog entry of a collection that must exist and not be a view. */
@@ -148,14 +153,14 @@ next_batch(wk_cmd_t *cmd, const char *from, int64_t *after, bool *has_after, bso
 /* clone_capped -- create `to` as a capped copy of `from` (which ci describes). */
 static int
 clone_capped(wk_cmd_t *cmd, const wk_coll_info_t *ci, const char *from, const char *to,
-             int64_t size)
+             int64_t size, bool temp)
 {
     bson_t req = BSON_INITIALIZER, reply, opts = BSON_INITIALIZER;
     int64_t after = 0;
     bool has_after = false, eof = false;
     int ret = 0;
 
-    target_options(ci, size, &opts);
+    target_options(ci, size, temp, &opts);
     BSON_APPEND_UTF8(&req, "ns", to);
     BSON_APPEND_DOCUMENT(&req, "options", &opts);
     ret = wk_cmdu_store(SDB_OP_CREATE, &req, &reply, &cmd->err);
@@ -219,7 +224,7 @@ wk_cmd_convert_to_capped(wk_cmd_t *cmd)
     SDB_ERR(size_arg(cmd, &size));
     SDB_ERR(source(cmd, ns, &ci));
     SDB_ERR(tmp_name(cmd, strchr(ns, '.') + 1, tmp, sizeof(tmp)));
-    if ((ret = clone_capped(cmd, ci, ns, tmp, size)) != 0) {
+    if ((ret = clone_capped(cmd, ci, ns, tmp, size, false)) != 0) {
         drop_quietly(tmp);
         goto err;
     }
@@ -244,6 +249,7 @@ wk_cmd_clone_collection_as_capped(wk_cmd_t *cmd)
     bson_iter_t it;
     uint32_t len;
     int64_t size;
+    bool temp;
     int ret = 0;
 
     SDB_RET(wk_cmd_ns(cmd, from, sizeof(from)));
@@ -254,13 +260,14 @@ wk_cmd_clone_collection_as_capped(wk_cmd_t *cmd)
     bson_iter_utf8(&it, &len);
     SDB_RET(wk_ns_join(cmd->db, bson_iter_utf8(&it, NULL), len, to, sizeof(to), &cmd->err));
     SDB_RET(size_arg(cmd, &size));
+    temp = bson_iter_init_find(&it, cmd->body, "temp") && wk_cmdu_truthy(&it);
     SDB_RET(source(cmd, from, &ci));
     if (wk_catalog_find(to) != NULL)
         return sdb_error_set(&cmd->err, SDB_CODE_NamespaceExists,
                              "cloneCollectionAsCapped failed - destination collection %s already "
                              "exists. source collection: %s",
                              to, from);
-    if ((ret = clone_capped(cmd, ci, from, to, size)) != 0)
+    if ((ret = clone_capped(cmd, ci, from, to, size, temp)) != 0)
         drop_quietly(to);
     return ret;
 }

@@ -322,6 +322,7 @@ parse_update(wk_cmd_t *cmd, upd_ctx_t *c, bson_iter_t *updates, bool *bypass)
 
     c->ordered = true;
     SDB_RET(wk_cmdu_check_fields(cmd, update_fields));
+    SDB_RET(wk_cmdu_check_timeseries_ns(cmd));
     bson_iter_init(&it, cmd->body);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);

@@ -1,6 +1,6 @@
 /*
  * src/worker/cmd/validate.c -- {validate: coll, full, repair, background, metadata,
- * checkBSONConformance}: check a collection's records against its indexes.
+ * checkBSONConformance, enforceFastCount}: check a collection's records against its indexes.
  *
  * The master walks the records and every index in one snapshot (VALIDATE, master/validate.h)
  * and answers raw facts; this file checks the options as mongod 7.0 does and words its reply:
@@ -24,7 +24,8 @@ static int
 options(wk_cmd_t *cmd)
 {
     bson_iter_t it;
-    bool full = false, background = false, repair = false, metadata = false;
+    bool full = false, background = false, repair = false, metadata = false, fast = false;
+    bool bson_given = false, bson_check = false;
 
     if (bson_iter_init_find(&it, cmd->body, "full"))
         full = wk_cmdu_truthy(&it);
@@ -34,6 +35,10 @@ options(wk_cmd_t *cmd)
         repair = wk_cmdu_truthy(&it);
     if (bson_iter_init_find(&it, cmd->body, "metadata"))
         metadata = wk_cmdu_truthy(&it);
+    if (bson_iter_init_find(&it, cmd->body, "enforceFastCount"))
+        fast = wk_cmdu_truthy(&it);
+    if ((bson_given = bson_iter_init_find(&it, cmd->body, "checkBSONConformance")))
+        bson_check = wk_cmdu_truthy(&it);
     if (repair)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Running the validate command with { repair: true } can only be "
@@ -42,6 +47,17 @@ options(wk_cmd_t *cmd)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
                              "Running the validate command with both { background: true } and "
                              "{ full: true } is not supported.");
+    /* enforceFastCount and checkBSONConformance change nothing on records this server wrote
+     * (its count is exact, every record is BSON it checked); their combinations are refused
+     * as mongod 7.0 refuses them */
+    if (background && fast)
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "Running the validate command with both { background: true } and "
+                             "{ enforceFastCount: true } is not supported.");
+    if (bson_given && !bson_check && (full || fast))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "Cannot explicitly set 'checkBSONConformance: false' with full "
+                             "validation set.");
     if (metadata && (full || background))
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Running the validate command with { metadata: true } is not "

@@ -138,6 +138,26 @@ wk_cmdu_check_fields(wk_cmd_t *cmd, const char *const *known)
     return 0;
 }
 
+int
+wk_cmdu_check_unsupported(wk_cmd_t *cmd, const char *const *fields)
+{
+    bson_iter_t it;
+
+    for (size_t i = 0; fields[i] != NULL; i++)
+        if (bson_iter_init_find(&it, cmd->body, fields[i]) && wk_cmdu_truthy(&it))
+            return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
+                                 "%s is not supported by this server", fields[i]);
+    return 0;
+}
+
+int
+wk_cmdu_check_timeseries_ns(wk_cmd_t *cmd)
+{
+    static const char *const fields[] = {"isTimeseriesNamespace", NULL};
+
+    return wk_cmdu_check_unsupported(cmd, fields);
+}
+
 /* uuid_of -- the 16 bytes of a collection's UUID, or NULL. */
 static const uint8_t *
 uuid_of(const wk_coll_info_t *ci)

@@ -52,6 +52,16 @@ int wk_cmdu_check_uuid(wk_cmd_t *cmd, const char *ns);
  * (renameCollection's dropTarget: <uuid> names the target's). */
 int wk_cmdu_check_uuid_field(wk_cmd_t *cmd, const char *ns, const char *field);
 
+/* wk_cmdu_check_unsupported -- 115 CommandNotSupported "<x> is not supported by this server"
+ * for the first field of the NULL-terminated `fields` that the body sets (present and truthy):
+ * options mongod knows (sharding internals, Queryable Encryption, time series) that this
+ * server refuses rather than accepts and ignores. */
+int wk_cmdu_check_unsupported(wk_cmd_t *cmd, const char *const *fields);
+
+/* wk_cmdu_check_timeseries_ns -- wk_cmdu_check_unsupported for isTimeseriesNamespace (what
+ * mongos sends a shard for a time-series collection's buckets; time series are refused). */
+int wk_cmdu_check_timeseries_ns(wk_cmd_t *cmd);
+
 /* wk_cmdu_check_fields -- 40415 "BSON field '<cmd>.<x>' is an unknown field." for the first
  * body field (after the command name) that is neither generic nor in the NULL-terminated
  * `known` list. */
