@@ -19,6 +19,7 @@
 #include "logring.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
@@ -216,5 +217,9 @@ int sdb_global_create(sdb_global_t **g, int *fd);
 
 /* sdb_global_attach -- worker: map an inherited memfd and validate it. */
 int sdb_global_attach(int fd, sdb_global_t **g);
+
+/* sdb_global_op_killed -- whether killOp named operation opid since the kill ring's
+ * op_kill_seq was `from` (any process, any thread: atomics only); false for opid 0. */
+bool sdb_global_op_killed(sdb_global_t *g, int64_t opid, uint64_t from);
 
 #endif

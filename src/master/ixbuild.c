@@ -223,17 +223,7 @@ is_stopping(void)
 static bool
 killed(const build_t *b)
 {
-    sdb_global_t *g = ms_store_global();
-    uint64_t seq, from = b->kill_seq;
-
-    if (b->opid == 0 || g == NULL || (seq = atomic_load(&g->op_kill_seq)) == from)
-        return false;
-    if (seq - from > SDB_GLOBAL_KILL_RING)
-        from = seq - SDB_GLOBAL_KILL_RING;
-    for (; from < seq; from++)
-        if (atomic_load(&g->op_killed[from % SDB_GLOBAL_KILL_RING]) == b->opid)
-            return true;
-    return false;
+    return sdb_global_op_killed(ms_store_global(), b->opid, b->kill_seq);
 }
 
 /* hang -- mongod's hangIndexBuildDuringCollectionScanPhaseBeforeInsertion, before a batch

@@ -89,16 +89,7 @@ wk_opreg_kill(int64_t opid)
 bool
 wk_opreg_killed(const wk_op_t *op)
 {
-    uint64_t seq, from = op->op_kill_seq;
-
-    if (op->opid == 0 || (seq = atomic_load(&wk_global->op_kill_seq)) == from)
-        return false;
-    if (seq - from > SDB_GLOBAL_KILL_RING)
-        from = seq - SDB_GLOBAL_KILL_RING;
-    for (; from < seq; from++)
-        if (atomic_load(&wk_global->op_killed[from % SDB_GLOBAL_KILL_RING]) == op->opid)
-            return true;
-    return false;
+    return sdb_global_op_killed(wk_global, op->opid, op->op_kill_seq);
 }
 
 /* seq_read -- a consistent copy of a seqlocked slot (its first field is the _Atomic uint32_t
