@@ -302,7 +302,7 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     int ret = 0;
 
     *sec = false;
-    SDB_ERR(wk_exec_plan_geo(ci, filter, &ex->plan, sec)); /* a 2dsphere region wins */
+    SDB_ERR(wk_exec_plan_geo(ci, filter, coll, &ex->plan, sec)); /* a geo region wins */
     if (*sec)
         goto err;
     SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &v, &n));

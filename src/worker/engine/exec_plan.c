@@ -187,6 +187,21 @@ first_cb(const uint8_t *key, size_t len, void *arg)
     return 0;
 }
 
+/* flat_keys -- a 2d index's keys of doc, on the plan's grid, to first_cb. */
+static int
+flat_keys(const wk_exec_plan_t *p, const bson_t *doc, first_ctx_t *fc, sdb_error_t *err)
+{
+    bson_t grid = BSON_INITIALIZER;
+    int multikey = 0, ret;
+
+    BSON_APPEND_INT32(&grid, "bits", p->flat.bits);
+    BSON_APPEND_DOUBLE(&grid, "min", p->flat.min);
+    BSON_APPEND_DOUBLE(&grid, "max", p->flat.max);
+    ret = sdb_geo_keys_spec(doc, &p->key, &grid, p->coll, first_cb, fc, &multikey, err);
+    bson_destroy(&grid);
+    return ret;
+}
+
 int
 wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid, sdb_keybuf_t *out,
                          bool *any)
@@ -203,6 +218,8 @@ wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid
         ret = sdb_fts_keys(doc, &p->text, first_cb, &fc, &err);
     else if (!bson_empty(&p->wkey)) /* a wildcard index: its entries, of every path */
         ret = sdb_wildcard_keys(doc, &p->wkey, NULL, p->coll, first_cb, &fc, &err);
+    else if (p->flat.bits != 0) /* a 2d index: its keys on its own grid */
+        ret = flat_keys(p, doc, &fc, &err);
     else
         ret = sdb_keyenc_keys_coll(doc, &p->key, p->coll, first_cb, &fc, &multikey, &err);
     sdb_keybuf_free(&fc.rid);
