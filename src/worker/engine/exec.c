@@ -815,8 +815,8 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             if (ex->has_reply && ex->eof)
                 return 0;
             SDB_RET(fetch(ex, err));
-            if (ex->nitems == 0)
-                return 0;
+            if (ex->nitems == 0) /* (eof now: an $or's next clause, or the end) */
+                continue;
         }
         SDB_RET(wk_op_check(ex->op, err));
         item = &ex->items[ex->idx++];

@@ -53,9 +53,10 @@ typedef struct wk_exec_plan {
     bson_t mkpaths; /* explain's multiKeyPaths of a multikey index: {field: [prefix...]} */
     struct sdb_collation *coll; /* the index's collation (owned; keys and bounds are its ICU
                                  * sort keys), NULL = simple */
-    bson_t wkey; /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
+    bson_t wkey;  /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
                      * explain shows it); empty otherwise */
-    bson_t text; /* a text index's spec when the plan scans its terms (text.h); else empty */
+    bson_t wproj; /* that wildcard index's wildcardProjection (empty: none) */
+    bson_t text;  /* a text index's spec when the plan scans its terms (text.h); else empty */
     sdb_geo_flat_t flat; /* a 2d index's grid when the plan scans one (bits 0: none) */
     wk_exec_range_t *r;
     size_t nr;
