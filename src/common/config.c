@@ -130,6 +130,8 @@ static const sdb_param_t params[] = {
     {"scramIterationCount", SDB_PARAM_INT32, OFF(scram_sha1_iters), 5000, INT32_MAX, 0},
     {"logLevel", SDB_PARAM_INT32, OFF(log_level), 0, 5, LIVE(log.level)},
     {"quiet", SDB_PARAM_BOOL, OFF(quiet), 0, 1, LIVE(log.quiet)},
+    {"maxNumActiveUserIndexBuilds", SDB_PARAM_INT32, OFF(ix_max_active), 0, INT32_MAX,
+     LIVE(ix_max_active)},
 };
 
 _Static_assert(sizeof(params) / sizeof(params[0]) <= 32, "sdb_config_t.params_given has 32 bits");
@@ -815,6 +817,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->enable_test_commands = true;
     cfg->ttl_monitor_enabled = true;
     cfg->ttl_sleep_secs = 60;
+    cfg->ix_max_active = 3;
     cfg->sort_mem_max = cfg->group_mem_max = 100 * 1024 * 1024;
     cfg->allow_disk_default = true;
     cfg->scram_sha256_iters = 15000;

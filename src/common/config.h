@@ -45,6 +45,7 @@ typedef struct sdb_config {
                                 * test fixtures); off hides configureFailPoint & co. */
     bool ttl_monitor_enabled;    /* ttlMonitorEnabled, default true (also set at runtime) */
     int64_t ttl_sleep_secs;      /* ttlMonitorSleepSecs, default 60 (also set at runtime) */
+    int64_t ix_max_active;       /* maxNumActiveUserIndexBuilds, default 3 (also at runtime) */
     int64_t sort_mem_max;        /* internalQueryMaxBlockingSortMemoryUsageBytes, default 100 MiB:
                              * what an aggregation $sort holds before it spills (agg/spill.h) */
     int64_t group_mem_max;       /* internalDocumentSourceGroupMaxMemoryBytes, default 100 MiB: the

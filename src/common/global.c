@@ -70,3 +70,23 @@ sdb_global_attach(int fd, sdb_global_t **g)
     }
     return 0;
 }
+
+/*
+ * sdb_global_op_killed --
+ *     Scan the killOp ring from `from` to its head for opid; entries older than the ring's
+ *     length are gone, so a build or a command checks often enough not to miss its own.
+ */
+bool
+sdb_global_op_killed(sdb_global_t *g, int64_t opid, uint64_t from)
+{
+    uint64_t seq;
+
+    if (opid == 0 || g == NULL || (seq = atomic_load(&g->op_kill_seq)) == from)
+        return false;
+    if (seq - from > SDB_GLOBAL_KILL_RING)
+        from = seq - SDB_GLOBAL_KILL_RING;
+    for (; from < seq; from++)
+        if (atomic_load(&g->op_killed[from % SDB_GLOBAL_KILL_RING]) == opid)
+            return true;
+    return false;
+}

@@ -7,7 +7,8 @@
  * failpoints when it changes), the cursor table's counts (serverStatus metrics.cursor), the
  * TTL monitor's counts (metrics.ttl) and the live value of every runtime-settable server
  * parameter (config.h: setParameter asks the master, which writes it here), the profiler's
- * settings (master/profile.h) and the respawn count.  Each worker owns one counters slot,
+ * settings (master/profile.h), the respawn count and the index builds running on the master
+ * (currentOp).  Each worker owns one counters slot,
  * one diag slot (serverStatus's other counters), one row of running operations and one row
  * of open connections (currentOp), and is the only writer of them; serverStatus sums the
  * slots.  Fields are atomics or seqlocked rows; no locks.
@@ -19,10 +20,11 @@
 #include "logring.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SDB_GLOBAL_MAGIC 0x53444247u /* "SDBG" */
-#define SDB_GLOBAL_VERSION 10u
+#define SDB_GLOBAL_VERSION 11u
 #define SDB_GLOBAL_KILL_RING 32
 #define SDB_MAX_WORKERS 64
 #define SDB_GLOBAL_STORE_OPS 64 /* above every SDB_OP_* number */
@@ -54,6 +56,26 @@ typedef struct sdb_conn_slot {
     char client[64]; /* "ip:port" */
     char app[64];    /* client.application.name */
 } sdb_conn_slot_t;
+
+/* One index build running on the master's pool as currentOp shows it (master/ixbuild.c): the
+ * build's thread writes it under the seqlock `seq` (odd while writing); workers read it. */
+typedef struct sdb_ixbuild_slot {
+    _Atomic uint32_t seq;
+    uint32_t active; /* 1: a build runs here */
+    int64_t opid;    /* the build's own operation (killOp names it too) */
+    int64_t start_us;
+    int32_t thread;   /* N of desc "IndexBuildsCoordinatorMongod-N" */
+    int32_t phase;    /* SDB_IXPHASE_* */
+    int64_t done;     /* progress in this phase */
+    int64_t total;    /* 0: not known yet */
+    char ns[128];     /* "db.coll" */
+    uint32_t cmd_len; /* bytes of cmd used: {createIndexes, indexes}; 0 when it did not fit */
+    uint8_t cmd[SDB_OP_CMD_MAX];
+} sdb_ixbuild_slot_t;
+
+#define SDB_IXBUILDS_LISTED 16 /* builds currentOp lists (more run unlisted) */
+#define SDB_IXPHASE_SCAN 0     /* "Index Build: scanning collection" */
+#define SDB_IXPHASE_DRAIN 1    /* "Index Build: draining writes received during build" */
 
 #define SDB_CONNS_LISTED 256 /* connections a worker lists for currentOp (the rest are not) */
 
@@ -209,6 +231,10 @@ typedef struct sdb_global {
     /* the recent log lines of each process for getLog (logring.h): ring i (< SDB_MAX_WORKERS)
      * worker i writes, ring SDB_MAX_WORKERS the master */
     sdb_logring_t logring[SDB_MAX_WORKERS + 1];
+    /* master writes (params.c): maxNumActiveUserIndexBuilds, the builds that run at once
+     * (master/ixpool.c; the others wait for a slot) */
+    _Atomic int64_t ix_max_active;
+    sdb_ixbuild_slot_t ixbuilds[SDB_IXBUILDS_LISTED]; /* master/ixbuild.c writes */
 } sdb_global_t;
 
 /* sdb_global_create -- master: create and map the segment; returns its memfd in *fd. */
@@ -216,5 +242,9 @@ int sdb_global_create(sdb_global_t **g, int *fd);
 
 /* sdb_global_attach -- worker: map an inherited memfd and validate it. */
 int sdb_global_attach(int fd, sdb_global_t **g);
+
+/* sdb_global_op_killed -- whether killOp named operation opid since the kill ring's
+ * op_kill_seq was `from` (any process, any thread: atomics only); false for opid 0. */
+bool sdb_global_op_killed(sdb_global_t *g, int64_t opid, uint64_t from);
 
 #endif

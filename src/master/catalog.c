@@ -23,6 +23,7 @@
 #include "../common/pfilter.h"
 #include "../common/sdb.h"
 #include "capped.h"
+#include "ixbuild.h"
 #include "ixmod.h"
 #include "oplog.h"
 #include "store.h"
@@ -1059,6 +1060,7 @@ ms_catalog_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     const char *ns;
     ms_coll_t *c;
     int32_t nidx;
+    char why[256];
     int ret;
 
     SDB_RET(ms_req_str(req, "ns", false, &ns, err));
@@ -1068,6 +1070,8 @@ ms_catalog_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
         return sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns not found");
     }
     nidx = (int32_t)c->nidx;
+    snprintf(why, sizeof(why), "Index build aborted: collection %s dropped", ns);
+    ms_ixbuild_abort_ns(ns, false, why); /* a build held at a failpoint stops too */
     ret = ms_catalog_drop_locked(ctx->session, c);
     ms_catalog_unlock();
     if (ret == 0)
@@ -1102,6 +1106,7 @@ ms_catalog_op_drop_db(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error
     dblen = strlen(db);
     BSON_APPEND_ARRAY_BEGIN(reply, "dropped", &arr);
     ms_catalog_wrlock();
+    ms_ixbuild_abort_ns(db, true, "dropDatabase command"); /* mongod 7.0's reason */
     for (size_t i = 0; i < cat_n && ret == 0;) {
         ms_coll_t *c = cat_colls[i];
         if (strncmp(c->ns, db, dblen) != 0 || c->ns[dblen] != '.') {

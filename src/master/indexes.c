@@ -50,6 +50,7 @@
 #include <string.h>
 
 #define BUILD_BATCH 500
+#define DROP_ABORT_MSG "dropIndexes command" /* mongod 7.0: an aborted build's reason */
 
 /* ---- entries --------------------------------------------------------------------------- */
 
@@ -922,10 +923,33 @@ drop_one_locked(WT_SESSION *s, ms_coll_t *c, size_t i)
     return ret;
 }
 
+/* building_target -- the name of the index still building that DROP_INDEXES' `index` names
+ * (a name or a key pattern), or NULL. */
+static const char *
+building_target(const ms_coll_t *c, const bson_t *req)
+{
+    sdb_error_t e;
+    bson_iter_t it;
+    bson_t key;
+
+    if (!bson_iter_init_find(&it, req, "index"))
+        return NULL;
+    if (BSON_ITER_HOLDS_UTF8(&it)) {
+        const ms_index_t *ix = ms_ixbuild_building(c, bson_iter_utf8(&it, NULL));
+        return ix != NULL ? ix->name : NULL;
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it) || ms_req_iter_doc(&it, "index", &key, &e) != 0)
+        return NULL;
+    for (size_t i = 0; i < c->nbld; i++)
+        if (sdb_bson_doc_cmp(&key, c->bld[i]->key) == 0)
+            return c->bld[i]->name;
+    return NULL;
+}
+
 int
 ms_indexes_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    const char *ns;
+    const char *ns, *building;
     ms_coll_t *c;
     size_t pos = 0;
     int all, ret = 0;
@@ -936,7 +960,15 @@ ms_indexes_op_drop(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
         ret = sdb_error_set(err, SDB_CODE_NamespaceNotFound, "ns not found");
         goto err;
     }
+    if ((building = building_target(c, req)) != NULL) { /* mongod 7.0 aborts its build */
+        BSON_APPEND_INT32(reply, "nIndexesWas", (int32_t)(c->nidx + c->nbld));
+        ms_ixbuild_abort_locked(c, building, DROP_ABORT_MSG);
+        ms_store_bump_catalog();
+        goto err;
+    }
     SDB_ERR(find_drop_target(c, req, &pos, &all, err));
+    if (all)
+        ms_ixbuild_abort_locked(c, NULL, DROP_ABORT_MSG);
     BSON_APPEND_INT32(reply, "nIndexesWas", (int32_t)c->nidx);
     if (all) {
         while (c->nidx > 1)

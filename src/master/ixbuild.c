@@ -3,13 +3,16 @@
  *
  * ms_ixbuild_start (a service thread, exclusive lock) creates each new index's table and its
  * side-writes table (`table:ixside-<n>`, record number -> change), registers the index in
- * c->bld, parks the request and starts a detached build thread.  From then on every writer
+ * c->bld, parks the request and queues the build on the bounded pool (ixpool.h: at most
+ * maxNumActiveUserIndexBuilds run, the others wait for a slot and say so in mongod's log
+ * line 4715500).  From then on every writer
  * (indexes.c, shared lock) appends its entry changes for a building index to the side table
  * inside its own transaction, so a change is logged exactly when it commits, and two changes
  * of one record are logged in their commit order (a record's writers conflict in WiredTiger,
  * so the later one starts after the earlier commits and takes a larger record number).
  *
- * The thread scans the collection in record-id order, BUILD_BATCH records per snapshot
+ * The pool thread counts the collection's records (the progress meter's total), then scans
+ * it in record-id order, BUILD_BATCH records per snapshot
  * transaction under the shared lock (writers run between batches), writing each record's
  * entries straight into the index table.  Then, under the exclusive lock, it replays the
  * side table in order over them.  Replaying is correct whatever snapshot a record was
@@ -20,12 +23,21 @@
  * version is bumped; on any failure the tables are dropped and nothing is recorded.
  *
  * The build looks its collection up again (by namespace and UUID) at every batch: a dropped
- * collection aborts it (IndexBuildAborted); killOp of the createIndexes operation, read from
- * the global segment's kill ring, interrupts it (Interrupted), as shutdown does
- * (InterruptedAtShutdown).
+ * collection aborts it (IndexBuildAborted); killOp of the createIndexes operation (or of the
+ * build's own opid), read from the global segment's kill ring, interrupts it (Interrupted),
+ * as shutdown does (InterruptedAtShutdown).  dropIndexes of a building index, dropIndexes
+ * "*", drop and dropDatabase mark the build aborted (ms_ixbuild_abort_*), as mongod 7.0
+ * does: its indexes leave c->bld at once and the build, even one a failpoint holds, stops at
+ * its next check with IndexBuildAborted and the aborting command's reason.
+ *
+ * currentOp: a running build owns a row of the global segment's ixbuilds (global.h) and
+ * rewrites its phase (scan, drain of the side writes) and progress {done, total} after
+ * every batch; workers show it as mongod's IndexBuildsCoordinatorMongod-<thread> entry.
  *
  * Invariants: c->bld changes under the exclusive lock; a build owns its ms_index_t structs
- * until they join c->idx; `running` and `stopping` under `lock`.  A side record is
+ * until they join c->idx; `builds`, `stopping`, the claiming of rows and `self_counter` under
+ * `lock` (taken after the catalog lock, never before); `aborted` is set once, after
+ * abort_msg, and read without a lock.  A side record is
  * [op 1][rid 8][key length 4][key][value], native byte order (it never leaves this process's
  * lifetime: a restart drops orphaned tables, catalog.c).
  */
@@ -36,6 +48,7 @@
 #include "../common/sdb.h"
 #include "failpoints.h"
 #include "indexes.h"
+#include "ixpool.h"
 #include "service.h"
 #include "store.h"
 #include "storereq.h"
@@ -46,12 +59,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define BUILD_BATCH 500
 #define SIDE_HDR 13
 #define HANG_FAILPOINT "hangIndexBuildDuringCollectionScanPhaseBeforeInsertion"
 #define HANG_PAUSE_US 10000
+#define ABORT_MSG_MAX 256
+#define SELF_OPID_TAG 0x7F /* a build's own opids: above every worker slot (op_registry.h) */
 
 typedef struct build {
     char *ns;
@@ -64,12 +80,133 @@ typedef struct build {
     int64_t opid;      /* the createIndexes operation (killOp names it), 0 if none */
     uint64_t kill_seq; /* the global kill ring's position when it started */
     bool started;      /* a record was scanned */
+    int64_t self_opid; /* the build's own operation (currentOp, killOp), 0 before it runs */
+    uint64_t self_kill_seq;
+    int slot;            /* its row in the global segment's ixbuilds, or -1 */
+    int64_t done, total; /* progress of the phase running */
+    _Atomic int aborted; /* 1 once abort_msg is set: dropIndexes, dropDatabase, drop */
+    char abort_msg[ABORT_MSG_MAX];
+    struct build *next; /* in `builds`, under `lock` */
 } build_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static int running;
+static build_t *builds; /* every build from start to end, under `lock` */
 static bool stopping;
+static uint32_t self_counter;
+
+/* ---- currentOp: the build's row in the global segment ---------------------------------- */
+
+/* slot_write -- rewrite b's row under its seqlock: phase, done, total (b->done, b->total). */
+static void
+slot_write(const build_t *b, int phase)
+{
+    sdb_global_t *g = ms_store_global();
+    sdb_ixbuild_slot_t *r;
+
+    if (b->slot < 0 || g == NULL)
+        return;
+    r = &g->ixbuilds[b->slot];
+    atomic_fetch_add(&r->seq, 1); /* odd: being written */
+    r->phase = phase;
+    r->done = b->done;
+    r->total = b->total;
+    atomic_fetch_add(&r->seq, 1);
+}
+
+/* slot_cmd -- the build's command as mongod's builder shows it: {createIndexes, indexes}. */
+static void
+slot_cmd(const build_t *b, bson_t *cmd)
+{
+    const char *dot = strchr(b->ns, '.');
+    bson_t arr;
+    char key[16];
+    const char *k;
+
+    BSON_APPEND_UTF8(cmd, "createIndexes", dot != NULL ? dot + 1 : b->ns);
+    BSON_APPEND_ARRAY_BEGIN(cmd, "indexes", &arr);
+    for (size_t i = 0; i < b->n; i++) {
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_DOCUMENT(&arr, k, b->ix[i]->spec);
+    }
+    bson_append_array_end(cmd, &arr);
+}
+
+/* slot_open -- give the build, now running on pool thread `thread`, its own opid and a row
+ * (none when every row is taken: it then runs unlisted). */
+static void
+slot_open(build_t *b, int thread)
+{
+    sdb_global_t *g = ms_store_global();
+    bson_t cmd = BSON_INITIALIZER;
+    sdb_ixbuild_slot_t *r;
+    struct timeval tv;
+
+    pthread_mutex_lock(&lock);
+    self_counter = (self_counter + 1) & 0xFFFFFFu;
+    b->self_opid = (int64_t)((uint32_t)SELF_OPID_TAG << 24 | self_counter);
+    b->slot = -1;
+    for (int i = 0; g != NULL && i < SDB_IXBUILDS_LISTED && b->slot < 0; i++)
+        if (!g->ixbuilds[i].active)
+            b->slot = i;
+    if (g != NULL)
+        b->self_kill_seq = atomic_load(&g->op_kill_seq);
+    if (b->slot < 0) {
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    r = &g->ixbuilds[b->slot];
+    slot_cmd(b, &cmd);
+    gettimeofday(&tv, NULL);
+    atomic_fetch_add(&r->seq, 1);
+    r->opid = b->self_opid;
+    r->start_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    r->thread = thread;
+    r->phase = SDB_IXPHASE_SCAN;
+    r->done = r->total = 0;
+    snprintf(r->ns, sizeof(r->ns), "%s", b->ns);
+    r->cmd_len = cmd.len <= SDB_OP_CMD_MAX ? cmd.len : 0;
+    if (r->cmd_len > 0)
+        memcpy(r->cmd, bson_get_data(&cmd), cmd.len);
+    r->active = 1;
+    atomic_fetch_add(&r->seq, 1);
+    pthread_mutex_unlock(&lock);
+    bson_destroy(&cmd);
+}
+
+/* slot_close -- the build ended: free its row. */
+static void
+slot_close(build_t *b)
+{
+    sdb_global_t *g = ms_store_global();
+    sdb_ixbuild_slot_t *r;
+
+    if (b->slot < 0 || g == NULL)
+        return;
+    r = &g->ixbuilds[b->slot];
+    pthread_mutex_lock(&lock);
+    atomic_fetch_add(&r->seq, 1);
+    r->active = 0;
+    atomic_fetch_add(&r->seq, 1);
+    pthread_mutex_unlock(&lock);
+    b->slot = -1;
+}
+
+/* count_table -- the records of table uri (a snapshot walk; the progress meter's total). */
+static int
+count_table(WT_SESSION *s, const char *uri, int64_t *n)
+{
+    WT_CURSOR *cur = NULL;
+    int ret;
+
+    *n = 0;
+    SDB_RET(s->open_cursor(s, uri, NULL, NULL, &cur));
+    while ((ret = cur->next(cur)) == 0)
+        (*n)++;
+    if (ret == WT_NOTFOUND)
+        ret = 0;
+    SDB_TRET(cur->close(cur));
+    return ret;
+}
 
 /* ---- side writes ----------------------------------------------------------------------- */
 
@@ -161,12 +298,16 @@ replay_one(WT_CURSOR *cur, const ms_coll_t *c, const ms_index_t *ix, const WT_IT
 /* replay -- apply ix's side table in order, in transactions of BUILD_BATCH changes
  * (exclusive lock held: no writer appends meanwhile). */
 static int
-replay(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *info, sdb_error_t *err)
+replay(build_t *b, const ms_coll_t *c, const ms_index_t *ix, bson_t *info, sdb_error_t *err)
 {
+    WT_SESSION *s = b->s;
     WT_CURSOR *side = NULL, *cur = NULL;
     WT_ITEM r;
     int ret = 0, n = 0, in_txn = 0;
 
+    SDB_ERR(count_table(s, ix->side, &b->total));
+    b->done = 0;
+    slot_write(b, SDB_IXPHASE_DRAIN);
     SDB_ERR(s->open_cursor(s, ix->side, NULL, NULL, &side));
     SDB_ERR(s->open_cursor(s, ix->uri, NULL, ix->unique ? "overwrite=false" : NULL, &cur));
     while ((ret = side->next(side)) == 0) {
@@ -176,9 +317,11 @@ replay(WT_SESSION *s, const ms_coll_t *c, const ms_index_t *ix, bson_t *info, sd
         }
         SDB_ERR(side->get_value(side, &r));
         SDB_ERR(replay_one(cur, c, ix, &r, info, err));
+        b->done++;
         if (++n % BUILD_BATCH == 0) {
             in_txn = 0;
             SDB_ERR(s->commit_transaction(s, NULL));
+            slot_write(b, SDB_IXPHASE_DRAIN);
         }
     }
     if (ret == WT_NOTFOUND)
@@ -225,16 +368,9 @@ static bool
 killed(const build_t *b)
 {
     sdb_global_t *g = ms_store_global();
-    uint64_t seq, from = b->kill_seq;
 
-    if (b->opid == 0 || g == NULL || (seq = atomic_load(&g->op_kill_seq)) == from)
-        return false;
-    if (seq - from > SDB_GLOBAL_KILL_RING)
-        from = seq - SDB_GLOBAL_KILL_RING;
-    for (; from < seq; from++)
-        if (atomic_load(&g->op_killed[from % SDB_GLOBAL_KILL_RING]) == b->opid)
-            return true;
-    return false;
+    return sdb_global_op_killed(g, b->opid, b->kill_seq) ||
+           sdb_global_op_killed(g, b->self_opid, b->self_kill_seq);
 }
 
 /* hang -- mongod's hangIndexBuildDuringCollectionScanPhaseBeforeInsertion, before a batch
@@ -250,13 +386,15 @@ hang(const build_t *b)
         bson_destroy(&data);
         if (on)
             usleep(HANG_PAUSE_US);
-    } while (on && !is_stopping() && !killed(b));
+    } while (on && !is_stopping() && !killed(b) && !atomic_load(&b->aborted));
 }
 
 /* interrupted -- the reason the build must stop now, as a client error, or 0. */
 static int
 interrupted(const build_t *b, const ms_coll_t *c, sdb_error_t *err)
 {
+    if (atomic_load(&b->aborted))
+        return sdb_error_set(err, SDB_CODE_IndexBuildAborted, "%s", b->abort_msg);
     if (killed(b))
         return sdb_error_set(err, SDB_CODE_Interrupted, "operation was interrupted");
     if (is_stopping())
@@ -298,6 +436,7 @@ scan_batch_locked(build_t *b, const ms_coll_t *c, bool *done, bson_t *info, sdb_
             SDB_ERR(ms_indexes_build_doc(s, c, b->ix[i], &doc, rid, info, err));
         b->last = rid;
         b->started = true;
+        b->done++;
         if (n + 1 < BUILD_BATCH)
             ret = cur->next(cur);
     }
@@ -323,6 +462,14 @@ scan(build_t *b, bson_t *info, sdb_error_t *err)
     ms_coll_t *c;
     int ret = 0;
 
+    ms_catalog_rdlock();
+    c = find_locked(b);
+    if ((ret = interrupted(b, c, err)) == 0 && (ret = b->s->begin_transaction(b->s, NULL)) == 0) {
+        ret = count_table(b->s, c->uri, &b->total);
+        b->s->rollback_transaction(b->s, NULL);
+    }
+    ms_catalog_unlock();
+    slot_write(b, SDB_IXPHASE_SCAN);
     while (!done && ret == 0) {
         hang(b);
         ms_catalog_rdlock();
@@ -330,6 +477,9 @@ scan(build_t *b, bson_t *info, sdb_error_t *err)
         if ((ret = interrupted(b, c, err)) == 0)
             ret = scan_batch_locked(b, c, &done, info, err);
         ms_catalog_unlock();
+        if (b->done > b->total) /* records inserted meanwhile */
+            b->total = b->done;
+        slot_write(b, SDB_IXPHASE_SCAN);
     }
     return ret;
 }
@@ -363,7 +513,7 @@ publish_locked(build_t *b, ms_coll_t *c, bson_t *reply, sdb_error_t *err)
     int ret = 0;
 
     for (size_t i = 0; i < b->n; i++)
-        SDB_RET(replay(b->s, c, b->ix[i], reply, err));
+        SDB_RET(replay(b, c, b->ix[i], reply, err));
     unregister_locked(b, c);
     c->idx = bson_realloc(c->idx, (c->nidx + b->n) * sizeof(*c->idx));
     for (size_t i = 0; i < b->n; i++) {
@@ -414,8 +564,22 @@ build_free(build_t *b)
     bson_free(b);
 }
 
-static void *
-build_main(void *arg)
+/* unlink -- take b out of `builds`. */
+static void
+unlink_build(build_t *b)
+{
+    pthread_mutex_lock(&lock);
+    for (build_t **pp = &builds; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == b) {
+            *pp = b->next;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
+}
+
+/* build_run -- the pool job: scan, publish or fail, answer the request. */
+static void
+build_run(void *arg, int thread)
 {
     build_t *b = arg;
     sdb_error_t err;
@@ -425,6 +589,7 @@ build_main(void *arg)
     int ret;
 
     memset(&err, 0, sizeof(err));
+    slot_open(b, thread);
     ret = scan(b, &reply, &err);
     ms_catalog_wrlock();
     c = find_locked(b);
@@ -437,6 +602,8 @@ build_main(void *arg)
     else if (ret != 0) /* renamed: the collection under another name may still hold them */
         for (size_t i = 0; i < ms_catalog_count_locked(); i++)
             unregister_locked(b, ms_catalog_at_locked(i));
+    slot_close(b);
+    unlink_build(b);
     build_free(b); /* drops the tables of a failed build, under the lock as drops run */
     ms_catalog_unlock();
     if (ret != 0 && ret != SDB_ECLIENT)
@@ -444,11 +611,6 @@ build_main(void *arg)
                  ret < -31000 ? wiredtiger_strerror(ret) : sdb_strerror(ret));
     ms_service_answer(p, ret, &reply, &err);
     bson_destroy(&reply);
-    pthread_mutex_lock(&lock);
-    running--;
-    pthread_cond_broadcast(&cond);
-    pthread_mutex_unlock(&lock);
-    return NULL;
 }
 
 /* ---- start and stop -------------------------------------------------------------------- */
@@ -480,16 +642,40 @@ register_locked(build_t *b, ms_coll_t *c, const bson_t *specs, size_t n, sdb_err
     return 0;
 }
 
+/* log_waiting -- mongod's line for a build that waits for a slot (maxNumActiveUserIndexBuilds). */
+static void
+log_waiting(const ms_coll_t *c, const bson_t *specs, size_t n, int busy)
+{
+    sdb_global_t *g = ms_store_global();
+    bson_t attr = BSON_INITIALIZER, arr;
+    char key[16];
+    const char *k;
+
+    BSON_APPEND_INT32(&attr, "numActiveIndexBuilds", busy);
+    BSON_APPEND_INT32(&attr, "maxNumActiveUserIndexBuilds",
+                      g != NULL ? (int32_t)atomic_load(&g->ix_max_active) : 0);
+    BSON_APPEND_ARRAY_BEGIN(&attr, "indexSpecs", &arr);
+    for (size_t i = 0; i < n; i++) {
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_DOCUMENT(&arr, k, &specs[i]);
+    }
+    bson_append_array_end(&attr, &arr);
+    BSON_APPEND_BINARY(&attr, "collectionUUID", BSON_SUBTYPE_UUID, c->uuid, 16);
+    sdb_log(SDB_LOG_I, "INDEX", 4715500,
+            "Too many index builds running simultaneously, waiting until the number of active "
+            "index builds is below the threshold",
+            &attr);
+    bson_destroy(&attr);
+}
+
 int
 ms_ixbuild_start(ms_ctx_t *ctx, const bson_t *req, ms_coll_t *c, const bson_t *specs, size_t n,
                  sdb_error_t *err)
 {
     int64_t opid, seq;
     WT_CONNECTION *conn = ms_store_conn();
-    pthread_attr_t attr;
-    pthread_t t;
     build_t *b;
-    int ret;
+    int ret, busy;
 
     if (ctx->svc == NULL || ctx->xact != NULL)
         return SDB_EAGAIN;
@@ -498,6 +684,7 @@ ms_ixbuild_start(ms_ctx_t *ctx, const bson_t *req, ms_coll_t *c, const bson_t *s
     b = bson_malloc0(sizeof(*b));
     b->opid = opid;
     b->kill_seq = (uint64_t)seq;
+    b->slot = -1;
     b->ns = bson_strdup(c->ns);
     memcpy(b->uuid, c->uuid, 16);
     b->ix = bson_malloc0(n * sizeof(*b->ix));
@@ -505,28 +692,75 @@ ms_ixbuild_start(ms_ctx_t *ctx, const bson_t *req, ms_coll_t *c, const bson_t *s
     SDB_ERR(register_locked(b, c, specs, n, err));
     if ((b->p = ms_service_later(ctx)) == NULL)
         SDB_ERR(SDB_EAGAIN);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_mutex_lock(&lock);
-    running++;
+    b->next = builds;
+    builds = b;
     pthread_mutex_unlock(&lock);
-    if ((ret = pthread_create(&t, &attr, build_main, b)) != 0) {
-        pthread_attr_destroy(&attr);
-        pthread_mutex_lock(&lock);
-        running--;
-        pthread_mutex_unlock(&lock);
+    if ((ret = ms_ixpool_submit(build_run, b, &busy)) != 0) {
+        unlink_build(b);
         unregister_locked(b, c);
         memset(err, 0, sizeof(*err));
         ms_service_answer(b->p, ret, NULL, err);
         build_free(b);
-        return 0; /* answered */
+    } else if (busy >= 0) {
+        log_waiting(c, specs, n, busy);
     }
-    pthread_attr_destroy(&attr);
-    return 0;
+    return 0; /* answered, now or by the build */
 err:
     unregister_locked(b, c);
     build_free(b);
     return ret;
+}
+
+/* abort_locked -- b stops at its next check with IndexBuildAborted and `msg`; its indexes
+ * leave c->bld now (c NULL: the collection goes away anyway).  `lock` held. */
+static void
+abort_locked(build_t *b, ms_coll_t *c, const char *msg)
+{
+    if (atomic_load(&b->aborted))
+        return;
+    snprintf(b->abort_msg, sizeof(b->abort_msg), "%s", msg);
+    atomic_store(&b->aborted, 1);
+    if (c != NULL)
+        unregister_locked(b, c);
+}
+
+/* builds_ix -- whether b builds the index named `name` (NULL: any). */
+static bool
+builds_ix(const build_t *b, const char *name)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (name == NULL || strcmp(b->ix[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
+int
+ms_ixbuild_abort_locked(ms_coll_t *c, const char *name, const char *msg)
+{
+    int n = 0;
+
+    pthread_mutex_lock(&lock);
+    for (build_t *b = builds; b != NULL; b = b->next)
+        if (!atomic_load(&b->aborted) && strcmp(b->ns, c->ns) == 0 &&
+            memcmp(b->uuid, c->uuid, 16) == 0 && builds_ix(b, name)) {
+            abort_locked(b, c, msg);
+            n++;
+        }
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+void
+ms_ixbuild_abort_ns(const char *ns, bool whole_db, const char *msg)
+{
+    size_t len = strlen(ns);
+
+    pthread_mutex_lock(&lock);
+    for (build_t *b = builds; b != NULL; b = b->next)
+        if (whole_db ? strncmp(b->ns, ns, len) == 0 && b->ns[len] == '.' : strcmp(b->ns, ns) == 0)
+            abort_locked(b, NULL, msg);
+    pthread_mutex_unlock(&lock);
 }
 
 const ms_index_t *
@@ -543,7 +777,6 @@ ms_ixbuild_stop(void)
 {
     pthread_mutex_lock(&lock);
     stopping = true;
-    while (running > 0)
-        pthread_cond_wait(&cond, &lock);
     pthread_mutex_unlock(&lock);
+    ms_ixpool_stop();
 }

@@ -3,15 +3,16 @@
  *
  * CREATE_INDEXES on an existing collection (outside a transaction) registers each new index
  * as building (ms_coll_t.bld) under the exclusive catalog lock, parks its request
- * (service.h) and hands the build to a thread of its own; the service thread goes on serving
- * its channel.  While an index builds, every writer logs its entry changes (insert or remove
+ * (service.h) and hands the build to the bounded pool (ixpool.h); the service thread goes
+ * on serving its channel.  While an index builds, every writer logs its entry changes (insert or remove
  * of one WiredTiger entry) to the index's side-writes table, in the writer's transaction; the
  * build scans the collection in snapshot batches under the shared lock, writing entries
  * directly, then, under the exclusive lock, replays the side table in order over them,
  * checks uniqueness, and publishes the index (catalog row, oplog entry, catalog version).
  * Contract: the functions run on a service thread under the exclusive lock
  * (ms_ixbuild_start), on a writer's thread under the shared lock (ms_ixbuild_side_put), or
- * on the main thread at shutdown (ms_ixbuild_stop).  A failed build leaves no table, no
+ * on the main thread at shutdown (ms_ixbuild_stop); ms_ixbuild_abort_ns on a service thread
+ * with or without the catalog lock.  A failed build leaves no table, no
  * catalog row and no oplog entry.
  */
 #ifndef MS_IXBUILD_H
@@ -39,6 +40,15 @@ const ms_index_t *ms_ixbuild_building(const ms_coll_t *c, const char *name);
  * record rid) on `side`, an append cursor on a side-writes table; rec is scratch space. */
 int ms_ixbuild_side_put(WT_CURSOR *side, sdb_keybuf_t *rec, int remove, int64_t rid,
                         const WT_ITEM *k, const WT_ITEM *v);
+
+/* ms_ixbuild_abort_locked -- exclusive lock held: abort every build on c of the index named
+ * `name` (NULL: every build on c), as mongod's dropIndexes does: each leaves c->bld now and
+ * its createIndexes fails with IndexBuildAborted and `msg`.  Returns how many. */
+int ms_ixbuild_abort_locked(ms_coll_t *c, const char *name, const char *msg);
+
+/* ms_ixbuild_abort_ns -- abort every build on collection ns (whole_db: on every collection of
+ * database ns) with IndexBuildAborted and `msg`: a drop that follows removes the indexes. */
+void ms_ixbuild_abort_ns(const char *ns, bool whole_db, const char *msg);
 
 /* ms_ixbuild_stop -- interrupt every running build (InterruptedAtShutdown) and wait for it
  * to end; main thread, before the store closes. */

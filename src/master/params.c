@@ -13,6 +13,7 @@
 #include "params.h"
 
 #include "../common/sdb.h"
+#include "ixpool.h"
 #include "store.h"
 #include "storereq.h"
 #include "ttl.h"
@@ -26,6 +27,7 @@ static const struct {
 } owners[] = {
     {"ttlMonitorEnabled", ms_ttl_wake},
     {"ttlMonitorSleepSecs", ms_ttl_wake},
+    {"maxNumActiveUserIndexBuilds", ms_ixpool_wake}, /* a raised limit starts waiting builds */
 };
 
 static _Atomic int64_t *

@@ -1,6 +1,11 @@
 /*
  * src/worker/op_registry.c -- the running operations for currentOp, and killOp
  * (op_registry.h).
+ *
+ * Besides every worker's rows it lists the index builds the master publishes (global.h's
+ * ixbuilds, master/ixbuild.c) as mongod 7.0 shows its builder threads: desc
+ * "IndexBuildsCoordinatorMongod-<N>", no client, command {createIndexes, indexes}, msg and
+ * progress built as mongod's CurOp and ProgressMeter print them.
  */
 #include "op_registry.h"
 
@@ -89,16 +94,7 @@ wk_opreg_kill(int64_t opid)
 bool
 wk_opreg_killed(const wk_op_t *op)
 {
-    uint64_t seq, from = op->op_kill_seq;
-
-    if (op->opid == 0 || (seq = atomic_load(&wk_global->op_kill_seq)) == from)
-        return false;
-    if (seq - from > SDB_GLOBAL_KILL_RING)
-        from = seq - SDB_GLOBAL_KILL_RING;
-    for (; from < seq; from++)
-        if (atomic_load(&wk_global->op_killed[from % SDB_GLOBAL_KILL_RING]) == op->opid)
-            return true;
-    return false;
+    return sdb_global_op_killed(wk_global, op->opid, op->op_kill_seq);
 }
 
 /* seq_read -- a consistent copy of a seqlocked slot (its first field is the _Atomic uint32_t
@@ -225,11 +221,25 @@ conn_fields(int64_t conn_id, const char *client, const char *app, bool active, c
     BSON_APPEND_UTF8(d, "currentOpTime", now);
 }
 
+/* lock_fields -- the fields every active entry closes with (we take no mongod locks). */
+static void
+lock_fields(bson_t *d)
+{
+    bson_t empty = BSON_INITIALIZER;
+
+    BSON_APPEND_INT32(d, "numYields", 0);
+    BSON_APPEND_DOCUMENT(d, "locks", &empty);
+    BSON_APPEND_BOOL(d, "waitingForLock", false);
+    BSON_APPEND_DOCUMENT(d, "lockStats", &empty);
+    BSON_APPEND_BOOL(d, "waitingForFlowControl", false);
+    BSON_APPEND_DOCUMENT(d, "flowControlStats", &empty);
+}
+
 /* op_doc -- slot s as a currentOp inprog entry. */
 static void
 op_doc(const sdb_op_slot_t *s, const char *now, int64_t now_us, bson_t *d)
 {
-    bson_t cmd, empty = BSON_INITIALIZER;
+    bson_t cmd;
     int64_t us = now_us - s->start_us;
 
     conn_fields(s->conn_id, s->client, s->app, true, now, d);
@@ -247,12 +257,82 @@ op_doc(const sdb_op_slot_t *s, const char *now, int64_t now_us, bson_t *d)
         BSON_APPEND_UTF8(&t, "$truncated", "the command is larger than currentOp shows");
         bson_append_document_end(d, &t);
     }
-    BSON_APPEND_INT32(d, "numYields", 0);
-    BSON_APPEND_DOCUMENT(d, "locks", &empty);
-    BSON_APPEND_BOOL(d, "waitingForLock", false);
-    BSON_APPEND_DOCUMENT(d, "lockStats", &empty);
-    BSON_APPEND_BOOL(d, "waitingForFlowControl", false);
-    BSON_APPEND_DOCUMENT(d, "flowControlStats", &empty);
+    lock_fields(d);
+}
+
+/* progress_msg -- mongod's msg for a build in `phase`: the phase's message, then its progress
+ * meter ("<message>: done/total pct%", or "<message>: not started" without a total). */
+static void
+progress_msg(const sdb_ixbuild_slot_t *s, char *out, size_t len)
+{
+    static const char *const phases[] = {
+        [SDB_IXPHASE_SCAN] = "Index Build: scanning collection",
+        [SDB_IXPHASE_DRAIN] = "Index Build: draining writes received during build",
+    };
+    const char *m = phases[s->phase == SDB_IXPHASE_DRAIN ? SDB_IXPHASE_DRAIN : SDB_IXPHASE_SCAN];
+
+    if (s->total > 0)
+        snprintf(out, len, "%s %s: %lld/%lld %lld%%", m, m, (long long)s->done, (long long)s->total,
+                 (long long)(s->done * 100 / s->total));
+    else
+        snprintf(out, len, "%s %s: not started", m, m);
+}
+
+/* append_number -- mongod's appendNumber: an int32 below 2^30 in magnitude, else an int64. */
+static void
+append_number(bson_t *d, const char *key, int64_t v)
+{
+    if (v > -(1LL << 30) && v < (1LL << 30))
+        BSON_APPEND_INT32(d, key, (int32_t)v);
+    else
+        BSON_APPEND_INT64(d, key, v);
+}
+
+/* build_doc -- an index build of the master's pool as mongod's builder thread shows it. */
+static void
+build_doc(const sdb_ixbuild_slot_t *s, const char *now, int64_t now_us, bson_t *d)
+{
+    bson_t cmd, prog;
+    int64_t us = now_us - s->start_us;
+    char desc[48], msg[256];
+
+    snprintf(desc, sizeof(desc), "IndexBuildsCoordinatorMongod-%d", s->thread);
+    BSON_APPEND_UTF8(d, "type", "op");
+    BSON_APPEND_UTF8(d, "host", wk_host_port());
+    BSON_APPEND_UTF8(d, "desc", desc);
+    BSON_APPEND_BOOL(d, "active", true);
+    BSON_APPEND_UTF8(d, "currentOpTime", now);
+    BSON_APPEND_INT32(d, "opid", (int32_t)s->opid);
+    BSON_APPEND_INT64(d, "secs_running", us / 1000000);
+    BSON_APPEND_INT64(d, "microsecs_running", us);
+    BSON_APPEND_UTF8(d, "op", "command");
+    BSON_APPEND_UTF8(d, "ns", s->ns);
+    BSON_APPEND_BOOL(d, "redacted", false);
+    if (s->cmd_len > 0 && bson_init_static(&cmd, s->cmd, s->cmd_len))
+        BSON_APPEND_DOCUMENT(d, "command", &cmd);
+    progress_msg(s, msg, sizeof(msg));
+    BSON_APPEND_UTF8(d, "msg", msg);
+    BSON_APPEND_DOCUMENT_BEGIN(d, "progress", &prog);
+    append_number(&prog, "done", s->done);
+    append_number(&prog, "total", s->total);
+    bson_append_document_end(d, &prog);
+    lock_fields(d);
+}
+
+/* each_build -- every index build the master lists (global.h's ixbuilds). */
+static void
+each_build(void (*fn)(const bson_t *doc, void *arg), void *arg, const char *now, int64_t now_us)
+{
+    for (int i = 0; i < SDB_IXBUILDS_LISTED; i++) {
+        sdb_ixbuild_slot_t s;
+        bson_t d = BSON_INITIALIZER;
+
+        if (seq_read(&wk_global->ixbuilds[i], &s, sizeof(s)) && s.active) {
+            build_doc(&s, now, now_us, &d);
+            fn(&d, arg);
+        }
+        bson_destroy(&d);
+    }
 }
 
 /* idle_doc -- an open connection with no operation running, as mongod's idle entry. */
@@ -315,6 +395,7 @@ wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg, bool idle)
             }
             bson_destroy(&d);
         }
+    each_build(fn, arg, now, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
     if (idle)
         each_idle(fn, arg, now, active, nactive);
     bson_free(active);

@@ -57,7 +57,8 @@ int wk_opreg_running(int64_t except);
 
 /* wk_opreg_each -- call fn with every running operation of every worker as a currentOp
  * inprog document (mongod's fields); with `idle`, then with every listed connection that
- * runs nothing (mongod's idle entry: active false). */
+ * runs nothing (mongod's idle entry: active false).  The master's running index builds come
+ * between the two, as mongod's IndexBuildsCoordinatorMongod entries. */
 void wk_opreg_each(void (*fn)(const bson_t *doc, void *arg), void *arg, bool idle);
 
 #endif

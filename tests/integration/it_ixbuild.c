@@ -19,6 +19,7 @@
 #define DB "ixbuild"
 #define NDOCS 200000
 #define FP "hangIndexBuildDuringCollectionScanPhaseBeforeInsertion"
+#define WAIT_LINE "Too many index builds running simultaneously" /* mongod's log 4715500 */
 
 /* A createIndexes run on its own connection and thread. */
 typedef struct bg {
@@ -122,6 +123,33 @@ fill(mongoc_client_t *c, const char *coll)
         ck_assert_msg(ok, "insert_many: %s", e.message);
     }
     mongoc_collection_destroy(col);
+}
+
+/* fill_cmd -- n documents {_id: i, a: i} in one insert command (not a retryable write: the
+ * session of the big fill has 200,000 statements behind it, each checked again). */
+static void
+fill_cmd(mongoc_client_t *c, const char *coll, int n)
+{
+    bson_t cmd = BSON_INITIALIZER, docs, r;
+    bson_error_t e;
+    char key[16];
+    const char *k;
+
+    BSON_APPEND_UTF8(&cmd, "insert", coll);
+    BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
+    for (int i = 0; i < n; i++) {
+        bson_t d;
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_DOCUMENT_BEGIN(&docs, k, &d);
+        BSON_APPEND_INT32(&d, "_id", i);
+        BSON_APPEND_INT32(&d, "a", i);
+        bson_append_document_end(&docs, &d);
+    }
+    bson_append_array_end(&cmd, &docs);
+    ck_assert_msg(fx_cmd_bson(c, DB, &cmd, &r, &e), "insert: %s", e.message);
+    ASSERT_INT(&r, "n", n);
+    bson_destroy(&r);
+    bson_destroy(&cmd);
 }
 
 /* count_with -- documents a find of `filter` returns with find options `opts` (JSON). */
@@ -370,7 +398,8 @@ START_TEST(test_killop_interrupts_build)
     CMD_OK(c, DB, "{'insert': 'k', 'documents': [{'_id': 1, 'u': 1}]}", &r);
     bson_destroy(&r);
     hold_build(c, &b, "{'createIndexes': 'k', 'indexes': [{'key': {'u': 1}, 'name': 'u_1'}]}");
-    CMD_OK(c, "admin", "{'currentOp': 1, 'command.createIndexes': 'k'}", &r);
+    CMD_OK(c, "admin",
+           "{'currentOp': 1, 'command.createIndexes': 'k', 'connectionId': {'$exists': true}}", &r);
     ck_assert_msg(fx_array_len(&r, "inprog") == 1, "%s", fx_to_json(&r));
     snprintf(cmd, sizeof(cmd), "{'killOp': 1, 'op': %lld}", (long long)fx_int(&r, "inprog.0.opid"));
     bson_destroy(&r);
@@ -384,6 +413,181 @@ START_TEST(test_killop_interrupts_build)
     bson_destroy(&b.reply);
     CMD_OK(c, DB, "{'listIndexes': 'k'}", &r);
     ck_assert_msg(fx_array_len(&r, "cursor.firstBatch") == 1, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* builders -- the currentOp entries of index builds on ixbuild.<coll> (mongod's builder
+ * threads, not the clients' createIndexes): *r gets the reply. */
+static int64_t
+builders(mongoc_client_t *c, const char *coll, bson_t *r)
+{
+    char cmd[256];
+
+    snprintf(cmd, sizeof(cmd),
+             "{'currentOp': 1, 'ns': '" DB ".%s', "
+             "'desc': {'$regex': '^IndexBuildsCoordinatorMongod-[0-9]+$'}}",
+             coll);
+    CMD_OK(c, "admin", cmd, r);
+    return fx_array_len(r, "inprog");
+}
+
+/* currentOp shows a running build as mongod's builder thread: desc, command, msg and real
+ * progress numbers (held after two scan batches of 500 by the failpoint's skip mode). */
+START_TEST(test_current_op_progress)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+    bg_t b;
+
+    fresh(c, "p");
+    fill_cmd(c, "p", 1200);
+    fp_set(c, "{'skip': 2}");
+    bg_start(&it_srv, &b, "{'createIndexes': 'p', 'indexes': [{'key': {'a': 1}, 'name': 'a_1'}]}");
+    for (;;) { /* polling, not a timing assertion: the tcase timeout guards */
+        if (builders(c, "p", &r) == 1 && fx_int(&r, "inprog.0.progress.done") == 1000)
+            break;
+        bson_destroy(&r);
+        usleep(1000);
+    }
+    ASSERT_STR(&r, "inprog.0.msg",
+               "Index Build: scanning collection Index Build: scanning collection: 1000/1200 83%");
+    ASSERT_TYPE(&r, "inprog.0.progress.done", BSON_TYPE_INT32);
+    ASSERT_INT(&r, "inprog.0.progress.total", 1200);
+    ASSERT_STR(&r, "inprog.0.type", "op");
+    ASSERT_STR(&r, "inprog.0.op", "command");
+    ASSERT_STR(&r, "inprog.0.command.createIndexes", "p");
+    ASSERT_STR(&r, "inprog.0.command.indexes.0.name", "a_1");
+    ck_assert_msg(fx_bool(&r, "inprog.0.active"), "%s", fx_to_json(&r));
+    ck_assert_msg(!fx_has(&r, "inprog.0.connectionId"), "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    /* the client's createIndexes is listed too, as its own operation */
+    CMD_OK(c, "admin",
+           "{'currentOp': 1, 'command.createIndexes': 'p', 'connectionId': {'$exists': true}}", &r);
+    ck_assert_msg(fx_array_len(&r, "inprog") == 1, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    fp_set(c, "'off'");
+    bg_join(&b);
+    ck_assert_msg(b.ok, "createIndexes: %s", fx_to_json(&b.reply));
+    ASSERT_INT(&b.reply, "numIndexesAfter", 2);
+    bson_destroy(&b.reply);
+    ck_assert_int_eq(builders(c, "p", &r), 0);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* abort_held -- hold a build of `spec` on coll, run `drop` (JSON, on db), and check that the
+ * build answers IndexBuildAborted with errmsg `why` while the failpoint still holds it (the
+ * abort wakes it), then that no index but _id_ is left. */
+static void
+abort_held(mongoc_client_t *c, const char *coll, const char *spec, const char *drop,
+           const char *why)
+{
+    char cmd[512];
+    bson_t r;
+    bg_t b;
+
+    fresh(c, coll);
+    fill_cmd(c, coll, 10);
+    snprintf(cmd, sizeof(cmd), "{'createIndexes': '%s', 'indexes': [%s]}", coll, spec);
+    hold_build(c, &b, cmd);
+    CMD_OK(c, DB, drop, &r);
+    bson_destroy(&r);
+    bg_join(&b);
+    fp_set(c, "'off'");
+    ck_assert_msg(!b.ok && fx_int(&b.reply, "code") == 276 &&
+                      strcmp(fx_str(&b.reply, "codeName"), "IndexBuildAborted") == 0 &&
+                      strcmp(fx_str(&b.reply, "errmsg"), why) == 0,
+                  "%s: %s", drop, fx_to_json(&b.reply));
+    bson_destroy(&b.reply);
+    ck_assert_int_eq(builders(c, coll, &r), 0);
+    bson_destroy(&r);
+    snprintf(cmd, sizeof(cmd), "{'listIndexes': '%s'}", coll);
+    if (fx_cmd(c, DB, cmd, &r, NULL))
+        ck_assert_msg(fx_array_len(&r, "cursor.firstBatch") == 1, "%s", fx_to_json(&r));
+    bson_destroy(&r);
+}
+
+/* dropIndexes of an index still building aborts the build (by name, by key pattern, "*"), as
+ * dropDatabase does; the index is gone and its name free. */
+START_TEST(test_drop_indexes_aborts_build)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    abort_held(c, "x", "{'key': {'a': 1}, 'name': 'a_1'}", "{'dropIndexes': 'x', 'index': 'a_1'}",
+               "dropIndexes command");
+    abort_held(c, "x", "{'key': {'a': -1}, 'name': 'a_m'}",
+               "{'dropIndexes': 'x', 'index': {'a': -1}}", "dropIndexes command");
+    abort_held(c, "x", "{'key': {'a': 1}, 'name': 'a_1'}", "{'dropIndexes': 'x', 'index': '*'}",
+               "dropIndexes command");
+    /* the name is free again: the same index builds to the end */
+    CMD_OK(c, DB, "{'createIndexes': 'x', 'indexes': [{'key': {'a': 1}, 'name': 'a_1'}]}", &r);
+    ASSERT_INT(&r, "numIndexesAfter", 2);
+    bson_destroy(&r);
+    abort_held(c, "y", "{'key': {'a': 1}, 'name': 'a_1'}", "{'dropDatabase': 1}",
+               "dropDatabase command");
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* log_count -- lines of getLog global containing needle. */
+static int
+log_count(mongoc_client_t *c, const char *needle)
+{
+    bson_t r, log;
+    bson_iter_t it;
+    int n = 0;
+
+    CMD_OK(c, "admin", "{'getLog': 'global'}", &r);
+    ck_assert(fx_sub(&r, "log", &log));
+    bson_iter_init(&it, &log);
+    while (bson_iter_next(&it))
+        n += BSON_ITER_HOLDS_UTF8(&it) && strstr(bson_iter_utf8(&it, NULL), needle) != NULL;
+    bson_destroy(&log);
+    bson_destroy(&r);
+    return n;
+}
+
+/* maxNumActiveUserIndexBuilds 1: a second build waits for the slot the held first one has
+ * (mongod's log line 4715500 says so, and no builder runs for it), then both finish. */
+START_TEST(test_max_active_builds)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    int before = log_count(c, WAIT_LINE);
+    bson_t r;
+    bg_t b1, b2;
+
+    CMD_OK(c, "admin", "{'setParameter': 1, 'maxNumActiveUserIndexBuilds': 1}", &r);
+    ASSERT_INT(&r, "was", 3);
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'getParameter': 1, 'maxNumActiveUserIndexBuilds': 1}", &r);
+    ASSERT_INT(&r, "maxNumActiveUserIndexBuilds", 1);
+    bson_destroy(&r);
+    fresh(c, "m1");
+    fresh(c, "m2");
+    fill_cmd(c, "m1", 10);
+    fill_cmd(c, "m2", 10);
+    hold_build(c, &b1, "{'createIndexes': 'm1', 'indexes': [{'key': {'a': 1}, 'name': 'a_1'}]}");
+    bg_start(&it_srv, &b2,
+             "{'createIndexes': 'm2', 'indexes': [{'key': {'a': 1}, 'name': 'a_1'}]}");
+    while (log_count(c, WAIT_LINE) == before)
+        usleep(1000); /* polling, not a timing assertion: the tcase timeout guards */
+    ck_assert_int_eq(builders(c, "m1", &r), 1);
+    bson_destroy(&r);
+    ck_assert_int_eq(builders(c, "m2", &r), 0);
+    bson_destroy(&r);
+    ck_assert_msg(!atomic_load(&b2.done), "the second build ran past the limit");
+    fp_set(c, "'off'");
+    bg_join(&b1);
+    bg_join(&b2);
+    ck_assert_msg(b1.ok && b2.ok, "%s %s", fx_to_json(&b1.reply), fx_to_json(&b2.reply));
+    ASSERT_INT(&b2.reply, "numIndexesAfter", 2);
+    bson_destroy(&b1.reply);
+    bson_destroy(&b2.reply);
+    CMD_OK(c, "admin", "{'setParameter': 1, 'maxNumActiveUserIndexBuilds': 3}", &r);
     bson_destroy(&r);
     mongoc_client_destroy(c);
 }
@@ -440,6 +644,9 @@ ixbuild_suite(void)
     tcase_add_test(tc, test_drop_aborts_build);
     tcase_add_test(tc, test_killop_interrupts_build);
     tcase_add_test(tc, test_rename_aborts_build);
+    tcase_add_test(tc, test_current_op_progress);
+    tcase_add_test(tc, test_drop_indexes_aborts_build);
+    tcase_add_test(tc, test_max_active_builds);
     tc = it_tcase(s, "crash", false);
     tcase_add_test(tc, test_crash_during_build);
     return s;

@@ -195,6 +195,9 @@ START_TEST(test_param_table)
     ck_assert(bson_iter_init_find(&it, &out, "quiet"));
     ck_assert(BSON_ITER_HOLDS_BOOL(&it) && !bson_iter_bool(&it));
     seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "maxNumActiveUserIndexBuilds")); /* mongod's int */
+    ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 3);
+    seen++;
     ck_assert_uint_eq(bson_count_keys(&out), n);
     ck_assert_uint_eq(seen, n);
     bson_destroy(&out);
