@@ -46,47 +46,6 @@ load(mongoc_client_t *c, long n)
     return fx_load(c, "bench", "docs", n, fill, NULL);
 }
 
-/* drain -- run a find (pipeline == NULL) or an aggregate and read every result; ms or < 0. */
-static double
-drain(mongoc_client_t *c, const char *pipeline, long *count)
-{
-    mongoc_collection_t *coll = mongoc_client_get_collection(c, "bench", "docs");
-    bson_t *filter = bson_new(), *pl = NULL;
-    mongoc_cursor_t *cur;
-    const bson_t *doc;
-    bson_error_t err;
-    double t0 = fx_now_ms(), ms;
-
-    *count = 0;
-    if (pipeline != NULL) {
-        pl = fx_json(pipeline);
-        cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pl, NULL, NULL);
-    } else {
-        cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
-    }
-    while (mongoc_cursor_next(cur, &doc))
-        (*count)++;
-    ms = fx_now_ms() - t0;
-    if (mongoc_cursor_error(cur, &err)) {
-        fprintf(stderr, "bench_agg_spill: %s\n", err.message);
-        ms = -1;
-    }
-    mongoc_cursor_destroy(cur);
-    if (pl != NULL)
-        bson_destroy(pl);
-    bson_destroy(filter);
-    mongoc_collection_destroy(coll);
-    return ms;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 /* peak_kb -- VmHWM of pid; reset_peak -- start a new peak (clear_refs 5). */
 static long
 peak_kb(pid_t pid)
@@ -134,7 +93,7 @@ static const struct {
 static int
 run_server(const char *label, const char *const *extra, long docs)
 {
-    double base = 0, ms, t[ROUNDS];
+    double base = 0, ms;
     long count = 0;
     mongoc_client_t *c;
     pid_t worker = 0;
@@ -153,11 +112,8 @@ run_server(const char *label, const char *const *extra, long docs)
     for (size_t f = 0; f < sizeof(figures) / sizeof(figures[0]); f++) {
         reset_peak(worker);
         reset_peak(s.pid);
-        for (int r = 0; r < ROUNDS; r++)
-            if ((t[r] = drain(c, figures[f].pipeline, &count)) < 0)
-                return 1;
-        qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
-        ms = t[ROUNDS / 2];
+        if ((ms = fx_median_ms(c, "bench", "docs", figures[f].pipeline, ROUNDS, &count)) < 0)
+            return 1;
         if (f == 0)
             base = ms;
         printf("  %-44s %9.1f ms %8ld results  ratio %5.2f  peak RSS worker %6ld MB, "
