@@ -10,7 +10,8 @@
  * plain find scan of every document (the baseline), $group by k ($sum, $avg, $max), and a
  * $sort of every document by k read to the end.  Each figure is the median of ROUNDS runs with
  * its ratio to that server's find scan, and the peak RSS of its worker and of its master
- * during those runs (VmHWM, reset through /proc/<pid>/clear_refs before each figure).
+ * during those runs (VmHWM, reset through /proc/<pid>/clear_refs before each figure), and the
+ * CPU time per run of each process (steadier than wall time on a loaded machine).
  * Numbers are printed, never asserted.  Usage: bench_agg_spill [--docs N] (default 200,000).
  */
 #include "../integration/fixture.h"
@@ -110,16 +111,20 @@ run_server(const char *label, const char *const *extra, long docs)
     fx_worker_pids(&s, &worker, 1);
     printf("bench_agg_spill: %s, %ld documents, median of %d runs each\n", label, docs, ROUNDS);
     for (size_t f = 0; f < sizeof(figures) / sizeof(figures[0]); f++) {
+        double wcpu = fx_cpu_ms(worker), mcpu = fx_cpu_ms(s.pid);
+
         reset_peak(worker);
         reset_peak(s.pid);
         if ((ms = fx_median_ms(c, "bench", "docs", figures[f].pipeline, ROUNDS, &count)) < 0)
             return 1;
         if (f == 0)
             base = ms;
-        printf("  %-44s %9.1f ms %8ld results  ratio %5.2f  peak RSS worker %6ld MB, "
-               "master %6ld MB\n",
-               figures[f].name, ms, count, base > 0 ? ms / base : 0, peak_kb(worker) / 1024,
-               peak_kb(s.pid) / 1024);
+        wcpu = (fx_cpu_ms(worker) - wcpu) / ROUNDS;
+        mcpu = (fx_cpu_ms(s.pid) - mcpu) / ROUNDS;
+        printf("  %-44s %9.1f ms %8ld results  ratio %5.2f  CPU/run worker %7.1f ms, master "
+               "%7.1f ms  peak RSS worker %6ld MB, master %6ld MB\n",
+               figures[f].name, ms, count, base > 0 ? ms / base : 0, wcpu, mcpu,
+               peak_kb(worker) / 1024, peak_kb(s.pid) / 1024);
     }
     mongoc_client_destroy(c);
     fx_server_stop(&s);

@@ -55,7 +55,8 @@ wk_wincache_limit(void)
 wk_wincache_t *
 wk_wincache_new(const wk_agg_ctx_t *ctx)
 {
-    wk_wincache_t *c = bson_malloc0(sizeof(*c));
+    /* aligned: the views are bson_t, which wants BSON_ALIGNOF (128) */
+    wk_wincache_t *c = bson_aligned_alloc0(BSON_ALIGNOF(wk_wincache_t), sizeof(*c));
 
     c->ctx = ctx;
     wk_agg_docs_init(&c->mem);
