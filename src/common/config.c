@@ -126,6 +126,10 @@ static const sdb_param_t params[] = {
      LIVE(group_mem_max)},
     {"allowDiskUseByDefault", SDB_PARAM_BOOL, OFF(allow_disk_default), 0, 1,
      LIVE(allow_disk_default)},
+    {"internalDocumentSourceSetWindowFieldsMaxMemoryBytes", SDB_PARAM_INT64, OFF(window_mem_max), 1,
+     INT64_MAX, LIVE(window_mem_max)},
+    {"internalDocumentSourceDensifyMaxMemoryBytes", SDB_PARAM_INT64, OFF(densify_mem_max), 1,
+     INT64_MAX, LIVE(densify_mem_max)},
     {"scramSHA256IterationCount", SDB_PARAM_INT32, OFF(scram_sha256_iters), 4096, INT32_MAX, 0},
     {"scramIterationCount", SDB_PARAM_INT32, OFF(scram_sha1_iters), 5000, INT32_MAX, 0},
     {"logLevel", SDB_PARAM_INT32, OFF(log_level), 0, 5, LIVE(log.level)},
@@ -819,6 +823,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->ttl_sleep_secs = 60;
     cfg->ix_max_active = 3;
     cfg->sort_mem_max = cfg->group_mem_max = 100 * 1024 * 1024;
+    cfg->window_mem_max = cfg->densify_mem_max = 100 * 1024 * 1024;
     cfg->allow_disk_default = true;
     cfg->scram_sha256_iters = 15000;
     cfg->scram_sha1_iters = 10000;

@@ -52,6 +52,11 @@ typedef struct sdb_config {
                              * same for $group and the other blocking stages */
     bool allow_disk_default;     /* allowDiskUseByDefault, default true (mongod 7.0): an aggregate
                               * without allowDiskUse may spill */
+    int64_t window_mem_max;      /* internalDocumentSourceSetWindowFieldsMaxMemoryBytes, default
+                              * 100 MiB: what a $setWindowFields partition holds before it spills
+                              * (agg/wincache.h) */
+    int64_t densify_mem_max;     /* internalDocumentSourceDensifyMaxMemoryBytes, default 100 MiB:
+                              * $densify's partition table (6007200 past it) */
     bool auth;                   /* --auth (security.authorization: enabled) */
     char initdb_user[128];       /* --initdbRootUsername / MONGO_INITDB_ROOT_USERNAME: created
                                  * with the root role at first start; implies --auth */

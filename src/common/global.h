@@ -201,6 +201,8 @@ typedef struct sdb_global {
     _Atomic int64_t sort_mem_max;        /* internalQueryMaxBlockingSortMemoryUsageBytes */
     _Atomic int64_t group_mem_max;       /* internalDocumentSourceGroupMaxMemoryBytes */
     _Atomic int64_t allow_disk_default;  /* allowDiskUseByDefault */
+    _Atomic int64_t window_mem_max;      /* internalDocumentSourceSetWindowFieldsMaxMemoryBytes */
+    _Atomic int64_t densify_mem_max;     /* internalDocumentSourceDensifyMaxMemoryBytes */
     sdb_worker_counters_t workers[SDB_MAX_WORKERS]; /* slot i: worker i writes */
     /* workers write (op_registry.c): the ids of the last SDB_GLOBAL_KILL_RING operations
      * killOp named, at op_kill_seq % the ring (a writer takes its index with fetch_add) */

@@ -8,7 +8,9 @@
  * into a new table `table:spool-<n>` (key: record number from 1,
  * value: the document bytes) created with logging off and filled through a bulk cursor,
  * which writes pages straight to the file: the spool passes through neither the log nor the
- * cache on its way in.  A read opens a cursor, positions on the next record number and
+ * cache on its way in.  A later piece (CURSOR_APPEND) goes in through an ordinary cursor in
+ * one transaction per piece (store.h ms_store_batch_begin), so it commits once, not once per
+ * document.  A read opens a cursor, positions on the next record number and
  * walks forward; a cursor is never kept open between requests, so a drop from another
  * session finds the table idle (or EBUSY from a checkpoint: ms_catalog_drop_table retries it
  * from the housekeeping tick).  Names come from spool_ident, which ms_spool_sweep raises
@@ -243,11 +245,13 @@ table_append(WT_SESSION *s, ms_spool_t *sp, const bson_iter_t *docs)
     bson_iter_t it = *docs;
     WT_CURSOR *cur = NULL;
     WT_ITEM v;
-    int64_t rec = sp->next_rec + sp->left - 1;
+    int64_t rec = sp->next_rec + sp->left - 1, added = 0;
+    bool began = false;
     uint32_t len;
     int ret = 0;
 
     SDB_RET(ms_store_wt_error(s->open_cursor(s, sp->uri, NULL, NULL, &cur), "open spool"));
+    SDB_ERR(ms_store_batch_begin(s, &began));
     memset(&v, 0, sizeof(v));
     while (bson_iter_next(&it)) {
         const uint8_t *data;
@@ -258,10 +262,13 @@ table_append(WT_SESSION *s, ms_spool_t *sp, const bson_iter_t *docs)
         cur->set_key(cur, ++rec);
         cur->set_value(cur, &v);
         SDB_ERR(ms_store_wt_error(cur->insert(cur), "fill spool"));
-        sp->left++;
+        added++;
     }
 err:
     SDB_TRET(ms_store_wt_error(cur->close(cur), "close spool"));
+    ret = ms_store_batch_end(s, began, ret);
+    if (ret == 0) /* a rolled-back batch added nothing */
+        sp->left += added;
     return ret;
 }
 

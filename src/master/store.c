@@ -80,6 +80,27 @@ ms_store_wt_error(int ret, const char *op)
     return ret;
 }
 
+int
+ms_store_batch_begin(WT_SESSION *s, bool *began)
+{
+    int ret = s->begin_transaction(s, NULL);
+
+    *began = ret == 0;
+    return ret == EINVAL ? 0 : ms_store_wt_error(ret, "begin batch"); /* EINVAL: one runs */
+}
+
+int
+ms_store_batch_end(WT_SESSION *s, bool began, int ret)
+{
+    if (!began)
+        return ret;
+    if (ret != 0) {
+        (void)s->rollback_transaction(s, NULL);
+        return ret;
+    }
+    return ms_store_wt_error(s->commit_transaction(s, NULL), "commit batch");
+}
+
 /* mkdirs -- create dir and its missing parents. */
 static int
 mkdirs(const char *dir)

@@ -45,4 +45,11 @@ int ms_store_write_conflict(sdb_error_t *err);
 /* ms_store_wt_error -- log a WiredTiger failure (op names the call) and return ret. */
 int ms_store_wt_error(int ret, const char *op);
 
+/* ms_store_batch_begin -- start one transaction for a batch of writes to a private table (a
+ * spool or a temporary table, log off) so they commit once, not once each; *began false when
+ * the session already runs one (the writes then join it).  ms_store_batch_end commits it, or
+ * rolls it back when ret is not 0, and returns the first error. */
+int ms_store_batch_begin(WT_SESSION *s, bool *began);
+int ms_store_batch_end(WT_SESSION *s, bool began, int ret);
+
 #endif

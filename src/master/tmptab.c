@@ -7,7 +7,7 @@
  * drop queue (ms_spool_table_release), so a drop never runs on a service thread and a table
  * left by a crash of the master is swept at the next start-up with the spool tables.
  * TMP_APPEND writes through an ordinary cursor (records keep arriving over many requests, so
- * a bulk load is not possible); TMP_READ opens a cursor, positions on `from` and walks.
+ * a bulk load is not possible), in one transaction per request so a run's chunk commits once; TMP_READ opens a cursor, positions on `from` and walks.
  *
  * Invariants: tmp_mu guards the list and every entry's fields; it is released before any
  * WiredTiger call (the entry's URI is copied out first).  `busy` marks an entry a request is
@@ -134,12 +134,14 @@ static int
 append_docs(WT_SESSION *s, tmp_t *t, bson_iter_t *docs, sdb_error_t *err)
 {
     WT_CURSOR *cur = NULL;
+    bool began = false;
     WT_ITEM v;
     bson_t d;
     int ret = 0;
 
     SDB_RET(ms_store_wt_error(s->open_cursor(s, t->uri, NULL, "overwrite=false", &cur),
                               "open temporary table"));
+    SDB_ERR(ms_store_batch_begin(s, &began));
     memset(&v, 0, sizeof(v));
     while (bson_iter_next(docs)) {
         SDB_ERR(ms_req_iter_doc(docs, "docs", &d, err));
@@ -152,7 +154,7 @@ append_docs(WT_SESSION *s, tmp_t *t, bson_iter_t *docs, sdb_error_t *err)
     }
 err:
     SDB_TRET(cur->close(cur));
-    return ret;
+    return ms_store_batch_end(s, began, ret);
 }
 
 int

@@ -10,7 +10,8 @@
  * plain find scan of every document (the baseline), $group by k ($sum, $avg, $max), and a
  * $sort of every document by k read to the end.  Each figure is the median of ROUNDS runs with
  * its ratio to that server's find scan, and the peak RSS of its worker and of its master
- * during those runs (VmHWM, reset through /proc/<pid>/clear_refs before each figure).
+ * during those runs (VmHWM, reset through /proc/<pid>/clear_refs before each figure), and the
+ * CPU time per run of each process (steadier than wall time on a loaded machine).
  * Numbers are printed, never asserted.  Usage: bench_agg_spill [--docs N] (default 200,000).
  */
 #include "../integration/fixture.h"
@@ -44,47 +45,6 @@ static int
 load(mongoc_client_t *c, long n)
 {
     return fx_load(c, "bench", "docs", n, fill, NULL);
-}
-
-/* drain -- run a find (pipeline == NULL) or an aggregate and read every result; ms or < 0. */
-static double
-drain(mongoc_client_t *c, const char *pipeline, long *count)
-{
-    mongoc_collection_t *coll = mongoc_client_get_collection(c, "bench", "docs");
-    bson_t *filter = bson_new(), *pl = NULL;
-    mongoc_cursor_t *cur;
-    const bson_t *doc;
-    bson_error_t err;
-    double t0 = fx_now_ms(), ms;
-
-    *count = 0;
-    if (pipeline != NULL) {
-        pl = fx_json(pipeline);
-        cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pl, NULL, NULL);
-    } else {
-        cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
-    }
-    while (mongoc_cursor_next(cur, &doc))
-        (*count)++;
-    ms = fx_now_ms() - t0;
-    if (mongoc_cursor_error(cur, &err)) {
-        fprintf(stderr, "bench_agg_spill: %s\n", err.message);
-        ms = -1;
-    }
-    mongoc_cursor_destroy(cur);
-    if (pl != NULL)
-        bson_destroy(pl);
-    bson_destroy(filter);
-    mongoc_collection_destroy(coll);
-    return ms;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
 }
 
 /* peak_kb -- VmHWM of pid; reset_peak -- start a new peak (clear_refs 5). */
@@ -134,7 +94,7 @@ static const struct {
 static int
 run_server(const char *label, const char *const *extra, long docs)
 {
-    double base = 0, ms, t[ROUNDS];
+    double base = 0, ms;
     long count = 0;
     mongoc_client_t *c;
     pid_t worker = 0;
@@ -151,19 +111,20 @@ run_server(const char *label, const char *const *extra, long docs)
     fx_worker_pids(&s, &worker, 1);
     printf("bench_agg_spill: %s, %ld documents, median of %d runs each\n", label, docs, ROUNDS);
     for (size_t f = 0; f < sizeof(figures) / sizeof(figures[0]); f++) {
+        double wcpu = fx_cpu_ms(worker), mcpu = fx_cpu_ms(s.pid);
+
         reset_peak(worker);
         reset_peak(s.pid);
-        for (int r = 0; r < ROUNDS; r++)
-            if ((t[r] = drain(c, figures[f].pipeline, &count)) < 0)
-                return 1;
-        qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
-        ms = t[ROUNDS / 2];
+        if ((ms = fx_median_ms(c, "bench", "docs", figures[f].pipeline, ROUNDS, &count)) < 0)
+            return 1;
         if (f == 0)
             base = ms;
-        printf("  %-44s %9.1f ms %8ld results  ratio %5.2f  peak RSS worker %6ld MB, "
-               "master %6ld MB\n",
-               figures[f].name, ms, count, base > 0 ? ms / base : 0, peak_kb(worker) / 1024,
-               peak_kb(s.pid) / 1024);
+        wcpu = (fx_cpu_ms(worker) - wcpu) / ROUNDS;
+        mcpu = (fx_cpu_ms(s.pid) - mcpu) / ROUNDS;
+        printf("  %-44s %9.1f ms %8ld results  ratio %5.2f  CPU/run worker %7.1f ms, master "
+               "%7.1f ms  peak RSS worker %6ld MB, master %6ld MB\n",
+               figures[f].name, ms, count, base > 0 ? ms / base : 0, wcpu, mcpu,
+               peak_kb(worker) / 1024, peak_kb(s.pid) / 1024);
     }
     mongoc_client_destroy(c);
     fx_server_stop(&s);

@@ -37,59 +37,6 @@ load(mongoc_client_t *c, long n)
     return fx_load(c, "bench", "orders", n, fill, NULL);
 }
 
-/* drain -- run a find (pipeline == NULL) or an aggregate and read every result; ms or < 0. */
-static double
-drain(mongoc_client_t *c, const char *pipeline, long *count)
-{
-    mongoc_collection_t *coll = mongoc_client_get_collection(c, "bench", "orders");
-    bson_t *filter = bson_new(), *pl = NULL;
-    mongoc_cursor_t *cur;
-    const bson_t *doc;
-    bson_error_t err;
-    double t0 = fx_now_ms(), ms;
-
-    *count = 0;
-    if (pipeline != NULL) {
-        pl = fx_json(pipeline);
-        cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pl, NULL, NULL);
-    } else {
-        cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
-    }
-    while (mongoc_cursor_next(cur, &doc))
-        (*count)++;
-    ms = fx_now_ms() - t0;
-    if (mongoc_cursor_error(cur, &err)) {
-        fprintf(stderr, "bench_expr: %s\n", err.message);
-        ms = -1;
-    }
-    mongoc_cursor_destroy(cur);
-    if (pl != NULL)
-        bson_destroy(pl);
-    bson_destroy(filter);
-    mongoc_collection_destroy(coll);
-    return ms;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* median -- the median of ROUNDS runs of one query. */
-static double
-median(mongoc_client_t *c, const char *pipeline, long *count)
-{
-    double t[ROUNDS];
-
-    for (int r = 0; r < ROUNDS; r++)
-        if ((t[r] = drain(c, pipeline, count)) < 0)
-            return -1;
-    qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
-    return t[ROUNDS / 2];
-}
-
 static const struct {
     const char *name;
     const char *pipeline;
@@ -139,7 +86,7 @@ main(int argc, char **argv)
         return 1;
     printf("bench_expr: %ld documents, median of %d runs each\n", docs, ROUNDS);
     for (size_t f = 0; f < sizeof(figures) / sizeof(figures[0]); f++) {
-        ms = median(c, figures[f].pipeline, &count);
+        ms = fx_median_ms(c, "bench", "orders", figures[f].pipeline, ROUNDS, &count);
         if (f == 0)
             base = ms;
         printf("  %-66s %9.1f ms  %7ld results  ratio %.2f\n", figures[f].name, ms, count,

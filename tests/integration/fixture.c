@@ -901,3 +901,50 @@ fx_load(mongoc_client_t *c, const char *db, const char *coll, long n,
     }
     return 0;
 }
+
+double
+fx_drain_ms(mongoc_client_t *c, const char *db, const char *coll, const char *pipeline, long *count)
+{
+    mongoc_collection_t *cl = mongoc_client_get_collection(c, db, coll);
+    bson_t *filter = bson_new(), *pl = NULL;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t err;
+    double t0 = fx_now_ms(), ms;
+
+    *count = 0;
+    if (pipeline != NULL) {
+        pl = fx_json(pipeline);
+        cur = mongoc_collection_aggregate(cl, MONGOC_QUERY_NONE, pl, NULL, NULL);
+    } else {
+        cur = mongoc_collection_find_with_opts(cl, filter, NULL, NULL);
+    }
+    while (mongoc_cursor_next(cur, &doc))
+        (*count)++;
+    ms = fx_now_ms() - t0;
+    if (mongoc_cursor_error(cur, &err)) {
+        fprintf(stderr, "fx_drain_ms: %s\n", err.message);
+        ms = -1;
+    }
+    mongoc_cursor_destroy(cur);
+    if (pl != NULL)
+        bson_destroy(pl);
+    bson_destroy(filter);
+    mongoc_collection_destroy(cl);
+    return ms;
+}
+
+double
+fx_median_ms(mongoc_client_t *c, const char *db, const char *coll, const char *pipeline, int rounds,
+             long *count)
+{
+    double t[16];
+
+    if (rounds < 1 || rounds > 16)
+        return -1;
+    for (int r = 0; r < rounds; r++)
+        if ((t[r] = fx_drain_ms(c, db, coll, pipeline, count)) < 0)
+            return -1;
+    fx_sort_doubles(t, (size_t)rounds);
+    return t[rounds / 2];
+}

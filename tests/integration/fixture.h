@@ -163,4 +163,13 @@ double fx_cpu_ms(pid_t pid);
 int fx_load(mongoc_client_t *c, const char *db, const char *coll, long n,
             void (*fill)(bson_t *doc, long id, long n, void *arg), void *arg);
 
+/* fx_drain_ms -- a find of every document of db.coll (pipeline NULL) or the aggregate
+ * `pipeline` (JSON) on it, every result read: the milliseconds it took (*count: how many), or
+ * -1 with the error on stderr. */
+double fx_drain_ms(mongoc_client_t *c, const char *db, const char *coll, const char *pipeline,
+                   long *count);
+/* fx_median_ms -- the median of `rounds` (1..16) fx_drain_ms, or -1 when one failed. */
+double fx_median_ms(mongoc_client_t *c, const char *db, const char *coll, const char *pipeline,
+                    int rounds, long *count);
+
 #endif

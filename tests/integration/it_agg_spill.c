@@ -513,6 +513,214 @@ START_TEST(test_other_blocking_stages_spill)
 }
 END_TEST
 
+/* set_param -- one runtime parameter. */
+static void
+set_param(mongoc_client_t *c, const char *name, int64_t v)
+{
+    char cmd[256];
+    bson_t r;
+
+    snprintf(cmd, sizeof(cmd), "{'setParameter': 1, '%s': %lld}", name, (long long)v);
+    CMD_OK(c, "admin", cmd, &r);
+    bson_destroy(&r);
+}
+
+/* spilled_equals_in_memory -- run `pipeline` with the small limits and allowDiskUse (it must
+ * spill), then with every limit at 64 MiB and without allowDiskUse (it must not): the same
+ * result.  Returns how many documents. */
+static int
+spilled_equals_in_memory(mongoc_client_t *c, const char *pipeline)
+{
+    const int64_t big = 64 * 1024 * 1024;
+    int64_t before;
+    bson_t a, b;
+    int na, nb;
+
+    set_limits(c, 65536);
+    set_param(c, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", 16384);
+    before = store_ops(c, "TMP_APPEND");
+    na = run_all(c, pipeline, true, &a);
+    ck_assert_msg(store_ops(c, "TMP_APPEND") > before, "did not spill: %s", pipeline);
+    set_limits(c, big);
+    set_param(c, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", big);
+    before = store_ops(c, "TMP_APPEND");
+    nb = run_all(c, pipeline, false, &b);
+    ck_assert_int_eq(store_ops(c, "TMP_APPEND"), before);
+    ck_assert_int_eq(na, nb);
+    ck_assert_msg(bson_equal(&a, &b), "%s: spilled differs: %.2000s", pipeline, fx_to_json(&a));
+    bson_destroy(&a);
+    bson_destroy(&b);
+    set_limits(c, 65536);
+    set_param(c, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", big);
+    return na;
+}
+
+/* Windows over one partition (no partitionBy, or one partition key for half the input) of
+ * ~320 KB, twenty times the 16 KiB partition limit: each window kind reads the spilled
+ * partition back by position. */
+static const char *const one_partition[] = {
+    /* [unbounded, current], and the rank functions */
+    "[{'$setWindowFields': {'sortBy': {'k': 1}, 'output': {"
+    "'run': {'$sum': '$_id', 'window': {'documents': ['unbounded', 'current']}}, "
+    "'num': {'$documentNumber': {}}, 'rank': {'$rank': {}}, 'dense': {'$denseRank': {}}}}}, "
+    "{'$project': {'pad': 0}}]",
+    /* finite documents windows, a two-field sortBy */
+    "[{'$setWindowFields': {'sortBy': {'k': 1, '_id': -1}, 'output': {"
+    "'avg': {'$avg': '$_id', 'window': {'documents': [-3, 2]}}, "
+    "'min': {'$min': '$g', 'window': {'documents': [-5, 5]}}, "
+    "'max': {'$max': '$_id', 'window': {'documents': [0, 7]}}, "
+    "'first': {'$first': '$_id', 'window': {'documents': [-10, -1]}}, "
+    "'last': {'$last': '$_id', 'window': {'documents': [1, 4]}}, "
+    "'push': {'$push': '$g', 'window': {'documents': [-2, 0]}}}}}, {'$project': {'pad': 0}}]",
+    /* range windows */
+    "[{'$setWindowFields': {'sortBy': {'k': 1}, 'output': {"
+    "'near': {'$count': {}, 'window': {'range': [-5, 5]}}, "
+    "'gsum': {'$sum': '$g', 'window': {'range': ['unbounded', 0]}}}}}, "
+    "{'$project': {'pad': 0}}]",
+    /* $shift both ways */
+    "[{'$setWindowFields': {'sortBy': {'k': -1}, 'output': {"
+    "'prev': {'$shift': {'output': '$_id', 'by': -2}}, "
+    "'next': {'$shift': {'output': '$_id', 'by': 3, 'default': -1}}}}}, "
+    "{'$project': {'pad': 0}}]",
+    /* windows over the whole partition, read back from the spill */
+    "[{'$setWindowFields': {'sortBy': {'g': 1}, 'output': {"
+    "'max': {'$max': '$_id', 'window': {'documents': ['unbounded', 'unbounded']}}, "
+    "'first': {'$first': '$_id', 'window': {'documents': ['unbounded', 'unbounded']}}, "
+    "'last': {'$last': '$k', 'window': {'documents': ['unbounded', 'unbounded']}}}}}, "
+    "{'$project': {'pad': 0}}]",
+    /* no sortBy: the input order, every document's window the whole partition */
+    "[{'$setWindowFields': {'output': {'t': {'$sum': '$k'}, 'c': {'$count': {}}}}}, "
+    "{'$project': {'pad': 0}}]",
+    /* the functions with their own evaluators */
+    "[{'$setWindowFields': {'sortBy': {'_id': 1}, 'output': {"
+    "'ema': {'$expMovingAvg': {'input': '$k', 'N': 5}}, "
+    "'der': {'$derivative': {'input': '$k'}, 'window': {'documents': [-1, 0]}}, "
+    "'int': {'$integral': {'input': '$k'}, 'window': {'documents': [-2, 0]}}, "
+    "'locf': {'$locf': '$k'}}}}, {'$project': {'pad': 0}}]",
+    /* partitionBy with one partition of half the input */
+    "[{'$setWindowFields': {'partitionBy': {'$mod': ['$g', 2]}, 'sortBy': {'k': 1}, "
+    "'output': {'run': {'$sum': '$k', 'window': {'documents': ['unbounded', 'current']}}}}}, "
+    "{'$project': {'pad': 0}}]",
+};
+
+START_TEST(test_windows_spill_one_partition)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    bson_t r;
+
+    ck_assert(srv_up);
+    seed(c);
+    CMD_OK(c, "admin",
+           "{'getParameter': 1, 'internalDocumentSourceSetWindowFieldsMaxMemoryBytes': 1, "
+           "'internalDocumentSourceDensifyMaxMemoryBytes': 1}",
+           &r);
+    ASSERT_INT(&r, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", 104857600);
+    ASSERT_INT(&r, "internalDocumentSourceDensifyMaxMemoryBytes", 104857600);
+    bson_destroy(&r);
+    for (size_t i = 0; i < sizeof(one_partition) / sizeof(one_partition[0]); i++)
+        ck_assert_int_eq(spilled_equals_in_memory(c, one_partition[i]), NDOCS);
+    /* a spot check of the values themselves: the whole-partition $max, the running sum */
+    set_param(c, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", 16384);
+    run_all(c, one_partition[4], true, &r);
+    ASSERT_INT(&r, "0.max", NDOCS - 1);
+    ASSERT_INT(&r, "3999.max", NDOCS - 1);
+    ASSERT_INT(&r, "3999.first", 0); /* g = 0 first, in input order */
+    bson_destroy(&r);
+    run_all(c, one_partition[0], true, &r);
+    ASSERT_INT(&r, "3999.num", NDOCS);
+    ASSERT_INT(&r, "3999.run", (int64_t)NDOCS * (NDOCS - 1) / 2);
+    ASSERT_INT(&r, "3999.dense", 1000); /* k takes 1000 values */
+    bson_destroy(&r);
+    set_param(c, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", 64 * 1024 * 1024);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* Without allowDiskUse: a partition past its limit is mongod's 5643011; the sort in front of a
+ * sortBy past its own limit is 292 as mongod's $sort. */
+START_TEST(test_window_no_disk_use_errors)
+{
+    mongoc_client_t *c = fx_client(&srv);
+    bson_t r;
+
+    ck_assert(srv_up);
+    seed(c);
+    set_limits(c, 64 * 1024 * 1024);
+    set_param(c, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", 16384);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': "
+            "[{'$setWindowFields': {'output': {'t': {'$sum': '$k'}}}}]}",
+            &r, 5643011, "Location5643011");
+    ck_assert_str_eq(fx_str(&r, "errmsg"),
+                     "Exceeded max memory. Set 'allowDiskUse: true' to spill to disk");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': "
+            "[{'$setWindowFields': {'sortBy': {'k': 1}, 'output': {'r': {'$rank': {}}}}}]}",
+            &r, 5643011, "Location5643011");
+    bson_destroy(&r);
+    /* small partitions fit */
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': "
+           "[{'$setWindowFields': {'partitionBy': '$_id', 'output': {'t': {'$sum': '$k'}}}}, "
+           "{'$count': 'n'}]}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.n", NDOCS);
+    bson_destroy(&r);
+    set_param(c, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes", 64 * 1024 * 1024);
+    set_limits(c, 65536);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, 'pipeline': "
+            "[{'$setWindowFields': {'sortBy': {'k': 1}, 'output': {'r': {'$rank': {}}}}}]}",
+            &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* $densify: the sort mongod puts in front spills (292 without allowDiskUse), the result being
+ * the in-memory one; the partition table is limited by internalDocumentSourceDensifyMax-
+ * MemoryBytes (6007200, allowDiskUse or not), which a densify without partitions ignores. */
+START_TEST(test_densify_spills_and_limit)
+{
+    const char *pipe = "[{'$densify': {'field': 'k', 'partitionByFields': ['g'], "
+                       "'range': {'step': 1, 'bounds': 'partition'}}}, {'$project': {'pad': 0}}]";
+    mongoc_client_t *c = fx_client(&srv);
+    char cmd[512];
+    bson_t r;
+    int n;
+
+    ck_assert(srv_up);
+    seed(c);
+    n = spilled_equals_in_memory(c, pipe);
+    ck_assert_msg(n > NDOCS && n <= 37 * 1000, "%d documents", n);
+    snprintf(cmd, sizeof(cmd),
+             "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': false, "
+             "'pipeline': %s}",
+             pipe);
+    CMD_ERR(c, DB, cmd, &r, 292, "QueryExceededMemoryLimitNoDiskUseAllowed");
+    bson_destroy(&r);
+    set_limits(c, 64 * 1024 * 1024);
+    set_param(c, "internalDocumentSourceDensifyMaxMemoryBytes", 1000);
+    CMD_ERR(c, DB,
+            "{'aggregate': 'big', 'cursor': {}, 'allowDiskUse': true, 'pipeline': "
+            "[{'$densify': {'field': 'k', 'partitionByFields': ['_id'], "
+            "'range': {'step': 1, 'bounds': 'partition'}}}]}",
+            &r, 6007200, "Location6007200");
+    ck_assert_str_eq(fx_str(&r, "errmsg"), "$densify exceeded memory limit of 1000");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'big', 'cursor': {}, 'pipeline': [{'$densify': {'field': 'k', "
+           "'range': {'step': 1, 'bounds': 'full'}}}, {'$count': 'n'}]}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.n", NDOCS);
+    bson_destroy(&r);
+    set_param(c, "internalDocumentSourceDensifyMaxMemoryBytes", 104857600);
+    set_limits(c, 65536);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* cursors_open -- serverStatus metrics.cursor.open.total. */
 static int64_t
 cursors_open(mongoc_client_t *c)
@@ -900,5 +1108,8 @@ main(void)
     tcase_add_test(tc, test_now_fixed_across_getmores);
     tcase_add_test(tc, test_now_fixed_for_find_and_update);
     tcase_add_test(tc, test_plan_cache_stats);
+    tcase_add_test(tc, test_windows_spill_one_partition);
+    tcase_add_test(tc, test_window_no_disk_use_errors);
+    tcase_add_test(tc, test_densify_spills_and_limit);
     return it_main(s);
 }

@@ -183,6 +183,13 @@ START_TEST(test_param_table)
     ck_assert(bson_iter_init_find(&it, &out, "allowDiskUseByDefault"));
     ck_assert(BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it));
     seen++;
+    ck_assert(
+        bson_iter_init_find(&it, &out, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes"));
+    ck_assert(BSON_ITER_HOLDS_INT64(&it) && bson_iter_int64(&it) == 104857600);
+    seen++;
+    ck_assert(bson_iter_init_find(&it, &out, "internalDocumentSourceDensifyMaxMemoryBytes"));
+    ck_assert(BSON_ITER_HOLDS_INT64(&it) && bson_iter_int64(&it) == 104857600);
+    seen++;
     ck_assert(bson_iter_init_find(&it, &out, "scramSHA256IterationCount")); /* mongod's int */
     ck_assert(BSON_ITER_HOLDS_INT32(&it) && bson_iter_int32(&it) == 15000);
     seen++;

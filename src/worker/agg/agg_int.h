@@ -75,6 +75,7 @@ extern const wk_agg_blocking_t wk_agg_group_blocking;       /* stage_group.c */
 extern const wk_agg_blocking_t wk_agg_bucket_auto_blocking; /* stage_bucket_auto.c */
 extern const wk_agg_blocking_t wk_agg_window_blocking;      /* stage_window.c */
 extern const wk_agg_blocking_t wk_agg_facet_blocking;       /* stage_lookup.c */
+extern const wk_agg_blocking_t wk_agg_densify_blocking;     /* stage_densify.c */
 
 /* wk_agg_blocking_run -- a blocking stage's run function: open, push `in`, pull everything. */
 int wk_agg_blocking_run(const wk_agg_blocking_t *b, const void *priv, wk_agg_ctx_t *ctx,

@@ -21,7 +21,8 @@
 struct wk_keysort {
     const wk_agg_ctx_t *ctx;
     const char *what;
-    wk_agg_docs_t held; /* records not spilled yet (no NULL slots) */
+    const wk_sort_t *then; /* ties on the key: this order of the documents (NULL: added) */
+    wk_agg_docs_t held;    /* records not spilled yet (no NULL slots) */
     size_t bytes, count, pos;
     wk_spill_t *spill;
     bool reading;
@@ -30,10 +31,17 @@ struct wk_keysort {
 wk_keysort_t *
 wk_keysort_new(const wk_agg_ctx_t *ctx, const char *what)
 {
+    return wk_keysort_new_then(ctx, what, NULL);
+}
+
+wk_keysort_t *
+wk_keysort_new_then(const wk_agg_ctx_t *ctx, const char *what, const wk_sort_t *then)
+{
     wk_keysort_t *ks = bson_malloc0(sizeof(*ks));
 
     ks->ctx = ctx;
     ks->what = what;
+    ks->then = then;
     wk_agg_docs_init(&ks->held);
     return ks;
 }
@@ -64,16 +72,24 @@ wk_keysort_doc(const bson_t *rec, bson_t *doc)
     }
 }
 
-/* rec_cmp -- records by key under the collation (spill.h wk_spill_cmp_fn). */
+/* rec_cmp -- records by key under the collation, then by `then` (spill.h wk_spill_cmp_fn). */
 static int
 rec_cmp(const bson_t *a, const bson_t *b, void *arg)
 {
     const wk_keysort_t *ks = arg;
     bson_value_t x, y;
 
+    bson_t da, db;
+    int c;
+
     wk_keysort_key(a, &x);
     wk_keysort_key(b, &y);
-    return sdb_collation_value_cmp(ks->ctx->collation, &x, &y);
+    c = sdb_collation_value_cmp(ks->ctx->collation, &x, &y);
+    if (c != 0 || ks->then == NULL)
+        return c;
+    wk_keysort_doc(a, &da);
+    wk_keysort_doc(b, &db);
+    return wk_sort_cmp(ks->then, &da, &db);
 }
 
 /* held_cmp -- rec_cmp for the array sort. */

@@ -8,7 +8,7 @@
  * held ones are sorted by key (stable) and written as one run of the spill, or, without
  * allowDiskUse, the add fails with 292 in mongod's words for the stage.  wk_keysort_next hands
  * the records back in key order (under the collation), equal keys in the order they were
- * added: from memory when nothing spilled, else through the merge of the runs, so at most
+ * added (or by a second order of the documents, wk_keysort_new_then): from memory when nothing spilled, else through the merge of the runs, so at most
  * about the limit plus the merge's read buffers is held at any time.
  *
  * Contract: event-loop thread, one coroutine.  Records from wk_keysort_next are the caller's
@@ -20,10 +20,16 @@
 
 #include "agg.h"
 
+#include "../query/sort.h"
+
 typedef struct wk_keysort wk_keysort_t;
 
 /* wk_keysort_new -- an empty sort for stage `what` ("$bucketAuto": a static string) of ctx. */
 wk_keysort_t *wk_keysort_new(const wk_agg_ctx_t *ctx, const char *what);
+
+/* wk_keysort_new_then -- the same, equal keys ordered by `then` (borrowed: it must outlive the
+ * sort; NULL: in the order they were added), as mongod's $sort by (key, sortBy). */
+wk_keysort_t *wk_keysort_new_then(const wk_agg_ctx_t *ctx, const char *what, const wk_sort_t *then);
 
 /* wk_keysort_add -- add `doc` (borrowed) under `key` (borrowed; missing sorts as null). */
 int wk_keysort_add(wk_keysort_t *ks, const bson_value_t *key, const bson_t *doc, sdb_error_t *err);

@@ -324,6 +324,7 @@ static const struct {
     {"$bucketAuto", &wk_agg_bucket_auto_blocking},
     {"$setWindowFields", &wk_agg_window_blocking},
     {"$facet", &wk_agg_facet_blocking},
+    {"$densify", &wk_agg_densify_blocking},
 };
 
 /* xstage_t -- one stage's state during a run. */

@@ -25,12 +25,9 @@
 #define SPILL_READ_MIN (16 * 1024)
 
 typedef struct run {
-    int64_t next, end;    /* records [next, end) not read yet */
-    bson_t *reply;        /* the last TMP_READ reply, or NULL (heap: bson_t's alignment) */
-    const uint8_t **docs; /* its documents (into reply; no bson_iter_t here: run_t lives in a
-                           * plain heap array and bson_iter_t wants 128-byte alignment) */
-    uint32_t *lens;
-    size_t ndocs, at, dcap;
+    int64_t next, end;  /* records [next, end) not read yet */
+    wk_spill_block_t b; /* the last TMP_READ (reply NULL: none) */
+    size_t at;
     const uint8_t *cur; /* the current document, inside reply (NULL: the run ended) */
     uint32_t cur_len;
 } run_t;
@@ -178,43 +175,73 @@ wk_spill_runs(const wk_spill_t *sp)
     return sp->nruns;
 }
 
-/* load -- TMP_READ the run's next records into r->docs. */
-static int
-load(wk_spill_t *sp, run_t *r, sdb_error_t *err)
+int64_t
+wk_spill_run_first(const wk_spill_t *sp, size_t run)
 {
-    bson_t req = BSON_INITIALIZER, reply;
-    size_t budget = SPILL_READ_BYTES / (sp->nruns ? sp->nruns : 1);
+    SDB_ASSERT(run < sp->nruns);
+    return sp->runs[run].next;
+}
+
+int
+wk_spill_read(wk_spill_t *sp, int64_t from, int64_t end, size_t max_bytes, wk_spill_block_t *b,
+              sdb_error_t *err)
+{
+    bson_t req = BSON_INITIALIZER, rep;
     bson_iter_t it, a;
     int ret;
 
+    if (b->reply != NULL)
+        bson_destroy(b->reply);
+    b->reply = NULL;
+    b->n = 0;
     SDB_RET(wk_op_check(sp->op, err));
     BSON_APPEND_INT64(&req, "id", sp->id);
-    BSON_APPEND_INT64(&req, "from", r->next);
-    BSON_APPEND_INT64(&req, "n", r->end - r->next);
+    BSON_APPEND_INT64(&req, "from", from);
+    BSON_APPEND_INT64(&req, "n", end - from);
     BSON_APPEND_INT64(&req, "maxBytes",
-                      (int64_t)(budget < SPILL_READ_MIN ? SPILL_READ_MIN : budget));
-    ret = call(SDB_OP_TMP_READ, &req, &reply, err);
+                      (int64_t)(max_bytes < SPILL_READ_MIN ? SPILL_READ_MIN : max_bytes));
+    ret = call(SDB_OP_TMP_READ, &req, &rep, err);
     bson_destroy(&req);
     if (ret == 0)
-        r->reply = bson_copy(&reply);
-    bson_destroy(&reply);
+        b->reply = bson_copy(&rep);
+    bson_destroy(&rep);
     SDB_RET(ret);
-    r->ndocs = r->at = 0;
-    if (!bson_iter_init_find(&it, r->reply, "docs") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+    if (!bson_iter_init_find(&it, b->reply, "docs") || !BSON_ITER_HOLDS_ARRAY(&it) ||
         !bson_iter_recurse(&it, &a))
         return sdb_error_set(err, SDB_CODE_InternalError, "bad temporary table reply");
     while (bson_iter_next(&a)) {
         if (!BSON_ITER_HOLDS_DOCUMENT(&a))
             return sdb_error_set(err, SDB_CODE_InternalError, "bad temporary table record");
-        if (r->ndocs == r->dcap) {
-            r->dcap = r->dcap ? r->dcap * 2 : 64;
-            r->docs = bson_realloc(r->docs, r->dcap * sizeof(*r->docs));
-            r->lens = bson_realloc(r->lens, r->dcap * sizeof(*r->lens));
+        if (b->n == b->cap) {
+            b->cap = b->cap ? b->cap * 2 : 64;
+            b->data = bson_realloc(b->data, b->cap * sizeof(*b->data));
+            b->lens = bson_realloc(b->lens, b->cap * sizeof(*b->lens));
         }
-        bson_iter_document(&a, &r->lens[r->ndocs], &r->docs[r->ndocs]);
-        r->ndocs++;
+        bson_iter_document(&a, &b->lens[b->n], &b->data[b->n]);
+        b->n++;
     }
-    if (r->ndocs == 0) /* the table ended early: nothing more in this run */
+    return 0;
+}
+
+void
+wk_spill_block_free(wk_spill_block_t *b)
+{
+    if (b->reply != NULL)
+        bson_destroy(b->reply);
+    bson_free(b->data);
+    bson_free(b->lens);
+    memset(b, 0, sizeof(*b));
+}
+
+/* load -- TMP_READ the run's next records into r->b. */
+static int
+load(wk_spill_t *sp, run_t *r, sdb_error_t *err)
+{
+    size_t budget = SPILL_READ_BYTES / (sp->nruns ? sp->nruns : 1);
+
+    SDB_RET(wk_spill_read(sp, r->next, r->end, budget, &r->b, err));
+    r->at = 0;
+    if (r->b.n == 0) /* the table ended early: nothing more in this run */
         r->next = r->end;
     return 0;
 }
@@ -224,16 +251,16 @@ static int
 advance(wk_spill_t *sp, run_t *r, sdb_error_t *err)
 {
     r->cur = NULL;
-    while (r->reply == NULL || r->at >= r->ndocs) {
-        if (r->reply != NULL)
-            bson_destroy(r->reply);
-        r->reply = NULL;
+    while (r->b.reply == NULL || r->at >= r->b.n) {
+        if (r->b.reply != NULL)
+            bson_destroy(r->b.reply);
+        r->b.reply = NULL;
         if (r->next >= r->end)
             return 0;
         SDB_RET(load(sp, r, err));
     }
-    r->cur = r->docs[r->at];
-    r->cur_len = r->lens[r->at++];
+    r->cur = r->b.data[r->at];
+    r->cur_len = r->b.lens[r->at++];
     r->next++;
     return 0;
 }
@@ -325,10 +352,7 @@ wk_spill_free(wk_spill_t *sp)
         bson_destroy(&req);
     }
     for (size_t i = 0; i < sp->nruns; i++) {
-        if (sp->runs[i].reply != NULL)
-            bson_destroy(sp->runs[i].reply);
-        bson_free(sp->runs[i].docs);
-        bson_free(sp->runs[i].lens);
+        wk_spill_block_free(&sp->runs[i].b);
     }
     bson_free(sp->runs);
     bson_free(sp->heap);

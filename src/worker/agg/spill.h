@@ -44,6 +44,28 @@ int wk_spill_run(wk_spill_t *sp, bson_t *const *docs, size_t n, sdb_error_t *err
 /* wk_spill_runs -- how many runs were written. */
 size_t wk_spill_runs(const wk_spill_t *sp);
 
+/* wk_spill_run_first -- the number of run `run`'s first record: its records are numbered
+ * [first, first + its document count), the runs one after the other. */
+int64_t wk_spill_run_first(const wk_spill_t *sp, size_t run);
+
+/* Records read back in one TMP_READ: the reply and its documents (pointers into it; no
+ * bson_iter_t here: blocks live in plain heap arrays and bson_iter_t wants 128-byte alignment). */
+typedef struct wk_spill_block {
+    bson_t *reply; /* NULL: nothing read (heap: bson_t's alignment) */
+    const uint8_t **data;
+    uint32_t *lens;
+    size_t n, cap;
+} wk_spill_block_t;
+
+/* wk_spill_read -- the records numbered [from, end), as many as fit in about max_bytes (at
+ * least one; none past the table's end), into b (zeroed or read into before; what it held
+ * is released). */
+int wk_spill_read(wk_spill_t *sp, int64_t from, int64_t end, size_t max_bytes, wk_spill_block_t *b,
+                  sdb_error_t *err);
+
+/* wk_spill_block_free -- release a block (it is left zeroed). */
+void wk_spill_block_free(wk_spill_block_t *b);
+
 /* wk_spill_merge_next -- the next document of the merge of every run under cmp (the same
  * cmp on every call); *out NULL at the end. */
 int wk_spill_merge_next(wk_spill_t *sp, wk_spill_cmp_fn cmp, void *arg, bson_t **out,

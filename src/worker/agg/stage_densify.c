@@ -16,15 +16,23 @@
  * widening; dates by $dateAdd in UTC with `unit`.  Like mongod, at most 500,000 documents are
  * generated (5897900).
  *
- * Invariants: the private state is immutable after parsing; the run holds its input in memory.
+ * The sort in front spills as mongod's $sort does; the walk itself holds only its partition
+ * table, at most internalDocumentSourceDensifyMaxMemoryBytes of it (6007200 past that, as
+ * mongod, whatever allowDiskUse says).
+ *
+ * Invariants: the private state is immutable after parsing.
  */
 #include "agg_int.h"
+#include "keysort.h"
 
 #include "../../common/bsoncmp.h"
 #include "../query/num.h"
 #include "../query/sort.h"
 
+#include "../worker.h"
+
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define DENSIFY_MAX_DOCS 500000
@@ -43,7 +51,8 @@ typedef struct densify {
     char *unit; /* NULL: numbers */
     bounds_kind_t kind;
     bson_value_t lo, hi;
-    bson_t *sort; /* the sort desugared in front of the stage */
+    bson_t *sort;      /* the sort desugared in front of the stage */
+    wk_sort_t *sorter; /* ... compiled under the command's collation */
 } densify_t;
 
 static void
@@ -58,6 +67,7 @@ densify_free(densify_t *d)
     bson_free(d->unit);
     if (d->sort != NULL)
         bson_destroy(d->sort);
+    wk_sort_free(d->sorter);
     bson_free(d);
 }
 
@@ -268,7 +278,6 @@ wk_agg_parse_densify(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pr
     densify_t *d;
     int ret = 0;
 
-    SDB_UNUSED(ctx);
     if (!BSON_ITER_HOLDS_DOCUMENT(spec))
         return sdb_error_set(err, SDB_CODE_FailedToParse,
                              "The $densify stage specification must be an object, found %s",
@@ -279,6 +288,7 @@ wk_agg_parse_densify(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pr
     for (size_t i = 0; d->kind != B_FULL && i < d->nparts; i++)
         BSON_APPEND_INT32(d->sort, d->parts[i], 1);
     BSON_APPEND_INT32(d->sort, d->field, 1);
+    SDB_ERR(wk_sort_new_ex(d->sort, ctx->collation, &d->sorter, err));
     *priv = d;
     return 0;
 err:
@@ -301,6 +311,7 @@ typedef struct run {
     part_t *parts;
     size_t nparts;
     size_t generated;
+    size_t mem; /* the partition table's bytes (partitionByFields only) */
     bool has_global;
     bson_value_t gmin, gmax; /* "full": the smallest and largest values */
     wk_agg_docs_t *out;
@@ -353,10 +364,14 @@ value_of(const densify_t *d, const bson_t *doc, bson_value_t *v, bool *skip, sdb
     return 0;
 }
 
-/* part_of -- the partition of doc (created on first sight). */
-static part_t *
-part_of(run_t *r, const bson_t *doc)
+/* part_of -- the partition of doc (created on first sight; past internalDocumentSource-
+ * DensifyMaxMemoryBytes of partition table, mongod's 6007200, whatever allowDiskUse says). */
+static int
+part_of(run_t *r, const bson_t *doc, part_t **out, sdb_error_t *err)
 {
+    size_t limit =
+        wk_global != NULL ? (size_t)atomic_load(&wk_global->densify_mem_max) : WK_AGG_MEM_MAX;
+
     bson_t key = BSON_INITIALIZER;
 
     for (size_t i = 0; i < r->d->nparts; i++) {
@@ -374,13 +389,23 @@ part_of(run_t *r, const bson_t *doc)
         if (r->parts[i].key->len == key.len &&
             memcmp(bson_get_data(r->parts[i].key), bson_get_data(&key), key.len) == 0) {
             bson_destroy(&key);
-            return &r->parts[i];
+            *out = &r->parts[i];
+            return 0;
         }
+    if (r->d->nparts > 0) { /* mongod counts the key and the last value of each partition */
+        r->mem += key.len + sizeof(bson_value_t);
+        if (r->mem > limit) {
+            bson_destroy(&key);
+            return sdb_error_set(err, SDB_CODE_Location6007200,
+                                 "$densify exceeded memory limit of %zu", limit);
+        }
+    }
     r->parts = bson_realloc(r->parts, (r->nparts + 1) * sizeof(*r->parts));
     memset(&r->parts[r->nparts], 0, sizeof(r->parts[r->nparts]));
     r->parts[r->nparts].key = bson_copy(&key);
     bson_destroy(&key);
-    return &r->parts[r->nparts++];
+    *out = &r->parts[r->nparts++];
+    return 0;
 }
 
 /* generate -- emit the partition's documents for the grid values below `upper` after its
@@ -427,9 +452,10 @@ advance(run_t *r, part_t *p, const bson_value_t *v, sdb_error_t *err)
 static int
 one_doc(run_t *r, const bson_t *doc, const bson_value_t *v, sdb_error_t *err)
 {
-    part_t *p = part_of(r, doc);
     const densify_t *d = r->d;
+    part_t *p;
 
+    SDB_RET(part_of(r, doc, &p, err));
     if (d->kind == B_EXPLICIT) {
         if (!p->has_cur) {
             SDB_RET(step_from(d, &d->lo, -1, &p->cur, err));
@@ -495,9 +521,11 @@ finish(run_t *r, sdb_error_t *err)
         SDB_RET(step_from(d, &d->lo, -1, &before, err));
         if (d->nparts == 0 && r->nparts == 0) {
             bson_t none = BSON_INITIALIZER;
-            part_t *p = part_of(r, &none);
+            part_t *p;
+            int ret = part_of(r, &none, &p, err);
 
             bson_destroy(&none);
+            SDB_RET(ret);
             p->cur = before;
             p->has_cur = true;
         }
@@ -521,53 +549,113 @@ finish(run_t *r, sdb_error_t *err)
     return 0;
 }
 
+/* ---- the sink ----------------------------------------------------------------------------
+ * As mongod desugars $densify into a $sort and a streaming stage: the input is sorted by the
+ * desugared sort (keysort.h with one key for all, spilling past internalQueryMaxBlockingSort-
+ * MemoryUsageBytes, 292 without allowDiskUse as mongod's $sort), then walked in that order,
+ * the generated documents going out before the document that brings them.  What the walk
+ * holds is the partition table (6007200 past its own limit, part_of). */
+
+typedef struct densify_state {
+    run_t r;
+    wk_keysort_t *ks;
+    bool finished;
+} densify_state_t;
+
+static int
+densify_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
+{
+    densify_state_t *st = bson_malloc0(sizeof(*st));
+
+    SDB_UNUSED(topk);
+    st->r.d = priv;
+    st->r.ctx = ctx;
+    st->ks = wk_keysort_new_then(ctx, "$sort", st->r.d->sorter);
+    *state = st;
+    return 0;
+}
+
+static int
+densify_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
+{
+    densify_state_t *st = state;
+
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->v[i] == NULL)
+            continue;
+        SDB_RET(wk_keysort_add(st->ks, NULL, in->v[i], err));
+        bson_destroy(in->v[i]);
+        in->v[i] = NULL;
+    }
+    return 0;
+}
+
+/* one_sorted -- the documents one sorted record brings, then its document. */
+static int
+one_sorted(densify_state_t *st, const bson_t *rec, sdb_error_t *err)
+{
+    bson_value_t v;
+    bson_t doc;
+    bool skip;
+    int ret;
+
+    wk_keysort_doc(rec, &doc);
+    ret = value_of(st->r.d, &doc, &v, &skip, err);
+    if (ret == 0 && !skip)
+        ret = one_doc(&st->r, &doc, &v, err);
+    if (v.value_type != BSON_TYPE_EOD)
+        bson_value_destroy(&v);
+    SDB_RET(ret);
+    wk_agg_docs_push(st->r.out, bson_copy(&doc));
+    return 0;
+}
+
+static int
+densify_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t *err)
+{
+    densify_state_t *st = state;
+    size_t before = out->n;
+
+    st->r.out = out;
+    *done = false;
+    while (!st->finished && (max == 0 || out->n - before < max)) {
+        bson_t *rec;
+        int ret;
+
+        SDB_RET(wk_keysort_next(st->ks, &rec, err));
+        if (rec == NULL) {
+            st->finished = true;
+            SDB_RET(finish(&st->r, err));
+            break;
+        }
+        ret = one_sorted(st, rec, err);
+        bson_destroy(rec);
+        SDB_RET(ret);
+    }
+    *done = st->finished;
+    return 0;
+}
+
+static void
+densify_close(void *state)
+{
+    densify_state_t *st = state;
+
+    for (size_t i = 0; i < st->r.nparts; i++)
+        bson_destroy(st->r.parts[i].key);
+    bson_free(st->r.parts);
+    wk_keysort_free(st->ks);
+    bson_free(st);
+}
+
+const wk_agg_blocking_t wk_agg_densify_blocking = {densify_open, densify_push, densify_pull,
+                                                   densify_close};
+
 int
 wk_agg_run_densify(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                    sdb_error_t *err)
 {
-    const densify_t *d = priv;
-    wk_sort_t *sort = NULL;
-    run_t r;
-    int ret = 0;
-
-    memset(&r, 0, sizeof(r));
-    r.d = d;
-    r.ctx = ctx;
-    r.out = out;
-    SDB_ERR(wk_agg_check_mem(ctx, wk_agg_docs_bytes(in), "$densify", err));
-    for (size_t i = 0, k = 0; i < in->n; i++) { /* the sort takes no empty slots */
-        bson_t *doc = in->v[i];
-
-        in->v[i] = NULL;
-        if (doc != NULL)
-            in->v[k++] = doc;
-        if (i + 1 == in->n)
-            in->n = k;
-    }
-    SDB_ERR(wk_sort_new_ex(d->sort, ctx->collation, &sort, err));
-    SDB_ERR(wk_sort_docs_op(sort, in->v, in->n, ctx->op, err));
-    for (size_t i = 0; i < in->n; i++) {
-        bson_value_t v;
-        bool skip;
-
-        if (in->v[i] == NULL)
-            continue;
-        ret = value_of(d, in->v[i], &v, &skip, err);
-        if (ret == 0 && !skip)
-            ret = one_doc(&r, in->v[i], &v, err);
-        if (v.value_type != BSON_TYPE_EOD)
-            bson_value_destroy(&v);
-        SDB_ERR(ret);
-        wk_agg_docs_push(out, in->v[i]);
-        in->v[i] = NULL;
-    }
-    SDB_ERR(finish(&r, err));
-err:
-    for (size_t i = 0; i < r.nparts; i++)
-        bson_destroy(r.parts[i].key);
-    bson_free(r.parts);
-    wk_sort_free(sort);
-    return ret;
+    return wk_agg_blocking_run(&wk_agg_densify_blocking, priv, ctx, in, out, err);
 }
 
 void

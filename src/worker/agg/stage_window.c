@@ -6,17 +6,22 @@
  * sort, so without sortBy a partition keeps its input order -- then walk one partition at a
  * time: each output's window function (window_ops.c) answers one value per document of the
  * partition, the documents get their new fields and move to the output, and the partition's
- * evaluated values are released before the next one starts.  With partitionBy the input is
- * sorted by partition key first, spilling past the sort limit (the sink, at the end), so only
- * one partition is held in memory.  A partition key that is an array is 14 TypeMismatch; missing and null are
- * one partition, and keys equal under the command's collation are one partition.  Window bounds follow mongod's window_bounds.cpp: document offsets count from
- * the current document; range offsets are added to its sortBy value (a number, or a date with
- * `unit`), the window being every document whose value lies within, except that 'current'
- * means the current document itself.
+ * evaluated values are released before the next one starts.  The sort spills past the sort
+ * limit (keysort.h) as the $sort mongod puts in front does, and a partition spills past
+ * internalDocumentSourceSetWindowFieldsMaxMemoryBytes (wincache.h, mongod's SpillableCache),
+ * so neither the input nor one partition is ever held whole; what a partition keeps in memory
+ * is its evaluated values (one per document and output) and, with a single-field sortBy, its
+ * sortBy values.  A partition key that is an array is 14 TypeMismatch; missing and null are
+ * one partition, and keys equal under the command's collation are one partition.  Window
+ * bounds follow mongod's window_bounds.cpp: document offsets count from the current document;
+ * range offsets are added to its sortBy value (a number, or a date with `unit`), the window
+ * being every document whose value lies within, except that 'current' means the current
+ * document itself.
  *
  * Invariants: private states are immutable after parsing; event-loop thread.
  */
 #include "keysort.h"
+#include "wincache.h"
 #include "window.h"
 
 #include "../../common/bsoncmp.h"
@@ -612,154 +617,48 @@ wk_agg_free_set_window_fields(void *priv)
     window_free(priv);
 }
 
-/* ---- running ----------------------------------------------------------------------------- */
+/* ---- running -----------------------------------------------------------------------------
+ * The stage takes its input in chunks (agg_int.h wk_agg_blocking_t).  With partitionBy or
+ * sortBy it sorts it by (partition key, sortBy) (keysort.h), spilling past internalQueryMax-
+ * BlockingSortMemoryUsageBytes as the $sort mongod puts in front of it does (292 in its words
+ * without allowDiskUse); without either the input goes straight into the one partition.  pull
+ * reads one partition at a time into a wincache.h (spilled past internalDocumentSource-
+ * SetWindowFieldsMaxMemoryBytes, 5643011 without allowDiskUse), evaluates every output over
+ * it, then hands its documents out with their new fields a chunk at a time. */
 
-typedef struct win_row {
-    bson_value_t key; /* partition key (null for missing) */
-    bson_t *doc;
-    size_t idx; /* its slot in the input vector */
-} win_row_t;
-
-/* What the partition sort compares with: the stage, and the command's collation (partition
- * keys that are equal under it, "a" and "A" case-insensitively, are one partition). */
-typedef struct row_order {
-    const window_stage_t *w;
-    const struct sdb_collation *coll;
-} row_order_t;
-
-static int
-row_cmp(const void *a, const void *b, void *arg)
+int
+wk_win_doc(const wk_win_part_t *p, size_t i, const bson_t **doc, sdb_error_t *err)
 {
-    const win_row_t *x = a, *y = b;
-    const row_order_t *o = arg;
-    int c = sdb_collation_value_cmp(o->coll, &x->key, &y->key);
-
-    if (c != 0 || o->w->sort == NULL)
-        return c;
-    return wk_sort_cmp(o->w->sort, x->doc, y->doc);
+    return wk_wincache_get(p->cache, i, doc, err);
 }
-
-/* partition_keys -- each document's key; an array is 14 TypeMismatch. */
-static int
-partition_keys(const window_stage_t *w, win_row_t *rows, size_t n, const wk_agg_ctx_t *ctx,
-               sdb_error_t *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        SDB_RET(wk_op_check(ctx->op, err));
-        if (w->partition != NULL)
-            SDB_RET(wk_agg_eval_op(w->partition, rows[i].doc, ctx->op, &rows[i].key, err));
-        if (rows[i].key.value_type == BSON_TYPE_ARRAY)
-            return sdb_error_set(err, SDB_CODE_TypeMismatch,
-                                 "An expression used to partition cannot evaluate to value of "
-                                 "type array");
-        if (rows[i].key.value_type == BSON_TYPE_EOD)
-            rows[i].key.value_type = BSON_TYPE_NULL;
-    }
-    return 0;
-}
-
-/* emit_partition -- evaluate every output over rows[from, to) and move the documents out. */
-static int
-emit_partition(const window_stage_t *w, wk_agg_ctx_t *ctx, win_row_t *rows, size_t from, size_t to,
-               wk_agg_docs_t *out, sdb_error_t *err)
-{
-    size_t n = to - from, bytes = 0;
-    wk_win_part_t p = {NULL, n, NULL, w->sort, ctx};
-    bson_value_t *sortv = NULL, *res = NULL;
-    bson_t **docs = bson_malloc((n ? n : 1) * sizeof(*docs));
-    int ret = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        docs[i] = rows[from + i].doc;
-        bytes += docs[i]->len;
-    }
-    SDB_ERR(wk_agg_check_mem(ctx, bytes, "$setWindowFields", err));
-    p.docs = docs;
-    if (w->sort_field != NULL) {
-        sortv = bson_malloc0(n * sizeof(*sortv));
-        for (size_t i = 0; i < n; i++)
-            SDB_ERR(wk_agg_eval(w->sort_field, docs[i], &sortv[i], err));
-        p.sortv = sortv;
-    }
-    res = bson_malloc0((n ? n : 1) * w->nout * sizeof(*res));
-    for (size_t o = 0; o < w->nout; o++) {
-        SDB_ERR(wk_op_check(ctx->op, err));
-        SDB_ERR(w->outs[o].op->eval(&w->outs[o], &p, res + o * n, err));
-    }
-    for (size_t i = 0; i < n; i++) {
-        bson_t cur, next;
-
-        bson_copy_to(docs[i], &cur);
-        for (size_t o = 0; o < w->nout; o++) {
-            wk_agg_doc_set(&cur, w->outs[o].field, &res[o * n + i], &next);
-            bson_destroy(&cur);
-            bson_steal(&cur, &next);
-        }
-        wk_agg_docs_push(out, bson_copy(&cur));
-        bson_destroy(&cur);
-    }
-err:
-    for (size_t i = 0; sortv != NULL && i < n; i++)
-        wk_acc_val_clear(&sortv[i]);
-    for (size_t i = 0; res != NULL && i < n * w->nout; i++)
-        wk_acc_val_clear(&res[i]);
-    bson_free(sortv);
-    bson_free(res);
-    bson_free(docs);
-    return ret;
-}
-
-/* run_partitions -- the stage over a whole input held in memory. */
-static int
-run_partitions(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
-               sdb_error_t *err)
-{
-    const window_stage_t *w = priv;
-    win_row_t *rows = bson_malloc0((in->n ? in->n : 1) * sizeof(*rows));
-    row_order_t order = {w, ctx->collation};
-    size_t n = 0, from = 0;
-    int ret = 0;
-
-    for (size_t i = 0; i < in->n; i++)
-        if (in->v[i] != NULL) {
-            rows[n].idx = i;
-            rows[n++].doc = in->v[i];
-        }
-    SDB_ERR(partition_keys(w, rows, n, ctx, err));
-    if (w->partition != NULL || w->sort != NULL)
-        SDB_ERR(wk_sort_array_op(rows, n, sizeof(*rows), row_cmp, &order, ctx->op, err));
-    for (size_t i = 1; i <= n; i++) {
-        if (i < n && sdb_collation_value_cmp(ctx->collation, &rows[i].key, &rows[from].key) == 0)
-            continue;
-        SDB_ERR(emit_partition(w, ctx, rows, from, i, out, err));
-        for (size_t j = from; j < i; j++) { /* the partition is done: release its input */
-            bson_destroy(in->v[rows[j].idx]);
-            in->v[rows[j].idx] = NULL;
-        }
-        from = i;
-    }
-err:
-    for (size_t i = 0; i < n; i++)
-        wk_acc_val_clear(&rows[i].key);
-    bson_free(rows);
-    return ret;
-}
-
-/* ---- the sink ----------------------------------------------------------------------------
- * With partitionBy the stage takes its input in chunks (agg_int.h wk_agg_blocking_t) and
- * sorts it by partition key (keysort.h), spilling past internalQueryMaxBlockingSortMemory-
- * UsageBytes as the $sort mongod puts in front of it does (292 in its words without
- * allowDiskUse); pull reads the partitions back one at a time and runs the stage over each,
- * so only one partition is held.  Without partitionBy the input is one partition, held. */
 
 typedef struct win_state {
     const window_stage_t *w;
     wk_agg_ctx_t *ctx;
-    wk_keysort_t *ks;   /* partitionBy: the sort; NULL: `held` */
-    wk_agg_docs_t held; /* no partitionBy: the whole input */
-    bool started;
-    bson_t *cur; /* the first record of the next partition; NULL at the end */
+    wk_keysort_t *ks;    /* partitionBy or sortBy: the sort; NULL: input order into `part` */
+    wk_wincache_t *part; /* the partition being filled or handed out */
+    bool started, last;  /* the sort is being read; `part` is the last partition */
+    bson_t *cur;         /* the first record of the next partition; NULL at the end */
+    bson_value_t *res;   /* res[o * n + i]: output o of document i of `part` (NULL: none) */
+    size_t n, next;      /* `part`'s documents, and the next to hand out */
 } win_state_t;
+
+/* partition_key -- a document's partition key (null for missing); an array is 14. */
+static int
+partition_key(const window_stage_t *w, const bson_t *doc, const wk_agg_ctx_t *ctx,
+              bson_value_t *key, sdb_error_t *err)
+{
+    memset(key, 0, sizeof(*key));
+    if (w->partition != NULL)
+        SDB_RET(wk_agg_eval_op(w->partition, doc, ctx->op, key, err));
+    if (key->value_type == BSON_TYPE_ARRAY)
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "An expression used to partition cannot evaluate to value of "
+                             "type array");
+    if (key->value_type == BSON_TYPE_EOD)
+        key->value_type = BSON_TYPE_NULL;
+    return 0;
+}
 
 static int
 win_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
@@ -769,55 +668,55 @@ win_open(const void *priv, wk_agg_ctx_t *ctx, int64_t topk, void **state)
     SDB_UNUSED(topk);
     st->w = priv;
     st->ctx = ctx;
-    wk_agg_docs_init(&st->held);
-    if (st->w->partition != NULL)
-        st->ks = wk_keysort_new(ctx, "$sort");
+    if (st->w->partition != NULL || st->w->sort != NULL)
+        st->ks = wk_keysort_new_then(ctx, "$sort", st->w->sort);
+    else
+        st->part = wk_wincache_new(ctx);
     *state = st;
     return 0;
 }
 
-/* win_push -- sort each document by its partition key, or hold it. */
+/* win_push -- sort each document by (partition key, sortBy), or add it to the partition. */
 static int
 win_push(void *state, wk_agg_docs_t *in, sdb_error_t *err)
 {
     win_state_t *st = state;
 
     for (size_t i = 0; i < in->n; i++) {
-        win_row_t row;
+        bson_value_t key;
+        bson_t *doc = in->v[i];
         int ret;
 
-        if (in->v[i] == NULL)
+        if (doc == NULL)
             continue;
+        in->v[i] = NULL;
         if (st->ks == NULL) {
-            wk_agg_docs_push(&st->held, in->v[i]);
-            in->v[i] = NULL;
+            SDB_RET(wk_wincache_add(st->part, doc, err));
             continue;
         }
-        memset(&row, 0, sizeof(row));
-        row.doc = in->v[i];
-        ret = partition_keys(st->w, &row, 1, st->ctx, err);
+        ret = partition_key(st->w, doc, st->ctx, &key, err);
         if (ret == 0)
-            ret = wk_keysort_add(st->ks, &row.key, row.doc, err);
-        wk_acc_val_clear(&row.key);
+            ret = wk_keysort_add(st->ks, &key, doc, err);
+        wk_acc_val_clear(&key);
+        bson_destroy(doc);
         SDB_RET(ret);
-        bson_destroy(in->v[i]);
-        in->v[i] = NULL;
     }
     return 0;
 }
 
-/* next_partition -- the documents of the next partition (copied out of the sorted records). */
+/* next_partition -- read the next partition's documents out of the sorted records. */
 static int
-next_partition(win_state_t *st, wk_agg_docs_t *part, sdb_error_t *err)
+next_partition(win_state_t *st, sdb_error_t *err)
 {
     bson_t *first = st->cur, doc;
     bson_value_t k0, k;
     int ret = 0;
 
+    st->part = wk_wincache_new(st->ctx);
     wk_keysort_key(first, &k0); /* a view into `first`, kept until the partition ends */
     for (;;) {
         wk_keysort_doc(st->cur, &doc);
-        wk_agg_docs_push(part, bson_copy(&doc));
+        SDB_ERR(wk_wincache_add(st->part, bson_copy(&doc), err));
         if (st->cur != first)
             bson_destroy(st->cur);
         st->cur = NULL;
@@ -829,36 +728,128 @@ next_partition(win_state_t *st, wk_agg_docs_t *part, sdb_error_t *err)
             break;
     }
 err:
+    if (st->cur == first)
+        st->cur = NULL;
     bson_destroy(first);
     return ret;
 }
 
-/* win_pull -- the output, partition by partition, until at least max documents (0: all). */
+/* evaluate -- every output over the partition in `part`. */
+static int
+evaluate(win_state_t *st, sdb_error_t *err)
+{
+    const window_stage_t *w = st->w;
+    size_t n = wk_wincache_count(st->part);
+    wk_win_part_t p = {st->part, n, NULL, w->sort, st->ctx};
+    bson_value_t *sortv = NULL;
+    int ret = 0;
+
+    st->n = n;
+    st->next = 0;
+    if (w->sort_field != NULL) {
+        sortv = bson_malloc0((n ? n : 1) * sizeof(*sortv));
+        for (size_t i = 0; i < n; i++) {
+            const bson_t *doc;
+
+            SDB_ERR(wk_win_doc(&p, i, &doc, err));
+            SDB_ERR(wk_agg_eval(w->sort_field, doc, &sortv[i], err));
+        }
+        p.sortv = sortv;
+    }
+    st->res = bson_malloc0((n ? n : 1) * w->nout * sizeof(*st->res));
+    for (size_t o = 0; o < w->nout; o++) {
+        SDB_ERR(wk_op_check(st->ctx->op, err));
+        SDB_ERR(w->outs[o].op->eval(&w->outs[o], &p, st->res + o * n, err));
+    }
+err:
+    for (size_t i = 0; sortv != NULL && i < n; i++)
+        wk_acc_val_clear(&sortv[i]);
+    bson_free(sortv);
+    return ret;
+}
+
+/* drop_partition -- release the partition handed out. */
+static void
+drop_partition(win_state_t *st)
+{
+    for (size_t i = 0; st->res != NULL && i < st->n * st->w->nout; i++)
+        wk_acc_val_clear(&st->res[i]);
+    bson_free(st->res);
+    st->res = NULL;
+    wk_wincache_free(st->part);
+    st->part = NULL;
+    st->n = st->next = 0;
+}
+
+/* hand_out -- the partition's next documents with their new fields, up to `room`. */
+static int
+hand_out(win_state_t *st, wk_agg_docs_t *out, size_t room, sdb_error_t *err)
+{
+    const window_stage_t *w = st->w;
+
+    for (; st->next < st->n && room > 0; st->next++, room--) {
+        const bson_t *doc;
+        bson_t cur, next;
+
+        if (st->next % 256 == 0)
+            SDB_RET(wk_op_check(st->ctx->op, err));
+        SDB_RET(wk_wincache_get(st->part, st->next, &doc, err));
+        bson_copy_to(doc, &cur);
+        for (size_t o = 0; o < w->nout; o++) {
+            wk_agg_doc_set(&cur, w->outs[o].field, &st->res[o * st->n + st->next], &next);
+            bson_destroy(&cur);
+            bson_steal(&cur, &next);
+        }
+        wk_agg_docs_push(out, bson_copy(&cur));
+        bson_destroy(&cur);
+    }
+    return 0;
+}
+
+/* load_partition -- make the next partition `part`, evaluated (*none: there is no next). */
+static int
+load_partition(win_state_t *st, bool *none, sdb_error_t *err)
+{
+    *none = false;
+    if (st->ks == NULL) { /* one partition, already filled */
+        if (st->last)
+            return *none = true, 0;
+        st->last = true;
+        return evaluate(st, err);
+    }
+    if (!st->started) {
+        st->started = true;
+        SDB_RET(wk_keysort_next(st->ks, &st->cur, err));
+    }
+    if (st->cur == NULL)
+        return *none = true, 0;
+    SDB_RET(next_partition(st, err));
+    return evaluate(st, err);
+}
+
+/* win_pull -- the output, until at least max documents (0: all). */
 static int
 win_pull(void *state, wk_agg_docs_t *out, size_t max, bool *done, sdb_error_t *err)
 {
     win_state_t *st = state;
     size_t before = out->n;
 
-    *done = true;
-    if (st->ks == NULL) /* one partition */
-        return run_partitions(st->w, st->ctx, &st->held, out, err);
-    if (!st->started) {
-        st->started = true;
-        SDB_RET(wk_keysort_next(st->ks, &st->cur, err));
-    }
-    while (st->cur != NULL && (max == 0 || out->n - before < max)) {
-        wk_agg_docs_t part;
-        int ret;
+    *done = false;
+    while (max == 0 || out->n - before < max) {
+        bool none;
 
-        wk_agg_docs_init(&part);
-        ret = next_partition(st, &part, err);
-        if (ret == 0)
-            ret = run_partitions(st->w, st->ctx, &part, out, err);
-        wk_agg_docs_free(&part);
-        SDB_RET(ret);
+        if (st->res != NULL && st->next < st->n) {
+            SDB_RET(hand_out(st, out, max == 0 ? SIZE_MAX : max - (out->n - before), err));
+            continue;
+        }
+        if (st->res != NULL)
+            drop_partition(st);
+        SDB_RET(load_partition(st, &none, err));
+        if (none) {
+            *done = true;
+            return 0;
+        }
     }
-    *done = st->cur == NULL;
     return 0;
 }
 
@@ -869,8 +860,8 @@ win_close(void *state)
 
     if (st->cur != NULL)
         bson_destroy(st->cur);
+    drop_partition(st);
     wk_keysort_free(st->ks);
-    wk_agg_docs_free(&st->held);
     bson_free(st);
 }
 

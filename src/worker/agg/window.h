@@ -3,7 +3,8 @@
  * function table (window_ops.c) share.
  *
  * The stage hands each function one partition at a time, already in sortBy order: the
- * documents, and (when sortBy has one field) each document's sortBy value.  A function
+ * documents (read by position, wk_win_doc: the partition may be spilled past its memory limit),
+ * and (when sortBy has one field) each document's sortBy value.  A function
  * answers one value per document (missing removes the output field).  Accumulator-style
  * functions ($sum ... $percentile) run the accumulators of accum.c over each document's
  * window; the others ($rank, $shift, $expMovingAvg, $derivative, $integral, $linearFill,
@@ -56,7 +57,7 @@ typedef struct wk_win_out {
 
 /* One partition, in order. */
 typedef struct wk_win_part {
-    bson_t **docs;
+    struct wk_wincache *cache; /* its documents by position (wincache.h): read with wk_win_doc */
     size_t n;
     const bson_value_t *sortv; /* the single sortBy field's value per document, or NULL */
     const wk_sort_t *sort;     /* the stage's sortBy (NULL when none) */
@@ -78,6 +79,10 @@ typedef struct wk_win_op {
 
 #define WK_WIN_BOUNDS 0x1u /* takes `window` (else refuses it) */
 #define WK_WIN_RANK 0x2u   /* $rank $denseRank $documentNumber: nothing but {} */
+
+/* wk_win_doc -- document i (< n) of the partition: a view that stays valid until the second
+ * call after this one (the partition may be spilled, wincache.h). */
+int wk_win_doc(const wk_win_part_t *p, size_t i, const bson_t **doc, sdb_error_t *err);
 
 /* wk_win_find_op -- the window function `name`, or NULL. */
 const wk_win_op_t *wk_win_find_op(const char *name);

@@ -46,8 +46,12 @@ static int
 eval_inputs(const wk_expr_t *e, const wk_win_part_t *p, bson_value_t **vals, sdb_error_t *err)
 {
     *vals = bson_malloc0((p->n ? p->n : 1) * sizeof(**vals));
-    for (size_t i = 0; i < p->n; i++)
-        SDB_RET(wk_agg_eval_op(e, p->docs[i], p->ctx->op, &(*vals)[i], err));
+    for (size_t i = 0; i < p->n; i++) {
+        const bson_t *doc;
+
+        SDB_RET(wk_win_doc(p, i, &doc, err));
+        SDB_RET(wk_agg_eval_op(e, doc, p->ctx->op, &(*vals)[i], err));
+    }
     return 0;
 }
 
@@ -254,12 +258,15 @@ eval_endpoint(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, 
     size_t lo, hi;
 
     for (size_t i = 0; i < p->n; i++) {
+        const bson_t *doc;
+
         SDB_RET(wk_win_range(&o->win, p, i, &lo, &hi, &none, err));
-        if (none)
+        if (none) {
             wk_acc_val_set(&res[i], BSON_TYPE_NULL);
-        else
-            SDB_RET(wk_agg_eval_op(wk_acc_input(&o->acc), p->docs[last ? hi : lo], p->ctx->op,
-                                   &res[i], err));
+            continue;
+        }
+        SDB_RET(wk_win_doc(p, last ? hi : lo, &doc, err));
+        SDB_RET(wk_agg_eval_op(wk_acc_input(&o->acc), doc, p->ctx->op, &res[i], err));
     }
     return 0;
 }
@@ -291,17 +298,23 @@ nullish(const bson_value_t *v)
            v->value_type == BSON_TYPE_UNDEFINED;
 }
 
-/* same_sort_value -- documents i-1 and i tie on the sortBy field. */
-static bool
-same_sort_value(const wk_win_part_t *p, size_t i)
+/* same_sort_value -- whether documents i-1 and i tie on the sortBy field. */
+static int
+same_sort_value(const wk_win_part_t *p, size_t i, bool *same, sdb_error_t *err)
 {
     const bson_value_t *a = &p->sortv[i - 1], *b = &p->sortv[i];
+    const bson_t *da, *db;
 
+    *same = true;
     if (nullish(a) && nullish(b))
-        return true;
-    if (a->value_type == BSON_TYPE_ARRAY || b->value_type == BSON_TYPE_ARRAY)
-        return wk_sort_cmp(p->sort, p->docs[i - 1], p->docs[i]) == 0;
-    return sdb_collation_value_cmp(p->ctx->collation, a, b) == 0;
+        return 0;
+    *same = sdb_collation_value_cmp(p->ctx->collation, a, b) == 0;
+    if (a->value_type != BSON_TYPE_ARRAY && b->value_type != BSON_TYPE_ARRAY)
+        return 0;
+    SDB_RET(wk_win_doc(p, i - 1, &da, err)); /* stays valid across the next read */
+    SDB_RET(wk_win_doc(p, i, &db, err));
+    *same = wk_sort_cmp(p->sort, da, db) == 0;
+    return 0;
 }
 
 static void
@@ -323,10 +336,11 @@ eval_rank(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_
     const char *name = o->op->name;
     int64_t rank = 0;
 
-    SDB_UNUSED(err);
     for (size_t i = 0; i < p->n; i++) {
-        bool tie = i > 0 && p->sortv != NULL && same_sort_value(p, i);
+        bool tie = false;
 
+        if (i > 0 && p->sortv != NULL)
+            SDB_RET(same_sort_value(p, i, &tie, err));
         if (strcmp(name, "$documentNumber") == 0)
             rank = (int64_t)i + 1;
         else if (strcmp(name, "$rank") == 0)
@@ -418,9 +432,12 @@ eval_shift(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb
     for (size_t i = 0; i < p->n; i++) {
         int64_t j = (int64_t)i + o->by;
 
-        if (j >= 0 && j < (int64_t)p->n)
-            SDB_ERR(wk_agg_eval_op(o->input, p->docs[j], p->ctx->op, &res[i], err));
-        else if (o->dflt != NULL)
+        const bson_t *doc;
+
+        if (j >= 0 && j < (int64_t)p->n) {
+            SDB_ERR(wk_win_doc(p, (size_t)j, &doc, err));
+            SDB_ERR(wk_agg_eval_op(o->input, doc, p->ctx->op, &res[i], err));
+        } else if (o->dflt != NULL)
             SDB_ERR(wk_agg_eval_op(o->dflt, &empty, p->ctx->op, &res[i], err));
         else
             wk_acc_val_set(&res[i], BSON_TYPE_NULL);
@@ -505,7 +522,10 @@ eval_ema(const wk_win_out_t *o, const wk_win_part_t *p, bson_value_t *res, sdb_e
     int ret = 0;
 
     for (size_t i = 0; i < p->n; i++) {
-        SDB_RET(wk_agg_eval_op(o->input, p->docs[i], p->ctx->op, &v, err));
+        const bson_t *doc;
+
+        SDB_RET(wk_win_doc(p, i, &doc, err));
+        SDB_RET(wk_agg_eval_op(o->input, doc, p->ctx->op, &v, err));
         if (wk_num_is(&v)) {
             wk_dec_t x = wk_dec_from_value(&v);
 
