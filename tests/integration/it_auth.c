@@ -607,23 +607,12 @@ END_TEST
 static mongoc_client_t *
 tls_client(const fx_server_t *s, const char *certs, const char *userinfo, const char *auth)
 {
-    char uri[1024], ca[700], pem[700];
-    mongoc_ssl_opt_t ssl = *mongoc_ssl_opt_get_default();
-    mongoc_client_t *c;
+    char ca[700], pem[700], opts[256];
 
     snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
     snprintf(pem, sizeof(pem), "%s/client.pem", certs);
-    snprintf(uri, sizeof(uri),
-             "mongodb://%slocalhost:%d/?directConnection=true&tls=true&tlsCAFile=%s"
-             "&serverSelectionTimeoutMS=10000%s",
-             userinfo, s->port, ca, auth);
-    c = mongoc_client_new(uri);
-    ck_assert_ptr_nonnull(c);
-    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
-    ssl.ca_file = ca;
-    ssl.pem_file = pem;
-    mongoc_client_set_ssl_opts(c, &ssl);
-    return c;
+    snprintf(opts, sizeof(opts), "&serverSelectionTimeoutMS=10000%s", auth);
+    return fx_tls_client(s, ca, pem, userinfo, opts);
 }
 
 /* MONGODB-X509: the client certificate's subject is a user of $external. */
