@@ -573,6 +573,93 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* batch_double -- the double at `path` (under cursor.firstBatch) of an aggregate on `coll`. */
+static double
+batch_double(mongoc_client_t *c, const char *coll, const char *pipeline, const char *path)
+{
+    char *cmd =
+        bson_strdup_printf("{'aggregate': '%s', 'cursor': {}, 'pipeline': %s}", coll, pipeline);
+    char *full = bson_strdup_printf("cursor.firstBatch.%s", path);
+    bson_iter_t it;
+    bson_t r;
+    double v;
+
+    CMD_OK(c, DB, cmd, &r);
+    ck_assert_msg(bson_iter_init(&it, &r) && bson_iter_find_descendant(&it, full, &it) &&
+                      BSON_ITER_HOLDS_DOUBLE(&it),
+                  "no double at %s", full);
+    v = bson_iter_double(&it);
+    bson_destroy(&r);
+    bson_free(full);
+    bson_free(cmd);
+    return v;
+}
+
+/* The accumulators answer method 'approximate' with mongod's t-digest: past about a thousand
+ * values its centroids merge and the answers interpolate (the numbers below come from an
+ * independent transcription of mongod's algorithm, see check_window's test_tdigest); a window
+ * growing from the partition's start reads the digest at every document, as mongod's does;
+ * a sliding window is exact. */
+START_TEST(test_tdigest)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t cmd = BSON_INITIALIZER, docs, r;
+    char key[16];
+    const char *k;
+
+    seed(c);
+    BSON_APPEND_UTF8(&cmd, "insert", "digest");
+    BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
+    for (int i = 0; i < 3000; i++) {
+        bson_t d;
+
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_DOCUMENT_BEGIN(&docs, k, &d);
+        BSON_APPEND_INT32(&d, "_id", i);
+        BSON_APPEND_DOUBLE(&d, "v", (double)((i * 7919) % 10007) + 0.5);
+        bson_append_document_end(&docs, &d);
+    }
+    bson_append_array_end(&cmd, &docs);
+    ck_assert(fx_cmd_bson(c, DB, &cmd, &r, NULL));
+    bson_destroy(&r);
+    bson_destroy(&cmd);
+    ck_assert_double_eq(batch_double(c, "digest",
+                                     "[{'$sort': {'_id': 1}}, {'$group': {'_id': null, 'p': "
+                                     "{'$percentile': {'input': '$v', 'p': [0.5, 0.9], "
+                                     "'method': 'approximate'}}}}]",
+                                     "0.p.0"),
+                        5003.86);
+    ck_assert_double_eq(batch_double(c, "digest",
+                                     "[{'$sort': {'_id': 1}}, {'$group': {'_id': null, 'p': "
+                                     "{'$percentile': {'input': '$v', 'p': [0.5, 0.9], "
+                                     "'method': 'approximate'}}}}]",
+                                     "0.p.1"),
+                        9005.0);
+    ck_assert_double_eq(batch_double(c, "digest",
+                                     "[{'$setWindowFields': {'sortBy': {'_id': 1}, 'output': "
+                                     "{'m': {'$median': {'input': '$v', 'method': 'approximate'}, "
+                                     "'window': {'documents': ['unbounded', 'current']}}}}}, "
+                                     "{'$sort': {'_id': -1}}, {'$limit': 1}]",
+                                     "0.m"),
+                        5004.04);
+    ck_assert_double_eq(batch_double(c, "digest",
+                                     "[{'$setWindowFields': {'sortBy': {'_id': 1}, 'output': "
+                                     "{'m': {'$median': {'input': '$v', 'method': 'approximate'}, "
+                                     "'window': {'documents': [-2, 0]}}}}}, "
+                                     "{'$sort': {'_id': -1}}, {'$limit': 1}]",
+                                     "0.m"),
+                        4558.5);
+    /* the expression form is exact: the true median of the 3000 values */
+    ck_assert_double_eq(batch_double(c, "digest",
+                                     "[{'$group': {'_id': null, 'a': {'$push': '$v'}}}, "
+                                     "{'$project': {'m': {'$median': {'input': '$a', "
+                                     "'method': 'approximate'}}}}]",
+                                     "0.m"),
+                        5002.5);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -581,5 +668,6 @@ main(void)
     tcase_add_test(tc, test_cases);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_collation);
+    tcase_add_test(tc, test_tdigest);
     return it_main(s);
 }

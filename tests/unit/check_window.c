@@ -13,6 +13,7 @@
 #include "expr_case.h"
 
 #include "../../src/worker/query/stats.h"
+#include "../../src/worker/query/tdigest.h"
 
 #include <math.h>
 
@@ -179,10 +180,11 @@ static const acase_t cases[] = {
     {"[{'v': 1e308}, {'v': 1e308}, {'v': -1e308}]",
      "[{'$group': {'_id': null, 's': {'$sum': '$v'}}}]",
      "[{'_id': null, 's': {'$numberDouble': 'Infinity'}}]", 0},
+    /* a NaN makes the sum NaN, while the percentile algorithms skip it (mongod's t-digest) */
     {"[{'v': {'$numberDouble': 'NaN'}}, {'v': 1}]",
      "[{'$group': {'_id': null, 's': {'$sum': '$v'}, 'm': {'$median': {'input': '$v', "
      "'method': 'approximate'}}}}]",
-     "[{'_id': null, 's': {'$numberDouble': 'NaN'}, 'm': {'$numberDouble': 'NaN'}}]", 0},
+     "[{'_id': null, 's': {'$numberDouble': 'NaN'}, 'm': 1.0}]", 0},
     /* $maxN keeps the n largest, $minN ignores null and missing */
     {"[{'v': 3}, {'v': null}, {'v': 'a'}, {}, {'v': 1}]",
      "[{'$group': {'_id': null, 'mx': {'$maxN': {'n': 2, 'input': '$v'}}, 'mn': {'$minN': "
@@ -321,6 +323,78 @@ START_TEST(test_sum_arithmetic)
 }
 END_TEST
 
+/* digest_feed -- n values of a fixed permutation of 0.5 .. 10006.5 (each once per 10007). */
+static void
+digest_feed(wk_tdigest_t *d, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        wk_tdigest_add(d, (double)((i * 7919) % 10007) + 0.5);
+}
+
+/* The expected numbers were computed by an independent transcription of mongod's t-digest
+ * (k2, delta 1000, buffer 5000): below ~1000 inputs the digest is exact, above it the
+ * centroids merge and the answers interpolate, and reading mid-way (a window growing by one
+ * document) merges the buffer early, which changes later answers as it does in mongod. */
+START_TEST(test_tdigest)
+{
+    static const double ps[] = {0.01, 0.25, 0.5, 0.9, 0.999};
+    static const double at800[] = {86.5, 2501.5, 5003.5, 9006.5, 9997.5};
+    static const double at20000[] = {99.900000000000006, 2501.5051020408164, 5003.6198198198199,
+                                     9006.6400735294137, 9996.5};
+    wk_tdigest_t d;
+    double v, vals[800];
+
+    wk_tdigest_init(&d);
+    ck_assert(!wk_tdigest_percentile(&d, 0.5, &v));
+    digest_feed(&d, 0, 800);
+    for (int i = 0; i < 800; i++)
+        vals[i] = (double)((i * 7919) % 10007) + 0.5;
+    for (int k = 0; k < 5; k++) {
+        ck_assert(wk_tdigest_percentile(&d, ps[k], &v));
+        ck_assert_double_eq(v, at800[k]);
+        ck_assert_double_eq(v, wk_percentile_of(vals, 800, ps[k], k > 0)); /* exact here */
+    }
+    wk_tdigest_free(&d);
+
+    digest_feed(&d, 0, 20000);
+    for (int k = 0; k < 5; k++) {
+        ck_assert(wk_tdigest_percentile(&d, ps[k], &v));
+        ck_assert_double_eq(v, at20000[k]);
+    }
+    ck_assert_int_le((long)d.ncen, 2000);
+    wk_tdigest_free(&d);
+
+    for (int i = 0; i < 12000; i++) { /* read every 997 inputs, as a growing window does */
+        digest_feed(&d, i, i + 1);
+        if (i % 997 == 0)
+            ck_assert(wk_tdigest_percentile(&d, 0.5, &v));
+    }
+    ck_assert_double_eq(v, 5004.6055363321802);
+    ck_assert(wk_tdigest_percentile(&d, 0.5, &v));
+    ck_assert_double_eq(v, 5003.3235294117649);
+    wk_tdigest_free(&d);
+
+    /* NaN is no input; infinities are answered, never interpolated with. */
+    wk_tdigest_add(&d, NAN);
+    ck_assert(!wk_tdigest_percentile(&d, 0.5, &v));
+    wk_tdigest_add(&d, -INFINITY);
+    wk_tdigest_add(&d, 1);
+    wk_tdigest_add(&d, 2);
+    wk_tdigest_add(&d, INFINITY);
+    ck_assert_int_eq(wk_tdigest_count(&d), 4);
+    ck_assert(wk_tdigest_percentile(&d, 0.25, &v) && isinf(v) && v < 0);
+    ck_assert(wk_tdigest_percentile(&d, 0.5, &v) && v == 1);
+    ck_assert(wk_tdigest_percentile(&d, 0.75, &v) && v == 2);
+    ck_assert(wk_tdigest_percentile(&d, 1, &v) && isinf(v) && v > 0);
+    wk_tdigest_free(&d);
+    wk_tdigest_add(&d, -5); /* the maximum of negative inputs is negative */
+    wk_tdigest_add(&d, -3);
+    ck_assert(wk_tdigest_percentile(&d, 1, &v) && v == -3);
+    ck_assert(wk_tdigest_percentile(&d, 0, &v) && v == -5);
+    wk_tdigest_free(&d);
+}
+END_TEST
+
 START_TEST(test_percentile_and_n)
 {
     double vals[] = {5, 1, 4, 2, 3};
@@ -361,6 +435,7 @@ main(void)
     tcase_add_test(tc, test_expressions);
     tcase_add_test(tc, test_sum_arithmetic);
     tcase_add_test(tc, test_percentile_and_n);
+    tcase_add_test(tc, test_tdigest);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -11,7 +11,8 @@
  * query/stats.c (exact integers and decimals, int -> long -> double widening); $min/$max
  * ignore null and missing; $first/$last turn missing into null; $push and $addToSet skip
  * missing values; $count is {$sum: 1}; $mergeObjects skips null and missing and refuses other
- * non-documents (40400); $median/$percentile ignore non-numbers.
+ * non-documents (40400); $median/$percentile ignore non-numbers and NaN and answer from
+ * mongod's t-digest (query/tdigest.c), except over a sliding window, where they are exact.
  *
  * Invariants: a state belongs to one group (or one window) of one stage run; wk_acc_reset
  * releases it; specs are immutable after parsing.
@@ -20,6 +21,7 @@
 
 #include "../../common/bsoncmp.h"
 #include "../query/num.h"
+#include "../query/tdigest.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -288,14 +290,23 @@ merge_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *o
 
 /* ---- $median $percentile ---------------------------------------------------------------- */
 
+/* The accumulators feed mongod's t-digest; over a sliding window (whose values leave
+ * again) mongod keeps the values and answers exactly, and so does this. */
 static int
 quantile_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t *v,
               sdb_error_t *err)
 {
-    SDB_UNUSED(spec);
     SDB_UNUSED(err);
     if (!wk_num_is(v))
         return 0;
+    if (!spec->exact) {
+        if (st->digest == NULL) {
+            st->digest = bson_malloc(sizeof(*st->digest));
+            wk_tdigest_init(st->digest);
+        }
+        wk_tdigest_add(st->digest, wk_num_double(v));
+        return 0;
+    }
     if (st->ndbl == st->dcap) {
         st->dcap = st->dcap ? st->dcap * 2 : 16;
         st->dbls = bson_realloc(st->dbls, st->dcap * sizeof(*st->dbls));
@@ -307,8 +318,18 @@ quantile_step(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_value_t 
 static void
 quantile_final(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out)
 {
-    double *tmp = bson_malloc((st->ndbl ? st->ndbl : 1) * sizeof(*tmp));
+    double *tmp;
 
+    if (!spec->exact) {
+        wk_tdigest_t empty;
+
+        /* Reading merges the digest's buffer, as mongod's does at every read: the state's
+         * digest is the caller's heap object, changed only in how it holds the same inputs. */
+        wk_tdigest_init(&empty);
+        wk_quantile_digest_result(spec->quant, st->digest != NULL ? st->digest : &empty, out);
+        return;
+    }
+    tmp = bson_malloc((st->ndbl ? st->ndbl : 1) * sizeof(*tmp));
     if (st->ndbl > 0)
         memcpy(tmp, st->dbls, st->ndbl * sizeof(*tmp));
     wk_quantile_result(spec->quant, tmp, st->ndbl, out);
@@ -573,6 +594,9 @@ wk_acc_reset(wk_acc_state_t *st)
         bson_value_destroy(&st->vals[i]);
     bson_free(st->vals);
     bson_free(st->dbls);
+    if (st->digest != NULL)
+        wk_tdigest_free(st->digest);
+    bson_free(st->digest);
     bson_free(st->dcov);
     memset(st, 0, sizeof(*st));
     wk_sum_init(&st->sum);

@@ -132,6 +132,7 @@ typedef struct wk_acc_spec {
     wk_expr_t *quant;     /* $median / $percentile: the parsed operator (stats.h) */
     struct wk_sort *sort; /* $topN and friends: {sortFields0: dir, ...} over `arg`'s value */
     bool window;          /* parsed for $setWindowFields */
+    bool exact;           /* $median/$percentile over a sliding window: exact, not a t-digest */
     wk_acc_js_t *js;      /* $accumulator: its functions and initArgs; `arg` is accumulateArgs */
 } wk_acc_spec_t;
 
@@ -145,9 +146,10 @@ typedef struct wk_acc_state {
     int64_t want;       /* the N-family's n */
     bson_value_t *vals; /* $push $addToSet and the N-family */
     size_t nvals, cap;
-    double *dbls; /* $median $percentile */
+    double *dbls; /* $median $percentile in sliding windows (exact) */
     size_t ndbl, dcap;
-    const wk_op_t *op; /* $accumulator: the operation its scripts run for (may be NULL) */
+    struct wk_tdigest *digest; /* $median $percentile otherwise (heap) */
+    const wk_op_t *op;         /* $accumulator: the operation its scripts run for (may be NULL) */
 } wk_acc_state_t;
 
 #define WK_ACC_GROUP 0x1u      /* allowed in $group and $bucket */

@@ -34,7 +34,11 @@ parse_acc(const bson_iter_t *fn, const wk_win_sort_info_t *si, wk_win_out_t *o, 
     const wk_acc_def_t *def = wk_acc_find(bson_iter_key(fn), WK_ACC_WINDOW);
 
     SDB_UNUSED(si);
-    return wk_acc_parse_op(fn, def, true, &o->acc, err);
+    SDB_RET(wk_acc_parse_op(fn, def, true, &o->acc, err));
+    /* mongod answers a window whose start moves with exact percentiles, a window from the
+     * partition's start with its accumulator's t-digest. */
+    o->acc.exact = !o->win.lo.unbounded;
+    return 0;
 }
 
 /* eval_inputs -- the input of every document of the partition. */

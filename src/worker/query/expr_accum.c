@@ -15,9 +15,11 @@
 #include "expr_int.h"
 #include "num.h"
 #include "stats.h"
+#include "tdigest.h"
 
 #include "../../common/sdb.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,21 +231,25 @@ wk_quantile_parse(const char *name, const bson_value_t *args, wk_expr_t **tree, 
     return ret;
 }
 
-void
-wk_quantile_result(const wk_expr_t *tree, double *vals, size_t n, bson_value_t *out)
+/* A source of percentiles: pick answers percentile p, the i-th asked; false when empty. */
+typedef bool (*quantile_pick_fn)(void *src, double p, size_t i, double *v);
+
+/* quantile_out -- the operator's result shape around its source: a double (or null) for
+ * $median, an array of doubles (or of nulls) for $percentile. */
+static void
+quantile_out(const wk_expr_t *tree, quantile_pick_fn pick, void *src, bson_value_t *out)
 {
     size_t np = wk_quantile_ps(tree, NULL, 0);
-    double *ps = bson_malloc(np * sizeof(*ps));
-    bool median = wk_expr_kid(tree, "p") == NULL;
+    double *ps = bson_malloc(np * sizeof(*ps)), v;
     bson_t arr = BSON_INITIALIZER;
     char key[16];
     const char *k;
 
-    if (median) {
-        if (n == 0)
-            wk_value_null(out);
+    if (wk_expr_kid(tree, "p") == NULL) { /* $median */
+        if (pick(src, 0.5, 0, &v))
+            wk_value_double(out, v);
         else
-            wk_value_double(out, wk_percentile_of(vals, n, 0.5, false));
+            wk_value_null(out);
         bson_destroy(&arr);
         bson_free(ps);
         return;
@@ -251,13 +257,53 @@ wk_quantile_result(const wk_expr_t *tree, double *vals, size_t n, bson_value_t *
     wk_quantile_ps(tree, ps, np);
     for (size_t i = 0; i < np; i++) {
         bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
-        if (n == 0)
-            bson_append_null(&arr, k, -1);
+        if (pick(src, ps[i], i, &v))
+            bson_append_double(&arr, k, -1, v);
         else
-            bson_append_double(&arr, k, -1, wk_percentile_of(vals, n, ps[i], i > 0));
+            bson_append_null(&arr, k, -1);
     }
     wk_value_from_bson(out, &arr, BSON_TYPE_ARRAY);
     bson_free(ps);
+}
+
+typedef struct exact_src {
+    double *vals;
+    size_t n;
+} exact_src_t;
+
+static bool
+pick_exact(void *src, double p, size_t i, double *v)
+{
+    exact_src_t *e = src;
+
+    if (e->n == 0)
+        return false;
+    *v = wk_percentile_of(e->vals, e->n, p, i > 0);
+    return true;
+}
+
+void
+wk_quantile_result(const wk_expr_t *tree, double *vals, size_t n, bson_value_t *out)
+{
+    exact_src_t src = {vals, 0};
+
+    for (size_t i = 0; i < n; i++) /* NaN is no input to a percentile, as in mongod */
+        if (!isnan(vals[i]))
+            vals[src.n++] = vals[i];
+    quantile_out(tree, pick_exact, &src, out);
+}
+
+static bool
+pick_digest(void *src, double p, size_t i, double *v)
+{
+    SDB_UNUSED(i);
+    return wk_tdigest_percentile(src, p, v);
+}
+
+void
+wk_quantile_digest_result(const wk_expr_t *tree, wk_tdigest_t *digest, bson_value_t *out)
+{
+    quantile_out(tree, pick_digest, digest, out);
 }
 
 static int

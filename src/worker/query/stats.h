@@ -16,8 +16,9 @@
  *    double; null when no number was seen.
  *  - $stdDevPop/$stdDevSamp use Welford's running mean on doubles; null for fewer than one
  *    (two) numbers.
- *  - percentiles (method 'approximate', exact for the sizes a worker holds) take the element
- *    of rank ceil(p * n) - 1 of the sorted numbers, as mongod's discrete percentile does.
+ *  - percentiles of the expressions and of sliding windows take the element of rank
+ *    ceil(p * n) - 1 of the sorted numbers, as mongod's discrete percentile does; the
+ *    accumulators read mongod's t-digest instead (tdigest.h).
  *
  * Contract: pure functions of their arguments; any thread; results are plain numbers.
  */
@@ -96,8 +97,15 @@ const wk_expr_t *wk_quantile_input(const wk_expr_t *tree);
 /* wk_quantile_ps -- its percentiles into ps[0..max) (0.5 for $median); returns how many. */
 size_t wk_quantile_ps(const wk_expr_t *tree, double *ps, size_t max);
 
-/* wk_quantile_result -- the operator's result over the n numbers `vals` (reordered): a double
- * or null for $median, an array of doubles (or of nulls when n is 0) for $percentile. */
+/* wk_quantile_result -- the operator's exact result over the n numbers `vals` (reordered, NaN
+ * left out): a double or null for $median, an array of doubles (or of nulls when no number
+ * is left) for $percentile. */
 void wk_quantile_result(const wk_expr_t *tree, double *vals, size_t n, bson_value_t *out);
+
+struct wk_tdigest;
+
+/* wk_quantile_digest_result -- the same result read from a t-digest (tdigest.h), as mongod's
+ * accumulators answer method 'approximate'; reading merges the digest's buffer. */
+void wk_quantile_digest_result(const wk_expr_t *tree, struct wk_tdigest *digest, bson_value_t *out);
 
 #endif
