@@ -5,10 +5,11 @@
  * encoded with the index's own per-field directions, so bounds and entries compare with
  * memcmp.  Bounds are in index order (lo sorts before hi once encoded); a range given the
  * other way round is swapped, and a bound with fewer values than the pattern is padded with
- * the lowest (lo) or highest (hi) encoded value.  Ranges are visited in index order for
- * dir 1 and in reverse for dir -1.  The reply counts the entries it looked at (keys: explain's
- * totalKeysExamined).  The resume token is the raw WiredTiger key of the last
- * entry returned; a resumed scan skips every entry at or before it in scan order, which is
+ * the lowest (lo) or highest (hi) encoded value; a wildcard field ("$**", "a.$**", alone or
+ * among regular fields) takes two values, its path and the value (wildcard.h).  Ranges are
+ * visited in index order for dir 1 and in reverse for dir -1.  The reply counts the entries
+ * it looked at (keys: explain's totalKeysExamined).  The resume token is the raw WiredTiger
+ * key of the last entry returned; a resumed scan skips every entry at or before it in scan order, which is
  * exact for disjoint ranges (the planner's output).
  *
  * Invariants: runs under the shared catalog lock in one snapshot per batch; entry layouts
@@ -59,40 +60,42 @@ keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return al < bl ? -1 : al > bl;
 }
 
-/* encode_bound -- encode bound doc `b` for ix; pad with the extreme of `high`. */
+/* encode_one -- the next value of bound `bi` (while `*have`, in collation `coll`), else the
+ * extreme of `high` in a field of direction `desc`. */
+static int
+encode_one(const struct sdb_collation *coll, bson_iter_t *bi, bool *have, int high, int desc,
+           sdb_keybuf_t *kb)
+{
+    bson_value_t ext;
+
+    if (*have && bson_iter_next(bi))
+        /* in the index's collation: a point bound then finds every value the collation
+         * calls equal, a superset the worker's matcher narrows (the _id lookup) */
+        return sdb_keyenc_value_coll(kb, bson_iter_value(bi), desc, coll);
+    *have = false;
+    memset(&ext, 0, sizeof(ext));
+    ext.value_type = (high != desc) ? BSON_TYPE_MAXKEY : BSON_TYPE_MINKEY;
+    return sdb_keyenc_value(kb, &ext, desc);
+}
+
+/* encode_bound -- encode bound doc `b` for ix; pad with the extreme of `high`.  A wildcard
+ * field takes two values, its path (ascending) and the value (wildcard.h). */
 static int
 encode_bound(const ms_index_t *ix, const bson_t *b, int high, sdb_keybuf_t *kb, sdb_error_t *err)
 {
     bson_iter_t kp, bi;
-    bool have = bson_iter_init(&bi, b);
-    bson_value_t ext;
+    bool have = bson_iter_init(&bi, b), wild = sdb_wildcard_pattern(ix->key);
 
-    memset(&ext, 0, sizeof(ext));
     if (!bson_iter_init(&kp, ix->key))
         return SDB_ECORRUPT;
-    if (sdb_wildcard_pattern(ix->key)) { /* entries are (path, value): wildcard.h */
-        for (int i = 0; i < 2; i++) {
-            if (have && bson_iter_next(&bi)) {
-                SDB_RET(sdb_keyenc_value_coll(kb, bson_iter_value(&bi), 0, ix->coll));
-                continue;
-            }
-            have = false;
-            ext.value_type = high ? BSON_TYPE_MAXKEY : BSON_TYPE_MINKEY;
-            SDB_RET(sdb_keyenc_value(kb, &ext, 0));
-        }
-        return 0;
-    }
     while (bson_iter_next(&kp)) {
+        const char *k = bson_iter_key(&kp);
+        size_t n = strlen(k);
         int desc = BSON_ITER_HOLDS_NUMBER(&kp) && bson_iter_as_double(&kp) < 0;
-        if (have && bson_iter_next(&bi)) {
-            /* in the index's collation: a point bound then finds every value the collation
-             * calls equal, a superset the worker's matcher narrows (the _id lookup) */
-            SDB_RET(sdb_keyenc_value_coll(kb, bson_iter_value(&bi), desc, ix->coll));
-            continue;
-        }
-        have = false;
-        ext.value_type = (high != desc) ? BSON_TYPE_MAXKEY : BSON_TYPE_MINKEY;
-        SDB_RET(sdb_keyenc_value(kb, &ext, desc));
+
+        if (wild && n >= 3 && strcmp(k + n - 3, "$**") == 0)    /* entries are (path, value) */
+            SDB_RET(encode_one(NULL, &bi, &have, high, 0, kb)); /* the path: no collation */
+        SDB_RET(encode_one(ix->coll, &bi, &have, high, desc, kb));
     }
     SDB_UNUSED(err);
     return 0;

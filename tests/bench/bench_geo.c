@@ -5,12 +5,16 @@
  * index, and times in the same run: a $geoWithin $centerSphere of 20 km on the indexed
  * collection against the same on the unindexed one (a collection scan), and a $near with a
  * 20 km $maxDistance and limit 10 (the index scans the disc's cells) against a $near with no
- * bound and limit 10 (discs of growing radius until one holds 10 points).  For each, explain's executionStats gives the
- * documents examined.  Each time is the mean over QUERIES queries on one connection.
+ * bound and limit 10 (discs of growing radius until one holds 10 points).  The same points as
+ * legacy pairs in two more collections, one with a 2d index: a $geoWithin $center of the same
+ * radius in degrees with the index and by a collection scan, and an unbounded $near with limit
+ * 10 on the 2d index, each printed as a ratio to that collection scan.  For each, explain's
+ * executionStats gives the documents examined.  Each time is the mean over QUERIES queries on one connection.
  * Numbers are printed, never asserted.  Usage: bench_geo [--docs N]
  */
 #include "../integration/fixture.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +44,31 @@ fill(bson_t *d, long id, long n, void *arg)
     bson_append_document_end(d, &loc);
 }
 
+/* fill_flat -- the same point as a legacy pair p: [lng, lat] (for a 2d index). */
+static void
+fill_flat(bson_t *d, long id, long n, void *arg)
+{
+    long side = 1;
+    bson_t p;
+
+    (void)arg;
+    while (side * side < n)
+        side++;
+    BSON_APPEND_ARRAY_BEGIN(d, "p", &p);
+    BSON_APPEND_DOUBLE(&p, "0", -10.0 + 40.0 * (double)(id % side) / (double)side);
+    BSON_APPEND_DOUBLE(&p, "1", 35.0 + 25.0 * (double)(id / side) / (double)side);
+    bson_append_array_end(d, &p);
+}
+
 /* query -- the JSON of one query around the q-th center (fmt: coll, lng, lat, then the
- * radius in radians for $centerSphere, in meters otherwise). */
+ * radius in radians for $centerSphere, in degrees for $center, in meters otherwise). */
 static void
 query(char *json, size_t len, const char *fmt, const char *coll, long q)
 {
     double lng = -5.0 + (double)((q * 7) % 30), lat = 40.0 + (double)((q * 3) % 15);
-    double r = strstr(fmt, "$centerSphere") != NULL ? RADIUS_M / EARTH_M : RADIUS_M;
+    double r = strstr(fmt, "$centerSphere") != NULL ? RADIUS_M / EARTH_M
+               : strstr(fmt, "$center'") != NULL    ? RADIUS_M / EARTH_M * 180.0 / M_PI
+                                                    : RADIUS_M;
 
     snprintf(json, len, fmt, coll, lng, lat, r);
 }
@@ -90,13 +112,19 @@ examined(mongoc_client_t *c, const char *fmt, const char *coll)
     return docs;
 }
 
-static void
-report(mongoc_client_t *c, const char *what, const char *fmt, const char *coll)
+/* report -- one line: mean time, documents returned and examined, and the ratio of the time
+ * to `base` ms when base > 0; returns the time. */
+static double
+report(mongoc_client_t *c, const char *what, const char *fmt, const char *coll, double base)
 {
     long docs = 0;
     double ms = mean_ms(c, fmt, coll, &docs);
 
-    printf("  %-50s %8.2f ms  %5ld docs  examined %ld\n", what, ms, docs, examined(c, fmt, coll));
+    printf("  %-50s %8.2f ms  %5ld docs  examined %ld", what, ms, docs, examined(c, fmt, coll));
+    if (base > 0)
+        printf("  (%.3fx the scan)", ms / base);
+    printf("\n");
+    return ms;
 }
 
 int
@@ -107,8 +135,12 @@ main(int argc, char **argv)
                *near = "{'find': '%s', 'filter': {'loc': {'$near': {'$geometry': {'type': "
                        "'Point', 'coordinates': [%f, %f]}, '$maxDistance': %.0f}}}, 'limit': 10}",
                *near_all = "{'find': '%s', 'filter': {'loc': {'$near': {'$geometry': {'type': "
-                           "'Point', 'coordinates': [%f, %f]}}}}, 'limit': 10}";
+                           "'Point', 'coordinates': [%f, %f]}}}}, 'limit': 10}",
+               *flat_within = "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$center': [[%f, "
+                              "%f], %.9f]}}}}",
+               *flat_near = "{'find': '%s', 'filter': {'p': {'$near': [%f, %f]}}, 'limit': 10}";
     long n = 50000;
+    double scan;
     mongoc_client_t *c;
     fx_server_t s;
     bson_t reply;
@@ -125,7 +157,9 @@ main(int argc, char **argv)
         return 1;
     c = fx_client(&s);
     if (fx_load(c, "bench", "ix", n, fill, NULL) != 0 ||
-        fx_load(c, "bench", "plain", n, fill, NULL) != 0)
+        fx_load(c, "bench", "plain", n, fill, NULL) != 0 ||
+        fx_load(c, "bench", "flat", n, fill_flat, NULL) != 0 ||
+        fx_load(c, "bench", "flatplain", n, fill_flat, NULL) != 0)
         return 1;
     if (!fx_cmd(c, "bench",
                 "{'createIndexes': 'ix', 'indexes': [{'key': {'loc': '2dsphere'}, 'name': 'g'}]}",
@@ -134,11 +168,21 @@ main(int argc, char **argv)
         return 1;
     }
     bson_destroy(&reply);
+    if (!fx_cmd(c, "bench",
+                "{'createIndexes': 'flat', 'indexes': [{'key': {'p': '2d'}, 'name': 'f'}]}", &reply,
+                &err)) {
+        fprintf(stderr, "bench_geo: createIndexes: %s\n", err.message);
+        return 1;
+    }
+    bson_destroy(&reply);
     printf("bench_geo: %ld points, mean of %d queries each, 20 km radius\n", n, QUERIES);
-    report(c, "$geoWithin $centerSphere, 2dsphere index", within, "ix");
-    report(c, "$geoWithin $centerSphere, collection scan", within, "plain");
-    report(c, "$near $maxDistance limit 10, 2dsphere index", near, "ix");
-    report(c, "$near unbounded limit 10 (growing discs)", near_all, "ix");
+    scan = report(c, "$geoWithin $centerSphere, collection scan", within, "plain", 0);
+    report(c, "$geoWithin $centerSphere, 2dsphere index", within, "ix", scan);
+    report(c, "$near $maxDistance limit 10, 2dsphere index", near, "ix", scan);
+    report(c, "$near unbounded limit 10 (growing discs)", near_all, "ix", scan);
+    scan = report(c, "$geoWithin $center, collection scan", flat_within, "flatplain", 0);
+    report(c, "$geoWithin $center, 2d index", flat_within, "flat", scan);
+    report(c, "$near unbounded limit 10, 2d index (growing discs)", flat_near, "flat", scan);
     mongoc_client_destroy(c);
     fx_server_cleanup(&s);
     mongoc_cleanup();

@@ -107,6 +107,20 @@ static const qcase_t cases[] = {
     {"{'w.x': null}", NULL, NULL, 0, "COLLSCAN", NULL, 0, 0, 0, 1000, false, NULL, true},
     {"{'e': {'$elemMatch': {'b': 1}}}", NULL, NULL, 0, "FETCH>IXSCAN", "e.b_1_e.c_1", 400, 400, 401,
      400, false, NULL, true},
+    /* {$exists: true} scans a wildcard index's entries at and below the path */
+    {"{'w.x': {'$exists': true}}", NULL, NULL, 0, "FETCH>IXSCAN", "w.$**_1", 1000, 1000, 1010, 1000,
+     false, NULL, true},
+    {"{'w': {'$exists': true}, 'q': 1}", NULL, NULL, 0, "FETCH>IXSCAN", "w.$**_1", 333, 2000, 2010,
+     1000, false, NULL, true},
+    /* a wildcardProjection ({'g.k': 1}): the paths it includes, and only those */
+    {"{'g.k': 2}", NULL, NULL, 0, "FETCH>IXSCAN", "$**_1", 250, 250, 251, 250, false, NULL, true},
+    {"{'g.k': {'$exists': true}}", NULL, NULL, 0, "FETCH>IXSCAN", "$**_1", 900, 900, 910, 900,
+     false, NULL, true},
+    {"{'g.k': {'$gt': 1}, 'g.l': 2}", NULL, NULL, 0, "FETCH>IXSCAN", "$**_1", 84, 450, 460, 450,
+     false, NULL, true},
+    {"{'g.l': 2}", NULL, NULL, 0, "COLLSCAN", NULL, 167, 0, 0, 1000, false, NULL, true},
+    {"{'g': {'$exists': true}}", NULL, NULL, 0, "COLLSCAN", NULL, 1000, 0, 0, 1000, false, NULL,
+     true},
 };
 
 static void
@@ -170,6 +184,11 @@ make_kind(bson_t *d, int i)
     BSON_APPEND_DOCUMENT_BEGIN(d, "n", &sub);
     BSON_APPEND_INT32(&sub, "v", i % 10);
     bson_append_document_end(d, &sub);
+    BSON_APPEND_DOCUMENT_BEGIN(d, "g", &sub); /* g.k missing for i % 10 == 9 */
+    if (i % 10 != 9)
+        BSON_APPEND_INT32(&sub, "k", i % 4);
+    BSON_APPEND_INT32(&sub, "l", i % 6);
+    bson_append_document_end(d, &sub);
 }
 
 static void
@@ -216,7 +235,8 @@ setup(mongoc_client_t *c)
            "{'key': {'e.b': 1, 'e.c': 1}, 'name': 'e.b_1_e.c_1'},"
            "{'key': {'x': 1, 'z': 1}, 'name': 'x_1_z_1'},"
            "{'key': {'y': 1, 'z': 1}, 'name': 'y_1_z_1'},"
-           "{'key': {'n.v': 1}, 'name': 'n.v_1'}]}",
+           "{'key': {'n.v': 1}, 'name': 'n.v_1'},"
+           "{'key': {'$**': 1}, 'name': '$**_1', 'wildcardProjection': {'g.k': 1}}]}",
            &r);
     bson_destroy(&r);
     CMD_OK(c, DB,
@@ -585,6 +605,12 @@ START_TEST(test_kind_details)
                   "%s", fx_to_json(&r));
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.0",
                "[\"w.x\", \"w.x\"]");
+    bson_destroy(&r);
+    /* {$exists: true}: the path and every path below it, any value (mongod's bounds) */
+    CMD_OK(c, DB, "{'explain': {'find': 'kinds', 'filter': {'w': {'$exists': true}}}}", &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.0", "[\"w\", \"w\"]");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.$_path.1", "[\"w.\", \"w/\")");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.w.0", "[MinKey, MaxKey]");
     bson_destroy(&r);
     CMD_OK(c, DB,
            "{'explain': {'find': 'kinds', 'filter': {'p': {'$lt': 10}}, 'projection': {'p': 1, "

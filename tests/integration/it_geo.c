@@ -85,11 +85,11 @@ load_cities(mongoc_client_t *c, const char *coll, bool index)
     }
 }
 
-/* ids -- the _ids of a find's first batch, comma-separated, in order. */
+/* ids_into -- the _ids (strings or integers) of a command's first batch, comma-separated, in
+ * order, into out (`size` bytes). */
 static const char *
-ids(mongoc_client_t *c, const char *json)
+ids_into(mongoc_client_t *c, const char *json, char *out, size_t size)
 {
-    static char out[512];
     bson_t r, batch;
     bson_iter_t it;
     size_t n = 0;
@@ -105,11 +105,25 @@ ids(mongoc_client_t *c, const char *json)
 
         bson_iter_document(&it, &len, &data);
         bson_init_static(&d, data, len);
-        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", n ? "," : "", fx_str(&d, "_id"));
+        if (fx_type(&d, "_id") == BSON_TYPE_UTF8)
+            n += (size_t)snprintf(out + n, size - n, "%s%s", n ? "," : "", fx_str(&d, "_id"));
+        else
+            n += (size_t)snprintf(out + n, size - n, "%s%lld", n ? "," : "",
+                                  (long long)fx_int(&d, "_id"));
+        ck_assert(n < size);
     }
     bson_destroy(&batch);
     bson_destroy(&r);
     return out;
+}
+
+/* ids -- the same into a buffer of its own (valid until the next call). */
+static const char *
+ids(mongoc_client_t *c, const char *json)
+{
+    static char out[512];
+
+    return ids_into(c, json, out, sizeof(out));
 }
 
 /* batched -- how many documents a find returns through batches of one and getMores. */
@@ -554,6 +568,442 @@ START_TEST(test_explain)
 }
 END_TEST
 
+/* ---- the index scans: the same answers as without the index, far fewer reads ------------ */
+
+#define GRID_STEP 5 /* planar grid: x, y in [-100, 100) every GRID_STEP */
+#define GRID_N ((200 / GRID_STEP) * (200 / GRID_STEP))
+#define SPHERE_N (41 * 33) /* lng -50..50, lat -40..40 every 2.5 degrees */
+
+/* grid_doc -- planar point i: {_id: i, p: [x, y], tag: i % 3}, x, y in [-100, 100). */
+static void
+grid_doc(int i, bson_t *d)
+{
+    bson_t p;
+
+    BSON_APPEND_ARRAY_BEGIN(d, "p", &p);
+    BSON_APPEND_DOUBLE(&p, "0", -100 + GRID_STEP * (i / (200 / GRID_STEP)));
+    BSON_APPEND_DOUBLE(&p, "1", -100 + GRID_STEP * (i % (200 / GRID_STEP)));
+    bson_append_array_end(d, &p);
+    BSON_APPEND_INT32(d, "tag", i % 3);
+}
+
+/* sphere_doc -- GeoJSON point i: {_id: i, loc, cat: i % 4}, lng -50..50, lat -40..40. */
+static void
+sphere_doc(int i, bson_t *d)
+{
+    bson_t loc, co;
+
+    BSON_APPEND_DOCUMENT_BEGIN(d, "loc", &loc);
+    BSON_APPEND_UTF8(&loc, "type", "Point");
+    BSON_APPEND_ARRAY_BEGIN(&loc, "coordinates", &co);
+    BSON_APPEND_DOUBLE(&co, "0", -50 + 2.5 * (i / 33));
+    BSON_APPEND_DOUBLE(&co, "1", -40 + 2.5 * (i % 33));
+    bson_append_array_end(&loc, &co);
+    bson_append_document_end(d, &loc);
+    BSON_APPEND_INT32(d, "cat", i % 4);
+}
+
+/* load -- n documents {_id: i, ...fill(i)} in one insert, after `index` (JSON createIndexes
+ * indexes array; NULL: none). */
+static void
+load(mongoc_client_t *c, const char *coll, const char *index, int n, void (*fill)(int, bson_t *))
+{
+    bson_t cmd = BSON_INITIALIZER, docs, d, r;
+    char key[16], json[256];
+    bson_error_t e;
+
+    fresh(c, coll);
+    if (index != NULL) {
+        snprintf(json, sizeof(json), "{'createIndexes': '%s', 'indexes': %s}", coll, index);
+        CMD_OK(c, DB, json, &r);
+        bson_destroy(&r);
+    }
+    BSON_APPEND_UTF8(&cmd, "insert", coll);
+    BSON_APPEND_ARRAY_BEGIN(&cmd, "documents", &docs);
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%d", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&docs, key, &d);
+        BSON_APPEND_INT32(&d, "_id", i);
+        fill(i, &d);
+        bson_append_document_end(&docs, &d);
+    }
+    bson_append_array_end(&cmd, &docs);
+    ck_assert_msg(fx_cmd_bson(c, DB, &cmd, &r, &e), "%s", e.message);
+    ASSERT_INT(&r, "n", n);
+    bson_destroy(&r);
+    bson_destroy(&cmd);
+}
+
+static void
+load_grid(mongoc_client_t *c, const char *coll, const char *index)
+{
+    load(c, coll, index, GRID_N, grid_doc);
+}
+
+static void
+load_sphere(mongoc_client_t *c, const char *coll, const char *index)
+{
+    load(c, coll, index, SPHERE_N, sphere_doc);
+}
+
+/* same_answer -- the query gives the same _ids, in the same order, on coll (indexed) and on
+ * plain (the same documents, no index); fmt has two %s for the collection; the answer is not
+ * empty. */
+static void
+same_answer(mongoc_client_t *c, const char *fmt, const char *coll, const char *plain)
+{
+    static char a[16384], b[16384];
+    char json[1024];
+
+    snprintf(json, sizeof(json), fmt, coll);
+    ids_into(c, json, a, sizeof(a));
+    snprintf(json, sizeof(json), fmt, plain);
+    ids_into(c, json, b, sizeof(b));
+    ck_assert_msg(strcmp(a, b) == 0, "%s: indexed %s, plain %s", json, a, b);
+    ck_assert_msg(a[0] != '\0', "%s: empty", json);
+}
+
+/* explain_scan -- explain (executionStats) of a find's filter on coll: FETCH over IXSCAN on
+ * index `ix`, with keys and documents examined below a tenth of the `n` documents; the
+ * reply stays in *r. */
+static void
+explain_scan(mongoc_client_t *c, const char *coll, const char *filter, const char *ix, int n,
+             bson_t *r)
+{
+    char json[1024];
+
+    snprintf(json, sizeof(json),
+             "{'explain': {'find': '%s', 'filter': %s}, 'verbosity': 'executionStats'}", coll,
+             filter);
+    CMD_OK(c, DB, json, r);
+    ASSERT_STR(r, "queryPlanner.winningPlan.stage", "FETCH");
+    ASSERT_STR(r, "queryPlanner.winningPlan.inputStage.stage", "IXSCAN");
+    ASSERT_STR(r, "queryPlanner.winningPlan.inputStage.indexName", ix);
+    ck_assert_msg(fx_int(r, "executionStats.totalKeysExamined") < n / 10 &&
+                      fx_int(r, "executionStats.totalDocsExamined") < n / 10,
+                  "%s: %s", filter, fx_to_json(r));
+    ck_assert_msg(fx_int(r, "executionStats.nReturned") > 0, "%s: %s", filter, fx_to_json(r));
+}
+
+/* nearest_grid -- the _ids of the k grid points nearest (x, y), nearest first (a reference
+ * computed here; the query point is chosen so no two distances tie). */
+static const char *
+nearest_grid(double x, double y, int k, char *out, size_t size)
+{
+    double best[GRID_N];
+    int id[GRID_N], i = 0;
+    size_t n = 0;
+
+    for (int gx = -100; gx < 100; gx += GRID_STEP)
+        for (int gy = -100; gy < 100; gy += GRID_STEP, i++) {
+            best[i] = hypot(gx - x, gy - y);
+            id[i] = i;
+        }
+    for (int a = 0; a < k; a++) { /* selection: the k smallest in order */
+        int m = a;
+
+        for (int b = a + 1; b < GRID_N; b++)
+            if (best[b] < best[m])
+                m = b;
+        double t = best[a];
+        int ti = id[a];
+        best[a] = best[m];
+        id[a] = id[m];
+        best[m] = t;
+        id[m] = ti;
+        n += (size_t)snprintf(out + n, size - n, "%s%d", a ? "," : "", id[a]);
+    }
+    return out;
+}
+
+/* A 2d index serves $geoWithin ($box, $center, $polygon) as IXSCAN + FETCH and $near as
+ * GEO_NEAR_2D reading a small disc: the same answers as the unindexed copy, or as the
+ * distances computed here, with a tenth of the collection examined at most. */
+START_TEST(test_2d_scans)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char want[256], got[16384];
+    bson_t r;
+
+    load_grid(c, "g2", "[{'key': {'p': '2d'}, 'name': 'p_2d'}]");
+    load_grid(c, "g2plain", NULL);
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[0, 0], [10, 10]]}}}, "
+                "'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$center': [[-52, 33], 11]}}}, "
+                "'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$polygon': [[60, 60], [99, "
+                "60], [80, 95]]}}}, 'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[-100, -100], [-96, "
+                "99]]}}, 'tag': 1}, 'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    /* multi-location documents: every point is keyed */
+    for (int i = 0; i < 2; i++) {
+        snprintf(
+            got, sizeof(got),
+            "{'insert': '%s', 'documents': [{'_id': -1, 'p': [[1, 1], [-99, 12]]}, {'_id': "
+            "-2, 'p': [{'x': 1.5, 'y': 2}, {'x': 70, 'y': 71}]}, {'_id': -3, 'p': {'x': 3, 'y': "
+            "3}}]}",
+            i == 0 ? "g2" : "g2plain");
+        CMD_OK(c, DB, got, &r);
+        bson_destroy(&r);
+    }
+    ck_assert_str_eq(ids_into(c,
+                              "{'find': 'g2plain', 'filter': {'p': {'$geoWithin': {'$box': [[0.5, "
+                              "0.5], [4, 4]]}}}, 'sort': {'_id': 1}}",
+                              got, sizeof(got)),
+                     "-3,-2,-1");
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[0.5, 0.5], [4, 4]]}}}, "
+                "'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    same_answer(
+        c,
+        "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[-100, 10], [-98, 13]]}}}, "
+        "'sort': {'_id': 1}}",
+        "g2", "g2plain");
+    CMD_OK(c, DB, "{'delete': 'g2', 'deletes': [{'q': {'_id': {'$lt': 0}}, 'limit': 0}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'delete': 'g2plain', 'deletes': [{'q': {'_id': {'$lt': 0}}, 'limit': 0}]}", &r);
+    bson_destroy(&r);
+    explain_scan(c, "g2", "{'p': {'$geoWithin': {'$box': [[0, 0], [10, 10]]}}}", "p_2d", GRID_N,
+                 &r);
+    ASSERT_INT(&r, "executionStats.nReturned", 9);
+    bson_destroy(&r);
+    explain_scan(c, "g2", "{'p': {'$geoWithin': {'$center': [[-52, 33], 11]}}}", "p_2d", GRID_N,
+                 &r);
+    bson_destroy(&r);
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$centerSphere': [[20, -30], "
+                "0.2]}}}, 'sort': {'_id': 1}}",
+                "g2", "g2plain");
+    explain_scan(c, "g2", "{'p': {'$geoWithin': {'$centerSphere': [[20, -30], 0.2]}}}", "p_2d",
+                 GRID_N, &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'g2', 'filter': {'p': {'$near': [1.1, 2.3], '$maxDistance': "
+           "12}}}, 'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "GEO_NEAR_2D");
+    ck_assert_msg(fx_int(&r, "executionStats.totalDocsExamined") < GRID_N / 10 &&
+                      fx_int(&r, "executionStats.nReturned") > 0,
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    /* $near with a limit: the nearest, in order, reading a small disc */
+    ck_assert_str_eq(ids_into(c,
+                              "{'find': 'g2', 'filter': {'p': {'$near': [1.1, 2.3]}}, 'limit': 7}",
+                              got, sizeof(got)),
+                     nearest_grid(1.1, 2.3, 7, want, sizeof(want)));
+    ck_assert_str_eq(
+        ids_into(c,
+                 "{'find': 'g2', 'filter': {'p': {'$near': [-99.3, 97.9]}}, 'limit': "
+                 "4, 'skip': 2}",
+                 got, sizeof(got)),
+        strchr(strchr(nearest_grid(-99.3, 97.9, 6, want, sizeof(want)), ',') + 1, ',') + 1);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'g2', 'filter': {'p': {'$near': [1.1, 2.3]}}, 'limit': 7}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "LIMIT");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "GEO_NEAR_2D");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "p_2d");
+    ASSERT_INT(&r, "executionStats.nReturned", 7);
+    ck_assert_msg(fx_int(&r, "executionStats.totalDocsExamined") < GRID_N / 10 &&
+                      fx_int(&r, "executionStats.totalKeysExamined") < GRID_N / 10,
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    /* a grid of its own (bits, min, max): the keys the scan meets are that grid's */
+    fresh(c, "g2grid");
+    CMD_OK(c, DB,
+           "{'createIndexes': 'g2grid', 'indexes': [{'key': {'p': '2d'}, 'name': 'pg', 'min': 0, "
+           "'max': 1000, 'bits': 12}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'insert': 'g2grid', 'documents': [{'_id': 1, 'p': [10, 10]}, {'_id': 2, 'p': [500, "
+           "500]}, {'_id': 3, 'p': [999, 0]}, {'_id': 4, 'p': [505, 497]}]}",
+           &r);
+    bson_destroy(&r);
+    ck_assert_str_eq(ids_into(c,
+                              "{'find': 'g2grid', 'filter': {'p': {'$geoWithin': {'$box': [[490, "
+                              "490], [510, 510]]}}}, 'sort': {'_id': 1}}",
+                              got, sizeof(got)),
+                     "2,4");
+    ck_assert_str_eq(ids_into(c,
+                              "{'find': 'g2grid', 'filter': {'p': {'$near': [990, 5]}}, 'limit': "
+                              "2}",
+                              got, sizeof(got)),
+                     "3,4");
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* The $geoNear stage reads through the index as find's $near does: nearest first, the same
+ * order as find, and its explain is GEO_NEAR_2DSPHERE / GEO_NEAR_2D examining a small disc. */
+START_TEST(test_geonear_index)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char a[4096], b[4096], want[256];
+    bson_t r;
+
+    load_sphere(c, "gs", "[{'key': {'loc': '2dsphere'}, 'name': 'loc_2dsphere'}]");
+    ids_into(c,
+             "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+             "'coordinates': [1.1, 2.3]}, 'distanceField': 'd'}}, {'$limit': 6}], 'cursor': {}}",
+             a, sizeof(a));
+    ids_into(c,
+             "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
+             "'coordinates': [1.1, 2.3]}}}}, 'limit': 6}",
+             b, sizeof(b));
+    ck_assert_str_eq(a, b);
+    ck_assert_int_eq((int)strlen(a) > 0, 1);
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+           "'coordinates': [1.1, 2.3]}, 'distanceField': 'd'}}, {'$limit': 6}], 'cursor': {}}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "stages.0.$geoNearCursor.queryPlanner.winningPlan.stage", "GEO_NEAR_2DSPHERE");
+    ASSERT_STR(&r, "stages.0.$geoNearCursor.queryPlanner.winningPlan.indexName", "loc_2dsphere");
+    ASSERT_INT(&r, "stages.0.$geoNearCursor.executionStats.nReturned", 6);
+    ck_assert_msg(fx_int(&r, "stages.0.$geoNearCursor.executionStats.totalDocsExamined") <
+                      SPHERE_N / 10,
+                  "%s", fx_to_json(&r));
+    ASSERT_INT(&r, "stages.1.$limit", 6);
+    bson_destroy(&r);
+    /* with a query and maxDistance: the same documents as the find */
+    ids_into(c,
+             "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+             "'coordinates': [10, -10]}, 'distanceField': 'd', 'maxDistance': 800000, 'query': "
+             "{'cat': 1}}}], 'cursor': {}}",
+             a, sizeof(a));
+    ids_into(c,
+             "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
+             "'coordinates': [10, -10]}, '$maxDistance': 800000}}, 'cat': 1}}",
+             b, sizeof(b));
+    ck_assert_str_eq(a, b);
+    /* a legacy point on the 2dsphere index (radians), and a query on the geo field itself */
+    ids_into(c,
+             "{'aggregate': 'gs', 'pipeline': [{'$geoNear': {'near': [1.1, 2.3], 'distanceField': "
+             "'d', 'query': {'loc': {'$exists': true}}}}, {'$limit': 6}], 'cursor': {}}",
+             a, sizeof(a));
+    ids_into(c,
+             "{'find': 'gs', 'filter': {'loc': {'$near': {'$geometry': {'type': 'Point', "
+             "'coordinates': [1.1, 2.3]}}}}, 'limit': 6}",
+             b, sizeof(b));
+    ck_assert_str_eq(a, b);
+    /* a 2d index: planar distances */
+    load_grid(c, "gn2", "[{'key': {'p': '2d'}, 'name': 'p_2d'}]");
+    /* $nearSphere on it: radians on longitude/latitude, read through the index as well */
+    ids_into(c, "{'find': 'gn2', 'filter': {'p': {'$nearSphere': [31.1, 62.3]}}, 'limit': 5}", a,
+             sizeof(a));
+    ids_into(c,
+             "{'aggregate': 'gn2', 'pipeline': [{'$geoNear': {'near': [31.1, 62.3], "
+             "'distanceField': 'd', 'spherical': true}}], 'cursor': {'batchSize': 5}}",
+             b, sizeof(b));
+    ck_assert_str_eq(a, b);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'gn2', 'filter': {'p': {'$nearSphere': [31.1, 62.3]}}, 'limit': "
+           "5}, 'verbosity': 'executionStats'}",
+           &r);
+    ck_assert_msg(fx_int(&r, "executionStats.totalDocsExamined") < GRID_N / 10, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
+    ck_assert_str_eq(ids_into(c,
+                              "{'aggregate': 'gn2', 'pipeline': [{'$geoNear': {'near': [1.1, "
+                              "2.3], 'distanceField': 'd'}}, {'$limit': 5}], 'cursor': {}}",
+                              a, sizeof(a)),
+                     nearest_grid(1.1, 2.3, 5, want, sizeof(want)));
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'gn2', 'pipeline': [{'$geoNear': {'near': [1.1, 2.3], "
+           "'distanceField': 'd'}}, {'$limit': 5}], 'cursor': {}}, 'verbosity': "
+           "'executionStats'}",
+           &r);
+    ASSERT_STR(&r, "stages.0.$geoNearCursor.queryPlanner.winningPlan.stage", "GEO_NEAR_2D");
+    ck_assert_msg(fx_int(&r, "stages.0.$geoNearCursor.executionStats.totalDocsExamined") <
+                      GRID_N / 10,
+                  "%s", fx_to_json(&r));
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
+/* Compound geo indexes: {cat: 1, loc: '2dsphere'} with an equality (or $in) on cat and a
+ * region on loc scans only that category's cells; {p: '2d', tag: 1} scans the box's cells;
+ * the answers are those of the unindexed copies. */
+START_TEST(test_compound_geo)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    char a[4096], b[4096];
+    bson_t r;
+
+    load_sphere(c, "gc", "[{'key': {'cat': 1, 'loc': '2dsphere'}, 'name': 'cat_loc'}]");
+    load_sphere(c, "gcplain", NULL);
+    same_answer(c,
+                "{'find': '%s', 'filter': {'cat': 2, 'loc': {'$geoWithin': {'$centerSphere': "
+                "[[0, 0], 0.1]}}}, 'sort': {'_id': 1}}",
+                "gc", "gcplain");
+    same_answer(c,
+                "{'find': '%s', 'filter': {'cat': {'$in': [0, 3]}, 'loc': {'$geoIntersects': "
+                "{'$geometry': {'type': 'Polygon', 'coordinates': [[[20, 20], [30, 20], [30, 30], "
+                "[20, 30], [20, 20]]]}}}}, 'sort': {'_id': 1}}",
+                "gc", "gcplain");
+    explain_scan(c, "gc", "{'cat': 2, 'loc': {'$geoWithin': {'$centerSphere': [[0, 0], 0.1]}}}",
+                 "cat_loc", SPHERE_N, &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexBounds.cat.0", "[2, 2]");
+    bson_destroy(&r);
+    /* without the prefix's equality the index does not bound the scan */
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'gc', 'filter': {'loc': {'$geoWithin': {'$centerSphere': [[0, "
+           "0], 0.1]}}}}}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "COLLSCAN");
+    bson_destroy(&r);
+    /* $near with the prefix: nearest of that category */
+    CMD_OK(c, DB,
+           "{'find': 'gc', 'filter': {'cat': 3, 'loc': {'$near': {'$geometry': {'type': "
+           "'Point', 'coordinates': [0, 0]}}}}, 'limit': 3}",
+           &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0.cat", 3);
+    ASSERT_INT(&r, "cursor.firstBatch.2.cat", 3);
+    bson_destroy(&r);
+    /* $geoNear without the prefix: one read of the collection, not one per disc */
+    load_sphere(c, "gcs", "[{'key': {'loc': '2dsphere'}, 'name': 'loc'}]");
+    ck_assert_str_eq(ids_into(c,
+                              "{'aggregate': 'gc', 'pipeline': [{'$geoNear': {'near': {'type': "
+                              "'Point', 'coordinates': [7.3, 8.1]}, 'distanceField': 'd'}}, "
+                              "{'$limit': 4}], 'cursor': {}}",
+                              a, sizeof(a)),
+                     ids_into(c,
+                              "{'aggregate': 'gcs', 'pipeline': [{'$geoNear': {'near': {'type': "
+                              "'Point', 'coordinates': [7.3, 8.1]}, 'distanceField': 'd'}}, "
+                              "{'$limit': 4}], 'cursor': {}}",
+                              b, sizeof(b)));
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'gc', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+           "'coordinates': [7.3, 8.1]}, 'distanceField': 'd'}}, {'$limit': 4}], 'cursor': {}}, "
+           "'verbosity': 'executionStats'}",
+           &r);
+    ASSERT_INT(&r, "stages.0.$geoNearCursor.executionStats.totalDocsExamined", SPHERE_N);
+    bson_destroy(&r);
+    load_grid(c, "gc2", "[{'key': {'p': '2d', 'tag': 1}, 'name': 'p_tag'}]");
+    load_grid(c, "gc2plain", NULL);
+    same_answer(c,
+                "{'find': '%s', 'filter': {'p': {'$geoWithin': {'$box': [[0, 0], [20, 20]]}}, "
+                "'tag': 2}, 'sort': {'_id': 1}}",
+                "gc2", "gc2plain");
+    explain_scan(c, "gc2", "{'p': {'$geoWithin': {'$box': [[0, 0], [20, 20]]}}, 'tag': 2}", "p_tag",
+                 GRID_N, &r);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -567,5 +1017,8 @@ main(void)
     tcase_add_test(tc, test_2d);
     tcase_add_test(tc, test_geonear_stage);
     tcase_add_test(tc, test_explain);
+    tcase_add_test(tc, test_2d_scans);
+    tcase_add_test(tc, test_geonear_index);
+    tcase_add_test(tc, test_compound_geo);
     return it_main(s);
 }

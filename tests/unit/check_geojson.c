@@ -7,7 +7,9 @@
  * outside their shell, unknown types, non-numeric positions); the shim's predicates answer
  * known cases (containment with a hole, a crossing line, the distance between two cities to
  * a meter); a 2dsphere key pattern keys a point as one leaf cell, a polygon as a covering,
- * nothing for a document without the field, and refuses invalid geometry with 16755.
+ * nothing for a document without the field, and refuses invalid geometry with 16755; a 2d
+ * pattern keys each point of a multi-location document; the 2d covering of a box holds the key
+ * of every point of the box (its edges included) in few ranges on a coarse or fine grid.
  * Single-threaded; no server is started.
  */
 #include "../../src/common/errors.h"
@@ -194,8 +196,68 @@ START_TEST(test_keys)
     ck_assert_int_eq(keys("{\"p\": [1, 2]}", "{\"p\": \"2d\"}", &code), 1);
     ck_assert_int_eq(keys("{\"p\": [181, 2]}", "{\"p\": \"2d\"}", &code), -1);
     ck_assert_int_eq(code, 13027);
+    ck_assert_int_eq(keys("{\"p\": [[1, 2], [3, 4], [1, 2]]}", "{\"p\": \"2d\"}", &code), 2);
+    ck_assert_int_eq(
+        keys("{\"p\": {\"a\": {\"x\": 1, \"y\": 2}, \"b\": [5, 6]}}", "{\"p\": \"2d\"}", &code), 2);
     /* 2d hashes keep planar order along each axis' top bit */
     ck_assert(sdb_geo_hash2d(-90, -90, -180, 180, 26) < sdb_geo_hash2d(90, 90, -180, 180, 26));
+}
+END_TEST
+
+typedef struct flat_ranges {
+    int64_t lo[64], hi[64];
+    int n;
+} flat_ranges_t;
+
+static void
+flat_cb(int64_t lo, int64_t hi, void *ctx)
+{
+    flat_ranges_t *r = ctx;
+
+    ck_assert_int_lt(r->n, 64);
+    ck_assert(lo <= hi && (r->n == 0 || lo > r->hi[r->n - 1])); /* ascending, disjoint */
+    r->lo[r->n] = lo;
+    r->hi[r->n++] = hi;
+}
+
+/* covered -- every point of a 41 x 41 lattice over the box (edges included) has its key in
+ * one of the box's ranges on the grid. */
+static void
+covered(const sdb_geo_flat_t *fp, double x1, double y1, double x2, double y2)
+{
+    flat_ranges_t r = {.n = 0};
+
+    sdb_geo_flat_ranges(fp, x1, y1, x2, y2, 32, flat_cb, &r);
+    ck_assert_int_gt(r.n, 0);
+    for (int i = 0; i <= 40; i++) {
+        for (int j = 0; j <= 40; j++) {
+            double x = x1 + (x2 - x1) * i / 40, y = y1 + (y2 - y1) * j / 40;
+            int64_t h = sdb_geo_hash2d(x, y, fp->min, fp->max, fp->bits);
+            bool in = false;
+
+            for (int k = 0; k < r.n && !in; k++)
+                in = h >= r.lo[k] && h <= r.hi[k];
+            ck_assert_msg(in, "(%g, %g) key %lld outside the covering", x, y, (long long)h);
+        }
+    }
+}
+
+START_TEST(test_flat_ranges)
+{
+    sdb_geo_flat_t dflt = sdb_geo_flat_params(NULL), coarse = {4, 0, 1000}, fine = {32, -1, 1};
+    flat_ranges_t r = {.n = 0};
+
+    ck_assert_int_eq(dflt.bits, 26);
+    covered(&dflt, 0, 0, 10, 10);
+    covered(&dflt, -179.5, -3, -170.25, 89.9);
+    covered(&dflt, 1.1, 2.3, 1.1, 2.3); /* a point */
+    covered(&coarse, 100, 100, 900, 333);
+    covered(&fine, -0.5, -0.25, 0.75, 0.5); /* 64-bit keys: negative hashes */
+    /* a small box: few ranges, all in a narrow stretch of the keys */
+    sdb_geo_flat_ranges(&dflt, 10.01, 10.01, 10.02, 10.02, 32, flat_cb, &r);
+    ck_assert_int_le(r.n, 32);
+    ck_assert_msg(r.hi[r.n - 1] - r.lo[0] < (int64_t)1 << 36, "%lld", /* of 2^52 keys */
+                  (long long)(r.hi[r.n - 1] - r.lo[0]));
 }
 END_TEST
 
@@ -210,6 +272,7 @@ geo_suite(void)
     tcase_add_test(tc, test_invalid);
     tcase_add_test(tc, test_shim);
     tcase_add_test(tc, test_keys);
+    tcase_add_test(tc, test_flat_ranges);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -135,16 +135,10 @@ sphere_field(const bson_t *doc, const char *path, gk_list_t *l, sdb_error_t *err
     return 0;
 }
 
-/* A 2d index's grid: bits per axis over [min, max). */
-typedef struct gk_flat {
-    int bits;
-    double min, max;
-} gk_flat_t;
-
-static gk_flat_t
-flat_params(const bson_t *spec)
+sdb_geo_flat_t
+sdb_geo_flat_params(const bson_t *spec)
 {
-    gk_flat_t f = {SDB_GEO_2D_BITS, -180, 180};
+    sdb_geo_flat_t f = {SDB_GEO_2D_BITS, -180, 180};
     bson_iter_t it;
 
     if (spec == NULL)
@@ -160,29 +154,149 @@ flat_params(const bson_t *spec)
     return f;
 }
 
-/* flat_field -- the 2d hash of the legacy point at `path` (none: the list stays empty). */
-static int
-flat_field(const bson_t *doc, const char *path, const gk_flat_t *fp, gk_list_t *l, sdb_error_t *err)
-{
-    bson_iter_t it, f;
-    double x, y;
-    int64_t h;
+/* A grid cell of a 2d covering: `level` bits per axis fixed, its hash prefix and x/y index. */
+typedef struct gk_cell {
+    int level;
+    uint64_t ix, iy;
+} gk_cell_t;
 
-    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &f) ||
-        BSON_ITER_HOLDS_NULL(&f))
-        return 0;
-    if (!sdb_geo_is_legacy_point(bson_iter_value(&f), &x, &y)) {
-        if (BSON_ITER_HOLDS_ARRAY(&f) || BSON_ITER_HOLDS_DOCUMENT(&f))
-            return 0; /* mongod skips what is not a point pair in a 2d field */
-        return sdb_error_set(err, SDB_CODE_Location16755,
-                             "Can't extract geo keys: geo field is not an array or object");
+/* cell_box -- does cell c of fp meet the box (edges included)?  *inside: wholly within it. */
+static bool
+cell_box(const sdb_geo_flat_t *fp, const gk_cell_t *c, const double *box, bool *inside)
+{
+    double w = (fp->max - fp->min) / (double)(1ull << c->level);
+    double x0 = fp->min + (double)c->ix * w, y0 = fp->min + (double)c->iy * w;
+
+    *inside = x0 >= box[0] && x0 + w <= box[2] && y0 >= box[1] && y0 + w <= box[3];
+    return !(x0 > box[2] || x0 + w < box[0] || y0 > box[3] || y0 + w < box[1]);
+}
+
+/* cell_range -- the keys of every point in cell c: its hash prefix, all lower bits free. */
+static void
+cell_range(const sdb_geo_flat_t *fp, const gk_cell_t *c, int64_t *lo, int64_t *hi)
+{
+    uint64_t h = 0;
+    int shift = 2 * (fp->bits - c->level);
+
+    if (shift >= 64) { /* the whole grid (32 bits: the hashes fill every int64) */
+        *lo = INT64_MIN;
+        *hi = INT64_MAX;
+        return;
     }
-    if ((h = sdb_geo_hash2d(x, y, fp->min, fp->max, fp->bits)) < 0)
+    for (int b = c->level - 1; b >= 0; b--)
+        h = (h << 2) | (((c->ix >> b) & 1) << 1) | ((c->iy >> b) & 1);
+    *lo = (int64_t)(h << shift);
+    *hi = (int64_t)((h << shift) | ((1ull << shift) - 1));
+}
+
+/* split -- replace the partial cells of v[0..*n) by their four children where they meet the
+ * box; false (v untouched) when that would pass max cells. */
+static bool
+split(const sdb_geo_flat_t *fp, const double *box, gk_cell_t **v, size_t *n, int max_cells)
+{
+    gk_cell_t *out = bson_malloc(4 * (*n ? *n : 1) * sizeof(*out));
+    size_t k = 0;
+
+    for (size_t i = 0; i < *n; i++) {
+        bool inside;
+
+        if ((*v)[i].level == fp->bits || (cell_box(fp, &(*v)[i], box, &inside) && inside)) {
+            out[k++] = (*v)[i];
+            continue;
+        }
+        for (uint64_t q = 0; q < 4; q++) {
+            gk_cell_t c = {(*v)[i].level + 1, (*v)[i].ix * 2 + (q >> 1), (*v)[i].iy * 2 + (q & 1)};
+
+            if (cell_box(fp, &c, box, &inside))
+                out[k++] = c;
+        }
+    }
+    if (k > (size_t)max_cells) {
+        bson_free(out);
+        return false;
+    }
+    bson_free(*v);
+    *v = out;
+    *n = k;
+    return true;
+}
+
+static int
+range_cmp(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+void
+sdb_geo_flat_ranges(const sdb_geo_flat_t *fp, double x1, double y1, double x2, double y2,
+                    int max_cells, void (*fn)(int64_t lo, int64_t hi, void *ctx), void *ctx)
+{
+    double pad = (fp->max - fp->min) / (double)(1ull << fp->bits);
+    double box[4] = {x1 - pad, y1 - pad, x2 + pad, y2 + pad}; /* rounding stays inside */
+    gk_cell_t *v = bson_malloc(sizeof(*v));
+    int64_t(*r)[2];
+    size_t n = 1, k = 0;
+
+    v[0] = (gk_cell_t){0, 0, 0};
+    for (int level = 0; level < fp->bits && split(fp, box, &v, &n, max_cells); level++)
+        ;
+    r = bson_malloc(n * sizeof(*r));
+    for (size_t i = 0; i < n; i++)
+        cell_range(fp, &v[i], &r[i][0], &r[i][1]);
+    qsort(r, n, sizeof(*r), range_cmp); /* a 32-bit grid's upper half keys negative */
+    for (size_t i = 1; i <= n; i++) {   /* fuse adjacent cells into one range */
+        if (i < n && r[k][1] != INT64_MAX && r[i][0] == r[k][1] + 1) {
+            r[k][1] = r[i][1];
+            continue;
+        }
+        fn(r[k][0], r[k][1], ctx);
+        k = i;
+    }
+    bson_free(r);
+    bson_free(v);
+}
+
+/* flat_point -- the 2d hash of one legacy point into the list (13027 outside the grid). */
+static int
+flat_point(const char *path, const sdb_geo_flat_t *fp, double x, double y, gk_list_t *l,
+           sdb_error_t *err)
+{
+    int64_t h = sdb_geo_hash2d(x, y, fp->min, fp->max, fp->bits);
+
+    if (h < 0)
         return sdb_error_set(err, SDB_CODE_Location13027,
                              "point not in interval of [ %g, %g ) :: caused by :: { %s: [ %g, "
                              "%g ] }",
                              fp->min, fp->max, path, x, y);
     push_int64(l, h);
+    return 0;
+}
+
+/* flat_field -- the 2d hashes of the legacy point at `path`, or of each point of an array or
+ * object of them (a multi-location document, as mongod's 2d keys); none: the list stays
+ * empty. */
+static int
+flat_field(const bson_t *doc, const char *path, const sdb_geo_flat_t *fp, gk_list_t *l,
+           sdb_error_t *err)
+{
+    bson_iter_t it, f, e;
+    double x, y;
+
+    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &f) ||
+        BSON_ITER_HOLDS_NULL(&f))
+        return 0;
+    if (sdb_geo_is_legacy_point(bson_iter_value(&f), &x, &y))
+        return flat_point(path, fp, x, y, l, err);
+    if (!BSON_ITER_HOLDS_ARRAY(&f) && !BSON_ITER_HOLDS_DOCUMENT(&f))
+        return sdb_error_set(err, SDB_CODE_Location16755,
+                             "Can't extract geo keys: geo field is not an array or object");
+    if (!bson_iter_recurse(&f, &e))
+        return 0;
+    while (bson_iter_next(&e)) /* what is not a point pair is skipped, as before */
+        if (sdb_geo_is_legacy_point(bson_iter_value(&e), &x, &y))
+            SDB_RET(flat_point(path, fp, x, y, l, err));
     return 0;
 }
 
@@ -271,7 +385,7 @@ static int
 fields(gk_gen_t *g, const bson_t *doc, const bson_t *key_pattern, const bson_t *spec, int *any,
        int *multikey, sdb_error_t *err)
 {
-    gk_flat_t fp = flat_params(spec);
+    sdb_geo_flat_t fp = sdb_geo_flat_params(spec);
     bson_iter_t it;
 
     if (!bson_iter_init(&it, key_pattern))

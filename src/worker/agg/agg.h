@@ -57,6 +57,8 @@ typedef struct wk_agg_ctx {
                                * validator */
     uint64_t read_ts;         /* readConcern snapshot: the time every collection read reads at (0 =
                        * the latest data; engine/read_concern.h) */
+    int64_t source_want;      /* set by the pipeline for its source stage only: how many documents
+                          * the stages after it can use ($skip/$limit); <= 0: all */
 } wk_agg_ctx_t;
 
 typedef struct wk_agg_pipeline wk_agg_pipeline_t;
@@ -130,6 +132,14 @@ const char *wk_agg_last_stage_name(const wk_agg_pipeline_t *p);
 
 /* wk_agg_append_stages -- append the stage specifications as an array named `key` (explain). */
 void wk_agg_append_stages(const wk_agg_pipeline_t *p, bson_t *b, const char *key);
+
+/* wk_agg_explain_source -- a pipeline that starts with $geoNear: its read planned (and at
+ * executionStats and above run, as the pipeline would run it) as mongod's
+ * {$geoNearCursor: {queryPlanner, executionStats?}} into out (an array element being
+ * built), the stages after it into rest ("1", ...); *done false (nothing written) for any other
+ * pipeline.  verbosity: exec.h WK_EXPLAIN_*. */
+int wk_agg_explain_source(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx, int verbosity,
+                          bson_t *out, bson_t *rest, bool *done, sdb_error_t *err);
 
 /* wk_agg_free -- release a pipeline (NULL is fine). */
 void wk_agg_free(wk_agg_pipeline_t *p);

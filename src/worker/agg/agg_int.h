@@ -53,6 +53,11 @@ typedef struct wk_agg_stage_def {
 #include "stages.def"
 #undef X
 
+/* wk_agg_explain_geo_near (stage_geo_near.c) -- the explain of a leading $geoNear (agg.h
+ * wk_agg_explain_source), `want` documents used by the stages after it (<= 0: all). */
+int wk_agg_explain_geo_near(const void *priv, const wk_agg_ctx_t *ctx, int64_t want, int verbosity,
+                            bson_t *out, sdb_error_t *err);
+
 /* A blocking stage that takes its input in chunks and may spill (spill.h): open its state,
  * push chunks (consumed), then pull the output in chunks of at most `max` documents until
  * *done.  `topk` > 0: only the first topk outputs will be used ($sort then $limit).  The

@@ -642,8 +642,11 @@ run(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, wk_agg_docs_t *input, wk_agg_
     } else if (p->n > 0 && (p->st[0].def->flags & WK_AGG_F_SOURCE)) {
         wk_agg_docs_t none;
 
+        wk_agg_ctx_t sctx = *ctx;
+
+        sctx.source_want = read_limit(p, 1); /* a $geoNear reads no farther than needed */
         wk_agg_docs_init(&none);
-        ret = p->st[0].def->run(p->st[0].priv, ctx, &none, &chunk, err);
+        ret = p->st[0].def->run(p->st[0].priv, &sctx, &none, &chunk, err);
         wk_agg_docs_free(&none);
         SDB_ERR(ret);
         from = 1;
@@ -711,6 +714,22 @@ wk_agg_feed_free(wk_agg_feed_t *f)
         return;
     xrun_free(&f->r);
     bson_free(f);
+}
+
+int
+wk_agg_explain_source(const wk_agg_pipeline_t *p, const wk_agg_ctx_t *ctx, int verbosity,
+                      bson_t *out, bson_t *rest, bool *done, sdb_error_t *err)
+{
+    *done = p->n > 0 && strcmp(p->st[0].def->name, "$geoNear") == 0;
+    if (!*done)
+        return 0;
+    for (size_t i = 1; i < p->n; i++) {
+        char key[16];
+
+        bson_snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_DOCUMENT(rest, key, p->st[i].spec);
+    }
+    return wk_agg_explain_geo_near(p->st[0].priv, ctx, read_limit(p, 1), verbosity, out, err);
 }
 
 int

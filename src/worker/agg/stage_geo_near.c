@@ -176,38 +176,157 @@ emit(const geo_near_t *g, const bson_t *doc, double d, const bson_value_t *loc)
     return out;
 }
 
+/* near_filter -- query with the near predicate of g (the index's field, the stage's units and
+ * distance bounds) first: {path: {$near | $nearSphere: point, $minDistance?, $maxDistance?},
+ * ...query}, the filter of a find's $near, into out (initialized here). */
+static void
+near_filter(const geo_near_t *g, const wk_geo_near_t *near, bson_t *out)
+{
+    bson_iter_t it;
+    bson_t ops, geometry;
+
+    bson_init(out);
+    bson_iter_init_find(&it, g->near, "near");
+    bson_append_document_begin(out, near->path.dotted, -1, &ops);
+    if (near->q->legacy) {
+        bson_append_iter(&ops, near->q->sphere ? "$nearSphere" : "$near", -1, &it);
+    } else { /* GeoJSON: meters */
+        BSON_APPEND_DOCUMENT_BEGIN(&ops, "$near", &geometry);
+        bson_append_iter(&geometry, "$geometry", -1, &it);
+        bson_append_document_end(&ops, &geometry);
+    }
+    if (g->min > 0)
+        BSON_APPEND_DOUBLE(&ops, "$minDistance", g->min);
+    if (g->max >= 0)
+        BSON_APPEND_DOUBLE(&ops, "$maxDistance", g->max);
+    bson_append_document_end(out, &ops);
+    if (bson_iter_init(&it, g->query))
+        while (bson_iter_next(&it))
+            bson_append_iter(out, NULL, 0, &it);
+}
+
+/* plan -- the near read of the stage: its index and its filter (*filter initialized here). */
+static int
+plan(const geo_near_t *g, const char *ns, wk_geo_near_t **out, bson_t *filter, sdb_error_t *err)
+{
+    wk_geo_near_t *near = NULL;
+    bson_iter_t it;
+    int ret = 0;
+
+    bson_init(filter);
+    *out = NULL;
+    if (!bson_iter_init_find(&it, g->near, "near"))
+        return SDB_ECORRUPT;
+    SDB_ERR(wk_geo_near_new(g->key, &it, g->spherical, &near, err));
+    SDB_ERR(wk_geo_near_index(near, ns, g->key != NULL, err)); /* the path and the units */
+    bson_destroy(filter);
+    near_filter(g, near, filter);
+    wk_geo_near_free(near);
+    near = NULL;
+    SDB_ERR(wk_geo_near_from_filter(filter, out, err)); /* the read of that filter */
+    if (*out == NULL)
+        SDB_ERR(SDB_ECORRUPT);
+    SDB_ERR(wk_geo_near_index(*out, ns, true, err));
+    return 0;
+err:
+    wk_geo_near_free(near);
+    wk_geo_near_free(*out);
+    *out = NULL;
+    return ret;
+}
+
+/* near_read -- plan the stage's read and, when `run`, read its documents nearest first as a
+ * find's $near reads them (at most the first `want` of them matter; <= 0: all). */
+static int
+near_read(const geo_near_t *g, const wk_agg_ctx_t *ctx, bool run, int64_t want, wk_exec_t *ex,
+          wk_geo_near_t **near, bson_t *filter, wk_geo_near_hits_t *hits, sdb_error_t *err)
+{
+    wk_match_opts_t mo = {NULL, ctx->collation};
+    char ns[WK_NS_MAX];
+
+    memset(hits, 0, sizeof(*hits));
+    bson_snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll);
+    SDB_RET(plan(g, ns, near, filter, err));
+    if (!run)
+        return 0;
+    mo.allow_near = true;
+    ex->op = ctx->op;
+    ex->read_ts = ctx->read_ts;
+    return wk_geo_near_read(*near, ex, ns, filter, &mo, want > 0 ? (size_t)want : 0, false, hits,
+                            err);
+}
+
 int
 wk_agg_run_geo_near(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_docs_t *out,
                     sdb_error_t *err)
 {
     const geo_near_t *g = priv;
-    char ns[WK_NS_MAX];
     wk_geo_near_t *near = NULL;
-    wk_agg_docs_t docs;
-    bson_iter_t it;
-    size_t i;
+    wk_geo_near_hits_t hits;
+    bson_t filter;
+    wk_exec_t ex;
     int ret = 0;
 
     SDB_UNUSED(in);
-    wk_agg_docs_init(&docs);
-    snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll);
-    if (!bson_iter_init_find(&it, g->near, "near"))
-        return SDB_ECORRUPT;
-    SDB_ERR(wk_geo_near_new(g->key, &it, g->spherical, &near, err));
-    SDB_ERR(wk_geo_near_index(near, ns, g->key != NULL, err));
-    SDB_ERR(wk_agg_read(ns, g->query, -1, ctx->collation, NULL, ctx->op, ctx->read_ts, &docs, err));
-    SDB_ERR(wk_geo_near_order(near, docs.v, docs.n, ctx->op, err));
-    for (i = 0; i < docs.n; i++) {
+    wk_exec_init(&ex);
+    SDB_ERR(near_read(g, ctx, true, ctx->source_want, &ex, &near, &filter, &hits, err));
+    for (size_t i = 0; i < hits.n; i++) {
         bson_value_t loc;
         double d;
 
-        if (!wk_geo_near_distance(near, docs.v[i], &d, &loc) || d < g->min ||
-            (g->max >= 0 && d > g->max))
-            continue;
-        wk_agg_docs_push(out, emit(g, docs.v[i], d, &loc));
+        if (wk_geo_near_distance(near, hits.docs[i], &d, &loc))
+            wk_agg_docs_push(out, emit(g, hits.docs[i], d, &loc));
     }
 err:
-    wk_agg_docs_free(&docs);
+    wk_exec_close(&ex);
+    wk_geo_near_hits_free(&hits);
+    bson_destroy(&filter);
+    wk_geo_near_free(near);
+    return ret;
+}
+
+int
+wk_agg_explain_geo_near(const void *priv, const wk_agg_ctx_t *ctx, int64_t want, int verbosity,
+                        bson_t *out, sdb_error_t *err)
+{
+    const geo_near_t *g = priv;
+    int64_t t0 = bson_get_monotonic_time();
+    bool stats = verbosity >= WK_EXPLAIN_EXEC_STATS;
+    wk_geo_near_t *near = NULL;
+    wk_geo_near_hits_t hits;
+    bson_t filter, cur, qp, plan_doc, arr, tree = BSON_INITIALIZER;
+    char ns[WK_NS_MAX];
+    size_t nret;
+    wk_exec_t ex;
+    int ret = 0;
+
+    wk_exec_init(&ex);
+    SDB_ERR(near_read(g, ctx, stats, want, &ex, &near, &filter, &hits, err));
+    ex.keys_examined = hits.keys;
+    ex.docs_examined = hits.examined;
+    nret = want > 0 && hits.n > (size_t)want ? (size_t)want : hits.n; /* what the rest takes */
+    bson_snprintf(ns, sizeof(ns), "%s.%s", ctx->db, ctx->coll);
+    BSON_APPEND_DOCUMENT_BEGIN(out, "$geoNearCursor", &cur);
+    BSON_APPEND_DOCUMENT_BEGIN(&cur, "queryPlanner", &qp);
+    BSON_APPEND_UTF8(&qp, "namespace", ns);
+    BSON_APPEND_BOOL(&qp, "indexFilterSet", false);
+    BSON_APPEND_DOCUMENT(&qp, "parsedQuery", &filter);
+    BSON_APPEND_DOCUMENT_BEGIN(&qp, "winningPlan", &plan_doc);
+    wk_geo_near_explain(near, false, 0, &plan_doc);
+    bson_append_document_end(&qp, &plan_doc);
+    BSON_APPEND_ARRAY_BEGIN(&qp, "rejectedPlans", &arr);
+    bson_append_array_end(&qp, &arr);
+    bson_append_document_end(&cur, &qp);
+    if (stats) {
+        wk_geo_near_explain(near, true, nret, &tree);
+        wk_exec_explain_stats(&ex, &filter, (int64_t)nret, t0, verbosity, &tree, &cur);
+    }
+    bson_append_document_end(out, &cur);
+err:
+    bson_destroy(&tree);
+    wk_exec_close(&ex);
+    wk_geo_near_hits_free(&hits);
+    bson_destroy(&filter);
     wk_geo_near_free(near);
     return ret;
 }

@@ -313,6 +313,29 @@ explain_run(wk_cmd_t *cmd, wk_exec_t *ex, const bson_t *filter, int verbosity, i
     return 0;
 }
 
+/* explain_geo_near -- a pipeline that starts with $geoNear: {explainVersion, stages:
+ * [{$geoNearCursor: ...}, the other stages], command}, its near read as the run reads it;
+ * *done false (reply untouched) for any other pipeline. */
+static int
+explain_geo_near(wk_cmd_t *cmd, const wk_agg_ctx_t *ctx, const wk_agg_pipeline_t *p, int verbosity,
+                 bool *done)
+{
+    bson_t first = BSON_INITIALIZER, rest = BSON_INITIALIZER, arr;
+    int ret = wk_agg_explain_source(p, ctx, verbosity, &first, &rest, done, &cmd->err);
+
+    if (ret == 0 && *done) {
+        BSON_APPEND_UTF8(cmd->reply, "explainVersion", "1");
+        BSON_APPEND_ARRAY_BEGIN(cmd->reply, "stages", &arr);
+        BSON_APPEND_DOCUMENT(&arr, "0", &first);
+        bson_concat(&arr, &rest);
+        bson_append_array_end(cmd->reply, &arr);
+        BSON_APPEND_DOCUMENT(cmd->reply, "command", cmd->body);
+    }
+    bson_destroy(&first);
+    bson_destroy(&rest);
+    return ret;
+}
+
 /* reply_explain -- {explainVersion, queryPlanner: {namespace, parsedQuery, winningPlan},
  * executionStats?, ...} when the read is the whole pipeline, else {explainVersion, stages:
  * [{$cursor: {queryPlanner, executionStats?}}, the other stages], ...}: the plan is the
@@ -327,9 +350,13 @@ reply_explain(wk_cmd_t *cmd, const char *ns, const agg_args_t *a, const wk_agg_c
     int64_t t0 = bson_get_monotonic_time();
     wk_exec_t ex;
     uint32_t n;
+    bool done = false;
     int ret = 0;
 
     SDB_UNUSED(a);
+    SDB_RET(explain_geo_near(cmd, ctx, p, verbosity, &done));
+    if (done)
+        return 0;
     if (ctx->coll != NULL) /* a view's backing collection (pipeline_array) */
         bson_snprintf(src, sizeof(src), "%s.%s", cmd->db, ctx->coll);
     else

@@ -367,6 +367,34 @@ server_info(bson_t *reply)
     bson_append_document_end(reply, &si);
 }
 
+/* near_grows -- a find's $near that reads growing discs, as find runs it (find.c). */
+static bool
+near_grows(const xq_t *q, const wk_geo_near_t *near)
+{
+    return near != NULL && q->limit > 0 && bson_empty(&q->sort) && q->hint == NULL &&
+           bson_empty(&q->minmax) && wk_geo_near_grows(near);
+}
+
+/* near_run -- run that near read; what its scans examined in all into ex's counts. */
+static int
+near_run(wk_cmd_t *cmd, const xq_t *q, const wk_geo_near_t *near, wk_exec_t *ex, uint64_t *nret)
+{
+    wk_match_opts_t mo = {q->vars, q->coll};
+    wk_geo_near_hits_t h;
+    int ret;
+
+    mo.allow_near = true;
+    ret = wk_geo_near_read(near, ex, q->ns, &q->filter, &mo, (size_t)(q->skip + q->limit), false,
+                           &h, &cmd->err);
+    *nret = h.n > (size_t)q->skip ? h.n - (size_t)q->skip : 0;
+    if (*nret > (uint64_t)q->limit)
+        *nret = (uint64_t)q->limit;
+    ex->keys_examined = h.keys;
+    ex->docs_examined = h.examined;
+    wk_geo_near_hits_free(&h);
+    return ret;
+}
+
 /* explain_read -- plan (and at verbosity >= executionStats run) q; fill the reply. */
 static int
 explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
@@ -395,7 +423,9 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
         wk_exec_limit_hint(&ex, (uint64_t)(q->skip + q->limit)); /* as find does */
     sort_needed = !bson_empty(&q->sort) && !wk_exec_sorted(&ex);
     parsed_query(&q->filter, &pq);
-    if (verbosity >= V_EXEC && !q->count_fast)
+    if (verbosity >= V_EXEC && near_grows(q, near))
+        SDB_ERR(near_run(cmd, q, near, &ex, &nret));
+    else if (verbosity >= V_EXEC && !q->count_fast)
         SDB_ERR(wk_exec_explain_run(&ex, q->skip, q->limit, sort_needed, &nret, &cmd->err));
     BSON_APPEND_UTF8(cmd->reply, "explainVersion", "1");
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "queryPlanner", &qp);

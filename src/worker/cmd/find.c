@@ -530,53 +530,31 @@ order(wk_cmd_t *cmd, const wk_sort_t *so, bson_t **docs, size_t n)
     return 0;
 }
 
-static int sorted_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, const wk_sort_t *so,
-                          bson_t ***docs_out, size_t *n_out);
-
-/* near_grows -- a $near on a 2dsphere index with a limit and no bound, no sort, no hint:
- * read discs of growing radius instead of measuring every document. */
+/* near_grows -- a $near with a limit and no sort, hint, min or max: the near read grows discs
+ * instead of measuring every document (engine/geo_near.h wk_geo_near_read). */
 static bool
 near_grows(const find_args_t *a, const wk_sort_t *so)
 {
-    const wk_geo_near_t *g = a->near;
-
-    return g != NULL && so == NULL && a->limit > 0 && !a->has_hint && bson_empty(&a->minmax) &&
-           g->kind == SDB_GEO_2DSPHERE && g->q->sphere && !g->resphered && g->q->max_dist < 0;
+    return a->near != NULL && so == NULL && a->limit > 0 && !a->has_hint &&
+           bson_empty(&a->minmax) && wk_geo_near_grows(a->near);
 }
 
-/* near_collect -- the matches within discs of 1 km, 8 km, ... (1/1000 of that in radians for
- * a legacy point) until one holds skip + limit of them or covers the sphere: every match
- * outside a disc is farther than every one inside, so its nearest skip + limit are the
- * answer (mongod's growing annulus search, in one step per radius). */
+/* near_collect -- the nearest skip + limit matches (and maybe more), nearest first. */
 static int
 near_collect(wk_cmd_t *cmd, const find_args_t *a, wk_exec_t *ex, bson_t ***docs_out, size_t *n_out)
 {
-    const wk_geoq_t *q = a->near->q;
-    double unit = q->meters ? SDB_GEO_EARTH_RADIUS_M : 1.0, r = 1000.0 / SDB_GEO_EARTH_RADIUS_M;
     wk_match_opts_t mo = {a->vars, a->coll};
-    find_args_t b = *a;
+    wk_geo_near_hits_t h;
     char ns[WK_NS_MAX];
-    int ret = 0;
+    int ret;
 
     bson_strncpy(ns, ex->ns, sizeof(ns));
     mo.allow_near = true;
-    b.limit = 0; /* collect all inside the disc */
-    for (;;) {
-        bson_t f;
-
-        wk_geo_near_bounded(a->near, &a->filter, r * unit, &f);
-        ret = wk_exec_open_find(ex, ns, &f, &mo, NULL, NULL, NULL, &cmd->err);
-        if (ret == 0)
-            ret = sorted_collect(cmd, &b, ex, NULL, docs_out, n_out);
-        bson_destroy(&f);
-        if (ret != 0 || *n_out >= (size_t)(a->skip + a->limit) || r >= M_PI)
-            return ret;
-        for (size_t i = 0; i < *n_out; i++)
-            bson_destroy((*docs_out)[i]);
-        bson_free(*docs_out);
-        *docs_out = NULL;
-        r *= 8;
-    }
+    ret = wk_geo_near_read(a->near, ex, ns, &a->filter, &mo, (size_t)(a->skip + a->limit),
+                           a->return_key || a->show_record_id, &h, &cmd->err);
+    *docs_out = h.docs;
+    *n_out = h.n;
+    return ret;
 }
 
 /* sorted_collect -- every match (copies), keeping only the best `keep` when keep > 0. */

@@ -4,7 +4,8 @@
  * listIndexes is answered from the catalog cache (an exhausted cursor over the index specs).
  * createIndexes checks each spec in mongod's words (the fields a spec may have, the key
  * pattern as validateKeyPattern reads it, boolean options, hidden, partialFilterExpression
- * through the matcher and then pfilter.h, hashed and wildcard rules), spells out its
+ * through the matcher and then pfilter.h, hashed and wildcard rules, a compound wildcard
+ * pattern's own as mongod 7.0's wildcard_validation.cpp: 72462xx codes), spells out its
  * collation (or gives it the collection's default), normalizes it to {v: 2, key, name, ...}
  * and lets the master build the indexes from the existing records (CREATE_INDEXES), which
  * also reports conflicts (85/86) and unique violations (11000).  dropIndexes accepts a name,
@@ -219,6 +220,205 @@ key_value_error(wk_cmd_t *cmd, const bson_iter_t *it, const char **plugin)
     return cmd->err.msg;
 }
 
+/* ---- compound wildcard indexes (mongod 7.0's wildcard_validation.cpp rules) ------------ */
+
+/* is_wildcard_name -- "$**" or "<path>.$**". */
+static bool
+is_wildcard_name(const char *k)
+{
+    size_t n = strlen(k);
+
+    return n >= 3 && strcmp(k + n - 3, "$**") == 0 && (n == 3 || k[n - 4] == '.');
+}
+
+/* first_plugin_wildcard -- mongod's plugin of a key pattern (the first string value or
+ * wildcard field name, in order) is "wildcard". */
+static bool
+first_plugin_wildcard(const bson_t *key)
+{
+    bson_iter_t it;
+
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it)) {
+        if (BSON_ITER_HOLDS_UTF8(&it))
+            return false;
+        if (is_wildcard_name(bson_iter_key(&it)))
+            return true;
+    }
+    return false;
+}
+
+/* path_prefix -- dotted path a is b or an ancestor of it (FieldRef::isPrefixOfOrEqualTo;
+ * an empty a is no prefix). */
+static bool
+path_prefix(const char *a, size_t n, const char *b)
+{
+    return n > 0 && strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '.');
+}
+
+/* cwild_key_error -- a wildcard key pattern's own rules (validateWildcardIndex): one wildcard
+ * field, and no regular field at or below its path; NULL when it keeps them. */
+static const char *
+cwild_key_error(wk_cmd_t *cmd, const bson_t *key, int *code)
+{
+    bson_iter_t it;
+    const char *wf = NULL;
+    size_t n;
+
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it)) {
+        if (!is_wildcard_name(bson_iter_key(&it)))
+            continue;
+        *code = SDB_CODE_Location7246201;
+        if (wf != NULL)
+            return "Index Key can contain only one wildcard index field";
+        wf = bson_iter_key(&it);
+    }
+    n = strlen(wf) > 3 ? strlen(wf) - 4 : 0; /* the wildcard's path, "" for $** */
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it)) {
+        if (is_wildcard_name(bson_iter_key(&it)) || !path_prefix(wf, n, bson_iter_key(&it)))
+            continue;
+        *code = SDB_CODE_Location7246204;
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "A wildcard index field should not overlap with and index key fields if "
+                      "wildcard projection is empty, however '%s' is overlapping with the "
+                      "wildcard index field.",
+                      bson_iter_key(&it));
+        return cmd->err.msg;
+    }
+    return NULL;
+}
+
+/* field_cmp -- FieldRef order: part by part, a path before the paths below it. */
+static int
+field_cmp(const void *x, const void *y)
+{
+    const unsigned char *a = *(const unsigned char *const *)x,
+                        *b = *(const unsigned char *const *)y;
+
+    for (;; a++, b++) {
+        unsigned ca = *a == '.' ? 1 : *a, cb = *b == '.' ? 1 : *b;
+
+        if (ca != cb || ca == 0)
+            return (int)ca - (int)cb;
+    }
+}
+
+#define CWILD_MAX 64
+
+typedef struct cwild_lists {
+    const char *reg[CWILD_MAX], *inc[CWILD_MAX], *exc[CWILD_MAX];
+    size_t nreg, ninc, nexc;
+} cwild_lists_t;
+
+/* cwild_overlap -- two sorted projection paths where one is at or below the other. */
+static const char *
+cwild_overlap(wk_cmd_t *cmd, const char *const *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (!path_prefix(v[i - 1], strlen(v[i - 1]), v[i]) &&
+            !path_prefix(v[i], strlen(v[i]), v[i - 1]))
+            continue;
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "Fields in Wildcard Projection cannot overlap, however '%s' is overlapped "
+                      "with '%s",
+                      v[i - 1], v[i]);
+        return cmd->err.msg;
+    }
+    return NULL;
+}
+
+/* cwild_regular_error -- the regular fields against the projection: none at or below an
+ * included path (7246208), and an exclusion must exclude every one (7246209/7246210). */
+static const char *
+cwild_regular_error(wk_cmd_t *cmd, const cwild_lists_t *l, int *code)
+{
+    size_t i = 0, j = 0;
+
+    while (i < l->nreg && j < l->ninc) {
+        if (path_prefix(l->inc[j], strlen(l->inc[j]), l->reg[i])) {
+            *code = SDB_CODE_Location7246208;
+            bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                          "Index Key and Wildcard Projection cannot contain overlapping fields, "
+                          "however '%s' index field is ovverlapping with '%s' wildcardProjection "
+                          "path.",
+                          l->reg[i], l->inc[j]);
+            return cmd->err.msg;
+        }
+        if (field_cmp(&l->inc[j], &l->reg[i]) < 0)
+            j++;
+        else
+            i++;
+    }
+    for (i = 0, j = 0; l->nexc > 0 && i < l->nreg;) {
+        if (j < l->nexc && path_prefix(l->exc[j], strlen(l->exc[j]), l->reg[i])) {
+            i++;
+            continue;
+        }
+        if (j < l->nexc && field_cmp(&l->exc[j], &l->reg[i]) < 0) {
+            j++;
+            continue;
+        }
+        *code = j < l->nexc ? SDB_CODE_Location7246209 : SDB_CODE_Location7246210;
+        bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                      "wildcardProjection paths must exclude all regular index fields, however "
+                      "'%s'is not excluded.",
+                      l->reg[i]);
+        return cmd->err.msg;
+    }
+    return NULL;
+}
+
+/* cwild_projection_error -- a compound wildcard index's wildcardProjection
+ * (validateWildcardProjection); NULL when valid.  `proj` is a non-empty document. */
+static const char *
+cwild_projection_error(wk_cmd_t *cmd, const bson_t *key, bson_iter_t *proj, int *code)
+{
+    cwild_lists_t l;
+    bson_iter_t it;
+    const char *why;
+
+    memset(&l, 0, sizeof(l));
+    bson_iter_init(&it, key);
+    while (bson_iter_next(&it) && l.nreg < CWILD_MAX)
+        if (!is_wildcard_name(bson_iter_key(&it)))
+            l.reg[l.nreg++] = bson_iter_key(&it);
+    while (bson_iter_next(proj)) {
+        bson_string_t *v;
+
+        if (!BSON_ITER_HOLDS_NUMBER(proj) && !BSON_ITER_HOLDS_BOOL(proj)) {
+            *code = SDB_CODE_Location7246207;
+            v = bson_string_new(NULL);
+            sdb_bson_text_value(v, bson_iter_value(proj));
+            bson_snprintf(cmd->err.msg, sizeof(cmd->err.msg),
+                          "Fields in wildcardProjection must be numbers, however '%s: %s' is a "
+                          "%s.",
+                          bson_iter_key(proj), v->str, wk_cmdu_type_name(bson_iter_type(proj)));
+            bson_string_free(v, true);
+            return cmd->err.msg;
+        }
+        if (bson_iter_as_bool(proj) && l.ninc < CWILD_MAX)
+            l.inc[l.ninc++] = bson_iter_key(proj);
+        else if (!bson_iter_as_bool(proj) && l.nexc < CWILD_MAX)
+            l.exc[l.nexc++] = bson_iter_key(proj);
+    }
+    qsort(l.reg, l.nreg, sizeof(*l.reg), field_cmp);
+    qsort(l.inc, l.ninc, sizeof(*l.inc), field_cmp);
+    qsort(l.exc, l.nexc, sizeof(*l.exc), field_cmp);
+    *code = SDB_CODE_Location7246200;
+    if ((why = cwild_overlap(cmd, l.inc, l.ninc)) != NULL ||
+        (why = cwild_overlap(cmd, l.exc, l.nexc)) != NULL ||
+        (why = cwild_regular_error(cmd, &l, code)) != NULL)
+        return why;
+    *code = SDB_CODE_Location7246211;
+    if (l.ninc > 0 && l.nexc > 0 && !(l.ninc == 1 && strcmp(l.inc[0], "_id") == 0) &&
+        !(l.nexc == 1 && strcmp(l.exc[0], "_id") == 0))
+        return "Inclusion and exclusion statements cannot combine in the wildcardProjection "
+               "with an exception of explicitly including _id field";
+    return NULL;
+}
+
 /* key_name_error -- what is wrong with one key pattern field name, or NULL. */
 static const char *
 key_name_error(const char *name, bool wildcard)
@@ -256,26 +456,29 @@ check_key(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
     bool wildcard = false;
     bson_iter_t it;
     char msg[SDB_ERRMSG_MAX];
+    int code;
 
     if (bson_empty(key))
         return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, "Index keys cannot be empty.");
-    bson_iter_init(&it, key);
-    while (bson_iter_next(&it)) {
-        const char *k = bson_iter_key(&it);
-        size_t n = strlen(k);
-
-        wildcard = wildcard || (n >= 3 && strcmp(k + n - 3, "$**") == 0);
+    wildcard = first_plugin_wildcard(key);
+    if (wildcard && (why = cwild_key_error(cmd, key, &code)) != NULL) {
+        bson_strncpy(msg, why, sizeof(msg));
+        return spec_error(cmd, code, spec, msg);
     }
     bson_iter_init(&it, key);
     while (why == NULL && bson_iter_next(&it)) {
         why = key_value_error(cmd, &it, &p);
-        if (why == NULL && p != NULL && plugin != NULL && strcmp(p, plugin) != 0)
+        if (why == NULL && p != NULL && (wildcard || (plugin != NULL && strcmp(p, plugin) != 0)))
             why = "Can't use more than one index plugin for a single index.";
         if (why == NULL && p != NULL)
             plugin = p;
         if (why == NULL)
             why = key_name_error(bson_iter_key(&it), wildcard);
     }
+    if (why == NULL && wildcard && bson_has_field(key, "$**") && bson_count_keys(key) > 1 &&
+        !bson_has_field(spec, "wildcardProjection"))
+        why = "Compound wildcard indexes on all fields must also specify 'wildcardProjection' "
+              "option";
     if (why == NULL)
         return 0;
     bson_strncpy(msg, why, sizeof(msg));
@@ -397,8 +600,6 @@ wildcard_error(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, int *code)
         }
     }
     *code = SDB_CODE_CannotCreateIndex;
-    if (wildcard && bson_count_keys(key) > 1)
-        return "compound wildcard indexes are not supported by this server";
     for (size_t i = 0; wildcard && refused[i] != NULL; i++) {
         if (!bson_iter_init_find(&it, spec, refused[i]) || (i < 2 && !wk_cmdu_truthy(&it)))
             continue;
@@ -423,7 +624,16 @@ wildcard_error(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, int *code)
     if (!root)
         return "The field 'wildcardProjection' is only allowed when 'key' is {\"$**\": ±1} or "
                "{\"$**\": \"columnstore\"}";
+    if (bson_iter_recurse(&it, &p) && !bson_iter_next(&p))
+        return "The 'wildcardProjection' field can't be an empty object";
     bson_iter_recurse(&it, &p);
+    if (bson_count_keys(key) > 1) { /* a compound wildcard index's own rules first */
+        const char *why = cwild_projection_error(cmd, key, &p, code);
+
+        if (why != NULL)
+            return why;
+        bson_iter_recurse(&it, &p);
+    }
     while (bson_iter_next(&p)) {
         bool on = bson_iter_as_bool(&p);
 
@@ -441,8 +651,6 @@ wildcard_error(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key, int *code)
         seen = true;
         include = on;
     }
-    if (bson_iter_recurse(&it, &p) && !bson_iter_next(&p))
-        return "The 'wildcardProjection' field can't be an empty object";
     return NULL;
 }
 

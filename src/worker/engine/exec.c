@@ -302,7 +302,7 @@ plan_secondary(wk_exec_t *ex, const wk_coll_info_t *ci, const bson_t *filter,
     int ret = 0;
 
     *sec = false;
-    SDB_ERR(wk_exec_plan_geo(ci, filter, &ex->plan, sec)); /* a 2dsphere region wins */
+    SDB_ERR(wk_exec_plan_geo(ci, filter, coll, &ex->plan, sec)); /* a geo region wins */
     if (*sec)
         goto err;
     SDB_ERR(wk_exec_plan_candidates(ci, filter, ex->has_sort ? &ex->sort : NULL, coll, &v, &n));
@@ -815,8 +815,8 @@ wk_exec_next(wk_exec_t *ex, bson_t *doc, int64_t *r, wk_match_details_t *details
             if (ex->has_reply && ex->eof)
                 return 0;
             SDB_RET(fetch(ex, err));
-            if (ex->nitems == 0)
-                return 0;
+            if (ex->nitems == 0) /* (eof now: an $or's next clause, or the end) */
+                continue;
         }
         SDB_RET(wk_op_check(ex->op, err));
         item = &ex->items[ex->idx++];

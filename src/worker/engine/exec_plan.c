@@ -29,6 +29,7 @@ wk_exec_plan_init(wk_exec_plan_t *p)
     bson_init(&p->bounds);
     bson_init(&p->mkpaths);
     bson_init(&p->wkey);
+    bson_init(&p->wproj);
     bson_init(&p->text);
     p->dir = 1;
 }
@@ -47,6 +48,7 @@ wk_exec_plan_free(wk_exec_plan_t *p)
     bson_destroy(&p->bounds);
     bson_destroy(&p->mkpaths);
     bson_destroy(&p->wkey);
+    bson_destroy(&p->wproj);
     sdb_collation_free(p->coll);
     bson_destroy(&p->text);
     wk_exec_plan_init(p);
@@ -61,6 +63,7 @@ wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src)
     bson_destroy(&dst->bounds);
     bson_destroy(&dst->mkpaths);
     bson_destroy(&dst->wkey);
+    bson_destroy(&dst->wproj);
     bson_destroy(&dst->text);
     memcpy(dst, src, sizeof(*dst)); /* the bson_t members are copied properly below */
     bson_copy_to(&src->key, &dst->key);
@@ -68,6 +71,7 @@ wk_exec_plan_take(wk_exec_plan_t *dst, wk_exec_plan_t *src)
     bson_copy_to(&src->bounds, &dst->bounds);
     bson_copy_to(&src->mkpaths, &dst->mkpaths);
     bson_copy_to(&src->wkey, &dst->wkey);
+    bson_copy_to(&src->wproj, &dst->wproj);
     bson_copy_to(&src->text, &dst->text);
     src->r = NULL;
     src->nr = 0;
@@ -187,6 +191,21 @@ first_cb(const uint8_t *key, size_t len, void *arg)
     return 0;
 }
 
+/* flat_keys -- a 2d index's keys of doc, on the plan's grid, to first_cb. */
+static int
+flat_keys(const wk_exec_plan_t *p, const bson_t *doc, first_ctx_t *fc, sdb_error_t *err)
+{
+    bson_t grid = BSON_INITIALIZER;
+    int multikey = 0, ret;
+
+    BSON_APPEND_INT32(&grid, "bits", p->flat.bits);
+    BSON_APPEND_DOUBLE(&grid, "min", p->flat.min);
+    BSON_APPEND_DOUBLE(&grid, "max", p->flat.max);
+    ret = sdb_geo_keys_spec(doc, &p->key, &grid, p->coll, first_cb, fc, &multikey, err);
+    bson_destroy(&grid);
+    return ret;
+}
+
 int
 wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid, sdb_keybuf_t *out,
                          bool *any)
@@ -202,7 +221,10 @@ wk_exec_plan_first_entry(const wk_exec_plan_t *p, const bson_t *doc, int64_t rid
     if (!bson_empty(&p->text)) /* a text index: its keys are terms (fts/fts.h) */
         ret = sdb_fts_keys(doc, &p->text, first_cb, &fc, &err);
     else if (!bson_empty(&p->wkey)) /* a wildcard index: its entries, of every path */
-        ret = sdb_wildcard_keys(doc, &p->wkey, NULL, p->coll, first_cb, &fc, &err);
+        ret = sdb_wildcard_keys(doc, &p->wkey, bson_empty(&p->wproj) ? NULL : &p->wproj, p->coll,
+                                first_cb, &fc, &err);
+    else if (p->flat.bits != 0) /* a 2d index: its keys on its own grid */
+        ret = flat_keys(p, doc, &fc, &err);
     else
         ret = sdb_keyenc_keys_coll(doc, &p->key, p->coll, first_cb, &fc, &multikey, &err);
     sdb_keybuf_free(&fc.rid);

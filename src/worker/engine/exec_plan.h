@@ -18,6 +18,7 @@
 #define SRC_WORKER_ENGINE_EXEC_PLAN_H
 
 #include "../../common/errors.h"
+#include "../../common/geo/geo_keys.h"
 #include "../../common/keyenc.h"
 #include "../catalog_cache.h"
 
@@ -52,9 +53,11 @@ typedef struct wk_exec_plan {
     bson_t mkpaths; /* explain's multiKeyPaths of a multikey index: {field: [prefix...]} */
     struct sdb_collation *coll; /* the index's collation (owned; keys and bounds are its ICU
                                  * sort keys), NULL = simple */
-    bson_t wkey; /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
+    bson_t wkey;  /* a wildcard index's own pattern (key is then {$_path: 1, path: 1}, as
                      * explain shows it); empty otherwise */
-    bson_t text; /* a text index's spec when the plan scans its terms (text.h); else empty */
+    bson_t wproj; /* that wildcard index's wildcardProjection (empty: none) */
+    bson_t text;  /* a text index's spec when the plan scans its terms (text.h); else empty */
+    sdb_geo_flat_t flat; /* a 2d index's grid when the plan scans one (bits 0: none) */
     wk_exec_range_t *r;
     size_t nr;
     int64_t *seen; /* open-addressing set of record ids already met by this executor */
@@ -130,9 +133,11 @@ bool wk_exec_plan_seen(wk_exec_plan_t *p, int64_t rid);
 /* wk_exec_plan_keycmp -- memcmp order of two entry keys (a shorter prefix sorts first). */
 int wk_exec_plan_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 
-/* wk_exec_plan_geo (plan_geo.c) -- the plan of a top-level $geoWithin / $geoIntersects over
- * a 2dsphere index whose leading field it names: the region's cell-id ranges; *ok false when
- * none applies (the plan is then untouched). */
-int wk_exec_plan_geo(const wk_coll_info_t *ci, const bson_t *filter, wk_exec_plan_t *p, bool *ok);
+/* wk_exec_plan_geo (plan_geo.c) -- the plan of a top-level $geoWithin / $geoIntersects /
+ * bounded $near over a 2dsphere or 2d index with that geo field (the fields before it bounded
+ * by points; strings only under the simple collation, `coll` the query's): the region's key
+ * ranges; *ok false when none applies (the plan is then untouched). */
+int wk_exec_plan_geo(const wk_coll_info_t *ci, const bson_t *filter,
+                     const struct sdb_collation *coll, wk_exec_plan_t *p, bool *ok);
 
 #endif

@@ -136,6 +136,7 @@ take(wk_geo_near_t *g, const bson_t *spec, const bson_t *key, int kind)
     g->key = bson_copy(key);
     if (bson_iter_init_find(&it, spec, "name") && BSON_ITER_HOLDS_UTF8(&it))
         bson_strncpy(g->index, bson_iter_utf8(&it, NULL), sizeof(g->index));
+    g->flat = sdb_geo_flat_params(spec);
     if (kind == SDB_GEO_2DSPHERE && g->q->legacy && !g->q->sphere) {
         g->q->sphere = true; /* a legacy point on a sphere: radians */
         g->resphered = true;
@@ -272,6 +273,21 @@ wk_geo_near_order(const wk_geo_near_t *g, bson_t **docs, size_t n, const wk_op_t
     return ret;
 }
 
+/* near_op -- a field whose operators hold $near or $nearSphere. */
+static bool
+near_op(const bson_iter_t *field)
+{
+    bson_iter_t op;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(field) || !bson_iter_recurse(field, &op))
+        return false;
+    while (bson_iter_next(&op))
+        if (strcmp(bson_iter_key(&op), "$near") == 0 ||
+            strcmp(bson_iter_key(&op), "$nearSphere") == 0)
+            return true;
+    return false;
+}
+
 void
 wk_geo_near_bounded(const wk_geo_near_t *g, const bson_t *filter, double r, bson_t *out)
 {
@@ -282,7 +298,7 @@ wk_geo_near_bounded(const wk_geo_near_t *g, const bson_t *filter, double r, bson
     if (!bson_iter_init(&it, filter))
         return;
     while (bson_iter_next(&it)) {
-        if (strcmp(bson_iter_key(&it), g->path.dotted) != 0 || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
+        if (strcmp(bson_iter_key(&it), g->path.dotted) != 0 || !near_op(&it) ||
             !bson_iter_recurse(&it, &op)) {
             bson_append_iter(out, NULL, 0, &it);
             continue;
@@ -293,6 +309,114 @@ wk_geo_near_bounded(const wk_geo_near_t *g, const bson_t *filter, double r, bson
         BSON_APPEND_DOUBLE(&ops, "$maxDistance", r);
         bson_append_document_end(out, &ops);
     }
+}
+
+bool
+wk_geo_near_grows(const wk_geo_near_t *g)
+{
+    if (g->q->max_dist >= 0 || g->resphered)
+        return false;
+    return g->kind == SDB_GEO_2D || (g->kind == SDB_GEO_2DSPHERE && g->q->sphere);
+}
+
+/* collect -- every match of one read into out (copies). */
+static int
+collect(wk_exec_t *ex, bool rid, wk_geo_near_hits_t *out, sdb_error_t *err)
+{
+    size_t cap = 0;
+
+    for (;;) {
+        bson_t doc;
+        int64_t r;
+        bool found;
+
+        SDB_RET(wk_exec_next(ex, &doc, &r, NULL, &found, err));
+        if (!found)
+            break;
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            out->docs = bson_realloc(out->docs, cap * sizeof(*out->docs));
+        }
+        out->docs[out->n] = bson_copy(&doc);
+        if (rid)
+            BSON_APPEND_INT64(out->docs[out->n], "$recordId", r);
+        out->n++;
+    }
+    return 0;
+}
+
+/* geo_scan -- whether the executor scans a geo index (plan_geo.c), as a disc's read should. */
+static bool
+geo_scan(const wk_exec_t *ex)
+{
+    return ex->mode == WK_EXEC_SEC && ex->nor == 0 &&
+           sdb_geo_pattern_kind(&ex->plan.key, NULL) != SDB_GEO_NONE;
+}
+
+/* first_radius -- the first disc's radius in the query's units, and the one that covers
+ * every point: 1 km and half the sphere on a sphere (radians below meters for a legacy
+ * point), a 4096th of the grid and past its diagonal on a plane. */
+static void
+first_radius(const wk_geo_near_t *g, double *r, double *all)
+{
+    double span = g->flat.max - g->flat.min;
+
+    if (g->q->sphere) {
+        *r = 1000.0 / SDB_GEO_EARTH_RADIUS_M * (g->q->meters ? SDB_GEO_EARTH_RADIUS_M : 1.0);
+        *all = M_PI * (g->q->meters ? SDB_GEO_EARTH_RADIUS_M : 1.0);
+    } else {
+        *r = span / 4096;
+        *all = span * 1.5;
+    }
+}
+
+int
+wk_geo_near_read(const wk_geo_near_t *g, wk_exec_t *ex, const char *ns, const bson_t *filter,
+                 const wk_match_opts_t *mo, size_t want, bool rid, wk_geo_near_hits_t *out,
+                 sdb_error_t *err)
+{
+    double r, all;
+    bool grow = want > 0 && wk_geo_near_grows(g);
+    int ret = 0;
+
+    memset(out, 0, sizeof(*out));
+    first_radius(g, &r, &all);
+    for (;;) {
+        bson_t f;
+
+        if (grow)
+            wk_geo_near_bounded(g, filter, r, &f);
+        else
+            bson_copy_to(filter, &f);
+        ret = wk_exec_open_find(ex, ns, &f, mo, NULL, NULL, NULL, err);
+        bson_destroy(&f);
+        if (ret == 0 && grow && !geo_scan(ex)) {
+            grow = false; /* each disc would read the whole collection: read it once */
+            continue;
+        }
+        if (ret == 0)
+            ret = collect(ex, rid, out, err);
+        out->keys += ex->keys_examined;
+        out->examined += ex->docs_examined;
+        if (ret != 0)
+            return ret;
+        if (!grow || out->n >= want || r >= all)
+            break;
+        for (size_t i = 0; i < out->n; i++)
+            bson_destroy(out->docs[i]);
+        out->n = 0;
+        r *= 2; /* a disc 4 times larger: every read together costs 4/3 of the last */
+    }
+    return wk_geo_near_order(g, out->docs, out->n, ex->op, err);
+}
+
+void
+wk_geo_near_hits_free(wk_geo_near_hits_t *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        bson_destroy(h->docs[i]);
+    bson_free(h->docs);
+    memset(h, 0, sizeof(*h));
 }
 
 void

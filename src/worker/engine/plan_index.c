@@ -9,7 +9,9 @@
  * reaches a string, a document or an array (its keys order those otherwise) and gives no
  * sort; one whose collation is the query's encodes its bounds as that collation's keys.  A
  * wildcard index plans as {$_path: [p, p], p: intervals} for the filter's most selective path
- * p it holds whose bounds exclude null (a missing field has no entry).  The scan's ranges are the product of the leading point fields
+ * p it holds (its wildcardProjection included) whose bounds exclude null (a missing field has
+ * no entry), or, for {p: {$exists: true}}, as {$_path: [[p, p], [p., p/)], p: [MinKey,
+ * MaxKey]} (every entry at or below p, as mongod bounds it).  The scan's ranges are the product of the leading point fields
  * (equalities and $in, at most WK_PLAN_MAX_POINTS combinations) times the intervals of the
  * first field that is not a point list; the fields after it are scanned whole, and explain
  * shows them so ([MinKey, MaxKey]): the plan reported is the one the master walks.  Each
@@ -26,6 +28,11 @@
  * The choice (no race yet): most leading point fields, then a bounded range field, then a
  * provided sort, then the first in catalog order.  An index that bounds nothing is a
  * candidate only when it provides the sort.
+ *
+ * A compound wildcard index ({t: 1, "a.$**": 1}, cwild_cand) plans as {t: intervals, $_path:
+ * [p, p], p: intervals, <regular fields after>: intervals}, or, with no such path, on its
+ * regular prefix alone as {t: intervals, $_path: [MinKey, MaxKey]} when some prefix bound
+ * excludes null (a document with neither regular nor wildcard fields has no entry).
  *
  * Invariants: event-loop thread only; the plan owns copies of everything it keeps.
  */
@@ -434,6 +441,20 @@ score(const cand_t *c)
     return (int)c->npoint * 4 + (c->bounded ? 2 : 0) + (c->sorted ? 1 : 0);
 }
 
+/* wildcard_proj -- the spec's wildcardProjection (a view), or NULL. */
+static const bson_t *
+wildcard_proj(const bson_t *spec, bson_t *view)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+
+    if (!bson_iter_init_find(&it, spec, "wildcardProjection") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return NULL;
+    bson_iter_document(&it, &len, &d);
+    return bson_init_static(view, d, len) ? view : NULL;
+}
+
 /* ---- ranges ------------------------------------------------------------------------------ */
 
 /* pad_value -- MinKey or MaxKey, the lowest (!high) or highest end of a field in index order. */
@@ -617,8 +638,15 @@ use_cand(cand_t *c, wk_exec_plan_t *p)
     bson_destroy(&p->key);
     bson_copy_to(&c->key, &p->key);
     if (c->wkey != NULL) {
+        bson_t pv;
+        const bson_t *proj = wildcard_proj(&c->spec, &pv);
+
         bson_destroy(&p->wkey);
         bson_copy_to(c->wkey, &p->wkey);
+        if (proj != NULL) {
+            bson_destroy(&p->wproj);
+            bson_copy_to(proj, &p->wproj);
+        }
     }
     p->coll = c->coll; /* moved */
     c->coll = NULL;
@@ -646,18 +674,6 @@ plan_cand(const wk_coll_info_t *ci, const bson_t *filter, const sortspec_t *ss, 
 
 /* ---- wildcard indexes ---------------------------------------------------------------- */
 
-/* wildcard_covers -- does wildcard pattern field `wf` ("$**" or "<prefix>.$**") index
- * query path `path`? (A $** index leaves _id out.) */
-static bool
-wildcard_covers(const char *wf, const char *path)
-{
-    size_t n = strlen(wf) - 3; /* the prefix with its dot, "" for $** */
-
-    if (n == 0)
-        return strcmp(path, "_id") != 0 && strncmp(path, "_id.", 4) != 0;
-    return strncmp(path, wf, n) == 0 || (strncmp(path, wf, n - 1) == 0 && path[n - 1] == '\0');
-}
-
 /* has_null -- an interval list that holds null (or undefined): a missing field, which a
  * wildcard index has no entry for. */
 static bool
@@ -677,11 +693,43 @@ has_null(const wk_ivals_t *iv)
     return iv->all;
 }
 
-/* wildcard_path -- the filter path (top level or in $and) a wildcard index bounds best:
- * points before ranges, then filter order; false when none. */
+/* exists_true -- does filter (top level or in $and) test `path` with {$exists: true}? */
 static bool
-wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *out, size_t cap,
-              int *best)
+exists_true(const bson_t *filter, const char *path)
+{
+    bson_iter_t it, sub;
+
+    if (filter == NULL || !bson_iter_init(&it, filter))
+        return false;
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+
+        if (strcmp(k, "$and") == 0 && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &sub)) {
+            while (bson_iter_next(&sub)) {
+                const uint8_t *d;
+                uint32_t len;
+                bson_t clause;
+
+                bson_iter_document(&sub, &len, &d);
+                if (BSON_ITER_HOLDS_DOCUMENT(&sub) && bson_init_static(&clause, d, len) &&
+                    exists_true(&clause, path))
+                    return true;
+            }
+            continue;
+        }
+        if (strcmp(k, path) == 0 && BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &sub) &&
+            bson_iter_find(&sub, "$exists") && bson_iter_as_bool(&sub))
+            return true;
+    }
+    return false;
+}
+
+/* wildcard_path -- the filter path (top level or in $and) a wildcard index (pattern `wk`,
+ * wildcardProjection `proj` or NULL) bounds best: points before ranges before an
+ * {$exists: true}, then filter order; false when none. */
+static bool
+wildcard_path(const bson_t *filter, const bson_t *top, const bson_t *wk, const bson_t *proj,
+              wk_plan_arena_t *a, char *out, size_t cap, int *best)
 {
     bson_iter_t it, arr;
 
@@ -700,14 +748,15 @@ wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *ou
 
                 bson_iter_document(&arr, &len, &d);
                 if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_init_static(&sub, d, len))
-                    wildcard_path(&sub, wf, a, out, cap, best);
+                    wildcard_path(&sub, top, wk, proj, a, out, cap, best);
             }
             continue;
         }
-        if (k[0] == '$' || !path_plain(k) || !wildcard_covers(wf, k) || strlen(k) >= cap)
+        if (k[0] == '$' || !path_plain(k) || !sdb_wildcard_path_indexed(wk, proj, k) ||
+            strlen(k) >= cap)
             continue;
-        wk_plan_bounds_field(filter, k, true, a, &iv);
-        q = has_null(&iv) ? 0 : wk_plan_ival_points(&iv) ? 2 : 1;
+        wk_plan_bounds_field(top, k, true, a, &iv);
+        q = has_null(&iv) ? (exists_true(top, k) ? 1 : 0) : wk_plan_ival_points(&iv) ? 3 : 2;
         wk_plan_ivals_free(&iv);
         if (q > *best) {
             *best = q;
@@ -717,11 +766,36 @@ wildcard_path(const bson_t *filter, const char *wf, wk_plan_arena_t *a, char *ou
     return *best > 0;
 }
 
-/* wildcard_cand -- a wildcard index ({"$**": 1}, {"a.$**": 1}, no wildcardProjection) as
- * mongod plans it: one path's entries, a compound scan of {$_path: [path, path], path:
- * intervals}; the path is the filter's most selective one the index holds, and its bounds
- * never hold null (a missing field has no entry).  Fills c; false when the index cannot
- * serve the filter. */
+/* arena_str -- a copy of s..s+n with `last` appended, owned by the arena. */
+static const char *
+arena_str(wk_plan_arena_t *a, const char *s, char last)
+{
+    a->s = bson_realloc(a->s, (a->n + 1) * sizeof(*a->s));
+    a->s[a->n] = bson_strdup_printf("%s%c", s, last);
+    return a->s[a->n++];
+}
+
+/* path_ival -- the $_path interval [lo, hi] (hi exclusive when !hi_incl). */
+static void
+path_ival(wk_ival_t *iv, const char *lo, const char *hi, bool hi_incl)
+{
+    memset(iv, 0, sizeof(*iv));
+    iv->lo.value_type = iv->hi.value_type = BSON_TYPE_UTF8;
+    iv->lo.value.v_utf8.str = (char *)lo;
+    iv->lo.value.v_utf8.len = (uint32_t)strlen(lo);
+    iv->hi.value.v_utf8.str = (char *)hi;
+    iv->hi.value.v_utf8.len = (uint32_t)strlen(hi);
+    iv->lo_incl = true;
+    iv->hi_incl = hi_incl;
+}
+
+/* wildcard_cand -- a wildcard index ({"$**": 1}, {"a.$**": 1}, with or without a
+ * wildcardProjection) as mongod plans it: one path's entries, a compound scan of {$_path:
+ * [path, path], path: intervals}; the path is the filter's most selective one the index holds
+ * (sdb_wildcard_path_indexed), and its bounds never hold null (a missing field has no entry)
+ * unless the filter asks {$exists: true} of it: then every entry at or below the path,
+ * {$_path: [[path, path], [path., path/)], path: [MinKey, MaxKey]}.  Fills c; false when the
+ * index cannot serve the filter. */
 static bool
 wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q, cand_t *c)
 {
@@ -730,20 +804,21 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collati
     uint32_t len;
     char path[256];
     int best = 0;
+    bson_t pv;
+    const bson_t *proj = wildcard_proj(spec, &pv);
 
     memset(c, 0, sizeof(*c));
     bson_init(&c->mkpaths);
     if (q != NULL || !bson_iter_init_find(&it, spec, "key") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
         spec_flag(spec, "hidden") || bson_has_field(spec, "collation") ||
-        bson_has_field(spec, "wildcardProjection") ||
         bson_has_field(spec, "partialFilterExpression"))
         return false;
     bson_iter_document(&it, &len, &d);
     if (!bson_init_static(&c->spec, bson_get_data(spec), spec->len) ||
         !bson_init_static(&c->key, d, len) || !sdb_wildcard_pattern(&c->key) ||
-        !bson_iter_init(&kp, &c->key) || !bson_iter_next(&kp) || !BSON_ITER_HOLDS_NUMBER(&kp) ||
-        bson_iter_as_double(&kp) <= 0 ||
-        !wildcard_path(filter, bson_iter_key(&kp), &c->arena, path, sizeof(path), &best))
+        sdb_wildcard_compound(&c->key) || !bson_iter_init(&kp, &c->key) || !bson_iter_next(&kp) ||
+        !BSON_ITER_HOLDS_NUMBER(&kp) || bson_iter_as_double(&kp) <= 0 ||
+        !wildcard_path(filter, filter, &c->key, proj, &c->arena, path, sizeof(path), &best))
         return false;
     c->wkey = bson_copy(&c->key);
     c->own = bson_new();
@@ -753,20 +828,162 @@ wildcard_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collati
     bson_iter_init(&kp, &c->key);
     for (c->nf = 0; bson_iter_next(&kp); c->nf++)
         c->field[c->nf] = bson_iter_key(&kp);
-    c->iv[0].v = bson_malloc0(sizeof(wk_ival_t));
+    c->iv[0].v = bson_malloc0(2 * sizeof(wk_ival_t));
     c->iv[0].n = 1;
-    c->iv[0].v[0].lo.value_type = BSON_TYPE_UTF8;
-    c->iv[0].v[0].lo.value.v_utf8.str = (char *)c->field[1];
-    c->iv[0].v[0].lo.value.v_utf8.len = (uint32_t)strlen(c->field[1]);
-    c->iv[0].v[0].hi = c->iv[0].v[0].lo;
-    c->iv[0].v[0].lo_incl = c->iv[0].v[0].hi_incl = true;
+    path_ival(&c->iv[0].v[0], c->field[1], c->field[1], true);
     wk_plan_bounds_field(filter, c->field[1], true, &c->arena, &c->iv[1]);
     if (has_null(&c->iv[1])) {
+        if (!exists_true(filter, c->field[1])) {
+            cand_free(c);
+            return false;
+        }
+        wk_plan_ivals_free(&c->iv[1]); /* every value at the path and below it */
+        c->iv[1].all = true;
+        path_ival(&c->iv[0].v[c->iv[0].n++], arena_str(&c->arena, c->field[1], '.'),
+                  arena_str(&c->arena, c->field[1], '/'), false);
+    }
+    close_fields(c);
+    c->dir = 1;
+    return true;
+}
+
+/* ---- compound wildcard indexes ------------------------------------------------------- */
+
+/* cwild_fields -- c's expanded key pattern from the compound wildcard pattern `key`: the
+ * regular fields before the wildcard, $_path, and, with a wildcard path, that path (in the
+ * wildcard's direction) and the regular fields after it, as mongod's explain shows it. */
+static void
+cwild_fields(const bson_t *key, const char *path, cand_t *c)
+{
+    bson_iter_t kp;
+
+    c->own = bson_new();
+    bson_iter_init(&kp, key);
+    while (bson_iter_next(&kp)) {
+        const char *k = bson_iter_key(&kp);
+        size_t n = strlen(k);
+
+        if (n >= 3 && strcmp(k + n - 3, "$**") == 0) {
+            BSON_APPEND_INT32(c->own, "$_path", 1);
+            if (path == NULL)
+                break;
+            BSON_APPEND_INT32(c->own, path, bson_iter_as_double(&kp) < 0 ? -1 : 1);
+            continue;
+        }
+        BSON_APPEND_INT32(c->own, k, bson_iter_as_double(&kp) < 0 ? -1 : 1);
+    }
+    bson_init_static(&c->key, bson_get_data(c->own), c->own->len);
+    bson_iter_init(&kp, &c->key);
+    for (c->nf = 0; bson_iter_next(&kp) && c->nf < WK_PLAN_MAX_FIELDS; c->nf++) {
+        c->field[c->nf] = bson_iter_key(&kp);
+        c->desc[c->nf] = bson_iter_as_double(&kp) < 0;
+    }
+}
+
+/* cwild_bounds -- every field's intervals: the regular ones as a plain index's (never
+ * arrays), $_path the path's point (or everything), the path's values as wildcard_cand's.
+ * False when the plan would miss documents: a path bound holding null, or, with no path,
+ * no regular bound that excludes null (a document with neither regular nor wildcard
+ * fields has no entry). */
+static bool
+cwild_bounds(const bson_t *filter, const char *path, cand_t *c)
+{
+    bool some = false;
+
+    for (size_t i = 0; i < c->nf; i++) {
+        if (strcmp(c->field[i], "$_path") == 0) {
+            c->iv[i].all = path == NULL;
+            if (path != NULL) { /* (the name in c->own: `path` is the caller's buffer) */
+                c->iv[i].v = bson_malloc0(2 * sizeof(wk_ival_t));
+                c->iv[i].n = 1;
+                path_ival(&c->iv[i].v[0], c->field[i + 1], c->field[i + 1], true);
+            }
+            continue;
+        }
+        if (path != NULL && strcmp(c->field[i], path) == 0) {
+            wk_plan_bounds_field(filter, path, true, &c->arena, &c->iv[i]);
+            if (!has_null(&c->iv[i]))
+                continue;
+            if (!exists_true(filter, path))
+                return false;
+            wk_plan_ivals_free(&c->iv[i]); /* every value at the path and below it */
+            c->iv[i].all = true;
+            path_ival(&c->iv[i - 1].v[c->iv[i - 1].n++], arena_str(&c->arena, path, '.'),
+                      arena_str(&c->arena, path, '/'), false);
+            continue;
+        }
+        if (path_plain(c->field[i]))
+            wk_plan_bounds_field(filter, c->field[i], false, &c->arena, &c->iv[i]);
+        else
+            c->iv[i].all = true;
+        some = some || (!c->iv[i].all && !has_null(&c->iv[i]));
+    }
+    return path != NULL || some;
+}
+
+/* cwild_sort_regular -- every sort field is a regular field of compound wildcard pattern
+ * `key` (single-valued: the index order is theirs; a wildcard path may hold arrays, whose
+ * sort key an entry in the scanned range need not be). */
+static bool
+cwild_sort_regular(const sortspec_t *ss, const bson_t *key)
+{
+    for (size_t i = 0; i < ss->n; i++) {
+        size_t n = strlen(ss->field[i]);
+
+        if (!bson_has_field(key, ss->field[i]) ||
+            (n >= 3 && strcmp(ss->field[i] + n - 3, "$**") == 0))
+            return false;
+    }
+    return true;
+}
+
+/* cwild_cand -- a compound wildcard index ({tenant: 1, "attrs.$**": 1}, {"$**": 1, x: 1}
+ * with its wildcardProjection; mongod 7.0) as mongod plans it: with a filter path the
+ * wildcard holds (wildcard_path), {<regular before>, $_path: [p, p], p: intervals, <regular
+ * after>}; with none, on its regular prefix alone, {<regular before>, $_path: [MinKey,
+ * MaxKey]} (every entry of the prefix; the executor meets each record once).  It gives a sort
+ * (ss, NULL: none) on its regular fields as a plain index would.  Fills c; false when the
+ * index cannot serve the filter. */
+static bool
+cwild_cand(const bson_t *spec, const bson_t *filter, const struct sdb_collation *q,
+           const sortspec_t *ss, cand_t *c)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+    char path[256];
+    int best = 0;
+    bson_t pv, key;
+    const bson_t *proj = wildcard_proj(spec, &pv);
+    bool have;
+
+    memset(c, 0, sizeof(*c));
+    bson_init(&c->mkpaths);
+    if (q != NULL || filter == NULL || !bson_iter_init_find(&it, spec, "key") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it) || spec_flag(spec, "hidden") ||
+        bson_has_field(spec, "collation") || bson_has_field(spec, "partialFilterExpression"))
+        return false;
+    bson_iter_document(&it, &len, &d);
+    if (!bson_init_static(&c->spec, bson_get_data(spec), spec->len) ||
+        !bson_init_static(&key, d, len) || !sdb_wildcard_compound(&key))
+        return false;
+    have = wildcard_path(filter, filter, &key, proj, &c->arena, path, sizeof(path), &best);
+    c->wkey = bson_copy(&key);
+    cwild_fields(&key, have ? path : NULL, c);
+    if (!cwild_bounds(filter, have ? path : NULL, c)) {
         cand_free(c);
         return false;
     }
     close_fields(c);
     c->dir = 1;
+    if (c->npoint == 0 && !c->bounded) {
+        cand_free(c);
+        return false;
+    }
+    if (ss != NULL && cwild_sort_regular(ss, &key)) {
+        c->coll_match = true; /* (neither the query nor the index has a collation) */
+        provides_sort(ss, c);
+    }
     return true;
 }
 
@@ -809,6 +1026,7 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
         if (!bson_init_static(&spec, d, len))
             continue;
         if (wildcard_cand(&spec, filter, coll, c) ||
+            cwild_cand(&spec, filter, coll, has_sort ? &ss : NULL, c) ||
             (eligible(&spec, false, coll, c) &&
              (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
               c->npoint > 0 || c->bounded || c->sorted))) {
@@ -913,9 +1131,13 @@ wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_v
     int ret;
 
     *ok = false;
-    if (!wk_exec_plan_hinted_spec(ci, hint, &spec) || !eligible(&spec, true, NULL, &c))
+    if (!wk_exec_plan_hinted_spec(ci, hint, &spec))
         return 0;
-    plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
+    if (!cwild_cand(&spec, bounds ? filter : NULL, NULL, has_sort ? &ss : NULL, &c)) {
+        if (!eligible(&spec, true, NULL, &c))
+            return 0;
+        plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
+    }
     ret = use_cand(&c, p);
     cand_free(&c);
     *ok = ret == 0 && p->name[0] != '\0';
