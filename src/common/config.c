@@ -26,6 +26,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+/* glibc's table of syslog facility names (facilitynames), the one mongod's parser reads */
+#define SYSLOG_NAMES
+#include <syslog.h>
 
 typedef enum {
     OPT_INT,
@@ -92,7 +95,8 @@ static const opt_def_t opts[] = {
     {"logRotate", OPT_SPECIAL, true, 0, 0, NULL},
     {"pidfilepath", OPT_STR, true, OFF(pidfile), SZ(pidfile), NULL},
     {"verbose", OPT_SPECIAL, true, 0, 0, NULL},
-    {"syslog", OPT_SPECIAL, false, 0, 0, NULL},
+    {"syslog", OPT_FLAG, false, OFF(syslog), 0, NULL},
+    {"syslogFacility", OPT_SPECIAL, true, 0, 0, NULL},
     {"fork", OPT_FLAG, false, OFF(fork), 0, NULL},
     {"profile", OPT_SPECIAL, true, 0, 0, NULL},
     {"slowms", OPT_INT, true, OFF(slow_ms), 0, NULL},
@@ -468,6 +472,32 @@ parse_component(sdb_config_t *cfg, const char *val)
     return 0;
 }
 
+/* --syslogFacility NAME: one of syslog.h's facility names (glibc's table, as mongod). */
+static int
+parse_facility(sdb_config_t *cfg, const char *val)
+{
+    for (const CODE *c = facilitynames; c->c_name != NULL; c++) {
+        if (strcmp(c->c_name, val) == 0) {
+            cfg->syslog_facility = c->c_val;
+            return 0;
+        }
+    }
+    fprintf(stderr, "BadValue: ERROR: syslogFacility must be set to a string representing one "
+                    "of the possible syslog facilities\n"
+                    "try 'secantusdb --help' for more information\n");
+    return 2;
+}
+
+/* facility_name -- the syslog.h name of a facility value ("user" when unknown). */
+static const char *
+facility_name(int facility)
+{
+    for (const CODE *c = facilitynames; c->c_name != NULL; c++)
+        if (c->c_val == facility)
+            return c->c_name;
+    return "user";
+}
+
 /* The logging and process-management flags with a value to check. */
 static int
 parse_logging(sdb_config_t *cfg, const char *name, const char *val)
@@ -487,11 +517,7 @@ parse_logging(sdb_config_t *cfg, const char *name, const char *val)
         return parse_verbose(cfg, val);
     if (strcmp(name, "logComponentVerbosity") == 0)
         return parse_component(cfg, val);
-    fprintf(stderr,
-            "secantusdb: --%s is not supported: SecantusDB logs to --logpath or stdout "
-            "(journald captures stdout under systemd)\n",
-            name);
-    return 2;
+    return parse_facility(cfg, val);
 }
 
 static int
@@ -544,7 +570,7 @@ parse_special(sdb_config_t *cfg, const char *name, const char *val, bool *exit_n
         return 0;
     }
     if (strcmp(name, "logRotate") == 0 || strcmp(name, "profile") == 0 ||
-        strcmp(name, "verbose") == 0 || strcmp(name, "syslog") == 0 ||
+        strcmp(name, "verbose") == 0 || strcmp(name, "syslogFacility") == 0 ||
         strcmp(name, "logComponentVerbosity") == 0)
         return parse_logging(cfg, name, val);
     /* --fds listen,chan,wake_master,wake_worker,global,death */
@@ -780,6 +806,8 @@ sdb_config_opt_append(const sdb_config_t *cfg, const char *flag, const char *key
         BSON_APPEND_BOOL(out, key, true);
     else if (strcmp(flag, "logRotate") == 0)
         BSON_APPEND_UTF8(out, key, cfg->log_reopen ? "reopen" : "rename");
+    else if (strcmp(flag, "syslogFacility") == 0)
+        BSON_APPEND_UTF8(out, key, facility_name(cfg->syslog_facility));
     else if (strcmp(flag, "verbose") == 0)
         BSON_APPEND_INT32(out, key, (int32_t)cfg->log_level);
     else if (strcmp(flag, "profile") == 0)
@@ -828,6 +856,7 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
     cfg->scram_sha256_iters = 15000;
     cfg->scram_sha1_iters = 10000;
     cfg->slow_ms = 100;
+    cfg->syslog_facility = LOG_USER;
     memset(cfg->log_comp, -1, sizeof(cfg->log_comp));
     cfg->tls_disabled_protocols = SDB_TLS_PROTO_DEFAULT_OFF;
     cfg->worker_slot = -1;
@@ -888,7 +917,12 @@ sdb_config_parse(int argc, char **argv, sdb_config_t *cfg, bool *exit_now)
             return 0;
     }
     SDB_RET(initdb_root(cfg)); /* after the flags and the file: the environment fills in */
-    if (cfg->fork && cfg->logpath[0] == '\0' && cfg->worker_slot < 0) {
+    if (cfg->syslog && cfg->logpath[0] != '\0') { /* mongod: --logpath means destination file */
+        fprintf(stderr, "BadValue: Can only use systemLog.path if systemLog.destination is to a "
+                        "file\ntry 'secantusdb --help' for more information\n");
+        return 2;
+    }
+    if (cfg->fork && cfg->logpath[0] == '\0' && !cfg->syslog && cfg->worker_slot < 0) {
         fprintf(stderr, "BadValue: --fork has to be used with --logpath or --syslog\n"
                         "try 'secantusdb --help' for more information\n");
         return 2;

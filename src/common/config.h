@@ -90,6 +90,8 @@ typedef struct sdb_config {
     int profile; /* --profile / operationProfiling.mode: 0 off, 1 slowOp, 2 all */
     bool fork;   /* --fork: run in the background (master/daemon.h) */
     int slow_ms; /* --slowms / operationProfiling.slowOpThresholdMs, default 100 */
+    bool syslog; /* --syslog / systemLog.destination: syslog: log through syslog(3) (log.h) */
+    int syslog_facility; /* --syslogFacility / systemLog.syslogFacility, default LOG_USER */
 } sdb_config_t;
 
 /* sdb_config_parse -- parse argv into *cfg.  Returns 0, or 2 after printing a clear message

@@ -80,6 +80,7 @@ static const ykey_t keys[] = {
     {"systemLog.verbosity", "verbose", Y_INT, NULL, NULL},
     {"systemLog.quiet", "quiet", Y_SWITCH, NULL, NULL},
     {"systemLog.component", "logComponentVerbosity", Y_COMPONENTS, NULL, NULL},
+    {"systemLog.syslogFacility", "syslogFacility", Y_STR, NULL, NULL},
     {"security.authorization", "auth", Y_CHOICE, "enabled", "disabled"},
     {"security.keyFile", "keyFile", Y_STR, NULL, NULL},
     {"security.javascriptEnabled", "noscripting", Y_CHOICE, "false", "true"},

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "logring.h"
+#include "lsid.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -181,11 +182,11 @@ typedef struct sdb_global {
      * getMore interrupts itself (worker op.c: CursorKilled) */
     _Atomic uint64_t cursor_kill_seq;
     _Atomic int64_t cursor_killed[SDB_GLOBAL_KILL_RING];
-    /* master writes (sessions.c): the ids of the last SDB_GLOBAL_KILL_RING sessions
-     * killSessions killed (all ones: every session), at session_kill_seq % the ring, so their
+    /* master writes (sessions.c): the keys {id, uid} (sdb_lsid_words) of the last
+     * SDB_GLOBAL_KILL_RING sessions killSessions killed (all ones: every session), at session_kill_seq % the ring, so their
      * running operations interrupt themselves (worker op.c: Interrupted) */
     _Atomic uint64_t session_kill_seq;
-    _Atomic uint64_t session_killed[SDB_GLOBAL_KILL_RING][2];
+    _Atomic uint64_t session_killed[SDB_GLOBAL_KILL_RING][SDB_LSID_WORDS];
     _Atomic uint64_t xact_open;      /* master writes (xact.c): open transactions */
     _Atomic uint64_t xact_active;    /* master writes: of those, running a statement */
     _Atomic uint64_t xact_started;   /* master writes: transactions started since start */

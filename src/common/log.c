@@ -13,6 +13,8 @@
  * fd number never changes) before writing.  The master rotates (sdb_log_rotate: rename or
  * not, reopen, bump the word).  Each line is also kept in this process's ring for getLog
  * (logring.h).  A process-local mutex orders ring appends and reopens between threads.
+ * With --syslog (sdb_log_use_syslog) the same JSON line goes to syslog(3) instead, at the
+ * priority mongod maps its severity to; the crash handler still writes to the fd.
  */
 #include "log.h"
 
@@ -30,12 +32,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static char log_role[32] = "master";
 static int log_fd = 1;
 static int log_quiet;
+static bool log_syslog; /* lines go to syslog(3), not log_fd */
 static char log_inflight[256];
 static sdb_log_live_t *log_live;        /* the global segment's, once attached */
 static char log_path[1024];             /* --logpath, reopened after a rotation */
@@ -114,6 +118,31 @@ sdb_log_init(const char *role, int fd, int quiet)
     snprintf(log_role, sizeof(log_role), "%s", role);
     log_fd = fd;
     log_quiet = quiet;
+}
+
+void
+sdb_log_use_syslog(int facility)
+{
+    openlog(NULL, LOG_PID | LOG_NDELAY, facility); /* NULL: the process name, as mongod's */
+    log_syslog = true;
+}
+
+/* syslog_priority -- mongod's syslog priority of a line's severity. */
+static int
+syslog_priority(const char *sev)
+{
+    switch (sev[0]) {
+    case 'I':
+        return LOG_INFO;
+    case 'W':
+        return LOG_WARNING;
+    case 'E':
+        return LOG_CRIT;
+    case 'F':
+        return LOG_ALERT;
+    default: /* D, D1..D5 */
+        return LOG_DEBUG;
+    }
 }
 
 /*
@@ -351,7 +380,9 @@ write_line(const char *sev, const char *component, int id, const char *msg, cons
     if (log_ring != NULL)
         sdb_logring_append(log_ring, json, len, log_startup && sev[0] == 'W');
     pthread_mutex_unlock(&log_lock);
-    if (write(log_fd, json, len + 1) < 0) {
+    if (log_syslog)
+        syslog(syslog_priority(sev), "%.*s", (int)len, json);
+    else if (write(log_fd, json, len + 1) < 0) {
         /* nowhere to report a failed log write */
     }
     bson_free(json);

@@ -40,6 +40,12 @@ typedef struct sdb_log_live {
     _Atomic uint64_t rotations;          /* bumped after each logRotate */
 } sdb_log_live_t;
 
+/* sdb_log_use_syslog -- from now on write every line through syslog(3) instead of the fd
+ * (--syslog): openlog with the process name (NULL ident), LOG_PID | LOG_NDELAY and
+ * `facility`; each line's priority follows mongod's mapping (D* debug, I info, W warning,
+ * E crit, F alert).  Call once, after sdb_log_init. */
+void sdb_log_use_syslog(int facility);
+
 /* sdb_log_set_fd -- redirect output (e.g. after --logpath opens a file). */
 void sdb_log_set_fd(int fd);
 

@@ -45,9 +45,9 @@ typedef struct cursor {
     bool killed;       /* killed while checked out: its owner frees it */
     bool no_timeout;   /* never expires */
     bool has_lsid;     /* created in a session: only that session may continue it */
-    uint8_t lsid[16];
-    int64_t txn; /* the transaction number it was created in (request `xact`), or -1 */
-    char *owner; /* "user@db" under --auth (request `owner`; "" for nobody), or NULL */
+    sdb_lsid_t lsid;   /* its key {id, uid} (common/lsid.h) */
+    int64_t txn;       /* the transaction number it was created in (request `xact`), or -1 */
+    char *owner;       /* "user@db" under --auth (request `owner`; "" for nobody), or NULL */
     int64_t last_used_ms;
 } cursor_t;
 
@@ -142,22 +142,11 @@ new_id_locked(void)
     return id;
 }
 
-/* lsid_of -- the request's `lsid` (16 bytes) into id; false when absent. */
+/* lsid_of -- the request's `lsid` ({id, uid}) into key; false when absent. */
 static bool
-lsid_of(const bson_t *req, uint8_t id[16])
+lsid_of(const bson_t *req, sdb_lsid_t *key)
 {
-    bson_iter_t it;
-    bson_subtype_t st;
-    const uint8_t *data;
-    uint32_t len;
-
-    if (!bson_iter_init_find(&it, req, "lsid") || !BSON_ITER_HOLDS_BINARY(&it))
-        return false;
-    bson_iter_binary(&it, &st, &len, &data);
-    if (len != 16)
-        return false;
-    memcpy(id, data, 16);
-    return true;
+    return sdb_lsid_from_field(req, "lsid", key);
 }
 
 /* txn_of -- the transaction number a request names in `xact: {id, n}`, or -1. */
@@ -173,20 +162,21 @@ txn_of(const bson_t *req)
 }
 
 /* session_check_locked -- a cursor made in a session continues only in that session, and one
- * made outside any only outside (mongod's 50736/50737/50738), errmsg the cursor's session id in
- * hex; one made in a transaction only in that transaction, and one made outside any only
+ * made outside any only outside (mongod's 50736/50737/50738), errmsg the cursor's session key
+ * (id then uid) in hex; one made in a transaction only in that transaction, and one made outside any only
  * outside (50739/50740/50741), errmsg the cursor's transaction number.  The worker turns
  * errmsg into mongod's message. */
 static int
 session_check_locked(const cursor_t *c, const bson_t *req, sdb_error_t *err)
 {
-    uint8_t id[16];
-    bool has = lsid_of(req, id);
+    sdb_lsid_t key;
+    bool has = lsid_of(req, &key);
     int64_t txn = txn_of(req);
-    char hex[33] = "";
+    const uint8_t *k = (const uint8_t *)&c->lsid;
+    char hex[2 * sizeof(sdb_lsid_t) + 1] = "";
     int code;
 
-    if (has == c->has_lsid && (!has || memcmp(id, c->lsid, 16) == 0)) {
+    if (has == c->has_lsid && (!has || sdb_lsid_eq(&key, &c->lsid))) {
         if (txn == c->txn)
             return 0;
         code = c->txn < 0 ? SDB_CODE_Location50739
@@ -195,8 +185,8 @@ session_check_locked(const cursor_t *c, const bson_t *req, sdb_error_t *err)
     }
     code = !c->has_lsid ? SDB_CODE_Location50736
                         : (!has ? SDB_CODE_Location50737 : SDB_CODE_Location50738);
-    for (int i = 0; c->has_lsid && i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", c->lsid[i]);
+    for (size_t i = 0; c->has_lsid && i < sizeof(sdb_lsid_t); i++)
+        snprintf(hex + 2 * i, 3, "%02x", k[i]);
     return sdb_error_set(err, code, "%s", hex);
 }
 
@@ -238,7 +228,7 @@ ms_cursors_op_new(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *
     c->out_slot = -1;
     c->no_timeout = no_timeout;
     c->last_used_ms = ms_now_ms();
-    c->has_lsid = lsid_of(req, c->lsid);
+    c->has_lsid = lsid_of(req, &c->lsid);
     c->txn = txn_of(req);
     if (has_docs)
         SDB_ERR(ms_spool_new(ctx->session, &docs, &c->spool, err));
@@ -505,10 +495,10 @@ ms_cursors_expire(int64_t now_ms)
     return n;
 }
 
-/* kill_matching -- kill the cursors of session id (NULL: any session) created in transaction
+/* kill_matching -- kill the cursors of session key (NULL: any session) created in transaction
  * txn (INT64_MIN: in any or none). */
 static size_t
-kill_matching(const uint8_t *id, int64_t txn)
+kill_matching(const sdb_lsid_t *key, int64_t txn)
 {
     cursor_t *dead = NULL;
     size_t n = 0;
@@ -520,7 +510,7 @@ kill_matching(const uint8_t *id, int64_t txn)
         while (*p != NULL) {
             cursor_t *c = *p;
 
-            if (c->killed || !c->has_lsid || (id != NULL && memcmp(c->lsid, id, 16) != 0) ||
+            if (c->killed || !c->has_lsid || (key != NULL && !sdb_lsid_eq(&c->lsid, key)) ||
                 (txn != INT64_MIN && c->txn != txn)) {
                 p = &c->next;
                 continue;
@@ -537,15 +527,15 @@ kill_matching(const uint8_t *id, int64_t txn)
 }
 
 size_t
-ms_cursors_kill_session(const uint8_t *id)
+ms_cursors_kill_session(const sdb_lsid_t *key)
 {
-    return kill_matching(id, INT64_MIN);
+    return kill_matching(key, INT64_MIN);
 }
 
 size_t
-ms_cursors_kill_xact(const uint8_t id[16], int64_t n)
+ms_cursors_kill_xact(const sdb_lsid_t *key, int64_t n)
 {
-    return kill_matching(id, n);
+    return kill_matching(key, n);
 }
 
 /* killed_on -- a killed cursor checked out by worker slot arg. */

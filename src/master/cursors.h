@@ -16,6 +16,7 @@
 #ifndef MS_CURSORS_H
 #define MS_CURSORS_H
 
+#include "../common/lsid.h"
 #include "ops.h"
 
 #include <stdint.h>
@@ -36,14 +37,14 @@ size_t ms_cursors_expire(int64_t now_ms);
  * Checked by ms_cursors_expire, which the master's one-second tick calls. */
 void ms_cursors_set_timeout(int64_t ms);
 
-/* ms_cursors_kill_session -- kill every cursor created in session id (NULL: in any session),
+/* ms_cursors_kill_session -- kill every cursor created in session key (NULL: in any session),
  * as killCursors does (a checked-out one is freed by its owner); returns how many.  The end,
  * expiry or kill of a session takes its cursors with it. */
-size_t ms_cursors_kill_session(const uint8_t *id);
+size_t ms_cursors_kill_session(const sdb_lsid_t *key);
 
-/* ms_cursors_kill_xact -- kill the cursors created in transaction n of session id: they end
+/* ms_cursors_kill_xact -- kill the cursors created in transaction n of session key: they end
  * with it, as in mongod. */
-size_t ms_cursors_kill_xact(const uint8_t id[16], int64_t n);
+size_t ms_cursors_kill_xact(const sdb_lsid_t *key, int64_t n);
 
 /* ms_cursors_channel_died -- check in every cursor worker `slot` had checked out (and free
  * the ones killed meanwhile).  Main thread. */

@@ -406,6 +406,8 @@ open_log(const sdb_config_t *cfg)
         }
     }
     sdb_log_init("master", fd, cfg->quiet);
+    if (cfg->syslog)
+        sdb_log_use_syslog(cfg->syslog_facility);
     return 0;
 }
 

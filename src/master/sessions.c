@@ -6,8 +6,9 @@
  * (and again when its last report is a minute old), SESSION_NOTE inserts or refreshes it
  * (startSession, refreshSessions), endSessions removes it (SESSION_END), and
  * ms_sessions_expire drops sessions idle for logicalSessionTimeoutMinutes
- * (ms_sessions_set_timeout, default 30).  The cache is a chained hash table on the 16-byte
- * session id; it grows by doubling and holds at most SESS_MAX sessions (mongod's
+ * (ms_sessions_set_timeout, default 30).  The cache is a chained hash table on the
+ * session key {id, uid} (common/lsid.h: two users sending the same id have two sessions, as
+ * in mongod); it grows by doubling and holds at most SESS_MAX sessions (mongod's
  * maxSessions), beyond which new sessions are refused (261 TooManyLogicalSessions: startSession
  * and refreshSessions fail with it; a command's own lsid simply goes unrecorded).
  *
@@ -25,6 +26,7 @@
 #include "sessions.h"
 
 #include "../common/log.h"
+#include "../common/lsid.h"
 #include "../common/sdb.h"
 #include "cursors.h"
 #include "store.h"
@@ -38,12 +40,9 @@
 #include <string.h>
 
 #define SESS_MAX 1000000
-#define SESS_UID_LEN 32
-
 typedef struct sess {
     struct sess *next;
-    uint8_t id[16];
-    uint8_t uid[SESS_UID_LEN];
+    sdb_lsid_t key;   /* {id, uid} */
     int64_t last_use; /* ms since the epoch */
 } sess_t;
 
@@ -64,28 +63,28 @@ ms_sessions_timeout_ms(void)
     return atomic_load(&sess_timeout_ms);
 }
 
-/* release -- what ends with session id: its cursors and its open transaction. */
+/* release -- what ends with session key: its cursors and its open transaction. */
 static void
-release(const uint8_t id[16])
+release(const sdb_lsid_t *key)
 {
-    ms_cursors_kill_session(id);
-    ms_xact_end_session(id);
+    ms_cursors_kill_session(key);
+    ms_xact_end_session(key);
 }
 
-/* ids_t -- session ids collected under sess_mu, released after it. */
+/* ids_t -- session keys collected under sess_mu, released after it. */
 typedef struct ids {
-    uint8_t (*v)[16];
+    sdb_lsid_t *v;
     size_t n, cap;
 } ids_t;
 
 static void
-ids_push(ids_t *ids, const uint8_t id[16])
+ids_push(ids_t *ids, const sdb_lsid_t *key)
 {
     if (ids->n == ids->cap) {
         ids->cap = ids->cap ? ids->cap * 2 : 16;
         ids->v = bson_realloc(ids->v, ids->cap * sizeof(*ids->v));
     }
-    memcpy(ids->v[ids->n++], id, 16);
+    ids->v[ids->n++] = *key;
 }
 
 /* ids_release -- release every collected session and free the list; returns how many. */
@@ -95,19 +94,16 @@ ids_release(ids_t *ids)
     size_t n = ids->n;
 
     for (size_t i = 0; i < ids->n; i++)
-        release(ids->v[i]);
+        release(&ids->v[i]);
     bson_free(ids->v);
     memset(ids, 0, sizeof(*ids));
     return n;
 }
 
 static size_t
-hash_id(const uint8_t id[16], size_t nb)
+hash_key(const sdb_lsid_t *key, size_t nb)
 {
-    uint64_t h;
-
-    memcpy(&h, id + 8, sizeof(h)); /* random bits of a v4 UUID */
-    return (size_t)(h % nb);
+    return (size_t)(sdb_lsid_hash(key) % nb);
 }
 
 /* grow_locked -- double the bucket array (or create it). */
@@ -120,7 +116,7 @@ grow_locked(void)
     for (size_t i = 0; i < sess_nb; i++) {
         while (sess_tab[i] != NULL) {
             sess_t *s = sess_tab[i];
-            size_t h = hash_id(s->id, nb);
+            size_t h = hash_key(&s->key, nb);
 
             sess_tab[i] = s->next;
             s->next = tab[h];
@@ -132,52 +128,37 @@ grow_locked(void)
     sess_nb = nb;
 }
 
-/* find_locked -- the link that points at the entry for id (or at the NULL ending its chain). */
+/* find_locked -- the link that points at the entry for key (or at the NULL ending its chain). */
 static sess_t **
-find_locked(const uint8_t id[16])
+find_locked(const sdb_lsid_t *key)
 {
-    sess_t **p = &sess_tab[hash_id(id, sess_nb)];
+    sess_t **p = &sess_tab[hash_key(key, sess_nb)];
 
-    while (*p != NULL && memcmp((*p)->id, id, 16) != 0)
+    while (*p != NULL && !sdb_lsid_eq(&(*p)->key, key))
         p = &(*p)->next;
     return p;
-}
-
-/* binary_of -- a binary field of an entry; false unless present with length len. */
-static bool
-binary_of(const bson_t *d, const char *field, size_t len, const uint8_t **out)
-{
-    bson_iter_t it;
-    bson_subtype_t st;
-    uint32_t n;
-
-    if (!bson_iter_init_find(&it, d, field) || !BSON_ITER_HOLDS_BINARY(&it))
-        return false;
-    bson_iter_binary(&it, &st, &n, out);
-    return n == len;
 }
 
 /* note_locked -- insert or refresh one {id, uid} entry; false when the cache is full. */
 static bool
 note_locked(const bson_t *e, int64_t now)
 {
-    const uint8_t *id, *uid;
+    sdb_lsid_t key;
     sess_t **p, *s;
 
-    if (!binary_of(e, "id", 16, &id) || !binary_of(e, "uid", SESS_UID_LEN, &uid))
+    if (!sdb_lsid_from_doc(e, &key))
         return true;
     if (sess_nb == 0 || sess_n >= sess_nb * 2)
         grow_locked();
-    p = find_locked(id);
+    p = find_locked(&key);
     if (*p == NULL) {
         if (sess_n >= SESS_MAX)
             return false;
         s = bson_malloc0(sizeof(*s));
-        memcpy(s->id, id, 16);
+        s->key = key;
         *p = s;
         sess_n++;
     }
-    memcpy((*p)->uid, uid, SESS_UID_LEN);
     (*p)->last_use = now;
     return true;
 }
@@ -205,9 +186,9 @@ ms_sessions_op_note(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
 
 /* forget_txns -- drop the session's retryable write records (txns.c); a failure only logs. */
 static void
-forget_txns(ms_ctx_t *ctx, const uint8_t id[16])
+forget_txns(ms_ctx_t *ctx, const sdb_lsid_t *key)
 {
-    int ret = ms_txns_forget(ctx->session, id);
+    int ret = ms_txns_forget(ctx->session, key);
 
     if (ret != 0)
         sdb_logf(SDB_LOG_W, "STORAGE", 22503, "could not drop retryable write records", "error=%d",
@@ -219,7 +200,7 @@ forget_txns(ms_ctx_t *ctx, const uint8_t id[16])
 static void
 end_all(ms_ctx_t *ctx, const bson_t *req)
 {
-    const uint8_t *id;
+    sdb_lsid_t key;
     sdb_error_t err;
     bson_iter_t it;
     bson_t e;
@@ -227,9 +208,9 @@ end_all(ms_ctx_t *ctx, const bson_t *req)
     if (ms_req_array(req, "sessions", true, &it, NULL, &err) != 0)
         return;
     while (bson_iter_next(&it))
-        if (ms_req_iter_doc(&it, "sessions", &e, &err) == 0 && binary_of(&e, "id", 16, &id)) {
-            forget_txns(ctx, id);
-            release(id);
+        if (ms_req_iter_doc(&it, "sessions", &e, &err) == 0 && sdb_lsid_from_doc(&e, &key)) {
+            forget_txns(ctx, &key);
+            release(&key);
         }
 }
 
@@ -237,7 +218,7 @@ int
 ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     int32_t ended = 0;
-    const uint8_t *id;
+    sdb_lsid_t key;
     bson_iter_t it;
     bool present;
     bson_t e;
@@ -247,9 +228,9 @@ ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
     while (bson_iter_next(&it) && sess_nb > 0) {
         sess_t **p, *s;
 
-        if (ms_req_iter_doc(&it, "sessions", &e, err) != 0 || !binary_of(&e, "id", 16, &id))
+        if (ms_req_iter_doc(&it, "sessions", &e, err) != 0 || !sdb_lsid_from_doc(&e, &key))
             continue;
-        if ((s = *(p = find_locked(id))) == NULL)
+        if ((s = *(p = find_locked(&key))) == NULL)
             continue;
         *p = s->next;
         bson_free(s);
@@ -265,7 +246,7 @@ ms_sessions_op_end(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t 
 int
 ms_sessions_op_list(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
-    bson_t arr, d, id;
+    bson_t arr, d;
     uint32_t n = 0;
     char key[16];
     const char *k;
@@ -276,10 +257,7 @@ ms_sessions_op_list(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
         for (const sess_t *s = sess_tab[i]; s != NULL; s = s->next) {
             bson_uint32_to_string(n++, &k, key, sizeof(key));
             bson_append_document_begin(&arr, k, -1, &d);
-            BSON_APPEND_DOCUMENT_BEGIN(&d, "_id", &id);
-            BSON_APPEND_BINARY(&id, "id", BSON_SUBTYPE_UUID, s->id, 16);
-            BSON_APPEND_BINARY(&id, "uid", BSON_SUBTYPE_BINARY, s->uid, SESS_UID_LEN);
-            bson_append_document_end(&d, &id);
+            sdb_lsid_append(&d, "_id", &s->key);
             BSON_APPEND_DATE_TIME(&d, "lastUse", s->last_use);
             bson_append_document_end(&arr, &d);
         }
@@ -302,7 +280,7 @@ ms_sessions_expire(int64_t now_ms)
         while (*p != NULL) {
             sess_t *s = *p;
             if (s->last_use < before) {
-                ids_push(&gone, s->id);
+                ids_push(&gone, &s->key);
                 *p = s->next;
                 bson_free(s);
                 sess_n--;
@@ -317,7 +295,7 @@ ms_sessions_expire(int64_t now_ms)
 
 /* uid_listed -- whether uid is one of the `uids` array's binaries. */
 static bool
-uid_listed(const uint8_t uid[SESS_UID_LEN], const bson_iter_t *uids)
+uid_listed(const uint8_t uid[SDB_LSID_UID_LEN], const bson_iter_t *uids)
 {
     bson_iter_t it = *uids;
     bson_subtype_t st;
@@ -328,24 +306,25 @@ uid_listed(const uint8_t uid[SESS_UID_LEN], const bson_iter_t *uids)
         if (!BSON_ITER_HOLDS_BINARY(&it))
             continue;
         bson_iter_binary(&it, &st, &n, &u);
-        if (n == SESS_UID_LEN && memcmp(u, uid, SESS_UID_LEN) == 0)
+        if (n == SDB_LSID_UID_LEN && memcmp(u, uid, SDB_LSID_UID_LEN) == 0)
             return true;
     }
     return false;
 }
 
-/* publish_kill -- tell the workers that session id (NULL: every session) was killed, so its
+/* publish_kill -- tell the workers that session key (NULL: every session) was killed, so its
  * running operations stop (global.h). */
 static void
-publish_kill(const uint8_t *id)
+publish_kill(const sdb_lsid_t *key)
 {
     sdb_global_t *g = ms_store_global();
-    uint64_t seq = atomic_load(&g->session_kill_seq), half[2] = {UINT64_MAX, UINT64_MAX};
+    uint64_t seq = atomic_load(&g->session_kill_seq), w[SDB_LSID_WORDS];
 
-    if (id != NULL)
-        memcpy(half, id, 16);
-    atomic_store(&g->session_killed[seq % SDB_GLOBAL_KILL_RING][0], half[0]);
-    atomic_store(&g->session_killed[seq % SDB_GLOBAL_KILL_RING][1], half[1]);
+    memset(w, 0xff, sizeof(w));
+    if (key != NULL)
+        sdb_lsid_words(key, w);
+    for (int i = 0; i < SDB_LSID_WORDS; i++)
+        atomic_store(&g->session_killed[seq % SDB_GLOBAL_KILL_RING][i], w[i]);
     atomic_store(&g->session_kill_seq, seq + 1);
 }
 
@@ -355,27 +334,27 @@ ms_sessions_op_kill(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t
     ids_t hit = {NULL, 0, 0};
     bson_iter_t ids, uids;
     bool all, has_ids, has_uids;
-    const uint8_t *id;
+    sdb_lsid_t key;
     bson_t e;
 
     SDB_RET(ms_req_bool(req, "all", false, &all, err));
     SDB_RET(ms_req_array(req, "ids", true, &ids, &has_ids, err));
     SDB_RET(ms_req_array(req, "uids", true, &uids, &has_uids, err));
     while (has_ids && bson_iter_next(&ids))
-        if (ms_req_iter_doc(&ids, "ids", &e, err) == 0 && binary_of(&e, "id", 16, &id))
-            ids_push(&hit, id);
+        if (ms_req_iter_doc(&ids, "ids", &e, err) == 0 && sdb_lsid_from_doc(&e, &key))
+            ids_push(&hit, &key);
     pthread_mutex_lock(&sess_mu);
     for (size_t i = 0; (all || has_uids) && i < sess_nb; i++)
         for (const sess_t *s = sess_tab[i]; s != NULL; s = s->next)
-            if (all || uid_listed(s->uid, &uids))
-                ids_push(&hit, s->id);
+            if (all || uid_listed(s->key.uid, &uids))
+                ids_push(&hit, &s->key);
     pthread_mutex_unlock(&sess_mu);
     if (all) /* and cursors of sessions the cache never recorded (full) */
         ms_cursors_kill_session(NULL);
     if (all)
         publish_kill(NULL);
     for (size_t i = 0; !all && i < hit.n; i++)
-        publish_kill(hit.v[i]);
+        publish_kill(&hit.v[i]);
     BSON_APPEND_INT32(reply, "killed", (int32_t)ids_release(&hit));
     return 0;
 }

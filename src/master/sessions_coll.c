@@ -18,6 +18,7 @@
 #include "sessions.h"
 
 #include "../common/log.h"
+#include "../common/lsid.h"
 #include "../common/sdb.h"
 #include "../common/storeop.h"
 
@@ -30,7 +31,7 @@
 #define SESS_SCAN_BYTES (1 << 30)
 
 typedef struct row {
-    const uint8_t *id;   /* the 16-byte session id inside the document */
+    sdb_lsid_t key;      /* the document's _id {id, uid} (common/lsid.h) */
     int64_t r;           /* record id (collection rows) */
     const uint8_t *data; /* the document inside a reply (no bson_t: a static one points at
                           * itself and cannot be copied) */
@@ -56,26 +57,10 @@ static int64_t next_refresh_ms;
 static int
 row_cmp(const void *a, const void *b)
 {
-    return memcmp(((const row_t *)a)->id, ((const row_t *)b)->id, 16);
+    return memcmp(&((const row_t *)a)->key, &((const row_t *)b)->key, sizeof(sdb_lsid_t));
 }
 
-/* session_id -- the 16-byte _id.id of a session document. */
-static const uint8_t *
-session_id(const bson_t *doc)
-{
-    bson_iter_t it;
-    bson_subtype_t st;
-    const uint8_t *id;
-    uint32_t len;
-
-    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, "_id.id", &it) ||
-        !BSON_ITER_HOLDS_BINARY(&it))
-        return NULL;
-    bson_iter_binary(&it, &st, &len, &id);
-    return len == 16 ? id : NULL;
-}
-
-/* rows_of -- the session documents of reply's array `key`, sorted by id; `wrapped`: each
+/* rows_of -- the session documents of reply's array `key`, sorted by {id, uid}; `wrapped`: each
  * element is {r, d: doc} (a SCAN reply), else the document itself (SESSION_LIST). */
 static void
 rows_of(const bson_t *reply, const char *key, bool wrapped, rows_t *out)
@@ -88,9 +73,10 @@ rows_of(const bson_t *reply, const char *key, bool wrapped, rows_t *out)
     if (!bson_iter_init_find(&it, reply, key) || !bson_iter_recurse(&it, &arr))
         return;
     while (bson_iter_next(&arr)) {
-        row_t row = {NULL, 0, NULL, 0};
+        row_t row;
         bson_t doc;
 
+        memset(&row, 0, sizeof(row));
         e = arr;
         if (wrapped) {
             bson_iter_t f;
@@ -104,7 +90,7 @@ rows_of(const bson_t *reply, const char *key, bool wrapped, rows_t *out)
         if (!BSON_ITER_HOLDS_DOCUMENT(&e))
             continue;
         bson_iter_document(&e, &len, &data);
-        if (!bson_init_static(&doc, data, len) || (row.id = session_id(&doc)) == NULL)
+        if (!bson_init_static(&doc, data, len) || !sdb_lsid_from_field(&doc, "_id", &row.key))
             continue;
         row.data = data;
         row.len = len;
@@ -183,7 +169,7 @@ apply(ms_ctx_t *ctx, const rows_t *c, const rows_t *d, sdb_error_t *err)
     BSON_APPEND_UTF8(&ins, "ns", SESS_NS);
     BSON_APPEND_ARRAY_BEGIN(&ins, "docs", &docs);
     while (i < c->n || j < d->n) {
-        int cmp = i < c->n && j < d->n ? memcmp(c->v[i].id, d->v[j].id, 16) : (i < c->n ? -1 : 1);
+        int cmp = i < c->n && j < d->n ? row_cmp(&c->v[i], &d->v[j]) : (i < c->n ? -1 : 1);
         char key[16];
         const char *k;
 

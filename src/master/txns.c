@@ -1,7 +1,8 @@
 /*
  * src/master/txns.c -- retryable write records: `table:txns`.
  *
- * Key: the lsid's 16-byte id, the txnNumber and the stmtId, each big-endian with its sign bit
+ * Key: the session key (the lsid's 16-byte id and 32-byte uid, common/lsid.h: two users'
+ * sessions with one id keep apart), the txnNumber and the stmtId, each big-endian with its sign bit
  * flipped so byte order is numeric order; value: a BSON summary of what the statement did
  * ({op: "i"|"u"|"d", id?, pre?, post?}: the worker turns it back into its command's reply).
  * Statement -1 is a marker that says "txnNumber n has started on this session", so an older
@@ -29,9 +30,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TXN_KEY_LEN 28
-#define TXN_PREFIX_ID 16
-#define TXN_PREFIX_N 24
+#define TXN_PREFIX_ID ((int)sizeof(sdb_lsid_t))
+#define TXN_KEY_LEN (TXN_PREFIX_ID + 12)
 #define MS_TXNS_RETRIES 8
 
 int
@@ -41,18 +41,20 @@ ms_txns_open(WT_SESSION *s)
                              "create txns");
 }
 
-/* key_make -- the row key of (id, n, stmt). */
+/* key_make -- the row key of (session key, n, stmt); rows of the 16-byte-id layout of older
+ * versions are shorter, so no lookup ever matches them. */
 static void
-key_make(uint8_t k[TXN_KEY_LEN], const uint8_t id[16], int64_t n, int32_t stmt)
+key_make(uint8_t k[TXN_KEY_LEN], const sdb_lsid_t *id, int64_t n, int32_t stmt)
 {
     uint64_t un = (uint64_t)n ^ (1ull << 63);
     uint32_t us = (uint32_t)stmt ^ (1u << 31);
 
-    memcpy(k, id, 16);
+    memcpy(k, id->id, SDB_LSID_ID_LEN);
+    memcpy(k + SDB_LSID_ID_LEN, id->uid, SDB_LSID_UID_LEN);
     for (int i = 0; i < 8; i++)
-        k[16 + i] = (uint8_t)(un >> (56 - 8 * i));
+        k[TXN_PREFIX_ID + i] = (uint8_t)(un >> (56 - 8 * i));
     for (int i = 0; i < 4; i++)
-        k[24 + i] = (uint8_t)(us >> (24 - 8 * i));
+        k[TXN_PREFIX_ID + 8 + i] = (uint8_t)(us >> (24 - 8 * i));
 }
 
 /* key_split -- txnNumber and stmtId of a row key. */
@@ -63,9 +65,9 @@ key_split(const uint8_t *k, int64_t *n, int32_t *stmt)
     uint32_t us = 0;
 
     for (int i = 0; i < 8; i++)
-        un = (un << 8) | k[16 + i];
+        un = (un << 8) | k[TXN_PREFIX_ID + i];
     for (int i = 0; i < 4; i++)
-        us = (us << 8) | k[24 + i];
+        us = (us << 8) | k[TXN_PREFIX_ID + 8 + i];
     *n = (int64_t)(un ^ (1ull << 63));
     *stmt = (int32_t)(us ^ (1u << 31));
 }
@@ -73,9 +75,6 @@ key_split(const uint8_t *k, int64_t *n, int32_t *stmt)
 int
 ms_txns_parse(const bson_t *req, ms_txn_ref_t *tx, bool *have, sdb_error_t *err)
 {
-    bson_iter_t it;
-    bson_subtype_t st;
-    uint32_t len = 0;
     bson_t t;
     int64_t v;
     bool present;
@@ -84,11 +83,9 @@ ms_txns_parse(const bson_t *req, ms_txn_ref_t *tx, bool *have, sdb_error_t *err)
     SDB_RET(ms_req_doc(req, "txn", true, &t, have, err));
     if (!*have)
         return 0;
-    if (!bson_iter_init_find(&it, &t, "id") || !BSON_ITER_HOLDS_BINARY(&it))
-        return sdb_error_set(err, SDB_CODE_BadValue, "txn.id must be a 16-byte binary");
-    bson_iter_binary(&it, &st, &len, &tx->id);
-    if (len != 16)
-        return sdb_error_set(err, SDB_CODE_BadValue, "txn.id must be a 16-byte binary");
+    if (!sdb_lsid_from_doc(&t, &tx->id))
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "txn.id must be a 16-byte binary and txn.uid a 32-byte one");
     SDB_RET(ms_req_int64(&t, "n", 0, &tx->n, NULL, err));
     SDB_RET(ms_req_int64(&t, "stmt", 0, &v, &tx->has_stmt, err));
     tx->stmt = (int32_t)v;
@@ -109,7 +106,7 @@ ms_txns_record(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, const bson_t
     WT_CURSOR *c = NULL;
     int ret;
 
-    key_make(k, tx->id, tx->n, stmt);
+    key_make(k, &tx->id, tx->n, stmt);
     SDB_RET(s->open_cursor(s, MS_TXNS_URI, NULL, "overwrite=false", &c));
     c->set_key(c, &key);
     c->set_value(c, &v);
@@ -122,7 +119,7 @@ ms_txns_record(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, const bson_t
 
 /* remove_session -- remove every row of `id` below txnNumber `below` (inside a txn). */
 static int
-remove_session(WT_CURSOR *c, const uint8_t id[16], int64_t below)
+remove_session(WT_CURSOR *c, const sdb_lsid_t *id, int64_t below)
 {
     uint8_t k[TXN_KEY_LEN];
     WT_ITEM key = {.data = k, .size = sizeof(k)}, got;
@@ -137,7 +134,7 @@ remove_session(WT_CURSOR *c, const uint8_t id[16], int64_t below)
         ret = c->next(c);
     for (; ret == 0; ret = c->next(c)) {
         SDB_RET(c->get_key(c, &got));
-        if (got.size != TXN_KEY_LEN || memcmp(got.data, id, TXN_PREFIX_ID) != 0)
+        if (got.size != TXN_KEY_LEN || memcmp(got.data, k, TXN_PREFIX_ID) != 0)
             break;
         key_split(got.data, &n, &stmt);
         if (n >= below)
@@ -149,7 +146,7 @@ remove_session(WT_CURSOR *c, const uint8_t id[16], int64_t below)
 
 /* highest -- the session's highest txnNumber (*found false when it has no rows). */
 static int
-highest(WT_CURSOR *c, const uint8_t id[16], int64_t *n, bool *found)
+highest(WT_CURSOR *c, const sdb_lsid_t *id, int64_t *n, bool *found)
 {
     uint8_t k[TXN_KEY_LEN];
     WT_ITEM key = {.data = k, .size = sizeof(k)}, got;
@@ -166,7 +163,7 @@ highest(WT_CURSOR *c, const uint8_t id[16], int64_t *n, bool *found)
         return 0;
     SDB_RET(ret);
     SDB_RET(c->get_key(c, &got));
-    if (got.size == TXN_KEY_LEN && memcmp(got.data, id, TXN_PREFIX_ID) == 0) {
+    if (got.size == TXN_KEY_LEN && memcmp(got.data, k, TXN_PREFIX_ID) == 0) {
         key_split(got.data, n, &stmt);
         *found = true;
     }
@@ -175,7 +172,7 @@ highest(WT_CURSOR *c, const uint8_t id[16], int64_t *n, bool *found)
 
 /* lookup -- the record of (id, n, stmt): *done and a copy in *rec (initialized then). */
 static int
-lookup(WT_CURSOR *c, const uint8_t id[16], int64_t n, int32_t stmt, bson_t *rec, bool *done)
+lookup(WT_CURSOR *c, const sdb_lsid_t *id, int64_t n, int32_t stmt, bson_t *rec, bool *done)
 {
     uint8_t k[TXN_KEY_LEN];
     WT_ITEM key = {.data = k, .size = sizeof(k)}, v;
@@ -198,23 +195,24 @@ lookup(WT_CURSOR *c, const uint8_t id[16], int64_t n, int32_t stmt, bson_t *rec,
 
 /* too_old -- mongod's 225 TransactionTooOld for a retry below the session's txnNumber. */
 static int
-too_old(const uint8_t id[16], int64_t n, int64_t hi, sdb_error_t *err)
+too_old(const sdb_lsid_t *id, int64_t n, int64_t hi, sdb_error_t *err)
 {
+    const uint8_t *u = id->id;
+
     return sdb_error_set(err, SDB_CODE_TransactionTooOld,
                          "Retryable write with txnNumber %lld is prohibited on session "
                          "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x "
                          "because a newer retryable write with txnNumber %lld has already "
                          "started on this session.",
-                         (long long)n, id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7],
-                         id[8], id[9], id[10], id[11], id[12], id[13], id[14], id[15],
-                         (long long)hi);
+                         (long long)n, u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+                         u[10], u[11], u[12], u[13], u[14], u[15], (long long)hi);
 }
 
 /* session_at -- inside a transaction: move session `id` to txnNumber n.  An older n is 225;
  * *current says n had already started (its records stand); otherwise the older rows go and,
  * with `mark`, the marker of n is written. */
 static int
-session_at(WT_CURSOR *c, const uint8_t id[16], int64_t n, bool mark, bool *current,
+session_at(WT_CURSOR *c, const sdb_lsid_t *id, int64_t n, bool mark, bool *current,
            sdb_error_t *err)
 {
     uint8_t k[TXN_KEY_LEN];
@@ -250,9 +248,9 @@ ms_txns_check(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, bson_t *rec, 
 
     *done = false;
     SDB_RET(s->open_cursor(s, MS_TXNS_URI, NULL, NULL, &c));
-    ret = session_at(c, tx->id, tx->n, false, &current, err);
+    ret = session_at(c, &tx->id, tx->n, false, &current, err);
     if (ret == 0 && current)
-        ret = lookup(c, tx->id, tx->n, stmt, rec, done);
+        ret = lookup(c, &tx->id, tx->n, stmt, rec, done);
     SDB_TRET(c->close(c));
     return ret;
 }
@@ -289,9 +287,9 @@ check_txn(WT_SESSION *s, const ms_txn_ref_t *tx, bson_t *reply, sdb_error_t *err
 
     SDB_RET(s->begin_transaction(s, NULL));
     SDB_ERR(s->open_cursor(s, MS_TXNS_URI, NULL, NULL, &c));
-    SDB_ERR(session_at(c, tx->id, tx->n, true, &current, err));
+    SDB_ERR(session_at(c, &tx->id, tx->n, true, &current, err));
     if (current && tx->has_stmt)
-        SDB_ERR(lookup(c, tx->id, tx->n, tx->stmt, &rec, &done));
+        SDB_ERR(lookup(c, &tx->id, tx->n, tx->stmt, &rec, &done));
     if (done) {
         BSON_APPEND_DOCUMENT(reply, "done", &rec);
         bson_destroy(&rec);
@@ -325,7 +323,7 @@ ms_txns_op_check(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
 }
 
 int
-ms_txns_forget(WT_SESSION *s, const uint8_t id[16])
+ms_txns_forget(WT_SESSION *s, const sdb_lsid_t *id)
 {
     WT_CURSOR *c = NULL;
     int ret;

@@ -18,6 +18,7 @@
 #ifndef MS_TXNS_H
 #define MS_TXNS_H
 
+#include "../common/lsid.h"
 #include "ops.h"
 
 #include <stdbool.h>
@@ -29,7 +30,7 @@
 
 /* One statement of a retryable write, as a write request names it (views into the request). */
 typedef struct ms_txn_ref {
-    const uint8_t *id; /* the lsid's 16-byte id */
+    sdb_lsid_t id;     /* the session key {id, uid} */
     int64_t n;         /* txnNumber */
     int32_t stmt;      /* stmtId (for INSERT: the first document's, see `stmts`) */
     bool has_stmt;     /* stmt was given (TXN_CHECK may omit it) */
@@ -64,7 +65,7 @@ int ms_txns_check(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, bson_t *r
 int ms_txns_fire(bool *hang_up, sdb_error_t *err);
 
 /* ms_txns_forget -- drop every record of session `id` (endSessions).  Own transaction. */
-int ms_txns_forget(WT_SESSION *s, const uint8_t id[16]);
+int ms_txns_forget(WT_SESSION *s, const sdb_lsid_t *id);
 
 /* ms_txns_op_check -- TXN_CHECK: whether txn.stmt of (txn.id, txn.n) already ran; marks n
  * started on the session. */

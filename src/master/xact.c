@@ -2,7 +2,7 @@
  * src/master/xact.c -- multi-document transactions: the master's table of open transactions.
  *
  * One entry per logical session that ever started a transaction, in a hash table keyed by the
- * lsid's 16-byte id: the session's latest transaction number, that transaction's state (open,
+ * session key {id, uid} (common/lsid.h: two users' sessions with one id are two entries): the session's latest transaction number, that transaction's state (open,
  * committed, aborted) and, while it is open, the WiredTiger session its snapshot transaction
  * runs on and the oplog operations its writes collected.  The entry outlives the transaction,
  * so a retried commit answers ok, a statement of an aborted one 251, an older number 225
@@ -50,9 +50,7 @@ enum {
 };
 
 struct ms_xact {
-    uint8_t id[16];
-    uint8_t uid[32]; /* the lsid's uid, for the applyOps entry */
-    bool has_uid;
+    sdb_lsid_t key; /* {id, uid}: the lookup key, and the applyOps entry's lsid */
     pthread_mutex_t mu;
     int64_t n;        /* the session's latest transaction number (-1: none yet) */
     int state;        /* XS_*, of transaction n */
@@ -88,37 +86,34 @@ ms_xact_count(void)
 /* ---- the table ------------------------------------------------------------------------- */
 
 static size_t
-bucket_of(const uint8_t id[16])
+bucket_of(const sdb_lsid_t *key)
 {
-    uint64_t h;
-
-    memcpy(&h, id + 8, sizeof(h));
-    return (size_t)(h % XACT_BUCKETS);
+    return (size_t)(sdb_lsid_hash(key) % XACT_BUCKETS);
 }
 
-/* find_locked -- the entry of id, or NULL (table_mu held). */
+/* find_locked -- the entry of key, or NULL (table_mu held). */
 static ms_xact_t *
-find_locked(const uint8_t id[16])
+find_locked(const sdb_lsid_t *key)
 {
     ms_xact_t *x;
 
-    for (x = buckets[bucket_of(id)]; x != NULL; x = x->next)
-        if (memcmp(x->id, id, 16) == 0)
+    for (x = buckets[bucket_of(key)]; x != NULL; x = x->next)
+        if (sdb_lsid_eq(&x->key, key))
             return x;
     return NULL;
 }
 
-/* acquire -- a reference to id's entry, created when `create`; NULL when there is none. */
+/* acquire -- a reference to key's entry, created when `create`; NULL when there is none. */
 static ms_xact_t *
-acquire(const uint8_t id[16], bool create)
+acquire(const sdb_lsid_t *key, bool create)
 {
     ms_xact_t *x;
-    size_t b = bucket_of(id);
+    size_t b = bucket_of(key);
 
     pthread_mutex_lock(&table_mu);
-    if ((x = find_locked(id)) == NULL && create) {
+    if ((x = find_locked(key)) == NULL && create) {
         x = bson_malloc0(sizeof(*x));
-        memcpy(x->id, id, 16);
+        x->key = *key;
         pthread_mutex_init(&x->mu, NULL);
         x->n = -1;
         x->ops = bson_new();
@@ -155,7 +150,7 @@ unlink_locked(ms_xact_t *x)
 {
     ms_xact_t **p;
 
-    for (p = &buckets[bucket_of(x->id)]; *p != NULL; p = &(*p)->next)
+    for (p = &buckets[bucket_of(&x->key)]; *p != NULL; p = &(*p)->next)
         if (*p == x) {
             *p = x->next;
             x->dead = true;
@@ -176,7 +171,7 @@ finish_locked(ms_xact_t *x, int state, bool rollback)
         x->s->rollback_transaction(x->s, NULL);
     if (x->ddl)
         ms_catalog_settle(x->s, x, state == XS_COMMITTED);
-    ms_cursors_kill_xact(x->id, x->n); /* its cursors end with it */
+    ms_cursors_kill_xact(&x->key, x->n); /* its cursors end with it */
     x->ddl = false;
     x->s->close(x->s, NULL);
     x->s = NULL;
@@ -221,9 +216,10 @@ too_old(const ms_xact_t *x, int64_t n, sdb_error_t *err)
     char uuid[37];
 
     snprintf(uuid, sizeof(uuid),
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", x->id[0],
-             x->id[1], x->id[2], x->id[3], x->id[4], x->id[5], x->id[6], x->id[7], x->id[8],
-             x->id[9], x->id[10], x->id[11], x->id[12], x->id[13], x->id[14], x->id[15]);
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", x->key.id[0],
+             x->key.id[1], x->key.id[2], x->key.id[3], x->key.id[4], x->key.id[5], x->key.id[6],
+             x->key.id[7], x->key.id[8], x->key.id[9], x->key.id[10], x->key.id[11], x->key.id[12],
+             x->key.id[13], x->key.id[14], x->key.id[15]);
     return sdb_error_set(err, SDB_CODE_TransactionTooOld,
                          "Cannot start transaction %" PRId64 " on session %s - because a newer "
                          "transaction %" PRId64 " has already started.",
@@ -256,23 +252,17 @@ state_error(const ms_xact_t *x, sdb_error_t *err)
 /* ---- requests -------------------------------------------------------------------------- */
 
 typedef struct xref {
-    const uint8_t *id;
+    sdb_lsid_t key;
     int64_t n;
 } xref_t;
 
+/* parse_ref -- {id, uid, n} (the session key and the transaction number). */
 static int
 parse_ref(const bson_t *doc, xref_t *r, sdb_error_t *err)
 {
-    bson_iter_t it;
-    bson_subtype_t st;
-    uint32_t len = 0;
-
-    r->id = NULL;
-    if (!bson_iter_init_find(&it, doc, "id") || !BSON_ITER_HOLDS_BINARY(&it))
-        return sdb_error_set(err, SDB_CODE_BadValue, "xact: id must be binary");
-    bson_iter_binary(&it, &st, &len, &r->id);
-    if (len != 16)
-        return sdb_error_set(err, SDB_CODE_BadValue, "xact: id must be 16 bytes");
+    if (!sdb_lsid_from_doc(doc, &r->key))
+        return sdb_error_set(err, SDB_CODE_BadValue,
+                             "xact: id must be 16 bytes and uid 32 bytes of binary");
     return ms_req_int64(doc, "n", 0, &r->n, NULL, err);
 }
 
@@ -280,7 +270,7 @@ parse_ref(const bson_t *doc, xref_t *r, sdb_error_t *err)
 static int
 lookup(const xref_t *r, ms_xact_t **out, sdb_error_t *err)
 {
-    ms_xact_t *x = acquire(r->id, false);
+    ms_xact_t *x = acquire(&r->key, false);
 
     *out = NULL;
     if (x == NULL)
@@ -382,17 +372,13 @@ ms_xact_add_op(ms_xact_t *x, const ms_oplog_entry_t *e)
 }
 
 /*
- * XACT_BEGIN {id, n, start: bool, uid?: binary 32} -> {}: a statement of transaction n is
+ * XACT_BEGIN {id, uid, n, start: bool} -> {}: a statement of transaction n is
  * about to run: start it (start) or check that it is the session's open transaction.
  */
 int
 ms_xact_op_begin(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *err)
 {
     ms_xact_t *x;
-    bson_iter_t it;
-    bson_subtype_t st;
-    const uint8_t *uid;
-    uint32_t len;
     bool start;
     xref_t r;
     int ret = 0;
@@ -401,16 +387,9 @@ ms_xact_op_begin(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
     (void)reply;
     SDB_RET(parse_ref(req, &r, err));
     SDB_RET(ms_req_bool(req, "start", false, &start, err));
-    if ((x = acquire(r.id, start)) == NULL)
+    if ((x = acquire(&r.key, start)) == NULL)
         return no_match(r.n, -1, err);
     pthread_mutex_lock(&x->mu);
-    if (bson_iter_init_find(&it, req, "uid") && BSON_ITER_HOLDS_BINARY(&it)) {
-        bson_iter_binary(&it, &st, &len, &uid);
-        if (len == sizeof(x->uid)) {
-            memcpy(x->uid, uid, len);
-            x->has_uid = true;
-        }
-    }
     if (r.n < x->n)
         ret = too_old(x, r.n, err);
     else if (start && r.n == x->n)
@@ -436,14 +415,10 @@ ms_xact_op_begin(ms_ctx_t *ctx, const bson_t *req, bson_t *reply, sdb_error_t *e
 static void
 txn_fields(const ms_xact_t *x, bool first, bson_t *extra)
 {
-    bson_t lsid, prev;
+    bson_t prev;
 
     bson_init(extra);
-    BSON_APPEND_DOCUMENT_BEGIN(extra, "lsid", &lsid);
-    BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, x->id, 16);
-    if (x->has_uid)
-        BSON_APPEND_BINARY(&lsid, "uid", BSON_SUBTYPE_BINARY, x->uid, sizeof(x->uid));
-    bson_append_document_end(extra, &lsid);
+    sdb_lsid_append(extra, "lsid", &x->key);
     BSON_APPEND_INT64(extra, "txnNumber", x->n);
     if (!first)
         return;
@@ -619,7 +594,7 @@ ms_xact_retryable_write(const bson_t *req, sdb_error_t *err)
     int ret = 0;
 
     SDB_RET(ms_req_doc(req, "txn", true, &sub, &has, err));
-    if (!has || parse_ref(&sub, &r, err) != 0 || (x = acquire(r.id, false)) == NULL)
+    if (!has || parse_ref(&sub, &r, err) != 0 || (x = acquire(&r.key, false)) == NULL)
         return 0; /* a malformed txn is the retryable-write code's to refuse */
     pthread_mutex_lock(&x->mu);
     if (r.n < x->n)
@@ -720,13 +695,13 @@ void
 ms_xact_clear(void)
 {
     for (size_t b = 0; b < XACT_BUCKETS; b++) {
-        uint8_t id[16];
+        sdb_lsid_t key;
 
         pthread_mutex_lock(&table_mu);
         while (buckets[b] != NULL) {
-            memcpy(id, buckets[b]->id, 16);
+            key = buckets[b]->key;
             pthread_mutex_unlock(&table_mu);
-            ms_xact_end_session(id);
+            ms_xact_end_session(&key);
             pthread_mutex_lock(&table_mu);
         }
         pthread_mutex_unlock(&table_mu);
@@ -734,13 +709,13 @@ ms_xact_clear(void)
 }
 
 int
-ms_xact_end_session(const uint8_t id[16])
+ms_xact_end_session(const sdb_lsid_t *key)
 {
     ms_xact_t *x;
     int aborted = 0;
 
     pthread_mutex_lock(&table_mu);
-    if ((x = find_locked(id)) != NULL) {
+    if ((x = find_locked(key)) != NULL) {
         unlink_locked(x);
         x->refs++;
     }

@@ -2,7 +2,7 @@
  * src/master/xact.h -- multi-document transactions: the master's table of open transactions.
  *
  * A transaction is a WiredTiger snapshot transaction on a WT_SESSION of its own, looked up by
- * (lsid id, txnNumber), so any worker's channel may carry its next statement (DESIGN.md,
+ * (session key {id, uid}, txnNumber), so any worker's channel may carry its next statement (DESIGN.md,
  * "Sessions and transactions"); it belongs to the client, not to a channel (rule 4), and ends
  * by commit, abort, a newer txnNumber on its session, transactionLifetimeLimitSeconds, or the
  * end of its session.
@@ -22,6 +22,7 @@
 #define MS_XACT_H
 
 #include "../common/errors.h"
+#include "../common/lsid.h"
 #include "oplog.h"
 #include "ops.h"
 
@@ -32,9 +33,9 @@
 
 typedef struct ms_xact ms_xact_t;
 
-/* ms_xact_end_session -- abort the open transaction of session `id` (if any) and forget the
+/* ms_xact_end_session -- abort the open transaction of session `key` (if any) and forget the
  * session: it ended, expired or was killed.  Returns how many transactions were aborted. */
-int ms_xact_end_session(const uint8_t id[16]);
+int ms_xact_end_session(const sdb_lsid_t *key);
 
 /* ms_xact_clear -- abort every open transaction and forget every session: the store is about
  * to close (no service thread runs any more). */

@@ -275,6 +275,7 @@ static int
 prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, size_t dblen,
         wk_xact_stmt_t *xs)
 {
+    uint8_t uid[SDB_LSID_UID_LEN];
     bson_iter_t it;
     const char *dot, *name;
     int64_t max_time_ms;
@@ -313,8 +314,9 @@ prepare(wk_wire_req_t *req, wk_cmd_t *cmd, const wk_cmd_def_t **def, char *db, s
     SDB_RET(read_pref_check(&req->cmd, &cmd->err));
     SDB_RET(wk_op_parse_max_time(&req->cmd, &max_time_ms, &cmd->err));
     wk_op_init(&cmd->op, cmd->conn, max_time_ms);
-    if (((*def)->flags & WK_CMD_F_KILLS_SESSIONS) == 0) /* never interrupted by its own work */
-        wk_op_set_session(&cmd->op, &req->cmd);
+    wk_authz_uid(cmd->conn, uid); /* the session is (lsid.id, this user): common/lsid.h */
+    wk_op_set_session(&cmd->op, &req->cmd, uid, /* never interrupted by its own work */
+                      ((*def)->flags & WK_CMD_F_KILLS_SESSIONS) == 0);
     cmd->db = db;
     return wk_xact_prepare(cmd, *def, xs); /* a transaction's statement: cmd/transaction.h */
 }
@@ -434,7 +436,7 @@ wk_dispatch_request(wk_conn_t *c, wk_wire_req_t *req, uint8_t **out, size_t *out
         started_us = now_us();
         sdb_log_set_inflight(cmd.name);
         wk_log_command(&cmd);                     /* logLevel 2: cmd/log.h */
-        wk_session_note(cmd.body);                /* the master's session cache: cmd/session.h */
+        wk_session_note(&cmd.op);                 /* the master's session cache: cmd/session.h */
         ret = wk_failpoint_enter(&cmd, def, &fp); /* failCommand: engine/failpoint.h */
         if (ret == 0 && !fp.closed)
             ret = wk_rc_check(&cmd); /* readConcern: engine/read_concern.h */

@@ -43,7 +43,7 @@ wk_op_append_xact(const wk_op_t *op, bson_t *req)
     if (op == NULL || !op->in_xact)
         return;
     BSON_APPEND_DOCUMENT_BEGIN(req, "xact", &x);
-    BSON_APPEND_BINARY(&x, "id", BSON_SUBTYPE_UUID, op->xact_id, 16);
+    sdb_lsid_append_fields(&x, &op->lsid);
     BSON_APPEND_INT64(&x, "n", op->xact_n);
     bson_append_document_end(req, &x);
 }
@@ -115,22 +115,27 @@ wk_op_remaining_ms(const wk_op_t *op)
 }
 
 void
-wk_op_set_session(wk_op_t *op, const bson_t *body)
+wk_op_set_session(wk_op_t *op, const bson_t *body, const uint8_t uid[SDB_LSID_UID_LEN],
+                  bool kill_watch)
 {
-    bson_iter_t it, f;
-    bson_subtype_t st;
     const uint8_t *data;
+    bson_iter_t it;
     uint32_t len;
+    bson_t lsid;
 
+    memcpy(op->uid, uid, SDB_LSID_UID_LEN);
     op->has_lsid = false;
-    if (body == NULL || !bson_iter_init_find(&it, body, "lsid") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
-        !bson_iter_recurse(&it, &f) || !bson_iter_find(&f, "id") || !BSON_ITER_HOLDS_BINARY(&f))
+    op->kill_watch = false;
+    if (body == NULL || !bson_iter_init_find(&it, body, "lsid") || !BSON_ITER_HOLDS_DOCUMENT(&it))
         return;
-    bson_iter_binary(&f, &st, &len, &data);
-    if (len != 16)
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&lsid, data, len) ||
+        !sdb_lsid_binary_field(&lsid, "id", SDB_LSID_ID_LEN, op->lsid.id))
         return;
-    memcpy(op->lsid, data, 16);
+    if (!sdb_lsid_binary_field(&lsid, "uid", SDB_LSID_UID_LEN, op->lsid.uid))
+        memcpy(op->lsid.uid, uid, SDB_LSID_UID_LEN);
     op->has_lsid = true;
+    op->kill_watch = kill_watch;
     op->session_kill_seq = atomic_load(&wk_global->session_kill_seq);
 }
 
@@ -138,17 +143,23 @@ wk_op_set_session(wk_op_t *op, const bson_t *body)
 static bool
 session_killed(const wk_op_t *op)
 {
-    uint64_t seq, from = op->session_kill_seq;
+    uint64_t seq, from = op->session_kill_seq, mine[SDB_LSID_WORDS];
 
-    if (!op->has_lsid || (seq = atomic_load(&wk_global->session_kill_seq)) == from)
+    if (!op->kill_watch || (seq = atomic_load(&wk_global->session_kill_seq)) == from)
         return false;
     if (seq - from > SDB_GLOBAL_KILL_RING)
         from = seq - SDB_GLOBAL_KILL_RING;
+    sdb_lsid_words(&op->lsid, mine);
     for (; from < seq; from++) {
-        uint64_t a = atomic_load(&wk_global->session_killed[from % SDB_GLOBAL_KILL_RING][0]);
-        uint64_t b = atomic_load(&wk_global->session_killed[from % SDB_GLOBAL_KILL_RING][1]);
+        bool same = true, all = true;
 
-        if ((a == op->lsid[0] && b == op->lsid[1]) || (a == UINT64_MAX && b == UINT64_MAX))
+        for (int i = 0; i < SDB_LSID_WORDS; i++) {
+            uint64_t w = atomic_load(&wk_global->session_killed[from % SDB_GLOBAL_KILL_RING][i]);
+
+            same = same && w == mine[i];
+            all = all && w == UINT64_MAX;
+        }
+        if (same || all)
             return true;
     }
     return false;

@@ -21,6 +21,7 @@
 #define WK_OP_H
 
 #include "../common/errors.h"
+#include "../common/lsid.h"
 
 #include <bson/bson.h>
 #include <stdbool.h>
@@ -39,25 +40,28 @@ typedef struct wk_op_stats {
 } wk_op_stats_t;
 
 typedef struct wk_op {
-    int64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 = no time limit */
-    const struct wk_conn *conn; /* the client; NULL for none */
-    bool in_xact;               /* a statement of a multi-document transaction: */
-    uint8_t xact_id[16];        /*   its lsid id */
-    int64_t xact_n;             /*   and txnNumber (cmd/transaction.h) */
-    int64_t cursor_id;          /* the cursor a getMore has checked out, 0 for none: */
-    uint64_t kill_seq;          /*   the global kill ring's sequence before it did */
-    bool has_lsid;              /* the command names a session (lsid.id): */
-    uint64_t lsid[2];           /*   its id */
-    uint64_t session_kill_seq;  /*   and the session kill ring's sequence at its start */
-    int64_t opid;               /* its currentOp/killOp id (op_registry.h), 0 when unlisted, */
-    uint64_t op_kill_seq;       /*   and the killOp ring's sequence at its start */
-    wk_op_stats_t *stats;       /* where its executors count what they examined; NULL: none */
+    int64_t deadline_ns;           /* CLOCK_MONOTONIC; 0 = no time limit */
+    const struct wk_conn *conn;    /* the client; NULL for none */
+    bool in_xact;                  /* a statement of a multi-document transaction (of `lsid`): */
+    int64_t xact_n;                /*   and txnNumber (cmd/transaction.h) */
+    int64_t cursor_id;             /* the cursor a getMore has checked out, 0 for none: */
+    uint64_t kill_seq;             /*   the global kill ring's sequence before it did */
+    uint8_t uid[SDB_LSID_UID_LEN]; /* the caller's uid (its user's digest; of "" for nobody) */
+    bool has_lsid;                 /* the command names a session (lsid.id): */
+    sdb_lsid_t lsid;               /*   its key: lsid.id, and lsid.uid or else `uid` */
+    bool kill_watch;               /*   killSessions of it interrupts the operation, */
+    uint64_t session_kill_seq;     /*   from the session kill ring's sequence at its start */
+    int64_t opid;                  /* its currentOp/killOp id (op_registry.h), 0 when unlisted, */
+    uint64_t op_kill_seq;          /*   and the killOp ring's sequence at its start */
+    wk_op_stats_t *stats;          /* where its executors count what they examined; NULL: none */
 } wk_op_t;
 
-/* wk_op_set_session -- op runs in the session `body` names (lsid.id), if any: killSessions of
- * it from now on interrupts op with 11601 Interrupted, as mongod kills a killed session's
- * operations. */
-void wk_op_set_session(wk_op_t *op, const bson_t *body);
+/* wk_op_set_session -- op is run by the user whose digest is uid, in the session `body`
+ * names, if any: {lsid.id, lsid.uid}, the uid being the caller's unless the lsid carries one
+ * (auth/authz.c has checked that it may).  With kill_watch, killSessions of the session from
+ * now on interrupts op with 11601 Interrupted, as mongod kills a killed session's operations. */
+void wk_op_set_session(wk_op_t *op, const bson_t *body, const uint8_t uid[SDB_LSID_UID_LEN],
+                       bool kill_watch);
 
 /* wk_op_pin_cursor -- op (a getMore) is about to check out cursor id (0: none any more): a
  * killCursors of it from now on interrupts op with 237 CursorKilled, as mongod interrupts the

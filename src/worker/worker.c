@@ -214,6 +214,8 @@ open_worker_log(const sdb_config_t *cfg)
             fd = 2;
     }
     sdb_log_init(role, fd, cfg->quiet);
+    if (cfg->syslog)
+        sdb_log_use_syslog(cfg->syslog_facility);
 }
 
 /*

@@ -541,6 +541,53 @@ fx_client(const fx_server_t *s)
     return c;
 }
 
+mongoc_client_t *
+fx_client_as(const fx_server_t *s, const char *user, const char *pwd, const char *source,
+             const char *mech)
+{
+    char uri[1024];
+    mongoc_client_t *c;
+
+    if (user != NULL)
+        snprintf(uri, sizeof(uri),
+                 "mongodb://%s:%s@%s:%d/?authSource=%s%s%s&directConnection=true&"
+                 "serverSelectionTryOnce=false&serverSelectionTimeoutMS=10000",
+                 user, pwd, s->host, s->port, source, mech ? "&authMechanism=" : "",
+                 mech ? mech : "");
+    else
+        snprintf(uri, sizeof(uri), "mongodb://%s:%d/?directConnection=true", s->host, s->port);
+    c = mongoc_client_new(uri);
+    if (c == NULL) {
+        fprintf(stderr, "fixture: bad URI %s\n", uri);
+        abort();
+    }
+    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
+    return c;
+}
+
+mongoc_client_t *
+fx_tls_client(const fx_server_t *s, const char *ca, const char *pem, const char *userinfo,
+              const char *opts)
+{
+    char uri[2048];
+    mongoc_ssl_opt_t ssl = *mongoc_ssl_opt_get_default();
+    mongoc_client_t *c;
+
+    snprintf(uri, sizeof(uri),
+             "mongodb://%slocalhost:%d/?directConnection=true&tls=true&tlsCAFile=%s%s", userinfo,
+             s->port, ca, opts);
+    c = mongoc_client_new(uri);
+    if (c == NULL) {
+        fprintf(stderr, "fixture: bad URI %s\n", uri);
+        abort();
+    }
+    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
+    ssl.ca_file = ca;
+    ssl.pem_file = pem;
+    mongoc_client_set_ssl_opts(c, &ssl);
+    return c;
+}
+
 /* ---- sockets: which connection is which -------------------------------------------- */
 
 typedef struct tcp_ent {

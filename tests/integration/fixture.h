@@ -82,6 +82,17 @@ bool fx_wait_workers(const fx_server_t *s, int n, const pid_t *exclude, int nex,
 /* fx_client -- a new single-connection client with directConnection=true.  Never NULL. */
 mongoc_client_t *fx_client(const fx_server_t *s);
 
+/* fx_client_as -- a new client authenticating as user:pwd against authSource `source` with
+ * mechanism mech (NULL: the default); user NULL: no credentials.  Never NULL. */
+mongoc_client_t *fx_client_as(const fx_server_t *s, const char *user, const char *pwd,
+                              const char *source, const char *mech);
+
+/* fx_tls_client -- a new client over TLS to s trusting CA file `ca`, presenting the client
+ * certificate + key file `pem` unless NULL (through mongoc_ssl_opt_t), with `userinfo`
+ * ("user:pwd@" or "") and further URI options `opts` ("&k=v...", "" for none).  Never NULL. */
+mongoc_client_t *fx_tls_client(const fx_server_t *s, const char *ca, const char *pem,
+                               const char *userinfo, const char *opts);
+
 /* fx_client_local_port -- the local TCP port of the (single) connection `c` holds to the
  * server, found by running a ping and diffing this process's sockets; 0 if unknown. */
 int fx_client_local_port(const fx_server_t *s, mongoc_client_t *c);

@@ -14,6 +14,7 @@
  */
 #include "harness.h"
 
+#include <sys/time.h>
 #include <unistd.h>
 
 #define DB "spilltest"
@@ -1028,6 +1029,71 @@ START_TEST(test_now_fixed_for_find_and_update)
 }
 END_TEST
 
+/* nine -- drop and fill nowclk with documents _id 0..8, each {t: at_ms}. */
+static void
+nine(mongoc_client_t *c, int64_t at_ms)
+{
+    char cmd[1024];
+    bson_t r;
+    int off = 0;
+
+    fx_cmd(c, DB, "{'drop': 'nowclk'}", &r, NULL);
+    bson_destroy(&r);
+    off = snprintf(cmd, sizeof(cmd), "{'insert': 'nowclk', 'documents': [");
+    for (int k = 0; k < 9; k++)
+        off += snprintf(cmd + off, sizeof(cmd) - (size_t)off,
+                        "%s{'_id': %d, 't': {'$date': {'$numberLong': '%lld'}}}", k ? ", " : "", k,
+                        (long long)at_ms);
+    snprintf(cmd + off, sizeof(cmd) - (size_t)off, "]}");
+    CMD_OK(c, DB, cmd, &r);
+    bson_destroy(&r);
+}
+
+/* delete and explain (of every command) fix $$NOW once per command without a `let` too, as
+ * mongod: nine documents dated a little ahead, each taking 40 ms to match, pass
+ * `$$NOW > t` all or none with one $$NOW, never some (as a clock read per document lets the
+ * later ones through). */
+START_TEST(test_now_fixed_for_delete_and_explain)
+{
+    static const struct {
+        const char *cmd, *passed; /* the command, where it counts what passed the filter */
+    } rows[] = {
+        {"{'delete': 'nowclk', 'deletes': [{'q': %s, 'limit': 0}]}", "n"},
+        {"{'explain': {'find': 'nowclk', 'filter': %s}, 'verbosity': 'executionStats'}",
+         "executionStats.nReturned"},
+        {"{'explain': {'delete': 'nowclk', 'deletes': [{'q': %s, 'limit': 0}]}, "
+         "'verbosity': 'executionStats'}",
+         "executionStats.executionStages.nWouldDelete"},
+        {"{'explain': {'count': 'nowclk', 'query': %s}, 'verbosity': 'executionStats'}",
+         "executionStats.executionStages.nCounted"},
+    };
+    static const char filter[] =
+        "{'$expr': {'$and': [{'$function': {'body': 'function() { var e = Date.now() + 40; "
+        "while (Date.now() < e) {} return true; }', 'args': [], 'lang': 'js'}}, "
+        "{'$gt': ['$$NOW', '$t']}]}}";
+    mongoc_client_t *c = fx_client(&srv);
+    char cmd[1024];
+    struct timeval tv;
+    bson_t r;
+
+    ck_assert(srv_up);
+    for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+        int64_t n;
+
+        gettimeofday(&tv, NULL);
+        nine(c, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + 150);
+        snprintf(cmd, sizeof(cmd), rows[k].cmd, filter);
+        CMD_OK(c, DB, cmd, &r);
+        ck_assert_msg(fx_has(&r, rows[k].passed), "%s", fx_to_json(&r));
+        n = fx_int(&r, rows[k].passed);
+        ck_assert_msg(n == 0 || n == 9, "%s: %lld of 9 passed: %s", rows[k].cmd, (long long)n,
+                      fx_to_json(&r));
+        bson_destroy(&r);
+    }
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* $planCacheStats lists the collection's plan cache entries in mongod 7.0's shape, the one a
  * raced query made with explain's queryHash, active once a second race confirmed it; it must
  * be the first stage. */
@@ -1107,6 +1173,7 @@ main(void)
     tcase_add_test(tc, test_leading_sort_uses_index);
     tcase_add_test(tc, test_now_fixed_across_getmores);
     tcase_add_test(tc, test_now_fixed_for_find_and_update);
+    tcase_add_test(tc, test_now_fixed_for_delete_and_explain);
     tcase_add_test(tc, test_plan_cache_stats);
     tcase_add_test(tc, test_windows_spill_one_partition);
     tcase_add_test(tc, test_window_no_disk_use_errors);

@@ -2,7 +2,8 @@
  * tests/integration/it_auth.c -- authentication and authorization (issue 11): SCRAM-SHA-256
  * and SCRAM-SHA-1 through libmongoc, the Docker-style root user, --auth enforcement with the
  * built-in roles and a custom role, the localhost exception, the user and role commands'
- * shapes and errors, hostile SASL input (the worker lives), and cursors owned by their user.
+ * shapes and errors, hostile SASL input (the worker lives), cursors owned by their user, and
+ * logical sessions keyed by (lsid id, user): two users with one lsid id have two sessions.
  *
  * The shared server runs with --auth --initdbRootUsername root --initdbRootPassword secret;
  * the localhost-exception and environment-variable tests start their own.
@@ -20,33 +21,11 @@ auth_up(void)
     it_up = it_up && fx_server_start(&it_srv) == 0;
 }
 
-/* A client of s authenticating as user:pwd (NULL: none) with mechanism mech (NULL: default). */
-static mongoc_client_t *
-client_as(const fx_server_t *s, const char *user, const char *pwd, const char *source,
-          const char *mech)
-{
-    char uri[1024];
-    mongoc_client_t *c;
-
-    if (user != NULL)
-        snprintf(uri, sizeof(uri),
-                 "mongodb://%s:%s@%s:%d/?authSource=%s%s%s&directConnection=true&"
-                 "serverSelectionTryOnce=false&serverSelectionTimeoutMS=10000",
-                 user, pwd, s->host, s->port, source, mech ? "&authMechanism=" : "",
-                 mech ? mech : "");
-    else
-        snprintf(uri, sizeof(uri), "mongodb://%s:%d/?directConnection=true", s->host, s->port);
-    c = mongoc_client_new(uri);
-    ck_assert_msg(c != NULL, "bad uri %s", uri);
-    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
-    return c;
-}
-
 static mongoc_client_t *
 root_client(void)
 {
     ck_assert_msg(it_up, "the shared server did not start");
-    return client_as(&it_srv, "root", "secret", "admin", NULL);
+    return fx_client_as(&it_srv, "root", "secret", "admin", NULL);
 }
 
 /* The reply's errmsg starts with want. */
@@ -60,7 +39,7 @@ START_TEST(test_root_scram_both)
     const char *mechs[] = {"SCRAM-SHA-256", "SCRAM-SHA-1", NULL};
     for (int i = 0; i < 3; i++) {
         ck_assert(it_up);
-        mongoc_client_t *c = client_as(&it_srv, "root", "secret", "admin", mechs[i]);
+        mongoc_client_t *c = fx_client_as(&it_srv, "root", "secret", "admin", mechs[i]);
         bson_t r;
         CMD_OK(c, "admin", "{'connectionStatus': 1, 'showPrivileges': true}", &r);
         ASSERT_STR(&r, "authInfo.authenticatedUsers.0.user", "root");
@@ -87,14 +66,14 @@ END_TEST
 START_TEST(test_wrong_password)
 {
     ck_assert(it_up);
-    mongoc_client_t *c = client_as(&it_srv, "root", "wrong", "admin", "SCRAM-SHA-256");
+    mongoc_client_t *c = fx_client_as(&it_srv, "root", "wrong", "admin", "SCRAM-SHA-256");
     bson_t r;
     bson_error_t e;
     ck_assert(!fx_cmd(c, "admin", "{'ping': 1}", &r, &e));
     ck_assert_msg(strstr(e.message, "Authentication failed") != NULL, "%s", e.message);
     bson_destroy(&r);
     mongoc_client_destroy(c);
-    c = client_as(&it_srv, "nosuchuser", "x", "admin", "SCRAM-SHA-1");
+    c = fx_client_as(&it_srv, "nosuchuser", "x", "admin", "SCRAM-SHA-1");
     ck_assert(!fx_cmd(c, "admin", "{'ping': 1}", &r, &e));
     ck_assert_msg(strstr(e.message, "Authentication failed") != NULL, "%s", e.message);
     bson_destroy(&r);
@@ -105,7 +84,7 @@ END_TEST
 START_TEST(test_unauthenticated)
 {
     ck_assert(it_up);
-    mongoc_client_t *c = client_as(&it_srv, NULL, NULL, NULL, NULL);
+    mongoc_client_t *c = fx_client_as(&it_srv, NULL, NULL, NULL, NULL);
     bson_t r;
     CMD_OK(c, "admin", "{'hello': 1}", &r);
     bson_destroy(&r);
@@ -138,7 +117,7 @@ START_TEST(test_read_user_cannot_write)
     bson_destroy(&r);
     CMD_OK(root, "test", "{'insert': 'rc', 'documents': [{'_id': 1}]}", &r);
     bson_destroy(&r);
-    mongoc_client_t *c = client_as(&it_srv, "reader", "rpw", "test", "SCRAM-SHA-256");
+    mongoc_client_t *c = fx_client_as(&it_srv, "reader", "rpw", "test", "SCRAM-SHA-256");
     CMD_OK(c, "test", "{'find': 'rc'}", &r);
     ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
     bson_destroy(&r);
@@ -252,7 +231,7 @@ START_TEST(test_users_info_shapes)
     bson_destroy(&r);
     CMD_OK(root, "shapes", "{'updateUser': 'u1', 'pwd': 'newpw', 'customData': {'k': 2}}", &r);
     bson_destroy(&r);
-    mongoc_client_t *c = client_as(&it_srv, "u1", "newpw", "shapes", NULL);
+    mongoc_client_t *c = fx_client_as(&it_srv, "u1", "newpw", "shapes", NULL);
     CMD_OK(c, "shapes", "{'listCollections': 1}", &r);
     bson_destroy(&r);
     mongoc_client_destroy(c);
@@ -286,7 +265,7 @@ START_TEST(test_custom_role)
     bson_destroy(&r);
     CMD_OK(root, "cr", "{'createUser': 'ins', 'pwd': 'p', 'roles': ['insOnly']}", &r);
     bson_destroy(&r);
-    mongoc_client_t *c = client_as(&it_srv, "ins", "p", "cr", NULL);
+    mongoc_client_t *c = fx_client_as(&it_srv, "ins", "p", "cr", NULL);
     CMD_OK(c, "cr", "{'insert': 'a', 'documents': [{'x': 1}]}", &r);
     bson_destroy(&r);
     CMD_ERR(c, "cr", "{'insert': 'b', 'documents': [{'x': 1}]}", &r, 13, "Unauthorized");
@@ -344,7 +323,7 @@ START_TEST(test_privileges_follow_changes)
     bson_t r;
     CMD_OK(root, "dyn", "{'createUser': 'dyn', 'pwd': 'p', 'roles': ['read']}", &r);
     bson_destroy(&r);
-    mongoc_client_t *c = client_as(&it_srv, "dyn", "p", "dyn", NULL);
+    mongoc_client_t *c = fx_client_as(&it_srv, "dyn", "p", "dyn", NULL);
     CMD_OK(c, "dyn", "{'find': 'x'}", &r);
     bson_destroy(&r);
     CMD_ERR(c, "dyn", "{'insert': 'x', 'documents': [{}]}", &r, 13, "Unauthorized");
@@ -378,8 +357,8 @@ START_TEST(test_cursor_owner)
     bson_destroy(&r);
     CMD_OK(root, "cur", "{'createUser': 'cb', 'pwd': 'p', 'roles': ['readWrite']}", &r);
     bson_destroy(&r);
-    mongoc_client_t *a = client_as(&it_srv, "ca", "p", "cur", NULL);
-    mongoc_client_t *b = client_as(&it_srv, "cb", "p", "cur", NULL);
+    mongoc_client_t *a = fx_client_as(&it_srv, "ca", "p", "cur", NULL);
+    mongoc_client_t *b = fx_client_as(&it_srv, "cb", "p", "cur", NULL);
     for (int round = 0; round < 2; round++) { /* killed by root, then by its owner */
         CMD_OK(a, "cur", "{'find': 'x', 'batchSize': 1}", &r);
         long long id = (long long)fx_int(&r, "cursor.id");
@@ -427,7 +406,7 @@ START_TEST(test_user_admin_scope)
     bson_t r;
     CMD_OK(root, "ua", "{'createUser': 'uadmin', 'pwd': 'p', 'roles': ['userAdmin']}", &r);
     bson_destroy(&r);
-    mongoc_client_t *c = client_as(&it_srv, "uadmin", "p", "ua", NULL);
+    mongoc_client_t *c = fx_client_as(&it_srv, "uadmin", "p", "ua", NULL);
     CMD_OK(c, "ua", "{'createUser': 'w', 'pwd': 'p', 'roles': ['readWrite']}", &r);
     bson_destroy(&r);
     CMD_ERR(c, "ua",
@@ -453,7 +432,7 @@ END_TEST
 START_TEST(test_hostile_sasl)
 {
     ck_assert(it_up);
-    mongoc_client_t *c = client_as(&it_srv, NULL, NULL, NULL, NULL);
+    mongoc_client_t *c = fx_client_as(&it_srv, NULL, NULL, NULL, NULL);
     bson_t r;
     bson_t *cmd;
     bson_error_t e;
@@ -520,7 +499,7 @@ END_TEST
 START_TEST(test_hello_mechs)
 {
     ck_assert(it_up);
-    mongoc_client_t *c = client_as(&it_srv, NULL, NULL, NULL, NULL);
+    mongoc_client_t *c = fx_client_as(&it_srv, NULL, NULL, NULL, NULL);
     bson_t r;
     CMD_OK(c, "admin", "{'hello': 1, 'saslSupportedMechs': 'admin.root'}", &r);
     ASSERT_STR(&r, "saslSupportedMechs.0", "SCRAM-SHA-1");
@@ -542,7 +521,7 @@ START_TEST(test_localhost_exception)
     ck_assert_int_eq(fx_server_init(&s, 1), 0);
     s.extra = args;
     ck_assert_int_eq(fx_server_start(&s), 0);
-    mongoc_client_t *c = client_as(&s, NULL, NULL, NULL, NULL);
+    mongoc_client_t *c = fx_client_as(&s, NULL, NULL, NULL, NULL);
     CMD_ERR(c, "test", "{'find': 'c'}", &r, 13, "Unauthorized");
     bson_destroy(&r);
     CMD_OK(c, "admin", "{'createUser': 'first', 'pwd': 'pw', 'roles': ['root']}", &r);
@@ -552,7 +531,7 @@ START_TEST(test_localhost_exception)
     ASSERT_STR(&r, "errmsg", "Command createUser requires authentication");
     bson_destroy(&r);
     mongoc_client_destroy(c);
-    c = client_as(&s, "first", "pw", "admin", "SCRAM-SHA-1");
+    c = fx_client_as(&s, "first", "pw", "admin", "SCRAM-SHA-1");
     CMD_OK(c, "test", "{'find': 'c'}", &r);
     bson_destroy(&r);
     mongoc_client_destroy(c);
@@ -572,11 +551,11 @@ START_TEST(test_initdb_environment)
     ck_assert_int_eq(fx_server_start(&s), 0);
     unsetenv("MONGO_INITDB_ROOT_USERNAME");
     unsetenv("MONGO_INITDB_ROOT_PASSWORD");
-    mongoc_client_t *c = client_as(&s, NULL, NULL, NULL, NULL);
+    mongoc_client_t *c = fx_client_as(&s, NULL, NULL, NULL, NULL);
     CMD_ERR(c, "test", "{'find': 'c'}", &r, 13, "Unauthorized");
     bson_destroy(&r);
     mongoc_client_destroy(c);
-    c = client_as(&s, "envroot", "envpw", "admin", NULL);
+    c = fx_client_as(&s, "envroot", "envpw", "admin", NULL);
     CMD_OK(c, "test", "{'find': 'c'}", &r);
     bson_destroy(&r);
     mongoc_client_destroy(c);
@@ -606,11 +585,11 @@ START_TEST(test_config_file)
     ck_assert_int_eq(fx_server_init(&s, 1), 0);
     s.extra = args;
     ck_assert_int_eq(fx_server_start(&s), 0);
-    mongoc_client_t *c = client_as(&s, NULL, NULL, NULL, NULL);
+    mongoc_client_t *c = fx_client_as(&s, NULL, NULL, NULL, NULL);
     CMD_ERR(c, "test", "{'find': 'c'}", &r, 13, "Unauthorized");
     bson_destroy(&r);
     mongoc_client_destroy(c);
-    c = client_as(&s, "cfgroot", "cfgpw", "admin", NULL);
+    c = fx_client_as(&s, "cfgroot", "cfgpw", "admin", NULL);
     CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
     ASSERT_STR(&r, "parsed.security.authorization", "enabled");
     ck_assert_msg(strstr(fx_to_json(&r), "cfgpw") == NULL, "%s", fx_to_json(&r));
@@ -628,23 +607,12 @@ END_TEST
 static mongoc_client_t *
 tls_client(const fx_server_t *s, const char *certs, const char *userinfo, const char *auth)
 {
-    char uri[1024], ca[700], pem[700];
-    mongoc_ssl_opt_t ssl = *mongoc_ssl_opt_get_default();
-    mongoc_client_t *c;
+    char ca[700], pem[700], opts[256];
 
     snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
     snprintf(pem, sizeof(pem), "%s/client.pem", certs);
-    snprintf(uri, sizeof(uri),
-             "mongodb://%slocalhost:%d/?directConnection=true&tls=true&tlsCAFile=%s"
-             "&serverSelectionTimeoutMS=10000%s",
-             userinfo, s->port, ca, auth);
-    c = mongoc_client_new(uri);
-    ck_assert_ptr_nonnull(c);
-    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
-    ssl.ca_file = ca;
-    ssl.pem_file = pem;
-    mongoc_client_set_ssl_opts(c, &ssl);
-    return c;
+    snprintf(opts, sizeof(opts), "&serverSelectionTimeoutMS=10000%s", auth);
+    return fx_tls_client(s, ca, pem, userinfo, opts);
 }
 
 /* MONGODB-X509: the client certificate's subject is a user of $external. */
@@ -722,6 +690,208 @@ START_TEST(test_x509)
 }
 END_TEST
 
+/* ---- logical sessions belong to their user ---------------------------------------------
+ * mongod keys a session by (lsid.id, uid), uid the SHA-256 of "user@db", so two users (sa,
+ * sb) sending the same lsid id have two sessions: transactions, retryable writes, cursors,
+ * killSessions / endSessions and the session listings keep them apart. */
+
+/* The one lsid id both users send (each test its own, so their sessions stay apart). */
+#define LSID_ID_ONLY "'id': {'$binary': {'base64': 'ERERERERQRGBERERERERQQ==', 'subType': '04'}}"
+#define LSID "'lsid': {" LSID_ID_ONLY "}"
+#define LSID_L                                                                                     \
+    "'lsid': {'id': {'$binary': {'base64': 'IiIiIiIiQiKCIiIiIiIiQg==', 'subType': '04'}}}"
+#define LSID_L_MATCH                                                                               \
+    "{'$match': {'_id.id': {'$binary': {'base64': 'IiIiIiIiQiKCIiIiIiIiQg==', 'subType': '04'}}}}"
+
+/* users -- root creates sa and sb (readWrite on `db`); *a and *b are their clients. */
+static mongoc_client_t *
+users(const char *db, mongoc_client_t **a, mongoc_client_t **b)
+{
+    mongoc_client_t *root = root_client();
+    bson_t r;
+
+    CMD_OK(root, db, "{'createUser': 'sa', 'pwd': 'p', 'roles': ['readWrite']}", &r);
+    bson_destroy(&r);
+    CMD_OK(root, db, "{'createUser': 'sb', 'pwd': 'p', 'roles': ['readWrite']}", &r);
+    bson_destroy(&r);
+    *a = fx_client_as(&it_srv, "sa", "p", db, NULL);
+    *b = fx_client_as(&it_srv, "sb", "p", db, NULL);
+    return root;
+}
+
+/* A transaction started by sa under the lsid is not sb's: sb neither continues it (251) nor
+ * sees its write, and starts its own transaction of the same number; sa's commit makes only
+ * sa's write visible, sb's abort drops sb's. */
+START_TEST(test_transactions_apart)
+{
+    mongoc_client_t *a, *b, *root = users("st", &a, &b);
+    bson_t r;
+
+    CMD_OK(root, "st", "{'create': 'x'}", &r);
+    bson_destroy(&r);
+    CMD_OK(a, "st",
+           "{'insert': 'x', 'documents': [{'_id': 'a'}], " LSID ", 'txnNumber': {'$numberLong': "
+           "'1'}, 'startTransaction': true, 'autocommit': false}",
+           &r);
+    bson_destroy(&r);
+    CMD_ERR(b, "st",
+            "{'find': 'x', " LSID ", 'txnNumber': {'$numberLong': '1'}, 'autocommit': false}", &r,
+            251, "NoSuchTransaction");
+    bson_destroy(&r);
+    CMD_OK(b, "st",
+           "{'find': 'x', " LSID ", 'txnNumber': {'$numberLong': '1'}, 'startTransaction': true, "
+           "'autocommit': false}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 0); /* not sa's uncommitted write */
+    bson_destroy(&r);
+    CMD_OK(b, "st",
+           "{'insert': 'x', 'documents': [{'_id': 'b'}], " LSID ", 'txnNumber': {'$numberLong': "
+           "'1'}, 'autocommit': false}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(a, "admin",
+           "{'commitTransaction': 1, " LSID ", 'txnNumber': {'$numberLong': '1'}, "
+           "'autocommit': false}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(b, "admin",
+           "{'abortTransaction': 1, " LSID ", 'txnNumber': {'$numberLong': '1'}, "
+           "'autocommit': false}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(root, "st", "{'find': 'x'}", &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ASSERT_STR(&r, "cursor.firstBatch.0._id", "a");
+    bson_destroy(&r);
+    /* retryable writes: sa's txnNumber 5 does not make sb's 3 too old (225) */
+    CMD_OK(a, "st",
+           "{'insert': 'x', 'documents': [{'_id': 'a5'}], " LSID ", 'txnNumber': {'$numberLong': "
+           "'5'}}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(b, "st",
+           "{'insert': 'x', 'documents': [{'_id': 'b3'}], " LSID ", 'txnNumber': {'$numberLong': "
+           "'3'}}",
+           &r);
+    ASSERT_INT(&r, "n", 1);
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+    mongoc_client_destroy(root);
+}
+END_TEST
+
+/* find_cursor -- c opens a cursor on sk.k under the lsid; gm receives its getMore. */
+static void
+find_cursor(mongoc_client_t *c, char *gm, size_t len)
+{
+    bson_t r;
+    int64_t id;
+
+    CMD_OK(c, "sk", "{'find': 'k', 'batchSize': 1, " LSID "}", &r);
+    id = fx_int(&r, "cursor.id");
+    ck_assert_msg(id != 0, "no cursor: %s", fx_to_json(&r));
+    bson_destroy(&r);
+    snprintf(gm, len,
+             "{'getMore': {'$numberLong': '%lld'}, 'collection': 'k', 'batchSize': 1, " LSID "}",
+             (long long)id);
+}
+
+/* killSessions and endSessions of the lsid reach only the caller's own session: sb's leave
+ * sa's cursor alive, sa's own kill it; killSessions [] under --auth kills the caller's. */
+START_TEST(test_kill_own_only)
+{
+    mongoc_client_t *a, *b, *root = users("sk", &a, &b);
+    char gm[256];
+    bson_t r;
+
+    CMD_OK(root, "sk", "{'insert': 'k', 'documents': [{'a': 1}, {'a': 2}, {'a': 3}, {'a': 4}]}",
+           &r);
+    bson_destroy(&r);
+    find_cursor(a, gm, sizeof(gm));
+    CMD_OK(b, "admin", "{'killSessions': [{" LSID_ID_ONLY "}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(b, "admin", "{'killSessions': []}", &r);
+    bson_destroy(&r);
+    CMD_OK(b, "admin", "{'endSessions': [{" LSID_ID_ONLY "}]}", &r);
+    bson_destroy(&r);
+    CMD_OK(a, "sk", gm, &r); /* still there */
+    ASSERT_INT(&r, "cursor.nextBatch.0.a", 2);
+    bson_destroy(&r);
+    CMD_OK(a, "admin", "{'killSessions': [{" LSID_ID_ONLY "}]}", &r);
+    bson_destroy(&r);
+    CMD_ERR(a, "sk", gm, &r, 43, "CursorNotFound");
+    bson_destroy(&r);
+    find_cursor(a, gm, sizeof(gm)); /* killSessions [] kills the caller's sessions */
+    CMD_OK(a, "admin", "{'killSessions': []}", &r);
+    bson_destroy(&r);
+    CMD_ERR(a, "sk", gm, &r, 43, "CursorNotFound");
+    bson_destroy(&r);
+    CMD_ERR(a, "admin", "{'killAllSessions': []}", &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+    mongoc_client_destroy(root);
+}
+END_TEST
+
+/* count_sessions -- how many sessions of the lsid id a $listLocalSessions / $listSessions
+ * stage `stage` lists to c. */
+static int64_t
+count_sessions(mongoc_client_t *c, const char *db, const char *coll, const char *stage)
+{
+    char cmd[512];
+    bson_t r;
+    int64_t n;
+
+    snprintf(cmd, sizeof(cmd),
+             "{'aggregate': %s, 'pipeline': [%s, " LSID_L_MATCH "], 'cursor': {}}", coll, stage);
+    CMD_OK(c, db, cmd, &r);
+    n = fx_array_len(&r, "cursor.firstBatch");
+    bson_destroy(&r);
+    return n;
+}
+
+/* One lsid id, two users: two sessions, each listed to its user, both with allUsers, one
+ * with users: [sa]; the same in config.system.sessions through $listSessions. */
+START_TEST(test_list_sessions)
+{
+    mongoc_client_t *a, *b, *root = users("sl", &a, &b);
+    bson_t r;
+
+    CMD_OK(a, "sl", "{'find': 'l', " LSID_L "}", &r);
+    bson_destroy(&r);
+    CMD_OK(b, "sl", "{'find': 'l', " LSID_L "}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(
+        count_sessions(root, "admin", "1", "{'$listLocalSessions': {'allUsers': true}}"), 2);
+    ck_assert_int_eq(
+        count_sessions(root, "admin", "1",
+                       "{'$listLocalSessions': {'users': [{'user': 'sa', 'db': 'sl'}]}}"),
+        1);
+    ck_assert_int_eq(count_sessions(root, "admin", "1", "{'$listLocalSessions': {}}"), 0);
+    ck_assert_int_eq(count_sessions(a, "admin", "1", "{'$listLocalSessions': {}}"), 1);
+    CMD_ERR(a, "admin",
+            "{'aggregate': 1, 'pipeline': [{'$listLocalSessions': {'allUsers': true}}], "
+            "'cursor': {}}",
+            &r, 13, "Unauthorized");
+    bson_destroy(&r);
+    CMD_OK(root, "admin", "{'refreshLogicalSessionCacheNow': 1}", &r);
+    bson_destroy(&r);
+    ck_assert_int_eq(count_sessions(root, "config", "'system.sessions'",
+                                    "{'$listSessions': {'allUsers': true}}"),
+                     2);
+    ck_assert_int_eq(count_sessions(root, "config", "'system.sessions'",
+                                    "{'$listSessions': {'users': [{'user': 'sb', 'db': 'sl'}]}}"),
+                     1);
+    ck_assert_int_eq(count_sessions(root, "config", "'system.sessions'", "{'$listSessions': {}}"),
+                     0);
+    mongoc_client_destroy(a);
+    mongoc_client_destroy(b);
+    mongoc_client_destroy(root);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -739,6 +909,9 @@ main(void)
     tcase_add_test(tc, test_hostile_sasl);
     tcase_add_test(tc, test_hello_mechs);
     tcase_add_test(tc, test_cursor_owner);
+    tcase_add_test(tc, test_transactions_apart);
+    tcase_add_test(tc, test_kill_own_only);
+    tcase_add_test(tc, test_list_sessions);
     TCase *own = it_tcase(s, "own", false);
     tcase_add_test(own, test_localhost_exception);
     tcase_add_test(own, test_initdb_environment);

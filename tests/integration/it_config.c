@@ -281,7 +281,10 @@ START_TEST(test_bad_files)
     run_bad(dir, "net:\n  port:\n    __exec: 'echo 1'\n", "__exec", "line 3");
     run_bad(dir, "setParameter:\n  noSuchParameter: 1\n", "noSuchParameter", "line 2");
     run_bad(dir, "security:\n  keyFile: /dev/null\n", "security.keyFile", "line 2");
-    run_bad(dir, "systemLog:\n  destination: syslog\n", "syslog", "line 2");
+    run_bad(dir, "systemLog:\n  destination: syslog\n  path: /tmp/x.log\n",
+            "Can only use systemLog.path if systemLog.destination is to a file", NULL);
+    run_bad(dir, "systemLog:\n  destination: syslog\n  syslogFacility: nosuch\n",
+            "syslogFacility must be set", NULL);
     fx_rm_rf(dir);
 }
 END_TEST
@@ -607,6 +610,35 @@ START_TEST(test_fork)
 }
 END_TEST
 
+/* --syslog (systemLog.destination: syslog): the server starts, serves and shows the option,
+ * and its log lines leave stdout (they go to syslog(3), which this test does not read: there
+ * may be no syslog daemon in a container).  test_bad_files has the refusals (a path with
+ * syslog, an unknown facility). */
+START_TEST(test_syslog)
+{
+    static const char *const extra[] = {"--syslog", "--syslogFacility", "local3", NULL};
+    mongoc_client_t *c;
+    fx_server_t s;
+    bson_t r;
+
+    ck_assert_int_eq(fx_server_init(&s, 2), 0);
+    s.extra = extra;
+    ck_assert_int_eq(fx_server_start(&s), 0);
+    c = fx_client(&s);
+    CMD_OK(c, "admin", "{'getCmdLineOpts': 1}", &r);
+    ASSERT_STR(&r, "parsed.systemLog.destination", "syslog");
+    ASSERT_STR(&r, "parsed.systemLog.syslogFacility", "local3");
+    bson_destroy(&r);
+    CMD_OK(c, "admin", "{'getLog': 'global'}", &r); /* the lines exist, in the ring */
+    ck_assert_int_gt(fx_array_len(&r, "log"), 0);
+    bson_destroy(&r);
+    ck_assert_msg(!file_has(s.out_path, "\"msg\""), "a log line on stdout despite --syslog");
+    mongoc_client_destroy(c);
+    fx_server_stop(&s);
+    fx_server_cleanup(&s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -621,5 +653,6 @@ main(void)
     tcase_add_test(tc, test_log_rotate_reopen);
     tcase_add_test(tc, test_get_log_and_log_level);
     tcase_add_test(tc, test_fork);
+    tcase_add_test(tc, test_syslog);
     return it_main(s);
 }

@@ -31,26 +31,14 @@ cert(const char *name)
     return p;
 }
 
-/* tls_client -- a libmongoc client over TLS trusting `ca`, presenting `pem` (a client
- * certificate + key through mongoc_ssl_opt_t) unless NULL; it tries once, quickly. */
+/* tls_client -- a client over TLS trusting `ca`, presenting `pem` unless NULL (fixture.h);
+ * it tries once, quickly. */
 static mongoc_client_t *
 tls_client(const fx_server_t *s, const char *ca, const char *pem)
 {
-    char uri[1024];
-    mongoc_ssl_opt_t ssl = *mongoc_ssl_opt_get_default();
-    mongoc_client_t *c;
-
-    snprintf(uri, sizeof(uri),
-             "mongodb://localhost:%d/?directConnection=true&tls=true&tlsCAFile=%s"
-             "&serverSelectionTimeoutMS=3000&connectTimeoutMS=3000&serverSelectionTryOnce=true",
-             s->port, ca);
-    c = mongoc_client_new(uri);
-    ck_assert_ptr_nonnull(c);
-    mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
-    ssl.ca_file = ca;
-    ssl.pem_file = pem;
-    mongoc_client_set_ssl_opts(c, &ssl);
-    return c;
+    return fx_tls_client(s, ca, pem, "",
+                         "&serverSelectionTimeoutMS=3000&connectTimeoutMS=3000"
+                         "&serverSelectionTryOnce=true");
 }
 
 /* ping -- whether a ping succeeds on c (e receives the failure). */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static char yaml_path[64];
@@ -198,7 +199,6 @@ START_TEST(test_refusals)
     LOAD_BAD(&cfg, "__rest: 'http://x'\n");
     LOAD_BAD(&cfg, "systemLog:\n  logRotate: sideways\n");
     LOAD_BAD(&cfg, "systemLog:\n  verbosity: 9\n");
-    LOAD_BAD(&cfg, "systemLog:\n  destination: syslog\n");
     LOAD_BAD(&cfg, "systemLog:\n  destination: tape\n");
     LOAD_BAD(&cfg, "systemLog:\n  component:\n    nosuch:\n      verbosity: 1\n");
     LOAD_BAD(&cfg, "systemLog:\n  component:\n    storage:\n      verbosity: x\n");
@@ -243,6 +243,33 @@ START_TEST(test_fork)
     ck_assert(cfg.fork);
     LOAD_OK(&cfg, "processManagement:\n  fork: true\n", "--logpath", "/tmp/x.log", );
     ck_assert(cfg.fork);
+}
+END_TEST
+
+/* systemLog.destination: syslog / --syslog, systemLog.syslogFacility / --syslogFacility; a
+ * path with syslog is mongod's BadValue, whichever side gave it. */
+START_TEST(test_syslog)
+{
+    sdb_config_t cfg;
+
+    LOAD_OK(&cfg, "systemLog:\n  destination: syslog\n", );
+    ck_assert(cfg.syslog);
+    ck_assert_int_eq(cfg.syslog_facility, LOG_USER);
+    LOAD_OK(&cfg, "systemLog:\n  destination: syslog\n  syslogFacility: local3\n", );
+    ck_assert_int_eq(cfg.syslog_facility, LOG_LOCAL3);
+    LOAD_OK(&cfg, "", "--syslog", "--syslogFacility", "daemon", );
+    ck_assert(cfg.syslog);
+    ck_assert_int_eq(cfg.syslog_facility, LOG_DAEMON);
+    LOAD_OK(&cfg, "systemLog:\n  destination: file\n  path: /tmp/x.log\n", );
+    ck_assert(!cfg.syslog);
+    LOAD_OK(&cfg, "processManagement:\n  fork: true\nsystemLog:\n  destination: syslog\n", );
+    ck_assert(cfg.fork && cfg.syslog);
+    LOAD_BAD(&cfg, "systemLog:\n  destination: syslog\n  path: /tmp/x.log\n");
+    LOAD_BAD(&cfg, "systemLog:\n  destination: syslog\n  syslogFacility: nosuch\n");
+    ck_assert_int_eq(
+        load(&cfg, "", (const char *const[]){"--syslog", "--logpath", "/tmp/x.log", NULL}), 2);
+    ck_assert_int_eq(
+        load(&cfg, "systemLog:\n  path: /tmp/x.log\n", (const char *const[]){"--syslog", NULL}), 2);
 }
 END_TEST
 
@@ -303,6 +330,7 @@ config_yaml_suite(void)
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_component_parameter);
     tcase_add_test(tc, test_fork);
+    tcase_add_test(tc, test_syslog);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_parsed);
     suite_add_tcase(s, tc);

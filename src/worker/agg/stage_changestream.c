@@ -773,8 +773,8 @@ cursor_new(const cs_run_t *r, wk_cmd_t *cmd, const char *ns, int64_t *id, sdb_er
     state_build(r, &st);
     BSON_APPEND_UTF8(&req, "ns", ns);
     BSON_APPEND_DOCUMENT(&req, "state", &st);
-    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
-    wk_authz_append_owner(cmd->conn, &req);  /* and user (auth/authz.h) */
+    wk_session_append_lsid(&cmd->op, &req); /* the cursor's session: engine/session.h */
+    wk_authz_append_owner(cmd->conn, &req); /* and user (auth/authz.h) */
     SDB_ERR(wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, err));
     *id = bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
 err:

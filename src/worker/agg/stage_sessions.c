@@ -10,7 +10,7 @@
  * {aggregate: 1} pipeline.  It reads the master's session cache (SESSION_LIST, fed by every
  * worker's wk_session_note) and emits {_id: {id, uid}, lastUse} for each session whose uid
  * is one of the requested users' (SHA-256 of "user@db"), every session with allUsers, and
- * by default those of the current user: without authentication, the unauthenticated uid.
+ * by default those of the current user (the operation's uid, op.h: of "" for nobody).
  *
  * Invariants: event-loop thread (a store call); the parsed state owns its uid list.
  */
@@ -66,7 +66,8 @@ parse_users(const char *stage, const bson_iter_t *it, lls_t *l, sdb_error_t *err
 
 /* parse_options -- {allUsers?, users?} of $listLocalSessions or $listSessions. */
 static int
-parse_options(const char *stage, const bson_iter_t *spec, void **priv, sdb_error_t *err)
+parse_options(const char *stage, const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv,
+              sdb_error_t *err)
 {
     lls_t *l;
     bson_iter_t it;
@@ -95,9 +96,12 @@ parse_options(const char *stage, const bson_iter_t *spec, void **priv, sdb_error
     if (l->all && users)
         SDB_ERR(sdb_error_set(err, SDB_CODE_BadValue,
                               "%s cannot be run with both allUsers and users", stage));
-    if (!l->all && !users) {
+    if (!l->all && !users) { /* the caller's own (op.h) */
         l->uids = bson_malloc(sizeof(*l->uids));
-        wk_session_uid(NULL, NULL, l->uids[l->n++]);
+        if (ctx->op != NULL)
+            memcpy(l->uids[l->n++], ctx->op->uid, WK_SESSION_UID_LEN);
+        else
+            wk_session_uid(NULL, NULL, l->uids[l->n++]);
     }
     *priv = l;
     return 0;
@@ -114,7 +118,7 @@ wk_agg_parse_list_local_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ct
         return sdb_error_set(err, SDB_CODE_InvalidNamespace,
                              "$listLocalSessions must be run against the database with "
                              "{aggregate: 1}, not a collection");
-    return parse_options("$listLocalSessions", spec, priv, err);
+    return parse_options("$listLocalSessions", spec, ctx, priv, err);
 }
 
 int
@@ -125,7 +129,7 @@ wk_agg_parse_list_sessions(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, voi
         strcmp(ctx->coll, "system.sessions") != 0)
         return sdb_error_set(err, SDB_CODE_InvalidNamespace,
                              "$listSessions may only be run against config.system.sessions");
-    return parse_options("$listSessions", spec, priv, err);
+    return parse_options("$listSessions", spec, ctx, priv, err);
 }
 
 /* wanted -- does the session document's _id.uid belong to the requested users? */

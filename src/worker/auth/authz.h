@@ -28,6 +28,7 @@
 #ifndef WK_AUTH_AUTHZ_H
 #define WK_AUTH_AUTHZ_H
 
+#include "../../common/lsid.h"
 #include "../command.h"
 #include "privs.h"
 #include "scram.h"
@@ -102,6 +103,10 @@ bool wk_authz_list_collections(wk_cmd_t *cmd);
 
 /* wk_authz_coll_visible -- whether that filter keeps db.coll. */
 bool wk_authz_coll_visible(struct wk_conn *c, const char *db, const char *coll);
+
+/* wk_authz_uid -- the uid of the connection's user, for its sessions' keys (common/lsid.h):
+ * mongod's SHA-256 of "user@db", of "" while nobody is logged in (also without --auth). */
+void wk_authz_uid(const struct wk_conn *conn, uint8_t out[SDB_LSID_UID_LEN]);
 
 /* wk_authz_append_owner -- under --auth, the cursor owner a CURSOR_NEW or CURSOR_GET carries
  * (storeop.def): `owner: "user@db"`, "" when nobody is logged in; nothing without --auth. */

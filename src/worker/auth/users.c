@@ -334,28 +334,43 @@ queue_roles(bson_iter_t *arr, bson_t *q, uint32_t *nq)
 }
 
 /*
+ * wk_auth_role_pair --
+ *     The role and db of one {role, db} element.
+ */
+bool
+wk_auth_role_pair(const bson_iter_t *el, const char **role, const char **db)
+{
+    bson_iter_t f;
+
+    *role = *db = NULL;
+    if (!BSON_ITER_HOLDS_DOCUMENT(el) || !bson_iter_recurse(el, &f))
+        return false;
+    while (bson_iter_next(&f)) {
+        if (strcmp(bson_iter_key(&f), "role") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+            *role = bson_iter_utf8(&f, NULL);
+        else if (strcmp(bson_iter_key(&f), "db") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+            *db = bson_iter_utf8(&f, NULL);
+    }
+    return true;
+}
+
+/*
  * wk_auth_roles_contains --
  *     Whether a [{role, db}] array holds role@db.
  */
 bool
 wk_auth_roles_contains(const bson_t *all, const char *role, const char *db)
 {
-    bson_iter_t it, f;
+    bson_iter_t it;
 
     if (role == NULL || db == NULL)
         return false;
     bson_iter_init(&it, all);
     while (bson_iter_next(&it)) {
-        const char *r = NULL, *d = NULL;
-        if (!bson_iter_recurse(&it, &f))
-            continue;
-        while (bson_iter_next(&f)) {
-            if (strcmp(bson_iter_key(&f), "role") == 0)
-                r = bson_iter_utf8(&f, NULL);
-            else if (strcmp(bson_iter_key(&f), "db") == 0)
-                d = bson_iter_utf8(&f, NULL);
-        }
-        if (r != NULL && d != NULL && strcmp(r, role) == 0 && strcmp(d, db) == 0)
+        const char *r, *d;
+
+        if (wk_auth_role_pair(&it, &r, &d) && r != NULL && d != NULL && strcmp(r, role) == 0 &&
+            strcmp(d, db) == 0)
             return true;
     }
     return false;

@@ -81,6 +81,10 @@ int wk_auth_resolve(const bson_iter_t *roles, wk_privset_t *privs, bson_t *all, 
 /* wk_auth_role_exists -- whether role@db is built in or defined in admin.system.roles. */
 int wk_auth_role_exists(const char *role, const char *db, bool *exists, sdb_error_t *err);
 
+/* wk_auth_role_pair -- the `role` and `db` strings of one array element {role, db} (each NULL
+ * when missing or not a string); false when the element is not a document. */
+bool wk_auth_role_pair(const bson_iter_t *el, const char **role, const char **db);
+
 /* wk_auth_roles_contains -- whether a [{role, db}] array holds role@db (NULLs: false). */
 bool wk_auth_roles_contains(const bson_t *arr, const char *role, const char *db);
 

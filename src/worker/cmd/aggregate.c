@@ -462,9 +462,9 @@ cursor_new_out(wk_cmd_t *cmd, const char *ns, const bson_t *state, const bson_t 
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
         BSON_APPEND_ARRAY(&req, "docs", docs);
-    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
-    wk_op_append_xact(&cmd->op, &req);       /* and transaction */
-    wk_authz_append_owner(cmd->conn, &req);  /* and user (auth/authz.h) */
+    wk_session_append_lsid(&cmd->op, &req); /* the cursor's session: engine/session.h */
+    wk_op_append_xact(&cmd->op, &req);      /* and transaction */
+    wk_authz_append_owner(cmd->conn, &req); /* and user (auth/authz.h) */
     ret = wk_cmdu_store(SDB_OP_CURSOR_NEW, &req, &reply, &cmd->err);
     *id = ret == 0 && bson_iter_init_find(&it, &reply, "id") ? bson_iter_as_int64(&it) : 0;
     bson_destroy(&req);

@@ -188,6 +188,7 @@ wk_cmd_delete(wk_cmd_t *cmd)
     SDB_ERR(wk_ns_write_check(ns, &cmd->err));
     SDB_ERR(wk_view_refuse_write(cmd, ns));
     SDB_ERR(parse_delete(cmd, &deletes, &ordered, &vars));
+    wk_cmdu_clock_vars(&vars); /* one $$NOW / $$CLUSTER_TIME for every statement, let or not */
     SDB_ERR(wk_cmdu_write_concern(cmd, &wc));
     wk_retry_parse(cmd, &rt);
     while (bson_iter_next(&deletes)) {

@@ -605,12 +605,14 @@ wk_cmd_explain(wk_cmd_t *cmd)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_FailedToParse, "malformed explain"));
     SDB_ERR(verbosity_of(cmd, &verbosity));
     if (bson_iter_init(&it, &inner) && bson_iter_next(&it) &&
-        strcmp(bson_iter_key(&it), "aggregate") == 0)
-        SDB_ERR(explain_aggregate(cmd, &inner, verbosity));
-    else if ((ret = parse_inner(cmd, &inner, &q, &name)) == 0 && wk_view_is(q.ns))
-        ret = explain_view(cmd, &q, verbosity);
-    else if (ret == 0)
-        ret = explain_read(cmd, &q, verbosity, &inner);
+        strcmp(bson_iter_key(&it), "aggregate") == 0) {
+        SDB_ERR(explain_aggregate(cmd, &inner, verbosity)); /* its own fixed clock */
+    } else {
+        SDB_ERR(parse_inner(cmd, &inner, &q, &name));
+        wk_cmdu_clock_vars(&q.vars); /* one $$NOW / $$CLUSTER_TIME for the command, let or not */
+        ret = wk_view_is(q.ns) ? explain_view(cmd, &q, verbosity)
+                               : explain_read(cmd, &q, verbosity, &inner);
+    }
 err:
     if (q.hint != NULL)
         bson_value_destroy(&q.hint_copy);

@@ -444,9 +444,9 @@ cursor_new(wk_cmd_t *cmd, const char *ns, const find_args_t *a, const bson_t *st
     int ret = 0;
 
     BSON_APPEND_UTF8(&req, "ns", ns);
-    wk_session_append_lsid(cmd->body, &req); /* the cursor's session: engine/session.h */
-    wk_op_append_xact(&cmd->op, &req);       /* and transaction */
-    wk_authz_append_owner(cmd->conn, &req);  /* and user (auth/authz.h) */
+    wk_session_append_lsid(&cmd->op, &req); /* the cursor's session: engine/session.h */
+    wk_op_append_xact(&cmd->op, &req);      /* and transaction */
+    wk_authz_append_owner(cmd->conn, &req); /* and user (auth/authz.h) */
     BSON_APPEND_DOCUMENT(&req, "state", state);
     if (docs != NULL)
         BSON_APPEND_ARRAY(&req, "docs", docs);
@@ -1003,32 +1003,31 @@ getmore_run(wk_cmd_t *cmd, const char *ns, const getmore_args_t *g, const bson_t
     return 0;
 }
 
-/* hex_id -- 32 hex digits into 16 bytes; false when malformed. */
+/* hex_key -- a session key {id, uid} in hex (CURSOR_GET's errmsg) back into bytes; false when
+ * malformed. */
 static bool
-hex_id(const char *hex, uint8_t id[16])
+hex_key(const char *hex, sdb_lsid_t *key)
 {
-    for (int i = 0; i < 16; i++) {
+    uint8_t *k = (uint8_t *)key;
+
+    for (size_t i = 0; i < sizeof(*key); i++) {
         unsigned v;
 
         if (sscanf(hex + 2 * i, "%2x", &v) != 1)
             return false;
-        id[i] = (uint8_t)v;
+        k[i] = (uint8_t)v;
     }
-    return strlen(hex) == 32;
+    return strlen(hex) == 2 * sizeof(*key);
 }
 
 /* word_session_error -- mongod's message for a getMore in the wrong session or transaction
- * (CURSOR_GET's 50736/50737/50738 carry the cursor's session id in hex, 50739/50740/50741 its
+ * (CURSOR_GET's 50736/50737/50738 carry the cursor's session key in hex, 50739/50740/50741 its
  * transaction number). */
 static void
 word_session_error(wk_cmd_t *cmd, int64_t id)
 {
     char mine[128] = "", theirs[128] = "";
-    uint8_t lsid[16];
-    bson_iter_t it, f;
-    bson_subtype_t st;
-    const uint8_t *data;
-    uint32_t len;
+    sdb_lsid_t lsid;
     int code = cmd->err.code;
     long long txn = strtoll(cmd->err.msg, NULL, 10);
 
@@ -1050,14 +1049,10 @@ word_session_error(wk_cmd_t *cmd, int64_t id)
     if (code != SDB_CODE_Location50736 && code != SDB_CODE_Location50737 &&
         code != SDB_CODE_Location50738)
         return;
-    if (hex_id(cmd->err.msg, lsid))
-        wk_session_lsid_string(lsid, theirs, sizeof(theirs));
-    if (bson_iter_init_find(&it, cmd->body, "lsid") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
-        bson_iter_recurse(&it, &f) && bson_iter_find(&f, "id") && BSON_ITER_HOLDS_BINARY(&f)) {
-        bson_iter_binary(&f, &st, &len, &data);
-        if (len == 16)
-            wk_session_lsid_string(data, mine, sizeof(mine));
-    }
+    if (hex_key(cmd->err.msg, &lsid))
+        wk_session_lsid_string(&lsid, theirs, sizeof(theirs));
+    if (cmd->op.has_lsid)
+        wk_session_lsid_string(&cmd->op.lsid, mine, sizeof(mine));
     if (code == SDB_CODE_Location50736)
         sdb_error_set(&cmd->err, code,
                       "Cannot run getMore on cursor %lld, which was not created in a session, in "
@@ -1095,10 +1090,10 @@ wk_cmd_get_more(wk_cmd_t *cmd)
     BSON_APPEND_INT32(&req, "n",
                       g.batch_size > 0 && g.batch_size < INT32_MAX ? (int32_t)g.batch_size
                                                                    : WK_SPOOL_DEFAULT_GET);
-    wk_session_append_lsid(cmd->body, &req); /* only the cursor's session continues it */
-    wk_op_append_xact(&cmd->op, &req);       /* and only in its transaction */
-    wk_authz_append_owner(cmd->conn, &req);  /* and only for its user */
-    wk_op_pin_cursor(&cmd->op, g.id);        /* killCursors interrupts this getMore */
+    wk_session_append_lsid(&cmd->op, &req); /* only the cursor's session continues it */
+    wk_op_append_xact(&cmd->op, &req);      /* and only in its transaction */
+    wk_authz_append_owner(cmd->conn, &req); /* and only for its user */
+    wk_op_pin_cursor(&cmd->op, g.id);       /* killCursors interrupts this getMore */
     ret = wk_cmdu_store(SDB_OP_CURSOR_GET, &req, &got, &cmd->err);
     if (ret != 0) {
         if (cmd->err.code == SDB_CODE_CursorNotFound)

@@ -7,7 +7,10 @@
  * privileges, roles}; privileges are checked (auth/privs.h: known actions, well-formed
  * resources) and stored in mongod's printed form.  Built-in roles (auth/privs.c's table)
  * cannot be created, changed or dropped.  A role dropped while users hold it is skipped when
- * their roles resolve, as mongod's resolution skips a missing role.  Event-loop thread only.
+ * their roles resolve, as mongod's resolution skips a missing role.  updateRole and the four
+ * grant/revoke commands are one handler (wk_cmd_change_role): a table says which change each
+ * makes to the stored role (change_role: read, edit its privileges or roles, write back).
+ * Event-loop thread only.
  */
 #include "../../common/sdb.h"
 #include "../auth/privs.h"
@@ -186,17 +189,11 @@ new_roles(wk_cmd_t *cmd, const bson_t *doc, change_t how, bson_t *out)
     if (ret == 0 && how != SET_FIELDS && bson_iter_init_find(&it, doc, "roles") &&
         bson_iter_recurse(&it, &arr)) {
         while (bson_iter_next(&arr)) {
-            bson_iter_t f;
-            const char *r = NULL, *d = NULL;
+            const char *r, *d;
             char key[16];
-            if (!bson_iter_recurse(&arr, &f))
+
+            if (!wk_auth_role_pair(&arr, &r, &d))
                 continue;
-            while (bson_iter_next(&f)) {
-                if (strcmp(bson_iter_key(&f), "role") == 0)
-                    r = bson_iter_utf8(&f, NULL);
-                else if (strcmp(bson_iter_key(&f), "db") == 0)
-                    d = bson_iter_utf8(&f, NULL);
-            }
             if (how == DEL_ROLES && wk_auth_roles_contains(&given, r, d))
                 continue;
             snprintf(key, sizeof(key), "%u", n++);
@@ -249,54 +246,30 @@ err:
     return ret;
 }
 
-/*
- * wk_cmd_update_role --
- *     {updateRole: name, privileges?, roles?}: replaces the fields given.
- */
-int
-wk_cmd_update_role(wk_cmd_t *cmd)
-{
-    return change_role(cmd, SET_FIELDS);
-}
+/* Which change each role-editing command makes (commands.def routes all five here). */
+static const struct {
+    const char *name;
+    change_t how;
+} role_changes[] = {
+    {"updateRole", SET_FIELDS},           /* {updateRole: name, privileges?, roles?} */
+    {"grantPrivilegesToRole", ADD_PRIVS}, /* {grantPrivilegesToRole: name, privileges} */
+    {"revokePrivilegesFromRole", DEL_PRIVS},
+    {"grantRolesToRole", ADD_ROLES}, /* {grantRolesToRole: name, roles} */
+    {"revokeRolesFromRole", DEL_ROLES},
+};
 
 /*
- * wk_cmd_grant_privileges_to_role --
- *     {grantPrivilegesToRole: name, privileges}.
+ * wk_cmd_change_role --
+ *     updateRole, grant/revokePrivilegesToRole/FromRole, grant/revokeRolesToRole/FromRole:
+ *     read the role, change its privileges or roles as role_changes says, write it back.
  */
 int
-wk_cmd_grant_privileges_to_role(wk_cmd_t *cmd)
+wk_cmd_change_role(wk_cmd_t *cmd)
 {
-    return change_role(cmd, ADD_PRIVS);
-}
-
-/*
- * wk_cmd_revoke_privileges_from_role --
- *     {revokePrivilegesFromRole: name, privileges}.
- */
-int
-wk_cmd_revoke_privileges_from_role(wk_cmd_t *cmd)
-{
-    return change_role(cmd, DEL_PRIVS);
-}
-
-/*
- * wk_cmd_grant_roles_to_role --
- *     {grantRolesToRole: name, roles}.
- */
-int
-wk_cmd_grant_roles_to_role(wk_cmd_t *cmd)
-{
-    return change_role(cmd, ADD_ROLES);
-}
-
-/*
- * wk_cmd_revoke_roles_from_role --
- *     {revokeRolesFromRole: name, roles}.
- */
-int
-wk_cmd_revoke_roles_from_role(wk_cmd_t *cmd)
-{
-    return change_role(cmd, DEL_ROLES);
+    for (size_t i = 0; i < sizeof(role_changes) / sizeof(role_changes[0]); i++)
+        if (strcmp(cmd->name, role_changes[i].name) == 0)
+            return change_role(cmd, role_changes[i].how);
+    return sdb_error_set(&cmd->err, SDB_CODE_CommandNotFound, "no such command: '%s'", cmd->name);
 }
 
 /*

@@ -6,8 +6,10 @@
  * The dispatcher calls wk_session_note for every command.  A direct-mapped table of
  * SESS_SLOTS entries remembers which lsids this worker has reported and when, so the master
  * hears of a session once per worker (SESSION_NOTE), and again after refresh_ms() so that
- * its lastUse stays roughly current; a collision only costs an extra report.  The uid is the
- * unauthenticated one (no authentication yet).  startSession and refreshSessions record
+ * its lastUse stays roughly current; a collision only costs an extra report.  A session is
+ * keyed by its id and its user's uid (common/lsid.h; the operation's key, op.h), so
+ * endSessions, refreshSessions and killSessions reach only the caller's own sessions, as
+ * mongod's makeLogicalSessionId makes them.  startSession and refreshSessions record
  * sessions (SESSION_NOTE); endSessions forgets them (SESSION_END) and killSessions,
  * killAllSessions and killAllSessionsByPattern kill them (SESSION_KILL): either way the
  * master kills their cursors and aborts their open transactions.  A cursor remembers its
@@ -35,7 +37,7 @@
 #define SESS_REFRESH_MS 60000
 
 typedef struct sess_slot {
-    uint8_t id[16];
+    sdb_lsid_t key;
     int64_t reported_ms; /* monotonic; 0 = empty */
 } sess_slot_t;
 
@@ -51,12 +53,9 @@ mono_ms(void)
 }
 
 static sess_slot_t *
-slot_of(const uint8_t id[16])
+slot_of(const sdb_lsid_t *key)
 {
-    uint64_t h;
-
-    memcpy(&h, id + 8, sizeof(h));
-    return &sess_seen[h % SESS_SLOTS];
+    return &sess_seen[sdb_lsid_hash(key) % SESS_SLOTS];
 }
 
 /* refresh_ms -- how old a report may get: SESS_REFRESH_MS, or a quarter of a shorter
@@ -70,31 +69,24 @@ refresh_ms(void)
 }
 
 void
-wk_session_note(const bson_t *body)
+wk_session_note(const wk_op_t *op)
 {
-    bson_t req = BSON_INITIALIZER, reply, arr, one;
-    uint8_t uid[WK_SESSION_UID_LEN];
-    const uint8_t *id;
+    bson_t req = BSON_INITIALIZER, reply, arr;
     sess_slot_t *slot;
     sdb_error_t err;
-    bson_iter_t it;
     int64_t now = mono_ms();
 
-    if (!bson_iter_init_find(&it, body, "lsid") || (id = wk_session_lsid_id(&it)) == NULL)
+    if (!op->has_lsid)
         return;
-    slot = slot_of(id);
-    if (slot->reported_ms != 0 && memcmp(slot->id, id, 16) == 0 &&
+    slot = slot_of(&op->lsid);
+    if (slot->reported_ms != 0 && sdb_lsid_eq(&slot->key, &op->lsid) &&
         now - slot->reported_ms < refresh_ms())
         return;
-    wk_session_uid(NULL, NULL, uid);
     BSON_APPEND_ARRAY_BEGIN(&req, "sessions", &arr);
-    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &one);
-    BSON_APPEND_BINARY(&one, "id", BSON_SUBTYPE_UUID, id, 16);
-    BSON_APPEND_BINARY(&one, "uid", BSON_SUBTYPE_BINARY, uid, sizeof(uid));
-    bson_append_document_end(&arr, &one);
+    sdb_lsid_append(&arr, "0", &op->lsid);
     bson_append_array_end(&req, &arr);
     if (wk_cmdu_store(SDB_OP_SESSION_NOTE, &req, &reply, &err) == 0) {
-        memcpy(slot->id, id, 16);
+        slot->key = op->lsid;
         slot->reported_ms = now;
     }
     bson_destroy(&reply);
@@ -131,20 +123,21 @@ expect_array(wk_cmd_t *cmd)
 }
 
 /* lsid_list -- append the command's array of lsids ({id: UUID}) to req as an array `key` of
- * {id[, uid]} (uid: this server's, with_uid); *n receives how many.  Elements that are not an
- * lsid are skipped.  forget: this worker reports the sessions again when it next sees them. */
+ * session keys {id, uid}, uid the caller's (mongod's makeLogicalSessionId: a user names only
+ * its own sessions); *n receives how many.  Elements that are not an lsid are skipped.
+ * forget: this worker reports the sessions again when it next sees them. */
 static void
-lsid_list(wk_cmd_t *cmd, bson_t *req, const char *key, bool with_uid, bool forget, uint32_t *n)
+lsid_list(wk_cmd_t *cmd, bson_t *req, const char *key, bool forget, uint32_t *n)
 {
-    uint8_t uid[WK_SESSION_UID_LEN];
     bson_iter_t it, l;
     const uint8_t *id;
-    bson_t arr, one;
+    sdb_lsid_t sk;
+    bson_t arr;
     char kb[16];
     const char *k;
 
     *n = 0;
-    wk_session_uid(NULL, NULL, uid);
+    memcpy(sk.uid, cmd->op.uid, sizeof(sk.uid));
     bson_iter_init(&it, cmd->body);
     bson_iter_next(&it);
     bson_iter_recurse(&it, &l);
@@ -154,15 +147,12 @@ lsid_list(wk_cmd_t *cmd, bson_t *req, const char *key, bool with_uid, bool forge
 
         if ((id = wk_session_lsid_id(&l)) == NULL)
             continue;
-        slot = slot_of(id);
-        if (forget && memcmp(slot->id, id, 16) == 0)
+        memcpy(sk.id, id, sizeof(sk.id));
+        slot = slot_of(&sk);
+        if (forget && sdb_lsid_eq(&slot->key, &sk))
             slot->reported_ms = 0;
         bson_uint32_to_string((*n)++, &k, kb, sizeof(kb));
-        BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &one);
-        BSON_APPEND_BINARY(&one, "id", BSON_SUBTYPE_UUID, id, 16);
-        if (with_uid)
-            BSON_APPEND_BINARY(&one, "uid", BSON_SUBTYPE_BINARY, uid, sizeof(uid));
-        bson_append_document_end(&arr, &one);
+        sdb_lsid_append(&arr, k, &sk);
     }
     bson_append_array_end(req, &arr);
 }
@@ -183,14 +173,14 @@ store_if(wk_cmd_t *cmd, bool skip, int op, const bson_t *req)
 
 /* lsid_op -- the command's lsids as SESSION_NOTE / SESSION_END {sessions} (lsid_list). */
 static int
-lsid_op(wk_cmd_t *cmd, int op, bool with_uid, bool forget)
+lsid_op(wk_cmd_t *cmd, int op, bool forget)
 {
     bson_t req = BSON_INITIALIZER;
     uint32_t n;
     int ret = 0;
 
     SDB_ERR(expect_array(cmd));
-    lsid_list(cmd, &req, "sessions", with_uid, forget, &n);
+    lsid_list(cmd, &req, "sessions", forget, &n);
     SDB_ERR(store_if(cmd, n == 0, op, &req));
 err:
     bson_destroy(&req);
@@ -204,7 +194,7 @@ err:
 int
 wk_cmd_end_sessions(wk_cmd_t *cmd)
 {
-    return lsid_op(cmd, SDB_OP_SESSION_END, false, true);
+    return lsid_op(cmd, SDB_OP_SESSION_END, true);
 }
 
 /*
@@ -214,7 +204,7 @@ wk_cmd_end_sessions(wk_cmd_t *cmd)
 int
 wk_cmd_refresh_sessions(wk_cmd_t *cmd)
 {
-    return lsid_op(cmd, SDB_OP_SESSION_NOTE, true, false);
+    return lsid_op(cmd, SDB_OP_SESSION_NOTE, false);
 }
 
 /*
@@ -224,24 +214,23 @@ wk_cmd_refresh_sessions(wk_cmd_t *cmd)
 int
 wk_cmd_start_session(wk_cmd_t *cmd)
 {
-    uint8_t id[16], uid[WK_SESSION_UID_LEN];
-    bson_t req = BSON_INITIALIZER, arr, one, lsid;
+    bson_t req = BSON_INITIALIZER, arr, lsid;
+    uint8_t *id;
+    sdb_lsid_t sk;
     int ret = 0;
 
-    if (RAND_bytes(id, sizeof(id)) != 1)
+    id = sk.id;
+    if (RAND_bytes(id, sizeof(sk.id)) != 1)
         SDB_ERR(sdb_error_set(&cmd->err, SDB_CODE_InternalError, "no random bytes for a session"));
     id[6] = (uint8_t)((id[6] & 0x0f) | 0x40); /* a version 4 UUID, as mongod's */
     id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
-    wk_session_uid(NULL, NULL, uid);
+    memcpy(sk.uid, cmd->op.uid, sizeof(sk.uid)); /* the caller's session */
     BSON_APPEND_ARRAY_BEGIN(&req, "sessions", &arr);
-    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &one);
-    BSON_APPEND_BINARY(&one, "id", BSON_SUBTYPE_UUID, id, sizeof(id));
-    BSON_APPEND_BINARY(&one, "uid", BSON_SUBTYPE_BINARY, uid, sizeof(uid));
-    bson_append_document_end(&arr, &one);
+    sdb_lsid_append(&arr, "0", &sk);
     bson_append_array_end(&req, &arr);
     SDB_ERR(store_if(cmd, false, SDB_OP_SESSION_NOTE, &req));
     BSON_APPEND_DOCUMENT_BEGIN(cmd->reply, "id", &lsid);
-    BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, id, sizeof(id));
+    BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, id, sizeof(sk.id));
     bson_append_document_end(cmd->reply, &lsid);
     BSON_APPEND_INT32(cmd->reply, "timeoutMinutes", (int32_t)wk_cfg->session_timeout_min);
 err:
@@ -251,20 +240,26 @@ err:
 
 /*
  * wk_cmd_kill_sessions --
- *     {killSessions: [lsid...]}: kill them (their cursors, their open transactions); [] kills
- *     every session.  They stay listed, as in mongod.
+ *     {killSessions: [lsid...]}: kill the caller's sessions of those ids (their cursors, their
+ *     open transactions); [] kills every session of the caller under --auth, every session
+ *     without.  They stay listed, as in mongod.
  */
 int
 wk_cmd_kill_sessions(wk_cmd_t *cmd)
 {
-    bson_t req = BSON_INITIALIZER;
+    bson_t req = BSON_INITIALIZER, uids;
     uint32_t n;
     int ret = 0;
 
     SDB_ERR(expect_array(cmd));
-    lsid_list(cmd, &req, "ids", false, false, &n);
-    if (n == 0 && array_len(cmd) == 0)
+    lsid_list(cmd, &req, "ids", false, &n);
+    if (n == 0 && array_len(cmd) == 0 && wk_cfg->auth) { /* the authenticated user's */
+        BSON_APPEND_ARRAY_BEGIN(&req, "uids", &uids);
+        bson_append_binary(&uids, "0", 1, BSON_SUBTYPE_BINARY, cmd->op.uid, WK_SESSION_UID_LEN);
+        bson_append_array_end(&req, &uids);
+    } else if (n == 0 && array_len(cmd) == 0) {
         BSON_APPEND_BOOL(&req, "all", true);
+    }
     SDB_ERR(store_if(cmd, n == 0 && array_len(cmd) > 0, SDB_OP_SESSION_KILL, &req));
 err:
     bson_destroy(&req);
@@ -370,12 +365,13 @@ pattern(wk_cmd_t *cmd, const bson_iter_t *el, bson_t *ids, uint32_t *ni, bson_t 
         if (strcmp(k, "lsid") == 0 && (id = wk_session_lsid_id(&f)) != NULL) {
             char kb[16];
             const char *key;
-            bson_t one;
+            sdb_lsid_t sk;
 
+            memcpy(sk.id, id, sizeof(sk.id)); /* {id, uid}: uid the caller's unless given */
+            if (!sdb_lsid_from_iter(&f, &sk))
+                memcpy(sk.uid, cmd->op.uid, sizeof(sk.uid));
             bson_uint32_to_string((*ni)++, &key, kb, sizeof(kb));
-            bson_append_document_begin(ids, key, -1, &one);
-            BSON_APPEND_BINARY(&one, "id", BSON_SUBTYPE_UUID, id, 16);
-            bson_append_document_end(ids, &one);
+            sdb_lsid_append(ids, key, &sk);
         } else if (strcmp(k, "uid") == 0 && BSON_ITER_HOLDS_BINARY(&f)) {
             bson_subtype_t st;
             uint32_t len;

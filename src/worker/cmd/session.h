@@ -8,10 +8,11 @@
 #ifndef WK_CMD_SESSION_H
 #define WK_CMD_SESSION_H
 
-#include <bson/bson.h>
+#include "../op.h"
 
-/* wk_session_note -- report the command's lsid ({id: UUID}) to the master's session cache
- * the first time this worker sees it, and again once its last report is a minute old. */
-void wk_session_note(const bson_t *body);
+/* wk_session_note -- report the operation's session (its key {id, uid}, op.h) to the
+ * master's session cache the first time this worker sees it, and again once its last report
+ * is a minute old; nothing when the command names no session. */
+void wk_session_note(const wk_op_t *op);
 
 #endif

@@ -92,22 +92,6 @@ read_fields(const bson_t *body, fields_t *f)
     f->has_start = bson_iter_init_find(&f->start, body, "startTransaction");
 }
 
-/* lsid_id -- the 16-byte id of the lsid, or NULL. */
-static const uint8_t *
-lsid_id(const fields_t *f)
-{
-    bson_iter_t it;
-    bson_subtype_t st;
-    const uint8_t *data;
-    uint32_t len;
-
-    if (!f->has_lsid || !BSON_ITER_HOLDS_DOCUMENT(&f->lsid) || !bson_iter_recurse(&f->lsid, &it) ||
-        !bson_iter_find(&it, "id") || !BSON_ITER_HOLDS_BINARY(&it))
-        return NULL;
-    bson_iter_binary(&it, &st, &len, &data);
-    return len == 16 ? data : NULL;
-}
-
 /* session_fields -- mongod's checks of autocommit and startTransaction. */
 static int
 session_fields(wk_cmd_t *cmd, const wk_cmd_def_t *def, const fields_t *f)
@@ -139,7 +123,7 @@ session_fields(wk_cmd_t *cmd, const wk_cmd_def_t *def, const fields_t *f)
                              "specified");
     if (!BSON_ITER_HOLDS_INT64(&f->txn) && !BSON_ITER_HOLDS_INT32(&f->txn))
         return wk_cmdu_type_error(cmd, "txnNumber", bson_iter_type(&f->txn), "long");
-    if (lsid_id(f) == NULL)
+    if (!cmd->op.has_lsid) /* op.h: its lsid.id, read at admission */
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Transaction number requires a session ID to also be specified");
     if (f->has_start && !BSON_ITER_HOLDS_BOOL(&f->start))
@@ -229,16 +213,12 @@ static int
 xact_call(wk_cmd_t *cmd, int op, bool start, sdb_error_t *err)
 {
     bson_t req = BSON_INITIALIZER, reply;
-    uint8_t uid[WK_SESSION_UID_LEN];
     int ret;
 
-    BSON_APPEND_BINARY(&req, "id", BSON_SUBTYPE_UUID, cmd->op.xact_id, 16);
+    sdb_lsid_append_fields(&req, &cmd->op.lsid); /* the session key {id, uid}: op.h */
     BSON_APPEND_INT64(&req, "n", cmd->op.xact_n);
-    if (op == SDB_OP_XACT_BEGIN) {
+    if (op == SDB_OP_XACT_BEGIN)
         BSON_APPEND_BOOL(&req, "start", start);
-        wk_session_uid(NULL, NULL, uid);
-        BSON_APPEND_BINARY(&req, "uid", BSON_SUBTYPE_BINARY, uid, sizeof(uid));
-    }
     ret = wk_cmdu_store(op, &req, &reply, err);
     bson_destroy(&reply);
     bson_destroy(&req);
@@ -258,7 +238,6 @@ wk_xact_prepare(wk_cmd_t *cmd, const wk_cmd_def_t *def, wk_xact_stmt_t *st)
     st->on = true;
     st->ender = is_ender(def);
     cmd->op.in_xact = true;
-    memcpy(cmd->op.xact_id, lsid_id(&f), 16);
     cmd->op.xact_n = bson_iter_as_int64(&f.txn);
     st->start = f.has_start;
     if (st->ender)

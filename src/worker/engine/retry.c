@@ -29,24 +29,15 @@
 void
 wk_retry_parse(wk_cmd_t *cmd, wk_retry_t *rt)
 {
-    bson_iter_t it, sub;
-    bson_subtype_t st;
-    const uint8_t *data;
-    uint32_t len = 0;
+    bson_iter_t it;
 
     memset(rt, 0, sizeof(*rt));
     if (!bson_iter_init_find(&it, cmd->body, "txnNumber") || !BSON_ITER_HOLDS_NUMBER(&it))
         return;
     rt->n = bson_iter_as_int64(&it);
-    if (bson_iter_init_find(&it, cmd->body, "autocommit") ||
-        !bson_iter_init_find(&it, cmd->body, "lsid") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
-        !bson_iter_recurse(&it, &sub) || !bson_iter_find(&sub, "id") ||
-        !BSON_ITER_HOLDS_BINARY(&sub))
+    if (bson_iter_init_find(&it, cmd->body, "autocommit") || !cmd->op.has_lsid)
         return;
-    bson_iter_binary(&sub, &st, &len, &data);
-    if (len != 16)
-        return;
-    memcpy(rt->id, data, 16);
+    rt->id = cmd->op.lsid; /* the session key {id, uid}: op.h */
     rt->cmd = cmd;
     if (bson_iter_init_find(&it, cmd->body, "stmtIds") && BSON_ITER_HOLDS_ARRAY(&it)) {
         bson_iter_recurse(&it, &rt->stmt_ids);
@@ -100,7 +91,7 @@ wk_retry_append_txn(bson_t *req, const wk_retry_t *rt, int32_t stmt, const int32
     const char *k;
 
     BSON_APPEND_DOCUMENT_BEGIN(req, "txn", &t);
-    BSON_APPEND_BINARY(&t, "id", BSON_SUBTYPE_UUID, rt->id, 16);
+    sdb_lsid_append_fields(&t, &rt->id);
     BSON_APPEND_INT64(&t, "n", rt->n);
     if (stmt >= 0)
         BSON_APPEND_INT32(&t, "stmt", stmt);

@@ -23,6 +23,7 @@
 #ifndef SRC_WORKER_ENGINE_RETRY_H
 #define SRC_WORKER_ENGINE_RETRY_H
 
+#include "../../common/lsid.h"
 #include "../command.h"
 
 #include <bson/bson.h>
@@ -31,7 +32,7 @@
 
 typedef struct wk_retry {
     bool on;              /* lsid + txnNumber outside a transaction */
-    uint8_t id[16];       /* the lsid's id */
+    sdb_lsid_t id;        /* the session key {id, uid} */
     int64_t n;            /* txnNumber */
     bson_iter_t stmt_ids; /* the command's stmtIds (valid when has_stmt_ids) */
     bool has_stmt_ids;

@@ -1,8 +1,9 @@
 /*
  * src/worker/engine/session.c -- a request's logical session as reads and writes name it.
  *
- * An lsid is {id: UUID}; a cursor belongs to its session, so the requests that make or
- * continue one (CURSOR_NEW, CURSOR_GET) carry the 16-byte id (wk_session_append_lsid).  A
+ * An lsid is {id: UUID[, uid]}; a session is keyed by the id and its user's uid (the
+ * operation's, op.h); a cursor belongs to its session, so the requests that make or continue
+ * one (CURSOR_NEW, CURSOR_GET) carry both (wk_session_append_lsid).  A
  * user's uid is mongod's SHA-256 of "user@db" (of "" while nothing is authenticated).  The
  * session commands and the reports to the master's session cache are cmd/session.c's.
  *
@@ -44,25 +45,21 @@ wk_session_lsid_id(const bson_iter_t *lsid)
 }
 
 bool
-wk_session_append_lsid(const bson_t *body, bson_t *req)
+wk_session_append_lsid(const wk_op_t *op, bson_t *req)
 {
-    const uint8_t *id;
-    bson_iter_t it;
-
-    if (!bson_iter_init_find(&it, body, "lsid") || (id = wk_session_lsid_id(&it)) == NULL)
+    if (op == NULL || !op->has_lsid)
         return false;
-    BSON_APPEND_BINARY(req, "lsid", BSON_SUBTYPE_UUID, id, 16);
+    sdb_lsid_append(req, "lsid", &op->lsid);
     return true;
 }
 
 void
-wk_session_lsid_string(const uint8_t id[16], char *buf, size_t len)
+wk_session_lsid_string(const sdb_lsid_t *key, char *buf, size_t len)
 {
-    uint8_t uid[WK_SESSION_UID_LEN];
+    const uint8_t *id = key->id;
     unsigned char b64[4 * ((WK_SESSION_UID_LEN + 2) / 3) + 1];
 
-    wk_session_uid(NULL, NULL, uid);
-    EVP_EncodeBlock(b64, uid, WK_SESSION_UID_LEN);
+    EVP_EncodeBlock(b64, key->uid, WK_SESSION_UID_LEN);
     snprintf(buf, len,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x - %s -  - ",
              id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9], id[10], id[11],
