@@ -117,9 +117,13 @@ ms_txns_record(WT_SESSION *s, const ms_txn_ref_t *tx, int32_t stmt, const bson_t
     return ret;
 }
 
-/* remove_session -- remove every row of `id` below txnNumber `below` (inside a txn). */
+/* remove_session -- remove every row of `id` from txnNumber `from` up to below `below`
+ * (inside a txn).  The walk starts at `from`, the session's highest number, and not at its
+ * first possible key: the rows of older numbers were removed before, and their deleted
+ * entries stay in the tree until WiredTiger discards them, so walking over them again at
+ * every new txnNumber would cost each write as many steps as the session ever wrote. */
 static int
-remove_session(WT_CURSOR *c, const sdb_lsid_t *id, int64_t below)
+remove_session(WT_CURSOR *c, const sdb_lsid_t *id, int64_t from, int64_t below)
 {
     uint8_t k[TXN_KEY_LEN];
     WT_ITEM key = {.data = k, .size = sizeof(k)}, got;
@@ -127,7 +131,7 @@ remove_session(WT_CURSOR *c, const sdb_lsid_t *id, int64_t below)
     int64_t n;
     int32_t stmt;
 
-    key_make(k, id, INT64_MIN, INT32_MIN);
+    key_make(k, id, from, INT32_MIN);
     c->set_key(c, &key);
     ret = c->search_near(c, &exact);
     if (ret == 0 && exact < 0)
@@ -227,7 +231,8 @@ session_at(WT_CURSOR *c, const sdb_lsid_t *id, int64_t n, bool mark, bool *curre
         return too_old(id, n, hi, err);
     if ((*current = found && hi == n))
         return 0;
-    SDB_RET(remove_session(c, id, n));
+    if (found)
+        SDB_RET(remove_session(c, id, hi, n));
     if (!mark)
         return 0;
     key_make(k, id, n, -1);
@@ -330,7 +335,12 @@ ms_txns_forget(WT_SESSION *s, const sdb_lsid_t *id)
 
     SDB_RET(s->begin_transaction(s, NULL));
     if ((ret = s->open_cursor(s, MS_TXNS_URI, NULL, NULL, &c)) == 0) {
-        ret = remove_session(c, id, INT64_MAX);
+        int64_t hi = 0;
+        bool found;
+
+        ret = highest(c, id, &hi, &found);
+        if (ret == 0 && found)
+            ret = remove_session(c, id, hi, INT64_MAX);
         SDB_TRET(c->close(c));
     }
     if (ret == 0)
