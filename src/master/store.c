@@ -29,9 +29,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STORE_SESSION_MAX 1024
 
@@ -122,21 +124,48 @@ mkdirs(const char *dir)
     return 0;
 }
 
+/* extensions -- WiredTiger's config for its compressor extensions that are installed
+ * (snappy, zlib: mongod's block and journal compressors), so a collection's or an index's
+ * storageEngine configString can name them as it can with mongod; "" when none is. */
+static void
+extensions(char *out, size_t size)
+{
+    static const char *const names[] = {"snappy", "zlib"};
+    char path[PATH_MAX];
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/libwiredtiger_%s.so", SDB_WT_EXTDIR, names[i]);
+        if (access(path, R_OK) != 0)
+            continue;
+        len += (size_t)snprintf(out + len, size - len, "%s\"%s\"", len == 0 ? ",extensions=[" : ",",
+                                path);
+        if (len >= size - 2) { /* cannot happen with the paths above; load none rather than half */
+            out[0] = '\0';
+            return;
+        }
+    }
+    if (len > 0)
+        snprintf(out + len, size - len, "]");
+}
+
 static int
 open_connection(const sdb_config_t *cfg)
 {
-    char conf[512];
+    char conf[2048], ext[1024];
     long cache_mb = cfg->cache_mb > 0 ? cfg->cache_mb : 256;
     const char *home;
     int n, ret;
 
+    extensions(ext, sizeof(ext));
     store_mem = cfg->dbpath[0] == '\0' || strcmp(cfg->dbpath, ":memory:") == 0;
     if (store_mem) {
         home = NULL;
         n = snprintf(conf, sizeof(conf),
                      "create,in_memory=true,cache_size=%ldMB,session_max=%d,"
-                     "statistics=(fast),log=(enabled=false)",
-                     cache_mb, STORE_SESSION_MAX);
+                     "statistics=(fast),log=(enabled=false)%s",
+                     cache_mb, STORE_SESSION_MAX, ext);
     } else {
         home = cfg->dbpath;
         if ((ret = mkdirs(home)) != 0) {
@@ -147,8 +176,8 @@ open_connection(const sdb_config_t *cfg)
         n = snprintf(conf, sizeof(conf),
                      "create,cache_size=%ldMB,session_max=%d,statistics=(fast),"
                      "log=(enabled=true,file_max=%" PRId64 ",prealloc=true,archive=true),"
-                     "checkpoint=(wait=60),file_manager=(close_idle_time=600)",
-                     cache_mb, STORE_SESSION_MAX, ms_disk_log_file_max());
+                     "checkpoint=(wait=60),file_manager=(close_idle_time=600)%s",
+                     cache_mb, STORE_SESSION_MAX, ms_disk_log_file_max(), ext);
     }
     if (n < 0 || (size_t)n >= sizeof(conf))
         return EINVAL;
