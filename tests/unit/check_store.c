@@ -641,10 +641,14 @@ END_TEST
     "{\"$binary\":{\"base64\":\"47DEQpj8HBSa+/"                                                    \
     "TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\",\"subType\":\"00\"}}"
 
+/* The session keys the storage requests carry: {id, uid} (common/lsid.h). */
+#define KEY_A "{\"id\":" LSID_A ",\"uid\":" UID_0 "}"
+#define KEY_B "{\"id\":" LSID_B ",\"uid\":" UID_0 "}"
+
 static int64_t
 new_cursor(const char *lsid)
 {
-    char req[256];
+    char req[512];
     bson_t r;
     int64_t id;
 
@@ -660,7 +664,7 @@ new_cursor(const char *lsid)
 static int
 get_code(int64_t id, const char *lsid)
 {
-    char req[256];
+    char req[512];
     bson_t r;
     int ret;
 
@@ -682,32 +686,32 @@ START_TEST(test_session_expiry)
 
     ms_sessions_set_timeout(1); /* logicalSessionTimeoutMinutes=1 */
     run_drop(SDB_OP_SESSION_NOTE, "{\"sessions\":[{\"id\":" LSID_A ",\"uid\":" UID_0 "}]}");
-    in_a = new_cursor(LSID_A);
-    in_b = new_cursor(LSID_B);
+    in_a = new_cursor(KEY_A);
+    in_b = new_cursor(KEY_B);
     none = new_cursor(NULL);
     /* the binding: only the cursor's own session continues it */
-    ck_assert_int_eq(get_code(in_a, LSID_B), 50738);
+    ck_assert_int_eq(get_code(in_a, KEY_B), 50738);
     ck_assert_int_eq(get_code(in_a, NULL), 50737);
-    ck_assert_int_eq(get_code(none, LSID_A), 50736);
-    ck_assert_int_eq(get_code(in_a, LSID_A), 0);
+    ck_assert_int_eq(get_code(none, KEY_A), 50736);
+    ck_assert_int_eq(get_code(in_a, KEY_A), 0);
     ck_assert_int_eq(get_code(none, NULL), 0);
     /* idle less than the timeout: kept */
     ck_assert_uint_eq(ms_sessions_expire(now + 59 * 1000), 0);
-    ck_assert_int_eq(get_code(in_a, LSID_A), 0);
+    ck_assert_int_eq(get_code(in_a, KEY_A), 0);
     /* idle longer: the session and its cursors are gone, nothing else */
     ck_assert_uint_eq(ms_sessions_expire(now + 61 * 1000), 1);
-    ck_assert_int_eq(get_code(in_a, LSID_A), 43);
-    ck_assert_int_eq(get_code(in_b, LSID_B), 0);
+    ck_assert_int_eq(get_code(in_a, KEY_A), 43);
+    ck_assert_int_eq(get_code(in_b, KEY_B), 0);
     ck_assert_int_eq(get_code(none, NULL), 0);
     run_ok(SDB_OP_SESSION_LIST, "{}", &r);
     ck_assert_int_eq(count_of(&r, "sessions"), 0);
     bson_destroy(&r);
     /* killing a session (killSessions) takes its cursors; it stays listed */
     run_drop(SDB_OP_SESSION_NOTE, "{\"sessions\":[{\"id\":" LSID_B ",\"uid\":" UID_0 "}]}");
-    run_ok(SDB_OP_SESSION_KILL, "{\"ids\":[{\"id\":" LSID_B "}]}", &r);
+    run_ok(SDB_OP_SESSION_KILL, "{\"ids\":[" KEY_B "]}", &r);
     ck_assert_int_eq(get_int(&r, "killed"), 1);
     bson_destroy(&r);
-    ck_assert_int_eq(get_code(in_b, LSID_B), 43);
+    ck_assert_int_eq(get_code(in_b, KEY_B), 43);
     ck_assert_int_eq(get_code(none, NULL), 0);
     run_ok(SDB_OP_SESSION_LIST, "{}", &r);
     ck_assert_int_eq(count_of(&r, "sessions"), 1);
