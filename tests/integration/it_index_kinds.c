@@ -283,6 +283,101 @@ START_TEST(test_sparse_entries)
 }
 END_TEST
 
+/* scan_of -- the index the winning plan of an explained find scans ("" for a COLLSCAN). */
+static void
+scan_of(mongoc_client_t *c, const char *coll, const char *filter, char *out, size_t len)
+{
+    char cmd[512];
+    bson_t r;
+    const char *ix;
+
+    snprintf(cmd, sizeof(cmd), "{'explain': {'find': '%s', 'filter': %s}}", coll, filter);
+    CMD_OK(c, DB, cmd, &r);
+    ix = fx_str(&r, "queryPlanner.winningPlan.inputStage.indexName");
+    snprintf(out, len, "%s", ix != NULL ? ix : "");
+    bson_destroy(&r);
+}
+
+/* The manual's partial and sparse index pages: the planner uses a partial index only when the
+ * query implies its filter ({rating: {$gte: 8}} implies {rating: {$gt: 5}}, {$lt: 8} does
+ * not), a sparse one only when a matching document must have the field (never for {score:
+ * null}, never just for a sort); results are the same either way. */
+START_TEST(test_partial_sparse_planner)
+{
+    static const struct {
+        const char *coll, *filter, *index;
+        int n;
+    } rows[] = {
+        {"rest", "{'cuisine': 'Italian', 'rating': {'$gte': 8}}", "cuisine_1_name_1", 1},
+        {"rest", "{'cuisine': 'Italian', 'rating': {'$gt': 5}}", "cuisine_1_name_1", 1},
+        {"rest", "{'cuisine': 'Italian', 'rating': 6}", "cuisine_1_name_1", 0},
+        {"rest", "{'cuisine': 'Italian', 'rating': {'$in': [6, 9]}}", "cuisine_1_name_1", 1},
+        {"rest", "{'$and': [{'cuisine': 'Italian'}, {'rating': {'$gt': 7}}]}", "cuisine_1_name_1", 1},
+        {"rest", "{'cuisine': 'Italian', 'rating': {'$lt': 8}}", "", 1},
+        {"rest", "{'cuisine': 'Italian', 'rating': {'$in': [1, 9]}}", "", 1},
+        {"rest", "{'cuisine': 'Italian', 'rating': {'$gte': 5}}", "", 1},
+        {"rest", "{'cuisine': 'Italian', 'rating': {'$gt': 'a'}}", "", 0},
+        {"rest", "{'cuisine': 'Italian'}", "", 3},
+        {"rest", "{'$or': [{'cuisine': 'Italian', 'rating': {'$gt': 6}}, {'x': 1}]}", "", 1},
+        {"scores", "{'score': {'$lt': 90}}", "score_1", 1},
+        {"scores", "{'score': 82}", "score_1", 1},
+        {"scores", "{'score': null}", "", 1},
+        {"scores", "{'score': {'$in': [82, null]}}", "", 2},
+        {"scores", "{'score': {'$ne': 82}}", "", 2},
+        {"scores", "{'userid': 'nina'}", "", 1},
+        {"sp2", "{'a': 1}", "a_1_b_1", 1},
+        {"sp2", "{'b': 2}", "", 1},
+    };
+    mongoc_client_t *c = IT_CLIENT();
+    char ix[64], cmd[512];
+    bson_t r;
+
+    fresh(c, "rest");
+    fresh(c, "scores");
+    fresh(c, "sp2");
+    ck_assert_int_eq(write_code(c, "{'insert': 'rest', 'documents': [{'_id': 1, 'cuisine': "
+                                   "'Italian', 'name': 'A', 'rating': 9}, {'_id': 2, 'cuisine': "
+                                   "'Italian', 'name': 'B', 'rating': 3}, {'_id': 3, 'cuisine': "
+                                   "'Italian', 'name': 'C'}]}"),
+                     0);
+    ck_assert_int_eq(write_code(c, "{'insert': 'scores', 'documents': [{'userid': 'newbie'}, "
+                                   "{'userid': 'abby', 'score': 82}, {'userid': 'nina', 'score': "
+                                   "90}]}"),
+                     0);
+    ck_assert_int_eq(write_code(c, "{'insert': 'sp2', 'documents': [{'_id': 1, 'a': 1}, {'_id': "
+                                   "2, 'b': 2}]}"),
+                     0);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'rest', 'indexes': [{'key': {'cuisine': 1, 'name': 1}, 'name': "
+           "'cuisine_1_name_1', 'partialFilterExpression': {'rating': {'$gt': 5}}}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'scores', 'indexes': [{'key': {'score': 1}, 'name': 'score_1', "
+           "'sparse': true}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'sp2', 'indexes': [{'key': {'a': 1, 'b': 1}, 'name': 'a_1_b_1', "
+           "'sparse': true}]}",
+           &r);
+    bson_destroy(&r);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        scan_of(c, rows[i].coll, rows[i].filter, ix, sizeof(ix));
+        ck_assert_msg(strcmp(ix, rows[i].index) == 0, "%s: scans '%s', want '%s'", rows[i].filter,
+                      ix, rows[i].index);
+        snprintf(cmd, sizeof(cmd), "{'find': '%s', 'filter': %s}", rows[i].coll, rows[i].filter);
+        ck_assert_msg(found(c, cmd) == rows[i].n, "%s: %d documents, want %d", rows[i].filter,
+                      found(c, cmd), rows[i].n);
+    }
+    /* the manual's sort: the sparse index is not used for it, so "newbie" comes back too */
+    ck_assert_int_eq(found(c, "{'find': 'scores', 'filter': {}, 'sort': {'score': -1}}"), 3);
+    ck_assert_int_eq(
+        found(c, "{'find': 'scores', 'filter': {}, 'sort': {'score': -1}, 'hint': 'score_1'}"), 2);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* Hashed indexes: arrays refused (16766) on insert, update and build; one hashed field, never
  * unique; compound hashed and sparse hashed build; listIndexes shows the spec. */
 START_TEST(test_hashed)
@@ -863,6 +958,7 @@ main(void)
     tcase_add_test(tc, test_partial_build);
     tcase_add_test(tc, test_partial_refused);
     tcase_add_test(tc, test_sparse_entries);
+    tcase_add_test(tc, test_partial_sparse_planner);
     tcase_add_test(tc, test_hashed);
     tcase_add_test(tc, test_spec_checks);
     tcase_add_test(tc, test_hidden);

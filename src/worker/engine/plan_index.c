@@ -1,8 +1,11 @@
 /*
  * src/worker/engine/plan_index.c -- index plans: candidates, compound ranges, sort, choice.
  *
- * For each eligible index (an ascending/descending/hashed key pattern without hidden,
- * sparse or partial options, unless hinted) every key field gets its intervals
+ * For each eligible index (an ascending/descending/hashed key pattern, not hidden; sparse
+ * only when the filter bounds one of its fields away from null or tests it with {$exists:
+ * true}, partial only when every conjunct of its partialFilterExpression is implied by a
+ * predicate of the filter whose intervals lie inside the conjunct's, as mongod's subset test
+ * decides; any of them when hinted) every key field gets its intervals
  * (plan_bounds.h), intersected only on a field no array has reached (the catalog's
  * multikey paths).  A hashed field keeps only point intervals, turned into points on the
  * values' hashes.  An index whose collation is not the query's keeps no interval that
@@ -173,11 +176,156 @@ open_collation(const bson_t *spec, cand_t *c)
            sdb_collation_new(&cs, &c->coll, &e) == 0;
 }
 
-/* eligible -- fill c's views from spec; hinted indexes may be sparse or partial (their scan
- * returns what their entries hold), never hidden or with a collation.  `q` is the query's
- * collation. */
+static bool has_null(const wk_ivals_t *iv);
+static bool path_plain(const char *path);
+static bool exists_true(const bson_t *filter, const char *path);
+
+/* ivals_subset -- every value of a lies in b (each interval of a inside one of b's). */
 static bool
-eligible(const bson_t *spec, bool hinted, const struct sdb_collation *q, cand_t *c)
+ivals_subset(const wk_ivals_t *a, const wk_ivals_t *b)
+{
+    if (b->all)
+        return true;
+    if (a->all)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        bool in = false;
+
+        for (size_t j = 0; j < b->n && !in; j++) {
+            int lo = sdb_bson_value_cmp(&b->v[j].lo, &a->v[i].lo),
+                hi = sdb_bson_value_cmp(&a->v[i].hi, &b->v[j].hi);
+
+            in = (lo < 0 || (lo == 0 && (b->v[j].lo_incl || !a->v[i].lo_incl))) &&
+                 (hi < 0 || (hi == 0 && (b->v[j].hi_incl || !a->v[i].hi_incl)));
+        }
+        if (!in)
+            return false;
+    }
+    return true;
+}
+
+/* path_bounded -- the filter's intervals on path (one predicate's, as on a multikey field:
+ * each holds every document that predicate matches) hold no null: a matching document has
+ * the field.  {path: {$exists: true}} counts too. */
+static bool
+path_bounded(const bson_t *filter, const char *path)
+{
+    wk_plan_arena_t ar = {0};
+    wk_ivals_t iv = {0};
+    bool ok;
+
+    if (filter == NULL)
+        return false;
+    if (exists_true(filter, path))
+        return true;
+    wk_plan_bounds_field(filter, path, true, &ar, &iv);
+    ok = !has_null(&iv);
+    wk_plan_ivals_free(&iv);
+    wk_plan_arena_free(&ar);
+    return ok;
+}
+
+/* pred_implied -- the filter implies the one predicate {path: {op: v}} (op NULL: equality):
+ * some predicate of the filter on path matches only values the predicate's intervals hold.
+ * Predicates whose intervals are not exact ($exists: true aside) are never implied. */
+static bool
+pred_implied(const bson_t *filter, const char *path, const char *op, const bson_iter_t *v)
+{
+    bson_t one = BSON_INITIALIZER, sub;
+    wk_plan_arena_t ar = {0};
+    wk_ivals_t fv = {0}, pv = {0};
+    bool ok;
+
+    if (op != NULL && strcmp(op, "$exists") == 0)
+        return bson_iter_as_bool(v) && path_bounded(filter, path);
+    if (op != NULL && strcmp(op, "$eq") != 0 && strcmp(op, "$gt") != 0 &&
+        strcmp(op, "$gte") != 0 && strcmp(op, "$lt") != 0 && strcmp(op, "$lte") != 0 &&
+        strcmp(op, "$in") != 0 && strcmp(op, "$type") != 0)
+        return false;
+    if (op == NULL) {
+        bson_append_iter(&one, path, -1, v);
+    } else {
+        bson_append_document_begin(&one, path, -1, &sub);
+        bson_append_iter(&sub, op, -1, v);
+        bson_append_document_end(&one, &sub);
+    }
+    wk_plan_bounds_field(&one, path, true, &ar, &pv);
+    wk_plan_bounds_field(filter, path, true, &ar, &fv);
+    ok = !pv.all && ivals_subset(&fv, &pv);
+    wk_plan_ivals_free(&fv);
+    wk_plan_ivals_free(&pv);
+    wk_plan_arena_free(&ar);
+    bson_destroy(&one);
+    return ok;
+}
+
+/* filter_implies -- the query filter implies every conjunct of the partial filter pf (its
+ * top level and $and; $or is never implied): mongod uses a partial index only then. */
+static bool
+filter_implies(const bson_t *filter, const bson_t *pf, int depth)
+{
+    bson_iter_t it, ops, el;
+    const uint8_t *d;
+    uint32_t len;
+    bson_t doc;
+
+    if (filter == NULL || depth > 8 || !bson_iter_init(&it, pf))
+        return false;
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        bool ok = true;
+
+        if (strcmp(k, "$and") == 0 && bson_iter_recurse(&it, &el)) {
+            while (ok && bson_iter_next(&el)) {
+                if (!BSON_ITER_HOLDS_DOCUMENT(&el))
+                    return false;
+                bson_iter_document(&el, &len, &d);
+                ok = bson_init_static(&doc, d, len) && filter_implies(filter, &doc, depth + 1);
+            }
+        } else if (k[0] == '$') {
+            ok = false;
+        } else if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &ops) &&
+                   bson_iter_next(&ops) && bson_iter_key(&ops)[0] == '$') {
+            do
+                ok = pred_implied(filter, k, bson_iter_key(&ops), &ops);
+            while (ok && bson_iter_next(&ops));
+        } else {
+            ok = pred_implied(filter, k, NULL, &it);
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* usable -- an unhinted sparse index serves a filter that bounds one of its fields away from
+ * null (a matching document has an entry), a partial one a filter that implies its
+ * partialFilterExpression (evaluated as the query's collation only when it is the index's). */
+static bool
+usable(const bson_t *spec, const bson_t *filter, const cand_t *c)
+{
+    bson_iter_t it;
+    const uint8_t *d;
+    uint32_t len;
+    bson_t pf;
+    bool ok = !spec_flag(spec, "sparse");
+
+    for (size_t i = 0; i < c->nf && !ok; i++)
+        ok = path_plain(c->field[i]) && path_bounded(filter, c->field[i]);
+    if (!ok || !bson_iter_init_find(&it, spec, "partialFilterExpression"))
+        return ok;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !c->coll_match)
+        return false;
+    bson_iter_document(&it, &len, &d);
+    return bson_init_static(&pf, d, len) && filter_implies(filter, &pf, 0);
+}
+
+/* eligible -- fill c's views from spec; hinted indexes may be sparse or partial (their scan
+ * returns what their entries hold), never hidden or with a collation; unhinted ones only when
+ * usable for `filter`.  `q` is the query's collation. */
+static bool
+eligible(const bson_t *spec, const bson_t *filter, bool hinted, const struct sdb_collation *q,
+         cand_t *c)
 {
     bson_iter_t it;
     const uint8_t *d;
@@ -193,10 +341,8 @@ eligible(const bson_t *spec, bool hinted, const struct sdb_collation *q, cand_t 
         return false;
     if (spec_flag(spec, "hidden") || (hinted && bson_has_field(spec, "collation")))
         return false;
-    if (!hinted && (spec_flag(spec, "sparse") || bson_has_field(spec, "partialFilterExpression")))
-        return false;
     c->coll_match = same_collation(spec, q);
-    return key_fields(c) && open_collation(spec, c);
+    return key_fields(c) && (hinted || usable(spec, filter, c)) && open_collation(spec, c);
 }
 
 /* path_plain -- no empty, numeric or $ component (positional paths are not bounded). */
@@ -1030,7 +1176,7 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
             continue;
         if (wildcard_cand(&spec, filter, coll, c) ||
             cwild_cand(&spec, filter, coll, has_sort ? &ss : NULL, c) ||
-            (eligible(&spec, false, coll, c) &&
+            (eligible(&spec, filter, false, coll, c) &&
              (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
               c->npoint > 0 || c->bounded || c->sorted))) {
             v = bson_realloc(v, (k + 1) * sizeof(*v));
@@ -1137,7 +1283,7 @@ wk_exec_plan_hinted(const wk_coll_info_t *ci, const bson_t *filter, const bson_v
     if (!wk_exec_plan_hinted_spec(ci, hint, &spec))
         return 0;
     if (!cwild_cand(&spec, bounds ? filter : NULL, NULL, has_sort ? &ss : NULL, &c)) {
-        if (!eligible(&spec, true, NULL, &c))
+        if (!eligible(&spec, NULL, true, NULL, &c))
             return 0;
         plan_cand(ci, filter, has_sort ? &ss : NULL, bounds, &c);
     }
