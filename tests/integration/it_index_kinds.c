@@ -773,6 +773,19 @@ START_TEST(test_collation_default)
            "{'locale': 'en', 'strength': 1}}",
            ids, sizeof(ids));
     ck_assert_str_eq(ids, "1,2,4");
+    /* explain plans with the collection's default too, as the find does (it planned simple) */
+    scan_of(c, "cd", "{'s': 'A'}", ids, sizeof(ids));
+    ck_assert_str_eq(ids, "inherits");
+    CMD_OK(c, DB,
+           "{'explain': {'count': 'cd', 'query': {'s': 'A'}}, 'verbosity': 'executionStats'}", &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.indexName", "inherits");
+    ck_assert_int_eq(fx_int(&r, "executionStats.executionStages.nCounted"), 2);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'cd', 'filter': {'s': 'A'}, 'collation': {'locale': 'simple'}}}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "plain");
+    bson_destroy(&r);
     ids_of(c,
            "{'aggregate': 'cd', 'pipeline': [{'$match': {'s': 'a'}}, {'$sort': {'_id': 1}}], "
            "'cursor': {}}",

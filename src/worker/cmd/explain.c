@@ -50,6 +50,7 @@ typedef struct xq {
     bson_t *vars;
     bson_t minmax; /* find's {min?, max?} (owned) */
     sdb_collation_t *coll;
+    bool coll_given; /* the command named a collation (else the collection's default) */
     const char *top; /* NULL (find), "COUNT", "DELETE", "UPDATE" */
     bool count_fast; /* count without a query: RECORD_STORE_FAST_COUNT */
 } xq_t;
@@ -94,8 +95,10 @@ read_field(wk_cmd_t *cmd, const bson_iter_t *it, xq_t *q)
         q->hint = &q->hint_copy;
     } else if (strcmp(k, "let") == 0 && q->vars == NULL)
         return wk_cmdu_let_vars(cmd, it, &q->vars);
-    else if (strcmp(k, "collation") == 0 && q->coll == NULL)
+    else if (strcmp(k, "collation") == 0 && !q->coll_given) {
+        q->coll_given = true;
         return wk_cmdu_collation_new(it, "collation", &q->coll, &cmd->err);
+    }
     return 0;
 }
 
@@ -609,6 +612,8 @@ wk_cmd_explain(wk_cmd_t *cmd)
         SDB_ERR(explain_aggregate(cmd, &inner, verbosity)); /* its own fixed clock */
     } else {
         SDB_ERR(parse_inner(cmd, &inner, &q, &name));
+        if (!q.coll_given && !wk_view_is(q.ns)) /* as the command itself: the default */
+            SDB_ERR(wk_cmdu_default_collation(q.ns, &q.coll, NULL, &cmd->err));
         wk_cmdu_clock_vars(&q.vars); /* one $$NOW / $$CLUSTER_TIME for the command, let or not */
         ret = wk_view_is(q.ns) ? explain_view(cmd, &q, verbosity)
                                : explain_read(cmd, &q, verbosity, &inner);
