@@ -384,7 +384,9 @@ START_TEST(test_compound_and_errors)
 }
 END_TEST
 
-/* explain: TEXT_MATCH over TEXT_OR over one IXSCAN per term; the index is what is read. */
+/* explain: TEXT_MATCH over TEXT_OR over one IXSCAN per term when the score is wanted, else
+ * (mongod's plan without a score) over FETCH over OR, or over FETCH over the one IXSCAN; the
+ * index is what is read. */
 START_TEST(test_explain_and_aggregate)
 {
     mongoc_client_t *c = IT_CLIENT();
@@ -402,13 +404,37 @@ START_TEST(test_explain_and_aggregate)
     ASSERT_STR(&r, "queryPlanner.winningPlan.parsedTextQuery.terms.1", "coffe");
     ASSERT_STR(&r, "queryPlanner.winningPlan.parsedTextQuery.negatedTerms.0", "shop");
     ASSERT_INT(&r, "queryPlanner.winningPlan.textIndexVersion", 3);
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "TEXT_OR");
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStages.0.stage", "IXSCAN");
-    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStages.0.indexName", "subject_text");
-    ck_assert_int_eq(fx_array_len(&r, "queryPlanner.winningPlan.inputStage.inputStages"), 2);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "FETCH");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.stage", "OR");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages.0.stage", "IXSCAN");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages.0.indexName",
+               "subject_text");
+    ck_assert_int_eq(
+        fx_array_len(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages"), 2);
     /* documents 1, 2, 7 hold "coffee", 3 and 4 "bake": only those five are read */
     ASSERT_INT(&r, "executionStats.nReturned", 4);
     ASSERT_INT(&r, "executionStats.totalDocsExamined", 5);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'articles', 'filter': {'$text': {'$search': 'coffee -shop "
+           "bake'}}, 'projection': {'score': {'$meta': 'textScore'}}}}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "TEXT_MATCH");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.stage", "TEXT_OR");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages.0.indexName",
+               "subject_text");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'find': 'articles', 'filter': {'$text': {'$search': 'coffee'}}, 'sort': "
+           "{'s': {'$meta': 'textScore'}}}}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.stage", "TEXT_OR");
+    bson_destroy(&r);
+    CMD_OK(c, DB, "{'explain': {'find': 'articles', 'filter': {'$text': {'$search': 'coffee'}}}}",
+           &r);
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.stage", "FETCH");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.stage", "IXSCAN");
+    ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.indexName", "subject_text");
     bson_destroy(&r);
     /* aggregate: $match $text first, then the score */
     CMD_OK(c, DB,

@@ -402,6 +402,33 @@ near_run(wk_cmd_t *cmd, const xq_t *q, const wk_geo_near_t *near, wk_exec_t *ex,
     return ret;
 }
 
+/* wants_score -- d asks for {$meta: "textScore"} somewhere (a projection or a sort). */
+static bool
+wants_score(const bson_t *d, int depth)
+{
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    bson_t sub;
+
+    if (depth > 32 || !bson_iter_init(&it, d))
+        return false;
+    while (bson_iter_next(&it)) {
+        if (strcmp(bson_iter_key(&it), "$meta") == 0 && BSON_ITER_HOLDS_UTF8(&it) &&
+            strcmp(bson_iter_utf8(&it, NULL), "textScore") == 0)
+            return true;
+        if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
+            if (BSON_ITER_HOLDS_ARRAY(&it))
+                bson_iter_array(&it, &len, &data);
+            else
+                bson_iter_document(&it, &len, &data);
+            if (bson_init_static(&sub, data, len) && wants_score(&sub, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* explain_read -- plan (and at verbosity >= executionStats run) q; fill the reply. */
 static int
 explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
@@ -424,6 +451,7 @@ explain_read(wk_cmd_t *cmd, const xq_t *q, int verbosity, const bson_t *inner)
         SDB_ERR(wk_geo_near_index(near, q->ns, true, &cmd->err));
     SDB_ERR(wk_exec_open_find(&ex, q->ns, &q->filter, &mo, q->hint,
                               bson_empty(&q->sort) ? NULL : &q->sort, &q->minmax, &cmd->err));
+    ex.text_unscored = !wants_score(&q->projection, 0) && !wants_score(&q->sort, 0);
     if (q->top == NULL) /* find: as find does */
         wk_exec_cover(&ex, &q->filter, &q->projection, bson_empty(&q->sort) ? NULL : &q->sort);
     if (q->limit > 0 && (bson_empty(&q->sort) || wk_exec_sorted(&ex)))

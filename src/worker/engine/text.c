@@ -348,6 +348,40 @@ err:
     return ret;
 }
 
+/* text_unscored_explain -- mongod's plan for a $text that wants no score: FETCH over an OR
+ * of one IXSCAN per term, or over the IXSCAN when there is one term. */
+static void
+text_unscored_explain(const wk_exec_t *ex, bool with_stats, bson_t *fetch)
+{
+    const wk_exec_plan_t *p = &ex->plan;
+    bson_t in, arr, ix;
+
+    BSON_APPEND_UTF8(fetch, "stage", "FETCH");
+    if (with_stats)
+        wk_exec_explain_num(fetch, "docsExamined", (int64_t)ex->docs_examined);
+    BSON_APPEND_DOCUMENT_BEGIN(fetch, "inputStage", &in);
+    if (p->nr == 1) {
+        wk_exec_plan_explain(p, &in);
+        if (with_stats)
+            wk_exec_explain_num(&in, "keysExamined", (int64_t)ex->keys_examined);
+    } else {
+        BSON_APPEND_UTF8(&in, "stage", "OR");
+        if (with_stats)
+            wk_exec_explain_num(&in, "keysExamined", (int64_t)ex->keys_examined);
+        BSON_APPEND_ARRAY_BEGIN(&in, "inputStages", &arr);
+        for (size_t i = 0; i < p->nr; i++) {
+            char k[16];
+
+            bson_snprintf(k, sizeof(k), "%zu", i);
+            bson_append_document_begin(&arr, k, -1, &ix);
+            wk_exec_plan_explain(p, &ix);
+            bson_append_document_end(&arr, &ix);
+        }
+        bson_append_array_end(&in, &arr);
+    }
+    bson_append_document_end(fetch, &in);
+}
+
 void
 wk_text_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson_t *out)
 {
@@ -376,6 +410,11 @@ wk_text_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
         wk_exec_explain_num(out, "docsRejected", (int64_t)(ex->docs_examined - ex->n_returned));
     }
     BSON_APPEND_DOCUMENT_BEGIN(out, "inputStage", &orst);
+    if (ex->text_unscored) { /* FETCH over OR over the scans, or over the one scan */
+        text_unscored_explain(ex, with_stats, &orst);
+        bson_append_document_end(out, &orst);
+        return;
+    }
     BSON_APPEND_UTF8(&orst, "stage", "TEXT_OR");
     if (with_stats) {
         wk_exec_explain_num(&orst, "docsExamined", (int64_t)ex->docs_examined);
