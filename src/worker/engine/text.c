@@ -348,13 +348,31 @@ err:
     return ret;
 }
 
+/* scan_stages -- inputStages: one IXSCAN per term's range. */
+static void
+scan_stages(const wk_exec_plan_t *p, bson_t *out)
+{
+    bson_t arr, ix;
+
+    BSON_APPEND_ARRAY_BEGIN(out, "inputStages", &arr);
+    for (size_t i = 0; i < p->nr; i++) {
+        char k[16];
+
+        bson_snprintf(k, sizeof(k), "%zu", i);
+        bson_append_document_begin(&arr, k, -1, &ix);
+        wk_exec_plan_explain(p, &ix);
+        bson_append_document_end(&arr, &ix);
+    }
+    bson_append_array_end(out, &arr);
+}
+
 /* text_unscored_explain -- mongod's plan for a $text that wants no score: FETCH over an OR
  * of one IXSCAN per term, or over the IXSCAN when there is one term. */
 static void
 text_unscored_explain(const wk_exec_t *ex, bool with_stats, bson_t *fetch)
 {
     const wk_exec_plan_t *p = &ex->plan;
-    bson_t in, arr, ix;
+    bson_t in;
 
     BSON_APPEND_UTF8(fetch, "stage", "FETCH");
     if (with_stats)
@@ -368,16 +386,7 @@ text_unscored_explain(const wk_exec_t *ex, bool with_stats, bson_t *fetch)
         BSON_APPEND_UTF8(&in, "stage", "OR");
         if (with_stats)
             wk_exec_explain_num(&in, "keysExamined", (int64_t)ex->keys_examined);
-        BSON_APPEND_ARRAY_BEGIN(&in, "inputStages", &arr);
-        for (size_t i = 0; i < p->nr; i++) {
-            char k[16];
-
-            bson_snprintf(k, sizeof(k), "%zu", i);
-            bson_append_document_begin(&arr, k, -1, &ix);
-            wk_exec_plan_explain(p, &ix);
-            bson_append_document_end(&arr, &ix);
-        }
-        bson_append_array_end(&in, &arr);
+        scan_stages(p, &in);
     }
     bson_append_document_end(fetch, &in);
 }
@@ -390,7 +399,7 @@ wk_text_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
     sdb_fts_spec_t s;
     sdb_error_t err;
     bson_value_t op;
-    bson_t pq, prefix, orst, arr;
+    bson_t pq, prefix, orst;
 
     BSON_APPEND_UTF8(out, "stage", "TEXT_MATCH");
     BSON_APPEND_DOCUMENT_BEGIN(out, "indexPrefix", &prefix);
@@ -420,16 +429,6 @@ wk_text_explain(const wk_exec_t *ex, const bson_t *filter, bool with_stats, bson
         wk_exec_explain_num(&orst, "docsExamined", (int64_t)ex->docs_examined);
         wk_exec_explain_num(&orst, "keysExamined", (int64_t)ex->keys_examined);
     }
-    BSON_APPEND_ARRAY_BEGIN(&orst, "inputStages", &arr);
-    for (size_t i = 0; i < p->nr; i++) {
-        char k[16];
-        bson_t ix;
-
-        bson_snprintf(k, sizeof(k), "%zu", i);
-        bson_append_document_begin(&arr, k, -1, &ix);
-        wk_exec_plan_explain(p, &ix);
-        bson_append_document_end(&arr, &ix);
-    }
-    bson_append_array_end(&orst, &arr);
+    scan_stages(p, &orst);
     bson_append_document_end(out, &orst);
 }
