@@ -524,6 +524,43 @@ START_TEST(test_geonear_stage)
             "'coordinates': [0, 0]}, 'distanceField': 'd'}}], 'cursor': {}}",
             &r, 27, "IndexNotFound");
     bson_destroy(&r);
+    /* the manual's $geoNear examples (places): mongod's distances to the last digit, its
+     * S2Distance being the angle between the points (atan2), not a chord angle */
+    CMD_OK(c, DB,
+           "{'insert': 'places', 'documents': [{'name': 'Central Park', 'location': {'type': "
+           "'Point', 'coordinates': [-73.97, 40.77]}, 'category': 'Parks'}, {'name': 'Sara D. "
+           "Roosevelt Park', 'location': {'type': 'Point', 'coordinates': [-73.9928, 40.7193]}, "
+           "'category': 'Parks'}, {'name': 'Polo Grounds', 'location': {'type': 'Point', "
+           "'coordinates': [-73.9375, 40.8303]}, 'category': 'Stadiums'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'places', 'indexes': [{'key': {'location': '2dsphere'}, 'name': "
+           "'location_2dsphere'}]}",
+           &r);
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'places', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+           "'coordinates': [-73.99279, 40.719296]}, 'distanceField': 'dist.calculated', "
+           "'maxDistance': 2, 'query': {'category': 'Parks'}, 'includeLocs': 'dist.location', "
+           "'spherical': true}}], 'cursor': {}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
+    ASSERT_STR(&r, "cursor.firstBatch.0.name", "Sara D. Roosevelt Park");
+    ck_assert_msg(fx_double(&r, "cursor.firstBatch.0.dist.calculated") == 0.9539931676365992,
+                  "%s", fx_to_json(&r));
+    ASSERT_STR(&r, "cursor.firstBatch.0.dist.location.type", "Point");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'aggregate': 'places', 'pipeline': [{'$geoNear': {'near': {'type': 'Point', "
+           "'coordinates': [-73.98142, 40.71782]}, 'key': 'location', 'distanceField': "
+           "'dist.calculated', 'query': {'category': 'Parks'}}}, {'$limit': 5}], 'cursor': {}}",
+           &r);
+    ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 2);
+    ASSERT_STR(&r, "cursor.firstBatch.1.name", "Central Park");
+    ck_assert_msg(fx_double(&r, "cursor.firstBatch.0.dist.calculated") == 974.175764916902, "%s",
+                  fx_to_json(&r));
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST

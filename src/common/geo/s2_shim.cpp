@@ -30,7 +30,9 @@
 #include <s2/s2polyline.h>
 #include <s2/s2region_coverer.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -289,11 +291,13 @@ sdb_s2_distance(sdb_s2_t *g, double lng, double lat)
     S2Point p = to_point(lng, lat);
 
     if (g->lines.empty() && g->polygons.empty()) { /* points only: no shape index needed */
-        S1ChordAngle best = S1ChordAngle::Infinity();
+        double best = std::numeric_limits<double>::infinity();
 
+        /* S1Angle (atan2 of the cross and dot products), as mongod's S2Distance::distanceRad:
+         * a chord angle loses the last digits the manual's $geoNear outputs show */
         for (auto &q : g->points)
-            best = std::min(best, S1ChordAngle(p, q));
-        return best.ToAngle().radians();
+            best = std::min(best, S1Angle(p, q).radians());
+        return best;
     }
     S2ClosestEdgeQuery q(&shape_index(g));
     S2ClosestEdgeQuery::PointTarget target(p);
