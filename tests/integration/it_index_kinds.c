@@ -484,6 +484,27 @@ START_TEST(test_spec_checks)
             "{'createIndexes': 'sc', 'indexes': [{'key': {'a': 1}, 'name': 'a', 'unique': 'x'}]}",
             &r, 14, "TypeMismatch");
     bson_destroy(&r);
+    /* option pairs mongod's validateIndexSpec refuses after the fields themselves */
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'sc', 'indexes': [{'key': {'w': 1}, 'name': 'w', 'weights': "
+            "{'w': 2}}]}",
+            &r, 67, "CannotCreateIndex");
+    ASSERT_STR(&r, "errmsg",
+               "Error in specification { key: { w: 1 }, name: \"w\", weights: { w: 2 } } :: "
+               "caused by :: Invalid index specification { key: { w: 1 }, name: \"w\", weights: "
+               "{ w: 2 } }; the field 'weights' can only be specified with text indexes");
+    bson_destroy(&r);
+    CMD_ERR(c, DB,
+            "{'createIndexes': 'sc', 'indexes': [{'key': {'p': 1}, 'name': 'p', 'unique': true, "
+            "'prepareUnique': true}]}",
+            &r, 67, "CannotCreateIndex");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'createIndexes': 'sc', 'indexes': [{'key': {'t': 'text', 'w': 1}, 'name': 't', "
+           "'weights': {'t': 2}}, {'key': {'p': 1}, 'name': 'p', 'unique': false, "
+           "'prepareUnique': true}]}",
+           &r);
+    bson_destroy(&r);
     mongoc_client_destroy(c);
 }
 END_TEST

@@ -838,6 +838,34 @@ check_version(wk_cmd_t *cmd, const bson_t *spec, int32_t *v)
     return why[0] != '\0' ? spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, why) : 0;
 }
 
+/* check_combos -- mongod's validateIndexSpec refusals of option pairs (67): weights on an
+ * index that is not text, unique with prepareUnique. */
+static int
+check_combos(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
+{
+    bson_iter_t it;
+    bool text = false;
+    const char *what = NULL;
+    char why[SDB_ERRMSG_MAX];
+    char *str;
+
+    if (bson_iter_init(&it, key))
+        while (bson_iter_next(&it))
+            text = text || (BSON_ITER_HOLDS_UTF8(&it) &&
+                            strcmp(bson_iter_utf8(&it, NULL), "text") == 0);
+    if (!text && bson_has_field(spec, "weights"))
+        what = "the field 'weights' can only be specified with text indexes";
+    else if (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it) &&
+             bson_iter_init_find(&it, spec, "prepareUnique") && bson_iter_as_bool(&it))
+        what = "cannot create an index with the 'unique' option and the 'prepareUnique' option";
+    if (what == NULL)
+        return 0;
+    str = sdb_bson_text_new(spec);
+    bson_snprintf(why, sizeof(why), "Invalid index specification %s; %s", str, what);
+    bson_free(str);
+    return spec_error(cmd, SDB_CODE_CannotCreateIndex, spec, why);
+}
+
 /* normalize_spec -- {v: 2, key, name, ...rest} from one client spec; the collation spelled
  * out (or the collection's default, coll_default, when it names none). */
 static int
@@ -880,6 +908,7 @@ normalize_spec(wk_cmd_t *cmd, const bson_iter_t *elem, const bson_t *coll_defaul
     SDB_RET(check_hashed(cmd, &spec, &key));
     SDB_RET(check_wildcard(cmd, &spec, &key));
     SDB_RET(check_geo(cmd, &spec, &key, &sphere));
+    SDB_RET(check_combos(cmd, &spec, &key));
     SDB_RET(collation_spec(cmd, &spec, coll_default, &coll, &have_coll));
     ret = check_collated(cmd, &key, have_coll);
     BSON_APPEND_INT32(out, "v", version); /* 1 only when asked for, as mongod keeps it */
