@@ -419,6 +419,18 @@ START_TEST(test_commands)
     bson_destroy(&r);
     CMD_OK(c, DB, "{'explain': {'count': 'ix'}}", &r);
     ASSERT_STR(&r, "queryPlanner.winningPlan.stage", "RECORD_STORE_FAST_COUNT");
+    /* mongod 7.0's sections after the command: serverInfo, then serverParameters */
+    ck_assert(fx_has(&r, "serverInfo.version"));
+    ASSERT_INT(&r, "serverParameters.internalQueryMaxBlockingSortMemoryUsageBytes", 104857600);
+    ASSERT_INT(&r, "serverParameters.internalQueryProhibitBlockingMergeOnMongoS", 0);
+    ASSERT_STR(&r, "serverParameters.internalQueryFrameworkControl", "trySbeRestricted");
+    bson_destroy(&r);
+    CMD_OK(c, DB,
+           "{'explain': {'aggregate': 'ix', 'pipeline': [{'$group': {'_id': '$b'}}], 'cursor': "
+           "{}}}",
+           &r);
+    ck_assert_msg(fx_has(&r, "serverInfo.version") && fx_has(&r, "serverParameters"), "%s",
+                  fx_to_json(&r));
     bson_destroy(&r);
     CMD_OK(c, DB, "{'explain': {'distinct': 'ix', 'key': 'b', 'query': {'u': {'$lt': 5}}}}", &r);
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.indexName", "u_1");

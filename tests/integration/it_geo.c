@@ -547,8 +547,8 @@ START_TEST(test_geonear_stage)
            &r);
     ck_assert_int_eq(fx_array_len(&r, "cursor.firstBatch"), 1);
     ASSERT_STR(&r, "cursor.firstBatch.0.name", "Sara D. Roosevelt Park");
-    ck_assert_msg(fx_double(&r, "cursor.firstBatch.0.dist.calculated") == 0.9539931676365992,
-                  "%s", fx_to_json(&r));
+    ck_assert_msg(fx_double(&r, "cursor.firstBatch.0.dist.calculated") == 0.9539931676365992, "%s",
+                  fx_to_json(&r));
     ASSERT_STR(&r, "cursor.firstBatch.0.dist.location.type", "Point");
     bson_destroy(&r);
     CMD_OK(c, DB,

@@ -409,8 +409,8 @@ START_TEST(test_explain_and_aggregate)
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages.0.stage", "IXSCAN");
     ASSERT_STR(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages.0.indexName",
                "subject_text");
-    ck_assert_int_eq(
-        fx_array_len(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages"), 2);
+    ck_assert_int_eq(fx_array_len(&r, "queryPlanner.winningPlan.inputStage.inputStage.inputStages"),
+                     2);
     /* documents 1, 2, 7 hold "coffee", 3 and 4 "bake": only those five are read */
     ASSERT_INT(&r, "executionStats.nReturned", 4);
     ASSERT_INT(&r, "executionStats.totalDocsExamined", 5);

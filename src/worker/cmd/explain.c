@@ -360,6 +360,31 @@ stages(const xq_t *q, const wk_exec_t *ex, const wk_geo_near_t *near, const bson
 }
 
 /* server_info -- {host, port, version, gitVersion}. */
+/* server_parameters -- mongod 7.0's serverParameters section after serverInfo: the memory
+ * limits a plan runs under (the live values of those this server has, mongod's defaults for
+ * the rest) and the query framework. */
+static void
+server_parameters(bson_t *reply)
+{
+    const int64_t dflt = 100 * 1024 * 1024;
+    bson_t sp;
+
+    BSON_APPEND_DOCUMENT_BEGIN(reply, "serverParameters", &sp);
+    wk_exec_explain_num(&sp, "internalQueryFacetBufferSizeBytes", dflt);
+    wk_exec_explain_num(&sp, "internalQueryFacetMaxOutputDocSizeBytes", dflt);
+    wk_exec_explain_num(&sp, "internalLookupStageIntermediateDocumentMaxSizeBytes", dflt);
+    wk_exec_explain_num(&sp, "internalDocumentSourceGroupMaxMemoryBytes",
+                        atomic_load(&wk_global->group_mem_max));
+    wk_exec_explain_num(&sp, "internalQueryMaxBlockingSortMemoryUsageBytes",
+                        atomic_load(&wk_global->sort_mem_max));
+    wk_exec_explain_num(&sp, "internalQueryProhibitBlockingMergeOnMongoS", 0);
+    wk_exec_explain_num(&sp, "internalQueryMaxAddToSetBytes", dflt);
+    wk_exec_explain_num(&sp, "internalDocumentSourceSetWindowFieldsMaxMemoryBytes",
+                        atomic_load(&wk_global->window_mem_max));
+    BSON_APPEND_UTF8(&sp, "internalQueryFrameworkControl", "trySbeRestricted");
+    bson_append_document_end(reply, &sp);
+}
+
 static void
 server_info(bson_t *reply)
 {
@@ -372,6 +397,7 @@ server_info(bson_t *reply)
     BSON_APPEND_UTF8(&si, "version", SDB_VERSION);
     BSON_APPEND_UTF8(&si, "gitVersion", "secantusdb");
     bson_append_document_end(reply, &si);
+    server_parameters(reply);
 }
 
 /* near_grows -- a find's $near that reads growing discs, as find runs it (find.c). */
@@ -543,6 +569,8 @@ explain_aggregate(wk_cmd_t *cmd, const bson_t *inner, int verbosity)
     BSON_APPEND_UTF8(&body, "$db", cmd->db);
     cmd->body = &body;
     ret = wk_cmd_aggregate_explain(cmd, verbosity);
+    if (ret == 0 && !bson_has_field(cmd->reply, "serverInfo"))
+        server_info(cmd->reply); /* mongod's aggregate explain has both sections too */
     cmd->body = saved;
     bson_destroy(&body);
     return ret;

@@ -851,8 +851,8 @@ check_combos(wk_cmd_t *cmd, const bson_t *spec, const bson_t *key)
 
     if (bson_iter_init(&it, key))
         while (bson_iter_next(&it))
-            text = text || (BSON_ITER_HOLDS_UTF8(&it) &&
-                            strcmp(bson_iter_utf8(&it, NULL), "text") == 0);
+            text = text ||
+                   (BSON_ITER_HOLDS_UTF8(&it) && strcmp(bson_iter_utf8(&it, NULL), "text") == 0);
     if (!text && bson_has_field(spec, "weights"))
         what = "the field 'weights' can only be specified with text indexes";
     else if (bson_iter_init_find(&it, spec, "unique") && bson_iter_as_bool(&it) &&

@@ -93,12 +93,12 @@ typedef struct wk_exec {
     bool has_sec_after;
     sdb_keybuf_t sec_next; /* SEC: the current reply's resume token */
     bool has_sec_next;
-    const wk_op_t *op; /* the operation (op.h): checked before each document; NULL = none.
+    const wk_op_t *op;  /* the operation (op.h): checked before each document; NULL = none.
                         * Set by the caller after wk_exec_init; open and restore keep it. */
     bool text_unscored; /* explain only: a $text query wants no textScore, so mongod shows
                          * FETCH over OR (or one IXSCAN) below TEXT_MATCH, not TEXT_OR.
                          * Set like `op`; false (TEXT_OR) unless the caller knows. */
-    uint64_t read_ts;  /* snapshot read: the oplog time every batch reads at (SCAN/IXSCAN
+    uint64_t read_ts;   /* snapshot read: the oplog time every batch reads at (SCAN/IXSCAN
                         * readTs); 0 = the latest data.  Set like `op`; saved in the position,
                         * so a cursor's getMores read at the same time. */
 } wk_exec_t;

@@ -238,9 +238,9 @@ pred_implied(const bson_t *filter, const char *path, const char *op, const bson_
 
     if (op != NULL && strcmp(op, "$exists") == 0)
         return bson_iter_as_bool(v) && path_bounded(filter, path);
-    if (op != NULL && strcmp(op, "$eq") != 0 && strcmp(op, "$gt") != 0 &&
-        strcmp(op, "$gte") != 0 && strcmp(op, "$lt") != 0 && strcmp(op, "$lte") != 0 &&
-        strcmp(op, "$in") != 0 && strcmp(op, "$type") != 0)
+    if (op != NULL && strcmp(op, "$eq") != 0 && strcmp(op, "$gt") != 0 && strcmp(op, "$gte") != 0 &&
+        strcmp(op, "$lt") != 0 && strcmp(op, "$lte") != 0 && strcmp(op, "$in") != 0 &&
+        strcmp(op, "$type") != 0)
         return false;
     if (op == NULL) {
         bson_append_iter(&one, path, -1, v);
