@@ -326,6 +326,8 @@ START_TEST(test_partial_sparse_planner)
         {"scores", "{'score': {'$in': [82, null]}}", "", 2},
         {"scores", "{'score': {'$ne': 82}}", "", 2},
         {"scores", "{'userid': 'nina'}", "", 1},
+        {"scores", "{'score': {'$exists': true}}", "score_1", 2},
+        {"scores", "{'score': {'$exists': false}}", "", 1},
         {"sp2", "{'a': 1}", "a_1_b_1", 1},
         {"sp2", "{'b': 2}", "", 1},
     };

@@ -1146,6 +1146,15 @@ cand_order(const void *a, const void *b)
     return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
+/* sparse_exists -- a sparse index serves {f: {$exists: true}} on its first field with the
+ * whole scan [MinKey, MaxKey], as mongod plans it: its entries are the documents that match. */
+static bool
+sparse_exists(const bson_t *spec, const bson_t *filter, const cand_t *c)
+{
+    return filter != NULL && spec_flag(spec, "sparse") && c->nf > 0 &&
+           exists_true(filter, c->field[0]);
+}
+
 int
 wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bson_t *sort,
                         const struct sdb_collation *coll, wk_exec_plan_t ***out, size_t *n)
@@ -1178,7 +1187,7 @@ wk_exec_plan_candidates(const wk_coll_info_t *ci, const bson_t *filter, const bs
             cwild_cand(&spec, filter, coll, has_sort ? &ss : NULL, c) ||
             (eligible(&spec, filter, false, coll, c) &&
              (plan_cand(ci, filter, has_sort ? &ss : NULL, true, c),
-              c->npoint > 0 || c->bounded || c->sorted))) {
+              c->npoint > 0 || c->bounded || c->sorted || sparse_exists(&spec, filter, c)))) {
             v = bson_realloc(v, (k + 1) * sizeof(*v));
             v[k] = BSON_ALIGNED_ALLOC0(wk_exec_plan_t); /* bson_t inside */
             wk_exec_plan_init(v[k]);
