@@ -81,6 +81,9 @@ static const expr_case_t cases[] = {
      "{\"v\": {\"$date\": \"2017-02-08T00:00:00Z\"}}", 0},
     {D, "{\"$dateFromString\": {\"dateString\": \"2017-02-08T12:10:40+02:00\"}}",
      "{\"v\": {\"$date\": \"2017-02-08T10:10:40Z\"}}", 0},
+    /* the manual's $toDate example: a space before the offset */
+    {D, "{\"$dateFromString\": {\"dateString\": \"2018-03-20 11:00:06 +0500\"}}",
+     "{\"v\": {\"$date\": \"2018-03-20T06:00:06Z\"}}", 0},
     {D, "{\"$dateFromString\": {\"dateString\": \"15-06-2018\", \"format\": \"%d-%m-%Y\"}}",
      "{\"v\": {\"$date\": \"2018-06-15T00:00:00Z\"}}", 0},
     {D, "{\"$dateFromString\": {\"dateString\": \"2018-W02-3\", \"format\": \"%G-W%V-%u\"}}",

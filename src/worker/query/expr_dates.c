@@ -597,7 +597,7 @@ parse_tz_suffix(const char **p, parsed_t *r)
     return true;
 }
 
-/* parse_iso -- "YYYY-MM-DD[( |T)HH:MM[:SS[.mmm]]][Z|+HH:MM]". */
+/* parse_iso -- "YYYY-MM-DD[( |T)HH:MM[:SS[.mmm]]][ ...][Z|+HH:MM]". */
 static bool
 parse_iso(const char *s, parsed_t *r)
 {
@@ -626,6 +626,8 @@ parse_iso(const char *s, parsed_t *r)
             }
         }
     }
+    while (*p == ' ')
+        p++; /* "2018-03-20 11:00:06 +0500": mongod allows spaces before the offset */
     if (*p != '\0' && !parse_tz_suffix(&p, r))
         return false;
     return *p == '\0';
