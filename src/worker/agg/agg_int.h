@@ -198,8 +198,8 @@ int wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window,
 /* wk_acc_input -- the expression evaluated per document. */
 const wk_expr_t *wk_acc_input(const wk_acc_spec_t *spec);
 
-/* wk_acc_start -- initialize a state (keeping its `op`: zero it first, or set op); the N-family evaluates and checks `n` against `doc` (a
- * group's first document; {} for a window). */
+/* wk_acc_start -- initialize a state (keeping its `op`: zero it first, or set op); the N-family evaluates and checks `n` against `doc` (the
+ * group's _id when it is a document, else {}, as mongod; {} for a window). */
 int wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
                  sdb_error_t *err);
 
@@ -224,8 +224,8 @@ void wk_acc_final(const wk_acc_spec_t *spec, wk_acc_state_t *st, bson_value_t *o
 int wk_acc_finish(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out,
                   sdb_error_t *err);
 
-/* $accumulator (accum_js.c): parse its document; start a group with init(...initArgs of the
- * group's first document); feed accumulateArgs' array; the result through finalize. */
+/* $accumulator (accum_js.c): parse its document; start a group with init(...initArgs evaluated
+ * against the group's _id document); feed accumulateArgs' array; the result through finalize. */
 int wk_acc_js_parse(const bson_iter_t *op, wk_acc_spec_t *spec, sdb_error_t *err);
 void wk_acc_js_free(wk_acc_js_t *js);
 int wk_acc_js_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
