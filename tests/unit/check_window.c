@@ -205,8 +205,8 @@ static const acase_t cases[] = {
      "'$v'}}}}]",
      NULL, 5787902},
     /* a scalar _id gives n an empty document: '$g' is missing there */
-    {"[{'g': 1, 'v': 1}]", "[{'$group': {'_id': '$g', 'l': {'$lastN': {'n': '$g', 'input': '$v'}}}}]",
-     NULL, 5787902},
+    {"[{'g': 1, 'v': 1}]",
+     "[{'$group': {'_id': '$g', 'l': {'$lastN': {'n': '$g', 'input': '$v'}}}}]", NULL, 5787902},
     {"[{'a': {'x': 1, 'y': 1}}, {'a': null}, {'a': {'y': 2, 'z': 3}}]",
      "[{'$group': {'_id': null, 'm': {'$mergeObjects': '$a'}}}]",
      "[{'_id': null, 'm': {'x': 1, 'y': 2, 'z': 3}}]", 0},

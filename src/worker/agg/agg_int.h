@@ -95,6 +95,25 @@ void wk_agg_doc_set(const bson_t *doc, const char *path, const bson_value_t *v, 
 /* wk_agg_value_doc -- a static bson_t view of a document or array value. */
 bool wk_agg_value_doc(const bson_value_t *v, bson_t *view);
 
+/* wk_agg_let_t -- a stage's `let` ($lookup, $merge): variable names and their expressions,
+ * evaluated against one document at a time. */
+typedef struct wk_agg_let {
+    char **names;
+    wk_expr_t **exprs;
+    size_t n;
+} wk_agg_let_t;
+
+/* wk_agg_let_parse -- append the {name: expression} fields of the document `it` holds (the
+ * caller checked its type); on error what was parsed stays for wk_agg_let_free. */
+int wk_agg_let_parse(wk_agg_let_t *l, const bson_iter_t *it, sdb_error_t *err);
+
+/* wk_agg_let_eval -- append each variable's value against `doc` to `vars` (missing as null). */
+int wk_agg_let_eval(const wk_agg_let_t *l, const bson_t *doc, const wk_op_t *op, bson_t *vars,
+                    sdb_error_t *err);
+
+/* wk_agg_let_free -- release the names and expressions (the struct itself is the caller's). */
+void wk_agg_let_free(wk_agg_let_t *l);
+
 /* wk_agg_append_value -- append v under key unless it is missing. */
 void wk_agg_append_value(bson_t *b, const char *key, const bson_value_t *v);
 
