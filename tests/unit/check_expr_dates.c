@@ -47,6 +47,11 @@ static const expr_case_t cases[] = {
     {D, "{\"$year\": {\"date\": \"$d\", \"timezone\": 5}}", NULL, 40517},
     {D, "{\"$year\": {\"date\": \"$d\", \"zone\": \"UTC\"}}", NULL, 40535},
     /* $dateToString */
+    /* the manual's %b and %B (new in 7.0), in the +04:30 zone */
+    {D,
+     "{\"$dateToString\": {\"format\": \"%b %B\", \"date\": \"$d\", \"timezone\": "
+     "\"+04:30\"}}",
+     "{\"v\": \"Jan January\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$d\"}}", "{\"v\": \"2014-01-01T08:15:39.736Z\"}", 0},
     {D, "{\"$dateToString\": {\"format\": \"%Y-%m-%d\", \"date\": \"$d\"}}",
      "{\"v\": \"2014-01-01\"}", 0},
