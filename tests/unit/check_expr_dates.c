@@ -87,6 +87,8 @@ static const expr_case_t cases[] = {
     {D, "{\"$dateFromString\": {\"dateString\": \"2017-02-08T12:10:40+02:00\"}}",
      "{\"v\": {\"$date\": \"2017-02-08T10:10:40Z\"}}", 0},
     /* the manual's $toDate example: a space before the offset */
+    {D, "{\"$toDate\": \"2018-03-15 +10:00\"}", "{\"v\": {\"$date\": \"2018-03-14T14:00:00Z\"}}",
+     0},
     {D, "{\"$dateFromString\": {\"dateString\": \"2018-03-20 11:00:06 +0500\"}}",
      "{\"v\": {\"$date\": \"2018-03-20T06:00:06Z\"}}", 0},
     {D, "{\"$dateFromString\": {\"dateString\": \"15-06-2018\", \"format\": \"%d-%m-%Y\"}}",

@@ -612,7 +612,8 @@ parse_tz_suffix(const char **p, parsed_t *r)
     return true;
 }
 
-/* parse_iso -- "YYYY-MM-DD[( |T)HH:MM[:SS[.mmm]]][ ...][Z|+HH:MM]". */
+/* parse_iso -- "YYYY-MM-DD[( |T)HH:MM[:SS[.mmm]]][ ...][Z|+HH:MM]" (mongod takes spaces
+ * before the offset, with or without a time: "2018-03-15 +10:00"). */
 static bool
 parse_iso(const char *s, parsed_t *r)
 {
@@ -623,7 +624,7 @@ parse_iso(const char *s, parsed_t *r)
     if (!digits(&p, 4, &r->year) || *p++ != '-' || !digits(&p, 2, &r->month) || *p++ != '-' ||
         !digits(&p, 2, &r->day))
         return false;
-    if (*p == 'T' || *p == ' ') {
+    if (*p == 'T' || (*p == ' ' && p[1] >= '0' && p[1] <= '9')) { /* " +10:00": no time */
         p++;
         if (!digits(&p, 2, &r->hour) || *p++ != ':' || !digits(&p, 2, &r->minute))
             return false;
