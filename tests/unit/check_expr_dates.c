@@ -63,6 +63,9 @@ static const expr_case_t cases[] = {
      "{\"$dateToString\": {\"format\": \"%Z\", \"date\": \"$d\", \"timezone\": "
      "\"America/New_York\"}}",
      "{\"v\": \"-300\"}", 0},
+    /* the manual's minutesOffset430: a positive offset has no sign */
+    {D, "{\"$dateToString\": {\"format\": \"%Z\", \"date\": \"$d\", \"timezone\": \"+04:30\"}}",
+     "{\"v\": \"270\"}", 0},
     {D, "{\"$dateToString\": {\"format\": \"%j %w %u %U %V %G %%\", \"date\": \"$d\"}}",
      "{\"v\": \"001 4 3 00 01 2014 %\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$d\", \"timezone\": \"+01:00\"}}",

@@ -474,7 +474,7 @@ format_date(const char *fmt, const wk_date_parts_t *p, int32_t off_min, bson_str
             bson_string_append_printf(s, "%c%02d%02d", off_min < 0 ? '-' : '+', a / 60, a % 60);
             break;
         case 'Z':
-            bson_string_append_printf(s, "%+d", off_min);
+            bson_string_append_printf(s, "%d", off_min);
             break;
         default:
             bson_string_append_c(s, '%');
