@@ -70,6 +70,11 @@ static const expr_case_t cases[] = {
      "{\"v\": \"001 4 3 00 01 2014 %\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$d\", \"timezone\": \"+01:00\"}}",
      "{\"v\": \"2014-01-01T09:15:39.736\"}", 0},
+    /* ... but the UTC zone itself keeps the Z (mongod's TimeZone::isUtcZone) */
+    {D, "{\"$dateToString\": {\"date\": \"$d\", \"timezone\": \"UTC\"}}",
+     "{\"v\": \"2014-01-01T08:15:39.736Z\"}", 0},
+    {D, "{\"$dateToString\": {\"date\": \"$d\", \"timezone\": \"+00:00\"}}",
+     "{\"v\": \"2014-01-01T08:15:39.736Z\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$nope\", \"onNull\": \"none\"}}", "{\"v\": \"none\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$nope\"}}", "{\"v\": null}", 0},
     {D, "{\"$dateToString\": {\"format\": \"%Q\", \"date\": \"$d\"}}", NULL, 18536},

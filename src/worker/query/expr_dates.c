@@ -542,9 +542,11 @@ op_date_to_string(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb
     if (!wk_value_date_ms(&d, &ms))
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location16006,
                               "can't convert from BSON type %s to Date", wk_value_type_name(&d)));
-    fmt = fx != NULL    ? f.value.v_utf8.str
-          : tzx != NULL ? "%Y-%m-%dT%H:%M:%S.%L"
-                        : "%Y-%m-%dT%H:%M:%S.%LZ";
+    /* mongod's default format ends in Z when the zone is UTC itself ("UTC", "GMT", "+00:00"
+     * or none given), not for an Olson zone or another offset */
+    fmt = fx != NULL                                             ? f.value.v_utf8.str
+          : tzx != NULL && (tz.cal != NULL || tz.offset_ms != 0) ? "%Y-%m-%dT%H:%M:%S.%L"
+                                                                 : "%Y-%m-%dT%H:%M:%S.%LZ";
     SDB_ERR(format_check(fmt, FMT_TO_STRING, err));
     off = wk_tz_offset(&tz, ms);
     wk_date_parts(ms + off, &p);
