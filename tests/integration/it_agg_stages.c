@@ -1,7 +1,7 @@
 /*
  * tests/integration/it_agg_stages.c -- the aggregation stages added for issue 9, end to end
  * through libmongoc: $unionWith, $graphLookup, $bucketAuto, $redact, $densify, $fill, the
- * Atlas Search stages, and $unwind's preserveNullAndEmptyArrays.
+ * Atlas Search stages, $unwind's preserveNullAndEmptyArrays and $merge's whenMatched pipeline.
  *
  * Each stage runs the MongoDB manual's examples (expected outputs compared byte for byte,
  * types included, through agg_is) plus edge cases and its errors with mongod's codes.  One
@@ -726,6 +726,48 @@ START_TEST(test_fill_errors)
 }
 END_TEST
 
+/* ---- $merge whenMatched pipeline ----------------------------------------------------------- */
+
+START_TEST(test_merge_pipeline)
+{
+    mongoc_client_t *c = IT_CLIENT();
+    bson_t r;
+
+    /* the manual's monthlytotals example: the new day's votes added to the month's totals */
+    seed(c, "votes",
+         "[{'date': {'$date': '2019-05-07T00:00:00Z'}, 'thumbsup': 14, 'thumbsdown': 10}]");
+    seed(c, "monthlytotals", "[{'_id': '2019-05', 'thumbsup': 26, 'thumbsdown': 31}]");
+    agg_is(c, "votes",
+           "[{'$project': {'_id': {'$dateToString': {'format': '%Y-%m', 'date': '$date'}}, "
+           "'thumbsup': 1, 'thumbsdown': 1}}, {'$merge': {'into': 'monthlytotals', 'on': '_id', "
+           "'whenMatched': [{'$addFields': {'thumbsup': {'$add': ['$thumbsup', "
+           "'$$new.thumbsup']}, 'thumbsdown': {'$add': ['$thumbsdown', '$$new.thumbsdown']}}}], "
+           "'whenNotMatched': 'insert'}}]",
+           "[]");
+    agg_is(c, "monthlytotals", "[{'$match': {}}]",
+           "[{'_id': '2019-05', 'thumbsup': 40, 'thumbsdown': 41}]");
+    /* let's variables are evaluated against the result; $$new stays defined */
+    seed(c, "cakes", "[{'_id': 1, 'flavor': 'chocolate', 'n': 3}]");
+    agg_is(c, "cakes",
+           "[{'$merge': {'into': 'cakes', 'let': {'year': '2020', 'twice': {'$multiply': ['$n', "
+           "2]}}, 'whenMatched': [{'$set': {'salesYear': '$$year', 'm': '$$twice', 'f': "
+           "'$$new.flavor'}}]}}]",
+           "[]");
+    agg_is(c, "cakes", "[{'$match': {}}]",
+           "[{'_id': 1, 'flavor': 'chocolate', 'n': 3, 'salesYear': '2020', 'm': 6, 'f': "
+           "'chocolate'}]");
+    /* only update stages; _id may not change */
+    agg_err(c, "cakes", "[{'$merge': {'into': 'cakes', 'whenMatched': [{'$match': {}}]}}]", 72,
+            "InvalidOptions", "$match is not allowed to be used within an update");
+    agg_err(c, "cakes", "[{'$merge': {'into': 'cakes', 'whenMatched': [{'$set': {'_id': 2}}]}}]",
+            66, "ImmutableField", "$merge failed to update the matching document");
+    CMD_OK(c, DB, "{'find': 'cakes'}", &r);
+    ASSERT_INT(&r, "cursor.firstBatch.0._id", 1);
+    bson_destroy(&r);
+    mongoc_client_destroy(c);
+}
+END_TEST
+
 /* ---- Atlas Search ----------------------------------------------------------------------- */
 
 START_TEST(test_search_stages)
@@ -766,5 +808,6 @@ main(void)
     tcase_add_test(tc, test_fill);
     tcase_add_test(tc, test_fill_errors);
     tcase_add_test(tc, test_search_stages);
+    tcase_add_test(tc, test_merge_pipeline);
     return it_main(s);
 }

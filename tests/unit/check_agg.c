@@ -34,6 +34,13 @@ static const acase_t cases[] = {
      "[{'$group': {'_id': 1, 'f': {'$first': '$v'}, 'l': {'$last': '$v'}, "
      "'p': {'$push': '$v'}}}]",
      "[{'_id': 1, 'f': 1, 'l': 3, 'p': [1, 3]}]", 0},
+    /* $firstN's n sees the _id's fields (the manual's computed-n example), never a member's */
+    {"[{'g': 'G1', 'v': 3}, {'g': 'G1', 'v': 4}, {'g': 'G2', 'v': 5}, {'g': 'G2', 'v': 6}]",
+     "[{'$group': {'_id': {'g': '$g'}, 'f': {'$firstN': {'input': '$v', 'n': {'$cond': "
+     "[{'$eq': ['$g', 'G2']}, 1, 2]}}}}}, {'$sort': {'_id': 1}}]",
+     "[{'_id': {'g': 'G1'}, 'f': [3, 4]}, {'_id': {'g': 'G2'}, 'f': [5]}]", 0},
+    {"[{'g': 'G1', 'v': 3}]",
+     "[{'$group': {'_id': '$g', 'f': {'$firstN': {'input': '$v', 'n': '$v'}}}}]", NULL, 5787902},
     {"[{}, {'v': 3}]", "[{'$group': {'_id': 1, 'f': {'$first': '$v'}, 'l': {'$last': '$w'}}}]",
      "[{'_id': 1, 'f': null, 'l': null}]", 0},
     {"[{'v': 1}, {'v': 1.0}, {'v': 2}, {'v': 1}]",

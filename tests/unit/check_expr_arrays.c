@@ -126,6 +126,11 @@ static const expr_case_t cases[] = {
     {D, "{\"$objectToArray\": \"$a\"}", NULL, 40390},
     /* ordering */
     {D, "{\"$sortArray\": {\"input\": [3, 1, 2], \"sortBy\": 1}}", "{\"v\": [1, 2, 3]}", 0},
+    /* the manual's subfield sort: sortBy is a sort pattern, dotted paths allowed */
+    {D,
+     "{\"$sortArray\": {\"input\": [{\"a\": {\"c\": \"x\"}}, {\"a\": {\"c\": \"y\"}}], "
+     "\"sortBy\": {\"a.c\": -1}}}",
+     "{\"v\": [{\"a\": {\"c\": \"y\"}}, {\"a\": {\"c\": \"x\"}}]}", 0},
     {D, "{\"$sortArray\": {\"input\": [3, \"a\", 1], \"sortBy\": -1}}", "{\"v\": [\"a\", 3, 1]}",
      0},
     {D, "{\"$sortArray\": {\"input\": \"$docs\", \"sortBy\": {\"v\": -1}}}",

@@ -47,6 +47,11 @@ static const expr_case_t cases[] = {
     {D, "{\"$year\": {\"date\": \"$d\", \"timezone\": 5}}", NULL, 40517},
     {D, "{\"$year\": {\"date\": \"$d\", \"zone\": \"UTC\"}}", NULL, 40535},
     /* $dateToString */
+    /* the manual's %b and %B (new in 7.0), in the +04:30 zone */
+    {D,
+     "{\"$dateToString\": {\"format\": \"%b %B\", \"date\": \"$d\", \"timezone\": "
+     "\"+04:30\"}}",
+     "{\"v\": \"Jan January\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$d\"}}", "{\"v\": \"2014-01-01T08:15:39.736Z\"}", 0},
     {D, "{\"$dateToString\": {\"format\": \"%Y-%m-%d\", \"date\": \"$d\"}}",
      "{\"v\": \"2014-01-01\"}", 0},
@@ -58,10 +63,18 @@ static const expr_case_t cases[] = {
      "{\"$dateToString\": {\"format\": \"%Z\", \"date\": \"$d\", \"timezone\": "
      "\"America/New_York\"}}",
      "{\"v\": \"-300\"}", 0},
+    /* the manual's minutesOffset430: a positive offset has no sign */
+    {D, "{\"$dateToString\": {\"format\": \"%Z\", \"date\": \"$d\", \"timezone\": \"+04:30\"}}",
+     "{\"v\": \"270\"}", 0},
     {D, "{\"$dateToString\": {\"format\": \"%j %w %u %U %V %G %%\", \"date\": \"$d\"}}",
      "{\"v\": \"001 4 3 00 01 2014 %\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$d\", \"timezone\": \"+01:00\"}}",
      "{\"v\": \"2014-01-01T09:15:39.736\"}", 0},
+    /* ... but the UTC zone itself keeps the Z (mongod's TimeZone::isUtcZone) */
+    {D, "{\"$dateToString\": {\"date\": \"$d\", \"timezone\": \"UTC\"}}",
+     "{\"v\": \"2014-01-01T08:15:39.736Z\"}", 0},
+    {D, "{\"$dateToString\": {\"date\": \"$d\", \"timezone\": \"+00:00\"}}",
+     "{\"v\": \"2014-01-01T08:15:39.736Z\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$nope\", \"onNull\": \"none\"}}", "{\"v\": \"none\"}", 0},
     {D, "{\"$dateToString\": {\"date\": \"$nope\"}}", "{\"v\": null}", 0},
     {D, "{\"$dateToString\": {\"format\": \"%Q\", \"date\": \"$d\"}}", NULL, 18536},
@@ -81,6 +94,11 @@ static const expr_case_t cases[] = {
      "{\"v\": {\"$date\": \"2017-02-08T00:00:00Z\"}}", 0},
     {D, "{\"$dateFromString\": {\"dateString\": \"2017-02-08T12:10:40+02:00\"}}",
      "{\"v\": {\"$date\": \"2017-02-08T10:10:40Z\"}}", 0},
+    /* the manual's $toDate example: a space before the offset */
+    {D, "{\"$toDate\": \"2018-03-15 +10:00\"}", "{\"v\": {\"$date\": \"2018-03-14T14:00:00Z\"}}",
+     0},
+    {D, "{\"$dateFromString\": {\"dateString\": \"2018-03-20 11:00:06 +0500\"}}",
+     "{\"v\": {\"$date\": \"2018-03-20T06:00:06Z\"}}", 0},
     {D, "{\"$dateFromString\": {\"dateString\": \"15-06-2018\", \"format\": \"%d-%m-%Y\"}}",
      "{\"v\": {\"$date\": \"2018-06-15T00:00:00Z\"}}", 0},
     {D, "{\"$dateFromString\": {\"dateString\": \"2018-W02-3\", \"format\": \"%G-W%V-%u\"}}",

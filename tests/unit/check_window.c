@@ -196,14 +196,17 @@ static const acase_t cases[] = {
      "'$v'}}, 'b': {'$bottom': {'sortBy': {'k': -1}, 'output': '$v'}}, 'o': {'$top': "
      "{'sortBy': {'k': 1}, 'output': '$nope'}}}}]",
      "[{'_id': null, 't': ['a', 'b'], 'b': 'c', 'o': null}]", 0},
-    /* n differs per group */
+    /* n differs per group: it sees the fields of an _id document (mongod's idDoc) */
     {"[{'g': 1, 'v': 1}, {'g': 1, 'v': 2}, {'g': 2, 'v': 3}, {'g': 2, 'v': 4}]",
-     "[{'$group': {'_id': '$g', 'l': {'$lastN': {'n': '$g', 'input': '$v'}}}}]",
-     "[{'_id': 1, 'l': [2]}, {'_id': 2, 'l': [3, 4]}]", 0},
+     "[{'$group': {'_id': {'g': '$g'}, 'l': {'$lastN': {'n': '$g', 'input': '$v'}}}}]",
+     "[{'_id': {'g': 1}, 'l': [2]}, {'_id': {'g': 2}, 'l': [3, 4]}]", 0},
     {"[{'g': 'x', 'v': 1}]",
-     "[{'$group': {'_id': '$g', 'l': {'$lastN': {'n': '$g', 'input': "
+     "[{'$group': {'_id': {'g': '$g'}, 'l': {'$lastN': {'n': '$g', 'input': "
      "'$v'}}}}]",
      NULL, 5787902},
+    /* a scalar _id gives n an empty document: '$g' is missing there */
+    {"[{'g': 1, 'v': 1}]",
+     "[{'$group': {'_id': '$g', 'l': {'$lastN': {'n': '$g', 'input': '$v'}}}}]", NULL, 5787902},
     {"[{'a': {'x': 1, 'y': 1}}, {'a': null}, {'a': {'y': 2, 'z': 3}}]",
      "[{'$group': {'_id': null, 'm': {'$mergeObjects': '$a'}}}]",
      "[{'_id': null, 'm': {'x': 1, 'y': 2, 'z': 3}}]", 0},

@@ -3,7 +3,7 @@
  *
  * {$accumulator: {init, initArgs, accumulate, accumulateArgs, merge, finalize, lang: "js"}}
  * is checked when parsed with mongod's codes (4544701..4544710).  Per group, initArgs is
- * evaluated against the group's first document and init(...initArgs) makes the state; per
+ * evaluated against the group's _id (when a document; else {}) and init(...initArgs) makes the state; per
  * document accumulate(state, ...accumulateArgs) replaces it; at the end finalize(state) (or
  * the state itself) is the result.  The state lives between calls as a BSON value, as
  * mongod's AccumulatorJs keeps it; merge is checked and compiled but, on one node without

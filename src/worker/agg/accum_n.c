@@ -7,8 +7,8 @@
  * missing ignored), $topN/$bottomN keep the n first/last by their own sortBy.  As mongod does,
  * $topN's value per document is {output: <output>, sortFields0: "$f0", ...}, ordered by a
  * sort {sortFields0: dir, ...} (so the sort keys follow find's array rules); ties keep the
- * value seen first.  `n` is an expression evaluated once per group against the group's first
- * document (for a window, against an empty document: it must be constant) and must be a
+ * value seen first.  `n` is an expression evaluated once per group against the group's _id when
+ * that is a document, else {}, as mongod (for a window, against an empty document: it must be constant) and must be a
  * positive integer (stats.h wk_stats_check_n).  Missing outputs become null.
  *
  * Invariants: vals[] is kept in result order; nvals <= want after every step.

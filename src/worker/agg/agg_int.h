@@ -95,6 +95,25 @@ void wk_agg_doc_set(const bson_t *doc, const char *path, const bson_value_t *v, 
 /* wk_agg_value_doc -- a static bson_t view of a document or array value. */
 bool wk_agg_value_doc(const bson_value_t *v, bson_t *view);
 
+/* wk_agg_let_t -- a stage's `let` ($lookup, $merge): variable names and their expressions,
+ * evaluated against one document at a time. */
+typedef struct wk_agg_let {
+    char **names;
+    wk_expr_t **exprs;
+    size_t n;
+} wk_agg_let_t;
+
+/* wk_agg_let_parse -- append the {name: expression} fields of the document `it` holds (the
+ * caller checked its type); on error what was parsed stays for wk_agg_let_free. */
+int wk_agg_let_parse(wk_agg_let_t *l, const bson_iter_t *it, sdb_error_t *err);
+
+/* wk_agg_let_eval -- append each variable's value against `doc` to `vars` (missing as null). */
+int wk_agg_let_eval(const wk_agg_let_t *l, const bson_t *doc, const wk_op_t *op, bson_t *vars,
+                    sdb_error_t *err);
+
+/* wk_agg_let_free -- release the names and expressions (the struct itself is the caller's). */
+void wk_agg_let_free(wk_agg_let_t *l);
+
 /* wk_agg_append_value -- append v under key unless it is missing. */
 void wk_agg_append_value(bson_t *b, const char *key, const bson_value_t *v);
 
@@ -198,8 +217,8 @@ int wk_acc_parse_op(const bson_iter_t *op, const wk_acc_def_t *def, bool window,
 /* wk_acc_input -- the expression evaluated per document. */
 const wk_expr_t *wk_acc_input(const wk_acc_spec_t *spec);
 
-/* wk_acc_start -- initialize a state (keeping its `op`: zero it first, or set op); the N-family evaluates and checks `n` against `doc` (a
- * group's first document; {} for a window). */
+/* wk_acc_start -- initialize a state (keeping its `op`: zero it first, or set op); the N-family evaluates and checks `n` against `doc` (the
+ * group's _id when it is a document, else {}, as mongod; {} for a window). */
 int wk_acc_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,
                  sdb_error_t *err);
 
@@ -224,8 +243,8 @@ void wk_acc_final(const wk_acc_spec_t *spec, wk_acc_state_t *st, bson_value_t *o
 int wk_acc_finish(const wk_acc_spec_t *spec, const wk_acc_state_t *st, bson_value_t *out,
                   sdb_error_t *err);
 
-/* $accumulator (accum_js.c): parse its document; start a group with init(...initArgs of the
- * group's first document); feed accumulateArgs' array; the result through finalize. */
+/* $accumulator (accum_js.c): parse its document; start a group with init(...initArgs evaluated
+ * against the group's _id document); feed accumulateArgs' array; the result through finalize. */
 int wk_acc_js_parse(const bson_iter_t *op, wk_acc_spec_t *spec, sdb_error_t *err);
 void wk_acc_js_free(wk_acc_js_t *js);
 int wk_acc_js_start(const wk_acc_spec_t *spec, wk_acc_state_t *st, const bson_t *doc,

@@ -7,6 +7,8 @@
  * $unwind's path does not), writing creates missing documents on the way and replaces a
  * non-document in the way, keeping the position of an existing field and appending new ones.
  *
+ * A stage's `let` (wk_agg_let_t) is parsed and evaluated here for $lookup and $merge alike.
+ *
  * Invariants: pure functions over caller-owned documents; results are owned by the caller.
  */
 #include "agg_int.h"
@@ -192,4 +194,51 @@ wk_agg_check_mem(const wk_agg_ctx_t *ctx, size_t bytes, const char *what, sdb_er
     bool over;
 
     return wk_spill_over(ctx, bytes, what, &over, err);
+}
+
+int
+wk_agg_let_parse(wk_agg_let_t *l, const bson_iter_t *it, sdb_error_t *err)
+{
+    bson_iter_t v;
+
+    bson_iter_recurse(it, &v);
+    while (bson_iter_next(&v)) {
+        l->names = bson_realloc(l->names, (l->n + 1) * sizeof(char *));
+        l->exprs = bson_realloc(l->exprs, (l->n + 1) * sizeof(wk_expr_t *));
+        l->names[l->n] = bson_strdup(bson_iter_key(&v));
+        l->exprs[l->n] = NULL;
+        l->n++;
+        SDB_RET(wk_expr_parse(&v, &l->exprs[l->n - 1], err));
+    }
+    return 0;
+}
+
+int
+wk_agg_let_eval(const wk_agg_let_t *l, const bson_t *doc, const wk_op_t *op, bson_t *vars,
+                sdb_error_t *err)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        bson_value_t v;
+
+        SDB_RET(wk_agg_eval_op(l->exprs[i], doc, op, &v, err));
+        if (v.value_type == BSON_TYPE_EOD) {
+            BSON_APPEND_NULL(vars, l->names[i]);
+        } else {
+            bson_append_value(vars, l->names[i], -1, &v);
+            bson_value_destroy(&v);
+        }
+    }
+    return 0;
+}
+
+void
+wk_agg_let_free(wk_agg_let_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        bson_free(l->names[i]);
+        wk_expr_free(l->exprs[i]);
+    }
+    bson_free(l->names);
+    bson_free(l->exprs);
+    memset(l, 0, sizeof(*l));
 }

@@ -44,15 +44,21 @@ keyed_cmp(const void *a, const void *b, void *arg)
     return sdb_bson_value_cmp(x->key, y->key);
 }
 
-/* acc_begin -- start the states of a group whose first document is `first`. */
+/* acc_begin -- start the states of a group whose _id is `key`.  As in mongod, the
+ * accumulators' initializers (`n` of $firstN and its family, $accumulator's initArgs) see the
+ * _id's fields when the _id is a document, else an empty document: never a member's fields. */
 static int
-acc_begin(const wk_acc_spec_t *accs, size_t nacc, wk_acc_state_t *st, const bson_t *first,
+acc_begin(const wk_acc_spec_t *accs, size_t nacc, wk_acc_state_t *st, const bson_value_t *key,
           const wk_op_t *op, sdb_error_t *err)
 {
+    bson_t id_doc;
+
+    if (key->value_type != BSON_TYPE_DOCUMENT || !wk_agg_value_doc(key, &id_doc))
+        bson_init(&id_doc);
     memset(st, 0, (nacc ? nacc : 1) * sizeof(*st));
     for (size_t a = 0; a < nacc; a++) {
         st[a].op = op; /* $accumulator's scripts run for it */
-        SDB_RET(wk_acc_start(&accs[a], &st[a], first, err));
+        SDB_RET(wk_acc_start(&accs[a], &st[a], &id_doc, err));
     }
     return 0;
 }
@@ -117,7 +123,7 @@ emit_group(const wk_agg_ctx_t *ctx, const wk_acc_spec_t *accs, size_t nacc, cons
     wk_acc_state_t *st = bson_malloc0((nacc ? nacc : 1) * sizeof(*st));
     int ret = 0;
 
-    SDB_ERR(acc_begin(accs, nacc, st, in->v[order[from].idx], ctx->op, err));
+    SDB_ERR(acc_begin(accs, nacc, st, order[from].key, ctx->op, err));
     for (size_t i = from; i < to; i++)
         SDB_ERR(acc_feed(accs, nacc, st, in->v[order[i].idx], ctx->op, err));
     SDB_ERR(acc_emit(accs, nacc, st, order[from].key, out, err));
@@ -333,7 +339,7 @@ table_add(group_state_t *gs, size_t slot, bson_value_t *key, const bson_t *doc, 
     gs->slots[slot] = gs->nents;
     gs->bytes += sizeof(*e) + 2 * e->enc_len + g->nacc * sizeof(*e->st) + 2 * sizeof(size_t);
     *out = e;
-    return acc_begin(g->accs, g->nacc, e->st, doc, gs->ctx->op, err);
+    return acc_begin(g->accs, g->nacc, e->st, &e->key, gs->ctx->op, err);
 }
 
 /* free_keys -- destroy the held keys. */
@@ -491,7 +497,7 @@ next_spilled(group_state_t *gs, wk_agg_docs_t *out, sdb_error_t *err)
     int ret = 0;
 
     rec_parts(gs->pend, &key, &doc);
-    SDB_ERR(acc_begin(g->accs, g->nacc, gs->st, &doc, gs->ctx->op, err));
+    SDB_ERR(acc_begin(g->accs, g->nacc, gs->st, &key, gs->ctx->op, err));
     SDB_ERR(acc_feed(g->accs, g->nacc, gs->st, &doc, gs->ctx->op, err));
     for (;;) {
         SDB_ERR(wk_op_check(gs->ctx->op, err));

@@ -65,9 +65,7 @@ wk_agg_run_sub(const wk_agg_pipeline_t *p, wk_agg_ctx_t *ctx, const char *coll,
 
 typedef struct lookup {
     char *from, *local, *foreign, *as;
-    char **let_names;
-    wk_expr_t **let_exprs;
-    size_t nlet;
+    wk_agg_let_t let;
     bool has_pipeline;
     bson_t *pipeline;          /* the raw pipeline (substituted per document with let) */
     wk_agg_pipeline_t *parsed; /* parsed once when there is no let */
@@ -82,12 +80,7 @@ lookup_free(lookup_t *l)
     bson_free(l->local);
     bson_free(l->foreign);
     bson_free(l->as);
-    for (size_t i = 0; i < l->nlet; i++) {
-        bson_free(l->let_names[i]);
-        wk_expr_free(l->let_exprs[i]);
-    }
-    bson_free(l->let_names);
-    bson_free(l->let_exprs);
+    wk_agg_let_free(&l->let);
     if (l->pipeline != NULL)
         bson_destroy(l->pipeline);
     wk_agg_free(l->parsed);
@@ -109,22 +102,11 @@ lookup_str(const bson_iter_t *it, char **out, sdb_error_t *err)
 static int
 lookup_let(lookup_t *l, const bson_iter_t *it, sdb_error_t *err)
 {
-    bson_iter_t v;
-
     if (!BSON_ITER_HOLDS_DOCUMENT(it))
         return sdb_error_set(err, SDB_CODE_FailedToParse,
                              "$lookup argument 'let' must be an object, is type %s",
                              wk_agg_type_name(bson_iter_type(it)));
-    bson_iter_recurse(it, &v);
-    while (bson_iter_next(&v)) {
-        l->let_names = bson_realloc(l->let_names, (l->nlet + 1) * sizeof(char *));
-        l->let_exprs = bson_realloc(l->let_exprs, (l->nlet + 1) * sizeof(wk_expr_t *));
-        l->let_names[l->nlet] = bson_strdup(bson_iter_key(&v));
-        l->let_exprs[l->nlet] = NULL;
-        l->nlet++;
-        SDB_RET(wk_expr_parse(&v, &l->let_exprs[l->nlet - 1], err));
-    }
-    return 0;
+    return wk_agg_let_parse(&l->let, it, err);
 }
 
 /* lookup_from -- from: "coll" or {coll}; a NUL inside the name is refused, never cut at. */
@@ -207,7 +189,7 @@ wk_agg_parse_lookup(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **pri
         SDB_ERR(sdb_error_set(err, SDB_CODE_FailedToParse,
                               "$lookup requires both or neither of 'localField' and "
                               "'foreignField' to be specified"));
-    if (l->has_pipeline && l->nlet == 0) {
+    if (l->has_pipeline && l->let.n == 0) {
         wk_agg_ctx_t sub = *ctx;
 
         sub.coll = l->from != NULL ? l->from : (l->local != NULL ? "" : NULL);
@@ -303,16 +285,7 @@ run_pipeline(const lookup_t *l, wk_agg_ctx_t *ctx, const bson_t *doc, wk_agg_doc
 
     if (l->parsed != NULL)
         return wk_agg_run_sub(l->parsed, ctx, coll, input, out, err);
-    for (size_t i = 0; i < l->nlet; i++) {
-        bson_value_t v;
-        SDB_ERR(wk_agg_eval_op(l->let_exprs[i], doc, ctx->op, &v, err));
-        if (v.value_type == BSON_TYPE_EOD)
-            BSON_APPEND_NULL(&vars, l->let_names[i]);
-        else
-            bson_append_value(&vars, l->let_names[i], -1, &v);
-        if (v.value_type != BSON_TYPE_EOD)
-            bson_value_destroy(&v);
-    }
+    SDB_ERR(wk_agg_let_eval(&l->let, doc, ctx->op, &vars, err));
     bson_destroy(&subst);
     SDB_ERR(wk_agg_subst_vars(l->pipeline, &vars, &subst, err));
     {

@@ -4,8 +4,9 @@
  * $out writes the results into a temporary collection (created with the target's options
  * and its secondary indexes re-created on it), then renames it over the target with dropTarget, so readers see either
  * the old or the new contents.  $merge (on _id) looks each result up in the target through
- * the executor's _id lookup and replaces, merges into, keeps or fails on a match, and
- * inserts, discards or fails otherwise.  Both emit no documents.  Every document written
+ * the executor's _id lookup and replaces, merges into, keeps, fails on or runs its
+ * whenMatched update pipeline over a match (with $$new, the result, and `let`'s variables
+ * evaluated against the result), and inserts, discards or fails otherwise.  Both emit no documents.  Every document written
  * passes the target's validator (121 otherwise) unless the command set
  * bypassDocumentValidation, as for insert and update.
  *
@@ -23,6 +24,7 @@
 #include "../engine/namespace.h"
 #include "../engine/write.h"
 #include "../store_client.h"
+#include "../update/update.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,8 @@ enum {
     WM_REPLACE,
     WM_KEEP,
     WM_MERGE,
-    WM_FAIL
+    WM_FAIL,
+    WM_PIPELINE
 };
 enum {
     WN_INSERT,
@@ -45,6 +48,8 @@ enum {
 typedef struct target {
     char db[256], coll[256];
     int matched, not_matched; /* $merge: WM_*, WN_* */
+    bson_t *pipeline;         /* WM_PIPELINE: {"p": <the whenMatched update pipeline>} */
+    wk_agg_let_t let;         /* `let`: evaluated against each result document */
 } target_t;
 
 /* parse_ns -- "coll" or {db, coll} into t. */
@@ -295,12 +300,62 @@ merge_mode(const bson_iter_t *it, const char *const *names, int *out, sdb_error_
             return 0;
         }
     }
-    if (BSON_ITER_HOLDS_ARRAY(it))
-        return sdb_error_set(err, SDB_CODE_NotImplemented,
-                             "$merge with a pipeline for whenMatched is not supported");
     return sdb_error_set(err, SDB_CODE_BadValue,
                          "Enumeration value '%s' for field '$merge.%s' is not a valid value.", s,
                          bson_iter_key(it));
+}
+
+/* merge_let -- `let`: {name: expression}, evaluated per result document for the pipeline. */
+static int
+merge_let(target_t *t, const bson_iter_t *it, sdb_error_t *err)
+{
+    if (!BSON_ITER_HOLDS_DOCUMENT(it))
+        return sdb_error_set(err, SDB_CODE_TypeMismatch,
+                             "BSON field '$merge.let' is the wrong type '%s', expected type "
+                             "'object'",
+                             wk_agg_type_name(bson_iter_type(it)));
+    return wk_agg_let_parse(&t->let, it, err);
+}
+
+/* merge_vars -- the pipeline's variables for one result `doc`: each `let` evaluated against
+ * it (missing as null) and $$new, the result itself (doc NULL: nulls and {}, to parse). */
+static int
+merge_vars(const target_t *t, const bson_t *doc, const wk_op_t *op, bson_t *vars, sdb_error_t *err)
+{
+    bson_t empty = BSON_INITIALIZER;
+    int ret = 0;
+
+    bson_init(vars);
+    if (doc != NULL)
+        SDB_ERR(wk_agg_let_eval(&t->let, doc, op, vars, err));
+    else
+        for (size_t i = 0; i < t->let.n; i++)
+            BSON_APPEND_NULL(vars, t->let.names[i]);
+    if (!bson_has_field(vars, "new"))
+        BSON_APPEND_DOCUMENT(vars, "new", doc != NULL ? doc : &empty);
+err:
+    bson_destroy(&empty);
+    return ret;
+}
+
+/* merge_update -- the whenMatched pipeline as an update with one result's variables. */
+static int
+merge_update(const target_t *t, const bson_t *doc, const wk_op_t *op, wk_update_t **u,
+             sdb_error_t *err)
+{
+    wk_match_opts_t opts = {0};
+    bson_t vars;
+    bson_iter_t it;
+    int ret;
+
+    *u = NULL;
+    ret = merge_vars(t, doc, op, &vars, err);
+    opts.vars = &vars;
+    opts.op = op;
+    if (ret == 0 && bson_iter_init_find(&it, t->pipeline, "p"))
+        ret = wk_update_new_ex(&it, NULL, &opts, u, err);
+    bson_destroy(&vars);
+    return ret;
 }
 
 /* merge_option -- one field of the $merge object form. */
@@ -314,12 +369,18 @@ merge_option(const bson_iter_t *it, const wk_agg_ctx_t *ctx, target_t *t, sdb_er
 
     if (strcmp(k, "into") == 0)
         return parse_ns("$merge", it, ctx, t, err);
+    if (strcmp(k, "whenMatched") == 0 && BSON_ITER_HOLDS_ARRAY(it)) {
+        t->matched = WM_PIPELINE;
+        if (t->pipeline == NULL)
+            t->pipeline = bson_new();
+        return bson_append_iter(t->pipeline, "p", 1, it) ? 0 : sdb_depth_doc_error(err);
+    }
     if (strcmp(k, "whenMatched") == 0)
         return merge_mode(it, matched, &t->matched, err);
     if (strcmp(k, "whenNotMatched") == 0)
         return merge_mode(it, not_matched, &t->not_matched, err);
     if (strcmp(k, "let") == 0)
-        return 0;
+        return merge_let(t, it, err);
     if (strcmp(k, "on") == 0) {
         if (BSON_ITER_HOLDS_UTF8(it) && strcmp(bson_iter_utf8(it, NULL), "_id") == 0)
             return 0;
@@ -352,6 +413,13 @@ wk_agg_parse_merge(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv
         if (t->coll[0] == '\0')
             SDB_ERR(sdb_error_set(err, WK_CODE_MISSING_FIELD,
                                   "BSON field '$merge.into' is missing but a required field"));
+        if (t->matched == WM_PIPELINE) { /* its stages and expressions fail at parse time */
+            wk_update_t *u = NULL;
+
+            ret = merge_update(t, NULL, ctx->op, &u, err);
+            wk_update_free(u);
+            SDB_ERR(ret);
+        }
     } else {
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location51182,
                               "$merge only supports a string or object argument, not %s",
@@ -360,7 +428,7 @@ wk_agg_parse_merge(const bson_iter_t *spec, const wk_agg_ctx_t *ctx, void **priv
     *priv = t;
     return 0;
 err:
-    bson_free(t);
+    wk_agg_free_merge(t);
     return ret;
 }
 
@@ -384,10 +452,33 @@ merged(const bson_t *old, const bson_t *doc, bson_t *out)
             bson_append_iter(out, bson_iter_key(&it), -1, &it);
 }
 
+/* merge_piped -- `nu` (initialized here on success) is `old` through the whenMatched pipeline
+ * with $$new = doc; a changed _id is 66 in $merge's words, as mongod. */
+static int
+merge_piped(const target_t *t, const wk_op_t *op, const bson_t *old, const bson_t *doc, bson_t *nu,
+            sdb_error_t *err)
+{
+    wk_update_t *u = NULL;
+    bool changed = false;
+    int ret;
+
+    SDB_RET(merge_update(t, doc, op, &u, err));
+    ret = wk_update_apply(u, old, NULL, false, nu, &changed, err);
+    wk_update_free(u);
+    if (ret != 0) {
+        bson_destroy(nu);
+        if (err->code == SDB_CODE_ImmutableField)
+            sdb_error_set(err, SDB_CODE_ImmutableField,
+                          "$merge failed to update the matching document, did you attempt to "
+                          "modify the _id or the shard key?");
+    }
+    return ret;
+}
+
 /* merge_lookup -- apply one result (`doc` has its _id) by looking its _id up in the target. */
 static int
 merge_lookup(const target_t *t, const char *ns, const wk_validator_t *v, bson_t *doc, bson_t *extra,
-             sdb_error_t *err)
+             const wk_op_t *op, sdb_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, req = BSON_INITIALIZER, nu, old;
     bson_iter_t id;
@@ -420,7 +511,9 @@ merge_lookup(const target_t *t, const char *ns, const wk_validator_t *v, bson_t 
                               "$merge failed to update the matching document, did you attempt "
                               "to modify the _id or the shard key?"));
     } else if (t->matched != WM_KEEP) {
-        if (t->matched == WM_MERGE)
+        if (t->matched == WM_PIPELINE)
+            SDB_ERR(merge_piped(t, op, &old, doc, &nu, err));
+        else if (t->matched == WM_MERGE)
             merged(&old, doc, &nu);
         else
             bson_copy_to(doc, &nu);
@@ -451,7 +544,7 @@ err:
  * the stage's error. */
 static int
 merge_one(const target_t *t, const char *ns, const wk_validator_t *v, const bson_t *src,
-          bson_t *extra, sdb_error_t *err)
+          bson_t *extra, const wk_op_t *op, sdb_error_t *err)
 {
     bson_t doc, *one = &doc;
     bool insert = t->matched == WM_FAIL && t->not_matched == WN_INSERT;
@@ -464,7 +557,7 @@ merge_one(const target_t *t, const char *ns, const wk_validator_t *v, const bson
     if (ret == 0 && insert)
         ret = insert_docs(ns, v, &one, 1, extra, err);
     else if (ret == 0)
-        ret = merge_lookup(t, ns, v, &doc, extra, err);
+        ret = merge_lookup(t, ns, v, &doc, extra, op, err);
     bson_destroy(&doc);
     return ret;
 }
@@ -484,7 +577,7 @@ wk_agg_run_merge(const void *priv, wk_agg_ctx_t *ctx, wk_agg_docs_t *in, wk_agg_
     for (size_t i = 0; i < in->n; i++) {
         SDB_ERR(wk_op_check(ctx->op, err));
         if (in->v[i] != NULL)
-            SDB_ERR(merge_one(t, ns, &v, in->v[i], ctx->err_extra, err));
+            SDB_ERR(merge_one(t, ns, &v, in->v[i], ctx->err_extra, ctx->op, err));
     }
 err:
     wk_cmdu_validator_free(&v);
@@ -494,5 +587,12 @@ err:
 void
 wk_agg_free_merge(void *priv)
 {
-    bson_free(priv);
+    target_t *t = priv;
+
+    if (t == NULL)
+        return;
+    wk_agg_let_free(&t->let);
+    if (t->pipeline != NULL)
+        bson_destroy(t->pipeline);
+    bson_free(t);
 }

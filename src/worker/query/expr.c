@@ -231,6 +231,24 @@ is_op_doc(const bson_iter_t *it)
            bson_iter_key(&child)[0] == '$';
 }
 
+/* is_sort_pattern -- $sortArray's sortBy document is a sort pattern as in $sort ({"a.b": 1}
+ * is fine), not an object expression. */
+static bool
+is_sort_pattern(const char *op, const bson_iter_t *arg)
+{
+    return strcmp(op, "$sortArray") == 0 && strcmp(bson_iter_key(arg), "sortBy") == 0 &&
+           BSON_ITER_HOLDS_DOCUMENT(arg);
+}
+
+/* parse_literal -- the value at `it` taken as is. */
+static int
+parse_literal(const bson_iter_t *it, wk_expr_t **out)
+{
+    *out = expr_new(WK_EX_CONST);
+    bson_value_copy(bson_iter_value((bson_iter_t *)it), &(*out)->cst);
+    return 0;
+}
+
 /* parse_op -- {$op: args}; opit is an element of a document at level `depth`. */
 static int
 parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
@@ -241,12 +259,8 @@ parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
     wk_expr_t *e, *kid = NULL;
     int ret = 0;
 
-    if (strcmp(name, "$literal") == 0) {
-        e = expr_new(WK_EX_CONST);
-        bson_value_copy(bson_iter_value((bson_iter_t *)opit), &e->cst);
-        *out = e;
-        return 0;
-    }
+    if (strcmp(name, "$literal") == 0)
+        return parse_literal(opit, out);
     if (op == NULL)
         return sdb_error_set(err, SDB_CODE_InvalidPipelineOperator, "Unrecognized expression '%s'",
                              name);
@@ -262,7 +276,10 @@ parse_op(const bson_iter_t *opit, int depth, wk_expr_t **out, sdb_error_t *err)
         /* named arguments: {if:, then:, else:} and the like */
         bson_iter_recurse(opit, &child);
         while (bson_iter_next(&child)) {
-            SDB_ERR(wk_expr_parse_at(&child, depth + 1, &kid, err));
+            if (is_sort_pattern(name, &child))
+                SDB_ERR(parse_literal(&child, &kid));
+            else
+                SDB_ERR(wk_expr_parse_at(&child, depth + 1, &kid, err));
             expr_add(e, kid, bson_iter_key(&child));
         }
     } else {

@@ -1001,23 +1001,27 @@ stable_sort(bson_value_t *items, size_t n, const bson_value_t *spec)
 static const char *const sort_args[] = {"input", "sortBy", NULL};
 static const int sort_missing[] = {SDB_CODE_Location2942502, SDB_CODE_Location2942503};
 
-/* valid_sort_spec -- 1, -1, or a non-empty document of 1/-1. */
+/* valid_sort_spec -- 1, -1, or a non-empty document of 1/-1 (a sort pattern, parsed as a
+ * literal: dotted paths allowed). */
 static bool
 valid_sort_spec(const wk_expr_t *s)
 {
-    double d;
+    bson_iter_t it;
+    int n = 0;
 
-    if (s->kind == WK_EX_CONST && wk_num_is(&s->cst)) {
-        d = wk_num_double(&s->cst);
-        return d == 1 || d == -1;
-    }
-    if (s->kind != WK_EX_OBJECT || s->n == 0)
+    if (s->kind == WK_EX_CONST && wk_num_is(&s->cst))
+        return wk_num_double(&s->cst) == 1 || wk_num_double(&s->cst) == -1;
+    if (s->kind != WK_EX_CONST || s->cst.value_type != BSON_TYPE_DOCUMENT ||
+        !bson_iter_init_from_data(&it, s->cst.value.v_doc.data, s->cst.value.v_doc.data_len))
         return false;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->kids[i]->kind != WK_EX_CONST || !wk_num_is(&s->kids[i]->cst) ||
-            (wk_num_double(&s->kids[i]->cst) != 1 && wk_num_double(&s->kids[i]->cst) != -1))
+    while (bson_iter_next(&it)) {
+        const bson_value_t *v = bson_iter_value(&it);
+
+        if (!wk_num_is(v) || (wk_num_double(v) != 1 && wk_num_double(v) != -1))
             return false;
-    return true;
+        n++;
+    }
+    return n > 0;
 }
 
 static int

@@ -383,9 +383,14 @@ err:
 
 /* ---- $dateToString ------------------------------------------------------------------------- */
 
-/* format_check -- every '%' in `fmt` starts a known specifier. */
+/* The specifiers each side knows: $dateToString has the month names (%b %B, new in 7.0),
+ * $dateFromString does not parse them. */
+#define FMT_TO_STRING "bBdGHjLmMSuUVwYzZ%"
+#define FMT_FROM_STRING "dGHjLmMSuUVwYzZ%"
+
+/* format_check -- every '%' in `fmt` starts a specifier of `known`. */
 static int
-format_check(const char *fmt, sdb_error_t *err)
+format_check(const char *fmt, const char *known, sdb_error_t *err)
 {
     const char *p;
 
@@ -395,13 +400,17 @@ format_check(const char *fmt, sdb_error_t *err)
         if (p[1] == '\0')
             return sdb_error_set(err, SDB_CODE_Location18535,
                                  "Unmatched '%%' at end of format string");
-        if (strchr("dGHjLmMSuUVwYzZ%", p[1]) == NULL)
+        if (strchr(known, p[1]) == NULL)
             return sdb_error_set(err, SDB_CODE_Location18536,
                                  "Invalid format character '%%%c' in format string", p[1]);
         p++;
     }
     return 0;
 }
+
+static const char *const month_name[12] = {"January",   "February", "March",    "April",
+                                           "May",       "June",     "July",     "August",
+                                           "September", "October",  "November", "December"};
 
 /* format_date -- `fmt` for local time `p` with offset `off` (minutes). */
 static void
@@ -416,6 +425,12 @@ format_date(const char *fmt, const wk_date_parts_t *p, int32_t off_min, bson_str
             continue;
         }
         switch (*++c) {
+        case 'b':
+            bson_string_append_printf(s, "%.3s", month_name[p->month - 1]);
+            break;
+        case 'B':
+            bson_string_append(s, month_name[p->month - 1]);
+            break;
         case 'd':
             bson_string_append_printf(s, "%02d", p->day);
             break;
@@ -459,7 +474,7 @@ format_date(const char *fmt, const wk_date_parts_t *p, int32_t off_min, bson_str
             bson_string_append_printf(s, "%c%02d%02d", off_min < 0 ? '-' : '+', a / 60, a % 60);
             break;
         case 'Z':
-            bson_string_append_printf(s, "%+d", off_min);
+            bson_string_append_printf(s, "%d", off_min);
             break;
         default:
             bson_string_append_c(s, '%');
@@ -484,7 +499,7 @@ check_date_to_string(const wk_expr_t *e, sdb_error_t *err)
                                 SDB_CODE_Location18534, dts_missing, err));
     f = wk_expr_kid(e, "format");
     if (f != NULL && f->kind == WK_EX_CONST && f->cst.value_type == BSON_TYPE_UTF8)
-        return format_check(f->cst.value.v_utf8.str, err);
+        return format_check(f->cst.value.v_utf8.str, FMT_TO_STRING, err);
     return 0;
 }
 
@@ -527,10 +542,12 @@ op_date_to_string(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, sdb
     if (!wk_value_date_ms(&d, &ms))
         SDB_ERR(sdb_error_set(err, SDB_CODE_Location16006,
                               "can't convert from BSON type %s to Date", wk_value_type_name(&d)));
-    fmt = fx != NULL    ? f.value.v_utf8.str
-          : tzx != NULL ? "%Y-%m-%dT%H:%M:%S.%L"
-                        : "%Y-%m-%dT%H:%M:%S.%LZ";
-    SDB_ERR(format_check(fmt, err));
+    /* mongod's default format ends in Z when the zone is UTC itself ("UTC", "GMT", "+00:00"
+     * or none given), not for an Olson zone or another offset */
+    fmt = fx != NULL                                             ? f.value.v_utf8.str
+          : tzx != NULL && (tz.cal != NULL || tz.offset_ms != 0) ? "%Y-%m-%dT%H:%M:%S.%L"
+                                                                 : "%Y-%m-%dT%H:%M:%S.%LZ";
+    SDB_ERR(format_check(fmt, FMT_TO_STRING, err));
     off = wk_tz_offset(&tz, ms);
     wk_date_parts(ms + off, &p);
     s = bson_string_new(NULL);
@@ -597,7 +614,8 @@ parse_tz_suffix(const char **p, parsed_t *r)
     return true;
 }
 
-/* parse_iso -- "YYYY-MM-DD[( |T)HH:MM[:SS[.mmm]]][Z|+HH:MM]". */
+/* parse_iso -- "YYYY-MM-DD[( |T)HH:MM[:SS[.mmm]]][ ...][Z|+HH:MM]" (mongod takes spaces
+ * before the offset, with or without a time: "2018-03-15 +10:00"). */
 static bool
 parse_iso(const char *s, parsed_t *r)
 {
@@ -608,7 +626,7 @@ parse_iso(const char *s, parsed_t *r)
     if (!digits(&p, 4, &r->year) || *p++ != '-' || !digits(&p, 2, &r->month) || *p++ != '-' ||
         !digits(&p, 2, &r->day))
         return false;
-    if (*p == 'T' || *p == ' ') {
+    if (*p == 'T' || (*p == ' ' && p[1] >= '0' && p[1] <= '9')) { /* " +10:00": no time */
         p++;
         if (!digits(&p, 2, &r->hour) || *p++ != ':' || !digits(&p, 2, &r->minute))
             return false;
@@ -626,6 +644,8 @@ parse_iso(const char *s, parsed_t *r)
             }
         }
     }
+    while (*p == ' ')
+        p++; /* "2018-03-20 11:00:06 +0500": mongod allows spaces before the offset */
     if (*p != '\0' && !parse_tz_suffix(&p, r))
         return false;
     return *p == '\0';
@@ -815,7 +835,7 @@ op_date_from_string(const wk_expr_t *e, wk_eval_ctx_t *ctx, bson_value_t *out, s
                               "$dateFromString requires that 'format' be a string, found: %s",
                               wk_value_type_name(&f)));
     if (f.value_type == BSON_TYPE_UTF8)
-        SDB_ERR(format_check(f.value.v_utf8.str, err));
+        SDB_ERR(format_check(f.value.v_utf8.str, FMT_FROM_STRING, err));
     SDB_ERR(wk_tz_eval(wk_expr_kid(e, "timezone"), ctx, &tz, &null, err));
     if (wk_value_nullish(&s)) {
         if (on_null != NULL)
