@@ -773,6 +773,17 @@ fx_cmd(mongoc_client_t *c, const char *db, const char *json, bson_t *reply, bson
     return ok;
 }
 
+void
+fx_drop(mongoc_client_t *c, const char *db, const char *coll)
+{
+    char *cmd = bson_strdup_printf("{'drop': '%s'}", coll);
+    bson_t r;
+
+    fx_cmd(c, db, cmd, &r, NULL); /* NamespaceNotFound is fine */
+    bson_destroy(&r);
+    bson_free(cmd);
+}
+
 int64_t
 fx_count(mongoc_client_t *c, const char *db, const char *coll, const char *filter)
 {

@@ -111,6 +111,9 @@ mongoc_client_t *fx_client_other_worker(const fx_server_t *s, mongoc_client_t *a
  * false also on a network error (then *reply is empty and err is set). */
 bool fx_cmd(mongoc_client_t *c, const char *db, const char *json, bson_t *reply, bson_error_t *err);
 
+/* fx_drop -- drop db.coll, whether it exists or not (a test's fresh start). */
+void fx_drop(mongoc_client_t *c, const char *db, const char *coll);
+
 /* fx_cmd_bson -- fx_cmd with a BSON command. */
 bool fx_cmd_bson(mongoc_client_t *c, const char *db, const bson_t *cmd, bson_t *reply,
                  bson_error_t *err);

@@ -18,12 +18,7 @@
 static void
 drop(mongoc_client_t *c, const char *coll)
 {
-    char cmd[128];
-    bson_t r;
-
-    snprintf(cmd, sizeof(cmd), "{'drop': '%s'}", coll);
-    fx_cmd(c, DB, cmd, &r, NULL);
-    bson_destroy(&r);
+    fx_drop(c, DB, coll);
 }
 
 /* recreate -- drop coll and create it with the create options in `opts` (JSON fields). */

@@ -40,12 +40,7 @@ haversine(double lng1, double lat1, double lng2, double lat2)
 static void
 fresh(mongoc_client_t *c, const char *coll)
 {
-    char cmd[128];
-    bson_t r;
-
-    snprintf(cmd, sizeof(cmd), "{'drop': '%s'}", coll);
-    fx_cmd(c, DB, cmd, &r, NULL);
-    bson_destroy(&r);
+    fx_drop(c, DB, coll);
 }
 
 /* write_code -- 0 when the write succeeded, else its first error's code. */

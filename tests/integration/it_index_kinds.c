@@ -43,12 +43,7 @@ found(mongoc_client_t *c, const char *json)
 static void
 fresh(mongoc_client_t *c, const char *coll)
 {
-    char cmd[128];
-    bson_t r;
-
-    snprintf(cmd, sizeof(cmd), "{'drop': '%s'}", coll);
-    fx_cmd(c, DB, cmd, &r, NULL);
-    bson_destroy(&r);
+    fx_drop(c, DB, coll);
 }
 
 /* A unique partial index constrains only the documents its filter matches: the issue's

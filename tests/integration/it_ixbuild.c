@@ -95,12 +95,7 @@ hold_build(mongoc_client_t *c, bg_t *b, const char *json)
 static void
 fresh(mongoc_client_t *c, const char *coll)
 {
-    char cmd[128];
-    bson_t r;
-
-    snprintf(cmd, sizeof(cmd), "{'drop': '%s'}", coll);
-    fx_cmd(c, DB, cmd, &r, NULL);
-    bson_destroy(&r);
+    fx_drop(c, DB, coll);
 }
 
 /* fill -- NDOCS documents {_id: i, a: i % 5000}. */

@@ -46,13 +46,7 @@ ids(mongoc_client_t *c, const char *json, char *out, size_t cap)
 static void
 drop(mongoc_client_t *c, const char *coll)
 {
-    bson_t r;
-    bson_error_t e;
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "{'drop': '%s'}", coll);
-    fx_cmd(c, DB, cmd, &r, &e); /* absent is fine */
-    bson_destroy(&r);
+    fx_drop(c, DB, coll);
 }
 
 static void
