@@ -96,6 +96,10 @@ START_TEST(test_validate_clean)
     bson_destroy(&r);
     CMD_ERR(c, "vdb", "{'validate': 'clean', 'repair': true}", &r, 72, "InvalidOptions");
     bson_destroy(&r);
+    CMD_ERR(c, "vdb", "{'validate': 'clean', 'fixMultikey': true}", &r, 72, "InvalidOptions");
+    bson_destroy(&r);
+    CMD_OK(c, "vdb", "{'validate': 'clean', 'fixMultikey': false}", &r);
+    bson_destroy(&r);
     CMD_ERR(c, "vdb", "{'validate': 'clean', 'full': true, 'background': true}", &r, 115,
             "CommandNotSupported");
     bson_destroy(&r);

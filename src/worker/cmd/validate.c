@@ -43,6 +43,12 @@ options(wk_cmd_t *cmd)
         return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
                              "Running the validate command with { repair: true } can only be "
                              "performed in standalone mode.");
+    /* this server is a replica set member to its clients: mongod fixes multikey metadata
+     * only in standalone mode, and so refuses it here too */
+    if (bson_iter_init_find(&it, cmd->body, "fixMultikey") && wk_cmdu_truthy(&it))
+        return sdb_error_set(&cmd->err, SDB_CODE_InvalidOptions,
+                             "Running the validate command with { fixMultikey: true } can only "
+                             "be performed in standalone mode.");
     if (background && full)
         return sdb_error_set(&cmd->err, SDB_CODE_CommandNotSupported,
                              "Running the validate command with both { background: true } and "
